@@ -1,0 +1,149 @@
+-- localtrace schema: the one place to read the current layout of a localtrace file.
+-- A new file is created from this text; older files are brought here by the migrations in
+-- src/localtrace/_migrations.py. PRAGMA user_version holds the version (set by the library).
+--
+-- Conventions
+--   * times are INTEGER microseconds since the Unix epoch, UTC (cheap to index, compare and
+--     hand to numpy);
+--   * costs are INTEGER pico-dollars (1e-12 USD): exact integer sums, Decimal on the way out;
+--   * JSON is stored as text written by orjson;
+--   * no FOREIGN KEY clauses: each one costs a lookup per inserted row on the hot ingest path;
+--     the library keeps the tables consistent inside its transactions instead.
+
+CREATE TABLE projects (
+    pk                   INTEGER PRIMARY KEY,
+    id                   TEXT NOT NULL UNIQUE,      -- uuid
+    name                 TEXT NOT NULL UNIQUE,
+    description          TEXT,
+    start_time           INTEGER NOT NULL,
+    end_time             INTEGER,
+    extra                TEXT,                      -- JSON object: metadata, tags, ...
+    reference_dataset_id TEXT
+);
+
+-- One row per run. Columns here are the ones filters, sorting and statistics read; bulky JSON
+-- lives in run_payloads (same pk) so scans over runs stay small.
+CREATE TABLE runs (
+    pk                       INTEGER PRIMARY KEY,   -- allocated in arrival order
+    id                       TEXT NOT NULL UNIQUE,  -- uuid
+    trace_id                 TEXT NOT NULL,
+    parent_run_id            TEXT,
+    dotted_order             TEXT NOT NULL,
+    session_id               TEXT NOT NULL,         -- projects.id
+    name                     TEXT NOT NULL,
+    run_type                 TEXT NOT NULL,
+    status                   TEXT NOT NULL,         -- 'pending' | 'success' | 'error'
+    start_time               INTEGER NOT NULL,
+    end_time                 INTEGER,
+    first_token_time         INTEGER,               -- earliest new_token in the run's subtree
+    reference_example_id     TEXT,
+    thread_id                TEXT,                  -- metadata thread_id / session_id / conversation_id
+    tags                     TEXT,                  -- JSON list (also exploded into run_tags)
+    -- usage as list_runs shows it: llm runs their own, other runs the sum over their subtree
+    prompt_tokens            INTEGER NOT NULL DEFAULT 0,
+    completion_tokens        INTEGER NOT NULL DEFAULT 0,
+    total_tokens             INTEGER NOT NULL DEFAULT 0,
+    prompt_cost              INTEGER,               -- pico-dollars
+    completion_cost          INTEGER,
+    total_cost               INTEGER,
+    prompt_token_details     TEXT,                  -- JSON {category: tokens}
+    completion_token_details TEXT,
+    prompt_cost_details      TEXT,                  -- JSON {category: "decimal string"}
+    completion_cost_details  TEXT,
+    own_usage                TEXT,                  -- JSON: the run's own usage before roll-up
+    repair                   TEXT                   -- why ingest had to repair this run, if it did
+);
+
+-- Newest-first listing per project; the implicit trailing pk makes (start_time, pk) a keyset.
+CREATE INDEX runs_session_start ON runs (session_id, start_time);
+CREATE INDEX runs_start ON runs (start_time);
+CREATE INDEX runs_session_type_start ON runs (session_id, run_type, start_time);
+CREATE INDEX runs_session_name_start ON runs (session_id, name, start_time);
+CREATE INDEX runs_trace_order ON runs (trace_id, dotted_order);
+CREATE INDEX runs_parent ON runs (parent_run_id) WHERE parent_run_id IS NOT NULL;
+CREATE INDEX runs_session_errors ON runs (session_id, start_time) WHERE status = 'error';
+CREATE INDEX runs_thread ON runs (thread_id) WHERE thread_id IS NOT NULL;
+CREATE INDEX runs_reference_example ON runs (reference_example_id)
+    WHERE reference_example_id IS NOT NULL;
+-- Covering index for per-trace (root) statistics and root listings.
+CREATE INDEX runs_session_roots ON runs (
+    session_id, start_time, end_time, total_tokens, total_cost, status, first_token_time
+) WHERE parent_run_id IS NULL;
+
+CREATE TABLE run_payloads (
+    run_pk     INTEGER PRIMARY KEY,                 -- runs.pk
+    inputs     TEXT,
+    outputs    TEXT,
+    error      TEXT,
+    extra      TEXT,
+    events     TEXT,
+    serialized TEXT
+);
+
+CREATE TABLE run_tags (
+    run_pk INTEGER NOT NULL,
+    tag    TEXT NOT NULL
+);
+CREATE INDEX run_tags_tag ON run_tags (tag, run_pk);
+CREATE INDEX run_tags_run ON run_tags (run_pk);
+
+-- extra.metadata flattened to (dot.path, value) pairs; list elements share their parent's path.
+-- value is the string itself for strings, JSON text otherwise.
+CREATE TABLE run_metadata (
+    run_pk INTEGER NOT NULL,
+    key    TEXT NOT NULL,
+    value  TEXT
+);
+CREATE INDEX run_metadata_kv ON run_metadata (key, value, run_pk);
+CREATE INDEX run_metadata_value ON run_metadata (value, run_pk);
+CREATE INDEX run_metadata_run ON run_metadata (run_pk);
+
+-- Usage a run sent before its ancestor arrived: applied when the ancestor is ingested.
+CREATE TABLE pending_rollup (
+    ancestor_id TEXT PRIMARY KEY,
+    usage       TEXT NOT NULL                       -- JSON, same shape as runs.own_usage
+);
+
+CREATE TABLE feedback (
+    pk                        INTEGER PRIMARY KEY,
+    id                        TEXT NOT NULL UNIQUE,
+    run_id                    TEXT,                  -- may name a run that has not arrived yet
+    trace_id                  TEXT,
+    session_id                TEXT,                  -- project-level feedback has no run_id
+    key                       TEXT NOT NULL,
+    score                     REAL,
+    value                     TEXT,                  -- JSON
+    comment                   TEXT,
+    correction                TEXT,                  -- JSON
+    feedback_source           TEXT,                  -- JSON
+    feedback_config           TEXT,                  -- JSON
+    extra                     TEXT,                  -- JSON
+    comparative_experiment_id TEXT,
+    feedback_group_id         TEXT,
+    error                     INTEGER NOT NULL DEFAULT 0,
+    created_at                INTEGER NOT NULL,
+    modified_at               INTEGER NOT NULL
+);
+CREATE INDEX feedback_run_key ON feedback (run_id, key);
+CREATE INDEX feedback_key_score ON feedback (key, score, run_id);
+CREATE INDEX feedback_session ON feedback (session_id, key);
+
+CREATE TABLE attachments (
+    run_id    TEXT NOT NULL,
+    name      TEXT NOT NULL,
+    mime_type TEXT NOT NULL,
+    data      BLOB NOT NULL,
+    PRIMARY KEY (run_id, name)
+);
+
+-- Full-text index over name, inputs, outputs and error (schema version 2).
+-- Fed in bulk, not per row: ingest only records which runs changed in fts_pending, and the
+-- index catches up (one INSERT ... SELECT) before a search runs or when the writer is idle.
+-- A per-row trigger would cost ~4x ingest throughput.
+CREATE VIRTUAL TABLE runs_fts USING fts5 (
+    name, body,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TABLE fts_pending (
+    run_pk INTEGER PRIMARY KEY
+);

@@ -1,0 +1,63 @@
+"""Flattening nested JSON into (key, value) pairs, the way LangSmith's key/value filters see it.
+
+Nested objects become dot paths; list elements share their parent's path (so
+``{"a": [{"b": 1}, {"b": 2}]}`` gives ``("a.b", "1")`` and ``("a.b", "2")``). Strings are kept as
+they are; every other scalar is its JSON text (``true``, ``3``, ``null``). Empty containers give
+one pair with ``"{}"`` / ``"[]"`` so the key still exists. Ingest (metadata index) and the filter
+language (``has(metadata, ...)``, the reference evaluator) share this one definition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+
+MAX_PAIRS = 2000
+"""Pairs kept per object; a run with more metadata leaves is indexed up to this many."""
+
+
+def scalar_text(value: Any) -> str | None:
+    """The text a scalar compares as: strings verbatim, everything else its JSON text."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return str(value)
+
+
+def iter_pairs(value: Any, prefix: str = "") -> Iterator[tuple[str, str | None]]:
+    """Yield (dot.path, text) for every leaf under ``value``."""
+    if isinstance(value, dict):
+        if not value and prefix:
+            yield prefix, "{}"
+        for key, child in value.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            yield from iter_pairs(child, path)
+    elif isinstance(value, (list, tuple)):
+        if not value and prefix:
+            yield prefix, "[]"
+        for child in value:
+            yield from iter_pairs(child, prefix)
+    elif prefix:
+        yield prefix, scalar_text(value)
+
+
+def flatten(value: Any, limit: int = MAX_PAIRS) -> list[tuple[str, str | None]]:
+    """All (key, value) pairs of ``value``, at most ``limit`` of them, duplicates removed."""
+    seen: set[tuple[str, str | None]] = set()
+    pairs: list[tuple[str, str | None]] = []
+    for pair in iter_pairs(value):
+        if pair in seen:
+            continue
+        seen.add(pair)
+        pairs.append(pair)
+        if len(pairs) >= limit:
+            break
+    return pairs

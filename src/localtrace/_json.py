@@ -1,0 +1,116 @@
+"""JSON in and out of the store, serialising arbitrary Python values the way the langsmith SDK does.
+
+The SDK never drops a value it cannot serialise: pydantic models are dumped, dataclasses and
+numpy arrays go through orjson, sets become lists, bytes become base64, and anything else
+becomes ``str(obj)``. Runs handed to us in-process (``@traceable`` with our client) have not been
+through the SDK's serialiser, so we apply the same rules here.
+"""
+
+from __future__ import annotations
+
+import base64
+import collections
+import dataclasses
+import datetime
+import decimal
+import math
+import pathlib
+import re
+import uuid
+from enum import Enum
+from typing import Any
+
+import orjson
+
+_OPTIONS = (
+    orjson.OPT_SERIALIZE_NUMPY
+    | orjson.OPT_SERIALIZE_DATACLASS
+    | orjson.OPT_SERIALIZE_UUID
+    | orjson.OPT_NON_STR_KEYS
+)
+
+
+def _default(obj: Any) -> Any:
+    """Fallback for values orjson does not know; mirrors ``langsmith._internal._serde``."""
+    if isinstance(obj, (set, frozenset, tuple, collections.deque)):
+        if hasattr(obj, "_asdict"):
+            return obj._asdict()
+        return list(obj)
+    if isinstance(obj, type):
+        return str(obj)
+    dump = getattr(obj, "model_dump", None)
+    if callable(dump):
+        try:
+            return dump(exclude_none=True, mode="json")
+        except Exception:
+            try:
+                return dump(exclude_none=True)
+            except Exception:
+                pass
+    for attr in ("dict", "to_dict"):
+        method = getattr(obj, attr, None)
+        if callable(method):
+            try:
+                result = method()
+                return result if isinstance(result, dict) else str(result)
+            except Exception:
+                pass
+    if isinstance(obj, BaseException):
+        return {"error": type(obj).__name__, "message": str(obj)}
+    if isinstance(obj, datetime.timedelta):
+        return obj.total_seconds()
+    if isinstance(obj, decimal.Decimal):
+        return int(obj) if obj.as_tuple().exponent >= 0 else float(obj)  # type: ignore[operator]
+    if isinstance(obj, (bytes, bytearray, memoryview)):
+        return base64.b64encode(bytes(obj)).decode()
+    if isinstance(obj, re.Pattern):
+        return obj.pattern
+    if isinstance(obj, Enum):
+        return obj.value
+    if isinstance(obj, (pathlib.PurePath, uuid.UUID, datetime.tzinfo)):
+        return str(obj)
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return dataclasses.asdict(obj)
+    return str(obj)
+
+
+def _replace_non_finite(value: Any) -> Any:
+    """orjson writes NaN/inf as null; keep them visible as strings like the SDK's fallback."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _replace_non_finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_replace_non_finite(v) for v in value]
+    return value
+
+
+def dumps(value: Any) -> str:
+    """Serialise to JSON text; never raises for odd Python objects."""
+    try:
+        return orjson.dumps(value, default=_default, option=_OPTIONS).decode()
+    except TypeError:
+        # e.g. integers beyond 64 bits or recursion orjson refuses: go through the slow path.
+        import json
+
+        return json.dumps(value, default=_default, ensure_ascii=False)
+
+
+def dumps_or_none(value: Any) -> str | None:
+    """``dumps`` that keeps ``None`` as SQL NULL."""
+    return None if value is None else dumps(value)
+
+
+def loads(text: str | bytes | None) -> Any:
+    """Parse JSON text written by ``dumps`` (``None`` stays ``None``)."""
+    if text is None:
+        return None
+    return orjson.loads(text)
+
+
+def to_jsonable(value: Any) -> Any:
+    """Turn any value into plain JSON types (round trip through ``dumps``)."""
+    return orjson.loads(dumps(value))
+
+
+__all__ = ["dumps", "dumps_or_none", "loads", "to_jsonable"]

@@ -1,0 +1,124 @@
+"""The one exception tree of localtrace.
+
+Every error a user can see says what went wrong, where (which run, field or position) and how
+to fix it. The CLI and the server map these classes to exit codes and HTTP statuses in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "FeedbackNotFoundError",
+    "FilterError",
+    "FilterFieldError",
+    "FilterSyntaxError",
+    "InvalidRunError",
+    "LocaltraceError",
+    "NotFoundError",
+    "ProjectNotFoundError",
+    "RunNotFoundError",
+    "RunProblem",
+    "SchemaVersionError",
+    "StoreBusyError",
+    "StoreError",
+]
+
+
+class LocaltraceError(Exception):
+    """Base class of every error raised on purpose by localtrace."""
+
+
+class NotFoundError(LocaltraceError, LookupError):
+    """Something that was asked for by id or name does not exist."""
+
+
+class RunNotFoundError(NotFoundError):
+    """No run with that id is in the store."""
+
+
+class ProjectNotFoundError(NotFoundError):
+    """No project with that id or name is in the store."""
+
+
+class FeedbackNotFoundError(NotFoundError):
+    """No feedback with that id is in the store."""
+
+
+@dataclass(frozen=True)
+class RunProblem:
+    """One reason a run was refused: which run, which field, why, and how to fix it."""
+
+    run_id: str | None
+    field: str
+    reason: str
+    fix: str
+
+    def __str__(self) -> str:
+        who = f"run {self.run_id}" if self.run_id else "run without an id"
+        return f"{who}: field '{self.field}': {self.reason}; {self.fix}"
+
+
+class InvalidRunError(LocaltraceError, ValueError):
+    """One or more runs were refused; every other run of the batch was kept.
+
+    ``problems`` lists each refused run with the field at fault and the fix.
+    """
+
+    def __init__(self, problems: list[RunProblem]) -> None:
+        self.problems = list(problems)
+        if len(self.problems) == 1:
+            message = str(self.problems[0])
+        else:
+            lines = "\n".join(f"  - {p}" for p in self.problems[:20])
+            more = len(self.problems) - 20
+            tail = f"\n  ... and {more} more" if more > 0 else ""
+            message = f"{len(self.problems)} runs were refused:\n{lines}{tail}"
+        super().__init__(message)
+
+    @property
+    def run_id(self) -> str | None:
+        """Id of the first refused run."""
+        return self.problems[0].run_id if self.problems else None
+
+    @property
+    def field(self) -> str | None:
+        """Field at fault in the first refused run."""
+        return self.problems[0].field if self.problems else None
+
+
+class FilterError(LocaltraceError, ValueError):
+    """A filter string could not be used. ``text`` is the filter, ``start``/``end`` the span."""
+
+    def __init__(self, message: str, text: str = "", start: int = 0, end: int | None = None):
+        self.message = message
+        self.text = text
+        self.start = start
+        self.end = start + 1 if end is None else end
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        if not self.text:
+            return self.message
+        caret = " " * self.start + "^" * max(1, self.end - self.start)
+        return f"{self.message}\n  {self.text}\n  {caret}"
+
+
+class FilterSyntaxError(FilterError):
+    """The filter does not follow the grammar (unbalanced parentheses, bad literal, ...)."""
+
+
+class FilterFieldError(FilterError):
+    """The filter names an unknown attribute or function, or uses one the wrong way."""
+
+
+class SchemaVersionError(LocaltraceError):
+    """The file was written by a newer localtrace; it is refused, never altered."""
+
+
+class StoreError(LocaltraceError):
+    """The SQLite file could not be used (not a database, read-only, disk full, ...)."""
+
+
+class StoreBusyError(StoreError):
+    """Another process held the write lock longer than every retry could absorb."""
