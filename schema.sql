@@ -48,7 +48,7 @@ CREATE TABLE runs (
     total_cost               INTEGER,
     prompt_token_details     TEXT,                  -- JSON {category: tokens}
     completion_token_details TEXT,
-    prompt_cost_details      TEXT,                  -- JSON {category: "decimal string"}
+    prompt_cost_details      TEXT,                  -- JSON {category: pico-dollars}
     completion_cost_details  TEXT,
     own_usage                TEXT,                  -- JSON: the run's own usage before roll-up
     repair                   TEXT                   -- why ingest had to repair this run, if it did

@@ -13,7 +13,6 @@ import collections
 import dataclasses
 import datetime
 import decimal
-import math
 import pathlib
 import re
 import uuid
@@ -72,17 +71,6 @@ def _default(obj: Any) -> Any:
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return dataclasses.asdict(obj)
     return str(obj)
-
-
-def _replace_non_finite(value: Any) -> Any:
-    """orjson writes NaN/inf as null; keep them visible as strings like the SDK's fallback."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, dict):
-        return {k: _replace_non_finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_replace_non_finite(v) for v in value]
-    return value
 
 
 def dumps(value: Any) -> str:

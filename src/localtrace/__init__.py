@@ -1,0 +1,50 @@
+"""localtrace: a local trace store for LLM applications, speaking LangSmith.
+
+Runs traced with the langsmith SDK go into one SQLite file; read them back with the same
+``list_runs`` / ``read_run`` / ``get_run_stats`` calls, the same filter language and the same
+shapes as LangSmith.
+"""
+
+from .client import Client, default_project_name
+from .errors import (
+    FeedbackNotFoundError,
+    FilterError,
+    FilterFieldError,
+    FilterSyntaxError,
+    InvalidRunError,
+    LocaltraceError,
+    NotFoundError,
+    ProjectNotFoundError,
+    RunNotFoundError,
+    RunProblem,
+    SchemaVersionError,
+    StoreBusyError,
+    StoreError,
+)
+from .models import Feedback, Project, Run, TracerSession, TracerSessionResult
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Client",
+    "Feedback",
+    "FeedbackNotFoundError",
+    "FilterError",
+    "FilterFieldError",
+    "FilterSyntaxError",
+    "InvalidRunError",
+    "LocaltraceError",
+    "NotFoundError",
+    "Project",
+    "ProjectNotFoundError",
+    "Run",
+    "RunNotFoundError",
+    "RunProblem",
+    "SchemaVersionError",
+    "StoreBusyError",
+    "StoreError",
+    "TracerSession",
+    "TracerSessionResult",
+    "__version__",
+    "default_project_name",
+]

@@ -1,0 +1,131 @@
+"""Feedback rows: create, read, update, delete, list, and per-run ``feedback_stats``.
+
+Feedback about a run that has not arrived yet is stored as is (the SDK often sends feedback
+before the background batch carrying the run); it joins the run by id whenever the run comes.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+import statistics
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from . import _json
+from ._time import from_micros
+from .models import Feedback
+
+_COLUMNS = (
+    "id, run_id, trace_id, session_id, key, score, value, comment, correction, feedback_source, "
+    "feedback_config, extra, comparative_experiment_id, feedback_group_id, error, created_at, "
+    "modified_at"
+)
+
+MAX_COMMENTS = 10
+"""Comments kept per key in ``feedback_stats`` (a sample, newest first)."""
+
+
+def _uuid(value: str | None) -> uuid.UUID | None:
+    return None if value is None else uuid.UUID(value)
+
+
+def row_to_feedback(row: Sequence[Any]) -> Feedback:
+    """A ``feedback`` row (in ``_COLUMNS`` order) -> ``Feedback``."""
+    score = row[5]
+    if isinstance(score, float) and score.is_integer():
+        score = int(score)
+    return Feedback.model_validate(
+        {
+            "id": row[0],
+            "run_id": row[1],
+            "trace_id": row[2],
+            "session_id": row[3],
+            "key": row[4],
+            "score": score,
+            "value": _json.loads(row[6]),
+            "comment": row[7],
+            "correction": _json.loads(row[8]),
+            "feedback_source": _json.loads(row[9]),
+            "feedback_config": _json.loads(row[10]),
+            "extra": _json.loads(row[11]),
+            "comparative_experiment_id": row[12],
+            "feedback_group_id": row[13],
+            "error": bool(row[14]),
+            "created_at": from_micros(row[15]),
+            "modified_at": from_micros(row[16]),
+        }
+    )
+
+
+def select_sql(where: str = "") -> str:
+    """``SELECT`` of every feedback column, trace/session filled in from the run when known."""
+    return (
+        "SELECT f.id, f.run_id, coalesce(f.trace_id, r.trace_id), coalesce(f.session_id, r.session_id), "
+        "f.key, f.score, f.value, f.comment, f.correction, f.feedback_source, f.feedback_config, "
+        "f.extra, f.comparative_experiment_id, f.feedback_group_id, f.error, f.created_at, "
+        f"f.modified_at FROM feedback AS f LEFT JOIN runs AS r ON r.id = f.run_id {where}"
+    )
+
+
+def insert(conn: sqlite3.Connection, values: dict[str, Any]) -> None:
+    """Insert one feedback row (``values`` keyed by column name, JSON fields already text)."""
+    names = [c.strip() for c in _COLUMNS.split(",")]
+    conn.execute(
+        f"INSERT INTO feedback ({_COLUMNS}) VALUES ({','.join('?' * len(names))})",
+        [values.get(name) for name in names],
+    )
+
+
+def summarize(rows: Iterable[tuple[Any, Any, Any, Any]]) -> dict[str, dict[str, Any]]:
+    """``(key, score, value_json, comment, error)`` rows -> ``{key: {n, avg, stdev, ...}}``.
+
+    ``n`` counts every piece of feedback (scored or categorical); ``avg``/``stdev`` (population)
+    /``min``/``max`` are over numeric scores only; ``values`` counts categorical labels.
+    """
+    groups: dict[str, dict[str, Any]] = {}
+    for key, score, value, comment, *rest in rows:
+        error = rest[0] if rest else 0
+        group = groups.setdefault(
+            key, {"n": 0, "scores": [], "values": {}, "errors": 0, "comments": []}
+        )
+        group["n"] += 1
+        if score is not None and not (isinstance(score, float) and math.isnan(score)):
+            group["scores"].append(float(score))
+        label = _json.loads(value) if isinstance(value, str) else value
+        if label is not None and not isinstance(label, (dict, list)):
+            text = label if isinstance(label, str) else _json.dumps(label)
+            group["values"][text] = group["values"].get(text, 0) + 1
+        if error:
+            group["errors"] += 1
+        if comment and len(group["comments"]) < MAX_COMMENTS:
+            group["comments"].append(comment)
+    result: dict[str, dict[str, Any]] = {}
+    for key, group in groups.items():
+        scores: list[float] = group["scores"]
+        result[key] = {
+            "n": group["n"],
+            "avg": statistics.fmean(scores) if scores else None,
+            "stdev": statistics.pstdev(scores) if scores else None,
+            "min": min(scores) if scores else None,
+            "max": max(scores) if scores else None,
+            "values": group["values"],
+            "errors": group["errors"],
+            "comments": group["comments"],
+        }
+    return result
+
+
+def stats_by_run(conn: sqlite3.Connection, run_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """``feedback_stats`` for each of ``run_ids`` that has feedback."""
+    per_run: dict[str, list[tuple[Any, ...]]] = {}
+    for start in range(0, len(run_ids), 500):
+        chunk = run_ids[start : start + 500]
+        for row in conn.execute(
+            "SELECT run_id, key, score, value, comment, error FROM feedback "
+            f"WHERE run_id IN ({','.join('?' * len(chunk))}) ORDER BY modified_at DESC",
+            chunk,
+        ):
+            per_run.setdefault(row[0], []).append(row[1:])
+    return {run_id: summarize(rows) for run_id, rows in per_run.items()}

@@ -1,0 +1,357 @@
+"""Validate and normalise one incoming run dict (a post or a patch) into a ``Change``.
+
+Everything a user can get wrong is caught here, with the run, the field and the fix named, so
+the writer can refuse that one run and keep the rest of its batch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import _json
+from ._time import to_micros
+from ._trees import parse_dotted_order
+from .errors import RunProblem
+from .models import RUN_TYPES
+
+# Keys the SDK sends that are about transport, not the run: accepted and dropped.
+_TRANSPORT_KEYS = frozenset(
+    {
+        "api_key",
+        "api_url",
+        "service_key",
+        "tenant_id",
+        "authorization",
+        "cookie",
+        "dangerously_allow_filesystem",
+        "_replica_auths",
+        "address",
+        "child_runs",
+        "child_run_ids",
+        "execution_order",
+        "status",
+        "app_path",
+        "feedback_stats",
+        "parent_run_ids",
+        "in_dataset",
+        "manifest_id",
+        "latency",
+        "repair",
+        "total_tokens",
+        "prompt_tokens",
+        "completion_tokens",
+        "total_cost",
+        "prompt_cost",
+        "completion_cost",
+        "prompt_token_details",
+        "completion_token_details",
+        "prompt_cost_details",
+        "completion_cost_details",
+        "first_token_time",
+        "s3_urls",
+        "trace_tier",
+        "ttl_seconds",
+        "thread_id",
+        "share_token",
+        "manifest_s3_id",
+        "input_attachments",
+        "output_attachments",
+        "run_id",
+    }
+)
+
+_ID_FIELDS = ("trace_id", "parent_run_id", "reference_example_id", "session_id")
+
+
+@dataclass
+class Change:
+    """One validated post or patch for one run; only the fields it carries are set."""
+
+    kind: str  # "post" | "patch"
+    run_id: str
+    name: str | None = None
+    run_type: str | None = None
+    start_time: int | None = None
+    end_time: int | None = None
+    trace_id: str | None = None
+    parent_run_id: str | None = None
+    dotted_order: str | None = None
+    reference_example_id: str | None = None
+    session_id: str | None = None
+    session_name: str | None = None
+    tags: list[str] | None = None
+    error: str | None = None
+    inputs: str | None = None  # JSON text
+    outputs: str | None = None  # JSON text
+    outputs_obj: Any = None  # parsed outputs when usage may hide in them
+    events: str | None = None  # JSON text
+    first_token_time: int | None = None
+    serialized: str | None = None  # JSON text
+    extra: dict[str, Any] | None = None
+    attachments: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    empty: frozenset[str] = frozenset()  # fields sent as {} / [] (weak on a post)
+
+
+class _Bad(Exception):
+    def __init__(self, field_name: str, reason: str, fix: str) -> None:
+        super().__init__(reason)
+        self.field = field_name
+        self.reason = reason
+        self.fix = fix
+
+
+def canonical_uuid(value: Any, field_name: str) -> str:
+    """Any UUID spelling -> lowercase hyphenated text, or ``_Bad`` naming the field."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    try:
+        return str(uuid.UUID(str(value)))
+    except (ValueError, AttributeError, TypeError):
+        raise _Bad(
+            field_name,
+            f"{str(value)[:80]!r} is not a UUID",
+            "send a UUID such as str(uuid.uuid4())",
+        ) from None
+
+
+def _time(value: Any, field_name: str) -> int:
+    try:
+        return to_micros(value)
+    except (ValueError, TypeError, OverflowError):
+        raise _Bad(
+            field_name,
+            f"{str(value)[:80]!r} is not a time",
+            "send a datetime or an ISO-8601 string such as 2026-11-22T10:14:18.095220+00:00",
+        ) from None
+
+
+def _check_finite(value: Any, field_name: str, depth: int = 0) -> None:
+    """Token counts and costs must be finite; NaN elsewhere is kept (as the SDK's text)."""
+    if depth > 4:
+        return
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _Bad(
+            field_name, f"{value!r} is not a finite number", "send a finite number or omit it"
+        )
+    if isinstance(value, dict):
+        for key, child in value.items():
+            _check_finite(child, f"{field_name}.{key}", depth + 1)
+
+
+def _first_token(events: list[Any]) -> int | None:
+    first: int | None = None
+    for event in events:
+        if isinstance(event, dict) and event.get("name") == "new_token" and event.get("time"):
+            try:
+                moment = to_micros(event["time"])
+            except (ValueError, TypeError, OverflowError):
+                continue
+            if first is None or moment < first:
+                first = moment
+    return first
+
+
+def _mapping(value: Any, field_name: str) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return value
+    if hasattr(value, "model_dump"):
+        dumped = _json.to_jsonable(value)
+        if isinstance(dumped, dict):
+            return dumped
+    # The SDK wraps non-dict values the same way (``{"output": value}``).
+    return {"output": value} if field_name == "outputs" else {"input": value}
+
+
+_USAGE_HINTS = ("usage_metadata", "generations", "llm_output")
+
+
+def normalize(kind: str, raw: Any) -> Change:
+    """Validate one run dict; raises ``RunProblemError`` naming the run, field and fix."""
+    if hasattr(raw, "model_dump") and not isinstance(raw, dict):
+        raw = raw.model_dump()
+    if not isinstance(raw, dict):
+        raise RunProblemError(
+            RunProblem(None, "(run)", f"{type(raw).__name__} is not a run dict", "send a dict")
+        )
+    run_id_raw = raw.get("id")
+    if run_id_raw is None:
+        run_id_raw = raw.get("run_id")
+    if run_id_raw is None:
+        raise RunProblemError(RunProblem(None, "id", "the run has no id", "send 'id' (a UUID)"))
+    try:
+        run_id = canonical_uuid(run_id_raw, "id")
+    except _Bad as bad:
+        raise RunProblemError(
+            RunProblem(str(run_id_raw)[:80], bad.field, bad.reason, bad.fix)
+        ) from None
+    try:
+        return _normalize_fields(kind, run_id, raw)
+    except _Bad as bad:
+        raise RunProblemError(RunProblem(run_id, bad.field, bad.reason, bad.fix)) from None
+
+
+def _normalize_fields(kind: str, run_id: str, raw: dict[str, Any]) -> Change:
+    change = Change(kind=kind, run_id=run_id)
+    empty: set[str] = set()
+    unknown: dict[str, Any] = {}
+    for key, value in raw.items():
+        if value is None or key in ("id",):
+            continue
+        if key == "name":
+            change.name = str(value)
+        elif key == "run_type":
+            run_type = str(getattr(value, "value", value))
+            if run_type not in RUN_TYPES:
+                raise _Bad(
+                    "run_type",
+                    f"{run_type!r} is not a run type",
+                    f"use one of {', '.join(RUN_TYPES)}",
+                )
+            change.run_type = run_type
+        elif key in ("start_time", "end_time"):
+            setattr(change, key, _time(value, key))
+        elif key in _ID_FIELDS:
+            setattr(change, key, canonical_uuid(value, key))
+        elif key == "dotted_order":
+            if not isinstance(value, str):
+                raise _Bad(
+                    "dotted_order",
+                    f"{type(value).__name__} is not a string",
+                    "send the SDK's dotted_order text",
+                )
+            try:
+                segments = parse_dotted_order(value)
+            except ValueError as exc:
+                raise _Bad(
+                    "dotted_order",
+                    str(exc),
+                    "send <YYYYMMDDTHHMMSSffffff>Z<run id> segments joined by '.' (or omit it to have it derived)",
+                ) from None
+            change.dotted_order = ".".join(f"{s.timestamp}Z{s.run_id}" for s in segments)
+        elif key in ("session_name", "project_name"):
+            change.session_name = str(value)
+        elif key == "tags":
+            if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+                raise _Bad(
+                    "tags",
+                    f"{type(value).__name__} is not a list of tags",
+                    "send a list of strings",
+                )
+            change.tags = [str(tag) for tag in value]
+            if not change.tags:
+                empty.add("tags")
+        elif key == "error":
+            change.error = value if isinstance(value, str) else _json.dumps(value)
+        elif key == "inputs":
+            mapping = _mapping(value, "inputs")
+            change.inputs = _json.dumps(mapping)
+            if not mapping:
+                empty.add("inputs")
+        elif key == "outputs":
+            mapping = _mapping(value, "outputs")
+            change.outputs = _json.dumps(mapping)
+            if not mapping:
+                empty.add("outputs")
+            elif any(hint in mapping for hint in _USAGE_HINTS):
+                change.outputs_obj = _json.loads(change.outputs)
+        elif key == "events":
+            if not isinstance(value, (list, tuple)):
+                raise _Bad(
+                    "events",
+                    f"{type(value).__name__} is not a list of events",
+                    "send a list of {'name', 'time'} dicts",
+                )
+            change.events = _json.dumps(list(value))
+            change.first_token_time = _first_token(list(value))
+            if not value:
+                empty.add("events")
+        elif key == "serialized":
+            change.serialized = _json.dumps(value)
+        elif key == "extra":
+            extra = _json.to_jsonable(value)
+            if not isinstance(extra, dict):
+                raise _Bad(
+                    "extra",
+                    f"{type(value).__name__} is not an object",
+                    "send a dict such as {'metadata': {...}}",
+                )
+            raw_meta = value.get("metadata") if isinstance(value, dict) else None
+            if isinstance(raw_meta, dict) and isinstance(raw_meta.get("usage_metadata"), dict):
+                _check_finite(raw_meta["usage_metadata"], "extra.metadata.usage_metadata")
+            if not extra:
+                empty.add("extra")
+            change.extra = extra
+        elif key == "revision_id":
+            change.extra = change.extra or {}
+            change.extra.setdefault("metadata", {})["revision_id"] = str(value)
+        elif key == "attachments":
+            change.attachments = _attachments(value)
+        elif key in _TRANSPORT_KEYS:
+            continue
+        else:
+            unknown[str(key)] = value
+    if unknown:
+        # Never lose data: fields we do not know are kept where a reader can find them.
+        change.extra = change.extra or {}
+        change.extra.setdefault("unknown_fields", {}).update(_json.to_jsonable(unknown))
+    raw_outputs = raw.get("outputs")
+    if isinstance(raw_outputs, dict) and isinstance(raw_outputs.get("usage_metadata"), dict):
+        # Checked before serialising: JSON has no NaN, so it would silently become null.
+        _check_finite(raw_outputs["usage_metadata"], "outputs.usage_metadata")
+    change.empty = frozenset(empty)
+    if (
+        change.start_time is not None
+        and change.end_time is not None
+        and change.end_time < change.start_time
+    ):
+        raise _Bad(
+            "end_time",
+            f"end_time {dt.datetime.fromtimestamp(change.end_time / 1e6, dt.timezone.utc).isoformat()} is before start_time",
+            "send an end_time at or after the start_time",
+        )
+    return change
+
+
+def _attachments(value: Any) -> dict[str, tuple[str, bytes]]:
+    if not isinstance(value, dict):
+        raise _Bad(
+            "attachments",
+            f"{type(value).__name__} is not a mapping",
+            "send {name: (mime_type, bytes)}",
+        )
+    out: dict[str, tuple[str, bytes]] = {}
+    for name, item in value.items():
+        mime: Any
+        data: Any
+        if isinstance(item, (tuple, list)) and len(item) == 2:
+            mime, data = item
+        elif hasattr(item, "mime_type") and hasattr(item, "data"):
+            mime, data = item.mime_type, item.data
+        else:
+            raise _Bad(f"attachments.{name}", "is not (mime_type, data)", "send (mime_type, bytes)")
+        if isinstance(data, str):
+            import base64
+            import binascii
+
+            try:
+                data = base64.b64decode(data, validate=True)
+            except (binascii.Error, ValueError):
+                data = data.encode()
+        if hasattr(data, "read_bytes"):
+            data = data.read_bytes()
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise _Bad(f"attachments.{name}", f"{type(data).__name__} is not bytes", "send bytes")
+        out[str(name)] = (str(mime), bytes(data))
+    return out
+
+
+class RunProblemError(Exception):
+    """Internal: carries the ``RunProblem`` for one refused run."""
+
+    def __init__(self, problem: RunProblem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem

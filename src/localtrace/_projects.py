@@ -1,0 +1,139 @@
+"""Project (LangSmith "session") rows: create, find, list, update, delete."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from . import _json
+from ._time import from_micros, now_micros, to_micros
+from .errors import ProjectNotFoundError
+from .models import Project
+
+_COLUMNS = "id, name, description, start_time, end_time, extra, reference_dataset_id"
+
+
+def row_to_project(row: Sequence[Any]) -> Project:
+    """A ``projects`` row (``_COLUMNS`` order) -> ``Project`` without statistics."""
+    return Project(
+        id=uuid.UUID(row[0]),
+        name=row[1],
+        description=row[2],
+        start_time=from_micros(row[3]),
+        end_time=from_micros(row[4]) if row[4] is not None else None,
+        extra=_json.loads(row[5]),
+        reference_dataset_id=uuid.UUID(row[6]) if row[6] else None,
+    )
+
+
+def find(
+    conn: sqlite3.Connection, *, project_id: str | None = None, project_name: str | None = None
+) -> Project:
+    """The project with that id or exact name; ``ProjectNotFoundError`` otherwise."""
+    if project_id is not None:
+        row = conn.execute(
+            f"SELECT {_COLUMNS} FROM projects WHERE id = ?", (project_id,)
+        ).fetchone()
+        what = f"id {project_id}"
+    elif project_name is not None:
+        row = conn.execute(
+            f"SELECT {_COLUMNS} FROM projects WHERE name = ?", (project_name,)
+        ).fetchone()
+        what = f"name {project_name!r}"
+    else:
+        raise ProjectNotFoundError("give project_name or project_id")
+    if row is None:
+        raise ProjectNotFoundError(
+            f"no project with {what}; list them with Client.list_projects() or `localtrace projects`"
+        )
+    return row_to_project(row)
+
+
+def create(
+    conn: sqlite3.Connection,
+    *,
+    name: str,
+    project_id: str | None,
+    description: str | None,
+    extra: dict[str, Any] | None,
+    reference_dataset_id: str | None,
+    start_time: Any = None,
+) -> None:
+    """Insert a project row (the caller checks for name conflicts)."""
+    conn.execute(
+        f"INSERT INTO projects ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            project_id or str(uuid.uuid4()),
+            name,
+            description,
+            to_micros(start_time) if start_time is not None else now_micros(),
+            None,
+            _json.dumps_or_none(extra),
+            reference_dataset_id,
+        ),
+    )
+
+
+def list_rows(
+    conn: sqlite3.Connection,
+    *,
+    ids: Sequence[str] | None = None,
+    name: str | None = None,
+    name_contains: str | None = None,
+    reference_dataset_id: str | None = None,
+    reference_free: bool | None = None,
+    metadata: dict[str, Any] | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[Project]:
+    """Projects matching every given condition, newest first."""
+    where: list[str] = []
+    params: list[Any] = []
+    if ids is not None:
+        where.append(f"id IN ({','.join('?' * len(ids))})")
+        params.extend(ids)
+    if name is not None:
+        where.append("name = ?")
+        params.append(name)
+    if name_contains is not None:
+        where.append("instr(lower(name), lower(?)) > 0")
+        params.append(name_contains)
+    if reference_dataset_id is not None:
+        where.append("reference_dataset_id = ?")
+        params.append(reference_dataset_id)
+    if reference_free is not None:
+        where.append(
+            "reference_dataset_id IS NULL" if reference_free else "reference_dataset_id IS NOT NULL"
+        )
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    sql = f"SELECT {_COLUMNS} FROM projects {clause} ORDER BY start_time DESC, pk DESC"
+    if limit is not None:
+        sql += " LIMIT ? OFFSET ?"
+        params.extend([limit, offset])
+    projects = [row_to_project(row) for row in conn.execute(sql, params)]
+    if metadata:
+        projects = [p for p in projects if all(p.metadata.get(k) == v for k, v in metadata.items())]
+    return projects
+
+
+def delete(conn: sqlite3.Connection, project_id: str) -> int:
+    """Delete a project with its runs, their payloads/tags/metadata/search rows and feedback."""
+    pks = "SELECT pk FROM runs WHERE session_id = ?"
+    ids = "SELECT id FROM runs WHERE session_id = ?"
+    conn.execute(f"DELETE FROM feedback WHERE run_id IN ({ids})", (project_id,))
+    conn.execute("DELETE FROM feedback WHERE session_id = ?", (project_id,))
+    conn.execute(f"DELETE FROM attachments WHERE run_id IN ({ids})", (project_id,))
+    conn.execute(f"DELETE FROM pending_rollup WHERE ancestor_id IN ({ids})", (project_id,))
+    for table, column in (
+        ("run_payloads", "run_pk"),
+        ("run_tags", "run_pk"),
+        ("run_metadata", "run_pk"),
+        ("fts_pending", "run_pk"),
+        ("runs_fts", "rowid"),
+    ):
+        conn.execute(f"DELETE FROM {table} WHERE {column} IN ({pks})", (project_id,))
+    deleted = conn.execute("DELETE FROM runs WHERE session_id = ?", (project_id,)).rowcount
+    conn.execute("DELETE FROM projects WHERE id = ?", (project_id,))
+    return int(deleted)

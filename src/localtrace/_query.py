@@ -1,0 +1,128 @@
+"""The WHERE clause shared by list_runs and get_run_stats, from LangSmith's query arguments.
+
+Structured arguments (project, run_type, trace, ...) and the three filter strings are AND-ed;
+``run_ids`` ignores everything else, as LangSmith does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._normalize import _Bad, canonical_uuid
+from ._time import to_micros
+from .errors import FilterFieldError
+
+
+@dataclass
+class Where:
+    """SQL conditions on ``runs AS r`` and their parameters."""
+
+    clauses: list[str] = field(default_factory=list)
+    params: list[Any] = field(default_factory=list)
+    needs_search: bool = False
+
+    def add(self, clause: str, *params: Any) -> None:
+        """AND one more condition."""
+        self.clauses.append(clause)
+        self.params.extend(params)
+
+    def sql(self) -> str:
+        """``WHERE ...`` text (or empty)."""
+        return f"WHERE {' AND '.join(self.clauses)}" if self.clauses else ""
+
+
+def _id(value: Any, argument: str) -> str:
+    try:
+        return canonical_uuid(value, argument)
+    except _Bad as bad:
+        raise FilterFieldError(f"argument {argument}: {bad.reason}; {bad.fix}") from None
+
+
+def _ids(values: Any, argument: str) -> list[str]:
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+        values = [values]
+    return [_id(v, argument) for v in values]
+
+
+def _in(column: str, values: list[str]) -> str:
+    return f"{column} IN ({','.join('?' * len(values))})"
+
+
+def build_where(
+    *,
+    project_ids: Sequence[str] | None = None,
+    run_type: str | None = None,
+    trace_id: Any = None,
+    reference_example_id: Any = None,
+    query: str | None = None,
+    filter: str | None = None,
+    trace_filter: str | None = None,
+    tree_filter: str | None = None,
+    is_root: bool | None = None,
+    parent_run_id: Any = None,
+    start_time: Any = None,
+    end_time: Any = None,
+    error: bool | None = None,
+    run_ids: Sequence[Any] | None = None,
+    execution_order: int | None = None,
+) -> Where:
+    """Translate LangSmith's list/stats arguments into one ``Where``."""
+    where = Where()
+    if run_ids is not None:
+        ids = _ids(run_ids, "run_ids")
+        where.add(_in("r.id", ids) if ids else "0", *ids)
+        return where
+    if project_ids is not None:
+        where.add(_in("r.session_id", list(project_ids)) if project_ids else "0", *project_ids)
+    if run_type is not None:
+        where.add("r.run_type = ?", str(run_type))
+    if trace_id is not None:
+        where.add("r.trace_id = ?", _id(trace_id, "trace_id"))
+    if reference_example_id is not None:
+        ids = _ids(reference_example_id, "reference_example_id")
+        where.add(_in("r.reference_example_id", ids), *ids)
+    if parent_run_id is not None:
+        where.add("r.parent_run_id = ?", _id(parent_run_id, "parent_run_id"))
+    if is_root is not None:
+        where.add("r.parent_run_id IS NULL" if is_root else "r.parent_run_id IS NOT NULL")
+    if execution_order is not None:
+        where.add(
+            "r.parent_run_id IS NULL" if execution_order == 1 else "r.parent_run_id IS NOT NULL"
+        )
+    if error is not None:
+        where.add("r.status = 'error'" if error else "r.status != 'error'")
+    if start_time is not None:
+        where.add("r.start_time >= ?", _time(start_time, "start_time"))
+    if end_time is not None:
+        where.add("r.end_time <= ?", _time(end_time, "end_time"))
+    if query or filter or trace_filter or tree_filter:
+        from . import filters
+    if query:
+        node = filters.parse(f"search({_quote(query)})")
+        sql, params = filters.compile_filter(node, alias="r")
+        where.add(f"({sql})", *params)
+        where.needs_search = True
+    for text, scope in ((filter, "filter"), (trace_filter, "trace"), (tree_filter, "tree")):
+        if text:
+            node = filters.parse(text)
+            sql, params = filters.compile_filter(node, alias="r", scope=scope)
+            where.add(f"({sql})", *params)
+            where.needs_search = where.needs_search or filters.uses_search(node)
+    return where
+
+
+def _quote(text: str) -> str:
+    import json
+
+    return json.dumps(text)
+
+
+def _time(value: Any, argument: str) -> int:
+    try:
+        return to_micros(value)
+    except (ValueError, TypeError, OverflowError):
+        raise FilterFieldError(
+            f"argument {argument}: {value!r} is not a time; pass a datetime or ISO-8601 text"
+        ) from None

@@ -1,0 +1,172 @@
+"""Rows -> ``Run`` models, with only the columns a caller selected.
+
+Bulky payload columns (inputs, outputs, extra, events, serialized, error) are fetched only when
+selected, and every run always carries the fields the SDK's ``Run`` needs to exist
+(``id, name, run_type, start_time, trace_id, dotted_order, parent_run_id``), whatever ``select``
+says.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from . import _json
+from ._time import from_micros, iso_naive
+from ._trees import ancestor_ids
+from ._usage import from_pico
+from .models import TENANT_ID, Run
+
+# (output field, SQL expression); the order defines the row layout.
+_CORE = (
+    ("pk", "r.pk"),
+    ("id", "r.id"),
+    ("name", "r.name"),
+    ("run_type", "r.run_type"),
+    ("start_time", "r.start_time"),
+    ("trace_id", "r.trace_id"),
+    ("dotted_order", "r.dotted_order"),
+    ("parent_run_id", "r.parent_run_id"),
+    ("session_id", "r.session_id"),
+    ("status", "r.status"),
+    ("end_time", "r.end_time"),
+    ("first_token_time", "r.first_token_time"),
+    ("reference_example_id", "r.reference_example_id"),
+    ("tags", "r.tags"),
+    ("prompt_tokens", "r.prompt_tokens"),
+    ("completion_tokens", "r.completion_tokens"),
+    ("total_tokens", "r.total_tokens"),
+    ("prompt_cost", "r.prompt_cost"),
+    ("completion_cost", "r.completion_cost"),
+    ("total_cost", "r.total_cost"),
+    ("prompt_token_details", "r.prompt_token_details"),
+    ("completion_token_details", "r.completion_token_details"),
+    ("prompt_cost_details", "r.prompt_cost_details"),
+    ("completion_cost_details", "r.completion_cost_details"),
+    ("repair", "r.repair"),
+)
+_PAYLOAD = ("inputs", "outputs", "error", "extra", "events", "serialized")
+
+ALWAYS = frozenset(
+    {"id", "name", "run_type", "start_time", "trace_id", "dotted_order", "parent_run_id"}
+)
+SELECTABLE = frozenset(
+    {name for name, _ in _CORE if name != "pk"}
+    | set(_PAYLOAD)
+    | {"feedback_stats", "app_path", "parent_run_ids", "child_run_ids", "latency", "in_dataset"}
+)
+
+
+class Projection:
+    """The SQL column list for a ``select`` and the converter of its rows."""
+
+    def __init__(self, select: Sequence[str] | None = None) -> None:
+        wanted = None if select is None else set(select) | ALWAYS
+        self.payload = [p for p in _PAYLOAD if wanted is None or p in wanted]
+        self.wanted = wanted
+        exprs = [expr for _, expr in _CORE] + [f"p.{name}" for name in self.payload]
+        self.columns = ", ".join(exprs)
+        self.needs_payload = bool(self.payload)
+        self.with_feedback = wanted is None or "feedback_stats" in wanted
+
+    def from_clause(self) -> str:
+        """``runs`` joined with ``run_payloads`` only when a payload column is needed."""
+        if self.needs_payload:
+            return "runs AS r LEFT JOIN run_payloads AS p ON p.run_pk = r.pk"
+        return "runs AS r"
+
+    def to_run(self, row: Sequence[Any]) -> Run:
+        """One row -> a ``Run`` (built without re-validation: every value is already typed)."""
+        values = dict(zip((name for name, _ in _CORE), row, strict=False))
+        for offset, name in enumerate(self.payload):
+            values[name] = row[len(_CORE) + offset]
+        return build_run(values, self.wanted)
+
+
+def _uuid(value: str | None) -> uuid.UUID | None:
+    return None if value is None else uuid.UUID(value)
+
+
+def _decimal_map(text: str | None) -> dict[str, Decimal] | None:
+    data = _json.loads(text)
+    if not data:
+        return None
+    return {k: from_pico(v) or Decimal(0) for k, v in data.items()}
+
+
+def build_run(values: dict[str, Any], wanted: set[str] | None = None) -> Run:
+    """Column values (as stored) -> ``Run``; fields outside ``wanted`` stay ``None``."""
+
+    def want(name: str) -> bool:
+        return wanted is None or name in wanted
+
+    run_id = values["id"]
+    session_id = values["session_id"]
+    start = values["start_time"]
+    fields: dict[str, Any] = {
+        "id": uuid.UUID(run_id),
+        "name": values["name"],
+        "run_type": values["run_type"],
+        "start_time": from_micros(start),
+        "trace_id": uuid.UUID(values["trace_id"]),
+        "dotted_order": values["dotted_order"],
+        "parent_run_id": _uuid(values["parent_run_id"]),
+        "session_id": _uuid(session_id),
+        "status": values["status"],
+        "app_path": (
+            f"/o/{TENANT_ID}/projects/p/{session_id}/r/{run_id}"
+            f"?trace_id={values['trace_id']}&start_time={iso_naive(start)}"
+        ),
+        "repair": values["repair"],
+        "inputs": {},
+        "extra": None,
+    }
+    if want("end_time") and values["end_time"] is not None:
+        fields["end_time"] = from_micros(values["end_time"])
+    if want("first_token_time") and values["first_token_time"] is not None:
+        fields["first_token_time"] = from_micros(values["first_token_time"])
+    if want("reference_example_id"):
+        fields["reference_example_id"] = _uuid(values["reference_example_id"])
+    if want("tags"):
+        fields["tags"] = _json.loads(values["tags"]) or []
+    for name in ("prompt_tokens", "completion_tokens", "total_tokens"):
+        if want(name):
+            fields[name] = values[name]
+    for name in ("prompt_cost", "completion_cost", "total_cost"):
+        if want(name):
+            fields[name] = from_pico(values[name])
+    for name in ("prompt_token_details", "completion_token_details"):
+        if want(name):
+            fields[name] = _json.loads(values[name])
+    for name in ("prompt_cost_details", "completion_cost_details"):
+        if want(name):
+            fields[name] = _decimal_map(values[name])
+    if want("parent_run_ids"):
+        fields["parent_run_ids"] = [uuid.UUID(a) for a in ancestor_ids(values["dotted_order"])]
+    if "inputs" in values:
+        fields["inputs"] = _json.loads(values["inputs"]) or {}
+    if "outputs" in values:
+        fields["outputs"] = _json.loads(values["outputs"])
+    if "error" in values:
+        fields["error"] = values["error"]
+    if "extra" in values:
+        fields["extra"] = _json.loads(values["extra"]) or {"metadata": {}}
+    if "events" in values:
+        fields["events"] = _json.loads(values["events"])
+    if "serialized" in values:
+        fields["serialized"] = _json.loads(values["serialized"])
+    if want("in_dataset"):
+        fields["in_dataset"] = False
+    return Run.model_construct(**fields)
+
+
+def feedback_stats_for(
+    conn: sqlite3.Connection, run_ids: Iterable[str]
+) -> dict[str, dict[str, Any]]:
+    """``feedback_stats`` of each run that has feedback: ``{run_id: {key: stats}}``."""
+    from ._feedback import stats_by_run
+
+    return stats_by_run(conn, list(run_ids))

@@ -1,0 +1,270 @@
+"""Token usage and cost of one run, found wherever the SDK and LangChain put it.
+
+Sources, first match wins (so usage reported in two places is never counted twice):
+1. ``extra.metadata.usage_metadata`` (``@traceable`` end, ``RunTree.set(usage_metadata=)``);
+2. ``outputs.usage_metadata`` (OpenAI/Anthropic wrappers, functions returning it);
+3. LangChain chat generations: ``outputs.generations[*][*].message.kwargs.usage_metadata``
+   (summed over generations);
+4. LangChain ``outputs.llm_output.token_usage`` (``prompt_tokens``/``completion_tokens``).
+
+Costs given in usage_metadata are kept exactly: they are stored as integer pico-dollars.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import Any
+
+PICO = Decimal(10) ** 12
+
+
+class UsageError(ValueError):
+    """A usage value is not a usable number; ``field`` names it."""
+
+    def __init__(self, field_path: str, reason: str) -> None:
+        self.field = field_path
+        super().__init__(reason)
+
+
+def to_pico(value: Any, where: str) -> int:
+    """A cost in USD (number, numeric string or Decimal) -> integer pico-dollars."""
+    if isinstance(value, bool):
+        raise UsageError(where, f"{value!r} is not a cost")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise UsageError(where, f"{value!r} is not a finite cost")
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(str(value))
+    except (InvalidOperation, ValueError) as exc:
+        raise UsageError(where, f"{value!r} is not a cost") from exc
+    if not amount.is_finite():
+        raise UsageError(where, f"{value!r} is not a finite cost")
+    return int((amount * PICO).to_integral_value(rounding=ROUND_HALF_EVEN))
+
+
+def from_pico(value: int | None) -> Decimal | None:
+    """Integer pico-dollars -> exact Decimal USD."""
+    if value is None:
+        return None
+    return (Decimal(value) / PICO).normalize() if value else Decimal(0)
+
+
+def _tokens(value: Any, where: str) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, bool):
+        raise UsageError(where, f"{value!r} is not a token count")
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise UsageError(where, f"{value!r} is not a finite token count")
+        if not value.is_integer():
+            raise UsageError(where, f"{value!r} is not a whole number of tokens")
+        value = int(value)
+    if not isinstance(value, int):
+        raise UsageError(where, f"{value!r} is not a token count")
+    if value < 0:
+        raise UsageError(where, f"{value!r} is negative")
+    return value
+
+
+@dataclass
+class Usage:
+    """Tokens, costs and first-token time of a run (or the sum over a subtree)."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    prompt_cost: int | None = None  # pico-dollars
+    completion_cost: int | None = None
+    total_cost: int | None = None
+    prompt_token_details: dict[str, int] = field(default_factory=dict)
+    completion_token_details: dict[str, int] = field(default_factory=dict)
+    prompt_cost_details: dict[str, int] = field(default_factory=dict)
+    completion_cost_details: dict[str, int] = field(default_factory=dict)
+    first_token_time: int | None = None  # micros
+
+    def is_empty(self) -> bool:
+        """True when there is nothing to roll up."""
+        return self == Usage()
+
+    def to_json(self) -> dict[str, Any]:
+        """Compact dict for ``runs.own_usage`` / ``pending_rollup.usage``."""
+        data = {
+            "pt": self.prompt_tokens,
+            "ct": self.completion_tokens,
+            "tt": self.total_tokens,
+            "pc": self.prompt_cost,
+            "cc": self.completion_cost,
+            "tc": self.total_cost,
+            "ptd": self.prompt_token_details,
+            "ctd": self.completion_token_details,
+            "pcd": self.prompt_cost_details,
+            "ccd": self.completion_cost_details,
+            "ftt": self.first_token_time,
+        }
+        return {k: v for k, v in data.items() if v not in (None, 0, {})}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> Usage:
+        """Inverse of ``to_json``."""
+        if not data:
+            return cls()
+        return cls(
+            prompt_tokens=data.get("pt", 0),
+            completion_tokens=data.get("ct", 0),
+            total_tokens=data.get("tt", 0),
+            prompt_cost=data.get("pc"),
+            completion_cost=data.get("cc"),
+            total_cost=data.get("tc"),
+            prompt_token_details=dict(data.get("ptd", {})),
+            completion_token_details=dict(data.get("ctd", {})),
+            prompt_cost_details=dict(data.get("pcd", {})),
+            completion_cost_details=dict(data.get("ccd", {})),
+            first_token_time=data.get("ftt"),
+        )
+
+    def combine(self, other: Usage, sign: int = 1) -> Usage:
+        """``self + sign * other`` for the sums; the earlier first-token time for ``sign=1``."""
+        ftt = self.first_token_time
+        if sign > 0 and other.first_token_time is not None:
+            ftt = other.first_token_time if ftt is None else min(ftt, other.first_token_time)
+        return Usage(
+            prompt_tokens=self.prompt_tokens + sign * other.prompt_tokens,
+            completion_tokens=self.completion_tokens + sign * other.completion_tokens,
+            total_tokens=self.total_tokens + sign * other.total_tokens,
+            prompt_cost=_add_opt(self.prompt_cost, other.prompt_cost, sign),
+            completion_cost=_add_opt(self.completion_cost, other.completion_cost, sign),
+            total_cost=_add_opt(self.total_cost, other.total_cost, sign),
+            prompt_token_details=_add_map(
+                self.prompt_token_details, other.prompt_token_details, sign
+            ),
+            completion_token_details=_add_map(
+                self.completion_token_details, other.completion_token_details, sign
+            ),
+            prompt_cost_details=_add_map(self.prompt_cost_details, other.prompt_cost_details, sign),
+            completion_cost_details=_add_map(
+                self.completion_cost_details, other.completion_cost_details, sign
+            ),
+            first_token_time=ftt,
+        )
+
+
+def _add_opt(a: int | None, b: int | None, sign: int) -> int | None:
+    if b is None:
+        return a
+    return (a or 0) + sign * b
+
+
+def _add_map(a: dict[str, int], b: dict[str, int], sign: int) -> dict[str, int]:
+    if not b:
+        return a
+    merged = dict(a)
+    for key, value in b.items():
+        merged[key] = merged.get(key, 0) + sign * value
+    return merged
+
+
+def _details(value: Any, where: str, cost: bool) -> dict[str, int]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise UsageError(where, f"{type(value).__name__} is not an object of categories")
+    out: dict[str, int] = {}
+    for key, amount in value.items():
+        if amount is None:
+            continue
+        path = f"{where}.{key}"
+        out[str(key)] = to_pico(amount, path) if cost else _tokens(amount, path)
+    return out
+
+
+def from_usage_metadata(meta: dict[str, Any], where: str) -> Usage:
+    """Read a LangSmith ``UsageMetadata`` dict (validated; errors name the field)."""
+    prompt = _tokens(meta.get("input_tokens"), f"{where}.input_tokens")
+    completion = _tokens(meta.get("output_tokens"), f"{where}.output_tokens")
+    total_raw = meta.get("total_tokens")
+    total = (
+        _tokens(total_raw, f"{where}.total_tokens")
+        if total_raw is not None
+        else prompt + completion
+    )
+    costs = {}
+    for name in ("input_cost", "output_cost", "total_cost"):
+        raw = meta.get(name)
+        costs[name] = None if raw is None else to_pico(raw, f"{where}.{name}")
+    total_cost = costs["total_cost"]
+    if total_cost is None and (costs["input_cost"] is not None or costs["output_cost"] is not None):
+        total_cost = (costs["input_cost"] or 0) + (costs["output_cost"] or 0)
+    return Usage(
+        prompt_tokens=prompt,
+        completion_tokens=completion,
+        total_tokens=total,
+        prompt_cost=costs["input_cost"],
+        completion_cost=costs["output_cost"],
+        total_cost=total_cost,
+        prompt_token_details=_details(
+            meta.get("input_token_details"), f"{where}.input_token_details", cost=False
+        ),
+        completion_token_details=_details(
+            meta.get("output_token_details"), f"{where}.output_token_details", cost=False
+        ),
+        prompt_cost_details=_details(
+            meta.get("input_cost_details"), f"{where}.input_cost_details", cost=True
+        ),
+        completion_cost_details=_details(
+            meta.get("output_cost_details"), f"{where}.output_cost_details", cost=True
+        ),
+    )
+
+
+def _langchain_generations(outputs: dict[str, Any]) -> Usage | None:
+    generations = outputs.get("generations")
+    if not isinstance(generations, list):
+        return None
+    total: Usage | None = None
+    for i, batch in enumerate(generations):
+        items = batch if isinstance(batch, list) else [batch]
+        for j, gen in enumerate(items):
+            if not isinstance(gen, dict):
+                continue
+            message = gen.get("message")
+            if not isinstance(message, dict):
+                continue
+            kwargs = message.get("kwargs") if isinstance(message.get("kwargs"), dict) else message
+            meta = kwargs.get("usage_metadata") if isinstance(kwargs, dict) else None
+            if isinstance(meta, dict):
+                where = f"outputs.generations[{i}][{j}].message.kwargs.usage_metadata"
+                found = from_usage_metadata(meta, where)
+                total = found if total is None else total.combine(found)
+    return total
+
+
+def _langchain_token_usage(outputs: dict[str, Any]) -> Usage | None:
+    llm_output = outputs.get("llm_output")
+    if not isinstance(llm_output, dict):
+        return None
+    usage = llm_output.get("token_usage") or llm_output.get("usage")
+    if not isinstance(usage, dict):
+        return None
+    where = "outputs.llm_output.token_usage"
+    meta = {
+        "input_tokens": usage.get("prompt_tokens", usage.get("input_tokens")),
+        "output_tokens": usage.get("completion_tokens", usage.get("output_tokens")),
+        "total_tokens": usage.get("total_tokens"),
+    }
+    return from_usage_metadata(meta, where)
+
+
+def own_usage(extra: dict[str, Any] | None, outputs: dict[str, Any] | None) -> Usage:
+    """The run's own usage (tokens and costs; first-token time is filled in separately)."""
+    metadata = (extra or {}).get("metadata") if isinstance(extra, dict) else None
+    if isinstance(metadata, dict) and isinstance(metadata.get("usage_metadata"), dict):
+        return from_usage_metadata(metadata["usage_metadata"], "extra.metadata.usage_metadata")
+    if isinstance(outputs, dict):
+        if isinstance(outputs.get("usage_metadata"), dict):
+            return from_usage_metadata(outputs["usage_metadata"], "outputs.usage_metadata")
+        found = _langchain_generations(outputs) or _langchain_token_usage(outputs)
+        if found is not None:
+            return found
+    return Usage()

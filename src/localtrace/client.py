@@ -1,0 +1,606 @@
+"""``Client``: the LangSmith-shaped facade over one SQLite file.
+
+Method and keyword names follow ``langsmith.Client`` so that code (and the SDK's own
+``@traceable``, ``RunTree`` and LangChain tracer) can use a ``localtrace.Client`` unmodified.
+This module holds no SQL: it validates arguments, resolves projects and delegates to the
+store modules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from . import _feedback, _projects, _runs, _search
+from ._db import Database
+from ._json import dumps_or_none
+from ._normalize import _Bad, canonical_uuid
+from ._query import build_where
+from ._time import now_micros, to_micros
+from ._writer import Writer
+from .errors import (
+    FeedbackNotFoundError,
+    InvalidRunError,
+    LocaltraceError,
+    ProjectNotFoundError,
+    RunNotFoundError,
+    RunProblem,
+)
+from .models import Feedback, Project, Run
+
+DEFAULT_PATH = "localtrace.db"
+"""Store used when neither a path nor ``$LOCALTRACE_DB`` is given (in the working directory)."""
+
+_PROJECT_ENV = (
+    "HOSTED_LANGSERVE_PROJECT_NAME",
+    "LANGSMITH_PROJECT",
+    "LANGCHAIN_PROJECT",
+    "LANGSMITH_SESSION",
+    "LANGCHAIN_SESSION",
+)
+
+
+def default_project_name() -> str:
+    """The project the langsmith SDK would use: ``$LANGSMITH_PROJECT`` & co., else ``default``."""
+    for name in _PROJECT_ENV:
+        value = os.environ.get(name)
+        if value:
+            return value.strip().strip("'\"")
+    return "default"
+
+
+def resolve_path(path: str | os.PathLike[str] | None) -> str:
+    """``path`` if given, else ``$LOCALTRACE_DB``, else ``./localtrace.db``."""
+    if path is not None:
+        return os.fspath(path)
+    return os.environ.get("LOCALTRACE_DB") or DEFAULT_PATH
+
+
+def _uuid_arg(value: Any, name: str) -> str:
+    try:
+        return canonical_uuid(value, name)
+    except _Bad as bad:
+        raise InvalidRunError([RunProblem(None, name, bad.reason, bad.fix)]) from None
+
+
+class Client:
+    """A trace store in one SQLite file, used like ``langsmith.Client``.
+
+    >>> client = Client(":memory:")
+    >>> client.create_run("hello", {"q": 1}, "chain", id=uuid.uuid4())
+    >>> client.flush()
+    >>> [run.name for run in client.list_runs()]
+    ['hello']
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        project_name: str | None = None,
+        batch_size: int = 1000,
+        max_pending: int = 20_000,
+    ) -> None:
+        """Open (or create) the store at ``path``.
+
+        ``project_name`` is the project of runs that name none (default: as the SDK,
+        ``$LANGSMITH_PROJECT`` or ``default``). Writes are queued and committed by a background
+        thread in batches of ``batch_size``; at most ``max_pending`` runs wait in memory.
+        """
+        self.path = resolve_path(path)
+        self.default_project = project_name or default_project_name()
+        self._db = Database(self.path)
+        self._writer = Writer(
+            self._db, self.default_project, batch_size=batch_size, max_pending=max_pending
+        )
+        # The SDK's RunTree/traceable look for these attributes on a client.
+        self.tracing_queue = None
+        self.tracing_sample_rate = None
+        self.otel_exporter = None
+        self.api_url = f"sqlite:///{Path(self.path).name}"
+        self.api_key = None
+        self._write_api_urls: dict[str, Any] = {}
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def flush(self, timeout: float | None = None) -> None:
+        """Block until every queued run is committed; raise ``InvalidRunError`` for refused ones."""
+        self._writer.flush(timeout)
+
+    def close(self) -> None:
+        """Drain the queue and close the file. Idempotent."""
+        try:
+            self._writer.close()
+        finally:
+            self._db.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Client({self.path!r})"
+
+    # -- write path -------------------------------------------------------------------------
+    def create_run(
+        self,
+        name: str,
+        inputs: dict[str, Any],
+        run_type: str,
+        *,
+        project_name: str | None = None,
+        revision_id: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Record the start (or the whole) of a run; returns at once (written in the background).
+
+        Keyword arguments are run fields: ``id``, ``trace_id``, ``dotted_order``,
+        ``parent_run_id``, ``start_time``, ``end_time``, ``outputs``, ``error``, ``extra``,
+        ``events``, ``tags``, ``serialized``, ``session_name``/``session_id``,
+        ``reference_example_id``, ``attachments``. Missing ``trace_id``/``dotted_order`` are
+        derived (from the parent when ``parent_run_id`` is given).
+        """
+        run = dict(kwargs)
+        run["name"] = name
+        run["inputs"] = inputs
+        run["run_type"] = run_type
+        if project_name is not None:
+            run["session_name"] = project_name
+        if revision_id is not None:
+            run["revision_id"] = revision_id
+        if run.get("id") is None:
+            run["id"] = uuid.uuid4()
+        if run.get("start_time") is None:
+            run["start_time"] = dt.datetime.now(dt.timezone.utc)
+        self._writer.submit("post", run)
+
+    def update_run(self, run_id: Any, **kwargs: Any) -> None:
+        """Record more of a run (end time, outputs, error, ...); ``None`` fields stay unchanged.
+
+        As in the SDK, ``end_time`` defaults to now.
+        """
+        run = dict(kwargs)
+        run["id"] = run_id
+        if run.get("end_time") is None:
+            run["end_time"] = dt.datetime.now(dt.timezone.utc)
+        self._writer.submit("patch", run)
+
+    def batch_ingest_runs(
+        self,
+        create: Sequence[Any] | None = None,
+        update: Sequence[Any] | None = None,
+        *,
+        pre_sampled: bool = False,
+    ) -> None:
+        """Queue many posts and patches at once (upserted in order: creates, then updates)."""
+        ops: list[tuple[str, Any]] = [("post", run) for run in create or ()]
+        ops.extend(("patch", run) for run in update or ())
+        if ops:
+            self._writer.submit_many(ops)
+
+    def multipart_ingest(
+        self,
+        create: Sequence[Any] | None = None,
+        update: Sequence[Any] | None = None,
+        *,
+        pre_sampled: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        """Same as ``batch_ingest_runs`` (the SDK's multipart variant of it)."""
+        self.batch_ingest_runs(create, update, pre_sampled=pre_sampled)
+
+    # -- runs -------------------------------------------------------------------------------
+    def read_run(self, run_id: Any, load_child_runs: bool = False) -> Run:
+        """One run; with ``load_child_runs`` its subtree nested in ``child_runs``."""
+        rid = _uuid_arg(run_id, "run_id")
+        with self._db.read() as conn:
+            run = _runs.read_run(conn, rid, load_child_runs=load_child_runs)
+        if run is None:
+            raise RunNotFoundError(f"no run with id {rid}; was flush() called after writing it?")
+        return run
+
+    def read_trace(self, trace_id: Any) -> Run:
+        """The root of a trace with the whole tree in ``child_runs`` (execution order).
+
+        Accepts the id of any run of the trace. A root that never arrived is replaced by a
+        placeholder whose ``repair`` says so; runs whose parent never arrived hang under the
+        root with ``repair`` saying so.
+        """
+        rid = _uuid_arg(trace_id, "trace_id")
+        with self._db.read() as conn:
+            tree = _runs.read_trace(conn, rid)
+        if tree is None:
+            raise RunNotFoundError(f"no trace or run with id {rid}")
+        return tree
+
+    def list_runs(
+        self,
+        *,
+        project_id: Any = None,
+        project_name: str | Sequence[str] | None = None,
+        run_type: str | None = None,
+        trace_id: Any = None,
+        reference_example_id: Any = None,
+        query: str | None = None,
+        filter: str | None = None,
+        trace_filter: str | None = None,
+        tree_filter: str | None = None,
+        is_root: bool | None = None,
+        parent_run_id: Any = None,
+        start_time: dt.datetime | str | None = None,
+        error: bool | None = None,
+        run_ids: Sequence[Any] | None = None,
+        select: Sequence[str] | None = None,
+        limit: int | None = None,
+        execution_order: int | None = None,
+        order: str = "desc",
+        **kwargs: Any,
+    ) -> Iterator[Run]:
+        """Runs matching every given condition, newest first (``order="asc"``: oldest first).
+
+        A lazy iterator paging through the store with a keyset cursor. ``filter``,
+        ``trace_filter`` and ``tree_filter`` take LangSmith's filter language
+        (docs/filter-language.md); ``run_ids`` ignores every other condition.
+        """
+        if kwargs.get("session_id") is not None and project_id is None:
+            project_id = kwargs.pop("session_id")
+        unknown = set(kwargs) - {"session_id"}
+        if unknown:
+            raise TypeError(f"list_runs() got unexpected keyword arguments: {sorted(unknown)}")
+        where = build_where(
+            project_ids=self._project_ids(project_id, project_name),
+            run_type=run_type,
+            trace_id=trace_id,
+            reference_example_id=reference_example_id,
+            query=query,
+            filter=filter,
+            trace_filter=trace_filter,
+            tree_filter=tree_filter,
+            is_root=is_root,
+            parent_run_id=parent_run_id,
+            start_time=start_time,
+            error=error,
+            run_ids=run_ids,
+            execution_order=execution_order,
+        )
+        if where.needs_search:
+            _search.catch_up(self._db)
+        if order not in ("asc", "desc"):
+            raise ValueError(f"order must be 'asc' or 'desc', not {order!r}")
+        return _runs.iterate(
+            self._db, where, select=select, limit=limit, descending=order == "desc"
+        )
+
+    def _project_ids(self, project_id: Any, project_name: Any) -> list[str] | None:
+        ids: list[str] = []
+        if project_id is not None:
+            values = project_id if isinstance(project_id, (list, tuple, set)) else [project_id]
+            ids.extend(_uuid_arg(v, "project_id") for v in values)
+        if project_name is not None:
+            names = [project_name] if isinstance(project_name, str) else list(project_name)
+            ids.extend(str(self.read_project(project_name=n).id) for n in names)
+        return ids if (project_id is not None or project_name is not None) else None
+
+    def get_run_url(
+        self, *, run: Any, project_name: str | None = None, project_id: Any = None
+    ) -> str:
+        """The run's ``app_path`` (there is no web host locally)."""
+        run_id = run.id if hasattr(run, "id") else run["id"]
+        return str(self.read_run(run_id).app_path)
+
+    def search_index(self) -> int:
+        """Bring the full-text index up to date now; returns how many runs were indexed."""
+        return _search.catch_up(self._db)
+
+    # -- projects ---------------------------------------------------------------------------
+    def create_project(
+        self,
+        project_name: str,
+        *,
+        description: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        upsert: bool = False,
+        project_extra: dict[str, Any] | None = None,
+        reference_dataset_id: Any = None,
+        project_id: Any = None,
+        **kwargs: Any,
+    ) -> Project:
+        """Create a project; with ``upsert`` return the existing one of that name instead of failing."""
+        extra = dict(project_extra or {})
+        if metadata:
+            extra["metadata"] = metadata
+        with self._db.write() as conn:
+            try:
+                existing = _projects.find(conn, project_name=project_name)
+            except ProjectNotFoundError:
+                existing = None
+            if existing is not None:
+                if not upsert:
+                    raise LocaltraceError(
+                        f"project {project_name!r} already exists; pass upsert=True to reuse it"
+                    )
+            else:
+                _projects.create(
+                    conn,
+                    name=project_name,
+                    project_id=_uuid_arg(project_id, "project_id") if project_id else None,
+                    description=description,
+                    extra=extra or None,
+                    reference_dataset_id=(
+                        _uuid_arg(reference_dataset_id, "reference_dataset_id")
+                        if reference_dataset_id
+                        else None
+                    ),
+                )
+        return self.read_project(project_name=project_name)
+
+    def read_project(
+        self,
+        *,
+        project_id: Any = None,
+        project_name: str | None = None,
+        include_stats: bool = False,
+    ) -> Project:
+        """A project by id or exact name (``ProjectNotFoundError`` if there is none)."""
+        pid = _uuid_arg(project_id, "project_id") if project_id is not None else None
+        if pid is None and project_name is None:
+            project_name = self.default_project
+        with self._db.read() as conn:
+            project = _projects.find(conn, project_id=pid, project_name=project_name)
+        if include_stats:
+            project = self._with_stats(project)
+        return project
+
+    def _with_stats(self, project: Project) -> Project:
+        return project
+
+    def has_project(self, project_name: str, *, project_id: Any = None) -> bool:
+        """Whether a project of that name (or id) exists."""
+        try:
+            self.read_project(project_name=project_name, project_id=project_id)
+        except ProjectNotFoundError:
+            return False
+        return True
+
+    def list_projects(
+        self,
+        project_ids: Sequence[Any] | None = None,
+        name: str | None = None,
+        name_contains: str | None = None,
+        reference_dataset_id: Any = None,
+        reference_free: bool | None = None,
+        include_stats: bool = False,
+        metadata: dict[str, Any] | None = None,
+        limit: int | None = None,
+        **kwargs: Any,
+    ) -> Iterator[Project]:
+        """Projects, newest first, filtered like ``langsmith.Client.list_projects``."""
+        with self._db.read() as conn:
+            projects = _projects.list_rows(
+                conn,
+                ids=[_uuid_arg(p, "project_ids") for p in project_ids] if project_ids else None,
+                name=name,
+                name_contains=name_contains,
+                reference_dataset_id=(
+                    _uuid_arg(reference_dataset_id, "reference_dataset_id")
+                    if reference_dataset_id
+                    else None
+                ),
+                reference_free=reference_free,
+                metadata=metadata,
+                limit=limit,
+            )
+        for project in projects:
+            yield self._with_stats(project) if include_stats else project
+
+    def update_project(
+        self,
+        project_id: Any,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        project_extra: dict[str, Any] | None = None,
+        end_time: dt.datetime | None = None,
+    ) -> Project:
+        """Change a project's name, description, metadata/extra or end time."""
+        pid = _uuid_arg(project_id, "project_id")
+        with self._db.write() as conn:
+            current = _projects.find(conn, project_id=pid)
+            extra = dict(current.extra or {})
+            if project_extra:
+                extra.update(project_extra)
+            if metadata is not None:
+                extra["metadata"] = metadata
+            conn.execute(
+                "UPDATE projects SET name = ?, description = ?, extra = ?, end_time = ? WHERE id = ?",
+                (
+                    name or current.name,
+                    description if description is not None else current.description,
+                    dumps_or_none(extra or None),
+                    to_micros(end_time) if end_time else None,
+                    pid,
+                ),
+            )
+        return self.read_project(project_id=pid)
+
+    def delete_project(self, *, project_name: str | None = None, project_id: Any = None) -> None:
+        """Delete a project and all of its runs and their feedback."""
+        self.flush()
+        pid = _uuid_arg(project_id, "project_id") if project_id is not None else None
+        with self._db.write() as conn:
+            project = _projects.find(conn, project_id=pid, project_name=project_name)
+            _projects.delete(conn, str(project.id))
+
+    # -- feedback ---------------------------------------------------------------------------
+    def create_feedback(
+        self,
+        run_id: Any = None,
+        key: str = "unnamed",
+        *,
+        score: float | int | bool | None = None,
+        value: Any = None,
+        trace_id: Any = None,
+        correction: Any = None,
+        comment: str | None = None,
+        source_info: dict[str, Any] | None = None,
+        feedback_source_type: Any = "api",
+        source_run_id: Any = None,
+        feedback_id: Any = None,
+        feedback_config: dict[str, Any] | None = None,
+        project_id: Any = None,
+        comparative_experiment_id: Any = None,
+        feedback_group_id: Any = None,
+        extra: dict[str, Any] | None = None,
+        error: bool | None = None,
+        session_id: Any = None,
+        start_time: Any = None,
+        **kwargs: Any,
+    ) -> Feedback:
+        """Attach feedback to a run (which may not have arrived yet) or to a project."""
+        run_id = run_id or trace_id
+        if run_id is None and project_id is None and session_id is None:
+            raise InvalidRunError(
+                [
+                    RunProblem(
+                        None,
+                        "run_id",
+                        "feedback needs a run",
+                        "pass run_id, trace_id or project_id",
+                    )
+                ]
+            )
+        if isinstance(score, float) and score != score:
+            raise InvalidRunError(
+                [RunProblem(str(run_id), "score", "NaN is not a score", "pass a finite number")]
+            )
+        source_type = str(getattr(feedback_source_type, "value", feedback_source_type))
+        metadata = dict(source_info or {})
+        if source_run_id is not None:
+            metadata["__run"] = {"run_id": str(source_run_id)}
+        now = now_micros()
+        fid = _uuid_arg(feedback_id, "feedback_id") if feedback_id else str(uuid.uuid4())
+        project = project_id or session_id
+        values = {
+            "id": fid,
+            "run_id": _uuid_arg(run_id, "run_id") if run_id is not None else None,
+            "trace_id": _uuid_arg(trace_id, "trace_id") if trace_id is not None else None,
+            "session_id": _uuid_arg(project, "project_id") if project is not None else None,
+            "key": str(key),
+            "score": float(score) if score is not None else None,
+            "value": dumps_or_none(value),
+            "comment": comment,
+            "correction": dumps_or_none(correction),
+            "feedback_source": dumps_or_none({"type": source_type, "metadata": metadata}),
+            "feedback_config": dumps_or_none(feedback_config),
+            "extra": dumps_or_none(extra),
+            "comparative_experiment_id": (
+                _uuid_arg(comparative_experiment_id, "comparative_experiment_id")
+                if comparative_experiment_id
+                else None
+            ),
+            "feedback_group_id": (
+                _uuid_arg(feedback_group_id, "feedback_group_id") if feedback_group_id else None
+            ),
+            "error": 1 if error else 0,
+            "created_at": now,
+            "modified_at": now,
+        }
+        with self._db.write() as conn:
+            conn.execute("DELETE FROM feedback WHERE id = ?", (fid,))
+            _feedback.insert(conn, values)
+        return self.read_feedback(fid)
+
+    def read_feedback(self, feedback_id: Any) -> Feedback:
+        """One piece of feedback by id."""
+        fid = _uuid_arg(feedback_id, "feedback_id")
+        with self._db.read() as conn:
+            row = conn.execute(_feedback.select_sql("WHERE f.id = ?"), (fid,)).fetchone()
+        if row is None:
+            raise FeedbackNotFoundError(f"no feedback with id {fid}")
+        return _feedback.row_to_feedback(row)
+
+    def update_feedback(
+        self,
+        feedback_id: Any,
+        *,
+        score: float | int | bool | None = None,
+        value: Any = None,
+        correction: Any = None,
+        comment: str | None = None,
+    ) -> None:
+        """Change the given fields of a piece of feedback."""
+        fid = _uuid_arg(feedback_id, "feedback_id")
+        sets: list[str] = ["modified_at = ?"]
+        params: list[Any] = [now_micros()]
+        for column, given in (
+            ("score", None if score is None else float(score)),
+            ("value", dumps_or_none(value)),
+            ("correction", dumps_or_none(correction)),
+            ("comment", comment),
+        ):
+            if given is not None:
+                sets.append(f"{column} = ?")
+                params.append(given)
+        with self._db.write() as conn:
+            changed = conn.execute(
+                f"UPDATE feedback SET {', '.join(sets)} WHERE id = ?", (*params, fid)
+            ).rowcount
+        if not changed:
+            raise FeedbackNotFoundError(f"no feedback with id {fid}")
+
+    def delete_feedback(self, feedback_id: Any) -> None:
+        """Delete a piece of feedback."""
+        fid = _uuid_arg(feedback_id, "feedback_id")
+        with self._db.write() as conn:
+            conn.execute("DELETE FROM feedback WHERE id = ?", (fid,))
+
+    def list_feedback(
+        self,
+        *,
+        run_ids: Sequence[Any] | None = None,
+        feedback_key: Sequence[str] | None = None,
+        feedback_source_type: Sequence[Any] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        session_id: Any = None,
+        **kwargs: Any,
+    ) -> Iterator[Feedback]:
+        """Feedback, newest first, filtered by run, key and source type."""
+        where: list[str] = []
+        params: list[Any] = []
+        if run_ids is not None:
+            ids = [_uuid_arg(r, "run_ids") for r in run_ids]
+            where.append(f"f.run_id IN ({','.join('?' * len(ids))})")
+            params.extend(ids)
+        if feedback_key is not None:
+            keys = [feedback_key] if isinstance(feedback_key, str) else list(feedback_key)
+            where.append(f"f.key IN ({','.join('?' * len(keys))})")
+            params.extend(keys)
+        if feedback_source_type is not None:
+            types = (
+                [feedback_source_type]
+                if isinstance(feedback_source_type, str)
+                else list(feedback_source_type)
+            )
+            names = [str(getattr(t, "value", t)).split(".")[-1].lower() for t in types]
+            where.append(
+                f"json_extract(f.feedback_source, '$.type') IN ({','.join('?' * len(names))})"
+            )
+            params.extend(names)
+        if session_id is not None:
+            where.append("coalesce(f.session_id, r.session_id) = ?")
+            params.append(_uuid_arg(session_id, "session_id"))
+        clause = ("WHERE " + " AND ".join(where)) if where else ""
+        sql = _feedback.select_sql(clause) + " ORDER BY f.created_at DESC, f.pk DESC"
+        sql += " LIMIT ? OFFSET ?"
+        params.extend([-1 if limit is None else int(limit), int(offset)])
+        with self._db.read() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        for row in rows:
+            yield _feedback.row_to_feedback(row)

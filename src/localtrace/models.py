@@ -1,0 +1,310 @@
+"""Pydantic models with the field names and types of ``langsmith.schemas``.
+
+A ``localtrace.Run`` can be used wherever code reads a ``langsmith.schemas.Run``: same fields,
+same aliases (``input_tokens``, ``output_cost``, ...), same ``latency`` and ``metadata``
+properties. ``Project`` mirrors ``TracerSessionResult``; ``Feedback`` mirrors ``Feedback``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+RUN_TYPES: tuple[str, ...] = ("tool", "chain", "llm", "retriever", "embedding", "prompt", "parser")
+"""The run types LangSmith accepts."""
+
+RunType = Literal["tool", "chain", "llm", "retriever", "embedding", "prompt", "parser"]
+
+TENANT_ID = UUID("00000000-0000-4000-8000-00000000a11e")
+"""The one tenant of a local store (LangSmith objects always carry a tenant id)."""
+
+
+class Run(BaseModel):
+    """A run (span): one unit of work of an LLM application, as LangSmith returns it."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    id: UUID
+    """Unique identifier of the run."""
+    name: str
+    """Human-readable name (function name for ``@traceable``)."""
+    start_time: dt.datetime
+    """When the run started (UTC)."""
+    run_type: str
+    """One of tool, chain, llm, retriever, embedding, prompt, parser."""
+    end_time: dt.datetime | None = None
+    """When the run ended; ``None`` while it is still running."""
+    extra: dict[str, Any] | None = Field(default_factory=lambda: {"metadata": {}})
+    """Additional data: ``metadata``, ``runtime``, ``invocation_params``..."""
+    error: str | None = None
+    """Error text (``repr(exc)`` and traceback for ``@traceable``)."""
+    serialized: dict[str, Any] | None = None
+    """Serialized form of what ran (llm and prompt runs only)."""
+    events: list[dict[str, Any]] | None = None
+    """Events such as ``new_token`` (streaming) or ``start``/``end``."""
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    """Inputs of the run."""
+    outputs: dict[str, Any] | None = None
+    """Outputs of the run, once it ended."""
+    reference_example_id: UUID | None = None
+    """Dataset example this run was evaluated on."""
+    parent_run_id: UUID | None = None
+    """The parent run; ``None`` for the root of a trace."""
+    tags: list[str] | None = None
+    """Tags of the run."""
+    session_id: UUID | None = None
+    """Id of the project the run belongs to."""
+    child_run_ids: list[UUID] | None = None
+    """Deprecated in LangSmith; always ``None`` here."""
+    child_runs: list[Run] | None = None
+    """Children in execution order, when loaded with ``load_child_runs=True``/``read_trace``."""
+    feedback_stats: dict[str, Any] | None = None
+    """Per feedback key: ``{n, avg, stdev, min, max, values, ...}``."""
+    app_path: str | None = None
+    """Path of the run in a LangSmith-style UI: ``/o/{tenant}/projects/p/{session}/r/{id}...``."""
+    manifest_id: UUID | None = None
+    """Unused locally; kept for field compatibility."""
+    status: str | None = None
+    """``error`` if the run has an error, ``success`` if it ended, else ``pending``."""
+    prompt_tokens: int | None = None
+    """Input tokens (llm runs: their own; other runs: the sum over their subtree)."""
+    completion_tokens: int | None = None
+    """Output tokens (rolled up like ``prompt_tokens``)."""
+    total_tokens: int | None = None
+    """Total tokens (rolled up like ``prompt_tokens``)."""
+    prompt_token_details: dict[str, int] | None = None
+    """Input tokens by category, e.g. ``{"cache_read": 12}``."""
+    completion_token_details: dict[str, int] | None = None
+    """Output tokens by category, e.g. ``{"reasoning": 40}``."""
+    first_token_time: dt.datetime | None = None
+    """Time of the first streamed token (for ancestors: the earliest in the subtree)."""
+    total_cost: Decimal | None = None
+    """Cost in USD (exact)."""
+    prompt_cost: Decimal | None = None
+    """Cost of the input tokens in USD."""
+    completion_cost: Decimal | None = None
+    """Cost of the output tokens in USD."""
+    prompt_cost_details: dict[str, Decimal] | None = None
+    """Input cost by category."""
+    completion_cost_details: dict[str, Decimal] | None = None
+    """Output cost by category."""
+    parent_run_ids: list[UUID] | None = None
+    """All ancestors, root first (from ``dotted_order``)."""
+    trace_id: UUID
+    """Id of the root run of the trace."""
+    dotted_order: str = ""
+    """``<timestamp>Z<id>`` segments from the root down to this run; sorts in execution order."""
+    in_dataset: bool | None = None
+    """Whether the run is in a dataset (never, locally)."""
+    repair: str | None = None
+    """localtrace only: why ingest or tree building had to repair this run (orphan, ...)."""
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """``extra["metadata"]`` (created empty if missing), as on the SDK's Run."""
+        if self.extra is None:
+            self.extra = {}
+        metadata: dict[str, Any] = self.extra.setdefault("metadata", {})
+        return metadata
+
+    @property
+    def revision_id(self) -> Any:
+        """``metadata["revision_id"]`` if set."""
+        return self.metadata.get("revision_id")
+
+    @property
+    def latency(self) -> float | None:
+        """Seconds from start to end; ``None`` while running."""
+        if self.end_time is None:
+            return None
+        return (self.end_time - self.start_time).total_seconds()
+
+    @property
+    def input_tokens(self) -> int | None:
+        """Alias of ``prompt_tokens``."""
+        return self.prompt_tokens
+
+    @property
+    def output_tokens(self) -> int | None:
+        """Alias of ``completion_tokens``."""
+        return self.completion_tokens
+
+    @property
+    def input_cost(self) -> Decimal | None:
+        """Alias of ``prompt_cost``."""
+        return self.prompt_cost
+
+    @property
+    def output_cost(self) -> Decimal | None:
+        """Alias of ``completion_cost``."""
+        return self.completion_cost
+
+    @property
+    def input_token_details(self) -> dict[str, int] | None:
+        """Alias of ``prompt_token_details``."""
+        return self.prompt_token_details
+
+    @property
+    def output_token_details(self) -> dict[str, int] | None:
+        """Alias of ``completion_token_details``."""
+        return self.completion_token_details
+
+    @property
+    def input_cost_details(self) -> dict[str, Decimal] | None:
+        """Alias of ``prompt_cost_details``."""
+        return self.prompt_cost_details
+
+    @property
+    def output_cost_details(self) -> dict[str, Decimal] | None:
+        """Alias of ``completion_cost_details``."""
+        return self.completion_cost_details
+
+    @property
+    def url(self) -> str | None:
+        """Relative URL of the run (there is no host locally)."""
+        return self.app_path
+
+    def walk(self) -> list[Run]:
+        """This run and every loaded descendant, in execution order (depth first)."""
+        found: list[Run] = [self]
+        for child in self.child_runs or []:
+            found.extend(child.walk())
+        return found
+
+    def __repr__(self) -> str:
+        return f"Run(id={self.id}, name={self.name!r}, run_type={self.run_type!r})"
+
+
+class Project(BaseModel):
+    """A project (LangSmith "tracer session"), with ``TracerSessionResult`` statistics."""
+
+    id: UUID
+    """Project id."""
+    name: str
+    """Unique project name."""
+    start_time: dt.datetime
+    """When the project was created."""
+    end_time: dt.datetime | None = None
+    """When the project was closed, if ever."""
+    description: str | None = None
+    """Free text."""
+    extra: dict[str, Any] | None = None
+    """``{"metadata": {...}, "tags": [...]}`` and anything else given at creation."""
+    tenant_id: UUID = TENANT_ID
+    """The one local tenant."""
+    reference_dataset_id: UUID | None = None
+    """Dataset this project evaluates, if any."""
+    run_count: int | None = None
+    """Statistics (``include_stats=True``): number of traces (root runs)."""
+    latency_p50: dt.timedelta | None = None
+    """Median root latency."""
+    latency_p99: dt.timedelta | None = None
+    """99th percentile root latency."""
+    first_token_p50: dt.timedelta | None = None
+    """Median time to first token over streamed traces."""
+    first_token_p99: dt.timedelta | None = None
+    """99th percentile time to first token."""
+    total_tokens: int | None = None
+    """Tokens over all traces."""
+    prompt_tokens: int | None = None
+    """Input tokens over all traces."""
+    completion_tokens: int | None = None
+    """Output tokens over all traces."""
+    total_cost: Decimal | None = None
+    """Cost over all traces (USD)."""
+    prompt_cost: Decimal | None = None
+    """Input cost over all traces."""
+    completion_cost: Decimal | None = None
+    """Output cost over all traces."""
+    error_rate: float | None = None
+    """Fraction of traces whose root errored."""
+    streaming_rate: float | None = None
+    """Fraction of traces that streamed."""
+    last_run_start_time: dt.datetime | None = None
+    """Start of the newest trace."""
+    feedback_stats: dict[str, Any] | None = None
+    """Feedback on the project's root runs, per key."""
+    session_feedback_stats: dict[str, Any] | None = None
+    """Feedback attached to the project itself (no run), per key."""
+    run_facets: list[dict[str, Any]] | None = None
+    """Top values per dimension, each with a filter ``query`` to drill down."""
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """``extra["metadata"]`` or ``{}``."""
+        if not self.extra or "metadata" not in self.extra:
+            return {}
+        metadata: dict[str, Any] = self.extra["metadata"]
+        return metadata
+
+    @property
+    def tags(self) -> list[str]:
+        """``extra["tags"]`` or ``[]``."""
+        if not self.extra or "tags" not in self.extra:
+            return []
+        tags: list[str] = self.extra["tags"]
+        return tags
+
+    @property
+    def url(self) -> str:
+        """Relative URL of the project in a LangSmith-style UI."""
+        return f"/o/{self.tenant_id}/projects/p/{self.id}"
+
+
+TracerSession = Project
+TracerSessionResult = Project
+
+
+class FeedbackSource(BaseModel):
+    """Where a piece of feedback came from."""
+
+    type: str | None = None
+    metadata: dict[str, Any] | None = None
+    user_id: UUID | None = None
+    user_name: str | None = None
+
+
+class Feedback(BaseModel):
+    """A score, label, comment or correction attached to a run (or to a project)."""
+
+    id: UUID
+    """Feedback id."""
+    created_at: dt.datetime
+    """When it was created."""
+    modified_at: dt.datetime
+    """When it last changed."""
+    run_id: UUID | None = None
+    """The run it is about (may not have arrived yet); ``None`` for project feedback."""
+    trace_id: UUID | None = None
+    """Trace of that run, when known."""
+    key: str
+    """What is measured, e.g. ``correctness``."""
+    score: float | int | bool | None = None
+    """Numeric score."""
+    value: Any = None
+    """Categorical or free-form value, e.g. ``"CORRECT"``."""
+    comment: str | None = None
+    """Free text."""
+    correction: Any = None
+    """What the output should have been."""
+    feedback_source: FeedbackSource | None = None
+    """``{"type": "api"|"model", "metadata": {...}}``."""
+    session_id: UUID | None = None
+    """Project of the run, or the project the feedback is about."""
+    comparative_experiment_id: UUID | None = None
+    """Pairwise experiment, if any."""
+    feedback_group_id: UUID | None = None
+    """Groups feedback given together."""
+    extra: dict[str, Any] | None = None
+    """Anything else."""
+    feedback_config: dict[str, Any] | None = None
+    """How the score is to be read (continuous / categorical ...)."""
+    error: bool | None = None
+    """True when the evaluator that produced it failed."""
+
+
+Run.model_rebuild()
