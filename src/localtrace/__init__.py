@@ -21,7 +21,7 @@ from .errors import (
     StoreBusyError,
     StoreError,
 )
-from .models import Feedback, Project, Run, TracerSession, TracerSessionResult
+from .models import Feedback, Project, Run, RunStats, TracerSession, TracerSessionResult
 
 __version__ = "0.1.0"
 
@@ -40,6 +40,7 @@ __all__ = [
     "Run",
     "RunNotFoundError",
     "RunProblem",
+    "RunStats",
     "SchemaVersionError",
     "StoreBusyError",
     "StoreError",

@@ -30,7 +30,7 @@ from .errors import (
     RunNotFoundError,
     RunProblem,
 )
-from .models import Feedback, Project, Run
+from .models import Feedback, Project, Run, RunStats
 
 DEFAULT_PATH = "localtrace.db"
 """Store used when neither a path nor ``$LOCALTRACE_DB`` is given (in the working directory)."""
@@ -286,6 +286,63 @@ class Client:
             ids.extend(str(self.read_project(project_name=n).id) for n in names)
         return ids if (project_id is not None or project_name is not None) else None
 
+    def get_run_stats(
+        self,
+        *,
+        id: Sequence[Any] | None = None,
+        trace: Any = None,
+        parent_run: Any = None,
+        run_type: str | None = None,
+        project_names: Sequence[str] | None = None,
+        project_ids: Sequence[Any] | None = None,
+        reference_example_ids: Sequence[Any] | None = None,
+        start_time: Any = None,
+        end_time: Any = None,
+        error: bool | None = None,
+        query: str | None = None,
+        filter: str | None = None,
+        trace_filter: str | None = None,
+        tree_filter: str | None = None,
+        is_root: bool | None = None,
+        data_source_type: str | None = None,
+        group_by: dict[str, Any] | None = None,
+        groups: Sequence[str | None] | None = None,
+        select: Sequence[str] | None = None,
+    ) -> RunStats | dict[str, RunStats]:
+        """Statistics over the matched runs, as LangSmith's ``/runs/stats`` computes them.
+
+        Same filtering arguments as the SDK's ``get_run_stats`` (all AND-ed). ``group_by``
+        (``{"attribute": "name"|"run_type"|"tag"|"metadata", "path": key, "max_groups": 5}``)
+        returns ``{group value: RunStats}`` for the largest groups; ``select`` limits the
+        metrics computed.
+        """
+        from . import _runstats
+
+        ids: list[str] | None = None
+        if project_ids is not None or project_names is not None:
+            ids = [_uuid_arg(p, "project_ids") for p in project_ids or ()]
+            ids += [str(self.read_project(project_name=n).id) for n in project_names or ()]
+        where = build_where(
+            project_ids=ids,
+            run_type=run_type,
+            trace_id=trace,
+            reference_example_id=reference_example_ids,
+            query=query,
+            filter=filter,
+            trace_filter=trace_filter,
+            tree_filter=tree_filter,
+            is_root=is_root,
+            parent_run_id=parent_run,
+            start_time=start_time,
+            end_time=end_time,
+            error=error,
+            run_ids=id,
+        )
+        if where.needs_search:
+            _search.catch_up(self._db)
+        with self._db.read() as conn:
+            return _runstats.run_stats(conn, where, group_by=group_by, groups=groups, select=select)
+
     def get_run_url(
         self, *, run: Any, project_name: str | None = None, project_id: Any = None
     ) -> str:
@@ -357,7 +414,10 @@ class Client:
         return project
 
     def _with_stats(self, project: Project) -> Project:
-        return project
+        from . import _runstats
+
+        with self._db.read() as conn:
+            return _runstats.project_stats(conn, project)
 
     def has_project(self, project_name: str, *, project_id: Any = None) -> bool:
         """Whether a project of that name (or id) exists."""

@@ -308,3 +308,80 @@ class Feedback(BaseModel):
 
 
 Run.model_rebuild()
+
+
+class RunStats(BaseModel):
+    """Aggregate statistics over the runs a query matches (LangSmith's ``/runs/stats``).
+
+    Percentiles use linear interpolation between closest ranks (``numpy.percentile``'s
+    default). Latencies are seconds over finished runs; first-token latencies are seconds over
+    runs that streamed. Sums add what ``list_runs`` shows for each matched run (a root carries
+    its trace's totals, so ``is_root=True`` gives per-trace figures). Empty selections give
+    ``run_count == 0``, zero sums and ``None`` percentiles.
+    """
+
+    model_config = ConfigDict(ser_json_timedelta="float")
+
+    run_count: int = 0
+    """Number of matched runs (traces, with ``is_root=True``)."""
+    latency_p50: float | None = None
+    """Median latency in seconds over finished runs."""
+    latency_p99: float | None = None
+    """99th percentile latency in seconds."""
+    latency_avg: float | None = None
+    """Mean latency in seconds."""
+    first_token_p50: float | None = None
+    """Median seconds from start to first token over runs that streamed."""
+    first_token_p99: float | None = None
+    """99th percentile seconds to first token."""
+    total_tokens: int = 0
+    """Sum of total tokens."""
+    prompt_tokens: int = 0
+    """Sum of prompt (input) tokens."""
+    completion_tokens: int = 0
+    """Sum of completion (output) tokens."""
+    median_tokens: float | None = None
+    """Median of per-run total tokens."""
+    completion_tokens_p50: float | None = None
+    """Median of per-run completion tokens."""
+    prompt_tokens_p50: float | None = None
+    """Median of per-run prompt tokens."""
+    tokens_p99: float | None = None
+    """99th percentile of per-run total tokens."""
+    completion_tokens_p99: float | None = None
+    """99th percentile of per-run completion tokens."""
+    prompt_tokens_p99: float | None = None
+    """99th percentile of per-run prompt tokens."""
+    last_run_start_time: dt.datetime | None = None
+    """Start of the newest matched run."""
+    feedback_stats: dict[str, Any] = Field(default_factory=dict)
+    """Per key: ``{n, avg, stdev, min, max, values, errors, comments}``."""
+    run_facets: list[dict[str, Any]] = Field(default_factory=list)
+    """``{key, value, n, query}`` for top values of name, run_type, status, tags, metadata and
+    feedback keys; ``query`` is a filter selecting exactly that facet."""
+    error_rate: float | None = None
+    """Fraction of matched runs that errored (``None`` when nothing matched)."""
+    streaming_rate: float | None = None
+    """Fraction of matched runs that streamed (have a first token)."""
+    total_cost: Decimal | None = None
+    """Exact sum of total cost (USD)."""
+    prompt_cost: Decimal | None = None
+    """Exact sum of prompt cost."""
+    completion_cost: Decimal | None = None
+    """Exact sum of completion cost."""
+    cost_p50: Decimal | None = None
+    """Median per-run total cost."""
+    cost_p99: Decimal | None = None
+    """99th percentile per-run total cost."""
+    prompt_token_details: dict[str, int] = Field(default_factory=dict)
+    """Per-category sums of prompt tokens."""
+    completion_token_details: dict[str, int] = Field(default_factory=dict)
+    """Per-category sums of completion tokens."""
+    prompt_cost_details: dict[str, Decimal] = Field(default_factory=dict)
+    """Per-category sums of prompt cost."""
+    completion_cost_details: dict[str, Decimal] = Field(default_factory=dict)
+    """Per-category sums of completion cost."""
+
+    def __getitem__(self, key: str) -> Any:
+        """Dict-style access, as code written against the SDK's plain-dict result expects."""
+        return getattr(self, key)
