@@ -1,0 +1,94 @@
+"""Reading the files attached to runs (table ``attachments``), stored in the same SQLite file.
+
+Attachments arrive with a run: ``Client.create_run(..., attachments={name: (mime, bytes)})``
+in-process, ``attachment.<run_id>.<name>`` parts of ``POST /runs/multipart`` or base64 values
+of ``"attachments"`` in ``POST /runs`` over HTTP. They are kept out of ``Run`` (as LangSmith
+keeps them out of run JSON); read them with these helpers::
+
+    from localtrace import Client
+    from localtrace._attachments import list_attachments, read_attachment
+
+    client = Client("traces.db")
+    for info in list_attachments(client, [run_id])[str(run_id)]:
+        mime, data = read_attachment(client, run_id, info.name)
+
+Over HTTP the same data is what ``GET /attachments/{run_id}/{name}`` serves, and every run that
+has attachments carries ``s3_urls`` pointing there (``docs/server.md``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .errors import InvalidRunError, NotFoundError, RunProblem
+
+if TYPE_CHECKING:
+    from .client import Client
+
+__all__ = ["AttachmentInfo", "list_attachments", "read_attachment"]
+
+_CHUNK = 500  # ids per IN (...) list, well under SQLite's variable limit
+
+
+@dataclass(frozen=True)
+class AttachmentInfo:
+    """One stored attachment, without its bytes."""
+
+    run_id: str
+    """The run it belongs to."""
+    name: str
+    """Its name (the key of ``attachments`` when it was sent)."""
+    mime_type: str
+    """Media type as sent, e.g. ``image/png``."""
+    size: int
+    """Length in bytes."""
+
+
+def _run_id(value: Any) -> str:
+    try:
+        return str(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
+    except (ValueError, TypeError, AttributeError):
+        raise InvalidRunError(
+            [RunProblem(None, "run_id", f"{str(value)[:80]!r} is not a UUID", "pass a run id")]
+        ) from None
+
+
+def list_attachments(client: Client, run_ids: Iterable[Any]) -> dict[str, list[AttachmentInfo]]:
+    """``{run_id: [AttachmentInfo, ...]}`` for each of ``run_ids`` that has attachments.
+
+    Runs without attachments are absent from the result; names are sorted. Call
+    ``client.flush()`` first to see attachments of runs written a moment ago.
+    """
+    ids = list(dict.fromkeys(_run_id(r) for r in run_ids))
+    found: dict[str, list[AttachmentInfo]] = {}
+    if not ids:
+        return found
+    with client._db.read() as conn:
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            rows = conn.execute(
+                "SELECT run_id, name, mime_type, length(data) FROM attachments "
+                f"WHERE run_id IN ({','.join('?' * len(chunk))}) ORDER BY run_id, name",
+                chunk,
+            ).fetchall()
+            for run_id, name, mime, size in rows:
+                found.setdefault(run_id, []).append(AttachmentInfo(run_id, name, mime, int(size)))
+    return found
+
+
+def read_attachment(client: Client, run_id: Any, name: str) -> tuple[str, bytes]:
+    """``(mime_type, data)`` of one attachment; ``NotFoundError`` if the run has none by that name."""
+    rid = _run_id(run_id)
+    with client._db.read() as conn:
+        row = conn.execute(
+            "SELECT mime_type, data FROM attachments WHERE run_id = ? AND name = ?", (rid, name)
+        ).fetchone()
+    if row is None:
+        raise NotFoundError(
+            f"run {rid} has no attachment named {name!r}; "
+            "list them with localtrace._attachments.list_attachments(client, [run_id])"
+        )
+    return str(row[0]), bytes(row[1])

@@ -1,0 +1,834 @@
+"""The FastAPI application: LangSmith's REST routes, each one translated into ``Client`` calls.
+
+Every route is served at the root and under ``/api/v1`` (the hosted API's two spellings).
+Reads first wait for the Client's write queue (``flush``), so a client that got 202 for its
+writes and then reads sees them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import importlib.util
+import itertools
+import logging
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Body, Depends, FastAPI, Path, Query, Request
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .. import __version__
+from .._attachments import list_attachments, read_attachment
+from ..client import Client
+from ..errors import InvalidRunError, ProjectNotFoundError
+from ..models import Feedback, Project, Run, RunStats
+from . import _errors, _writes
+from ._auth import ApiKeyMiddleware, attachment_path, sign
+from ._body import BodyLimitMiddleware, parse_json, read_body
+from ._cursors import Cursors
+from ._encode import JSONBytes, run_json, s3_urls
+from ._errors import ApiError, Detail, error_bytes, translate
+from ._multipart import boundary_of, split_parts
+from ._schemas import (
+    BatchIn,
+    FeedbackCreate,
+    FeedbackUpdate,
+    RunIn,
+    RunsQuery,
+    SessionCreate,
+    SessionUpdate,
+    StatsQuery,
+    TraceSearch,
+)
+
+logger = logging.getLogger("localtrace.server")
+
+LANGSMITH_API_VERSION = "0.10.100"
+"""The LangSmith server version ``/info`` reports (>= 0.8.10: the SDK sends feedback in
+multipart batches)."""
+
+PAGE_MAX = 100
+"""Largest page of ``/runs/query``, ``/sessions`` and ``/feedback`` (LangSmith's limit)."""
+
+
+class State:
+    """What the routes share: the Client, settings and open cursors."""
+
+    def __init__(
+        self, client: Client, *, owned: bool, api_key: str | None, max_body_bytes: int
+    ) -> None:
+        self.client = client
+        self.owned = owned
+        self.api_key = api_key
+        self.max_body_bytes = max_body_bytes
+        self.cursors = Cursors()
+
+    def settle(self) -> None:
+        """Wait until every write accepted so far is committed (reads call this first).
+
+        Runs the writer refused after validation (rare: e.g. a dotted_order naming another
+        run) were already answered 202; they are logged here.
+        """
+        try:
+            self.client.flush()
+        except InvalidRunError as exc:
+            logger.warning("localtrace server: the store refused runs: %s", exc)
+
+    def shutdown(self) -> None:
+        """Flush (and close, if the app opened the Client); refused runs are logged."""
+        try:
+            if self.owned:
+                self.client.close()
+            else:
+                self.client.flush()
+        except InvalidRunError as exc:
+            logger.warning("localtrace server: the store refused runs: %s", exc)
+
+    def info(self) -> dict[str, Any]:
+        size_limit_bytes = min(20 * 2**20, max(1, int(self.max_body_bytes * 0.8)))
+        return {
+            "version": LANGSMITH_API_VERSION,
+            "license_expiration_time": None,
+            "batch_ingest_config": {
+                "use_multipart_endpoint": True,
+                "scale_up_qsize_trigger": 1000,
+                "scale_up_nthreads_limit": 16,
+                "scale_down_nempty_trigger": 4,
+                "size_limit": 100,
+                "size_limit_bytes": size_limit_bytes,
+            },
+            "instance_flags": {"zstd_compression_enabled": True},
+            "localtrace_version": __version__,
+            "max_body_bytes": self.max_body_bytes,
+        }
+
+
+def _feature(module: str, what: str) -> None:
+    """501 when a part of localtrace this route needs is not in this build yet."""
+    if importlib.util.find_spec(f"localtrace.{module}") is None:
+        raise ApiError(501, "not_implemented", f"{what} is not available in this localtrace build")
+
+
+def _needs_filters(*texts: str | None) -> None:
+    if any(texts):
+        spec = importlib.util.find_spec("localtrace.filters")
+        ok = spec is not None
+        if ok:
+            import localtrace.filters as filters
+
+            ok = hasattr(filters, "parse") and hasattr(filters, "compile_filter")
+        if not ok:
+            raise ApiError(
+                501,
+                "not_implemented",
+                "filters and full-text queries are not available in this localtrace build",
+            )
+
+
+def _reject_unknown_query(request: Request) -> None:
+    """422 for a query parameter the route does not define (typos never widen a listing)."""
+    if not request.query_params:
+        return
+    route = request.scope.get("route")
+    allowed = (
+        {f.alias for f in route.dependant.query_params} if isinstance(route, APIRoute) else set()
+    )
+    unknown = [k for k in dict.fromkeys(request.query_params.keys()) if k not in allowed]
+    if unknown:
+        known = ", ".join(sorted(allowed)) or "none"
+        raise ApiError(
+            422,
+            "validation_error",
+            f"unknown query parameter{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(repr(u) for u in unknown)}; this route takes: {known}",
+            [
+                Detail(
+                    loc=f"query.{u}", message="unknown query parameter", fix=f"use one of: {known}"
+                )
+                for u in unknown
+            ],
+        )
+
+
+def _json_body_doc(model: type, description: str) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "required": True,
+            "description": description,
+            "content": {
+                "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
+            },
+        }
+    }
+
+
+_MULTIPART_DOC = {
+    "requestBody": {
+        "required": True,
+        "description": (
+            "multipart/form-data, optionally Content-Encoding: zstd (or gzip). Parts: "
+            "post.<run id> / patch.<run id> (run JSON), post.<run id>.<field> for field in "
+            "inputs, outputs, events, extra, error, serialized (JSON), "
+            "attachment.<run id>.<name> (raw bytes, Content-Type = the file's type), "
+            "feedback.<feedback id> (feedback JSON)."
+        ),
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "additionalProperties": {"type": "string", "format": "binary"},
+                }
+            }
+        },
+    }
+}
+
+_ACCEPTED = {
+    202: {
+        "description": "Every part was accepted",
+        "content": {
+            "application/json": {
+                "example": {"posts": 2, "patches": 0, "feedback": 1, "attachments": 0}
+            }
+        },
+    }
+}
+
+_ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["type", "status", "message", "details"],
+            "properties": {
+                "type": {"type": "string"},
+                "status": {"type": "integer"},
+                "message": {"type": "string"},
+                "details": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "loc": {"type": "string"},
+                            "run_id": {"type": ["string", "null"]},
+                            "field": {"type": ["string", "null"]},
+                            "message": {"type": "string"},
+                            "fix": {"type": ["string", "null"]},
+                        },
+                    },
+                },
+            },
+        }
+    },
+}
+
+
+def _errors_doc(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {
+        status: {
+            "description": "Error (one shape for every error)",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+        for status in statuses
+    }
+
+
+def _model_doc(model: Any, *errors: int) -> dict[int | str, dict[str, Any]]:
+    doc: dict[int | str, dict[str, Any]] = {200: {"model": model}}
+    doc.update(_errors_doc(*errors))
+    return doc
+
+
+def _millis_or_time(value: int | dt.datetime | None) -> dt.datetime | None:
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    return dt.datetime.fromtimestamp(value / 1000, tz=dt.timezone.utc)
+
+
+def _sessions(*values: Any) -> list[uuid.UUID] | None:
+    found: list[uuid.UUID] = []
+    given = False
+    for value in values:
+        if value is None:
+            continue
+        given = True
+        found.extend(value if isinstance(value, list) else [value])
+    return found if given else None
+
+
+def build_router(state: State) -> APIRouter:
+    client = state.client
+    router = APIRouter(dependencies=[Depends(_reject_unknown_query)])
+
+    def urls_for(request: Request, runs: list[Any]) -> dict[str, dict[str, dict[str, str]]]:
+        files = list_attachments(client, [run.id for run in runs])
+        if not files:
+            return {}
+        base = str(request.base_url).rstrip("/")
+
+        def url_for(info: Any) -> str:
+            path = attachment_path(info.run_id, info.name)
+            url = f"{base}/attachments/{info.run_id}/{quote(info.name, safe='')}"
+            return f"{url}?signature={sign(state.api_key, path)}" if state.api_key else url
+
+        return {run_id: s3_urls(infos, url_for) for run_id, infos in files.items()}
+
+    def all_runs(run: Any) -> list[Any]:
+        return run.walk() if hasattr(run, "walk") else [run]
+
+    # -- info ---------------------------------------------------------------------------
+    @router.get("/info", tags=["info"], summary="Server capabilities (LangSmithInfo)")
+    def info() -> dict[str, Any]:
+        return state.info()
+
+    # -- ingest -------------------------------------------------------------------------
+    async def finish(outcome: _writes.Outcome) -> Response:
+        outcome.raise_for_problems()
+        return JSONBytes(outcome.summary(), status_code=202)
+
+    @router.post(
+        "/runs/multipart",
+        tags=["runs"],
+        summary="Ingest runs, attachments and feedback (multipart, zstd or plain)",
+        status_code=202,
+        openapi_extra=_MULTIPART_DOC,
+        responses={**_ACCEPTED, **_errors_doc(400, 413, 415, 422)},
+    )
+    async def runs_multipart(request: Request) -> Response:
+        boundary = boundary_of(request.headers.get("content-type"))
+        body = await read_body(request, state.max_body_bytes)
+
+        def work() -> _writes.Outcome:
+            outcome = _writes.Outcome()
+            parts, problems = split_parts(body, boundary)
+            if problems:
+                outcome.unreadable = True
+                outcome.problems.extend(problems)
+            _writes.multipart_ingest(client, parts, outcome)
+            return outcome
+
+        return await finish(await run_in_threadpool(work))
+
+    @router.post(
+        "/runs/batch",
+        tags=["runs"],
+        summary="Ingest runs: {post: [...], patch: [...]}",
+        status_code=202,
+        openapi_extra=_json_body_doc(BatchIn, "Runs to create (post) and update (patch)"),
+        responses={**_ACCEPTED, **_errors_doc(400, 413, 415, 422)},
+    )
+    async def runs_batch(request: Request) -> Response:
+        doc = parse_json(await read_body(request, state.max_body_bytes))
+
+        def work() -> _writes.Outcome:
+            outcome = _writes.Outcome()
+            _writes.submit_runs(client, _writes.batch_ops(doc, outcome), outcome)
+            return outcome
+
+        return await finish(await run_in_threadpool(work))
+
+    @router.post(
+        "/runs",
+        tags=["runs"],
+        summary="Create (or upsert) one run",
+        status_code=202,
+        openapi_extra=_json_body_doc(RunIn, "The run"),
+        responses={**_ACCEPTED, **_errors_doc(400, 413, 415, 422)},
+    )
+    async def create_run(request: Request) -> Response:
+        doc = parse_json(await read_body(request, state.max_body_bytes))
+        op = _writes.single_op("post", doc)
+
+        def work() -> _writes.Outcome:
+            outcome = _writes.Outcome()
+            _writes.submit_runs(client, [op], outcome)
+            return outcome
+
+        return await finish(await run_in_threadpool(work))
+
+    @router.patch(
+        "/runs/{run_id}",
+        tags=["runs"],
+        summary="Update one run (fields sent as null stay unchanged)",
+        status_code=202,
+        openapi_extra=_json_body_doc(RunIn, "The fields to change"),
+        responses={**_ACCEPTED, **_errors_doc(400, 413, 415, 422)},
+    )
+    async def update_run(request: Request, run_id: Annotated[uuid.UUID, Path()]) -> Response:
+        doc = parse_json(await read_body(request, state.max_body_bytes))
+        op = _writes.single_op("patch", doc, run_id)
+
+        def work() -> _writes.Outcome:
+            outcome = _writes.Outcome()
+            _writes.submit_runs(client, [op], outcome)
+            return outcome
+
+        return await finish(await run_in_threadpool(work))
+
+    # -- run reads ----------------------------------------------------------------------
+    @router.post(
+        "/runs/query",
+        tags=["runs"],
+        summary="List runs (cursor pagination)",
+        responses=_errors_doc(400, 422, 501),
+    )
+    def query_runs(request: Request, body: Annotated[RunsQuery, Body()]) -> Response:
+        state.settle()
+        _needs_filters(body.filter, body.trace_filter, body.tree_filter, body.query)
+        projects = _sessions(body.session, body.session_id)
+
+        def start() -> Any:
+            return client.list_runs(
+                project_id=projects,
+                run_type=body.run_type,
+                trace_id=body.trace,
+                reference_example_id=body.reference_example,
+                query=body.query,
+                filter=body.filter,
+                trace_filter=body.trace_filter,
+                tree_filter=body.tree_filter,
+                is_root=body.is_root,
+                parent_run_id=body.parent_run,
+                start_time=body.start_time,
+                error=body.error,
+                run_ids=body.id,
+                select=body.select,
+                execution_order=body.execution_order,
+                order=body.order,
+            )
+
+        size = min(body.limit or PAGE_MAX, PAGE_MAX)
+        query = body.model_dump(mode="json", exclude_none=True)
+        runs, next_cursor = state.cursors.page(query, body.cursor, size, start)
+        wants_urls = body.select is None or "s3_urls" in body.select
+        urls = urls_for(request, runs) if wants_urls and runs else {}
+        return JSONBytes(
+            {
+                "runs": [run_json(run, urls) for run in runs],
+                "cursors": {"next": next_cursor, "prev": None},
+                "search_cursors": None,
+                "parsed_query": None,
+            }
+        )
+
+    @router.get(
+        "/runs/{run_id}",
+        tags=["runs"],
+        summary="Read one run",
+        responses=_model_doc(Run, 404, 422),
+    )
+    def read_run(
+        request: Request,
+        run_id: Annotated[uuid.UUID, Path()],
+        exclude_s3_stored_attributes: bool = False,
+        exclude_serialized: bool = False,
+        load_child_runs: bool = False,
+    ) -> Response:
+        state.settle()
+        run = client.read_run(run_id, load_child_runs=load_child_runs)
+        urls = {} if exclude_s3_stored_attributes else urls_for(request, all_runs(run))
+        out = run_json(run, urls)
+        if exclude_serialized:
+            out["serialized"] = None
+        return JSONBytes(out)
+
+    @router.post(
+        "/runs/stats",
+        tags=["runs"],
+        summary="Statistics over matching runs",
+        responses=_model_doc(RunStats, 400, 422, 501),
+    )
+    def run_stats(body: Annotated[StatsQuery, Body()]) -> Response:
+        _feature("_runstats", "run statistics")
+        _needs_filters(body.filter, body.trace_filter, body.tree_filter, body.query)
+        state.settle()
+        stats = client.get_run_stats(
+            id=body.id,
+            trace=body.trace,
+            parent_run=body.parent_run,
+            run_type=body.run_type,
+            project_ids=_sessions(body.session),
+            reference_example_ids=body.reference_example,
+            start_time=body.start_time,
+            end_time=body.end_time,
+            error=body.error,
+            query=body.query,
+            filter=body.filter,
+            trace_filter=body.trace_filter,
+            tree_filter=body.tree_filter,
+            is_root=body.is_root,
+            data_source_type=body.data_source_type,
+            group_by=body.group_by.model_dump() if body.group_by else None,
+            groups=body.groups,
+            select=body.select,
+        )
+        return JSONBytes(stats)
+
+    @router.get(
+        "/attachments/{run_id}/{name}",
+        tags=["runs"],
+        summary="Download an attachment (the target of s3_urls)",
+        responses={
+            200: {"description": "The file, with its media type", "content": {"*/*": {}}},
+            **_errors_doc(401, 404, 422),
+        },
+    )
+    def get_attachment(
+        run_id: Annotated[uuid.UUID, Path()],
+        name: Annotated[str, Path()],
+        signature: str | None = None,
+    ) -> Response:
+        state.settle()
+        mime, data = read_attachment(client, run_id, name)
+        return Response(data, media_type=mime)
+
+    # -- sessions (projects) ------------------------------------------------------------
+    def project_json(project: Project) -> Response:
+        return JSONBytes(project)
+
+    @router.get(
+        "/sessions",
+        tags=["sessions"],
+        summary="List projects (offset pagination)",
+        responses=_model_doc(list[Project], 422, 501),
+    )
+    def list_sessions(
+        name: str | None = None,
+        name_contains: str | None = None,
+        id: Annotated[list[uuid.UUID] | None, Query()] = None,
+        reference_dataset: uuid.UUID | None = None,
+        reference_free: bool | None = None,
+        include_stats: bool = False,
+        dataset_version: Annotated[str | None, Query(description="accepted, ignored")] = None,
+        metadata: Annotated[str | None, Query(description="JSON object")] = None,
+        limit: Annotated[int, Query(ge=1)] = PAGE_MAX,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> Response:
+        if include_stats:
+            _feature("_runstats", "project statistics")
+        state.settle()  # projects are created by the first run that names them
+        wanted_metadata = None
+        if metadata is not None:
+            wanted_metadata = parse_json(metadata.encode(), "the metadata parameter")
+            if not isinstance(wanted_metadata, dict):
+                raise ApiError(422, "validation_error", "metadata must be a JSON object")
+        size = min(limit, PAGE_MAX)
+        projects = client.list_projects(
+            project_ids=id,
+            name=name,
+            name_contains=name_contains,
+            reference_dataset_id=reference_dataset,
+            reference_free=reference_free,
+            include_stats=include_stats,
+            metadata=wanted_metadata,
+            limit=offset + size,
+        )
+        return JSONBytes(list(itertools.islice(projects, offset, offset + size)))
+
+    @router.get(
+        "/sessions/{session_id}",
+        tags=["sessions"],
+        summary="Read one project",
+        responses=_model_doc(Project, 404, 422, 501),
+    )
+    def read_session(
+        session_id: Annotated[uuid.UUID, Path()],
+        include_stats: bool = False,
+        limit: Annotated[int | None, Query(description="accepted, ignored")] = None,
+    ) -> Response:
+        if include_stats:
+            _feature("_runstats", "project statistics")
+        state.settle()
+        return project_json(client.read_project(project_id=session_id, include_stats=include_stats))
+
+    @router.post(
+        "/sessions",
+        tags=["sessions"],
+        summary="Create a project (upsert=true: return the existing one of that name)",
+        responses=_model_doc(Project, 409, 422),
+    )
+    def create_session(body: Annotated[SessionCreate, Body()], upsert: bool = False) -> Response:
+        if body.id is not None:
+            with contextlib.suppress(ProjectNotFoundError):
+                existing = client.read_project(project_id=body.id)
+                if not (upsert and existing.name == body.name):
+                    raise ApiError(
+                        409, "conflict", f"a project with id {body.id} exists ({existing.name!r})"
+                    )
+        if not upsert and client.has_project(body.name):
+            raise ApiError(
+                409,
+                "conflict",
+                f"project {body.name!r} already exists; pass ?upsert=true to get it instead",
+            )
+        project = client.create_project(
+            body.name,
+            description=body.description,
+            project_extra=body.extra,
+            upsert=upsert,
+            reference_dataset_id=body.reference_dataset_id,
+            project_id=body.id,
+        )
+        return project_json(project)
+
+    @router.patch(
+        "/sessions/{session_id}",
+        tags=["sessions"],
+        summary="Update a project's name, description, extra or end time",
+        responses=_model_doc(Project, 404, 409, 422),
+    )
+    def update_session(
+        session_id: Annotated[uuid.UUID, Path()], body: Annotated[SessionUpdate, Body()]
+    ) -> Response:
+        current = client.read_project(project_id=session_id)
+        if body.name is not None and body.name != current.name and client.has_project(body.name):
+            raise ApiError(409, "conflict", f"another project is already named {body.name!r}")
+        project = client.update_project(
+            session_id,
+            name=body.name,
+            description=body.description,
+            project_extra=body.extra,
+            end_time=body.end_time if body.end_time is not None else current.end_time,
+        )
+        return project_json(project)
+
+    @router.delete(
+        "/sessions/{session_id}",
+        tags=["sessions"],
+        summary="Delete a project with its runs and their feedback",
+        responses=_errors_doc(404, 422),
+    )
+    def delete_session(session_id: Annotated[uuid.UUID, Path()]) -> Response:
+        client.delete_project(project_id=session_id)
+        return JSONBytes({"id": str(session_id), "deleted": True})
+
+    # -- feedback -----------------------------------------------------------------------
+    @router.post(
+        "/feedback",
+        tags=["feedback"],
+        summary="Create feedback (the run may not have arrived yet)",
+        responses=_model_doc(Feedback, 422),
+    )
+    def create_feedback(body: Annotated[FeedbackCreate, Body()]) -> Response:
+        return JSONBytes(client.create_feedback(**body.client_kwargs()))
+
+    @router.get(
+        "/feedback",
+        tags=["feedback"],
+        summary="List feedback (offset pagination)",
+        responses=_model_doc(list[Feedback], 422),
+    )
+    def list_feedback(
+        run: Annotated[list[uuid.UUID] | None, Query()] = None,
+        key: Annotated[list[str] | None, Query()] = None,
+        source: Annotated[
+            list[str] | None, Query(description="api, model (or FeedbackSourceType.API)")
+        ] = None,
+        session: uuid.UUID | None = None,
+        limit: Annotated[int, Query(ge=1)] = PAGE_MAX,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> Response:
+        state.settle()
+        items = client.list_feedback(
+            run_ids=run,
+            feedback_key=key,
+            feedback_source_type=source,
+            limit=min(limit, PAGE_MAX),
+            offset=offset,
+            session_id=session,
+        )
+        return JSONBytes(list(items))
+
+    @router.get(
+        "/feedback/{feedback_id}",
+        tags=["feedback"],
+        summary="Read one piece of feedback",
+        responses=_model_doc(Feedback, 404, 422),
+    )
+    def read_feedback(feedback_id: Annotated[uuid.UUID, Path()]) -> Response:
+        return JSONBytes(client.read_feedback(feedback_id))
+
+    @router.patch(
+        "/feedback/{feedback_id}",
+        tags=["feedback"],
+        summary="Change score, value, correction or comment",
+        responses=_model_doc(Feedback, 404, 422),
+    )
+    def update_feedback(
+        feedback_id: Annotated[uuid.UUID, Path()], body: Annotated[FeedbackUpdate, Body()]
+    ) -> Response:
+        client.update_feedback(
+            feedback_id,
+            score=body.score,
+            value=body.value,
+            correction=body.correction,
+            comment=body.comment,
+        )
+        return JSONBytes(client.read_feedback(feedback_id))
+
+    @router.delete(
+        "/feedback/{feedback_id}",
+        tags=["feedback"],
+        summary="Delete one piece of feedback",
+        responses=_errors_doc(404, 422),
+    )
+    def delete_feedback(feedback_id: Annotated[uuid.UUID, Path()]) -> Response:
+        client.read_feedback(feedback_id)  # 404 for an unknown id
+        client.delete_feedback(feedback_id)
+        return JSONBytes({"id": str(feedback_id), "deleted": True})
+
+    return router
+
+
+def build_langwatch_router(state: State) -> APIRouter:
+    """LangWatch's trace search, served from ``Client.search_traces``."""
+    client = state.client
+    router = APIRouter(dependencies=[Depends(_reject_unknown_query)])
+
+    @router.post(
+        "/api/trace/search",
+        tags=["langwatch"],
+        summary="Search traces (LangWatch API; auth header X-Auth-Token)",
+        responses=_errors_doc(400, 401, 422),
+    )
+    def search_traces(body: Annotated[TraceSearch, Body()]) -> Response:
+        state.settle()
+        result = client.search_traces(  # type: ignore[attr-defined]
+            query=body.query,
+            start_date=_millis_or_time(body.startDate),
+            end_date=_millis_or_time(body.endDate),
+            page_size=body.pageSize,
+            scroll_id=body.scrollId,
+            filters=body.filters,
+        )
+        return JSONBytes(result)
+
+    return router
+
+
+class CatchAllMiddleware:
+    """The last line: an unexpected exception still answers in the one error shape."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            err = translate(exc)
+            if started:
+                raise
+            body = error_bytes(err.status, err.type, err.message)
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": err.status,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+
+
+def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    def build() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+            tags=app.openapi_tags,
+        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for model in (BatchIn, RunIn):
+            extra = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            for name, sub in extra.pop("$defs", {}).items():
+                components.setdefault(name, sub)
+            components[model.__name__] = extra
+        components["Error"] = _ERROR_SCHEMA
+        app.openapi_schema = schema
+        return schema
+
+    return build
+
+
+_DESCRIPTION = """\
+LangSmith's REST API over one local localtrace file: point any LangSmith SDK at this server
+(`api_url`) and its traces land in the file; read them back with the same SDK calls.
+
+Every route is also served under `/api/v1`. Every error answers
+`{"error": {"type", "status", "message", "details": [...]}}`.
+"""
+
+
+def build_app(
+    client_or_path: Client | str | os.PathLike[str] | None,
+    *,
+    api_key: str | None,
+    max_body_bytes: int,
+) -> FastAPI:
+    """See ``localtrace.server.create_app``."""
+    if max_body_bytes < 1:
+        raise ValueError("max_body_bytes must be positive")
+    owned = not isinstance(client_or_path, Client)
+    client = Client(client_or_path) if owned else client_or_path  # type: ignore[arg-type]
+    assert isinstance(client, Client)
+    state = State(client, owned=owned, api_key=api_key or None, max_body_bytes=max_body_bytes)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await run_in_threadpool(state.shutdown)
+
+    app = FastAPI(
+        title="localtrace",
+        version=__version__,
+        description=_DESCRIPTION,
+        lifespan=lifespan,
+        redoc_url=None,
+    )
+    app.state.localtrace = state
+    _errors.install(app)
+    router = build_router(state)
+    app.include_router(router)
+    app.include_router(
+        router,
+        prefix="/api/v1",
+        generate_unique_id_function=lambda route: f"v1_{route.name}",
+    )
+    if hasattr(client, "search_traces"):
+        app.include_router(build_langwatch_router(state))
+    app.add_middleware(BodyLimitMiddleware, limit=max_body_bytes)
+    if state.api_key:
+        app.add_middleware(ApiKeyMiddleware, api_key=state.api_key)
+    app.add_middleware(CatchAllMiddleware)
+    app.openapi = _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+__all__ = ["LANGSMITH_API_VERSION", "State", "build_app"]

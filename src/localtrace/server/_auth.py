@@ -1,0 +1,84 @@
+"""API-key check for every route, and signed attachment URLs.
+
+With a key set, a request must carry it in ``x-api-key`` (what LangSmith SDKs send),
+``X-Auth-Token`` (LangWatch) or ``Authorization: Bearer <key>``; otherwise 401.
+
+Attachment downloads are the exception the SDK forces: it fetches ``s3_urls`` with a bare
+``requests.get`` that carries no key. Like S3's presigned URLs, each URL the server hands out
+carries a signature (HMAC of the path with the key), which is accepted instead of the key for
+that one path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from urllib.parse import parse_qs
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ._errors import error_bytes
+
+_KEY_HEADERS = (b"x-api-key", b"x-auth-token")
+
+
+def sign(api_key: str, path: str) -> str:
+    """The signature of an attachment path (hex HMAC-SHA256)."""
+    return hmac.new(api_key.encode(), path.encode(), hashlib.sha256).hexdigest()
+
+
+def attachment_path(run_id: str, name: str) -> str:
+    """The canonical path signed for one attachment (independent of the /api/v1 prefix)."""
+    return f"/attachments/{run_id}/{name}"
+
+
+class ApiKeyMiddleware:
+    """401 for any request without the key (constant-time comparison)."""
+
+    def __init__(self, app: ASGIApp, api_key: str) -> None:
+        self.app = app
+        self.key = api_key.encode()
+        self.api_key = api_key
+
+    def _authorized(self, scope: Scope) -> bool:
+        for name, value in scope.get("headers", ()):
+            if name in _KEY_HEADERS and hmac.compare_digest(value, self.key):
+                return True
+            if name == b"authorization":
+                scheme, _, token = value.partition(b" ")
+                if scheme.lower() == b"bearer" and hmac.compare_digest(token.strip(), self.key):
+                    return True
+        return self._signed_attachment(scope)
+
+    def _signed_attachment(self, scope: Scope) -> bool:
+        path: str = scope.get("path", "")
+        if path.startswith("/api/v1/"):
+            path = path[len("/api/v1") :]
+        if not path.startswith("/attachments/") or scope.get("method") != "GET":
+            return False
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        given = query.get("signature", [""])[0]
+        return bool(given) and hmac.compare_digest(given, sign(self.api_key, path))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self._authorized(scope):
+            await self.app(scope, receive, send)
+            return
+        body = error_bytes(
+            401,
+            "unauthorized",
+            "this server needs an API key: send it in the x-api-key header "
+            "(langsmith.Client(api_key=...) does)",
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 401,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"www-authenticate", b'ApiKey header="x-api-key"'),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,151 @@
+"""Request bodies: size limits, ``Content-Encoding`` (zstd, gzip) and JSON, with clear errors.
+
+The size limit applies twice: to the bytes on the wire (checked against ``Content-Length``
+before reading, and while reading chunked bodies) and to the bytes after decompression, so a
+small compressed bomb cannot fill memory.
+"""
+
+from __future__ import annotations
+
+import io
+import zlib
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ._errors import ApiError, BodyTooLarge, error_bytes
+
+_READ = 1 << 20  # decompress in 1 MiB steps
+
+
+class BodyLimitMiddleware:
+    """Answer 413 before reading a body whose ``Content-Length`` is over the limit, and stop
+    reading a chunked body as soon as it passes the limit."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = -1
+                if declared > self.limit:
+                    err = BodyTooLarge(self.limit).as_api_error()
+                    await _send_error(send, err)
+                    return
+        seen = 0
+        limit = self.limit
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise BodyTooLarge(limit)
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+
+async def _send_error(send: Send, err: ApiError) -> None:
+    body = error_bytes(err.status, err.type, err.message)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": err.status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The whole body, decoded per ``Content-Encoding`` and at most ``limit`` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(limit)
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    encoding = request.headers.get("content-encoding", "").strip().lower()
+    if encoding in ("", "identity"):
+        return raw
+    if encoding == "zstd":
+        return _unzstd(raw, limit)
+    if encoding in ("gzip", "x-gzip", "deflate"):
+        return _ungzip(raw, limit, encoding)
+    raise ApiError(
+        415,
+        "unsupported_media_type",
+        f"Content-Encoding {encoding!r} is not supported; send zstd, gzip or an uncompressed body",
+    )
+
+
+def _unzstd(raw: bytes, limit: int) -> bytes:
+    import zstandard
+
+    out = io.BytesIO()
+    try:
+        reader = zstandard.ZstdDecompressor().stream_reader(
+            io.BytesIO(raw), read_size=_READ, read_across_frames=True
+        )
+        while True:
+            chunk = reader.read(_READ)
+            if not chunk:
+                break
+            out.write(chunk)
+            if out.tell() > limit:
+                raise BodyTooLarge(limit, "the decompressed request body")
+    except zstandard.ZstdError as exc:
+        raise ApiError(
+            400,
+            "invalid_zstd",
+            f"the body is not a valid zstd frame ({exc}); "
+            "send Content-Encoding: zstd only with a zstd-compressed body",
+        ) from None
+    return out.getvalue()
+
+
+def _ungzip(raw: bytes, limit: int, encoding: str) -> bytes:
+    wbits = zlib.MAX_WBITS | 32 if encoding != "deflate" else zlib.MAX_WBITS
+    decoder = zlib.decompressobj(wbits)
+    out = io.BytesIO()
+    try:
+        data = raw
+        while data:
+            out.write(decoder.decompress(data, _READ))
+            if out.tell() > limit:
+                raise BodyTooLarge(limit, "the decompressed request body")
+            data = decoder.unconsumed_tail
+        out.write(decoder.flush())
+    except zlib.error as exc:
+        raise ApiError(
+            400, "invalid_gzip", f"the body is not valid {encoding} data ({exc})"
+        ) from None
+    if not decoder.eof:
+        raise ApiError(400, "invalid_gzip", f"the {encoding} body is truncated")
+    return out.getvalue()
+
+
+def parse_json(data: bytes | memoryview, where: str = "the body") -> Any:
+    """``orjson.loads`` with a 400 naming where the JSON is broken."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise ApiError(400, "invalid_json", f"{where} is not valid JSON: {exc}") from None

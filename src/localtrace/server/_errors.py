@@ -1,0 +1,261 @@
+"""The one JSON error shape of the server, and the one table mapping errors to HTTP statuses.
+
+Every 4xx/5xx answer has exactly this body::
+
+    {"error": {"type": "invalid_json", "status": 400,
+               "message": "what was wrong and how to fix it",
+               "details": [{"loc": "...", "run_id": null, "field": null,
+                            "message": "...", "fix": null}, ...]}}
+
+``details`` is always present (possibly empty); each entry names where the problem is
+(``loc``: a body path, a multipart part name, a query parameter), the run and field at fault
+when there is one, and the fix when known.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from ..errors import (
+    FilterError,
+    InvalidRunError,
+    LocaltraceError,
+    NotFoundError,
+    RunProblem,
+    SchemaVersionError,
+    StoreBusyError,
+    StoreError,
+)
+
+logger = logging.getLogger("localtrace.server")
+
+
+@dataclass(frozen=True)
+class Detail:
+    """One entry of ``error.details``."""
+
+    loc: str
+    message: str
+    run_id: str | None = None
+    field: str | None = None
+    fix: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "loc": self.loc,
+            "run_id": self.run_id,
+            "field": self.field,
+            "message": self.message,
+            "fix": self.fix,
+        }
+
+    @classmethod
+    def from_problem(cls, problem: RunProblem, loc: str | None = None) -> Detail:
+        return cls(
+            loc=loc or (f"run {problem.run_id}" if problem.run_id else "run"),
+            run_id=problem.run_id,
+            field=problem.field,
+            message=problem.reason,
+            fix=problem.fix,
+        )
+
+
+class ApiError(Exception):
+    """An error answer: status, machine-readable type, human message, details."""
+
+    def __init__(
+        self, status: int, type_: str, message: str, details: Iterable[Detail] = ()
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.type = type_
+        self.message = message
+        self.details = list(details)
+
+
+class BodyTooLarge(Exception):
+    """Raised while reading a body that passes the size limit (answered with 413)."""
+
+    def __init__(self, limit: int, what: str = "the request body") -> None:
+        super().__init__(what)
+        self.limit = limit
+        self.what = what
+
+    def as_api_error(self) -> ApiError:
+        limit = self.limit
+        return ApiError(
+            413,
+            "payload_too_large",
+            f"{self.what} is larger than the server's limit of {limit} bytes "
+            f"({limit / 2**20:.1f} MiB); send smaller batches or start the server with a "
+            "larger max_body_bytes",
+        )
+
+
+_TYPES_BY_STATUS = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    500: "internal_error",
+    501: "not_implemented",
+    503: "store_busy",
+}
+
+
+def error_body(
+    status: int, type_: str, message: str, details: Sequence[Detail] = ()
+) -> dict[str, Any]:
+    """The error document (see the module docstring)."""
+    return {
+        "error": {
+            "type": type_,
+            "status": status,
+            "message": message,
+            "details": [d.as_json() for d in details],
+        }
+    }
+
+
+def error_response(
+    status: int,
+    type_: str,
+    message: str,
+    details: Sequence[Detail] = (),
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """A JSON response carrying the error document."""
+    return Response(
+        orjson.dumps(error_body(status, type_, message, details)),
+        status_code=status,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+def error_bytes(status: int, type_: str, message: str) -> bytes:
+    """The error document as bytes (for the raw ASGI middlewares)."""
+    return orjson.dumps(error_body(status, type_, message))
+
+
+def translate(exc: BaseException) -> ApiError:
+    """The table: which localtrace exception becomes which answer."""
+    if isinstance(exc, ApiError):
+        return exc
+    if isinstance(exc, BodyTooLarge):
+        return exc.as_api_error()
+    if isinstance(exc, InvalidRunError):
+        return ApiError(
+            422, "invalid_run", str(exc), [Detail.from_problem(p) for p in exc.problems]
+        )
+    if isinstance(exc, NotFoundError):
+        return ApiError(404, "not_found", str(exc))
+    if isinstance(exc, FilterError):
+        return ApiError(
+            400,
+            "invalid_filter",
+            str(exc),
+            [Detail(loc="filter", message=exc.message)] if exc.text else [],
+        )
+    if isinstance(exc, StoreBusyError):
+        return ApiError(503, "store_busy", str(exc))
+    if isinstance(exc, SchemaVersionError):
+        return ApiError(500, "schema_version", str(exc))
+    if isinstance(exc, StoreError):
+        return ApiError(500, "store_error", str(exc))
+    if isinstance(exc, LocaltraceError):
+        return ApiError(400, "bad_request", str(exc))
+    logger.exception("localtrace server: unexpected error", exc_info=exc)
+    return ApiError(
+        500,
+        "internal_error",
+        f"unexpected {type(exc).__name__} while serving the request; "
+        "the server log has the traceback (please report it)",
+    )
+
+
+def _validation_detail(err: dict[str, Any]) -> Detail:
+    loc_parts = [str(p) for p in err.get("loc", ())]
+    loc = ".".join(loc_parts) or "request"
+    message = str(err.get("msg", "invalid value"))
+    if err.get("type") == "extra_forbidden":
+        message = f"unknown field '{loc_parts[-1] if loc_parts else '?'}'"
+        return Detail(loc=loc, message=message, fix="remove it (see /openapi.json for the fields)")
+    if err.get("type") == "missing":
+        return Detail(loc=loc, message="field required", fix="send it")
+    given = err.get("input")
+    if given is not None and not isinstance(given, (dict, list)):
+        message = f"{message} (got {str(given)[:60]!r})"
+    return Detail(loc=loc, message=message)
+
+
+def validation_error(errors: Sequence[dict[str, Any]]) -> ApiError:
+    """Pydantic/FastAPI validation errors -> 400 for malformed JSON, else 422 with details."""
+    for err in errors:
+        if tuple(err.get("loc", ())) == ("body",) and isinstance(err.get("input"), bytes):
+            return ApiError(
+                400,
+                "invalid_json",
+                "the body must be a JSON object sent with Content-Type: application/json",
+            )
+        if err.get("type") == "json_invalid":
+            where = err.get("ctx", {}).get("error", "")
+            return ApiError(
+                400, "invalid_json", f"the body is not valid JSON: {where}".rstrip(": ")
+            )
+    details = [_validation_detail(err) for err in errors]
+    summary = "; ".join(f"{d.loc}: {d.message}" for d in details[:5])
+    more = f" (and {len(details) - 5} more)" if len(details) > 5 else ""
+    return ApiError(422, "validation_error", f"invalid request: {summary}{more}", details)
+
+
+def install(app: FastAPI) -> None:
+    """Route every error through the one shape."""
+
+    async def on_api_error(request: Request, exc: Exception) -> Response:
+        err = translate(exc)
+        return error_response(err.status, err.type, err.message, err.details)
+
+    async def on_validation(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        err = validation_error(list(exc.errors()))
+        return error_response(err.status, err.type, err.message, err.details)
+
+    async def on_http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if isinstance(exc.__cause__, BodyTooLarge):  # FastAPI wraps body-read errors in a 400
+            err = exc.__cause__.as_api_error()
+            return error_response(err.status, err.type, err.message)
+        status = exc.status_code
+        if status == 404:
+            message = (
+                f"no route {request.method} {request.url.path}; see /openapi.json for the routes"
+            )
+        elif status == 405:
+            message = f"{request.method} is not allowed on {request.url.path}"
+        else:
+            message = str(exc.detail)
+        headers = dict(exc.headers) if exc.headers else None
+        return error_response(
+            status, _TYPES_BY_STATUS.get(status, "http_error"), message, headers=headers
+        )
+
+    app.add_exception_handler(ApiError, on_api_error)
+    app.add_exception_handler(BodyTooLarge, on_api_error)
+    app.add_exception_handler(LocaltraceError, on_api_error)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)

@@ -1,0 +1,342 @@
+"""The ingest routes' work: request body -> run ops, feedback and attachments -> ``Client``.
+
+Each run is validated before it is queued (``localtrace._normalize.normalize``, the same check
+the writer applies), so the answer can list the refused runs while every valid run of the same
+request is kept: 202 when everything was accepted, 422 listing refused runs, 400 when part of
+the body itself was unreadable. Accepted counts are in the message either way.
+"""
+
+from __future__ import annotations
+
+import difflib
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from .._normalize import RunProblemError, normalize
+from ..client import Client
+from ..errors import InvalidRunError, LocaltraceError
+from ._errors import ApiError, Detail, translate
+from ._multipart import Part
+from ._schemas import FeedbackCreate
+
+OUT_OF_BAND = frozenset({"inputs", "outputs", "events", "extra", "error", "serialized"})
+"""Run fields the multipart format may send as their own ``<kind>.<id>.<field>`` part."""
+
+Op = tuple[str, dict[str, Any], str]  # (post | patch, run dict, where it came from)
+
+
+@dataclass
+class Outcome:
+    """What one ingest request did."""
+
+    posts: int = 0
+    patches: int = 0
+    feedback: int = 0
+    attachments: int = 0
+    problems: list[Detail] = field(default_factory=list)
+    unreadable: bool = False  # part of the body could not be read at all
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "posts": self.posts,
+            "patches": self.patches,
+            "feedback": self.feedback,
+            "attachments": self.attachments,
+        }
+
+    def raise_for_problems(self) -> None:
+        """``ApiError`` listing every problem (the accepted parts are already stored)."""
+        if not self.problems:
+            return
+        kept = ", ".join(f"{what}={n}" for what, n in self.summary().items())
+        status, kind = (400, "invalid_multipart") if self.unreadable else (422, "invalid_run")
+        count = len(self.problems)
+        first = self.problems[0]
+        raise ApiError(
+            status,
+            kind,
+            f"{count} problem{'s' if count != 1 else ''} in the request "
+            f"(first: {first.loc}: {first.message}); accepted and stored: {kept}",
+            self.problems,
+        )
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f"did you mean '{close[0]}'?" if close else f"use one of {', '.join(choices)}"
+
+
+def submit_runs(client: Client, ops: list[Op], outcome: Outcome) -> None:
+    """Validate each op, queue the valid ones in one call, record the refused ones."""
+    creates: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    for kind, run, loc in ops:
+        try:
+            normalize(kind, run)
+        except RunProblemError as exc:
+            outcome.problems.append(Detail.from_problem(exc.problem, loc))
+            continue
+        (creates if kind == "post" else updates).append(run)
+        outcome.attachments += len(run.get("attachments") or ())
+    if creates or updates:
+        client.batch_ingest_runs(create=creates, update=updates)
+    outcome.posts += len(creates)
+    outcome.patches += len(updates)
+
+
+def submit_feedback(client: Client, items: list[tuple[str, Any]], outcome: Outcome) -> None:
+    """Create each feedback (a JSON object) or record why it was refused."""
+    for loc, doc in items:
+        try:
+            model = FeedbackCreate.model_validate(doc)
+        except ValidationError as exc:
+            for err in exc.errors():
+                where = ".".join(str(p) for p in err.get("loc", ()))
+                outcome.problems.append(
+                    Detail(loc=f"{loc}.{where}" if where else loc, message=str(err.get("msg")))
+                )
+            continue
+        try:
+            client.create_feedback(**model.client_kwargs())
+        except InvalidRunError as exc:
+            outcome.problems.extend(Detail.from_problem(p, loc) for p in exc.problems)
+            continue
+        except LocaltraceError as exc:
+            err = translate(exc)
+            if err.status >= 500:
+                raise
+            outcome.problems.append(Detail(loc=loc, message=err.message))
+            continue
+        outcome.feedback += 1
+
+
+# -- /runs/batch, /runs, PATCH /runs/{id} ---------------------------------------------------
+
+
+def batch_ops(doc: Any, outcome: Outcome) -> list[Op]:
+    """``{"post": [...], "patch": [...]}`` -> ops; shape problems go to ``outcome``."""
+    if not isinstance(doc, dict):
+        raise ApiError(
+            422,
+            "validation_error",
+            f"the body must be a JSON object {{'post': [...], 'patch': [...]}}, "
+            f"not {type(doc).__name__}",
+        )
+    for key in doc:
+        if key not in ("post", "patch"):
+            outcome.problems.append(
+                Detail(
+                    loc=str(key),
+                    message=f"unknown field '{key}'",
+                    fix=_did_you_mean(str(key), ("post", "patch")),
+                )
+            )
+    ops: list[Op] = []
+    for kind in ("post", "patch"):
+        items = doc.get(kind)
+        if items is None:
+            continue
+        if not isinstance(items, list):
+            outcome.problems.append(
+                Detail(loc=kind, message=f"must be a list of runs, not {type(items).__name__}")
+            )
+            continue
+        for index, item in enumerate(items):
+            loc = f"{kind}[{index}]"
+            if not isinstance(item, dict):
+                outcome.problems.append(
+                    Detail(
+                        loc=loc, message=f"a run must be a JSON object, not {type(item).__name__}"
+                    )
+                )
+                continue
+            ops.append((kind, item, loc))
+    return ops
+
+
+def single_op(kind: str, doc: Any, run_id: uuid.UUID | None = None) -> Op:
+    """The run of ``POST /runs`` or ``PATCH /runs/{id}`` (whose id comes from the path)."""
+    if not isinstance(doc, dict):
+        raise ApiError(
+            422,
+            "validation_error",
+            f"the body must be a run (JSON object), not {type(doc).__name__}",
+        )
+    if run_id is not None:
+        given = doc.get("id")
+        if given is not None and not _same_id(given, str(run_id)):
+            raise ApiError(
+                422,
+                "validation_error",
+                f"the body's id {str(given)[:40]!r} differs from the id in the path {run_id}",
+                [Detail(loc="id", message="differs from the path", field="id", fix="omit it")],
+            )
+        doc = {**doc, "id": str(run_id)}
+    return (kind, doc, "body")
+
+
+def _same_id(given: Any, expected: str) -> bool:
+    try:
+        return str(uuid.UUID(str(given))) == str(uuid.UUID(expected))
+    except (ValueError, TypeError, AttributeError):
+        return str(given) == expected
+
+
+# -- /runs/multipart --------------------------------------------------------------------------
+
+
+@dataclass
+class _Group:
+    kind: str
+    key: str
+    main: dict[str, Any] | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+    broken: bool = False
+
+
+def multipart_ingest(client: Client, parts: list[Part], outcome: Outcome) -> None:
+    """Group parts into runs (post/patch + out-of-band fields + attachments) and feedback."""
+    groups: dict[tuple[str, str], _Group] = {}
+    files: dict[str, dict[str, tuple[str, bytes]]] = {}
+    feedback: list[tuple[str, Any]] = []
+    for part in parts:
+        kind, _, rest = part.name.partition(".")
+        if kind in ("post", "patch"):
+            key, _, field_name = rest.partition(".")
+            if not key:
+                outcome.problems.append(
+                    Detail(
+                        loc=part.name,
+                        message="part name lacks the run id",
+                        fix=f"name it {kind}.<run id>",
+                    )
+                )
+                continue
+            group = groups.setdefault((kind, key), _Group(kind, key))
+            _add_run_part(group, field_name, part, outcome)
+        elif kind == "attachment":
+            key, _, name = rest.partition(".")
+            if not key or not name:
+                outcome.problems.append(
+                    Detail(loc=part.name, message="name it attachment.<run id>.<file name>")
+                )
+                continue
+            files.setdefault(key, {})[name] = (part.content_type, bytes(part.data))
+        elif kind == "feedback":
+            try:
+                feedback.append((part.name, orjson.loads(part.data)))
+            except orjson.JSONDecodeError as exc:
+                outcome.unreadable = True
+                outcome.problems.append(Detail(loc=part.name, message=f"not valid JSON: {exc}"))
+        else:
+            outcome.problems.append(
+                Detail(
+                    loc=part.name,
+                    message=f"unknown part kind '{kind}'",
+                    fix="parts are post.<id>[.<field>], patch.<id>[.<field>], "
+                    "attachment.<run id>.<name> or feedback.<id>",
+                )
+            )
+    ops = _assemble(groups, files, outcome)
+    submit_runs(client, ops, outcome)
+    submit_feedback(client, feedback, outcome)
+
+
+def _add_run_part(group: _Group, field_name: str, part: Part, outcome: Outcome) -> None:
+    try:
+        value = orjson.loads(part.data)
+    except orjson.JSONDecodeError as exc:
+        group.broken = True
+        outcome.unreadable = True
+        outcome.problems.append(
+            Detail(
+                loc=part.name,
+                run_id=group.key,
+                field=field_name or None,
+                message=f"not valid JSON ({exc}); the run was not stored",
+                fix="resend the run",
+            )
+        )
+        return
+    if not field_name:
+        if not isinstance(value, dict):
+            group.broken = True
+            outcome.problems.append(
+                Detail(
+                    loc=part.name,
+                    run_id=group.key,
+                    message=f"a run must be a JSON object, not {type(value).__name__}",
+                )
+            )
+            return
+        group.main = value
+    elif field_name in OUT_OF_BAND:
+        group.fields[field_name] = value
+    else:
+        outcome.problems.append(
+            Detail(
+                loc=part.name,
+                run_id=group.key,
+                field=field_name,
+                message=f"unknown run field part '{field_name}' (ignored; the run was stored)",
+                fix=_did_you_mean(field_name, sorted(OUT_OF_BAND)),
+            )
+        )
+
+
+def _assemble(
+    groups: dict[tuple[str, str], _Group],
+    files: dict[str, dict[str, tuple[str, bytes]]],
+    outcome: Outcome,
+) -> list[Op]:
+    ops: list[Op] = []
+    by_run: dict[str, dict[str, Any]] = {}
+    for (kind, key), group in groups.items():
+        loc = f"{kind}.{key}"
+        if group.broken:
+            continue
+        if group.main is None:
+            outcome.problems.append(
+                Detail(
+                    loc=loc,
+                    run_id=key,
+                    message=f"{loc}.<field> parts came without the {loc} part; the run was not stored",
+                    fix=f"send the {loc} part (the run's JSON) in the same request",
+                )
+            )
+            continue
+        run = dict(group.main)
+        run.update(group.fields)
+        if run.get("id") is None:
+            run["id"] = key
+        elif not _same_id(run["id"], key):
+            outcome.problems.append(
+                Detail(
+                    loc=loc,
+                    run_id=key,
+                    field="id",
+                    message=f"the part name says run {key} but its JSON says {str(run['id'])[:40]}",
+                    fix="name each part after the id in its JSON",
+                )
+            )
+            continue
+        ops.append((kind, run, loc))
+        if kind == "post" or key not in by_run:
+            by_run[key] = run
+    for key, named in files.items():
+        target = by_run.get(key)
+        if target is None:
+            if any(g.key == key and (g.broken or g.main is None) for g in groups.values()):
+                outcome.problems.append(
+                    Detail(loc=f"attachment.{key}", run_id=key, message="dropped with its run")
+                )
+                continue
+            target = {"id": key}
+            ops.append(("patch", target, f"attachment.{key}"))
+        target["attachments"] = {**(target.get("attachments") or {}), **named}
+    return ops

@@ -1,0 +1,74 @@
+"""Helpers shared by the server tests: a real uvicorn server on a free loopback port."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import uvicorn
+
+import localtrace
+from localtrace.server import create_app
+from localtrace.server._serve import bind
+
+API_KEY = "test-key"
+
+
+@dataclass
+class LiveServer:
+    """A running server: its URL, the store behind it and the app."""
+
+    url: str
+    store: localtrace.Client
+    app: Any
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+        assert not self.thread.is_alive(), "the server did not stop"
+
+
+def start_server(store: localtrace.Client, **options: Any) -> LiveServer:
+    """uvicorn in a background thread on a free 127.0.0.1 port."""
+    app = create_app(store, **options)
+    sock = bind("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="uvicorn-test", daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.01)
+    return LiveServer(f"http://127.0.0.1:{port}", store, app, server, thread)
+
+
+def filters_ready() -> bool:
+    """Whether the filter language package is importable yet (written concurrently)."""
+    try:
+        import localtrace.filters as filters
+    except ImportError:
+        return False
+    return hasattr(filters, "parse") and hasattr(filters, "compile_filter")
+
+
+def runstats_ready() -> bool:
+    """Whether run statistics are in this build yet (written concurrently)."""
+    try:
+        import localtrace._runstats  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+needs_filters = pytest.mark.skipif(not filters_ready(), reason="localtrace.filters not ready")
+needs_stats = pytest.mark.skipif(not runstats_ready(), reason="localtrace._runstats not ready")
