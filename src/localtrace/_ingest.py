@@ -25,7 +25,7 @@ from . import _json
 from ._flatten import flatten
 from ._normalize import Change, RunProblemError, normalize
 from ._time import now_micros, to_micros
-from ._trees import ancestor_ids, parse_dotted_order, segment_for
+from ._trees import ancestor_ids, dotted_ids, segment_for
 from ._usage import Usage, UsageError, own_usage
 from .errors import RunProblem
 
@@ -311,15 +311,15 @@ class Ingestor:
             return
         state.position_done = True
         if state.dotted_order:
-            segments = parse_dotted_order(state.dotted_order)
-            if segments[-1].run_id != state.id:
+            ids = dotted_ids(state.dotted_order)
+            if ids[-1] != state.id:
                 raise _Refused(
                     "dotted_order",
-                    f"the last segment names run {segments[-1].run_id}, not this run",
+                    f"the last segment names run {ids[-1]}, not this run",
                     "end the dotted_order with <start time>Z<this run's id>, or omit it",
                 )
-            trace_id = segments[0].run_id
-            parent = segments[-2].run_id if len(segments) > 1 else None
+            trace_id = ids[0]
+            parent = ids[-2] if len(ids) > 1 else None
             if state.given_trace_id and state.given_trace_id != trace_id:
                 state.repair.append(
                     f"trace_id {state.given_trace_id} disagreed with dotted_order; dotted_order kept"
@@ -402,22 +402,49 @@ class Ingestor:
             state.session_id = self.project_id_for(state.session_id, state.session_name)
 
     def _roll_up(self, states: dict[str, RunState]) -> None:
-        """Propagate each run's change of own usage to its ancestors."""
+        """Propagate each run's change of own usage to its ancestors, in O(runs).
+
+        Deepest runs first: each run passes its own change plus what its subtree passed up to
+        its parent; a run whose parent is outside the batch hands the sum to every ancestor
+        directly (in the batch: ``absorbed``; in the store: an UPDATE; not yet arrived:
+        ``pending_rollup``).
+        """
         to_db: dict[str, Usage] = {}
-        for state in states.values():
+        flowing: dict[str, Usage] = {}
+        outside: dict[str, tuple[list[str], Usage]] = {}  # parent not in the batch -> chain, sum
+        ordered = sorted(states.values(), key=lambda s: (s.dotted_order or "").count("."))
+        for state in reversed(ordered):
             delta = state.own.combine(state.old_own, -1)
             if state.own.first_token_time == state.old_own.first_token_time:
                 delta.first_token_time = None
-            if delta.is_empty():
+            if not delta.is_empty():
+                state.rolled = state.rolled.combine(delta)
+            total = delta.combine(flowing.pop(state.id)) if state.id in flowing else delta
+            if total.is_empty():
                 continue
-            state.rolled = state.rolled.combine(delta)
             assert state.dotted_order is not None
-            for ancestor in ancestor_ids(state.dotted_order):
+            ancestors = ancestor_ids(state.dotted_order)
+            if not ancestors:
+                continue
+            parent = states.get(ancestors[-1])
+            if parent is not None:
+                parent.absorbed = parent.absorbed.combine(total)
+                previous = flowing.get(parent.id)
+                flowing[parent.id] = total if previous is None else previous.combine(total)
+                continue
+            known = outside.get(ancestors[-1])
+            outside[ancestors[-1]] = (
+                ancestors,
+                total if known is None else known[1].combine(total),
+            )
+        for ancestors, total in outside.values():
+            for ancestor in ancestors:
                 target = states.get(ancestor)
                 if target is not None:
-                    target.absorbed = target.absorbed.combine(delta)
+                    target.absorbed = target.absorbed.combine(total)
                 else:
-                    to_db[ancestor] = to_db.get(ancestor, Usage()).combine(delta)
+                    previous = to_db.get(ancestor)
+                    to_db[ancestor] = total if previous is None else previous.combine(total)
         new_ids = [s.id for s in states.values() if not s.existed]
         pending = self._take_pending(new_ids) if new_ids else {}
         for state in states.values():

@@ -224,14 +224,13 @@ def _normalize_fields(kind: str, run_id: str, raw: dict[str, Any]) -> Change:
                     "send the SDK's dotted_order text",
                 )
             try:
-                segments = parse_dotted_order(value)
+                change.dotted_order = parse_dotted_order(value)
             except ValueError as exc:
                 raise _Bad(
                     "dotted_order",
                     str(exc),
                     "send <YYYYMMDDTHHMMSSffffff>Z<run id> segments joined by '.' (or omit it to have it derived)",
                 ) from None
-            change.dotted_order = ".".join(f"{s.timestamp}Z{s.run_id}" for s in segments)
         elif key in ("session_name", "project_name"):
             change.session_name = str(value)
         elif key == "tags":

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ._db import Database
 from ._query import Where
-from ._read import Projection
-from ._trees import build_children
+from ._read import ID_INDEX, PARENT_INDEX, START_INDEX, Projection, construct_run
+from ._time import from_micros
 from .models import Run
 
 PAGE_SIZE = 100
@@ -34,37 +35,57 @@ def read_run(conn: sqlite3.Connection, run_id: str, *, load_child_runs: bool) ->
     ).fetchone()
     if row is None:
         return None
-    run = projection.to_run(row)
     if not load_child_runs:
+        run = projection.to_run(row)
         _attach_feedback(conn, [run])
         return run
-    prefix = run.dotted_order + "."
+    dotted = row[6]
     rows = conn.execute(
         f"SELECT {projection.columns} FROM {projection.from_clause()} "
-        "WHERE r.trace_id = ? AND r.dotted_order > ? AND r.dotted_order < ? ",
-        (str(run.trace_id), prefix, run.dotted_order + "/"),
+        "WHERE r.trace_id = ? AND r.dotted_order > ? AND r.dotted_order < ? "
+        "ORDER BY r.dotted_order",
+        (row[5], dotted + ".", dotted + "/"),
     ).fetchall()
-    descendants = [projection.to_run(r) for r in rows]
-    _attach_feedback(conn, [run, *descendants])
-    _nest(run, descendants)
-    return run
+    return _tree(conn, projection, row, rows)
 
 
-def _nest(top: Run, descendants: list[Run]) -> None:
-    """Hang ``descendants`` under ``top`` by parent id; orphans go directly under ``top``."""
-    everyone = [top, *descendants]
-    children, orphans = build_children(everyone)
-    for run in everyone:
-        run.child_runs = children.get(str(run.id), [])
-    for orphan in orphans:
-        if orphan is top:
-            continue
-        note = f"orphan: parent {orphan.parent_run_id} never arrived"
-        orphan.repair = f"{orphan.repair}; {note}" if orphan.repair else note
-        assert top.child_runs is not None
-        top.child_runs.append(orphan)
-    if top.child_runs:
-        top.child_runs.sort(key=lambda r: r.dotted_order)
+def _tree(
+    conn: sqlite3.Connection,
+    projection: Projection,
+    top_row: Sequence[Any] | None,
+    rows: Sequence[Sequence[Any]],
+    placeholder: Run | None = None,
+) -> Run:
+    """Build ``top`` with ``rows`` (its descendants, in dotted_order) nested under it.
+
+    Runs whose parent is not among them are orphans: they hang directly under ``top`` and say
+    so in ``repair``.
+    """
+    top = projection.to_run(top_row) if top_row is not None else placeholder
+    assert top is not None
+    top_id = top_row[ID_INDEX] if top_row is not None else str(top.id)
+    runs = [projection.to_run(r) for r in rows]
+    _attach_feedback(conn, [top, *runs])
+    by_id: dict[str, Run] = {top_id: top}
+    children: dict[str, list[Run]] = {top_id: []}
+    for run, row in zip(runs, rows, strict=True):
+        by_id[row[ID_INDEX]] = run
+        children[row[ID_INDEX]] = []
+    orphan_seen = False
+    for run, row in zip(runs, rows, strict=True):
+        parent = row[PARENT_INDEX]
+        siblings = children.get(parent) if parent is not None else None
+        if siblings is None:
+            note = f"orphan: parent {parent} never arrived"
+            run.__dict__["repair"] = f"{run.repair}; {note}" if run.repair else note
+            siblings = children[top_id]
+            orphan_seen = True
+        siblings.append(run)
+    for run_id, run in by_id.items():
+        run.__dict__["child_runs"] = children[run_id]
+    if orphan_seen:
+        children[top_id].sort(key=lambda r: r.dotted_order)
+    return top
 
 
 def read_trace(conn: sqlite3.Connection, some_id: str) -> Run | None:
@@ -79,29 +100,25 @@ def read_trace(conn: sqlite3.Connection, some_id: str) -> Run | None:
     ).fetchall()
     if not rows:
         return None
-    runs = [projection.to_run(r) for r in rows]
-    _attach_feedback(conn, runs)
-    root = next((run for run in runs if str(run.id) == trace_id), None)
-    if root is None:
-        first = runs[0]
-        root = Run.model_construct(
-            id=first.trace_id,
-            trace_id=first.trace_id,
-            name="(root never arrived)",
-            run_type="chain",
-            start_time=min(run.start_time for run in runs),
-            dotted_order=first.dotted_order.split(".", 1)[0],
-            session_id=first.session_id,
-            status="pending",
-            inputs={},
-            extra={"metadata": {}},
-            repair=f"placeholder: the root run {first.trace_id} of this trace never arrived",
-        )
-        rest = runs
-    else:
-        rest = [run for run in runs if run is not root]
-    _nest(root, rest)
-    return root
+    if rows[0][ID_INDEX] == trace_id:
+        return _tree(conn, projection, rows[0], rows[1:])
+    first = rows[0]
+    placeholder = construct_run(
+        {
+            "id": uuid.UUID(trace_id),
+            "trace_id": uuid.UUID(trace_id),
+            "name": "(root never arrived)",
+            "run_type": "chain",
+            "start_time": from_micros(min(r[START_INDEX] for r in rows)),
+            "dotted_order": first[6].split(".", 1)[0],
+            "session_id": uuid.UUID(first[8]),
+            "status": "pending",
+            "inputs": {},
+            "extra": {"metadata": {}},
+            "repair": f"placeholder: the root run {trace_id} of this trace never arrived",
+        }
+    )
+    return _tree(conn, projection, None, rows, placeholder)
 
 
 def iterate(

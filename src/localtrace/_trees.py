@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from ._time import dotted_timestamp
@@ -26,27 +25,36 @@ _SEGMENT = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Segment:
-    """One ``<timestamp>Z<uuid>`` piece of a dotted_order."""
-
-    timestamp: str
-    run_id: str
+_ID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_CANONICAL = re.compile(rf"\d{{8}}T\d{{12}}Z{_ID}(?:\.\d{{8}}T\d{{12}}Z{_ID})*")
 
 
-def parse_dotted_order(text: str) -> list[Segment]:
-    """Split and validate a dotted_order; raises ``ValueError`` saying which segment is bad."""
+def parse_dotted_order(text: str) -> str:
+    """Validate a dotted_order and return it canonical (lowercase ids, 6-digit microseconds).
+
+    Raises ``ValueError`` saying which segment is bad. The common, already canonical case is
+    one regular-expression match, however deep the run.
+    """
     if not isinstance(text, str) or not text:
         raise ValueError("dotted_order is empty")
-    segments: list[Segment] = []
+    if _CANONICAL.fullmatch(text):
+        return text
+    pieces: list[str] = []
     for index, piece in enumerate(text.split(".")):
         match = _SEGMENT.match(piece)
         if match is None:
             raise ValueError(
                 f"segment {index + 1} {piece[:80]!r} is not <YYYYMMDDTHHMMSSffffff>Z<uuid>"
             )
-        segments.append(Segment(match.group(1), str(uuid.UUID(match.group(2)))))
-    return segments
+        stamp = match.group(1)
+        stamp = stamp + "0" * (21 - len(stamp))
+        pieces.append(f"{stamp}Z{uuid.UUID(match.group(2))}")
+    return ".".join(pieces)
+
+
+def dotted_ids(dotted_order: str) -> list[str]:
+    """Run ids of every segment, root first (the dotted_order must be canonical)."""
+    return [piece[-36:] for piece in dotted_order.split(".")]
 
 
 def segment_for(start_micros: int, run_id: str) -> str:
@@ -55,9 +63,8 @@ def segment_for(start_micros: int, run_id: str) -> str:
 
 
 def ancestor_ids(dotted_order: str) -> list[str]:
-    """Ids of all ancestors, root first, from a (valid) dotted_order; excludes the run itself."""
-    pieces = dotted_order.split(".")
-    return [str(uuid.UUID(piece[-36:])) for piece in pieces[:-1]]
+    """Ids of all ancestors, root first; excludes the run itself."""
+    return dotted_ids(dotted_order)[:-1]
 
 
 class TreeNode(Protocol):

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# The langsmith SDK caches env vars per process: make sure nothing here ever targets the network.
+os.environ.pop("LANGSMITH_ENDPOINT", None)
+os.environ.pop("LANGCHAIN_ENDPOINT", None)
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import localtrace
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[localtrace.Client]:
+    """A Client on a fresh file, closed after the test."""
+    c = localtrace.Client(tmp_path / "traces.db")
+    yield c
+    c.close()

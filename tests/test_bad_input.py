@@ -1,0 +1,154 @@
+"""Bad runs are refused one by one, with the run, the field and the fix named; the rest is kept."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+import uuid
+
+import pytest
+from pydantic import BaseModel
+
+import localtrace
+from runs_factory import T0, make_run
+
+
+def _refuse(client: localtrace.Client, bad: dict[str, object]) -> localtrace.RunProblem:
+    good = make_run("good")
+    client.batch_ingest_runs(create=[good, bad])
+    with pytest.raises(localtrace.InvalidRunError) as caught:
+        client.flush()
+    assert client.read_run(good["id"]).name == "good"  # the rest of the batch is kept
+    (problem,) = caught.value.problems
+    return problem
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "words"),
+    [
+        ({"id": "not-a-uuid"}, "id", "is not a UUID"),
+        ({"parent_run_id": "nope"}, "parent_run_id", "is not a UUID"),
+        ({"run_type": "agent"}, "run_type", "use one of tool, chain, llm"),
+        ({"end_time": T0 - dt.timedelta(seconds=1)}, "end_time", "before start_time"),
+        ({"start_time": "yesterday"}, "start_time", "is not a time"),
+        ({"dotted_order": "garbage"}, "dotted_order", "is not <YYYYMMDDTHHMMSSffffff>Z<uuid>"),
+        (
+            {"extra": {"metadata": {"usage_metadata": {"input_tokens": math.nan}}}},
+            "extra.metadata.usage_metadata.input_tokens",
+            "not a finite number",
+        ),
+        (
+            {"outputs": {"usage_metadata": {"output_tokens": math.inf}}},
+            "outputs.usage_metadata.output_tokens",
+            "not a finite number",
+        ),
+        (
+            {"extra": {"metadata": {"usage_metadata": {"input_tokens": -3}}}},
+            "extra.metadata.usage_metadata.input_tokens",
+            "negative",
+        ),
+        ({"tags": 5}, "tags", "not a list"),
+    ],
+)
+def test_bad_field_is_named_with_a_fix(
+    client: localtrace.Client, change: dict[str, object], field: str, words: str
+) -> None:
+    bad = make_run("bad")
+    bad.update(change)
+    problem = _refuse(client, bad)
+    assert problem.field == field
+    assert words in problem.reason + problem.fix
+    assert problem.fix
+    if field != "id":
+        assert problem.run_id == str(bad["id"])
+        assert str(bad["id"]) in str(problem)
+
+
+def test_dotted_order_naming_another_run_is_refused(client: localtrace.Client) -> None:
+    other = make_run("other")
+    bad = make_run("bad", dotted_order=other["dotted_order"])
+    problem = _refuse(client, bad)
+    assert problem.field == "dotted_order"
+    assert "last segment" in problem.reason
+
+
+def test_error_message_lists_every_refused_run(client: localtrace.Client) -> None:
+    bads = [make_run(f"bad{i}", run_type="nope") for i in range(3)]
+    client.batch_ingest_runs(create=bads)
+    with pytest.raises(localtrace.InvalidRunError, match="3 runs were refused") as caught:
+        client.flush()
+    assert len(caught.value.problems) == 3
+    client.flush()  # reported once, then forgotten
+
+
+def test_dotted_order_wins_over_contradicting_ids(client: localtrace.Client) -> None:
+    root = make_run("root")
+    child = make_run("child", parent=root)
+    child["trace_id"] = uuid.uuid4()
+    child["parent_run_id"] = uuid.uuid4()
+    client.batch_ingest_runs(create=[root, child])
+    client.flush()
+    stored = client.read_run(child["id"])
+    assert stored.trace_id == root["id"] and stored.parent_run_id == root["id"]
+    assert "disagreed with dotted_order" in (stored.repair or "")
+
+
+@dataclasses.dataclass
+class Point:
+    x: int
+
+
+class Model(BaseModel):
+    name: str
+
+
+class Opaque:
+    def __str__(self) -> str:
+        return "<opaque thing>"
+
+
+def test_non_json_values_are_stored_the_way_the_sdk_serialises_them(
+    client: localtrace.Client,
+) -> None:
+    inputs = {
+        "point": Point(1),
+        "model": Model(name="m"),
+        "set": {3},
+        "bytes": b"\x00\x01",
+        "when": T0,
+        "id": uuid.UUID(int=7),
+        "opaque": Opaque(),
+        "nan": math.nan,
+    }
+    run = make_run("odd", inputs=inputs, outputs="just text")
+    client.batch_ingest_runs(create=[run])
+    client.flush()
+    stored = client.read_run(run["id"])
+    assert stored.inputs == {
+        "point": {"x": 1},
+        "model": {"name": "m"},
+        "set": [3],
+        "bytes": "AAE=",
+        "when": "2026-11-22T10:00:00+00:00",
+        "id": str(uuid.UUID(int=7)),
+        "opaque": "<opaque thing>",
+        "nan": None,
+    }
+    assert stored.outputs == {"output": "just text"}
+
+
+def test_fifty_megabyte_payload_is_stored_whole(client: localtrace.Client) -> None:
+    blob = "x" * (50 * 1024 * 1024)
+    run = make_run("big", inputs={"blob": blob})
+    client.batch_ingest_runs(create=[run])
+    client.flush()
+    assert client.read_run(run["id"]).inputs["blob"] == blob
+
+
+def test_not_found_errors_are_lookup_errors(client: localtrace.Client) -> None:
+    with pytest.raises(localtrace.RunNotFoundError) as caught:
+        client.read_run(uuid.uuid4())
+    assert isinstance(caught.value, LookupError)
+    with pytest.raises(localtrace.InvalidRunError, match="is not a UUID"):
+        client.read_run("abc")

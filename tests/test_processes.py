@@ -1,0 +1,106 @@
+"""Several processes share one file; a killed writer leaves a sound file with every flushed run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import localtrace
+
+SRC = str(Path(__file__).parents[1] / "src")
+TESTS = str(Path(__file__).parent)
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    sys.path[:0] = [{src!r}, {tests!r}]
+    import localtrace
+    from runs_factory import make_run
+    path, worker, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    with localtrace.Client(path, batch_size=250) as client:
+        for i in range(count):
+            if i % 2:
+                client.create_run(**make_run(f"w{{worker}}-{{i}}", project=f"p{{worker}}"))
+            else:
+                client.batch_ingest_runs(create=[make_run(f"w{{worker}}-{{i}}", project="shared")])
+        client.flush()
+    print("done", worker)
+    """
+).format(src=SRC, tests=TESTS)
+
+
+def test_four_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "shared.db"
+    localtrace.Client(path).close()
+    script = tmp_path / "writer.py"
+    script.write_text(WRITER)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(script), str(path), str(w), "5000"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for w in range(4)
+    ]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    for proc, (out, err) in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, err
+        assert "locked" not in err.lower()
+        assert out.startswith("done")
+    with localtrace.Client(path) as client:
+        names = {r.name for r in client.list_runs(select=["name"])}
+        assert len(names) == 20_000
+        assert {p.name for p in client.list_projects()} == {"shared", "p0", "p1", "p2", "p3"}
+
+
+KILLED = textwrap.dedent(
+    """
+    import sys, time
+    sys.path[:0] = [{src!r}, {tests!r}]
+    import localtrace
+    from runs_factory import make_run
+    client = localtrace.Client(sys.argv[1], batch_size=200)
+    client.batch_ingest_runs(create=[make_run(f"confirmed-{{i}}") for i in range(3000)])
+    client.flush()
+    print("flushed", flush=True)
+    i = 0
+    while True:  # keep the writer busy until the parent kills us mid-batch
+        client.batch_ingest_runs(create=[make_run(f"late-{{i}}-{{j}}", inputs={{"x": "y" * 2000}})
+                                         for j in range(500)])
+        i += 1
+    """
+).format(src=SRC, tests=TESTS)
+
+
+def test_sigkill_mid_ingest_keeps_every_flushed_run(tmp_path: Path) -> None:
+    path = tmp_path / "killed.db"
+    script = tmp_path / "killed.py"
+    script.write_text(KILLED)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "flushed"
+    time.sleep(1.0)  # let it get well into the next batches
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    proc.stdout.close()
+    assert proc.stderr is not None
+    proc.stderr.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    with localtrace.Client(path) as client:
+        confirmed = [
+            r for r in client.list_runs(select=["name"]) if r.name.startswith("confirmed-")
+        ]
+        assert len(confirmed) == 3000
