@@ -1,0 +1,544 @@
+"""Every error path answers with the one JSON error shape, never a 500, and never loses the
+valid runs of a partly bad request.
+
+In-process (Starlette's TestClient): no sockets needed to check answers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+import zstandard
+from fastapi.testclient import TestClient
+from server_support import needs_filters, runstats_ready
+
+import localtrace
+from localtrace.server import create_app
+
+ERROR_KEYS = {"type", "status", "message", "details"}
+DETAIL_KEYS = {"loc", "run_id", "field", "message", "fix"}
+
+
+def assert_error(response: Any, status: int, type_: str | None = None) -> dict[str, Any]:
+    """The one error shape, with the expected status; returns ``error``."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    doc = response.json()
+    assert set(doc) == {"error"}, doc
+    error = doc["error"]
+    assert set(error) == ERROR_KEYS, error
+    assert error["status"] == status
+    assert isinstance(error["type"], str) and error["type"]
+    assert isinstance(error["message"], str) and error["message"]
+    for leak in ("Traceback", "object at 0x", "KeyError", "NoneType"):
+        assert leak not in error["message"]
+    assert isinstance(error["details"], list)
+    for detail in error["details"]:
+        assert set(detail) == DETAIL_KEYS, detail
+        assert isinstance(detail["loc"], str) and isinstance(detail["message"], str)
+    if type_ is not None:
+        assert error["type"] == type_, error
+    return dict(error)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[localtrace.Client]:
+    client = localtrace.Client(tmp_path_factory.mktemp("errors") / "traces.db")
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="module")
+def http(store: localtrace.Client) -> TestClient:
+    return TestClient(create_app(store), raise_server_exceptions=False)
+
+
+def run(name: str = "r", **fields: Any) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "name": name,
+        "run_type": "chain",
+        "start_time": "2026-11-22T10:00:00+00:00",
+        "inputs": {"q": name},
+        "session_name": "errors",
+    }
+    doc.update(fields)
+    return doc
+
+
+def multipart(parts: list[tuple[str, str, bytes]], boundary: str = "b0undary") -> bytes:
+    out = b""
+    for name, ctype, data in parts:
+        out += (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n'
+                f"Content-Type: {ctype}\r\nContent-Length: {len(data)}\r\n\r\n"
+            ).encode()
+            + data
+            + b"\r\n"
+        )
+    return out + f"--{boundary}--\r\n".encode()
+
+
+MULTIPART = {"Content-Type": "multipart/form-data; boundary=b0undary"}
+
+
+def stored(store: localtrace.Client, run_id: str) -> localtrace.Run:
+    store.flush()
+    return store.read_run(run_id)
+
+
+# -- malformed bodies -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/runs/batch"),
+        ("POST", "/runs"),
+        ("PATCH", f"/runs/{uuid.uuid4()}"),
+        ("POST", "/runs/query"),
+        ("POST", "/sessions"),
+        ("POST", "/feedback"),
+        ("PATCH", f"/feedback/{uuid.uuid4()}"),
+        ("POST", "/api/v1/runs/batch"),
+        ("POST", "/api/v1/runs/query"),
+    ],
+)
+def test_malformed_json(http: TestClient, method: str, path: str) -> None:
+    response = http.request(
+        method, path, content=b'{"post": [', headers={"Content-Type": "application/json"}
+    )
+    assert_error(response, 400, "invalid_json")
+
+
+def test_json_route_without_json_content_type(http: TestClient) -> None:
+    response = http.post("/runs/query", content=b"limit=3")
+    assert_error(response, 400, "invalid_json")
+
+
+@pytest.mark.parametrize(
+    ("body", "where"),
+    [
+        ([1, 2], "body"),
+        ({"post": {"id": "x"}}, "post"),
+        ({"post": [17]}, "post[0]"),
+        ({"posts": []}, "posts"),
+    ],
+)
+def test_batch_wrong_shapes(http: TestClient, body: Any, where: str) -> None:
+    error = assert_error(http.post("/runs/batch", json=body), 422)
+    if error["details"]:
+        assert error["details"][0]["loc"] == where
+    if where == "posts":
+        assert "did you mean 'post'" in error["details"][0]["fix"]
+
+
+def test_run_body_must_be_an_object(http: TestClient) -> None:
+    assert_error(http.post("/runs", json=["not", "a", "run"]), 422, "validation_error")
+
+
+def test_patch_id_must_match_the_path(http: TestClient) -> None:
+    response = http.patch(f"/runs/{uuid.uuid4()}", json={"id": str(uuid.uuid4())})
+    assert_error(response, 422, "validation_error")
+
+
+# -- invalid runs: refused and listed, the valid ones kept ----------------------------------
+
+
+def test_batch_keeps_valid_runs_and_lists_refused(
+    http: TestClient, store: localtrace.Client
+) -> None:
+    good, bad_type, bad_time = run("good"), run("t", run_type="banana"), run("s", start_time="noon")
+    no_id = {"name": "anonymous", "run_type": "chain"}
+    response = http.post("/runs/batch", json={"post": [good, bad_type, bad_time, no_id]})
+    error = assert_error(response, 422, "invalid_run")
+    assert [d["loc"] for d in error["details"]] == ["post[1]", "post[2]", "post[3]"]
+    assert error["details"][0]["run_id"] == bad_type["id"]
+    assert error["details"][0]["field"] == "run_type"
+    assert error["details"][1]["field"] == "start_time"
+    assert error["details"][2]["field"] == "id"
+    assert "posts=1" in error["message"]
+    assert stored(store, good["id"]).name == "good"
+    with pytest.raises(localtrace.RunNotFoundError):
+        store.read_run(bad_type["id"])
+
+
+def test_post_run_refused(http: TestClient) -> None:
+    response = http.post("/runs", json=run(end_time="2020-01-01T00:00:00Z"))
+    error = assert_error(response, 422, "invalid_run")
+    assert error["details"][0]["field"] == "end_time"
+
+
+def test_wrong_types_in_run_fields(http: TestClient) -> None:
+    body = {"post": [run(tags="not-a-list"), run(events={"a": 1}), run(extra=[1])]}
+    error = assert_error(http.post("/runs/batch", json=body), 422, "invalid_run")
+    assert [d["field"] for d in error["details"]] == ["tags", "events", "extra"]
+
+
+def test_unknown_run_fields_are_kept_not_lost(http: TestClient, store: localtrace.Client) -> None:
+    doc = run(favourite_colour="blue")
+    assert http.post("/runs", json=doc).status_code == 202
+    assert stored(store, doc["id"]).extra["unknown_fields"] == {"favourite_colour": "blue"}
+
+
+# -- multipart and compression -------------------------------------------------------------
+
+
+def test_multipart_requires_multipart_content_type(http: TestClient) -> None:
+    response = http.post("/runs/multipart", content=b"{}", headers={"Content-Type": "text/plain"})
+    assert_error(response, 415, "unsupported_media_type")
+    response = http.post(
+        "/runs/multipart", content=b"x", headers={"Content-Type": "multipart/form-data"}
+    )
+    assert_error(response, 400, "invalid_multipart")
+
+
+def test_multipart_without_any_part(http: TestClient) -> None:
+    response = http.post("/runs/multipart", content=b"hello world", headers=MULTIPART)
+    assert_error(response, 400, "invalid_multipart")
+
+
+def test_multipart_truncated_keeps_complete_parts(
+    http: TestClient, store: localtrace.Client
+) -> None:
+    first, second = run("first"), run("second")
+    body = multipart(
+        [
+            (f"post.{first['id']}", "application/json", orjson.dumps(first)),
+            (f"post.{second['id']}", "application/json", orjson.dumps(second)),
+        ]
+    )
+    cut = body[: body.index(b"second") + 3]
+    error = assert_error(http.post("/runs/multipart", content=cut, headers=MULTIPART), 400)
+    assert error["type"] == "invalid_multipart"
+    assert "truncated" in error["details"][0]["message"]
+    assert stored(store, first["id"]).name == "first"
+
+
+def test_multipart_bad_parts_are_listed_good_ones_kept(
+    http: TestClient, store: localtrace.Client
+) -> None:
+    good, broken_json, orphan = run("good"), run("broken"), run("orphan")
+    feedback_id = str(uuid.uuid4())
+    body = multipart(
+        [
+            (f"post.{good['id']}", "application/json", orjson.dumps(good)),
+            (f"post.{good['id']}.outputs", "application/json", b'{"answer": 42}'),
+            (f"post.{good['id']}.colour", "application/json", b'"red"'),
+            (f"post.{broken_json['id']}", "application/json", b'{"id": '),
+            (f"post.{orphan['id']}.inputs", "application/json", b"{}"),
+            ("weird.thing", "application/json", b"{}"),
+            (f"feedback.{feedback_id}", "application/json", b'{"key": 1}'),
+            (f"attachment.{good['id']}.notes", "text/plain", b"hello"),
+        ]
+    )
+    error = assert_error(http.post("/runs/multipart", content=body, headers=MULTIPART), 400)
+    locs = [d["loc"] for d in error["details"]]
+    assert f"post.{good['id']}.colour" in locs
+    assert f"post.{broken_json['id']}" in locs
+    assert f"post.{orphan['id']}" in locs
+    assert "weird.thing" in locs
+    assert any(loc.startswith(f"feedback.{feedback_id}") for loc in locs)
+    kept = stored(store, good["id"])
+    assert kept.outputs == {"answer": 42}
+    from localtrace._attachments import read_attachment
+
+    assert read_attachment(store, good["id"], "notes") == ("text/plain", b"hello")
+
+
+def test_multipart_part_length_mismatch(http: TestClient) -> None:
+    doc = run()
+    body = (
+        b'--b0undary\r\nContent-Disposition: form-data; name="post.'
+        + doc["id"].encode()
+        + b'"\r\nContent-Type: application/json\r\nContent-Length: 3\r\n\r\n'
+        + orjson.dumps(doc)
+        + b"\r\n--b0undary--\r\n"
+    )
+    error = assert_error(http.post("/runs/multipart", content=body, headers=MULTIPART), 400)
+    assert "Content-Length" in error["details"][0]["message"]
+
+
+def test_zstd_multipart_round_trip_and_bad_frame(
+    http: TestClient, store: localtrace.Client
+) -> None:
+    doc = run("zipped")
+    body = multipart([(f"post.{doc['id']}", "application/json", orjson.dumps(doc))])
+    compressor = zstandard.ZstdCompressor().compressobj()
+    frame = compressor.compress(body) + compressor.flush()
+    headers = {**MULTIPART, "Content-Encoding": "zstd"}
+    assert http.post("/runs/multipart", content=frame, headers=headers).status_code == 202
+    assert stored(store, doc["id"]).name == "zipped"
+    assert_error(
+        http.post("/runs/multipart", content=b"\x00garbage", headers=headers), 400, "invalid_zstd"
+    )
+    # a truncated frame decodes to a truncated multipart body
+    assert_error(
+        http.post("/runs/multipart", content=frame[: len(frame) // 2], headers=headers), 400
+    )
+
+
+def test_gzip_and_unknown_encodings(http: TestClient, store: localtrace.Client) -> None:
+    doc = run("gzipped")
+    body = gzip.compress(orjson.dumps({"post": [doc]}))
+    headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+    assert http.post("/runs/batch", content=body, headers=headers).status_code == 202
+    assert stored(store, doc["id"]).name == "gzipped"
+    assert_error(http.post("/runs/batch", content=body[:-9], headers=headers), 400, "invalid_gzip")
+    headers["Content-Encoding"] = "br"
+    assert_error(http.post("/runs/batch", content=body, headers=headers), 415)
+
+
+# -- size limits ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small(store: localtrace.Client) -> TestClient:
+    return TestClient(create_app(store, max_body_bytes=4096), raise_server_exceptions=False)
+
+
+def test_oversized_body_gets_413_with_the_limit(small: TestClient) -> None:
+    big = {"post": [run(inputs={"text": "x" * 10_000})]}
+    error = assert_error(small.post("/runs/batch", json=big), 413, "payload_too_large")
+    assert "4096" in error["message"]
+
+
+def test_oversized_chunked_body_gets_413(small: TestClient) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"post": ['
+        for _ in range(20):
+            yield b'{"id": "' + b"x" * 500 + b'"},'
+        yield b"{}]}"
+
+    headers = {"Content-Type": "application/json"}
+    for path in ("/runs/batch", "/runs/query"):
+        error = assert_error(small.post(path, content=chunks(), headers=headers), 413)
+        assert "4096" in error["message"]
+
+
+def test_zstd_bomb_gets_413(small: TestClient) -> None:
+    compressor = zstandard.ZstdCompressor().compressobj()
+    bomb = compressor.compress(b"\0" * 1_000_000) + compressor.flush()
+    assert len(bomb) < 4096
+    headers = {**MULTIPART, "Content-Encoding": "zstd"}
+    error = assert_error(small.post("/runs/multipart", content=bomb, headers=headers), 413)
+    assert "decompressed" in error["message"]
+
+
+def test_info_advertises_batches_under_the_limit(small: TestClient) -> None:
+    config = small.get("/info").json()["batch_ingest_config"]
+    assert config["size_limit_bytes"] <= 4096
+
+
+# -- queries, unknown fields and parameters -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "loc"),
+    [
+        ({"limt": 5}, "body.limt"),
+        ({"limit": "many"}, "body.limit"),
+        ({"limit": 0}, "body.limit"),
+        ({"is_root": "perhaps"}, "body.is_root"),
+        ({"run_type": "banana"}, "body.run_type"),
+        ({"session": ["not-a-uuid"]}, "body.session"),
+        ({"order": "sideways"}, "body.order"),
+    ],
+)
+def test_query_validation(http: TestClient, body: dict[str, Any], loc: str) -> None:
+    error = assert_error(http.post("/runs/query", json=body), 422, "validation_error")
+    assert any(d["loc"].startswith(loc) for d in error["details"]), error
+
+
+def test_query_bad_cursor(http: TestClient) -> None:
+    assert_error(http.post("/runs/query", json={"cursor": "nonsense!"}), 400, "invalid_cursor")
+
+
+def test_query_cursor_of_another_query(http: TestClient) -> None:
+    runs = [run(f"c{i}", session_name="cursor-project") for i in range(3)]
+    assert http.post("/runs/batch", json={"post": runs}).status_code == 202
+    first = http.post("/runs/query", json={"limit": 1}).json()
+    cursor = first["cursors"]["next"]
+    assert cursor
+    response = http.post("/runs/query", json={"limit": 1, "cursor": cursor, "run_type": "llm"})
+    assert_error(response, 400, "invalid_cursor")
+
+
+@needs_filters
+def test_bad_filter_is_400_with_the_caret(http: TestClient) -> None:
+    error = assert_error(http.post("/runs/query", json={"filter": "eq(name,"}), 400)
+    assert error["type"] == "invalid_filter"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/sessions?nmae=x",
+        "/sessions?limit=0",
+        "/sessions?offset=-1",
+        "/sessions?include_stats=perhaps",
+        "/sessions?metadata=%7Bbroken",
+        "/sessions?metadata=%5B1%5D",
+        "/sessions?id=nope",
+        "/feedback?run=nope",
+        "/feedback?limit=abc",
+        "/feedback?has_comment=true",
+        f"/runs/{uuid.uuid4()}?colour=red",
+    ],
+)
+def test_query_string_validation(http: TestClient, path: str) -> None:
+    response = http.get(path)
+    assert response.status_code in (400, 422), response.text
+    assert_error(response, response.status_code)
+
+
+def test_capitalised_booleans_are_accepted(http: TestClient) -> None:
+    response = http.get("/sessions?limit=1&name=nothing-here&include_stats=False")
+    assert response.status_code == 200 and response.json() == []
+    response = http.get("/sessions?reference_free=True&limit=2")
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/sessions", {"name": "x", "colour": "red"}),
+        ("POST", "/sessions", {"name": ""}),
+        ("POST", "/sessions", {"description": "no name"}),
+        ("PATCH", f"/sessions/{uuid.uuid4()}", {"nme": "y"}),
+        ("POST", "/feedback", {"key": "k", "run_id": str(uuid.uuid4()), "scor": 1}),
+        ("POST", "/feedback", {"key": "k", "score": "high"}),
+        ("POST", "/feedback", {"run_id": str(uuid.uuid4())}),
+        ("PATCH", f"/feedback/{uuid.uuid4()}", {"key": "renamed"}),
+        ("POST", "/runs/stats", {"group_by": {"attribute": "colour"}}),
+        ("POST", "/runs/stats", {"sesion": []}),
+    ],
+)
+def test_body_validation(http: TestClient, method: str, path: str, body: dict[str, Any]) -> None:
+    assert_error(http.request(method, path, json=body), 422, "validation_error")
+
+
+def test_feedback_needs_a_target(http: TestClient) -> None:
+    error = assert_error(http.post("/feedback", json={"key": "lonely"}), 422, "invalid_run")
+    assert error["details"][0]["field"] == "run_id"
+
+
+# -- unknown ids, routes and methods --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", f"/runs/{uuid.uuid4()}"),
+        ("GET", f"/api/v1/runs/{uuid.uuid4()}"),
+        ("GET", f"/sessions/{uuid.uuid4()}"),
+        ("PATCH", f"/sessions/{uuid.uuid4()}"),
+        ("DELETE", f"/sessions/{uuid.uuid4()}"),
+        ("GET", f"/feedback/{uuid.uuid4()}"),
+        ("PATCH", f"/feedback/{uuid.uuid4()}"),
+        ("DELETE", f"/feedback/{uuid.uuid4()}"),
+        ("GET", f"/attachments/{uuid.uuid4()}/picture"),
+        ("GET", "/no/such/route"),
+    ],
+)
+def test_unknown_ids_are_404(http: TestClient, method: str, path: str) -> None:
+    body = {} if method == "PATCH" else None
+    assert_error(http.request(method, path, json=body), 404, "not_found")
+
+
+def test_malformed_ids_are_422(http: TestClient) -> None:
+    for path in ("/runs/not-a-uuid", "/sessions/42", "/feedback/x"):
+        error = assert_error(http.get(path), 422, "validation_error")
+        assert "uuid" in error["message"].lower()
+
+
+def test_wrong_method_is_405(http: TestClient) -> None:
+    assert_error(http.put("/runs/batch", json={}), 405, "method_not_allowed")
+
+
+def test_existing_project_is_409(http: TestClient) -> None:
+    name = f"dup-{uuid.uuid4().hex[:8]}"
+    first = http.post("/sessions", json={"name": name})
+    assert first.status_code == 200
+    assert_error(http.post("/sessions", json={"name": name}), 409, "conflict")
+    assert (
+        http.post("/sessions?upsert=True", json={"name": name}).json()["id"] == first.json()["id"]
+    )
+    other = http.post("/sessions", json={"name": name + "-b"}).json()
+    assert_error(http.patch(f"/sessions/{other['id']}", json={"name": name}), 409, "conflict")
+    assert_error(http.post("/sessions", json={"name": "new", "id": other["id"]}), 409, "conflict")
+
+
+@pytest.mark.skipif(runstats_ready(), reason="only while localtrace._runstats is missing")
+def test_stats_missing_from_the_build_is_501(http: TestClient) -> None:
+    assert_error(http.post("/runs/stats", json={}), 501, "not_implemented")
+
+
+# -- auth ---------------------------------------------------------------------------------------
+
+
+def test_api_key_required_on_every_route(store: localtrace.Client) -> None:
+    locked = TestClient(create_app(store, api_key="s3cret"), raise_server_exceptions=False)
+    for method, path in [
+        ("GET", "/info"),
+        ("POST", "/runs/multipart"),
+        ("POST", "/runs/batch"),
+        ("GET", "/sessions"),
+        ("GET", "/api/v1/info"),
+        ("GET", "/openapi.json"),
+        ("GET", f"/attachments/{uuid.uuid4()}/x"),
+    ]:
+        assert_error(locked.request(method, path), 401, "unauthorized")
+        wrong = locked.request(method, path, headers={"x-api-key": "guess"})
+        assert_error(wrong, 401, "unauthorized")
+    assert locked.get("/info", headers={"x-api-key": "s3cret"}).status_code == 200
+    assert locked.get("/info", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+    assert locked.get("/info", headers={"X-Auth-Token": "s3cret"}).status_code == 200
+
+
+# -- the last line: an unexpected failure still answers in the shape ---------------------
+
+
+def test_unexpected_exception_is_a_shaped_500(
+    store: localtrace.Client, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def explode(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("disk on fire")
+
+    app = create_app(store)
+    monkeypatch.setattr(store, "read_feedback", explode)
+    response = TestClient(app, raise_server_exceptions=False).get(f"/feedback/{uuid.uuid4()}")
+    error = assert_error(response, 500, "internal_error")
+    assert "RuntimeError" in error["message"]
+    assert "disk on fire" in caplog.text  # the traceback goes to the log, not the client
+
+
+def test_datetime_encoding(http: TestClient) -> None:
+    doc = run("timed", end_time="2026-11-22T10:00:01.5+00:00")
+    assert http.post("/runs", json=doc).status_code == 202
+    out = http.get(f"/runs/{doc['id']}").json()
+    start = dt.datetime.fromisoformat(out["start_time"])
+    end = dt.datetime.fromisoformat(out["end_time"])
+    assert (end - start).total_seconds() == 1.5
+    assert "attachments" not in out
+
+
+def test_routes_also_under_api_v1(http: TestClient) -> None:
+    assert http.get("/api/v1/info").json() == http.get("/info").json()
+
+
+def test_every_error_document_is_closed(tmp_path: Path) -> None:
+    """The OpenAPI document names the error shape for the routes."""
+    with localtrace.Client(tmp_path / "t.db") as client:
+        schema = TestClient(create_app(client)).get("/openapi.json").json()
+    assert set(schema["components"]["schemas"]["Error"]["properties"]["error"]["required"]) == (
+        ERROR_KEYS
+    )

@@ -1,0 +1,101 @@
+"""The OpenAPI document describes every route, and property-based requests generated from it
+(schemathesis, over hypothesis) never get a 5xx."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from server_support import filters_ready, runstats_ready
+
+import localtrace
+from localtrace.server import create_app
+
+schemathesis = pytest.importorskip("schemathesis")
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+EXPECTED = {
+    ("GET", "/info"),
+    ("POST", "/runs/multipart"),
+    ("POST", "/runs/batch"),
+    ("POST", "/runs"),
+    ("PATCH", "/runs/{run_id}"),
+    ("POST", "/runs/query"),
+    ("GET", "/runs/{run_id}"),
+    ("POST", "/runs/stats"),
+    ("GET", "/attachments/{run_id}/{name}"),
+    ("GET", "/sessions"),
+    ("POST", "/sessions"),
+    ("GET", "/sessions/{session_id}"),
+    ("PATCH", "/sessions/{session_id}"),
+    ("DELETE", "/sessions/{session_id}"),
+    ("POST", "/feedback"),
+    ("GET", "/feedback"),
+    ("GET", "/feedback/{feedback_id}"),
+    ("PATCH", "/feedback/{feedback_id}"),
+    ("DELETE", "/feedback/{feedback_id}"),
+}
+
+
+def _store_dir() -> Path:
+    import tempfile
+
+    return Path(tempfile.mkdtemp(prefix="localtrace-fuzz-"))
+
+
+_STORE = localtrace.Client(_store_dir() / "fuzz.db")
+_APP = create_app(_STORE)
+schema = schemathesis.openapi.from_asgi("/openapi.json", _APP)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _close_store() -> Iterator[None]:
+    yield
+    _STORE.close()
+
+
+def test_openapi_lists_every_route_at_root_and_under_api_v1() -> None:
+    doc = TestClient(_APP).get("/openapi.json").json()
+    operations = {(m.upper(), p) for p, item in doc["paths"].items() for m in item}
+    assert operations >= EXPECTED
+    assert {(m, "/api/v1" + p) for m, p in EXPECTED} <= operations
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            assert op.get("summary"), f"{method} {path} has no summary"
+    body = doc["paths"]["/runs/batch"]["post"]["requestBody"]["content"]["application/json"]
+    assert body["schema"]["$ref"] == "#/components/schemas/BatchIn"
+    assert "RunIn" in doc["components"]["schemas"]
+
+
+def _allowed_5xx(status: int) -> bool:
+    """501 only while a part of localtrace written concurrently is missing from the build."""
+    return status == 501 and not (filters_ready() and runstats_ready())
+
+
+@schemathesis.check
+def no_server_error(ctx: Any, response: Any, case: Any) -> bool | None:
+    status = response.status_code
+    if status >= 500 and not _allowed_5xx(status):
+        raise AssertionError(f"{case.method} {case.formatted_path} -> {status}: {response.text}")
+    if status >= 400:
+        error = response.json()["error"]
+        assert set(error) == {"type", "status", "message", "details"}, error
+    return None
+
+
+EXAMPLES = int(os.environ.get("LOCALTRACE_FUZZ_EXAMPLES", "25"))
+
+
+@schema.exclude(path_regex="^/api/v1/").parametrize()
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+)
+def test_no_5xx_for_generated_requests(case: Any) -> None:
+    case.call_and_validate(checks=[no_server_error])
