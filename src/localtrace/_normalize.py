@@ -169,6 +169,28 @@ def _mapping(value: Any, field_name: str) -> dict[str, Any]:
 _USAGE_HINTS = ("usage_metadata", "generations", "llm_output")
 
 
+def check_usage_numbers(raw: Any) -> None:
+    """Refuse NaN/inf token counts and costs before anything serialises them.
+
+    JSON has no NaN: once written as JSON they would silently become null (zero tokens).
+    """
+    if not isinstance(raw, dict):
+        return
+    try:
+        extra = raw.get("extra")
+        meta = extra.get("metadata") if isinstance(extra, dict) else None
+        if isinstance(meta, dict) and isinstance(meta.get("usage_metadata"), dict):
+            _check_finite(meta["usage_metadata"], "extra.metadata.usage_metadata")
+        outputs = raw.get("outputs")
+        if isinstance(outputs, dict) and isinstance(outputs.get("usage_metadata"), dict):
+            _check_finite(outputs["usage_metadata"], "outputs.usage_metadata")
+    except _Bad as bad:
+        run_id = raw.get("id") or raw.get("run_id")
+        raise RunProblemError(
+            RunProblem(str(run_id) if run_id else None, bad.field, bad.reason, bad.fix)
+        ) from None
+
+
 def normalize(kind: str, raw: Any) -> Change:
     """Validate one run dict; raises ``RunProblemError`` naming the run, field and fix."""
     if hasattr(raw, "model_dump") and not isinstance(raw, dict):
@@ -188,6 +210,7 @@ def normalize(kind: str, raw: Any) -> Change:
         raise RunProblemError(
             RunProblem(str(run_id_raw)[:80], bad.field, bad.reason, bad.fix)
         ) from None
+    check_usage_numbers(raw)
     try:
         return _normalize_fields(kind, run_id, raw)
     except _Bad as bad:
@@ -278,9 +301,6 @@ def _normalize_fields(kind: str, run_id: str, raw: dict[str, Any]) -> Change:
                     f"{type(value).__name__} is not an object",
                     "send a dict such as {'metadata': {...}}",
                 )
-            raw_meta = value.get("metadata") if isinstance(value, dict) else None
-            if isinstance(raw_meta, dict) and isinstance(raw_meta.get("usage_metadata"), dict):
-                _check_finite(raw_meta["usage_metadata"], "extra.metadata.usage_metadata")
             if not extra:
                 empty.add("extra")
             change.extra = extra
@@ -297,10 +317,6 @@ def _normalize_fields(kind: str, run_id: str, raw: dict[str, Any]) -> Change:
         # Never lose data: fields we do not know are kept where a reader can find them.
         change.extra = change.extra or {}
         change.extra.setdefault("unknown_fields", {}).update(_json.to_jsonable(unknown))
-    raw_outputs = raw.get("outputs")
-    if isinstance(raw_outputs, dict) and isinstance(raw_outputs.get("usage_metadata"), dict):
-        # Checked before serialising: JSON has no NaN, so it would silently become null.
-        _check_finite(raw_outputs["usage_metadata"], "outputs.usage_metadata")
     change.empty = frozenset(empty)
     if (
         change.start_time is not None

@@ -22,6 +22,7 @@ from ._normalize import _Bad, canonical_uuid
 from ._query import build_where
 from ._time import now_micros, to_micros
 from ._writer import Writer
+from ._writer_process import ProcessWriter
 from .errors import (
     FeedbackNotFoundError,
     InvalidRunError,
@@ -84,19 +85,30 @@ class Client:
         project_name: str | None = None,
         batch_size: int = 1000,
         max_pending: int = 20_000,
+        writer: str = "auto",
     ) -> None:
         """Open (or create) the store at ``path``.
 
         ``project_name`` is the project of runs that name none (default: as the SDK,
         ``$LANGSMITH_PROJECT`` or ``default``). Writes are queued and committed by a background
         thread in batches of ``batch_size``; at most ``max_pending`` runs wait in memory.
+
+        ``writer``: ``"process"`` validates and writes runs in a child process so traced code
+        does not share the GIL with ingest (the default for files); ``"thread"`` keeps the
+        writer in this process (the default, and the only choice, for ``":memory:"``).
         """
         self.path = resolve_path(path)
         self.default_project = project_name or default_project_name()
         self._db = Database(self.path)
-        self._writer = Writer(
-            self._db, self.default_project, batch_size=batch_size, max_pending=max_pending
-        )
+        if writer not in ("auto", "process", "thread"):
+            raise ValueError(f"writer must be 'auto', 'process' or 'thread', not {writer!r}")
+        self._writer: Writer | ProcessWriter
+        if writer == "thread" or self._db.in_memory:
+            self._writer = Writer(
+                self._db, self.default_project, batch_size=batch_size, max_pending=max_pending
+            )
+        else:
+            self._writer = ProcessWriter(self.path, self.default_project)
         # The SDK's RunTree/traceable look for these attributes on a client.
         self.tracing_queue = None
         self.tracing_sample_rate = None

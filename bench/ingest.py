@@ -1,0 +1,250 @@
+"""Ingest benchmark: localtrace vs. raw sqlite3, the @traceable overhead, peak memory.
+
+Prints ratios against baselines measured in the same run (absolute times only for context):
+1. ``Client.batch_ingest_runs`` throughput / raw ``executemany`` of the same rows (JSON
+   pre-serialised) into the same tables and indexes.        target >= 0.5
+2. time per ``@traceable`` call with a localtrace Client / with a client that does nothing.
+                                                               target <= 1.25
+3. peak RSS while ingesting 1,000,000 runs (in a child process).  target <= 300 MB
+
+Usage: python bench/ingest.py [--runs 200000] [--calls 3000] [--memory-runs 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE.parent / "src"), str(HERE)]
+
+import orjson  # noqa: E402
+
+import localtrace  # noqa: E402
+from localtrace._db import schema_sql, split_statements  # noqa: E402
+from localtrace._flatten import flatten  # noqa: E402
+from localtrace._time import to_micros  # noqa: E402
+from workload import runs as generate  # noqa: E402
+
+
+def raw_rows(
+    run: dict[str, Any], pk: int
+) -> tuple[tuple[Any, ...], tuple[Any, ...], list[Any], list[Any]]:
+    """The rows localtrace stores for ``run``, pre-serialised: the baseline's input."""
+    meta = run["extra"]["metadata"]
+    usage = meta.get("usage_metadata") or {}
+    run_row = (
+        pk,
+        str(run["id"]),
+        str(run["trace_id"]),
+        str(run["parent_run_id"]) if run.get("parent_run_id") else None,
+        run["dotted_order"],
+        "project-id",
+        run["name"],
+        run["run_type"],
+        "error" if run.get("error") else "success",
+        to_micros(run["start_time"]),
+        to_micros(run["end_time"]),
+        None,
+        None,
+        None,
+        orjson.dumps(run["tags"]).decode(),
+        usage.get("input_tokens", 0),
+        usage.get("output_tokens", 0),
+        usage.get("total_tokens", 0),
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
+    payload = (
+        pk,
+        orjson.dumps(run["inputs"]).decode(),
+        orjson.dumps(run.get("outputs")).decode(),
+        run.get("error"),
+        orjson.dumps(run["extra"]).decode(),
+        orjson.dumps(run.get("events", [])).decode(),
+        None,
+    )
+    tags = [(pk, t) for t in run["tags"]]
+    metadata = [(pk, k, v) for k, v in flatten(meta)]
+    return run_row, payload, tags, metadata
+
+
+def bench_raw(all_runs: list[dict[str, Any]], folder: Path) -> float:
+    prepared = [raw_rows(run, i + 1) for i, run in enumerate(all_runs)]
+    conn = sqlite3.connect(folder / "raw.db", isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    for statement in split_statements(schema_sql()):
+        conn.execute(statement)
+    marks = ",".join("?" * 27)
+    start = time.perf_counter()
+    for i in range(0, len(prepared), 1000):
+        chunk = prepared[i : i + 1000]
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(f"INSERT INTO runs VALUES ({marks})", [c[0] for c in chunk])
+        conn.executemany(
+            "INSERT INTO run_payloads VALUES (?, ?, ?, ?, ?, ?, ?)", [c[1] for c in chunk]
+        )
+        conn.executemany("INSERT INTO run_tags VALUES (?, ?)", [t for c in chunk for t in c[2]])
+        conn.executemany(
+            "INSERT INTO run_metadata VALUES (?, ?, ?)", [m for c in chunk for m in c[3]]
+        )
+        conn.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    conn.close()
+    return elapsed
+
+
+def bench_localtrace(all_runs: list[dict[str, Any]], folder: Path) -> float:
+    client = localtrace.Client(folder / "localtrace.db")
+    start = time.perf_counter()
+    for i in range(0, len(all_runs), 1000):
+        client.batch_ingest_runs(create=all_runs[i : i + 1000])
+    client.flush()
+    elapsed = time.perf_counter() - start
+    client.close()
+    return elapsed
+
+
+class NullClient:
+    """A client that accepts runs and does nothing: the SDK's own cost of tracing."""
+
+    tracing_queue = None
+    tracing_sample_rate = None
+    otel_exporter = None
+
+    def create_run(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def update_run(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+
+def bench_traceable(calls: int, folder: Path) -> tuple[float, float, int]:
+    from langsmith import traceable, tracing_context
+
+    @traceable(run_type="llm")
+    def llm(prompt: str) -> dict[str, Any]:
+        return {"content": prompt[::-1], "usage_metadata": {"input_tokens": 5, "output_tokens": 3}}
+
+    @traceable
+    def agent(question: str) -> str:
+        return llm(question)["content"]
+
+    def per_call(client: Any) -> float:
+        with tracing_context(client=client, enabled=True, project_name="bench"):
+            for _ in range(100):  # warm up
+                agent("warm")
+            start = time.perf_counter()
+            for i in range(calls):
+                agent(f"question {i}")
+            elapsed = time.perf_counter() - start
+        return elapsed / calls
+
+    null_time = per_call(NullClient())
+    client = localtrace.Client(folder / "traceable.db")
+    peak = [0]
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], client._writer.pending)
+            time.sleep(0.005)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    ours = per_call(client)
+    done.set()
+    client.flush()
+    stored = sum(1 for _ in client.list_runs(select=["name"]))
+    client.close()
+    assert stored == 2 * (calls + 100), stored
+    return null_time, ours, peak[0]
+
+
+MEMORY_CHILD = """
+import resource, sys, time
+sys.path[:0] = [{src!r}, {bench!r}]
+import localtrace
+from workload import chunks
+n = int(sys.argv[2])
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+client = localtrace.Client(sys.argv[1])
+start = time.perf_counter()
+for chunk in chunks(n):
+    client.batch_ingest_runs(create=chunk)
+client.flush()
+elapsed = time.perf_counter() - start
+client.close()
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(before, peak, elapsed)
+"""
+
+
+def bench_memory(n: int, folder: Path) -> tuple[float, float, float]:
+    script = folder / "memory_child.py"
+    script.write_text(MEMORY_CHILD.format(src=str(HERE.parent / "src"), bench=str(HERE)))
+    out = subprocess.run(
+        [sys.executable, str(script), str(folder / "memory.db"), str(n)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    return int(out[0]) / 1024, int(out[1]) / 1024, float(out[2])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=200_000)
+    parser.add_argument("--calls", type=int, default=3000)
+    parser.add_argument("--memory-runs", type=int, default=1_000_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        print(f"generating {args.runs:,} runs ...", flush=True)
+        all_runs = list(generate(args.runs))
+        raw = bench_raw(all_runs, folder)
+        ours = bench_localtrace(all_runs, folder)
+        n = len(all_runs)
+        del all_runs
+        print(
+            f"1. ingest {n:,} runs: raw executemany {n / raw:,.0f} runs/s, "
+            f"localtrace {n / ours:,.0f} runs/s"
+        )
+        print(f"   ratio localtrace/raw throughput = {raw / ours:.2f}  (target >= 0.5)")
+        null_t, our_t, peak = bench_traceable(args.calls, folder)
+        print(
+            f"2. @traceable (2 runs per call): no-op client {null_t * 1e6:.0f} us/call, "
+            f"localtrace {our_t * 1e6:.0f} us/call, writer queue peak {peak} runs"
+        )
+        print(f"   ratio localtrace/no-op per call = {our_t / null_t:.2f}  (target <= 1.25)")
+        if args.memory_runs:
+            before, peak_mb, elapsed = bench_memory(args.memory_runs, folder)
+            print(
+                f"3. ingest {args.memory_runs:,} runs in a fresh process: peak RSS {peak_mb:.0f} MB "
+                f"(interpreter + imports {before:.0f} MB), {args.memory_runs / elapsed:,.0f} runs/s"
+            )
+            print(f"   peak RSS / 300 MB budget = {peak_mb / 300:.2f}  (target <= 1.0)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,243 @@
+"""A writer in a child process, so traced code does not pay for ingest under the GIL.
+
+The in-process writer thread competes with the traced program for the GIL: every microsecond
+it spends validating and writing runs is a microsecond the program waits. For a file store the
+Client therefore hands runs to a child process instead. The parent only serialises each run
+with the SDK's JSON rules (the same bytes the SDK would send to LangSmith) and appends it to a
+buffer that a feeder thread writes to the child's stdin; the child runs the ordinary ``Writer``.
+
+Protocol: one JSON document per line on stdin: ``["post"|"patch", run]``, or
+``["flush", token]`` which the child answers on stdout with ``[token, problems, failure]``
+once everything before it is committed. EOF means close: the child drains and exits.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from . import _json
+from ._normalize import RunProblemError, check_usage_numbers
+from .errors import InvalidRunError, RunProblem, StoreError
+
+logger = logging.getLogger("localtrace")
+
+MAX_BUFFERED = 20_000
+"""Runs waiting in the parent before ``submit`` blocks (memory stays bounded)."""
+
+
+class ProcessWriter:
+    """Same interface as ``Writer``; the work happens in a child process."""
+
+    def __init__(self, path: str, default_project: str) -> None:
+        self._path = path
+        self._default_project = default_project
+        self._buffer: collections.deque[bytes] = collections.deque()
+        self._cond = threading.Condition()
+        self._acks: dict[int, list[Any]] = {}
+        self._ack_cond = threading.Condition()
+        self._next_token = 0
+        self._local_problems: list[RunProblem] = []
+        self._closed = False
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._feeder: threading.Thread | None = None
+        self._reader: threading.Thread | None = None
+        self._dead = False
+
+    # -- child lifecycle ---------------------------------------------------------------------
+    def _start(self) -> None:
+        if self._proc is not None:
+            return
+        package_root = str(Path(__file__).resolve().parent.parent)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+        self._proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "from localtrace._writer_process import main; main()",
+                self._path,
+                self._default_project,
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
+        self._feeder = threading.Thread(target=self._feed, name="localtrace-feeder", daemon=True)
+        self._reader = threading.Thread(target=self._read, name="localtrace-acks", daemon=True)
+        self._feeder.start()
+        self._reader.start()
+
+    def _feed(self) -> None:
+        assert self._proc is not None and self._proc.stdin is not None
+        stdin = self._proc.stdin
+        while True:
+            with self._cond:
+                while not self._buffer and not self._closed:
+                    self._cond.wait()
+                lines = list(self._buffer)
+                self._buffer.clear()
+                closing = self._closed and not lines
+                self._cond.notify_all()
+            if closing:
+                stdin.close()
+                return
+            try:
+                stdin.write(b"".join(lines))
+                stdin.flush()
+            except (BrokenPipeError, OSError):
+                self._dead = True
+                with self._ack_cond:
+                    self._ack_cond.notify_all()
+                return
+
+    def _read(self) -> None:
+        assert self._proc is not None and self._proc.stdout is not None
+        for line in self._proc.stdout:
+            token, problems, failure = orjson.loads(line)
+            with self._ack_cond:
+                self._acks[token] = [problems, failure]
+                self._ack_cond.notify_all()
+        self._dead = True
+        with self._ack_cond:
+            self._ack_cond.notify_all()
+
+    # -- producer side -----------------------------------------------------------------------
+    def _push(self, lines: list[bytes]) -> None:
+        if self._closed:
+            raise StoreError("the client is closed; open a new Client to write")
+        self._start()
+        with self._cond:
+            while len(self._buffer) >= MAX_BUFFERED and not self._dead:
+                self._cond.wait(0.1)
+            self._buffer.extend(lines)
+            self._cond.notify_all()
+
+    def _encode(self, kind: str, run: Any) -> bytes | None:
+        try:
+            check_usage_numbers(run)
+        except RunProblemError as exc:
+            self._local_problems.append(exc.problem)
+            logger.warning("localtrace refused a run: %s", exc.problem)
+            return None
+        return _json.dumps([kind, run]).encode() + b"\n"
+
+    def submit(self, kind: str, run: Any) -> None:
+        """Serialise one post or patch and queue it for the child."""
+        line = self._encode(kind, run)
+        if line is not None:
+            self._push([line])
+
+    def submit_many(self, ops: Sequence[tuple[str, Any]]) -> None:
+        """Serialise and queue many ops."""
+        lines = [line for kind, run in ops if (line := self._encode(kind, run)) is not None]
+        if lines:
+            self._push(lines)
+
+    @property
+    def pending(self) -> int:
+        """Runs serialised but not yet handed to the child."""
+        return len(self._buffer)
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Block until the child has committed everything queued so far; raise its problems."""
+        if self._proc is not None and not self._dead:
+            token = self._next_token
+            self._next_token += 1
+            self._push([orjson.dumps(["flush", token]) + b"\n"])
+            with self._ack_cond:
+                if not self._ack_cond.wait_for(
+                    lambda: token in self._acks or self._dead, timeout=timeout
+                ):
+                    raise StoreError(f"flush did not finish within {timeout}s")
+                answer = self._acks.pop(token, None)
+            if answer is None:
+                raise StoreError(f"the writer process stopped: {self._stderr_tail()}")
+            problems, failure = answer
+            self._local_problems.extend(RunProblem(*p) for p in problems)
+            if failure:
+                self._raise_local()
+                raise StoreError(failure)
+        elif self._dead:
+            raise StoreError(f"the writer process stopped: {self._stderr_tail()}")
+        self._raise_local()
+
+    def _raise_local(self) -> None:
+        problems, self._local_problems = self._local_problems, []
+        if problems:
+            raise InvalidRunError(problems)
+
+    def raise_problems(self) -> None:
+        """Raise problems found in the parent (the child's come with ``flush``)."""
+        self._raise_local()
+
+    def _stderr_tail(self) -> str:
+        if self._proc is None or self._proc.stderr is None:
+            return "no output"
+        try:
+            self._proc.wait(timeout=5)
+            text = self._proc.stderr.read().decode(errors="replace").strip()
+        except Exception:  # the tail is only for the message
+            text = ""
+        return text.splitlines()[-1] if text else f"exit code {self._proc.returncode}"
+
+    def close(self, raise_problems: bool = True) -> None:
+        """Flush, let the child drain and exit."""
+        if self._closed:
+            return
+        try:
+            if self._proc is not None and not self._dead:
+                self.flush()
+        finally:
+            with self._cond:
+                self._closed = True
+                self._cond.notify_all()
+            if self._proc is not None:
+                if self._feeder is not None:
+                    self._feeder.join()
+                self._proc.wait()
+                if self._reader is not None:
+                    self._reader.join()
+                for stream in (self._proc.stdout, self._proc.stderr):
+                    if stream is not None:
+                        stream.close()
+
+
+def main() -> None:
+    """Entry point of the child: read ops from stdin, write them with a ``Writer``."""
+    from ._db import Database
+    from ._writer import Writer
+    from .errors import LocaltraceError
+
+    path, default_project = sys.argv[1], sys.argv[2]
+    logging.basicConfig(level=logging.ERROR)
+    db = Database(path)
+    writer = Writer(db, default_project)
+    out = sys.stdout.buffer
+    for line in sys.stdin.buffer:
+        kind, payload = orjson.loads(line)
+        if kind != "flush":
+            writer.submit(kind, payload)
+            continue
+        problems: list[list[Any]] = []
+        failure = None
+        try:
+            writer.flush()
+        except InvalidRunError as exc:
+            problems = [[p.run_id, p.field, p.reason, p.fix] for p in exc.problems]
+        except LocaltraceError as exc:
+            failure = str(exc)
+        out.write(orjson.dumps([payload, problems, failure]) + b"\n")
+        out.flush()
+    writer.close(raise_problems=False)
+    db.close()
