@@ -355,6 +355,56 @@ class Client:
         with self._db.read() as conn:
             return _runstats.run_stats(conn, where, group_by=group_by, groups=groups, select=select)
 
+    def search_traces(
+        self,
+        query: str | None = None,
+        start_date: Any = None,
+        end_date: Any = None,
+        page_size: int = 1000,
+        scroll_id: str | None = None,
+        filters: dict[str, Any] | None = None,
+        *,
+        project_name: str | None = None,
+    ) -> dict[str, Any]:
+        """Traces in the shape of LangWatch's ``POST /api/trace/search``, newest first.
+
+        ``query`` is full text over every run of a trace; ``start_date``/``end_date`` bound the
+        trace start (epoch ms or ISO-8601); ``filters`` maps ``metadata.<key>``, ``name``,
+        ``run_type``, ``model``, ``error``, ``feedback.<key>`` to lists of accepted values.
+        Pass ``pagination.scrollId`` back as ``scroll_id`` for the next page.
+        """
+        import hashlib
+
+        from . import _tracesearch
+
+        if page_size < 1:
+            raise ValueError("page_size must be at least 1")
+        root, tree, error = _tracesearch.filter_strings(filters)
+        if query:
+            tree.append(f"search({_tracesearch._q(query)})")
+        where = build_where(
+            project_ids=self._project_ids(None, project_name),
+            start_time=_tracesearch.date_micros(start_date),
+            filter=f"and({', '.join(root)})" if root else None,
+            tree_filter=f"and({', '.join(tree)})" if tree else None,
+        )
+        end = _tracesearch.date_micros(end_date)
+        if end is not None:
+            where.add("r.start_time <= ?", end)
+        if error is not None:
+            failing = "SELECT e.trace_id FROM runs AS e WHERE e.status = 'error'"
+            where.add(f"r.trace_id {'IN' if error else 'NOT IN'} ({failing})")
+        if where.needs_search:
+            _search.catch_up(self._db)
+        fingerprint = hashlib.sha256(
+            repr((query, start_date, end_date, page_size, filters, project_name)).encode()
+        ).hexdigest()[:16]
+        scroll = _tracesearch.decode_scroll(scroll_id, fingerprint) if scroll_id else None
+        with self._db.read() as conn:
+            return _tracesearch.search(
+                conn, where, page_size=page_size, scroll=scroll, fingerprint=fingerprint
+            )
+
     def get_run_url(
         self, *, run: Any, project_name: str | None = None, project_id: Any = None
     ) -> str:

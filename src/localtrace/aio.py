@@ -1,0 +1,114 @@
+"""``AsyncClient``: the same methods as ``Client``, awaitable, never blocking the event loop.
+
+Every call that touches the file runs in a worker thread (``asyncio.to_thread``); listings are
+async iterators that fetch one page per thread hop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+from .client import Client
+
+_PAGE = 100
+
+
+def _blocking(name: str) -> Callable[..., Any]:
+    target = getattr(Client, name)
+
+    @functools.wraps(target)
+    async def method(self: AsyncClient, *args: Any, **kwargs: Any) -> Any:
+        return await asyncio.to_thread(getattr(self.sync, name), *args, **kwargs)
+
+    return method
+
+
+def _iterating(name: str) -> Callable[..., AsyncIterator[Any]]:
+    target = getattr(Client, name)
+
+    @functools.wraps(target)
+    async def method(self: AsyncClient, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        iterator: Iterator[Any] = await asyncio.to_thread(
+            lambda: iter(getattr(self.sync, name)(*args, **kwargs))
+        )
+
+        def page() -> list[Any]:
+            out = []
+            for item in iterator:
+                out.append(item)
+                if len(out) == _PAGE:
+                    break
+            return out
+
+        while True:
+            items = await asyncio.to_thread(page)
+            for item in items:
+                yield item
+            if len(items) < _PAGE:
+                return
+
+    return method
+
+
+class AsyncClient:
+    """Async twin of ``Client`` (same names and arguments; awaitable / async iterators).
+
+    >>> async def main():
+    ...     async with AsyncClient(":memory:") as client:
+    ...         await client.create_run("hello", {}, "chain")
+    ...         await client.flush()
+    ...         return [run.name async for run in client.list_runs()]
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, **kwargs: Any) -> None:
+        self.sync = Client(path, **kwargs)
+        """The underlying synchronous client (shares the same store)."""
+
+    async def create_run(
+        self, name: str, inputs: dict[str, Any], run_type: str, **kwargs: Any
+    ) -> None:
+        """Queue a run (returns at once; see ``Client.create_run``)."""
+        self.sync.create_run(name, inputs, run_type, **kwargs)
+
+    async def update_run(self, run_id: Any, **kwargs: Any) -> None:
+        """Queue an update (see ``Client.update_run``)."""
+        self.sync.update_run(run_id, **kwargs)
+
+    batch_ingest_runs = _blocking("batch_ingest_runs")
+    multipart_ingest = _blocking("multipart_ingest")
+    flush = _blocking("flush")
+    read_run = _blocking("read_run")
+    read_trace = _blocking("read_trace")
+    get_run_stats = _blocking("get_run_stats")
+    get_run_url = _blocking("get_run_url")
+    search_index = _blocking("search_index")
+    create_project = _blocking("create_project")
+    read_project = _blocking("read_project")
+    has_project = _blocking("has_project")
+    update_project = _blocking("update_project")
+    delete_project = _blocking("delete_project")
+    create_feedback = _blocking("create_feedback")
+    read_feedback = _blocking("read_feedback")
+    update_feedback = _blocking("update_feedback")
+    delete_feedback = _blocking("delete_feedback")
+    list_runs = _iterating("list_runs")
+    list_projects = _iterating("list_projects")
+    list_feedback = _iterating("list_feedback")
+
+    async def search_traces(self, **kwargs: Any) -> dict[str, Any]:
+        """LangWatch-style trace search (see ``Client.search_traces``)."""
+        return await asyncio.to_thread(lambda: self.sync.search_traces(**kwargs))
+
+    async def aclose(self) -> None:
+        """Drain the queue and close the file."""
+        await asyncio.to_thread(self.sync.close)
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
