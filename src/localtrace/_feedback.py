@@ -70,12 +70,71 @@ def select_sql(where: str = "") -> str:
 
 
 def insert(conn: sqlite3.Connection, values: dict[str, Any]) -> None:
-    """Insert one feedback row (``values`` keyed by column name, JSON fields already text)."""
+    """Insert (or replace, by id) one feedback row; JSON fields already text."""
     names = [c.strip() for c in _COLUMNS.split(",")]
+    conn.execute("DELETE FROM feedback WHERE id = ?", (values["id"],))
     conn.execute(
         f"INSERT INTO feedback ({_COLUMNS}) VALUES ({','.join('?' * len(names))})",
         [values.get(name) for name in names],
     )
+
+
+def read(conn: sqlite3.Connection, feedback_id: str) -> Feedback | None:
+    """One piece of feedback, or ``None``."""
+    row = conn.execute(select_sql("WHERE f.id = ?"), (feedback_id,)).fetchone()
+    return None if row is None else row_to_feedback(row)
+
+
+_UPDATABLE = ("score", "value", "correction", "comment")
+
+
+def update(conn: sqlite3.Connection, feedback_id: str, changes: dict[str, Any], now: int) -> bool:
+    """Set the non-``None`` ``changes`` (score/value/correction/comment); False if no such id."""
+    sets = ["modified_at = ?"]
+    params: list[Any] = [now]
+    for column in _UPDATABLE:
+        if changes.get(column) is not None:
+            sets.append(f"{column} = ?")
+            params.append(changes[column])
+    cursor = conn.execute(
+        f"UPDATE feedback SET {', '.join(sets)} WHERE id = ?", (*params, feedback_id)
+    )
+    return cursor.rowcount > 0
+
+
+def delete(conn: sqlite3.Connection, feedback_id: str) -> None:
+    """Delete one piece of feedback (no error if it is already gone)."""
+    conn.execute("DELETE FROM feedback WHERE id = ?", (feedback_id,))
+
+
+def list_rows(
+    conn: sqlite3.Connection,
+    *,
+    run_ids: list[str] | None,
+    keys: list[str] | None,
+    source_types: list[str] | None,
+    session_id: str | None,
+    limit: int | None,
+    offset: int,
+) -> list[Feedback]:
+    """Feedback matching every given condition, newest first."""
+    where: list[str] = []
+    params: list[Any] = []
+    for column, values in (
+        ("f.run_id", run_ids),
+        ("f.key", keys),
+        ("json_extract(f.feedback_source, '$.type')", source_types),
+    ):
+        if values is not None:
+            where.append(f"{column} IN ({','.join('?' * len(values))})")
+            params.extend(values)
+    if session_id is not None:
+        where.append("coalesce(f.session_id, r.session_id) = ?")
+        params.append(session_id)
+    clause = ("WHERE " + " AND ".join(where)) if where else ""
+    sql = select_sql(clause) + " ORDER BY f.created_at DESC, f.pk DESC LIMIT ? OFFSET ?"
+    params.extend([-1 if limit is None else int(limit), int(offset)])
+    return [row_to_feedback(row) for row in conn.execute(sql, params)]
 
 
 def summarize(rows: Iterable[tuple[Any, Any, Any, Any]]) -> dict[str, dict[str, Any]]:

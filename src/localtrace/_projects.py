@@ -118,6 +118,22 @@ def list_rows(
     return projects
 
 
+def update(
+    conn: sqlite3.Connection,
+    project_id: str,
+    *,
+    name: str,
+    description: str | None,
+    extra: dict[str, Any] | None,
+    end_time: int | None,
+) -> None:
+    """Overwrite a project's name, description, extra and end time."""
+    conn.execute(
+        "UPDATE projects SET name = ?, description = ?, extra = ?, end_time = ? WHERE id = ?",
+        (name, description, _json.dumps_or_none(extra), end_time, project_id),
+    )
+
+
 def delete(conn: sqlite3.Connection, project_id: str) -> int:
     """Delete a project with its runs, their payloads/tags/metadata/search rows and feedback."""
     pks = "SELECT pk FROM runs WHERE session_id = ?"

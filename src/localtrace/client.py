@@ -392,8 +392,7 @@ class Client:
         if end is not None:
             where.add("r.start_time <= ?", end)
         if error is not None:
-            failing = "SELECT e.trace_id FROM runs AS e WHERE e.status = 'error'"
-            where.add(f"r.trace_id {'IN' if error else 'NOT IN'} ({failing})")
+            _tracesearch.restrict_errors(where, error)
         if where.needs_search:
             _search.catch_up(self._db)
         fingerprint = hashlib.sha256(
@@ -539,15 +538,13 @@ class Client:
                 extra.update(project_extra)
             if metadata is not None:
                 extra["metadata"] = metadata
-            conn.execute(
-                "UPDATE projects SET name = ?, description = ?, extra = ?, end_time = ? WHERE id = ?",
-                (
-                    name or current.name,
-                    description if description is not None else current.description,
-                    dumps_or_none(extra or None),
-                    to_micros(end_time) if end_time else None,
-                    pid,
-                ),
+            _projects.update(
+                conn,
+                pid,
+                name=name or current.name,
+                description=description if description is not None else current.description,
+                extra=extra or None,
+                end_time=to_micros(end_time) if end_time else None,
             )
         return self.read_project(project_id=pid)
 
@@ -634,7 +631,6 @@ class Client:
             "modified_at": now,
         }
         with self._db.write() as conn:
-            conn.execute("DELETE FROM feedback WHERE id = ?", (fid,))
             _feedback.insert(conn, values)
         return self.read_feedback(fid)
 
@@ -642,10 +638,10 @@ class Client:
         """One piece of feedback by id."""
         fid = _uuid_arg(feedback_id, "feedback_id")
         with self._db.read() as conn:
-            row = conn.execute(_feedback.select_sql("WHERE f.id = ?"), (fid,)).fetchone()
-        if row is None:
+            found = _feedback.read(conn, fid)
+        if found is None:
             raise FeedbackNotFoundError(f"no feedback with id {fid}")
-        return _feedback.row_to_feedback(row)
+        return found
 
     def update_feedback(
         self,
@@ -658,21 +654,14 @@ class Client:
     ) -> None:
         """Change the given fields of a piece of feedback."""
         fid = _uuid_arg(feedback_id, "feedback_id")
-        sets: list[str] = ["modified_at = ?"]
-        params: list[Any] = [now_micros()]
-        for column, given in (
-            ("score", None if score is None else float(score)),
-            ("value", dumps_or_none(value)),
-            ("correction", dumps_or_none(correction)),
-            ("comment", comment),
-        ):
-            if given is not None:
-                sets.append(f"{column} = ?")
-                params.append(given)
+        changes = {
+            "score": None if score is None else float(score),
+            "value": dumps_or_none(value),
+            "correction": dumps_or_none(correction),
+            "comment": comment,
+        }
         with self._db.write() as conn:
-            changed = conn.execute(
-                f"UPDATE feedback SET {', '.join(sets)} WHERE id = ?", (*params, fid)
-            ).rowcount
+            changed = _feedback.update(conn, fid, changes, now_micros())
         if not changed:
             raise FeedbackNotFoundError(f"no feedback with id {fid}")
 
@@ -680,7 +669,7 @@ class Client:
         """Delete a piece of feedback."""
         fid = _uuid_arg(feedback_id, "feedback_id")
         with self._db.write() as conn:
-            conn.execute("DELETE FROM feedback WHERE id = ?", (fid,))
+            _feedback.delete(conn, fid)
 
     def list_feedback(
         self,
@@ -694,35 +683,24 @@ class Client:
         **kwargs: Any,
     ) -> Iterator[Feedback]:
         """Feedback, newest first, filtered by run, key and source type."""
-        where: list[str] = []
-        params: list[Any] = []
-        if run_ids is not None:
-            ids = [_uuid_arg(r, "run_ids") for r in run_ids]
-            where.append(f"f.run_id IN ({','.join('?' * len(ids))})")
-            params.extend(ids)
-        if feedback_key is not None:
-            keys = [feedback_key] if isinstance(feedback_key, str) else list(feedback_key)
-            where.append(f"f.key IN ({','.join('?' * len(keys))})")
-            params.extend(keys)
-        if feedback_source_type is not None:
-            types = (
-                [feedback_source_type]
-                if isinstance(feedback_source_type, str)
-                else list(feedback_source_type)
-            )
-            names = [str(getattr(t, "value", t)).split(".")[-1].lower() for t in types]
-            where.append(
-                f"json_extract(f.feedback_source, '$.type') IN ({','.join('?' * len(names))})"
-            )
-            params.extend(names)
-        if session_id is not None:
-            where.append("coalesce(f.session_id, r.session_id) = ?")
-            params.append(_uuid_arg(session_id, "session_id"))
-        clause = ("WHERE " + " AND ".join(where)) if where else ""
-        sql = _feedback.select_sql(clause) + " ORDER BY f.created_at DESC, f.pk DESC"
-        sql += " LIMIT ? OFFSET ?"
-        params.extend([-1 if limit is None else int(limit), int(offset)])
+        keys = [feedback_key] if isinstance(feedback_key, str) else feedback_key
+        types = (
+            [feedback_source_type]
+            if isinstance(feedback_source_type, str)
+            else feedback_source_type
+        )
         with self._db.read() as conn:
-            rows = conn.execute(sql, params).fetchall()
-        for row in rows:
-            yield _feedback.row_to_feedback(row)
+            found = _feedback.list_rows(
+                conn,
+                run_ids=[_uuid_arg(r, "run_ids") for r in run_ids] if run_ids is not None else None,
+                keys=list(keys) if keys is not None else None,
+                source_types=(
+                    [str(getattr(t, "value", t)).split(".")[-1].lower() for t in types]
+                    if types is not None
+                    else None
+                ),
+                session_id=_uuid_arg(session_id, "session_id") if session_id is not None else None,
+                limit=limit,
+                offset=offset,
+            )
+        yield from found

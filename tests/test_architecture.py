@@ -1,0 +1,113 @@
+"""The public surface is pinned, and imports only point down the layers of the design."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import localtrace
+
+PACKAGE = Path(localtrace.__file__).parent
+
+PUBLIC = {
+    "Client",
+    "Feedback",
+    "FeedbackNotFoundError",
+    "FilterError",
+    "FilterFieldError",
+    "FilterSyntaxError",
+    "InvalidRunError",
+    "LocaltraceError",
+    "NotFoundError",
+    "Project",
+    "ProjectNotFoundError",
+    "Run",
+    "RunNotFoundError",
+    "RunProblem",
+    "RunStats",
+    "SchemaVersionError",
+    "StoreBusyError",
+    "StoreError",
+    "TracerSession",
+    "TracerSessionResult",
+    "__version__",
+    "default_project_name",
+}
+
+
+def test_public_names_are_pinned() -> None:
+    assert set(localtrace.__all__) == PUBLIC
+    for name in PUBLIC:
+        assert hasattr(localtrace, name)
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = path.parent.relative_to(PACKAGE).parts[
+                : len(path.parent.relative_to(PACKAGE).parts) - (node.level - 1)
+            ]
+            module = ".".join([*base, *(node.module.split(".") if node.module else [])])
+            found.add(module or (node.names[0].name if node.names else ""))
+            if node.module is None:
+                found.update(".".join([*base, alias.name]) for alias in node.names)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names = (
+                [node.module] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+            )
+            for name in names:
+                if name and name.startswith("localtrace"):
+                    found.add(name.removeprefix("localtrace").lstrip("."))
+    return found
+
+
+# A module may not import anything listed against it: the arrows point one way.
+FORBIDDEN = {
+    "filters": {
+        "_db",
+        "_ingest",
+        "_writer",
+        "client",
+        "aio",
+        "server",
+        "cli",
+        "_runs",
+        "_runstats",
+    },
+    "_stats": {"_db", "client", "server", "cli", "_runstats"},
+    "_db": {"client", "server", "cli", "_ingest", "filters"},
+    "_ingest": {"client", "server", "cli", "filters"},
+    "_trees": {"_db", "client", "server", "cli"},
+    "models": {"_db", "client", "server", "cli", "_ingest", "filters"},
+    "client": {"server", "cli", "pytest_plugin"},
+}
+
+
+def test_imports_only_point_down() -> None:
+    problems = []
+    for path in PACKAGE.rglob("*.py"):
+        relative = path.relative_to(PACKAGE).with_suffix("")
+        owner = relative.parts[0]
+        rules = FORBIDDEN.get(owner)
+        if not rules:
+            continue
+        for imported in _imports(path):
+            top = imported.split(".")[0]
+            if top in rules:
+                problems.append(f"{'/'.join(relative.parts)} imports {imported}")
+    assert problems == []
+
+
+def test_filters_never_touch_sqlite_or_eval() -> None:
+    for path in (PACKAGE / "filters").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "import sqlite3" not in text, path
+        assert "eval(" not in text, path
+
+
+def test_client_holds_no_sql() -> None:
+    text = (PACKAGE / "client.py").read_text(encoding="utf-8")
+    for keyword in ("SELECT ", "INSERT ", "DELETE FROM"):
+        assert keyword not in text, keyword
