@@ -1,0 +1,235 @@
+"""Query benchmark: list_runs with the filter language vs. hand-written indexed SQL.
+
+For each documented example filter (and project + run_type + time range + tag) prints the time
+to the first page of 100 runs next to an equivalent hand-written SQL query (rows decoded into
+dicts with their JSON parsed, as an application would) measured in the same run, at two store sizes (default 100k and 1M runs) to show how it grows. Also page 1 vs. page
+1,000 of a listing (keyset cursor) and ``search("word")``.
+
+Targets: list_runs <= 2x hand-written; sublinear growth from 100k to 1M; page 1,000 within
+1.5x of page 1.
+
+Usage: python bench/query.py [--sizes 100000 1000000] [--repeat 5] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import itertools
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE.parent / "src"), str(HERE)]
+
+import orjson  # noqa: E402
+
+import localtrace  # noqa: E402
+from localtrace._time import to_micros  # noqa: E402
+from workload import T0, chunks  # noqa: E402
+
+PROJECTS = ("p0", "p1", "p2", "p3")
+PAYLOAD = "r.*, p.inputs, p.outputs, p.error, p.extra, p.events, p.serialized"
+FROM = "runs r LEFT JOIN run_payloads p ON p.run_pk = r.pk"
+
+
+def build(path: Path, n: int) -> None:
+    """Ingest ``n`` runs over four projects, with feedback on every fifth root."""
+    if path.exists():
+        return
+    client = localtrace.Client(path)
+    per_project = n // len(PROJECTS)
+    for k, project in enumerate(PROJECTS):
+        for chunk in chunks(per_project, seed=k, project=project):
+            client.batch_ingest_runs(create=chunk)
+    client.flush()
+    for project in PROJECTS:
+        roots = client.list_runs(project_name=project, is_root=True, select=["id"])
+        for i, run in enumerate(itertools.islice(roots, 0, None, 5)):
+            client.create_feedback(run.id, "Correctness", score=float(i % 2))
+    client.search_index()
+    client.close()
+
+
+def decode(cursor: Any) -> list[dict[str, Any]]:
+    """What an application does with hand-written SQL: rows -> dicts, JSON payloads parsed."""
+    columns = [d[0] for d in cursor.description]
+    rows = []
+    for row in cursor.fetchall():
+        item = dict(zip(columns, row, strict=True))
+        for key in ("inputs", "outputs", "extra", "events", "tags"):
+            if item.get(key) is not None:
+                item[key] = orjson.loads(item[key])
+        rows.append(item)
+    return rows
+
+
+def best(fn: Callable[[], Any], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def cases(client: localtrace.Client) -> list[tuple[str, dict[str, Any], str, list[Any]]]:
+    p0 = str(client.read_project(project_name="p0").id)
+    since = T0 + dt.timedelta(days=1)
+    since_us = to_micros(since)
+    order = "ORDER BY r.start_time DESC, r.pk DESC LIMIT 100"
+    return [
+        (
+            'and(eq(run_type, "chain"), gt(latency, 10), gt(total_tokens, 5000))',
+            {
+                "project_id": p0,
+                "filter": 'and(eq(run_type, "chain"), gt(latency, 10), gt(total_tokens, 5000))',
+            },
+            f"SELECT {PAYLOAD} FROM {FROM} WHERE r.session_id = ? AND r.run_type = 'chain' AND "
+            f"r.end_time - r.start_time > 10000000 AND r.total_tokens > 5000 {order}",
+            [p0],
+        ),
+        (
+            'has(tags, "prod")',
+            {"project_id": p0, "filter": 'has(tags, "prod")'},
+            f"SELECT {PAYLOAD} FROM {FROM} WHERE r.session_id = ? AND r.pk IN "
+            f"(SELECT run_pk FROM run_tags WHERE tag = 'prod') {order}",
+            [p0],
+        ),
+        (
+            "neq(error, null)",
+            {"project_id": p0, "filter": "neq(error, null)"},
+            f"SELECT {PAYLOAD} FROM {FROM} WHERE r.session_id = ? AND r.status = 'error' {order}",
+            [p0],
+        ),
+        (
+            'and(eq(feedback_key, "Correctness"), eq(feedback_score, 0.0))',
+            {
+                "project_id": p0,
+                "filter": 'and(eq(feedback_key, "Correctness"), eq(feedback_score, 0.0))',
+            },
+            f"SELECT {PAYLOAD} FROM {FROM} WHERE r.session_id = ? AND r.id IN (SELECT run_id FROM "
+            f"feedback WHERE key = 'Correctness' AND score = 0.0) {order}",
+            [p0],
+        ),
+        (
+            'and(gt(start_time, "..."), or(neq(error, null), and(eq(feedback_key, "Correctness"), eq(feedback_score, 0.0))))',
+            {
+                "project_id": p0,
+                "filter": f'and(gt(start_time, "{since.isoformat()}"), or(neq(error, null), '
+                'and(eq(feedback_key, "Correctness"), eq(feedback_score, 0.0))))',
+            },
+            f"SELECT {PAYLOAD} FROM {FROM} WHERE r.session_id = ? AND r.start_time > ? AND "
+            "(r.status = 'error' OR r.id IN (SELECT run_id FROM feedback WHERE key = 'Correctness' "
+            f"AND score = 0.0)) {order}",
+            [p0, since_us],
+        ),
+        (
+            'and(eq(metadata_key, "user"), eq(metadata_value, "user7"))',
+            {
+                "project_id": p0,
+                "filter": 'and(eq(metadata_key, "user"), eq(metadata_value, "user7"))',
+            },
+            f"SELECT {PAYLOAD} FROM {FROM} WHERE r.session_id = ? AND r.pk IN (SELECT run_pk FROM "
+            f"run_metadata WHERE key = 'user' AND value = 'user7') {order}",
+            [p0],
+        ),
+        (
+            "project + run_type + time range + tag",
+            {
+                "project_id": p0,
+                "run_type": "llm",
+                "start_time": since,
+                "filter": 'has(tags, "prod")',
+            },
+            f"SELECT {PAYLOAD} FROM {FROM} WHERE r.session_id = ? AND r.run_type = 'llm' AND "
+            f"r.start_time >= ? AND r.pk IN (SELECT run_pk FROM run_tags WHERE tag = 'prod') {order}",
+            [p0, since_us],
+        ),
+    ]
+
+
+def measure(path: Path, repeat: int) -> dict[str, tuple[float, float]]:
+    client = localtrace.Client(path)
+    results: dict[str, tuple[float, float]] = {}
+    with client._db.read() as conn:
+        for name, kwargs, sql, params in cases(client):
+            ours = best(
+                lambda kw=kwargs: list(itertools.islice(client.list_runs(**kw), 100)), repeat
+            )
+            hand = best(lambda s=sql, p=params: conn.execute(s, p).fetchall(), repeat)
+            results[name] = (ours, hand)
+        ours = best(lambda: list(itertools.islice(client.list_runs(query="vector"), 100)), repeat)
+        hand = best(
+            lambda: conn.execute(
+                f"SELECT {PAYLOAD} FROM {FROM} WHERE r.pk IN (SELECT rowid FROM runs_fts WHERE runs_fts "
+                f"MATCH '\"vector\"*') ORDER BY r.start_time DESC, r.pk DESC LIMIT 100"
+            ).fetchall(),
+            repeat,
+        )
+        results['search("vector")'] = (ours, hand)
+    client.close()
+    return results
+
+
+def paging(path: Path) -> tuple[float, float]:
+    """Seconds to fetch page 1 and page 1,000 (100 runs each) of one project's listing."""
+    client = localtrace.Client(path)
+    iterator = client.list_runs(project_name="p0", select=["name"])
+    stamps = [time.perf_counter()]
+    for i, _ in enumerate(iterator, 1):
+        if i % 100 == 0:
+            stamps.append(time.perf_counter())
+            if i == 100_000:
+                break
+    client.close()
+    if len(stamps) < 1001:
+        return stamps[1] - stamps[0], float("nan")
+    return stamps[1] - stamps[0], stamps[1000] - stamps[999]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--keep", type=Path, help="folder to keep (and reuse) the generated stores")
+    args = parser.parse_args()
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="localtrace-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    by_size: dict[int, dict[str, tuple[float, float]]] = {}
+    for n in args.sizes:
+        path = folder / f"query-{n}.db"
+        start = time.perf_counter()
+        build(path, n)
+        print(f"store of {n:,} runs ready ({time.perf_counter() - start:.0f}s)", flush=True)
+        by_size[n] = measure(path, args.repeat)
+        first, thousandth = paging(path)
+        print(f"\n{n:,} runs: time to first page of 100 (median of {args.repeat})")
+        print(f"  {'query':<60} {'list_runs':>10} {'hand SQL':>10} {'ratio':>6}")
+        for name, (ours, hand) in by_size[n].items():
+            print(
+                f"  {name[:60]:<60} {ours * 1e3:>8.1f}ms {hand * 1e3:>8.1f}ms {ours / hand:>6.2f}"
+            )
+        print(
+            f"  page 1 {first * 1e3:.1f}ms, page 1,000 {thousandth * 1e3:.1f}ms: "
+            f"ratio {thousandth / first:.2f} (target <= 1.5)"
+        )
+    if len(args.sizes) >= 2:
+        small, large = args.sizes[0], args.sizes[-1]
+        print(
+            f"\ngrowth from {small:,} to {large:,} runs ({large / small:.0f}x data): list_runs time ratio"
+        )
+        for name in by_size[small]:
+            growth = by_size[large][name][0] / by_size[small][name][0]
+            print(f"  {name[:60]:<60} {growth:>6.2f}")
+
+
+if __name__ == "__main__":
+    main()
