@@ -162,14 +162,16 @@ def measure(path: Path, repeat: int) -> dict[str, tuple[float, float]]:
             ours = best(
                 lambda kw=kwargs: list(itertools.islice(client.list_runs(**kw), 100)), repeat
             )
-            hand = best(lambda s=sql, p=params: conn.execute(s, p).fetchall(), repeat)
+            hand = best(lambda s=sql, p=params: decode(conn.execute(s, p)), repeat)
             results[name] = (ours, hand)
         ours = best(lambda: list(itertools.islice(client.list_runs(query="vector"), 100)), repeat)
         hand = best(
-            lambda: conn.execute(
-                f"SELECT {PAYLOAD} FROM {FROM} WHERE r.pk IN (SELECT rowid FROM runs_fts WHERE runs_fts "
-                f"MATCH '\"vector\"*') ORDER BY r.start_time DESC, r.pk DESC LIMIT 100"
-            ).fetchall(),
+            lambda: decode(
+                conn.execute(
+                    f"SELECT {PAYLOAD} FROM {FROM} WHERE r.pk IN (SELECT rowid FROM runs_fts WHERE "
+                    f"runs_fts MATCH '\"vector\"*') ORDER BY r.start_time DESC, r.pk DESC LIMIT 100"
+                )
+            ),
             repeat,
         )
         results['search("vector")'] = (ours, hand)
