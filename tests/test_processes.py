@@ -11,6 +11,8 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
+
 import localtrace
 
 SRC = str(Path(__file__).parents[1] / "src")
@@ -104,3 +106,33 @@ def test_sigkill_mid_ingest_keeps_every_flushed_run(tmp_path: Path) -> None:
             r for r in client.list_runs(select=["name"]) if r.name.startswith("confirmed-")
         ]
         assert len(confirmed) == 3000
+
+
+EXIT_WITHOUT_FLUSH = textwrap.dedent(
+    """
+    import sys
+    sys.path[:0] = [{src!r}, {tests!r}]
+    import localtrace
+    from runs_factory import make_run
+    client = localtrace.Client(sys.argv[1], writer=sys.argv[2])
+    for i in range(2000):
+        client.create_run(**make_run(f"r{{i}}"))
+    # no flush, no close: interpreter exit must drain the queue
+    """
+).format(src=SRC, tests=TESTS)
+
+
+@pytest.mark.parametrize("writer", ["process", "thread"])
+def test_interpreter_exit_drains_the_queue(tmp_path: Path, writer: str) -> None:
+    path = tmp_path / "exit.db"
+    script = tmp_path / "exit.py"
+    script.write_text(EXIT_WITHOUT_FLUSH)
+    done = subprocess.run(
+        [sys.executable, str(script), str(path), writer],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    with localtrace.Client(path) as client:
+        assert sum(1 for _ in client.list_runs(select=["name"])) == 2000

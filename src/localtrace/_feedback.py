@@ -137,15 +137,16 @@ def list_rows(
     return [row_to_feedback(row) for row in conn.execute(sql, params)]
 
 
-def summarize(rows: Iterable[tuple[Any, Any, Any, Any]]) -> dict[str, dict[str, Any]]:
+def summarize(rows: Iterable[Sequence[Any]]) -> dict[str, dict[str, Any]]:
     """``(key, score, value_json, comment, error)`` rows -> ``{key: {n, avg, stdev, ...}}``.
 
     ``n`` counts every piece of feedback (scored or categorical); ``avg``/``stdev`` (population)
     /``min``/``max`` are over numeric scores only; ``values`` counts categorical labels.
     """
     groups: dict[str, dict[str, Any]] = {}
-    for key, score, value, comment, *rest in rows:
-        error = rest[0] if rest else 0
+    for row in rows:
+        key, score, value, comment = row[:4]
+        error = row[4] if len(row) > 4 else 0
         group = groups.setdefault(
             key, {"n": 0, "scores": [], "values": {}, "errors": 0, "comments": []}
         )

@@ -61,7 +61,13 @@ class Writer:
         self._thread = threading.Thread(target=self._run, name="localtrace-writer", daemon=True)
         self._thread.start()
         ref = weakref.ref(self)
-        self._atexit = lambda: (w := ref()) is not None and w.close(raise_problems=False)
+
+        def drain_at_exit() -> None:
+            writer = ref()
+            if writer is not None:
+                writer.close(raise_problems=False)
+
+        self._atexit = drain_at_exit
         atexit.register(self._atexit)
 
     # -- producer side ----------------------------------------------------------------------

@@ -13,12 +13,14 @@ once everything before it is committed. EOF means close: the child drains and ex
 
 from __future__ import annotations
 
+import atexit
 import collections
 import logging
 import os
 import subprocess
 import sys
 import threading
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -77,6 +79,15 @@ class ProcessWriter:
         self._reader = threading.Thread(target=self._read, name="localtrace-acks", daemon=True)
         self._feeder.start()
         self._reader.start()
+        ref = weakref.ref(self)
+
+        def drain_at_exit() -> None:
+            writer = ref()
+            if writer is not None:
+                writer.close(raise_problems=False)
+
+        self._atexit = drain_at_exit
+        atexit.register(drain_at_exit)
 
     def _feed(self) -> None:
         assert self._proc is not None and self._proc.stdin is not None
@@ -192,13 +203,19 @@ class ProcessWriter:
         return text.splitlines()[-1] if text else f"exit code {self._proc.returncode}"
 
     def close(self, raise_problems: bool = True) -> None:
-        """Flush, let the child drain and exit."""
+        """Flush, let the child drain and exit (also run at interpreter exit)."""
         if self._closed:
             return
         try:
             if self._proc is not None and not self._dead:
                 self.flush()
+        except InvalidRunError as exc:
+            if raise_problems:
+                raise
+            logger.error("localtrace: %s", exc)
         finally:
+            if self._proc is not None:
+                atexit.unregister(self._atexit)
             with self._cond:
                 self._closed = True
                 self._cond.notify_all()
