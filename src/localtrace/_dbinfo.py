@@ -1,0 +1,142 @@
+"""Facts about a store file (schema version, counts, size) and compaction, for ``localtrace db``.
+
+Only read-only queries, except ``vacuum``. Both refuse a path where there is no store rather
+than creating an empty file there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import _migrations
+from ._db import Database, _retry_busy, connect
+from ._time import from_micros
+from .errors import NotFoundError, StoreError
+
+_COUNTS = (
+    ("runs", "SELECT count(*) FROM runs"),
+    ("traces", "SELECT count(*) FROM runs WHERE parent_run_id IS NULL"),
+    ("projects", "SELECT count(*) FROM projects"),
+    ("feedback", "SELECT count(*) FROM feedback"),
+    ("attachments", "SELECT count(*) FROM attachments"),
+)
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    """What ``localtrace db info`` shows."""
+
+    path: str
+    schema_version: int
+    supported_version: int
+    size_bytes: int
+    """Main file plus its write-ahead log."""
+    wal_bytes: int
+    page_size: int
+    page_count: int
+    free_pages: int
+    journal_mode: str
+    sqlite_version: str
+    counts: dict[str, int]
+    first_run: dt.datetime | None
+    last_run: dt.datetime | None
+
+    @property
+    def reclaimable_bytes(self) -> int:
+        """Space ``vacuum`` would give back (free pages)."""
+        return self.free_pages * self.page_size
+
+
+def require_store(path: str) -> str:
+    """``path`` if a store file is there; otherwise a one-line error saying how to get one."""
+    if path == ":memory:":
+        raise StoreError("an in-memory store has no file; pass --db PATH")
+    if not os.path.exists(path):
+        raise NotFoundError(
+            f"no trace store at {path}; create one with `localtrace demo` or pass --db PATH "
+            "(or set LOCALTRACE_DB)"
+        )
+    if os.path.isdir(path):
+        raise StoreError(f"{path} is a folder; pass the path of a .db file")
+    return path
+
+
+def _size(path: str) -> tuple[int, int]:
+    main = Path(path).stat().st_size
+    wal = Path(path + "-wal")
+    return main, wal.stat().st_size if wal.exists() else 0
+
+
+def store_info(path: str) -> StoreInfo:
+    """Schema version, row counts, size and time range of the store at ``path``."""
+    path = require_store(path)
+    try:
+        conn = connect(path)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path} is not a localtrace store ({exc}); check --db") from exc
+    try:
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        if "runs" not in tables:
+            raise StoreError(f"{path} is not a localtrace store (it has no runs table)")
+        counts = {name: int(conn.execute(sql).fetchone()[0]) for name, sql in _COUNTS}
+        first, last = conn.execute("SELECT min(start_time), max(start_time) FROM runs").fetchone()
+        page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
+        page_count = int(conn.execute("PRAGMA page_count").fetchone()[0])
+        free_pages = int(conn.execute("PRAGMA freelist_count").fetchone()[0])
+        journal_mode = str(conn.execute("PRAGMA journal_mode").fetchone()[0])
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"cannot read {path}: {exc}; is it a localtrace store?") from exc
+    finally:
+        conn.close()
+    main, wal = _size(path)
+    return StoreInfo(
+        path=os.path.abspath(path),
+        schema_version=version,
+        supported_version=_migrations.LATEST,
+        size_bytes=main + wal,
+        wal_bytes=wal,
+        page_size=page_size,
+        page_count=page_count,
+        free_pages=free_pages,
+        journal_mode=journal_mode,
+        sqlite_version=sqlite3.sqlite_version,
+        counts=counts,
+        first_run=from_micros(first) if first is not None else None,
+        last_run=from_micros(last) if last is not None else None,
+    )
+
+
+def vacuum(path: str) -> tuple[int, int]:
+    """Rebuild the file without free pages and fold the WAL in; returns (bytes before, after).
+
+    The schema is checked first (a file from a newer localtrace is refused, never altered).
+    Other processes may keep the file open; VACUUM waits for their write locks.
+    """
+    path = require_store(path)
+    before = sum(_size(path))
+    Database(path).close()  # validates (and if needed migrates) the schema
+    conn = connect(path)
+    try:
+        _retry_busy(lambda: conn.execute("VACUUM"))
+        _retry_busy(lambda: conn.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
+        conn.execute("PRAGMA optimize")
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"cannot vacuum {path}: {exc}") from exc
+    finally:
+        conn.close()
+    return before, sum(_size(path))
+
+
+def human_size(size: int) -> str:
+    """``"1.5 MB"``."""
+    amount = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if amount < 1024 or unit == "GB":
+            return f"{amount:.0f} {unit}" if unit == "B" else f"{amount:.1f} {unit}"
+        amount /= 1024
+    return f"{amount:.1f} GB"  # pragma: no cover

@@ -1,0 +1,604 @@
+"""Turning runs, trees, statistics and feedback into rich renderables and data records.
+
+The CLI and the pytest plugin share these helpers; nothing here opens a store or knows about
+click. Data formats (json, jsonl, csv) are written from plain records (``model_dump`` in JSON
+mode), so what ``--format json`` prints is what ``localtrace import`` reads back.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from decimal import Decimal
+from typing import IO, Any
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.json import JSON
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from .models import Feedback, Project, Run, RunStats
+
+FORMATS = ("table", "json", "jsonl", "csv")
+"""Output formats of the commands whose output is data."""
+
+RUN_COLUMNS = (
+    "id",
+    "name",
+    "run_type",
+    "status",
+    "start_time",
+    "end_time",
+    "latency",
+    "total_tokens",
+    "total_cost",
+    "error",
+    "trace_id",
+    "parent_run_id",
+    "session_id",
+    "tags",
+)
+"""Columns of ``runs --format csv`` when no ``--select`` is given."""
+
+_STATUS_STYLE = {"success": "green", "error": "bold red", "pending": "yellow"}
+_STATUS_MARK = {"success": "✓", "error": "✗", "pending": "…"}
+_WATERFALL_WIDTH = 32
+
+
+# -- small formatters -----------------------------------------------------------------------
+def latency_text(seconds: float | None) -> str:
+    """``"0.4ms"``, ``"412ms"``, ``"2.35s"``, ``"3m05s"``; ``"running"`` while it runs."""
+    if seconds is None:
+        return "running"
+    if seconds < 0.01:
+        return f"{seconds * 1000:.1f}ms"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f}ms"
+    if seconds < 60:
+        return f"{seconds:.2f}s"
+    minutes, rest = divmod(seconds, 60)
+    return f"{minutes:.0f}m{rest:02.0f}s"
+
+
+def tokens_text(tokens: int | None) -> str:
+    """``"1,234"``; empty for none."""
+    return f"{tokens:,}" if tokens else ""
+
+
+def cost_text(cost: Decimal | float | None, *, zero: str = "") -> str:
+    """``"$0.0031"`` (small costs keep their significant digits); empty for none or zero."""
+    if cost is None:
+        return ""
+    amount = Decimal(str(cost))
+    if amount == 0:
+        return zero
+    if abs(amount) >= Decimal("0.01"):
+        return f"${amount:,.4f}"
+    return "$" + f"{amount:.8f}".rstrip("0")
+
+
+def time_text(moment: dt.datetime | None, *, precise: bool = False) -> str:
+    """Local wall-clock time, to the second (``precise``: to the millisecond)."""
+    if moment is None:
+        return ""
+    local = moment.astimezone()
+    if precise:
+        return local.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+    return local.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def percent_text(fraction: float | None) -> str:
+    """``"12.5%"``; empty for none."""
+    return "" if fraction is None else f"{fraction * 100:.1f}%"
+
+
+def status_text(status: str | None) -> Text:
+    """A coloured status word with a mark."""
+    status = status or "pending"
+    return Text(f"{_STATUS_MARK.get(status, '?')} {status}", style=_STATUS_STYLE.get(status, ""))
+
+
+def short(value: Any, width: int = 60) -> str:
+    """A compact one-line form of any value, cut to ``width`` characters."""
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        text = json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":"))
+    else:
+        text = str(value)
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def first_line(text: str | None) -> str:
+    """The first non-empty line of a (possibly multi-line) text."""
+    for line in (text or "").splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+# -- records (json / jsonl / csv) --------------------------------------------------------------
+def run_record(run: Run, *, session_name: str | None = None) -> dict[str, Any]:
+    """A run as LangSmith's run dict (JSON types), plus ``latency`` and ``session_name``."""
+    record = run.model_dump(mode="json", exclude={"child_runs"})
+    record["latency"] = run.latency
+    if session_name is not None:
+        record["session_name"] = session_name
+    return record
+
+
+def selected_record(run: Run, select: Sequence[str]) -> dict[str, Any]:
+    """Only the ``select``-ed fields of a run (``id`` first)."""
+    full = run_record(run)
+    keys = ["id", *(name for name in select if name != "id")]
+    return {key: full.get(key) for key in keys}
+
+
+def tree_record(run: Run) -> dict[str, Any]:
+    """A run and its loaded subtree, nested in ``child_runs``."""
+    record = run_record(run)
+    record["child_runs"] = [tree_record(child) for child in run.child_runs or []]
+    return record
+
+
+def write_records(
+    records: Iterable[dict[str, Any]],
+    fmt: str,
+    out: IO[str],
+    *,
+    columns: Sequence[str] | None = None,
+) -> int:
+    """Stream ``records`` as a JSON array, JSON lines or CSV; returns how many were written.
+
+    CSV columns are ``columns`` (default: the keys of the first record); nested values are
+    written as compact JSON.
+    """
+    count = 0
+    if fmt == "jsonl":
+        for record in records:
+            out.write(_dumps(record) + "\n")
+            count += 1
+    elif fmt == "json":
+        out.write("[")
+        for record in records:
+            out.write(("," if count else "") + "\n  " + _dumps(record))
+            count += 1
+        out.write("\n]\n" if count else "]\n")
+    elif fmt == "csv":
+        writer: Any = None
+        for record in records:
+            if writer is None:
+                names = list(columns) if columns else list(record)
+                writer = csv.DictWriter(out, fieldnames=names, extrasaction="ignore")
+                writer.writeheader()
+            writer.writerow({key: _csv_value(value) for key, value in record.items()})
+            count += 1
+        if writer is None and columns:
+            csv.writer(out).writerow(list(columns))
+    else:  # pragma: no cover - click validates the choice
+        raise ValueError(f"unknown format {fmt!r}")
+    out.flush()
+    return count
+
+
+def _dumps(record: Any) -> str:
+    return json.dumps(record, ensure_ascii=False, default=str)
+
+
+def _csv_value(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":"))
+    return value
+
+
+# -- runs ---------------------------------------------------------------------------------------
+def runs_table(runs: Iterable[Run], *, select: Sequence[str] | None = None) -> Table:
+    """The readable listing: name, type, status, start, latency, tokens, cost, id."""
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    if select:
+        names = [name for name in select if name != "id"]
+        for name in names:
+            table.add_column(name, overflow="fold")
+        table.add_column("id", no_wrap=True, style="dim", min_width=36)
+        for run in runs:
+            record = selected_record(run, select)
+            table.add_row(*(short(record.get(name)) for name in names), str(run.id))
+        return table
+    table.add_column("name", overflow="fold", min_width=16)
+    table.add_column("type", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("start", no_wrap=True)
+    table.add_column("latency", justify="right", no_wrap=True)
+    table.add_column("tokens", justify="right", no_wrap=True)
+    table.add_column("cost", justify="right", no_wrap=True)
+    table.add_column("id", no_wrap=True, style="dim", min_width=36)
+    for run in runs:
+        table.add_row(
+            Text(run.name, style="bold" if run.parent_run_id is None else ""),
+            run.run_type,
+            status_text(run.status),
+            time_text(run.start_time),
+            latency_text(run.latency),
+            tokens_text(run.total_tokens),
+            cost_text(run.total_cost),
+            str(run.id),
+        )
+    return table
+
+
+def _json_block(title: str, value: Any) -> RenderableType:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return Panel(JSON(text, indent=2), title=title, title_align="left", border_style="dim")
+
+
+def run_detail(
+    run: Run, feedback: Sequence[Feedback], *, project_name: str | None = None
+) -> RenderableType:
+    """One run in full: identity, timing, usage, inputs/outputs, error, metadata, feedback."""
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold")
+    facts.add_column()
+    facts.add_row("name", Text(run.name, style="bold"))
+    facts.add_row("type", run.run_type)
+    facts.add_row("status", status_text(run.status))
+    facts.add_row("id", str(run.id))
+    facts.add_row("trace", str(run.trace_id))
+    if run.parent_run_id:
+        facts.add_row("parent", str(run.parent_run_id))
+    if project_name:
+        facts.add_row("project", project_name)
+    facts.add_row("start", time_text(run.start_time, precise=True))
+    facts.add_row("end", time_text(run.end_time, precise=True) or "still running")
+    facts.add_row("latency", latency_text(run.latency))
+    if run.first_token_time is not None:
+        seconds = (run.first_token_time - run.start_time).total_seconds()
+        facts.add_row("first token", latency_text(seconds))
+    if run.total_tokens:
+        facts.add_row(
+            "tokens",
+            f"{tokens_text(run.total_tokens)} "
+            f"(prompt {tokens_text(run.prompt_tokens) or 0}, "
+            f"completion {tokens_text(run.completion_tokens) or 0})",
+        )
+    if run.total_cost is not None:
+        facts.add_row(
+            "cost",
+            f"{cost_text(run.total_cost, zero='$0')} (prompt {cost_text(run.prompt_cost) or '-'}, "
+            f"completion {cost_text(run.completion_cost) or '-'})",
+        )
+    if run.tags:
+        facts.add_row("tags", ", ".join(run.tags))
+    if run.repair:
+        facts.add_row("repaired", Text(run.repair, style="yellow"))
+    parts: list[RenderableType] = [
+        Panel(facts, title=f"run {run.name}", title_align="left", border_style=_border(run))
+    ]
+    parts.append(_json_block("inputs", run.inputs))
+    if run.outputs is not None:
+        parts.append(_json_block("outputs", run.outputs))
+    if run.error:
+        parts.append(
+            Panel(
+                Text(run.error, style="red"), title="error", title_align="left", border_style="red"
+            )
+        )
+    metadata = (run.extra or {}).get("metadata")
+    if metadata:
+        parts.append(_json_block("metadata", metadata))
+    if feedback:
+        parts.append(feedback_table(feedback, show_run=False))
+    return Group(*parts)
+
+
+def _border(run: Run) -> str:
+    return {"error": "red", "pending": "yellow"}.get(run.status or "", "green")
+
+
+# -- traces -------------------------------------------------------------------------------------
+def _span(root: Run) -> tuple[dt.datetime, dt.datetime]:
+    runs = root.walk()
+    start = min(run.start_time for run in runs)
+    ends = [run.end_time for run in runs if run.end_time is not None]
+    end = max([*ends, start])
+    if any(run.end_time is None for run in runs):
+        end = max(end, dt.datetime.now(dt.timezone.utc))
+    return start, end
+
+
+def waterfall_bar(run: Run, start: dt.datetime, end: dt.datetime, width: int) -> Text:
+    """Where ``run`` sits within ``start..end``, drawn ``width`` cells wide."""
+    total = (end - start).total_seconds()
+    run_end = run.end_time or end
+    if total <= 0:
+        offset, length = 0, width
+    else:
+        offset = round((run.start_time - start).total_seconds() / total * width)
+        stop = round((run_end - start).total_seconds() / total * width)
+        offset = min(max(offset, 0), width - 1)
+        length = max(1, min(stop, width) - offset)
+    style = {"error": "red", "pending": "yellow"}.get(run.status or "", "cyan")
+    bar = Text(" " * offset)
+    bar.append("━" * length if run.end_time is None else "█" * length, style=style)
+    bar.append(" " * (width - offset - length))
+    return bar
+
+
+def _waterfall_width(lines: list[tuple[str, Run]], console_width: int) -> tuple[int, int]:
+    """(width of the run column, width of the bars) so that the table fits the console."""
+    label = min(max(len(prefix) + len(run.name) for prefix, run in lines), 48)
+    columns: tuple[tuple[str, Callable[[Run], str]], ...] = (
+        ("type", lambda r: r.run_type),
+        ("status", lambda r: f"? {r.status or 'pending'}"),
+        ("latency", lambda r: latency_text(r.latency)),
+        ("tokens", lambda r: tokens_text(r.total_tokens)),
+        ("cost", lambda r: cost_text(r.total_cost)),
+    )
+    fixed = sum(max(len(header), *(len(text(run)) for _, run in lines)) for header, text in columns)
+    bars = console_width - max(label, 3) - fixed - 21  # 21: padding between the 7 columns
+    return label, max(8, min(bars, 60))
+
+
+def trace_tree(
+    root: Run,
+    *,
+    project_name: str | None = None,
+    width: int = _WATERFALL_WIDTH,
+    console_width: int | None = None,
+) -> RenderableType:
+    """The tree of a trace: per-run type, status, latency, tokens, cost and a waterfall bar.
+
+    With ``console_width`` the bars take whatever room the other columns leave.
+    """
+    start, end = _span(root)
+    lines = list(_tree_lines(root))
+    label = 16
+    if console_width is not None:
+        label, width = _waterfall_width(lines, console_width)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("run", overflow="fold", min_width=label)
+    table.add_column("type", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("latency", justify="right", no_wrap=True)
+    table.add_column("tokens", justify="right", no_wrap=True)
+    table.add_column("cost", justify="right", no_wrap=True)
+    table.add_column(f"waterfall ({latency_text((end - start).total_seconds())})", no_wrap=True)
+    notes: list[Text] = []
+    for prefix, run in lines:
+        name = Text(prefix, style="dim")
+        name.append(run.name, style="bold" if run is root else "")
+        table.add_row(
+            name,
+            run.run_type,
+            status_text(run.status),
+            latency_text(run.latency),
+            tokens_text(run.total_tokens),
+            cost_text(run.total_cost),
+            waterfall_bar(run, start, end, width),
+        )
+        if run.error:
+            note = Text(f"✗ {run.name}: ", style="bold red")
+            note.append(first_line(run.error), style="red")
+            notes.append(note)
+        if run.repair:
+            notes.append(Text(f"⚠ {run.name} ({run.id}): {run.repair}", style="yellow"))
+    header = Text("trace ", style="bold")
+    header.append(str(root.trace_id))
+    if project_name:
+        header.append(f"  project {project_name}", style="dim")
+    header.append(f"  started {time_text(root.start_time)}", style="dim")
+    parts: list[RenderableType] = [header, table, *notes]
+    if root.feedback_stats:
+        parts.append(_feedback_summary(root.feedback_stats))
+    return Group(*parts)
+
+
+def _tree_lines(root: Run) -> Iterator[tuple[str, Run]]:
+    yield "", root
+
+    def walk(run: Run, indent: str) -> Iterator[tuple[str, Run]]:
+        children = run.child_runs or []
+        for index, child in enumerate(children):
+            last = index == len(children) - 1
+            yield indent + ("└─ " if last else "├─ "), child
+            yield from walk(child, indent + ("   " if last else "│  "))
+
+    yield from walk(root, "")
+
+
+def _feedback_summary(stats: dict[str, Any], *, label: bool = True) -> Text:
+    text = Text("feedback: " if label else "", style="bold")
+    parts = []
+    for key, value in sorted(stats.items()):
+        if isinstance(value, dict):
+            avg = value.get("avg")
+            n = value.get("n")
+            shown = f"{avg:.2f}" if isinstance(avg, (int, float)) else short(value.get("values"))
+            parts.append(f"{key} {shown} (n={n})")
+        else:
+            parts.append(f"{key} {short(value)}")
+    text.append(", ".join(parts))
+    return text
+
+
+def trace_records(root: Run) -> Iterator[dict[str, Any]]:
+    """Every run of a loaded tree (depth first), each with its ``depth``."""
+
+    def walk(run: Run, depth: int) -> Iterator[dict[str, Any]]:
+        record = run_record(run)
+        record["depth"] = depth
+        yield record
+        for child in run.child_runs or []:
+            yield from walk(child, depth + 1)
+
+    yield from walk(root, 0)
+
+
+# -- statistics ---------------------------------------------------------------------------------
+def _stats_rows(stats: RunStats) -> list[tuple[str, str]]:
+    rows = [
+        ("runs", f"{stats.run_count:,}"),
+        ("error rate", percent_text(stats.error_rate)),
+        ("streaming rate", percent_text(stats.streaming_rate)),
+        ("latency p50", _seconds(stats.latency_p50)),
+        ("latency p99", _seconds(stats.latency_p99)),
+        ("latency avg", _seconds(stats.latency_avg)),
+        ("first token p50", _seconds(stats.first_token_p50)),
+        ("first token p99", _seconds(stats.first_token_p99)),
+        (
+            "tokens",
+            f"{stats.total_tokens:,} (prompt {stats.prompt_tokens:,}, "
+            f"completion {stats.completion_tokens:,})",
+        ),
+        ("tokens p50 / p99", f"{_num(stats.median_tokens)} / {_num(stats.tokens_p99)}"),
+        (
+            "cost",
+            f"{cost_text(stats.total_cost, zero='$0') or '-'} (prompt {cost_text(stats.prompt_cost) or '-'}, "
+            f"completion {cost_text(stats.completion_cost) or '-'})",
+        ),
+        (
+            "cost p50 / p99",
+            f"{cost_text(stats.cost_p50) or '-'} / {cost_text(stats.cost_p99) or '-'}",
+        ),
+        ("last run", time_text(stats.last_run_start_time)),
+    ]
+    return [(name, value) for name, value in rows if value.strip(" -/()")]
+
+
+def _seconds(value: float | None) -> str:
+    return "" if value is None else latency_text(value)
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
+
+
+def stats_table(stats: RunStats, *, title: str | None = None) -> RenderableType:
+    """One ``RunStats`` as a two-column table (plus feedback per key)."""
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title=title, title_justify="left")
+    table.add_column("metric", style="bold")
+    table.add_column("value")
+    for name, value in _stats_rows(stats):
+        table.add_row(name, value)
+    if stats.feedback_stats:
+        table.add_row("feedback", _feedback_summary(stats.feedback_stats, label=False))
+    return table
+
+
+def grouped_stats_table(groups: dict[str, RunStats], *, by: str) -> Table:
+    """``{group: RunStats}`` as one row per group."""
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column(by, overflow="fold", style="bold")
+    for name in ("runs", "errors", "p50", "p99", "tokens", "cost"):
+        table.add_column(name, justify="right", no_wrap=True)
+    for group, stats in groups.items():
+        table.add_row(
+            group,
+            f"{stats.run_count:,}",
+            percent_text(stats.error_rate),
+            _seconds(stats.latency_p50),
+            _seconds(stats.latency_p99),
+            tokens_text(stats.total_tokens),
+            cost_text(stats.total_cost),
+        )
+    return table
+
+
+def stats_record(stats: RunStats) -> dict[str, Any]:
+    """``RunStats`` as JSON types."""
+    return stats.model_dump(mode="json")
+
+
+# -- projects and feedback ----------------------------------------------------------------------
+def projects_table(projects: Iterable[Project], *, with_stats: bool) -> Table:
+    """Projects, with trace counts, latency, tokens, cost and error rate when computed."""
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("name", overflow="fold", style="bold", min_width=16)
+    if with_stats:
+        for name in ("traces", "last run", "p50", "tokens", "cost", "errors"):
+            table.add_column(name, justify="right", no_wrap=True)
+    else:
+        table.add_column("created", no_wrap=True)
+    table.add_column("id", no_wrap=True, style="dim", min_width=36)
+    for project in projects:
+        if with_stats:
+            p50 = project.latency_p50.total_seconds() if project.latency_p50 else None
+            cells = [
+                f"{project.run_count or 0:,}",
+                time_text(project.last_run_start_time),
+                _seconds(p50),
+                tokens_text(project.total_tokens),
+                cost_text(project.total_cost),
+                percent_text(project.error_rate),
+            ]
+        else:
+            cells = [time_text(project.start_time)]
+        table.add_row(project.name, *cells, str(project.id))
+    return table
+
+
+def project_record(project: Project) -> dict[str, Any]:
+    """A project as JSON types (timedeltas in seconds)."""
+    record = project.model_dump(mode="json")
+    for name in ("latency_p50", "latency_p99", "first_token_p50", "first_token_p99"):
+        value = getattr(project, name)
+        record[name] = value.total_seconds() if value is not None else None
+    return record
+
+
+def feedback_table(feedback: Iterable[Feedback], *, show_run: bool = True) -> Table:
+    """Feedback: key, score, value, comment (and the run it is about)."""
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="feedback", title_justify="left")
+    table.add_column("key", style="bold")
+    table.add_column("score", justify="right")
+    table.add_column("value", overflow="fold")
+    table.add_column("comment", overflow="fold")
+    table.add_column("created", no_wrap=True)
+    if show_run:
+        table.add_column("run", no_wrap=True, style="dim", min_width=36)
+    for item in feedback:
+        cells = [
+            item.key,
+            "" if item.score is None else f"{item.score:g}",
+            short(item.value, 30),
+            short(item.comment, 60),
+            time_text(item.created_at),
+        ]
+        if show_run:
+            cells.append(str(item.run_id or f"project {item.session_id}"))
+        table.add_row(*cells)
+    return table
+
+
+def feedback_record(item: Feedback) -> dict[str, Any]:
+    """Feedback as JSON types (LangSmith's feedback dict)."""
+    return item.model_dump(mode="json")
+
+
+# -- plain text ---------------------------------------------------------------------------------
+def to_text(renderable: RenderableType, *, width: int = 120) -> str:
+    """Render without colours, e.g. for assertion messages and pytest report sections."""
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer, width=width, color_system=None, force_terminal=False, highlight=False
+    )
+    console.print(renderable)
+    return buffer.getvalue()
+
+
+def key_value_table(rows: Iterable[tuple[str, Any]], *, title: str | None = None) -> Table:
+    """A two-column table of facts."""
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title=title, title_justify="left")
+    table.add_column("", style="bold")
+    table.add_column("")
+    table.show_header = False
+    for key, value in rows:
+        table.add_row(key, value if isinstance(value, Text) else str(value))
+    return table

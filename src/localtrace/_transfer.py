@@ -1,0 +1,258 @@
+"""Moving runs and feedback between stores as JSON lines (``localtrace export`` / ``import``).
+
+Each line is one object: a run in LangSmith's run-dict shape (the fields of ``Run`` plus
+``session_name``), or a piece of feedback (the fields of ``Feedback``). Runs come first, in
+start order, then feedback. Importing upserts the runs through ``batch_ingest_runs`` (tokens,
+costs and roll-ups are derived again from the raw fields, exactly as on first ingest) and then
+re-creates the feedback, so export followed by import reproduces the same runs, trees and stats.
+Everything streams: neither side holds the whole file in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+import orjson
+
+from ._render import feedback_record, run_record
+from .client import Client
+from .errors import LocaltraceError, ProjectNotFoundError
+
+BATCH = 500
+"""Runs handed to ``batch_ingest_runs`` at once when importing."""
+
+_FEEDBACK_CHUNK = 500
+
+Progress = Callable[[int], None]
+"""Called with the number of bytes (import) or records (export) just handled."""
+
+
+@dataclass
+class Counts:
+    """How many runs and pieces of feedback were moved."""
+
+    runs: int = 0
+    feedback: int = 0
+
+
+def is_run(record: dict[str, Any]) -> bool:
+    """Whether a record is a run (as opposed to feedback)."""
+    return "run_type" in record or "dotted_order" in record
+
+
+class _ProjectNames:
+    def __init__(self, client: Client) -> None:
+        self._client = client
+        self._names: dict[str, str | None] = {}
+
+    def name(self, project_id: Any) -> str | None:
+        key = str(project_id)
+        if key not in self._names:
+            try:
+                self._names[key] = self._client.read_project(project_id=key).name
+            except ProjectNotFoundError:
+                self._names[key] = None
+        return self._names[key]
+
+
+def iter_records(
+    client: Client, *, include_feedback: bool = True, **list_runs_args: Any
+) -> Iterator[dict[str, Any]]:
+    """Every matching run (oldest first), then the feedback about those runs."""
+    names = _ProjectNames(client)
+    filtered = any(value is not None for value in list_runs_args.values())
+    run_ids: list[str] = []
+    for run in client.list_runs(order="asc", **list_runs_args):
+        session = names.name(run.session_id) if run.session_id else None
+        if filtered and include_feedback:
+            run_ids.append(str(run.id))
+        yield run_record(run, session_name=session)
+    if not include_feedback:
+        return
+    if not filtered:
+        for item in client.list_feedback():
+            yield feedback_record(item)
+        return
+    for start in range(0, len(run_ids), _FEEDBACK_CHUNK):
+        for item in client.list_feedback(run_ids=run_ids[start : start + _FEEDBACK_CHUNK]):
+            yield feedback_record(item)
+
+
+def export_jsonl(
+    client: Client,
+    out: IO[bytes],
+    *,
+    include_feedback: bool = True,
+    progress: Progress | None = None,
+    **list_runs_args: Any,
+) -> Counts:
+    """Write matching runs and their feedback to ``out`` as JSON lines."""
+    counts = Counts()
+    for record in iter_records(client, include_feedback=include_feedback, **list_runs_args):
+        out.write(orjson.dumps(record) + b"\n")
+        if is_run(record):
+            counts.runs += 1
+        else:
+            counts.feedback += 1
+        if progress is not None:
+            progress(1)
+    out.flush()
+    return counts
+
+
+def parse_lines(
+    lines: Iterable[bytes], *, source: str = "input", progress: Progress | None = None
+) -> Iterator[dict[str, Any]]:
+    """JSON lines -> records; a bad line is a one-line error naming it."""
+    for number, line in enumerate(lines, start=1):
+        if progress is not None:
+            progress(len(line))
+        if not line.strip():
+            continue
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            raise LocaltraceError(
+                f"line {number} of {source} is not JSON ({exc}); each line must be one run or "
+                "feedback object as written by `localtrace export`"
+            ) from None
+        if not isinstance(record, dict) or not (is_run(record) or "key" in record):
+            raise LocaltraceError(
+                f"line {number} of {source} is neither a run nor feedback; each line must be "
+                "one object as written by `localtrace export`"
+            )
+        yield record
+
+
+class _Importer:
+    def __init__(
+        self,
+        client: Client,
+        *,
+        project_name: str | None,
+        tags: list[str],
+        metadata: dict[str, Any],
+    ) -> None:
+        self.client = client
+        self.project_name = project_name
+        self.tags = tags
+        self.metadata = metadata
+        self.counts = Counts()
+        self._batch: list[dict[str, Any]] = []
+        self._keep_id: dict[tuple[str, str], bool] = {}
+        self._project_ids: dict[str, str] = {}
+
+    def run(self, record: dict[str, Any]) -> None:
+        record = dict(record)
+        self._place(record)
+        if self.tags:
+            record["tags"] = [*(record.get("tags") or []), *self.tags]
+        if self.metadata:
+            extra = dict(record.get("extra") or {})
+            extra["metadata"] = {**(extra.get("metadata") or {}), **self.metadata}
+            record["extra"] = extra
+        self._batch.append(record)
+        self.counts.runs += 1
+        if len(self._batch) >= BATCH:
+            self.send()
+
+    def _place(self, record: dict[str, Any]) -> None:
+        """Keep the project id unless the target already has that name under another id."""
+        session_id = record.get("session_id")
+        if self.project_name is not None:
+            record["session_name"] = self.project_name
+            record.pop("session_id", None)
+            return
+        name = record.get("session_name")
+        if session_id is None or name is None:
+            return
+        key = (str(session_id), str(name))
+        if key not in self._keep_id:
+            try:
+                existing = self.client.read_project(project_name=str(name))
+            except ProjectNotFoundError:
+                keep = True
+            else:
+                keep = str(existing.id) == str(session_id)
+                self._project_ids[str(session_id)] = str(existing.id)
+            self._keep_id[key] = keep
+        if not self._keep_id[key]:
+            record.pop("session_id")
+
+    def send(self) -> None:
+        if self._batch:
+            self.client.batch_ingest_runs(create=self._batch)
+            self._batch = []
+
+    def feedback(self, record: dict[str, Any]) -> None:
+        self.send()
+        source = record.get("feedback_source") or {}
+        source_info = dict(source.get("metadata") or {})
+        origin = source_info.pop("__run", None)
+        project = record.get("session_id") if record.get("run_id") is None else None
+        if project is not None:
+            project = self._project_ids.get(str(project), project)
+        self.client.create_feedback(
+            run_id=record.get("run_id"),
+            key=record["key"],
+            score=record.get("score"),
+            value=record.get("value"),
+            trace_id=record.get("trace_id"),
+            correction=record.get("correction"),
+            comment=record.get("comment"),
+            source_info=source_info or None,
+            feedback_source_type=source.get("type") or "api",
+            source_run_id=origin.get("run_id") if isinstance(origin, dict) else None,
+            feedback_id=record.get("id"),
+            feedback_config=record.get("feedback_config"),
+            project_id=project,
+            comparative_experiment_id=record.get("comparative_experiment_id"),
+            feedback_group_id=record.get("feedback_group_id"),
+            extra=record.get("extra"),
+            error=record.get("error"),
+        )
+        self.counts.feedback += 1
+
+
+def import_records(
+    client: Client,
+    records: Iterable[dict[str, Any]],
+    *,
+    project_name: str | None = None,
+    tags: Iterable[str] = (),
+    metadata: dict[str, Any] | None = None,
+) -> Counts:
+    """Upsert runs and re-create feedback from records; flushes before returning.
+
+    ``project_name`` puts every run into that project; ``tags`` and ``metadata`` are added to
+    every run. Refused runs raise ``InvalidRunError`` at the end (every other run is kept).
+    """
+    importer = _Importer(
+        client, project_name=project_name, tags=list(tags), metadata=dict(metadata or {})
+    )
+    for record in records:
+        if is_run(record):
+            importer.run(record)
+        else:
+            importer.feedback(record)
+    importer.send()
+    client.flush()
+    return importer.counts
+
+
+def copy_store(
+    source: Client,
+    target: Client,
+    *,
+    tags: Iterable[str] = (),
+    metadata: dict[str, Any] | None = None,
+) -> Counts:
+    """Copy every run and piece of feedback of ``source`` into ``target`` (by project name)."""
+    source.flush()
+    records = (
+        {k: v for k, v in record.items() if k != "session_id"} if is_run(record) else record
+        for record in iter_records(source)
+    )
+    return import_records(target, records, tags=tags, metadata=metadata)

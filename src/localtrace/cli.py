@@ -1,0 +1,852 @@
+"""The ``localtrace`` command line: argument parsing -> one ``Client`` call -> rich output.
+
+Every command opens a ``Client`` on ``--db`` and calls its public methods; tables and trees are
+drawn by ``_render``. A ``LocaltraceError`` becomes a one-line message and exit code 2 in
+``_Cli.invoke``, the one place errors are mapped; click reports bad options the same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import difflib
+import json
+import os
+import re
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.text import Text
+
+from . import __version__, _dbinfo, _render
+from .client import Client, resolve_path
+from .errors import FilterError, InvalidRunError, LocaltraceError, NotFoundError
+from .models import RUN_TYPES, Run
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+_RUN_FIELDS = sorted({*Run.model_fields, "latency"} - {"child_runs"})
+
+
+# -- errors: the one place a LocaltraceError becomes a message --------------------------------
+class CommandError(click.ClickException):
+    """A user-facing failure: one line on stderr, exit code 2."""
+
+    exit_code = 2
+
+
+def one_line(exc: LocaltraceError) -> str:
+    """What went wrong and how to fix it, on one line."""
+    if isinstance(exc, FilterError):
+        text = exc.message
+    elif isinstance(exc, InvalidRunError) and len(exc.problems) > 1:
+        text = f"{len(exc.problems)} runs were refused; the first: {exc.problems[0]}"
+    else:
+        text = str(exc)
+    return " ".join(text.split())
+
+
+class _Cli(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LocaltraceError as exc:
+            message = one_line(exc)
+            settings = ctx.find_object(Settings)
+            if isinstance(exc, NotFoundError) and settings and settings.path not in message:
+                message += f" (store: {settings.path})"
+            raise CommandError(message) from None
+
+
+# -- shared options -----------------------------------------------------------------------------
+@dataclass
+class Settings:
+    """Global options, shared by every command."""
+
+    db: str | None
+    fmt: str | None
+
+    @property
+    def path(self) -> str:
+        """The store file: ``--db``, else ``$LOCALTRACE_DB``, else ``./localtrace.db``."""
+        return resolve_path(self.db)
+
+    def client(self, *, create: bool = False) -> Client:
+        """A Client on the store; unless ``create``, the file must already exist."""
+        if not create and self.path != ":memory:":
+            _dbinfo.require_store(self.path)
+        return Client(self.path)
+
+    def format(self, fmt: str | None) -> str:
+        """The command's ``--format``, else the global one, else ``table``."""
+        return fmt or self.fmt or "table"
+
+
+pass_settings = click.make_pass_decorator(Settings)
+
+
+def _format_option(func: F) -> F:
+    return click.option(
+        "--format",
+        "-f",
+        "fmt",
+        type=click.Choice(_render.FORMATS),
+        default=None,
+        help="Output: a readable table (default), or data as json, jsonl or csv.",
+    )(func)
+
+
+_AGO = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+if TYPE_CHECKING:
+    _TimeParam = click.ParamType[dt.datetime]
+else:
+    _TimeParam = click.ParamType
+
+
+class _Since(_TimeParam):
+    name = "TIME"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> dt.datetime:
+        if isinstance(value, dt.datetime):
+            return value
+        text = str(value)
+        match = _AGO.match(text)
+        if match:
+            seconds = float(match.group(1)) * _UNITS[match.group(2)]
+            return dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=seconds)
+        try:
+            moment = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        except ValueError:
+            self.fail(
+                f"{text!r} is not a time; use an ISO date/time (2026-01-31, 2026-01-31T12:00Z) "
+                "or an age (90s, 30m, 2h, 7d, 1w)",
+                param,
+                ctx,
+            )
+        return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+def _query_options(func: F) -> F:
+    options = [
+        click.option(
+            "--project",
+            "-p",
+            "projects",
+            multiple=True,
+            help="Only runs of this project (repeatable). Default: every project.",
+        ),
+        click.option(
+            "--filter",
+            "filter_",
+            metavar="FILTER",
+            help="LangSmith filter language, e.g. 'and(eq(run_type, \"llm\"), gt(latency, 1))'.",
+        ),
+        click.option(
+            "--trace-filter",
+            metavar="FILTER",
+            help="Keep runs whose trace's root matches, e.g. 'eq(feedback_key, \"helpfulness\")'.",
+        ),
+        click.option(
+            "--tree-filter",
+            metavar="FILTER",
+            help="Keep runs whose trace contains any run that matches.",
+        ),
+        click.option("--run-type", type=click.Choice(RUN_TYPES), help="Only runs of this type."),
+        click.option(
+            "--error/--no-error",
+            default=None,
+            help="Only runs that failed / only runs that did not.",
+        ),
+        click.option("--root", is_flag=True, help="Only root runs (one per trace)."),
+        click.option(
+            "--since",
+            type=_Since(),
+            help="Only runs started since a time (2026-01-31T12:00Z) or an age (30m, 2h, 7d).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@dataclass
+class Query:
+    """The conditions shared by ``runs``, ``stats``, ``search`` and ``export``."""
+
+    projects: tuple[str, ...] = ()
+    filter_: str | None = None
+    trace_filter: str | None = None
+    tree_filter: str | None = None
+    run_type: str | None = None
+    error: bool | None = None
+    root: bool = False
+    since: dt.datetime | None = None
+
+    def list_runs_args(self) -> dict[str, Any]:
+        """Keyword arguments of ``Client.list_runs``."""
+        return {
+            "project_name": list(self.projects) or None,
+            "filter": self.filter_,
+            "trace_filter": self.trace_filter,
+            "tree_filter": self.tree_filter,
+            "run_type": self.run_type,
+            "error": self.error,
+            "is_root": True if self.root else None,
+            "start_time": self.since,
+        }
+
+    def stats_args(self) -> dict[str, Any]:
+        """Keyword arguments of ``Client.get_run_stats``."""
+        args = self.list_runs_args()
+        args["project_names"] = args.pop("project_name")
+        return args
+
+
+def _fields(select: tuple[str, ...]) -> list[str]:
+    names = [name.strip() for item in select for name in item.split(",") if name.strip()]
+    for name in names:
+        if name not in _RUN_FIELDS:
+            close = difflib.get_close_matches(name, _RUN_FIELDS, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else "see `localtrace runs --help`"
+            raise click.BadParameter(f"unknown field {name!r}; {hint}", param_hint="--select")
+    return names
+
+
+def _console() -> Console:
+    return Console(highlight=False, soft_wrap=False)
+
+
+def _note(message: str) -> None:
+    """A remark on stderr (never mixed into data on stdout)."""
+    Console(stderr=True, highlight=False).print(Text(message, style="dim"))
+
+
+def _emit_one(record: dict[str, Any], fmt: str, columns: Any = None) -> None:
+    """One object: pretty JSON for ``json``, otherwise one line / one row."""
+    if fmt == "json":
+        sys.stdout.write(json.dumps(record, indent=2, ensure_ascii=False, default=str) + "\n")
+    else:
+        _render.write_records([record], fmt, sys.stdout, columns=columns)
+
+
+def _project_name(client: Client, project_id: Any) -> str | None:
+    if project_id is None:
+        return None
+    try:
+        return client.read_project(project_id=project_id).name
+    except NotFoundError:
+        return None
+
+
+@contextlib.contextmanager
+def _progress(label: str, total: int | None, *, by_bytes: bool) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr when it is a terminal; otherwise nothing is drawn."""
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield lambda n: None
+        return
+    counter = DownloadColumn() if by_bytes else MofNCompleteColumn()
+    with Progress(
+        SpinnerColumn(),
+        TextColumn(label),
+        BarColumn(),
+        counter,
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+# -- the group ----------------------------------------------------------------------------------
+@click.group(cls=_Cli, context_settings=_CONTEXT)
+@click.option(
+    "--db",
+    metavar="PATH",
+    type=click.Path(dir_okay=False),
+    help="The store file. Default: $LOCALTRACE_DB, else ./localtrace.db.",
+)
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(_render.FORMATS),
+    default=None,
+    help="Default output of the data commands: table, json, jsonl or csv.",
+)
+@click.version_option(__version__, prog_name="localtrace")
+@click.pass_context
+def main(ctx: click.Context, db: str | None, fmt: str | None) -> None:
+    """localtrace: LangSmith traces in one local SQLite file.
+
+    Trace with the unmodified langsmith SDK into a localtrace.Client, then look at the runs
+    from here. Start with `localtrace demo`.
+
+    Example:
+
+    \b
+        localtrace demo && localtrace runs --run-type llm
+    """
+    ctx.obj = Settings(db=db, fmt=fmt)
+
+
+# -- demo ---------------------------------------------------------------------------------------
+@main.command()
+@click.option("--project", default=None, help="Project to trace into. Default: localtrace-demo.")
+@pass_settings
+def demo(settings: Settings, project: str | None) -> None:
+    """Trace a small offline agent through the real langsmith SDK, then show it.
+
+    The agent (a chain with a retriever, a streaming chat model that reports tokens and cost, a
+    tool that fails, a calculator tool, feedback on the root) is traced with @traceable into
+    the store; no network, no API key. Then its tree and the project's stats are shown.
+
+    Example:
+
+    \b
+        localtrace demo --db demo.db
+    """
+    try:
+        from . import _demo
+    except ImportError as exc:
+        raise CommandError(
+            f'the demo needs the langsmith SDK ({exc.name} is missing): pip install "localtrace[langsmith]"'
+        ) from None
+    name = project or _demo.DEMO_PROJECT
+    with settings.client(create=True) as client:
+        root_id = _demo.run_demo(client, project_name=name)
+        tree = client.read_trace(root_id)
+        stats = client.get_run_stats(project_names=[name], is_root=True)
+        console = _console()
+        console.print(
+            Text.assemble(
+                ("Traced the demo agent into ", ""),
+                (settings.path, "bold"),
+                (f": {len(tree.walk())} runs in project {name!r}.\n", ""),
+            )
+        )
+        console.print(_render.trace_tree(tree, project_name=name, console_width=console.width))
+        if not isinstance(stats, dict):
+            console.print(_render.stats_table(stats, title=f"\nproject {name} (per trace)"))
+        db = "" if settings.db is None else f" --db {settings.db}"
+        console.print(
+            Text(
+                "\nNext:\n"
+                f"  localtrace{db} runs --project {name}\n"
+                f"  localtrace{db} trace {root_id}\n"
+                f"  localtrace{db} stats --project {name} --group-by name",
+                style="dim",
+            )
+        )
+
+
+# -- runs ---------------------------------------------------------------------------------------
+@main.command()
+@_query_options
+@click.option(
+    "--limit",
+    "-n",
+    default=20,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Most runs to show; 0 shows all.",
+)
+@click.option(
+    "--select",
+    "-s",
+    multiple=True,
+    metavar="FIELDS",
+    help="Only these run fields, comma-separated (e.g. name,latency,total_tokens,outputs).",
+)
+@_format_option
+@pass_settings
+def runs(
+    settings: Settings, /, limit: int, select: tuple[str, ...], fmt: str | None, **query: Any
+) -> None:
+    """List runs, newest first.
+
+    The table shows name, type, status, start, latency, tokens and cost; --format json, jsonl
+    or csv print the runs as data (LangSmith's run fields).
+
+    Example:
+
+    \b
+        localtrace runs --project localtrace-demo --filter 'gt(latency, "50ms")' -f jsonl
+    """
+    fields = _fields(select)
+    fmt = settings.format(fmt)
+    args = Query(**query).list_runs_args()
+    with settings.client() as client:
+        wanted = [*fields, "end_time"] if "latency" in fields else fields  # latency needs it
+        found = client.list_runs(limit=limit or None, select=wanted or None, **args)
+        if fmt == "table":
+            shown = list(found)
+            _console().print(_render.runs_table(shown, select=fields or None))
+            if limit and len(shown) == limit:
+                _note(f"showing the newest {limit} runs; --limit 0 shows all")
+            return
+        if fields:
+            records = (_render.selected_record(run, fields) for run in found)
+            columns = ["id", *(f for f in fields if f != "id")]
+        else:
+            records = (_render.run_record(run) for run in found)
+            columns = list(_render.RUN_COLUMNS)
+        _render.write_records(records, fmt, sys.stdout, columns=columns)
+
+
+# -- one run, one trace ---------------------------------------------------------------------
+@main.command("run")
+@click.argument("run_id", type=click.UUID)
+@_format_option
+@pass_settings
+def run_command(settings: Settings, run_id: Any, fmt: str | None) -> None:
+    """Show one run in full: inputs, outputs, error, metadata, tokens, cost, feedback.
+
+    Example:
+
+    \b
+        localtrace run 01a2035a-dca3-790f-be30-950b507650f6
+    """
+    fmt = settings.format(fmt)
+    with settings.client() as client:
+        run = client.read_run(run_id)
+        project = _project_name(client, run.session_id)
+        if fmt != "table":
+            record = _render.run_record(run, session_name=project)
+            _emit_one(record, fmt, columns=_render.RUN_COLUMNS)
+            return
+        feedback = list(client.list_feedback(run_ids=[run.id]))
+        console = _console()
+        console.print(_render.run_detail(run, feedback, project_name=project))
+        console.print(Text(f"the whole trace: localtrace trace {run.trace_id}", style="dim"))
+
+
+@main.command()
+@click.argument("trace_id", type=click.UUID)
+@_format_option
+@pass_settings
+def trace(settings: Settings, trace_id: Any, fmt: str | None) -> None:
+    """Show a trace as a tree with latency, tokens, cost, status and a waterfall.
+
+    TRACE_ID is the trace id or the id of any run in it. The bars show when each run ran
+    within the trace.
+
+    Example:
+
+    \b
+        localtrace trace 4533ed8e-5497-44e3-a561-ce7208787ffe
+    """
+    fmt = settings.format(fmt)
+    with settings.client() as client:
+        root = client.read_trace(trace_id)
+        if fmt == "json":
+            _emit_one(_render.tree_record(root), fmt)
+        elif fmt != "table":
+            columns = ["depth", *_render.RUN_COLUMNS]
+            _render.write_records(_render.trace_records(root), fmt, sys.stdout, columns=columns)
+        else:
+            project = _project_name(client, root.session_id)
+            console = _console()
+            tree = _render.trace_tree(root, project_name=project, console_width=console.width)
+            console.print(tree)
+
+
+# -- stats --------------------------------------------------------------------------------------
+def _group_by(value: str | None, max_groups: int) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    attribute, _, path = value.partition(":")
+    if attribute not in ("name", "run_type", "tag", "metadata") or (
+        attribute == "metadata" and not path
+    ):
+        raise click.BadParameter(
+            f"{value!r} is not a grouping; use name, run_type, tag or metadata:KEY",
+            param_hint="--group-by",
+        )
+    return {"attribute": attribute, "path": path or None, "max_groups": max_groups}
+
+
+@main.command()
+@_query_options
+@click.option(
+    "--group-by",
+    "-g",
+    metavar="ATTRIBUTE",
+    help="Statistics per group: name, run_type, tag or metadata:KEY.",
+)
+@click.option(
+    "--max-groups",
+    default=10,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Largest groups shown.",
+)
+@_format_option
+@pass_settings
+def stats(
+    settings: Settings, /, group_by: str | None, max_groups: int, fmt: str | None, **query: Any
+) -> None:
+    """Statistics of the matching runs: count, error rate, latency and token percentiles, cost.
+
+    Sums add what each matched run shows, and a parent shows its subtree's totals: use --root
+    for per-trace figures.
+
+    Example:
+
+    \b
+        localtrace stats --project localtrace-demo --group-by name
+    """
+    fmt = settings.format(fmt)
+    grouping = _group_by(group_by, max_groups)
+    with settings.client() as client:
+        result = client.get_run_stats(group_by=grouping, **Query(**query).stats_args())
+    if isinstance(result, dict):
+        if fmt == "table":
+            _console().print(_render.grouped_stats_table(result, by=group_by or "group"))
+        elif fmt == "json":
+            _emit_one({key: _render.stats_record(value) for key, value in result.items()}, fmt)
+        else:
+            rows = ({"group": key, **_render.stats_record(value)} for key, value in result.items())
+            _render.write_records(rows, fmt, sys.stdout)
+        return
+    if fmt == "table":
+        _console().print(_render.stats_table(result))
+    else:
+        _emit_one(_render.stats_record(result), fmt)
+
+
+# -- search, projects, feedback -------------------------------------------------------------
+@main.command()
+@click.argument("text")
+@click.option("--project", "-p", "projects", multiple=True, help="Only this project (repeatable).")
+@click.option("--root", is_flag=True, help="Only root runs (one per trace).")
+@click.option(
+    "--limit", "-n", default=20, show_default=True, type=click.IntRange(min=0), help="0 shows all."
+)
+@_format_option
+@pass_settings
+def search(
+    settings: Settings,
+    text: str,
+    projects: tuple[str, ...],
+    root: bool,
+    limit: int,
+    fmt: str | None,
+) -> None:
+    """Full-text search over run names, inputs, outputs and errors.
+
+    Example:
+
+    \b
+        localtrace search "timed out" --root
+    """
+    fmt = settings.format(fmt)
+    with settings.client() as client:
+        found = client.list_runs(
+            query=text,
+            project_name=list(projects) or None,
+            is_root=True if root else None,
+            limit=limit or None,
+        )
+        if fmt == "table":
+            shown = list(found)
+            if not shown:
+                _note(f"no run mentions {text!r}")
+                return
+            _console().print(_render.runs_table(shown))
+            return
+        records = (_render.run_record(run) for run in found)
+        _render.write_records(records, fmt, sys.stdout, columns=_render.RUN_COLUMNS)
+
+
+@main.command()
+@click.option("--name-contains", metavar="TEXT", help="Only projects whose name contains TEXT.")
+@click.option(
+    "--stats/--no-stats",
+    "with_stats",
+    default=True,
+    show_default=True,
+    help="Compute trace counts, latency, tokens and cost per project.",
+)
+@click.option("--limit", "-n", default=None, type=click.IntRange(min=1), help="Most projects.")
+@_format_option
+@pass_settings
+def projects(
+    settings: Settings,
+    name_contains: str | None,
+    with_stats: bool,
+    limit: int | None,
+    fmt: str | None,
+) -> None:
+    """List projects, newest first, with their statistics.
+
+    Example:
+
+    \b
+        localtrace projects --name-contains demo
+    """
+    fmt = settings.format(fmt)
+    with settings.client() as client:
+        found = list(
+            client.list_projects(name_contains=name_contains, include_stats=with_stats, limit=limit)
+        )
+    if fmt == "table":
+        if not found:
+            _note("no projects yet; trace something, or run `localtrace demo`")
+            return
+        _console().print(_render.projects_table(found, with_stats=with_stats))
+        return
+    _render.write_records((_render.project_record(p) for p in found), fmt, sys.stdout)
+
+
+@main.command()
+@click.option(
+    "--run", "run_ids", multiple=True, type=click.UUID, help="About this run (repeatable)."
+)
+@click.option("--key", "keys", multiple=True, help="Only this feedback key (repeatable).")
+@click.option("--project", "-p", help="Only feedback about runs of this project.")
+@click.option(
+    "--limit", "-n", default=50, show_default=True, type=click.IntRange(min=0), help="0 shows all."
+)
+@_format_option
+@pass_settings
+def feedback(
+    settings: Settings,
+    run_ids: tuple[Any, ...],
+    keys: tuple[str, ...],
+    project: str | None,
+    limit: int,
+    fmt: str | None,
+) -> None:
+    """List feedback (scores, values, comments), newest first.
+
+    Example:
+
+    \b
+        localtrace feedback --key helpfulness --project localtrace-demo
+    """
+    fmt = settings.format(fmt)
+    with settings.client() as client:
+        session_id = client.read_project(project_name=project).id if project else None
+        found = list(
+            client.list_feedback(
+                run_ids=list(run_ids) or None,
+                feedback_key=list(keys) or None,
+                session_id=session_id,
+                limit=limit or None,
+            )
+        )
+    if fmt == "table":
+        if not found:
+            _note("no feedback matches")
+            return
+        _console().print(_render.feedback_table(found))
+        return
+    _render.write_records((_render.feedback_record(f) for f in found), fmt, sys.stdout)
+
+
+# -- export / import ------------------------------------------------------------------------
+@main.command()
+@_query_options
+@click.option(
+    "--output",
+    "-o",
+    default="-",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="File to write; '-' (default) is stdout.",
+)
+@click.option("--feedback/--no-feedback", "with_feedback", default=True, help="Include feedback.")
+@pass_settings
+def export(settings: Settings, /, output: str, with_feedback: bool, **query: Any) -> None:
+    """Write runs (oldest first) and their feedback as JSON lines.
+
+    Each line is a run in LangSmith's run-dict shape (with session_name) or a piece of
+    feedback; `localtrace import` reads it back.
+
+    Example:
+
+    \b
+        localtrace export --project localtrace-demo -o demo.jsonl
+    """
+    from ._transfer import export_jsonl
+
+    args = Query(**query).list_runs_args()
+    to_terminal = output == "-" and sys.stdout.isatty()
+    with settings.client() as client, contextlib.ExitStack() as stack:
+        out = sys.stdout.buffer if output == "-" else stack.enter_context(open(output, "wb"))
+        if to_terminal:  # the lines themselves show the progress
+            progress: Callable[[int], None] = lambda n: None  # noqa: E731
+        else:
+            progress = stack.enter_context(_progress("exporting", None, by_bytes=False))
+        counts = export_jsonl(
+            client, out, include_feedback=with_feedback, progress=progress, **args
+        )
+    where = "stdout" if output == "-" else output
+    _note(f"exported {counts.runs} runs and {counts.feedback} feedback to {where}")
+
+
+@main.command("import")
+@click.argument("source", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--project", "-p", help="Put every run into this project instead of its own.")
+@pass_settings
+def import_command(settings: Settings, source: str, project: str | None) -> None:
+    """Read runs and feedback written by `localtrace export` into the store.
+
+    Runs are upserted (importing twice changes nothing); tokens, costs and trees are derived
+    again. SOURCE '-' reads stdin.
+
+    Example:
+
+    \b
+        localtrace --db copy.db import demo.jsonl
+    """
+    from ._transfer import import_records, parse_lines
+
+    if source != "-" and not os.path.exists(source):
+        raise CommandError(
+            f"no file {source}; pass the path of a file written by `localtrace export`"
+        )
+    with contextlib.ExitStack() as stack:
+        if source == "-":
+            stream: Any = sys.stdin.buffer
+            total = None
+        else:
+            stream = stack.enter_context(open(source, "rb"))
+            total = os.path.getsize(source)
+        progress = stack.enter_context(_progress("importing", total, by_bytes=True))
+        client = stack.enter_context(settings.client(create=True))
+        records = parse_lines(
+            stream, source="stdin" if source == "-" else source, progress=progress
+        )
+        counts = import_records(client, records, project_name=project)
+    _console().print(
+        f"imported {counts.runs} runs and {counts.feedback} feedback into {settings.path}"
+    )
+
+
+# -- db -----------------------------------------------------------------------------------------
+@main.group(context_settings=_CONTEXT)
+def db() -> None:
+    """Look after the store file: `db info`, `db vacuum`.
+
+    Example:
+
+    \b
+        localtrace db info
+    """
+
+
+@db.command("info")
+@_format_option
+@pass_settings
+def db_info(settings: Settings, fmt: str | None) -> None:
+    """Schema version, number of runs/traces/projects/feedback, size of the file.
+
+    Example:
+
+    \b
+        localtrace db info --format json
+    """
+    fmt = settings.format(fmt)
+    info = _dbinfo.store_info(settings.path)
+    if fmt != "table":
+        record = {
+            "path": info.path,
+            "schema_version": info.schema_version,
+            "supported_schema_version": info.supported_version,
+            "size_bytes": info.size_bytes,
+            "wal_bytes": info.wal_bytes,
+            "reclaimable_bytes": info.reclaimable_bytes,
+            "journal_mode": info.journal_mode,
+            "sqlite_version": info.sqlite_version,
+            **info.counts,
+            "first_run": info.first_run.isoformat() if info.first_run else None,
+            "last_run": info.last_run.isoformat() if info.last_run else None,
+        }
+        _emit_one(record, fmt)
+        return
+    version = f"{info.schema_version}"
+    if info.schema_version != info.supported_version:
+        version += f" (this localtrace writes version {info.supported_version})"
+    rows: list[tuple[str, Any]] = [
+        ("file", info.path),
+        ("schema version", version),
+        (
+            "size",
+            f"{_dbinfo.human_size(info.size_bytes)} (WAL {_dbinfo.human_size(info.wal_bytes)})",
+        ),
+        ("reclaimable", f"{_dbinfo.human_size(info.reclaimable_bytes)} (localtrace db vacuum)"),
+        *((name, f"{count:,}") for name, count in info.counts.items()),
+        ("first run", _render.time_text(info.first_run)),
+        ("last run", _render.time_text(info.last_run)),
+        ("sqlite", f"{info.sqlite_version}, journal {info.journal_mode}"),
+    ]
+    _console().print(_render.key_value_table(rows))
+
+
+@db.command("vacuum")
+@pass_settings
+def db_vacuum(settings: Settings) -> None:
+    """Compact the file: give back free pages and fold the write-ahead log in.
+
+    Example:
+
+    \b
+        localtrace db vacuum
+    """
+    before, after = _dbinfo.vacuum(settings.path)
+    _console().print(
+        f"{settings.path}: {_dbinfo.human_size(before)} -> {_dbinfo.human_size(after)}"
+    )
+
+
+# -- serve --------------------------------------------------------------------------------------
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=1984, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--api-key",
+    envvar="LOCALTRACE_API_KEY",
+    default=None,
+    help="Require this x-api-key on every request (env LOCALTRACE_API_KEY). Default: none.",
+)
+@pass_settings
+def serve(settings: Settings, host: str, port: int, api_key: str | None) -> None:
+    """Serve the store over LangSmith's REST API, for other processes and languages.
+
+    Point the SDK at it with LANGSMITH_ENDPOINT=http://127.0.0.1:1984.
+
+    Example:
+
+    \b
+        localtrace serve --port 1984
+    """
+    try:
+        from .server import serve as serve_store
+    except ImportError as exc:
+        raise CommandError(
+            f'the server needs extra packages ({exc.name or exc} is missing): pip install "localtrace[server]"'
+        ) from None
+    serve_store(settings.path, host=host, port=port, api_key=api_key)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,503 @@
+"""The ``localtrace`` command line, driven through click's CliRunner on a store holding the demo."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import io
+import json
+import re
+import sys
+import types
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+from click.testing import CliRunner, Result
+
+import localtrace
+from localtrace import _demo
+from localtrace.cli import main
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A store with one demo trace (6 runs, one failed, feedback on the root)."""
+    path = tmp_path_factory.mktemp("cli") / "demo.db"
+    with localtrace.Client(path) as client:
+        _demo.run_demo(client, pace=0)
+    yield path
+
+
+@pytest.fixture(scope="module")
+def root_id(demo_db: Path) -> str:
+    with localtrace.Client(demo_db) as client:
+        (root,) = client.list_runs(is_root=True)
+    return str(root.id)
+
+
+def cli(*args: str, db: Path | None = None, input: str | bytes | None = None) -> Result:
+    """Run the CLI in-process (wide terminal so tables are not folded)."""
+    prefix = ["--db", str(db)] if db is not None else []
+    return CliRunner().invoke(
+        main, [*prefix, *args], input=input, env={"COLUMNS": "200"}, catch_exceptions=False
+    )
+
+
+def ok(*args: str, db: Path | None = None, input: str | bytes | None = None) -> str:
+    result = cli(*args, db=db, input=input)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def fails(*args: str, db: Path | None = None, input: str | bytes | None = None) -> str:
+    """Exit code 2, one line on stderr, no traceback; returns that line."""
+    result = cli(*args, db=db, input=input)
+    assert result.exit_code == 2, result.output
+    message = result.stderr.strip()
+    assert "Traceback" not in result.output
+    assert message.startswith("Error:") or "Error:" in message.splitlines()[-1], message
+    return message.splitlines()[-1]
+
+
+def _commands() -> Iterator[tuple[str, click.Command]]:
+    def walk(group: click.Group, prefix: str) -> Iterator[tuple[str, click.Command]]:
+        for name, command in sorted(group.commands.items()):
+            path = f"{prefix}{name}"
+            if isinstance(command, click.Group):
+                yield from walk(command, path + " ")
+            else:
+                yield path, command
+
+    assert isinstance(main, click.Group)
+    yield from walk(main, "")
+
+
+COMMANDS = [path for path, _ in _commands()]
+
+
+def _readme_block() -> str:
+    text = README.read_text(encoding="utf-8")
+    start, end = text.index("<!-- cli:start -->"), text.index("<!-- cli:end -->")
+    return text[start:end]
+
+
+# -- help and README ----------------------------------------------------------------------------
+def test_the_expected_commands_exist() -> None:
+    expected = {
+        "demo",
+        "runs",
+        "run",
+        "trace",
+        "stats",
+        "search",
+        "projects",
+        "feedback",
+        "export",
+        "import",
+        "db info",
+        "db vacuum",
+        "serve",
+    }
+    assert set(COMMANDS) == expected
+
+
+@pytest.mark.parametrize("path", COMMANDS)
+def test_every_command_has_help_ending_in_an_example(path: str) -> None:
+    out = ok(*path.split(), "--help")
+    lines = [line.strip() for line in out.splitlines() if line.strip()]
+    usage_end = lines.index("Options:")
+    description = lines[:usage_end]
+    assert "Example:" in description, out
+    example = description[description.index("Example:") + 1 :]
+    assert example and example[-1].startswith("localtrace"), out
+    assert re.search(rf"\b{re.escape(path.split()[-1])}\b", example[-1]), out
+
+
+@pytest.mark.parametrize("path", COMMANDS)
+def test_every_command_appears_in_the_readme_with_an_example(path: str) -> None:
+    block = _readme_block()
+    pattern = rf"^\s*(\$\s*)?localtrace\b[^\n]*?\s{re.escape(path)}(\s|$)"
+    assert re.search(pattern, block, re.M), f"no `localtrace ... {path}` example in the README"
+
+
+def test_group_help_and_version() -> None:
+    assert "Example:" in ok("--help")
+    assert localtrace.__version__ in ok("--version")
+
+
+# -- demo ---------------------------------------------------------------------------------------
+def test_demo_traces_and_shows_tree_and_stats(tmp_path: Path) -> None:
+    pytest.importorskip("localtrace._runstats")
+    db = tmp_path / "fresh.db"
+    out = ok("demo", db=db)
+    for text in ("research_assistant", "retrieve_docs", "chat_model", "web_search", "TimeoutError"):
+        assert text in out
+    assert "per trace" in out and "tokens" in out and "helpfulness" in out
+    with localtrace.Client(db) as client:
+        assert len(list(client.list_runs())) == 6
+        assert [p.name for p in client.list_projects()] == ["localtrace-demo"]
+
+
+# -- runs ---------------------------------------------------------------------------------------
+def test_runs_table_shows_the_readable_columns(demo_db: Path) -> None:
+    out = ok("runs", db=demo_db)
+    header = out.strip().splitlines()[0].split()
+    assert header == ["name", "type", "status", "start", "latency", "tokens", "cost", "id"]
+    for name in ("research_assistant", "chat_model", "web_search", "calculator"):
+        assert name in out
+    assert "✗ error" in out
+
+
+def test_runs_as_json_jsonl_and_csv(demo_db: Path) -> None:
+    runs = json.loads(ok("runs", "--format", "json", db=demo_db))
+    assert len(runs) == 6
+    assert {"id", "name", "run_type", "inputs", "outputs", "total_tokens", "latency"} <= set(
+        runs[0]
+    )
+    lines = ok("runs", "-f", "jsonl", db=demo_db).splitlines()
+    assert [json.loads(line)["id"] for line in lines] == [run["id"] for run in runs]
+    rows = list(csv.DictReader(io.StringIO(ok("runs", "-f", "csv", db=demo_db))))
+    assert len(rows) == 6
+    assert list(rows[0])[:4] == ["id", "name", "run_type", "status"]
+    assert {row["name"] for row in rows} >= {"chat_model", "web_search"}
+
+
+def test_global_format_option_applies_to_data_commands(demo_db: Path) -> None:
+    assert len(json.loads(ok("--format", "json", "runs", db=demo_db))) == 6
+
+
+def test_runs_select_limits_the_fields(demo_db: Path) -> None:
+    lines = ok("runs", "--select", "name,latency", "-s", "total_tokens", "-f", "jsonl", db=demo_db)
+    records = [json.loads(line) for line in lines.splitlines()]
+    assert all(set(r) == {"id", "name", "latency", "total_tokens"} for r in records)
+    assert all(r["latency"] is not None for r in records)
+    out = ok("runs", "--select", "name,total_tokens", db=demo_db)
+    assert out.strip().splitlines()[0].split() == ["name", "total_tokens", "id"]
+
+
+def test_runs_structured_conditions(demo_db: Path) -> None:
+    def names(*args: str) -> list[str]:
+        return [r["name"] for r in json.loads(ok("runs", "-f", "json", *args, db=demo_db))]
+
+    assert names("--run-type", "llm") == ["chat_model", "chat_model"]
+    assert names("--error") == ["web_search"]
+    assert "web_search" not in names("--no-error")
+    assert names("--root") == ["research_assistant"]
+    assert len(names("--since", "1h")) == 6
+    assert names("--since", "2999-01-01") == []
+    assert len(names("--limit", "2")) == 2
+    assert len(names("--project", "localtrace-demo")) == 6
+
+
+def test_runs_filters(demo_db: Path) -> None:
+    pytest.importorskip("localtrace.filters")
+
+    def names(*args: str) -> list[str]:
+        return [r["name"] for r in json.loads(ok("runs", "-f", "json", *args, db=demo_db))]
+
+    assert names("--filter", 'eq(name, "calculator")') == ["calculator"]
+    assert sorted(names("--filter", "gt(total_tokens, 0)", "--run-type", "llm")) == [
+        "chat_model",
+        "chat_model",
+    ]
+    everything = names("--trace-filter", 'eq(feedback_key, "helpfulness")')
+    assert len(everything) == 6
+    assert len(names("--tree-filter", 'eq(name, "web_search")')) == 6
+    assert names("--tree-filter", 'eq(name, "nothing-like-this")') == []
+
+
+def test_table_footer_says_how_to_see_more(demo_db: Path) -> None:
+    result = cli("runs", "--limit", "2", db=demo_db)
+    assert "--limit 0" in result.stderr
+
+
+# -- errors -------------------------------------------------------------------------------------
+def test_bad_filter_is_one_line_with_a_fix(demo_db: Path) -> None:
+    pytest.importorskip("localtrace.filters")
+    message = fails("runs", "--filter", "gt(latncy, 2)", db=demo_db)
+    assert "latncy" in message and "did you mean 'latency'" in message
+
+
+def test_missing_store_says_how_to_create_one(tmp_path: Path) -> None:
+    for command in (["runs"], ["stats"], ["db", "info"], ["db", "vacuum"], ["projects"]):
+        message = fails(*command, db=tmp_path / "nothing.db")
+        assert "no trace store" in message and "localtrace demo" in message
+    assert not (tmp_path / "nothing.db").exists()
+
+
+def test_unknown_ids_and_bad_arguments(demo_db: Path) -> None:
+    unknown = str(uuid.uuid4())
+    assert "no run with id" in fails("run", unknown, db=demo_db)
+    assert "no trace or run" in fails("trace", unknown, db=demo_db)
+    assert "not a valid UUID" in fails("run", "not-an-id", db=demo_db)
+    assert "did you mean 'latency'" in fails("runs", "--select", "latncy", db=demo_db)
+    assert "not a time" in fails("runs", "--since", "yesterday", db=demo_db)
+    assert "metadata:KEY" in fails("stats", "--group-by", "colour", db=demo_db)
+    assert "no project" in fails("runs", "--project", "no-such-project", db=demo_db).lower()
+
+
+def test_env_var_names_the_default_store(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCALTRACE_DB", str(demo_db))
+    result = CliRunner().invoke(main, ["runs", "-f", "json"], env={"LOCALTRACE_DB": str(demo_db)})
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.stdout)) == 6
+
+
+# -- run / trace --------------------------------------------------------------------------------
+def test_run_shows_everything_about_one_run(demo_db: Path, root_id: str) -> None:
+    out = ok("run", root_id, db=demo_db)
+    for text in ("research_assistant", "inputs", "outputs", "question", "answer", "metadata"):
+        assert text in out
+    assert "demo-user" in out
+    assert "helpfulness" in out and "clear, grounded" in out
+    assert "tokens" in out and "cost" in out
+    assert f"localtrace trace {root_id}" in out
+
+
+def test_run_shows_the_error_of_a_failed_run(demo_db: Path) -> None:
+    (failed,) = json.loads(ok("runs", "--error", "-f", "json", db=demo_db))
+    out = ok("run", failed["id"], db=demo_db)
+    assert "TimeoutError" in out and "error" in out
+    record = json.loads(ok("run", failed["id"], "-f", "json", db=demo_db))
+    assert record["id"] == failed["id"] and record["session_name"] == "localtrace-demo"
+
+
+def test_trace_tree_with_waterfall(demo_db: Path, root_id: str) -> None:
+    out = ok("trace", root_id, db=demo_db)
+    assert "├─ retrieve_docs" in out and "└─ chat_model" in out
+    assert "waterfall" in out and "█" in out
+    assert "✗ web_search: TimeoutError" in out
+    assert "feedback:" in out
+
+
+def test_trace_accepts_the_id_of_any_run_in_it(demo_db: Path, root_id: str) -> None:
+    (child,) = json.loads(ok("runs", "--run-type", "retriever", "-f", "json", db=demo_db))
+    tree = json.loads(ok("trace", child["id"], "-f", "json", db=demo_db))
+    assert tree["id"] == root_id
+    assert [c["name"] for c in tree["child_runs"]] == [
+        "retrieve_docs",
+        "chat_model",
+        "web_search",
+        "calculator",
+        "chat_model",
+    ]
+    lines = ok("trace", root_id, "-f", "jsonl", db=demo_db).splitlines()
+    assert [json.loads(line)["depth"] for line in lines] == [0, 1, 1, 1, 1, 1]
+
+
+def test_trace_shows_repaired_runs(tmp_path: Path) -> None:
+    db = tmp_path / "orphans.db"
+    parent, child = uuid.uuid4(), uuid.uuid4()
+    with localtrace.Client(db) as client:
+        client.create_run("lonely", {"x": 1}, "tool", id=child, parent_run_id=parent)
+        client.flush()
+    out = ok("trace", str(child), db=db)
+    assert "lonely" in out and "⚠" in out
+    assert "never arrived" in out or "unknown" in out
+    assert "⚠" not in ok("trace", str(child), "-f", "csv", db=db)
+
+
+# -- stats --------------------------------------------------------------------------------------
+def test_stats_table_and_json(demo_db: Path) -> None:
+    pytest.importorskip("localtrace._runstats")
+    out = ok("stats", "--root", db=demo_db)
+    assert "latency p50" in out and "tokens" in out and "cost" in out
+    record = json.loads(ok("stats", "--root", "-f", "json", db=demo_db))
+    assert record["run_count"] == 1
+    assert record["total_tokens"] > 0
+    assert json.loads(ok("stats", "--error", "-f", "json", db=demo_db))["run_count"] == 1
+
+
+def test_stats_group_by(demo_db: Path) -> None:
+    pytest.importorskip("localtrace._runstats")
+    groups = json.loads(ok("stats", "--group-by", "name", "-f", "json", db=demo_db))
+    assert groups["chat_model"]["run_count"] == 2
+    assert groups["web_search"]["error_rate"] == 1.0
+    by_type = json.loads(ok("stats", "-g", "run_type", "-f", "json", db=demo_db))
+    assert by_type["tool"]["run_count"] == 2
+    meta = json.loads(ok("stats", "-g", "metadata:user_id", "--root", "-f", "json", db=demo_db))
+    assert meta["demo-user"]["run_count"] == 1
+    table = ok("stats", "--group-by", "name", db=demo_db)
+    assert table.strip().splitlines()[0].split()[:2] == ["name", "runs"]
+    rows = list(csv.DictReader(io.StringIO(ok("stats", "-g", "tag", "-f", "csv", db=demo_db))))
+    assert rows[0]["group"] == "demo"
+
+
+# -- search, projects, feedback -----------------------------------------------------------------
+def test_search_finds_text_in_outputs_and_errors(demo_db: Path) -> None:
+    pytest.importorskip("localtrace.filters")
+    assert "web_search" in ok("search", "timed out", db=demo_db)
+    found = json.loads(ok("search", "SQLite", "--root", "-f", "json", db=demo_db))
+    assert [run["name"] for run in found] == ["research_assistant"]
+    result = cli("search", "zzzyyyxxx", db=demo_db)
+    assert result.exit_code == 0 and "no run mentions" in result.stderr
+
+
+def test_projects(demo_db: Path) -> None:
+    pytest.importorskip("localtrace._runstats")
+    assert "localtrace-demo" in ok("projects", db=demo_db)
+    (project,) = json.loads(ok("projects", "-f", "json", db=demo_db))
+    assert project["name"] == "localtrace-demo" and project["run_count"] == 1
+    assert isinstance(project["latency_p50"], float)
+    assert "localtrace-demo" in ok("projects", "--no-stats", "--name-contains", "demo", db=demo_db)
+
+
+def test_feedback(demo_db: Path, root_id: str) -> None:
+    out = ok("feedback", db=demo_db)
+    assert "helpfulness" in out and "correctness" in out and root_id in out
+    (item,) = json.loads(ok("feedback", "--key", "helpfulness", "-f", "json", db=demo_db))
+    assert item["score"] == 1 and item["run_id"] == root_id
+    assert len(json.loads(ok("feedback", "--run", root_id, "-f", "json", db=demo_db))) == 2
+    assert len(json.loads(ok("feedback", "-p", "localtrace-demo", "-f", "json", db=demo_db))) == 2
+
+
+# -- export / import ------------------------------------------------------------------------
+def _snapshot(path: Path) -> dict[str, Any]:
+    """Runs (without project ids), trees, feedback and stats of a store, comparable across files."""
+    volatile = {"session_id", "app_path"}
+    with localtrace.Client(path) as client:
+        runs = {
+            str(run.id): {k: v for k, v in run.model_dump(mode="json").items() if k not in volatile}
+            for run in client.list_runs()
+        }
+        roots = [run.id for run in client.list_runs(is_root=True)]
+        trees = {
+            str(root): [(str(r.id), str(r.parent_run_id)) for r in client.read_trace(root).walk()]
+            for root in roots
+        }
+        feedback = sorted(
+            (str(f.id), str(f.run_id), f.key, f.score, json.dumps(f.value), f.comment)
+            for f in client.list_feedback()
+        )
+        projects = sorted(p.name for p in client.list_projects())
+        stats = None
+        if importlib.util.find_spec("localtrace._runstats") is not None:
+            result = client.get_run_stats(is_root=True)
+            assert isinstance(result, localtrace.RunStats)
+            stats = result.model_dump(mode="json", exclude={"run_facets"})
+    return {
+        "runs": runs,
+        "trees": trees,
+        "feedback": feedback,
+        "projects": projects,
+        "stats": stats,
+    }
+
+
+def test_export_then_import_reproduces_runs_trees_feedback_and_stats(
+    demo_db: Path, tmp_path: Path
+) -> None:
+    dump = tmp_path / "demo.jsonl"
+    result = cli("export", "-o", str(dump), db=demo_db)
+    assert result.exit_code == 0, result.output
+    assert "exported 6 runs and 2 feedback" in result.stderr
+    records = [json.loads(line) for line in dump.read_text().splitlines()]
+    assert [("run_type" in r) for r in records] == [True] * 6 + [False] * 2
+    assert all(r["session_name"] == "localtrace-demo" for r in records[:6])
+
+    copy = tmp_path / "copy.db"
+    assert "imported 6 runs and 2 feedback" in ok("import", str(dump), db=copy)
+    assert _snapshot(copy) == _snapshot(demo_db)
+    # Importing again changes nothing (runs are upserted, feedback keeps its ids).
+    ok("import", str(dump), db=copy)
+    assert _snapshot(copy) == _snapshot(demo_db)
+
+
+def test_export_to_stdout_and_import_from_stdin(demo_db: Path, tmp_path: Path) -> None:
+    dump = cli("export", "--no-feedback", "--run-type", "llm", db=demo_db)
+    assert dump.exit_code == 0
+    lines = dump.stdout.splitlines()
+    assert len(lines) == 2 and all(json.loads(line)["name"] == "chat_model" for line in lines)
+    copy = tmp_path / "llm.db"
+    out = ok("import", "-", "--project", "only-llm", db=copy, input=dump.stdout)
+    assert "imported 2 runs and 0 feedback" in out
+    with localtrace.Client(copy) as client:
+        runs = list(client.list_runs(project_name="only-llm"))
+    assert len(runs) == 2 and all(run.total_tokens for run in runs)
+
+
+def test_export_with_filters_exports_the_feedback_of_those_runs(demo_db: Path) -> None:
+    out = cli("export", "--root", db=demo_db).stdout
+    records = [json.loads(line) for line in out.splitlines()]
+    assert len(records) == 3  # the root and its two pieces of feedback
+
+
+def test_import_into_a_store_that_has_the_project_under_another_id(
+    demo_db: Path, tmp_path: Path
+) -> None:
+    dump = cli("export", db=demo_db).stdout
+    other = tmp_path / "other.db"
+    with localtrace.Client(other) as client:
+        client.create_project("localtrace-demo")
+    ok("import", "-", db=other, input=dump)
+    with localtrace.Client(other) as client:
+        assert [p.name for p in client.list_projects()] == ["localtrace-demo"]
+        assert len(list(client.list_runs(project_name="localtrace-demo"))) == 6
+
+
+def test_import_errors(tmp_path: Path) -> None:
+    db = tmp_path / "target.db"
+    assert "no file" in fails("import", str(tmp_path / "missing.jsonl"), db=db)
+    bad = tmp_path / "bad.jsonl"
+    run = {"id": str(uuid.uuid4()), "name": "ok", "run_type": "chain", "inputs": {}}
+    bad.write_text(json.dumps(run) + "\nnot json\n")
+    message = fails("import", str(bad), db=db)
+    assert "line 2" in message and "not JSON" in message
+    bad.write_text("[1, 2]\n")
+    assert "neither a run nor feedback" in fails("import", str(bad), db=db)
+
+
+# -- db -----------------------------------------------------------------------------------------
+def test_db_info_and_vacuum(demo_db: Path) -> None:
+    out = ok("db", "info", db=demo_db)
+    assert "schema version" in out and "runs" in out and "traces" in out
+    info = json.loads(ok("db", "info", "-f", "json", db=demo_db))
+    assert info["runs"] == 6 and info["traces"] == 1 and info["feedback"] == 2
+    assert info["projects"] == 1 and info["size_bytes"] > 0
+    assert info["schema_version"] == info["supported_schema_version"]
+    assert "->" in ok("db", "vacuum", db=demo_db)
+    assert json.loads(ok("db", "info", "-f", "json", db=demo_db))["runs"] == 6
+
+
+def test_db_info_refuses_a_file_that_is_not_a_store(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not sqlite at all" * 100)
+    assert "localtrace" in fails("db", "info", db=junk)
+    assert "is a directory" in fails("db", "info", db=tmp_path)
+
+
+# -- serve --------------------------------------------------------------------------------------
+def test_serve_hands_its_options_to_the_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[Any, ...]] = []
+    fake = types.ModuleType("localtrace.server")
+    fake.serve = lambda db_path, **kw: calls.append((db_path, kw))  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "localtrace.server", fake)
+    db = tmp_path / "served.db"
+    ok("serve", "--port", "2024", db=db)
+    result = CliRunner().invoke(
+        main, ["--db", str(db), "serve"], env={"LOCALTRACE_API_KEY": "secret"}
+    )
+    assert result.exit_code == 0, result.output
+    assert calls == [
+        (str(db), {"host": "127.0.0.1", "port": 2024, "api_key": None}),
+        (str(db), {"host": "127.0.0.1", "port": 1984, "api_key": "secret"}),
+    ]
+
+
+def test_serve_without_the_server_extra_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for module in ("fastapi", "uvicorn"):
+        monkeypatch.setitem(sys.modules, module, None)
+    message = fails("serve", db=tmp_path / "x.db")
+    assert 'pip install "localtrace[server]"' in message
+    monkeypatch.setitem(sys.modules, "localtrace.server", None)
+    assert 'pip install "localtrace[server]"' in fails("serve", db=tmp_path / "x.db")
