@@ -1,0 +1,72 @@
+"""LangSmith's run filter language (``filter``, ``trace_filter``, ``tree_filter``) for SQLite.
+
+::
+
+    node = parse('and(eq(run_type, "chain"), gt(latency, 10))')
+    sql, params = compile_filter(node, alias="r", scope="filter")
+    describe(node)  # "run_type is 'chain' and latency > 10s"
+
+The pipeline is lexer -> parser (syntax tree) -> resolver (checked ``Node`` tree) -> SQL or a
+sentence. Nothing here imports sqlite3 or evaluates user text; values reach SQL only as
+parameters. The language is documented in docs/filter-language.md.
+"""
+
+from __future__ import annotations
+
+from ._attributes import ATTRIBUTES, FUNCTIONS, Attribute, Function
+from ._compile import SCOPES, compile_node
+from ._describe import describe
+from ._nodes import And, Comparison, MetadataPairs, Node, Not, Operand, Or, Search, walk
+from ._parser import MAX_DEPTH, MAX_NODES, parse_syntax
+from ._resolve import resolve
+
+__all__ = [
+    "ATTRIBUTES",
+    "FUNCTIONS",
+    "MAX_DEPTH",
+    "MAX_NODES",
+    "SCOPES",
+    "And",
+    "Attribute",
+    "Comparison",
+    "Function",
+    "MetadataPairs",
+    "Node",
+    "Not",
+    "Operand",
+    "Or",
+    "Search",
+    "compile_filter",
+    "describe",
+    "parse",
+    "uses_search",
+]
+
+
+def parse(text: str) -> Node:
+    """Parse and check a filter; raises ``FilterSyntaxError`` or ``FilterFieldError``."""
+    if not isinstance(text, str):
+        raise TypeError(f"a filter is a string, not {type(text).__name__}")
+    return resolve(parse_syntax(text), text)
+
+
+def compile_filter(
+    filter: str | Node, alias: str = "r", scope: str = "filter"
+) -> tuple[str, list[object]]:
+    """A SQL boolean expression over ``runs AS <alias>`` and its parameters.
+
+    ``scope`` is ``"filter"`` (the run itself), ``"trace"`` (the root run of its trace) or
+    ``"tree"`` (any run of its trace, itself included). AND the result into a WHERE clause.
+    """
+    text = filter if isinstance(filter, str) else ""
+    node = parse(filter) if isinstance(filter, str) else filter
+    sql = compile_node(node, alias, scope, text)
+    return sql.text, sql.params
+
+
+def uses_search(node: Node) -> bool:
+    """True if the filter uses full-text ``search("...")``: bring ``runs_fts`` up to date first.
+
+    The two-argument ``search(attribute, "...")`` reads the tables directly and does not count.
+    """
+    return any(isinstance(part, Search) for part in walk(node))
