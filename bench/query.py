@@ -14,7 +14,6 @@ Usage: python bench/query.py [--sizes 100000 1000000] [--repeat 5] [--keep DIR]
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import itertools
 import statistics
 import sys
@@ -30,8 +29,8 @@ sys.path[:0] = [str(HERE.parent / "src"), str(HERE)]
 import orjson  # noqa: E402
 
 import localtrace  # noqa: E402
-from localtrace._time import to_micros  # noqa: E402
-from workload import T0, chunks  # noqa: E402
+from localtrace._time import from_micros  # noqa: E402
+from workload import chunks  # noqa: E402
 
 PROJECTS = ("p0", "p1", "p2", "p3")
 PAYLOAD = "r.*, p.inputs, p.outputs, p.error, p.extra, p.events, p.serialized"
@@ -80,8 +79,12 @@ def best(fn: Callable[[], Any], repeat: int) -> float:
 
 def cases(client: localtrace.Client) -> list[tuple[str, dict[str, Any], str, list[Any]]]:
     p0 = str(client.read_project(project_name="p0").id)
-    since = T0 + dt.timedelta(days=1)
-    since_us = to_micros(since)
+    with client._db.read() as conn:
+        low, high = conn.execute(
+            "SELECT min(start_time), max(start_time) FROM runs WHERE session_id = ?", (p0,)
+        ).fetchone()
+    since_us = (low + high) // 2  # the newer half of the project
+    since = from_micros(since_us)
     order = "ORDER BY r.start_time DESC, r.pk DESC LIMIT 100"
     return [
         (
