@@ -111,7 +111,7 @@ def test_signal_stops_cleanly_after_flushing(tmp_path: Path, sig: signal.Signals
         )
         assert answer.status_code == 202
         proc.send_signal(sig)  # straight away: the runs may still be queued
-        out, err = proc.communicate(timeout=60)
+        _out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()

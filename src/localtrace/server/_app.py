@@ -8,16 +8,17 @@ writes and then reads sees them.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import importlib.util
 import itertools
 import logging
 import os
+import threading
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Annotated, Any
 from urllib.parse import quote
 
+import orjson
 from fastapi import APIRouter, Body, Depends, FastAPI, Path, Query, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
@@ -58,6 +59,9 @@ multipart batches)."""
 PAGE_MAX = 100
 """Largest page of ``/runs/query``, ``/sessions`` and ``/feedback`` (LangSmith's limit)."""
 
+MAX_OFFSET = 2**62
+"""Largest ``offset`` (SQLite integers are 64-bit)."""
+
 
 class State:
     """What the routes share: the Client, settings and open cursors."""
@@ -70,6 +74,23 @@ class State:
         self.api_key = api_key
         self.max_body_bytes = max_body_bytes
         self.cursors = Cursors()
+        # One flush at a time: concurrent reads would otherwise call Client.flush() from many
+        # threads at once, which the Client does not promise to support.
+        self._flush_lock = threading.Lock()
+        # Likewise for queueing runs: the GIL serialises this work anyway, and the lock keeps
+        # the server correct whatever the Client's writer does about concurrent submitters.
+        self._submit_lock = threading.Lock()
+
+    def batch_ingest_runs(
+        self, create: Sequence[Any] | None = None, update: Sequence[Any] | None = None
+    ) -> None:
+        """Queue runs; one request at a time hands runs to the Client (see ``_submit_lock``)."""
+        with self._submit_lock:
+            self.client.batch_ingest_runs(create, update)
+
+    def create_feedback(self, **kwargs: Any) -> Feedback:
+        """``Client.create_feedback``."""
+        return self.client.create_feedback(**kwargs)
 
     def settle(self) -> None:
         """Wait until every write accepted so far is committed (reads call this first).
@@ -78,17 +99,19 @@ class State:
         run) were already answered 202; they are logged here.
         """
         try:
-            self.client.flush()
+            with self._flush_lock:
+                self.client.flush()
         except InvalidRunError as exc:
             logger.warning("localtrace server: the store refused runs: %s", exc)
 
     def shutdown(self) -> None:
         """Flush (and close, if the app opened the Client); refused runs are logged."""
         try:
-            if self.owned:
-                self.client.close()
-            else:
-                self.client.flush()
+            with self._flush_lock:
+                if self.owned:
+                    self.client.close()
+                else:
+                    self.client.flush()
         except InvalidRunError as exc:
             logger.warning("localtrace server: the store refused runs: %s", exc)
 
@@ -248,12 +271,6 @@ def _model_doc(model: Any, *errors: int) -> dict[int | str, dict[str, Any]]:
     return doc
 
 
-def _millis_or_time(value: int | dt.datetime | None) -> dt.datetime | None:
-    if value is None or isinstance(value, dt.datetime):
-        return value
-    return dt.datetime.fromtimestamp(value / 1000, tz=dt.timezone.utc)
-
-
 def _sessions(*values: Any) -> list[uuid.UUID] | None:
     found: list[uuid.UUID] = []
     given = False
@@ -265,9 +282,44 @@ def _sessions(*values: Any) -> list[uuid.UUID] | None:
     return found if given else None
 
 
+def route_class(limit: int) -> type[APIRoute]:
+    """Routes whose JSON bodies are read like the ingest routes': size limit, Content-Encoding,
+    and orjson (strict UTF-8: a lone surrogate is malformed JSON, not a crash further down)."""
+
+    class _Request(Request):
+        async def body(self) -> bytes:
+            if not hasattr(self, "_body"):
+                self._body = await read_body(self, limit)
+            return self._body
+
+        async def json(self) -> Any:
+            if not hasattr(self, "_json"):
+                self._json = orjson.loads(await self.body())
+            return self._json
+
+    class _Route(APIRoute):
+        def get_route_handler(self) -> Callable[[Request], Any]:
+            handler = super().get_route_handler()
+
+            async def with_request(request: Request) -> Response:
+                response: Response = await handler(_Request(request.scope, request.receive))
+                return response
+
+            return with_request
+
+    return _Route
+
+
+def _router(state: State) -> APIRouter:
+    return APIRouter(
+        dependencies=[Depends(_reject_unknown_query)],
+        route_class=route_class(state.max_body_bytes),
+    )
+
+
 def build_router(state: State) -> APIRouter:
     client = state.client
-    router = APIRouter(dependencies=[Depends(_reject_unknown_query)])
+    router = _router(state)
 
     def urls_for(request: Request, runs: list[Any]) -> dict[str, dict[str, dict[str, str]]]:
         files = list_attachments(client, [run.id for run in runs])
@@ -313,7 +365,7 @@ def build_router(state: State) -> APIRouter:
             if problems:
                 outcome.unreadable = True
                 outcome.problems.extend(problems)
-            _writes.multipart_ingest(client, parts, outcome)
+            _writes.multipart_ingest(state, parts, outcome)
             return outcome
 
         return await finish(await run_in_threadpool(work))
@@ -331,7 +383,7 @@ def build_router(state: State) -> APIRouter:
 
         def work() -> _writes.Outcome:
             outcome = _writes.Outcome()
-            _writes.submit_runs(client, _writes.batch_ops(doc, outcome), outcome)
+            _writes.submit_runs(state, _writes.batch_ops(doc, outcome), outcome)
             return outcome
 
         return await finish(await run_in_threadpool(work))
@@ -350,7 +402,7 @@ def build_router(state: State) -> APIRouter:
 
         def work() -> _writes.Outcome:
             outcome = _writes.Outcome()
-            _writes.submit_runs(client, [op], outcome)
+            _writes.submit_runs(state, [op], outcome)
             return outcome
 
         return await finish(await run_in_threadpool(work))
@@ -369,7 +421,7 @@ def build_router(state: State) -> APIRouter:
 
         def work() -> _writes.Outcome:
             outcome = _writes.Outcome()
-            _writes.submit_runs(client, [op], outcome)
+            _writes.submit_runs(state, [op], outcome)
             return outcome
 
         return await finish(await run_in_threadpool(work))
@@ -511,7 +563,7 @@ def build_router(state: State) -> APIRouter:
         dataset_version: Annotated[str | None, Query(description="accepted, ignored")] = None,
         metadata: Annotated[str | None, Query(description="JSON object")] = None,
         limit: Annotated[int, Query(ge=1)] = PAGE_MAX,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     ) -> Response:
         if include_stats:
             _feature("_runstats", "project statistics")
@@ -635,7 +687,7 @@ def build_router(state: State) -> APIRouter:
         ] = None,
         session: uuid.UUID | None = None,
         limit: Annotated[int, Query(ge=1)] = PAGE_MAX,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     ) -> Response:
         state.settle()
         items = client.list_feedback(
@@ -692,7 +744,7 @@ def build_router(state: State) -> APIRouter:
 def build_langwatch_router(state: State) -> APIRouter:
     """LangWatch's trace search, served from ``Client.search_traces``."""
     client = state.client
-    router = APIRouter(dependencies=[Depends(_reject_unknown_query)])
+    router = _router(state)
 
     @router.post(
         "/api/trace/search",
@@ -702,15 +754,17 @@ def build_langwatch_router(state: State) -> APIRouter:
     )
     def search_traces(body: Annotated[TraceSearch, Body()]) -> Response:
         state.settle()
-        result = client.search_traces(  # type: ignore[attr-defined]
-            query=body.query,
-            start_date=_millis_or_time(body.startDate),
-            end_date=_millis_or_time(body.endDate),
-            page_size=body.pageSize,
-            scroll_id=body.scrollId,
-            filters=body.filters,
-        )
-        return JSONBytes(result)
+        given = {
+            "query": body.query,
+            "start_date": body.startDate,  # epoch ms or a datetime, as the Client takes them
+            "end_date": body.endDate,
+            "page_size": body.pageSize,
+            "scroll_id": body.scrollId,
+            "filters": body.filters,
+        }
+        # only what the caller sent: the Client's own defaults apply to the rest
+        kwargs = {name: value for name, value in given.items() if value is not None}
+        return JSONBytes(client.search_traces(**kwargs))  # type: ignore[attr-defined]
 
     return router
 

@@ -237,9 +237,10 @@ def install(app: FastAPI) -> None:
 
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        if isinstance(exc.__cause__, BodyTooLarge):  # FastAPI wraps body-read errors in a 400
-            err = exc.__cause__.as_api_error()
-            return error_response(err.status, err.type, err.message)
+        if isinstance(exc.__cause__, (BodyTooLarge, ApiError)):
+            # FastAPI wraps errors raised while reading a body in a generic 400
+            err = translate(exc.__cause__)
+            return error_response(err.status, err.type, err.message, err.details)
         status = exc.status_code
         if status == 404:
             message = (

@@ -9,14 +9,24 @@ fields it does not know under ``extra.unknown_fields`` rather than lose them.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from ..models import RunType
 
 RunStatsAttribute = Literal["name", "run_type", "tag", "metadata"]
+
+
+def _no_nul(text: str) -> str:
+    if "\x00" in text:
+        raise ValueError("contains a NUL character (\\u0000), which text search cannot use")
+    return text
+
+
+SearchText = Annotated[str, AfterValidator(_no_nul)]
+"""Filter and search text (full-text search cannot take NUL characters)."""
 
 
 class _Strict(BaseModel):
@@ -79,10 +89,10 @@ class RunsQuery(_Strict):
     execution_order: int | None = Field(None, ge=1)
     start_time: dt.datetime | None = Field(None, description="runs started at or after")
     error: bool | None = None
-    query: str | None = Field(None, description="full-text search")
-    filter: str | None = None
-    trace_filter: str | None = None
-    tree_filter: str | None = None
+    query: SearchText | None = Field(None, description="full-text search")
+    filter: SearchText | None = None
+    trace_filter: SearchText | None = None
+    tree_filter: SearchText | None = None
     is_root: bool | None = None
     select: list[str] | None = None
     limit: int | None = Field(None, ge=1, description="page size (at most 100 per page)")
@@ -114,10 +124,10 @@ class StatsQuery(_Strict):
     start_time: dt.datetime | None = None
     end_time: dt.datetime | None = None
     error: bool | None = None
-    query: str | None = None
-    filter: str | None = None
-    trace_filter: str | None = None
-    tree_filter: str | None = None
+    query: SearchText | None = None
+    filter: SearchText | None = None
+    trace_filter: SearchText | None = None
+    tree_filter: SearchText | None = None
     is_root: bool | None = None
     data_source_type: str | None = None
     group_by: GroupBy | None = None
@@ -232,12 +242,19 @@ class FeedbackUpdate(_Strict):
     comment: str | None = None
 
 
+EpochMillis = Annotated[int, Field(ge=0, le=253_402_300_799_999)]  # up to year 9999
+
+
 class TraceSearch(_Strict):
     """Body of LangWatch's ``POST /api/trace/search`` (``Client.search_traces``)."""
 
-    query: str | None = None
-    startDate: int | dt.datetime | None = Field(None, description="epoch milliseconds or ISO-8601")
-    endDate: int | dt.datetime | None = Field(None, description="epoch milliseconds or ISO-8601")
+    query: SearchText | None = None
+    startDate: EpochMillis | dt.datetime | None = Field(
+        None, description="epoch milliseconds or ISO-8601"
+    )
+    endDate: EpochMillis | dt.datetime | None = Field(
+        None, description="epoch milliseconds or ISO-8601"
+    )
     pageSize: int | None = Field(None, ge=1, le=1000)
     scrollId: str | None = None
     filters: dict[str, Any] | None = None

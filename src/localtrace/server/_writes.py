@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import difflib
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from pydantic import ValidationError
 
 from .._normalize import RunProblemError, normalize
-from ..client import Client
 from ..errors import InvalidRunError, LocaltraceError
 from ._errors import ApiError, Detail, translate
 from ._multipart import Part
@@ -28,6 +27,16 @@ OUT_OF_BAND = frozenset({"inputs", "outputs", "events", "extra", "error", "seria
 """Run fields the multipart format may send as their own ``<kind>.<id>.<field>`` part."""
 
 Op = tuple[str, dict[str, Any], str]  # (post | patch, run dict, where it came from)
+
+
+class Sink(Protocol):
+    """Where accepted writes go: a ``localtrace.Client`` or the server's serialising facade."""
+
+    def batch_ingest_runs(
+        self, create: Sequence[Any] | None = None, update: Sequence[Any] | None = None
+    ) -> None: ...
+
+    def create_feedback(self, **kwargs: Any) -> Any: ...
 
 
 @dataclass
@@ -71,7 +80,7 @@ def _did_you_mean(word: str, choices: Iterable[str]) -> str:
     return f"did you mean '{close[0]}'?" if close else f"use one of {', '.join(choices)}"
 
 
-def submit_runs(client: Client, ops: list[Op], outcome: Outcome) -> None:
+def submit_runs(client: Sink, ops: list[Op], outcome: Outcome) -> None:
     """Validate each op, queue the valid ones in one call, record the refused ones."""
     creates: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
@@ -89,7 +98,7 @@ def submit_runs(client: Client, ops: list[Op], outcome: Outcome) -> None:
     outcome.patches += len(updates)
 
 
-def submit_feedback(client: Client, items: list[tuple[str, Any]], outcome: Outcome) -> None:
+def submit_feedback(client: Sink, items: list[tuple[str, Any]], outcome: Outcome) -> None:
     """Create each feedback (a JSON object) or record why it was refused."""
     for loc, doc in items:
         try:
@@ -199,7 +208,7 @@ class _Group:
     broken: bool = False
 
 
-def multipart_ingest(client: Client, parts: list[Part], outcome: Outcome) -> None:
+def multipart_ingest(client: Sink, parts: list[Part], outcome: Outcome) -> None:
     """Group parts into runs (post/patch + out-of-band fields + attachments) and feedback."""
     groups: dict[tuple[str, str], _Group] = {}
     files: dict[str, dict[str, tuple[str, bytes]]] = {}
