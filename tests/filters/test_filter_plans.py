@@ -1,0 +1,56 @@
+"""EXPLAIN QUERY PLAN: the predicates people filter on most reach SQLite in a shape it can index."""
+
+from __future__ import annotations
+
+import pytest
+
+from localtrace.filters import compile_filter
+
+from .store import empty_store
+
+UUID = "0190a1b2-c3d4-7ef0-a5b6-6ea3a82e9328"
+
+# (filter, scope, within one project?, an index the plan must use)
+CASES = [
+    (f'eq(trace_id, "{UUID}")', "filter", False, "runs_trace_order"),
+    (f'eq(parent_run_id, "{UUID}")', "filter", False, "runs_parent"),
+    (f'eq(reference_example_id, "{UUID}")', "filter", False, "runs_reference_example"),
+    ('eq(thread_id, "t1")', "filter", False, "runs_thread"),
+    ('has(tags, "x")', "filter", False, "run_tags_tag"),
+    ('has(tags, "x")', "filter", True, "run_tags_tag"),
+    ('and(eq(metadata_key, "k"), eq(metadata_value, "v"))', "filter", False, "run_metadata_kv"),
+    ('eq(metadata_key, "k")', "filter", True, "run_metadata_kv"),
+    ('has(metadata, \'{"k": "v"}\')', "filter", False, "run_metadata_kv"),
+    ('exists(metadata, "k")', "filter", False, "run_metadata_kv"),
+    ('eq(metadata_value, "v")', "filter", False, "run_metadata_value"),
+    ('eq(run_type, "llm")', "filter", True, "runs_session_type_start"),
+    ('eq(name, "x")', "filter", True, "runs_session_name_start"),
+    ("neq(error, null)", "filter", True, "runs_session_errors"),
+    ('eq(error, "boom")', "filter", True, "runs_session_errors"),
+    ("eq(is_root, true)", "filter", True, "runs_session_roots"),
+    ('and(eq(feedback_key, "k"), gt(feedback_score, 4))', "filter", False, "feedback_key_score"),
+    ('gt(start_time, "2024-01-01")', "filter", False, "runs_start"),
+    ('search("hello")', "filter", False, "runs_fts"),
+    ('has(tags, "x")', "tree", True, "runs_trace_order"),
+    ('eq(feedback_key, "k")', "trace", True, "sqlite_autoindex_runs_1"),
+]
+
+
+@pytest.mark.parametrize(("text", "scope", "in_session", "index"), CASES)
+def test_plan_uses_an_index(text: str, scope: str, in_session: bool, index: str) -> None:
+    conn = empty_store()
+    sql, params = compile_filter(text, scope=scope)
+    where = f"r.session_id = ? AND {sql}" if in_session else sql
+    args = (["s"] if in_session else []) + params
+    plan = [
+        row[3]
+        for row in conn.execute(
+            f"EXPLAIN QUERY PLAN SELECT r.id FROM runs AS r WHERE {where}"
+            " ORDER BY r.start_time DESC",
+            args,
+        )
+    ]
+    text_plan = "\n".join(plan)
+    assert "SCAN r" not in plan, text_plan
+    assert not any(line.startswith("SCAN r ") for line in plan), text_plan
+    assert index in text_plan, text_plan
