@@ -16,7 +16,7 @@ from .strategies import filters, populations
 settings.register_profile(
     "filters",
     # raise it for a deeper run: LOCALTRACE_FILTER_EXAMPLES=5000 pytest tests/filters
-    max_examples=int(os.environ.get("LOCALTRACE_FILTER_EXAMPLES", "150")),
+    max_examples=int(os.environ.get("LOCALTRACE_FILTER_EXAMPLES", "120")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
