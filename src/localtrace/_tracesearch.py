@@ -62,14 +62,17 @@ def filter_strings(filters: dict[str, Any] | None) -> tuple[list[str], list[str]
             fkey = key.removeprefix("feedback.")
             numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
             labels = [v for v in values if not isinstance(v, (int, float)) or isinstance(v, bool)]
+            # Key and value must hold for the same feedback row: one and(...) per alternative.
             options = []
             if labels:
+                accepted = ", ".join(_q(str(v)) for v in labels)
                 options.append(
-                    "in(feedback_value, [" + ", ".join(_q(str(v)) for v in labels) + "])"
+                    f"and(eq(feedback_key, {_q(fkey)}), in(feedback_value, [{accepted}]))"
                 )
             if numbers:
-                options.append("in(feedback_score, [" + ", ".join(_q(v) for v in numbers) + "])")
-            tree.append(f"and(eq(feedback_key, {_q(fkey)}), or({', '.join(options)}))")
+                scores = ", ".join(_q(v) for v in numbers)
+                options.append(f"and(eq(feedback_key, {_q(fkey)}), in(feedback_score, [{scores}]))")
+            tree.append(f"or({', '.join(options)})")
         else:
             from .errors import FilterFieldError
 
