@@ -6,7 +6,11 @@ import csv
 import importlib.util
 import io
 import json
+import os
 import re
+import shlex
+import shutil
+import subprocess
 import sys
 import types
 import uuid
@@ -124,6 +128,53 @@ def test_every_command_appears_in_the_readme_with_an_example(path: str) -> None:
     block = _readme_block()
     pattern = rf"^\s*(\$\s*)?localtrace\b[^\n]*?\s{re.escape(path)}(\s|$)"
     assert re.search(pattern, block, re.M), f"no `localtrace ... {path}` example in the README"
+
+
+def _run_examples(lines: list[str], demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run example command lines in a scratch folder; none may be a usage error."""
+    fake = types.ModuleType("localtrace.server")
+    fake.serve = lambda *args, **kwargs: None  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "localtrace.server", fake)
+    monkeypatch.chdir(demo_db.parent)
+    monkeypatch.delenv("LOCALTRACE_DB", raising=False)
+    shutil.copy(demo_db, "localtrace.db")
+    for line in lines:
+        words = shlex.split(line, comments=True)
+        for stop in (">", "|", "&&"):
+            words = words[: words.index(stop)] if stop in words else words
+        assert words[0] == "localtrace", line
+        result = CliRunner().invoke(main, words[1:])
+        assert "Usage:" not in result.output and "No such" not in result.output, result.output
+        assert result.exit_code in (0, 2), (line, result.output, result.exception)
+
+
+def test_help_examples_parse(
+    demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    examples = []
+    for path in COMMANDS:
+        lines = [line.strip() for line in ok(*path.split(), "--help").splitlines()]
+        after = lines[lines.index("Example:") + 1 :]
+        examples.append(next(line for line in after if line))
+    copy = tmp_path / "demo.db"
+    shutil.copy(demo_db, copy)
+    _run_examples(examples, copy, monkeypatch)
+
+
+def test_readme_examples_parse(
+    demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    block = _readme_block()
+    lines = [
+        line
+        for code in re.findall(r"```bash\n(.*?)```", block, re.S)
+        for line in code.splitlines()
+        if line.startswith("localtrace ")
+    ]
+    assert len(lines) >= len(COMMANDS)
+    copy = tmp_path / "demo.db"
+    shutil.copy(demo_db, copy)
+    _run_examples(lines, copy, monkeypatch)
 
 
 def test_group_help_and_version() -> None:
@@ -501,3 +552,35 @@ def test_serve_without_the_server_extra_says_what_to_install(
     assert 'pip install "localtrace[server]"' in message
     monkeypatch.setitem(sys.modules, "localtrace.server", None)
     assert 'pip install "localtrace[server]"' in fails("serve", db=tmp_path / "x.db")
+
+
+# -- pipes --------------------------------------------------------------------------------------
+def test_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
+    """`localtrace runs ... | head -1`: no traceback, no 'Broken pipe' noise."""
+    db = tmp_path / "many.db"
+    with localtrace.Client(db) as client:
+        client.batch_ingest_runs(
+            create=[
+                {"id": str(uuid.uuid4()), "name": f"run{i}", "run_type": "chain", "inputs": {}}
+                for i in range(3000)
+            ]
+        )
+    src = str(Path(localtrace.__file__).resolve().parent.parent)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")])),
+    }
+    for args in (["runs", "-n", "0", "-f", "jsonl"], ["export"]):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "localtrace.cli", "--db", str(db), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
+        assert process.stdout is not None and process.stderr is not None
+        assert json.loads(process.stdout.readline())["name"].startswith("run")
+        process.stdout.close()
+        stderr = process.stderr.read().decode()
+        process.stderr.close()
+        assert process.wait(timeout=60) in (0, 1)
+        assert "Traceback" not in stderr and "Broken pipe" not in stderr, stderr

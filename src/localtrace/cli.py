@@ -322,7 +322,7 @@ def demo(settings: Settings, project: str | None) -> None:
     Example:
 
     \b
-        localtrace demo --db demo.db
+        localtrace --db demo.db demo
     """
     try:
         from . import _demo
