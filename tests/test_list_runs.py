@@ -193,3 +193,42 @@ def test_search_traces_scrolls_every_hit_once(client: localtrace.Client) -> None
         client.search_traces(
             page_size=5, scroll_id=client.search_traces(page_size=10)["pagination"]["scrollId"]
         )
+
+
+def test_select_typos_are_named_and_latency_brings_end_time(populated: localtrace.Client) -> None:
+    with pytest.raises(localtrace.FilterFieldError, match="did you mean 'total_tokens'"):
+        list(populated.list_runs(select=["total_tokns"]))
+    (agent,) = populated.list_runs(filter='eq(name, "agent")', select=["latency"])
+    assert agent.latency == 12.0
+    # the SDK's default select list is accepted as it is
+    sdk_default = [
+        "app_path",
+        "completion_cost",
+        "completion_tokens",
+        "dotted_order",
+        "end_time",
+        "error",
+        "events",
+        "extra",
+        "feedback_stats",
+        "first_token_time",
+        "id",
+        "inputs",
+        "name",
+        "outputs",
+        "parent_run_id",
+        "parent_run_ids",
+        "prompt_cost",
+        "prompt_tokens",
+        "reference_example_id",
+        "run_type",
+        "s3_urls",
+        "session_id",
+        "start_time",
+        "status",
+        "tags",
+        "total_cost",
+        "total_tokens",
+        "trace_id",
+    ]
+    assert len(list(populated.list_runs(select=sdk_default))) == 4

@@ -21,6 +21,7 @@ from . import _json
 from ._time import from_micros, iso_naive
 from ._trees import ancestor_ids
 from ._usage import from_pico
+from .errors import FilterFieldError
 from .models import TENANT_ID, Run
 
 # (output field, SQL expression); the order defines the row layout.
@@ -62,6 +63,26 @@ SELECTABLE = frozenset(
     {name for name, _ in _CORE if name != "pk"}
     | set(_PAYLOAD)
     | {"feedback_stats", "app_path", "parent_run_ids", "child_run_ids", "latency", "in_dataset"}
+    # LangSmith select names with nothing local behind them: accepted, left empty.
+    | {
+        "s3_urls",
+        "thread_id",
+        "manifest_id",
+        "execution_order",
+        "direct_child_run_ids",
+        "trace_min_start_time",
+        "trace_max_start_time",
+        "price_model_id",
+        "share_token",
+        "inputs_preview",
+        "outputs_preview",
+        "inputs_s3_urls",
+        "outputs_s3_urls",
+        "trace_tier",
+        "ttl_seconds",
+        "messages",
+        "attachments",
+    }
 )
 
 
@@ -69,6 +90,19 @@ class Projection:
     """The SQL column list for a ``select`` and the converter of its rows."""
 
     def __init__(self, select: Sequence[str] | None = None) -> None:
+        if select is not None:
+            unknown = [name for name in select if name not in SELECTABLE]
+            if unknown:
+                import difflib
+
+                hints = difflib.get_close_matches(unknown[0], sorted(SELECTABLE), n=1)
+                hint = f"; did you mean {hints[0]!r}?" if hints else ""
+                raise FilterFieldError(
+                    f"select: unknown field {unknown[0]!r}{hint} "
+                    f"(fields: {', '.join(sorted(SELECTABLE))})"
+                )
+            if "latency" in select:
+                select = [*select, "end_time"]  # latency is computed from end_time
         wanted = None if select is None else set(select) | ALWAYS
         self.payload = [p for p in _PAYLOAD if wanted is None or p in wanted]
         self.wanted = wanted

@@ -213,7 +213,9 @@ class Client:
         with self._db.read() as conn:
             run = _runs.read_run(conn, rid, load_child_runs=load_child_runs)
         if run is None:
-            raise RunNotFoundError(f"no run with id {rid}; was flush() called after writing it?")
+            raise RunNotFoundError(
+                f"no run with id {rid} in this store (runs written moments ago appear after flush())"
+            )
         return run
 
     def read_trace(self, trace_id: Any) -> Run:
@@ -579,9 +581,13 @@ class Client:
         error: bool | None = None,
         session_id: Any = None,
         start_time: Any = None,
+        created_at: Any = None,
         **kwargs: Any,
     ) -> Feedback:
-        """Attach feedback to a run (which may not have arrived yet) or to a project."""
+        """Attach feedback to a run (which may not have arrived yet) or to a project.
+
+        ``created_at`` (a localtrace extension) keeps the original time when importing.
+        """
         run_id = run_id or trace_id
         if run_id is None and project_id is None and session_id is None:
             raise InvalidRunError(
@@ -602,7 +608,7 @@ class Client:
         metadata = dict(source_info or {})
         if source_run_id is not None:
             metadata["__run"] = {"run_id": str(source_run_id)}
-        now = now_micros()
+        now = to_micros(created_at) if created_at is not None else now_micros()
         fid = _uuid_arg(feedback_id, "feedback_id") if feedback_id else str(uuid.uuid4())
         project = project_id or session_id
         values = {
