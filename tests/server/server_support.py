@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -26,10 +27,12 @@ class LiveServer:
     app: Any
     server: uvicorn.Server
     thread: threading.Thread
+    sock: socket.socket
 
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=30)
+        self.sock.close()
         assert not self.thread.is_alive(), "the server did not stop"
 
 
@@ -49,7 +52,7 @@ def start_server(store: localtrace.Client, **options: Any) -> LiveServer:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the test server did not start")
         time.sleep(0.01)
-    return LiveServer(f"http://127.0.0.1:{port}", store, app, server, thread)
+    return LiveServer(f"http://127.0.0.1:{port}", store, app, server, thread, sock)
 
 
 def filters_ready() -> bool:

@@ -22,6 +22,9 @@ from server_support import needs_filters, runstats_ready
 import localtrace
 from localtrace.server import create_app
 
+UNKNOWN = "00000000-0000-4000-8000-00000000dead"
+"""An id nothing in the store has (fixed: pytest-xdist workers must collect the same ids)."""
+
 ERROR_KEYS = {"type", "status", "message", "details"}
 DETAIL_KEYS = {"loc", "run_id", "field", "message", "fix"}
 
@@ -103,11 +106,11 @@ def stored(store: localtrace.Client, run_id: str) -> localtrace.Run:
     [
         ("POST", "/runs/batch"),
         ("POST", "/runs"),
-        ("PATCH", f"/runs/{uuid.uuid4()}"),
+        ("PATCH", f"/runs/{UNKNOWN}"),
         ("POST", "/runs/query"),
         ("POST", "/sessions"),
         ("POST", "/feedback"),
-        ("PATCH", f"/feedback/{uuid.uuid4()}"),
+        ("PATCH", f"/feedback/{UNKNOWN}"),
         ("POST", "/api/v1/runs/batch"),
         ("POST", "/api/v1/runs/query"),
     ],
@@ -391,7 +394,7 @@ def test_bad_filter_is_400_with_the_caret(http: TestClient) -> None:
         "/feedback?run=nope",
         "/feedback?limit=abc",
         "/feedback?has_comment=true",
-        f"/runs/{uuid.uuid4()}?colour=red",
+        f"/runs/{UNKNOWN}?colour=red",
     ],
 )
 def test_query_string_validation(http: TestClient, path: str) -> None:
@@ -413,11 +416,11 @@ def test_capitalised_booleans_are_accepted(http: TestClient) -> None:
         ("POST", "/sessions", {"name": "x", "colour": "red"}),
         ("POST", "/sessions", {"name": ""}),
         ("POST", "/sessions", {"description": "no name"}),
-        ("PATCH", f"/sessions/{uuid.uuid4()}", {"nme": "y"}),
+        ("PATCH", f"/sessions/{UNKNOWN}", {"nme": "y"}),
         ("POST", "/feedback", {"key": "k", "run_id": str(uuid.uuid4()), "scor": 1}),
         ("POST", "/feedback", {"key": "k", "score": "high"}),
         ("POST", "/feedback", {"run_id": str(uuid.uuid4())}),
-        ("PATCH", f"/feedback/{uuid.uuid4()}", {"key": "renamed"}),
+        ("PATCH", f"/feedback/{UNKNOWN}", {"key": "renamed"}),
         ("POST", "/runs/stats", {"group_by": {"attribute": "colour"}}),
         ("POST", "/runs/stats", {"sesion": []}),
     ],
@@ -437,15 +440,15 @@ def test_feedback_needs_a_target(http: TestClient) -> None:
 @pytest.mark.parametrize(
     ("method", "path"),
     [
-        ("GET", f"/runs/{uuid.uuid4()}"),
-        ("GET", f"/api/v1/runs/{uuid.uuid4()}"),
-        ("GET", f"/sessions/{uuid.uuid4()}"),
-        ("PATCH", f"/sessions/{uuid.uuid4()}"),
-        ("DELETE", f"/sessions/{uuid.uuid4()}"),
-        ("GET", f"/feedback/{uuid.uuid4()}"),
-        ("PATCH", f"/feedback/{uuid.uuid4()}"),
-        ("DELETE", f"/feedback/{uuid.uuid4()}"),
-        ("GET", f"/attachments/{uuid.uuid4()}/picture"),
+        ("GET", f"/runs/{UNKNOWN}"),
+        ("GET", f"/api/v1/runs/{UNKNOWN}"),
+        ("GET", f"/sessions/{UNKNOWN}"),
+        ("PATCH", f"/sessions/{UNKNOWN}"),
+        ("DELETE", f"/sessions/{UNKNOWN}"),
+        ("GET", f"/feedback/{UNKNOWN}"),
+        ("PATCH", f"/feedback/{UNKNOWN}"),
+        ("DELETE", f"/feedback/{UNKNOWN}"),
+        ("GET", f"/attachments/{UNKNOWN}/picture"),
         ("GET", "/no/such/route"),
     ],
 )

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -41,13 +43,9 @@ EXPECTED = {
 }
 
 
-def _store_dir() -> Path:
-    import tempfile
-
-    return Path(tempfile.mkdtemp(prefix="localtrace-fuzz-"))
-
-
-_STORE = localtrace.Client(_store_dir() / "fuzz.db")
+# schemathesis needs the app when the module is imported (its lazy fixture loader does not
+# work with this pytest), so the store is opened here and closed by the fixture below.
+_STORE = localtrace.Client(Path(tempfile.mkdtemp(prefix="localtrace-fuzz-")) / "fuzz.db")
 _APP = create_app(_STORE)
 schema = schemathesis.openapi.from_asgi("/openapi.json", _APP)
 
@@ -56,6 +54,7 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", _APP)
 def _close_store() -> Iterator[None]:
     yield
     _STORE.close()
+    shutil.rmtree(Path(_STORE.path).parent, ignore_errors=True)
 
 
 def test_openapi_lists_every_route_at_root_and_under_api_v1() -> None:

@@ -337,3 +337,12 @@ def test_ten_sdk_clients_in_ten_threads_lose_nothing(
     roots = [r for r in runs if r.parent_run_id is None]
     assert len(roots) == 10 * per_thread
     assert all(r.end_time is not None and r.total_tokens == 15 for r in roots)
+
+
+def test_sdk_pointed_at_api_v1(ls_factory: Callable[..., Any], project: str, live: Any) -> None:
+    ls = ls_factory(api_url=f"{live.url}/api/v1")
+    seen = record_requests(ls)
+    trace_agents(ls, project, n=2)
+    ls.flush()
+    assert ("POST", "/api/v1/runs/multipart") in seen
+    check_agents(ls, project, n=2)

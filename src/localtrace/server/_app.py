@@ -214,7 +214,7 @@ _MULTIPART_DOC = {
     }
 }
 
-_ACCEPTED = {
+_ACCEPTED: dict[int | str, dict[str, Any]] = {
     202: {
         "description": "Every part was accepted",
         "content": {
@@ -763,8 +763,9 @@ def build_langwatch_router(state: State) -> APIRouter:
             "filters": body.filters,
         }
         # only what the caller sent: the Client's own defaults apply to the rest
-        kwargs = {name: value for name, value in given.items() if value is not None}
-        return JSONBytes(client.search_traces(**kwargs))  # type: ignore[attr-defined]
+        kwargs: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+        search: Callable[..., Any] = getattr(client, "search_traces")  # noqa: B009
+        return JSONBytes(search(**kwargs))
 
     return router
 

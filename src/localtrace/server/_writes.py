@@ -104,10 +104,10 @@ def submit_feedback(client: Sink, items: list[tuple[str, Any]], outcome: Outcome
         try:
             model = FeedbackCreate.model_validate(doc)
         except ValidationError as exc:
-            for err in exc.errors():
-                where = ".".join(str(p) for p in err.get("loc", ()))
+            for problem in exc.errors():
+                where = ".".join(str(p) for p in problem.get("loc", ()))
                 outcome.problems.append(
-                    Detail(loc=f"{loc}.{where}" if where else loc, message=str(err.get("msg")))
+                    Detail(loc=f"{loc}.{where}" if where else loc, message=str(problem.get("msg")))
                 )
             continue
         try:
