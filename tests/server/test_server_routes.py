@@ -144,6 +144,11 @@ def test_feedback_offset_paging_and_filters(http: TestClient) -> None:
     api = http.get("/feedback", params={"run": run_id, "source": "FeedbackSourceType.API"}).json()
     assert len(api) == 5
     assert http.get("/feedback", params={"run": run_id, "source": "model"}).json() == []
+    dated = {"run_id": run_id, "key": "dated", "created_at": "2026-01-01T00:00:00Z"}
+    made = http.post("/feedback", json=dated).json()
+    assert (
+        http.get(f"/feedback/{made['id']}").json()["created_at"].startswith("2026-01-01T00:00:00")
+    )
 
 
 def test_attachments_over_json_post_and_signed_urls(

@@ -202,7 +202,7 @@ class FeedbackCreate(_Strict):
     feedback_group_id: UUID | None = None
     extra: dict[str, Any] | None = None
     error: bool | None = None
-    created_at: dt.datetime | None = Field(None, description="accepted, the server sets its own")
+    created_at: dt.datetime | None = Field(None, description="kept (default: now)")
     modified_at: dt.datetime | None = Field(None, description="accepted, the server sets its own")
     extend_trace_retention: bool | None = Field(None, description="accepted, ignored locally")
     skip_trace_upgrade: bool | None = Field(
@@ -230,6 +230,7 @@ class FeedbackCreate(_Strict):
             "error": self.error,
             "session_id": self.session_id,
             "start_time": self.start_time,
+            "created_at": self.created_at,
         }
 
 
