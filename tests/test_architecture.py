@@ -20,6 +20,7 @@ PUBLIC = {
     "LocaltraceError",
     "NotFoundError",
     "Project",
+    "ProjectExistsError",
     "ProjectNotFoundError",
     "Run",
     "RunNotFoundError",

@@ -102,9 +102,9 @@ def update(conn: sqlite3.Connection, feedback_id: str, changes: dict[str, Any], 
     return cursor.rowcount > 0
 
 
-def delete(conn: sqlite3.Connection, feedback_id: str) -> None:
-    """Delete one piece of feedback (no error if it is already gone)."""
-    conn.execute("DELETE FROM feedback WHERE id = ?", (feedback_id,))
+def delete(conn: sqlite3.Connection, feedback_id: str) -> bool:
+    """Delete one piece of feedback; False if there was none with that id."""
+    return conn.execute("DELETE FROM feedback WHERE id = ?", (feedback_id,)).rowcount > 0
 
 
 def list_rows(

@@ -375,7 +375,8 @@ class Ingestor:
             except ValueError:
                 pass
         if state.start_time is None:
-            state.start_time = now_micros()
+            arrival = now_micros()
+            state.start_time = min(arrival, state.end_time) if state.end_time else arrival
             state.repair.append("start_time was missing; the arrival time was used")
         if state.end_time is not None and state.end_time < state.start_time:
             raise _Refused(

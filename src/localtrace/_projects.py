@@ -51,6 +51,11 @@ def find(
     return row_to_project(row)
 
 
+def exists(conn: sqlite3.Connection, project_id: str) -> bool:
+    """Whether a project has this id."""
+    return conn.execute("SELECT 1 FROM projects WHERE id = ?", (project_id,)).fetchone() is not None
+
+
 def create(
     conn: sqlite3.Connection,
     *,
@@ -109,9 +114,9 @@ def list_rows(
         )
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     sql = f"SELECT {_COLUMNS} FROM projects {clause} ORDER BY start_time DESC, pk DESC"
-    if limit is not None:
+    if limit is not None or offset:
         sql += " LIMIT ? OFFSET ?"
-        params.extend([limit, offset])
+        params.extend([-1 if limit is None else limit, offset])
     projects = [row_to_project(row) for row in conn.execute(sql, params)]
     if metadata:
         projects = [p for p in projects if all(p.metadata.get(k) == v for k, v in metadata.items())]

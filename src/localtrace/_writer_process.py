@@ -54,11 +54,15 @@ class ProcessWriter:
         self._feeder: threading.Thread | None = None
         self._reader: threading.Thread | None = None
         self._dead = False
+        self._start_lock = threading.Lock()  # several threads may submit and flush at once
 
     # -- child lifecycle ---------------------------------------------------------------------
     def _start(self) -> None:
-        if self._proc is not None:
-            return
+        with self._start_lock:
+            if self._proc is None:
+                self._spawn()
+
+    def _spawn(self) -> None:
         package_root = str(Path(__file__).resolve().parent.parent)
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
@@ -163,8 +167,9 @@ class ProcessWriter:
     def flush(self, timeout: float | None = None) -> None:
         """Block until the child has committed everything queued so far; raise its problems."""
         if self._proc is not None and not self._dead:
-            token = self._next_token
-            self._next_token += 1
+            with self._start_lock:
+                token = self._next_token
+                self._next_token += 1
             self._push([orjson.dumps(["flush", token]) + b"\n"])
             with self._ack_cond:
                 if not self._ack_cond.wait_for(

@@ -26,7 +26,7 @@ from ._writer_process import ProcessWriter
 from .errors import (
     FeedbackNotFoundError,
     InvalidRunError,
-    LocaltraceError,
+    ProjectExistsError,
     ProjectNotFoundError,
     RunNotFoundError,
     RunProblem,
@@ -386,10 +386,12 @@ class Client:
             tree.append(f"search({_tracesearch._q(query)})")
         where = build_where(
             project_ids=self._project_ids(None, project_name),
-            start_time=_tracesearch.date_micros(start_date),
             filter=f"and({', '.join(root)})" if root else None,
             tree_filter=f"and({', '.join(tree)})" if tree else None,
         )
+        start = _tracesearch.date_micros(start_date)
+        if start is not None:
+            where.add("r.start_time >= ?", start)
         end = _tracesearch.date_micros(end_date)
         if end is not None:
             where.add("r.start_time <= ?", end)
@@ -441,10 +443,16 @@ class Client:
                 existing = None
             if existing is not None:
                 if not upsert:
-                    raise LocaltraceError(
+                    raise ProjectExistsError(
                         f"project {project_name!r} already exists; pass upsert=True to reuse it"
                     )
             else:
+                if project_id is not None and _projects.exists(
+                    conn, _uuid_arg(project_id, "project_id")
+                ):
+                    raise ProjectExistsError(
+                        f"a project with id {project_id} already exists; use another id"
+                    )
                 _projects.create(
                     conn,
                     name=project_name,
@@ -500,6 +508,7 @@ class Client:
         include_stats: bool = False,
         metadata: dict[str, Any] | None = None,
         limit: int | None = None,
+        offset: int = 0,
         **kwargs: Any,
     ) -> Iterator[Project]:
         """Projects, newest first, filtered like ``langsmith.Client.list_projects``."""
@@ -517,6 +526,7 @@ class Client:
                 reference_free=reference_free,
                 metadata=metadata,
                 limit=limit,
+                offset=offset,
             )
         for project in projects:
             yield self._with_stats(project) if include_stats else project
@@ -540,13 +550,24 @@ class Client:
                 extra.update(project_extra)
             if metadata is not None:
                 extra["metadata"] = metadata
+            if name and name != current.name:
+                try:
+                    _projects.find(conn, project_name=name)
+                except ProjectNotFoundError:
+                    pass
+                else:
+                    raise ProjectExistsError(f"project {name!r} already exists; pick another name")
             _projects.update(
                 conn,
                 pid,
                 name=name or current.name,
                 description=description if description is not None else current.description,
                 extra=extra or None,
-                end_time=to_micros(end_time) if end_time else None,
+                end_time=(
+                    to_micros(end_time)
+                    if end_time is not None
+                    else (to_micros(current.end_time) if current.end_time else None)
+                ),
             )
         return self.read_project(project_id=pid)
 
@@ -675,7 +696,8 @@ class Client:
         """Delete a piece of feedback."""
         fid = _uuid_arg(feedback_id, "feedback_id")
         with self._db.write() as conn:
-            _feedback.delete(conn, fid)
+            if not _feedback.delete(conn, fid):
+                raise FeedbackNotFoundError(f"no feedback with id {fid}")
 
     def list_feedback(
         self,

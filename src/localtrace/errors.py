@@ -16,6 +16,7 @@ __all__ = [
     "InvalidRunError",
     "LocaltraceError",
     "NotFoundError",
+    "ProjectExistsError",
     "ProjectNotFoundError",
     "RunNotFoundError",
     "RunProblem",
@@ -39,6 +40,10 @@ class RunNotFoundError(NotFoundError):
 
 class ProjectNotFoundError(NotFoundError):
     """No project with that id or name is in the store."""
+
+
+class ProjectExistsError(LocaltraceError, ValueError):
+    """A project with that name (or id) already exists."""
 
 
 class FeedbackNotFoundError(NotFoundError):

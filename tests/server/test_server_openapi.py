@@ -89,16 +89,7 @@ def no_server_error(ctx: Any, response: Any, case: Any) -> bool | None:
 EXAMPLES = int(os.environ.get("LOCALTRACE_FUZZ_EXAMPLES", "25"))
 
 
-def _excluded_paths() -> str:
-    """/api/v1 copies (same handlers), and LangWatch search while its known date bug stands."""
-    from test_server_langwatch import search_dates_work
-
-    if hasattr(localtrace.Client, "search_traces") and not search_dates_work():
-        return "^/api/(v1|trace)/"
-    return "^/api/v1/"
-
-
-@schema.exclude(path_regex=_excluded_paths()).parametrize()
+@schema.exclude(path_regex="^/api/v1/").parametrize()  # /api/v1 copies share the handlers
 @settings(
     max_examples=EXAMPLES,
     deadline=None,

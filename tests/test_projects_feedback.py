@@ -1,0 +1,84 @@
+"""Projects and feedback through the Client, with LangSmith's names and conflict rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+
+import localtrace
+from runs_factory import make_run
+
+
+def test_project_conflicts_and_updates(client: localtrace.Client) -> None:
+    first = client.create_project("a", metadata={"k": 1})
+    with pytest.raises(localtrace.ProjectExistsError, match="upsert=True"):
+        client.create_project("a")
+    with pytest.raises(localtrace.ProjectExistsError, match="already exists"):
+        client.create_project("b", project_id=first.id)
+    client.create_project("b")
+    ended = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    client.update_project(first.id, end_time=ended)
+    renamed = client.update_project(first.id, name="a2", description="now described")
+    assert renamed.name == "a2" and renamed.end_time == ended  # None means unchanged
+    assert renamed.metadata == {"k": 1}
+    with pytest.raises(localtrace.ProjectExistsError):
+        client.update_project(first.id, name="b")
+    names = [p.name for p in client.list_projects()]
+    assert sorted(names) == ["a2", "b"]
+    assert len(list(client.list_projects(limit=1, offset=1))) == 1
+    assert list(client.list_projects(limit=5, offset=2)) == []
+    assert [p.name for p in client.list_projects(name_contains="A")] == ["a2"]
+
+
+def test_feedback_round_trip_before_and_after_the_run(client: localtrace.Client) -> None:
+    run = make_run("judged")
+    early = client.create_feedback(
+        run["id"],
+        "correctness",
+        score=1,
+        comment="good",
+        source_info={"by": "me"},
+        feedback_source_type="model",
+    )
+    assert early.run_id == run["id"] and early.trace_id is None  # the run has not arrived
+    client.batch_ingest_runs(create=[run])
+    client.flush()
+    again = client.read_feedback(early.id)
+    assert again.trace_id == run["trace_id"]
+    assert again.feedback_source is not None and again.feedback_source.type == "model"
+    client.update_feedback(early.id, score=0, comment="changed my mind")
+    assert client.read_feedback(early.id).score == 0
+    client.create_feedback(run["id"], "label", value="CORRECT")
+    stats = client.read_run(run["id"]).feedback_stats
+    assert stats["correctness"]["avg"] == 0 and stats["correctness"]["n"] == 1
+    assert stats["label"] == {
+        "n": 1,
+        "avg": None,
+        "stdev": None,
+        "min": None,
+        "max": None,
+        "values": {"CORRECT": 1},
+        "errors": 0,
+        "comments": [],
+    }
+    assert [f.key for f in client.list_feedback(run_ids=[run["id"]], feedback_key=["label"])] == [
+        "label"
+    ]
+    assert [f.key for f in client.list_feedback(feedback_source_type=["model"])] == ["correctness"]
+    client.delete_feedback(early.id)
+    with pytest.raises(localtrace.FeedbackNotFoundError):
+        client.read_feedback(early.id)
+    with pytest.raises(localtrace.FeedbackNotFoundError):
+        client.delete_feedback(early.id)
+
+
+def test_project_level_feedback(client: localtrace.Client) -> None:
+    project = client.create_project("p")
+    item = client.create_feedback(None, "overall", score=0.5, project_id=project.id)
+    assert item.run_id is None and item.session_id == project.id
+    with pytest.raises(localtrace.InvalidRunError, match="feedback needs a run"):
+        client.create_feedback(None, "nowhere", score=1)
+    with pytest.raises(localtrace.InvalidRunError, match="NaN"):
+        client.create_feedback(uuid.uuid4(), "k", score=float("nan"))
