@@ -20,6 +20,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 import weakref
 from collections.abc import Sequence
 from pathlib import Path
@@ -58,6 +59,8 @@ class ProcessWriter:
 
     # -- child lifecycle ---------------------------------------------------------------------
     def _start(self) -> None:
+        if self._proc is not None:
+            return
         with self._start_lock:
             if self._proc is None:
                 self._spawn()
@@ -100,6 +103,11 @@ class ProcessWriter:
             with self._cond:
                 while not self._buffer and not self._closed:
                     self._cond.wait()
+            if not self._closed:
+                # Let a burst accumulate: one pipe write and one wake-up per ~2 ms, not per run
+                # (each wake-up is a GIL hand-off the traced program would pay for).
+                time.sleep(0.002)
+            with self._cond:
                 lines = list(self._buffer)
                 self._buffer.clear()
                 closing = self._closed and not lines
@@ -135,8 +143,10 @@ class ProcessWriter:
         with self._cond:
             while len(self._buffer) >= MAX_BUFFERED and not self._dead:
                 self._cond.wait(0.1)
+            was_empty = not self._buffer
             self._buffer.extend(lines)
-            self._cond.notify_all()
+            if was_empty or lines[-1].startswith(b'["flush"'):
+                self._cond.notify_all()
 
     def _encode(self, kind: str, run: Any) -> bytes | None:
         try:
