@@ -1,0 +1,730 @@
+"""Benchmark: ``get_run_stats`` against a hand-written SQL + numpy computation of the same figures.
+
+Generates a store of LangSmith-shaped runs (traces of 1-9 runs with usage rolled up to the root,
+streaming llm runs, errors, tags, metadata, feedback on 20% of the roots) by inserting rows
+directly, caches it under the temp directory, then times three questions both ways in the same
+process and prints the ratio (localtrace / baseline) next to absolute times:
+
+* one project, every metric;
+* a filtered subset of that project (llm runs that did not fail, in the second half of the time
+  range);
+* the project grouped by tag (top 5 tags, every metric per tag).
+
+Peak memory growth over each ``get_run_stats`` call is measured with ``tracemalloc`` (numpy
+registers its buffers there) and must stay far below one Python object per run.
+
+    python bench/stats.py                # 1,000,000 runs
+    python bench/stats.py --runs 200000  # smaller
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import itertools
+import json
+import os
+import random
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+import localtrace
+from localtrace._time import dotted_timestamp, from_micros
+from localtrace._usage import from_pico
+
+GENERATOR_VERSION = 2
+BASE_TIME = 1_767_225_600_000_000  # 2026-01-01T00:00:00Z in microseconds
+SPAN = 30 * 86_400 * 1_000_000  # the runs start over 30 days
+MAIN_PROJECT = "bench"
+TAGS = ["prod", "beta", "v1", "v2", "exp-a", "exp-b", "mobile", "web", "batch", "eval"]
+TAG_WEIGHTS = [30, 12, 20, 15, 6, 5, 8, 10, 4, 3]
+MODELS = ["gpt-4o-mini", "gpt-4o", "claude-sonnet"]
+PICO_PER_PROMPT_TOKEN = 2_500_000  # $2.50 per million tokens, in pico-dollars
+PICO_PER_COMPLETION_TOKEN = 10_000_000
+
+
+def _uuid(n: int, kind: int = 0) -> str:
+    """A valid, time-ordered uuid from a counter (random uuid4 keys would slow the inserts)."""
+    return f"{n >> 48:08x}-{(n >> 32) & 0xFFFF:04x}-4{kind:03x}-8000-{n & 0xFFFFFFFFFFFF:012x}"
+
+
+_RUN_COLUMNS = (
+    "pk, id, trace_id, parent_run_id, dotted_order, session_id, name, run_type, status, "
+    "start_time, end_time, first_token_time, reference_example_id, thread_id, tags, "
+    "prompt_tokens, completion_tokens, total_tokens, prompt_cost, completion_cost, total_cost, "
+    "prompt_token_details, completion_token_details, prompt_cost_details, "
+    "completion_cost_details, own_usage, repair"
+)
+
+
+def _dumps(data: dict[str, int]) -> str | None:
+    return json.dumps(data, separators=(",", ":")) if data else None
+
+
+def generate(path: Path, n_runs: int, seed: int = 7) -> None:
+    """Write ``n_runs`` runs (plus tags, metadata and feedback) into a new store at ``path``."""
+    localtrace.Client(str(path)).close()  # creates the schema
+    rng = random.Random(seed)
+    conn = sqlite3.connect(path, isolation_level=None)
+    # A cache file: no journal while loading (a crash leaves a partial file that is not renamed).
+    conn.execute("PRAGMA journal_mode = OFF")
+    conn.execute("PRAGMA synchronous = OFF")
+    projects = {MAIN_PROJECT: _uuid(1, 1), "other": _uuid(2, 1)}
+    conn.execute("BEGIN")
+    for name, pid in projects.items():
+        conn.execute(
+            "INSERT INTO projects (id, name, start_time) VALUES (?, ?, ?)", (pid, name, BASE_TIME)
+        )
+    n_traces_estimate = max(1, n_runs // 5)
+    pk = 0
+    runs: list[tuple[Any, ...]] = []
+    tag_rows: list[tuple[int, str]] = []
+    meta_rows: list[tuple[int, str, str]] = []
+    feedback: list[tuple[Any, ...]] = []
+    trace_index = 0
+    feedback_ids = itertools.count(1)
+    while pk < n_runs:
+        size = min(rng.randint(1, 9), n_runs - pk)
+        project = projects[MAIN_PROJECT] if rng.random() < 0.9 else projects["other"]
+        start = BASE_TIME + (SPAN * trace_index) // n_traces_estimate + rng.randrange(1_000_000)
+        trace_index += 1
+        trace = _trace(rng, pk, size, start, project)
+        for run in trace:
+            runs.append(run["row"])
+            tag_rows.extend((run["row"][0], tag) for tag in run["tags"])
+            meta_rows.extend((run["row"][0], k, v) for k, v in run["metadata"])
+        root = trace[0]["row"]
+        if rng.random() < 0.2:
+            feedback.extend(_feedback(rng, feedback_ids, root[1], root[2], root[9]))
+        pk += size
+        if len(runs) >= 50_000:
+            _flush(conn, runs, tag_rows, meta_rows, feedback)
+    _flush(conn, runs, tag_rows, meta_rows, feedback)
+    conn.execute("COMMIT")
+    conn.execute("PRAGMA journal_mode = WAL")  # as the library leaves its files (no ANALYZE)
+    conn.close()
+
+
+def _flush(
+    conn: sqlite3.Connection,
+    runs: list[tuple[Any, ...]],
+    tag_rows: list[tuple[int, str]],
+    meta_rows: list[tuple[int, str, str]],
+    feedback: list[tuple[Any, ...]],
+) -> None:
+    marks = ",".join("?" * (_RUN_COLUMNS.count(",") + 1))
+    conn.executemany(f"INSERT INTO runs ({_RUN_COLUMNS}) VALUES ({marks})", runs)
+    conn.executemany("INSERT INTO run_tags (run_pk, tag) VALUES (?, ?)", tag_rows)
+    conn.executemany("INSERT INTO run_metadata (run_pk, key, value) VALUES (?, ?, ?)", meta_rows)
+    conn.executemany(
+        "INSERT INTO feedback (id, run_id, trace_id, session_id, key, score, value, comment, "
+        "error, created_at, modified_at) VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?)",
+        feedback,
+    )
+    for rows in (runs, tag_rows, meta_rows, feedback):
+        rows.clear()
+
+
+def _trace(
+    rng: random.Random, first_pk: int, size: int, start: int, project: str
+) -> list[dict[str, Any]]:
+    """One trace: a root chain, a ``step`` chain under it, then llm/tool/retriever runs."""
+    nodes: list[dict[str, Any]] = []
+    for i in range(size):
+        pk = first_pk + i + 1
+        run_id = _uuid(pk)
+        if i == 0:
+            parent, run_type, name = None, "chain", "agent"
+        elif i == 1:
+            parent, run_type, name = 0, "chain", "step"
+        else:
+            parent = 1 if rng.random() < 0.5 else 0
+            run_type = rng.choices(["llm", "tool", "retriever"], [6, 3, 1])[0]
+            name = {"llm": "ChatModel", "tool": "search_tool", "retriever": "docs"}[run_type]
+        run_start = start if i == 0 else start + i * 1_000 + rng.randrange(50_000)
+        nodes.append(
+            {
+                "pk": pk,
+                "id": run_id,
+                "parent": parent,
+                "run_type": run_type,
+                "name": name,
+                "start": run_start,
+                "children": [],
+                "usage": [0, 0, 0, None, None, None, {}, {}, {}, {}, None],
+            }
+        )
+        if parent is not None:
+            nodes[parent]["children"].append(i)
+    for node in nodes:
+        latency = int(rng.lognormvariate(13.8, 0.8))  # median ~1 s
+        node["end"] = None if rng.random() < 0.01 else node["start"] + latency
+        node["error"] = rng.random() < 0.04
+        if node["run_type"] == "llm":
+            pt, ct = rng.randint(50, 2000), rng.randint(10, 500)
+            usage = node["usage"]
+            usage[0:3] = [pt, ct, pt + ct]
+            usage[3], usage[4] = pt * PICO_PER_PROMPT_TOKEN, ct * PICO_PER_COMPLETION_TOKEN
+            usage[5] = usage[3] + usage[4]
+            if rng.random() < 0.5:
+                cached = rng.randint(0, pt)
+                usage[6] = {"cache_read": cached}
+                usage[8] = {"cache_read": cached * PICO_PER_PROMPT_TOKEN // 2}
+            if rng.random() < 0.3:
+                reasoning = rng.randint(0, ct)
+                usage[7] = {"reasoning": reasoning}
+                usage[9] = {"reasoning": reasoning * PICO_PER_COMPLETION_TOKEN}
+            if rng.random() < 0.4:
+                usage[10] = node["start"] + int(rng.lognormvariate(12.4, 0.6))  # ~0.25 s
+    for index in range(len(nodes) - 1, -1, -1):  # children come after parents: roll up
+        node = nodes[index]
+        if node["run_type"] == "llm":
+            continue
+        total = node["usage"]
+        for child in node["children"]:
+            _add(total, nodes[child]["usage"])
+    rows: list[dict[str, Any]] = []
+    root = nodes[0]
+    for node in nodes:
+        segment = f"{dotted_timestamp(node['start'])}Z{node['id']}"
+        parent = nodes[node["parent"]] if node["parent"] is not None else None
+        node["dotted"] = f"{parent['dotted']}.{segment}" if parent else segment
+        status = "error" if node["error"] else ("success" if node["end"] is not None else "pending")
+        tags = sorted(set(rng.choices(TAGS, TAG_WEIGHTS, k=rng.randint(0, 2))))
+        metadata: list[tuple[str, str]] = []
+        if node is root:
+            metadata += [("user", f"u{rng.randrange(500)}"), ("env", rng.choice(["prod", "dev"]))]
+        if node["run_type"] == "llm":
+            u = node["usage"]
+            metadata += [
+                ("ls_model_name", rng.choice(MODELS)),
+                ("ls_provider", "openai"),
+                ("usage_metadata.input_tokens", str(u[0])),
+                ("usage_metadata.output_tokens", str(u[1])),
+                ("usage_metadata.total_tokens", str(u[2])),
+            ]
+        u = node["usage"]
+        row = (
+            node["pk"],
+            node["id"],
+            root["id"],
+            parent["id"] if parent else None,
+            node["dotted"],
+            project,
+            node["name"],
+            node["run_type"],
+            status,
+            node["start"],
+            node["end"],
+            u[10],
+            None,
+            None,
+            json.dumps(tags) if tags else None,
+            u[0],
+            u[1],
+            u[2],
+            u[3],
+            u[4],
+            u[5],
+            _dumps(u[6]),
+            _dumps(u[7]),
+            _dumps(u[8]),
+            _dumps(u[9]),
+            None,
+            None,
+        )
+        rows.append({"row": row, "tags": tags, "metadata": metadata})
+    return rows
+
+
+def _add(total: list[Any], part: list[Any]) -> None:
+    for i in range(3):
+        total[i] += part[i]
+    for i in range(3, 6):
+        if part[i] is not None:
+            total[i] = (total[i] or 0) + part[i]
+    for i in range(6, 10):
+        for key, value in part[i].items():
+            total[i][key] = total[i].get(key, 0) + value
+    if part[10] is not None and (total[10] is None or part[10] < total[10]):
+        total[10] = part[10]
+
+
+def _feedback(
+    rng: random.Random, ids: Iterator[int], run_id: str, trace_id: str, start: int
+) -> list[tuple[Any, ...]]:
+    rows = [
+        (
+            _uuid(next(ids), 2),
+            run_id,
+            trace_id,
+            "correctness",
+            float(rng.random() < 0.7),
+            None,
+            "checked" if rng.random() < 0.1 else None,
+            int(rng.random() < 0.01),
+            start + 5_000_000,
+            start + 5_000_000,
+        )
+    ]
+    if rng.random() < 0.5:
+        label = rng.choice(["good", "ok", "bad"])
+        rows.append(
+            (
+                _uuid(next(ids), 2),
+                run_id,
+                trace_id,
+                "quality",
+                None,
+                json.dumps(label),
+                None,
+                0,
+                start + 6_000_000,
+                start + 6_000_000,
+            )
+        )
+    return rows
+
+
+def store_path(n_runs: int) -> Path:
+    """Where the generated store for ``n_runs`` is cached."""
+    return Path(tempfile.gettempdir()) / f"localtrace-bench-stats-v{GENERATOR_VERSION}-{n_runs}.db"
+
+
+def ensure_store(n_runs: int) -> tuple[Path, float | None]:
+    """The cached store for ``n_runs`` (generated when missing); and the generation time."""
+    path = store_path(n_runs)
+    if path.exists():
+        return path, None
+    partial = path.with_suffix(".partial")
+    for leftover in Path(tempfile.gettempdir()).glob(partial.name + "*"):
+        leftover.unlink()
+    start = time.perf_counter()
+    generate(partial, n_runs)
+    os.replace(partial, path)
+    return path, time.perf_counter() - start
+
+
+# -- the hand-written baseline -----------------------------------------------------------------
+# What one would write by hand for the same figures: SQL aggregates for counts and exact sums,
+# one query fetching the per-run columns straight into numpy (numpy.fromiter), json_each per
+# details column, a feedback join, and GROUP BY queries for the facets.
+
+_PER_RUN = np.dtype(
+    [
+        ("latency", np.int64),
+        ("first_token", np.int64),
+        ("total_tokens", np.int64),
+        ("prompt_tokens", np.int64),
+        ("completion_tokens", np.int64),
+        ("cost", np.int64),
+        ("finished", np.bool_),
+        ("streamed", np.bool_),
+        ("costed", np.bool_),
+    ]
+)
+
+
+def _exact(values: np.ndarray, q: int) -> Decimal | None:
+    if values.size == 0:
+        return None
+    ordered = np.sort(values)
+    whole, part = divmod((values.size - 1) * q, 100)
+    low, high = int(ordered[whole]), int(ordered[min(whole + 1, values.size - 1)])
+    return Decimal(low * 100 + (high - low) * part) / 100 / 10**12
+
+
+def _pct(values: np.ndarray) -> list[float | None]:
+    if values.size == 0:
+        return [None, None]
+    return [float(v) for v in np.percentile(values, [50, 99])]
+
+
+def baseline(conn: sqlite3.Connection, where: str, params: list[Any]) -> dict[str, Any]:
+    """Every RunStats figure for ``FROM runs AS r {where}``, written out by hand."""
+    out: dict[str, Any] = {}
+    (n, errors, success, pending, streamed, last, tt, pt, ct, tc, pc, cc) = conn.execute(
+        "SELECT count(*), sum(r.status = 'error'), sum(r.status = 'success'), "
+        "sum(r.status = 'pending'), count(r.first_token_time), max(r.start_time), "
+        "sum(r.total_tokens), sum(r.prompt_tokens), sum(r.completion_tokens), "
+        f"sum(r.total_cost), sum(r.prompt_cost), sum(r.completion_cost) FROM runs AS r {where}",
+        params,
+    ).fetchone()
+    out.update(
+        run_count=n,
+        error_rate=errors / n if n else None,
+        streaming_rate=streamed / n if n else None,
+        last_run_start=last,
+        total_tokens=tt or 0,
+        prompt_tokens=pt or 0,
+        completion_tokens=ct or 0,
+        total_cost=from_pico(tc or 0),
+        prompt_cost=from_pico(pc or 0),
+        completion_cost=from_pico(cc or 0),
+    )
+    rows = conn.execute(
+        "SELECT coalesce(r.end_time - r.start_time, 0), "
+        "coalesce(r.first_token_time - r.start_time, 0), r.total_tokens, r.prompt_tokens, "
+        "r.completion_tokens, coalesce(r.total_cost, 0), r.end_time IS NOT NULL, "
+        f"r.first_token_time IS NOT NULL, r.total_cost IS NOT NULL FROM runs AS r {where}",
+        params,
+    )
+    per_run = np.fromiter(rows, dtype=_PER_RUN)
+    latency = per_run["latency"][per_run["finished"]] / 1e6
+    out["latency_p50"], out["latency_p99"] = _pct(latency)
+    out["latency_avg"] = float(latency.mean()) if latency.size else None
+    first = per_run["first_token"][per_run["streamed"]] / 1e6
+    out["first_token_p50"], out["first_token_p99"] = _pct(first)
+    out["median_tokens"], out["tokens_p99"] = _pct(per_run["total_tokens"])
+    out["prompt_tokens_p50"], out["prompt_tokens_p99"] = _pct(per_run["prompt_tokens"])
+    out["completion_tokens_p50"], out["completion_tokens_p99"] = _pct(per_run["completion_tokens"])
+    costs = per_run["cost"][per_run["costed"]]
+    out["cost_p50"], out["cost_p99"] = _exact(costs, 50), _exact(costs, 99)
+    del per_run, latency, first, costs
+    for column in (
+        "prompt_token_details",
+        "completion_token_details",
+        "prompt_cost_details",
+        "completion_cost_details",
+    ):
+        found = conn.execute(
+            f"SELECT j.key, sum(j.value) FROM runs AS r, json_each(r.{column}) AS j {where} "
+            "GROUP BY j.key",
+            params,
+        ).fetchall()
+        out[column] = {k: from_pico(v) if "cost" in column else v for k, v in found}
+    out["feedback_stats"], feedback_keys = _baseline_feedback(conn, where, params)
+    facets: list[tuple[str, str, int]] = []
+    for column in ("name", "run_type"):
+        facets += [
+            (column, v, c)
+            for v, c in conn.execute(
+                f"SELECT r.{column}, count(*) AS c FROM runs AS r {where} GROUP BY r.{column} "
+                "ORDER BY c DESC LIMIT 10",
+                params,
+            )
+        ]
+    facets += [
+        ("status", s, c)
+        for s, c in (("error", errors), ("success", success), ("pending", pending))
+        if c
+    ]
+    facets += [
+        ("tag", v, c)
+        for v, c in conn.execute(
+            f"SELECT t.tag, count(*) AS c FROM run_tags AS t WHERE t.run_pk IN "
+            f"(SELECT r.pk FROM runs AS r {where}) GROUP BY t.tag ORDER BY c DESC LIMIT 10",
+            params,
+        )
+    ]
+    by_key: dict[str, list[tuple[int, str]]] = {}
+    for key, value, c in conn.execute(
+        "SELECT m.key, m.value, count(*) FROM run_metadata AS m WHERE m.run_pk IN "
+        f"(SELECT r.pk FROM runs AS r {where}) AND m.key NOT LIKE 'usage_metadata.%' "
+        "GROUP BY m.key, m.value",
+        params,
+    ):
+        by_key.setdefault(key, []).append((c, value))
+    for key, values in by_key.items():
+        facets += [
+            (f"metadata.{key}", v, c)
+            for c, v in sorted(values, key=lambda cv: (-cv[0], cv[1]))[:10]
+        ]
+    facets += [("feedback_key", k, c) for k, c in feedback_keys]
+    out["run_facets"] = facets
+    return out
+
+
+def _baseline_feedback(
+    conn: sqlite3.Connection, where: str, params: list[Any]
+) -> tuple[dict[str, Any], list[tuple[str, int]]]:
+    join = f"FROM feedback AS f WHERE f.run_id IN (SELECT r.id FROM runs AS r {where})"
+    stats: dict[str, Any] = {}
+    keys: list[tuple[str, int]] = []
+    for key, n, errors, runs in conn.execute(
+        f"SELECT f.key, count(*), sum(f.error), count(DISTINCT f.run_id) {join} GROUP BY f.key",
+        params,
+    ):
+        scores = np.fromiter(
+            (
+                s
+                for (s,) in conn.execute(
+                    f"SELECT f.score {join} AND f.key = ? AND f.score IS NOT NULL", [*params, key]
+                )
+            ),
+            dtype=np.float64,
+        )
+        values = dict(
+            conn.execute(
+                f"SELECT json_extract(f.value, '$'), count(*) {join} AND f.key = ? "
+                "AND json_type(f.value) = 'text' GROUP BY 1",
+                [*params, key],
+            ).fetchall()
+        )
+        comments = [
+            c
+            for (c,) in conn.execute(
+                f"SELECT f.comment {join} AND f.key = ? AND f.comment != '' "
+                "ORDER BY f.modified_at DESC LIMIT 10",
+                [*params, key],
+            )
+        ]
+        stats[key] = {
+            "n": n,
+            "avg": float(scores.mean()) if scores.size else None,
+            "stdev": float(scores.std()) if scores.size else None,
+            "min": float(scores.min()) if scores.size else None,
+            "max": float(scores.max()) if scores.size else None,
+            "values": values,
+            "errors": errors,
+            "comments": comments,
+        }
+        keys.append((key, runs))
+    return stats, keys
+
+
+def baseline_grouped_by_tag(
+    conn: sqlite3.Connection, where: str, params: list[Any], max_groups: int = 5
+) -> dict[str, dict[str, Any]]:
+    """Rank tags by matched runs, then the baseline once per tag."""
+    tags = [
+        t
+        for t, _ in conn.execute(
+            f"SELECT t.tag, count(*) AS c FROM run_tags AS t WHERE t.run_pk IN "
+            f"(SELECT r.pk FROM runs AS r {where}) GROUP BY t.tag ORDER BY c DESC, t.tag "
+            f"LIMIT {max_groups}",
+            params,
+        )
+    ]
+    scoped = where + " AND r.pk IN (SELECT run_pk FROM run_tags WHERE tag = ?)"
+    return {tag: baseline(conn, scoped, [*params, tag]) for tag in tags}
+
+
+# -- measuring ---------------------------------------------------------------------------------
+
+Question = tuple[str, Callable[[], Any], Callable[[], Any]]
+
+
+def questions(client: localtrace.Client) -> list[Question]:
+    """(label, localtrace call, hand-written call) for the three questions."""
+    pid = str(client.read_project(project_name=MAIN_PROJECT).id)
+    middle = BASE_TIME + SPAN // 2
+    with client._db.read() as conn:  # the same connection (and pragmas) the library reads with
+        hand = conn
+    return [
+        (
+            "project, every metric",
+            lambda: client.get_run_stats(project_ids=[pid]),
+            lambda: baseline(hand, "WHERE r.session_id = ?", [pid]),
+        ),
+        (
+            "filtered: llm, no error, 2nd half",
+            lambda: client.get_run_stats(
+                project_ids=[pid], run_type="llm", error=False, start_time=from_micros(middle)
+            ),
+            lambda: baseline(
+                hand,
+                "WHERE r.session_id = ? AND r.run_type = ? AND r.status != 'error' "
+                "AND r.start_time >= ?",
+                [pid, "llm", middle],
+            ),
+        ),
+        (
+            "grouped by tag (top 5)",
+            lambda: client.get_run_stats(
+                project_ids=[pid], group_by={"attribute": "tag", "max_groups": 5}
+            ),
+            lambda: baseline_grouped_by_tag(hand, "WHERE r.session_id = ?", [pid]),
+        ),
+    ]
+
+
+def _status(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    raise OSError(field)
+
+
+def probe(path: Path, index: int, which: str) -> dict[str, float | None]:
+    """In a fresh process: peak RSS growth and peak traced allocation of one call."""
+    import localtrace._runstats  # imported before measuring: imports are not per-call memory
+
+    client = localtrace.Client(str(path))
+    try:
+        call = questions(client)[index][1 if which == "mine" else 2]
+        gc.collect()
+        try:
+            before: int | None = _status("VmRSS")
+        except OSError:
+            before = None
+        tracemalloc.start()
+        call()
+        _, traced = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        rss = None if before is None else (_status("VmHWM") - before) / 1e6
+        return {"traced": traced / 1e6, "rss": rss}
+    finally:
+        client.close()
+
+
+def memory_in_fresh_process(n_runs: int, index: int, which: str) -> dict[str, float | None]:
+    command = [sys.executable, __file__, "--runs", str(n_runs), "--probe", f"{index}:{which}"]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    result: dict[str, float | None] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def time_both(mine: Callable[[], Any], hand: Callable[[], Any], repeat: int) -> dict[str, float]:
+    """Alternate the two (same process, same data, both warm) ``repeat`` times."""
+    ratios: list[float] = []
+    mine_times: list[float] = []
+    hand_times: list[float] = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        mine()
+        a = time.perf_counter() - start
+        start = time.perf_counter()
+        hand()
+        b = time.perf_counter() - start
+        mine_times.append(a)
+        hand_times.append(b)
+        ratios.append(a / b)
+    return {
+        "mine": statistics.median(mine_times),
+        "hand": statistics.median(hand_times),
+        "ratio": statistics.median(ratios),
+    }
+
+
+def check_agreement(stats: localtrace.RunStats, hand: dict[str, Any]) -> None:
+    """The two computations must give the same figures (else the timing means nothing)."""
+    same = [
+        "run_count",
+        "total_tokens",
+        "prompt_tokens",
+        "completion_tokens",
+        "total_cost",
+        "prompt_cost",
+        "completion_cost",
+        "cost_p50",
+        "cost_p99",
+        "prompt_token_details",
+        "completion_token_details",
+        "prompt_cost_details",
+        "completion_cost_details",
+    ]
+    for name in same:
+        assert getattr(stats, name) == hand[name], (name, getattr(stats, name), hand[name])
+    close = [
+        "latency_p50",
+        "latency_p99",
+        "latency_avg",
+        "first_token_p50",
+        "first_token_p99",
+        "median_tokens",
+        "tokens_p99",
+        "prompt_tokens_p50",
+        "prompt_tokens_p99",
+        "completion_tokens_p50",
+        "completion_tokens_p99",
+        "error_rate",
+        "streaming_rate",
+    ]
+    for name in close:
+        got, want = getattr(stats, name), hand[name]
+        assert (got is None and want is None) or abs(got - want) <= 1e-9 * max(1, abs(want)), (
+            name,
+            got,
+            want,
+        )
+    for key, item in hand["feedback_stats"].items():
+        mine = stats.feedback_stats[key]
+        for part in ("n", "values", "errors"):
+            assert mine[part] == item[part], (key, part)
+        for part in ("avg", "stdev", "min", "max"):
+            if item[part] is None:
+                assert mine[part] is None
+            else:
+                assert abs(mine[part] - item[part]) <= 1e-9
+    facets = {(f["key"], f["value"]): f["n"] for f in stats.run_facets}
+    assert facets == {(k, v): n for k, v, n in hand["run_facets"]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=1_000_000, help="runs in the store")
+    parser.add_argument("--repeat", type=int, default=3, help="timed rounds per question")
+    parser.add_argument("--probe", help=argparse.SUPPRESS)  # internal: memory of one call
+    args = parser.parse_args(argv)
+
+    path, generated = ensure_store(args.runs)
+    if args.probe:
+        index, which = args.probe.split(":")
+        print(json.dumps(probe(path, int(index), which)))
+        return 0
+    note = f"generated in {generated:.0f} s" if generated is not None else "cached"
+    print(f"store: {path} ({args.runs:,} runs, {note})")
+    client = localtrace.Client(str(path))
+    try:
+        asked = questions(client)
+        # Same figures first (else the comparison would mean nothing); this is also the warm-up.
+        for label, mine, hand in asked:
+            got, want = mine(), hand()
+            if isinstance(got, dict):
+                assert list(got) == list(want), label
+                for group in want:
+                    check_agreement(got[group], want[group])
+            else:
+                check_agreement(got, want)
+        print("figures agree with the hand-written computation\n")
+        header = (
+            f"{'question':34} {'localtrace':>10} {'baseline':>9} {'ratio':>6}  "
+            f"{'memory growth: localtrace rss/py':>32}  {'baseline rss/py':>16}"
+        )
+        print(header)
+        print("-" * len(header))
+        worst_ratio, worst_memory = 0.0, 0.0
+        for index, (label, mine, hand) in enumerate(asked):
+            timing = time_both(mine, hand, args.repeat)
+            m = memory_in_fresh_process(args.runs, index, "mine")
+            h = memory_in_fresh_process(args.runs, index, "hand")
+            print(
+                f"{label:34} {timing['mine']:9.3f}s {timing['hand']:8.3f}s "
+                f"{timing['ratio']:5.2f}x  {_mb(m['rss']):>21} / {_mb(m['traced']):>8}  "
+                f"{_mb(h['rss']):>7} / {_mb(h['traced']):>7}"
+            )
+            worst_ratio = max(worst_ratio, timing["ratio"])
+            worst_memory = max(worst_memory, m["rss"] or 0.0, m["traced"] or 0.0)
+        print(
+            f"\nworst ratio {worst_ratio:.2f}x (target <= 1.5x); "
+            f"worst memory growth {worst_memory:.0f} MB (target <= 150 MB)\n"
+            "ratio: median over rounds of (localtrace time / baseline time), the two run "
+            "alternately in this process on warm caches.\n"
+            "memory: one call in a fresh process; rss = growth of the peak resident set (SQLite's "
+            "page cache filling up included), py = tracemalloc peak (Python objects, numpy)."
+        )
+        return 0 if worst_ratio <= 1.5 and worst_memory <= 150 else 1
+    finally:
+        client.close()
+
+
+def _mb(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0f} MB"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
