@@ -15,6 +15,7 @@ of a child whose ancestor has not arrived yet waits in ``pending_rollup`` for it
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import uuid
 from collections.abc import Iterable, Sequence
@@ -26,7 +27,7 @@ from ._flatten import flatten
 from ._normalize import Change, RunProblemError, normalize
 from ._time import now_micros, to_micros
 from ._trees import ancestor_ids, dotted_ids, segment_for
-from ._usage import Usage, UsageError, own_usage
+from ._usage import EMPTY_USAGE, Usage, UsageError, own_usage
 from .errors import RunProblem
 
 _CHUNK = 500  # ids per IN (...) list, well under SQLite's variable limit
@@ -68,11 +69,12 @@ class RunState:
     events: str | None = None
     serialized: str | None = None
     extra: dict[str, Any] | None = None
+    extra_text: str | None = None  # JSON of ``extra`` when it came from a single change
     own_first_token: int | None = None
-    own: Usage = field(default_factory=Usage)
-    old_own: Usage = field(default_factory=Usage)
-    rolled: Usage = field(default_factory=Usage)
-    absorbed: Usage = field(default_factory=Usage)
+    own: Usage = EMPTY_USAGE
+    old_own: Usage = EMPTY_USAGE
+    rolled: Usage = EMPTY_USAGE
+    absorbed: Usage = EMPTY_USAGE
     repair: list[str] = field(default_factory=list)
     usage_dirty: bool = False
     extra_dirty: bool = False
@@ -203,7 +205,9 @@ def _apply(state: RunState, change: Change) -> None:
         state.tags = change.tags
         state.tags_dirty = True
     if change.extra is not None and change.extra:
+        fresh = state.extra is None
         state.extra = _merge_extra(state.extra, change.extra)
+        state.extra_text = change.extra_text if fresh else None
         state.extra_dirty = True
         state.usage_dirty = True
     if change.dotted_order is not None and change.dotted_order != state.dotted_order:
@@ -398,7 +402,7 @@ class Ingestor:
                 state.own = own_usage(state.extra, outputs if isinstance(outputs, dict) else None)
             except UsageError as exc:
                 raise _Refused(exc.field, str(exc), "send a finite, non-negative number") from None
-            state.own.first_token_time = state.own_first_token
+            state.own = dataclasses.replace(state.own, first_token_time=state.own_first_token)
         if state.session_id is None or not state.existed:
             state.session_id = self.project_id_for(state.session_id, state.session_name)
 
@@ -415,9 +419,11 @@ class Ingestor:
         outside: dict[str, tuple[list[str], Usage]] = {}  # parent not in the batch -> chain, sum
         ordered = sorted(states.values(), key=lambda s: (s.dotted_order or "").count("."))
         for state in reversed(ordered):
+            if state.own.is_empty() and state.old_own.is_empty() and state.id not in flowing:
+                continue
             delta = state.own.combine(state.old_own, -1)
             if state.own.first_token_time == state.old_own.first_token_time:
-                delta.first_token_time = None
+                delta = dataclasses.replace(delta, first_token_time=None)
             if not delta.is_empty():
                 state.rolled = state.rolled.combine(delta)
             total = delta.combine(flowing.pop(state.id)) if state.id in flowing else delta
@@ -557,7 +563,7 @@ class Ingestor:
                     state.inputs,
                     state.outputs,
                     state.error,
-                    _json.dumps_or_none(state.extra),
+                    state.extra_text or _json.dumps_or_none(state.extra),
                     state.events,
                     state.serialized,
                 )

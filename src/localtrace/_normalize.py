@@ -92,6 +92,7 @@ class Change:
     first_token_time: int | None = None
     serialized: str | None = None  # JSON text
     extra: dict[str, Any] | None = None
+    extra_text: str | None = None  # JSON of ``extra`` while nothing was added to it
     attachments: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     empty: frozenset[str] = frozenset()  # fields sent as {} / [] (weak on a post)
 
@@ -294,7 +295,8 @@ def _normalize_fields(kind: str, run_id: str, raw: dict[str, Any]) -> Change:
         elif key == "serialized":
             change.serialized = _json.dumps(value)
         elif key == "extra":
-            extra = _json.to_jsonable(value)
+            change.extra_text = _json.dumps(value)
+            extra = _json.loads(change.extra_text)
             if not isinstance(extra, dict):
                 raise _Bad(
                     "extra",
@@ -307,6 +309,7 @@ def _normalize_fields(kind: str, run_id: str, raw: dict[str, Any]) -> Change:
         elif key == "revision_id":
             change.extra = change.extra or {}
             change.extra.setdefault("metadata", {})["revision_id"] = str(value)
+            change.extra_text = None
         elif key == "attachments":
             change.attachments = _attachments(value)
         elif key in _TRANSPORT_KEYS:
@@ -317,6 +320,7 @@ def _normalize_fields(kind: str, run_id: str, raw: dict[str, Any]) -> Change:
         # Never lose data: fields we do not know are kept where a reader can find them.
         change.extra = change.extra or {}
         change.extra.setdefault("unknown_fields", {}).update(_json.to_jsonable(unknown))
+        change.extra_text = None
     change.empty = frozenset(empty)
     if (
         change.start_time is not None

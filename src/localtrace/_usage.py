@@ -68,7 +68,7 @@ def _tokens(value: Any, where: str) -> int:
     return value
 
 
-@dataclass
+@dataclass(frozen=True)
 class Usage:
     """Tokens, costs and first-token time of a run (or the sum over a subtree)."""
 
@@ -86,7 +86,19 @@ class Usage:
 
     def is_empty(self) -> bool:
         """True when there is nothing to roll up."""
-        return self == Usage()
+        return not (
+            self.prompt_tokens
+            or self.completion_tokens
+            or self.total_tokens
+            or self.prompt_cost is not None
+            or self.completion_cost is not None
+            or self.total_cost is not None
+            or self.prompt_token_details
+            or self.completion_token_details
+            or self.prompt_cost_details
+            or self.completion_cost_details
+            or self.first_token_time is not None
+        )
 
     def to_json(self) -> dict[str, Any]:
         """Compact dict for ``runs.own_usage`` / ``pending_rollup.usage``."""
@@ -268,3 +280,7 @@ def own_usage(extra: dict[str, Any] | None, outputs: dict[str, Any] | None) -> U
         if found is not None:
             return found
     return Usage()
+
+
+EMPTY_USAGE = Usage()
+"""Shared "no usage" value (``Usage`` is immutable, so one instance serves every run)."""

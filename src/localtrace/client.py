@@ -84,30 +84,32 @@ class Client:
         *,
         project_name: str | None = None,
         batch_size: int = 1000,
-        max_pending: int = 20_000,
+        max_pending: int = 10_000,
         writer: str = "auto",
     ) -> None:
         """Open (or create) the store at ``path``.
 
         ``project_name`` is the project of runs that name none (default: as the SDK,
-        ``$LANGSMITH_PROJECT`` or ``default``). Writes are queued and committed by a background
-        thread in batches of ``batch_size``; at most ``max_pending`` runs wait in memory.
+        ``$LANGSMITH_PROJECT`` or ``default``). Writes are queued and committed in the
+        background in batches of ``batch_size``; at most ``max_pending`` runs wait in memory.
 
-        ``writer``: ``"process"`` validates and writes runs in a child process so traced code
-        does not share the GIL with ingest (the default for files); ``"thread"`` keeps the
-        writer in this process (the default, and the only choice, for ``":memory:"``).
+        ``writer`` decides where single runs (``create_run``/``update_run``, i.e. tracing) are
+        validated and written: ``"process"`` (the default for files) hands them to a child
+        process, so traced code does not share the GIL with ingest; ``"thread"`` (the default,
+        and the only choice, for ``":memory:"``) keeps that work in a thread of this process.
+        Bulk loads (``batch_ingest_runs``) always use the in-process thread: they are the
+        caller's main work, and serialising them for a child would only add cost.
         """
         self.path = resolve_path(path)
         self.default_project = project_name or default_project_name()
         self._db = Database(self.path)
         if writer not in ("auto", "process", "thread"):
             raise ValueError(f"writer must be 'auto', 'process' or 'thread', not {writer!r}")
-        self._writer: Writer | ProcessWriter
-        if writer == "thread" or self._db.in_memory:
-            self._writer = Writer(
-                self._db, self.default_project, batch_size=batch_size, max_pending=max_pending
-            )
-        else:
+        self._bulk = Writer(
+            self._db, self.default_project, batch_size=batch_size, max_pending=max_pending
+        )
+        self._writer: Writer | ProcessWriter = self._bulk
+        if writer != "thread" and not self._db.in_memory:
             self._writer = ProcessWriter(self.path, self.default_project)
         # The SDK's RunTree/traceable look for these attributes on a client.
         self.tracing_queue = None
@@ -118,16 +120,33 @@ class Client:
         self._write_api_urls: dict[str, Any] = {}
 
     # -- lifecycle --------------------------------------------------------------------------
+    def _writers(self) -> list[Writer | ProcessWriter]:
+        return [self._bulk] if self._writer is self._bulk else [self._writer, self._bulk]
+
     def flush(self, timeout: float | None = None) -> None:
         """Block until every queued run is committed; raise ``InvalidRunError`` for refused ones."""
-        self._writer.flush(timeout)
+        problems: list[RunProblem] = []
+        for writer in self._writers():
+            try:
+                writer.flush(timeout)
+            except InvalidRunError as exc:
+                problems.extend(exc.problems)
+        if problems:
+            raise InvalidRunError(problems)
 
     def close(self) -> None:
-        """Drain the queue and close the file. Idempotent."""
+        """Drain the queues and close the file. Idempotent."""
+        problems: list[RunProblem] = []
         try:
-            self._writer.close()
+            for writer in self._writers():
+                try:
+                    writer.close()
+                except InvalidRunError as exc:
+                    problems.extend(exc.problems)
         finally:
             self._db.close()
+        if problems:
+            raise InvalidRunError(problems)
 
     def __enter__(self) -> Client:
         return self
@@ -193,7 +212,7 @@ class Client:
         ops: list[tuple[str, Any]] = [("post", run) for run in create or ()]
         ops.extend(("patch", run) for run in update or ())
         if ops:
-            self._writer.submit_many(ops)
+            self._bulk.submit_many(ops)
 
     def multipart_ingest(
         self,
