@@ -8,7 +8,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
 import uvicorn
 
 import localtrace
@@ -53,25 +52,3 @@ def start_server(store: localtrace.Client, **options: Any) -> LiveServer:
             raise RuntimeError("the test server did not start")
         time.sleep(0.01)
     return LiveServer(f"http://127.0.0.1:{port}", store, app, server, thread, sock)
-
-
-def filters_ready() -> bool:
-    """Whether the filter language package is importable yet (written concurrently)."""
-    try:
-        import localtrace.filters as filters
-    except ImportError:
-        return False
-    return hasattr(filters, "parse") and hasattr(filters, "compile_filter")
-
-
-def runstats_ready() -> bool:
-    """Whether run statistics are in this build yet (written concurrently)."""
-    try:
-        import localtrace._runstats  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-needs_filters = pytest.mark.skipif(not filters_ready(), reason="localtrace.filters not ready")
-needs_stats = pytest.mark.skipif(not runstats_ready(), reason="localtrace._runstats not ready")

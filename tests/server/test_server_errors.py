@@ -17,7 +17,6 @@ import orjson
 import pytest
 import zstandard
 from fastapi.testclient import TestClient
-from server_support import needs_filters, runstats_ready
 
 import localtrace
 from localtrace.server import create_app
@@ -375,7 +374,6 @@ def test_query_cursor_of_another_query(http: TestClient) -> None:
     assert_error(response, 400, "invalid_cursor")
 
 
-@needs_filters
 def test_bad_filter_is_400_with_the_caret(http: TestClient) -> None:
     error = assert_error(http.post("/runs/query", json={"filter": "eq(name,"}), 400)
     assert error["type"] == "invalid_filter"
@@ -478,11 +476,6 @@ def test_existing_project_is_409(http: TestClient) -> None:
     other = http.post("/sessions", json={"name": name + "-b"}).json()
     assert_error(http.patch(f"/sessions/{other['id']}", json={"name": name}), 409, "conflict")
     assert_error(http.post("/sessions", json={"name": "new", "id": other["id"]}), 409, "conflict")
-
-
-@pytest.mark.skipif(runstats_ready(), reason="only while localtrace._runstats is missing")
-def test_stats_missing_from_the_build_is_501(http: TestClient) -> None:
-    assert_error(http.post("/runs/stats", json={}), 501, "not_implemented")
 
 
 # -- auth ---------------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from server_support import filters_ready, runstats_ready
 
 import localtrace
 from localtrace.server import create_app
@@ -70,15 +69,10 @@ def test_openapi_lists_every_route_at_root_and_under_api_v1() -> None:
     assert "RunIn" in doc["components"]["schemas"]
 
 
-def _allowed_5xx(status: int) -> bool:
-    """501 only while a part of localtrace written concurrently is missing from the build."""
-    return status == 501 and not (filters_ready() and runstats_ready())
-
-
 @schemathesis.check
 def no_server_error(ctx: Any, response: Any, case: Any) -> bool | None:
     status = response.status_code
-    if status >= 500 and not _allowed_5xx(status):
+    if status >= 500:
         raise AssertionError(f"{case.method} {case.formatted_path} -> {status}: {response.text}")
     if status >= 400:
         error = response.json()["error"]

@@ -13,7 +13,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from server_support import needs_filters, needs_stats
 
 langsmith = pytest.importorskip("langsmith")
 from langsmith import traceable, tracing_context  # noqa: E402
@@ -185,7 +184,6 @@ def test_list_runs_filters_and_paging(ls_factory: Callable[..., Any], project: s
     assert all(r.name and r.start_time and r.run_type for r in picked)
 
 
-@needs_filters
 def test_list_runs_with_filter_strings(ls_factory: Callable[..., Any], project: str) -> None:
     ls = ls_factory()
     trace_agents(ls, project, n=2)
@@ -228,7 +226,6 @@ def test_list_projects_pages_with_offset(ls_factory: Callable[..., Any], project
     assert sorted(listed) == sorted(names)  # no duplicates, no endless loop
 
 
-@needs_stats
 def test_run_stats_and_project_stats(ls_factory: Callable[..., Any], project: str) -> None:
     ls = ls_factory()
     trace_agents(ls, project, n=4)

@@ -8,7 +8,6 @@ writes and then reads sees them.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import itertools
 import logging
 import os
@@ -132,28 +131,6 @@ class State:
             "localtrace_version": __version__,
             "max_body_bytes": self.max_body_bytes,
         }
-
-
-def _feature(module: str, what: str) -> None:
-    """501 when a part of localtrace this route needs is not in this build yet."""
-    if importlib.util.find_spec(f"localtrace.{module}") is None:
-        raise ApiError(501, "not_implemented", f"{what} is not available in this localtrace build")
-
-
-def _needs_filters(*texts: str | None) -> None:
-    if any(texts):
-        spec = importlib.util.find_spec("localtrace.filters")
-        ok = spec is not None
-        if ok:
-            import localtrace.filters as filters
-
-            ok = hasattr(filters, "parse") and hasattr(filters, "compile_filter")
-        if not ok:
-            raise ApiError(
-                501,
-                "not_implemented",
-                "filters and full-text queries are not available in this localtrace build",
-            )
 
 
 def _reject_unknown_query(request: Request) -> None:
@@ -431,11 +408,10 @@ def build_router(state: State) -> APIRouter:
         "/runs/query",
         tags=["runs"],
         summary="List runs (cursor pagination)",
-        responses=_errors_doc(400, 422, 501),
+        responses=_errors_doc(400, 422),
     )
     def query_runs(request: Request, body: Annotated[RunsQuery, Body()]) -> Response:
         state.settle()
-        _needs_filters(body.filter, body.trace_filter, body.tree_filter, body.query)
         projects = _sessions(body.session, body.session_id)
 
         def start() -> Any:
@@ -497,11 +473,9 @@ def build_router(state: State) -> APIRouter:
         "/runs/stats",
         tags=["runs"],
         summary="Statistics over matching runs",
-        responses=_model_doc(RunStats, 400, 422, 501),
+        responses=_model_doc(RunStats, 400, 422),
     )
     def run_stats(body: Annotated[StatsQuery, Body()]) -> Response:
-        _feature("_runstats", "run statistics")
-        _needs_filters(body.filter, body.trace_filter, body.tree_filter, body.query)
         state.settle()
         stats = client.get_run_stats(
             id=body.id,
@@ -551,7 +525,7 @@ def build_router(state: State) -> APIRouter:
         "/sessions",
         tags=["sessions"],
         summary="List projects (offset pagination)",
-        responses=_model_doc(list[Project], 422, 501),
+        responses=_model_doc(list[Project], 422),
     )
     def list_sessions(
         name: str | None = None,
@@ -565,8 +539,6 @@ def build_router(state: State) -> APIRouter:
         limit: Annotated[int, Query(ge=1)] = PAGE_MAX,
         offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     ) -> Response:
-        if include_stats:
-            _feature("_runstats", "project statistics")
         state.settle()  # projects are created by the first run that names them
         wanted_metadata = None
         if metadata is not None:
@@ -590,15 +562,13 @@ def build_router(state: State) -> APIRouter:
         "/sessions/{session_id}",
         tags=["sessions"],
         summary="Read one project",
-        responses=_model_doc(Project, 404, 422, 501),
+        responses=_model_doc(Project, 404, 422),
     )
     def read_session(
         session_id: Annotated[uuid.UUID, Path()],
         include_stats: bool = False,
         limit: Annotated[int | None, Query(description="accepted, ignored")] = None,
     ) -> Response:
-        if include_stats:
-            _feature("_runstats", "project statistics")
         state.settle()
         return project_json(client.read_project(project_id=session_id, include_stats=include_stats))
 
@@ -876,8 +846,7 @@ def build_app(
         prefix="/api/v1",
         generate_unique_id_function=lambda route: f"v1_{route.name}",
     )
-    if hasattr(client, "search_traces"):
-        app.include_router(build_langwatch_router(state))
+    app.include_router(build_langwatch_router(state))
     app.add_middleware(BodyLimitMiddleware, limit=max_body_bytes)
     if state.api_key:
         app.add_middleware(ApiKeyMiddleware, api_key=state.api_key)
