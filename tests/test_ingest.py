@@ -301,3 +301,11 @@ def test_select_returns_chosen_fields_and_always_the_identity(client: localtrace
         run["trace_id"],
         run["dotted_order"],
     )
+
+
+def test_whole_dollar_costs_print_plainly(client: localtrace.Client) -> None:
+    run = make_run("llm", "llm", usage={**USAGE, "input_cost": 100, "output_cost": 20})
+    client.batch_ingest_runs(create=[run])
+    client.flush()
+    stored = client.read_run(run["id"])
+    assert (str(stored.prompt_cost), str(stored.total_cost)) == ("100", "120")

@@ -47,7 +47,9 @@ def from_pico(value: int | None) -> Decimal | None:
     """Integer pico-dollars -> exact Decimal USD."""
     if value is None:
         return None
-    return (Decimal(value) / PICO).normalize() if value else Decimal(0)
+    if value % 10**12 == 0:
+        return Decimal(value // 10**12)  # whole dollars: "100", never "1E+2"
+    return (Decimal(value) / PICO).normalize()
 
 
 def _tokens(value: Any, where: str) -> int:
