@@ -117,19 +117,7 @@ def _load_existing(conn: sqlite3.Connection, ids: list[str]) -> dict[str, RunSta
         ).fetchall()
         for row in rows:
             own = Usage.from_json(_json.loads(row[12]))
-            rolled = Usage(
-                prompt_tokens=row[13],
-                completion_tokens=row[14],
-                total_tokens=row[15],
-                prompt_cost=row[16],
-                completion_cost=row[17],
-                total_cost=row[18],
-                prompt_token_details=_json.loads(row[19]) or {},
-                completion_token_details=_json.loads(row[20]) or {},
-                prompt_cost_details=_json.loads(row[21]) or {},
-                completion_cost_details=_json.loads(row[22]) or {},
-                first_token_time=row[23],
-            )
+            rolled = _usage_from_columns(row[13:24])
             found[row[1]] = RunState(
                 id=row[1],
                 pk=row[0],
@@ -496,19 +484,7 @@ class Ingestor:
                 seen.add(row[0])
                 if row[1] == "llm":
                     continue
-                rolled = Usage(
-                    row[2],
-                    row[3],
-                    row[4],
-                    row[5],
-                    row[6],
-                    row[7],
-                    _json.loads(row[8]) or {},
-                    _json.loads(row[9]) or {},
-                    _json.loads(row[10]) or {},
-                    _json.loads(row[11]) or {},
-                    row[12],
-                ).combine(deltas[row[0]])
+                rolled = _usage_from_columns(row[2:13]).combine(deltas[row[0]])
                 updates.append((*_usage_columns(rolled), row[0]))
         if updates:
             self.conn.executemany(
@@ -640,6 +616,23 @@ class Ingestor:
             _json.dumps(own) if own else None,
             "; ".join(dict.fromkeys(state.repair)) or None,
         )
+
+
+def _usage_from_columns(values: Sequence[Any]) -> Usage:
+    """The rolled-up usage columns of ``runs`` (in ``_usage_columns`` order) -> ``Usage``."""
+    return Usage(
+        prompt_tokens=values[0],
+        completion_tokens=values[1],
+        total_tokens=values[2],
+        prompt_cost=values[3],
+        completion_cost=values[4],
+        total_cost=values[5],
+        prompt_token_details=_json.loads(values[6]) or {},
+        completion_token_details=_json.loads(values[7]) or {},
+        prompt_cost_details=_json.loads(values[8]) or {},
+        completion_cost_details=_json.loads(values[9]) or {},
+        first_token_time=values[10],
+    )
 
 
 def _usage_columns(usage: Usage) -> tuple[Any, ...]:

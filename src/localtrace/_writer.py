@@ -14,8 +14,8 @@ import logging
 import queue
 import threading
 import weakref
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 from ._db import Database
 from ._ingest import Ingestor
@@ -24,6 +24,23 @@ from .errors import InvalidRunError, LocaltraceError, RunProblem, StoreBusyError
 logger = logging.getLogger("localtrace")
 
 Op = tuple[str, Any]  # ("post" | "patch", run dict)
+
+
+class _Closable(Protocol):
+    def close(self, raise_problems: bool = True) -> None: ...
+
+
+def drain_at_exit(writer: _Closable) -> Callable[[], None]:
+    """Register ``writer.close`` to run at interpreter exit (without keeping it alive)."""
+    ref = weakref.ref(writer)
+
+    def drain() -> None:
+        alive = ref()
+        if alive is not None:
+            alive.close(raise_problems=False)
+
+    atexit.register(drain)
+    return drain
 
 
 class _Flush:
@@ -60,15 +77,7 @@ class Writer:
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="localtrace-writer", daemon=True)
         self._thread.start()
-        ref = weakref.ref(self)
-
-        def drain_at_exit() -> None:
-            writer = ref()
-            if writer is not None:
-                writer.close(raise_problems=False)
-
-        self._atexit = drain_at_exit
-        atexit.register(self._atexit)
+        self._atexit = drain_at_exit(self)
 
     # -- producer side ----------------------------------------------------------------------
     def submit(self, kind: str, run: Any) -> None:

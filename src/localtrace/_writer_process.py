@@ -21,7 +21,6 @@ import subprocess
 import sys
 import threading
 import time
-import weakref
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ import orjson
 
 from . import _json
 from ._normalize import RunProblemError, check_usage_numbers
+from ._writer import drain_at_exit
 from .errors import InvalidRunError, RunProblem, StoreError
 
 logger = logging.getLogger("localtrace")
@@ -86,15 +86,7 @@ class ProcessWriter:
         self._reader = threading.Thread(target=self._read, name="localtrace-acks", daemon=True)
         self._feeder.start()
         self._reader.start()
-        ref = weakref.ref(self)
-
-        def drain_at_exit() -> None:
-            writer = ref()
-            if writer is not None:
-                writer.close(raise_problems=False)
-
-        self._atexit = drain_at_exit
-        atexit.register(drain_at_exit)
+        self._atexit = drain_at_exit(self)
 
     def _feed(self) -> None:
         assert self._proc is not None and self._proc.stdin is not None
