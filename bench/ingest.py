@@ -180,20 +180,31 @@ def bench_traceable(calls: int, folder: Path) -> tuple[float, float, int]:
 
 
 MEMORY_CHILD = """
-import resource, sys, time
+import sys, time
 sys.path[:0] = [{src!r}, {bench!r}]
+
+
+def high_water_kb():
+    # VmHWM is this process's own peak; ru_maxrss would include the parent's at fork time.
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
 import localtrace
 from workload import chunks
 n = int(sys.argv[2])
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = high_water_kb()
 client = localtrace.Client(sys.argv[1])
 start = time.perf_counter()
 for chunk in chunks(n):
     client.batch_ingest_runs(create=chunk)
 client.flush()
 elapsed = time.perf_counter() - start
+peak = high_water_kb()
 client.close()
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(before, peak, elapsed)
 """
 
