@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import sqlite3
-import statistics
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -164,10 +163,15 @@ def summarize(rows: Iterable[Sequence[Any]]) -> dict[str, dict[str, Any]]:
     result: dict[str, dict[str, Any]] = {}
     for key, group in groups.items():
         scores: list[float] = group["scores"]
+        mean = math.fsum(scores) / len(scores) if scores else None
         result[key] = {
             "n": group["n"],
-            "avg": statistics.fmean(scores) if scores else None,
-            "stdev": statistics.pstdev(scores) if scores else None,
+            "avg": mean,
+            "stdev": (
+                math.sqrt(math.fsum((x - mean) ** 2 for x in scores) / len(scores))
+                if mean is not None
+                else None
+            ),
             "min": min(scores) if scores else None,
             "max": max(scores) if scores else None,
             "values": group["values"],
