@@ -1,8 +1,9 @@
 """The full-text index: bulk catch-up before a search instead of a trigger per row.
 
 Ingest records changed runs in ``fts_pending``; ``catch_up`` re-indexes exactly those, in one
-statement, the next time anything searches. Only string leaves of inputs/outputs are indexed
-(JSON escapes decoded), capped at ``MAX_CHARS`` per run.
+statement, the next time anything searches. The values of inputs/outputs are indexed (strings
+with their JSON escapes decoded, and numbers; not keys), with the error, capped at ``MAX_CHARS``
+per run.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ MAX_CHARS = 200_000
 
 _BODY = (
     "substr(coalesce((SELECT group_concat(value, ' ') FROM json_tree(p.inputs) "
-    "WHERE type = 'text'), '') || ' ' || "
+    "WHERE type IN ('text', 'integer', 'real')), '') || ' ' || "
     "coalesce((SELECT group_concat(value, ' ') FROM json_tree(p.outputs) "
-    "WHERE type = 'text'), '') || ' ' || coalesce(p.error, ''), 1, ?)"
+    "WHERE type IN ('text', 'integer', 'real')), '') || ' ' || coalesce(p.error, ''), 1, ?)"
 )
 
 

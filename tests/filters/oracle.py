@@ -315,15 +315,28 @@ def fts_tokens(text: str) -> list[str]:
     return folded
 
 
+def _leaf_values(value: Any) -> list[str]:
+    """String and number leaves of a JSON value (keys, booleans and nulls are not indexed)."""
+    if isinstance(value, dict):
+        return [text for child in value.values() for text in _leaf_values(child)]
+    if isinstance(value, list):
+        return [text for child in value for text in _leaf_values(child)]
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return [orjson.dumps(value).decode()]
+    return []
+
+
 def fts_body(run: Run) -> str:
-    """What the store indexes as a run's body: inputs, outputs and error text."""
+    """What the store indexes as a run's body: input/output values and the error text."""
     parts = []
     for key in ("inputs", "outputs"):
         if run.get(key) is not None:
-            parts.append(orjson.dumps(run[key]).decode())
+            parts.extend(_leaf_values(run[key]))
     if run.get("error"):
         parts.append(run["error"])
-    return "\n".join(parts)
+    return " ".join(parts)
 
 
 def _phrase_in(phrase: list[str], tokens: list[str]) -> bool:
