@@ -24,7 +24,7 @@ from typing import Any
 
 from . import _json
 from ._flatten import flatten
-from ._normalize import Change, RunProblemError, normalize
+from ._normalize import USAGE_HINTS, Change, RunProblemError, normalize
 from ._time import now_micros, to_micros
 from ._trees import ancestor_ids, dotted_ids, segment_for
 from ._usage import EMPTY_USAGE, Usage, UsageError, own_usage
@@ -32,7 +32,6 @@ from .errors import RunProblem
 
 _CHUNK = 500  # ids per IN (...) list, well under SQLite's variable limit
 _THREAD_KEYS = ("thread_id", "session_id", "conversation_id")
-_USAGE_HINTS = ("usage_metadata", "generations", "llm_output")
 
 _RUN_COLUMNS = (
     "id, trace_id, parent_run_id, dotted_order, session_id, name, run_type, status, "
@@ -384,7 +383,7 @@ class Ingestor:
             state.repair.append("run_type was missing (a patch without its post); chain assumed")
         if state.usage_dirty:
             outputs = state.outputs_obj
-            if outputs is None and state.outputs and any(h in state.outputs for h in _USAGE_HINTS):
+            if outputs is None and state.outputs and any(h in state.outputs for h in USAGE_HINTS):
                 outputs = _json.loads(state.outputs)
             try:
                 state.own = own_usage(state.extra, outputs if isinstance(outputs, dict) else None)

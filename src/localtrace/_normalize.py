@@ -167,7 +167,8 @@ def _mapping(value: Any, field_name: str) -> dict[str, Any]:
     return {"output": value} if field_name == "outputs" else {"input": value}
 
 
-_USAGE_HINTS = ("usage_metadata", "generations", "llm_output")
+USAGE_HINTS = ("usage_metadata", "generations", "llm_output")
+"""Output keys under which usage may hide (see ``_usage``); only then are outputs parsed."""
 
 
 def check_usage_numbers(raw: Any) -> None:
@@ -279,7 +280,7 @@ def _normalize_fields(kind: str, run_id: str, raw: dict[str, Any]) -> Change:
             change.outputs = _json.dumps(mapping)
             if not mapping:
                 empty.add("outputs")
-            elif any(hint in mapping for hint in _USAGE_HINTS):
+            elif any(hint in mapping for hint in USAGE_HINTS):
                 change.outputs_obj = _json.loads(change.outputs)
         elif key == "events":
             if not isinstance(value, (list, tuple)):

@@ -100,7 +100,7 @@ def build_where(
     if query or filter or trace_filter or tree_filter:
         from . import filters
     if query:
-        node = filters.parse(f"search({_quote(query)})")
+        node = filters.parse(f"search({filters.quote(query)})")
         sql, params = filters.compile_filter(node, alias="r")
         where.add(f"({sql})", *params)
         where.needs_search = True
@@ -111,12 +111,6 @@ def build_where(
             where.add(f"({sql})", *params)
             where.needs_search = where.needs_search or filters.uses_search(node)
     return where
-
-
-def _quote(text: str) -> str:
-    import json
-
-    return json.dumps(text)
 
 
 def _time(value: Any, argument: str) -> int:

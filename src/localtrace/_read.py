@@ -9,9 +9,8 @@ says.
 from __future__ import annotations
 
 import functools
-import sqlite3
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -249,12 +248,3 @@ def construct_run(fields: dict[str, Any]) -> Run:
     object.__setattr__(run, "__pydantic_extra__", None)
     object.__setattr__(run, "__pydantic_private__", None)
     return run
-
-
-def feedback_stats_for(
-    conn: sqlite3.Connection, run_ids: Iterable[str]
-) -> dict[str, dict[str, Any]]:
-    """``feedback_stats`` of each run that has feedback: ``{run_id: {key: stats}}``."""
-    from ._feedback import stats_by_run
-
-    return stats_by_run(conn, list(run_ids))

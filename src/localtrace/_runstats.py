@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import difflib
-import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from . import _stats
 from ._query import Where, build_where
 from ._time import from_micros
 from .errors import FilterFieldError
+from .filters import quote
 from .models import Project, RunStats
 
 FIELDS: tuple[str, ...] = tuple(RunStats.model_fields)
@@ -539,10 +539,6 @@ def _feedback(
 # -- facets ------------------------------------------------------------------------------------
 
 
-def _quote(value: str) -> str:
-    return json.dumps(value)
-
-
 def _facet(key: str, value: str, n: int, query: str) -> dict[str, Any]:
     return {"key": key, "value": value, "n": n, "query": query}
 
@@ -565,13 +561,13 @@ def _facets(
         for column in ("name", "run_type")
     )
     for column, value, n in conn.execute(sql, [*where.params, *where.params]):
-        facets.append(_facet(column, value, n, f"eq({column}, {_quote(value)})"))
+        facets.append(_facet(column, value, n, f"eq({column}, {quote(value)})"))
     for status, n in sorted(status_counts.items(), key=lambda item: (-item[1], item[0])):
         if n:
-            facets.append(_facet("status", status, n, f"eq(status, {_quote(status)})"))
+            facets.append(_facet("status", status, n, f"eq(status, {quote(status)})"))
     facets.extend(_tag_metadata_facets(conn, where, matched))
     for key, n in feedback_keys:
-        facets.append(_facet("feedback_key", key, n, f"eq(feedback_key, {_quote(key)})"))
+        facets.append(_facet("feedback_key", key, n, f"eq(feedback_key, {quote(key)})"))
     return facets
 
 
@@ -621,7 +617,7 @@ WHERE rank <= {MAX_FACET_VALUES}
     key_weight: dict[str, int] = {}
     for kind, key, value, n, key_n in conn.execute(sql, where.params):
         if kind == "tag":
-            tags.append(_facet("tag", value, n, f"has(tags, {_quote(value)})"))
+            tags.append(_facet("tag", value, n, f"has(tags, {quote(value)})"))
         elif value is not None:
             metadata.setdefault(key, []).append((n, value))
             key_weight[key] = key_n
@@ -629,7 +625,7 @@ WHERE rank <= {MAX_FACET_VALUES}
     keys = sorted(key_weight, key=lambda k: (-key_weight[k], k))[:MAX_METADATA_FACET_KEYS]
     for key in keys:
         for n, value in sorted(metadata[key], key=lambda item: (-item[0], item[1])):
-            query = f"and(eq(metadata_key, {_quote(key)}), eq(metadata_value, {_quote(value)}))"
+            query = f"and(eq(metadata_key, {quote(key)}), eq(metadata_value, {quote(value)}))"
             facets.append(_facet(f"metadata.{key}", value, n, query))
     return facets
 

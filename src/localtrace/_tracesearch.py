@@ -10,7 +10,6 @@ scrolling visits every hit exactly once even while new traces arrive.
 from __future__ import annotations
 
 import base64
-import json
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
@@ -20,14 +19,9 @@ import orjson
 from . import _json
 from ._query import Where
 from ._time import to_micros
+from .filters import quote
 
 _FILTER_KEYS = "metadata.<key>, name, run_type, model, error, feedback.<key>"
-
-
-def _q(value: Any) -> str:
-    return json.dumps(
-        value if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
-    )
 
 
 def _list(values: Any) -> list[Any]:
@@ -45,10 +39,10 @@ def filter_strings(filters: dict[str, Any] | None) -> tuple[list[str], list[str]
         values = _list(raw)
         if not values:
             continue
-        strings = "[" + ", ".join(_q(str(v)) for v in values) + "]"
+        strings = "[" + ", ".join(quote(str(v)) for v in values) + "]"
         if key.startswith("metadata."):
             path = key.removeprefix("metadata.")
-            root.append(f"and(eq(metadata_key, {_q(path)}), in(metadata_value, {strings}))")
+            root.append(f"and(eq(metadata_key, {quote(path)}), in(metadata_value, {strings}))")
         elif key == "name":
             root.append(f"in(name, {strings})")
         elif key == "run_type":
@@ -65,13 +59,15 @@ def filter_strings(filters: dict[str, Any] | None) -> tuple[list[str], list[str]
             # Key and value must hold for the same feedback row: one and(...) per alternative.
             options = []
             if labels:
-                accepted = ", ".join(_q(str(v)) for v in labels)
+                accepted = ", ".join(quote(str(v)) for v in labels)
                 options.append(
-                    f"and(eq(feedback_key, {_q(fkey)}), in(feedback_value, [{accepted}]))"
+                    f"and(eq(feedback_key, {quote(fkey)}), in(feedback_value, [{accepted}]))"
                 )
             if numbers:
-                scores = ", ".join(_q(v) for v in numbers)
-                options.append(f"and(eq(feedback_key, {_q(fkey)}), in(feedback_score, [{scores}]))")
+                scores = ", ".join(quote(v) for v in numbers)
+                options.append(
+                    f"and(eq(feedback_key, {quote(fkey)}), in(feedback_score, [{scores}]))"
+                )
             tree.append(f"or({', '.join(options)})")
         else:
             from .errors import FilterFieldError

@@ -31,6 +31,7 @@ from .errors import (
     RunNotFoundError,
     RunProblem,
 )
+from .filters import quote
 from .models import Feedback, Project, Run, RunStats
 
 DEFAULT_PATH = "localtrace.db"
@@ -402,7 +403,7 @@ class Client:
             raise ValueError("page_size must be at least 1")
         root, tree, error = _tracesearch.filter_strings(filters)
         if query:
-            tree.append(f"search({_tracesearch._q(query)})")
+            tree.append(f"search({quote(query)})")
         where = build_where(
             project_ids=self._project_ids(None, project_name),
             filter=f"and({', '.join(root)})" if root else None,

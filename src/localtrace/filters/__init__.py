@@ -16,6 +16,7 @@ from __future__ import annotations
 from ._attributes import ATTRIBUTES, FUNCTIONS, Attribute, Function
 from ._compile import SCOPES, compile_node
 from ._describe import describe
+from ._literals import quote
 from ._nodes import And, Comparison, MetadataPairs, Node, Not, Operand, Or, Search, walk
 from ._parser import MAX_DEPTH, MAX_NODES, parse_syntax
 from ._resolve import resolve
@@ -39,6 +40,7 @@ __all__ = [
     "compile_filter",
     "describe",
     "parse",
+    "quote",
     "uses_search",
 ]
 

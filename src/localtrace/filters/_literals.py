@@ -7,6 +7,7 @@ be converted raises ``LiteralProblem`` with a fix; the resolver adds the positio
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal, InvalidOperation
@@ -204,3 +205,11 @@ def _show(value: Literal) -> str:
 def show_literal(value: Literal) -> str:
     """How a literal reads in messages and sentences."""
     return _show(value)
+
+
+def quote(value: object) -> str:
+    """A Python value written as a filter-language literal: numbers as they are, anything else
+    as a JSON string (quotes and escapes included), so it can be embedded in a filter safely."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return json.dumps(value)
+    return json.dumps(str(value))
