@@ -9,7 +9,17 @@ from typing import Any
 
 from ._db import Database
 from ._query import Where
-from ._read import ID_INDEX, PARENT_INDEX, START_INDEX, Projection, construct_run
+from ._read import (
+    DOTTED_INDEX,
+    ID_INDEX,
+    PARENT_INDEX,
+    SESSION_INDEX,
+    START_INDEX,
+    TRACE_INDEX,
+    Projection,
+    construct_run,
+    gc_paused,
+)
 from ._time import from_micros
 from .models import Run
 
@@ -17,14 +27,28 @@ PAGE_SIZE = 100
 """Rows fetched per page when listing (each page is one indexed range scan)."""
 
 
-def _attach_feedback(conn: sqlite3.Connection, runs: Sequence[Run]) -> None:
+Scope = tuple[str, tuple[Any, ...]]
+"""An SQL subquery selecting run ids, and its parameters."""
+
+
+def _attach_feedback(
+    conn: sqlite3.Connection, runs: Sequence[Run], ids: Sequence[str], scope: Scope | None = None
+) -> None:
+    """Set ``feedback_stats`` on the runs (``ids`` are their id strings, in the same order).
+
+    ``scope`` is an SQL subquery naming the same runs (a trace or subtree): one indexed query
+    then serves a 25,000-run tree instead of one query per 500 ids.
+    """
     from ._feedback import stats_by_run
 
-    stats = stats_by_run(conn, [str(run.id) for run in runs])
-    for run in runs:
-        found = stats.get(str(run.id))
+    stats = stats_by_run(conn, ids, scope)
+    if not stats:
+        return
+    for run, run_id in zip(runs, ids, strict=True):
+        found = stats.get(run_id)
         if found is not None:
-            run.feedback_stats = found
+            run.__dict__["feedback_stats"] = found
+            run.__pydantic_fields_set__.add("feedback_stats")
 
 
 def read_run(conn: sqlite3.Connection, run_id: str, *, load_child_runs: bool) -> Run | None:
@@ -37,16 +61,22 @@ def read_run(conn: sqlite3.Connection, run_id: str, *, load_child_runs: bool) ->
         return None
     if not load_child_runs:
         run = projection.to_run(row)
-        _attach_feedback(conn, [run])
+        _attach_feedback(conn, [run], [row[ID_INDEX]])
         return run
-    dotted = row[6]
-    rows = conn.execute(
-        f"SELECT {projection.columns} FROM {projection.from_clause()} "
-        "WHERE r.trace_id = ? AND r.dotted_order > ? AND r.dotted_order < ? "
-        "ORDER BY r.dotted_order",
-        (row[5], dotted + ".", dotted + "/"),
-    ).fetchall()
-    return _tree(conn, projection, row, rows)
+    dotted = row[DOTTED_INDEX]
+    bounds = (row[TRACE_INDEX], dotted + ".", dotted + "/")
+    scope = (f"SELECT r.id FROM runs AS r WHERE r.id = ? OR ({_SUBTREE})", (row[ID_INDEX], *bounds))
+    with gc_paused():
+        rows = conn.execute(
+            f"SELECT {projection.columns} FROM {projection.from_clause()} "
+            f"WHERE {_SUBTREE} ORDER BY r.dotted_order",
+            bounds,
+        ).fetchall()
+        return _tree(conn, projection, row, rows, scope=scope)
+
+
+_SUBTREE = "r.trace_id = ? AND r.dotted_order > ? AND r.dotted_order < ?"
+"""Descendants of a run: its trace's runs whose dotted_order extends the run's own."""
 
 
 def _tree(
@@ -55,36 +85,41 @@ def _tree(
     top_row: Sequence[Any] | None,
     rows: Sequence[Sequence[Any]],
     placeholder: Run | None = None,
+    *,
+    scope: Scope,
 ) -> Run:
     """Build ``top`` with ``rows`` (its descendants, in dotted_order) nested under it.
 
     Runs whose parent is not among them are orphans: they hang directly under ``top`` and say
-    so in ``repair``.
+    so in ``repair``. ``scope`` is a query (and its parameters) for the ids of every run in the
+    tree, for the feedback lookup.
     """
-    top = projection.to_run(top_row) if top_row is not None else placeholder
-    assert top is not None
-    top_id = top_row[ID_INDEX] if top_row is not None else str(top.id)
-    runs = [projection.to_run(r) for r in rows]
-    _attach_feedback(conn, [top, *runs])
-    by_id: dict[str, Run] = {top_id: top}
-    children: dict[str, list[Run]] = {top_id: []}
-    for run, row in zip(runs, rows, strict=True):
-        by_id[row[ID_INDEX]] = run
-        children[row[ID_INDEX]] = []
-    orphan_seen = False
-    for run, row in zip(runs, rows, strict=True):
-        parent = row[PARENT_INDEX]
-        siblings = children.get(parent) if parent is not None else None
-        if siblings is None:
-            note = f"orphan: parent {parent} never arrived"
-            run.__dict__["repair"] = f"{run.repair}; {note}" if run.repair else note
-            siblings = children[top_id]
-            orphan_seen = True
-        siblings.append(run)
-    for run_id, run in by_id.items():
-        run.__dict__["child_runs"] = children[run_id]
-    if orphan_seen:
-        children[top_id].sort(key=lambda r: r.dotted_order)
+    with gc_paused():
+        top = projection.to_run(top_row) if top_row is not None else placeholder
+        assert top is not None
+        top_id = top_row[ID_INDEX] if top_row is not None else str(top.id)
+        to_run = projection.to_run
+        runs = [to_run(r) for r in rows]
+        ids = [row[ID_INDEX] for row in rows]
+        _attach_feedback(conn, [top, *runs], [top_id, *ids], scope)
+        children: dict[str, list[Run]] = {top_id: []}
+        top.__dict__["child_runs"] = children[top_id]
+        for run, run_id in zip(runs, ids, strict=True):
+            kids: list[Run] = []
+            children[run_id] = kids
+            run.__dict__["child_runs"] = kids
+        orphan_seen = False
+        for run, row in zip(runs, rows, strict=True):
+            parent = row[PARENT_INDEX]
+            siblings = children.get(parent) if parent is not None else None
+            if siblings is None:
+                note = f"orphan: parent {parent} never arrived"
+                run.__dict__["repair"] = f"{run.repair}; {note}" if run.repair else note
+                siblings = children[top_id]
+                orphan_seen = True
+            siblings.append(run)
+        if orphan_seen:
+            children[top_id].sort(key=lambda r: r.dotted_order)
     return top
 
 
@@ -92,6 +127,11 @@ def read_trace(conn: sqlite3.Connection, some_id: str) -> Run | None:
     """The root of the trace ``some_id`` names (a trace id or any run id in it), with its tree."""
     row = conn.execute("SELECT trace_id FROM runs WHERE id = ?", (some_id,)).fetchone()
     trace_id = row[0] if row else some_id
+    with gc_paused():  # 25,000 fetched rows are as acyclic as the runs built from them
+        return _whole_trace(conn, trace_id)
+
+
+def _whole_trace(conn: sqlite3.Connection, trace_id: str) -> Run | None:
     projection = Projection()
     rows = conn.execute(
         f"SELECT {projection.columns} FROM {projection.from_clause()} WHERE r.trace_id = ? "
@@ -100,8 +140,9 @@ def read_trace(conn: sqlite3.Connection, some_id: str) -> Run | None:
     ).fetchall()
     if not rows:
         return None
+    scope = ("SELECT r.id FROM runs AS r WHERE r.trace_id = ?", (trace_id,))
     if rows[0][ID_INDEX] == trace_id:
-        return _tree(conn, projection, rows[0], rows[1:])
+        return _tree(conn, projection, rows[0], rows[1:], scope=scope)
     first = rows[0]
     placeholder = construct_run(
         {
@@ -110,15 +151,15 @@ def read_trace(conn: sqlite3.Connection, some_id: str) -> Run | None:
             "name": "(root never arrived)",
             "run_type": "chain",
             "start_time": from_micros(min(r[START_INDEX] for r in rows)),
-            "dotted_order": first[6].split(".", 1)[0],
-            "session_id": uuid.UUID(first[8]),
+            "dotted_order": first[DOTTED_INDEX].split(".", 1)[0],
+            "session_id": uuid.UUID(first[SESSION_INDEX]),
             "status": "pending",
             "inputs": {},
             "extra": {"metadata": {}},
             "repair": f"placeholder: the root run {trace_id} of this trace never arrived",
         }
     )
-    return _tree(conn, projection, None, rows, placeholder)
+    return _tree(conn, projection, None, rows, placeholder, scope=scope)
 
 
 def iterate(
@@ -151,9 +192,10 @@ def iterate(
         )
         with db.read() as conn:
             rows = conn.execute(sql, [*params, size]).fetchall()
-            runs = [projection.to_run(row) for row in rows]
+            with gc_paused():
+                runs = [projection.to_run(row) for row in rows]
             if projection.with_feedback and runs:
-                _attach_feedback(conn, runs)
+                _attach_feedback(conn, runs, [row[ID_INDEX] for row in rows])
         yield from runs
         if len(rows) < size:
             return

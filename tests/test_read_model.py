@@ -1,0 +1,105 @@
+"""Runs read from the store are exactly what pydantic would build from the same values.
+
+Reads skip validation for speed (a 25,000-run tree must load in well under a second), so this
+pins the fast path to the slow one: every field has its declared type, re-validating a read run
+changes nothing, and no two runs share a mutable value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+import localtrace
+from localtrace.models import Run
+from runs_factory import make_run
+
+
+def _store_varied_runs(client: localtrace.Client) -> dict[str, Any]:
+    root = make_run("root", tags=["prod", "v2"], metadata={"user": "ana"})
+    llm = make_run(
+        "llm",
+        "llm",
+        parent=root,
+        usage={
+            "input_tokens": 10,
+            "output_tokens": 5,
+            "input_cost": "0.000010",
+            "output_cost": "0.000020",
+            "input_token_details": {"cache_read": 4},
+            "output_token_details": {"reasoning": 2},
+        },
+        events=[{"name": "new_token", "time": "2026-11-22T10:00:00.500000+00:00"}],
+        serialized={"name": "FakeModel"},
+        reference_example_id=uuid.uuid4(),
+    )
+    failed = make_run("tool", "tool", parent=llm, error="ValueError('boom')", outputs=None)
+    running = make_run("pending", parent=root, seconds=None)
+    orphan = make_run("orphan", parent=make_run("never-sent", parent=root))
+    client.batch_ingest_runs(create=[root, llm, failed, running, orphan])
+    client.create_feedback(llm["id"], key="correctness", score=1)
+    client.flush()
+    return root
+
+
+def _assert_same_as_validated(run: Run) -> None:
+    again = Run.model_validate(run.model_dump())
+    assert again == run
+    for child in run.child_runs or []:
+        _assert_same_as_validated(child)
+
+
+def test_every_read_path_builds_what_validation_would(client: localtrace.Client) -> None:
+    root = _store_varied_runs(client)
+    listed = list(client.list_runs())
+    assert len(listed) == 5
+    for run in listed:
+        _assert_same_as_validated(run)
+        _assert_same_as_validated(client.read_run(run.id))
+    tree = client.read_trace(root["id"])
+    assert len(tree.walk()) == 5
+    _assert_same_as_validated(tree)
+    for run in client.list_runs(select=["name", "outputs", "total_cost"]):
+        _assert_same_as_validated(run)
+
+
+def test_field_types_of_a_read_run(client: localtrace.Client) -> None:
+    _store_varied_runs(client)
+    llm = next(client.list_runs(filter='eq(name, "llm")'))
+    assert type(llm.id) is uuid.UUID and type(llm.trace_id) is uuid.UUID
+    assert type(llm.reference_example_id) is uuid.UUID
+    assert all(type(a) is uuid.UUID for a in llm.parent_run_ids or [])
+    assert llm.parent_run_ids == [llm.trace_id]
+    assert llm.start_time.tzinfo == dt.timezone.utc
+    assert llm.first_token_time == dt.datetime(2026, 11, 22, 10, 0, 0, 500000, dt.timezone.utc)
+    assert llm.prompt_cost == Decimal("0.00001") and isinstance(llm.total_cost, Decimal)
+    assert llm.prompt_token_details == {"cache_read": 4}
+    assert llm.completion_token_details == {"reasoning": 2}
+    assert llm.feedback_stats is not None and llm.feedback_stats["correctness"]["n"] == 1
+    assert "feedback_stats" in llm.model_fields_set
+    assert llm.app_path == (
+        f"/o/{localtrace.models.TENANT_ID}/projects/p/{llm.session_id}/r/{llm.id}"
+        f"?trace_id={llm.trace_id}&start_time=2026-11-22T10:00:00.001000"
+    )
+
+
+@pytest.mark.parametrize("select", [None, ["name"]])
+def test_runs_share_no_mutable_value(client: localtrace.Client, select: list[str] | None) -> None:
+    root = make_run("root")
+    kids = [make_run(f"kid{i}", parent=root, inputs={}) for i in range(3)]
+    client.batch_ingest_runs(create=[root, *kids])
+    client.flush()
+    first, second, *_ = client.list_runs(parent_run_id=root["id"], select=select)
+    first.inputs["x"] = 1
+    (first.tags or []).append("mutated")
+    (first.parent_run_ids or []).append(uuid.uuid4())
+    first.metadata["k"] = "v"
+    assert second.inputs == {} and "mutated" not in (second.tags or [])
+    assert len(second.parent_run_ids or []) == (1 if select is None else 0)
+    assert "k" not in second.metadata
+    again = client.read_run(second.id)
+    assert again.inputs == {} and again.parent_run_ids == [uuid.UUID(str(root["id"]))]
