@@ -68,13 +68,18 @@ def decode(cursor: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def best(fn: Callable[[], Any], repeat: int) -> float:
-    times = []
+def paired(ours: Callable[[], Any], hand: Callable[[], Any], repeat: int) -> tuple[float, float]:
+    """Median seconds of each, measured turn about so a busy spell of a shared machine hits both."""
+    ours()
+    hand()  # warm both (statement cache, pages)
+    mine: list[float] = []
+    theirs: list[float] = []
     for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for fn, into in ((ours, mine), (hand, theirs)):
+            start = time.perf_counter()
+            fn()
+            into.append(time.perf_counter() - start)
+    return statistics.median(mine), statistics.median(theirs)
 
 
 def cases(client: localtrace.Client) -> list[tuple[str, dict[str, Any], str, list[Any]]]:
@@ -170,6 +175,7 @@ def compiled_sql(client: localtrace.Client, kwargs: dict[str, Any]) -> tuple[str
         run_type=kwargs.get("run_type"),
         start_time=kwargs.get("start_time"),
         filter=kwargs.get("filter"),
+        listing=True,
     )
     order = "ORDER BY r.start_time DESC, r.pk DESC LIMIT 100"
     sql = f"SELECT {PAYLOAD} FROM {FROM} {where.sql()} {order}"
@@ -181,15 +187,21 @@ def measure(path: Path, repeat: int) -> dict[str, tuple[float, float]]:
     results: dict[str, tuple[float, float]] = {}
     with client._db.read() as conn:
         for name, kwargs, sql, params in cases(client):
-            ours = best(
-                lambda kw=kwargs: list(itertools.islice(client.list_runs(**kw), 100)), repeat
+            ours, hand = paired(
+                lambda kw=kwargs: list(itertools.islice(client.list_runs(**kw), 100)),
+                lambda s=sql, p=params: decode(conn.execute(s, p)),
+                repeat,
             )
-            hand = best(lambda s=sql, p=params: decode(conn.execute(s, p)), repeat)
             results[name] = (ours, hand)
             compiled = compiled_sql(client, kwargs)
-            sql_only[name] = best(lambda c=compiled: decode(conn.execute(*c)), repeat) / hand
-        ours = best(lambda: list(itertools.islice(client.list_runs(query="vector"), 100)), repeat)
-        hand = best(
+            only, hand_again = paired(
+                lambda c=compiled: decode(conn.execute(*c)),
+                lambda s=sql, p=params: decode(conn.execute(s, p)),
+                repeat,
+            )
+            sql_only[name] = only / hand_again
+        ours, hand = paired(
+            lambda: list(itertools.islice(client.list_runs(query="vector"), 100)),
             lambda: decode(
                 conn.execute(
                     f"SELECT {PAYLOAD} FROM {FROM} WHERE r.pk IN (SELECT rowid FROM runs_fts WHERE "
@@ -224,7 +236,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--keep", type=Path, help="folder to keep (and reuse) the generated stores")
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="localtrace-bench-"))

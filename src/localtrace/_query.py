@@ -6,6 +6,7 @@ Structured arguments (project, run_type, trace, ...) and the three filter string
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,8 +68,13 @@ def build_where(
     error: bool | None = None,
     run_ids: Sequence[Any] | None = None,
     execution_order: int | None = None,
+    listing: bool = False,
 ) -> Where:
-    """Translate LangSmith's list/stats arguments into one ``Where``."""
+    """Translate LangSmith's list/stats arguments into one ``Where``.
+
+    ``listing``: the statement walks runs newest (or oldest) first and stops after a page, so
+    filters are compiled for that (``compile_filter(probes=True)``); stats read every match.
+    """
     where = Where()
     if run_ids is not None:
         ids = _ids(run_ids, "run_ids")
@@ -97,20 +103,31 @@ def build_where(
         where.add("r.start_time >= ?", _time(start_time, "start_time"))
     if end_time is not None:
         where.add("r.end_time <= ?", _time(end_time, "end_time"))
-    if query or filter or trace_filter or tree_filter:
-        from . import filters
     if query:
-        node = filters.parse(f"search({filters.quote(query)})")
-        sql, params = filters.compile_filter(node, alias="r")
+        from . import filters
+
+        sql, params, _ = _compiled(f"search({filters.quote(query)})", "filter", listing)
         where.add(f"({sql})", *params)
         where.needs_search = True
     for text, scope in ((filter, "filter"), (trace_filter, "trace"), (tree_filter, "tree")):
         if text:
-            node = filters.parse(text)
-            sql, params = filters.compile_filter(node, alias="r", scope=scope)
+            sql, params, searches = _compiled(text, scope, listing)
             where.add(f"({sql})", *params)
-            where.needs_search = where.needs_search or filters.uses_search(node)
+            where.needs_search = where.needs_search or searches
     return where
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(text: str, scope: str, listing: bool) -> tuple[str, tuple[Any, ...], bool]:
+    """A filter string -> (SQL, parameters, whether it uses full-text search), memoised.
+
+    Applications and the CLI repeat the same few filters (every page of a listing, every
+    refresh); parsing and compiling them again would cost as much as fetching a page.
+    """
+    from . import filters
+
+    sql, params = filters.compile_filter(text, alias="r", scope=scope, probes=listing)
+    return sql, tuple(params), filters.uses_search(filters.parse(text))
 
 
 def _time(value: Any, argument: str) -> int:

@@ -57,7 +57,7 @@ _CORE_WIDTH = len(_CORE)
 ID_INDEX, START_INDEX, TRACE_INDEX, DOTTED_INDEX, PARENT_INDEX, SESSION_INDEX = 1, 4, 5, 6, 7, 8
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
 _NAIVE_EPOCH = dt.datetime(1970, 1, 1)
-_micros = dt.timedelta
+_ONE_US = dt.timedelta(microseconds=1)
 _loads = orjson.loads
 _APP_PATH_PREFIX = f"/o/{TENANT_ID}/projects/p/"
 _PAYLOAD = ("inputs", "outputs", "error", "extra", "events", "serialized")
@@ -248,10 +248,10 @@ def _core_fields(row: Sequence[Any]) -> dict[str, Any]:
     fields["id"] = _fast_uuid(run_id)
     fields["name"] = name
     fields["inputs"] = {}  # a fresh dict per run: runs must not share mutable values
-    fields["start_time"] = _EPOCH + _micros(0, 0, start)
+    fields["start_time"] = _EPOCH + _ONE_US * start
     fields["run_type"] = run_type
     if end is not None:
-        fields["end_time"] = _EPOCH + _micros(0, 0, end)
+        fields["end_time"] = _EPOCH + _ONE_US * end
     if reference_example_id is not None:
         fields["reference_example_id"] = _fast_uuid(reference_example_id)
     if parent:
@@ -266,7 +266,7 @@ def _core_fields(row: Sequence[Any]) -> dict[str, Any]:
     fields["session_id"] = _cached_uuid(session_id)
     fields["app_path"] = (
         f"{_APP_PATH_PREFIX}{session_id}/r/{run_id}?trace_id={trace_id}"
-        f"&start_time={(_NAIVE_EPOCH + _micros(0, 0, start)).isoformat()}"
+        f"&start_time={(_NAIVE_EPOCH + _ONE_US * start).isoformat()}"
     )
     fields["status"] = status
     fields["prompt_tokens"] = prompt_tokens
@@ -277,7 +277,7 @@ def _core_fields(row: Sequence[Any]) -> dict[str, Any]:
     if completion_token_details:
         fields["completion_token_details"] = _loads(completion_token_details)
     if first_token is not None:
-        fields["first_token_time"] = _EPOCH + _micros(0, 0, first_token)
+        fields["first_token_time"] = _EPOCH + _ONE_US * first_token
     if total_cost is not None:
         fields["total_cost"] = from_pico(total_cost)
     if prompt_cost is not None:

@@ -301,6 +301,7 @@ class Client:
             error=error,
             run_ids=run_ids,
             execution_order=execution_order,
+            listing=True,
         )
         if where.needs_search:
             _search.catch_up(self._db)

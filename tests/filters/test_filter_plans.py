@@ -54,3 +54,32 @@ def test_plan_uses_an_index(text: str, scope: str, in_session: bool, index: str)
     assert "SCAN r" not in plan, text_plan
     assert not any(line.startswith("SCAN r ") for line in plan), text_plan
     assert index in text_plan, text_plan
+
+
+# Listing shape (compile_filter(probes=True)): a tag or metadata pair is either probed per run
+# walked or listed in full; both must be index lookups, and the sample deciding between them too.
+PROBE_CASES = [
+    ('has(tags, "x")', "run_tags_tag (tag=? AND run_pk=?)"),
+    ('in(tags, ["x", "y"])', "run_tags_tag (tag=? AND run_pk=?)"),
+    ('neq(tags, "x")', "run_tags_tag (tag=? AND run_pk=?)"),
+    ('and(eq(metadata_key, "k"), eq(metadata_value, "v"))', "run_metadata_kv (key=? AND value=?"),
+    ('has(metadata, \'{"k": "v"}\')', "run_metadata_kv (key=? AND value=?"),
+]
+
+
+@pytest.mark.parametrize(("text", "probe"), PROBE_CASES)
+def test_listing_shape_probes_and_samples_through_indexes(text: str, probe: str) -> None:
+    conn = empty_store()
+    sql, params = compile_filter(text, probes=True)
+    plan = [
+        row[3]
+        for row in conn.execute(
+            f"EXPLAIN QUERY PLAN SELECT r.id FROM runs AS r WHERE r.session_id = ? AND {sql}"
+            " ORDER BY r.start_time DESC LIMIT 100",
+            ["s", *params],
+        )
+    ]
+    text_plan = "\n".join(plan)
+    assert not any(line.startswith("SCAN") for line in plan), text_plan
+    assert "runs_session_start" in text_plan, text_plan  # walks the project newest first
+    assert probe in text_plan, text_plan

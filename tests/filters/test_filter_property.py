@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from localtrace.filters import compile_filter, parse
+from localtrace.filters import _compile, compile_filter, parse
 
 from .oracle import matching_ids
 from .store import Run, empty_store, insert_runs, select_ids
@@ -23,16 +25,35 @@ settings.register_profile(
 PROFILE = settings.get_profile("filters")
 
 
+# (probes, sampled runs): the stats shape; the listing shape as shipped (small stores take its
+# list branch); the listing shape with a sample so small that any tag or metadata pair present
+# takes the probe branch.
+SHAPES = [(False, 1000), (True, 1000), (True, 100)]
+
+
 def _check(runs: list[Run], texts: list[str]) -> None:
     conn = empty_store()
     insert_runs(conn, runs)
     for text in texts:
         node = parse(text)
         for scope in ("filter", "trace", "tree"):
-            sql, params = compile_filter(node, scope=scope)
-            got = select_ids(conn, sql, params)
             want = matching_ids(node, runs, scope)
-            assert got == want, f"{scope}: {text}\nSQL: {sql}\nparams: {params}"
+            for probes, sample in SHAPES:
+                with sampled(sample):
+                    sql, params = compile_filter(node, scope=scope, probes=probes)
+                got = select_ids(conn, sql, params)
+                assert got == want, f"{scope} probes={probes}: {text}\nSQL: {sql}\nparams: {params}"
+
+
+@contextlib.contextmanager
+def sampled(runs: int) -> Iterator[None]:
+    """Compile with the listing shape sampling the newest ``runs`` runs."""
+    saved = _compile._SAMPLE_RUNS
+    _compile._SAMPLE_RUNS = runs
+    try:
+        yield
+    finally:
+        _compile._SAMPLE_RUNS = saved
 
 
 @PROFILE

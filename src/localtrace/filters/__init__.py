@@ -53,16 +53,18 @@ def parse(text: str) -> Node:
 
 
 def compile_filter(
-    filter: str | Node, alias: str = "r", scope: str = "filter"
+    filter: str | Node, alias: str = "r", scope: str = "filter", *, probes: bool = False
 ) -> tuple[str, list[object]]:
     """A SQL boolean expression over ``runs AS <alias>`` and its parameters.
 
     ``scope`` is ``"filter"`` (the run itself), ``"trace"`` (the root run of its trace) or
     ``"tree"`` (any run of its trace, itself included). AND the result into a WHERE clause.
+    ``probes=True`` suits a statement that walks runs in time order and stops after a page
+    (a listing): common tags are then tested per run instead of listed in full.
     """
     text = filter if isinstance(filter, str) else ""
     node = parse(filter) if isinstance(filter, str) else filter
-    sql = compile_node(node, alias, scope, text)
+    sql = compile_node(node, alias, scope, text, probes)
     return sql.text, sql.params
 
 

@@ -14,6 +14,7 @@ Rules every fragment follows:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -29,6 +30,9 @@ FALSE = "0"
 SCOPES = ("filter", "trace", "tree")
 MAX_PARAMS = 10_000
 """More parameters than this and the filter is refused (SQLite caps variables per statement)."""
+
+_SAMPLE_RUNS = 1000
+"""Newest runs sampled to decide between probing and listing a side table (see above)."""
 
 _ALIAS_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _JOIN_CHUNK = 64
@@ -94,9 +98,10 @@ def _number_param(value: Value) -> Param:
 class Compiler:
     """Compiles one tree; hands out table aliases that never repeat within it."""
 
-    def __init__(self, alias: str) -> None:
+    def __init__(self, alias: str, probes: bool = False) -> None:
         self.alias = alias
         self.counter = 0
+        self.probes = probes
 
     def fresh(self, prefix: str) -> str:
         """A table alias no other part of this statement uses."""
@@ -291,20 +296,56 @@ class Compiler:
         return Sql(f"({failed} AND {exists})", [value])
 
     def _tags(self, node: Comparison, a: str) -> Sql:
-        g = self.fresh("g")
         values = [o.value for o in node.operands]
         if node.op == "in":
             if not values:
                 return Sql(FALSE)
-            test = f"{g}.tag IN ({', '.join('?' * len(values))})"
+            test = "{g}.tag IN (" + ", ".join("?" * len(values)) + ")"
         elif node.op == "search":
-            test = f"instr(lower({g}.tag), lower(?)) > 0"
+            test = "instr(lower({g}.tag), lower(?)) > 0"
         else:
-            test = f"{g}.tag = ?"
-        negate = "NOT " if node.op == "neq" else ""
+            test = "{g}.tag = ?"
+        if node.op == "search" or not self.probes:
+            g = self.fresh("g")
+            negate = "NOT " if node.op == "neq" else ""
+            return Sql(
+                f"{a}.pk {negate}IN (SELECT {g}.run_pk FROM run_tags AS {g} WHERE "
+                f"{test.format(g=g)})",
+                list(values),
+            )
+        if node.op == "neq":
+            g = self.fresh("g")
+            return Sql(
+                f"NOT EXISTS (SELECT 1 FROM run_tags AS {g} WHERE {test.format(g=g)}"
+                f" AND {g}.run_pk = {a}.pk)",
+                list(values),
+            )
+        return self._adaptive_member("run_tags", lambda g: Sql(test.format(g=g), list(values)), a)
+
+    def _adaptive_member(self, table: str, test: Callable[[str], Sql], a: str) -> Sql:
+        """Membership in a side table, for a statement that walks runs in time order and stops.
+
+        Listing the newest runs with a tag walks ``runs`` by start time either way; what differs
+        is the test per run. A list of every tagged run costs one entry per tagged run in the
+        whole store before the first row comes back, which is the right price for a rare tag
+        and grows with the store for a common one; probing the index for each run walked costs
+        a few microseconds per run, and a common tag ends the walk within a few hundred runs.
+        SQLite cannot tell the two apart, so the statement samples: if at least 1% of the
+        newest 1,000 runs (by rowid) pass ``test``, it probes; otherwise it builds the list.
+        Both branches are exact; the sample only picks the cheaper one. ``test(alias)`` must
+        be answerable from an index ending in ``run_pk`` (``run_tags_tag``, ``run_metadata_kv``)
+        for the sample to stay cheap.
+        """
+        s, g, h = self.fresh("s"), self.fresh("g"), self.fresh("h")
+        sample, probe, listed = test(s), test(g), test(h)
         return Sql(
-            f"{a}.pk {negate}IN (SELECT {g}.run_pk FROM run_tags AS {g} WHERE {test})",
-            list(values),
+            f"CASE WHEN (SELECT count(*) FROM {table} AS {s} WHERE {sample.text}"
+            f" AND {s}.run_pk > (SELECT max(pk) FROM runs) - {_SAMPLE_RUNS})"
+            f" >= {_SAMPLE_RUNS // 100}"
+            f" THEN EXISTS (SELECT 1 FROM {table} AS {g} WHERE {probe.text}"
+            f" AND {g}.run_pk = {a}.pk)"
+            f" ELSE {a}.pk IN (SELECT {h}.run_pk FROM {table} AS {h} WHERE {listed.text}) END",
+            [*sample.params, *probe.params, *listed.params],
         )
 
     def _metadata(self, node: Comparison, a: str) -> Sql:
@@ -312,6 +353,9 @@ class Compiler:
         if isinstance(value, MetadataPairs):
             parts = []
             for key, text in value.pairs:
+                if self.probes and text is not None:
+                    parts.append(self._adaptive_member("run_metadata", _kv_test(key, text), a))
+                    continue
                 m = self.fresh("m")
                 test = f"{m}.value = ?" if text is not None else f"{m}.value IS NULL"
                 params: list[Param] = [key] if text is None else [key, text]
@@ -353,6 +397,14 @@ class Compiler:
         self, family: str, conditions: list[tuple[Comparison, str]], a: str, negate: bool
     ) -> Sql:
         not_ = "NOT " if negate else ""
+        if family == "metadata" and self.probes and not negate and _exact_pair(conditions):
+            return self._adaptive_member(
+                "run_metadata",
+                lambda m: self._pair_tests(
+                    conditions, {"metadata_key": f"{m}.key", "metadata_value": f"{m}.value"}
+                ),
+                a,
+            )
         if family == "metadata":
             m = self.fresh("m")
             columns = {"metadata_key": f"{m}.key", "metadata_value": f"{m}.value"}
@@ -492,13 +544,36 @@ def _feedback_value_test(col: str, op: str, value: Value) -> Sql:
     return test
 
 
-def compile_node(node: Node, alias: str = "r", scope: str = "filter", text: str = "") -> Sql:
-    """The SQL fragment for ``node`` over ``runs AS alias`` in the given scope."""
+def _kv_test(key: str, value: str) -> Callable[[str], Sql]:
+    """``key = ? AND value = ?`` over a ``run_metadata`` alias."""
+
+    def test(m: str) -> Sql:
+        return Sql(f"{m}.key = ? AND {m}.value = ?", [key, value])
+
+    return test
+
+
+def _exact_pair(conditions: list[tuple[Comparison, str]]) -> bool:
+    """One ``eq`` on the key and one ``eq`` on a text value: a (key, value) index lookup."""
+    ops = sorted((ATTRIBUTES[c.attribute].role or "", op) for c, op in conditions)
+    return ops == [("key", "eq"), ("value", "eq")] and all(
+        isinstance(c.operand.value, str) for c, _ in conditions
+    )
+
+
+def compile_node(
+    node: Node, alias: str = "r", scope: str = "filter", text: str = "", probes: bool = False
+) -> Sql:
+    """The SQL fragment for ``node`` over ``runs AS alias`` in the given scope.
+
+    ``probes`` shapes side-table tests for a statement that walks runs in time order and stops
+    after a page (``list_runs``); leave it off for statements that read every match (stats).
+    """
     if not _ALIAS_RE.match(alias):
         raise ValueError(f"alias {alias!r} is not a plain SQL identifier")
     if scope not in SCOPES:
         raise ValueError(f"scope must be one of {', '.join(SCOPES)}, not {scope!r}")
-    compiler = Compiler(alias)
+    compiler = Compiler(alias, probes)
     if scope == "filter":
         sql = compiler.node(node, alias)
     else:
