@@ -168,6 +168,7 @@ sql_only: dict[str, float] = {}
 
 def compiled_sql(client: localtrace.Client, kwargs: dict[str, Any]) -> tuple[str, list[Any]]:
     """The SQL list_runs runs for ``kwargs`` (first page), without building Run objects."""
+    from localtrace import _runs
     from localtrace._query import build_where
 
     where = build_where(
@@ -175,7 +176,7 @@ def compiled_sql(client: localtrace.Client, kwargs: dict[str, Any]) -> tuple[str
         run_type=kwargs.get("run_type"),
         start_time=kwargs.get("start_time"),
         filter=kwargs.get("filter"),
-        listing=True,
+        sample=_runs.sampler(client._db),
     )
     order = "ORDER BY r.start_time DESC, r.pk DESC LIMIT 100"
     sql = f"SELECT {PAYLOAD} FROM {FROM} {where.sql()} {order}"

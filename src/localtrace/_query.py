@@ -9,11 +9,14 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._normalize import _Bad, canonical_uuid
 from ._time import to_micros
 from .errors import FilterFieldError
+
+if TYPE_CHECKING:
+    from .filters import Node, Sampler
 
 
 @dataclass
@@ -68,12 +71,14 @@ def build_where(
     error: bool | None = None,
     run_ids: Sequence[Any] | None = None,
     execution_order: int | None = None,
-    listing: bool = False,
+    sample: Sampler | None = None,
 ) -> Where:
     """Translate LangSmith's list/stats arguments into one ``Where``.
 
-    ``listing``: the statement walks runs newest (or oldest) first and stops after a page, so
-    filters are compiled for that (``compile_filter(probes=True)``); stats read every match.
+    ``sample`` (reads one row from the store) is for listings: the statement walks runs newest
+    (or oldest) first and stops after a page, and filters on tags and metadata are shaped for
+    that after a look at the store (``filters.compile_filter``). Stats read every match and
+    leave it out.
     """
     where = Where()
     if run_ids is not None:
@@ -106,28 +111,50 @@ def build_where(
     if query:
         from . import filters
 
-        sql, params, _ = _compiled(f"search({filters.quote(query)})", "filter", listing)
+        sql, params, _ = _compiled(f"search({filters.quote(query)})", "filter", sample)
         where.add(f"({sql})", *params)
         where.needs_search = True
     for text, scope in ((filter, "filter"), (trace_filter, "trace"), (tree_filter, "tree")):
         if text:
-            sql, params, searches = _compiled(text, scope, listing)
+            sql, params, searches = _compiled(text, scope, sample)
             where.add(f"({sql})", *params)
             where.needs_search = where.needs_search or searches
     return where
 
 
-@functools.lru_cache(maxsize=256)
-def _compiled(text: str, scope: str, listing: bool) -> tuple[str, tuple[Any, ...], bool]:
-    """A filter string -> (SQL, parameters, whether it uses full-text search), memoised.
+def _compiled(text: str, scope: str, sample: Sampler | None) -> tuple[str, tuple[Any, ...], bool]:
+    """A filter string -> (SQL, parameters, whether it uses full-text search).
 
-    Applications and the CLI repeat the same few filters (every page of a listing, every
-    refresh); parsing and compiling them again would cost as much as fetching a page.
+    Without ``sample`` the SQL depends on the text alone and is memoised; with it, on the
+    store too, and only the parse is.
     """
+    if sample is None:
+        return _compiled_alone(text, scope)
     from . import filters
 
-    sql, params = filters.compile_filter(text, alias="r", scope=scope, probes=listing)
-    return sql, tuple(params), filters.uses_search(filters.parse(text))
+    node, searches = _parsed(text)
+    sql, params = filters.compile_filter(node, alias="r", scope=scope, sample=sample)
+    return sql, tuple(params), searches
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled_alone(text: str, scope: str) -> tuple[str, tuple[Any, ...], bool]:
+    """Applications and the CLI repeat the same few filters (every refresh of a dashboard);
+    compiling them again would cost as much as reading a page."""
+    from . import filters
+
+    node, searches = _parsed(text)
+    sql, params = filters.compile_filter(node, alias="r", scope=scope)
+    return sql, tuple(params), searches
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(text: str) -> tuple[Node, bool]:
+    """The checked filter tree (immutable) and whether it uses full-text search."""
+    from . import filters
+
+    node = filters.parse(text)
+    return node, filters.uses_search(node)
 
 
 def _time(value: Any, argument: str) -> int:

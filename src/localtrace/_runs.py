@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from ._db import Database
@@ -160,6 +160,18 @@ def _whole_trace(conn: sqlite3.Connection, trace_id: str) -> Run | None:
         }
     )
     return _tree(conn, projection, None, rows, placeholder, scope=scope)
+
+
+def sampler(db: Database) -> Callable[[str, list[object]], tuple[Any, ...]]:
+    """A function reading one row from the store: how a listing's filter looks at the data
+    before choosing its SQL shape (``filters.compile_filter(sample=...)``)."""
+
+    def sample(sql: str, params: list[object]) -> tuple[Any, ...]:
+        with db.read() as conn:
+            row: tuple[Any, ...] = conn.execute(sql, params).fetchone()
+        return row
+
+    return sample
 
 
 def iterate(

@@ -301,7 +301,7 @@ class Client:
             error=error,
             run_ids=run_ids,
             execution_order=execution_order,
-            listing=True,
+            sample=_runs.sampler(self._db),
         )
         if where.needs_search:
             _search.catch_up(self._db)

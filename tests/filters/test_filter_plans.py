@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
 from localtrace.filters import compile_filter
@@ -56,30 +58,52 @@ def test_plan_uses_an_index(text: str, scope: str, in_session: bool, index: str)
     assert index in text_plan, text_plan
 
 
-# Listing shape (compile_filter(probes=True)): a tag or metadata pair is either probed per run
-# walked or listed in full; both must be index lookups, and the sample deciding between them too.
-PROBE_CASES = [
-    ('has(tags, "x")', "run_tags_tag (tag=? AND run_pk=?)"),
-    ('in(tags, ["x", "y"])', "run_tags_tag (tag=? AND run_pk=?)"),
-    ('neq(tags, "x")', "run_tags_tag (tag=? AND run_pk=?)"),
-    ('and(eq(metadata_key, "k"), eq(metadata_value, "v"))', "run_metadata_kv (key=? AND value=?"),
-    ('has(metadata, \'{"k": "v"}\')', "run_metadata_kv (key=? AND value=?"),
+# Listing shape (compile_filter(sample=...)): a tag or metadata pair is either probed per run
+# walked (common) or listed in full (rare); both must be index lookups, and so must the sample
+# that chooses. (filter, index lookup of the probe, of the list)
+SHAPE_CASES = [
+    ('has(tags, "x")', "run_tags_tag (tag=? AND run_pk=?)", "run_tags_tag (tag=?)"),
+    ('in(tags, ["x", "y"])', "run_tags_tag (tag=? AND run_pk=?)", "run_tags_tag (tag=?)"),
+    ('neq(tags, "x")', "run_tags_tag (tag=? AND run_pk=?)", "run_tags_tag (tag=? AND run_pk=?)"),
+    (
+        'and(eq(metadata_key, "k"), eq(metadata_value, "v"))',
+        "run_metadata_kv (key=? AND value=? AND run_pk=?)",
+        "run_metadata_kv (key=? AND value=?)",
+    ),
+    (
+        'has(metadata, \'{"k": "v"}\')',
+        "run_metadata_kv (key=? AND value=? AND run_pk=?)",
+        "run_metadata_kv (key=? AND value=?)",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("text", "probe"), PROBE_CASES)
-def test_listing_shape_probes_and_samples_through_indexes(text: str, probe: str) -> None:
+def _plan(conn: sqlite3.Connection, sql: str, params: list[object]) -> str:
+    return "\n".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+
+
+@pytest.mark.parametrize(("text", "probe", "listed"), SHAPE_CASES)
+@pytest.mark.parametrize("common", [True, False])
+def test_listing_shape_samples_then_probes_or_lists_through_indexes(
+    text: str, probe: str, listed: str, common: bool
+) -> None:
     conn = empty_store()
-    sql, params = compile_filter(text, probes=True)
-    plan = [
-        row[3]
-        for row in conn.execute(
-            f"EXPLAIN QUERY PLAN SELECT r.id FROM runs AS r WHERE r.session_id = ? AND {sql}"
-            " ORDER BY r.start_time DESC LIMIT 100",
-            ["s", *params],
-        )
-    ]
-    text_plan = "\n".join(plan)
-    assert not any(line.startswith("SCAN") for line in plan), text_plan
-    assert "runs_session_start" in text_plan, text_plan  # walks the project newest first
-    assert probe in text_plan, text_plan
+    samples: list[tuple[str, list[object]]] = []
+
+    def sample(sql: str, params: list[object]) -> tuple[int, int]:
+        samples.append((sql, params))
+        return (1000 if common else 3), 1_000_000  # hits among the newest runs, runs stored
+
+    sql, params = compile_filter(text, sample=sample)
+    plan = _plan(
+        conn,
+        f"SELECT r.id FROM runs AS r WHERE r.session_id = ? AND {sql}"
+        " ORDER BY r.start_time DESC LIMIT 100",
+        ["s", *params],
+    )
+    assert not any(line.startswith("SCAN") for line in plan.splitlines()), plan
+    assert "runs_session_start" in plan, plan  # walks the project newest first
+    assert (probe if common else listed) in plan, plan
+    for sample_sql, sample_params in samples:  # neq always probes: it asks nothing
+        sample_plan = _plan(conn, sample_sql, sample_params)
+        assert "SCAN s" not in sample_plan and "run_pk>?" in sample_plan, sample_plan

@@ -25,10 +25,10 @@ settings.register_profile(
 PROFILE = settings.get_profile("filters")
 
 
-# (probes, sampled runs): the stats shape; the listing shape as shipped (small stores take its
-# list branch); the listing shape with a sample so small that any tag or metadata pair present
-# takes the probe branch.
-SHAPES = [(False, 1000), (True, 1000), (True, 100)]
+# (sampled?, probe above): the stats shape; the listing shape as shipped (small stores list);
+# the listing shape with a threshold so low that any tag or metadata pair present among the
+# sampled runs is probed.
+SHAPES = [(False, None), (True, None), (True, 0)]
 
 
 def _check(runs: list[Run], texts: list[str]) -> None:
@@ -38,22 +38,24 @@ def _check(runs: list[Run], texts: list[str]) -> None:
         node = parse(text)
         for scope in ("filter", "trace", "tree"):
             want = matching_ids(node, runs, scope)
-            for probes, sample in SHAPES:
-                with sampled(sample):
-                    sql, params = compile_filter(node, scope=scope, probes=probes)
+            for sampled, threshold in SHAPES:
+                sample = (lambda q, p: conn.execute(q, p).fetchone()) if sampled else None
+                with probing_above(threshold):
+                    sql, params = compile_filter(node, scope=scope, sample=sample)
                 got = select_ids(conn, sql, params)
-                assert got == want, f"{scope} probes={probes}: {text}\nSQL: {sql}\nparams: {params}"
+                assert got == want, f"{scope} sampled={sampled}: {text}\nSQL: {sql}\n{params}"
 
 
 @contextlib.contextmanager
-def sampled(runs: int) -> Iterator[None]:
-    """Compile with the listing shape sampling the newest ``runs`` runs."""
-    saved = _compile._SAMPLE_RUNS
-    _compile._SAMPLE_RUNS = runs
+def probing_above(threshold: int | None) -> Iterator[None]:
+    """Compile the listing shape with another probe threshold (``None``: as shipped)."""
+    saved = _compile._PROBE_ABOVE
+    if threshold is not None:
+        _compile._PROBE_ABOVE = threshold
     try:
         yield
     finally:
-        _compile._SAMPLE_RUNS = saved
+        _compile._PROBE_ABOVE = saved
 
 
 @PROFILE

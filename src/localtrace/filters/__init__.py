@@ -14,7 +14,7 @@ parameters. The language is documented in docs/filter-language.md.
 from __future__ import annotations
 
 from ._attributes import ATTRIBUTES, FUNCTIONS, Attribute, Function
-from ._compile import SCOPES, compile_node
+from ._compile import SCOPES, Sampler, compile_node
 from ._describe import describe
 from ._literals import quote
 from ._nodes import And, Comparison, MetadataPairs, Node, Not, Operand, Or, Search, walk
@@ -36,6 +36,7 @@ __all__ = [
     "Not",
     "Operand",
     "Or",
+    "Sampler",
     "Search",
     "compile_filter",
     "describe",
@@ -53,18 +54,19 @@ def parse(text: str) -> Node:
 
 
 def compile_filter(
-    filter: str | Node, alias: str = "r", scope: str = "filter", *, probes: bool = False
+    filter: str | Node, alias: str = "r", scope: str = "filter", *, sample: Sampler | None = None
 ) -> tuple[str, list[object]]:
     """A SQL boolean expression over ``runs AS <alias>`` and its parameters.
 
     ``scope`` is ``"filter"`` (the run itself), ``"trace"`` (the root run of its trace) or
     ``"tree"`` (any run of its trace, itself included). AND the result into a WHERE clause.
-    ``probes=True`` suits a statement that walks runs in time order and stops after a page
-    (a listing): common tags are then tested per run instead of listed in full.
+    ``sample`` (a function running one query on the store and returning its row) shapes the
+    SQL for a statement that walks runs in time order and stops after a page (a listing):
+    common tags and metadata pairs are then tested per run instead of listed in full.
     """
     text = filter if isinstance(filter, str) else ""
     node = parse(filter) if isinstance(filter, str) else filter
-    sql = compile_node(node, alias, scope, text, probes)
+    sql = compile_node(node, alias, scope, text, sample)
     return sql.text, sql.params
 
 

@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from ..errors import FilterSyntaxError
 from . import _literals as lit
@@ -31,8 +32,16 @@ SCOPES = ("filter", "trace", "tree")
 MAX_PARAMS = 10_000
 """More parameters than this and the filter is refused (SQLite caps variables per statement)."""
 
-_SAMPLE_RUNS = 1000
-"""Newest runs sampled to decide between probing and listing a side table (see above)."""
+_SAMPLE_RUNS = 10_000
+"""Newest runs sampled to decide between probing and listing a side table (see
+``Compiler._adaptive_member``)."""
+_SAMPLE_HITS = 1_000
+"""Hits counted at most in the sample (enough to tell a common tag; bounds the sample's cost)."""
+_PROBE_ABOVE = 200 * _SAMPLE_RUNS**2
+"""Probe when (sampled hits)² × (runs stored) exceeds this."""
+
+Sampler = Callable[[str, list[object]], tuple[Any, ...]]
+"""Runs one query on the store and returns its single row (see ``Compiler._adaptive_member``)."""
 
 _ALIAS_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _JOIN_CHUNK = 64
@@ -98,10 +107,10 @@ def _number_param(value: Value) -> Param:
 class Compiler:
     """Compiles one tree; hands out table aliases that never repeat within it."""
 
-    def __init__(self, alias: str, probes: bool = False) -> None:
+    def __init__(self, alias: str, sample: Sampler | None = None) -> None:
         self.alias = alias
         self.counter = 0
-        self.probes = probes
+        self.sample = sample
 
     def fresh(self, prefix: str) -> str:
         """A table alias no other part of this statement uses."""
@@ -305,7 +314,7 @@ class Compiler:
             test = "instr(lower({g}.tag), lower(?)) > 0"
         else:
             test = "{g}.tag = ?"
-        if node.op == "search" or not self.probes:
+        if node.op == "search" or self.sample is None:
             g = self.fresh("g")
             negate = "NOT " if node.op == "neq" else ""
             return Sql(
@@ -326,26 +335,39 @@ class Compiler:
         """Membership in a side table, for a statement that walks runs in time order and stops.
 
         Listing the newest runs with a tag walks ``runs`` by start time either way; what differs
-        is the test per run. A list of every tagged run costs one entry per tagged run in the
-        whole store before the first row comes back, which is the right price for a rare tag
-        and grows with the store for a common one; probing the index for each run walked costs
-        a few microseconds per run, and a common tag ends the walk within a few hundred runs.
-        SQLite cannot tell the two apart, so the statement samples: if at least 1% of the
-        newest 1,000 runs (by rowid) pass ``test``, it probes; otherwise it builds the list.
-        Both branches are exact; the sample only picks the cheaper one. ``test(alias)`` must
-        be answerable from an index ending in ``run_pk`` (``run_tags_tag``, ``run_metadata_kv``)
-        for the sample to stay cheap.
+        is the test per run walked. Listing every run that passes ``test`` costs one entry per
+        such run in the whole store before the first row comes back: right for a rare tag,
+        growing with the store for a common one. Probing the index for each run walked costs a
+        little more per run, and a common tag fills a page within a few hundred runs. With a
+        share ``f`` of runs passing and ``N`` runs stored, a page walks about ``100 / f`` runs
+        and the list holds ``f * N``: probing wins when ``f * f * N`` exceeds about 200
+        (measured: a probe costs about three list-membership tests). SQLite cannot tell, so
+        the compiler asks the store once (``self.sample``): ``f`` from the newest 10,000 runs
+        (``h`` of them passing, counted up to 1,000: runs of one trace share tags, so a small
+        sample sees too few traces), ``N`` from the largest rowid; it probes when
+        ``h * h * N > 200 * 10,000²``. Either shape is exact; the sample only picks the cheaper.
+        ``test(alias)`` must be answerable from an index ending in ``run_pk`` (``run_tags_tag``,
+        ``run_metadata_kv``) for the sample to stay cheap.
         """
-        s, g, h = self.fresh("s"), self.fresh("g"), self.fresh("h")
-        sample, probe, listed = test(s), test(g), test(h)
+        assert self.sample is not None
+        sample = test("s")
+        hits, stored = self.sample(
+            f"SELECT (SELECT count(*) FROM (SELECT 1 FROM {table} AS s WHERE {sample.text}"
+            f" AND s.run_pk > (SELECT max(pk) FROM runs) - {_SAMPLE_RUNS} LIMIT {_SAMPLE_HITS})),"
+            " (SELECT max(pk) FROM runs)",
+            sample.params,
+        )
+        if stored is not None and hits * hits * stored > _PROBE_ABOVE:
+            g = self.fresh("g")
+            probe = test(g)
+            return Sql(
+                f"EXISTS (SELECT 1 FROM {table} AS {g} WHERE {probe.text} AND {g}.run_pk = {a}.pk)",
+                probe.params,
+            )
+        h = self.fresh("h")
+        listed = test(h)
         return Sql(
-            f"CASE WHEN (SELECT count(*) FROM {table} AS {s} WHERE {sample.text}"
-            f" AND {s}.run_pk > (SELECT max(pk) FROM runs) - {_SAMPLE_RUNS})"
-            f" >= {_SAMPLE_RUNS // 100}"
-            f" THEN EXISTS (SELECT 1 FROM {table} AS {g} WHERE {probe.text}"
-            f" AND {g}.run_pk = {a}.pk)"
-            f" ELSE {a}.pk IN (SELECT {h}.run_pk FROM {table} AS {h} WHERE {listed.text}) END",
-            [*sample.params, *probe.params, *listed.params],
+            f"{a}.pk IN (SELECT {h}.run_pk FROM {table} AS {h} WHERE {listed.text})", listed.params
         )
 
     def _metadata(self, node: Comparison, a: str) -> Sql:
@@ -353,7 +375,7 @@ class Compiler:
         if isinstance(value, MetadataPairs):
             parts = []
             for key, text in value.pairs:
-                if self.probes and text is not None:
+                if self.sample is not None and text is not None:
                     parts.append(self._adaptive_member("run_metadata", _kv_test(key, text), a))
                     continue
                 m = self.fresh("m")
@@ -397,7 +419,12 @@ class Compiler:
         self, family: str, conditions: list[tuple[Comparison, str]], a: str, negate: bool
     ) -> Sql:
         not_ = "NOT " if negate else ""
-        if family == "metadata" and self.probes and not negate and _exact_pair(conditions):
+        if (
+            family == "metadata"
+            and self.sample is not None
+            and not negate
+            and _exact_pair(conditions)
+        ):
             return self._adaptive_member(
                 "run_metadata",
                 lambda m: self._pair_tests(
@@ -562,18 +589,23 @@ def _exact_pair(conditions: list[tuple[Comparison, str]]) -> bool:
 
 
 def compile_node(
-    node: Node, alias: str = "r", scope: str = "filter", text: str = "", probes: bool = False
+    node: Node,
+    alias: str = "r",
+    scope: str = "filter",
+    text: str = "",
+    sample: Sampler | None = None,
 ) -> Sql:
     """The SQL fragment for ``node`` over ``runs AS alias`` in the given scope.
 
-    ``probes`` shapes side-table tests for a statement that walks runs in time order and stops
-    after a page (``list_runs``); leave it off for statements that read every match (stats).
+    ``sample`` shapes side-table tests for a statement that walks runs in time order and stops
+    after a page (``list_runs``): it runs a query on the store and returns its one row. Leave
+    it out for statements that read every match (stats): they always list.
     """
     if not _ALIAS_RE.match(alias):
         raise ValueError(f"alias {alias!r} is not a plain SQL identifier")
     if scope not in SCOPES:
         raise ValueError(f"scope must be one of {', '.join(SCOPES)}, not {scope!r}")
-    compiler = Compiler(alias, probes)
+    compiler = Compiler(alias, sample)
     if scope == "filter":
         sql = compiler.node(node, alias)
     else:

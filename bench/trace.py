@@ -1,0 +1,127 @@
+"""Trace benchmark: load a 25,000-run trace (LangSmith's per-trace maximum) as a tree.
+
+The trace is an agent: a root, 50 steps, and under each step tool calls that each wrap an llm
+call with usage, 0.2–1 KB payloads, feedback on a few runs. ``read_trace`` (``Run`` objects
+nested by dotted_order, feedback stats attached) is measured turn about with what an
+application would write by hand: the same rows by the (trace_id, dotted_order) index, decoded
+into dicts with their JSON parsed and nested under their parents.
+
+Target: well under a second (the figure printed is also a ratio to the hand-written load).
+
+Usage: python bench/trace.py [--runs 25000] [--repeat 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import random
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE.parent / "src"), str(HERE)]
+
+import localtrace  # noqa: E402
+from query import FROM, PAYLOAD, decode, paired  # noqa: E402
+from workload import T0, _segment, _text  # noqa: E402
+
+
+def agent_trace(n: int, seed: int = 7) -> list[dict[str, Any]]:
+    """``n`` runs of one trace: root -> 50 steps -> (tool -> llm) pairs, in start order."""
+    rng = random.Random(seed)
+    clock = [T0]
+
+    def run(
+        name: str, run_type: str, parent: dict[str, Any] | None, **fields: Any
+    ) -> dict[str, Any]:
+        clock[0] += dt.timedelta(milliseconds=1)
+        run_id = uuid.UUID(int=rng.getrandbits(128), version=4)
+        segment = _segment(clock[0], run_id)
+        return {
+            "id": run_id,
+            "name": name,
+            "run_type": run_type,
+            "start_time": clock[0],
+            "end_time": clock[0] + dt.timedelta(milliseconds=rng.randint(5, 900)),
+            "inputs": {"input": _text(rng, 200, 1000)},
+            "outputs": {"output": _text(rng, 200, 1000)},
+            "session_name": "bench-trace",
+            "trace_id": parent["trace_id"] if parent else run_id,
+            "parent_run_id": parent["id"] if parent else None,
+            "dotted_order": f"{parent['dotted_order']}.{segment}" if parent else segment,
+            "extra": {"metadata": {"step": name}},
+            **fields,
+        }
+
+    root = run("agent", "chain", None, tags=["bench"])
+    runs = [root]
+    steps = 50
+    pairs = max(0, n - 1 - steps) // 2
+    for s in range(steps):
+        step = run(f"step-{s}", "chain", root)
+        runs.append(step)
+        for _ in range(pairs // steps + (1 if s < pairs % steps else 0)):
+            tool = run("search", "tool", step)
+            usage = {"input_tokens": rng.randint(50, 900), "output_tokens": rng.randint(5, 300)}
+            llm = run("ChatModel", "llm", tool)
+            llm["extra"]["metadata"]["usage_metadata"] = usage
+            runs += [tool, llm]
+    while len(runs) < n:
+        runs.append(run("late-tool", "tool", root))
+    return runs[:n]
+
+
+def tree_by_hand(conn: Any, trace_id: str) -> dict[str, Any]:
+    """Hand-written: one indexed query, rows -> dicts, children nested under their parents."""
+    rows = decode(
+        conn.execute(
+            f"SELECT {PAYLOAD} FROM {FROM} WHERE r.trace_id = ? ORDER BY r.dotted_order",
+            (trace_id,),
+        )
+    )
+    by_id = {row["id"]: row for row in rows}
+    for row in rows:
+        row["child_runs"] = []
+    for row in rows[1:]:
+        parent = by_id.get(row["parent_run_id"])
+        if parent is not None:
+            parent["child_runs"].append(row)
+    return rows[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=25_000)
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="localtrace-bench-trace-"))
+    runs = agent_trace(args.runs)
+    trace_id = str(runs[0]["id"])
+    with localtrace.Client(folder / "trace.db") as client:
+        client.batch_ingest_runs(create=runs)
+        for run in runs[:: max(1, len(runs) // 50)]:
+            client.create_feedback(run["id"], "correctness", score=1.0)
+        client.flush()
+    client = localtrace.Client(folder / "trace.db")
+    tree = client.read_trace(trace_id)
+    assert tree is not None and len(tree.walk()) == args.runs, "the whole trace comes back"
+    with client._db.read() as conn:
+        ours, hand = paired(
+            lambda: client.read_trace(trace_id), lambda: tree_by_hand(conn, trace_id), args.repeat
+        )
+    client.close()
+    print(f"trace of {args.runs:,} runs, read_trace as a tree (median of {args.repeat}):")
+    print(f"  read_trace             {ours:8.3f} s   (target: well under 1 s)")
+    print(f"  hand-written SQL+dicts {hand:8.3f} s")
+    print(f"  ratio                  {ours / hand:8.2f}")
+    print(f"  share of the 1 s budget {ours:7.2f}")
+
+
+if __name__ == "__main__":
+    main()
