@@ -125,16 +125,34 @@ def build_where(
 def _compiled(text: str, scope: str, sample: Sampler | None) -> tuple[str, tuple[Any, ...], bool]:
     """A filter string -> (SQL, parameters, whether it uses full-text search).
 
-    Without ``sample`` the SQL depends on the text alone and is memoised; with it, on the
-    store too, and only the parse is.
+    The SQL depends on the text alone, and is memoised, unless the compiler had to look at the
+    store (``sample``: tags and metadata pairs in a listing); then only the parse is.
     """
     if sample is None:
         return _compiled_alone(text, scope)
+    known = _LISTING_SQL.get((text, scope))
+    if known is not None:
+        return known
     from . import filters
 
     node, searches = _parsed(text)
-    sql, params = filters.compile_filter(node, alias="r", scope=scope, sample=sample)
-    return sql, tuple(params), searches
+    looked: list[bool] = []
+
+    def watched(sql: str, params: list[object]) -> tuple[Any, ...]:
+        looked.append(True)
+        return sample(sql, params)
+
+    sql, params = filters.compile_filter(node, alias="r", scope=scope, sample=watched)
+    result = (sql, tuple(params), searches)
+    if not looked:
+        if len(_LISTING_SQL) >= 256:
+            _LISTING_SQL.clear()
+        _LISTING_SQL[(text, scope)] = result
+    return result
+
+
+_LISTING_SQL: dict[tuple[str, str], tuple[str, tuple[Any, ...], bool]] = {}
+"""Listing filters whose SQL did not depend on the store (bounded: cleared when full)."""
 
 
 @functools.lru_cache(maxsize=256)
