@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from ._db import Database
-from ._query import Where
+from ._query import Where, after
 from ._read import (
     DOTTED_INDEX,
     ID_INDEX,
@@ -186,17 +186,15 @@ def iterate(
     projection = Projection(select)
     remaining = limit
     cursor: tuple[int, int] | None = None
-    comparison = "<" if descending else ">"
     direction = "DESC" if descending else "ASC"
     while remaining is None or remaining > 0:
         size = PAGE_SIZE if remaining is None else min(PAGE_SIZE, remaining)
         clauses = list(where.clauses)
         params: list[Any] = list(where.params)
         if cursor is not None:
-            clauses.append(
-                f"r.start_time {comparison}= ? AND (r.start_time {comparison} ? OR r.pk {comparison} ?)"
-            )
-            params.extend([cursor[0], cursor[0], cursor[1]])
+            clause, values = after(*cursor, descending=descending)
+            clauses.append(clause)
+            params.extend(values)
         clause = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         sql = (
             f"SELECT {projection.columns} FROM {projection.from_clause()} {clause} "

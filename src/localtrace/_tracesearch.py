@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from . import _json
-from ._query import Where
+from ._query import Where, after
 from ._time import to_micros
 from .filters import quote
 
@@ -154,8 +154,9 @@ def search(
         f"SELECT count(*) FROM runs AS r WHERE {' AND '.join(clauses)}", params
     ).fetchone()[0]
     if scroll is not None:
-        clauses.append("r.start_time <= ? AND (r.start_time < ? OR r.pk < ?)")
-        params += [scroll[0], scroll[0], scroll[1]]
+        clause, values = after(*scroll)
+        clauses.append(clause)
+        params += values
     rows = conn.execute(
         "SELECT r.pk, r.id, r.session_id, r.start_time, r.end_time, r.first_token_time, "
         "r.prompt_tokens, r.completion_tokens, r.total_cost, p.inputs, p.outputs, p.extra, p.error "

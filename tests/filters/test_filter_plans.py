@@ -107,3 +107,17 @@ def test_listing_shape_samples_then_probes_or_lists_through_indexes(
     for sample_sql, sample_params in samples:  # neq always probes: it asks nothing
         sample_plan = _plan(conn, sample_sql, sample_params)
         assert "SCAN s" not in sample_plan and "run_pk>?" in sample_plan, sample_plan
+
+
+def test_listing_shape_walks_runs_newest_first_for_full_text_search() -> None:
+    """A word found in most runs must not make SQLite fetch and sort every match."""
+    conn = empty_store()
+    sql, params = compile_filter('search("hello")', sample=lambda q, p: (0, 0))
+    plan = _plan(
+        conn,
+        f"SELECT r.id FROM runs AS r WHERE {sql} ORDER BY r.start_time DESC, r.pk DESC LIMIT 100",
+        params,
+    )
+    assert "SCAN r USING INDEX runs_start" in plan, plan  # the walk, newest first
+    assert "TEMP B-TREE" not in plan, plan
+    assert "runs_fts" in plan, plan

@@ -172,7 +172,13 @@ class Compiler:
         query = " ".join(
             '"' + word.replace('"', '""').replace("\x00", "\x01") + '"*' for word in words
         )
-        return Sql(f"{a}.pk IN (SELECT rowid FROM runs_fts WHERE runs_fts MATCH ?)", [query])
+        # In a listing (self.sample set) the unary + keeps SQLite from driving the statement
+        # from the match list: for a word in most runs that means fetching and sorting every
+        # match (4 s at 1M runs) where walking runs newest first stops after a page (0.3 s).
+        # A rare word costs the walk instead (0.13 s at 1M); FTS5 has no cheap way to tell
+        # the two apart beforehand (counting even 2,000 matches costs 90 ms).
+        plus = "+" if self.sample is not None else ""
+        return Sql(f"{plus}{a}.pk IN (SELECT rowid FROM runs_fts WHERE runs_fts MATCH ?)", [query])
 
     # -- plain attributes ------------------------------------------------------------------
     def _comparison(self, node: Comparison, attribute: Attribute, a: str) -> Sql:
