@@ -21,7 +21,7 @@ import orjson
 
 from . import _json
 from ._time import UTC
-from ._usage import from_pico
+from ._usage import PICO, from_pico, pico_to_usd
 from .errors import FilterFieldError
 from .models import TENANT_ID, Run
 
@@ -279,11 +279,11 @@ def _core_fields(row: Sequence[Any]) -> dict[str, Any]:
     if first_token is not None:
         fields["first_token_time"] = _EPOCH + _ONE_US * first_token
     if total_cost is not None:
-        fields["total_cost"] = from_pico(total_cost)
+        fields["total_cost"] = pico_to_usd(Decimal(total_cost), PICO)
     if prompt_cost is not None:
-        fields["prompt_cost"] = from_pico(prompt_cost)
+        fields["prompt_cost"] = pico_to_usd(Decimal(prompt_cost), PICO)
     if completion_cost is not None:
-        fields["completion_cost"] = from_pico(completion_cost)
+        fields["completion_cost"] = pico_to_usd(Decimal(completion_cost), PICO)
     if prompt_cost_details:
         fields["prompt_cost_details"] = _decimal_map(prompt_cost_details)
     if completion_cost_details:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 from typing import Any
 
 PICO = Decimal(10) ** 12
@@ -47,9 +47,14 @@ def from_pico(value: int | None) -> Decimal | None:
     """Integer pico-dollars -> exact Decimal USD."""
     if value is None:
         return None
-    if value % 10**12 == 0:
-        return Decimal(value // 10**12)  # whole dollars: "100", never "1E+2"
-    return (Decimal(value) / PICO).normalize()
+    return pico_to_usd(Decimal(value), PICO)
+
+
+pico_to_usd = Context(prec=40).divide
+"""``pico_to_usd(Decimal(pico), PICO)``: exact whatever the caller's decimal context (40 digits
+hold any SQLite integer), and already in lowest terms: an exact quotient keeps the ideal
+exponent 0 where it can, so whole dollars read "100" (never "1E+2") and fractions carry no
+trailing zeros."""
 
 
 def _tokens(value: Any, where: str) -> int:
