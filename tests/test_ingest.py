@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import uuid
 from decimal import Decimal
 
@@ -309,3 +310,19 @@ def test_whole_dollar_costs_print_plainly(client: localtrace.Client) -> None:
     client.flush()
     stored = client.read_run(run["id"])
     assert (str(stored.prompt_cost), str(stored.total_cost)) == ("100", "120")
+
+
+@pytest.mark.parametrize(
+    ("cost", "text"),
+    [("0.000123456789", "0.000123456789"), ("2.5", "2.5"), ("1000000", "1000000"), ("0", "0")],
+)
+def test_costs_read_back_exactly_whatever_the_decimal_context(
+    client: localtrace.Client, cost: str, text: str
+) -> None:
+    run = make_run("llm", "llm", usage={**USAGE, "input_cost": cost, "output_cost": 0})
+    client.batch_ingest_runs(create=[run])
+    client.flush()
+    with decimal.localcontext(prec=3):  # an application that rounds its own decimals
+        stored = client.read_run(run["id"])
+        listed = next(client.list_runs(select=["prompt_cost"]))
+    assert str(stored.prompt_cost) == str(stored.total_cost) == str(listed.prompt_cost) == text
