@@ -103,3 +103,41 @@ def test_runs_share_no_mutable_value(client: localtrace.Client, select: list[str
     assert "k" not in second.metadata
     again = client.read_run(second.id)
     assert again.inputs == {} and again.parent_run_ids == [uuid.UUID(str(root["id"]))]
+
+
+def test_feedback_stats_reach_every_run_of_a_tree_and_only_those(
+    client: localtrace.Client,
+) -> None:
+    root = make_run("root")
+    step = make_run("step", parent=root)
+    leaf = make_run("leaf", "llm", parent=step)
+    quiet = make_run("quiet", parent=root)
+    client.batch_ingest_runs(create=[root, step, leaf, quiet])
+    client.create_feedback(leaf["id"], key="correctness", score=0)
+    client.create_feedback(root["id"], key="thumbs", score=1)
+    client.flush()
+    by_name = {run.name: run for run in client.read_trace(root["id"]).walk()}
+    assert by_name["leaf"].feedback_stats["correctness"]["avg"] == 0
+    assert by_name["root"].feedback_stats["thumbs"]["n"] == 1
+    assert by_name["step"].feedback_stats is None and by_name["quiet"].feedback_stats is None
+    subtree = client.read_run(step["id"], load_child_runs=True)
+    assert subtree.feedback_stats is None
+    assert subtree.child_runs[0].feedback_stats["correctness"]["n"] == 1
+    (listed,) = client.list_runs(filter='eq(name, "leaf")', select=["name", "feedback_stats"])
+    assert listed.feedback_stats["correctness"]["n"] == 1
+    (bare,) = client.list_runs(filter='eq(name, "leaf")', select=["name"])
+    assert bare.feedback_stats is None  # not selected
+
+
+def test_feedback_on_a_root_that_never_arrived_shows_on_its_placeholder(
+    client: localtrace.Client,
+) -> None:
+    root = make_run("root")
+    child = make_run("child", parent=root)
+    client.batch_ingest_runs(create=[child])
+    client.create_feedback(root["id"], key="thumbs", score=1)
+    client.flush()
+    tree = client.read_trace(root["id"])
+    assert tree.name == "(root never arrived)"
+    assert tree.feedback_stats["thumbs"]["n"] == 1
+    assert tree.child_runs[0].feedback_stats is None

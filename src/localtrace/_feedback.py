@@ -181,30 +181,15 @@ def summarize(rows: Iterable[Sequence[Any]]) -> dict[str, dict[str, Any]]:
     return result
 
 
-def stats_by_run(
-    conn: sqlite3.Connection,
-    run_ids: Sequence[str],
-    scope: tuple[str, tuple[Any, ...]] | None = None,
-) -> dict[str, dict[str, Any]]:
-    """``feedback_stats`` for each of ``run_ids`` that has feedback.
-
-    ``scope`` (a subquery selecting exactly those ids, and its parameters) replaces the id
-    list: one query for a whole trace, however many runs it has.
-    """
-    columns = "SELECT run_id, key, score, value, comment, error FROM feedback"
-    if scope is not None:
-        queries = [(f"{columns} WHERE run_id IN ({scope[0]}) ORDER BY modified_at DESC", scope[1])]
-    else:
-        queries = [
-            (
-                f"{columns} WHERE run_id IN ({','.join('?' * len(chunk))}) "
-                "ORDER BY modified_at DESC",
-                tuple(chunk),
-            )
-            for chunk in (run_ids[start : start + 500] for start in range(0, len(run_ids), 500))
-        ]
+def stats_by_run(conn: sqlite3.Connection, run_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """``feedback_stats`` for each of ``run_ids`` that has feedback."""
     per_run: dict[str, list[tuple[Any, ...]]] = {}
-    for sql, params in queries:
-        for row in conn.execute(sql, params):
+    for start in range(0, len(run_ids), 500):
+        chunk = run_ids[start : start + 500]
+        for row in conn.execute(
+            "SELECT run_id, key, score, value, comment, error FROM feedback "
+            f"WHERE run_id IN ({','.join('?' * len(chunk))}) ORDER BY modified_at DESC",
+            tuple(chunk),
+        ):
             per_run.setdefault(row[0], []).append(row[1:])
     return {run_id: summarize(rows) for run_id, rows in per_run.items()}

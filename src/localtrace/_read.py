@@ -25,6 +25,8 @@ from ._usage import PICO, from_pico, pico_to_usd
 from .errors import FilterFieldError
 from .models import TENANT_ID, Run
 
+_HAS_FEEDBACK = "EXISTS (SELECT 1 FROM feedback AS f WHERE f.run_id = r.id)"
+
 # (output field, SQL expression); the order defines the row layout.
 _CORE = (
     ("pk", "r.pk"),
@@ -52,9 +54,12 @@ _CORE = (
     ("prompt_cost_details", "r.prompt_cost_details"),
     ("completion_cost_details", "r.completion_cost_details"),
     ("repair", "r.repair"),
+    # One index probe per row, so that only runs that have feedback cost a feedback query.
+    ("has_feedback", _HAS_FEEDBACK),
 )
 _CORE_WIDTH = len(_CORE)
 ID_INDEX, START_INDEX, TRACE_INDEX, DOTTED_INDEX, PARENT_INDEX, SESSION_INDEX = 1, 4, 5, 6, 7, 8
+FEEDBACK_INDEX = _CORE_WIDTH - 1
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
 _NAIVE_EPOCH = dt.datetime(1970, 1, 1)
 _ONE_US = dt.timedelta(microseconds=1)
@@ -66,7 +71,7 @@ ALWAYS = frozenset(
     {"id", "name", "run_type", "start_time", "trace_id", "dotted_order", "parent_run_id"}
 )
 SELECTABLE = frozenset(
-    {name for name, _ in _CORE if name != "pk"}
+    {name for name, _ in _CORE if name not in ("pk", "has_feedback")}
     | set(_PAYLOAD)
     | {"feedback_stats", "app_path", "parent_run_ids", "child_run_ids", "latency", "in_dataset"}
     # LangSmith select names with nothing local behind them: accepted, left empty.
@@ -112,10 +117,10 @@ class Projection:
         wanted = None if select is None else set(select) | ALWAYS
         self.payload = [p for p in _PAYLOAD if wanted is None or p in wanted]
         self.wanted = wanted
-        exprs = [expr for _, expr in _CORE] + [f"p.{name}" for name in self.payload]
-        self.columns = ", ".join(exprs)
-        self.needs_payload = bool(self.payload)
         self.with_feedback = wanted is None or "feedback_stats" in wanted
+        core = [expr if expr != _HAS_FEEDBACK or self.with_feedback else "0" for _, expr in _CORE]
+        self.columns = ", ".join(core + [f"p.{name}" for name in self.payload])
+        self.needs_payload = bool(self.payload)
         self._payload_slots = [
             (len(_CORE) + offset, name, _payload_parser(name))
             for offset, name in enumerate(self.payload)
@@ -243,6 +248,7 @@ def _core_fields(row: Sequence[Any]) -> dict[str, Any]:
         prompt_cost_details,
         completion_cost_details,
         repair,
+        _has_feedback,
     ) = row[:_CORE_WIDTH]
     fields = _READ_TEMPLATE.copy()  # copying a dict of this shape beats a 37-key literal
     fields["id"] = _fast_uuid(run_id)

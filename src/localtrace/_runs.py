@@ -11,6 +11,7 @@ from ._db import Database
 from ._query import Where, after
 from ._read import (
     DOTTED_INDEX,
+    FEEDBACK_INDEX,
     ID_INDEX,
     PARENT_INDEX,
     SESSION_INDEX,
@@ -27,24 +28,22 @@ PAGE_SIZE = 100
 """Rows fetched per page when listing (each page is one indexed range scan)."""
 
 
-Scope = tuple[str, tuple[Any, ...]]
-"""An SQL subquery selecting run ids, and its parameters."""
+def _with_feedback(runs: Sequence[Run], rows: Sequence[Sequence[Any]]) -> list[tuple[Run, str]]:
+    """(run, id) of the runs whose row says they have feedback (rows carry an index probe, so
+    a page or tree without feedback costs no feedback query at all)."""
+    return [
+        (run, row[ID_INDEX]) for run, row in zip(runs, rows, strict=True) if row[FEEDBACK_INDEX]
+    ]
 
 
-def _attach_feedback(
-    conn: sqlite3.Connection, runs: Sequence[Run], ids: Sequence[str], scope: Scope | None = None
-) -> None:
-    """Set ``feedback_stats`` on the runs (``ids`` are their id strings, in the same order).
-
-    ``scope`` is an SQL subquery naming the same runs (a trace or subtree): one indexed query
-    then serves a 25,000-run tree instead of one query per 500 ids.
-    """
+def _attach_feedback(conn: sqlite3.Connection, targets: Sequence[tuple[Run, str]]) -> None:
+    """Set ``feedback_stats`` on each (run, id) that has feedback: one query per 500 runs."""
+    if not targets:
+        return
     from ._feedback import stats_by_run
 
-    stats = stats_by_run(conn, ids, scope)
-    if not stats:
-        return
-    for run, run_id in zip(runs, ids, strict=True):
+    stats = stats_by_run(conn, [run_id for _, run_id in targets])
+    for run, run_id in targets:
         found = stats.get(run_id)
         if found is not None:
             run.__dict__["feedback_stats"] = found
@@ -61,22 +60,17 @@ def read_run(conn: sqlite3.Connection, run_id: str, *, load_child_runs: bool) ->
         return None
     if not load_child_runs:
         run = projection.to_run(row)
-        _attach_feedback(conn, [run], [row[ID_INDEX]])
+        _attach_feedback(conn, _with_feedback([run], [row]))
         return run
     dotted = row[DOTTED_INDEX]
-    bounds = (row[TRACE_INDEX], dotted + ".", dotted + "/")
-    scope = (f"SELECT r.id FROM runs AS r WHERE r.id = ? OR ({_SUBTREE})", (row[ID_INDEX], *bounds))
     with gc_paused():
         rows = conn.execute(
             f"SELECT {projection.columns} FROM {projection.from_clause()} "
-            f"WHERE {_SUBTREE} ORDER BY r.dotted_order",
-            bounds,
+            "WHERE r.trace_id = ? AND r.dotted_order > ? AND r.dotted_order < ? "
+            "ORDER BY r.dotted_order",
+            (row[TRACE_INDEX], dotted + ".", dotted + "/"),
         ).fetchall()
-        return _tree(conn, projection, row, rows, scope=scope)
-
-
-_SUBTREE = "r.trace_id = ? AND r.dotted_order > ? AND r.dotted_order < ?"
-"""Descendants of a run: its trace's runs whose dotted_order extends the run's own."""
+        return _tree(conn, projection, row, rows)
 
 
 def _tree(
@@ -85,14 +79,11 @@ def _tree(
     top_row: Sequence[Any] | None,
     rows: Sequence[Sequence[Any]],
     placeholder: Run | None = None,
-    *,
-    scope: Scope,
 ) -> Run:
     """Build ``top`` with ``rows`` (its descendants, in dotted_order) nested under it.
 
     Runs whose parent is not among them are orphans: they hang directly under ``top`` and say
-    so in ``repair``. ``scope`` is a query (and its parameters) for the ids of every run in the
-    tree, for the feedback lookup.
+    so in ``repair``.
     """
     with gc_paused():
         top = projection.to_run(top_row) if top_row is not None else placeholder
@@ -101,7 +92,12 @@ def _tree(
         to_run = projection.to_run
         runs = [to_run(r) for r in rows]
         ids = [row[ID_INDEX] for row in rows]
-        _attach_feedback(conn, [top, *runs], [top_id, *ids], scope)
+        targets = _with_feedback(runs, rows)
+        if top_row is not None:
+            targets += _with_feedback([top], [top_row])
+        else:
+            targets.append((top, top_id))  # feedback may name a root that never arrived
+        _attach_feedback(conn, targets)
         children: dict[str, list[Run]] = {top_id: []}
         top.__dict__["child_runs"] = children[top_id]
         for run, run_id in zip(runs, ids, strict=True):
@@ -140,9 +136,8 @@ def _whole_trace(conn: sqlite3.Connection, trace_id: str) -> Run | None:
     ).fetchall()
     if not rows:
         return None
-    scope = ("SELECT r.id FROM runs AS r WHERE r.trace_id = ?", (trace_id,))
     if rows[0][ID_INDEX] == trace_id:
-        return _tree(conn, projection, rows[0], rows[1:], scope=scope)
+        return _tree(conn, projection, rows[0], rows[1:])
     first = rows[0]
     placeholder = construct_run(
         {
@@ -159,7 +154,7 @@ def _whole_trace(conn: sqlite3.Connection, trace_id: str) -> Run | None:
             "repair": f"placeholder: the root run {trace_id} of this trace never arrived",
         }
     )
-    return _tree(conn, projection, None, rows, placeholder, scope=scope)
+    return _tree(conn, projection, None, rows, placeholder)
 
 
 def sampler(db: Database) -> Callable[[str, list[object]], tuple[Any, ...]]:
@@ -204,8 +199,8 @@ def iterate(
             rows = conn.execute(sql, [*params, size]).fetchall()
             with gc_paused():
                 runs = [projection.to_run(row) for row in rows]
-            if projection.with_feedback and runs:
-                _attach_feedback(conn, runs, [row[ID_INDEX] for row in rows])
+            if projection.with_feedback:
+                _attach_feedback(conn, _with_feedback(runs, rows))
         yield from runs
         if len(rows) < size:
             return
