@@ -218,9 +218,9 @@ def _decimal_map(text: str | None) -> dict[str, Decimal] | None:
 def _core_fields(row: Sequence[Any]) -> dict[str, Any]:
     """Every ``Run`` field from the core columns, payload fields at their defaults.
 
-    One dict display in field order: this is the hot loop of every listing and tree, so it
-    avoids intermediate dicts, repeated UUID parsing (ids shared by a page are cached) and
-    re-validation (every stored value already has its field's type).
+    The hot loop of every listing and tree (a 25,000-run trace calls it 25,000 times): it copies
+    one template dict, parses each id shared by a page once (cached), never re-validates (every
+    stored value already has its field's type) and leaves absent values at the template's.
     """
     (
         _pk,

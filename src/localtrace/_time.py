@@ -51,8 +51,3 @@ def now_micros() -> int:
 def dotted_timestamp(micros: int) -> str:
     """The 22-character timestamp of a dotted_order segment, e.g. ``20261122T101418095220Z``."""
     return from_micros(micros).strftime("%Y%m%dT%H%M%S%fZ")
-
-
-def iso_naive(micros: int) -> str:
-    """Naive ISO text (UTC), the way LangSmith v1 renders times inside ``app_path``."""
-    return from_micros(micros).replace(tzinfo=None).isoformat()

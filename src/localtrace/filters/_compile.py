@@ -8,7 +8,10 @@ Rules every fragment follows:
   nullable columns are guarded with ``IS NOT NULL``, subqueries never yield NULL;
 * predicates that have an index are shaped so SQLite can use it: ``pk IN (SELECT run_pk ...)``
   for tags and metadata, ``id IN (SELECT run_id ...)`` for feedback, plain column comparisons
-  for columns, a literal ``status = 'error'`` so the partial error index applies.
+  for columns, a literal ``status = 'error'`` so the partial error index applies;
+* a listing (``sample`` given: the statement walks runs by time and stops after a page) probes
+  common tags and metadata pairs per run instead of listing them (``_adaptive_member``), and
+  keeps full-text matches from driving the statement.
 """
 
 from __future__ import annotations
@@ -356,12 +359,12 @@ class Compiler:
         ``run_metadata_kv``) for the sample to stay cheap.
         """
         assert self.sample is not None
-        sample = test("s")
+        recent = test("s")
         hits, stored = self.sample(
-            f"SELECT (SELECT count(*) FROM (SELECT 1 FROM {table} AS s WHERE {sample.text}"
+            f"SELECT (SELECT count(*) FROM (SELECT 1 FROM {table} AS s WHERE {recent.text}"
             f" AND s.run_pk > (SELECT max(pk) FROM runs) - {_SAMPLE_RUNS} LIMIT {_SAMPLE_HITS})),"
             " (SELECT max(pk) FROM runs)",
-            sample.params,
+            recent.params,
         )
         if stored is not None and hits * hits * stored > _PROBE_ABOVE:
             g = self.fresh("g")
