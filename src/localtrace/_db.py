@@ -15,12 +15,15 @@ import random
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
 from . import _migrations
 from .errors import SchemaVersionError, StoreBusyError, StoreError
+
+T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 10_000
 """How long SQLite itself waits for a lock before reporting busy (per attempt)."""
@@ -75,7 +78,7 @@ def connect(path: str) -> sqlite3.Connection:
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     if path != ":memory:":
         # WAL: readers never block the writer and the writer never blocks readers.
-        _retry_busy(lambda: conn.execute("PRAGMA journal_mode = WAL"))
+        retry_busy(lambda: conn.execute("PRAGMA journal_mode = WAL"))
     # NORMAL is durable against process crashes in WAL mode (only an OS crash can lose the
     # last transactions); FULL would fsync on every commit for no gain in our threat model.
     conn.execute("PRAGMA synchronous = NORMAL")
@@ -88,9 +91,12 @@ def connect(path: str) -> sqlite3.Connection:
     return conn
 
 
-def _retry_busy(action: object, deadline_s: float = MAX_LOCK_WAIT_S) -> object:
-    """Run ``action`` again while SQLite reports the file busy, up to ``deadline_s``."""
-    assert callable(action)
+def retry_busy(action: Callable[[], T], deadline_s: float = MAX_LOCK_WAIT_S) -> T:
+    """Run ``action`` again while SQLite reports the file busy, up to ``deadline_s``.
+
+    For statements that take the write lock outside ``Database.write`` (VACUUM, checkpoints,
+    the switch to WAL); raises ``StoreBusyError`` naming the way out when the deadline passes.
+    """
     start = time.monotonic()
     delay = 0.005
     while True:
@@ -110,7 +116,7 @@ def _retry_busy(action: object, deadline_s: float = MAX_LOCK_WAIT_S) -> object:
 
 def begin_immediate(conn: sqlite3.Connection) -> None:
     """Take the write lock now, retrying while another process holds it."""
-    _retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"))
+    retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"))
 
 
 def ensure_schema(conn: sqlite3.Connection, path: str) -> None:
@@ -185,7 +191,7 @@ class Database:
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-            _retry_busy(lambda: conn.execute("COMMIT"))
+            retry_busy(lambda: conn.execute("COMMIT"))
 
     @contextlib.contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:

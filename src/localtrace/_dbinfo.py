@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import _migrations
-from ._db import Database, _retry_busy, connect
+from ._db import Database, connect, retry_busy
 from ._time import from_micros
 from .errors import NotFoundError, StoreError
 
@@ -122,8 +122,8 @@ def vacuum(path: str) -> tuple[int, int]:
     Database(path).close()  # validates (and if needed migrates) the schema
     conn = connect(path)
     try:
-        _retry_busy(lambda: conn.execute("VACUUM"))
-        _retry_busy(lambda: conn.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
+        retry_busy(lambda: conn.execute("VACUUM"))
+        retry_busy(lambda: conn.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
         conn.execute("PRAGMA optimize")
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"cannot vacuum {path}: {exc}") from exc
