@@ -8,6 +8,7 @@ changes nothing, and no two runs share a mutable value.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -141,3 +142,31 @@ def test_feedback_on_a_root_that_never_arrived_shows_on_its_placeholder(
     assert tree.name == "(root never arrived)"
     assert tree.feedback_stats["thumbs"]["n"] == 1
     assert tree.child_runs[0].feedback_stats is None
+
+
+def test_reads_leave_the_cycle_collector_as_they_found_it(
+    client: localtrace.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _store_varied_runs(client)
+    assert gc.isenabled()
+    client.read_trace(root["id"])
+    list(client.list_runs())
+    assert gc.isenabled()
+    with pytest.raises(localtrace.errors.FilterSyntaxError):
+        list(client.list_runs(filter="and("))
+    assert gc.isenabled()
+    with monkeypatch.context() as patch:
+        patch.setattr(localtrace._read, "_full_run", _broken)
+        with pytest.raises(RuntimeError):
+            client.read_trace(root["id"])  # fails while building the tree
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        client.read_trace(root["id"])
+        assert not gc.isenabled()  # an application that disabled it keeps it disabled
+    finally:
+        gc.enable()
+
+
+def _broken(row: Any) -> Run:
+    raise RuntimeError("a row that cannot be read")
