@@ -322,7 +322,8 @@ def test_costs_read_back_exactly_whatever_the_decimal_context(
     run = make_run("llm", "llm", usage={**USAGE, "input_cost": cost, "output_cost": 0})
     client.batch_ingest_runs(create=[run])
     client.flush()
-    with decimal.localcontext(prec=3):  # an application that rounds its own decimals
+    with decimal.localcontext() as context:
+        context.prec = 3  # an application that rounds its own decimals
         stored = client.read_run(run["id"])
         listed = next(client.list_runs(select=["prompt_cost"]))
     assert str(stored.prompt_cost) == str(stored.total_cost) == str(listed.prompt_cost) == text
