@@ -19,9 +19,8 @@ from typing import Any
 
 import orjson
 
-from . import _json
-from ._time import UTC
-from ._usage import PICO, from_pico, pico_to_usd
+from ._time import EPOCH
+from ._usage import PICO, pico_to_usd
 from .errors import FilterFieldError
 from .models import TENANT_ID, Run
 
@@ -60,7 +59,6 @@ _CORE = (
 _CORE_WIDTH = len(_CORE)
 ID_INDEX, START_INDEX, TRACE_INDEX, DOTTED_INDEX, PARENT_INDEX, SESSION_INDEX = 1, 4, 5, 6, 7, 8
 FEEDBACK_INDEX = _CORE_WIDTH - 1
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
 _NAIVE_EPOCH = dt.datetime(1970, 1, 1)
 _ONE_US = dt.timedelta(microseconds=1)
 _loads = orjson.loads
@@ -115,33 +113,25 @@ class Projection:
             if "latency" in select:
                 select = [*select, "end_time"]  # latency is computed from end_time
         wanted = None if select is None else set(select) | ALWAYS
-        self.payload = [p for p in _PAYLOAD if wanted is None or p in wanted]
-        self.wanted = wanted
-        self.with_feedback = wanted is None or "feedback_stats" in wanted
-        core = [expr if expr != _HAS_FEEDBACK or self.with_feedback else "0" for _, expr in _CORE]
-        self.columns = ", ".join(core + [f"p.{name}" for name in self.payload])
-        self.needs_payload = bool(self.payload)
-        self._payload_slots = [
-            (len(_CORE) + offset, name, _payload_parser(name))
-            for offset, name in enumerate(self.payload)
-        ]
-        self._everything = wanted is None
+        payload = [p for p in _PAYLOAD if wanted is None or p in wanted]
+        with_feedback = wanted is None or "feedback_stats" in wanted
+        core = [expr if expr != _HAS_FEEDBACK or with_feedback else "0" for _, expr in _CORE]
+        joined = " LEFT JOIN run_payloads AS p ON p.run_pk = r.pk" if payload else ""
+        self.select_from = (
+            f"SELECT {', '.join(core + [f'p.{name}' for name in payload])} FROM runs AS r{joined}"
+        )
+        """``SELECT <columns> FROM runs AS r`` (joined with the payloads only when needed)."""
+        self._full = wanted is None
+        self._slots = _slots(payload)
         self._blank = () if wanted is None else tuple(sorted(_OPTIONAL_FIELDS - wanted))
-
-    def from_clause(self) -> str:
-        """``runs`` joined with ``run_payloads`` only when a payload column is needed."""
-        if self.needs_payload:
-            return "runs AS r LEFT JOIN run_payloads AS p ON p.run_pk = r.pk"
-        return "runs AS r"
 
     def to_run(self, row: Sequence[Any]) -> Run:
         """One row -> a ``Run`` (built without re-validation: every value is already typed)."""
-        if self._everything:
+        if self._full:
             return _full_run(row)
         fields = _core_fields(row)
-        for index, name, parse in self._payload_slots:
-            value = row[index]
-            fields[name] = parse(value) if value is not None else _EMPTY_PAYLOAD[name]()
+        for index, name, read in self._slots:
+            fields[name] = read(row[index])
         for name in self._blank:
             fields[name] = None
         return _new_run(fields)
@@ -150,13 +140,8 @@ class Projection:
 def _full_run(row: Sequence[Any]) -> Run:
     """A row of the full projection (every payload column) -> ``Run``: the tree-loading path."""
     fields = _core_fields(row)
-    inputs, outputs, error, extra, events, serialized = row[_CORE_WIDTH:]
-    fields["inputs"] = (_loads(inputs) or {}) if inputs is not None else {}
-    fields["outputs"] = _loads(outputs) if outputs is not None else None
-    fields["error"] = error
-    fields["extra"] = (_loads(extra) or {"metadata": {}}) if extra is not None else {"metadata": {}}
-    fields["events"] = _loads(events) if events is not None else None
-    fields["serialized"] = _loads(serialized) if serialized is not None else None
+    for index, name, read in _FULL_SLOTS:
+        fields[name] = read(row[index])
     return _new_run(fields)
 
 
@@ -208,11 +193,9 @@ def _ancestors(parent_dotted: str) -> tuple[uuid.UUID, ...]:
     return tuple(_cached_uuid(piece[-36:]) for piece in parent_dotted.split("."))
 
 
-def _decimal_map(text: str | None) -> dict[str, Decimal] | None:
-    data = _json.loads(text)
-    if not data:
-        return None
-    return {k: from_pico(v) or Decimal(0) for k, v in data.items()}
+def _decimal_map(text: str) -> dict[str, Decimal] | None:
+    """Stored ``{category: pico-dollars}`` -> ``{category: USD}`` (``None`` when empty)."""
+    return {k: pico_to_usd(Decimal(v), PICO) for k, v in _loads(text).items()} or None
 
 
 def _core_fields(row: Sequence[Any]) -> dict[str, Any]:
@@ -254,10 +237,10 @@ def _core_fields(row: Sequence[Any]) -> dict[str, Any]:
     fields["id"] = _fast_uuid(run_id)
     fields["name"] = name
     fields["inputs"] = {}  # a fresh dict per run: runs must not share mutable values
-    fields["start_time"] = _EPOCH + _ONE_US * start
+    fields["start_time"] = EPOCH + _ONE_US * start
     fields["run_type"] = run_type
     if end is not None:
-        fields["end_time"] = _EPOCH + _ONE_US * end
+        fields["end_time"] = EPOCH + _ONE_US * end
     if reference_example_id is not None:
         fields["reference_example_id"] = _fast_uuid(reference_example_id)
     if parent:
@@ -283,7 +266,7 @@ def _core_fields(row: Sequence[Any]) -> dict[str, Any]:
     if completion_token_details:
         fields["completion_token_details"] = _loads(completion_token_details)
     if first_token is not None:
-        fields["first_token_time"] = _EPOCH + _ONE_US * first_token
+        fields["first_token_time"] = EPOCH + _ONE_US * first_token
     if total_cost is not None:
         fields["total_cost"] = pico_to_usd(Decimal(total_cost), PICO)
     if prompt_cost is not None:
@@ -307,25 +290,31 @@ _READ_TEMPLATE: dict[str, Any] = {
 """Every ``Run`` field in declaration order, at the value a read gives it when absent."""
 
 
-def _payload_parser(name: str) -> Callable[[Any], Any]:
-    if name == "error":
-        return lambda value: value
-    if name == "inputs":
-        return lambda value: _loads(value) or {}
-    if name == "extra":
-        return lambda value: _loads(value) or {"metadata": {}}
-    return _loads
+def _json_or_none(text: str | None) -> Any:
+    return _loads(text) if text is not None else None
 
 
-_EMPTY_PAYLOAD: dict[str, Callable[[], Any]] = {
-    "inputs": dict,
-    "extra": lambda: {"metadata": {}},
-    "outputs": lambda: None,
-    "error": lambda: None,
-    "events": lambda: None,
-    "serialized": lambda: None,
+_READERS: dict[str, Callable[[Any], Any]] = {
+    "inputs": lambda text: (_loads(text) or {}) if text is not None else {},
+    "outputs": _json_or_none,
+    "error": lambda text: text,
+    "extra": lambda text: (
+        (_loads(text) or {"metadata": {}}) if text is not None else {"metadata": {}}
+    ),
+    "events": _json_or_none,
+    "serialized": _json_or_none,
 }
-"""A selected payload column that is NULL (or a run with no payload row) reads as this."""
+"""Payload column (NULL when the run has no payload row) -> field value, in ``_PAYLOAD`` order."""
+
+
+def _slots(payload: Sequence[str]) -> tuple[tuple[int, str, Callable[[Any], Any]], ...]:
+    """(row index, field, reader) of each selected payload column, after the core columns."""
+    return tuple(
+        (_CORE_WIDTH + offset, name, _READERS[name]) for offset, name in enumerate(payload)
+    )
+
+
+_FULL_SLOTS = _slots(_PAYLOAD)
 
 
 _OPTIONAL_FIELDS = frozenset(
@@ -351,10 +340,6 @@ _OPTIONAL_FIELDS = frozenset(
 """Fields left ``None`` unless selected (the identity fields are always returned)."""
 
 
-_RUN_DEFAULTS: dict[str, Any] = {
-    name: (None if info.default_factory is not None else info.default)
-    for name, info in Run.model_fields.items()
-}
 _SET_BY_READ = frozenset(Run.model_fields) - {
     "child_run_ids",
     "child_runs",
@@ -371,17 +356,4 @@ def _new_run(fields: dict[str, Any]) -> Run:
     _set(run, "__pydantic_fields_set__", set(_SET_BY_READ))
     _set(run, "__pydantic_extra__", None)
     _set(run, "__pydantic_private__", None)
-    return run
-
-
-def construct_run(fields: dict[str, Any]) -> Run:
-    """``Run.model_construct`` for already typed values, without its per-field machinery.
-
-    Fields not given take their defaults (``inputs``/``extra`` must be given: they are the only
-    fields with a mutable default).
-    """
-    values = dict(_RUN_DEFAULTS)
-    values.update(fields)
-    run = _new_run(values)
-    _set(run, "__pydantic_fields_set__", set(fields))
     return run

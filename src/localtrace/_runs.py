@@ -18,7 +18,6 @@ from ._read import (
     START_INDEX,
     TRACE_INDEX,
     Projection,
-    construct_run,
     gc_paused,
 )
 from ._time import from_micros
@@ -53,9 +52,7 @@ def _attach_feedback(conn: sqlite3.Connection, targets: Sequence[tuple[Run, str]
 def read_run(conn: sqlite3.Connection, run_id: str, *, load_child_runs: bool) -> Run | None:
     """One run (optionally with its subtree) or ``None``."""
     projection = Projection()
-    row = conn.execute(
-        f"SELECT {projection.columns} FROM {projection.from_clause()} WHERE r.id = ?", (run_id,)
-    ).fetchone()
+    row = conn.execute(f"{projection.select_from} WHERE r.id = ?", (run_id,)).fetchone()
     if row is None:
         return None
     if not load_child_runs:
@@ -65,7 +62,7 @@ def read_run(conn: sqlite3.Connection, run_id: str, *, load_child_runs: bool) ->
     dotted = row[DOTTED_INDEX]
     with gc_paused():
         rows = conn.execute(
-            f"SELECT {projection.columns} FROM {projection.from_clause()} "
+            f"{projection.select_from} "
             "WHERE r.trace_id = ? AND r.dotted_order > ? AND r.dotted_order < ? "
             "ORDER BY r.dotted_order",
             (row[TRACE_INDEX], dotted + ".", dotted + "/"),
@@ -83,39 +80,37 @@ def _tree(
     """Build ``top`` with ``rows`` (its descendants, in dotted_order) nested under it.
 
     Runs whose parent is not among them are orphans: they hang directly under ``top`` and say
-    so in ``repair``.
+    so in ``repair``. Callers hold ``gc_paused()`` around the fetch and this.
     """
-    with gc_paused():
-        top = projection.to_run(top_row) if top_row is not None else placeholder
-        assert top is not None
-        top_id = top_row[ID_INDEX] if top_row is not None else str(top.id)
-        to_run = projection.to_run
-        runs = [to_run(r) for r in rows]
-        ids = [row[ID_INDEX] for row in rows]
-        targets = _with_feedback(runs, rows)
-        if top_row is not None:
-            targets += _with_feedback([top], [top_row])
-        else:
-            targets.append((top, top_id))  # feedback may name a root that never arrived
-        _attach_feedback(conn, targets)
-        children: dict[str, list[Run]] = {top_id: []}
-        top.__dict__["child_runs"] = children[top_id]
-        for run, run_id in zip(runs, ids, strict=True):
-            kids: list[Run] = []
-            children[run_id] = kids
-            run.__dict__["child_runs"] = kids
-        orphan_seen = False
-        for run, row in zip(runs, rows, strict=True):
-            parent = row[PARENT_INDEX]
-            siblings = children.get(parent) if parent is not None else None
-            if siblings is None:
-                note = f"orphan: parent {parent} never arrived"
-                run.__dict__["repair"] = f"{run.repair}; {note}" if run.repair else note
-                siblings = children[top_id]
-                orphan_seen = True
-            siblings.append(run)
-        if orphan_seen:
-            children[top_id].sort(key=lambda r: r.dotted_order)
+    top = projection.to_run(top_row) if top_row is not None else placeholder
+    assert top is not None
+    top_id = top_row[ID_INDEX] if top_row is not None else str(top.id)
+    to_run = projection.to_run
+    runs = [to_run(r) for r in rows]
+    targets = _with_feedback(runs, rows)
+    if top_row is not None:
+        targets += _with_feedback([top], [top_row])
+    else:
+        targets.append((top, top_id))  # feedback may name a root that never arrived
+    _attach_feedback(conn, targets)
+    children: dict[str, list[Run]] = {top_id: []}
+    top.__dict__["child_runs"] = children[top_id]
+    for run, row in zip(runs, rows, strict=True):
+        kids: list[Run] = []
+        children[row[ID_INDEX]] = kids
+        run.__dict__["child_runs"] = kids
+    orphan_seen = False
+    for run, row in zip(runs, rows, strict=True):
+        parent = row[PARENT_INDEX]
+        siblings = children.get(parent) if parent is not None else None
+        if siblings is None:
+            note = f"orphan: parent {parent} never arrived"
+            run.__dict__["repair"] = f"{run.repair}; {note}" if run.repair else note
+            siblings = children[top_id]
+            orphan_seen = True
+        siblings.append(run)
+    if orphan_seen:
+        children[top_id].sort(key=lambda r: r.dotted_order)
     return top
 
 
@@ -130,8 +125,7 @@ def read_trace(conn: sqlite3.Connection, some_id: str) -> Run | None:
 def _whole_trace(conn: sqlite3.Connection, trace_id: str) -> Run | None:
     projection = Projection()
     rows = conn.execute(
-        f"SELECT {projection.columns} FROM {projection.from_clause()} WHERE r.trace_id = ? "
-        "ORDER BY r.dotted_order",
+        f"{projection.select_from} WHERE r.trace_id = ? ORDER BY r.dotted_order",
         (trace_id,),
     ).fetchall()
     if not rows:
@@ -139,20 +133,18 @@ def _whole_trace(conn: sqlite3.Connection, trace_id: str) -> Run | None:
     if rows[0][ID_INDEX] == trace_id:
         return _tree(conn, projection, rows[0], rows[1:])
     first = rows[0]
-    placeholder = construct_run(
-        {
-            "id": uuid.UUID(trace_id),
-            "trace_id": uuid.UUID(trace_id),
-            "name": "(root never arrived)",
-            "run_type": "chain",
-            "start_time": from_micros(min(r[START_INDEX] for r in rows)),
-            "dotted_order": first[DOTTED_INDEX].split(".", 1)[0],
-            "session_id": uuid.UUID(first[SESSION_INDEX]),
-            "status": "pending",
-            "inputs": {},
-            "extra": {"metadata": {}},
-            "repair": f"placeholder: the root run {trace_id} of this trace never arrived",
-        }
+    placeholder = Run.model_construct(
+        id=uuid.UUID(trace_id),
+        trace_id=uuid.UUID(trace_id),
+        name="(root never arrived)",
+        run_type="chain",
+        start_time=from_micros(min(r[START_INDEX] for r in rows)),
+        dotted_order=first[DOTTED_INDEX].split(".", 1)[0],
+        session_id=uuid.UUID(first[SESSION_INDEX]),
+        status="pending",
+        inputs={},
+        extra={"metadata": {}},
+        repair=f"placeholder: the root run {trace_id} of this trace never arrived",
     )
     return _tree(conn, projection, None, rows, placeholder)
 
@@ -192,18 +184,17 @@ def iterate(
             params.extend(values)
         clause = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         sql = (
-            f"SELECT {projection.columns} FROM {projection.from_clause()} {clause} "
+            f"{projection.select_from} {clause} "
             f"ORDER BY r.start_time {direction}, r.pk {direction} LIMIT ?"
         )
         with db.read() as conn:
             rows = conn.execute(sql, [*params, size]).fetchall()
             with gc_paused():
                 runs = [projection.to_run(row) for row in rows]
-            if projection.with_feedback:
-                _attach_feedback(conn, _with_feedback(runs, rows))
+            _attach_feedback(conn, _with_feedback(runs, rows))  # none unless selected
         yield from runs
         if len(rows) < size:
             return
-        cursor = (rows[-1][4], rows[-1][0])
+        cursor = (rows[-1][START_INDEX], rows[-1][0])
         if remaining is not None:
             remaining -= len(rows)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+"""Microsecond 0 of the store's clock (``EPOCH + timedelta(microseconds=n)`` reads a time)."""
 UTC = dt.timezone.utc
 
 
@@ -34,13 +35,13 @@ def parse_datetime(value: object) -> dt.datetime:
 def to_micros(value: object) -> int:
     """Any accepted time -> microseconds since the epoch."""
     moment = parse_datetime(value)
-    delta = moment - _EPOCH
+    delta = moment - EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def from_micros(micros: int) -> dt.datetime:
     """Microseconds since the epoch -> aware UTC datetime."""
-    return _EPOCH + dt.timedelta(microseconds=micros)
+    return EPOCH + dt.timedelta(microseconds=micros)
 
 
 def now_micros() -> int:
