@@ -75,12 +75,16 @@ def _join(op: str, parts: list[Sql]) -> Sql:
 
     SQLite's parser keeps a fixed stack (100 entries before 3.46): a nested operand costs one
     entry per level when it comes first, about three when it follows ``x AND``. Long lists are
-    cut into chunks because SQLite also caps expression-tree depth at 1000.
+    cut into chunks because SQLite also caps expression-tree depth at 1000. No parts: the
+    operator's identity (true for AND, false for OR).
     """
+    if not parts:
+        return Sql(TRUE if op == "AND" else FALSE)
     if len(parts) == 1:
         return parts[0]
-    deepest = max(range(len(parts)), key=lambda i: _nesting(parts[i].text))
-    if _nesting(parts[deepest].text) > _nesting(parts[0].text) + 2:
+    depths = [_nesting(part.text) for part in parts]
+    deepest = max(range(len(parts)), key=depths.__getitem__)
+    if depths[deepest] > depths[0] + 2:
         parts = [parts[deepest], *parts[:deepest], *parts[deepest + 1 :]]
     if len(parts) > _JOIN_CHUNK:
         chunks = [_join(op, parts[i : i + _JOIN_CHUNK]) for i in range(0, len(parts), _JOIN_CHUNK)]
@@ -228,7 +232,7 @@ class Compiler:
                 parts.append(guard(Sql(f"{col} IN ({marks})", list(values))))
             if len(values) < len(node.operands):
                 parts.append(Sql(f"{col} IS NULL"))
-            return _join("OR", parts) if parts else Sql(FALSE)
+            return _join("OR", parts)
         value = node.operand.value
         if node.op == "search":
             return guard(Sql(f"instr(lower({col}), lower(?)) > 0", [value]))
@@ -269,8 +273,6 @@ class Compiler:
                 if present != TRUE:
                     test = Sql(f"({present} AND {test.text})", test.params)
                 parts.append(test)
-        if not parts:
-            return Sql(FALSE)
         return _join("OR", parts)
 
     def _execution_order(self, node: Comparison, a: str) -> Sql:
@@ -323,22 +325,49 @@ class Compiler:
             test = "instr(lower({g}.tag), lower(?)) > 0"
         else:
             test = "{g}.tag = ?"
-        if node.op == "search" or self.sample is None:
-            g = self.fresh("g")
-            negate = "NOT " if node.op == "neq" else ""
-            return Sql(
-                f"{a}.pk {negate}IN (SELECT {g}.run_pk FROM run_tags AS {g} WHERE "
-                f"{test.format(g=g)})",
-                list(values),
-            )
-        if node.op == "neq":
-            g = self.fresh("g")
-            return Sql(
-                f"NOT EXISTS (SELECT 1 FROM run_tags AS {g} WHERE {test.format(g=g)}"
-                f" AND {g}.run_pk = {a}.pk)",
-                list(values),
-            )
-        return self._adaptive_member("run_tags", lambda g: Sql(test.format(g=g), list(values)), a)
+        return self._member(
+            "run_tags",
+            "g",
+            lambda g: Sql(test.format(g=g), list(values)),
+            a,
+            negate=node.op == "neq",
+            adapt=node.op != "search",  # a substring test has no index to probe or sample
+        )
+
+    def _member(
+        self,
+        table: str,
+        prefix: str,
+        test: Callable[[str], Sql],
+        a: str,
+        *,
+        negate: bool = False,
+        adapt: bool = False,
+    ) -> Sql:
+        """Run ``a`` has a row in the side table ``table`` passing ``test(alias)`` (none, with
+        ``negate``): ``a.pk [NOT] IN (SELECT run_pk ...)``. With ``adapt`` in a listing, a
+        negation probes per run walked (it matches most runs, so the walk is short) and a
+        positive test lets ``_adaptive_member`` choose."""
+        if adapt and self.sample is not None:
+            if negate:
+                return _neg(self._probe(table, test, a))
+            return self._adaptive_member(table, test, a)
+        x = self.fresh(prefix)
+        where = test(x)
+        not_ = "NOT " if negate else ""
+        return Sql(
+            f"{a}.pk {not_}IN (SELECT {x}.run_pk FROM {table} AS {x} WHERE {where.text})",
+            where.params,
+        )
+
+    def _probe(self, table: str, test: Callable[[str], Sql], a: str) -> Sql:
+        """``EXISTS`` a row of ``table`` for run ``a`` passing ``test``: one index lookup."""
+        g = self.fresh("g")
+        probe = test(g)
+        return Sql(
+            f"EXISTS (SELECT 1 FROM {table} AS {g} WHERE {probe.text} AND {g}.run_pk = {a}.pk)",
+            probe.params,
+        )
 
     def _adaptive_member(self, table: str, test: Callable[[str], Sql], a: str) -> Sql:
         """Membership in a side table, for a statement that walks runs in time order and stops.
@@ -367,44 +396,31 @@ class Compiler:
             recent.params,
         )
         if stored is not None and hits * hits * stored > _PROBE_ABOVE:
-            g = self.fresh("g")
-            probe = test(g)
-            return Sql(
-                f"EXISTS (SELECT 1 FROM {table} AS {g} WHERE {probe.text} AND {g}.run_pk = {a}.pk)",
-                probe.params,
-            )
-        h = self.fresh("h")
-        listed = test(h)
-        return Sql(
-            f"{a}.pk IN (SELECT {h}.run_pk FROM {table} AS {h} WHERE {listed.text})", listed.params
-        )
+            return self._probe(table, test, a)
+        return self._member(table, "h", test, a)
 
     def _metadata(self, node: Comparison, a: str) -> Sql:
         value = node.operand.value
         if isinstance(value, MetadataPairs):
-            parts = []
-            for key, text in value.pairs:
-                if self.sample is not None and text is not None:
-                    parts.append(self._adaptive_member("run_metadata", _kv_test(key, text), a))
-                    continue
-                m = self.fresh("m")
-                test = f"{m}.value = ?" if text is not None else f"{m}.value IS NULL"
-                params: list[Param] = [key] if text is None else [key, text]
-                parts.append(
-                    Sql(
-                        f"{a}.pk IN (SELECT {m}.run_pk FROM run_metadata AS {m}"
-                        f" WHERE {m}.key = ? AND {test})",
-                        params,
+            return _join(
+                "AND",
+                [
+                    self._member(
+                        "run_metadata", "m", _kv_test(key, text), a, adapt=text is not None
                     )
-                )
-            return _join("AND", parts) if parts else Sql(TRUE)
+                    for key, text in value.pairs
+                ],
+            )
         assert isinstance(value, str)
-        m = self.fresh("m")
         # key k itself, or any key below it: 'k.' <= key < 'k/' ('/' follows '.') uses the index.
-        return Sql(
-            f"{a}.pk IN (SELECT {m}.run_pk FROM run_metadata AS {m}"
-            f" WHERE {m}.key = ? OR ({m}.key >= ? AND {m}.key < ?))",
-            [value, value + ".", value + "/"],
+        return self._member(
+            "run_metadata",
+            "m",
+            lambda m: Sql(
+                f"{m}.key = ? OR ({m}.key >= ? AND {m}.key < ?)",
+                [value, value + ".", value + "/"],
+            ),
+            a,
         )
 
     # -- key/value pairs -------------------------------------------------------------------
@@ -428,26 +444,16 @@ class Compiler:
         self, family: str, conditions: list[tuple[Comparison, str]], a: str, negate: bool
     ) -> Sql:
         not_ = "NOT " if negate else ""
-        if (
-            family == "metadata"
-            and self.sample is not None
-            and not negate
-            and _exact_pair(conditions)
-        ):
-            return self._adaptive_member(
+        if family == "metadata":
+            return self._member(
                 "run_metadata",
+                "m",
                 lambda m: self._pair_tests(
                     conditions, {"metadata_key": f"{m}.key", "metadata_value": f"{m}.value"}
                 ),
                 a,
-            )
-        if family == "metadata":
-            m = self.fresh("m")
-            columns = {"metadata_key": f"{m}.key", "metadata_value": f"{m}.value"}
-            where = self._pair_tests(conditions, columns)
-            return Sql(
-                f"{a}.pk {not_}IN (SELECT {m}.run_pk FROM run_metadata AS {m} WHERE {where.text})",
-                where.params,
+                negate=negate,
+                adapt=not negate and _exact_pair(conditions),
             )
         if family == "feedback":
             f = self.fresh("f")
@@ -492,7 +498,7 @@ class Compiler:
             column = columns[attribute.name]
             if op == "in":
                 tests = [self._pair_test(attribute, column, "eq", o) for o in condition.operands]
-                parts.append(_join("OR", tests) if tests else Sql(FALSE))
+                parts.append(_join("OR", tests))
             else:
                 parts.append(self._pair_test(attribute, column, op, condition.operand))
         return _join("AND", parts)
@@ -580,10 +586,12 @@ def _feedback_value_test(col: str, op: str, value: Value) -> Sql:
     return test
 
 
-def _kv_test(key: str, value: str) -> Callable[[str], Sql]:
-    """``key = ? AND value = ?`` over a ``run_metadata`` alias."""
+def _kv_test(key: str, value: str | None) -> Callable[[str], Sql]:
+    """``key = ? AND value = ?`` (``value IS NULL`` for a JSON null) over a ``run_metadata`` alias."""
 
     def test(m: str) -> Sql:
+        if value is None:
+            return Sql(f"{m}.key = ? AND {m}.value IS NULL", [key])
         return Sql(f"{m}.key = ? AND {m}.value = ?", [key, value])
 
     return test

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from ._errors import syntax_error
+from ._literals import INT64_MAX
 
 IDENT = "name"
 STRING = "string"
@@ -18,7 +19,6 @@ NUMBER = "number"
 PUNCT = "punctuation"
 EOF = "end of filter"
 
-INT64_MAX = 2**63 - 1
 
 _IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NUMBER_RE = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")

@@ -19,7 +19,6 @@ from .._time import to_micros
 
 PICO_PER_USD = Decimal(10) ** 12
 MICROS_PER_SECOND = Decimal(10) ** 6
-INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 MAX_MAGNITUDE = Decimal("1e30")
 """Numbers beyond this are refused: no cost, duration or token count comes near it."""
@@ -200,11 +199,6 @@ def _show(value: Literal) -> str:
     if isinstance(value, str):
         return repr(value)
     return str(value)
-
-
-def show_literal(value: Literal) -> str:
-    """How a literal reads in messages and sentences."""
-    return _show(value)
 
 
 def quote(value: object) -> str:

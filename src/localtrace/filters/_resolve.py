@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..errors import FilterFieldError
 from . import _literals as lit
-from ._attributes import ATTRIBUTES, COMPARATORS, FUNCTIONS, Attribute
+from ._attributes import ATTRIBUTES, COMPARATORS, FUNCTIONS, LOGICAL, Attribute
 from ._errors import did_you_mean, field_error
 from ._nodes import And, Comparison, MetadataPairs, Node, Not, Operand, Or, Search, Value
 from ._parser import SyntaxArg, SyntaxCall, SyntaxList, SyntaxLiteral, SyntaxName
@@ -61,7 +61,7 @@ class Resolver:
                 call,
             )
         self._check_arity(call)
-        if name in ("and", "or", "not"):
+        if name in LOGICAL:
             children = tuple(self._condition(arg, call) for arg in call.args)
             if name == "and":
                 return And(call.start, call.end, children)
