@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from . import _stats
+from ._feedback import MAX_COMMENTS
 from ._query import Where, build_where
 from ._time import from_micros
 from .errors import FilterFieldError
@@ -93,8 +94,6 @@ MAX_FACET_VALUES = 10
 """Values kept per facet dimension (the most frequent)."""
 MAX_METADATA_FACET_KEYS = 20
 """Metadata keys that get facets (those on the most matched runs)."""
-MAX_COMMENTS = 10
-"""Comments kept per feedback key (newest first)."""
 STATUSES = ("success", "error", "pending")
 
 _SPLIT = 1_000_000_000
@@ -704,11 +703,11 @@ class _GroupSpec:
                 f"GROUP BY v {limit}"
             )
             return [row[0] for row in conn.execute(sql, where.params)]
-        matched_sql = f"SELECT count(*) FROM runs AS r {where.sql()}"
-        matched = int(conn.execute(matched_sql, where.params).fetchone()[0])
-        if not matched:
-            return []
         if self.attribute == "tag":
+            matched_sql = f"SELECT count(*) FROM runs AS r {where.sql()}"
+            matched = int(conn.execute(matched_sql, where.params).fetchone()[0])
+            if not matched:
+                return []
             member = _membership(conn, "run_tags", "lt_g.run_pk", matched)
             sql = (
                 f"WITH s AS MATERIALIZED (SELECT r.pk FROM runs AS r {where.sql()}) "

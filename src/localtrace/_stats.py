@@ -21,11 +21,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from . import _usage
+
 PERCENTILES = (50, 99)
 """The percentiles RunStats reports (p50 and p99)."""
 
 MICROS_PER_SECOND = 1_000_000
-PICO_DIGITS = 12  # 1 USD = 10**12 pico-dollars
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -64,13 +65,11 @@ def exact_percentiles(values: IntArray, qs: Sequence[int] = PERCENTILES) -> list
 
 
 def pico_to_usd(value: Decimal | int) -> Decimal:
-    """Pico-dollars (int or exact Decimal) -> USD, exact, without trailing zeros or exponent."""
-    amount = Decimal(value).scaleb(-PICO_DIGITS)
-    if not amount:
-        return Decimal(0)
-    amount = amount.normalize()
-    exponent = amount.as_tuple().exponent
-    return amount.quantize(Decimal(1)) if isinstance(exponent, int) and exponent > 0 else amount
+    """Pico-dollars (int or exact Decimal, e.g. an interpolated percentile) -> USD, exact,
+    without trailing zeros or exponent: the read path's division (``_usage.pico_to_usd``) of
+    the value's exact integer ratio."""
+    numerator, denominator = Decimal(value).as_integer_ratio()
+    return _usage.pico_to_usd(Decimal(numerator), _usage.PICO * denominator)
 
 
 def seconds(micros: IntArray) -> FloatArray:
