@@ -68,14 +68,14 @@ def connect(path: str) -> sqlite3.Connection:
     try:
         conn = sqlite3.connect(
             path,
+            # the busy timeout: wait for locks instead of failing at once (several processes
+            # may share the file)
             timeout=BUSY_TIMEOUT_MS / 1000,
             isolation_level=None,  # we issue BEGIN/COMMIT ourselves
             check_same_thread=False,
         )
     except sqlite3.Error as exc:
         raise StoreError(f"cannot open {path!r}: {exc}; check the path and permissions") from exc
-    # Wait for locks instead of failing at once (several processes may share the file).
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     if path != ":memory:":
         # WAL: readers never block the writer and the writer never blocks readers.
         retry_busy(lambda: conn.execute("PRAGMA journal_mode = WAL"))

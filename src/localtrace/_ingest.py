@@ -41,6 +41,7 @@ _RUN_COLUMNS = (
     "completion_cost_details, own_usage, repair"
 )
 _N_RUN_COLUMNS = _RUN_COLUMNS.count(",") + 1
+_RUN_ASSIGNMENTS = ", ".join(f"{column.strip()} = ?" for column in _RUN_COLUMNS.split(","))
 
 
 @dataclass
@@ -64,7 +65,6 @@ class RunState:
     error: str | None = None
     inputs: str | None = None
     outputs: str | None = None
-    outputs_obj: Any = None
     events: str | None = None
     serialized: str | None = None
     extra: dict[str, Any] | None = None
@@ -181,7 +181,6 @@ def _apply(state: RunState, change: Change) -> None:
         setattr(state, name, value)
     if change.outputs is not None and not ("outputs" in weak and state.outputs not in (None, "{}")):
         state.outputs = change.outputs
-        state.outputs_obj = change.outputs_obj
         state.usage_dirty = True
     if change.events is not None and not ("events" in weak and state.events not in (None, "[]")):
         state.events = change.events
@@ -382,8 +381,8 @@ class Ingestor:
             state.run_type = "chain"
             state.repair.append("run_type was missing (a patch without its post); chain assumed")
         if state.usage_dirty:
-            outputs = state.outputs_obj
-            if outputs is None and state.outputs and any(h in state.outputs for h in USAGE_HINTS):
+            outputs = None  # parsed only when usage may hide in them
+            if state.outputs and any(hint in state.outputs for hint in USAGE_HINTS):
                 outputs = _json.loads(state.outputs)
             try:
                 state.own = own_usage(state.extra, outputs if isinstance(outputs, dict) else None)
@@ -558,8 +557,7 @@ class Ingestor:
                 inserts,
             )
         if updates:
-            assignments = ", ".join(f"{c.strip()} = ?" for c in _RUN_COLUMNS.split(","))
-            conn.executemany(f"UPDATE runs SET {assignments} WHERE pk = ?", updates)
+            conn.executemany(f"UPDATE runs SET {_RUN_ASSIGNMENTS} WHERE pk = ?", updates)
         if cleared:
             conn.executemany("DELETE FROM run_tags WHERE run_pk = ?", cleared)
         if cleared_meta:

@@ -35,7 +35,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "full-text search index over runs", _add_full_text_search),
 )
 
-LATEST = 2
+LATEST = MIGRATIONS[-1].version
 """The schema version ``schema.sql`` describes."""
-
-assert MIGRATIONS[-1].version == LATEST

@@ -87,7 +87,6 @@ class Change:
     error: str | None = None
     inputs: str | None = None  # JSON text
     outputs: str | None = None  # JSON text
-    outputs_obj: Any = None  # parsed outputs when usage may hide in them
     events: str | None = None  # JSON text
     first_token_time: int | None = None
     serialized: str | None = None  # JSON text
@@ -280,8 +279,6 @@ def _normalize_fields(kind: str, run_id: str, raw: dict[str, Any]) -> Change:
             change.outputs = _json.dumps(mapping)
             if not mapping:
                 empty.add("outputs")
-            elif any(hint in mapping for hint in USAGE_HINTS):
-                change.outputs_obj = _json.loads(change.outputs)
         elif key == "events":
             if not isinstance(value, (list, tuple)):
                 raise _Bad(
@@ -304,8 +301,6 @@ def _normalize_fields(kind: str, run_id: str, raw: dict[str, Any]) -> Change:
                     f"{type(value).__name__} is not an object",
                     "send a dict such as {'metadata': {...}}",
                 )
-            if not extra:
-                empty.add("extra")
             change.extra = extra
         elif key == "revision_id":
             change.extra = change.extra or {}

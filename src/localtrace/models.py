@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-RUN_TYPES: tuple[str, ...] = ("tool", "chain", "llm", "retriever", "embedding", "prompt", "parser")
-"""The run types LangSmith accepts."""
-
 RunType = Literal["tool", "chain", "llm", "retriever", "embedding", "prompt", "parser"]
+
+RUN_TYPES: tuple[str, ...] = get_args(RunType)
+"""The run types LangSmith accepts."""
 
 TENANT_ID = UUID("00000000-0000-4000-8000-00000000a11e")
 """The one tenant of a local store (LangSmith objects always carry a tenant id)."""
