@@ -32,6 +32,7 @@ from rich.progress import (
 from rich.text import Text
 
 from . import __version__, _dbinfo, _render
+from ._time import parse_datetime
 from .client import Client, resolve_path
 from .errors import FilterError, InvalidRunError, LocaltraceError, NotFoundError
 from .models import RUN_TYPES, Run
@@ -132,7 +133,7 @@ class _Since(_TimeParam):
             seconds = float(match.group(1)) * _UNITS[match.group(2)]
             return dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=seconds)
         try:
-            moment = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+            return parse_datetime(text)
         except ValueError:
             self.fail(
                 f"{text!r} is not a time; use an ISO date/time (2026-01-31, 2026-01-31T12:00Z) "
@@ -140,7 +141,6 @@ class _Since(_TimeParam):
                 param,
                 ctx,
             )
-        return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 
 def _query_options(func: F) -> F:
@@ -395,8 +395,7 @@ def runs(
     fmt = settings.format(fmt)
     args = Query(**query).list_runs_args()
     with settings.client() as client:
-        wanted = [*fields, "end_time"] if "latency" in fields else fields  # latency needs it
-        found = client.list_runs(limit=limit or None, select=wanted or None, **args)
+        found = client.list_runs(limit=limit or None, select=fields or None, **args)
         if fmt == "table":
             shown = list(found)
             _console().print(_render.runs_table(shown, select=fields or None))

@@ -586,13 +586,7 @@ def build_router(state: State) -> APIRouter:
                     raise ApiError(
                         409, "conflict", f"a project with id {body.id} exists ({existing.name!r})"
                     )
-        if not upsert and client.has_project(body.name):
-            raise ApiError(
-                409,
-                "conflict",
-                f"project {body.name!r} already exists; pass ?upsert=true to get it instead",
-            )
-        project = client.create_project(
+        project = client.create_project(  # a taken name: ProjectExistsError, answered 409
             body.name,
             description=body.description,
             project_extra=body.extra,
@@ -611,15 +605,12 @@ def build_router(state: State) -> APIRouter:
     def update_session(
         session_id: Annotated[uuid.UUID, Path()], body: Annotated[SessionUpdate, Body()]
     ) -> Response:
-        current = client.read_project(project_id=session_id)
-        if body.name is not None and body.name != current.name and client.has_project(body.name):
-            raise ApiError(409, "conflict", f"another project is already named {body.name!r}")
-        project = client.update_project(
+        project = client.update_project(  # 404 / 409 from the Client's own checks
             session_id,
             name=body.name,
             description=body.description,
             project_extra=body.extra,
-            end_time=body.end_time if body.end_time is not None else current.end_time,
+            end_time=body.end_time,
         )
         return project_json(project)
 
@@ -704,8 +695,7 @@ def build_router(state: State) -> APIRouter:
         responses=_errors_doc(404, 422),
     )
     def delete_feedback(feedback_id: Annotated[uuid.UUID, Path()]) -> Response:
-        client.read_feedback(feedback_id)  # 404 for an unknown id
-        client.delete_feedback(feedback_id)
+        client.delete_feedback(feedback_id)  # FeedbackNotFoundError: 404
         return JSONBytes({"id": str(feedback_id), "deleted": True})
 
     return router

@@ -30,6 +30,7 @@ from ..errors import (
     InvalidRunError,
     LocaltraceError,
     NotFoundError,
+    ProjectExistsError,
     RunProblem,
     SchemaVersionError,
     StoreBusyError,
@@ -164,6 +165,8 @@ def translate(exc: BaseException) -> ApiError:
         )
     if isinstance(exc, NotFoundError):
         return ApiError(404, "not_found", str(exc))
+    if isinstance(exc, ProjectExistsError):
+        return ApiError(409, "conflict", str(exc))
     if isinstance(exc, FilterError):
         return ApiError(
             400,
