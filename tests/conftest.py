@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
-# The langsmith SDK caches env vars per process: make sure nothing here ever targets the network.
+# The langsmith SDK caches env vars per process: make sure nothing here ever targets the network
+# (every test that traces names its client or server explicitly).
 os.environ.pop("LANGSMITH_ENDPOINT", None)
 os.environ.pop("LANGCHAIN_ENDPOINT", None)
+os.environ.pop("LANGSMITH_RUNS_ENDPOINTS", None)
 
 sys.path.insert(0, str(Path(__file__).parent))
 

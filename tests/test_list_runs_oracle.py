@@ -22,6 +22,7 @@ from filters.oracle import matching_ids
 from filters.strategies import filters, populations
 from localtrace._time import from_micros, to_micros
 from localtrace.filters import parse
+from runs_factory import segment
 
 PROFILE = settings(
     max_examples=int(os.environ.get("LOCALTRACE_LIST_EXAMPLES", "40")),
@@ -29,10 +30,6 @@ PROFILE = settings(
     derandomize=bool(os.environ.get("CI")),
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-
-
-def _segment(micros: int, run_id: str) -> str:
-    return from_micros(micros).strftime("%Y%m%dT%H%M%S%fZ") + run_id
 
 
 def _cost(value: Decimal | None) -> str | None:
@@ -44,7 +41,7 @@ def sdk_dicts(population: list[dict[str, Any]]) -> list[dict[str, Any]]:
     dotted: dict[str, str] = {}
     posts = []
     for run in population:
-        own = _segment(run["start_time"], run["id"])
+        own = segment(from_micros(run["start_time"]), run["id"])
         parent = run["parent_run_id"]
         dotted[run["id"]] = f"{dotted[parent]}.{own}" if parent else own
         metadata = dict(run["metadata"])

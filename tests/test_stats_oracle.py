@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 import localtrace
 from localtrace import Run, RunStats
+from runs_factory import segment
 
 T0 = dt.datetime(2026, 3, 1, 12, 0, 0, tzinfo=dt.timezone.utc)
 NAMES = ("agent", "llm_call", "search", "parse")
@@ -38,10 +39,6 @@ PERCENT = (50, 99)
 
 
 # -- generating runs ---------------------------------------------------------------------------
-
-
-def _segment(start: dt.datetime, run_id: uuid.UUID) -> str:
-    return start.strftime("%Y%m%dT%H%M%S%fZ") + str(run_id)
 
 
 money = st.decimals(min_value=0, max_value=Decimal("3"), places=7, allow_nan=False)
@@ -161,11 +158,11 @@ def build_run_dicts(traces: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 ]
             if parent is None:
                 run["trace_id"] = run_id
-                run["dotted_order"] = _segment(start, run_id)
+                run["dotted_order"] = segment(start, run_id)
             else:
                 run["trace_id"] = parent["trace_id"]
                 run["parent_run_id"] = parent["id"]
-                run["dotted_order"] = parent["dotted_order"] + "." + _segment(start, run_id)
+                run["dotted_order"] = parent["dotted_order"] + "." + segment(start, run_id)
             made.append(run)
         posts.extend(made)
     return posts

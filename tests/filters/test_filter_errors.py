@@ -14,7 +14,7 @@ from localtrace.errors import FilterError, FilterFieldError, FilterSyntaxError
 from localtrace.filters import compile_filter, parse
 
 from .examples import ALL_EXAMPLES
-from .store import empty_store, insert_runs, make_run
+from .store import empty_store, insert_runs, make_run, select_ids
 
 GOLDEN = Path(__file__).parent / "golden" / "errors.json"
 UPDATE = os.environ.get("LOCALTRACE_UPDATE_GOLDEN") == "1"
@@ -113,7 +113,7 @@ def test_prefixes_and_deletions_fail_cleanly(text: str) -> None:
             continue
         for scope in ("filter", "trace", "tree"):
             sql, params = compile_filter(node, scope=scope)
-            conn.execute(f"SELECT r.id FROM runs AS r WHERE {sql}", params).fetchall()
+            select_ids(conn, sql, params)
 
 
 @settings(max_examples=300, deadline=None)
@@ -163,5 +163,5 @@ def test_values_reach_sql_only_as_parameters(value: str) -> None:
             assert value not in sql
             bound = " ".join(str(p) for p in params).replace("\x01", "\x00")
             assert all(word in bound for word in value.split()), text
-            conn.execute(f"SELECT r.id FROM runs AS r WHERE {sql}", params).fetchall()
+            select_ids(conn, sql, params)
     assert conn.execute("SELECT count(*) FROM runs").fetchone() == (1,)

@@ -9,7 +9,7 @@ import pytest
 from localtrace.errors import FilterSyntaxError
 from localtrace.filters import MAX_DEPTH, MAX_NODES, compile_filter, parse
 
-from .store import empty_store, insert_runs, make_run
+from .store import empty_store, insert_runs, make_run, select_ids
 
 LEAVES = [
     'and(eq(input_key, "a"), neq(input_value, 3))',
@@ -76,4 +76,4 @@ def test_widest_filters_run() -> None:
     for text in (wide, pairs, listed):
         for scope in ("filter", "tree"):
             sql, params = compile_filter(text, scope=scope)
-            conn.execute(f"SELECT r.id FROM runs AS r WHERE {sql}", params).fetchall()
+            select_ids(conn, sql, params)

@@ -47,7 +47,7 @@ def test_documented_examples_parse_compile_and_run(text: str, scope: str) -> Non
     node = parse(text)
     sql, params = compile_filter(node, scope=scope)
     assert "?" not in text or params
-    conn.execute(f"SELECT r.id FROM runs AS r WHERE {sql}", params).fetchall()
+    select_ids(conn, sql, params)
     assert describe(node)
 
 

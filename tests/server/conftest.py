@@ -1,34 +1,27 @@
 """Fixtures for the server tests: a real uvicorn server on a free loopback port, and the
 unmodified langsmith SDK pointed at it.
 
-The SDK caches environment variables on first use, so the ones that matter are settled here,
-before anything imports langsmith.
+Every langsmith.Client here gets api_url/api_key/web_url explicitly and tracing is enabled per
+context (tracing_context(enabled=True)); the root conftest removes the endpoints that could
+leak off the machine before anything imports langsmith.
 """
 
 from __future__ import annotations
 
-import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
-# Every langsmith.Client here gets api_url/api_key/web_url explicitly and tracing is enabled
-# per context (tracing_context(enabled=True)); only endpoints that could leak off the machine
-# are removed from the environment.
-for _name in ("LANGSMITH_ENDPOINT", "LANGCHAIN_ENDPOINT", "LANGSMITH_RUNS_ENDPOINTS"):
-    os.environ.pop(_name, None)
-
-import uuid  # noqa: E402
-from collections.abc import Callable, Iterator  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
-
-import pytest  # noqa: E402
+import pytest
 
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 pytest.importorskip("zstandard")
 
-from server_support import API_KEY, LiveServer, start_server  # noqa: E402
+from server_support import API_KEY, LiveServer, start_server
 
-import localtrace  # noqa: E402
+import localtrace
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +33,14 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     yield running
     running.stop()
     store.close()
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[localtrace.Client]:
+    """A Client on a fresh file shared by one test module (for in-process TestClient apps)."""
+    client = localtrace.Client(tmp_path_factory.mktemp("store") / "traces.db")
+    yield client
+    client.close()
 
 
 @pytest.fixture

@@ -51,13 +51,6 @@ def assert_error(response: Any, status: int, type_: str | None = None) -> dict[s
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[localtrace.Client]:
-    client = localtrace.Client(tmp_path_factory.mktemp("errors") / "traces.db")
-    yield client
-    client.close()
-
-
-@pytest.fixture(scope="module")
 def http(store: localtrace.Client) -> TestClient:
     return TestClient(create_app(store), raise_server_exceptions=False)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import uuid
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,13 +15,6 @@ import localtrace
 from localtrace.server import create_app
 
 T0 = dt.datetime(2026, 11, 22, 10, 0, 0, tzinfo=dt.timezone.utc)
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[localtrace.Client]:
-    client = localtrace.Client(tmp_path_factory.mktemp("routes") / "traces.db")
-    yield client
-    client.close()
 
 
 @pytest.fixture(scope="module")
