@@ -23,14 +23,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ._db import chunks, placeholders
 from .errors import InvalidRunError, NotFoundError, RunProblem
 
 if TYPE_CHECKING:
     from .client import Client
 
 __all__ = ["AttachmentInfo", "list_attachments", "read_attachment"]
-
-_CHUNK = 500  # ids per IN (...) list, well under SQLite's variable limit
 
 
 @dataclass(frozen=True)
@@ -67,11 +66,10 @@ def list_attachments(client: Client, run_ids: Iterable[Any]) -> dict[str, list[A
     if not ids:
         return found
     with client._db.read() as conn:
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start : start + _CHUNK]
+        for chunk in chunks(ids):
             rows = conn.execute(
                 "SELECT run_id, name, mime_type, length(data) FROM attachments "
-                f"WHERE run_id IN ({','.join('?' * len(chunk))}) ORDER BY run_id, name",
+                f"WHERE run_id IN ({placeholders(len(chunk))}) ORDER BY run_id, name",
                 chunk,
             ).fetchall()
             for run_id, name, mime, size in rows:

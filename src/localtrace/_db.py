@@ -15,7 +15,7 @@ import random
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import TypeVar
@@ -61,6 +61,21 @@ def split_statements(script: str) -> list[str]:
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
     text = str(exc).lower()
     return "locked" in text or "busy" in text
+
+
+IN_CHUNK = 500
+"""Values per ``IN (...)`` list: well under SQLite's limit on variables per statement."""
+
+
+def chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
+    """``items`` in slices of ``IN_CHUNK``, one ``IN (...)`` query each."""
+    for start in range(0, len(items), IN_CHUNK):
+        yield items[start : start + IN_CHUNK]
+
+
+def placeholders(n: int) -> str:
+    """``?,?,...`` for ``n`` parameters."""
+    return ",".join("?" * n)
 
 
 def connect(path: str) -> sqlite3.Connection:

@@ -134,9 +134,11 @@ def vacuum(path: str) -> tuple[int, int]:
 
 def human_size(size: int) -> str:
     """``"1.5 MB"``."""
-    amount = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if amount < 1024 or unit == "GB":
-            return f"{amount:.0f} {unit}" if unit == "B" else f"{amount:.1f} {unit}"
+    if size < 1024:
+        return f"{size} B"
+    amount = size / 1024
+    for unit in ("KB", "MB"):
+        if amount < 1024:
+            return f"{amount:.1f} {unit}"
         amount /= 1024
-    return f"{amount:.1f} GB"  # pragma: no cover
+    return f"{amount:.1f} GB"

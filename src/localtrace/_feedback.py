@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import math
 import sqlite3
-import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from . import _json
+from ._db import chunks, placeholders
 from ._time import from_micros
 from .models import Feedback
 
@@ -21,13 +21,10 @@ _COLUMNS = (
     "feedback_config, extra, comparative_experiment_id, feedback_group_id, error, created_at, "
     "modified_at"
 )
+_NAMES = tuple(column.strip() for column in _COLUMNS.split(","))
 
 MAX_COMMENTS = 10
 """Comments kept per key in ``feedback_stats`` (a sample, newest first)."""
-
-
-def _uuid(value: str | None) -> uuid.UUID | None:
-    return None if value is None else uuid.UUID(value)
 
 
 def row_to_feedback(row: Sequence[Any]) -> Feedback:
@@ -70,11 +67,10 @@ def select_sql(where: str = "") -> str:
 
 def insert(conn: sqlite3.Connection, values: dict[str, Any]) -> None:
     """Insert (or replace, by id) one feedback row; JSON fields already text."""
-    names = [c.strip() for c in _COLUMNS.split(",")]
     conn.execute("DELETE FROM feedback WHERE id = ?", (values["id"],))
     conn.execute(
-        f"INSERT INTO feedback ({_COLUMNS}) VALUES ({','.join('?' * len(names))})",
-        [values.get(name) for name in names],
+        f"INSERT INTO feedback ({_COLUMNS}) VALUES ({','.join('?' * len(_NAMES))})",
+        [values.get(name) for name in _NAMES],
     )
 
 
@@ -144,8 +140,7 @@ def summarize(rows: Iterable[Sequence[Any]]) -> dict[str, dict[str, Any]]:
     """
     groups: dict[str, dict[str, Any]] = {}
     for row in rows:
-        key, score, value, comment = row[:4]
-        error = row[4] if len(row) > 4 else 0
+        key, score, value, comment, error = row
         group = groups.setdefault(
             key, {"n": 0, "scores": [], "values": {}, "errors": 0, "comments": []}
         )
@@ -184,11 +179,10 @@ def summarize(rows: Iterable[Sequence[Any]]) -> dict[str, dict[str, Any]]:
 def stats_by_run(conn: sqlite3.Connection, run_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
     """``feedback_stats`` for each of ``run_ids`` that has feedback."""
     per_run: dict[str, list[tuple[Any, ...]]] = {}
-    for start in range(0, len(run_ids), 500):
-        chunk = run_ids[start : start + 500]
+    for chunk in chunks(run_ids):
         for row in conn.execute(
             "SELECT run_id, key, score, value, comment, error FROM feedback "
-            f"WHERE run_id IN ({','.join('?' * len(chunk))}) ORDER BY modified_at DESC",
+            f"WHERE run_id IN ({placeholders(len(chunk))}) ORDER BY modified_at DESC",
             tuple(chunk),
         ):
             per_run.setdefault(row[0], []).append(row[1:])

@@ -18,11 +18,12 @@ from __future__ import annotations
 import dataclasses
 import sqlite3
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import _json
+from ._db import chunks, placeholders
 from ._flatten import flatten
 from ._normalize import USAGE_HINTS, Change, RunProblemError, normalize
 from ._time import now_micros, to_micros
@@ -30,7 +31,6 @@ from ._trees import ancestor_ids, dotted_ids, segment_for
 from ._usage import EMPTY_USAGE, Usage, UsageError, own_usage
 from .errors import RunProblem
 
-_CHUNK = 500  # ids per IN (...) list, well under SQLite's variable limit
 _THREAD_KEYS = ("thread_id", "session_id", "conversation_id")
 
 _RUN_COLUMNS = (
@@ -92,18 +92,9 @@ class IngestResult:
     problems: list[RunProblem] = field(default_factory=list)
 
 
-def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
-
-
-def _placeholders(n: int) -> str:
-    return ",".join("?" * n)
-
-
 def _load_existing(conn: sqlite3.Connection, ids: list[str]) -> dict[str, RunState]:
     found: dict[str, RunState] = {}
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         rows = conn.execute(
             "SELECT r.pk, r.id, r.trace_id, r.parent_run_id, r.dotted_order, r.session_id, r.name, "
             "r.run_type, r.start_time, r.end_time, r.reference_example_id, r.tags, r.own_usage, "
@@ -111,7 +102,7 @@ def _load_existing(conn: sqlite3.Connection, ids: list[str]) -> dict[str, RunSta
             "r.completion_cost, r.total_cost, r.prompt_token_details, r.completion_token_details, "
             "r.prompt_cost_details, r.completion_cost_details, r.first_token_time, r.repair, "
             "p.inputs, p.outputs, p.error, p.extra, p.events, p.serialized "
-            f"FROM runs r LEFT JOIN run_payloads p ON p.run_pk = r.pk WHERE r.id IN ({_placeholders(len(chunk))})",
+            f"FROM runs r LEFT JOIN run_payloads p ON p.run_pk = r.pk WHERE r.id IN ({placeholders(len(chunk))})",
             chunk,
         ).fetchall()
         for row in rows:
@@ -456,8 +447,8 @@ class Ingestor:
         if self.conn.execute("SELECT 1 FROM pending_rollup LIMIT 1").fetchone() is None:
             return {}
         found: dict[str, Usage] = {}
-        for chunk in _chunks(ids):
-            marks = _placeholders(len(chunk))
+        for chunk in chunks(ids):
+            marks = placeholders(len(chunk))
             for ancestor, usage in self.conn.execute(
                 f"SELECT ancestor_id, usage FROM pending_rollup WHERE ancestor_id IN ({marks})",
                 chunk,
@@ -470,12 +461,12 @@ class Ingestor:
         ids = list(deltas)
         seen: set[str] = set()
         updates: list[tuple[Any, ...]] = []
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             rows = self.conn.execute(
                 "SELECT id, run_type, prompt_tokens, completion_tokens, total_tokens, prompt_cost, "
                 "completion_cost, total_cost, prompt_token_details, completion_token_details, "
                 "prompt_cost_details, completion_cost_details, first_token_time "
-                f"FROM runs WHERE id IN ({_placeholders(len(chunk))})",
+                f"FROM runs WHERE id IN ({placeholders(len(chunk))})",
                 chunk,
             ).fetchall()
             for row in rows:
@@ -553,7 +544,7 @@ class Ingestor:
         conn = self.conn
         if inserts:
             conn.executemany(
-                f"INSERT INTO runs (pk, {_RUN_COLUMNS}) VALUES ({_placeholders(_N_RUN_COLUMNS + 1)})",
+                f"INSERT INTO runs (pk, {_RUN_COLUMNS}) VALUES ({placeholders(_N_RUN_COLUMNS + 1)})",
                 inserts,
             )
         if updates:

@@ -102,10 +102,10 @@ class Projection:
         if select is not None:
             unknown = [name for name in select if name not in SELECTABLE]
             if unknown:
-                import difflib
+                from .filters import did_you_mean
 
-                hints = difflib.get_close_matches(unknown[0], sorted(SELECTABLE), n=1)
-                hint = f"; did you mean {hints[0]!r}?" if hints else ""
+                hint = did_you_mean(unknown[0], SELECTABLE)
+                hint = f"; {hint}" if hint else ""
                 raise FilterFieldError(
                     f"select: unknown field {unknown[0]!r}{hint} "
                     f"(fields: {', '.join(sorted(SELECTABLE))})"

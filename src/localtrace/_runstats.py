@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import difflib
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -37,7 +36,7 @@ from ._feedback import MAX_COMMENTS
 from ._query import Where, build_where
 from ._time import from_micros
 from .errors import FilterFieldError
-from .filters import quote
+from .filters import did_you_mean, quote
 from .models import Project, RunStats
 
 FIELDS: tuple[str, ...] = tuple(RunStats.model_fields)
@@ -206,8 +205,8 @@ def resolve_select(select: Sequence[str] | None) -> frozenset[str]:
             wanted |= SELECT_ALIASES[name]
         elif name not in SELECT_IGNORED:
             known = [*FIELDS, *SELECT_ALIASES]
-            close = difflib.get_close_matches(name, known, n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
+            hint = did_you_mean(name, known)
+            hint = f"{hint} " if hint else ""
             raise FilterFieldError(
                 f"argument select: unknown metric {name!r}; {hint}choose from {', '.join(known)}"
             )

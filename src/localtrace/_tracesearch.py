@@ -175,19 +175,21 @@ def _hit(conn: sqlite3.Connection, row: Sequence[Any]) -> dict[str, Any]:
     _pk, trace_id, session_id, start, end, first_token, prompt, completion, cost = row[:9]
     inputs, outputs, extra, root_error = row[9:]
     metadata = (_json.loads(extra) or {}).get("metadata") or {}
-    error_row = conn.execute(
-        "SELECT p.error FROM runs AS e JOIN run_payloads AS p ON p.run_pk = e.pk "
-        "WHERE e.trace_id = ? AND e.status = 'error' ORDER BY e.dotted_order LIMIT 1",
-        (trace_id,),
-    ).fetchone()
-    message = root_error or (error_row[0] if error_row else None)
+    message = root_error
+    if not message:  # the first failed run of the trace, in execution order
+        error_row = conn.execute(
+            "SELECT p.error FROM runs AS e JOIN run_payloads AS p ON p.run_pk = e.pk "
+            "WHERE e.trace_id = ? AND e.status = 'error' ORDER BY e.dotted_order LIMIT 1",
+            (trace_id,),
+        ).fetchone()
+        message = error_row[0] if error_row else None
     evaluations = [
         {
             "evaluation_id": fid,
             "name": key,
             "score": score,
-            "passed": _passed(score, _json.loads(value)),
-            "label": label if isinstance(label := _json.loads(value), str) else None,
+            "passed": _passed(score, label := _json.loads(value)),
+            "label": label if isinstance(label, str) else None,
             "details": comment,
             "status": "error" if error else "processed",
             "timestamps": {"created_at": _ms(created), "updated_at": _ms(modified)},

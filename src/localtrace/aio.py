@@ -98,10 +98,7 @@ class AsyncClient:
     list_runs = _iterating("list_runs")
     list_projects = _iterating("list_projects")
     list_feedback = _iterating("list_feedback")
-
-    async def search_traces(self, **kwargs: Any) -> dict[str, Any]:
-        """LangWatch-style trace search (see ``Client.search_traces``)."""
-        return await asyncio.to_thread(lambda: self.sync.search_traces(**kwargs))
+    search_traces = _blocking("search_traces")
 
     async def aclose(self) -> None:
         """Drain the queue and close the file."""

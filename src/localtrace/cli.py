@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import difflib
 import json
 import os
 import re
@@ -35,6 +34,7 @@ from . import __version__, _dbinfo, _render
 from ._time import parse_datetime
 from .client import Client, resolve_path
 from .errors import FilterError, InvalidRunError, LocaltraceError, NotFoundError
+from .filters import did_you_mean
 from .models import RUN_TYPES, Run
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -223,8 +223,7 @@ def _fields(select: tuple[str, ...]) -> list[str]:
     names = [name.strip() for item in select for name in item.split(",") if name.strip()]
     for name in names:
         if name not in _RUN_FIELDS:
-            close = difflib.get_close_matches(name, _RUN_FIELDS, n=1)
-            hint = f"did you mean {close[0]!r}?" if close else "see `localtrace runs --help`"
+            hint = did_you_mean(name, _RUN_FIELDS) or "see `localtrace runs --help`"
             raise click.BadParameter(f"unknown field {name!r}; {hint}", param_hint="--select")
     return names
 

@@ -468,16 +468,15 @@ class Client:
                         f"project {project_name!r} already exists; pass upsert=True to reuse it"
                     )
             else:
-                if project_id is not None and _projects.exists(
-                    conn, _uuid_arg(project_id, "project_id")
-                ):
+                pid = _uuid_arg(project_id, "project_id") if project_id is not None else None
+                if pid is not None and _projects.exists(conn, pid):
                     raise ProjectExistsError(
                         f"a project with id {project_id} already exists; use another id"
                     )
                 _projects.create(
                     conn,
                     name=project_name,
-                    project_id=_uuid_arg(project_id, "project_id") if project_id else None,
+                    project_id=pid,
                     description=description,
                     extra=extra or None,
                     reference_dataset_id=(

@@ -16,6 +16,7 @@ from __future__ import annotations
 from ._attributes import ATTRIBUTES, FUNCTIONS, Attribute, Function
 from ._compile import SCOPES, Sampler, compile_node
 from ._describe import describe
+from ._errors import did_you_mean
 from ._literals import quote
 from ._nodes import And, Comparison, MetadataPairs, Node, Not, Operand, Or, Search, walk
 from ._parser import MAX_DEPTH, MAX_NODES, parse_syntax
@@ -40,6 +41,7 @@ __all__ = [
     "Search",
     "compile_filter",
     "describe",
+    "did_you_mean",
     "parse",
     "quote",
     "uses_search",
