@@ -68,18 +68,18 @@ def decode(cursor: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def paired(ours: Callable[[], Any], hand: Callable[[], Any], repeat: int) -> tuple[float, float]:
-    """Median seconds of each, measured turn about so a busy spell of a shared machine hits both."""
-    ours()
-    hand()  # warm both (statement cache, pages)
-    mine: list[float] = []
-    theirs: list[float] = []
+def paired(*fns: Callable[[], Any], repeat: int) -> list[float]:
+    """Median seconds of each function, measured turn about (after one warm-up call each), so
+    a busy spell of a shared machine hits them all alike."""
+    for fn in fns:
+        fn()  # statement cache, pages
+    times: list[list[float]] = [[] for _ in fns]
     for _ in range(repeat):
-        for fn, into in ((ours, mine), (hand, theirs)):
+        for fn, into in zip(fns, times, strict=True):
             start = time.perf_counter()
             fn()
             into.append(time.perf_counter() - start)
-    return statistics.median(mine), statistics.median(theirs)
+    return [statistics.median(each) for each in times]
 
 
 def cases(client: localtrace.Client) -> list[tuple[str, dict[str, Any], str, list[Any]]]:
@@ -162,10 +162,6 @@ def cases(client: localtrace.Client) -> list[tuple[str, dict[str, Any], str, lis
     ]
 
 
-sql_only: dict[str, float] = {}
-"""Per query: (our compiled SQL + decoding) / (hand-written SQL + decoding), no Run objects."""
-
-
 def compiled_sql(client: localtrace.Client, kwargs: dict[str, Any]) -> tuple[str, list[Any]]:
     """The SQL list_runs runs for ``kwargs`` (first page), without building Run objects."""
     from localtrace import _runs
@@ -183,24 +179,24 @@ def compiled_sql(client: localtrace.Client, kwargs: dict[str, Any]) -> tuple[str
     return sql, where.params
 
 
-def measure(path: Path, repeat: int) -> dict[str, tuple[float, float]]:
+Figures = dict[str, tuple[float, float, float | None]]
+"""Per query: seconds for list_runs, for the hand-written SQL, and the ratio of our compiled SQL
+(same decoding, no Run objects) to the hand-written SQL (``None`` where not measured)."""
+
+
+def measure(path: Path, repeat: int) -> Figures:
     client = localtrace.Client(path)
-    results: dict[str, tuple[float, float]] = {}
+    results: Figures = {}
     with client._db.read() as conn:
         for name, kwargs, sql, params in cases(client):
-            ours, hand = paired(
-                lambda kw=kwargs: list(itertools.islice(client.list_runs(**kw), 100)),
-                lambda s=sql, p=params: decode(conn.execute(s, p)),
-                repeat,
-            )
-            results[name] = (ours, hand)
             compiled = compiled_sql(client, kwargs)
-            only, hand_again = paired(
+            ours, only, hand = paired(
+                lambda kw=kwargs: list(itertools.islice(client.list_runs(**kw), 100)),
                 lambda c=compiled: decode(conn.execute(*c)),
                 lambda s=sql, p=params: decode(conn.execute(s, p)),
-                repeat,
+                repeat=repeat,
             )
-            sql_only[name] = only / hand_again
+            results[name] = (ours, hand, only / hand)
         ours, hand = paired(
             lambda: list(itertools.islice(client.list_runs(query="vector"), 100)),
             lambda: decode(
@@ -209,9 +205,9 @@ def measure(path: Path, repeat: int) -> dict[str, tuple[float, float]]:
                     f"runs_fts MATCH '\"vector\"*') ORDER BY r.start_time DESC, r.pk DESC LIMIT 100"
                 )
             ),
-            repeat,
+            repeat=repeat,
         )
-        results['search("vector")'] = (ours, hand)
+        results['search("vector")'] = (ours, hand, None)
     client.close()
     return results
 
@@ -242,7 +238,7 @@ def main() -> None:
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="localtrace-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
-    by_size: dict[int, dict[str, tuple[float, float]]] = {}
+    by_size: dict[int, Figures] = {}
     for n in args.sizes:
         path = folder / f"query-{n}.db"
         start = time.perf_counter()
@@ -252,8 +248,8 @@ def main() -> None:
         first, thousandth = paging(path)
         print(f"\n{n:,} runs: time to first page of 100 (median of {args.repeat})")
         print(f"  {'query':<60} {'list_runs':>10} {'hand SQL':>10} {'ratio':>6} {'SQL only':>9}")
-        for name, (ours, hand) in by_size[n].items():
-            only = f"{sql_only[name]:>9.2f}" if name in sql_only else ""
+        for name, (ours, hand, sql_ratio) in by_size[n].items():
+            only = f"{sql_ratio:>9.2f}" if sql_ratio is not None else ""
             print(
                 f"  {name[:60]:<60} {ours * 1e3:>8.1f}ms {hand * 1e3:>8.1f}ms "
                 f"{ours / hand:>6.2f} {only}"

@@ -66,7 +66,7 @@ def agent(question: str) -> str:
     return str(chat(f"{question} given {docs}")["content"])
 
 
-def trace(n: int, project: str) -> None:
+def trace(n: int) -> None:
     for i in range(n):
         agent(f"question number {i} about the benchmark")
 
@@ -101,7 +101,7 @@ def in_process(traces: int, folder: Path) -> tuple[float, int]:
     with Sampler(lambda: client._writer.pending) as sampler:
         start = time.perf_counter()
         with tracing_context(client=client, enabled=True, project_name=project):
-            trace(traces, project)
+            trace(traces)
         client.flush()
         elapsed = time.perf_counter() - start
     count = sum(1 for _ in client.list_runs(project_name=project, select=["id"]))
@@ -169,7 +169,7 @@ def through_server(traces: int, url: str, mode: str, tag: str) -> tuple[float, i
     with Sampler(lambda: backlog(ls)) as sampler:
         start = time.perf_counter()
         with tracing_context(client=ls, enabled=True, project_name=project):
-            trace(traces, project)
+            trace(traces)
         traced = time.perf_counter()
         ls.flush()
         drained = time.perf_counter()

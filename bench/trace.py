@@ -113,7 +113,9 @@ def main() -> None:
     assert tree is not None and len(tree.walk()) == args.runs, "the whole trace comes back"
     with client._db.read() as conn:
         ours, hand = paired(
-            lambda: client.read_trace(trace_id), lambda: tree_by_hand(conn, trace_id), args.repeat
+            lambda: client.read_trace(trace_id),
+            lambda: tree_by_hand(conn, trace_id),
+            repeat=args.repeat,
         )
     client.close()
     print(f"trace of {args.runs:,} runs, read_trace as a tree (median of {args.repeat}):")
