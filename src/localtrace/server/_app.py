@@ -35,7 +35,7 @@ from ._auth import ApiKeyMiddleware, attachment_path, sign
 from ._body import BodyLimitMiddleware, parse_json, read_body
 from ._cursors import Cursors
 from ._encode import JSONBytes, run_json, s3_urls
-from ._errors import ApiError, Detail, error_bytes, translate
+from ._errors import ApiError, Detail, send_error, translate
 from ._multipart import boundary_of, split_parts
 from ._schemas import (
     BatchIn,
@@ -311,9 +311,6 @@ def build_router(state: State) -> APIRouter:
 
         return {run_id: s3_urls(infos, url_for) for run_id, infos in files.items()}
 
-    def all_runs(run: Any) -> list[Any]:
-        return run.walk() if hasattr(run, "walk") else [run]
-
     # -- info ---------------------------------------------------------------------------
     @router.get("/info", tags=["info"], summary="Server capabilities (LangSmithInfo)")
     def info() -> dict[str, Any]:
@@ -463,7 +460,7 @@ def build_router(state: State) -> APIRouter:
     ) -> Response:
         state.settle()
         run = client.read_run(run_id, load_child_runs=load_child_runs)
-        urls = {} if exclude_s3_stored_attributes else urls_for(request, all_runs(run))
+        urls = {} if exclude_s3_stored_attributes else urls_for(request, run.walk())
         out = run_json(run, urls)
         if exclude_serialized:
             out["serialized"] = None
@@ -724,8 +721,7 @@ def build_langwatch_router(state: State) -> APIRouter:
         }
         # only what the caller sent: the Client's own defaults apply to the rest
         kwargs: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
-        search: Callable[..., Any] = getattr(client, "search_traces")  # noqa: B009
-        return JSONBytes(search(**kwargs))
+        return JSONBytes(client.search_traces(**kwargs))
 
     return router
 
@@ -751,21 +747,9 @@ class CatchAllMiddleware:
         try:
             await self.app(scope, receive, tracking_send)
         except Exception as exc:
-            err = translate(exc)
             if started:
                 raise
-            body = error_bytes(err.status, err.type, err.message)
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": err.status,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode()),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            await send_error(send, translate(exc))
 
 
 def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:

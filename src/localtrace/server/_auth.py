@@ -17,7 +17,7 @@ from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ._errors import error_bytes
+from ._errors import ApiError, send_error
 
 _KEY_HEADERS = (b"x-api-key", b"x-auth-token")
 
@@ -64,21 +64,13 @@ class ApiKeyMiddleware:
         if scope["type"] != "http" or self._authorized(scope):
             await self.app(scope, receive, send)
             return
-        body = error_bytes(
-            401,
-            "unauthorized",
-            "this server needs an API key: send it in the x-api-key header "
-            "(langsmith.Client(api_key=...) does)",
+        await send_error(
+            send,
+            ApiError(
+                401,
+                "unauthorized",
+                "this server needs an API key: send it in the x-api-key header "
+                "(langsmith.Client(api_key=...) does)",
+            ),
+            [(b"www-authenticate", b'ApiKey header="x-api-key"')],
         )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 401,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"www-authenticate", b'ApiKey header="x-api-key"'),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})

@@ -15,7 +15,7 @@ import orjson
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ._errors import ApiError, BodyTooLarge, error_bytes
+from ._errors import ApiError, BodyTooLarge, send_error
 
 _READ = 1 << 20  # decompress in 1 MiB steps
 
@@ -40,7 +40,7 @@ class BodyLimitMiddleware:
                     declared = -1
                 if declared > self.limit:
                     err = BodyTooLarge(self.limit).as_api_error()
-                    await _send_error(send, err)
+                    await send_error(send, err, [(b"connection", b"close")])
                     return
         seen = 0
         limit = self.limit
@@ -55,22 +55,6 @@ class BodyLimitMiddleware:
             return message
 
         await self.app(scope, counting_receive, send)
-
-
-async def _send_error(send: Send, err: ApiError) -> None:
-    body = error_bytes(err.status, err.type, err.message)
-    await send(
-        {
-            "type": "http.response.start",
-            "status": err.status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
 
 
 async def read_body(request: Request, limit: int) -> bytes:

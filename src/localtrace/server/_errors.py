@@ -24,6 +24,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.types import Send
 
 from ..errors import (
     FilterError,
@@ -148,9 +149,23 @@ def error_response(
     )
 
 
-def error_bytes(status: int, type_: str, message: str) -> bytes:
-    """The error document as bytes (for the raw ASGI middlewares)."""
-    return orjson.dumps(error_body(status, type_, message))
+async def send_error(
+    send: Send, err: ApiError, headers: Sequence[tuple[bytes, bytes]] = ()
+) -> None:
+    """Answer with the error document from a raw ASGI middleware (before any route ran)."""
+    body = orjson.dumps(error_body(err.status, err.type, err.message))
+    await send(
+        {
+            "type": "http.response.start",
+            "status": err.status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 def translate(exc: BaseException) -> ApiError:
