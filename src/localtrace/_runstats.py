@@ -130,6 +130,7 @@ _LISTS = (
     ),
     ("cost", "r.total_cost", ("cost_p50", "cost_p99")),
 )
+_LIST_METRICS = {key: metrics for key, _, metrics in _LISTS}
 _COUNTERS = {
     "run_count": (),
     "error_rate": ("n_error",),
@@ -422,19 +423,13 @@ def _ints(text: str | None) -> _stats.IntArray:
 
 
 def _list_metrics(key: str, values: _stats.IntArray, wanted: frozenset[str]) -> dict[str, Any]:
-    want = set(wanted)
-    if key == "latency":
-        return _stats.duration_metrics("latency", values, want)
-    if key == "first_token":
-        return _stats.duration_metrics("first_token", values, want)
-    if key == "total_tokens":
-        return _stats.count_metrics(("median_tokens", "tokens_p99"), values, want)
-    if key == "prompt_tokens":
-        return _stats.count_metrics(("prompt_tokens_p50", "prompt_tokens_p99"), values, want)
-    if key == "completion_tokens":
-        names = ("completion_tokens_p50", "completion_tokens_p99")
-        return _stats.count_metrics(names, values, want)
-    return _stats.cost_metrics(values, want)
+    """The percentile metrics of one ``_LISTS`` column, those wanted."""
+    if key in ("latency", "first_token"):
+        return _stats.duration_metrics(key, values, wanted)
+    if key == "cost":
+        return _stats.cost_metrics(values, wanted)
+    p50, p99 = _LIST_METRICS[key]
+    return _stats.count_metrics((p50, p99), values, wanted)
 
 
 # -- feedback ----------------------------------------------------------------------------------

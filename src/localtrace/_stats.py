@@ -15,6 +15,7 @@ Pure numpy, no SQL: ``_runstats`` fetches the columns and hands them over here. 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from decimal import Decimal
 from typing import Any
 
@@ -89,7 +90,7 @@ def rate(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-def duration_metrics(prefix: str, micros: IntArray, wanted: set[str]) -> dict[str, Any]:
+def duration_metrics(prefix: str, micros: IntArray, wanted: AbstractSet[str]) -> dict[str, Any]:
     """``{prefix}_p50``, ``{prefix}_p99`` (and ``{prefix}_avg``) in seconds, those wanted."""
     names = [f"{prefix}_p{q}" for q in PERCENTILES]
     out: dict[str, Any] = {}
@@ -105,7 +106,9 @@ def duration_metrics(prefix: str, micros: IntArray, wanted: set[str]) -> dict[st
     return out
 
 
-def count_metrics(names: tuple[str, str], values: IntArray, wanted: set[str]) -> dict[str, Any]:
+def count_metrics(
+    names: tuple[str, str], values: IntArray, wanted: AbstractSet[str]
+) -> dict[str, Any]:
     """p50/p99 of per-run counts (tokens) under the two given field names, those wanted."""
     if not any(name in wanted for name in names):
         return {}
@@ -113,7 +116,7 @@ def count_metrics(names: tuple[str, str], values: IntArray, wanted: set[str]) ->
     return {name: value for name, value in zip(names, found, strict=True) if name in wanted}
 
 
-def cost_metrics(pico: IntArray, wanted: set[str]) -> dict[str, Any]:
+def cost_metrics(pico: IntArray, wanted: AbstractSet[str]) -> dict[str, Any]:
     """``cost_p50``/``cost_p99`` (exact USD) from per-run total costs in pico-dollars."""
     names = ("cost_p50", "cost_p99")
     if not any(name in wanted for name in names):
