@@ -170,3 +170,15 @@ def test_reads_leave_the_cycle_collector_as_they_found_it(
 
 def _broken(row: Any) -> Run:
     raise RuntimeError("a row that cannot be read")
+
+
+def test_full_reads_and_reads_selecting_every_field_agree(client: localtrace.Client) -> None:
+    """The full read inlines the per-column readers that selected reads use: same runs."""
+    _store_varied_runs(client)
+    bare = make_run("bare", inputs={}, outputs=None, metadata={})
+    client.batch_ingest_runs(create=[bare])
+    client.flush()
+    everything = sorted(localtrace._read.SELECTABLE)
+    for run in client.list_runs():
+        (selected,) = client.list_runs(run_ids=[run.id], select=everything)
+        assert selected.model_dump() == client.read_run(run.id).model_dump() == run.model_dump()
