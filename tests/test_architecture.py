@@ -16,6 +16,7 @@ PUBLIC = {
     "FilterError",
     "FilterFieldError",
     "FilterSyntaxError",
+    "InvalidArgumentError",
     "InvalidRunError",
     "LocaltraceError",
     "NotFoundError",

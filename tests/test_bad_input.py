@@ -152,3 +152,12 @@ def test_not_found_errors_are_lookup_errors(client: localtrace.Client) -> None:
     assert isinstance(caught.value, LookupError)
     with pytest.raises(localtrace.InvalidRunError, match="is not a UUID"):
         client.read_run("abc")
+
+
+def test_invalid_argument_error_names_argument_value_and_fix() -> None:
+    from localtrace import InvalidArgumentError, LocaltraceError
+
+    err = InvalidArgumentError("limit", -1, "must be positive", "pass a whole number >= 1")
+    assert isinstance(err, LocaltraceError) and isinstance(err, ValueError)
+    assert str(err) == "limit=-1: must be positive; pass a whole number >= 1"
+    assert (err.argument, err.value, err.fix) == ("limit", -1, "pass a whole number >= 1")

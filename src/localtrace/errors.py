@@ -13,6 +13,7 @@ __all__ = [
     "FilterError",
     "FilterFieldError",
     "FilterSyntaxError",
+    "InvalidArgumentError",
     "InvalidRunError",
     "LocaltraceError",
     "NotFoundError",
@@ -44,6 +45,25 @@ class ProjectNotFoundError(NotFoundError):
 
 class ProjectExistsError(LocaltraceError, ValueError):
     """A project with that name (or id) already exists."""
+
+
+class InvalidArgumentError(LocaltraceError, ValueError):
+    """An argument of a public call (or a field of a request) is unusable.
+
+    ``argument`` names it, ``value`` is what was given, ``fix`` says what to give instead. Used
+    for every bad argument (ids, select fields, dates, limits, prices, ...), in process and, as a
+    4xx naming the same three things, over HTTP.
+    """
+
+    def __init__(self, argument: str, value: object, reason: str, fix: str) -> None:
+        self.argument = argument
+        self.value = value
+        self.reason = reason
+        self.fix = fix
+        shown = repr(value)
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        super().__init__(f"{argument}={shown}: {reason}; {fix}")
 
 
 class FeedbackNotFoundError(NotFoundError):

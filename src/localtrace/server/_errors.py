@@ -28,6 +28,7 @@ from starlette.types import Send
 
 from ..errors import (
     FilterError,
+    InvalidArgumentError,
     InvalidRunError,
     LocaltraceError,
     NotFoundError,
@@ -180,6 +181,13 @@ def translate(exc: BaseException) -> ApiError:
         )
     if isinstance(exc, NotFoundError):
         return ApiError(404, "not_found", str(exc))
+    if isinstance(exc, InvalidArgumentError):
+        return ApiError(
+            422,
+            "invalid_argument",
+            str(exc),
+            [Detail(loc=exc.argument, message=exc.reason, fix=exc.fix)],
+        )
     if isinstance(exc, ProjectExistsError):
         return ApiError(409, "conflict", str(exc))
     if isinstance(exc, FilterError):
