@@ -28,8 +28,8 @@ sys.path[:0] = [str(HERE.parent / "src"), str(HERE)]
 import orjson  # noqa: E402
 
 import localtrace  # noqa: E402
-from localtrace._db import schema_sql, split_statements  # noqa: E402
 from localtrace._flatten import flatten  # noqa: E402
+from localtrace._store.db import schema_sql, split_statements  # noqa: E402
 from localtrace._time import to_micros  # noqa: E402
 from workload import runs as generate  # noqa: E402
 

@@ -164,8 +164,8 @@ def cases(client: localtrace.Client) -> list[tuple[str, dict[str, Any], str, lis
 
 def compiled_sql(client: localtrace.Client, kwargs: dict[str, Any]) -> tuple[str, list[Any]]:
     """The SQL list_runs runs for ``kwargs`` (first page), without building Run objects."""
-    from localtrace import _runs
-    from localtrace._query import build_where
+    from localtrace._query import runs as _runs
+    from localtrace._query.where import build_where
 
     where = build_where(
         project_ids=[kwargs["project_id"]],

@@ -42,8 +42,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 import localtrace
+from localtrace._ingest.usage import from_pico
 from localtrace._time import dotted_timestamp, from_micros
-from localtrace._usage import from_pico
 
 GENERATOR_VERSION = 2
 BASE_TIME = 1_767_225_600_000_000  # 2026-01-01T00:00:00Z in microseconds
@@ -561,7 +561,7 @@ def _status(field: str) -> int:
 
 def probe(path: Path, index: int, which: str) -> dict[str, float | None]:
     """In a fresh process: peak RSS growth and peak traced allocation of one call."""
-    import localtrace._runstats  # imported before measuring: imports are not per-call memory
+    import localtrace._stats.passes  # imported before measuring: imports are not per-call memory
 
     client = localtrace.Client(str(path))
     try:

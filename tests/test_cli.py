@@ -23,7 +23,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 import localtrace
-from localtrace import _demo
+from localtrace.cli import demo as _demo
 from localtrace.cli import main
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -184,7 +184,7 @@ def test_group_help_and_version() -> None:
 
 # -- demo ---------------------------------------------------------------------------------------
 def test_demo_traces_and_shows_tree_and_stats(tmp_path: Path) -> None:
-    pytest.importorskip("localtrace._runstats")
+    pytest.importorskip("localtrace._stats.passes")
     db = tmp_path / "fresh.db"
     out = ok("demo", db=db)
     for text in ("research_assistant", "retrieve_docs", "chat_model", "web_search", "TimeoutError"):
@@ -356,7 +356,7 @@ def test_trace_shows_repaired_runs(tmp_path: Path) -> None:
 
 # -- stats --------------------------------------------------------------------------------------
 def test_stats_table_and_json(demo_db: Path) -> None:
-    pytest.importorskip("localtrace._runstats")
+    pytest.importorskip("localtrace._stats.passes")
     out = ok("stats", "--root", db=demo_db)
     assert "latency p50" in out and "tokens" in out and "cost" in out
     record = json.loads(ok("stats", "--root", "-f", "json", db=demo_db))
@@ -366,7 +366,7 @@ def test_stats_table_and_json(demo_db: Path) -> None:
 
 
 def test_stats_group_by(demo_db: Path) -> None:
-    pytest.importorskip("localtrace._runstats")
+    pytest.importorskip("localtrace._stats.passes")
     groups = json.loads(ok("stats", "--group-by", "name", "-f", "json", db=demo_db))
     assert groups["chat_model"]["run_count"] == 2
     assert groups["web_search"]["error_rate"] == 1.0
@@ -391,7 +391,7 @@ def test_search_finds_text_in_outputs_and_errors(demo_db: Path) -> None:
 
 
 def test_projects(demo_db: Path) -> None:
-    pytest.importorskip("localtrace._runstats")
+    pytest.importorskip("localtrace._stats.passes")
     assert "localtrace-demo" in ok("projects", db=demo_db)
     (project,) = json.loads(ok("projects", "-f", "json", db=demo_db))
     assert project["name"] == "localtrace-demo" and project["run_count"] == 1
@@ -428,7 +428,7 @@ def _snapshot(path: Path) -> dict[str, Any]:
         )
         projects = sorted(p.name for p in client.list_projects())
         stats = None
-        if importlib.util.find_spec("localtrace._runstats") is not None:
+        if importlib.util.find_spec("localtrace._stats.passes") is not None:
             result = client.get_run_stats(is_root=True)
             assert isinstance(result, localtrace.RunStats)
             stats = result.model_dump(mode="json", exclude={"run_facets"})

@@ -14,7 +14,7 @@ import localtrace
 
 pytest.importorskip("langsmith")
 
-from localtrace import _demo
+from localtrace.cli import demo as _demo
 
 SRC = str(Path(localtrace.__file__).resolve().parent.parent)
 
@@ -38,7 +38,7 @@ _NO_NETWORK_MAIN = textwrap.dedent(
 
 
 def test_demo_command_end_to_end_offline(tmp_path: Path) -> None:
-    pytest.importorskip("localtrace._runstats")
+    pytest.importorskip("localtrace._stats.passes")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LANGSMITH_", "LANGCHAIN_"))}
     env.update(
         PYTHONPATH=os.pathsep.join(filter(None, [SRC, env.get("PYTHONPATH")])),
@@ -112,8 +112,8 @@ def test_demo_without_langsmith_says_what_to_install(monkeypatch: pytest.MonkeyP
     from localtrace.cli import main
 
     monkeypatch.setitem(sys.modules, "langsmith", None)
-    monkeypatch.delitem(sys.modules, "localtrace._demo")
-    monkeypatch.delattr(localtrace, "_demo")
+    monkeypatch.delitem(sys.modules, "localtrace.cli.demo")
+    monkeypatch.delattr(localtrace.cli, "demo")
     result = CliRunner().invoke(main, ["--db", ":memory:", "demo"])
     assert result.exit_code == 2
     assert "langsmith is missing" in result.stderr

@@ -156,7 +156,7 @@ def test_reads_leave_the_cycle_collector_as_they_found_it(
         list(client.list_runs(filter="and("))
     assert gc.isenabled()
     with monkeypatch.context() as patch:
-        patch.setattr(localtrace._read, "_full_run", _broken)
+        patch.setattr(localtrace._query.rows, "_full_run", _broken)
         with pytest.raises(RuntimeError):
             client.read_trace(root["id"])  # fails while building the tree
     assert gc.isenabled()
@@ -178,7 +178,7 @@ def test_full_reads_and_reads_selecting_every_field_agree(client: localtrace.Cli
     bare = make_run("bare", inputs={}, outputs=None, metadata={})
     client.batch_ingest_runs(create=[bare])
     client.flush()
-    everything = sorted(localtrace._read.SELECTABLE)
+    everything = sorted(localtrace._query.rows.SELECTABLE)
     for run in client.list_runs():
         (selected,) = client.list_runs(run_ids=[run.id], select=everything)
         assert selected.model_dump() == client.read_run(run.id).model_dump() == run.model_dump()

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import localtrace
-from localtrace import _migrations
-from localtrace._db import schema_sql, split_statements
+from localtrace._store import migrations as _migrations
+from localtrace._store.db import schema_sql, split_statements
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -46,7 +46,9 @@ def test_new_file_has_exactly_schema_sql(tmp_path: Path) -> None:
 
 
 def test_schema_sql_in_the_repository_is_the_one_the_library_uses() -> None:
-    repo_copy = (Path(__file__).parents[1] / "schema.sql").read_text(encoding="utf-8")
+    repo_copy = (
+        Path(__file__).parents[1] / "src" / "localtrace" / "_store" / "schema.sql"
+    ).read_text(encoding="utf-8")
     assert schema_sql() == repo_copy
 
 

@@ -11,18 +11,22 @@ from __future__ import annotations
 import datetime as dt
 import os
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import _feedback, _projects, _runs, _search
-from ._db import Database
+from ._ids import Refusal, canonical_uuid
+from ._ingest.writer import Writer
+from ._ingest.writer_process import ProcessWriter
 from ._json import dumps_or_none
-from ._normalize import _Bad, canonical_uuid
-from ._query import build_where
+from ._query import attachments as _attachments
+from ._query import feedback as _feedback
+from ._query import fulltext as _search
+from ._query import projects as _projects
+from ._query import runs as _runs
+from ._query.where import build_where
+from ._store.db import Database
 from ._time import now_micros, to_micros
-from ._writer import Writer
-from ._writer_process import ProcessWriter
 from .errors import (
     FeedbackNotFoundError,
     InvalidRunError,
@@ -65,7 +69,7 @@ def resolve_path(path: str | os.PathLike[str] | None) -> str:
 def _uuid_arg(value: Any, name: str) -> str:
     try:
         return canonical_uuid(value, name)
-    except _Bad as bad:
+    except Refusal as bad:
         raise InvalidRunError([RunProblem(None, name, bad.reason, bad.fix)]) from None
 
 
@@ -351,7 +355,7 @@ class Client:
         returns ``{group value: RunStats}`` for the largest groups; ``select`` limits the
         metrics computed.
         """
-        from . import _runstats
+        from ._stats import passes as _runstats
 
         ids: list[str] | None = None
         if project_ids is not None or project_names is not None:
@@ -398,7 +402,7 @@ class Client:
         """
         import hashlib
 
-        from . import _tracesearch
+        from ._query import langwatch as _tracesearch
 
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
@@ -505,7 +509,7 @@ class Client:
         return project
 
     def _with_stats(self, project: Project) -> Project:
-        from . import _runstats
+        from ._stats import passes as _runstats
 
         with self._db.read() as conn:
             return _runstats.project_stats(conn, project)
@@ -718,6 +722,21 @@ class Client:
         with self._db.write() as conn:
             if not _feedback.delete(conn, fid):
                 raise FeedbackNotFoundError(f"no feedback with id {fid}")
+
+    def list_attachments(
+        self, run_ids: Iterable[uuid.UUID | str]
+    ) -> dict[str, list[_attachments.AttachmentInfo]]:
+        """``{run_id: [AttachmentInfo, ...]}`` for the given runs that have attachments.
+
+        LangSmith has no read API for attachments (it serves presigned URLs); this is ours.
+        Runs without attachments are absent; names are sorted. ``flush()`` first to see the
+        attachments of runs written a moment ago.
+        """
+        return _attachments.list_attachments(self._db, run_ids)
+
+    def read_attachment(self, run_id: uuid.UUID | str, name: str) -> tuple[str, bytes]:
+        """``(mime_type, data)`` of one attachment of a run; ``NotFoundError`` if it has none."""
+        return _attachments.read_attachment(self._db, run_id, name)
 
     def list_feedback(
         self,

@@ -434,7 +434,7 @@ def traces(request: pytest.FixtureRequest) -> Iterator[Traces]:
         try:
             shared = _shared_store(request.config)
             if shared is not None:
-                from ._transfer import copy_store
+                from ._transfer.jsonl import copy_store
 
                 copy_store(
                     store,

@@ -19,8 +19,8 @@ from typing import Any
 
 import orjson
 
-from localtrace._db import schema_sql, split_statements
 from localtrace._flatten import flatten
+from localtrace._store.db import schema_sql, split_statements
 
 from .oracle import fts_body
 

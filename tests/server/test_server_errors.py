@@ -244,9 +244,8 @@ def test_multipart_bad_parts_are_listed_good_ones_kept(
     assert any(loc.startswith(f"feedback.{feedback_id}") for loc in locs)
     kept = stored(store, good["id"])
     assert kept.outputs == {"answer": 42}
-    from localtrace._attachments import read_attachment
 
-    assert read_attachment(store, good["id"], "notes") == ("text/plain", b"hello")
+    assert store.read_attachment(good["id"], "notes") == ("text/plain", b"hello")
 
 
 def test_multipart_part_length_mismatch(http: TestClient) -> None:

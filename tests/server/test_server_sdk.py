@@ -280,7 +280,6 @@ def test_feedback_for_a_run_not_seen_yet_is_accepted(ls_factory: Callable[..., A
 
 
 def test_attachments_round_trip(ls_factory: Callable[..., Any], project: str, live: Any) -> None:
-    from localtrace._attachments import list_attachments, read_attachment
 
     png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 
@@ -303,8 +302,8 @@ def test_attachments_round_trip(ls_factory: Callable[..., Any], project: str, li
         assert ls.read_run(run.id).attachments["picture"]["reader"].read() == png
         # and through the Python API, from the same file
         live.store.flush()
-        assert [a.name for a in list_attachments(live.store, [run.id])[str(run.id)]] == ["picture"]
-        assert read_attachment(live.store, run.id, "picture") == ("image/png", png)
+        assert [a.name for a in live.store.list_attachments([run.id])[str(run.id)]] == ["picture"]
+        assert live.store.read_attachment(run.id, "picture") == ("image/png", png)
 
 
 def test_ten_sdk_clients_in_ten_threads_lose_nothing(

@@ -26,7 +26,6 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
-from .._attachments import list_attachments, read_attachment
 from ..client import Client
 from ..errors import InvalidRunError, ProjectNotFoundError
 from ..models import Feedback, Project, Run, RunStats
@@ -299,7 +298,7 @@ def build_router(state: State) -> APIRouter:
     router = _router(state)
 
     def urls_for(request: Request, runs: list[Any]) -> dict[str, dict[str, dict[str, str]]]:
-        files = list_attachments(client, [run.id for run in runs])
+        files = client.list_attachments([run.id for run in runs])
         if not files:
             return {}
         base = str(request.base_url).rstrip("/")
@@ -511,7 +510,7 @@ def build_router(state: State) -> APIRouter:
         signature: str | None = None,
     ) -> Response:
         state.settle()
-        mime, data = read_attachment(client, run_id, name)
+        mime, data = client.read_attachment(run_id, name)
         return Response(data, media_type=mime)
 
     # -- sessions (projects) ------------------------------------------------------------

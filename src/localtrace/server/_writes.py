@@ -1,6 +1,6 @@
 """The ingest routes' work: request body -> run ops, feedback and attachments -> ``Client``.
 
-Each run is validated before it is queued (``localtrace._normalize.normalize``, the same check
+Each run is validated before it is queued (``localtrace._ingest.normalize.normalize``, the same check
 the writer applies), so the answer can list the refused runs while every valid run of the same
 request is kept: 202 when everything was accepted, 422 listing refused runs, 400 when part of
 the body itself was unreadable. Accepted counts are in the message either way.
@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import orjson
 from pydantic import ValidationError
 
-from .._normalize import RunProblemError, normalize
+from .._ingest.normalize import RunProblemError, normalize
 from ..errors import InvalidRunError, LocaltraceError
 from ._errors import ApiError, Detail, translate
 from ._multipart import Part

@@ -16,9 +16,9 @@ from typing import IO, Any
 
 import orjson
 
-from ._render import feedback_record, run_record
-from .client import Client
-from .errors import LocaltraceError, ProjectNotFoundError
+from .._render import feedback_record, run_record
+from ..client import Client
+from ..errors import LocaltraceError, ProjectNotFoundError
 
 BATCH = 500
 """Runs handed to ``batch_ingest_runs`` at once when importing."""

@@ -11,12 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ._normalize import _Bad, canonical_uuid
-from ._time import to_micros
-from .errors import FilterFieldError
+from .._ids import Refusal, canonical_uuid
+from .._time import to_micros
+from ..errors import FilterFieldError
 
 if TYPE_CHECKING:
-    from .filters import Node, Sampler
+    from ..filters import Node, Sampler
 
 
 @dataclass
@@ -53,7 +53,7 @@ def after(start_time: int, pk: int, *, descending: bool = True) -> tuple[str, li
 def _id(value: Any, argument: str) -> str:
     try:
         return canonical_uuid(value, argument)
-    except _Bad as bad:
+    except Refusal as bad:
         raise FilterFieldError(f"argument {argument}: {bad.reason}; {bad.fix}") from None
 
 
@@ -122,7 +122,7 @@ def build_where(
     if end_time is not None:
         where.add("r.end_time <= ?", _time(end_time, "end_time"))
     if query:
-        from . import filters
+        from .. import filters
 
         sql, params, _ = _compiled(f"search({filters.quote(query)})", "filter", sample)
         where.add(f"({sql})", *params)
@@ -146,7 +146,7 @@ def _compiled(text: str, scope: str, sample: Sampler | None) -> tuple[str, tuple
     known = _LISTING_SQL.get((text, scope))
     if known is not None:
         return known
-    from . import filters
+    from .. import filters
 
     node, searches = _parsed(text)
     looked: list[bool] = []
@@ -172,7 +172,7 @@ _LISTING_SQL: dict[tuple[str, str], tuple[str, tuple[Any, ...], bool]] = {}
 def _compiled_alone(text: str, scope: str) -> tuple[str, tuple[Any, ...], bool]:
     """Applications and the CLI repeat the same few filters (every refresh of a dashboard);
     compiling them again would cost as much as reading a page."""
-    from . import filters
+    from .. import filters
 
     node, searches = _parsed(text)
     sql, params = filters.compile_filter(node, alias="r", scope=scope)
@@ -182,7 +182,7 @@ def _compiled_alone(text: str, scope: str) -> tuple[str, tuple[Any, ...], bool]:
 @functools.lru_cache(maxsize=256)
 def _parsed(text: str) -> tuple[Node, bool]:
     """The checked filter tree (immutable) and whether it uses full-text search."""
-    from . import filters
+    from .. import filters
 
     node = filters.parse(text)
     return node, filters.uses_search(node)

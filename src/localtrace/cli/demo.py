@@ -21,7 +21,7 @@ from typing import Any, cast
 import langsmith
 from langsmith import traceable
 
-from .client import Client
+from ..client import Client
 
 DEMO_PROJECT = "localtrace-demo"
 """Project the demo traces into."""

@@ -7,9 +7,10 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from ._db import Database
-from ._query import Where, after
-from ._read import (
+from .._store.db import Database
+from .._time import from_micros
+from ..models import Run
+from .rows import (
     DOTTED_INDEX,
     FEEDBACK_INDEX,
     ID_INDEX,
@@ -20,8 +21,7 @@ from ._read import (
     Projection,
     gc_paused,
 )
-from ._time import from_micros
-from .models import Run
+from .where import Where, after
 
 PAGE_SIZE = 100
 """Rows fetched per page when listing (each page is one indexed range scan)."""
@@ -39,7 +39,7 @@ def _attach_feedback(conn: sqlite3.Connection, targets: Sequence[tuple[Run, str]
     """Set ``feedback_stats`` on each (run, id) that has feedback: one query per 500 runs."""
     if not targets:
         return
-    from ._feedback import stats_by_run
+    from .feedback import stats_by_run
 
     stats = stats_by_run(conn, [run_id for _, run_id in targets])
     for run, run_id in targets:

@@ -1,6 +1,6 @@
 -- localtrace schema: the one place to read the current layout of a localtrace file.
 -- A new file is created from this text; older files are brought here by the migrations in
--- src/localtrace/_migrations.py. PRAGMA user_version holds the version (set by the library).
+-- _store/migrations.py (beside this file). PRAGMA user_version holds the version (set by the library).
 --
 -- Conventions
 --   * times are INTEGER microseconds since the Unix epoch, UTC (cheap to index, compare and
@@ -146,4 +146,15 @@ CREATE VIRTUAL TABLE runs_fts USING fts5 (
 );
 CREATE TABLE fts_pending (
     run_pk INTEGER PRIMARY KEY
+);
+
+-- Where a resumable transfer (push to / pull from a LangSmith server, export to an OTLP
+-- endpoint) stopped, so running it again sends only what is new. ``kind`` is the transfer
+-- ('push', 'pull', 'otlp', ...), ``destination`` names the other end, ``mark`` is JSON.
+CREATE TABLE transfer_marks (
+    kind        TEXT NOT NULL,
+    destination TEXT NOT NULL,
+    mark        TEXT NOT NULL,              -- JSON: the resume position
+    updated_at  INTEGER NOT NULL,           -- microseconds
+    PRIMARY KEY (kind, destination)
 );

@@ -31,8 +31,22 @@ def _add_full_text_search(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT INTO fts_pending (run_pk) SELECT pk FROM runs")
 
 
+def _add_transfer_marks(conn: sqlite3.Connection) -> None:
+    conn.execute(TRANSFER_MARKS)
+
+
+TRANSFER_MARKS = """CREATE TABLE transfer_marks (
+    kind        TEXT NOT NULL,
+    destination TEXT NOT NULL,
+    mark        TEXT NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    PRIMARY KEY (kind, destination)
+)"""
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "full-text search index over runs", _add_full_text_search),
+    Migration(3, "resume positions of pushes, pulls and exports", _add_transfer_marks),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -8,7 +8,7 @@ per run.
 
 from __future__ import annotations
 
-from ._db import Database
+from .._store.db import Database
 
 MAX_CHARS = 200_000
 """Characters of searchable text indexed per run (name + inputs + outputs + error)."""

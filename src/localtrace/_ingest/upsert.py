@@ -22,14 +22,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import _json
-from ._db import chunks, placeholders
-from ._flatten import flatten
-from ._normalize import USAGE_HINTS, Change, RunProblemError, normalize
-from ._time import now_micros, to_micros
-from ._trees import ancestor_ids, dotted_ids, segment_for
-from ._usage import EMPTY_USAGE, Usage, UsageError, own_usage
-from .errors import RunProblem
+from .. import _json
+from .._dotted import ancestor_ids, dotted_ids, segment_for
+from .._flatten import flatten
+from .._store.db import chunks, placeholders
+from .._time import now_micros, to_micros
+from ..errors import RunProblem
+from .normalize import USAGE_HINTS, Change, RunProblemError, normalize
+from .usage import EMPTY_USAGE, Usage, UsageError, own_usage
 
 _THREAD_KEYS = ("thread_id", "session_id", "conversation_id")
 

@@ -20,8 +20,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TypeVar
 
-from . import _migrations
-from .errors import SchemaVersionError, StoreBusyError, StoreError
+from ..errors import SchemaVersionError, StoreBusyError, StoreError
+from . import migrations as _migrations
 
 T = TypeVar("T")
 
@@ -33,12 +33,8 @@ MAX_LOCK_WAIT_S = 120.0
 
 
 def schema_sql() -> str:
-    """The text of ``schema.sql``: shipped in the wheel, or read from the source checkout."""
-    try:
-        return resources.files("localtrace").joinpath("schema.sql").read_text(encoding="utf-8")
-    except (FileNotFoundError, OSError):
-        here = Path(__file__).resolve()
-        return (here.parents[2] / "schema.sql").read_text(encoding="utf-8")
+    """The text of ``schema.sql``, which lives beside this module (in the wheel too)."""
+    return resources.files(__package__).joinpath("schema.sql").read_text(encoding="utf-8")
 
 
 def split_statements(script: str) -> list[str]:

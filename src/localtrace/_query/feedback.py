@@ -11,10 +11,10 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from . import _json
-from ._db import chunks, placeholders
-from ._time import from_micros
-from .models import Feedback
+from .. import _json
+from .._store.db import chunks, placeholders
+from .._time import from_micros
+from ..models import Feedback
 
 _COLUMNS = (
     "id, run_id, trace_id, session_id, key, score, value, comment, correction, feedback_source, "

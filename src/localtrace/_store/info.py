@@ -12,10 +12,10 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import _migrations
-from ._db import Database, connect, retry_busy
-from ._time import from_micros
-from .errors import NotFoundError, StoreError
+from .._time import from_micros
+from ..errors import NotFoundError, StoreError
+from . import migrations as _migrations
+from .db import Database, connect, retry_busy
 
 _COUNTS = (
     ("runs", "SELECT count(*) FROM runs"),

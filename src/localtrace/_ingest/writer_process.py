@@ -27,10 +27,10 @@ from typing import Any
 
 import orjson
 
-from . import _json
-from ._normalize import RunProblemError, check_usage_numbers
-from ._writer import drain_at_exit
-from .errors import InvalidRunError, RunProblem, StoreError
+from .. import _json
+from ..errors import InvalidRunError, RunProblem, StoreError
+from .normalize import RunProblemError, check_usage_numbers
+from .writer import drain_at_exit
 
 logger = logging.getLogger("localtrace")
 
@@ -66,14 +66,14 @@ class ProcessWriter:
                 self._spawn()
 
     def _spawn(self) -> None:
-        package_root = str(Path(__file__).resolve().parent.parent)
+        package_root = str(Path(__file__).resolve().parents[2])
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
         self._proc = subprocess.Popen(
             [
                 sys.executable,
                 "-c",
-                "from localtrace._writer_process import main; main()",
+                "from localtrace._ingest.writer_process import main; main()",
                 self._path,
                 self._default_project,
             ],
@@ -239,9 +239,9 @@ class ProcessWriter:
 
 def main() -> None:
     """Entry point of the child: read ops from stdin, write them with a ``Writer``."""
-    from ._db import Database
-    from ._writer import Writer
-    from .errors import LocaltraceError
+    from .._store.db import Database
+    from ..errors import LocaltraceError
+    from .writer import Writer
 
     path, default_project = sys.argv[1], sys.argv[2]
     logging.basicConfig(level=logging.ERROR)

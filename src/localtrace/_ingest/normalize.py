@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import _json
-from ._time import to_micros
-from ._trees import parse_dotted_order
-from .errors import RunProblem
-from .models import RUN_TYPES
+from .. import _json
+from .._dotted import parse_dotted_order
+from .._ids import Refusal as _Bad
+from .._ids import canonical_uuid
+from .._time import to_micros
+from ..errors import RunProblem
+from ..models import RUN_TYPES
 
 # Keys the SDK sends that are about transport, not the run: accepted and dropped.
 _TRANSPORT_KEYS = frozenset(
@@ -94,28 +95,6 @@ class Change:
     extra_text: str | None = None  # JSON of ``extra`` while nothing was added to it
     attachments: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     empty: frozenset[str] = frozenset()  # fields sent as {} / [] (weak on a post)
-
-
-class _Bad(Exception):
-    def __init__(self, field_name: str, reason: str, fix: str) -> None:
-        super().__init__(reason)
-        self.field = field_name
-        self.reason = reason
-        self.fix = fix
-
-
-def canonical_uuid(value: Any, field_name: str) -> str:
-    """Any UUID spelling -> lowercase hyphenated text, or ``_Bad`` naming the field."""
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    try:
-        return str(uuid.UUID(str(value)))
-    except (ValueError, AttributeError, TypeError):
-        raise _Bad(
-            field_name,
-            f"{str(value)[:80]!r} is not a UUID",
-            "send a UUID such as str(uuid.uuid4())",
-        ) from None
 
 
 def _time(value: Any, field_name: str) -> int:

@@ -7,10 +7,10 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from . import _json
-from ._time import from_micros, now_micros, to_micros
-from .errors import ProjectNotFoundError
-from .models import Project
+from .. import _json
+from .._time import from_micros, now_micros, to_micros
+from ..errors import ProjectNotFoundError
+from ..models import Project
 
 _COLUMNS = "id, name, description, start_time, end_time, extra, reference_dataset_id"
 

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from . import _usage
+from .. import _money
 
 PERCENTILES = (50, 99)
 """The percentiles RunStats reports (p50 and p99)."""
@@ -67,10 +67,10 @@ def exact_percentiles(values: IntArray, qs: Sequence[int] = PERCENTILES) -> list
 
 def pico_to_usd(value: Decimal | int) -> Decimal:
     """Pico-dollars (int or exact Decimal, e.g. an interpolated percentile) -> USD, exact,
-    without trailing zeros or exponent: the read path's division (``_usage.pico_to_usd``) of
+    without trailing zeros or exponent: the read path's division (``_money.pico_to_usd``) of
     the value's exact integer ratio."""
     numerator, denominator = Decimal(value).as_integer_ratio()
-    return _usage.pico_to_usd(Decimal(numerator), _usage.PICO * denominator)
+    return _money.pico_to_usd(Decimal(numerator), _money.PICO * denominator)
 
 
 def seconds(micros: IntArray) -> FloatArray:

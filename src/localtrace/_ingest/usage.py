@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
-PICO = Decimal(10) ** 12
+from .._money import PICO, from_pico, pico_to_usd
+
+__all__ = ["PICO", "from_pico", "pico_to_usd"]  # re-exported for the write side
 
 
 class UsageError(ValueError):
@@ -41,20 +43,6 @@ def to_pico(value: Any, where: str) -> int:
     if not amount.is_finite():
         raise UsageError(where, f"{value!r} is not a finite cost")
     return int((amount * PICO).to_integral_value(rounding=ROUND_HALF_EVEN))
-
-
-def from_pico(value: int | None) -> Decimal | None:
-    """Integer pico-dollars -> exact Decimal USD."""
-    if value is None:
-        return None
-    return pico_to_usd(Decimal(value), PICO)
-
-
-pico_to_usd = Context(prec=40).divide
-"""``pico_to_usd(Decimal(pico), PICO)``: exact whatever the caller's decimal context (40 digits
-hold any SQLite integer), and already in lowest terms: an exact quotient keeps the ideal
-exponent 0 where it can, so whole dollars read "100" (never "1E+2") and fractions carry no
-trailing zeros."""
 
 
 def _tokens(value: Any, where: str) -> int:

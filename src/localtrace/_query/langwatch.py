@@ -16,10 +16,10 @@ from typing import Any
 
 import orjson
 
-from . import _json
-from ._query import Where, after
-from ._time import to_micros
-from .filters import quote
+from .. import _json
+from .._time import to_micros
+from ..filters import quote
+from .where import Where, after
 
 _FILTER_KEYS = "metadata.<key>, name, run_type, model, error, feedback.<key>"
 
@@ -70,7 +70,7 @@ def filter_strings(filters: dict[str, Any] | None) -> tuple[list[str], list[str]
                 )
             tree.append(f"or({', '.join(options)})")
         else:
-            from .errors import FilterFieldError
+            from ..errors import FilterFieldError
 
             raise FilterFieldError(
                 f"unknown trace-search filter {key!r}; use one of {_FILTER_KEYS}"
@@ -92,7 +92,7 @@ def encode_scroll(start_time: int, pk: int, fingerprint: str) -> str:
 
 def decode_scroll(scroll_id: str, fingerprint: str) -> tuple[int, int]:
     """Inverse of ``encode_scroll``; refuses ids from another query."""
-    from .errors import FilterFieldError
+    from ..errors import FilterFieldError
 
     try:
         start_time, pk, owner = orjson.loads(base64.urlsafe_b64decode(scroll_id.encode()))

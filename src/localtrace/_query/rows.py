@@ -19,10 +19,10 @@ from typing import Any
 
 import orjson
 
-from ._time import EPOCH
-from ._usage import PICO, pico_to_usd
-from .errors import FilterFieldError
-from .models import TENANT_ID, Run
+from .._money import PICO, pico_to_usd
+from .._time import EPOCH
+from ..errors import FilterFieldError
+from ..models import TENANT_ID, Run
 
 _HAS_FEEDBACK = "EXISTS (SELECT 1 FROM feedback AS f WHERE f.run_id = r.id)"
 
@@ -102,7 +102,7 @@ class Projection:
         if select is not None:
             unknown = [name for name in select if name not in SELECTABLE]
             if unknown:
-                from .filters import did_you_mean
+                from ..filters import did_you_mean
 
                 hint = did_you_mean(unknown[0], SELECTABLE)
                 hint = f"; {hint}" if hint else ""

@@ -31,13 +31,13 @@ from typing import Any
 
 import numpy as np
 
-from . import _stats
-from ._feedback import MAX_COMMENTS
-from ._query import Where, build_where
-from ._time import from_micros
-from .errors import FilterFieldError
-from .filters import did_you_mean, quote
-from .models import Project, RunStats
+from .._query.feedback import MAX_COMMENTS
+from .._query.where import Where, build_where
+from .._time import from_micros
+from ..errors import FilterFieldError
+from ..filters import did_you_mean, quote
+from ..models import Project, RunStats
+from . import figures as _stats
 
 FIELDS: tuple[str, ...] = tuple(RunStats.model_fields)
 """Every metric ``select`` can name."""

@@ -3,14 +3,12 @@
 Attachments arrive with a run: ``Client.create_run(..., attachments={name: (mime, bytes)})``
 in-process, ``attachment.<run_id>.<name>`` parts of ``POST /runs/multipart`` or base64 values
 of ``"attachments"`` in ``POST /runs`` over HTTP. They are kept out of ``Run`` (as LangSmith
-keeps them out of run JSON); read them with these helpers::
-
-    from localtrace import Client
-    from localtrace._attachments import list_attachments, read_attachment
+keeps them out of run JSON); read them with ``Client.list_attachments`` and
+``Client.read_attachment``, which delegate here::
 
     client = Client("traces.db")
-    for info in list_attachments(client, [run_id])[str(run_id)]:
-        mime, data = read_attachment(client, run_id, info.name)
+    for info in client.list_attachments([run_id]).get(str(run_id), []):
+        mime, data = client.read_attachment(run_id, info.name)
 
 Over HTTP the same data is what ``GET /attachments/{run_id}/{name}`` serves, and every run that
 has attachments carries ``s3_urls`` pointing there (``docs/server.md``).
@@ -23,11 +21,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ._db import chunks, placeholders
-from .errors import InvalidRunError, NotFoundError, RunProblem
+from .._store.db import chunks, placeholders
+from ..errors import InvalidRunError, NotFoundError, RunProblem
 
 if TYPE_CHECKING:
-    from .client import Client
+    from .._store.db import Database
 
 __all__ = ["AttachmentInfo", "list_attachments", "read_attachment"]
 
@@ -55,7 +53,7 @@ def _run_id(value: Any) -> str:
         ) from None
 
 
-def list_attachments(client: Client, run_ids: Iterable[Any]) -> dict[str, list[AttachmentInfo]]:
+def list_attachments(db: Database, run_ids: Iterable[Any]) -> dict[str, list[AttachmentInfo]]:
     """``{run_id: [AttachmentInfo, ...]}`` for each of ``run_ids`` that has attachments.
 
     Runs without attachments are absent from the result; names are sorted. Call
@@ -65,7 +63,7 @@ def list_attachments(client: Client, run_ids: Iterable[Any]) -> dict[str, list[A
     found: dict[str, list[AttachmentInfo]] = {}
     if not ids:
         return found
-    with client._db.read() as conn:
+    with db.read() as conn:
         for chunk in chunks(ids):
             rows = conn.execute(
                 "SELECT run_id, name, mime_type, length(data) FROM attachments "
@@ -77,16 +75,16 @@ def list_attachments(client: Client, run_ids: Iterable[Any]) -> dict[str, list[A
     return found
 
 
-def read_attachment(client: Client, run_id: Any, name: str) -> tuple[str, bytes]:
+def read_attachment(db: Database, run_id: Any, name: str) -> tuple[str, bytes]:
     """``(mime_type, data)`` of one attachment; ``NotFoundError`` if the run has none by that name."""
     rid = _run_id(run_id)
-    with client._db.read() as conn:
+    with db.read() as conn:
         row = conn.execute(
             "SELECT mime_type, data FROM attachments WHERE run_id = ? AND name = ?", (rid, name)
         ).fetchone()
     if row is None:
         raise NotFoundError(
             f"run {rid} has no attachment named {name!r}; "
-            "list them with localtrace._attachments.list_attachments(client, [run_id])"
+            "list them with client.list_attachments([run_id])"
         )
     return str(row[0]), bytes(row[1])

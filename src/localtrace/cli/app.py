@@ -30,12 +30,13 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from . import __version__, _dbinfo, _render
-from ._time import parse_datetime
-from .client import Client, resolve_path
-from .errors import FilterError, InvalidRunError, LocaltraceError, NotFoundError
-from .filters import did_you_mean
-from .models import RUN_TYPES, Run
+from .. import __version__, _render
+from .._store import info as _dbinfo
+from .._time import parse_datetime
+from ..client import Client, resolve_path
+from ..errors import FilterError, InvalidRunError, LocaltraceError, NotFoundError
+from ..filters import did_you_mean
+from ..models import RUN_TYPES, Run
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -324,7 +325,7 @@ def demo(settings: Settings, project: str | None) -> None:
         localtrace --db demo.db demo
     """
     try:
-        from . import _demo
+        from . import demo as _demo
     except ImportError as exc:
         raise CommandError(
             f'the demo needs the langsmith SDK ({exc.name} is missing): pip install "localtrace[langsmith]"'
@@ -684,7 +685,7 @@ def export(settings: Settings, /, output: str, with_feedback: bool, **query: Any
     \b
         localtrace export --project localtrace-demo -o demo.jsonl
     """
-    from ._transfer import export_jsonl
+    from .._transfer.jsonl import export_jsonl
 
     args = Query(**query).list_runs_args()
     to_terminal = output == "-" and sys.stdout.isatty()
@@ -716,7 +717,7 @@ def import_command(settings: Settings, source: str, project: str | None) -> None
     \b
         localtrace --db copy.db import demo.jsonl
     """
-    from ._transfer import import_records, parse_lines
+    from .._transfer.jsonl import import_records, parse_lines
 
     if source != "-" and not os.path.exists(source):
         raise CommandError(
@@ -838,13 +839,9 @@ def serve(settings: Settings, host: str, port: int, api_key: str | None) -> None
         localtrace serve --port 1984
     """
     try:
-        from .server import serve as serve_store
+        from ..server import serve as serve_store
     except ImportError as exc:
         raise CommandError(
             f'the server needs extra packages ({exc.name or exc} is missing): pip install "localtrace[server]"'
         ) from None
     serve_store(settings.path, host=host, port=port, api_key=api_key)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

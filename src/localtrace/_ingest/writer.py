@@ -17,9 +17,9 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from ._db import Database
-from ._ingest import Ingestor
-from .errors import InvalidRunError, LocaltraceError, RunProblem, StoreBusyError, StoreError
+from .._store.db import Database
+from ..errors import InvalidRunError, LocaltraceError, RunProblem, StoreBusyError, StoreError
+from .upsert import Ingestor
 
 logger = logging.getLogger("localtrace")
 

@@ -1,0 +1,1 @@
+"""The write side: writer threads/processes, normalising runs, usage, upserts and roll-ups."""

@@ -1,0 +1,1 @@
+"""Run statistics: SQL passes that fetch columns, numpy figures over them."""

@@ -1,0 +1,1 @@
+"""The SQLite file: connection and pragmas, the schema and its migrations, info and vacuum."""

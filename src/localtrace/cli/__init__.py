@@ -1,0 +1,9 @@
+"""The ``localtrace`` command line: every command opens a Client and calls public methods.
+
+``app`` holds the ``main`` group, the shared options and the core commands; each other module
+here adds the commands of one area to ``main`` when it is imported below.
+"""
+
+from .app import main
+
+__all__ = ["main"]

@@ -1,0 +1,5 @@
+"""``python -m localtrace.cli``: the same as the ``localtrace`` command."""
+
+from .app import main
+
+main()
