@@ -6,6 +6,7 @@ import sqlite3
 
 import pytest
 
+from localtrace._query.planner import listing_sql
 from localtrace.filters import compile_filter
 
 from .store import empty_store
@@ -58,7 +59,7 @@ def test_plan_uses_an_index(text: str, scope: str, in_session: bool, index: str)
     assert index in text_plan, text_plan
 
 
-# Listing shape (compile_filter(sample=...)): a tag or metadata pair is either probed per run
+# Listing shape (compile_listing, settled by the planner): a tag or metadata pair is either probed per run
 # walked (common) or listed in full (rare); both must be index lookups, and so must the sample
 # that chooses. (filter, index lookup of the probe, of the list)
 SHAPE_CASES = [
@@ -94,7 +95,7 @@ def test_listing_shape_samples_then_probes_or_lists_through_indexes(
         samples.append((sql, params))
         return (1000 if common else 3), 1_000_000  # hits among the newest runs, runs stored
 
-    sql, params = compile_filter(text, sample=sample)
+    sql, params = listing_sql(text, sample)
     plan = _plan(
         conn,
         f"SELECT r.id FROM runs AS r WHERE r.session_id = ? AND {sql}"
@@ -112,7 +113,7 @@ def test_listing_shape_samples_then_probes_or_lists_through_indexes(
 def test_listing_shape_walks_runs_newest_first_for_full_text_search() -> None:
     """A word found in most runs must not make SQLite fetch and sort every match."""
     conn = empty_store()
-    sql, params = compile_filter('search("hello")', sample=lambda q, p: (0, 0))
+    sql, params = listing_sql('search("hello")', lambda q, p: (0, 0))
     plan = _plan(
         conn,
         f"SELECT r.id FROM runs AS r WHERE {sql} ORDER BY r.start_time DESC, r.pk DESC LIMIT 100",

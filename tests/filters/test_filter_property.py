@@ -9,7 +9,9 @@ from collections.abc import Iterator
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from localtrace.filters import _compile, compile_filter, parse
+from localtrace._query import planner
+from localtrace._query.planner import listing_sql
+from localtrace.filters import compile_filter, parse
 
 from .oracle import matching_ids
 from .store import Run, empty_store, insert_runs, select_ids
@@ -39,9 +41,13 @@ def _check(runs: list[Run], texts: list[str]) -> None:
         for scope in ("filter", "trace", "tree"):
             want = matching_ids(node, runs, scope)
             for sampled, threshold in SHAPES:
-                sample = (lambda q, p: conn.execute(q, p).fetchone()) if sampled else None
                 with probing_above(threshold):
-                    sql, params = compile_filter(node, scope=scope, sample=sample)
+                    if sampled:
+                        sql, params = listing_sql(
+                            node, lambda q, p: conn.execute(q, p).fetchone(), scope=scope
+                        )
+                    else:
+                        sql, params = compile_filter(node, scope=scope)
                 got = select_ids(conn, sql, params)
                 assert got == want, f"{scope} sampled={sampled}: {text}\nSQL: {sql}\n{params}"
 
@@ -49,13 +55,13 @@ def _check(runs: list[Run], texts: list[str]) -> None:
 @contextlib.contextmanager
 def probing_above(threshold: int | None) -> Iterator[None]:
     """Compile the listing shape with another probe threshold (``None``: as shipped)."""
-    saved = _compile._PROBE_ABOVE
+    saved = planner.PROBE_ABOVE
     if threshold is not None:
-        _compile._PROBE_ABOVE = threshold
+        planner.PROBE_ABOVE = threshold
     try:
         yield
     finally:
-        _compile._PROBE_ABOVE = saved
+        planner.PROBE_ABOVE = saved
 
 
 @PROFILE

@@ -151,7 +151,7 @@ def _whole_trace(conn: sqlite3.Connection, trace_id: str) -> Run | None:
 
 def sampler(db: Database) -> Callable[[str, list[object]], tuple[Any, ...]]:
     """A function reading one row from the store: how a listing's filter looks at the data
-    before choosing its SQL shape (``filters.compile_filter(sample=...)``)."""
+    before settling its SQL shape (``planner.plan``)."""
 
     def sample(sql: str, params: list[object]) -> tuple[Any, ...]:
         with db.read() as conn:

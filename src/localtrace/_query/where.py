@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING, Any
 from .._ids import Refusal, canonical_uuid
 from .._time import to_micros
 from ..errors import FilterFieldError
+from . import planner
 
 if TYPE_CHECKING:
-    from ..filters import Node, Sampler
+    from ..filters import Node, Sql
+    from .planner import Sampler
 
 
 @dataclass
@@ -138,45 +140,27 @@ def build_where(
 def _compiled(text: str, scope: str, sample: Sampler | None) -> tuple[str, tuple[Any, ...], bool]:
     """A filter string -> (SQL, parameters, whether it uses full-text search).
 
-    The SQL depends on the text alone, and is memoised, unless the compiler had to look at the
-    store (``sample``: tags and metadata pairs in a listing); then only the parse is.
+    A listing (``sample`` given) settles the compiled SQL's open choices against the store
+    (``planner``); the compiled form itself depends on the text alone and is cached.
     """
-    if sample is None:
-        return _compiled_alone(text, scope)
-    known = _LISTING_SQL.get((text, scope))
-    if known is not None:
-        return known
-    from .. import filters
-
-    node, searches = _parsed(text)
-    looked: list[bool] = []
-
-    def watched(sql: str, params: list[object]) -> tuple[Any, ...]:
-        looked.append(True)
-        return sample(sql, params)
-
-    sql, params = filters.compile_filter(node, alias="r", scope=scope, sample=watched)
-    result = (sql, tuple(params), searches)
-    if not looked:
-        if len(_LISTING_SQL) >= 256:
-            _LISTING_SQL.clear()
-        _LISTING_SQL[(text, scope)] = result
-    return result
+    sql, searches = _compiled_text(text, scope, sample is not None)
+    if sample is None or not sql.choices:
+        return sql.text, tuple(sql.params), searches
+    text_, params = planner.plan(sql, sample)
+    return text_, tuple(params), searches
 
 
-_LISTING_SQL: dict[tuple[str, str], tuple[str, tuple[Any, ...], bool]] = {}
-"""Listing filters whose SQL did not depend on the store (bounded: cleared when full)."""
-
-
-@functools.lru_cache(maxsize=256)
-def _compiled_alone(text: str, scope: str) -> tuple[str, tuple[Any, ...], bool]:
+@functools.lru_cache(maxsize=512)
+def _compiled_text(text: str, scope: str, listing: bool) -> tuple[Sql, bool]:
     """Applications and the CLI repeat the same few filters (every refresh of a dashboard);
-    compiling them again would cost as much as reading a page."""
+    compiling them again would cost as much as reading a page. Callers never mutate the result."""
     from .. import filters
 
     node, searches = _parsed(text)
-    sql, params = filters.compile_filter(node, alias="r", scope=scope)
-    return sql, tuple(params), searches
+    if listing:
+        return filters.compile_listing(node, alias="r", scope=scope), searches
+    sql_text, params = filters.compile_filter(node, alias="r", scope=scope)
+    return filters.Sql(sql_text, list(params)), searches
 
 
 @functools.lru_cache(maxsize=256)

@@ -14,7 +14,7 @@ parameters. The language is documented in docs/filter-language.md.
 from __future__ import annotations
 
 from ._attributes import ATTRIBUTES, FUNCTIONS, Attribute, Function
-from ._compile import SCOPES, Sampler, compile_node
+from ._compile import SCOPES, Choice, Sql, compile_node
 from ._describe import describe
 from ._errors import did_you_mean
 from ._literals import quote
@@ -30,6 +30,7 @@ __all__ = [
     "SCOPES",
     "And",
     "Attribute",
+    "Choice",
     "Comparison",
     "Function",
     "MetadataPairs",
@@ -37,9 +38,10 @@ __all__ = [
     "Not",
     "Operand",
     "Or",
-    "Sampler",
     "Search",
+    "Sql",
     "compile_filter",
+    "compile_listing",
     "describe",
     "did_you_mean",
     "parse",
@@ -56,20 +58,32 @@ def parse(text: str) -> Node:
 
 
 def compile_filter(
-    filter: str | Node, alias: str = "r", scope: str = "filter", *, sample: Sampler | None = None
+    filter: str | Node, alias: str = "r", scope: str = "filter"
 ) -> tuple[str, list[object]]:
     """A SQL boolean expression over ``runs AS <alias>`` and its parameters.
 
     ``scope`` is ``"filter"`` (the run itself), ``"trace"`` (the root run of its trace) or
     ``"tree"`` (any run of its trace, itself included). AND the result into a WHERE clause.
-    ``sample`` (a function running one query on the store and returning its row) shapes the
-    SQL for a statement that walks runs in time order and stops after a page (a listing):
-    common tags and metadata pairs are then tested per run instead of listed in full.
+    This is the shape for statements that read every match (stats, counts); a listing that
+    stops after a page uses ``compile_listing``.
     """
     text = filter if isinstance(filter, str) else ""
     node = parse(filter) if isinstance(filter, str) else filter
-    sql = compile_node(node, alias, scope, text, sample)
+    sql = compile_node(node, alias, scope, text)
     return sql.text, sql.params
+
+
+def compile_listing(filter: str | Node, alias: str = "r", scope: str = "filter") -> Sql:
+    """The shape for a statement that walks runs in time order and stops after a page.
+
+    Tests on tags and metadata pairs are left open (``Sql.choices``): probing the index per
+    run walked is right for a common value, listing every match for a rare one, and only the
+    data can tell. Settle them with ``Sql.render(probe)`` (the store's planner does). A pure
+    function of the text, like ``compile_filter``, so it can be cached.
+    """
+    text = filter if isinstance(filter, str) else ""
+    node = parse(filter) if isinstance(filter, str) else filter
+    return compile_node(node, alias, scope, text, listing=True)
 
 
 def uses_search(node: Node) -> bool:

@@ -9,9 +9,10 @@ Rules every fragment follows:
 * predicates that have an index are shaped so SQLite can use it: ``pk IN (SELECT run_pk ...)``
   for tags and metadata, ``id IN (SELECT run_id ...)`` for feedback, plain column comparisons
   for columns, a literal ``status = 'error'`` so the partial error index applies;
-* a listing (``sample`` given: the statement walks runs by time and stops after a page) probes
-  common tags and metadata pairs per run instead of listing them (``_adaptive_member``), and
-  keeps full-text matches from driving the statement.
+* a listing (``listing=True``: the statement walks runs by time and stops after a page) leaves
+  the shape of each tag or metadata-pair test open (a ``Choice``: probe per run walked, or list
+  every match) for the planner to settle from the data (``_query/planner.py``), and keeps
+  full-text matches from driving the statement. The output depends on the filter text alone.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
 from ..errors import FilterSyntaxError
 from . import _literals as lit
@@ -35,27 +35,68 @@ SCOPES = ("filter", "trace", "tree")
 MAX_PARAMS = 10_000
 """More parameters than this and the filter is refused (SQLite caps variables per statement)."""
 
-_SAMPLE_RUNS = 10_000
-"""Newest runs sampled to decide between probing and listing a side table (see
-``Compiler._adaptive_member``)."""
-_SAMPLE_HITS = 1_000
-"""Hits counted at most in the sample (enough to tell a common tag; bounds the sample's cost)."""
-_PROBE_ABOVE = 200 * _SAMPLE_RUNS**2
-"""Probe when (sampled hits)² × (runs stored) exceeds this."""
-
-Sampler = Callable[[str, list[object]], tuple[Any, ...]]
-"""Runs one query on the store and returns its single row (see ``Compiler._adaptive_member``)."""
-
 _ALIAS_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _JOIN_CHUNK = 64
 
 
 @dataclass
 class Sql:
-    """A SQL fragment with its parameters, in placeholder order."""
+    """A SQL fragment with its parameters, in placeholder order.
+
+    In a listing the text may hold open choices (``Choice.token``); ``choices`` lists them and
+    ``render`` settles them into plain SQL.
+    """
 
     text: str
     params: list[Param] = field(default_factory=list)
+    choices: tuple[Choice, ...] = ()
+
+    def render(self, probe: Callable[[Choice], bool]) -> tuple[str, list[Param]]:
+        """Plain SQL and parameters, each open choice replaced by the shape ``probe`` picks."""
+        if not self.choices:
+            return self.text, list(self.params)
+        text: list[str] = []
+        params: list[Param] = []
+        given = iter(self.params)
+        last = 0
+        for match in _OPEN.finditer(self.text):
+            text.append(self.text[last : match.start()])
+            last = match.end()
+            if match.group(0) == "?":
+                text.append("?")
+                params.append(next(given))
+                continue
+            choice = self.choices[int(match.group(1))]
+            chosen = choice.probe if probe(choice) else choice.listed
+            text.append(chosen.text)
+            params.extend(chosen.params)
+        text.append(self.text[last:])
+        return "".join(text), params
+
+
+@dataclass(frozen=True)
+class Choice:
+    """Membership of run ``a`` in a side table, with its shape left to the planner.
+
+    ``probe`` tests the side table's index once per run walked; ``listed`` lists every run
+    passing the test. Both are exact; which is cheaper depends on how common the value is
+    (``_query/planner.py`` samples the store to tell). ``table`` and ``recent`` (the test over
+    the alias ``s``) let the planner build its sample.
+    """
+
+    index: int
+    table: str
+    recent: Sql
+    probe: Sql
+    listed: Sql
+
+    @property
+    def token(self) -> str:
+        """Stands for the choice in the statement's text (never contains ``?``)."""
+        return f"\x00({self.index})\x00"
+
+
+_OPEN = re.compile("\x00\\((\\d+)\\)\x00|\\?")
 
 
 def _nesting(text: str) -> int:
@@ -114,10 +155,11 @@ def _number_param(value: Value) -> Param:
 class Compiler:
     """Compiles one tree; hands out table aliases that never repeat within it."""
 
-    def __init__(self, alias: str, sample: Sampler | None = None) -> None:
+    def __init__(self, alias: str, listing: bool = False) -> None:
         self.alias = alias
         self.counter = 0
-        self.sample = sample
+        self.listing = listing
+        self.choices: list[Choice] = []
 
     def fresh(self, prefix: str) -> str:
         """A table alias no other part of this statement uses."""
@@ -179,12 +221,12 @@ class Compiler:
         query = " ".join(
             '"' + word.replace('"', '""').replace("\x00", "\x01") + '"*' for word in words
         )
-        # In a listing (self.sample set) the unary + keeps SQLite from driving the statement
+        # In a listing the unary + keeps SQLite from driving the statement
         # from the match list: for a word in most runs that means fetching and sorting every
         # match (4 s at 1M runs) where walking runs newest first stops after a page (0.3 s).
         # A rare word costs the walk instead (0.13 s at 1M); FTS5 has no cheap way to tell
         # the two apart beforehand (counting even 2,000 matches costs 90 ms).
-        plus = "+" if self.sample is not None else ""
+        plus = "+" if self.listing else ""
         return Sql(f"{plus}{a}.pk IN (SELECT rowid FROM runs_fts WHERE runs_fts MATCH ?)", [query])
 
     # -- plain attributes ------------------------------------------------------------------
@@ -348,7 +390,7 @@ class Compiler:
         ``negate``): ``a.pk [NOT] IN (SELECT run_pk ...)``. With ``adapt`` in a listing, a
         negation probes per run walked (it matches most runs, so the walk is short) and a
         positive test lets ``_adaptive_member`` choose."""
-        if adapt and self.sample is not None:
+        if adapt and self.listing:
             if negate:
                 return _neg(self._probe(table, test, a))
             return self._adaptive_member(table, test, a)
@@ -373,31 +415,21 @@ class Compiler:
         """Membership in a side table, for a statement that walks runs in time order and stops.
 
         Listing the newest runs with a tag walks ``runs`` by start time either way; what differs
-        is the test per run walked. Listing every run that passes ``test`` costs one entry per
-        such run in the whole store before the first row comes back: right for a rare tag,
-        growing with the store for a common one. Probing the index for each run walked costs a
-        little more per run, and a common tag fills a page within a few hundred runs. With a
-        share ``f`` of runs passing and ``N`` runs stored, a page walks about ``100 / f`` runs
-        and the list holds ``f * N``: probing wins when ``f * f * N`` exceeds about 200
-        (measured: a probe costs about three list-membership tests). SQLite cannot tell, so
-        the compiler asks the store once (``self.sample``): ``f`` from the newest 10,000 runs
-        (``h`` of them passing, counted up to 1,000: runs of one trace share tags, so a small
-        sample sees too few traces), ``N`` from the largest rowid; it probes when
-        ``h * h * N > 200 * 10,000²``. Either shape is exact; the sample only picks the cheaper.
-        ``test(alias)`` must be answerable from an index ending in ``run_pk`` (``run_tags_tag``,
-        ``run_metadata_kv``) for the sample to stay cheap.
+        is the test per run walked: list every run passing ``test`` (right for a rare tag), or
+        probe the index per run walked (right for a common one). Which one depends on the data,
+        so the compiler leaves a ``Choice`` and ``_query/planner.py`` settles it. ``test(alias)``
+        must be answerable from an index ending in ``run_pk`` (``run_tags_tag``,
+        ``run_metadata_kv``) for the planner's sample to stay cheap.
         """
-        assert self.sample is not None
-        recent = test("s")
-        hits, stored = self.sample(
-            f"SELECT (SELECT count(*) FROM (SELECT 1 FROM {table} AS s WHERE {recent.text}"
-            f" AND s.run_pk > (SELECT max(pk) FROM runs) - {_SAMPLE_RUNS} LIMIT {_SAMPLE_HITS})),"
-            " (SELECT max(pk) FROM runs)",
-            recent.params,
+        choice = Choice(
+            index=len(self.choices),
+            table=table,
+            recent=test("s"),
+            probe=self._probe(table, test, a),
+            listed=self._member(table, "h", test, a),
         )
-        if stored is not None and hits * hits * stored > _PROBE_ABOVE:
-            return self._probe(table, test, a)
-        return self._member(table, "h", test, a)
+        self.choices.append(choice)
+        return Sql(choice.token)
 
     def _metadata(self, node: Comparison, a: str) -> Sql:
         value = node.operand.value
@@ -610,19 +642,19 @@ def compile_node(
     alias: str = "r",
     scope: str = "filter",
     text: str = "",
-    sample: Sampler | None = None,
+    listing: bool = False,
 ) -> Sql:
     """The SQL fragment for ``node`` over ``runs AS alias`` in the given scope.
 
-    ``sample`` shapes side-table tests for a statement that walks runs in time order and stops
-    after a page (``list_runs``): it runs a query on the store and returns its one row. Leave
-    it out for statements that read every match (stats): they always list.
+    ``listing`` shapes it for a statement that walks runs in time order and stops after a page
+    (``list_runs``): side-table tests become open ``Choice``s (settle them with ``Sql.render``).
+    Leave it out for statements that read every match (stats): they always list.
     """
     if not _ALIAS_RE.match(alias):
         raise ValueError(f"alias {alias!r} is not a plain SQL identifier")
     if scope not in SCOPES:
         raise ValueError(f"scope must be one of {', '.join(SCOPES)}, not {scope!r}")
-    compiler = Compiler(alias, sample)
+    compiler = Compiler(alias, listing)
     if scope == "filter":
         sql = compiler.node(node, alias)
     else:
@@ -633,9 +665,13 @@ def compile_node(
         )
         # body first: it is the nested part (see _join)
         sql = Sql(f"EXISTS (SELECT 1 FROM runs AS {t} WHERE {body.text} AND {link})", body.params)
-    if len(sql.params) > MAX_PARAMS:
+    sql.choices = tuple(compiler.choices)
+    needed = len(sql.params) + sum(
+        max(len(c.probe.params), len(c.listed.params)) for c in sql.choices
+    )
+    if needed > MAX_PARAMS:
         raise FilterSyntaxError(
-            f"filter too large: it needs {len(sql.params)} parameters (at most {MAX_PARAMS});"
+            f"filter too large: it needs {needed} parameters (at most {MAX_PARAMS});"
             " split it into smaller filters",
             text,
             0,
