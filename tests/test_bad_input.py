@@ -150,8 +150,9 @@ def test_not_found_errors_are_lookup_errors(client: localtrace.Client) -> None:
     with pytest.raises(localtrace.RunNotFoundError) as caught:
         client.read_run(uuid.uuid4())
     assert isinstance(caught.value, LookupError)
-    with pytest.raises(localtrace.InvalidRunError, match="is not a UUID"):
+    with pytest.raises(localtrace.InvalidArgumentError, match="is not a UUID") as bad:
         client.read_run("abc")
+    assert (bad.value.argument, bad.value.value) == ("run_id", "abc")
 
 
 def test_invalid_argument_error_names_argument_value_and_fix() -> None:

@@ -78,7 +78,7 @@ def test_project_level_feedback(client: localtrace.Client) -> None:
     project = client.create_project("p")
     item = client.create_feedback(None, "overall", score=0.5, project_id=project.id)
     assert item.run_id is None and item.session_id == project.id
-    with pytest.raises(localtrace.InvalidRunError, match="feedback needs a run"):
+    with pytest.raises(localtrace.InvalidArgumentError, match="feedback needs a run"):
         client.create_feedback(None, "nowhere", score=1)
-    with pytest.raises(localtrace.InvalidRunError, match="NaN"):
+    with pytest.raises(localtrace.InvalidArgumentError, match="NaN"):
         client.create_feedback(uuid.uuid4(), "k", score=float("nan"))

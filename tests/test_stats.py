@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import localtrace
-from localtrace import FilterFieldError, RunStats
+from localtrace import InvalidArgumentError, RunStats
 from localtrace._query.where import build_where
 from localtrace._stats import figures as _stats
 from localtrace._stats import passes as _runstats
@@ -356,7 +356,7 @@ def test_select_computes_only_the_chosen_metrics(memory: localtrace.Client) -> N
 
 def test_unknown_select_names_are_refused_with_a_hint(memory: localtrace.Client) -> None:
     memory.create_project("proj")
-    with pytest.raises(FilterFieldError, match="did you mean 'latency_p50'"):
+    with pytest.raises(InvalidArgumentError, match="did you mean 'latency_p50'"):
         stats(memory, select=["latncy_p50"])
 
 
@@ -413,13 +413,13 @@ def test_group_by_metadata_uses_the_path_and_value_text(memory: localtrace.Clien
 )
 def test_bad_group_by_is_refused(memory: localtrace.Client, group_by: Any, message: str) -> None:
     memory.create_project("proj")
-    with pytest.raises(FilterFieldError, match=message):
+    with pytest.raises(InvalidArgumentError, match=message):
         memory.get_run_stats(project_names=["proj"], group_by=group_by)
 
 
 def test_groups_without_group_by_is_refused(memory: localtrace.Client) -> None:
     memory.create_project("proj")
-    with pytest.raises(FilterFieldError, match="needs group_by"):
+    with pytest.raises(InvalidArgumentError, match="needs group_by"):
         memory.get_run_stats(project_names=["proj"], groups=["x"])
 
 

@@ -9,11 +9,13 @@ store modules.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import inspect
 import os
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from ._ids import Refusal, canonical_uuid
 from ._ingest.writer import Writer
@@ -29,13 +31,14 @@ from ._store.db import Database
 from ._time import now_micros, to_micros
 from .errors import (
     FeedbackNotFoundError,
+    InvalidArgumentError,
     InvalidRunError,
     ProjectExistsError,
     ProjectNotFoundError,
     RunNotFoundError,
     RunProblem,
 )
-from .filters import quote
+from .filters import did_you_mean, quote
 from .models import Feedback, Project, Run, RunStats
 
 DEFAULT_PATH = "localtrace.db"
@@ -66,11 +69,44 @@ def resolve_path(path: str | os.PathLike[str] | None) -> str:
     return os.environ.get("LOCALTRACE_DB") or DEFAULT_PATH
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _sdk_keywords(*accepted: str) -> Callable[[F], F]:
+    """Reject keyword arguments the method does not know, naming the closest one.
+
+    ``accepted`` are keywords of the langsmith SDK's method of the same name that mean nothing
+    locally (server addresses, retry counts, ...): they are taken and dropped, so SDK code runs
+    unchanged. Anything else, a typo above all, is a ``TypeError`` with a "did you mean".
+    """
+
+    def wrap(method: F) -> F:
+        params = inspect.signature(method).parameters
+        named = [n for n, p in params.items() if p.kind is not p.VAR_KEYWORD and n != "self"]
+        ignored = frozenset(accepted)
+
+        @functools.wraps(method)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            for key in [k for k in kwargs if k not in params]:
+                if key not in ignored:
+                    hint = did_you_mean(key, [*named, *ignored])
+                    raise TypeError(
+                        f"{method.__name__}() got an unexpected keyword argument {key!r}"
+                        + (f"; {hint}" if hint else "")
+                    )
+                del kwargs[key]
+            return method(*args, **kwargs)
+
+        return cast(F, checked)
+
+    return wrap
+
+
 def _uuid_arg(value: Any, name: str) -> str:
     try:
         return canonical_uuid(value, name)
     except Refusal as bad:
-        raise InvalidRunError([RunProblem(None, name, bad.reason, bad.fix)]) from None
+        raise InvalidArgumentError(name, value, bad.reason, bad.fix) from None
 
 
 class Client:
@@ -206,6 +242,7 @@ class Client:
             run["end_time"] = dt.datetime.now(dt.timezone.utc)
         self._writer.submit("patch", run)
 
+    @_sdk_keywords()
     def batch_ingest_runs(
         self,
         create: Sequence[Any] | None = None,
@@ -219,19 +256,20 @@ class Client:
         if ops:
             self._bulk.submit_many(ops)
 
+    @_sdk_keywords("dangerously_allow_filesystem")
     def multipart_ingest(
         self,
         create: Sequence[Any] | None = None,
         update: Sequence[Any] | None = None,
         *,
         pre_sampled: bool = False,
-        **kwargs: Any,
     ) -> None:
         """Same as ``batch_ingest_runs`` (the SDK's multipart variant of it)."""
         self.batch_ingest_runs(create, update, pre_sampled=pre_sampled)
 
     # -- runs -------------------------------------------------------------------------------
-    def read_run(self, run_id: Any, load_child_runs: bool = False) -> Run:
+    @_sdk_keywords("project_id", "start_time")
+    def read_run(self, run_id: uuid.UUID | str, load_child_runs: bool = False) -> Run:
         """One run; with ``load_child_runs`` its subtree nested in ``child_runs``."""
         rid = _uuid_arg(run_id, "run_id")
         with self._db.read() as conn:
@@ -242,6 +280,7 @@ class Client:
             )
         return run
 
+    @_sdk_keywords()
     def read_trace(self, trace_id: Any) -> Run:
         """The root of a trace with the whole tree in ``child_runs`` (execution order).
 
@@ -256,6 +295,7 @@ class Client:
             raise RunNotFoundError(f"no trace or run with id {rid}")
         return tree
 
+    @_sdk_keywords()
     def list_runs(
         self,
         *,
@@ -277,7 +317,7 @@ class Client:
         limit: int | None = None,
         execution_order: int | None = None,
         order: str = "desc",
-        **kwargs: Any,
+        session_id: uuid.UUID | str | None = None,
     ) -> Iterator[Run]:
         """Runs matching every given condition, newest first (``order="asc"``: oldest first).
 
@@ -285,11 +325,8 @@ class Client:
         ``trace_filter`` and ``tree_filter`` take LangSmith's filter language
         (docs/filter-language.md); ``run_ids`` ignores every other condition.
         """
-        if kwargs.get("session_id") is not None and project_id is None:
-            project_id = kwargs.pop("session_id")
-        unknown = set(kwargs) - {"session_id"}
-        if unknown:
-            raise TypeError(f"list_runs() got unexpected keyword arguments: {sorted(unknown)}")
+        if session_id is not None and project_id is None:
+            project_id = session_id  # the REST API's name for the project
         where = build_where(
             project_ids=self._project_ids(project_id, project_name),
             run_type=run_type,
@@ -310,7 +347,7 @@ class Client:
         if where.needs_search:
             _search.catch_up(self._db)
         if order not in ("asc", "desc"):
-            raise ValueError(f"order must be 'asc' or 'desc', not {order!r}")
+            raise InvalidArgumentError("order", order, "not an order", "pass 'asc' or 'desc'")
         return _runs.iterate(
             self._db, where, select=select, limit=limit, descending=order == "desc"
         )
@@ -325,6 +362,7 @@ class Client:
             ids.extend(str(self.read_project(project_name=n).id) for n in names)
         return ids if (project_id is not None or project_name is not None) else None
 
+    @_sdk_keywords()
     def get_run_stats(
         self,
         *,
@@ -382,6 +420,7 @@ class Client:
         with self._db.read() as conn:
             return _runstats.run_stats(conn, where, group_by=group_by, groups=groups, select=select)
 
+    @_sdk_keywords()
     def search_traces(
         self,
         query: str | None = None,
@@ -405,7 +444,7 @@ class Client:
         from ._query import langwatch as _tracesearch
 
         if page_size < 1:
-            raise ValueError("page_size must be at least 1")
+            raise InvalidArgumentError("page_size", page_size, "too small", "pass 1 or more")
         root, tree, error = _tracesearch.filter_strings(filters)
         if query:
             tree.append(f"search({quote(query)})")
@@ -433,8 +472,14 @@ class Client:
                 conn, where, page_size=page_size, scroll=scroll, fingerprint=fingerprint
             )
 
+    @_sdk_keywords()
     def get_run_url(
-        self, *, run: Any, project_name: str | None = None, project_id: Any = None
+        self,
+        *,
+        run: Any,
+        project_name: str | None = None,
+        project_id: uuid.UUID | str | None = None,
+        address: str | None = None,
     ) -> str:
         """The run's ``app_path`` (there is no web host locally)."""
         run_id = run.id if hasattr(run, "id") else run["id"]
@@ -445,6 +490,7 @@ class Client:
         return _search.catch_up(self._db)
 
     # -- projects ---------------------------------------------------------------------------
+    @_sdk_keywords("num_examples", "num_repetitions", "evaluator_keys", "tag_value_ids")
     def create_project(
         self,
         project_name: str,
@@ -454,8 +500,7 @@ class Client:
         upsert: bool = False,
         project_extra: dict[str, Any] | None = None,
         reference_dataset_id: Any = None,
-        project_id: Any = None,
-        **kwargs: Any,
+        project_id: uuid.UUID | str | None = None,
     ) -> Project:
         """Create a project; with ``upsert`` return the existing one of that name instead of failing."""
         extra = dict(project_extra or {})
@@ -491,6 +536,7 @@ class Client:
                 )
         return self.read_project(project_name=project_name)
 
+    @_sdk_keywords()
     def read_project(
         self,
         *,
@@ -514,6 +560,7 @@ class Client:
         with self._db.read() as conn:
             return _runstats.project_stats(conn, project)
 
+    @_sdk_keywords()
     def has_project(self, project_name: str, *, project_id: Any = None) -> bool:
         """Whether a project of that name (or id) exists."""
         try:
@@ -522,6 +569,7 @@ class Client:
             return False
         return True
 
+    @_sdk_keywords("dataset_version")
     def list_projects(
         self,
         project_ids: Sequence[Any] | None = None,
@@ -533,7 +581,6 @@ class Client:
         metadata: dict[str, Any] | None = None,
         limit: int | None = None,
         offset: int = 0,
-        **kwargs: Any,
     ) -> Iterator[Project]:
         """Projects, newest first, filtered like ``langsmith.Client.list_projects``."""
         with self._db.read() as conn:
@@ -555,6 +602,7 @@ class Client:
         for project in projects:
             yield self._with_stats(project) if include_stats else project
 
+    @_sdk_keywords()
     def update_project(
         self,
         project_id: Any,
@@ -595,6 +643,7 @@ class Client:
             )
         return self.read_project(project_id=pid)
 
+    @_sdk_keywords()
     def delete_project(self, *, project_name: str | None = None, project_id: Any = None) -> None:
         """Delete a project and all of its runs and their feedback."""
         self.flush()
@@ -604,6 +653,7 @@ class Client:
             _projects.delete(conn, str(project.id))
 
     # -- feedback ---------------------------------------------------------------------------
+    @_sdk_keywords("stop_after_attempt", "extend_trace_retention", "address")
     def create_feedback(
         self,
         run_id: Any = None,
@@ -627,7 +677,6 @@ class Client:
         session_id: Any = None,
         start_time: Any = None,
         created_at: Any = None,
-        **kwargs: Any,
     ) -> Feedback:
         """Attach feedback to a run (which may not have arrived yet) or to a project.
 
@@ -635,20 +684,11 @@ class Client:
         """
         run_id = run_id or trace_id
         if run_id is None and project_id is None and session_id is None:
-            raise InvalidRunError(
-                [
-                    RunProblem(
-                        None,
-                        "run_id",
-                        "feedback needs a run",
-                        "pass run_id, trace_id or project_id",
-                    )
-                ]
+            raise InvalidArgumentError(
+                "run_id", run_id, "feedback needs a run", "pass run_id, trace_id or project_id"
             )
         if isinstance(score, float) and score != score:
-            raise InvalidRunError(
-                [RunProblem(str(run_id), "score", "NaN is not a score", "pass a finite number")]
-            )
+            raise InvalidArgumentError("score", score, "NaN is not a score", "pass a finite number")
         source_type = str(getattr(feedback_source_type, "value", feedback_source_type))
         metadata = dict(source_info or {})
         if source_run_id is not None:
@@ -685,6 +725,7 @@ class Client:
             _feedback.insert(conn, values)
         return self.read_feedback(fid)
 
+    @_sdk_keywords()
     def read_feedback(self, feedback_id: Any) -> Feedback:
         """One piece of feedback by id."""
         fid = _uuid_arg(feedback_id, "feedback_id")
@@ -694,6 +735,7 @@ class Client:
             raise FeedbackNotFoundError(f"no feedback with id {fid}")
         return found
 
+    @_sdk_keywords()
     def update_feedback(
         self,
         feedback_id: Any,
@@ -716,6 +758,7 @@ class Client:
         if not changed:
             raise FeedbackNotFoundError(f"no feedback with id {fid}")
 
+    @_sdk_keywords()
     def delete_feedback(self, feedback_id: Any) -> None:
         """Delete a piece of feedback."""
         fid = _uuid_arg(feedback_id, "feedback_id")
@@ -723,6 +766,7 @@ class Client:
             if not _feedback.delete(conn, fid):
                 raise FeedbackNotFoundError(f"no feedback with id {fid}")
 
+    @_sdk_keywords()
     def list_attachments(
         self, run_ids: Iterable[uuid.UUID | str]
     ) -> dict[str, list[_attachments.AttachmentInfo]]:
@@ -734,10 +778,12 @@ class Client:
         """
         return _attachments.list_attachments(self._db, run_ids)
 
+    @_sdk_keywords()
     def read_attachment(self, run_id: uuid.UUID | str, name: str) -> tuple[str, bytes]:
         """``(mime_type, data)`` of one attachment of a run; ``NotFoundError`` if it has none."""
         return _attachments.read_attachment(self._db, run_id, name)
 
+    @_sdk_keywords()
     def list_feedback(
         self,
         *,
@@ -746,8 +792,7 @@ class Client:
         feedback_source_type: Sequence[Any] | None = None,
         limit: int | None = None,
         offset: int = 0,
-        session_id: Any = None,
-        **kwargs: Any,
+        session_id: uuid.UUID | str | None = None,
     ) -> Iterator[Feedback]:
         """Feedback, newest first, filtered by run, key and source type."""
         keys = [feedback_key] if isinstance(feedback_key, str) else feedback_key

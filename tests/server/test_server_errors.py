@@ -420,7 +420,7 @@ def test_body_validation(http: TestClient, method: str, path: str, body: dict[st
 
 
 def test_feedback_needs_a_target(http: TestClient) -> None:
-    error = assert_error(http.post("/feedback", json={"key": "lonely"}), 422, "invalid_run")
+    error = assert_error(http.post("/feedback", json={"key": "lonely"}), 422, "invalid_argument")
     assert error["details"][0]["field"] == "run_id"
 
 

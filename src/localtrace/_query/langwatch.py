@@ -70,10 +70,10 @@ def filter_strings(filters: dict[str, Any] | None) -> tuple[list[str], list[str]
                 )
             tree.append(f"or({', '.join(options)})")
         else:
-            from ..errors import FilterFieldError
+            from ..errors import InvalidArgumentError
 
-            raise FilterFieldError(
-                f"unknown trace-search filter {key!r}; use one of {_FILTER_KEYS}"
+            raise InvalidArgumentError(
+                "filters", key, "unknown trace-search filter", f"use one of {_FILTER_KEYS}"
             )
     return root, tree, error
 
@@ -92,14 +92,18 @@ def encode_scroll(start_time: int, pk: int, fingerprint: str) -> str:
 
 def decode_scroll(scroll_id: str, fingerprint: str) -> tuple[int, int]:
     """Inverse of ``encode_scroll``; refuses ids from another query."""
-    from ..errors import FilterFieldError
+    from ..errors import InvalidArgumentError
 
     try:
         start_time, pk, owner = orjson.loads(base64.urlsafe_b64decode(scroll_id.encode()))
     except (ValueError, TypeError) as exc:
-        raise FilterFieldError(f"scrollId {scroll_id[:40]!r} is not one this store issued") from exc
+        raise InvalidArgumentError(
+            "scroll_id", scroll_id, "not one this store issued", "start again without it"
+        ) from exc
     if owner != fingerprint:
-        raise FilterFieldError("scrollId belongs to a different query; start again without it")
+        raise InvalidArgumentError(
+            "scroll_id", scroll_id, "belongs to a different query", "start again without it"
+        )
     return int(start_time), int(pk)
 
 

@@ -21,7 +21,7 @@ import orjson
 
 from .._money import PICO, pico_to_usd
 from .._time import EPOCH
-from ..errors import FilterFieldError
+from ..errors import InvalidArgumentError
 from ..models import TENANT_ID, Run
 
 _HAS_FEEDBACK = "EXISTS (SELECT 1 FROM feedback AS f WHERE f.run_id = r.id)"
@@ -105,10 +105,11 @@ class Projection:
                 from ..filters import did_you_mean
 
                 hint = did_you_mean(unknown[0], SELECTABLE)
-                hint = f"; {hint}" if hint else ""
-                raise FilterFieldError(
-                    f"select: unknown field {unknown[0]!r}{hint} "
-                    f"(fields: {', '.join(sorted(SELECTABLE))})"
+                raise InvalidArgumentError(
+                    "select",
+                    unknown[0],
+                    "unknown field",
+                    f"{hint + '; ' if hint else ''}fields: {', '.join(sorted(SELECTABLE))}",
                 )
             if "latency" in select:
                 select = [*select, "end_time"]  # latency is computed from end_time

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._ids import Refusal, canonical_uuid
 from .._time import to_micros
-from ..errors import FilterFieldError
+from ..errors import InvalidArgumentError
 from . import planner
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ def _id(value: Any, argument: str) -> str:
     try:
         return canonical_uuid(value, argument)
     except Refusal as bad:
-        raise FilterFieldError(f"argument {argument}: {bad.reason}; {bad.fix}") from None
+        raise InvalidArgumentError(argument, value, bad.reason, bad.fix) from None
 
 
 def _ids(values: Any, argument: str) -> list[str]:
@@ -176,6 +176,6 @@ def _time(value: Any, argument: str) -> int:
     try:
         return to_micros(value)
     except (ValueError, TypeError, OverflowError):
-        raise FilterFieldError(
-            f"argument {argument}: {value!r} is not a time; pass a datetime or ISO-8601 text"
+        raise InvalidArgumentError(
+            argument, value, "not a time", "pass a datetime or ISO-8601 text"
         ) from None

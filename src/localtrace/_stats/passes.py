@@ -34,7 +34,7 @@ import numpy as np
 from .._query.feedback import MAX_COMMENTS
 from .._query.where import Where, build_where
 from .._time import from_micros
-from ..errors import FilterFieldError
+from ..errors import InvalidArgumentError
 from ..filters import did_you_mean, quote
 from ..models import Project, RunStats
 from . import figures as _stats
@@ -151,7 +151,9 @@ def run_stats(
     wanted = resolve_select(select)
     if group_by is None:
         if groups is not None:
-            raise FilterFieldError("argument groups: it needs group_by (which attribute to group)")
+            raise InvalidArgumentError(
+                "groups", groups, "it needs group_by", "pass group_by (which attribute to group)"
+            )
         with _snapshot(conn):
             return _compute(conn, where, wanted)
     spec = _GroupSpec.parse(group_by)
@@ -208,8 +210,8 @@ def resolve_select(select: Sequence[str] | None) -> frozenset[str]:
             known = [*FIELDS, *SELECT_ALIASES]
             hint = did_you_mean(name, known)
             hint = f"{hint} " if hint else ""
-            raise FilterFieldError(
-                f"argument select: unknown metric {name!r}; {hint}choose from {', '.join(known)}"
+            raise InvalidArgumentError(
+                "select", name, "unknown metric", f"{hint}choose from {', '.join(known)}"
             )
     return frozenset(wanted)
 
@@ -637,33 +639,45 @@ class _GroupSpec:
         if hasattr(group_by, "model_dump"):
             group_by = group_by.model_dump()
         if not isinstance(group_by, dict):
-            raise FilterFieldError(
-                'argument group_by: pass {"attribute": "name"|"run_type"|"tag"|"metadata", '
-                '"path": key, "max_groups": 5}'
+            raise InvalidArgumentError(
+                "group_by",
+                group_by,
+                "not a group specification",
+                'pass {"attribute": "name"|"run_type"|"tag"|"metadata", "path": key, '
+                '"max_groups": 5}',
             )
         unknown = set(group_by) - {"attribute", "path", "max_groups"}
         if unknown:
-            raise FilterFieldError(
-                f"argument group_by: unknown keys {sorted(unknown)}; "
-                "use attribute, path and max_groups"
+            raise InvalidArgumentError(
+                "group_by",
+                group_by,
+                f"unknown keys {sorted(unknown)}",
+                "use attribute, path and max_groups",
             )
         attribute = str(getattr(group_by.get("attribute"), "value", group_by.get("attribute")))
         if attribute not in GROUP_ATTRIBUTES:
-            raise FilterFieldError(
-                f"argument group_by: cannot group by {attribute!r}; "
-                f"use one of {', '.join(GROUP_ATTRIBUTES)}"
+            raise InvalidArgumentError(
+                "group_by",
+                group_by,
+                f"cannot group by {attribute!r}",
+                f"use one of {', '.join(GROUP_ATTRIBUTES)}",
             )
         path = group_by.get("path")
         if attribute == "metadata" and not path:
-            raise FilterFieldError(
-                "argument group_by: grouping by metadata needs a path (the metadata key, "
-                'e.g. {"attribute": "metadata", "path": "user_id"})'
+            raise InvalidArgumentError(
+                "group_by",
+                group_by,
+                "grouping by metadata needs a path",
+                'pass the metadata key, e.g. {"attribute": "metadata", "path": "user_id"}',
             )
         max_groups = group_by.get("max_groups")
         max_groups = DEFAULT_MAX_GROUPS if max_groups is None else max_groups
         if isinstance(max_groups, bool) or not isinstance(max_groups, int) or max_groups < 1:
-            raise FilterFieldError(
-                f"argument group_by: max_groups must be a positive integer, not {max_groups!r}"
+            raise InvalidArgumentError(
+                "group_by",
+                group_by,
+                f"max_groups must be a positive integer, not {max_groups!r}",
+                "pass max_groups >= 1",
             )
         return cls(attribute, str(path) if attribute == "metadata" else None, max_groups)
 

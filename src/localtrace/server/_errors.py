@@ -186,7 +186,7 @@ def translate(exc: BaseException) -> ApiError:
             422,
             "invalid_argument",
             str(exc),
-            [Detail(loc=exc.argument, message=exc.reason, fix=exc.fix)],
+            [Detail(loc=exc.argument, field=exc.argument, message=exc.reason, fix=exc.fix)],
         )
     if isinstance(exc, ProjectExistsError):
         return ApiError(409, "conflict", str(exc))
