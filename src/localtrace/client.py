@@ -25,8 +25,9 @@ from ._query import attachments as _attachments
 from ._query import feedback as _feedback
 from ._query import fulltext as _search
 from ._query import projects as _projects
+from ._query import runquery as _runquery
 from ._query import runs as _runs
-from ._query.where import build_where
+from ._query.runquery import RunQuery
 from ._store.db import Database
 from ._time import now_micros, to_micros
 from .errors import (
@@ -100,6 +101,13 @@ def _sdk_keywords(*accepted: str) -> Callable[[F], F]:
         return cast(F, checked)
 
     return wrap
+
+
+def _as_list(value: Any) -> list[Any] | None:
+    """One value or a sequence of them as a list (``None`` stays ``None``)."""
+    if value is None:
+        return None
+    return list(value) if isinstance(value, (list, tuple, set)) else [value]
 
 
 def _uuid_arg(value: Any, name: str) -> str:
@@ -327,11 +335,14 @@ class Client:
         """
         if session_id is not None and project_id is None:
             project_id = session_id  # the REST API's name for the project
-        where = build_where(
-            project_ids=self._project_ids(project_id, project_name),
+        if order not in ("asc", "desc"):
+            raise InvalidArgumentError("order", order, "not an order", "pass 'asc' or 'desc'")
+        wanted = RunQuery(
+            project_ids=_as_list(project_id),
+            project_names=_as_list(project_name),
             run_type=run_type,
             trace_id=trace_id,
-            reference_example_id=reference_example_id,
+            reference_example_ids=reference_example_id,
             query=query,
             filter=filter,
             trace_filter=trace_filter,
@@ -342,25 +353,11 @@ class Client:
             error=error,
             run_ids=run_ids,
             execution_order=execution_order,
-            sample=_runs.sampler(self._db),
         )
-        if where.needs_search:
-            _search.catch_up(self._db)
-        if order not in ("asc", "desc"):
-            raise InvalidArgumentError("order", order, "not an order", "pass 'asc' or 'desc'")
+        where = _runquery.prepare(self._db, wanted, listing=True)
         return _runs.iterate(
             self._db, where, select=select, limit=limit, descending=order == "desc"
         )
-
-    def _project_ids(self, project_id: Any, project_name: Any) -> list[str] | None:
-        ids: list[str] = []
-        if project_id is not None:
-            values = project_id if isinstance(project_id, (list, tuple, set)) else [project_id]
-            ids.extend(_uuid_arg(v, "project_id") for v in values)
-        if project_name is not None:
-            names = [project_name] if isinstance(project_name, str) else list(project_name)
-            ids.extend(str(self.read_project(project_name=n).id) for n in names)
-        return ids if (project_id is not None or project_name is not None) else None
 
     @_sdk_keywords()
     def get_run_stats(
@@ -395,15 +392,12 @@ class Client:
         """
         from ._stats import passes as _runstats
 
-        ids: list[str] | None = None
-        if project_ids is not None or project_names is not None:
-            ids = [_uuid_arg(p, "project_ids") for p in project_ids or ()]
-            ids += [str(self.read_project(project_name=n).id) for n in project_names or ()]
-        where = build_where(
-            project_ids=ids,
+        wanted = RunQuery(
+            project_ids=project_ids,
+            project_names=project_names,
             run_type=run_type,
             trace_id=trace,
-            reference_example_id=reference_example_ids,
+            reference_example_ids=reference_example_ids,
             query=query,
             filter=filter,
             trace_filter=trace_filter,
@@ -415,8 +409,7 @@ class Client:
             error=error,
             run_ids=id,
         )
-        if where.needs_search:
-            _search.catch_up(self._db)
+        where = _runquery.prepare(self._db, wanted, listing=False)
         with self._db.read() as conn:
             return _runstats.run_stats(conn, where, group_by=group_by, groups=groups, select=select)
 
@@ -448,21 +441,15 @@ class Client:
         root, tree, error = _tracesearch.filter_strings(filters)
         if query:
             tree.append(f"search({quote(query)})")
-        where = build_where(
-            project_ids=self._project_ids(None, project_name),
+        wanted = RunQuery(
+            project_names=_as_list(project_name),
             filter=f"and({', '.join(root)})" if root else None,
             tree_filter=f"and({', '.join(tree)})" if tree else None,
+            min_start_time=_tracesearch.date_micros(start_date),
+            max_start_time=_tracesearch.date_micros(end_date),
+            trace_error=error,
         )
-        start = _tracesearch.date_micros(start_date)
-        if start is not None:
-            where.add("r.start_time >= ?", start)
-        end = _tracesearch.date_micros(end_date)
-        if end is not None:
-            where.add("r.start_time <= ?", end)
-        if error is not None:
-            _tracesearch.restrict_errors(where, error)
-        if where.needs_search:
-            _search.catch_up(self._db)
+        where = _runquery.prepare(self._db, wanted, listing=False)
         fingerprint = hashlib.sha256(
             repr((query, start_date, end_date, page_size, filters, project_name)).encode()
         ).hexdigest()[:16]

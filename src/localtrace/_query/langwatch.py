@@ -78,12 +78,6 @@ def filter_strings(filters: dict[str, Any] | None) -> tuple[list[str], list[str]
     return root, tree, error
 
 
-def restrict_errors(where: Where, error: bool) -> None:
-    """Keep traces where some run errored (``True``) or none did (``False``)."""
-    failing = "SELECT e.trace_id FROM runs AS e WHERE e.status = 'error'"
-    where.add(f"r.trace_id {'IN' if error else 'NOT IN'} ({failing})")
-
-
 def encode_scroll(start_time: int, pk: int, fingerprint: str) -> str:
     """Opaque scroll id: the last hit's sort key and the query it belongs to."""
     raw = orjson.dumps([start_time, pk, fingerprint])

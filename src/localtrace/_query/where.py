@@ -59,7 +59,8 @@ def _id(value: Any, argument: str) -> str:
         raise InvalidArgumentError(argument, value, bad.reason, bad.fix) from None
 
 
-def _ids(values: Any, argument: str) -> list[str]:
+def canonical_ids(values: Any, argument: str) -> list[str]:
+    """One id or a sequence of them, each in canonical text (``InvalidArgumentError`` if not)."""
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
         values = [values]
     return [_id(v, argument) for v in values]
@@ -97,7 +98,7 @@ def build_where(
     """
     where = Where()
     if run_ids is not None:
-        ids = _ids(run_ids, "run_ids")
+        ids = canonical_ids(run_ids, "run_ids")
         where.add(_in("r.id", ids) if ids else "0", *ids)
         return where
     if project_ids is not None:
@@ -107,7 +108,7 @@ def build_where(
     if trace_id is not None:
         where.add("r.trace_id = ?", _id(trace_id, "trace_id"))
     if reference_example_id is not None:
-        ids = _ids(reference_example_id, "reference_example_id")
+        ids = canonical_ids(reference_example_id, "reference_example_id")
         where.add(_in("r.reference_example_id", ids), *ids)
     if parent_run_id is not None:
         where.add("r.parent_run_id = ?", _id(parent_run_id, "parent_run_id"))

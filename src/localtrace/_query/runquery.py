@@ -1,0 +1,99 @@
+"""``RunQuery``: every condition on runs a caller can ask for, compiled in one place.
+
+``Client.list_runs``, ``get_run_stats`` and ``search_traces`` (and through them the CLI and the
+server) describe what they want as one ``RunQuery``; ``prepare`` resolves project names,
+compiles the filters (settling a listing's plan against the data) and brings the full-text
+index up to date when a filter searches text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .._store.db import Database
+from . import fulltext, projects
+from .runs import sampler
+from .where import Where, build_where, canonical_ids
+
+
+@dataclass(frozen=True)
+class RunQuery:
+    """The conditions, all AND-ed; ``run_ids`` ignores the others (as LangSmith does).
+
+    Values are as the caller gave them (ids in any UUID spelling, times as datetimes, ISO text
+    or numbers); ``prepare`` checks them and names the argument at fault.
+    """
+
+    project_ids: Sequence[Any] | None = None
+    project_names: Sequence[str] | None = None
+    run_type: str | None = None
+    trace_id: Any = None
+    reference_example_ids: Any = None
+    parent_run_id: Any = None
+    run_ids: Sequence[Any] | None = None
+    query: str | None = None
+    filter: str | None = None
+    trace_filter: str | None = None
+    tree_filter: str | None = None
+    is_root: bool | None = None
+    error: bool | None = None
+    execution_order: int | None = None
+    start_time: Any = None
+    """Runs that started at or after this time."""
+    end_time: Any = None
+    """Runs that ended at or before this time."""
+    min_start_time: int | None = None
+    """Runs that started at or after this time (microseconds)."""
+    max_start_time: int | None = None
+    """Runs that started at or before this time (microseconds)."""
+    trace_error: bool | None = None
+    """Runs of traces where some run failed (``True``) or none did (``False``)."""
+
+
+def prepare(db: Database, query: RunQuery, *, listing: bool) -> Where:
+    """The WHERE clause for ``query`` over ``runs AS r``.
+
+    ``listing``: the statement walks runs in time order and stops after a page, so the
+    filter's plan is settled against the data (``planner``); statistics read every match.
+    """
+    where = build_where(
+        project_ids=_project_ids(db, query),
+        run_type=query.run_type,
+        trace_id=query.trace_id,
+        reference_example_id=query.reference_example_ids,
+        query=query.query,
+        filter=query.filter,
+        trace_filter=query.trace_filter,
+        tree_filter=query.tree_filter,
+        is_root=query.is_root,
+        parent_run_id=query.parent_run_id,
+        start_time=query.start_time,
+        end_time=query.end_time,
+        error=query.error,
+        run_ids=query.run_ids,
+        execution_order=query.execution_order,
+        sample=sampler(db) if listing else None,
+    )
+    if query.min_start_time is not None:
+        where.add("r.start_time >= ?", query.min_start_time)
+    if query.max_start_time is not None:
+        where.add("r.start_time <= ?", query.max_start_time)
+    if query.trace_error is not None:
+        failing = "SELECT e.trace_id FROM runs AS e WHERE e.status = 'error'"
+        where.add(f"r.trace_id {'IN' if query.trace_error else 'NOT IN'} ({failing})")
+    if where.needs_search:
+        fulltext.catch_up(db)
+    return where
+
+
+def _project_ids(db: Database, query: RunQuery) -> list[str] | None:
+    """Project ids and names -> ids (``ProjectNotFoundError`` for an unknown name)."""
+    if query.project_ids is None and query.project_names is None:
+        return None
+    ids = canonical_ids(query.project_ids or (), "project_id")
+    if query.project_names:
+        with db.read() as conn:
+            ids += [str(projects.find(conn, project_name=n).id) for n in query.project_names]
+    return ids
