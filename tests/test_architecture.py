@@ -28,6 +28,7 @@ PUBLIC = {
     "RunProblem",
     "RunStats",
     "SchemaVersionError",
+    "ServerConfigError",
     "StoreBusyError",
     "StoreError",
     "TracerSession",

@@ -20,6 +20,7 @@ from .errors import (
     RunNotFoundError,
     RunProblem,
     SchemaVersionError,
+    ServerConfigError,
     StoreBusyError,
     StoreError,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "RunProblem",
     "RunStats",
     "SchemaVersionError",
+    "ServerConfigError",
     "StoreBusyError",
     "StoreError",
     "TracerSession",

@@ -1,7 +1,24 @@
 """The one exception tree of localtrace.
 
 Every error a user can see says what went wrong, where (which run, field or position) and how
-to fix it. The CLI and the server map these classes to exit codes and HTTP statuses in one place.
+to fix it. The CLI and the server map these classes to exit codes and HTTP statuses in one place
+(``cli/app.py``'s ``one_line``; ``server/_errors.py``'s ``STATUS`` table)::
+
+    LocaltraceError
+    ├── NotFoundError (+ LookupError)         404
+    │   ├── RunNotFoundError
+    │   ├── ProjectNotFoundError
+    │   └── FeedbackNotFoundError
+    ├── ProjectExistsError (+ ValueError)      409
+    ├── InvalidArgumentError (+ ValueError)    422  argument, value, reason, fix
+    ├── InvalidRunError (+ ValueError)         422  problems: which run, which field, why, fix
+    ├── FilterError (+ ValueError)             400  text, span; str() shows a caret
+    │   ├── FilterSyntaxError
+    │   └── FilterFieldError                        unknown attribute: "did you mean"
+    ├── ServerConfigError (+ ValueError)            the server cannot start as asked
+    ├── SchemaVersionError                     500  file written by a newer localtrace
+    └── StoreError                             500  not a store, read-only, disk full, ...
+        └── StoreBusyError                     503  another writer held the lock too long
 """
 
 from __future__ import annotations
@@ -22,6 +39,7 @@ __all__ = [
     "RunNotFoundError",
     "RunProblem",
     "SchemaVersionError",
+    "ServerConfigError",
     "StoreBusyError",
     "StoreError",
 ]
@@ -135,6 +153,10 @@ class FilterSyntaxError(FilterError):
 
 class FilterFieldError(FilterError):
     """The filter names an unknown attribute or function, or uses one the wrong way."""
+
+
+class ServerConfigError(LocaltraceError, ValueError):
+    """The server cannot start as asked (exposed without an API key, port taken, extra missing)."""
 
 
 class SchemaVersionError(LocaltraceError):

@@ -530,3 +530,32 @@ def test_every_error_document_is_closed(tmp_path: Path) -> None:
     assert set(schema["components"]["schemas"]["Error"]["properties"]["error"]["required"]) == (
         ERROR_KEYS
     )
+
+
+def test_every_public_error_class_has_a_row_in_the_status_table() -> None:
+    import localtrace.errors as errors
+    from localtrace.server._errors import STATUS, translate
+
+    classes = [
+        getattr(errors, name)
+        for name in errors.__all__
+        if isinstance(getattr(errors, name), type)
+        and issubclass(getattr(errors, name), errors.LocaltraceError)
+    ]
+    assert len(classes) >= 14
+    for cls in classes:
+        # the row that answers it is the first in the table it is an instance of
+        row = next(row for row in STATUS if issubclass(cls, row[0]))
+        sample = (
+            cls([errors.RunProblem(None, "f", "r", "x")])
+            if cls is errors.InvalidRunError
+            else cls("a", 1, "r", "x")
+            if cls is errors.InvalidArgumentError
+            else cls("message")
+        )
+        answer = translate(sample)
+        assert (answer.status, answer.type) == row[1:], cls
+        assert answer.status != 500 or cls in (
+            errors.StoreError,
+            errors.SchemaVersionError,
+        ), cls

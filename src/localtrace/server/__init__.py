@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from ..errors import LocaltraceError
+from ..errors import ServerConfigError
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -46,10 +46,6 @@ DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024
 
 API_KEY_ENV = "LOCALTRACE_API_KEY"
 """Environment variable read by ``serve`` when no ``api_key`` is given."""
-
-
-class ServerConfigError(LocaltraceError, ValueError):
-    """The server cannot start as asked (exposed without an API key, port taken, extra missing)."""
 
 
 def _require_extra() -> None:

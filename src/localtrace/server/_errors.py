@@ -169,42 +169,43 @@ async def send_error(
     await send({"type": "http.response.body", "body": body})
 
 
+STATUS: tuple[tuple[type[LocaltraceError], int, str], ...] = (
+    # (class, HTTP status, error type): the first class the error is an instance of wins,
+    # so subclasses come before their bases.
+    (InvalidRunError, 422, "invalid_run"),
+    (InvalidArgumentError, 422, "invalid_argument"),
+    (NotFoundError, 404, "not_found"),
+    (ProjectExistsError, 409, "conflict"),
+    (FilterError, 400, "invalid_filter"),
+    (StoreBusyError, 503, "store_busy"),
+    (SchemaVersionError, 500, "schema_version"),
+    (StoreError, 500, "store_error"),
+    (LocaltraceError, 400, "bad_request"),
+)
+"""The table: which localtrace exception becomes which answer."""
+
+
+def _details(exc: LocaltraceError) -> list[Detail]:
+    """What each kind of error can say beyond its message."""
+    if isinstance(exc, InvalidRunError):
+        return [Detail.from_problem(p) for p in exc.problems]
+    if isinstance(exc, InvalidArgumentError):
+        return [Detail(loc=exc.argument, field=exc.argument, message=exc.reason, fix=exc.fix)]
+    if isinstance(exc, FilterError) and exc.text:
+        return [Detail(loc="filter", message=exc.message)]
+    return []
+
+
 def translate(exc: BaseException) -> ApiError:
-    """The table: which localtrace exception becomes which answer."""
+    """Any exception -> the answer, by ``STATUS``; anything else is logged and a 500."""
     if isinstance(exc, ApiError):
         return exc
     if isinstance(exc, BodyTooLarge):
         return exc.as_api_error()
-    if isinstance(exc, InvalidRunError):
-        return ApiError(
-            422, "invalid_run", str(exc), [Detail.from_problem(p) for p in exc.problems]
-        )
-    if isinstance(exc, NotFoundError):
-        return ApiError(404, "not_found", str(exc))
-    if isinstance(exc, InvalidArgumentError):
-        return ApiError(
-            422,
-            "invalid_argument",
-            str(exc),
-            [Detail(loc=exc.argument, field=exc.argument, message=exc.reason, fix=exc.fix)],
-        )
-    if isinstance(exc, ProjectExistsError):
-        return ApiError(409, "conflict", str(exc))
-    if isinstance(exc, FilterError):
-        return ApiError(
-            400,
-            "invalid_filter",
-            str(exc),
-            [Detail(loc="filter", message=exc.message)] if exc.text else [],
-        )
-    if isinstance(exc, StoreBusyError):
-        return ApiError(503, "store_busy", str(exc))
-    if isinstance(exc, SchemaVersionError):
-        return ApiError(500, "schema_version", str(exc))
-    if isinstance(exc, StoreError):
-        return ApiError(500, "store_error", str(exc))
     if isinstance(exc, LocaltraceError):
-        return ApiError(400, "bad_request", str(exc))
+        for cls, status, type_ in STATUS:
+            if isinstance(exc, cls):
+                return ApiError(status, type_, str(exc), _details(exc))
     logger.exception("localtrace server: unexpected error", exc_info=exc)
     return ApiError(
         500,

@@ -11,7 +11,7 @@ from types import FrameType
 
 import uvicorn
 
-from . import ServerConfigError
+from ..errors import ServerConfigError
 from ._app import build_app
 
 logger = logging.getLogger("localtrace.server")
