@@ -82,3 +82,24 @@ def test_project_level_feedback(client: localtrace.Client) -> None:
         client.create_feedback(None, "nowhere", score=1)
     with pytest.raises(localtrace.InvalidArgumentError, match="NaN"):
         client.create_feedback(uuid.uuid4(), "k", score=float("nan"))
+
+
+def test_a_runs_feedback_stats_equal_the_stats_of_that_run_alone(client: localtrace.Client) -> None:
+    """The two definitions of feedback statistics (per run on reads, per selection in stats)
+    must agree: one run's feedback_stats is get_run_stats over that run alone."""
+    run_id = uuid.uuid4()
+    client.create_run("r", {}, "chain", id=run_id)
+    client.flush()
+    for key, score, value, comment in [
+        ("accuracy", 1.0, None, "right"),
+        ("accuracy", 0.0, None, None),
+        ("accuracy", 0.5, None, "half"),
+        ("tone", None, "polite", None),
+        ("tone", None, "rude", "hmm"),
+        ("flag", True, None, None),
+    ]:
+        client.create_feedback(run_id, key, score=score, value=value, comment=comment)
+    per_run = client.read_run(run_id).feedback_stats
+    stats = client.get_run_stats(id=[run_id])
+    assert per_run and set(per_run) == {"accuracy", "tone", "flag"}
+    assert per_run == stats.feedback_stats  # type: ignore[union-attr]

@@ -676,38 +676,32 @@ class Client:
             )
         if isinstance(score, float) and score != score:
             raise InvalidArgumentError("score", score, "NaN is not a score", "pass a finite number")
-        source_type = str(getattr(feedback_source_type, "value", feedback_source_type))
-        metadata = dict(source_info or {})
-        if source_run_id is not None:
-            metadata["__run"] = {"run_id": str(source_run_id)}
-        now = to_micros(created_at) if created_at is not None else now_micros()
-        fid = _uuid_arg(feedback_id, "feedback_id") if feedback_id else str(uuid.uuid4())
-        project = project_id or session_id
-        values = {
-            "id": fid,
-            "run_id": _uuid_arg(run_id, "run_id") if run_id is not None else None,
-            "trace_id": _uuid_arg(trace_id, "trace_id") if trace_id is not None else None,
-            "session_id": _uuid_arg(project, "project_id") if project is not None else None,
-            "key": str(key),
-            "score": float(score) if score is not None else None,
-            "value": dumps_or_none(value),
-            "comment": comment,
-            "correction": dumps_or_none(correction),
-            "feedback_source": dumps_or_none({"type": source_type, "metadata": metadata}),
-            "feedback_config": dumps_or_none(feedback_config),
-            "extra": dumps_or_none(extra),
-            "comparative_experiment_id": (
-                _uuid_arg(comparative_experiment_id, "comparative_experiment_id")
-                if comparative_experiment_id
-                else None
+        def uuid_or_none(value: Any, name: str) -> str | None:
+            return _uuid_arg(value, name) if value is not None else None
+
+        fid = uuid_or_none(feedback_id or None, "feedback_id") or str(uuid.uuid4())
+        values = _feedback.new_row(
+            fid,
+            key=str(key),
+            run_id=uuid_or_none(run_id, "run_id"),
+            trace_id=uuid_or_none(trace_id, "trace_id"),
+            session_id=uuid_or_none(project_id or session_id, "project_id"),
+            score=score,
+            value=value,
+            comment=comment,
+            correction=correction,
+            source_type=str(getattr(feedback_source_type, "value", feedback_source_type)),
+            source_info=source_info,
+            source_run_id=str(source_run_id) if source_run_id is not None else None,
+            feedback_config=feedback_config,
+            extra=extra,
+            comparative_experiment_id=uuid_or_none(
+                comparative_experiment_id or None, "comparative_experiment_id"
             ),
-            "feedback_group_id": (
-                _uuid_arg(feedback_group_id, "feedback_group_id") if feedback_group_id else None
-            ),
-            "error": 1 if error else 0,
-            "created_at": now,
-            "modified_at": now,
-        }
+            feedback_group_id=uuid_or_none(feedback_group_id or None, "feedback_group_id"),
+            error=bool(error),
+            created_at=to_micros(created_at) if created_at is not None else now_micros(),
+        )
         with self._db.write() as conn:
             _feedback.insert(conn, values)
         return self.read_feedback(fid)
