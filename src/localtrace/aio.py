@@ -99,6 +99,10 @@ class AsyncClient:
     list_projects = _iterating("list_projects")
     list_feedback = _iterating("list_feedback")
     search_traces = _blocking("search_traces")
+    digest = _blocking("digest")
+    digest_run = _blocking("digest_run")
+    digest_thread = _blocking("digest_thread")
+    thread_turns = _blocking("thread_turns")
 
     async def aclose(self) -> None:
         """Drain the queue and close the file."""

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
+from . import _digest
 from ._ids import Refusal, canonical_uuid
 from ._ingest.writer import Writer
 from ._ingest.writer_process import ProcessWriter
@@ -34,6 +35,7 @@ from .errors import (
     FeedbackNotFoundError,
     InvalidArgumentError,
     InvalidRunError,
+    NotFoundError,
     ProjectExistsError,
     ProjectNotFoundError,
     RunNotFoundError,
@@ -475,6 +477,82 @@ class Client:
     def search_index(self) -> int:
         """Bring the full-text index up to date now; returns how many runs were indexed."""
         return _search.catch_up(self._db)
+
+    # -- digests: Markdown for an LLM (docs/mcp.md) -----------------------------------------
+    def digest(self, trace_id: Any, *, max_chars: int = _digest.DEFAULT_MAX_CHARS) -> str:
+        """The trace holding ``trace_id`` (the id of any of its runs) as Markdown for an LLM.
+
+        Errors with the tail of their stack trace and the failing path come first, then the
+        input, the final answer, the tree (status, latency, tokens, cost per step) and the
+        steps in detail (chat turns, tool calls, documents, feedback). Never longer than
+        ``max_chars``; long values are cut in the middle with a marker saying how much.
+        """
+        _digest.check_budget(max_chars)
+        return self._render_digest(self.read_trace(trace_id), max_chars, "Trace")
+
+    def digest_run(self, run_id: Any, *, max_chars: int = _digest.DEFAULT_MAX_CHARS) -> str:
+        """One run and the runs below it as Markdown (``digest`` for part of a trace)."""
+        _digest.check_budget(max_chars)
+        return self._render_digest(self.read_run(run_id, load_child_runs=True), max_chars, "Run")
+
+    def _render_digest(self, root: Run, max_chars: int, kind: str) -> str:
+        feedback: dict[str, list[Feedback]] = {}
+        ids = _digest.feedback_ids(root)
+        for item in self.list_feedback(run_ids=ids) if ids else ():
+            feedback.setdefault(str(item.run_id), []).append(item)
+        return _digest.render_tree(
+            root,
+            max_chars=max_chars,
+            project_name=self._project_name(root.session_id),
+            feedback=feedback,
+            kind=kind,
+        )
+
+    def thread_turns(self, thread_id: str, *, project_name: str | None = None) -> list[Run]:
+        """The root runs of a conversation thread, oldest first.
+
+        A thread is the traces whose root metadata ``thread_id``, ``session_id`` or
+        ``conversation_id`` is ``thread_id`` (as LangSmith groups them); ``project_name``
+        limits it to one project. ``NotFoundError`` if there is none.
+        """
+        turns = list(
+            self.list_runs(
+                project_name=project_name,
+                is_root=True,
+                filter=f"eq(thread_id, {quote(str(thread_id))})",
+                order="asc",
+            )
+        )
+        if not turns:
+            where = f" in project {project_name!r}" if project_name else ""
+            raise NotFoundError(
+                f"no thread {thread_id!r}{where}: no root run has it as metadata thread_id, "
+                "session_id or conversation_id; list threads with fetch_runs(is_root=True) and "
+                "look at their metadata"
+            )
+        return turns
+
+    def digest_thread(
+        self,
+        thread_id: str,
+        *,
+        project_name: str | None = None,
+        max_chars: int = _digest.DEFAULT_MAX_CHARS,
+    ) -> str:
+        """A conversation thread as Markdown turns: asked, answered, failed (newest kept first)."""
+        _digest.check_budget(max_chars)
+        turns = self.thread_turns(thread_id, project_name=project_name)
+        return _digest.render_thread(
+            turns, thread_id=str(thread_id), max_chars=max_chars, project_name=project_name
+        )
+
+    def _project_name(self, project_id: Any) -> str | None:
+        if project_id is None:
+            return None
+        try:
+            return self.read_project(project_id=project_id).name
+        except ProjectNotFoundError:
+            return None
 
     # -- projects ---------------------------------------------------------------------------
     @_sdk_keywords("num_examples", "num_repetitions", "evaluator_keys", "tag_value_ids")

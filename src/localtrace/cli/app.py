@@ -31,6 +31,7 @@ from rich.progress import (
 from rich.text import Text
 
 from .. import __version__, _render
+from .._digest import DEFAULT_MAX_CHARS as DEFAULT_DIGEST_CHARS
 from .._store import info as _dbinfo
 from .._time import parse_datetime
 from ..client import Client, resolve_path
@@ -109,6 +110,26 @@ def _format_option(func: F) -> F:
         type=click.Choice(_render.FORMATS),
         default=None,
         help="Output: a readable table (default), or data as json, jsonl or csv.",
+    )(func)
+
+
+def _digest_format_option(func: F) -> F:
+    """``--format`` plus ``markdown`` (a digest for LLMs, docs/mcp.md) and its ``--max-chars``."""
+    func = click.option(
+        "--max-chars",
+        default=DEFAULT_DIGEST_CHARS,
+        show_default=True,
+        type=click.IntRange(min=1),
+        help="With --format markdown: the most characters the digest may use.",
+    )(func)
+    return click.option(
+        "--format",
+        "-f",
+        "fmt",
+        type=click.Choice([*_render.FORMATS, "markdown"]),
+        default=None,
+        help="Output: a readable table (default), data as json, jsonl or csv, or markdown "
+        "(a digest for LLMs: errors first, within --max-chars).",
     )(func)
 
 
@@ -414,9 +435,9 @@ def runs(
 # -- one run, one trace ---------------------------------------------------------------------
 @main.command("run")
 @click.argument("run_id", type=click.UUID)
-@_format_option
+@_digest_format_option
 @pass_settings
-def run_command(settings: Settings, run_id: Any, fmt: str | None) -> None:
+def run_command(settings: Settings, run_id: Any, fmt: str | None, max_chars: int) -> None:
     """Show one run in full: inputs, outputs, error, metadata, tokens, cost, feedback.
 
     Example:
@@ -426,6 +447,9 @@ def run_command(settings: Settings, run_id: Any, fmt: str | None) -> None:
     """
     fmt = settings.format(fmt)
     with settings.client() as client:
+        if fmt == "markdown":
+            click.echo(client.digest_run(run_id, max_chars=max_chars))
+            return
         run = client.read_run(run_id)
         project = _project_name(client, run.session_id)
         if fmt != "table":
@@ -440,9 +464,9 @@ def run_command(settings: Settings, run_id: Any, fmt: str | None) -> None:
 
 @main.command()
 @click.argument("trace_id", type=click.UUID)
-@_format_option
+@_digest_format_option
 @pass_settings
-def trace(settings: Settings, trace_id: Any, fmt: str | None) -> None:
+def trace(settings: Settings, trace_id: Any, fmt: str | None, max_chars: int) -> None:
     """Show a trace as a tree with latency, tokens, cost, status and a waterfall.
 
     TRACE_ID is the trace id or the id of any run in it. The bars show when each run ran
@@ -455,6 +479,9 @@ def trace(settings: Settings, trace_id: Any, fmt: str | None) -> None:
     """
     fmt = settings.format(fmt)
     with settings.client() as client:
+        if fmt == "markdown":
+            click.echo(client.digest(trace_id, max_chars=max_chars))
+            return
         root = client.read_trace(trace_id)
         if fmt == "json":
             _emit_one(_render.tree_record(root), fmt)
