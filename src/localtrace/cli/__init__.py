@@ -4,6 +4,7 @@
 here adds the commands of one area to ``main`` when it is imported below.
 """
 
+from . import agents as _agents  # noqa: F401  (registers thread, mcp)
 from .app import main
 
 __all__ = ["main"]

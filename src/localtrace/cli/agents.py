@@ -1,0 +1,88 @@
+"""Commands for reading traces with coding agents: a thread digest and the MCP server."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from rich.markdown import Markdown
+
+from .._digest import DEFAULT_MAX_CHARS, thread_messages
+from .app import CommandError, Settings, _console, main, pass_settings
+
+
+@main.command()
+@click.argument("thread_id")
+@click.option("--project", "-p", help="Only this project (default: every project).")
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(["table", "markdown", "json"]),
+    default=None,
+    help="Output: the turns drawn in the terminal (default), markdown (a digest for LLMs) "
+    "or json (the messages).",
+)
+@click.option(
+    "--max-chars",
+    default=DEFAULT_MAX_CHARS,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="The most characters the digest may use (table and markdown).",
+)
+@pass_settings
+def thread(
+    settings: Settings, thread_id: str, project: str | None, fmt: str | None, max_chars: int
+) -> None:
+    """Show a conversation thread turn by turn: what was asked, answered, what failed.
+
+    A thread is the traces whose root metadata thread_id (or session_id, conversation_id)
+    is THREAD_ID. Failed turns and the newest are kept first when the budget is short.
+
+    Example:
+
+    \b
+        localtrace thread demo-thread --format markdown
+    """
+    fmt = fmt or (settings.fmt if settings.fmt in ("table", "json") else None) or "table"
+    with settings.client() as client:
+        if fmt == "json":
+            turns = client.thread_turns(thread_id, project_name=project)
+            click.echo(json.dumps(thread_messages(turns), ensure_ascii=False, indent=2))
+            return
+        text = client.digest_thread(thread_id, project_name=project, max_chars=max_chars)
+    if fmt == "markdown":
+        click.echo(text)
+    else:
+        _console().print(Markdown(text))
+
+
+@main.command()
+@click.option("--http", is_flag=True, help="Serve streamable HTTP (at /mcp) instead of stdio.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Loopback interface (HTTP).")
+@click.option(
+    "--port",
+    default=None,
+    type=click.IntRange(0, 65535),
+    help="Port for --http (implies it). Default: 1985.",
+)
+@pass_settings
+def mcp(settings: Settings, http: bool, host: str, port: int | None) -> None:
+    """Serve the store to coding agents over the Model Context Protocol (read-only tools).
+
+    Over stdio by default, as MCP clients (Claude Code, Cursor, ...) start it; --http serves
+    streamable HTTP on loopback. The store file is opened when a tool first needs it.
+
+    Example:
+
+    \b
+        localtrace mcp --db ./localtrace.db
+    """
+    try:
+        from ..mcp import serve
+    except ImportError as exc:
+        raise CommandError(
+            f"the MCP server needs the mcp package ({exc.name or exc} is missing): "
+            'pip install "localtrace[mcp]"'
+        ) from None
+    serve(settings.path, http=http or port is not None, host=host, port=port or 1985)

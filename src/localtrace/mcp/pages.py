@@ -1,0 +1,151 @@
+"""Answers that fit a character budget: run records with previews, cut into numbered pages.
+
+An agent pays for every character a tool returns, so list answers are paged by size rather
+than by count (as langsmith-mcp-server does): ``page_number`` 1..``total_pages`` over the same
+query, each page's JSON text at most ``max_chars_per_page`` characters.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from .._digest.values import compact, elide
+from ..errors import InvalidArgumentError
+from ..models import Run
+
+MIN_PAGE_CHARS = 1_000
+"""The smallest page: room for the envelope and one shortened run."""
+
+DEFAULT_PAGE_CHARS = 25_000
+"""langsmith-mcp-server's default page size."""
+
+DEFAULT_PREVIEW_CHARS = 150
+"""How much of each run's inputs, outputs and error a list shows."""
+
+
+def dumps(value: Any) -> str:
+    """The JSON text a tool returns (compact: every character counts against a budget)."""
+    return json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":"))
+
+
+def check_page(max_chars_per_page: int, page_number: int, preview_chars: int) -> None:
+    """Refuse page sizes and numbers that cannot be served, saying what would be."""
+    if max_chars_per_page < MIN_PAGE_CHARS:
+        raise InvalidArgumentError(
+            "max_chars_per_page",
+            max_chars_per_page,
+            f"a page needs at least {MIN_PAGE_CHARS:,} characters",
+            f"pass max_chars_per_page={MIN_PAGE_CHARS} or more (default {DEFAULT_PAGE_CHARS:,})",
+        )
+    if page_number < 1:
+        raise InvalidArgumentError(
+            "page_number", page_number, "pages are numbered from 1", "pass page_number=1 first"
+        )
+    if preview_chars < 0:
+        raise InvalidArgumentError(
+            "preview_chars", preview_chars, "cannot be negative", "pass 0 to leave previews out"
+        )
+
+
+def run_record(run: Run, preview_chars: int, *, depth: int | None = None) -> dict[str, Any]:
+    """A run as a short record: identity, status, timing, usage and previews of its data."""
+    record: dict[str, Any] = {
+        "id": str(run.id),
+        "name": run.name,
+        "run_type": run.run_type,
+        "status": run.status,
+        "start_time": run.start_time.isoformat(),
+        "latency": run.latency,
+        "trace_id": str(run.trace_id),
+        "parent_run_id": str(run.parent_run_id) if run.parent_run_id else None,
+    }
+    if depth is not None:
+        record["depth"] = depth
+    if run.total_tokens:
+        record["total_tokens"] = run.total_tokens
+    if run.total_cost is not None:
+        record["total_cost"] = str(run.total_cost)
+    if run.error:
+        record["error"] = elide(run.error.strip(), max(preview_chars, 2 * preview_chars))
+    if preview_chars:
+        record["inputs_preview"] = elide(compact(run.inputs), preview_chars)
+        if run.outputs is not None:
+            record["outputs_preview"] = elide(compact(run.outputs), preview_chars)
+    if run.tags:
+        record["tags"] = run.tags
+    metadata = {
+        key: value
+        for key, value in ((run.extra or {}).get("metadata") or {}).items()
+        if not str(key).startswith("ls_") and not isinstance(value, (dict, list))
+    }
+    if metadata and preview_chars:
+        record["metadata"] = elide(compact(metadata), preview_chars)
+    if run.feedback_stats:
+        record["feedback_stats"] = run.feedback_stats
+    return record
+
+
+_SHRINKABLE = ("inputs_preview", "outputs_preview", "metadata", "error", "feedback_stats")
+
+
+def _fit(record: dict[str, Any], limit: int) -> dict[str, Any]:
+    """A record no longer than ``limit`` characters of JSON: its previews shortened in turn."""
+    while len(dumps(record)) > limit:
+        for key in _SHRINKABLE:
+            value = record.get(key)
+            if value is None:
+                continue
+            text = value if isinstance(value, str) else dumps(value)
+            if len(text) > 40:
+                record = {**record, key: elide(text, len(text) // 2)}
+                break
+        else:
+            return {"id": record["id"], "name": elide(str(record.get("name", "")), 200)}
+    return record
+
+
+def paginate(
+    key: str,
+    records: Sequence[dict[str, Any]],
+    *,
+    page_number: int,
+    max_chars_per_page: int,
+    extra: dict[str, Any] | None = None,
+) -> str:
+    """Page ``page_number`` of ``records`` as JSON text of at most ``max_chars_per_page``.
+
+    The envelope says ``page_number``, ``total_pages`` and how many records there are in all;
+    a page past the end is an error naming the last page.
+    """
+    envelope: dict[str, Any] = {
+        **(extra or {}),
+        key: [],
+        "page_number": page_number,
+        "total_pages": 10**9,
+        "total": len(records),
+        "max_chars_per_page": max_chars_per_page,
+    }
+    room = max_chars_per_page - len(dumps(envelope))
+    pages: list[list[dict[str, Any]]] = [[]]
+    used = 0
+    for record in records:
+        fitted = _fit(record, room)
+        size = len(dumps(fitted)) + (1 if pages[-1] else 0)
+        if pages[-1] and used + size > room:
+            pages.append([])
+            size -= 1
+            used = 0
+        pages[-1].append(fitted)
+        used += size
+    if page_number > len(pages):
+        raise InvalidArgumentError(
+            "page_number",
+            page_number,
+            f"there are only {len(pages)} pages at max_chars_per_page={max_chars_per_page:,}",
+            f"pass page_number between 1 and {len(pages)}",
+        )
+    envelope[key] = pages[page_number - 1]
+    envelope["total_pages"] = len(pages)
+    return dumps(envelope)

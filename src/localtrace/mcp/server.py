@@ -1,0 +1,438 @@
+"""The MCP tools: what a coding agent can ask of one trace file, answered by the public Client.
+
+Tool names and arguments follow langsmith-mcp-server where it has an equivalent
+(``list_projects``, ``fetch_runs``, ``fetch_trace``, ``get_thread_history``,
+``get_project_runs_stats``); the rest are localtrace's own (digests, full text, grouped
+statistics, the newest failures, feedback). Every tool reads, except ``create_feedback``.
+Failures come back as tool errors that say what was wrong and how to fix it; the server keeps
+serving.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from mcp.server.fastmcp import FastMCP
+from mcp.server.fastmcp.exceptions import ToolError
+
+from .._digest import MIN_MAX_CHARS, thread_messages
+from ..client import Client
+from ..errors import InvalidArgumentError, InvalidRunError, LocaltraceError
+from .pages import (
+    DEFAULT_PAGE_CHARS,
+    DEFAULT_PREVIEW_CHARS,
+    check_page,
+    dumps,
+    paginate,
+    run_record,
+)
+
+DEFAULT_DIGEST_CHARS = 20_000
+"""Default ``max_chars`` of the digest tools (same as ``Client.digest``)."""
+
+INSTRUCTIONS = """\
+Traces of LLM applications recorded by localtrace in one local SQLite file (LangSmith's run
+model: a trace is a tree of runs of type chain, llm, tool, retriever...). Start with
+last_failed_traces or fetch_runs(is_root=true) to find a trace, then digest_trace(trace_id)
+for a readable Markdown account of it (errors first). Filters use LangSmith's filter language,
+e.g. and(eq(run_type, "llm"), gt(latency, 2)). Results are paged by characters: pass
+page_number to read further pages."""
+
+
+class _Store:
+    """Opens the Client on first use, once the file exists (the server never creates it)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._client: Client | None = None
+        self._lock = threading.Lock()
+
+    def client(self) -> Client:
+        with self._lock:
+            if self._client is None:
+                if self.path != ":memory:" and not os.path.exists(self.path):
+                    raise ToolError(
+                        f"no trace store at {os.path.abspath(self.path)}: restart the server "
+                        "with --db pointing at the file your application traces into (the path "
+                        "given to localtrace.Client), or create one with `localtrace demo`"
+                    )
+                self._client = Client(self.path, writer="thread")
+            return self._client
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+
+
+@contextlib.contextmanager
+def _answering() -> Iterator[None]:
+    """Turn every failure into a tool error an agent can act on (the server keeps running)."""
+    try:
+        yield
+    except ToolError:
+        raise
+    except InvalidRunError as exc:
+        raise ToolError("; ".join(str(problem) for problem in exc.problems)) from None
+    except LocaltraceError as exc:
+        raise ToolError(str(exc)) from None
+    except (ValueError, TypeError) as exc:
+        raise ToolError(f"bad argument: {exc}") from None
+
+
+def _group_by(value: str | None, max_groups: int) -> dict[str, Any] | None:
+    if not value:
+        return None
+    attribute, _, path = value.partition(":")
+    if attribute not in ("name", "run_type", "tag", "metadata") or (
+        attribute == "metadata" and not path
+    ):
+        raise InvalidArgumentError(
+            "group_by",
+            value,
+            "unknown grouping",
+            'pass "name", "run_type", "tag" or "metadata:KEY"',
+        )
+    group: dict[str, Any] = {"attribute": attribute, "max_groups": max_groups}
+    if path:
+        group["path"] = path
+    return group
+
+
+def _last_failures(client: Client, project_name: str | None, limit: int, max_chars: int) -> str:
+    """Digests of the newest failed traces, sharing ``max_chars`` (each at least the minimum)."""
+    if max_chars < MIN_MAX_CHARS + 200:
+        raise InvalidArgumentError(
+            "max_chars",
+            max_chars,
+            f"too small for even one failed trace ({MIN_MAX_CHARS + 200:,} characters)",
+            f"pass max_chars={DEFAULT_DIGEST_CHARS} (the default)",
+        )
+    if limit < 1:
+        raise InvalidArgumentError("limit", limit, "must be at least 1", "pass limit=3")
+    title_room = 200
+    count = max(1, min(limit, (max_chars - title_room) // (MIN_MAX_CHARS + len(_RULE))))
+    roots = list(client.list_runs(project_name=project_name, is_root=True, error=True, limit=count))
+    where = f" in project {project_name!r}" if project_name else ""
+    if not roots:
+        return f"No failed traces{where}: no root run has an error."
+    title = f"# The {len(roots)} newest failed traces{where} (newest first)"
+    share = (max_chars - len(title) - len(_RULE) * len(roots)) // len(roots)
+    digests = [client.digest(root.trace_id, max_chars=share) for root in roots]
+    return title + _RULE + _RULE.join(digests)
+
+
+_RULE = "\n\n---\n\n"
+
+
+def _build(path: str, *, host: str, port: int) -> tuple[FastMCP, _Store]:
+    store = _Store(path)
+    server = FastMCP(
+        "localtrace",
+        instructions=INSTRUCTIONS,
+        host=host,
+        port=port,
+        log_level="WARNING",
+    )
+    tool = server.tool
+
+    @tool(structured_output=False)
+    def list_projects(
+        limit: int = 20, project_name: str | None = None, more_info: bool = False
+    ) -> str:
+        """Projects in the file, newest first.
+
+        project_name keeps projects whose name contains it; more_info adds statistics (trace
+        count, latency p50/p99, tokens, cost, error rate, last run).
+        """
+        with _answering():
+            projects = store.client().list_projects(
+                name_contains=project_name, limit=limit, include_stats=more_info
+            )
+            keys = None if more_info else {"id", "name", "description", "start_time"}
+            records = [
+                project.model_dump(mode="json", include=keys, exclude_none=True)
+                for project in projects
+            ]
+            return dumps({"projects": records})
+
+    @tool(structured_output=False)
+    def fetch_runs(
+        project_name: str | None = None,
+        trace_id: str | None = None,
+        run_type: str | None = None,
+        error: bool | None = None,
+        is_root: bool | None = None,
+        filter: str | None = None,
+        trace_filter: str | None = None,
+        tree_filter: str | None = None,
+        order_by: str = "-start_time",
+        limit: int = 50,
+        page_number: int = 1,
+        max_chars_per_page: int = DEFAULT_PAGE_CHARS,
+        preview_chars: int = DEFAULT_PREVIEW_CHARS,
+    ) -> str:
+        """Runs matching every condition given, newest first, paged by characters.
+
+        filter / trace_filter (conditions on the root of the run's trace) / tree_filter (on
+        any run of the trace) take LangSmith's filter language, e.g.
+        and(eq(run_type, "llm"), gt(latency, 2)) or has(tags, "prod"). order_by is
+        "-start_time" (newest first) or "start_time". Each run shows previews of its inputs,
+        outputs and error of about preview_chars characters.
+        """
+        with _answering():
+            check_page(max_chars_per_page, page_number, preview_chars)
+            if order_by not in ("-start_time", "start_time"):
+                raise InvalidArgumentError(
+                    "order_by", order_by, "unknown order", 'pass "-start_time" or "start_time"'
+                )
+            runs = store.client().list_runs(
+                project_name=project_name,
+                trace_id=trace_id,
+                run_type=run_type,
+                error=error,
+                is_root=is_root,
+                filter=filter,
+                trace_filter=trace_filter,
+                tree_filter=tree_filter,
+                limit=limit,
+                order="asc" if order_by == "start_time" else "desc",
+            )
+            records = [run_record(run, preview_chars) for run in runs]
+            return paginate(
+                "runs", records, page_number=page_number, max_chars_per_page=max_chars_per_page
+            )
+
+    @tool(structured_output=False)
+    def fetch_trace(
+        trace_id: str | None = None,
+        project_name: str | None = None,
+        page_number: int = 1,
+        max_chars_per_page: int = DEFAULT_PAGE_CHARS,
+        preview_chars: int = DEFAULT_PREVIEW_CHARS,
+    ) -> str:
+        """Every run of one trace in execution order (depth 0 = root), paged by characters.
+
+        trace_id may be the id of any run of the trace. Without it, the newest trace of
+        project_name. For a readable account of a trace, prefer digest_trace.
+        """
+        with _answering():
+            check_page(max_chars_per_page, page_number, preview_chars)
+            client = store.client()
+            if trace_id is None:
+                if project_name is None:
+                    raise InvalidArgumentError(
+                        "trace_id", None, "no trace named", "pass trace_id, or project_name"
+                    )
+                newest = next(
+                    iter(client.list_runs(project_name=project_name, is_root=True, limit=1)), None
+                )
+                if newest is None:
+                    raise ToolError(f"project {project_name!r} has no traces yet")
+                trace_id = str(newest.trace_id)
+            root = client.read_trace(trace_id)
+            records = []
+            stack = [(root, 0)]
+            while stack:
+                run, depth = stack.pop()
+                records.append(run_record(run, preview_chars, depth=depth))
+                stack.extend((child, depth + 1) for child in reversed(run.child_runs or []))
+            return paginate(
+                "runs",
+                records,
+                page_number=page_number,
+                max_chars_per_page=max_chars_per_page,
+                extra={"trace_id": str(root.trace_id)},
+            )
+
+    @tool(structured_output=False)
+    def digest_trace(trace_id: str, max_chars: int = DEFAULT_DIGEST_CHARS) -> str:
+        """A trace as compact Markdown for reading: errors with their stack trace tails and
+        the failing path first, the input and final answer, the tree with status, latency,
+        tokens and cost per step, then steps in detail (chat turns, tool calls, documents).
+        Never longer than max_chars; long values are cut in the middle with a marker.
+        trace_id may be the id of any run of the trace."""
+        with _answering():
+            return store.client().digest(trace_id, max_chars=max_chars)
+
+    @tool(structured_output=False)
+    def digest_run(run_id: str, max_chars: int = DEFAULT_DIGEST_CHARS) -> str:
+        """One run and the runs below it as compact Markdown (as digest_trace, for a subtree)."""
+        with _answering():
+            return store.client().digest_run(run_id, max_chars=max_chars)
+
+    @tool(structured_output=False)
+    def last_failed_traces(
+        project_name: str | None = None, limit: int = 3, max_chars: int = DEFAULT_DIGEST_CHARS
+    ) -> str:
+        """The newest traces whose root run failed, each as a short digest (errors first).
+
+        max_chars is shared between them; ask digest_trace for one in more detail.
+        """
+        with _answering():
+            return _last_failures(store.client(), project_name, limit, max_chars)
+
+    @tool(structured_output=False)
+    def get_thread_history(
+        thread_id: str,
+        project_name: str,
+        page_number: int = 1,
+        max_chars_per_page: int = DEFAULT_PAGE_CHARS,
+    ) -> str:
+        """The messages of a conversation thread in order (oldest first), paged by characters.
+
+        A thread is the root runs of a project whose metadata thread_id, session_id or
+        conversation_id is thread_id. Each message says its role, content and the trace
+        (turn) it came from.
+        """
+        with _answering():
+            check_page(max_chars_per_page, page_number, 0)
+            turns = store.client().thread_turns(thread_id, project_name=project_name)
+            messages = thread_messages(turns)
+            return paginate(
+                "messages",
+                messages,
+                page_number=page_number,
+                max_chars_per_page=max_chars_per_page,
+                extra={"thread_id": thread_id},
+            )
+
+    @tool(structured_output=False)
+    def digest_thread(
+        thread_id: str, project_name: str, max_chars: int = DEFAULT_DIGEST_CHARS
+    ) -> str:
+        """A conversation thread as Markdown turns (failed turns and the newest first)."""
+        with _answering():
+            return store.client().digest_thread(
+                thread_id, project_name=project_name, max_chars=max_chars
+            )
+
+    @tool(structured_output=False)
+    def get_project_runs_stats(project_name: str, is_last_run: bool = False) -> str:
+        """Statistics of a project's runs: counts, latency p50/p99, tokens, cost, error rate,
+        feedback. With is_last_run, of the runs of its newest trace only."""
+        with _answering():
+            client = store.client()
+            if is_last_run:
+                newest = next(
+                    iter(client.list_runs(project_name=project_name, is_root=True, limit=1)), None
+                )
+                if newest is None:
+                    raise ToolError(f"project {project_name!r} has no traces yet")
+                stats = client.get_run_stats(trace=newest.trace_id)
+            else:
+                stats = client.get_run_stats(project_names=[project_name])
+            assert not isinstance(stats, dict)
+            return dumps(stats.model_dump(mode="json"))
+
+    @tool(structured_output=False)
+    def get_run_stats(
+        project_name: str | None = None,
+        filter: str | None = None,
+        trace_filter: str | None = None,
+        tree_filter: str | None = None,
+        run_type: str | None = None,
+        is_root: bool | None = None,
+        error: bool | None = None,
+        group_by: str | None = None,
+        max_groups: int = 5,
+    ) -> str:
+        """Statistics over the runs matching the conditions (filter language as fetch_runs).
+
+        group_by "name", "run_type", "tag" or "metadata:KEY" answers per group (the
+        max_groups largest), e.g. latency and cost per model or per tool.
+        """
+        with _answering():
+            stats = store.client().get_run_stats(
+                project_names=[project_name] if project_name else None,
+                filter=filter,
+                trace_filter=trace_filter,
+                tree_filter=tree_filter,
+                run_type=run_type,
+                is_root=is_root,
+                error=error,
+                group_by=_group_by(group_by, max_groups),
+            )
+            if isinstance(stats, dict):
+                return dumps({key: value.model_dump(mode="json") for key, value in stats.items()})
+            return dumps(stats.model_dump(mode="json"))
+
+    @tool(structured_output=False)
+    def search_runs(
+        query: str,
+        project_name: str | None = None,
+        is_root: bool | None = None,
+        limit: int = 20,
+        page_number: int = 1,
+        max_chars_per_page: int = DEFAULT_PAGE_CHARS,
+        preview_chars: int = DEFAULT_PREVIEW_CHARS,
+    ) -> str:
+        """Full-text search over run names, inputs, outputs and errors (newest first)."""
+        with _answering():
+            check_page(max_chars_per_page, page_number, preview_chars)
+            runs = store.client().list_runs(
+                query=query, project_name=project_name, is_root=is_root, limit=limit
+            )
+            records = [run_record(run, preview_chars) for run in runs]
+            return paginate(
+                "runs", records, page_number=page_number, max_chars_per_page=max_chars_per_page
+            )
+
+    @tool(structured_output=False)
+    def create_feedback(
+        run_id: str,
+        key: str,
+        score: float | None = None,
+        value: str | None = None,
+        comment: str | None = None,
+    ) -> str:
+        """Attach feedback to a run (e.g. key "diagnosis" with a comment saying what failed).
+
+        The only tool that writes; the feedback is marked as coming from a model.
+        """
+        with _answering():
+            client = store.client()
+            client.read_run(run_id)
+            feedback = client.create_feedback(
+                run_id,
+                key,
+                score=score,
+                value=value,
+                comment=comment,
+                feedback_source_type="model",
+                source_info={"via": "localtrace mcp"},
+            )
+            return dumps(feedback.model_dump(mode="json", exclude_none=True))
+
+    return server, store
+
+
+def serve(path: str, *, http: bool = False, host: str = "127.0.0.1", port: int = 1985) -> None:
+    """Run the server until the client hangs up (stdio) or the process is stopped (HTTP)."""
+    if host not in _LOOPBACK:
+        raise InvalidArgumentError(
+            "host",
+            host,
+            "the MCP server has no authentication, so it only listens on loopback",
+            "pass --host 127.0.0.1 (the default) and reach it from this machine",
+        )
+    server, store = _build(path, host=host, port=port)
+    try:
+        server.run("streamable-http" if http else "stdio")
+    except KeyboardInterrupt:  # pragma: no cover - interactive stop
+        pass
+    finally:
+        store.close()
+
+
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def build_server(path: str, *, host: str = "127.0.0.1", port: int = 1985) -> FastMCP:
+    """An MCP server over the store at ``path`` (``host``/``port`` serve streamable HTTP)."""
+    return _build(path, host=host, port=port)[0]
