@@ -10,6 +10,7 @@ in reading order, and a last line says what did not fit and how to see it.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -27,6 +28,8 @@ MIN_MAX_CHARS = 800
 
 _SEP = "\n\n"
 _FOOTER_ROOM = 220
+_PER_KIND = 3
+_DIGITS = re.compile(r"\d+")  # step-1 and step-2 are one kind of run
 _DETAIL_KINDS = {"llm": 0, "tool": 1, "retriever": 1, "embedding": 3, "prompt": 2, "parser": 2}
 
 
@@ -155,14 +158,28 @@ def _path_text(tree: Tree, node: Node) -> str:
     return " › ".join(f"{n.run.name} [{n.number}]" for n in tree.path(node))
 
 
-def _error_entry(tree: Tree, node: Node, cap: int, *, label: str = "") -> str:
-    head = f"### [{node.number}] {node.run.name} ({node.run.run_type}){label} · run `{node.run.id}`"
-    path = f"path: {_path_text(tree, node)}"
-    fixed = len(head) + len(path) + len("\n\n```text\n\n```") + 2
-    body = error_excerpt(node.run.error or "(no error text)", max(40, cap - fixed))
-    fence = _fence(body)
-    text = f"{head}\n{path}\n{fence}text\n{body}\n{fence}"
-    return elide(text, cap)
+def _error_entry(
+    tree: Tree, node: Node, cap: int, *, label: str = "", same_as: Node | None = None
+) -> str:
+    """A failed run: heading, path from the root, and its error (at least half of ``cap``).
+
+    The heading and the path are shortened first, so the error text keeps its share. When
+    ``same_as`` failed with the very same text (an exception passed up unchanged), only the
+    first line is shown here and the whole error there.
+    """
+    run = node.run
+    head = elide(
+        f"### [{node.number}] {run.name} ({run.run_type}){label} · run `{run.id}`", cap // 3
+    )
+    path = elide(f"path: {_path_text(tree, node)}", cap // 6)
+    error = run.error or "(no error text)"
+    if same_as is not None and (same_as.run.error or "").strip() == error.strip():
+        first = first_error_line(node, max(40, cap - len(head) - 40))
+        return elide(f"{head}\n{first} (raised in [{same_as.number}], below)", cap)
+    fence = _fence(error)
+    fixed = len(head) + len(path) + 2 * len(fence) + len("\n\ntext\n\n")
+    body = error_excerpt(error, cap - fixed)
+    return f"{head}\n{path}\n{fence}text\n{body}\n{fence}"
 
 
 def _fence(body: str) -> str:
@@ -211,8 +228,24 @@ def _step(node: Node, cap: int, feedback: Sequence[Feedback] = ()) -> str:
 
 
 def _detail_order(tree: Tree) -> list[Node]:
-    """Runs in the order their details are worth the budget (the root is shown elsewhere)."""
+    """Runs in the order their details are worth the budget (the root is shown elsewhere).
+
+    Failed runs, then the runs on their path, then the last model call (it wrote the
+    answer); after those, a few runs of each kind (name and type), model calls and tools
+    first: the fiftieth identical call teaches less than the first of another kind.
+    """
     last_llm = next((n for n in reversed(tree.nodes) if n.run.run_type == "llm"), None)
+    first: list[Node] = []
+    rest: list[Node] = []
+    seen: dict[tuple[str, str], int] = {}
+    for node in tree.nodes[1:]:
+        if node.failed or node.on_error_path or node is last_llm:
+            first.append(node)
+            continue
+        kind = (_DIGITS.sub("#", node.run.name), node.run.run_type)
+        seen[kind] = seen.get(kind, 0) + 1
+        if seen[kind] <= _PER_KIND:
+            rest.append(node)
 
     def rank(node: Node) -> tuple[int, int]:
         if node.failed:
@@ -223,7 +256,7 @@ def _detail_order(tree: Tree) -> list[Node]:
             return (2, node.number)
         return (3 + _DETAIL_KINDS.get(node.run.run_type, 4), node.number)
 
-    return sorted(tree.nodes[1:], key=rank)
+    return sorted(first, key=rank) + sorted(rest, key=rank)
 
 
 def _final_answer(run: Run, cap: int) -> str:
@@ -293,21 +326,24 @@ def _render_tree(
     # The failure of a failed trace, always: the root's error and where it started.
     origin = tree.origin()
     essential = [n for n in (tree.root, origin) if n is not None and n.failed]
-    errors: list[str] = []
-    share = budget.left - (len("## Errors\n") + 2) * 1
-    for rank, node in enumerate(essential):
-        cap = max(200, share // (len(essential) - rank)) if rank == 0 else share
-        label = " — failed the trace" if node is tree.root else " — where it started"
-        entry = _error_entry(tree, node, min(cap, 2400), label=label)
-        errors.append(entry)
-        share -= len(entry) + 2
+    title = "## Errors" if tree.root.failed else "## Errors (handled: the trace itself succeeded)"
     others = [n for n in tree.failed if n not in essential]
-    other_room = max(0, min(budget.left // 2, 6000))
+    more_line = 60 if others else 0  # room kept for "… N more failed runs"
+    room = budget.left - len(title) - 1 - more_line
+    errors: list[str] = []
+    for rank, node in enumerate(essential):
+        cap = min(2400, room // (len(essential) - rank))
+        label = " — failed the trace" if node is tree.root else " — where it started"
+        same_as = origin if node is tree.root else None
+        entry = _error_entry(tree, node, cap, label=label, same_as=same_as)
+        errors.append(entry)
+        room -= len(entry) + 2
+    other_room = min(room // 2, 6000)
     shown_other = 0
     for node in others:
-        entry = _error_entry(tree, node, min(900, other_room))
-        if len(entry) + 2 > other_room:
+        if other_room < 200:
             break
+        entry = _error_entry(tree, node, min(900, other_room - 2))
         errors.append(entry)
         other_room -= len(entry) + 2
         shown_other += 1
@@ -316,9 +352,6 @@ def _render_tree(
             f"… {_count(len(others) - shown_other, 'more failed run')} (see the outline)."
         )
     if errors:
-        title = (
-            "## Errors" if tree.root.failed else "## Errors (handled: the trace itself succeeded)"
-        )
         budget.add("errors", title + "\n" + "\n\n".join(errors))
 
     budget.add("input", _input(tree.root.run, min(3000, max(200, budget.left // 6))))

@@ -232,8 +232,10 @@ def _turn_lines(turn: Turn, cap: int) -> str:
     label = turn.role
     if turn.role == "tool":
         label = f"tool {turn.name}".strip() + (f" ({turn.call_id})" if turn.call_id else "")
-    text = f"- **{label}:** " + elide(
-        " ".join(turn.text.split()) if "\n" not in turn.text else turn.text.strip(), cap
+    text = (
+        f"- **{label}:**"
+        + (" " if turn.text.strip() else "")
+        + elide(" ".join(turn.text.split()) if "\n" not in turn.text else turn.text.strip(), cap)
     )
     for name, arguments, call_id in turn.tool_calls:
         call = f"\n  - → tool call `{name}`({elide(arguments, max(40, cap // 2))})"
