@@ -49,6 +49,14 @@ def check_page(max_chars_per_page: int, page_number: int, preview_chars: int) ->
         )
 
 
+def check_limit(name: str, value: int, *, most: int = 10_000) -> None:
+    """Refuse a count outside ``1..most``."""
+    if not 1 <= value <= most:
+        raise InvalidArgumentError(
+            name, value, f"must be between 1 and {most:,}", f"pass {name}=20, say"
+        )
+
+
 def run_record(run: Run, preview_chars: int, *, depth: int | None = None) -> dict[str, Any]:
     """A run as a short record: identity, status, timing, usage and previews of its data."""
     record: dict[str, Any] = {

@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
+import socket
 import threading
 from collections.abc import Iterator
+from types import FrameType
 from typing import Any
 
+import uvicorn
 from mcp.server.fastmcp import FastMCP
 from mcp.server.fastmcp.exceptions import ToolError
 
@@ -25,6 +29,7 @@ from ..errors import InvalidArgumentError, InvalidRunError, LocaltraceError
 from .pages import (
     DEFAULT_PAGE_CHARS,
     DEFAULT_PREVIEW_CHARS,
+    check_limit,
     check_page,
     dumps,
     paginate,
@@ -113,8 +118,7 @@ def _last_failures(client: Client, project_name: str | None, limit: int, max_cha
             f"too small for even one failed trace ({MIN_MAX_CHARS + 200:,} characters)",
             f"pass max_chars={DEFAULT_DIGEST_CHARS} (the default)",
         )
-    if limit < 1:
-        raise InvalidArgumentError("limit", limit, "must be at least 1", "pass limit=3")
+    check_limit("limit", limit, most=50)
     title_room = 200
     count = max(1, min(limit, (max_chars - title_room) // (MIN_MAX_CHARS + len(_RULE))))
     roots = list(client.list_runs(project_name=project_name, is_root=True, error=True, limit=count))
@@ -151,6 +155,7 @@ def _build(path: str, *, host: str, port: int) -> tuple[FastMCP, _Store]:
         count, latency p50/p99, tokens, cost, error rate, last run).
         """
         with _answering():
+            check_limit("limit", limit)
             projects = store.client().list_projects(
                 name_contains=project_name, limit=limit, include_stats=more_info
             )
@@ -187,6 +192,7 @@ def _build(path: str, *, host: str, port: int) -> tuple[FastMCP, _Store]:
         """
         with _answering():
             check_page(max_chars_per_page, page_number, preview_chars)
+            check_limit("limit", limit)
             if order_by not in ("-start_time", "start_time"):
                 raise InvalidArgumentError(
                     "order_by", order_by, "unknown order", 'pass "-start_time" or "start_time"'
@@ -348,6 +354,7 @@ def _build(path: str, *, host: str, port: int) -> tuple[FastMCP, _Store]:
         max_groups largest), e.g. latency and cost per model or per tool.
         """
         with _answering():
+            check_limit("max_groups", max_groups, most=100)
             stats = store.client().get_run_stats(
                 project_names=[project_name] if project_name else None,
                 filter=filter,
@@ -375,6 +382,7 @@ def _build(path: str, *, host: str, port: int) -> tuple[FastMCP, _Store]:
         """Full-text search over run names, inputs, outputs and errors (newest first)."""
         with _answering():
             check_page(max_chars_per_page, page_number, preview_chars)
+            check_limit("limit", limit)
             runs = store.client().list_runs(
                 query=query, project_name=project_name, is_root=is_root, limit=limit
             )
@@ -423,11 +431,46 @@ def serve(path: str, *, http: bool = False, host: str = "127.0.0.1", port: int =
         )
     server, store = _build(path, host=host, port=port)
     try:
-        server.run("streamable-http" if http else "stdio")
+        if http:
+            _serve_http(server, host, port)
+        else:
+            server.run("stdio")
     except KeyboardInterrupt:  # pragma: no cover - interactive stop
         pass
     finally:
         store.close()
+
+
+class _Uvicorn(uvicorn.Server):
+    """uvicorn, except that a handled Ctrl-C / SIGTERM ends ``run()`` normally (exit status 0;
+    uvicorn itself re-raises the signal after its graceful shutdown)."""
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self.should_exit and sig == signal.SIGINT:
+            self.force_exit = True
+        else:
+            self.should_exit = True
+
+
+def _serve_http(server: FastMCP, host: str, port: int) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise InvalidArgumentError(
+            "port",
+            port,
+            f"cannot listen on {host}:{port} ({exc.strerror or exc})",
+            "choose another --port or stop the program using it",
+        ) from None
+    config = uvicorn.Config(server.streamable_http_app(), log_level="warning", lifespan="on")
+    try:
+        _Uvicorn(config).run(sockets=[sock])
+    finally:
+        sock.close()
 
 
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")

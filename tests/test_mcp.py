@@ -1,0 +1,341 @@
+"""``localtrace mcp`` driven by the real ``mcp`` client: stdio to a subprocess, and HTTP.
+
+Every answer is checked against the ``Client`` call it stands for, on the same file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.types import CallToolResult, TextContent
+
+import localtrace
+from localtrace.cli.demo import run_demo
+from runs_factory import T0, make_run
+
+TOOLS = {
+    "list_projects",
+    "fetch_runs",
+    "fetch_trace",
+    "digest_trace",
+    "digest_run",
+    "last_failed_traces",
+    "get_thread_history",
+    "digest_thread",
+    "get_project_runs_stats",
+    "get_run_stats",
+    "search_runs",
+    "create_feedback",
+}
+
+FAILED = uuid.UUID(int=7, version=4)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A file with the demo trace, a failed trace and a three-turn thread."""
+    path = tmp_path_factory.mktemp("mcp") / "traces.db"
+    with localtrace.Client(path, writer="thread") as client:
+        run_demo(client, pace=0)
+        root = make_run("checkout", id=FAILED, project="shop", error="ValueError('card declined')")
+        tool = make_run(
+            "charge_card", "tool", parent=root, project="shop", error="ValueError('card declined')"
+        )
+        turns = [
+            make_run(
+                "chat",
+                project="shop",
+                start=T0 + dt_minutes(i),
+                inputs={"messages": [{"role": "user", "content": f"question {i}"}]},
+                outputs={"role": "assistant", "content": f"answer {i}"},
+                metadata={"thread_id": "t-1"},
+            )
+            for i in range(3)
+        ]
+        client.batch_ingest_runs([root, tool, *turns])
+        client.flush()
+    return path
+
+
+def dt_minutes(n: int) -> Any:
+    import datetime as dt
+
+    return dt.timedelta(minutes=n)
+
+
+def text(result: CallToolResult) -> str:
+    (content,) = result.content
+    assert isinstance(content, TextContent)
+    return content.text
+
+
+def over_stdio(path: Path, body: Callable[[ClientSession], Awaitable[None]]) -> None:
+    """Start ``localtrace mcp --db path`` as MCP clients do and run ``body`` in a session."""
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "localtrace.cli", "--db", str(path), "mcp"],
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+
+    async def main() -> None:
+        async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+            await session.initialize()
+            await body(session)
+
+    anyio.run(main)
+
+
+def test_every_tool_answers_as_the_client_does(store: Path) -> None:
+    client = localtrace.Client(store, writer="thread")
+
+    async def body(session: ClientSession) -> None:
+        listed = await session.list_tools()
+        assert {tool.name for tool in listed.tools} == TOOLS
+        assert all(tool.description for tool in listed.tools)
+
+        projects = json.loads(text(await session.call_tool("list_projects", {})))
+        assert {p["name"] for p in projects["projects"]} == {p.name for p in client.list_projects()}
+
+        page = json.loads(
+            text(await session.call_tool("fetch_runs", {"project_name": "shop", "limit": 100}))
+        )
+        assert [r["id"] for r in page["runs"]] == [
+            str(r.id) for r in client.list_runs(project_name="shop", limit=100)
+        ]
+        assert page["page_number"] == 1 and page["total_pages"] == 1
+
+        demo_root = next(client.list_runs(project_name="localtrace-demo", is_root=True))
+        trace = json.loads(
+            text(await session.call_tool("fetch_trace", {"trace_id": str(demo_root.id)}))
+        )
+        assert [r["id"] for r in trace["runs"]] == [
+            str(r.id) for r in client.read_trace(demo_root.id).walk()
+        ]
+        assert trace["runs"][0]["depth"] == 0
+
+        digest = text(await session.call_tool("digest_trace", {"trace_id": str(demo_root.id)}))
+        assert digest == client.digest(demo_root.id)
+        small = text(
+            await session.call_tool("digest_run", {"run_id": str(demo_root.id), "max_chars": 1500})
+        )
+        assert small == client.digest_run(demo_root.id, max_chars=1500)
+        assert len(small) <= 1500
+
+        failed = text(await session.call_tool("last_failed_traces", {"project_name": "shop"}))
+        assert "ValueError('card declined')" in failed and str(FAILED) in failed
+
+        history = json.loads(
+            text(
+                await session.call_tool(
+                    "get_thread_history", {"thread_id": "t-1", "project_name": "shop"}
+                )
+            )
+        )
+        assert [(m["role"], m["content"]) for m in history["messages"]] == [
+            (role, f"{word} {i}")
+            for i in range(3)
+            for role, word in (("user", "question"), ("assistant", "answer"))
+        ]
+        thread = text(
+            await session.call_tool("digest_thread", {"thread_id": "t-1", "project_name": "shop"})
+        )
+        assert thread == client.digest_thread("t-1", project_name="shop")
+
+        stats = json.loads(
+            text(await session.call_tool("get_project_runs_stats", {"project_name": "shop"}))
+        )
+        expected = client.get_run_stats(project_names=["shop"])
+        assert not isinstance(expected, dict)
+        assert stats["run_count"] == expected.run_count == 5
+        assert stats["error_rate"] == expected.error_rate
+
+        grouped = json.loads(
+            text(await session.call_tool("get_run_stats", {"group_by": "run_type"}))
+        )
+        by_type = client.get_run_stats(group_by={"attribute": "run_type", "max_groups": 5})
+        assert isinstance(by_type, dict)
+        assert {k: v["run_count"] for k, v in grouped.items()} == {
+            k: v.run_count for k, v in by_type.items()
+        }
+
+        found = json.loads(text(await session.call_tool("search_runs", {"query": "declined"})))
+        assert [r["id"] for r in found["runs"]] == [
+            str(r.id) for r in client.list_runs(query="declined", limit=20)
+        ]
+
+        made = json.loads(
+            text(
+                await session.call_tool(
+                    "create_feedback",
+                    {"run_id": str(FAILED), "key": "diagnosis", "comment": "card was declined"},
+                )
+            )
+        )
+        (stored,) = client.list_feedback(run_ids=[FAILED], feedback_key=["diagnosis"])
+        assert made["id"] == str(stored.id) and stored.comment == "card was declined"
+        assert stored.feedback_source is not None and stored.feedback_source.type == "model"
+
+    try:
+        over_stdio(store, body)
+    finally:
+        client.close()
+
+
+BAD_CALLS = [
+    ("fetch_runs", {"filter": "gt(latncy, 1)"}, "did you mean 'latency'"),
+    ("fetch_runs", {"order_by": "latency"}, 'pass "-start_time" or "start_time"'),
+    ("fetch_runs", {"max_chars_per_page": 10}, "max_chars_per_page=1000 or more"),
+    ("fetch_runs", {"page_number": 99}, "pass page_number between 1 and 1"),
+    ("fetch_runs", {"limit": "many"}, "limit"),
+    ("fetch_trace", {"trace_id": "not-an-id"}, "not a UUID"),
+    ("fetch_trace", {}, "pass trace_id, or project_name"),
+    ("digest_trace", {"trace_id": str(uuid.UUID(int=99))}, "no trace or run with id"),
+    ("digest_trace", {"trace_id": str(FAILED), "max_chars": 50}, "max_chars=800 or more"),
+    ("digest_thread", {"thread_id": "nope", "project_name": "shop"}, "no thread 'nope'"),
+    ("get_project_runs_stats", {"project_name": "nope"}, "nope"),
+    ("get_run_stats", {"group_by": "colour"}, '"metadata:KEY"'),
+    ("list_projects", {"limit": -1}, "limit"),
+    ("create_feedback", {"run_id": str(uuid.UUID(int=98)), "key": "x"}, "no run with id"),
+]
+
+
+def test_bad_arguments_are_tool_errors_with_the_fix(store: Path) -> None:
+    async def body(session: ClientSession) -> None:
+        for name, arguments, fix in BAD_CALLS:
+            result = await session.call_tool(name, arguments)
+            assert result.isError, (name, arguments, text(result))
+            assert fix in text(result), (name, text(result))
+            assert "Traceback" not in text(result)
+        # ...and the server is still there
+        ok = await session.call_tool("list_projects", {})
+        assert not ok.isError
+
+    before = store.stat().st_size
+    over_stdio(store, body)
+    assert not list(localtrace.Client(store, writer="thread").list_feedback(feedback_key=["x"]))
+    assert store.stat().st_size >= before
+
+
+def test_pages_never_exceed_their_budget_and_cover_every_run(store: Path) -> None:
+    client = localtrace.Client(store, writer="thread")
+    expected = [str(r.id) for r in client.list_runs(limit=50)]
+    client.close()
+
+    async def body(session: ClientSession) -> None:
+        seen: list[str] = []
+        number, total = 1, 1
+        while number <= total:
+            raw = text(
+                await session.call_tool(
+                    "fetch_runs",
+                    {"page_number": number, "max_chars_per_page": 1_200, "preview_chars": 300},
+                )
+            )
+            assert len(raw) <= 1_200
+            page = json.loads(raw)
+            total = page["total_pages"]
+            seen += [r["id"] for r in page["runs"]]
+            number += 1
+        assert total > 2
+        assert seen == expected
+
+    over_stdio(store, body)
+
+
+def test_a_missing_store_is_a_tool_error_and_is_not_created(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.db"
+
+    async def body(session: ClientSession) -> None:
+        result = await session.call_tool("list_projects", {})
+        assert result.isError
+        assert "no trace store at" in text(result) and "--db" in text(result)
+
+    over_stdio(missing, body)
+    assert not missing.exists()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_streamable_http_on_loopback(store: Path) -> None:
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "localtrace.cli", "--db", str(store), "mcp", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}/mcp"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                assert process.poll() is None, process.communicate()
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+
+        async def main() -> None:
+            async with (
+                streamable_http_client(url) as (read, write, _),
+                ClientSession(read, write) as session,
+            ):
+                await session.initialize()
+                listed = await session.list_tools()
+                assert {tool.name for tool in listed.tools} == TOOLS
+                result = await session.call_tool("fetch_trace", {"trace_id": str(FAILED)})
+                assert json.loads(text(result))["trace_id"] == str(FAILED)
+
+        anyio.run(main)
+        # DNS rebinding: a request naming a foreign host is refused
+        refused = httpx.post(
+            url,
+            headers={"Host": "evil.example", "Content-Type": "application/json"},
+            content=b"{}",
+        )
+        assert refused.status_code in (403, 421)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, errors = process.communicate(timeout=15)
+        assert process.returncode == 0, errors
+
+
+def test_refuses_to_listen_beyond_loopback(store: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "localtrace.cli",
+            "--db",
+            str(store),
+            "mcp",
+            "--http",
+            "--host",
+            "0.0.0.0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "loopback" in done.stderr and "Traceback" not in done.stderr
