@@ -107,6 +107,8 @@ def test_the_expected_commands_exist() -> None:
         "db info",
         "db vacuum",
         "serve",
+        "thread",
+        "mcp",
     }
     assert set(COMMANDS) == expected
 
@@ -135,6 +137,9 @@ def _run_examples(lines: list[str], demo_db: Path, monkeypatch: pytest.MonkeyPat
     fake = types.ModuleType("localtrace.server")
     fake.serve = lambda *args, **kwargs: None  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "localtrace.server", fake)
+    fake_mcp = types.ModuleType("localtrace.mcp")
+    fake_mcp.serve = lambda *args, **kwargs: None  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "localtrace.mcp", fake_mcp)
     monkeypatch.chdir(demo_db.parent)
     monkeypatch.delenv("LOCALTRACE_DB", raising=False)
     shutil.copy(demo_db, "localtrace.db")
@@ -531,6 +536,9 @@ def test_serve_hands_its_options_to_the_server(
     fake = types.ModuleType("localtrace.server")
     fake.serve = lambda db_path, **kw: calls.append((db_path, kw))  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "localtrace.server", fake)
+    fake_mcp = types.ModuleType("localtrace.mcp")
+    fake_mcp.serve = lambda *args, **kwargs: None  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "localtrace.mcp", fake_mcp)
     db = tmp_path / "served.db"
     ok("serve", "--port", "2024", db=db)
     result = CliRunner().invoke(

@@ -453,3 +453,43 @@ def test_thread_digest_keeps_failed_and_newest_turns(client: localtrace.Client) 
     assert full.index("## Turn 1 ") < full.index("## Turn 30 ")
     with pytest.raises(localtrace.NotFoundError, match="no thread 'nope'"):
         client.digest_thread("nope")
+
+
+# -- the command line ---------------------------------------------------------------------------
+def test_cli_markdown_digests(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from localtrace.cli import main
+
+    db = tmp_path / "cli.db"
+    with localtrace.Client(db) as client:
+        root_id = run_demo(client, pace=0)
+        expected = client.digest(root_id, max_chars=2_000)
+        run_expected = client.digest_run(root_id)
+        thread_expected = client.digest_thread("demo-thread")
+    runner = CliRunner()
+
+    def invoke(*args: str) -> Any:
+        return runner.invoke(main, ["--db", str(db), *args])
+
+    done = invoke("trace", str(root_id), "--format", "markdown", "--max-chars", "2000")
+    assert done.exit_code == 0 and done.output == expected + "\n"
+    done = invoke("run", str(root_id), "-f", "markdown")
+    assert done.exit_code == 0 and done.output == run_expected + "\n"
+    done = invoke("thread", "demo-thread", "--format", "markdown")
+    assert done.exit_code == 0 and done.output == thread_expected + "\n"
+    done = invoke("thread", "demo-thread", "--format", "json")
+    assert done.exit_code == 0
+    assert [m["role"] for m in json_loads(done.output)] == ["user", "assistant"]
+    done = invoke("thread", "demo-thread")
+    assert done.exit_code == 0 and "Turn 1" in done.output
+    done = invoke("trace", str(root_id), "--format", "markdown", "--max-chars", "10")
+    assert done.exit_code == 2 and "max_chars=800 or more" in done.output
+    done = invoke("thread", "nope")
+    assert done.exit_code == 2 and "no thread 'nope'" in done.output
+
+
+def json_loads(text: str) -> Any:
+    import json
+
+    return json.loads(text)

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..models import Run
 from .outline import cost_text, facts
-from .render import _FOOTER_ROOM, _SEP, DEFAULT_MAX_CHARS, _Budget, _utc, check_budget
+from .render import _FOOTER_ROOM, _SEP, DEFAULT_MAX_CHARS, _Budget, _count, _utc, check_budget
 from .tree import Node
 from .values import elide, error_excerpt, turns_of, value_markdown
 
@@ -103,7 +103,7 @@ def render_thread(
     check_budget(max_chars)
     failed = sum(1 for run in turns if run.error)
     lines = [
-        f"# Thread `{thread_id}` — {len(turns):,} turns"
+        f"# Thread `{thread_id}` — {_count(len(turns), 'turn')}"
         + (f", {failed:,} failed" if failed else "")
     ]
     facts_line = []

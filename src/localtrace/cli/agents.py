@@ -8,6 +8,7 @@ import click
 from rich.markdown import Markdown
 
 from .._digest import DEFAULT_MAX_CHARS, thread_messages
+from ..client import resolve_path
 from .app import CommandError, Settings, _console, main, pass_settings
 
 
@@ -58,6 +59,13 @@ def thread(
 
 
 @main.command()
+@click.option(
+    "--db",
+    "db",
+    metavar="PATH",
+    type=click.Path(dir_okay=False),
+    help="The store file (same as the global --db; here so MCP client configs read naturally).",
+)
 @click.option("--http", is_flag=True, help="Serve streamable HTTP (at /mcp) instead of stdio.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Loopback interface (HTTP).")
 @click.option(
@@ -67,7 +75,7 @@ def thread(
     help="Port for --http (implies it). Default: 1985.",
 )
 @pass_settings
-def mcp(settings: Settings, http: bool, host: str, port: int | None) -> None:
+def mcp(settings: Settings, db: str | None, http: bool, host: str, port: int | None) -> None:
     """Serve the store to coding agents over the Model Context Protocol (read-only tools).
 
     Over stdio by default, as MCP clients (Claude Code, Cursor, ...) start it; --http serves
@@ -85,4 +93,5 @@ def mcp(settings: Settings, http: bool, host: str, port: int | None) -> None:
             f"the MCP server needs the mcp package ({exc.name or exc} is missing): "
             'pip install "localtrace[mcp]"'
         ) from None
-    serve(settings.path, http=http or port is not None, host=host, port=port or 1985)
+    path = resolve_path(db) if db else settings.path
+    serve(path, http=http or port is not None, host=host, port=port or 1985)
