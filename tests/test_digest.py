@@ -493,3 +493,19 @@ def json_loads(text: str) -> Any:
     import json
 
     return json.loads(text)
+
+
+def test_run_digest_is_the_subtree_and_running_runs_say_so(client: localtrace.Client) -> None:
+    root = make_run("agent", id=_id(1), seconds=None, project="live")
+    step = make_run("plan", parent=root, id=_id(2), seconds=0.5)
+    call = make_run("ChatModel", "llm", parent=step, id=_id(3), seconds=0.2)
+    other = make_run("answer", parent=root, id=_id(4), seconds=None)
+    client.batch_ingest_runs([root, step, call, other])
+    client.flush()
+    whole = client.digest(_id(3))  # any run id of the trace gives the whole trace
+    assert whole.startswith("# Trace: agent (chain) — running")
+    assert "[4] answer (chain) running" in whole
+    part = client.digest_run(_id(2))
+    assert part.startswith("# Run: plan (chain) — ok")
+    assert "ChatModel" in part and "answer (chain)" not in part and "agent" not in part
+    assert "## Output\na: plan" in part

@@ -20,6 +20,8 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
@@ -27,6 +29,7 @@ from mcp.types import CallToolResult, TextContent
 
 import localtrace
 from localtrace.cli.demo import run_demo
+from localtrace.mcp.pages import MIN_PAGE_CHARS, paginate
 from runs_factory import T0, make_run
 
 TOOLS = {
@@ -339,3 +342,35 @@ def test_refuses_to_listen_beyond_loopback(store: Path) -> None:
     )
     assert done.returncode == 2
     assert "loopback" in done.stderr and "Traceback" not in done.stderr
+
+
+# -- paging, without a server ---------------------------------------------------------------
+_records = st.lists(
+    st.fixed_dictionaries(
+        {
+            "id": st.uuids().map(str),
+            "name": st.text(max_size=300),
+            "inputs_preview": st.text(max_size=3_000),
+            "error": st.one_of(st.none(), st.text(max_size=5_000)),
+        }
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(records=_records, budget=st.integers(MIN_PAGE_CHARS, 20_000))
+def test_paginate_keeps_every_page_within_budget_and_every_record(
+    records: list[dict[str, Any]], budget: int
+) -> None:
+    first = json.loads(paginate("runs", records, page_number=1, max_chars_per_page=budget))
+    seen: list[str] = []
+    for number in range(1, first["total_pages"] + 1):
+        raw = paginate("runs", records, page_number=number, max_chars_per_page=budget)
+        assert len(raw) <= budget
+        page = json.loads(raw)
+        assert page["total"] == len(records) and page["page_number"] == number
+        seen += [record["id"] for record in page["runs"]]
+    assert seen == [record["id"] for record in records]
+    with pytest.raises(localtrace.InvalidArgumentError, match="page_number between 1 and"):
+        paginate("runs", records, page_number=first["total_pages"] + 1, max_chars_per_page=budget)

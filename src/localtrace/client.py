@@ -754,6 +754,7 @@ class Client:
             )
         if isinstance(score, float) and score != score:
             raise InvalidArgumentError("score", score, "NaN is not a score", "pass a finite number")
+
         def uuid_or_none(value: Any, name: str) -> str | None:
             return _uuid_arg(value, name) if value is not None else None
 

@@ -259,9 +259,10 @@ def _detail_order(tree: Tree) -> list[Node]:
     return sorted(first, key=rank) + sorted(rest, key=rank)
 
 
-def _final_answer(run: Run, cap: int) -> str:
-    text = value_markdown(run.outputs, cap - 20)
-    return f"## Final answer\n{text}" if text else ""
+def _final_answer(run: Run, cap: int, kind: str) -> str:
+    title = "## Final answer" if kind == "Trace" else "## Output"
+    text = value_markdown(run.outputs, cap - len(title) - 1)
+    return f"{title}\n{text}" if text else ""
 
 
 def _input(run: Run, cap: int) -> str:
@@ -355,7 +356,7 @@ def _render_tree(
         budget.add("errors", title + "\n" + "\n\n".join(errors))
 
     budget.add("input", _input(tree.root.run, min(3000, max(200, budget.left // 6))))
-    budget.add("answer", _final_answer(tree.root.run, min(4000, max(200, budget.left // 4))))
+    budget.add("answer", _final_answer(tree.root.run, min(4000, max(200, budget.left // 4)), kind))
     if len(tree.nodes) > 1:
         tree_text = outline(tree.root, max(0, min(budget.left // 2, 8000) - 12))
         if tree_text:

@@ -26,6 +26,7 @@ from mcp.server.fastmcp.exceptions import ToolError
 from .._digest import MIN_MAX_CHARS, thread_messages
 from ..client import Client
 from ..errors import InvalidArgumentError, InvalidRunError, LocaltraceError
+from ..models import RunStats
 from .pages import (
     DEFAULT_PAGE_CHARS,
     DEFAULT_PREVIEW_CHARS,
@@ -88,6 +89,13 @@ def _answering() -> Iterator[None]:
         raise ToolError(str(exc)) from None
     except (ValueError, TypeError) as exc:
         raise ToolError(f"bad argument: {exc}") from None
+
+
+def _stats_json(stats: RunStats | dict[str, RunStats]) -> str:
+    """Statistics (or statistics per group) as JSON text."""
+    if isinstance(stats, dict):
+        return dumps({key: value.model_dump(mode="json") for key, value in stats.items()})
+    return dumps(stats.model_dump(mode="json"))
 
 
 def _group_by(value: str | None, max_groups: int) -> dict[str, Any] | None:
@@ -333,8 +341,7 @@ def _build(path: str, *, host: str, port: int) -> tuple[FastMCP, _Store]:
                 stats = client.get_run_stats(trace=newest.trace_id)
             else:
                 stats = client.get_run_stats(project_names=[project_name])
-            assert not isinstance(stats, dict)
-            return dumps(stats.model_dump(mode="json"))
+            return _stats_json(stats)
 
     @tool(structured_output=False)
     def get_run_stats(
@@ -365,9 +372,7 @@ def _build(path: str, *, host: str, port: int) -> tuple[FastMCP, _Store]:
                 error=error,
                 group_by=_group_by(group_by, max_groups),
             )
-            if isinstance(stats, dict):
-                return dumps({key: value.model_dump(mode="json") for key, value in stats.items()})
-            return dumps(stats.model_dump(mode="json"))
+            return _stats_json(stats)
 
     @tool(structured_output=False)
     def search_runs(
