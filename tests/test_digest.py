@@ -304,7 +304,7 @@ def test_huge_trace_every_budget(huge_store: localtrace.Client, budget: int) -> 
 
 
 # -- properties over generated trees ------------------------------------------------------------
-_text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=3_000)
+_text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=1_500)
 
 
 @st.composite
@@ -332,7 +332,7 @@ def trees(draw: st.DrawFn) -> Run:
     return runs[0]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(root=trees(), budget=st.integers(MIN_MAX_CHARS, 30_000))
 def test_budget_never_exceeded_and_the_error_survives(root: Run, budget: int) -> None:
     text = render_tree(root, max_chars=budget)
