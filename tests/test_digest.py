@@ -509,3 +509,22 @@ def test_run_digest_is_the_subtree_and_running_runs_say_so(client: localtrace.Cl
     assert part.startswith("# Run: plan (chain) — ok")
     assert "ChatModel" in part and "answer (chain)" not in part and "agent" not in part
     assert "## Output\na: plan" in part
+
+
+def test_async_client_digests(tmp_path: Path) -> None:
+    import asyncio
+
+    from localtrace.aio import AsyncClient
+
+    async def main() -> None:
+        async with AsyncClient(tmp_path / "a.db", writer="thread") as client:
+            root_id = run_demo(client.sync, pace=0)
+            assert await client.digest(root_id) == client.sync.digest(root_id)
+            assert await client.digest_run(root_id, max_chars=900) == client.sync.digest_run(
+                root_id, max_chars=900
+            )
+            turns = await client.thread_turns("demo-thread")
+            assert [turn.id for turn in turns] == [root_id]
+            assert "Turn 1" in await client.digest_thread("demo-thread")
+
+    asyncio.run(main())
