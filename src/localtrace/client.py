@@ -29,7 +29,9 @@ from ._query import projects as _projects
 from ._query import runquery as _runquery
 from ._query import runs as _runs
 from ._query.runquery import RunQuery
+from ._store import prune as _prune
 from ._store.db import Database
+from ._transfer import merge as _merge
 from ._time import now_micros, to_micros
 from .errors import (
     FeedbackNotFoundError,
@@ -157,7 +159,11 @@ class Client:
         if writer not in ("auto", "process", "thread"):
             raise ValueError(f"writer must be 'auto', 'process' or 'thread', not {writer!r}")
         self._bulk = Writer(
-            self._db, self.default_project, batch_size=batch_size, max_pending=max_pending
+            self._db,
+            self.default_project,
+            batch_size=batch_size,
+            max_pending=max_pending,
+            retention=True,
         )
         self._writer: Writer | ProcessWriter = self._bulk
         if writer != "thread" and not self._db.in_memory:
@@ -876,3 +882,67 @@ class Client:
                 offset=offset,
             )
         yield from found
+
+    # -- keeping the file small ---------------------------------------------------------------
+    def prune(
+        self,
+        *,
+        older_than: str | dt.timedelta | None = None,
+        keep_last: int | None = None,
+        max_size: str | int | None = None,
+        project_name: str | Sequence[str] | None = None,
+        dry_run: bool = False,
+    ) -> _prune.PruneResult:
+        """Delete whole traces by age, count or file size, then give the space back to the disk.
+
+        Exactly one rule: ``older_than`` (``"30d"`` or a timedelta: traces with no run started
+        since), ``keep_last`` (the newest N traces of each project stay) or ``max_size``
+        (``"2GB"``: oldest traces go until the file fits). A trace goes with its runs, payloads,
+        feedback, attachments and search entries. ``dry_run`` only counts what would go.
+        """
+        policy = _prune.Policy(
+            older_than=_prune.parse_age(older_than) if older_than is not None else None,
+            keep_last=keep_last,
+            max_size=_prune.parse_size(max_size) if max_size is not None else None,
+            project_ids=self._project_ids(None, project_name),
+        )
+        self.flush()
+        return _prune.prune(self._db, policy, dry_run=dry_run)
+
+    def set_retention(
+        self,
+        project_name: str,
+        *,
+        older_than: str | dt.timedelta | None = None,
+        keep_last: int | None = None,
+    ) -> Project:
+        """Keep a project small automatically (both ``None``: retention off, the default).
+
+        The writer of every Client (and so ``localtrace serve``) applies the setting about once
+        a minute: ``older_than`` deletes traces with no run started since, ``keep_last`` keeps
+        the newest N traces. Deleted pages are reused by new runs; ``prune`` shrinks the file.
+        """
+        project = self.read_project(project_name=project_name)
+        setting: dict[str, Any] | None = None
+        if older_than is not None and keep_last is not None:
+            raise InvalidArgumentError(
+                "older_than/keep_last", "both", "a retention has one rule", "pass only one of them"
+            )
+        if older_than is not None:
+            setting = {"older_than_s": _prune.parse_age(older_than).total_seconds()}
+        elif keep_last is not None:
+            _prune.Policy(keep_last=keep_last)  # validates
+            setting = {"keep_last": keep_last}
+        return self.update_project(project.id, project_extra={_prune.RETENTION_KEY: setting})
+
+    def merge(self, *paths: str | os.PathLike[str]) -> _merge.MergeResult:
+        """Merge other store files into this one (see ``localtrace merge``); inputs are unchanged.
+
+        Runs are upserted (the same run in two files becomes one), projects matched by name,
+        feedback, attachments and custom prices carried. Traces new to this store are copied in
+        bulk with ``ATTACH`` and ``INSERT ... SELECT``.
+        """
+        self.flush()
+        return _merge.merge(
+            self.path, [os.fspath(p) for p in paths], default_project=self.default_project
+        )

@@ -13,10 +13,12 @@ import atexit
 import logging
 import queue
 import threading
+import time
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from .._store import prune as _prune
 from .._store.db import Database
 from ..errors import InvalidRunError, LocaltraceError, RunProblem, StoreBusyError, StoreError
 from .upsert import Ingestor
@@ -52,6 +54,9 @@ class _Flush:
 
 _STOP = object()
 
+RETENTION_INTERVAL_S = 60.0
+"""How often a writer with ``retention`` applies the projects' retention settings."""
+
 
 class Writer:
     """Owns the queue and the thread; every write of a Client goes through here."""
@@ -63,8 +68,13 @@ class Writer:
         *,
         batch_size: int = 1000,
         max_pending: int = 20_000,
+        retention: bool = False,
     ) -> None:
         self._db = db
+        # projects may carry a retention setting (Client.set_retention); this writer applies
+        # it every RETENTION_INTERVAL_S, between batches, when ``retention`` is on
+        self._retention = retention
+        self._next_retention = time.monotonic()
         self._default_project = default_project
         self._batch_size = batch_size
         self._max_pending = max_pending
@@ -152,7 +162,11 @@ class Writer:
     def _run(self) -> None:
         ingestor_default = self._default_project
         while True:
-            item = self._queue.get()
+            try:
+                item = self._queue.get(timeout=RETENTION_INTERVAL_S if self._retention else None)
+            except queue.Empty:
+                self._apply_retention()
+                continue
             ops: list[Op] = []
             markers: list[_Flush] = []
             stop = False
@@ -181,6 +195,19 @@ class Writer:
                 marker.done.set()
             if stop:
                 return
+            self._apply_retention()
+
+    def _apply_retention(self) -> None:
+        if not self._retention or time.monotonic() < self._next_retention:
+            return
+        self._next_retention = time.monotonic() + RETENTION_INTERVAL_S
+        try:
+            done = _prune.apply_retention(self._db)
+        except LocaltraceError as exc:
+            logger.warning("localtrace retention: %s; trying again later", exc)
+            return
+        if done.traces:
+            logger.info("localtrace retention deleted %d traces (%d runs)", done.traces, done.runs)
 
     def _ingest(self, ops: list[Op], default_project: str) -> None:
         while True:
