@@ -17,6 +17,11 @@ from runs_factory import T0, make_run
 import localtrace
 
 
+def _id(project: str, index: int, role: str) -> uuid.UUID:
+    """Ids that depend only on (project, index, role): the same trace in two stores matches."""
+    return uuid.uuid5(uuid.NAMESPACE_OID, f"{project}/{index}/{role}")
+
+
 def trace(
     index: int,
     *,
@@ -28,6 +33,7 @@ def trace(
     start = start or T0 + dt.timedelta(minutes=index)
     root = make_run(
         f"agent {index}",
+        id=_id(project, index, "root"),
         start=start,
         seconds=3,
         project=project,
@@ -39,6 +45,7 @@ def trace(
     llm = make_run(
         "chat",
         "llm",
+        id=_id(project, index, "llm"),
         parent=root,
         seconds=1,
         project=project,
@@ -54,6 +61,7 @@ def trace(
     tool = make_run(
         "search",
         "tool",
+        id=_id(project, index, "tool"),
         parent=root,
         seconds=0.5,
         project=project,
