@@ -15,7 +15,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import IO, Any, TypeVar, cast
 
 from . import _digest
 from ._ids import Refusal, canonical_uuid
@@ -29,9 +29,12 @@ from ._query import projects as _projects
 from ._query import runquery as _runquery
 from ._query import runs as _runs
 from ._query.runquery import RunQuery
+from ._query.where import Where, build_where
 from ._store import prune as _prune
 from ._store.db import Database
+from ._transfer import csvfile as _csv
 from ._transfer import merge as _merge
+from ._transfer import parquet as _parquet
 from ._time import now_micros, to_micros
 from .errors import (
     FeedbackNotFoundError,
@@ -946,3 +949,82 @@ class Client:
         return _merge.merge(
             self.path, [os.fspath(p) for p in paths], default_project=self.default_project
         )
+
+    # -- data out: tables for analysis tools ----------------------------------------------
+    def _export_where(
+        self,
+        project_name: str | Sequence[str] | None,
+        filter: str | None,
+        trace_filter: str | None,
+        tree_filter: str | None,
+        run_type: str | None,
+        error: bool | None,
+        is_root: bool | None,
+        start_time: dt.datetime | str | None,
+    ) -> Where:
+        where = build_where(
+            project_ids=self._project_ids(None, project_name),
+            run_type=run_type,
+            filter=filter,
+            trace_filter=trace_filter,
+            tree_filter=tree_filter,
+            is_root=is_root,
+            start_time=start_time,
+            error=error,
+        )
+        if where.needs_search:
+            _search.catch_up(self._db)
+        return where
+
+    def export_parquet(
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        project_name: str | Sequence[str] | None = None,
+        filter: str | None = None,
+        trace_filter: str | None = None,
+        tree_filter: str | None = None,
+        run_type: str | None = None,
+        error: bool | None = None,
+        is_root: bool | None = None,
+        start_time: dt.datetime | str | None = None,
+        include_feedback: bool = True,
+        progress: Callable[[int], None] | None = None,
+    ) -> _parquet.ParquetExport:
+        """Write the matching runs and their feedback as Parquet: ``DIR/runs.parquet`` and
+        ``DIR/feedback.parquet`` (docs/data.md lists the columns). Needs ``pyarrow``.
+
+        Same conditions as ``list_runs``. ``DIR`` must not exist or be empty; the files appear
+        only when complete. Returns counts (``.runs``, ``.feedback``).
+        """
+        where = self._export_where(
+            project_name, filter, trace_filter, tree_filter, run_type, error, is_root, start_time
+        )
+        return _parquet.export_parquet(
+            self._db,
+            where,
+            os.fspath(directory),
+            include_feedback=include_feedback,
+            progress=progress,
+        )
+
+    def export_csv(
+        self,
+        out: IO[str],
+        *,
+        project_name: str | Sequence[str] | None = None,
+        filter: str | None = None,
+        trace_filter: str | None = None,
+        tree_filter: str | None = None,
+        run_type: str | None = None,
+        error: bool | None = None,
+        is_root: bool | None = None,
+        start_time: dt.datetime | str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Write the matching runs to the text stream ``out`` as CSV (the Parquet runs columns);
+        returns how many were written."""
+        where = self._export_where(
+            project_name, filter, trace_filter, tree_filter, run_type, error, is_root, start_time
+        )
+        return _csv.export_csv(self._db, where, out, progress=progress)
