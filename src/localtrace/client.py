@@ -35,6 +35,8 @@ from ._store.db import Database
 from ._transfer import csvfile as _csv
 from ._transfer import merge as _merge
 from ._transfer import parquet as _parquet
+from ._transfer import pull as _pull
+from ._transfer import push as _push
 from ._time import now_micros, to_micros
 from .errors import (
     FeedbackNotFoundError,
@@ -1028,3 +1030,74 @@ class Client:
             project_name, filter, trace_filter, tree_filter, run_type, error, is_root, start_time
         )
         return _csv.export_csv(self._db, where, out, progress=progress)
+
+    # -- another server: push to it, pull from it -----------------------------------------
+    def push(
+        self,
+        endpoint: str,
+        *,
+        api_key: str | None = None,
+        project_name: str | Sequence[str] | None = None,
+        start_time: dt.datetime | str | None = None,
+        to_project: str | None = None,
+        max_retries: int = 3,
+        progress: Callable[[int], None] | None = None,
+        on_total: Callable[[int], None] | None = None,
+    ) -> _push.PushResult:
+        """Replay runs (with attachments and feedback) to a LangSmith-compatible server
+        through the langsmith SDK's multipart ingest; only what is new since the last push
+        to the same endpoint and projects is sent (the mark is kept in this file).
+
+        ``to_project`` puts every run into that project on the server. Runs the server
+        refuses are listed in the result (``.refused``); a server that stays unusable (down,
+        429/5xx past ``max_retries``) raises ``TransferError``: run the push again to resume.
+        """
+        self.flush()
+        names = (
+            None
+            if project_name is None
+            else [project_name] if isinstance(project_name, str) else list(project_name)
+        )
+        return _push.push(
+            self._db,
+            endpoint,
+            api_key,
+            project_ids=self._project_ids(None, names),
+            project_names=names,
+            start_time=start_time,
+            to_project=to_project,
+            max_retries=max_retries,
+            progress=progress,
+            on_total=on_total,
+        )
+
+    def pull(
+        self,
+        endpoint: str,
+        *,
+        project_name: str,
+        api_key: str | None = None,
+        start_time: dt.datetime | str | None = None,
+        filter: str | None = None,
+        to_project: str | None = None,
+        max_retries: int = 3,
+        progress: Callable[[int], None] | None = None,
+    ) -> _pull.PullResult:
+        """Download a project's runs (and their feedback) from a LangSmith-compatible server
+        through the langsmith SDK's read API into this file, resuming after the last pull.
+
+        ``filter`` is LangSmith's filter language, evaluated by the server; ``to_project``
+        stores the runs under another project name here.
+        """
+        return _pull.pull(
+            self,
+            self._db,
+            endpoint,
+            api_key,
+            project_name=project_name,
+            start_time=start_time,
+            filter=filter,
+            to_project=to_project,
+            max_retries=max_retries,
+            progress=progress,
+        )

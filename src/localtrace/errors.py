@@ -169,3 +169,13 @@ class StoreError(LocaltraceError):
 
 class StoreBusyError(StoreError):
     """Another process held the write lock longer than every retry could absorb."""
+
+
+class TransferError(LocaltraceError):
+    """A push or pull stopped because the other server could not be used (down, refusing the
+    key, rate limiting past every retry). What was acknowledged is kept, and the mark in the
+    store says where to resume: run the same push or pull again. ``result`` is the summary."""
+
+    def __init__(self, message: str, result: object = None) -> None:
+        super().__init__(message)
+        self.result = result

@@ -92,7 +92,7 @@ def fill(
                     key="correct",
                     score=i % 2,
                     comment=f"c{i}",
-                    feedback_id=uuid.uuid5(uuid.NAMESPACE_OID, f"feedback {i}"),
+                    feedback_id=uuid.uuid5(uuid.NAMESPACE_OID, f"{project} feedback {i}"),
                 )
     return traces
 

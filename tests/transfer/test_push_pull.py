@@ -1,0 +1,302 @@
+"""Push and pull through the unmodified langsmith SDK, against ``localtrace serve`` standing in
+for LangSmith (a real uvicorn server on 127.0.0.1, backed by a second file)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("langsmith")
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "server"))
+
+from proxy import FaultProxy
+from runs_factory import make_run
+from server_support import LiveServer, start_server
+from stores import fill, rows, snapshot
+
+import localtrace
+from localtrace.errors import TransferError
+
+KEY = "push-key"
+
+
+@pytest.fixture
+def remote(tmp_path: Path) -> Iterator[LiveServer]:
+    """A server (standing in for LangSmith) over its own file, with an API key."""
+    store = localtrace.Client(tmp_path / "remote.db")
+    running = start_server(store, api_key=KEY)
+    yield running
+    running.stop()
+    store.close()
+
+
+@pytest.fixture
+def proxy(remote: LiveServer) -> Iterator[FaultProxy]:
+    running = FaultProxy(remote.url)
+    yield running
+    running.stop()
+
+
+def _remote_snapshot(remote: LiveServer) -> dict[str, dict[str, Any]]:
+    remote.store.flush()
+    return snapshot(remote.store)
+
+
+def test_push_replays_every_run_feedback_and_attachment(
+    client: localtrace.Client, remote: LiveServer
+) -> None:
+    traces = fill(client, range(0, 30))
+    client.update_project(
+        client.read_project(project_name="shard").id,
+        description="pushed",
+        metadata={"team": "x"},
+    )
+    result = client.push(remote.url, api_key=KEY)
+    assert (result.runs, result.feedback, result.refused) == (90, 10, [])
+    assert result.attachments == len([i for i in range(30) if i % 4 == 0])
+    assert _remote_snapshot(remote) == snapshot(client)
+    there = remote.store
+    assert sorted(str(f.id) for f in there.list_feedback()) == sorted(
+        str(f.id) for f in client.list_feedback()
+    )
+    tool = traces[8][2]
+    assert there.read_attachment(tool["id"], "page") == ("text/plain", b"page 8")
+    project = there.read_project(project_name="shard")
+    assert project.description == "pushed"
+    assert (project.extra or {}).get("metadata") == {"team": "x"}
+
+
+def test_pushing_again_sends_only_what_is_new(
+    client: localtrace.Client, remote: LiveServer, proxy: FaultProxy
+) -> None:
+    fill(client, range(0, 10))
+    assert client.push(proxy.url, api_key=KEY).runs == 30
+    assert client.push(proxy.url, api_key=KEY).runs == 0
+    fill(client, range(10, 14))
+    second = client.push(proxy.url, api_key=KEY)
+    assert (second.runs, second.feedback) == (12, 1)
+    assert len(proxy.posted) == len(set(proxy.posted)) == 42  # nothing was sent twice
+    assert _remote_snapshot(remote) == snapshot(client)
+
+
+def test_a_run_pushed_while_running_is_sent_again_when_finished(
+    client: localtrace.Client, remote: LiveServer
+) -> None:
+    root = make_run("slow agent", seconds=None, project="live")
+    client.batch_ingest_runs(create=[root])
+    client.flush()
+    client.push(remote.url, api_key=KEY)
+    remote.store.flush()
+    assert remote.store.read_run(root["id"]).end_time is None
+    client.update_run(root["id"], end_time=root["start_time"] + dt.timedelta(seconds=9), outputs={"a": 1})
+    client.flush()
+    result = client.push(remote.url, api_key=KEY)
+    assert (result.runs, result.updates) == (0, 1)
+    remote.store.flush()
+    there = remote.store.read_run(root["id"])
+    assert there.end_time == root["start_time"] + dt.timedelta(seconds=9)
+    assert there.outputs == {"a": 1}
+
+
+def test_to_project_and_project_scope(client: localtrace.Client, remote: LiveServer) -> None:
+    fill(client, range(0, 3), project="a", feedback=False)
+    fill(client, range(0, 2), project="b", feedback=False)
+    result = client.push(remote.url, api_key=KEY, project_name="b", to_project="from-laptop")
+    assert result.runs == 6
+    remote.store.flush()
+    names = {r.name for r in remote.store.list_runs(project_name="from-laptop", is_root=True)}
+    assert names == {"agent 0", "agent 1"}
+    assert not remote.store.has_project("a")
+
+
+def test_refused_runs_are_reported_and_the_rest_is_kept(
+    client: localtrace.Client, remote: LiveServer, proxy: FaultProxy
+) -> None:
+    traces = fill(client, range(0, 6), feedback=False)
+    bad = str(traces[2][1]["id"])
+    proxy.refuse = {bad}
+    result = client.push(proxy.url, api_key=KEY)
+    assert [(r.id, r.kind) for r in result.refused] == [(bad, "run")]
+    assert result.runs == 17
+    remote.store.flush()
+    assert {str(r.id) for r in remote.store.list_runs()} == set(snapshot(client)) - {bad}
+    # refused runs are not sent again: the server already said no
+    proxy.refuse = set()
+    assert client.push(proxy.url, api_key=KEY).runs == 0
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_a_server_that_keeps_failing_stops_the_push_and_it_resumes_later(
+    client: localtrace.Client,
+    remote: LiveServer,
+    proxy: FaultProxy,
+    monkeypatch: pytest.MonkeyPatch,
+    status: int,
+) -> None:
+    from localtrace._transfer import push as _push
+
+    monkeypatch.setattr(_push, "BATCH_RUNS", 9)
+    fill(client, range(0, 12), feedback=False)  # 36 runs: 4 batches
+    proxy.drop_after = None
+    proxy.status_for = []
+    sent_before_failure = 2
+    original = proxy.handle
+
+    def failing_after_two(handler: Any, body: bytes) -> None:
+        if proxy.ingests >= sent_before_failure and handler.path.startswith("/runs/multipart"):
+            proxy.status_for = [status] * 50
+        original(handler, body)
+
+    proxy.handle = failing_after_two  # type: ignore[method-assign]
+    with pytest.raises(TransferError, match=f"answered {status}") as caught:
+        client.push(proxy.url, api_key=KEY, max_retries=0)
+    stopped = caught.value.result
+    assert isinstance(stopped, _push.PushResult) and stopped.runs == 18
+    proxy.handle = original  # type: ignore[method-assign]
+    proxy.status_for = []
+    resumed = client.push(proxy.url, api_key=KEY, max_retries=0)
+    assert resumed.runs == 18
+    assert sorted(proxy.posted) == sorted(set(proxy.posted))
+    assert _remote_snapshot(remote) == snapshot(client)
+
+
+def test_a_server_that_disappears_mid_push(
+    client: localtrace.Client, remote: LiveServer, proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from localtrace._transfer import push as _push
+
+    monkeypatch.setattr(_push, "BATCH_RUNS", 9)
+    fill(client, range(0, 12), feedback=False)
+    proxy.drop_after = 1
+    with pytest.raises(TransferError, match="could not be reached"):
+        client.push(proxy.url, api_key=KEY, max_retries=0)
+    proxy.drop_after = None
+    assert client.push(proxy.url, api_key=KEY, max_retries=0).runs == 27
+    assert _remote_snapshot(remote) == snapshot(client)
+
+
+def test_a_wrong_api_key_stops_the_push_with_a_clear_error(
+    client: localtrace.Client, remote: LiveServer
+) -> None:
+    fill(client, range(0, 2), feedback=False)
+    with pytest.raises(TransferError, match="answered 401"):
+        client.push(remote.url, api_key="wrong", max_retries=0)
+    assert client.push(remote.url, api_key=KEY).runs == 6
+
+
+_PUSH_SCRIPT = textwrap.dedent(
+    """
+    import sys, time
+    import localtrace
+    from localtrace._transfer import push
+
+    push.BATCH_RUNS = 6
+    send = push.Pusher._send
+
+    def slow_send(self, create, update):
+        done = send(self, create, update)
+        print("batch", flush=True)
+        time.sleep(0.2)
+        return done
+
+    push.Pusher._send = slow_send
+    with localtrace.Client(sys.argv[1], writer="thread") as client:
+        client.push(sys.argv[2], api_key=sys.argv[3])
+    """
+)
+
+
+def test_sigkill_mid_push_resumes_without_sending_runs_twice(
+    tmp_path: Path, remote: LiveServer, proxy: FaultProxy
+) -> None:
+    path = tmp_path / "local.db"
+    with localtrace.Client(path) as client:
+        fill(client, range(0, 20), feedback=False)  # 60 runs: 10 batches of 6
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _PUSH_SCRIPT, str(path), proxy.url, KEY],
+        stdout=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert proc.stdout is not None
+    for _ in range(3):
+        assert proc.stdout.readline().strip() == b"batch"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    proc.stdout.close()
+    sent_before = len(proxy.posted)
+    assert 18 <= sent_before < 60
+    with localtrace.Client(path) as client:
+        result = client.push(proxy.url, api_key=KEY)
+        assert result.runs + sent_before - 6 <= 60  # at most the one unacknowledged batch again
+        assert len(proxy.posted) - len(set(proxy.posted)) <= 6
+        assert _remote_snapshot(remote) == snapshot(client)
+    assert rows(path, "PRAGMA integrity_check") == [("ok",)]
+
+
+# -- pull ----------------------------------------------------------------------------------
+
+
+def test_pull_downloads_a_project_with_its_feedback(
+    client: localtrace.Client, remote: LiveServer
+) -> None:
+    fill(remote.store, range(0, 25), project="team")
+    fill(remote.store, range(0, 3), project="other")
+    result = client.pull(remote.url, api_key=KEY, project_name="team")
+    assert (result.runs, result.feedback) == (75, 9)
+    expected = {k: v for k, v in snapshot(remote.store).items()}
+    got = snapshot(client)
+    assert got == {k: expected[k] for k in got}
+    assert set(got) == {str(r.id) for r in remote.store.list_runs(project_name="team")}
+    assert sorted(str(f.id) for f in client.list_feedback()) == sorted(
+        str(f.id)
+        for f in remote.store.list_feedback(
+            run_ids=[r.id for r in remote.store.list_runs(project_name="team")]
+        )
+    )
+
+
+def test_pull_resumes_after_the_last_pull(client: localtrace.Client, remote: LiveServer) -> None:
+    fill(remote.store, range(0, 10), project="team", feedback=False)
+    assert client.pull(remote.url, api_key=KEY, project_name="team").runs == 30
+    before = snapshot(client)
+    again = client.pull(remote.url, api_key=KEY, project_name="team")
+    assert again.runs <= 3  # only the newest start is read again (it may have grown)
+    assert snapshot(client) == before
+    fill(remote.store, range(10, 14), project="team", feedback=False)
+    third = client.pull(remote.url, api_key=KEY, project_name="team")
+    assert 12 <= third.runs <= 15
+    assert len(snapshot(client)) == 42
+
+
+def test_pull_with_a_filter_and_another_local_name(
+    client: localtrace.Client, remote: LiveServer
+) -> None:
+    fill(remote.store, range(0, 6), project="team", feedback=False)
+    result = client.pull(
+        remote.url,
+        api_key=KEY,
+        project_name="team",
+        filter='eq(run_type, "llm")',
+        to_project="offline",
+    )
+    assert result.runs == 6
+    assert {r.run_type for r in client.list_runs(project_name="offline")} == {"llm"}
+
+
+def test_pull_of_a_missing_project_and_an_unreachable_server(client: localtrace.Client, remote: LiveServer) -> None:
+    with pytest.raises(localtrace.ProjectNotFoundError, match="nope"):
+        client.pull(remote.url, api_key=KEY, project_name="nope", max_retries=0)
+    with pytest.raises(TransferError, match="could not be reached"):
+        client.pull("http://127.0.0.1:9", api_key=KEY, project_name="team", max_retries=0)
