@@ -32,12 +32,12 @@ from ._query.runquery import RunQuery
 from ._query.where import Where, build_where
 from ._store import prune as _prune
 from ._store.db import Database
+from ._time import now_micros, to_micros
 from ._transfer import csvfile as _csv
 from ._transfer import merge as _merge
 from ._transfer import parquet as _parquet
 from ._transfer import pull as _pull
 from ._transfer import push as _push
-from ._time import now_micros, to_micros
 from .errors import (
     FeedbackNotFoundError,
     InvalidArgumentError,
@@ -1056,7 +1056,9 @@ class Client:
         names = (
             None
             if project_name is None
-            else [project_name] if isinstance(project_name, str) else list(project_name)
+            else [project_name]
+            if isinstance(project_name, str)
+            else list(project_name)
         )
         return _push.push(
             self._db,

@@ -107,7 +107,12 @@ class FaultProxy:
             return
         handler.send_response(answer.status_code)
         for key, value in answer.headers.items():
-            if key.lower() not in ("content-length", "transfer-encoding", "connection", "content-encoding"):
+            if key.lower() not in (
+                "content-length",
+                "transfer-encoding",
+                "connection",
+                "content-encoding",
+            ):
                 handler.send_header(key, value)
         handler.send_header("Content-Length", str(len(answer.content)))
         handler.end_headers()

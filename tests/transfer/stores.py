@@ -12,9 +12,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from runs_factory import T0, make_run
-
 import localtrace
+from runs_factory import T0, make_run
 
 
 def _id(project: str, index: int, role: str) -> uuid.UUID:
@@ -85,7 +84,7 @@ def fill(
     client.batch_ingest_runs(create=[run for t in traces for run in t])
     client.flush()
     if feedback:
-        for i, runs in zip(indexes, traces):
+        for i, runs in zip(indexes, traces, strict=False):
             if i % 3 == 0:
                 client.create_feedback(
                     runs[0]["id"],

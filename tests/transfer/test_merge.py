@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from runs_factory import T0, make_run
 from stores import fill, rows, snapshot, trace
 
 import localtrace
 from localtrace._store import migrations
+from runs_factory import T0, make_run
 
 
 def _digest(path: Path) -> str:
@@ -86,7 +86,9 @@ def test_the_same_run_in_two_files_merges_into_one(tmp_path: Path) -> None:
     runs = trace(1)
     root, llm, tool = runs
     started = [{**root, "end_time": None, "outputs": None}, llm]
-    extra_child = make_run("late", "llm", parent=root, usage={"input_tokens": 7, "output_tokens": 3})
+    extra_child = make_run(
+        "late", "llm", parent=root, usage={"input_tokens": 7, "output_tokens": 3}
+    )
     finished = [root, tool, extra_child]
     a, b = tmp_path / "a.db", tmp_path / "b.db"
     _store(a, started)
@@ -145,8 +147,9 @@ def test_an_input_listed_twice_is_refused(tmp_path: Path) -> None:
     shard = tmp_path / "shard.db"
     with localtrace.Client(shard) as client:
         fill(client, range(0, 2))
-    with localtrace.Client(tmp_path / "out.db") as client, pytest.raises(
-        localtrace.InvalidArgumentError, match="listed twice"
+    with (
+        localtrace.Client(tmp_path / "out.db") as client,
+        pytest.raises(localtrace.InvalidArgumentError, match="listed twice"),
     ):
         client.merge(shard, shard)
 

@@ -12,11 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
-from runs_factory import T0, make_run
 from stores import fill, rows
 
 import localtrace
 from localtrace._ingest import writer as _writer
+from runs_factory import T0, make_run
 
 NOW = dt.datetime.now(dt.timezone.utc)
 

@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,12 +21,12 @@ pytest.importorskip("langsmith")
 sys.path.insert(0, str(Path(__file__).parent.parent / "server"))
 
 from proxy import FaultProxy
-from runs_factory import make_run
 from server_support import LiveServer, start_server
 from stores import fill, rows, snapshot
 
 import localtrace
 from localtrace.errors import TransferError
+from runs_factory import make_run
 
 KEY = "push-key"
 
@@ -100,7 +99,9 @@ def test_a_run_pushed_while_running_is_sent_again_when_finished(
     client.push(remote.url, api_key=KEY)
     remote.store.flush()
     assert remote.store.read_run(root["id"]).end_time is None
-    client.update_run(root["id"], end_time=root["start_time"] + dt.timedelta(seconds=9), outputs={"a": 1})
+    client.update_run(
+        root["id"], end_time=root["start_time"] + dt.timedelta(seconds=9), outputs={"a": 1}
+    )
     client.flush()
     result = client.push(remote.url, api_key=KEY)
     assert (result.runs, result.updates) == (0, 1)
@@ -173,7 +174,10 @@ def test_a_server_that_keeps_failing_stops_the_push_and_it_resumes_later(
 
 
 def test_a_server_that_disappears_mid_push(
-    client: localtrace.Client, remote: LiveServer, proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch
+    client: localtrace.Client,
+    remote: LiveServer,
+    proxy: FaultProxy,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from localtrace._transfer import push as _push
 
@@ -295,7 +299,9 @@ def test_pull_with_a_filter_and_another_local_name(
     assert {r.run_type for r in client.list_runs(project_name="offline")} == {"llm"}
 
 
-def test_pull_of_a_missing_project_and_an_unreachable_server(client: localtrace.Client, remote: LiveServer) -> None:
+def test_pull_of_a_missing_project_and_an_unreachable_server(
+    client: localtrace.Client, remote: LiveServer
+) -> None:
     with pytest.raises(localtrace.ProjectNotFoundError, match="nope"):
         client.pull(remote.url, api_key=KEY, project_name="nope", max_retries=0)
     with pytest.raises(TransferError, match="could not be reached"):

@@ -50,7 +50,10 @@ def parse_age(value: str | dt.timedelta, argument: str = "older_than") -> dt.tim
         match = _AGE.match(str(value))
         if match is None:
             raise InvalidArgumentError(
-                argument, value, "is not an age", "write a number and a unit: 90s, 30m, 12h, 30d, 2w"
+                argument,
+                value,
+                "is not an age",
+                "write a number and a unit: 90s, 30m, 12h, 30d, 2w",
             )
         age = dt.timedelta(seconds=float(match.group(1)) * _AGE_UNITS[match.group(2)])
     if age.total_seconds() <= 0:
@@ -195,9 +198,9 @@ def _oldest_share(conn: sqlite3.Connection, share: float) -> list[str]:
 
 def _share_over(conn: sqlite3.Connection, size: int, limit: int) -> float:
     """The share of the live data that has to go for ``size`` bytes to fit in ``limit``."""
-    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-    pages = conn.execute("PRAGMA page_count").fetchone()[0]
-    free = conn.execute("PRAGMA freelist_count").fetchone()[0]
+    page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
+    pages = int(conn.execute("PRAGMA page_count").fetchone()[0])
+    free = int(conn.execute("PRAGMA freelist_count").fetchone()[0])
     live = max(1, (pages - free) * page_size)
     # 5% more than the proportion: indexes and payloads do not shrink exactly with run counts
     return min(1.0, (size - limit) / live * 1.05)
@@ -333,7 +336,9 @@ MAX_SIZE_ROUNDS = 5
 """``max_size`` deletes by estimate, compacts, measures, and tries again at most this often."""
 
 
-def prune(db: Database, policy: Policy, *, dry_run: bool = False, vacuum: bool = True) -> PruneResult:
+def prune(
+    db: Database, policy: Policy, *, dry_run: bool = False, vacuum: bool = True
+) -> PruneResult:
     """Apply ``policy``: delete the traces it names, then (unless ``vacuum=False``) compact."""
     result = PruneResult(dry_run=dry_run, bytes_before=file_size(db.path))
     result.bytes_after = result.bytes_before

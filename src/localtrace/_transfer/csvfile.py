@@ -53,7 +53,7 @@ def export_csv(
     sql, params = tabular.runs_sql(where)
     with db.read() as conn:
         for rows in tabular.chunks(conn, sql, params):
-            writer.writerows([cell(k, v) for k, v in zip(kinds, row)] for row in rows)
+            writer.writerows([cell(k, v) for k, v in zip(kinds, row, strict=False)] for row in rows)
             count += len(rows)
             if progress is not None:
                 progress(len(rows))

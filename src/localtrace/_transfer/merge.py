@@ -125,7 +125,9 @@ def _current_copy(path: str, version: int) -> Iterator[str]:
         return
     with tempfile.TemporaryDirectory(prefix="localtrace-merge-") as folder:
         copy = str(Path(folder) / "input.db")
-        source = sqlite3.connect(f"file:{urllib.parse.quote(os.path.abspath(path))}?mode=ro", uri=True)
+        source = sqlite3.connect(
+            f"file:{urllib.parse.quote(os.path.abspath(path))}?mode=ro", uri=True
+        )
         target = sqlite3.connect(copy)
         try:
             source.backup(target)
@@ -158,7 +160,9 @@ class _Merger:
     # -- projects -----------------------------------------------------------------------
     def projects(self) -> None:
         conn = self.conn
-        conn.execute("CREATE TEMP TABLE IF NOT EXISTS merge_projects (src_id TEXT PRIMARY KEY, dst_id TEXT)")
+        conn.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS merge_projects (src_id TEXT PRIMARY KEY, dst_id TEXT)"
+        )
         conn.execute("DELETE FROM temp.merge_projects")
         rows = conn.execute(
             "SELECT id, name, description, start_time, end_time, extra, reference_dataset_id "
@@ -169,7 +173,7 @@ class _Merger:
                 "SELECT id, description, extra FROM main.projects WHERE name = ?", (name,)
             ).fetchone()
             if found is not None:
-                dst_id, old_description, old_extra = found
+                dst_id, _old_description, old_extra = found
                 merged_extra = {**(_json.loads(extra) or {}), **(_json.loads(old_extra) or {})}
                 conn.execute(
                     "UPDATE main.projects SET description = coalesce(description, ?), extra = ? "
@@ -177,7 +181,9 @@ class _Merger:
                     (description, _json.dumps_or_none(merged_extra or None), dst_id),
                 )
             else:
-                taken = conn.execute("SELECT 1 FROM main.projects WHERE id = ?", (src_id,)).fetchone()
+                taken = conn.execute(
+                    "SELECT 1 FROM main.projects WHERE id = ?", (src_id,)
+                ).fetchone()
                 dst_id = str(uuid.uuid4()) if taken else src_id
                 conn.execute(
                     "INSERT INTO main.projects (id, name, description, start_time, end_time, "
@@ -297,7 +303,9 @@ class _Merger:
                 "session_id": row[10],
             }
             for key, text in zip(
-                ("inputs", "outputs", "error", "extra", "events", "serialized"), row[11:17]
+                ("inputs", "outputs", "error", "extra", "events", "serialized"),
+                row[11:17],
+                strict=False,
             ):
                 if text is not None:
                     run[key] = text if key == "error" else orjson.loads(text)
@@ -443,7 +451,7 @@ def merge(
     result = MergeResult()
     conn = connect(output)
     try:
-        for path, version in zip(inputs, versions):
+        for path, version in zip(inputs, versions, strict=False):
             with _current_copy(path, version) as current:
                 merge_one(conn, current, default_project, result)
             if progress is not None:

@@ -52,7 +52,7 @@ class ParquetExport:
 def _pyarrow() -> Any:
     try:
         import pyarrow
-        import pyarrow.parquet  # noqa: F401
+        import pyarrow.parquet
     except ImportError:
         raise LocaltraceError(
             'Parquet export needs pyarrow: pip install "localtrace[parquet]"'
@@ -111,7 +111,7 @@ def _costs(pa: Any, values: Sequence[Any]) -> pa.Array:
 def _map(text: Any, money: bool) -> list[tuple[str, Any]] | None:
     if text is None:
         return None
-    data = orjson.loads(text)  # type: ignore[arg-type]
+    data = orjson.loads(text)
     if not isinstance(data, dict):
         return None
     if money:
@@ -125,7 +125,7 @@ def column_array(pa: Any, column: Column, values: Sequence[Any]) -> pa.Array:
     if kind == "cost":
         return _costs(pa, values)
     if kind == "tags":
-        lists = [orjson.loads(v) if v else [] for v in values]  # type: ignore[arg-type]
+        lists = [orjson.loads(v) if v else [] for v in values]
         return pa.array(lists, type=pa.list_(pa.string()))
     if kind in ("token_map", "cost_map"):
         money = kind == "cost_map"
@@ -137,8 +137,8 @@ def column_array(pa: Any, column: Column, values: Sequence[Any]) -> pa.Array:
 
 def record_batch(pa: Any, columns: Sequence[Column], rows: list[tuple[Any, ...]]) -> pa.RecordBatch:
     """A chunk of rows (in ``columns`` order) as one Arrow record batch."""
-    by_column = list(zip(*rows))
-    arrays = [column_array(pa, c, values) for c, values in zip(columns, by_column)]
+    by_column = list(zip(*rows, strict=False))
+    arrays = [column_array(pa, c, values) for c, values in zip(columns, by_column, strict=False)]
     return pa.RecordBatch.from_arrays(arrays, schema=schema(pa, columns))
 
 

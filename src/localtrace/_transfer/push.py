@@ -193,7 +193,9 @@ class Pusher:
         """Runs past the mark, in scope: what this push will send."""
         where, params = self._where_new(int(self.mark.get("pk") or 0))
         with self.db.read() as conn:
-            return int(conn.execute(f"SELECT count(*) FROM runs AS r {where}", params).fetchone()[0])
+            return int(
+                conn.execute(f"SELECT count(*) FROM runs AS r {where}", params).fetchone()[0]
+            )
 
     def _batches(self, after: int) -> Iterator[list[tuple[Any, ...]]]:
         """Runs past ``after`` in arrival order, cut into batches by count and bytes; read a

@@ -84,7 +84,7 @@ def sdk_client(
         from urllib3.util.retry import Retry
     except ImportError as exc:
         raise LocaltraceError(
-            f'push and pull need the langsmith SDK ({exc.name} is missing): '
+            f"push and pull need the langsmith SDK ({exc.name} is missing): "
             'pip install "localtrace[langsmith]"'
         ) from None
     retry = Retry(

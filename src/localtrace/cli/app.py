@@ -696,24 +696,45 @@ def feedback(
     "--output",
     "-o",
     default="-",
-    type=click.Path(dir_okay=False, allow_dash=True),
-    help="File to write; '-' (default) is stdout.",
+    type=click.Path(allow_dash=True),
+    help="File to write; '-' (default) is stdout. For parquet: a new or empty folder.",
 )
 @click.option("--feedback/--no-feedback", "with_feedback", default=True, help="Include feedback.")
+@click.option(
+    "--format",
+    "-f",
+    "table_format",
+    type=click.Choice(["jsonl", "parquet", "csv"]),
+    default="jsonl",
+    show_default=True,
+    help="jsonl (read back by `localtrace import`), parquet (-o FOLDER: runs.parquet and "
+    "feedback.parquet) or csv (runs, for spreadsheets).",
+)
 @pass_settings
-def export(settings: Settings, /, output: str, with_feedback: bool, **query: Any) -> None:
-    """Write runs (oldest first) and their feedback as JSON lines.
+def export(
+    settings: Settings, /, output: str, with_feedback: bool, table_format: str, **query: Any
+) -> None:
+    """Write runs (oldest first) and their feedback as JSON lines, Parquet or CSV.
 
-    Each line is a run in LangSmith's run-dict shape (with session_name) or a piece of
-    feedback; `localtrace import` reads it back.
+    Each JSON line is a run in LangSmith's run-dict shape (with session_name and attachments),
+    a project or a piece of feedback; `localtrace import` reads it back. Parquet and CSV are
+    typed tables for DuckDB, pandas, polars and spreadsheets (docs/data.md).
 
     Example:
 
     \b
         localtrace export --project localtrace-demo -o demo.jsonl
+        localtrace export --format parquet -o demo-parquet
     """
+    if table_format != "jsonl":
+        from .transfer import export_table
+
+        export_table(settings, table_format, output, with_feedback, Query(**query))
+        return
     from .._transfer.jsonl import export_jsonl
 
+    if output != "-" and os.path.isdir(output):
+        raise CommandError(f"{output} is a folder; JSON lines go to a file (or '-' for stdout)")
     args = Query(**query).list_runs_args()
     to_terminal = output == "-" and sys.stdout.isatty()
     with settings.client() as client, contextlib.ExitStack() as stack:
