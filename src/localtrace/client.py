@@ -29,7 +29,7 @@ from ._query import projects as _projects
 from ._query import runquery as _runquery
 from ._query import runs as _runs
 from ._query.runquery import RunQuery
-from ._query.where import Where, build_where
+from ._query.where import Where
 from ._store import prune as _prune
 from ._store.db import Database
 from ._time import now_micros, to_micros
@@ -909,7 +909,7 @@ class Client:
             older_than=_prune.parse_age(older_than) if older_than is not None else None,
             keep_last=keep_last,
             max_size=_prune.parse_size(max_size) if max_size is not None else None,
-            project_ids=self._project_ids(None, project_name),
+            project_ids=self._named_project_ids(self._names(project_name)),
         )
         self.flush()
         return _prune.prune(self._db, policy, dry_run=dry_run)
@@ -964,8 +964,8 @@ class Client:
         is_root: bool | None,
         start_time: dt.datetime | str | None,
     ) -> Where:
-        where = build_where(
-            project_ids=self._project_ids(None, project_name),
+        query = RunQuery(
+            project_names=self._names(project_name),
             run_type=run_type,
             filter=filter,
             trace_filter=trace_filter,
@@ -974,9 +974,18 @@ class Client:
             start_time=start_time,
             error=error,
         )
-        if where.needs_search:
-            _search.catch_up(self._db)
-        return where
+        return _runquery.prepare(self._db, query, listing=False)
+
+    def _names(self, project_name: str | Sequence[str] | None) -> list[str] | None:
+        if project_name is None:
+            return None
+        return [project_name] if isinstance(project_name, str) else list(project_name)
+
+    def _named_project_ids(self, names: Sequence[str] | None) -> list[str] | None:
+        """Ids of the named projects (``ProjectNotFoundError`` for a name that has none)."""
+        if names is None:
+            return None
+        return [str(self.read_project(project_name=name).id) for name in names]
 
     def export_parquet(
         self,
@@ -1053,18 +1062,12 @@ class Client:
         429/5xx past ``max_retries``) raises ``TransferError``: run the push again to resume.
         """
         self.flush()
-        names = (
-            None
-            if project_name is None
-            else [project_name]
-            if isinstance(project_name, str)
-            else list(project_name)
-        )
+        names = self._names(project_name)
         return _push.push(
             self._db,
             endpoint,
             api_key,
-            project_ids=self._project_ids(None, names),
+            project_ids=self._named_project_ids(names),
             project_names=names,
             start_time=start_time,
             to_project=to_project,
