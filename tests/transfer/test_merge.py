@@ -254,3 +254,30 @@ def test_sigkill_mid_merge_leaves_the_output_as_it_was(tmp_path: Path) -> None:
     with localtrace.Client(out) as client:  # and the merge can simply be run again
         client.merge(*shards)
         assert len({r.trace_id for r in client.list_runs()}) == 43
+
+
+def test_jsonl_round_trip_carries_attachments_and_project_descriptions(tmp_path: Path) -> None:
+    import io
+
+    from localtrace._transfer.jsonl import export_jsonl, import_records, parse_lines
+
+    source = tmp_path / "source.db"
+    with localtrace.Client(source) as client:
+        traces = fill(client, range(0, 9))
+        client.update_project(
+            client.read_project(project_name="shard").id,
+            description="exported",
+            metadata={"team": "search"},
+        )
+        out = io.BytesIO()
+        counts = export_jsonl(client, out)
+        expected = snapshot(client)
+    assert (counts.runs, counts.projects, counts.attachments) == (27, 1, 3)
+    with localtrace.Client(tmp_path / "copy.db") as copy:
+        done = import_records(copy, parse_lines(out.getvalue().splitlines(keepends=True)))
+        assert (done.runs, done.projects, done.attachments, done.feedback) == (27, 1, 3, 3)
+        assert snapshot(copy) == expected
+        project = copy.read_project(project_name="shard")
+        assert project.description == "exported"
+        assert (project.extra or {}).get("metadata") == {"team": "search"}
+        assert copy.read_attachment(traces[4][2]["id"], "page") == ("text/plain", b"page 4")

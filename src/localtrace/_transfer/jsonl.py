@@ -1,15 +1,19 @@
 """Moving runs and feedback between stores as JSON lines (``localtrace export`` / ``import``).
 
 Each line is one object: a run in LangSmith's run-dict shape (the fields of ``Run`` plus
-``session_name``), or a piece of feedback (the fields of ``Feedback``). Runs come first, in
-start order, then feedback. Importing upserts the runs through ``batch_ingest_runs`` (tokens,
-costs and roll-ups are derived again from the raw fields, exactly as on first ingest) and then
-re-creates the feedback, so export followed by import reproduces the same runs, trees and stats.
-Everything streams: neither side holds the whole file in memory.
+``session_name`` and, when it has any, ``attachments`` as ``{name: [mime_type, base64]}``), a
+project (``{"record": "project", name, description, metadata, ...}``) or a piece of feedback
+(the fields of ``Feedback``). Runs come first, in start order, then their projects, then
+feedback. Importing upserts the runs through ``batch_ingest_runs`` (tokens, costs and roll-ups
+are derived again from the raw fields, exactly as on first ingest), gives projects their
+description and metadata, and re-creates the feedback, so export followed by import reproduces
+the same runs, attachments, projects, trees and stats. Everything streams: neither side holds
+the whole file in memory.
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
@@ -19,6 +23,7 @@ import orjson
 from .._render import feedback_record, run_record
 from ..client import Client
 from ..errors import LocaltraceError, ProjectNotFoundError
+from ..models import Project
 
 BATCH = 500
 """Runs handed to ``batch_ingest_runs`` at once when importing."""
@@ -35,11 +40,48 @@ class Counts:
 
     runs: int = 0
     feedback: int = 0
+    projects: int = 0
+    attachments: int = 0
 
 
 def is_run(record: dict[str, Any]) -> bool:
-    """Whether a record is a run (as opposed to feedback)."""
+    """Whether a record is a run (as opposed to feedback or a project)."""
     return "run_type" in record or "dotted_order" in record
+
+
+def is_project(record: dict[str, Any]) -> bool:
+    """Whether a record describes a project (its description and metadata)."""
+    return record.get("record") == "project"
+
+
+def project_record(project: Project) -> dict[str, Any]:
+    """A project as one JSON line: what the runs alone cannot carry."""
+    return {
+        "record": "project",
+        "id": str(project.id),
+        "name": project.name,
+        "description": project.description,
+        "metadata": (project.extra or {}).get("metadata"),
+        "extra": project.extra,
+    }
+
+
+_ATTACHMENT_CHUNK = 200
+
+
+def _with_attachments(client: Client, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Run records with their attachments inlined as ``{name: [mime_type, base64]}`` (the
+    shape the SDK's ``POST /runs`` uses)."""
+    found = client.list_attachments([record["id"] for record in records])
+    for record in records:
+        infos = found.get(str(record["id"]))
+        if infos:
+            inlined: dict[str, list[str]] = {}
+            for info in infos:
+                mime, data = client.read_attachment(record["id"], info.name)
+                inlined[info.name] = [mime, base64.b64encode(data).decode("ascii")]
+            record["attachments"] = inlined
+    return records
 
 
 class _ProjectNames:
@@ -64,11 +106,24 @@ def iter_records(
     names = _ProjectNames(client)
     filtered = any(value is not None for value in list_runs_args.values())
     run_ids: list[str] = []
+    projects: dict[str, None] = {}
+    pending: list[dict[str, Any]] = []
     for run in client.list_runs(order="asc", **list_runs_args):
         session = names.name(run.session_id) if run.session_id else None
+        if run.session_id:
+            projects[str(run.session_id)] = None
         if filtered and include_feedback:
             run_ids.append(str(run.id))
-        yield run_record(run, session_name=session)
+        pending.append(run_record(run, session_name=session))
+        if len(pending) >= _ATTACHMENT_CHUNK:
+            yield from _with_attachments(client, pending)
+            pending = []
+    yield from _with_attachments(client, pending)
+    for project_id in projects:
+        try:
+            yield project_record(client.read_project(project_id=project_id))
+        except ProjectNotFoundError:
+            continue
     if not include_feedback:
         return
     if not filtered:
@@ -94,6 +149,9 @@ def export_jsonl(
         out.write(orjson.dumps(record) + b"\n")
         if is_run(record):
             counts.runs += 1
+            counts.attachments += len(record.get("attachments") or ())
+        elif is_project(record):
+            counts.projects += 1
         else:
             counts.feedback += 1
         if progress is not None:
@@ -118,10 +176,12 @@ def parse_lines(
                 f"line {number} of {source} is not JSON ({exc}); each line must be one run or "
                 "feedback object as written by `localtrace export`"
             ) from None
-        if not isinstance(record, dict) or not (is_run(record) or "key" in record):
+        if not isinstance(record, dict) or not (
+            is_run(record) or is_project(record) or "key" in record
+        ):
             raise LocaltraceError(
-                f"line {number} of {source} is neither a run nor feedback; each line must be "
-                "one object as written by `localtrace export`"
+                f"line {number} of {source} is neither a run, a project nor feedback; each "
+                "line must be one object as written by `localtrace export`"
             )
         yield record
 
@@ -155,6 +215,7 @@ class _Importer:
             record["extra"] = extra
         self._batch.append(record)
         self.counts.runs += 1
+        self.counts.attachments += len(record.get("attachments") or ())
         if len(self._batch) >= BATCH:
             self.send()
 
@@ -185,6 +246,34 @@ class _Importer:
         if self._batch:
             self.client.batch_ingest_runs(create=self._batch)
             self._batch = []
+
+    def project(self, record: dict[str, Any]) -> None:
+        """Give the project its description and metadata (created if the runs did not)."""
+        if self.project_name is not None or not record.get("name"):
+            return
+        self.send()
+        self.client.flush()
+        name = str(record["name"])
+        extra = dict(record.get("extra") or {})
+        extra.pop("metadata", None)
+        try:
+            existing = self.client.read_project(project_name=name)
+        except ProjectNotFoundError:
+            self.client.create_project(
+                name,
+                description=record.get("description"),
+                metadata=record.get("metadata"),
+                project_extra=extra or None,
+                upsert=True,
+            )
+        else:
+            self.client.update_project(
+                existing.id,
+                description=existing.description or record.get("description"),
+                metadata=(existing.extra or {}).get("metadata") or record.get("metadata"),
+                project_extra=extra or None,
+            )
+        self.counts.projects += 1
 
     def feedback(self, record: dict[str, Any]) -> None:
         self.send()
@@ -235,6 +324,8 @@ def import_records(
     for record in records:
         if is_run(record):
             importer.run(record)
+        elif is_project(record):
+            importer.project(record)
         else:
             importer.feedback(record)
     importer.send()
