@@ -945,7 +945,7 @@ class Client:
 
         Runs are upserted (the same run in two files becomes one), projects matched by name,
         feedback, attachments and custom prices carried. Traces new to this store are copied in
-        bulk with ``ATTACH`` and ``INSERT ... SELECT``.
+        bulk, table by table, through ``ATTACH``.
         """
         self.flush()
         return _merge.merge(

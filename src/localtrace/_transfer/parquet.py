@@ -125,7 +125,14 @@ def column_array(pa: Any, column: Column, values: Sequence[Any]) -> pa.Array:
     if kind == "cost":
         return _costs(pa, values)
     if kind == "tags":
-        lists = [orjson.loads(v) if v else [] for v in values]
+        # the same few tag lists repeat across runs: parse each distinct text once
+        parsed: dict[Any, list[str]] = {None: []}
+        lists = []
+        for v in values:
+            found = parsed.get(v)
+            if found is None:
+                found = parsed[v] = orjson.loads(v) if v else []
+            lists.append(found)
         return pa.array(lists, type=pa.list_(pa.string()))
     if kind in ("token_map", "cost_map"):
         money = kind == "cost_map"
