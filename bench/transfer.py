@@ -19,7 +19,6 @@ Usage: python bench/transfer.py [--runs 100000] [--push-traces 5000] [--repeat 3
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import signal
@@ -30,7 +29,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 HERE = Path(__file__).resolve().parent
 SRC = HERE.parent / "src"
@@ -190,8 +188,9 @@ def bench_merge(folder: Path, n: int, repeat: int) -> None:
 
 # -- push -----------------------------------------------------------------------------------
 def bench_push(folder: Path, traces: int, repeat: int) -> None:
-    import server as sdk_bench  # bench/server.py: the SDK workload and its server helpers
     from langsmith import tracing_context
+
+    import server as sdk_bench  # bench/server.py: the SDK workload and its server helpers
 
     source = folder / "to-push.db"
     with localtrace.Client(source) as client:
