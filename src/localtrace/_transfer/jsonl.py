@@ -3,8 +3,8 @@
 Each line is one object: a run in LangSmith's run-dict shape (the fields of ``Run`` plus
 ``session_name`` and, when it has any, ``attachments`` as ``{name: [mime_type, base64]}``), a
 project (``{"record": "project", name, description, metadata, ...}``) or a piece of feedback
-(the fields of ``Feedback``). Runs come first, in start order, then their projects, then
-feedback. Importing upserts the runs through ``batch_ingest_runs`` (tokens, costs and roll-ups
+(the fields of ``Feedback``). Runs come first, in start order, then their projects (those
+with a description or metadata), then feedback. Importing upserts the runs through ``batch_ingest_runs`` (tokens, costs and roll-ups
 are derived again from the raw fields, exactly as on first ingest), gives projects their
 description and metadata, and re-creates the feedback, so export followed by import reproduces
 the same runs, attachments, projects, trees and stats. Everything streams: neither side holds
@@ -121,9 +121,11 @@ def iter_records(
     yield from _with_attachments(client, pending)
     for project_id in projects:
         try:
-            yield project_record(client.read_project(project_id=project_id))
+            project = client.read_project(project_id=project_id)
         except ProjectNotFoundError:
             continue
+        if project.description or project.extra:  # what the runs alone cannot carry
+            yield project_record(project)
     if not include_feedback:
         return
     if not filtered:
@@ -180,8 +182,8 @@ def parse_lines(
             is_run(record) or is_project(record) or "key" in record
         ):
             raise LocaltraceError(
-                f"line {number} of {source} is neither a run, a project nor feedback; each "
-                "line must be one object as written by `localtrace export`"
+                f"line {number} of {source} is neither a run nor feedback (nor a project); "
+                "each line must be one object as written by `localtrace export`"
             )
         yield record
 
