@@ -28,6 +28,7 @@ from .. import _json
 from .._dotted import dotted_ids
 from .._time import now_micros
 from ..errors import InvalidArgumentError, StoreError
+from . import fulltext
 from .db import Database, chunks, connect, placeholders, retry_busy
 
 TRACES_PER_TRANSACTION = 2000
@@ -261,15 +262,10 @@ def _drop_pending_rollups(conn: sqlite3.Connection) -> None:
         )
 
 
-def delete_search_rows(conn: sqlite3.Connection, pks_sql: str) -> None:
-    """Remove the full-text entries of the runs whose pks ``pks_sql`` selects."""
-    conn.execute(f"DELETE FROM runs_fts WHERE rowid IN ({pks_sql})")
-    conn.execute(f"DELETE FROM fts_pending WHERE run_pk IN ({pks_sql})")
-
-
 def delete_doomed(conn: sqlite3.Connection) -> None:
     """Delete the runs listed in ``temp.prune_runs`` and everything that hangs off them."""
-    delete_search_rows(conn, "SELECT pk FROM temp.prune_runs")
+    pks = [row[0] for row in conn.execute("SELECT pk FROM temp.prune_runs")]
+    fulltext.changing(conn, pks)  # before the payloads go: the index entries go first
     _drop_pending_rollups(conn)
     doomed_pks = "(SELECT pk FROM temp.prune_runs)"
     doomed_ids = "(SELECT id FROM temp.prune_runs)"
@@ -279,6 +275,7 @@ def delete_doomed(conn: sqlite3.Connection) -> None:
     conn.execute(f"DELETE FROM attachments WHERE run_id IN {doomed_ids}")
     conn.execute(f"DELETE FROM feedback WHERE run_id IN {doomed_ids}")
     conn.execute(f"DELETE FROM runs WHERE pk IN {doomed_pks}")
+    conn.execute(f"DELETE FROM fts_pending WHERE run_pk IN {doomed_pks}")  # nothing to index
 
 
 def delete_traces(db: Database, trace_ids: Sequence[str], result: PruneResult) -> None:

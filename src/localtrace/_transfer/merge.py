@@ -37,6 +37,7 @@ from .. import _json
 from .._dotted import dotted_ids
 from .._ingest.upsert import Ingestor
 from .._ingest.usage import Usage
+from .._store import fulltext
 from .._store import migrations as _migrations
 from .._store.db import Database, begin_immediate, connect, retry_busy
 from .._time import from_micros
@@ -271,9 +272,7 @@ class _Merger:
 
     def index(self, new_pks: list[int]) -> None:
         """Queue the copied runs for the full-text index (built before the next search)."""
-        self.conn.executemany(
-            "INSERT OR IGNORE INTO main.fts_pending (run_pk) VALUES (?)", [(pk,) for pk in new_pks]
-        )
+        fulltext.changing(self.conn, new_pks)
 
     # -- traces the output already has part of --------------------------------------------
     def _overlap_ops(self) -> Iterator[list[tuple[str, dict[str, Any]]]]:
