@@ -73,15 +73,44 @@ def _default(obj: Any) -> Any:
     return str(obj)
 
 
+MAX_DEPTH = 254
+"""Deepest nesting of containers a stored JSON value may have (orjson's own limit). A deeper
+value is refused with ``TooDeepError`` when it is written, never later when it is read."""
+
+
+class TooDeepError(ValueError):
+    """A value nests containers deeper than ``MAX_DEPTH`` levels."""
+
+    def __init__(self) -> None:
+        super().__init__(f"it nests lists/objects more than {MAX_DEPTH} levels deep")
+
+
 def dumps(value: Any) -> str:
-    """Serialise to JSON text; never raises for odd Python objects."""
+    """Serialise to JSON text; never raises for odd Python objects.
+
+    Raises ``TooDeepError`` for values nested deeper than ``MAX_DEPTH`` (which neither orjson
+    nor every reader could turn back into JSON).
+    """
     try:
         return orjson.dumps(value, default=_default, option=_OPTIONS).decode()
-    except TypeError:
-        # e.g. integers beyond 64 bits or recursion orjson refuses: go through the slow path.
+    except TypeError as exc:
+        if "ecursion" in str(exc):
+            raise TooDeepError() from None
+        # integers beyond 64 bits: the standard library writes them exactly, as the SDK does
         import json
 
-        return json.dumps(value, default=_default, ensure_ascii=False)
+        try:
+            return json.dumps(value, default=_default, ensure_ascii=False)
+        except RecursionError:
+            raise TooDeepError() from None
+
+
+def describe_failure(exc: BaseException) -> str:
+    """A short, user-facing account of why a value could not be serialised."""
+    if isinstance(exc, TooDeepError):
+        return str(exc)
+    text = f"{type(exc).__name__}: {exc}"
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def dumps_or_none(value: Any) -> str | None:
@@ -101,4 +130,12 @@ def to_jsonable(value: Any) -> Any:
     return orjson.loads(dumps(value))
 
 
-__all__ = ["dumps", "dumps_or_none", "loads", "to_jsonable"]
+__all__ = [
+    "MAX_DEPTH",
+    "TooDeepError",
+    "describe_failure",
+    "dumps",
+    "dumps_or_none",
+    "loads",
+    "to_jsonable",
+]

@@ -14,6 +14,7 @@ import inspect
 import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 from typing import IO, Any, TypeVar, cast
 
@@ -42,6 +43,7 @@ from .errors import (
     FeedbackNotFoundError,
     InvalidArgumentError,
     InvalidRunError,
+    LocaltraceError,
     NotFoundError,
     ProjectExistsError,
     ProjectNotFoundError,
@@ -119,6 +121,26 @@ def _as_list(value: Any) -> list[Any] | None:
     return list(value) if isinstance(value, (list, tuple, set)) else [value]
 
 
+def _attempt(action: Any) -> LocaltraceError | None:
+    try:
+        action()
+    except LocaltraceError as exc:
+        return exc
+    return None
+
+
+def _raise_first(outcomes: list[LocaltraceError | None]) -> None:
+    """One error for several writers: a store failure first, else every refused run."""
+    failures = [e for e in outcomes if e is not None and not isinstance(e, InvalidRunError)]
+    problems = [p for e in outcomes if isinstance(e, InvalidRunError) for p in e.problems]
+    if failures:
+        if problems:
+            failures[0].args = (f"{failures[0]}; also: {InvalidRunError(problems)}",)
+        raise failures[0]
+    if problems:
+        raise InvalidRunError(problems)
+
+
 def _uuid_arg(value: Any, name: str) -> str:
     try:
         return canonical_uuid(value, name)
@@ -171,7 +193,7 @@ class Client:
             retention=True,
         )
         self._writer: Writer | ProcessWriter = self._bulk
-        if writer != "thread" and not self._db.in_memory:
+        if writer != "thread" and not self._db.in_memory and not self._db.read_only:
             self._writer = ProcessWriter(self.path, self.default_project)
         # The SDK's RunTree/traceable look for these attributes on a client.
         self.tracing_queue = None
@@ -186,29 +208,22 @@ class Client:
         return [self._bulk] if self._writer is self._bulk else [self._writer, self._bulk]
 
     def flush(self, timeout: float | None = None) -> None:
-        """Block until every queued run is committed; raise ``InvalidRunError`` for refused ones."""
-        problems: list[RunProblem] = []
-        for writer in self._writers():
-            try:
-                writer.flush(timeout)
-            except InvalidRunError as exc:
-                problems.extend(exc.problems)
-        if problems:
-            raise InvalidRunError(problems)
+        """Block until every queued run is committed.
+
+        Raises ``StoreError`` (``StoreUnavailableError`` for a full disk, a read-only file...)
+        when the file did not take them: those runs stay queued and are retried, and the error
+        says how many wait. Otherwise raises ``InvalidRunError`` for runs refused since the
+        last flush (every other run is committed).
+        """
+        _raise_first([_attempt(lambda w=w: w.flush(timeout)) for w in self._writers()])
 
     def close(self) -> None:
         """Drain the queues and close the file. Idempotent."""
-        problems: list[RunProblem] = []
         try:
-            for writer in self._writers():
-                try:
-                    writer.close()
-                except InvalidRunError as exc:
-                    problems.extend(exc.problems)
+            outcomes = [_attempt(writer.close) for writer in self._writers()]
         finally:
             self._db.close()
-        if problems:
-            raise InvalidRunError(problems)
+        _raise_first(outcomes)
 
     def __enter__(self) -> Client:
         return self
@@ -276,6 +291,20 @@ class Client:
         ops.extend(("patch", run) for run in update or ())
         if ops:
             self._bulk.submit_many(ops)
+
+    def commit_runs(
+        self, create: Sequence[Any] | None = None, update: Sequence[Any] | None = None
+    ) -> Future[list[RunProblem]]:
+        """Write posts and patches in the next transaction; the future resolves once committed.
+
+        A localtrace extension for callers that must not answer before the runs are durable
+        (the server answers 2xx only then): runs committed together share a transaction. The
+        result lists the refused runs (each with its field and fix); the future fails with
+        ``StoreError`` when the file could not be written, and then nothing of it is kept.
+        """
+        ops: list[tuple[str, Any]] = [("post", run) for run in create or ()]
+        ops.extend(("patch", run) for run in update or ())
+        return self._bulk.commit(ops)
 
     @_sdk_keywords("dangerously_allow_filesystem")
     def multipart_ingest(

@@ -42,6 +42,7 @@ __all__ = [
     "ServerConfigError",
     "StoreBusyError",
     "StoreError",
+    "StoreUnavailableError",
 ]
 
 
@@ -179,3 +180,8 @@ class TransferError(LocaltraceError):
     def __init__(self, message: str, result: object = None) -> None:
         super().__init__(message)
         self.result = result
+
+
+class StoreUnavailableError(StoreError):
+    """The file cannot be written right now (disk full, read-only, I/O error): not the data's
+    fault. The writer keeps such runs and retries; the server answers 503 with Retry-After."""

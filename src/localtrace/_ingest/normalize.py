@@ -195,6 +195,15 @@ def normalize(kind: str, raw: Any) -> Change:
         return _normalize_fields(kind, run_id, raw)
     except _Bad as bad:
         raise RunProblemError(RunProblem(run_id, bad.field, bad.reason, bad.fix)) from None
+    except Exception as exc:  # the per-run boundary: nothing in one run may fail its batch
+        raise RunProblemError(
+            RunProblem(
+                run_id,
+                "(run)",
+                f"could not be read ({_json.describe_failure(exc)})",
+                "send JSON-serialisable values; report this if the run looks valid",
+            )
+        ) from None
 
 
 def _normalize_fields(kind: str, run_id: str, raw: dict[str, Any]) -> Change:
@@ -202,95 +211,102 @@ def _normalize_fields(kind: str, run_id: str, raw: dict[str, Any]) -> Change:
     empty: set[str] = set()
     unknown: dict[str, Any] = {}
     for key, value in raw.items():
-        if value is None or key in ("id",):
-            continue
-        if key == "name":
-            change.name = str(value)
-        elif key == "run_type":
-            run_type = str(getattr(value, "value", value))
-            if run_type not in RUN_TYPES:
-                raise _Bad(
-                    "run_type",
-                    f"{run_type!r} is not a run type",
-                    f"use one of {', '.join(RUN_TYPES)}",
-                )
-            change.run_type = run_type
-        elif key in ("start_time", "end_time"):
-            setattr(change, key, _time(value, key))
-        elif key in _ID_FIELDS:
-            setattr(change, key, canonical_uuid(value, key))
-        elif key == "dotted_order":
-            if not isinstance(value, str):
-                raise _Bad(
-                    "dotted_order",
-                    f"{type(value).__name__} is not a string",
-                    "send the SDK's dotted_order text",
-                )
-            try:
-                change.dotted_order = parse_dotted_order(value)
-            except ValueError as exc:
-                raise _Bad(
-                    "dotted_order",
-                    str(exc),
-                    "send <YYYYMMDDTHHMMSSffffff>Z<run id> segments joined by '.' (or omit it to have it derived)",
-                ) from None
-        elif key in ("session_name", "project_name"):
-            change.session_name = str(value)
-        elif key == "tags":
-            if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
-                raise _Bad(
-                    "tags",
-                    f"{type(value).__name__} is not a list of tags",
-                    "send a list of strings",
-                )
-            change.tags = [str(tag) for tag in value]
-            if not change.tags:
-                empty.add("tags")
-        elif key == "error":
-            change.error = value if isinstance(value, str) else _json.dumps(value)
-        elif key == "inputs":
-            mapping = _mapping(value, "inputs")
-            change.inputs = _json.dumps(mapping)
-            if not mapping:
-                empty.add("inputs")
-        elif key == "outputs":
-            mapping = _mapping(value, "outputs")
-            change.outputs = _json.dumps(mapping)
-            if not mapping:
-                empty.add("outputs")
-        elif key == "events":
-            if not isinstance(value, (list, tuple)):
-                raise _Bad(
-                    "events",
-                    f"{type(value).__name__} is not a list of events",
-                    "send a list of {'name', 'time'} dicts",
-                )
-            change.events = _json.dumps(list(value))
-            change.first_token_time = _first_token(list(value))
-            if not value:
-                empty.add("events")
-        elif key == "serialized":
-            change.serialized = _json.dumps(value)
-        elif key == "extra":
-            change.extra_text = _json.dumps(value)
-            extra = _json.loads(change.extra_text)
-            if not isinstance(extra, dict):
-                raise _Bad(
-                    "extra",
-                    f"{type(value).__name__} is not an object",
-                    "send a dict such as {'metadata': {...}}",
-                )
-            change.extra = extra
-        elif key == "revision_id":
-            change.extra = change.extra or {}
-            change.extra.setdefault("metadata", {})["revision_id"] = str(value)
-            change.extra_text = None
-        elif key == "attachments":
-            change.attachments = _attachments(value)
-        elif key in _TRANSPORT_KEYS:
-            continue
-        else:
-            unknown[str(key)] = value
+        try:
+            if value is None or key in ("id",):
+                continue
+            if key == "name":
+                change.name = str(value)
+            elif key == "run_type":
+                run_type = str(getattr(value, "value", value))
+                if run_type not in RUN_TYPES:
+                    raise _Bad(
+                        "run_type",
+                        f"{run_type!r} is not a run type",
+                        f"use one of {', '.join(RUN_TYPES)}",
+                    )
+                change.run_type = run_type
+            elif key in ("start_time", "end_time"):
+                setattr(change, key, _time(value, key))
+            elif key in _ID_FIELDS:
+                setattr(change, key, canonical_uuid(value, key))
+            elif key == "dotted_order":
+                if not isinstance(value, str):
+                    raise _Bad(
+                        "dotted_order",
+                        f"{type(value).__name__} is not a string",
+                        "send the SDK's dotted_order text",
+                    )
+                try:
+                    change.dotted_order = parse_dotted_order(value)
+                except ValueError as exc:
+                    raise _Bad(
+                        "dotted_order",
+                        str(exc),
+                        "send <YYYYMMDDTHHMMSSffffff>Z<run id> segments joined by '.' (or omit it to have it derived)",
+                    ) from None
+            elif key in ("session_name", "project_name"):
+                change.session_name = str(value)
+            elif key == "tags":
+                if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+                    raise _Bad(
+                        "tags",
+                        f"{type(value).__name__} is not a list of tags",
+                        "send a list of strings",
+                    )
+                change.tags = [str(tag) for tag in value]
+                if not change.tags:
+                    empty.add("tags")
+            elif key == "error":
+                change.error = value if isinstance(value, str) else _json.dumps(value)
+            elif key == "inputs":
+                mapping = _mapping(value, "inputs")
+                change.inputs = _json.dumps(mapping)
+                if not mapping:
+                    empty.add("inputs")
+            elif key == "outputs":
+                mapping = _mapping(value, "outputs")
+                change.outputs = _json.dumps(mapping)
+                if not mapping:
+                    empty.add("outputs")
+            elif key == "events":
+                if not isinstance(value, (list, tuple)):
+                    raise _Bad(
+                        "events",
+                        f"{type(value).__name__} is not a list of events",
+                        "send a list of {'name', 'time'} dicts",
+                    )
+                change.events = _json.dumps(list(value))
+                change.first_token_time = _first_token(list(value))
+                if not value:
+                    empty.add("events")
+            elif key == "serialized":
+                change.serialized = _json.dumps(value)
+            elif key == "extra":
+                change.extra_text = _json.dumps(value)
+                extra = _json.loads(change.extra_text)
+                if not isinstance(extra, dict):
+                    raise _Bad(
+                        "extra",
+                        f"{type(value).__name__} is not an object",
+                        "send a dict such as {'metadata': {...}}",
+                    )
+                change.extra = extra
+            elif key == "revision_id":
+                change.extra = change.extra or {}
+                change.extra.setdefault("metadata", {})["revision_id"] = str(value)
+                change.extra_text = None
+            elif key == "attachments":
+                change.attachments = _attachments(value)
+            elif key in _TRANSPORT_KEYS:
+                continue
+            else:
+                unknown[str(key)] = value
+        except _json.TooDeepError as exc:
+            raise _Bad(
+                str(key),
+                str(exc),
+                f"nest values at most {_json.MAX_DEPTH} levels deep (or send deeper data as text)",
+            ) from None
     if unknown:
         # Never lose data: fields we do not know are kept where a reader can find them.
         change.extra = change.extra or {}

@@ -27,7 +27,7 @@ from .._dotted import ancestor_ids, dotted_ids, segment_for
 from .._flatten import flatten
 from .._store.db import chunks, placeholders
 from .._time import now_micros, to_micros
-from ..errors import RunProblem
+from ..errors import LocaltraceError, RunProblem
 from .normalize import USAGE_HINTS, Change, RunProblemError, normalize
 from .usage import EMPTY_USAGE, Usage, UsageError, own_usage
 
@@ -279,6 +279,18 @@ class Ingestor:
                 self._finalize(state, states)
             except _Refused as refused:
                 result.problems.append(RunProblem(run_id, *refused.problem))
+                continue
+            except (sqlite3.Error, LocaltraceError):
+                raise  # the file, not the run: the writer keeps the batch for a retry
+            except Exception as exc:  # the per-run boundary: one run never fails its batch
+                result.problems.append(
+                    RunProblem(
+                        run_id,
+                        "(run)",
+                        f"could not be stored ({_json.describe_failure(exc)})",
+                        "check the run's values; report this if the run looks valid",
+                    )
+                )
                 continue
             good[run_id] = state
         self._roll_up(good)

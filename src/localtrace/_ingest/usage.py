@@ -30,6 +30,15 @@ class UsageError(ValueError):
         super().__init__(reason)
 
 
+MAX_TOKENS = 10**15
+"""Most tokens one usage field may report: far beyond any model, and sums over a million runs
+still fit the store's 64-bit integers."""
+
+MAX_PICO = 2**63 - 1
+"""Most pico-dollars one cost may hold (about $9.2M): costs are stored as 64-bit integers, so a
+larger one could not be stored exactly and is refused, never rounded or wrapped."""
+
+
 def to_pico(value: Any, where: str) -> int:
     """A cost in USD (number, numeric string or Decimal) -> integer pico-dollars."""
     if isinstance(value, bool):
@@ -42,7 +51,14 @@ def to_pico(value: Any, where: str) -> int:
         raise UsageError(where, f"{value!r} is not a cost") from exc
     if not amount.is_finite():
         raise UsageError(where, f"{value!r} is not a finite cost")
-    return int((amount * PICO).to_integral_value(rounding=ROUND_HALF_EVEN))
+    if amount < 0:
+        raise UsageError(where, f"{value!r} is negative")
+    pico = int((amount * PICO).to_integral_value(rounding=ROUND_HALF_EVEN))
+    if pico > MAX_PICO:
+        raise UsageError(
+            where, f"{value!r} is more than the ${MAX_PICO / 1e12:,.0f} a cost may hold"
+        )
+    return pico
 
 
 def _tokens(value: Any, where: str) -> int:
@@ -60,6 +76,10 @@ def _tokens(value: Any, where: str) -> int:
         raise UsageError(where, f"{value!r} is not a token count")
     if value < 0:
         raise UsageError(where, f"{value!r} is negative")
+    if value > MAX_TOKENS:
+        raise UsageError(
+            where, f"{value!r} is more than the {MAX_TOKENS:.0e} tokens a run may report"
+        )
     return value
 
 
@@ -203,6 +223,11 @@ def from_usage_metadata(meta: dict[str, Any], where: str) -> Usage:
     total_cost = costs["total_cost"]
     if total_cost is None and (costs["input_cost"] is not None or costs["output_cost"] is not None):
         total_cost = (costs["input_cost"] or 0) + (costs["output_cost"] or 0)
+        if total_cost > MAX_PICO:
+            raise UsageError(
+                f"{where}.total_cost",
+                f"input_cost + output_cost is more than the ${MAX_PICO / 1e12:,.0f} a cost may hold",
+            )
     return Usage(
         prompt_tokens=prompt,
         completion_tokens=completion,

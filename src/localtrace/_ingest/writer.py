@@ -1,10 +1,27 @@
 """The write-behind queue and the single writer thread of a Client.
 
 Traced code must not wait on disk: ``submit`` only appends to a queue (it blocks only when
-``max_pending`` runs are already waiting, so memory stays bounded when the disk cannot keep
-up). One daemon thread drains the queue in batches, each batch one ``BEGIN IMMEDIATE``
-transaction. ``flush()`` waits until everything submitted before it is committed and raises the
-problems found since the last flush; ``close()`` and interpreter exit drain the queue.
+``max_pending`` runs are already waiting and the file is healthy, so memory stays bounded when
+the disk cannot keep up). One daemon thread drains the queue in batches, each batch one
+``BEGIN IMMEDIATE`` transaction. ``flush()`` waits until everything submitted before it is
+committed and raises the problems found since the last flush; ``close()`` and interpreter exit
+drain the queue.
+
+What goes wrong is sorted by whose fault it is:
+
+* a run the store cannot take (a bad field, a value out of range, anything unexpected while
+  reading that one run) is refused alone; the next ``flush()`` raises ``InvalidRunError``
+  naming it, and every other run is kept;
+* the file refusing writes (disk full, read-only, I/O error, locked for minutes) is no run's
+  fault: the runs stay queued and are retried with backoff, and ``flush()`` raises
+  ``StoreUnavailableError`` naming the cause and how many runs wait. Memory stays bounded:
+  while the file fails, runs beyond ``max_pending`` are dropped and counted (traced code is
+  never blocked by a broken disk), and the next ``flush()`` says how many.
+
+``commit(ops)`` is the server's path: a ``Future`` that resolves once those runs are committed
+(with the problems of the ones refused) or fails with the store's error. Requests that arrive
+while a transaction runs share the next one (group commit), so a 2xx costs no transaction of
+its own.
 """
 
 from __future__ import annotations
@@ -15,17 +32,38 @@ import queue
 import threading
 import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
 from typing import Any, Protocol
 
+from .._ids import canonical_uuid
 from .._store import prune as _prune
 from .._store.db import Database
-from ..errors import InvalidRunError, LocaltraceError, RunProblem, StoreBusyError, StoreError
+from ..errors import (
+    InvalidRunError,
+    LocaltraceError,
+    RunProblem,
+    StoreError,
+    StoreUnavailableError,
+)
 from .upsert import Ingestor
 
 logger = logging.getLogger("localtrace")
 
 Op = tuple[str, Any]  # ("post" | "patch", run dict)
+
+MAX_PROBLEMS = 1000
+"""Refused runs remembered between two flushes (more are counted, not described)."""
+
+RETRY_FIRST_S = 0.05
+RETRY_MAX_S = 2.0
+"""Backoff between attempts while the file refuses writes."""
+
+CLOSE_RETRY_S = 10.0
+"""How long ``close()`` keeps retrying a failing file before giving the waiting runs up."""
+
+RETENTION_INTERVAL_S = 60.0
+"""How often a writer with ``retention`` applies the projects' retention settings."""
 
 
 class _Closable(Protocol):
@@ -45,17 +83,54 @@ def drain_at_exit(writer: _Closable) -> Callable[[], None]:
     return drain
 
 
+def run_id_of(run: Any) -> str | None:
+    """The id a problem about ``run`` will carry (canonical when it parses)."""
+    raw = run.get("id") if isinstance(run, dict) else getattr(run, "id", None)
+    if raw is None and isinstance(run, dict):
+        raw = run.get("run_id")
+    if raw is None:
+        return None
+    try:
+        return canonical_uuid(raw, "id")
+    except Exception:  # normalize reports it with the raw text
+        return str(raw)[:80]
+
+
 class _Flush:
-    __slots__ = ("done",)
+    __slots__ = ("done", "failure")
 
     def __init__(self) -> None:
         self.done = threading.Event()
+        self.failure: StoreError | None = None
 
+    def finish(self, failure: StoreError | None) -> None:
+        self.failure = failure
+        self.done.set()
+
+
+class _Ticket:
+    """Completion of one ``commit`` call: its runs' ids and their future."""
+
+    __slots__ = ("future", "ids", "problems")
+
+    def __init__(self, ids: frozenset[str | None]) -> None:
+        self.future: Future[list[RunProblem]] = Future()
+        self.ids = ids
+        self.problems: list[RunProblem] = []
+
+
+class _Group:
+    __slots__ = ("ops", "ticket")
+
+    def __init__(self, ops: list[Op], ticket: _Ticket) -> None:
+        self.ops = ops
+        self.ticket = ticket
+
+
+Unit = tuple[list[Op], "_Ticket | None"]  # ops that travel together; a ticket's are never split
 
 _STOP = object()
-
-RETENTION_INTERVAL_S = 60.0
-"""How often a writer with ``retention`` applies the projects' retention settings."""
+_NOTHING = object()
 
 
 class Writer:
@@ -81,9 +156,13 @@ class Writer:
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._pending = 0
         self._room = threading.Condition()
-        self._problems: list[RunProblem] = []
-        self._failure: BaseException | None = None
         self._lock = threading.Lock()
+        self._problems: list[RunProblem] = []
+        self._unlisted = 0  # refused runs beyond MAX_PROBLEMS
+        self._failing: StoreError | None = None  # the file's current refusal, if any
+        self._last_failure: StoreError | None = None
+        self._dropped = 0  # runs given up while the file failed (queue full, or at close)
+        self._fatal: BaseException | None = None
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="localtrace-writer", daemon=True)
         self._thread.start()
@@ -92,31 +171,56 @@ class Writer:
     # -- producer side ----------------------------------------------------------------------
     def submit(self, kind: str, run: Any) -> None:
         """Queue one post or patch; returns at once unless the queue is full."""
-        self._reserve(1)
-        self._queue.put((kind, run))
+        if self._reserve(1):
+            self._queue.put((kind, run))
 
     def submit_many(self, ops: Sequence[Op]) -> None:
         """Queue many ops, in chunks of one batch each."""
         for start in range(0, len(ops), self._batch_size):
             chunk = list(ops[start : start + self._batch_size])
-            self._reserve(len(chunk))
-            self._queue.put(chunk)
+            if self._reserve(len(chunk)):
+                self._queue.put(chunk)
 
-    def _reserve(self, n: int) -> None:
+    def commit(self, ops: Sequence[Op]) -> Future[list[RunProblem]]:
+        """Write ``ops`` in the next transaction; the future resolves once they are committed.
+
+        Its result lists the refused runs among ``ops``; it fails with ``StoreError`` (usually
+        ``StoreUnavailableError``) when the file could not be written, in which case these ops
+        are not kept: the caller owns the retry.
+        """
+        if self._closed or self._fatal is not None:
+            raise StoreError("the client is closed; open a new Client to write")
+        ticket = _Ticket(frozenset(run_id_of(run) for _, run in ops))
+        if not ops:
+            ticket.future.set_result([])
+        else:
+            self._queue.put(_Group(list(ops), ticket))
+        return ticket.future
+
+    def _reserve(self, n: int) -> bool:
+        """Room for ``n`` more runs: wait while the file is healthy, drop while it fails."""
         if self._closed:
             raise StoreError("the client is closed; open a new Client to write")
         with self._room:
-            while self._pending >= self._max_pending and self._thread.is_alive():
+            while self._pending >= self._max_pending:
+                if self._failing is not None or self._fatal is not None:
+                    self._dropped += n
+                    return False
                 self._room.wait(0.1)
             self._pending += n
+        return True
 
     @property
     def pending(self) -> int:
-        """Runs queued but not yet committed."""
+        """Runs queued (or kept for a retry) but not yet committed."""
         return self._pending
 
     def flush(self, timeout: float | None = None) -> None:
-        """Block until everything queued so far is committed; raise problems found meanwhile."""
+        """Block until everything queued so far is committed; raise problems found meanwhile.
+
+        Raises ``StoreUnavailableError`` when the file refuses writes (the runs stay queued),
+        else ``InvalidRunError`` listing runs refused since the last flush.
+        """
         if self._thread.is_alive():
             marker = _Flush()
             self._queue.put(marker)
@@ -124,22 +228,55 @@ class Writer:
                 raise StoreError(
                     f"flush did not finish within {timeout}s; the writer is still busy"
                 )
+            if marker.failure is not None:
+                raise self._waiting_error(marker.failure)
         self.raise_problems()
 
+    def _waiting_error(self, failure: StoreError) -> StoreError:
+        kept = self._pending
+        message = (
+            f"{failure}; {kept} run{'s' if kept != 1 else ''} are kept in memory and retried "
+            f"every {RETRY_MAX_S:.0f}s (at most {self._max_pending}; beyond that new runs are "
+            "dropped and counted)"
+        )
+        with self._lock:
+            dropped, self._dropped = self._dropped, 0
+        if dropped:
+            message += f"; {dropped} runs were dropped so far"
+        kind = StoreUnavailableError if isinstance(failure, StoreUnavailableError) else StoreError
+        error = kind(message)
+        error.__cause__ = failure
+        return error
+
     def raise_problems(self) -> None:
-        """Raise (and forget) refused runs and writer failures collected since the last call."""
+        """Raise (and forget) what went wrong since the last call: lost runs, refused runs."""
         with self._lock:
             problems, self._problems = self._problems, []
-            failure, self._failure = self._failure, None
-        if failure is not None:
-            if isinstance(failure, LocaltraceError):
-                raise failure
-            raise StoreError(f"the writer failed: {failure!r}") from failure
+            unlisted, self._unlisted = self._unlisted, 0
+            dropped, self._dropped = self._dropped, 0
+        if self._fatal is not None:
+            raise StoreError(f"the writer stopped: {self._fatal!r}; report this")
+        if dropped:
+            cause = self._last_failure or "the file could not be written"
+            raise StoreError(f"{dropped} runs could not be written and were dropped: {cause}")
+        if unlisted:
+            problems.append(
+                RunProblem(
+                    None,
+                    "(runs)",
+                    f"{unlisted} more runs were refused (only the first {MAX_PROBLEMS} are described)",
+                    "call flush() more often to see each one",
+                )
+            )
         if problems:
             raise InvalidRunError(problems)
 
     def close(self, raise_problems: bool = True) -> None:
-        """Drain the queue, stop the thread; idempotent."""
+        """Drain the queue, stop the thread; idempotent.
+
+        A file that keeps refusing writes is retried for ``CLOSE_RETRY_S``; runs still waiting
+        then are given up and reported (raised, or logged at interpreter exit).
+        """
         if self._closed:
             return
         if self._thread.is_alive():
@@ -160,42 +297,70 @@ class Writer:
 
     # -- consumer side ----------------------------------------------------------------------
     def _run(self) -> None:
-        ingestor_default = self._default_project
-        while True:
-            try:
-                item = self._queue.get(timeout=RETENTION_INTERVAL_S if self._retention else None)
-            except queue.Empty:
-                self._apply_retention()
-                continue
-            ops: list[Op] = []
-            markers: list[_Flush] = []
-            stop = False
+        try:
+            self._loop()
+        except BaseException as exc:  # a bug: never leave a flush() waiting forever
+            logger.exception("localtrace writer stopped")
+            self._fatal = exc
+            failure = StoreError(f"the writer stopped: {exc!r}; report this")
             while True:
-                if item is _STOP:
-                    stop = True
-                elif isinstance(item, _Flush):
-                    markers.append(item)
-                elif isinstance(item, list):
-                    ops.extend(item)
-                else:
-                    ops.append(item)
-                if stop or len(ops) >= self._batch_size:
-                    break
                 try:
                     item = self._queue.get_nowait()
                 except queue.Empty:
                     break
-            for start in range(0, len(ops), self._batch_size):
-                self._ingest(ops[start : start + self._batch_size], ingestor_default)
-            if ops:
-                with self._room:
-                    self._pending -= len(ops)
-                    self._room.notify_all()
+                if isinstance(item, _Flush):
+                    item.finish(failure)
+                elif isinstance(item, _Group) and not item.ticket.future.done():
+                    item.ticket.future.set_exception(failure)
+            with self._room:
+                self._room.notify_all()
+
+    def _loop(self) -> None:
+        held: list[Op] = []  # runs the file refused to take, in order, for the next attempt
+        failure: StoreError | None = None
+        backoff = RETRY_FIRST_S
+        retry_at = 0.0
+        stop_deadline: float | None = None
+        while True:
+            item = self._next(retry_at if held else None)
+            units, markers, stop = self._collect(item)
+            if stop and stop_deadline is None:
+                stop_deadline = time.monotonic() + CLOSE_RETRY_S
+            due = (
+                not held
+                or stop_deadline is not None
+                or time.monotonic() >= retry_at
+                or any(ticket is not None for _, ticket in units)
+            )
+            if not due:  # the file is failing and the next attempt is not due yet
+                for ops, _ in units:
+                    held.extend(ops)
+                for marker in markers:
+                    marker.finish(failure)
+                continue
+            work: list[Unit] = [(held, None)] if held else []
+            work.extend(units)
+            waiting = sum(len(ops) for ops, ticket in work if ticket is None)
+            held, failure = self._write(work)
+            self._settle(waiting - len(held), failure if held else None)
+            if failure is not None:
+                retry_at = time.monotonic() + backoff
+                backoff = min(backoff * 2, RETRY_MAX_S)
+            else:
+                backoff = RETRY_FIRST_S
             for marker in markers:
-                marker.done.set()
-            if stop:
+                marker.finish(failure)
+            if failure is None:
+                self._apply_retention()
+            if stop_deadline is not None and (not held or time.monotonic() >= stop_deadline):
+                if held:
+                    logger.error(
+                        "localtrace writer: %d runs given up at close: %s", len(held), failure
+                    )
+                    with self._lock:
+                        self._dropped += len(held)
+                    self._settle(len(held), None)
                 return
-            self._apply_retention()
 
     def _apply_retention(self) -> None:
         if not self._retention or time.monotonic() < self._next_retention:
@@ -209,41 +374,141 @@ class Writer:
         if done.traces:
             logger.info("localtrace retention deleted %d traces (%d runs)", done.traces, done.runs)
 
-    def _ingest(self, ops: list[Op], default_project: str) -> None:
-        while True:
+    def _next(self, retry_at: float | None) -> Any:
+        if retry_at is None:
+            if not self._retention:
+                return self._queue.get()
             try:
-                with self._db.write() as conn:
-                    result = Ingestor(conn, default_project).ingest(ops)
+                return self._queue.get(timeout=RETENTION_INTERVAL_S)
+            except queue.Empty:
+                return _NOTHING
+        wait = retry_at - time.monotonic()
+        try:
+            return self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
+        except queue.Empty:
+            return _NOTHING
+
+    def _collect(self, item: Any) -> tuple[list[Unit], list[_Flush], bool]:
+        units: list[Unit] = []
+        markers: list[_Flush] = []
+        stop = False
+        count = 0
+        while item is not _NOTHING:
+            if item is _STOP:
+                stop = True
+            elif isinstance(item, _Flush):
+                markers.append(item)
+            elif isinstance(item, _Group):
+                units.append((item.ops, item.ticket))
+                count += len(item.ops)
+            elif isinstance(item, list):
+                units.append((item, None))
+                count += len(item)
+            else:
+                units.append(([item], None))
+                count += 1
+            if stop or count >= self._batch_size:
                 break
-            except StoreBusyError as exc:
-                # Another process has held the lock for minutes: keep the runs and try again.
-                logger.warning("localtrace writer: %s; retrying", exc)
-                continue
-            except Exception as exc:  # isolate the op at fault, keep every other one
-                self._isolate(ops, default_project, exc)
-                return
-        if result.problems:
-            for problem in result.problems:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+        return units, markers, stop
+
+    def _settle(self, done: int, failing: StoreError | None) -> None:
+        """``done`` queued runs were written or refused; note whether the file is failing."""
+        with self._room:
+            self._pending -= done
+            self._failing = failing
+            if failing is not None:
+                self._last_failure = failing
+            self._room.notify_all()
+
+    def _batches(self, work: list[Unit]) -> Iterable[list[Unit]]:
+        """Transactions of about ``batch_size`` runs; a ticket's runs always share one."""
+        batch: list[Unit] = []
+        size = 0
+        for ops, ticket in work:
+            pieces = (
+                [ops]
+                if ticket is not None
+                else [ops[i : i + self._batch_size] for i in range(0, len(ops), self._batch_size)]
+            )
+            for piece in pieces:
+                if batch and size + len(piece) > self._batch_size:
+                    yield batch
+                    batch, size = [], 0
+                batch.append((piece, ticket))
+                size += len(piece)
+        if batch:
+            yield batch
+
+    def _write(self, work: list[Unit]) -> tuple[list[Op], StoreError | None]:
+        """Commit ``work`` batch by batch; returns the runs to keep and the file's error."""
+        held: list[Op] = []
+        failure: StoreError | None = None
+        for batch in self._batches(work):
+            left = batch
+            if failure is None:
+                failure, left = self._commit(batch)
+            held.extend(op for ops, ticket in left if ticket is None for op in ops)
+            unwritten = {ticket for _, ticket in left if ticket is not None}
+            for _, ticket in batch:
+                if ticket is None or ticket.future.done():
+                    continue
+                if ticket in unwritten:
+                    assert failure is not None
+                    ticket.future.set_exception(failure)
+                else:
+                    ticket.future.set_result(ticket.problems)
+        return held, failure
+
+    def _commit(self, batch: list[Unit]) -> tuple[StoreError | None, list[Unit]]:
+        """One transaction; on a run's fault, each run alone. Returns the file's error and the
+        units not written because of it."""
+        ops = [op for unit_ops, _ in batch for op in unit_ops]
+        try:
+            with self._db.write() as conn:
+                result = Ingestor(conn, self._default_project).ingest(ops)
+        except StoreError as exc:  # the file, not the runs: keep them for a retry
+            return exc, batch
+        except Exception as exc:  # one run the ingest could not take: find it, keep the rest
+            if len(ops) == 1:
+                self._report(batch, [_crash_problem(ops[0], exc)])
+                return None, []
+            singles: list[Unit] = [([op], ticket) for unit_ops, ticket in batch for op in unit_ops]
+            for index, single in enumerate(singles):
+                failure, _ = self._commit([single])
+                if failure is not None:
+                    return failure, singles[index:]
+            return None, []
+        self._report(batch, result.problems)
+        return None, []
+
+    def _report(self, batch: list[Unit], problems: list[RunProblem]) -> None:
+        """Hand each refused run to the ticket that sent it (or to the next flush)."""
+        tickets = [ticket for _, ticket in batch if ticket is not None]
+        for problem in problems:
+            owners = [ticket for ticket in tickets if problem.run_id in ticket.ids]
+            for ticket in owners:
+                ticket.problems.append(problem)
+            if not owners:
                 logger.warning("localtrace refused a run: %s", problem)
-            with self._lock:
-                self._problems.extend(result.problems)
+                with self._lock:
+                    if len(self._problems) < MAX_PROBLEMS:
+                        self._problems.append(problem)
+                    else:
+                        self._unlisted += 1
 
-    def _isolate(self, ops: list[Op], default_project: str, exc: Exception) -> None:
-        if len(ops) == 1:
-            self._record_failure(ops[0], exc)
-            return
-        for op in ops:
-            self._ingest([op], default_project)
 
-    def _record_failure(self, op: Op, exc: Exception) -> None:
-        run = op[1]
-        run_id = str(run.get("id")) if isinstance(run, dict) and run.get("id") else None
-        if isinstance(exc, LocaltraceError) and not isinstance(exc, InvalidRunError):
-            logger.error("localtrace writer: %s", exc)
-            with self._lock:
-                self._failure = exc
-            return
-        problem = RunProblem(run_id, "(store)", f"could not be written: {exc!r}", "report this")
-        logger.error("localtrace refused a run: %s", problem)
-        with self._lock:
-            self._problems.append(problem)
+def _crash_problem(op: Op, exc: BaseException) -> RunProblem:
+    """A run that made the ingest fail in an unforeseen way: refused alone, with the cause."""
+    text = f"{type(exc).__name__}: {exc}"
+    if len(text) > 200:
+        text = text[:197] + "..."
+    return RunProblem(
+        run_id_of(op[1]),
+        "(run)",
+        f"could not be stored ({text})",
+        "check the run's values (sizes, nesting, numbers); report this if they look valid",
+    )

@@ -7,8 +7,13 @@ with the SDK's JSON rules (the same bytes the SDK would send to LangSmith) and a
 buffer that a feeder thread writes to the child's stdin; the child runs the ordinary ``Writer``.
 
 Protocol: one JSON document per line on stdin: ``["post"|"patch", run]``, or
-``["flush", token]`` which the child answers on stdout with ``[token, problems, failure]``
-once everything before it is committed. EOF means close: the child drains and exits.
+``["flush", token]`` which the child answers on stdout with ``[token, problems, failure,
+unavailable]`` once everything before it is committed (or the file refused it). EOF means
+close: the child drains and exits.
+
+Every problem travels on stdout, which a parent thread always reads: the child never logs a
+refused run, and its stderr (tracebacks only) is drained into a short tail kept for messages,
+so no pipe can fill up and block the child.
 """
 
 from __future__ import annotations
@@ -28,9 +33,9 @@ from typing import Any
 import orjson
 
 from .. import _json
-from ..errors import InvalidRunError, RunProblem, StoreError
+from ..errors import InvalidRunError, LocaltraceError, RunProblem, StoreError, StoreUnavailableError
 from .normalize import RunProblemError, check_usage_numbers
-from .writer import drain_at_exit
+from .writer import MAX_PROBLEMS, drain_at_exit, run_id_of
 
 logger = logging.getLogger("localtrace")
 
@@ -55,6 +60,9 @@ class ProcessWriter:
         self._feeder: threading.Thread | None = None
         self._reader: threading.Thread | None = None
         self._dead = False
+        self._dropped = 0  # runs given up because the child had stopped
+        self._stderr: collections.deque[str] = collections.deque(maxlen=40)
+        self._drainer: threading.Thread | None = None
         self._start_lock = threading.Lock()  # several threads may submit and flush at once
 
     # -- child lifecycle ---------------------------------------------------------------------
@@ -84,8 +92,12 @@ class ProcessWriter:
         )
         self._feeder = threading.Thread(target=self._feed, name="localtrace-feeder", daemon=True)
         self._reader = threading.Thread(target=self._read, name="localtrace-acks", daemon=True)
+        self._drainer = threading.Thread(
+            target=self._drain_stderr, name="localtrace-stderr", daemon=True
+        )
         self._feeder.start()
         self._reader.start()
+        self._drainer.start()
         self._atexit = drain_at_exit(self)
 
     def _feed(self) -> None:
@@ -116,12 +128,18 @@ class ProcessWriter:
                     self._ack_cond.notify_all()
                 return
 
+    def _drain_stderr(self) -> None:
+        """Keep reading the child's stderr (so it never blocks); remember the last lines."""
+        assert self._proc is not None and self._proc.stderr is not None
+        for raw in self._proc.stderr:
+            self._stderr.append(raw.decode(errors="replace").rstrip())
+
     def _read(self) -> None:
         assert self._proc is not None and self._proc.stdout is not None
         for line in self._proc.stdout:
-            token, problems, failure = orjson.loads(line)
+            token, problems, failure, unavailable = orjson.loads(line)
             with self._ack_cond:
-                self._acks[token] = [problems, failure]
+                self._acks[token] = [problems, failure, unavailable]
                 self._ack_cond.notify_all()
         self._dead = True
         with self._ack_cond:
@@ -135,19 +153,39 @@ class ProcessWriter:
         with self._cond:
             while len(self._buffer) >= MAX_BUFFERED and not self._dead:
                 self._cond.wait(0.1)
+            if self._dead:  # nobody will read them: count them for the next flush()
+                self._dropped += sum(1 for line in lines if not line.startswith(b'["flush"'))
+                return
             was_empty = not self._buffer
             self._buffer.extend(lines)
             if was_empty or lines[-1].startswith(b'["flush"'):
                 self._cond.notify_all()
 
     def _encode(self, kind: str, run: Any) -> bytes | None:
+        """The run's line for the child, or ``None`` (a problem noted) if it cannot be sent.
+
+        Runs through here come from traced code: nothing may raise into it, so any failure to
+        serialise (nesting too deep, a hostile ``__str__``) refuses that run alone.
+        """
         try:
             check_usage_numbers(run)
+            return _json.dumps([kind, run]).encode() + b"\n"
         except RunProblemError as exc:
-            self._local_problems.append(exc.problem)
-            logger.warning("localtrace refused a run: %s", exc.problem)
-            return None
-        return _json.dumps([kind, run]).encode() + b"\n"
+            problem = exc.problem
+        except Exception as exc:
+            problem = RunProblem(
+                run_id_of(run),
+                "(run)",
+                f"could not be serialised ({_json.describe_failure(exc)})",
+                f"send JSON-serialisable values nested at most {_json.MAX_DEPTH} levels deep",
+            )
+        self._note(problem)
+        return None
+
+    def _note(self, problem: RunProblem) -> None:
+        logger.warning("localtrace refused a run: %s", problem)
+        if len(self._local_problems) < MAX_PROBLEMS:
+            self._local_problems.append(problem)
 
     def submit(self, kind: str, run: Any) -> None:
         """Serialise one post or patch and queue it for the child."""
@@ -180,15 +218,19 @@ class ProcessWriter:
                     raise StoreError(f"flush did not finish within {timeout}s")
                 answer = self._acks.pop(token, None)
             if answer is None:
-                raise StoreError(f"the writer process stopped: {self._stderr_tail()}")
-            problems, failure = answer
+                raise self._stopped()
+            problems, failure, unavailable = answer
             self._local_problems.extend(RunProblem(*p) for p in problems)
             if failure:
-                self._raise_local()
-                raise StoreError(failure)
+                raise (StoreUnavailableError if unavailable else StoreError)(failure)
         elif self._dead:
-            raise StoreError(f"the writer process stopped: {self._stderr_tail()}")
+            raise self._stopped()
         self._raise_local()
+
+    def _stopped(self) -> StoreError:
+        dropped, self._dropped = self._dropped, 0
+        lost = f"; {dropped} runs queued after it stopped were dropped" if dropped else ""
+        return StoreError(f"the writer process stopped: {self._stderr_tail()}{lost}")
 
     def _raise_local(self) -> None:
         problems, self._local_problems = self._local_problems, []
@@ -204,10 +246,12 @@ class ProcessWriter:
             return "no output"
         try:
             self._proc.wait(timeout=5)
-            text = self._proc.stderr.read().decode(errors="replace").strip()
+            if self._drainer is not None:
+                self._drainer.join(timeout=5)
         except Exception:  # the tail is only for the message
-            text = ""
-        return text.splitlines()[-1] if text else f"exit code {self._proc.returncode}"
+            pass
+        lines = [line for line in self._stderr if line.strip()]
+        return lines[-1] if lines else f"exit code {self._proc.returncode}"
 
     def close(self, raise_problems: bool = True) -> None:
         """Flush, let the child drain and exit (also run at interpreter exit)."""
@@ -216,7 +260,7 @@ class ProcessWriter:
         try:
             if self._proc is not None and not self._dead:
                 self.flush()
-        except InvalidRunError as exc:
+        except LocaltraceError as exc:
             if raise_problems:
                 raise
             logger.error("localtrace: %s", exc)
@@ -232,6 +276,8 @@ class ProcessWriter:
                 self._proc.wait()
                 if self._reader is not None:
                     self._reader.join()
+                if self._drainer is not None:
+                    self._drainer.join()
                 for stream in (self._proc.stdout, self._proc.stderr):
                     if stream is not None:
                         stream.close()
@@ -240,11 +286,13 @@ class ProcessWriter:
 def main() -> None:
     """Entry point of the child: read ops from stdin, write them with a ``Writer``."""
     from .._store.db import Database
-    from ..errors import LocaltraceError
     from .writer import Writer
 
     path, default_project = sys.argv[1], sys.argv[2]
     logging.basicConfig(level=logging.ERROR)
+    # Problems travel to the parent with each flush answer; logging them here as well would
+    # only fill a pipe.
+    logging.getLogger("localtrace").setLevel(logging.CRITICAL)
     db = Database(path)
     writer = Writer(db, default_project)
     out = sys.stdout.buffer
@@ -255,13 +303,15 @@ def main() -> None:
             continue
         problems: list[list[Any]] = []
         failure = None
+        unavailable = False
         try:
             writer.flush()
         except InvalidRunError as exc:
             problems = [[p.run_id, p.field, p.reason, p.fix] for p in exc.problems]
         except LocaltraceError as exc:
             failure = str(exc)
-        out.write(orjson.dumps([payload, problems, failure]) + b"\n")
+            unavailable = isinstance(exc, StoreUnavailableError)
+        out.write(orjson.dumps([payload, problems, failure, unavailable]) + b"\n")
         out.flush()
     writer.close(raise_problems=False)
     db.close()

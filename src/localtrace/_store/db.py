@@ -15,13 +15,15 @@ import random
 import sqlite3
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import TypeVar
 
-from ..errors import SchemaVersionError, StoreBusyError, StoreError
+from ..errors import SchemaVersionError, StoreBusyError, StoreError, StoreUnavailableError
 from . import migrations as _migrations
+from .identity import APPLICATION_ID, check_header, identify
 
 T = TypeVar("T")
 
@@ -74,22 +76,25 @@ def placeholders(n: int) -> str:
     return ",".join("?" * n)
 
 
-def connect(path: str) -> sqlite3.Connection:
-    """Open a connection with the pragmas every localtrace connection needs."""
+def connect(path: str, *, uri: str | None = None) -> sqlite3.Connection:
+    """Open a connection with the pragmas every localtrace connection needs.
+
+    Only per-connection settings: nothing here changes the file (the switch to WAL happens in
+    ``Database`` once the file is known to be a store). ``uri`` opens ``file:`` URIs (the
+    read-only modes).
+    """
     try:
         conn = sqlite3.connect(
-            path,
+            uri or path,
             # the busy timeout: wait for locks instead of failing at once (several processes
             # may share the file)
             timeout=BUSY_TIMEOUT_MS / 1000,
             isolation_level=None,  # we issue BEGIN/COMMIT ourselves
             check_same_thread=False,
+            uri=uri is not None,
         )
     except sqlite3.Error as exc:
         raise StoreError(f"cannot open {path!r}: {exc}; check the path and permissions") from exc
-    if path != ":memory:":
-        # WAL: readers never block the writer and the writer never blocks readers.
-        retry_busy(lambda: conn.execute("PRAGMA journal_mode = WAL"))
     # NORMAL is durable against process crashes in WAL mode (only an OS crash can lose the
     # last transactions); FULL would fsync on every commit for no gain in our threat model.
     conn.execute("PRAGMA synchronous = NORMAL")
@@ -100,6 +105,45 @@ def connect(path: str) -> sqlite3.Connection:
     # 64 MB page cache per connection: the hot indexes of a million-run file fit.
     conn.execute("PRAGMA cache_size = -65536")
     return conn
+
+
+# Primary SQLite result codes that describe the file or the machine, never the data written:
+# the runs are not at fault, so they are kept and retried instead of being refused.
+_STORE_CODES = {
+    3: ("permission denied", "make the file and its folder writable"),
+    7: ("out of memory", "free memory, or write smaller batches"),
+    8: ("the file is read-only", "make the file and its folder writable, or use another path"),
+    10: ("disk I/O error", "check the disk and the file system"),
+    11: ("the file is damaged", "restore it from a copy, or use a new path"),
+    13: ("the disk is full", "free disk space (or raise the file's size limit)"),
+    14: ("the file cannot be opened", "check that the file and its folder still exist"),
+    15: ("the file's locking protocol failed", "retry; another process may be misbehaving"),
+    26: ("the file is not a database any more", "restore it from a copy, or use a new path"),
+}
+_STORE_MESSAGES = {
+    "disk is full": 13,
+    "readonly database": 8,
+    "disk i/o error": 10,
+    "unable to open": 14,
+    "malformed": 11,
+    "out of memory": 7,
+    "not a database": 26,
+}
+
+
+def store_failure(exc: BaseException, path: str) -> StoreUnavailableError | None:
+    """The ``StoreUnavailableError`` for an SQLite error about the file, else ``None``."""
+    if not isinstance(exc, sqlite3.Error):
+        return None
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is None:  # Python 3.10: only the message tells
+        text = str(exc).lower()
+        code = next((c for fragment, c in _STORE_MESSAGES.items() if fragment in text), None)
+    found = _STORE_CODES.get(code & 0xFF) if code is not None else None
+    if found is None:
+        return None
+    what, fix = found
+    return StoreUnavailableError(f"cannot write {path}: {what} (SQLite: {exc}); {fix}")
 
 
 def retry_busy(action: Callable[[], T], deadline_s: float = MAX_LOCK_WAIT_S) -> T:
@@ -131,7 +175,10 @@ def begin_immediate(conn: sqlite3.Connection) -> None:
 
 
 def ensure_schema(conn: sqlite3.Connection, path: str) -> None:
-    """Create the schema on a new file, migrate an older one, refuse a newer one."""
+    """Create the schema on a new file, migrate an older one, refuse a newer one.
+
+    The caller has already checked (``identity.identify``) that the file is a store or empty.
+    """
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version == _migrations.LATEST:
         return
@@ -144,12 +191,7 @@ def ensure_schema(conn: sqlite3.Connection, path: str) -> None:
     try:
         version = conn.execute("PRAGMA user_version").fetchone()[0]  # re-read under the lock
         if version == 0:
-            tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-            if tables:
-                raise StoreError(
-                    f"{path} is an SQLite file that localtrace did not create; "
-                    "use a new path for the trace store"
-                )
+            identify(conn, path)  # still empty under the lock, or refused
             for statement in split_statements(schema_sql()):
                 conn.execute(statement)
         elif version < _migrations.LATEST:
@@ -161,28 +203,46 @@ def ensure_schema(conn: sqlite3.Connection, path: str) -> None:
                 f"{path} has schema version {version}; upgrade localtrace to read it"
             )
         conn.execute(f"PRAGMA user_version = {_migrations.LATEST}")
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
         raise
 
 
+def _read_only_uri(path: str, immutable: bool) -> str:
+    target = urllib.parse.quote(str(Path(path).expanduser().resolve()))
+    return f"file:{target}?mode=ro" + ("&immutable=1" if immutable else "")
+
+
+def _is_unwritable(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return "readonly" in text or "unable to open" in text or "read-only" in text
+
+
 class Database:
-    """One store file: the writer connection, per-thread readers, and transaction helpers."""
+    """One store file: the writer connection, per-thread readers, and transaction helpers.
+
+    ``read_only`` is true when the file (or its folder, e.g. a read-only mount) cannot be
+    written: reads work, every write raises ``StoreUnavailableError`` naming the cause.
+    """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = str(path)
         self.in_memory = self.path == ":memory:"
+        self.read_only = False
+        self._uri: str | None = None
         if not self.in_memory:
             parent = Path(self.path).expanduser().resolve().parent
             if not parent.exists():
                 raise StoreError(
                     f"cannot create {self.path}: folder {parent} does not exist; create it first"
                 )
+            check_header(self.path)
         self._write_lock = threading.RLock()
         try:
-            self._writer = connect(self.path)
-            ensure_schema(self._writer, self.path)
+            self._writer = self._open_writer()
         except sqlite3.DatabaseError as exc:
             raise StoreError(
                 f"{self.path} is not a localtrace store ({exc}); use a new path"
@@ -191,18 +251,82 @@ class Database:
         self._readers: list[sqlite3.Connection] = []
         self._closed = False
 
+    def _open_writer(self) -> sqlite3.Connection:
+        conn = connect(self.path)
+        try:
+            if not self.in_memory:
+                identify(conn, self.path)  # refuses another program's file, changes nothing
+                # WAL: readers never block the writer and the writer never blocks readers.
+                retry_busy(lambda: conn.execute("PRAGMA journal_mode = WAL"))
+            ensure_schema(conn, self.path)
+            return conn
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            if self.in_memory or not _is_unwritable(exc) or not Path(self.path).exists():
+                raise
+        return self._open_read_only()
+
+    def _open_read_only(self) -> sqlite3.Connection:
+        """The file or its folder cannot be written (a read-only mount): open it for reading."""
+        wal = Path(self.path + "-wal")
+        candidates = [False] if wal.exists() and wal.stat().st_size else [False, True]
+        failure: sqlite3.Error | None = None
+        for immutable in candidates:
+            uri = _read_only_uri(self.path, immutable)
+            conn = connect(self.path, uri=uri)
+            try:
+                identify(conn, self.path)
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+            except sqlite3.Error as exc:
+                conn.close()
+                failure = exc
+                continue
+            if version != _migrations.LATEST:
+                conn.close()
+                newer = version > _migrations.LATEST
+                raise (SchemaVersionError if newer else StoreError)(
+                    f"{self.path} is read-only and has schema version {version}, but this "
+                    f"localtrace reads version {_migrations.LATEST}; "
+                    + ("upgrade localtrace" if newer else "open a writable copy once to upgrade it")
+                )
+            self.read_only = True
+            self._uri = uri
+            return conn
+        raise StoreError(
+            f"cannot open {self.path} for reading: {failure}; it is read-only and its folder "
+            "holds an unfinished write-ahead log (-wal) that only a writable copy can read"
+        )
+
     @contextlib.contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        """A ``BEGIN IMMEDIATE`` transaction on the writer connection; commits on success."""
+        """A ``BEGIN IMMEDIATE`` transaction on the writer connection; commits on success.
+
+        An SQLite error about the file itself (disk full, read-only, I/O) is raised as
+        ``StoreUnavailableError`` naming the cause; the transaction is rolled back.
+        """
         with self._write_lock:
             conn = self._writer
-            begin_immediate(conn)
+            try:
+                begin_immediate(conn)
+            except sqlite3.Error as exc:
+                raise self._unavailable(exc) from exc
             try:
                 yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
+                retry_busy(lambda: conn.execute("COMMIT"))
+            except BaseException as exc:
+                if conn.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
+                failure = store_failure(exc, self.path)
+                if failure is not None:
+                    raise failure from exc
                 raise
-            retry_busy(lambda: conn.execute("COMMIT"))
+
+    def _unavailable(self, exc: sqlite3.Error) -> StoreError:
+        found = store_failure(exc, self.path)
+        if found is not None:
+            return found
+        return StoreError(f"cannot write {self.path}: {exc}")
 
     @contextlib.contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
@@ -215,7 +339,7 @@ class Database:
         if conn is None:
             if self._closed:
                 raise StoreError("the client is closed; open a new Client to read")
-            conn = connect(self.path)
+            conn = connect(self.path, uri=self._uri)
             self._local.conn = conn
             with self._write_lock:
                 self._readers.append(conn)
@@ -232,7 +356,7 @@ class Database:
                     conn.close()
             self._readers.clear()
             with contextlib.suppress(sqlite3.Error):
-                if not self.in_memory:
+                if not self.in_memory and not self.read_only:
                     # Fold the WAL back into the main file so a copied .db is self-contained.
                     self._writer.execute("PRAGMA wal_checkpoint(PASSIVE)")
                 self._writer.close()

@@ -11,6 +11,8 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .identity import APPLICATION_ID
+
 
 @dataclass(frozen=True)
 class Migration:
@@ -44,9 +46,20 @@ TRANSFER_MARKS = """CREATE TABLE transfer_marks (
 )"""
 
 
+def _mark_as_store(conn: sqlite3.Connection) -> None:
+    # The file says what it is: localtrace recognises its own files by these two marks and
+    # leaves every other SQLite file alone (``_store/identity.py``).
+    conn.execute(
+        "CREATE TABLE localtrace_store (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID"
+    )
+    conn.execute("INSERT INTO localtrace_store (key, value) VALUES ('format', 'localtrace')")
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "full-text search index over runs", _add_full_text_search),
     Migration(3, "resume positions of pushes, pulls and exports", _add_transfer_marks),
+    Migration(4, "application id and marker table", _mark_as_store),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -158,3 +158,9 @@ CREATE TABLE transfer_marks (
     updated_at  INTEGER NOT NULL,           -- microseconds
     PRIMARY KEY (kind, destination)
 );
+
+-- What the file is (schema version 4): localtrace opens only files that carry these marks (or
+-- the tables of an older store), and never changes any other SQLite file. PRAGMA
+-- application_id is 0x6C747263 ('ltrc'), set in the transaction that creates the file.
+CREATE TABLE localtrace_store (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+INSERT INTO localtrace_store (key, value) VALUES ('format', 'localtrace');

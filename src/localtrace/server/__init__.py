@@ -17,6 +17,7 @@ module imports without them and says so when they are needed.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from ..errors import ServerConfigError
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_HOST",
     "DEFAULT_MAX_BODY_BYTES",
+    "DEFAULT_MAX_JSON_VALUES",
     "DEFAULT_PORT",
     "ServerConfigError",
     "create_app",
@@ -40,6 +42,9 @@ DEFAULT_HOST = "127.0.0.1"
 
 DEFAULT_PORT = 1984
 """The port LangSmith's local docker image uses."""
+
+DEFAULT_MAX_JSON_VALUES = 2_000_000
+"""JSON objects, arrays and elements one request may hold (memory, not bytes); more get 413."""
 
 DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024
 """Largest request body accepted (after decompression); larger ones get 413."""
@@ -65,18 +70,33 @@ def create_app(
     *,
     api_key: str | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    max_json_values: int = DEFAULT_MAX_JSON_VALUES,
+    allowed_hosts: Iterable[str] | None = (),
+    allowed_origins: Iterable[str] = (),
 ) -> FastAPI:
     """The ASGI application serving LangSmith's REST API over a localtrace store.
 
     ``client_or_path`` is a ``localtrace.Client`` (the caller keeps owning it; the app only
     flushes it at shutdown) or a path (the app opens a Client now and closes it at shutdown).
     With ``api_key`` every route answers 401 unless the request carries it in ``x-api-key``.
-    Bodies over ``max_body_bytes`` (compressed or not) get 413.
+    Bodies over ``max_body_bytes`` (compressed or not) get 413, and so do requests holding more
+    than ``max_json_values`` JSON objects, arrays and elements.
+
+    Requests are answered only for a loopback ``Host`` (plus ``allowed_hosts``; ``None``
+    answers any Host, for a server exposed on purpose behind its key), and writes carrying an
+    ``Origin`` only from the server's own origin (plus ``allowed_origins``).
     """
     _require_extra()
     from ._app import build_app
 
-    return build_app(client_or_path, api_key=api_key, max_body_bytes=max_body_bytes)
+    return build_app(
+        client_or_path,
+        api_key=api_key,
+        max_body_bytes=max_body_bytes,
+        max_json_values=max_json_values,
+        allowed_hosts=allowed_hosts,
+        allowed_origins=allowed_origins,
+    )
 
 
 def serve(
@@ -88,23 +108,29 @@ def serve(
     *,
     log_level: str = "info",
     access_log: bool = False,
+    allowed_hosts: Sequence[str] = (),
+    allowed_origins: Sequence[str] = (),
 ) -> None:
     """Serve the store at ``db_path`` until Ctrl-C or SIGTERM, then flush and close it.
 
-    ``api_key`` defaults to ``$LOCALTRACE_API_KEY``. A ``host`` other than a loopback address
-    exposes the traces to the network and is refused unless an API key is set.
-    Raises ``ServerConfigError`` (a ``LocaltraceError``) when it cannot start.
+    ``api_key`` defaults to ``$LOCALTRACE_API_KEY`` (a blank key counts as none). A ``host``
+    other than a loopback address exposes the traces to the network and is refused unless an
+    API key is set. On a loopback address, requests must name a loopback ``Host`` (or one of
+    ``allowed_hosts``); writes from web pages of other origins than ``allowed_origins`` are
+    refused. Raises ``ServerConfigError`` (a ``LocaltraceError``) when it cannot start.
     """
     _require_extra()
     from ._serve import run_server
 
-    key = api_key if api_key is not None else (os.environ.get(API_KEY_ENV) or None)
+    key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
     run_server(
         db_path,
         host=host,
         port=port,
-        api_key=key,
+        api_key=key if key and key.strip() else None,
         max_body_bytes=max_body_bytes,
         log_level=log_level,
         access_log=access_log,
+        allowed_hosts=allowed_hosts,
+        allowed_origins=allowed_origins,
     )

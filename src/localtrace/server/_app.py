@@ -13,11 +13,11 @@ import logging
 import os
 import threading
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from concurrent.futures import Future
 from typing import Annotated, Any
 from urllib.parse import quote
 
-import orjson
 from fastapi import APIRouter, Body, Depends, FastAPI, Path, Query, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
@@ -27,14 +27,20 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
 from ..client import Client
-from ..errors import InvalidRunError, ProjectNotFoundError
+from ..errors import LocaltraceError, ProjectNotFoundError, RunProblem
 from ..models import Feedback, Project, Run, RunStats
-from . import _errors, _writes
+from . import DEFAULT_MAX_JSON_VALUES, _errors, _writes
 from ._auth import ApiKeyMiddleware, attachment_path, sign
-from ._body import BodyLimitMiddleware, parse_json, read_body
+from ._body import (
+    BodyLimitMiddleware,
+    JsonBudget,
+    parse_json,
+    read_body,
+)
 from ._cursors import Cursors
 from ._encode import JSONBytes, run_json, s3_urls
 from ._errors import ApiError, Detail, send_error, translate
+from ._guard import RequestGuardMiddleware, require_json
 from ._multipart import boundary_of, split_parts
 from ._schemas import (
     BatchIn,
@@ -65,26 +71,33 @@ class State:
     """What the routes share: the Client, settings and open cursors."""
 
     def __init__(
-        self, client: Client, *, owned: bool, api_key: str | None, max_body_bytes: int
+        self,
+        client: Client,
+        *,
+        owned: bool,
+        api_key: str | None,
+        max_body_bytes: int,
+        max_json_values: int = DEFAULT_MAX_JSON_VALUES,
     ) -> None:
         self.client = client
         self.owned = owned
         self.api_key = api_key
         self.max_body_bytes = max_body_bytes
+        self.max_json_values = max_json_values
         self.cursors = Cursors()
         # One flush at a time: concurrent reads would otherwise call Client.flush() from many
         # threads at once, which the Client does not promise to support.
         self._flush_lock = threading.Lock()
-        # Likewise for queueing runs: the GIL serialises this work anyway, and the lock keeps
-        # the server correct whatever the Client's writer does about concurrent submitters.
-        self._submit_lock = threading.Lock()
 
-    def batch_ingest_runs(
+    def budget(self) -> JsonBudget:
+        """The JSON a request may still parse (see ``_body.JsonBudget``)."""
+        return JsonBudget(self.max_json_values)
+
+    def commit_runs(
         self, create: Sequence[Any] | None = None, update: Sequence[Any] | None = None
-    ) -> None:
-        """Queue runs; one request at a time hands runs to the Client (see ``_submit_lock``)."""
-        with self._submit_lock:
-            self.client.batch_ingest_runs(create, update)
+    ) -> Future[list[RunProblem]]:
+        """``Client.commit_runs``: the answer waits for the transaction holding these runs."""
+        return self.client.commit_runs(create, update)
 
     def create_feedback(self, **kwargs: Any) -> Feedback:
         """``Client.create_feedback``."""
@@ -93,14 +106,15 @@ class State:
     def settle(self) -> None:
         """Wait until every write accepted so far is committed (reads call this first).
 
-        Runs the writer refused after validation (rare: e.g. a dotted_order naming another
-        run) were already answered 202; they are logged here.
+        Runs written over HTTP are committed before their answer; this waits for what the
+        application sharing the Client queued itself. Its problems are that application's to
+        see (logged here), and a file that refuses writes must not stop reads.
         """
         try:
             with self._flush_lock:
                 self.client.flush()
-        except InvalidRunError as exc:
-            logger.warning("localtrace server: the store refused runs: %s", exc)
+        except LocaltraceError as exc:
+            logger.warning("localtrace server: queued writes were not committed: %s", exc)
 
     def shutdown(self) -> None:
         """Flush (and close, if the app opened the Client); refused runs are logged."""
@@ -110,8 +124,8 @@ class State:
                     self.client.close()
                 else:
                     self.client.flush()
-        except InvalidRunError as exc:
-            logger.warning("localtrace server: the store refused runs: %s", exc)
+        except LocaltraceError as exc:
+            logger.warning("localtrace server: %s", exc)
 
     def info(self) -> dict[str, Any]:
         size_limit_bytes = min(20 * 2**20, max(1, int(self.max_body_bytes * 0.8)))
@@ -258,7 +272,7 @@ def _sessions(*values: Any) -> list[uuid.UUID] | None:
     return found if given else None
 
 
-def route_class(limit: int) -> type[APIRoute]:
+def route_class(limit: int, max_json_values: int = DEFAULT_MAX_JSON_VALUES) -> type[APIRoute]:
     """Routes whose JSON bodies are read like the ingest routes': size limit, Content-Encoding,
     and orjson (strict UTF-8: a lone surrogate is malformed JSON, not a crash further down)."""
 
@@ -270,7 +284,7 @@ def route_class(limit: int) -> type[APIRoute]:
 
         async def json(self) -> Any:
             if not hasattr(self, "_json"):
-                self._json = orjson.loads(await self.body())
+                self._json = parse_json(await self.body(), budget=JsonBudget(max_json_values))
             return self._json
 
     class _Route(APIRoute):
@@ -289,7 +303,7 @@ def route_class(limit: int) -> type[APIRoute]:
 def _router(state: State) -> APIRouter:
     return APIRouter(
         dependencies=[Depends(_reject_unknown_query)],
-        route_class=route_class(state.max_body_bytes),
+        route_class=route_class(state.max_body_bytes, state.max_json_values),
     )
 
 
@@ -331,17 +345,20 @@ def build_router(state: State) -> APIRouter:
     async def runs_multipart(request: Request) -> Response:
         boundary = boundary_of(request.headers.get("content-type"))
         body = await read_body(request, state.max_body_bytes)
+        outcome = _writes.Outcome()
 
-        def work() -> _writes.Outcome:
-            outcome = _writes.Outcome()
+        def parse() -> tuple[list[_writes.Op], list[tuple[str, Any]]]:
             parts, problems = split_parts(body, boundary)
             if problems:
                 outcome.unreadable = True
                 outcome.problems.extend(problems)
-            _writes.multipart_ingest(state, parts, outcome)
-            return outcome
+            return _writes.multipart_ops(parts, outcome, state.budget())
 
-        return await finish(await run_in_threadpool(work))
+        ops, feedback = await run_in_threadpool(parse)
+        await _writes.commit_runs(state, ops, outcome)
+        if feedback:
+            await run_in_threadpool(_writes.submit_feedback, state, feedback, outcome)
+        return await finish(outcome)
 
     @router.post(
         "/runs/batch",
@@ -352,14 +369,12 @@ def build_router(state: State) -> APIRouter:
         responses={**_ACCEPTED, **_errors_doc(400, 413, 415, 422)},
     )
     async def runs_batch(request: Request) -> Response:
-        doc = parse_json(await read_body(request, state.max_body_bytes))
-
-        def work() -> _writes.Outcome:
-            outcome = _writes.Outcome()
-            _writes.submit_runs(state, _writes.batch_ops(doc, outcome), outcome)
-            return outcome
-
-        return await finish(await run_in_threadpool(work))
+        require_json(request.headers.get("content-type"))
+        data = await read_body(request, state.max_body_bytes)
+        doc = await run_in_threadpool(parse_json, data, "the body", state.budget())
+        outcome = _writes.Outcome()
+        await _writes.commit_runs(state, _writes.batch_ops(doc, outcome), outcome)
+        return await finish(outcome)
 
     @router.post(
         "/runs",
@@ -370,15 +385,12 @@ def build_router(state: State) -> APIRouter:
         responses={**_ACCEPTED, **_errors_doc(400, 413, 415, 422)},
     )
     async def create_run(request: Request) -> Response:
-        doc = parse_json(await read_body(request, state.max_body_bytes))
-        op = _writes.single_op("post", doc)
-
-        def work() -> _writes.Outcome:
-            outcome = _writes.Outcome()
-            _writes.submit_runs(state, [op], outcome)
-            return outcome
-
-        return await finish(await run_in_threadpool(work))
+        require_json(request.headers.get("content-type"))
+        data = await read_body(request, state.max_body_bytes)
+        op = _writes.single_op("post", parse_json(data, budget=state.budget()))
+        outcome = _writes.Outcome()
+        await _writes.commit_runs(state, [op], outcome)
+        return await finish(outcome)
 
     @router.patch(
         "/runs/{run_id}",
@@ -389,15 +401,12 @@ def build_router(state: State) -> APIRouter:
         responses={**_ACCEPTED, **_errors_doc(400, 413, 415, 422)},
     )
     async def update_run(request: Request, run_id: Annotated[uuid.UUID, Path()]) -> Response:
-        doc = parse_json(await read_body(request, state.max_body_bytes))
-        op = _writes.single_op("patch", doc, run_id)
-
-        def work() -> _writes.Outcome:
-            outcome = _writes.Outcome()
-            _writes.submit_runs(state, [op], outcome)
-            return outcome
-
-        return await finish(await run_in_threadpool(work))
+        require_json(request.headers.get("content-type"))
+        data = await read_body(request, state.max_body_bytes)
+        op = _writes.single_op("patch", parse_json(data, budget=state.budget()), run_id)
+        outcome = _writes.Outcome()
+        await _writes.commit_runs(state, [op], outcome)
+        return await finish(outcome)
 
     # -- run reads ----------------------------------------------------------------------
     @router.post(
@@ -789,14 +798,25 @@ def build_app(
     *,
     api_key: str | None,
     max_body_bytes: int,
+    max_json_values: int = DEFAULT_MAX_JSON_VALUES,
+    allowed_hosts: Iterable[str] | None = (),
+    allowed_origins: Iterable[str] = (),
 ) -> FastAPI:
     """See ``localtrace.server.create_app``."""
     if max_body_bytes < 1:
         raise ValueError("max_body_bytes must be positive")
+    if max_json_values < 1:
+        raise ValueError("max_json_values must be positive")
     owned = not isinstance(client_or_path, Client)
     client = Client(client_or_path) if owned else client_or_path  # type: ignore[arg-type]
     assert isinstance(client, Client)
-    state = State(client, owned=owned, api_key=api_key or None, max_body_bytes=max_body_bytes)
+    state = State(
+        client,
+        owned=owned,
+        api_key=api_key or None,
+        max_body_bytes=max_body_bytes,
+        max_json_values=max_json_values,
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -823,6 +843,9 @@ def build_app(
     app.add_middleware(BodyLimitMiddleware, limit=max_body_bytes)
     if state.api_key:
         app.add_middleware(ApiKeyMiddleware, api_key=state.api_key)
+    app.add_middleware(
+        RequestGuardMiddleware, allowed_hosts=allowed_hosts, allowed_origins=allowed_origins
+    )
     app.add_middleware(CatchAllMiddleware)
     app.openapi = _openapi(app)  # type: ignore[method-assign]
     return app

@@ -3,10 +3,16 @@
 The size limit applies twice: to the bytes on the wire (checked against ``Content-Length``
 before reading, and while reading chunked bodies) and to the bytes after decompression, so a
 small compressed bomb cannot fill memory.
+
+Bytes are not the whole cost: parsed, ``[{},{},...]`` takes ~30x its size in Python objects.
+So a request may also hold at most ``max_json_values`` JSON containers and elements, counted
+on the raw bytes before parsing (``{``, ``[`` and ``,`` outside strings included, so the count
+only ever over-estimates). A body that stops arriving for ``BODY_IDLE_TIMEOUT_S`` gets 408.
 """
 
 from __future__ import annotations
 
+import asyncio
 import io
 import zlib
 from typing import Any
@@ -18,6 +24,32 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ._errors import ApiError, BodyTooLarge, send_error
 
 _READ = 1 << 20  # decompress in 1 MiB steps
+
+
+BODY_IDLE_TIMEOUT_S = 30.0
+"""A request body that sends nothing for this long is abandoned with 408."""
+
+
+class JsonBudget:
+    """What one request may still parse, in JSON values (see the module docstring)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+
+    def charge(self, data: bytes | memoryview, where: str) -> None:
+        """Count ``data``'s containers and elements; 413 once the request is over its limit."""
+        raw = data if isinstance(data, bytes) else bytes(data)
+        self.used += raw.count(b"{") + raw.count(b"[") + raw.count(b",")
+        if self.used > self.limit:
+            raise ApiError(
+                413,
+                "too_many_json_values",
+                f"the request holds more than {self.limit:,} JSON objects, arrays and elements "
+                f"(at {where}); each costs memory once parsed, so the server takes at most "
+                "that many per request: send smaller batches, or start the server with a "
+                "larger max_json_values",
+            )
 
 
 class BodyLimitMiddleware:
@@ -61,7 +93,19 @@ async def read_body(request: Request, limit: int) -> bytes:
     """The whole body, decoded per ``Content-Encoding`` and at most ``limit`` bytes."""
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    stream = request.stream().__aiter__()
+    while True:
+        try:
+            chunk = await asyncio.wait_for(stream.__anext__(), BODY_IDLE_TIMEOUT_S)
+        except StopAsyncIteration:
+            break
+        except asyncio.TimeoutError:
+            raise ApiError(
+                408,
+                "request_timeout",
+                f"the request body stopped arriving for {BODY_IDLE_TIMEOUT_S:.0f}s; resend it",
+                headers={"Connection": "close"},
+            ) from None
         size += len(chunk)
         if size > limit:
             raise BodyTooLarge(limit)
@@ -127,8 +171,12 @@ def _ungzip(raw: bytes, limit: int, encoding: str) -> bytes:
     return out.getvalue()
 
 
-def parse_json(data: bytes | memoryview, where: str = "the body") -> Any:
-    """``orjson.loads`` with a 400 naming where the JSON is broken."""
+def parse_json(
+    data: bytes | memoryview, where: str = "the body", budget: JsonBudget | None = None
+) -> Any:
+    """``orjson.loads`` with a 400 naming where the JSON is broken (and within ``budget``)."""
+    if budget is not None:
+        budget.charge(data, where)
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:

@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import Send
 
+from .._json import MAX_DEPTH, TooDeepError
 from ..errors import (
     FilterError,
     InvalidArgumentError,
@@ -37,9 +38,15 @@ from ..errors import (
     SchemaVersionError,
     StoreBusyError,
     StoreError,
+    StoreUnavailableError,
 )
 
 logger = logging.getLogger("localtrace.server")
+
+RETRY_AFTER_S = 2
+"""What a 503 asks clients to wait (``Retry-After``); the langsmith SDK retries 503s."""
+
+RETRY_LATER = {"Retry-After": str(RETRY_AFTER_S)}
 
 
 @dataclass(frozen=True)
@@ -76,13 +83,19 @@ class ApiError(Exception):
     """An error answer: status, machine-readable type, human message, details."""
 
     def __init__(
-        self, status: int, type_: str, message: str, details: Iterable[Detail] = ()
+        self,
+        status: int,
+        type_: str,
+        message: str,
+        details: Iterable[Detail] = (),
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.type = type_
         self.message = message
         self.details = list(details)
+        self.headers = headers
 
 
 class BodyTooLarge(Exception):
@@ -111,6 +124,7 @@ _TYPES_BY_STATUS = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
+    408: "request_timeout",
     413: "payload_too_large",
     415: "unsupported_media_type",
     422: "validation_error",
@@ -155,6 +169,9 @@ async def send_error(
 ) -> None:
     """Answer with the error document from a raw ASGI middleware (before any route ran)."""
     body = orjson.dumps(error_body(err.status, err.type, err.message))
+    extra = [
+        (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (err.headers or {}).items()
+    ]
     await send(
         {
             "type": "http.response.start",
@@ -162,6 +179,7 @@ async def send_error(
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
+                *extra,
                 *headers,
             ],
         }
@@ -178,6 +196,7 @@ STATUS: tuple[tuple[type[LocaltraceError], int, str], ...] = (
     (ProjectExistsError, 409, "conflict"),
     (FilterError, 400, "invalid_filter"),
     (StoreBusyError, 503, "store_busy"),
+    (StoreUnavailableError, 503, "store_unavailable"),
     (SchemaVersionError, 500, "schema_version"),
     (StoreError, 500, "store_error"),
     (LocaltraceError, 400, "bad_request"),
@@ -202,10 +221,18 @@ def translate(exc: BaseException) -> ApiError:
         return exc
     if isinstance(exc, BodyTooLarge):
         return exc.as_api_error()
+    if isinstance(exc, TooDeepError):
+        return ApiError(
+            422,
+            "invalid_argument",
+            f"a value could not be stored: {exc}",
+            [Detail(loc="body", message=str(exc), fix=f"nest at most {MAX_DEPTH} levels")],
+        )
     if isinstance(exc, LocaltraceError):
         for cls, status, type_ in STATUS:
             if isinstance(exc, cls):
-                return ApiError(status, type_, str(exc), _details(exc))
+                retry = RETRY_LATER if status == 503 else None
+                return ApiError(status, type_, str(exc), _details(exc), headers=retry)
     logger.exception("localtrace server: unexpected error", exc_info=exc)
     return ApiError(
         500,
@@ -255,7 +282,7 @@ def install(app: FastAPI) -> None:
 
     async def on_api_error(request: Request, exc: Exception) -> Response:
         err = translate(exc)
-        return error_response(err.status, err.type, err.message, err.details)
+        return error_response(err.status, err.type, err.message, err.details, err.headers)
 
     async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)

@@ -1,20 +1,76 @@
-"""Running the app with uvicorn: loopback by default, clean stop on Ctrl-C / SIGTERM."""
+"""Running the app with uvicorn: loopback by default, clean stop on Ctrl-C / SIGTERM, and
+timeouts so that slow or idle clients cannot hold connections open."""
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 import os
 import signal
 import socket
+from collections.abc import Sequence
 from types import FrameType
+from typing import Any
 
 import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from ..errors import ServerConfigError
 from ._app import build_app
 
 logger = logging.getLogger("localtrace.server")
+
+HEADER_TIMEOUT_S = 10.0
+"""A request's headers must arrive within this time (of connecting, or of the previous
+answer on a kept-alive connection), or the connection is closed (slow-header attacks)."""
+
+KEEP_ALIVE_S = 5.0
+"""An idle kept-alive connection is closed after this long without a new request."""
+
+
+def timed_protocol(header_timeout: float = HEADER_TIMEOUT_S) -> type[asyncio.Protocol]:
+    """uvicorn's h11 protocol with a deadline for request headers (uvicorn has none)."""
+
+    class TimedH11Protocol(H11Protocol):
+        _header_timer: asyncio.TimerHandle | None = None
+
+        def _waiting_for_headers(self) -> bool:
+            return self.cycle is None or self.cycle.response_complete
+
+        def _arm(self) -> None:
+            self._disarm()
+            self._header_timer = self.loop.call_later(header_timeout, self._expired)
+
+        def _disarm(self) -> None:
+            if self._header_timer is not None:
+                self._header_timer.cancel()
+                self._header_timer = None
+
+        def _expired(self) -> None:
+            self._header_timer = None
+            if self._waiting_for_headers() and not self.transport.is_closing():
+                self.transport.close()
+
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            self._arm()
+
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            if not self._waiting_for_headers():
+                self._disarm()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            if self._waiting_for_headers() and not self.transport.is_closing():
+                self._arm()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+    return TimedH11Protocol
 
 
 def is_loopback(host: str) -> bool:
@@ -34,7 +90,7 @@ def is_loopback(host: str) -> bool:
 
 def check_exposure(host: str, api_key: str | None) -> None:
     """Refuse to expose traces beyond this machine without an API key."""
-    if not is_loopback(host) and not api_key:
+    if not is_loopback(host) and not (api_key and api_key.strip()):
         raise ServerConfigError(
             f"refusing to listen on {host!r} without an API key: anyone who can reach it could "
             "read and write your traces; pass --api-key KEY (or set LOCALTRACE_API_KEY), "
@@ -86,12 +142,22 @@ def run_server(
     max_body_bytes: int,
     log_level: str,
     access_log: bool,
+    allowed_hosts: Sequence[str] = (),
+    allowed_origins: Sequence[str] = (),
 ) -> None:
     """See ``localtrace.server.serve``."""
     check_exposure(host, api_key)
     sock = bind(host, port)
     try:
-        app = build_app(db_path, api_key=api_key, max_body_bytes=max_body_bytes)
+        app = build_app(
+            db_path,
+            api_key=api_key,
+            max_body_bytes=max_body_bytes,
+            # Host names are checked on a loopback server (DNS rebinding); a server exposed on
+            # purpose is reached under names we cannot know, and guarded by its API key.
+            allowed_hosts=allowed_hosts if is_loopback(host) or allowed_hosts else None,
+            allowed_origins=allowed_origins,
+        )
         state = app.state.localtrace
         config = uvicorn.Config(
             app,
@@ -100,6 +166,8 @@ def run_server(
             log_level=log_level,
             access_log=access_log,
             timeout_graceful_shutdown=30,
+            timeout_keep_alive=int(KEEP_ALIVE_S),
+            http=timed_protocol(),
             lifespan="on",
         )
         server = _Server(config)

@@ -1,25 +1,32 @@
 """The ingest routes' work: request body -> run ops, feedback and attachments -> ``Client``.
 
-Each run is validated before it is queued (``localtrace._ingest.normalize.normalize``, the same check
-the writer applies), so the answer can list the refused runs while every valid run of the same
-request is kept: 202 when everything was accepted, 422 listing refused runs, 400 when part of
-the body itself was unreadable. Accepted counts are in the message either way.
+A 2xx means committed. The runs of a request are handed to the Client's writer with
+``commit_runs`` and the answer waits until the transaction holding them has committed (requests
+arriving together share one: group commit), so the store itself validates every run with its
+own rules and a crash of the server right after answering loses nothing. The answer lists the
+refused runs while every valid run of the same request is kept: 202 when everything was
+accepted, 422 listing refused runs, 400 when part of the body itself was unreadable, 503 with
+``Retry-After`` when the file could not be written (nothing of the request is kept; resending
+is safe, ingest is an upsert).
 """
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import uuid
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import orjson
 from pydantic import ValidationError
 
-from .._ingest.normalize import RunProblemError, normalize
-from ..errors import InvalidRunError, LocaltraceError
-from ._errors import ApiError, Detail, translate
+from .._ids import Refusal, canonical_uuid
+from ..errors import InvalidRunError, LocaltraceError, RunProblem, StoreError
+from ._body import JsonBudget
+from ._errors import RETRY_LATER, ApiError, Detail, translate
 from ._multipart import Part
 from ._schemas import FeedbackCreate
 
@@ -30,11 +37,11 @@ Op = tuple[str, dict[str, Any], str]  # (post | patch, run dict, where it came f
 
 
 class Sink(Protocol):
-    """Where accepted writes go: a ``localtrace.Client`` or the server's serialising facade."""
+    """Where accepted writes go: a ``localtrace.Client`` or the server's facade over one."""
 
-    def batch_ingest_runs(
+    def commit_runs(
         self, create: Sequence[Any] | None = None, update: Sequence[Any] | None = None
-    ) -> None: ...
+    ) -> Future[list[RunProblem]]: ...
 
     def create_feedback(self, **kwargs: Any) -> Any: ...
 
@@ -80,22 +87,59 @@ def _did_you_mean(word: str, choices: Iterable[str]) -> str:
     return f"did you mean '{close[0]}'?" if close else f"use one of {', '.join(choices)}"
 
 
-def submit_runs(client: Sink, ops: list[Op], outcome: Outcome) -> None:
-    """Validate each op, queue the valid ones in one call, record the refused ones."""
-    creates: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
-    for kind, run, loc in ops:
+def _run_id(run: dict[str, Any], loc: str) -> str | Detail:
+    """The run's canonical id, or the problem with it (under ``loc``)."""
+    raw = run.get("id")
+    if raw is None:
+        raw = run.get("run_id")
+    if raw is None:
+        return Detail(loc=loc, field="id", message="the run has no id", fix="send 'id' (a UUID)")
+    try:
+        return canonical_uuid(raw, "id")
+    except Refusal as bad:
+        return Detail(loc=loc, run_id=str(raw)[:80], field="id", message=bad.reason, fix=bad.fix)
+
+
+async def commit_runs(sink: Sink, ops: list[Op], outcome: Outcome) -> None:
+    """Commit the ops in one transaction (shared with concurrent requests); record each
+    refused run under its ``loc``, in request order. A store failure becomes a 503 with
+    ``Retry-After``."""
+    ids = [_run_id(run, loc) for _, run, loc in ops]
+    posts = [
+        run
+        for (kind, run, _), i in zip(ops, ids, strict=True)
+        if kind == "post" and isinstance(i, str)
+    ]
+    patches = [
+        run
+        for (kind, run, _), i in zip(ops, ids, strict=True)
+        if kind != "post" and isinstance(i, str)
+    ]
+    refused: dict[str | None, list[RunProblem]] = {}
+    if posts or patches:
         try:
-            normalize(kind, run)
-        except RunProblemError as exc:
-            outcome.problems.append(Detail.from_problem(exc.problem, loc))
-            continue
-        (creates if kind == "post" else updates).append(run)
-        outcome.attachments += len(run.get("attachments") or ())
-    if creates or updates:
-        client.batch_ingest_runs(create=creates, update=updates)
-    outcome.posts += len(creates)
-    outcome.patches += len(updates)
+            problems = await asyncio.wrap_future(sink.commit_runs(create=posts, update=patches))
+        except StoreError as exc:
+            raise ApiError(
+                503,
+                "store_unavailable",
+                f"the runs of this request were not stored: {exc}; resend them (ingest is "
+                "an upsert, so resending is safe)",
+                headers=RETRY_LATER,
+            ) from None
+        for problem in problems:
+            refused.setdefault(problem.run_id, []).append(problem)
+    for (kind, run, loc), run_id in zip(ops, ids, strict=True):
+        if isinstance(run_id, Detail):
+            outcome.problems.append(run_id)
+        elif run_id in refused:
+            outcome.problems.extend(Detail.from_problem(p, loc) for p in refused[run_id])
+        else:
+            if kind == "post":
+                outcome.posts += 1
+            else:
+                outcome.patches += 1
+            outcome.attachments += len(run.get("attachments") or ())
 
 
 def submit_feedback(client: Sink, items: list[tuple[str, Any]], outcome: Outcome) -> None:
@@ -208,7 +252,9 @@ class _Group:
     broken: bool = False
 
 
-def multipart_ingest(client: Sink, parts: list[Part], outcome: Outcome) -> None:
+def multipart_ops(
+    parts: list[Part], outcome: Outcome, budget: JsonBudget
+) -> tuple[list[Op], list[tuple[str, Any]]]:
     """Group parts into runs (post/patch + out-of-band fields + attachments) and feedback."""
     groups: dict[tuple[str, str], _Group] = {}
     files: dict[str, dict[str, tuple[str, bytes]]] = {}
@@ -227,7 +273,7 @@ def multipart_ingest(client: Sink, parts: list[Part], outcome: Outcome) -> None:
                 )
                 continue
             group = groups.setdefault((kind, key), _Group(kind, key))
-            _add_run_part(group, field_name, part, outcome)
+            _add_run_part(group, field_name, part, outcome, budget)
         elif kind == "attachment":
             key, _, name = rest.partition(".")
             if not key or not name:
@@ -238,6 +284,7 @@ def multipart_ingest(client: Sink, parts: list[Part], outcome: Outcome) -> None:
             files.setdefault(key, {})[name] = (part.content_type, bytes(part.data))
         elif kind == "feedback":
             try:
+                budget.charge(part.data, part.name)
                 feedback.append((part.name, orjson.loads(part.data)))
             except orjson.JSONDecodeError as exc:
                 outcome.unreadable = True
@@ -251,12 +298,13 @@ def multipart_ingest(client: Sink, parts: list[Part], outcome: Outcome) -> None:
                     "attachment.<run id>.<name> or feedback.<id>",
                 )
             )
-    ops = _assemble(groups, files, outcome)
-    submit_runs(client, ops, outcome)
-    submit_feedback(client, feedback, outcome)
+    return _assemble(groups, files, outcome), feedback
 
 
-def _add_run_part(group: _Group, field_name: str, part: Part, outcome: Outcome) -> None:
+def _add_run_part(
+    group: _Group, field_name: str, part: Part, outcome: Outcome, budget: JsonBudget
+) -> None:
+    budget.charge(part.data, part.name)
     try:
         value = orjson.loads(part.data)
     except orjson.JSONDecodeError as exc:
