@@ -328,6 +328,7 @@ class Writer:
                 stop_deadline = time.monotonic() + CLOSE_RETRY_S
             due = (
                 not held
+                or markers  # a flush() asks for an attempt now
                 or stop_deadline is not None
                 or time.monotonic() >= retry_at
                 or any(ticket is not None for _, ticket in units)
@@ -335,8 +336,6 @@ class Writer:
             if not due:  # the file is failing and the next attempt is not due yet
                 for ops, _ in units:
                     held.extend(ops)
-                for marker in markers:
-                    marker.finish(failure)
                 continue
             work: list[Unit] = [(held, None)] if held else []
             work.extend(units)

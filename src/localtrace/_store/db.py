@@ -252,8 +252,9 @@ class Database:
         self._closed = False
 
     def _open_writer(self) -> sqlite3.Connection:
-        conn = connect(self.path)
+        conn: sqlite3.Connection | None = None
         try:
+            conn = connect(self.path)
             if not self.in_memory:
                 identify(conn, self.path)  # refuses another program's file, changes nothing
                 # WAL: readers never block the writer and the writer never blocks readers.
@@ -261,7 +262,8 @@ class Database:
             ensure_schema(conn, self.path)
             return conn
         except sqlite3.OperationalError as exc:
-            conn.close()
+            if conn is not None:
+                conn.close()
             if self.in_memory or not _is_unwritable(exc) or not Path(self.path).exists():
                 raise
         return self._open_read_only()
@@ -273,12 +275,14 @@ class Database:
         failure: sqlite3.Error | None = None
         for immutable in candidates:
             uri = _read_only_uri(self.path, immutable)
-            conn = connect(self.path, uri=uri)
+            conn = None
             try:
+                conn = connect(self.path, uri=uri)
                 identify(conn, self.path)
                 version = conn.execute("PRAGMA user_version").fetchone()[0]
             except sqlite3.Error as exc:
-                conn.close()
+                if conn is not None:
+                    conn.close()
                 failure = exc
                 continue
             if version != _migrations.LATEST:
