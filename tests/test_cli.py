@@ -547,14 +547,42 @@ def test_serve_hands_its_options_to_the_server(
     fake_mcp.serve = lambda *args, **kwargs: None  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "localtrace.mcp", fake_mcp)
     db = tmp_path / "served.db"
-    ok("serve", "--port", "2024", db=db)
+    ok(
+        "serve",
+        "--port",
+        "2024",
+        "--allow-host",
+        "traces.lan",
+        "--allow-origin",
+        "http://x:1",
+        db=db,
+    )
     result = CliRunner().invoke(
         main, ["--db", str(db), "serve"], env={"LOCALTRACE_API_KEY": "secret"}
     )
     assert result.exit_code == 0, result.output
+    none: tuple[str, ...] = ()
     assert calls == [
-        (str(db), {"host": "127.0.0.1", "port": 2024, "api_key": None}),
-        (str(db), {"host": "127.0.0.1", "port": 1984, "api_key": "secret"}),
+        (
+            str(db),
+            {
+                "host": "127.0.0.1",
+                "port": 2024,
+                "api_key": None,
+                "allowed_hosts": ("traces.lan",),
+                "allowed_origins": ("http://x:1",),
+            },
+        ),
+        (
+            str(db),
+            {
+                "host": "127.0.0.1",
+                "port": 1984,
+                "api_key": "secret",
+                "allowed_hosts": none,
+                "allowed_origins": none,
+            },
+        ),
     ]
 
 

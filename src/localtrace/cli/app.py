@@ -875,8 +875,27 @@ def db_vacuum(settings: Settings) -> None:
     default=None,
     help="Require this x-api-key on every request (env LOCALTRACE_API_KEY). Default: none.",
 )
+@click.option(
+    "--allow-host",
+    "allowed_hosts",
+    multiple=True,
+    help="Also answer requests for this Host name (repeatable; loopback names always work).",
+)
+@click.option(
+    "--allow-origin",
+    "allowed_origins",
+    multiple=True,
+    help="Also accept writes from web pages of this origin, e.g. http://localhost:5173.",
+)
 @pass_settings
-def serve(settings: Settings, host: str, port: int, api_key: str | None) -> None:
+def serve(
+    settings: Settings,
+    host: str,
+    port: int,
+    api_key: str | None,
+    allowed_hosts: tuple[str, ...],
+    allowed_origins: tuple[str, ...],
+) -> None:
     """Serve the store over LangSmith's REST API, for other processes and languages.
 
     Point the SDK at it with LANGSMITH_ENDPOINT=http://127.0.0.1:1984.
@@ -892,4 +911,11 @@ def serve(settings: Settings, host: str, port: int, api_key: str | None) -> None
         raise CommandError(
             f'the server needs extra packages ({exc.name or exc} is missing): pip install "localtrace[server]"'
         ) from None
-    serve_store(settings.path, host=host, port=port, api_key=api_key)
+    serve_store(
+        settings.path,
+        host=host,
+        port=port,
+        api_key=api_key,
+        allowed_hosts=allowed_hosts,
+        allowed_origins=allowed_origins,
+    )
