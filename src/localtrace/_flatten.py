@@ -33,20 +33,27 @@ def scalar_text(value: Any) -> str | None:
 
 
 def iter_pairs(value: Any, prefix: str = "") -> Iterator[tuple[str, str | None]]:
-    """Yield (dot.path, text) for every leaf under ``value``."""
-    if isinstance(value, dict):
-        if not value and prefix:
-            yield prefix, "{}"
-        for key, child in value.items():
-            path = f"{prefix}.{key}" if prefix else str(key)
-            yield from iter_pairs(child, path)
-    elif isinstance(value, (list, tuple)):
-        if not value and prefix:
-            yield prefix, "[]"
-        for child in value:
-            yield from iter_pairs(child, prefix)
-    elif prefix:
-        yield prefix, scalar_text(value)
+    """Yield (dot.path, text) for every leaf under ``value``, depth first.
+
+    Iterative (an explicit stack), so JSON nested thousands of levels deep is walked like any
+    other instead of exhausting Python's recursion limit.
+    """
+    stack: list[tuple[Any, str]] = [(value, prefix)]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, dict):
+            if not node and path:
+                yield path, "{}"
+            children = [
+                (child, f"{path}.{key}" if path else str(key)) for key, child in node.items()
+            ]
+            stack.extend(reversed(children))
+        elif isinstance(node, (list, tuple)):
+            if not node and path:
+                yield path, "[]"
+            stack.extend((child, path) for child in reversed(node))
+        elif path:
+            yield path, scalar_text(node)
 
 
 def flatten(value: Any, limit: int = MAX_PAIRS) -> list[tuple[str, str | None]]:

@@ -350,3 +350,40 @@ def test_a_body_that_stops_arriving_gets_408(
             answer += chunk
     assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
     assert b"request_timeout" in answer
+
+
+# -- raw errors that became clear ones ----------------------------------------------------------
+
+
+def test_a_forged_cursor_position_is_an_invalid_cursor(
+    served: tuple[TestClient, localtrace.Client, Path],
+) -> None:
+    import base64
+
+    http, _, _ = served
+    body = {"limit": 1}
+    forged = orjson.dumps({"k": "x", "p": 2**63, "f": "y"})
+    cursor = base64.urlsafe_b64encode(forged).decode().rstrip("=")
+    response = http.post("/runs/query", json={**body, "cursor": cursor})
+    assert response.status_code == 400, response.text
+
+
+def test_signed_attachment_urls_expire_and_odd_signatures_are_a_401(tmp_path: Path) -> None:
+    from urllib.parse import urlsplit
+
+    from localtrace.server._auth import attachment_path, signed_query
+
+    with localtrace.Client(tmp_path / "t.db") as client:
+        keyed = TestClient(create_app(client, api_key="k"), headers={"x-api-key": "k"})
+        doc = run(attachments={"f.txt": ["text/plain", "aGk="]})
+        assert keyed.post("/runs", json=doc).status_code == 202
+        link = keyed.get(f"/runs/{doc['id']}").json()["s3_urls"]["attachment.f.txt"]
+        url = urlsplit(link["presigned_url"])
+        anonymous = TestClient(keyed.app)
+        assert anonymous.get(f"{url.path}?{url.query}").content == b"hi"
+        old = signed_query("k", attachment_path(doc["id"], "f.txt"), now=time.time() - 7200)
+        assert anonymous.get(f"{url.path}?{old}").status_code == 401
+        assert (
+            anonymous.get(f"{url.path}?signature=%C3%A9%E2%82%AC&expires=9999999999").status_code
+            == 401
+        )

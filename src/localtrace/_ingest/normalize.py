@@ -335,6 +335,13 @@ def _attachments(value: Any) -> dict[str, tuple[str, bytes]]:
         )
     out: dict[str, tuple[str, bytes]] = {}
     for name, item in value.items():
+        if str(name) in ("", ".", "..") or "/" in str(name) or "\\" in str(name):
+            raise _Bad(
+                f"attachments.{name}",
+                f"{str(name)!r} cannot be an attachment name: it is served as one URL path "
+                "segment (/attachments/<run id>/<name>)",
+                "name the file without '/', '\\', or a bare '.'/'..'",
+            )
         mime: Any
         data: Any
         if isinstance(item, (tuple, list)) and len(item) == 2:

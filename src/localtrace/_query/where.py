@@ -126,6 +126,15 @@ def build_where(
         where.add("r.end_time <= ?", _time(end_time, "end_time"))
     if query:
         from .. import filters
+        from ..filters._resolve import MAX_SEARCH_CHARS
+
+        if len(query) > MAX_SEARCH_CHARS:  # refused before quoting a megabyte into a filter
+            raise InvalidArgumentError(
+                "query",
+                query,
+                f"{len(query):,} characters is longer than the {MAX_SEARCH_CHARS:,} a search takes",
+                "search for a few distinctive words",
+            )
 
         sql, params, _ = _compiled(f"search({filters.quote(query)})", "filter", sample)
         where.add(f"({sql})", *params)

@@ -153,7 +153,12 @@ class _Since(_TimeParam):
         match = _AGO.match(text)
         if match:
             seconds = float(match.group(1)) * _UNITS[match.group(2)]
-            return dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=seconds)
+            try:
+                return dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=seconds)
+            except OverflowError:  # an age reaching before year 1
+                self.fail(
+                    f"{text!r} reaches before year 1; use a shorter age or a date", param, ctx
+                )
         try:
             return parse_datetime(text)
         except ValueError:

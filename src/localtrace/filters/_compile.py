@@ -148,8 +148,15 @@ def _neg(part: Sql) -> Sql:
 def _number_param(value: Value) -> Param:
     """Numbers bind as int when whole (exact comparison), else float."""
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        if value == value.to_integral_value() and -_INT64 <= value < _INT64:
+            return int(value)
+        return float(value)  # SQLite integers are 64-bit: larger whole numbers compare as REAL
+    if isinstance(value, int) and not isinstance(value, bool) and not -_INT64 <= value < _INT64:
+        return float(value)
     return value
+
+
+_INT64 = 2**63
 
 
 class Compiler:
@@ -550,7 +557,7 @@ class Compiler:
         if attribute.kind == "feedback_score":
             if value is None:
                 return Sql(f"{col} IS NULL" if op == "eq" else f"{col} IS NOT NULL")
-            return Sql(f"{col} {OPERATORS[op].sql} ?", [value])
+            return Sql(f"{col} {OPERATORS[op].sql} ?", [_number_param(value)])
         if attribute.kind == "feedback_value":
             return _feedback_value_test(col, op, value)
         return _text_value_test(col, op, value)

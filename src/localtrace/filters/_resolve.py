@@ -13,6 +13,11 @@ from ._errors import did_you_mean, field_error
 from ._nodes import And, Comparison, MetadataPairs, Node, Not, Operand, Or, Search, Value
 from ._parser import SyntaxArg, SyntaxCall, SyntaxList, SyntaxLiteral, SyntaxName
 
+MAX_SEARCH_CHARS = 10_000
+MAX_SEARCH_WORDS = 64
+"""Bounds of one full-text search: a query of thousands of words (each an FTS5 term that every
+match must contain) would take minutes to answer, and no such search is meant."""
+
 _WRONG_OP_HINTS = {
     ("has", "text"): "has() works on tags and metadata; for a substring use search({attr}, ...)",
     ("has", "error"): "for a substring of the error use search(error, ...)",
@@ -76,6 +81,17 @@ class Resolver:
                     query.end,
                     "search() needs a quoted string",
                     'write search("text") or search(name, "text")',
+                    call,
+                )
+            words = query.value.split()
+            if len(query.value) > MAX_SEARCH_CHARS or len(words) > MAX_SEARCH_WORDS:
+                raise self._error(
+                    query.start,
+                    query.end,
+                    f"search text of {len(query.value):,} characters and {len(words):,} words "
+                    f"is too long (at most {MAX_SEARCH_CHARS:,} characters and "
+                    f"{MAX_SEARCH_WORDS} words: every word must match)",
+                    "search for a few distinctive words",
                     call,
                 )
             return Search(call.start, call.end, query.value)

@@ -30,7 +30,7 @@ from ..client import Client
 from ..errors import LocaltraceError, ProjectNotFoundError, RunProblem
 from ..models import Feedback, Project, Run, RunStats
 from . import DEFAULT_MAX_JSON_VALUES, _errors, _writes
-from ._auth import ApiKeyMiddleware, attachment_path, sign
+from ._auth import ApiKeyMiddleware, attachment_path, signed_query
 from ._body import (
     BodyLimitMiddleware,
     JsonBudget,
@@ -320,7 +320,7 @@ def build_router(state: State) -> APIRouter:
         def url_for(info: Any) -> str:
             path = attachment_path(info.run_id, info.name)
             url = f"{base}/attachments/{info.run_id}/{quote(info.name, safe='')}"
-            return f"{url}?signature={sign(state.api_key, path)}" if state.api_key else url
+            return f"{url}?{signed_query(state.api_key, path)}" if state.api_key else url
 
         return {run_id: s3_urls(infos, url_for) for run_id, infos in files.items()}
 
@@ -517,6 +517,7 @@ def build_router(state: State) -> APIRouter:
         run_id: Annotated[uuid.UUID, Path()],
         name: Annotated[str, Path()],
         signature: str | None = None,
+        expires: int | None = None,
     ) -> Response:
         state.settle()
         mime, data = client.read_attachment(run_id, name)

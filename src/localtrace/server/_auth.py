@@ -5,14 +5,15 @@ With a key set, a request must carry it in ``x-api-key`` (what LangSmith SDKs se
 
 Attachment downloads are the exception the SDK forces: it fetches ``s3_urls`` with a bare
 ``requests.get`` that carries no key. Like S3's presigned URLs, each URL the server hands out
-carries a signature (HMAC of the path with the key), which is accepted instead of the key for
-that one path.
+carries a signature (HMAC of the path and an expiry time with the key), which is accepted
+instead of the key for that one path until it expires (``SIGNED_URL_TTL_S``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -22,9 +23,20 @@ from ._errors import ApiError, send_error
 _KEY_HEADERS = (b"x-api-key", b"x-auth-token")
 
 
-def sign(api_key: str, path: str) -> str:
-    """The signature of an attachment path (hex HMAC-SHA256)."""
-    return hmac.new(api_key.encode(), path.encode(), hashlib.sha256).hexdigest()
+SIGNED_URL_TTL_S = 3600
+"""How long a signed attachment URL works (S3's presigned URLs expire too; one hour)."""
+
+
+def sign(api_key: str, path: str, expires: int) -> str:
+    """The signature of an attachment path valid until ``expires`` (hex HMAC-SHA256)."""
+    message = f"{path}\n{expires}".encode()
+    return hmac.new(api_key.encode(), message, hashlib.sha256).hexdigest()
+
+
+def signed_query(api_key: str, path: str, now: float | None = None) -> str:
+    """``signature=...&expires=...`` for a URL to ``path`` that works for ``SIGNED_URL_TTL_S``."""
+    expires = int(time.time() if now is None else now) + SIGNED_URL_TTL_S
+    return f"signature={sign(api_key, path, expires)}&expires={expires}"
 
 
 def attachment_path(run_id: str, name: str) -> str:
@@ -57,8 +69,12 @@ class ApiKeyMiddleware:
         if not path.startswith("/attachments/") or scope.get("method") != "GET":
             return False
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        given = query.get("signature", [""])[0]
-        return bool(given) and hmac.compare_digest(given, sign(self.api_key, path))
+        given = query.get("signature", [""])[0].encode("latin-1", "replace")
+        expires = query.get("expires", [""])[0]
+        if not given or not expires.isdigit() or int(expires) < time.time():
+            return False
+        expected = sign(self.api_key, path, int(expires)).encode()
+        return hmac.compare_digest(given, expected)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or self._authorized(scope):

@@ -55,7 +55,7 @@ def _decode(cursor: str) -> tuple[str, int, str]:
         token, position, fp = data["k"], data["p"], data["f"]
         if not (isinstance(token, str) and isinstance(position, int) and isinstance(fp, str)):
             raise TypeError
-        if position < 0:
+        if not 0 <= position <= 2**62:  # a forged position must not reach islice/SQLite
             raise ValueError
     except (ValueError, TypeError, KeyError, orjson.JSONDecodeError):
         raise ApiError(
