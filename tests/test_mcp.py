@@ -181,6 +181,15 @@ def test_every_tool_answers_as_the_client_does(store: Path) -> None:
         assert [r["id"] for r in found["runs"]] == [
             str(r.id) for r in client.list_runs(query="declined", limit=20)
         ]
+        assert len(found["runs"]) == 2
+        roots = json.loads(
+            text(
+                await session.call_tool(
+                    "search_runs", {"query": "declined", "filter": 'eq(run_type, "chain")'}
+                )
+            )
+        )
+        assert [r["id"] for r in roots["runs"]] == [str(FAILED)]
 
         made = json.loads(
             text(
@@ -271,6 +280,19 @@ def test_a_missing_store_is_a_tool_error_and_is_not_created(tmp_path: Path) -> N
 
     over_stdio(missing, body)
     assert not missing.exists()
+
+
+def test_a_file_that_is_not_a_store_is_a_tool_error_and_is_left_alone(tmp_path: Path) -> None:
+    other = tmp_path / "notes.db"
+    other.write_text("my notes, not a database")
+
+    async def body(session: ClientSession) -> None:
+        for _ in range(2):  # and again: the server is still there
+            result = await session.call_tool("fetch_runs", {})
+            assert result.isError and "not a localtrace store" in text(result)
+
+    over_stdio(other, body)
+    assert other.read_text() == "my notes, not a database"
 
 
 def _free_port() -> int:

@@ -379,17 +379,19 @@ def _build(path: str, *, host: str, port: int) -> tuple[FastMCP, _Store]:
         query: str,
         project_name: str | None = None,
         is_root: bool | None = None,
+        filter: str | None = None,
         limit: int = 20,
         page_number: int = 1,
         max_chars_per_page: int = DEFAULT_PAGE_CHARS,
         preview_chars: int = DEFAULT_PREVIEW_CHARS,
     ) -> str:
-        """Full-text search over run names, inputs, outputs and errors (newest first)."""
+        """Full-text search over run names, inputs, outputs and errors (newest first);
+        filter narrows it with the filter language, as in fetch_runs."""
         with _answering():
             check_page(max_chars_per_page, page_number, preview_chars)
             check_limit("limit", limit)
             runs = store.client().list_runs(
-                query=query, project_name=project_name, is_root=is_root, limit=limit
+                query=query, project_name=project_name, is_root=is_root, filter=filter, limit=limit
             )
             records = [run_record(run, preview_chars) for run in runs]
             return paginate(
