@@ -217,7 +217,8 @@ class _Merger:
 
     # -- the bulk copy ------------------------------------------------------------------
     def copy(self, overlapping: int) -> list[int]:
-        """Copy every run of a trace new to the output; returns the new pks."""
+        """Copy every run of a trace new to the output (queued for the full-text index);
+        returns the new pks."""
         conn = self.conn
         offset = int(conn.execute("SELECT coalesce(max(pk), 0) FROM main.runs").fetchone()[0])
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS merge_copied (pk INTEGER PRIMARY KEY)")
@@ -229,6 +230,10 @@ class _Merger:
         )
         conn.execute(f"INSERT INTO temp.merge_copied SELECT s.pk FROM src.runs AS s{keep}")
         copied = "(SELECT pk FROM temp.merge_copied)"
+        new_pks = [row[0] + offset for row in conn.execute("SELECT pk FROM temp.merge_copied")]
+        # queue them for the full-text index before their payloads exist (an entry is only
+        # ever removed for text that was indexed: these have none yet)
+        fulltext.changing(conn, new_pks)
         columns = [c for c in _columns(conn, "main", "runs") if c != "pk"]
         chosen = ", ".join(
             "coalesce((SELECT dst_id FROM temp.merge_projects WHERE src_id = s.session_id), "
@@ -267,12 +272,7 @@ class _Merger:
                 f"SELECT count(DISTINCT trace_id) FROM src.runs WHERE pk IN {copied}"
             ).fetchone()[0]
         )
-        new_pks = [row[0] + offset for row in conn.execute("SELECT pk FROM temp.merge_copied")]
         return new_pks
-
-    def index(self, new_pks: list[int]) -> None:
-        """Queue the copied runs for the full-text index (built before the next search)."""
-        fulltext.changing(self.conn, new_pks)
 
     # -- traces the output already has part of --------------------------------------------
     def _overlap_ops(self) -> Iterator[list[tuple[str, dict[str, Any]]]]:
@@ -405,8 +405,7 @@ def merge_one(
             merger.projects()
             merger.carried()
             overlapping = merger.overlap()
-            new_pks = merger.copy(overlapping)
-            merger.index(new_pks)
+            merger.copy(overlapping)
             named = merger.merge_overlapping() if overlapping else set()
             merger.pending(named)
             merger.feedback()
