@@ -14,6 +14,7 @@ from .errors import (
     InvalidArgumentError,
     InvalidRunError,
     LocaltraceError,
+    ModelPriceNotFoundError,
     NotFoundError,
     ProjectExistsError,
     ProjectNotFoundError,
@@ -24,7 +25,17 @@ from .errors import (
     StoreBusyError,
     StoreError,
 )
-from .models import Feedback, Project, Run, RunStats, TracerSession, TracerSessionResult
+from .models import (
+    Feedback,
+    ModelPrice,
+    Project,
+    RecomputeResult,
+    Run,
+    RunStats,
+    TracerSession,
+    TracerSessionResult,
+    UnpricedModel,
+)
 
 __version__ = "0.1.0"
 
@@ -38,10 +49,13 @@ __all__ = [
     "InvalidArgumentError",
     "InvalidRunError",
     "LocaltraceError",
+    "ModelPrice",
+    "ModelPriceNotFoundError",
     "NotFoundError",
     "Project",
     "ProjectExistsError",
     "ProjectNotFoundError",
+    "RecomputeResult",
     "Run",
     "RunNotFoundError",
     "RunProblem",
@@ -52,6 +66,7 @@ __all__ = [
     "StoreError",
     "TracerSession",
     "TracerSessionResult",
+    "UnpricedModel",
     "__version__",
     "default_project_name",
 ]

@@ -33,6 +33,7 @@ __all__ = [
     "InvalidArgumentError",
     "InvalidRunError",
     "LocaltraceError",
+    "ModelPriceNotFoundError",
     "NotFoundError",
     "ProjectExistsError",
     "ProjectNotFoundError",
@@ -87,6 +88,10 @@ class InvalidArgumentError(LocaltraceError, ValueError):
 
 class FeedbackNotFoundError(NotFoundError):
     """No feedback with that id is in the store."""
+
+
+class ModelPriceNotFoundError(NotFoundError):
+    """No custom model price with that id is in the store."""
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,13 @@ class Run(BaseModel):
     """Whether the run is in a dataset (never, locally)."""
     repair: str | None = None
     """localtrace only: why ingest or tree building had to repair this run (orphan, ...)."""
+    cost_source: str | None = None
+    """localtrace only: where the run's own cost came from: ``"sent"`` by the application,
+    ``"genai-prices/<provider>/<model>"`` from the price catalogue, ``"custom/<price id>"``
+    from a custom model price; ``None`` when the run has no own cost (docs/costs.md)."""
+    price_model_id: UUID | None = None
+    """The custom model price (``list_model_prices``) that priced this run, as LangSmith's
+    field of that name; ``None`` for sent or catalogue costs."""
 
     @property
     def metadata(self) -> dict[str, Any]:
@@ -385,3 +392,74 @@ class RunStats(BaseModel):
     def __getitem__(self, key: str) -> Any:
         """Dict-style access, as code written against the SDK's plain-dict result expects."""
         return getattr(self, key)
+
+
+class ModelPrice(BaseModel):
+    """A custom model price, in LangSmith's model price map shape (prices in USD per token)."""
+
+    id: UUID
+    """Identifier (``delete_model_price(id)``; runs it priced carry it as ``price_model_id``)."""
+    name: str
+    """Name of the entry (the model it is for)."""
+    match_pattern: str
+    """Regular expression (RE2) searched in the run's model name."""
+    match_path: list[str] | None = None
+    """Where the model name is read (``ls_model_name``, ``model``, ...); ``None``: everywhere,
+    in precedence order."""
+    provider: str | None = None
+    """Only runs of this ``ls_provider`` (lower case); ``None``: any provider."""
+    prompt_cost: Decimal
+    """USD per prompt (input) token."""
+    completion_cost: Decimal
+    """USD per completion (output) token."""
+    prompt_cost_details: dict[str, Decimal] = Field(default_factory=dict)
+    """USD per token for prompt token types, e.g. ``{"cache_read": Decimal("1.25E-7")}``."""
+    completion_cost_details: dict[str, Decimal] = Field(default_factory=dict)
+    """USD per token for completion token types, e.g. ``{"reasoning": ...}``."""
+    start_time: dt.datetime | None = None
+    """The price applies to runs that started at or after this time; ``None``: always."""
+    updated_at: dt.datetime | None = None
+    """When the entry was written (the newest wins between otherwise equal entries)."""
+
+    @property
+    def prompt_cost_per_1m(self) -> Decimal:
+        """``prompt_cost`` per million tokens, as LangSmith's UI shows it."""
+        return self.prompt_cost * 1_000_000
+
+    @property
+    def completion_cost_per_1m(self) -> Decimal:
+        """``completion_cost`` per million tokens."""
+        return self.completion_cost * 1_000_000
+
+
+class RecomputeResult(BaseModel):
+    """What ``recompute_costs`` did: how many runs it priced again and how much changed."""
+
+    runs_examined: int = 0
+    """llm runs matched (and looked at) by the recompute."""
+    runs_changed: int = 0
+    """Runs whose own cost changed."""
+    total_cost_before: Decimal = Decimal(0)
+    """Sum of the changed runs' own total cost before (USD, exact)."""
+    total_cost_after: Decimal = Decimal(0)
+    """Sum of the changed runs' own total cost after."""
+    resumed: bool = False
+    """True when an interrupted recompute with the same arguments was continued."""
+
+    @property
+    def total_cost_change(self) -> Decimal:
+        """``total_cost_after - total_cost_before``."""
+        return self.total_cost_after - self.total_cost_before
+
+
+class UnpricedModel(BaseModel):
+    """A model name seen on llm runs that have tokens but no cost (no price matched it)."""
+
+    model: str | None
+    """The model name (``None``: the runs name no model at all)."""
+    provider: str | None = None
+    """Their ``ls_provider``, if any."""
+    runs: int
+    """How many such runs."""
+    total_tokens: int
+    """Their tokens, summed."""

@@ -29,6 +29,7 @@ from .._store.db import chunks, placeholders
 from .._time import now_micros, to_micros
 from ..errors import LocaltraceError, RunProblem
 from .normalize import USAGE_HINTS, Change, RunProblemError, normalize
+from .pricing import Pricer, settle
 from .usage import EMPTY_USAGE, Usage, UsageError, own_usage
 
 _THREAD_KEYS = ("thread_id", "session_id", "conversation_id")
@@ -38,7 +39,7 @@ _RUN_COLUMNS = (
     "start_time, end_time, first_token_time, reference_example_id, thread_id, tags, "
     "prompt_tokens, completion_tokens, total_tokens, prompt_cost, completion_cost, total_cost, "
     "prompt_token_details, completion_token_details, prompt_cost_details, "
-    "completion_cost_details, own_usage, repair"
+    "completion_cost_details, own_usage, repair, cost_source"
 )
 _N_RUN_COLUMNS = _RUN_COLUMNS.count(",") + 1
 _RUN_ASSIGNMENTS = ", ".join(f"{column.strip()} = ?" for column in _RUN_COLUMNS.split(","))
@@ -82,6 +83,7 @@ class RunState:
     given_parent: str | None = None
     attachments: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     position_done: bool = False
+    cost_source: str | None = None
 
 
 @dataclass
@@ -101,7 +103,7 @@ def _load_existing(conn: sqlite3.Connection, ids: list[str]) -> dict[str, RunSta
             "r.prompt_tokens, r.completion_tokens, r.total_tokens, r.prompt_cost, "
             "r.completion_cost, r.total_cost, r.prompt_token_details, r.completion_token_details, "
             "r.prompt_cost_details, r.completion_cost_details, r.first_token_time, r.repair, "
-            "p.inputs, p.outputs, p.error, p.extra, p.events, p.serialized "
+            "p.inputs, p.outputs, p.error, p.extra, p.events, p.serialized, r.cost_source "
             f"FROM runs r LEFT JOIN run_payloads p ON p.run_pk = r.pk WHERE r.id IN ({placeholders(len(chunk))})",
             chunk,
         ).fetchall()
@@ -134,6 +136,7 @@ def _load_existing(conn: sqlite3.Connection, ids: list[str]) -> dict[str, RunSta
                 events=row[29],
                 serialized=row[30],
                 position_done=True,
+                cost_source=row[31],
             )
     return found
 
@@ -148,6 +151,9 @@ _SIMPLE = (
     "inputs",
     "serialized",
 )
+
+
+_PRICED_BY = frozenset({"run_type", "start_time"})
 
 
 def _merge_extra(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
@@ -169,6 +175,8 @@ def _apply(state: RunState, change: Change) -> None:
             continue
         if name in weak and getattr(state, name):
             continue
+        if name in _PRICED_BY and value != getattr(state, name):
+            state.usage_dirty = True  # the price depends on the run type and the start time
         setattr(state, name, value)
     if change.outputs is not None and not ("outputs" in weak and state.outputs not in (None, "{}")):
         state.outputs = change.outputs
@@ -212,9 +220,15 @@ class _Refused(Exception):
 class Ingestor:
     """Turns changes into rows inside one write transaction (the caller owns the transaction)."""
 
-    def __init__(self, conn: sqlite3.Connection, default_project: str) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, default_project: str, pricer: Pricer | None = None
+    ) -> None:
         self.conn = conn
         self.default_project = default_project
+        self.pricer = pricer
+        """Prices llm runs that report tokens without a cost; ``None``: pricing is off."""
+        if pricer is not None:
+            pricer.refresh(conn)
         self._projects_by_name: dict[str, str] = {}
         self._known_projects: set[str] = set()
 
@@ -391,6 +405,14 @@ class Ingestor:
                 state.own = own_usage(state.extra, outputs if isinstance(outputs, dict) else None)
             except UsageError as exc:
                 raise _Refused(exc.field, str(exc), "send a finite, non-negative number") from None
+            state.own, state.cost_source = settle(
+                self.pricer,
+                state.own,
+                state.run_type,
+                state.extra,
+                outputs if isinstance(outputs, dict) else None,
+                state.start_time,
+            )
             state.own = dataclasses.replace(state.own, first_token_time=state.own_first_token)
         if state.session_id is None or not state.existed:
             state.session_id = self.project_id_for(state.session_id, state.session_name)
@@ -615,6 +637,7 @@ class Ingestor:
             *_usage_columns(state.rolled)[:10],
             _json.dumps(own) if own else None,
             "; ".join(dict.fromkeys(state.repair)) or None,
+            state.cost_source,
         )
 
 

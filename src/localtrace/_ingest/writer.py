@@ -46,6 +46,7 @@ from ..errors import (
     StoreError,
     StoreUnavailableError,
 )
+from .pricing import Pricer
 from .upsert import Ingestor
 
 logger = logging.getLogger("localtrace")
@@ -144,11 +145,13 @@ class Writer:
         batch_size: int = 1000,
         max_pending: int = 20_000,
         retention: bool = False,
+        pricing: bool = True,
     ) -> None:
         self._db = db
         # projects may carry a retention setting (Client.set_retention); this writer applies
         # it every RETENTION_INTERVAL_S, between batches, when ``retention`` is on
         self._retention = retention
+        self._pricer = Pricer() if pricing else None  # prices llm runs that send only tokens
         self._next_retention = time.monotonic()
         self._default_project = default_project
         self._batch_size = batch_size
@@ -468,7 +471,7 @@ class Writer:
         ops = [op for unit_ops, _ in batch for op in unit_ops]
         try:
             with self._db.write() as conn:
-                result = Ingestor(conn, self._default_project).ingest(ops)
+                result = Ingestor(conn, self._default_project, self._pricer).ingest(ops)
         except StoreError as exc:  # the file, not the runs: keep them for a retry
             return exc, batch
         except Exception as exc:  # one run the ingest could not take: find it, keep the rest

@@ -46,9 +46,10 @@ MAX_BUFFERED = 20_000
 class ProcessWriter:
     """Same interface as ``Writer``; the work happens in a child process."""
 
-    def __init__(self, path: str, default_project: str) -> None:
+    def __init__(self, path: str, default_project: str, *, pricing: bool = True) -> None:
         self._path = path
         self._default_project = default_project
+        self._pricing = pricing
         self._buffer: collections.deque[bytes] = collections.deque()
         self._cond = threading.Condition()
         self._acks: dict[int, list[Any]] = {}
@@ -84,6 +85,7 @@ class ProcessWriter:
                 "from localtrace._ingest.writer_process import main; main()",
                 self._path,
                 self._default_project,
+                "pricing" if self._pricing else "no-pricing",
             ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -289,12 +291,13 @@ def main() -> None:
     from .writer import Writer
 
     path, default_project = sys.argv[1], sys.argv[2]
+    pricing = sys.argv[3:4] != ["no-pricing"]
     logging.basicConfig(level=logging.ERROR)
     # Problems travel to the parent with each flush answer; logging them here as well would
     # only fill a pipe.
     logging.getLogger("localtrace").setLevel(logging.CRITICAL)
     db = Database(path)
-    writer = Writer(db, default_project)
+    writer = Writer(db, default_project, pricing=pricing)
     out = sys.stdout.buffer
     for line in sys.stdin.buffer:
         kind, payload = orjson.loads(line)

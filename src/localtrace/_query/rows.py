@@ -53,6 +53,7 @@ _CORE = (
     ("prompt_cost_details", "r.prompt_cost_details"),
     ("completion_cost_details", "r.completion_cost_details"),
     ("repair", "r.repair"),
+    ("cost_source", "r.cost_source"),
     # One index probe per row, so that only runs that have feedback cost a feedback query.
     ("has_feedback", _HAS_FEEDBACK),
 )
@@ -72,6 +73,7 @@ SELECTABLE = frozenset(
     {name for name, _ in _CORE if name not in ("pk", "has_feedback")}
     | set(_PAYLOAD)
     | {"feedback_stats", "app_path", "parent_run_ids", "child_run_ids", "latency", "in_dataset"}
+    | {"price_model_id"}
     # LangSmith select names with nothing local behind them: accepted, left empty.
     | {
         "s3_urls",
@@ -81,7 +83,6 @@ SELECTABLE = frozenset(
         "direct_child_run_ids",
         "trace_min_start_time",
         "trace_max_start_time",
-        "price_model_id",
         "share_token",
         "inputs_preview",
         "outputs_preview",
@@ -241,6 +242,7 @@ def _core_fields(row: Sequence[Any]) -> dict[str, Any]:
         prompt_cost_details,
         completion_cost_details,
         repair,
+        cost_source,
         _has_feedback,
     ) = row[:_CORE_WIDTH]
     fields = _READ_TEMPLATE.copy()  # copying a dict of this shape beats a 37-key literal
@@ -290,7 +292,15 @@ def _core_fields(row: Sequence[Any]) -> dict[str, Any]:
     fields["trace_id"] = _cached_uuid(trace_id)
     fields["dotted_order"] = dotted
     fields["repair"] = repair
+    if cost_source is not None:
+        fields["cost_source"] = cost_source
+        if cost_source.startswith(_CUSTOM):
+            fields["price_model_id"] = _fast_uuid(cost_source[len(_CUSTOM) :])
     return fields
+
+
+_CUSTOM = "custom/"
+"""``cost_source`` prefix of runs priced by a custom model price (the rest is its id)."""
 
 
 _READ_TEMPLATE: dict[str, Any] = {

@@ -56,10 +56,39 @@ def _mark_as_store(conn: sqlite3.Connection) -> None:
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
 
+def _add_model_prices(conn: sqlite3.Connection) -> None:
+    conn.execute(MODEL_PRICES)
+    # Existing costs were all sent by applications (nothing was priced before this version).
+    conn.execute("ALTER TABLE runs ADD COLUMN cost_source TEXT")
+    conn.execute(
+        "UPDATE runs SET cost_source = 'sent' WHERE own_usage IS NOT NULL AND ("
+        "json_extract(own_usage, '$.pc') IS NOT NULL OR json_extract(own_usage, '$.cc') IS NOT NULL"
+        " OR json_extract(own_usage, '$.tc') IS NOT NULL OR json_extract(own_usage, '$.pcd')"
+        " IS NOT NULL OR json_extract(own_usage, '$.ccd') IS NOT NULL)"
+    )
+
+
+MODEL_PRICES = """CREATE TABLE model_prices (
+    pk                      INTEGER PRIMARY KEY,
+    id                      TEXT NOT NULL UNIQUE,
+    name                    TEXT NOT NULL,
+    match_pattern           TEXT NOT NULL,
+    match_path              TEXT,                   -- JSON list of MODEL_PATHS, NULL: all
+    provider                TEXT,                   -- lower case; NULL: any provider
+    prompt_cost             TEXT NOT NULL,
+    completion_cost         TEXT NOT NULL,
+    prompt_cost_details     TEXT,
+    completion_cost_details TEXT,
+    start_time              INTEGER,                -- microseconds; NULL: always
+    updated_at              INTEGER NOT NULL        -- microseconds; the newest wins a tie
+)"""
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "full-text search index over runs", _add_full_text_search),
     Migration(3, "resume positions of pushes, pulls and exports", _add_transfer_marks),
     Migration(4, "application id and marker table", _mark_as_store),
+    Migration(5, "custom model prices and where each run's cost came from", _add_model_prices),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -52,7 +52,10 @@ CREATE TABLE runs (
     completion_cost_details  TEXT,
     own_usage                TEXT,                  -- JSON: the run's own usage before roll-up
     repair                   TEXT                   -- why ingest had to repair this run, if it did
-);
+, cost_source TEXT);
+-- cost_source (schema version 5, hence its place): where the run's own cost came from: 'sent'
+-- by the application, 'genai-prices/<provider>/<model>' from the price catalogue,
+-- 'custom/<model_prices.id>' from a custom price; NULL when the run has no own cost.
 
 -- Newest-first listing per project; the implicit trailing pk makes (start_time, pk) a keyset.
 CREATE INDEX runs_session_start ON runs (session_id, start_time);
@@ -164,3 +167,21 @@ CREATE TABLE transfer_marks (
 -- application_id is 0x6C747263 ('ltrc'), set in the transaction that creates the file.
 CREATE TABLE localtrace_store (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 INSERT INTO localtrace_store (key, value) VALUES ('format', 'localtrace');
+
+-- Custom model prices (schema version 5), in LangSmith's model price map shape: a regex over the
+-- model name, an optional provider and start time, prices as exact decimal text in USD per token
+-- (details: JSON {token type: price}). They win over the bundled catalogue; see docs/costs.md.
+CREATE TABLE model_prices (
+    pk                      INTEGER PRIMARY KEY,
+    id                      TEXT NOT NULL UNIQUE,
+    name                    TEXT NOT NULL,
+    match_pattern           TEXT NOT NULL,
+    match_path              TEXT,                   -- JSON list of MODEL_PATHS, NULL: all
+    provider                TEXT,                   -- lower case; NULL: any provider
+    prompt_cost             TEXT NOT NULL,
+    completion_cost         TEXT NOT NULL,
+    prompt_cost_details     TEXT,
+    completion_cost_details TEXT,
+    start_time              INTEGER,                -- microseconds; NULL: always
+    updated_at              INTEGER NOT NULL        -- microseconds; the newest wins a tie
+);

@@ -1,0 +1,455 @@
+"""Custom model prices, in LangSmith's model price map shape, stored in the file.
+
+An entry prices llm runs whose model name matches ``match_pattern`` (a regular expression,
+searched, as LangSmith does), optionally only for one ``provider`` and from a ``start_time`` on.
+Prices are USD per token, as LangSmith's API has them (``prompt_cost``/``completion_cost``, and
+per token category in ``prompt_cost_details``/``completion_cost_details``).
+
+Patterns are compiled with RE2, whose matching time is linear in the model name: no pattern can
+hang ingest (backreferences and lookarounds, which need backtracking, are refused up front).
+
+Choosing among matching entries: one for the run's provider beats one for any provider; then the
+latest ``start_time`` not after the run's start; then the most recently written.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import sqlite3
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Context, Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from .. import _json
+from .._time import now_micros, to_micros
+from ..errors import InvalidArgumentError, ModelPriceNotFoundError
+
+if TYPE_CHECKING:
+    from .pricing import ModelRef
+
+_EXACT = Context(prec=60)
+_PICO = Decimal(10) ** 12
+MAX_PRICE = Decimal(1000)
+"""USD per token; anything dearer is a unit mistake (a price per 1M tokens given per token)."""
+MAX_PATTERN = 1000
+MAX_NAME = 200
+
+_COLUMNS = (
+    "id, name, match_pattern, match_path, provider, prompt_cost, completion_cost, "
+    "prompt_cost_details, completion_cost_details, start_time, updated_at"
+)
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """``did you mean 'x'?`` for the closest choice, else a list of them all."""
+    options = sorted(choices)
+    close = difflib.get_close_matches(word, options, n=1)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    return f"use one of {', '.join(options)}"
+
+
+def _re2_options() -> Any:
+    import re2
+
+    options = re2.Options()
+    options.log_errors = False  # RE2 would print every refused pattern to stderr
+    return options
+
+
+def compile_pattern(pattern: str) -> Any:
+    """The RE2 program for ``pattern``, or ``InvalidArgumentError`` naming what RE2 refused."""
+    import re2
+
+    try:
+        return re2.compile(pattern, options=_re2_options())
+    except re2.error as exc:
+        reason = exc.args[0] if exc.args else exc
+        if isinstance(reason, bytes):
+            reason = reason.decode("utf-8", "replace")
+        raise InvalidArgumentError(
+            "match_pattern",
+            pattern,
+            f"not a regular expression localtrace can run safely ({reason})",
+            "use RE2 syntax: no backreferences or lookarounds, e.g. '^gpt-4o(-\\d{4}-\\d{2}-\\d{2})?$'",
+        ) from None
+
+
+@dataclass(frozen=True)
+class PriceEntry:
+    """One validated custom price (USD per token, exact)."""
+
+    id: str
+    name: str
+    match_pattern: str
+    prompt_cost: Decimal
+    completion_cost: Decimal
+    provider: str | None = None
+    start_time: int | None = None  # micros
+    match_path: tuple[str, ...] | None = None
+    prompt_cost_details: dict[str, Decimal] = field(default_factory=dict)
+    completion_cost_details: dict[str, Decimal] = field(default_factory=dict)
+    updated_at: int = 0
+
+    def cost(self, usage: Any) -> tuple[int, int, int, dict[str, int], dict[str, int]]:
+        """Pico-dollars (prompt, completion, total, prompt details, completion details).
+
+        The most specific token type is priced first: tokens of a category this entry prices
+        are paid at that price, the rest of the direction's tokens at the base price.
+        """
+        prompt, prompt_details = _direction(
+            usage.prompt_tokens, usage.prompt_token_details, self.prompt_cost, self.prompt_cost_details
+        )
+        completion, completion_details = _direction(
+            usage.completion_tokens,
+            usage.completion_token_details,
+            self.completion_cost,
+            self.completion_cost_details,
+        )
+        return (
+            _pico(prompt),
+            _pico(completion),
+            _pico(_EXACT.add(prompt, completion)),
+            {k: _pico(v) for k, v in prompt_details.items()},
+            {k: _pico(v) for k, v in completion_details.items()},
+        )
+
+
+def _direction(
+    tokens: int, details: Mapping[str, int], base: Decimal, prices: Mapping[str, Decimal]
+) -> tuple[Decimal, dict[str, Decimal]]:
+    costs: dict[str, Decimal] = {}
+    specific = 0
+    for category, price in prices.items():
+        count = details.get(category)
+        if not count:
+            continue
+        specific += count
+        costs[category] = _EXACT.multiply(price, Decimal(count))
+    rest = max(tokens - specific, 0)
+    total = _EXACT.multiply(base, Decimal(rest))
+    for amount in costs.values():
+        total = _EXACT.add(total, amount)
+    return total, costs
+
+
+def _pico(usd: Decimal) -> int:
+    return int(_EXACT.multiply(usd, _PICO).to_integral_value())
+
+
+# -- validation ------------------------------------------------------------------------------
+def _price(value: Any, argument: str) -> Decimal:
+    fix = "give a finite, non-negative price in USD per token, e.g. 0.0000025 for $2.50 per 1M"
+    if isinstance(value, bool) or value is None:
+        raise InvalidArgumentError(argument, value, "is not a price", fix)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise InvalidArgumentError(argument, value, "is not a finite number", fix)
+        value = repr(value)  # the shortest text that reads back as this float: 2.5e-06
+    try:
+        price = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise InvalidArgumentError(argument, value, "is not a number", fix) from None
+    if not price.is_finite():
+        raise InvalidArgumentError(argument, value, "is not a finite number", fix)
+    if price < 0:
+        raise InvalidArgumentError(argument, value, "is negative", fix)
+    if price > MAX_PRICE:
+        raise InvalidArgumentError(
+            argument, value, f"is more than ${MAX_PRICE} per token", fix + " (not per 1M tokens)"
+        )
+    return price + 0  # drops a negative zero's sign; exact otherwise
+
+
+def _details(value: Any, argument: str, allowed: frozenset[str]) -> dict[str, Decimal]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidArgumentError(
+            argument, value, "is not an object", "give {token type: USD per token}, e.g. {'cache_read': 1.25e-6}"
+        )
+    out: dict[str, Decimal] = {}
+    for category, price in value.items():
+        if category not in allowed:
+            raise InvalidArgumentError(
+                f"{argument}.{category}",
+                category,
+                "is not a token type",
+                did_you_mean(str(category), allowed),
+            )
+        out[str(category)] = _price(price, f"{argument}.{category}")
+    return out
+
+
+def _time(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return to_micros(value)
+    except (ValueError, TypeError, OverflowError):
+        raise InvalidArgumentError(
+            "start_time",
+            value,
+            "is not a date",
+            "give a date or time such as 2025-01-31 or 2025-01-31T00:00:00Z",
+        ) from None
+
+
+def _text(value: Any, argument: str, limit: int, required: bool) -> str | None:
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidArgumentError(argument, value, "is empty or not text", f"give a non-empty {argument}")
+    if len(value) > limit:
+        raise InvalidArgumentError(argument, value, f"is longer than {limit} characters", "shorten it")
+    return value.strip()
+
+
+def _match_path(value: Any) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    from .pricing import MODEL_PATHS
+
+    if isinstance(value, str) or not isinstance(value, Sequence) or not value:
+        raise InvalidArgumentError(
+            "match_path", value, "is not a list of paths", "give a list such as ['ls_model_name']"
+        )
+    for path in value:
+        if path not in MODEL_PATHS:
+            raise InvalidArgumentError(
+                "match_path",
+                path,
+                "is not a place a run names its model",
+                did_you_mean(str(path), MODEL_PATHS),
+            )
+    return tuple(value)
+
+
+def validate(
+    *,
+    name: Any,
+    match_pattern: Any,
+    prompt_cost: Any,
+    completion_cost: Any,
+    provider: Any = None,
+    start_time: Any = None,
+    match_path: Any = None,
+    prompt_cost_details: Any = None,
+    completion_cost_details: Any = None,
+    id: Any = None,
+) -> PriceEntry:
+    """A ``PriceEntry`` from user input, or ``InvalidArgumentError`` naming the field and fix."""
+    from .pricing import COMPLETION_CATEGORIES, PROMPT_CATEGORIES
+
+    pattern = _text(match_pattern, "match_pattern", MAX_PATTERN, required=True)
+    assert pattern is not None
+    compile_pattern(pattern)
+    if id is None:
+        entry_id = str(uuid.uuid4())
+    else:
+        try:
+            entry_id = str(uuid.UUID(str(id)))
+        except ValueError:
+            raise InvalidArgumentError("id", id, "is not a UUID", "omit it, or give a UUID") from None
+    provider_text = _text(provider, "provider", MAX_NAME, required=False)
+    return PriceEntry(
+        id=entry_id,
+        name=_text(name, "name", MAX_NAME, required=True) or "",
+        match_pattern=pattern,
+        prompt_cost=_price(prompt_cost, "prompt_cost"),
+        completion_cost=_price(completion_cost, "completion_cost"),
+        provider=provider_text.lower() if provider_text else None,
+        start_time=_time(start_time),
+        match_path=_match_path(match_path),
+        prompt_cost_details=_details(prompt_cost_details, "prompt_cost_details", PROMPT_CATEGORIES),
+        completion_cost_details=_details(
+            completion_cost_details, "completion_cost_details", COMPLETION_CATEGORIES
+        ),
+    )
+
+
+_FIELDS = (
+    "id",
+    "name",
+    "match_pattern",
+    "prompt_cost",
+    "completion_cost",
+    "provider",
+    "start_time",
+    "match_path",
+    "prompt_cost_details",
+    "completion_cost_details",
+)
+_IGNORED = frozenset({"tenant_id", "created_at", "updated_at", "modified_at", "prompt_token_threshold"})
+
+
+def validate_record(record: Any, where: str) -> PriceEntry:
+    """One entry of an import file (LangSmith's model price map JSON): unknown keys refused."""
+    if not isinstance(record, Mapping):
+        raise InvalidArgumentError(where, record, "is not an object", "give one JSON object per price")
+    unknown = [key for key in record if key not in _FIELDS and key not in _IGNORED]
+    if unknown:
+        raise InvalidArgumentError(
+            f"{where}.{unknown[0]}",
+            unknown[0],
+            "is not a field of a model price",
+            did_you_mean(str(unknown[0]), _FIELDS),
+        )
+    try:
+        return validate(**{key: record.get(key) for key in _FIELDS})
+    except InvalidArgumentError as exc:
+        raise InvalidArgumentError(f"{where}.{exc.argument}", exc.value, exc.reason, exc.fix) from None
+
+
+# -- storage ---------------------------------------------------------------------------------
+def _row(entry: PriceEntry, updated_at: int) -> tuple[Any, ...]:
+    return (
+        entry.id,
+        entry.name,
+        entry.match_pattern,
+        _json.dumps(list(entry.match_path)) if entry.match_path else None,
+        entry.provider,
+        str(entry.prompt_cost),
+        str(entry.completion_cost),
+        _json.dumps({k: str(v) for k, v in entry.prompt_cost_details.items()})
+        if entry.prompt_cost_details
+        else None,
+        _json.dumps({k: str(v) for k, v in entry.completion_cost_details.items()})
+        if entry.completion_cost_details
+        else None,
+        entry.start_time,
+        updated_at,
+    )
+
+
+def _entry(row: Sequence[Any]) -> PriceEntry:
+    return PriceEntry(
+        id=row[0],
+        name=row[1],
+        match_pattern=row[2],
+        match_path=tuple(_json.loads(row[3])) if row[3] else None,
+        provider=row[4],
+        prompt_cost=Decimal(row[5]),
+        completion_cost=Decimal(row[6]),
+        prompt_cost_details={k: Decimal(v) for k, v in (_json.loads(row[7]) or {}).items()},
+        completion_cost_details={k: Decimal(v) for k, v in (_json.loads(row[8]) or {}).items()},
+        start_time=row[9],
+        updated_at=row[10],
+    )
+
+
+def write(conn: sqlite3.Connection, entries: Iterable[PriceEntry], replace: bool) -> list[PriceEntry]:
+    """Store entries (inside the caller's write transaction). An entry with the same name,
+    provider and start time as a stored one replaces it when ``replace``, else is refused."""
+    stored: list[PriceEntry] = []
+    now = now_micros()
+    for entry in entries:
+        same = conn.execute(
+            "SELECT id FROM model_prices WHERE name = ? AND provider IS ? AND start_time IS ?",
+            (entry.name, entry.provider, entry.start_time),
+        ).fetchone()
+        if same is not None:
+            if not replace:
+                raise InvalidArgumentError(
+                    "name",
+                    entry.name,
+                    "a price with this name, provider and start time exists",
+                    "delete it first, or replace it (replace=True; the CLI's 'prices set' replaces)",
+                )
+            conn.execute("DELETE FROM model_prices WHERE id = ?", (same[0],))
+        conn.execute(
+            f"INSERT OR REPLACE INTO model_prices ({_COLUMNS}) VALUES ({', '.join('?' * 11)})",
+            _row(entry, now),
+        )
+        now += 1  # distinct, increasing stamps: the newest entry wins ties
+        stored.append(_entry(_row(entry, now - 1)))
+    return stored
+
+
+def read_all(conn: sqlite3.Connection) -> list[PriceEntry]:
+    """Every stored entry, by name then start time."""
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM model_prices ORDER BY name, coalesce(start_time, -1), updated_at"
+    ).fetchall()
+    return [_entry(row) for row in rows]
+
+
+def delete(conn: sqlite3.Connection, price_id: str) -> None:
+    """Remove one entry; ``ModelPriceNotFoundError`` when there is none with that id."""
+    if conn.execute("DELETE FROM model_prices WHERE id = ?", (price_id,)).rowcount == 0:
+        raise ModelPriceNotFoundError(f"no model price with id {price_id}")
+
+
+def fingerprint(conn: sqlite3.Connection) -> tuple[Any, ...]:
+    """Changes whenever an entry is written or deleted (one cheap query on a small table)."""
+    row = conn.execute("SELECT count(*), max(updated_at), total(pk) FROM model_prices").fetchone()
+    return tuple(row)
+
+
+# -- matching --------------------------------------------------------------------------------
+class _Compiled:
+    __slots__ = ("entry", "program")
+
+    def __init__(self, entry: PriceEntry) -> None:
+        self.entry = entry
+        self.program = compile_pattern(entry.match_pattern)
+
+    def matches(self, ref: ModelRef) -> bool:
+        name = ref.at(self.entry.match_path) if self.entry.match_path else ref.name
+        return name is not None and self.program.search(name) is not None
+
+
+class CustomPrices:
+    """The file's custom prices, compiled, with a cache of the entries each run's names match
+    (a trace store sees few distinct model names: each pattern runs once per name)."""
+
+    def __init__(self) -> None:
+        self._fingerprint: tuple[Any, ...] | None = None
+        self._entries: list[_Compiled] = []
+        self._by_names: dict[tuple[tuple[str, str], ...], list[_Compiled]] = {}
+
+    def refresh(self, conn: sqlite3.Connection) -> None:
+        """Reload the entries when the table changed since the last call."""
+        mark = fingerprint(conn)
+        if mark == self._fingerprint:
+            return
+        self._entries = [_Compiled(entry) for entry in read_all(conn)]
+        self._by_names = {}
+        self._fingerprint = mark
+
+    def load(self, entries: Iterable[PriceEntry]) -> None:
+        """Use exactly ``entries`` (recompute's snapshot of the table)."""
+        self._entries = [_Compiled(entry) for entry in entries]
+        self._by_names = {}
+        self._fingerprint = None
+
+    def match(self, ref: ModelRef, start_micros: int) -> PriceEntry | None:
+        """The entry that prices a run naming ``ref`` at ``start_micros``, if any."""
+        if not self._entries or not ref.names:
+            return None
+        candidates = self._by_names.get(ref.names)
+        if candidates is None:
+            if len(self._by_names) > 10_000:
+                self._by_names.clear()
+            candidates = [c for c in self._entries if c.matches(ref)]
+            self._by_names[ref.names] = candidates
+        best: PriceEntry | None = None
+        best_key: tuple[bool, int, int] | None = None
+        provider = ref.provider.lower() if ref.provider else None
+        for compiled in candidates:
+            entry = compiled.entry
+            if entry.provider is not None and entry.provider != provider:
+                continue
+            if entry.start_time is not None and entry.start_time > start_micros:
+                continue
+            key = (
+                entry.provider is not None,
+                entry.start_time if entry.start_time is not None else -(2**63),
+                entry.updated_at,
+            )
+            if best_key is None or key > best_key:
+                best, best_key = entry, key
+        return best
