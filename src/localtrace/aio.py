@@ -103,6 +103,12 @@ class AsyncClient:
     digest_run = _blocking("digest_run")
     digest_thread = _blocking("digest_thread")
     thread_turns = _blocking("thread_turns")
+    create_model_price = _blocking("create_model_price")
+    list_model_prices = _blocking("list_model_prices")
+    delete_model_price = _blocking("delete_model_price")
+    import_model_prices = _blocking("import_model_prices")
+    recompute_costs = _blocking("recompute_costs")
+    list_unpriced_models = _blocking("list_unpriced_models")
 
     async def aclose(self) -> None:
         """Drain the queue and close the file."""

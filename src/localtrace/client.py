@@ -20,9 +20,12 @@ from typing import IO, Any, TypeVar, cast
 
 from . import _digest
 from ._ids import Refusal, canonical_uuid
+from ._ingest import custom_prices as _prices
+from ._ingest import recompute as _recompute
 from ._ingest.writer import Writer
 from ._ingest.writer_process import ProcessWriter
 from ._json import dumps_or_none
+from ._money import from_pico
 from ._query import attachments as _attachments
 from ._query import feedback as _feedback
 from ._query import fulltext as _search
@@ -51,7 +54,15 @@ from .errors import (
     RunProblem,
 )
 from .filters import did_you_mean, quote
-from .models import Feedback, Project, Run, RunStats
+from .models import (
+    Feedback,
+    ModelPrice,
+    Project,
+    RecomputeResult,
+    Run,
+    RunStats,
+    UnpricedModel,
+)
 
 DEFAULT_PATH = "localtrace.db"
 """Store used when neither a path nor ``$LOCALTRACE_DB`` is given (in the working directory)."""
@@ -166,6 +177,7 @@ class Client:
         batch_size: int = 1000,
         max_pending: int = 10_000,
         writer: str = "auto",
+        pricing: bool = True,
     ) -> None:
         """Open (or create) the store at ``path``.
 
@@ -179,6 +191,10 @@ class Client:
         and the only choice, for ``":memory:"``) keeps that work in a thread of this process.
         Bulk loads (``batch_ingest_runs``) always use the in-process thread: they are the
         caller's main work, and serialising them for a child would only add cost.
+
+        ``pricing`` (default on) gives llm runs that report tokens but no cost a cost from the
+        model price table (custom prices, then the bundled catalogue); ``False`` stores only
+        the costs applications send (docs/costs.md).
         """
         self.path = resolve_path(path)
         self.default_project = project_name or default_project_name()
@@ -191,10 +207,11 @@ class Client:
             batch_size=batch_size,
             max_pending=max_pending,
             retention=True,
+            pricing=pricing,
         )
         self._writer: Writer | ProcessWriter = self._bulk
         if writer != "thread" and not self._db.in_memory and not self._db.read_only:
-            self._writer = ProcessWriter(self.path, self.default_project)
+            self._writer = ProcessWriter(self.path, self.default_project, pricing=pricing)
         # The SDK's RunTree/traceable look for these attributes on a client.
         self.tracing_queue = None
         self.tracing_sample_rate = None
@@ -756,6 +773,133 @@ class Client:
         with self._db.write() as conn:
             project = _projects.find(conn, project_id=pid, project_name=project_name)
             _projects.delete(conn, str(project.id))
+
+    # -- model prices -----------------------------------------------------------------------
+    def create_model_price(
+        self,
+        name: str,
+        match_pattern: str,
+        prompt_cost: Any,
+        completion_cost: Any,
+        *,
+        provider: str | None = None,
+        start_time: Any = None,
+        match_path: Sequence[str] | None = None,
+        prompt_cost_details: dict[str, Any] | None = None,
+        completion_cost_details: dict[str, Any] | None = None,
+        replace: bool = False,
+    ) -> ModelPrice:
+        """Add a custom model price (LangSmith's model price map fields; USD per token).
+
+        It prices llm runs whose model name matches ``match_pattern`` (RE2, searched), of
+        ``provider`` if given, that start at or after ``start_time``; custom prices win over the
+        bundled catalogue. Runs already stored keep their costs until ``recompute_costs()``.
+        An entry with the same name, provider and start time is refused unless ``replace``.
+
+        >>> client = Client(":memory:")
+        >>> price = client.create_model_price("my-model", "^my-model$", "2.5e-6", "1e-5")
+        >>> str(price.prompt_cost_per_1m)
+        '2.5000'
+        """
+        entry = _prices.validate(
+            name=name,
+            match_pattern=match_pattern,
+            prompt_cost=prompt_cost,
+            completion_cost=completion_cost,
+            provider=provider,
+            start_time=start_time,
+            match_path=match_path,
+            prompt_cost_details=prompt_cost_details,
+            completion_cost_details=completion_cost_details,
+        )
+        with self._db.write() as conn:
+            stored = _prices.write(conn, [entry], replace=replace)
+        return _prices.to_model(stored[0])
+
+    def list_model_prices(self) -> list[ModelPrice]:
+        """Every custom model price in the file, by name then start time."""
+        with self._db.read() as conn:
+            return [_prices.to_model(entry) for entry in _prices.read_all(conn)]
+
+    def delete_model_price(self, price_id: Any) -> None:
+        """Remove a custom model price (``ModelPriceNotFoundError`` if there is none)."""
+        pid = _uuid_arg(price_id, "price_id")
+        with self._db.write() as conn:
+            _prices.delete(conn, pid)
+
+    def import_model_prices(
+        self, path: str | os.PathLike[str], *, replace: bool = True
+    ) -> list[ModelPrice]:
+        """Add every price in a JSON file (LangSmith's model price map shape), all or none.
+
+        Each entry is checked before any is written; an entry with the name, provider and start
+        time of a stored one replaces it (``replace=False``: refuses the whole file).
+        """
+        entries = _prices.read_file(os.fspath(path))
+        with self._db.write() as conn:
+            stored = _prices.write(conn, entries, replace=replace)
+        return [_prices.to_model(entry) for entry in stored]
+
+    def recompute_costs(
+        self,
+        *,
+        project_name: str | Sequence[str] | None = None,
+        project_id: Any = None,
+        start_time: Any = None,
+        end_time: Any = None,
+        filter: str | None = None,
+        include_sent: bool = False,
+        batch_size: int = 2000,
+    ) -> RecomputeResult:
+        """Price the matched llm runs again with today's prices and redo their roll-ups.
+
+        Costs the application sent are kept unless ``include_sent``. Runs in batches, each one
+        transaction: safe to interrupt (even SIGKILL), and calling it again with the same
+        arguments and prices resumes where it stopped. Readers keep working meanwhile.
+        """
+        if batch_size < 1:
+            raise InvalidArgumentError(
+                "batch_size", batch_size, "is not positive", "give 1 or more"
+            )
+        self.flush()
+        wanted = RunQuery(
+            project_ids=_as_list(project_id),
+            project_names=_as_list(project_name),
+            run_type="llm",
+            filter=filter,
+            start_time=start_time,
+            end_time=end_time,
+        )
+        where = _runquery.prepare(self._db, wanted, listing=False)
+        done = _recompute.recompute(
+            self._db,
+            where.sql(),
+            where.params,
+            include_sent=include_sent,
+            batch_size=batch_size,
+        )
+        return RecomputeResult(
+            runs_examined=done.examined,
+            runs_changed=done.changed,
+            total_cost_before=from_pico(done.before) or 0,
+            total_cost_after=from_pico(done.after) or 0,
+            resumed=done.resumed,
+        )
+
+    def list_unpriced_models(
+        self, *, project_name: str | Sequence[str] | None = None, project_id: Any = None
+    ) -> list[UnpricedModel]:
+        """Model names of llm runs that have tokens but no cost (no price matched), with run
+        counts, most runs first: what to add with ``create_model_price``."""
+        self.flush()
+        wanted = RunQuery(project_ids=_as_list(project_id), project_names=_as_list(project_name))
+        where = _runquery.prepare(self._db, wanted, listing=False)
+        with self._db.read() as conn:
+            found = _recompute.unpriced_models(conn, where.sql(), where.params)
+        return [
+            UnpricedModel(model=model, provider=provider, runs=runs, total_tokens=tokens)
+            for model, provider, runs, tokens in found
+        ]
 
     # -- feedback ---------------------------------------------------------------------------
     @_sdk_keywords("stop_after_attempt", "extend_trace_retention", "address")

@@ -301,6 +301,8 @@ def _valid_price(price: Any, tiered: Any) -> bool:
 def _varies_within_a_day(model: Any) -> bool:
     from genai_prices.types import TimeOfDateConstraint
 
-    constraints = [price.constraint for price in model.prices] if isinstance(model.prices, list) else []
+    constraints = (
+        [price.constraint for price in model.prices] if isinstance(model.prices, list) else []
+    )
     constraints += [variant.constraint for variant in model.price_variants or ()]
     return any(isinstance(constraint, TimeOfDateConstraint) for constraint in constraints)

@@ -28,6 +28,7 @@ from .._time import now_micros, to_micros
 from ..errors import InvalidArgumentError, ModelPriceNotFoundError
 
 if TYPE_CHECKING:
+    from ..models import ModelPrice
     from .pricing import ModelRef
 
 _EXACT = Context(prec=60)
@@ -101,7 +102,10 @@ class PriceEntry:
         are paid at that price, the rest of the direction's tokens at the base price.
         """
         prompt, prompt_details = _direction(
-            usage.prompt_tokens, usage.prompt_token_details, self.prompt_cost, self.prompt_cost_details
+            usage.prompt_tokens,
+            usage.prompt_token_details,
+            self.prompt_cost,
+            self.prompt_cost_details,
         )
         completion, completion_details = _direction(
             usage.completion_tokens,
@@ -169,7 +173,10 @@ def _details(value: Any, argument: str, allowed: frozenset[str]) -> dict[str, De
         return {}
     if not isinstance(value, Mapping):
         raise InvalidArgumentError(
-            argument, value, "is not an object", "give {token type: USD per token}, e.g. {'cache_read': 1.25e-6}"
+            argument,
+            value,
+            "is not an object",
+            "give {token type: USD per token}, e.g. {'cache_read': 1.25e-6}",
         )
     out: dict[str, Decimal] = {}
     for category, price in value.items():
@@ -202,9 +209,13 @@ def _text(value: Any, argument: str, limit: int, required: bool) -> str | None:
     if value is None and not required:
         return None
     if not isinstance(value, str) or not value.strip():
-        raise InvalidArgumentError(argument, value, "is empty or not text", f"give a non-empty {argument}")
+        raise InvalidArgumentError(
+            argument, value, "is empty or not text", f"give a non-empty {argument}"
+        )
     if len(value) > limit:
-        raise InvalidArgumentError(argument, value, f"is longer than {limit} characters", "shorten it")
+        raise InvalidArgumentError(
+            argument, value, f"is longer than {limit} characters", "shorten it"
+        )
     return value.strip()
 
 
@@ -253,7 +264,9 @@ def validate(
         try:
             entry_id = str(uuid.UUID(str(id)))
         except ValueError:
-            raise InvalidArgumentError("id", id, "is not a UUID", "omit it, or give a UUID") from None
+            raise InvalidArgumentError(
+                "id", id, "is not a UUID", "omit it, or give a UUID"
+            ) from None
     provider_text = _text(provider, "provider", MAX_NAME, required=False)
     return PriceEntry(
         id=entry_id,
@@ -283,13 +296,17 @@ _FIELDS = (
     "prompt_cost_details",
     "completion_cost_details",
 )
-_IGNORED = frozenset({"tenant_id", "created_at", "updated_at", "modified_at", "prompt_token_threshold"})
+_IGNORED = frozenset(
+    {"tenant_id", "created_at", "updated_at", "modified_at", "prompt_token_threshold"}
+)
 
 
 def validate_record(record: Any, where: str) -> PriceEntry:
     """One entry of an import file (LangSmith's model price map JSON): unknown keys refused."""
     if not isinstance(record, Mapping):
-        raise InvalidArgumentError(where, record, "is not an object", "give one JSON object per price")
+        raise InvalidArgumentError(
+            where, record, "is not an object", "give one JSON object per price"
+        )
     unknown = [key for key in record if key not in _FIELDS and key not in _IGNORED]
     if unknown:
         raise InvalidArgumentError(
@@ -301,7 +318,9 @@ def validate_record(record: Any, where: str) -> PriceEntry:
     try:
         return validate(**{key: record.get(key) for key in _FIELDS})
     except InvalidArgumentError as exc:
-        raise InvalidArgumentError(f"{where}.{exc.argument}", exc.value, exc.reason, exc.fix) from None
+        raise InvalidArgumentError(
+            f"{where}.{exc.argument}", exc.value, exc.reason, exc.fix
+        ) from None
 
 
 # -- storage ---------------------------------------------------------------------------------
@@ -312,17 +331,22 @@ def _row(entry: PriceEntry, updated_at: int) -> tuple[Any, ...]:
         entry.match_pattern,
         _json.dumps(list(entry.match_path)) if entry.match_path else None,
         entry.provider,
-        str(entry.prompt_cost),
-        str(entry.completion_cost),
-        _json.dumps({k: str(v) for k, v in entry.prompt_cost_details.items()})
+        _plain(entry.prompt_cost),
+        _plain(entry.completion_cost),
+        _json.dumps({k: _plain(v) for k, v in entry.prompt_cost_details.items()})
         if entry.prompt_cost_details
         else None,
-        _json.dumps({k: str(v) for k, v in entry.completion_cost_details.items()})
+        _json.dumps({k: _plain(v) for k, v in entry.completion_cost_details.items()})
         if entry.completion_cost_details
         else None,
         entry.start_time,
         updated_at,
     )
+
+
+def _plain(price: Decimal) -> str:
+    """Exact decimal text without an exponent (``0.00000025``, not ``2.5E-7``)."""
+    return format(price, "f")
 
 
 def _entry(row: Sequence[Any]) -> PriceEntry:
@@ -341,7 +365,9 @@ def _entry(row: Sequence[Any]) -> PriceEntry:
     )
 
 
-def write(conn: sqlite3.Connection, entries: Iterable[PriceEntry], replace: bool) -> list[PriceEntry]:
+def write(
+    conn: sqlite3.Connection, entries: Iterable[PriceEntry], replace: bool
+) -> list[PriceEntry]:
     """Store entries (inside the caller's write transaction). An entry with the same name,
     provider and start time as a stored one replaces it when ``replace``, else is refused."""
     stored: list[PriceEntry] = []
@@ -453,3 +479,60 @@ class CustomPrices:
             if best_key is None or key > best_key:
                 best, best_key = entry, key
         return best
+
+
+# -- the Client's calls ----------------------------------------------------------------------
+def to_model(entry: PriceEntry) -> ModelPrice:
+    """A stored entry as the public ``ModelPrice``."""
+    from .._time import from_micros
+    from ..models import ModelPrice
+
+    return ModelPrice(
+        id=uuid.UUID(entry.id),
+        name=entry.name,
+        match_pattern=entry.match_pattern,
+        match_path=list(entry.match_path) if entry.match_path else None,
+        provider=entry.provider,
+        prompt_cost=entry.prompt_cost,
+        completion_cost=entry.completion_cost,
+        prompt_cost_details=dict(entry.prompt_cost_details),
+        completion_cost_details=dict(entry.completion_cost_details),
+        start_time=from_micros(entry.start_time) if entry.start_time is not None else None,
+        updated_at=from_micros(entry.updated_at) if entry.updated_at else None,
+    )
+
+
+def read_file(path: str) -> list[PriceEntry]:
+    """Every entry of an import file, validated (errors name the entry and field).
+
+    The file is LangSmith's model price map JSON: a list of entries, or an object holding one
+    under ``model_prices``/``prices``/``items``; JSON lines (one entry per line) also work.
+    """
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise InvalidArgumentError(
+            "file", path, f"cannot be read ({exc.strerror})", "give the path of a JSON file"
+        ) from None
+    try:
+        records: Any = _json.loads(data)
+    except ValueError:
+        try:
+            records = [_json.loads(line) for line in data.splitlines() if line.strip()]
+        except ValueError:
+            raise InvalidArgumentError(
+                "file", path, "is neither JSON nor JSON lines", "export the price map as JSON"
+            ) from None
+    if isinstance(records, Mapping):
+        for key in ("model_prices", "prices", "items"):
+            if isinstance(records.get(key), list):
+                records = records[key]
+                break
+        else:
+            records = [records]
+    if not isinstance(records, list):
+        raise InvalidArgumentError(
+            "file", path, "holds no list of prices", "give a JSON list of model prices"
+        )
+    return [validate_record(record, f"[{index}]") for index, record in enumerate(records)]

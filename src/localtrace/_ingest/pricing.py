@@ -302,7 +302,9 @@ class Pricer:
 def _sent_name(usage: Usage, named: tuple[str, str]) -> str:
     """The category name the run used for a priced key (e.g. ``priority_cache_read``)."""
     direction, category = named
-    details = usage.prompt_token_details if direction == "prompt" else usage.completion_token_details
+    details = (
+        usage.prompt_token_details if direction == "prompt" else usage.completion_token_details
+    )
     if category in details:
         return category
     key = next(k.usage_key for k in TOKEN_TYPES if (k.direction, k.category) == named)

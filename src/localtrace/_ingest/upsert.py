@@ -477,6 +477,26 @@ class Ingestor:
         if to_db:
             self._apply_to_stored_ancestors(to_db)
 
+    def replace_own_usage(self, states: dict[str, RunState]) -> None:
+        """Give stored llm runs a new own usage (``state.own``; ``old_own`` is what they had)
+        and move the difference up to their ancestors with the roll-up ingest uses."""
+        self._roll_up(states)
+        self.conn.executemany(
+            "UPDATE runs SET prompt_cost = ?, completion_cost = ?, total_cost = ?, "
+            "prompt_cost_details = ?, completion_cost_details = ?, own_usage = ?, "
+            "cost_source = ? WHERE pk = ?",
+            [
+                (
+                    *_usage_columns(state.rolled)[3:6],
+                    *_usage_columns(state.rolled)[8:10],
+                    _json.dumps_or_none(state.own.to_json() or None),
+                    state.cost_source,
+                    state.pk,
+                )
+                for state in states.values()
+            ],
+        )
+
     def _take_pending(self, ids: list[str]) -> dict[str, Usage]:
         if self.conn.execute("SELECT 1 FROM pending_rollup LIMIT 1").fetchone() is None:
             return {}

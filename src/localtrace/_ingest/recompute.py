@@ -1,0 +1,211 @@
+"""Price stored llm runs again after a price change, and fix the roll-ups above them.
+
+LangSmith never re-prices a trace once logged; here ``Client.recompute_costs`` does, in batches
+of runs taken in ``pk`` order, each batch one write transaction that:
+
+1. re-reads each run's own usage from its payload exactly as ingest does, prices it with the
+   prices in the file now (sent costs are kept unless ``include_sent``);
+2. hands each change of own usage to the ingest roll-up (``Ingestor.replace_own_usage``), so
+   every ancestor's totals move by the difference, as if the run had just arrived;
+3. stores the batch's last ``pk`` and running totals in ``transfer_marks``.
+
+A SIGKILL loses at most the batch in flight (its transaction never committed, the mark still
+points before it); running the same recompute again resumes after the mark. The mark's key holds
+the arguments and a digest of the prices, so a recompute after another price change starts over.
+Readers see each batch all at once or not at all (WAL), and a concurrent writer interleaves
+between batches (each batch is ``BEGIN IMMEDIATE``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .. import _json
+from .._store.db import Database
+from .._time import now_micros
+from .normalize import USAGE_HINTS
+from .pricing import SENT, Pricer, settle
+from .upsert import Ingestor, RunState
+from .usage import Usage, UsageError, own_usage
+
+KIND = "recompute-costs"
+"""``transfer_marks.kind`` of recompute positions."""
+
+
+@dataclass
+class Progress:
+    """Running totals of one recompute (what ``transfer_marks.mark`` holds)."""
+
+    last_pk: int = 0
+    examined: int = 0
+    changed: int = 0
+    before: int = 0  # pico-dollars: the changed runs' own total cost before
+    after: int = 0
+    resumed: bool = False
+
+    def to_json(self) -> dict[str, int]:
+        return {
+            "last_pk": self.last_pk,
+            "examined": self.examined,
+            "changed": self.changed,
+            "before": self.before,
+            "after": self.after,
+        }
+
+
+def job_key(where_sql: str, params: Sequence[Any], include_sent: bool, prices: str) -> str:
+    """Names one recompute: its conditions and the prices it applies."""
+    text = _json.dumps([where_sql, list(params), include_sent, prices])
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def price_digest(conn: sqlite3.Connection, catalogue_version: str) -> str:
+    """Changes when any custom price or the catalogue version changes."""
+    rows = conn.execute("SELECT id, updated_at FROM model_prices ORDER BY id").fetchall()
+    return f"{catalogue_version}:{hashlib.sha256(repr(rows).encode()).hexdigest()[:16]}"
+
+
+def recompute(
+    db: Database,
+    where_sql: str,
+    params: Sequence[Any],
+    *,
+    include_sent: bool = False,
+    batch_size: int = 2000,
+) -> Progress:
+    """Re-price the llm runs matching ``where_sql`` (over ``runs AS r``; see module doc)."""
+    pricer = Pricer()
+    with db.read() as conn:
+        digest = price_digest(conn, pricer.catalogue.version)
+    key = job_key(where_sql, params, include_sent, digest)
+    progress = _load_mark(db, key)
+    condition = f"{where_sql} AND r.pk > ?" if where_sql else "WHERE r.pk > ?"
+    statement = (
+        "SELECT r.pk, r.id, r.start_time, r.dotted_order, r.own_usage, r.cost_source, "
+        "p.extra, p.outputs FROM runs AS r LEFT JOIN run_payloads AS p ON p.run_pk = r.pk "
+        f"{condition} ORDER BY r.pk LIMIT ?"
+    )
+    while True:
+        with db.write() as conn:
+            rows = conn.execute(statement, [*params, progress.last_pk, batch_size]).fetchall()
+            if rows:
+                _batch(conn, pricer, rows, include_sent, progress)
+                progress.last_pk = rows[-1][0]
+            if len(rows) < batch_size:
+                conn.execute(
+                    "DELETE FROM transfer_marks WHERE kind = ? AND destination = ?", (KIND, key)
+                )
+                return progress
+            conn.execute(
+                "INSERT OR REPLACE INTO transfer_marks (kind, destination, mark, updated_at) "
+                "VALUES (?, ?, ?, ?)",
+                (KIND, key, _json.dumps(progress.to_json()), now_micros()),
+            )
+
+
+def _load_mark(db: Database, key: str) -> Progress:
+    with db.read() as conn:
+        row = conn.execute(
+            "SELECT mark FROM transfer_marks WHERE kind = ? AND destination = ?", (KIND, key)
+        ).fetchone()
+    if row is None:
+        return Progress()
+    saved = _json.loads(row[0])
+    return Progress(
+        **{name: int(saved.get(name, 0)) for name in Progress().to_json()}, resumed=True
+    )
+
+
+def _batch(
+    conn: sqlite3.Connection,
+    pricer: Pricer,
+    rows: list[tuple[Any, ...]],
+    include_sent: bool,
+    progress: Progress,
+) -> None:
+    ingestor = Ingestor(conn, "", pricer)  # refreshes the custom prices for this batch
+    states: dict[str, RunState] = {}
+    for pk, run_id, start, dotted, own_text, source, extra_text, outputs_text in rows:
+        progress.examined += 1
+        if source == SENT and not include_sent:
+            continue
+        old = Usage.from_json(_json.loads(own_text))
+        extra = _json.loads(extra_text) if extra_text else None
+        outputs = None
+        if outputs_text and any(hint in outputs_text for hint in USAGE_HINTS):
+            outputs = _json.loads(outputs_text)
+        extra = extra if isinstance(extra, dict) else None
+        outputs = outputs if isinstance(outputs, dict) else None
+        try:
+            found = own_usage(extra, outputs)
+        except UsageError:
+            continue  # stored under older rules; leave it as it is
+        if include_sent:
+            found = _without_costs(found)
+        new, new_source = settle(pricer, found, "llm", extra, outputs, start)
+        new = dataclasses.replace(new, first_token_time=old.first_token_time)
+        if new == old and new_source == source:
+            continue
+        progress.changed += 1
+        progress.before += old.total_cost or 0
+        progress.after += new.total_cost or 0
+        states[run_id] = RunState(
+            id=run_id,
+            pk=pk,
+            existed=True,
+            dotted_order=dotted,
+            run_type="llm",
+            own=new,
+            old_own=old,
+            rolled=old,
+            cost_source=new_source,
+        )
+    if states:
+        ingestor.replace_own_usage(states)
+
+
+def _without_costs(usage: Usage) -> Usage:
+    return dataclasses.replace(
+        usage,
+        prompt_cost=None,
+        completion_cost=None,
+        total_cost=None,
+        prompt_cost_details={},
+        completion_cost_details={},
+    )
+
+
+def unpriced_models(
+    conn: sqlite3.Connection, where_sql: str, params: Sequence[Any]
+) -> list[tuple[str | None, str | None, int, int]]:
+    """(model, provider, runs, tokens) of llm runs with tokens and no cost, most runs first."""
+    from .pricing import model_ref
+
+    condition = f"{where_sql} AND" if where_sql else "WHERE"
+    found: dict[tuple[str | None, str | None], list[int]] = {}
+    for extra_text, outputs_text, tokens in conn.execute(
+        "SELECT p.extra, p.outputs, r.total_tokens FROM runs AS r "
+        "LEFT JOIN run_payloads AS p ON p.run_pk = r.pk "
+        f"{condition} r.run_type = 'llm' AND r.total_cost IS NULL AND r.total_tokens > 0",
+        list(params),
+    ):
+        extra = _json.loads(extra_text) if extra_text else None
+        outputs = None
+        if outputs_text and any(hint in outputs_text for hint in USAGE_HINTS):
+            outputs = _json.loads(outputs_text)
+        ref = model_ref(
+            extra if isinstance(extra, dict) else None,
+            outputs if isinstance(outputs, dict) else None,
+        )
+        counts = found.setdefault((ref.name, ref.provider), [0, 0])
+        counts[0] += 1
+        counts[1] += tokens
+    ranked = sorted(
+        found.items(), key=lambda item: (-item[1][0], item[0][0] or "", item[0][1] or "")
+    )
+    return [(model, provider, runs, tokens) for (model, provider), (runs, tokens) in ranked]

@@ -1,0 +1,344 @@
+"""``localtrace prices``: the model price table, recomputing costs, models without a price."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from decimal import Context, Decimal, InvalidOperation
+from typing import Any
+
+import click
+from rich import box
+from rich.table import Table
+
+from .. import _render
+from ..errors import InvalidArgumentError
+from ..models import ModelPrice
+from .app import _CONTEXT, Settings, _console, _format_option, _note, _Since, main, pass_settings
+
+_PER = {"1M": 1_000_000, "1K": 1_000, "1": 1}
+_EXACT = Context(prec=60)
+
+
+def _per_token(text: str, per: str, argument: str) -> Decimal:
+    """A price given per ``per`` tokens -> USD per token, exactly."""
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        raise InvalidArgumentError(
+            argument, text, "is not a number", "give a price in USD, e.g. 2.50"
+        ) from None
+    if not value.is_finite() or value < 0:
+        raise InvalidArgumentError(
+            argument, text, "is not a finite, non-negative number", f"give a price in USD per {per}"
+        )
+    return _EXACT.divide(value, Decimal(_PER[per]))
+
+
+def _details(pairs: tuple[str, ...], per: str, argument: str) -> dict[str, Decimal]:
+    out: dict[str, Decimal] = {}
+    for pair in pairs:
+        category, sep, price = pair.partition("=")
+        if not sep:
+            raise InvalidArgumentError(
+                argument, pair, "is not TYPE=PRICE", "give e.g. cache_read=0.30"
+            )
+        out[category.strip()] = _per_token(price, per, f"{argument} {category.strip()}")
+    return out
+
+
+def _per_1m(price: Decimal) -> str:
+    """A per-token price as dollars per 1M tokens, without trailing zeros."""
+    text = format(_EXACT.multiply(price, Decimal(1_000_000)).normalize(), "f")
+    return f"${text}"
+
+
+def _table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for header in headers:
+        table.add_column(header)
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def _record(price: ModelPrice) -> dict[str, Any]:
+    return {
+        "id": str(price.id),
+        "name": price.name,
+        "match_pattern": price.match_pattern,
+        "match_path": price.match_path,
+        "provider": price.provider,
+        "prompt_cost": format(price.prompt_cost, "f"),
+        "completion_cost": format(price.completion_cost, "f"),
+        "prompt_cost_details": {k: format(v, "f") for k, v in price.prompt_cost_details.items()},
+        "completion_cost_details": {
+            k: format(v, "f") for k, v in price.completion_cost_details.items()
+        },
+        "start_time": price.start_time.isoformat() if price.start_time else None,
+    }
+
+
+@main.group(context_settings=_CONTEXT)
+def prices() -> None:
+    """Model prices: custom prices (they win over the bundled catalogue), recomputing the costs
+    of stored runs, and the models seen without a price.
+
+    Example:
+
+    \b
+        localtrace prices set my-llama '^llama-3.*-ft$' --prompt 0.20 --completion 0.60
+    """
+
+
+@prices.command("list")
+@_format_option
+@pass_settings
+def prices_list(settings: Settings, fmt: str | None) -> None:
+    """The custom model prices in the store (prices per 1M tokens in the table; per token, as
+    LangSmith's API has them, in json/jsonl/csv).
+
+    Example:
+
+    \b
+        localtrace prices list --format json
+    """
+    fmt = settings.format(fmt)
+    with settings.client() as client:
+        found = client.list_model_prices()
+    if fmt != "table":
+        _render.write_records([_record(p) for p in found], fmt, sys.stdout)
+        return
+    if not found:
+        _note("no custom prices: runs are priced by the bundled genai-prices catalogue")
+        return
+    rows: list[tuple[str, ...]] = []
+    for price in found:
+        details = [
+            f"{k} {_per_1m(v)}"
+            for k, v in (*price.prompt_cost_details.items(), *price.completion_cost_details.items())
+        ]
+        rows.append(
+            (
+                price.name,
+                price.match_pattern,
+                price.provider or "any",
+                price.start_time.date().isoformat() if price.start_time else "always",
+                _per_1m(price.prompt_cost),
+                _per_1m(price.completion_cost),
+                ", ".join(details),
+                str(price.id),
+            )
+        )
+    table = _table(
+        ("name", "pattern", "provider", "from", "prompt/1M", "completion/1M", "by type", "id"),
+        rows,
+    )
+    _console().print(table)
+
+
+@prices.command("set")
+@click.argument("name")
+@click.argument("pattern")
+@click.option("--prompt", "prompt", required=True, metavar="USD", help="Price of prompt tokens.")
+@click.option(
+    "--completion", "completion", required=True, metavar="USD", help="Price of completion tokens."
+)
+@click.option(
+    "--per",
+    type=click.Choice(sorted(_PER)),
+    default="1M",
+    show_default=True,
+    help="Prices are per this many tokens.",
+)
+@click.option("--provider", default=None, help="Only runs of this ls_provider.")
+@click.option(
+    "--start",
+    "start",
+    default=None,
+    metavar="DATE",
+    help="Only runs that started on or after DATE (e.g. 2025-01-31).",
+)
+@click.option(
+    "--prompt-type",
+    "prompt_types",
+    multiple=True,
+    metavar="TYPE=USD",
+    help="Price of one prompt token type, e.g. cache_read=0.30 (repeatable).",
+)
+@click.option(
+    "--completion-type",
+    "completion_types",
+    multiple=True,
+    metavar="TYPE=USD",
+    help="Price of one completion token type, e.g. reasoning=10 (repeatable).",
+)
+@pass_settings
+def prices_set(
+    settings: Settings,
+    name: str,
+    pattern: str,
+    prompt: str,
+    completion: str,
+    per: str,
+    provider: str | None,
+    start: str | None,
+    prompt_types: tuple[str, ...],
+    completion_types: tuple[str, ...],
+) -> None:
+    """Add a custom price for the models whose name matches PATTERN (a regular expression), or
+    replace the one with the same NAME, provider and start. Stored runs keep their costs until
+    `localtrace prices recompute`.
+
+    Example:
+
+    \b
+        localtrace prices set my-llama '^llama-3.*-ft$' --prompt 0.20 --completion 0.60
+    """
+    with settings.client(create=True) as client:
+        price = client.create_model_price(
+            name,
+            pattern,
+            _per_token(prompt, per, "--prompt"),
+            _per_token(completion, per, "--completion"),
+            provider=provider,
+            start_time=start,
+            prompt_cost_details=_details(prompt_types, per, "--prompt-type"),
+            completion_cost_details=_details(completion_types, per, "--completion-type"),
+            replace=True,
+        )
+    _note(
+        f"price {price.name} ({price.id}) set: {_per_1m(price.prompt_cost)} prompt, "
+        f"{_per_1m(price.completion_cost)} completion per 1M tokens; "
+        "run `localtrace prices recompute` to re-price stored runs"
+    )
+
+
+@prices.command("delete")
+@click.argument("price_id", type=click.UUID)
+@pass_settings
+def prices_delete(settings: Settings, price_id: Any) -> None:
+    """Remove a custom price by its id (see `localtrace prices list`).
+
+    Example:
+
+    \b
+        localtrace prices delete 0b0f2a5e-7f4c-4f39-9a55-2c1de7a0b5d1
+    """
+    with settings.client() as client:
+        client.delete_model_price(price_id)
+    _note(f"price {price_id} deleted; run `localtrace prices recompute` to re-price stored runs")
+
+
+@prices.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@pass_settings
+def prices_import(settings: Settings, file: str) -> None:
+    """Add every price of a JSON file in LangSmith's model price map shape (USD per token), all
+    or none: one bad entry and nothing is written.
+
+    Example:
+
+    \b
+        localtrace prices import model_prices.json
+    """
+    with settings.client(create=True) as client:
+        stored = client.import_model_prices(file)
+    _note(f"imported {len(stored)} price(s) from {file}")
+
+
+@prices.command("recompute")
+@click.option("--project", "-p", "projects", multiple=True, help="Only this project (repeatable).")
+@click.option(
+    "--since",
+    type=_Since(),
+    default=None,
+    help="Only runs that started at or after this time: 2d, 12h, 30m or an ISO date/time.",
+)
+@click.option("--filter", "filter_", default=None, help="Only runs matching this filter.")
+@click.option(
+    "--include-sent", is_flag=True, help="Also re-price runs whose application sent a cost."
+)
+@click.option(
+    "--batch-size", default=2000, show_default=True, type=click.IntRange(min=1), hidden=True
+)
+@_format_option
+@pass_settings
+def prices_recompute(
+    settings: Settings,
+    projects: tuple[str, ...],
+    since: dt.datetime | None,
+    filter_: str | None,
+    include_sent: bool,
+    batch_size: int,
+    fmt: str | None,
+) -> None:
+    """Price stored llm runs again with the prices now in force and fix their traces' totals.
+    Safe to interrupt: running it again continues where it stopped.
+
+    Example:
+
+    \b
+        localtrace prices recompute --project my-app --since 2025-01-01
+    """
+    fmt = settings.format(fmt)
+    with settings.client() as client:
+        result = client.recompute_costs(
+            project_name=list(projects) or None,
+            start_time=since,
+            filter=filter_,
+            include_sent=include_sent,
+            batch_size=batch_size,
+        )
+    record = {
+        "runs_examined": result.runs_examined,
+        "runs_changed": result.runs_changed,
+        "total_cost_before": str(result.total_cost_before),
+        "total_cost_after": str(result.total_cost_after),
+        "total_cost_change": str(result.total_cost_change),
+        "resumed": result.resumed,
+    }
+    if fmt != "table":
+        _render.write_records([record], fmt, sys.stdout)
+        return
+    change = result.total_cost_change
+    sign = "+" if change > 0 else ("-" if change < 0 else "")
+    _console().print(
+        f"{result.runs_changed:,} of {result.runs_examined:,} llm runs changed; their cost "
+        f"{_render.cost_text(result.total_cost_before, zero='$0')} -> "
+        f"{_render.cost_text(result.total_cost_after, zero='$0')} "
+        f"({sign}{_render.cost_text(abs(change), zero='$0')})"
+        + (" (resumed)" if result.resumed else "")
+    )
+
+
+@prices.command("unknown")
+@click.option("--project", "-p", "projects", multiple=True, help="Only this project (repeatable).")
+@_format_option
+@pass_settings
+def prices_unknown(settings: Settings, projects: tuple[str, ...], fmt: str | None) -> None:
+    """Model names of llm runs that have tokens but no cost, with run counts: the prices to add.
+
+    Example:
+
+    \b
+        localtrace prices unknown
+    """
+    fmt = settings.format(fmt)
+    with settings.client() as client:
+        found = client.list_unpriced_models(project_name=list(projects) or None)
+    records = [m.model_dump() for m in found]
+    if fmt != "table":
+        _render.write_records(records, fmt, sys.stdout)
+        return
+    if not found:
+        _note("every llm run with tokens has a cost")
+        return
+    table = _table(
+        ("model", "provider", "runs", "tokens"),
+        [
+            (m.model or "(no model name)", m.provider or "", f"{m.runs:,}", f"{m.total_tokens:,}")
+            for m in found
+        ],
+    )
+    _console().print(table)
