@@ -1,0 +1,214 @@
+"""Real clients, real wrappers: runs traced by ``langsmith.wrappers`` around the OpenAI and
+Anthropic SDKs (answered by an in-process mock transport: no network) and by LangChain's chat
+model tracer get the cost genai-prices computes for the usage those responses report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import warnings
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import genai_prices
+import pytest
+from langsmith import tracing_context
+
+import localtrace
+from localtrace._money import PICO
+
+
+def pico(value: Decimal | None) -> int | None:
+    return None if value is None else int((value * PICO).to_integral_value())
+
+
+def oracle(model: str, provider: str, when: dt.datetime, **usage: int) -> tuple[int, int, int]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        found = genai_prices.calc_price(
+            genai_prices.Usage(**usage), model, provider_id=provider, genai_request_timestamp=when
+        )
+    return (
+        int(found.input_price * PICO),
+        int(found.output_price * PICO),
+        int(found.total_price * PICO),
+    )
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[localtrace.Client]:
+    with localtrace.Client(tmp_path / "sdk.db", writer="thread") as c:
+        yield c
+
+
+def _http(sdk: Any, handler: Callable[[Any], Any]) -> Any:
+    """An HTTP client of the kind this SDK version takes, answering with ``handler``."""
+    for name in ("httpx", "httpx2"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        answer = handler(module)
+        http = module.Client(transport=module.MockTransport(lambda request, a=answer: a))
+        try:
+            return sdk(api_key="test", base_url="http://127.0.0.1:9", http_client=http)
+        except TypeError:
+            http.close()
+    pytest.skip("no HTTP client this SDK accepts")
+
+
+OPENAI_RESPONSE = {
+    "id": "chatcmpl-1",
+    "object": "chat.completion",
+    "created": 1,
+    "model": "gpt-4o-2024-08-06",
+    "choices": [
+        {"index": 0, "message": {"role": "assistant", "content": "4"}, "finish_reason": "stop"}
+    ],
+    "usage": {
+        "prompt_tokens": 1200,
+        "completion_tokens": 300,
+        "total_tokens": 1500,
+        "prompt_tokens_details": {"cached_tokens": 1024, "audio_tokens": 0},
+        "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0},
+    },
+}
+
+
+def _wrappers() -> Any:
+    """``langsmith.wrappers`` (its package import warns about an unrelated moved module)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return importlib.import_module("langsmith.wrappers")
+
+
+def _llm_run(client: localtrace.Client) -> localtrace.Run:
+    client.flush()
+    runs = list(client.list_runs(run_type="llm"))
+    assert len(runs) == 1
+    return runs[0]
+
+
+def test_wrap_openai_run_is_priced(client: localtrace.Client) -> None:
+    openai = pytest.importorskip("openai")
+    wrap_openai = _wrappers().wrap_openai
+    sdk = _http(openai.OpenAI, lambda http: http.Response(200, json=OPENAI_RESPONSE))
+    with tracing_context(client=client, enabled=True, project_name="wrapped"):
+        wrap_openai(sdk).chat.completions.create(
+            model="gpt-4o", messages=[{"role": "user", "content": "2+2?"}]
+        )
+    run = _llm_run(client)
+    assert run.prompt_token_details == {"audio": 0, "cache_read": 1024}
+    want = oracle(
+        "gpt-4o",
+        "openai",
+        run.start_time,
+        input_tokens=1200,
+        output_tokens=300,
+        cache_read_tokens=1024,
+    )
+    assert (pico(run.prompt_cost), pico(run.completion_cost), pico(run.total_cost)) == want
+    assert run.cost_source == "genai-prices/openai/gpt-4o"
+    project = client.read_project(project_name="wrapped", include_stats=True)
+    assert project.total_cost == run.total_cost  # and the project's roll-up shows it
+
+
+ANTHROPIC_RESPONSE = {
+    "id": "msg_1",
+    "type": "message",
+    "role": "assistant",
+    "model": "claude-sonnet-4-20250514",
+    "content": [{"type": "text", "text": "4"}],
+    "stop_reason": "end_turn",
+    "stop_sequence": None,
+    "usage": {
+        "input_tokens": 50,
+        "output_tokens": 20,
+        "cache_read_input_tokens": 1000,
+        "cache_creation_input_tokens": 200,
+        "cache_creation": {"ephemeral_5m_input_tokens": 200, "ephemeral_1h_input_tokens": 0},
+    },
+}
+
+
+def test_wrap_anthropic_run_is_priced_with_cache_reads_and_writes(
+    client: localtrace.Client,
+) -> None:
+    anthropic = pytest.importorskip("anthropic")
+    wrap_anthropic = _wrappers().wrap_anthropic
+    sdk = _http(anthropic.Anthropic, lambda http: http.Response(200, json=ANTHROPIC_RESPONSE))
+    with tracing_context(client=client, enabled=True):
+        wrap_anthropic(sdk).messages.create(
+            model="claude-sonnet-4-20250514",
+            max_tokens=10,
+            messages=[{"role": "user", "content": "2+2?"}],
+        )
+    run = _llm_run(client)
+    assert run.prompt_tokens == 1250  # the wrapper adds the cache tokens to the input tokens
+    want = oracle(
+        "claude-sonnet-4-20250514",
+        "anthropic",
+        run.start_time,
+        input_tokens=1250,
+        output_tokens=20,
+        cache_read_tokens=1000,
+        cache_write_tokens=200,
+        cache_write_5m_tokens=200,
+    )
+    assert (pico(run.prompt_cost), pico(run.completion_cost), pico(run.total_cost)) == want
+    assert run.prompt_cost_details is not None and set(run.prompt_cost_details) == {
+        "cache_read",
+        "cache_creation",
+    }
+
+
+def test_langchain_chat_model_run_is_priced(client: localtrace.Client) -> None:
+    """LangChain's tracer: usage in the generations, model and provider in ls_* metadata."""
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+    from langchain_core.tracers.langchain import LangChainTracer
+
+    class FakeOpenAIChat(GenericFakeChatModel):
+        model_name: str = "gpt-4o-mini"
+
+        def _get_ls_params(self, stop: Any = None, **kwargs: Any) -> Any:
+            params = super()._get_ls_params(stop=stop, **kwargs)
+            params["ls_provider"] = "openai"
+            params["ls_model_name"] = self.model_name
+            return params
+
+    usage = {
+        "input_tokens": 4000,
+        "output_tokens": 500,
+        "total_tokens": 4500,
+        "input_token_details": {"cache_read": 2048},
+        "output_token_details": {"reasoning": 100},
+    }
+    model = FakeOpenAIChat(
+        messages=iter(
+            [
+                AIMessage(
+                    content="4",
+                    usage_metadata=usage,  # type: ignore[arg-type]
+                    response_metadata={"model_name": "gpt-4o-mini-2024-07-18"},
+                )
+            ]
+        )
+    )
+    tracer = LangChainTracer(client=client, project_name="langchain")  # type: ignore[arg-type]
+    model.invoke("2+2?", config={"callbacks": [tracer]})
+    tracer.wait_for_futures()
+    run = _llm_run(client)
+    want = oracle(
+        "gpt-4o-mini",
+        "openai",
+        run.start_time,
+        input_tokens=4000,
+        output_tokens=500,
+        cache_read_tokens=2048,
+        output_reasoning_tokens=100,
+    )
+    assert (pico(run.prompt_cost), pico(run.completion_cost), pico(run.total_cost)) == want
+    assert run.cost_source == "genai-prices/openai/gpt-4o-mini"
