@@ -33,8 +33,9 @@ if TYPE_CHECKING:
 
 _EXACT = Context(prec=60)
 _PICO = Decimal(10) ** 12
-MAX_PRICE = Decimal(1000)
-"""USD per token; anything dearer is a unit mistake (a price per 1M tokens given per token)."""
+MAX_PRICE = Decimal("0.01")
+"""USD per token ($10,000 per 1M tokens, ~60x the dearest model of 2025): a dearer price is a
+unit mistake, almost always a price per 1M tokens given as a price per token."""
 MAX_PATTERN = 1000
 MAX_NAME = 200
 
@@ -163,7 +164,7 @@ def _price(value: Any, argument: str) -> Decimal:
         raise InvalidArgumentError(argument, value, "is negative", fix)
     if price > MAX_PRICE:
         raise InvalidArgumentError(
-            argument, value, f"is more than ${MAX_PRICE} per token", fix + " (not per 1M tokens)"
+            argument, value, f"is more than ${MAX_PRICE} per token", fix + " (a price per token, not per 1M)"
         )
     return price + 0  # drops a negative zero's sign; exact otherwise
 

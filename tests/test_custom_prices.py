@@ -1,0 +1,286 @@
+"""Custom model prices: LangSmith's model price map shape, stored in the file, winning over the
+catalogue; precedence, start dates, token types; every bad entry refused with the field named."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import sqlite3
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import localtrace
+from localtrace import InvalidArgumentError, ModelPriceNotFoundError
+
+T = dt.datetime(2025, 9, 1, 12, tzinfo=dt.timezone.utc)
+USAGE = {
+    "input_tokens": 1000,
+    "output_tokens": 200,
+    "input_token_details": {"cache_read": 400, "audio": 100},
+    "output_token_details": {"reasoning": 50},
+}
+
+
+def llm(
+    client: localtrace.Client,
+    model: str,
+    provider: str | None = None,
+    when: dt.datetime = T,
+    usage: dict[str, Any] | None = None,
+) -> localtrace.Run:
+    run_id = uuid.uuid4()
+    metadata: dict[str, Any] = {"ls_model_name": model, "usage_metadata": usage or USAGE}
+    if provider:
+        metadata["ls_provider"] = provider
+    client.create_run(
+        "llm", {}, "llm", id=run_id, start_time=when, end_time=when, extra={"metadata": metadata}
+    )
+    client.flush()
+    return client.read_run(run_id)
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Any:
+    with localtrace.Client(tmp_path / "prices.db", writer="thread") as c:
+        yield c
+
+
+def test_a_custom_price_prices_matching_runs_exactly(client: localtrace.Client) -> None:
+    price = client.create_model_price(
+        "my-llama",
+        r"^llama-3\.1-.*-ft$",
+        Decimal("0.0000002"),
+        "6e-7",
+        prompt_cost_details={"cache_read": "5e-8"},
+        completion_cost_details={"reasoning": 0.000001},
+    )
+    run = llm(client, "llama-3.1-70b-ft")
+    # prompt: 400 cache reads at 5e-8, the other 600 at 2e-7; completion: 50 reasoning at
+    # 1e-6, the other 150 at 6e-7
+    assert run.prompt_cost == Decimal("0.00002") + Decimal("0.00012")
+    assert run.completion_cost == Decimal("0.00005") + Decimal("0.00009")
+    assert run.total_cost == Decimal("0.00028")
+    assert run.prompt_cost_details == {"cache_read": Decimal("0.00002")}
+    assert run.completion_cost_details == {"reasoning": Decimal("0.00005")}
+    assert run.cost_source == f"custom/{price.id}"
+    assert run.price_model_id == price.id
+    assert llm(client, "llama-3.1-70b").total_cost is None  # no match, not in the catalogue
+
+
+def test_custom_prices_win_over_the_catalogue(client: localtrace.Client) -> None:
+    catalogue = llm(client, "gpt-4o", "openai")
+    assert catalogue.cost_source == "genai-prices/openai/gpt-4o"
+    client.create_model_price("negotiated", "^gpt-4o$", "1e-6", "2e-6")
+    run = llm(client, "gpt-4o", "openai")
+    assert run.total_cost == Decimal("0.0014")  # 1000 * 1e-6 + 200 * 2e-6
+    assert run.cost_source is not None and run.cost_source.startswith("custom/")
+
+
+def test_precedence_provider_then_latest_start_then_newest(client: localtrace.Client) -> None:
+    any_provider = client.create_model_price("m any", "^m$", "1e-6", "0")
+    later = client.create_model_price(
+        "m any 2025", "^m$", "2e-6", "0", start_time="2025-06-01T00:00:00Z"
+    )
+    for_acme = client.create_model_price("m acme", "^m$", "3e-6", "0", provider="Acme")
+    assert for_acme.provider == "acme"
+    assert llm(client, "m", "acme").price_model_id == for_acme.id  # provider beats none
+    assert llm(client, "m", "other").price_model_id == later.id  # latest start in force
+    assert llm(client, "m", "other", T.replace(year=2024)).price_model_id == any_provider.id
+    newest = client.create_model_price("m any again", "^m$", "4e-6", "0")
+    time.sleep(0.001)
+    assert llm(client, "m", None, T.replace(year=2024)).price_model_id == newest.id
+
+
+def test_time_dependent_prices(client: localtrace.Client) -> None:
+    client.create_model_price("acme-1 old", "^acme-1$", "1e-6", "1e-6")
+    client.create_model_price("acme-1 new", "^acme-1$", "5e-7", "5e-7", start_time="2025-03-01")
+    usage = {"input_tokens": 1000, "output_tokens": 1000}
+    before = llm(
+        client, "acme-1", when=dt.datetime(2025, 2, 28, 23, 59, tzinfo=dt.timezone.utc), usage=usage
+    )
+    after = llm(client, "acme-1", when=dt.datetime(2025, 3, 1, tzinfo=dt.timezone.utc), usage=usage)
+    assert (before.total_cost, after.total_cost) == (Decimal("0.002"), Decimal("0.001"))
+
+
+def test_match_path_picks_where_the_name_is_read(client: localtrace.Client) -> None:
+    client.create_model_price("by param", "^deploy-7$", "1e-6", "0", match_path=["model"])
+    run_id = uuid.uuid4()
+    client.create_run(
+        "llm",
+        {},
+        "llm",
+        id=run_id,
+        start_time=T,
+        end_time=T,
+        extra={
+            "invocation_params": {"model": "deploy-7"},
+            "metadata": {"ls_model_name": "something-else", "usage_metadata": USAGE},
+        },
+    )
+    client.flush()
+    assert client.read_run(run_id).total_cost == Decimal("0.001")
+
+
+def test_prices_live_in_the_file(tmp_path: Path, client: localtrace.Client) -> None:
+    price = client.create_model_price("x", "^x$", "1e-6", "1e-6", start_time="2025-01-01")
+    client.close()
+    shutil.copy(tmp_path / "prices.db", tmp_path / "copy.db")
+    with localtrace.Client(tmp_path / "copy.db", writer="thread") as copy:
+        [found] = copy.list_model_prices()
+        assert found == price
+        assert llm(copy, "x").price_model_id == price.id
+
+
+def test_another_process_sees_a_new_price_at_its_next_batch(tmp_path: Path) -> None:
+    path = tmp_path / "shared.db"
+    with localtrace.Client(path) as writer, localtrace.Client(path) as admin:
+        assert llm(writer, "late-model").total_cost is None
+        admin.create_model_price("late", "^late-model$", "1e-6", "0")
+        assert llm(writer, "late-model").total_cost == Decimal("0.001")
+
+
+def test_list_and_delete(client: localtrace.Client) -> None:
+    a = client.create_model_price("b", "^b$", "1e-6", "1e-6")
+    b = client.create_model_price("a", "^a$", "1e-6", "1e-6")
+    assert [p.name for p in client.list_model_prices()] == ["a", "b"]
+    client.delete_model_price(a.id)
+    assert client.list_model_prices() == [b]
+    with pytest.raises(ModelPriceNotFoundError):
+        client.delete_model_price(a.id)
+
+
+def test_same_name_provider_and_start_is_refused_unless_replaced(client: localtrace.Client) -> None:
+    client.create_model_price("dup", "^d$", "1e-6", "1e-6")
+    with pytest.raises(InvalidArgumentError) as caught:
+        client.create_model_price("dup", "^d$", "2e-6", "1e-6")
+    assert caught.value.argument == "name" and "replace" in caught.value.fix
+    client.create_model_price("dup", "^d$", "2e-6", "1e-6", replace=True)
+    [only] = client.list_model_prices()
+    assert only.prompt_cost == Decimal("0.000002")
+
+
+def test_import_langsmith_shaped_file(tmp_path: Path, client: localtrace.Client) -> None:
+    exported = [  # the shape GET /api/v1/model-price-map answers (per-token prices)
+        {
+            "id": str(uuid.uuid4()),
+            "name": "gpt-4o-negotiated",
+            "match_pattern": "^gpt-4o(-\\d{4}-\\d{2}-\\d{2})?$",
+            "match_path": ["model", "model_name"],
+            "provider": "openai",
+            "prompt_cost": 0.0000020,
+            "completion_cost": 0.000008,
+            "prompt_cost_details": {"cache_read": 0.000001},
+            "completion_cost_details": None,
+            "start_time": "2024-05-13T00:00:00",
+            "tenant_id": str(uuid.uuid4()),
+        },
+        {
+            "name": "internal",
+            "match_pattern": "internal",
+            "prompt_cost": "0",
+            "completion_cost": "0",
+        },
+    ]
+    path = tmp_path / "prices.json"
+    path.write_text(json.dumps(exported))
+    stored = client.import_model_prices(path)
+    assert [p.name for p in stored] == ["gpt-4o-negotiated", "internal"]
+    assert stored[0].id == uuid.UUID(exported[0]["id"])
+    assert stored[0].prompt_cost == Decimal("0.000002")
+    assert stored[0].prompt_cost_details == {"cache_read": Decimal("0.000001")}
+    again = client.import_model_prices(path)  # importing twice replaces, never duplicates
+    assert len(client.list_model_prices()) == 2 == len(again)
+
+
+BAD = [
+    ({"match_pattern": "(a)\\1"}, "match_pattern", "RE2"),
+    ({"match_pattern": "(?=gpt)"}, "match_pattern", "lookarounds"),
+    ({"match_pattern": "["}, "match_pattern", "RE2"),
+    ({"match_pattern": ""}, "match_pattern", "non-empty"),
+    ({"prompt_cost": -1}, "prompt_cost", "non-negative"),
+    ({"prompt_cost": float("nan")}, "prompt_cost", "finite"),
+    ({"completion_cost": float("inf")}, "completion_cost", "finite"),
+    ({"completion_cost": "Infinity"}, "completion_cost", "finite"),
+    ({"completion_cost": "cheap"}, "completion_cost", "USD per token"),
+    ({"completion_cost": True}, "completion_cost", "USD per token"),
+    ({"prompt_cost": 2.5}, "prompt_cost", "per 1M"),  # a per-1M price given per token
+    ({"prompt_cost_details": {"cache_reed": 1e-6}}, "prompt_cost_details.cache_reed", "cache_read"),
+    (
+        {"completion_cost_details": {"cache_read": 1e-6}},
+        "completion_cost_details.cache_read",
+        "reasoning",
+    ),
+    (
+        {"completion_cost_details": {"reasoning": -1}},
+        "completion_cost_details.reasoning",
+        "non-negative",
+    ),
+    ({"prompt_cost_details": [1]}, "prompt_cost_details", "token type"),
+    ({"start_time": "last tuesday"}, "start_time", "2025-01-31"),
+    ({"start_time": "2025-13-01"}, "start_time", "2025-01-31"),
+    ({"match_path": ["modle"]}, "match_path", "model"),
+    ({"match_path": "model"}, "match_path", "list"),
+    ({"name": ""}, "name", "non-empty"),
+    ({"name": "x" * 300}, "name", "shorten"),
+]
+
+
+@pytest.mark.parametrize(("change", "argument", "in_fix"), BAD)
+def test_bad_entries_are_refused_naming_field_and_fix(
+    client: localtrace.Client, change: dict[str, Any], argument: str, in_fix: str
+) -> None:
+    fields: dict[str, Any] = {
+        "name": "ok",
+        "match_pattern": "^ok$",
+        "prompt_cost": "1e-6",
+        "completion_cost": "1e-6",
+        **change,
+    }
+    with pytest.raises(InvalidArgumentError) as caught:
+        client.create_model_price(**fields)
+    assert caught.value.argument == argument
+    assert in_fix in f"{caught.value.reason}; {caught.value.fix}"
+    assert client.list_model_prices() == []
+
+
+def test_a_bad_entry_in_a_file_writes_nothing(tmp_path: Path, client: localtrace.Client) -> None:
+    good = {"name": "g", "match_pattern": "^g$", "prompt_cost": 1e-6, "completion_cost": 1e-6}
+    path = tmp_path / "prices.json"
+    path.write_text(json.dumps([good, {**good, "name": "h", "prompt_cost": -1}]))
+    with pytest.raises(InvalidArgumentError) as caught:
+        client.import_model_prices(path)
+    assert caught.value.argument == "[1].prompt_cost"
+    path.write_text(json.dumps([good, {**good, "name": "h", "colour": "red"}]))
+    with pytest.raises(InvalidArgumentError) as caught:
+        client.import_model_prices(path)
+    assert caught.value.argument == "[1].colour"
+    path.write_text("{not json")
+    with pytest.raises(InvalidArgumentError):
+        client.import_model_prices(path)
+    with pytest.raises(InvalidArgumentError):
+        client.import_model_prices(tmp_path / "missing.json")
+    assert client.list_model_prices() == []
+    with sqlite3.connect(tmp_path / "prices.db") as conn:
+        assert conn.execute("SELECT count(*) FROM model_prices").fetchone() == (0,)
+
+
+def test_catastrophic_patterns_cannot_hang_ingest(client: localtrace.Client) -> None:
+    """``(a+)+$`` takes exponential time in a backtracking engine; RE2 is linear."""
+    client.create_model_price("evil", "^(a+)+$", "1e-6", "0")
+    started = time.perf_counter()
+    run = llm(client, "a" * 400 + "!")
+    assert time.perf_counter() - started < 5
+    assert run.total_cost is None
+    assert llm(client, "a" * 400).total_cost == Decimal("0.001")
+
+
+def test_absurd_counts_get_no_cost_rather_than_an_overflow(client: localtrace.Client) -> None:
+    client.create_model_price("dear", "^dear$", "0.01", "0")
+    run = llm(client, "dear", usage={"input_tokens": 10**13, "output_tokens": 0})
+    assert run.total_cost is None and run.prompt_tokens == 10**13
