@@ -114,6 +114,12 @@ def test_the_expected_commands_exist() -> None:
         "serve",
         "thread",
         "mcp",
+        "prices list",
+        "prices set",
+        "prices delete",
+        "prices import",
+        "prices recompute",
+        "prices unknown",
     }
     assert set(COMMANDS) == expected
 

@@ -164,7 +164,10 @@ def _price(value: Any, argument: str) -> Decimal:
         raise InvalidArgumentError(argument, value, "is negative", fix)
     if price > MAX_PRICE:
         raise InvalidArgumentError(
-            argument, value, f"is more than ${MAX_PRICE} per token", fix + " (a price per token, not per 1M)"
+            argument,
+            value,
+            f"is more than ${MAX_PRICE} per token",
+            fix + " (a price per token, not per 1M)",
         )
     return price + 0  # drops a negative zero's sign; exact otherwise
 
@@ -513,8 +516,9 @@ def read_file(path: str) -> list[PriceEntry]:
         with open(path, "rb") as handle:
             data = handle.read()
     except OSError as exc:
+        reason = "does not exist" if isinstance(exc, FileNotFoundError) else "cannot be read"
         raise InvalidArgumentError(
-            "file", path, f"cannot be read ({exc.strerror})", "give the path of a JSON file"
+            "file", path, f"{reason} ({type(exc).__name__})", "give the path of a JSON file"
         ) from None
     try:
         records: Any = _json.loads(data)

@@ -52,6 +52,8 @@ _TRANSPORT_KEYS = frozenset(
         "completion_token_details",
         "prompt_cost_details",
         "completion_cost_details",
+        "cost_source",
+        "price_model_id",
         "first_token_time",
         "s3_urls",
         "trace_tier",

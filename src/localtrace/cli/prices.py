@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+import uuid
 from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
@@ -12,7 +13,7 @@ from rich import box
 from rich.table import Table
 
 from .. import _render
-from ..errors import InvalidArgumentError
+from ..errors import InvalidArgumentError, ModelPriceNotFoundError
 from ..models import ModelPrice
 from .app import _CONTEXT, Settings, _console, _format_option, _note, _Since, main, pass_settings
 
@@ -215,19 +216,29 @@ def prices_set(
 
 
 @prices.command("delete")
-@click.argument("price_id", type=click.UUID)
+@click.argument("price")
 @pass_settings
-def prices_delete(settings: Settings, price_id: Any) -> None:
-    """Remove a custom price by its id (see `localtrace prices list`).
+def prices_delete(settings: Settings, price: str) -> None:
+    """Remove a custom price by its id, or every custom price of that name (see
+    `localtrace prices list`).
 
     Example:
 
     \b
-        localtrace prices delete 0b0f2a5e-7f4c-4f39-9a55-2c1de7a0b5d1
+        localtrace prices delete my-llama
     """
     with settings.client() as client:
-        client.delete_model_price(price_id)
-    _note(f"price {price_id} deleted; run `localtrace prices recompute` to re-price stored runs")
+        try:
+            ids = [uuid.UUID(price)]
+        except ValueError:
+            ids = [p.id for p in client.list_model_prices() if p.name == price]
+            if not ids:
+                raise ModelPriceNotFoundError(
+                    f"no model price named {price!r}; `localtrace prices list` shows them"
+                ) from None
+        for price_id in ids:
+            client.delete_model_price(price_id)
+    _note(f"deleted {len(ids)} price(s); run `localtrace prices recompute` to re-price stored runs")
 
 
 @prices.command("import")

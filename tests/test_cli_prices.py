@@ -1,0 +1,190 @@
+"""``localtrace prices``: set, list, import, recompute, unknown, delete, as a user types them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+import localtrace
+from test_cli import cli, fails, ok
+
+T = dt.datetime(2025, 9, 1, 12, tzinfo=dt.timezone.utc)
+
+
+def _store(path: Path) -> None:
+    with localtrace.Client(path, writer="thread") as client:
+        for model, provider in (
+            ("llama-3.1-8b-ft", "vllm"),
+            ("llama-3.1-8b-ft", "vllm"),
+            ("gpt-4o", "openai"),
+        ):
+            root, child = uuid.uuid4(), uuid.uuid4()
+            client.create_run("agent", {}, "chain", id=root, start_time=T, end_time=T)
+            client.create_run(
+                "chat",
+                {},
+                "llm",
+                id=child,
+                parent_run_id=root,
+                start_time=T,
+                end_time=T,
+                extra={
+                    "metadata": {
+                        "ls_model_name": model,
+                        "ls_provider": provider,
+                        "usage_metadata": {"input_tokens": 1000, "output_tokens": 500},
+                    }
+                },
+            )
+
+
+def test_unknown_set_recompute_list_delete(tmp_path: Path) -> None:
+    db = tmp_path / "p.db"
+    _store(db)
+    unknown = json.loads(ok("prices", "unknown", "--format", "json", db=db))
+    assert unknown == [
+        {"model": "llama-3.1-8b-ft", "provider": "vllm", "runs": 2, "total_tokens": 3000}
+    ]
+    assert "llama-3.1-8b-ft" in ok("prices", "unknown", db=db)
+    ok(
+        "prices",
+        "set",
+        "my-llama",
+        r"^llama-3\.1-.*-ft$",
+        "--prompt",
+        "0.20",
+        "--completion",
+        "0.60",
+        "--prompt-type",
+        "cache_read=0.05",
+        db=db,
+    )
+    listed = json.loads(ok("prices", "list", "-f", "json", db=db))
+    assert listed[0]["prompt_cost"] == "0.0000002"  # per token, as LangSmith's API has it
+    assert listed[0]["prompt_cost_details"] == {"cache_read": "0.00000005"}
+    table = ok("prices", "list", db=db)
+    assert "$0.2" in table and "$0.6" in table and "my-llama" in table
+    out = ok("prices", "recompute", db=db)
+    assert "2 of 3 llm runs changed" in out
+    summary = json.loads(ok("prices", "recompute", "-f", "json", db=db))
+    assert summary[0]["runs_changed"] == 0
+    with localtrace.Client(db) as client:
+        roots = list(client.list_runs(is_root=True))
+        assert sorted(r.total_cost for r in roots) == [
+            Decimal("0.0005"),
+            Decimal("0.0005"),
+            Decimal("0.0075"),
+        ]
+    assert "every llm run" in cli("prices", "unknown", db=db).stderr
+    ok("prices", "delete", "my-llama", db=db)
+    assert json.loads(ok("prices", "list", "-f", "json", db=db)) == []
+    assert "no model price named" in fails("prices", "delete", "my-llama", db=db)
+    assert "no model price" in fails("prices", "delete", str(uuid.uuid4()), db=db)
+
+
+def test_per_unit_and_bad_input(tmp_path: Path) -> None:
+    db = tmp_path / "q.db"
+    ok(
+        "prices",
+        "set",
+        "x",
+        "^x$",
+        "--prompt",
+        "0.0000025",
+        "--completion",
+        "0.00001",
+        "--per",
+        "1",
+        db=db,
+    )
+    [price] = json.loads(ok("prices", "list", "-f", "json", db=db))
+    assert price["prompt_cost"] == "0.0000025"
+    assert "not a regular expression" in fails(
+        "prices", "set", "y", "(?=y)", "--prompt", "1", "--completion", "1", db=db
+    )
+    assert "non-negative" in fails(
+        "prices", "set", "y", "^y$", "--prompt", "-1", "--completion", "1", db=db
+    )
+    assert "cache_read" in fails(
+        "prices",
+        "set",
+        "y",
+        "^y$",
+        "--prompt",
+        "1",
+        "--completion",
+        "1",
+        "--prompt-type",
+        "cache_reed=1",
+        db=db,
+    )
+    assert "TYPE=PRICE" in fails(
+        "prices",
+        "set",
+        "y",
+        "^y$",
+        "--prompt",
+        "1",
+        "--completion",
+        "1",
+        "--prompt-type",
+        "cache_read",
+        db=db,
+    )
+    assert "not a date" in fails(
+        "prices",
+        "set",
+        "y",
+        "^y$",
+        "--prompt",
+        "1",
+        "--completion",
+        "1",
+        "--start",
+        "someday",
+        db=db,
+    )
+    assert len(json.loads(ok("prices", "list", "-f", "json", db=db))) == 1
+
+
+def test_import_file(tmp_path: Path) -> None:
+    db = tmp_path / "i.db"
+    path = tmp_path / "prices.json"
+    path.write_text(
+        json.dumps(
+            {
+                "model_prices": [
+                    {
+                        "name": "a",
+                        "match_pattern": "^a$",
+                        "prompt_cost": 1e-6,
+                        "completion_cost": 2e-6,
+                        "start_time": "2025-01-01T00:00:00Z",
+                        "provider": None,
+                    },
+                ]
+            }
+        )
+    )
+    ok("prices", "import", str(path), db=db)
+    [price] = json.loads(ok("prices", "list", "-f", "json", db=db))
+    assert price["start_time"].startswith("2025-01-01")
+    path.write_text(
+        json.dumps([{"name": "b", "match_pattern": "^b$", "prompt_cost": -1, "completion_cost": 0}])
+    )
+    assert "[0].prompt_cost" in fails("prices", "import", str(path), db=db)
+    assert len(json.loads(ok("prices", "list", "-f", "json", db=db))) == 1
+
+
+def test_stats_group_by_model_shows_cost_per_model(tmp_path: Path) -> None:
+    db = tmp_path / "g.db"
+    _store(db)
+    ok("prices", "set", "my-llama", "^llama", "--prompt", "0.20", "--completion", "0.60", db=db)
+    ok("prices", "recompute", db=db)
+    out = json.loads(ok("stats", "--group-by", "metadata:ls_model_name", "-f", "json", db=db))
+    text = json.dumps(out)
+    assert "gpt-4o" in text and "llama-3.1-8b-ft" in text and "0.0075" in text
+    assert cli("prices", "list", db=tmp_path / "missing.db").exit_code == 2
