@@ -6,19 +6,26 @@ Prints ratios against baselines measured in the same run (absolute times only fo
 2. time per ``@traceable`` call with a localtrace Client / with a client that does nothing.
                                                                target <= 1.25
 3. peak RSS while ingesting 1,000,000 runs (in a child process).  target <= 300 MB
+4. ingest throughput with pricing on (llm runs name real models, report tokens, no cost) /
+   the same runs with pricing off.                          target >= 0.95 (pricing <= 5%)
+5. recompute_costs after a price change, llm runs re-priced per second / ingest runs per
+   second of the same store.                                    target >= 0.5
 
 Usage: python bench/ingest.py [--runs 200000] [--calls 3000] [--memory-runs 1000000]
+                              [--pricing-runs 200000] [--recompute-runs 1000000]
 """
 
 from __future__ import annotations
 
 import argparse
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +75,7 @@ def raw_rows(
         None,
         None,
         None,
+        None,
     )
     payload = (
         pk,
@@ -90,7 +98,7 @@ def bench_raw(all_runs: list[dict[str, Any]], folder: Path) -> float:
     conn.execute("PRAGMA synchronous = NORMAL")
     for statement in split_statements(schema_sql()):
         conn.execute(statement)
-    marks = ",".join("?" * 27)
+    marks = ",".join("?" * 28)
     start = time.perf_counter()
     for i in range(0, len(prepared), 1000):
         chunk = prepared[i : i + 1000]
@@ -221,6 +229,71 @@ def bench_memory(n: int, folder: Path) -> tuple[float, float, float]:
     return int(out[0]) / 1024, int(out[1]) / 1024, float(out[2])
 
 
+def _ingest_time(path: Path, all_runs: list[dict[str, Any]], pricing: bool) -> float:
+    client = localtrace.Client(path, pricing=pricing)
+    start = time.perf_counter()
+    for i in range(0, len(all_runs), 1000):
+        client.batch_ingest_runs(create=all_runs[i : i + 1000])
+    client.flush()
+    elapsed = time.perf_counter() - start
+    client.close()
+    return elapsed
+
+
+def bench_pricing(n: int, folder: Path, rounds: int = 5) -> tuple[float, float, int]:
+    """Median ingest time of the same unpriced runs with pricing off and on, turn about."""
+    all_runs = list(generate(n, seed=11, unpriced=True))
+    # Once per process the catalogue is imported (~0.15 s): not part of the steady-state cost.
+    _ingest_time(folder / "warm.db", all_runs[:2000], pricing=True)
+    off: list[float] = []
+    on: list[float] = []
+    for i in range(rounds):
+        off.append(_ingest_time(folder / f"off{i}.db", all_runs, pricing=False))
+        on.append(_ingest_time(folder / f"on{i}.db", all_runs, pricing=True))
+    with localtrace.Client(folder / "on0.db") as client:
+        priced = sum(
+            1 for run in client.list_runs(run_type="llm", select=["total_cost"]) if run.total_cost
+        )
+    return statistics.median(off), statistics.median(on), priced
+
+
+def bench_recompute(n: int, folder: Path) -> tuple[int, float, int, float]:
+    """Ingest ``n`` priced runs, change every model's price, recompute: (runs, ingest s,
+    llm runs re-priced, recompute s)."""
+    path = folder / "recompute.db"
+    client = localtrace.Client(path)
+    from workload import MODELS
+
+    start = time.perf_counter()
+    stored = 0
+    for chunk in _unpriced_chunks(n):
+        client.batch_ingest_runs(create=chunk)
+        stored += len(chunk)
+    client.flush()
+    ingest = time.perf_counter() - start
+    for model, provider in MODELS:  # a negotiated rate for every model: every llm run changes
+        client.create_model_price(
+            f"{model} negotiated", f"^{model}$", "1e-6", "2e-6", provider=provider
+        )
+    start = time.perf_counter()
+    result = client.recompute_costs()
+    recompute = time.perf_counter() - start
+    client.close()
+    assert result.runs_changed == result.runs_examined, result
+    return stored, ingest, result.runs_changed, recompute
+
+
+def _unpriced_chunks(n: int, size: int = 1000) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    for run in generate(n, seed=13, unpriced=True):
+        batch.append(run)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -228,6 +301,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=200_000)
     parser.add_argument("--calls", type=int, default=3000)
     parser.add_argument("--memory-runs", type=int, default=1_000_000)
+    parser.add_argument("--pricing-runs", type=int, default=200_000)
+    parser.add_argument("--recompute-runs", type=int, default=1_000_000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -255,6 +330,25 @@ def main() -> None:
                 f"(interpreter + imports {before:.0f} MB), {args.memory_runs / elapsed:,.0f} runs/s"
             )
             print(f"   peak RSS / 300 MB budget = {peak_mb / 300:.2f}  (target <= 1.0)")
+        if args.pricing_runs:
+            off, on, priced = bench_pricing(args.pricing_runs, folder)
+            n = args.pricing_runs
+            print(
+                f"4. ingest {n:,} runs naming real models ({priced:,} llm runs priced): "
+                f"pricing off {n / off:,.0f} runs/s, pricing on {n / on:,.0f} runs/s"
+            )
+            print(f"   ratio pricing on/off throughput = {off / on:.3f}  (target >= 0.95)")
+        if args.recompute_runs:
+            stored, ingest, changed, recompute = bench_recompute(args.recompute_runs, folder)
+            print(
+                f"5. store of {stored:,} runs ingested at {stored / ingest:,.0f} runs/s; "
+                f"recompute re-priced {changed:,} llm runs in {recompute:.1f}s: "
+                f"{changed / recompute:,.0f} llm runs/s ({stored / recompute:,.0f} store runs/s)"
+            )
+            print(
+                f"   ratio recompute llm runs/s / ingest runs/s = "
+                f"{(changed / recompute) / (stored / ingest):.2f}  (target >= 0.5)"
+            )
 
 
 if __name__ == "__main__":

@@ -69,8 +69,24 @@ def _uuid7ish(rng: random.Random, moment: dt.datetime) -> uuid.UUID:
     return uuid.UUID(int=value)
 
 
-def trace(rng: random.Random, index: int, project: str = "bench") -> list[dict[str, Any]]:
-    """One trace: root chain, retriever, 2-4 llm calls (with usage), tools; ~10 runs."""
+MODELS = [
+    ("gpt-4o", "openai"),
+    ("gpt-4o-mini", "openai"),
+    ("claude-sonnet-4-20250514", "anthropic"),
+    ("claude-3-5-haiku-latest", "anthropic"),
+    ("gemini-2.5-flash", "google_genai"),
+    ("gemini-2.5-pro", "google_genai"),
+]
+"""Real model names for the llm runs of an ``unpriced`` workload (what the wrappers send)."""
+
+
+def trace(
+    rng: random.Random, index: int, project: str = "bench", unpriced: bool = False
+) -> list[dict[str, Any]]:
+    """One trace: root chain, retriever, 2-4 llm calls (with usage), tools; ~10 runs.
+
+    ``unpriced``: the llm runs name a real model (``ls_model_name``/``ls_provider``) and report
+    tokens (some cached) but no cost, as the SDK wrappers do, so the store prices them."""
     start = T0 + dt.timedelta(seconds=index * 3, microseconds=rng.randint(0, 999_999))
     root_id = _uuid7ish(rng, start)
     user = f"user{rng.randint(0, 200)}"
@@ -114,13 +130,21 @@ def trace(rng: random.Random, index: int, project: str = "bench") -> list[dict[s
         }
         if kind == "llm":
             prompt, completion = rng.randint(50, 3000), rng.randint(10, 800)
-            child["extra"]["metadata"]["usage_metadata"] = {
+            usage: dict[str, Any] = {
                 "input_tokens": prompt,
                 "output_tokens": completion,
                 "total_tokens": prompt + completion,
-                "input_cost": round(prompt * 2.5e-6, 9),
-                "output_cost": round(completion * 1e-5, 9),
             }
+            if unpriced:
+                model, provider = rng.choice(MODELS)
+                child["extra"]["metadata"]["ls_model_name"] = model
+                child["extra"]["metadata"]["ls_provider"] = provider
+                if rng.random() < 0.5:
+                    usage["input_token_details"] = {"cache_read": rng.randint(0, prompt)}
+            else:
+                usage["input_cost"] = round(prompt * 2.5e-6, 9)
+                usage["output_cost"] = round(completion * 1e-5, 9)
+            child["extra"]["metadata"]["usage_metadata"] = usage
             child["events"] = [
                 {
                     "name": "new_token",
@@ -140,13 +164,15 @@ def trace(rng: random.Random, index: int, project: str = "bench") -> list[dict[s
     return runs
 
 
-def runs(n: int, seed: int = 7, project: str = "bench") -> Iterator[dict[str, Any]]:
+def runs(
+    n: int, seed: int = 7, project: str = "bench", unpriced: bool = False
+) -> Iterator[dict[str, Any]]:
     """At least ``n`` runs (whole traces), generated lazily."""
     rng = random.Random(seed)
     produced = 0
     index = 0
     while produced < n:
-        for run in trace(rng, index, project):
+        for run in trace(rng, index, project, unpriced):
             yield run
             produced += 1
         index += 1

@@ -72,6 +72,19 @@ class CompiledPrice:
         self.keys = keys
         self.tiered = any(unit.tiers for unit in units)
         self._shapes: dict[frozenset[str], bool] = {}
+        # The per-run loop reads plain tuples: (key, direction 0 in/1 out/2 other, inner
+        # indexes, integer rate or None, rate, tiers); attribute lookups cost more than the sums.
+        self.plan = tuple(
+            (
+                unit.usage_key,
+                {"input": 0, "output": 1}.get(unit.direction or "", 2),
+                unit.inner,
+                unit.base.whole if not unit.tiers else None,
+                unit.base,
+                unit.tiers,
+            )
+            for unit in units
+        )
 
 
 @dataclass(frozen=True)
@@ -221,43 +234,41 @@ class Catalogue:
     # -- arithmetic ---------------------------------------------------------------------------
     def cost(self, compiled: CompiledPrice, usage: Mapping[str, int]) -> CatalogueCost | None:
         """Price ``usage`` (genai-prices usage keys -> counts); None where the library refuses."""
-        shape = frozenset(key for key, count in usage.items() if count > 0)
+        shape = frozenset([key for key, count in usage.items() if count])
         verdict = compiled._shapes.get(shape)
         if verdict is None:
             verdict = compiled._shapes[shape] = self._shape_ok(compiled, shape)
         if not verdict:
             return None
         input_tokens = usage.get("input_tokens", 0) if compiled.tiered else 0
-        leaves: list[int] = [0] * len(compiled.units)
-        prompt: int | Decimal = 0
-        completion: int | Decimal = 0
-        other: int | Decimal = 0
+        leaves = [0] * len(compiled.plan)
+        sums: list[int | Decimal] = [0, 0, 0]  # input, output, other
         costs: dict[str, int | Decimal] = {}
-        for index, unit in enumerate(compiled.units):
-            if unit.usage_key == "requests":
+        get = usage.get
+        for index, (key, direction, inner, whole, rate, tiers) in enumerate(compiled.plan):
+            if key == "requests":
                 count = 1
             else:
-                count = usage.get(unit.usage_key, 0)
-                for inner in unit.inner:
-                    count -= leaves[inner]
-                if count < 0:
-                    return None  # more cached/reasoning tokens than tokens: the library refuses
+                count = get(key, 0)
+                for nested in inner:
+                    count -= leaves[nested]
+                if count <= 0:
+                    if count < 0:
+                        return None  # more cached/reasoning tokens than tokens: refused
+                    continue
             leaves[index] = count
-            if not count:
-                continue
-            rate = unit.base
-            for start, tier_rate in unit.tiers:
-                if input_tokens > start:
-                    rate = tier_rate
-                    break
-            amount = rate.times(count)
-            costs[unit.usage_key] = amount
-            if unit.direction == "input":
-                prompt += amount
-            elif unit.direction == "output":
-                completion += amount
+            amount: int | Decimal
+            if whole is not None:
+                amount = whole * count
             else:
-                other += amount
+                for start, tier_rate in tiers:
+                    if input_tokens > start:
+                        rate = tier_rate
+                        break
+                amount = rate.times(count)
+            costs[key] = amount
+            sums[direction] += amount
+        prompt, completion, other = sums
         return CatalogueCost(
             prompt=_round(prompt),
             completion=_round(completion),

@@ -9,7 +9,6 @@ guess. ``cost_source`` records where each run's own cost came from (see ``docs/c
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import sqlite3
 from collections.abc import Mapping
@@ -88,17 +87,43 @@ COMPLETION_CATEGORIES = frozenset(t.category for t in TOKEN_TYPES if t.direction
 _CACHE_WRITES = ("cache_write_5m_tokens", "cache_write_1h_tokens")
 
 
-@dataclass(frozen=True)
 class ModelRef:
-    """The model names a run carries, by path (``MODEL_PATHS``), and its provider."""
+    """The model names a run carries, by path (``MODEL_PATHS``), and its provider.
 
-    names: tuple[tuple[str, str], ...] = ()
-    provider: str | None = None
+    Built for every priced run, so the names are found lazily: the catalogue needs only the
+    first one, and all of them are looked for only when a custom price asks.
+    """
+
+    __slots__ = ("_names", "_source", "provider")
+
+    def __init__(
+        self,
+        names: tuple[tuple[str, str], ...] | None = None,
+        provider: str | None = None,
+        *,
+        source: tuple[Mapping[str, Any], Mapping[str, Any], Mapping[str, Any] | None]
+        | None = None,
+    ) -> None:
+        self._names = names
+        self._source = source  # (metadata, invocation params, outputs) to search on demand
+        self.provider = provider
+
+    @property
+    def names(self) -> tuple[tuple[str, str], ...]:
+        """Every (path, model name) found, in ``MODEL_PATHS`` order."""
+        if self._names is None:
+            self._names = _find_names(*self._source) if self._source else ()
+        return self._names
 
     @property
     def name(self) -> str | None:
         """The model name with the highest precedence, if any."""
-        return self.names[0][1] if self.names else None
+        if self._names is None and self._source is not None:
+            first = _text(self._source[0].get("ls_model_name"))
+            if first:
+                return first
+        names = self.names
+        return names[0][1] if names else None
 
     def at(self, paths: tuple[str, ...]) -> str | None:
         """The first name found at one of ``paths`` (in their order)."""
@@ -116,19 +141,36 @@ def _text(value: Any) -> str | None:
     return None
 
 
+_EMPTY: Mapping[str, Any] = {}
+
+
 def model_ref(extra: Mapping[str, Any] | None, outputs: Mapping[str, Any] | None) -> ModelRef:
     """Find a run's model names and provider in ``extra`` (metadata, invocation_params) and
     in LangChain's ``response_metadata``/``llm_output`` in ``outputs``."""
     if not isinstance(extra, Mapping):
-        extra = {}
+        extra = _EMPTY
     metadata = extra.get("metadata")
     if not isinstance(metadata, Mapping):
-        metadata = {}
+        metadata = _EMPTY
     params = extra.get("invocation_params")
     if not isinstance(params, Mapping):
         params = metadata.get("ls_invocation_params")
         if not isinstance(params, Mapping):
-            params = {}
+            params = _EMPTY
+    provider = _text(metadata.get("ls_provider"))
+    if provider is None:
+        for key in _PROVIDER_KEYS[1:]:
+            provider = _text(metadata.get(key))
+            if provider:
+                break
+    return ModelRef(
+        None, provider, source=(metadata, params, outputs if isinstance(outputs, Mapping) else None)
+    )
+
+
+def _find_names(
+    metadata: Mapping[str, Any], params: Mapping[str, Any], outputs: Mapping[str, Any] | None
+) -> tuple[tuple[str, str], ...]:
     names: list[tuple[str, str]] = []
     found = _text(metadata.get("ls_model_name"))
     if found:
@@ -141,16 +183,11 @@ def model_ref(extra: Mapping[str, Any] | None, outputs: Mapping[str, Any] | None
         found = _text(metadata.get(key))
         if found:
             names.append((key, found))
-    if isinstance(outputs, Mapping):
+    if outputs is not None:
         found = _response_model(outputs)
         if found:
             names.append(("response_metadata.model_name", found))
-    provider = None
-    for key in _PROVIDER_KEYS:
-        provider = _text(metadata.get(key))
-        if provider:
-            break
-    return ModelRef(tuple(names), provider)
+    return tuple(names)
 
 
 def _response_model(outputs: Mapping[str, Any]) -> str | None:
@@ -287,13 +324,18 @@ class Pricer:
         if max(prompt, completion, total) > INT64_MAX:
             return None  # absurd counts times a price: no cost rather than a wrapped integer
         return Priced(
-            dataclasses.replace(
-                usage,
-                prompt_cost=prompt,
-                completion_cost=completion,
-                total_cost=total,
-                prompt_cost_details=prompt_details,
-                completion_cost_details=completion_details,
+            Usage(
+                usage.prompt_tokens,
+                usage.completion_tokens,
+                usage.total_tokens,
+                prompt,
+                completion,
+                total,
+                usage.prompt_token_details,
+                usage.completion_token_details,
+                prompt_details,
+                completion_details,
+                usage.first_token_time,
             ),
             source,
         )
