@@ -798,8 +798,8 @@ class Client:
 
         >>> client = Client(":memory:")
         >>> price = client.create_model_price("my-model", "^my-model$", "2.5e-6", "1e-5")
-        >>> str(price.prompt_cost_per_1m)
-        '2.5000'
+        >>> price.prompt_cost_per_1m == 2.5
+        True
         """
         entry = _prices.validate(
             name=name,
