@@ -79,6 +79,11 @@ def test_unknown_set_recompute_list_delete(tmp_path: Path) -> None:
             Decimal("0.0075"),
         ]
     assert "every llm run" in cli("prices", "unknown", db=db).stderr
+    with localtrace.Client(db) as client:
+        priced = next(r for r in client.list_runs(run_type="llm") if r.price_model_id)
+    assert "custom/" in ok("run", str(priced.id), db=db)  # `localtrace run` shows the source
+    shown = json.loads(ok("runs", "--select", "name,cost_source", "-f", "json", db=db))
+    assert {r.get("cost_source") for r in shown} >= {f"custom/{priced.price_model_id}"}
     ok("prices", "delete", "my-llama", db=db)
     assert json.loads(ok("prices", "list", "-f", "json", db=db)) == []
     assert "no model price named" in fails("prices", "delete", "my-llama", db=db)

@@ -274,6 +274,8 @@ def run_detail(
             f"{cost_text(run.total_cost, zero='$0')} (prompt {cost_text(run.prompt_cost) or '-'}, "
             f"completion {cost_text(run.completion_cost) or '-'})",
         )
+    if run.cost_source is not None:
+        facts.add_row("cost source", run.cost_source)
     if run.tags:
         facts.add_row("tags", ", ".join(run.tags))
     if run.repair:
