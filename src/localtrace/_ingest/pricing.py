@@ -101,8 +101,7 @@ class ModelRef:
         names: tuple[tuple[str, str], ...] | None = None,
         provider: str | None = None,
         *,
-        source: tuple[Mapping[str, Any], Mapping[str, Any], Mapping[str, Any] | None]
-        | None = None,
+        source: tuple[Mapping[str, Any], Mapping[str, Any], Mapping[str, Any] | None] | None = None,
     ) -> None:
         self._names = names
         self._source = source  # (metadata, invocation params, outputs) to search on demand
