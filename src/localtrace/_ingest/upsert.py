@@ -34,6 +34,10 @@ from .usage import EMPTY_USAGE, Usage, UsageError, own_usage
 
 _THREAD_KEYS = ("thread_id", "session_id", "conversation_id")
 
+_ORPHAN = "parent_run_id IS NOT NULL AND instr(dotted_order, '.') = 0"
+"""A run stored before its parent: its dotted_order is its own segment only (runs_orphans)."""
+_ANY_ORPHAN = f"SELECT 1 FROM runs WHERE {_ORPHAN} LIMIT 1"
+
 _RUN_COLUMNS = (
     "id, trace_id, parent_run_id, dotted_order, session_id, name, run_type, status, "
     "start_time, end_time, first_token_time, reference_example_id, thread_id, tags, "
@@ -309,8 +313,61 @@ class Ingestor:
             good[run_id] = state
         self._roll_up(good)
         self._write(good)
+        self._adopt([s for s in good.values() if not s.existed])
         result.written = len(good)
         return result
+
+    def _adopt(self, arrived: list[RunState]) -> None:
+        """Hang runs that arrived before their parent (and without a dotted_order) under it.
+
+        Such a run was stored as the top of its own little tree (``dotted_order`` of one
+        segment, ``parent_run_id`` set: the ``runs_orphans`` index). When the parent arrives,
+        the orphan's whole subtree gets the parent's trace_id and dotted_order prefix, and its
+        usage is rolled up into the parent and the parent's ancestors. OTel exporters send
+        children first as a rule; the langsmith SDK never needs this (it sends dotted_order).
+        """
+        if not arrived or self.conn.execute(_ANY_ORPHAN).fetchone() is None:
+            return
+        by_id = {state.id: state for state in arrived}
+        orphans: list[tuple[str, str, str, str | None]] = []
+        for chunk in chunks(list(by_id)):
+            orphans.extend(
+                self.conn.execute(
+                    f"SELECT id, parent_run_id, dotted_order, repair FROM runs "
+                    f"WHERE parent_run_id IN ({placeholders(len(chunk))}) AND {_ORPHAN}",
+                    chunk,
+                )
+            )
+        gained: dict[str, Usage] = {}
+        for orphan_id, parent_id, order, repair in orphans:
+            parent = by_id[parent_id]
+            assert parent.dotted_order is not None and parent.trace_id is not None
+            old_trace = self.conn.execute(
+                "SELECT trace_id FROM runs WHERE id = ?", (orphan_id,)
+            ).fetchone()[0]
+            subtree = self.conn.execute(
+                "SELECT pk, dotted_order, own_usage FROM runs WHERE trace_id = ? "
+                "AND (dotted_order = ? OR (dotted_order > ? AND dotted_order < ?))",
+                (old_trace, order, order + ".", order + "/"),
+            ).fetchall()
+            total = EMPTY_USAGE
+            updates = []
+            for pk, dotted, own in subtree:
+                updates.append((parent.trace_id, f"{parent.dotted_order}.{dotted}", pk))
+                total = total.combine(Usage.from_json(_json.loads(own)))
+            self.conn.executemany(
+                "UPDATE runs SET trace_id = ?, dotted_order = ? WHERE pk = ?", updates
+            )
+            unknown = f"parent {parent_id} was unknown when this run arrived without a dotted_order"
+            kept = "; ".join(p for p in (repair or "").split("; ") if p and p != unknown) or None
+            self.conn.execute("UPDATE runs SET repair = ? WHERE id = ?", (kept, orphan_id))
+            if total.is_empty():
+                continue
+            for ancestor in [*ancestor_ids(parent.dotted_order), parent.id]:
+                previous = gained.get(ancestor)
+                gained[ancestor] = total if previous is None else previous.combine(total)
+        if gained:
+            self._apply_to_stored_ancestors(gained)
 
     def _position(self, state: RunState, states: dict[str, RunState], depth: int = 0) -> None:
         """Settle trace_id / parent_run_id / dotted_order (dotted_order wins when given)."""

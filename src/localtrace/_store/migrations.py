@@ -84,11 +84,20 @@ MODEL_PRICES = """CREATE TABLE model_prices (
 )"""
 
 
+def _add_orphan_index(conn: sqlite3.Connection) -> None:
+    conn.execute(ORPHAN_INDEX)
+
+
+ORPHAN_INDEX = """CREATE INDEX runs_orphans ON runs (parent_run_id)
+    WHERE parent_run_id IS NOT NULL AND instr(dotted_order, '.') = 0"""
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "full-text search index over runs", _add_full_text_search),
     Migration(3, "resume positions of pushes, pulls and exports", _add_transfer_marks),
     Migration(4, "application id and marker table", _mark_as_store),
     Migration(5, "custom model prices and where each run's cost came from", _add_model_prices),
+    Migration(6, "index of runs stored before their parent", _add_orphan_index),
 )
 
 LATEST = MIGRATIONS[-1].version

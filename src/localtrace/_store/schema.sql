@@ -68,6 +68,10 @@ CREATE INDEX runs_session_errors ON runs (session_id, start_time) WHERE status =
 CREATE INDEX runs_thread ON runs (thread_id) WHERE thread_id IS NOT NULL;
 CREATE INDEX runs_reference_example ON runs (reference_example_id)
     WHERE reference_example_id IS NOT NULL;
+-- Runs stored before their parent without a dotted_order (OTel exporters send children
+-- first): the parent's arrival finds them here and hangs them under it (schema version 6).
+CREATE INDEX runs_orphans ON runs (parent_run_id)
+    WHERE parent_run_id IS NOT NULL AND instr(dotted_order, '.') = 0;
 -- Covering index for per-trace (root) statistics and root listings.
 CREATE INDEX runs_session_roots ON runs (
     session_id, start_time, end_time, total_tokens, total_cost, status, first_token_time

@@ -42,6 +42,7 @@ from ._encode import JSONBytes, run_json, s3_urls
 from ._errors import ApiError, Detail, send_error, translate
 from ._guard import RequestGuardMiddleware, require_json
 from ._multipart import boundary_of, split_parts
+from ._otel import build_otel_router
 from ._schemas import (
     BatchIn,
     FeedbackCreate,
@@ -841,6 +842,7 @@ def build_app(
         generate_unique_id_function=lambda route: f"v1_{route.name}",
     )
     app.include_router(build_langwatch_router(state))
+    app.include_router(build_otel_router(state))
     app.add_middleware(BodyLimitMiddleware, limit=max_body_bytes)
     if state.api_key:
         app.add_middleware(ApiKeyMiddleware, api_key=state.api_key)

@@ -1,0 +1,859 @@
+"""Span -> run dict: the table of docs/otel.md, one small function per group of attributes.
+
+Conventions read, most specific first: the langsmith SDK's ``langsmith.*`` attributes (the
+reference: ``langsmith/_internal/otel``), the OpenTelemetry GenAI semantic conventions
+(``gen_ai.*`` attributes and message events), OpenInference (``input.value``, ``llm.*``,
+``retrieval.*``) and OpenLLMetry (``traceloop.*``, indexed ``gen_ai.prompt.N.*``). Attributes
+that become a run field are consumed; every other attribute is kept in ``extra.metadata``
+under its own name, and what OTel knows that a run has no field for (kind, status, resource,
+scope, links, the original ids) is kept in ``extra.otel``. Nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import math
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from .._dotted import parse_dotted_order
+from ..models import RUN_TYPES
+from . import _ids
+from ._spans import KIND_NAMES, STATUS_ERROR, STATUS_NAMES, Span
+
+MAX_VALUE_CHARS = 4 * 2**20
+"""Largest attribute value taken (characters of one string, or of all strings in a list)."""
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+# Attributes the langsmith SDK derives from a run's own fields (inputs, outputs, metadata,
+# run type). On a span that carries langsmith.* attributes they restate what the run already
+# holds, so they are not kept a second time in metadata.
+_DERIVED_BY_LANGSMITH = frozenset(
+    {
+        "gen_ai.operation.name",
+        "gen_ai.system",
+        "gen_ai.provider.name",
+        "gen_ai.request.model",
+        "gen_ai.response.model",
+        "gen_ai.request.max_tokens",
+        "gen_ai.request.temperature",
+        "gen_ai.request.top_p",
+        "gen_ai.request.frequency_penalty",
+        "gen_ai.request.presence_penalty",
+        "gen_ai.request.extra_query",
+        "gen_ai.request.extra_body",
+        "gen_ai.response.id",
+        "gen_ai.response.finish_reasons",
+        "gen_ai.response.service_tier",
+        "gen_ai.response.system_fingerprint",
+        "gen_ai.tool.name",
+        "gen_ai.tool.call.id",
+        "gen_ai.tool.definitions",
+        "langsmith.request.streaming",
+        "langsmith.request.headers",
+        "langsmith.span.runtime",
+        "langsmith.internal_provider",
+        "openinference.span.kind",
+        "llm.model_name",
+        "llm.provider",
+        "llm.system",
+    }
+)
+
+_OPENINFERENCE_KINDS = {
+    "LLM": "llm",
+    "CHAIN": "chain",
+    "TOOL": "tool",
+    "RETRIEVER": "retriever",
+    "RERANKER": "retriever",
+    "EMBEDDING": "embedding",
+    "PROMPT": "prompt",
+    "AGENT": "chain",
+    "GUARDRAIL": "chain",
+    "EVALUATOR": "chain",
+    "UNKNOWN": "chain",
+}
+_GENAI_OPERATIONS = {
+    "chat": "llm",
+    "text_completion": "llm",
+    "generate_content": "llm",
+    "completion": "llm",
+    "embeddings": "embedding",
+    "retrieval": "retriever",
+    "execute_tool": "tool",
+    "create_agent": "chain",
+    "invoke_agent": "chain",
+    "invoke_workflow": "chain",
+}
+_TRACELOOP_KINDS = {
+    "workflow": "chain",
+    "task": "chain",
+    "agent": "chain",
+    "tool": "tool",
+    "llm": "llm",
+}
+
+_PROVIDERS = {
+    "az.ai.openai": "azure",
+    "azure.ai.openai": "azure",
+    "az.ai.inference": "azure",
+    "azure.ai.inference": "azure",
+    "aws.bedrock": "bedrock",
+    "gcp.vertex_ai": "google_vertexai",
+    "vertex_ai": "google_vertexai",
+    "gcp.gemini": "google_genai",
+    "gcp.gen_ai": "google_genai",
+    "gemini": "google_genai",
+    "google": "google_genai",
+    "mistral_ai": "mistralai",
+    "x_ai": "xai",
+    "ibm.watsonx.ai": "ibm",
+}
+
+_TOKEN_SOURCES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "input_tokens",
+        (
+            "gen_ai.usage.input_tokens",
+            "gen_ai.usage.prompt_tokens",
+            "llm.token_count.prompt",
+            "llm.usage.prompt_tokens",
+        ),
+    ),
+    (
+        "output_tokens",
+        (
+            "gen_ai.usage.output_tokens",
+            "gen_ai.usage.completion_tokens",
+            "llm.token_count.completion",
+            "llm.usage.completion_tokens",
+        ),
+    ),
+    (
+        "total_tokens",
+        ("gen_ai.usage.total_tokens", "llm.token_count.total", "llm.usage.total_tokens"),
+    ),
+)
+_DETAIL_SOURCES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    (
+        "input_token_details",
+        "cache_read",
+        (
+            "gen_ai.usage.cache_read.input_tokens",
+            "gen_ai.usage.cache_read_input_tokens",
+            "llm.token_count.prompt_details.cache_read",
+        ),
+    ),
+    (
+        "input_token_details",
+        "cache_creation",
+        (
+            "gen_ai.usage.cache_creation.input_tokens",
+            "gen_ai.usage.cache_creation_input_tokens",
+            "llm.token_count.prompt_details.cache_write",
+        ),
+    ),
+    ("input_token_details", "audio", ("llm.token_count.prompt_details.audio",)),
+    (
+        "output_token_details",
+        "reasoning",
+        ("gen_ai.usage.reasoning.output_tokens", "llm.token_count.completion_details.reasoning"),
+    ),
+    ("output_token_details", "audio", ("llm.token_count.completion_details.audio",)),
+)
+_COST_SOURCES = (
+    ("input_cost", "llm.cost.prompt"),
+    ("output_cost", "llm.cost.completion"),
+    ("total_cost", "llm.cost.total"),
+)
+# Output keys under which the store itself finds usage (extra.metadata.usage_metadata comes
+# first; see localtrace._ingest.usage): when present, token attributes restate them.
+_USAGE_IN_OUTPUTS = ("usage_metadata", "generations", "llm_output")
+
+_FIRST_TOKEN_EVENTS = frozenset(
+    {
+        "new_token",
+        "first_token",
+        "First Token Stream Event",
+        "gen_ai.content.completion.chunk",
+        "llm.content.completion.chunk",
+    }
+)
+_MESSAGE_EVENTS = {
+    "gen_ai.system.message": "system",
+    "gen_ai.user.message": "user",
+    "gen_ai.assistant.message": "assistant",
+    "gen_ai.tool.message": "tool",
+}
+
+
+class SpanRefused(ValueError):
+    """This span cannot become a run; ``reason`` says why and how to fix it."""
+
+    def __init__(self, span: Span, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"{span.label}: {reason}")
+
+
+@dataclass
+class Mapped:
+    """The run of one span, and what was odd about the span but did not stop it."""
+
+    run: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+
+
+def time_of(ns: int) -> dt.datetime:
+    """Nanoseconds since the epoch -> aware UTC datetime (microsecond precision)."""
+    return _EPOCH + dt.timedelta(microseconds=ns // 1000)
+
+
+def _iso(ns: int) -> str:
+    return time_of(ns).isoformat()
+
+
+def _check(span: Span) -> None:
+    if len(span.trace_id) != 16 or not any(span.trace_id):
+        raise SpanRefused(
+            span,
+            f"trace_id {span.trace_id.hex() or '(empty)'} is not 16 non-zero bytes "
+            "(32 hex digits in OTLP/JSON)",
+        )
+    if len(span.span_id) != 8 or not any(span.span_id):
+        raise SpanRefused(
+            span,
+            f"span_id {span.span_id.hex() or '(empty)'} is not 8 non-zero bytes "
+            "(16 hex digits in OTLP/JSON)",
+        )
+    if span.parent_span_id and len(span.parent_span_id) != 8:
+        raise SpanRefused(
+            span,
+            f"parent_span_id {span.parent_span_id.hex()} is not 8 bytes; "
+            "send 8 bytes, or nothing for a root span",
+        )
+    if span.start_ns <= 0:
+        raise SpanRefused(span, "start_time_unix_nano is missing; send the span's start time")
+    if span.end_ns and span.end_ns < span.start_ns:
+        raise SpanRefused(
+            span,
+            f"end_time_unix_nano {span.end_ns} is before start_time_unix_nano {span.start_ns}",
+        )
+    for key, value in span.attributes.items():
+        size = _chars(value)
+        if size > MAX_VALUE_CHARS:
+            raise SpanRefused(
+                span,
+                f"attribute {key!r} holds {size:,} characters; the limit is "
+                f"{MAX_VALUE_CHARS:,}: send large payloads as LangSmith runs (POST /runs/multipart)",
+            )
+
+
+def _chars(value: Any, depth: int = 0) -> int:
+    if isinstance(value, str):
+        return len(value)
+    if depth < 4 and isinstance(value, list):
+        return sum(_chars(item, depth + 1) for item in value)
+    if depth < 4 and isinstance(value, dict):
+        return sum(_chars(item, depth + 1) for item in value.values())
+    return 0
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+def _json_or_text(value: Any) -> Any:
+    """Strings holding a JSON object or array -> the parsed value; anything else unchanged."""
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return value
+    return value
+
+
+def _safe(value: Any) -> Any:
+    """A value JSON can hold without changing it (NaN/inf floats become their text)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, list):
+        return [_safe(item) for item in value]
+    return value
+
+
+def _uuid(value: Any) -> str | None:
+    try:
+        return str(uuid.UUID(str(value)))
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
+# -- identity, project ---------------------------------------------------------------------
+
+
+def _identity(span: Span, attrs: dict[str, Any], run: dict[str, Any], warnings: list[str]) -> None:
+    """Ids from ``langsmith.span.id`` & co. when a LangSmith-shaped producer sent them."""
+    for key, target in (
+        ("langsmith.span.id", "id"),
+        ("langsmith.trace.id", "trace_id"),
+        ("langsmith.span.parent_id", "parent_run_id"),
+    ):
+        raw = attrs.pop(key, None)
+        if raw is None:
+            continue
+        value = _uuid(raw)
+        if value is None:
+            warnings.append(f"{span.label}: {key} {str(raw)[:60]!r} is not a UUID; ignored")
+        else:
+            run[target] = value
+    dotted = attrs.pop("langsmith.span.dotted_order", None)
+    if dotted is not None:
+        try:
+            order = parse_dotted_order(str(dotted))
+        except ValueError as exc:
+            warnings.append(f"{span.label}: langsmith.span.dotted_order ignored ({exc})")
+        else:
+            if order[-36:] == run["id"]:
+                run["dotted_order"] = order
+            else:
+                warnings.append(
+                    f"{span.label}: langsmith.span.dotted_order ignored (it ends with another run)"
+                )
+    session_id = attrs.pop("langsmith.trace.session_id", None)
+    if session_id is not None and _uuid(session_id):
+        run["session_id"] = _uuid(session_id)
+    session_name = _text(attrs.pop("langsmith.trace.session_name", None))
+    if session_name:
+        run["session_name"] = session_name
+    example = attrs.pop("langsmith.reference_example_id", None)
+    if example is not None and _uuid(example):
+        run["reference_example_id"] = _uuid(example)
+
+
+def _run_type(attrs: dict[str, Any]) -> str:
+    kind = attrs.pop("langsmith.span.kind", None)
+    if isinstance(kind, str) and kind.lower() in RUN_TYPES:
+        return kind.lower()
+    if kind is not None:
+        attrs["langsmith.span.kind"] = kind  # not a run type: kept, and the others decide
+    for key, table in (
+        ("openinference.span.kind", _OPENINFERENCE_KINDS),
+        ("gen_ai.operation.name", _GENAI_OPERATIONS),
+        ("traceloop.span.kind", _TRACELOOP_KINDS),
+    ):
+        value = attrs.get(key)
+        if isinstance(value, str):
+            found = table.get(value) or table.get(value.upper()) or table.get(value.lower())
+            if found:
+                return found
+    return "chain"
+
+
+# -- inputs / outputs ----------------------------------------------------------------------
+
+_INDEX = re.compile(r"(\d+)(?:\.|$)")
+
+
+def _indexed(attrs: dict[str, Any], prefix: str) -> list[Any] | None:
+    """Pop ``<prefix>.<n>.<path>`` attributes and rebuild the list they flatten."""
+    start = prefix + "."
+    keys = [k for k in attrs if k.startswith(start) and _INDEX.match(k, len(start))]
+    if not keys:
+        return None
+    root: dict[Any, Any] = {}
+    for key in keys:
+        value = attrs.pop(key)
+        parts: list[Any] = [int(p) if p.isdigit() else p for p in key[len(start) :].split(".")]
+        node = root
+        for part in parts[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = node[part] = {}
+            node = child
+        node[parts[-1]] = _safe(value)
+    return _as_lists(root)  # type: ignore[no-any-return]
+
+
+def _as_lists(node: Any) -> Any:
+    if not isinstance(node, dict):
+        return node
+    converted = {k: _as_lists(v) for k, v in node.items()}
+    if converted and all(isinstance(k, int) for k in converted):
+        return [converted[k] for k in sorted(converted)]
+    return {str(k): v for k, v in converted.items()}
+
+
+def _unwrap(items: list[Any] | None, wrapper: str) -> list[Any] | None:
+    """OpenInference wraps each item (``{"message": {...}}``): take the inside."""
+    if items is None:
+        return None
+    return [i[wrapper] if isinstance(i, dict) and set(i) == {wrapper} else i for i in items]
+
+
+def _as_mapping(value: Any, key: str) -> dict[str, Any]:
+    value = _json_or_text(value)
+    return value if isinstance(value, dict) else {key: value}
+
+
+def _documents(attrs: dict[str, Any]) -> list[Any] | None:
+    docs = _unwrap(_indexed(attrs, "retrieval.documents"), "document")
+    if docs is None:
+        raw = attrs.pop("gen_ai.retrieval.documents", None)
+        parsed = _json_or_text(raw) if raw is not None else None
+        return parsed if isinstance(parsed, list) else ([parsed] if parsed is not None else None)
+    out = []
+    for doc in docs:
+        if not isinstance(doc, dict):
+            out.append(doc)
+            continue
+        item = {"page_content": doc.get("content", ""), "type": "Document"}
+        meta = _json_or_text(doc.get("metadata"))
+        item["metadata"] = (
+            meta if isinstance(meta, dict) else ({} if meta is None else {"value": meta})
+        )
+        for extra_key in ("id", "score"):
+            if extra_key in doc:
+                item["metadata"][extra_key] = doc[extra_key]
+        out.append(item)
+    return out
+
+
+def _message_events(span: Span, used: set[int]) -> tuple[list[Any] | None, list[Any] | None]:
+    asked: list[Any] = []
+    answered: list[Any] = []
+    for index, event in enumerate(span.events):
+        role = _MESSAGE_EVENTS.get(event.name)
+        if role is not None:
+            message = {k: _json_or_text(v) for k, v in event.attributes.items()}
+            message.setdefault("role", role)
+            asked.append(message)
+            used.add(index)
+        elif event.name == "gen_ai.choice":
+            answered.append({k: _json_or_text(v) for k, v in event.attributes.items()})
+            used.add(index)
+    return asked or None, answered or None
+
+
+def _inputs(span: Span, attrs: dict[str, Any], used: set[int]) -> dict[str, Any] | None:
+    pop = attrs.pop
+    prompt = pop("gen_ai.prompt", None)
+    value = pop("input.value", None)
+    mime = pop("input.mime_type", None)
+    entity = pop("traceloop.entity.input", None)
+    system = pop("gen_ai.system_instructions", None)
+    messages: Any = pop("gen_ai.input.messages", None)
+    messages = _json_or_text(messages) if messages is not None else None
+    messages = (
+        messages
+        or _unwrap(_indexed(attrs, "llm.input_messages"), "message")
+        or _indexed(attrs, "gen_ai.prompt")
+    )
+    event_messages, _ = _message_events(span, used) if span.events else (None, None)
+    messages = messages or event_messages
+    arguments = pop("gen_ai.tool.call.arguments", None)
+    query = pop("gen_ai.retrieval.query.text", None)
+    texts = _indexed(attrs, "embedding.embeddings")
+    inputs: dict[str, Any] | None = None
+    if prompt is not None:
+        inputs = _as_mapping(prompt, "input")
+    elif value is not None:
+        parsed = orjson.loads(value) if mime == "application/json" and _is_json(value) else value
+        inputs = parsed if isinstance(parsed, dict) else {"input": _json_or_text(parsed)}
+    elif entity is not None:
+        inputs = _as_mapping(entity, "input")
+    elif arguments is not None:
+        inputs = _as_mapping(arguments, "input")
+    if messages is not None and (inputs is None or "messages" not in inputs):
+        inputs = {**(inputs or {}), "messages": messages}
+    if system is not None and (inputs is None or "system_instructions" not in inputs):
+        inputs = {**(inputs or {}), "system_instructions": _json_or_text(system)}
+    if query is not None and (inputs is None or "query" not in inputs):
+        inputs = {**(inputs or {}), "query": query}
+    if texts is not None and inputs is None:
+        inputs = {"input": [t.get("embedding", t) if isinstance(t, dict) else t for t in texts]}
+    elif texts is not None:
+        attrs["embedding.embeddings"] = texts  # kept whole in metadata
+    return inputs
+
+
+def _is_json(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return False
+    return True
+
+
+def _outputs(span: Span, attrs: dict[str, Any], used: set[int]) -> dict[str, Any] | None:
+    pop = attrs.pop
+    completion = pop("gen_ai.completion", None)
+    value = pop("output.value", None)
+    mime = pop("output.mime_type", None)
+    entity = pop("traceloop.entity.output", None)
+    messages: Any = pop("gen_ai.output.messages", None)
+    messages = _json_or_text(messages) if messages is not None else None
+    messages = (
+        messages
+        or _unwrap(_indexed(attrs, "llm.output_messages"), "message")
+        or _indexed(attrs, "gen_ai.completion")
+    )
+    _, choices = _message_events(span, used) if span.events else (None, None)
+    result = pop("gen_ai.tool.call.result", None)
+    documents = _documents(attrs)
+    outputs: dict[str, Any] | None = None
+    if completion is not None:
+        outputs = _as_mapping(completion, "output")
+    elif value is not None:
+        parsed = orjson.loads(value) if mime == "application/json" and _is_json(value) else value
+        outputs = parsed if isinstance(parsed, dict) else {"output": _json_or_text(parsed)}
+    elif entity is not None:
+        outputs = _as_mapping(entity, "output")
+    elif result is not None:
+        outputs = _as_mapping(result, "output")
+    if messages is not None and (outputs is None or "messages" not in outputs):
+        outputs = {**(outputs or {}), "messages": messages}
+    if choices is not None and (outputs is None or "choices" not in outputs):
+        outputs = {**(outputs or {}), "choices": choices}
+    if documents is not None and (outputs is None or "documents" not in outputs):
+        outputs = {**(outputs or {}), "documents": documents}
+    return outputs
+
+
+# -- usage, model --------------------------------------------------------------------------
+
+
+def _count(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        value = int(value)
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    return value if isinstance(value, int) and value >= 0 else None
+
+
+def _cost(value: Any) -> float | int | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return value if math.isfinite(value) and value >= 0 else None
+
+
+def _details_text(value: Any) -> dict[str, Any] | None:
+    """The SDK writes token details as ``str(dict)`` (Python's repr); JSON is accepted too."""
+    if isinstance(value, dict):
+        return value
+    if not isinstance(value, str) or not value.startswith("{") or len(value) > 10_000:
+        return None
+    parsed = _json_or_text(value)
+    if not isinstance(parsed, dict):
+        try:
+            parsed = ast.literal_eval(value)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def _usage(span: Span, attrs: dict[str, Any], warnings: list[str]) -> dict[str, Any] | None:
+    usage: dict[str, Any] = {}
+
+    def take(key: str, convert: Callable[[Any], Any]) -> Any:
+        raw = attrs.pop(key)
+        good = convert(raw)
+        if good is None:
+            warnings.append(
+                f"{span.label}: {key}={str(raw)[:40]} is not a usable number; kept in metadata"
+            )
+            attrs["unusable." + key] = _safe(raw)  # kept, visibly apart from real figures
+        return good
+
+    for target, sources in _TOKEN_SOURCES:
+        for key in sources:
+            if key in attrs:
+                got = take(key, _count)
+                if got is not None and target not in usage:
+                    usage[target] = got
+    for group, name, sources in _DETAIL_SOURCES:
+        for key in sources:
+            if key in attrs:
+                got = take(key, _count)
+                if got is not None:
+                    usage.setdefault(group, {}).setdefault(name, got)
+    for group, key in (
+        ("input_token_details", "gen_ai.usage.input_token_details"),
+        ("output_token_details", "gen_ai.usage.output_token_details"),
+    ):
+        if key in attrs:
+            details = _details_text(attrs.pop(key))
+            for name, amount in (details or {}).items():
+                if _count(amount) is not None:
+                    usage.setdefault(group, {}).setdefault(str(name), _count(amount))
+    for target, key in _COST_SOURCES:
+        if key in attrs:
+            got = take(key, _cost)
+            if got is not None:
+                usage[target] = got
+    given = attrs.pop("langsmith.usage_metadata", None)
+    if given is not None:
+        parsed = _json_or_text(given)
+        if isinstance(parsed, dict):
+            return parsed
+        warnings.append(f"{span.label}: langsmith.usage_metadata is not a JSON object; ignored")
+    return usage or None
+
+
+def _provider(value: Any) -> str | None:
+    if not isinstance(value, str) or not value or value == "langchain":
+        return None  # the langsmith SDK writes "langchain" when it could not tell
+    return _PROVIDERS.get(value.lower(), value.lower())
+
+
+def _model(attrs: dict[str, Any], metadata: dict[str, Any]) -> None:
+    """``ls_model_name`` / ``ls_provider`` metadata (what the cost tables are keyed by)."""
+    get = attrs.get
+    model = next(
+        (
+            v
+            for v in (
+                get("gen_ai.request.model"),
+                get("gen_ai.response.model"),
+                get("llm.model_name"),
+                get("embedding.model_name"),
+            )
+            if isinstance(v, str) and v
+        ),
+        None,
+    )
+    provider = next(
+        (
+            p
+            for p in map(
+                _provider,
+                (
+                    get("gen_ai.provider.name"),
+                    get("gen_ai.system"),
+                    get("llm.provider"),
+                    get("llm.system"),
+                ),
+            )
+            if p
+        ),
+        None,
+    )
+    if model and "ls_model_name" not in metadata:
+        metadata["ls_model_name"] = model
+    if provider and "ls_provider" not in metadata:
+        metadata["ls_provider"] = provider
+    for key in ("gen_ai.request.model", "llm.model_name", "embedding.model_name"):
+        attrs.pop(key, None)
+    for key in ("gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system"):
+        if _provider(attrs.get(key)) in (None, metadata.get("ls_provider")):
+            attrs.pop(key, None)
+    if attrs.get("gen_ai.response.model") == metadata.get("ls_model_name"):
+        attrs.pop("gen_ai.response.model", None)
+
+
+# -- metadata, tags, errors, events --------------------------------------------------------
+
+
+def _metadata(attrs: dict[str, Any]) -> dict[str, Any]:
+    metadata: dict[str, Any] = {}
+    for key in [k for k in attrs if k.startswith("langsmith.metadata.")]:
+        metadata[key[len("langsmith.metadata.") :]] = _json_or_text(attrs.pop(key))
+    extra_meta = _json_or_text(attrs.pop("metadata", None))
+    if isinstance(extra_meta, dict):
+        for key, value in extra_meta.items():
+            metadata.setdefault(str(key), value)
+    elif extra_meta is not None:
+        attrs["metadata"] = extra_meta
+    for source, target in (
+        ("session.id", "session_id"),
+        ("gen_ai.conversation.id", "conversation_id"),
+        ("user.id", "user_id"),
+    ):
+        if source in attrs:
+            metadata.setdefault(target, _safe(attrs.pop(source)))
+    return metadata
+
+
+def _tags(attrs: dict[str, Any]) -> list[str]:
+    tags: list[str] = []
+    for key in ("langsmith.span.tags", "tag.tags"):
+        value = attrs.pop(key, None)
+        if isinstance(value, str):
+            tags.extend(t.strip() for t in value.split(",") if t.strip())
+        elif isinstance(value, list):
+            tags.extend(str(t) for t in value)
+        elif value is not None:
+            tags.append(str(value))
+    return list(dict.fromkeys(tags))
+
+
+def _error(span: Span, used: set[int]) -> str | None:
+    if span.status_code != STATUS_ERROR:
+        return None
+    for index in range(len(span.events) - 1, -1, -1):
+        event = span.events[index]
+        if event.name != "exception":
+            continue
+        used.add(index)
+        attrs = event.attributes
+        kind, message = attrs.get("exception.type"), attrs.get("exception.message")
+        text = f"{kind}: {message}" if kind and message else str(message or kind or "")
+        trace = attrs.get("exception.stacktrace")
+        if trace:
+            text = f"{text}\n\n{trace}" if text else str(trace)
+        if text:
+            return text
+    return span.status_message or "the span ended with status ERROR (no message was given)"
+
+
+def _events(span: Span, attrs: dict[str, Any], used: set[int]) -> list[dict[str, Any]] | None:
+    events = [
+        {
+            "name": e.name,
+            "time": _iso(e.time_ns),
+            "kwargs": {k: _safe(v) for k, v in e.attributes.items()},
+        }
+        for i, e in enumerate(span.events)
+        if i not in used
+    ]
+    if not any(e["name"] == "new_token" for e in events):
+        first: tuple[int, str] | None = None
+        for event in span.events:
+            if event.name in _FIRST_TOKEN_EVENTS and (first is None or event.time_ns < first[0]):
+                first = (event.time_ns, event.name)
+        ttfc = attrs.get("gen_ai.response.time_to_first_chunk")
+        if first is None and isinstance(ttfc, (int, float)) and math.isfinite(ttfc) and ttfc >= 0:
+            first = (span.start_ns + int(ttfc * 1e9), "gen_ai.response.time_to_first_chunk")
+        if first is not None:
+            events.append(
+                {"name": "new_token", "time": _iso(first[0]), "kwargs": {"derived_from": first[1]}}
+            )
+    return events or None
+
+
+def _otel_extra(span: Span, name: str) -> dict[str, Any]:
+    origin = span.origin
+    info: dict[str, Any] = {
+        "trace_id": span.trace_id.hex(),
+        "span_id": span.span_id.hex(),
+        "kind": KIND_NAMES.get(span.kind, str(span.kind)),
+        "status": {"code": STATUS_NAMES.get(span.status_code, str(span.status_code))},
+        "scope": {"name": origin.scope_name, "version": origin.scope_version},
+        "resource": {k: _safe(v) for k, v in origin.resource.items()},
+    }
+    if span.parent_span_id and any(span.parent_span_id):
+        info["parent_span_id"] = span.parent_span_id.hex()
+    if span.status_message:
+        info["status"]["message"] = span.status_message
+    if span.trace_state:
+        info["trace_state"] = span.trace_state
+    if span.name != name:
+        info["name"] = span.name
+    if span.links:
+        info["links"] = [
+            {
+                "trace_id": link.trace_id.hex(),
+                "span_id": link.span_id.hex(),
+                "attributes": link.attributes,
+            }
+            for link in span.links
+        ]
+    return info
+
+
+# -- the whole span ------------------------------------------------------------------------
+
+
+def span_to_run(span: Span, *, project: str | None = None) -> Mapped:
+    """One span -> one LangSmith run dict (a complete ``post``); raises ``SpanRefused``.
+
+    ``project`` (e.g. from the ``Langsmith-Project`` header) is used when the span names no
+    project itself (``langsmith.trace.session_name``); then ``service.name``; then none, and
+    the store's default project applies.
+    """
+    _check(span)
+    mapped = Mapped(run={})
+    warnings = mapped.warnings
+    attrs = dict(span.attributes)
+    shaped = "langsmith.span.kind" in attrs or "langsmith.trace.name" in attrs
+    run = mapped.run
+    run["id"] = _ids.run_id(span.span_id)
+    if span.parent_span_id and any(span.parent_span_id):
+        run["parent_run_id"] = _ids.run_id(span.parent_span_id)
+    run["start_time"] = time_of(span.start_ns)
+    if span.end_ns:
+        run["end_time"] = time_of(span.end_ns)
+    _identity(span, attrs, run, warnings)
+    if "session_name" not in run and "session_id" not in run:
+        chosen = project or span.origin.service_name
+        if chosen:
+            run["session_name"] = chosen
+    name = _text(attrs.pop("langsmith.trace.name", None)) or span.name or "Unnamed"
+    run["name"] = name
+    run["run_type"] = _run_type(attrs)
+    metadata = _metadata(attrs)
+    tags = _tags(attrs)
+    used: set[int] = set()
+    inputs = _inputs(span, attrs, used)
+    outputs = _outputs(span, attrs, used)
+    usage = _usage(span, attrs, warnings)
+    _model(attrs, metadata)
+    extra: dict[str, Any] = {}
+    params = _json_or_text(attrs.pop("llm.invocation_parameters", None))
+    if isinstance(params, dict):
+        extra["invocation_params"] = params
+    elif params is not None:
+        attrs["llm.invocation_parameters"] = params
+    saved = _json_or_text(attrs.pop("localtrace.extra", None))
+    if isinstance(saved, dict):
+        extra.update({k: v for k, v in saved.items() if k not in ("metadata", "otel")})
+    serialized = {
+        key: attrs.pop(f"gen_ai.serialized.{key}")
+        for key in ("name", "signature", "doc")
+        if f"gen_ai.serialized.{key}" in attrs
+    }
+    usage_in_outputs = isinstance(outputs, dict) and any(k in outputs for k in _USAGE_IN_OUTPUTS)
+    if usage and "usage_metadata" not in metadata and not usage_in_outputs:
+        metadata["usage_metadata"] = usage
+    error = _error(span, used)
+    events = _events(span, attrs, used)
+    if events and any(
+        e["kwargs"].get("derived_from") == "gen_ai.response.time_to_first_chunk" for e in events
+    ):
+        attrs.pop("gen_ai.response.time_to_first_chunk", None)
+    for key, value in attrs.items():
+        if shaped and key in _DERIVED_BY_LANGSMITH:
+            continue
+        if shaped and key.startswith("gen_ai.usage."):
+            continue
+        metadata.setdefault(key, _safe(value))
+    extra["metadata"] = metadata
+    extra["otel"] = _otel_extra(span, name)
+    run["extra"] = extra
+    run["inputs"] = inputs if inputs is not None else {}
+    if outputs is not None:
+        run["outputs"] = outputs
+    if error is not None:
+        run["error"] = error
+    if tags:
+        run["tags"] = tags
+    if events:
+        run["events"] = events
+    if serialized:
+        run["serialized"] = serialized
+    return mapped
+
+
+__all__ = ["MAX_VALUE_CHARS", "Mapped", "SpanRefused", "span_to_run", "time_of"]

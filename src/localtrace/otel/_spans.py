@@ -1,0 +1,78 @@
+"""One neutral shape for a span, whatever it arrived as (OTLP protobuf, OTLP JSON or an SDK
+``ReadableSpan``), so the mapping to runs is written once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+STATUS_UNSET, STATUS_OK, STATUS_ERROR = 0, 1, 2
+STATUS_NAMES = {STATUS_UNSET: "UNSET", STATUS_OK: "OK", STATUS_ERROR: "ERROR"}
+KIND_NAMES = {
+    0: "UNSPECIFIED",
+    1: "INTERNAL",
+    2: "SERVER",
+    3: "CLIENT",
+    4: "PRODUCER",
+    5: "CONSUMER",
+}
+
+
+@dataclass(frozen=True)
+class Origin:
+    """What every span of one resource and scope shares (kept once, referenced by each span)."""
+
+    resource: dict[str, Any]
+    scope_name: str = ""
+    scope_version: str = ""
+
+    @property
+    def service_name(self) -> str | None:
+        """``service.name``, unless it is the SDKs' placeholder ``unknown_service[:...]``."""
+        name = self.resource.get("service.name")
+        if not isinstance(name, str) or not name or name.startswith("unknown_service"):
+            return None
+        return name
+
+
+@dataclass(frozen=True)
+class Event:
+    """A span event: name, time and attributes."""
+
+    name: str
+    time_ns: int
+    attributes: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link to another span."""
+
+    trace_id: bytes
+    span_id: bytes
+    attributes: dict[str, Any]
+
+
+@dataclass
+class Span:
+    """One span in the terms of the OTLP trace data model."""
+
+    trace_id: bytes
+    span_id: bytes
+    parent_span_id: bytes
+    name: str
+    kind: int
+    start_ns: int
+    end_ns: int
+    attributes: dict[str, Any]
+    origin: Origin
+    events: list[Event] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+    status_code: int = STATUS_UNSET
+    status_message: str = ""
+    trace_state: str = ""
+
+    @property
+    def label(self) -> str:
+        """How an error message names this span: its name and hex span id."""
+        return f"span {self.span_id.hex() or '(no id)'} ({self.name[:60]!r})"
