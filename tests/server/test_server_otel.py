@@ -1,0 +1,353 @@
+"""OTLP/HTTP ingest on a live server, fed by the real OpenTelemetry SDK and its exporters."""
+
+from __future__ import annotations
+
+import gzip
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+pytest.importorskip("opentelemetry.sdk")
+pytest.importorskip("opentelemetry.exporter.otlp.proto.http")
+
+from google.protobuf import json_format
+from google.rpc.status_pb2 import Status
+from opentelemetry.exporter.otlp.proto.http import Compression
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+from server_support import API_KEY, LiveServer
+
+import localtrace
+
+JSON_EXPORTER = pytest.importorskip("opentelemetry.exporter.otlp.json.http.trace_exporter")
+HEADERS = {"x-api-key": API_KEY}
+
+
+def provider(exporter: Any, service: str | None = None, simple: bool = False) -> TracerProvider:
+    resource = Resource.create({"service.name": service} if service else {})
+    made = TracerProvider(resource=resource)
+    made.add_span_processor((SimpleSpanProcessor if simple else BatchSpanProcessor)(exporter))
+    return made
+
+
+def agent_trace(tracer: Any, marker: str) -> None:
+    """An agent calling a model twice and a tool, as GenAI instrumentations describe it."""
+    with tracer.start_as_current_span(
+        "agent", attributes={"gen_ai.operation.name": "invoke_agent", "input.value": marker}
+    ) as agent:
+        for turn in range(2):
+            with tracer.start_as_current_span(
+                "chat gpt-4o-mini",
+                attributes={
+                    "gen_ai.operation.name": "chat",
+                    "gen_ai.request.model": "gpt-4o-mini",
+                    "gen_ai.provider.name": "openai",
+                    "gen_ai.usage.input_tokens": 100 + turn,
+                    "gen_ai.usage.output_tokens": 20,
+                    "gen_ai.input.messages": '[{"role": "user", "parts": [{"type": "text", "content": "hi"}]}]',
+                    "gen_ai.output.messages": '[{"role": "assistant", "parts": [{"type": "text", "content": "yo"}]}]',
+                },
+            ):
+                pass
+        with tracer.start_as_current_span(
+            "lookup",
+            attributes={
+                "gen_ai.operation.name": "execute_tool",
+                "gen_ai.tool.call.arguments": '{"q": 1}',
+            },
+        ):
+            pass
+        agent.set_attribute("output.value", "done")
+
+
+def by_marker(store: localtrace.Client, marker: str) -> localtrace.Run:
+    store.flush()
+    roots = [r for r in store.list_runs(is_root=True) if r.inputs.get("input") == marker]
+    assert len(roots) == 1, roots
+    return store.read_trace(roots[0].id)
+
+
+@pytest.mark.parametrize("encoding", ["protobuf", "json"])
+@pytest.mark.parametrize("path", ["/otel/v1/traces", "/api/v1/otel/v1/traces", "/v1/traces"])
+def test_sdk_exporters_write_trees(live: LiveServer, encoding: str, path: str) -> None:
+    cls = OTLPSpanExporter if encoding == "protobuf" else JSON_EXPORTER.OTLPSpanExporter
+    made = provider(cls(endpoint=live.url + path, headers=HEADERS), service=f"svc-{encoding}")
+    marker = f"{encoding}{path}"
+    agent_trace(made.get_tracer("test"), marker)
+    assert made.force_flush()
+    made.shutdown()
+    root = by_marker(live.store, marker)
+    assert root.name == "agent" and root.run_type == "chain"
+    assert [c.name for c in root.child_runs] == ["chat gpt-4o-mini", "chat gpt-4o-mini", "lookup"]
+    assert [c.run_type for c in root.child_runs] == ["llm", "llm", "tool"]
+    assert root.total_tokens == 241 and root.prompt_tokens == 201
+    chat = root.child_runs[0]
+    assert chat.extra["metadata"]["ls_model_name"] == "gpt-4o-mini"
+    assert chat.extra["metadata"]["ls_provider"] == "openai"
+    assert chat.inputs["messages"][0]["role"] == "user"
+    assert chat.outputs == {
+        "messages": [{"role": "assistant", "parts": [{"type": "text", "content": "yo"}]}]
+    }
+    assert root.child_runs[2].inputs == {"q": 1}
+    assert root.outputs == {"output": "done"}
+    project = live.store.read_project(project_id=root.session_id)
+    assert project.name == f"svc-{encoding}"
+    stats = live.store.get_run_stats(trace=root.id, run_type="llm")
+    assert stats.total_tokens == 241  # type: ignore[union-attr]
+
+
+def test_gzip_and_children_first_across_requests(live: LiveServer) -> None:
+    """SimpleSpanProcessor sends each span alone as it ends: every child before its parent."""
+    exporter = OTLPSpanExporter(
+        endpoint=live.url + "/v1/traces", headers=HEADERS, compression=Compression.Gzip
+    )
+    made = provider(exporter, service="children-first", simple=True)
+    tracer = made.get_tracer("test")
+    with tracer.start_as_current_span("root", attributes={"input.value": "cf"}):
+        with tracer.start_as_current_span("middle"):
+            with tracer.start_as_current_span(
+                "leaf", attributes={"llm.token_count.prompt": 7, "llm.token_count.completion": 3}
+            ):
+                pass
+    made.shutdown()
+    root = by_marker(live.store, "cf")
+    middle = root.child_runs[0]
+    assert middle.name == "middle" and middle.child_runs[0].name == "leaf"
+    assert root.total_tokens == 10 and middle.total_tokens == 10
+    for run in (root, middle, middle.child_runs[0]):
+        assert run.trace_id == root.id
+        assert run.repair is None
+    assert middle.child_runs[0].dotted_order.startswith(root.dotted_order + ".")
+
+
+def test_project_header_beats_service_name(live: LiveServer, project: str) -> None:
+    headers = {**HEADERS, "Langsmith-Project": project}
+    made = provider(OTLPSpanExporter(endpoint=live.url + "/otel/v1/traces", headers=headers), "svc")
+    with made.get_tracer("t").start_as_current_span("x", attributes={"input.value": project}):
+        pass
+    made.shutdown()
+    root = by_marker(live.store, project)
+    assert live.store.read_project(project_id=root.session_id).name == project
+
+
+def test_span_sent_twice_is_one_run(live: LiveServer) -> None:
+    made = provider(OTLPSpanExporter(endpoint=live.url + "/v1/traces", headers=HEADERS), "twice")
+    with made.get_tracer("t").start_as_current_span("x", attributes={"input.value": "twice"}):
+        pass
+    made.force_flush()
+    body = raw_request([span_dict(name="y", marker="twice-raw")])
+    for _ in range(2):
+        assert post(live, body).status_code == 200
+    made.shutdown()
+    by_marker(live.store, "twice")
+    live.store.flush()
+    assert (
+        len([r for r in live.store.list_runs(is_root=True) if r.inputs.get("input") == "twice-raw"])
+        == 1
+    )
+
+
+def test_errors_from_status_and_exception_events(live: LiveServer) -> None:
+    made = provider(OTLPSpanExporter(endpoint=live.url + "/v1/traces", headers=HEADERS), "errors")
+    tracer = made.get_tracer("t")
+    with (
+        pytest.raises(ValueError),
+        tracer.start_as_current_span("boom", attributes={"input.value": "err"}),
+    ):
+        raise ValueError("bad thing")
+    made.shutdown()
+    root = by_marker(live.store, "err")
+    assert root.status == "error"
+    assert root.error is not None and root.error.startswith("ValueError: bad thing")
+    assert "Traceback" in root.error
+
+
+# -- raw requests: the answers the OTLP/HTTP spec asks for ----------------------------------
+
+
+def span_dict(
+    *,
+    name: str = "s",
+    marker: str | None = None,
+    trace_id: str | None = None,
+    span_id: str | None = None,
+    start: int = 1_700_000_000_000_000_000,
+    end: int = 1_700_000_001_000_000_000,
+    attributes: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    attrs = list(attributes or [])
+    if marker is not None:
+        attrs.append({"key": "input.value", "value": {"stringValue": marker}})
+    return {
+        "traceId": trace_id or uuid.uuid4().hex,
+        "spanId": span_id or uuid.uuid4().hex[:16],
+        "name": name,
+        "kind": 1,
+        "startTimeUnixNano": str(start),
+        "endTimeUnixNano": str(end),
+        "attributes": attrs,
+    }
+
+
+def raw_request(spans: list[dict[str, Any]], service: str = "raw") -> dict[str, Any]:
+    return {
+        "resourceSpans": [
+            {
+                "resource": {
+                    "attributes": [{"key": "service.name", "value": {"stringValue": service}}]
+                },
+                "scopeSpans": [{"scope": {"name": "raw"}, "spans": spans}],
+            }
+        ]
+    }
+
+
+def as_protobuf(doc: dict[str, Any]) -> bytes:
+    from localtrace.otel import parse_json
+
+    return bytes(parse_json(httpx.Request("POST", "/", json=doc).content).SerializeToString())
+
+
+def post(
+    live: LiveServer, doc: dict[str, Any], *, encoding: str = "json", **headers: str
+) -> httpx.Response:
+    if encoding == "json":
+        content, kind = httpx.Request("POST", "/", json=doc).content, "application/json"
+    else:
+        content, kind = as_protobuf(doc), "application/x-protobuf"
+    return httpx.post(
+        live.url + "/v1/traces",
+        content=content,
+        headers={**HEADERS, "content-type": kind, **headers},
+        timeout=60,
+    )
+
+
+def partial(response: httpx.Response) -> tuple[int, str]:
+    assert response.status_code == 200, response.text
+    if response.headers["content-type"].startswith("application/json"):
+        message = json_format.Parse(response.text, ExportTraceServiceResponse())
+    else:
+        message = ExportTraceServiceResponse.FromString(response.content)
+    return message.partial_success.rejected_spans, message.partial_success.error_message
+
+
+@pytest.mark.parametrize("encoding", ["json", "protobuf"])
+def test_bad_spans_are_refused_by_name_and_the_rest_kept(live: LiveServer, encoding: str) -> None:
+    tag = uuid.uuid4().hex[:8]
+    good = span_dict(name="good", marker=f"good-{tag}")
+    bad = [
+        span_dict(name="short-trace", trace_id="abcd"),
+        span_dict(name="zero-span", span_id="0" * 16),
+        span_dict(name="backwards", start=2_000_000_000_000_000_000, end=1_000_000_000_000_000_000),
+        span_dict(
+            name="huge",
+            attributes=[{"key": "input.value", "value": {"stringValue": "x" * (10 * 2**20)}}],
+        ),
+    ]
+    if encoding == "json":
+        bad.append(span_dict(name="not-hex", span_id="zzzzzzzzzzzzzzzz"))
+    rejected, message = partial(post(live, raw_request([*bad, good]), encoding=encoding))
+    assert rejected == len(bad)
+    for name in ("short-trace", "zero-span", "backwards", "huge"):
+        assert repr(name) in message
+    assert "trace_id" in message and "is before start" in message and "limit" in message
+    by_marker(live.store, f"good-{tag}")
+
+
+def test_odd_attribute_types_are_kept(live: LiveServer) -> None:
+    tag = uuid.uuid4().hex[:8]
+    attributes = [
+        {
+            "key": "kv",
+            "value": {"kvlistValue": {"values": [{"key": "a", "value": {"intValue": "1"}}]}},
+        },
+        {"key": "raw", "value": {"bytesValue": "aGk="}},
+        {
+            "key": "nested",
+            "value": {
+                "arrayValue": {"values": [{"arrayValue": {"values": [{"boolValue": True}]}}]}
+            },
+        },
+        {"key": "gen_ai.usage.input_tokens", "value": {"doubleValue": "NaN"}},
+        {"key": "gen_ai.usage.output_tokens", "value": {"stringValue": "lots"}},
+        {"key": "langsmith.span.kind", "value": {"intValue": "3"}},
+        {
+            "key": "langsmith.span.tags",
+            "value": {"arrayValue": {"values": [{"stringValue": "a,b"}]}},
+        },
+        {"key": "empty", "value": {}},
+    ]
+    rejected, message = partial(
+        post(live, raw_request([span_dict(marker=tag, attributes=attributes)]))
+    )
+    assert rejected == 0 and "not a usable number" in message
+    run = by_marker(live.store, tag)
+    meta = run.extra["metadata"]
+    assert meta["kv"] == {"a": 1} and meta["raw"] == "aGk=" and meta["nested"] == [[True]]
+    assert meta["unusable.gen_ai.usage.input_tokens"] == "nan"
+    assert meta["unusable.gen_ai.usage.output_tokens"] == "lots"
+    assert meta["langsmith.span.kind"] == 3 and run.run_type == "chain"
+    assert run.tags == ["a,b"] and run.total_tokens == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "kind", "status", "answer"),
+    [
+        (b"\xff\xff\xff", "application/x-protobuf", 400, "application/x-protobuf"),
+        (b"{not json", "application/json", 400, "application/json"),
+        (b'{"resourceSpans": 5}', "application/json", 400, "application/json"),
+        (b"[]", "application/json", 400, "application/json"),
+        (b"{}", "text/plain", 415, "application/x-protobuf"),
+    ],
+)
+def test_unreadable_requests_get_a_status(
+    live: LiveServer, content: bytes, kind: str, status: int, answer: str
+) -> None:
+    response = httpx.post(
+        live.url + "/otel/v1/traces", content=content, headers={**HEADERS, "content-type": kind}
+    )
+    assert response.status_code == status
+    assert response.headers["content-type"].startswith(answer)
+    if answer == "application/json":
+        body = json_format.Parse(response.text, Status())
+    else:
+        body = Status.FromString(response.content)
+    assert body.code == 3 and body.message
+
+
+def test_decompression_bomb_is_capped(live: LiveServer) -> None:
+    bomb = gzip.compress(b"\0" * (101 * 2**20))
+    response = httpx.post(
+        live.url + "/v1/traces",
+        content=bomb,
+        headers={**HEADERS, "content-type": "application/x-protobuf", "content-encoding": "gzip"},
+        timeout=60,
+    )
+    assert response.status_code == 413
+    assert Status.FromString(response.content).code == 8
+
+
+def test_empty_export_is_fine(live: LiveServer) -> None:
+    assert partial(post(live, {"resourceSpans": []})) == (0, "")
+    response = httpx.post(
+        live.url + "/v1/traces",
+        content=ExportTraceServiceRequest().SerializeToString(),
+        headers={**HEADERS, "content-type": "application/x-protobuf"},
+    )
+    assert response.status_code == 200 and response.content == b""
+
+
+def test_key_is_required(live: LiveServer) -> None:
+    response = httpx.post(
+        live.url + "/v1/traces", content=b"", headers={"content-type": "application/x-protobuf"}
+    )
+    assert response.status_code == 401
