@@ -611,6 +611,52 @@ class Client:
         except ProjectNotFoundError:
             return None
 
+    def runs_after(
+        self,
+        position: int = 0,
+        *,
+        project_name: str | None = None,
+        start_time: dt.datetime | str | None = None,
+    ) -> Iterator[tuple[int, Run]]:
+        """Runs in the order they were first stored, after an arrival ``position``.
+
+        Yields ``(position, run)``; pass the last position back to continue later (resumable
+        transfers: a run stored later always comes after it, whatever its start time).
+        """
+        wanted = RunQuery(project_names=_as_list(project_name), start_time=start_time)
+        where = _runquery.prepare(self._db, wanted, listing=False)
+        return _runs.iterate_arrivals(self._db, where, int(position))
+
+    def export_otlp(
+        self,
+        endpoint: str,
+        *,
+        headers: dict[str, str] | None = None,
+        project_name: str | None = None,
+        start_time: dt.datetime | str | None = None,
+        batch_size: int = 512,
+        resume: bool = True,
+        progress: Any = None,
+    ) -> Any:
+        """Send this file's finished runs as OTel spans to an OTLP/HTTP endpoint (docs/otel.md).
+
+        Resumable: what was sent is recorded in the file, so calling it again sends only
+        runs stored (or finished) since. Returns ``localtrace._transfer.otlp.Sent`` counts.
+        """
+        from ._transfer.otlp import export_otlp
+
+        return export_otlp(
+            self,
+            self._db,
+            endpoint,
+            headers=headers,
+            project_name=project_name,
+            start_time=start_time,
+            batch_size=batch_size,
+            resume=resume,
+            progress=progress,
+        )
+
     # -- projects ---------------------------------------------------------------------------
     @_sdk_keywords("num_examples", "num_repetitions", "evaluator_keys", "tag_value_ids")
     def create_project(

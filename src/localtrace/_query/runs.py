@@ -198,3 +198,25 @@ def iterate(
         cursor = (rows[-1][START_INDEX], rows[-1][0])
         if remaining is not None:
             remaining -= len(rows)
+
+
+def iterate_arrivals(db: Database, where: Where, after_position: int) -> Iterator[tuple[int, Run]]:
+    """Matching runs in the order they were first stored, after ``after_position``, each with
+    its position (``runs.pk``: allocated in arrival order, never reused).
+
+    The resume point of transfers: a run stored later always comes after every position
+    handed out before it, whatever its start time.
+    """
+    projection = Projection()
+    cursor = after_position
+    while True:
+        clauses = [*where.clauses, "r.pk > ?"]
+        sql = f"{projection.select_from} WHERE {' AND '.join(clauses)} ORDER BY r.pk LIMIT ?"
+        with db.read() as conn:
+            rows = conn.execute(sql, [*where.params, cursor, PAGE_SIZE]).fetchall()
+            with gc_paused():
+                runs = [projection.to_run(row) for row in rows]
+        yield from ((row[0], run) for row, run in zip(rows, runs, strict=True))
+        if len(rows) < PAGE_SIZE:
+            return
+        cursor = rows[-1][0]

@@ -715,22 +715,46 @@ def feedback(
     help="jsonl (read back by `localtrace import`), parquet (-o FOLDER: runs.parquet and "
     "feedback.parquet) or csv (runs, for spreadsheets).",
 )
+@click.option(
+    "--otlp",
+    metavar="URL",
+    help="Send the runs as OpenTelemetry spans to this OTLP/HTTP endpoint instead (resumable).",
+)
+@click.option("--header", "headers", multiple=True, metavar="K=V", help="HTTP header for --otlp.")
 @pass_settings
 def export(
-    settings: Settings, /, output: str, with_feedback: bool, table_format: str, **query: Any
+    settings: Settings,
+    /,
+    output: str,
+    with_feedback: bool,
+    table_format: str,
+    otlp: str | None,
+    headers: tuple[str, ...],
+    **query: Any,
 ) -> None:
-    """Write runs (oldest first) and their feedback as JSON lines, Parquet or CSV.
+    """Write runs (oldest first) and their feedback as JSON lines, Parquet or CSV, or send
+    them to an OpenTelemetry backend.
 
     Each JSON line is a run in LangSmith's run-dict shape (with session_name and attachments),
     a project or a piece of feedback; `localtrace import` reads it back. Parquet and CSV are
-    typed tables for DuckDB, pandas, polars and spreadsheets (docs/data.md).
+    typed tables for DuckDB, pandas, polars and spreadsheets (docs/data.md). With --otlp URL,
+    finished runs go to any OTel backend as spans (docs/otel.md); running it again sends only
+    what is new.
 
     Example:
 
     \b
         localtrace export --project localtrace-demo -o demo.jsonl
         localtrace export --format parquet -o demo-parquet
+        localtrace export --otlp https://collector.example.com:4318 --header x-api-key=KEY
     """
+    if otlp is not None:
+        from .otel import export_otlp
+
+        if table_format != "jsonl":
+            raise CommandError("--otlp sends spans; leave out --format")
+        export_otlp(settings, otlp, headers, Query(**query), output)
+        return
     if table_format != "jsonl":
         from .transfer import export_table
 

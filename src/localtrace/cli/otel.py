@@ -1,0 +1,49 @@
+"""``localtrace export --otlp``: forward runs to an OpenTelemetry backend."""
+
+from __future__ import annotations
+
+from .app import CommandError, Query, Settings, _note, _progress
+
+
+def export_otlp(
+    settings: Settings, url: str, headers: tuple[str, ...], query: Query, output: str
+) -> None:
+    """Send finished runs (one --project and --since at most) as spans to ``url``."""
+    if output != "-":
+        raise CommandError("--otlp sends spans to an endpoint; leave out --output")
+    unsupported = [
+        name
+        for name, given in (
+            ("--filter", query.filter_),
+            ("--trace-filter", query.trace_filter),
+            ("--tree-filter", query.tree_filter),
+            ("--run-type", query.run_type),
+            ("--error/--no-error", query.error is not None),
+            ("--root", query.root),
+        )
+        if given
+    ]
+    if unsupported:
+        raise CommandError(
+            f"--otlp sends whole traces: {', '.join(unsupported)} cannot be combined with it; "
+            "use --project and --since to choose what to send"
+        )
+    if len(query.projects) > 1:
+        raise CommandError("--otlp takes one --project at a time; run it once per project")
+    parsed: dict[str, str] = {}
+    for item in headers:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise CommandError(f"--header {item!r} is not K=V; e.g. --header x-api-key=KEY")
+        parsed[key.strip()] = value.strip()
+    project = query.projects[0] if query.projects else None
+    with settings.client() as client, _progress("sending spans", None, by_bytes=False) as progress:
+        sent = client.export_otlp(
+            url, headers=parsed, project_name=project, start_time=query.since, progress=progress
+        )
+    for message in sent.messages:
+        _note(f"the endpoint said: {message}")
+    waiting = f"; {sent.pending} unfinished runs will be sent once they end" if sent.pending else ""
+    refused = f", {sent.rejected} refused by the endpoint" if sent.rejected else ""
+    requests = f"{sent.requests} request{'s' if sent.requests != 1 else ''}"
+    _note(f"sent {sent.spans} spans in {requests}{refused}{waiting}")
