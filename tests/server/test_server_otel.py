@@ -111,12 +111,13 @@ def test_gzip_and_children_first_across_requests(live: LiveServer) -> None:
     )
     made = provider(exporter, service="children-first", simple=True)
     tracer = made.get_tracer("test")
-    with tracer.start_as_current_span("root", attributes={"input.value": "cf"}):
-        with tracer.start_as_current_span("middle"):
-            with tracer.start_as_current_span(
-                "leaf", attributes={"llm.token_count.prompt": 7, "llm.token_count.completion": 3}
-            ):
-                pass
+    leaf = {"llm.token_count.prompt": 7, "llm.token_count.completion": 3}
+    with (
+        tracer.start_as_current_span("root", attributes={"input.value": "cf"}),
+        tracer.start_as_current_span("middle"),
+        tracer.start_as_current_span("leaf", attributes=leaf),
+    ):
+        pass
     made.shutdown()
     root = by_marker(live.store, "cf")
     middle = root.child_runs[0]
