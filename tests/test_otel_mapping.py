@@ -1,0 +1,293 @@
+"""The span -> run table of docs/otel.md, one convention at a time, plus properties that hold
+for any attributes: a span maps or is refused with a reason, and nothing it carries is lost."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+pytest.importorskip("opentelemetry.proto")
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from localtrace.otel import Event, Origin, Span, SpanRefused, run_id, span_id, span_to_run, trace_id
+
+T = 1_764_000_000_000_000_000
+ORIGIN = Origin({"service.name": "shop", "telemetry.sdk.name": "opentelemetry"}, "scope", "1.0")
+
+
+def make(attributes: dict[str, Any] | None = None, **fields: Any) -> Span:
+    base: dict[str, Any] = {
+        "trace_id": bytes.fromhex("0af7651916cd43dd8448eb211c80319c"),
+        "span_id": bytes.fromhex("b7ad6b7169203331"),
+        "parent_span_id": b"",
+        "name": "op",
+        "kind": 1,
+        "start_ns": T,
+        "end_ns": T + 2_000_000_000,
+        "attributes": attributes or {},
+        "origin": ORIGIN,
+    }
+    base.update(fields)
+    return Span(**base)
+
+
+def test_ids_follow_langsmith_rule() -> None:
+    run = span_to_run(make(parent_span_id=bytes.fromhex("00f067aa0ba902b7"))).run
+    assert run["id"] == "00000000-0000-0000-b7ad-6b7169203331"
+    assert run["parent_run_id"] == "00000000-0000-0000-00f0-67aa0ba902b7"
+    assert span_id(run["id"]) == bytes.fromhex("b7ad6b7169203331")
+    langsmith = pytest.importorskip("langsmith.integrations.otel")
+    assert str(langsmith.langsmith_run_id_from_otel_span_id(0xB7AD6B7169203331)) == run["id"]
+    assert run["extra"]["otel"]["trace_id"] == "0af7651916cd43dd8448eb211c80319c"
+    rid = str(uuid.uuid4())
+    assert run_id(span_id(rid)) != rid and span_id(rid) == uuid.UUID(rid).bytes[8:]
+    assert trace_id(rid) == uuid.UUID(rid).bytes
+    assert (
+        trace_id(rid, "0af7651916cd43dd8448eb211c80319c").hex()
+        == "0af7651916cd43dd8448eb211c80319c"
+    )
+
+
+def test_project_and_times() -> None:
+    run = span_to_run(make()).run
+    assert run["session_name"] == "shop"
+    assert span_to_run(make(), project="header").run["session_name"] == "header"
+    named = make({"langsmith.trace.session_name": "mine"})
+    assert span_to_run(named, project="header").run["session_name"] == "mine"
+    anonymous = make(origin=Origin({"service.name": "unknown_service:python"}))
+    assert "session_name" not in span_to_run(anonymous).run
+    assert (run["end_time"] - run["start_time"]).total_seconds() == 2
+    assert "end_time" not in span_to_run(make(end_ns=0)).run
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"trace_id": b"\0" * 16}, "trace_id"),
+        ({"trace_id": b"\1" * 15}, "trace_id"),
+        ({"span_id": b"\0" * 8}, "span_id"),
+        ({"span_id": b""}, "span_id"),
+        ({"parent_span_id": b"\1" * 4}, "parent_span_id"),
+        ({"start_ns": 0}, "start_time_unix_nano is missing"),
+        ({"end_ns": T - 1}, "is before"),
+        ({"attributes": {"input.value": "x" * (4 * 2**20 + 1)}}, "'input.value' holds"),
+    ],
+)
+def test_refused_spans_say_why(fields: dict[str, Any], reason: str) -> None:
+    with pytest.raises(SpanRefused, match=reason) as caught:
+        span_to_run(make(**fields))
+    assert "'op'" in str(caught.value)
+
+
+def test_langsmith_attributes() -> None:
+    rid, tid = str(uuid.uuid4()), str(uuid.uuid4())
+    attrs = {
+        "langsmith.span.kind": "retriever",
+        "langsmith.trace.name": "find docs",
+        "langsmith.span.id": rid,
+        "langsmith.trace.id": tid,
+        "langsmith.span.dotted_order": f"20261101T120000000000Z{tid}.20261101T120001000000Z{rid}",
+        "langsmith.span.tags": "a, b,,c",
+        "langsmith.metadata.user": "ann",
+        "langsmith.metadata.cfg": '{"k": [1]}',
+        "langsmith.metadata.n": 3,
+        "gen_ai.prompt": '{"query": "q"}',
+        "gen_ai.completion": '{"documents": []}',
+        "gen_ai.system": "langchain",
+        "gen_ai.operation.name": "retrieval",
+        "gen_ai.serialized.name": "Retriever",
+        "custom.thing": True,
+    }
+    run = span_to_run(make(attrs)).run
+    assert run["id"] == rid and run["trace_id"] == tid and run["dotted_order"].endswith(rid)
+    assert run["name"] == "find docs" and run["run_type"] == "retriever"
+    assert run["tags"] == ["a", "b", "c"]
+    assert run["inputs"] == {"query": "q"} and run["outputs"] == {"documents": []}
+    meta = run["extra"]["metadata"]
+    assert meta == {"user": "ann", "cfg": {"k": [1]}, "n": 3, "custom.thing": True}
+    assert run["serialized"] == {"name": "Retriever"}
+    assert run["extra"]["otel"]["name"] == "op"
+
+
+def test_openinference_llm_span() -> None:
+    attrs = {
+        "openinference.span.kind": "LLM",
+        "input.value": '{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}',
+        "input.mime_type": "application/json",
+        "output.value": "plain text answer",
+        "llm.input_messages.0.message.role": "user",
+        "llm.input_messages.0.message.content": "hi",
+        "llm.output_messages.0.message.role": "assistant",
+        "llm.output_messages.0.message.content": "hello",
+        "llm.model_name": "gpt-4o-mini-2024-07-18",
+        "llm.provider": "openai",
+        "llm.token_count.prompt": 11,
+        "llm.token_count.completion": 3,
+        "llm.token_count.total": 14,
+        "llm.token_count.prompt_details.cache_read": 2,
+        "llm.invocation_parameters": '{"temperature": 0.2}',
+        "session.id": "thread-1",
+        "metadata": '{"team": "search"}',
+        "tag.tags": ["x"],
+    }
+    run = span_to_run(make(attrs)).run
+    assert run["run_type"] == "llm"
+    assert (
+        run["inputs"]["model"] == "gpt-4o-mini" and run["inputs"]["messages"][0]["content"] == "hi"
+    )
+    assert run["outputs"] == {
+        "output": "plain text answer",
+        "messages": [{"role": "assistant", "content": "hello"}],
+    }
+    meta = run["extra"]["metadata"]
+    assert meta["ls_model_name"] == "gpt-4o-mini-2024-07-18" and meta["ls_provider"] == "openai"
+    assert meta["usage_metadata"] == {
+        "input_tokens": 11,
+        "output_tokens": 3,
+        "total_tokens": 14,
+        "input_token_details": {"cache_read": 2},
+    }
+    assert meta["session_id"] == "thread-1" and meta["team"] == "search"
+    assert meta["openinference.span.kind"] == "LLM"
+    assert run["extra"]["invocation_params"] == {"temperature": 0.2}
+    assert run["tags"] == ["x"]
+
+
+def test_retriever_documents_and_agent_kind() -> None:
+    attrs = {
+        "openinference.span.kind": "RETRIEVER",
+        "input.value": "where is it",
+        "retrieval.documents.0.document.content": "doc one",
+        "retrieval.documents.0.document.id": "d1",
+        "retrieval.documents.0.document.score": 0.9,
+        "retrieval.documents.1.document.content": "doc two",
+        "retrieval.documents.1.document.metadata": '{"source": "wiki"}',
+    }
+    run = span_to_run(make(attrs)).run
+    assert run["inputs"] == {"input": "where is it"}
+    assert run["outputs"]["documents"] == [
+        {"page_content": "doc one", "type": "Document", "metadata": {"id": "d1", "score": 0.9}},
+        {"page_content": "doc two", "type": "Document", "metadata": {"source": "wiki"}},
+    ]
+    assert span_to_run(make({"openinference.span.kind": "AGENT"})).run["run_type"] == "chain"
+
+
+def test_genai_events_errors_and_first_token() -> None:
+    events = [
+        Event("gen_ai.system.message", T + 1, {"content": "be brief"}),
+        Event("gen_ai.user.message", T + 2, {"content": "hi"}),
+        Event("First Token Stream Event", T + 500_000_000, {}),
+        Event("gen_ai.choice", T + 900_000_000, {"index": 0, "message": '{"content": "yo"}'}),
+        Event(
+            "exception",
+            T + 1_000_000_000,
+            {"exception.type": "RateLimit", "exception.message": "slow down"},
+        ),
+        Event("custom", T + 3, {"k": "v"}),
+    ]
+    attrs = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.system": "az.ai.openai",
+        "gen_ai.request.model": "gpt-4o",
+    }
+    run = span_to_run(make(attrs, events=events, status_code=2, status_message="failed")).run
+    assert run["inputs"]["messages"] == [
+        {"content": "be brief", "role": "system"},
+        {"content": "hi", "role": "user"},
+    ]
+    assert run["outputs"]["choices"] == [{"index": 0, "message": {"content": "yo"}}]
+    assert run["error"] == "RateLimit: slow down"
+    names = [e["name"] for e in run["events"]]
+    assert names == ["First Token Stream Event", "custom", "new_token"]
+    assert run["events"][-1]["kwargs"] == {"derived_from": "First Token Stream Event"}
+    assert run["extra"]["metadata"]["ls_provider"] == "azure"
+    assert (
+        span_to_run(make(status_code=2)).run["error"].startswith("the span ended with status ERROR")
+    )
+    assert "error" not in span_to_run(make(events=events[4:5])).run  # recorded, not failed
+    ttfc = span_to_run(make({"gen_ai.response.time_to_first_chunk": 0.25})).run
+    assert ttfc["events"][0]["time"].endswith(".250000+00:00")
+
+
+def test_openllmetry_indexed_prompts() -> None:
+    attrs = {
+        "traceloop.span.kind": "workflow",
+        "gen_ai.prompt.0.role": "user",
+        "gen_ai.prompt.0.content": "hi",
+        "gen_ai.completion.0.role": "assistant",
+        "gen_ai.completion.0.content": "yo",
+        "gen_ai.usage.prompt_tokens": 4,
+        "gen_ai.usage.completion_tokens": 2,
+        "gen_ai.prompt.name": "greeting",
+    }
+    run = span_to_run(make(attrs)).run
+    assert run["run_type"] == "chain"
+    assert run["inputs"] == {"messages": [{"role": "user", "content": "hi"}]}
+    assert run["outputs"] == {"messages": [{"role": "assistant", "content": "yo"}]}
+    assert run["extra"]["metadata"]["usage_metadata"] == {"input_tokens": 4, "output_tokens": 2}
+    assert run["extra"]["metadata"]["gen_ai.prompt.name"] == "greeting"
+
+
+def test_usage_in_outputs_is_not_counted_twice() -> None:
+    attrs = {
+        "langsmith.span.kind": "llm",
+        "gen_ai.completion": '{"usage_metadata": {"input_tokens": 1, "output_tokens": 2}}',
+        "gen_ai.usage.input_tokens": 1,
+        "gen_ai.usage.output_tokens": 2,
+        "gen_ai.usage.input_token_details": "{'cache_read': 0}",
+    }
+    meta = span_to_run(make(attrs)).run["extra"]["metadata"]
+    assert meta == {}
+
+
+_KEYS = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=30)
+_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats()
+    | st.text(max_size=40),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_KEYS, inner, max_size=4),
+    max_leaves=10,
+)
+_KNOWN = st.sampled_from(
+    [
+        "input.value",
+        "output.value",
+        "gen_ai.prompt",
+        "gen_ai.usage.input_tokens",
+        "llm.token_count.total",
+        "langsmith.span.tags",
+        "langsmith.span.kind",
+        "langsmith.metadata.x",
+        "llm.input_messages.0.message.content",
+        "gen_ai.input.messages",
+        "retrieval.documents.0.document.content",
+        "metadata",
+        "session.id",
+        "gen_ai.request.model",
+        "gen_ai.system",
+    ]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(_KNOWN | _KEYS, _VALUES, max_size=8))
+def test_any_attributes_map_and_unknown_ones_are_kept(attrs: dict[str, Any]) -> None:
+    import orjson
+
+    run = span_to_run(make(attrs)).run
+    orjson.dumps(run)  # JSON-able: nothing the store cannot hold
+    meta = run["extra"]["metadata"]
+    for key in attrs:
+        if not key.startswith(
+            ("langsmith.", "gen_ai.", "llm.", "input.", "output.", "retrieval.")
+        ) and key not in (
+            "metadata",
+            "session.id",
+        ):
+            assert key in meta, key
