@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 from collections.abc import Sequence
@@ -131,4 +132,7 @@ def configure(
         SpanExporter(path_or_client, project_name=project_name), **processor_options
     )
     provider.add_span_processor(processor)
+    # Exit hooks run last-registered first: this one drains the processor's queue before the
+    # Client (made just above) closes its writer at exit.
+    atexit.register(processor.shutdown)
     return processor

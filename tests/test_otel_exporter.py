@@ -1,0 +1,141 @@
+"""In process, no server: ``localtrace.otel.SpanExporter`` under the real OpenTelemetry SDK,
+and a real instrumentor (OpenInference's OpenAI instrumentation) around an ``openai`` client
+whose HTTP transport is an ``httpx.MockTransport`` (no network)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+pytest.importorskip("opentelemetry.sdk")
+
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+
+import localtrace
+from localtrace.otel import SpanExporter, configure
+
+COMPLETION = {
+    "id": "chatcmpl-1",
+    "object": "chat.completion",
+    "created": 1,
+    "model": "gpt-4o-mini-2024-07-18",
+    "choices": [
+        {
+            "index": 0,
+            "message": {"role": "assistant", "content": "Hi there"},
+            "finish_reason": "stop",
+        }
+    ],
+    "usage": {
+        "prompt_tokens": 11,
+        "completion_tokens": 3,
+        "total_tokens": 14,
+        "prompt_tokens_details": {"cached_tokens": 2},
+    },
+}
+
+
+def test_exporter_writes_into_a_file(tmp_path: Path) -> None:
+    provider = TracerProvider(resource=Resource.create({"service.name": "inproc"}))
+    processor = configure(tmp_path / "t.db", tracer_provider=provider)
+    tracer = provider.get_tracer("t")
+    with tracer.start_as_current_span("root", attributes={"input.value": "q"}) as root:
+        with tracer.start_as_current_span("step", attributes={"llm.token_count.total": 5}):
+            pass
+        root.set_attribute("output.value", "a")
+    assert processor.force_flush()
+    provider.shutdown()
+    with localtrace.Client(tmp_path / "t.db") as client:
+        (run,) = client.list_runs(is_root=True)
+        tree = client.read_trace(run.id)
+        assert tree.inputs == {"input": "q"} and tree.outputs == {"output": "a"}
+        assert tree.total_tokens == 5 and tree.child_runs[0].name == "step"
+        assert client.read_project(project_id=run.session_id).name == "inproc"
+
+
+def test_exporter_with_a_client_and_refused_spans(tmp_path: Path, caplog: Any) -> None:
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+    client = localtrace.Client(tmp_path / "t.db")
+    exporter = SpanExporter(client, project_name="chosen")
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("t")
+    with tracer.start_as_current_span("big", attributes={"input.value": "x" * (4 * 2**20 + 1)}):
+        pass
+    with tracer.start_as_current_span("fine"):
+        pass
+    provider.shutdown()
+    assert "'big'" in caplog.text and "the limit is" in caplog.text
+    assert [r.name for r in client.list_runs()] == ["fine"]
+    assert client.read_project(project_name="chosen")
+    client.close()  # the exporter did not close a Client it was given
+
+
+def test_openinference_openai_instrumentor(tmp_path: Path) -> None:
+    openai = pytest.importorskip("openai")
+    instrumentation = pytest.importorskip("openinference.instrumentation.openai")
+    provider = TracerProvider(resource=Resource.create({"service.name": "openai-app"}))
+    processor = configure(tmp_path / "t.db", tracer_provider=provider)
+    instrumentor = instrumentation.OpenAIInstrumentor()
+    instrumentor.instrument(tracer_provider=provider)
+    try:
+        transport = httpx.MockTransport(lambda request: httpx.Response(200, json=COMPLETION))
+        client = openai.OpenAI(
+            api_key="not-used",
+            base_url="http://127.0.0.1:9/v1",
+            http_client=httpx.Client(transport=transport),
+        )
+        reply = client.chat.completions.create(
+            model="gpt-4o-mini",
+            messages=[
+                {"role": "system", "content": "be nice"},
+                {"role": "user", "content": "hello"},
+            ],
+            temperature=0.2,
+        )
+        assert reply.choices[0].message.content == "Hi there"
+    finally:
+        instrumentor.uninstrument()
+    processor.force_flush()
+    provider.shutdown()
+    with localtrace.Client(tmp_path / "t.db") as store:
+        (run,) = store.list_runs()
+        assert run.run_type == "llm" and run.name == "ChatCompletion"
+        assert (run.prompt_tokens, run.completion_tokens, run.total_tokens) == (11, 3, 14)
+        assert run.prompt_token_details == {"cache_read": 2}
+        meta = run.extra["metadata"]
+        assert meta["ls_model_name"] == "gpt-4o-mini-2024-07-18" and meta["ls_provider"] == "openai"
+        assert run.inputs["messages"][1] == {"role": "user", "content": "hello"}
+        assert run.outputs["choices"][0]["message"]["content"] == "Hi there"
+        assert run.extra["invocation_params"] == {"model": "gpt-4o-mini", "temperature": 0.2}
+        stats = store.get_run_stats(run_type="llm")
+        assert stats.total_tokens == 14  # type: ignore[union-attr]
+
+
+def test_configure_installs_a_global_provider(tmp_path: Path) -> None:
+    """The two-line setup of docs/otel.md, in a fresh interpreter (the global provider can be
+    set once per process)."""
+    script = textwrap.dedent(
+        f"""
+        import localtrace.otel
+        localtrace.otel.configure({str(tmp_path / "g.db")!r}, project_name="my-app")
+
+        from opentelemetry import trace
+        with trace.get_tracer("app").start_as_current_span("hello", attributes={{"input.value": "hi"}}):
+            pass
+        """
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
+    with localtrace.Client(tmp_path / "g.db") as store:
+        (run,) = store.list_runs()
+        assert (
+            run.name == "hello" and store.read_project(project_id=run.session_id).name == "my-app"
+        )
