@@ -338,6 +338,9 @@ class Ingestor:
                     chunk,
                 )
             )
+        # Deepest parents first: an adoption moves the parent's whole subtree only when that
+        # subtree already holds every orphan adopted further down (with the stale prefix).
+        orphans.sort(key=lambda row: -(by_id[row[1]].dotted_order or "").count("."))
         gained: dict[str, Usage] = {}
         for orphan_id, parent_id, order, repair in orphans:
             parent = by_id[parent_id]
