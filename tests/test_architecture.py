@@ -97,6 +97,8 @@ FORBIDDEN = {
     },
     # the MCP server is a face over the public Client
     "mcp": {"_store", "_ingest", "_query", "_stats", "_transfer", "server", "cli", "pytest_plugin"},
+    # OTLP <-> runs: maps only, and writes through the public Client
+    "otel": {"_store", "_ingest", "_query", "_stats", "_transfer", "filters", "aio", *FACES},
 }
 
 
