@@ -45,6 +45,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor  # noqa: E402
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import (  # noqa: E402
     InMemorySpanExporter,
 )
+from opentelemetry.trace import set_span_in_context  # noqa: E402
 
 import localtrace  # noqa: E402
 from localtrace._time import dotted_timestamp, to_micros  # noqa: E402
@@ -67,8 +68,6 @@ def make_spans(traces: int) -> list[ReadableSpan]:
             start_time=start,
             attributes={"openinference.span.kind": "AGENT", "input.value": f"question {n}"},
         )
-        from opentelemetry.trace import set_span_in_context
-
         ctx = set_span_in_context(root)
         llm = tracer.start_span(
             "chat gpt-4o-mini",
