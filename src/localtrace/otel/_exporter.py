@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -51,6 +52,8 @@ class SpanExporter(_SdkSpanExporter):
         )
         self.project_name = project_name
         self._closed = False
+        # SimpleSpanProcessor calls export from whichever thread ends a span
+        self._lock = threading.Lock()
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         """Map and write a batch of spans; refused spans are logged, the others kept."""
@@ -67,9 +70,10 @@ class SpanExporter(_SdkSpanExporter):
                 logger.warning("localtrace: %s", warning)
             runs.append(mapped.run)
         try:
-            if runs:
-                self.client.batch_ingest_runs(create=runs)
-            self.client.flush()
+            with self._lock:
+                if runs:
+                    self.client.batch_ingest_runs(create=runs)
+                self.client.flush()
         except InvalidRunError as exc:
             logger.warning("localtrace: the store refused runs: %s", exc)
         return SpanExportResult.SUCCESS

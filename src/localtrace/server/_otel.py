@@ -38,7 +38,6 @@ _CODES = {400: 3, 401: 16, 413: 8, 415: 3, 422: 3, 500: 13, 503: 14}
 class Outcome:
     """What one export request did."""
 
-    accepted: int = 0
     refused: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -112,7 +111,6 @@ def ingest(state: State, body: bytes, encoding: str, project: str | None) -> Out
     for problem in state.settle():
         if problem.run_id in labels:
             outcome.refused.append(f"{labels[problem.run_id]}: {problem.field}: {problem.reason}")
-    outcome.accepted = submitted.posts - (len(outcome.refused) - len(submitted.problems))
     return outcome
 
 
