@@ -83,7 +83,7 @@ def _start(db: Path, port: int, env: dict[str, str] | None = None) -> subprocess
         try:
             requests.get(f"http://127.0.0.1:{port}/info", timeout=1)
             return proc
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # a busy machine starts slowly
             time.sleep(0.05)
     proc.kill()
     raise AssertionError("server did not start")
