@@ -110,8 +110,6 @@ class AsyncClient:
     recompute_costs = _blocking("recompute_costs")
     list_unpriced_models = _blocking("list_unpriced_models")
     runs_after = _iterating("runs_after")
-    read_transfer_mark = _blocking("read_transfer_mark")
-    write_transfer_mark = _blocking("write_transfer_mark")
     export_otlp = _blocking("export_otlp")
 
     async def aclose(self) -> None:
