@@ -232,6 +232,14 @@ def test_openllmetry_indexed_prompts() -> None:
     assert run["extra"]["metadata"]["gen_ai.prompt.name"] == "greeting"
 
 
+def test_huge_numbers_are_kept_as_text() -> None:
+    run = span_to_run(make({"gen_ai.usage.input_tokens": "9" * 30, "big": 2**70})).run
+    meta = run["extra"]["metadata"]
+    assert meta["unusable.gen_ai.usage.input_tokens"] == "9" * 30
+    assert meta["big"] == str(2**70)
+    assert "usage_metadata" not in meta
+
+
 def test_usage_in_outputs_is_not_counted_twice() -> None:
     attrs = {
         "langsmith.span.kind": "llm",

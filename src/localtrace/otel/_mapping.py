@@ -285,6 +285,8 @@ def _safe(value: Any) -> Any:
     """A value JSON can hold without changing it (NaN/inf floats become their text)."""
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
+    if isinstance(value, int) and not -(2**63) <= value < 2**64:
+        return str(value)  # JSON numbers past 64 bits do not survive orjson
     if isinstance(value, list):
         return [_safe(item) for item in value]
     return value
@@ -540,7 +542,7 @@ def _count(value: Any) -> int | None:
         value = int(value)
     if isinstance(value, str) and value.isdigit():
         value = int(value)
-    return value if isinstance(value, int) and value >= 0 else None
+    return value if isinstance(value, int) and 0 <= value < 2**63 else None
 
 
 def _cost(value: Any) -> float | int | None:
