@@ -21,7 +21,7 @@ from opentelemetry.sdk.trace.export import (
 )
 
 from ..client import Client
-from ..errors import InvalidRunError
+from ..errors import InvalidRunError, LocaltraceError
 from ._decode import sdk_spans
 from ._mapping import SpanRefused, span_to_run
 
@@ -36,7 +36,7 @@ class SpanExporter(_SdkSpanExporter):
     names its own (``langsmith.trace.session_name``); else the resource's ``service.name``;
     else the Client's default project.
 
-    ``export`` returns once the runs are committed to the file (``Client.flush``), so a
+    ``export`` returns once the runs are committed to the file (``Client.commit_runs``), so a
     ``force_flush()`` of the span processor means the spans are durable.
     """
 
@@ -69,13 +69,16 @@ class SpanExporter(_SdkSpanExporter):
             for warning in mapped.warnings:
                 logger.warning("localtrace: %s", warning)
             runs.append(mapped.run)
+        if not runs:
+            return SpanExportResult.SUCCESS
         try:
             with self._lock:
-                if runs:
-                    self.client.batch_ingest_runs(create=runs)
-                self.client.flush()
-        except InvalidRunError as exc:
-            logger.warning("localtrace: the store refused runs: %s", exc)
+                problems = self.client.commit_runs(create=runs).result()
+        except LocaltraceError as exc:  # the file could not be written: nothing of it is kept
+            logger.warning("localtrace: spans not stored: %s", exc)
+            return SpanExportResult.FAILURE
+        for problem in problems:
+            logger.warning("localtrace: the store refused a span's run: %s", problem)
         return SpanExportResult.SUCCESS
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:

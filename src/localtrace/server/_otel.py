@@ -2,13 +2,15 @@
 and ``/v1/traces`` (what an OTel exporter appends to a base endpoint).
 
 Answers as the OTLP/HTTP spec says, in the request's encoding (protobuf or JSON): 200 with an
-``ExportTraceServiceResponse`` once every accepted span is committed to the file, carrying
+``ExportTraceServiceResponse`` once every accepted span is committed to the file (the
+server's group commit), carrying
 ``partial_success`` (how many spans were refused, and why) when some were not taken; 400, 413
 or 415 with a ``google.rpc.Status`` body when the request as a whole cannot be read.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -56,15 +58,18 @@ def _encoding(request: Request) -> str | None:
     return kind if kind in (PROTOBUF, JSON) else None
 
 
-def status_response(status: int, message: str, encoding: str) -> Response:
+def status_response(
+    status: int, message: str, encoding: str, headers: Mapping[str, str] | None = None
+) -> Response:
     """A ``google.rpc.Status`` answer in the request's encoding."""
     from google.protobuf import json_format
     from google.rpc.status_pb2 import Status
 
     body = Status(code=_CODES.get(status, 2), message=message)
     if encoding == JSON:
-        return Response(json_format.MessageToJson(body, indent=None), status, media_type=JSON)
-    return Response(body.SerializeToString(), status, media_type=PROTOBUF)
+        text = json_format.MessageToJson(body, indent=None)
+        return Response(text, status, headers=headers, media_type=JSON)
+    return Response(body.SerializeToString(), status, headers=headers, media_type=PROTOBUF)
 
 
 def _answer(outcome: Outcome, encoding: str) -> Response:
@@ -82,8 +87,8 @@ def _answer(outcome: Outcome, encoding: str) -> Response:
     return Response(response.SerializeToString(), 200, media_type=PROTOBUF)
 
 
-def ingest(state: State, body: bytes, encoding: str, project: str | None) -> Outcome:
-    """Decode, map, validate and store the spans of one request; wait until they are durable.
+def decode(body: bytes, encoding: str, project: str | None) -> tuple[list[_writes.Op], Outcome]:
+    """The runs of one request's spans, and the spans refused on the way.
 
     Raises ``otel.MalformedRequest`` when the body is not an OTLP trace export at all.
     """
@@ -92,7 +97,6 @@ def ingest(state: State, body: bytes, encoding: str, project: str | None) -> Out
     request = otel.parse_protobuf(body) if encoding == PROTOBUF else otel.parse_json(body)
     outcome = Outcome()
     ops: list[_writes.Op] = []
-    labels: dict[str, str] = {}
     for span in otel.request_spans(request):
         try:
             mapped = otel.span_to_run(span, project=project)
@@ -100,17 +104,24 @@ def ingest(state: State, body: bytes, encoding: str, project: str | None) -> Out
             outcome.refused.append(str(refused))
             continue
         outcome.warnings.extend(mapped.warnings)
-        labels[mapped.run["id"]] = span.label
         ops.append(("post", mapped.run, span.label))
-    submitted = _writes.Outcome()
-    _writes.submit_runs(state, ops, submitted)
-    for detail in submitted.problems:
+    return ops, outcome
+
+
+async def ingest(state: State, body: bytes, encoding: str, project: str | None) -> Outcome:
+    """Decode, map and commit the spans of one request; returns once they are durable.
+
+    Runs the store refuses (a field it cannot take) are reported like refused spans. Raises
+    ``otel.MalformedRequest`` for an unreadable body and ``ApiError`` (503) when the file could
+    not be written.
+    """
+    ops, outcome = await run_in_threadpool(decode, body, encoding, project)
+    written = _writes.Outcome()
+    await _writes.commit_runs(state, ops, written)
+    for detail in written.problems:
         where = f"{detail.field}: " if detail.field else ""
         fix = f" ({detail.fix})" if detail.fix else ""
         outcome.refused.append(f"{detail.loc}: {where}{detail.message}{fix}")
-    for problem in state.settle():
-        if problem.run_id in labels:
-            outcome.refused.append(f"{labels[problem.run_id]}: {problem.field}: {problem.reason}")
     return outcome
 
 
@@ -143,9 +154,11 @@ def build_otel_router(state: State) -> APIRouter:
                 encoding,
             )
         try:
-            outcome = await run_in_threadpool(ingest, state, body, encoding, project)
+            outcome = await ingest(state, body, encoding, project)
         except otel.MalformedRequest as exc:
             return status_response(400, str(exc), encoding)
+        except ApiError as exc:  # the file could not be written: the exporter retries a 503
+            return status_response(exc.status, exc.message, encoding, exc.headers)
         return _answer(outcome, encoding)
 
     for path in PATHS:
