@@ -18,7 +18,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import IO, Any, TypeVar, cast
 
-from . import _digest
+from . import _digest, _v2
 from ._ids import Refusal, canonical_uuid
 from ._ingest import custom_prices as _prices
 from ._ingest import recompute as _recompute
@@ -63,6 +63,7 @@ from .models import (
     RunStats,
     UnpricedModel,
 )
+from .types import TimeSeries
 
 DEFAULT_PATH = "localtrace.db"
 """Store used when neither a path nor ``$LOCALTRACE_DB`` is given (in the working directory)."""
@@ -1324,4 +1325,117 @@ class Client:
             to_project=to_project,
             max_retries=max_retries,
             progress=progress,
+        )
+
+    # -- v2 reads, threads, time series, read-only SQL (see _v2.py) -------------------------
+    @functools.cached_property
+    def runs(self) -> _v2.RunsResource:
+        """LangSmith's v2 run reads: ``runs.query(...)``, ``runs.retrieve(id)``, ``runs.get_url``."""
+        return _v2.RunsResource(self)
+
+    @functools.cached_property
+    def traces(self) -> _v2.TracesResource:
+        """LangSmith's v2 trace reads: ``traces.query(...)``, ``traces.list_runs(trace_id)``."""
+        return _v2.TracesResource(self)
+
+    @functools.cached_property
+    def threads(self) -> _v2.ThreadsResource:
+        """Conversations: ``threads.query``, ``list_traces``, ``stats``, ``aggregate_stats``."""
+        return _v2.ThreadsResource(self)
+
+    @functools.cached_property
+    def sql(self) -> _v2.SqlResource:
+        """Read-only SQL over the views: ``client.sql("SELECT ...")`` (docs/sql.md)."""
+        return _v2.SqlResource(self)
+
+    def time_series(
+        self,
+        *,
+        project_ids: Sequence[Any] | None = None,
+        project_name: str | Sequence[str] | None = None,
+        stride: Any = "1h",
+        level: str = "traces",
+        group_by: str | None = None,
+        max_groups: int = 5,
+        filter: str | None = None,
+        trace_filter: str | None = None,
+        tree_filter: str | None = None,
+        min_start_time: Any = None,
+        max_start_time: Any = None,
+    ) -> TimeSeries:
+        """Run count, errors, latency p50/p99, tokens and cost per time bucket.
+
+        ``stride`` is the bucket width (``"5m"``, ``"1h"``, ``"1d"``, a timedelta or the SDK's
+        ``{"unit": "HOUR", "value": 1}``); the window defaults to the 24 strides ending now.
+        ``level="traces"`` counts root runs with their trace's usage, ``"runs"`` every run
+        with its own. ``group_by`` (``run_type``, ``name``, ``tag``, ``model``,
+        ``metadata:KEY``) gives one series per group, the ``max_groups`` largest.
+        """
+        return _v2.time_series(
+            self,
+            project_ids=project_ids,
+            project_name=project_name,
+            stride=stride,
+            level=level,
+            group_by=group_by,
+            max_groups=max_groups,
+            filter=filter,
+            trace_filter=trace_filter,
+            tree_filter=tree_filter,
+            min_start_time=min_start_time,
+            max_start_time=max_start_time,
+        )
+
+    def list_threads(
+        self,
+        *,
+        project_id: Any = None,
+        project_name: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        filter: str | None = None,
+        start_time: dt.datetime | None = None,
+    ) -> list[dict[str, Any]]:
+        """The SDK's (deprecated) ``list_threads``: threads newest first, each with its runs.
+
+        Each item is ``{"thread_id", "runs", "count", "min_start_time", "max_start_time"}``;
+        ``start_time`` defaults to one day ago. New code: ``threads.query``.
+        """
+        return _v2.list_threads(
+            self,
+            project_id=project_id,
+            project_name=project_name,
+            limit=limit,
+            offset=offset,
+            filter=filter,
+            start_time=start_time,
+        )
+
+    def read_thread(
+        self,
+        *,
+        thread_id: str,
+        project_id: Any = None,
+        project_name: str | Sequence[str] | None = None,
+        is_root: bool = True,
+        limit: int | None = None,
+        select: Sequence[str] | None = None,
+        filter: str | None = None,
+        order: str = "asc",
+    ) -> Iterator[Run]:
+        """The SDK's (deprecated) ``read_thread``: the thread's runs, oldest first.
+
+        New code: ``threads.list_traces``.
+        """
+        if not (project_id or project_name):
+            raise ValueError("thread_id requires project_id or project_name")
+        condition = f"eq(thread_id, {quote(str(thread_id))})"
+        return self.list_runs(
+            project_id=project_id,
+            project_name=project_name,
+            is_root=is_root,
+            limit=limit,
+            select=select,
+            filter=f"and({condition}, {filter})" if filter else condition,
+            order=order,
         )

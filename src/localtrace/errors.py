@@ -44,6 +44,7 @@ __all__ = [
     "StoreBusyError",
     "StoreError",
     "StoreUnavailableError",
+    "ThreadNotFoundError",
 ]
 
 
@@ -61,6 +62,10 @@ class RunNotFoundError(NotFoundError):
 
 class ProjectNotFoundError(NotFoundError):
     """No project with that id or name is in the store."""
+
+
+class ThreadNotFoundError(NotFoundError):
+    """No trace of the project carries that thread id."""
 
 
 class ProjectExistsError(LocaltraceError, ValueError):

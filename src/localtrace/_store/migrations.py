@@ -83,6 +83,86 @@ MODEL_PRICES = """CREATE TABLE model_prices (
     updated_at              INTEGER NOT NULL        -- microseconds; the newest wins a tie
 )"""
 
+THREAD_INDEX = """CREATE INDEX runs_session_thread_roots ON runs (
+    session_id, thread_id, start_time, end_time, status, total_tokens, prompt_tokens,
+    completion_tokens, total_cost, prompt_cost, completion_cost
+) WHERE parent_run_id IS NULL AND thread_id IS NOT NULL"""
+
+READ_VIEWS = (
+    """CREATE VIEW runs_view AS
+SELECT
+    r.id AS id,
+    r.trace_id AS trace_id,
+    r.parent_run_id AS parent_run_id,
+    r.session_id AS project_id,
+    s.name AS project_name,
+    r.name AS name,
+    r.run_type AS run_type,
+    r.status AS status,
+    r.parent_run_id IS NULL AS is_root,
+    strftime('%Y-%m-%dT%H:%M:%S', r.start_time / 1000000, 'unixepoch') || printf('.%06dZ', r.start_time % 1000000) AS start_time,
+    strftime('%Y-%m-%dT%H:%M:%S', r.end_time / 1000000, 'unixepoch') || printf('.%06dZ', r.end_time % 1000000) AS end_time,
+    (r.end_time - r.start_time) / 1e6 AS latency_s,
+    strftime('%Y-%m-%dT%H:%M:%S', r.first_token_time / 1000000, 'unixepoch') || printf('.%06dZ', r.first_token_time % 1000000) AS first_token_time,
+    r.thread_id AS thread_id,
+    r.reference_example_id AS reference_example_id,
+    r.dotted_order AS dotted_order,
+    coalesce(r.tags, '[]') AS tags,
+    coalesce(json_extract(p.extra, '$.metadata'), '{}') AS metadata,
+    p.inputs AS inputs,
+    p.outputs AS outputs,
+    p.error AS error,
+    r.prompt_tokens AS prompt_tokens,
+    r.completion_tokens AS completion_tokens,
+    r.total_tokens AS total_tokens,
+    r.prompt_cost / 1e12 AS prompt_cost,
+    r.completion_cost / 1e12 AS completion_cost,
+    r.total_cost / 1e12 AS total_cost
+FROM runs AS r
+LEFT JOIN run_payloads AS p ON p.run_pk = r.pk
+LEFT JOIN projects AS s ON s.id = r.session_id""",
+    """CREATE VIEW feedback_view AS
+SELECT
+    f.id AS id,
+    f.run_id AS run_id,
+    coalesce(f.trace_id, r.trace_id) AS trace_id,
+    coalesce(f.session_id, r.session_id) AS project_id,
+    f.key AS key,
+    f.score AS score,
+    f.value AS value,
+    f.comment AS comment,
+    f.correction AS correction,
+    json_extract(f.feedback_source, '$.type') AS source_type,
+    f.error AS is_error,
+    strftime('%Y-%m-%dT%H:%M:%S', f.created_at / 1000000, 'unixepoch') || printf('.%06dZ', f.created_at % 1000000) AS created_at,
+    strftime('%Y-%m-%dT%H:%M:%S', f.modified_at / 1000000, 'unixepoch') || printf('.%06dZ', f.modified_at % 1000000) AS modified_at
+FROM feedback AS f
+LEFT JOIN runs AS r ON r.id = f.run_id""",
+    """CREATE VIEW threads_view AS
+SELECT
+    r.session_id AS project_id,
+    r.thread_id AS thread_id,
+    count(*) AS turns,
+    strftime('%Y-%m-%dT%H:%M:%S', min(r.start_time) / 1000000, 'unixepoch') || printf('.%06dZ', min(r.start_time) % 1000000) AS first_start_time,
+    strftime('%Y-%m-%dT%H:%M:%S', max(r.start_time) / 1000000, 'unixepoch') || printf('.%06dZ', max(r.start_time) % 1000000) AS last_start_time,
+    strftime('%Y-%m-%dT%H:%M:%S', max(r.end_time) / 1000000, 'unixepoch') || printf('.%06dZ', max(r.end_time) % 1000000) AS last_end_time,
+    sum(r.status = 'error') AS error_turns,
+    sum(r.prompt_tokens) AS prompt_tokens,
+    sum(r.completion_tokens) AS completion_tokens,
+    sum(r.total_tokens) AS total_tokens,
+    sum(r.total_cost) / 1e12 AS total_cost
+FROM runs AS r
+WHERE r.parent_run_id IS NULL AND r.thread_id IS NOT NULL
+GROUP BY r.session_id, r.thread_id""",
+)
+"""The stored views (docs/sql.md); schema.sql holds the same text."""
+
+
+def _add_threads_and_views(conn: sqlite3.Connection) -> None:
+    conn.execute(THREAD_INDEX)
+    for statement in READ_VIEWS:
+        conn.execute(statement)
+
 
 def _add_orphan_index(conn: sqlite3.Connection) -> None:
     conn.execute(ORPHAN_INDEX)
@@ -98,6 +178,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "application id and marker table", _mark_as_store),
     Migration(5, "custom model prices and where each run's cost came from", _add_model_prices),
     Migration(6, "index of runs stored before their parent", _add_orphan_index),
+    Migration(7, "thread index and the documented read views", _add_threads_and_views),
 )
 
 LATEST = MIGRATIONS[-1].version

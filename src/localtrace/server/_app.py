@@ -57,9 +57,9 @@ from ._schemas import (
 
 logger = logging.getLogger("localtrace.server")
 
-LANGSMITH_API_VERSION = "0.10.100"
+LANGSMITH_API_VERSION = "0.17.0"
 """The LangSmith server version ``/info`` reports (>= 0.8.10: the SDK sends feedback in
-multipart batches)."""
+multipart batches; >= 0.16/0.17: the SDK's v2 resources runs, traces, threads expect it)."""
 
 PAGE_MAX = 100
 """Largest page of ``/runs/query``, ``/sessions`` and ``/feedback`` (LangSmith's limit)."""
@@ -843,6 +843,9 @@ def build_app(
     )
     app.include_router(build_langwatch_router(state))
     app.include_router(build_otel_router(state))
+    from ._v2 import build_v2_router  # imports this module: bound here, not at the top
+
+    app.include_router(build_v2_router(state))
     app.add_middleware(BodyLimitMiddleware, limit=max_body_bytes)
     if state.api_key:
         app.add_middleware(ApiKeyMiddleware, api_key=state.api_key)
