@@ -1345,7 +1345,7 @@ class Client:
 
     @functools.cached_property
     def sql(self) -> _v2.SqlResource:
-        """Read-only SQL over the views: ``client.sql("SELECT ...")`` (docs/sql.md)."""
+        """Read-only SQL over the views: ``client.sql(query)`` (docs/sql.md)."""
         return _v2.SqlResource(self)
 
     def time_series(
