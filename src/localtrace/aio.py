@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 from .client import Client
+from .types import Page
 
 _PAGE = 100
 
@@ -52,6 +53,92 @@ def _iterating(name: str) -> Callable[..., AsyncIterator[Any]]:
                 return
 
     return method
+
+
+class AsyncPage:
+    """A v2 page, awaited: ``items``, ``next_cursor``, ``await get_next_page()``, and
+    ``async for`` over the page follows the cursors to the end."""
+
+    def __init__(self, page: Page[Any]) -> None:
+        self._page = page
+        self.items = page.items
+        self.next_cursor = page.next_cursor
+
+    def has_next_page(self) -> bool:
+        """Whether ``next_cursor`` leads somewhere."""
+        return self._page.has_next_page()
+
+    async def get_next_page(self) -> AsyncPage:
+        """The next page (read in a worker thread)."""
+        return AsyncPage(await asyncio.to_thread(self._page.get_next_page))
+
+    async def iter_pages(self) -> AsyncIterator[AsyncPage]:
+        """This page and every following one."""
+        page = self
+        while True:
+            yield page
+            if not page.has_next_page():
+                return
+            page = await page.get_next_page()
+
+    async def __aiter__(self) -> AsyncIterator[Any]:
+        async for page in self.iter_pages():
+            for item in page.items:
+                yield item
+
+
+class _PendingPage:
+    """What a paged v2 call returns, as in the SDK: await it for the first page, or
+    ``async for`` over it for every item."""
+
+    def __init__(self, start: Callable[[], Page[Any]]) -> None:
+        self._start = start
+
+    async def _first(self) -> AsyncPage:
+        return AsyncPage(await asyncio.to_thread(self._start))
+
+    def __await__(self) -> Any:
+        return self._first().__await__()
+
+    async def __aiter__(self) -> AsyncIterator[Any]:
+        async for item in await self._first():
+            yield item
+
+
+class _AsyncResource:
+    """An async twin of a v2 resource (``runs``, ``traces``, ``threads``): paged calls return a
+    ``_PendingPage``, the others are awaitable."""
+
+    def __init__(self, resource: Any, paged: frozenset[str]) -> None:
+        self._resource = resource
+        self._paged = paged
+
+    def __getattr__(self, name: str) -> Any:
+        target = getattr(self._resource, name)
+        if name in self._paged:
+
+            def paged(*args: Any, **kwargs: Any) -> _PendingPage:
+                return _PendingPage(functools.partial(target, *args, **kwargs))
+
+            return paged
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            return await asyncio.to_thread(target, *args, **kwargs)
+
+        return call
+
+
+class _AsyncSql:
+    """``await client.sql(query)`` and ``await client.sql.query(project_ids=, query=)``."""
+
+    def __init__(self, client: Client) -> None:
+        self._sql = client.sql
+
+    async def __call__(self, query: str, **kwargs: Any) -> Any:
+        return await asyncio.to_thread(self._sql, query, **kwargs)
+
+    async def query(self, **kwargs: Any) -> Any:
+        return await asyncio.to_thread(self._sql.query, **kwargs)
 
 
 class AsyncClient:
@@ -111,6 +198,29 @@ class AsyncClient:
     list_unpriced_models = _blocking("list_unpriced_models")
     runs_after = _iterating("runs_after")
     export_otlp = _blocking("export_otlp")
+    time_series = _blocking("time_series")
+    list_threads = _blocking("list_threads")
+    read_thread = _iterating("read_thread")
+
+    @functools.cached_property
+    def runs(self) -> Any:
+        """Async ``runs.query`` (await: first page; ``async for``: every run), ``retrieve``."""
+        return _AsyncResource(self.sync.runs, frozenset({"query", "query_v2"}))
+
+    @functools.cached_property
+    def traces(self) -> Any:
+        """Async ``traces.query`` / ``traces.list_runs``."""
+        return _AsyncResource(self.sync.traces, frozenset({"query"}))
+
+    @functools.cached_property
+    def threads(self) -> Any:
+        """Async ``threads.query``, ``list_traces``, ``stats``, ``aggregate_stats``."""
+        return _AsyncResource(self.sync.threads, frozenset({"query", "list_traces"}))
+
+    @functools.cached_property
+    def sql(self) -> _AsyncSql:
+        """``await client.sql("...")`` (see ``Client.sql``)."""
+        return _AsyncSql(self.sync)
 
     async def aclose(self) -> None:
         """Drain the queue and close the file."""
