@@ -120,6 +120,7 @@ def test_the_expected_commands_exist() -> None:
         "prices import",
         "prices recompute",
         "prices unknown",
+        "sql",
     }
     assert set(COMMANDS) == expected
 

@@ -530,10 +530,21 @@ def _group_by(value: str | None, max_groups: int) -> dict[str, Any] | None:
     type=click.IntRange(min=1),
     help="Largest groups shown.",
 )
+@click.option(
+    "--every",
+    metavar="DURATION",
+    help="A time series instead: one bucket per DURATION (30s, 5m, 1h, 1d), the last 24.",
+)
 @_format_option
 @pass_settings
 def stats(
-    settings: Settings, /, group_by: str | None, max_groups: int, fmt: str | None, **query: Any
+    settings: Settings,
+    /,
+    group_by: str | None,
+    max_groups: int,
+    every: str | None,
+    fmt: str | None,
+    **query: Any,
 ) -> None:
     """Statistics of the matching runs: count, error rate, latency and token percentiles, cost.
 
@@ -544,8 +555,16 @@ def stats(
 
     \b
         localtrace stats --project localtrace-demo --group-by name
+        localtrace stats --every 1h --group-by model
     """
     fmt = settings.format(fmt)
+    if every is not None:
+        from . import series
+
+        with settings.client() as client:
+            found = series.series_for(client, every, group_by, max_groups, query)
+        series.show(found, fmt)
+        return
     grouping = _group_by(group_by, max_groups)
     with settings.client() as client:
         result = client.get_run_stats(group_by=grouping, **Query(**query).stats_args())

@@ -1,0 +1,114 @@
+"""``localtrace stats --every 1h``: the time series as a compact table with sparklines."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from rich.table import Table
+
+from .. import _render
+from ..client import Client
+from ..types import TimeSeries
+from .app import _console, _emit_one
+
+_BLOCKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: Sequence[float | None]) -> str:
+    """One character per value, scaled to the largest; a gap (space) for no value."""
+    present = [v for v in values if v is not None]
+    top = max(present, default=0)
+    out = []
+    for value in values:
+        if value is None:
+            out.append(" ")
+        elif top <= 0:
+            out.append(_BLOCKS[0])
+        else:
+            out.append(_BLOCKS[min(len(_BLOCKS) - 1, int(value / top * (len(_BLOCKS) - 1) + 0.5))])
+    return "".join(out)
+
+
+def _filter(query: dict[str, Any]) -> str | None:
+    parts = [query["filter_"]] if query.get("filter_") else []
+    if query.get("run_type"):
+        parts.append(f'eq(run_type, "{query["run_type"]}")')
+    if query.get("error") is not None:
+        parts.append('eq(status, "error")' if query["error"] else 'neq(status, "error")')
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else f"and({', '.join(parts)})"
+
+
+def series_for(
+    client: Client, every: str, group_by: str | None, max_groups: int, query: dict[str, Any]
+) -> TimeSeries:
+    """``Client.time_series`` with the stats command's options."""
+    return client.time_series(
+        project_name=list(query.get("projects") or ()) or None,
+        stride=every,
+        level="traces" if query.get("root") else "runs",
+        group_by=group_by,
+        max_groups=max_groups,
+        filter=_filter(query),
+        trace_filter=query.get("trace_filter"),
+        tree_filter=query.get("tree_filter"),
+        min_start_time=query.get("since"),
+    )
+
+
+def show(series: TimeSeries, fmt: str) -> None:
+    """Print the series: one table row per group, sparkline columns, or records per bucket."""
+    if fmt != "table":
+        records = (
+            {"group": g.group, **b.model_dump(mode="json")}
+            for g in series.groups
+            for b in g.buckets
+        )
+        if fmt == "json":
+            _emit_one(series.model_dump(mode="json"), fmt)
+        else:
+            _render.write_records(records, fmt, sys.stdout)
+        return
+    first = _render.time_text(series.start_time)
+    table = Table(
+        title=f"{len(series.bucket_starts)} buckets of {series.stride_seconds}s from {first}",
+        show_edge=False,
+        header_style="bold",
+    )
+    for name in ("group", "metric", "trend", "total"):
+        table.add_column(name, no_wrap=True)
+    for group in series.groups:
+        b = group.buckets
+        runs = sum(x.run_count for x in b)
+        errors = sum(x.error_count for x in b)
+        latencies = [x.latency_p50 for x in b if x.latency_p50 is not None]
+        rows: list[tuple[str, Sequence[float | None], str]] = [
+            ("runs", [x.run_count for x in b], str(runs)),
+            (
+                "error rate",
+                [x.error_rate for x in b],
+                _render.percent_text(errors / runs if runs else None),
+            ),
+            (
+                "p50 latency",
+                [x.latency_p50 for x in b],
+                "max " + _render.latency_text(max(latencies)) if latencies else "",
+            ),
+            (
+                "tokens",
+                [x.total_tokens for x in b],
+                _render.tokens_text(sum(x.total_tokens for x in b)),
+            ),
+            (
+                "cost",
+                [x.total_cost for x in b],
+                _render.cost_text(sum(x.total_cost for x in b), zero="$0"),
+            ),
+        ]
+        label = group.group if group.group is not None else "(all)"
+        for i, (metric, values, total) in enumerate(rows):
+            table.add_row(label if i == 0 else "", metric, sparkline(values), total)
+    _console().print(table)
