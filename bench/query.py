@@ -8,7 +8,12 @@ dicts with their JSON parsed, as an application would) measured in the same run,
 Targets: list_runs <= 2x hand-written; sublinear growth from 100k to 1M; page 1,000 within
 1.5x of page 1.
 
-Usage: python bench/query.py [--sizes 100000 1000000] [--repeat 5] [--keep DIR]
+The v2 reads (``client.runs.query``, keyset cursors) are measured the same way: first page and
+page 1,000 against the hand-written keyset query (target <= 2x), and ``threads.query`` over
+``--threads`` conversations against a hand-written GROUP BY (printed as a ratio).
+
+Usage: python bench/query.py [--sizes 100000 1000000] [--repeat 5] [--keep DIR] [--threads N]
+       python bench/query.py --only-v2 ...   (skip the list_runs cases)
 """
 
 from __future__ import annotations
@@ -228,6 +233,143 @@ def paging(path: Path) -> tuple[float, float]:
     return stamps[1] - stamps[0], stamps[1000] - stamps[999]
 
 
+V2_SELECTS = ["NAME", "RUN_TYPE", "STATUS", "START_TIME", "LATENCY_SECONDS", "TOTAL_TOKENS"]
+HAND_V2 = (
+    "SELECT r.pk, r.id, r.name, r.run_type, r.status, r.start_time, r.end_time, r.total_tokens "
+    "FROM runs r WHERE r.session_id = ? AND r.start_time >= ? AND r.start_time <= ? {after}"
+    "ORDER BY r.start_time DESC, r.pk DESC LIMIT 100"
+)
+
+
+def hand_v2(conn: Any, pid: str, after: tuple[int, int] | None) -> list[dict[str, Any]]:
+    """The same page written by hand: keyset WHERE, rows -> dicts with times and latency."""
+    params: list[Any] = [pid, 0, 2**62]
+    clause = ""
+    if after is not None:
+        clause = "AND r.start_time <= ? AND (r.start_time < ? OR r.pk < ?) "
+        params += [after[0], after[0], after[1]]
+    out = []
+    for pk, rid, name, run_type, status, start, end, tokens in conn.execute(
+        HAND_V2.format(after=clause), params
+    ):
+        out.append(
+            {
+                "id": rid,
+                "name": name,
+                "run_type": run_type.upper(),
+                "status": status.upper(),
+                "start_time": from_micros(start),
+                "latency_seconds": None if end is None else (end - start) / 1e6,
+                "total_tokens": tokens,
+            }
+        )
+    return out
+
+
+def v2_pages(path: Path, repeat: int) -> dict[str, tuple[float, float]]:
+    """runs.query first page and page 1,000 vs the hand-written keyset query."""
+    import base64
+
+    client = localtrace.Client(path)
+    pid = str(client.read_project(project_name="p0").id)
+    args: dict[str, Any] = {
+        "project_ids": [pid],
+        "selects": V2_SELECTS,
+        "min_start_time": "1970-01-01T00:00:01Z",
+        "max_start_time": "2100-01-01T00:00:00Z",
+        "page_size": 100,
+    }
+    page = client.runs.query(**args)
+    for _ in range(999):
+        if not page.next_cursor:
+            break
+        cursor = page.next_cursor
+        page = page.get_next_page()
+    results: dict[str, tuple[float, float]] = {}
+    with client._db.read() as conn:
+        ours, hand = paired(
+            lambda: client.runs.query(**args).items,
+            lambda: hand_v2(conn, pid, None),
+            repeat=repeat,
+        )
+        results["runs.query first page"] = (ours, hand)
+        raw = cursor.encode()  # the cursor of page 1,000: its position, for the hand query
+        body = orjson.loads(base64.urlsafe_b64decode(raw + b"=" * (-len(raw) % 4)))
+        after = tuple(orjson.loads(body["b"])["a"])
+        ours, hand = paired(
+            lambda: client.runs.query(**args, cursor=cursor).items,
+            lambda: hand_v2(conn, pid, (int(after[0]), int(after[1]))),
+            repeat=repeat,
+        )
+        results["runs.query page 1,000"] = (ours, hand)
+    client.close()
+    return results
+
+
+def build_threads(path: Path, n_threads: int) -> None:
+    """``n_threads`` conversations of 1-4 turns (root runs with a thread_id) in one project."""
+    if path.exists():
+        return
+    import datetime as dt
+    import random
+    import uuid
+
+    rng = random.Random(3)
+    client = localtrace.Client(path)
+    t0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    batch: list[dict[str, Any]] = []
+    for t in range(n_threads):
+        for turn in range(rng.randint(1, 4)):
+            start = t0 + dt.timedelta(seconds=t * 7 + turn * 60, microseconds=rng.randint(0, 999))
+            rid = uuid.uuid4()
+            batch.append(
+                {
+                    "id": rid,
+                    "trace_id": rid,
+                    "dotted_order": start.strftime("%Y%m%dT%H%M%S%fZ") + str(rid),
+                    "name": "chat",
+                    "run_type": "chain",
+                    "start_time": start,
+                    "end_time": start + dt.timedelta(milliseconds=rng.randint(100, 5000)),
+                    "inputs": {"q": "x"},
+                    "outputs": {"a": "y"},
+                    "session_name": "threads",
+                    "extra": {"metadata": {"thread_id": f"t{t}"}},
+                    "error": "boom" if rng.random() < 0.05 else None,
+                }
+            )
+        if len(batch) >= 5000:
+            client.batch_ingest_runs(create=batch)
+            batch = []
+    client.batch_ingest_runs(create=batch)
+    client.flush()
+    client.close()
+
+
+HAND_THREADS = (
+    "SELECT session_id, thread_id, count(*), min(start_time), max(start_time) AS last, "
+    "max(end_time), sum(status = 'error'), sum(total_tokens), sum(total_cost) FROM runs "
+    "WHERE parent_run_id IS NULL AND thread_id IS NOT NULL AND session_id = ? "
+    "AND start_time >= ? AND start_time < ? GROUP BY session_id, thread_id "
+    "ORDER BY last DESC, session_id DESC, thread_id DESC LIMIT 20"
+)
+
+
+def threads_figures(path: Path, repeat: int) -> tuple[float, float]:
+    """threads.query first page (20 threads) vs the hand-written GROUP BY, seconds."""
+    client = localtrace.Client(path)
+    pid = str(client.read_project(project_name="threads").id)
+    window = {"min_start_time": "1970-01-01T00:00:01Z", "max_start_time": "2100-01-01T00:00:00Z"}
+    with client._db.read() as conn:
+        ours, hand = paired(
+            lambda: client.threads.query(project_id=pid, **window).items,
+            lambda: conn.execute(HAND_THREADS, (pid, 0, 2**62)).fetchall(),
+            repeat=repeat,
+        )
+    client.close()
+    return ours, hand
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -235,6 +377,10 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--keep", type=Path, help="folder to keep (and reuse) the generated stores")
+    parser.add_argument(
+        "--threads", type=int, default=100_000, help="conversations for threads.query"
+    )
+    parser.add_argument("--only-v2", action="store_true", help="only the v2 and threads figures")
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="localtrace-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -244,6 +390,16 @@ def main() -> None:
         start = time.perf_counter()
         build(path, n)
         print(f"store of {n:,} runs ready ({time.perf_counter() - start:.0f}s)", flush=True)
+        print(f"\n{n:,} runs: v2 runs.query (100 runs, 6 selects) vs hand-written keyset SQL")
+        v2 = v2_pages(path, args.repeat)
+        for name, (ours, hand) in v2.items():
+            print(
+                f"  {name:<28} {ours * 1e3:>8.2f}ms {hand * 1e3:>8.2f}ms  ratio {ours / hand:.2f} (target <= 2)"
+            )
+        first_v2, last_v2 = v2["runs.query first page"][0], v2["runs.query page 1,000"][0]
+        print(f"  page 1,000 / page 1: {last_v2 / first_v2:.2f}")
+        if args.only_v2:
+            continue
         by_size[n] = measure(path, args.repeat)
         first, thousandth = paging(path)
         print(f"\n{n:,} runs: time to first page of 100 (median of {args.repeat})")
@@ -259,7 +415,16 @@ def main() -> None:
             f"  page 1 {first * 1e3:.1f}ms, page 1,000 {thousandth * 1e3:.1f}ms: "
             f"ratio {thousandth / first:.2f} (target <= 1.5)"
         )
-    if len(args.sizes) >= 2:
+    threads_path = folder / f"threads-{args.threads}.db"
+    start = time.perf_counter()
+    build_threads(threads_path, args.threads)
+    print(f"\nstore of {args.threads:,} threads ready ({time.perf_counter() - start:.0f}s)")
+    ours, hand = threads_figures(threads_path, args.repeat)
+    print(
+        f"  threads.query first page (20 threads, full summaries) {ours * 1e3:.1f}ms, "
+        f"hand-written GROUP BY {hand * 1e3:.1f}ms: ratio {ours / hand:.2f}"
+    )
+    if len(args.sizes) >= 2 and not args.only_v2:
         small, large = args.sizes[0], args.sizes[-1]
         print(
             f"\ngrowth from {small:,} to {large:,} runs ({large / small:.0f}x data): list_runs time ratio"

@@ -53,13 +53,18 @@ _COLUMNS: dict[str, str] = {
     "completion_token_details": "r.completion_token_details",
     "prompt_cost_details": "r.prompt_cost_details",
     "completion_cost_details": "r.completion_cost_details",
-    "own_usage": "r.own_usage",
+    **{
+        f"own:{short}": f"json_extract(r.own_usage, '$.{short}')"
+        for short in ("pt", "ct", "tt", "pc", "cc", "tc", "ptd", "ctd", "pcd", "ccd", "ftt")
+    },
     "inputs": "p.inputs",
     "outputs": "p.outputs",
     "error": "p.error",
     "extra": "p.extra",
     "events": "p.events",
     "serialized": "p.serialized",
+    "latency_us": "r.end_time - r.start_time",
+    "is_root": "r.parent_run_id IS NULL",
     "has_feedback": "EXISTS (SELECT 1 FROM feedback AS f WHERE f.run_id = r.id)",
 }
 """Every stored value a v2 field may need, by name (``p`` is ``run_payloads``)."""
@@ -104,11 +109,6 @@ def _details(text: str | None, *, money: bool) -> dict[str, Any] | None:
     return {"raw": {k: v / 1e12 for k, v in found.items()} if money else found}
 
 
-def _own(v: Mapping[str, Any]) -> dict[str, Any]:
-    own: dict[str, Any] = v["_own"]
-    return own
-
-
 class Context:
     """What a conversion may depend on besides the row."""
 
@@ -116,34 +116,23 @@ class Context:
         self.subtree_usage = subtree_usage
 
 
-def _usage(name: str, short: str, kind: str) -> tuple[tuple[str, ...], Callable[..., Any]]:
+def _usage(name: str, short: str, kind: str) -> Callable[..., Any]:
     """A usage field: the stored (rolled-up) column with ``include_subtree_usage``, the run's
-    own figure (``own_usage``) without."""
+    own figure (``own_usage``, read in SQL) without."""
 
     def convert(v: Mapping[str, Any], ctx: Context) -> Any:
-        if ctx.subtree_usage:
-            value = v[name]
-            if kind == "int":
-                return value
-            if kind == "usd":
-                return usd(value)
-            return _details(value, money=kind == "usd_map")
-        own = _own(v).get(short)
+        value = v[name] if ctx.subtree_usage else v[f"own:{short}"]
         if kind == "int":
-            return own or 0
+            return value or 0
         if kind == "usd":
-            return usd(own)
-        if not own:
-            return None
-        return {"raw": {k: x / 1e12 for k, x in own.items()} if kind == "usd_map" else own}
+            return usd(value)
+        return _details(value, money=kind == "usd_map")
 
-    return (name, "own_usage"), convert
+    return convert
 
 
 def _first_token(v: Mapping[str, Any], ctx: Context) -> Any:
-    if ctx.subtree_usage:
-        return micros_to_dt(v["first_token_time"])
-    return micros_to_dt(_own(v).get("ftt"))
+    return micros_to_dt(v["first_token_time"] if ctx.subtree_usage else v["own:ftt"])
 
 
 def _parents(v: Mapping[str, Any], ctx: Context) -> list[str]:
@@ -200,27 +189,56 @@ def _json_object(column: str) -> Callable[..., Any]:
 
 @dataclass(frozen=True)
 class Field:
-    """One v2 select: the output key, the stored values it needs, the conversion."""
+    """One v2 select: the output key, the stored values it needs, the conversion.
+
+    ``own`` names what a usage field reads instead of ``needs`` when the run's own usage (not
+    its subtree's) is asked for.
+    """
 
     key: str
     needs: tuple[str, ...]
     convert: Callable[[Mapping[str, Any], Context], Any]
+    own: tuple[str, ...] | None = None
+    plain: Callable[[Any], Any] | None = None
+    """For a field made of one stored value: the conversion of that value alone (the fast
+    path: a page of such fields is converted without building a dict per row)."""
+    plain_own: Callable[[Any], Any] | None = None
+
+    def reads(self, subtree_usage: bool) -> tuple[str, ...]:
+        """The stored values this field reads."""
+        return self.needs if subtree_usage or self.own is None else self.own
+
+    def plain_for(self, subtree_usage: bool) -> Callable[[Any], Any] | None:
+        """The one-value conversion that applies (``None``: the field needs the row)."""
+        return self.plain if subtree_usage or self.own is None else self.plain_own
 
 
 def _f(key: str, needs: tuple[str, ...], convert: Callable[..., Any]) -> Field:
     return Field(key, needs, convert)
 
 
-def _col(name: str, convert: Callable[[Any], Any] | None = None) -> Field:
-    if convert is None:
-        return _f(name, (name,), lambda v, ctx: v[name])
-    fn = convert
-    return _f(name, (name,), lambda v, ctx: fn(v[name]))
+def _same(value: Any) -> Any:
+    return value
+
+
+def _col(name: str, convert: Callable[[Any], Any] | None = None, key: str | None = None) -> Field:
+    fn = convert or _same
+    return Field(key or name, (name,), lambda v, ctx: fn(v[name]), plain=fn)
+
+
+def _usage_value(kind: str) -> Callable[[Any], Any]:
+    if kind == "int":
+        return lambda value: value or 0
+    if kind == "usd":
+        return usd
+    return lambda value: _details(value, money=kind == "usd_map")
 
 
 def _usage_field(key: str, short: str, kind: str) -> Field:
-    needs, convert = _usage(key, short, kind)
-    return Field(key, needs, convert)
+    value = _usage_value(kind)
+    return Field(
+        key, (key,), _usage(key, short, kind), (f"own:{short}",), plain=value, plain_own=value
+    )
 
 
 FIELDS: dict[str, Field] = {
@@ -230,12 +248,12 @@ FIELDS: dict[str, Field] = {
     "STATUS": _col("status", str.upper),
     "START_TIME": _col("start_time", micros_to_dt),
     "END_TIME": _col("end_time", micros_to_dt),
-    "LATENCY_SECONDS": _f(
-        "latency_seconds",
-        ("start_time", "end_time"),
-        lambda v, ctx: None if v["end_time"] is None else (v["end_time"] - v["start_time"]) / 1e6,
+    "LATENCY_SECONDS": _col(
+        "latency_us", lambda us: None if us is None else us / 1e6, key="latency_seconds"
     ),
-    "FIRST_TOKEN_TIME": _f("first_token_time", ("first_token_time", "own_usage"), _first_token),
+    "FIRST_TOKEN_TIME": Field(
+        "first_token_time", ("first_token_time",), _first_token, ("own:ftt",)
+    ),
     "ERROR": _col("error"),
     "ERROR_PREVIEW": _f("error_preview", ("error",), _error_preview),
     "EXTRA": _f("extra", ("extra",), _json_object("extra")),
@@ -247,11 +265,11 @@ FIELDS: dict[str, Field] = {
     "OUTPUTS_PREVIEW": _f("outputs_preview", ("outputs",), lambda v, ctx: preview(v["outputs"])),
     "MANIFEST": _f("manifest", ("serialized",), _json_object("serialized")),
     "PARENT_RUN_IDS": _f("parent_run_ids", ("parent_run_id", "dotted_order"), _parents),
-    "PROJECT_ID": _f("project_id", ("session_id",), lambda v, ctx: v["session_id"]),
+    "PROJECT_ID": _col("session_id", key="project_id"),
     "TRACE_ID": _col("trace_id"),
     "THREAD_ID": _col("thread_id"),
     "DOTTED_ORDER": _col("dotted_order"),
-    "IS_ROOT": _f("is_root", ("parent_run_id",), lambda v, ctx: v["parent_run_id"] is None),
+    "IS_ROOT": _col("is_root", bool),
     "REFERENCE_EXAMPLE_ID": _col("reference_example_id"),
     "REFERENCE_DATASET_ID": _f("reference_dataset_id", (), _none),
     "TOTAL_TOKENS": _usage_field("total_tokens", "tt", "int"),
@@ -311,15 +329,21 @@ class Reader:
         self.fields = [FIELDS[name] for name in selects]
         needed: list[str] = list(_KEYSET)
         for f in self.fields:
-            for name in f.needs:
+            for name in f.reads(subtree_usage):
                 if name not in needed:
                     needed.append(name)
         if "ID" not in selects and "id" not in needed:
             needed.append("id")
-        if "own_usage" in needed and subtree_usage:
-            needed.remove("own_usage")
         self.names = needed
         self.context = Context(subtree_usage)
+        fns = [f.plain_for(subtree_usage) for f in self.fields]
+        self.plain: list[tuple[str, int, Callable[[Any], Any]]] | None = None
+        if all(fn is not None for fn in fns):
+            self.plain = [
+                (f.key, needed.index(f.reads(subtree_usage)[0]), fn)
+                for f, fn in zip(self.fields, fns, strict=True)
+                if fn is not None
+            ]
         payload = any(_COLUMNS[n].startswith("p.") for n in needed)
         joined = " LEFT JOIN run_payloads AS p ON p.run_pk = r.pk" if payload else ""
         self.select_from = f"SELECT {', '.join(_COLUMNS[n] for n in needed)} FROM runs AS r{joined}"
@@ -329,12 +353,12 @@ class Reader:
     def convert(self, rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
         """Rows of ``select_from`` -> v2 dicts with only the selected keys."""
         names, fields, ctx = self.names, self.fields, self.context
-        own = "own_usage" in names
+        if self.plain is not None:
+            plain = self.plain
+            return [{key: fn(row[i]) for key, i, fn in plain} for row in rows]
         out = []
         for row in rows:
             values = dict(zip(names, row, strict=True))
-            if own:
-                values["_own"] = _json(values["own_usage"]) or {}
             out.append({f.key: f.convert(values, ctx) for f in fields})
         return out
 
