@@ -249,7 +249,7 @@ def hand_v2(conn: Any, pid: str, after: tuple[int, int] | None) -> list[dict[str
         clause = "AND r.start_time <= ? AND (r.start_time < ? OR r.pk < ?) "
         params += [after[0], after[0], after[1]]
     out = []
-    for pk, rid, name, run_type, status, start, end, tokens in conn.execute(
+    for _pk, rid, name, run_type, status, start, end, tokens in conn.execute(
         HAND_V2.format(after=clause), params
     ):
         out.append(
