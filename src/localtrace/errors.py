@@ -8,7 +8,8 @@ to fix it. The CLI and the server map these classes to exit codes and HTTP statu
     ├── NotFoundError (+ LookupError)         404
     │   ├── RunNotFoundError
     │   ├── ProjectNotFoundError
-    │   └── FeedbackNotFoundError
+    │   ├── FeedbackNotFoundError
+    │   └── ThreadNotFoundError                     no trace carries that thread id
     ├── ProjectExistsError (+ ValueError)      409
     ├── InvalidArgumentError (+ ValueError)    422  argument, value, reason, fix
     ├── InvalidRunError (+ ValueError)         422  problems: which run, which field, why, fix
