@@ -18,7 +18,9 @@ from pydantic import BaseModel, TypeAdapter
 from . import types
 from ._ids import Refusal, canonical_uuid
 from ._query import keyset, v2runs
+from ._query import runquery as _runquery
 from ._query import threads as _threads
+from ._query.runquery import RunQuery
 from ._query.where import Where, build_where
 from ._time import now_micros, to_micros
 from .errors import InvalidArgumentError, RunNotFoundError, ThreadNotFoundError
@@ -239,27 +241,31 @@ class RunsResource(_Resource):
         fp = keyset.fingerprint({**args, "selects": names})
         position = keyset.decode(cursor, fp) if cursor else None
         low, high = window(min_start_time, max_start_time, position)
-        where = build_where(
-            project_ids=self._projects(project_ids, project_name),
-            run_type=_run_type(run_type),
-            trace_id=_id(trace_id, "trace_id") if trace_id is not None else None,
-            reference_example_id=(
-                _ids(reference_examples, "reference_examples")
-                if reference_examples is not None
-                else None
+        where = _runquery.prepare(
+            self._db,
+            RunQuery(
+                project_ids=_listed(project_ids),
+                project_names=_listed(project_name),
+                run_type=_run_type(run_type),
+                trace_id=_id(trace_id, "trace_id") if trace_id is not None else None,
+                reference_example_ids=(
+                    _ids(reference_examples, "reference_examples")
+                    if reference_examples is not None
+                    else None
+                ),
+                filter=filter,
+                trace_filter=trace_filter,
+                tree_filter=tree_filter,
+                is_root=is_root,
+                error=has_error,
+                min_start_time=low,
+                max_start_time=high,
             ),
-            filter=filter,
-            trace_filter=trace_filter,
-            tree_filter=tree_filter,
-            is_root=is_root,
-            error=has_error,
-            sample=_sampler(self._db),
+            listing=True,
         )
         if ids is not None:
             wanted = _ids(ids, "ids")
             where.add(f"r.id IN ({','.join('?' * len(wanted))})" if wanted else "0", *wanted)
-        where.add("r.start_time >= ?", low)
-        where.add("r.start_time <= ?", high)
         _feedback_window(
             where,
             min_feedback_modified_at,
@@ -268,7 +274,6 @@ class RunsResource(_Resource):
             trace_filter,
             tree_filter,
         )
-        self._searched(where)
         reader = v2runs.Reader(names, subtree_usage=bool(include_subtree_usage))
         with self._db.read() as conn:
             items, last = v2runs.page(
@@ -328,10 +333,13 @@ class RunsResource(_Resource):
         return types.RunGetURLResponse(url=path)
 
 
-def _sampler(db: Any) -> Any:
-    from ._query import runs as _runs
-
-    return _runs.sampler(db)
+def _listed(value: Any) -> list[Any] | None:
+    """One value or several -> a list (``None`` stays ``None``)."""
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        return [value]
+    return list(value)
 
 
 def _feedback_window(where: Where, low: Any, high: Any, *filters_: str | None) -> None:
@@ -394,22 +402,26 @@ class TracesResource(_Resource):
         fp = keyset.fingerprint({**args, "selects": names})
         position = keyset.decode(cursor, fp) if cursor else None
         low, high = window(min_start_time, max_start_time, position)
-        where = build_where(
-            project_ids=self._projects(project_id, project_name),
-            filter=trace_filter,
-            tree_filter=tree_filter,
-            is_root=True,
-            sample=_sampler(self._db),
+        # a root is its own trace: trace_filter reads the root itself
+        where = _runquery.prepare(
+            self._db,
+            RunQuery(
+                project_ids=_listed(project_id),
+                project_names=_listed(project_name),
+                filter=trace_filter,
+                tree_filter=tree_filter,
+                is_root=True,
+                min_start_time=low,
+            ),
+            listing=True,
         )
         if trace_ids is not None:
             wanted = _ids(trace_ids, "trace_ids")
             where.add(f"r.id IN ({','.join('?' * len(wanted))})" if wanted else "0", *wanted)
-        where.add("r.start_time >= ?", low)
-        where.add("r.start_time < ?", high)
+        where.add("r.start_time < ?", high)  # exclusive, as LangSmith's traces.query
         _feedback_window(
             where, min_feedback_modified_at, max_feedback_modified_at, trace_filter, tree_filter
         )
-        self._searched(where)
         root_names = [n for n in names if n not in _AGGREGATES] or ["ID"]
         aggregate_names = [n for n in names if n in _AGGREGATES]
         if "ID" not in root_names:
