@@ -306,6 +306,74 @@ def v2_pages(path: Path, repeat: int) -> dict[str, tuple[float, float]]:
     return results
 
 
+def build_light(path: Path, n: int) -> None:
+    """``n`` runs with small payloads in one project ``p0`` (traces of a root and four
+    children): the v2 paging figures need many runs, not big ones, and a shared machine
+    ingests these many times faster than the full workload."""
+    if path.exists():
+        return
+    import datetime as dt
+    import random
+    import uuid
+
+    rng = random.Random(5)
+    client = localtrace.Client(path)
+    t0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    batch: list[dict[str, Any]] = []
+    for t in range(n // 5):
+        start = t0 + dt.timedelta(seconds=t, microseconds=rng.randint(0, 999))
+        rid = uuid.uuid4()
+        root = {
+            "id": rid,
+            "trace_id": rid,
+            "dotted_order": start.strftime("%Y%m%dT%H%M%S%fZ") + str(rid),
+            "name": "agent",
+            "run_type": "chain",
+            "start_time": start,
+            "end_time": start + dt.timedelta(milliseconds=900),
+            "inputs": {"q": f"question {t}"},
+            "outputs": {"a": "answer"},
+            "session_name": "p0",
+        }
+        batch.append(root)
+        for k in range(4):
+            child_start = start + dt.timedelta(milliseconds=10 + 100 * k)
+            cid = uuid.uuid4()
+            child = {
+                "id": cid,
+                "trace_id": rid,
+                "parent_run_id": rid,
+                "dotted_order": root["dotted_order"]
+                + "."
+                + child_start.strftime("%Y%m%dT%H%M%S%fZ")
+                + str(cid),
+                "name": ("llm", "tool", "retriever", "llm")[k],
+                "run_type": ("llm", "tool", "retriever", "llm")[k],
+                "start_time": child_start,
+                "end_time": child_start + dt.timedelta(milliseconds=80),
+                "inputs": {"x": k},
+                "outputs": {"y": k},
+                "session_name": "p0",
+            }
+            if k in (0, 3):
+                child["extra"] = {
+                    "metadata": {
+                        "usage_metadata": {
+                            "input_tokens": 20,
+                            "output_tokens": 5,
+                            "total_tokens": 25,
+                        }
+                    }
+                }
+            batch.append(child)
+        if len(batch) >= 5000:
+            client.batch_ingest_runs(create=batch)
+            batch = []
+    client.batch_ingest_runs(create=batch)
+    client.flush()
+    client.close()
+
+
 def build_threads(path: Path, n_threads: int) -> None:
     """``n_threads`` conversations of 1-4 turns (root runs with a thread_id) in one project."""
     if path.exists():
@@ -381,11 +449,30 @@ def main() -> None:
         "--threads", type=int, default=100_000, help="conversations for threads.query"
     )
     parser.add_argument("--only-v2", action="store_true", help="only the v2 and threads figures")
+    parser.add_argument(
+        "--v2-light",
+        type=int,
+        metavar="N",
+        help="measure the v2 pages on a store of N small runs (one project) instead",
+    )
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="localtrace-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
     by_size: dict[int, Figures] = {}
-    for n in args.sizes:
+    if args.v2_light:
+        path = folder / f"light-{args.v2_light}.db"
+        start = time.perf_counter()
+        build_light(path, args.v2_light)
+        print(f"store of {args.v2_light:,} small runs ready ({time.perf_counter() - start:.0f}s)")
+        print(f"\n{args.v2_light:,} runs: v2 runs.query (100 runs, 6 selects) vs hand-written SQL")
+        v2 = v2_pages(path, args.repeat)
+        for name, (ours, hand) in v2.items():
+            print(
+                f"  {name:<28} {ours * 1e3:>8.2f}ms {hand * 1e3:>8.2f}ms  ratio {ours / hand:.2f} (target <= 2)"
+            )
+        first_v2, last_v2 = v2["runs.query first page"][0], v2["runs.query page 1,000"][0]
+        print(f"  page 1,000 / page 1: {last_v2 / first_v2:.2f}")
+    for n in [] if args.v2_light and args.only_v2 else args.sizes:
         path = folder / f"query-{n}.db"
         start = time.perf_counter()
         build(path, n)
