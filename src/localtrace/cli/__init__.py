@@ -6,8 +6,8 @@ here adds the commands of one area to ``main`` when it is imported below.
 
 from . import agents as _agents  # noqa: F401  (registers thread, mcp)
 from . import prices as _prices  # noqa: F401  (registers `localtrace prices`)
-from . import transfer as _transfer  # noqa: F401  (push, pull, merge, db prune/retention)
 from . import sql  # noqa: F401  (registers `localtrace sql`)
+from . import transfer as _transfer  # noqa: F401  (push, pull, merge, db prune/retention)
 from .app import main
 
 __all__ = ["main"]
