@@ -243,7 +243,7 @@ HAND_V2 = (
 
 def hand_v2(conn: Any, pid: str, after: tuple[int, int] | None) -> list[dict[str, Any]]:
     """The same page written by hand: keyset WHERE, rows -> dicts with times and latency."""
-    params: list[Any] = [pid, 0, 2**62]
+    params: list[Any] = [pid, 0, 2**62 if after is None else after[0]]
     clause = ""
     if after is not None:
         clause = "AND r.start_time <= ? AND (r.start_time < ? OR r.pk < ?) "

@@ -94,7 +94,9 @@ class RunsResource(_Resource):
                 is_root=is_root,
                 error=has_error,
                 min_start_time=low,
-                max_start_time=high,
+                # continuing: the cursor is the upper bound, so SQLite seeks the index to it
+                # (with two upper bounds it may walk down from the window's and skip rows)
+                max_start_time=high if position is None else min(high, int(position.after[0])),
             ),
             listing=True,
         )
@@ -221,7 +223,10 @@ class TracesResource(_Resource):
         if trace_ids is not None:
             wanted = _ids(trace_ids, "trace_ids")
             where.add(f"r.id IN ({','.join('?' * len(wanted))})" if wanted else "0", *wanted)
-        where.add("r.start_time < ?", high)  # exclusive, as LangSmith's traces.query
+        if position is None:
+            where.add("r.start_time < ?", high)  # exclusive, as LangSmith's traces.query
+        else:  # the cursor bounds it (one upper bound: the index is sought to the cursor)
+            where.add("r.start_time <= ?", min(high - 1, int(position.after[0])))
         _feedback_window(
             where, min_feedback_modified_at, max_feedback_modified_at, trace_filter, tree_filter
         )
