@@ -8,6 +8,7 @@ from . import agents as _agents  # noqa: F401  (registers thread, mcp)
 from . import prices as _prices  # noqa: F401  (registers `localtrace prices`)
 from . import sql  # noqa: F401  (registers `localtrace sql`)
 from . import transfer as _transfer  # noqa: F401  (push, pull, merge, db prune/retention)
+from . import ui as _ui  # noqa: F401  (registers `localtrace ui`)
 from .app import main
 
 __all__ = ["main"]

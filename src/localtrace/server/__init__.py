@@ -56,6 +56,7 @@ API_KEY_ENV = "LOCALTRACE_API_KEY"
 def _require_extra() -> None:
     try:
         import fastapi  # noqa: F401
+        import jinja2  # noqa: F401
         import uvicorn  # noqa: F401
         import zstandard  # noqa: F401
     except ImportError as exc:

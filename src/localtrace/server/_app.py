@@ -54,6 +54,7 @@ from ._schemas import (
     StatsQuery,
     TraceSearch,
 )
+from ._ui import build_ui_router
 
 logger = logging.getLogger("localtrace.server")
 
@@ -846,6 +847,7 @@ def build_app(
     from ._v2 import build_v2_router  # imports this module: bound here, not at the top
 
     app.include_router(build_v2_router(state))
+    app.include_router(build_ui_router(state))
     app.add_middleware(BodyLimitMiddleware, limit=max_body_bytes)
     if state.api_key:
         app.add_middleware(ApiKeyMiddleware, api_key=state.api_key)

@@ -7,6 +7,12 @@ Attachment downloads are the exception the SDK forces: it fetches ``s3_urls`` wi
 ``requests.get`` that carries no key. Like S3's presigned URLs, each URL the server hands out
 carries a signature (HMAC of the path and an expiry time with the key), which is accepted
 instead of the key for that one path until it expires (``SIGNED_URL_TTL_S``).
+
+Browsers cannot add a header when they follow a link, so the web UI (``/ui/``) also accepts a
+cookie set by its login form. The cookie holds an HMAC of the key, not the key, is
+``HttpOnly`` and ``SameSite=Strict`` (another site cannot make the browser send it), and is
+only honoured under ``/ui/``. The UI's static files (vendored code and styles, no data), its
+login form and the ``/`` redirect need no key; any other UI page redirects to the login form.
 """
 
 from __future__ import annotations
@@ -14,13 +20,32 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ._errors import ApiError, send_error
 
 _KEY_HEADERS = (b"x-api-key", b"x-auth-token")
+
+UI_COOKIE = "localtrace_ui"
+"""Name of the web UI's login cookie."""
+
+def ui_token(api_key: str) -> str:
+    """The login cookie's value: proves knowledge of the key without being the key."""
+    return hmac.new(api_key.encode(), b"localtrace-ui-login", hashlib.sha256).hexdigest()
+
+
+def _cookie(scope: Scope, name: str) -> str | None:
+    for header, value in scope.get("headers", ()):
+        if header != b"cookie":
+            continue
+        text: str = bytes(value).decode("latin-1")
+        for part in text.split(";"):
+            key, _, found = part.strip().partition("=")
+            if key == name:
+                return found
+    return None
 
 
 SIGNED_URL_TTL_S = 3600
@@ -51,6 +76,7 @@ class ApiKeyMiddleware:
         self.app = app
         self.key = api_key.encode()
         self.api_key = api_key
+        self.ui_token = ui_token(api_key)
 
     def _authorized(self, scope: Scope) -> bool:
         for name, value in scope.get("headers", ()):
@@ -60,7 +86,22 @@ class ApiKeyMiddleware:
                 scheme, _, token = value.partition(b" ")
                 if scheme.lower() == b"bearer" and hmac.compare_digest(token.strip(), self.key):
                     return True
-        return self._signed_attachment(scope)
+        return self._signed_attachment(scope) or self._ui_cookie(scope)
+
+    def _ui_cookie(self, scope: Scope) -> bool:
+        path: str = scope.get("path", "")
+        if not path.startswith("/ui/"):
+            return False
+        given = _cookie(scope, UI_COOKIE)
+        return given is not None and hmac.compare_digest(given.encode(), self.ui_token.encode())
+
+    @staticmethod
+    def _open(scope: Scope) -> bool:
+        """Routes that reveal no data: the UI's assets and login form, the ``/`` redirect."""
+        path: str = scope.get("path", "")
+        if path in ("/", "/ui", "/ui/login") and scope.get("method") in ("GET", "HEAD", "POST"):
+            return path == "/ui/login" or scope.get("method") != "POST"
+        return path.startswith("/ui/static/") and scope.get("method") in ("GET", "HEAD")
 
     def _signed_attachment(self, scope: Scope) -> bool:
         path: str = scope.get("path", "")
@@ -77,8 +118,12 @@ class ApiKeyMiddleware:
         return hmac.compare_digest(given, expected)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self._authorized(scope):
+        if scope["type"] != "http" or self._authorized(scope) or self._open(scope):
             await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        if path.startswith("/ui/") and not path.startswith("/ui/api/"):
+            await _to_login(scope, send)
             return
         await send_error(
             send,
@@ -90,3 +135,22 @@ class ApiKeyMiddleware:
             ),
             [(b"www-authenticate", b'ApiKey header="x-api-key"')],
         )
+
+
+async def _to_login(scope: Scope, send: Send) -> None:
+    """A UI page without the cookie: 303 to the login form, coming back here afterwards."""
+    target = scope.get("path", "/ui/")
+    query = scope.get("query_string", b"").decode("latin-1")
+    if query:
+        target = f"{target}?{query}"
+    if scope.get("method") not in ("GET", "HEAD"):
+        target = "/ui/"
+    location = "/ui/login?" + urlencode({"next": target})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 303,
+            "headers": [(b"location", location.encode("latin-1")), (b"content-length", b"0")],
+        }
+    )
+    await send({"type": "http.response.body", "body": b""})

@@ -1,0 +1,491 @@
+"""The UI's pages, partials and JSON data, each a thin handler over the public ``Client``.
+
+Pages are rendered on the server (Jinja2, autoescaped); the trace tree, the waterfall and the
+dashboard charts are drawn in the browser from JSON, because those are the views that must
+stay fast with 25,000 runs or draw axes. A store error on a page becomes a readable banner with
+the right status, never a traceback; errors of the JSON routes propagate to the server's one
+error shape.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote as url_quote
+
+import orjson
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from ..client import Client
+from ..errors import (
+    FilterError,
+    InvalidArgumentError,
+    LocaltraceError,
+    NotFoundError,
+    StoreBusyError,
+)
+from ..models import Project
+from . import _dashboard, _listing, _view
+from ._templates import SECURITY_HEADERS, render, static_response
+
+UI_SOURCE = "localtrace-ui"
+"""``feedback_source.metadata.via`` of feedback given in the UI (the feedback it may edit)."""
+
+MAX_FEEDBACK_TEXT = 10_000
+"""Longest comment or value accepted from the feedback form."""
+
+
+TURN_SELECTS = (
+    "TRACE_ID",
+    "TURN_NUMBER",
+    "NAME",
+    "START_TIME",
+    "LATENCY",
+    "INPUTS_PREVIEW",
+    "OUTPUTS_PREVIEW",
+    "ERROR_PREVIEW",
+    "TOTAL_TOKENS",
+    "TOTAL_COST",
+)
+"""What the thread page shows of each turn."""
+
+
+def _v2(client: Client, name: str) -> Any:
+    """``client.threads`` / ``client.time_series`` (v2 reads), or ``None`` on a Client that
+    predates them."""
+    return getattr(client, name, None)
+
+
+def _status(exc: LocaltraceError) -> int:
+    if isinstance(exc, NotFoundError):
+        return 404
+    if isinstance(exc, StoreBusyError):
+        return 503
+    if isinstance(exc, (FilterError, InvalidArgumentError, ValueError)):
+        return 400
+    return 500
+
+
+def error_page(exc: LocaltraceError, **context: Any) -> Response:
+    """The page shown instead of a view that could not be built: what happened and the fix."""
+    return render("error.html", _status(exc), error=exc, **context)
+
+
+def _uuid(value: str, argument: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise InvalidArgumentError(
+            argument, value, "is not a UUID", "use an id as shown in the UI or the CLI"
+        ) from None
+
+
+def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
+    """Every UI route under ``/ui/``; ``settle`` waits for accepted writes before reading."""
+    router = APIRouter(include_in_schema=False)
+
+    def read_project(project_id: str) -> Project:
+        return client.read_project(project_id=_uuid(project_id, "project_id"))
+
+    # -- pages -------------------------------------------------------------------------
+    @router.get("/ui")
+    def ui_root() -> Response:
+        return RedirectResponse("/ui/", status_code=308)
+
+    @router.get("/ui/")
+    def projects_page() -> Response:
+        settle()
+        try:
+            projects = list(client.list_projects(include_stats=True))
+        except LocaltraceError as exc:
+            return error_page(exc)
+        projects.sort(key=lambda p: p.last_run_start_time or p.start_time, reverse=True)
+        return render("projects.html", projects=projects, path=client.path)
+
+    @router.get("/ui/projects/{project_id}/runs")
+    def runs_page(request: Request, project_id: str) -> Response:
+        settle()
+        params = dict(request.query_params)
+        try:
+            project = read_project(project_id)
+        except LocaltraceError as exc:
+            return error_page(exc)
+        view: _listing.Listing | None = None
+        try:
+            view = _listing.Listing.from_params(params)
+            runs = list(client.list_runs(project_id=project.id, **view.list_kwargs()))
+        except FilterError as exc:
+            error = view.user_error(exc) if view is not None else exc
+            return render(
+                "runs.html",
+                400,
+                project=project,
+                view=view or _listing.Listing(filter=params.get("filter", "")),
+                runs=[],
+                error=error,
+                next_link=None,
+                prev_link=None,
+                presets=_listing.PRESETS,
+            )
+        except LocaltraceError as exc:
+            return render(
+                "runs.html",
+                _status(exc),
+                project=project,
+                view=_listing.Listing(filter=params.get("filter", "")),
+                runs=[],
+                error=exc,
+                next_link=None,
+                prev_link=None,
+                presets=_listing.PRESETS,
+            )
+        more = len(runs) > _listing.PAGE_SIZE
+        runs = runs[: _listing.PAGE_SIZE]
+        if view.reading_backwards:
+            runs.reverse()
+        has_next = more if not view.reading_backwards else bool(runs)
+        has_prev = view.cursor is not None and (more if view.reading_backwards else True)
+        next_link = prev_link = None
+        if runs and has_next:
+            cursor = _listing.boundary(runs, "next").encode()
+            next_link = view.params(cursor=cursor)
+        if runs and has_prev:
+            cursor = _listing.boundary(runs, "prev").encode()
+            prev_link = view.params(cursor=cursor)
+        return render(
+            "runs.html",
+            project=project,
+            view=view,
+            runs=runs,
+            error=None,
+            next_link=next_link,
+            prev_link=prev_link,
+            presets=_listing.PRESETS,
+        )
+
+    @router.get("/ui/partials/projects/{project_id}/facets")
+    def facets_partial(request: Request, project_id: str) -> Response:
+        settle()
+        try:
+            project = read_project(project_id)
+            view = _listing.Listing.from_params(dict(request.query_params))
+            stats = client.get_run_stats(
+                project_ids=[project.id],
+                is_root=None if view.all_runs else True,
+                filter=view.combined_filter(),
+                query=view.search or None,
+                select=["run_facets"],
+            )
+        except LocaltraceError as exc:
+            return render(
+                "facets.html", _status(exc), groups=[], view=None, project=None, error=exc
+            )
+        assert not isinstance(stats, dict)
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for facet in stats.run_facets:
+            groups.setdefault(str(facet.get("key")), []).append(facet)
+        ordered = sorted(groups.items(), key=lambda kv: _FACET_ORDER.get(kv[0].split(":")[0], 9))
+        return render("facets.html", groups=ordered, view=view, project=project, error=None)
+
+    @router.get("/ui/traces/{trace_id}")
+    def trace_page(trace_id: str, run: str | None = None) -> Response:
+        settle()
+        try:
+            root = client.read_run(_uuid(trace_id, "trace_id"))
+            if root.trace_id != root.id:
+                selected = str(root.id)
+                root = client.read_run(root.trace_id)
+            else:
+                selected = _uuid(run, "run") if run else str(root.id)
+            project = client.read_project(project_id=root.session_id) if root.session_id else None
+        except LocaltraceError as exc:
+            return error_page(exc)
+        return render("trace.html", root=root, project=project, selected=selected)
+
+    @router.get("/ui/partials/runs/{run_id}")
+    def run_partial(run_id: str) -> Response:
+        settle()
+        try:
+            run = client.read_run(_uuid(run_id, "run_id"))
+            feedback = list(client.list_feedback(run_ids=[run.id]))
+            files = client.list_attachments([run.id]).get(str(run.id), [])
+        except LocaltraceError as exc:
+            return render("error_partial.html", _status(exc), error=exc)
+        return render(
+            "run_detail.html",
+            run=run,
+            feedback=feedback,
+            attachments=files,
+            ui_source=UI_SOURCE,
+            model=_view.model_of(run),
+            input_messages=_view.messages(run.inputs) if run.run_type == "llm" else None,
+            output_messages=_view.messages(run.outputs) if run.run_type == "llm" else None,
+            docs=_view.documents(run.outputs) if run.run_type == "retriever" else None,
+        )
+
+    @router.get("/ui/attachments/{run_id}/{name}")
+    def attachment(run_id: str, name: str, download: bool = False) -> Response:
+        settle()
+        mime, data = client.read_attachment(_uuid(run_id, "run_id"), name)
+        inline = mime.startswith("image/") and not mime.startswith("image/svg") and not download
+        disposition = "inline" if inline else "attachment"
+        headers = {
+            "content-disposition": f"{disposition}; filename*=UTF-8''{url_quote(name, safe='')}",
+            "x-content-type-options": "nosniff",
+            "content-security-policy": "default-src 'none'; sandbox",
+        }
+        return Response(
+            data, media_type=mime if inline else "application/octet-stream", headers=headers
+        )
+
+    @router.get("/ui/projects/{project_id}/threads")
+    def threads_page(request: Request, project_id: str, cursor: str | None = None) -> Response:
+        settle()
+        try:
+            project = read_project(project_id)
+        except LocaltraceError as exc:
+            return error_page(exc)
+        threads = _v2(client, "threads")
+        if threads is None:
+            return render(
+                "threads.html",
+                project=project,
+                threads=[],
+                next_cursor=None,
+                error=None,
+                unavailable=True,
+            )
+        try:
+            page = threads.query(
+                project_id=project.id,
+                min_start_time=_dashboard.EARLIEST,
+                page_size=25,
+                cursor=cursor or None,
+            )
+        except LocaltraceError as exc:
+            return render(
+                "threads.html",
+                _status(exc),
+                project=project,
+                threads=[],
+                next_cursor=None,
+                error=exc,
+                unavailable=False,
+            )
+        return render(
+            "threads.html",
+            project=project,
+            threads=page.items,
+            next_cursor=page.next_cursor,
+            error=None,
+            unavailable=False,
+        )
+
+    @router.get("/ui/projects/{project_id}/threads/{thread_id}")
+    def thread_page(project_id: str, thread_id: str) -> Response:
+        settle()
+        try:
+            project = read_project(project_id)
+            threads = _v2(client, "threads")
+            if threads is None:
+                raise InvalidArgumentError(
+                    "thread_id", thread_id, "threads need a newer localtrace", "upgrade localtrace"
+                )
+            stats = threads.stats(thread_id, session_id=project.id)
+            turns: list[Any] = []
+            page = threads.list_traces(
+                thread_id, project_id=project.id, page_size=100, selects=TURN_SELECTS
+            )
+            turns.extend(page.items)
+            while page.has_next_page() and len(turns) < 1000:
+                page = page.get_next_page()
+                turns.extend(page.items)
+        except LocaltraceError as exc:
+            return error_page(exc)
+        return render("thread.html", project=project, thread_id=thread_id, stats=stats, turns=turns)
+
+    @router.get("/ui/projects/{project_id}/dashboard")
+    def dashboard_page(request: Request, project_id: str) -> Response:
+        settle()
+        try:
+            project = client.read_project(
+                project_id=_uuid(project_id, "project_id"), include_stats=True
+            )
+            window = _dashboard.Window.from_params(dict(request.query_params), project)
+        except LocaltraceError as exc:
+            return error_page(exc)
+        return render(
+            "dashboard.html",
+            project=project,
+            window=window,
+            ranges=_dashboard.RANGES,
+            available=_v2(client, "time_series") is not None,
+        )
+
+    @router.get("/ui/compare")
+    def compare_page(a: str = "", b: str = "") -> Response:
+        settle()
+        if not a or not b:
+            return render("compare.html", left=None, right=None, a=a, b=b, diffs=None)
+        try:
+            left = client.read_run(_uuid(a, "a"), load_child_runs=True)
+            right = client.read_run(_uuid(b, "b"), load_child_runs=True)
+        except LocaltraceError as exc:
+            return error_page(exc)
+        diffs = {
+            "inputs": _view.diff_lines(left.inputs, right.inputs),
+            "outputs": _view.diff_lines(left.outputs, right.outputs),
+            "shape": _view.shape_diff(left, right),
+        }
+        counts = (_view.count_runs(left), _view.count_runs(right))
+        return render("compare.html", left=left, right=right, a=a, b=b, diffs=diffs, counts=counts)
+
+    # -- data for the browser ------------------------------------------------------------
+    @router.get("/ui/api/traces/{trace_id}")
+    async def trace_data(trace_id: str) -> Response:
+        await run_in_threadpool(settle)
+        tid = _uuid(trace_id, "trace_id")
+        root = await run_in_threadpool(client.read_trace, tid)
+        body = await run_in_threadpool(lambda: orjson.dumps(_view.trace_rows(root)))
+        return Response(body, media_type="application/json", headers={"cache-control": "no-store"})
+
+    @router.get("/ui/api/projects/{project_id}/dashboard")
+    def dashboard_data(request: Request, project_id: str) -> Response:
+        settle()
+        project = client.read_project(
+            project_id=_uuid(project_id, "project_id"), include_stats=True
+        )
+        window = _dashboard.Window.from_params(dict(request.query_params), project)
+        data = _dashboard.series(client, project, window)
+        return Response(
+            orjson.dumps(data), media_type="application/json", headers={"cache-control": "no-store"}
+        )
+
+    @router.post("/ui/api/runs/{run_id}/feedback", status_code=201)
+    async def give_feedback(request: Request, run_id: str) -> Response:
+        form = await _json_body(request)
+        rid = _uuid(run_id, "run_id")
+        run = await run_in_threadpool(client.read_run, rid)
+        fields = _feedback_fields(form)
+        made = await run_in_threadpool(
+            lambda: client.create_feedback(
+                run.id,
+                fields.pop("key"),
+                trace_id=run.trace_id,
+                feedback_source_type="app",
+                source_info={"via": UI_SOURCE},
+                **fields,
+            )
+        )
+        return JSONResponse({"id": str(made.id)}, status_code=201)
+
+    @router.patch("/ui/api/feedback/{feedback_id}")
+    async def edit_feedback(request: Request, feedback_id: str) -> Response:
+        form = await _json_body(request)
+        fid = _uuid(feedback_id, "feedback_id")
+        existing = await run_in_threadpool(client.read_feedback, fid)
+        _own(existing)
+        fields = _feedback_fields(form)
+        fields.pop("key")
+        await run_in_threadpool(lambda: client.update_feedback(fid, **fields))
+        return JSONResponse({"id": fid})
+
+    @router.delete("/ui/api/feedback/{feedback_id}")
+    def delete_feedback(feedback_id: str) -> Response:
+        fid = _uuid(feedback_id, "feedback_id")
+        _own(client.read_feedback(fid))
+        client.delete_feedback(fid)
+        return Response(status_code=204)
+
+    @router.get("/ui/static/{name}")
+    def static(name: str) -> Response:
+        found = static_response(name)
+        if found is None:
+            return Response("not found", status_code=404, media_type="text/plain")
+        return found
+
+    return router
+
+
+_FACET_ORDER = {
+    "run_type": 0,
+    "status": 1,
+    "name": 2,
+    "tag": 3,
+    "tags": 3,
+    "metadata": 4,
+    "feedback": 5,
+    "feedback_key": 5,
+}
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    """The JSON object of a UI write (a JSON body is what makes the browser send a CORS
+    preflight, so another site cannot post it from a form)."""
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        raise InvalidArgumentError(
+            "content-type",
+            request.headers.get("content-type"),
+            "UI writes are JSON",
+            "send Content-Type: application/json",
+        )
+    try:
+        body = orjson.loads(await request.body())
+    except orjson.JSONDecodeError:
+        raise InvalidArgumentError("body", "…", "is not JSON", "send a JSON object") from None
+    if not isinstance(body, dict):
+        raise InvalidArgumentError("body", body, "is not a JSON object", 'send {"key": ...}')
+    return body
+
+
+def _feedback_fields(form: dict[str, Any]) -> dict[str, Any]:
+    """Validated ``key``, ``score``, ``value`` and ``comment`` from the feedback form."""
+    key = form.get("key")
+    if not isinstance(key, str) or not key.strip() or len(key) > 200:
+        raise InvalidArgumentError(
+            "key", key, "is required", "name what is measured, e.g. correctness"
+        )
+    out: dict[str, Any] = {"key": key.strip()}
+    score = form.get("score")
+    if score not in (None, ""):
+        try:
+            number = float(score)
+        except (TypeError, ValueError):
+            raise InvalidArgumentError(
+                "score", score, "is not a number", "give e.g. 1, 0 or 0.5"
+            ) from None
+        if number != number or number in (float("inf"), float("-inf")):
+            raise InvalidArgumentError("score", score, "is not finite", "give e.g. 1, 0 or 0.5")
+        out["score"] = int(number) if number.is_integer() else number
+    for name in ("value", "comment"):
+        text = form.get(name)
+        if text in (None, ""):
+            continue
+        if not isinstance(text, str) or len(text) > MAX_FEEDBACK_TEXT:
+            raise InvalidArgumentError(
+                name, text, f"must be text of at most {MAX_FEEDBACK_TEXT} characters", "shorten it"
+            )
+        out[name] = text
+    if len(out) == 1:
+        raise InvalidArgumentError(
+            "score", None, "feedback needs a score, a value or a comment", "fill in at least one"
+        )
+    return out
+
+
+def _own(feedback: Any) -> None:
+    source = feedback.feedback_source
+    via = (source.metadata or {}).get("via") if source is not None else None
+    if via != UI_SOURCE:
+        raise InvalidArgumentError(
+            "feedback_id",
+            str(feedback.id),
+            "was not given in this UI (it came from an evaluator or the API)",
+            "edit it where it was made; the UI edits only its own feedback",
+        )
+
+
+__all__ = ["SECURITY_HEADERS", "UI_SOURCE", "build_router"]

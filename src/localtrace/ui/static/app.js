@@ -1,0 +1,497 @@
+// localtrace UI: the little behaviour the server-rendered pages need.
+// Values from the store are only ever put in the page as text (textContent) or arrive as HTML
+// the server rendered with autoescaping; nothing here builds HTML from data.
+"use strict";
+
+(function () {
+  const $ = (sel, root) => (root || document).querySelector(sel);
+  const $$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));
+
+  function el(tag, props, ...children) {
+    const node = document.createElement(tag);
+    if (props) {
+      for (const [key, value] of Object.entries(props)) {
+        if (value === undefined || value === null || value === false) continue;
+        if (key === "class") node.className = value;
+        else if (key === "text") node.textContent = value;
+        else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+        else node.setAttribute(key, value === true ? "" : String(value));
+      }
+    }
+    for (const child of children) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  function banner(message) {
+    return el("div", { class: "banner error", role: "alert" }, el("strong", { text: message }));
+  }
+
+  async function errorText(response) {
+    try {
+      const body = await response.json();
+      if (body && body.error && body.error.message) return body.error.message;
+    } catch (e) { /* not JSON */ }
+    return `${response.status} ${response.statusText}`;
+  }
+
+  function fmtSeconds(s) {
+    if (s === null || s === undefined) return "";
+    if (s < 0.01) return (s * 1000).toFixed(1) + "ms";
+    if (s < 1) return Math.round(s * 1000) + "ms";
+    if (s < 60) return s.toFixed(2) + "s";
+    const m = Math.floor(s / 60);
+    return `${m}m${String(Math.round(s - m * 60)).padStart(2, "0")}s`;
+  }
+
+  // -- partials: server-rendered (escaped) HTML fetched into a placeholder ----------------
+  async function loadPartial(node, url) {
+    const response = await fetch(url, { headers: { accept: "text/html" }, credentials: "same-origin" });
+    const html = await response.text();
+    node.innerHTML = html; // rendered by the server with autoescaping
+    node.dispatchEvent(new CustomEvent("partial-loaded", { bubbles: true }));
+    return response.ok;
+  }
+
+  function initPartials() {
+    for (const node of $$("[data-partial-src]")) loadPartial(node, node.dataset.partialSrc);
+  }
+
+  // -- keyboard navigation in tables and lists ----------------------------------------------
+  function navRows() {
+    const list = $("[data-nav]");
+    return list ? $$("[data-href]", list) : [];
+  }
+
+  function moveCurrent(step) {
+    const rows = navRows();
+    if (!rows.length) return;
+    let index = rows.findIndex((r) => r.classList.contains("current"));
+    if (index >= 0) rows[index].classList.remove("current");
+    index = index < 0 ? (step > 0 ? 0 : rows.length - 1) : Math.max(0, Math.min(rows.length - 1, index + step));
+    rows[index].classList.add("current");
+    rows[index].scrollIntoView({ block: "nearest" });
+  }
+
+  function initTables() {
+    for (const row of navRows()) {
+      row.addEventListener("click", (event) => {
+        if (event.target.closest("a, button, input, label, select, textarea")) return;
+        if (window.getSelection && String(window.getSelection())) return;
+        location.href = row.dataset.href;
+      });
+    }
+    const compare = $("#compare-button");
+    if (compare) {
+      const boxes = $$(".pick-box");
+      const update = () => {
+        const picked = boxes.filter((b) => b.checked);
+        compare.disabled = picked.length !== 2;
+        compare.textContent = picked.length === 2 ? "Compare the two" : `Compare selected (${picked.length}/2)`;
+      };
+      boxes.forEach((b) => b.addEventListener("change", update));
+      update();
+      compare.addEventListener("click", () => {
+        const [a, b] = boxes.filter((x) => x.checked).map((x) => x.value);
+        location.href = `/ui/compare?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`;
+      });
+    }
+  }
+
+  function typing(event) {
+    const t = event.target;
+    return t && (t.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(t.tagName));
+  }
+
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (typing(event)) {
+      if (event.key === "Escape") event.target.blur();
+      return;
+    }
+    if (trace && trace.onKey(event)) { event.preventDefault(); return; }
+    if (event.key === "j") { moveCurrent(1); event.preventDefault(); }
+    else if (event.key === "k") { moveCurrent(-1); event.preventDefault(); }
+    else if (event.key === "Enter") {
+      const current = $("[data-nav] .current");
+      if (current) { location.href = current.dataset.href; event.preventDefault(); }
+    } else if (event.key === "/") {
+      const input = $("#filter-input");
+      if (input) { input.focus(); event.preventDefault(); }
+    } else if (event.key === "?") {
+      $("#help").showModal();
+    } else if (event.key === "Escape") {
+      const current = $("[data-nav] .current");
+      if (current) current.classList.remove("current");
+    }
+  });
+
+  // -- run detail: copy, feedback, close ------------------------------------------------------
+  async function copyText(text) {
+    try {
+      await navigator.clipboard.writeText(text);
+      return true;
+    } catch (e) {
+      const area = el("textarea", {}, text);
+      document.body.append(area);
+      area.select();
+      const ok = document.execCommand("copy");
+      area.remove();
+      return ok;
+    }
+  }
+
+  async function sendFeedback(form) {
+    const data = Object.fromEntries(new FormData(form).entries());
+    const feedbackId = data.feedback_id;
+    delete data.feedback_id;
+    const runId = form.dataset.runId;
+    const url = feedbackId ? `/ui/api/feedback/${feedbackId}` : `/ui/api/runs/${runId}/feedback`;
+    const response = await fetch(url, {
+      method: feedbackId ? "PATCH" : "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(data),
+      credentials: "same-origin",
+    });
+    if (!response.ok) {
+      $(".form-error", form).textContent = await errorText(response);
+      return;
+    }
+    await reloadDetail(runId);
+  }
+
+  async function reloadDetail(runId) {
+    const pane = $("#detail");
+    if (pane) await loadPartial(pane, `/ui/partials/runs/${runId}`);
+    else location.reload();
+  }
+
+  document.addEventListener("submit", (event) => {
+    const form = event.target.closest(".feedback-form");
+    if (!form) return;
+    event.preventDefault();
+    sendFeedback(form);
+  });
+
+  document.addEventListener("click", async (event) => {
+    const button = event.target.closest("[data-action], [data-copy-target]");
+    if (!button) return;
+    if (button.dataset.copyTarget) {
+      const source = button.closest(".payload").querySelector(".copy-source");
+      const ok = await copyText(source.value);
+      button.textContent = ok ? "copied" : "copy failed";
+      setTimeout(() => { button.textContent = "copy JSON"; }, 1500);
+      return;
+    }
+    const action = button.dataset.action;
+    if (action === "help") { event.preventDefault(); $("#help").showModal(); }
+    else if (action === "close-detail" && trace) trace.closeDetail();
+    else if (action === "edit-feedback") {
+      const item = button.closest("[data-feedback-id]");
+      const form = $(".feedback-form", button.closest(".feedback"));
+      form.elements.feedback_id.value = item.dataset.feedbackId;
+      form.elements.key.value = button.dataset.key;
+      form.elements.key.readOnly = true;
+      form.elements.score.value = button.dataset.score;
+      form.elements.value.value = button.dataset.value;
+      form.elements.comment.value = button.dataset.comment;
+      form.querySelector("button[type=submit]").textContent = "Update feedback";
+      form.elements.score.focus();
+    } else if (action === "delete-feedback") {
+      const item = button.closest("[data-feedback-id]");
+      const runId = button.closest(".run-detail").dataset.runId;
+      const response = await fetch(`/ui/api/feedback/${item.dataset.feedbackId}`, { method: "DELETE", credentials: "same-origin" });
+      if (!response.ok) { item.append(banner(await errorText(response))); return; }
+      await reloadDetail(runId);
+    } else if (action === "compare") { /* handled in initTables */ }
+  });
+
+  // -- trace view: virtualised tree + waterfall ------------------------------------------------
+  const ROW = 24;
+  const COLLAPSE_DEPTH = 3; // deeper levels start collapsed
+  let trace = null;
+
+  class TraceView {
+    constructor(root) {
+      this.root = root;
+      this.scroll = $("#tree-scroll");
+      this.spacer = $("#tree-spacer");
+      this.rowsNode = $("#tree-rows");
+      this.detail = $("#detail");
+      this.selected = -1;
+      this.visible = [];
+      this.rendered = "";
+    }
+
+    async load() {
+      const response = await fetch(`/ui/api/traces/${this.root.dataset.traceId}`, { credentials: "same-origin" });
+      if (!response.ok) { this.rowsNode.replaceChildren(banner(await errorText(response))); return; }
+      const data = await response.json();
+      const cols = Object.fromEntries(data.columns.map((c, i) => [c, i]));
+      this.rows = data.rows;
+      this.c = cols;
+      this.duration = Math.max(data.duration_ms || 0, 0.001);
+      const n = this.rows.length;
+      this.end = new Int32Array(n);
+      for (let i = n - 1; i >= 0; i--) {
+        if (this.end[i] < i + 1) this.end[i] = i + 1;
+        const p = this.rows[i][cols.parent];
+        if (p >= 0 && this.end[p] < this.end[i]) this.end[p] = this.end[i];
+      }
+      this.index = new Map(this.rows.map((r, i) => [r[cols.id], i]));
+      const depthLimit = n > 2000 ? 2 : COLLAPSE_DEPTH;
+      this.open = new Uint8Array(n);
+      for (let i = 0; i < n; i++) this.open[i] = this.rows[i][cols.depth] < depthLimit ? 1 : 0;
+      $("#tree-count").textContent = `${n.toLocaleString()} runs`;
+      const wanted = this.index.get(this.root.dataset.selected);
+      this.rebuild();
+      this.scroll.addEventListener("scroll", () => this.paint());
+      window.addEventListener("resize", () => { this.rendered = ""; this.paint(); });
+      this.rowsNode.addEventListener("click", (event) => this.onClick(event));
+      this.select(wanted === undefined ? 0 : wanted, true);
+      this.root.dataset.ready = "true";
+    }
+
+    rebuild() {
+      const vis = [];
+      const n = this.rows.length;
+      for (let i = 0; i < n;) {
+        vis.push(i);
+        i = this.open[i] ? i + 1 : this.end[i];
+      }
+      this.visible = vis;
+      this.position = new Map(vis.map((row, pos) => [row, pos]));
+      this.spacer.style.height = `${vis.length * ROW}px`;
+      this.rendered = "";
+      this.paint();
+    }
+
+    paint() {
+      const top = this.scroll.scrollTop;
+      const height = this.scroll.clientHeight || 600;
+      const first = Math.max(0, Math.floor(top / ROW) - 10);
+      const last = Math.min(this.visible.length, Math.ceil((top + height) / ROW) + 10);
+      const key = `${first}:${last}:${this.selected}`;
+      if (key === this.rendered) return;
+      this.rendered = key;
+      const nodes = [];
+      for (let pos = first; pos < last; pos++) nodes.push(this.rowNode(this.visible[pos], pos));
+      this.rowsNode.replaceChildren(...nodes);
+    }
+
+    rowNode(i, pos) {
+      const r = this.rows[i], c = this.c;
+      const hasKids = r[c.children] > 0;
+      const toggle = el("span", { class: "toggle", "data-toggle": hasKids ? "1" : null },
+        hasKids ? (this.open[i] ? "▾" : "▸") : "");
+      const name = el("span", { class: "tree-cell" },
+        toggle,
+        el("span", { class: `type type-${r[c.run_type]}` }, r[c.run_type]),
+        " ",
+        el("span", { class: "name" }, r[c.name]),
+        r[c.repair] ? el("span", { class: "repair", title: r[c.repair] }, " ⚠ repaired") : null,
+        hasKids && !this.open[i] ? el("span", { class: "muted small" }, ` +${(this.end[i] - i - 1).toLocaleString()}`) : null);
+      name.style.paddingLeft = `${r[c.depth] * 14}px`;
+      const start = r[c.start_ms] || 0;
+      const end = r[c.end_ms] === null ? this.duration : r[c.end_ms];
+      const bar = el("span", { class: `bar type-${r[c.run_type]}${r[c.status] === "error" ? " bar-error" : ""}${r[c.end_ms] === null ? " bar-running" : ""}` });
+      bar.style.left = `${(100 * start) / this.duration}%`;
+      bar.style.width = `${Math.max(0.2, (100 * (end - start)) / this.duration)}%`;
+      const lane = el("span", { class: "lane" }, bar);
+      if (r[c.first_token_ms] !== null && r[c.first_token_ms] !== undefined) {
+        const mark = el("span", { class: "first-token", title: "first token" });
+        mark.style.left = `${(100 * r[c.first_token_ms]) / this.duration}%`;
+        lane.append(mark);
+      }
+      const latency = r[c.end_ms] === null ? "running" : fmtSeconds((end - start) / 1000);
+      const row = el("div", {
+        class: `tree-row${i === this.selected ? " selected" : ""}${r[c.status] === "error" ? " status-error" : ""}`,
+        role: "treeitem",
+        "aria-expanded": hasKids ? String(!!this.open[i]) : null,
+        "aria-selected": String(i === this.selected),
+        "data-index": i,
+        "data-run-id": r[c.id],
+      }, name, lane, el("span", { class: "lat num" }, latency));
+      row.style.top = `${pos * ROW}px`;
+      return row;
+    }
+
+    onClick(event) {
+      const row = event.target.closest(".tree-row");
+      if (!row) return;
+      const i = Number(row.dataset.index);
+      if (event.target.closest("[data-toggle]")) { this.toggle(i); return; }
+      this.select(i, false);
+    }
+
+    toggle(i, value) {
+      if (this.rows[i][this.c.children] === 0) return;
+      this.open[i] = value === undefined ? (this.open[i] ? 0 : 1) : value;
+      this.rebuild();
+    }
+
+    setAll(value) {
+      for (let i = 0; i < this.open.length; i++) this.open[i] = value || this.rows[i][this.c.depth] === 0 ? 1 : 0;
+      this.rebuild();
+    }
+
+    reveal(i) {
+      let changed = false;
+      for (let p = this.rows[i][this.c.parent]; p >= 0; p = this.rows[p][this.c.parent]) {
+        if (!this.open[p]) { this.open[p] = 1; changed = true; }
+      }
+      if (changed) this.rebuild();
+    }
+
+    select(i, scroll) {
+      if (i < 0 || i >= this.rows.length) return;
+      this.reveal(i);
+      this.selected = i;
+      this.rendered = "";
+      const pos = this.position.get(i);
+      if (scroll || pos * ROW < this.scroll.scrollTop || (pos + 1) * ROW > this.scroll.scrollTop + this.scroll.clientHeight) {
+        this.scroll.scrollTop = Math.max(0, pos * ROW - this.scroll.clientHeight / 3);
+      }
+      this.paint();
+      const id = this.rows[i][this.c.id];
+      const url = new URL(location.href);
+      url.searchParams.set("run", id);
+      history.replaceState(null, "", url);
+      clearTimeout(this.pending);
+      this.pending = setTimeout(() => loadPartial(this.detail, `/ui/partials/runs/${id}`), 60);
+    }
+
+    closeDetail() {
+      this.detail.replaceChildren(el("p", { class: "muted" }, "Select a run to see its inputs, outputs and feedback."));
+    }
+
+    onKey(event) {
+      if (this.selected < 0) return false;
+      const pos = this.position.get(this.selected);
+      const i = this.selected;
+      switch (event.key) {
+        case "j": case "ArrowDown":
+          if (pos + 1 < this.visible.length) this.select(this.visible[pos + 1]);
+          return true;
+        case "k": case "ArrowUp":
+          if (pos > 0) this.select(this.visible[pos - 1]);
+          return true;
+        case "Enter":
+          this.toggle(i);
+          return true;
+        case "ArrowRight": case "l":
+          this.toggle(i, 1);
+          return true;
+        case "ArrowLeft": case "h":
+          if (this.open[i] && this.rows[i][this.c.children]) this.toggle(i, 0);
+          else if (this.rows[i][this.c.parent] >= 0) this.select(this.rows[i][this.c.parent]);
+          return true;
+        case "Escape":
+          this.closeDetail();
+          return true;
+        default:
+          return false;
+      }
+    }
+  }
+
+  // -- dashboard: charts drawn here from JSON (uPlot) -----------------------------------------
+  const PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2", "#edc948"];
+
+  function chart(container, title, times, series, opts) {
+    const box = el("figure", { class: "chart" }, el("figcaption", {}, title));
+    container.append(box);
+    const points = series.reduce((n, s) => n + s.values.filter((v) => v !== null && v !== undefined).length, 0);
+    box.dataset.points = String(points);
+    if (!points) { box.append(el("p", { class: "muted small" }, "no data in this window")); return; }
+    const style = getComputedStyle(document.body);
+    const fg = style.getPropertyValue("--muted").trim() || "#888";
+    const grid = style.getPropertyValue("--line").trim() || "#ddd";
+    const axis = { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } };
+    const width = Math.max(300, box.clientWidth - 8);
+    const plot = new window.uPlot({
+      width,
+      height: 200,
+      legend: { show: true },
+      cursor: { drag: { x: false, y: false } },
+      axes: [axis, Object.assign({ values: opts && opts.format ? (u, ticks) => ticks.map(opts.format) : undefined, size: 60 }, axis)],
+      series: [{}].concat(series.map((s, k) => ({
+        label: s.label,
+        stroke: s.color || PALETTE[k % PALETTE.length],
+        width: 1.5,
+        fill: opts && opts.fill ? (s.color || PALETTE[k % PALETTE.length]) + "22" : undefined,
+        value: opts && opts.format ? (u, v) => (v === null || v === undefined ? "–" : opts.format(v)) : undefined,
+        spanGaps: false,
+        points: { show: times.length < 40 },
+      }))),
+    }, [times].concat(series.map((s) => s.values)), box);
+    return plot;
+  }
+
+  async function initDashboard(node) {
+    const response = await fetch(node.dataset.src, { credentials: "same-origin" });
+    if (!response.ok) { node.replaceChildren(banner(await errorText(response))); return; }
+    const data = await response.json();
+    node.replaceChildren();
+    if (!window.uPlot) { node.append(banner("the chart library did not load")); return; }
+    const t = data.times;
+    const o = data.overall || { runs: [], errors: [], error_rate: [], latency_p50: [], latency_p99: [], tokens: [], cost: [] };
+    const pct = (v) => (v * 100).toFixed(v < 0.1 ? 1 : 0) + "%";
+    chart(node, "Traces", t, [{ label: "traces", values: o.runs }, { label: "errors", values: o.errors, color: "#e15759" }], { fill: true });
+    chart(node, "Error rate", t, [{ label: "error rate", values: o.error_rate, color: "#e15759" }], { format: pct });
+    chart(node, "Latency", t, [{ label: "p50", values: o.latency_p50 }, { label: "p99", values: o.latency_p99 }], { format: fmtSeconds });
+    chart(node, "Tokens", t, [{ label: "tokens", values: o.tokens }], { fill: true });
+    chart(node, "Cost (USD)", t, [{ label: "cost", values: o.cost }], { format: (v) => "$" + (v < 1 ? v.toPrecision(2) : v.toFixed(2)) });
+    const titles = { run_type: "Runs by run type", name: "Traces by name (top 5)", model: "Runs by model (top 5)", tag: "Traces by tag (top 5)" };
+    for (const [key, groups] of Object.entries(data.breakdowns)) {
+      chart(node, titles[key] || key, t, groups.map((g) => ({ label: String(g.group), values: g.runs })));
+    }
+    chart(node, "Feedback average", t, data.feedback.map((f) => ({ label: f.key, values: f.avg })), { format: (v) => v.toFixed(2) });
+    node.dataset.ready = "true";
+  }
+
+  // -- pinned run for "compare with…" ------------------------------------------------------
+  function initCompareLinks() {
+    document.addEventListener("partial-loaded", () => {
+      const detail = $(".run-detail");
+      if (!detail) return;
+      const pinned = sessionStorage.getItem("localtrace-pinned");
+      const link = detail.querySelector("a[href^='/ui/compare?a=']");
+      if (!link) return;
+      if (pinned && pinned !== detail.dataset.runId) {
+        link.textContent = "Compare with the pinned run";
+        link.href = `/ui/compare?a=${encodeURIComponent(pinned)}&b=${encodeURIComponent(detail.dataset.runId)}`;
+      } else {
+        link.textContent = "Pin this run to compare it with another";
+        link.addEventListener("click", (event) => {
+          event.preventDefault();
+          sessionStorage.setItem("localtrace-pinned", detail.dataset.runId);
+          link.textContent = "Pinned: open another run and choose Compare";
+        });
+      }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    initPartials();
+    initTables();
+    initCompareLinks();
+    const traceRoot = $("#trace");
+    if (traceRoot) {
+      trace = new TraceView(traceRoot);
+      trace.load();
+      document.addEventListener("click", (event) => {
+        const button = event.target.closest("[data-action]");
+        if (!button) return;
+        if (button.dataset.action === "expand-all") trace.setAll(1);
+        if (button.dataset.action === "collapse-all") trace.setAll(0);
+      });
+    }
+    const dash = $("#dashboard");
+    if (dash) initDashboard(dash);
+    const since = $("#since-select");
+    if (since) since.addEventListener("change", () => since.form.requestSubmit());
+  });
+})();

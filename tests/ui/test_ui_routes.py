@@ -1,0 +1,414 @@
+"""Every UI page, partial and data route through the ASGI test client: status, content, escaping.
+
+The oracle for what a page lists is the public ``Client`` call it stands for.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from collections.abc import Iterator
+from html import unescape
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from ui_data import HOSTILE_INPUT, HOSTILE_NAME
+
+import localtrace
+from localtrace.server import create_app
+
+Sample = tuple[localtrace.Client, dict[str, Any]]
+
+
+@pytest.fixture(scope="module")
+def http(sample: Sample) -> Iterator[TestClient]:
+    with TestClient(create_app(sample[0]), follow_redirects=False) as test_client:
+        yield test_client
+
+
+def row_ids(html: str) -> list[str]:
+    return re.findall(r'<tr data-href="[^"]*" data-id="([0-9a-f-]{36})"', html)
+
+
+def links(html: str, rel: str) -> str | None:
+    found = re.search(rf'<a rel="{rel}" href="\?([^"]*)"', html)
+    return unescape(found.group(1)) if found else None
+
+
+# -- pages -----------------------------------------------------------------------------------
+def test_root_redirects_to_the_ui(http: TestClient) -> None:
+    answer = http.get("/")
+    assert answer.status_code == 307
+    assert answer.headers["location"] == "/ui/"
+
+
+def test_projects_page_lists_projects_with_their_stats(http: TestClient, sample: Sample) -> None:
+    client, found = sample
+    page = http.get("/ui/")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    project = client.read_project(project_name="support-bot", include_stats=True)
+    assert f"/ui/projects/{found['project_id']}/runs" in page.text
+    assert f">{project.run_count:,}<" in page.text
+    assert "correctness" in page.text
+
+
+def test_runs_page_lists_what_list_runs_returns(http: TestClient, sample: Sample) -> None:
+    client, found = sample
+    page = http.get(f"/ui/projects/{found['project_id']}/runs")
+    assert page.status_code == 200
+    expected = [str(r.id) for r in client.list_runs(project_name="support-bot", is_root=True)]
+    assert row_ids(page.text) == expected
+
+
+def test_all_runs_toggle_and_filter(http: TestClient, sample: Sample) -> None:
+    client, found = sample
+    flt = 'eq(run_type, "llm")'
+    page = http.get(f"/ui/projects/{found['project_id']}/runs", params={"filter": flt, "all": "1"})
+    assert page.status_code == 200
+    expected = [str(r.id) for r in client.list_runs(project_name="support-bot", filter=flt)]
+    assert len(expected) > 10
+    assert row_ids(page.text) == expected[:50]
+    # the view is in the URL: the filter box shows it, escaped
+    assert 'value="eq(run_type, &#34;llm&#34;)"' in page.text
+
+
+def test_full_text_search_and_time_range(http: TestClient, sample: Sample) -> None:
+    client, found = sample
+    page = http.get(
+        f"/ui/projects/{found['project_id']}/runs", params={"q": "Norway", "since": "30d"}
+    )
+    since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=30)
+    expected = [
+        str(r.id)
+        for r in client.list_runs(
+            project_name="support-bot", is_root=True, query="Norway", start_time=since
+        )
+    ]
+    assert expected
+    assert row_ids(page.text) == expected
+
+
+def test_hostile_values_render_as_text(http: TestClient, sample: Sample) -> None:
+    _client, found = sample
+    pages = [
+        http.get(f"/ui/projects/{found['project_id']}/runs"),
+        http.get(f"/ui/partials/runs/{found['hostile']}"),
+        http.get(f"/ui/traces/{found['hostile']}"),
+        http.get(f"/ui/partials/projects/{found['project_id']}/facets"),
+        http.get(f"/ui/compare?a={found['hostile']}&b={found['traces'][0]}"),
+    ]
+    for page in pages:
+        assert page.status_code == 200, page.text
+        assert "<script>alert" not in page.text
+        assert "<img src=x" not in page.text
+        assert "<i>tag</i>" not in page.text
+        assert "<h1>broken?</h1>" not in page.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in pages[0].text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in pages[1].text
+    assert "&lt;img src=x onerror=" in pages[1].text
+    assert HOSTILE_NAME not in pages[2].text and HOSTILE_INPUT not in pages[1].text
+
+
+def test_bad_filter_shows_the_parser_error_with_a_caret(http: TestClient, sample: Sample) -> None:
+    _, found = sample
+    page = http.get(
+        f"/ui/projects/{found['project_id']}/runs",
+        params={"filter": 'and(eq(run_type, "llm"), gt(latncy, 2))', "since": "7d"},
+    )
+    assert page.status_code == 400
+    assert "did you mean &#39;latency&#39;?" in page.text
+    # the span is marked on the user's own text (not on the filter the UI combined it into)
+    assert "and(eq(run_type, &#34;llm&#34;), gt(<mark>latncy</mark>, 2))" in page.text
+    assert "Traceback" not in page.text
+
+
+def test_syntax_error_and_bad_inputs_are_banners(http: TestClient, sample: Sample) -> None:
+    _, found = sample
+    base = f"/ui/projects/{found['project_id']}/runs"
+    broken = http.get(base, params={"filter": 'eq(name, "x"'})
+    assert broken.status_code == 400 and "banner error" in broken.text
+    assert "close every" in broken.text
+    for params in ({"cursor": "garbage"}, {"since": "yesterday-ish"}):
+        page = http.get(base, params=params)
+        assert page.status_code == 400, params
+        assert "banner error" in page.text
+    missing = http.get(f"/ui/projects/{uuid.uuid4()}/runs")
+    assert missing.status_code == 404 and "banner error" in missing.text
+    not_an_id = http.get("/ui/projects/nope/runs")
+    assert not_an_id.status_code == 400 and "is not a UUID" in not_an_id.text
+    no_trace = http.get(f"/ui/traces/{uuid.uuid4()}")
+    assert no_trace.status_code == 404 and "banner error" in no_trace.text
+
+
+def test_facets_partial_offers_the_run_facets(http: TestClient, sample: Sample) -> None:
+    client, found = sample
+    page = http.get(f"/ui/partials/projects/{found['project_id']}/facets")
+    assert page.status_code == 200
+    stats = client.get_run_stats(project_names=["support-bot"], is_root=True, select=["run_facets"])
+    assert not isinstance(stats, dict)
+    names = [f for f in stats.run_facets if f["key"] == "name"]
+    assert names
+    for facet in names:
+        assert (
+            f">{facet['value']}</a>".replace("<script>", "&lt;script&gt;").replace(
+                "</script>", "&lt;/script&gt;"
+            )
+            in page.text
+        )
+    # a facet link narrows the current view
+    narrowed = http.get(
+        f"/ui/partials/projects/{found['project_id']}/facets",
+        params={"filter": 'eq(status, "error")'},
+    )
+    assert "and%28eq%28status%2C+%22error%22%29%2C+" in narrowed.text
+
+
+def test_trace_page_and_its_data(http: TestClient, sample: Sample) -> None:
+    client, found = sample
+    trace_id = found["traces"][-1]
+    page = http.get(f"/ui/traces/{trace_id}", params={"run": found["llm_run"]})
+    assert page.status_code == 200
+    assert f'data-selected="{found["llm_run"]}"' in page.text
+    data = http.get(f"/ui/api/traces/{trace_id}").json()
+    tree = client.read_trace(trace_id)
+    runs = tree.walk()
+    cols = {c: i for i, c in enumerate(data["columns"])}
+    assert [r[cols["id"]] for r in data["rows"]] == [str(r.id) for r in runs]
+    by_id = {str(r.id): r for r in runs}
+    for row in data["rows"]:
+        run = by_id[row[cols["id"]]]
+        parent = row[cols["parent"]]
+        expected_parent = str(run.parent_run_id) if run.parent_run_id else None
+        assert (data["rows"][parent][cols["id"]] if parent >= 0 else None) == expected_parent
+        assert row[cols["children"]] == len(run.child_runs or [])
+    llm = next(r for r in data["rows"] if r[cols["id"]] == found["llm_run"])
+    assert llm[cols["first_token_ms"]] is not None and llm[cols["first_token_ms"]] > 0
+
+
+def test_trace_page_accepts_any_run_of_the_trace(http: TestClient, sample: Sample) -> None:
+    _, found = sample
+    page = http.get(f"/ui/traces/{found['llm_run']}")
+    assert page.status_code == 200
+    assert f'data-trace-id="{found["traces"][-1]}"' in page.text
+    assert f'data-selected="{found["llm_run"]}"' in page.text
+
+
+def test_orphans_are_marked_repaired(http: TestClient, sample: Sample) -> None:
+    _, found = sample
+    data = http.get(f"/ui/api/traces/{found['orphan_trace']}").json()
+    cols = {c: i for i, c in enumerate(data["columns"])}
+    repaired = [r for r in data["rows"] if r[cols["repair"]]]
+    assert len(repaired) == 1 and "orphan" in repaired[0][cols["repair"]]
+    assert repaired[0][cols["parent"]] == 0  # hung under the root
+
+
+def test_run_detail_renders_chat_tools_documents_and_attachments(
+    http: TestClient, sample: Sample
+) -> None:
+    client, found = sample
+    llm = http.get(f"/ui/partials/runs/{found['llm_run']}")
+    assert llm.status_code == 200
+    for role in ("role-system", "role-user", "role-assistant"):
+        assert role in llm.text
+    assert "gpt-4o-mini" in llm.text and "First token" in llm.text
+    assert "screenshot.png" in llm.text
+    trace = client.read_trace(found["traces"][0])
+    by_name = {r.name: r for r in trace.walk()}
+    tool_call = http.get(f"/ui/partials/runs/{trace.child_runs[1].id}")  # type: ignore[index]
+    assert "calls</span> <strong>lookup_order</strong>" in tool_call.text
+    retriever = http.get(f"/ui/partials/runs/{by_name['search_help_center'].id}")
+    assert "Documents (2)" in retriever.text and "returns.md" in retriever.text
+    error = http.get(f"/ui/partials/runs/{found['error_trace']}")
+    assert "order service timed out" in error.text and "error-text" in error.text
+    image = http.get(f"/ui/attachments/{found['attachment_run']}/screenshot.png")
+    assert image.status_code == 200 and image.headers["content-type"] == "image/png"
+    assert image.content.startswith(b"\x89PNG")
+    download = http.get(f"/ui/attachments/{found['attachment_run']}/screenshot.png?download=true")
+    assert download.headers["content-disposition"].startswith("attachment;")
+    assert http.get(f"/ui/attachments/{found['attachment_run']}/nope.bin").status_code == 404
+
+
+def test_feedback_given_edited_and_deleted_from_the_ui(http: TestClient, sample: Sample) -> None:
+    client, found = sample
+    run_id = found["traces"][1]
+    made = http.post(
+        f"/ui/api/runs/{run_id}/feedback",
+        json={"key": "ui_quality", "score": "0.25", "comment": "<b>meh</b>"},
+    )
+    assert made.status_code == 201, made.text
+    fid = made.json()["id"]
+    stored = client.read_feedback(fid)
+    assert stored.score == 0.25 and stored.comment == "<b>meh</b>"
+    assert str(stored.run_id) == run_id
+    detail = http.get(f"/ui/partials/runs/{run_id}").text
+    assert f'data-feedback-id="{fid}"' in detail and "&lt;b&gt;meh&lt;/b&gt;" in detail
+    assert 'data-action="delete-feedback"' in detail
+    edited = http.patch(f"/ui/api/feedback/{fid}", json={"key": "ui_quality", "score": 1})
+    assert edited.status_code == 200
+    assert client.read_feedback(fid).score == 1
+    assert http.delete(f"/ui/api/feedback/{fid}").status_code == 204
+    with pytest.raises(localtrace.FeedbackNotFoundError):
+        client.read_feedback(fid)
+
+
+def test_feedback_from_elsewhere_is_not_editable_and_bad_input_is_refused(
+    http: TestClient, sample: Sample
+) -> None:
+    client, found = sample
+    run_id = found["traces"][2]
+    other = client.create_feedback(run_id, "evaluator", score=0.5)
+    detail = http.get(f"/ui/partials/runs/{run_id}").text
+    item = detail.split(f'data-feedback-id="{other.id}"')[1].split("</li>")[0]
+    assert "edit-feedback" not in item
+    refused = http.delete(f"/ui/api/feedback/{other.id}")
+    assert refused.status_code == 422
+    assert client.read_feedback(other.id).score == 0.5
+    base = f"/ui/api/runs/{run_id}/feedback"
+    assert http.post(base, json={"key": "x"}).status_code == 422  # nothing given
+    assert http.post(base, json={"key": "x", "score": "high"}).status_code == 422
+    assert http.post(base, json={"key": "", "score": 1}).status_code == 422
+    form = http.post(base, data={"key": "x", "score": "1"})  # a plain form: refused
+    assert form.status_code == 422
+    assert form.json()["error"]["type"] == "invalid_argument"
+    assert (
+        http.post(
+            f"/ui/api/runs/{uuid.uuid4()}/feedback", json={"key": "x", "score": 1}
+        ).status_code
+        == 404
+    )
+
+
+def test_compare_page_diffs_two_runs(http: TestClient, sample: Sample) -> None:
+    _, found = sample
+    a, b = found["traces"][0], found["traces"][1]
+    page = http.get("/ui/compare", params={"a": a, "b": b})
+    assert page.status_code == 200
+    assert "d-changed" in page.text and "Tree shape" in page.text
+    assert "Runs in subtree" in page.text
+    empty = http.get("/ui/compare")
+    assert empty.status_code == 200 and 'name="a"' in empty.text
+
+
+def test_static_files_are_an_allow_list(http: TestClient) -> None:
+    js = http.get("/ui/static/app.js")
+    assert js.status_code == 200 and js.headers["content-type"].startswith("text/javascript")
+    assert "immutable" in js.headers["cache-control"]
+    assert http.get("/ui/static/uplot.iife.min.js").status_code == 200
+    assert "MIT" in http.get("/ui/static/uplot-LICENSE.txt").text
+    assert http.get("/ui/static/nope.js").status_code == 404
+    assert http.get("/ui/static/..%2F_routes.py").status_code == 404
+
+
+def test_a_file_written_by_another_process_appears_on_refresh(
+    http: TestClient, sample: Sample, tmp_path: Any
+) -> None:
+    client, found = sample
+    other = localtrace.Client(client.path)
+    try:
+        other.create_run("written_elsewhere", {"x": 1}, "chain", project_name="support-bot")
+        other.flush()
+    finally:
+        other.close()
+    page = http.get(f"/ui/projects/{found['project_id']}/runs")
+    assert "written_elsewhere" in page.text
+
+
+# -- paging ------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def many(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[TestClient, localtrace.Client, str]]:
+    """137 root runs, some sharing one start time exactly (keyset ties)."""
+    client = localtrace.Client(tmp_path_factory.mktemp("many") / "many.db")
+    base = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)
+    runs = []
+    for i in range(137):
+        moment = base + dt.timedelta(seconds=i // 3)  # three runs per instant
+        run_id = uuid.uuid4()
+        runs.append(
+            {
+                "id": run_id,
+                "name": f"r{i}",
+                "run_type": "chain",
+                "start_time": moment,
+                "end_time": moment + dt.timedelta(milliseconds=5),
+                "inputs": {"i": i},
+                "outputs": {"o": i},
+                "session_name": "paging",
+                "trace_id": run_id,
+                "dotted_order": moment.strftime("%Y%m%dT%H%M%S%fZ") + str(run_id),
+            }
+        )
+    client.batch_ingest_runs(create=runs)
+    client.flush()
+    pid = str(client.read_project(project_name="paging").id)
+    with TestClient(create_app(client), follow_redirects=False) as test_client:
+        yield test_client, client, pid
+    client.close()
+
+
+@pytest.mark.parametrize("order", ["desc", "asc"])
+def test_keyset_pages_walk_the_listing_exactly_both_ways(
+    many: tuple[TestClient, localtrace.Client, str], order: str
+) -> None:
+    http, client, pid = many
+    expected = [str(r.id) for r in client.list_runs(project_name="paging", order=order)]
+    url = f"/ui/projects/{pid}/runs"
+    query = "order=asc" if order == "asc" else ""
+    pages: list[list[str]] = []
+    queries: list[str] = []
+    while True:
+        page = http.get(f"{url}?{query}")
+        assert page.status_code == 200
+        pages.append(row_ids(page.text))
+        queries.append(query)
+        nxt = links(page.text, "next")
+        if nxt is None:
+            break
+        query = nxt
+    assert [i for p in pages for i in p] == expected
+    assert [len(p) for p in pages] == [50, 50, 37]
+    # and back with Previous from the last page
+    back = http.get(f"{url}?{queries[-1]}")
+    for wanted in reversed(pages[:-1]):
+        prev = links(back.text, "prev")
+        assert prev is not None
+        back = http.get(f"{url}?{prev}")
+        assert row_ids(back.text) == wanted
+    assert links(back.text, "prev") is None
+
+
+# -- API key -----------------------------------------------------------------------------------
+def test_api_key_login_cookie(sample: Sample) -> None:
+    key = "s3cret-key"
+    with TestClient(create_app(sample[0], api_key=key), follow_redirects=False) as http:
+        page = http.get("/ui/projects/x/runs?filter=a")
+        assert page.status_code == 303
+        assert page.headers["location"] == "/ui/login?next=%2Fui%2Fprojects%2Fx%2Fruns%3Ffilter%3Da"
+        assert http.get("/ui/api/traces/x").status_code == 401
+        assert http.get("/ui/static/app.css").status_code == 200  # no data in assets
+        login = http.get("/ui/login?next=/ui/")
+        assert login.status_code == 200 and 'type="password"' in login.text
+        wrong = http.post("/ui/login", data={"key": "nope", "next": "/ui/"})
+        assert wrong.status_code == 401 and "not the key" in wrong.text
+        right = http.post("/ui/login", data={"key": key, "next": "//evil.example/"})
+        assert right.status_code == 303 and right.headers["location"] == "/ui/"
+        cookie = right.headers["set-cookie"]
+        assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/ui" in cookie
+        assert key not in cookie
+        assert http.get("/ui/").status_code == 200
+        assert http.get(f"/ui/api/traces/{sample[1]['traces'][0]}").status_code == 200
+        # the cookie opens the UI only, not LangSmith's API
+        assert http.post("/runs/query", json={}).status_code == 401
+        http.cookies.clear()
+        assert http.get("/ui/").status_code == 303
+        assert http.get("/").status_code == 307
+
+
+def test_login_without_a_key_just_redirects(http: TestClient) -> None:
+    answer = http.get("/ui/login?next=/ui/compare")
+    assert answer.status_code == 303 and answer.headers["location"] == "/ui/compare"
