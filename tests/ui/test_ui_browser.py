@@ -1,0 +1,279 @@
+"""The UI in a real headless Chromium: what a person does, step by step.
+
+Screenshots of each page at 1280x800 go to ``$LOCALTRACE_UI_SCREENSHOTS`` when it is set
+(docs/ui.md regenerates docs/img/ with it), else to the test's temporary directory.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from server_support import LiveServer, start_server
+from ui_data import HOSTILE_NAME
+
+import localtrace
+
+pytest.importorskip("selenium")
+
+from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
+from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+Sample = tuple[localtrace.Client, dict[str, Any]]
+HAS_V2 = hasattr(localtrace.Client, "time_series") and hasattr(localtrace.Client, "threads")
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Any, str], Path]:
+    folder = Path(os.environ.get("LOCALTRACE_UI_SCREENSHOTS") or tmp_path_factory.mktemp("shots"))
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def take(driver: Any, name: str) -> Path:
+        path = folder / f"ui-{name}.png"
+        driver.execute_script("document.activeElement && document.activeElement.blur()")
+        assert driver.save_screenshot(str(path))
+        return path
+
+    return take
+
+
+def wait(driver: Any, condition: Callable[[Any], Any], timeout: float = 15) -> Any:
+    return WebDriverWait(driver, timeout).until(condition)
+
+
+def no_alert(driver: Any) -> None:
+    try:
+        alert = driver.switch_to.alert
+    except NoAlertPresentException:
+        return
+    text = alert.text
+    alert.dismiss()
+    raise AssertionError(f"a script from the data ran: alert({text!r})")
+
+
+def table_ids(driver: Any) -> list[str]:
+    return [row.get_attribute("data-id") for row in driver.find_elements(By.CSS_SELECTOR, "tr[data-id]")]
+
+
+def test_projects_runs_filter_trace_feedback(
+    browser: Any, live_ui: LiveServer, sample: Sample, shots: Callable[[Any, str], Path]
+) -> None:
+    client, found = sample
+    browser.get(f"{live_ui.url}/")
+    assert browser.current_url.endswith("/ui/")
+    wait(browser, lambda d: d.find_elements(By.LINK_TEXT, "support-bot"))
+    shots(browser, "projects")
+    browser.find_element(By.LINK_TEXT, "support-bot").click()
+    wait(browser, lambda d: "/runs" in d.current_url)
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".facet"))  # facets partial loaded
+    no_alert(browser)
+    # the hostile run's name is shown as text
+    names = [a.text for a in browser.find_elements(By.CSS_SELECTOR, "td.name-cell a")]
+    assert HOSTILE_NAME in names
+    shots(browser, "runs")
+
+    # filter with the filter language, typed into the bar
+    box = browser.find_element(By.ID, "filter-input")
+    box.clear()
+    box.send_keys('eq(status, "error")', Keys.ENTER)
+    wait(browser, lambda d: "filter=" in d.current_url)
+    expected = [
+        str(r.id)
+        for r in client.list_runs(project_name="support-bot", is_root=True, filter='eq(status, "error")')
+    ]
+    assert expected and table_ids(browser) == expected
+    statuses = {s.text for s in browser.find_elements(By.CSS_SELECTOR, "tr[data-id] .status")}
+    assert statuses == {"error"}
+
+    # a mistake shows the parser's message, caret and hint inline
+    box = browser.find_element(By.ID, "filter-input")
+    box.clear()
+    box.send_keys("gt(latncy, 2)", Keys.ENTER)
+    banner = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".banner.error"))[0]
+    assert "did you mean 'latency'?" in banner.text
+    assert banner.find_element(By.TAG_NAME, "mark").text == "latncy"
+    shots(browser, "filter-error")
+
+    # open a trace from the table with the keyboard: j, Enter
+    browser.get(f"{live_ui.url}/ui/projects/{found['project_id']}/runs?filter=" + quote('eq(name, "support_agent")'))
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys("j")
+    body.send_keys(Keys.ENTER)
+    wait(browser, lambda d: "/ui/traces/" in d.current_url)
+    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#trace[data-ready=true]"))
+    rows = browser.find_elements(By.CSS_SELECTOR, ".tree-row")
+    assert len(rows) == 5
+    # collapse the root, then expand it again
+    rows[0].find_element(By.CSS_SELECTOR, "[data-toggle]").click()
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".tree-row")) == 1)
+    browser.find_element(By.CSS_SELECTOR, ".tree-row [data-toggle]").click()
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".tree-row")) == 5)
+    # select the last llm run: its messages appear as a conversation
+    llm_rows = [
+        r for r in browser.find_elements(By.CSS_SELECTOR, ".tree-row") if "ChatOpenAI" in r.text
+    ]
+    llm_rows[-1].click()
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#detail .msg.role-assistant"))
+    detail = browser.find_element(By.ID, "detail")
+    assert "USER" in detail.text.upper() and "Your order ships in 2 days" in detail.text
+    assert "run=" in browser.current_url  # the selection is in the URL
+    # keyboard: k selects the run above
+    selected = browser.find_element(By.CSS_SELECTOR, ".tree-row.selected").get_attribute("data-run-id")
+    ActionChains(browser).send_keys("k").perform()
+    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, ".tree-row.selected").get_attribute("data-run-id") != selected)
+
+    # give feedback and see it appear
+    llm_rows = [
+        r for r in browser.find_elements(By.CSS_SELECTOR, ".tree-row") if "ChatOpenAI" in r.text
+    ]
+    run_id = llm_rows[-1].get_attribute("data-run-id")
+    llm_rows[-1].click()
+    form = wait(
+        browser, lambda d: d.find_element(By.CSS_SELECTOR, f".feedback-form[data-run-id='{run_id}']")
+    )
+    browser.execute_script("arguments[0].scrollIntoView()", form)
+    key = form.find_element(By.NAME, "key")
+    key.clear()
+    key.send_keys("browser_check")
+    form.find_element(By.NAME, "score").send_keys("0.75")
+    form.find_element(By.NAME, "comment").send_keys("<b>looks right</b>")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    item = wait(
+        browser,
+        lambda d: [li for li in d.find_elements(By.CSS_SELECTOR, "#detail .feedback-list li") if "browser_check" in li.text],
+    )[0]
+    assert "<b>looks right</b>" in item.text  # shown as text
+    stored = [f for f in client.list_feedback(run_ids=[run_id]) if f.key == "browser_check"]
+    assert len(stored) == 1 and stored[0].score == 0.75
+    no_alert(browser)
+    shots(browser, "trace")
+
+
+def test_bookmarked_url_shows_the_same_view(browser: Any, live_ui: LiveServer, sample: Sample) -> None:
+    client, found = sample
+    flt = 'eq(run_type, "llm")'
+    url = (
+        f"{live_ui.url}/ui/projects/{found['project_id']}/runs?filter={quote(flt)}&all=1&since=30d&q=Norway"
+    )
+    browser.get(url)
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "tr[data-id]"))
+    since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=30)
+    expected = [
+        str(r.id)
+        for r in client.list_runs(project_name="support-bot", filter=flt, query="Norway", start_time=since)
+    ]
+    assert expected and table_ids(browser) == expected
+    assert browser.find_element(By.ID, "filter-input").get_attribute("value") == flt
+    assert browser.find_element(By.NAME, "all").is_selected()
+
+
+def test_compare_two_runs(browser: Any, live_ui: LiveServer, sample: Sample, shots: Callable[[Any, str], Path]) -> None:
+    _, found = sample
+    browser.get(f"{live_ui.url}/ui/projects/{found['project_id']}/runs")
+    boxes = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".pick-box"))
+    boxes[2].click()
+    boxes[3].click()
+    browser.find_element(By.ID, "compare-button").click()
+    wait(browser, lambda d: "/ui/compare?a=" in d.current_url)
+    assert browser.find_elements(By.CSS_SELECTOR, "table.diff tr.d-changed")
+    shots(browser, "compare")
+
+
+@pytest.mark.skipif(not HAS_V2, reason="Client.time_series and Client.threads are not in this build")
+def test_dashboard_draws_charts(browser: Any, live_ui: LiveServer, sample: Sample, shots: Callable[[Any, str], Path]) -> None:
+    _, found = sample
+    browser.get(f"{live_ui.url}/ui/projects/{found['project_id']}/dashboard?range=7d")
+    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#dashboard[data-ready=true]"))
+    charts = browser.find_elements(By.CSS_SELECTOR, "figure.chart")
+    assert len(charts) >= 9
+    drawn = [c for c in charts if c.find_elements(By.TAG_NAME, "canvas")]
+    assert len(drawn) >= 6
+    traces = charts[0]
+    assert int(traces.get_attribute("data-points")) > 0
+    shots(browser, "dashboard")
+
+
+@pytest.mark.skipif(not HAS_V2, reason="Client.threads is not in this build")
+def test_threads_as_conversations(browser: Any, live_ui: LiveServer, sample: Sample, shots: Callable[[Any, str], Path]) -> None:
+    _, found = sample
+    browser.get(f"{live_ui.url}/ui/projects/{found['project_id']}/threads")
+    rows = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "tr[data-href]"))
+    assert len(rows) == len(found["threads"])
+    shots(browser, "threads")
+    browser.find_element(By.LINK_TEXT, "conv-0").click()
+    turns = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "li.turn"))
+    assert len(turns) == 3
+    assert "Turn 1" in turns[0].text
+    shots(browser, "thread")
+
+
+@pytest.fixture(scope="module")
+def big_trace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, str, int]]:
+    """A 25,000-run trace: root -> 50 steps -> (tool -> llm) pairs."""
+    client = localtrace.Client(tmp_path_factory.mktemp("big") / "big.db")
+    rng = random.Random(3)
+    start = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)
+    clock = [start]
+    runs: list[dict[str, Any]] = []
+
+    def add(name: str, run_type: str, parent: dict[str, Any] | None) -> dict[str, Any]:
+        clock[0] += dt.timedelta(microseconds=200)
+        run_id = uuid.uuid4()
+        segment = clock[0].strftime("%Y%m%dT%H%M%S%fZ") + str(run_id)
+        run = {
+            "id": run_id,
+            "name": name,
+            "run_type": run_type,
+            "start_time": clock[0],
+            "end_time": clock[0] + dt.timedelta(milliseconds=rng.randint(1, 50)),
+            "inputs": {"i": len(runs)},
+            "outputs": {"o": 1},
+            "session_name": "big",
+            "trace_id": parent["trace_id"] if parent else run_id,
+            "parent_run_id": parent["id"] if parent else None,
+            "dotted_order": f"{parent['dotted_order']}.{segment}" if parent else segment,
+        }
+        runs.append(run)
+        return run
+
+    root = add("agent", "chain", None)
+    for step in range(50):
+        node = add(f"step{step}", "chain", root)
+        while len(runs) < (step + 1) * 25_000 // 50 - 1:
+            tool = add("tool", "tool", node)
+            add("llm", "llm", tool)
+    root["end_time"] = clock[0] + dt.timedelta(seconds=1)
+    client.batch_ingest_runs(create=runs)
+    client.flush()
+    running = start_server(client)
+    yield running, str(root["id"]), len(runs)
+    running.stop()
+    client.close()
+
+
+def test_a_25k_run_trace_stays_usable(browser: Any, big_trace: tuple[LiveServer, str, int]) -> None:
+    live, trace_id, total = big_trace
+    assert total >= 24_990
+    browser.get(f"{live.url}/ui/traces/{trace_id}")
+    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#trace[data-ready=true]"), timeout=60)
+    assert f"{total:,} runs" in browser.find_element(By.ID, "tree-count").text
+    # collapsed below a depth by default, and only the rows in view are in the DOM
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".tree-row")) <= 80
+    browser.find_element(By.CSS_SELECTOR, "[data-action=expand-all]").click()
+    spacer = browser.find_element(By.ID, "tree-spacer")
+    wait(browser, lambda d: int(spacer.get_attribute("style").split("height:")[1].split("px")[0]) >= total * 24 - 24)
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".tree-row")) <= 80
+    # scrolling to the end paints the last runs
+    browser.execute_script("document.getElementById('tree-scroll').scrollTop = 1e9")
+    wait(browser, lambda d: any(r.get_attribute("data-index") == str(total - 1) for r in d.find_elements(By.CSS_SELECTOR, ".tree-row")))
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".tree-row")) <= 80
