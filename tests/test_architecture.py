@@ -99,6 +99,8 @@ FORBIDDEN = {
     "mcp": {"_store", "_ingest", "_query", "_stats", "_transfer", "server", "cli", "pytest_plugin"},
     # OTLP <-> runs: maps only, and writes through the public Client
     "otel": {"_store", "_ingest", "_query", "_stats", "_transfer", "filters", "aio", *FACES},
+    # the web UI is a face over the public Client: no store, no SQL, no other face
+    "ui": {"_store", "_ingest", "_query", "_stats", "_transfer", *FACES},
 }
 
 

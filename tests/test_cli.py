@@ -121,6 +121,7 @@ def test_the_expected_commands_exist() -> None:
         "prices recompute",
         "prices unknown",
         "sql",
+        "ui",
     }
     assert set(COMMANDS) == expected
 

@@ -23,11 +23,11 @@ import localtrace
 
 pytest.importorskip("selenium")
 
-from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
-from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.common.keys import Keys  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from selenium.common.exceptions import NoAlertPresentException
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
 
 Sample = tuple[localtrace.Client, dict[str, Any]]
 HAS_V2 = hasattr(localtrace.Client, "time_series") and hasattr(localtrace.Client, "threads")
@@ -62,7 +62,9 @@ def no_alert(driver: Any) -> None:
 
 
 def table_ids(driver: Any) -> list[str]:
-    return [row.get_attribute("data-id") for row in driver.find_elements(By.CSS_SELECTOR, "tr[data-id]")]
+    return [
+        row.get_attribute("data-id") for row in driver.find_elements(By.CSS_SELECTOR, "tr[data-id]")
+    ]
 
 
 def test_projects_runs_filter_trace_feedback(
@@ -89,7 +91,9 @@ def test_projects_runs_filter_trace_feedback(
     wait(browser, lambda d: "filter=" in d.current_url)
     expected = [
         str(r.id)
-        for r in client.list_runs(project_name="support-bot", is_root=True, filter='eq(status, "error")')
+        for r in client.list_runs(
+            project_name="support-bot", is_root=True, filter='eq(status, "error")'
+        )
     ]
     assert expected and table_ids(browser) == expected
     statuses = {s.text for s in browser.find_elements(By.CSS_SELECTOR, "tr[data-id] .status")}
@@ -105,7 +109,10 @@ def test_projects_runs_filter_trace_feedback(
     shots(browser, "filter-error")
 
     # open a trace from the table with the keyboard: j, Enter
-    browser.get(f"{live_ui.url}/ui/projects/{found['project_id']}/runs?filter=" + quote('eq(name, "support_agent")'))
+    browser.get(
+        f"{live_ui.url}/ui/projects/{found['project_id']}/runs?filter="
+        + quote('eq(name, "support_agent")')
+    )
     body = browser.find_element(By.TAG_NAME, "body")
     body.send_keys("j")
     body.send_keys(Keys.ENTER)
@@ -128,9 +135,17 @@ def test_projects_runs_filter_trace_feedback(
     assert "USER" in detail.text.upper() and "Your order ships in 2 days" in detail.text
     assert "run=" in browser.current_url  # the selection is in the URL
     # keyboard: k selects the run above
-    selected = browser.find_element(By.CSS_SELECTOR, ".tree-row.selected").get_attribute("data-run-id")
+    selected = browser.find_element(By.CSS_SELECTOR, ".tree-row.selected").get_attribute(
+        "data-run-id"
+    )
     ActionChains(browser).send_keys("k").perform()
-    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, ".tree-row.selected").get_attribute("data-run-id") != selected)
+    wait(
+        browser,
+        lambda d: (
+            d.find_element(By.CSS_SELECTOR, ".tree-row.selected").get_attribute("data-run-id")
+            != selected
+        ),
+    )
 
     # give feedback and see it appear
     llm_rows = [
@@ -139,7 +154,8 @@ def test_projects_runs_filter_trace_feedback(
     run_id = llm_rows[-1].get_attribute("data-run-id")
     llm_rows[-1].click()
     form = wait(
-        browser, lambda d: d.find_element(By.CSS_SELECTOR, f".feedback-form[data-run-id='{run_id}']")
+        browser,
+        lambda d: d.find_element(By.CSS_SELECTOR, f".feedback-form[data-run-id='{run_id}']"),
     )
     browser.execute_script("arguments[0].scrollIntoView()", form)
     key = form.find_element(By.NAME, "key")
@@ -150,7 +166,11 @@ def test_projects_runs_filter_trace_feedback(
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     item = wait(
         browser,
-        lambda d: [li for li in d.find_elements(By.CSS_SELECTOR, "#detail .feedback-list li") if "browser_check" in li.text],
+        lambda d: [
+            li
+            for li in d.find_elements(By.CSS_SELECTOR, "#detail .feedback-list li")
+            if "browser_check" in li.text
+        ],
     )[0]
     assert "<b>looks right</b>" in item.text  # shown as text
     stored = [f for f in client.list_feedback(run_ids=[run_id]) if f.key == "browser_check"]
@@ -159,25 +179,29 @@ def test_projects_runs_filter_trace_feedback(
     shots(browser, "trace")
 
 
-def test_bookmarked_url_shows_the_same_view(browser: Any, live_ui: LiveServer, sample: Sample) -> None:
+def test_bookmarked_url_shows_the_same_view(
+    browser: Any, live_ui: LiveServer, sample: Sample
+) -> None:
     client, found = sample
     flt = 'eq(run_type, "llm")'
-    url = (
-        f"{live_ui.url}/ui/projects/{found['project_id']}/runs?filter={quote(flt)}&all=1&since=30d&q=Norway"
-    )
+    url = f"{live_ui.url}/ui/projects/{found['project_id']}/runs?filter={quote(flt)}&all=1&since=30d&q=Norway"
     browser.get(url)
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "tr[data-id]"))
     since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=30)
     expected = [
         str(r.id)
-        for r in client.list_runs(project_name="support-bot", filter=flt, query="Norway", start_time=since)
+        for r in client.list_runs(
+            project_name="support-bot", filter=flt, query="Norway", start_time=since
+        )
     ]
     assert expected and table_ids(browser) == expected
     assert browser.find_element(By.ID, "filter-input").get_attribute("value") == flt
     assert browser.find_element(By.NAME, "all").is_selected()
 
 
-def test_compare_two_runs(browser: Any, live_ui: LiveServer, sample: Sample, shots: Callable[[Any, str], Path]) -> None:
+def test_compare_two_runs(
+    browser: Any, live_ui: LiveServer, sample: Sample, shots: Callable[[Any, str], Path]
+) -> None:
     _, found = sample
     browser.get(f"{live_ui.url}/ui/projects/{found['project_id']}/runs")
     boxes = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".pick-box"))
@@ -189,8 +213,12 @@ def test_compare_two_runs(browser: Any, live_ui: LiveServer, sample: Sample, sho
     shots(browser, "compare")
 
 
-@pytest.mark.skipif(not HAS_V2, reason="Client.time_series and Client.threads are not in this build")
-def test_dashboard_draws_charts(browser: Any, live_ui: LiveServer, sample: Sample, shots: Callable[[Any, str], Path]) -> None:
+@pytest.mark.skipif(
+    not HAS_V2, reason="Client.time_series and Client.threads are not in this build"
+)
+def test_dashboard_draws_charts(
+    browser: Any, live_ui: LiveServer, sample: Sample, shots: Callable[[Any, str], Path]
+) -> None:
     _, found = sample
     browser.get(f"{live_ui.url}/ui/projects/{found['project_id']}/dashboard?range=7d")
     wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#dashboard[data-ready=true]"))
@@ -204,7 +232,9 @@ def test_dashboard_draws_charts(browser: Any, live_ui: LiveServer, sample: Sampl
 
 
 @pytest.mark.skipif(not HAS_V2, reason="Client.threads is not in this build")
-def test_threads_as_conversations(browser: Any, live_ui: LiveServer, sample: Sample, shots: Callable[[Any, str], Path]) -> None:
+def test_threads_as_conversations(
+    browser: Any, live_ui: LiveServer, sample: Sample, shots: Callable[[Any, str], Path]
+) -> None:
     _, found = sample
     browser.get(f"{live_ui.url}/ui/projects/{found['project_id']}/threads")
     rows = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "tr[data-href]"))
@@ -271,9 +301,21 @@ def test_a_25k_run_trace_stays_usable(browser: Any, big_trace: tuple[LiveServer,
     assert len(browser.find_elements(By.CSS_SELECTOR, ".tree-row")) <= 80
     browser.find_element(By.CSS_SELECTOR, "[data-action=expand-all]").click()
     spacer = browser.find_element(By.ID, "tree-spacer")
-    wait(browser, lambda d: int(spacer.get_attribute("style").split("height:")[1].split("px")[0]) >= total * 24 - 24)
+    wait(
+        browser,
+        lambda d: (
+            int(spacer.get_attribute("style").split("height:")[1].split("px")[0]) >= total * 24 - 24
+        ),
+    )
     assert len(browser.find_elements(By.CSS_SELECTOR, ".tree-row")) <= 80
     # scrolling to the end paints the last runs
     browser.execute_script("document.getElementById('tree-scroll').scrollTop = 1e9")
-    wait(browser, lambda d: any(r.get_attribute("data-index") == str(total - 1) for r in d.find_elements(By.CSS_SELECTOR, ".tree-row")))
+    wait(
+        browser,
+        lambda d: d.execute_script(
+            "return [...document.querySelectorAll('.tree-row')]"
+            ".some(r => r.dataset.index === arguments[0])",
+            str(total - 1),
+        ),
+    )
     assert len(browser.find_elements(By.CSS_SELECTOR, ".tree-row")) <= 80

@@ -50,6 +50,14 @@ def _seconds(value: Any) -> str:
     return latency_text(float(value))
 
 
+def _duration(seconds: int) -> str:
+    """A bucket width: ``"5m"``, ``"3h"``, ``"1d"``."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
 def _cost(value: Decimal | float | None) -> str:
     return cost_text(value, zero="$0")
 
@@ -86,6 +94,7 @@ def environment() -> jinja2.Environment:
     )
     env.filters.update(
         seconds=_seconds,
+        duration=_duration,
         tokens=tokens_text,
         cost=_cost,
         percent=percent_text,

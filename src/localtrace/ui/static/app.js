@@ -413,10 +413,10 @@
     const width = Math.max(300, box.clientWidth - 8);
     const plot = new window.uPlot({
       width,
-      height: 200,
-      legend: { show: true },
+      height: 150,
+      legend: { show: true, live: false },
       cursor: { drag: { x: false, y: false } },
-      axes: [axis, Object.assign({ values: opts && opts.format ? (u, ticks) => ticks.map(opts.format) : undefined, size: 60 }, axis)],
+      axes: [axis, Object.assign({ values: opts && opts.format ? (u, ticks) => ticks.map(opts.format) : undefined, size: 70 }, axis)],
       series: [{}].concat(series.map((s, k) => ({
         label: s.label,
         stroke: s.color || PALETTE[k % PALETTE.length],

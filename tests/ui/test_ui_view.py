@@ -1,0 +1,197 @@
+"""The pure helpers behind the pages: chat messages from each SDK's shape, documents, diffs,
+bucket widths, page cursors."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from localtrace.errors import InvalidArgumentError
+from localtrace.models import Project
+from localtrace.ui import _dashboard, _listing, _view
+
+NOW = dt.datetime(2026, 6, 1, 12, tzinfo=dt.timezone.utc)
+
+
+def roles(payload: object) -> list[tuple[str, str]]:
+    found = _view.messages(payload)
+    assert found is not None
+    return [(m.role, m.content) for m in found]
+
+
+def test_openai_messages_and_choices() -> None:
+    assert roles(
+        {"messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hi"}]}
+    ) == [
+        ("system", "be brief"),
+        ("user", "hi"),
+    ]
+    out = _view.messages(
+        {
+            "choices": [
+                {
+                    "message": {
+                        "role": "assistant",
+                        "content": None,
+                        "tool_calls": [
+                            {
+                                "id": "c1",
+                                "type": "function",
+                                "function": {"name": "f", "arguments": '{"a": 1}'},
+                            }
+                        ],
+                    }
+                }
+            ]
+        }
+    )
+    assert out is not None and out[0].role == "assistant"
+    assert out[0].tool_calls[0].name == "f" and '"a": 1' in out[0].tool_calls[0].arguments
+    tool = roles({"messages": [{"role": "tool", "content": "42", "tool_call_id": "c1"}]})
+    assert tool == [("tool", "42")]
+
+
+def test_langchain_dumps_serialized_messages_and_generations() -> None:
+    serialized = {
+        "messages": [
+            [
+                {
+                    "lc": 1,
+                    "type": "constructor",
+                    "id": ["langchain", "schema", "messages", "SystemMessage"],
+                    "kwargs": {"content": "sys"},
+                },
+                {
+                    "lc": 1,
+                    "type": "constructor",
+                    "id": ["langchain", "schema", "messages", "HumanMessage"],
+                    "kwargs": {"content": "q"},
+                },
+            ]
+        ]
+    }
+    assert roles(serialized) == [("system", "sys"), ("user", "q")]
+    generations = {
+        "generations": [
+            [
+                {
+                    "text": "a",
+                    "message": {
+                        "lc": 1,
+                        "type": "constructor",
+                        "id": ["x", "AIMessage"],
+                        "kwargs": {
+                            "content": "a",
+                            "tool_calls": [{"name": "t", "args": {"k": "v"}, "id": "1"}],
+                        },
+                    },
+                }
+            ]
+        ]
+    }
+    out = _view.messages(generations)
+    assert out is not None and out[0].role == "assistant" and out[0].tool_calls[0].name == "t"
+    dumped = {"messages": [{"type": "human", "content": "hello"}, {"type": "ai", "content": "hey"}]}
+    assert roles(dumped) == [("user", "hello"), ("assistant", "hey")]
+
+
+def test_anthropic_content_blocks() -> None:
+    payload = {
+        "system": "be kind",
+        "messages": [
+            {"role": "user", "content": [{"type": "text", "text": "weather?"}]},
+            {
+                "role": "assistant",
+                "content": [
+                    {"type": "tool_use", "id": "tu1", "name": "weather", "input": {"city": "Oslo"}}
+                ],
+            },
+            {
+                "role": "user",
+                "content": [{"type": "tool_result", "tool_use_id": "tu1", "content": "rain"}],
+            },
+        ],
+    }
+    out = _view.messages(payload)
+    assert out is not None
+    assert [m.role for m in out] == ["system", "user", "assistant", "tool"]
+    assert out[2].tool_calls[0].name == "weather" and out[3].tool_call_id == "tu1"
+
+
+def test_not_a_conversation() -> None:
+    assert _view.messages({"question": "hi"}) is None
+    assert _view.messages({"messages": [{"foo": 1}]}) is None
+    assert _view.messages(None) is None
+
+
+def test_documents() -> None:
+    docs = _view.documents(
+        {
+            "documents": [
+                {"page_content": "a", "metadata": {"s": 1}},
+                {"lc": 1, "kwargs": {"page_content": "b"}},
+            ]
+        }
+    )
+    assert docs is not None and [d.content for d in docs] == ["a", "b"]
+    assert _view.documents({"documents": ["plain"]}) is None
+
+
+def test_preview_and_diff() -> None:
+    assert _view.preview({"question": "hi  there\n"}) == "hi there"
+    assert _view.preview({"a": 1, "b": [1, 2]}) == '{"a": 1, "b": [1, 2]}'
+    assert _view.preview("x" * 500, 10) == "x" * 9 + "…"
+    lines = _view.diff_lines({"a": 1, "b": 2}, {"a": 1, "b": 3, "c": 4})
+    kinds = [line.kind for line in lines]
+    assert "changed" in kinds and "added" in kinds
+    assert _view.diff_lines({"a": 1}, {"a": 1}) == []
+
+
+@given(st.floats(min_value=60, max_value=10 * 365 * 86400))
+def test_buckets_never_exceed_the_limit(span: float) -> None:
+    stride = _dashboard.choose_stride(span)
+    assert span / stride <= _dashboard.MAX_BUCKETS
+    smaller = [s for s in _dashboard.STRIDES if s < stride]
+    if smaller and stride in _dashboard.STRIDES:
+        assert span / smaller[-1] > _dashboard.MAX_BUCKETS  # the smallest that fits
+
+
+def test_window_follows_the_last_run_when_the_range_is_empty() -> None:
+    project = Project(
+        id="00000000-0000-4000-8000-000000000001",
+        name="p",
+        start_time=NOW,
+        last_run_start_time=NOW - dt.timedelta(days=40),
+    )
+    window = _dashboard.Window.from_params({"range": "7d"}, project, now=NOW)
+    assert window.end == NOW - dt.timedelta(days=40) + dt.timedelta(seconds=1)
+    assert window.note and window.stride == 3 * 3600
+    custom = _dashboard.Window.from_params(
+        {"from": "2026-05-01", "to": "2026-05-02"}, project, now=NOW
+    )
+    assert (custom.range, custom.stride) == ("custom", 1800)
+    with pytest.raises(InvalidArgumentError):
+        _dashboard.Window.from_params({"from": "2026-05-02", "to": "2026-05-01"}, project, now=NOW)
+
+
+def test_cursor_round_trip_and_refusals() -> None:
+    cursor = _listing.Cursor("next", NOW, ("00000000-0000-4000-8000-000000000001",))
+    assert _listing.Cursor.decode(cursor.encode()) == cursor
+    for bad in ("", "garbage", "eyJkIjoibm9wZSJ9"):
+        with pytest.raises(InvalidArgumentError):
+            _listing.Cursor.decode(bad)
+
+
+def test_listing_combines_the_users_filter_and_maps_errors_back() -> None:
+    from localtrace.errors import FilterFieldError
+
+    view = _listing.Listing.from_params({"filter": "gt(latncy, 2)", "since": "2026-01-01"})
+    combined = view.combined_filter()
+    assert combined == 'and(gt(latncy, 2), gte(start_time, "2026-01-01T00:00:00+00:00"))'
+    exc = FilterFieldError("unknown attribute 'latncy' at 7..13 in " + combined, combined, 7, 13)
+    mapped = view.user_error(exc)
+    assert (mapped.text, mapped.start, mapped.end) == ("gt(latncy, 2)", 3, 9)
+    assert _listing.parse_moment("24h", "since", now=NOW) == NOW - dt.timedelta(hours=24)
