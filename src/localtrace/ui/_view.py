@@ -13,6 +13,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from .._json import to_jsonable
 from ..models import Run
 
@@ -41,7 +43,11 @@ _ROLES = {
 
 
 def preview(value: Any, width: int = PREVIEW_CHARS) -> str:
-    """A one-line text of a payload: the single string if there is one, else compact JSON."""
+    """A one-line text of a payload: the single string if there is one, else compact JSON.
+
+    Only the first few times ``width`` characters are looked at, so a 4 KB payload costs what
+    a short one does (the runs table makes three of these per row).
+    """
     if value is None:
         return ""
     if isinstance(value, dict) and len(value) == 1:
@@ -49,9 +55,11 @@ def preview(value: Any, width: int = PREVIEW_CHARS) -> str:
         if isinstance(only, str):
             value = only
     if isinstance(value, str):
-        text = value
+        text = value[: width * 4]
     else:
-        text = json.dumps(to_jsonable(value), ensure_ascii=False, separators=(", ", ": "))
+        text = orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS)[: width * 8].decode(
+            "utf-8", "ignore"
+        )
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1] + "…"
 

@@ -1,0 +1,283 @@
+"""UI benchmark: each page's data request against the Client call (or SQL) it stands for.
+
+On one store (default 1M runs: a 500k-run project "big", another 500k-run project, and a
+25,000-run agent trace) prints, measured turn about in the same run (medians):
+
+* the runs page (first page, and page 1,000 through its keyset link), served in process through
+  the ASGI app, against the ``list_runs`` call it makes;
+* the trace view's data request (``/ui/api/traces/{id}``) against ``read_trace``;
+* the dashboard's series for the 500k-run project (``Client.time_series``, as the dashboard
+  asks for it) against a hand-written ``GROUP BY`` over the same columns (numpy percentiles for
+  latency), and the whole dashboard request (overall + four breakdowns + feedback) beside it;
+* with ``--browser``: first paint of each page in headless Chromium (printed, not asserted).
+
+Targets: each ratio <= 1.5.
+
+Usage: python bench/ui.py [--runs 1000000] [--repeat 7] [--keep DIR] [--browser]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE.parent / "src"), str(HERE)]
+
+from trace import agent_trace  # noqa: E402
+
+import numpy as np  # noqa: E402
+from starlette.testclient import TestClient  # noqa: E402
+
+import localtrace  # noqa: E402
+from localtrace.server import create_app  # noqa: E402
+from localtrace.ui import _dashboard, _listing  # noqa: E402
+from query import paired  # noqa: E402
+from workload import chunks  # noqa: E402
+
+TRACE_RUNS = 25_000
+
+
+def build(path: Path, n: int) -> str:
+    """The store (kept between runs with --keep); returns the big trace's id."""
+    marker = path.with_suffix(".trace")
+    if path.exists() and marker.exists():
+        return marker.read_text()
+    client = localtrace.Client(path)
+    half = (n - TRACE_RUNS) // 2
+    for k, project in enumerate(("big", "other")):
+        for chunk in chunks(half, seed=k, project=project):
+            client.batch_ingest_runs(create=chunk)
+    trace = agent_trace(TRACE_RUNS)
+    client.batch_ingest_runs(create=trace)
+    client.flush()
+    for i, run in enumerate(
+        client.list_runs(project_name="big", is_root=True, select=["id"], limit=5000)
+    ):
+        client.create_feedback(run.id, "correctness", score=float(i % 2))
+    client.close()
+    marker.write_text(str(trace[0]["id"]))
+    return str(trace[0]["id"])
+
+
+def runs_page(http: TestClient, client: localtrace.Client, pid: str, repeat: int) -> None:
+    view = _listing.Listing()
+    url = f"/ui/projects/{pid}/runs"
+
+    def page() -> None:
+        answer = http.get(url)
+        assert answer.status_code == 200
+
+    def call() -> None:
+        list(client.list_runs(project_id=pid, **view.list_kwargs()))
+
+    ours, base = paired(page, call, repeat=repeat)
+    print(
+        f"runs page 1        {ours * 1e3:8.1f} ms   list_runs {base * 1e3:8.1f} ms   ratio {ours / base:5.2f}"
+    )
+    # page 1,000 of the all-runs listing, through the keyset link it would have after 999 pages
+    ids = list(
+        client.list_runs(
+            project_id=pid, select=["id", "start_time"], limit=1000 * _listing.PAGE_SIZE
+        )
+    )
+    number = min(1000, len(ids) // _listing.PAGE_SIZE - 1)
+    before = ids[(number - 2) * _listing.PAGE_SIZE : (number - 1) * _listing.PAGE_SIZE]
+    cursor = _listing.boundary(before, "next")
+    deep = _listing.Listing(all_runs=True, cursor=cursor, cursor_text=cursor.encode())
+    deep_url = f"{url}?all=1&cursor={cursor.encode()}"
+    first_all = _listing.Listing(all_runs=True)
+
+    def page_1000() -> None:
+        answer = http.get(deep_url)
+        assert answer.status_code == 200 and "data-id=" in answer.text
+
+    def call_1000() -> None:
+        list(client.list_runs(project_id=pid, **deep.list_kwargs()))
+
+    def page_one_all() -> None:
+        assert http.get(f"{url}?all=1").status_code == 200
+
+    ours_deep, base_deep, ours_one = paired(page_1000, call_1000, page_one_all, repeat=repeat)
+    del first_all
+    print(
+        f"runs page {number:,} (all runs) {ours_deep * 1e3:6.1f} ms   list_runs {base_deep * 1e3:8.1f} ms   "
+        f"ratio {ours_deep / base_deep:5.2f}   (vs its page 1: {ours_deep / ours_one:5.2f})"
+    )
+
+
+def trace_view(http: TestClient, client: localtrace.Client, trace_id: str, repeat: int) -> None:
+    def data() -> None:
+        answer = http.get(f"/ui/api/traces/{trace_id}")
+        assert answer.status_code == 200
+
+    ours, base = paired(data, lambda: client.read_trace(trace_id), repeat=repeat)
+    print(
+        f"trace data (25k)   {ours * 1e3:8.1f} ms   read_trace {base * 1e3:7.1f} ms   ratio {ours / base:5.2f}"
+    )
+
+
+def by_hand(client: localtrace.Client, pid: str, start: int, stride: int, end: int) -> Any:
+    """The overall series written by hand: one GROUP BY for counts and sums, and the latency
+    column fetched once for numpy percentiles per bucket."""
+    with client._db.read() as conn:
+        sums = conn.execute(
+            "SELECT (start_time - ?) / ? AS b, count(*), sum(status = 'error'), "
+            "sum(total_tokens), sum(total_cost) FROM runs "
+            "WHERE session_id = ? AND parent_run_id IS NULL AND start_time >= ? AND start_time < ? "
+            "GROUP BY b",
+            (start, stride, pid, start, end),
+        ).fetchall()
+        rows = conn.execute(
+            "SELECT (start_time - ?) / ?, end_time - start_time FROM runs "
+            "WHERE session_id = ? AND parent_run_id IS NULL AND start_time >= ? AND start_time < ? "
+            "AND end_time IS NOT NULL",
+            (start, stride, pid, start, end),
+        ).fetchall()
+    if rows:
+        arr = np.array(rows, dtype=np.float64)
+        buckets, latency = arr[:, 0].astype(np.int64), arr[:, 1] / 1e6
+        order = np.argsort(buckets, kind="stable")
+        buckets, latency = buckets[order], latency[order]
+        edges = np.flatnonzero(np.diff(buckets)) + 1
+        for part in np.split(latency, edges):
+            np.percentile(part, [50, 99])
+    return sums
+
+
+def dashboard(http: TestClient, client: localtrace.Client, pid: str, repeat: int) -> None:
+    project = client.read_project(project_id=pid, include_stats=True)
+    last = project.last_run_start_time
+    assert last is not None
+    first = next(iter(client.list_runs(project_id=pid, is_root=True, order="asc", limit=1)))
+    start, end = first.start_time, last + dt.timedelta(seconds=1)
+    stride = _dashboard.choose_stride((end - start).total_seconds())
+    params = {"from": start.isoformat(), "to": end.isoformat()}
+    micros = int(start.timestamp() * 1e6)
+    end_micros = int(end.timestamp() * 1e6)
+    time_series: Any = getattr(client, "time_series", None)
+    if time_series is None:
+        print("dashboard          skipped: this build has no Client.time_series")
+        return
+
+    def series() -> None:
+        time_series(
+            project_ids=[pid],
+            stride=dt.timedelta(seconds=stride),
+            level="traces",
+            min_start_time=start,
+            max_start_time=end,
+        )
+
+    def whole() -> None:
+        answer = http.get(f"/ui/api/projects/{pid}/dashboard", params=params)
+        assert answer.status_code == 200
+
+    ours, hand, full = paired(
+        series,
+        lambda: by_hand(client, pid, micros, stride * 1_000_000, end_micros),
+        whole,
+        repeat=repeat,
+    )
+    n = project.run_count or 0
+    print(
+        f"dashboard series   {ours * 1e3:8.1f} ms   GROUP BY  {hand * 1e3:8.1f} ms   ratio {ours / hand:5.2f}"
+        f"   ({n:,} traces, {stride}s buckets)"
+    )
+    print(
+        f"whole dashboard    {full * 1e3:8.1f} ms   (overall + 4 breakdowns + feedback: {full / hand:5.2f}x one GROUP BY)"
+    )
+
+
+def first_paint(path: Path, trace_id: str) -> None:
+    """First contentful paint (and data drawn) of each page in headless Chromium."""
+    sys.path.insert(0, str(HERE.parent / "tests" / "server"))
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.support.ui import WebDriverWait
+    from server_support import start_server
+
+    client = localtrace.Client(path)
+    live = start_server(client)
+    options = Options()
+    options.binary_location = "/usr/bin/chromium"
+    profile = tempfile.mkdtemp(prefix="localtrace-chromium-")
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,800",
+        f"--user-data-dir={profile}",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(
+        service=Service(executable_path="/usr/bin/chromedriver"), options=options
+    )
+    pid = str(client.read_project(project_name="big").id)
+    pages = {
+        "projects": ("/ui/", None),
+        "runs": (f"/ui/projects/{pid}/runs", None),
+        "trace (25k runs)": (f"/ui/traces/{trace_id}", "#trace[data-ready=true]"),
+        "dashboard": (f"/ui/projects/{pid}/dashboard?range=90d", "#dashboard[data-ready=true]"),
+    }
+    try:
+        print("\nfirst paint in headless Chromium (target < 1 s; not asserted)")
+        for name, (url, ready) in pages.items():
+            started = time.perf_counter()
+            driver.get(live.url + url)
+            fcp = driver.execute_script(
+                "const e = performance.getEntriesByName('first-contentful-paint')[0];"
+                "return e ? e.startTime : null;"
+            )
+            extra = ""
+            if ready:
+                WebDriverWait(driver, 120).until(lambda d: d.find_elements("css selector", ready))
+                extra = f", data drawn after {time.perf_counter() - started:6.2f} s"
+            print(f"  {name:<18} first paint {fcp or float('nan'):7.0f} ms{extra}")
+    finally:
+        driver.quit()
+        live.stop()
+        client.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--keep", type=Path, help="folder to keep (and reuse) the generated store")
+    parser.add_argument("--browser", action="store_true", help="also time first paint in Chromium")
+    args = parser.parse_args()
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="localtrace-bench-ui-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"ui-{args.runs}.db"
+    started = time.perf_counter()
+    trace_id = build(path, args.runs)
+    print(
+        f"store of {args.runs:,} runs ready ({time.perf_counter() - started:.0f}s); medians of {args.repeat}\n"
+    )
+    client = localtrace.Client(path)
+    pid = str(client.read_project(project_name="big").id)
+    with TestClient(create_app(client)) as http:
+        runs_page(http, client, pid, args.repeat)
+        trace_view(http, client, trace_id, args.repeat)
+        dashboard(http, client, pid, args.repeat)
+    client.close()
+    if args.browser:
+        first_paint(path, trace_id)
+
+
+if __name__ == "__main__":
+    main()
