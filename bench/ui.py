@@ -242,7 +242,10 @@ def first_paint(path: Path, trace_id: str) -> None:
             )
             extra = ""
             if ready:
-                WebDriverWait(driver, 120).until(lambda d: d.find_elements("css selector", ready))
+                selector = ready
+                WebDriverWait(driver, 120).until(
+                    lambda d, css=selector: d.find_elements("css selector", css)
+                )
                 extra = f", data drawn after {time.perf_counter() - started:6.2f} s"
             print(f"  {name:<18} first paint {fcp or float('nan'):7.0f} ms{extra}")
     finally:

@@ -220,7 +220,7 @@ def test_dashboard_draws_charts(
     browser: Any, live_ui: LiveServer, sample: Sample, shots: Callable[[Any, str], Path]
 ) -> None:
     _, found = sample
-    browser.get(f"{live_ui.url}/ui/projects/{found['project_id']}/dashboard?range=7d")
+    browser.get(f"{live_ui.url}/ui/projects/{found['project_id']}/dashboard?range=24h")
     wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#dashboard[data-ready=true]"))
     charts = browser.find_elements(By.CSS_SELECTOR, "figure.chart")
     assert len(charts) >= 9

@@ -9,6 +9,7 @@ error shape.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -103,7 +104,7 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
         except LocaltraceError as exc:
             return error_page(exc)
         projects.sort(key=lambda p: p.last_run_start_time or p.start_time, reverse=True)
-        return render("projects.html", projects=projects, path=client.path)
+        return render("projects.html", projects=projects, path=os.path.basename(client.path))
 
     @router.get("/ui/projects/{project_id}/runs")
     def runs_page(request: Request, project_id: str) -> Response:

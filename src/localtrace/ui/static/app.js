@@ -424,7 +424,7 @@
         fill: opts && opts.fill ? (s.color || PALETTE[k % PALETTE.length]) + "22" : undefined,
         value: opts && opts.format ? (u, v) => (v === null || v === undefined ? "–" : opts.format(v)) : undefined,
         spanGaps: false,
-        points: { show: times.length < 40 },
+        points: { show: true, size: 4 },
       }))),
     }, [times].concat(series.map((s) => s.values)), box);
     return plot;
