@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from .._json import to_jsonable
+from .._render import cost_text, latency_text, tokens_text
 from ..models import Run
 
 PREVIEW_CHARS = 120
@@ -45,8 +46,8 @@ _ROLES = {
 def preview(value: Any, width: int = PREVIEW_CHARS) -> str:
     """A one-line text of a payload: the single string if there is one, else compact JSON.
 
-    Only the first few times ``width`` characters are looked at, so a 4 KB payload costs what
-    a short one does (the runs table makes three of these per row).
+    Only the first ``width`` + 40 characters are looked at, so a 4 KB payload costs what a
+    short one does (the runs table makes two of these per row).
     """
     if value is None:
         return ""
@@ -55,11 +56,11 @@ def preview(value: Any, width: int = PREVIEW_CHARS) -> str:
         if isinstance(only, str):
             value = only
     if isinstance(value, str):
-        text = value[: width * 4]
+        text = value[: width + 40]
     else:
-        text = orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS)[: width * 8].decode(
-            "utf-8", "ignore"
-        )
+        text = orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS)[
+            : 4 * (width + 40)
+        ].decode("utf-8", "ignore")[: width + 40]
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1] + "…"
 
@@ -67,6 +68,57 @@ def preview(value: Any, width: int = PREVIEW_CHARS) -> str:
 def pretty(value: Any) -> str:
     """Indented JSON text (what the copy button copies and the diff compares)."""
     return json.dumps(to_jsonable(value), ensure_ascii=False, indent=2, sort_keys=False)
+
+
+# -- the runs table --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TableRow:
+    """One row of the runs table, every cell already text (the template only escapes)."""
+
+    id: str
+    href: str
+    name: str
+    run_type: str
+    status: str
+    start_iso: str
+    start: str
+    latency: str
+    tokens: str
+    cost: str
+    input: str
+    output: str
+    failed: bool
+    tags: list[str]
+    scores: list[tuple[str, str]]
+
+
+def table_rows(runs: Sequence[Run]) -> list[TableRow]:
+    """The runs table's rows (formatting done once here, not by template filters)."""
+    rows = []
+    for run in runs:
+        rid = str(run.id)
+        start = run.start_time.astimezone(dt.timezone.utc)
+        failed = bool(run.error)
+        rows.append(
+            TableRow(
+                id=rid,
+                href=f"/ui/traces/{run.trace_id}?run={rid}",
+                name=run.name,
+                run_type=run.run_type,
+                status=run.status or "pending",
+                start_iso=start.isoformat(),
+                start=start.strftime("%m-%d %H:%M:%S"),
+                latency=latency_text(run.latency),
+                tokens=tokens_text(run.total_tokens),
+                cost=cost_text(run.total_cost, zero="$0"),
+                input=preview(run.inputs, 80),
+                output=preview(run.error if failed else run.outputs, 80),
+                failed=failed,
+                tags=run.tags or [],
+                scores=feedback_scores(run.feedback_stats) if run.feedback_stats else [],
+            )
+        )
+    return rows
 
 
 # -- chat messages ---------------------------------------------------------------------------
