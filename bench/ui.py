@@ -7,8 +7,9 @@ On one store (default 1M runs: a 500k-run project "big", another 500k-run projec
   the ASGI app, against the ``list_runs`` call it makes;
 * the trace view's data request (``/ui/api/traces/{id}``) against ``read_trace``;
 * the dashboard's series for the 500k-run project (``Client.time_series``, as the dashboard
-  asks for it) against a hand-written ``GROUP BY`` over the same columns (numpy percentiles for
-  latency), and the whole dashboard request (overall + four breakdowns + feedback) beside it;
+  asks for it, and the same over HTTP) against a hand-written ``GROUP BY`` over the same
+  columns (numpy percentiles for latency); the breakdowns and feedback parts, which the page
+  fetches after drawing the series, are timed beside it;
 * with ``--browser``: first paint of each page in headless Chromium (printed, not asserted).
 
 Targets: each ratio <= 1.5.

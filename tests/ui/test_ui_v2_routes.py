@@ -99,3 +99,22 @@ def test_dashboard_bad_range_is_a_banner(http: TestClient, sample: Sample) -> No
     assert page.status_code == 400 and "banner error" in page.text
     data = http.get(f"/ui/api/projects/{found['project_id']}/dashboard", params={"range": "2y"})
     assert data.status_code == 422 and data.json()["error"]["type"] == "invalid_argument"
+
+
+def test_dashboard_parts_share_one_set_of_buckets(http: TestClient, sample: Sample) -> None:
+    _, found = sample
+    url = f"/ui/api/projects/{found['project_id']}/dashboard"
+    whole = http.get(url, params={"range": "24h"}).json()
+    params = {
+        "from": dt.datetime.fromtimestamp(whole["start"], dt.timezone.utc).isoformat(),
+        "to": dt.datetime.fromtimestamp(whole["end"], dt.timezone.utc).isoformat(),
+    }
+    parts = {
+        p: http.get(url, params={**params, "part": p}).json()
+        for p in ("series", "breakdowns", "feedback")
+    }
+    assert parts["series"]["times"] == parts["breakdowns"]["times"] == parts["feedback"]["times"]
+    assert "overall" in parts["series"] and "breakdowns" not in parts["series"]
+    assert parts["feedback"]["feedback"] and "overall" not in parts["feedback"]
+    bad = http.get(url, params={"part": "everything"})
+    assert bad.status_code == 422 and bad.json()["error"]["details"][0]["loc"] == "part"

@@ -118,38 +118,59 @@ def _group_json(group: Any) -> dict[str, Any]:
     }
 
 
-def series(client: Client, project: Project, window: Window) -> dict[str, Any]:
-    """Everything the dashboard draws, as plain JSON."""
+PARTS = ("series", "breakdowns", "feedback")
+"""The dashboard's data comes in parts, so the main charts draw before the slower breakdowns."""
+
+
+def series(
+    client: Client, project: Project, window: Window, parts: tuple[str, ...] = PARTS
+) -> dict[str, Any]:
+    """The dashboard's data as plain JSON: the overall series, the breakdowns and the
+    feedback averages (those of ``parts``), on the buckets of ``times``."""
+    time_series: Any = getattr(client, "time_series", None)
+    if time_series is None:
+        raise InvalidArgumentError(
+            "time_series", None, "needs a newer localtrace", "upgrade localtrace"
+        )
     common = {
         "project_ids": [project.id],
         "stride": dt.timedelta(seconds=window.stride),
         "min_start_time": window.start,
         "max_start_time": window.end,
     }
-    time_series: Any = getattr(client, "time_series", None)
-    if time_series is None:
-        raise InvalidArgumentError(
-            "time_series", None, "needs a newer localtrace", "upgrade localtrace"
-        )
-    overall = time_series(level="traces", **common)
     out: dict[str, Any] = {
         "start": _seconds(window.start),
         "end": _seconds(window.end),
         "stride": window.stride,
         "note": window.note,
-        "times": [_seconds(t) for t in overall.bucket_starts],
-        "overall": _group_json(overall.groups[0]) if overall.groups else None,
-        "breakdowns": {},
     }
-    for attribute, level in BREAKDOWNS:
-        grouped = time_series(level=level, group_by=attribute, max_groups=TOP_N, **common)
-        out["breakdowns"][attribute] = [
-            {"group": g.group, "runs": [b.run_count or 0 for b in g.buckets]}
-            for g in grouped.groups
-            if g.group is not None
-        ]
-    out["feedback"] = feedback_series(client, project, window, out["times"])
+    if "series" in parts:
+        overall = time_series(level="traces", **common)
+        out["times"] = [_seconds(t) for t in overall.bucket_starts]
+        out["overall"] = _group_json(overall.groups[0]) if overall.groups else None
+    if "breakdowns" in parts:
+        out["breakdowns"] = {}
+        for attribute, level in BREAKDOWNS:
+            grouped = time_series(level=level, group_by=attribute, max_groups=TOP_N, **common)
+            out["times"] = [_seconds(t) for t in grouped.bucket_starts]
+            out["breakdowns"][attribute] = [
+                {"group": g.group, "runs": [b.run_count or 0 for b in g.buckets]}
+                for g in grouped.groups
+                if g.group is not None
+            ]
+    if "feedback" in parts:
+        times = out.get("times") or bucket_starts(window)
+        out["times"] = times
+        out["feedback"] = feedback_series(client, project, window, times)
     return out
+
+
+def bucket_starts(window: Window) -> list[float]:
+    """Bucket starts of the window (epoch seconds) as ``time_series`` lays them out: from the
+    window's start, one stride apart, the last one covering the end."""
+    start = _seconds(window.start)
+    count = math.ceil((_seconds(window.end) - start) / window.stride)
+    return [start + k * window.stride for k in range(count)]
 
 
 def feedback_series(

@@ -359,8 +359,17 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
         project = client.read_project(
             project_id=_uuid(project_id, "project_id"), include_stats=True
         )
-        window = _dashboard.Window.from_params(dict(request.query_params), project)
-        data = _dashboard.series(client, project, window)
+        params = dict(request.query_params)
+        window = _dashboard.Window.from_params(params, project)
+        part = params.get("part", "")
+        if part and part not in _dashboard.PARTS:
+            raise InvalidArgumentError(
+                "part",
+                part,
+                "is not a part of the dashboard",
+                f"use one of {', '.join(_dashboard.PARTS)}",
+            )
+        data = _dashboard.series(client, project, window, (part,) if part else _dashboard.PARTS)
         return Response(
             orjson.dumps(data), media_type="application/json", headers={"cache-control": "no-store"}
         )

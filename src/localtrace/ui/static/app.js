@@ -430,10 +430,19 @@
     return plot;
   }
 
+  async function fetchPart(node, part) {
+    const url = new URL(node.dataset.src, location.href);
+    url.searchParams.set("part", part);
+    const response = await fetch(url, { credentials: "same-origin" });
+    if (!response.ok) throw new Error(await errorText(response));
+    return response.json();
+  }
+
   async function initDashboard(node) {
-    const response = await fetch(node.dataset.src, { credentials: "same-origin" });
-    if (!response.ok) { node.replaceChildren(banner(await errorText(response))); return; }
-    const data = await response.json();
+    // The overall series first (one query); breakdowns and feedback follow without holding it up.
+    const later = [fetchPart(node, "breakdowns"), fetchPart(node, "feedback")];
+    let data;
+    try { data = await fetchPart(node, "series"); } catch (e) { node.replaceChildren(banner(e.message)); return; }
     node.replaceChildren();
     if (!window.uPlot) { node.append(banner("the chart library did not load")); return; }
     const t = data.times;
@@ -445,10 +454,27 @@
     chart(node, "Tokens", t, [{ label: "tokens", values: o.tokens }], { fill: true });
     chart(node, "Cost (USD)", t, [{ label: "cost", values: o.cost }], { format: (v) => "$" + (v < 1 ? v.toPrecision(2) : v.toFixed(2)) });
     const titles = { run_type: "Runs by run type", name: "Traces by name (top 5)", model: "Runs by model (top 5)", tag: "Traces by tag (top 5)" };
-    for (const [key, groups] of Object.entries(data.breakdowns)) {
-      chart(node, titles[key] || key, t, groups.map((g) => ({ label: String(g.group), values: g.runs })));
+    const slots = {};
+    for (const key of ["run_type", "name", "model", "tag", "feedback"]) {
+      slots[key] = el("div", { class: "chart-slot" }, el("figure", { class: "chart" }, el("figcaption", {}, titles[key] || "Feedback average"), el("p", { class: "muted small" }, "loading…")));
+      node.append(slots[key]);
     }
-    chart(node, "Feedback average", t, data.feedback.map((f) => ({ label: f.key, values: f.avg })), { format: (v) => v.toFixed(2) });
+    const [breakdowns, feedback] = await Promise.allSettled(later);
+    if (breakdowns.status === "fulfilled") {
+      for (const [key, groups] of Object.entries(breakdowns.value.breakdowns)) {
+        slots[key].replaceChildren();
+        chart(slots[key], titles[key] || key, breakdowns.value.times, groups.map((g) => ({ label: String(g.group), values: g.runs })));
+      }
+    } else {
+      for (const key of ["run_type", "name", "model", "tag"]) slots[key].replaceChildren(banner(breakdowns.reason.message));
+    }
+    slots.feedback.replaceChildren();
+    if (feedback.status === "fulfilled") {
+      const f = feedback.value;
+      chart(slots.feedback, "Feedback average", f.times, f.feedback.map((x) => ({ label: x.key, values: x.avg })), { format: (v) => v.toFixed(2) });
+    } else {
+      slots.feedback.append(banner(feedback.reason.message));
+    }
     node.dataset.ready = "true";
   }
 
