@@ -10,7 +10,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from localtrace.errors import InvalidArgumentError
-from localtrace.models import Project
 from localtrace.ui import _dashboard, _listing, _view
 
 NOW = dt.datetime(2026, 6, 1, 12, tzinfo=dt.timezone.utc)
@@ -160,21 +159,17 @@ def test_buckets_never_exceed_the_limit(span: float) -> None:
 
 
 def test_window_follows_the_last_run_when_the_range_is_empty() -> None:
-    project = Project(
-        id="00000000-0000-4000-8000-000000000001",
-        name="p",
-        start_time=NOW,
-        last_run_start_time=NOW - dt.timedelta(days=40),
-    )
-    window = _dashboard.Window.from_params({"range": "7d"}, project, now=NOW)
+    last = NOW - dt.timedelta(days=40)
+    window = _dashboard.Window.from_params({"range": "7d"}, last, now=NOW)
     assert window.end == NOW - dt.timedelta(days=40) + dt.timedelta(seconds=1)
     assert window.note and window.stride == 3 * 3600
     custom = _dashboard.Window.from_params(
-        {"from": "2026-05-01", "to": "2026-05-02"}, project, now=NOW
+        {"from": "2026-05-01", "to": "2026-05-02"}, last, now=NOW
     )
     assert (custom.range, custom.stride) == ("custom", 1800)
+    assert _dashboard.Window.from_params({"range": "7d"}, NOW, now=NOW).note is None
     with pytest.raises(InvalidArgumentError):
-        _dashboard.Window.from_params({"from": "2026-05-02", "to": "2026-05-01"}, project, now=NOW)
+        _dashboard.Window.from_params({"from": "2026-05-02", "to": "2026-05-01"}, last, now=NOW)
 
 
 def test_cursor_round_trip_and_refusals() -> None:

@@ -48,6 +48,15 @@ MAX_FEEDBACK = 100_000
 """Most feedback items read for the feedback-over-time chart."""
 
 
+def newest_trace(client: Client, project: Project) -> dt.datetime | None:
+    """Start of the project's newest trace (one indexed row, not the project's statistics)."""
+    for run in client.list_runs(
+        project_id=project.id, is_root=True, select=["start_time"], limit=1
+    ):
+        return run.start_time
+    return None
+
+
 def choose_stride(seconds: float) -> int:
     """The smallest bucket width giving at most ``MAX_BUCKETS`` buckets over ``seconds``."""
     for stride in STRIDES:
@@ -68,9 +77,14 @@ class Window:
 
     @classmethod
     def from_params(
-        cls, params: Mapping[str, str], project: Project, *, now: dt.datetime | None = None
+        cls,
+        params: Mapping[str, str],
+        last: dt.datetime | None,
+        *,
+        now: dt.datetime | None = None,
     ) -> Window:
-        """``range=7d`` (default), or ``from``/``to`` (ISO times or "24h"-style ago)."""
+        """``range=7d`` (default), or ``from``/``to`` (ISO times or "24h"-style ago);
+        ``last`` is the start of the project's newest trace."""
         now = now or dt.datetime.now(dt.timezone.utc)
         start_text, end_text = params.get("from", "").strip(), params.get("to", "").strip()
         if start_text:
@@ -91,7 +105,6 @@ class Window:
             )
         length = dt.timedelta(seconds=RANGES[name])
         end, note = now, None
-        last = project.last_run_start_time
         if last is not None and last < now - length:
             # Nothing would show: end the window at the last run instead (and say so).
             end = last + dt.timedelta(seconds=1)

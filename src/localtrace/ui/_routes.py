@@ -315,7 +315,9 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
             project = client.read_project(
                 project_id=_uuid(project_id, "project_id"), include_stats=True
             )
-            window = _dashboard.Window.from_params(dict(request.query_params), project)
+            window = _dashboard.Window.from_params(
+                dict(request.query_params), project.last_run_start_time
+            )
         except LocaltraceError as exc:
             return error_page(exc)
         return render(
@@ -356,11 +358,9 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
     @router.get("/ui/api/projects/{project_id}/dashboard")
     def dashboard_data(request: Request, project_id: str) -> Response:
         settle()
-        project = client.read_project(
-            project_id=_uuid(project_id, "project_id"), include_stats=True
-        )
+        project = read_project(project_id)
         params = dict(request.query_params)
-        window = _dashboard.Window.from_params(params, project)
+        window = _dashboard.Window.from_params(params, _dashboard.newest_trace(client, project))
         part = params.get("part", "")
         if part and part not in _dashboard.PARTS:
             raise InvalidArgumentError(
