@@ -10,6 +10,12 @@ import localtrace
 PACKAGE = Path(localtrace.__file__).parent
 
 PUBLIC = {
+    "Dataset",
+    "DatasetExistsError",
+    "DatasetNotFoundError",
+    "Example",
+    "ExampleExistsError",
+    "ExampleNotFoundError",
     "Client",
     "Feedback",
     "FeedbackNotFoundError",

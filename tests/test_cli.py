@@ -122,6 +122,10 @@ def test_the_expected_commands_exist() -> None:
         "prices unknown",
         "sql",
         "ui",
+        "datasets export",
+        "datasets import",
+        "experiments",
+        "compare",
     }
     assert set(COMMANDS) == expected
 

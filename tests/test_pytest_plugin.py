@@ -13,6 +13,10 @@ import pytest
 import localtrace
 
 pytest_plugins = ["pytester"]
+
+# In-process pytester runs drop the modules they imported first; numpy (imported by the plugin's
+# statistics) cannot be imported twice in one process, so it is imported before any of them.
+np = pytest.importorskip("numpy")
 pytest.importorskip("langsmith")
 
 SRC = str(Path(localtrace.__file__).resolve().parent.parent)

@@ -7,6 +7,10 @@ shapes as LangSmith.
 
 from .client import Client, default_project_name
 from .errors import (
+    DatasetExistsError,
+    DatasetNotFoundError,
+    ExampleExistsError,
+    ExampleNotFoundError,
     FeedbackNotFoundError,
     FilterError,
     FilterFieldError,
@@ -26,6 +30,8 @@ from .errors import (
     StoreError,
 )
 from .models import (
+    Dataset,
+    Example,
     Feedback,
     ModelPrice,
     Project,
@@ -41,6 +47,12 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Client",
+    "Dataset",
+    "DatasetExistsError",
+    "DatasetNotFoundError",
+    "Example",
+    "ExampleExistsError",
+    "ExampleNotFoundError",
     "Feedback",
     "FeedbackNotFoundError",
     "FilterError",

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import inspect
 import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from pathlib import Path
-from typing import IO, Any, TypeVar, cast
+from typing import IO, Any
 
 from . import _digest, _v2
+from ._args import sdk_keywords as _sdk_keywords
+from ._evaluation import EvaluationMethods
 from ._ids import Refusal, canonical_uuid
 from ._ingest import custom_prices as _prices
 from ._ingest import recompute as _recompute
@@ -53,7 +54,7 @@ from .errors import (
     RunNotFoundError,
     RunProblem,
 )
-from .filters import did_you_mean, quote
+from .filters import quote
 from .models import (
     Feedback,
     ModelPrice,
@@ -93,39 +94,6 @@ def resolve_path(path: str | os.PathLike[str] | None) -> str:
     return os.environ.get("LOCALTRACE_DB") or DEFAULT_PATH
 
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _sdk_keywords(*accepted: str) -> Callable[[F], F]:
-    """Reject keyword arguments the method does not know, naming the closest one.
-
-    ``accepted`` are keywords of the langsmith SDK's method of the same name that mean nothing
-    locally (server addresses, retry counts, ...): they are taken and dropped, so SDK code runs
-    unchanged. Anything else, a typo above all, is a ``TypeError`` with a "did you mean".
-    """
-
-    def wrap(method: F) -> F:
-        params = inspect.signature(method).parameters
-        named = [n for n, p in params.items() if p.kind is not p.VAR_KEYWORD and n != "self"]
-        ignored = frozenset(accepted)
-
-        @functools.wraps(method)
-        def checked(*args: Any, **kwargs: Any) -> Any:
-            for key in [k for k in kwargs if k not in params]:
-                if key not in ignored:
-                    hint = did_you_mean(key, [*named, *ignored])
-                    raise TypeError(
-                        f"{method.__name__}() got an unexpected keyword argument {key!r}"
-                        + (f"; {hint}" if hint else "")
-                    )
-                del kwargs[key]
-            return method(*args, **kwargs)
-
-        return cast(F, checked)
-
-    return wrap
-
-
 def _as_list(value: Any) -> list[Any] | None:
     """One value or a sequence of them as a list (``None`` stays ``None``)."""
     if value is None:
@@ -160,7 +128,7 @@ def _uuid_arg(value: Any, name: str) -> str:
         raise InvalidArgumentError(name, value, bad.reason, bad.fix) from None
 
 
-class Client:
+class Client(EvaluationMethods):
     """A trace store in one SQLite file, used like ``langsmith.Client``.
 
     >>> client = Client(":memory:")
@@ -973,11 +941,16 @@ class Client:
         session_id: Any = None,
         start_time: Any = None,
         created_at: Any = None,
+        metadata: dict[str, Any] | None = None,
     ) -> Feedback:
         """Attach feedback to a run (which may not have arrived yet) or to a project.
 
         ``created_at`` (a localtrace extension) keeps the original time when importing.
+        ``metadata`` (what an evaluator result carries; the SDK passes it through) is kept in
+        ``extra["metadata"]``.
         """
+        if metadata:
+            extra = {**(extra or {}), "metadata": metadata}
         run_id = run_id or trace_id
         if run_id is None and project_id is None and session_id is None:
             raise InvalidArgumentError(

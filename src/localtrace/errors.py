@@ -9,8 +9,12 @@ to fix it. The CLI and the server map these classes to exit codes and HTTP statu
     │   ├── RunNotFoundError
     │   ├── ProjectNotFoundError
     │   ├── FeedbackNotFoundError
-    │   └── ThreadNotFoundError                     no trace carries that thread id
+    │   ├── ThreadNotFoundError                     no trace carries that thread id
+    │   ├── DatasetNotFoundError
+    │   └── ExampleNotFoundError
     ├── ProjectExistsError (+ ValueError)      409
+    ├── DatasetExistsError (+ ValueError)      409
+    ├── ExampleExistsError (+ ValueError)      409
     ├── InvalidArgumentError (+ ValueError)    422  argument, value, reason, fix
     ├── InvalidRunError (+ ValueError)         422  problems: which run, which field, why, fix
     ├── FilterError (+ ValueError)             400  text, span; str() shows a caret
@@ -27,6 +31,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "DatasetExistsError",
+    "DatasetNotFoundError",
+    "ExampleExistsError",
+    "ExampleNotFoundError",
     "FeedbackNotFoundError",
     "FilterError",
     "FilterFieldError",
@@ -71,6 +79,22 @@ class ThreadNotFoundError(NotFoundError):
 
 class ProjectExistsError(LocaltraceError, ValueError):
     """A project with that name (or id) already exists."""
+
+
+class DatasetNotFoundError(NotFoundError):
+    """No dataset with that id or name is in the store."""
+
+
+class ExampleNotFoundError(NotFoundError):
+    """No example with that id is in the store (at the version asked for)."""
+
+
+class DatasetExistsError(LocaltraceError, ValueError):
+    """A dataset with that name (or id) already exists."""
+
+
+class ExampleExistsError(LocaltraceError, ValueError):
+    """An example with that id already exists (update it instead)."""
 
 
 class InvalidArgumentError(LocaltraceError, ValueError):

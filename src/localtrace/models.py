@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any, Literal, get_args
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 RunType = Literal["tool", "chain", "llm", "retriever", "embedding", "prompt", "parser"]
 
@@ -264,6 +264,77 @@ class Project(BaseModel):
 
 TracerSession = Project
 TracerSessionResult = Project
+
+
+class Dataset(BaseModel):
+    """A dataset of examples, as ``langsmith.schemas.Dataset``."""
+
+    id: UUID
+    """Dataset id."""
+    name: str
+    """Unique dataset name."""
+    description: str | None = None
+    """Free text."""
+    data_type: str | None = "kv"
+    """``kv`` (dict inputs and outputs), ``llm`` or ``chat``."""
+    created_at: dt.datetime
+    """When the dataset was created."""
+    modified_at: dt.datetime | None = None
+    """When the dataset or one of its examples last changed (its latest version)."""
+    example_count: int | None = None
+    """Examples in the current version."""
+    session_count: int | None = None
+    """Experiments (projects) run against the dataset."""
+    last_session_start_time: dt.datetime | None = None
+    """Start of the newest experiment."""
+    inputs_schema: dict[str, Any] | None = None
+    """JSON schema the inputs follow, if given."""
+    outputs_schema: dict[str, Any] | None = None
+    """JSON schema the outputs follow, if given."""
+    transformations: list[dict[str, Any]] | None = None
+    """As given at creation (kept, not applied)."""
+    metadata: dict[str, Any] | None = None
+    """Free-form metadata."""
+    tenant_id: UUID = TENANT_ID
+    """The one local tenant."""
+    _host_url: str | None = PrivateAttr(default=None)
+    _tenant_id: UUID | None = PrivateAttr(default=None)
+    _public_path: str | None = PrivateAttr(default=None)
+
+    @property
+    def url(self) -> str:
+        """Relative URL of the dataset in a LangSmith-style UI."""
+        return f"/o/{self.tenant_id}/datasets/{self.id}"
+
+
+class Example(BaseModel):
+    """One example of a dataset, as ``langsmith.schemas.Example``."""
+
+    id: UUID
+    """Example id (the same across versions)."""
+    dataset_id: UUID
+    """The dataset it belongs to."""
+    inputs: dict[str, Any] | None = None
+    """What the target is called with."""
+    outputs: dict[str, Any] | None = None
+    """Reference outputs evaluators compare with."""
+    metadata: dict[str, Any] | None = None
+    """Free-form metadata; ``dataset_split`` lists the splits it is in."""
+    created_at: dt.datetime
+    """When the example was first created."""
+    modified_at: dt.datetime | None = None
+    """When this version of it was written."""
+    source_run_id: UUID | None = None
+    """The run it was made from, if any."""
+    attachments: dict[str, Any] | None = None
+    """Not stored locally (always ``None``)."""
+    _host_url: str | None = PrivateAttr(default=None)
+    _tenant_id: UUID | None = PrivateAttr(default=None)
+
+    @property
+    def url(self) -> str | None:
+        """Relative URL of the example in a LangSmith-style UI."""
+        return f"/o/{TENANT_ID}/datasets/{self.dataset_id}/e/{self.id}"
 
 
 class FeedbackSource(BaseModel):

@@ -36,7 +36,13 @@ import pytest
 
 from . import _render
 from .client import Client
-from .errors import LocaltraceError
+from .errors import (
+    DatasetExistsError,
+    ExampleExistsError,
+    LocaltraceError,
+    NotFoundError,
+    ProjectExistsError,
+)
 from .models import Feedback, Run, RunStats
 
 __all__ = ["Traces"]
@@ -73,6 +79,7 @@ _FORWARDED = (
 _TRACES = pytest.StashKey["Traces"]()
 _REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
 _SHARED = pytest.StashKey[Client]()
+_SUITES = pytest.StashKey["_EvaluationSuites"]()
 
 
 # -- the helpers a test uses --------------------------------------------------------------------
@@ -331,6 +338,40 @@ def _routed_init(original: Callable[..., None]) -> Callable[..., None]:
     return __init__
 
 
+class _SdkFacing:
+    """A ``Client`` that raises the langsmith SDK's own errors where the SDK catches them.
+
+    ``langsmith.testing`` reads an example and creates it on ``LangSmithNotFoundError``, and
+    reads it again on ``LangSmithConflictError`` (another xdist worker made it first).
+    """
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self.client, name)
+        if not callable(attribute):
+            return attribute
+
+        @functools.wraps(attribute)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            from langsmith import utils as ls_utils
+
+            try:
+                return attribute(*args, **kwargs)
+            except NotFoundError as exc:
+                raise ls_utils.LangSmithNotFoundError(str(exc)) from exc
+            except (DatasetExistsError, ProjectExistsError, ExampleExistsError) as exc:
+                raise ls_utils.LangSmithConflictError(str(exc)) from exc
+
+        return call
+
+
+def _routed(client: Any) -> bool:
+    """Whether a ``langsmith.Client`` was redirected to the test's store (see ``_routed_init``)."""
+    return getattr(client, "api_url", None) == _NOWHERE
+
+
 def _forwarded(name: str, original: Callable[..., Any], store: Client) -> Callable[..., Any]:
     target = getattr(store, name)
 
@@ -362,10 +403,105 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     return f"localtrace: keeping every test's traces in {path}" if path else None
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """The first ``@pytest.mark.langsmith`` test of a session sends its suite to the file."""
+    config = item.config
+    if (
+        _SUITES not in config.stash
+        and item.get_closest_marker("langsmith") is not None
+        and config.getoption("localtrace_db", None)
+    ):
+        _EvaluationSuites(config).start()
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
-    shared = config.stash.get(_SHARED, None)
-    if shared is not None:
-        shared.close()
+    suites = config.stash.get(_SUITES, None)
+    try:
+        if suites is not None:
+            suites.finish()
+    finally:
+        shared = config.stash.get(_SHARED, None)
+        if shared is not None:
+            shared.close()
+
+
+class _EvaluationSuites:
+    """The langsmith pytest plugin's datasets and experiments, kept in localtrace, offline.
+
+    Tests marked ``@pytest.mark.langsmith`` (``langsmith.testing``) make a dataset per test
+    file, an example per test case, an experiment per session and feedback per
+    ``log_feedback``. With ``--localtrace-db`` they are written to that file, and nothing
+    reaches the network (without the option the SDK works as it always does). The SDK
+    finishes its experiments in an ``atexit`` hook; here they are finished before the file is
+    closed.
+    """
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.store: Client | None = None
+        self.facing: _SdkFacing | None = None
+        self._patch = pytest.MonkeyPatch()
+
+    def start(self) -> None:
+        try:
+            from langsmith.testing import _internal
+        except ImportError:  # an SDK without the testing module
+            return
+        self.config.stash[_SUITES] = self
+        original = _internal._LangSmithTestSuite.from_test.__func__  # type: ignore[attr-defined]
+
+        def from_test(cls: Any, client: Any, *args: Any, **kwargs: Any) -> Any:
+            # The SDK hands over the cached client: during a test that is the test's own
+            # store (or a routed langsmith.Client); the suite outlives the test, so it
+            # writes to the session's store instead. A client aimed at a local server on
+            # purpose keeps its own way.
+            if client is None or isinstance(client, Client) or _routed(client):
+                client = self.client()
+            return original(cls, client, *args, **kwargs)
+
+        self._patch.setattr(_internal._LangSmithTestSuite, "from_test", classmethod(from_test))
+
+    def client(self) -> _SdkFacing:
+        """Where suites without a client of their own write: the file, else memory."""
+        if self.facing is None:
+            self.store = _shared_store(self.config) or Client(":memory:")
+            self.facing = _SdkFacing(self.store)
+        return self.facing
+
+    def drain(self) -> None:
+        """Wait for the work the SDK queued for this test (ending its run with the example's
+        id, its feedback), so it lands in the test's store before that is copied and closed."""
+        from langsmith import utils as ls_utils
+        from langsmith.testing import _internal
+
+        for suite in (_internal._LangSmithTestSuite._instances or {}).values():
+            if suite.client is self.facing:
+                suite._executor.shutdown(wait=True)
+                suite._executor = ls_utils.ContextThreadPoolExecutor()
+
+    def finish(self) -> None:
+        import atexit
+
+        from langsmith.testing import _internal
+
+        try:
+            suites = _internal._LangSmithTestSuite._instances or {}
+            ours = {name: s for name, s in suites.items() if s.client is self.facing}
+            if ours:
+                atexit.unregister(_internal._end_tests)
+                for suite in suites.values():
+                    if suite.client is self.facing:
+                        _internal._end_tests(suite)
+                    else:  # a suite with a real client of its own: the SDK finishes it
+                        atexit.register(_internal._end_tests, suite)
+                for name in ours:
+                    del suites[name]
+                if self.store is not None:
+                    self.store.flush()
+        finally:
+            self._patch.undo()
+            if self.store is not None and self.store is not self.config.stash.get(_SHARED, None):
+                self.store.close()
 
 
 def _shared_store(config: pytest.Config) -> Client | None:
@@ -430,7 +566,12 @@ def traces(request: pytest.FixtureRequest) -> Iterator[Traces]:
     try:
         yield helper
     finally:
-        routing.stop()
+        suites = request.config.stash.get(_SUITES, None)
+        try:
+            if suites is not None:
+                suites.drain()  # the SDK ends the test's run in the background
+        finally:
+            routing.stop()
         try:
             shared = _shared_store(request.config)
             if shared is not None:

@@ -172,6 +172,48 @@ ORPHAN_INDEX = """CREATE INDEX runs_orphans ON runs (parent_run_id)
     WHERE parent_run_id IS NOT NULL AND instr(dotted_order, '.') = 0"""
 
 
+def _add_datasets(conn: sqlite3.Connection) -> None:
+    for statement in DATASETS:
+        conn.execute(statement)
+
+
+DATASETS = (
+    """CREATE TABLE datasets (
+    pk              INTEGER PRIMARY KEY,
+    id              TEXT NOT NULL UNIQUE,          -- uuid
+    name            TEXT NOT NULL UNIQUE,
+    description     TEXT,
+    data_type       TEXT NOT NULL DEFAULT 'kv',
+    created_at      INTEGER NOT NULL,
+    modified_at     INTEGER NOT NULL,              -- the latest version
+    inputs_schema   TEXT,                          -- JSON
+    outputs_schema  TEXT,                          -- JSON
+    transformations TEXT,                          -- JSON
+    metadata        TEXT                           -- JSON
+)""",
+    """CREATE TABLE examples (
+    pk            INTEGER PRIMARY KEY,
+    id            TEXT NOT NULL,                   -- uuid, the same across versions
+    dataset_id    TEXT NOT NULL,                   -- datasets.id
+    inputs        TEXT,                            -- JSON
+    outputs       TEXT,                            -- JSON
+    metadata      TEXT,                            -- JSON
+    source_run_id TEXT,
+    created_at    INTEGER NOT NULL,                -- when the example was first created
+    modified_at   INTEGER NOT NULL,                -- when this version was written
+    deleted       INTEGER NOT NULL DEFAULT 0       -- 1: this version deletes the example
+)""",
+    "CREATE INDEX examples_dataset ON examples (dataset_id, modified_at)",
+    "CREATE INDEX examples_id ON examples (id, modified_at)",
+    """CREATE TABLE dataset_tags (
+    dataset_id TEXT NOT NULL,                      -- datasets.id
+    tag        TEXT NOT NULL,
+    as_of      INTEGER NOT NULL,                   -- the version the tag points at
+    PRIMARY KEY (dataset_id, tag)
+)""",
+)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "full-text search index over runs", _add_full_text_search),
     Migration(3, "resume positions of pushes, pulls and exports", _add_transfer_marks),
@@ -179,6 +221,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "custom model prices and where each run's cost came from", _add_model_prices),
     Migration(6, "index of runs stored before their parent", _add_orphan_index),
     Migration(7, "thread index and the documented read views", _add_threads_and_views),
+    Migration(8, "datasets and their versioned examples", _add_datasets),
 )
 
 LATEST = MIGRATIONS[-1].version

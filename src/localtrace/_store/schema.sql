@@ -267,3 +267,46 @@ SELECT
 FROM runs AS r
 WHERE r.parent_run_id IS NULL AND r.thread_id IS NOT NULL
 GROUP BY r.session_id, r.thread_id;
+
+-- Datasets of examples for offline evaluation (schema version 8): ``langsmith.evaluate``, the
+-- langsmith pytest plugin.
+-- Examples are versioned like LangSmith's: every change appends a row; the version of a
+-- dataset "as of" time T is, per example id, the newest row with modified_at <= T, unless that
+-- row is a deletion. Experiments are projects whose reference_dataset_id names the dataset.
+CREATE TABLE datasets (
+    pk              INTEGER PRIMARY KEY,
+    id              TEXT NOT NULL UNIQUE,          -- uuid
+    name            TEXT NOT NULL UNIQUE,
+    description     TEXT,
+    data_type       TEXT NOT NULL DEFAULT 'kv',
+    created_at      INTEGER NOT NULL,
+    modified_at     INTEGER NOT NULL,              -- the latest version
+    inputs_schema   TEXT,                          -- JSON
+    outputs_schema  TEXT,                          -- JSON
+    transformations TEXT,                          -- JSON
+    metadata        TEXT                           -- JSON
+);
+
+CREATE TABLE examples (
+    pk            INTEGER PRIMARY KEY,
+    id            TEXT NOT NULL,                   -- uuid, the same across versions
+    dataset_id    TEXT NOT NULL,                   -- datasets.id
+    inputs        TEXT,                            -- JSON
+    outputs       TEXT,                            -- JSON
+    metadata      TEXT,                            -- JSON
+    source_run_id TEXT,
+    created_at    INTEGER NOT NULL,                -- when the example was first created
+    modified_at   INTEGER NOT NULL,                -- when this version was written
+    deleted       INTEGER NOT NULL DEFAULT 0       -- 1: this version deletes the example
+);
+
+CREATE INDEX examples_dataset ON examples (dataset_id, modified_at);
+CREATE INDEX examples_id ON examples (id, modified_at);
+
+-- Named versions of a dataset (``update_dataset_tag``): a tag points at a moment.
+CREATE TABLE dataset_tags (
+    dataset_id TEXT NOT NULL,                      -- datasets.id
+    tag        TEXT NOT NULL,
+    as_of      INTEGER NOT NULL,                   -- the version the tag points at
+    PRIMARY KEY (dataset_id, tag)
+);

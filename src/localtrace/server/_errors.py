@@ -28,6 +28,8 @@ from starlette.types import Send
 
 from .._json import MAX_DEPTH, TooDeepError
 from ..errors import (
+    DatasetExistsError,
+    ExampleExistsError,
     FilterError,
     InvalidArgumentError,
     InvalidRunError,
@@ -194,6 +196,8 @@ STATUS: tuple[tuple[type[LocaltraceError], int, str], ...] = (
     (InvalidArgumentError, 422, "invalid_argument"),
     (NotFoundError, 404, "not_found"),
     (ProjectExistsError, 409, "conflict"),
+    (DatasetExistsError, 409, "conflict"),
+    (ExampleExistsError, 409, "conflict"),
     (FilterError, 400, "invalid_filter"),
     (StoreBusyError, 503, "store_busy"),
     (StoreUnavailableError, 503, "store_unavailable"),

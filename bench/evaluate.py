@@ -1,0 +1,115 @@
+"""Offline evaluation benchmark: ``langsmith.evaluate`` into a localtrace file vs. keeping nothing.
+
+Runs the same evaluation (a trivial target, two trivial evaluators, N examples) two ways, turn
+about, and prints the median wall time of each and their ratio:
+
+* localtrace: ``evaluate(..., client=localtrace.Client(file))`` with ``data`` the dataset's
+  name: examples read from the file, the experiment, every target run and every evaluator
+  result written to it (flushed, so durable);
+* baseline: the same call with a client that reads the same examples but drops every write
+  (runs, feedback): the SDK's own cost of running and tracing the evaluation.
+
+Target: ratio <= 1.3.
+
+Usage: python bench/evaluate.py [--examples 1000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE.parent / "src"), str(HERE)]
+
+import langsmith  # noqa: E402
+
+import localtrace  # noqa: E402
+
+
+def target(inputs: dict[str, Any]) -> dict[str, Any]:
+    return {"answer": inputs["q"] * 2}
+
+
+def exact(outputs: dict[str, Any], reference_outputs: dict[str, Any]) -> bool:
+    return bool(outputs["answer"] == reference_outputs["answer"])
+
+
+def length(outputs: dict[str, Any]) -> int:
+    return len(str(outputs["answer"]))
+
+
+def with_localtrace(folder: Path, n: int, round_: int) -> float:
+    client = localtrace.Client(folder / f"evals-{round_}.db")
+    dataset = client.create_dataset("bench")
+    client.create_examples(
+        dataset_id=dataset.id,
+        examples=[{"inputs": {"q": q}, "outputs": {"answer": q * 2}} for q in range(n)],
+    )
+    start = time.perf_counter()
+    langsmith.evaluate(target, data="bench", evaluators=[exact, length], client=client)
+    client.flush()
+    elapsed = time.perf_counter() - start
+    client.close()
+    return elapsed
+
+
+class NoOpClient(localtrace.Client):
+    """Reads examples like a localtrace client; every run and piece of feedback is dropped."""
+
+    def create_run(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def update_run(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def batch_ingest_runs(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def multipart_ingest(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def create_feedback(self, *args: Any, **kwargs: Any) -> Any:
+        return None
+
+
+def without_storage(folder: Path, n: int, round_: int) -> float:
+    client = NoOpClient(folder / f"noop-{round_}.db")
+    dataset = client.create_dataset("bench")
+    client.create_examples(
+        dataset_id=dataset.id,
+        examples=[{"inputs": {"q": q}, "outputs": {"answer": q * 2}} for q in range(n)],
+    )
+    start = time.perf_counter()
+    langsmith.evaluate(target, data="bench", evaluators=[exact, length], client=client)
+    client.flush()
+    elapsed = time.perf_counter() - start
+    client.close()
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--examples", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    ours: list[float] = []
+    base: list[float] = []
+    with tempfile.TemporaryDirectory() as folder:
+        for round_ in range(args.repeat):
+            base.append(without_storage(Path(folder), args.examples, round_))
+            ours.append(with_localtrace(Path(folder), args.examples, round_))
+    a, b = statistics.median(ours), statistics.median(base)
+    print(f"evaluate over {args.examples} examples, 2 evaluators (median of {args.repeat}):")
+    print(
+        f"  localtrace file: {a:.2f} s   nothing kept: {b:.2f} s   ratio {a / b:.2f} (target <= 1.3)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,823 @@
+"""Datasets, examples and experiments on ``Client``, with the langsmith SDK's names and shapes.
+
+With these, ``langsmith.evaluate(target, data="my-dataset", evaluators=[...], client=client)``
+and ``aevaluate`` run unmodified against a ``localtrace.Client``: the examples come from the
+file, the experiment is a project linked to the dataset (``reference_dataset_id``), each target
+run is linked to its example (``reference_example_id``) and each evaluator result is feedback
+on that run. Nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from ._args import sdk_keywords
+from ._ids import Refusal, canonical_uuid
+from ._query import datasets as _datasets
+from ._time import from_micros, now_micros, to_micros
+from .errors import DatasetNotFoundError, ExampleExistsError, InvalidArgumentError
+from .models import Dataset, Example, Run
+
+if TYPE_CHECKING:
+    from ._store.db import Database
+
+_DATA_TYPES = ("kv", "llm", "chat")
+
+
+class DatasetVersion(BaseModel):
+    """One version of a dataset, as ``langsmith.schemas.DatasetVersion``."""
+
+    tags: list[str] | None = None
+    """Tags pointing at this version."""
+    as_of: dt.datetime
+    """The moment the version stands for."""
+
+
+def _uuid(value: Any, argument: str) -> str:
+    try:
+        return canonical_uuid(value, argument)
+    except Refusal as bad:
+        raise InvalidArgumentError(argument, value, bad.reason, bad.fix) from None
+
+
+def _json_object(value: Any, argument: str) -> dict[str, Any] | None:
+    """Inputs, outputs and metadata are JSON objects (or nothing), as in LangSmith."""
+    if value is None:
+        return None
+    if hasattr(value, "model_dump"):
+        value = value.model_dump()
+    if not isinstance(value, Mapping):
+        raise InvalidArgumentError(
+            argument, value, "not a JSON object", "pass a dict, e.g. {'question': '...'}"
+        )
+    from . import _json
+
+    try:
+        decoded: dict[str, Any] = _json.loads(_json.dumps(dict(value)))
+    except (TypeError, ValueError) as exc:
+        raise InvalidArgumentError(
+            argument, value, f"not JSON-serialisable ({exc})", "pass JSON values only"
+        ) from None
+    return decoded
+
+
+def _with_split(metadata: dict[str, Any] | None, split: Any) -> dict[str, Any] | None:
+    """LangSmith keeps an example's splits in ``metadata["dataset_split"]`` (a list)."""
+    if split is None:
+        return metadata
+    splits = [split] if isinstance(split, str) else [str(s) for s in split]
+    return {**(metadata or {}), _datasets.SPLIT_KEY: splits}
+
+
+class EvaluationMethods:
+    """The dataset half of ``langsmith.Client``; ``Client`` inherits it."""
+
+    _db: Database
+
+    # -- datasets -------------------------------------------------------------------------
+    @sdk_keywords()
+    def create_dataset(
+        self,
+        dataset_name: str,
+        *,
+        description: str | None = None,
+        data_type: Any = "kv",
+        inputs_schema: dict[str, Any] | None = None,
+        outputs_schema: dict[str, Any] | None = None,
+        transformations: list[Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+        tag_value_ids: Sequence[Any] | None = None,
+        dataset_id: uuid.UUID | str | None = None,
+    ) -> Dataset:
+        """Create an empty dataset; ``DatasetExistsError`` if the name is taken.
+
+        ``dataset_id`` (a localtrace extension) keeps an id when copying a dataset in.
+        ``tag_value_ids`` (LangSmith resource tags) mean nothing locally and are ignored.
+        """
+        if not isinstance(dataset_name, str) or not dataset_name.strip():
+            raise InvalidArgumentError(
+                "dataset_name", dataset_name, "a dataset needs a name", "pass a non-empty string"
+            )
+        kind = str(getattr(data_type, "value", data_type))
+        if kind not in _DATA_TYPES:
+            raise InvalidArgumentError(
+                "data_type", data_type, "unknown data type", f"use one of {', '.join(_DATA_TYPES)}"
+            )
+        did = _uuid(dataset_id, "dataset_id") if dataset_id is not None else str(uuid.uuid4())
+        with self._db.write() as conn:
+            _datasets.create(
+                conn,
+                dataset_id=did,
+                name=dataset_name,
+                description=description,
+                data_type=kind,
+                inputs_schema=inputs_schema,
+                outputs_schema=outputs_schema,
+                transformations=list(transformations) if transformations else None,
+                metadata=_json_object(metadata, "metadata"),
+                now=now_micros(),
+            )
+        return self.read_dataset(dataset_id=did)
+
+    @sdk_keywords()
+    def read_dataset(
+        self, *, dataset_name: str | None = None, dataset_id: uuid.UUID | str | None = None
+    ) -> Dataset:
+        """A dataset by name or id (``DatasetNotFoundError`` if there is none)."""
+        did = self._dataset_id(dataset_id, dataset_name)
+        with self._db.read() as conn:
+            return _datasets.find(conn, dataset_id=did)
+
+    @sdk_keywords()
+    def has_dataset(
+        self, *, dataset_name: str | None = None, dataset_id: uuid.UUID | str | None = None
+    ) -> bool:
+        """Whether a dataset of that name (or id) exists."""
+        try:
+            self.read_dataset(dataset_name=dataset_name, dataset_id=dataset_id)
+        except DatasetNotFoundError:
+            return False
+        return True
+
+    @sdk_keywords()
+    def list_datasets(
+        self,
+        *,
+        dataset_ids: Sequence[uuid.UUID | str] | None = None,
+        data_type: str | None = None,
+        dataset_name: str | None = None,
+        dataset_name_contains: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        limit: int | None = None,
+    ) -> Iterator[Dataset]:
+        """Datasets, newest first, with example and experiment counts."""
+        with self._db.read() as conn:
+            found = _datasets.list_rows(
+                conn,
+                ids=[_uuid(d, "dataset_ids") for d in dataset_ids] if dataset_ids else None,
+                name=dataset_name,
+                name_contains=dataset_name_contains,
+                data_type=data_type,
+                metadata=metadata,
+                limit=limit,
+            )
+        yield from found
+
+    @sdk_keywords()
+    def delete_dataset(
+        self, *, dataset_id: uuid.UUID | str | None = None, dataset_name: str | None = None
+    ) -> None:
+        """Delete a dataset with every version of its examples.
+
+        Its experiments are projects with runs and feedback: they stay, still naming the
+        dataset in ``reference_dataset_id`` (delete them with ``delete_project``).
+        """
+        did = self._dataset_id(dataset_id, dataset_name)
+        with self._db.write() as conn:
+            _datasets.delete(conn, did)
+
+    @sdk_keywords()
+    def update_dataset_tag(
+        self,
+        *,
+        dataset_id: uuid.UUID | str | None = None,
+        dataset_name: str | None = None,
+        as_of: dt.datetime,
+        tag: str,
+    ) -> None:
+        """Point ``tag`` (e.g. ``"prod"``) at the dataset's version as of ``as_of``."""
+        did = self._dataset_id(dataset_id, dataset_name)
+        moment = self._moment(as_of, "as_of")
+        with self._db.write() as conn:
+            _datasets.set_tag(conn, did, str(tag), moment)
+
+    @sdk_keywords()
+    def list_dataset_versions(
+        self,
+        *,
+        dataset_id: uuid.UUID | str | None = None,
+        dataset_name: str | None = None,
+        search: str | None = None,
+        limit: int | None = None,
+    ) -> Iterator[DatasetVersion]:
+        """Each version of the dataset (every moment its examples changed), newest first."""
+        did = self._dataset_id(dataset_id, dataset_name)
+        with self._db.read() as conn:
+            found = _datasets.versions(conn, did)
+        shown = [
+            DatasetVersion(as_of=from_micros(moment), tags=tags or None)
+            for moment, tags in found
+            if search is None or any(search in t for t in tags)
+        ]
+        yield from shown[:limit]
+
+    @sdk_keywords()
+    def read_dataset_version(
+        self,
+        *,
+        dataset_id: uuid.UUID | str | None = None,
+        dataset_name: str | None = None,
+        as_of: dt.datetime | None = None,
+        tag: str | None = None,
+    ) -> DatasetVersion:
+        """The version a tag points at, or the one current at ``as_of``."""
+        if (as_of is None) == (tag is None):
+            raise InvalidArgumentError(
+                "as_of", as_of, "give exactly one of as_of and tag", "pass as_of=... or tag=..."
+            )
+        did = self._dataset_id(dataset_id, dataset_name)
+        moment = self._version_moment(did, tag if tag is not None else as_of)
+        with self._db.read() as conn:
+            tags = [t for m, ts in _datasets.versions(conn, did) if m == moment for t in ts]
+        return DatasetVersion(as_of=from_micros(moment), tags=tags or None)
+
+    # -- examples -------------------------------------------------------------------------
+    @sdk_keywords()
+    def create_example(
+        self,
+        inputs: Mapping[str, Any] | None = None,
+        dataset_id: uuid.UUID | str | None = None,
+        dataset_name: str | None = None,
+        created_at: dt.datetime | None = None,
+        reference_outputs: Mapping[str, Any] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        split: str | list[str] | None = None,
+        example_id: uuid.UUID | str | None = None,
+        source_run_id: uuid.UUID | str | None = None,
+        use_source_run_io: bool = False,
+        use_source_run_attachments: list[str] | None = None,
+        attachments: Any = None,
+        outputs: Mapping[str, Any] | None = None,
+    ) -> Example:
+        """Add one example to a dataset (``outputs`` or ``reference_outputs``: the reference).
+
+        ``use_source_run_io`` copies inputs and outputs from ``source_run_id``. Attachments are
+        not stored on examples locally (refused with a clear error).
+        """
+        if attachments:
+            raise InvalidArgumentError(
+                "attachments",
+                "...",
+                "examples keep no attachments in localtrace",
+                "put file contents in inputs, or leave attachments out",
+            )
+        did = self._dataset_id(dataset_id, dataset_name)
+        if use_source_run_io:
+            if source_run_id is None:
+                raise InvalidArgumentError(
+                    "use_source_run_io", True, "needs source_run_id", "pass source_run_id=..."
+                )
+            run = self.read_run(source_run_id)  # type: ignore[attr-defined]
+            inputs, outputs = run.inputs, run.outputs
+        eid = self._write_examples(
+            did,
+            [
+                {
+                    "id": example_id,
+                    "inputs": inputs,
+                    "outputs": outputs if outputs is not None else reference_outputs,
+                    "metadata": metadata,
+                    "split": split,
+                    "source_run_id": source_run_id,
+                    "created_at": created_at,
+                }
+            ],
+        )[0]
+        return self.read_example(eid)
+
+    @sdk_keywords()
+    def create_examples(
+        self,
+        *,
+        dataset_name: str | None = None,
+        dataset_id: uuid.UUID | str | None = None,
+        examples: Sequence[Any] | None = None,
+        inputs: Sequence[Mapping[str, Any]] | None = None,
+        outputs: Sequence[Mapping[str, Any] | None] | None = None,
+        metadata: Sequence[Mapping[str, Any] | None] | None = None,
+        splits: Sequence[str | list[str] | None] | None = None,
+        source_run_ids: Sequence[uuid.UUID | str | None] | None = None,
+        ids: Sequence[uuid.UUID | str | None] | None = None,
+        dangerously_allow_filesystem: bool = False,
+        max_concurrency: int = 1,
+    ) -> dict[str, Any]:
+        """Add many examples at once, in one transaction (all or none).
+
+        ``examples`` is a list of dicts (or ``ExampleCreate`` objects) with ``inputs``,
+        ``outputs``, ``metadata``, ``split``, ``id``, ``source_run_id``; the older parallel
+        lists (``inputs=[...]``, ``outputs=[...]``, ...) are accepted too. Returns
+        ``{"example_ids": [...], "count": n}`` as the SDK does.
+        """
+        did = self._dataset_id(dataset_id, dataset_name)
+        if examples is not None and inputs is not None:
+            raise InvalidArgumentError(
+                "inputs",
+                "...",
+                "give examples or the parallel lists, not both",
+                "pass examples=[...]",
+            )
+        if examples is None:
+            rows = list(inputs or ())
+            columns = {
+                "outputs": outputs,
+                "metadata": metadata,
+                "split": splits,
+                "source_run_id": source_run_ids,
+                "id": ids,
+            }
+            for name, values in columns.items():
+                if values is not None and len(values) != len(rows):
+                    raise InvalidArgumentError(
+                        name,
+                        f"{len(values)} values",
+                        f"inputs has {len(rows)}",
+                        "pass one value per example",
+                    )
+            examples = [
+                {"inputs": row, **{k: v[i] for k, v in columns.items() if v is not None}}
+                for i, row in enumerate(rows)
+            ]
+        given = [e.model_dump() if hasattr(e, "model_dump") else dict(e) for e in examples]
+        for example in given:
+            if example.get("attachments"):
+                raise InvalidArgumentError(
+                    "examples",
+                    "attachments",
+                    "examples keep no attachments in localtrace",
+                    "put file contents in inputs, or leave attachments out",
+                )
+            if example.get("outputs") is None and "reference_outputs" in example:
+                example["outputs"] = example["reference_outputs"]
+        created = self._write_examples(did, given)
+        return {"example_ids": created, "count": len(created)}
+
+    @sdk_keywords()
+    def create_example_from_run(
+        self,
+        run: Run | Any,
+        dataset_id: uuid.UUID | str | None = None,
+        dataset_name: str | None = None,
+        created_at: dt.datetime | None = None,
+    ) -> Example:
+        """An example whose inputs and reference outputs are a run's inputs and outputs."""
+        return self.create_example(
+            run.inputs,
+            dataset_id=dataset_id,
+            dataset_name=dataset_name,
+            created_at=created_at,
+            outputs=run.outputs,
+            source_run_id=run.id,
+        )
+
+    @sdk_keywords()
+    def read_example(
+        self, example_id: uuid.UUID | str, *, as_of: dt.datetime | None = None
+    ) -> Example:
+        """One example, as it is now or as it was at ``as_of``."""
+        eid = _uuid(example_id, "example_id")
+        moment = _datasets.LATEST if as_of is None else self._moment(as_of, "as_of")
+        with self._db.read() as conn:
+            return _datasets.read(conn, eid, moment)
+
+    @sdk_keywords()
+    def list_examples(
+        self,
+        dataset_id: uuid.UUID | str | None = None,
+        dataset_name: str | None = None,
+        example_ids: Sequence[uuid.UUID | str] | None = None,
+        as_of: dt.datetime | str | None = None,
+        splits: Sequence[str] | None = None,
+        inline_s3_urls: bool = True,
+        *,
+        offset: int = 0,
+        limit: int | None = None,
+        metadata: dict[str, Any] | None = None,
+        filter: str | None = None,
+        include_attachments: bool = False,
+        select: Sequence[str] | None = None,
+        exclude_default_fields: bool = False,
+    ) -> Iterator[Example]:
+        """Examples of a dataset (or by id), oldest first.
+
+        ``as_of`` is a moment or a tag name (``update_dataset_tag``): the dataset as it was
+        then. ``splits`` keeps examples in any of the splits; ``metadata`` those whose metadata
+        has every given pair. LangSmith's example ``filter`` language is not supported locally.
+        """
+        if filter is not None:
+            raise InvalidArgumentError(
+                "filter",
+                filter,
+                "example filters are not supported locally",
+                "use metadata={...} or splits=[...]",
+            )
+        dataset_ids: list[str] | None = None
+        if dataset_id is not None or dataset_name is not None:
+            dataset_ids = [self._dataset_id(dataset_id, dataset_name)]
+        elif example_ids is None and as_of is not None and isinstance(as_of, str):
+            raise InvalidArgumentError(
+                "as_of", as_of, "a tag needs a dataset", "pass dataset_name or dataset_id"
+            )
+        moment = _datasets.LATEST
+        if as_of is not None:
+            moment = (
+                self._version_moment(dataset_ids[0], as_of)
+                if dataset_ids
+                else self._moment(as_of, "as_of")
+            )
+        with self._db.read() as conn:
+            found = _datasets.list_examples(
+                conn,
+                dataset_ids=dataset_ids,
+                example_ids=(
+                    [_uuid(e, "example_ids") for e in example_ids]
+                    if example_ids is not None
+                    else None
+                ),
+                as_of=moment,
+                splits=splits,
+                metadata=metadata,
+                limit=limit,
+                offset=offset,
+            )
+        yield from found
+
+    @sdk_keywords()
+    def update_example(
+        self,
+        example_id: uuid.UUID | str,
+        *,
+        inputs: Mapping[str, Any] | None = None,
+        outputs: Mapping[str, Any] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        split: str | list[str] | None = None,
+        dataset_id: uuid.UUID | str | None = None,
+        attachments_operations: Any = None,
+        attachments: Any = None,
+    ) -> dict[str, Any]:
+        """Write a new version of an example; fields left ``None`` keep their value."""
+        self.update_examples(
+            updates=[
+                {
+                    "id": example_id,
+                    "inputs": inputs,
+                    "outputs": outputs,
+                    "metadata": metadata,
+                    "split": split,
+                    "dataset_id": dataset_id,
+                    "attachments": attachments,
+                }
+            ]
+        )
+        return {"example_ids": [_uuid(example_id, "example_id")], "count": 1}
+
+    @sdk_keywords()
+    def update_examples(
+        self,
+        *,
+        dataset_name: str | None = None,
+        dataset_id: uuid.UUID | str | None = None,
+        updates: Sequence[Any] | None = None,
+        dangerously_allow_filesystem: bool = False,
+    ) -> dict[str, Any]:
+        """New versions of many examples in one transaction (all or none)."""
+        changes = [u.model_dump() if hasattr(u, "model_dump") else dict(u) for u in updates or ()]
+        now = now_micros()
+        done: list[str] = []
+        with self._db.write() as conn:
+            for change in changes:
+                if change.get("attachments"):
+                    raise InvalidArgumentError(
+                        "attachments",
+                        "...",
+                        "examples keep no attachments in localtrace",
+                        "leave attachments out",
+                    )
+                eid = _uuid(change.get("id"), "example_id")
+                row = _datasets.current_row(conn, eid)
+                if row is None:
+                    raise _not_found(eid)
+                current = _datasets.row_to_example(row)
+                metadata = (
+                    _json_object(change.get("metadata"), "metadata")
+                    if change.get("metadata") is not None
+                    else current.metadata
+                )
+                _datasets.write_version(
+                    conn,
+                    example_id=eid,
+                    dataset_id=str(current.dataset_id),
+                    inputs=_pick(change, "inputs", current.inputs),
+                    outputs=_pick(change, "outputs", current.outputs),
+                    metadata=_with_split(metadata, change.get("split")),
+                    source_run_id=str(current.source_run_id) if current.source_run_id else None,
+                    created_at=to_micros(current.created_at),
+                    now=now,
+                )
+                done.append(eid)
+        return {"example_ids": done, "count": len(done)}
+
+    @sdk_keywords()
+    def delete_example(self, example_id: uuid.UUID | str) -> None:
+        """Delete an example from the dataset's next version (older versions keep it)."""
+        self.delete_examples([example_id])
+
+    @sdk_keywords()
+    def delete_examples(
+        self, example_ids: Sequence[uuid.UUID | str], *, hard_delete: bool = False
+    ) -> None:
+        """Delete examples; ``hard_delete`` also erases every past version of them."""
+        ids = [_uuid(e, "example_ids") for e in example_ids]
+        now = now_micros()
+        with self._db.write() as conn:
+            for eid in ids:
+                row = _datasets.current_row(conn, eid)
+                if row is None:
+                    raise _not_found(eid)
+                if hard_delete:
+                    conn.execute("DELETE FROM examples WHERE id = ?", (eid,))
+                    _datasets.touch(conn, row[1], now)
+                    continue
+                _datasets.write_version(
+                    conn,
+                    example_id=eid,
+                    dataset_id=row[1],
+                    inputs=None,
+                    outputs=None,
+                    metadata=None,
+                    source_run_id=None,
+                    created_at=int(row[6]),
+                    now=now,
+                    deleted=True,
+                )
+
+    # -- experiments ----------------------------------------------------------------------
+    @sdk_keywords()
+    def get_test_results(
+        self,
+        *,
+        project_id: uuid.UUID | str | None = None,
+        project_name: str | None = None,
+    ) -> Any:
+        """One row per example of an experiment, as the SDK's ``get_test_results`` builds it.
+
+        Columns: ``example_id``, ``reference.<key>``, ``input.<key>``, ``outputs.<key>``,
+        ``execution_time`` (seconds), ``error``, ``id`` (the run) and ``feedback.<key>`` (mean
+        score). A pandas DataFrame indexed by ``example_id`` when pandas is installed, else the
+        list of row dicts.
+        """
+        project = self.read_project(  # type: ignore[attr-defined]
+            project_id=project_id, project_name=project_name
+        )
+        self.flush()  # type: ignore[attr-defined]
+        runs = list(
+            self.list_runs(project_id=project.id, is_root=True, order="asc")  # type: ignore[attr-defined]
+        )
+        references = {
+            e.id: e
+            for e in self.list_examples(
+                example_ids=[r.reference_example_id for r in runs if r.reference_example_id]
+            )
+        }
+        rows = []
+        for run in runs:
+            example = references.get(run.reference_example_id)
+            row: dict[str, Any] = {
+                "example_id": run.reference_example_id,
+                **{
+                    f"reference.{k}": v
+                    for k, v in ((example.outputs if example else None) or {}).items()
+                },
+                **{f"input.{k}": v for k, v in (run.inputs or {}).items()},
+                **{f"outputs.{k}": v for k, v in (run.outputs or {}).items()},
+                "execution_time": (
+                    (run.end_time - run.start_time).total_seconds() if run.end_time else None
+                ),
+                "error": run.error,
+                "id": run.id,
+            }
+            for key, stats in (run.feedback_stats or {}).items():
+                row[f"feedback.{key}"] = stats.get("avg")
+            rows.append(row)
+        try:
+            import pandas as pd  # type: ignore[import-untyped]
+        except ImportError:
+            return rows
+        return pd.DataFrame(rows).set_index("example_id")
+
+    @sdk_keywords()
+    def list_experiments(
+        self,
+        *,
+        dataset_id: uuid.UUID | str | None = None,
+        dataset_name: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Experiments (projects linked to a dataset), newest first, with their figures.
+
+        A localtrace extension: per experiment its dataset, examples run, feedback averages per
+        key, latency p50/p99, tokens, cost and error rate over its root runs.
+        """
+        wanted = (
+            self._dataset_id(dataset_id, dataset_name)
+            if dataset_id is not None or dataset_name is not None
+            else None
+        )
+        names = {str(d.id): d.name for d in self.list_datasets()}
+        found = []
+        for project in self.list_projects(reference_free=False):  # type: ignore[attr-defined]
+            did = str(project.reference_dataset_id)
+            if wanted is not None and did != wanted:
+                continue
+            stats = self.read_project(project_id=project.id, include_stats=True)  # type: ignore[attr-defined]
+            found.append(
+                {
+                    "name": project.name,
+                    "id": project.id,
+                    "dataset": names.get(did, did),
+                    "start_time": project.start_time,
+                    "examples": stats.run_count,
+                    "feedback": {k: v.get("avg") for k, v in (stats.feedback_stats or {}).items()},
+                    "latency_p50": stats.latency_p50,
+                    "latency_p99": stats.latency_p99,
+                    "total_tokens": stats.total_tokens,
+                    "total_cost": stats.total_cost,
+                    "error_rate": stats.error_rate,
+                }
+            )
+        return found
+
+    @sdk_keywords()
+    def compare_experiments(self, experiment_a: str, experiment_b: str) -> list[dict[str, Any]]:
+        """Per example, what changed from experiment A to B (a localtrace extension).
+
+        Each row: the example's id and inputs, both outputs, both feedback averages per key,
+        the score deltas (B - A), both latencies and errors, and ``regressed`` (some score went
+        down, or B failed where A did not). Regressions come first, the largest drop first.
+        """
+        a = self._experiment_runs(experiment_a)
+        b = self._experiment_runs(experiment_b)
+        rows = []
+        for example_id in list(dict.fromkeys([*a, *b])):
+            run_a, run_b = a.get(example_id), b.get(example_id)
+            scores_a = _scores(run_a)
+            scores_b = _scores(run_b)
+            deltas = {k: scores_b[k] - scores_a[k] for k in sorted(set(scores_a) & set(scores_b))}
+            failed_now = run_b is not None and run_b.error and not (run_a and run_a.error)
+            worst = min(deltas.values(), default=0.0)
+            rows.append(
+                {
+                    "example_id": example_id,
+                    "inputs": (run_b or run_a).inputs,  # type: ignore[union-attr]
+                    "outputs_a": run_a.outputs if run_a else None,
+                    "outputs_b": run_b.outputs if run_b else None,
+                    "scores_a": scores_a,
+                    "scores_b": scores_b,
+                    "deltas": deltas,
+                    "latency_a": run_a.latency if run_a else None,
+                    "latency_b": run_b.latency if run_b else None,
+                    "error_a": run_a.error if run_a else None,
+                    "error_b": run_b.error if run_b else None,
+                    "regressed": bool(failed_now) or worst < 0,
+                    "_order": (0 if failed_now else 1, worst),
+                }
+            )
+        rows.sort(key=lambda r: (not r["regressed"], r["_order"]))
+        for row in rows:
+            del row["_order"]
+        return rows
+
+    def _experiment_runs(self, name: str) -> dict[Any, Run]:
+        project = self.read_project(project_name=name)  # type: ignore[attr-defined]
+        if project.reference_dataset_id is None:
+            raise InvalidArgumentError(
+                "experiment",
+                name,
+                "not an experiment (no dataset)",
+                "pick one from `localtrace experiments`",
+            )
+        self.flush()  # type: ignore[attr-defined]
+        runs = self.list_runs(project_id=project.id, is_root=True, order="asc")  # type: ignore[attr-defined]
+        return {r.reference_example_id: r for r in runs if r.reference_example_id}
+
+    def _select_eval_results(self, results: Any, *, fn_name: str | None = None) -> Any:
+        """The SDK's own normalisation of evaluator results (``langsmith`` is installed
+        whenever an evaluation runs)."""
+        import langsmith
+
+        sdk: Any = langsmith.Client
+        return sdk._select_eval_results(self, results, fn_name=fn_name)
+
+    def _log_evaluation_feedback(
+        self,
+        evaluator_response: Any,
+        run: Any = None,
+        source_info: dict[str, Any] | None = None,
+        project_id: Any = None,
+        *,
+        _executor: Any = None,
+    ) -> Any:
+        """Evaluator results -> feedback, exactly as the SDK logs them (``create_feedback``)."""
+        import langsmith
+
+        sdk: Any = langsmith.Client
+        return sdk._log_evaluation_feedback(
+            self, evaluator_response, run, source_info, project_id, _executor=_executor
+        )
+
+    # -- helpers --------------------------------------------------------------------------
+    def _dataset_id(self, dataset_id: Any, dataset_name: str | None) -> str:
+        """The id of the dataset named by id or name (``DatasetNotFoundError`` if none)."""
+        if dataset_id is not None:
+            did = _uuid(dataset_id, "dataset_id")
+            with self._db.read() as conn:
+                _datasets.find(conn, dataset_id=did)
+            return did
+        if dataset_name is None:
+            raise InvalidArgumentError(
+                "dataset_name", None, "no dataset given", "pass dataset_name or dataset_id"
+            )
+        with self._db.read() as conn:
+            return str(_datasets.find(conn, name=dataset_name).id)
+
+    def _moment(self, value: Any, argument: str) -> int:
+        try:
+            moment = to_micros(value)
+        except (ValueError, TypeError, OverflowError):
+            raise InvalidArgumentError(
+                argument, value, "not a time", "pass a datetime or ISO-8601 text"
+            ) from None
+        if moment > now_micros() + 60_000_000:
+            raise InvalidArgumentError(
+                argument, value, "is in the future", "pass a moment up to now"
+            )
+        return moment
+
+    def _version_moment(self, dataset_id: str, as_of: Any) -> int:
+        """A tag name or a moment -> the moment of that version."""
+        if isinstance(as_of, str):
+            with self._db.read() as conn:
+                tagged = _datasets.tag_moment(conn, dataset_id, as_of)
+            if tagged is not None:
+                return tagged
+            if as_of == "latest":
+                return _datasets.LATEST
+        return self._moment(as_of, "as_of")
+
+    def _write_examples(self, dataset_id: str, examples: Sequence[Mapping[str, Any]]) -> list[str]:
+        """Append the first version of each example, in one transaction."""
+        now = now_micros()
+        ids: list[str] = []
+        prepared: list[dict[str, Any]] = []
+        for example in examples:
+            eid = _uuid(example["id"], "example_id") if example.get("id") else str(uuid.uuid4())
+            metadata = _json_object(example.get("metadata"), "metadata")
+            source = example.get("source_run_id")
+            created = example.get("created_at")
+            prepared.append(
+                {
+                    "example_id": eid,
+                    "inputs": _json_object(example.get("inputs"), "inputs") or {},
+                    "outputs": _json_object(example.get("outputs"), "outputs"),
+                    "metadata": _with_split(metadata, example.get("split")),
+                    "source_run_id": _uuid(source, "source_run_id") if source else None,
+                    "created_at": self._moment(created, "created_at") if created else now,
+                }
+            )
+            ids.append(eid)
+        with self._db.write() as conn:
+            for values in prepared:
+                if _datasets.current_row(conn, values["example_id"]) is not None:
+                    raise ExampleExistsError(
+                        f"an example with id {values['example_id']} exists; "
+                        "change it with update_example, or leave the id out"
+                    )
+                _datasets.write_version(conn, dataset_id=dataset_id, now=now, **values)
+        return ids
+
+
+def _scores(run: Run | None) -> dict[str, float]:
+    """A run's feedback averages per key (numeric ones)."""
+    if run is None:
+        return {}
+    return {
+        k: float(v["avg"])
+        for k, v in (run.feedback_stats or {}).items()
+        if isinstance(v, dict) and v.get("avg") is not None
+    }
+
+
+def _pick(change: Mapping[str, Any], key: str, current: Any) -> Any:
+    value = change.get(key)
+    return current if value is None else _json_object(value, key)
+
+
+def _not_found(example_id: str) -> Exception:
+    from .errors import ExampleNotFoundError
+
+    return ExampleNotFoundError(
+        f"no example with id {example_id}; list them with Client.list_examples(dataset_name=...)"
+    )

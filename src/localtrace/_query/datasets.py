@@ -1,0 +1,347 @@
+"""Datasets and their versioned examples (tables ``datasets``, ``examples``, ``dataset_tags``).
+
+Examples are versioned the way LangSmith versions them: every create, update and delete appends
+a row to ``examples``; the dataset "as of" a moment is, per example id, the newest row written
+at or before it, unless that row is a deletion. A tag names a moment. So reading an old version
+never needs a copy of the dataset, and nothing is ever overwritten.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from .. import _json
+from .._time import from_micros
+from ..errors import DatasetExistsError, DatasetNotFoundError, ExampleNotFoundError
+from ..models import Dataset, Example
+
+_DATASET_COLUMNS = (
+    "d.id, d.name, d.description, d.data_type, d.created_at, d.modified_at, d.inputs_schema,"
+    " d.outputs_schema, d.transformations, d.metadata"
+)
+_EXAMPLE_COLUMNS = (
+    "e.id, e.dataset_id, e.inputs, e.outputs, e.metadata, e.source_run_id, e.created_at,"
+    " e.modified_at"
+)
+LATEST = 2**62
+"""A moment after every write: "as of" now, whatever the clock says."""
+
+SPLIT_KEY = "dataset_split"
+"""Where an example's splits live in its metadata (a list), as in LangSmith."""
+
+
+# -- datasets ------------------------------------------------------------------------------
+def create(
+    conn: sqlite3.Connection,
+    *,
+    dataset_id: str,
+    name: str,
+    description: str | None,
+    data_type: str,
+    inputs_schema: dict[str, Any] | None,
+    outputs_schema: dict[str, Any] | None,
+    transformations: list[Any] | None,
+    metadata: dict[str, Any] | None,
+    now: int,
+) -> None:
+    """Insert a dataset; ``DatasetExistsError`` if the name or id is taken."""
+    clash = conn.execute(
+        "SELECT name FROM datasets WHERE name = ? OR id = ?", (name, dataset_id)
+    ).fetchone()
+    if clash is not None:
+        raise DatasetExistsError(
+            f"a dataset named {clash[0]!r} (or with id {dataset_id}) already exists; "
+            "pick another name, or read it with read_dataset(dataset_name=...)"
+        )
+    conn.execute(
+        "INSERT INTO datasets (id, name, description, data_type, created_at, modified_at,"
+        " inputs_schema, outputs_schema, transformations, metadata)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            dataset_id,
+            name,
+            description,
+            data_type,
+            now,
+            now,
+            _json.dumps_or_none(inputs_schema),
+            _json.dumps_or_none(outputs_schema),
+            _json.dumps_or_none(transformations),
+            _json.dumps_or_none(metadata),
+        ),
+    )
+
+
+def find(
+    conn: sqlite3.Connection, *, dataset_id: str | None = None, name: str | None = None
+) -> Dataset:
+    """The dataset with that id or exact name, with its counts; ``DatasetNotFoundError`` if none."""
+    found = list_rows(
+        conn, ids=[dataset_id] if dataset_id is not None else None, name=name, limit=1
+    )
+    if not found:
+        what = f"id {dataset_id}" if dataset_id is not None else f"name {name!r}"
+        raise DatasetNotFoundError(
+            f"no dataset with {what}; list them with Client.list_datasets() or "
+            "`localtrace datasets`"
+        )
+    return found[0]
+
+
+def list_rows(
+    conn: sqlite3.Connection,
+    *,
+    ids: Sequence[str] | None = None,
+    name: str | None = None,
+    name_contains: str | None = None,
+    data_type: str | None = None,
+    metadata: dict[str, Any] | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[Dataset]:
+    """Datasets, newest first, with example and experiment counts."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if ids is not None:
+        clauses.append(f"d.id IN ({','.join('?' * len(ids))})" if ids else "0")
+        params += list(ids)
+    if name is not None:
+        clauses.append("d.name = ?")
+        params.append(name)
+    if name_contains is not None:
+        clauses.append("instr(lower(d.name), lower(?)) > 0")
+        params.append(name_contains)
+    if data_type is not None:
+        clauses.append("d.data_type = ?")
+        params.append(data_type)
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    rows = conn.execute(
+        f"SELECT {_DATASET_COLUMNS},"
+        " (SELECT count(*) FROM projects AS p WHERE p.reference_dataset_id = d.id),"
+        " (SELECT max(p.start_time) FROM projects AS p WHERE p.reference_dataset_id = d.id)"
+        f" FROM datasets AS d {where} ORDER BY d.created_at DESC, d.pk DESC",
+        params,
+    ).fetchall()
+    found = []
+    for row in rows:
+        dataset = _row_to_dataset(row, example_count=count_examples(conn, row[0], LATEST))
+        if metadata and any((dataset.metadata or {}).get(k) != v for k, v in metadata.items()):
+            continue
+        found.append(dataset)
+    return found[offset : None if limit is None else offset + limit]
+
+
+def _row_to_dataset(row: Sequence[Any], *, example_count: int) -> Dataset:
+    return Dataset(
+        id=uuid.UUID(row[0]),
+        name=row[1],
+        description=row[2],
+        data_type=row[3],
+        created_at=from_micros(row[4]),
+        modified_at=from_micros(row[5]),
+        inputs_schema=_json.loads(row[6]),
+        outputs_schema=_json.loads(row[7]),
+        transformations=_json.loads(row[8]),
+        metadata=_json.loads(row[9]),
+        example_count=example_count,
+        session_count=int(row[10]),
+        last_session_start_time=from_micros(row[11]) if row[11] is not None else None,
+    )
+
+
+def touch(conn: sqlite3.Connection, dataset_id: str, now: int) -> None:
+    """Record that the dataset changed (a new version exists)."""
+    conn.execute(
+        "UPDATE datasets SET modified_at = max(modified_at, ?) WHERE id = ?", (now, dataset_id)
+    )
+
+
+def delete(conn: sqlite3.Connection, dataset_id: str) -> None:
+    """Delete a dataset, all versions of its examples and its tags (experiments stay)."""
+    conn.execute("DELETE FROM examples WHERE dataset_id = ?", (dataset_id,))
+    conn.execute("DELETE FROM dataset_tags WHERE dataset_id = ?", (dataset_id,))
+    conn.execute("DELETE FROM datasets WHERE id = ?", (dataset_id,))
+
+
+def set_tag(conn: sqlite3.Connection, dataset_id: str, tag: str, as_of: int) -> None:
+    """Point ``tag`` at the version of ``as_of`` (moving it if it pointed elsewhere)."""
+    conn.execute(
+        "INSERT INTO dataset_tags (dataset_id, tag, as_of) VALUES (?, ?, ?)"
+        " ON CONFLICT (dataset_id, tag) DO UPDATE SET as_of = excluded.as_of",
+        (dataset_id, tag, as_of),
+    )
+
+
+def tag_moment(conn: sqlite3.Connection, dataset_id: str, tag: str) -> int | None:
+    """The moment ``tag`` points at, or ``None`` if the dataset has no such tag."""
+    row = conn.execute(
+        "SELECT as_of FROM dataset_tags WHERE dataset_id = ? AND tag = ?", (dataset_id, tag)
+    ).fetchone()
+    return int(row[0]) if row else None
+
+
+def versions(conn: sqlite3.Connection, dataset_id: str) -> list[tuple[int, list[str]]]:
+    """Each moment the dataset's examples changed, newest first, with the tags pointing at it."""
+    moments = [
+        int(r[0])
+        for r in conn.execute(
+            "SELECT DISTINCT modified_at FROM examples WHERE dataset_id = ?"
+            " ORDER BY modified_at DESC",
+            (dataset_id,),
+        )
+    ]
+    tags: dict[int, list[str]] = {}
+    for tag, as_of in conn.execute(
+        "SELECT tag, as_of FROM dataset_tags WHERE dataset_id = ? ORDER BY tag", (dataset_id,)
+    ):
+        tags.setdefault(int(as_of), []).append(tag)
+    for moment in tags:
+        if moment not in moments:
+            moments.append(moment)
+    return [(m, tags.get(m, [])) for m in sorted(moments, reverse=True)]
+
+
+# -- examples ------------------------------------------------------------------------------
+def write_version(
+    conn: sqlite3.Connection,
+    *,
+    example_id: str,
+    dataset_id: str,
+    inputs: Any,
+    outputs: Any,
+    metadata: Any,
+    source_run_id: str | None,
+    created_at: int,
+    now: int,
+    deleted: bool = False,
+) -> None:
+    """Append one version of an example (a deletion with ``deleted``)."""
+    conn.execute(
+        "INSERT INTO examples (id, dataset_id, inputs, outputs, metadata, source_run_id,"
+        " created_at, modified_at, deleted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            example_id,
+            dataset_id,
+            _json.dumps_or_none(inputs),
+            _json.dumps_or_none(outputs),
+            _json.dumps_or_none(metadata),
+            source_run_id,
+            created_at,
+            now,
+            1 if deleted else 0,
+        ),
+    )
+    touch(conn, dataset_id, now)
+
+
+_CURRENT = (
+    "e.pk = (SELECT x.pk FROM examples AS x WHERE x.id = e.id AND x.modified_at <= ?"
+    " ORDER BY x.modified_at DESC, x.pk DESC LIMIT 1) AND e.deleted = 0"
+)
+"""The version of example ``e`` current at a moment (one parameter: the moment)."""
+
+
+def read(conn: sqlite3.Connection, example_id: str, as_of: int) -> Example:
+    """One example as it was at ``as_of``; ``ExampleNotFoundError`` if it did not exist then."""
+    row = conn.execute(
+        f"SELECT {_EXAMPLE_COLUMNS} FROM examples AS e WHERE e.id = ? AND e.modified_at <= ?"
+        " ORDER BY e.modified_at DESC, e.pk DESC LIMIT 1",
+        (example_id, as_of),
+    ).fetchone()
+    deleted = (
+        row is not None
+        and conn.execute(
+            "SELECT deleted FROM examples WHERE id = ? AND modified_at <= ?"
+            " ORDER BY modified_at DESC, pk DESC LIMIT 1",
+            (example_id, as_of),
+        ).fetchone()[0]
+    )
+    if row is None or deleted:
+        raise ExampleNotFoundError(
+            f"no example with id {example_id}"
+            + (" at that version" if as_of != LATEST else "")
+            + "; list them with Client.list_examples(dataset_name=...)"
+        )
+    return row_to_example(row)
+
+
+def current_row(conn: sqlite3.Connection, example_id: str) -> Sequence[Any] | None:
+    """The newest version of an example (``None`` if it never existed or was deleted)."""
+    row = conn.execute(
+        f"SELECT {_EXAMPLE_COLUMNS}, e.deleted FROM examples AS e WHERE e.id = ?"
+        " ORDER BY e.modified_at DESC, e.pk DESC LIMIT 1",
+        (example_id,),
+    ).fetchone()
+    if row is None or row[-1]:
+        return None
+    return tuple(row[:-1])
+
+
+def list_examples(
+    conn: sqlite3.Connection,
+    *,
+    dataset_ids: Sequence[str] | None,
+    example_ids: Sequence[str] | None,
+    as_of: int,
+    splits: Sequence[str] | None = None,
+    metadata: dict[str, Any] | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[Example]:
+    """Current examples (at ``as_of``) of the datasets, oldest first."""
+    clauses = [_CURRENT]
+    params: list[Any] = [as_of]
+    if dataset_ids is not None:
+        clauses.append(
+            f"e.dataset_id IN ({','.join('?' * len(dataset_ids))})" if dataset_ids else "0"
+        )
+        params += list(dataset_ids)
+    if example_ids is not None:
+        clauses.append(f"e.id IN ({','.join('?' * len(example_ids))})" if example_ids else "0")
+        params += list(example_ids)
+    rows = conn.execute(
+        f"SELECT {_EXAMPLE_COLUMNS} FROM examples AS e WHERE {' AND '.join(clauses)}"
+        # oldest first, in the order they were added (the first version's rowid)
+        " ORDER BY e.created_at, (SELECT min(f.pk) FROM examples AS f WHERE f.id = e.id)",
+        params,
+    ).fetchall()
+    found = [row_to_example(row) for row in rows]
+    if splits:
+        wanted = set(splits)
+        found = [e for e in found if wanted & set(_splits(e.metadata))]
+    if metadata:
+        found = [
+            e for e in found if all((e.metadata or {}).get(k) == v for k, v in metadata.items())
+        ]
+    return found[offset : None if limit is None else offset + limit]
+
+
+def count_examples(conn: sqlite3.Connection, dataset_id: str, as_of: int) -> int:
+    """Examples in the dataset's version at ``as_of``."""
+    row = conn.execute(
+        f"SELECT count(*) FROM examples AS e WHERE e.dataset_id = ? AND {_CURRENT}",
+        (dataset_id, as_of),
+    ).fetchone()
+    return int(row[0])
+
+
+def _splits(metadata: dict[str, Any] | None) -> Iterable[str]:
+    value = (metadata or {}).get(SPLIT_KEY) or ["base"]
+    return [value] if isinstance(value, str) else [str(v) for v in value]
+
+
+def row_to_example(row: Sequence[Any]) -> Example:
+    """An ``examples`` row (``_EXAMPLE_COLUMNS`` order) -> ``Example``."""
+    return Example(
+        id=uuid.UUID(row[0]),
+        dataset_id=uuid.UUID(row[1]),
+        inputs=_json.loads(row[2]),
+        outputs=_json.loads(row[3]),
+        metadata=_json.loads(row[4]),
+        source_run_id=uuid.UUID(row[5]) if row[5] else None,
+        created_at=from_micros(row[6]),
+        modified_at=from_micros(row[7]),
+    )

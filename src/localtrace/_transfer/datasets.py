@@ -1,0 +1,147 @@
+"""Datasets in and out of a store: JSON lines (one example per line) and CSV.
+
+JSONL lines are ``{"inputs": {...}, "outputs": {...}, "metadata": {...}}`` (plus ``id``), the
+shape LangSmith's example export writes. CSV follows LangSmith's dataset CSV upload: one row per
+example, the columns named as input keys or output keys (chosen when importing); values that
+are JSON objects or lists are written as JSON text.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator, Sequence
+from typing import IO, Any
+
+import orjson
+
+from ..client import Client
+from ..errors import InvalidArgumentError
+
+
+def example_records(
+    client: Client, dataset_name: str, as_of: Any = None
+) -> Iterator[dict[str, Any]]:
+    """The dataset's examples as plain records, in the order they were added."""
+    for example in client.list_examples(dataset_name=dataset_name, as_of=as_of):
+        yield {
+            "id": str(example.id),
+            "inputs": example.inputs or {},
+            "outputs": example.outputs,
+            "metadata": example.metadata,
+        }
+
+
+def write_jsonl(records: Iterable[dict[str, Any]], out: IO[bytes]) -> int:
+    """One JSON object per line; returns how many."""
+    count = 0
+    for record in records:
+        out.write(orjson.dumps(record) + b"\n")
+        count += 1
+    return count
+
+
+def write_csv(records: Iterable[dict[str, Any]], out: IO[str]) -> int:
+    """LangSmith's upload shape: input keys, then output keys (prefixed when they clash)."""
+    rows = list(records)
+    inputs = list(dict.fromkeys(k for r in rows for k in r["inputs"]))
+    outputs = list(dict.fromkeys(k for r in rows for k in (r["outputs"] or {})))
+    clash = set(inputs) & set(outputs)
+    output_names = {k: f"output_{k}" if k in clash else k for k in outputs}
+    writer = csv.writer(out)
+    writer.writerow([*inputs, *output_names.values()])
+    for row in rows:
+        writer.writerow(
+            [_cell(row["inputs"].get(k)) for k in inputs]
+            + [_cell((row["outputs"] or {}).get(k)) for k in outputs]
+        )
+    return len(rows)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        return orjson.dumps(value).decode()
+    return str(value)
+
+
+def read_jsonl(lines: Iterable[bytes | str], where: str) -> list[dict[str, Any]]:
+    """Records from JSON lines; a bad line is an error naming its number."""
+    records = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            raise InvalidArgumentError(
+                "file",
+                f"{where}:{number}",
+                f"line {number} is not JSON ({exc})",
+                "each line must be one JSON object",
+            ) from None
+        if not isinstance(record, dict) or not isinstance(record.get("inputs"), dict):
+            raise InvalidArgumentError(
+                "file",
+                f"{where}:{number}",
+                f"line {number} has no 'inputs' object",
+                'write lines like {"inputs": {...}, "outputs": {...}}',
+            )
+        records.append(record)
+    return records
+
+
+def read_csv(
+    text: IO[str], input_keys: Sequence[str], output_keys: Sequence[str], where: str
+) -> list[dict[str, Any]]:
+    """Records from a CSV file whose columns are the given input and output keys."""
+    reader = csv.DictReader(text)
+    columns = set(reader.fieldnames or ())
+    missing = [k for k in (*input_keys, *output_keys) if k not in columns]
+    if missing:
+        raise InvalidArgumentError(
+            "input_keys" if missing[0] in input_keys else "output_keys",
+            missing[0],
+            f"no such column in {where}",
+            f"choose from {', '.join(sorted(columns))}",
+        )
+    return [
+        {
+            "inputs": {k: _value(row[k]) for k in input_keys},
+            "outputs": {k: _value(row[k]) for k in output_keys} if output_keys else None,
+        }
+        for row in reader
+    ]
+
+
+def _value(text: str | None) -> Any:
+    """A CSV cell: JSON objects, lists and numbers as such, anything else as text."""
+    if text is None or text == "":
+        return None
+    if text[0] in "[{" or text.lstrip("-").replace(".", "", 1).isdigit():
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            return text
+    return text
+
+
+def import_records(
+    client: Client, dataset_name: str, records: Sequence[dict[str, Any]], description: str | None
+) -> int:
+    """Create the dataset if needed and add the records as examples (one transaction)."""
+    if not client.has_dataset(dataset_name=dataset_name):
+        client.create_dataset(dataset_name, description=description)
+    client.create_examples(
+        dataset_name=dataset_name,
+        examples=[
+            {
+                "inputs": r["inputs"],
+                "outputs": r.get("outputs"),
+                "metadata": r.get("metadata"),
+                **({"id": r["id"]} if r.get("id") else {}),
+            }
+            for r in records
+        ],
+    )
+    return len(records)

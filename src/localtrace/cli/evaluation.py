@@ -1,0 +1,243 @@
+"""``localtrace datasets``, ``experiments`` and ``compare``: offline evaluation at a glance."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich import box
+from rich.table import Table
+
+from .. import _render
+from .._transfer import datasets as _io
+from .app import CommandError, Settings, _console, _format_option, _note, main, pass_settings
+
+
+def _score(value: float | None) -> str:
+    return "" if value is None else f"{value:.3g}"
+
+
+@main.group(invoke_without_command=True)
+@_format_option
+@pass_settings
+@click.pass_context
+def datasets(ctx: click.Context, settings: Settings, fmt: str | None) -> None:
+    """List datasets (examples, experiments), or export and import them.
+
+    Example:
+
+    \b
+        localtrace datasets
+        localtrace datasets export my-dataset -o examples.jsonl
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    fmt = settings.format(fmt)
+    with settings.client() as client:
+        found = list(client.list_datasets())
+    records: list[dict[str, Any]] = [
+        {
+            "name": d.name,
+            "id": str(d.id),
+            "examples": d.example_count,
+            "experiments": d.session_count,
+            "modified_at": d.modified_at,
+            "description": d.description,
+        }
+        for d in found
+    ]
+    if fmt != "table":
+        _render.write_records(records, fmt, sys.stdout)
+        return
+    if not records:
+        _note(
+            "no datasets yet; create one with Client.create_dataset or `localtrace datasets import`"
+        )
+        return
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("name", no_wrap=True)
+    table.add_column("examples", justify="right", no_wrap=True)
+    table.add_column("experiments", justify="right", no_wrap=True)
+    table.add_column("modified", no_wrap=True)
+    table.add_column("description", overflow="ellipsis", no_wrap=True, ratio=1)
+    for r in records:
+        table.add_row(
+            r["name"],
+            str(r["examples"]),
+            str(r["experiments"]),
+            _render.time_text(r["modified_at"]),
+            r["description"] or "",
+        )
+    _console().print(table)
+
+
+@datasets.command("export")
+@click.argument("name")
+@click.option(
+    "--output", "-o", required=True, type=click.Path(dir_okay=False), help="File to write."
+)
+@click.option(
+    "--as",
+    "kind",
+    type=click.Choice(["jsonl", "csv"]),
+    default=None,
+    help="jsonl (default, or from the file name) or csv (LangSmith's upload shape).",
+)
+@click.option("--as-of", metavar="TIME|TAG", help="The dataset's version at a time or tag.")
+@pass_settings
+def datasets_export(
+    settings: Settings, name: str, output: str, kind: str | None, as_of: str | None
+) -> None:
+    """Write a dataset's examples to a JSONL or CSV file.
+
+    Example:
+
+    \b
+        localtrace datasets export my-dataset -o examples.jsonl
+    """
+    kind = kind or ("csv" if output.endswith(".csv") else "jsonl")
+    with settings.client() as client:
+        records = list(_io.example_records(client, name, as_of))
+    if kind == "csv":
+        with open(output, "w", encoding="utf-8", newline="") as out:
+            count = _io.write_csv(records, out)
+    else:
+        with open(output, "wb") as raw:
+            count = _io.write_jsonl(records, raw)
+    _note(f"wrote {count} examples of {name!r} to {output}")
+
+
+@datasets.command("import")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--name", required=True, help="Dataset to add the examples to (created if new).")
+@click.option("--description", help="Description of a new dataset.")
+@click.option("--input-keys", help="CSV: comma-separated columns that are inputs.")
+@click.option("--output-keys", default="", help="CSV: comma-separated columns that are outputs.")
+@pass_settings
+def datasets_import(
+    settings: Settings,
+    path: str,
+    name: str,
+    description: str | None,
+    input_keys: str | None,
+    output_keys: str,
+) -> None:
+    """Add the examples of a JSONL or CSV file to a dataset (all or none).
+
+    Example:
+
+    \b
+        localtrace datasets import examples.csv --name my-dataset --input-keys question
+    """
+    where = Path(path).name
+    if not Path(path).is_file():
+        raise CommandError(f"no file {path}; give the path of a .jsonl or .csv file of examples")
+    if path.endswith(".csv"):
+        if not input_keys:
+            raise CommandError("a CSV file needs --input-keys (and usually --output-keys)")
+        with open(path, encoding="utf-8", newline="") as text:
+            records = _io.read_csv(text, _keys(input_keys), _keys(output_keys), where)
+    else:
+        with open(path, "rb") as raw:
+            records = _io.read_jsonl(raw, where)
+    with settings.client(create=True) as client:
+        count = _io.import_records(client, name, records, description)
+    _note(f"added {count} examples to {name!r}")
+
+
+def _keys(text: str) -> list[str]:
+    return [k.strip() for k in text.split(",") if k.strip()]
+
+
+@main.command()
+@click.option("--dataset", help="Only experiments on this dataset.")
+@_format_option
+@pass_settings
+def experiments(settings: Settings, dataset: str | None, fmt: str | None) -> None:
+    """Experiments (evaluations of a dataset), newest first, with scores and costs.
+
+    The table shows the mean of each feedback key, median latency, cost and error rate;
+    ``--format json`` adds p99 latency and tokens.
+
+    Example:
+
+    \b
+        localtrace experiments --dataset my-dataset
+    """
+    fmt = settings.format(fmt)
+    with settings.client() as client:
+        found = client.list_experiments(dataset_name=dataset)
+    if fmt != "table":
+        _render.write_records(found, fmt, sys.stdout)
+        return
+    if not found:
+        _note("no experiments yet; run langsmith.evaluate(..., client=localtrace.Client(...))")
+        return
+    keys = sorted({k for e in found for k in e["feedback"]})
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("experiment", no_wrap=True)
+    if dataset is None:
+        table.add_column("dataset", overflow="ellipsis", no_wrap=True, max_width=20)
+    for name in ("examples", *keys, "p50", "cost", "errors"):
+        table.add_column(name, justify="right", no_wrap=True)
+    for e in found:
+        table.add_row(
+            e["name"],
+            *([e["dataset"]] if dataset is None else []),
+            str(e["examples"] or 0),
+            *[_score(e["feedback"].get(k)) for k in keys],
+            _render.latency_text(_seconds(e["latency_p50"])),
+            _render.cost_text(e["total_cost"]),
+            _render.percent_text(e["error_rate"]),
+        )
+    _console().print(table)
+
+
+@main.command()
+@click.argument("experiment_a")
+@click.argument("experiment_b")
+@_format_option
+@pass_settings
+def compare(settings: Settings, experiment_a: str, experiment_b: str, fmt: str | None) -> None:
+    """Compare two experiments per example: outputs, score changes, regressions first.
+
+    Example:
+
+    \b
+        localtrace compare yesterday-run today-run
+    """
+    fmt = settings.format(fmt)
+    with settings.client() as client:
+        rows = client.compare_experiments(experiment_a, experiment_b)
+    if fmt != "table":
+        _render.write_records(rows, fmt, sys.stdout)
+        return
+    regressed = sum(r["regressed"] for r in rows)
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        title=(f"{experiment_a} -> {experiment_b}: {len(rows)} examples, {regressed} regressed"),
+        title_justify="left",
+    )
+    table.add_column("", no_wrap=True)
+    for name in ("inputs", "A", "B"):
+        table.add_column(name, overflow="ellipsis", no_wrap=True, ratio=1)
+    table.add_column("score change", no_wrap=True)
+    for r in rows:
+        table.add_row(
+            "✗" if r["regressed"] else "",
+            _render.short(r["inputs"]),
+            _render.short(r["error_a"] or r["outputs_a"]),
+            _render.short(r["error_b"] or r["outputs_b"]),
+            ", ".join(f"{k} {v:+.3g}" for k, v in r["deltas"].items() if v) or "=",
+        )
+    _console().print(table)
+
+
+def _seconds(value: Any) -> float | None:
+    """A latency figure (timedelta or seconds) in seconds."""
+    if value is None:
+        return None
+    return float(value.total_seconds()) if hasattr(value, "total_seconds") else float(value)

@@ -1,0 +1,282 @@
+"""Offline evaluation: the unmodified ``langsmith.evaluate`` / ``aevaluate`` against the file.
+
+Each test computes what the target and evaluators must have produced (the oracle) and checks
+the experiment the SDK wrote: a project linked to the dataset, one root run per example linked
+to it, one feedback per evaluator result, summary results on the project.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import localtrace
+
+langsmith = pytest.importorskip("langsmith")
+
+QUESTIONS = list(range(12))
+
+
+def reference(q: int) -> int:
+    return q * 2 if q % 4 else -1  # every fourth reference is wrong on purpose
+
+
+def make_dataset(client: localtrace.Client, name: str = "doubling") -> localtrace.Dataset:
+    dataset = client.create_dataset(name, description="double the number")
+    client.create_examples(
+        dataset_id=dataset.id,
+        examples=[
+            {
+                "inputs": {"q": q},
+                "outputs": {"answer": reference(q)},
+                "metadata": {"parity": q % 2},
+                "split": "train" if q < 8 else "test",
+            }
+            for q in QUESTIONS
+        ],
+    )
+    return dataset
+
+
+def target(inputs: dict[str, Any]) -> dict[str, Any]:
+    return {"answer": inputs["q"] * 2}
+
+
+def exact(outputs: dict[str, Any], reference_outputs: dict[str, Any]) -> bool:
+    return bool(outputs["answer"] == reference_outputs["answer"])
+
+
+def distance(outputs: dict[str, Any], reference_outputs: dict[str, Any]) -> dict[str, Any]:
+    return {"key": "distance", "score": abs(outputs["answer"] - reference_outputs["answer"])}
+
+
+def hits(outputs: list[dict[str, Any]], reference_outputs: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "key": "hits",
+        "score": sum(o == r for o, r in zip(outputs, reference_outputs, strict=True)),
+    }
+
+
+def check_experiment(client: localtrace.Client, experiment: str, dataset_id: uuid.UUID) -> None:
+    client.flush()
+    project = client.read_project(project_name=experiment)
+    assert project.reference_dataset_id == dataset_id
+    examples = {e.id: e for e in client.list_examples(dataset_id=dataset_id)}
+    runs = list(client.list_runs(project_name=experiment, is_root=True))
+    assert sorted(r.reference_example_id for r in runs) == sorted(examples)  # type: ignore[type-var]
+    feedback = list(client.list_feedback(run_ids=[r.id for r in runs]))
+    by_run: dict[Any, dict[str, float]] = {}
+    for item in feedback:
+        by_run.setdefault(item.run_id, {})[item.key] = item.score  # type: ignore[assignment]
+    for run in runs:
+        q = examples[run.reference_example_id].inputs["q"]  # type: ignore[index]
+        assert run.outputs == {"answer": q * 2}
+        want = {"exact": float(q * 2 == reference(q)), "distance": float(abs(q * 2 - reference(q)))}
+        assert by_run[run.id] == want, (q, by_run[run.id])
+        # read back per run, as LangSmith shows them
+        assert run.feedback_stats["exact"]["avg"] == want["exact"]  # type: ignore[index]
+    # the summary evaluator's result is feedback on the experiment itself
+    summary = [f for f in client.list_feedback(session_id=project.id) if f.run_id is None]
+    assert [(f.key, f.score) for f in summary] == [
+        ("hits", float(sum(q * 2 == reference(q) for q in QUESTIONS)))
+    ]
+    stats = client.read_project(project_name=experiment, include_stats=True)
+    assert stats.session_feedback_stats["hits"]["avg"] == summary[0].score  # type: ignore[index]
+
+
+def test_evaluate_runs_unmodified_against_the_file(tmp_path: Path) -> None:
+    client = localtrace.Client(tmp_path / "evals.db")
+    dataset = make_dataset(client)
+    results = langsmith.evaluate(
+        target,
+        data="doubling",
+        evaluators=[exact, distance],
+        summary_evaluators=[hits],
+        client=client,
+        max_concurrency=4,
+        experiment_prefix="double",
+    )
+    assert results.experiment_name.startswith("double")
+    rows = list(results)
+    assert len(rows) == len(QUESTIONS)
+    check_experiment(client, results.experiment_name, dataset.id)
+    client.close()
+    # the file keeps it all: a new client reads the same experiment
+    again = localtrace.Client(tmp_path / "evals.db")
+    check_experiment(again, results.experiment_name, dataset.id)
+    table = again.get_test_results(project_name=results.experiment_name)
+    records = table.reset_index().to_dict("records") if hasattr(table, "reset_index") else table
+    assert len(records) == len(QUESTIONS)
+    for record in records:
+        q = record["input.q"]
+        assert record["reference.answer"] == reference(q)
+        assert record["outputs.answer"] == q * 2
+        assert record["feedback.exact"] == float(q * 2 == reference(q))
+
+
+def test_aevaluate_with_an_async_target(tmp_path: Path) -> None:
+    client = localtrace.Client(tmp_path / "evals.db")
+    dataset = make_dataset(client)
+
+    async def atarget(inputs: dict[str, Any]) -> dict[str, Any]:
+        await asyncio.sleep(0)
+        return target(inputs)
+
+    async def main() -> str:
+        results = await langsmith.aevaluate(
+            atarget,
+            data=client.list_examples(dataset_name="doubling"),
+            evaluators=[exact, distance],
+            summary_evaluators=[hits],
+            client=client,
+            max_concurrency=3,
+        )
+        return results.experiment_name
+
+    experiment = asyncio.run(main())
+    check_experiment(client, experiment, dataset.id)
+
+
+def test_evaluate_on_a_split_and_an_old_version(tmp_path: Path) -> None:
+    client = localtrace.Client(tmp_path / "evals.db")
+    dataset = make_dataset(client)
+    before = client.read_dataset(dataset_id=dataset.id).modified_at
+    assert before is not None
+    client.update_dataset_tag(dataset_id=dataset.id, as_of=before, tag="v1")
+    first = next(iter(client.list_examples(dataset_id=dataset.id)))
+    client.update_example(first.id, outputs={"answer": 123})
+    client.create_example({"q": 99}, dataset_id=dataset.id, outputs={"answer": 198})
+
+    tagged = client.list_examples(dataset_name="doubling", as_of="v1", splits=["test"])
+    results = langsmith.evaluate(target, data=tagged, evaluators=[exact], client=client)
+    client.flush()
+    runs = list(client.list_runs(project_name=results.experiment_name, is_root=True))
+    assert sorted(r.inputs["q"] for r in runs) == [8, 9, 10, 11]
+
+
+def test_datasets_are_versioned_like_langsmith(tmp_path: Path) -> None:
+    client = localtrace.Client(tmp_path / "evals.db")
+    dataset = make_dataset(client, "versions")
+    v1 = client.read_dataset(dataset_name="versions").modified_at
+    assert v1 is not None and client.read_dataset(dataset_id=dataset.id).example_count == 12
+    examples = list(client.list_examples(dataset_name="versions"))
+    assert [e.inputs for e in examples] == [{"q": q} for q in QUESTIONS]  # in the order added
+    client.update_example(examples[0].id, inputs={"q": 100}, metadata={"fixed": True})
+    client.delete_example(examples[1].id)
+    now = list(client.list_examples(dataset_name="versions"))
+    old = list(client.list_examples(dataset_name="versions", as_of=v1))
+    assert len(now) == 11 and len(old) == 12
+    assert {e.id: e.inputs for e in old}[examples[0].id] == {"q": 0}
+    assert {e.id: e.inputs for e in now}[examples[0].id] == {"q": 100}
+    assert client.read_example(examples[0].id, as_of=v1).inputs == {"q": 0}
+    with pytest.raises(localtrace.ExampleNotFoundError):
+        client.read_example(examples[1].id)
+    assert client.read_example(examples[1].id, as_of=v1).inputs == {"q": 1}
+    client.update_dataset_tag(dataset_name="versions", as_of=v1, tag="prod")
+    assert len(list(client.list_examples(dataset_name="versions", as_of="prod"))) == 12
+    versions = list(client.list_dataset_versions(dataset_name="versions"))
+    assert versions[0].as_of > versions[-1].as_of and ["prod"] in [v.tags for v in versions]
+    assert client.read_dataset_version(dataset_name="versions", tag="prod").as_of == v1
+    # splits and metadata
+    assert len(list(client.list_examples(dataset_name="versions", splits=["test"]))) == 4
+    assert len(list(client.list_examples(dataset_name="versions", metadata={"parity": 1}))) == 5
+    # hard delete erases the history too
+    client.delete_examples([examples[2].id], hard_delete=True)
+    with pytest.raises(localtrace.ExampleNotFoundError):
+        client.read_example(examples[2].id, as_of=v1)
+
+
+def test_datasets_from_runs_and_lookup(tmp_path: Path) -> None:
+    client = localtrace.Client(tmp_path / "evals.db")
+    run_id = uuid.uuid4()
+    client.create_run("answer", {"question": "2+2"}, "chain", id=run_id, outputs={"answer": 4})
+    client.flush()
+    dataset = client.create_dataset("from-runs")
+    example = client.create_example_from_run(client.read_run(run_id), dataset_id=dataset.id)
+    assert (example.inputs, example.outputs, example.source_run_id) == (
+        {"question": "2+2"},
+        {"answer": 4},
+        run_id,
+    )
+    copied = client.create_example(
+        dataset_name="from-runs", source_run_id=run_id, use_source_run_io=True
+    )
+    assert copied.inputs == {"question": "2+2"}
+    assert client.has_dataset(dataset_name="from-runs")
+    assert not client.has_dataset(dataset_name="nope")
+    assert [d.name for d in client.list_datasets(dataset_name_contains="FROM")] == ["from-runs"]
+    assert client.read_dataset(dataset_name="from-runs").example_count == 2
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda c: c.create_dataset("dup"), localtrace.DatasetExistsError, "already exists"),
+        (
+            lambda c: c.create_example({"q": 1}, dataset_name="missing"),
+            localtrace.DatasetNotFoundError,
+            "no dataset with name 'missing'",
+        ),
+        (
+            lambda c: c.create_example({"q": 1}, dataset_name="dup", outputs=["not", "a", "dict"]),
+            localtrace.InvalidArgumentError,
+            "not a JSON object",
+        ),
+        (
+            lambda c: c.create_example("just text", dataset_name="dup"),
+            localtrace.InvalidArgumentError,
+            "inputs='just text': not a JSON object",
+        ),
+        (
+            lambda c: list(c.list_examples(dataset_name="dup", as_of="2999-01-01T00:00:00Z")),
+            localtrace.InvalidArgumentError,
+            "in the future",
+        ),
+        (
+            lambda c: c.create_dataset("x", data_type="table"),
+            localtrace.InvalidArgumentError,
+            "unknown data type",
+        ),
+        (
+            lambda c: c.update_example(uuid.uuid4(), inputs={"q": 1}),
+            localtrace.ExampleNotFoundError,
+            "no example with id",
+        ),
+    ],
+)
+def test_bad_input_is_refused_and_nothing_is_half_written(
+    tmp_path: Path, call: Any, error: type[Exception], message: str
+) -> None:
+    client = localtrace.Client(tmp_path / "evals.db")
+    client.create_dataset("dup")
+    with pytest.raises(error, match=message):
+        call(client)
+    assert [d.name for d in client.list_datasets()] == ["dup"]
+    assert list(client.list_examples(dataset_name="dup")) == []
+
+
+def test_a_batch_with_one_bad_example_writes_none(tmp_path: Path) -> None:
+    client = localtrace.Client(tmp_path / "evals.db")
+    client.create_dataset("atomic")
+    with pytest.raises(localtrace.InvalidArgumentError, match="outputs"):
+        client.create_examples(
+            dataset_name="atomic",
+            examples=[{"inputs": {"q": 1}}, {"inputs": {"q": 2}, "outputs": "four"}],
+        )
+    assert list(client.list_examples(dataset_name="atomic")) == []
+
+
+def test_deleting_a_dataset_keeps_its_experiments(tmp_path: Path) -> None:
+    client = localtrace.Client(tmp_path / "evals.db")
+    make_dataset(client, "gone")
+    results = langsmith.evaluate(target, data="gone", evaluators=[exact], client=client)
+    client.flush()
+    client.delete_dataset(dataset_name="gone")
+    assert not client.has_dataset(dataset_name="gone")
+    assert list(client.list_examples(dataset_id=None, example_ids=[])) == []
+    runs = list(client.list_runs(project_name=results.experiment_name, is_root=True))
+    assert len(runs) == len(QUESTIONS)

@@ -1,0 +1,135 @@
+"""``localtrace datasets / experiments / compare`` and dataset files (JSONL, CSV)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+import localtrace
+from localtrace.cli import main
+
+langsmith = pytest.importorskip("langsmith")
+
+
+def run(db: Path, *args: str) -> Any:
+    result = CliRunner().invoke(main, ["--db", str(db), *args], catch_exceptions=False)
+    return result
+
+
+@pytest.fixture
+def evaluated(tmp_path: Path) -> tuple[Path, str, str]:
+    """A dataset and two experiments on it; the second answers q=2 wrong and fails on q=4."""
+    db = tmp_path / "evals.db"
+    client = localtrace.Client(db)
+    dataset = client.create_dataset("doubling", description="double it")
+    client.create_examples(
+        dataset_id=dataset.id,
+        examples=[{"inputs": {"q": q}, "outputs": {"answer": q * 2}} for q in range(6)],
+    )
+
+    def good(inputs: dict[str, Any]) -> dict[str, Any]:
+        return {"answer": inputs["q"] * 2}
+
+    def worse(inputs: dict[str, Any]) -> dict[str, Any]:
+        if inputs["q"] == 4:
+            raise RuntimeError("boom")
+        return {"answer": inputs["q"] * 2 + (inputs["q"] == 2)}
+
+    def exact(outputs: dict[str, Any], reference_outputs: dict[str, Any]) -> bool:
+        return bool(outputs == reference_outputs)
+
+    a = langsmith.evaluate(good, data="doubling", evaluators=[exact], client=client)
+    b = langsmith.evaluate(worse, data="doubling", evaluators=[exact], client=client)
+    client.close()
+    return db, a.experiment_name, b.experiment_name
+
+
+def test_datasets_and_experiments_are_listed(evaluated: tuple[Path, str, str]) -> None:
+    db, a, b = evaluated
+    listed = json.loads(run(db, "datasets", "--format", "json").output)
+    assert [(d["name"], d["examples"], d["experiments"]) for d in listed] == [("doubling", 6, 2)]
+    experiments = json.loads(
+        run(db, "experiments", "--dataset", "doubling", "--format", "json").output
+    )
+    by_name = {e["name"]: e for e in experiments}
+    assert by_name[a]["feedback"]["exact"] == 1.0 and by_name[a]["error_rate"] == 0.0
+    assert by_name[b]["feedback"]["exact"] == pytest.approx(4 / 6)
+    assert by_name[b]["error_rate"] == pytest.approx(1 / 6)
+    table = run(db, "experiments").output
+    assert a in table and b in table and "exact" in table
+
+
+def test_compare_puts_regressions_first(evaluated: tuple[Path, str, str]) -> None:
+    db, a, b = evaluated
+    rows = [
+        json.loads(line)
+        for line in run(db, "compare", a, b, "--format", "jsonl").output.splitlines()
+    ]
+    assert len(rows) == 6
+    regressed = [r["inputs"]["q"] for r in rows if r["regressed"]]
+    assert sorted(regressed) == [2, 4]
+    assert [r["inputs"]["q"] for r in rows[:2]] == [4, 2]  # a new failure first, then the drop
+    q2 = next(r for r in rows if r["inputs"]["q"] == 2)
+    assert q2["deltas"] == {"exact": -1.0} and q2["outputs_b"] == {"answer": 5}
+    assert "boom" in next(r for r in rows if r["inputs"]["q"] == 4)["error_b"]
+    table = run(db, "compare", a, b).output
+    assert "6 examples, 2 regressed" in table
+
+
+def test_compare_refuses_a_plain_project(evaluated: tuple[Path, str, str]) -> None:
+    db, a, _ = evaluated
+    client = localtrace.Client(db)
+    client.create_project("not-an-experiment")
+    client.close()
+    result = CliRunner().invoke(main, ["--db", str(db), "compare", a, "not-an-experiment"])
+    assert result.exit_code == 2 and "not an experiment" in result.output + (result.stderr or "")
+
+
+def test_datasets_round_trip_through_jsonl_and_csv(
+    evaluated: tuple[Path, str, str], tmp_path: Path
+) -> None:
+    db, _, _ = evaluated
+    jsonl, table = tmp_path / "examples.jsonl", tmp_path / "examples.csv"
+    run(db, "datasets", "export", "doubling", "-o", str(jsonl))
+    run(db, "datasets", "export", "doubling", "-o", str(table))
+    lines = [json.loads(line) for line in jsonl.read_text().splitlines()]
+    assert [(r["inputs"], r["outputs"]) for r in lines] == [
+        ({"q": q}, {"answer": q * 2}) for q in range(6)
+    ]
+    with table.open(newline="") as text:
+        assert list(csv.reader(text))[:2] == [["q", "answer"], ["0", "0"]]
+
+    other = tmp_path / "other.db"
+    run(other, "datasets", "import", str(jsonl), "--name", "copy")
+    run(
+        other,
+        "datasets",
+        "import",
+        str(table),
+        "--name",
+        "from-csv",
+        "--input-keys",
+        "q",
+        "--output-keys",
+        "answer",
+    )
+    client = localtrace.Client(other)
+    for name in ("copy", "from-csv"):
+        got = [(e.inputs, e.outputs) for e in client.list_examples(dataset_name=name)]
+        assert got == [({"q": q}, {"answer": q * 2}) for q in range(6)], name
+
+
+def test_a_bad_dataset_file_names_the_line_and_adds_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "evals.db"
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"inputs": {"q": 1}}\nnot json\n')
+    result = CliRunner().invoke(
+        main, ["--db", str(db), "datasets", "import", str(bad), "--name", "x"]
+    )
+    assert result.exit_code == 2 and "line 2" in result.output + (result.stderr or "")
+    assert not localtrace.Client(db).has_dataset(dataset_name="x")
