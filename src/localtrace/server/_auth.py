@@ -31,6 +31,7 @@ _KEY_HEADERS = (b"x-api-key", b"x-auth-token")
 UI_COOKIE = "localtrace_ui"
 """Name of the web UI's login cookie."""
 
+
 def ui_token(api_key: str) -> str:
     """The login cookie's value: proves knowledge of the key without being the key."""
     return hmac.new(api_key.encode(), b"localtrace-ui-login", hashlib.sha256).hexdigest()
