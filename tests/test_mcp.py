@@ -45,6 +45,7 @@ TOOLS = {
     "get_run_stats",
     "search_runs",
     "create_feedback",
+    "run_sql",
 }
 
 FAILED = uuid.UUID(int=7, version=4)
@@ -191,6 +192,29 @@ def test_every_tool_answers_as_the_client_does(store: Path) -> None:
         )
         assert [r["id"] for r in roots["runs"]] == [str(FAILED)]
 
+        query = "SELECT name, count(*) AS n FROM runs GROUP BY name ORDER BY name"
+        answer = json.loads(text(await session.call_tool("run_sql", {"query": query})))
+        expected_sql = client.sql(query, max_rows=100)
+        assert answer["rows"] == expected_sql.rows and answer["is_truncated"] is False
+        assert [c["name"] for c in answer["columns"]] == ["name", "n"]
+        shop = json.loads(
+            text(
+                await session.call_tool(
+                    "run_sql", {"query": "SELECT count(*) FROM runs", "project_name": "shop"}
+                )
+            )
+        )
+        assert shop["rows"] == [[5]]
+        cut = text(
+            await session.call_tool(
+                "run_sql", {"query": "SELECT id, inputs FROM runs", "max_chars": 1_000}
+            )
+        )
+        assert len(cut) <= 1_000
+        cut_answer = json.loads(cut)
+        assert cut_answer["is_truncated"] and cut_answer["truncation_reason"] == "size_limit"
+        assert 0 < cut_answer["row_count"] == len(cut_answer["rows"]) < 14
+
         made = json.loads(
             text(
                 await session.call_tool(
@@ -224,6 +248,9 @@ BAD_CALLS = [
     ("get_run_stats", {"group_by": "colour"}, '"metadata:KEY"'),
     ("list_projects", {"limit": -1}, "limit"),
     ("create_feedback", {"run_id": str(uuid.UUID(int=98)), "key": "x"}, "no run with id"),
+    ("run_sql", {"query": "DELETE FROM runs"}, "query='DELETE FROM runs'"),
+    ("run_sql", {"query": "SELECT nope FROM runs"}, "query="),
+    ("run_sql", {"query": "SELECT 1", "max_rows": 0}, "max_rows"),
 ]
 
 

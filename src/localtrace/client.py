@@ -48,11 +48,11 @@ from .errors import (
     InvalidArgumentError,
     InvalidRunError,
     LocaltraceError,
-    NotFoundError,
     ProjectExistsError,
     ProjectNotFoundError,
     RunNotFoundError,
     RunProblem,
+    ThreadNotFoundError,
 )
 from .filters import quote
 from .models import (
@@ -539,7 +539,7 @@ class Client(EvaluationMethods):
 
         A thread is the traces whose root metadata ``thread_id``, ``session_id`` or
         ``conversation_id`` is ``thread_id`` (as LangSmith groups them); ``project_name``
-        limits it to one project. ``NotFoundError`` if there is none.
+        limits it to one project. ``ThreadNotFoundError`` if there is none.
         """
         turns = list(
             self.list_runs(
@@ -551,7 +551,7 @@ class Client(EvaluationMethods):
         )
         if not turns:
             where = f" in project {project_name!r}" if project_name else ""
-            raise NotFoundError(
+            raise ThreadNotFoundError(
                 f"no thread {thread_id!r}{where}: no root run has it as metadata thread_id, "
                 "session_id or conversation_id; list threads with fetch_runs(is_root=True) and "
                 "look at their metadata"

@@ -157,3 +157,27 @@ def paginate(
     envelope[key] = pages[page_number - 1]
     envelope["total_pages"] = len(pages)
     return dumps(envelope)
+
+
+def fit_rows(answer: dict[str, Any], max_chars: int) -> str:
+    """A SQL answer (columns, rows, ...) as JSON text of at most ``max_chars``: the last rows
+    dropped, and long text cells shortened, until it fits (``is_truncated`` and
+    ``truncation_reason: "size_limit"`` then say so, as LangSmith's answer would)."""
+    text = dumps(answer)
+    if len(text) <= max_chars:
+        return text
+    rows = answer.get("rows") or []
+    cut = {**answer, "rows": [], "row_count": 10**9, "is_truncated": True}
+    cut["truncation_reason"] = "size_limit"
+    room = max_chars - len(dumps(cut))
+    kept: list[Any] = []
+    for row in rows:
+        cells = [elide(cell, 1_000) if isinstance(cell, str) else cell for cell in row]
+        size = len(dumps(cells)) + (1 if kept else 0)
+        if size > room:
+            break
+        kept.append(cells)
+        room -= size
+    cut["rows"] = kept
+    cut["row_count"] = len(kept)
+    return dumps(cut)

@@ -30,9 +30,11 @@ from ..models import RunStats
 from .pages import (
     DEFAULT_PAGE_CHARS,
     DEFAULT_PREVIEW_CHARS,
+    MIN_PAGE_CHARS,
     check_limit,
     check_page,
     dumps,
+    fit_rows,
     paginate,
     run_record,
 )
@@ -397,6 +399,33 @@ def _build(path: str, *, host: str, port: int) -> tuple[FastMCP, _Store]:
             return paginate(
                 "runs", records, page_number=page_number, max_chars_per_page=max_chars_per_page
             )
+
+    @tool(structured_output=False)
+    def run_sql(
+        query: str,
+        project_name: str | None = None,
+        max_rows: int = 100,
+        max_chars: int = DEFAULT_PAGE_CHARS,
+    ) -> str:
+        """One read-only SQL (SQLite) statement over the views runs, feedback and threads, e.g.
+        SELECT name, count(*) AS n, avg(latency_s) FROM runs WHERE status = 'error' GROUP BY
+        name. Columns: runs (id, trace_id, parent_run_id, project_name, name, run_type,
+        status, start_time, latency_s, error, inputs, outputs, metadata, tags, total_tokens,
+        total_cost, thread_id, ...), feedback (run_id, key, score, value, comment, ...),
+        threads (thread_id, turns, ...); JSON columns read with ->> '$.key'. project_name
+        narrows the views to one project. At most max_rows rows; the answer is cut to
+        max_chars by dropping the last rows (is_truncated says so)."""
+        with _answering():
+            check_limit("max_rows", max_rows)
+            if max_chars < MIN_PAGE_CHARS:
+                raise InvalidArgumentError(
+                    "max_chars",
+                    max_chars,
+                    f"an answer needs at least {MIN_PAGE_CHARS:,} characters",
+                    f"pass max_chars={DEFAULT_PAGE_CHARS}",
+                )
+            answer = store.client().sql(query, project_name=project_name, max_rows=max_rows)
+            return fit_rows(answer.model_dump(mode="json"), max_chars)
 
     @tool(structured_output=False)
     def create_feedback(
