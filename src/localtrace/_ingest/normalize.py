@@ -6,7 +6,6 @@ the writer can refuse that one run and keep the rest of its batch.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +14,7 @@ from .. import _json
 from .._dotted import parse_dotted_order
 from .._ids import Refusal as _Bad
 from .._ids import canonical_uuid
-from .._time import to_micros
+from .._time import NUMBER_HINT, TimeValueError, settle_end, to_micros
 from ..errors import RunProblem
 from ..models import RUN_TYPES
 
@@ -102,12 +101,9 @@ class Change:
 def _time(value: Any, field_name: str) -> int:
     try:
         return to_micros(value)
-    except (ValueError, TypeError, OverflowError):
-        raise _Bad(
-            field_name,
-            f"{str(value)[:80]!r} is not a time",
-            "send a datetime or an ISO-8601 string such as 2026-11-22T10:14:18.095220+00:00",
-        ) from None
+    except (ValueError, TypeError, OverflowError) as exc:
+        reason = str(exc) if isinstance(exc, TimeValueError) else f"{str(value)[:80]!r} is not a time"
+        raise _Bad(field_name, reason, NUMBER_HINT) from None
 
 
 def _check_finite(value: Any, field_name: str, depth: int = 0) -> None:
@@ -315,16 +311,11 @@ def _normalize_fields(kind: str, run_id: str, raw: dict[str, Any]) -> Change:
         change.extra.setdefault("unknown_fields", {}).update(_json.to_jsonable(unknown))
         change.extra_text = None
     change.empty = frozenset(empty)
-    if (
-        change.start_time is not None
-        and change.end_time is not None
-        and change.end_time < change.start_time
-    ):
-        raise _Bad(
-            "end_time",
-            f"end_time {dt.datetime.fromtimestamp(change.end_time / 1e6, dt.timezone.utc).isoformat()} is before start_time",
-            "send an end_time at or after the start_time",
-        )
+    if change.start_time is not None and change.end_time is not None:
+        try:
+            change.end_time = settle_end(change.start_time, change.end_time)
+        except TimeValueError as exc:
+            raise _Bad("end_time", str(exc), "send an end_time at or after the start_time") from None
     return change
 
 

@@ -26,7 +26,7 @@ from .. import _json
 from .._dotted import ancestor_ids, dotted_ids, segment_for
 from .._flatten import flatten
 from .._store.db import chunks, placeholders
-from .._time import now_micros, to_micros
+from .._time import TimeValueError, now_micros, settle_end, to_micros
 from ..errors import LocaltraceError, RunProblem
 from .normalize import USAGE_HINTS, Change, RunProblemError, normalize
 from .pricing import Pricer, settle
@@ -445,12 +445,13 @@ class Ingestor:
             arrival = now_micros()
             state.start_time = min(arrival, state.end_time) if state.end_time else arrival
             state.repair.append("start_time was missing; the arrival time was used")
-        if state.end_time is not None and state.end_time < state.start_time:
-            raise _Refused(
-                "end_time",
-                "end_time is before start_time",
-                "send an end_time at or after the start_time",
-            )
+        if state.end_time is not None:
+            try:
+                state.end_time = settle_end(state.start_time, state.end_time)
+            except TimeValueError as exc:
+                raise _Refused(
+                    "end_time", str(exc), "send an end_time at or after the start_time"
+                ) from None
         self._position(state, states)
         if not state.name:
             state.name = "Unnamed"

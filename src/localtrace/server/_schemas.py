@@ -45,8 +45,13 @@ class RunIn(BaseModel):
     id: UUID
     name: str | None = None
     run_type: RunType | None = None
-    start_time: dt.datetime | None = None
-    end_time: dt.datetime | None = None
+    start_time: dt.datetime | float | None = Field(
+        None, description="ISO-8601, or epoch seconds/milliseconds/microseconds (by magnitude)"
+    )
+    end_time: dt.datetime | float | None = Field(
+        None,
+        description="as start_time; an end up to 1 ms before the start is clamped to the start",
+    )
     trace_id: UUID | None = None
     parent_run_id: UUID | None = None
     dotted_order: str | None = Field(
