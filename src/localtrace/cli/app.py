@@ -63,7 +63,45 @@ def one_line(exc: LocaltraceError) -> str:
     return " ".join(text.split())
 
 
+def _set_db(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        settings = ctx.find_object(Settings)
+        if settings is not None:
+            settings.db = value
+
+
+def _db_after_command(command: click.Command) -> None:
+    """Give ``command`` (and every subcommand) a ``--db`` that sets the global one."""
+    if not any("--db" in getattr(p, "opts", ()) for p in command.params):
+        command.params.append(
+            click.Option(
+                ["--db"],
+                metavar="PATH",
+                type=click.Path(dir_okay=False),
+                expose_value=False,
+                callback=_set_db,
+                help="The store file (same as `localtrace --db PATH ...`).",
+            )
+        )
+    for child in getattr(command, "commands", {}).values():
+        _db_after_command(child)
+
+
 class _Cli(click.Group):
+    """The top-level group: errors mapped once; ``--db`` accepted before or after a command."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        # Commands register from several modules; by now all of them have.
+        for child in self.commands.values():
+            _db_after_command(child)
+        return super().make_context(info_name, args, parent=parent, **extra)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
