@@ -521,6 +521,7 @@ class FileRun:
         failure: BaseException | None = None
         try:
             for number, block in enumerate(blocks):
+                started = time.monotonic()
                 code = apply_ports(block.code, replacements)
                 if block.target:
                     target = self.workdir / block.target
@@ -533,6 +534,7 @@ class FileRun:
                     self._bash(block, code, number, env, log, servers)
                 else:
                     self._javascript(block, code, number, env, log)
+                self.notes.append(f"{block.where}: {time.monotonic() - started:.1f}s")
         except BaseException as exc:
             failure = exc
             raise
