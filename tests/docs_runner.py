@@ -23,12 +23,13 @@ import subprocess
 import sys
 import textwrap
 import time
-import tomllib
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import tomllib
 
 REPO = Path(__file__).resolve().parents[1]
 RUN_LANGUAGES = {"python", "bash", "javascript"}
@@ -175,7 +176,9 @@ def check_pip_install(command: str, where: str) -> None:
             continue
         for extra in found["extras"].split(","):
             if extra.strip() not in known:
-                raise DocsError(f"{where}: `{command.strip()}` names extra {extra!r}, not in pyproject.toml")
+                raise DocsError(
+                    f"{where}: `{command.strip()}` names extra {extra!r}, not in pyproject.toml"
+                )
 
 
 @dataclass
@@ -254,7 +257,9 @@ def plan_servers(blocks: list[Block]) -> tuple[dict[str, str], list[str]]:
             if old is None:
                 continue  # stdio mcp
             if str(old) in replacements:
-                raise DocsError(f"{block.where}: two servers on port {old}: give each its own --port")
+                raise DocsError(
+                    f"{block.where}: two servers on port {old}: give each its own --port"
+                )
             replacements[str(old)] = str(free_port())
     return replacements, found
 
@@ -341,13 +346,17 @@ class PythonSession:
         self.proc.stdin.flush()
         ready, _, _ = select.select([self._results], [], [], BLOCK_TIMEOUT_S)
         if not ready:
-            raise DocsError(f"{block.where}: python block still running after {BLOCK_TIMEOUT_S:.0f}s")
+            raise DocsError(
+                f"{block.where}: python block still running after {BLOCK_TIMEOUT_S:.0f}s"
+            )
         line = self._results.readline()
         if not line:
             raise DocsError(f"{block.where}: the interpreter exited\n{tail(self.log)}")
         answer = json.loads(line)
         if not answer["ok"]:
-            raise DocsError(f"{block.where}: python block failed\n{answer['error']}\n{tail(self.log)}")
+            raise DocsError(
+                f"{block.where}: python block failed\n{answer['error']}\n{tail(self.log)}"
+            )
 
     def close(self) -> None:
         if self.proc.stdin:

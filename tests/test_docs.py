@@ -47,7 +47,7 @@ def page(tmp_path: Path):  # type: ignore[no-untyped-def]
 def test_python_blocks_share_a_namespace_and_files_carry_over(page) -> None:  # type: ignore[no-untyped-def]
     run = page(
         "```python\nanswer = 6 * 7\nopen('out.txt', 'w').write(str(answer))\n```\n\n"
-        "```bash\ntest \"$(cat out.txt)\" = 42\n```\n\n"
+        '```bash\ntest "$(cat out.txt)" = 42\n```\n\n'
         "```python\nassert answer == 42\n```\n"
     )
     run.run()
@@ -86,7 +86,7 @@ def test_file_blocks_are_written_and_pip_and_ci_commands_are_checked_not_run(pag
         "python -m pytest -n 2\n```\n"
     ).run()
     with pytest.raises(DocsError, match="extra 'nonsense'"):
-        page("```bash\npip install \"localtrace[nonsense]\"\n```\n").run()
+        page('```bash\npip install "localtrace[nonsense]"\n```\n').run()
 
 
 def test_environment_is_a_fresh_users_and_offline(page, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -29,7 +29,6 @@ from ._json import dumps_or_none
 from ._money import from_pico
 from ._query import attachments as _attachments
 from ._query import feedback as _feedback
-from ._query import fulltext as _search
 from ._query import projects as _projects
 from ._query import runquery as _runquery
 from ._query import runs as _runs
@@ -192,6 +191,10 @@ class Client(EvaluationMethods):
     # -- lifecycle --------------------------------------------------------------------------
     def _writers(self) -> list[Writer | ProcessWriter]:
         return [self._bulk] if self._writer is self._bulk else [self._writer, self._bulk]
+
+    def _settle(self) -> int:
+        """Every queued run committed and in the full-text index (problems kept for flush)."""
+        return sum(writer.settle() for writer in self._writers())
 
     def flush(self, timeout: float | None = None) -> None:
         """Block until every queued run is committed.
@@ -382,7 +385,7 @@ class Client(EvaluationMethods):
             run_ids=run_ids,
             execution_order=execution_order,
         )
-        where = _runquery.prepare(self._db, wanted, listing=True)
+        where = _runquery.prepare(self._db, wanted, listing=True, before_search=self._settle)
         return _runs.iterate(
             self._db, where, select=select, limit=limit, descending=order == "desc"
         )
@@ -437,7 +440,7 @@ class Client(EvaluationMethods):
             error=error,
             run_ids=id,
         )
-        where = _runquery.prepare(self._db, wanted, listing=False)
+        where = _runquery.prepare(self._db, wanted, listing=False, before_search=self._settle)
         with self._db.read() as conn:
             return _runstats.run_stats(conn, where, group_by=group_by, groups=groups, select=select)
 
@@ -477,7 +480,7 @@ class Client(EvaluationMethods):
             max_start_time=_tracesearch.date_micros(end_date),
             trace_error=error,
         )
-        where = _runquery.prepare(self._db, wanted, listing=False)
+        where = _runquery.prepare(self._db, wanted, listing=False, before_search=self._settle)
         fingerprint = hashlib.sha256(
             repr((query, start_date, end_date, page_size, filters, project_name)).encode()
         ).hexdigest()[:16]
@@ -501,8 +504,12 @@ class Client(EvaluationMethods):
         return str(self.read_run(run_id).app_path)
 
     def search_index(self) -> int:
-        """Bring the full-text index up to date now; returns how many runs were indexed."""
-        return _search.catch_up(self._db)
+        """Commit what is queued and index it now; returns how many runs were indexed.
+
+        The writer does this by itself when idle and before a search; call it to pay the cost
+        at a time of your choosing (e.g. after a bulk import).
+        """
+        return self._settle()
 
     # -- digests: Markdown for an LLM (docs/mcp.md) -----------------------------------------
     def digest(self, trace_id: Any, *, max_chars: int = _digest.DEFAULT_MAX_CHARS) -> str:
@@ -1167,7 +1174,7 @@ class Client(EvaluationMethods):
             start_time=start_time,
             error=error,
         )
-        return _runquery.prepare(self._db, query, listing=False)
+        return _runquery.prepare(self._db, query, listing=False, before_search=self._settle)
 
     def _names(self, project_name: str | Sequence[str] | None) -> list[str] | None:
         if project_name is None:

@@ -315,28 +315,24 @@ def fts_tokens(text: str) -> list[str]:
     return folded
 
 
-def _leaf_values(value: Any) -> list[str]:
-    """String and number leaves of a JSON value (keys, booleans and nulls are not indexed)."""
-    if isinstance(value, dict):
-        return [text for child in value.values() for text in _leaf_values(child)]
-    if isinstance(value, list):
-        return [text for child in value for text in _leaf_values(child)]
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return [orjson.dumps(value).decode()]
-    return []
+MAX_CHARS = 200_000
 
 
-def fts_body(run: Run) -> str:
-    """What the store indexes as a run's body: input/output values and the error text."""
-    parts = []
-    for key in ("inputs", "outputs"):
-        if run.get(key) is not None:
-            parts.extend(_leaf_values(run[key]))
-    if run.get("error"):
-        parts.append(run["error"])
-    return " ".join(parts)
+def _searchable(value: Any) -> str:
+    r"""A payload as the index reads it: its stored JSON with the escapes \\ \n \t \r as spaces."""
+    text = orjson.dumps(value).decode()
+    for escape in ("\\\\", "\\n", "\\t", "\\r"):
+        text = text.replace(escape, " ")
+    return text[:MAX_CHARS]
+
+
+def fts_columns(run: Run) -> list[str]:
+    """What the store indexes for a run: inputs text, outputs text, error (one FTS column each)."""
+    return [
+        _searchable(run["inputs"]) if run.get("inputs") is not None else "",
+        _searchable(run["outputs"]) if run.get("outputs") is not None else "",
+        run.get("error") or "",
+    ]
 
 
 def _phrase_in(phrase: list[str], tokens: list[str]) -> bool:
@@ -349,12 +345,12 @@ def _phrase_in(phrase: list[str], tokens: list[str]) -> bool:
 
 
 def full_text(query: str, run: Run) -> bool:
-    """Every whitespace-separated word, as a prefix phrase, occurs in the name or the body."""
+    """Every whitespace-separated word, as a prefix phrase, occurs in one indexed column."""
     words = query.split()
     if not words:
         return True
     phrases = [p for p in (fts_tokens(word) for word in words) if p]
     if not phrases:
         return False
-    columns = [fts_tokens(run["name"]), fts_tokens(fts_body(run))]
+    columns = [fts_tokens(text) for text in fts_columns(run)]
     return all(any(_phrase_in(phrase, column) for column in columns) for phrase in phrases)

@@ -22,8 +22,6 @@ import orjson
 from localtrace._flatten import flatten
 from localtrace._store.db import schema_sql, split_statements
 
-from .oracle import fts_body
-
 Run = dict[str, Any]
 
 
@@ -108,8 +106,9 @@ def insert_runs(conn: sqlite3.Connection, runs: list[Run]) -> None:
                 ),
             )
         conn.execute(
-            "INSERT INTO runs_fts (rowid, name, body) VALUES (?, ?, ?)",
-            (pk, run["name"], fts_body(run)),
+            "INSERT INTO runs_fts (rowid, inputs_text, outputs_text, error) "
+            "SELECT run_pk, inputs_text, outputs_text, error FROM run_payloads WHERE run_pk = ?",
+            (pk,),
         )
 
 

@@ -229,13 +229,16 @@ def test_full_text_search() -> None:
         {"name": "Retriever", "inputs": {"question": "Où est le café?"}},
         {"name": "llm", "outputs": {"text": "image classification done"}},
         {"name": "broken", "status": "error", "error": "TimeoutError: slow"},
+        {"name": "multiline", "outputs": {"text": "Context:\nParis\tC:\\new"}},
     )
     assert _names(conn, runs, 'search("cafe")') == {"Retriever"}
-    assert _names(conn, runs, 'search("retr")') == {"Retriever"}
+    assert _names(conn, runs, 'search("quest")') == {"Retriever"}  # the JSON text: keys too
+    assert _names(conn, runs, 'search("retr")') == set()  # names: search(name, "retr")
+    assert _names(conn, runs, 'search("paris new")') == {"multiline"}  # escapes are spaces
     assert _names(conn, runs, 'search("image class")') == {"llm"}
     assert _names(conn, runs, 'search("timeouterror")') == {"broken"}
     assert _names(conn, runs, 'search("image timeout")') == set()
-    assert _names(conn, runs, 'search("")') == {"Retriever", "llm", "broken"}
+    assert _names(conn, runs, 'search("")') == {"Retriever", "llm", "broken", "multiline"}
     assert _names(conn, runs, 'search("\\"--*")') == set()
     assert uses_search(parse('and(eq(name, "x"), not(search("y")))'))
     assert not uses_search(parse('search(name, "y")'))

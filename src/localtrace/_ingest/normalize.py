@@ -102,7 +102,9 @@ def _time(value: Any, field_name: str) -> int:
     try:
         return to_micros(value)
     except (ValueError, TypeError, OverflowError) as exc:
-        reason = str(exc) if isinstance(exc, TimeValueError) else f"{str(value)[:80]!r} is not a time"
+        reason = (
+            str(exc) if isinstance(exc, TimeValueError) else f"{str(value)[:80]!r} is not a time"
+        )
         raise _Bad(field_name, reason, NUMBER_HINT) from None
 
 
@@ -315,7 +317,9 @@ def _normalize_fields(kind: str, run_id: str, raw: dict[str, Any]) -> Change:
         try:
             change.end_time = settle_end(change.start_time, change.end_time)
         except TimeValueError as exc:
-            raise _Bad("end_time", str(exc), "send an end_time at or after the start_time") from None
+            raise _Bad(
+                "end_time", str(exc), "send an end_time at or after the start_time"
+            ) from None
     return change
 
 

@@ -25,6 +25,7 @@ from typing import Any
 from .. import _json
 from .._dotted import ancestor_ids, dotted_ids, segment_for
 from .._flatten import flatten
+from .._store import fulltext
 from .._store.db import chunks, placeholders
 from .._time import TimeValueError, now_micros, settle_end, to_micros
 from ..errors import LocaltraceError, RunProblem
@@ -668,8 +669,12 @@ class Ingestor:
             conn.executemany("DELETE FROM run_tags WHERE run_pk = ?", cleared)
         if cleared_meta:
             conn.executemany("DELETE FROM run_metadata WHERE run_pk = ?", cleared_meta)
+        # The index must drop the runs' old words while their old payloads are still there.
+        fulltext.changing(conn, [s.pk for s in states.values() if s.pk is not None])
         conn.executemany(
-            "INSERT OR REPLACE INTO run_payloads VALUES (?, ?, ?, ?, ?, ?, ?)", payloads
+            "INSERT OR REPLACE INTO run_payloads (run_pk, inputs, outputs, error, extra, events,"
+            " serialized) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            payloads,
         )
         if tag_rows:
             conn.executemany("INSERT INTO run_tags (run_pk, tag) VALUES (?, ?)", tag_rows)
@@ -677,10 +682,6 @@ class Ingestor:
             conn.executemany(
                 "INSERT INTO run_metadata (run_pk, key, value) VALUES (?, ?, ?)", meta_rows
             )
-        conn.executemany(
-            "INSERT OR IGNORE INTO fts_pending (run_pk) VALUES (?)",
-            [(s.pk,) for s in states.values()],
-        )
         if attachment_rows:
             conn.executemany(
                 "INSERT OR REPLACE INTO attachments (run_id, name, mime_type, data) VALUES (?, ?, ?, ?)",

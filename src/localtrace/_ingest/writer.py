@@ -37,6 +37,7 @@ from concurrent.futures import Future
 from typing import Any, Protocol
 
 from .._ids import canonical_uuid
+from .._store import fulltext
 from .._store import prune as _prune
 from .._store.db import Database
 from ..errors import (
@@ -98,11 +99,12 @@ def run_id_of(run: Any) -> str | None:
 
 
 class _Flush:
-    __slots__ = ("done", "failure")
+    __slots__ = ("done", "failure", "indexed")
 
     def __init__(self) -> None:
         self.done = threading.Event()
         self.failure: StoreError | None = None
+        self.indexed = 0
 
     def finish(self, failure: StoreError | None) -> None:
         self.failure = failure
@@ -235,6 +237,19 @@ class Writer:
                 raise self._waiting_error(marker.failure)
         self.raise_problems()
 
+    def settle(self, timeout: float | None = None) -> int:
+        """Like ``flush`` (committed and in the full-text index) but keeps refused runs for the
+        next ``flush``; returns how many runs the index took in on the way."""
+        if not self._thread.is_alive():
+            return 0
+        marker = _Flush()
+        self._queue.put(marker)
+        if not marker.done.wait(timeout):
+            raise StoreError(f"the writer did not settle within {timeout}s; it is still busy")
+        if marker.failure is not None:
+            raise self._waiting_error(marker.failure)
+        return marker.indexed
+
     def _waiting_error(self, failure: StoreError) -> StoreError:
         kept = self._pending
         message = (
@@ -350,7 +365,16 @@ class Writer:
                 backoff = min(backoff * 2, RETRY_MAX_S)
             else:
                 backoff = RETRY_FIRST_S
+            # The full-text index is fed here, in bulk: when the queue runs dry after writes,
+            # and before a flush or settle answers (so a search never writes itself).
+            wrote = any(ops for ops, _ in work)
+            indexed = (
+                self._index()
+                if failure is None and (markers or (wrote and self._queue.empty()))
+                else 0
+            )
             for marker in markers:
+                marker.indexed = indexed
                 marker.finish(failure)
             if failure is None:
                 self._apply_retention()
@@ -363,6 +387,15 @@ class Writer:
                         self._dropped += len(held)
                     self._settle(len(held), None)
                 return
+
+    def _index(self) -> int:
+        """Index every run queued in ``fts_pending`` (ours and any other process's)."""
+        try:
+            with self._db.write() as conn:
+                return fulltext.catch_up(conn)
+        except LocaltraceError as exc:  # searches miss the newest runs until the next try
+            logger.warning("localtrace writer: the full-text index waits: %s", exc)
+            return 0
 
     def _apply_retention(self) -> None:
         if not self._retention or time.monotonic() < self._next_retention:

@@ -208,6 +208,11 @@ class ProcessWriter:
 
     def flush(self, timeout: float | None = None) -> None:
         """Block until the child has committed everything queued so far; raise its problems."""
+        self.settle(timeout)
+        self._raise_local()
+
+    def settle(self, timeout: float | None = None) -> int:
+        """Committed and indexed, like ``flush``; refused runs are kept for the next ``flush``."""
         if self._proc is not None and not self._dead:
             with self._start_lock:
                 token = self._next_token
@@ -227,7 +232,7 @@ class ProcessWriter:
                 raise (StoreUnavailableError if unavailable else StoreError)(failure)
         elif self._dead:
             raise self._stopped()
-        self._raise_local()
+        return 0  # the child's writer indexed before it answered
 
     def _stopped(self) -> StoreError:
         dropped, self._dropped = self._dropped, 0

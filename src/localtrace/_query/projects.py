@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import _json
+from .._store import fulltext
 from .._time import from_micros, now_micros, to_micros
 from ..errors import ProjectNotFoundError
 from ..models import Project
@@ -147,12 +148,12 @@ def delete(conn: sqlite3.Connection, project_id: str) -> int:
     conn.execute("DELETE FROM feedback WHERE session_id = ?", (project_id,))
     conn.execute(f"DELETE FROM attachments WHERE run_id IN ({ids})", (project_id,))
     conn.execute(f"DELETE FROM pending_rollup WHERE ancestor_id IN ({ids})", (project_id,))
+    fulltext.changing(conn, [pk for (pk,) in conn.execute(pks, (project_id,))])
     for table, column in (
         ("run_payloads", "run_pk"),
         ("run_tags", "run_pk"),
         ("run_metadata", "run_pk"),
         ("fts_pending", "run_pk"),
-        ("runs_fts", "rowid"),
     ):
         conn.execute(f"DELETE FROM {table} WHERE {column} IN ({pks})", (project_id,))
     deleted = conn.execute("DELETE FROM runs WHERE session_id = ?", (project_id,)).rowcount

@@ -8,12 +8,12 @@ index up to date when a filter searches text.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .._store.db import Database
-from . import fulltext, projects
+from . import projects
 from .runs import sampler
 from .where import Where, build_where, canonical_ids
 
@@ -52,11 +52,19 @@ class RunQuery:
     """Runs of traces where some run failed (``True``) or none did (``False``)."""
 
 
-def prepare(db: Database, query: RunQuery, *, listing: bool) -> Where:
+def prepare(
+    db: Database,
+    query: RunQuery,
+    *,
+    listing: bool,
+    before_search: Callable[[], object] | None = None,
+) -> Where:
     """The WHERE clause for ``query`` over ``runs AS r``.
 
     ``listing``: the statement walks runs in time order and stops after a page, so the
     filter's plan is settled against the data (``planner``); statistics read every match.
+    ``before_search`` runs when the query uses the full-text index: the Client passes its
+    writer's settle (commit and index what is queued), so reads never write themselves.
     """
     where = build_where(
         project_ids=_project_ids(db, query),
@@ -83,8 +91,8 @@ def prepare(db: Database, query: RunQuery, *, listing: bool) -> Where:
     if query.trace_error is not None:
         failing = "SELECT e.trace_id FROM runs AS e WHERE e.status = 'error'"
         where.add(f"r.trace_id {'IN' if query.trace_error else 'NOT IN'} ({failing})")
-    if where.needs_search:
-        fulltext.catch_up(db)
+    if where.needs_search and before_search is not None:
+        before_search()
     return where
 
 

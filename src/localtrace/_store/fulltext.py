@@ -1,8 +1,20 @@
-"""Keeping the full-text index ``runs_fts`` in step when runs are deleted or copied in bulk.
+"""The full-text index ``runs_fts``: FTS5 over ``run_payloads`` (external content), fed in bulk
+by the write side.
 
-Ingest queues changed runs in ``fts_pending`` and the index catches up from that queue before
-a search (``_query.fulltext.catch_up``). Writes that bypass ingest (prune, merge) call
-``changing`` before they change or delete payload rows, in the same transaction.
+Layout. ``runs_fts`` indexes three columns of ``run_payloads``: ``inputs_text`` and
+``outputs_text`` (VIRTUAL generated columns: the stored JSON with its escapes ``\\\\ \\n \\t \\r``
+read as spaces, so ``"line\\nParis"`` yields the word ``Paris``; capped at ``MAX_CHARS``) and
+``error``. It is declared ``content="run_payloads"``, so the text is never stored twice, and
+sqlite-utils (``db["run_payloads"].detect_fts()``/``.search()``) and datasette
+(``/run_payloads?_search=``) find and use it like any FTS table they made themselves.
+
+Feeding. External content means FTS5 only knows a row's words while the content row still
+holds them: an entry must be removed *before* its payload changes or goes. So every write that
+touches ``run_payloads`` calls ``changing(conn, pks)`` first, in the same transaction; it
+removes the runs' current entries and queues the runs in ``fts_pending``. The writer indexes the
+queue in one ``INSERT ... SELECT`` (``catch_up``) whenever it is idle and before it answers a
+flush, so reads never write: a search only asks the writer to settle, as any write-then-read
+does. A per-row trigger would cost ~4x ingest throughput; this costs one bulk statement.
 """
 
 from __future__ import annotations
@@ -12,13 +24,51 @@ from collections.abc import Iterable
 
 import orjson
 
+MAX_CHARS = 200_000
+"""Characters indexed per column of a run (inputs text, outputs text); schema.sql repeats it."""
+
+COLUMNS = "inputs_text, outputs_text, error"
+"""The indexed columns, named as ``run_payloads`` names them (external content requires it)."""
+
 
 def changing(conn: sqlite3.Connection, run_pks: Iterable[int]) -> None:
-    """Call before updating, replacing or deleting the payloads of ``run_pks`` (or after
-    inserting new runs): removes their current index entries and queues them, so the next
-    catch-up indexes whatever their payload holds then (nothing, if the run is gone)."""
+    """Call before updating, replacing or deleting the ``run_payloads`` rows of ``run_pks``.
+
+    Inside the caller's write transaction: removes each run's index entry (FTS5 needs the text
+    that was indexed, which is still in ``run_payloads`` now) and queues the run so the next
+    ``catch_up`` indexes whatever its payload holds then (nothing, if it was deleted). Runs the
+    index does not hold (new, just copied in, already queued) are only queued, so calling it
+    after inserting new payload rows is right too. This is the only function that writes index rows
+    besides ``catch_up``: prune, merge and delete call it, then change the payloads.
+    """
     keys = orjson.dumps(list(run_pks)).decode()
-    conn.execute("DELETE FROM runs_fts WHERE rowid IN (SELECT value FROM json_each(?))", (keys,))
+    # Only runs the index holds (one runs_fts_docsize row each): a 'delete' of text that was
+    # never indexed would corrupt FTS5's counts (e.g. runs merge just copied in).
+    conn.execute(
+        f"INSERT INTO runs_fts (runs_fts, rowid, {COLUMNS}) "
+        f"SELECT 'delete', p.run_pk, {', '.join('p.' + c.strip() for c in COLUMNS.split(','))} "
+        "FROM run_payloads AS p WHERE p.run_pk IN (SELECT value FROM json_each(?)) "
+        "AND p.run_pk IN (SELECT id FROM runs_fts_docsize)",
+        (keys,),
+    )
     conn.execute(
         "INSERT OR IGNORE INTO fts_pending (run_pk) SELECT value FROM json_each(?)", (keys,)
     )
+
+
+def catch_up(conn: sqlite3.Connection) -> int:
+    """Index every queued run (inside the caller's write transaction); returns how many."""
+    if conn.execute("SELECT 1 FROM fts_pending LIMIT 1").fetchone() is None:
+        return 0
+    cursor = conn.execute(
+        f"INSERT INTO runs_fts (rowid, {COLUMNS}) SELECT p.run_pk, "
+        f"{', '.join('p.' + c.strip() for c in COLUMNS.split(','))} "
+        "FROM fts_pending AS f JOIN run_payloads AS p ON p.run_pk = f.run_pk"
+    )
+    conn.execute("DELETE FROM fts_pending")
+    return int(cursor.rowcount)
+
+
+def pending(conn: sqlite3.Connection) -> bool:
+    """True if some run waits to be indexed."""
+    return conn.execute("SELECT 1 FROM fts_pending LIMIT 1").fetchone() is not None

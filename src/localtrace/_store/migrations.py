@@ -214,6 +214,29 @@ DATASETS = (
 )
 
 
+_CLEAN = (
+    "substr(replace(replace(replace(replace({}, '\\\\', ' '), '\\n', ' '), '\\t', ' '), "
+    "'\\r', ' '), 1, 200000)"
+)
+
+
+def _external_content_search(conn: sqlite3.Connection) -> None:
+    """The index reads run_payloads (no second copy of the text; sqlite-utils and datasette
+    detect it there) and is fed by the writer; every run is queued to be indexed again."""
+    conn.execute("DROP TABLE runs_fts")
+    for column in ("inputs", "outputs"):
+        conn.execute(
+            f"ALTER TABLE run_payloads ADD COLUMN {column}_text TEXT "
+            f"GENERATED ALWAYS AS ({_CLEAN.format(column)}) VIRTUAL"
+        )
+    conn.execute(
+        "CREATE VIRTUAL TABLE runs_fts USING fts5 (inputs_text, outputs_text, error, "
+        'content="run_payloads", content_rowid="run_pk", '
+        "tokenize = 'unicode61 remove_diacritics 2')"
+    )
+    conn.execute("INSERT OR IGNORE INTO fts_pending (run_pk) SELECT run_pk FROM run_payloads")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "full-text search index over runs", _add_full_text_search),
     Migration(3, "resume positions of pushes, pulls and exports", _add_transfer_marks),
@@ -222,6 +245,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "index of runs stored before their parent", _add_orphan_index),
     Migration(7, "thread index and the documented read views", _add_threads_and_views),
     Migration(8, "datasets and their versioned examples", _add_datasets),
+    Migration(9, "full-text index with external content", _external_content_search),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -1,0 +1,170 @@
+"""The full-text index: found by sqlite-utils and datasette, fed by the writer, never stale.
+
+``runs_fts`` is FTS5 with external content (``run_payloads``), so tools that know SQLite's
+conventions detect it, and its entries must follow every payload change exactly: FTS5's
+``integrity-check`` compares the index with the content and fails on any drift.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import uuid
+from pathlib import Path
+
+import pytest
+
+import localtrace
+from localtrace._store import fulltext
+from runs_factory import make_run
+
+
+def _check_index(path: Path) -> None:
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO runs_fts (runs_fts) VALUES ('integrity-check')")
+    conn.close()
+
+
+def _found(client: localtrace.Client, words: str) -> set[str]:
+    return {r.name for r in client.list_runs(filter=f'search("{words}")')}
+
+
+@pytest.fixture
+def store(tmp_path: Path):  # type: ignore[no-untyped-def]
+    client = localtrace.Client(tmp_path / "t.db")
+    client.batch_ingest_runs(
+        create=[
+            make_run("weather", inputs={"question": "Is it raining in Paris?"}),
+            make_run("poem", outputs={"text": "Roses are red,\nviolets are blue"}),
+            make_run("broken", error="TimeoutError: the model did not answer"),
+        ]
+    )
+    client.flush()
+    yield client
+    client.close()
+
+
+def test_sqlite_utils_detects_and_searches_the_index(store: localtrace.Client) -> None:
+    sqlite_utils = pytest.importorskip("sqlite_utils")
+    db = sqlite_utils.Database(store.path)
+    try:
+        table = db["run_payloads"]
+        assert table.detect_fts() == "runs_fts"
+        hits = list(table.search("violets"))
+        assert len(hits) == 1
+        (name,) = db.execute("SELECT name FROM runs WHERE pk = ?", [hits[0]["run_pk"]]).fetchone()
+        assert name == "poem"
+        assert [h["run_pk"] for h in table.search("paris")] != []
+    finally:
+        db.close()
+
+
+def test_datasette_searches_run_payloads_with_search_parameter(store: localtrace.Client) -> None:
+    datasette_app = pytest.importorskip("datasette.app")
+
+    async def query() -> list[dict[str, object]]:
+        ds = datasette_app.Datasette([store.path], settings={"num_sql_threads": 1})
+        name = Path(store.path).stem
+        response = await ds.client.get(
+            f"/{name}/run_payloads.json?_search=timeouterror&_shape=array"
+        )
+        assert response.status_code == 200, response.text
+        rows: list[dict[str, object]] = response.json()
+        return rows
+
+    rows = asyncio.run(query())
+    assert len(rows) == 1 and "TimeoutError" in str(rows[0]["error"])
+
+
+def test_search_finds_words_after_newlines_and_keys(store: localtrace.Client) -> None:
+    assert _found(store, "violets") == {"poem"}  # after "\n" in the stored JSON
+    assert _found(store, "question") == {"weather"}  # the JSON text, keys included
+    assert _found(store, "timeout") == {"broken"}
+
+
+def test_reads_never_write(store: localtrace.Client) -> None:
+    watcher = sqlite3.connect(store.path)
+    try:
+        before = watcher.execute("PRAGMA data_version").fetchone()[0]
+        assert _found(store, "paris") == {"weather"}
+        assert store.get_run_stats(filter='search("paris")').run_count == 1
+        assert watcher.execute("PRAGMA data_version").fetchone()[0] == before
+    finally:
+        watcher.close()
+
+
+def test_index_follows_patches_and_deletes_exactly(tmp_path: Path) -> None:
+    client = localtrace.Client(tmp_path / "t.db")
+    try:
+        run = make_run("step", outputs={"text": "draft answer"})
+        client.batch_ingest_runs(create=[run])
+        client.flush()
+        assert _found(client, "draft") == {"step"}
+        client.batch_ingest_runs(update=[{"id": run["id"], "outputs": {"text": "final answer"}}])
+        client.flush()
+        assert _found(client, "draft") == set()
+        assert _found(client, "final") == {"step"}
+        _check_index(tmp_path / "t.db")
+        other = make_run("other", project="gone", inputs={"q": "final words"})
+        client.batch_ingest_runs(create=[other])
+        client.flush()
+        client.delete_project(project_name="gone")
+        assert _found(client, "final") == {"step"}
+        _check_index(tmp_path / "t.db")
+    finally:
+        client.close()
+
+
+def test_changing_is_the_one_call_before_payload_rows_change(tmp_path: Path) -> None:
+    """What prune and merge do: ``changing`` first, then delete or rewrite payload rows."""
+    path = tmp_path / "t.db"
+    client = localtrace.Client(path)
+    runs = [make_run(f"r{i}", inputs={"text": f"word{i} shared"}) for i in range(4)]
+    client.batch_ingest_runs(create=runs)
+    client.flush()
+    client.close()
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        pks = [pk for (pk,) in conn.execute("SELECT pk FROM runs WHERE name IN ('r0', 'r1')")]
+        fulltext.changing(conn, pks)
+        conn.execute(f"DELETE FROM run_payloads WHERE run_pk IN ({pks[0]}, {pks[1]})")
+        conn.execute(f"DELETE FROM runs WHERE pk IN ({pks[0]}, {pks[1]})")
+        assert fulltext.catch_up(conn) == 0  # nothing left to index for deleted runs
+        conn.execute("COMMIT")
+        conn.execute("INSERT INTO runs_fts (runs_fts) VALUES ('integrity-check')")
+        hits = conn.execute("SELECT count(*) FROM runs_fts WHERE runs_fts MATCH 'shared'")
+        assert hits.fetchone()[0] == 2
+    finally:
+        conn.close()
+
+
+def test_runs_waiting_in_the_file_are_indexed_before_a_search(tmp_path: Path) -> None:
+    """A process killed before indexing leaves its runs queued; the next search takes them in."""
+    path = tmp_path / "t.db"
+    client = localtrace.Client(path)
+    client.batch_ingest_runs(create=[make_run("queued", inputs={"q": "zebra"})])
+    client.flush()
+    client.close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO runs_fts (runs_fts) VALUES ('delete-all')")
+        conn.execute("INSERT INTO fts_pending (run_pk) SELECT pk FROM runs")
+    conn.close()
+    reader = localtrace.Client(path)
+    try:
+        assert _found(reader, "zebra") == {"queued"}
+        assert reader.search_index() == 0
+    finally:
+        reader.close()
+
+
+def test_in_memory_store_searches_too() -> None:
+    client = localtrace.Client(":memory:")
+    try:
+        client.batch_ingest_runs(
+            create=[make_run("m", inputs={"q": str(uuid.uuid4())[:8] + " okapi"})]
+        )
+        client.flush()
+        assert _found(client, "okapi") == {"m"}
+    finally:
+        client.close()
