@@ -973,6 +973,14 @@ def db_vacuum(settings: Settings) -> None:
     multiple=True,
     help="Also accept writes from web pages of this origin, e.g. http://localhost:5173.",
 )
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="info",
+    show_default=True,
+    help="info: one line per request; warning: only refused and failed requests; debug: "
+    "query strings too (credentials masked). Bodies and keys are never logged.",
+)
 @pass_settings
 def serve(
     settings: Settings,
@@ -981,6 +989,7 @@ def serve(
     api_key: str | None,
     allowed_hosts: tuple[str, ...],
     allowed_origins: tuple[str, ...],
+    log_level: str,
 ) -> None:
     """Serve the store over LangSmith's REST API, for other processes and languages.
 
@@ -1004,4 +1013,5 @@ def serve(
         api_key=api_key,
         allowed_hosts=allowed_hosts,
         allowed_origins=allowed_origins,
+        log_level=log_level,
     )

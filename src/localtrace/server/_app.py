@@ -41,6 +41,7 @@ from ._cursors import Cursors
 from ._encode import JSONBytes, run_json, s3_urls
 from ._errors import ApiError, Detail, send_error, translate
 from ._guard import RequestGuardMiddleware, require_json
+from ._log import RequestLogMiddleware
 from ._multipart import boundary_of, split_parts
 from ._otel import build_otel_router
 from ._schemas import (
@@ -855,6 +856,7 @@ def build_app(
         RequestGuardMiddleware, allowed_hosts=allowed_hosts, allowed_origins=allowed_origins
     )
     app.add_middleware(CatchAllMiddleware)
+    app.add_middleware(RequestLogMiddleware)
     app.openapi = _openapi(app)  # type: ignore[method-assign]
     return app
 

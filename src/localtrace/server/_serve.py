@@ -133,6 +133,17 @@ class _Server(uvicorn.Server):
             self.should_exit = True
 
 
+def _log_to_stderr(level: str) -> None:
+    """Our lines on stderr at ``level`` (the startup line shows at every level but error)."""
+    root = logging.getLogger("localtrace")
+    if not any(getattr(h, "_localtrace_serve", False) for h in root.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s"))
+        handler._localtrace_serve = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+    root.setLevel(level.upper())
+
+
 def run_server(
     db_path: str | os.PathLike[str] | None,
     *,
@@ -159,11 +170,13 @@ def run_server(
             allowed_origins=allowed_origins,
         )
         state = app.state.localtrace
+        _log_to_stderr(log_level)
         config = uvicorn.Config(
             app,
             host=host,
             port=port,
-            log_level=log_level,
+            # uvicorn's own start/stop chatter only when debugging; our lines say what matters
+            log_level="debug" if log_level == "debug" else "warning",
             access_log=access_log,
             timeout_graceful_shutdown=30,
             timeout_keep_alive=int(KEEP_ALIVE_S),
@@ -171,7 +184,15 @@ def run_server(
             lifespan="on",
         )
         server = _Server(config)
-        logger.info("localtrace: serving %s on http://%s:%d", state.client.path, host, port)
+        shown = f"[{host}]" if ":" in host else host
+        url = f"http://{shown}:{sock.getsockname()[1]}"
+        logger.warning(
+            "localtrace serve: %s, store %s (%s); point SDKs at it with LANGSMITH_ENDPOINT=%s",
+            url,
+            os.path.abspath(state.client.path),
+            "API key required" if api_key else "loopback only, no key",
+            url,
+        )
         try:
             server.run(sockets=[sock])
         finally:
