@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import localtrace
+from dbfile import connected
 
 SRC = str(Path(__file__).parents[1] / "src")
 TESTS = str(Path(__file__).parent)
@@ -99,7 +99,7 @@ def test_sigkill_mid_ingest_keeps_every_flushed_run(tmp_path: Path) -> None:
     proc.stdout.close()
     assert proc.stderr is not None
     proc.stderr.close()
-    with sqlite3.connect(path) as conn:
+    with connected(path) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     with localtrace.Client(path) as client:
         confirmed = [

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 import localtrace
+from dbfile import connected
 from localtrace._store import migrations as _migrations
 from localtrace._store.db import schema_sql, split_statements
 
@@ -15,7 +15,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def _schema_of(path: Path) -> set[tuple[str, str, str]]:
-    with sqlite3.connect(path) as conn:
+    with connected(path) as conn:
         rows = conn.execute(
             "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
         ).fetchall()
@@ -28,7 +28,7 @@ def _tables_of(path: Path) -> set[tuple[str, str]]:
 
 
 def _columns(path: Path) -> dict[str, list[tuple[object, ...]]]:
-    with sqlite3.connect(path) as conn:
+    with connected(path) as conn:
         names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         return {n: conn.execute(f"PRAGMA table_xinfo('{n}')").fetchall() for n in names}
 
@@ -36,11 +36,11 @@ def _columns(path: Path) -> dict[str, list[tuple[object, ...]]]:
 def test_new_file_has_exactly_schema_sql(tmp_path: Path) -> None:
     localtrace.Client(tmp_path / "a.db").close()
     expected = tmp_path / "expected.db"
-    with sqlite3.connect(expected) as conn:
+    with connected(expected) as conn:
         for statement in split_statements(schema_sql()):
             conn.execute(statement)
     assert _schema_of(tmp_path / "a.db") == _schema_of(expected)
-    with sqlite3.connect(tmp_path / "a.db") as conn:
+    with connected(tmp_path / "a.db") as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == _migrations.LATEST
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
@@ -54,7 +54,7 @@ def test_schema_sql_in_the_repository_is_the_one_the_library_uses() -> None:
 
 def test_version_1_file_is_migrated_to_the_current_schema(tmp_path: Path) -> None:
     old = tmp_path / "old.db"
-    with sqlite3.connect(old) as conn:
+    with connected(old) as conn:
         conn.executescript((FIXTURES / "schema_v1.sql").read_text(encoding="utf-8"))
         conn.execute("PRAGMA user_version = 1")
         conn.execute(
@@ -81,14 +81,14 @@ def test_version_1_file_is_migrated_to_the_current_schema(tmp_path: Path) -> Non
         assert client.search_index() == 1
     finally:
         client.close()
-    with sqlite3.connect(old) as conn:
+    with connected(old) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == _migrations.LATEST
 
 
 def test_file_from_a_newer_version_is_refused_and_left_alone(tmp_path: Path) -> None:
     path = tmp_path / "future.db"
     localtrace.Client(path).close()
-    with sqlite3.connect(path) as conn:
+    with connected(path) as conn:
         conn.execute(f"PRAGMA user_version = {_migrations.LATEST + 1}")
     before = path.read_bytes()
     with pytest.raises(localtrace.SchemaVersionError, match="upgrade localtrace"):
@@ -98,7 +98,7 @@ def test_file_from_a_newer_version_is_refused_and_left_alone(tmp_path: Path) -> 
 
 def test_foreign_sqlite_file_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "other.db"
-    with sqlite3.connect(path) as conn:
+    with connected(path) as conn:
         conn.execute("CREATE TABLE mine (x)")
     with pytest.raises(localtrace.StoreError, match="did not create"):
         localtrace.Client(path)

@@ -25,9 +25,14 @@ from localtrace._store.db import schema_sql, split_statements
 Run = dict[str, Any]
 
 
+OPEN: list[sqlite3.Connection] = []
+"""Connections made by ``empty_store`` in the current test; the filters conftest closes them."""
+
+
 def empty_store() -> sqlite3.Connection:
-    """A connection holding the current schema and nothing else."""
+    """A connection holding the current schema and nothing else (closed after the test)."""
     conn = sqlite3.connect(":memory:")
+    OPEN.append(conn)
     for statement in split_statements(schema_sql()):
         conn.execute(statement)
     return conn
