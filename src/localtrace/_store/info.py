@@ -122,9 +122,11 @@ def vacuum(path: str) -> tuple[int, int]:
     Database(path).close()  # validates (and if needed migrates) the schema
     conn = connect(path)
     try:
+        # optimize first: the planner statistics it may write are then compacted too, so a
+        # file with nothing to give back does not grow
+        retry_busy(lambda: conn.execute("PRAGMA optimize"))
         retry_busy(lambda: conn.execute("VACUUM"))
         retry_busy(lambda: conn.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
-        conn.execute("PRAGMA optimize")
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"cannot vacuum {path}: {exc}") from exc
     finally:

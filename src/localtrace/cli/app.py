@@ -946,8 +946,15 @@ def db_vacuum(settings: Settings) -> None:
         localtrace db vacuum
     """
     before, after = _dbinfo.vacuum(settings.path)
+    change = (
+        f"freed {_dbinfo.human_size(before - after)}"
+        if after < before
+        else "nothing to free"
+        if after == before
+        else f"grew by {_dbinfo.human_size(after - before)}: there was nothing to free"
+    )
     _console().print(
-        f"{settings.path}: {_dbinfo.human_size(before)} -> {_dbinfo.human_size(after)}"
+        f"{settings.path}: {_dbinfo.human_size(before)} -> {_dbinfo.human_size(after)} ({change})"
     )
 
 
