@@ -605,6 +605,7 @@ def test_serve_without_the_server_extra_says_what_to_install(
         monkeypatch.setitem(sys.modules, module, None)
     message = fails("serve", db=tmp_path / "x.db")
     assert 'pip install "localtrace[server]"' in message
+    assert 'pip install -e ".[server]"' in message  # from a checkout, where there is no index
     monkeypatch.setitem(sys.modules, "localtrace.server", None)
     assert 'pip install "localtrace[server]"' in fails("serve", db=tmp_path / "x.db")
 

@@ -392,7 +392,7 @@ def demo(settings: Settings, project: str | None) -> None:
         from . import demo as _demo
     except ImportError as exc:
         raise CommandError(
-            f'the demo needs the langsmith SDK ({exc.name} is missing): pip install "localtrace[langsmith]"'
+            f'the demo needs the langsmith SDK ({exc.name} is missing): pip install "localtrace[langsmith]" (from a checkout: pip install -e ".[langsmith]")'
         ) from None
     name = project or _demo.DEMO_PROJECT
     with settings.client(create=True) as client:
@@ -1011,7 +1011,7 @@ def serve(
         from ..server import serve as serve_store
     except ImportError as exc:
         raise CommandError(
-            f'the server needs extra packages ({exc.name or exc} is missing): pip install "localtrace[server]"'
+            f'the server needs extra packages ({exc.name or exc} is missing): pip install "localtrace[server]" (from a checkout: pip install -e ".[server]")'
         ) from None
     serve_store(
         settings.path,

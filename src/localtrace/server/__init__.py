@@ -62,7 +62,8 @@ def _require_extra() -> None:
     except ImportError as exc:
         raise ServerConfigError(
             f"the server needs the 'server' extra ({exc.name} is missing); "
-            'install it with: pip install "localtrace[server]"'
+            'install it with: pip install "localtrace[server]" (from a checkout of localtrace: '
+            'pip install -e ".[server]")'
         ) from None
 
 
