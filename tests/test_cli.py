@@ -583,6 +583,7 @@ def test_serve_hands_its_options_to_the_server(
                 "api_key": None,
                 "allowed_hosts": ("traces.lan",),
                 "allowed_origins": ("http://x:1",),
+                "log_level": "info",
             },
         ),
         (
@@ -593,6 +594,7 @@ def test_serve_hands_its_options_to_the_server(
                 "api_key": "secret",
                 "allowed_hosts": none,
                 "allowed_origins": none,
+                "log_level": "info",
             },
         ),
     ]
