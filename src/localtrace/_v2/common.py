@@ -176,9 +176,7 @@ class _Resource:
 
     def _searched(self, where: Where) -> Where:
         if where.needs_search:
-            from .._query import fulltext
-
-            fulltext.catch_up(self._db)
+            self._client.search_index()  # the writer commits and indexes; reads never write
         return where
 
 
