@@ -200,8 +200,43 @@ def _csv_value(value: Any) -> Any:
 
 
 # -- runs ---------------------------------------------------------------------------------------
-def runs_table(runs: Iterable[Run], *, select: Sequence[str] | None = None) -> Table:
-    """The readable listing: name, type, status, start, latency, tokens, cost, id."""
+PAD = 3
+"""Columns a rich SIMPLE_HEAD table spends between two columns (and at the edges, roughly)."""
+
+
+def fitting(columns: Sequence[tuple[str, int]], width: int | None) -> set[str]:
+    """The columns to show in ``width`` characters: ``columns`` are (name, room needed) in
+    order of importance; the least important go first, never the first (the name)."""
+    kept = [name for name, _ in columns]
+    if width is None:
+        return set(kept)
+    need = dict(columns)
+    while len(kept) > 1 and sum(need[n] + PAD for n in kept) > width:
+        kept.pop()
+    return set(kept)
+
+
+_RUN_COLUMNS_BY_IMPORTANCE = (
+    ("name", 24),
+    ("id", 36),
+    ("status", 9),
+    ("latency", 7),
+    ("type", 9),
+    ("cost", 10),
+    ("tokens", 7),
+    ("start", 19),
+)
+"""What a narrow terminal keeps of a runs listing: the name and an id that can be pasted into
+``localtrace run`` first, then status and latency, then the rest."""
+
+
+def runs_table(
+    runs: Iterable[Run], *, select: Sequence[str] | None = None, width: int | None = None
+) -> Table:
+    """The readable listing: name, type, status, start, latency, tokens, cost, id.
+
+    In ``width`` characters the least useful columns are left out (``--format`` prints them all).
+    """
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     if select:
         names = [name for name in select if name != "id"]
@@ -212,25 +247,35 @@ def runs_table(runs: Iterable[Run], *, select: Sequence[str] | None = None) -> T
             record = selected_record(run, select)
             table.add_row(*(short(record.get(name)) for name in names), str(run.id))
         return table
-    table.add_column("name", overflow="fold", min_width=16)
-    table.add_column("type", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    table.add_column("start", no_wrap=True)
-    table.add_column("latency", justify="right", no_wrap=True)
-    table.add_column("tokens", justify="right", no_wrap=True)
-    table.add_column("cost", justify="right", no_wrap=True)
-    table.add_column("id", no_wrap=True, style="dim", min_width=36)
+    shown = fitting(_RUN_COLUMNS_BY_IMPORTANCE, width)
+    cells: dict[str, Callable[[Run], Any]] = {
+        "name": lambda run: Text(run.name, style="bold" if run.parent_run_id is None else ""),
+        "type": lambda run: run.run_type,
+        "status": lambda run: status_text(run.status),
+        "start": lambda run: time_text(run.start_time),
+        "latency": lambda run: latency_text(run.latency),
+        "tokens": lambda run: tokens_text(run.total_tokens),
+        "cost": lambda run: cost_text(run.total_cost),
+        "id": lambda run: str(run.id),
+    }
+    order = [
+        c
+        for c in ("name", "type", "status", "start", "latency", "tokens", "cost", "id")
+        if c in shown
+    ]
+    for name in order:
+        if name == "name":
+            table.add_column("name", overflow="fold", min_width=16)
+        elif name == "id":
+            table.add_column("id", no_wrap=True, style="dim", min_width=36)
+        else:
+            table.add_column(
+                name,
+                no_wrap=True,
+                justify="right" if name in ("latency", "tokens", "cost") else "left",
+            )
     for run in runs:
-        table.add_row(
-            Text(run.name, style="bold" if run.parent_run_id is None else ""),
-            run.run_type,
-            status_text(run.status),
-            time_text(run.start_time),
-            latency_text(run.latency),
-            tokens_text(run.total_tokens),
-            cost_text(run.total_cost),
-            str(run.id),
-        )
+        table.add_row(*(cells[name](run) for name in order))
     return table
 
 
@@ -333,7 +378,9 @@ def waterfall_bar(run: Run, start: dt.datetime, end: dt.datetime, width: int) ->
     return bar
 
 
-def _waterfall_width(lines: list[tuple[str, Run]], console_width: int) -> tuple[int, int]:
+def _waterfall_width(
+    lines: list[tuple[str, Run]], console_width: int, drop: frozenset[str] = frozenset()
+) -> tuple[int, int]:
     """(width of the run column, width of the bars) so that the table fits the console."""
     label = min(max(len(prefix) + len(run.name) for prefix, run in lines), 48)
     columns: tuple[tuple[str, Callable[[Run], str]], ...] = (
@@ -343,9 +390,18 @@ def _waterfall_width(lines: list[tuple[str, Run]], console_width: int) -> tuple[
         ("tokens", lambda r: tokens_text(r.total_tokens)),
         ("cost", lambda r: cost_text(r.total_cost)),
     )
-    fixed = sum(max(len(header), *(len(text(run)) for _, run in lines)) for header, text in columns)
-    bars = console_width - max(label, 3) - fixed - 21  # 21: padding between the 7 columns
+    kept = [(header, text) for header, text in columns if header not in drop]
+    fixed = sum(max(len(header), *(len(text(run)) for _, run in lines)) for header, text in kept)
+    padding = 3 * (len(kept) + 2)  # between the run column, these, and the bars
+    bars = console_width - max(label, 3) - fixed - padding
+    if bars < 12:  # a narrow terminal: long names give way before the bars do
+        label = max(12, label - (12 - bars))
+        bars = console_width - label - fixed - padding
     return label, max(8, min(bars, 60))
+
+
+_NARROW_DROPS = frozenset({"tokens", "cost"})
+"""What a trace table leaves out when the waterfall would not fit (``--format json`` has it)."""
 
 
 def trace_tree(
@@ -362,27 +418,32 @@ def trace_tree(
     start, end = _span(root)
     lines = list(_tree_lines(root))
     label = 16
+    drop: frozenset[str] = frozenset()
     if console_width is not None:
         label, width = _waterfall_width(lines, console_width)
+        if width < 12:
+            drop = _NARROW_DROPS
+            label, width = _waterfall_width(lines, console_width, drop)
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("run", overflow="fold", min_width=label)
     table.add_column("type", no_wrap=True)
     table.add_column("status", no_wrap=True)
     table.add_column("latency", justify="right", no_wrap=True)
-    table.add_column("tokens", justify="right", no_wrap=True)
-    table.add_column("cost", justify="right", no_wrap=True)
+    if not drop:
+        table.add_column("tokens", justify="right", no_wrap=True)
+        table.add_column("cost", justify="right", no_wrap=True)
     table.add_column(f"waterfall ({latency_text((end - start).total_seconds())})", no_wrap=True)
     notes: list[Text] = []
     for prefix, run in lines:
         name = Text(prefix, style="dim")
         name.append(run.name, style="bold" if run is root else "")
+        usage = [] if drop else [tokens_text(run.total_tokens), cost_text(run.total_cost)]
         table.add_row(
             name,
             run.run_type,
             status_text(run.status),
             latency_text(run.latency),
-            tokens_text(run.total_tokens),
-            cost_text(run.total_cost),
+            *usage,
             waterfall_bar(run, start, end, width),
         )
         if run.error:
@@ -519,16 +580,36 @@ def stats_record(stats: RunStats) -> dict[str, Any]:
 
 
 # -- projects and feedback ----------------------------------------------------------------------
-def projects_table(projects: Iterable[Project], *, with_stats: bool) -> Table:
-    """Projects, with trace counts, latency, tokens, cost and error rate when computed."""
+def projects_table(
+    projects: Iterable[Project], *, with_stats: bool, width: int | None = None
+) -> Table:
+    """Projects, with trace counts, latency, tokens, cost and error rate when computed.
+
+    In ``width`` characters the id goes first (commands take project names), then the least
+    useful figures; the name always stays.
+    """
+    stats = (
+        ("traces", "last run", "p50", "tokens", "cost", "errors") if with_stats else ("created",)
+    )
+    room = {
+        "traces": 7,
+        "last run": 19,
+        "p50": 7,
+        "tokens": 7,
+        "cost": 10,
+        "errors": 6,
+        "created": 19,
+    }
+    importance = [("name", 16), *((n, room[n]) for n in stats[:2]), ("errors", 6), ("p50", 7)]
+    importance += [(n, room[n]) for n in stats if n not in dict(importance)] + [("id", 36)]
+    shown = fitting([c for c in importance if c[0] in (*stats, "name", "id")], width)
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("name", overflow="fold", style="bold", min_width=16)
-    if with_stats:
-        for name in ("traces", "last run", "p50", "tokens", "cost", "errors"):
-            table.add_column(name, justify="right", no_wrap=True)
-    else:
-        table.add_column("created", no_wrap=True)
-    table.add_column("id", no_wrap=True, style="dim", min_width=36)
+    for name in stats:
+        if name in shown:
+            table.add_column(name, justify="right" if with_stats else "left", no_wrap=True)
+    if "id" in shown:
+        table.add_column("id", no_wrap=True, style="dim", min_width=36)
     for project in projects:
         if with_stats:
             p50 = project.latency_p50.total_seconds() if project.latency_p50 else None
@@ -542,7 +623,8 @@ def projects_table(projects: Iterable[Project], *, with_stats: bool) -> Table:
             ]
         else:
             cells = [time_text(project.start_time)]
-        table.add_row(project.name, *cells, str(project.id))
+        kept = [cell for name, cell in zip(stats, cells, strict=True) if name in shown]
+        table.add_row(project.name, *kept, *([str(project.id)] if "id" in shown else []))
     return table
 
 

@@ -293,8 +293,17 @@ def _fields(select: tuple[str, ...]) -> list[str]:
     return names
 
 
+PIPE_WIDTH = 4096
+"""Width of tables written to a pipe or a file: wide enough that no value is cut, so what a
+script reads is complete (ids can be pasted back into commands)."""
+
+
 def _console() -> Console:
-    return Console(highlight=False, soft_wrap=False)
+    """A terminal's own width; a pipe gets plain, complete tables (``PIPE_WIDTH``)."""
+    console = Console(highlight=False, soft_wrap=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console = Console(highlight=False, soft_wrap=False, width=PIPE_WIDTH)
+    return console
 
 
 def _note(message: str) -> None:
@@ -462,7 +471,11 @@ def runs(
         found = client.list_runs(limit=limit or None, select=fields or None, **args)
         if fmt == "table":
             shown = list(found)
-            _console().print(_render.runs_table(shown, select=fields or None))
+            if not shown:
+                _note("no runs matched; try a wider --since, another --project, or no filter")
+                return
+            console = _console()
+            console.print(_render.runs_table(shown, select=fields or None, width=console.width))
             if limit and len(shown) == limit:
                 _note(f"showing the newest {limit} runs; --limit 0 shows all")
             return
@@ -659,7 +672,8 @@ def search(
             if not shown:
                 _note(f"no run mentions {text!r}")
                 return
-            _console().print(_render.runs_table(shown))
+            console = _console()
+            console.print(_render.runs_table(shown, width=console.width))
             return
         records = (_render.run_record(run) for run in found)
         _render.write_records(records, fmt, sys.stdout, columns=_render.RUN_COLUMNS)
@@ -700,7 +714,8 @@ def projects(
         if not found:
             _note("no projects yet; trace something, or run `localtrace demo`")
             return
-        _console().print(_render.projects_table(found, with_stats=with_stats))
+        console = _console()
+        console.print(_render.projects_table(found, with_stats=with_stats, width=console.width))
         return
     _render.write_records((_render.project_record(p) for p in found), fmt, sys.stdout)
 

@@ -1,0 +1,84 @@
+"""Tables that stay readable: at 80 columns, and complete when piped (issue: the first hour)."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import localtrace
+from localtrace.cli import main
+
+pytest.importorskip("langsmith")
+UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("narrow") / "demo.db"
+    result = CliRunner().invoke(main, ["--db", str(db), "demo"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    return db
+
+
+def show(db: Path, *args: str, columns: int | None) -> str:
+    """The command's stdout at a terminal width, or as written to a pipe (``columns=None``)."""
+    env = {"COLUMNS": str(columns)} if columns else {"COLUMNS": None}  # type: ignore[dict-item]
+    saved = os.environ.pop("COLUMNS", None)
+    try:
+        result = CliRunner().invoke(main, ["--db", str(db), *args], env=env)
+    finally:
+        if saved is not None:
+            os.environ["COLUMNS"] = saved
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def names_and_ids(db: Path) -> tuple[set[str], set[str]]:
+    runs = list(localtrace.Client(db).list_runs())
+    return {r.name for r in runs}, {str(r.id) for r in runs}
+
+
+@pytest.mark.parametrize("columns", [80, 100, None])
+def test_runs_keep_every_name_and_a_whole_id(demo_db: Path, columns: int | None) -> None:
+    out = show(demo_db, "runs", "--limit", "0", columns=columns)
+    names, ids = names_and_ids(demo_db)
+    assert set(UUID.findall(out)) == ids  # every id whole, so it can be pasted into `run`
+    for name in names:
+        assert name in out
+    if columns:
+        assert max(len(line) for line in out.splitlines()) <= columns
+
+
+def test_a_pipe_gets_every_column(demo_db: Path) -> None:
+    out = show(demo_db, "runs", "--limit", "0", columns=None)
+    header = out.splitlines()[1].split()
+    assert header == ["name", "type", "status", "start", "latency", "tokens", "cost", "id"]
+    pasted = UUID.findall(out)[0]
+    assert pasted in show(demo_db, "run", pasted, columns=None)
+
+
+def test_projects_keep_the_name_at_80_columns(demo_db: Path) -> None:
+    out = show(demo_db, "projects", columns=80)
+    assert "localtrace-demo" in out and "traces" in out
+    assert max(len(line) for line in out.splitlines()) <= 80
+
+
+@pytest.mark.parametrize("columns", [80, 100])
+def test_trace_keeps_its_waterfall_when_narrow(demo_db: Path, columns: int) -> None:
+    root = next(iter(localtrace.Client(demo_db).list_runs(is_root=True)))
+    out = show(demo_db, "trace", str(root.id), columns=columns)
+    rows = [line for line in out.splitlines() if "research_assistant" in line]
+    assert rows and "█" in rows[0]
+    assert max(len(line) for line in out.splitlines()) <= columns
+
+
+def test_no_match_says_so(demo_db: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["--db", str(demo_db), "runs", "--filter", 'eq(name, "nothing-like-this")']
+    )
+    assert result.exit_code == 0
+    assert "no runs matched" in result.stderr
