@@ -44,21 +44,6 @@ def length(outputs: dict[str, Any]) -> int:
     return len(str(outputs["answer"]))
 
 
-def with_localtrace(folder: Path, n: int, round_: int) -> float:
-    client = localtrace.Client(folder / f"evals-{round_}.db")
-    dataset = client.create_dataset("bench")
-    client.create_examples(
-        dataset_id=dataset.id,
-        examples=[{"inputs": {"q": q}, "outputs": {"answer": q * 2}} for q in range(n)],
-    )
-    start = time.perf_counter()
-    langsmith.evaluate(target, data="bench", evaluators=[exact, length], client=client)
-    client.flush()
-    elapsed = time.perf_counter() - start
-    client.close()
-    return elapsed
-
-
 class NoOpClient(localtrace.Client):
     """Reads examples like a localtrace client; every run and piece of feedback is dropped."""
 
@@ -78,8 +63,9 @@ class NoOpClient(localtrace.Client):
         return None
 
 
-def without_storage(folder: Path, n: int, round_: int) -> float:
-    client = NoOpClient(folder / f"noop-{round_}.db")
+def timed(kind: type[localtrace.Client], path: Path, n: int) -> float:
+    """Seconds for one evaluation of ``n`` examples through a client of class ``kind``."""
+    client = kind(path)
     dataset = client.create_dataset("bench")
     client.create_examples(
         dataset_id=dataset.id,
@@ -102,12 +88,14 @@ def main() -> None:
     base: list[float] = []
     with tempfile.TemporaryDirectory() as folder:
         for round_ in range(args.repeat):
-            base.append(without_storage(Path(folder), args.examples, round_))
-            ours.append(with_localtrace(Path(folder), args.examples, round_))
+            base.append(timed(NoOpClient, Path(folder) / f"noop-{round_}.db", args.examples))
+            ours.append(
+                timed(localtrace.Client, Path(folder) / f"evals-{round_}.db", args.examples)
+            )
     a, b = statistics.median(ours), statistics.median(base)
     print(f"evaluate over {args.examples} examples, 2 evaluators (median of {args.repeat}):")
     print(
-        f"  localtrace file: {a:.2f} s   nothing kept: {b:.2f} s   ratio {a / b:.2f} (target <= 1.3)"
+        f"  localtrace file: {a:.2f} s   no-op client: {b:.2f} s   ratio {a / b:.2f} (target <= 1.3)"
     )
 
 
