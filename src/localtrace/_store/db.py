@@ -95,15 +95,19 @@ def connect(path: str, *, uri: str | None = None) -> sqlite3.Connection:
         )
     except sqlite3.Error as exc:
         raise StoreError(f"cannot open {path!r}: {exc}; check the path and permissions") from exc
-    # NORMAL is durable against process crashes in WAL mode (only an OS crash can lose the
-    # last transactions); FULL would fsync on every commit for no gain in our threat model.
-    conn.execute("PRAGMA synchronous = NORMAL")
-    # Cheap insurance for any FOREIGN KEY clause a later schema version adds.
-    conn.execute("PRAGMA foreign_keys = ON")
-    # Sorting and temporary b-trees for large stats queries stay in memory.
-    conn.execute("PRAGMA temp_store = MEMORY")
-    # 64 MB page cache per connection: the hot indexes of a million-run file fit.
-    conn.execute("PRAGMA cache_size = -65536")
+    try:
+        # NORMAL is durable against process crashes in WAL mode (only an OS crash can lose the
+        # last transactions); FULL would fsync on every commit for no gain in our threat model.
+        conn.execute("PRAGMA synchronous = NORMAL")
+        # Cheap insurance for any FOREIGN KEY clause a later schema version adds.
+        conn.execute("PRAGMA foreign_keys = ON")
+        # Sorting and temporary b-trees for large stats queries stay in memory.
+        conn.execute("PRAGMA temp_store = MEMORY")
+        # 64 MB page cache per connection: the hot indexes of a million-run file fit.
+        conn.execute("PRAGMA cache_size = -65536")
+    except BaseException:  # e.g. a file that is not a database: never leave it to the GC
+        conn.close()
+        raise
     return conn
 
 
@@ -266,6 +270,10 @@ class Database:
                 conn.close()
             if self.in_memory or not _is_unwritable(exc) or not Path(self.path).exists():
                 raise
+        except BaseException:  # a refused file (StoreError, SchemaVersionError) too
+            if conn is not None:
+                conn.close()
+            raise
         return self._open_read_only()
 
     def _open_read_only(self) -> sqlite3.Connection:
@@ -285,6 +293,10 @@ class Database:
                     conn.close()
                 failure = exc
                 continue
+            except BaseException:
+                if conn is not None:
+                    conn.close()
+                raise
             if version != _migrations.LATEST:
                 conn.close()
                 newer = version > _migrations.LATEST
