@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from ._args import sdk_keywords
-from ._ids import Refusal, canonical_uuid
+from ._ids import argument_id
 from ._query import datasets as _datasets
 from ._time import from_micros, now_micros, to_micros
 from .errors import DatasetNotFoundError, ExampleExistsError, InvalidArgumentError
@@ -38,11 +38,7 @@ class DatasetVersion(BaseModel):
     """The moment the version stands for."""
 
 
-def _uuid(value: Any, argument: str) -> str:
-    try:
-        return canonical_uuid(value, argument)
-    except Refusal as bad:
-        raise InvalidArgumentError(argument, value, bad.reason, bad.fix) from None
+_uuid = argument_id
 
 
 def _json_object(value: Any, argument: str) -> dict[str, Any] | None:

@@ -7,7 +7,10 @@ turn it into ``InvalidRunError`` / ``InvalidArgumentError`` / a filter error as 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from typing import Any
+
+from .errors import InvalidArgumentError
 
 
 class Refusal(ValueError):
@@ -32,3 +35,19 @@ def canonical_uuid(value: Any, field_name: str) -> str:
             f"{str(value)[:80]!r} is not a UUID",
             "send a UUID such as str(uuid.uuid4())",
         ) from None
+
+
+def argument_id(value: Any, argument: str) -> str:
+    """An id passed as ``argument`` of a public call -> canonical text, or
+    ``InvalidArgumentError`` naming the argument, the value and the fix."""
+    try:
+        return canonical_uuid(value, argument)
+    except Refusal as bad:
+        raise InvalidArgumentError(argument, value, bad.reason, bad.fix) from None
+
+
+def argument_ids(values: Any, argument: str) -> list[str]:
+    """One id or several (any iterable but text) -> canonical texts, as ``argument_id``."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        values = [values]
+    return [argument_id(v, argument) for v in values]

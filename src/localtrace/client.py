@@ -20,7 +20,7 @@ from typing import IO, Any
 from . import _digest, _v2
 from ._args import sdk_keywords as _sdk_keywords
 from ._evaluation import EvaluationMethods
-from ._ids import Refusal, canonical_uuid
+from ._ids import argument_id
 from ._ingest import custom_prices as _prices
 from ._ingest import recompute as _recompute
 from ._ingest.writer import Writer
@@ -120,11 +120,7 @@ def _raise_first(outcomes: list[LocaltraceError | None]) -> None:
         raise InvalidRunError(problems)
 
 
-def _uuid_arg(value: Any, name: str) -> str:
-    try:
-        return canonical_uuid(value, name)
-    except Refusal as bad:
-        raise InvalidArgumentError(name, value, bad.reason, bad.fix) from None
+_uuid_arg = argument_id
 
 
 class Client(EvaluationMethods):

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .._ids import Refusal, canonical_uuid
+from .._ids import argument_id, argument_ids
 from .._time import to_micros
 from ..errors import InvalidArgumentError
 from . import planner
@@ -52,18 +52,8 @@ def after(start_time: int, pk: int, *, descending: bool = True) -> tuple[str, li
     )
 
 
-def _id(value: Any, argument: str) -> str:
-    try:
-        return canonical_uuid(value, argument)
-    except Refusal as bad:
-        raise InvalidArgumentError(argument, value, bad.reason, bad.fix) from None
-
-
-def canonical_ids(values: Any, argument: str) -> list[str]:
-    """One id or a sequence of them, each in canonical text (``InvalidArgumentError`` if not)."""
-    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
-        values = [values]
-    return [_id(v, argument) for v in values]
+_id = argument_id
+canonical_ids = argument_ids
 
 
 def _in(column: str, values: list[str]) -> str:

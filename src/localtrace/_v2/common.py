@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import BaseModel, TypeAdapter
 
 from .. import types
-from .._ids import Refusal, canonical_uuid
+from .._ids import argument_id, argument_ids
 from .._query import keyset
 from .._query.where import Where
 from .._time import now_micros, to_micros
@@ -24,17 +24,8 @@ M = TypeVar("M", bound=BaseModel)
 DAY_US = 86_400_000_000
 
 
-def _id(value: Any, argument: str) -> str:
-    try:
-        return canonical_uuid(value, argument)
-    except Refusal as bad:
-        raise InvalidArgumentError(argument, value, bad.reason, bad.fix) from None
-
-
-def _ids(values: Any, argument: str) -> list[str]:
-    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
-        values = [values]
-    return [_id(v, argument) for v in values]
+_id = argument_id
+_ids = argument_ids
 
 
 def _time(value: Any, argument: str) -> int:
