@@ -30,7 +30,6 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 Sample = tuple[localtrace.Client, dict[str, Any]]
-HAS_V2 = hasattr(localtrace.Client, "time_series") and hasattr(localtrace.Client, "threads")
 
 
 @pytest.fixture(scope="module")
@@ -213,9 +212,6 @@ def test_compare_two_runs(
     shots(browser, "compare")
 
 
-@pytest.mark.skipif(
-    not HAS_V2, reason="Client.time_series and Client.threads are not in this build"
-)
 def test_dashboard_draws_charts(
     browser: Any, live_ui: LiveServer, sample: Sample, shots: Callable[[Any, str], Path]
 ) -> None:
@@ -231,7 +227,6 @@ def test_dashboard_draws_charts(
     shots(browser, "dashboard")
 
 
-@pytest.mark.skipif(not HAS_V2, reason="Client.threads is not in this build")
 def test_threads_as_conversations(
     browser: Any, live_ui: LiveServer, sample: Sample, shots: Callable[[Any, str], Path]
 ) -> None:

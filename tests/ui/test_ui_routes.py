@@ -56,6 +56,26 @@ def test_projects_page_lists_projects_with_their_stats(http: TestClient, sample:
     assert "correctness" in page.text
 
 
+def test_projects_page_counts_runs_and_traces_as_list_runs_does(
+    http: TestClient, sample: Sample
+) -> None:
+    client, _ = sample
+    page = http.get("/ui/").text
+    projects = list(client.list_projects())
+    assert projects
+    for project in projects:
+        row = page.split(f'<tr data-href="/ui/projects/{project.id}/runs">')[1].split("</tr>")[0]
+        runs = re.search(r'data-count="runs">([\d,]+)<', row)
+        traces = re.search(r'data-count="traces">([\d,]+)<', row)
+        assert runs and traces
+        every = sum(1 for _ in client.list_runs(project_id=project.id, select=["id"]))
+        roots = sum(1 for _ in client.list_runs(project_id=project.id, is_root=True, select=["id"]))
+        assert every > roots > 0
+        assert int(runs.group(1).replace(",", "")) == every
+        assert int(traces.group(1).replace(",", "")) == roots
+    assert "<th" in page and ">Runs</th>" in page and ">Traces</th>" in page
+
+
 def test_runs_page_lists_what_list_runs_returns(http: TestClient, sample: Sample) -> None:
     client, found = sample
     page = http.get(f"/ui/projects/{found['project_id']}/runs")

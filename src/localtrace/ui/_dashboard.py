@@ -140,12 +140,8 @@ def series(
 ) -> dict[str, Any]:
     """The dashboard's data as plain JSON: the overall series, the breakdowns and the
     feedback averages (those of ``parts``), on the buckets of ``times``."""
-    time_series: Any = getattr(client, "time_series", None)
-    if time_series is None:
-        raise InvalidArgumentError(
-            "time_series", None, "needs a newer localtrace", "upgrade localtrace"
-        )
-    common = {
+    time_series = client.time_series
+    common: dict[str, Any] = {
         "project_ids": [project.id],
         "stride": dt.timedelta(seconds=window.stride),
         "min_start_time": window.start,

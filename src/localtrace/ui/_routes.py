@@ -54,12 +54,6 @@ TURN_SELECTS = (
 """What the thread page shows of each turn."""
 
 
-def _v2(client: Client, name: str) -> Any:
-    """``client.threads`` / ``client.time_series`` (v2 reads), or ``None`` on a Client that
-    predates them."""
-    return getattr(client, name, None)
-
-
 def _status(exc: LocaltraceError) -> int:
     if isinstance(exc, NotFoundError):
         return 404
@@ -91,6 +85,12 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
     def read_project(project_id: str) -> Project:
         return client.read_project(project_id=_uuid(project_id, "project_id"))
 
+    def count_runs(project: Project) -> int:
+        """Every run of the project (``Project.run_count`` counts its traces, root runs)."""
+        stats = client.get_run_stats(project_ids=[project.id], select=["run_count"])
+        assert not isinstance(stats, dict)
+        return stats.run_count
+
     # -- pages -------------------------------------------------------------------------
     @router.get("/ui")
     def ui_root() -> Response:
@@ -104,7 +104,16 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
         except LocaltraceError as exc:
             return error_page(exc)
         projects.sort(key=lambda p: p.last_run_start_time or p.start_time, reverse=True)
-        return render("projects.html", projects=projects, path=os.path.basename(client.path))
+        try:
+            run_counts = {str(p.id): count_runs(p) for p in projects}
+        except LocaltraceError as exc:
+            return error_page(exc)
+        return render(
+            "projects.html",
+            projects=projects,
+            run_counts=run_counts,
+            path=os.path.basename(client.path),
+        )
 
     @router.get("/ui/projects/{project_id}/runs")
     def runs_page(request: Request, project_id: str) -> Response:
@@ -249,18 +258,8 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
             project = read_project(project_id)
         except LocaltraceError as exc:
             return error_page(exc)
-        threads = _v2(client, "threads")
-        if threads is None:
-            return render(
-                "threads.html",
-                project=project,
-                threads=[],
-                next_cursor=None,
-                error=None,
-                unavailable=True,
-            )
         try:
-            page = threads.query(
+            page = client.threads.query(
                 project_id=project.id,
                 min_start_time=_dashboard.EARLIEST,
                 page_size=25,
@@ -274,7 +273,6 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
                 threads=[],
                 next_cursor=None,
                 error=exc,
-                unavailable=False,
             )
         return render(
             "threads.html",
@@ -282,7 +280,6 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
             threads=page.items,
             next_cursor=page.next_cursor,
             error=None,
-            unavailable=False,
         )
 
     @router.get("/ui/projects/{project_id}/threads/{thread_id}")
@@ -290,14 +287,9 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
         settle()
         try:
             project = read_project(project_id)
-            threads = _v2(client, "threads")
-            if threads is None:
-                raise InvalidArgumentError(
-                    "thread_id", thread_id, "threads need a newer localtrace", "upgrade localtrace"
-                )
-            stats = threads.stats(thread_id, session_id=project.id)
+            stats = client.threads.stats(thread_id, session_id=project.id)
             turns: list[Any] = []
-            page = threads.list_traces(
+            page = client.threads.list_traces(
                 thread_id, project_id=project.id, page_size=100, selects=TURN_SELECTS
             )
             turns.extend(page.items)
@@ -325,7 +317,6 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
             project=project,
             window=window,
             ranges=_dashboard.RANGES,
-            available=_v2(client, "time_series") is not None,
         )
 
     @router.get("/ui/compare")
