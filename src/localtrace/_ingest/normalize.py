@@ -7,13 +7,13 @@ the writer can refuse that one run and keep the rest of its batch.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .. import _json
 from .._dotted import parse_dotted_order
-from .._ids import Refusal as _Bad
-from .._ids import canonical_uuid
+from .._ids import Refusal, canonical_uuid
 from .._time import NUMBER_HINT, TimeValueError, settle_end, to_micros
 from ..errors import RunProblem
 from ..models import RUN_TYPES
@@ -105,7 +105,7 @@ def _time(value: Any, field_name: str) -> int:
         reason = (
             str(exc) if isinstance(exc, TimeValueError) else f"{str(value)[:80]!r} is not a time"
         )
-        raise _Bad(field_name, reason, NUMBER_HINT) from None
+        raise Refusal(field_name, reason, NUMBER_HINT) from None
 
 
 def _check_finite(value: Any, field_name: str, depth: int = 0) -> None:
@@ -113,7 +113,7 @@ def _check_finite(value: Any, field_name: str, depth: int = 0) -> None:
     if depth > 4:
         return
     if isinstance(value, float) and not math.isfinite(value):
-        raise _Bad(
+        raise Refusal(
             field_name, f"{value!r} is not a finite number", "send a finite number or omit it"
         )
     if isinstance(value, dict):
@@ -164,7 +164,7 @@ def check_usage_numbers(raw: Any) -> None:
         outputs = raw.get("outputs")
         if isinstance(outputs, dict) and isinstance(outputs.get("usage_metadata"), dict):
             _check_finite(outputs["usage_metadata"], "outputs.usage_metadata")
-    except _Bad as bad:
+    except Refusal as bad:
         run_id = raw.get("id") or raw.get("run_id")
         raise RunProblemError(
             RunProblem(str(run_id) if run_id else None, bad.field, bad.reason, bad.fix)
@@ -186,14 +186,14 @@ def normalize(kind: str, raw: Any) -> Change:
         raise RunProblemError(RunProblem(None, "id", "the run has no id", "send 'id' (a UUID)"))
     try:
         run_id = canonical_uuid(run_id_raw, "id")
-    except _Bad as bad:
+    except Refusal as bad:
         raise RunProblemError(
             RunProblem(str(run_id_raw)[:80], bad.field, bad.reason, bad.fix)
         ) from None
     check_usage_numbers(raw)
     try:
         return _normalize_fields(kind, run_id, raw)
-    except _Bad as bad:
+    except Refusal as bad:
         raise RunProblemError(RunProblem(run_id, bad.field, bad.reason, bad.fix)) from None
     except Exception as exc:  # the per-run boundary: nothing in one run may fail its batch
         raise RunProblemError(
@@ -206,103 +206,172 @@ def normalize(kind: str, raw: Any) -> Change:
         ) from None
 
 
+_Parser = Callable[[Change, Any, set[str]], None]
+"""Reads one field of a run dict into the ``Change``; ``empty`` collects fields sent empty."""
+
+
+def _name(change: Change, value: Any, empty: set[str]) -> None:
+    change.name = str(value)
+
+
+def _run_type(change: Change, value: Any, empty: set[str]) -> None:
+    run_type = str(getattr(value, "value", value))
+    if run_type not in RUN_TYPES:
+        raise Refusal(
+            "run_type",
+            f"{run_type!r} is not a run type",
+            f"use one of {', '.join(RUN_TYPES)}",
+        )
+    change.run_type = run_type
+
+
+def _start_time(change: Change, value: Any, empty: set[str]) -> None:
+    change.start_time = _time(value, "start_time")
+
+
+def _end_time(change: Change, value: Any, empty: set[str]) -> None:
+    change.end_time = _time(value, "end_time")
+
+
+def _id_field(key: str) -> _Parser:
+    def parse(change: Change, value: Any, empty: set[str]) -> None:
+        setattr(change, key, canonical_uuid(value, key))
+
+    return parse
+
+
+def _dotted_order(change: Change, value: Any, empty: set[str]) -> None:
+    if not isinstance(value, str):
+        raise Refusal(
+            "dotted_order",
+            f"{type(value).__name__} is not a string",
+            "send the SDK's dotted_order text",
+        )
+    try:
+        change.dotted_order = parse_dotted_order(value)
+    except ValueError as exc:
+        raise Refusal(
+            "dotted_order",
+            str(exc),
+            "send <YYYYMMDDTHHMMSSffffff>Z<run id> segments joined by '.' (or omit it to have it derived)",
+        ) from None
+
+
+def _session_name(change: Change, value: Any, empty: set[str]) -> None:
+    change.session_name = str(value)
+
+
+def _tags(change: Change, value: Any, empty: set[str]) -> None:
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise Refusal(
+            "tags",
+            f"{type(value).__name__} is not a list of tags",
+            "send a list of strings",
+        )
+    change.tags = [str(tag) for tag in value]
+    if not change.tags:
+        empty.add("tags")
+
+
+def _error(change: Change, value: Any, empty: set[str]) -> None:
+    change.error = value if isinstance(value, str) else _json.dumps(value)
+
+
+def _inputs(change: Change, value: Any, empty: set[str]) -> None:
+    mapping = _mapping(value, "inputs")
+    change.inputs = _json.dumps(mapping)
+    if not mapping:
+        empty.add("inputs")
+
+
+def _outputs(change: Change, value: Any, empty: set[str]) -> None:
+    mapping = _mapping(value, "outputs")
+    change.outputs = _json.dumps(mapping)
+    if not mapping:
+        empty.add("outputs")
+
+
+def _events(change: Change, value: Any, empty: set[str]) -> None:
+    if not isinstance(value, (list, tuple)):
+        raise Refusal(
+            "events",
+            f"{type(value).__name__} is not a list of events",
+            "send a list of {'name', 'time'} dicts",
+        )
+    change.events = _json.dumps(list(value))
+    change.first_token_time = _first_token(list(value))
+    if not value:
+        empty.add("events")
+
+
+def _serialized(change: Change, value: Any, empty: set[str]) -> None:
+    change.serialized = _json.dumps(value)
+
+
+def _extra(change: Change, value: Any, empty: set[str]) -> None:
+    change.extra_text = _json.dumps(value)
+    extra = _json.loads(change.extra_text)
+    if not isinstance(extra, dict):
+        raise Refusal(
+            "extra",
+            f"{type(value).__name__} is not an object",
+            "send a dict such as {'metadata': {...}}",
+        )
+    change.extra = extra
+
+
+def _revision_id(change: Change, value: Any, empty: set[str]) -> None:
+    change.extra = change.extra or {}
+    change.extra.setdefault("metadata", {})["revision_id"] = str(value)
+    change.extra_text = None
+
+
+def _attachments_field(change: Change, value: Any, empty: set[str]) -> None:
+    change.attachments = _attachments(value)
+
+
+def _transport(change: Change, value: Any, empty: set[str]) -> None:
+    """Accepted and dropped (see ``_TRANSPORT_KEYS``)."""
+
+
+_PARSERS: dict[Any, _Parser] = {
+    **{key: _transport for key in _TRANSPORT_KEYS},
+    "name": _name,
+    "run_type": _run_type,
+    "start_time": _start_time,
+    "end_time": _end_time,
+    **{key: _id_field(key) for key in _ID_FIELDS},
+    "dotted_order": _dotted_order,
+    "session_name": _session_name,
+    "project_name": _session_name,
+    "tags": _tags,
+    "error": _error,
+    "inputs": _inputs,
+    "outputs": _outputs,
+    "events": _events,
+    "serialized": _serialized,
+    "extra": _extra,
+    "revision_id": _revision_id,
+    "attachments": _attachments_field,
+}
+"""Every field a run dict may carry -> its parser; any other field is kept as unknown."""
+
+
 def _normalize_fields(kind: str, run_id: str, raw: dict[str, Any]) -> Change:
     change = Change(kind=kind, run_id=run_id)
     empty: set[str] = set()
     unknown: dict[str, Any] = {}
     for key, value in raw.items():
+        if value is None or key == "id":
+            continue
+        parser = _PARSERS.get(key)
+        if parser is None:
+            unknown[str(key)] = value
+            continue
         try:
-            if value is None or key in ("id",):
-                continue
-            if key == "name":
-                change.name = str(value)
-            elif key == "run_type":
-                run_type = str(getattr(value, "value", value))
-                if run_type not in RUN_TYPES:
-                    raise _Bad(
-                        "run_type",
-                        f"{run_type!r} is not a run type",
-                        f"use one of {', '.join(RUN_TYPES)}",
-                    )
-                change.run_type = run_type
-            elif key in ("start_time", "end_time"):
-                setattr(change, key, _time(value, key))
-            elif key in _ID_FIELDS:
-                setattr(change, key, canonical_uuid(value, key))
-            elif key == "dotted_order":
-                if not isinstance(value, str):
-                    raise _Bad(
-                        "dotted_order",
-                        f"{type(value).__name__} is not a string",
-                        "send the SDK's dotted_order text",
-                    )
-                try:
-                    change.dotted_order = parse_dotted_order(value)
-                except ValueError as exc:
-                    raise _Bad(
-                        "dotted_order",
-                        str(exc),
-                        "send <YYYYMMDDTHHMMSSffffff>Z<run id> segments joined by '.' (or omit it to have it derived)",
-                    ) from None
-            elif key in ("session_name", "project_name"):
-                change.session_name = str(value)
-            elif key == "tags":
-                if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
-                    raise _Bad(
-                        "tags",
-                        f"{type(value).__name__} is not a list of tags",
-                        "send a list of strings",
-                    )
-                change.tags = [str(tag) for tag in value]
-                if not change.tags:
-                    empty.add("tags")
-            elif key == "error":
-                change.error = value if isinstance(value, str) else _json.dumps(value)
-            elif key == "inputs":
-                mapping = _mapping(value, "inputs")
-                change.inputs = _json.dumps(mapping)
-                if not mapping:
-                    empty.add("inputs")
-            elif key == "outputs":
-                mapping = _mapping(value, "outputs")
-                change.outputs = _json.dumps(mapping)
-                if not mapping:
-                    empty.add("outputs")
-            elif key == "events":
-                if not isinstance(value, (list, tuple)):
-                    raise _Bad(
-                        "events",
-                        f"{type(value).__name__} is not a list of events",
-                        "send a list of {'name', 'time'} dicts",
-                    )
-                change.events = _json.dumps(list(value))
-                change.first_token_time = _first_token(list(value))
-                if not value:
-                    empty.add("events")
-            elif key == "serialized":
-                change.serialized = _json.dumps(value)
-            elif key == "extra":
-                change.extra_text = _json.dumps(value)
-                extra = _json.loads(change.extra_text)
-                if not isinstance(extra, dict):
-                    raise _Bad(
-                        "extra",
-                        f"{type(value).__name__} is not an object",
-                        "send a dict such as {'metadata': {...}}",
-                    )
-                change.extra = extra
-            elif key == "revision_id":
-                change.extra = change.extra or {}
-                change.extra.setdefault("metadata", {})["revision_id"] = str(value)
-                change.extra_text = None
-            elif key == "attachments":
-                change.attachments = _attachments(value)
-            elif key in _TRANSPORT_KEYS:
-                continue
-            else:
-                unknown[str(key)] = value
+            parser(change, value, empty)
         except _json.TooDeepError as exc:
-            raise _Bad(
+            raise Refusal(
                 str(key),
                 str(exc),
                 f"nest values at most {_json.MAX_DEPTH} levels deep (or send deeper data as text)",
@@ -317,7 +386,7 @@ def _normalize_fields(kind: str, run_id: str, raw: dict[str, Any]) -> Change:
         try:
             change.end_time = settle_end(change.start_time, change.end_time)
         except TimeValueError as exc:
-            raise _Bad(
+            raise Refusal(
                 "end_time", str(exc), "send an end_time at or after the start_time"
             ) from None
     return change
@@ -325,7 +394,7 @@ def _normalize_fields(kind: str, run_id: str, raw: dict[str, Any]) -> Change:
 
 def _attachments(value: Any) -> dict[str, tuple[str, bytes]]:
     if not isinstance(value, dict):
-        raise _Bad(
+        raise Refusal(
             "attachments",
             f"{type(value).__name__} is not a mapping",
             "send {name: (mime_type, bytes)}",
@@ -333,7 +402,7 @@ def _attachments(value: Any) -> dict[str, tuple[str, bytes]]:
     out: dict[str, tuple[str, bytes]] = {}
     for name, item in value.items():
         if str(name) in ("", ".", "..") or "/" in str(name) or "\\" in str(name):
-            raise _Bad(
+            raise Refusal(
                 f"attachments.{name}",
                 f"{str(name)!r} cannot be an attachment name: it is served as one URL path "
                 "segment (/attachments/<run id>/<name>)",
@@ -346,7 +415,9 @@ def _attachments(value: Any) -> dict[str, tuple[str, bytes]]:
         elif hasattr(item, "mime_type") and hasattr(item, "data"):
             mime, data = item.mime_type, item.data
         else:
-            raise _Bad(f"attachments.{name}", "is not (mime_type, data)", "send (mime_type, bytes)")
+            raise Refusal(
+                f"attachments.{name}", "is not (mime_type, data)", "send (mime_type, bytes)"
+            )
         if isinstance(data, str):
             import base64
             import binascii
@@ -358,14 +429,17 @@ def _attachments(value: Any) -> dict[str, tuple[str, bytes]]:
         if hasattr(data, "read_bytes"):
             data = data.read_bytes()
         if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise _Bad(f"attachments.{name}", f"{type(data).__name__} is not bytes", "send bytes")
+            raise Refusal(
+                f"attachments.{name}", f"{type(data).__name__} is not bytes", "send bytes"
+            )
         out[str(name)] = (str(mime), bytes(data))
     return out
 
 
-class RunProblemError(Exception):
-    """Internal: carries the ``RunProblem`` for one refused run."""
+class RunProblemError(Refusal):
+    """A refusal that names its run: the ``RunProblem`` the writer reports for it."""
 
     def __init__(self, problem: RunProblem) -> None:
-        super().__init__(str(problem))
+        super().__init__(problem.field, problem.reason, problem.fix)
+        self.args = (str(problem),)
         self.problem = problem

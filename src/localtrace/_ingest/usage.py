@@ -17,17 +17,20 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
+from .._ids import Refusal
 from .._money import PICO, from_pico, pico_to_usd
 
 __all__ = ["PICO", "from_pico", "pico_to_usd"]  # re-exported for the write side
 
 
-class UsageError(ValueError):
-    """A usage value is not a usable number; ``field`` names it."""
+USAGE_FIX = "send a finite, non-negative number"
+
+
+class UsageError(Refusal):
+    """A usage value is not a usable number; ``field`` names it (the fix is always the same)."""
 
     def __init__(self, field_path: str, reason: str) -> None:
-        self.field = field_path
-        super().__init__(reason)
+        super().__init__(field_path, reason, USAGE_FIX)
 
 
 MAX_TOKENS = 10**15

@@ -1,0 +1,85 @@
+"""The merge phase: fold one validated change (a post or a patch) into a run's state.
+
+Upsert rules (the SDK sends runs out of order, merged, or twice):
+* a patch may arrive before its post, in the same batch or an earlier one: both merge into one
+  row; fields a change does not carry (``None``) are left as they are;
+* a post's empty ``{}``/``[]`` never overwrites what a patch already brought;
+* ``extra`` is merged key by key, and ``extra.metadata`` key by key inside it;
+* a run keeps the project it was first stored in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .normalize import Change
+from .state import RunState
+
+_SIMPLE = (
+    "name",
+    "run_type",
+    "start_time",
+    "end_time",
+    "reference_example_id",
+    "error",
+    "inputs",
+    "serialized",
+)
+
+_PRICED_BY = frozenset({"run_type", "start_time"})
+
+
+def merge_extra(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
+    """``extra`` merged key by key, ``extra.metadata`` key by key inside it."""
+    merged = dict(old or {})
+    for key, value in new.items():
+        if key == "metadata" and isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def apply_change(state: RunState, change: Change) -> None:
+    """Fold one change into the state (see the module docstring for the rules)."""
+    weak = change.empty if change.kind == "post" else frozenset()
+    for name in _SIMPLE:
+        value = getattr(change, name)
+        if value is None:
+            continue
+        if name in weak and getattr(state, name):
+            continue
+        if name in _PRICED_BY and value != getattr(state, name):
+            state.usage_dirty = True  # the price depends on the run type and the start time
+        setattr(state, name, value)
+    if change.outputs is not None and not ("outputs" in weak and state.outputs not in (None, "{}")):
+        state.outputs = change.outputs
+        state.usage_dirty = True
+    if change.events is not None and not ("events" in weak and state.events not in (None, "[]")):
+        state.events = change.events
+        if change.first_token_time is not None or not state.own_first_token:
+            state.own_first_token = change.first_token_time
+        state.usage_dirty = True
+    if change.tags is not None and not ("tags" in weak and state.tags):
+        state.tags = change.tags
+        state.tags_dirty = True
+    if change.extra is not None and change.extra:
+        fresh = state.extra is None
+        state.extra = merge_extra(state.extra, change.extra)
+        state.extra_text = change.extra_text if fresh else None
+        state.extra_dirty = True
+        state.usage_dirty = True
+    if change.dotted_order is not None and change.dotted_order != state.dotted_order:
+        state.dotted_order = change.dotted_order
+        state.position_done = False
+    if change.trace_id is not None:
+        state.given_trace_id = change.trace_id
+    if change.parent_run_id is not None:
+        state.given_parent = change.parent_run_id
+        if not state.existed or state.parent_run_id != change.parent_run_id:
+            state.position_done = False
+    if state.session_id is None:
+        state.session_id = change.session_id
+    if state.session_name is None:
+        state.session_name = change.session_name
+    state.attachments.update(change.attachments)

@@ -1,0 +1,151 @@
+"""Where a run hangs: trace_id, parent_run_id and dotted_order, settled for each run of a
+batch, and the adoption of runs that arrived before their parent without a dotted_order."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import NamedTuple
+
+from .. import _json
+from .._dotted import ancestor_ids, dotted_ids, segment_for
+from .._ids import Refusal
+from .._store.db import chunks, placeholders
+from .._time import now_micros
+from .rollup import apply_to_stored_ancestors
+from .state import RunState
+from .usage import EMPTY_USAGE, Usage
+
+_ORPHAN = "parent_run_id IS NOT NULL AND instr(dotted_order, '.') = 0"
+"""A run stored before its parent: its dotted_order is its own segment only (runs_orphans)."""
+_ANY_ORPHAN = f"SELECT 1 FROM runs WHERE {_ORPHAN} LIMIT 1"
+
+
+def position(
+    conn: sqlite3.Connection, state: RunState, states: dict[str, RunState], depth: int = 0
+) -> None:
+    """Settle trace_id / parent_run_id / dotted_order (dotted_order wins when given)."""
+    if state.position_done:
+        return
+    state.position_done = True
+    if state.dotted_order:
+        ids = dotted_ids(state.dotted_order)
+        if ids[-1] != state.id:
+            raise Refusal(
+                "dotted_order",
+                f"the last segment names run {ids[-1]}, not this run",
+                "end the dotted_order with <start time>Z<this run's id>, or omit it",
+            )
+        trace_id = ids[0]
+        parent = ids[-2] if len(ids) > 1 else None
+        if state.given_trace_id and state.given_trace_id != trace_id:
+            state.repair.append(
+                f"trace_id {state.given_trace_id} disagreed with dotted_order; dotted_order kept"
+            )
+        if state.given_parent and state.given_parent != parent:
+            state.repair.append(
+                f"parent_run_id {state.given_parent} disagreed with dotted_order; dotted_order kept"
+            )
+        state.trace_id, state.parent_run_id = trace_id, parent
+        return
+    start = state.start_time if state.start_time is not None else now_micros()
+    own = segment_for(start, state.id)
+    parent_id = state.given_parent or state.parent_run_id
+    if parent_id is None:
+        state.trace_id = state.id
+        state.parent_run_id = None
+        state.dotted_order = own
+        if state.given_trace_id and state.given_trace_id != state.id:
+            state.repair.append(
+                f"trace_id {state.given_trace_id} given without a parent; the run is its own root"
+            )
+        return
+    state.parent_run_id = parent_id
+    parent_state = states.get(parent_id)
+    parent_order: str | None = None
+    parent_trace: str | None = None
+    if parent_state is not None and depth < 1000:
+        position(conn, parent_state, states, depth + 1)
+        parent_order, parent_trace = parent_state.dotted_order, parent_state.trace_id
+    else:
+        row = conn.execute(
+            "SELECT dotted_order, trace_id FROM runs WHERE id = ?", (parent_id,)
+        ).fetchone()
+        if row is not None:
+            parent_order, parent_trace = row
+    if parent_order:
+        state.dotted_order = f"{parent_order}.{own}"
+        state.trace_id = parent_trace
+    else:
+        state.trace_id = state.given_trace_id or parent_id
+        state.dotted_order = own
+        state.repair.append(
+            f"parent {parent_id} was unknown when this run arrived without a dotted_order"
+        )
+
+
+class _Orphan(NamedTuple):
+    id: str
+    parent_run_id: str
+    dotted_order: str
+    repair: str | None
+
+
+def adopt(conn: sqlite3.Connection, arrived: list[RunState]) -> None:
+    """Hang runs that arrived before their parent (and without a dotted_order) under it.
+
+    Such a run was stored as the top of its own little tree (``dotted_order`` of one
+    segment, ``parent_run_id`` set: the ``runs_orphans`` index). When the parent arrives,
+    the orphan's whole subtree gets the parent's trace_id and dotted_order prefix, and its
+    usage is rolled up into the parent and the parent's ancestors. OTel exporters send
+    children first as a rule; the langsmith SDK never needs this (it sends dotted_order).
+    """
+    if not arrived or conn.execute(_ANY_ORPHAN).fetchone() is None:
+        return
+    by_id = {state.id: state for state in arrived}
+    orphans: list[_Orphan] = []
+    for chunk in chunks(list(by_id)):
+        orphans.extend(
+            map(
+                _Orphan._make,
+                conn.execute(
+                    f"SELECT {', '.join(_Orphan._fields)} FROM runs "
+                    f"WHERE parent_run_id IN ({placeholders(len(chunk))}) AND {_ORPHAN}",
+                    chunk,
+                ),
+            )
+        )
+    # Deepest parents first: an adoption moves the parent's whole subtree only when that
+    # subtree already holds every orphan adopted further down (with the stale prefix).
+    orphans.sort(key=lambda orphan: -(by_id[orphan.parent_run_id].dotted_order or "").count("."))
+    gained: dict[str, Usage] = {}
+    for orphan in orphans:
+        parent = by_id[orphan.parent_run_id]
+        order = orphan.dotted_order
+        assert parent.dotted_order is not None and parent.trace_id is not None
+        old_trace = conn.execute("SELECT trace_id FROM runs WHERE id = ?", (orphan.id,)).fetchone()[
+            0
+        ]
+        subtree = conn.execute(
+            "SELECT pk, dotted_order, own_usage FROM runs WHERE trace_id = ? "
+            "AND (dotted_order = ? OR (dotted_order > ? AND dotted_order < ?))",
+            (old_trace, order, order + ".", order + "/"),
+        ).fetchall()
+        total = EMPTY_USAGE
+        updates = []
+        for pk, dotted, own in subtree:
+            updates.append((parent.trace_id, f"{parent.dotted_order}.{dotted}", pk))
+            total = total.combine(Usage.from_json(_json.loads(own)))
+        conn.executemany("UPDATE runs SET trace_id = ?, dotted_order = ? WHERE pk = ?", updates)
+        unknown = (
+            f"parent {orphan.parent_run_id} was unknown when this run arrived without a "
+            "dotted_order"
+        )
+        kept = "; ".join(p for p in (orphan.repair or "").split("; ") if p and p != unknown) or None
+        conn.execute("UPDATE runs SET repair = ? WHERE id = ?", (kept, orphan.id))
+        if total.is_empty():
+            continue
+        for ancestor in [*ancestor_ids(parent.dotted_order), parent.id]:
+            previous = gained.get(ancestor)
+            gained[ancestor] = total if previous is None else previous.combine(total)
+    if gained:
+        apply_to_stored_ancestors(conn, gained)
