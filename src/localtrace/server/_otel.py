@@ -23,7 +23,7 @@ from ._body import read_body
 from ._errors import ApiError, BodyTooLarge
 
 if TYPE_CHECKING:
-    from ._app import State
+    from ._state import State
 
 PATHS = ("/otel/v1/traces", "/api/v1/otel/v1/traces", "/v1/traces")
 PROTOBUF = "application/x-protobuf"

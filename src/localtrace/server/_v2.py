@@ -15,9 +15,11 @@ from fastapi import APIRouter, Body, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from ._app import State, _errors_doc, _router
+from ._docs import errors_doc
 from ._encode import JSONBytes
 from ._errors import error_response
+from ._routing import new_router
+from ._state import State
 
 _MODELS_DOC = "Fields as in the langsmith SDK's generated models (langsmith.types)."
 
@@ -140,14 +142,14 @@ def _semantic(body: _Semantic) -> Response | None:
 def build_v2_router(state: State) -> APIRouter:
     """The v2 routes (served at the root only: they carry their own ``/api/v2`` prefix)."""
     client = state.client
-    router = _router(state)
+    router = new_router(state)
 
     @router.post(
         "/api/v2/runs/query",
         tags=["v2"],
         summary="Query runs (selects, keyset cursor)",
         description=_MODELS_DOC,
-        responses=_errors_doc(400, 422, 501),
+        responses=errors_doc(400, 422, 501),
     )
     def runs_query(body: Annotated[RunsQueryV2, Body()]) -> Response:
         refused = _semantic(body)
@@ -161,7 +163,7 @@ def build_v2_router(state: State) -> APIRouter:
         "/api/v2/runs/{run_id}",
         tags=["v2"],
         summary="One run (selected fields)",
-        responses=_errors_doc(404, 422),
+        responses=errors_doc(404, 422),
     )
     def runs_retrieve(
         run_id: Annotated[UUID, Path()],
@@ -179,7 +181,7 @@ def build_v2_router(state: State) -> APIRouter:
         "/api/v2/runs/{run_id}/url",
         tags=["v2"],
         summary="Where to view a run",
-        responses=_errors_doc(404, 422),
+        responses=errors_doc(404, 422),
     )
     def runs_url(
         request: Request,
@@ -198,7 +200,7 @@ def build_v2_router(state: State) -> APIRouter:
         "/api/v2/traces/query",
         tags=["v2"],
         summary="Query traces (root run + trace aggregates)",
-        responses=_errors_doc(400, 422, 501),
+        responses=errors_doc(400, 422, 501),
     )
     def traces_query(body: Annotated[TracesQuery, Body()]) -> Response:
         refused = _semantic(body)
@@ -211,7 +213,7 @@ def build_v2_router(state: State) -> APIRouter:
         "/api/v2/traces/{trace_id}/runs",
         tags=["v2"],
         summary="The runs of one trace",
-        responses=_errors_doc(400, 422),
+        responses=errors_doc(400, 422),
     )
     def traces_runs(
         trace_id: Annotated[UUID, Path()],
@@ -236,7 +238,7 @@ def build_v2_router(state: State) -> APIRouter:
         "/api/v2/threads/query",
         tags=["v2"],
         summary="Query threads (one summary per conversation)",
-        responses=_errors_doc(400, 422, 501),
+        responses=errors_doc(400, 422, 501),
     )
     def threads_query(body: Annotated[ThreadsQuery, Body()]) -> Response:
         refused = _semantic(body)
@@ -249,7 +251,7 @@ def build_v2_router(state: State) -> APIRouter:
         "/api/v2/threads/{thread_id}/traces",
         tags=["v2"],
         summary="The traces of one thread, first turn first",
-        responses=_errors_doc(400, 404, 422),
+        responses=errors_doc(400, 404, 422),
     )
     def threads_traces(
         thread_id: Annotated[str, Path()],
@@ -279,7 +281,7 @@ def build_v2_router(state: State) -> APIRouter:
         "/api/v2/threads/{thread_id}/stats",
         tags=["v2"],
         summary="Aggregates of one thread",
-        responses=_errors_doc(400, 404, 422),
+        responses=errors_doc(400, 404, 422),
     )
     def threads_stats(
         thread_id: Annotated[str, Path()],
@@ -297,7 +299,7 @@ def build_v2_router(state: State) -> APIRouter:
         "/api/v2/threads/stats",
         tags=["v2"],
         summary="Aggregates over threads, optionally per time bucket (stride)",
-        responses=_errors_doc(400, 422),
+        responses=errors_doc(400, 422),
     )
     def threads_aggregate(body: Annotated[ThreadAggregateQuery, Body()]) -> Response:
         state.settle()
@@ -309,7 +311,7 @@ def build_v2_router(state: State) -> APIRouter:
         "/v2/sql/query",
         tags=["v2"],
         summary="Read-only SQL over the views runs, feedback, threads (beta)",
-        responses=_errors_doc(422),
+        responses=errors_doc(422),
     )
     def sql_query(body: Annotated[SqlQuery, Body()]) -> Response:
         state.settle()
