@@ -21,7 +21,7 @@ from .rows import (
     Projection,
     gc_paused,
 )
-from .where import Where, after
+from .where import Where, after, indexed
 
 PAGE_SIZE = 100
 """Rows fetched per page when listing (each page is one indexed range scan)."""
@@ -184,7 +184,7 @@ def iterate(
             params.extend(values)
         clause = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         sql = (
-            f"{projection.select_from} {clause} "
+            f"{indexed(projection.select_from, where.index)} {clause} "
             f"ORDER BY r.start_time {direction}, r.pk {direction} LIMIT ?"
         )
         with db.read() as conn:

@@ -20,7 +20,7 @@ from .._store.db import chunks, placeholders
 from .._time import EPOCH
 from ..errors import InvalidArgumentError
 from ..models import TENANT_ID
-from .where import Where, after
+from .where import Where, after, indexed
 
 _loads = orjson.loads
 _ONE_US = dt.timedelta(microseconds=1)
@@ -417,7 +417,8 @@ def page(
     text = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     direction = "DESC" if descending else "ASC"
     rows = conn.execute(
-        f"{reader.select_from} {text} ORDER BY r.start_time {direction}, r.pk {direction} LIMIT ?",
+        f"{indexed(reader.select_from, where.index)} {text} "
+        f"ORDER BY r.start_time {direction}, r.pk {direction} LIMIT ?",
         [*params, size + 1],
     ).fetchall()
     more = len(rows) > size
@@ -438,7 +439,9 @@ def all_rows(
     tail = " LIMIT ?" if limit is not None else ""
     params = [*where.params, limit] if limit is not None else list(where.params)
     rows = conn.execute(
-        f"{reader.select_from} {text} ORDER BY r.start_time, r.dotted_order{tail}", params
+        f"{indexed(reader.select_from, where.index)} {text} "
+        f"ORDER BY r.start_time, r.dotted_order{tail}",
+        params,
     ).fetchall()
     items = reader.convert(rows)
     reader.extras(conn, rows, items)

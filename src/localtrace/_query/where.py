@@ -28,6 +28,11 @@ class Where:
     clauses: list[str] = field(default_factory=list)
     params: list[Any] = field(default_factory=list)
     needs_search: bool = False
+    index: str | None = None
+    """The index a listing must read (``INDEXED BY``), when one condition names a trace, a
+    parent or a thread: it holds a handful of runs whatever else the query says, while SQLite,
+    seeing a project and ``ORDER BY start_time``, would rather walk the project's index (250x
+    slower for a trace of a large project). ``None``: SQLite chooses."""
 
     def add(self, clause: str, *params: Any) -> None:
         """AND one more condition."""
@@ -37,6 +42,35 @@ class Where:
     def sql(self) -> str:
         """``WHERE ...`` text (or empty)."""
         return f"WHERE {' AND '.join(self.clauses)}" if self.clauses else ""
+
+
+ANCHORS = {
+    "trace_id": "runs_trace_order",
+    "parent_run_id": "runs_parent",
+    "thread_id": "runs_thread",
+}
+"""Column of an equality that pins a listing to a few runs -> the index answering it (each
+usable for any ``column = ?``: the partial ones require only ``column IS NOT NULL``)."""
+
+
+def indexed(select_from: str, index: str | None) -> str:
+    """``SELECT ... FROM runs AS r ...`` reading ``runs`` through ``index``, if one is given."""
+    if index is None:
+        return select_from
+    return select_from.replace(" FROM runs AS r", f" FROM runs AS r INDEXED BY {index}", 1)
+
+
+def anchor(node: Node) -> str | None:
+    """The first of ``ANCHORS`` an ``eq`` at the top of a filter tests (alone or in an ``and``)."""
+    from ..filters._nodes import And, Comparison
+
+    tests = node.children if isinstance(node, And) else (node,)
+    found = {
+        test.attribute
+        for test in tests
+        if isinstance(test, Comparison) and test.op == "eq" and test.attribute in ANCHORS
+    }
+    return next((column for column in ANCHORS if column in found), None)
 
 
 def after(start_time: int, pk: int, *, descending: bool = True) -> tuple[str, list[Any]]:
@@ -97,11 +131,13 @@ def build_where(
         where.add("r.run_type = ?", str(run_type))
     if trace_id is not None:
         where.add("r.trace_id = ?", _id(trace_id, "trace_id"))
+        where.index = ANCHORS["trace_id"]
     if reference_example_id is not None:
         ids = canonical_ids(reference_example_id, "reference_example_id")
         where.add(_in("r.reference_example_id", ids), *ids)
     if parent_run_id is not None:
         where.add("r.parent_run_id = ?", _id(parent_run_id, "parent_run_id"))
+        where.index = where.index or ANCHORS["parent_run_id"]
     if is_root is not None:
         where.add("r.parent_run_id IS NULL" if is_root else "r.parent_run_id IS NOT NULL")
     if execution_order is not None:
@@ -134,6 +170,9 @@ def build_where(
             sql, params, searches = _compiled(text, scope, sample)
             where.add(f"({sql})", *params)
             where.needs_search = where.needs_search or searches
+    if filter and where.index is None:
+        column = anchor(_parsed(filter)[0])
+        where.index = ANCHORS[column] if column is not None else None
     return where
 
 
