@@ -1,19 +1,21 @@
-"""Query benchmark: list_runs with the filter language vs. hand-written indexed SQL.
+"""Query benchmark: every first page of list_runs against its hand-written SQL, same run.
 
-For each documented example filter (and project + run_type + time range + tag) prints the time
-to the first page of 100 runs next to an equivalent hand-written SQL query (rows decoded into
-dicts with their JSON parsed, as an application would) measured in the same run, at two store sizes (default 100k and 1M runs) to show how it grows. Also page 1 vs. page
-1,000 of a listing (keyset cursor) and ``search("word")``.
+On a store of ``--runs`` runs (default 1M; written once by ``synth.py`` into ``bench/.data/``,
+which git ignores) prints, for each case, the median time to the first page of 100 runs through
+``list_runs`` next to the equivalent hand-written indexed SQL with its rows decoded into dicts
+(JSON parsed), as an application would; both measured turn about in the same run, medians of
+``--repeat`` (>= 5). The cases: a project's newest runs, its roots without errors, a page with a
+narrow ``select``, each documented example filter, a trace by id with and without its project, a
+run by id, and ``search("word")``. Then page 1,000 against page 1 of a listing (keyset cursor),
+the v2 ``runs.query`` pages and ``threads.query``.
 
-Targets: list_runs <= 2x hand-written; sublinear growth from 100k to 1M; page 1,000 within
-1.5x of page 1.
+Targets (issue 20): each list_runs / hand SQL ratio <= 1.5; page 1,000 / page 1 <= 1.5.
+``--compare N`` also measures the same first pages on a store of N runs (e.g. 10M) and prints
+the growth of each list_runs time (target <= 1.5 from 1M to 10M).
 
-The v2 reads (``client.runs.query``, keyset cursors) are measured the same way: first page and
-page 1,000 against the hand-written keyset query (target <= 2x), and ``threads.query`` over
-``--threads`` conversations against a hand-written GROUP BY (printed as a ratio).
-
-Usage: python bench/query.py [--sizes 100000 1000000] [--repeat 5] [--keep DIR] [--threads N]
-       python bench/query.py --only-v2 ...   (skip the list_runs cases)
+Usage: python bench/query.py [--runs 1000000] [--repeat 7] [--data bench/.data] [--compare N]
+       python bench/query.py --quick      (100k runs, 5 repeats, no v2/threads: < 2 minutes)
+       python bench/query.py --only-v2 ...   (only the v2 and threads figures)
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ import argparse
 import itertools
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -35,29 +36,23 @@ import orjson  # noqa: E402
 
 import localtrace  # noqa: E402
 from localtrace._time import from_micros  # noqa: E402
-from workload import chunks  # noqa: E402
 
 PROJECTS = ("p0", "p1", "p2", "p3")
 PAYLOAD = "r.*, p.inputs, p.outputs, p.error, p.extra, p.events, p.serialized"
 FROM = "runs r LEFT JOIN run_payloads p ON p.run_pk = r.pk"
 
 
+DATA = HERE / ".data"
+"""Where generated stores are kept between runs (git-ignored)."""
+
+
 def build(path: Path, n: int) -> None:
-    """Ingest ``n`` runs over four projects, with feedback on every fifth root."""
+    """The store of ``n`` runs over four projects (``synth.py``: written by SQL, once)."""
     if path.exists():
         return
-    client = localtrace.Client(path)
-    per_project = n // len(PROJECTS)
-    for k, project in enumerate(PROJECTS):
-        for chunk in chunks(per_project, seed=k, project=project):
-            client.batch_ingest_runs(create=chunk)
-    client.flush()
-    for project in PROJECTS:
-        roots = client.list_runs(project_name=project, is_root=True, select=["id"])
-        for i, run in enumerate(itertools.islice(roots, 0, None, 5)):
-            client.create_feedback(run.id, "Correctness", score=float(i % 2))
-    client.search_index()
-    client.close()
+    import synth
+
+    synth.build(path, n, projects=len(PROJECTS), fts=True)
 
 
 def decode(cursor: Any) -> list[dict[str, Any]]:
@@ -87,16 +82,55 @@ def paired(*fns: Callable[[], Any], repeat: int) -> list[float]:
     return [statistics.median(each) for each in times]
 
 
-def cases(client: localtrace.Client) -> list[tuple[str, dict[str, Any], str, list[Any]]]:
+def _narrow_decode(cursor: Any) -> list[dict[str, Any]]:
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+Case = tuple[str, dict[str, Any], str, list[Any], Callable[[Any], list[dict[str, Any]]]]
+"""(name, list_runs keywords, hand-written SQL, its parameters, its row decoding)."""
+
+
+def cases(client: localtrace.Client) -> list[Case]:
     p0 = str(client.read_project(project_name="p0").id)
     with client._db.read() as conn:
         low, high = conn.execute(
             "SELECT min(start_time), max(start_time) FROM runs WHERE session_id = ?", (p0,)
         ).fetchone()
+        # a trace of p1 from the middle of the file, and one of its runs
+        trace_id, run_id = conn.execute(
+            "SELECT trace_id, id FROM runs WHERE pk = (SELECT max(pk) / 2 FROM runs)"
+        ).fetchone()
+        p_trace = conn.execute("SELECT session_id FROM runs WHERE id = ?", (run_id,)).fetchone()[0]
     since_us = (low + high) // 2  # the newer half of the project
     since = from_micros(since_us)
     order = "ORDER BY r.start_time DESC, r.pk DESC LIMIT 100"
+    narrow = ["id", "name", "run_type", "status", "start_time", "end_time", "total_tokens"]
+    full = decode
     return [
+        (
+            "project, newest runs",
+            {"project_id": p0},
+            f"SELECT {PAYLOAD} FROM {FROM} WHERE r.session_id = ? {order}",
+            [p0],
+            full,
+        ),
+        (
+            "project, roots without errors",
+            {"project_id": p0, "is_root": True, "error": False},
+            f"SELECT {PAYLOAD} FROM {FROM} WHERE r.session_id = ? AND r.parent_run_id IS NULL "
+            f"AND r.status != 'error' {order}",
+            [p0],
+            full,
+        ),
+        (
+            "project, roots, select 7 fields",
+            {"project_id": p0, "is_root": True, "select": narrow},
+            "SELECT r.id, r.name, r.run_type, r.status, r.start_time, r.end_time, r.total_tokens "
+            f"FROM runs r WHERE r.session_id = ? AND r.parent_run_id IS NULL {order}",
+            [p0],
+            _narrow_decode,
+        ),
         (
             'and(eq(run_type, "chain"), gt(latency, 10), gt(total_tokens, 5000))',
             {
@@ -106,6 +140,7 @@ def cases(client: localtrace.Client) -> list[tuple[str, dict[str, Any], str, lis
             f"SELECT {PAYLOAD} FROM {FROM} WHERE r.session_id = ? AND r.run_type = 'chain' AND "
             f"r.end_time - r.start_time > 10000000 AND r.total_tokens > 5000 {order}",
             [p0],
+            full,
         ),
         (
             'has(tags, "prod")',
@@ -113,12 +148,14 @@ def cases(client: localtrace.Client) -> list[tuple[str, dict[str, Any], str, lis
             f"SELECT {PAYLOAD} FROM {FROM} WHERE r.session_id = ? AND r.pk IN "
             f"(SELECT run_pk FROM run_tags WHERE tag = 'prod') {order}",
             [p0],
+            full,
         ),
         (
             "neq(error, null)",
             {"project_id": p0, "filter": "neq(error, null)"},
             f"SELECT {PAYLOAD} FROM {FROM} WHERE r.session_id = ? AND r.status = 'error' {order}",
             [p0],
+            full,
         ),
         (
             'and(eq(feedback_key, "Correctness"), eq(feedback_score, 0.0))',
@@ -129,6 +166,7 @@ def cases(client: localtrace.Client) -> list[tuple[str, dict[str, Any], str, lis
             f"SELECT {PAYLOAD} FROM {FROM} WHERE r.session_id = ? AND r.id IN (SELECT run_id FROM "
             f"feedback WHERE key = 'Correctness' AND score = 0.0) {order}",
             [p0],
+            full,
         ),
         (
             'and(gt(start_time, "..."), or(neq(error, null), and(eq(feedback_key, "Correctness"), eq(feedback_score, 0.0))))',
@@ -141,6 +179,7 @@ def cases(client: localtrace.Client) -> list[tuple[str, dict[str, Any], str, lis
             "(r.status = 'error' OR r.id IN (SELECT run_id FROM feedback WHERE key = 'Correctness' "
             f"AND score = 0.0)) {order}",
             [p0, since_us],
+            full,
         ),
         (
             'and(eq(metadata_key, "user"), eq(metadata_value, "user7"))',
@@ -151,6 +190,7 @@ def cases(client: localtrace.Client) -> list[tuple[str, dict[str, Any], str, lis
             f"SELECT {PAYLOAD} FROM {FROM} WHERE r.session_id = ? AND r.pk IN (SELECT run_pk FROM "
             f"run_metadata WHERE key = 'user' AND value = 'user7') {order}",
             [p0],
+            full,
         ),
         (
             "project + run_type + time range + tag",
@@ -163,74 +203,81 @@ def cases(client: localtrace.Client) -> list[tuple[str, dict[str, Any], str, lis
             f"SELECT {PAYLOAD} FROM {FROM} WHERE r.session_id = ? AND r.run_type = 'llm' AND "
             f"r.start_time >= ? AND r.pk IN (SELECT run_pk FROM run_tags WHERE tag = 'prod') {order}",
             [p0, since_us],
+            full,
+        ),
+        (
+            "a trace by id, with its project",
+            {"project_id": p_trace, "trace_id": trace_id},
+            f"SELECT {PAYLOAD} FROM {FROM} WHERE r.trace_id = ? {order}",
+            [trace_id],
+            full,
+        ),
+        (
+            "a trace by id",
+            {"trace_id": trace_id},
+            f"SELECT {PAYLOAD} FROM {FROM} WHERE r.trace_id = ? {order}",
+            [trace_id],
+            full,
+        ),
+        (
+            "a run by id (run_ids=[id])",
+            {"run_ids": [run_id]},
+            f"SELECT {PAYLOAD} FROM {FROM} WHERE r.id = ? {order}",
+            [run_id],
+            full,
+        ),
+        (
+            'search("vector")',
+            {"query": "vector"},
+            f"SELECT {PAYLOAD} FROM {FROM} WHERE r.pk IN (SELECT rowid FROM runs_fts WHERE "
+            f"runs_fts MATCH '\"vector\"*') {order}",
+            [],
+            full,
         ),
     ]
 
 
-def compiled_sql(client: localtrace.Client, kwargs: dict[str, Any]) -> tuple[str, list[Any]]:
-    """The SQL list_runs runs for ``kwargs`` (first page), without building Run objects."""
-    from localtrace._query import runs as _runs
-    from localtrace._query.where import build_where
-
-    where = build_where(
-        project_ids=[kwargs["project_id"]],
-        run_type=kwargs.get("run_type"),
-        start_time=kwargs.get("start_time"),
-        filter=kwargs.get("filter"),
-        sample=_runs.sampler(client._db),
-    )
-    order = "ORDER BY r.start_time DESC, r.pk DESC LIMIT 100"
-    sql = f"SELECT {PAYLOAD} FROM {FROM} {where.sql()} {order}"
-    return sql, where.params
+Figures = dict[str, tuple[float, float]]
+"""Per case: median seconds of list_runs and of the hand-written SQL (rows decoded)."""
 
 
-Figures = dict[str, tuple[float, float, float | None]]
-"""Per query: seconds for list_runs, for the hand-written SQL, and the ratio of our compiled SQL
-(same decoding, no Run objects) to the hand-written SQL (``None`` where not measured)."""
-
-
-def measure(path: Path, repeat: int) -> Figures:
+def measure(path: Path, repeat: int, names: set[str] | None = None) -> Figures:
     client = localtrace.Client(path)
     results: Figures = {}
     with client._db.read() as conn:
-        for name, kwargs, sql, params in cases(client):
-            compiled = compiled_sql(client, kwargs)
-            ours, only, hand = paired(
+        for name, kwargs, sql, params, rows in cases(client):
+            if names is not None and name not in names:
+                continue
+            ours, hand = paired(
                 lambda kw=kwargs: list(itertools.islice(client.list_runs(**kw), 100)),
-                lambda c=compiled: decode(conn.execute(*c)),
-                lambda s=sql, p=params: decode(conn.execute(s, p)),
+                lambda s=sql, p=params, d=rows: d(conn.execute(s, p)),
                 repeat=repeat,
             )
-            results[name] = (ours, hand, only / hand)
-        ours, hand = paired(
-            lambda: list(itertools.islice(client.list_runs(query="vector"), 100)),
-            lambda: decode(
-                conn.execute(
-                    f"SELECT {PAYLOAD} FROM {FROM} WHERE r.pk IN (SELECT rowid FROM runs_fts WHERE "
-                    f"runs_fts MATCH '\"vector\"*') ORDER BY r.start_time DESC, r.pk DESC LIMIT 100"
-                )
-            ),
-            repeat=repeat,
-        )
-        results['search("vector")'] = (ours, hand, None)
+            results[name] = (ours, hand)
     client.close()
     return results
 
 
-def paging(path: Path) -> tuple[float, float]:
-    """Seconds to fetch page 1 and page 1,000 (100 runs each) of one project's listing."""
+def paging(path: Path, repeat: int) -> tuple[float, float, int]:
+    """Median seconds to fetch page 1 and page 1,000 (100 runs each) of one project's listing
+    (the same iteration: page 1,000 comes through the keyset cursor of page 999); the page
+    number reached, if the project has fewer pages."""
     client = localtrace.Client(path)
-    iterator = client.list_runs(project_name="p0", select=["name"])
-    stamps = [time.perf_counter()]
-    for i, _ in enumerate(iterator, 1):
-        if i % 100 == 0:
-            stamps.append(time.perf_counter())
-            if i == 100_000:
-                break
+    firsts: list[float] = []
+    lasts: list[float] = []
+    reached = 0
+    for _ in range(repeat):
+        stamps = [time.perf_counter()]
+        for i, _run in enumerate(client.list_runs(project_name="p0", select=["name"]), 1):
+            if i % 100 == 0:
+                stamps.append(time.perf_counter())
+                if i == 100_000:
+                    break
+        reached = len(stamps) - 1
+        firsts.append(stamps[1] - stamps[0])
+        lasts.append(stamps[-1] - stamps[-2])
     client.close()
-    if len(stamps) < 1001:
-        return stamps[1] - stamps[0], float("nan")
-    return stamps[1] - stamps[0], stamps[1000] - stamps[999]
+    return statistics.median(firsts), statistics.median(lasts), reached
 
 
 V2_SELECTS = ["NAME", "RUN_TYPE", "STATUS", "START_TIME", "LATENCY_SECONDS", "TOTAL_TOKENS"]
@@ -438,70 +485,65 @@ def threads_figures(path: Path, repeat: int) -> tuple[float, float]:
     return ours, hand
 
 
+def print_first_pages(n: int, figures: Figures, repeat: int) -> None:
+    print(f"\n{n:,} runs: first page of 100, list_runs vs hand-written SQL (median of {repeat})")
+    print(f"  {'case':<64} {'list_runs':>10} {'hand SQL':>10} {'ratio':>6}")
+    for name, (ours, hand) in figures.items():
+        print(f"  {name[:64]:<64} {ours * 1e3:>8.2f}ms {hand * 1e3:>8.2f}ms {ours / hand:>6.2f}")
+    worst = max(ours / hand for ours, hand in figures.values())
+    print(f"  worst ratio {worst:.2f} (target <= 1.5)", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
-    parser.add_argument("--repeat", type=int, default=9)
-    parser.add_argument("--keep", type=Path, help="folder to keep (and reuse) the generated stores")
+    parser.add_argument("--runs", type=int, default=1_000_000, help="store size (runs)")
+    parser.add_argument("--repeat", type=int, default=7, help="measurements per median (>= 5)")
+    parser.add_argument("--data", type=Path, default=DATA, help="folder of the generated stores")
+    parser.add_argument("--quick", action="store_true", help="100k runs, 5 repeats, list_runs only")
+    parser.add_argument("--compare", type=int, metavar="N", help="also a store of N runs: growth")
     parser.add_argument(
         "--threads", type=int, default=100_000, help="conversations for threads.query"
     )
     parser.add_argument("--only-v2", action="store_true", help="only the v2 and threads figures")
-    parser.add_argument(
-        "--v2-light",
-        type=int,
-        metavar="N",
-        help="measure the v2 pages on a store of N small runs (one project) instead",
-    )
     args = parser.parse_args()
-    folder = args.keep or Path(tempfile.mkdtemp(prefix="localtrace-bench-"))
+    if args.quick:
+        args.runs, args.repeat = 100_000, 5
+    args.repeat = max(args.repeat, 5)
+    folder = args.data
     folder.mkdir(parents=True, exist_ok=True)
-    by_size: dict[int, Figures] = {}
-    if args.v2_light:
-        path = folder / f"light-{args.v2_light}.db"
-        start = time.perf_counter()
-        build_light(path, args.v2_light)
-        print(f"store of {args.v2_light:,} small runs ready ({time.perf_counter() - start:.0f}s)")
-        print(f"\n{args.v2_light:,} runs: v2 runs.query (100 runs, 6 selects) vs hand-written SQL")
-        v2 = v2_pages(path, args.repeat)
-        for name, (ours, hand) in v2.items():
-            print(
-                f"  {name:<28} {ours * 1e3:>8.2f}ms {hand * 1e3:>8.2f}ms  ratio {ours / hand:.2f} (target <= 2)"
-            )
-        first_v2, last_v2 = v2["runs.query first page"][0], v2["runs.query page 1,000"][0]
-        print(f"  page 1,000 / page 1: {last_v2 / first_v2:.2f}")
-    for n in [] if args.v2_light and args.only_v2 else args.sizes:
-        path = folder / f"query-{n}.db"
-        start = time.perf_counter()
-        build(path, n)
-        print(f"store of {n:,} runs ready ({time.perf_counter() - start:.0f}s)", flush=True)
-        print(f"\n{n:,} runs: v2 runs.query (100 runs, 6 selects) vs hand-written keyset SQL")
-        v2 = v2_pages(path, args.repeat)
-        for name, (ours, hand) in v2.items():
-            print(
-                f"  {name:<28} {ours * 1e3:>8.2f}ms {hand * 1e3:>8.2f}ms  ratio {ours / hand:.2f} (target <= 2)"
-            )
-        first_v2, last_v2 = v2["runs.query first page"][0], v2["runs.query page 1,000"][0]
-        print(f"  page 1,000 / page 1: {last_v2 / first_v2:.2f}")
-        if args.only_v2:
-            continue
-        by_size[n] = measure(path, args.repeat)
-        first, thousandth = paging(path)
-        print(f"\n{n:,} runs: time to first page of 100 (median of {args.repeat})")
-        print(f"  {'query':<60} {'list_runs':>10} {'hand SQL':>10} {'ratio':>6} {'SQL only':>9}")
-        for name, (ours, hand, sql_ratio) in by_size[n].items():
-            only = f"{sql_ratio:>9.2f}" if sql_ratio is not None else ""
-            print(
-                f"  {name[:60]:<60} {ours * 1e3:>8.1f}ms {hand * 1e3:>8.1f}ms "
-                f"{ours / hand:>6.2f} {only}"
-            )
-        print("  (SQL only: our compiled query with the same row decoding as the hand-written one)")
+    path = folder / f"synth-{args.runs}.db"
+    start = time.perf_counter()
+    build(path, args.runs)
+    print(f"store of {args.runs:,} runs ready ({time.perf_counter() - start:.0f}s): {path}")
+    if not args.only_v2:
+        figures = measure(path, args.repeat)
+        print_first_pages(args.runs, figures, args.repeat)
+        first, thousandth, reached = paging(path, args.repeat)
         print(
-            f"  page 1 {first * 1e3:.1f}ms, page 1,000 {thousandth * 1e3:.1f}ms: "
+            f"  page 1 {first * 1e3:.2f}ms, page {reached:,} {thousandth * 1e3:.2f}ms: "
             f"ratio {thousandth / first:.2f} (target <= 1.5)"
         )
+        if args.compare:
+            big = folder / f"synth-{args.compare}.db"
+            start = time.perf_counter()
+            build(big, args.compare)
+            print(f"\nstore of {args.compare:,} runs ready ({time.perf_counter() - start:.0f}s)")
+            grown = measure(big, args.repeat)
+            print_first_pages(args.compare, grown, args.repeat)
+            print(f"\ngrowth {args.runs:,} -> {args.compare:,} runs: list_runs time ratio")
+            for name, (ours, _) in grown.items():
+                print(f"  {name[:64]:<64} {ours / figures[name][0]:>6.2f}")
+            print("  (the two stores measured one after the other; target <= 1.5)")
+    if args.quick:
+        return
+    print(f"\n{args.runs:,} runs: v2 runs.query (100 runs, 6 selects) vs hand-written keyset SQL")
+    v2 = v2_pages(path, args.repeat)
+    for name, (ours, hand) in v2.items():
+        print(f"  {name:<28} {ours * 1e3:>8.2f}ms {hand * 1e3:>8.2f}ms  ratio {ours / hand:.2f}")
+    first_v2, last_v2 = v2["runs.query first page"][0], v2["runs.query page 1,000"][0]
+    print(f"  page 1,000 / page 1: {last_v2 / first_v2:.2f}")
     threads_path = folder / f"threads-{args.threads}.db"
     start = time.perf_counter()
     build_threads(threads_path, args.threads)
@@ -511,14 +553,6 @@ def main() -> None:
         f"  threads.query first page (20 threads, full summaries) {ours * 1e3:.1f}ms, "
         f"hand-written GROUP BY {hand * 1e3:.1f}ms: ratio {ours / hand:.2f}"
     )
-    if len(args.sizes) >= 2 and not args.only_v2:
-        small, large = args.sizes[0], args.sizes[-1]
-        print(
-            f"\ngrowth from {small:,} to {large:,} runs ({large / small:.0f}x data): list_runs time ratio"
-        )
-        for name in by_size[small]:
-            growth = by_size[large][name][0] / by_size[small][name][0]
-            print(f"  {name[:60]:<60} {growth:>6.2f}")
 
 
 if __name__ == "__main__":
