@@ -314,3 +314,112 @@ def test_a_25k_run_trace_stays_usable(browser: Any, big_trace: tuple[LiveServer,
         ),
     )
     assert len(browser.find_elements(By.CSS_SELECTOR, ".tree-row")) <= 80
+
+
+@pytest.fixture
+def live_store(tmp_path: Path) -> Iterator[tuple[LiveServer, Path, str]]:
+    """A server over a small store that another writer adds to while the page is open."""
+    path = tmp_path / "live.db"
+    client = localtrace.Client(path)
+    started = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5)
+    client.create_run(
+        "earlier",
+        {"q": 1},
+        "chain",
+        project_name="live",
+        start_time=started,
+        end_time=started + dt.timedelta(seconds=1),
+        outputs={"a": 1},
+    )
+    client.flush()
+    running = start_server(client)
+    yield running, path, str(client.read_project(project_name="live").id)
+    running.stop()
+    client.close()
+
+
+def live_state(driver: Any) -> str:
+    return str(driver.find_element(By.TAG_NAME, "body").get_attribute("data-live"))
+
+
+def test_new_runs_appear_without_a_reload(
+    browser: Any, live_store: tuple[LiveServer, Path, str]
+) -> None:
+    live, path, pid = live_store
+    browser.get(f"{live.url}/ui/projects/{pid}/runs")
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "tr[data-id]"))
+    browser.execute_script("window.sameDocument = true")  # gone if the page were reloaded
+    toggle = browser.find_element(By.ID, "live-toggle")
+    assert toggle.get_attribute("aria-pressed") == "true" and live_state(browser) == "live"
+    # another writer on the same file, as another process would be
+    writer = localtrace.Client(path)
+    try:
+        run_id = uuid.uuid4()
+        writer.create_run(
+            "arrived_live", {"question": "<b>new</b>"}, "chain", id=run_id, project_name="live"
+        )
+        writer.flush()
+        row = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f"tr[data-id='{run_id}']"))
+        assert "pending" in row[0].text and "<b>new</b>" in row[0].text  # as text
+        assert table_ids(browser)[0] == str(run_id)  # newest first, above the earlier run
+        assert browser.execute_script("return window.sameDocument === true")
+        no_alert(browser)
+
+        # the pending run finishes: its row changes in place
+        writer.update_run(run_id, outputs={"answer": "done"})
+        writer.flush()
+        wait(
+            browser,
+            lambda d: (
+                d.find_element(By.CSS_SELECTOR, f"tr[data-id='{run_id}']").get_attribute(
+                    "data-status"
+                )
+                == "success"
+            ),
+        )
+
+        # paused: no more questions to the server, and nothing new is drawn
+        browser.find_element(By.ID, "live-toggle").click()
+        assert browser.find_element(By.ID, "live-toggle").get_attribute("aria-pressed") == "false"
+        assert live_state(browser) == "paused"
+        checks = browser.find_element(By.TAG_NAME, "body").get_attribute("data-live-checks")
+        quiet_id = uuid.uuid4()
+        writer.create_run("while_paused", {"q": 2}, "chain", id=quiet_id, project_name="live")
+        writer.flush()
+        browser.execute_script("return new Promise(done => setTimeout(done, 7000))")
+        assert not browser.find_elements(By.CSS_SELECTOR, f"tr[data-id='{quiet_id}']")
+        assert browser.find_element(By.TAG_NAME, "body").get_attribute("data-live-checks") == checks
+        # on again (remembered across pages): it asks at once
+        browser.find_element(By.ID, "live-toggle").click()
+        wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f"tr[data-id='{quiet_id}']"))
+        assert browser.execute_script("return window.sameDocument === true")
+
+        # a hidden tab stops asking, and asks again when shown
+        browser.execute_script(
+            "Object.defineProperty(document, 'hidden', {configurable: true, get: () => true});"
+            "document.dispatchEvent(new Event('visibilitychange'))"
+        )
+        assert live_state(browser) == "hidden"
+        browser.execute_script(
+            "Object.defineProperty(document, 'hidden', {configurable: true, get: () => false});"
+            "document.dispatchEvent(new Event('visibilitychange'))"
+        )
+        assert live_state(browser) == "live"
+
+        # the trace view: a child that arrives shows up in the open tree
+        browser.get(f"{live.url}/ui/traces/{run_id}")
+        wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#trace[data-ready=true]"))
+        assert len(browser.find_elements(By.CSS_SELECTOR, ".tree-row")) == 1
+        browser.execute_script("window.sameDocument = true")
+        child = uuid.uuid4()
+        writer.create_run(
+            "late_tool", {"x": 1}, "tool", id=child, parent_run_id=run_id, project_name="live"
+        )
+        writer.flush()
+        wait(
+            browser, lambda d: d.find_elements(By.CSS_SELECTOR, f".tree-row[data-run-id='{child}']")
+        )
+        assert "2 runs" in browser.find_element(By.ID, "tree-count").text
+        assert browser.execute_script("return window.sameDocument === true")
+    finally:
+        writer.close()

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from html import unescape
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -432,3 +433,80 @@ def test_api_key_login_cookie(sample: Sample) -> None:
 def test_login_without_a_key_just_redirects(http: TestClient) -> None:
     answer = http.get("/ui/login?next=/ui/compare")
     assert answer.status_code == 303 and answer.headers["location"] == "/ui/compare"
+
+
+# -- live updates --------------------------------------------------------------------------------
+def test_runs_partial_is_the_pages_table(http: TestClient, sample: Sample) -> None:
+    _, found = sample
+    query = "filter=" + quote('eq(status, "success")') + "&all=1"
+    page = http.get(f"/ui/projects/{found['project_id']}/runs?{query}")
+    partial = http.get(f"/ui/partials/projects/{found['project_id']}/runs?{query}")
+    assert partial.status_code == 200 and "<html" not in partial.text
+    assert partial.text.startswith('<section class="listing" id="listing"')
+    assert row_ids(partial.text) == row_ids(page.text) and row_ids(page.text)
+    broken = http.get(f"/ui/partials/projects/{found['project_id']}/runs?filter=gt(latncy,2)")
+    assert broken.status_code == 400 and "did you mean" in broken.text
+
+
+def test_changes_count_what_list_runs_has_after_the_newest_row(
+    http: TestClient, sample: Sample
+) -> None:
+    client, found = sample
+    pid = found["project_id"]
+    url = f"/ui/api/projects/{pid}/changes"
+    roots = list(client.list_runs(project_id=pid, is_root=True, select=["id", "start_time"]))
+    everything = http.get(url).json()
+    assert everything == {
+        "new": min(len(roots), 51),
+        "more": len(roots) > 50,
+        "finished": [],
+    }
+    newest = roots[0].start_time
+    seen = ",".join(str(r.id) for r in roots if r.start_time == newest)
+    after = newest.isoformat()
+    assert http.get(url, params={"after": after, "seen": seen}).json()["new"] == 0
+    # one row of that time not seen yet counts; so do runs of the view started later
+    assert http.get(url, params={"after": after}).json()["new"] == len(seen.split(","))
+    third = roots[2].start_time.isoformat()
+    assert http.get(url, params={"after": third, "seen": str(roots[2].id)}).json()["new"] == 2
+    # the view's filter applies
+    errors = list(client.list_runs(project_id=pid, is_root=True, error=True, select=["id"]))
+    flt = {"filter": 'eq(status, "error")'}
+    assert http.get(url, params=flt).json()["new"] == len(errors) > 0
+    # of the rows the page shows as pending, those that are no longer pending
+    asked = [str(r.id) for r in roots[:5]]
+    done = http.get(url, params={"after": after, "seen": seen, "pending": ",".join(asked)})
+    statuses = {str(r.id): r.status for r in client.list_runs(run_ids=asked)}
+    assert done.json()["finished"] == [i for i in asked if statuses[i] != "pending"]
+    assert found["traces"][0] in http.get(url, params={"pending": found["traces"][0]}).text
+
+
+def test_changes_refuse_what_they_cannot_read(http: TestClient, sample: Sample) -> None:
+    _, found = sample
+    url = f"/ui/api/projects/{found['project_id']}/changes"
+    for params, argument in (
+        ({"after": "yesterday"}, "after"),
+        ({"pending": "<script>"}, "pending"),
+        ({"seen": "x", "after": "2026-01-01T00:00:00+00:00"}, "seen"),
+    ):
+        answer = http.get(url, params=params)
+        assert answer.status_code == 422, params
+        assert answer.headers["content-type"].startswith("application/json")
+        assert answer.json()["error"]["type"] == "invalid_argument"
+        assert argument in answer.json()["error"]["message"]
+    assert http.get(url, params={"filter": "gt(latncy, 2)"}).status_code == 400
+    missing = http.get(f"/ui/api/projects/{uuid.uuid4()}/changes")
+    assert missing.status_code == 404
+
+
+def test_trace_changes_count_runs_and_pending_runs(http: TestClient, sample: Sample) -> None:
+    client, found = sample
+    trace_id = found["traces"][0]
+    answer = http.get(f"/ui/api/traces/{trace_id}/changes")
+    assert answer.status_code == 200
+    runs = list(client.list_runs(trace_id=trace_id, select=["id", "status"]))
+    assert answer.json() == {
+        "runs": len(runs),
+        "pending": sum(r.status == "pending" for r in runs),
+    }
+    assert http.get("/ui/api/traces/nope/changes").status_code == 422

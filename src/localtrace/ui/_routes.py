@@ -9,8 +9,8 @@ error shape.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
-import uuid
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote as url_quote
@@ -25,11 +25,10 @@ from ..errors import (
     FilterError,
     InvalidArgumentError,
     LocaltraceError,
-    NotFoundError,
-    StoreBusyError,
 )
 from ..models import Project
-from . import _dashboard, _listing, _view
+from . import _dashboard, _listing, _live, _view
+from ._pages import error_page, parse_uuid, status_of
 from ._templates import SECURITY_HEADERS, render, static_response
 
 UI_SOURCE = "localtrace-ui"
@@ -54,28 +53,8 @@ TURN_SELECTS = (
 """What the thread page shows of each turn."""
 
 
-def _status(exc: LocaltraceError) -> int:
-    if isinstance(exc, NotFoundError):
-        return 404
-    if isinstance(exc, StoreBusyError):
-        return 503
-    if isinstance(exc, (FilterError, InvalidArgumentError, ValueError)):
-        return 400
-    return 500
-
-
-def error_page(exc: LocaltraceError, **context: Any) -> Response:
-    """The page shown instead of a view that could not be built: what happened and the fix."""
-    return render("error.html", _status(exc), error=exc, **context)
-
-
-def _uuid(value: str, argument: str) -> str:
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        raise InvalidArgumentError(
-            argument, value, "is not a UUID", "use an id as shown in the UI or the CLI"
-        ) from None
+_status = status_of
+_uuid = parse_uuid
 
 
 def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
@@ -115,43 +94,27 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
             path=os.path.basename(client.path),
         )
 
-    @router.get("/ui/projects/{project_id}/runs")
-    def runs_page(request: Request, project_id: str) -> Response:
-        settle()
-        params = dict(request.query_params)
-        try:
-            project = read_project(project_id)
-        except LocaltraceError as exc:
-            return error_page(exc)
+    def runs_view(project: Project, params: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        """Status and template context of the runs table for a view's query parameters."""
         view: _listing.Listing | None = None
+        failed: dict[str, Any] = {
+            "rows": [],
+            "next_link": None,
+            "prev_link": None,
+            "presets": _listing.PRESETS,
+            "rendered_at": "",
+        }
+        rendered_at = dt.datetime.now(dt.timezone.utc).isoformat()
         try:
             view = _listing.Listing.from_params(params)
             runs = list(client.list_runs(project_id=project.id, **view.list_kwargs()))
         except FilterError as exc:
             error = view.user_error(exc) if view is not None else exc
-            return render(
-                "runs.html",
-                400,
-                project=project,
-                view=view or _listing.Listing(filter=params.get("filter", "")),
-                rows=[],
-                error=error,
-                next_link=None,
-                prev_link=None,
-                presets=_listing.PRESETS,
-            )
+            shown = view or _listing.Listing(filter=params.get("filter", ""))
+            return 400, {"project": project, "view": shown, "error": error, **failed}
         except LocaltraceError as exc:
-            return render(
-                "runs.html",
-                _status(exc),
-                project=project,
-                view=_listing.Listing(filter=params.get("filter", "")),
-                rows=[],
-                error=exc,
-                next_link=None,
-                prev_link=None,
-                presets=_listing.PRESETS,
-            )
+            shown = _listing.Listing(filter=params.get("filter", ""))
+            return _status(exc), {"project": project, "view": shown, "error": exc, **failed}
         more = len(runs) > _listing.PAGE_SIZE
         runs = runs[: _listing.PAGE_SIZE]
         if view.reading_backwards:
@@ -165,16 +128,37 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
         if runs and has_prev:
             cursor = _listing.boundary(runs, "prev").encode()
             prev_link = view.params(cursor=cursor)
-        return render(
-            "runs.html",
-            project=project,
-            view=view,
-            rows=_view.table_rows(runs),
-            error=None,
-            next_link=next_link,
-            prev_link=prev_link,
-            presets=_listing.PRESETS,
-        )
+        return 200, {
+            "project": project,
+            "view": view,
+            "rows": _view.table_rows(runs),
+            "error": None,
+            "next_link": next_link,
+            "prev_link": prev_link,
+            "presets": _listing.PRESETS,
+            "rendered_at": rendered_at,
+        }
+
+    @router.get("/ui/projects/{project_id}/runs")
+    def runs_page(request: Request, project_id: str) -> Response:
+        settle()
+        try:
+            project = read_project(project_id)
+        except LocaltraceError as exc:
+            return error_page(exc)
+        status, context = runs_view(project, dict(request.query_params))
+        return render("runs.html", status, **context)
+
+    @router.get("/ui/partials/projects/{project_id}/runs")
+    def runs_partial(request: Request, project_id: str) -> Response:
+        """The runs table alone (what live updates swap in)."""
+        settle()
+        try:
+            project = read_project(project_id)
+        except LocaltraceError as exc:
+            return render("error_partial.html", _status(exc), error=exc)
+        status, context = runs_view(project, dict(request.query_params))
+        return render("_runs_listing.html", status, standalone=True, **context)
 
     @router.get("/ui/partials/projects/{project_id}/facets")
     def facets_partial(request: Request, project_id: str) -> Response:
@@ -345,6 +329,19 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
         root = await run_in_threadpool(client.read_trace, tid)
         body = await run_in_threadpool(lambda: orjson.dumps(_view.trace_rows(root)))
         return Response(body, media_type="application/json", headers={"cache-control": "no-store"})
+
+    @router.get("/ui/api/projects/{project_id}/changes")
+    def runs_changes(request: Request, project_id: str) -> Response:
+        settle()
+        project = read_project(project_id)
+        answer = _live.runs_changes(client, str(project.id), dict(request.query_params))
+        return JSONResponse(answer, headers={"cache-control": "no-store"})
+
+    @router.get("/ui/api/traces/{trace_id}/changes")
+    def trace_changes(trace_id: str) -> Response:
+        settle()
+        answer = _live.trace_changes(client, _uuid(trace_id, "trace_id"))
+        return JSONResponse(answer, headers={"cache-control": "no-store"})
 
     @router.get("/ui/api/projects/{project_id}/dashboard")
     def dashboard_data(request: Request, project_id: str) -> Response:

@@ -75,17 +75,17 @@
     rows[index].scrollIntoView({ block: "nearest" });
   }
 
-  function initTables() {
-    for (const row of navRows()) {
+  function initTables(root) {
+    for (const row of $$("[data-nav] [data-href]", root)) {
       row.addEventListener("click", (event) => {
         if (event.target.closest("a, button, input, label, select, textarea")) return;
         if (window.getSelection && String(window.getSelection())) return;
         location.href = row.dataset.href;
       });
     }
-    const compare = $("#compare-button");
+    const compare = $("#compare-button", root);
     if (compare) {
-      const boxes = $$(".pick-box");
+      const boxes = $$(".pick-box", root);
       const update = () => {
         const picked = boxes.filter((b) => b.checked);
         compare.disabled = picked.length !== 2;
@@ -208,6 +208,113 @@
     } else if (action === "compare") { /* handled in initTables */ }
   });
 
+  // -- live updates: poll a cheap "what changed" route while the page is visible ---------------
+  // No server push: runs written by another process are only seen by reading the file, so the
+  // browser asks every few seconds; each answer costs a few indexed rows. Paused while the tab
+  // is hidden, and by the Live toggle (remembered in localStorage).
+  const LIVE_EVERY_MS = 3000;
+  const LIVE_KEY = "localtrace-live";
+  const live = { on: true, timer: null, busy: false, check: null, checks: 0 };
+  try { live.on = localStorage.getItem(LIVE_KEY) !== "off"; } catch (e) { /* storage blocked */ }
+
+  function syncLive() {
+    const state = !live.on ? "paused" : document.hidden ? "hidden" : "live";
+    for (const button of $$("[data-action=live]")) {
+      button.setAttribute("aria-pressed", String(live.on));
+      button.classList.toggle("paused", !live.on);
+      button.textContent = live.on ? "Live" : "Paused";
+      button.title = live.on ? "New runs appear as they arrive (click to pause)" : "Paused (click to show new runs as they arrive)";
+    }
+    document.body.dataset.live = state;
+  }
+
+  function scheduleLive() {
+    clearTimeout(live.timer);
+    live.timer = null;
+    if (live.check && live.on && !document.hidden) live.timer = setTimeout(liveTick, LIVE_EVERY_MS);
+    syncLive();
+  }
+
+  async function liveTick() {
+    if (live.busy || !live.check) return;
+    live.busy = true;
+    try {
+      if (live.on && !document.hidden) await live.check();
+    } catch (e) {
+      /* the server may be restarting: the next tick asks again */
+    } finally {
+      live.busy = false;
+      live.checks += 1;
+      document.body.dataset.liveChecks = String(live.checks);
+      scheduleLive();
+    }
+  }
+
+  function startLive(check) {
+    const first = live.check === null;
+    live.check = check;
+    if (first) {
+      document.addEventListener("visibilitychange", () => (document.hidden ? scheduleLive() : liveTick()));
+      document.addEventListener("click", (event) => {
+        if (!event.target.closest("[data-action=live]")) return;
+        live.on = !live.on;
+        try { localStorage.setItem(LIVE_KEY, live.on ? "on" : "off"); } catch (e) { /* storage blocked */ }
+        if (live.on) liveTick(); else scheduleLive();
+      });
+    }
+    scheduleLive();
+  }
+
+  // The runs table: rows of this view started after its newest row, and its pending rows.
+  async function checkRuns() {
+    const section = $("#listing");
+    if (!section || !section.dataset.liveSrc) return;
+    const rows = $$("tr[data-id]", section);
+    const firstPage = section.hasAttribute("data-first-page");
+    const url = new URL(section.dataset.liveSrc, location.href);
+    let after = section.dataset.renderedAt || "";
+    let seen = [];
+    if (firstPage) {
+      after = rows.reduce((newest, r) => (r.dataset.start > newest ? r.dataset.start : newest), "");
+      seen = rows.filter((r) => r.dataset.start === after).map((r) => r.dataset.id);
+    }
+    const pending = rows.filter((r) => r.dataset.status === "pending").map((r) => r.dataset.id);
+    url.searchParams.set("after", after);
+    url.searchParams.set("seen", seen.join(","));
+    url.searchParams.set("pending", pending.join(","));
+    const response = await fetch(url, { credentials: "same-origin" });
+    if (!response.ok) return;
+    const changes = await response.json();
+    if ((firstPage && changes.new) || changes.finished.length) await refreshListing(section);
+    if (!firstPage && changes.new) {
+      const note = $("#live-note");
+      const count = `${changes.new}${changes.more ? "+" : ""}`;
+      note.replaceChildren(`${count} new since this page was loaded · `, el("a", { href: section.dataset.newestHref }, "show the newest"));
+    }
+  }
+
+  async function refreshListing(section) {
+    const response = await fetch(section.dataset.refreshSrc, { headers: { accept: "text/html" }, credentials: "same-origin" });
+    if (!response.ok) return; // keep what is shown; the next tick tries again
+    // Rendered by the server with autoescaping, like every partial; parsed, never run.
+    const doc = new DOMParser().parseFromString(await response.text(), "text/html");
+    const fresh = doc.getElementById("listing");
+    if (!fresh) return;
+    const before = new Set($$("tr[data-id]", section).map((r) => r.dataset.id));
+    const picked = new Set($$(".pick-box", section).filter((b) => b.checked).map((b) => b.value));
+    const current = $("[data-nav] .current", section);
+    for (const row of $$("tr[data-id]", fresh)) {
+      if (!before.has(row.dataset.id)) row.classList.add("fresh");
+      if (current && row.dataset.id === current.dataset.id) row.classList.add("current");
+      const box = $(".pick-box", row);
+      if (box && picked.has(box.value)) box.checked = true;
+    }
+    const adopted = document.adoptNode(fresh);
+    section.replaceWith(adopted);
+    initTables(adopted);
+    syncLive();
+  }
+
   // -- trace view: virtualised tree + waterfall ------------------------------------------------
   const ROW = 24;
   const COLLAPSE_DEPTH = 3; // deeper levels start collapsed
@@ -225,9 +332,9 @@
       this.rendered = "";
     }
 
-    async load() {
+    async fetchRows() {
       const response = await fetch(`/ui/api/traces/${this.root.dataset.traceId}`, { credentials: "same-origin" });
-      if (!response.ok) { this.rowsNode.replaceChildren(banner(await errorText(response))); return; }
+      if (!response.ok) { this.rowsNode.replaceChildren(banner(await errorText(response))); return false; }
       const data = await response.json();
       const cols = Object.fromEntries(data.columns.map((c, i) => [c, i]));
       this.rows = data.rows;
@@ -241,10 +348,17 @@
         if (p >= 0 && this.end[p] < this.end[i]) this.end[p] = this.end[i];
       }
       this.index = new Map(this.rows.map((r, i) => [r[cols.id], i]));
+      this.stamp = { runs: n, pending: this.rows.filter((r) => r[cols.status] === "pending").length };
+      $("#tree-count").textContent = `${n.toLocaleString()} runs`;
+      return true;
+    }
+
+    async load() {
+      if (!(await this.fetchRows())) return;
+      const n = this.rows.length, cols = this.c;
       const depthLimit = n > 2000 ? 2 : COLLAPSE_DEPTH;
       this.open = new Uint8Array(n);
       for (let i = 0; i < n; i++) this.open[i] = this.rows[i][cols.depth] < depthLimit ? 1 : 0;
-      $("#tree-count").textContent = `${n.toLocaleString()} runs`;
       const wanted = this.index.get(this.root.dataset.selected);
       this.rebuild();
       this.scroll.addEventListener("scroll", () => this.paint());
@@ -252,6 +366,37 @@
       this.rowsNode.addEventListener("click", (event) => this.onClick(event));
       this.select(wanted === undefined ? 0 : wanted, true);
       this.root.dataset.ready = "true";
+      startLive(() => this.check());
+    }
+
+    // Live: ask how many runs the trace has and how many are pending; redraw when that moved.
+    async check() {
+      const response = await fetch(`/ui/api/traces/${this.root.dataset.traceId}/changes`, { credentials: "same-origin" });
+      if (!response.ok) return;
+      const now = await response.json();
+      if (now.runs === this.stamp.runs && now.pending === this.stamp.pending) return;
+      await this.reload();
+      this.stamp = now; // what the server said, even if the tree shows a different count
+    }
+
+    async reload() {
+      const c = this.c;
+      const known = new Map(this.rows.map((r, i) => [r[c.id], this.open[i]]));
+      const selectedId = this.selected >= 0 ? this.rows[this.selected][c.id] : null;
+      if (!(await this.fetchRows())) return;
+      const n = this.rows.length;
+      const depthLimit = n > 2000 ? 2 : COLLAPSE_DEPTH;
+      this.open = new Uint8Array(n);
+      this.fresh = new Set();
+      for (let i = 0; i < n; i++) {
+        const id = this.rows[i][c.id];
+        if (known.has(id)) this.open[i] = known.get(id);
+        else { this.open[i] = this.rows[i][c.depth] < depthLimit ? 1 : 0; this.fresh.add(id); }
+      }
+      const kept = selectedId === null ? undefined : this.index.get(selectedId);
+      this.selected = kept === undefined ? 0 : kept;
+      this.rebuild();
+      this.root.dataset.version = String(Number(this.root.dataset.version || 0) + 1);
     }
 
     rebuild() {
@@ -307,7 +452,7 @@
       }
       const latency = r[c.end_ms] === null ? "running" : fmtSeconds((end - start) / 1000);
       const row = el("div", {
-        class: `tree-row${i === this.selected ? " selected" : ""}${r[c.status] === "error" ? " status-error" : ""}`,
+        class: `tree-row${i === this.selected ? " selected" : ""}${r[c.status] === "error" ? " status-error" : ""}${this.fresh && this.fresh.has(r[c.id]) ? " fresh" : ""}`,
         role: "treeitem",
         "aria-expanded": hasKids ? String(!!this.open[i]) : null,
         "aria-selected": String(i === this.selected),
@@ -502,8 +647,9 @@
 
   document.addEventListener("DOMContentLoaded", () => {
     initPartials();
-    initTables();
+    initTables(document);
     initCompareLinks();
+    if ($("#listing[data-live-src]")) startLive(checkRuns);
     const traceRoot = $("#trace");
     if (traceRoot) {
       trace = new TraceView(traceRoot);
