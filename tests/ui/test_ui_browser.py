@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 import pytest
 from server_support import LiveServer, start_server
-from ui_data import HOSTILE_NAME
+from ui_data import DATASET, HOSTILE_INPUT, HOSTILE_NAME
 
 import localtrace
 
@@ -240,6 +240,66 @@ def test_threads_as_conversations(
     assert len(turns) == 3
     assert "Turn 1" in turns[0].text
     shots(browser, "thread")
+
+
+def test_datasets_experiments_and_examples(
+    browser: Any, live_ui: LiveServer, sample: Sample, shots: Callable[[Any, str], Path]
+) -> None:
+    client, found = sample
+    browser.get(f"{live_ui.url}/ui/")
+    wait(browser, lambda d: d.find_elements(By.LINK_TEXT, "Datasets"))[0].click()
+    wait(browser, lambda d: d.current_url.endswith("/ui/datasets"))
+    link = wait(browser, lambda d: d.find_elements(By.LINK_TEXT, DATASET))[0]
+    assert "Questions customers <b>really</b> ask" in browser.page_source.replace(
+        "&lt;", "<"
+    ).replace("&gt;", ">")
+    no_alert(browser)
+    shots(browser, "datasets")
+
+    # a dataset opens on its experiments, side by side with their feedback averages
+    link.click()
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "tr[data-experiment-id]"))
+    shown = [
+        r.get_attribute("data-experiment-id")
+        for r in browser.find_elements(By.CSS_SELECTOR, "tr[data-experiment-id]")
+    ]
+    experiments = {
+        str(p.id): p
+        for p in client.list_projects(reference_dataset_id=found["dataset_id"], include_stats=True)
+    }
+    assert sorted(shown) == sorted(experiments) == sorted(found["experiment_ids"])
+    headers = [
+        h.get_attribute("textContent")
+        for h in browser.find_elements(By.CSS_SELECTOR, "th.score-key")
+    ]
+    assert headers == ["conciseness", "correctness"]
+    for row in browser.find_elements(By.CSS_SELECTOR, "tr[data-experiment-id]"):
+        stats = experiments[row.get_attribute("data-experiment-id")].feedback_stats or {}
+        cells = row.find_elements(By.CSS_SELECTOR, "td.score")
+        assert [c.get_attribute("data-key") for c in cells] == headers
+        for cell in cells:
+            avg = float(stats[cell.get_attribute("data-key")]["avg"])
+            assert cell.text.startswith(f"{avg:.2f}")
+    assert browser.find_elements(By.CSS_SELECTOR, "td.score.best")
+    shots(browser, "experiments")
+
+    # its examples, as list_examples gives them; HTML in an example is text
+    browser.find_element(By.LINK_TEXT, "Examples").click()
+    rows = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "tr[data-example-id]"))
+    expected = [str(e.id) for e in client.list_examples(dataset_id=found["dataset_id"])]
+    assert [r.get_attribute("data-example-id") for r in rows] == expected
+    assert any(HOSTILE_INPUT in r.text for r in rows)
+    no_alert(browser)
+    shots(browser, "examples")
+
+    # an experiment links to its runs
+    browser.find_element(By.LINK_TEXT, "Experiments").click()
+    name = experiments[found["experiment_ids"][1]].name
+    wait(browser, lambda d: d.find_elements(By.LINK_TEXT, name))[0].click()
+    wait(browser, lambda d: f"/ui/projects/{found['experiment_ids'][1]}/runs" in d.current_url)
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "tr[data-id]"))
+    runs = client.list_runs(project_id=found["experiment_ids"][1], is_root=True)
+    assert table_ids(browser) == [str(r.id) for r in runs]
 
 
 @pytest.fixture(scope="module")

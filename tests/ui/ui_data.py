@@ -226,4 +226,52 @@ def build(client: localtrace.Client, *, traces: int = 24, project: str = PROJECT
             client.create_feedback(trace_id, "helpfulness", score=0.8, comment="clear")
     found["project_id"] = str(client.read_project(project_name=project).id)
     found["threads"] = sorted({f"conv-{i // 3}" for i in range(traces)})
+    found.update(build_datasets(client, now))
     return found
+
+
+DATASET = "support-questions"
+EXPERIMENTS = ("baseline-v1", "prompt-v2")
+
+
+def build_datasets(client: localtrace.Client, now: dt.datetime) -> dict[str, Any]:
+    """A dataset of the support questions (plus a hostile one) and two experiments over it:
+    projects linked to the dataset, one root run per example, scored with feedback."""
+    dataset = client.create_dataset(DATASET, description="Questions customers <b>really</b> ask")
+    questions = [*QUESTIONS, HOSTILE_INPUT]
+    examples = client.create_examples(
+        dataset_id=dataset.id,
+        inputs=[{"question": q} for q in questions],
+        outputs=[{"answer": f"Reference answer to: {q}"} for q in questions],
+        splits=["test" if i % 3 == 0 else "train" for i in range(len(questions))],
+    )
+    example_ids = [str(e) for e in examples["example_ids"]]
+    experiment_ids = []
+    for number, name in enumerate(EXPERIMENTS):
+        project = client.create_project(name, reference_dataset_id=dataset.id)
+        experiment_ids.append(str(project.id))
+        start = now - dt.timedelta(hours=2 - number)
+        runs: list[dict[str, Any]] = []
+        for k, example_id in enumerate(example_ids):
+            trace = _Trace(start + dt.timedelta(seconds=10 * k), name)
+            trace.add(
+                "target",
+                "chain",
+                None,
+                400 + 100 * k + 300 * number,
+                inputs={"question": questions[k]},
+                outputs={"answer": f"v{number + 1}: {questions[k]}"},
+                reference_example_id=example_id,
+            )
+            runs.extend(trace.runs)
+        client.batch_ingest_runs(create=runs)
+        client.flush()
+        for k, run in enumerate(runs):
+            correct = 1.0 if (k + number) % 3 else 0.0
+            client.create_feedback(run["id"], "correctness", score=correct)
+            client.create_feedback(run["id"], "conciseness", score=0.5 + 0.25 * number)
+    return {
+        "dataset_id": str(dataset.id),
+        "example_ids": example_ids,
+        "experiment_ids": experiment_ids,
+    }

@@ -27,7 +27,7 @@ from ..errors import (
     LocaltraceError,
 )
 from ..models import Project
-from . import _dashboard, _listing, _live, _view
+from . import _dashboard, _datasets, _listing, _live, _view
 from ._pages import error_page, parse_uuid, status_of
 from ._templates import SECURITY_HEADERS, render, static_response
 
@@ -405,6 +405,7 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
             return Response("not found", status_code=404, media_type="text/plain")
         return found
 
+    _datasets.add_routes(router, client, settle)
     return router
 
 
