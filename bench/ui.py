@@ -51,16 +51,30 @@ from workload import chunks  # noqa: E402
 TRACE_RUNS = 25_000
 
 
-def build(path: Path, n: int) -> str:
-    """The store (kept between runs with --keep); returns the big trace's id."""
+def build(path: Path, n: int, *, ingest: bool = False) -> str:
+    """The store (kept between runs with --keep); returns the big trace's id.
+
+    The two projects are written by ``bench/synth.py`` (the benchmark workload straight into
+    the schema: a million runs in minutes), or with ``ingest`` through ``batch_ingest_runs``
+    (tens of minutes at 1M); the 25,000-run trace and the feedback always go through the Client.
+    """
     marker = path.with_suffix(".trace")
     if path.exists() and marker.exists():
         return marker.read_text()
-    client = localtrace.Client(path)
     half = (n - TRACE_RUNS) // 2
-    for k, project in enumerate(("big", "other")):
-        for chunk in chunks(half, seed=k, project=project):
-            client.batch_ingest_runs(create=chunk)
+    if ingest:
+        client = localtrace.Client(path)
+        for k, project in enumerate(("big", "other")):
+            for chunk in chunks(half, seed=k, project=project):
+                client.batch_ingest_runs(create=chunk)
+    else:
+        import synth
+
+        path.unlink(missing_ok=True)
+        synth.build(path, 2 * half, projects=2, quiet=True)
+        client = localtrace.Client(path)
+        for k, project in enumerate(("big", "other")):
+            client.update_project(client.read_project(project_name=f"p{k}").id, name=project)
     trace = agent_trace(TRACE_RUNS)
     client.batch_ingest_runs(create=trace)
     client.flush()
@@ -357,6 +371,11 @@ def main() -> None:
     parser.add_argument(
         "--quick", action="store_true", help="50,000 runs and 5 repeats (under two minutes)"
     )
+    parser.add_argument(
+        "--ingest",
+        action="store_true",
+        help="build the store through batch_ingest_runs instead of bench/synth.py (slow)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.runs, args.repeat = 50_000, 5
@@ -364,7 +383,7 @@ def main() -> None:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"ui-{args.runs}.db"
     started = time.perf_counter()
-    trace_id = build(path, args.runs)
+    trace_id = build(path, args.runs, ingest=args.ingest)
     print(
         f"store of {args.runs:,} runs ready ({time.perf_counter() - started:.0f}s); medians of {args.repeat}\n"
     )
