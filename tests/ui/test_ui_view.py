@@ -190,3 +190,60 @@ def test_listing_combines_the_users_filter_and_maps_errors_back() -> None:
     mapped = view.user_error(exc)
     assert (mapped.text, mapped.start, mapped.end) == ("gt(latncy, 2)", 3, 9)
     assert _listing.parse_moment("24h", "since", now=NOW) == NOW - dt.timedelta(hours=24)
+
+
+# -- the runs table's rows -------------------------------------------------------------------
+ROW_TEMPLATE = """{% for r in rows %}
+<tr data-href="{{ r.href }}" data-id="{{ r.id }}" data-start="{{ r.start_iso }}" data-status="{{ r.status }}" class="status-{{ r.status }}">
+  <td class="pick"><input type="checkbox" class="pick-box" value="{{ r.id }}" aria-label="pick for comparison"></td>
+  <td class="name-cell"><a href="{{ r.href }}">{{ r.name }}</a>{% if all_runs %} <span class="type type-{{ r.run_type }}">{{ r.run_type }}</span>{% endif %}</td>
+  <td><span class="status {{ r.status }}">{{ r.status }}</span></td>
+  <td class="nowrap"><time datetime="{{ r.start_iso }}">{{ r.start }}</time></td>
+  <td class="num">{{ r.latency }}</td>
+  <td class="num">{{ r.tokens }}</td>
+  <td class="num">{{ r.cost }}</td>
+  <td class="preview">{{ r.input }}</td>
+  <td class="preview{% if r.failed %} bad{% endif %}">{{ r.output }}</td>
+  <td>{% for tag in r.tags %}<span class="chip">{{ tag }}</span>{% endfor %}</td>
+  <td>{% for key, text in r.scores %}<span class="chip">{{ key }} {{ text }}</span>{% endfor %}</td>
+</tr>
+{% endfor %}"""
+"""The row markup as a Jinja loop (autoescaped): the oracle ``rows_html`` must match."""
+
+_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12) | st.sampled_from(
+    ["<script>alert(1)</script>", '"><img src=x onerror=alert(2)>', "a & b", "'"]
+)
+
+
+@given(
+    st.lists(
+        st.builds(
+            _view.TableRow,
+            id=_text,
+            href=_text,
+            name=_text,
+            run_type=_text,
+            status=_text,
+            start_iso=_text,
+            start=_text,
+            latency=_text,
+            tokens=_text,
+            cost=_text,
+            input=_text,
+            output=_text,
+            failed=st.booleans(),
+            tags=st.lists(_text, max_size=3),
+            scores=st.lists(st.tuples(_text, _text), max_size=3),
+        ),
+        max_size=4,
+    ),
+    st.booleans(),
+)
+def test_table_rows_html_is_the_escaped_template(
+    rows: list[_view.TableRow], all_runs: bool
+) -> None:
+    import jinja2
+
+    env = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    expected = env.from_string(ROW_TEMPLATE).render(rows=rows, all_runs=all_runs)
+    assert str(_view.rows_html(rows, all_runs=all_runs)).strip() == expected.strip()

@@ -1,4 +1,4 @@
-"""The web UI: projects, runs, traces, threads, dashboards and feedback over one store.
+"""The web UI: projects, runs, traces, threads, dashboards, datasets and feedback over one store.
 
 Server-rendered pages (Jinja2, autoescaped) plus one small script for the trace tree, the
 waterfall and the charts (uPlot, vendored in ``static/`` with its licence). Everything is
