@@ -56,8 +56,38 @@ def iter_pairs(value: Any, prefix: str = "") -> Iterator[tuple[str, str | None]]
             yield path, scalar_text(node)
 
 
+def _shallow(value: dict[Any, Any], limit: int) -> list[tuple[str, str | None]] | None:
+    """``flatten`` of the common metadata shape (scalars, and objects of scalars), or ``None``
+    when the value needs the general walk (lists, deeper objects, empty or clashing paths)."""
+    pairs: list[tuple[str, str | None]] = []
+    for key, child in value.items():
+        path = str(key)
+        if not path:
+            return None
+        if type(child) is str:
+            pairs.append((path, child))
+        elif type(child) is dict:
+            if not child:
+                pairs.append((path, "{}"))
+            for inner, leaf in child.items():
+                if isinstance(leaf, (dict, list, tuple)):
+                    return None
+                pairs.append((f"{path}.{inner}", scalar_text(leaf)))
+        elif isinstance(child, (dict, list, tuple)):
+            return None
+        else:
+            pairs.append((path, scalar_text(child)))
+    if len(pairs) > limit or len(set(pairs)) != len(pairs):
+        return None
+    return pairs
+
+
 def flatten(value: Any, limit: int = MAX_PAIRS) -> list[tuple[str, str | None]]:
     """All (key, value) pairs of ``value``, at most ``limit`` of them, duplicates removed."""
+    if type(value) is dict:
+        found = _shallow(value, limit)
+        if found is not None:
+            return found
     seen: set[tuple[str, str | None]] = set()
     pairs: list[tuple[str, str | None]] = []
     for pair in iter_pairs(value):

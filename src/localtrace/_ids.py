@@ -6,6 +6,7 @@ turn it into ``InvalidRunError`` / ``InvalidArgumentError`` / a filter error as 
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -23,10 +24,15 @@ class Refusal(ValueError):
         self.fix = fix
 
 
+_CANONICAL = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def canonical_uuid(value: Any, field_name: str) -> str:
     """Any UUID spelling -> lowercase hyphenated text, or ``Refusal`` naming the field."""
     if isinstance(value, uuid.UUID):
         return str(value)
+    if type(value) is str and len(value) == 36 and _CANONICAL.fullmatch(value):
+        return value  # already canonical: what uuid.UUID would give back (the common case)
     try:
         return str(uuid.UUID(str(value)))
     except (ValueError, AttributeError, TypeError):

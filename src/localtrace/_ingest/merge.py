@@ -40,6 +40,44 @@ def merge_extra(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, An
     return merged
 
 
+def new_state(change: Change) -> RunState:
+    """The state of a run this batch is the first to bring: ``apply_change`` on an empty
+    state, without the comparisons an empty state makes moot."""
+    extra = change.extra or None
+    return RunState(
+        id=change.run_id,
+        name=change.name,
+        run_type=change.run_type,
+        start_time=change.start_time,
+        end_time=change.end_time,
+        reference_example_id=change.reference_example_id,
+        error=change.error,
+        inputs=change.inputs,
+        serialized=change.serialized,
+        outputs=change.outputs,
+        events=change.events,
+        own_first_token=change.first_token_time if change.events is not None else None,
+        tags=change.tags,
+        tags_dirty=change.tags is not None,
+        extra=dict(extra) if extra is not None else None,
+        extra_text=change.extra_text if extra is not None else None,
+        extra_dirty=extra is not None,
+        usage_dirty=(
+            change.run_type is not None
+            or change.start_time is not None
+            or change.outputs is not None
+            or change.events is not None
+            or extra is not None
+        ),
+        dotted_order=change.dotted_order,
+        given_trace_id=change.trace_id,
+        given_parent=change.parent_run_id,
+        session_id=change.session_id,
+        session_name=change.session_name,
+        attachments=dict(change.attachments),
+    )
+
+
 def apply_change(state: RunState, change: Change) -> None:
     """Fold one change into the state (see the module docstring for the rules)."""
     weak = change.empty if change.kind == "post" else frozenset()

@@ -69,7 +69,7 @@ _TRANSPORT_KEYS = frozenset(
 _ID_FIELDS = ("trace_id", "parent_run_id", "reference_example_id", "session_id")
 
 
-@dataclass
+@dataclass(slots=True)
 class Change:
     """One validated post or patch for one run; only the fields it carries are set."""
 
@@ -149,6 +149,15 @@ USAGE_HINTS = ("usage_metadata", "generations", "llm_output")
 """Output keys under which usage may hide (see ``_usage``); only then are outputs parsed."""
 
 
+def may_hold_usage(outputs_text: str) -> bool:
+    """True when the outputs' JSON text names one of ``USAGE_HINTS`` (then it is parsed)."""
+    return (
+        "usage_metadata" in outputs_text
+        or "generations" in outputs_text
+        or "llm_output" in outputs_text
+    )
+
+
 def check_usage_numbers(raw: Any) -> None:
     """Refuse NaN/inf token counts and costs before anything serialises them.
 
@@ -173,7 +182,7 @@ def check_usage_numbers(raw: Any) -> None:
 
 def normalize(kind: str, raw: Any) -> Change:
     """Validate one run dict; raises ``RunProblemError`` naming the run, field and fix."""
-    if hasattr(raw, "model_dump") and not isinstance(raw, dict):
+    if not isinstance(raw, dict) and hasattr(raw, "model_dump"):
         raw = raw.model_dump()
     if not isinstance(raw, dict):
         raise RunProblemError(
@@ -298,8 +307,9 @@ def _events(change: Change, value: Any, empty: set[str]) -> None:
             f"{type(value).__name__} is not a list of events",
             "send a list of {'name', 'time'} dicts",
         )
-    change.events = _json.dumps(list(value))
-    change.first_token_time = _first_token(list(value))
+    events = list(value)
+    change.events = _json.dumps(events)
+    change.first_token_time = _first_token(events)
     if not value:
         empty.add("events")
 

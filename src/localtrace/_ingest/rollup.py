@@ -33,7 +33,10 @@ def roll_up(conn: sqlite3.Connection, states: dict[str, RunState]) -> None:
         if state.own.is_empty() and state.old_own.is_empty() and state.id not in flowing:
             continue
         delta = state.own.combine(state.old_own, -1)
-        if state.own.first_token_time == state.old_own.first_token_time:
+        if (
+            delta.first_token_time is not None
+            and state.own.first_token_time == state.old_own.first_token_time
+        ):
             delta = dataclasses.replace(delta, first_token_time=None)
         if not delta.is_empty():
             state.rolled = state.rolled.combine(delta)

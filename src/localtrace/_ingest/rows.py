@@ -11,6 +11,7 @@ from .._flatten import flatten
 from .._store import fulltext
 from .._store.db import placeholders
 from .state import RunState, usage_columns
+from .usage import EMPTY_USAGE
 
 _THREAD_KEYS = ("thread_id", "session_id", "conversation_id")
 
@@ -137,7 +138,7 @@ def thread_id_of(state: RunState) -> str | None:
 def run_row(state: RunState) -> tuple[Any, ...]:
     """The values of ``RUN_COLUMNS`` for a settled run."""
     status = "error" if state.error else ("success" if state.end_time is not None else "pending")
-    own = state.own.to_json()
+    own = None if state.own is EMPTY_USAGE else state.own.to_json()
     rolled = usage_columns(state.rolled)
     return (
         state.id,
@@ -165,6 +166,6 @@ def run_row(state: RunState) -> tuple[Any, ...]:
         rolled.prompt_cost_details,
         rolled.completion_cost_details,
         _json.dumps(own) if own else None,
-        "; ".join(dict.fromkeys(state.repair)) or None,
+        "; ".join(dict.fromkeys(state.repair)) or None if state.repair else None,
         state.cost_source,
     )

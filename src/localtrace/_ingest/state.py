@@ -16,7 +16,7 @@ from ..errors import RunProblem
 from .usage import EMPTY_USAGE, Usage
 
 
-@dataclass
+@dataclass(slots=True)
 class RunState:
     """A run being merged: what the store had (if anything) plus this batch's changes."""
 
@@ -103,6 +103,8 @@ def usage_from_columns(values: UsageColumns) -> Usage:
 
 def usage_columns(usage: Usage) -> UsageColumns:
     """``Usage`` -> the rolled-up usage columns of ``runs`` (details as JSON text)."""
+    if usage is EMPTY_USAGE:
+        return _EMPTY_COLUMNS
     return UsageColumns(
         usage.prompt_tokens,
         usage.completion_tokens,
@@ -116,6 +118,9 @@ def usage_columns(usage: Usage) -> UsageColumns:
         _json.dumps(usage.completion_cost_details) if usage.completion_cost_details else None,
         usage.first_token_time,
     )
+
+
+_EMPTY_COLUMNS = UsageColumns(0, 0, 0, None, None, None, None, None, None, None, None)
 
 
 class _Stored(NamedTuple):

@@ -27,8 +27,8 @@ from .. import _json
 from .._ids import Refusal
 from .._time import TimeValueError, now_micros, settle_end, to_micros
 from ..errors import LocaltraceError, RunProblem
-from .merge import apply_change
-from .normalize import USAGE_HINTS, Change, RunProblemError, normalize
+from .merge import apply_change, new_state
+from .normalize import Change, RunProblemError, may_hold_usage, normalize
 from .position import adopt, position
 from .pricing import Pricer, settle
 from .rollup import roll_up
@@ -106,8 +106,9 @@ class Ingestor:
         for change in changes:
             state = states.get(change.run_id)
             if state is None:
-                state = states[change.run_id] = RunState(id=change.run_id)
-            apply_change(state, change)
+                states[change.run_id] = new_state(change)
+            else:
+                apply_change(state, change)
         good: dict[str, RunState] = {}
         for run_id in ids:
             state = states[run_id]
@@ -166,7 +167,7 @@ class Ingestor:
             state.repair.append("run_type was missing (a patch without its post); chain assumed")
         if state.usage_dirty:
             outputs = None  # parsed only when usage may hide in them
-            if state.outputs and any(hint in state.outputs for hint in USAGE_HINTS):
+            if state.outputs and may_hold_usage(state.outputs):
                 outputs = _json.loads(state.outputs)
             # a bad number raises UsageError: a Refusal naming the field
             state.own = own_usage(state.extra, outputs if isinstance(outputs, dict) else None)
@@ -178,7 +179,8 @@ class Ingestor:
                 outputs if isinstance(outputs, dict) else None,
                 state.start_time,
             )
-            state.own = dataclasses.replace(state.own, first_token_time=state.own_first_token)
+            if state.own.first_token_time != state.own_first_token:
+                state.own = dataclasses.replace(state.own, first_token_time=state.own_first_token)
         if state.session_id is None or not state.existed:
             state.session_id = self.project_id_for(state.session_id, state.session_name)
 

@@ -104,6 +104,8 @@ class Usage:
 
     def is_empty(self) -> bool:
         """True when there is nothing to roll up."""
+        if self is EMPTY_USAGE:
+            return True
         return not (
             self.prompt_tokens
             or self.completion_tokens
@@ -139,7 +141,7 @@ class Usage:
     def from_json(cls, data: dict[str, Any] | None) -> Usage:
         """Inverse of ``to_json``."""
         if not data:
-            return cls()
+            return EMPTY_USAGE
         return cls(
             prompt_tokens=data.get("pt", 0),
             completion_tokens=data.get("ct", 0),
@@ -156,6 +158,10 @@ class Usage:
 
     def combine(self, other: Usage, sign: int = 1) -> Usage:
         """``self + sign * other`` for the sums; the earlier first-token time for ``sign=1``."""
+        if other is EMPTY_USAGE:
+            return self
+        if self is EMPTY_USAGE and sign > 0:
+            return other
         ftt = self.first_token_time
         if sign > 0 and other.first_token_time is not None:
             ftt = other.first_token_time if ftt is None else min(ftt, other.first_token_time)
@@ -302,7 +308,7 @@ def own_usage(extra: dict[str, Any] | None, outputs: dict[str, Any] | None) -> U
         found = _langchain_generations(outputs) or _langchain_token_usage(outputs)
         if found is not None:
             return found
-    return Usage()
+    return EMPTY_USAGE
 
 
 EMPTY_USAGE = Usage()

@@ -1,0 +1,105 @@
+"""The write side's fast paths give exactly what the general paths give.
+
+Ingest takes shortcuts for the common case (a run a batch brings first, metadata of scalars
+and objects of scalars); each is checked here against the general rule it stands for, on
+generated inputs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from localtrace._flatten import MAX_PAIRS, flatten, iter_pairs
+from localtrace._ingest.merge import apply_change, new_state
+from localtrace._ingest.normalize import normalize
+from localtrace._ingest.state import RunState
+from localtrace._ingest.usage import EMPTY_USAGE, Usage
+
+_KEYS = st.sampled_from(["", "a", "b", "a.b", "user", "1", "ls_model_name"])
+_SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=False), st.text(max_size=5)
+)
+_JSON = st.recursive(
+    _SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_KEYS, inner, max_size=3),
+    max_leaves=12,
+)
+
+
+def _general_flatten(value: Any, limit: int = MAX_PAIRS) -> list[tuple[str, str | None]]:
+    """The definition: every pair of the depth-first walk, first occurrence kept."""
+    pairs: list[tuple[str, str | None]] = []
+    for pair in iter_pairs(value):
+        if pair not in pairs:
+            pairs.append(pair)
+            if len(pairs) >= limit:
+                break
+    return pairs
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(_KEYS, _JSON, max_size=5))
+def test_flatten_is_the_depth_first_walk(metadata: dict[str, Any]) -> None:
+    assert flatten(metadata) == _general_flatten(metadata)
+    assert flatten(metadata, limit=2) == _general_flatten(metadata, limit=2)
+
+
+_FIELDS = st.fixed_dictionaries(
+    {"id": st.just("0e9c2d8c-3a4c-4c61-8a53-2f1e2b7c9d01")},
+    optional={
+        "name": st.text(max_size=4),
+        "run_type": st.sampled_from(["chain", "llm", "tool"]),
+        "start_time": st.just("2026-01-01T00:00:00Z"),
+        "end_time": st.just("2026-01-01T00:00:01Z"),
+        "inputs": st.dictionaries(_KEYS, _SCALARS, max_size=2),
+        "outputs": st.dictionaries(_KEYS, _SCALARS, max_size=2),
+        "events": st.lists(
+            st.fixed_dictionaries(
+                {"name": st.sampled_from(["new_token", "start"]), "time": st.just("2026-01-01")}
+            ),
+            max_size=2,
+        ),
+        "tags": st.lists(st.text(max_size=3), max_size=2),
+        "extra": st.dictionaries(
+            st.sampled_from(["metadata", "runtime"]),
+            st.dictionaries(_KEYS, _SCALARS, max_size=2),
+            max_size=2,
+        ),
+        "error": st.text(max_size=3),
+        "serialized": st.dictionaries(_KEYS, _SCALARS, max_size=1),
+        "revision_id": st.just("r1"),
+        "session_name": st.just("p"),
+        "parent_run_id": st.just("6b9a7f1e-2c3d-4e5f-8a9b-0c1d2e3f4a5b"),
+        "trace_id": st.just("6b9a7f1e-2c3d-4e5f-8a9b-0c1d2e3f4a5b"),
+        "unknown_field": st.integers(),
+        "attachments": st.just({"a.txt": ("text/plain", b"x")}),
+    },
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["post", "patch"]), _FIELDS)
+def test_a_new_run_state_is_the_merge_into_an_empty_one(kind: str, raw: dict[str, Any]) -> None:
+    change = normalize(kind, raw)
+    merged = RunState(id=change.run_id)
+    apply_change(merged, change)
+    assert dataclasses.asdict(new_state(change)) == dataclasses.asdict(merged)
+
+
+_USAGE = st.builds(
+    Usage,
+    prompt_tokens=st.integers(0, 9),
+    total_cost=st.none() | st.integers(0, 9),
+    prompt_token_details=st.dictionaries(st.sampled_from(["cache_read"]), st.integers(0, 9)),
+    first_token_time=st.none() | st.integers(0, 9),
+)
+
+
+@given(_USAGE, st.sampled_from([1, -1]))
+def test_combining_with_nothing_changes_nothing(usage: Usage, sign: int) -> None:
+    assert usage.combine(EMPTY_USAGE, sign) == usage.combine(Usage(), sign) == usage
+    assert EMPTY_USAGE.combine(usage) == Usage().combine(usage)
