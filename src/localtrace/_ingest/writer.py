@@ -29,6 +29,7 @@ from __future__ import annotations
 import atexit
 import logging
 import queue
+import sqlite3
 import threading
 import time
 import weakref
@@ -169,6 +170,8 @@ class Writer:
         self._dropped = 0  # runs given up while the file failed (queue full, or at close)
         self._fatal: BaseException | None = None
         self._closed = False
+        self._index_current = False  # the last batch indexed its runs in its own transaction
+        self._indexed_early = 0  # runs so indexed since the last flush or settle answered
         self._thread = threading.Thread(target=self._run, name="localtrace-writer", daemon=True)
         self._thread.start()
         self._atexit = drain_at_exit(self)
@@ -366,13 +369,17 @@ class Writer:
             else:
                 backoff = RETRY_FIRST_S
             # The full-text index is fed here, in bulk: when the queue runs dry after writes,
-            # and before a flush or settle answers (so a search never writes itself).
+            # and before a flush or settle answers (so a search never writes itself). A batch
+            # that found the queue dry already indexed inside its own transaction.
             wrote = any(ops for ops, _ in work)
             indexed = (
                 self._index()
-                if failure is None and (markers or (wrote and self._queue.empty()))
+                if failure is None
+                and (markers or (wrote and self._queue.empty() and not self._index_current))
                 else 0
             )
+            if markers:
+                indexed, self._indexed_early = indexed + self._indexed_early, 0
             for marker in markers:
                 marker.indexed = indexed
                 marker.finish(failure)
@@ -387,6 +394,22 @@ class Writer:
                         self._dropped += len(held)
                     self._settle(len(held), None)
                 return
+
+    def _index_within(self, conn: sqlite3.Connection) -> None:
+        """Index the queued runs inside the batch's own transaction (one commit, not two).
+
+        A failure here must not cost the batch its runs: it is undone alone (a savepoint) and
+        the index is tried again later in a transaction of its own."""
+        conn.execute("SAVEPOINT localtrace_index")
+        try:
+            self._indexed_early += fulltext.catch_up(conn)
+        except sqlite3.Error as exc:
+            conn.execute("ROLLBACK TO localtrace_index")
+            logger.warning("localtrace writer: the full-text index waits: %s", exc)
+        else:
+            self._index_current = True
+        finally:
+            conn.execute("RELEASE localtrace_index")
 
     def _index(self) -> int:
         """Index every run queued in ``fts_pending`` (ours and any other process's)."""
@@ -482,10 +505,11 @@ class Writer:
         """Commit ``work`` batch by batch; returns the runs to keep and the file's error."""
         held: list[Op] = []
         failure: StoreError | None = None
-        for batch in self._batches(work):
+        batches = list(self._batches(work))
+        for number, batch in enumerate(batches, 1):
             left = batch
             if failure is None:
-                failure, left = self._commit(batch)
+                failure, left = self._commit(batch, last=number == len(batches))
             held.extend(op for ops, ticket in left if ticket is None for op in ops)
             unwritten = {ticket for _, ticket in left if ticket is not None}
             for _, ticket in batch:
@@ -498,13 +522,22 @@ class Writer:
                     ticket.future.set_result(ticket.problems)
         return held, failure
 
-    def _commit(self, batch: list[Unit]) -> tuple[StoreError | None, list[Unit]]:
+    def _commit(
+        self, batch: list[Unit], last: bool = False
+    ) -> tuple[StoreError | None, list[Unit]]:
         """One transaction; on a run's fault, each run alone. Returns the file's error and the
-        units not written because of it."""
+        units not written because of it.
+
+        The ``last`` batch of a round indexes its runs for full text in the same transaction
+        when the queue is dry (the writer is about to idle) and nobody waits on its commit
+        (a ``commit`` caller should not wait for the index)."""
         ops = [op for unit_ops, _ in batch for op in unit_ops]
+        self._index_current = False
         try:
             with self._db.write() as conn:
                 result = Ingestor(conn, self._default_project, self._pricer).ingest(ops)
+                if last and self._queue.empty() and all(t is None for _, t in batch):
+                    self._index_within(conn)
         except StoreError as exc:  # the file, not the runs: keep them for a retry
             return exc, batch
         except Exception as exc:  # one run the ingest could not take: find it, keep the rest
