@@ -105,6 +105,14 @@ def dumps(value: Any) -> str:
             raise TooDeepError() from None
 
 
+def dumps_bytes(value: Any) -> bytes:
+    """``dumps`` as UTF-8 bytes (what a pipe or socket takes), without a round trip via ``str``."""
+    try:
+        return orjson.dumps(value, default=_default, option=_OPTIONS)
+    except TypeError:
+        return dumps(value).encode()  # the slow path raises or copes as ``dumps`` does
+
+
 def describe_failure(exc: BaseException) -> str:
     """A short, user-facing account of why a value could not be serialised."""
     if isinstance(exc, TooDeepError):

@@ -171,7 +171,7 @@ class ProcessWriter:
         """
         try:
             check_usage_numbers(run)
-            return _json.dumps([kind, run]).encode() + b"\n"
+            return _json.dumps_bytes([kind, run]) + b"\n"
         except RunProblemError as exc:
             problem = exc.problem
         except Exception as exc:
