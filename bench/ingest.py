@@ -430,9 +430,7 @@ def main() -> None:
                 f"   ratio localtrace/plain-table throughput = {plain / ours:.2f}  "
                 "(target >= 0.3, moonshot 0.5)"
             )
-            print(
-                f"   ratio localtrace/full-schema throughput = {raw / ours:.2f}  (target >= 0.5)"
-            )
+            print(f"   ratio localtrace/full-schema throughput = {raw / ours:.2f}  (target >= 0.5)")
         if args.calls:
             null_t, our_t, peak = bench_traceable(args.calls, folder)
             print(
