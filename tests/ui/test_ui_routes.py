@@ -415,6 +415,19 @@ def test_api_key_login_cookie(sample: Sample) -> None:
         assert page.status_code == 303
         assert page.headers["location"] == "/ui/login?next=%2Fui%2Fprojects%2Fx%2Fruns%3Ffilter%3Da"
         assert http.get("/ui/api/traces/x").status_code == 401
+        found = sample[1]
+        for data in (
+            f"/ui/api/projects/{found['project_id']}/changes",
+            f"/ui/api/traces/{found['traces'][0]}/changes",
+        ):
+            assert http.get(data).status_code == 401, data
+        for page_url in (
+            "/ui/datasets",
+            f"/ui/datasets/{found['dataset_id']}",
+            f"/ui/datasets/{found['dataset_id']}/examples",
+            f"/ui/partials/projects/{found['project_id']}/runs",
+        ):
+            assert http.get(page_url).status_code == 303, page_url
         assert http.get("/ui/static/app.css").status_code == 200  # no data in assets
         login = http.get("/ui/login?next=/ui/")
         assert login.status_code == 200 and 'type="password"' in login.text
@@ -427,6 +440,7 @@ def test_api_key_login_cookie(sample: Sample) -> None:
         assert key not in cookie
         assert http.get("/ui/").status_code == 200
         assert http.get(f"/ui/api/traces/{sample[1]['traces'][0]}").status_code == 200
+        assert http.get(f"/ui/datasets/{found['dataset_id']}").status_code == 200
         # the cookie opens the UI only, not LangSmith's API
         assert http.post("/runs/query", json={}).status_code == 401
         http.cookies.clear()
