@@ -288,7 +288,7 @@ def first_paint(path: Path, trace_id: str, repeat: int) -> None:
     driver = _chromium()
     pid = str(client.read_project(project_name="big").id)
     pages = {
-        "projects": ("/ui/", None),
+        "projects": ("/ui/", "tbody[data-loaded=true]"),
         "runs": (f"/ui/projects/{pid}/runs", None),
         "runs, page 2": (None, None),
         "trace (25k runs)": (f"/ui/traces/{trace_id}", "#trace[data-ready=true]"),

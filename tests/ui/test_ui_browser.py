@@ -73,6 +73,14 @@ def test_projects_runs_filter_trace_feedback(
     browser.get(f"{live_ui.url}/")
     assert browser.current_url.endswith("/ui/")
     wait(browser, lambda d: d.find_elements(By.LINK_TEXT, "support-bot"))
+    # the statistics arrive after the names; the run count is every run of the project
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "tbody[data-loaded=true]"))
+    runs_cell = browser.find_element(
+        By.CSS_SELECTOR,
+        f"tr[data-href='/ui/projects/{found['project_id']}/runs'] [data-count=runs]",
+    )
+    every = sum(1 for _ in client.list_runs(project_name="support-bot", select=["id"]))
+    assert runs_cell.text == f"{every:,}"
     shots(browser, "projects")
     browser.find_element(By.LINK_TEXT, "support-bot").click()
     wait(browser, lambda d: "/runs" in d.current_url)
@@ -459,12 +467,12 @@ def test_new_runs_appear_without_a_reload(
             "Object.defineProperty(document, 'hidden', {configurable: true, get: () => true});"
             "document.dispatchEvent(new Event('visibilitychange'))"
         )
-        assert live_state(browser) == "hidden"
+        wait(browser, lambda d: live_state(d) == "hidden")
         browser.execute_script(
             "Object.defineProperty(document, 'hidden', {configurable: true, get: () => false});"
             "document.dispatchEvent(new Event('visibilitychange'))"
         )
-        assert live_state(browser) == "live"
+        wait(browser, lambda d: live_state(d) == "live")
 
         # the trace view: a child that arrives shows up in the open tree
         browser.get(f"{live.url}/ui/traces/{run_id}")

@@ -51,17 +51,29 @@ def test_projects_page_lists_projects_with_their_stats(http: TestClient, sample:
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
     assert "script-src 'self'" in page.headers["content-security-policy"]
-    project = client.read_project(project_name="support-bot", include_stats=True)
     assert f"/ui/projects/{found['project_id']}/runs" in page.text
-    assert f">{project.run_count:,}<" in page.text
-    assert "correctness" in page.text
+    # names at once, statistics from the partial the page loads
+    assert 'data-partial-src="/ui/partials/projects"' in page.text
+    rows = http.get("/ui/partials/projects")
+    assert rows.status_code == 200 and rows.text.lstrip().startswith("<tr")
+    project = client.read_project(project_name="support-bot", include_stats=True)
+    assert f"/ui/projects/{found['project_id']}/runs" in rows.text
+    assert f">{project.run_count:,}<" in rows.text
+    assert "correctness" in rows.text
+    projects = list(client.list_projects(include_stats=True))
+    newest_first = sorted(
+        projects, key=lambda p: p.last_run_start_time or p.start_time, reverse=True
+    )
+    assert re.findall(r'<tr data-href="/ui/projects/([0-9a-f-]{36})/runs"', rows.text) == [
+        str(p.id) for p in newest_first
+    ]
 
 
 def test_projects_page_counts_runs_and_traces_as_list_runs_does(
     http: TestClient, sample: Sample
 ) -> None:
     client, _ = sample
-    page = http.get("/ui/").text
+    page = http.get("/ui/partials/projects").text
     projects = list(client.list_projects())
     assert projects
     for project in projects:
@@ -78,7 +90,8 @@ def test_projects_page_counts_runs_and_traces_as_list_runs_does(
         sum(1 for _ in client.list_runs(project_id=p.id, is_root=False, select=["id"]))
         for p in projects
     )  # some project has nested runs, so the two counts differ there
-    assert ">Runs</th>" in page and ">Traces</th>" in page
+    head = http.get("/ui/").text
+    assert ">Runs</th>" in head and ">Traces</th>" in head
 
 
 def test_runs_page_lists_what_list_runs_returns(http: TestClient, sample: Sample) -> None:

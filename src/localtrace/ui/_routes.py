@@ -77,22 +77,28 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
 
     @router.get("/ui/")
     def projects_page() -> Response:
+        """The projects by name at once; their statistics (a pass over every trace of each
+        project) arrive as a partial, so the page paints before they are computed."""
+        settle()
+        try:
+            projects = list(client.list_projects())
+        except LocaltraceError as exc:
+            return error_page(exc)
+        return render("projects.html", projects=projects, path=os.path.basename(client.path))
+
+    @router.get("/ui/partials/projects")
+    def projects_partial() -> Response:
+        """The projects table's rows with their statistics, most recently active first."""
         settle()
         try:
             projects = list(client.list_projects(include_stats=True))
-        except LocaltraceError as exc:
-            return error_page(exc)
-        projects.sort(key=lambda p: p.last_run_start_time or p.start_time, reverse=True)
-        try:
+            projects.sort(key=lambda p: p.last_run_start_time or p.start_time, reverse=True)
             run_counts = {str(p.id): count_runs(p) for p in projects}
         except LocaltraceError as exc:
-            return error_page(exc)
-        return render(
-            "projects.html",
-            projects=projects,
-            run_counts=run_counts,
-            path=os.path.basename(client.path),
-        )
+            return render(
+                "_projects_rows.html", _status(exc), projects=[], run_counts={}, error=exc
+            )
+        return render("_projects_rows.html", projects=projects, run_counts=run_counts, error=None)
 
     def runs_view(project: Project, params: dict[str, str]) -> tuple[int, dict[str, Any]]:
         """Status and template context of the runs table for a view's query parameters."""

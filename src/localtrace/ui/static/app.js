@@ -51,6 +51,8 @@
     const response = await fetch(url, { headers: { accept: "text/html" }, credentials: "same-origin" });
     const html = await response.text();
     node.innerHTML = html; // rendered by the server with autoescaping
+    if (node.closest("[data-nav]")) initTables(node); // rows that open on click
+    node.dataset.loaded = "true";
     node.dispatchEvent(new CustomEvent("partial-loaded", { bubbles: true }));
     return response.ok;
   }
@@ -254,7 +256,10 @@
     const first = live.check === null;
     live.check = check;
     if (first) {
-      document.addEventListener("visibilitychange", () => (document.hidden ? scheduleLive() : liveTick()));
+      document.addEventListener("visibilitychange", () => {
+        syncLive();
+        if (document.hidden) scheduleLive(); else liveTick();
+      });
       document.addEventListener("click", (event) => {
         if (!event.target.closest("[data-action=live]")) return;
         live.on = !live.on;
