@@ -232,6 +232,8 @@ def test_dashboard_draws_charts(
     assert len(drawn) >= 6
     traces = charts[0]
     assert int(traces.get_attribute("data-points")) > 0
+    facts = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".facts-slot[data-loaded]"))
+    assert "TRACES" in facts[0].text.upper()
     shots(browser, "dashboard")
 
 

@@ -643,3 +643,16 @@ def test_dataset_pages_refuse_bad_ids_and_offsets(http: TestClient) -> None:
     for offset in ("-1", "x", "99999999999"):
         page = http.get(f"/ui/datasets/{uuid.uuid4()}/examples", params={"offset": offset})
         assert page.status_code in (400, 404)
+
+
+def test_dashboard_paints_before_the_project_figures(http: TestClient, sample: Sample) -> None:
+    client, found = sample
+    pid = found["project_id"]
+    page = http.get(f"/ui/projects/{pid}/dashboard")
+    assert page.status_code == 200
+    assert f'data-partial-src="/ui/partials/projects/{pid}/facts"' in page.text
+    facts = http.get(f"/ui/partials/projects/{pid}/facts")
+    project = client.read_project(project_id=pid, include_stats=True)
+    assert facts.status_code == 200 and "<html" not in facts.text
+    assert f"<dt>Traces</dt><dd>{project.run_count:,}</dd>" in facts.text
+    assert http.get(f"/ui/partials/projects/{uuid.uuid4()}/facts").status_code == 404

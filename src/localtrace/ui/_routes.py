@@ -294,11 +294,9 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
     def dashboard_page(request: Request, project_id: str) -> Response:
         settle()
         try:
-            project = client.read_project(
-                project_id=_uuid(project_id, "project_id"), include_stats=True
-            )
+            project = read_project(project_id)
             window = _dashboard.Window.from_params(
-                dict(request.query_params), project.last_run_start_time
+                dict(request.query_params), _dashboard.newest_trace(client, project)
             )
         except LocaltraceError as exc:
             return error_page(exc)
@@ -308,6 +306,19 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
             window=window,
             ranges=_dashboard.RANGES,
         )
+
+    @router.get("/ui/partials/projects/{project_id}/facts")
+    def project_facts(project_id: str) -> Response:
+        """The project's statistics over all its traces (a pass over every trace: loaded
+        after the dashboard has painted)."""
+        settle()
+        try:
+            project = client.read_project(
+                project_id=_uuid(project_id, "project_id"), include_stats=True
+            )
+        except LocaltraceError as exc:
+            return render("error_partial.html", _status(exc), error=exc)
+        return render("_project_facts.html", project=project)
 
     @router.get("/ui/compare")
     def compare_page(a: str = "", b: str = "") -> Response:
