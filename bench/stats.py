@@ -1,20 +1,30 @@
-"""Benchmark: ``get_run_stats`` against a hand-written SQL + numpy computation of the same figures.
+"""Benchmark: full ``get_run_stats`` against an 8-metric SQL + numpy baseline (issue 20, item 4).
 
 Generates a store of LangSmith-shaped runs (traces of 1-9 runs with usage rolled up to the root,
-streaming llm runs, errors, tags, metadata, feedback on 20% of the roots) by inserting rows
-directly, caches it under the temp directory, then times three questions both ways in the same
-process and prints the ratio (localtrace / baseline) next to absolute times:
+streaming llm runs, errors, tags, metadata, feedback on 20% of the roots; 90% of the runs in the
+project measured) by inserting rows directly, caches it in ``bench/.cache/`` (git-ignored), then
+times, turn about in one process on warm caches (medians of ``--repeat`` rounds):
 
-* one project, every metric;
-* a filtered subset of that project (llm runs that did not fail, in the second half of the time
-  range);
-* the project grouped by tag (top 5 tags, every metric per tag).
+* **B8**, the baseline: 8 metrics (run count, error rate, token and cost sums, latency p50/p99)
+  written by hand: one aggregate statement, the latencies parsed with numpy, ``numpy.percentile``.
+  Also timed with the table read in order (``NOT INDEXED``, the fastest plan; informational);
+* ``get_run_stats`` with ``select`` = those 8 metrics (target <= 1.2x B8);
+* ``get_run_stats`` with every metric: what the UI dashboard, ``read_project(include_stats=True)``
+  and the SDK's ``get_run_stats`` over HTTP (no ``select``) compute (target <= 2.5x B8);
+* project statistics (``read_project(include_stats=True)``) and every metric grouped by tag
+  (top 5), against B8 too (informational).
 
-Peak memory growth over each ``get_run_stats`` call is measured with ``tracemalloc`` (numpy
-registers its buffers there) and must stay far below one Python object per run.
+Before timing, every figure of the full statistics (ungrouped and grouped by tag) is checked
+against a hand-written SQL + numpy computation of all of them. Memory: one call in a fresh
+process; ``rss`` is the growth of the peak resident set over the call (SQLite's page cache filling
+up included: the baseline's line shows that part), ``py`` the tracemalloc peak (Python objects
+and numpy buffers). Target: <= 100 MB extra for every metric.
 
-    python bench/stats.py                # 1,000,000 runs
-    python bench/stats.py --runs 200000  # smaller
+    python bench/stats.py            # 500,000 runs (generated once, about a minute)
+    python bench/stats.py --quick    # 100,000 runs: a check in well under 2 minutes
+    python bench/stats.py --runs 1000000 --repeat 7
+
+Exit status 0 when the targets are met.
 """
 
 from __future__ import annotations
@@ -29,7 +39,6 @@ import sqlite3
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -43,7 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 import localtrace
 from localtrace._ingest.usage import from_pico
-from localtrace._time import dotted_timestamp, from_micros
+from localtrace._time import dotted_timestamp
 
 GENERATOR_VERSION = 2
 BASE_TIME = 1_767_225_600_000_000  # 2026-01-01T00:00:00Z in microseconds
@@ -299,9 +308,13 @@ def _feedback(
     return rows
 
 
+CACHE = Path(__file__).resolve().parent / ".cache"
+"""Generated stores (git-ignored)."""
+
+
 def store_path(n_runs: int) -> Path:
     """Where the generated store for ``n_runs`` is cached."""
-    return Path(tempfile.gettempdir()) / f"localtrace-bench-stats-v{GENERATOR_VERSION}-{n_runs}.db"
+    return CACHE / f"stats-v{GENERATOR_VERSION}-{n_runs}.db"
 
 
 def ensure_store(n_runs: int) -> tuple[Path, float | None]:
@@ -309,8 +322,9 @@ def ensure_store(n_runs: int) -> tuple[Path, float | None]:
     path = store_path(n_runs)
     if path.exists():
         return path, None
+    CACHE.mkdir(exist_ok=True)
     partial = path.with_suffix(".partial")
-    for leftover in Path(tempfile.gettempdir()).glob(partial.name + "*"):
+    for leftover in CACHE.glob(partial.name + "*"):
         leftover.unlink()
     start = time.perf_counter()
     generate(partial, n_runs)
@@ -513,43 +527,100 @@ def baseline_grouped_by_tag(
     return {tag: baseline(conn, scoped, [*params, tag]) for tag in tags}
 
 
+# -- the 8-metric baseline ---------------------------------------------------------------------
+
+EIGHT = [
+    "run_count",
+    "error_rate",
+    "total_tokens",
+    "prompt_tokens",
+    "completion_tokens",
+    "total_cost",
+    "latency_p50",
+    "latency_p99",
+]
+"""The metrics of the baseline (and of ``select`` in the 8-metric comparison)."""
+
+
+def baseline_eight(conn: sqlite3.Connection, pid: str, table_scan: bool = False) -> dict[str, Any]:
+    """The 8 metrics of one project by hand: one aggregate statement, numpy for percentiles."""
+    source = "runs NOT INDEXED" if table_scan else "runs"
+    n, errors, tt, pt, ct, cost, latencies = conn.execute(
+        "SELECT count(*), sum(status = 'error'), sum(total_tokens), sum(prompt_tokens), "
+        "sum(completion_tokens), sum(total_cost), group_concat(end_time - start_time) "
+        f"FROM {source} WHERE session_id = ?",
+        [pid],
+    ).fetchone()
+    seconds = np.fromstring(latencies or "", dtype=np.int64, sep=",") / 1e6
+    p50, p99 = np.percentile(seconds, [50, 99]) if seconds.size else (None, None)
+    return {
+        "run_count": n,
+        "error_rate": errors / n if n else None,
+        "total_tokens": tt or 0,
+        "prompt_tokens": pt or 0,
+        "completion_tokens": ct or 0,
+        "total_cost": from_pico(cost or 0),
+        "latency_p50": None if p50 is None else float(p50),
+        "latency_p99": None if p99 is None else float(p99),
+    }
+
+
 # -- measuring ---------------------------------------------------------------------------------
 
-Question = tuple[str, Callable[[], Any], Callable[[], Any]]
+Call = Callable[[], Any]
 
 
-def questions(client: localtrace.Client) -> list[Question]:
-    """(label, localtrace call, hand-written call) for the three questions."""
+def calls(client: localtrace.Client) -> dict[str, Call]:
+    """Every timed call, by label (the first is the baseline the ratios divide by)."""
     pid = str(client.read_project(project_name=MAIN_PROJECT).id)
-    middle = BASE_TIME + SPAN // 2
     with client._db.read() as conn:  # the same connection (and pragmas) the library reads with
         hand = conn
-    return [
-        (
-            "project, every metric",
-            lambda: client.get_run_stats(project_ids=[pid]),
-            lambda: baseline(hand, "WHERE r.session_id = ?", [pid]),
+    return {
+        "B8: hand SQL + numpy, 8 metrics": lambda: baseline_eight(hand, pid),
+        "B8 with the table-scan plan": lambda: baseline_eight(hand, pid, table_scan=True),
+        "get_run_stats, the 8 metrics": lambda: client.get_run_stats(
+            project_ids=[pid], select=EIGHT
         ),
-        (
-            "filtered: llm, no error, 2nd half",
-            lambda: client.get_run_stats(
-                project_ids=[pid], run_type="llm", error=False, start_time=from_micros(middle)
-            ),
-            lambda: baseline(
-                hand,
-                "WHERE r.session_id = ? AND r.run_type = ? AND r.status != 'error' "
-                "AND r.start_time >= ?",
-                [pid, "llm", middle],
-            ),
+        "get_run_stats, every metric": lambda: client.get_run_stats(project_ids=[pid]),
+        "read_project(include_stats=True)": lambda: client.read_project(
+            project_id=pid, include_stats=True
         ),
-        (
-            "grouped by tag (top 5)",
-            lambda: client.get_run_stats(
-                project_ids=[pid], group_by={"attribute": "tag", "max_groups": 5}
-            ),
-            lambda: baseline_grouped_by_tag(hand, "WHERE r.session_id = ?", [pid]),
+        "every metric, grouped by tag (5)": lambda: client.get_run_stats(
+            project_ids=[pid], group_by={"attribute": "tag", "max_groups": 5}
         ),
-    ]
+    }
+
+
+TARGETS = {"get_run_stats, the 8 metrics": 1.2, "get_run_stats, every metric": 2.5}
+MEMORY_TARGET_MB = 100
+PROBED = [
+    "B8: hand SQL + numpy, 8 metrics",
+    "get_run_stats, every metric",
+    "every metric, grouped by tag (5)",
+]
+
+
+def check_figures(client: localtrace.Client) -> None:
+    """Every figure equals the hand-written computation (else the timings would mean nothing)."""
+    pid = str(client.read_project(project_name=MAIN_PROJECT).id)
+    with client._db.read() as conn:
+        hand = conn
+    full = client.get_run_stats(project_ids=[pid])
+    assert isinstance(full, localtrace.RunStats)
+    check_agreement(full, baseline(hand, "WHERE r.session_id = ?", [pid]))
+    eight = client.get_run_stats(project_ids=[pid], select=EIGHT)
+    want = baseline_eight(hand, pid)
+    for name in EIGHT:
+        got = getattr(eight, name)
+        assert got == want[name] or abs(got - want[name]) <= 1e-9 * abs(want[name]), name
+    grouped = client.get_run_stats(
+        project_ids=[pid], group_by={"attribute": "tag", "max_groups": 5}
+    )
+    assert isinstance(grouped, dict)
+    expected = baseline_grouped_by_tag(hand, "WHERE r.session_id = ?", [pid])
+    assert list(grouped) == list(expected)
+    for tag, stats in grouped.items():
+        check_agreement(stats, expected[tag])
 
 
 def _status(field: str) -> int:
@@ -559,13 +630,13 @@ def _status(field: str) -> int:
     raise OSError(field)
 
 
-def probe(path: Path, index: int, which: str) -> dict[str, float | None]:
+def probe(path: Path, label: str) -> dict[str, float | None]:
     """In a fresh process: peak RSS growth and peak traced allocation of one call."""
-    import localtrace._stats.passes  # imported before measuring: imports are not per-call memory
+    import localtrace._stats.passes
 
     client = localtrace.Client(str(path))
     try:
-        call = questions(client)[index][1 if which == "mine" else 2]
+        call = calls(client)[label]
         gc.collect()
         try:
             before: int | None = _status("VmRSS")
@@ -581,32 +652,30 @@ def probe(path: Path, index: int, which: str) -> dict[str, float | None]:
         client.close()
 
 
-def memory_in_fresh_process(n_runs: int, index: int, which: str) -> dict[str, float | None]:
-    command = [sys.executable, __file__, "--runs", str(n_runs), "--probe", f"{index}:{which}"]
+def memory_in_fresh_process(n_runs: int, label: str) -> dict[str, float | None]:
+    command = [sys.executable, __file__, "--runs", str(n_runs), "--probe", label]
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     result: dict[str, float | None] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
 
-def time_both(mine: Callable[[], Any], hand: Callable[[], Any], repeat: int) -> dict[str, float]:
-    """Alternate the two (same process, same data, both warm) ``repeat`` times."""
-    ratios: list[float] = []
-    mine_times: list[float] = []
-    hand_times: list[float] = []
+def time_turn_about(named: dict[str, Call], repeat: int) -> dict[str, dict[str, float]]:
+    """Each call once per round, in turn; per call the median time and the median ratio to
+    the first call of the same round."""
+    times: dict[str, list[float]] = {label: [] for label in named}
+    ratios: dict[str, list[float]] = {label: [] for label in named}
     for _ in range(repeat):
-        start = time.perf_counter()
-        mine()
-        a = time.perf_counter() - start
-        start = time.perf_counter()
-        hand()
-        b = time.perf_counter() - start
-        mine_times.append(a)
-        hand_times.append(b)
-        ratios.append(a / b)
+        base = 0.0
+        for label, call in named.items():
+            start = time.perf_counter()
+            call()
+            took = time.perf_counter() - start
+            base = base or took
+            times[label].append(took)
+            ratios[label].append(took / base)
     return {
-        "mine": statistics.median(mine_times),
-        "hand": statistics.median(hand_times),
-        "ratio": statistics.median(ratios),
+        label: {"time": statistics.median(times[label]), "ratio": statistics.median(ratios[label])}
+        for label in named
     }
 
 
@@ -666,60 +735,64 @@ def check_agreement(stats: localtrace.RunStats, hand: dict[str, Any]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=1_000_000, help="runs in the store")
-    parser.add_argument("--repeat", type=int, default=3, help="timed rounds per question")
+    parser.add_argument("--runs", type=int, default=500_000, help="runs in the store")
+    parser.add_argument("--repeat", type=int, default=5, help="timed rounds (medians)")
+    parser.add_argument(
+        "--quick", action="store_true", help="100,000 runs (unless --runs is given)"
+    )
+    parser.add_argument("--no-check", action="store_true", help="skip the figure check")
     parser.add_argument("--probe", help=argparse.SUPPRESS)  # internal: memory of one call
     args = parser.parse_args(argv)
+    if args.quick and "--runs" not in (argv if argv is not None else sys.argv):
+        args.runs = 100_000
 
     path, generated = ensure_store(args.runs)
     if args.probe:
-        index, which = args.probe.split(":")
-        print(json.dumps(probe(path, int(index), which)))
+        print(json.dumps(probe(path, args.probe)))
         return 0
     note = f"generated in {generated:.0f} s" if generated is not None else "cached"
-    print(f"store: {path} ({args.runs:,} runs, {note})")
+    print(f"store: {path.name} ({args.runs:,} runs, {note}); load average {_load()}")
     client = localtrace.Client(str(path))
     try:
-        asked = questions(client)
-        # Same figures first (else the comparison would mean nothing); this is also the warm-up.
-        for label, mine, hand in asked:
-            got, want = mine(), hand()
-            if isinstance(got, dict):
-                assert list(got) == list(want), label
-                for group in want:
-                    check_agreement(got[group], want[group])
-            else:
-                check_agreement(got, want)
-        print("figures agree with the hand-written computation\n")
-        header = (
-            f"{'question':34} {'localtrace':>10} {'baseline':>9} {'ratio':>6}  "
-            f"{'memory growth: localtrace rss/py':>32}  {'baseline rss/py':>16}"
-        )
-        print(header)
-        print("-" * len(header))
-        worst_ratio, worst_memory = 0.0, 0.0
-        for index, (label, mine, hand) in enumerate(asked):
-            timing = time_both(mine, hand, args.repeat)
-            m = memory_in_fresh_process(args.runs, index, "mine")
-            h = memory_in_fresh_process(args.runs, index, "hand")
-            print(
-                f"{label:34} {timing['mine']:9.3f}s {timing['hand']:8.3f}s "
-                f"{timing['ratio']:5.2f}x  {_mb(m['rss']):>21} / {_mb(m['traced']):>8}  "
-                f"{_mb(h['rss']):>7} / {_mb(h['traced']):>7}"
-            )
-            worst_ratio = max(worst_ratio, timing["ratio"])
-            worst_memory = max(worst_memory, m["rss"] or 0.0, m["traced"] or 0.0)
-        print(
-            f"\nworst ratio {worst_ratio:.2f}x (target <= 1.5x); "
-            f"worst memory growth {worst_memory:.0f} MB (target <= 150 MB)\n"
-            "ratio: median over rounds of (localtrace time / baseline time), the two run "
-            "alternately in this process on warm caches.\n"
-            "memory: one call in a fresh process; rss = growth of the peak resident set (SQLite's "
-            "page cache filling up included), py = tracemalloc peak (Python objects, numpy)."
-        )
-        return 0 if worst_ratio <= 1.5 and worst_memory <= 150 else 1
+        if not args.no_check:
+            check_figures(client)
+            print("figures agree with the hand-written computation")
+        named = calls(client)
+        for call in named.values():  # warm-up
+            call()
+        timed = time_turn_about(named, args.repeat)
     finally:
         client.close()
+    print(f"\n{'call':38} {'median':>8} {'vs B8':>7} {'target':>7}")
+    print("-" * 63)
+    ok = True
+    for label, figures in timed.items():
+        target = TARGETS.get(label)
+        mark = ""
+        if target is not None:
+            ok = ok and figures["ratio"] <= target
+            mark = f"<= {target}"
+        print(f"{label:38} {figures['time']:7.3f}s {figures['ratio']:6.2f}x {mark:>7}")
+    print(f"\nmemory, one call in a fresh process (target: every metric <= {MEMORY_TARGET_MB} MB):")
+    for label in PROBED:
+        m = memory_in_fresh_process(args.runs, label)
+        print(f"  {label:38} rss +{_mb(m['rss'])}, py peak {_mb(m['traced'])}")
+        if label == "get_run_stats, every metric":
+            worst = max(m["rss"] or 0.0, m["traced"] or 0.0)
+            ok = ok and worst <= MEMORY_TARGET_MB
+    print(
+        f"\nload average after: {_load()}\n"
+        "ratio: median over rounds of (time / B8 time of the same round), every call in turn, "
+        "same process, warm caches."
+    )
+    return 0 if ok else 1
+
+
+def _load() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "n/a"
 
 
 def _mb(value: float | None) -> str:

@@ -1,0 +1,487 @@
+"""What the pass over the runs does not hold: detail sums, feedback and facets, for all groups.
+
+Each is one statement for every group at once: a group is a byte mask over the run keys (or
+over pass positions, for the details), and each group's figure is an aggregate ``FILTER``-ed by
+its mask. The matched runs themselves are the ``RunSet`` of the pass: the filter is never
+evaluated again here, except by the name and run-type facets, which read it from the
+project's covering indexes (cheaper than anything else when the filter is a project).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .._query.feedback import MAX_COMMENTS
+from .._query.where import Where
+from ..filters import quote
+from . import figures
+from .figures import IntArray
+from .runset import RunSet
+from .scan import SPLIT
+
+MAX_FACET_VALUES = 10
+"""Values kept per facet dimension (the most frequent)."""
+MAX_METADATA_FACET_KEYS = 20
+"""Metadata keys that get facets (those on the most matched runs)."""
+STATUSES = ("success", "error", "pending")
+
+Group = IntArray | None
+"""Pass positions of a group's runs; ``None`` for every matched run (ungrouped)."""
+
+
+# -- details ----------------------------------------------------------------------------------
+
+SAMPLED_OBJECTS = 256
+"""Objects whose categories are listed first; the sums then check that no other one exists."""
+
+
+def details(
+    conn: sqlite3.Connection,
+    texts: dict[str, str],
+    groups: Sequence[Group],
+    n: int = 0,
+    present: dict[str, IntArray] | None = None,
+) -> list[dict[str, dict[str, Any]]]:
+    """``{column: {category: total}}`` per group, from the pass's JSON arrays of objects.
+
+    Each array holds the non-NULL objects of its column, in pass order; grouped, ``present``
+    gives the pass positions of those runs (the groups are masks over the array's elements).
+    The categories of the first objects are listed, then each is summed with a ``FILTER`` (no
+    sort of one row per run and category), counting any other category on the way: should one
+    exist (or the objects nest), the column is summed again with a ``GROUP BY``.
+    """
+    out: list[dict[str, dict[str, Any]]] = [{} for _ in groups]
+    for name, text in texts.items():
+        masks: list[bytes] = []
+        if any(g is not None for g in groups):
+            assert present is not None
+            where = present[name]
+            for group in groups:
+                if group is not None:
+                    member = np.zeros(n, dtype=np.uint8)
+                    member[group] = 1
+                    masks.append(member[where].tobytes())
+        sums = _known_sums(conn, text, groups, masks)
+        if sums is None:
+            sums = _grouped_sums(conn, text, groups, masks)
+        for index, found in enumerate(sums):
+            out[index][name] = {
+                key: figures.pico_to_usd(total) if "cost" in name else total
+                for key, total in sorted(found.items())
+            }
+    return out
+
+
+def _sums(row: Sequence[Any], split: bool) -> int:
+    """An exact sum from its statement columns (one, or two halves)."""
+    if split:
+        return int(row[0] or 0) * SPLIT + int(row[1] or 0)
+    return int(row[0] or 0)
+
+
+def _group_tests(groups: Sequence[Group], first: int) -> list[str]:
+    """Per group: the condition on the element index ``e.key`` (empty: every element)."""
+    tests: list[str] = []
+    number = first
+    for group in groups:
+        if group is None:
+            tests.append("")
+        else:
+            tests.append(f"substr(?{number}, e.key + 1, 1) = x'01'")
+            number += 1
+    return tests
+
+
+def _retry_split(run: Any) -> Any:
+    """``run(split)``: again with halved sums should a sum overflow 64 bits."""
+    try:
+        return run(False)
+    except sqlite3.OperationalError as exc:
+        if "integer overflow" not in str(exc):
+            raise
+        return run(True)
+
+
+def _known_sums(
+    conn: sqlite3.Connection, text: str, groups: Sequence[Group], masks: list[bytes]
+) -> list[dict[str, int]] | None:
+    """Sums per category of the sampled categories, or ``None`` if others exist."""
+    sample = (
+        f"SELECT DISTINCT j.key FROM (SELECT value FROM json_each(?) LIMIT {SAMPLED_OBJECTS}) "
+        "AS e, json_each(e.value) AS j"
+    )
+    keys = [row[0] for row in conn.execute(sample, [text])]
+    if not keys or any(not isinstance(key, str) for key in keys):
+        return None  # nothing to sum (or an array where an object belongs): the general way
+    ungrouped = len(groups) == 1 and groups[0] is None
+    key_params = len(masks) + 2  # ?1 text, ?2.. masks, then the keys
+    key_refs = [f"?{key_params + i}" for i in range(len(keys))]
+    others = f"j.key NOT IN ({', '.join(key_refs)})"
+    tests = _group_tests(groups, 2)
+
+    def run(split: bool) -> list[dict[str, int]] | None:
+        values = [f"j.value / {SPLIT}", f"j.value % {SPLIT}"] if split else ["j.value"]
+        columns = [f"count(*) FILTER (WHERE {others})"]
+        if ungrouped:  # the tree of the whole array: no text rendered per object
+            columns.append("count(*) FILTER (WHERE j.type IN ('object', 'array'))")
+            source = "json_tree(?1) AS j WHERE j.parent != 0"
+        else:
+            columns.append("0")
+            source = "json_each(?1) AS e, json_each(e.value) AS j"
+        for ref in key_refs:
+            for test in tests:
+                cond = f"j.key = {ref}" + (f" AND {test}" if test else "")
+                columns.append(f"count(*) FILTER (WHERE {cond})")
+                columns.extend(f"sum({v}) FILTER (WHERE {cond})" for v in values)
+        row = conn.execute(
+            f"SELECT {', '.join(columns)} FROM {source}", [text, *masks, *keys]
+        ).fetchone()
+        if row[0] or row[1]:
+            return None
+        out: list[dict[str, int]] = [{} for _ in groups]
+        width = 1 + len(values)
+        at = 2
+        for key in keys:
+            for index in range(len(groups)):
+                if row[at]:
+                    out[index][key] = _sums(row[at + 1 : at + width], split)
+                at += width
+        return out
+
+    found: list[dict[str, int]] | None = _retry_split(run)
+    return found
+
+
+def _grouped_sums(
+    conn: sqlite3.Connection, text: str, groups: Sequence[Group], masks: list[bytes]
+) -> list[dict[str, int]]:
+    """Sums per category with a ``GROUP BY`` (any categories, any nesting)."""
+    tests = _group_tests(groups, 2)
+
+    def run(split: bool) -> list[dict[str, int]]:
+        values = [f"j.value / {SPLIT}", f"j.value % {SPLIT}"] if split else ["j.value"]
+        columns: list[str] = []
+        for test in tests:
+            condition = f" FILTER (WHERE {test})" if test else ""
+            columns.append(f"count(*){condition}")
+            columns.extend(f"sum({v}){condition}" for v in values)
+        sql = (
+            f"SELECT j.key, {', '.join(columns)} FROM json_each(?1) AS e, "
+            "json_each(e.value) AS j GROUP BY j.key"
+        )
+        out: list[dict[str, int]] = [{} for _ in groups]
+        width = 1 + len(values)
+        for key, *row in conn.execute(sql, [text, *masks]):
+            for index in range(len(groups)):
+                part = row[index * width : (index + 1) * width]
+                if part[0]:
+                    out[index][str(key)] = _sums(part[1:], split)
+        return out
+
+    found: list[dict[str, int]] = _retry_split(run)
+    return found
+
+
+# -- feedback ----------------------------------------------------------------------------------
+
+
+@dataclass
+class FeedbackResult:
+    stats: dict[str, dict[str, Any]]
+    facets: list[tuple[str, int]]  # (feedback key, matched runs with that key), most first
+
+
+EMPTY_FEEDBACK = FeedbackResult({}, [])
+
+_FEEDBACK_COLUMNS = (
+    "lt_f.pk AS pk, lt_f.run_id AS run_id, lt_f.key AS key, lt_f.score AS score, "
+    "lt_f.value AS value, lt_f.comment AS comment, lt_f.error AS error, "
+    "lt_f.modified_at AS at"
+)
+
+# Categorical labels as ``_feedback.summarize`` reads them: strings as they are, other scalars
+# as their JSON text; objects, arrays and null are not labels.
+_LABEL = (
+    "CASE WHEN json_valid(value) THEN CASE json_type(value) "
+    "WHEN 'text' THEN json_extract(value, '$') WHEN 'integer' THEN json(value) "
+    "WHEN 'real' THEN json(value) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' END END"
+)
+
+
+def _feedback_selects(index: int, test: str) -> str:
+    """The three statements of one group's feedback figures (``test``: its row condition)."""
+    both = f" AND {test}" if test else ""
+    only = f" WHERE {test}" if test else ""
+    return f"""
+SELECT {index}, 0, key, count(*), sum(error), count(DISTINCT run_id),
+       group_concat(printf('%!.17g', score)) FILTER (WHERE score IS NOT NULL)
+FROM fb{only} GROUP BY key
+UNION ALL
+SELECT {index}, 1, key, label, count(*), NULL, NULL
+FROM (SELECT key, {_LABEL} AS label FROM fb{only}) WHERE label IS NOT NULL GROUP BY key, label
+UNION ALL
+SELECT {index}, 2, key, comment, rank, NULL, NULL FROM (
+    SELECT key, comment, row_number() OVER (PARTITION BY key ORDER BY at DESC, pk DESC) AS rank
+    FROM fb WHERE comment IS NOT NULL AND comment != ''{both})
+WHERE rank <= {MAX_COMMENTS}"""
+
+
+def feedback(
+    conn: sqlite3.Connection, runs: RunSet, groups: Sequence[Group]
+) -> list[FeedbackResult]:
+    """Per-key feedback statistics of each group's runs (``{n, avg, stdev, ...}``).
+
+    From the smaller side: every feedback row's run looked up and tested against the mask, or
+    every matched run's feedback looked up by run id.
+    """
+    if not runs.n:
+        return [EMPTY_FEEDBACK for _ in groups]
+    params: list[Any] = []
+    if runs.dense_for(conn, "feedback", share=1):  # a run lookup per feedback row
+        source = (
+            "FROM feedback AS lt_f CROSS JOIN runs AS lt_r ON lt_r.id = lt_f.run_id "
+            f"WHERE {runs.test('lt_r.pk', '?1')}"
+        )
+        params.append(runs.mask())
+    else:
+        source = (
+            "FROM json_each(?1) AS lt_s CROSS JOIN runs AS lt_r ON lt_r.pk = lt_s.value "
+            "CROSS JOIN feedback AS lt_f ON lt_f.run_id = lt_r.id"
+        )
+        params.append(runs.json_keys())
+    tests: list[str] = []
+    columns = ""
+    for group in groups:
+        if group is None:
+            tests.append("")
+            continue
+        params.append(runs.mask(group))
+        columns += f", {runs.test('lt_r.pk', f'?{len(params)}')} AS g{len(tests)}"
+        tests.append(f"g{len(tests)}")
+    return feedback_of(conn, source, params, tests, columns)
+
+
+def feedback_of(
+    conn: sqlite3.Connection,
+    source: str,
+    params: list[Any],
+    tests: Sequence[str] = ("",),
+    columns: str = "",
+) -> list[FeedbackResult]:
+    """Feedback figures of the rows ``source`` selects, one result per group test."""
+    selects = " UNION ALL ".join(_feedback_selects(i, test) for i, test in enumerate(tests))
+    sql = f"WITH fb AS MATERIALIZED (SELECT {_FEEDBACK_COLUMNS}{columns} {source}) {selects}"
+    stats: list[dict[str, dict[str, Any]]] = [{} for _ in tests]
+    runs_per_key: list[dict[str, int]] = [{} for _ in tests]
+    labels: list[list[tuple[str, str, int]]] = [[] for _ in tests]
+    comments: list[list[tuple[str, int, str]]] = [[] for _ in tests]
+    for group, kind, key, a, b, c, d in conn.execute(sql, params):
+        if kind == 0:
+            scores = np.fromstring(d, dtype=np.float64, sep=",") if d else np.empty(0)
+            stats[group][key] = {
+                "n": int(a),
+                **figures.score_summary(scores),
+                "values": {},
+                "errors": int(b or 0),
+                "comments": [],
+            }
+            runs_per_key[group][key] = int(c)
+        elif kind == 1:
+            labels[group].append((key, a, int(b)))
+        else:
+            comments[group].append((key, int(b), a))
+    results: list[FeedbackResult] = []
+    for index in range(len(tests)):
+        found = stats[index]
+        for key, label, count in sorted(labels[index], key=lambda i: (i[0], -i[2], i[1])):
+            found[key]["values"][label] = count
+        for key, _, comment in sorted(comments[index]):
+            found[key]["comments"].append(comment)
+        ordered = {key: found[key] for key in sorted(found)}
+        facets = sorted(runs_per_key[index].items(), key=lambda item: (-item[1], item[0]))
+        results.append(FeedbackResult(ordered, facets[:MAX_FACET_VALUES]))
+    return results
+
+
+# -- facets ------------------------------------------------------------------------------------
+
+
+def _facet(key: str, value: str, n: int, query: str) -> dict[str, Any]:
+    return {"key": key, "value": value, "n": n, "query": query}
+
+
+def _top(counts: dict[Any, int]) -> list[tuple[Any, int]]:
+    ranked = sorted(((v, n) for v, n in counts.items() if n), key=lambda i: (-i[1], i[0]))
+    return ranked[:MAX_FACET_VALUES]
+
+
+def facets(
+    conn: sqlite3.Connection,
+    where: Where,
+    runs: RunSet,
+    groups: Sequence[Group],
+    statuses: Sequence[dict[str, int]],
+    feedback_keys: Sequence[list[tuple[str, int]]],
+) -> list[list[dict[str, Any]]]:
+    """Top values of name, run_type, status, tags, metadata and feedback keys, per group."""
+    out: list[list[dict[str, Any]]] = [[] for _ in groups]
+    if not runs.n:
+        return out
+    masks = [runs.mask(g) for g in groups if g is not None]
+    columns = _column_facets(conn, where, runs, groups, masks)
+    tags = _tag_facets(conn, runs, groups, masks)
+    metadata = _metadata_facets(conn, runs, groups, masks)
+    for index, group in enumerate(groups):
+        if group is not None and not group.size:
+            continue
+        found = out[index]
+        for column in ("name", "run_type"):
+            for value, n in _top(columns[index][column]):
+                found.append(_facet(column, value, n, f"eq({column}, {quote(value)})"))
+        ranked = sorted(statuses[index].items(), key=lambda item: (-item[1], item[0]))
+        for status, n in ranked:
+            if n:
+                found.append(_facet("status", status, n, f"eq(status, {quote(status)})"))
+        for tag, n in _top(tags[index]):
+            found.append(_facet("tag", tag, n, f"has(tags, {quote(tag)})"))
+        found.extend(metadata[index])
+        for key, n in feedback_keys[index]:
+            found.append(_facet("feedback_key", key, n, f"eq(feedback_key, {quote(key)})"))
+    return out
+
+
+def _counts(groups: Sequence[Group], test: Any) -> str:
+    """One count per group: ``count(*)``, or ``count(*) FILTER`` by the group's mask."""
+    parts: list[str] = []
+    mask_index = 0
+    for group in groups:
+        if group is None:
+            parts.append("count(*)")
+        else:
+            mask_index += 1
+            parts.append(f"count(*) FILTER (WHERE {test(f'?{mask_index}')})")
+    return ", ".join(parts)
+
+
+def _column_facets(
+    conn: sqlite3.Connection,
+    where: Where,
+    runs: RunSet,
+    groups: Sequence[Group],
+    masks: list[bytes],
+) -> list[dict[str, dict[str, int]]]:
+    """Counts of each name and run type, per group.
+
+    From the filter when SQLite answers it from a covering index (a project: the index is in
+    name order, nothing is sorted); otherwise from the matched run keys, so the filter is not
+    evaluated again with one table lookup per indexed run.
+    """
+    counts = _counts(groups, lambda p: runs.test("r.pk", p))
+    sql = " UNION ALL ".join(
+        f"SELECT '{column}', r.{column}, {counts} FROM runs AS r {where.sql()} GROUP BY r.{column}"
+        for column in ("name", "run_type")
+    )
+    params: list[Any] = [*masks, *where.params, *where.params]
+    plan = [str(row[-1]) for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
+    runs_steps = [step for step in plan if " r " in f" {step} " or step.endswith(" r")]
+    if not runs_steps or any("COVERING INDEX" not in step for step in runs_steps):
+        u = len(masks) + 1
+        if runs.n * 2 >= runs.high - runs.low + 1:
+            source = f"runs AS r NOT INDEXED WHERE {runs.test('r.pk', f'?{u}')}"
+            union: Any = runs.mask()
+        else:
+            source = f"json_each(?{u}) AS lt_s CROSS JOIN runs AS r ON r.pk = lt_s.value"
+            union = runs.json_keys()
+        sql = f"WITH m AS MATERIALIZED (SELECT r.pk, r.name, r.run_type FROM {source}) " + (
+            " UNION ALL ".join(
+                f"SELECT '{column}', r.{column}, {counts} FROM m AS r GROUP BY r.{column}"
+                for column in ("name", "run_type")
+            )
+        )
+        params = [*masks, union]
+    out: list[dict[str, dict[str, int]]] = [{"name": {}, "run_type": {}} for _ in groups]
+    for column, value, *ns in conn.execute(sql, params):
+        for index, n in enumerate(ns):
+            if n:
+                out[index][column][value] = int(n)
+    return out
+
+
+def _side(conn: sqlite3.Connection, runs: RunSet, table: str, alias: str) -> tuple[str, str, Any]:
+    """(FROM text, condition, its parameter) reading ``table``'s rows of the matched runs."""
+    if runs.dense_for(conn, table):
+        return f"{table} AS {alias}", runs.test(f"{alias}.run_pk", "?{u}"), runs.mask()
+    return (
+        f"json_each(?{{u}}) AS lt_s CROSS JOIN {table} AS {alias} ON {alias}.run_pk = lt_s.value",
+        "1",
+        runs.json_keys(),
+    )
+
+
+def _tag_facets(
+    conn: sqlite3.Connection, runs: RunSet, groups: Sequence[Group], masks: list[bytes]
+) -> list[dict[str, int]]:
+    source, condition, union = _side(conn, runs, "run_tags", "lt_t")
+    u = len(masks) + 1
+    counts = _counts(groups, lambda p: runs.test("lt_t.run_pk", p))
+    sql = (
+        f"SELECT lt_t.tag, {counts} FROM {source.format(u=u)} "
+        f"WHERE {condition.format(u=u)} GROUP BY lt_t.tag"
+    )
+    out: list[dict[str, int]] = [{} for _ in groups]
+    for tag, *ns in conn.execute(sql, [*masks, union]):
+        for index, n in enumerate(ns):
+            if n:
+                out[index][tag] = int(n)
+    return out
+
+
+def _metadata_facets(
+    conn: sqlite3.Connection, runs: RunSet, groups: Sequence[Group], masks: list[bytes]
+) -> list[list[dict[str, Any]]]:
+    source, condition, union = _side(conn, runs, "run_metadata", "lt_m")
+    u = len(masks) + 1
+    counts = _counts(groups, lambda p: runs.test("lt_m.run_pk", p))
+    names = ", ".join(f"n{i}" for i in range(len(groups)))
+    # usage_metadata.* duplicates the token columns and would crowd out real metadata; the two
+    # key ranges around it are read straight from the (key, value, run_pk) index.
+    counted = " UNION ALL ".join(
+        f"SELECT lt_m.key AS key, lt_m.value AS value, {counts} "
+        f"FROM {source.format(u=u)} WHERE {condition.format(u=u)} AND {bound} "
+        "GROUP BY lt_m.key, lt_m.value"
+        for bound in ("lt_m.key < 'usage_metadata.'", "lt_m.key >= 'usage_metadata/'")
+    )
+    windows = ", ".join(
+        f"n{i}, row_number() OVER (PARTITION BY key ORDER BY n{i} DESC, value) AS rank{i}, "
+        f"sum(n{i}) OVER (PARTITION BY key) AS weight{i}"
+        for i in range(len(groups))
+    )
+    keep = " OR ".join(f"(n{i} > 0 AND rank{i} <= {MAX_FACET_VALUES})" for i in range(len(groups)))
+    sql = (
+        f"WITH c (key, value, {names}) AS ({counted}) "
+        f"SELECT * FROM (SELECT key, value, {windows} FROM c) WHERE {keep}"
+    )
+    values: list[dict[str, list[tuple[int, str]]]] = [{} for _ in groups]
+    weights: list[dict[str, int]] = [{} for _ in groups]
+    for key, value, *figures_ in conn.execute(sql, [*masks, union]):
+        for index in range(len(groups)):
+            n, rank, weight = figures_[3 * index : 3 * index + 3]
+            if n and rank <= MAX_FACET_VALUES and value is not None:
+                values[index].setdefault(key, []).append((int(n), value))
+                weights[index][key] = int(weight)
+    out: list[list[dict[str, Any]]] = []
+    for index in range(len(groups)):
+        found: list[dict[str, Any]] = []
+        weight = weights[index]
+        keys = sorted(weight, key=lambda k: (-weight[k], k))[:MAX_METADATA_FACET_KEYS]
+        for key in keys:
+            for n, value in sorted(values[index][key], key=lambda item: (-item[0], item[1])):
+                query = f"and(eq(metadata_key, {quote(key)}), eq(metadata_value, {quote(value)}))"
+                found.append(_facet(f"metadata.{key}", value, n, query))
+        out.append(found)
+    return out
