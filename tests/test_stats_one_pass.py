@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_stats_oracle import populate, store_spec
 
 import localtrace
 from localtrace import RunStats
 from localtrace._stats import runset, scan, sides
+from test_stats_oracle import populate, store_spec
 
 SETTINGS = settings(
     max_examples=30,
