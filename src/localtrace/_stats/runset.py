@@ -14,6 +14,7 @@ instead of evaluating the filter again. Two shapes, whichever is cheaper for the
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -76,6 +77,14 @@ class RunSet:
         bits[chosen - self.low] = 1
         return bits.tobytes()
 
+    def bitsets(self, groups: Sequence[IntArray]) -> tuple[bytes, int]:
+        """Group bitsets per key from ``low`` to ``high`` (``bitsets``); groups are positions."""
+        return bitsets(self.high - self.low + 1, [self.keys[g] - self.low for g in groups])
+
+    def bits_of(self, column: str, param: str, width: int) -> str:
+        """SQL: the bitset of the run key ``column`` (a matched run's) in blob ``param``."""
+        return f"substr({param}, ({column} - {self.low}) * {width} + 1, {width})"
+
     def test(self, column: str, param: str) -> str:
         """SQL: whether the run key ``column`` is set in the mask bound to ``param``."""
         return (
@@ -92,6 +101,32 @@ class RunSet:
         (matched runs x ``share`` exceed its rows: scanning an index and testing each row
         against the mask costs a fraction of a lookup per run)."""
         return self.n * (DENSE_SHARE if share is None else share) > table_size(conn, table)
+
+
+BYTE_VALUES = bytes(range(256))
+"""``instr(BYTE_VALUES, b) - 1`` is the value of the one-byte blob ``b`` in SQL."""
+
+
+def bitsets(size: int, members: Sequence[IntArray]) -> tuple[bytes, int]:
+    """Per slot (``size`` of them) the set of ``members`` lists holding it, as ``width`` bytes
+    (bit ``i % 8`` of byte ``i // 8`` for list ``i``): one blob for every group at once."""
+    width = max(1, -(-len(members) // 8))
+    bits = np.zeros((size, width), dtype=np.uint8)
+    for index, slots in enumerate(members):
+        bits[slots, index // 8] |= np.uint8(1 << (index % 8))
+    return bits.tobytes(), width
+
+
+def bit_sql(blob: str, index: int, byte_values: str) -> str:
+    """SQL: 1 if group ``index`` is set in the bitset blob ``blob`` (see ``bitsets``)."""
+    byte = f"instr({byte_values}, substr({blob}, {index // 8 + 1}, 1)) - 1"
+    return f"(({byte}) >> {index % 8}) & 1"
+
+
+def groups_of(blob: bytes) -> list[int]:
+    """The group indexes set in a bitset blob."""
+    value = int.from_bytes(blob, "little")
+    return [i for i in range(value.bit_length()) if value >> i & 1]
 
 
 def table_size(conn: sqlite3.Connection, table: str) -> int:

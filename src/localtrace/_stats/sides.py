@@ -21,7 +21,7 @@ from .._query.where import Where
 from ..filters import quote
 from . import figures
 from .figures import IntArray
-from .runset import RunSet
+from .runset import BYTE_VALUES, RunSet, bit_sql, bitsets, groups_of
 from .scan import SPLIT
 
 MAX_FACET_VALUES = 10
@@ -56,25 +56,48 @@ def details(
     exist (or the objects nest), the column is summed again with a ``GROUP BY``.
     """
     out: list[dict[str, dict[str, Any]]] = [{} for _ in groups]
+    grouped = not (len(groups) == 1 and groups[0] is None)
     for name, text in texts.items():
-        masks: list[bytes] = []
-        if any(g is not None for g in groups):
+        if grouped:
             assert present is not None
-            where = present[name]
-            for group in groups:
-                if group is not None:
-                    member = np.zeros(n, dtype=np.uint8)
-                    member[group] = 1
-                    masks.append(member[where].tobytes())
-        sums = _known_sums(conn, text, groups, masks)
-        if sums is None:
-            sums = _grouped_sums(conn, text, groups, masks)
+            element = np.full(n, -1, dtype=np.int64)
+            element[present[name]] = np.arange(present[name].size)
+            members = [element[g][element[g] >= 0] for g in groups if g is not None]
+            sums = _bitset_sums(conn, text, len(groups), *bitsets(present[name].size, members))
+        else:
+            sums = _known_sums(conn, text, groups, []) or _grouped_sums(conn, text, groups, [])
         for index, found in enumerate(sums):
             out[index][name] = {
                 key: figures.pico_to_usd(total) if "cost" in name else total
                 for key, total in sorted(found.items())
             }
     return out
+
+
+def _bitset_sums(
+    conn: sqlite3.Connection, text: str, count: int, blob: bytes, width: int
+) -> list[dict[str, int]]:
+    """Grouped sums per category: one ``GROUP BY`` (category, the element's group bitset)."""
+
+    def run(split: bool) -> list[dict[str, int]]:
+        values = [f"j.value / {SPLIT}", f"j.value % {SPLIT}"] if split else ["j.value"]
+        sql = (
+            f"SELECT j.key, substr(?2, e.key * {width} + 1, {width}) AS lt_b, count(*), "
+            f"{', '.join(f'sum({v})' for v in values)} "
+            "FROM json_each(?1) AS e, json_each(e.value) AS j GROUP BY j.key, lt_b"
+        )
+        out: list[dict[str, int]] = [{} for _ in range(count)]
+        for key, bits, present, *halves in conn.execute(sql, [text, blob]):
+            if not present:
+                continue
+            total = _sums(halves, split)
+            for index in groups_of(bits):
+                found = out[index]
+                found[str(key)] = found.get(str(key), 0) + total
+        return out
+
+    found: list[dict[str, int]] = _retry_split(run)
+    return found
 
 
 def _sums(row: Sequence[Any], split: bool) -> int:
@@ -332,10 +355,10 @@ def facets(
     out: list[list[dict[str, Any]]] = [[] for _ in groups]
     if not runs.n:
         return out
-    masks = [runs.mask(g) for g in groups if g is not None]
-    columns = _column_facets(conn, where, runs, groups, masks)
-    tags = _tag_facets(conn, runs, groups, masks)
-    metadata = _metadata_facets(conn, runs, groups, masks)
+    counting = _Counting.of(runs, groups)
+    columns = _column_facets(conn, where, counting)
+    tags = _tag_facets(conn, counting)
+    metadata = _metadata_facets(conn, counting)
     for index, group in enumerate(groups):
         if group is not None and not group.size:
             continue
@@ -355,25 +378,57 @@ def facets(
     return out
 
 
-def _counts(groups: Sequence[Group], test: Any) -> str:
-    """One count per group: ``count(*)``, or ``count(*) FILTER`` by the group's mask."""
-    parts: list[str] = []
-    mask_index = 0
-    for group in groups:
-        if group is None:
-            parts.append("count(*)")
-        else:
-            mask_index += 1
-            parts.append(f"count(*) FILTER (WHERE {test(f'?{mask_index}')})")
-    return ", ".join(parts)
+@dataclass
+class _Counting:
+    """How a facet statement counts each group's runs.
+
+    Ungrouped: ``count(*)``. Grouped: the rows are first grouped by the run's group bitset
+    (``RunSet.bitsets``, bound as ``?1``; ``?2`` the byte values), then each group's count is
+    summed from the few (value, bitset) rows: one lookup per row whatever the number of groups.
+    """
+
+    runs: RunSet
+    count: int
+    blob: bytes | None = None
+    width: int = 0
+
+    @classmethod
+    def of(cls, runs: RunSet, groups: Sequence[Group]) -> _Counting:
+        if len(groups) == 1 and groups[0] is None:
+            return cls(runs, 1)
+        positions = [g if g is not None else np.arange(runs.n) for g in groups]
+        blob, width = runs.bitsets(positions)
+        return cls(runs, len(groups), blob, width)
+
+    @property
+    def params(self) -> list[Any]:
+        return [] if self.blob is None else [self.blob, BYTE_VALUES]
+
+    @property
+    def next_param(self) -> int:
+        return len(self.params) + 1
+
+    def select(self, dims: list[tuple[str, str]], body: str, key: str) -> str:
+        """``SELECT <dims as aliases>, n0, n1, ... <body> GROUP BY <dims>``; ``key``: the
+        run key column of ``body``."""
+        columns = ", ".join(f"{expr} AS {alias}" for expr, alias in dims)
+        grouping = ", ".join(expr for expr, _ in dims)
+        if self.blob is None:
+            return f"SELECT {columns}, count(*) AS n0 {body} GROUP BY {grouping}"
+        aliases = ", ".join(alias for _, alias in dims)
+        bits = self.runs.bits_of(key, "?1", self.width)
+        inner = (
+            f"SELECT {columns}, {bits} AS lt_b, count(*) AS lt_n {body} GROUP BY {grouping}, lt_b"
+        )
+        sums = ", ".join(
+            f"sum(CASE WHEN {bit_sql('lt_b', i, '?2')} THEN lt_n ELSE 0 END) AS n{i}"
+            for i in range(self.count)
+        )
+        return f"SELECT {aliases}, {sums} FROM ({inner}) GROUP BY {aliases}"
 
 
 def _column_facets(
-    conn: sqlite3.Connection,
-    where: Where,
-    runs: RunSet,
-    groups: Sequence[Group],
-    masks: list[bytes],
+    conn: sqlite3.Connection, where: Where, counting: _Counting
 ) -> list[dict[str, dict[str, int]]]:
     """Counts of each name and run type, per group.
 
@@ -381,30 +436,34 @@ def _column_facets(
     name order, nothing is sorted); otherwise from the matched run keys, so the filter is not
     evaluated again with one table lookup per indexed run.
     """
-    counts = _counts(groups, lambda p: runs.test("r.pk", p))
-    sql = " UNION ALL ".join(
-        f"SELECT '{column}', r.{column}, {counts} FROM runs AS r {where.sql()} GROUP BY r.{column}"
-        for column in ("name", "run_type")
-    )
-    params: list[Any] = [*masks, *where.params, *where.params]
+    runs = counting.runs
+
+    def select(body: str) -> str:
+        return " UNION ALL ".join(
+            f"SELECT '{column}', * FROM ("
+            f"{counting.select([(f'r.{column}', 'lt_v')], body, 'r.pk')})"
+            for column in ("name", "run_type")
+        )
+
+    sql = select(f"FROM runs AS r {where.sql()}")
+    params: list[Any] = [*counting.params, *where.params, *where.params]
     plan = [str(row[-1]) for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
     runs_steps = [step for step in plan if " r " in f" {step} " or step.endswith(" r")]
     if not runs_steps or any("COVERING INDEX" not in step for step in runs_steps):
-        u = len(masks) + 1
+        u = counting.next_param
         if runs.n * 2 >= runs.high - runs.low + 1:
             source = f"runs AS r NOT INDEXED WHERE {runs.test('r.pk', f'?{u}')}"
             union: Any = runs.mask()
         else:
             source = f"json_each(?{u}) AS lt_s CROSS JOIN runs AS r ON r.pk = lt_s.value"
             union = runs.json_keys()
-        sql = f"WITH m AS MATERIALIZED (SELECT r.pk, r.name, r.run_type FROM {source}) " + (
-            " UNION ALL ".join(
-                f"SELECT '{column}', r.{column}, {counts} FROM m AS r GROUP BY r.{column}"
-                for column in ("name", "run_type")
-            )
+        sql = f"WITH m AS MATERIALIZED (SELECT r.pk, r.name, r.run_type FROM {source}) " + select(
+            "FROM m AS r"
         )
-        params = [*masks, union]
-    out: list[dict[str, dict[str, int]]] = [{"name": {}, "run_type": {}} for _ in groups]
+        params = [*counting.params, union]
+    out: list[dict[str, dict[str, int]]] = [
+        {"name": {}, "run_type": {}} for _ in range(counting.count)
+    ]
     for column, value, *ns in conn.execute(sql, params):
         for index, n in enumerate(ns):
             if n:
@@ -423,37 +482,32 @@ def _side(conn: sqlite3.Connection, runs: RunSet, table: str, alias: str) -> tup
     )
 
 
-def _tag_facets(
-    conn: sqlite3.Connection, runs: RunSet, groups: Sequence[Group], masks: list[bytes]
-) -> list[dict[str, int]]:
-    source, condition, union = _side(conn, runs, "run_tags", "lt_t")
-    u = len(masks) + 1
-    counts = _counts(groups, lambda p: runs.test("lt_t.run_pk", p))
-    sql = (
-        f"SELECT lt_t.tag, {counts} FROM {source.format(u=u)} "
-        f"WHERE {condition.format(u=u)} GROUP BY lt_t.tag"
-    )
-    out: list[dict[str, int]] = [{} for _ in groups]
-    for tag, *ns in conn.execute(sql, [*masks, union]):
+def _tag_facets(conn: sqlite3.Connection, counting: _Counting) -> list[dict[str, int]]:
+    u = counting.next_param
+    source, condition, union = _side(conn, counting.runs, "run_tags", "lt_t")
+    body = f"FROM {source.format(u=u)} WHERE {condition.format(u=u)}"
+    sql = counting.select([("lt_t.tag", "tag")], body, "lt_t.run_pk")
+    out: list[dict[str, int]] = [{} for _ in range(counting.count)]
+    for tag, *ns in conn.execute(sql, [*counting.params, union]):
         for index, n in enumerate(ns):
             if n:
                 out[index][tag] = int(n)
     return out
 
 
-def _metadata_facets(
-    conn: sqlite3.Connection, runs: RunSet, groups: Sequence[Group], masks: list[bytes]
-) -> list[list[dict[str, Any]]]:
-    source, condition, union = _side(conn, runs, "run_metadata", "lt_m")
-    u = len(masks) + 1
-    counts = _counts(groups, lambda p: runs.test("lt_m.run_pk", p))
+def _metadata_facets(conn: sqlite3.Connection, counting: _Counting) -> list[list[dict[str, Any]]]:
+    u = counting.next_param
+    source, condition, union = _side(conn, counting.runs, "run_metadata", "lt_m")
+    groups = range(counting.count)
     names = ", ".join(f"n{i}" for i in range(len(groups)))
     # usage_metadata.* duplicates the token columns and would crowd out real metadata; the two
     # key ranges around it are read straight from the (key, value, run_pk) index.
     counted = " UNION ALL ".join(
-        f"SELECT lt_m.key AS key, lt_m.value AS value, {counts} "
-        f"FROM {source.format(u=u)} WHERE {condition.format(u=u)} AND {bound} "
-        "GROUP BY lt_m.key, lt_m.value"
+        counting.select(
+            [("lt_m.key", "key"), ("lt_m.value", "value")],
+            f"FROM {source.format(u=u)} WHERE {condition.format(u=u)} AND {bound}",
+            "lt_m.run_pk",
+        )
         for bound in ("lt_m.key < 'usage_metadata.'", "lt_m.key >= 'usage_metadata/'")
     )
     windows = ", ".join(
@@ -468,7 +522,7 @@ def _metadata_facets(
     )
     values: list[dict[str, list[tuple[int, str]]]] = [{} for _ in groups]
     weights: list[dict[str, int]] = [{} for _ in groups]
-    for key, value, *figures_ in conn.execute(sql, [*masks, union]):
+    for key, value, *figures_ in conn.execute(sql, [*counting.params, union]):
         for index in range(len(groups)):
             n, rank, weight = figures_[3 * index : 3 * index + 3]
             if n and rank <= MAX_FACET_VALUES and value is not None:
