@@ -16,7 +16,7 @@ definitions), in a fixed number of statements whatever the metrics and the group
 ``select`` drops every statement and column the chosen metrics do not need. ``group_by`` does
 not repeat any of it per group: the pass returns per-run values in one order, each group is a
 set of positions into them (``groups``), and the side statements compute every group's figures
-at once, each aggregate filtered by the group's mask. All statements of one call read the same
+at once (each run carries its groups as a bitset). All statements of one call read the same
 snapshot.
 """
 

@@ -1,8 +1,9 @@
 """What the pass over the runs does not hold: detail sums, feedback and facets, for all groups.
 
-Each is one statement for every group at once: a group is a byte mask over the run keys (or
-over pass positions, for the details), and each group's figure is an aggregate ``FILTER``-ed by
-its mask. The matched runs themselves are the ``RunSet`` of the pass: the filter is never
+Each is one statement for every group at once: every run (or details object) carries the set
+of groups it is in as a few bits of one blob; rows are counted per (value, bitset) and each
+group's figure summed from those few rows (feedback, a handful of rows per run at most, filters
+each group's aggregates instead). The matched runs themselves are the ``RunSet`` of the pass: the filter is never
 evaluated again here, except by the name and run-type facets, which read it from the
 project's covering indexes (cheaper than anything else when the filter is a project).
 """
