@@ -234,3 +234,16 @@ def test_the_forced_indexes_exist_in_the_schema(tmp_path: Path) -> None:
         names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
     client.close()
     assert set(ANCHORS.values()) <= names
+
+
+def test_a_projects_roots_read_the_roots_index(store: Any) -> None:
+    """Newest root runs of a project: the partial roots index holds only them, so a page reads
+    a page's worth of entries (the project index would be walked past every child run)."""
+    client, _ = store
+    for call in (
+        lambda: list(client.list_runs(project_name="big", is_root=True)),
+        lambda: list(client.list_runs(project_name="big", is_root=True, error=False)),
+        lambda: list(client.list_runs(project_name="big", is_root=True, filter='has(tags, "x")')),
+    ):
+        plans = _listing_plans(client, call)
+        assert plans and all(_reads(p, "r", "runs_session_roots") for p in plans), plans

@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
+from pydantic import BaseModel
 
 from .._money import PICO, pico_to_usd
 from .._time import EPOCH
@@ -117,7 +118,16 @@ class Projection:
         wanted = None if select is None else set(select) | ALWAYS
         payload = [p for p in _PAYLOAD if wanted is None or p in wanted]
         with_feedback = wanted is None or "feedback_stats" in wanted
-        core = [expr if expr != _HAS_FEEDBACK or with_feedback else "0" for _, expr in _CORE]
+        # Columns of fields left out are not read: NULL reads as "absent" on the way in (no
+        # JSON parsed, no Decimal or datetime built) and the field is blanked afterwards.
+        core = [
+            "0"
+            if expr == _HAS_FEEDBACK and not with_feedback
+            else "NULL"
+            if wanted is not None and name in _OPTIONAL_FIELDS and name not in wanted
+            else expr
+            for name, expr in _CORE
+        ]
         joined = " LEFT JOIN run_payloads AS p ON p.run_pk = r.pk" if payload else ""
         self.select_from = (
             f"SELECT {', '.join(core + [f'p.{name}' for name in payload])} FROM runs AS r{joined}"
@@ -176,16 +186,19 @@ def gc_paused() -> Iterator[None]:
 
 _UUID = uuid.UUID
 _new_object = object.__new__
-_set = object.__setattr__
 _UNKNOWN_SAFETY = uuid.SafeUUID.unknown
 
 
 def _fast_uuid(text: str) -> uuid.UUID:
     """``uuid.UUID(text)`` for the canonical text the store writes, in half the time."""
     value = _new_object(_UUID)
-    _set(value, "int", int(text.replace("-", ""), 16))
-    _set(value, "is_safe", _UNKNOWN_SAFETY)
+    _set_int(value, int(text.replace("-", ""), 16))
+    _set_safe(value, _UNKNOWN_SAFETY)
     return value
+
+
+_set_int = _UUID.__dict__["int"].__set__
+_set_safe = _UUID.__dict__["is_safe"].__set__
 
 
 @functools.lru_cache(maxsize=65536)
@@ -370,10 +383,17 @@ _SET_BY_READ = frozenset(Run.model_fields) - {
 
 
 def _new_run(fields: dict[str, Any]) -> Run:
-    """A ``Run`` around a complete field dict, as ``model_construct`` would build it."""
+    """A ``Run`` around a complete field dict, as ``model_construct`` would build it (the slots
+    set through their descriptors: no attribute lookup by name per run)."""
     run = _new_object(Run)
-    _set(run, "__dict__", fields)
-    _set(run, "__pydantic_fields_set__", set(_SET_BY_READ))
-    _set(run, "__pydantic_extra__", None)
-    _set(run, "__pydantic_private__", None)
+    _set_dict(run, fields)
+    _set_fields_set(run, set(_SET_BY_READ))
+    _set_extra(run, None)
+    _set_private(run, None)
     return run
+
+
+_set_dict = BaseModel.__dict__["__dict__"].__set__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__

@@ -60,17 +60,18 @@ def indexed(select_from: str, index: str | None) -> str:
     return select_from.replace(" FROM runs AS r", f" FROM runs AS r INDEXED BY {index}", 1)
 
 
-def anchor(node: Node) -> str | None:
-    """The first of ``ANCHORS`` an ``eq`` at the top of a filter tests (alone or in an ``and``)."""
+ROOTS_INDEX = "runs_session_roots"
+"""The partial index of a project's root runs, by start time."""
+
+
+def _top_level_tests(node: Node) -> frozenset[str]:
+    """Attributes an ``eq`` at the top of a filter tests (alone or directly in an ``and``)."""
     from ..filters._nodes import And, Comparison
 
     tests = node.children if isinstance(node, And) else (node,)
-    found = {
-        test.attribute
-        for test in tests
-        if isinstance(test, Comparison) and test.op == "eq" and test.attribute in ANCHORS
-    }
-    return next((column for column in ANCHORS if column in found), None)
+    return frozenset(
+        test.attribute for test in tests if isinstance(test, Comparison) and test.op == "eq"
+    )
 
 
 def after(start_time: int, pk: int, *, descending: bool = True) -> tuple[str, list[Any]]:
@@ -170,9 +171,22 @@ def build_where(
             sql, params, searches = _compiled(text, scope, sample)
             where.add(f"({sql})", *params)
             where.needs_search = where.needs_search or searches
-    if filter and where.index is None:
-        column = anchor(_parsed(filter)[0])
+    tested = _top_level_tests(_parsed(filter)[0]) if filter else frozenset()
+    if where.index is None:
+        column = next((column for column in ANCHORS if column in tested), None)
         where.index = ANCHORS[column] if column is not None else None
+    if (
+        where.index is None
+        and (is_root or execution_order == 1)
+        and project_ids
+        and run_type is None
+        and error is not True
+        and not tested & {"name", "run_type", "error", "status"}
+    ):
+        # A project's root runs newest first: its roots index holds only roots (and their
+        # status), so a page reads 100 entries instead of walking ten times as many runs of
+        # the project's index and looking each up to find the roots (SQLite's choice).
+        where.index = ROOTS_INDEX
     return where
 
 
