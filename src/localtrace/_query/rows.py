@@ -149,6 +149,17 @@ class Projection:
         return _new_run(fields)
 
 
+def projection(select: Sequence[str] | None = None) -> Projection:
+    """The ``Projection`` of a ``select`` (shared: a projection never changes once built, and
+    building one, SQL text included, cost a tenth of a one-run read)."""
+    return _projection(None if select is None else tuple(select))
+
+
+@functools.lru_cache(maxsize=256)
+def _projection(select: tuple[str, ...] | None) -> Projection:
+    return Projection(select)
+
+
 def _full_run(row: Sequence[Any]) -> Run:
     """A row of the full projection (every payload column) -> ``Run``: the tree-loading path.
 

@@ -21,6 +21,7 @@ from .rows import (
     Projection,
     gc_paused,
 )
+from .rows import projection as rows_projection
 from .where import Where, after, indexed
 
 PAGE_SIZE = 100
@@ -51,7 +52,7 @@ def _attach_feedback(conn: sqlite3.Connection, targets: Sequence[tuple[Run, str]
 
 def read_run(conn: sqlite3.Connection, run_id: str, *, load_child_runs: bool) -> Run | None:
     """One run (optionally with its subtree) or ``None``."""
-    projection = Projection()
+    projection = rows_projection()
     row = conn.execute(f"{projection.select_from} WHERE r.id = ?", (run_id,)).fetchone()
     if row is None:
         return None
@@ -123,7 +124,7 @@ def read_trace(conn: sqlite3.Connection, some_id: str) -> Run | None:
 
 
 def _whole_trace(conn: sqlite3.Connection, trace_id: str) -> Run | None:
-    projection = Projection()
+    projection = rows_projection()
     rows = conn.execute(
         f"{projection.select_from} WHERE r.trace_id = ? ORDER BY r.dotted_order",
         (trace_id,),
@@ -170,7 +171,7 @@ def iterate(
     descending: bool = True,
 ) -> Iterator[Run]:
     """Yield matching runs page by page; a page costs the same wherever it is in the listing."""
-    projection = Projection(select)
+    projection = rows_projection(select)
     remaining = limit
     cursor: tuple[int, int] | None = None
     direction = "DESC" if descending else "ASC"
@@ -208,7 +209,7 @@ def iterate_arrivals(db: Database, where: Where, after_position: int) -> Iterato
     The resume point of transfers: a run stored later always comes after every position
     handed out before it, whatever its start time.
     """
-    projection = Projection()
+    projection = rows_projection()
     cursor = after_position
     while True:
         clauses = [*where.clauses, "r.pk > ?"]
