@@ -8,14 +8,16 @@ generated inputs.
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from localtrace._flatten import MAX_PAIRS, flatten, iter_pairs
 from localtrace._ingest.merge import apply_change, new_state
-from localtrace._ingest.normalize import normalize
+from localtrace._ingest.normalize import RunProblemError, normalize
 from localtrace._ingest.state import RunState
 from localtrace._ingest.usage import EMPTY_USAGE, Usage
 
@@ -103,3 +105,15 @@ _USAGE = st.builds(
 def test_combining_with_nothing_changes_nothing(usage: Usage, sign: int) -> None:
     assert usage.combine(EMPTY_USAGE, sign) == usage.combine(Usage(), sign) == usage
     assert EMPTY_USAGE.combine(usage) == Usage().combine(usage)
+
+
+def test_a_non_finite_number_deep_in_usage_is_named_by_its_whole_path() -> None:
+    usage = {"input_tokens": 3, "input_token_details": {"cache_read": 1, "audio": math.inf}}
+    raw = {"id": "0e9c2d8c-3a4c-4c61-8a53-2f1e2b7c9d01", "extra": {"metadata": {}}}
+    raw["extra"]["metadata"]["usage_metadata"] = usage
+    with pytest.raises(RunProblemError) as refused:
+        normalize("post", raw)
+    assert refused.value.problem.field == (
+        "extra.metadata.usage_metadata.input_token_details.audio"
+    )
+    assert refused.value.problem.reason == "inf is not a finite number"

@@ -108,17 +108,33 @@ def _time(value: Any, field_name: str) -> int:
         raise Refusal(field_name, reason, NUMBER_HINT) from None
 
 
-def _check_finite(value: Any, field_name: str, depth: int = 0) -> None:
+def _check_finite(value: Any, field_name: str) -> None:
     """Token counts and costs must be finite; NaN elsewhere is kept (as the SDK's text)."""
-    if depth > 4:
-        return
-    if isinstance(value, float) and not math.isfinite(value):
+    found = _non_finite(value)
+    if found is not None:
+        path, number = found
         raise Refusal(
-            field_name, f"{value!r} is not a finite number", "send a finite number or omit it"
+            f"{field_name}{path}",
+            f"{number!r} is not a finite number",
+            "send a finite number or omit it",
         )
+
+
+def _non_finite(value: Any, depth: int = 0) -> tuple[str, float] | None:
+    """The first NaN/inf in ``value`` (objects searched 4 levels deep): its ``.path`` and
+    itself. Paths are spelled only for the one found: this runs for every run on the caller's
+    thread."""
+    if depth > 4:
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else ("", value)
     if isinstance(value, dict):
         for key, child in value.items():
-            _check_finite(child, f"{field_name}.{key}", depth + 1)
+            if isinstance(child, (float, dict)):
+                found = _non_finite(child, depth + 1)
+                if found is not None:
+                    return f".{key}{found[0]}", found[1]
+    return None
 
 
 def _first_token(events: list[Any]) -> int | None:

@@ -402,14 +402,18 @@ class Writer:
         the index is tried again later in a transaction of its own."""
         conn.execute("SAVEPOINT localtrace_index")
         try:
-            self._indexed_early += fulltext.catch_up(conn)
-        except sqlite3.Error as exc:
-            conn.execute("ROLLBACK TO localtrace_index")
-            logger.warning("localtrace writer: the full-text index waits: %s", exc)
-        else:
-            self._index_current = True
-        finally:
+            indexed = fulltext.catch_up(conn)
             conn.execute("RELEASE localtrace_index")
+        except sqlite3.Error as exc:
+            try:
+                conn.execute("ROLLBACK TO localtrace_index")
+                conn.execute("RELEASE localtrace_index")
+            except sqlite3.Error:
+                raise exc from None  # the transaction is gone: the file's error, as any write's
+            logger.warning("localtrace writer: the full-text index waits: %s", exc)
+            return
+        self._indexed_early += indexed
+        self._index_current = True
 
     def _index(self) -> int:
         """Index every run queued in ``fts_pending`` (ours and any other process's)."""

@@ -25,7 +25,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -41,6 +40,9 @@ logger = logging.getLogger("localtrace")
 
 MAX_BUFFERED = 20_000
 """Runs waiting in the parent before ``submit`` blocks (memory stays bounded)."""
+
+FEED_EVERY_S = 0.01
+"""How long the feeder lets runs gather before one pipe write (a flush does not wait)."""
 
 
 class ProcessWriter:
@@ -65,6 +67,7 @@ class ProcessWriter:
         self._stderr: collections.deque[str] = collections.deque(maxlen=40)
         self._drainer: threading.Thread | None = None
         self._start_lock = threading.Lock()  # several threads may submit and flush at once
+        self._urgent = False  # a flush or a filling buffer: the feeder writes without waiting
 
     # -- child lifecycle ---------------------------------------------------------------------
     def _start(self) -> None:
@@ -109,11 +112,12 @@ class ProcessWriter:
             with self._cond:
                 while not self._buffer and not self._closed:
                     self._cond.wait()
-            if not self._closed:
-                # Let a burst accumulate: one pipe write and one wake-up per ~2 ms, not per run
-                # (each wake-up is a GIL hand-off the traced program would pay for).
-                time.sleep(0.002)
             with self._cond:
+                # Let a burst accumulate: one pipe write and one wake-up per ~10 ms, not per run
+                # (each wake-up is a GIL hand-off the traced program pays for); a flush, a full
+                # buffer or close cuts the wait short.
+                self._cond.wait_for(lambda: self._urgent or self._closed, timeout=FEED_EVERY_S)
+                self._urgent = False
                 lines = list(self._buffer)
                 self._buffer.clear()
                 closing = self._closed and not lines
@@ -160,7 +164,10 @@ class ProcessWriter:
                 return
             was_empty = not self._buffer
             self._buffer.extend(lines)
-            if was_empty or lines[-1].startswith(b'["flush"'):
+            if lines[-1].startswith(b'["flush"') or len(self._buffer) >= MAX_BUFFERED // 4:
+                self._urgent = True
+                self._cond.notify_all()
+            elif was_empty:
                 self._cond.notify_all()
 
     def _encode(self, kind: str, run: Any) -> bytes | None:
