@@ -8,6 +8,7 @@ to it, one feedback per evaluator result, summary results on the project.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import uuid
 from pathlib import Path
 from typing import Any
@@ -210,6 +211,42 @@ def test_datasets_from_runs_and_lookup(tmp_path: Path) -> None:
     assert not client.has_dataset(dataset_name="nope")
     assert [d.name for d in client.list_datasets(dataset_name_contains="FROM")] == ["from-runs"]
     assert client.read_dataset(dataset_name="from-runs").example_count == 2
+
+
+def test_versions_are_exact_moments_and_splits_and_tags_read_back(tmp_path: Path) -> None:
+    client = localtrace.Client(tmp_path / "evals.db")
+    dataset = make_dataset(client, "moments")
+    written = client.read_dataset(dataset_id=dataset.id).modified_at
+    later = dt.datetime.now(dt.timezone.utc)
+    # "the version current at a moment" is the moment that version was written
+    version = client.read_dataset_version(dataset_id=dataset.id, as_of=later)
+    assert version.as_of == written
+    client.update_dataset_tag(dataset_id=dataset.id, as_of=version.as_of, tag="v1")
+    assert len(list(client.list_dataset_versions(dataset_id=dataset.id))) == 1  # no new one
+    example = next(iter(client.list_examples(dataset_id=dataset.id, limit=1)))
+    client.update_example(example.id, inputs={"q": -5})
+    assert client.read_example(example.id, as_of="v1").inputs == {"q": 0}
+    assert client.read_example(example.id, as_of="latest").inputs == {"q": -5}
+    assert client.list_dataset_splits(dataset_id=dataset.id) == ["test", "train"]
+    assert client.list_dataset_splits(dataset_name="moments", as_of="v1") == ["test", "train"]
+
+
+def test_updates_stay_in_their_dataset_and_examples_copy_runs(tmp_path: Path) -> None:
+    client = localtrace.Client(tmp_path / "evals.db")
+    dataset = make_dataset(client, "mine")
+    other = client.create_dataset("other")
+    example = next(iter(client.list_examples(dataset_id=dataset.id, limit=1)))
+    with pytest.raises(localtrace.ExampleNotFoundError):
+        client.update_examples(dataset_id=other.id, updates=[{"id": example.id, "inputs": {}}])
+    assert client.read_example(example.id).inputs == {"q": 0}
+    run_id = uuid.uuid4()
+    client.create_run("answer", {"question": "2+2"}, "chain", id=run_id, outputs={"answer": 4})
+    client.flush()
+    made = client.create_examples(
+        dataset_id=other.id, examples=[{"source_run_id": run_id, "use_source_run_io": True}]
+    )
+    copied = client.read_example(made["example_ids"][0])
+    assert (copied.inputs, copied.outputs) == ({"question": "2+2"}, {"answer": 4})
 
 
 @pytest.mark.parametrize(

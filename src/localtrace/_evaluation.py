@@ -218,10 +218,11 @@ class EvaluationMethods:
         *,
         dataset_id: uuid.UUID | str | None = None,
         dataset_name: str | None = None,
-        as_of: dt.datetime | None = None,
+        as_of: dt.datetime | str | None = None,
         tag: str | None = None,
     ) -> DatasetVersion:
-        """The version a tag points at, or the one current at ``as_of``."""
+        """The version a tag points at, or the one current at ``as_of``: its exact moment,
+        so it can be passed on to ``update_dataset_tag``."""
         if (as_of is None) == (tag is None):
             raise InvalidArgumentError(
                 "as_of", as_of, "give exactly one of as_of and tag", "pass as_of=... or tag=..."
@@ -229,8 +230,30 @@ class EvaluationMethods:
         did = self._dataset_id(dataset_id, dataset_name)
         moment = self._version_moment(did, tag if tag is not None else as_of)
         with self._db.read() as conn:
-            tags = [t for m, ts in _datasets.versions(conn, did) if m == moment for t in ts]
+            found = _datasets.versions(conn, did)
+        # the newest version at or before the moment (a tag's moment is one of them)
+        moment = max(
+            (m for m, _ in found if m <= moment),
+            default=min(moment, now_micros()),
+        )
+        tags = [t for m, ts in found if m == moment for t in ts]
         return DatasetVersion(as_of=from_micros(moment), tags=tags or None)
+
+    @sdk_keywords()
+    def list_dataset_splits(
+        self,
+        *,
+        dataset_id: uuid.UUID | str | None = None,
+        dataset_name: str | None = None,
+        as_of: dt.datetime | str | None = None,
+    ) -> list[str]:
+        """The split names of the dataset's examples (at ``as_of``: a moment or a tag)."""
+        names: dict[str, None] = {}
+        for example in self.list_examples(
+            dataset_id=dataset_id, dataset_name=dataset_name, as_of=as_of
+        ):
+            names.update(dict.fromkeys(_datasets.splits_of(example.metadata)))
+        return sorted(names)
 
     # -- examples -------------------------------------------------------------------------
     @sdk_keywords()
@@ -349,6 +372,13 @@ class EvaluationMethods:
                 )
             if example.get("outputs") is None and "reference_outputs" in example:
                 example["outputs"] = example["reference_outputs"]
+            if example.get("use_source_run_io"):
+                if not example.get("source_run_id"):
+                    raise InvalidArgumentError(
+                        "use_source_run_io", True, "needs source_run_id", "pass source_run_id=..."
+                    )
+                run = self.read_run(example["source_run_id"])  # type: ignore[attr-defined]
+                example["inputs"], example["outputs"] = run.inputs, run.outputs
         created = self._write_examples(did, given)
         return {"example_ids": created, "count": len(created)}
 
@@ -372,11 +402,22 @@ class EvaluationMethods:
 
     @sdk_keywords()
     def read_example(
-        self, example_id: uuid.UUID | str, *, as_of: dt.datetime | None = None
+        self, example_id: uuid.UUID | str, *, as_of: dt.datetime | str | None = None
     ) -> Example:
-        """One example, as it is now or as it was at ``as_of``."""
+        """One example, as it is now or as it was at ``as_of`` (a moment, or a tag of its
+        dataset)."""
         eid = _uuid(example_id, "example_id")
-        moment = _datasets.LATEST if as_of is None else self._moment(as_of, "as_of")
+        moment = _datasets.LATEST
+        if isinstance(as_of, str):
+            with self._db.read() as conn:
+                dataset_id = _datasets.dataset_of(conn, eid)
+            moment = (
+                self._version_moment(dataset_id, as_of)
+                if dataset_id is not None
+                else self._moment(as_of, "as_of")
+            )
+        elif as_of is not None:
+            moment = self._moment(as_of, "as_of")
         with self._db.read() as conn:
             return _datasets.read(conn, eid, moment)
 
@@ -480,7 +521,15 @@ class EvaluationMethods:
         updates: Sequence[Any] | None = None,
         dangerously_allow_filesystem: bool = False,
     ) -> dict[str, Any]:
-        """New versions of many examples in one transaction (all or none)."""
+        """New versions of many examples in one transaction (all or none).
+
+        With ``dataset_id`` or ``dataset_name``, every example must belong to that dataset.
+        """
+        wanted = (
+            self._dataset_id(dataset_id, dataset_name)
+            if dataset_id is not None or dataset_name is not None
+            else None
+        )
         changes = [u.model_dump() if hasattr(u, "model_dump") else dict(u) for u in updates or ()]
         now = now_micros()
         done: list[str] = []
@@ -495,7 +544,7 @@ class EvaluationMethods:
                     )
                 eid = _uuid(change.get("id"), "example_id")
                 row = _datasets.current_row(conn, eid)
-                if row is None:
+                if row is None or (wanted is not None and row[1] != wanted):
                     raise _not_found(eid)
                 current = _datasets.row_to_example(row)
                 metadata = (

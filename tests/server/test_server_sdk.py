@@ -110,7 +110,10 @@ def test_info_is_complete(ls_factory: Callable[..., Any]) -> None:
         "size_limit_bytes",
     ):
         assert key in info.batch_ingest_config
-    assert info.instance_flags == {"zstd_compression_enabled": True}
+    assert info.instance_flags == {
+        "zstd_compression_enabled": True,
+        "dataset_examples_multipart_enabled": True,  # examples upload as LangSmith's do
+    }
     assert langsmith.utils.is_version_greater_or_equal(info.version, "0.8.10")
 
 

@@ -268,6 +268,13 @@ def read(conn: sqlite3.Connection, example_id: str, as_of: int) -> Example:
     return row_to_example(row)
 
 
+def dataset_of(conn: sqlite3.Connection, example_id: str) -> str | None:
+    """The dataset an example belongs to (in any version), or ``None``."""
+    row = conn.execute("SELECT dataset_id FROM examples WHERE id = ? LIMIT 1", (example_id,))
+    found = row.fetchone()
+    return str(found[0]) if found else None
+
+
 def current_row(conn: sqlite3.Connection, example_id: str) -> Sequence[Any] | None:
     """The newest version of an example (``None`` if it never existed or was deleted)."""
     row = conn.execute(
@@ -311,7 +318,7 @@ def list_examples(
     found = [row_to_example(row) for row in rows]
     if splits:
         wanted = set(splits)
-        found = [e for e in found if wanted & set(_splits(e.metadata))]
+        found = [e for e in found if wanted & set(splits_of(e.metadata))]
     if metadata:
         found = [
             e for e in found if all((e.metadata or {}).get(k) == v for k, v in metadata.items())
@@ -328,7 +335,8 @@ def count_examples(conn: sqlite3.Connection, dataset_id: str, as_of: int) -> int
     return int(row[0])
 
 
-def _splits(metadata: dict[str, Any] | None) -> Iterable[str]:
+def splits_of(metadata: dict[str, Any] | None) -> Iterable[str]:
+    """An example's splits (``base`` when it names none, as in LangSmith)."""
     value = (metadata or {}).get(SPLIT_KEY) or ["base"]
     return [value] if isinstance(value, str) else [str(v) for v in value]
 

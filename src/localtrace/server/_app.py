@@ -21,6 +21,7 @@ from . import DEFAULT_MAX_JSON_VALUES, _errors
 from ._attachments import build_attachments_router
 from ._auth import ApiKeyMiddleware
 from ._body import BodyLimitMiddleware
+from ._datasets import build_datasets_router, build_platform_router
 from ._docs import openapi
 from ._errors import CatchAllMiddleware
 from ._feedback import build_feedback_router
@@ -43,10 +44,17 @@ V1_AREAS = (
     build_attachments_router,
     build_sessions_router,
     build_feedback_router,
+    build_datasets_router,
 )
 """The areas of LangSmith's v1 REST API, in the order the OpenAPI document lists them."""
 
-OWN_PATHS = (build_langwatch_router, build_otel_router, build_v2_router, build_ui_router)
+OWN_PATHS = (
+    build_langwatch_router,
+    build_otel_router,
+    build_v2_router,
+    build_ui_router,
+    build_platform_router,
+)
 """The areas served at their own paths only (not repeated under ``/api/v1``)."""
 
 

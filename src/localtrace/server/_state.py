@@ -100,7 +100,10 @@ class State:
                 "size_limit": 100,
                 "size_limit_bytes": size_limit_bytes,
             },
-            "instance_flags": {"zstd_compression_enabled": True},
+            "instance_flags": {
+                "zstd_compression_enabled": True,
+                "dataset_examples_multipart_enabled": True,
+            },
             "localtrace_version": __version__,
             "max_body_bytes": self.max_body_bytes,
         }

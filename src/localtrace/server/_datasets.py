@@ -1,0 +1,669 @@
+"""LangSmith's dataset, example and comparative-experiment routes, over the Client's dataset
+methods (``localtrace._evaluation``).
+
+With these, ``langsmith.evaluate(target, data="my-dataset", client=langsmith.Client(api_url=
+<this server>))`` runs unmodified: the SDK reads the dataset and its examples here, creates the
+experiment with ``POST /sessions`` and sends runs and feedback to the ingest routes.
+
+The routes are served at the root and under ``/api/v1``; the multipart example upload the SDK
+uses when ``/info`` says ``dataset_examples_multipart_enabled`` lives under ``/v1/platform``
+(and ``/api/v1/platform``), as on LangSmith.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from ..models import Example
+from ._body import parse_json, read_body
+from ._docs import errors_doc, model_doc
+from ._encode import JSONBytes
+from ._errors import ApiError, Detail
+from ._multipart import Part, boundary_of, split_parts
+from ._routing import MAX_OFFSET, PAGE_MAX, new_router
+from ._state import State
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DatasetCreate(_Strict):
+    """Body of ``POST /datasets`` (``Client.create_dataset``)."""
+
+    name: str = Field(min_length=1)
+    id: uuid.UUID | None = None
+    description: str | None = None
+    data_type: str = "kv"
+    inputs_schema_definition: dict[str, Any] | None = None
+    outputs_schema_definition: dict[str, Any] | None = None
+    transformations: list[dict[str, Any]] | None = None
+    extra: dict[str, Any] | None = Field(None, description="metadata under extra.metadata")
+    created_at: dt.datetime | None = Field(None, description="accepted, ignored (creation time)")
+    externally_managed: bool | None = Field(None, description="accepted, ignored locally")
+    tag_value_ids: list[uuid.UUID] | None = Field(None, description="accepted, ignored locally")
+
+
+class DatasetTag(_Strict):
+    """Body of ``PUT /datasets/{id}/tags`` (``Client.update_dataset_tag``)."""
+
+    as_of: dt.datetime
+    tag: str = Field(min_length=1)
+
+
+class ExampleIn(_Strict):
+    """One example of ``POST /examples`` or ``POST /examples/bulk``."""
+
+    dataset_id: uuid.UUID
+    id: uuid.UUID | None = None
+    inputs: dict[str, Any] | None = None
+    outputs: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None
+    split: str | list[str] | None = None
+    created_at: dt.datetime | None = None
+    source_run_id: uuid.UUID | None = None
+    use_source_run_io: bool = False
+    use_source_run_attachments: list[str] | None = Field(
+        None, description="examples keep no attachments locally: refused when non-empty"
+    )
+    attachments: dict[str, Any] | None = Field(
+        None, description="examples keep no attachments locally: refused when non-empty"
+    )
+
+
+class ExampleChange(_Strict):
+    """``PATCH /examples/{id}`` body, or one item of ``PATCH /examples/bulk`` (with ``id``)."""
+
+    id: uuid.UUID | None = None
+    dataset_id: uuid.UUID | None = Field(None, description="accepted; an example stays put")
+    inputs: dict[str, Any] | None = None
+    outputs: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None
+    split: str | list[str] | None = None
+    attachments: dict[str, Any] | None = Field(None, description="refused when non-empty")
+    attachments_operations: dict[str, Any] | None = Field(
+        None, description="refused when it renames or keeps attachments"
+    )
+
+
+class ExamplesDelete(_Strict):
+    """Body of ``POST /v1/platform/datasets/examples/delete`` (``delete_examples``)."""
+
+    example_ids: list[uuid.UUID]
+    hard_delete: bool = False
+
+
+_ATTACHMENTS_FIX = "put file contents in inputs, or leave attachments out"
+
+
+def example_json(example: Example) -> dict[str, Any]:
+    """An example as LangSmith answers it: no ``attachments`` key (the SDK adds its own from
+    ``attachment_urls``, and a second one would be a duplicate keyword)."""
+    data = dict(example.__dict__)
+    data.pop("attachments", None)
+    data["attachment_urls"] = None
+    return data
+
+
+def _metadata_param(text: str | None) -> dict[str, Any] | None:
+    if text is None:
+        return None
+    value = parse_json(text.encode(), "the metadata parameter")
+    if not isinstance(value, dict):
+        raise ApiError(422, "validation_error", "metadata must be a JSON object")
+    return value
+
+
+def _no_attachments(where: str, *values: Any) -> None:
+    if any(values):
+        raise ApiError(
+            422,
+            "invalid_argument",
+            f"{where}: examples keep no attachments in localtrace",
+            [Detail(loc=where, field="attachments", message="not stored", fix=_ATTACHMENTS_FIX)],
+        )
+
+
+def _page(items: Iterable[Any], offset: int, limit: int) -> list[Any]:
+    size = min(limit, PAGE_MAX)
+    return list(itertools.islice(items, offset, offset + size))
+
+
+def build_datasets_router(state: State) -> APIRouter:
+    """Datasets, examples and comparative experiments (a v1 area: at the root and under
+    ``/api/v1``)."""
+    client = state.client
+    router = new_router(state)
+
+    # -- datasets -----------------------------------------------------------------------
+    @router.post(
+        "/datasets",
+        tags=["datasets"],
+        summary="Create a dataset (409 if the name is taken)",
+        responses=model_doc(dict[str, Any], 409, 422),
+    )
+    def create_dataset(body: Annotated[DatasetCreate, Body()]) -> Response:
+        extra = body.extra or {}
+        metadata = extra.get("metadata")
+        if metadata is not None and not isinstance(metadata, dict):
+            raise ApiError(422, "validation_error", "extra.metadata must be a JSON object")
+        dataset = client.create_dataset(
+            body.name,
+            description=body.description,
+            data_type=body.data_type,
+            inputs_schema=body.inputs_schema_definition,
+            outputs_schema=body.outputs_schema_definition,
+            transformations=body.transformations,
+            metadata=metadata,
+            dataset_id=body.id,
+        )
+        return JSONBytes(dataset)
+
+    @router.get(
+        "/datasets",
+        tags=["datasets"],
+        summary="List datasets, newest first (offset pagination)",
+        responses=model_doc(list[dict[str, Any]], 422),
+    )
+    def list_datasets(
+        id: Annotated[list[uuid.UUID] | None, Query()] = None,
+        name: str | None = None,
+        name_contains: str | None = None,
+        data_type: str | None = None,
+        metadata: Annotated[str | None, Query(description="JSON object")] = None,
+        limit: Annotated[int, Query(ge=1)] = PAGE_MAX,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    ) -> Response:
+        state.settle()  # experiment counts come from projects, made by queued runs
+        found = client.list_datasets(
+            dataset_ids=id,
+            dataset_name=name,
+            dataset_name_contains=name_contains,
+            data_type=data_type,
+            metadata=_metadata_param(metadata),
+            limit=offset + min(limit, PAGE_MAX),
+        )
+        return JSONBytes(_page(found, offset, limit))
+
+    @router.get(
+        "/datasets/{dataset_id}",
+        tags=["datasets"],
+        summary="Read one dataset",
+        responses=model_doc(dict[str, Any], 404, 422),
+    )
+    def read_dataset(
+        dataset_id: Annotated[uuid.UUID, Path()],
+        limit: Annotated[int | None, Query(description="accepted, ignored")] = None,
+    ) -> Response:
+        state.settle()
+        return JSONBytes(client.read_dataset(dataset_id=dataset_id))
+
+    @router.delete(
+        "/datasets/{dataset_id}",
+        tags=["datasets"],
+        summary="Delete a dataset with every version of its examples (experiments stay)",
+        responses=errors_doc(404, 422),
+    )
+    def delete_dataset(dataset_id: Annotated[uuid.UUID, Path()]) -> Response:
+        client.delete_dataset(dataset_id=dataset_id)
+        return JSONBytes({"id": str(dataset_id), "deleted": True})
+
+    @router.put(
+        "/datasets/{dataset_id}/tags",
+        tags=["datasets"],
+        summary="Point a tag at the dataset's version as of a moment",
+        responses=model_doc(dict[str, Any], 404, 422),
+    )
+    def update_dataset_tag(
+        dataset_id: Annotated[uuid.UUID, Path()], body: Annotated[DatasetTag, Body()]
+    ) -> Response:
+        client.update_dataset_tag(dataset_id=dataset_id, as_of=body.as_of, tag=body.tag)
+        return JSONBytes(client.read_dataset_version(dataset_id=dataset_id, tag=body.tag))
+
+    @router.get(
+        "/datasets/{dataset_id}/versions",
+        tags=["datasets"],
+        summary="The dataset's versions, newest first, with their tags",
+        responses=model_doc(list[dict[str, Any]], 404, 422),
+    )
+    def list_dataset_versions(
+        dataset_id: Annotated[uuid.UUID, Path()],
+        search: str | None = None,
+        limit: Annotated[int, Query(ge=1)] = PAGE_MAX,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    ) -> Response:
+        versions = client.list_dataset_versions(dataset_id=dataset_id, search=search)
+        return JSONBytes(_page(versions, offset, limit))
+
+    @router.get(
+        "/datasets/{dataset_id}/version",
+        tags=["datasets"],
+        summary="The version a tag names, or the one current at as_of",
+        responses=model_doc(dict[str, Any], 404, 422),
+    )
+    def read_dataset_version(
+        dataset_id: Annotated[uuid.UUID, Path()],
+        as_of: str | None = None,
+        tag: str | None = None,
+    ) -> Response:
+        return JSONBytes(client.read_dataset_version(dataset_id=dataset_id, as_of=as_of, tag=tag))
+
+    @router.get(
+        "/datasets/{dataset_id}/splits",
+        tags=["datasets"],
+        summary="The split names of the dataset's examples (at a version)",
+        responses=model_doc(list[str], 404, 422),
+    )
+    def list_dataset_splits(
+        dataset_id: Annotated[uuid.UUID, Path()], as_of: str | None = None
+    ) -> Response:
+        return JSONBytes(client.list_dataset_splits(dataset_id=dataset_id, as_of=as_of))
+
+    # -- examples -----------------------------------------------------------------------
+    @router.post(
+        "/examples",
+        tags=["examples"],
+        summary="Create one example",
+        responses=model_doc(dict[str, Any], 404, 409, 422),
+    )
+    def create_example(body: Annotated[ExampleIn, Body()]) -> Response:
+        _no_attachments("body", body.attachments, body.use_source_run_attachments)
+        example = client.create_example(
+            body.inputs,
+            dataset_id=body.dataset_id,
+            created_at=body.created_at,
+            outputs=body.outputs,
+            metadata=body.metadata,
+            split=body.split,
+            example_id=body.id,
+            source_run_id=body.source_run_id,
+            use_source_run_io=body.use_source_run_io,
+        )
+        return JSONBytes(example_json(example))
+
+    @router.post(
+        "/examples/bulk",
+        tags=["examples"],
+        summary="Create examples of one dataset (all or none)",
+        responses=model_doc(list[dict[str, Any]], 404, 409, 422),
+    )
+    def create_examples(body: Annotated[list[ExampleIn], Body()]) -> Response:
+        if not body:
+            return JSONBytes([])
+        datasets = {e.dataset_id for e in body}
+        if len(datasets) > 1:
+            raise ApiError(
+                422,
+                "invalid_argument",
+                "all examples of one request must belong to one dataset (they are written "
+                "in one transaction)",
+                [
+                    Detail(
+                        loc="body",
+                        field="dataset_id",
+                        message="several datasets",
+                        fix="send one request per dataset",
+                    )
+                ],
+            )
+        for i, e in enumerate(body):
+            _no_attachments(f"body[{i}]", e.attachments, e.use_source_run_attachments)
+        made = client.create_examples(
+            dataset_id=body[0].dataset_id,
+            examples=[_example_dict(e) for e in body],
+        )
+        examples = client.list_examples(example_ids=made["example_ids"])
+        return JSONBytes([example_json(e) for e in examples])
+
+    @router.get(
+        "/examples",
+        tags=["examples"],
+        summary="List examples, oldest first (offset pagination)",
+        responses=model_doc(list[dict[str, Any]], 404, 422),
+    )
+    def list_examples(
+        id: Annotated[list[uuid.UUID] | None, Query()] = None,
+        dataset: uuid.UUID | None = None,
+        as_of: Annotated[str | None, Query(description="a moment or a tag")] = None,
+        splits: Annotated[list[str] | None, Query()] = None,
+        metadata: Annotated[str | None, Query(description="JSON object")] = None,
+        filter: Annotated[str | None, Query(description="not supported locally: 422")] = None,
+        inline_s3_urls: Annotated[bool, Query(description="accepted, ignored")] = True,
+        select: Annotated[list[str] | None, Query(description="accepted; all fields")] = None,
+        exclude_default_fields: Annotated[bool, Query(description="accepted, ignored")] = False,
+        limit: Annotated[int, Query(ge=1)] = PAGE_MAX,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    ) -> Response:
+        found = client.list_examples(
+            dataset_id=dataset,
+            example_ids=id,
+            as_of=as_of,
+            splits=splits,
+            metadata=_metadata_param(metadata),
+            filter=filter,
+            offset=offset,
+            limit=min(limit, PAGE_MAX),
+        )
+        return JSONBytes([example_json(e) for e in found])
+
+    @router.get(
+        "/examples/{example_id}",
+        tags=["examples"],
+        summary="Read one example (as of a moment)",
+        responses=model_doc(dict[str, Any], 404, 422),
+    )
+    def read_example(
+        example_id: Annotated[uuid.UUID, Path()], as_of: str | None = None
+    ) -> Response:
+        return JSONBytes(example_json(client.read_example(example_id, as_of=as_of)))
+
+    @router.patch(
+        "/examples/bulk",
+        tags=["examples"],
+        summary="New versions of many examples (all or none)",
+        responses=model_doc(dict[str, Any], 404, 422),
+    )
+    def update_examples(body: Annotated[list[ExampleChange], Body()]) -> Response:
+        for i, change in enumerate(body):
+            if change.id is None:
+                raise ApiError(
+                    422,
+                    "validation_error",
+                    f"body[{i}] has no id",
+                    [Detail(loc=f"body[{i}].id", message="required", fix="name the example")],
+                )
+            _check_change(f"body[{i}]", change)
+        done = client.update_examples(updates=[_change_dict(c) for c in body])
+        return JSONBytes({"message": f"{done['count']} examples updated", **done})
+
+    @router.patch(
+        "/examples/{example_id}",
+        tags=["examples"],
+        summary="A new version of one example (fields left out keep their value)",
+        responses=model_doc(dict[str, Any], 404, 422),
+    )
+    def update_example(
+        example_id: Annotated[uuid.UUID, Path()], body: Annotated[ExampleChange, Body()]
+    ) -> Response:
+        _check_change("body", body)
+        done = client.update_examples(updates=[{**_change_dict(body), "id": example_id}])
+        return JSONBytes({"message": "1 example updated", **done})
+
+    @router.delete(
+        "/examples/{example_id}",
+        tags=["examples"],
+        summary="Delete an example from the dataset's next version",
+        responses=errors_doc(404, 422),
+    )
+    def delete_example(example_id: Annotated[uuid.UUID, Path()]) -> Response:
+        client.delete_example(example_id)
+        return JSONBytes({"id": str(example_id), "deleted": True})
+
+    @router.delete(
+        "/examples",
+        tags=["examples"],
+        summary="Delete examples from their datasets' next versions",
+        responses=errors_doc(404, 422),
+    )
+    def delete_examples(
+        example_ids: Annotated[list[uuid.UUID], Query(min_length=1)],
+    ) -> Response:
+        client.delete_examples(example_ids)
+        return JSONBytes({"example_ids": [str(e) for e in example_ids], "deleted": True})
+
+    return router
+
+
+def build_platform_router(state: State) -> APIRouter:
+    """The multipart example routes, under ``/v1/platform`` and ``/api/v1/platform`` as on
+    LangSmith (the SDK picks one from its ``api_url``)."""
+    outer = APIRouter()
+    platform = _platform_routes(state)
+    outer.include_router(
+        platform, prefix="/v1/platform", generate_unique_id_function=lambda r: f"p_{r.name}"
+    )
+    outer.include_router(
+        platform,
+        prefix="/api/v1/platform",
+        generate_unique_id_function=lambda r: f"v1p_{r.name}",
+    )
+    return outer
+
+
+def _platform_routes(state: State) -> APIRouter:
+    client = state.client
+    router = new_router(state)
+
+    @router.post(
+        "/datasets/{dataset_id}/examples",
+        tags=["examples"],
+        summary="Create examples from a multipart upload (all or none)",
+        openapi_extra=_MULTIPART_DOC,
+        responses=model_doc(dict[str, Any], 400, 404, 409, 413, 415, 422),
+    )
+    async def upload_examples(
+        request: Request, dataset_id: Annotated[uuid.UUID, Path()]
+    ) -> Response:
+        parts = await _read_parts(request, state)
+        return await run_in_threadpool(_create_uploaded, state, dataset_id, parts)
+
+    @router.patch(
+        "/datasets/{dataset_id}/examples",
+        tags=["examples"],
+        summary="Update examples from a multipart upload (all or none)",
+        openapi_extra=_MULTIPART_DOC,
+        responses=model_doc(dict[str, Any], 400, 404, 413, 415, 422),
+    )
+    async def update_uploaded(
+        request: Request, dataset_id: Annotated[uuid.UUID, Path()]
+    ) -> Response:
+        parts = await _read_parts(request, state)
+        return await run_in_threadpool(_update_uploaded, state, dataset_id, parts)
+
+    @router.post(
+        "/datasets/examples/delete",
+        tags=["examples"],
+        summary="Delete examples (hard_delete: every past version too)",
+        responses=errors_doc(404, 422),
+    )
+    def delete_examples(body: Annotated[ExamplesDelete, Body()]) -> Response:
+        client.delete_examples(body.example_ids, hard_delete=body.hard_delete)
+        return JSONBytes({"example_ids": [str(e) for e in body.example_ids], "deleted": True})
+
+    return router
+
+
+_MULTIPART_DOC = {
+    "requestBody": {
+        "required": True,
+        "description": (
+            "multipart/form-data. Per example: <example id> (JSON: created_at, metadata, "
+            "split, source_run_id, use_source_run_io), <example id>.inputs and "
+            "<example id>.outputs (JSON). Attachments (<example id>.attachment.<name>) are "
+            "refused: examples keep none locally."
+        ),
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "additionalProperties": {"type": "string", "format": "binary"},
+                }
+            }
+        },
+    }
+}
+
+
+async def _read_parts(request: Request, state: State) -> dict[str, dict[str, Any]]:
+    """The upload's parts grouped per example id: ``{id: {"": {...}, "inputs": {...}}}``."""
+    boundary = boundary_of(request.headers.get("content-type"))
+    body = await read_body(request, state.max_body_bytes)
+
+    def parse() -> dict[str, dict[str, Any]]:
+        parts, problems = split_parts(body, boundary)
+        if problems:
+            raise ApiError(400, "invalid_multipart", "the multipart body is malformed", problems)
+        return _group_parts(parts, state)
+
+    return await run_in_threadpool(parse)
+
+
+_FIELDS = ("inputs", "outputs", "attachments_operations")
+
+
+def _group_parts(parts: Sequence[Part], state: State) -> dict[str, dict[str, Any]]:
+    grouped: dict[str, dict[str, Any]] = {}
+    budget = state.budget()
+    for part in parts:
+        head, _, field = part.name.partition(".")
+        try:
+            example_id = str(uuid.UUID(head))
+        except ValueError:
+            raise ApiError(
+                422,
+                "validation_error",
+                f"part {part.name[:80]!r}: its name must start with the example id",
+                [
+                    Detail(
+                        loc=f"part {part.name[:80]}",
+                        message="not an example id",
+                        fix="name parts <example id>, <example id>.inputs, ...",
+                    )
+                ],
+            ) from None
+        if field.startswith("attachment."):
+            _no_attachments(f"part {part.name[:80]}", True)
+        if field and field not in _FIELDS:
+            raise ApiError(
+                422,
+                "validation_error",
+                f"part {part.name[:80]!r}: unknown field {field[:40]!r}",
+                [
+                    Detail(
+                        loc=f"part {part.name[:80]}",
+                        message="unknown field",
+                        fix=f"use one of: {', '.join(_FIELDS)}",
+                    )
+                ],
+            )
+        value = parse_json(part.data, f"part {part.name[:80]}", budget)
+        if not isinstance(value, dict):
+            raise ApiError(422, "validation_error", f"part {part.name[:80]!r} is not a JSON object")
+        grouped.setdefault(example_id, {})[field] = value
+    return grouped
+
+
+def _create_uploaded(
+    state: State, dataset_id: uuid.UUID, grouped: dict[str, dict[str, Any]]
+) -> Response:
+    examples = []
+    for example_id, fields in grouped.items():
+        head = dict(fields.get("", {}))
+        _no_attachments(f"example {example_id}", head.pop("use_source_run_attachments", None))
+        unknown = set(head) - {
+            "created_at",
+            "metadata",
+            "split",
+            "source_run_id",
+            "use_source_run_io",
+            "dataset_id",
+        }
+        if unknown:
+            raise ApiError(
+                422,
+                "validation_error",
+                f"example {example_id}: unknown field {sorted(unknown)[0][:40]!r}",
+            )
+        head.pop("dataset_id", None)
+        examples.append(
+            {
+                **head,
+                "id": example_id,
+                "inputs": fields.get("inputs"),
+                "outputs": fields.get("outputs"),
+            }
+        )
+    made = state.client.create_examples(dataset_id=dataset_id, examples=examples)
+    return JSONBytes({**made, "as_of": _as_of(state, made["example_ids"])})
+
+
+def _update_uploaded(
+    state: State, dataset_id: uuid.UUID, grouped: dict[str, dict[str, Any]]
+) -> Response:
+    updates = []
+    for example_id, fields in grouped.items():
+        head = dict(fields.get("", {}))
+        unknown = set(head) - {"metadata", "split", "dataset_id"}
+        if unknown:
+            raise ApiError(
+                422,
+                "validation_error",
+                f"example {example_id}: unknown field {sorted(unknown)[0][:40]!r}",
+            )
+        _check_operations(f"example {example_id}", fields.get("attachments_operations"))
+        updates.append(
+            {
+                "id": example_id,
+                "metadata": head.get("metadata"),
+                "split": head.get("split"),
+                "inputs": fields.get("inputs"),
+                "outputs": fields.get("outputs"),
+            }
+        )
+    state.client.read_dataset(dataset_id=dataset_id)  # 404 for an unknown dataset
+    done = state.client.update_examples(dataset_id=dataset_id, updates=updates)
+    return JSONBytes({**done, "as_of": _as_of(state, done["example_ids"])})
+
+
+def _as_of(state: State, example_ids: Sequence[str]) -> str | None:
+    """The version the write made: the newest ``modified_at`` of the examples written."""
+    if not example_ids:
+        return None
+    moments = [e.modified_at for e in state.client.list_examples(example_ids=example_ids)]
+    newest = max((m for m in moments if m is not None), default=None)
+    return newest.isoformat() if newest else None
+
+
+def _example_dict(example: ExampleIn) -> dict[str, Any]:
+    return {
+        "id": example.id,
+        "inputs": example.inputs,
+        "outputs": example.outputs,
+        "metadata": example.metadata,
+        "split": example.split,
+        "created_at": example.created_at,
+        "source_run_id": example.source_run_id,
+        "use_source_run_io": example.use_source_run_io,
+    }
+
+
+def _check_operations(where: str, operations: Any) -> None:
+    if operations and (operations.get("rename") or operations.get("retain")):
+        _no_attachments(where, True)
+
+
+def _check_change(where: str, change: ExampleChange) -> None:
+    _no_attachments(where, change.attachments)
+    _check_operations(where, change.attachments_operations)
+
+
+def _change_dict(change: ExampleChange) -> dict[str, Any]:
+    return {
+        "id": change.id,
+        "inputs": change.inputs,
+        "outputs": change.outputs,
+        "metadata": change.metadata,
+        "split": change.split,
+    }
+
+
+__all__ = ["build_datasets_router", "build_platform_router", "example_json"]

@@ -1,0 +1,511 @@
+"""Datasets, examples and experiments over HTTP: the unmodified langsmith SDK pointed at
+``localtrace serve`` runs ``evaluate`` / ``aevaluate`` and every dataset and example method,
+and what it wrote reads back the same through the SDK and through ``localtrace.Client``.
+
+Every example method runs twice: through the multipart upload the SDK uses when ``/info``
+advertises ``dataset_examples_multipart_enabled`` (the default here), and through the older
+JSON routes (``/examples``, ``/examples/bulk``) it falls back to when it does not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import requests
+from server_support import API_KEY, LiveServer
+
+langsmith = pytest.importorskip("langsmith")
+from langsmith.utils import LangSmithConflictError, LangSmithNotFoundError  # noqa: E402
+
+# The SDK's own summary-evaluator path passes ``metadata=None`` to its ``create_feedback``,
+# which warns about it; under filterwarnings=error that warning would drop the summary feedback.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:The following arguments are no longer used:DeprecationWarning"
+)
+
+QUESTIONS = list(range(10))
+
+JSON_ONLY_INFO = {
+    "version": "0.17.0",
+    "batch_ingest_config": {
+        "use_multipart_endpoint": True,
+        "scale_up_qsize_trigger": 1000,
+        "scale_up_nthreads_limit": 16,
+        "scale_down_nempty_trigger": 4,
+        "size_limit": 100,
+        "size_limit_bytes": 20_971_520,
+    },
+    "instance_flags": {"zstd_compression_enabled": True},
+}
+"""``/info`` as an older server answers it: the SDK then uses the JSON example routes."""
+
+
+def reference(q: int) -> int:
+    return q * 2 if q % 3 else -1  # every third reference is wrong on purpose
+
+
+def target(inputs: dict[str, Any]) -> dict[str, Any]:
+    return {"answer": inputs["q"] * 2}
+
+
+def exact(outputs: dict[str, Any], reference_outputs: dict[str, Any]) -> bool:
+    return bool(outputs["answer"] == reference_outputs["answer"])
+
+
+def distance(outputs: dict[str, Any], reference_outputs: dict[str, Any]) -> dict[str, Any]:
+    return {"key": "distance", "score": abs(outputs["answer"] - reference_outputs["answer"])}
+
+
+def hits(outputs: list[dict[str, Any]], reference_outputs: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "key": "hits",
+        "score": sum(o == r for o, r in zip(outputs, reference_outputs, strict=True)),
+    }
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def make_dataset(ls: Any, name: str) -> Any:
+    dataset = ls.create_dataset(name, description="double the number")
+    ls.create_examples(
+        dataset_id=dataset.id,
+        examples=[
+            {
+                "inputs": {"q": q},
+                "reference_outputs": {"answer": reference(q)},
+                "metadata": {"parity": q % 2},
+                "split": "train" if q < 7 else "test",
+            }
+            for q in QUESTIONS
+        ],
+    )
+    return dataset
+
+
+def check_experiment(ls: Any, live: LiveServer, experiment: str, dataset_id: uuid.UUID) -> None:
+    """What the target and evaluators returned (the oracle) is what both clients read back."""
+    ls.flush()
+    store = live.store
+    examples = {e.id: e for e in ls.list_examples(dataset_id=dataset_id)}
+    assert len(examples) == len(QUESTIONS)
+    for reader in (ls, store):
+        project = reader.read_project(project_name=experiment)
+        assert project.reference_dataset_id == dataset_id
+        runs = list(reader.list_runs(project_name=experiment, is_root=True))
+        assert sorted(str(r.reference_example_id) for r in runs) == sorted(map(str, examples))
+        scores: dict[Any, dict[str, float]] = {}
+        for item in reader.list_feedback(run_ids=[r.id for r in runs]):
+            scores.setdefault(item.run_id, {})[item.key] = item.score
+        for run in runs:
+            q = examples[run.reference_example_id].inputs["q"]
+            assert run.outputs == {"answer": q * 2}
+            want = {"exact": float(q * 2 == reference(q)), "distance": abs(q * 2 - reference(q))}
+            assert scores[run.id] == want, (q, scores[run.id])
+    project = store.read_project(project_name=experiment, include_stats=True)
+    summary = [f for f in store.list_feedback(session_id=project.id) if f.run_id is None]
+    assert [(f.key, f.score) for f in summary] == [
+        ("hits", float(sum(q * 2 == reference(q) for q in QUESTIONS)))
+    ]
+    # the dataset counts its experiment, through both clients
+    assert ls.read_dataset(dataset_id=dataset_id).session_count >= 1
+    assert store.read_dataset(dataset_id=dataset_id).session_count >= 1
+
+
+def test_evaluate_against_the_server(ls_factory: Callable[..., Any], live: LiveServer) -> None:
+    ls = ls_factory()
+    name = unique("doubling")
+    dataset = make_dataset(ls, name)
+    results = langsmith.evaluate(
+        target,
+        data=name,
+        evaluators=[exact, distance],
+        summary_evaluators=[hits],
+        client=ls,
+        max_concurrency=3,
+        experiment_prefix="served",
+    )
+    rows = list(results)
+    assert len(rows) == len(QUESTIONS)
+    for row in rows:
+        q = row["example"].inputs["q"]
+        got = {r.key: r.score for r in row["evaluation_results"]["results"]}
+        assert got == {"exact": q * 2 == reference(q), "distance": abs(q * 2 - reference(q))}
+    check_experiment(ls, live, results.experiment_name, dataset.id)
+    # an example's runs across experiments, as the SDK documents reading them back
+    some = next(iter(ls.list_examples(dataset_id=dataset.id, limit=1)))
+    linked = list(ls.list_runs(project_name=results.experiment_name, reference_example_id=some.id))
+    assert [r.outputs for r in linked] == [target(some.inputs)]
+
+
+def test_aevaluate_against_the_server(ls_factory: Callable[..., Any], live: LiveServer) -> None:
+    ls = ls_factory()
+    name = unique("adoubling")
+    dataset = make_dataset(ls, name)
+
+    async def atarget(inputs: dict[str, Any]) -> dict[str, Any]:
+        await asyncio.sleep(0)
+        return target(inputs)
+
+    async def main() -> str:
+        results = await langsmith.aevaluate(
+            atarget,
+            data=name,
+            evaluators=[exact, distance],
+            summary_evaluators=[hits],
+            client=ls,
+            max_concurrency=2,
+        )
+        assert len([row async for row in results]) == len(QUESTIONS)
+        return results.experiment_name
+
+    experiment = asyncio.run(main())
+    check_experiment(ls, live, experiment, dataset.id)
+
+
+def test_evaluate_over_a_split_and_a_tagged_version(
+    ls_factory: Callable[..., Any], live: LiveServer
+) -> None:
+    ls = ls_factory()
+    name = unique("versions")
+    dataset = make_dataset(ls, name)
+    first = ls.read_dataset_version(dataset_id=dataset.id, as_of=dt.datetime.now(dt.timezone.utc))
+    ls.update_dataset_tag(dataset_id=dataset.id, as_of=first.as_of, tag="v1")
+    ls.create_example({"q": 100}, dataset_id=dataset.id, reference_outputs={"answer": 200})
+    tagged = list(ls.list_examples(dataset_name=name, as_of="v1", splits=["test"]))
+    assert sorted(e.inputs["q"] for e in tagged) == [q for q in QUESTIONS if q >= 7]
+    results = langsmith.evaluate(target, data=tagged, evaluators=[exact], client=ls)
+    ls.flush()
+    runs = list(live.store.list_runs(project_name=results.experiment_name, is_root=True))
+    assert sorted(r.inputs["q"] for r in runs) == [7, 8, 9]
+
+
+@pytest.fixture(params=["multipart", "json"])
+def sdk(request: pytest.FixtureRequest, ls_factory: Callable[..., Any]) -> Any:
+    """The SDK on its multipart example routes, or on the JSON ones (older /info)."""
+    if request.param == "json":
+        return ls_factory(info=JSON_ONLY_INFO)
+    return ls_factory()
+
+
+def routes_seen(ls: Any) -> set[str]:
+    seen: set[str] = set()
+    ls.session.hooks["response"].append(
+        lambda r, *a, **k: seen.add(f"{r.request.method} {r.request.path_url.split('?')[0]}")
+    )
+    return seen
+
+
+def test_dataset_crud_through_the_sdk(sdk: Any, live: LiveServer) -> None:
+    name = unique("crud")
+    made = sdk.create_dataset(
+        name,
+        description="kept",
+        data_type=langsmith.schemas.DataType.kv,
+        inputs_schema={"type": "object"},
+        metadata={"team": "evals"},
+    )
+    assert made.name == name and made.description == "kept"
+    assert made.metadata["team"] == "evals" and made.inputs_schema == {"type": "object"}
+    with pytest.raises(LangSmithConflictError):
+        sdk.create_dataset(name)
+    assert sdk.read_dataset(dataset_name=name).id == made.id
+    assert sdk.read_dataset(dataset_id=made.id).name == name
+    assert sdk.has_dataset(dataset_name=name)
+    assert not sdk.has_dataset(dataset_name=unique("missing"))
+    assert not sdk.has_dataset(dataset_id=uuid.uuid4())
+    other = sdk.create_dataset(unique("crud-other"), data_type=langsmith.schemas.DataType.llm)
+    assert [d.id for d in sdk.list_datasets(dataset_name=name)] == [made.id]
+    assert {d.id for d in sdk.list_datasets(dataset_ids=[made.id, other.id])} == {
+        made.id,
+        other.id,
+    }
+    assert [d.id for d in sdk.list_datasets(dataset_name_contains=name[-8:])] == [made.id]
+    assert [d.id for d in sdk.list_datasets(metadata={"team": "evals"})][:1] == [made.id]
+    assert other.id in {d.id for d in sdk.list_datasets(data_type="llm")}
+    assert len(list(sdk.list_datasets(limit=1))) == 1
+    everything = [d.id for d in live.store.list_datasets()]
+    assert [d.id for d in sdk.list_datasets()] == everything  # same order, newest first
+    sdk.delete_dataset(dataset_name=name)
+    with pytest.raises(LangSmithNotFoundError):
+        sdk.read_dataset(dataset_id=made.id)
+    with pytest.raises(LangSmithNotFoundError):
+        sdk.read_dataset(dataset_name=name)
+    with pytest.raises(LangSmithNotFoundError):
+        sdk.delete_dataset(dataset_id=made.id)
+    sdk.delete_dataset(dataset_id=other.id)
+    assert not live.store.has_dataset(dataset_id=other.id)
+
+
+def test_example_crud_through_the_sdk(
+    sdk: Any, request: pytest.FixtureRequest, live: LiveServer
+) -> None:
+    seen = routes_seen(sdk)
+    name = unique("examples")
+    dataset = sdk.create_dataset(name)
+    one = sdk.create_example(
+        {"q": 1},
+        dataset_id=dataset.id,
+        reference_outputs={"a": 2},
+        metadata={"source": "hand"},
+        split="train",
+    )
+    assert (one.inputs, one.outputs, one.dataset_id) == ({"q": 1}, {"a": 2}, dataset.id)
+    assert one.metadata == {"source": "hand", "dataset_split": ["train"]}
+    made = sdk.create_examples(
+        dataset_name=name,
+        examples=[
+            {"inputs": {"q": q}, "reference_outputs": {"a": 2 * q}, "split": ["test", "hard"]}
+            for q in (2, 3, 4)
+        ],
+    )
+    assert made["count"] == 3
+    legacy = sdk.create_examples(
+        dataset_id=dataset.id, inputs=[{"q": 5}], reference_outputs=[{"a": 10}], ids=[uuid.uuid4()]
+    )
+    assert legacy["count"] == 1
+    listed = list(sdk.list_examples(dataset_id=dataset.id))
+    assert [e.inputs["q"] for e in listed] == [1, 2, 3, 4, 5]
+    assert [e.inputs["q"] for e in sdk.list_examples(dataset_name=name, splits=["hard"])] == [
+        2,
+        3,
+        4,
+    ]
+    assert [
+        e.inputs for e in sdk.list_examples(dataset_id=dataset.id, metadata={"source": "hand"})
+    ] == [{"q": 1}]
+    assert [e.inputs["q"] for e in sdk.list_examples(dataset_id=dataset.id, offset=1, limit=2)] == [
+        2,
+        3,
+    ]
+    by_id = sdk.list_examples(example_ids=made["example_ids"][:2])
+    assert sorted(e.inputs["q"] for e in by_id) == [2, 3]
+    assert sorted(sdk.list_dataset_splits(dataset_id=dataset.id)) == [
+        "base",
+        "hard",
+        "test",
+        "train",
+    ]
+    assert sdk.read_example(one.id).outputs == {"a": 2}
+    before = dt.datetime.now(dt.timezone.utc)
+
+    sdk.update_example(one.id, inputs={"q": 11}, metadata={"source": "edited"})
+    assert sdk.read_example(one.id).inputs == {"q": 11}
+    assert sdk.read_example(one.id).outputs == {"a": 2}  # left out: kept
+    assert sdk.read_example(one.id, as_of=before).inputs == {"q": 1}  # the old version stays
+    sdk.update_examples(
+        dataset_id=dataset.id,
+        updates=[{"id": i, "outputs": {"a": -1}} for i in made["example_ids"]],
+    )
+    assert {e.outputs["a"] for e in sdk.list_examples(example_ids=made["example_ids"])} == {-1}
+
+    sdk.delete_example(one.id)
+    with pytest.raises(LangSmithNotFoundError):
+        sdk.read_example(one.id)
+    sdk.delete_examples(made["example_ids"][:1])
+    sdk.delete_examples(made["example_ids"][1:2], hard_delete=True)
+    left = [e.inputs["q"] for e in sdk.list_examples(dataset_id=dataset.id)]
+    assert left == [4, 5]
+    assert [e.inputs["q"] for e in live.store.list_examples(dataset_id=dataset.id)] == left
+    # a soft delete keeps the past version; a hard one erases it
+    assert sdk.read_example(made["example_ids"][0], as_of=before).inputs == {"q": 2}
+    with pytest.raises(LangSmithNotFoundError):
+        sdk.read_example(made["example_ids"][1], as_of=before)
+
+    multipart = {
+        f"POST /v1/platform/datasets/{dataset.id}/examples",
+        f"PATCH /v1/platform/datasets/{dataset.id}/examples",
+    }
+    legacy_routes = {"POST /examples", "POST /examples/bulk", "PATCH /examples/bulk"}
+    if request.node.callspec.params["sdk"] == "multipart":
+        assert multipart <= seen and not legacy_routes & seen
+    else:
+        assert legacy_routes <= seen and not multipart & seen
+        assert f"PATCH /examples/{one.id}" in seen
+
+
+def test_versions_and_tags_through_the_sdk(ls_factory: Callable[..., Any]) -> None:
+    ls = ls_factory()
+    name = unique("tags")
+    dataset = ls.create_dataset(name)
+    ls.create_examples(dataset_id=dataset.id, examples=[{"inputs": {"q": 1}}])
+    v1 = ls.read_dataset_version(dataset_id=dataset.id, as_of=dt.datetime.now(dt.timezone.utc))
+    ls.update_dataset_tag(dataset_name=name, as_of=v1.as_of, tag="prod")
+    ls.create_examples(dataset_id=dataset.id, examples=[{"inputs": {"q": 2}}])
+    versions = list(ls.list_dataset_versions(dataset_id=dataset.id))
+    assert len(versions) == 2 and versions[0].as_of > versions[1].as_of
+    assert versions[1].tags == ["prod"]
+    assert [v.tags for v in ls.list_dataset_versions(dataset_name=name, search="pro")] == [["prod"]]
+    assert ls.read_dataset_version(dataset_id=dataset.id, tag="prod").as_of == v1.as_of
+    assert [e.inputs for e in ls.list_examples(dataset_id=dataset.id, as_of="prod")] == [{"q": 1}]
+    assert len(list(ls.list_examples(dataset_id=dataset.id, as_of="latest"))) == 2
+
+
+def test_sdk_pointed_at_api_v1_uploads_examples(live: LiveServer) -> None:
+    """With ``api_url=.../api/v1`` the SDK uploads to ``/api/v1/platform/...``."""
+    ls = langsmith.Client(api_url=f"{live.url}/api/v1", api_key=API_KEY, web_url="http://x")
+    name = unique("v1")
+    dataset = ls.create_dataset(name)
+    seen = routes_seen(ls)
+    ls.create_examples(dataset_id=dataset.id, examples=[{"inputs": {"q": 1}}])
+    assert f"POST /api/v1/platform/datasets/{dataset.id}/examples" in seen
+    assert [e.inputs for e in ls.list_examples(dataset_name=name)] == [{"q": 1}]
+
+
+# -- bad input: LangSmith's statuses, the one error shape, nothing half-written --------------
+def call(live: LiveServer, method: str, path: str, **kwargs: Any) -> requests.Response:
+    headers = {"x-api-key": API_KEY, **kwargs.pop("headers", {})}
+    return requests.request(method, live.url + path, headers=headers, timeout=30, **kwargs)
+
+
+def error_of(response: requests.Response, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    error: dict[str, Any] = response.json()["error"]
+    assert set(error) == {"type", "status", "message", "details"}
+    return error
+
+
+def test_unknown_datasets_and_examples_are_404(live: LiveServer) -> None:
+    missing = uuid.uuid4()
+    for method, path in [
+        ("GET", f"/datasets/{missing}"),
+        ("DELETE", f"/datasets/{missing}"),
+        ("GET", f"/datasets/{missing}/versions"),
+        ("GET", f"/datasets/{missing}/splits"),
+        ("GET", f"/examples/{missing}"),
+        ("DELETE", f"/examples/{missing}"),
+        ("GET", f"/api/v1/examples/{missing}"),
+    ]:
+        error_of(call(live, method, path), 404)
+    assert call(live, "GET", "/examples", params={"dataset": str(missing)}).status_code == 404
+    error_of(
+        call(live, "POST", "/examples", json={"dataset_id": str(missing), "inputs": {"q": 1}}),
+        404,
+    )
+    error_of(
+        call(
+            live,
+            "PATCH",
+            f"/examples/{missing}",
+            json={"inputs": {"q": 1}},
+        ),
+        404,
+    )
+    boundary = "xyz"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{uuid.uuid4()}.inputs"\r\n'
+        f'Content-Type: application/json\r\n\r\n{{"q": 1}}\r\n--{boundary}--\r\n'
+    )
+    error_of(
+        call(
+            live,
+            "POST",
+            f"/v1/platform/datasets/{missing}/examples",
+            data=body.encode(),
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+        ),
+        404,
+    )
+
+
+def test_bad_examples_are_refused_and_nothing_is_written(live: LiveServer) -> None:
+    dataset = live.store.create_dataset(unique("bad"))
+    did = str(dataset.id)
+    bad_bodies = [
+        {"dataset_id": did, "inputs": "not an object"},
+        {"dataset_id": did, "inputs": {"q": 1}, "outputs": [1, 2]},
+        {"dataset_id": did, "inputs": {"q": 1}, "attachments": {"f": ["text/plain", "x"]}},
+        {"dataset_id": "not-a-uuid", "inputs": {"q": 1}},
+        {"dataset_id": did, "inputs": {"q": 1}, "unknown_field": 1},
+    ]
+    for body in bad_bodies:
+        error_of(call(live, "POST", "/examples", json=body), 422)
+        # one bad example in a bulk request: none of it is kept
+        good = {"dataset_id": did, "inputs": {"q": 2}}
+        error_of(call(live, "POST", "/examples/bulk", json=[good, body]), 422)
+    assert list(live.store.list_examples(dataset_id=did)) == []
+    first = call(live, "POST", "/examples", json={"dataset_id": did, "inputs": {"q": 1}})
+    assert first.status_code == 200, first.text
+    again = {"dataset_id": did, "inputs": {"q": 1}, "id": first.json()["id"]}
+    error_of(call(live, "POST", "/examples/bulk", json=[again]), 409)
+    other = live.store.create_dataset(unique("bad-other"))
+    mixed = [{"dataset_id": did, "inputs": {"q": 3}}, {"dataset_id": str(other.id), "inputs": {}}]
+    error_of(call(live, "POST", "/examples/bulk", json=mixed), 422)
+    assert [e.inputs for e in live.store.list_examples(dataset_id=did)] == [{"q": 1}]
+    # an example of another dataset is not updated through this dataset's upload route
+    example_id = first.json()["id"]
+    boundary = "b0undary"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{example_id}.inputs"\r\n'
+        f'Content-Type: application/json\r\n\r\n{{"q": 9}}\r\n--{boundary}--\r\n'
+    )
+    error_of(
+        call(
+            live,
+            "PATCH",
+            f"/v1/platform/datasets/{other.id}/examples",
+            data=body.encode(),
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+        ),
+        404,
+    )
+    assert live.store.read_example(example_id).inputs == {"q": 1}
+
+
+def test_dataset_bad_input(live: LiveServer) -> None:
+    name = unique("dup")
+    assert call(live, "POST", "/datasets", json={"name": name}).status_code == 200
+    error_of(call(live, "POST", "/datasets", json={"name": name}), 409)
+    error_of(call(live, "POST", "/datasets", json={"name": unique("x"), "data_type": "csv"}), 422)
+    error_of(call(live, "POST", "/datasets", json={"name": ""}), 422)
+    error_of(
+        call(live, "POST", "/datasets", json={"name": unique("x"), "extra": {"metadata": 3}}), 422
+    )
+    dataset = live.store.read_dataset(dataset_name=name)
+    future = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)).isoformat()
+    error_of(
+        call(live, "PUT", f"/datasets/{dataset.id}/tags", json={"as_of": future, "tag": "t"}),
+        422,
+    )
+    error_of(call(live, "GET", "/examples", params={"dataset": str(dataset.id), "as_of": "x"}), 422)
+    error_of(call(live, "GET", "/datasets", params={"metadata": "[1]"}), 422)
+    error_of(call(live, "GET", "/datasets", params={"nmae": "typo"}), 422)
+    error_of(call(live, "GET", "/examples", params={"filter": 'eq(a, "b")'}), 422)
+
+
+def test_openapi_lists_the_dataset_routes(live: LiveServer) -> None:
+    doc = call(live, "GET", "/openapi.json").json()
+    operations = {(m.upper(), p) for p, item in doc["paths"].items() for m in item}
+    plain = {
+        ("POST", "/datasets"),
+        ("GET", "/datasets"),
+        ("GET", "/datasets/{dataset_id}"),
+        ("DELETE", "/datasets/{dataset_id}"),
+        ("PUT", "/datasets/{dataset_id}/tags"),
+        ("GET", "/datasets/{dataset_id}/versions"),
+        ("GET", "/datasets/{dataset_id}/version"),
+        ("GET", "/datasets/{dataset_id}/splits"),
+        ("POST", "/examples"),
+        ("POST", "/examples/bulk"),
+        ("PATCH", "/examples/bulk"),
+        ("GET", "/examples"),
+        ("DELETE", "/examples"),
+        ("GET", "/examples/{example_id}"),
+        ("PATCH", "/examples/{example_id}"),
+        ("DELETE", "/examples/{example_id}"),
+    }
+    platform = {
+        ("POST", "/datasets/{dataset_id}/examples"),
+        ("PATCH", "/datasets/{dataset_id}/examples"),
+        ("POST", "/datasets/examples/delete"),
+    }
+    assert plain <= operations
+    assert {(m, "/api/v1" + p) for m, p in plain} <= operations
+    for prefix in ("/v1/platform", "/api/v1/platform"):
+        assert {(m, prefix + p) for m, p in platform} <= operations
