@@ -317,3 +317,81 @@ def test_deleting_a_dataset_keeps_its_experiments(tmp_path: Path) -> None:
     assert list(client.list_examples(dataset_id=None, example_ids=[])) == []
     runs = list(client.list_runs(project_name=results.experiment_name, is_root=True))
     assert len(runs) == len(QUESTIONS)
+
+
+def closer(runs: list[Any], example: Any) -> dict[str, Any]:
+    """Pairwise: 1 for the run(s) nearest the reference answer, 0 for the other."""
+    errors = [abs(r.outputs["answer"] - example.outputs["answer"]) for r in runs]
+    return {
+        "key": "closer",
+        "scores": {r.id: float(e == min(errors)) for r, e in zip(runs, errors, strict=True)},
+    }
+
+
+def check_comparison(client: localtrace.Client, comparison: Any, a: str, b: str) -> None:
+    """Per example, one score per experiment's run, named by the comparison, as ``closer``
+    computes them (the oracle: A answers q*2, B answers q+1)."""
+    client.flush()
+    runs = {
+        name: {r.id: r for r in client.list_runs(project_name=name, is_root=True)}
+        for name in (a, b)
+    }
+    feedback = [f for f in client.list_feedback() if f.comparative_experiment_id == comparison]
+    assert len(feedback) == 2 * len(QUESTIONS)
+    groups: dict[Any, set[str]] = {}
+    for item in feedback:
+        name = a if item.run_id in runs[a] else b
+        run = runs[name][item.run_id]
+        q = run.inputs["q"]
+        errors = {a: abs(q * 2 - reference(q)), b: abs(q + 1 - reference(q))}
+        assert item.score == float(errors[name] == min(errors.values())), (name, q)
+        groups.setdefault(item.feedback_group_id, set()).add(name)
+    assert len(groups) == len(QUESTIONS) and all(g == {a, b} for g in groups.values())
+    made = client.read_comparative_experiment(comparison)
+    assert [e["name"] for e in made.experiments_info or []] == [a, b]
+
+
+def test_comparative_evaluation_of_two_experiments(tmp_path: Path) -> None:
+    from langsmith.evaluation import evaluate_comparative
+    from langsmith.schemas import TracerSession
+
+    client = localtrace.Client(tmp_path / "evals.db")
+    dataset = make_dataset(client)
+    a = langsmith.evaluate(target, data="doubling", client=client, experiment_prefix="a")
+    b = langsmith.evaluate(
+        lambda inputs: {"answer": inputs["q"] + 1}, data="doubling", client=client
+    )
+    client.flush()
+
+    # the SDK tells experiments apart from ids and names by its own TracerSession type
+    def session(name: str) -> Any:
+        return TracerSession(**client.read_project(project_name=name).model_dump())
+
+    names = (a.experiment_name, b.experiment_name)
+    results = evaluate_comparative(
+        (session(names[0]), session(names[1])), evaluators=[closer], client=client
+    )
+    made = results.comparative_experiment
+    assert made is not None and made.reference_dataset_id == dataset.id
+    check_comparison(client, made.id, *names)
+    # evaluate() with two experiments is the same comparison
+    again = langsmith.evaluate(
+        (session(names[0]), session(names[1])), evaluators=[closer], client=client
+    )
+    check_comparison(client, again.comparative_experiment.id, *names)  # type: ignore[union-attr]
+
+
+def test_comparisons_need_experiments_of_one_dataset(tmp_path: Path) -> None:
+    client = localtrace.Client(tmp_path / "evals.db")
+    make_dataset(client)
+    make_dataset(client, "other")
+    a = langsmith.evaluate(target, data="doubling", client=client)
+    b = langsmith.evaluate(target, data="other", client=client)
+    client.flush()
+    ids = [client.read_project(project_name=n).id for n in (a.experiment_name, b.experiment_name)]
+    with pytest.raises(localtrace.InvalidArgumentError, match="reference dataset"):
+        client.create_comparative_experiment("mixed", ids)
+    with pytest.raises(localtrace.ProjectNotFoundError):
+        client.create_comparative_experiment("missing", [ids[0], uuid.uuid4()])
+    with pytest.raises(localtrace.NotFoundError):
+        client.read_comparative_experiment(uuid.uuid4())

@@ -21,7 +21,7 @@ from ._ids import argument_id
 from ._query import datasets as _datasets
 from ._time import from_micros, now_micros, to_micros
 from .errors import DatasetNotFoundError, ExampleExistsError, InvalidArgumentError
-from .models import Dataset, Example, Run
+from .models import TENANT_ID, Dataset, Example, Run
 
 if TYPE_CHECKING:
     from ._store.db import Database
@@ -36,6 +36,38 @@ class DatasetVersion(BaseModel):
     """Tags pointing at this version."""
     as_of: dt.datetime
     """The moment the version stands for."""
+
+
+class ComparativeExperiment(BaseModel):
+    """Two or more experiments of one dataset compared pairwise, as
+    ``langsmith.schemas.ComparativeExperiment``."""
+
+    id: uuid.UUID
+    """The comparison's id (its feedback names it in ``comparative_experiment_id``)."""
+    name: str | None = None
+    description: str | None = None
+    tenant_id: uuid.UUID = TENANT_ID
+    """The one local tenant."""
+    created_at: dt.datetime
+    modified_at: dt.datetime
+    reference_dataset_id: uuid.UUID
+    """The dataset every compared experiment ran over."""
+    extra: dict[str, Any] | None = None
+    """``{"metadata": {...}}`` as given."""
+    experiments_info: list[dict[str, Any]] | None = None
+    """Per compared experiment: its ``id`` and ``name``."""
+    feedback_stats: dict[str, Any] | None = None
+    """Not computed locally (``None``)."""
+
+
+class LocalInfo(BaseModel):
+    """What ``langsmith``'s evaluation helpers read from ``client.info`` (``/info`` of a
+    server): no query backend flags, so they read runs with ``list_runs``."""
+
+    version: str = ""
+    license_expiration_time: dt.datetime | None = None
+    batch_ingest_config: dict[str, Any] | None = None
+    instance_flags: dict[str, Any] = {}
 
 
 _uuid = argument_id
@@ -734,6 +766,93 @@ class EvaluationMethods:
         for row in rows:
             del row["_order"]
         return rows
+
+    @sdk_keywords()
+    def create_comparative_experiment(
+        self,
+        name: str,
+        experiments: Sequence[uuid.UUID | str],
+        *,
+        reference_dataset: uuid.UUID | str | None = None,
+        description: str | None = None,
+        created_at: dt.datetime | None = None,
+        metadata: dict[str, Any] | None = None,
+        id: uuid.UUID | str | None = None,
+    ) -> ComparativeExperiment:
+        """Record a comparison of experiments over one dataset (``evaluate_comparative``).
+
+        Every experiment must exist and have run over ``reference_dataset`` (by default the
+        first experiment's dataset).
+        """
+        if not experiments:
+            raise InvalidArgumentError(
+                "experiments", experiments, "no experiments", "pass two or more experiment ids"
+            )
+        projects = [
+            self.read_project(project_id=_uuid(e, "experiments"))  # type: ignore[attr-defined]
+            for e in experiments
+        ]
+        if reference_dataset is None:
+            reference_dataset = projects[0].reference_dataset_id
+        if reference_dataset is None:
+            raise InvalidArgumentError(
+                "reference_dataset",
+                None,
+                f"{projects[0].name!r} is not an experiment (no dataset)",
+                "compare experiments made by evaluate",
+            )
+        did = self._dataset_id(reference_dataset, None)
+        for project in projects:
+            if str(project.reference_dataset_id) != did:
+                raise InvalidArgumentError(
+                    "experiments",
+                    project.name,
+                    "did not run over the reference dataset",
+                    "compare experiments of one dataset",
+                )
+        cid = _uuid(id, "id") if id is not None else str(uuid.uuid4())
+        now = now_micros()
+        with self._db.write() as conn:
+            _datasets.create_comparative(
+                conn,
+                comparative_id=cid,
+                name=name,
+                description=description,
+                dataset_id=did,
+                experiment_ids=[str(p.id) for p in projects],
+                extra={"metadata": _json_object(metadata, "metadata")} if metadata else {},
+                created_at=self._moment(created_at, "created_at") if created_at else now,
+                now=now,
+            )
+        return self.read_comparative_experiment(cid)
+
+    @sdk_keywords()
+    def read_comparative_experiment(
+        self, comparative_experiment_id: uuid.UUID | str
+    ) -> ComparativeExperiment:
+        """A comparison recorded by ``create_comparative_experiment`` (a localtrace extension)."""
+        cid = _uuid(comparative_experiment_id, "comparative_experiment_id")
+        with self._db.read() as conn:
+            found = _datasets.read_comparative(conn, cid)
+        if found is None:
+            from .errors import NotFoundError
+
+            raise NotFoundError(f"no comparative experiment with id {cid}")
+        names = {
+            p.id: p.name
+            for p in self.list_projects(project_ids=found["experiment_ids"])  # type: ignore[attr-defined]
+        }
+        ids = found.pop("experiment_ids")
+        return ComparativeExperiment(
+            **found, experiments_info=[{"id": e, "name": names.get(e)} for e in ids]
+        )
+
+    @property
+    def info(self) -> LocalInfo:
+        """What the langsmith SDK's evaluation helpers read from a client's ``info``."""
+        from . import __version__
+
+        return LocalInfo(version=__version__)
 
     def _experiment_runs(self, name: str) -> dict[Any, Run]:
         project = self.read_project(project_name=name)  # type: ignore[attr-defined]

@@ -186,6 +186,74 @@ def test_evaluate_over_a_split_and_a_tagged_version(
     assert sorted(r.inputs["q"] for r in runs) == [7, 8, 9]
 
 
+def closer(runs: list[Any], example: Any) -> dict[str, Any]:
+    """Pairwise: 1 for the run(s) nearest the reference answer, 0 for the other."""
+    errors = [abs(r.outputs["answer"] - example.outputs["answer"]) for r in runs]
+    return {
+        "key": "closer",
+        "scores": {r.id: float(e == min(errors)) for r, e in zip(runs, errors, strict=True)},
+    }
+
+
+def test_comparative_evaluation_against_the_server(
+    ls_factory: Callable[..., Any], live: LiveServer
+) -> None:
+    ls = ls_factory()
+    name = unique("pairs")
+    dataset = make_dataset(ls, name)
+    a = langsmith.evaluate(target, data=name, client=ls, experiment_prefix="twice")
+    b = langsmith.evaluate(
+        lambda inputs: {"answer": inputs["q"] + 1}, data=name, client=ls, experiment_prefix="inc"
+    )
+    ls.flush()
+    names = (a.experiment_name, b.experiment_name)
+    results = langsmith.evaluation.evaluate_comparative(names, evaluators=[closer], client=ls)
+    made = results.comparative_experiment
+    assert made is not None and made.reference_dataset_id == dataset.id
+    assert [e["name"] for e in made.experiments_info] == list(names)
+    again = langsmith.evaluate(names, evaluators=[closer], client=ls)
+    ls.flush()
+    store = live.store
+    runs = {n: {r.id: r for r in store.list_runs(project_name=n, is_root=True)} for n in names}
+    for comparison in (made.id, again.comparative_experiment.id):
+        feedback = [f for f in store.list_feedback() if f.comparative_experiment_id == comparison]
+        assert len(feedback) == 2 * len(QUESTIONS)
+        for item in feedback:
+            which = names[0] if item.run_id in runs[names[0]] else names[1]
+            q = runs[which][item.run_id].inputs["q"]
+            errors = {names[0]: abs(q * 2 - reference(q)), names[1]: abs(q + 1 - reference(q))}
+            assert item.score == float(errors[which] == min(errors.values()))
+        # the SDK reads the same scores back
+        sdk_scores = {
+            (str(f.run_id), f.score)
+            for f in ls.list_feedback(run_ids=[f.run_id for f in feedback], feedback_key=["closer"])
+            if f.comparative_experiment_id == comparison
+        }
+        assert sdk_scores == {(str(f.run_id), f.score) for f in feedback}
+    assert store.read_comparative_experiment(made.id).reference_dataset_id == dataset.id
+
+
+def test_comparing_experiments_of_two_datasets_is_refused(
+    ls_factory: Callable[..., Any], live: LiveServer
+) -> None:
+    ls = ls_factory()
+    first, second = unique("one"), unique("two")
+    make_dataset(ls, first)
+    make_dataset(ls, second)
+    a = langsmith.evaluate(target, data=first, client=ls)
+    b = langsmith.evaluate(target, data=second, client=ls)
+    ls.flush()
+    ids = [str(ls.read_project(project_name=n).id) for n in (a.experiment_name, b.experiment_name)]
+    body = {"name": "mixed", "experiment_ids": ids}
+    assert (
+        "reference dataset"
+        in error_of(call(live, "POST", "/datasets/comparative", json=body), 422)["message"]
+    )
+    body = {"name": "missing", "experiment_ids": [ids[0], str(uuid.uuid4())]}
+    error_of(call(live, "POST", "/datasets/comparative", json=body), 404)
+    error_of(call(live, "POST", "/datasets/comparative", json={"experiment_ids": []}), 422)
+
+
 @pytest.fixture(params=["multipart", "json"])
 def sdk(request: pytest.FixtureRequest, ls_factory: Callable[..., Any]) -> Any:
     """The SDK on its multipart example routes, or on the JSON ones (older /info)."""
@@ -485,6 +553,7 @@ def test_openapi_lists_the_dataset_routes(live: LiveServer) -> None:
     plain = {
         ("POST", "/datasets"),
         ("GET", "/datasets"),
+        ("POST", "/datasets/comparative"),
         ("GET", "/datasets/{dataset_id}"),
         ("DELETE", "/datasets/{dataset_id}"),
         ("PUT", "/datasets/{dataset_id}/tags"),

@@ -15,7 +15,12 @@ from typing import Any
 
 from .. import _json
 from .._time import from_micros
-from ..errors import DatasetExistsError, DatasetNotFoundError, ExampleNotFoundError
+from ..errors import (
+    DatasetExistsError,
+    DatasetNotFoundError,
+    ExampleNotFoundError,
+    InvalidArgumentError,
+)
 from ..models import Dataset, Example
 
 _DATASET_COLUMNS = (
@@ -353,3 +358,60 @@ def row_to_example(row: Sequence[Any]) -> Example:
         created_at=from_micros(row[6]),
         modified_at=from_micros(row[7]),
     )
+
+
+# -- comparative experiments ---------------------------------------------------------------
+def create_comparative(
+    conn: sqlite3.Connection,
+    *,
+    comparative_id: str,
+    name: str | None,
+    description: str | None,
+    dataset_id: str,
+    experiment_ids: Sequence[str],
+    extra: dict[str, Any],
+    created_at: int,
+    now: int,
+) -> None:
+    """Insert a comparative experiment; ``InvalidArgumentError`` if the id is taken."""
+    if conn.execute(
+        "SELECT 1 FROM comparative_experiments WHERE id = ?", (comparative_id,)
+    ).fetchone():
+        raise InvalidArgumentError(
+            "id", comparative_id, "a comparative experiment with this id exists", "leave id out"
+        )
+    conn.execute(
+        "INSERT INTO comparative_experiments (id, name, description, reference_dataset_id,"
+        " experiment_ids, extra, created_at, modified_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            comparative_id,
+            name,
+            description,
+            dataset_id,
+            _json.dumps(list(experiment_ids)),
+            _json.dumps(extra),
+            created_at,
+            now,
+        ),
+    )
+
+
+def read_comparative(conn: sqlite3.Connection, comparative_id: str) -> dict[str, Any] | None:
+    """A comparative experiment's stored fields, or ``None``."""
+    row = conn.execute(
+        "SELECT id, name, description, reference_dataset_id, experiment_ids, extra,"
+        " created_at, modified_at FROM comparative_experiments WHERE id = ?",
+        (comparative_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    return {
+        "id": uuid.UUID(row[0]),
+        "name": row[1],
+        "description": row[2],
+        "reference_dataset_id": uuid.UUID(row[3]),
+        "experiment_ids": [uuid.UUID(e) for e in _json.loads(row[4])],
+        "extra": _json.loads(row[5]),
+        "created_at": from_micros(row[6]),
+        "modified_at": from_micros(row[7]),
+    }

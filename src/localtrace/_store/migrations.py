@@ -237,6 +237,23 @@ def _external_content_search(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT OR IGNORE INTO fts_pending (run_pk) SELECT run_pk FROM run_payloads")
 
 
+def _add_comparative_experiments(conn: sqlite3.Connection) -> None:
+    conn.execute(COMPARATIVE)
+
+
+COMPARATIVE = """CREATE TABLE comparative_experiments (
+    pk                   INTEGER PRIMARY KEY,
+    id                   TEXT NOT NULL UNIQUE,     -- uuid
+    name                 TEXT,
+    description          TEXT,
+    reference_dataset_id TEXT NOT NULL,            -- datasets.id
+    experiment_ids       TEXT NOT NULL,            -- JSON list of projects.id
+    extra                TEXT,                     -- JSON (metadata under "metadata")
+    created_at           INTEGER NOT NULL,
+    modified_at          INTEGER NOT NULL
+)"""
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "full-text search index over runs", _add_full_text_search),
     Migration(3, "resume positions of pushes, pulls and exports", _add_transfer_marks),
@@ -246,6 +263,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "thread index and the documented read views", _add_threads_and_views),
     Migration(8, "datasets and their versioned examples", _add_datasets),
     Migration(9, "full-text index with external content", _external_content_search),
+    Migration(10, "comparative experiments", _add_comparative_experiments),
 )
 
 LATEST = MIGRATIONS[-1].version

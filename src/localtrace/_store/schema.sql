@@ -322,3 +322,17 @@ CREATE TABLE dataset_tags (
     as_of      INTEGER NOT NULL,                   -- the version the tag points at
     PRIMARY KEY (dataset_id, tag)
 );
+
+-- Comparative experiments (``evaluate_comparative``, schema version 10): experiments of one
+-- dataset compared pairwise; their feedback names the comparison in comparative_experiment_id.
+CREATE TABLE comparative_experiments (
+    pk                   INTEGER PRIMARY KEY,
+    id                   TEXT NOT NULL UNIQUE,     -- uuid
+    name                 TEXT,
+    description          TEXT,
+    reference_dataset_id TEXT NOT NULL,            -- datasets.id
+    experiment_ids       TEXT NOT NULL,            -- JSON list of projects.id
+    extra                TEXT,                     -- JSON (metadata under "metadata")
+    created_at           INTEGER NOT NULL,
+    modified_at          INTEGER NOT NULL
+);

@@ -102,6 +102,18 @@ class ExamplesDelete(_Strict):
     hard_delete: bool = False
 
 
+class ComparativeCreate(_Strict):
+    """Body of ``POST /datasets/comparative`` (``Client.create_comparative_experiment``)."""
+
+    name: str | None = None
+    id: uuid.UUID | None = None
+    experiment_ids: list[uuid.UUID] = Field(min_length=1)
+    reference_dataset_id: uuid.UUID | None = None
+    description: str | None = None
+    created_at: dt.datetime | None = None
+    extra: dict[str, Any] | None = Field(None, description="metadata under extra.metadata")
+
+
 _ATTACHMENTS_FIX = "put file contents in inputs, or leave attachments out"
 
 
@@ -267,6 +279,28 @@ def build_datasets_router(state: State) -> APIRouter:
         dataset_id: Annotated[uuid.UUID, Path()], as_of: str | None = None
     ) -> Response:
         return JSONBytes(client.list_dataset_splits(dataset_id=dataset_id, as_of=as_of))
+
+    @router.post(
+        "/datasets/comparative",
+        tags=["datasets"],
+        summary="Record a comparison of experiments over one dataset",
+        responses=model_doc(dict[str, Any], 404, 422),
+    )
+    def create_comparative(body: Annotated[ComparativeCreate, Body()]) -> Response:
+        state.settle()  # the experiments may have been created by queued runs
+        metadata = (body.extra or {}).get("metadata")
+        if metadata is not None and not isinstance(metadata, dict):
+            raise ApiError(422, "validation_error", "extra.metadata must be a JSON object")
+        made = client.create_comparative_experiment(
+            body.name or f"comparison-{uuid.uuid4().hex[:8]}",
+            body.experiment_ids,
+            reference_dataset=body.reference_dataset_id,
+            description=body.description,
+            created_at=body.created_at,
+            metadata=metadata,
+            id=body.id,
+        )
+        return JSONBytes(made)
 
     # -- examples -----------------------------------------------------------------------
     @router.post(
