@@ -254,6 +254,11 @@ def test_updates_stay_in_their_dataset_and_examples_copy_runs(tmp_path: Path) ->
     [
         (lambda c: c.create_dataset("dup"), localtrace.DatasetExistsError, "already exists"),
         (
+            lambda c: c.create_example({"q": 1}, dataset_name="dup", split=3),
+            localtrace.InvalidArgumentError,
+            "not a split name",
+        ),
+        (
             lambda c: c.create_example({"q": 1}, dataset_name="missing"),
             localtrace.DatasetNotFoundError,
             "no dataset with name 'missing'",

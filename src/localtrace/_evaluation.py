@@ -98,7 +98,14 @@ def _with_split(metadata: dict[str, Any] | None, split: Any) -> dict[str, Any] |
     """LangSmith keeps an example's splits in ``metadata["dataset_split"]`` (a list)."""
     if split is None:
         return metadata
-    splits = [split] if isinstance(split, str) else [str(s) for s in split]
+    if isinstance(split, str):
+        splits = [split]
+    elif isinstance(split, (list, tuple)) and all(isinstance(s, str) for s in split):
+        splits = list(split)
+    else:
+        raise InvalidArgumentError(
+            "split", split, "not a split name or a list of them", "pass e.g. 'test' or ['test']"
+        )
     return {**(metadata or {}), _datasets.SPLIT_KEY: splits}
 
 

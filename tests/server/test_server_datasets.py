@@ -524,6 +524,26 @@ def test_bad_examples_are_refused_and_nothing_is_written(live: LiveServer) -> No
         404,
     )
     assert live.store.read_example(example_id).inputs == {"q": 1}
+    # a malformed head part of an upload: 422 naming it, nothing written
+    for head in ('{"split": 3}', '{"nosuch": 1}', '{"created_at": "soon"}', "[1]"):
+        new_id = uuid.uuid4()
+        body = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{new_id}"\r\n'
+            f"Content-Type: application/json\r\n\r\n{head}\r\n"
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{new_id}.inputs"\r\n'
+            f'Content-Type: application/json\r\n\r\n{{"q": 5}}\r\n--{boundary}--\r\n'
+        )
+        error_of(
+            call(
+                live,
+                "POST",
+                f"/v1/platform/datasets/{did}/examples",
+                data=body.encode(),
+                headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+            ),
+            422,
+        )
+    assert [e.inputs for e in live.store.list_examples(dataset_id=did)] == [{"q": 1}]
 
 
 def test_dataset_bad_input(live: LiveServer) -> None:

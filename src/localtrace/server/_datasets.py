@@ -16,10 +16,10 @@ import datetime as dt
 import itertools
 import uuid
 from collections.abc import Iterable, Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Body, Path, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -27,7 +27,7 @@ from ..models import Example
 from ._body import parse_json, read_body
 from ._docs import errors_doc, model_doc
 from ._encode import JSONBytes
-from ._errors import ApiError, Detail
+from ._errors import ApiError, Detail, validation_error
 from ._multipart import Part, boundary_of, split_parts
 from ._routing import MAX_OFFSET, PAGE_MAX, new_router
 from ._state import State
@@ -93,6 +93,29 @@ class ExampleChange(_Strict):
     attachments_operations: dict[str, Any] | None = Field(
         None, description="refused when it renames or keeps attachments"
     )
+
+
+_Head = TypeVar("_Head", bound=BaseModel)
+
+
+class UploadHead(_Strict):
+    """The ``<example id>`` part of a multipart upload (creating examples)."""
+
+    created_at: dt.datetime | None = None
+    metadata: dict[str, Any] | None = None
+    split: str | list[str] | None = None
+    source_run_id: uuid.UUID | None = None
+    use_source_run_io: bool = False
+    use_source_run_attachments: list[str] | None = None
+    dataset_id: uuid.UUID | None = Field(None, description="the dataset of the route")
+
+
+class UpdateHead(_Strict):
+    """The ``<example id>`` part of a multipart update."""
+
+    metadata: dict[str, Any] | None = None
+    split: str | list[str] | None = None
+    dataset_id: uuid.UUID | None = Field(None, description="accepted; an example stays put")
 
 
 class ExamplesDelete(_Strict):
@@ -596,34 +619,31 @@ def _group_parts(parts: Sequence[Part], state: State) -> dict[str, dict[str, Any
     return grouped
 
 
+def _head(model: type[_Head], example_id: str, value: Any) -> _Head:
+    try:
+        return model.model_validate(value or {})
+    except ValidationError as exc:
+        errors = [{**e, "loc": ("part", example_id, *e.get("loc", ()))} for e in exc.errors()]
+        raise validation_error(errors) from None
+
+
 def _create_uploaded(
     state: State, dataset_id: uuid.UUID, grouped: dict[str, dict[str, Any]]
 ) -> Response:
     examples = []
     for example_id, fields in grouped.items():
-        head = dict(fields.get("", {}))
-        _no_attachments(f"example {example_id}", head.pop("use_source_run_attachments", None))
-        unknown = set(head) - {
-            "created_at",
-            "metadata",
-            "split",
-            "source_run_id",
-            "use_source_run_io",
-            "dataset_id",
-        }
-        if unknown:
-            raise ApiError(
-                422,
-                "validation_error",
-                f"example {example_id}: unknown field {sorted(unknown)[0][:40]!r}",
-            )
-        head.pop("dataset_id", None)
+        head = _head(UploadHead, example_id, fields.get(""))
+        _no_attachments(f"example {example_id}", head.use_source_run_attachments)
         examples.append(
             {
-                **head,
                 "id": example_id,
                 "inputs": fields.get("inputs"),
                 "outputs": fields.get("outputs"),
+                "metadata": head.metadata,
+                "split": head.split,
+                "created_at": head.created_at,
+                "source_run_id": head.source_run_id,
+                "use_source_run_io": head.use_source_run_io,
             }
         )
     made = state.client.create_examples(dataset_id=dataset_id, examples=examples)
@@ -635,25 +655,17 @@ def _update_uploaded(
 ) -> Response:
     updates = []
     for example_id, fields in grouped.items():
-        head = dict(fields.get("", {}))
-        unknown = set(head) - {"metadata", "split", "dataset_id"}
-        if unknown:
-            raise ApiError(
-                422,
-                "validation_error",
-                f"example {example_id}: unknown field {sorted(unknown)[0][:40]!r}",
-            )
+        head = _head(UpdateHead, example_id, fields.get(""))
         _check_operations(f"example {example_id}", fields.get("attachments_operations"))
         updates.append(
             {
                 "id": example_id,
-                "metadata": head.get("metadata"),
-                "split": head.get("split"),
+                "metadata": head.metadata,
+                "split": head.split,
                 "inputs": fields.get("inputs"),
                 "outputs": fields.get("outputs"),
             }
         )
-    state.client.read_dataset(dataset_id=dataset_id)  # 404 for an unknown dataset
     done = state.client.update_examples(dataset_id=dataset_id, updates=updates)
     return JSONBytes({**done, "as_of": _as_of(state, done["example_ids"])})
 
