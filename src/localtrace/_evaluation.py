@@ -606,6 +606,39 @@ class EvaluationMethods:
         return {"example_ids": done, "count": len(done)}
 
     @sdk_keywords()
+    def update_dataset_splits(
+        self,
+        *,
+        dataset_id: uuid.UUID | str | None = None,
+        dataset_name: str | None = None,
+        split_name: str,
+        example_ids: Sequence[uuid.UUID | str],
+        remove: bool = False,
+    ) -> None:
+        """Add the examples to the split ``split_name`` (or ``remove`` them from it): a new
+        version of each, in one transaction."""
+        if not isinstance(split_name, str) or not split_name:
+            raise InvalidArgumentError(
+                "split_name", split_name, "a split needs a name", "pass e.g. 'test'"
+            )
+        did = self._dataset_id(dataset_id, dataset_name)
+        ids = [_uuid(e, "example_ids") for e in example_ids]
+        current = {str(e.id): e for e in self.list_examples(example_ids=ids)}
+        updates = []
+        for eid in ids:
+            example = current.get(eid)
+            if example is None or str(example.dataset_id) != did:
+                raise _not_found(eid)
+            stored = (example.metadata or {}).get(_datasets.SPLIT_KEY) or []
+            splits = [stored] if isinstance(stored, str) else [str(s) for s in stored]
+            if remove:
+                splits = [s for s in splits if s != split_name]
+            elif split_name not in splits:
+                splits.append(split_name)
+            updates.append({"id": eid, "split": splits})
+        self.update_examples(dataset_id=did, updates=updates)
+
+    @sdk_keywords()
     def delete_example(self, example_id: uuid.UUID | str) -> None:
         """Delete an example from the dataset's next version (older versions keep it)."""
         self.delete_examples([example_id])

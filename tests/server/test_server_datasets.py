@@ -363,6 +363,16 @@ def test_example_crud_through_the_sdk(
     assert sdk.read_example(one.id).outputs == {"a": 2}
     before = dt.datetime.now(dt.timezone.utc)
 
+    sdk.update_dataset_splits(dataset_id=dataset.id, split_name="gold", example_ids=[one.id])
+    sdk.update_dataset_splits(
+        dataset_name=name, split_name="hard", example_ids=made["example_ids"][:1], remove=True
+    )
+    assert [e.inputs["q"] for e in sdk.list_examples(dataset_id=dataset.id, splits=["gold"])] == [1]
+    assert [e.inputs["q"] for e in sdk.list_examples(dataset_id=dataset.id, splits=["hard"])] == [
+        3,
+        4,
+    ]
+    assert sdk.read_example(one.id).metadata["dataset_split"] == ["train", "gold"]
     sdk.update_example(one.id, inputs={"q": 11}, metadata={"source": "edited"})
     assert sdk.read_example(one.id).inputs == {"q": 11}
     assert sdk.read_example(one.id).outputs == {"a": 2}  # left out: kept
@@ -580,6 +590,7 @@ def test_openapi_lists_the_dataset_routes(live: LiveServer) -> None:
         ("GET", "/datasets/{dataset_id}/versions"),
         ("GET", "/datasets/{dataset_id}/version"),
         ("GET", "/datasets/{dataset_id}/splits"),
+        ("PUT", "/datasets/{dataset_id}/splits"),
         ("POST", "/examples"),
         ("POST", "/examples/bulk"),
         ("PATCH", "/examples/bulk"),
@@ -593,8 +604,47 @@ def test_openapi_lists_the_dataset_routes(live: LiveServer) -> None:
         ("POST", "/datasets/{dataset_id}/examples"),
         ("PATCH", "/datasets/{dataset_id}/examples"),
         ("POST", "/datasets/examples/delete"),
+        ("PATCH", "/datasets/{dataset_id}/examples/metadata"),
     }
     assert plain <= operations
     assert {(m, "/api/v1" + p) for m, p in plain} <= operations
     for prefix in ("/v1/platform", "/api/v1/platform"):
         assert {(m, prefix + p) for m, p in platform} <= operations
+
+
+def test_splits_through_the_older_route_and_bad_operations(live: LiveServer) -> None:
+    dataset = live.store.create_dataset(unique("splits"))
+    made = live.store.create_examples(
+        dataset_id=dataset.id, examples=[{"inputs": {"q": q}} for q in range(3)]
+    )
+    ids = made["example_ids"]
+    body = {"split_name": "dev", "examples": ids[:2]}
+    answer = call(live, "PUT", f"/datasets/{dataset.id}/splits", json=body)
+    assert answer.status_code == 200, answer.text
+    assert live.store.list_dataset_splits(dataset_id=dataset.id) == ["base", "dev"]
+    body = {"split_name": "dev", "examples": ids[:1], "remove": True}
+    assert call(live, "PUT", f"/datasets/{dataset.id}/splits", json=body).status_code == 200
+    dev = [str(e.id) for e in live.store.list_examples(dataset_id=dataset.id, splits=["dev"])]
+    assert dev == ids[1:2]
+    error_of(
+        call(
+            live,
+            "PUT",
+            f"/datasets/{dataset.id}/splits",
+            json={"split_name": "dev", "examples": [str(uuid.uuid4())]},
+        ),
+        404,
+    )
+    other_key = {
+        "example_ids": ids,
+        "operations": [{"key": "team", "operation": "array_add", "values": ["x"]}],
+    }
+    error_of(
+        call(
+            live, "PATCH", f"/v1/platform/datasets/{dataset.id}/examples/metadata", json=other_key
+        ),
+        422,
+    )
+    assert [
+        str(e.id) for e in live.store.list_examples(dataset_id=dataset.id, splits=["dev"])
+    ] == dev

@@ -118,6 +118,29 @@ class UpdateHead(_Strict):
     dataset_id: uuid.UUID | None = Field(None, description="accepted; an example stays put")
 
 
+class SplitsUpdate(_Strict):
+    """Body of ``PUT /datasets/{id}/splits`` (``update_dataset_splits`` on older servers)."""
+
+    split_name: str = Field(min_length=1)
+    examples: list[uuid.UUID]
+    remove: bool = False
+
+
+class MetadataOperation(_Strict):
+    """One operation of ``PATCH .../examples/metadata``: only ``dataset_split`` locally."""
+
+    key: str
+    operation: str = Field(description="array_add or array_remove (any case)")
+    values: list[str] = Field(min_length=1)
+
+
+class MetadataUpdate(_Strict):
+    """Body of ``PATCH /v1/platform/datasets/{id}/examples/metadata``."""
+
+    example_ids: list[uuid.UUID]
+    operations: list[MetadataOperation] = Field(min_length=1)
+
+
 class ExamplesDelete(_Strict):
     """Body of ``POST /v1/platform/datasets/examples/delete`` (``delete_examples``)."""
 
@@ -302,6 +325,23 @@ def build_datasets_router(state: State) -> APIRouter:
         dataset_id: Annotated[uuid.UUID, Path()], as_of: str | None = None
     ) -> Response:
         return JSONBytes(client.list_dataset_splits(dataset_id=dataset_id, as_of=as_of))
+
+    @router.put(
+        "/datasets/{dataset_id}/splits",
+        tags=["datasets"],
+        summary="Add examples to a split, or remove them from it",
+        responses=model_doc(list[str], 404, 422),
+    )
+    def update_dataset_splits(
+        dataset_id: Annotated[uuid.UUID, Path()], body: Annotated[SplitsUpdate, Body()]
+    ) -> Response:
+        client.update_dataset_splits(
+            dataset_id=dataset_id,
+            split_name=body.split_name,
+            example_ids=body.examples,
+            remove=body.remove,
+        )
+        return JSONBytes([str(e) for e in body.examples])
 
     @router.post(
         "/datasets/comparative",
@@ -525,6 +565,41 @@ def _platform_routes(state: State) -> APIRouter:
     ) -> Response:
         parts = await _read_parts(request, state)
         return await run_in_threadpool(_update_uploaded, state, dataset_id, parts)
+
+    @router.patch(
+        "/datasets/{dataset_id}/examples/metadata",
+        tags=["examples"],
+        summary="Add or remove split names of examples (key dataset_split)",
+        responses=model_doc(dict[str, Any], 404, 422),
+    )
+    def update_metadata(
+        dataset_id: Annotated[uuid.UUID, Path()], body: Annotated[MetadataUpdate, Body()]
+    ) -> Response:
+        for i, op in enumerate(body.operations):
+            kind = op.operation.lower()
+            if op.key != "dataset_split" or kind not in ("array_add", "array_remove"):
+                raise ApiError(
+                    422,
+                    "invalid_argument",
+                    "only array_add / array_remove on the key dataset_split are supported",
+                    [
+                        Detail(
+                            loc=f"body.operations[{i}]",
+                            message="not supported locally",
+                            fix="use update_example(metadata=...) for other keys",
+                        )
+                    ],
+                )
+        for op in body.operations:
+            for value in op.values:
+                client.update_dataset_splits(
+                    dataset_id=dataset_id,
+                    split_name=value,
+                    example_ids=body.example_ids,
+                    remove=op.operation.lower() == "array_remove",
+                )
+        ids = [str(e) for e in body.example_ids]
+        return JSONBytes({"example_ids": ids, "count": len(ids)})
 
     @router.post(
         "/datasets/examples/delete",
