@@ -10,11 +10,12 @@ import contextlib
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 
 @contextlib.contextmanager
-def connected(path: str | Path) -> Iterator[sqlite3.Connection]:
-    conn = sqlite3.connect(path)
+def connected(path: str | Path, **kwargs: Any) -> Iterator[sqlite3.Connection]:
+    conn = sqlite3.connect(path, **kwargs)
     try:
         with conn:
             yield conn

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
-import sqlite3
 import time
 import uuid
 from decimal import Decimal
@@ -16,6 +15,7 @@ from typing import Any
 import pytest
 
 import localtrace
+from dbfile import connected
 from localtrace import InvalidArgumentError, ModelPriceNotFoundError
 
 T = dt.datetime(2025, 9, 1, 12, tzinfo=dt.timezone.utc)
@@ -266,7 +266,7 @@ def test_a_bad_entry_in_a_file_writes_nothing(tmp_path: Path, client: localtrace
     with pytest.raises(InvalidArgumentError):
         client.import_model_prices(tmp_path / "missing.json")
     assert client.list_model_prices() == []
-    with sqlite3.connect(tmp_path / "prices.db") as conn:
+    with connected(tmp_path / "prices.db") as conn:
         assert conn.execute("SELECT count(*) FROM model_prices").fetchone() == (0,)
 
 

@@ -17,12 +17,13 @@ from pathlib import Path
 import pytest
 
 import localtrace
+from dbfile import connected
 from localtrace._store import fulltext
 from runs_factory import make_run
 
 
 def _check_index(path: Path) -> None:
-    with sqlite3.connect(path) as conn:
+    with connected(path) as conn:
         conn.execute("INSERT INTO runs_fts (runs_fts) VALUES ('integrity-check')")
     conn.close()
 
@@ -156,7 +157,7 @@ def test_runs_waiting_in_the_file_are_indexed_before_a_search(tmp_path: Path) ->
     client.batch_ingest_runs(create=[make_run("queued", inputs={"q": "zebra"})])
     client.flush()
     client.close()
-    with sqlite3.connect(path) as conn:
+    with connected(path) as conn:
         conn.execute("INSERT INTO runs_fts (runs_fts) VALUES ('delete-all')")
         conn.execute("INSERT INTO fts_pending (run_pk) SELECT pk FROM runs")
     conn.close()

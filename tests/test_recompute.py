@@ -12,7 +12,6 @@ import os
 import random
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import localtrace
+from dbfile import connected
 
 T = dt.datetime(2025, 9, 1, 12, tzinfo=dt.timezone.utc)
 
@@ -121,7 +121,7 @@ def store(path: Path, runs: list[dict[str, Any]]) -> None:
 
 def rollups_hold(path: Path) -> int:
     """Check every non-llm run carries its subtree's own costs; returns the runs checked."""
-    with sqlite3.connect(path) as conn:
+    with connected(path) as conn:
         rows = conn.execute(
             "SELECT id, dotted_order, run_type, total_cost, own_usage FROM runs"
         ).fetchall()
@@ -145,7 +145,7 @@ def rollups_hold(path: Path) -> int:
 
 
 def costs(path: Path) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(path) as conn:
+    with connected(path) as conn:
         return conn.execute(
             "SELECT id, prompt_cost, completion_cost, total_cost, prompt_cost_details, "
             "completion_cost_details, cost_source FROM runs ORDER BY id"
@@ -247,7 +247,7 @@ def test_sigkill_mid_recompute_leaves_a_consistent_file_and_resumes(tmp_path: Pa
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and child.poll() is None:
-            with sqlite3.connect(path, timeout=30) as conn:
+            with connected(path, timeout=30) as conn:
                 if conn.execute("SELECT count(*) FROM transfer_marks").fetchone()[0]:
                     break
             time.sleep(0.005)
@@ -255,7 +255,7 @@ def test_sigkill_mid_recompute_leaves_a_consistent_file_and_resumes(tmp_path: Pa
         os.kill(child.pid, signal.SIGKILL)
     finally:
         child.wait()
-    with sqlite3.connect(path) as conn:
+    with connected(path) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         done = conn.execute(
             "SELECT count(*) FROM runs WHERE cost_source LIKE 'custom/%'"

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 import localtrace
+from dbfile import connected
 from localtrace.errors import StoreUnavailableError
 from store_support import fill_up, read_only_folder
 
@@ -45,7 +46,7 @@ def finishes(action: Callable[[], Any], seconds: float = 60) -> Any:
 
 def ids_in(path: Path) -> set[str]:
     """Run ids in the file, read with plain sqlite3 (not through the Client)."""
-    with sqlite3.connect(path) as conn:
+    with connected(path) as conn:
         return {row[0] for row in conn.execute("SELECT id FROM runs")}
 
 
@@ -353,7 +354,7 @@ def test_a_foreign_sqlite_file_is_refused_and_left_byte_for_byte_unchanged(
         store_info(str(path))
     assert _digest(path) == before
     assert not Path(str(path) + "-wal").exists()
-    with sqlite3.connect(path) as conn:
+    with connected(path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
 
 
@@ -368,7 +369,7 @@ def test_a_file_that_is_not_sqlite_is_refused_unchanged(tmp_path: Path) -> None:
 
 def test_stores_carry_the_application_id_and_marker(tmp_path: Path) -> None:
     localtrace.Client(tmp_path / "new.db").close()
-    with sqlite3.connect(tmp_path / "new.db") as conn:
+    with connected(tmp_path / "new.db") as conn:
         assert conn.execute("PRAGMA application_id").fetchone()[0] == 0x6C747263
         assert conn.execute(
             "SELECT value FROM localtrace_store WHERE key = 'format'"
@@ -380,5 +381,5 @@ def test_an_empty_sqlite_file_becomes_a_store(tmp_path: Path) -> None:
     sqlite3.connect(path).close()
     path.touch()
     localtrace.Client(path).close()
-    with sqlite3.connect(path) as conn:
+    with connected(path) as conn:
         assert conn.execute("PRAGMA application_id").fetchone()[0] == 0x6C747263

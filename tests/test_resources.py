@@ -7,7 +7,6 @@ under ``filterwarnings = error`` a leak anywhere fails some later, unrelated tes
 from __future__ import annotations
 
 import gc
-import sqlite3
 import subprocess
 import sys
 import warnings
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 
 import localtrace
+from dbfile import connected
 
 
 def _not_a_database(tmp_path: Path) -> Path:
@@ -37,7 +37,7 @@ def test_refused_file_leaves_no_connection_open(tmp_path: Path) -> None:
 
 def test_foreign_sqlite_file_is_refused_without_a_leak(tmp_path: Path) -> None:
     path = tmp_path / "other.db"
-    with sqlite3.connect(path) as conn:
+    with connected(path) as conn:
         conn.execute("CREATE TABLE mine (x)")
     conn.close()
     with warnings.catch_warnings(record=True) as caught:

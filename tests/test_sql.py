@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 import pytest
 
 import localtrace
+from dbfile import connected
 from v2_data import fill
 
 VIEW_COLUMNS = {
@@ -44,7 +44,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[localtrace
 
 def test_the_stored_views_have_the_documented_columns(store: Any) -> None:
     client, _ = store
-    with sqlite3.connect(client.path) as conn:  # what datasette / sqlite-utils see
+    with connected(client.path) as conn:  # what datasette / sqlite-utils see
         for view, columns in VIEW_COLUMNS.items():
             kind = conn.execute("SELECT type FROM sqlite_master WHERE name = ?", (view,)).fetchone()
             assert kind == ("view",)

@@ -8,7 +8,6 @@ import logging
 import os
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -19,6 +18,7 @@ from typing import Any
 import pytest
 import zstandard
 
+from dbfile import connected
 from localtrace.server._multipart import boundary_of, split_parts
 
 langsmith = pytest.importorskip("langsmith")
@@ -130,7 +130,7 @@ def test_sigkill_mid_ingest_loses_no_acknowledged_run(tmp_path: Path) -> None:
     with acked.lock:
         posts, patches = set(acked.posts), set(acked.patches)
     assert len(posts) >= 1500, "the SDK did not get far enough before the kill"
-    with sqlite3.connect(db) as conn:
+    with connected(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         stored = {row[0] for row in conn.execute("SELECT id FROM runs")}
         ended = {row[0] for row in conn.execute("SELECT id FROM runs WHERE end_time IS NOT NULL")}

@@ -5,7 +5,6 @@ connection or memory without bound."""
 from __future__ import annotations
 
 import socket
-import sqlite3
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from fastapi.testclient import TestClient
 from server_support import LiveServer
 
 import localtrace
+from dbfile import connected
 from localtrace.server import _body, create_app
 from localtrace.server._serve import bind, timed_protocol
 from store_support import fill_up
@@ -38,7 +38,7 @@ def run(name: str = "r", **fields: Any) -> dict[str, Any]:
 
 
 def ids_in(path: Path) -> set[str]:
-    with sqlite3.connect(path) as conn:
+    with connected(path) as conn:
         return {row[0] for row in conn.execute("SELECT id FROM runs")}
 
 

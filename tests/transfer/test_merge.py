@@ -6,7 +6,6 @@ import datetime as dt
 import hashlib
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -19,6 +18,7 @@ import pytest
 from stores import fill, rows, snapshot, trace
 
 import localtrace
+from dbfile import connected
 from localtrace._store import migrations
 from runs_factory import T0, make_run
 
@@ -156,13 +156,13 @@ def test_an_input_listed_twice_is_refused(tmp_path: Path) -> None:
 
 def test_foreign_corrupt_and_newer_files_are_refused_and_left_alone(tmp_path: Path) -> None:
     foreign = tmp_path / "foreign.db"
-    with sqlite3.connect(foreign) as conn:
+    with connected(foreign) as conn:
         conn.execute("CREATE TABLE notes (body TEXT)")
     corrupt = tmp_path / "corrupt.db"
     corrupt.write_bytes(b"SQLite format 3\x00" + os.urandom(4000))
     newer = tmp_path / "newer.db"
     localtrace.Client(newer).close()
-    with sqlite3.connect(newer) as conn:
+    with connected(newer) as conn:
         conn.execute(f"PRAGMA user_version = {migrations.LATEST + 1}")
     missing = tmp_path / "missing.db"
     out = tmp_path / "out.db"
@@ -185,7 +185,7 @@ def test_foreign_corrupt_and_newer_files_are_refused_and_left_alone(tmp_path: Pa
 def test_an_older_schema_input_is_migrated_in_a_copy(tmp_path: Path) -> None:
     old = tmp_path / "old.db"
     fixture = Path(__file__).parent.parent / "fixtures" / "schema_v1.sql"
-    with sqlite3.connect(old) as conn:
+    with connected(old) as conn:
         conn.executescript(fixture.read_text(encoding="utf-8"))
         conn.execute("PRAGMA user_version = 1")
         conn.execute(
