@@ -277,10 +277,30 @@ _KNOWN = st.sampled_from(
         "retrieval.documents.0.document.content",
         "metadata",
         "session.id",
+        "user.id",
+        "tag.tags",
+        "embedding.model_name",
         "gen_ai.request.model",
         "gen_ai.system",
     ]
 )
+
+
+# Attributes that become run fields (or named metadata such as user_id) rather than being kept
+# under their own key: the conventions' namespaces, and OpenInference's plain keys.
+_MAPPED_PREFIXES = (
+    "langsmith.",
+    "gen_ai.",
+    "llm.",
+    "input.",
+    "output.",
+    "retrieval.",
+    "embedding.",
+    "traceloop.",
+    "openinference.",
+    "localtrace.",
+)
+_MAPPED_KEYS = ("metadata", "session.id", "user.id", "tag.tags")
 
 
 @settings(max_examples=150, deadline=None)
@@ -292,10 +312,5 @@ def test_any_attributes_map_and_unknown_ones_are_kept(attrs: dict[str, Any]) -> 
     orjson.dumps(run)  # JSON-able: nothing the store cannot hold
     meta = run["extra"]["metadata"]
     for key in attrs:
-        if not key.startswith(
-            ("langsmith.", "gen_ai.", "llm.", "input.", "output.", "retrieval.")
-        ) and key not in (
-            "metadata",
-            "session.id",
-        ):
+        if not key.startswith(_MAPPED_PREFIXES) and key not in _MAPPED_KEYS:
             assert key in meta, key
