@@ -33,7 +33,9 @@ import tomllib
 
 REPO = Path(__file__).resolve().parents[1]
 RUN_LANGUAGES = {"python", "bash", "javascript"}
-BLOCK_TIMEOUT_S = 120.0
+# A guard against a hung block, not a speed check: the README's CLI block runs ~35 commands,
+# each a fresh interpreter, which on a loaded 2-core machine takes minutes.
+BLOCK_TIMEOUT_S = 600.0
 READY_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 15.0
 SERVER_COMMANDS = ("serve", "ui", "mcp")
