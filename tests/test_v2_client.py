@@ -333,3 +333,37 @@ def test_async_client_gives_the_same(tmp_path: Any) -> None:
     assert answer.rows == [[len(ids)]]
     total = sum(b.run_count for b in series.groups[0].buckets)
     assert total == roots == 17
+
+
+def test_reference_dataset_id_keeps_the_runs_of_that_datasets_experiments() -> None:
+    """LangSmith's ``reference_dataset_id``: the runs of experiments on the dataset, narrowed
+    further by ``project_ids`` when both are given; a dataset without experiments has none."""
+    with localtrace.Client(":memory:") as client:
+        qa = client.create_dataset("qa")
+        other = client.create_dataset("other")
+        first = client.create_project("qa-exp-1", reference_dataset_id=qa.id)
+        second = client.create_project("qa-exp-2", reference_dataset_id=str(qa.id))
+        plain = client.create_project("not-an-experiment")
+        for project in (first, second, plain):
+            for i in range(2):
+                client.create_run(
+                    f"{project.name}-{i}", inputs={}, run_type="chain", project_name=project.name
+                )
+        client.flush()
+
+        def names(**kwargs: Any) -> set[str]:
+            return {r.name for r in client.runs.query(selects=["name"], **EVER, **kwargs)}
+
+        assert names(reference_dataset_id=qa.id) == {
+            "qa-exp-1-0",
+            "qa-exp-1-1",
+            "qa-exp-2-0",
+            "qa-exp-2-1",
+        }
+        assert names(reference_dataset_id=str(qa.id), project_ids=[second.id, plain.id]) == {
+            "qa-exp-2-0",
+            "qa-exp-2-1",
+        }
+        assert names(reference_dataset_id=other.id) == set()
+        with pytest.raises(localtrace.errors.InvalidArgumentError, match="reference_dataset_id"):
+            names(reference_dataset_id="not-a-uuid")

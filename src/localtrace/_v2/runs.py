@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import types
-from .._query import keyset, v2runs
+from .._query import keyset, projects, v2runs
 from .._query import runquery as _runquery
 from .._query.runquery import RunQuery
 from .._query.where import Where, build_where
@@ -64,13 +64,9 @@ class RunsResource(_Resource):
         """
         args = {k: v for k, v in locals().items() if k not in ("self", "__class__")}
         _no_semantic(ai_search, sem_filter)
+        listed_projects = _listed(project_ids)
         if reference_dataset_id is not None:
-            raise InvalidArgumentError(
-                "reference_dataset_id",
-                reference_dataset_id,
-                "datasets are not kept in a local store",
-                "pass project_ids",
-            )
+            listed_projects = self._experiments(reference_dataset_id, listed_projects)
         size = _size(page_size, 1, 1000)
         names = v2runs.parse_selects(selects)
         fp = keyset.fingerprint({**args, "selects": names})
@@ -79,7 +75,7 @@ class RunsResource(_Resource):
         where = _runquery.prepare(
             self._db,
             RunQuery(
-                project_ids=_listed(project_ids),
+                project_ids=listed_projects,
                 project_names=_listed(project_name),
                 run_type=_run_type(run_type),
                 trace_id=_id(trace_id, "trace_id") if trace_id is not None else None,
@@ -124,6 +120,17 @@ class RunsResource(_Resource):
         return _page(items, types.Run, next_cursor, fetch)
 
     query_v2 = query
+
+    def _experiments(self, dataset_id: Any, project_ids: list[Any] | None) -> list[str]:
+        """The projects of experiments on a dataset, narrowed to ``project_ids`` when given
+        (LangSmith's ``reference_dataset_id``: runs of that dataset's experiments)."""
+        dataset = _id(dataset_id, "reference_dataset_id")
+        with self._db.read() as conn:
+            found = [str(p.id) for p in projects.list_rows(conn, reference_dataset_id=dataset)]
+        if project_ids is None:
+            return found
+        wanted = set(_ids(project_ids, "project_ids"))
+        return [pid for pid in found if pid in wanted]
 
     def retrieve(
         self,
