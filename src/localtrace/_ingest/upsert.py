@@ -25,6 +25,7 @@ from typing import Any
 
 from .. import _json
 from .._ids import Refusal
+from .._store.projects import insert_project
 from .._time import TimeValueError, now_micros, settle_end, to_micros
 from ..errors import LocaltraceError, RunProblem
 from .merge import apply_change, new_state
@@ -67,10 +68,7 @@ class Ingestor:
                 name = session_name or session_id
                 if self.conn.execute("SELECT 1 FROM projects WHERE name = ?", (name,)).fetchone():
                     name = session_id
-                self.conn.execute(
-                    "INSERT INTO projects (id, name, start_time) VALUES (?, ?, ?)",
-                    (session_id, name, now_micros()),
-                )
+                insert_project(self.conn, session_id, name)
             self._known_projects.add(session_id)
             return session_id
         name = session_name or self.default_project
@@ -80,10 +78,7 @@ class Ingestor:
         row = self.conn.execute("SELECT id FROM projects WHERE name = ?", (name,)).fetchone()
         if row is None:
             project_id = str(uuid.uuid4())
-            self.conn.execute(
-                "INSERT INTO projects (id, name, start_time) VALUES (?, ?, ?)",
-                (project_id, name, now_micros()),
-            )
+            insert_project(self.conn, project_id, name)
         else:
             project_id = row[0]
         self._projects_by_name[name] = project_id

@@ -9,7 +9,8 @@ from typing import Any
 
 from .. import _json
 from .._store import fulltext
-from .._time import from_micros, now_micros, to_micros
+from .._store.projects import insert_project
+from .._time import from_micros, to_micros
 from ..errors import ProjectNotFoundError
 from ..models import Project
 
@@ -68,17 +69,14 @@ def create(
     start_time: Any = None,
 ) -> None:
     """Insert a project row (the caller checks for name conflicts)."""
-    conn.execute(
-        f"INSERT INTO projects ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (
-            project_id or str(uuid.uuid4()),
-            name,
-            description,
-            to_micros(start_time) if start_time is not None else now_micros(),
-            None,
-            _json.dumps_or_none(extra),
-            reference_dataset_id,
-        ),
+    insert_project(
+        conn,
+        project_id or str(uuid.uuid4()),
+        name,
+        start_time=to_micros(start_time) if start_time is not None else None,
+        description=description,
+        extra=extra,
+        reference_dataset_id=reference_dataset_id,
     )
 
 
