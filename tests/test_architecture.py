@@ -136,3 +136,71 @@ def test_client_holds_no_sql() -> None:
     text = (PACKAGE / "client.py").read_text(encoding="utf-8")
     for keyword in ("SELECT ", "INSERT ", "DELETE FROM"):
         assert keyword not in text, keyword
+
+
+# Faces show what the public API gives: they import the public modules (client, aio, errors,
+# models, types, filters, display, render, and the other faces they start) and their own
+# package, nothing private of the library. A face needing more gets a public Client method.
+FACE_MODULES = ("cli", "ui", "mcp", "pytest_plugin", "otel/_exporter")
+FACE_EXCEPTIONS = {
+    # `db info` and `db vacuum` act on the file itself: a Client would migrate an older file
+    # (and refuse a newer one) that `db info` must report as it is, and `require_store` keeps
+    # a command from creating a file where none is.
+    ("cli", "_store.info"): "file-level facts and compaction, without opening a Client",
+    # --since/--before take the dates the Client takes, checked when the options are parsed
+    # so that a bad date is a usage error naming the option.
+    ("cli", "_time"): "the Client's date syntax, for a usage error at parse time",
+}
+
+
+def _is_private(module: str) -> bool:
+    return any(part.startswith("_") and not part.startswith("__") for part in module.split("."))
+
+
+def _modules_imported(path: Path) -> set[str]:
+    """``_imports``, with ``from pkg import module`` counted as ``pkg.module`` alone."""
+    found = _imports(path)
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level and node.module:
+            base = path.parent.relative_to(PACKAGE).parts
+            base = base[: len(base) - (node.level - 1)]
+            module = ".".join([*base, *node.module.split(".")])
+            folder = PACKAGE.joinpath(*module.split("."))
+            subs = [a.name for a in node.names if (folder / f"{a.name}.py").exists()]
+            if subs and len(subs) == len(node.names):
+                found.discard(module)
+            found.update(f"{module}.{sub}" for sub in subs)
+    return found
+
+
+def test_faces_import_only_the_public_api() -> None:
+    problems = []
+    used = set()
+    for face in FACE_MODULES:
+        root = PACKAGE / face
+        paths = sorted(root.rglob("*.py")) if root.is_dir() else [root.with_suffix(".py")]
+        own = face.replace("/", ".")
+        package = own.split(".")[0]
+        for path in paths:
+            for imported in _modules_imported(path):
+                if imported == own or imported.startswith(f"{package}."):
+                    continue  # the face's own modules
+                if not _is_private(imported):
+                    continue
+                if (package, imported) in FACE_EXCEPTIONS:
+                    used.add((package, imported))
+                    continue
+                problems.append(f"{path.relative_to(PACKAGE)} imports {imported}")
+    assert problems == []
+    assert used == set(FACE_EXCEPTIONS), "an exception no face needs any more: remove it"
+
+
+def test_one_place_inserts_project_rows() -> None:
+    """Ingest and ``create_project`` write project rows through ``_store.projects`` alone."""
+    sites = [
+        path.relative_to(PACKAGE).as_posix()
+        for path in PACKAGE.rglob("*.py")
+        if "INTO projects" in path.read_text(encoding="utf-8")
+    ]
+    assert sites == ["_store/projects.py"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -161,7 +162,7 @@ class AsyncClient:
         """Queue a run (returns at once; see ``Client.create_run``)."""
         self.sync.create_run(name, inputs, run_type, **kwargs)
 
-    async def update_run(self, run_id: Any, **kwargs: Any) -> None:
+    async def update_run(self, run_id: uuid.UUID | str, **kwargs: Any) -> None:
         """Queue an update (see ``Client.update_run``)."""
         self.sync.update_run(run_id, **kwargs)
 
@@ -190,6 +191,7 @@ class AsyncClient:
     digest_run = _blocking("digest_run")
     digest_thread = _blocking("digest_thread")
     thread_turns = _blocking("thread_turns")
+    thread_messages = _blocking("thread_messages")
     create_model_price = _blocking("create_model_price")
     list_model_prices = _blocking("list_model_prices")
     delete_model_price = _blocking("delete_model_price")

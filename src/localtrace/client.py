@@ -38,6 +38,7 @@ from ._store import prune as _prune
 from ._store.db import Database
 from ._time import now_micros, to_micros
 from ._transfer import csvfile as _csv
+from ._transfer import jsonl as _jsonl
 from ._transfer import merge as _merge
 from ._transfer import parquet as _parquet
 from ._transfer import pull as _pull
@@ -252,7 +253,7 @@ class Client(EvaluationMethods):
             run["start_time"] = dt.datetime.now(dt.timezone.utc)
         self._writer.submit("post", run)
 
-    def update_run(self, run_id: Any, **kwargs: Any) -> None:
+    def update_run(self, run_id: uuid.UUID | str, **kwargs: Any) -> None:
         """Record more of a run (end time, outputs, error, ...); ``None`` fields stay unchanged.
 
         As in the SDK, ``end_time`` defaults to now.
@@ -316,7 +317,7 @@ class Client(EvaluationMethods):
         return run
 
     @_sdk_keywords()
-    def read_trace(self, trace_id: Any) -> Run:
+    def read_trace(self, trace_id: uuid.UUID | str) -> Run:
         """The root of a trace with the whole tree in ``child_runs`` (execution order).
 
         Accepts the id of any run of the trace. A root that never arrived is replaced by a
@@ -508,7 +509,9 @@ class Client(EvaluationMethods):
         return self._settle()
 
     # -- digests: Markdown for an LLM (docs/mcp.md) -----------------------------------------
-    def digest(self, trace_id: Any, *, max_chars: int = _digest.DEFAULT_MAX_CHARS) -> str:
+    def digest(
+        self, trace_id: uuid.UUID | str, *, max_chars: int = _digest.DEFAULT_MAX_CHARS
+    ) -> str:
         """The trace holding ``trace_id`` (the id of any of its runs) as Markdown for an LLM.
 
         Errors with the tail of their stack trace and the failing path come first, then the
@@ -519,7 +522,9 @@ class Client(EvaluationMethods):
         _digest.check_budget(max_chars)
         return self._render_digest(self.read_trace(trace_id), max_chars, "Trace")
 
-    def digest_run(self, run_id: Any, *, max_chars: int = _digest.DEFAULT_MAX_CHARS) -> str:
+    def digest_run(
+        self, run_id: uuid.UUID | str, *, max_chars: int = _digest.DEFAULT_MAX_CHARS
+    ) -> str:
         """One run and the runs below it as Markdown (``digest`` for part of a trace)."""
         _digest.check_budget(max_chars)
         return self._render_digest(self.read_run(run_id, load_child_runs=True), max_chars, "Run")
@@ -574,6 +579,18 @@ class Client(EvaluationMethods):
         return _digest.render_thread(
             turns, thread_id=str(thread_id), max_chars=max_chars, project_name=project_name
         )
+
+    def thread_messages(
+        self, thread_id: str, *, project_name: str | None = None
+    ) -> list[dict[str, Any]]:
+        """A conversation thread as chat messages, oldest first (JSON types).
+
+        Per turn (trace), the user's last message and the reply or the error, each with
+        ``turn``, ``trace_id``, ``start_time``, ``role`` and ``content`` (and ``tool_calls``
+        when the reply calls tools). ``ThreadNotFoundError`` if there is no such thread.
+        """
+        turns = self.thread_turns(thread_id, project_name=project_name)
+        return _digest.thread_messages(turns)
 
     def _project_name(self, project_id: Any) -> str | None:
         if project_id is None:
@@ -639,7 +656,7 @@ class Client(EvaluationMethods):
         metadata: dict[str, Any] | None = None,
         upsert: bool = False,
         project_extra: dict[str, Any] | None = None,
-        reference_dataset_id: Any = None,
+        reference_dataset_id: uuid.UUID | str | None = None,
         project_id: uuid.UUID | str | None = None,
     ) -> Project:
         """Create a project; with ``upsert`` return the existing one of that name instead of failing."""
@@ -680,7 +697,7 @@ class Client(EvaluationMethods):
     def read_project(
         self,
         *,
-        project_id: Any = None,
+        project_id: uuid.UUID | str | None = None,
         project_name: str | None = None,
         include_stats: bool = False,
     ) -> Project:
@@ -701,7 +718,7 @@ class Client(EvaluationMethods):
             return _runstats.project_stats(conn, project)
 
     @_sdk_keywords()
-    def has_project(self, project_name: str, *, project_id: Any = None) -> bool:
+    def has_project(self, project_name: str, *, project_id: uuid.UUID | str | None = None) -> bool:
         """Whether a project of that name (or id) exists."""
         try:
             self.read_project(project_name=project_name, project_id=project_id)
@@ -715,7 +732,7 @@ class Client(EvaluationMethods):
         project_ids: Sequence[Any] | None = None,
         name: str | None = None,
         name_contains: str | None = None,
-        reference_dataset_id: Any = None,
+        reference_dataset_id: uuid.UUID | str | None = None,
         reference_free: bool | None = None,
         include_stats: bool = False,
         metadata: dict[str, Any] | None = None,
@@ -745,7 +762,7 @@ class Client(EvaluationMethods):
     @_sdk_keywords()
     def update_project(
         self,
-        project_id: Any,
+        project_id: uuid.UUID | str,
         *,
         name: str | None = None,
         description: str | None = None,
@@ -784,7 +801,9 @@ class Client(EvaluationMethods):
         return self.read_project(project_id=pid)
 
     @_sdk_keywords()
-    def delete_project(self, *, project_name: str | None = None, project_id: Any = None) -> None:
+    def delete_project(
+        self, *, project_name: str | None = None, project_id: uuid.UUID | str | None = None
+    ) -> None:
         """Delete a project and all of its runs and their feedback."""
         self.flush()
         pid = _uuid_arg(project_id, "project_id") if project_id is not None else None
@@ -839,7 +858,7 @@ class Client(EvaluationMethods):
         with self._db.read() as conn:
             return [_prices.to_model(entry) for entry in _prices.read_all(conn)]
 
-    def delete_model_price(self, price_id: Any) -> None:
+    def delete_model_price(self, price_id: uuid.UUID | str) -> None:
         """Remove a custom model price (``ModelPriceNotFoundError`` if there is none)."""
         pid = _uuid_arg(price_id, "price_id")
         with self._db.write() as conn:
@@ -862,7 +881,7 @@ class Client(EvaluationMethods):
         self,
         *,
         project_name: str | Sequence[str] | None = None,
-        project_id: Any = None,
+        project_id: uuid.UUID | str | Sequence[uuid.UUID | str] | None = None,
         start_time: Any = None,
         end_time: Any = None,
         filter: str | None = None,
@@ -905,7 +924,10 @@ class Client(EvaluationMethods):
         )
 
     def list_unpriced_models(
-        self, *, project_name: str | Sequence[str] | None = None, project_id: Any = None
+        self,
+        *,
+        project_name: str | Sequence[str] | None = None,
+        project_id: uuid.UUID | str | Sequence[uuid.UUID | str] | None = None,
     ) -> list[UnpricedModel]:
         """Model names of llm runs that have tokens but no cost (no price matched), with run
         counts, most runs first: what to add with ``create_model_price``."""
@@ -923,25 +945,25 @@ class Client(EvaluationMethods):
     @_sdk_keywords("stop_after_attempt", "extend_trace_retention", "address")
     def create_feedback(
         self,
-        run_id: Any = None,
+        run_id: uuid.UUID | str | None = None,
         key: str = "unnamed",
         *,
         score: float | int | bool | None = None,
         value: Any = None,
-        trace_id: Any = None,
+        trace_id: uuid.UUID | str | None = None,
         correction: Any = None,
         comment: str | None = None,
         source_info: dict[str, Any] | None = None,
         feedback_source_type: Any = "api",
-        source_run_id: Any = None,
-        feedback_id: Any = None,
+        source_run_id: uuid.UUID | str | None = None,
+        feedback_id: uuid.UUID | str | None = None,
         feedback_config: dict[str, Any] | None = None,
-        project_id: Any = None,
-        comparative_experiment_id: Any = None,
-        feedback_group_id: Any = None,
+        project_id: uuid.UUID | str | None = None,
+        comparative_experiment_id: uuid.UUID | str | None = None,
+        feedback_group_id: uuid.UUID | str | None = None,
         extra: dict[str, Any] | None = None,
         error: bool | None = None,
-        session_id: Any = None,
+        session_id: uuid.UUID | str | None = None,
         start_time: Any = None,
         created_at: Any = None,
         metadata: dict[str, Any] | None = None,
@@ -993,7 +1015,7 @@ class Client(EvaluationMethods):
         return self.read_feedback(fid)
 
     @_sdk_keywords()
-    def read_feedback(self, feedback_id: Any) -> Feedback:
+    def read_feedback(self, feedback_id: uuid.UUID | str) -> Feedback:
         """One piece of feedback by id."""
         fid = _uuid_arg(feedback_id, "feedback_id")
         with self._db.read() as conn:
@@ -1005,7 +1027,7 @@ class Client(EvaluationMethods):
     @_sdk_keywords()
     def update_feedback(
         self,
-        feedback_id: Any,
+        feedback_id: uuid.UUID | str,
         *,
         score: float | int | bool | None = None,
         value: Any = None,
@@ -1026,7 +1048,7 @@ class Client(EvaluationMethods):
             raise FeedbackNotFoundError(f"no feedback with id {fid}")
 
     @_sdk_keywords()
-    def delete_feedback(self, feedback_id: Any) -> None:
+    def delete_feedback(self, feedback_id: uuid.UUID | str) -> None:
         """Delete a piece of feedback."""
         fid = _uuid_arg(feedback_id, "feedback_id")
         with self._db.write() as conn:
@@ -1235,6 +1257,71 @@ class Client(EvaluationMethods):
             project_name, filter, trace_filter, tree_filter, run_type, error, is_root, start_time
         )
         return _csv.export_csv(self._db, where, out, progress=progress)
+
+    def export_jsonl(
+        self,
+        out: IO[bytes],
+        *,
+        project_name: str | Sequence[str] | None = None,
+        filter: str | None = None,
+        trace_filter: str | None = None,
+        tree_filter: str | None = None,
+        run_type: str | None = None,
+        error: bool | None = None,
+        is_root: bool | None = None,
+        start_time: dt.datetime | str | None = None,
+        include_feedback: bool = True,
+        progress: Callable[[int], None] | None = None,
+    ) -> _jsonl.Counts:
+        """Write the matching runs (oldest first, with their attachments), their projects'
+        descriptions and their feedback to the binary stream ``out`` as JSON lines, the format
+        ``import_jsonl`` reads back (docs/data.md). Same conditions as ``list_runs``;
+        ``progress`` is called with 1 per line. Returns counts (``.runs``, ``.feedback``, ...).
+        """
+        return _jsonl.export_jsonl(
+            self,
+            out,
+            include_feedback=include_feedback,
+            progress=progress,
+            project_name=project_name,
+            filter=filter,
+            trace_filter=trace_filter,
+            tree_filter=tree_filter,
+            run_type=run_type,
+            error=error,
+            is_root=is_root,
+            start_time=start_time,
+        )
+
+    def import_jsonl(
+        self,
+        lines: Iterable[bytes],
+        *,
+        project_name: str | None = None,
+        source: str = "input",
+        progress: Callable[[int], None] | None = None,
+    ) -> _jsonl.Counts:
+        """Upsert the runs and re-create the feedback of JSON lines written by ``export_jsonl``
+        (a binary file object works); flushes before returning.
+
+        ``project_name`` puts every run into that project. A line that is not a record is a
+        ``LocaltraceError`` naming its number in ``source``; ``progress`` is called with the
+        bytes of each line. Importing twice changes nothing (runs are upserted).
+        """
+        records = _jsonl.parse_lines(lines, source=source, progress=progress)
+        return _jsonl.import_records(self, records, project_name=project_name)
+
+    def copy_into(
+        self,
+        target: Client,
+        *,
+        tags: Iterable[str] = (),
+        metadata: dict[str, Any] | None = None,
+    ) -> _jsonl.Counts:
+        """Copy every run and piece of feedback of this store into ``target`` (projects by
+        name), adding ``tags`` and ``metadata`` to each run (the pytest plugin files each
+        test's traces into a shared store this way)."""
+        return _jsonl.copy_store(self, target, tags=tags, metadata=metadata)
 
     # -- another server: push to it, pull from it -----------------------------------------
     def push(

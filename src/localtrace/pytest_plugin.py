@@ -34,7 +34,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from . import _render
+from . import render
 from .client import Client
 from .errors import (
     DatasetExistsError,
@@ -189,8 +189,8 @@ class Traces:
         else:
             some_id = trace.trace_id if isinstance(trace, Run) else trace
             root = self.client.read_trace(some_id)
-        drawing = _render.trace_tree(root, console_width=width)
-        return _render.to_text(drawing, width=width).rstrip() + "\n"
+        drawing = render.trace_tree(root, console_width=width)
+        return render.to_text(drawing, width=width).rstrip() + "\n"
 
     # numbers --------------------------------------------------------------------------------
     def stats(
@@ -575,10 +575,7 @@ def traces(request: pytest.FixtureRequest) -> Iterator[Traces]:
         try:
             shared = _shared_store(request.config)
             if shared is not None:
-                from ._transfer.jsonl import copy_store
-
-                copy_store(
-                    store,
+                store.copy_into(
                     shared,
                     tags=[f"test:{node_id}"],
                     metadata={"test": node_id, "test_outcome": _outcome(request.node)},

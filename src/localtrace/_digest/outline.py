@@ -10,25 +10,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
 
+from ..display import cost_text, latency_text
 from .tree import Node
-
-
-def latency_text(seconds: float | None) -> str:
-    """``_render.latency_text``; imported on first use (rich, which ``_render`` draws with,
-    takes a noticeable time to import, and ``import localtrace`` must stay quick)."""
-    from .._render import latency_text as text
-
-    return text(seconds)
-
-
-def cost_text(cost: Any) -> str:
-    """``_render.cost_text``, imported on first use as ``latency_text``."""
-    from .._render import cost_text as text
-
-    return text(cost)
-
 
 _STATUS = {"success": "ok", "error": "ERROR", "pending": "running"}
 

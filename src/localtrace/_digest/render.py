@@ -14,17 +14,15 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..display import DIGEST_MAX_CHARS, DIGEST_MIN_CHARS, cost_text, elide, latency_text
 from ..errors import InvalidArgumentError
 from ..models import Feedback, Run
-from .outline import cost_text, facts, first_error_line, latency_text, outline
+from .outline import facts, first_error_line, outline
 from .tree import Node, Tree, index, paused_gc
-from .values import elide, error_excerpt, turns_of, value_markdown
+from .values import error_excerpt, turns_of, value_markdown
 
-DEFAULT_MAX_CHARS = 20_000
-"""Default budget: about 5,000 tokens, a modest share of a chat model's context window."""
-
-MIN_MAX_CHARS = 800
-"""The smallest budget that still holds a header and a readable error."""
+DEFAULT_MAX_CHARS = DIGEST_MAX_CHARS
+MIN_MAX_CHARS = DIGEST_MIN_CHARS
 
 _SEP = "\n\n"
 _FOOTER_ROOM = 220

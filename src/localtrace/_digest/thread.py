@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ..display import cost_text, elide
 from ..models import Run
-from .outline import cost_text, facts
+from .outline import facts
 from .render import _FOOTER_ROOM, _SEP, DEFAULT_MAX_CHARS, _Budget, _count, _utc, check_budget
 from .tree import Node
-from .values import elide, error_excerpt, turns_of, value_markdown
+from .values import error_excerpt, turns_of, value_markdown
 
 
 def _asked(run: Run, cap: int) -> str:
@@ -62,7 +63,7 @@ def thread_messages(turns: Sequence[Run]) -> list[dict[str, Any]]:
 
 def compact_value(value: Any) -> str:
     """A single-key value as its text, anything else as compact JSON."""
-    from .values import compact
+    from ..display import compact
 
     if isinstance(value, dict) and len(value) == 1:
         (inner,) = value.values()

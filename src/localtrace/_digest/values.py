@@ -8,10 +8,11 @@ and the text never exceeds the cap.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from ..display import compact, elide
 
 _ROLES = {
     "human": "user",
@@ -32,42 +33,6 @@ _ROLES = {
     "functionmessage": "tool",
     "chat": "user",
 }
-
-
-def cut_marker(cut: int) -> str:
-    """What replaces the middle of a shortened value (says how much is gone)."""
-    return f" …[{cut:,} chars cut]… "
-
-
-def elide(text: str, limit: int) -> str:
-    """``text`` within ``limit`` characters: the middle replaced by a marker naming the cut.
-
-    The head keeps two thirds of the room (where a value says what it is), the tail the rest
-    (where a traceback says what went wrong). Never longer than ``limit``.
-    """
-    if len(text) <= limit:
-        return text
-    if limit <= 0:
-        return ""
-    # The marker's own length depends on the number it shows; the widest case bounds it.
-    marker = cut_marker(len(text))
-    room = limit - len(marker)
-    if room < 8:
-        return text[: max(0, limit - 1)] + "…" if limit > 1 else "…"
-    head = room * 2 // 3
-    tail = room - head
-    marker = cut_marker(len(text) - head - tail)
-    return text[:head] + marker + text[len(text) - tail :]
-
-
-def compact(value: Any) -> str:
-    """A value as one compact line: strings as they are, everything else as JSON."""
-    if isinstance(value, str):
-        return value
-    try:
-        return json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":"))
-    except (TypeError, ValueError):  # pragma: no cover - default=str accepts everything
-        return str(value)
 
 
 # -- chat messages ----------------------------------------------------------------------------

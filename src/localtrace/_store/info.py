@@ -132,15 +132,3 @@ def vacuum(path: str) -> tuple[int, int]:
     finally:
         conn.close()
     return before, sum(_size(path))
-
-
-def human_size(size: int) -> str:
-    """``"1.5 MB"``."""
-    if size < 1024:
-        return f"{size} B"
-    amount = size / 1024
-    for unit in ("KB", "MB"):
-        if amount < 1024:
-            return f"{amount:.1f} {unit}"
-        amount /= 1024
-    return f"{amount:.1f} GB"

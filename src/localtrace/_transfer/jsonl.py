@@ -16,14 +16,16 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import orjson
 
-from .._render import feedback_record, run_record
-from ..client import Client
 from ..errors import LocaltraceError, ProjectNotFoundError
 from ..models import Project
+
+if TYPE_CHECKING:  # the Client calls this module (export_jsonl, import_jsonl, copy_into)
+    from ..client import Client
+from ..render import feedback_record, run_record
 
 BATCH = 500
 """Runs handed to ``batch_ingest_runs`` at once when importing."""

@@ -7,8 +7,8 @@ import json
 import click
 from rich.markdown import Markdown
 
-from .._digest import DEFAULT_MAX_CHARS, thread_messages
 from ..client import resolve_path
+from ..display import DIGEST_MAX_CHARS as DEFAULT_MAX_CHARS
 from .app import CommandError, Settings, _console, main, pass_settings
 
 
@@ -48,8 +48,8 @@ def thread(
     fmt = fmt or (settings.fmt if settings.fmt in ("table", "json") else None) or "table"
     with settings.client() as client:
         if fmt == "json":
-            turns = client.thread_turns(thread_id, project_name=project)
-            click.echo(json.dumps(thread_messages(turns), ensure_ascii=False, indent=2))
+            messages = client.thread_messages(thread_id, project_name=project)
+            click.echo(json.dumps(messages, ensure_ascii=False, indent=2))
             return
         text = client.digest_thread(thread_id, project_name=project, max_chars=max_chars)
     if fmt == "markdown":

@@ -1,7 +1,7 @@
 """The ``localtrace`` command line: argument parsing -> one ``Client`` call -> rich output.
 
 Every command opens a ``Client`` on ``--db`` and calls its public methods; tables and trees are
-drawn by ``_render``. A ``LocaltraceError`` becomes a one-line message and exit code 2 in
+drawn by ``localtrace.render``. A ``LocaltraceError`` becomes a one-line message and exit code 2 in
 ``_Cli.invoke``, the one place errors are mapped; click reports bad options the same way.
 """
 
@@ -30,11 +30,11 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from .. import __version__, _render
-from .._digest import DEFAULT_MAX_CHARS as DEFAULT_DIGEST_CHARS
+from .. import __version__, display, render
 from .._store import info as _dbinfo
 from .._time import parse_datetime
 from ..client import Client, resolve_path
+from ..display import DIGEST_MAX_CHARS as DEFAULT_DIGEST_CHARS
 from ..errors import FilterError, InvalidRunError, LocaltraceError, NotFoundError
 from ..filters import did_you_mean
 from ..models import RUN_TYPES, Run
@@ -145,7 +145,7 @@ def _format_option(func: F) -> F:
         "--format",
         "-f",
         "fmt",
-        type=click.Choice(_render.FORMATS),
+        type=click.Choice(render.FORMATS),
         default=None,
         help="Output: a readable table (default), or data as json, jsonl or csv.",
     )(func)
@@ -164,7 +164,7 @@ def _digest_format_option(func: F) -> F:
         "--format",
         "-f",
         "fmt",
-        type=click.Choice([*_render.FORMATS, "markdown"]),
+        type=click.Choice([*render.FORMATS, "markdown"]),
         default=None,
         help="Output: a readable table (default), data as json, jsonl or csv, or markdown "
         "(a digest for LLMs: errors first, within --max-chars).",
@@ -316,7 +316,7 @@ def _emit_one(record: dict[str, Any], fmt: str, columns: Any = None) -> None:
     if fmt == "json":
         sys.stdout.write(json.dumps(record, indent=2, ensure_ascii=False, default=str) + "\n")
     else:
-        _render.write_records([record], fmt, sys.stdout, columns=columns)
+        render.write_records([record], fmt, sys.stdout, columns=columns)
 
 
 def _project_name(client: Client, project_id: Any) -> str | None:
@@ -361,7 +361,7 @@ def _progress(label: str, total: int | None, *, by_bytes: bool) -> Iterator[Call
     "--format",
     "-f",
     "fmt",
-    type=click.Choice(_render.FORMATS),
+    type=click.Choice(render.FORMATS),
     default=None,
     help="Default output of the data commands: table, json, jsonl or csv.",
 )
@@ -416,9 +416,9 @@ def demo(settings: Settings, project: str | None) -> None:
                 (f": {len(tree.walk())} runs in project {name!r}.\n", ""),
             )
         )
-        console.print(_render.trace_tree(tree, project_name=name, console_width=console.width))
+        console.print(render.trace_tree(tree, project_name=name, console_width=console.width))
         if not isinstance(stats, dict):
-            console.print(_render.stats_table(stats, title=f"\nproject {name} (per trace)"))
+            console.print(render.stats_table(stats, title=f"\nproject {name} (per trace)"))
         db = "" if settings.db is None else f" --db {settings.db}"
         console.print(
             Text(
@@ -475,17 +475,17 @@ def runs(
                 _note("no runs matched; try a wider --since, another --project, or no filter")
                 return
             console = _console()
-            console.print(_render.runs_table(shown, select=fields or None, width=console.width))
+            console.print(render.runs_table(shown, select=fields or None, width=console.width))
             if limit and len(shown) == limit:
                 _note(f"showing the newest {limit} runs; --limit 0 shows all")
             return
         if fields:
-            records = (_render.selected_record(run, fields) for run in found)
+            records = (render.selected_record(run, fields) for run in found)
             columns = ["id", *(f for f in fields if f != "id")]
         else:
-            records = (_render.run_record(run) for run in found)
-            columns = list(_render.RUN_COLUMNS)
-        _render.write_records(records, fmt, sys.stdout, columns=columns)
+            records = (render.run_record(run) for run in found)
+            columns = list(render.RUN_COLUMNS)
+        render.write_records(records, fmt, sys.stdout, columns=columns)
 
 
 # -- one run, one trace ---------------------------------------------------------------------
@@ -509,12 +509,12 @@ def run_command(settings: Settings, run_id: Any, fmt: str | None, max_chars: int
         run = client.read_run(run_id)
         project = _project_name(client, run.session_id)
         if fmt != "table":
-            record = _render.run_record(run, session_name=project)
-            _emit_one(record, fmt, columns=_render.RUN_COLUMNS)
+            record = render.run_record(run, session_name=project)
+            _emit_one(record, fmt, columns=render.RUN_COLUMNS)
             return
         feedback = list(client.list_feedback(run_ids=[run.id]))
         console = _console()
-        console.print(_render.run_detail(run, feedback, project_name=project))
+        console.print(render.run_detail(run, feedback, project_name=project))
         console.print(Text(f"the whole trace: localtrace trace {run.trace_id}", style="dim"))
 
 
@@ -540,14 +540,14 @@ def trace(settings: Settings, trace_id: Any, fmt: str | None, max_chars: int) ->
             return
         root = client.read_trace(trace_id)
         if fmt == "json":
-            _emit_one(_render.tree_record(root), fmt)
+            _emit_one(render.tree_record(root), fmt)
         elif fmt != "table":
-            columns = ["depth", *_render.RUN_COLUMNS]
-            _render.write_records(_render.trace_records(root), fmt, sys.stdout, columns=columns)
+            columns = ["depth", *render.RUN_COLUMNS]
+            render.write_records(render.trace_records(root), fmt, sys.stdout, columns=columns)
         else:
             project = _project_name(client, root.session_id)
             console = _console()
-            tree = _render.trace_tree(root, project_name=project, console_width=console.width)
+            tree = render.trace_tree(root, project_name=project, console_width=console.width)
             console.print(tree)
 
 
@@ -621,17 +621,17 @@ def stats(
         result = client.get_run_stats(group_by=grouping, **Query(**query).stats_args())
     if isinstance(result, dict):
         if fmt == "table":
-            _console().print(_render.grouped_stats_table(result, by=group_by or "group"))
+            _console().print(render.grouped_stats_table(result, by=group_by or "group"))
         elif fmt == "json":
-            _emit_one({key: _render.stats_record(value) for key, value in result.items()}, fmt)
+            _emit_one({key: render.stats_record(value) for key, value in result.items()}, fmt)
         else:
-            rows = ({"group": key, **_render.stats_record(value)} for key, value in result.items())
-            _render.write_records(rows, fmt, sys.stdout)
+            rows = ({"group": key, **render.stats_record(value)} for key, value in result.items())
+            render.write_records(rows, fmt, sys.stdout)
         return
     if fmt == "table":
-        _console().print(_render.stats_table(result))
+        _console().print(render.stats_table(result))
     else:
-        _emit_one(_render.stats_record(result), fmt)
+        _emit_one(render.stats_record(result), fmt)
 
 
 # -- search, projects, feedback -------------------------------------------------------------
@@ -673,10 +673,10 @@ def search(
                 _note(f"no run mentions {text!r}")
                 return
             console = _console()
-            console.print(_render.runs_table(shown, width=console.width))
+            console.print(render.runs_table(shown, width=console.width))
             return
-        records = (_render.run_record(run) for run in found)
-        _render.write_records(records, fmt, sys.stdout, columns=_render.RUN_COLUMNS)
+        records = (render.run_record(run) for run in found)
+        render.write_records(records, fmt, sys.stdout, columns=render.RUN_COLUMNS)
 
 
 @main.command()
@@ -715,9 +715,9 @@ def projects(
             _note("no projects yet; trace something, or run `localtrace demo`")
             return
         console = _console()
-        console.print(_render.projects_table(found, with_stats=with_stats, width=console.width))
+        console.print(render.projects_table(found, with_stats=with_stats, width=console.width))
         return
-    _render.write_records((_render.project_record(p) for p in found), fmt, sys.stdout)
+    render.write_records((render.project_record(p) for p in found), fmt, sys.stdout)
 
 
 @main.command()
@@ -761,9 +761,9 @@ def feedback(
         if not found:
             _note("no feedback matches")
             return
-        _console().print(_render.feedback_table(found))
+        _console().print(render.feedback_table(found))
         return
-    _render.write_records((_render.feedback_record(f) for f in found), fmt, sys.stdout)
+    render.write_records((render.feedback_record(f) for f in found), fmt, sys.stdout)
 
 
 # -- export / import ------------------------------------------------------------------------
@@ -832,8 +832,6 @@ def export(
 
         export_table(settings, table_format, output, with_feedback, Query(**query))
         return
-    from .._transfer.jsonl import export_jsonl
-
     if output != "-" and os.path.isdir(output):
         raise CommandError(f"{output} is a folder; JSON lines go to a file (or '-' for stdout)")
     args = Query(**query).list_runs_args()
@@ -844,8 +842,8 @@ def export(
             progress: Callable[[int], None] = lambda n: None  # noqa: E731
         else:
             progress = stack.enter_context(_progress("exporting", None, by_bytes=False))
-        counts = export_jsonl(
-            client, out, include_feedback=with_feedback, progress=progress, **args
+        counts = client.export_jsonl(
+            out, include_feedback=with_feedback, progress=progress, **args
         )
     where = "stdout" if output == "-" else output
     _note(f"exported {counts.runs} runs and {counts.feedback} feedback to {where}")
@@ -866,8 +864,6 @@ def import_command(settings: Settings, source: str, project: str | None) -> None
     \b
         localtrace --db copy.db import demo.jsonl
     """
-    from .._transfer.jsonl import import_records, parse_lines
-
     if source != "-" and not os.path.exists(source):
         raise CommandError(
             f"no file {source}; pass the path of a file written by `localtrace export`"
@@ -881,10 +877,12 @@ def import_command(settings: Settings, source: str, project: str | None) -> None
             total = os.path.getsize(source)
         progress = stack.enter_context(_progress("importing", total, by_bytes=True))
         client = stack.enter_context(settings.client(create=True))
-        records = parse_lines(
-            stream, source="stdin" if source == "-" else source, progress=progress
+        counts = client.import_jsonl(
+            stream,
+            project_name=project,
+            source="stdin" if source == "-" else source,
+            progress=progress,
         )
-        counts = import_records(client, records, project_name=project)
     _console().print(
         f"imported {counts.runs} runs and {counts.feedback} feedback into {settings.path}"
     )
@@ -939,15 +937,15 @@ def db_info(settings: Settings, fmt: str | None) -> None:
         ("schema version", version),
         (
             "size",
-            f"{_dbinfo.human_size(info.size_bytes)} (WAL {_dbinfo.human_size(info.wal_bytes)})",
+            f"{display.human_size(info.size_bytes)} (WAL {display.human_size(info.wal_bytes)})",
         ),
-        ("reclaimable", f"{_dbinfo.human_size(info.reclaimable_bytes)} (localtrace db vacuum)"),
+        ("reclaimable", f"{display.human_size(info.reclaimable_bytes)} (localtrace db vacuum)"),
         *((name, f"{count:,}") for name, count in info.counts.items()),
-        ("first run", _render.time_text(info.first_run)),
-        ("last run", _render.time_text(info.last_run)),
+        ("first run", display.time_text(info.first_run)),
+        ("last run", display.time_text(info.last_run)),
         ("sqlite", f"{info.sqlite_version}, journal {info.journal_mode}"),
     ]
-    _console().print(_render.key_value_table(rows))
+    _console().print(render.key_value_table(rows))
 
 
 @db.command("vacuum")
@@ -962,14 +960,14 @@ def db_vacuum(settings: Settings) -> None:
     """
     before, after = _dbinfo.vacuum(settings.path)
     change = (
-        f"freed {_dbinfo.human_size(before - after)}"
+        f"freed {display.human_size(before - after)}"
         if after < before
         else "nothing to free"
         if after == before
-        else f"grew by {_dbinfo.human_size(after - before)}: there was nothing to free"
+        else f"grew by {display.human_size(after - before)}: there was nothing to free"
     )
     _console().print(
-        f"{settings.path}: {_dbinfo.human_size(before)} -> {_dbinfo.human_size(after)} ({change})"
+        f"{settings.path}: {display.human_size(before)} -> {display.human_size(after)} ({change})"
     )
 
 

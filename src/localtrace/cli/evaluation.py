@@ -10,8 +10,8 @@ import click
 from rich import box
 from rich.table import Table
 
-from .. import _render
-from .._transfer import datasets as _io
+from .. import display, render
+from . import example_files as _io
 from .app import CommandError, Settings, _console, _format_option, _note, main, pass_settings
 
 
@@ -49,7 +49,7 @@ def datasets(ctx: click.Context, settings: Settings, fmt: str | None) -> None:
         for d in found
     ]
     if fmt != "table":
-        _render.write_records(records, fmt, sys.stdout)
+        render.write_records(records, fmt, sys.stdout)
         return
     if not records:
         _note(
@@ -67,7 +67,7 @@ def datasets(ctx: click.Context, settings: Settings, fmt: str | None) -> None:
             r["name"],
             str(r["examples"]),
             str(r["experiments"]),
-            _render.time_text(r["modified_at"]),
+            display.time_text(r["modified_at"]),
             r["description"] or "",
         )
     _console().print(table)
@@ -170,7 +170,7 @@ def experiments(settings: Settings, dataset: str | None, fmt: str | None) -> Non
     with settings.client() as client:
         found = client.list_experiments(dataset_name=dataset)
     if fmt != "table":
-        _render.write_records(found, fmt, sys.stdout)
+        render.write_records(found, fmt, sys.stdout)
         return
     if not found:
         _note("no experiments yet; run langsmith.evaluate(..., client=localtrace.Client(...))")
@@ -188,9 +188,9 @@ def experiments(settings: Settings, dataset: str | None, fmt: str | None) -> Non
             *([e["dataset"]] if dataset is None else []),
             str(e["examples"] or 0),
             *[_score(e["feedback"].get(k)) for k in keys],
-            _render.latency_text(_seconds(e["latency_p50"])),
-            _render.cost_text(e["total_cost"]),
-            _render.percent_text(e["error_rate"]),
+            display.latency_text(_seconds(e["latency_p50"])),
+            display.cost_text(e["total_cost"]),
+            display.percent_text(e["error_rate"]),
         )
     _console().print(table)
 
@@ -212,7 +212,7 @@ def compare(settings: Settings, experiment_a: str, experiment_b: str, fmt: str |
     with settings.client() as client:
         rows = client.compare_experiments(experiment_a, experiment_b)
     if fmt != "table":
-        _render.write_records(rows, fmt, sys.stdout)
+        render.write_records(rows, fmt, sys.stdout)
         return
     regressed = sum(r["regressed"] for r in rows)
     table = Table(
@@ -228,9 +228,9 @@ def compare(settings: Settings, experiment_a: str, experiment_b: str, fmt: str |
     for r in rows:
         table.add_row(
             "✗" if r["regressed"] else "",
-            _render.short(r["inputs"]),
-            _render.short(r["error_a"] or r["outputs_a"]),
-            _render.short(r["error_b"] or r["outputs_b"]),
+            display.short(r["inputs"]),
+            display.short(r["error_a"] or r["outputs_a"]),
+            display.short(r["error_b"] or r["outputs_b"]),
             ", ".join(f"{k} {v:+.3g}" for k, v in r["deltas"].items() if v) or "=",
         )
     _console().print(table)

@@ -12,7 +12,7 @@ import click
 from rich import box
 from rich.table import Table
 
-from .. import _render
+from .. import display, render
 from ..errors import InvalidArgumentError, ModelPriceNotFoundError
 from ..models import ModelPrice
 from .app import _CONTEXT, Settings, _console, _format_option, _note, _Since, main, pass_settings
@@ -108,7 +108,7 @@ def prices_list(settings: Settings, fmt: str | None) -> None:
     with settings.client() as client:
         found = client.list_model_prices()
     if fmt != "table":
-        _render.write_records([_record(p) for p in found], fmt, sys.stdout)
+        render.write_records([_record(p) for p in found], fmt, sys.stdout)
         return
     if not found:
         _note("no custom prices: runs are priced by the bundled genai-prices catalogue")
@@ -310,15 +310,15 @@ def prices_recompute(
         "resumed": result.resumed,
     }
     if fmt != "table":
-        _render.write_records([record], fmt, sys.stdout)
+        render.write_records([record], fmt, sys.stdout)
         return
     change = result.total_cost_change
     sign = "+" if change > 0 else ("-" if change < 0 else "")
     _console().print(
         f"{result.runs_changed:,} of {result.runs_examined:,} llm runs changed; their cost "
-        f"{_render.cost_text(result.total_cost_before, zero='$0')} -> "
-        f"{_render.cost_text(result.total_cost_after, zero='$0')} "
-        f"({sign}{_render.cost_text(abs(change), zero='$0')})"
+        f"{display.cost_text(result.total_cost_before, zero='$0')} -> "
+        f"{display.cost_text(result.total_cost_after, zero='$0')} "
+        f"({sign}{display.cost_text(abs(change), zero='$0')})"
         + (" (resumed)" if result.resumed else "")
     )
 
@@ -340,7 +340,7 @@ def prices_unknown(settings: Settings, projects: tuple[str, ...], fmt: str | Non
         found = client.list_unpriced_models(project_name=list(projects) or None)
     records = [m.model_dump() for m in found]
     if fmt != "table":
-        _render.write_records(records, fmt, sys.stdout)
+        render.write_records(records, fmt, sys.stdout)
         return
     if not found:
         _note("every llm run with tokens has a cost")

@@ -8,7 +8,7 @@ from typing import Any
 
 from rich.table import Table
 
-from .. import _render
+from .. import display, render
 from ..client import Client
 from ..types import TimeSeries
 from .app import _console, _emit_one
@@ -70,9 +70,9 @@ def show(series: TimeSeries, fmt: str) -> None:
         if fmt == "json":
             _emit_one(series.model_dump(mode="json"), fmt)
         else:
-            _render.write_records(records, fmt, sys.stdout)
+            render.write_records(records, fmt, sys.stdout)
         return
-    first = _render.time_text(series.start_time)
+    first = display.time_text(series.start_time)
     table = Table(
         title=f"{len(series.bucket_starts)} buckets of {series.stride_seconds}s from {first}",
         show_edge=False,
@@ -90,22 +90,22 @@ def show(series: TimeSeries, fmt: str) -> None:
             (
                 "error rate",
                 [x.error_rate for x in b],
-                _render.percent_text(errors / runs if runs else None),
+                display.percent_text(errors / runs if runs else None),
             ),
             (
                 "p50 latency",
                 [x.latency_p50 for x in b],
-                "max " + _render.latency_text(max(latencies)) if latencies else "",
+                "max " + display.latency_text(max(latencies)) if latencies else "",
             ),
             (
                 "tokens",
                 [x.total_tokens for x in b],
-                _render.tokens_text(sum(x.total_tokens for x in b)),
+                display.tokens_text(sum(x.total_tokens for x in b)),
             ),
             (
                 "cost",
                 [x.total_cost for x in b],
-                _render.cost_text(sum(x.total_cost for x in b), zero="$0"),
+                display.cost_text(sum(x.total_cost for x in b), zero="$0"),
             ),
         ]
         label = group.group if group.group is not None else "(all)"

@@ -8,7 +8,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from .. import _render
+from .. import display, render
 from .app import Settings, _console, _format_option, _note, main, pass_settings
 
 
@@ -66,7 +66,7 @@ def sql(
         _console().print(table)
     else:
         records = (dict(zip(names, row, strict=True)) for row in rows)
-        _render.write_records(records, fmt, sys.stdout, columns=names)
+        render.write_records(records, fmt, sys.stdout, columns=names)
     if answer.is_truncated:
         _note(f"only the first {answer.row_count} rows; raise --max-rows or add a LIMIT")
 
@@ -75,5 +75,5 @@ def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, (dict, list)):
-        return _render.short(value, 80)
+        return display.short(value, 80)
     return str(value)

@@ -13,8 +13,8 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from .._store.info import human_size
 from ..client import Client
+from ..display import human_size
 from ..errors import TransferError
 from .app import (
     CommandError,

@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from .._digest.values import compact, elide
+from ..display import compact, elide
 from ..errors import InvalidArgumentError
 from ..models import Run
 

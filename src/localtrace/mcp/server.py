@@ -23,8 +23,8 @@ import uvicorn
 from mcp.server.fastmcp import FastMCP
 from mcp.server.fastmcp.exceptions import ToolError
 
-from .._digest import MIN_MAX_CHARS, thread_messages
 from ..client import Client
+from ..display import DIGEST_MIN_CHARS as MIN_MAX_CHARS
 from ..errors import InvalidArgumentError, InvalidRunError, LocaltraceError
 from ..models import RunStats
 from .pages import (
@@ -308,8 +308,7 @@ def _build(path: str, *, host: str, port: int) -> tuple[FastMCP, _Store]:
         """
         with _answering():
             check_page(max_chars_per_page, page_number, 0)
-            turns = store.client().thread_turns(thread_id, project_name=project_name)
-            messages = thread_messages(turns)
+            messages = store.client().thread_messages(thread_id, project_name=project_name)
             return paginate(
                 "messages",
                 messages,

@@ -15,7 +15,7 @@ import jinja2
 from starlette.responses import HTMLResponse, Response
 
 from .. import __version__
-from .._render import cost_text, latency_text, percent_text, tokens_text
+from ..display import cost_text, latency_text, percent_text, tokens_text
 from . import _view
 
 HERE = Path(__file__).resolve().parent

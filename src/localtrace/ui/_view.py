@@ -17,8 +17,7 @@ from typing import Any
 import orjson
 from markupsafe import Markup, escape
 
-from .._json import to_jsonable
-from .._render import cost_text, latency_text, tokens_text
+from ..display import cost_text, latency_text, to_jsonable, tokens_text
 from ..models import Run
 
 PREVIEW_CHARS = 120

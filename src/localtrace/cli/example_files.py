@@ -1,4 +1,5 @@
-"""Datasets in and out of a store: JSON lines (one example per line) and CSV.
+"""Dataset examples in and out of files for `localtrace datasets export|import`: JSON lines (one
+example per line) and CSV. Only public Client methods are used.
 
 JSONL lines are ``{"inputs": {...}, "outputs": {...}, "metadata": {...}}`` (plus ``id``), the
 shape LangSmith's example export writes. CSV follows LangSmith's dataset CSV upload: one row per

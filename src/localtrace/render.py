@@ -1,7 +1,8 @@
 """Turning runs, trees, statistics and feedback into rich renderables and data records.
 
-The CLI and the pytest plugin share these helpers; nothing here opens a store or knows about
-click. Data formats (json, jsonl, csv) are written from plain records (``model_dump`` in JSON
+The CLI and the pytest plugin draw with these (public, so that they import nothing private and
+a script can print the same tables); nothing here opens a store or knows about click. Figures
+(latency, cost, ...) come from ``localtrace.display``, which every face shares. Data formats (json, jsonl, csv) are written from plain records (``model_dump`` in JSON
 mode), so what ``--format json`` prints is what ``localtrace import`` reads back.
 """
 
@@ -12,7 +13,6 @@ import datetime as dt
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from decimal import Decimal
 from typing import IO, Any
 
 from rich import box
@@ -22,6 +22,15 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from .display import (
+    cost_text,
+    first_line,
+    latency_text,
+    percent_text,
+    short,
+    time_text,
+    tokens_text,
+)
 from .models import Feedback, Project, Run, RunStats
 
 FORMATS = ("table", "json", "jsonl", "csv")
@@ -50,77 +59,10 @@ _STATUS_MARK = {"success": "✓", "error": "✗", "pending": "…"}
 _WATERFALL_WIDTH = 32
 
 
-# -- small formatters -----------------------------------------------------------------------
-def latency_text(seconds: float | None) -> str:
-    """``"0.4ms"``, ``"412ms"``, ``"2.35s"``, ``"3m05s"``; ``"running"`` while it runs."""
-    if seconds is None:
-        return "running"
-    if seconds < 0.01:
-        return f"{seconds * 1000:.1f}ms"
-    if seconds < 1:
-        return f"{seconds * 1000:.0f}ms"
-    if seconds < 60:
-        return f"{seconds:.2f}s"
-    minutes, rest = divmod(seconds, 60)
-    return f"{minutes:.0f}m{rest:02.0f}s"
-
-
-def tokens_text(tokens: int | None) -> str:
-    """``"1,234"``; empty for none."""
-    return f"{tokens:,}" if tokens else ""
-
-
-def cost_text(cost: Decimal | float | None, *, zero: str = "") -> str:
-    """``"$0.0031"`` (small costs keep their significant digits); empty for none or zero."""
-    if cost is None:
-        return ""
-    amount = Decimal(str(cost))
-    if amount == 0:
-        return zero
-    if abs(amount) >= Decimal("0.01"):
-        return f"${amount:,.4f}"
-    return "$" + f"{amount:.8f}".rstrip("0")
-
-
-def time_text(moment: dt.datetime | None, *, precise: bool = False) -> str:
-    """Local wall-clock time, to the second (``precise``: to the millisecond)."""
-    if moment is None:
-        return ""
-    local = moment.astimezone()
-    if precise:
-        return local.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
-    return local.strftime("%Y-%m-%d %H:%M:%S")
-
-
-def percent_text(fraction: float | None) -> str:
-    """``"12.5%"``; empty for none."""
-    return "" if fraction is None else f"{fraction * 100:.1f}%"
-
-
 def status_text(status: str | None) -> Text:
     """A coloured status word with a mark."""
     status = status or "pending"
     return Text(f"{_STATUS_MARK.get(status, '?')} {status}", style=_STATUS_STYLE.get(status, ""))
-
-
-def short(value: Any, width: int = 60) -> str:
-    """A compact one-line form of any value, cut to ``width`` characters."""
-    if value is None:
-        return ""
-    if isinstance(value, (dict, list)):
-        text = json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":"))
-    else:
-        text = str(value)
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def first_line(text: str | None) -> str:
-    """The first non-empty line of a (possibly multi-line) text."""
-    for line in (text or "").splitlines():
-        if line.strip():
-            return line.strip()
-    return ""
 
 
 # -- records (json / jsonl / csv) --------------------------------------------------------------
