@@ -2,7 +2,8 @@
 
 Times become integer microseconds, durations and costs ``Decimal`` (so ``0.01`` dollars is
 exactly 10**10 pico-dollars, no float rounding), ids canonical UUID text. A value that cannot
-be converted raises ``LiteralProblem`` with a fix; the resolver adds the position.
+be converted raises ``_ids.Refusal`` (field ``"literal"``) with a fix; the resolver names the
+attribute and adds the position.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal, InvalidOperati
 import orjson
 
 from .._flatten import flatten
+from .._ids import Refusal
 from .._time import to_micros
 
 PICO_PER_USD = Decimal(10) ** 12
@@ -42,13 +44,8 @@ _UNIT_SECONDS: dict[str, Decimal] = {
 }
 
 
-class LiteralProblem(ValueError):
-    """A literal that does not fit its attribute: ``problem`` and how to ``fix`` it."""
-
-    def __init__(self, problem: str, fix: str) -> None:
-        super().__init__(problem)
-        self.problem = problem
-        self.fix = fix
+LITERAL = "literal"
+"""The ``field`` of a literal's ``Refusal`` (the resolver names the attribute)."""
 
 
 def _is_number(value: Literal) -> bool:
@@ -57,7 +54,7 @@ def _is_number(value: Literal) -> bool:
 
 def _bounded(number: Decimal) -> Decimal:
     if abs(number) > MAX_MAGNITUDE:
-        raise LiteralProblem(f"{number} is out of range", "use a number below 1e30")
+        raise Refusal(LITERAL, f"{number} is out of range", "use a number below 1e30")
     return number
 
 
@@ -81,7 +78,7 @@ def to_decimal(value: Literal, text: str, what: str, example: str) -> Decimal:
             number = None
         if number is not None and number.is_finite():
             return _bounded(number)
-    raise LiteralProblem(f"{what} needs a number, not {_show(value)}", f"write e.g. {example}")
+    raise Refusal(LITERAL, f"{what} needs a number, not {_show(value)}", f"write e.g. {example}")
 
 
 def time_micros(value: Literal) -> int:
@@ -94,7 +91,7 @@ def time_micros(value: Literal) -> int:
         problem = f"{_show(value)} is not an ISO-8601 time"
     else:
         problem = f"times are ISO-8601 strings, not {_show(value)}"
-    raise LiteralProblem(problem, 'write e.g. "2024-05-01T12:00:00Z" or "2024-05-01"')
+    raise Refusal(LITERAL, problem, 'write e.g. "2024-05-01T12:00:00Z" or "2024-05-01"')
 
 
 def duration_seconds(value: Literal, text: str) -> Decimal:
@@ -108,8 +105,8 @@ def duration_seconds(value: Literal, text: str) -> Decimal:
         if match:
             amount = _bounded(Decimal(match.group(1)))
             return _EXACT.multiply(amount, _UNIT_SECONDS[match.group(2) or ""])
-        raise LiteralProblem(f"{_show(value)} is not a duration", fix)
-    raise LiteralProblem(f"latency needs a duration, not {_show(value)}", fix)
+        raise Refusal(LITERAL, f"{_show(value)} is not a duration", fix)
+    raise Refusal(LITERAL, f"latency needs a duration, not {_show(value)}", fix)
 
 
 def canonical_uuid(value: Literal) -> str:
@@ -119,7 +116,8 @@ def canonical_uuid(value: Literal) -> str:
             return str(uuid.UUID(value.strip()))
         except ValueError:
             pass
-    raise LiteralProblem(
+    raise Refusal(
+        LITERAL,
         f"{_show(value)} is not a UUID",
         'write the id as a string, e.g. "a36092d2-4ad5-4fb4-9c0d-0dba9a2ed836"',
     )
@@ -136,7 +134,8 @@ def metadata_subset(value: str) -> tuple[tuple[str, str | None], ...] | str:
     try:
         parsed = orjson.loads(stripped)
     except orjson.JSONDecodeError as exc:
-        raise LiteralProblem(
+        raise Refusal(
+            LITERAL,
             f"metadata object is not valid JSON ({exc})",
             'write an object like \'{"env": "prod"}\' (double quotes inside single quotes)',
         ) from None
@@ -144,7 +143,8 @@ def metadata_subset(value: str) -> tuple[tuple[str, str | None], ...] | str:
         return value
     pairs = flatten(parsed, limit=MAX_METADATA_PAIRS + 1)
     if len(pairs) > MAX_METADATA_PAIRS:
-        raise LiteralProblem(
+        raise Refusal(
+            LITERAL,
             f"metadata object has more than {MAX_METADATA_PAIRS} leaves",
             "test fewer keys at once, or combine several has() with and()",
         )

@@ -6,6 +6,7 @@ fix, so no later stage has to validate anything.
 
 from __future__ import annotations
 
+from .._ids import Refusal
 from ..errors import FilterFieldError
 from . import _literals as lit
 from ._attributes import ATTRIBUTES, COMPARATORS, FUNCTIONS, LOGICAL, Attribute
@@ -215,8 +216,8 @@ class Resolver:
     ) -> Operand:
         try:
             value = self._convert(op, attribute, item)
-        except lit.LiteralProblem as problem:
-            message = problem.problem
+        except Refusal as problem:
+            message = problem.reason
             if attribute.name not in message:
                 message = f"{message} for {attribute.name}"
             raise self._error(
@@ -234,7 +235,8 @@ class Resolver:
         kind = attribute.kind
         if value is None:
             if op not in ("eq", "neq", "in") or kind in _NULL_REFUSED:
-                raise lit.LiteralProblem(
+                raise Refusal(
+                    lit.LITERAL,
                     f"{op}() cannot compare with null",
                     "only eq(x, null) and neq(x, null) test for a missing value",
                 )
@@ -255,13 +257,14 @@ class Resolver:
         if kind == "is_root":
             if isinstance(value, bool):
                 return value
-            raise lit.LiteralProblem(f"is_root is true or false, not {item.text}", "write true")
+            raise Refusal(lit.LITERAL, f"is_root is true or false, not {item.text}", "write true")
         if kind == "execution_order":
             return _order(value, item.text)
         if kind == "error":
             if isinstance(value, (bool, str)):
                 return value
-            raise lit.LiteralProblem(
+            raise Refusal(
+                lit.LITERAL,
                 f"error compares with null, true, false or a string, not {item.text}",
                 "write neq(error, null) for failed runs",
             )
@@ -273,15 +276,15 @@ class Resolver:
             return subset if isinstance(subset, str) else MetadataPairs(subset)
         if kind == "feedback_score":
             if isinstance(value, bool):
-                raise lit.LiteralProblem(
-                    f"feedback_score is a number, not {item.text}", "write 1 or 0.5"
+                raise Refusal(
+                    lit.LITERAL, f"feedback_score is a number, not {item.text}", "write 1 or 0.5"
                 )
             number = lit.to_decimal(value, item.text, "feedback_score", "1")
             return int(number) if number == number.to_integral_value() else float(number)
         # pair_value / feedback_value: compared as written
         if op not in ("eq", "neq", "in") and isinstance(value, bool):
-            raise lit.LiteralProblem(
-                f"{op}() cannot order true/false", "compare strings or numbers"
+            raise Refusal(
+                lit.LITERAL, f"{op}() cannot order true/false", "compare strings or numbers"
             )
         return value
 
@@ -290,7 +293,7 @@ def _text(value: object, problem: str) -> str:
     if isinstance(value, str):
         return value
     shown = "true" if value is True else "false" if value is False else str(value)
-    raise lit.LiteralProblem(f"{problem}, not {shown}", f'quote it: "{shown}"')
+    raise Refusal(lit.LITERAL, f"{problem}, not {shown}", f'quote it: "{shown}"')
 
 
 def _order(value: object, text: str) -> int:
@@ -298,8 +301,10 @@ def _order(value: object, text: str) -> int:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    raise lit.LiteralProblem(
-        f"execution_order is a whole number, not {text}", "write eq(execution_order, 1) for roots"
+    raise Refusal(
+        lit.LITERAL,
+        f"execution_order is a whole number, not {text}",
+        "write eq(execution_order, 1) for roots",
     )
 
 
