@@ -8,6 +8,7 @@ Bodies are strict (an unknown field is a 422 naming it). Semantic search (``ai_s
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -144,6 +145,15 @@ def build_v2_router(state: State) -> APIRouter:
     client = state.client
     router = new_router(state)
 
+    def page_of(body: _Semantic, query: Callable[..., Any]) -> Response:
+        """A query route's answer: 501 for semantic search, else the first page of ``query``
+        called with the body's fields."""
+        refused = _semantic(body)
+        if refused is not None:
+            return refused
+        state.settle()
+        return _page(query(**body.model_dump(exclude={"ai_search", "sem_filter"})))
+
     @router.post(
         "/api/v2/runs/query",
         tags=["v2"],
@@ -152,12 +162,7 @@ def build_v2_router(state: State) -> APIRouter:
         responses=errors_doc(400, 422, 501),
     )
     def runs_query(body: Annotated[RunsQueryV2, Body()]) -> Response:
-        refused = _semantic(body)
-        if refused is not None:
-            return refused
-        state.settle()
-        args = body.model_dump(exclude={"ai_search", "sem_filter"})
-        return _page(client.runs.query(**args))
+        return page_of(body, client.runs.query)
 
     @router.get(
         "/api/v2/runs/{run_id}",
@@ -203,11 +208,7 @@ def build_v2_router(state: State) -> APIRouter:
         responses=errors_doc(400, 422, 501),
     )
     def traces_query(body: Annotated[TracesQuery, Body()]) -> Response:
-        refused = _semantic(body)
-        if refused is not None:
-            return refused
-        state.settle()
-        return _page(client.traces.query(**body.model_dump(exclude={"ai_search", "sem_filter"})))
+        return page_of(body, client.traces.query)
 
     @router.get(
         "/api/v2/traces/{trace_id}/runs",
@@ -241,11 +242,7 @@ def build_v2_router(state: State) -> APIRouter:
         responses=errors_doc(400, 422, 501),
     )
     def threads_query(body: Annotated[ThreadsQuery, Body()]) -> Response:
-        refused = _semantic(body)
-        if refused is not None:
-            return refused
-        state.settle()
-        return _page(client.threads.query(**body.model_dump(exclude={"ai_search", "sem_filter"})))
+        return page_of(body, client.threads.query)
 
     @router.get(
         "/api/v2/threads/{thread_id}/traces",
