@@ -141,7 +141,7 @@ def test_client_holds_no_sql() -> None:
 # Faces show what the public API gives: they import the public modules (client, aio, errors,
 # models, types, filters, display, render, and the other faces they start) and their own
 # package, nothing private of the library. A face needing more gets a public Client method.
-FACE_MODULES = ("cli", "ui", "mcp", "pytest_plugin", "otel/_exporter")
+FACE_MODULES = ("cli", "server", "ui", "mcp", "pytest_plugin", "otel/_exporter")
 FACE_EXCEPTIONS = {
     # `db info` and `db vacuum` act on the file itself: a Client would migrate an older file
     # (and refuse a newer one) that `db info` must report as it is, and `require_store` keeps
@@ -150,6 +150,11 @@ FACE_EXCEPTIONS = {
     # --since/--before take the dates the Client takes, checked when the options are parsed
     # so that a bad date is a usage error naming the option.
     ("cli", "_time"): "the Client's date syntax, for a usage error at parse time",
+    # The server checks each run's id before the batch is committed (so the refusal names the
+    # multipart part) with the one id parser and the one internal refusal type.
+    ("server", "_ids"): "run ids of a request checked where its parts are known",
+    # Request bodies are parsed to the depth the store keeps, and too-deep JSON is a 400.
+    ("server", "_json"): "the store's JSON depth limit, shared by the body parser",
 }
 
 

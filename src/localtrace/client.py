@@ -56,6 +56,7 @@ from .errors import (
 )
 from .filters import quote
 from .models import (
+    AttachmentInfo,
     Feedback,
     ModelPrice,
     Project,
@@ -1058,7 +1059,7 @@ class Client(EvaluationMethods):
     @_sdk_keywords()
     def list_attachments(
         self, run_ids: Iterable[uuid.UUID | str]
-    ) -> dict[str, list[_attachments.AttachmentInfo]]:
+    ) -> dict[str, list[AttachmentInfo]]:
         """``{run_id: [AttachmentInfo, ...]}`` for the given runs that have attachments.
 
         LangSmith has no read API for attachments (it serves presigned URLs); this is ours.

@@ -8,6 +8,7 @@ properties. ``Project`` mirrors ``TracerSessionResult``; ``Feedback`` mirrors ``
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal, get_args
 from uuid import UUID
@@ -386,6 +387,20 @@ class Feedback(BaseModel):
 
 
 Run.model_rebuild()
+
+
+@dataclass(frozen=True)
+class AttachmentInfo:
+    """One stored attachment, without its bytes."""
+
+    run_id: str
+    """The run it belongs to."""
+    name: str
+    """Its name (the key of ``attachments`` when it was sent)."""
+    mime_type: str
+    """Media type as sent, e.g. ``image/png``."""
+    size: int
+    """Length in bytes."""
 
 
 class RunStats(BaseModel):

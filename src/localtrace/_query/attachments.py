@@ -18,30 +18,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .._store.db import chunks, placeholders
 from ..errors import InvalidRunError, NotFoundError, RunProblem
+from ..models import AttachmentInfo
 
 if TYPE_CHECKING:
     from .._store.db import Database
 
 __all__ = ["AttachmentInfo", "list_attachments", "read_attachment"]
-
-
-@dataclass(frozen=True)
-class AttachmentInfo:
-    """One stored attachment, without its bytes."""
-
-    run_id: str
-    """The run it belongs to."""
-    name: str
-    """Its name (the key of ``attachments`` when it was sent)."""
-    mime_type: str
-    """Media type as sent, e.g. ``image/png``."""
-    size: int
-    """Length in bytes."""
 
 
 def _run_id(value: Any) -> str:

@@ -17,7 +17,7 @@ import orjson
 from pydantic import BaseModel
 from starlette.responses import Response
 
-from .._query.attachments import AttachmentInfo
+from ..models import AttachmentInfo
 
 
 def _default(obj: Any) -> Any:
