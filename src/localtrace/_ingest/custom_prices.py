@@ -14,7 +14,6 @@ latest ``start_time`` not after the run's start; then the most recently written.
 
 from __future__ import annotations
 
-import difflib
 import math
 import sqlite3
 import uuid
@@ -23,7 +22,7 @@ from dataclasses import dataclass, field
 from decimal import Context, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from .. import _json
+from .. import _json, _words
 from .._time import now_micros, to_micros
 from ..errors import InvalidArgumentError, ModelPriceNotFoundError
 
@@ -47,11 +46,7 @@ _COLUMNS = (
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """``did you mean 'x'?`` for the closest choice, else a list of them all."""
-    options = sorted(choices)
-    close = difflib.get_close_matches(word, options, n=1)
-    if close:
-        return f"did you mean {close[0]!r}?"
-    return f"use one of {', '.join(options)}"
+    return _words.did_you_mean(word, choices, or_list=True)
 
 
 def _re2_options() -> Any:

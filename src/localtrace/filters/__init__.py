@@ -13,10 +13,10 @@ parameters. The language is documented in docs/filter-language.md.
 
 from __future__ import annotations
 
+from .._words import did_you_mean
 from ._attributes import ATTRIBUTES, FUNCTIONS, Attribute, Function
 from ._compile import SCOPES, Choice, Sql, compile_node
 from ._describe import describe
-from ._errors import did_you_mean
 from ._literals import quote
 from ._nodes import And, Comparison, MetadataPairs, Node, Not, Operand, Or, Search, walk
 from ._parser import MAX_DEPTH, MAX_NODES, parse_syntax

@@ -6,9 +6,6 @@ filter and a caret line (rendered by ``FilterError``).
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable
-
 from ..errors import FilterFieldError, FilterSyntaxError
 
 _SNIPPET = 80
@@ -53,13 +50,3 @@ def field_error(
     """An error about a name or a value that is well formed but cannot be used."""
     end = max(end, start + 1)
     return FilterFieldError(_message(text, start, end, problem, hint, context), text, start, end)
-
-
-def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """``did you mean 'x'?`` for the closest choice, or '' when nothing is close."""
-    options = sorted(choices)
-    lowered = {choice.lower(): choice for choice in options}
-    if word.lower() in lowered:
-        return f"did you mean '{lowered[word.lower()]}'?"
-    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
-    return f"did you mean '{close[0]}'?" if close else ""

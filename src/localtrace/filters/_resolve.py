@@ -7,10 +7,11 @@ fix, so no later stage has to validate anything.
 from __future__ import annotations
 
 from .._ids import Refusal
+from .._words import did_you_mean
 from ..errors import FilterFieldError
 from . import _literals as lit
 from ._attributes import ATTRIBUTES, COMPARATORS, FUNCTIONS, LOGICAL, Attribute
-from ._errors import did_you_mean, field_error
+from ._errors import field_error
 from ._nodes import And, Comparison, MetadataPairs, Node, Not, Operand, Or, Search, Value
 from ._parser import SyntaxArg, SyntaxCall, SyntaxList, SyntaxLiteral, SyntaxName
 

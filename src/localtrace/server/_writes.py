@@ -13,7 +13,6 @@ is safe, ingest is an upsert).
 from __future__ import annotations
 
 import asyncio
-import difflib
 import uuid
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
@@ -25,6 +24,7 @@ from pydantic import ValidationError
 
 from .._ids import Refusal, canonical_uuid
 from ..errors import InvalidRunError, LocaltraceError, RunProblem, StoreError
+from ..filters import did_you_mean
 from ._body import JsonBudget
 from ._errors import RETRY_LATER, ApiError, Detail, translate
 from ._multipart import Part
@@ -83,8 +83,7 @@ class Outcome:
 
 
 def _did_you_mean(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    return f"did you mean '{close[0]}'?" if close else f"use one of {', '.join(choices)}"
+    return did_you_mean(word, choices, or_list=True)
 
 
 def _run_id(run: dict[str, Any], loc: str) -> str | Detail:
