@@ -144,6 +144,60 @@ def test_evaluate_against_the_server(ls_factory: Callable[..., Any], live: LiveS
     assert [r.outputs for r in linked] == [target(some.inputs)]
 
 
+def test_experiment_results_read_back_per_example(
+    ls_factory: Callable[..., Any], live: LiveServer
+) -> None:
+    """``get_experiment_results`` (``POST /datasets/{id}/runs``): each example with its run in
+    the experiment, paged; per-experiment filters narrow the runs, and so the examples."""
+    ls = ls_factory()
+    name = unique("results")
+    dataset = make_dataset(ls, name)
+    results = langsmith.evaluate(target, data=name, evaluators=[exact], client=ls)
+    ls.flush()
+    experiment = ls.read_project(project_name=results.experiment_name)
+    got = ls.get_experiment_results(project_id=experiment.id)
+    assert got["run_stats"]["run_count"] is not None
+    rows = list(got["examples_with_runs"])
+    assert sorted(r.inputs["q"] for r in rows) == sorted(QUESTIONS)
+    for row in rows:
+        assert [run.outputs for run in row.runs] == [target(row.inputs)]
+        assert [run.reference_example_id for run in row.runs] == [row.id]
+        assert row.dataset_id == dataset.id
+    assert (
+        len(
+            list(ls.get_experiment_results(project_id=experiment.id, limit=3)["examples_with_runs"])
+        )
+        == 3
+    )
+    # runs whose exact score is 0: the examples with a wrong reference, every third q
+    wrong = {str(experiment.id): ['eq(feedback_key, "exact")', "eq(feedback_score, 0)"]}
+    answer = call(
+        live,
+        "POST",
+        f"/datasets/{dataset.id}/runs",
+        json={"session_ids": [str(experiment.id)], "filters": wrong, "limit": 100},
+    )
+    assert answer.status_code == 200, answer.text
+    assert sorted(e["inputs"]["q"] for e in answer.json()) == sorted(
+        q for q in QUESTIONS if q * 2 != reference(q)
+    )
+    paged = call(
+        live,
+        "POST",
+        f"/datasets/{dataset.id}/runs",
+        json={"session_ids": [str(experiment.id)], "offset": 2, "limit": 2},
+    ).json()
+    assert [e["id"] for e in paged] == [str(r.id) for r in rows[2:4]]
+    missing = call(
+        live,
+        "POST",
+        f"/datasets/{uuid.uuid4()}/runs",
+        json={"session_ids": [str(experiment.id)]},
+    )
+    error_of(missing, 404)
+    error_of(call(live, "POST", f"/datasets/{dataset.id}/runs", json={"session_ids": []}), 422)
+
+
 def test_aevaluate_against_the_server(ls_factory: Callable[..., Any], live: LiveServer) -> None:
     ls = ls_factory()
     name = unique("adoubling")

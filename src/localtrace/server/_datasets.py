@@ -24,9 +24,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from ..models import Example
+from ._attachments import attachment_urls
 from ._body import parse_json, read_body
 from ._docs import errors_doc, model_doc
-from ._encode import JSONBytes
+from ._encode import JSONBytes, run_json
 from ._errors import ApiError, Detail, validation_error
 from ._multipart import Part, boundary_of, split_parts
 from ._routing import MAX_OFFSET, PAGE_MAX, new_router
@@ -163,6 +164,20 @@ class ComparativeCreate(_Strict):
 _ATTACHMENTS_FIX = "put file contents in inputs, or leave attachments out"
 
 
+class ExperimentRunsQuery(_Strict):
+    """Body of ``POST /datasets/{id}/runs`` (``Client.get_experiment_results``): the dataset's
+    examples that have runs in the experiments, each with those runs."""
+
+    session_ids: list[uuid.UUID] = Field(min_length=1)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
+    limit: int = Field(100, ge=1)
+    preview: bool = Field(False, description="accepted; full inputs and outputs are returned")
+    comparative_experiment_id: uuid.UUID | None = None
+    filters: dict[uuid.UUID, list[str]] | None = Field(
+        None, description="per experiment, filter texts its runs must all match"
+    )
+
+
 def example_json(example: Example) -> dict[str, Any]:
     """An example as LangSmith answers it: no ``attachments`` key (the SDK adds its own from
     ``attachment_urls``, and a second one would be a duplicate keyword)."""
@@ -189,6 +204,13 @@ def _no_attachments(where: str, *values: Any) -> None:
             f"{where}: examples keep no attachments in localtrace",
             [Detail(loc=where, field="attachments", message="not stored", fix=_ATTACHMENTS_FIX)],
         )
+
+
+def _all_of(texts: Sequence[str]) -> str | None:
+    """Filter texts that must all hold, as one filter."""
+    if not texts:
+        return None
+    return texts[0] if len(texts) == 1 else f"and({', '.join(texts)})"
 
 
 def _page(items: Iterable[Any], offset: int, limit: int) -> list[Any]:
@@ -364,6 +386,45 @@ def build_datasets_router(state: State) -> APIRouter:
             id=body.id,
         )
         return JSONBytes(made)
+
+    @router.post(
+        "/datasets/{dataset_id}/runs",
+        tags=["datasets"],
+        summary="The dataset's examples with their runs in the given experiments",
+        responses=model_doc(list[dict[str, Any]], 404, 422),
+    )
+    def experiment_runs(
+        request: Request,
+        dataset_id: Annotated[uuid.UUID, Path()],
+        body: Annotated[ExperimentRunsQuery, Body()],
+    ) -> Response:
+        state.settle()  # the experiment's runs may still be queued
+        client.read_dataset(dataset_id=dataset_id)  # 404 for an unknown dataset
+        filters = body.filters or {}
+        by_example: dict[str, list[Any]] = {}
+        for session in body.session_ids:
+            texts = filters.get(session, [])
+            runs = client.list_runs(
+                project_id=session,
+                is_root=True,
+                filter=_all_of(texts),
+                order="asc",
+            )
+            for run in runs:
+                if run.reference_example_id is not None:
+                    by_example.setdefault(str(run.reference_example_id), []).append(run)
+        if not by_example:
+            return JSONBytes([])
+        examples = client.list_examples(dataset_id=dataset_id, example_ids=list(by_example))
+        page = _page(examples, body.offset, body.limit)
+        found = [run for e in page for run in by_example[str(e.id)]]
+        urls = attachment_urls(state, request, found) if found else {}
+        return JSONBytes(
+            [
+                {**example_json(e), "runs": [run_json(r, urls) for r in by_example[str(e.id)]]}
+                for e in page
+            ]
+        )
 
     # -- examples -----------------------------------------------------------------------
     @router.post(
