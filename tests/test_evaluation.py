@@ -400,3 +400,35 @@ def test_comparisons_need_experiments_of_one_dataset(tmp_path: Path) -> None:
         client.create_comparative_experiment("missing", [ids[0], uuid.uuid4()])
     with pytest.raises(localtrace.NotFoundError):
         client.read_comparative_experiment(uuid.uuid4())
+
+
+def test_the_async_client_has_every_dataset_method_and_they_agree(tmp_path: Path) -> None:
+    """``AsyncClient`` mirrors the dataset side like the SDK's: the same names, ``list_*`` as
+    async iterators, and what it writes is what the sync client reads."""
+    from localtrace._evaluation import EvaluationMethods
+    from localtrace.aio import AsyncClient
+
+    public = {n for n in vars(EvaluationMethods) if not n.startswith("_") and n != "info"}
+    assert public <= set(dir(AsyncClient)), sorted(public - set(dir(AsyncClient)))
+
+    async def main() -> tuple[list[Any], list[str], bool]:
+        async with AsyncClient(tmp_path / "a.db") as client:
+            dataset = await client.create_dataset("async-qa", description="asked async")
+            await client.create_examples(
+                dataset_id=dataset.id,
+                examples=[{"inputs": {"q": q}, "outputs": {"a": q * 2}} for q in range(150)],
+            )
+            seen = [e.inputs["q"] async for e in client.list_examples(dataset_id=dataset.id)]
+            first = [e async for e in client.list_examples(dataset_id=dataset.id, limit=1)]
+            one = await client.read_example(first[0].id)
+            names = [d.name async for d in client.list_datasets()]
+            assert one.outputs == {"a": one.inputs["q"] * 2}
+            await client.delete_dataset(dataset_id=dataset.id)
+            return seen, names, await client.has_dataset(dataset_name="async-qa")
+
+    seen, names, still_there = asyncio.run(main())
+    assert sorted(seen) == list(range(150))  # more than one page of the async iterator
+    assert names == ["async-qa"]
+    assert still_there is False
+    with localtrace.Client(tmp_path / "a.db") as sync:
+        assert list(sync.list_datasets()) == []
