@@ -364,6 +364,11 @@ def test_reference_dataset_id_keeps_the_runs_of_that_datasets_experiments() -> N
             "qa-exp-2-0",
             "qa-exp-2-1",
         }
+        assert names(reference_dataset_id=qa.id, project_name="not-an-experiment") == set()
+        assert names(reference_dataset_id=qa.id, project_name="qa-exp-1") == {
+            "qa-exp-1-0",
+            "qa-exp-1-1",
+        }
         assert names(reference_dataset_id=other.id) == set()
         with pytest.raises(localtrace.errors.InvalidArgumentError, match="reference_dataset_id"):
             names(reference_dataset_id="not-a-uuid")

@@ -64,9 +64,10 @@ class RunsResource(_Resource):
         """
         args = {k: v for k, v in locals().items() if k not in ("self", "__class__")}
         _no_semantic(ai_search, sem_filter)
-        listed_projects = _listed(project_ids)
-        if reference_dataset_id is not None:
-            listed_projects = self._experiments(reference_dataset_id, listed_projects)
+        listed_projects, listed_names = _listed(project_ids), _listed(project_name)
+        if reference_dataset_id is not None:  # names resolved here: the experiments narrow them
+            wanted = self._projects(project_ids, project_name)
+            listed_projects, listed_names = self._experiments(reference_dataset_id, wanted), None
         size = _size(page_size, 1, 1000)
         names = v2runs.parse_selects(selects)
         fp = keyset.fingerprint({**args, "selects": names})
@@ -76,7 +77,7 @@ class RunsResource(_Resource):
             self._db,
             RunQuery(
                 project_ids=listed_projects,
-                project_names=_listed(project_name),
+                project_names=listed_names,
                 run_type=_run_type(run_type),
                 trace_id=_id(trace_id, "trace_id") if trace_id is not None else None,
                 reference_example_ids=(
@@ -121,16 +122,16 @@ class RunsResource(_Resource):
 
     query_v2 = query
 
-    def _experiments(self, dataset_id: Any, project_ids: list[Any] | None) -> list[str]:
-        """The projects of experiments on a dataset, narrowed to ``project_ids`` when given
-        (LangSmith's ``reference_dataset_id``: runs of that dataset's experiments)."""
+    def _experiments(self, dataset_id: Any, wanted: list[str] | None) -> list[str]:
+        """The projects of experiments on a dataset, narrowed to the ``wanted`` project ids when
+        given (LangSmith's ``reference_dataset_id``: runs of that dataset's experiments)."""
         dataset = _id(dataset_id, "reference_dataset_id")
         with self._db.read() as conn:
             found = [str(p.id) for p in projects.list_rows(conn, reference_dataset_id=dataset)]
-        if project_ids is None:
+        if wanted is None:
             return found
-        wanted = set(_ids(project_ids, "project_ids"))
-        return [pid for pid in found if pid in wanted]
+        keep = set(wanted)
+        return [pid for pid in found if pid in keep]
 
     def retrieve(
         self,
