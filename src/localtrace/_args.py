@@ -7,7 +7,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from .filters import did_you_mean
+from ._words import did_you_mean
 
 F = TypeVar("F", bound=Callable[..., Any])
 

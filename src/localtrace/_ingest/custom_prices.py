@@ -44,11 +44,6 @@ _COLUMNS = (
 )
 
 
-def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """``did you mean 'x'?`` for the closest choice, else a list of them all."""
-    return _words.did_you_mean(word, choices, or_list=True)
-
-
 def _re2_options() -> Any:
     import re2
 
@@ -184,7 +179,7 @@ def _details(value: Any, argument: str, allowed: frozenset[str]) -> dict[str, De
                 f"{argument}.{category}",
                 category,
                 "is not a token type",
-                did_you_mean(str(category), allowed),
+                _words.did_you_mean(str(category), allowed, or_list=True),
             )
         out[str(category)] = _price(price, f"{argument}.{category}")
     return out
@@ -233,7 +228,7 @@ def _match_path(value: Any) -> tuple[str, ...] | None:
                 "match_path",
                 path,
                 "is not a place a run names its model",
-                did_you_mean(str(path), MODEL_PATHS),
+                _words.did_you_mean(str(path), MODEL_PATHS, or_list=True),
             )
     return tuple(value)
 
@@ -312,7 +307,7 @@ def validate_record(record: Any, where: str) -> PriceEntry:
             f"{where}.{unknown[0]}",
             unknown[0],
             "is not a field of a model price",
-            did_you_mean(str(unknown[0]), _FIELDS),
+            _words.did_you_mean(str(unknown[0]), _FIELDS, or_list=True),
         )
     try:
         return validate(**{key: record.get(key) for key in _FIELDS})

@@ -104,7 +104,7 @@ class Projection:
         if select is not None:
             unknown = [name for name in select if name not in SELECTABLE]
             if unknown:
-                from ..filters import did_you_mean
+                from .._words import did_you_mean
 
                 hint = did_you_mean(unknown[0], SELECTABLE)
                 raise InvalidArgumentError(

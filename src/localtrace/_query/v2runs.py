@@ -308,7 +308,7 @@ def parse_selects(
     for raw in selects:
         name = str(getattr(raw, "value", raw)).upper()
         if name not in allowed:
-            from ..filters import did_you_mean
+            from .._words import did_you_mean
 
             hint = did_you_mean(name, list(allowed))
             raise InvalidArgumentError(

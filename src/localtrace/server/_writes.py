@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -80,10 +80,6 @@ class Outcome:
             f"(first: {first.loc}: {first.message}); accepted and stored: {kept}",
             self.problems,
         )
-
-
-def _did_you_mean(word: str, choices: Iterable[str]) -> str:
-    return did_you_mean(word, choices, or_list=True)
 
 
 def _run_id(run: dict[str, Any], loc: str) -> str | Detail:
@@ -185,7 +181,7 @@ def batch_ops(doc: Any, outcome: Outcome) -> list[Op]:
                 Detail(
                     loc=str(key),
                     message=f"unknown field '{key}'",
-                    fix=_did_you_mean(str(key), ("post", "patch")),
+                    fix=did_you_mean(str(key), ("post", "patch"), or_list=True),
                 )
             )
     ops: list[Op] = []
@@ -340,7 +336,7 @@ def _add_run_part(
                 run_id=group.key,
                 field=field_name,
                 message=f"unknown run field part '{field_name}' (ignored; the run was stored)",
-                fix=_did_you_mean(field_name, sorted(OUT_OF_BAND)),
+                fix=did_you_mean(field_name, OUT_OF_BAND, or_list=True),
             )
         )
 
