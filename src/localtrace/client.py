@@ -54,7 +54,7 @@ from .errors import (
     RunProblem,
     ThreadNotFoundError,
 )
-from .filters import quote
+from .filters import all_of, quote
 from .models import (
     AttachmentInfo,
     Feedback,
@@ -472,8 +472,8 @@ class Client(EvaluationMethods):
             tree.append(f"search({quote(query)})")
         wanted = RunQuery(
             project_names=_as_list(project_name),
-            filter=f"and({', '.join(root)})" if root else None,
-            tree_filter=f"and({', '.join(tree)})" if tree else None,
+            filter=all_of(*root),
+            tree_filter=all_of(*tree),
             min_start_time=_tracesearch.date_micros(start_date),
             max_start_time=_tracesearch.date_micros(end_date),
             trace_error=error,
@@ -1500,6 +1500,6 @@ class Client(EvaluationMethods):
             is_root=is_root,
             limit=limit,
             select=select,
-            filter=f"and({condition}, {filter})" if filter else condition,
+            filter=all_of(condition, filter),
             order=order,
         )

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from .. import display, render
 from ..client import Client
+from ..filters import all_of, quote
 from ..types import TimeSeries
 from .app import _console, _emit_one
 
@@ -34,12 +35,10 @@ def sparkline(values: Sequence[float | None]) -> str:
 def _filter(query: dict[str, Any]) -> str | None:
     parts = [query["filter_"]] if query.get("filter_") else []
     if query.get("run_type"):
-        parts.append(f'eq(run_type, "{query["run_type"]}")')
+        parts.append(f"eq(run_type, {quote(query['run_type'])})")
     if query.get("error") is not None:
         parts.append('eq(status, "error")' if query["error"] else 'neq(status, "error")')
-    if not parts:
-        return None
-    return parts[0] if len(parts) == 1 else f"and({', '.join(parts)})"
+    return all_of(*parts)
 
 
 def series_for(

@@ -17,7 +17,7 @@ from .._words import did_you_mean
 from ._attributes import ATTRIBUTES, FUNCTIONS, Attribute, Function
 from ._compile import SCOPES, Choice, Sql, compile_node
 from ._describe import describe
-from ._literals import quote
+from ._literals import all_of, quote
 from ._nodes import And, Comparison, MetadataPairs, Node, Not, Operand, Or, Search, walk
 from ._parser import MAX_DEPTH, MAX_NODES, parse_syntax
 from ._resolve import resolve
@@ -40,6 +40,7 @@ __all__ = [
     "Or",
     "Search",
     "Sql",
+    "all_of",
     "compile_filter",
     "compile_listing",
     "describe",

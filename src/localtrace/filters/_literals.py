@@ -207,3 +207,14 @@ def quote(value: object) -> str:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return json.dumps(value)
     return json.dumps(str(value))
+
+
+def all_of(*texts: str | None) -> str | None:
+    """Filter texts that must all hold, as one filter (``None`` when none is given).
+
+    Empty and ``None`` texts are skipped; one text is returned as it is, so a caller's own
+    filter keeps its parser positions when nothing is added to it."""
+    kept = [text for text in texts if text]
+    if not kept:
+        return None
+    return kept[0] if len(kept) == 1 else f"and({', '.join(kept)})"

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from ..filters import all_of
 from ..models import Example
 from ._attachments import attachment_urls
 from ._body import parse_json, read_body
@@ -204,13 +205,6 @@ def _no_attachments(where: str, *values: Any) -> None:
             f"{where}: examples keep no attachments in localtrace",
             [Detail(loc=where, field="attachments", message="not stored", fix=_ATTACHMENTS_FIX)],
         )
-
-
-def _all_of(texts: Sequence[str]) -> str | None:
-    """Filter texts that must all hold, as one filter."""
-    if not texts:
-        return None
-    return texts[0] if len(texts) == 1 else f"and({', '.join(texts)})"
 
 
 def _page(items: Iterable[Any], offset: int, limit: int) -> list[Any]:
@@ -407,7 +401,7 @@ def build_datasets_router(state: State) -> APIRouter:
             runs = client.list_runs(
                 project_id=session,
                 is_root=True,
-                filter=_all_of(texts),
+                filter=all_of(*texts),
                 order="asc",
             )
             for run in runs:
