@@ -395,22 +395,34 @@ def build_datasets_router(state: State) -> APIRouter:
         state.settle()  # the experiment's runs may still be queued
         client.read_dataset(dataset_id=dataset_id)  # 404 for an unknown dataset
         filters = body.filters or {}
-        by_example: dict[str, list[Any]] = {}
-        for session in body.session_ids:
-            texts = filters.get(session, [])
-            runs = client.list_runs(
+
+        def runs_of(session: uuid.UUID, **narrow: Any) -> Iterable[Any]:
+            return client.list_runs(
                 project_id=session,
                 is_root=True,
-                filter=all_of(*texts),
+                filter=all_of(*filters.get(session, [])),
                 order="asc",
+                **narrow,
             )
-            for run in runs:
-                if run.reference_example_id is not None:
-                    by_example.setdefault(str(run.reference_example_id), []).append(run)
-        if not by_example:
+
+        # Which examples have runs (ids only), then the page's runs in full: a page never
+        # decodes the payloads of every run in the experiments.
+        having = {
+            str(run.reference_example_id)
+            for session in body.session_ids
+            for run in runs_of(session, select=["reference_example_id"])
+            if run.reference_example_id is not None
+        }
+        if not having:
             return JSONBytes([])
-        examples = client.list_examples(dataset_id=dataset_id, example_ids=list(by_example))
+        examples = client.list_examples(dataset_id=dataset_id, example_ids=list(having))
         page = _page(examples, body.offset, body.limit)
+        if not page:
+            return JSONBytes([])
+        by_example: dict[str, list[Any]] = {}
+        for session in body.session_ids:
+            for run in runs_of(session, reference_example_id=[str(e.id) for e in page]):
+                by_example.setdefault(str(run.reference_example_id), []).append(run)
         found = [run for e in page for run in by_example[str(e.id)]]
         urls = attachment_urls(state, request, found) if found else {}
         return JSONBytes(
