@@ -32,6 +32,28 @@ def test_project_conflicts_and_updates(client: localtrace.Client) -> None:
     assert [p.name for p in client.list_projects(name_contains="A")] == ["a2"]
 
 
+@pytest.mark.parametrize("kind", ["project", "dataset"])
+def test_a_metadata_condition_is_applied_before_the_page_is_cut(
+    client: localtrace.Client, kind: str
+) -> None:
+    teams = ["x", "y", "x", "y", "y", "x"]  # created oldest first; listed newest first
+    for i, team in enumerate(teams):
+        if kind == "project":
+            client.create_project(f"{kind}-{i}", metadata={"team": team})
+        else:
+            client.create_dataset(f"{kind}-{i}", metadata={"team": team})
+    listed = client.list_projects if kind == "project" else client.list_datasets
+
+    def names(**page: int) -> list[str]:
+        return [item.name for item in listed(metadata={"team": "x"}, **page)]
+
+    assert names() == [f"{kind}-5", f"{kind}-2", f"{kind}-0"]
+    assert names(limit=1) == [f"{kind}-5"]
+    if kind == "project":  # the SDK's list_datasets has no offset
+        assert names(limit=2, offset=1) == [f"{kind}-2", f"{kind}-0"]
+        assert names(offset=3) == []
+
+
 def test_feedback_round_trip_before_and_after_the_run(client: localtrace.Client) -> None:
     run = make_run("judged")
     early = client.create_feedback(

@@ -22,6 +22,8 @@ from ..errors import (
     InvalidArgumentError,
 )
 from ..models import Dataset, Example
+from . import catalogue
+from .where import Where
 
 _DATASET_COLUMNS = (
     "d.id, d.name, d.description, d.data_type, d.created_at, d.modified_at, d.inputs_schema,"
@@ -108,35 +110,25 @@ def list_rows(
     offset: int = 0,
 ) -> list[Dataset]:
     """Datasets, newest first, with example and experiment counts."""
-    clauses: list[str] = []
-    params: list[Any] = []
-    if ids is not None:
-        clauses.append(f"d.id IN ({','.join('?' * len(ids))})" if ids else "0")
-        params += list(ids)
-    if name is not None:
-        clauses.append("d.name = ?")
-        params.append(name)
-    if name_contains is not None:
-        clauses.append("instr(lower(d.name), lower(?)) > 0")
-        params.append(name_contains)
+    where = Where()
+    catalogue.named(where, "d.", ids=ids, name=name, name_contains=name_contains)
     if data_type is not None:
-        clauses.append("d.data_type = ?")
-        params.append(data_type)
-    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        where.add("d.data_type = ?", data_type)
     rows = conn.execute(
         f"SELECT {_DATASET_COLUMNS},"
         " (SELECT count(*) FROM projects AS p WHERE p.reference_dataset_id = d.id),"
         " (SELECT max(p.start_time) FROM projects AS p WHERE p.reference_dataset_id = d.id)"
-        f" FROM datasets AS d {where} ORDER BY d.created_at DESC, d.pk DESC",
-        params,
-    ).fetchall()
-    found = []
-    for row in rows:
-        dataset = _row_to_dataset(row, example_count=count_examples(conn, row[0], LATEST))
-        if metadata and any((dataset.metadata or {}).get(k) != v for k, v in metadata.items()):
-            continue
-        found.append(dataset)
-    return found[offset : None if limit is None else offset + limit]
+        f" FROM datasets AS d {where.sql()} ORDER BY d.created_at DESC, d.pk DESC",
+        where.params,
+    )
+    datasets = (
+        _row_to_dataset(row, example_count=count_examples(conn, row[0], LATEST)) for row in rows
+    )
+    return catalogue.page(datasets, _metadata, metadata, limit=limit, offset=offset)
+
+
+def _metadata(dataset: Dataset) -> dict[str, Any] | None:
+    return dataset.metadata
 
 
 def _row_to_dataset(row: Sequence[Any], *, example_count: int) -> Dataset:

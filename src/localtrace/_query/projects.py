@@ -13,6 +13,8 @@ from .._store.projects import insert_project
 from .._time import from_micros, to_micros
 from ..errors import ProjectNotFoundError
 from ..models import Project
+from . import catalogue
+from .where import Where
 
 _COLUMNS = "id, name, description, start_time, end_time, extra, reference_dataset_id"
 
@@ -93,33 +95,26 @@ def list_rows(
     offset: int = 0,
 ) -> list[Project]:
     """Projects matching every given condition, newest first."""
-    where: list[str] = []
-    params: list[Any] = []
-    if ids is not None:
-        where.append(f"id IN ({','.join('?' * len(ids))})")
-        params.extend(ids)
-    if name is not None:
-        where.append("name = ?")
-        params.append(name)
-    if name_contains is not None:
-        where.append("instr(lower(name), lower(?)) > 0")
-        params.append(name_contains)
+    where = Where()
+    catalogue.named(where, "", ids=ids, name=name, name_contains=name_contains)
     if reference_dataset_id is not None:
-        where.append("reference_dataset_id = ?")
-        params.append(reference_dataset_id)
+        where.add("reference_dataset_id = ?", reference_dataset_id)
     if reference_free is not None:
-        where.append(
+        where.add(
             "reference_dataset_id IS NULL" if reference_free else "reference_dataset_id IS NOT NULL"
         )
-    clause = f"WHERE {' AND '.join(where)}" if where else ""
-    sql = f"SELECT {_COLUMNS} FROM projects {clause} ORDER BY start_time DESC, pk DESC"
-    if limit is not None or offset:
+    sql = f"SELECT {_COLUMNS} FROM projects {where.sql()} ORDER BY start_time DESC, pk DESC"
+    params = list(where.params)
+    if not metadata and (limit is not None or offset):  # the page in SQL when nothing follows
         sql += " LIMIT ? OFFSET ?"
         params.extend([-1 if limit is None else limit, offset])
-    projects = [row_to_project(row) for row in conn.execute(sql, params)]
-    if metadata:
-        projects = [p for p in projects if all(p.metadata.get(k) == v for k, v in metadata.items())]
-    return projects
+        limit, offset = None, 0
+    projects = (row_to_project(row) for row in conn.execute(sql, params))
+    return catalogue.page(projects, _metadata, metadata, limit=limit, offset=offset)
+
+
+def _metadata(project: Project) -> dict[str, Any] | None:
+    return project.metadata
 
 
 def update(
