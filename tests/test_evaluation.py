@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import io
 import uuid
 from pathlib import Path
 from typing import Any
@@ -288,6 +289,31 @@ def test_updates_stay_in_their_dataset_and_examples_copy_runs(tmp_path: Path) ->
             localtrace.ExampleNotFoundError,
             "no example with id",
         ),
+        (
+            lambda c: c.upload_csv(("dup", io.BytesIO(b"q,a\n1,2\n")), ["q"], ["a"]),
+            localtrace.DatasetExistsError,
+            "'dup'",
+        ),
+        (
+            lambda c: c.upload_csv(("new.csv", io.BytesIO(b"q,a\n1,2\n")), ["q"], ["b"]),
+            localtrace.InvalidArgumentError,
+            "output_keys='b': no such column in new.csv; choose from a, q",
+        ),
+        (
+            lambda c: c.upload_csv(("new.csv", io.BytesIO(b"q\n\xff\n")), ["q"], []),
+            localtrace.InvalidArgumentError,
+            "not UTF-8",
+        ),
+        (
+            lambda c: c.upload_csv(("new.csv", io.BytesIO(b"q\n1\n")), [], []),
+            localtrace.InvalidArgumentError,
+            "no input column",
+        ),
+        (
+            lambda c: c.upload_csv(b"q\n1\n", ["q"], []),
+            localtrace.InvalidArgumentError,
+            "a path or a tuple",
+        ),
     ],
 )
 def test_bad_input_is_refused_and_nothing_is_half_written(
@@ -310,6 +336,23 @@ def test_a_batch_with_one_bad_example_writes_none(tmp_path: Path) -> None:
             examples=[{"inputs": {"q": 1}}, {"inputs": {"q": 2}, "outputs": "four"}],
         )
     assert list(client.list_examples(dataset_name="atomic")) == []
+
+
+def test_upload_csv_from_a_path_makes_a_dataset_evaluate_reads(tmp_path: Path) -> None:
+    client = localtrace.Client(tmp_path / "evals.db")
+    path = tmp_path / "doubling.csv"
+    path.write_text("\ufeffq,answer\n" + "".join(f"{q},{q * 2}\n" for q in range(1, 6)))
+    made = client.upload_csv(str(path), input_keys=["q"], output_keys=["answer"])
+    assert (made.name, made.example_count, made.data_type) == ("doubling.csv", 5, "kv")
+    results = langsmith.evaluate(
+        lambda inputs: {"answer": inputs["q"] * 2},
+        data="doubling.csv",
+        evaluators=[lambda outputs, reference_outputs: outputs == reference_outputs],
+        client=client,
+    )
+    assert len(list(results)) == 5
+    client.flush()
+    assert {e.inputs["q"] for e in client.list_examples(dataset_id=made.id)} == {1, 2, 3, 4, 5}
 
 
 def test_deleting_a_dataset_keeps_its_experiments(tmp_path: Path) -> None:

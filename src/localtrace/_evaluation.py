@@ -10,12 +10,16 @@ on that run. Nothing leaves the machine.
 from __future__ import annotations
 
 import datetime as dt
+import io
+import os
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from . import example_files
 from ._args import sdk_keywords
 from ._ids import argument_id
 from ._query import datasets as _datasets
@@ -134,30 +138,19 @@ class EvaluationMethods:
         ``dataset_id`` (a localtrace extension) keeps an id when copying a dataset in.
         ``tag_value_ids`` (LangSmith resource tags) mean nothing locally and are ignored.
         """
-        if not isinstance(dataset_name, str) or not dataset_name.strip():
-            raise InvalidArgumentError(
-                "dataset_name", dataset_name, "a dataset needs a name", "pass a non-empty string"
-            )
-        kind = str(getattr(data_type, "value", data_type))
-        if kind not in _DATA_TYPES:
-            raise InvalidArgumentError(
-                "data_type", data_type, "unknown data type", f"use one of {', '.join(_DATA_TYPES)}"
-            )
-        did = _uuid(dataset_id, "dataset_id") if dataset_id is not None else str(uuid.uuid4())
+        values = _new_dataset(
+            dataset_name,
+            description=description,
+            data_type=data_type,
+            inputs_schema=inputs_schema,
+            outputs_schema=outputs_schema,
+            transformations=transformations,
+            metadata=metadata,
+            dataset_id=dataset_id,
+        )
         with self._db.write() as conn:
-            _datasets.create(
-                conn,
-                dataset_id=did,
-                name=dataset_name,
-                description=description,
-                data_type=kind,
-                inputs_schema=inputs_schema,
-                outputs_schema=outputs_schema,
-                transformations=list(transformations) if transformations else None,
-                metadata=_json_object(metadata, "metadata"),
-                now=now_micros(),
-            )
-        return self.read_dataset(dataset_id=did)
+            _datasets.create(conn, **values, now=now_micros())
+        return self.read_dataset(dataset_id=values["dataset_id"])
 
     @sdk_keywords()
     def read_dataset(
@@ -438,6 +431,43 @@ class EvaluationMethods:
             outputs=run.outputs,
             source_run_id=run.id,
         )
+
+    @sdk_keywords()
+    def upload_csv(
+        self,
+        csv_file: str | tuple[str, IO[bytes]] | tuple[str, IO[bytes], str],
+        input_keys: Sequence[str],
+        output_keys: Sequence[str],
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        data_type: Any = "kv",
+        dataset_id: uuid.UUID | str | None = None,
+    ) -> Dataset:
+        """A new dataset from a CSV file, as LangSmith's upload makes it: one example per row,
+        the ``input_keys`` columns its inputs and the ``output_keys`` columns its outputs.
+
+        ``csv_file`` is a path or ``(file name, binary stream[, media type])``; ``name``
+        defaults to the file name. Cells holding a number or JSON are read as values. The
+        dataset and its examples are written in one transaction: all or nothing;
+        ``DatasetExistsError`` if the name is taken. ``dataset_id`` (a localtrace extension)
+        is the id the SDK's upload sends.
+        """
+        file_name, raw = _csv_bytes(csv_file)
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InvalidArgumentError(
+                "csv_file", file_name, f"not UTF-8 text ({exc.reason})", "save the file as UTF-8"
+            ) from None
+        records = example_files.read_csv(
+            io.StringIO(text, newline=""), list(input_keys), list(output_keys), file_name
+        )
+        dataset = _new_dataset(
+            name or file_name, description=description, data_type=data_type, dataset_id=dataset_id
+        )
+        self._write_examples(dataset["dataset_id"], records, new_dataset=dataset)
+        return self.read_dataset(dataset_id=dataset["dataset_id"])
 
     @sdk_keywords()
     def read_example(
@@ -971,8 +1001,15 @@ class EvaluationMethods:
                 return _datasets.LATEST
         return self._moment(as_of, "as_of")
 
-    def _write_examples(self, dataset_id: str, examples: Sequence[Mapping[str, Any]]) -> list[str]:
-        """Append the first version of each example, in one transaction."""
+    def _write_examples(
+        self,
+        dataset_id: str,
+        examples: Sequence[Mapping[str, Any]],
+        *,
+        new_dataset: dict[str, Any] | None = None,
+    ) -> list[str]:
+        """Append the first version of each example, in one transaction (which first creates
+        the dataset ``new_dataset`` describes, when given: both or neither)."""
         now = now_micros()
         ids: list[str] = []
         prepared: list[dict[str, Any]] = []
@@ -993,6 +1030,8 @@ class EvaluationMethods:
             )
             ids.append(eid)
         with self._db.write() as conn:
+            if new_dataset is not None:
+                _datasets.create(conn, **new_dataset, now=now)
             for values in prepared:
                 if _datasets.current_row(conn, values["example_id"]) is not None:
                     raise ExampleExistsError(
@@ -1001,6 +1040,64 @@ class EvaluationMethods:
                     )
                 _datasets.write_version(conn, dataset_id=dataset_id, now=now, **values)
         return ids
+
+
+def _new_dataset(
+    dataset_name: Any,
+    *,
+    description: str | None = None,
+    data_type: Any = "kv",
+    inputs_schema: dict[str, Any] | None = None,
+    outputs_schema: dict[str, Any] | None = None,
+    transformations: list[Any] | None = None,
+    metadata: dict[str, Any] | None = None,
+    dataset_id: uuid.UUID | str | None = None,
+) -> dict[str, Any]:
+    """A new dataset's row values, checked (``_datasets.create`` takes them)."""
+    if not isinstance(dataset_name, str) or not dataset_name.strip():
+        raise InvalidArgumentError(
+            "dataset_name", dataset_name, "a dataset needs a name", "pass a non-empty string"
+        )
+    kind = str(getattr(data_type, "value", data_type))
+    if kind not in _DATA_TYPES:
+        raise InvalidArgumentError(
+            "data_type", data_type, "unknown data type", f"use one of {', '.join(_DATA_TYPES)}"
+        )
+    return {
+        "dataset_id": _uuid(dataset_id, "dataset_id")
+        if dataset_id is not None
+        else str(uuid.uuid4()),
+        "name": dataset_name,
+        "description": description,
+        "data_type": kind,
+        "inputs_schema": inputs_schema,
+        "outputs_schema": outputs_schema,
+        "transformations": list(transformations) if transformations else None,
+        "metadata": _json_object(metadata, "metadata"),
+    }
+
+
+def _csv_bytes(csv_file: Any) -> tuple[str, bytes]:
+    """The file name and content of ``upload_csv``'s ``csv_file`` (a path, or a tuple)."""
+    if isinstance(csv_file, (str, os.PathLike)):
+        path = Path(csv_file)
+        try:
+            return path.name, path.read_bytes()
+        except OSError as exc:
+            raise InvalidArgumentError(
+                "csv_file", str(csv_file), f"cannot be read ({exc.strerror})", "pass a CSV file"
+            ) from None
+    if isinstance(csv_file, tuple) and len(csv_file) in (2, 3) and hasattr(csv_file[1], "read"):
+        content = csv_file[1].read()
+        if isinstance(content, str):
+            content = content.encode("utf-8")
+        return str(csv_file[0]).rsplit("/", 1)[-1], bytes(content)
+    raise InvalidArgumentError(
+        "csv_file",
+        type(csv_file).__name__,
+        "csv_file must be a path or a tuple",
+        "pass a path, or (file name, binary stream)",
+    )
 
 
 def _scores(run: Run | None) -> dict[str, float]:

@@ -217,6 +217,7 @@ class AsyncClient:
     create_example = _blocking("create_example")
     create_examples = _blocking("create_examples")
     create_example_from_run = _blocking("create_example_from_run")
+    upload_csv = _blocking("upload_csv")
     read_example = _blocking("read_example")
     list_examples = _iterating("list_examples")
     update_example = _blocking("update_example")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import io
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -702,3 +703,53 @@ def test_splits_through_the_older_route_and_bad_operations(live: LiveServer) -> 
     assert [
         str(e.id) for e in live.store.list_examples(dataset_id=dataset.id, splits=["dev"])
     ] == dev
+
+
+QA_CSV = b'question,answer,n\nWhat is 2+2?,4,1\n"Say ""hi""",hi,"{""a"": 1}"\nempty,,\n'
+
+
+def test_upload_csv_through_the_sdk(ls_factory: Callable[..., Any], live: LiveServer) -> None:
+    """``Client.upload_csv`` (``POST /datasets/upload``): one example per row, the named
+    columns as inputs and outputs, numbers and JSON cells as values; all or nothing."""
+    ls = ls_factory()
+    seen = routes_seen(ls)
+    name = unique("csv")
+    made = ls.upload_csv(
+        (f"{name}.csv", io.BytesIO(QA_CSV)),
+        input_keys=["question"],
+        output_keys=["answer", "n"],
+        description="from a spreadsheet",
+    )
+    assert "POST /datasets/upload" in seen
+    assert (made.name, made.description, made.example_count) == (
+        f"{name}.csv",
+        "from a spreadsheet",
+        3,
+    )
+    examples = {e.inputs["question"]: e.outputs for e in ls.list_examples(dataset_id=made.id)}
+    assert examples == {
+        "What is 2+2?": {"answer": 4, "n": 1},
+        'Say "hi"': {"answer": "hi", "n": {"a": 1}},
+        "empty": {"answer": None, "n": None},
+    }
+    assert live.store.read_dataset(dataset_name=f"{name}.csv").id == made.id
+    named = ls.upload_csv(
+        (f"{name}.csv", io.BytesIO(QA_CSV)), ["question"], [], name=f"{name}-inputs-only"
+    )
+    assert all(e.outputs in (None, {}) for e in ls.list_examples(dataset_id=named.id))
+    with pytest.raises(LangSmithConflictError):  # the file name is taken as a dataset name
+        ls.upload_csv((f"{name}.csv", io.BytesIO(QA_CSV)), ["question"], ["answer"])
+    # a column the file lacks: a 422 naming it, and no dataset half-made
+    missing = unique("csv-missing")
+    with pytest.raises(langsmith.utils.LangSmithError, match="output_keys"):
+        ls.upload_csv((f"{missing}.csv", io.BytesIO(QA_CSV)), ["question"], ["nope"])
+    assert not live.store.has_dataset(dataset_name=f"{missing}.csv")
+    no_file = call(live, "POST", "/datasets/upload", files={"input_keys": (None, "question")})
+    assert error_of(no_file, 422)["details"][0]["field"] == "file"
+    bad_id = call(
+        live,
+        "POST",
+        "/datasets/upload",
+        files={"file": ("x.csv", QA_CSV), "input_keys": (None, "question"), "id": (None, "7")},
+    )
+    assert error_of(bad_id, 422)["details"][0]["field"] == "id"

@@ -11,7 +11,7 @@ from rich import box
 from rich.table import Table
 
 from .. import display, render
-from . import example_files as _io
+from .. import example_files as _io
 from .app import CommandError, Settings, _console, _format_option, _note, main, pass_settings
 
 

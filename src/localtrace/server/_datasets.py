@@ -13,6 +13,7 @@ uses when ``/info`` says ``dataset_examples_multipart_enabled`` lives under ``/v
 from __future__ import annotations
 
 import datetime as dt
+import io
 import itertools
 import uuid
 from collections.abc import Iterable, Sequence
@@ -241,6 +242,18 @@ def build_datasets_router(state: State) -> APIRouter:
             dataset_id=body.id,
         )
         return JSONBytes(dataset)
+
+    @router.post(
+        "/datasets/upload",
+        tags=["datasets"],
+        summary="Create a dataset from a CSV file (all or none; 409 if the name is taken)",
+        openapi_extra=_CSV_UPLOAD_DOC,
+        responses=model_doc(dict[str, Any], 400, 409, 413, 415, 422),
+    )
+    async def upload_csv(request: Request) -> Response:
+        boundary = boundary_of(request.headers.get("content-type"))
+        body = await read_body(request, state.max_body_bytes)
+        return await run_in_threadpool(_upload_csv, state, body, boundary)
 
     @router.get(
         "/datasets",
@@ -700,6 +713,104 @@ _MULTIPART_DOC = {
         },
     }
 }
+
+
+_CSV_UPLOAD_DOC = {
+    "requestBody": {
+        "required": True,
+        "description": (
+            "multipart/form-data, as the SDK's upload_csv sends it: file (the CSV), input_keys "
+            "and output_keys (one field per column name), and optionally name (default: the "
+            "file name), description, data_type and id."
+        ),
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file", "input_keys"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "input_keys": {"type": "array", "items": {"type": "string"}},
+                        "output_keys": {"type": "array", "items": {"type": "string"}},
+                        "name": {"type": "string"},
+                        "description": {"type": "string"},
+                        "data_type": {"type": "string"},
+                        "id": {"type": "string", "format": "uuid"},
+                    },
+                }
+            }
+        },
+    }
+}
+_CSV_FIELDS = {"file", "input_keys", "output_keys", "name", "description", "data_type", "id"}
+
+
+def _upload_csv(state: State, body: bytes, boundary: bytes) -> Response:
+    parts, problems = split_parts(body, boundary)
+    if problems:
+        raise ApiError(400, "invalid_multipart", "the multipart body is malformed", problems)
+    fields: dict[str, list[Part]] = {}
+    for part in parts:
+        if part.name not in _CSV_FIELDS:
+            raise ApiError(
+                422,
+                "invalid_argument",
+                f"unknown form field {part.name!r}",
+                [
+                    Detail(
+                        loc="body",
+                        field=part.name,
+                        message="not a field of the upload",
+                        fix=f"send only {', '.join(sorted(_CSV_FIELDS))}",
+                    )
+                ],
+            )
+        fields.setdefault(part.name, []).append(part)
+
+    def text(name: str) -> str | None:
+        found = fields.get(name)
+        return bytes(found[-1].data).decode("utf-8", "replace") if found else None
+
+    files = fields.get("file")
+    if not files:
+        raise ApiError(
+            422,
+            "invalid_argument",
+            "the upload has no file",
+            [
+                Detail(
+                    loc="body",
+                    field="file",
+                    message="missing",
+                    fix="send the CSV as the form field 'file'",
+                )
+            ],
+        )
+    upload = files[-1]
+    given_id = text("id")
+    try:
+        dataset_id = uuid.UUID(given_id) if given_id else None
+    except ValueError:
+        raise ApiError(
+            422,
+            "invalid_argument",
+            f"id is not a UUID: {given_id!r}",
+            [
+                Detail(
+                    loc="body", field="id", message="not a UUID", fix="send a UUID, or leave id out"
+                )
+            ],
+        ) from None
+    made = state.client.upload_csv(
+        (upload.filename or "upload.csv", io.BytesIO(bytes(upload.data))),
+        [bytes(p.data).decode("utf-8", "replace") for p in fields.get("input_keys", [])],
+        [bytes(p.data).decode("utf-8", "replace") for p in fields.get("output_keys", [])],
+        name=text("name") or None,
+        description=text("description") or None,
+        data_type=text("data_type") or "kv",
+        dataset_id=dataset_id,
+    )
+    return JSONBytes(made)
 
 
 async def _read_parts(request: Request, state: State) -> dict[str, dict[str, Any]]:

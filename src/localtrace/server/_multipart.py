@@ -18,6 +18,7 @@ from ._errors import ApiError, Detail
 
 _BOUNDARY = re.compile(r'boundary\s*=\s*(?:"([^"]+)"|([^;\s]+))', re.IGNORECASE)
 _NAME = re.compile(r'(?:^|;)\s*name\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]+))', re.IGNORECASE)
+_FILENAME = re.compile(r'(?:^|;)\s*filename\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]+))', re.IGNORECASE)
 
 
 @dataclass
@@ -27,6 +28,8 @@ class Part:
     name: str
     content_type: str
     data: memoryview
+    filename: str | None = None
+    """The ``filename`` of a file part's Content-Disposition (``None`` for a plain field)."""
 
 
 def boundary_of(content_type: str | None) -> bytes:
@@ -140,8 +143,7 @@ def _read_part(
             message="the part has no Content-Disposition name",
             fix='send Content-Disposition: form-data; name="post.<run id>"',
         )
-    name = found.group(1) if found.group(1) is not None else found.group(2)
-    name = name.replace('\\"', '"')
+    name = _value(found)
     data = view[content_start:end]
     declared = headers.get("content-length")
     if declared is not None:
@@ -156,4 +158,13 @@ def _read_part(
                 fix="send the exact length or omit the header",
             )
     content_type = headers.get("content-type", "application/octet-stream").split(";")[0]
-    return Part(name=name, content_type=content_type.strip().lower(), data=data), None
+    named_file = _FILENAME.search(disposition)
+    filename = _value(named_file) if named_file else None
+    part = Part(name=name, content_type=content_type.strip().lower(), data=data, filename=filename)
+    return part, None
+
+
+def _value(found: re.Match[str]) -> str:
+    """A Content-Disposition parameter's value, quoted or not."""
+    quoted = found.group(1)
+    return quoted.replace('\\"', '"') if quoted is not None else found.group(2)

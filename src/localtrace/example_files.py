@@ -1,5 +1,6 @@
-"""Dataset examples in and out of files for `localtrace datasets export|import`: JSON lines (one
-example per line) and CSV. Only public Client methods are used.
+"""Dataset examples in and out of files: JSON lines (one example per line) and CSV, for
+``Client.upload_csv``, ``POST /datasets/upload`` and ``localtrace datasets export|import``. Only
+public Client methods are used.
 
 JSONL lines are ``{"inputs": {...}, "outputs": {...}, "metadata": {...}}`` (plus ``id``), the
 shape LangSmith's example export writes. CSV follows LangSmith's dataset CSV upload: one row per
@@ -11,12 +12,14 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Iterator, Sequence
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import orjson
 
-from ..client import Client
-from ..errors import InvalidArgumentError
+from .errors import InvalidArgumentError
+
+if TYPE_CHECKING:
+    from .client import Client
 
 
 def example_records(
@@ -95,9 +98,22 @@ def read_jsonl(lines: Iterable[bytes | str], where: str) -> list[dict[str, Any]]
 def read_csv(
     text: IO[str], input_keys: Sequence[str], output_keys: Sequence[str], where: str
 ) -> list[dict[str, Any]]:
-    """Records from a CSV file whose columns are the given input and output keys."""
-    reader = csv.DictReader(text)
-    columns = set(reader.fieldnames or ())
+    """Records from a CSV file whose columns are the given input and output keys.
+
+    Cells holding a number or a JSON object or list are read as that value, empty cells as
+    ``None``, anything else as text."""
+    if not input_keys:
+        raise InvalidArgumentError(
+            "input_keys", list(input_keys), "no input column named", "name the input columns"
+        )
+    try:
+        reader = csv.DictReader(text)
+        columns = set(reader.fieldnames or ())
+        rows = list(reader)
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise InvalidArgumentError(
+            "csv_file", where, f"not a readable CSV file ({exc})", "send a UTF-8 CSV file"
+        ) from None
     missing = [k for k in (*input_keys, *output_keys) if k not in columns]
     if missing:
         raise InvalidArgumentError(
@@ -111,7 +127,7 @@ def read_csv(
             "inputs": {k: _value(row[k]) for k in input_keys},
             "outputs": {k: _value(row[k]) for k in output_keys} if output_keys else None,
         }
-        for row in reader
+        for row in rows
     ]
 
 
@@ -130,19 +146,26 @@ def _value(text: str | None) -> Any:
 def import_records(
     client: Client, dataset_name: str, records: Sequence[dict[str, Any]], description: str | None
 ) -> int:
-    """Create the dataset if needed and add the records as examples (one transaction)."""
-    if not client.has_dataset(dataset_name=dataset_name):
+    """Create the dataset if needed and add the records as examples (one transaction); a
+    dataset created here is removed again if its examples cannot be written."""
+    created = not client.has_dataset(dataset_name=dataset_name)
+    if created:
         client.create_dataset(dataset_name, description=description)
-    client.create_examples(
-        dataset_name=dataset_name,
-        examples=[
-            {
-                "inputs": r["inputs"],
-                "outputs": r.get("outputs"),
-                "metadata": r.get("metadata"),
-                **({"id": r["id"]} if r.get("id") else {}),
-            }
-            for r in records
-        ],
-    )
+    try:
+        client.create_examples(
+            dataset_name=dataset_name,
+            examples=[
+                {
+                    "inputs": r["inputs"],
+                    "outputs": r.get("outputs"),
+                    "metadata": r.get("metadata"),
+                    **({"id": r["id"]} if r.get("id") else {}),
+                }
+                for r in records
+            ],
+        )
+    except BaseException:
+        if created:
+            client.delete_dataset(dataset_name=dataset_name)
+        raise
     return len(records)
