@@ -42,6 +42,17 @@ class DatasetVersion(BaseModel):
     """The moment the version stands for."""
 
 
+class DatasetDiffInfo(BaseModel):
+    """What changed between two versions of a dataset, as ``langsmith.schemas.DatasetDiffInfo``."""
+
+    examples_modified: list[uuid.UUID]
+    """Examples in both versions, with another version of their content."""
+    examples_added: list[uuid.UUID]
+    """Examples only in the later version."""
+    examples_removed: list[uuid.UUID]
+    """Examples only in the earlier version."""
+
+
 class ComparativeExperiment(BaseModel):
     """Two or more experiments of one dataset compared pairwise, as
     ``langsmith.schemas.ComparativeExperiment``."""
@@ -270,6 +281,29 @@ class EvaluationMethods:
         )
         tags = [t for m, ts in found if m == moment for t in ts]
         return DatasetVersion(as_of=from_micros(moment), tags=tags or None)
+
+    @sdk_keywords()
+    def diff_dataset_versions(
+        self,
+        dataset_id: uuid.UUID | str | None = None,
+        *,
+        dataset_name: str | None = None,
+        from_version: dt.datetime | str,
+        to_version: dt.datetime | str,
+    ) -> DatasetDiffInfo:
+        """The examples added, removed and changed from one version to another (each a moment
+        or a tag), in the order they were first added."""
+        did = self._dataset_id(dataset_id, dataset_name)
+        before = self._version_moment(did, from_version, "from_version")
+        after = self._version_moment(did, to_version, "to_version")
+        with self._db.read() as conn:
+            old = _datasets.version_rows(conn, did, before)
+            new = _datasets.version_rows(conn, did, after)
+        return DatasetDiffInfo(
+            examples_modified=[uuid.UUID(e) for e in new if e in old and old[e] != new[e]],
+            examples_added=[uuid.UUID(e) for e in new if e not in old],
+            examples_removed=[uuid.UUID(e) for e in old if e not in new],
+        )
 
     @sdk_keywords()
     def list_dataset_splits(
@@ -990,7 +1024,7 @@ class EvaluationMethods:
             )
         return moment
 
-    def _version_moment(self, dataset_id: str, as_of: Any) -> int:
+    def _version_moment(self, dataset_id: str, as_of: Any, argument: str = "as_of") -> int:
         """A tag name or a moment -> the moment of that version."""
         if isinstance(as_of, str):
             with self._db.read() as conn:
@@ -999,7 +1033,7 @@ class EvaluationMethods:
                 return tagged
             if as_of == "latest":
                 return _datasets.LATEST
-        return self._moment(as_of, "as_of")
+        return self._moment(as_of, argument)
 
     def _write_examples(
         self,

@@ -213,6 +213,7 @@ class AsyncClient:
     list_dataset_versions = _iterating("list_dataset_versions")
     read_dataset_version = _blocking("read_dataset_version")
     list_dataset_splits = _blocking("list_dataset_splits")
+    diff_dataset_versions = _blocking("diff_dataset_versions")
     update_dataset_splits = _blocking("update_dataset_splits")
     create_example = _blocking("create_example")
     create_examples = _blocking("create_examples")

@@ -480,6 +480,49 @@ def test_versions_and_tags_through_the_sdk(ls_factory: Callable[..., Any]) -> No
     assert len(list(ls.list_examples(dataset_id=dataset.id, as_of="latest"))) == 2
 
 
+def test_diff_dataset_versions_through_the_sdk(
+    ls_factory: Callable[..., Any], live: LiveServer
+) -> None:
+    """``diff_dataset_versions`` (``GET /datasets/{id}/versions/diff``) between tags and
+    moments: what was added, removed and changed, the same in process and over HTTP."""
+    ls = ls_factory()
+    name = unique("diff")
+    dataset = ls.create_dataset(name)
+    kept, changed, dropped = (
+        ls.create_example(inputs={"q": q}, dataset_id=dataset.id) for q in (1, 2, 3)
+    )
+    v1 = ls.read_dataset_version(dataset_id=dataset.id, as_of=dt.datetime.now(dt.timezone.utc))
+    ls.update_dataset_tag(dataset_id=dataset.id, as_of=v1.as_of, tag="v1")
+    ls.update_example(changed.id, outputs={"a": 4})
+    ls.delete_example(dropped.id)
+    added = ls.create_example(inputs={"q": 4}, dataset_id=dataset.id)
+    diff = ls.diff_dataset_versions(dataset_name=name, from_version="v1", to_version="latest")
+    assert isinstance(diff, langsmith.schemas.DatasetDiffInfo)
+    assert (diff.examples_added, diff.examples_removed, diff.examples_modified) == (
+        [added.id],
+        [dropped.id],
+        [changed.id],
+    )
+    assert (
+        live.store.diff_dataset_versions(
+            dataset.id, from_version=v1.as_of, to_version="latest"
+        ).model_dump()
+        == diff.model_dump()
+    )
+    back = ls.diff_dataset_versions(dataset.id, from_version="latest", to_version="v1")
+    assert (back.examples_added, back.examples_removed) == ([dropped.id], [added.id])
+    same = ls.diff_dataset_versions(dataset.id, from_version="v1", to_version=v1.as_of)
+    assert same.examples_added == same.examples_removed == same.examples_modified == []
+    assert kept.id not in diff.examples_modified
+    missing = call(
+        live,
+        "GET",
+        f"/datasets/{dataset.id}/versions/diff",
+        params={"from_version": "no-such-tag", "to_version": "latest"},
+    )
+    assert error_of(missing, 422)["details"][0]["field"] == "from_version"
+
+
 def test_sdk_pointed_at_api_v1_uploads_examples(live: LiveServer) -> None:
     """With ``api_url=.../api/v1`` the SDK uploads to ``/api/v1/platform/...``."""
     ls = langsmith.Client(api_url=f"{live.url}/api/v1", api_key=API_KEY, web_url="http://x")

@@ -323,6 +323,17 @@ def list_examples(
     return found[offset : None if limit is None else offset + limit]
 
 
+def version_rows(conn: sqlite3.Connection, dataset_id: str, as_of: int) -> dict[str, int]:
+    """Example id -> the row of its version current at ``as_of``, in the order examples were
+    first added (two versions differ where the rows differ)."""
+    rows = conn.execute(
+        f"SELECT e.id, e.pk FROM examples AS e WHERE e.dataset_id = ? AND {_CURRENT}"
+        " ORDER BY (SELECT min(f.pk) FROM examples AS f WHERE f.id = e.id)",
+        (dataset_id, as_of),
+    )
+    return {str(row[0]): int(row[1]) for row in rows}
+
+
 def count_examples(conn: sqlite3.Connection, dataset_id: str, as_of: int) -> int:
     """Examples in the dataset's version at ``as_of``."""
     row = conn.execute(

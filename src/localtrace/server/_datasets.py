@@ -332,6 +332,22 @@ def build_datasets_router(state: State) -> APIRouter:
         return JSONBytes(_page(versions, offset, limit))
 
     @router.get(
+        "/datasets/{dataset_id}/versions/diff",
+        tags=["datasets"],
+        summary="Examples added, removed and modified between two versions (moments or tags)",
+        responses=model_doc(dict[str, Any], 404, 422),
+    )
+    def diff_dataset_versions(
+        dataset_id: Annotated[uuid.UUID, Path()],
+        from_version: Annotated[str, Query(min_length=1)],
+        to_version: Annotated[str, Query(min_length=1)],
+    ) -> Response:
+        diff = client.diff_dataset_versions(
+            dataset_id, from_version=from_version, to_version=to_version
+        )
+        return JSONBytes(diff)
+
+    @router.get(
         "/datasets/{dataset_id}/version",
         tags=["datasets"],
         summary="The version a tag names, or the one current at as_of",
