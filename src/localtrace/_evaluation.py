@@ -23,6 +23,7 @@ from . import example_files
 from ._args import sdk_keywords
 from ._ids import argument_id
 from ._query import datasets as _datasets
+from ._query.example_filter import example_filter
 from ._time import from_micros, now_micros, to_micros
 from .errors import DatasetNotFoundError, ExampleExistsError, InvalidArgumentError
 from .models import TENANT_ID, Dataset, Example, Run
@@ -546,15 +547,10 @@ class EvaluationMethods:
 
         ``as_of`` is a moment or a tag name (``update_dataset_tag``): the dataset as it was
         then. ``splits`` keeps examples in any of the splits; ``metadata`` those whose metadata
-        has every given pair. LangSmith's example ``filter`` language is not supported locally.
+        has every given pair; ``filter`` is LangSmith's example filter (``has(metadata, ...)``,
+        ``exists(metadata, ...)``, ``and``/``or``/``not``).
         """
-        if filter is not None:
-            raise InvalidArgumentError(
-                "filter",
-                filter,
-                "example filters are not supported locally",
-                "use metadata={...} or splits=[...]",
-            )
+        keep = example_filter(filter) if filter is not None else None
         dataset_ids: list[str] | None = None
         if dataset_id is not None or dataset_name is not None:
             dataset_ids = [self._dataset_id(dataset_id, dataset_name)]
@@ -581,6 +577,7 @@ class EvaluationMethods:
                 as_of=moment,
                 splits=splits,
                 metadata=metadata,
+                keep=keep,
                 limit=limit,
                 offset=offset,
             )

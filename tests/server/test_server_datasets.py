@@ -523,6 +523,49 @@ def test_diff_dataset_versions_through_the_sdk(
     assert error_of(missing, 422)["details"][0]["field"] == "from_version"
 
 
+EXAMPLE_FILTERS = [
+    'exists(metadata, "tenant_id")',
+    """has(metadata, '{"foo": "bar"}')""",
+    """and(not(has(metadata, '{"foo": "bar"}')), exists(metadata, "tenant_id"))""",
+    """or(has(metadata, '{"deep": {"k": 1}}'), not(exists(metadata, "foo")))""",
+    'exists(metadata, "deep")',
+]
+
+
+@pytest.mark.parametrize("text", EXAMPLE_FILTERS)
+def test_list_examples_filter_through_the_sdk(
+    ls_factory: Callable[..., Any], live: LiveServer, text: str
+) -> None:
+    """LangSmith's example filter (metadata tests joined with and/or/not), checked against an
+    oracle written out here, the same in process and over HTTP."""
+    ls = ls_factory()
+    name = unique("filtered")
+    dataset = ls.create_dataset(name)
+    metadatas: list[dict[str, Any] | None] = [
+        {"foo": "bar", "tenant_id": "t1"},
+        {"foo": "baz", "tenant_id": "t2"},
+        {"tenant_id": "t3"},
+        {"foo": "bar"},
+        {"deep": {"k": 1}},
+        None,
+    ]
+    ls.create_examples(
+        dataset_id=dataset.id,
+        examples=[{"inputs": {"i": i}, "metadata": m} for i, m in enumerate(metadatas)],
+    )
+    oracle = {
+        EXAMPLE_FILTERS[0]: [0, 1, 2],
+        EXAMPLE_FILTERS[1]: [0, 3],
+        EXAMPLE_FILTERS[2]: [1, 2],
+        EXAMPLE_FILTERS[3]: [2, 4, 5],
+        EXAMPLE_FILTERS[4]: [4],
+    }[text]
+    got = [e.inputs["i"] for e in ls.list_examples(dataset_id=dataset.id, filter=text)]
+    assert sorted(got) == oracle
+    local = live.store.list_examples(dataset_id=dataset.id, filter=text)
+    assert sorted(e.inputs["i"] for e in local) == oracle
+
+
 def test_sdk_pointed_at_api_v1_uploads_examples(live: LiveServer) -> None:
     """With ``api_url=.../api/v1`` the SDK uploads to ``/api/v1/platform/...``."""
     ls = langsmith.Client(api_url=f"{live.url}/api/v1", api_key=API_KEY, web_url="http://x")
@@ -672,7 +715,10 @@ def test_dataset_bad_input(live: LiveServer) -> None:
     error_of(call(live, "GET", "/examples", params={"dataset": str(dataset.id), "as_of": "x"}), 422)
     error_of(call(live, "GET", "/datasets", params={"metadata": "[1]"}), 422)
     error_of(call(live, "GET", "/datasets", params={"nmae": "typo"}), 422)
-    error_of(call(live, "GET", "/examples", params={"filter": 'eq(a, "b")'}), 422)
+    unknown = error_of(call(live, "GET", "/examples", params={"filter": 'eq(a, "b")'}), 400)
+    assert "unknown attribute 'a'" in unknown["message"] and "run_type" not in unknown["message"]
+    run_field = call(live, "GET", "/examples", params={"filter": 'eq(run_type, "llm")'})
+    assert "not an example test" in error_of(run_field, 400)["message"]
 
 
 def test_openapi_lists_the_dataset_routes(live: LiveServer) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from .. import _json
@@ -292,10 +292,12 @@ def list_examples(
     as_of: int,
     splits: Sequence[str] | None = None,
     metadata: dict[str, Any] | None = None,
+    keep: Callable[[dict[str, Any] | None], bool] | None = None,
     limit: int | None = None,
     offset: int = 0,
 ) -> list[Example]:
-    """Current examples (at ``as_of``) of the datasets, oldest first."""
+    """Current examples (at ``as_of``) of the datasets, oldest first; ``keep`` tests the
+    metadata (an example filter)."""
     clauses = [_CURRENT]
     params: list[Any] = [as_of]
     if dataset_ids is not None:
@@ -320,6 +322,8 @@ def list_examples(
         found = [
             e for e in found if all((e.metadata or {}).get(k) == v for k, v in metadata.items())
         ]
+    if keep is not None:
+        found = [e for e in found if keep(e.metadata)]
     return found[offset : None if limit is None else offset + limit]
 
 

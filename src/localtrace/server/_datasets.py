@@ -529,7 +529,9 @@ def build_datasets_router(state: State) -> APIRouter:
         as_of: Annotated[str | None, Query(description="a moment or a tag")] = None,
         splits: Annotated[list[str] | None, Query()] = None,
         metadata: Annotated[str | None, Query(description="JSON object")] = None,
-        filter: Annotated[str | None, Query(description="not supported locally: 422")] = None,
+        filter: Annotated[
+            str | None, Query(description="has(metadata, ...) / exists(metadata, ...), and/or/not")
+        ] = None,
         inline_s3_urls: Annotated[bool, Query(description="accepted, ignored")] = True,
         select: Annotated[list[str] | None, Query(description="accepted; all fields")] = None,
         exclude_default_fields: Annotated[bool, Query(description="accepted, ignored")] = False,
