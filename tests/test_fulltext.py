@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import sqlite3
+import time
 import uuid
 import warnings
 from pathlib import Path
@@ -42,7 +43,8 @@ def store(tmp_path: Path):  # type: ignore[no-untyped-def]
             make_run("broken", error="TimeoutError: the model did not answer"),
         ]
     )
-    client.flush()
+    client.flush()  # durable; the full-text index catches up in the background
+    client.search_index()  # current now, for the tools that read runs_fts directly
     yield client
     client.close()
 
@@ -179,3 +181,90 @@ def test_in_memory_store_searches_too() -> None:
         assert _found(client, "okapi") == {"m"}
     finally:
         client.close()
+
+
+def _pending(path: Path) -> int:
+    with connected(path) as conn:
+        count = int(conn.execute("SELECT count(*) FROM fts_pending").fetchone()[0])
+    conn.close()
+    return count
+
+
+def test_a_search_catches_up_runs_another_writer_left_unindexed(tmp_path: Path) -> None:
+    """Another process committed runs and has not indexed them yet (a flush means durable, not
+    indexed): a search through this Client indexes them first, so it never misses one."""
+    from localtrace._ingest.upsert import Ingestor
+    from localtrace._store.db import Database
+
+    path = tmp_path / "t.db"
+    client = localtrace.Client(path)
+    other = Database(path)
+    try:
+        client.batch_ingest_runs(create=[make_run("ours", inputs={"q": "giraffe"})])
+        client.flush()
+        with other.write() as conn:  # what another process's batch transaction leaves
+            Ingestor(conn, "default").ingest(
+                [("post", make_run("theirs", inputs={"q": "giraffe okapi"}))]
+            )
+        assert _pending(path) >= 1
+        assert _found(client, "giraffe") == {"ours", "theirs"}
+        assert _found(client, "okapi") == {"theirs"}
+        assert _pending(path) == 0
+        _check_index(path)
+    finally:
+        other.close()
+        client.close()
+
+
+def test_the_writer_indexes_by_itself_once_idle_and_close_leaves_the_index_current(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "t.db"
+    client = localtrace.Client(path)
+    try:
+        runs = [make_run(f"r{i}", inputs={"text": f"word{i} shared"}) for i in range(30)]
+        for run in runs:
+            client.batch_ingest_runs(create=[run])
+        client.flush()
+        for _ in range(3000):  # idle: the writer feeds the index without being asked
+            if _pending(path) == 0:
+                break
+            time.sleep(0.01)
+        assert _pending(path) == 0
+        _check_index(path)
+        client.batch_ingest_runs(create=[make_run("late", inputs={"text": "shared"})])
+    finally:
+        client.close()
+    assert _pending(path) == 0  # close indexes what is left
+    _check_index(path)
+    with connected(path) as conn:
+        hits = conn.execute("SELECT count(*) FROM runs_fts WHERE runs_fts MATCH 'shared'")
+        assert hits.fetchone()[0] == 31
+    conn.close()
+
+
+def test_catch_up_in_chunks_indexes_the_oldest_queued_runs_first(tmp_path: Path) -> None:
+    path = tmp_path / "t.db"
+    client = localtrace.Client(path)
+    client.batch_ingest_runs(
+        create=[make_run(f"r{i}", inputs={"text": f"chunked word{i}"}) for i in range(7)]
+    )
+    client.close()
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("INSERT INTO runs_fts (runs_fts) VALUES ('delete-all')")
+        conn.execute("INSERT INTO fts_pending (run_pk) SELECT pk FROM runs")
+        pks = [pk for (pk,) in conn.execute("SELECT run_pk FROM fts_pending ORDER BY run_pk")]
+        conn.execute("BEGIN IMMEDIATE")
+        assert fulltext.catch_up(conn, 3) == 3
+        left = [pk for (pk,) in conn.execute("SELECT run_pk FROM fts_pending ORDER BY run_pk")]
+        assert left == pks[3:]
+        assert fulltext.catch_up(conn, 3) == 3
+        assert fulltext.catch_up(conn, 3) == 1  # fewer than the chunk: all that was left
+        assert fulltext.catch_up(conn, 3) == 0
+        conn.execute("COMMIT")
+        conn.execute("INSERT INTO runs_fts (runs_fts) VALUES ('integrity-check')")
+        hits = conn.execute("SELECT count(*) FROM runs_fts WHERE runs_fts MATCH 'chunked'")
+        assert hits.fetchone()[0] == 7
+    finally:
+        conn.close()

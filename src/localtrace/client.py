@@ -195,7 +195,8 @@ class Client(EvaluationMethods):
         return sum(writer.settle() for writer in self._writers())
 
     def flush(self, timeout: float | None = None) -> None:
-        """Block until every queued run is committed.
+        """Block until every queued run is committed (durable; the full-text index catches up
+        in the background, before any search, and at ``close``: see ``search_index``).
 
         Raises ``StoreError`` (``StoreUnavailableError`` for a full disk, a read-only file...)
         when the file did not take them: those runs stay queued and are retried, and the error
@@ -504,8 +505,9 @@ class Client(EvaluationMethods):
     def search_index(self) -> int:
         """Commit what is queued and index it now; returns how many runs were indexed.
 
-        The writer does this by itself when idle and before a search; call it to pay the cost
-        at a time of your choosing (e.g. after a bulk import).
+        The writer does this by itself when idle, before a search and at ``close``; call it to
+        pay the cost at a time of your choosing (e.g. after a bulk import), or before another
+        tool (sqlite-utils, datasette) reads ``runs_fts`` while this Client stays open.
         """
         return self._settle()
 

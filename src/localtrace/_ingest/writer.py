@@ -7,6 +7,12 @@ the disk cannot keep up). One daemon thread drains the queue in batches, each ba
 committed and raises the problems found since the last flush; ``close()`` and interpreter exit
 drain the queue.
 
+Full text. A flush means durable, not indexed: each batch only queues its runs in
+``fts_pending``. The writer indexes that queue in transactions of its own, ``INDEX_CHUNK`` runs
+at a time, once it has been idle for ``INDEX_IDLE_S`` (FTS5 runs in C with the GIL released, so
+the work overlaps with the traced program), all of it before a ``settle`` answers (a search
+asks for one first) and before ``close`` returns.
+
 What goes wrong is sorted by whose fault it is:
 
 * a run the store cannot take (a bad field, a value out of range, anything unexpected while
@@ -29,7 +35,6 @@ from __future__ import annotations
 import atexit
 import logging
 import queue
-import sqlite3
 import threading
 import time
 import weakref
@@ -68,6 +73,13 @@ CLOSE_RETRY_S = 10.0
 RETENTION_INTERVAL_S = 60.0
 """How often a writer with ``retention`` applies the projects' retention settings."""
 
+INDEX_IDLE_S = 0.02
+"""How long the queue stays empty before the writer feeds the full-text index (so a burst of
+small batches shares one index transaction rather than paying one each)."""
+
+INDEX_CHUNK = 1000
+"""Runs indexed per transaction while idle: a write arriving meanwhile waits at most one chunk."""
+
 
 class _Closable(Protocol):
     def close(self, raise_problems: bool = True) -> None: ...
@@ -100,11 +112,12 @@ def run_id_of(run: Any) -> str | None:
 
 
 class _Flush:
-    __slots__ = ("done", "failure", "indexed")
+    __slots__ = ("done", "failure", "index", "indexed")
 
-    def __init__(self) -> None:
+    def __init__(self, index: bool = False) -> None:
         self.done = threading.Event()
         self.failure: StoreError | None = None
+        self.index = index  # a settle: the full-text index must be current before the answer
         self.indexed = 0
 
     def finish(self, failure: StoreError | None) -> None:
@@ -170,8 +183,8 @@ class Writer:
         self._dropped = 0  # runs given up while the file failed (queue full, or at close)
         self._fatal: BaseException | None = None
         self._closed = False
-        self._index_current = False  # the last batch indexed its runs in its own transaction
-        self._indexed_early = 0  # runs so indexed since the last flush or settle answered
+        self._unindexed = False  # runs were written since the index last caught up
+        self._indexed_early = 0  # runs indexed while idle since the last settle answered
         self._thread = threading.Thread(target=self._run, name="localtrace-writer", daemon=True)
         self._thread.start()
         self._atexit = drain_at_exit(self)
@@ -241,11 +254,12 @@ class Writer:
         self.raise_problems()
 
     def settle(self, timeout: float | None = None) -> int:
-        """Like ``flush`` (committed and in the full-text index) but keeps refused runs for the
-        next ``flush``; returns how many runs the index took in on the way."""
+        """Like ``flush``, and the full-text index current too (every run queued in the file,
+        whoever wrote it); keeps refused runs for the next ``flush``. Returns how many runs the
+        index took in since the last settle."""
         if not self._thread.is_alive():
             return 0
-        marker = _Flush()
+        marker = _Flush(index=True)
         self._queue.put(marker)
         if not marker.done.wait(timeout):
             raise StoreError(f"the writer did not settle within {timeout}s; it is still busy")
@@ -343,7 +357,14 @@ class Writer:
         retry_at = 0.0
         stop_deadline: float | None = None
         while True:
-            item = self._next(retry_at if held else None)
+            if self._unindexed and not held:
+                try:
+                    item = self._queue.get(timeout=INDEX_IDLE_S)
+                except queue.Empty:
+                    self._index_chunk()  # idle: feed the full-text index a chunk at a time
+                    continue
+            else:
+                item = self._next(retry_at if held else None)
             units, markers, stop = self._collect(item)
             if stop and stop_deadline is None:
                 stop_deadline = time.monotonic() + CLOSE_RETRY_S
@@ -368,24 +389,21 @@ class Writer:
                 backoff = min(backoff * 2, RETRY_MAX_S)
             else:
                 backoff = RETRY_FIRST_S
-            # The full-text index is fed here, in bulk: when the queue runs dry after writes,
-            # and before a flush or settle answers (so a search never writes itself). A batch
-            # that found the queue dry already indexed inside its own transaction.
-            wrote = any(ops for ops, _ in work)
-            indexed = (
-                self._index()
-                if failure is None
-                and (markers or (wrote and self._queue.empty() and not self._index_current))
-                else 0
-            )
-            if markers:
-                indexed, self._indexed_early = indexed + self._indexed_early, 0
+            if failure is None and any(ops for ops, _ in work):
+                self._unindexed = True
+            # A flush answers once its runs are durable; a settle (what a search asks for)
+            # once the full-text index holds them too, so a search never writes itself.
+            if failure is None and any(marker.index for marker in markers):
+                indexed, self._indexed_early = self._index() + self._indexed_early, 0
+                for marker in markers:
+                    marker.indexed = indexed
             for marker in markers:
-                marker.indexed = indexed
                 marker.finish(failure)
             if failure is None:
                 self._apply_retention()
             if stop_deadline is not None and (not held or time.monotonic() >= stop_deadline):
+                if failure is None and self._unindexed:
+                    self._index()  # the file is left with its index current
                 if held:
                     logger.error(
                         "localtrace writer: %d runs given up at close: %s", len(held), failure
@@ -395,34 +413,29 @@ class Writer:
                     self._settle(len(held), None)
                 return
 
-    def _index_within(self, conn: sqlite3.Connection) -> None:
-        """Index the queued runs inside the batch's own transaction (one commit, not two).
-
-        A failure here must not cost the batch its runs: it is undone alone (a savepoint) and
-        the index is tried again later in a transaction of its own."""
-        conn.execute("SAVEPOINT localtrace_index")
+    def _index_chunk(self) -> None:
+        """Index the oldest ``INDEX_CHUNK`` queued runs in a transaction of their own."""
         try:
-            indexed = fulltext.catch_up(conn)
-            conn.execute("RELEASE localtrace_index")
-        except sqlite3.Error as exc:
-            try:
-                conn.execute("ROLLBACK TO localtrace_index")
-                conn.execute("RELEASE localtrace_index")
-            except sqlite3.Error:
-                raise exc from None  # the transaction is gone: the file's error, as any write's
+            with self._db.write() as conn:
+                indexed = fulltext.catch_up(conn, INDEX_CHUNK)
+        except LocaltraceError as exc:  # tried again after the next write or settle
             logger.warning("localtrace writer: the full-text index waits: %s", exc)
+            self._unindexed = False
             return
         self._indexed_early += indexed
-        self._index_current = True
+        if indexed < INDEX_CHUNK:
+            self._unindexed = False
 
     def _index(self) -> int:
         """Index every run queued in ``fts_pending`` (ours and any other process's)."""
         try:
             with self._db.write() as conn:
-                return fulltext.catch_up(conn)
+                indexed = fulltext.catch_up(conn)
         except LocaltraceError as exc:  # searches miss the newest runs until the next try
             logger.warning("localtrace writer: the full-text index waits: %s", exc)
             return 0
+        self._unindexed = False
+        return indexed
 
     def _apply_retention(self) -> None:
         if not self._retention or time.monotonic() < self._next_retention:
@@ -510,10 +523,10 @@ class Writer:
         held: list[Op] = []
         failure: StoreError | None = None
         batches = list(self._batches(work))
-        for number, batch in enumerate(batches, 1):
+        for batch in batches:
             left = batch
             if failure is None:
-                failure, left = self._commit(batch, last=number == len(batches))
+                failure, left = self._commit(batch)
             held.extend(op for ops, ticket in left if ticket is None for op in ops)
             unwritten = {ticket for _, ticket in left if ticket is not None}
             for _, ticket in batch:
@@ -526,22 +539,13 @@ class Writer:
                     ticket.future.set_result(ticket.problems)
         return held, failure
 
-    def _commit(
-        self, batch: list[Unit], last: bool = False
-    ) -> tuple[StoreError | None, list[Unit]]:
+    def _commit(self, batch: list[Unit]) -> tuple[StoreError | None, list[Unit]]:
         """One transaction; on a run's fault, each run alone. Returns the file's error and the
-        units not written because of it.
-
-        The ``last`` batch of a round indexes its runs for full text in the same transaction
-        when the queue is dry (the writer is about to idle) and nobody waits on its commit
-        (a ``commit`` caller should not wait for the index)."""
+        units not written because of it."""
         ops = [op for unit_ops, _ in batch for op in unit_ops]
-        self._index_current = False
         try:
             with self._db.write() as conn:
                 result = Ingestor(conn, self._default_project, self._pricer).ingest(ops)
-                if last and self._queue.empty() and all(t is None for _, t in batch):
-                    self._index_within(conn)
         except StoreError as exc:  # the file, not the runs: keep them for a retry
             return exc, batch
         except Exception as exc:  # one run the ingest could not take: find it, keep the rest

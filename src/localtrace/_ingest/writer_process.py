@@ -219,7 +219,8 @@ class ProcessWriter:
         self._raise_local()
 
     def settle(self, timeout: float | None = None) -> int:
-        """Committed and indexed, like ``flush``; refused runs are kept for the next ``flush``."""
+        """Committed, like ``flush``; refused runs are kept for the next ``flush``. (The child
+        indexes when idle; the Client's in-process writer settles the index for a search.)"""
         if self._proc is not None and not self._dead:
             with self._start_lock:
                 token = self._next_token

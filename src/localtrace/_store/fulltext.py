@@ -12,9 +12,13 @@ Feeding. External content means FTS5 only knows a row's words while the content 
 holds them: an entry must be removed *before* its payload changes or goes. So every write that
 touches ``run_payloads`` calls ``changing(conn, pks)`` first, in the same transaction; it
 removes the runs' current entries and queues the runs in ``fts_pending``. The writer indexes the
-queue in one ``INSERT ... SELECT`` (``catch_up``) whenever it is idle and before it answers a
-flush, so reads never write: a search only asks the writer to settle, as any write-then-read
-does. A per-row trigger would cost ~4x ingest throughput; this costs one bulk statement.
+queue with bulk ``INSERT ... SELECT`` statements (``catch_up``) in transactions of their own,
+never inside a batch's: a ``flush()`` means durable, not indexed. The writer indexes in bounded
+chunks whenever it is idle (SQLite does that work with the GIL released, so it overlaps with
+the traced program), before it answers a settle (every search asks for one first, so a search
+never misses a committed run, whoever wrote it) and before it closes. Reads never write: a
+search only asks the writer to settle, as any write-then-read does. A per-row trigger would
+cost ~4x ingest throughput; this costs one bulk statement per chunk.
 """
 
 from __future__ import annotations
@@ -56,16 +60,29 @@ def changing(conn: sqlite3.Connection, run_pks: Iterable[int]) -> None:
     )
 
 
-def catch_up(conn: sqlite3.Connection) -> int:
-    """Index every queued run (inside the caller's write transaction); returns how many."""
+def catch_up(conn: sqlite3.Connection, limit: int | None = None) -> int:
+    """Index queued runs (inside the caller's write transaction); returns how many.
+
+    ``limit`` bounds the work to the oldest ``limit`` queued runs (the writer indexes in
+    chunks between batches, so a waiting write is never held up for long); ``None``: all.
+    """
     if conn.execute("SELECT 1 FROM fts_pending LIMIT 1").fetchone() is None:
         return 0
+    bound = ""
+    args: tuple[int, ...] = ()
+    if limit is not None:
+        row = conn.execute(
+            "SELECT run_pk FROM fts_pending ORDER BY run_pk LIMIT 1 OFFSET ?", (limit - 1,)
+        ).fetchone()
+        if row is not None:
+            bound, args = " WHERE f.run_pk <= ?", (int(row[0]),)
     cursor = conn.execute(
         f"INSERT INTO runs_fts (rowid, {COLUMNS}) SELECT p.run_pk, "
         f"{', '.join('p.' + c.strip() for c in COLUMNS.split(','))} "
-        "FROM fts_pending AS f JOIN run_payloads AS p ON p.run_pk = f.run_pk"
+        f"FROM fts_pending AS f JOIN run_payloads AS p ON p.run_pk = f.run_pk{bound}",
+        args,
     )
-    conn.execute("DELETE FROM fts_pending")
+    conn.execute(f"DELETE FROM fts_pending AS f{bound}", args)
     return int(cursor.rowcount)
 
 

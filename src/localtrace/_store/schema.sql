@@ -157,7 +157,8 @@ CREATE TABLE attachments (
 -- so the text lives only in run_payloads and sqlite-utils/datasette detect the index on it.
 -- Fed in bulk by the write side, not per row (a trigger would cost ~4x ingest throughput): every
 -- payload write first queues its runs in fts_pending (removing their old entries), and the
--- writer indexes the queue in one INSERT ... SELECT when idle and before answering a flush.
+-- writer indexes the queue in transactions of its own: in chunks when idle, all of it before a
+-- search and at close (a flush means durable, not indexed).
 CREATE VIRTUAL TABLE runs_fts USING fts5 (
     inputs_text, outputs_text, error,
     content="run_payloads", content_rowid="run_pk",
