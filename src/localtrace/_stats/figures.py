@@ -29,7 +29,8 @@ PERCENTILES = (50, 99)
 
 MICROS_PER_SECOND = 1_000_000
 
-IntArray = npt.NDArray[np.int64]
+IntArray = npt.NDArray[np.signedinteger[Any]]
+"""Integer arrays: 64-bit, or 32-bit where every value fits (``scan.compact``)."""
 FloatArray = npt.NDArray[np.float64]
 
 

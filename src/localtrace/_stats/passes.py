@@ -191,7 +191,7 @@ def _snapshot(conn: sqlite3.Connection) -> Iterator[None]:
 
 def _compute(conn: sqlite3.Connection, where: Where, wanted: frozenset[str]) -> RunStats:
     """One ``RunStats``: the pass, then the side statements the wanted metrics need."""
-    found = _scan.run(conn, where, _scan.Needs.of(wanted))
+    found = _scan.run(conn, where, _scan.Needs.of(wanted), detail_sums=_sides.detail_sums)
     assert found.whole is not None
     return _assemble(conn, where, wanted, found, [found.whole], [None])[0]
 
@@ -239,10 +239,13 @@ def _assemble(
     if not parts:
         return []
     values = [_metrics(part, wanted) for part in parts]
-    if found.needs.details:
-        sums_per_group = _sides.details(
-            conn, found.details, groups, found.n, found.present_details()
-        )
+    if found.needs.details and not found.grouped:
+        for name, totals in found.detail_totals.items():
+            values[0][name] = _sides.detail_figures(name, totals)
+    elif found.needs.details:
+        present = found.present_details()
+        assert present is not None
+        sums_per_group = _sides.details(conn, found.details, groups, found.n, present)
         for value, sums in zip(values, sums_per_group, strict=True):
             value.update(sums)
     feedback: list[_sides.FeedbackResult] = []

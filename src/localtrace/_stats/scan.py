@@ -15,12 +15,15 @@ the ``*_details`` objects (JSON) that ``sides.details`` sums.
 
 Access path: when the filter matches a large share of the runs (a whole project), the table is
 read in key order (``NOT INDEXED``) instead of one index lookup per run: about 2x faster, and
-the keys come back sorted.
+the keys come back sorted. That read goes in key ranges of ``CHUNK_KEYS`` runs, one statement
+each, so the per-run texts SQLite builds and Python copies stay a few megabytes whatever the
+number of runs (the arrays parsed from them are what remains: 8 bytes per run and column).
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +41,9 @@ run again summing ``x / SPLIT`` and ``x % SPLIT`` separately: still exact."""
 
 DENSE_TABLE = 2
 """Read the table in key order when matched runs x this >= the span of their keys."""
+
+CHUNK_KEYS = 65_536
+"""Run keys per statement of a pass that reads the table in key order."""
 
 VALUES = {
     "latency": "r.end_time - r.start_time",
@@ -163,7 +169,10 @@ class Scan:
     columns: dict[str, IntArray] = field(default_factory=dict)  # grouped: aligned values
     flags: npt.NDArray[np.int64] | None = None  # grouped: FLAGS bits per run
     codes: IntArray | None = None  # grouped by a run column: the group index per run
-    details: dict[str, str] = field(default_factory=dict)  # JSON array text per column
+    # grouped: per column, the non-NULL objects as comma-separated JSON texts (one per
+    # statement); ungrouped: per column, the totals per category (``detail_sums``)
+    details: dict[str, list[str]] = field(default_factory=dict)
+    detail_totals: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def part(self, positions: IntArray) -> Part:
         """A group's figures, from the runs at ``positions`` (grouped passes)."""
@@ -208,6 +217,8 @@ def exact_sum(values: IntArray) -> int:
     """The exact integer sum of int64 values (two halves, neither can overflow)."""
     if values.size == 0:
         return 0
+    if values.dtype.itemsize <= 4:  # 2^32 values of 2^31 fit in 63 bits
+        return int(np.sum(values, dtype=np.int64))
     high = int(np.sum(values >> 32, dtype=np.int64))
     low = int(np.sum(values & 0xFFFFFFFF, dtype=np.int64))
     return (high << 32) + low
@@ -218,6 +229,17 @@ def ints(text: str | None) -> IntArray:
     if not text:
         return np.empty(0, dtype=np.int64)
     return np.fromstring(text, dtype=np.int64, sep=",")
+
+
+_INT32 = np.iinfo(np.int32)
+
+
+def compact(values: IntArray) -> IntArray:
+    """``values`` as 32-bit integers when they all fit (keys, tokens and most durations do):
+    half the memory, the same figures (sums and percentiles widen again)."""
+    if values.size and _INT32.min <= values.min() and values.max() <= _INT32.max:
+        return values.astype(np.int32)
+    return values
 
 
 def _grouped_flags(needs: Needs) -> frozenset[str]:
@@ -248,35 +270,63 @@ SAMPLE_WINDOW = 2048
 """Runs per sampled key window (the oldest, the middle and the newest keys)."""
 
 
-def source(conn: sqlite3.Connection, where: Where) -> tuple[str, list[Any]]:
-    """``FROM ... WHERE ...`` of the pass and its parameters (see the module docstring).
+@dataclass(frozen=True)
+class Source:
+    """Where the pass reads: ``FROM ... WHERE ...`` and its parameters; ``ranges``: the key
+    ranges read one statement each (``None``: one statement, SQLite's plan)."""
+
+    sql: str
+    params: list[Any]
+    ranges: list[tuple[int, int]] | None = None
+
+    def statements(self) -> list[tuple[str, list[Any]]]:
+        """``FROM ... WHERE ...`` and parameters of each statement of the pass."""
+        if self.ranges is None:
+            return [(self.sql, self.params)]
+        return [
+            (f"{self.sql} AND r.pk BETWEEN {low} AND {high}", self.params)
+            for low, high in self.ranges
+        ]
+
+
+def source(conn: sqlite3.Connection, where: Where) -> Source:
+    """Where the pass reads (see the module docstring).
 
     The share of runs the filter matches is estimated on three windows of run keys (a few
     thousand runs read by key range); at ``1 / DENSE_TABLE`` or more the table is read in key
-    order, else SQLite's plan (an index) is kept. Either gives the same runs.
+    order, in ranges of ``CHUNK_KEYS`` keys, else SQLite's plan (an index) is kept. Either
+    gives the same runs.
     """
-    plain = f"FROM runs AS r {where.sql()}", list(where.params)
+    plain = Source(f"FROM runs AS r {where.sql()}", list(where.params))
     if where.needs_search or not where.clauses:
         return plain
-    top = conn.execute("SELECT max(pk) FROM runs").fetchone()[0]
+    low, top = conn.execute(
+        "SELECT (SELECT min(pk) FROM runs), (SELECT max(pk) FROM runs)"
+    ).fetchone()
     if top is None:
         return plain
-    top = int(top)
+    low, top = int(low), int(top)
     clauses = " AND ".join(where.clauses)
-    windows = sorted({max(1, top - SAMPLE_WINDOW + 1), 1, max(1, top // 2)})
+    windows = sorted({max(low, top - SAMPLE_WINDOW + 1), low, max(low, (low + top) // 2)})
     counted = " UNION ALL ".join(
         f"SELECT count(*) AS n, count(*) FILTER (WHERE {clauses}) AS hits FROM runs AS r "
-        f"WHERE r.pk BETWEEN {low} AND {low + SAMPLE_WINDOW - 1}"
-        for low in windows
+        f"WHERE r.pk BETWEEN {first} AND {first + SAMPLE_WINDOW - 1}"
+        for first in windows
     )
     params = [p for _ in windows for p in where.params]
     n, hits = conn.execute(f"SELECT sum(n), sum(hits) FROM ({counted})", params).fetchone()
     if not n or int(hits or 0) * DENSE_TABLE < int(n):
         return plain
-    return f"FROM runs AS r NOT INDEXED WHERE {clauses}", list(where.params)
+    step = max(1, CHUNK_KEYS)
+    ranges = [(first, min(first + step - 1, top)) for first in range(low, top + 1, step)]
+    return Source(f"FROM runs AS r NOT INDEXED WHERE ({clauses})", list(where.params), ranges)
 
 
 # -- the pass ----------------------------------------------------------------------------------
+
+
+DetailSums = Callable[[sqlite3.Connection, str, Sequence[str]], dict[str, int]]
+"""Totals per category of a text of objects, given the categories seen so far."""
 
 
 def run(
@@ -286,12 +336,15 @@ def run(
     *,
     grouped: bool = False,
     code: tuple[str, list[Any]] | None = None,
+    detail_sums: DetailSums | None = None,
 ) -> Scan:
-    """Read the matched runs once. ``code``: SQL (and parameters) of a per-run group index."""
-    from_sql, params = source(conn, where)
+    """Read the matched runs once. ``code``: SQL (and parameters) of a per-run group index;
+    ``detail_sums``: how an ungrouped pass sums each statement's detail objects."""
+    found = source(conn, where)
     if grouped:
-        return _grouped(conn, from_sql, params, needs, code)
-    return _ungrouped(conn, from_sql, params, needs)
+        return _grouped(conn, found, needs, code)
+    assert detail_sums is not None or not needs.details
+    return _ungrouped(conn, found, needs, detail_sums)
 
 
 class _Select:
@@ -314,19 +367,91 @@ class _Select:
         return dict(zip(self.keys, row, strict=True))
 
 
+class _Arrays:
+    """Per-run arrays collected statement by statement (joined once at the end)."""
+
+    def __init__(self) -> None:
+        self.parts: dict[str, list[IntArray]] = {}
+
+    def add(self, key: str, text: str | None) -> None:
+        values = compact(ints(text))
+        if values.size:
+            self.parts.setdefault(key, []).append(values)
+
+    def get(self, key: str) -> IntArray:
+        parts = self.parts.pop(key, [])
+        if len(parts) == 1:
+            return parts[0]
+        if not parts:
+            return np.empty(0, dtype=np.int64)
+        return np.concatenate(parts)
+
+
+_FROM_LISTS = {"total_tokens", "prompt_tokens", "completion_tokens", "total_cost"}
+"""Sums taken from the pass's per-run list (each holds every non-NULL value) when it is read."""
+
+
 def _ungrouped(
-    conn: sqlite3.Connection, from_sql: str, params: list[Any], needs: Needs, split: bool = False
+    conn: sqlite3.Connection, found: Source, needs: Needs, detail_sums: DetailSums | None
 ) -> Scan:
+    n = 0
+    counts = dict.fromkeys(needs.flags, 0)
+    sums = dict.fromkeys(needs.sums, 0)
+    last: int | None = None
+    latency_total: tuple[int, int] | None = None
+    arrays = _Arrays()
+    totals: dict[str, dict[str, int]] = {name: {} for name in needs.details}
+    for from_sql, params in found.statements():
+        got = _ungrouped_statement(conn, from_sql, params, needs)
+        n += got.pop("n")
+        for flag in needs.flags:
+            counts[flag] += got.pop(flag, 0)
+        for key in needs.sums:
+            sums[key] += got.pop(f"sum_{key}", 0)
+        start = got.pop("last_start", None)
+        if start is not None:
+            last = start if last is None else max(last, start)
+        if "latency_sum" in got:
+            so_far, count = latency_total or (0, 0)
+            latency_total = (so_far + got.pop("latency_sum"), count + got.pop("latency_n"))
+        for key in VALUES:
+            if key in needs.lists:
+                arrays.add(key, got.pop(f"list_{key}"))
+        if needs.keys:
+            arrays.add("keys", got.pop("keys"))
+        for name in needs.details:
+            text = got.pop(f"details_{name}")
+            if text:
+                assert detail_sums is not None
+                found_totals = totals[name]
+                for key, value in detail_sums(conn, text, sorted(found_totals)).items():
+                    found_totals[key] = found_totals.get(key, 0) + value
+    lists = {key: arrays.get(key) for key in VALUES if key in needs.lists}
+    for key in needs.sums & _FROM_LISTS & needs.lists:
+        sums[key] = exact_sum(lists[key])
+    if "streamed" in needs.flags and "first_token" in needs.lists:
+        counts["streamed"] = int(lists["first_token"].size)
+    runs = RunSet(arrays.get("keys")) if needs.keys else None
+    whole = Part(n, counts, sums, last, lists, latency_total)
+    return Scan(n, needs, False, runs=runs, whole=whole, detail_totals=totals)
+
+
+def _ungrouped_statement(
+    conn: sqlite3.Connection, from_sql: str, params: list[Any], needs: Needs, split: bool = False
+) -> dict[str, Any]:
+    """One statement of an ungrouped pass: counts and exact sums as ints, lists as texts."""
     select = _Select()
     select.add("n", "count(*)")
+    from_lists = needs.lists & _FROM_LISTS
     for flag in sorted(needs.flags):
         if flag == "streamed":
-            select.add(flag, "count(r.first_token_time)")
+            if "first_token" not in needs.lists:
+                select.add(flag, "count(r.first_token_time)")
         else:
             select.add(flag, f"sum({FLAGS[flag][1]})")
     if needs.last_start:
         select.add("last_start", "max(r.start_time)")
-    for key in sorted(needs.sums):
+    for key in sorted(needs.sums - from_lists):
         column = VALUES[key]
         if key in EXACT and split:
             select.add(f"{key}_hi", f"sum({column} / {SPLIT})")
@@ -348,30 +473,28 @@ def _ungrouped(
     except sqlite3.OperationalError as exc:
         if split or "integer overflow" not in str(exc):
             raise
-        return _ungrouped(conn, from_sql, params, needs, split=True)
-    n = int(got.pop("n") or 0)
-    counts = {flag: int(got.pop(flag) or 0) for flag in needs.flags}
+        return _ungrouped_statement(conn, from_sql, params, needs, split=True)
+    out: dict[str, Any] = {"n": int(got.pop("n") or 0)}
+    for flag in needs.flags:
+        if flag in got:
+            out[flag] = int(got.pop(flag) or 0)
     scale = SPLIT if split else 1
-    sums = {
-        key: int(got.pop(f"{key}_hi") or 0) * (scale if key in EXACT else 1)
-        + int(got.pop(f"{key}_lo", 0) or 0)
-        for key in needs.sums
-    }
-    last = got.pop("last_start", None)
-    latency_total = None
+    for key in needs.sums - from_lists:
+        high = int(got.pop(f"{key}_hi") or 0) * (scale if key in EXACT else 1)
+        out[f"sum_{key}"] = high + int(got.pop(f"{key}_lo", 0) or 0)
+    if "last_start" in got:
+        last = got.pop("last_start")
+        out["last_start"] = None if last is None else int(last)
     if "latency_sum" in got:
-        latency_total = (int(got.pop("latency_sum") or 0), int(got.pop("latency_n") or 0))
-    lists = {key: ints(got.pop(f"list_{key}")) for key in VALUES if key in needs.lists}
-    runs = RunSet(ints(got.pop("keys"))) if needs.keys else None
-    details = {name: f"[{got.pop(f'details_{name}') or ''}]" for name in needs.details}
-    whole = Part(n, counts, sums, None if last is None else int(last), lists, latency_total)
-    return Scan(n, needs, False, runs=runs, whole=whole, details=details)
+        out["latency_sum"] = int(got.pop("latency_sum") or 0)
+        out["latency_n"] = int(got.pop("latency_n") or 0)
+    out.update(got)  # the texts
+    return out
 
 
 def _grouped(
     conn: sqlite3.Connection,
-    from_sql: str,
-    params: list[Any],
+    found: Source,
     needs: Needs,
     code: tuple[str, list[Any]] | None,
 ) -> Scan:
@@ -390,15 +513,26 @@ def _grouped(
         select.add(key, f"group_concat(CAST(coalesce({VALUES[key]}, 0) AS INTEGER))")
     for name in needs.details:
         select.add(f"details_{name}", f"group_concat(r.{name})")
-    got = select.fetch(conn, from_sql, params)
-    scan = Scan(int(got.pop("n") or 0), needs, True)
+    n = 0
+    arrays = _Arrays()
+    details: dict[str, list[str]] = {name: [] for name in needs.details}
+    for from_sql, params in found.statements():
+        got = select.fetch(conn, from_sql, params)
+        n += int(got.pop("n") or 0)
+        for key in ("keys", "codes", "flags", *columns):
+            if key in got:
+                arrays.add(key, got.pop(key))
+        for name in needs.details:
+            text = got.pop(f"details_{name}")
+            if text:
+                details[name].append(text)
+    scan = Scan(n, needs, True, details=details)
     if needs.keys:
-        scan.runs = RunSet(ints(got.pop("keys")))
+        scan.runs = RunSet(arrays.get("keys"))
     if code is not None:
-        scan.codes = ints(got.pop("codes"))
+        scan.codes = arrays.get("codes")
     if flags:
-        scan.flags = ints(got.pop("flags"))
+        scan.flags = arrays.get("flags")
     for key in columns:
-        scan.columns[key] = ints(got.pop(key))
-    scan.details = {name: f"[{got.pop(f'details_{name}') or ''}]" for name in needs.details}
+        scan.columns[key] = arrays.get(key)
     return scan

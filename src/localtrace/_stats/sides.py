@@ -43,36 +43,53 @@ SAMPLED_OBJECTS = 256
 
 def details(
     conn: sqlite3.Connection,
-    texts: dict[str, str],
+    texts: dict[str, list[str]],
     groups: Sequence[Group],
-    n: int = 0,
-    present: dict[str, IntArray] | None = None,
+    n: int,
+    present: dict[str, IntArray],
 ) -> list[dict[str, dict[str, Any]]]:
-    """``{column: {category: total}}`` per group, from the pass's JSON arrays of objects.
+    """Grouped: ``{column: {category: total}}`` per group, from the pass's texts of objects.
 
-    Each array holds the non-NULL objects of its column, in pass order; grouped, ``present``
-    gives the pass positions of those runs (the groups are masks over the array's elements).
-    The categories of the first objects are listed, then each is summed with a ``FILTER`` (no
-    sort of one row per run and category), counting any other category on the way: should one
-    exist (or the objects nest), the column is summed again with a ``GROUP BY``.
+    Each text holds comma-separated non-NULL objects of its column, in pass order (one text
+    per statement of the pass); ``present`` gives the pass positions of those runs (the groups
+    are masks over the objects): one ``GROUP BY`` (category, the object's group bitset).
     """
     out: list[dict[str, dict[str, Any]]] = [{} for _ in groups]
-    grouped = not (len(groups) == 1 and groups[0] is None)
-    for name, text in texts.items():
-        if grouped:
-            assert present is not None
-            element = np.full(n, -1, dtype=np.int64)
-            element[present[name]] = np.arange(present[name].size)
-            members = [element[g][element[g] >= 0] for g in groups if g is not None]
-            sums = _bitset_sums(conn, text, len(groups), *bitsets(present[name].size, members))
-        else:
-            sums = _known_sums(conn, text, groups, []) or _grouped_sums(conn, text, groups, [])
+    for name, parts in texts.items():
+        text = f"[{','.join(parts)}]"
+        element = np.full(n, -1, dtype=np.int64)
+        element[present[name]] = np.arange(present[name].size)
+        members = [element[g][element[g] >= 0] for g in groups if g is not None]
+        sums = _bitset_sums(conn, text, len(groups), *bitsets(present[name].size, members))
         for index, found in enumerate(sums):
-            out[index][name] = {
-                key: figures.pico_to_usd(total) if "cost" in name else total
-                for key, total in sorted(found.items())
-            }
+            out[index][name] = detail_figures(name, found)
     return out
+
+
+def detail_figures(name: str, totals: dict[str, int]) -> dict[str, Any]:
+    """A column's totals as ``RunStats`` shows them (costs in USD), categories sorted."""
+    return {
+        key: figures.pico_to_usd(total) if "cost" in name else total
+        for key, total in sorted(totals.items())
+    }
+
+
+def detail_sums(
+    conn: sqlite3.Connection, part: str, keys: Sequence[str] = ()
+) -> dict[str, int]:
+    """Totals per category of one text of comma-separated objects (ungrouped passes sum each
+    statement's text at once, so no text outlives its statement).
+
+    ``keys``: the categories found so far; without them, those of the first objects are
+    listed. Each is summed with a ``FILTER`` (no sort of one row per run and category),
+    counting any other category on the way: should one exist (or the objects nest), the text
+    is summed again with a ``GROUP BY``.
+    """
+    text = f"[{part}]"
+    found = _known_sums(conn, text, [None], [], list(keys))
+    if found is None:
+        found = _grouped_sums(conn, text, [None], [])
+    return found[0]
 
 
 def _bitset_sums(
@@ -132,14 +149,20 @@ def _retry_split(run: Any) -> Any:
 
 
 def _known_sums(
-    conn: sqlite3.Connection, text: str, groups: Sequence[Group], masks: list[bytes]
+    conn: sqlite3.Connection,
+    text: str,
+    groups: Sequence[Group],
+    masks: list[bytes],
+    keys: list[str] | None = None,
 ) -> list[dict[str, int]] | None:
-    """Sums per category of the sampled categories, or ``None`` if others exist."""
-    sample = (
-        f"SELECT DISTINCT j.key FROM (SELECT value FROM json_each(?) LIMIT {SAMPLED_OBJECTS}) "
-        "AS e, json_each(e.value) AS j"
-    )
-    keys = [row[0] for row in conn.execute(sample, [text])]
+    """Sums per category of ``keys`` (else of the sampled categories), or ``None`` if others
+    exist."""
+    if not keys:
+        sample = (
+            f"SELECT DISTINCT j.key FROM (SELECT value FROM json_each(?) "
+            f"LIMIT {SAMPLED_OBJECTS}) AS e, json_each(e.value) AS j"
+        )
+        keys = [row[0] for row in conn.execute(sample, [text])]
     if not keys or any(not isinstance(key, str) for key in keys):
         return None  # nothing to sum (or an array where an object belongs): the general way
     ungrouped = len(groups) == 1 and groups[0] is None
