@@ -384,7 +384,13 @@ class Client(EvaluationMethods):
             run_ids=run_ids,
             execution_order=execution_order,
         )
-        where = _runquery.prepare(self._db, wanted, listing=True, before_search=self._settle)
+        where = _runquery.prepare(
+            self._db,
+            wanted,
+            listing=True,
+            before_search=self._settle,
+            descending=order == "desc",
+        )
         return _runs.iterate(
             self._db, where, select=select, limit=limit, descending=order == "desc"
         )

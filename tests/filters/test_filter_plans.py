@@ -122,3 +122,71 @@ def test_listing_shape_walks_runs_newest_first_for_full_text_search() -> None:
     assert "SCAN r USING INDEX runs_start" in plan, plan  # the walk, newest first
     assert "TEMP B-TREE" not in plan, plan
     assert "runs_fts" in plan, plan
+
+
+# The third listing shape: the newest matches of one tag or pair listed (an index range from a
+# run position), the runs walked beyond them probed. (filter, the list's lookup, the probe's)
+WINDOW_CASES = [
+    ('has(tags, "x")', "run_tags_tag (tag=? AND run_pk>?)", "run_tags_tag (tag=? AND run_pk=?)"),
+    (
+        'and(eq(metadata_key, "k"), eq(metadata_value, "v"))',
+        "run_metadata_kv (key=? AND value=? AND run_pk>?)",
+        "run_metadata_kv (key=? AND value=? AND run_pk=?)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "listed", "probe"), WINDOW_CASES)
+def test_window_shape_walks_the_project_and_lists_the_newest_matches(
+    text: str, listed: str, probe: str
+) -> None:
+    conn = empty_store()
+    samples: list[tuple[str, list[object]]] = []
+
+    def sample(sql: str, params: list[object]) -> tuple[int, ...]:
+        samples.append((sql, params))
+        # 20 hits among the newest runs, 10M stored, 5,000 matches, the 2,000th at 9,990,000
+        return 20, 10_000_000, 5_000, 9_990_000
+
+    sql, params = listing_sql(text, sample)
+    assert 9_990_000 in params
+    plan = _plan(
+        conn,
+        f"SELECT r.id FROM runs AS r WHERE r.session_id = ? AND {sql}"
+        " ORDER BY r.start_time DESC, r.pk DESC LIMIT 100",
+        ["s", *params],
+    )
+    assert "runs_session_start" in plan and "TEMP B-TREE" not in plan, plan
+    assert not any(line.startswith("SCAN") for line in plan.splitlines()), plan
+    assert listed in plan and probe in plan, plan
+    for sample_sql, sample_params in samples:  # the sample walks index ranges only
+        sample_plan = _plan(conn, sample_sql, sample_params)
+        assert "SCAN s" not in sample_plan and "TEMP B-TREE" not in sample_plan, sample_plan
+
+
+@pytest.mark.parametrize("common", [True, False])
+def test_feedback_shape_counts_then_probes_or_lists_through_the_key_index(common: bool) -> None:
+    conn = empty_store()
+    samples: list[tuple[str, list[object]]] = []
+
+    def sample(sql: str, params: list[object]) -> tuple[int, ...]:
+        samples.append((sql, params))
+        if sql.startswith("SELECT max(pk)"):
+            return (10_000_000,)
+        return (40_000 if common else 900), 31_623  # matches counted, the count that decides
+
+    text = 'and(eq(feedback_key, "k"), eq(feedback_score, 0))'
+    sql, params = listing_sql(text, sample)
+    plan = _plan(
+        conn,
+        f"SELECT r.id FROM runs AS r WHERE r.session_id = ? AND {sql}"
+        " ORDER BY r.start_time DESC, r.pk DESC LIMIT 100",
+        ["s", *params],
+    )
+    assert "runs_session_start" in plan, plan
+    lookup = "(key=? AND score=? AND run_id=?)" if common else "(key=? AND score=?"
+    assert f"feedback_key_score {lookup}" in plan, plan
+    assert ("CORRELATED" in plan) == common, plan
+    for sample_sql, sample_params in samples:
+        sample_plan = _plan(conn, sample_sql, sample_params)
+        assert "SCAN s" not in sample_plan and "SCAN f" not in sample_plan, sample_plan

@@ -58,6 +58,7 @@ def prepare(
     *,
     listing: bool,
     before_search: Callable[[], object] | None = None,
+    descending: bool = True,
 ) -> Where:
     """The WHERE clause for ``query`` over ``runs AS r``.
 
@@ -65,6 +66,7 @@ def prepare(
     filter's plan is settled against the data (``planner``); statistics read every match.
     ``before_search`` runs when the query uses the full-text index: the Client passes its
     writer's settle (commit and index what is queued), so reads never write themselves.
+    ``descending``: a listing walks newest first (its plan lists the newest matches).
     """
     where = build_where(
         project_ids=_project_ids(db, query),
@@ -83,6 +85,7 @@ def prepare(
         run_ids=query.run_ids,
         execution_order=query.execution_order,
         sample=sampler(db) if listing else None,
+        descending=descending,
     )
     if query.min_start_time is not None:
         where.add("r.start_time >= ?", query.min_start_time)

@@ -113,13 +113,14 @@ def build_where(
     run_ids: Sequence[Any] | None = None,
     execution_order: int | None = None,
     sample: Sampler | None = None,
+    descending: bool = True,
 ) -> Where:
     """Translate LangSmith's list/stats arguments into one ``Where``.
 
     ``sample`` (reads one row from the store) is for listings: the statement walks runs newest
     (or oldest) first and stops after a page, and filters on tags and metadata are shaped for
-    that after a look at the store (``filters.compile_filter``). Stats read every match and
-    leave it out.
+    that after a look at the store (``filters.compile_filter``); ``descending``: the listing
+    walks newest first. Stats read every match and leave it out.
     """
     where = Where()
     if run_ids is not None:
@@ -163,12 +164,12 @@ def build_where(
                 "search for a few distinctive words",
             )
 
-        sql, params, _ = _compiled(f"search({filters.quote(query)})", "filter", sample)
+        sql, params, _ = _compiled(f"search({filters.quote(query)})", "filter", sample, descending)
         where.add(f"({sql})", *params)
         where.needs_search = True
     for text, scope in ((filter, "filter"), (trace_filter, "trace"), (tree_filter, "tree")):
         if text:
-            sql, params, searches = _compiled(text, scope, sample)
+            sql, params, searches = _compiled(text, scope, sample, descending)
             where.add(f"({sql})", *params)
             where.needs_search = where.needs_search or searches
     tested = _top_level_tests(_parsed(filter)[0]) if filter else frozenset()
@@ -190,7 +191,9 @@ def build_where(
     return where
 
 
-def _compiled(text: str, scope: str, sample: Sampler | None) -> tuple[str, tuple[Any, ...], bool]:
+def _compiled(
+    text: str, scope: str, sample: Sampler | None, descending: bool = True
+) -> tuple[str, tuple[Any, ...], bool]:
     """A filter string -> (SQL, parameters, whether it uses full-text search).
 
     A listing (``sample`` given) settles the compiled SQL's open choices against the store
@@ -199,7 +202,7 @@ def _compiled(text: str, scope: str, sample: Sampler | None) -> tuple[str, tuple
     sql, searches = _compiled_text(text, scope, sample is not None)
     if sample is None or not sql.choices:
         return sql.text, tuple(sql.params), searches
-    text_, params = planner.plan(sql, sample)
+    text_, params = planner.plan(sql, sample, descending)
     return text_, tuple(params), searches
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from .._words import did_you_mean
 from ._attributes import ATTRIBUTES, FUNCTIONS, Attribute, Function
-from ._compile import SCOPES, Choice, Sql, compile_node
+from ._compile import SCOPES, Choice, Sql, Window, compile_node
 from ._describe import describe
 from ._literals import all_of, quote
 from ._nodes import And, Comparison, MetadataPairs, Node, Not, Operand, Or, Search, walk
@@ -40,6 +40,7 @@ __all__ = [
     "Or",
     "Search",
     "Sql",
+    "Window",
     "all_of",
     "compile_filter",
     "compile_listing",

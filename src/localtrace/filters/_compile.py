@@ -51,8 +51,9 @@ class Sql:
     params: list[Param] = field(default_factory=list)
     choices: tuple[Choice, ...] = ()
 
-    def render(self, probe: Callable[[Choice], bool]) -> tuple[str, list[Param]]:
-        """Plain SQL and parameters, each open choice replaced by the shape ``probe`` picks."""
+    def render(self, probe: Callable[[Choice], bool | Window]) -> tuple[str, list[Param]]:
+        """Plain SQL and parameters, each open choice replaced by the shape ``probe`` picks:
+        ``True`` probes, ``False`` lists every match, a ``Window`` lists the newest matches."""
         if not self.choices:
             return self.text, list(self.params)
         text: list[str] = []
@@ -67,11 +68,30 @@ class Sql:
                 params.append(next(given))
                 continue
             choice = self.choices[int(match.group(1))]
-            chosen = choice.probe if probe(choice) else choice.listed
+            shape = probe(choice)
+            if isinstance(shape, Window):
+                chosen = choice.windowed(shape)
+            else:
+                chosen = choice.probe if shape else choice.listed
             text.append(chosen.text)
             params.extend(chosen.params)
         text.append(self.text[last:])
         return "".join(text), params
+
+
+@dataclass(frozen=True)
+class Window:
+    """Settles a ``Choice`` whose matches are ordered by run (``Choice.ordered``): list only the
+    matches of runs stored after ``bound`` (before it, ``descending=False``) and probe the
+    index for runs walked beyond it.
+
+    Exact for any bound. Fast when the runs a page walks were stored near the end the walk
+    starts from (runs arrive roughly in time order): the list then holds the newest matches
+    only, so its cost stops growing with the store.
+    """
+
+    bound: int
+    descending: bool = True
 
 
 @dataclass(frozen=True)
@@ -81,7 +101,10 @@ class Choice:
     ``probe`` tests the side table's index once per run walked; ``listed`` lists every run
     passing the test. Both are exact; which is cheaper depends on how common the value is
     (``_query/planner.py`` samples the store to tell). ``table`` and ``recent`` (the test over
-    the alias ``s``) let the planner build its sample.
+    the alias ``s``) let the planner build its sample; ``key`` is the side table's column
+    naming the run (``run_pk``, or ``run_id`` for feedback). ``ordered``: the test is an index
+    prefix whose entries follow ``run_pk``, so the newest matches are an index range and the
+    choice can also be settled by a ``Window`` (``windowed``).
     """
 
     index: int
@@ -89,6 +112,26 @@ class Choice:
     recent: Sql
     probe: Sql
     listed: Sql
+    key: str = "run_pk"
+    ordered: bool = False
+    inner: Sql | None = None
+    """The test over the alias ``inner_alias`` (for ``windowed``)."""
+    inner_alias: str = ""
+    run: str = ""
+    """The alias of the run tested."""
+
+    def windowed(self, window: Window) -> Sql:
+        """``a`` is listed among the matches beyond ``window.bound`` or, at or before it, the
+        probe finds it (two-valued: ``run_pk`` is never NULL). The unary ``+`` keeps SQLite
+        from driving the statement from either branch: it walks runs as the rest says."""
+        assert self.ordered and self.inner is not None
+        x, a, inner = self.inner_alias, self.run, self.inner
+        after, upto = (">", "<=") if window.descending else ("<", ">=")
+        return Sql(
+            f"(+{a}.pk IN (SELECT {x}.run_pk FROM {self.table} AS {x} WHERE {inner.text}"
+            f" AND {x}.run_pk {after} ?) OR (+{a}.pk {upto} ? AND {self.probe.text}))",
+            [*inner.params, window.bound, window.bound, *self.probe.params],
+        )
 
     @property
     def token(self) -> str:
@@ -381,6 +424,7 @@ class Compiler:
             a,
             negate=node.op == "neq",
             adapt=node.op != "search",  # a substring test has no index to probe or sample
+            ordered=node.op not in ("in", "search"),  # one tag: entries follow run_pk
         )
 
     def _member(
@@ -392,6 +436,7 @@ class Compiler:
         *,
         negate: bool = False,
         adapt: bool = False,
+        ordered: bool = False,
     ) -> Sql:
         """Run ``a`` has a row in the side table ``table`` passing ``test(alias)`` (none, with
         ``negate``): ``a.pk [NOT] IN (SELECT run_pk ...)``. With ``adapt`` in a listing, a
@@ -400,7 +445,7 @@ class Compiler:
         if adapt and self.listing:
             if negate:
                 return _neg(self._probe(table, test, a))
-            return self._adaptive_member(table, test, a)
+            return self._adaptive_member(table, test, a, ordered=ordered)
         x = self.fresh(prefix)
         where = test(x)
         not_ = "NOT " if negate else ""
@@ -418,7 +463,9 @@ class Compiler:
             probe.params,
         )
 
-    def _adaptive_member(self, table: str, test: Callable[[str], Sql], a: str) -> Sql:
+    def _adaptive_member(
+        self, table: str, test: Callable[[str], Sql], a: str, *, ordered: bool = False
+    ) -> Sql:
         """Membership in a side table, for a statement that walks runs in time order and stops.
 
         Listing the newest runs with a tag walks ``runs`` by start time either way; what differs
@@ -426,14 +473,20 @@ class Compiler:
         probe the index per run walked (right for a common one). Which one depends on the data,
         so the compiler leaves a ``Choice`` and ``_query/planner.py`` settles it. ``test(alias)``
         must be answerable from an index ending in ``run_pk`` (``run_tags_tag``,
-        ``run_metadata_kv``) for the planner's sample to stay cheap.
+        ``run_metadata_kv``) for the planner's sample to stay cheap. ``ordered``: ``test`` is
+        equalities on the index columns before ``run_pk`` (a ``Window`` can settle it).
         """
+        inner_alias = self.fresh("w") if ordered else ""
         choice = Choice(
             index=len(self.choices),
             table=table,
             recent=test("s"),
             probe=self._probe(table, test, a),
             listed=self._member(table, "h", test, a),
+            ordered=ordered,
+            inner=test(inner_alias) if ordered else None,
+            inner_alias=inner_alias,
+            run=a,
         )
         self.choices.append(choice)
         return Sql(choice.token)
@@ -445,7 +498,12 @@ class Compiler:
                 "AND",
                 [
                     self._member(
-                        "run_metadata", "m", _kv_test(key, text), a, adapt=text is not None
+                        "run_metadata",
+                        "m",
+                        _kv_test(key, text),
+                        a,
+                        adapt=text is not None,
+                        ordered=text is not None,
                     )
                     for key, text in value.pairs
                 ],
@@ -493,8 +551,11 @@ class Compiler:
                 a,
                 negate=negate,
                 adapt=not negate and _exact_pair(conditions),
+                ordered=True,  # (key, value, run_pk): an exact pair's entries follow run_pk
             )
         if family == "feedback":
+            if self.listing and not negate and _indexed_feedback(conditions):
+                return self._adaptive_feedback(conditions, a)
             f = self.fresh("f")
             columns = {
                 "feedback_key": f"{f}.key",
@@ -529,6 +590,36 @@ class Compiler:
             f" AND {where.text})"
         )
         return Sql(text, where.params)
+
+    def _adaptive_feedback(self, conditions: list[tuple[Comparison, str]], a: str) -> Sql:
+        """Feedback on run ``a`` passing ``conditions``, for a listing: probe the feedback index
+        per run walked, or list the ids of every run with such feedback (``Choice``, settled
+        by the planner from how many there are)."""
+
+        def test(f: str) -> Sql:
+            columns = {"feedback_key": f"{f}.key", "feedback_score": f"{f}.score"}
+            return self._pair_tests(conditions, columns)
+
+        g, f = self.fresh("g"), self.fresh("f")
+        probe, listed, recent = test(g), test(f), test("s")
+        choice = Choice(
+            index=len(self.choices),
+            table="feedback",
+            key="run_id",
+            recent=Sql(f"s.run_id IS NOT NULL AND {recent.text}", recent.params),
+            probe=Sql(
+                f"EXISTS (SELECT 1 FROM feedback AS {g} WHERE {probe.text} AND {g}.run_id = {a}.id)",
+                probe.params,
+            ),
+            listed=Sql(
+                f"{a}.id IN (SELECT {f}.run_id FROM feedback AS {f}"
+                f" WHERE {f}.run_id IS NOT NULL AND {listed.text})",
+                listed.params,
+            ),
+            run=a,
+        )
+        self.choices.append(choice)
+        return Sql(choice.token)
 
     def _pair_tests(self, conditions: list[tuple[Comparison, str]], columns: dict[str, str]) -> Sql:
         parts = []
@@ -644,6 +735,14 @@ def _exact_pair(conditions: list[tuple[Comparison, str]]) -> bool:
     )
 
 
+def _indexed_feedback(conditions: list[tuple[Comparison, str]]) -> bool:
+    """Only the key (one ``eq``) and the score are tested: ``feedback_key_score`` answers the
+    test, the planner's count and the probe alone (a value test reads each feedback row)."""
+    names = [ATTRIBUTES[c.attribute].name for c, _ in conditions]
+    keys = [op for (c, op), name in zip(conditions, names, strict=True) if name == "feedback_key"]
+    return keys == ["eq"] and set(names) <= {"feedback_key", "feedback_score"}
+
+
 def compile_node(
     node: Node,
     alias: str = "r",
@@ -674,7 +773,9 @@ def compile_node(
         sql = Sql(f"EXISTS (SELECT 1 FROM runs AS {t} WHERE {body.text} AND {link})", body.params)
     sql.choices = tuple(compiler.choices)
     needed = len(sql.params) + sum(
-        max(len(c.probe.params), len(c.listed.params)) for c in sql.choices
+        max(len(c.probe.params), len(c.listed.params))
+        + (len(c.inner.params) + 2 if c.inner is not None else 0)
+        for c in sql.choices
     )
     if needed > MAX_PARAMS:
         raise FilterSyntaxError(
