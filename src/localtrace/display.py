@@ -62,14 +62,17 @@ def tokens_text(tokens: int | None) -> str:
     return f"{tokens:,}" if tokens else ""
 
 
+_CENT = Decimal("0.01")
+
+
 def cost_text(cost: Decimal | float | None, *, zero: str = "") -> str:
     """``"$0.0031"`` (small costs keep their significant digits); empty for none or zero."""
     if cost is None:
         return ""
-    amount = Decimal(str(cost))
+    amount = cost if type(cost) is Decimal else Decimal(str(cost))
     if amount == 0:
         return zero
-    if abs(amount) >= Decimal("0.01"):
+    if abs(amount) >= _CENT:
         return f"${amount:,.4f}"
     return "$" + f"{amount:.8f}".rstrip("0")
 

@@ -102,6 +102,15 @@ def test_runs_page_lists_what_list_runs_returns(http: TestClient, sample: Sample
     assert row_ids(page.text) == expected
 
 
+def test_runs_page_and_partial_say_their_own_time(http: TestClient, sample: Sample) -> None:
+    for url in (
+        f"/ui/projects/{sample[1]['project_id']}/runs",
+        f"/ui/partials/projects/{sample[1]['project_id']}/runs",
+    ):
+        timing = http.get(url).headers["server-timing"]
+        assert re.fullmatch(r"app;dur=\d+\.\d{3}", timing), timing
+
+
 def test_all_runs_toggle_and_filter(http: TestClient, sample: Sample) -> None:
     client, found = sample
     flt = 'eq(run_type, "llm")'

@@ -247,3 +247,31 @@ def test_table_rows_html_is_the_escaped_template(
     env = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
     expected = env.from_string(ROW_TEMPLATE).render(rows=rows, all_runs=all_runs)
     assert str(_view.rows_html(rows, all_runs=all_runs)).strip() == expected.strip()
+
+
+@given(st.text(st.characters(blacklist_categories=("Cs",))))
+def test_escape_text_is_markupsafes_escape(text: str) -> None:
+    from markupsafe import escape
+
+    assert _view.escape_text(text) == str(escape(text))
+
+
+@given(
+    st.datetimes(
+        min_value=dt.datetime(1, 1, 1),
+        max_value=dt.datetime(9999, 12, 31),
+        timezones=st.sampled_from([dt.timezone.utc, dt.timezone(dt.timedelta(hours=-7))]),
+    )
+)
+def test_short_start_is_the_utc_strftime(moment: dt.datetime) -> None:
+    from localtrace.models import Run
+
+    run = Run(id=_UUID, trace_id=_UUID, name="r", run_type="chain", start_time=moment)
+    (row,) = _view.table_rows([run])
+    utc = moment.astimezone(dt.timezone.utc)
+    assert row.start == utc.strftime("%m-%d %H:%M:%S")
+    assert row.start_iso == utc.isoformat()
+    assert row.href == f"/ui/traces/{_UUID}?run={_UUID}"
+
+
+_UUID = "00000000-0000-4000-8000-000000000001"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote as url_quote
@@ -147,24 +148,26 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
 
     @router.get("/ui/projects/{project_id}/runs")
     def runs_page(request: Request, project_id: str) -> Response:
+        started = time.perf_counter()
         settle()
         try:
             project = read_project(project_id)
         except LocaltraceError as exc:
             return error_page(exc)
         status, context = runs_view(project, dict(request.query_params))
-        return render("runs.html", status, **context)
+        return timed(render("runs.html", status, **context), started)
 
     @router.get("/ui/partials/projects/{project_id}/runs")
     def runs_partial(request: Request, project_id: str) -> Response:
         """The runs table alone (what live updates swap in)."""
+        started = time.perf_counter()
         settle()
         try:
             project = read_project(project_id)
         except LocaltraceError as exc:
             return render("error_partial.html", _status(exc), error=exc)
         status, context = runs_view(project, dict(request.query_params))
-        return render("_runs_listing.html", status, standalone=True, **context)
+        return timed(render("_runs_listing.html", status, standalone=True, **context), started)
 
     @router.get("/ui/partials/projects/{project_id}/facets")
     def facets_partial(request: Request, project_id: str) -> Response:
@@ -490,6 +493,15 @@ def _feedback_fields(form: dict[str, Any]) -> dict[str, Any]:
             "score", None, "feedback needs a score, a value or a comment", "fill in at least one"
         )
     return out
+
+
+def timed(response: Response, started: float) -> Response:
+    """``response`` with a ``Server-Timing`` header: the handler's own time since ``started``
+    (reading and rendering, without the HTTP transport), shown by browser devtools and read by
+    ``bench/ui.py``."""
+    elapsed = (time.perf_counter() - started) * 1000
+    response.headers["server-timing"] = f"app;dur={elapsed:.3f}"
+    return response
 
 
 def _own(feedback: Any) -> None:
