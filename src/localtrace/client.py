@@ -1434,6 +1434,7 @@ class Client(EvaluationMethods):
         tree_filter: str | None = None,
         min_start_time: Any = None,
         max_start_time: Any = None,
+        select: Sequence[str] | None = None,
     ) -> TimeSeries:
         """Run count, errors, latency p50/p99, tokens and cost per time bucket.
 
@@ -1442,6 +1443,8 @@ class Client(EvaluationMethods):
         ``level="traces"`` counts root runs with their trace's usage, ``"runs"`` every run
         with its own. ``group_by`` (``run_type``, ``name``, ``tag``, ``model``,
         ``metadata:KEY``) gives one series per group, the ``max_groups`` largest.
+        ``select`` names the figures to compute (default: all; those left out are ``None``):
+        a dashboard that shows no prompt/completion split saves a lookup per trace.
         """
         return _v2.time_series(
             self,
@@ -1456,6 +1459,7 @@ class Client(EvaluationMethods):
             tree_filter=tree_filter,
             min_start_time=min_start_time,
             max_start_time=max_start_time,
+            select=select,
         )
 
     def list_threads(

@@ -476,13 +476,16 @@ class SqlQueryResponse(BaseModel):
 
 
 class TimeBucket(BaseModel):
-    """Figures of one time bucket of one series."""
+    """Figures of one time bucket of one series.
+
+    A figure left out of ``Client.time_series(select=...)`` is ``None`` (not computed).
+    """
 
     start_time: dt.datetime
     """Start of the bucket (inclusive)."""
     run_count: int = 0
     """Runs (or traces) that started in it."""
-    error_count: int = 0
+    error_count: int | None = None
     """Of which failed."""
     error_rate: float | None = None
     """error_count / run_count (``None`` for an empty bucket)."""
@@ -490,13 +493,13 @@ class TimeBucket(BaseModel):
     """Median latency of the finished ones, seconds."""
     latency_p99: float | None = None
     """99th percentile latency, seconds."""
-    prompt_tokens: int = 0
+    prompt_tokens: int | None = None
     """Prompt tokens."""
-    completion_tokens: int = 0
+    completion_tokens: int | None = None
     """Completion tokens."""
-    total_tokens: int = 0
+    total_tokens: int | None = None
     """Tokens."""
-    total_cost: float = 0.0
+    total_cost: float | None = None
     """USD."""
 
 

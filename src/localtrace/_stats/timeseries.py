@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from .._query.where import Where
 from ..errors import InvalidArgumentError
@@ -103,6 +104,35 @@ def _usage(level: str) -> tuple[str, str, str, str]:
     )
 
 
+FIGURES = (
+    "error_count",
+    "error_rate",
+    "latency_p50",
+    "latency_p99",
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "total_cost",
+)
+"""Figures of a bucket that ``select`` may name (``start_time`` and ``run_count`` always come)."""
+
+
+def figures(select: Any) -> frozenset[str]:
+    """The figures to compute: every one for ``None``, else the names given (checked)."""
+    if select is None:
+        return frozenset(FIGURES)
+    names = [select] if isinstance(select, str) else list(select)
+    unknown = [n for n in names if n not in FIGURES and n not in ("start_time", "run_count")]
+    if unknown:
+        raise InvalidArgumentError(
+            "select",
+            unknown[0],
+            "is not a figure of a time bucket",
+            f"use some of {', '.join(FIGURES)}",
+        )
+    return frozenset(n for n in names if n in FIGURES)
+
+
 def series(
     conn: sqlite3.Connection,
     where: Where,
@@ -112,8 +142,14 @@ def series(
     stride_us: int,
     group_by: str | None,
     max_groups: int,
+    select: frozenset[str] = frozenset(FIGURES),
 ) -> dict[str, Any]:
-    """The ``TimeSeries`` dict for the runs ``where`` matches in ``window``."""
+    """The ``TimeSeries`` dict for the runs ``where`` matches in ``window``.
+
+    Only the selected figures are read: at the trace level every column but the prompt and
+    completion split is in the roots' covering index, so leaving those out saves a table
+    lookup per trace (most of the time of a dashboard's series).
+    """
     start, end = window
     if end <= start:
         raise InvalidArgumentError(
@@ -129,28 +165,44 @@ def series(
         )
     group_sql, join, join_params = _grouping(group_by)
     prompt, completion, total, cost = _usage(level)
+    wanted = {
+        "errors": bool(select & {"error_count", "error_rate"}),
+        "latency": bool(select & {"latency_p50", "latency_p99"}),
+        "prompt": "prompt_tokens" in select,
+        "completion": "completion_tokens" in select,
+        "total": "total_tokens" in select,
+        "cost": "total_cost" in select,
+    }
+    expressions = {
+        "errors": "r.status = 'error'",
+        "latency": "coalesce(r.end_time - r.start_time, -1)",
+        "prompt": f"coalesce({prompt}, 0)",
+        "completion": f"coalesce({completion}, 0)",
+        "total": f"coalesce({total}, 0)",
+        "cost": f"coalesce({cost}, 0)",
+    }
+    read = [name for name, on in wanted.items() if on]
+    column = {name: k + 1 for k, name in enumerate(read)}
     clauses = [*where.clauses, "r.start_time >= ?", "r.start_time < ?"]
     if level == "traces":
         clauses.append("r.parent_run_id IS NULL")
+    label_sql = "" if group_by is None else f", {group_sql}"
     sql = (
-        f"SELECT (r.start_time - ?) / ?, {group_sql}, r.status = 'error', "
-        f"coalesce(r.end_time - r.start_time, -1), {prompt}, {completion}, {total}, "
-        f"coalesce({cost}, 0) FROM runs AS r{join} WHERE {' AND '.join(clauses)}"
+        f"SELECT (r.start_time - ?) / ?{''.join(', ' + expressions[n] for n in read)}"
+        f"{label_sql} FROM runs AS r{join} WHERE {' AND '.join(clauses)}"
     )
     params = [start, stride_us, *join_params, *where.params, start, end]
     rows = conn.execute(sql, params).fetchall()
+    width = 1 + len(read)
+    labels: list[Any] = []
+    if group_by is not None:
+        labels = [r[width] for r in rows]
+        rows = [r[:width] for r in rows]
+    cells = np.array(rows, dtype=np.int64).reshape(len(rows), width)
     groups: list[Any]
-    if rows:
-        cells = np.array([(r[0], r[2], r[3], r[4], r[5], r[6]) for r in rows], dtype=np.int64)
-        costs = np.array([r[7] for r in rows], dtype=np.int64)
-        labels = [r[1] for r in rows]
-    else:
-        cells = np.zeros((0, 6), dtype=np.int64)
-        costs = np.zeros(0, dtype=np.int64)
-        labels = []
     if group_by is None:
         groups = [None]
-        codes = np.zeros(len(labels), dtype=np.int64)
+        codes = np.zeros(len(rows), dtype=np.int64)
     else:
         totals: dict[Any, int] = {}
         for label in labels:
@@ -159,42 +211,52 @@ def series(
         index = {g: i for i, g in enumerate(groups)}
         codes = np.array([index.get(label, -1) for label in labels], dtype=np.int64)
         keep = codes >= 0
-        cells, costs, codes = cells[keep], costs[keep], codes[keep]
+        cells, codes = cells[keep], codes[keep]
     n_cells = len(groups) * count
     cell = codes * count + cells[:, 0]
     runs = np.bincount(cell, minlength=n_cells)
-    errors = np.bincount(cell, weights=cells[:, 1], minlength=n_cells)
-    sums = [np.bincount(cell, weights=cells[:, k], minlength=n_cells) for k in (3, 4, 5)]
-    # Costs are summed exactly in integers (weights would go through float64).
-    cost_sum = [0] * n_cells
-    for c, value in zip(cell.tolist(), costs.tolist(), strict=True):
-        cost_sum[c] += value
-    finished = cells[:, 2] >= 0
-    order = np.lexsort((cells[finished, 2], cell[finished]))
-    lat_cells = cell[finished][order]
-    lat_values = cells[finished, 2][order]
-    bounds = np.searchsorted(lat_cells, np.arange(n_cells + 1))
+    sums: dict[str, list[int]] = {}
+    for name in ("errors", "prompt", "completion", "total", "cost"):
+        if wanted[name]:
+            sums[name] = _exact_sums(cell, cells[:, column[name]], n_cells)
+    lat_values = np.zeros(0, dtype=np.int64)
+    bounds = np.zeros(n_cells + 1, dtype=np.int64)
+    if wanted["latency"]:
+        latency = cells[:, column["latency"]]
+        finished = latency >= 0
+        order = np.lexsort((latency[finished], cell[finished]))
+        lat_cells = cell[finished][order]
+        lat_values = latency[finished][order]
+        bounds = np.searchsorted(lat_cells, np.arange(n_cells + 1))
     out_groups = []
     for g, label in enumerate(groups):
         buckets = []
         for b in range(count):
             c = g * count + b
             n = int(runs[c])
-            p50, p99 = percentiles(lat_values[bounds[c] : bounds[c + 1]])
-            buckets.append(
-                {
-                    "start_time": _dt(start + b * stride_us),
-                    "run_count": n,
-                    "error_count": int(errors[c]),
-                    "error_rate": float(errors[c]) / n if n else None,
-                    "latency_p50": None if p50 is None else p50 / 1e6,
-                    "latency_p99": None if p99 is None else p99 / 1e6,
-                    "prompt_tokens": int(sums[0][c]),
-                    "completion_tokens": int(sums[1][c]),
-                    "total_tokens": int(sums[2][c]),
-                    "total_cost": cost_sum[c] / 1e12,
-                }
-            )
+            bucket: dict[str, Any] = {"start_time": _dt(start + b * stride_us), "run_count": n}
+            if wanted["errors"]:
+                errors = sums["errors"][c]
+                if "error_count" in select:
+                    bucket["error_count"] = errors
+                if "error_rate" in select:
+                    bucket["error_rate"] = errors / n if n else None
+            if wanted["latency"]:
+                p50, p99 = percentiles(lat_values[bounds[c] : bounds[c + 1]])
+                if "latency_p50" in select:
+                    bucket["latency_p50"] = None if p50 is None else p50 / 1e6
+                if "latency_p99" in select:
+                    bucket["latency_p99"] = None if p99 is None else p99 / 1e6
+            for name, field in (
+                ("prompt", "prompt_tokens"),
+                ("completion", "completion_tokens"),
+                ("total", "total_tokens"),
+            ):
+                if wanted[name]:
+                    bucket[field] = sums[name][c]
+            if wanted["cost"]:
+                bucket["total_cost"] = sums["cost"][c] / 1e12
+            buckets.append(bucket)
         out_groups.append({"group": None if label is None else str(label), "buckets": buckets})
     return {
         "stride_seconds": stride_us // 1_000_000,
@@ -205,6 +267,22 @@ def series(
         "bucket_starts": [_dt(start + b * stride_us) for b in range(count)],
         "groups": out_groups,
     }
+
+
+def _exact_sums(cell: npt.NDArray[np.int64], values: npt.NDArray[np.int64], n: int) -> list[int]:
+    """Integer sums of ``values`` per cell, exact (``bincount`` would sum through float64):
+    in int64 when no sum can overflow it, else in Python integers."""
+    if values.size == 0:
+        return [0] * n
+    bound = int(np.abs(values).max()) * int(values.size)
+    if bound < 2**63:
+        out = np.zeros(n, dtype=np.int64)
+        np.add.at(out, cell, values)
+        return [int(v) for v in out.tolist()]
+    exact = [0] * n
+    for c, value in zip(cell.tolist(), values.tolist(), strict=True):
+        exact[c] += value
+    return exact
 
 
 def _dt(micros: int) -> dt.datetime:

@@ -28,6 +28,7 @@ def time_series(
     tree_filter: str | None,
     min_start_time: Any,
     max_start_time: Any,
+    select: Any = None,
 ) -> types.TimeSeries:
     """``Client.time_series`` (see there)."""
     from .._stats import timeseries
@@ -35,6 +36,7 @@ def time_series(
     if level not in ("traces", "runs"):
         raise InvalidArgumentError("level", level, "is not a level", 'use "traces" or "runs"')
     size = _size(max_groups, 1, 1000, "max_groups")
+    chosen = timeseries.figures(select)
     stride_us = timeseries.stride_micros(stride)
     high = _time(max_start_time, "max_start_time") if max_start_time is not None else now_micros()
     if min_start_time is not None:
@@ -60,5 +62,6 @@ def time_series(
             stride_us=stride_us,
             group_by=group_by,
             max_groups=size,
+            select=chosen,
         )
     return types.TimeSeries.model_validate(found)

@@ -82,7 +82,7 @@ def show(series: TimeSeries, fmt: str) -> None:
     for group in series.groups:
         b = group.buckets
         runs = sum(x.run_count for x in b)
-        errors = sum(x.error_count for x in b)
+        errors = sum(x.error_count or 0 for x in b)
         latencies = [x.latency_p50 for x in b if x.latency_p50 is not None]
         rows: list[tuple[str, Sequence[float | None], str]] = [
             ("runs", [x.run_count for x in b], str(runs)),
@@ -99,12 +99,12 @@ def show(series: TimeSeries, fmt: str) -> None:
             (
                 "tokens",
                 [x.total_tokens for x in b],
-                display.tokens_text(sum(x.total_tokens for x in b)),
+                display.tokens_text(sum(x.total_tokens or 0 for x in b)),
             ),
             (
                 "cost",
                 [x.total_cost for x in b],
-                display.cost_text(sum(x.total_cost for x in b), zero="$0"),
+                display.cost_text(sum(x.total_cost or 0 for x in b), zero="$0"),
             ),
         ]
         label = group.group if group.group is not None else "(all)"

@@ -131,6 +131,10 @@ def _group_json(group: Any) -> dict[str, Any]:
     }
 
 
+SHOWN = ("error_count", "error_rate", "latency_p50", "latency_p99", "total_tokens", "total_cost")
+"""The figures the overall charts draw (no prompt/completion split: at the trace level that is
+the one figure outside the roots' covering index, a table lookup per trace)."""
+
 PARTS = ("series", "breakdowns", "feedback")
 """The dashboard's data comes in parts, so the main charts draw before the slower breakdowns."""
 
@@ -154,13 +158,15 @@ def series(
         "note": window.note,
     }
     if "series" in parts:
-        overall = time_series(level="traces", **common)
+        overall = time_series(level="traces", select=SHOWN, **common)
         out["times"] = [_seconds(t) for t in overall.bucket_starts]
         out["overall"] = _group_json(overall.groups[0]) if overall.groups else None
     if "breakdowns" in parts:
         out["breakdowns"] = {}
         for attribute, level in BREAKDOWNS:
-            grouped = time_series(level=level, group_by=attribute, max_groups=TOP_N, **common)
+            grouped = time_series(
+                level=level, group_by=attribute, max_groups=TOP_N, select=(), **common
+            )
             out["times"] = [_seconds(t) for t in grouped.bucket_starts]
             out["breakdowns"][attribute] = [
                 {"group": g.group, "runs": [b.run_count or 0 for b in g.buckets]}
