@@ -187,34 +187,52 @@ def series(
     if level == "traces":
         clauses.append("r.parent_run_id IS NULL")
     label_sql = "" if group_by is None else f", {group_sql}"
-    sql = (
-        f"SELECT (r.start_time - ?) / ?{''.join(', ' + expressions[n] for n in read)}"
-        f"{label_sql} FROM runs AS r{join} WHERE {' AND '.join(clauses)}"
-    )
+    body = f" FROM runs AS r{join} WHERE {' AND '.join(clauses)}"
     params = [start, stride_us, *join_params, *where.params, start, end]
-    rows = conn.execute(sql, params).fetchall()
     width = 1 + len(read)
+    rows: list[Any] | None = None
+    if not wanted["latency"]:
+        # Nothing needs the runs one by one: count and sum per (bucket, group) in SQL, which
+        # hands back a row per cell instead of one per run. SQLite sums integers exactly and
+        # refuses to overflow; then the rows are read one by one after all.
+        sql = (
+            f"SELECT (r.start_time - ?) / ? AS bucket_"
+            f"{''.join(', sum(' + expressions[n] + ')' for n in read)}{label_sql}, count(*)"
+            f"{body} GROUP BY bucket_{', ' + group_sql if group_by is not None else ''}"
+        )
+        try:
+            rows = conn.execute(sql, params).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "overflow" not in str(exc):
+                raise
+    if rows is None:
+        sql = f"SELECT (r.start_time - ?) / ?{''.join(', ' + expressions[n] for n in read)}"
+        sql += f"{label_sql}, 1{body}"
+        rows = conn.execute(sql, params).fetchall()
     labels: list[Any] = []
-    if group_by is not None:
+    if group_by is None:
+        table = np.array(rows, dtype=np.int64).reshape(len(rows), width + 1)
+        cells, weights = table[:, :width], table[:, width]
+    else:
         labels = [r[width] for r in rows]
-        rows = [r[:width] for r in rows]
-    cells = np.array(rows, dtype=np.int64).reshape(len(rows), width)
+        weights = np.array([r[width + 1] for r in rows], dtype=np.int64)
+        cells = np.array([r[:width] for r in rows], dtype=np.int64).reshape(len(rows), width)
     groups: list[Any]
     if group_by is None:
         groups = [None]
         codes = np.zeros(len(rows), dtype=np.int64)
     else:
         totals: dict[Any, int] = {}
-        for label in labels:
-            totals[label] = totals.get(label, 0) + 1
+        for label, weight in zip(labels, weights.tolist(), strict=True):
+            totals[label] = totals.get(label, 0) + weight
         groups = sorted(totals, key=lambda g: (-totals[g], str(g)))[:max_groups]
         index = {g: i for i, g in enumerate(groups)}
         codes = np.array([index.get(label, -1) for label in labels], dtype=np.int64)
         keep = codes >= 0
-        cells, codes = cells[keep], codes[keep]
+        cells, codes, weights = cells[keep], codes[keep], weights[keep]
     n_cells = len(groups) * count
     cell = codes * count + cells[:, 0]
-    runs = np.bincount(cell, minlength=n_cells)
+    runs = _exact_sums(cell, weights, n_cells)
     sums: dict[str, list[int]] = {}
     for name in ("errors", "prompt", "completion", "total", "cost"):
         if wanted[name]:
@@ -233,7 +251,7 @@ def series(
         buckets = []
         for b in range(count):
             c = g * count + b
-            n = int(runs[c])
+            n = runs[c]
             bucket: dict[str, Any] = {"start_time": _dt(start + b * stride_us), "run_count": n}
             if wanted["errors"]:
                 errors = sums["errors"][c]

@@ -54,6 +54,18 @@ TURN_SELECTS = (
 """What the thread page shows of each turn."""
 
 
+PROJECT_FIGURES = (
+    "run_count",
+    "last_run_start_time",
+    "latency_p50",
+    "latency_p99",
+    "error_rate",
+    "total_tokens",
+    "total_cost",
+    "feedback_stats",
+)
+"""What the projects table shows of each project's traces."""
+
 _status = status_of
 _uuid = parse_uuid
 
@@ -89,17 +101,25 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
 
     @router.get("/ui/partials/projects")
     def projects_partial() -> Response:
-        """The projects table's rows with their statistics, most recently active first."""
+        """The projects table's rows with their statistics, most recently active first.
+
+        Only the figures the table shows are computed (``get_run_stats(select=...)`` over
+        each project's traces, and its run count): the full project statistics (facets,
+        first-token and streaming figures, cost splits) cost several times more.
+        """
         settle()
         try:
-            projects = list(client.list_projects(include_stats=True))
-            projects.sort(key=lambda p: p.last_run_start_time or p.start_time, reverse=True)
-            run_counts = {str(p.id): count_runs(p) for p in projects}
+            rows = []
+            for project in client.list_projects():
+                stats = client.get_run_stats(
+                    project_ids=[project.id], is_root=True, select=PROJECT_FIGURES
+                )
+                assert not isinstance(stats, dict)
+                rows.append((project, stats, count_runs(project)))
+            rows.sort(key=lambda r: r[1].last_run_start_time or r[0].start_time, reverse=True)
         except LocaltraceError as exc:
-            return render(
-                "_projects_rows.html", _status(exc), projects=[], run_counts={}, error=exc
-            )
-        return render("_projects_rows.html", projects=projects, run_counts=run_counts, error=None)
+            return render("_projects_rows.html", _status(exc), rows=[], error=exc)
+        return render("_projects_rows.html", rows=rows, error=None)
 
     def runs_view(project: Project, params: dict[str, str]) -> tuple[int, dict[str, Any]]:
         """Status and template context of the runs table for a view's query parameters."""
@@ -313,15 +333,16 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
     @router.get("/ui/partials/projects/{project_id}/facts")
     def project_facts(project_id: str) -> Response:
         """The project's statistics over all its traces (a pass over every trace: loaded
-        after the dashboard has painted)."""
+        after the dashboard has painted); only the figures shown are computed."""
         settle()
         try:
-            project = client.read_project(
-                project_id=_uuid(project_id, "project_id"), include_stats=True
+            project = read_project(project_id)
+            stats = client.get_run_stats(
+                project_ids=[project.id], is_root=True, select=PROJECT_FIGURES
             )
         except LocaltraceError as exc:
             return render("error_partial.html", _status(exc), error=exc)
-        return render("_project_facts.html", project=project)
+        return render("_project_facts.html", stats=stats)
 
     @router.get("/ui/compare")
     def compare_page(a: str = "", b: str = "") -> Response:
