@@ -383,3 +383,51 @@ def test_an_empty_sqlite_file_becomes_a_store(tmp_path: Path) -> None:
     localtrace.Client(path).close()
     with connected(path) as conn:
         assert conn.execute("PRAGMA application_id").fetchone()[0] == 0x6C747263
+
+
+def _open_handles(path: Path) -> int:
+    """File descriptors of this process open on ``path`` (one per SQLite connection)."""
+    target = str(path.resolve())
+    count = 0
+    for fd in Path("/proc/self/fd").iterdir():
+        try:
+            if str(fd.readlink()) == target:
+                count += 1
+        except OSError:
+            continue
+    return count
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts handles through /proc")
+def test_threads_that_come_and_go_do_not_pile_up_read_connections(tmp_path: Path) -> None:
+    """A server's worker threads are retired and replaced all the time; each new one reading
+    must not leave one more connection open for the life of the client."""
+    path = tmp_path / "threads.db"
+    client = localtrace.Client(path)
+    client.create_run("r", {}, "chain", id=uuid.uuid4(), project_name="p")
+    client.flush()
+    before = _open_handles(path)
+
+    def read_in_threads(n: int) -> None:
+        barrier = threading.Barrier(n)
+        found: list[int] = []
+
+        def read() -> None:
+            barrier.wait()  # all alive at once: n connections are needed
+            found.append(len(list(client.list_runs(project_name="p"))))
+
+        threads = [threading.Thread(target=read) for _ in range(n)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert found == [1] * n
+
+    read_in_threads(4)
+    after_first = _open_handles(path)
+    assert after_first <= before + 4
+    for _ in range(5):
+        read_in_threads(4)
+    assert _open_handles(path) == after_first  # the new threads took the ended threads' ones
+    client.close()
+    assert _open_handles(path) == 0

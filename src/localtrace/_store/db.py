@@ -252,7 +252,8 @@ class Database:
                 f"{self.path} is not a localtrace store ({exc}); use a new path"
             ) from exc
         self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
+        self._readers: list[tuple[threading.Thread, sqlite3.Connection]] = []
+        """Every read connection opened, with the thread using it."""
         self._closed = False
 
     def _open_writer(self) -> sqlite3.Connection:
@@ -353,13 +354,28 @@ class Database:
             return
         conn = getattr(self._local, "conn", None)
         if conn is None:
+            conn = self._reader_for(threading.current_thread())
+            self._local.conn = conn
+        yield conn
+
+    def _reader_for(self, thread: threading.Thread) -> sqlite3.Connection:
+        """A read connection for a thread that has none: the one of a thread that has ended
+        (servers retire pool threads all the time; each new one would otherwise open one more
+        connection, never closed, with a cold cache), else a new one."""
+        with self._write_lock:
             if self._closed:
                 raise StoreError("the client is closed; open a new Client to read")
-            conn = connect(self.path, uri=self._uri)
-            self._local.conn = conn
-            with self._write_lock:
-                self._readers.append(conn)
-        yield conn
+            for i, (owner, conn) in enumerate(self._readers):
+                if not owner.is_alive():
+                    self._readers[i] = (thread, conn)
+                    return conn
+        conn = connect(self.path, uri=self._uri)
+        with self._write_lock:
+            if self._closed:  # closed while it opened
+                conn.close()
+                raise StoreError("the client is closed; open a new Client to read")
+            self._readers.append((thread, conn))
+        return conn
 
     def close(self) -> None:
         """Close every connection this object opened."""
@@ -367,7 +383,7 @@ class Database:
             if self._closed:
                 return
             self._closed = True
-            for conn in self._readers:
+            for _, conn in self._readers:
                 with contextlib.suppress(sqlite3.Error):
                     conn.close()
             self._readers.clear()
