@@ -70,7 +70,9 @@ def test_js_sdk_traces_are_stored_and_read_back_by_both_sdks(
     assert runs["chat_model"].total_tokens == 150
     assert root.total_tokens == 150  # rolled up to the root
     assert root.outputs == {"answer": "42"}
-    (picture,) = store.list_attachments([runs["look_at_picture"].id])[str(runs["look_at_picture"].id)]
+    (picture,) = store.list_attachments([runs["look_at_picture"].id])[
+        str(runs["look_at_picture"].id)
+    ]
     assert (picture.name, picture.mime_type) == ("picture", "image/png")
     assert store.read_attachment(runs["look_at_picture"].id, "picture")[1][:4] == b"\x89PNG"
 

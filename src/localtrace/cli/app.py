@@ -842,9 +842,7 @@ def export(
             progress: Callable[[int], None] = lambda n: None  # noqa: E731
         else:
             progress = stack.enter_context(_progress("exporting", None, by_bytes=False))
-        counts = client.export_jsonl(
-            out, include_feedback=with_feedback, progress=progress, **args
-        )
+        counts = client.export_jsonl(out, include_feedback=with_feedback, progress=progress, **args)
     where = "stdout" if output == "-" else output
     _note(f"exported {counts.runs} runs and {counts.feedback} feedback to {where}")
 
