@@ -84,16 +84,29 @@ def parse_datetime(value: object) -> dt.datetime:
     raise TimeValueError(f"{type(value).__name__} {str(value)[:80]!r} is not a time")
 
 
+_MICRO = dt.timedelta(microseconds=1)
+
+
 def to_micros(value: object) -> int:
     """Any accepted time -> microseconds since the epoch."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    moment: dt.datetime | None = None
+    if type(value) is str:
+        # The common case (what the SDK sends): ISO text with its offset, parsed as
+        # ``parse_datetime`` would parse it, without its chain of type tests.
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        if moment is not None and moment.tzinfo is None:
+            moment = None
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
         return epoch_micros(value)
-    moment = parse_datetime(value)
+    if moment is None:
+        moment = parse_datetime(value)
     try:
-        delta = moment - EPOCH
+        return (moment - EPOCH) // _MICRO
     except OverflowError:  # an aware time whose offset moves it outside year 1..9999
         raise TimeValueError(f"{str(value)[:80]!r} is out of range") from None
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def settle_end(start: int, end: int) -> int:

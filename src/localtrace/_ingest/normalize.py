@@ -383,14 +383,66 @@ _PARSERS: dict[Any, _Parser] = {
 """Every field a run dict may carry -> its parser; any other field is kept as unknown."""
 
 
+def _empty_text(text: str) -> Callable[[Change, set[str]], None]:
+    def fill(change: Change, empty: set[str]) -> None:
+        setattr(change, text, "[]" if text == "events" else "{}")
+        empty.add(text)
+
+    return fill
+
+
+def _empty_tags(change: Change, empty: set[str]) -> None:
+    change.tags = []
+    empty.add("tags")
+
+
+def _empty_extra(change: Change, empty: set[str]) -> None:
+    change.extra, change.extra_text = {}, "{}"
+
+
+def _nothing(change: Change, empty: set[str]) -> None:
+    pass
+
+
+_EMPTY_DICT: dict[str, Callable[[Change, set[str]], None]] = {
+    "inputs": _empty_text("inputs"),
+    "outputs": _empty_text("outputs"),
+    "extra": _empty_extra,
+    "attachments": _nothing,
+    "serialized": lambda change, empty: setattr(change, "serialized", "{}"),
+}
+_EMPTY_LIST: dict[str, Callable[[Change, set[str]], None]] = {
+    "tags": _empty_tags,
+    "events": _empty_text("events"),
+    "serialized": lambda change, empty: setattr(change, "serialized", "[]"),
+}
+"""Fast paths for fields the SDK sends as ``{}`` / ``[]`` (most of them, on most runs): the
+same ``Change`` their parsers would make, without serialising anything."""
+
+_SKIP = _TRANSPORT_KEYS | {"id"}
+
+
 def _normalize_fields(kind: str, run_id: str, raw: dict[str, Any]) -> Change:
     change = Change(kind=kind, run_id=run_id)
     empty: set[str] = set()
     unknown: dict[str, Any] = {}
+    parsers = _PARSERS
     for key, value in raw.items():
-        if value is None or key == "id":
+        if value is None or key in _SKIP:
             continue
-        parser = _PARSERS.get(key)
+        if not value:
+            kind_of = type(value)
+            filler = (
+                _EMPTY_DICT.get(key)
+                if kind_of is dict
+                else _EMPTY_LIST.get(key)
+                if kind_of is list
+                else None
+            )
+            if filler is not None:
+                filler(change, empty)
+                continue
+        parser = parsers.get(key)
         if parser is None:
             unknown[str(key)] = value
             continue
