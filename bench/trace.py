@@ -13,12 +13,16 @@ timed turn about with ``read_trace`` of the same trace; target: at most 1.5x.
 
 ``--traceable``: the cost of tracing, as users feel it: a loop of calls to a ``@traceable``
 3-level tree (chain -> tool -> llm with usage) and then ``flush()`` (until durable), per call,
-with a localtrace ``Client`` against a client that does nothing (the SDK's own cost), turn
-about, medians of ``--repeat``. Printed twice in the same run: on the machine as it is, and
-while another process keeps one core busy (a busy laptop). Target: <= 1.15 (both).
+with a localtrace ``Client`` against a client that does nothing (the SDK's own cost). Each of
+``--repeat`` rounds runs ``--slices`` turns of each client, interleaved and in alternating
+order (so neither always goes first after the other), each turn a loop of ``calls / slices``
+calls plus its flush; a round's ratio is the median of its localtrace turns over the median of
+its no-op turns, and the figure printed is the median of the rounds' ratios, with their spread
+(min, quartiles, max). Printed twice in the same run: on the machine as it is, and while
+another process keeps one core busy (a busy laptop). Target: <= 1.15 (both).
 
 Usage: python bench/trace.py [--runs 25000] [--repeat 7]
-       python bench/trace.py --traceable [--calls 2000] [--repeat 5]
+       python bench/trace.py --traceable [--calls 2000] [--repeat 9] [--slices 4]
        python bench/trace.py --quick      (both parts, small sizes: under two minutes)
 """
 
@@ -166,41 +170,78 @@ def per_call(client: Any, agent: Any, calls: int) -> float:
         return (time.perf_counter() - start) / calls
 
 
-def bench_traceable(calls: int, repeat: int, folder: Path) -> tuple[float, float]:
-    """Median seconds per call (no-op client, localtrace), turn about."""
+class Traceable:
+    """One condition's figures: seconds per call of each client, and each round's ratio."""
+
+    def __init__(self, nothing: list[float], ours: list[float], ratios: list[float]) -> None:
+        self.nothing = statistics.median(nothing)
+        self.ours = statistics.median(ours)
+        self.ratios = sorted(ratios)
+
+    @property
+    def ratio(self) -> float:
+        """The median of the rounds' ratios (each a median of turns over a median of turns)."""
+        return statistics.median(self.ratios)
+
+    def spread(self) -> str:
+        low, _, high = statistics.quantiles(self.ratios, n=4, method="inclusive")
+        return (
+            f"min {self.ratios[0]:.2f}  q1 {low:.2f}  q3 {high:.2f}  max {self.ratios[-1]:.2f}"
+        )
+
+
+def bench_traceable(calls: int, repeat: int, slices: int, folder: Path) -> Traceable:
+    """Seconds per call (no-op client, localtrace): ``repeat`` rounds of ``slices``
+    interleaved turns each, in alternating order."""
     agent = traced_tree()
     folder.mkdir(parents=True, exist_ok=True)
     client = localtrace.Client(folder / "traceable.db")
     null = NullClient()
     per_call(null, agent, 50)  # warm up: imports, the writer process, the statement cache
     per_call(client, agent, 50)
+    turn = max(1, calls // slices)
     ours: list[float] = []
     nothing: list[float] = []
-    for _ in range(repeat):
-        nothing.append(per_call(null, agent, calls))
-        ours.append(per_call(client, agent, calls))
+    ratios: list[float] = []
+    for round_ in range(repeat):
+        mine: list[float] = []
+        theirs: list[float] = []
+        for slice_ in range(slices):
+            first_ours = (round_ + slice_) % 2 == 1
+            for use_ours in (first_ours, not first_ours):
+                if use_ours:
+                    mine.append(per_call(client, agent, turn))
+                else:
+                    theirs.append(per_call(null, agent, turn))
+        ours.append(statistics.median(mine))
+        nothing.append(statistics.median(theirs))
+        ratios.append(ours[-1] / nothing[-1])
     client.close()
-    return statistics.median(nothing), statistics.median(ours)
+    return Traceable(nothing, ours, ratios)
 
 
-def traceable_report(calls: int, repeat: int) -> None:
+def traceable_report(calls: int, repeat: int, slices: int) -> None:
     folder = Path(tempfile.mkdtemp(prefix="localtrace-bench-traceable-"))
-    quiet = bench_traceable(calls, repeat, folder / "quiet")
+    quiet = bench_traceable(calls, repeat, slices, folder / "quiet")
     stop = multiprocessing.Event()
     spinner = multiprocessing.Process(target=_spin, args=(stop,), daemon=True)
     spinner.start()
     try:
-        busy = bench_traceable(calls, repeat, folder / "busy")
+        busy = bench_traceable(calls, repeat, slices, folder / "busy")
     finally:
         stop.set()
         spinner.join()
-    print(f"@traceable 3-level tree (3 runs per call), loop of {calls:,} calls + flush, ")
-    print(f"per call, median of {repeat}, turn about with a no-op client:")
-    for label, (null_t, our_t) in (("machine as is", quiet), ("one core kept busy", busy)):
+    print(
+        f"@traceable 3-level tree (3 runs per call), {repeat} rounds of {slices} interleaved "
+        f"turns per client, each a loop of {max(1, calls // slices):,} calls + flush;"
+    )
+    print("per call: median of the rounds' medians; ratio: median of the rounds' ratios:")
+    for label, figures in (("machine as is", quiet), ("one core kept busy", busy)):
         print(
-            f"  {label:<19} no-op {null_t * 1e6:7.0f} us   localtrace {our_t * 1e6:7.0f} us   "
-            f"ratio {our_t / null_t:5.2f}   (target <= 1.15)"
+            f"  {label:<19} no-op {figures.nothing * 1e6:7.0f} us   localtrace "
+            f"{figures.ours * 1e6:7.0f} us   ratio {figures.ratio:5.2f}   (target <= 1.15)"
         )
+        print(f"  {'':<19} spread of the round ratios: {figures.spread()}")
 
 
 def main() -> None:
@@ -211,12 +252,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--traceable", action="store_true", help="only the @traceable overhead")
     parser.add_argument("--calls", type=int, default=2000, help="@traceable calls per round")
+    parser.add_argument(
+        "--slices", type=int, default=4, help="interleaved turns per client in a round"
+    )
     parser.add_argument("--quick", action="store_true", help="both parts, small sizes")
     args = parser.parse_args()
     if args.quick:
-        args.runs, args.calls, args.repeat = 5000, 500, 5
+        args.runs, args.calls, args.repeat = 5000, 600, 5
     if args.traceable or args.quick:
-        traceable_report(args.calls, max(args.repeat, 5))
+        traceable_report(args.calls, max(args.repeat, 5), args.slices)
         if args.traceable:
             return
     folder = Path(tempfile.mkdtemp(prefix="localtrace-bench-trace-"))
