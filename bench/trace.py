@@ -185,9 +185,7 @@ class Traceable:
 
     def spread(self) -> str:
         low, _, high = statistics.quantiles(self.ratios, n=4, method="inclusive")
-        return (
-            f"min {self.ratios[0]:.2f}  q1 {low:.2f}  q3 {high:.2f}  max {self.ratios[-1]:.2f}"
-        )
+        return f"min {self.ratios[0]:.2f}  q1 {low:.2f}  q3 {high:.2f}  max {self.ratios[-1]:.2f}"
 
 
 def bench_traceable(calls: int, repeat: int, slices: int, folder: Path) -> Traceable:
@@ -221,16 +219,17 @@ def bench_traceable(calls: int, repeat: int, slices: int, folder: Path) -> Trace
 
 
 def traceable_report(calls: int, repeat: int, slices: int) -> None:
-    folder = Path(tempfile.mkdtemp(prefix="localtrace-bench-traceable-"))
-    quiet = bench_traceable(calls, repeat, slices, folder / "quiet")
-    stop = multiprocessing.Event()
-    spinner = multiprocessing.Process(target=_spin, args=(stop,), daemon=True)
-    spinner.start()
-    try:
-        busy = bench_traceable(calls, repeat, slices, folder / "busy")
-    finally:
-        stop.set()
-        spinner.join()
+    with tempfile.TemporaryDirectory(prefix="localtrace-bench-traceable-") as tmp:
+        folder = Path(tmp)
+        quiet = bench_traceable(calls, repeat, slices, folder / "quiet")
+        stop = multiprocessing.Event()
+        spinner = multiprocessing.Process(target=_spin, args=(stop,), daemon=True)
+        spinner.start()
+        try:
+            busy = bench_traceable(calls, repeat, slices, folder / "busy")
+        finally:
+            stop.set()
+            spinner.join()
     print(
         f"@traceable 3-level tree (3 runs per call), {repeat} rounds of {slices} interleaved "
         f"turns per client, each a loop of {max(1, calls // slices):,} calls + flush;"
@@ -263,8 +262,13 @@ def main() -> None:
         traceable_report(args.calls, max(args.repeat, 5), args.slices)
         if args.traceable:
             return
-    folder = Path(tempfile.mkdtemp(prefix="localtrace-bench-trace-"))
-    runs = agent_trace(args.runs)
+    with tempfile.TemporaryDirectory(prefix="localtrace-bench-trace-") as tmp:
+        trace_report(args.runs, args.repeat, Path(tmp))
+
+
+def trace_report(size: int, repeat: int, folder: Path) -> None:
+    """``read_trace`` and ``digest`` of one trace of ``size`` runs, against hand SQL."""
+    runs = agent_trace(size)
     trace_id = str(runs[0]["id"])
     # a failed tool mid-trace that took the trace down: what a digest is read for
     runs[len(runs) // 2]["error"] = "TimeoutError('search timed out')\nTraceback ...\nTimeoutError"
@@ -276,21 +280,21 @@ def main() -> None:
         client.flush()
     client = localtrace.Client(folder / "trace.db")
     tree = client.read_trace(trace_id)
-    assert tree is not None and len(tree.walk()) == args.runs, "the whole trace comes back"
+    assert tree is not None and len(tree.walk()) == size, "the whole trace comes back"
     with client._db.read() as conn:
         ours, hand = paired(
             lambda: client.read_trace(trace_id),
             lambda: tree_by_hand(conn, trace_id),
-            repeat=args.repeat,
+            repeat=repeat,
         )
     digest, read = paired(
         lambda: client.digest(trace_id),
         lambda: client.read_trace(trace_id),
-        repeat=args.repeat,
+        repeat=repeat,
     )
     assert len(client.digest(trace_id)) <= 20_000
     client.close()
-    print(f"trace of {args.runs:,} runs, read_trace as a tree (median of {args.repeat}):")
+    print(f"trace of {size:,} runs, read_trace as a tree (median of {repeat}):")
     print(f"  read_trace             {ours:8.3f} s   (target: well under 1 s)")
     print(f"  hand-written SQL+dicts {hand:8.3f} s")
     print(f"  ratio                  {ours / hand:8.2f}")
