@@ -9,14 +9,18 @@ about, and prints the median wall time of each and their ratio:
 * baseline: the same call with a client that reads the same examples but drops every write
   (runs, feedback): the SDK's own cost of running and tracing the evaluation.
 
-Target: ratio <= 1.3.
+Target: ratio <= 1.3. The load average is printed with the figures (the machine is shared).
 
-Usage: python bench/evaluate.py [--examples 1000] [--repeat 3]
+Usage: python bench/evaluate.py [--examples 1000] [--repeat 5] [--quick]
+(--quick: 1000 examples, 3 rounds; the full run already takes well under two minutes quiet)
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
+import os
 import statistics
 import sys
 import tempfile
@@ -72,7 +76,8 @@ def timed(kind: type[localtrace.Client], path: Path, n: int) -> float:
         examples=[{"inputs": {"q": q}, "outputs": {"answer": q * 2}} for q in range(n)],
     )
     start = time.perf_counter()
-    langsmith.evaluate(target, data="bench", evaluators=[exact, length], client=client)
+    with contextlib.redirect_stdout(io.StringIO()):  # the SDK prints a LangSmith URL
+        langsmith.evaluate(target, data="bench", evaluators=[exact, length], client=client)
     client.flush()
     elapsed = time.perf_counter() - start
     client.close()
@@ -82,8 +87,12 @@ def timed(kind: type[localtrace.Client], path: Path, n: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=1000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="1000 examples, 3 rounds")
     args = parser.parse_args()
+    if args.quick:
+        args.examples, args.repeat = 1000, 3
+    load = os.getloadavg()
     ours: list[float] = []
     base: list[float] = []
     with tempfile.TemporaryDirectory() as folder:
@@ -94,6 +103,7 @@ def main() -> None:
             )
     a, b = statistics.median(ours), statistics.median(base)
     print(f"evaluate over {args.examples} examples, 2 evaluators (median of {args.repeat}):")
+    print(f"  load average before/after: {load[0]:.2f} / {os.getloadavg()[0]:.2f}")
     print(
         f"  localtrace file: {a:.2f} s   no-op client: {b:.2f} s   ratio {a / b:.2f} (target <= 1.3)"
     )

@@ -180,6 +180,7 @@ class AsyncClient:
     update_project = _blocking("update_project")
     delete_project = _blocking("delete_project")
     create_feedback = _blocking("create_feedback")
+    commit_feedback = _blocking("commit_feedback")
     read_feedback = _blocking("read_feedback")
     update_feedback = _blocking("update_feedback")
     delete_feedback = _blocking("delete_feedback")

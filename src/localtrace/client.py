@@ -22,6 +22,7 @@ from ._args import sdk_keywords as _sdk_keywords
 from ._evaluation import EvaluationMethods
 from ._ids import argument_id
 from ._ingest import custom_prices as _prices
+from ._ingest import feedback as _feedback_ops
 from ._ingest import recompute as _recompute
 from ._ingest.writer import Writer
 from ._ingest.writer_process import ProcessWriter
@@ -35,7 +36,6 @@ from ._query import runs as _runs
 from ._query.runquery import RunQuery
 from ._query.where import Where
 from ._store import prune as _prune
-from ._store.db import Database
 from ._time import now_micros, to_micros
 from ._transfer import csvfile as _csv
 from ._transfer import jsonl as _jsonl
@@ -164,7 +164,7 @@ class Client(EvaluationMethods):
         """
         self.path = resolve_path(path)
         self.default_project = project_name or default_project_name()
-        self._db = Database(self.path)
+        self._db = _feedback_ops.GatedDatabase(self.path)
         if writer not in ("auto", "process", "thread"):
             raise ValueError(f"writer must be 'auto', 'process' or 'thread', not {writer!r}")
         self._bulk = Writer(
@@ -178,6 +178,10 @@ class Client(EvaluationMethods):
         self._writer: Writer | ProcessWriter = self._bulk
         if writer != "thread" and not self._db.in_memory and not self._db.read_only:
             self._writer = ProcessWriter(self.path, self.default_project, pricing=pricing)
+        # Feedback with a trace_id is queued on ``_writer`` (as the SDK batches it); this
+        # Client's own reads wait for what it queued (_ingest/feedback.py).
+        self._feedback_gate = _feedback_ops.ReadGate(self._writer.settle)
+        self._db.gate = self._feedback_gate
         # The SDK's RunTree/traceable look for these attributes on a client.
         self.tracing_queue = None
         self.tracing_sample_rate = None
@@ -203,7 +207,9 @@ class Client(EvaluationMethods):
         says how many wait. Otherwise raises ``InvalidRunError`` for runs refused since the
         last flush (every other run is committed).
         """
+        mark = self._feedback_gate.mark()
         _raise_first([_attempt(lambda w=w: w.flush(timeout)) for w in self._writers()])
+        self._feedback_gate.committed(mark)
 
     def close(self) -> None:
         """Drain the queues and close the file. Idempotent."""
@@ -979,49 +985,106 @@ class Client(EvaluationMethods):
     ) -> Feedback:
         """Attach feedback to a run (which may not have arrived yet) or to a project.
 
+        As in the langsmith SDK, feedback given a ``trace_id`` (what evaluators send) is queued
+        and written in the background with the runs: the call returns at once with the
+        ``Feedback`` built from the arguments, this Client's reads see it at once, and it is
+        durable once ``flush()`` returns (which raises ``InvalidRunError`` naming it if the
+        store refused it). Without a ``trace_id`` it is written before the call returns. Bad
+        arguments are refused at once either way. ``commit_feedback`` always waits.
+
         ``created_at`` (a localtrace extension) keeps the original time when importing.
         ``metadata`` (what an evaluator result carries; the SDK passes it through) is kept in
         ``extra["metadata"]``.
         """
-        if metadata:
-            extra = {**(extra or {}), "metadata": metadata}
-        run_id = run_id or trace_id
-        if run_id is None and project_id is None and session_id is None:
+        values = self._feedback_row(dict(locals()))
+        if trace_id is None or self._db.read_only:
+            return self._write_feedback(values)
+        self._writer.submit(_feedback_ops.KIND, values)
+        self._feedback_gate.queued()
+        return _feedback.from_values(values)
+
+    @_sdk_keywords("stop_after_attempt", "extend_trace_retention", "address")
+    def commit_feedback(
+        self,
+        run_id: uuid.UUID | str | None = None,
+        key: str = "unnamed",
+        *,
+        score: float | int | bool | None = None,
+        value: Any = None,
+        trace_id: uuid.UUID | str | None = None,
+        correction: Any = None,
+        comment: str | None = None,
+        source_info: dict[str, Any] | None = None,
+        feedback_source_type: Any = "api",
+        source_run_id: uuid.UUID | str | None = None,
+        feedback_id: uuid.UUID | str | None = None,
+        feedback_config: dict[str, Any] | None = None,
+        project_id: uuid.UUID | str | None = None,
+        comparative_experiment_id: uuid.UUID | str | None = None,
+        feedback_group_id: uuid.UUID | str | None = None,
+        extra: dict[str, Any] | None = None,
+        error: bool | None = None,
+        session_id: uuid.UUID | str | None = None,
+        start_time: Any = None,
+        created_at: Any = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> Feedback:
+        """``create_feedback`` that returns only once the feedback is committed, with or without
+        a ``trace_id``.
+
+        A localtrace extension for callers that must not answer before it is durable (the
+        server answers 2xx only then); the result is read back from the store.
+        """
+        return self._write_feedback(self._feedback_row(dict(locals())))
+
+    def _feedback_row(self, given: dict[str, Any]) -> dict[str, Any]:
+        """The checked ``feedback`` row of ``create_feedback``'s arguments (``given``)."""
+        extra = given["extra"]
+        if given["metadata"]:
+            extra = {**(extra or {}), "metadata": given["metadata"]}
+        run_id = given["run_id"] or given["trace_id"]
+        project_id = given["project_id"] or given["session_id"]
+        if run_id is None and project_id is None and given["session_id"] is None:
             raise InvalidArgumentError(
                 "run_id", run_id, "feedback needs a run", "pass run_id, trace_id or project_id"
             )
-        if isinstance(score, float) and score != score:
-            raise InvalidArgumentError("score", score, "NaN is not a score", "pass a finite number")
+        _feedback_ops.check_score(given["score"])
 
         def uuid_or_none(value: Any, name: str) -> str | None:
             return _uuid_arg(value, name) if value is not None else None
 
-        fid = uuid_or_none(feedback_id or None, "feedback_id") or str(uuid.uuid4())
-        values = _feedback.new_row(
-            fid,
-            key=str(key),
+        source_type = given["feedback_source_type"]
+        source_run_id = given["source_run_id"]
+        created_at = given["created_at"]
+        return _feedback_ops.new_row(
+            uuid_or_none(given["feedback_id"] or None, "feedback_id") or str(uuid.uuid4()),
+            key=str(given["key"]),
             run_id=uuid_or_none(run_id, "run_id"),
-            trace_id=uuid_or_none(trace_id, "trace_id"),
-            session_id=uuid_or_none(project_id or session_id, "project_id"),
-            score=score,
-            value=value,
-            comment=comment,
-            correction=correction,
-            source_type=str(getattr(feedback_source_type, "value", feedback_source_type)),
-            source_info=source_info,
+            trace_id=uuid_or_none(given["trace_id"], "trace_id"),
+            session_id=uuid_or_none(project_id, "project_id"),
+            score=given["score"],
+            value=given["value"],
+            comment=given["comment"],
+            correction=given["correction"],
+            source_type=str(getattr(source_type, "value", source_type)),
+            source_info=given["source_info"],
             source_run_id=str(source_run_id) if source_run_id is not None else None,
-            feedback_config=feedback_config,
+            feedback_config=given["feedback_config"],
             extra=extra,
             comparative_experiment_id=uuid_or_none(
-                comparative_experiment_id or None, "comparative_experiment_id"
+                given["comparative_experiment_id"] or None, "comparative_experiment_id"
             ),
-            feedback_group_id=uuid_or_none(feedback_group_id or None, "feedback_group_id"),
-            error=bool(error),
+            feedback_group_id=uuid_or_none(given["feedback_group_id"] or None, "feedback_group_id"),
+            error=bool(given["error"]),
             created_at=to_micros(created_at) if created_at is not None else now_micros(),
         )
+
+    def _write_feedback(self, values: dict[str, Any]) -> Feedback:
+        """Write one feedback row now and read it back (trace and project filled in from its
+        run when that has arrived)."""
         with self._db.write() as conn:
-            _feedback.insert(conn, values)
-        return self.read_feedback(fid)
+            _feedback_ops.insert_one(conn, values)
+        return self.read_feedback(values["id"])
 
     @_sdk_keywords()
     def read_feedback(self, feedback_id: uuid.UUID | str) -> Feedback:

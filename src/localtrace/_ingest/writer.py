@@ -53,12 +53,13 @@ from ..errors import (
     StoreError,
     StoreUnavailableError,
 )
+from . import feedback as _feedback
 from .pricing import Pricer
 from .upsert import Ingestor
 
 logger = logging.getLogger("localtrace")
 
-Op = tuple[str, Any]  # ("post" | "patch", run dict)
+Op = tuple[str, Any]  # ("post" | "patch", run dict), or ("feedback", row): _feedback.py
 
 MAX_PROBLEMS = 1000
 """Refused runs remembered between two flushes (more are counted, not described)."""
@@ -544,8 +545,10 @@ class Writer:
         units not written because of it."""
         ops = [op for unit_ops, _ in batch for op in unit_ops]
         try:
+            runs, feedback = _feedback.split(ops)  # feedback ops ride along (_feedback.py)
             with self._db.write() as conn:
-                result = Ingestor(conn, self._default_project, self._pricer).ingest(ops)
+                result = Ingestor(conn, self._default_project, self._pricer).ingest(runs)
+                result.problems.extend(_feedback.write(conn, feedback))
         except StoreError as exc:  # the file, not the runs: keep them for a retry
             return exc, batch
         except Exception as exc:  # one run the ingest could not take: find it, keep the rest

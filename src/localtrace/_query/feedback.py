@@ -1,4 +1,5 @@
-"""Feedback rows: create, read, update, delete, list, and per-run ``feedback_stats``.
+"""Feedback rows: read, update, delete, list, and per-run ``feedback_stats`` (rows are built
+and inserted by ``_ingest/feedback.py``, queued or at once).
 
 Feedback about a run that has not arrived yet is stored as is (the SDK often sends feedback
 before the background batch carrying the run); it joins the run by id whenever the run comes.
@@ -67,60 +68,10 @@ def select_sql(where: str = "", index: str | None = None) -> str:
     )
 
 
-def new_row(
-    feedback_id: str,
-    *,
-    key: str,
-    run_id: str | None,
-    trace_id: str | None,
-    session_id: str | None,
-    score: float | int | bool | None,
-    value: Any,
-    comment: str | None,
-    correction: Any,
-    source_type: str,
-    source_info: dict[str, Any] | None,
-    source_run_id: str | None,
-    feedback_config: dict[str, Any] | None,
-    extra: dict[str, Any] | None,
-    comparative_experiment_id: str | None,
-    feedback_group_id: str | None,
-    error: bool,
-    created_at: int,
-) -> dict[str, Any]:
-    """The ``feedback`` row for ``insert``: JSON fields serialised, the source as LangSmith
-    shapes it (``{"type", "metadata"}``, the evaluator run under ``metadata.__run``)."""
-    metadata = dict(source_info or {})
-    if source_run_id is not None:
-        metadata["__run"] = {"run_id": source_run_id}
-    return {
-        "id": feedback_id,
-        "run_id": run_id,
-        "trace_id": trace_id,
-        "session_id": session_id,
-        "key": key,
-        "score": float(score) if score is not None else None,
-        "value": _json.dumps_or_none(value),
-        "comment": comment,
-        "correction": _json.dumps_or_none(correction),
-        "feedback_source": _json.dumps_or_none({"type": source_type, "metadata": metadata}),
-        "feedback_config": _json.dumps_or_none(feedback_config),
-        "extra": _json.dumps_or_none(extra),
-        "comparative_experiment_id": comparative_experiment_id,
-        "feedback_group_id": feedback_group_id,
-        "error": 1 if error else 0,
-        "created_at": created_at,
-        "modified_at": created_at,
-    }
-
-
-def insert(conn: sqlite3.Connection, values: dict[str, Any]) -> None:
-    """Insert (or replace, by id) one feedback row; JSON fields already text."""
-    conn.execute("DELETE FROM feedback WHERE id = ?", (values["id"],))
-    conn.execute(
-        f"INSERT INTO feedback ({_COLUMNS}) VALUES ({','.join('?' * len(_NAMES))})",
-        [values.get(name) for name in _NAMES],
-    )
+def from_values(values: dict[str, Any]) -> Feedback:
+    """``Feedback`` from the values of a row about to be written (what ``create_feedback``
+    returns for queued feedback: the values given, as the langsmith SDK returns them)."""
+    return row_to_feedback([values.get(name) for name in _NAMES])
 
 
 def read(conn: sqlite3.Connection, feedback_id: str) -> Feedback | None:

@@ -166,7 +166,7 @@ class Puller:
         except Exception as exc:
             raise self._stop(exc, "listing feedback") from None
         for item in items:
-            self.client.create_feedback(**_feedback_kwargs(item))
+            self.client.commit_feedback(**_feedback_kwargs(item))
         return len(items)
 
     def run(self) -> PullResult:

@@ -28,7 +28,7 @@ def build_feedback_router(state: State) -> APIRouter:
         responses=model_doc(Feedback, 422),
     )
     def create_feedback(body: Annotated[FeedbackCreate, Body()]) -> Response:
-        return JSONBytes(client.create_feedback(**body.client_kwargs()))
+        return JSONBytes(client.commit_feedback(**body.client_kwargs()))  # 2xx: durable
 
     @router.get(
         "/feedback",

@@ -60,8 +60,8 @@ class State:
         return self.client.commit_runs(create, update)
 
     def create_feedback(self, **kwargs: Any) -> Feedback:
-        """``Client.create_feedback``."""
-        return self.client.create_feedback(**kwargs)
+        """``Client.commit_feedback``: the answer waits until the feedback is committed."""
+        return self.client.commit_feedback(**kwargs)
 
     def settle(self) -> None:
         """Wait until every write accepted so far is committed (reads call this first).

@@ -410,7 +410,7 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
         run = await run_in_threadpool(client.read_run, rid)
         fields = _feedback_fields(form)
         made = await run_in_threadpool(
-            lambda: client.create_feedback(
+            lambda: client.commit_feedback(
                 run.id,
                 fields.pop("key"),
                 trace_id=run.trace_id,
