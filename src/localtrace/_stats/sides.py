@@ -402,30 +402,43 @@ def facets(
     return out
 
 
+MASKED_GROUPS = 8
+"""Up to this many groups, a facet statement tests each group's mask on every row; beyond it,
+rows are grouped by the run's group bitset first."""
+
+
 @dataclass
 class _Counting:
     """How a facet statement counts each group's runs.
 
-    Ungrouped: ``count(*)``. Grouped: the rows are first grouped by the run's group bitset
-    (``RunSet.bitsets``, bound as ``?1``; ``?2`` the byte values), then each group's count is
-    summed from the few (value, bitset) rows: one lookup per row whatever the number of groups.
+    Ungrouped: ``count(*)``. Up to ``MASKED_GROUPS`` groups: one ``count(*) FILTER`` per group,
+    testing the row's run in the group's mask (``?1``, ``?2``, ...): the rows stay in the
+    order of the index they are read from, so nothing is sorted. More groups: the rows are
+    first grouped by the run's group bitset (``RunSet.bitsets``, bound as ``?1``; ``?2`` the
+    byte values), then each group's count is summed from the few (value, bitset) rows: one
+    lookup per row whatever the number of groups.
     """
 
     runs: RunSet
     count: int
     blob: bytes | None = None
     width: int = 0
+    masks: list[bytes] | None = None
 
     @classmethod
     def of(cls, runs: RunSet, groups: Sequence[Group]) -> _Counting:
         if len(groups) == 1 and groups[0] is None:
             return cls(runs, 1)
         positions = [g if g is not None else np.arange(runs.n) for g in groups]
+        if len(groups) <= MASKED_GROUPS:
+            return cls(runs, len(groups), masks=[runs.mask(p) for p in positions])
         blob, width = runs.bitsets(positions)
         return cls(runs, len(groups), blob, width)
 
     @property
     def params(self) -> list[Any]:
+        if self.masks is not None:
+            return list(self.masks)
         return [] if self.blob is None else [self.blob, BYTE_VALUES]
 
     @property
@@ -437,6 +450,13 @@ class _Counting:
         run key column of ``body``."""
         columns = ", ".join(f"{expr} AS {alias}" for expr, alias in dims)
         grouping = ", ".join(expr for expr, _ in dims)
+        if self.masks is not None:
+            counts = ", ".join(
+                f"count(*) FILTER (WHERE substr(?{i + 1}, {key} - {self.runs.low} + 1, 1) "
+                f"= x'01') AS n{i}"
+                for i in range(self.count)
+            )
+            return f"SELECT {columns}, {counts} {body} GROUP BY {grouping}"
         if self.blob is None:
             return f"SELECT {columns}, count(*) AS n0 {body} GROUP BY {grouping}"
         aliases = ", ".join(alias for _, alias in dims)
