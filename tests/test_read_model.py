@@ -182,3 +182,34 @@ def test_full_reads_and_reads_selecting_every_field_agree(client: localtrace.Cli
     for run in client.list_runs():
         (selected,) = client.list_runs(run_ids=[run.id], select=everything)
         assert selected.model_dump() == client.read_run(run.id).model_dump() == run.model_dump()
+
+
+def test_a_narrow_select_is_the_full_read_with_the_rest_left_empty(
+    client: localtrace.Client,
+) -> None:
+    """A narrow select reads only its columns: each field alone, and a few together, give the
+    full read's values for what was selected (and the identity fields), ``None`` for the rest."""
+    from localtrace._query.rows import _OPTIONAL_FIELDS, SELECTABLE
+
+    _store_varied_runs(client)
+    full = {run.id: run for run in client.list_runs()}
+    selects = [[name] for name in sorted(SELECTABLE)] + [
+        ["id", "name", "run_type", "status", "start_time", "end_time", "total_tokens"],
+        ["tags", "total_cost", "parent_run_ids", "feedback_stats", "outputs"],
+        ["latency", "prompt_cost_details", "first_token_time", "in_dataset"],
+    ]
+    for select in selects:
+        runs = list(client.list_runs(select=select))
+        assert len(runs) == len(full)
+        wanted = set(select) | ({"end_time"} if "latency" in select else set())
+        for run in runs:
+            want = full[run.id].model_dump()
+            for name in _OPTIONAL_FIELDS - wanted:
+                want[name] = None
+            for name in ("inputs", "outputs", "error", "extra", "events", "serialized"):
+                if name not in wanted:
+                    want[name] = {} if name == "inputs" else None
+            if "feedback_stats" not in wanted:
+                want["feedback_stats"] = None
+            assert run.model_dump() == want, select
+            _assert_same_as_validated(run)

@@ -118,35 +118,50 @@ class Projection:
         wanted = None if select is None else set(select) | ALWAYS
         payload = [p for p in _PAYLOAD if wanted is None or p in wanted]
         with_feedback = wanted is None or "feedback_stats" in wanted
-        # Columns of fields left out are not read: NULL reads as "absent" on the way in (no
-        # JSON parsed, no Decimal or datetime built) and the field is blanked afterwards.
-        core = [
-            "0"
-            if expr == _HAS_FEEDBACK and not with_feedback
-            else "NULL"
-            if wanted is not None and name in _OPTIONAL_FIELDS and name not in wanted
-            else expr
-            for name, expr in _CORE
-        ]
         joined = " LEFT JOIN run_payloads AS p ON p.run_pk = r.pk" if payload else ""
+        self._full = wanted is None
+        if wanted is None:
+            core = [expr for _, expr in _CORE]
+            self._slots = _slots(payload, _CORE_WIDTH)
+            self._template = _READ_TEMPLATE
+            self._feedback_index: int | None = FEEDBACK_INDEX
+            self._ancestors = True
+        else:
+            # A narrow select reads the identity columns, then only the optional columns it
+            # asked for (a column of NULLs still costs each row a value), then its payloads.
+            optional = [(n, e) for n, e in _CORE if n in _OPTIONAL_FIELDS and n in wanted]
+            core = [expr for _, expr in _IDENTITY]
+            if with_feedback:
+                core.append(_HAS_FEEDBACK)
+            start = len(core)
+            core += [expr for _, expr in optional]
+            self._slots = tuple(
+                (start + offset, name, _COLUMN_READERS[name])
+                for offset, (name, _) in enumerate(optional)
+            ) + _slots(payload, start + len(optional))
+            self._template = {
+                **_READ_TEMPLATE,
+                **{name: None for name in _OPTIONAL_FIELDS - wanted},
+            }
+            self._feedback_index = len(_IDENTITY) if with_feedback else None
+            self._ancestors = "parent_run_ids" in wanted
         self.select_from = (
             f"SELECT {', '.join(core + [f'p.{name}' for name in payload])} FROM runs AS r{joined}"
         )
         """``SELECT <columns> FROM runs AS r`` (joined with the payloads only when needed)."""
-        self._full = wanted is None
-        self._slots = _slots(payload)
-        self._blank = () if wanted is None else tuple(sorted(_OPTIONAL_FIELDS - wanted))
 
     def to_run(self, row: Sequence[Any]) -> Run:
         """One row -> a ``Run`` (built without re-validation: every value is already typed)."""
         if self._full:
             return _full_run(row)
-        fields = _core_fields(row)
+        fields = _identity_fields(row, self._template, self._ancestors)
         for index, name, read in self._slots:
             fields[name] = read(row[index])
-        for name in self._blank:
-            fields[name] = None
         return _new_run(fields)
+
+    def has_feedback(self, row: Sequence[Any]) -> bool:
+        """Whether the row says its run has feedback (never, when feedback was not selected)."""
+        return self._feedback_index is not None and bool(row[self._feedback_index])
 
 
 def projection(select: Sequence[str] | None = None) -> Projection:
@@ -231,6 +246,104 @@ def _ancestors(parent_dotted: str) -> tuple[uuid.UUID, ...]:
 def _decimal_map(text: str) -> dict[str, Decimal] | None:
     """Stored ``{category: pico-dollars}`` -> ``{category: USD}`` (``None`` when empty)."""
     return {k: pico_to_usd(Decimal(v), PICO) for k, v in _loads(text).items()} or None
+
+
+_IDENTITY = (
+    ("pk", "r.pk"),
+    ("id", "r.id"),
+    ("name", "r.name"),
+    ("run_type", "r.run_type"),
+    ("start_time", "r.start_time"),
+    ("trace_id", "r.trace_id"),
+    ("dotted_order", "r.dotted_order"),
+    ("parent_run_id", "r.parent_run_id"),
+    ("session_id", "r.session_id"),
+    ("status", "r.status"),
+    ("repair", "r.repair"),
+    ("cost_source", "r.cost_source"),
+)
+"""The columns of a narrow select's row before its optional ones: the fields every run carries.
+Their first nine positions are the full row's (``ID_INDEX`` ... ``SESSION_INDEX`` hold)."""
+_IDENTITY_WIDTH = len(_IDENTITY)
+
+
+def _identity_fields(
+    row: Sequence[Any], template: dict[str, Any], ancestors: bool
+) -> dict[str, Any]:
+    """The fields every run carries, from a narrow row (``_core_fields`` for the rest)."""
+    (
+        _pk,
+        run_id,
+        name,
+        run_type,
+        start,
+        trace_id,
+        dotted,
+        parent,
+        session_id,
+        status,
+        repair,
+        cost_source,
+    ) = row[:_IDENTITY_WIDTH]
+    fields = template.copy()
+    fields["id"] = _fast_uuid(run_id)
+    fields["name"] = name
+    fields["inputs"] = {}
+    fields["start_time"] = EPOCH + _ONE_US * start
+    fields["run_type"] = run_type
+    if parent:
+        fields["parent_run_id"] = _cached_uuid(parent)
+    if ancestors:
+        fields["parent_run_ids"] = (
+            list(_ancestors(dotted[:-_SEGMENT_WITH_DOT]))
+            if parent and len(dotted) > _SEGMENT_WITH_DOT
+            else []
+        )
+    fields["session_id"] = _cached_uuid(session_id)
+    fields["app_path"] = (
+        f"{_APP_PATH_PREFIX}{session_id}/r/{run_id}?trace_id={trace_id}"
+        f"&start_time={(_NAIVE_EPOCH + _ONE_US * start).isoformat()}"
+    )
+    fields["status"] = status
+    fields["trace_id"] = _cached_uuid(trace_id)
+    fields["dotted_order"] = dotted
+    fields["repair"] = repair
+    if cost_source is not None:
+        fields["cost_source"] = cost_source
+        if cost_source.startswith(_CUSTOM):
+            fields["price_model_id"] = _fast_uuid(cost_source[len(_CUSTOM) :])
+    return fields
+
+
+def _time_or_none(micros: int | None) -> dt.datetime | None:
+    return None if micros is None else EPOCH + _ONE_US * micros
+
+
+def _usd_or_none(pico: int | None) -> Decimal | None:
+    return None if pico is None else pico_to_usd(Decimal(pico), PICO)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+_COLUMN_READERS: dict[str, Callable[[Any], Any]] = {
+    "end_time": _time_or_none,
+    "first_token_time": _time_or_none,
+    "reference_example_id": lambda text: None if text is None else _fast_uuid(text),
+    "tags": lambda text: _loads(text) if text else [],
+    "prompt_tokens": _same,
+    "completion_tokens": _same,
+    "total_tokens": _same,
+    "prompt_cost": _usd_or_none,
+    "completion_cost": _usd_or_none,
+    "total_cost": _usd_or_none,
+    "prompt_token_details": lambda text: _loads(text) if text else None,
+    "completion_token_details": lambda text: _loads(text) if text else None,
+    "prompt_cost_details": lambda text: _decimal_map(text) if text else None,
+    "completion_cost_details": lambda text: _decimal_map(text) if text else None,
+}
+"""Optional core column -> field value, as ``_core_fields`` reads it (a narrow select)."""
 
 
 def _core_fields(row: Sequence[Any]) -> dict[str, Any]:
@@ -351,14 +464,11 @@ _READERS: dict[str, Callable[[Any], Any]] = {
 """Payload column (NULL when the run has no payload row) -> field value, in ``_PAYLOAD`` order."""
 
 
-def _slots(payload: Sequence[str]) -> tuple[tuple[int, str, Callable[[Any], Any]], ...]:
-    """(row index, field, reader) of each selected payload column, after the core columns."""
-    return tuple(
-        (_CORE_WIDTH + offset, name, _READERS[name]) for offset, name in enumerate(payload)
-    )
-
-
-_FULL_SLOTS = _slots(_PAYLOAD)
+def _slots(
+    payload: Sequence[str], start: int = _CORE_WIDTH
+) -> tuple[tuple[int, str, Callable[[Any], Any]], ...]:
+    """(row index, field, reader) of each selected payload column, from ``start`` on."""
+    return tuple((start + offset, name, _READERS[name]) for offset, name in enumerate(payload))
 
 
 _OPTIONAL_FIELDS = frozenset(

@@ -18,12 +18,14 @@ from .runs import sampler
 from .where import Where, build_where, canonical_ids
 
 
-@dataclass(frozen=True)
+@dataclass
 class RunQuery:
     """The conditions, all AND-ed; ``run_ids`` ignores the others (as LangSmith does).
 
     Values are as the caller gave them (ids in any UUID spelling, times as datetimes, ISO text
-    or numbers); ``prepare`` checks them and names the argument at fault.
+    or numbers); ``prepare`` checks them and names the argument at fault. Treat it as a value:
+    it is not frozen only because a frozen dataclass of 21 fields costs about 3 µs to build, a
+    tenth of reading one run by id.
     """
 
     project_ids: Sequence[Any] | None = None

@@ -12,7 +12,6 @@ from .._time import from_micros
 from ..models import Run
 from .rows import (
     DOTTED_INDEX,
-    FEEDBACK_INDEX,
     ID_INDEX,
     PARENT_INDEX,
     SESSION_INDEX,
@@ -28,12 +27,13 @@ PAGE_SIZE = 100
 """Rows fetched per page when listing (each page is one indexed range scan)."""
 
 
-def _with_feedback(runs: Sequence[Run], rows: Sequence[Sequence[Any]]) -> list[tuple[Run, str]]:
+def _with_feedback(
+    projection: Projection, runs: Sequence[Run], rows: Sequence[Sequence[Any]]
+) -> list[tuple[Run, str]]:
     """(run, id) of the runs whose row says they have feedback (rows carry an index probe, so
     a page or tree without feedback costs no feedback query at all)."""
-    return [
-        (run, row[ID_INDEX]) for run, row in zip(runs, rows, strict=True) if row[FEEDBACK_INDEX]
-    ]
+    has = projection.has_feedback
+    return [(run, row[ID_INDEX]) for run, row in zip(runs, rows, strict=True) if has(row)]
 
 
 def _attach_feedback(conn: sqlite3.Connection, targets: Sequence[tuple[Run, str]]) -> None:
@@ -58,7 +58,7 @@ def read_run(conn: sqlite3.Connection, run_id: str, *, load_child_runs: bool) ->
         return None
     if not load_child_runs:
         run = projection.to_run(row)
-        _attach_feedback(conn, _with_feedback([run], [row]))
+        _attach_feedback(conn, _with_feedback(projection, [run], [row]))
         return run
     dotted = row[DOTTED_INDEX]
     with gc_paused():
@@ -88,9 +88,9 @@ def _tree(
     top_id = top_row[ID_INDEX] if top_row is not None else str(top.id)
     to_run = projection.to_run
     runs = [to_run(r) for r in rows]
-    targets = _with_feedback(runs, rows)
+    targets = _with_feedback(projection, runs, rows)
     if top_row is not None:
-        targets += _with_feedback([top], [top_row])
+        targets += _with_feedback(projection, [top], [top_row])
     else:
         targets.append((top, top_id))  # feedback may name a root that never arrived
     _attach_feedback(conn, targets)
@@ -175,25 +175,23 @@ def iterate(
     remaining = limit
     cursor: tuple[int, int] | None = None
     direction = "DESC" if descending else "ASC"
+    select_from = indexed(projection.select_from, where.index)
+    order = f"ORDER BY r.start_time {direction}, r.pk {direction} LIMIT ?"
+    first = f"{select_from} {where.sql()} {order}"
     while remaining is None or remaining > 0:
         size = PAGE_SIZE if remaining is None else min(PAGE_SIZE, remaining)
-        clauses = list(where.clauses)
-        params: list[Any] = list(where.params)
-        if cursor is not None:
+        if cursor is None:
+            sql, params = first, [*where.params, size]
+        else:
             clause, values = after(*cursor, descending=descending)
-            clauses.append(clause)
-            params.extend(values)
-        clause = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        sql = (
-            f"{indexed(projection.select_from, where.index)} {clause} "
-            f"ORDER BY r.start_time {direction}, r.pk {direction} LIMIT ?"
-        )
+            sql = f"{select_from} WHERE {' AND '.join([*where.clauses, clause])} {order}"
+            params = [*where.params, *values, size]
         with db.read() as conn:
-            rows = conn.execute(sql, [*params, size]).fetchall()
+            rows = conn.execute(sql, params).fetchall()
             # No gc_paused() here: for a page of 100 the deferred collection costs more than
             # the collections it saves (measured); trees of thousands of runs pause it.
             runs = [projection.to_run(row) for row in rows]
-            _attach_feedback(conn, _with_feedback(runs, rows))  # none unless selected
+            _attach_feedback(conn, _with_feedback(projection, runs, rows))  # none unless selected
         yield from runs
         if len(rows) < size:
             return
