@@ -5,7 +5,8 @@ Runs traced with the langsmith SDK go into one SQLite file; read them back with 
 shapes as LangSmith.
 """
 
-from .client import Client, default_project_name
+from typing import TYPE_CHECKING, Any
+
 from .errors import (
     DatasetExistsError,
     DatasetNotFoundError,
@@ -29,19 +30,57 @@ from .errors import (
     StoreBusyError,
     StoreError,
 )
-from .models import (
-    Dataset,
-    Example,
-    Feedback,
-    ModelPrice,
-    Project,
-    RecomputeResult,
-    Run,
-    RunStats,
-    TracerSession,
-    TracerSessionResult,
-    UnpricedModel,
-)
+
+if TYPE_CHECKING:
+    from .client import Client, default_project_name
+    from .models import (
+        Dataset,
+        Example,
+        Feedback,
+        ModelPrice,
+        Project,
+        RecomputeResult,
+        Run,
+        RunStats,
+        TracerSession,
+        TracerSessionResult,
+        UnpricedModel,
+    )
+
+_LAZY = {
+    "Client": "client",
+    "default_project_name": "client",
+    "Dataset": "models",
+    "Example": "models",
+    "Feedback": "models",
+    "ModelPrice": "models",
+    "Project": "models",
+    "RecomputeResult": "models",
+    "Run": "models",
+    "RunStats": "models",
+    "TracerSession": "models",
+    "TracerSessionResult": "models",
+    "UnpricedModel": "models",
+}
+"""Names imported on first use: ``import localtrace._ingest...`` (the writer process) or
+``localtrace.errors`` need neither the client nor pydantic, and start in a fraction of the
+time."""
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'localtrace' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __version__ = "0.1.0"
 
