@@ -204,6 +204,26 @@ def test_children_of_a_parent_read_the_parent_index(store: Any) -> None:
     assert plans and all(_reads(p, "r", "runs_parent") for p in plans), plans
 
 
+@pytest.mark.parametrize("column", ["parent_run_id", "trace_id", "thread_id"])
+def test_an_anchor_column_equal_to_null_is_not_forced_onto_its_partial_index(
+    store: Any, column: str
+) -> None:
+    """``eq(parent_run_id, null)`` means IS NULL: the anchor indexes hold only non-null
+    values, so forcing one would leave SQLite with no plan at all."""
+    client, _ = store
+    everything = list(client.list_runs(project_name="big"))
+    thread_keys = ("thread_id", "session_id", "conversation_id")  # LangSmith's thread keys
+
+    def value(run: Any) -> Any:
+        if column == "thread_id":
+            return next((run.metadata.get(k) for k in thread_keys if run.metadata.get(k)), None)
+        return getattr(run, column)
+
+    want = {r.id for r in everything if value(r) is None}
+    got = {r.id for r in client.list_runs(project_name="big", filter=f"eq({column}, null)")}
+    assert got == want
+
+
 def test_a_feedback_key_reads_the_key_index(store: Any) -> None:
     client, ids = store
     plans = _plans(

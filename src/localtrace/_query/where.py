@@ -65,12 +65,18 @@ ROOTS_INDEX = "runs_session_roots"
 
 
 def _top_level_tests(node: Node) -> frozenset[str]:
-    """Attributes an ``eq`` at the top of a filter tests (alone or directly in an ``and``)."""
+    """Attributes an ``eq`` at the top of a filter tests (alone or directly in an ``and``)
+    against a value: ``eq(parent_run_id, null)`` means IS NULL, which the partial anchor
+    indexes do not hold."""
     from ..filters._nodes import And, Comparison
 
     tests = node.children if isinstance(node, And) else (node,)
     return frozenset(
-        test.attribute for test in tests if isinstance(test, Comparison) and test.op == "eq"
+        test.attribute
+        for test in tests
+        if isinstance(test, Comparison)
+        and test.op == "eq"
+        and all(operand.value is not None for operand in test.operands)
     )
 
 

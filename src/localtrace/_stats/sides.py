@@ -74,9 +74,7 @@ def detail_figures(name: str, totals: dict[str, int]) -> dict[str, Any]:
     }
 
 
-def detail_sums(
-    conn: sqlite3.Connection, part: str, keys: Sequence[str] = ()
-) -> dict[str, int]:
+def detail_sums(conn: sqlite3.Connection, part: str, keys: Sequence[str] = ()) -> dict[str, int]:
     """Totals per category of one text of comma-separated objects (ungrouped passes sum each
     statement's text at once, so no text outlives its statement).
 
