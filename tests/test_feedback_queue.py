@@ -229,5 +229,13 @@ def test_evaluate_reads_its_feedback_without_a_flush(tmp_path: Path) -> None:
         assert {f.run_id: f.score for f in again.list_feedback(feedback_key=["exact"])} == want
 
 
-def test_the_queued_row_has_the_columns_reads_expect() -> None:
-    assert tuple(feedback_rows._NAMES) == feedback_ops.COLUMNS
+def test_the_queued_row_has_the_columns_reads_expect(tmp_path: Path) -> None:
+    """Writer and reader share one column list, and it is the table's (less SQLite's pk)."""
+    assert feedback_rows.COLUMNS is feedback_ops.COLUMNS
+    localtrace.Client(tmp_path / "columns.db").close()
+    conn = sqlite3.connect(tmp_path / "columns.db")
+    try:
+        table = [row[1] for row in conn.execute("PRAGMA table_info(feedback)") if row[1] != "pk"]
+    finally:
+        conn.close()
+    assert sorted(table) == sorted(feedback_ops.COLUMNS)

@@ -1044,7 +1044,7 @@ class Client(EvaluationMethods):
             extra = {**(extra or {}), "metadata": given["metadata"]}
         run_id = given["run_id"] or given["trace_id"]
         project_id = given["project_id"] or given["session_id"]
-        if run_id is None and project_id is None and given["session_id"] is None:
+        if run_id is None and project_id is None:
             raise InvalidArgumentError(
                 "run_id", run_id, "feedback needs a run", "pass run_id, trace_id or project_id"
             )

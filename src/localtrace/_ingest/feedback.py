@@ -29,33 +29,13 @@ from typing import Any
 
 from .. import _json
 from .._store.db import Database
+from .._store.feedback import COLUMNS
 from ..errors import InvalidArgumentError, LocaltraceError, RunProblem
 
 logger = logging.getLogger("localtrace")
 
 KIND = "feedback"
 """The op kind of queued feedback (``("feedback", row)``; runs are ``post``/``patch``)."""
-
-COLUMNS = (
-    "id",
-    "run_id",
-    "trace_id",
-    "session_id",
-    "key",
-    "score",
-    "value",
-    "comment",
-    "correction",
-    "feedback_source",
-    "feedback_config",
-    "extra",
-    "comparative_experiment_id",
-    "feedback_group_id",
-    "error",
-    "created_at",
-    "modified_at",
-)
-"""The ``feedback`` columns a row sets (``pk`` is SQLite's)."""
 
 _DELETE = "DELETE FROM feedback WHERE id = ?"
 _INSERT = f"INSERT INTO feedback ({', '.join(COLUMNS)}) VALUES ({','.join('?' * len(COLUMNS))})"

@@ -14,15 +14,11 @@ from typing import Any
 
 from .. import _json
 from .._store.db import chunks, placeholders
+from .._store.feedback import COLUMNS
 from .._time import from_micros
 from ..models import Feedback
 
-_COLUMNS = (
-    "id, run_id, trace_id, session_id, key, score, value, comment, correction, feedback_source, "
-    "feedback_config, extra, comparative_experiment_id, feedback_group_id, error, created_at, "
-    "modified_at"
-)
-_NAMES = tuple(column.strip() for column in _COLUMNS.split(","))
+_COLUMNS = ", ".join(COLUMNS)
 
 MAX_COMMENTS = 10
 """Comments kept per key in ``feedback_stats`` (a sample, newest first)."""
@@ -71,7 +67,7 @@ def select_sql(where: str = "", index: str | None = None) -> str:
 def from_values(values: dict[str, Any]) -> Feedback:
     """``Feedback`` from the values of a row about to be written (what ``create_feedback``
     returns for queued feedback: the values given, as the langsmith SDK returns them)."""
-    return row_to_feedback([values.get(name) for name in _NAMES])
+    return row_to_feedback([values.get(name) for name in COLUMNS])
 
 
 def read(conn: sqlite3.Connection, feedback_id: str) -> Feedback | None:
