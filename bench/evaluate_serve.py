@@ -29,19 +29,8 @@ import langsmith  # noqa: E402
 import uvicorn  # noqa: E402
 
 import localtrace  # noqa: E402
+from evaluate import exact, length, target  # noqa: E402  (the same evaluation as bench/evaluate.py)
 from localtrace.server import create_app  # noqa: E402
-
-
-def target(inputs: dict[str, Any]) -> dict[str, Any]:
-    return {"answer": inputs["q"] * 2}
-
-
-def exact(outputs: dict[str, Any], reference_outputs: dict[str, Any]) -> bool:
-    return bool(outputs["answer"] == reference_outputs["answer"])
-
-
-def length(outputs: dict[str, Any]) -> int:
-    return len(str(outputs["answer"]))
 
 
 def examples(n: int) -> list[dict[str, Any]]:
