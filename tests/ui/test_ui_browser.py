@@ -61,9 +61,57 @@ def no_alert(driver: Any) -> None:
 
 
 def table_ids(driver: Any) -> list[str]:
+    """The runs table's rows, once the page's data request has drawn them."""
+    wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#listing[data-loaded]"))
     return [
         row.get_attribute("data-id") for row in driver.find_elements(By.CSS_SELECTOR, "tr[data-id]")
     ]
+
+
+def test_runs_table_cells_are_what_the_terminal_shows(
+    browser: Any, live_ui: LiveServer, sample: Sample
+) -> None:
+    """The rows the page's script draws from the server's JSON: each cell the text the
+    Python display helpers give the run (the oracle), every value as text."""
+    from localtrace.display import cost_text, latency_text, tokens_text
+    from localtrace.ui._view import feedback_scores, preview
+
+    client, found = sample
+    browser.get(f"{live_ui.url}/ui/projects/{found['project_id']}/runs?all=1")
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "tr[data-id]"))
+    no_alert(browser)
+    runs = {str(r.id): r for r in client.list_runs(project_name="support-bot", limit=50)}
+    rows = browser.find_elements(By.CSS_SELECTOR, "tr[data-id]")
+    assert [row.get_attribute("data-id") for row in rows] == list(runs)
+    drawn = browser.execute_script(
+        """return Array.from(document.querySelectorAll("tr[data-id]"), (tr) => [
+             tr.dataset.href, tr.dataset.start, tr.dataset.status,
+             ...Array.from(tr.cells).slice(1).map((td) => td.textContent)])"""
+    )
+    for row, run in zip(drawn, runs.values(), strict=True):
+        start = run.start_time.astimezone(dt.timezone.utc)
+        seconds = None if run.end_time is None else (run.end_time - run.start_time).total_seconds()
+        kind = f" {run.run_type}"
+        scores = "".join(f"{key} {text}" for key, text in feedback_scores(run.feedback_stats))
+        assert row == [
+            f"/ui/traces/{run.trace_id}?run={run.id}",
+            start.isoformat(),
+            run.status,
+            run.name + kind,
+            run.status,
+            start.strftime("%m-%d %H:%M:%S"),
+            latency_text(seconds),
+            tokens_text(run.total_tokens),
+            cost_text(run.total_cost, zero="$0"),
+            preview(run.inputs, 80),
+            preview(run.error if run.error else run.outputs, 80),
+            "".join(run.tags or []),
+            scores,
+        ], run.name
+    hostile = browser.find_element(By.CSS_SELECTOR, f"tr[data-id='{found['hostile']}']")
+    assert hostile.find_element(By.CSS_SELECTOR, "td.name-cell a").text == HOSTILE_NAME
+    assert hostile.find_element(By.CSS_SELECTOR, "td.preview").text == HOSTILE_INPUT
+    assert [c.text for c in hostile.find_elements(By.CSS_SELECTOR, ".chip")] == ["<i>tag</i>"]
 
 
 def test_projects_runs_filter_trace_feedback(

@@ -19,6 +19,7 @@ from ui_data import HOSTILE_INPUT, HOSTILE_NAME
 
 import localtrace
 from localtrace.server import create_app
+from localtrace.ui._view import ROW_FIELDS
 
 Sample = tuple[localtrace.Client, dict[str, Any]]
 
@@ -29,8 +30,24 @@ def http(sample: Sample) -> Iterator[TestClient]:
         yield test_client
 
 
-def row_ids(html: str) -> list[str]:
-    return re.findall(r'<tr data-href="[^"]*" data-id="([0-9a-f-]{36})"', html)
+def page_data(http: TestClient, page: Any) -> dict[str, Any]:
+    """What a runs page's data request answers (the URL in its ``data-rows-src``), fetched as
+    the page's script fetches it."""
+    found = re.search(r'data-rows-src="([^"]+)"', page.text)
+    assert found, page.text[:300]
+    answer = http.get(unescape(found.group(1)))
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "application/json"
+    data: dict[str, Any] = answer.json()
+    return data
+
+
+def table_rows(http: TestClient, page: Any) -> list[dict[str, Any]]:
+    return [dict(zip(ROW_FIELDS, row, strict=True)) for row in page_data(http, page)["rows"]]
+
+
+def row_ids(http: TestClient, page: Any) -> list[str]:
+    return [row["id"] for row in table_rows(http, page)]
 
 
 def links(html: str, rel: str) -> str | None:
@@ -99,16 +116,12 @@ def test_runs_page_lists_what_list_runs_returns(http: TestClient, sample: Sample
     page = http.get(f"/ui/projects/{found['project_id']}/runs")
     assert page.status_code == 200
     expected = [str(r.id) for r in client.list_runs(project_name="support-bot", is_root=True)]
-    assert row_ids(page.text) == expected
+    assert row_ids(http, page) == expected
 
 
-def test_runs_page_and_partial_say_their_own_time(http: TestClient, sample: Sample) -> None:
-    for url in (
-        f"/ui/projects/{sample[1]['project_id']}/runs",
-        f"/ui/partials/projects/{sample[1]['project_id']}/runs",
-    ):
-        timing = http.get(url).headers["server-timing"]
-        assert re.fullmatch(r"app;dur=\d+\.\d{3}", timing), timing
+def test_runs_data_says_its_own_time(http: TestClient, sample: Sample) -> None:
+    timing = http.get(f"/ui/api/projects/{sample[1]['project_id']}/runs").headers["server-timing"]
+    assert re.fullmatch(r"app;dur=\d+\.\d{3}", timing), timing
 
 
 def test_all_runs_toggle_and_filter(http: TestClient, sample: Sample) -> None:
@@ -118,7 +131,7 @@ def test_all_runs_toggle_and_filter(http: TestClient, sample: Sample) -> None:
     assert page.status_code == 200
     expected = [str(r.id) for r in client.list_runs(project_name="support-bot", filter=flt)]
     assert len(expected) > 10
-    assert row_ids(page.text) == expected[:50]
+    assert row_ids(http, page) == expected[:50]
     # the view is in the URL: the filter box shows it, escaped
     assert 'value="eq(run_type, &#34;llm&#34;)"' in page.text
 
@@ -136,7 +149,7 @@ def test_full_text_search_and_time_range(http: TestClient, sample: Sample) -> No
         )
     ]
     assert expected
-    assert row_ids(page.text) == expected
+    assert row_ids(http, page) == expected
 
 
 def test_hostile_values_render_as_text(http: TestClient, sample: Sample) -> None:
@@ -154,7 +167,10 @@ def test_hostile_values_render_as_text(http: TestClient, sample: Sample) -> None
         assert "<img src=x" not in page.text
         assert "<i>tag</i>" not in page.text
         assert "<h1>broken?</h1>" not in page.text
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in pages[0].text
+    # the runs table's rows are JSON text for the page's script, with every "<" escaped
+    hostile = next(r for r in table_rows(http, pages[0]) if r["id"] == found["hostile"])
+    assert hostile["name"] == HOSTILE_NAME and hostile["tags"] == ["<i>tag</i>"]
+    assert hostile["input"] == HOSTILE_INPUT
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in pages[1].text
     assert "&lt;img src=x onerror=" in pages[1].text
     assert HOSTILE_NAME not in pages[2].text and HOSTILE_INPUT not in pages[1].text
@@ -361,7 +377,7 @@ def test_a_file_written_by_another_process_appears_on_refresh(
     finally:
         other.close()
     page = http.get(f"/ui/projects/{found['project_id']}/runs")
-    assert "written_elsewhere" in page.text
+    assert "written_elsewhere" in [row["name"] for row in table_rows(http, page)]
 
 
 # -- paging ------------------------------------------------------------------------------------
@@ -411,9 +427,9 @@ def test_keyset_pages_walk_the_listing_exactly_both_ways(
     while True:
         page = http.get(f"{url}?{query}")
         assert page.status_code == 200
-        pages.append(row_ids(page.text))
+        pages.append(row_ids(http, page))
         queries.append(query)
-        nxt = links(page.text, "next")
+        nxt = page_data(http, page)["next"]
         if nxt is None:
             break
         query = nxt
@@ -422,11 +438,11 @@ def test_keyset_pages_walk_the_listing_exactly_both_ways(
     # and back with Previous from the last page
     back = http.get(f"{url}?{queries[-1]}")
     for wanted in reversed(pages[:-1]):
-        prev = links(back.text, "prev")
+        prev = page_data(http, back)["prev"]
         assert prev is not None
         back = http.get(f"{url}?{prev}")
-        assert row_ids(back.text) == wanted
-    assert links(back.text, "prev") is None
+        assert row_ids(http, back) == wanted
+    assert page_data(http, back)["prev"] is None
 
 
 # -- API key -----------------------------------------------------------------------------------
@@ -441,13 +457,14 @@ def test_api_key_login_cookie(sample: Sample) -> None:
         for data in (
             f"/ui/api/projects/{found['project_id']}/changes",
             f"/ui/api/traces/{found['traces'][0]}/changes",
+            f"/ui/api/projects/{found['project_id']}/runs",
         ):
             assert http.get(data).status_code == 401, data
         for page_url in (
             "/ui/datasets",
             f"/ui/datasets/{found['dataset_id']}",
             f"/ui/datasets/{found['dataset_id']}/examples",
-            f"/ui/partials/projects/{found['project_id']}/runs",
+            f"/ui/projects/{found['project_id']}/runs",
         ):
             assert http.get(page_url).status_code == 303, page_url
         assert http.get("/ui/static/app.css").status_code == 200  # no data in assets
@@ -476,16 +493,28 @@ def test_login_without_a_key_just_redirects(http: TestClient) -> None:
 
 
 # -- live updates --------------------------------------------------------------------------------
-def test_runs_partial_is_the_pages_table(http: TestClient, sample: Sample) -> None:
-    _, found = sample
+def test_runs_data_is_the_pages_rows_and_refuses_bad_views(
+    http: TestClient, sample: Sample
+) -> None:
+    client, found = sample
     query = "filter=" + quote('eq(status, "success")') + "&all=1"
     page = http.get(f"/ui/projects/{found['project_id']}/runs?{query}")
-    partial = http.get(f"/ui/partials/projects/{found['project_id']}/runs?{query}")
-    assert partial.status_code == 200 and "<html" not in partial.text
-    assert partial.text.startswith('<section class="listing" id="listing"')
-    assert row_ids(partial.text) == row_ids(page.text) and row_ids(page.text)
-    broken = http.get(f"/ui/partials/projects/{found['project_id']}/runs?filter=gt(latncy,2)")
-    assert broken.status_code == 400 and "did you mean" in broken.text
+    assert f'data-rows-src="/ui/api/projects/{found["project_id"]}/runs?' in page.text
+    expected = [
+        str(r.id)
+        for r in client.list_runs(project_name="support-bot", filter='eq(status, "success")')
+    ]
+    assert row_ids(http, page) == expected[:50] and expected
+    data = page_data(http, page)
+    assert (data["next"] is not None) == (len(expected) > 50) and data["prev"] is None
+    assert dt.datetime.fromisoformat(data["rendered_at"]).tzinfo is not None
+    # a mistake the page could not see (or a link edited by hand): the server's error document
+    url = f"/ui/api/projects/{found['project_id']}/runs"
+    broken = http.get(url, params={"filter": "gt(latncy,2)"})
+    assert broken.status_code == 400
+    assert "did you mean 'latency'" in broken.json()["error"]["message"]
+    assert http.get(f"/ui/api/projects/{uuid.uuid4()}/runs").status_code == 404
+    assert http.get("/ui/api/projects/nope/runs").status_code in (400, 422)
 
 
 def test_changes_count_what_list_runs_has_after_the_newest_row(
@@ -609,7 +638,7 @@ def test_experiments_side_by_side_with_their_feedback_averages(
         str(r.id)
         for r in client.list_runs(project_id=found["experiment_ids"][0], is_root=True, limit=50)
     ]
-    assert row_ids(runs_page.text) == expected
+    assert row_ids(http, runs_page) == expected
 
 
 def test_examples_page_lists_what_list_examples_returns(http: TestClient, sample: Sample) -> None:

@@ -4,11 +4,16 @@ bucket widths, page cursors."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import uuid
+from typing import Any
 
+import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from localtrace.display import latency_text, tokens_text
 from localtrace.errors import InvalidArgumentError
 from localtrace.ui import _dashboard, _listing, _view
 
@@ -193,85 +198,88 @@ def test_listing_combines_the_users_filter_and_maps_errors_back() -> None:
 
 
 # -- the runs table's rows -------------------------------------------------------------------
-ROW_TEMPLATE = """{% for r in rows %}
-<tr data-href="{{ r.href }}" data-id="{{ r.id }}" data-start="{{ r.start_iso }}" data-status="{{ r.status }}" class="status-{{ r.status }}">
-  <td class="pick"><input type="checkbox" class="pick-box" value="{{ r.id }}" aria-label="pick for comparison"></td>
-  <td class="name-cell"><a href="{{ r.href }}">{{ r.name }}</a>{% if all_runs %} <span class="type type-{{ r.run_type }}">{{ r.run_type }}</span>{% endif %}</td>
-  <td><span class="status {{ r.status }}">{{ r.status }}</span></td>
-  <td class="nowrap"><time datetime="{{ r.start_iso }}">{{ r.start }}</time></td>
-  <td class="num">{{ r.latency }}</td>
-  <td class="num">{{ r.tokens }}</td>
-  <td class="num">{{ r.cost }}</td>
-  <td class="preview">{{ r.input }}</td>
-  <td class="preview{% if r.failed %} bad{% endif %}">{{ r.output }}</td>
-  <td>{% for tag in r.tags %}<span class="chip">{{ tag }}</span>{% endfor %}</td>
-  <td>{% for key, text in r.scores %}<span class="chip">{{ key }} {{ text }}</span>{% endfor %}</td>
-</tr>
-{% endfor %}"""
-"""The row markup as a Jinja loop (autoescaped): the oracle ``rows_html`` must match."""
-
 _text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12) | st.sampled_from(
-    ["<script>alert(1)</script>", '"><img src=x onerror=alert(2)>', "a & b", "'"]
+    ["<script>alert(1)</script>", '"><img src=x onerror=alert(2)>', "a & b", "'", "</script>"]
 )
+_payload = st.dictionaries(_text, _text | st.integers(), max_size=3)
 
 
 @given(
     st.lists(
-        st.builds(
-            _view.TableRow,
-            id=_text,
-            href=_text,
-            name=_text,
-            run_type=_text,
-            status=_text,
-            start_iso=_text,
-            start=_text,
-            latency=_text,
-            tokens=_text,
-            cost=_text,
-            input=_text,
-            output=_text,
-            failed=st.booleans(),
-            tags=st.lists(_text, max_size=3),
-            scores=st.lists(st.tuples(_text, _text), max_size=3),
+        st.tuples(
+            _text,
+            _text,
+            _payload,
+            st.none() | _payload,
+            st.none() | _text,
+            st.lists(_text, max_size=3),
+            st.datetimes(
+                min_value=dt.datetime(1, 1, 1),
+                max_value=dt.datetime(9999, 12, 30),
+                timezones=st.sampled_from([dt.timezone.utc, dt.timezone(dt.timedelta(hours=-7))]),
+            ),
+            st.none() | st.floats(0, 10_000),
+            st.none() | st.integers(0, 10**7),
         ),
         max_size=4,
-    ),
-    st.booleans(),
-)
-def test_table_rows_html_is_the_escaped_template(
-    rows: list[_view.TableRow], all_runs: bool
-) -> None:
-    import jinja2
-
-    env = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
-    expected = env.from_string(ROW_TEMPLATE).render(rows=rows, all_runs=all_runs)
-    assert str(_view.rows_html(rows, all_runs=all_runs)).strip() == expected.strip()
-
-
-@given(st.text(st.characters(blacklist_categories=("Cs",))))
-def test_escape_text_is_markupsafes_escape(text: str) -> None:
-    from markupsafe import escape
-
-    assert _view.escape_text(text) == str(escape(text))
-
-
-@given(
-    st.datetimes(
-        min_value=dt.datetime(1, 1, 1),
-        max_value=dt.datetime(9999, 12, 31),
-        timezones=st.sampled_from([dt.timezone.utc, dt.timezone(dt.timedelta(hours=-7))]),
     )
 )
-def test_short_start_is_the_utc_strftime(moment: dt.datetime) -> None:
+def test_table_rows_are_the_runs_as_the_terminal_shows_them(rows: list[tuple[Any, ...]]) -> None:
+    """The rows the page's script draws (as the data route writes them, through orjson):
+    each field the display helpers' text of the run."""
     from localtrace.models import Run
 
-    run = Run(id=_UUID, trace_id=_UUID, name="r", run_type="chain", start_time=moment)
-    (row,) = _view.table_rows([run])
-    utc = moment.astimezone(dt.timezone.utc)
-    assert row.start == utc.strftime("%m-%d %H:%M:%S")
-    assert row.start_iso == utc.isoformat()
-    assert row.href == f"/ui/traces/{_UUID}?run={_UUID}"
+    runs = [
+        Run(
+            id=uuid.uuid4(),
+            trace_id=uuid.uuid4(),
+            name=name,
+            run_type=run_type,
+            inputs=inputs,
+            outputs=outputs,
+            error=error,
+            tags=tags,
+            start_time=start,
+            end_time=None if seconds is None else start + dt.timedelta(seconds=seconds),
+            total_tokens=tokens,
+            status="error" if error else "success",
+        )
+        for name, run_type, inputs, outputs, error, tags, start, seconds, tokens in rows
+    ]
+    text = orjson.dumps(_view.table_rows(runs), default=str)
+    drawn = [dict(zip(_view.ROW_FIELDS, row, strict=True)) for row in json.loads(text)]
+    assert len(drawn) == len(runs)
+    for row, run in zip(drawn, runs, strict=True):
+        assert row["id"] == str(run.id) and row["trace_id"] == str(run.trace_id)
+        assert (row["name"], row["run_type"], row["tags"]) == (run.name, run.run_type, run.tags)
+        assert row["start_time"] == run.start_time.astimezone(dt.timezone.utc).isoformat()
+        assert row["latency"] == latency_text(
+            None if run.end_time is None else (run.end_time - run.start_time).total_seconds()
+        )
+        assert row["tokens"] == tokens_text(run.total_tokens)
+        assert row["failed"] is bool(run.error)
+        shown = run.error if run.error else run.outputs
+        for cut, value in ((row["input"], run.inputs), (row["output"], shown)):
+            # the browser finishes the preview from the cut text (app.js previewText)
+            finished = " ".join(cut.split())
+            finished = finished if len(finished) <= 80 else finished[:79] + "…"
+            assert finished == _view.preview(value, 80)
 
 
-_UUID = "00000000-0000-4000-8000-000000000001"
+def test_table_rows_carry_feedback_chips_and_costs() -> None:
+    from localtrace.models import Run
+
+    run = Run(
+        id=uuid.uuid4(),
+        trace_id=uuid.uuid4(),
+        name="r",
+        run_type="llm",
+        start_time=NOW,
+        total_cost="0.0031",
+        feedback_stats={"correctness": {"n": 4, "avg": 0.75}, "tone": {"n": 1, "avg": None}},
+    )
+    ((*_, cost, _input, _output, _failed, _tags, feedback),) = json.loads(
+        orjson.dumps(_view.table_rows([run]), default=str)
+    )
+    assert cost == "$0.0031"
+    assert feedback == [["correctness", "0.75 (n=4)"], ["tone", "–"]]

@@ -16,11 +16,12 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import orjson
 
 from ..errors import FilterError, InvalidArgumentError
-from ..filters import quote
+from ..filters import parse, quote
 from ..models import Run
 
 PAGE_SIZE = 50
@@ -34,7 +35,6 @@ LIST_SELECT = (
     "start_time",
     "end_time",
     "trace_id",
-    "parent_run_id",
     "total_tokens",
     "total_cost",
     "inputs",
@@ -42,9 +42,8 @@ LIST_SELECT = (
     "error",
     "tags",
     "feedback_stats",
-    "first_token_time",
 )
-"""What the table shows; nothing else is read."""
+"""What the table shows (``_view.table_data``); nothing else is read."""
 
 _AGO = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|h|d|w)\s*$")
 _UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -174,6 +173,17 @@ class Listing:
                 message = exc.message.replace(exc.text, self.filter)
                 return type(exc)(message, self.filter, start, min(end, len(self.filter) + 1))
         return exc
+
+    def check(self) -> None:
+        """Raise what ``list_runs`` would for this view's time range and filter (a
+        ``FilterError`` with its span, an ``InvalidArgumentError``), without reading a run."""
+        combined = self.combined_filter()
+        if combined:
+            parse(combined)
+
+    def query(self, **changes: Any) -> str:
+        """``params(**changes)`` as a URL query string."""
+        return urlencode(self.params(**changes))
 
     def params(self, **changes: Any) -> dict[str, str]:
         """The query parameters of this view with some changed (empty values dropped)."""

@@ -1,10 +1,10 @@
 """The UI's pages, partials and JSON data, each a thin handler over the public ``Client``.
 
-Pages are rendered on the server (Jinja2, autoescaped); the trace tree, the waterfall and the
-dashboard charts are drawn in the browser from JSON, because those are the views that must
-stay fast with 25,000 runs or draw axes. A store error on a page becomes a readable banner with
-the right status, never a traceback; errors of the JSON routes propagate to the server's one
-error shape.
+Pages are rendered on the server (Jinja2, autoescaped); the runs table's rows, the trace tree,
+the waterfall and the dashboard charts are drawn in the browser from JSON, because those are
+the views that must stay fast with a million runs, 25,000 runs in a trace, or draw axes. A
+store error on a page becomes a readable banner with the right status, never a traceback;
+errors of the JSON routes propagate to the server's one error shape.
 """
 
 from __future__ import annotations
@@ -121,27 +121,55 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
             return render("_projects_rows.html", _status(exc), rows=[], error=exc)
         return render("_projects_rows.html", rows=rows, error=None)
 
-    def runs_view(project: Project, params: dict[str, str]) -> tuple[int, dict[str, Any]]:
-        """Status and template context of the runs table for a view's query parameters."""
+    def runs_page_view(project: Project, params: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        """Status and template context of the runs page: its frame, without rows.
+
+        The rows come from the page's data request (``runs_data``). The view is checked here
+        (time range, the filter's syntax and attributes) so a mistake is shown at once, as a
+        banner with the parser's caret, without waiting for that request.
+        """
         view: _listing.Listing | None = None
-        failed: dict[str, Any] = {
-            "rows": [],
-            "next_link": None,
-            "prev_link": None,
-            "presets": _listing.PRESETS,
-            "rendered_at": "",
-        }
-        rendered_at = dt.datetime.now(dt.timezone.utc).isoformat()
         try:
             view = _listing.Listing.from_params(params)
-            runs = list(client.list_runs(project_id=project.id, **view.list_kwargs()))
+            view.check()
         except FilterError as exc:
             error = view.user_error(exc) if view is not None else exc
             shown = view or _listing.Listing(filter=params.get("filter", ""))
-            return 400, {"project": project, "view": shown, "error": error, **failed}
+            return 400, {"project": project, "view": shown, "error": error}
         except LocaltraceError as exc:
             shown = _listing.Listing(filter=params.get("filter", ""))
-            return _status(exc), {"project": project, "view": shown, "error": exc, **failed}
+            return _status(exc), {"project": project, "view": shown, "error": exc}
+        return 200, {"project": project, "view": view, "error": None}
+
+    @router.get("/ui/projects/{project_id}/runs")
+    def runs_page(request: Request, project_id: str) -> Response:
+        """The runs page's frame (filter bar, facets, the table's head); its rows arrive from
+        ``/ui/api/projects/{id}/runs``, drawn by the browser."""
+        settle()
+        try:
+            project = read_project(project_id)
+        except LocaltraceError as exc:
+            return error_page(exc)
+        status, context = runs_page_view(project, dict(request.query_params))
+        return render("runs.html", status, presets=_listing.PRESETS, **context)
+
+    @router.get("/ui/api/projects/{project_id}/runs")
+    def runs_data(request: Request, project_id: str) -> Response:
+        """One page of the runs table as JSON: ``rows`` (``_view.table_rows``), the ``next`` and
+        ``prev`` page links (query strings, or null), and ``rendered_at`` (for live updates).
+
+        The runs page's data request: the ``list_runs`` call of the view, its rows shaped for
+        the table, nothing else. The page checked the view before asking; a mistake it could
+        not see (or a link edited by hand) is the server's error document.
+        """
+        started = time.perf_counter()
+        settle()
+        rendered_at = dt.datetime.now(dt.timezone.utc)  # before the read: nothing newer missed
+        view = _listing.Listing.from_params(dict(request.query_params))
+        pid = _uuid(project_id, "project_id")
+        runs = list(client.list_runs(project_id=pid, **view.list_kwargs()))
+        if not runs:
+            client.read_project(project_id=pid)  # no rows: a missing project is a 404
         more = len(runs) > _listing.PAGE_SIZE
         runs = runs[: _listing.PAGE_SIZE]
         if view.reading_backwards:
@@ -150,44 +178,16 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
         has_prev = view.cursor is not None and (more if view.reading_backwards else True)
         next_link = prev_link = None
         if runs and has_next:
-            cursor = _listing.boundary(runs, "next").encode()
-            next_link = view.params(cursor=cursor)
+            next_link = view.query(cursor=_listing.boundary(runs, "next").encode())
         if runs and has_prev:
-            cursor = _listing.boundary(runs, "prev").encode()
-            prev_link = view.params(cursor=cursor)
-        return 200, {
-            "project": project,
-            "view": view,
+            prev_link = view.query(cursor=_listing.boundary(runs, "prev").encode())
+        body: dict[str, Any] = {
             "rows": _view.table_rows(runs),
-            "error": None,
-            "next_link": next_link,
-            "prev_link": prev_link,
-            "presets": _listing.PRESETS,
+            "next": next_link,
+            "prev": prev_link,
             "rendered_at": rendered_at,
         }
-
-    @router.get("/ui/projects/{project_id}/runs")
-    def runs_page(request: Request, project_id: str) -> Response:
-        started = time.perf_counter()
-        settle()
-        try:
-            project = read_project(project_id)
-        except LocaltraceError as exc:
-            return error_page(exc)
-        status, context = runs_view(project, dict(request.query_params))
-        return timed(render("runs.html", status, **context), started)
-
-    @router.get("/ui/partials/projects/{project_id}/runs")
-    def runs_partial(request: Request, project_id: str) -> Response:
-        """The runs table alone (what live updates swap in)."""
-        started = time.perf_counter()
-        settle()
-        try:
-            project = read_project(project_id)
-        except LocaltraceError as exc:
-            return render("error_partial.html", _status(exc), error=exc)
-        status, context = runs_view(project, dict(request.query_params))
-        return timed(render("_runs_listing.html", status, standalone=True, **context), started)
+        return timed(_json(body), started)
 
     @router.get("/ui/partials/projects/{project_id}/facets")
     def facets_partial(request: Request, project_id: str) -> Response:
@@ -514,6 +514,16 @@ def _feedback_fields(form: dict[str, Any]) -> dict[str, Any]:
             "score", None, "feedback needs a score, a value or a comment", "fill in at least one"
         )
     return out
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    """A JSON answer of the UI's data routes (ids, times and decimals written by ``orjson``)."""
+    return Response(
+        orjson.dumps(body, default=str),
+        status_code=status,
+        media_type="application/json",
+        headers={"cache-control": "no-store", "x-content-type-options": "nosniff"},
+    )
 
 
 def timed(response: Response, started: float) -> Response:

@@ -115,7 +115,6 @@ def environment() -> jinja2.Environment:
         model_of=_view.model_of,
         messages_of=_view.messages,
         documents_of=_view.documents,
-        rows_html=_view.rows_html,
     )
     return env
 

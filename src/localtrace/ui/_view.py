@@ -1,7 +1,8 @@
 """Shaping runs for people: previews, chat conversations, documents, compact trees, diffs.
 
 Pure functions over public models (no store, no HTTP), so each can be tested on its own. The
-templates escape everything they print; nothing here builds HTML.
+templates escape everything they print and the runs table's rows go to the browser as JSON;
+nothing here builds HTML.
 """
 
 from __future__ import annotations
@@ -12,10 +13,9 @@ import gc
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 import orjson
-from markupsafe import Markup, escape
 
 from ..display import cost_text, latency_text, to_jsonable, tokens_text
 from ..models import Run
@@ -47,22 +47,10 @@ _ROLES = {
 def preview(value: Any, width: int = PREVIEW_CHARS) -> str:
     """A one-line text of a payload: the single string if there is one, else compact JSON.
 
-    Only the first ``width`` + 40 characters are looked at, so a 4 KB payload costs what a
-    short one does (the runs table makes two of these per row).
+    Only the first ``width`` + 40 characters are looked at (``clip``), so a 4 KB payload
+    costs what a short one does.
     """
-    if value is None:
-        return ""
-    if isinstance(value, dict) and len(value) == 1:
-        (only,) = value.values()
-        if isinstance(only, str):
-            value = only
-    if isinstance(value, str):
-        text = value[: width + 40]
-    else:
-        text = orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS)[
-            : 4 * (width + 40)
-        ].decode("utf-8", "ignore")[: width + 40]
-    text = " ".join(text.split())
+    text = " ".join(clip(value, width + 40).split())
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -72,146 +60,92 @@ def pretty(value: Any) -> str:
 
 
 # -- the runs table --------------------------------------------------------------------------
-try:  # markupsafe's C escaper on a plain str (what ``escape`` calls, minus the Markup wrapper)
-    from markupsafe._speedups import _escape_inner as _escape_text
-except ImportError:  # pragma: no cover - markupsafe without its C speedups
-
-    def _escape_text(text: str, /) -> str:
-        return str(escape(text))
-
-
-def escape_text(value: str) -> str:
-    """``markupsafe.escape(value)`` as a plain ``str``: ``& < > " '`` replaced.
-
-    The runs table escapes about 800 values per page; ``escape`` wraps each in ``Markup``
-    and an f-string then formats that subclass through ``__format__``, which together cost
-    more than the ``list_runs`` call the page shows. A test holds this to ``escape``.
-    """
-    return _escape_text(value if type(value) is str else str(value))
-
-
-class TableRow(NamedTuple):
-    """One row of the runs table, every cell already text (the template only escapes).
-
-    A named tuple: fifty of them are made and unpacked per page, cheaper than objects.
-    """
-
-    id: str
-    href: str
-    name: str
-    run_type: str
-    status: str
-    start_iso: str
-    start: str
-    latency: str
-    tokens: str
-    cost: str
-    input: str
-    output: str
-    failed: bool
-    tags: list[str]
-    scores: list[tuple[str, str]]
-
-
 _UTC = dt.timezone.utc
+_CLIP = PREVIEW_CHARS
+"""Characters of a payload the runs table sends: the browser shows the first 80 words' worth."""
+_dumps = orjson.dumps
 
 
-def table_rows(runs: Sequence[Run]) -> list[TableRow]:
-    """The runs table's rows (formatting done once here, not by template filters).
+def clip(value: Any, width: int = _CLIP) -> str:
+    """The first ``width`` characters of ``preview``'s text, before it collapses whitespace.
 
-    The short start time is cut from the ISO text (``MM-DD HH:MM:SS``), which is what
-    ``strftime("%m-%d %H:%M:%S")`` writes for a UTC time, at a fraction of its cost.
+    The runs table sends this and the browser finishes the preview (``preview`` does both).
     """
-    rows = []
+    if value is None:
+        return ""
+    if isinstance(value, dict) and len(value) == 1:
+        (only,) = value.values()
+        if isinstance(only, str):
+            return only[:width]
+    if isinstance(value, str):
+        return value[:width]
+    try:
+        data = _dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:  # what orjson cannot write (integers beyond 64 bits): the json module
+        data = json.dumps(to_jsonable(value), separators=(",", ":"), ensure_ascii=False).encode()
+    return data[: 4 * width].decode("utf-8", "ignore")[:width]
+
+
+def table_rows(runs: Sequence[Run]) -> list[list[Any]]:
+    """The runs table's rows, for the page's script to draw (``app.js``: ``runRow``).
+
+    The hottest part of the UI. Made into HTML here, fifty rows of a dozen escaped cells cost
+    more than the ``list_runs`` call they show; as data, a small part of it: ids and times are
+    left for ``orjson`` to write, the previews are cut here and finished by the browser, and
+    every value reaches the page as text (``textContent``), never as markup.
+
+    Each row is a list (``ROW_FIELDS`` names its places): ids, name, run type, status, start
+    (UTC), latency, tokens and cost (texts, as the terminal shows them), the input and output
+    previews (the error's when the run failed; see ``clip``), whether it failed, its tags and
+    its feedback chips (``[key, text]`` pairs, see ``feedback_scores``).
+    """
+    rows: list[list[Any]] = []
+    append = rows.append
     for run in runs:
-        rid = str(run.id)
-        trace = rid if run.trace_id == run.id else str(run.trace_id)
         start = run.start_time
         if start.tzinfo is not _UTC:
             start = start.astimezone(_UTC)
-        iso = start.isoformat()
         end = run.end_time
         error = run.error
         stats = run.feedback_stats
-        rows.append(
-            TableRow(
-                rid,
-                f"/ui/traces/{trace}?run={rid}",
+        append(
+            [
+                run.id,
+                run.trace_id,
                 run.name,
                 run.run_type,
                 run.status or "pending",
-                iso,
-                f"{iso[5:10]} {iso[11:19]}",
-                latency_text(None if end is None else (end - run.start_time).total_seconds()),
+                start,
+                latency_text(None if end is None else (end - start).total_seconds()),
                 tokens_text(run.total_tokens),
                 cost_text(run.total_cost, zero="$0"),
-                preview(run.inputs, 80),
-                preview(error if error else run.outputs, 80),
+                clip(run.inputs),
+                clip(error if error else run.outputs),
                 bool(error),
                 run.tags or [],
                 feedback_scores(stats) if stats else [],
-            )
+            ]
         )
     return rows
 
 
-def rows_html(rows: Sequence[TableRow], *, all_runs: bool) -> Markup:
-    """The runs table's ``<tr>`` elements, every value escaped.
-
-    Written here rather than as a template loop because this is the hottest HTML of the UI:
-    fifty rows of a dozen cells through Jinja cost several times the ``list_runs`` call they
-    show, the same through one f-string per row (with ``escape_text``) a small part of it.
-    The markup is what ``_runs_listing.html`` documents; a property test holds it to that
-    template loop.
-    """
-    e = _escape_text
-    out: list[str] = []
-    append = out.append
-    for (
-        rid,
-        href,
-        name,
-        run_type,
-        status,
-        start_iso,
-        start,
-        latency,
-        tokens,
-        cost,
-        input_text,
-        output_text,
-        failed,
-        tags,
-        scores,
-    ) in rows:
-        href, rid, status, start_iso = e(href), e(rid), e(status), e(start_iso)
-        if all_runs:
-            kind = e(run_type)
-            kind = f' <span class="type type-{kind}">{kind}</span>'
-        else:
-            kind = ""
-        chips = "".join([f'<span class="chip">{e(t)}</span>' for t in tags])
-        score_chips = "".join(
-            [f'<span class="chip">{e(key)} {e(text)}</span>' for key, text in scores]
-        )
-        append(
-            f'<tr data-href="{href}" data-id="{rid}" data-start="{start_iso}" '
-            f'data-status="{status}" class="status-{status}">\n'
-            f'  <td class="pick"><input type="checkbox" class="pick-box" value="{rid}" '
-            f'aria-label="pick for comparison"></td>\n'
-            f'  <td class="name-cell"><a href="{href}">{e(name)}</a>{kind}</td>\n'
-            f'  <td><span class="status {status}">{status}</span></td>\n'
-            f'  <td class="nowrap"><time datetime="{start_iso}">{e(start)}</time></td>\n'
-            f'  <td class="num">{e(latency)}</td>\n'
-            f'  <td class="num">{e(tokens)}</td>\n'
-            f'  <td class="num">{e(cost)}</td>\n'
-            f'  <td class="preview">{e(input_text)}</td>\n'
-            f'  <td class="preview{" bad" if failed else ""}">{e(output_text)}</td>\n'
-            f"  <td>{chips}</td>\n"
-            f"  <td>{score_chips}</td>\n"
-            "</tr>\n"
-        )
-    return Markup("".join(out))
+ROW_FIELDS = (
+    "id",
+    "trace_id",
+    "name",
+    "run_type",
+    "status",
+    "start_time",
+    "latency",
+    "tokens",
+    "cost",
+    "input",
+    "output",
+    "failed",
+    "tags",
+    "feedback",
+)
+"""The places of a ``table_rows`` row, in order (``runRow`` in ``app.js`` reads them so)."""
 
 
 # -- chat messages ---------------------------------------------------------------------------
@@ -575,11 +509,15 @@ def count_runs(root: Run) -> int:
 def feedback_scores(stats: dict[str, Any] | None) -> list[tuple[str, str]]:
     """``[(key, "0.75 (n=4)"), ...]`` from a run's ``feedback_stats``."""
     out: list[tuple[str, str]] = []
-    for key, value in sorted((stats or {}).items()):
-        if hasattr(value, "model_dump"):
-            value = value.model_dump()
-        if not isinstance(value, dict):
-            continue
+    if not stats:
+        return out
+    for key in sorted(stats):
+        value = stats[key]
+        if type(value) is not dict:
+            if hasattr(value, "model_dump"):
+                value = value.model_dump()
+            if not isinstance(value, dict):
+                continue
         avg, n = value.get("avg"), value.get("n")
         if avg is not None:
             text = f"{float(avg):.2f}"

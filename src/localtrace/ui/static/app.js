@@ -1,6 +1,6 @@
 // localtrace UI: the little behaviour the server-rendered pages need.
-// Values from the store are only ever put in the page as text (textContent) or arrive as HTML
-// the server rendered with autoescaping; nothing here builds HTML from data.
+// Values from the store are only ever put in the page as text (textContent, attributes) or
+// arrive as HTML the server rendered with autoescaping; nothing here builds HTML from data.
 "use strict";
 
 (function () {
@@ -51,7 +51,6 @@
     const response = await fetch(url, { headers: { accept: "text/html" }, credentials: "same-origin" });
     const html = await response.text();
     node.innerHTML = html; // rendered by the server with autoescaping
-    if (node.closest("[data-nav]")) initTables(node); // rows that open on click
     node.dataset.loaded = "true";
     node.dispatchEvent(new CustomEvent("partial-loaded", { bubbles: true }));
     return response.ok;
@@ -59,6 +58,85 @@
 
   function initPartials() {
     for (const node of $$("[data-partial-src]")) loadPartial(node, node.dataset.partialSrc);
+  }
+
+  // -- the runs table: rows drawn from the JSON the server put beside it ----------------------
+  const PREVIEW_CHARS = 80;
+
+  // What _view.preview writes, from the text the server cut (_view.clip): whitespace runs
+  // collapsed, at most PREVIEW_CHARS characters (code points), "…" when cut.
+  function previewText(text) {
+    const words = String(text || "").split(/\s+/).filter(Boolean).join(" ");
+    const chars = Array.from(words);
+    return chars.length <= PREVIEW_CHARS ? words : chars.slice(0, PREVIEW_CHARS - 1).join("") + "…";
+  }
+
+  // One row of _view.table_data (its places are _view.ROW_FIELDS).
+  function runRow(row, allRuns) {
+    const [id, traceId, name, runType, status, iso, latency, tokens, cost, input, output, failed, tags, feedback] = row;
+    const href = `/ui/traces/${encodeURIComponent(traceId)}?run=${encodeURIComponent(id)}`;
+    const nameCell = el("td", { class: "name-cell" }, el("a", { href, text: name }));
+    if (allRuns) nameCell.append(" ", el("span", { class: `type type-${runType}`, text: runType }));
+    return el(
+      "tr",
+      { "data-href": href, "data-id": id, "data-start": iso, "data-status": status, class: `status-${status}` },
+      el("td", { class: "pick" }, el("input", { type: "checkbox", class: "pick-box", value: id, "aria-label": "pick for comparison" })),
+      nameCell,
+      el("td", null, el("span", { class: `status ${status}`, text: status })),
+      el("td", { class: "nowrap" }, el("time", { datetime: iso, text: `${iso.slice(5, 10)} ${iso.slice(11, 19)}` })),
+      el("td", { class: "num", text: latency }),
+      el("td", { class: "num", text: tokens }),
+      el("td", { class: "num", text: cost }),
+      el("td", { class: "preview", text: previewText(input) }),
+      el("td", { class: failed ? "preview bad" : "preview", text: previewText(output) }),
+      el("td", null, ...tags.map((t) => el("span", { class: "chip", text: t }))),
+      el("td", null, ...feedback.map(([key, text]) => el("span", { class: "chip", text: `${key} ${text}` }))),
+    );
+  }
+
+  // Fetches the page of runs the listing's view names (its data request) and draws it: rows,
+  // count, page links. On a refresh (live updates) rows not shown before are marked fresh and
+  // the picked and current rows stay so; a failed refresh keeps what is shown.
+  async function loadListing(section, refresh) {
+    const table = $("table.runs", section);
+    let data = null;
+    let response;
+    try {
+      response = await fetch(section.dataset.rowsSrc, { credentials: "same-origin" });
+      data = await response.json();
+    } catch (e) { /* the server may be restarting, or the answer is not JSON */ }
+    if (!response || !response.ok || !data || !data.rows) {
+      if (refresh) return false;
+      const message = data && data.error ? data.error.message : "The runs could not be read; reload to try again.";
+      $(".listing-error", section).replaceChildren(banner(message));
+      table.hidden = true;
+      section.dataset.loaded = "error";
+      return false;
+    }
+    const before = new Set($$("tr[data-id]", section).map((r) => r.dataset.id));
+    const picked = new Set($$(".pick-box", section).filter((b) => b.checked).map((b) => b.value));
+    const current = $("tr.current", section);
+    const allRuns = table.hasAttribute("data-all-runs");
+    const rows = data.rows.map((r) => runRow(r, allRuns));
+    for (const row of rows) {
+      if (refresh && !before.has(row.dataset.id)) row.classList.add("fresh");
+      if (current && row.dataset.id === current.dataset.id) row.classList.add("current");
+      const box = $(".pick-box", row);
+      if (picked.has(box.value)) box.checked = true;
+    }
+    $("tbody", table).replaceChildren(...rows);
+    table.hidden = !rows.length;
+    $("p.empty", section).hidden = rows.length > 0;
+    $(".row-count", section).textContent = rows.length ? ` · ${rows.length} shown` : "";
+    for (const [rel, link] of [["prev", data.prev], ["next", data.next]]) {
+      const a = $(`a[rel=${rel}]`, section);
+      a.hidden = !link;
+      if (link) a.href = `?${link}`; else a.removeAttribute("href");
+    }
+    section.dataset.renderedAt = data.rendered_at;
+    section.dataset.loaded = "true";
+    updateCompare();
+    return true;
   }
 
   // -- keyboard navigation in tables and lists ----------------------------------------------
@@ -77,30 +155,31 @@
     rows[index].scrollIntoView({ block: "nearest" });
   }
 
-  function initTables(root) {
-    for (const row of $$("[data-nav] [data-href]", root)) {
-      row.addEventListener("click", (event) => {
-        if (event.target.closest("a, button, input, label, select, textarea")) return;
-        if (window.getSelection && String(window.getSelection())) return;
-        location.href = row.dataset.href;
-      });
-    }
-    const compare = $("#compare-button", root);
-    if (compare) {
-      const boxes = $$(".pick-box", root);
-      const update = () => {
-        const picked = boxes.filter((b) => b.checked);
-        compare.disabled = picked.length !== 2;
-        compare.textContent = picked.length === 2 ? "Compare the two" : `Compare selected (${picked.length}/2)`;
-      };
-      boxes.forEach((b) => b.addEventListener("change", update));
-      update();
-      compare.addEventListener("click", () => {
-        const [a, b] = boxes.filter((x) => x.checked).map((x) => x.value);
-        location.href = `/ui/compare?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`;
-      });
-    }
+  // Rows of a [data-nav] table open on click (but not when text is selected or a control is
+  // clicked); two picked runs are compared. Delegated, so rows drawn later need nothing.
+  function updateCompare() {
+    const compare = $("#compare-button");
+    if (!compare) return;
+    const picked = $$(".pick-box").filter((b) => b.checked);
+    compare.disabled = picked.length !== 2;
+    compare.textContent = picked.length === 2 ? "Compare the two" : `Compare selected (${picked.length}/2)`;
   }
+
+  document.addEventListener("click", (event) => {
+    const compare = event.target.closest("#compare-button");
+    if (compare) {
+      const [a, b] = $$(".pick-box").filter((x) => x.checked).map((x) => x.value);
+      if (a && b) location.href = `/ui/compare?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`;
+      return;
+    }
+    const row = event.target.closest("[data-nav] [data-href]");
+    if (!row || event.target.closest("a, button, input, label, select, textarea")) return;
+    if (window.getSelection && String(window.getSelection())) return;
+    location.href = row.dataset.href;
+  });
+  document.addEventListener("change", (event) => {
+    if (event.target.matches(".pick-box")) updateCompare();
+  });
 
   function typing(event) {
     const t = event.target;
@@ -207,7 +286,7 @@
       const response = await fetch(`/ui/api/feedback/${item.dataset.feedbackId}`, { method: "DELETE", credentials: "same-origin" });
       if (!response.ok) { item.append(banner(await errorText(response))); return; }
       await reloadDetail(runId);
-    } else if (action === "compare") { /* handled in initTables */ }
+    }
   });
 
   // -- live updates: poll a cheap "what changed" route while the page is visible ---------------
@@ -290,34 +369,12 @@
     const response = await fetch(url, { credentials: "same-origin" });
     if (!response.ok) return;
     const changes = await response.json();
-    if ((firstPage && changes.new) || changes.finished.length) await refreshListing(section);
+    if ((firstPage && changes.new) || changes.finished.length) await loadListing(section, true);
     if (!firstPage && changes.new) {
       const note = $("#live-note");
       const count = `${changes.new}${changes.more ? "+" : ""}`;
       note.replaceChildren(`${count} new since this page was loaded · `, el("a", { href: section.dataset.newestHref }, "show the newest"));
     }
-  }
-
-  async function refreshListing(section) {
-    const response = await fetch(section.dataset.refreshSrc, { headers: { accept: "text/html" }, credentials: "same-origin" });
-    if (!response.ok) return; // keep what is shown; the next tick tries again
-    // Rendered by the server with autoescaping, like every partial; parsed, never run.
-    const doc = new DOMParser().parseFromString(await response.text(), "text/html");
-    const fresh = doc.getElementById("listing");
-    if (!fresh) return;
-    const before = new Set($$("tr[data-id]", section).map((r) => r.dataset.id));
-    const picked = new Set($$(".pick-box", section).filter((b) => b.checked).map((b) => b.value));
-    const current = $("[data-nav] .current", section);
-    for (const row of $$("tr[data-id]", fresh)) {
-      if (!before.has(row.dataset.id)) row.classList.add("fresh");
-      if (current && row.dataset.id === current.dataset.id) row.classList.add("current");
-      const box = $(".pick-box", row);
-      if (box && picked.has(box.value)) box.checked = true;
-    }
-    const adopted = document.adoptNode(fresh);
-    section.replaceWith(adopted);
-    initTables(adopted);
-    syncLive();
   }
 
   // -- trace view: virtualised tree + waterfall ------------------------------------------------
@@ -652,7 +709,9 @@
 
   document.addEventListener("DOMContentLoaded", () => {
     initPartials();
-    initTables(document);
+    const listing = $("#listing[data-rows-src]");
+    if (listing) loadListing(listing, false);
+    updateCompare();
     initCompareLinks();
     if ($("#listing[data-live-src]")) startLive(checkRuns);
     const traceRoot = $("#trace");
