@@ -4,7 +4,14 @@ The in-process writer thread competes with the traced program for the GIL: every
 it spends validating and writing runs is a microsecond the program waits. For a file store the
 Client therefore hands runs to a child process instead. The parent only serialises each run
 with the SDK's JSON rules (the same bytes the SDK would send to LangSmith) and appends it to a
-buffer that a feeder thread writes to the child's stdin; the child runs the ordinary ``Writer``.
+buffer that goes down a pipe to the child's stdin; the child runs the ordinary ``Writer``.
+
+Who writes to the pipe: the thread that submits, once the oldest buffered run has waited
+``FEED_EVERY_S`` (or at once for a flush), with a non-blocking write that takes what the pipe has
+room for; a feeder thread sends what is left (a pipe that was full, a burst that ended). A
+program that keeps the GIL busy (which is what traced code does) could otherwise starve the
+feeder and hold thousands of runs back until it stops: now they reach the child while the
+program runs, so a ``flush()`` at the end waits only for the last few.
 
 Protocol: one JSON document per line on stdin: ``["post"|"patch", run]``, or
 ``["flush", token]`` which the child answers on stdout with ``[token, problems, failure,
@@ -22,9 +29,11 @@ import atexit
 import collections
 import logging
 import os
+import select
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -42,7 +51,11 @@ MAX_BUFFERED = 20_000
 """Runs waiting in the parent before ``submit`` blocks (memory stays bounded)."""
 
 FEED_EVERY_S = 0.01
-"""How long the feeder lets runs gather before one pipe write (a flush does not wait)."""
+"""How long runs gather before one pipe write (a flush does not wait)."""
+
+PIPE_SIZE = 1 << 20
+"""Capacity asked of the pipe to the child (Linux; the default 64 KiB holds only ~100 runs, so
+most writes of a burst would find it full)."""
 
 
 class ProcessWriter:
@@ -68,6 +81,14 @@ class ProcessWriter:
         self._drainer: threading.Thread | None = None
         self._start_lock = threading.Lock()  # several threads may submit and flush at once
         self._urgent = False  # a flush or a filling buffer: the feeder writes without waiting
+        self._first_at = 0.0  # when the oldest buffered line was buffered (monotonic)
+        # Whoever holds ``_send_lock`` owns the pipe: takes lines from the buffer and writes
+        # them, so lines reach the child in the order they were buffered. ``_unsent`` is the
+        # tail of a write the pipe had no room for (written before any later line).
+        self._send_lock = threading.Lock()
+        self._unsent = b""
+        self._fd = -1
+        self._direct = False  # the pipe is non-blocking: submitting threads may write to it
 
     # -- child lifecycle ---------------------------------------------------------------------
     def _start(self) -> None:
@@ -95,6 +116,19 @@ class ProcessWriter:
             stderr=subprocess.PIPE,
             env=env,
         )
+        assert self._proc.stdin is not None
+        self._fd = self._proc.stdin.fileno()
+        try:
+            import fcntl
+
+            fcntl.fcntl(self._fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+        except (ImportError, AttributeError, OSError):
+            pass  # a smaller pipe: more writes are left to the feeder
+        try:
+            os.set_blocking(self._fd, False)
+            self._direct = True
+        except OSError:
+            pass  # the feeder alone writes, blocking
         self._feeder = threading.Thread(target=self._feed, name="localtrace-feeder", daemon=True)
         self._reader = threading.Thread(target=self._read, name="localtrace-acks", daemon=True)
         self._drainer = threading.Thread(
@@ -106,33 +140,63 @@ class ProcessWriter:
         self._atexit = drain_at_exit(self)
 
     def _feed(self) -> None:
+        """Send what the submitting threads left: runs that waited ``FEED_EVERY_S`` with no
+        submit after them, a flush, what a full pipe did not take; close the pipe at close."""
         assert self._proc is not None and self._proc.stdin is not None
-        stdin = self._proc.stdin
         while True:
             with self._cond:
-                while not self._buffer and not self._closed:
-                    self._cond.wait()
-            with self._cond:
-                # Let a burst accumulate: one pipe write and one wake-up per ~10 ms, not per run
-                # (each wake-up is a GIL hand-off the traced program pays for); a flush, a full
-                # buffer or close cuts the wait short.
-                self._cond.wait_for(lambda: self._urgent or self._closed, timeout=FEED_EVERY_S)
+                while True:
+                    if self._urgent or self._unsent:
+                        break
+                    if self._buffer:
+                        wait = self._first_at + FEED_EVERY_S - time.monotonic()
+                        if wait <= 0:
+                            break
+                        self._cond.wait(wait)
+                    elif self._closed:
+                        self._proc.stdin.close()
+                        return
+                    else:
+                        self._cond.wait()
                 self._urgent = False
+            if not self._send(block=True):
+                return
+
+    def _send(self, block: bool) -> bool:
+        """Write the buffered lines (after any unsent tail) to the pipe, in order.
+
+        ``block=False`` (a submitting thread): never waits, neither for the pipe nor for
+        another sender; what the pipe has no room for is left to the feeder. Returns False once
+        the child is gone.
+        """
+        if not self._send_lock.acquire(blocking=block):
+            return True
+        try:
+            with self._cond:
                 lines = list(self._buffer)
                 self._buffer.clear()
-                closing = self._closed and not lines
-                self._cond.notify_all()
-            if closing:
-                stdin.close()
-                return
-            try:
-                stdin.write(b"".join(lines))
-                stdin.flush()
-            except (BrokenPipeError, OSError):
-                self._dead = True
-                with self._ack_cond:
-                    self._ack_cond.notify_all()
-                return
+                self._cond.notify_all()  # room for submitters waiting on a full buffer
+            data = memoryview(self._unsent + b"".join(lines))
+            while data:
+                try:
+                    data = data[os.write(self._fd, data) :]
+                except BlockingIOError:
+                    if not block:
+                        break
+                    select.select([], [self._fd], [])
+                except OSError:  # BrokenPipeError: the child stopped
+                    self._unsent = b""
+                    self._dead = True
+                    with self._ack_cond:
+                        self._ack_cond.notify_all()
+                    return False
+            self._unsent = bytes(data)
+        finally:
+            self._send_lock.release()
+        if self._unsent and not block:
+            with self._cond:
+                self._cond.notify_all()  # the feeder finishes it
+        return True
 
     def _drain_stderr(self) -> None:
         """Keep reading the child's stderr (so it never blocks); remember the last lines."""
@@ -162,13 +226,17 @@ class ProcessWriter:
             if self._dead:  # nobody will read them: count them for the next flush()
                 self._dropped += sum(1 for line in lines if not line.startswith(b'["flush"'))
                 return
-            was_empty = not self._buffer
+            now = time.monotonic()
+            if not self._buffer:
+                self._first_at = now
+                self._cond.notify_all()  # the feeder sends it if no submit comes after it
             self._buffer.extend(lines)
-            if lines[-1].startswith(b'["flush"') or len(self._buffer) >= MAX_BUFFERED // 4:
+            urgent = lines[-1].startswith(b'["flush"') or len(self._buffer) >= MAX_BUFFERED // 4
+            if urgent:  # the feeder sends it at once if this thread cannot
                 self._urgent = True
                 self._cond.notify_all()
-            elif was_empty:
-                self._cond.notify_all()
+        if self._direct and (urgent or now - self._first_at >= FEED_EVERY_S):
+            self._send(block=False)
 
     def _encode(self, kind: str, run: Any) -> bytes | None:
         """The run's line for the child, or ``None`` (a problem noted) if it cannot be sent.
@@ -312,22 +380,43 @@ def main() -> None:
     db = Database(path)
     writer = Writer(db, default_project, pricing=pricing)
     out = sys.stdout.buffer
-    for line in sys.stdin.buffer:
-        kind, payload = orjson.loads(line)
-        if kind != "flush":
-            writer.submit(kind, payload)
-            continue
-        problems: list[list[Any]] = []
-        failure = None
-        unavailable = False
-        try:
-            writer.flush()
-        except InvalidRunError as exc:
-            problems = [[p.run_id, p.field, p.reason, p.fix] for p in exc.problems]
-        except LocaltraceError as exc:
-            failure = str(exc)
-            unavailable = isinstance(exc, StoreUnavailableError)
-        out.write(orjson.dumps([payload, problems, failure, unavailable]) + b"\n")
-        out.flush()
+    stdin = sys.stdin.buffer.fileno()
+    tail = b""
+    # Whatever the pipe holds is read at once and queued as one list: one hand-off to the
+    # writer thread per read, not one per run.
+    while chunk := os.read(stdin, READ_SIZE):
+        *lines, tail = (tail + chunk).split(b"\n")
+        ops: list[tuple[str, Any]] = []
+        for line in lines:
+            kind, payload = orjson.loads(line)
+            if kind != "flush":
+                ops.append((kind, payload))
+                continue
+            if ops:
+                writer.submit_many(ops)
+                ops = []
+            out.write(orjson.dumps([payload, *_flush_answer(writer)]) + b"\n")
+            out.flush()
+        if ops:
+            writer.submit_many(ops)
     writer.close(raise_problems=False)
     db.close()
+
+
+READ_SIZE = 1 << 20
+"""Bytes the child reads from its pipe at a time."""
+
+
+def _flush_answer(writer: Any) -> list[Any]:
+    """``[problems, failure, unavailable]`` of a flush of the child's writer."""
+    problems: list[list[Any]] = []
+    failure = None
+    unavailable = False
+    try:
+        writer.flush()
+    except InvalidRunError as exc:
+        problems = [[p.run_id, p.field, p.reason, p.fix] for p in exc.problems]
+    except LocaltraceError as exc:
+        failure = str(exc)
+        unavailable = isinstance(exc, StoreUnavailableError)
+    return [problems, failure, unavailable]

@@ -1,0 +1,94 @@
+"""The writer process gets every run in the order it was given, however the pipe is fed.
+
+Submitting threads write to the pipe themselves (without ever waiting for it) and the feeder
+thread sends what they leave; these tests make the pipe fill up (runs bigger than it, faster
+than the child takes them), submit from several threads at once and flush in between, and
+check that every post and its later patch arrive, in order, with nothing lost or doubled.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import uuid
+from pathlib import Path
+
+import localtrace
+from localtrace._ingest import writer_process
+
+
+def stored(path: Path) -> dict[str, tuple[str, str | None, str]]:
+    """id -> (name, outputs, status) as the file holds them, read without localtrace."""
+    conn = sqlite3.connect(path)
+    try:
+        rows = conn.execute(
+            "SELECT r.id, r.name, p.outputs, r.status FROM runs r"
+            " JOIN run_payloads p ON p.run_pk = r.pk"
+        ).fetchall()
+    finally:
+        conn.close()
+    return {run_id: (name, outputs, status) for run_id, name, outputs, status in rows}
+
+
+def test_a_burst_larger_than_the_pipe_arrives_whole_and_in_order(tmp_path: Path) -> None:
+    path = tmp_path / "burst.db"
+    client = localtrace.Client(path, writer="process")
+    big = "x" * 4000  # 2,000 posts of 4 KB: several times what the pipe holds
+    ids = [str(uuid.uuid4()) for _ in range(2000)]
+    for number, run_id in enumerate(ids):
+        client.create_run(f"r{number}", {"text": big}, "chain", id=run_id)
+        # the patch follows its post at once: it must never overtake it
+        client.update_run(run_id, outputs={"n": number})
+    client.flush()
+    found = stored(path)
+    assert len(found) == len(ids)
+    for number, run_id in enumerate(ids):
+        assert found[run_id] == (f"r{number}", f'{{"n":{number}}}', "success")
+    client.close()
+
+
+def test_threads_submitting_and_flushing_at_once_lose_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "threads.db"
+    client = localtrace.Client(path, writer="process")
+    made: dict[str, int] = {}
+    lock = threading.Lock()
+
+    def work(worker: int) -> None:
+        for number in range(400):
+            run_id = str(uuid.uuid4())
+            client.create_run(f"w{worker}", {"text": "y" * (number % 7 * 500)}, "chain", id=run_id)
+            client.update_run(run_id, outputs={"n": number})
+            with lock:
+                made[run_id] = number
+            if number % 97 == 0:
+                client.flush()
+
+    threads = [threading.Thread(target=work, args=(worker,)) for worker in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    client.flush()
+    found = stored(path)
+    assert set(found) == set(made)
+    assert all(found[run_id][1:] == (f'{{"n":{n}}}', "success") for run_id, n in made.items())
+    client.close()
+
+
+def test_runs_left_in_the_buffer_are_sent_without_another_submit(tmp_path: Path) -> None:
+    # one run, then nothing: the feeder sends it (no flush asks for it)
+    path = tmp_path / "idle.db"
+    client = localtrace.Client(path, writer="process")
+    run_id = str(uuid.uuid4())
+    client.create_run("alone", {}, "chain", id=run_id)
+    writer = client._writer
+    assert isinstance(writer, writer_process.ProcessWriter)
+    deadline = threading.Event()
+    for _ in range(500):  # at most 5 s; the feeder sends after FEED_EVERY_S
+        if not writer.pending and not writer._unsent:
+            break
+        deadline.wait(0.01)
+    assert writer.pending == 0
+    client.flush()
+    assert run_id in stored(path)
+    client.close()
