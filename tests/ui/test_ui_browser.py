@@ -133,6 +133,7 @@ def test_projects_runs_filter_trace_feedback(
     browser.find_element(By.LINK_TEXT, "support-bot").click()
     wait(browser, lambda d: "/runs" in d.current_url)
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".facet"))  # facets partial loaded
+    table_ids(browser)  # and the rows, from the page's data request
     no_alert(browser)
     # the hostile run's name is shown as text
     names = [a.text for a in browser.find_elements(By.CSS_SELECTOR, "td.name-cell a")]

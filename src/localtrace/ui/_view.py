@@ -62,7 +62,7 @@ def pretty(value: Any) -> str:
 # -- the runs table --------------------------------------------------------------------------
 _UTC = dt.timezone.utc
 _CLIP = PREVIEW_CHARS
-"""Characters of a payload the runs table sends: the browser shows the first 80 words' worth."""
+"""Characters of a payload the runs table sends (the browser collapses whitespace, shows 80)."""
 _dumps = orjson.dumps
 
 
