@@ -51,6 +51,7 @@ sys.path[:0] = [str(HERE.parent / "src"), str(HERE)]
 from trace import agent_trace  # noqa: E402
 
 import numpy as np  # noqa: E402
+import orjson  # noqa: E402
 from starlette.testclient import TestClient  # noqa: E402
 
 import localtrace  # noqa: E402
@@ -416,7 +417,7 @@ def first_paint(path: Path, trace_id: str, repeat: int) -> None:
     pid = str(client.read_project(project_name="big").id)
     pages = {
         "projects": ("/ui/", "tbody[data-loaded=true]"),
-        "runs": (f"/ui/projects/{pid}/runs", None),
+        "runs": (f"/ui/projects/{pid}/runs", "#listing[data-loaded=true]"),
         "runs, page 2": (None, None),
         "trace (25k runs)": (f"/ui/traces/{trace_id}", "#trace[data-ready=true]"),
         "dashboard": (f"/ui/projects/{pid}/dashboard?range=90d", "#dashboard[data-ready=true]"),
@@ -428,11 +429,10 @@ def first_paint(path: Path, trace_id: str, repeat: int) -> None:
             data: bytes = answer.read()
         return data
 
-    first = fetch(pages["runs"][0] or "").decode()
-    found = re.search(r'<a rel="next" href="\?([^"]*)"', first)
+    following = orjson.loads(fetch(f"/ui/api/projects/{pid}/runs"))["next"]
     pages["runs, page 2"] = (
-        f"{pages['runs'][0]}?{found.group(1).replace('&amp;', '&')}" if found else None,
-        None,
+        f"{pages['runs'][0]}?{following}" if following else None,
+        "#listing[data-loaded=true]",
     )
 
     def load(url: str, ready: str | None) -> tuple[float, float | None]:
