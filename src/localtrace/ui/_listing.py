@@ -43,7 +43,7 @@ LIST_SELECT = (
     "tags",
     "feedback_stats",
 )
-"""What the table shows (``_view.table_data``); nothing else is read."""
+"""What the table shows (``_view.table_rows``); nothing else is read."""
 
 _AGO = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|h|d|w)\s*$")
 _UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}

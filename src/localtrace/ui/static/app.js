@@ -60,7 +60,7 @@
     for (const node of $$("[data-partial-src]")) loadPartial(node, node.dataset.partialSrc);
   }
 
-  // -- the runs table: rows drawn from the JSON the server put beside it ----------------------
+  // -- the runs table: rows drawn from the page's data request (/ui/api/projects/{id}/runs) ----
   const PREVIEW_CHARS = 80;
 
   // What _view.preview writes, from the text the server cut (_view.clip): whitespace runs
@@ -71,7 +71,7 @@
     return chars.length <= PREVIEW_CHARS ? words : chars.slice(0, PREVIEW_CHARS - 1).join("") + "…";
   }
 
-  // One row of _view.table_data (its places are _view.ROW_FIELDS).
+  // One row of _view.table_rows (its places are _view.ROW_FIELDS).
   function runRow(row, allRuns) {
     const [id, traceId, name, runType, status, iso, latency, tokens, cost, input, output, failed, tags, feedback] = row;
     const href = `/ui/traces/${encodeURIComponent(traceId)}?run=${encodeURIComponent(id)}`;
