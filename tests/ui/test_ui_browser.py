@@ -457,6 +457,37 @@ def live_store(tmp_path: Path) -> Iterator[tuple[LiveServer, Path, str]]:
     client.close()
 
 
+def test_new_threads_appear_without_a_reload(
+    browser: Any, live_store: tuple[LiveServer, Path, str]
+) -> None:
+    live, path, pid = live_store
+    browser.get(f"{live.url}/ui/projects/{pid}/threads")
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#threads-listing[data-live-src]"))
+    assert not browser.find_elements(By.CSS_SELECTOR, "tr[data-href]")  # no thread yet
+    browser.execute_script("window.sameDocument = true")  # gone if the page were reloaded
+    writer = localtrace.Client(path)
+    try:
+        for turn in range(2):
+            writer.create_run(
+                "chat_turn",
+                {"question": f"<i>turn {turn}</i>"},
+                "chain",
+                project_name="live",
+                extra={"metadata": {"thread_id": "conversation-<1>"}},
+            )
+        writer.flush()
+        row = wait(
+            browser,
+            lambda d: d.find_elements(By.CSS_SELECTOR, "tr[data-href$='conversation-%3C1%3E']"),
+        )[0]
+        assert "conversation-<1>" in row.text and "<i>turn 0</i>" in row.text  # as text
+        assert "fresh" in str(row.get_attribute("class"))
+        assert browser.execute_script("return window.sameDocument === true")
+        no_alert(browser)
+    finally:
+        writer.close()
+
+
 def live_state(driver: Any) -> str:
     return str(driver.find_element(By.TAG_NAME, "body").get_attribute("data-live"))
 

@@ -37,6 +37,13 @@ def test_threads_page_lists_each_conversation(http: TestClient, sample: Sample) 
     assert page.status_code == 200
     listed = re.findall(r'<tr data-href="[^"]*/threads/([^"]+)">', page.text)
     assert sorted(listed) == found["threads"]
+    # the first page asks for new traces from when it was drawn (live updates); other pages
+    # (here one whose cursor cannot be read) hold still
+    live = re.search(r'data-live-src="([^"]+)" data-rendered-at="([^"]+)"', page.text)
+    assert live and live.group(1) == f"/ui/api/projects/{found['project_id']}/changes"
+    assert http.get(live.group(1), params={"after": live.group(2)}).json()["new"] == 0
+    later = http.get(f"/ui/projects/{found['project_id']}/threads", params={"cursor": "x"})
+    assert "data-live-src" not in later.text
 
 
 def test_thread_page_shows_turns_in_order(http: TestClient, sample: Sample) -> None:

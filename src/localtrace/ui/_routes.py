@@ -266,7 +266,10 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
 
     @router.get("/ui/projects/{project_id}/threads")
     def threads_page(request: Request, project_id: str, cursor: str | None = None) -> Response:
+        """The project's threads, newest activity first (25 a page). The first page asks for
+        new traces while it is open (live updates) and is fetched again when one arrived."""
         settle()
+        rendered_at = dt.datetime.now(dt.timezone.utc).isoformat()  # before the read
         try:
             project = read_project(project_id)
         except LocaltraceError as exc:
@@ -286,6 +289,8 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
                 threads=[],
                 next_cursor=None,
                 error=exc,
+                live=False,
+                rendered_at=rendered_at,
             )
         return render(
             "threads.html",
@@ -293,6 +298,8 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
             threads=page.items,
             next_cursor=page.next_cursor,
             error=None,
+            live=not cursor,
+            rendered_at=rendered_at,
         )
 
     @router.get("/ui/projects/{project_id}/threads/{thread_id}")

@@ -377,6 +377,33 @@
     }
   }
 
+  // The threads page (its first page): when traces arrived since it was drawn, the page is
+  // fetched again and its listing swapped in (rendered by the server with autoescaping;
+  // parsed, never run). Threads not shown before flash.
+  async function checkThreads() {
+    const section = $("#threads-listing");
+    if (!section || !section.dataset.liveSrc) return;
+    const url = new URL(section.dataset.liveSrc, location.href);
+    url.searchParams.set("after", section.dataset.renderedAt || "");
+    const response = await fetch(url, { credentials: "same-origin" });
+    if (!response.ok) return;
+    const changes = await response.json();
+    if (!changes.new) return;
+    const page = await fetch(location.href, { headers: { accept: "text/html" }, credentials: "same-origin" });
+    if (!page.ok) return; // keep what is shown; the next tick asks again
+    const doc = new DOMParser().parseFromString(await page.text(), "text/html");
+    const fresh = doc.getElementById("threads-listing");
+    if (!fresh) return;
+    const before = new Set($$("tr[data-href]", section).map((r) => r.dataset.href));
+    const current = $("tr.current", section);
+    for (const row of $$("tr[data-href]", fresh)) {
+      if (!before.has(row.dataset.href)) row.classList.add("fresh");
+      if (current && row.dataset.href === current.dataset.href) row.classList.add("current");
+    }
+    section.replaceWith(document.adoptNode(fresh));
+    syncLive();
+  }
+
   // -- trace view: virtualised tree + waterfall ------------------------------------------------
   const ROW = 24;
   const COLLAPSE_DEPTH = 3; // deeper levels start collapsed
@@ -714,6 +741,7 @@
     updateCompare();
     initCompareLinks();
     if ($("#listing[data-live-src]")) startLive(checkRuns);
+    if ($("#threads-listing[data-live-src]")) startLive(checkThreads);
     const traceRoot = $("#trace");
     if (traceRoot) {
       trace = new TraceView(traceRoot);
