@@ -204,7 +204,13 @@ def test_sigkill_mid_prune_leaves_every_trace_whole_or_gone(tmp_path: Path) -> N
     )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == b"go"
-    time.sleep(0.3)
+    # kill once the first chunks are committed (about 20 chunks of 30 ms or more are left):
+    # waiting for what the file shows, not a fixed time, holds on a loaded machine too
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if rows(path, "SELECT count(DISTINCT trace_id) FROM runs")[0][0] < len(before) - 40:
+            break
+        time.sleep(0.005)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     proc.stdout.close()
