@@ -457,14 +457,20 @@ def live_store(tmp_path: Path) -> Iterator[tuple[LiveServer, Path, str]]:
     client.close()
 
 
+def watch(browser: Any, url: str, ready: str) -> None:
+    """Open ``url``, wait for ``ready``, and mark the document (a reload would lose the mark:
+    ``window.sameDocument``)."""
+    browser.get(url)
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ready))
+    browser.execute_script("window.sameDocument = true")
+
+
 def test_new_threads_appear_without_a_reload(
     browser: Any, live_store: tuple[LiveServer, Path, str]
 ) -> None:
     live, path, pid = live_store
-    browser.get(f"{live.url}/ui/projects/{pid}/threads")
-    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#threads-listing[data-live-src]"))
+    watch(browser, f"{live.url}/ui/projects/{pid}/threads", "#threads-listing[data-live-src]")
     assert not browser.find_elements(By.CSS_SELECTOR, "tr[data-href]")  # no thread yet
-    browser.execute_script("window.sameDocument = true")  # gone if the page were reloaded
     writer = localtrace.Client(path)
     try:
         for turn in range(2):
@@ -496,9 +502,7 @@ def test_new_runs_appear_without_a_reload(
     browser: Any, live_store: tuple[LiveServer, Path, str]
 ) -> None:
     live, path, pid = live_store
-    browser.get(f"{live.url}/ui/projects/{pid}/runs")
-    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "tr[data-id]"))
-    browser.execute_script("window.sameDocument = true")  # gone if the page were reloaded
+    watch(browser, f"{live.url}/ui/projects/{pid}/runs", "tr[data-id]")
     toggle = browser.find_element(By.ID, "live-toggle")
     assert toggle.get_attribute("aria-pressed") == "true" and live_state(browser) == "live"
     # another writer on the same file, as another process would be
