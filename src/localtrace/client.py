@@ -1049,19 +1049,19 @@ class Client(EvaluationMethods):
                 "run_id", run_id, "feedback needs a run", "pass run_id, trace_id or project_id"
             )
         _feedback_ops.check_score(given["score"])
-
-        def uuid_or_none(value: Any, name: str) -> str | None:
-            return _uuid_arg(value, name) if value is not None else None
-
+        feedback_id = given["feedback_id"]
+        trace_id = given["trace_id"]
+        comparative = given["comparative_experiment_id"]
+        group = given["feedback_group_id"]
         source_type = given["feedback_source_type"]
         source_run_id = given["source_run_id"]
         created_at = given["created_at"]
         return _feedback_ops.new_row(
-            uuid_or_none(given["feedback_id"] or None, "feedback_id") or str(uuid.uuid4()),
+            _uuid_arg(feedback_id, "feedback_id") if feedback_id else str(uuid.uuid4()),
             key=str(given["key"]),
-            run_id=uuid_or_none(run_id, "run_id"),
-            trace_id=uuid_or_none(given["trace_id"], "trace_id"),
-            session_id=uuid_or_none(project_id, "project_id"),
+            run_id=_uuid_arg(run_id, "run_id") if run_id is not None else None,
+            trace_id=_uuid_arg(trace_id, "trace_id") if trace_id is not None else None,
+            session_id=_uuid_arg(project_id, "project_id") if project_id is not None else None,
             score=given["score"],
             value=given["value"],
             comment=given["comment"],
@@ -1071,10 +1071,10 @@ class Client(EvaluationMethods):
             source_run_id=str(source_run_id) if source_run_id is not None else None,
             feedback_config=given["feedback_config"],
             extra=extra,
-            comparative_experiment_id=uuid_or_none(
-                given["comparative_experiment_id"] or None, "comparative_experiment_id"
+            comparative_experiment_id=(
+                _uuid_arg(comparative, "comparative_experiment_id") if comparative else None
             ),
-            feedback_group_id=uuid_or_none(given["feedback_group_id"] or None, "feedback_group_id"),
+            feedback_group_id=_uuid_arg(group, "feedback_group_id") if group else None,
             error=bool(given["error"]),
             created_at=to_micros(created_at) if created_at is not None else now_micros(),
         )

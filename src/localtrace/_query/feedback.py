@@ -8,6 +8,7 @@ before the background batch carrying the run); it joins the run by id whenever t
 from __future__ import annotations
 
 import math
+import operator
 import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -19,6 +20,7 @@ from .._time import from_micros
 from ..models import Feedback
 
 _COLUMNS = ", ".join(COLUMNS)
+_in_column_order = operator.itemgetter(*COLUMNS)
 
 MAX_COMMENTS = 10
 """Comments kept per key in ``feedback_stats`` (a sample, newest first)."""
@@ -29,6 +31,7 @@ def row_to_feedback(row: Sequence[Any]) -> Feedback:
     score = row[5]
     if isinstance(score, float) and score.is_integer():
         score = int(score)
+    created = from_micros(row[15])
     return Feedback.model_validate(
         {
             "id": row[0],
@@ -46,8 +49,8 @@ def row_to_feedback(row: Sequence[Any]) -> Feedback:
             "comparative_experiment_id": row[12],
             "feedback_group_id": row[13],
             "error": bool(row[14]),
-            "created_at": from_micros(row[15]),
-            "modified_at": from_micros(row[16]),
+            "created_at": created,
+            "modified_at": created if row[16] == row[15] else from_micros(row[16]),
         }
     )
 
@@ -67,7 +70,7 @@ def select_sql(where: str = "", index: str | None = None) -> str:
 def from_values(values: dict[str, Any]) -> Feedback:
     """``Feedback`` from the values of a row about to be written (what ``create_feedback``
     returns for queued feedback: the values given, as the langsmith SDK returns them)."""
-    return row_to_feedback([values.get(name) for name in COLUMNS])
+    return row_to_feedback(_in_column_order(values))
 
 
 def read(conn: sqlite3.Connection, feedback_id: str) -> Feedback | None:
