@@ -66,7 +66,8 @@ class ProcessWriter:
         self._default_project = default_project
         self._pricing = pricing
         self._buffer: collections.deque[bytes] = collections.deque()
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()  # the buffer's; ``with self._lock`` costs no Python frame
+        self._cond = threading.Condition(self._lock)
         self._acks: dict[int, list[Any]] = {}
         self._ack_cond = threading.Condition()
         self._next_token = 0
@@ -144,7 +145,7 @@ class ProcessWriter:
         submit after them, a flush, what a full pipe did not take; close the pipe at close."""
         assert self._proc is not None and self._proc.stdin is not None
         while True:
-            with self._cond:
+            with self._lock:
                 while True:
                     if self._urgent or self._unsent:
                         break
@@ -172,7 +173,7 @@ class ProcessWriter:
         if not self._send_lock.acquire(blocking=block):
             return True
         try:
-            with self._cond:
+            with self._lock:
                 lines = list(self._buffer)
                 self._buffer.clear()
                 self._cond.notify_all()  # room for submitters waiting on a full buffer
@@ -194,7 +195,7 @@ class ProcessWriter:
         finally:
             self._send_lock.release()
         if self._unsent and not block:
-            with self._cond:
+            with self._lock:
                 self._cond.notify_all()  # the feeder finishes it
         return True
 
@@ -217,21 +218,24 @@ class ProcessWriter:
 
     # -- producer side -----------------------------------------------------------------------
     def _push(self, lines: list[bytes]) -> None:
-        if self._closed:
-            raise StoreError("the client is closed; open a new Client to write")
-        self._start()
-        with self._cond:
-            while len(self._buffer) >= MAX_BUFFERED and not self._dead:
-                self._cond.wait(0.1)
-            if self._dead:  # nobody will read them: count them for the next flush()
-                self._dropped += sum(1 for line in lines if not line.startswith(b'["flush"'))
-                return
+        if self._proc is None or self._closed:
+            if self._closed:
+                raise StoreError("the client is closed; open a new Client to write")
+            self._start()
+        buffer = self._buffer
+        with self._lock:
+            if len(buffer) >= MAX_BUFFERED or self._dead:
+                while len(buffer) >= MAX_BUFFERED and not self._dead:
+                    self._cond.wait(0.1)
+                if self._dead:  # nobody will read them: count them for the next flush()
+                    self._dropped += sum(1 for line in lines if not line.startswith(b'["flush"'))
+                    return
             now = time.monotonic()
-            if not self._buffer:
+            if not buffer:
                 self._first_at = now
                 self._cond.notify_all()  # the feeder sends it if no submit comes after it
-            self._buffer.extend(lines)
-            urgent = lines[-1].startswith(b'["flush"') or len(self._buffer) >= MAX_BUFFERED // 4
+            buffer.extend(lines)
+            urgent = lines[-1].startswith(b'["flush"') or len(buffer) >= MAX_BUFFERED // 4
             if urgent:  # the feeder sends it at once if this thread cannot
                 self._urgent = True
                 self._cond.notify_all()
@@ -350,7 +354,7 @@ class ProcessWriter:
         finally:
             if self._proc is not None:
                 atexit.unregister(self._atexit)
-            with self._cond:
+            with self._lock:
                 self._closed = True
                 self._cond.notify_all()
             if self._proc is not None:
