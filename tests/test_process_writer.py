@@ -92,3 +92,31 @@ def test_runs_left_in_the_buffer_are_sent_without_another_submit(tmp_path: Path)
     client.flush()
     assert run_id in stored(path)
     client.close()
+
+
+def test_returned_feedback_is_the_read_back_whatever_the_id_spelling(tmp_path: Path) -> None:
+    # create_feedback hands the model the UUID objects it was given (exactly uuid.UUID) and
+    # parses the rest: either way the result is what a read gives back
+    client = localtrace.Client(tmp_path / "ids.db", writer="process")
+    run_id = uuid.uuid4()
+    client.create_run("judged", {}, "chain", id=run_id)
+    project = client.create_project("p")
+    spellings: list[dict[str, object]] = [
+        {"run_id": run_id, "trace_id": run_id, "session_id": project.id},
+        {"run_id": str(run_id).upper(), "trace_id": str(run_id), "project_id": str(project.id)},
+        {"run_id": None, "trace_id": run_id, "session_id": project.id, "feedback_id": uuid.uuid4()},
+        {
+            "run_id": run_id,
+            "trace_id": run_id,
+            "session_id": str(project.id),
+            "feedback_id": str(uuid.uuid4()).upper(),
+        },
+    ]
+    made = [
+        client.create_feedback(key=f"k{i}", score=0.5, **ids) for i, ids in enumerate(spellings)
+    ]
+    client.flush()
+    for feedback in made:
+        assert feedback.run_id == run_id and feedback.trace_id == run_id
+        assert client.read_feedback(feedback.id).model_dump() == feedback.model_dump()
+    client.close()

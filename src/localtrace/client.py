@@ -247,7 +247,7 @@ class Client(EvaluationMethods):
         ``reference_example_id``, ``attachments``. Missing ``trace_id``/``dotted_order`` are
         derived (from the parent when ``parent_run_id`` is given).
         """
-        run = dict(kwargs)
+        run = kwargs  # this call's own dict: nobody else holds it
         run["name"] = name
         run["inputs"] = inputs
         run["run_type"] = run_type
@@ -266,7 +266,7 @@ class Client(EvaluationMethods):
 
         As in the SDK, ``end_time`` defaults to now.
         """
-        run = dict(kwargs)
+        run = kwargs  # this call's own dict: nobody else holds it
         run["id"] = run_id
         if run.get("end_time") is None:
             run["end_time"] = dt.datetime.now(dt.timezone.utc)
@@ -996,12 +996,16 @@ class Client(EvaluationMethods):
         ``metadata`` (what an evaluator result carries; the SDK passes it through) is kept in
         ``extra["metadata"]``.
         """
-        values = self._feedback_row(dict(locals()))
+        given = dict(locals())
+        if not feedback_id:
+            given["feedback_id"] = feedback_id = uuid.uuid4()
+        values = self._feedback_row(given)
         if trace_id is None or self._db.read_only:
             return self._write_feedback(values)
         self._writer.submit(_feedback_ops.KIND, values)
         self._feedback_gate.queued()
-        return _feedback.from_values(values)
+        ids = (feedback_id, run_id or trace_id, trace_id, project_id or session_id)
+        return _feedback.from_values(values, [i if type(i) is uuid.UUID else None for i in ids])
 
     @_sdk_keywords("stop_after_attempt", "extend_trace_retention", "address")
     def commit_feedback(

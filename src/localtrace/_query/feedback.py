@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import operator
 import sqlite3
+import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -67,10 +68,18 @@ def select_sql(where: str = "", index: str | None = None) -> str:
     )
 
 
-def from_values(values: dict[str, Any]) -> Feedback:
+def from_values(values: dict[str, Any], ids: Sequence[uuid.UUID | None] = ()) -> Feedback:
     """``Feedback`` from the values of a row about to be written (what ``create_feedback``
-    returns for queued feedback: the values given, as the langsmith SDK returns them)."""
-    return row_to_feedback(_in_column_order(values))
+    returns for queued feedback: the values given, as the langsmith SDK returns them).
+
+    ``ids``: the ``UUID`` objects the caller already holds for the first columns (``id``,
+    ``run_id``, ``trace_id``, ``session_id``; ``None`` where it has none), the same ids as the
+    row's text: the model takes them as they are instead of parsing the text again."""
+    row = list(_in_column_order(values))
+    for index, known in enumerate(ids):
+        if known is not None:
+            row[index] = known
+    return row_to_feedback(row)
 
 
 def read(conn: sqlite3.Connection, feedback_id: str) -> Feedback | None:
