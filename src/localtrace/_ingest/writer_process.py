@@ -53,6 +53,11 @@ MAX_BUFFERED = 20_000
 FEED_EVERY_S = 0.01
 """How long runs gather before one pipe write (a flush does not wait)."""
 
+FEEDER_PERIOD_S = 0.05
+"""How often the feeder looks for runs that no submit after them has sent (the end of a
+burst), while submitting threads write to the pipe themselves: seldom, since every wake-up of
+the feeder is a GIL hand-off the traced program pays for."""
+
 PIPE_SIZE = 1 << 20
 """Capacity asked of the pipe to the child (Linux; the default 64 KiB holds only ~100 runs, so
 most writes of a burst would find it full)."""
@@ -67,7 +72,9 @@ class ProcessWriter:
         self._pricing = pricing
         self._buffer: collections.deque[bytes] = collections.deque()
         self._lock = threading.Lock()  # the buffer's; ``with self._lock`` costs no Python frame
-        self._cond = threading.Condition(self._lock)
+        self._cond = threading.Condition(self._lock)  # the feeder waits on it
+        self._room = threading.Condition(self._lock)  # submitters wait on it for a full buffer
+        self._feeder_idle = False  # the feeder waits for a first line (a submit wakes it)
         self._acks: dict[int, list[Any]] = {}
         self._ack_cond = threading.Condition()
         self._next_token = 0
@@ -153,12 +160,15 @@ class ProcessWriter:
                         wait = self._first_at + FEED_EVERY_S - time.monotonic()
                         if wait <= 0:
                             break
-                        self._cond.wait(wait)
+                        # submitting threads send their own lines: look again much later
+                        self._cond.wait(FEEDER_PERIOD_S if self._direct else wait)
                     elif self._closed:
                         self._proc.stdin.close()
                         return
                     else:
+                        self._feeder_idle = True
                         self._cond.wait()
+                        self._feeder_idle = False
                 self._urgent = False
             if not self._send(block=True):
                 return
@@ -176,7 +186,7 @@ class ProcessWriter:
             with self._lock:
                 lines = list(self._buffer)
                 self._buffer.clear()
-                self._cond.notify_all()  # room for submitters waiting on a full buffer
+                self._room.notify_all()  # room for submitters waiting on a full buffer
             data = memoryview(self._unsent + b"".join(lines))
             while data:
                 try:
@@ -196,7 +206,7 @@ class ProcessWriter:
             self._send_lock.release()
         if self._unsent and not block:
             with self._lock:
-                self._cond.notify_all()  # the feeder finishes it
+                self._cond.notify()  # the feeder finishes it
         return True
 
     def _drain_stderr(self) -> None:
@@ -226,19 +236,20 @@ class ProcessWriter:
         with self._lock:
             if len(buffer) >= MAX_BUFFERED or self._dead:
                 while len(buffer) >= MAX_BUFFERED and not self._dead:
-                    self._cond.wait(0.1)
+                    self._room.wait(0.1)
                 if self._dead:  # nobody will read them: count them for the next flush()
                     self._dropped += sum(1 for line in lines if not line.startswith(b'["flush"'))
                     return
             now = time.monotonic()
             if not buffer:
                 self._first_at = now
-                self._cond.notify_all()  # the feeder sends it if no submit comes after it
+                if self._feeder_idle or not self._direct:
+                    self._cond.notify()  # the feeder sends it if no submit comes after it
             buffer.extend(lines)
             urgent = lines[-1].startswith(b'["flush"') or len(buffer) >= MAX_BUFFERED // 4
             if urgent:  # the feeder sends it at once if this thread cannot
                 self._urgent = True
-                self._cond.notify_all()
+                self._cond.notify()
         if self._direct and (urgent or now - self._first_at >= FEED_EVERY_S):
             self._send(block=False)
 
