@@ -132,11 +132,12 @@ class ProcessWriter:
             fcntl.fcntl(self._fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
         except (ImportError, AttributeError, OSError):
             pass  # a smaller pipe: more writes are left to the feeder
-        try:
-            os.set_blocking(self._fd, False)
-            self._direct = True
-        except OSError:
-            pass  # the feeder alone writes, blocking
+        if hasattr(select, "poll"):  # what the feeder waits with for a full pipe
+            try:
+                os.set_blocking(self._fd, False)
+                self._direct = True
+            except OSError:
+                pass  # the feeder alone writes, blocking
         self._feeder = threading.Thread(target=self._feed, name="localtrace-feeder", daemon=True)
         self._reader = threading.Thread(target=self._read, name="localtrace-acks", daemon=True)
         self._drainer = threading.Thread(
@@ -194,7 +195,9 @@ class ProcessWriter:
                 except BlockingIOError:
                     if not block:
                         break
-                    select.select([], [self._fd], [])
+                    room = select.poll()  # not select(): no limit on the descriptor's number
+                    room.register(self._fd, select.POLLOUT)
+                    room.poll()
                 except OSError:  # BrokenPipeError: the child stopped
                     self._unsent = b""
                     self._dead = True
