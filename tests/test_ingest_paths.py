@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import uuid
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from localtrace._flatten import MAX_PAIRS, flatten, iter_pairs
+from localtrace._ids import canonical_uuid, uuid_text
 from localtrace._ingest.merge import apply_change, new_state
 from localtrace._ingest.normalize import RunProblemError, normalize
 from localtrace._ingest.state import RunState
@@ -117,3 +119,18 @@ def test_a_non_finite_number_deep_in_usage_is_named_by_its_whole_path() -> None:
         "extra.metadata.usage_metadata.input_token_details.audio"
     )
     assert refused.value.problem.reason == "inf is not a finite number"
+
+
+class _MyUUID(uuid.UUID):
+    """A UUID subclass (some libraries return one): its own ``__str__`` must still be used."""
+
+    def __str__(self) -> str:
+        return "custom-" + super().__str__()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.uuids())
+def test_uuid_text_is_str_of_the_uuid(value: uuid.UUID) -> None:
+    assert uuid_text(value) == str(value) == canonical_uuid(value, "id")
+    odd = _MyUUID(int=value.int)
+    assert uuid_text(odd) == str(odd)

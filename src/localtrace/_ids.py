@@ -11,6 +11,8 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+import orjson
+
 from .errors import InvalidArgumentError
 
 
@@ -27,10 +29,18 @@ class Refusal(ValueError):
 _CANONICAL = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
+def uuid_text(value: uuid.UUID) -> str:
+    """``str(value)``: orjson writes a ``uuid.UUID`` as the same text in C, at a third of the
+    cost of ``UUID.__str__`` (ids are converted several times per run and per feedback)."""
+    if type(value) is uuid.UUID:
+        return orjson.dumps(value)[1:-1].decode()
+    return str(value)
+
+
 def canonical_uuid(value: Any, field_name: str) -> str:
     """Any UUID spelling -> lowercase hyphenated text, or ``Refusal`` naming the field."""
     if isinstance(value, uuid.UUID):
-        return str(value)
+        return uuid_text(value)
     if type(value) is str and len(value) == 36 and _CANONICAL.fullmatch(value):
         return value  # already canonical: what uuid.UUID would give back (the common case)
     try:

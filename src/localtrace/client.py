@@ -20,7 +20,7 @@ from typing import IO, Any
 from . import _digest, _v2
 from ._args import sdk_keywords as _sdk_keywords
 from ._evaluation import EvaluationMethods
-from ._ids import argument_id
+from ._ids import argument_id, uuid_text
 from ._ingest import custom_prices as _prices
 from ._ingest import feedback as _feedback_ops
 from ._ingest import recompute as _recompute
@@ -1072,7 +1072,13 @@ class Client(EvaluationMethods):
             correction=given["correction"],
             source_type=str(getattr(source_type, "value", source_type)),
             source_info=given["source_info"],
-            source_run_id=str(source_run_id) if source_run_id is not None else None,
+            source_run_id=(
+                uuid_text(source_run_id)
+                if isinstance(source_run_id, uuid.UUID)
+                else str(source_run_id)
+                if source_run_id is not None
+                else None
+            ),
             feedback_config=given["feedback_config"],
             extra=extra,
             comparative_experiment_id=(

@@ -42,6 +42,7 @@ import orjson
 
 from .. import _json
 from ..errors import InvalidRunError, LocaltraceError, RunProblem, StoreError, StoreUnavailableError
+from .feedback import KIND as FEEDBACK
 from .normalize import RunProblemError, check_usage_numbers
 from .writer import MAX_PROBLEMS, drain_at_exit, run_id_of
 
@@ -263,7 +264,8 @@ class ProcessWriter:
         serialise (nesting too deep, a hostile ``__str__``) refuses that run alone.
         """
         try:
-            check_usage_numbers(run)
+            if kind != FEEDBACK:  # a feedback row holds no usage (and no dicts: JSON text)
+                check_usage_numbers(run)
             return _json.dumps_bytes([kind, run]) + b"\n"
         except RunProblemError as exc:
             problem = exc.problem
