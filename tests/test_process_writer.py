@@ -13,6 +13,8 @@ import threading
 import uuid
 from pathlib import Path
 
+import pytest
+
 import localtrace
 from localtrace._ingest import writer_process
 
@@ -120,3 +122,21 @@ def test_returned_feedback_is_the_read_back_whatever_the_id_spelling(tmp_path: P
         assert feedback.run_id == run_id and feedback.trace_id == run_id
         assert client.read_feedback(feedback.id).model_dump() == feedback.model_dump()
     client.close()
+
+
+def test_a_writer_process_that_dies_is_reported_and_never_blocks_traced_code(
+    tmp_path: Path,
+) -> None:
+    client = localtrace.Client(tmp_path / "dies.db", writer="process")
+    client.create_run("first", {}, "chain", id=str(uuid.uuid4()))
+    client.flush()
+    writer = client._writer
+    assert isinstance(writer, writer_process.ProcessWriter) and writer._proc is not None
+    writer._proc.kill()
+    writer._proc.wait()
+    # traced code goes on: runs submitted now are dropped and counted, never raised here
+    for _ in range(3000):
+        client.create_run("after", {"text": "z" * 500}, "chain", id=str(uuid.uuid4()))
+    with pytest.raises(localtrace.StoreError, match="writer process stopped"):
+        client.flush()
+    client.close()  # returns (the failure was reported by the flush) and leaves no pipe open

@@ -381,7 +381,8 @@ class ProcessWriter:
                     self._reader.join()
                 if self._drainer is not None:
                     self._drainer.join()
-                for stream in (self._proc.stdout, self._proc.stderr):
+                # stdin too: a feeder that found the child gone leaves it open
+                for stream in (self._proc.stdin, self._proc.stdout, self._proc.stderr):
                     if stream is not None:
                         stream.close()
 
