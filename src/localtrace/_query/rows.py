@@ -248,22 +248,10 @@ def _decimal_map(text: str) -> dict[str, Decimal] | None:
     return {k: pico_to_usd(Decimal(v), PICO) for k, v in _loads(text).items()} or None
 
 
-_IDENTITY = (
-    ("pk", "r.pk"),
-    ("id", "r.id"),
-    ("name", "r.name"),
-    ("run_type", "r.run_type"),
-    ("start_time", "r.start_time"),
-    ("trace_id", "r.trace_id"),
-    ("dotted_order", "r.dotted_order"),
-    ("parent_run_id", "r.parent_run_id"),
-    ("session_id", "r.session_id"),
-    ("status", "r.status"),
-    ("repair", "r.repair"),
-    ("cost_source", "r.cost_source"),
-)
-"""The columns of a narrow select's row before its optional ones: the fields every run carries.
-Their first nine positions are the full row's (``ID_INDEX`` ... ``SESSION_INDEX`` hold)."""
+_IDENTITY = _CORE[:10] + tuple(pair for pair in _CORE if pair[0] in ("repair", "cost_source"))
+"""The columns of a narrow select's row before its optional ones: the fields every run carries
+(``pk`` ... ``status``, ``repair``, ``cost_source``, taken from ``_CORE``). Their first nine
+positions are the full row's (``ID_INDEX`` ... ``SESSION_INDEX`` hold)."""
 _IDENTITY_WIDTH = len(_IDENTITY)
 
 
