@@ -7,7 +7,9 @@ about, and prints the median wall time of each and their ratio:
   name: examples read from the file, the experiment, every target run and every evaluator
   result written to it (flushed, so durable);
 * baseline: the same call with a client that reads the same examples but drops every write
-  (runs, feedback): the SDK's own cost of running and tracing the evaluation.
+  (runs, feedback): the SDK's own cost of running and tracing the evaluation. Like localtrace, it
+  turns evaluator results into ``create_feedback`` arguments on the evaluating thread (the SDK's
+  own loop), not on the SDK's executor thread.
 
 Target: ratio <= 1.3. The load average is printed with the figures (the machine is shared).
 
@@ -65,6 +67,20 @@ class NoOpClient(localtrace.Client):
 
     def create_feedback(self, *args: Any, **kwargs: Any) -> Any:
         return None
+
+    def _log_evaluation_feedback(
+        self,
+        evaluator_response: Any,
+        run: Any = None,
+        source_info: Any = None,
+        project_id: Any = None,
+        *,
+        _executor: Any = None,
+    ) -> Any:
+        # The SDK's own loop over the results, calling the no-op create_feedback on this thread
+        # (as localtrace does: no hand-off to the SDK's executor in either figure).
+        sdk: Any = langsmith.Client
+        return sdk._log_evaluation_feedback(self, evaluator_response, run, source_info, project_id)
 
 
 def timed(kind: type[localtrace.Client], path: Path, n: int) -> float:

@@ -475,3 +475,105 @@ def test_the_async_client_has_every_dataset_method_and_they_agree(tmp_path: Path
     assert still_there is False
     with localtrace.Client(tmp_path / "a.db") as sync:
         assert list(sync.list_datasets()) == []
+
+
+def graded(outputs: dict[str, Any], reference_outputs: dict[str, Any]) -> dict[str, Any]:
+    """Every field an evaluator result can carry to feedback."""
+    right = outputs["answer"] == reference_outputs["answer"]
+    return {
+        "key": "graded",
+        "score": 1.0 if right else 0.25,
+        "value": "right" if right else "wrong",
+        "comment": f"expected {reference_outputs['answer']}",
+        "correction": None if right else {"answer": reference_outputs["answer"]},
+        "feedback_config": {"type": "continuous", "min": 0, "max": 1},
+        "evaluator_info": {"grader": "v1"},
+        "extra": {"checked": True},
+    }
+
+
+def broken(outputs: dict[str, Any]) -> bool:
+    raise ValueError("this evaluator always fails")
+
+
+class ThroughTheSdk(localtrace.Client):
+    """The oracle: evaluator results turned into ``create_feedback`` calls by the SDK's own
+    ``_log_evaluation_feedback`` (on the calling thread, so every call is done before
+    ``evaluate`` returns)."""
+
+    def _log_evaluation_feedback(
+        self,
+        evaluator_response: Any,
+        run: Any = None,
+        source_info: Any = None,
+        project_id: Any = None,
+        *,
+        _executor: Any = None,
+    ) -> Any:
+        return langsmith.Client._log_evaluation_feedback(
+            self, evaluator_response, run, source_info, project_id
+        )
+
+
+def feedback_by_example(client: localtrace.Client, experiment: str) -> dict[Any, Any]:
+    """Each example's feedback as comparable values: what depends on the run or the experiment
+    is checked here and replaced by what it must equal."""
+    client.flush()
+    project = client.read_project(project_name=experiment)
+    runs = {r.id: r for r in client.list_runs(project_name=experiment, is_root=True)}
+    evaluator_runs = {r.id for r in client.list_runs(project_name="evaluators")}
+    found: dict[Any, Any] = {}
+    for item in client.list_feedback(run_ids=list(runs)):
+        run = runs[item.run_id]
+        assert item.trace_id == run.trace_id and item.session_id == project.id
+        source = item.feedback_source.model_dump(exclude_none=True)  # type: ignore[union-attr]
+        evaluator_run = source["metadata"].pop("__run")["run_id"]
+        assert uuid.UUID(evaluator_run) in evaluator_runs  # the evaluator's own traced run
+        fields = item.model_dump(
+            exclude={"id", "run_id", "trace_id", "session_id", "created_at", "modified_at"}
+        )
+        fields["feedback_source"] = source
+        found[(run.reference_example_id, item.key)] = fields
+    return found
+
+
+def test_evaluator_feedback_is_what_the_sdks_own_loop_gives(tmp_path: Path) -> None:
+    """localtrace records evaluator results itself (no hand-off to the SDK's executor): the
+    feedback must be exactly what the SDK's ``_log_evaluation_feedback`` would have created,
+    field by field, for plain, rich and failing evaluators."""
+    made: dict[str, dict[Any, Any]] = {}
+    for kind in (localtrace.Client, ThroughTheSdk):
+        client = kind(tmp_path / f"{kind.__name__}.db")
+        make_dataset(client)
+        results = langsmith.evaluate(
+            target, data="doubling", evaluators=[exact, graded, broken], client=client
+        )
+        made[kind.__name__] = feedback_by_example(client, results.experiment_name)
+        client.close()
+    ours, oracle = made["Client"], made["ThroughTheSdk"]
+    assert len(oracle) == 3 * len(QUESTIONS)
+    # example ids differ between the two files: compare in the order of the questions
+    assert sorted(ours.values(), key=repr) == sorted(oracle.values(), key=repr)
+    failed = [f for f in ours.values() if f["error"]]
+    assert len(failed) == len(QUESTIONS) and all("always fails" in f["comment"] for f in failed)
+
+
+def nan_score(outputs: dict[str, Any]) -> dict[str, Any]:
+    return {"key": "nan_score", "score": float("nan")}
+
+
+def test_a_result_the_store_refuses_is_logged_and_the_rest_is_kept(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = localtrace.Client(tmp_path / "evals.db")
+    make_dataset(client)
+    with caplog.at_level("WARNING", logger="localtrace"):
+        results = langsmith.evaluate(
+            target, data="doubling", evaluators=[nan_score, exact], client=client
+        )
+    client.flush()
+    runs = [r.id for r in client.list_runs(project_name=results.experiment_name, is_root=True)]
+    keys = sorted(f.key for f in client.list_feedback(run_ids=runs))
+    assert keys == ["exact"] * len(QUESTIONS)
+    refusals = [r.getMessage() for r in caplog.records if "nan_score" in r.getMessage()]
+    assert len(refusals) == len(QUESTIONS) and "NaN is not a score" in refusals[0]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 import os
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -25,11 +26,13 @@ from ._ids import argument_id
 from ._query import datasets as _datasets
 from ._query.example_filter import example_filter
 from ._time import from_micros, now_micros, to_micros
-from .errors import DatasetNotFoundError, ExampleExistsError, InvalidArgumentError
+from .errors import DatasetNotFoundError, ExampleExistsError, InvalidArgumentError, LocaltraceError
 from .models import TENANT_ID, Dataset, Example, Run
 
 if TYPE_CHECKING:
     from ._store.db import Database
+
+logger = logging.getLogger("localtrace")
 
 _DATA_TYPES = ("kv", "llm", "chat")
 
@@ -985,13 +988,50 @@ class EvaluationMethods:
         *,
         _executor: Any = None,
     ) -> Any:
-        """Evaluator results -> feedback, exactly as the SDK logs them (``create_feedback``)."""
-        import langsmith
-
-        sdk: Any = langsmith.Client
-        return sdk._log_evaluation_feedback(
-            self, evaluator_response, run, source_info, project_id, _executor=_executor
-        )
+        """Evaluator results -> feedback, with the arguments the SDK's own method gives
+        ``create_feedback``, but recorded on the calling thread: queuing a row costs less than
+        handing it to the SDK's executor, which is there to hide a network round trip. No
+        ``Feedback`` is built (the SDK drops it). A result the store refuses is logged, as the
+        SDK's executor would have dropped it, and the evaluation goes on."""
+        results = self._select_eval_results(evaluator_response)
+        session = None
+        if run is not None:
+            session = getattr(run, "session_id", None) or getattr(run, "project_id", None)
+        for res in results:
+            info = source_info or {}
+            if res.evaluator_info:
+                info = {**res.evaluator_info, **info}
+            run_id = res.target_run_id or (run.id if run is not None else None)
+            # a result aimed at another run: its trace is not known
+            own_run = run is not None and run_id == run.id
+            given = {
+                "run_id": run_id,
+                "key": res.key,
+                "score": res.score,
+                "value": res.value,
+                "trace_id": getattr(run, "trace_id", None) if own_run else None,
+                "correction": res.correction,
+                "comment": res.comment,
+                "source_info": info,
+                "feedback_source_type": "model",
+                "source_run_id": res.source_run_id,
+                "feedback_id": None,
+                "feedback_config": res.feedback_config,
+                "project_id": project_id if run is None else None,
+                "comparative_experiment_id": None,
+                "feedback_group_id": None,
+                "extra": res.extra,
+                "error": res.extra.get("error") if res.extra is not None else None,
+                "session_id": session or project_id,
+                "start_time": run.start_time if run is not None else None,
+                "created_at": None,
+                "metadata": None,
+            }
+            try:
+                self._record_feedback(given)  # type: ignore[attr-defined]
+            except LocaltraceError as exc:
+                logger.warning("localtrace: evaluator feedback %r was not stored: %s", res.key, exc)
+        return results
 
     # -- helpers --------------------------------------------------------------------------
     def _dataset_id(self, dataset_id: Any, dataset_name: str | None) -> str:

@@ -997,15 +997,26 @@ class Client(EvaluationMethods):
         ``extra["metadata"]``.
         """
         given = dict(locals())
-        if not feedback_id:
-            given["feedback_id"] = feedback_id = uuid.uuid4()
+        values = self._record_feedback(given)
+        if values is None:
+            return self.read_feedback(given["feedback_id"])
+        ids = (given["feedback_id"], run_id or trace_id, trace_id, project_id or session_id)
+        return _feedback.from_values(values, [i if type(i) is uuid.UUID else None for i in ids])
+
+    def _record_feedback(self, given: dict[str, Any]) -> dict[str, Any] | None:
+        """Check ``create_feedback``'s arguments (``given``, which gets its ``feedback_id``) and
+        queue the row when it has a ``trace_id`` (returned, for the ``Feedback`` the caller
+        builds), else write it now (``None``: read it back)."""
+        if not given["feedback_id"]:
+            given["feedback_id"] = uuid.uuid4()
         values = self._feedback_row(given)
-        if trace_id is None or self._db.read_only:
-            return self._write_feedback(values)
+        if given["trace_id"] is None or self._db.read_only:
+            with self._db.write() as conn:
+                _feedback_ops.insert_one(conn, values)
+            return None
         self._writer.submit(_feedback_ops.KIND, values)
         self._feedback_gate.queued()
-        ids = (feedback_id, run_id or trace_id, trace_id, project_id or session_id)
-        return _feedback.from_values(values, [i if type(i) is uuid.UUID else None for i in ids])
+        return values
 
     @_sdk_keywords("stop_after_attempt", "extend_trace_retention", "address")
     def commit_feedback(
