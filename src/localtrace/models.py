@@ -10,15 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Literal, get_args
+from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-RunType = Literal["tool", "chain", "llm", "retriever", "embedding", "prompt", "parser"]
-
-RUN_TYPES: tuple[str, ...] = get_args(RunType)
-"""The run types LangSmith accepts."""
+# the models' field type and its values, kept importable from here
+from ._run_types import RUN_TYPES as RUN_TYPES
+from ._run_types import RunType as RunType
 
 TENANT_ID = UUID("00000000-0000-4000-8000-00000000a11e")
 """The one tenant of a local store (LangSmith objects always carry a tenant id)."""

@@ -14,9 +14,9 @@ from typing import Any
 from .. import _json
 from .._dotted import parse_dotted_order
 from .._ids import Refusal, canonical_uuid
+from .._run_types import RUN_TYPES
 from .._time import NUMBER_HINT, TimeValueError, settle_end, to_micros
 from ..errors import RunProblem
-from ..models import RUN_TYPES
 
 # Keys the SDK sends that are about transport, not the run: accepted and dropped.
 _TRANSPORT_KEYS = frozenset(
