@@ -221,6 +221,25 @@ def test_a_full_disk_keeps_the_runs_queued_names_the_cause_and_writes_them_later
     assert ids_in(tmp_path / "t.db") >= {r["id"] for r in runs}
 
 
+def test_caught_up_waits_for_the_writer_but_never_for_a_failing_file(
+    thread_client: localtrace.Client, tmp_path: Path
+) -> None:
+    """What the writer process waits on between two reads of its pipe (so that it never reads
+    while it writes, and never takes a second core from the traced program): every queued run
+    written, or the file failing (a flush must still reach the writer and name the cause)."""
+    writer = thread_client._bulk
+    runs = [_run(i) for i in range(300)]
+    writer.submit_many([("post", run) for run in runs])
+    finishes(writer.caught_up)
+    assert writer.pending == 0 and ids_in(tmp_path / "t.db") >= {r["id"] for r in runs}
+    fill_up(thread_client)
+    writer.submit_many([("post", _run(i)) for i in range(300)])
+    finishes(writer.caught_up)  # returns: the runs wait for the retry, the caller does not
+    assert writer.pending == 300
+    with pytest.raises(StoreUnavailableError, match="disk is full"):
+        finishes(thread_client.flush)
+
+
 def test_while_the_disk_is_full_memory_stays_bounded_and_drops_are_counted(
     tmp_path: Path,
 ) -> None:

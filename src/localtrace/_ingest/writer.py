@@ -237,6 +237,16 @@ class Writer:
         """Runs queued (or kept for a retry) but not yet committed."""
         return self._pending
 
+    def caught_up(self) -> None:
+        """Block until every run queued so far is written or refused, or the file is failing
+        (the runs then wait for the writer's retry). Raises nothing: problems wait for the
+        next ``flush``."""
+        with self._room:
+            while self._pending > 0 and self._failing is None and self._fatal is None:
+                if not self._thread.is_alive():
+                    return
+                self._room.wait(0.1)
+
     def flush(self, timeout: float | None = None) -> None:
         """Block until everything queued so far is committed; raise problems found meanwhile.
 

@@ -404,7 +404,10 @@ def main() -> None:
     stdin = sys.stdin.buffer.fileno()
     tail = b""
     # Whatever the pipe holds is read at once and queued as one list: one hand-off to the
-    # writer thread per read, not one per run.
+    # writer thread per read, not one per run. The next read waits until that list is written
+    # (``caught_up``): this process then never parses while it writes, so it takes at most one
+    # core from the traced program (on two cores the program's evaluation ran 10% faster);
+    # the pipe and the parent's buffer hold what arrives meanwhile.
     while chunk := os.read(stdin, READ_SIZE):
         *lines, tail = (tail + chunk).split(b"\n")
         ops: list[tuple[str, Any]] = []
@@ -420,6 +423,7 @@ def main() -> None:
             out.flush()
         if ops:
             writer.submit_many(ops)
+            writer.caught_up()
     writer.close(raise_problems=False)
     db.close()
 
