@@ -105,16 +105,12 @@ def dumps(value: Any) -> str:
             raise TooDeepError() from None
 
 
-_LINE_OPTIONS = _OPTIONS | orjson.OPT_APPEND_NEWLINE
-
-
-def dumps_line(value: Any) -> bytes:
-    """``dumps`` as UTF-8 bytes ending in a newline: one line of a JSON-lines stream such as a
-    pipe, without a round trip via ``str`` (orjson appends the newline: no second copy)."""
+def dumps_bytes(value: Any) -> bytes:
+    """``dumps`` as UTF-8 bytes (what a pipe or socket takes), without a round trip via ``str``."""
     try:
-        return orjson.dumps(value, default=_default, option=_LINE_OPTIONS)
+        return orjson.dumps(value, default=_default, option=_OPTIONS)
     except TypeError:
-        return dumps(value).encode() + b"\n"
+        return dumps(value).encode()  # the slow path raises or copes as ``dumps`` does
 
 
 def describe_failure(exc: BaseException) -> str:

@@ -266,7 +266,7 @@ class ProcessWriter:
         try:
             if kind != FEEDBACK:  # a feedback row holds no usage (and no dicts: JSON text)
                 check_usage_numbers(run)
-            return _json.dumps_line([kind, run])
+            return _json.dumps_bytes([kind, run]) + b"\n"
         except RunProblemError as exc:
             problem = exc.problem
         except Exception as exc:
