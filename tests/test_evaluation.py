@@ -577,3 +577,53 @@ def test_a_result_the_store_refuses_is_logged_and_the_rest_is_kept(
     assert keys == ["exact"] * len(QUESTIONS)
     refusals = [r.getMessage() for r in caplog.records if "nan_score" in r.getMessage()]
     assert len(refusals) == len(QUESTIONS) and "NaN is not a score" in refusals[0]
+
+
+SELECTIONS: list[dict[str, Any]] = [
+    {},
+    {"select": ["outputs"]},
+    {"select": ["metadata", "source_run_id"]},
+    {"select": ["outputs", "attachment_urls"], "exclude_default_fields": True},
+    {"select": "outputs", "exclude_default_fields": True},
+    {"exclude_default_fields": True},
+]
+
+
+def expected_fields(selection: dict[str, Any]) -> set[str]:
+    """The oracle, from the SDK's documentation of ``list_examples``: no ``select``, every
+    field; a ``select`` adds to id, created_at, modified_at, dataset_id and inputs; with
+    ``exclude_default_fields`` only id and what it names."""
+    every = {
+        "id", "dataset_id", "inputs", "outputs", "metadata", "created_at", "modified_at",
+        "source_run_id",
+    }  # fmt: skip
+    select = selection.get("select")
+    if not select and not selection.get("exclude_default_fields"):
+        return every
+    named = {select} if isinstance(select, str) else set(select or [])
+    if selection.get("exclude_default_fields"):
+        return ({"id"} | named) & every
+    return ({"id", "created_at", "modified_at", "dataset_id", "inputs"} | named) & every
+
+
+@pytest.mark.parametrize("selection", SELECTIONS, ids=repr)
+def test_list_examples_keeps_what_select_names(tmp_path: Path, selection: dict[str, Any]) -> None:
+    client = localtrace.Client(tmp_path / "evals.db")
+    dataset = make_dataset(client)
+    full = {e.id: e for e in client.list_examples(dataset_id=dataset.id)}
+    narrow = list(client.list_examples(dataset_id=dataset.id, **selection))
+    assert [e.id for e in narrow] == list(full)
+    blank = localtrace.Example(id=uuid.uuid4())  # the defaults the SDK gives left-out fields
+    keep = expected_fields(selection)
+    for example in narrow:
+        assert example.model_fields_set == keep
+        for name in localtrace.Example.model_fields:
+            want = getattr(full[example.id] if name in keep else blank, name)
+            assert getattr(example, name) == want, name
+
+
+def test_list_examples_refuses_a_field_it_does_not_know(tmp_path: Path) -> None:
+    client = localtrace.Client(tmp_path / "evals.db")
+    dataset = make_dataset(client)
+    with pytest.raises(localtrace.InvalidArgumentError, match="did you mean 'outputs'"):
+        list(client.list_examples(dataset_id=dataset.id, select=["output"]))

@@ -551,9 +551,13 @@ class EvaluationMethods:
         ``as_of`` is a moment or a tag name (``update_dataset_tag``): the dataset as it was
         then. ``splits`` keeps examples in any of the splits; ``metadata`` those whose metadata
         has every given pair; ``filter`` is LangSmith's example filter (``has(metadata, ...)``,
-        ``exists(metadata, ...)``, ``and``/``or``/``not``).
+        ``exists(metadata, ...)``, ``and``/``or``/``not``). ``select`` names fields beyond
+        ``id``, ``created_at``, ``modified_at``, ``dataset_id`` and ``inputs`` (the only ones
+        kept then; with ``exclude_default_fields``, ``id`` and the selected alone); the others
+        are left at their defaults, as the SDK leaves them when LangSmith omits them.
         """
         keep = example_filter(filter) if filter is not None else None
+        fields = _datasets.example_fields(select, exclude_default_fields)
         dataset_ids: list[str] | None = None
         if dataset_id is not None or dataset_name is not None:
             dataset_ids = [self._dataset_id(dataset_id, dataset_name)]
@@ -584,7 +588,10 @@ class EvaluationMethods:
                 limit=limit,
                 offset=offset,
             )
-        yield from found
+        if fields is None:
+            yield from found
+        else:
+            yield from (_datasets.project_example(example, fields) for example in found)
 
     @sdk_keywords()
     def update_example(

@@ -312,16 +312,17 @@ class Example(BaseModel):
 
     id: UUID
     """Example id (the same across versions)."""
-    dataset_id: UUID
-    """The dataset it belongs to."""
+    dataset_id: UUID = UUID(int=0)
+    """The dataset it belongs to (the nil UUID, as in the SDK, when a ``select`` left it out)."""
     inputs: dict[str, Any] | None = None
     """What the target is called with."""
     outputs: dict[str, Any] | None = None
     """Reference outputs evaluators compare with."""
     metadata: dict[str, Any] | None = None
     """Free-form metadata; ``dataset_split`` lists the splits it is in."""
-    created_at: dt.datetime
-    """When the example was first created."""
+    created_at: dt.datetime = dt.datetime.fromtimestamp(0, tz=dt.timezone.utc)
+    """When the example was first created (the epoch, as in the SDK, when a ``select`` left it
+    out)."""
     modified_at: dt.datetime | None = None
     """When this version of it was written."""
     source_run_id: UUID | None = None

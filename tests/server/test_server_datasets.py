@@ -20,6 +20,8 @@ import pytest
 import requests
 from server_support import API_KEY, LiveServer
 
+import localtrace
+
 langsmith = pytest.importorskip("langsmith")
 from langsmith.utils import LangSmithConflictError, LangSmithNotFoundError  # noqa: E402
 
@@ -842,3 +844,42 @@ def test_upload_csv_through_the_sdk(ls_factory: Callable[..., Any], live: LiveSe
         files={"file": ("x.csv", QA_CSV), "input_keys": (None, "question"), "id": (None, "7")},
     )
     assert error_of(bad_id, 422)["details"][0]["field"] == "id"
+
+
+@pytest.mark.parametrize(
+    "selection",
+    [
+        {"select": ["outputs"]},
+        {"select": ["metadata", "source_run_id"]},
+        {"select": ["outputs", "attachment_urls"], "exclude_default_fields": True},
+        {"exclude_default_fields": True},
+    ],
+    ids=repr,
+)
+def test_list_examples_select_through_the_sdk(
+    ls_factory: Callable[..., Any], live: LiveServer, selection: dict[str, Any]
+) -> None:
+    """``select`` / ``exclude_default_fields`` over HTTP: what the SDK builds from the answer
+    (its defaults where a field was left out) is what ``localtrace.Client`` gives in process."""
+    ls = ls_factory()
+    dataset = make_dataset(ls, unique("selected"))
+    over_http = list(ls.list_examples(dataset_id=dataset.id, **selection))
+    local = list(live.store.list_examples(dataset_id=dataset.id, **selection))
+    assert len(over_http) == len(local) == len(QUESTIONS)
+    fields = [name for name in localtrace.Example.model_fields if name != "attachments"]
+    for theirs, ours in zip(over_http, local, strict=True):
+        assert {f: getattr(theirs, f) for f in fields} == {f: getattr(ours, f) for f in fields}
+    left_out = "outputs" not in selection.get("select", [])
+    assert all((e.outputs is None) == left_out for e in over_http)
+
+
+def test_list_examples_select_names_a_bad_field(live: LiveServer) -> None:
+    dataset = live.store.create_dataset(unique("bad-select"))
+    answer = requests.get(
+        f"{live.url}/examples",
+        params={"dataset": str(dataset.id), "select": "output"},
+        headers={"x-api-key": API_KEY},
+        timeout=10,
+    )
+    assert answer.status_code == 422
+    assert "did you mean 'outputs'" in answer.text

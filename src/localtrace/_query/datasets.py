@@ -15,6 +15,7 @@ from typing import Any
 
 from .. import _json
 from .._time import from_micros
+from .._words import did_you_mean
 from ..errors import (
     DatasetExistsError,
     DatasetNotFoundError,
@@ -365,6 +366,53 @@ def row_to_example(row: Sequence[Any]) -> Example:
         created_at=from_micros(row[6]),
         modified_at=from_micros(row[7]),
     )
+
+
+EXAMPLE_SELECT = (
+    "id",
+    "created_at",
+    "modified_at",
+    "name",
+    "dataset_id",
+    "source_run_id",
+    "metadata",
+    "inputs",
+    "outputs",
+    "attachment_urls",
+)
+"""What ``list_examples(select=...)`` may name (LangSmith's ``ExampleSelect``)."""
+
+EXAMPLE_DEFAULTS = frozenset({"id", "created_at", "modified_at", "name", "dataset_id", "inputs"})
+"""The fields a ``select`` adds to (unless ``exclude_default_fields``), as the SDK documents."""
+
+_EXAMPLE_FIELDS = frozenset(Example.model_fields)
+
+
+def example_fields(select: Any, exclude_default_fields: bool) -> frozenset[str] | None:
+    """The ``Example`` fields a listing keeps (``None``: every field, no ``select`` given).
+
+    As LangSmith answers ``GET /examples``: ``select`` names fields beyond the defaults;
+    with ``exclude_default_fields`` only ``id`` and the selected fields are kept. ``name`` and
+    ``attachment_urls`` are accepted and select nothing here (neither is stored)."""
+    if not select and not exclude_default_fields:
+        return None
+    names = [select] if isinstance(select, str) else list(select or [])
+    for name in names:
+        if name not in EXAMPLE_SELECT:
+            raise InvalidArgumentError(
+                "select",
+                name,
+                "is not an example field",
+                did_you_mean(str(name), EXAMPLE_SELECT, or_list=True),
+            )
+    base = {"id"} if exclude_default_fields else EXAMPLE_DEFAULTS
+    return frozenset(base.union(names)) & _EXAMPLE_FIELDS
+
+
+def project_example(example: Example, fields: frozenset[str]) -> Example:
+    """``example`` with only ``fields`` set, the rest at the model's defaults (what the SDK
+    builds from a LangSmith answer that left them out); ``model_fields_set`` names the kept."""
+    return Example.model_construct(**{name: getattr(example, name) for name in fields})
 
 
 # -- comparative experiments ---------------------------------------------------------------

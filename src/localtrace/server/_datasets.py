@@ -533,8 +533,13 @@ def build_datasets_router(state: State) -> APIRouter:
             str | None, Query(description="has(metadata, ...) / exists(metadata, ...), and/or/not")
         ] = None,
         inline_s3_urls: Annotated[bool, Query(description="accepted, ignored")] = True,
-        select: Annotated[list[str] | None, Query(description="accepted; all fields")] = None,
-        exclude_default_fields: Annotated[bool, Query(description="accepted, ignored")] = False,
+        select: Annotated[
+            list[str] | None,
+            Query(description="fields beyond id, created_at, modified_at, dataset_id, inputs"),
+        ] = None,
+        exclude_default_fields: Annotated[
+            bool, Query(description="only id and the selected fields")
+        ] = False,
         limit: Annotated[int, Query(ge=1)] = PAGE_MAX,
         offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     ) -> Response:
@@ -547,8 +552,14 @@ def build_datasets_router(state: State) -> APIRouter:
             filter=filter,
             offset=offset,
             limit=min(limit, PAGE_MAX),
+            select=select,
+            exclude_default_fields=exclude_default_fields,
         )
-        return JSONBytes([example_json(e) for e in found])
+        if not select and not exclude_default_fields:
+            return JSONBytes([example_json(e) for e in found])
+        # LangSmith leaves out what was not selected (the SDK fills in its defaults)
+        urls = {"attachment_urls": None} if "attachment_urls" in (select or ()) else {}
+        return JSONBytes([{**e.model_dump(include=e.model_fields_set), **urls} for e in found])
 
     @router.get(
         "/examples/{example_id}",
