@@ -871,6 +871,17 @@ def test_list_examples_select_through_the_sdk(
         assert {f: getattr(theirs, f) for f in fields} == {f: getattr(ours, f) for f in fields}
     left_out = "outputs" not in selection.get("select", [])
     assert all((e.outputs is None) == left_out for e in over_http)
+    # on the wire, as LangSmith answers: what was not selected is not there at all
+    raw = requests.get(
+        f"{live.url}/examples",
+        params={"dataset": str(dataset.id), **selection},
+        headers={"x-api-key": API_KEY},
+        timeout=10,
+    ).json()
+    wanted = {*selection.get("select", []), "id"} - {"name"}
+    if not selection.get("exclude_default_fields"):
+        wanted |= {"created_at", "modified_at", "dataset_id", "inputs"}
+    assert [set(item) for item in raw] == [wanted] * len(QUESTIONS)
 
 
 def test_list_examples_select_names_a_bad_field(live: LiveServer) -> None:
