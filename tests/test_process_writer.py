@@ -140,3 +140,30 @@ def test_a_writer_process_that_dies_is_reported_and_never_blocks_traced_code(
     with pytest.raises(localtrace.StoreError, match="writer process stopped"):
         client.flush()
     client.close()  # returns (the failure was reported by the flush) and leaves no pipe open
+
+
+def test_a_flush_with_nothing_sent_since_the_last_answer_skips_the_child(tmp_path: Path) -> None:
+    """The server flushes before every read: with nothing sent since the child last answered
+    cleanly, the answer is already known (no token goes down the pipe). Anything sent since,
+    and a failed answer, still make the round trip."""
+    client = localtrace.Client(tmp_path / "t.db", writer="process")
+    writer = client._writer
+    assert isinstance(writer, writer_process.ProcessWriter)
+    first = str(uuid.uuid4())
+    client.create_run("first", {}, "chain", id=first)
+    client.flush()
+    tokens = writer._next_token
+    client.flush()
+    client.flush()
+    assert writer._next_token == tokens  # no round trip
+    second = str(uuid.uuid4())
+    client.create_run("second", {}, "chain", id=second)
+    client.flush()  # sent since: a round trip, and the run is durable when it returns
+    assert writer._next_token == tokens + 1
+    assert set(stored(tmp_path / "t.db")) >= {first, second}
+    # a run the child refuses is reported by the flush after it, then forgotten
+    client.create_run("bad", {}, "chain", id=str(uuid.uuid4()), dotted_order="not-an-order")
+    with pytest.raises(localtrace.InvalidRunError, match="dotted_order"):
+        client.flush()
+    client.flush()
+    client.close()

@@ -240,6 +240,34 @@ def test_caught_up_waits_for_the_writer_but_never_for_a_failing_file(
         finishes(thread_client.flush)
 
 
+def test_a_flush_with_nothing_queued_does_not_wake_the_writer(
+    thread_client: localtrace.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing queued and the file healthy: ``flush`` has nothing to wait for and puts no
+    marker on the queue (the server flushes before every read). While the file fails it
+    still reports the cause."""
+    import localtrace._ingest.writer as writer_module
+
+    thread_client.batch_ingest_runs(create=[_run(i) for i in range(20)])
+    finishes(thread_client.flush)
+    markers: list[Any] = []
+
+    class Counted(writer_module._Flush):
+        def __init__(self, index: bool = False) -> None:
+            super().__init__(index)
+            markers.append(self)
+
+    monkeypatch.setattr(writer_module, "_Flush", Counted)
+    finishes(thread_client.flush)
+    assert markers == []
+    fill_up(thread_client)
+    thread_client.batch_ingest_runs(create=[_run(i) for i in range(20)])
+    for _ in range(2):  # the file fails: every flush asks the writer, and names the cause
+        with pytest.raises(StoreUnavailableError, match="disk is full"):
+            finishes(thread_client.flush)
+    assert len(markers) == 2
+
+
 def test_while_the_disk_is_full_memory_stays_bounded_and_drops_are_counted(
     tmp_path: Path,
 ) -> None:

@@ -253,7 +253,7 @@ class Writer:
         Raises ``StoreUnavailableError`` when the file refuses writes (the runs stay queued),
         else ``InvalidRunError`` listing runs refused since the last flush.
         """
-        if self._thread.is_alive():
+        if self._thread.is_alive() and not self._idle():
             marker = _Flush()
             self._queue.put(marker)
             if not marker.done.wait(timeout):
@@ -263,6 +263,13 @@ class Writer:
             if marker.failure is not None:
                 raise self._waiting_error(marker.failure)
         self.raise_problems()
+
+    def _idle(self) -> bool:
+        """Every run queued so far is written or refused and the file is not failing: a flush
+        has nothing to wait for, and the writer thread is not woken for it (the server flushes
+        before every read)."""
+        with self._room:
+            return self._pending == 0 and self._failing is None
 
     def settle(self, timeout: float | None = None) -> int:
         """Like ``flush``, and the full-text index current too (every run queued in the file,

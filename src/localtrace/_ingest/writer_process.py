@@ -79,6 +79,8 @@ class ProcessWriter:
         self._acks: dict[int, list[Any]] = {}
         self._ack_cond = threading.Condition()
         self._next_token = 0
+        self._pushed = 0  # run and feedback lines buffered so far
+        self._settled = 0  # of those, how many a clean flush answer covers
         self._local_problems: list[RunProblem] = []
         self._closed = False
         self._proc: subprocess.Popen[bytes] | None = None
@@ -250,7 +252,10 @@ class ProcessWriter:
                 if self._feeder_idle or not self._direct:
                     self._cond.notify()  # the feeder sends it if no submit comes after it
             buffer.extend(lines)
-            urgent = lines[-1].startswith(b'["flush"') or len(buffer) >= MAX_BUFFERED // 4
+            flushing = lines[-1].startswith(b'["flush"')
+            if not flushing:
+                self._pushed += len(lines)
+            urgent = flushing or len(buffer) >= MAX_BUFFERED // 4
             if urgent:  # the feeder sends it at once if this thread cannot
                 self._urgent = True
                 self._cond.notify()
@@ -310,6 +315,10 @@ class ProcessWriter:
         """Committed, like ``flush``; refused runs are kept for the next ``flush``. (The child
         indexes when idle; the Client's in-process writer settles the index for a search.)"""
         if self._proc is not None and not self._dead:
+            with self._lock:
+                pushed = self._pushed
+            if pushed == self._settled:
+                return 0  # nothing sent since a clean answer: no round trip to the child
             with self._start_lock:
                 token = self._next_token
                 self._next_token += 1
@@ -326,6 +335,8 @@ class ProcessWriter:
             self._local_problems.extend(RunProblem(*p) for p in problems)
             if failure:
                 raise (StoreUnavailableError if unavailable else StoreError)(failure)
+            with self._lock:
+                self._settled = max(self._settled, pushed)
         elif self._dead:
             raise self._stopped()
         return 0  # the child's writer indexed before it answered
