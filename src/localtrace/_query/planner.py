@@ -92,7 +92,7 @@ def prober(sample: Sampler, descending: bool = True) -> Callable[[Choice], bool 
     ``False``: list every match, a ``Window``: list the newest matches, probe the rest)."""
 
     def probe(choice: Choice) -> bool | Window:
-        if choice.key == "run_id":
+        if not choice.by_position:  # feedback: count its matches against the runs stored
             (stored,) = sample("SELECT max(pk) FROM runs", [])[:1]
             count, cap = sample(*feedback_query(choice, stored or 0))[:2]
             return bool(count >= cap)

@@ -134,6 +134,12 @@ class Choice:
         )
 
     @property
+    def by_position(self) -> bool:
+        """The side table names runs by position (``run_pk``), so the newest runs' entries are
+        an index range a sample can count; feedback names them by id and has none."""
+        return self.key == "run_pk"
+
+    @property
     def token(self) -> str:
         """Stands for the choice in the statement's text (never contains ``?``)."""
         return f"\x00({self.index})\x00"
