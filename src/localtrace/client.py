@@ -149,7 +149,8 @@ class Client(EvaluationMethods):
 
         ``project_name`` is the project of runs that name none (default: as the SDK,
         ``$LANGSMITH_PROJECT`` or ``default``). Writes are queued and committed in the
-        background in batches of ``batch_size``; at most ``max_pending`` runs wait in memory.
+        background in batches of ``batch_size`` (a backlog in transactions of up to eight
+        batches); at most ``max_pending`` runs wait in memory.
 
         ``writer`` decides where single runs (``create_run``/``update_run``, i.e. tracing) are
         validated and written: ``"process"`` (the default for files) hands them to a child
