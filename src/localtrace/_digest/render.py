@@ -14,11 +14,12 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .._gc import gc_paused
 from ..display import DIGEST_MAX_CHARS, DIGEST_MIN_CHARS, cost_text, elide, latency_text
 from ..errors import InvalidArgumentError
 from ..models import Feedback, Run
 from .outline import facts, first_error_line, outline
-from .tree import Node, Tree, index, paused_gc
+from .tree import Node, Tree, index
 from .values import error_excerpt, turns_of, value_markdown
 
 DEFAULT_MAX_CHARS = DIGEST_MAX_CHARS
@@ -298,7 +299,7 @@ def render_tree(
     or ``Run`` for one run and its subtree.
     """
     check_budget(max_chars)
-    with paused_gc():
+    with gc_paused():
         return _render_tree(root, max_chars, project_name, feedback or {}, kind)
 
 

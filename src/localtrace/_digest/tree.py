@@ -6,28 +6,10 @@ loops rather than recursion, so a 25,000-run trace costs a few list appends per 
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from .._gc import gc_paused
 from ..models import Run
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cycle collector while many small objects are made (restores the caller's state).
-
-    A trace of 25,000 runs is a large graph of live objects: a collection triggered by the
-    digest's own allocations would walk all of it, several times.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 @dataclass(slots=True)
@@ -88,7 +70,7 @@ class Tree:
 
 def index(root: Run) -> Tree:
     """Number, link and measure every run under ``root`` (iteratively: no recursion limit)."""
-    with paused_gc():
+    with gc_paused():
         return _index(root)
 
 

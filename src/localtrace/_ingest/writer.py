@@ -42,6 +42,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from typing import Any, Protocol
 
+from .._gc import gc_paused
 from .._ids import canonical_uuid
 from .._store import fulltext
 from .._store import prune as _prune
@@ -569,12 +570,13 @@ class Writer:
         return held, failure
 
     def _commit(self, batch: list[Unit]) -> tuple[StoreError | None, list[Unit]]:
-        """One transaction; on a run's fault, each run alone. Returns the file's error and the
-        units not written because of it."""
+        """One transaction; on a run's fault, halves until that run is alone. Returns the
+        file's error and the units not written because of it."""
         ops = [op for unit_ops, _ in batch for op in unit_ops]
         try:
             runs, feedback = _feedback.split(ops)  # feedback ops ride along (_feedback.py)
-            with self._db.write() as conn:
+            # The collector is held once the lock is ours, not while waiting for it (_gc.py).
+            with self._db.write() as conn, gc_paused():
                 result = Ingestor(conn, self._default_project, self._pricer).ingest(runs)
                 result.problems.extend(_feedback.write(conn, feedback))
         except StoreError as exc:  # the file, not the runs: keep them for a retry

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from .._gc import gc_paused
 from .._store.db import Database
 from .._time import from_micros
 from ..models import Run
@@ -18,7 +19,6 @@ from .rows import (
     START_INDEX,
     TRACE_INDEX,
     Projection,
-    gc_paused,
 )
 from .rows import projection as rows_projection
 from .where import Where, after, indexed

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import gc
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from .._gc import gc_paused
 from ..display import cost_text, latency_text, to_jsonable, tokens_text
 from ..models import Run
 
@@ -388,13 +388,8 @@ def trace_rows(root: Run) -> dict[str, Any]:
     meanwhile (as ``read_trace`` does): the rows hold no cycles, and collections over a heap
     of 25,000 runs would otherwise cost more than the flattening.
     """
-    if not gc.isenabled():
+    with gc_paused():
         return _trace_rows(root)
-    gc.disable()
-    try:
-        return _trace_rows(root)
-    finally:
-        gc.enable()
 
 
 def _trace_rows(root: Run) -> dict[str, Any]:
