@@ -103,9 +103,12 @@ def test_exact_percentiles_equal_the_definition_in_exact_arithmetic(values: list
         assert got is not None and Fraction(got) == want
         # and the float definition numpy uses agrees, up to float rounding: numpy interpolates
         # in float64, whose error grows with the largest magnitude involved, not the result's
+        # (given int64 values, numpy would subtract them in int64, which overflows at +-2**62)
         rounding = 8 * np.finfo(np.float64).eps * max(abs(v) for v in values)
         assert float(got) == pytest.approx(
-            float(np.percentile(values, q)), rel=1e-9, abs=1e-6 + rounding
+            float(np.percentile(np.array(values, dtype=np.float64), q)),
+            rel=1e-9,
+            abs=1e-6 + rounding,
         )
 
 
