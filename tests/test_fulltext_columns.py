@@ -28,7 +28,9 @@ _escapes = st.sampled_from(["\n", "\t", "\r", "\\", '"', "\\n", "\x01", "Ã©", "å
 _texts = st.lists(st.one_of(_escapes, st.text(max_size=8)), max_size=30).map("".join)
 _json = st.one_of(
     _texts.map(lambda t: orjson.dumps({"text": t}).decode()),
-    st.dictionaries(st.text(max_size=5), _texts, max_size=4).map(lambda d: orjson.dumps(d).decode()),
+    st.dictionaries(st.text(max_size=5), _texts, max_size=4).map(
+        lambda d: orjson.dumps(d).decode()
+    ),
     st.none(),
 )
 
