@@ -36,7 +36,8 @@ _json = st.one_of(
 
 
 def _both(conn: sqlite3.Connection, text: str | None) -> tuple[object, object]:
-    return conn.execute(f"SELECT {_OLD}, {_NEW}", (text,)).fetchone()
+    old, new = conn.execute(f"SELECT {_OLD}, {_NEW}", (text,)).fetchone()
+    return old, new
 
 
 @given(_json)
