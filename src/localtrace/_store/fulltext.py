@@ -6,8 +6,9 @@ Layout. ``runs_fts`` indexes three columns of ``run_payloads``: ``inputs_text`` 
 read as spaces, so ``"line\\nParis"`` yields the word ``Paris``; capped at ``MAX_CHARS``) and
 ``error``. SQLite computes those columns on every insert too, so their expression takes short
 cuts where it can (``migrations.search_text``: the same text, a fraction of the cost). It is
-declared ``content="run_payloads"``, so the text is never stored twice, and sqlite-utils (``db["run_payloads"].detect_fts()``/``.search()``) and datasette
-(``/run_payloads?_search=``) find and use it like any FTS table they made themselves.
+declared ``content="run_payloads"``, so the text is never stored twice, and sqlite-utils
+(``db["run_payloads"].detect_fts()``/``.search()``) and datasette (``/run_payloads?_search=``)
+find and use it like any FTS table they made themselves.
 
 Feeding. External content means FTS5 only knows a row's words while the content row still
 holds them: an entry must be removed *before* its payload changes or goes. So every write that
