@@ -73,7 +73,7 @@ def _as_version_10(path: Path) -> None:
                 f"ALTER TABLE run_payloads ADD COLUMN {column}_text TEXT GENERATED ALWAYS AS "
                 f"({migrations._CLEAN.format(column)}) VIRTUAL"
             )
-        conn.execute("DELETE FROM runs_fts")  # rebuild the index from the old expression
+        # Rebuild the index from the old expression's text, as version 10 indexed it.
         conn.execute("INSERT INTO runs_fts (runs_fts) VALUES ('rebuild')")
         conn.execute("PRAGMA user_version = 10")
     conn.close()
