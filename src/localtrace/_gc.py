@@ -3,8 +3,8 @@
 Reading a tree of 25,000 runs, digesting it, or writing a batch of thousands allocates enough
 to trigger collection after collection, and each one walks the whole heap: with a large
 application heap (a bulk load holds its runs in memory) that cost about an eighth of a
-100k-run load and a third of a large tree's read. None of these objects form cycles, so nothing is lost by
-collecting once afterwards instead.
+100k-run load and a third of a large tree's read. None of these objects form cycles, so nothing
+is lost by collecting once afterwards instead.
 
 The collector is process-wide and the writer, the readers and the UI pause it from different
 threads: pauses are counted, so the collector comes back when the last one ends. An

@@ -214,10 +214,13 @@ DATASETS = (
 )
 
 
-_CLEAN = (
-    "substr(replace(replace(replace(replace({}, '\\\\', ' '), '\\n', ' '), '\\t', ' '), "
-    "'\\r', ' '), 1, 200000)"
+_REPLACES = (
+    "replace(replace(replace(replace({0}, '\\\\', ' '), '\\n', ' '), '\\t', ' '), '\\r', ' ')"
 )
+"""A column's JSON text with its escapes \\\\ \\n \\t \\r as spaces (``{0}``: the column)."""
+
+_CLEAN = "substr(" + _REPLACES + ", 1, 200000)"
+"""What the index read before version 11: the escapes as spaces, 200,000 characters."""
 
 
 def _external_content_search(conn: sqlite3.Connection) -> None:
@@ -235,11 +238,6 @@ def _external_content_search(conn: sqlite3.Connection) -> None:
         "tokenize = 'unicode61 remove_diacritics 2')"
     )
     conn.execute("INSERT OR IGNORE INTO fts_pending (run_pk) SELECT run_pk FROM run_payloads")
-
-
-_REPLACES = (
-    "replace(replace(replace(replace({0}, '\\\\', ' '), '\\n', ' '), '\\t', ' '), '\\r', ' ')"
-)
 
 
 def search_text(column: str) -> str:
