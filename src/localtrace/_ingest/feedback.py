@@ -240,7 +240,7 @@ class GatedDatabase(Database):
 
     gate: ReadGate | None = None
 
-    def read(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:  # type: ignore[override]
+    def read(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         gate = self.gate
         if gate is None:
             return super().read()

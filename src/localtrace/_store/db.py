@@ -345,18 +345,24 @@ class Database:
             return found
         return StoreError(f"cannot write {self.path}: {exc}")
 
-    @contextlib.contextmanager
-    def read(self) -> Iterator[sqlite3.Connection]:
-        """A connection for reading; under WAL it sees the last committed state."""
+    def read(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """A connection for reading; under WAL it sees the last committed state.
+
+        The thread's own connection, in a plain context manager: a generator-based one cost
+        a microsecond per read, a thirtieth of reading one run by id."""
         if self.in_memory:
-            with self._write_lock:
-                yield self._writer
-            return
+            return self._read_in_memory()
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = self._reader_for(threading.current_thread())
             self._local.conn = conn
-        yield conn
+        return contextlib.nullcontext(conn)
+
+    @contextlib.contextmanager
+    def _read_in_memory(self) -> Iterator[sqlite3.Connection]:
+        """An in-memory store has one connection: a read holds it."""
+        with self._write_lock:
+            yield self._writer
 
     def _reader_for(self, thread: threading.Thread) -> sqlite3.Connection:
         """A read connection for a thread that has none: the one of a thread that has ended
