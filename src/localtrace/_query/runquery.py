@@ -15,7 +15,7 @@ from typing import Any
 from .._store.db import Database
 from . import projects
 from .runs import sampler
-from .where import Where, build_where, canonical_ids
+from .where import Where, build_where, canonical_ids, ids_where
 
 
 @dataclass
@@ -70,8 +70,29 @@ def prepare(
     writer's settle (commit and index what is queued), so reads never write themselves.
     ``descending``: a listing walks newest first (its plan lists the newest matches).
     """
-    where = build_where(
-        project_ids=_project_ids(db, query),
+    project_ids = _project_ids(db, query)  # checked even when run_ids makes them moot
+    if query.run_ids is not None:  # the others are ignored: no call spelling them all out
+        where = ids_where(query.run_ids)
+    else:
+        where = _conditions(db, query, project_ids, listing=listing, descending=descending)
+    if query.min_start_time is not None:
+        where.add("r.start_time >= ?", query.min_start_time)
+    if query.max_start_time is not None:
+        where.add("r.start_time <= ?", query.max_start_time)
+    if query.trace_error is not None:
+        failing = "SELECT e.trace_id FROM runs AS e WHERE e.status = 'error'"
+        where.add(f"r.trace_id {'IN' if query.trace_error else 'NOT IN'} ({failing})")
+    if where.needs_search and before_search is not None:
+        before_search()
+    return where
+
+
+def _conditions(
+    db: Database, query: RunQuery, project_ids: list[str] | None, *, listing: bool, descending: bool
+) -> Where:
+    """``build_where`` of every condition ``query`` holds but ``run_ids``."""
+    return build_where(
+        project_ids=project_ids,
         run_type=query.run_type,
         trace_id=query.trace_id,
         reference_example_id=query.reference_example_ids,
@@ -84,21 +105,10 @@ def prepare(
         start_time=query.start_time,
         end_time=query.end_time,
         error=query.error,
-        run_ids=query.run_ids,
         execution_order=query.execution_order,
         sample=sampler(db) if listing else None,
         descending=descending,
     )
-    if query.min_start_time is not None:
-        where.add("r.start_time >= ?", query.min_start_time)
-    if query.max_start_time is not None:
-        where.add("r.start_time <= ?", query.max_start_time)
-    if query.trace_error is not None:
-        failing = "SELECT e.trace_id FROM runs AS e WHERE e.status = 'error'"
-        where.add(f"r.trace_id {'IN' if query.trace_error else 'NOT IN'} ({failing})")
-    if where.needs_search and before_search is not None:
-        before_search()
-    return where
 
 
 def _project_ids(db: Database, query: RunQuery) -> list[str] | None:

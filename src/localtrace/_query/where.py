@@ -101,6 +101,12 @@ def _in(column: str, values: list[str]) -> str:
     return f"{column} IN ({','.join('?' * len(values))})"
 
 
+def ids_where(run_ids: Sequence[Any]) -> Where:
+    """The runs of ``run_ids`` (any UUID spelling), whatever else a query says."""
+    ids = canonical_ids(run_ids, "run_ids")
+    return Where([_in("r.id", ids) if ids else "0"], ids)
+
+
 def build_where(
     *,
     project_ids: Sequence[str] | None = None,
@@ -128,11 +134,9 @@ def build_where(
     that after a look at the store (``filters.compile_filter``); ``descending``: the listing
     walks newest first. Stats read every match and leave it out.
     """
-    where = Where()
     if run_ids is not None:
-        ids = canonical_ids(run_ids, "run_ids")
-        where.add(_in("r.id", ids) if ids else "0", *ids)
-        return where
+        return ids_where(run_ids)
+    where = Where()
     if project_ids is not None:
         where.add(_in("r.session_id", list(project_ids)) if project_ids else "0", *project_ids)
     if run_type is not None:
