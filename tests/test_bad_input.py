@@ -103,6 +103,10 @@ class Model(BaseModel):
     name: str
 
 
+class Key(str):
+    """A key orjson writes only with OPT_NON_STR_KEYS (a str subclass)."""
+
+
 class Opaque:
     def __str__(self) -> str:
         return "<opaque thing>"
@@ -120,6 +124,7 @@ def test_non_json_values_are_stored_the_way_the_sdk_serialises_them(
         "id": uuid.UUID(int=7),
         "opaque": Opaque(),
         "nan": math.nan,
+        "keys": {1: "one", uuid.UUID(int=7): "u", Key("k"): "sub"},
     }
     run = make_run("odd", inputs=inputs, outputs="just text")
     client.batch_ingest_runs(create=[run])
@@ -134,8 +139,24 @@ def test_non_json_values_are_stored_the_way_the_sdk_serialises_them(
         "id": str(uuid.UUID(int=7)),
         "opaque": "<opaque thing>",
         "nan": None,
+        "keys": {"1": "one", str(uuid.UUID(int=7)): "u", "k": "sub"},
     }
     assert stored.outputs == {"output": "just text"}
+    huge = make_run("huge", inputs={"n": 2**70})  # beyond 64 bits: written exactly
+    client.batch_ingest_runs(create=[huge])
+    client.flush()
+    assert client.read_run(huge["id"]).inputs == {"n": 2**70}
+
+
+def test_keys_that_are_not_strings_reach_the_store_from_traced_code(
+    client: localtrace.Client,
+) -> None:
+    """create_run hands runs to the writer process as JSON: keys are written as the SDK does."""
+    run = make_run("keys")
+    run["inputs"] = {1: "one", Key("k"): {2.5: [uuid.UUID(int=7)]}}
+    client.create_run(**run)
+    client.flush()
+    assert client.read_run(run["id"]).inputs == {"1": "one", "k": {"2.5": [str(uuid.UUID(int=7))]}}
 
 
 def test_fifty_megabyte_payload_is_stored_whole(client: localtrace.Client) -> None:

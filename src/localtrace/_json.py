@@ -27,6 +27,9 @@ _OPTIONS = (
     | orjson.OPT_SERIALIZE_UUID
     | orjson.OPT_NON_STR_KEYS
 )
+_STR_KEYS = _OPTIONS & ~orjson.OPT_NON_STR_KEYS
+"""Tried first: for objects whose keys are all strings (nearly every run) the output is the same
+and orjson writes it a third faster; any other key raises ``TypeError`` and ``_OPTIONS`` follow."""
 
 
 def _default(obj: Any) -> Any:
@@ -92,6 +95,14 @@ def dumps(value: Any) -> str:
     nor every reader could turn back into JSON).
     """
     try:
+        return orjson.dumps(value, default=_default, option=_STR_KEYS).decode()
+    except TypeError:
+        return _dumps_any_keys(value)
+
+
+def _dumps_any_keys(value: Any) -> str:
+    """``dumps`` for values the fast path refused: other keys, deep nesting, huge integers."""
+    try:
         return orjson.dumps(value, default=_default, option=_OPTIONS).decode()
     except TypeError as exc:
         if "ecursion" in str(exc):
@@ -108,9 +119,9 @@ def dumps(value: Any) -> str:
 def dumps_bytes(value: Any) -> bytes:
     """``dumps`` as UTF-8 bytes (what a pipe or socket takes), without a round trip via ``str``."""
     try:
-        return orjson.dumps(value, default=_default, option=_OPTIONS)
+        return orjson.dumps(value, default=_default, option=_STR_KEYS)
     except TypeError:
-        return dumps(value).encode()  # the slow path raises or copes as ``dumps`` does
+        return _dumps_any_keys(value).encode()  # raises or copes as ``dumps`` does
 
 
 def describe_failure(exc: BaseException) -> str:
