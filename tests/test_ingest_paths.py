@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from localtrace._flatten import MAX_PAIRS, flatten, iter_pairs
 from localtrace._ids import canonical_uuid, uuid_text
 from localtrace._ingest.merge import apply_change, new_state
-from localtrace._ingest.normalize import RunProblemError, normalize
+from localtrace._ingest.normalize import RunProblemError, _non_finite, _plainly_finite, normalize
 from localtrace._ingest.state import RunState
 from localtrace._ingest.usage import EMPTY_USAGE, Usage
 
@@ -119,6 +119,22 @@ def test_a_non_finite_number_deep_in_usage_is_named_by_its_whole_path() -> None:
         "extra.metadata.usage_metadata.input_token_details.audio"
     )
     assert refused.value.problem.reason == "inf is not a finite number"
+
+
+_NUMBERS = st.integers() | st.floats() | st.booleans() | st.decimals(allow_nan=False)
+_USAGE_VALUES = st.recursive(
+    _NUMBERS | st.none() | st.text(max_size=3),
+    lambda inner: st.dictionaries(st.text(max_size=3), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@given(st.dictionaries(st.text(max_size=5), _USAGE_VALUES, max_size=6))
+def test_the_quick_finiteness_test_never_passes_a_non_finite_number(usage: dict) -> None:
+    """check_usage_numbers looks closely only when the one-sum test fails: that test must never
+    pass a usage the close look refuses."""
+    if _plainly_finite(usage):
+        assert _non_finite(usage) is None
 
 
 class _MyUUID(uuid.UUID):

@@ -174,6 +174,17 @@ def may_hold_usage(outputs_text: str) -> bool:
     )
 
 
+def _plainly_finite(usage: dict[Any, Any]) -> bool:
+    """True when ``usage`` holds only numbers and all are finite, at the cost of one ``sum``
+    (this runs for every run the traced program hands over): NaN and infinity carry into a
+    sum. ``False`` (nested details, text, a sum too large) only means "look closely"."""
+    try:
+        total = sum(usage.values())
+    except TypeError:
+        return False
+    return not isinstance(total, float) or math.isfinite(total)
+
+
 def check_usage_numbers(raw: Any) -> None:
     """Refuse NaN/inf token counts and costs before anything serialises them.
 
@@ -184,11 +195,13 @@ def check_usage_numbers(raw: Any) -> None:
     try:
         extra = raw.get("extra")
         meta = extra.get("metadata") if isinstance(extra, dict) else None
-        if isinstance(meta, dict) and isinstance(meta.get("usage_metadata"), dict):
-            _check_finite(meta["usage_metadata"], "extra.metadata.usage_metadata")
+        usage = meta.get("usage_metadata") if isinstance(meta, dict) else None
+        if isinstance(usage, dict) and not _plainly_finite(usage):
+            _check_finite(usage, "extra.metadata.usage_metadata")
         outputs = raw.get("outputs")
-        if isinstance(outputs, dict) and isinstance(outputs.get("usage_metadata"), dict):
-            _check_finite(outputs["usage_metadata"], "outputs.usage_metadata")
+        usage = outputs.get("usage_metadata") if isinstance(outputs, dict) else None
+        if isinstance(usage, dict) and not _plainly_finite(usage):
+            _check_finite(usage, "outputs.usage_metadata")
     except Refusal as bad:
         run_id = raw.get("id") or raw.get("run_id")
         raise RunProblemError(
