@@ -13,7 +13,7 @@ import uuid
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from localtrace._flatten import MAX_PAIRS, flatten, iter_pairs
@@ -121,7 +121,13 @@ def test_a_non_finite_number_deep_in_usage_is_named_by_its_whole_path() -> None:
     assert refused.value.problem.reason == "inf is not a finite number"
 
 
-_NUMBERS = st.integers() | st.floats() | st.booleans() | st.decimals(allow_nan=False)
+_NUMBERS = (
+    st.integers()
+    | st.floats()
+    | st.sampled_from([math.nan, math.inf, -math.inf, 1e308])
+    | st.booleans()
+    | st.decimals(allow_nan=False)
+)
 _USAGE_VALUES = st.recursive(
     _NUMBERS | st.none() | st.text(max_size=3),
     lambda inner: st.dictionaries(st.text(max_size=3), inner, max_size=3),
@@ -130,6 +136,9 @@ _USAGE_VALUES = st.recursive(
 
 
 @given(st.dictionaries(st.text(max_size=5), _USAGE_VALUES, max_size=6))
+@example({"input_tokens": 3, "output_tokens": math.nan})
+@example({"input_tokens": math.inf, "output_tokens": -math.inf})
+@example({"input_tokens": 3, "input_token_details": {"audio": math.inf}})
 def test_the_quick_finiteness_test_never_passes_a_non_finite_number(usage: dict) -> None:
     """check_usage_numbers looks closely only when the one-sum test fails: that test must never
     pass a usage the close look refuses."""
