@@ -55,6 +55,7 @@ def new_state(change: Change) -> RunState:
         inputs=change.inputs,
         serialized=change.serialized,
         outputs=change.outputs,
+        outputs_usage=change.outputs_usage,
         events=change.events,
         own_first_token=change.first_token_time if change.events is not None else None,
         tags=change.tags,
@@ -92,6 +93,7 @@ def apply_change(state: RunState, change: Change) -> None:
         setattr(state, name, value)
     if change.outputs is not None and not ("outputs" in weak and state.outputs not in (None, "{}")):
         state.outputs = change.outputs
+        state.outputs_usage = change.outputs_usage
         state.usage_dirty = True
     if change.events is not None and not ("events" in weak and state.events not in (None, "[]")):
         state.events = change.events

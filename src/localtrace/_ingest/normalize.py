@@ -89,6 +89,7 @@ class Change:
     error: str | None = None
     inputs: str | None = None  # JSON text
     outputs: str | None = None  # JSON text
+    outputs_usage: bool = False  # the outputs object has a ``USAGE_HINTS`` key at its top
     events: str | None = None  # JSON text
     first_token_time: int | None = None
     serialized: str | None = None  # JSON text
@@ -162,11 +163,13 @@ def _mapping(value: Any, field_name: str) -> dict[str, Any]:
 
 
 USAGE_HINTS = ("usage_metadata", "generations", "llm_output")
-"""Output keys under which usage may hide (see ``_usage``); only then are outputs parsed."""
+"""Top-level output keys under which usage (``usage.own_usage``) and a model name
+(``pricing.model_ref``) may hide: outputs without any of them are never parsed again."""
 
 
 def may_hold_usage(outputs_text: str) -> bool:
-    """True when the outputs' JSON text names one of ``USAGE_HINTS`` (then it is parsed)."""
+    """True when the outputs' JSON text names one of ``USAGE_HINTS`` (then it is parsed): the
+    test for stored outputs, whose object is gone (``Change.outputs_usage`` is the cheap one)."""
     return (
         "usage_metadata" in outputs_text
         or "generations" in outputs_text
@@ -325,6 +328,7 @@ def _inputs(change: Change, value: Any, empty: set[str]) -> None:
 def _outputs(change: Change, value: Any, empty: set[str]) -> None:
     mapping = _mapping(value, "outputs")
     change.outputs = _json.dumps(mapping)
+    change.outputs_usage = not mapping.keys().isdisjoint(USAGE_HINTS)
     if not mapping:
         empty.add("outputs")
 

@@ -37,6 +37,7 @@ class RunState:
     error: str | None = None
     inputs: str | None = None
     outputs: str | None = None
+    outputs_usage: bool | None = None  # ``Change.outputs_usage`` of ``outputs``; None: unknown
     events: str | None = None
     serialized: str | None = None
     extra: dict[str, Any] | None = None

@@ -162,8 +162,10 @@ class Ingestor:
             state.repair.append("run_type was missing (a patch without its post); chain assumed")
         if state.usage_dirty:
             outputs = None  # parsed only when usage may hide in them
-            if state.outputs and may_hold_usage(state.outputs):
-                outputs = _json.loads(state.outputs)
+            if state.outputs:
+                hint = state.outputs_usage  # known for outputs this batch brought
+                if hint if hint is not None else may_hold_usage(state.outputs):
+                    outputs = _json.loads(state.outputs)
             # a bad number raises UsageError: a Refusal naming the field
             state.own = own_usage(state.extra, outputs if isinstance(outputs, dict) else None)
             state.own, state.cost_source = settle(
