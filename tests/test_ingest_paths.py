@@ -20,8 +20,9 @@ from localtrace._flatten import MAX_PAIRS, flatten, iter_pairs
 from localtrace._ids import canonical_uuid, uuid_text
 from localtrace._ingest.merge import apply_change, new_state
 from localtrace._ingest.normalize import RunProblemError, _non_finite, _plainly_finite, normalize
+from localtrace._ingest.pricing import _response_model
 from localtrace._ingest.state import RunState
-from localtrace._ingest.usage import EMPTY_USAGE, Usage
+from localtrace._ingest.usage import EMPTY_USAGE, Usage, own_usage
 
 _KEYS = st.sampled_from(["", "a", "b", "a.b", "user", "1", "ls_model_name"])
 _SCALARS = st.one_of(
@@ -144,6 +145,39 @@ def test_the_quick_finiteness_test_never_passes_a_non_finite_number(usage: dict)
     pass a usage the close look refuses."""
     if _plainly_finite(usage):
         assert _non_finite(usage) is None
+
+
+_USAGE_LIKE = st.fixed_dictionaries(
+    {"input_tokens": st.integers(0, 9), "output_tokens": st.integers(0, 9)}
+)
+_HINTED = st.sampled_from(["usage_metadata", "generations", "llm_output", "answer", "x"])
+_OUTPUT_VALUES = st.recursive(
+    st.none() | st.integers(0, 9) | _HINTED | _USAGE_LIKE,
+    lambda inner: (
+        st.lists(inner, max_size=2)
+        | st.dictionaries(
+            _HINTED | st.sampled_from(["message", "kwargs", "token_usage"]), inner, max_size=3
+        )
+    ),
+    max_leaves=8,
+)
+
+
+@given(st.dictionaries(_HINTED, _OUTPUT_VALUES, max_size=3))
+@example({"answer": {"usage_metadata": {"input_tokens": 3, "output_tokens": 1}}})
+@example({"usage_metadata": {"input_tokens": 3, "output_tokens": 1}})
+@example({"llm_output": {"token_usage": {"input_tokens": 3, "output_tokens": 1}}})
+@example({"llm_output": {"model_name": "gpt-4o"}})
+@example({"generations": [[{"message": {"usage_metadata": {"input_tokens": 3}}}]]})
+def test_outputs_without_a_usage_key_at_the_top_hold_no_usage_and_no_model(
+    outputs: dict[str, Any],
+) -> None:
+    """Ingest parses outputs again only when their object has a usage key at its top
+    (``Change.outputs_usage``): any other outputs give the same usage and model as none."""
+    change = normalize("post", {"id": str(uuid.uuid4()), "outputs": outputs})
+    if not change.outputs_usage:
+        assert own_usage(None, outputs) == own_usage(None, None)
+        assert _response_model(outputs) is None
 
 
 class _MyUUID(uuid.UUID):

@@ -55,7 +55,7 @@ def new_state(change: Change) -> RunState:
         inputs=change.inputs,
         serialized=change.serialized,
         outputs=change.outputs,
-        outputs_usage=change.outputs_usage,
+        outputs_usage=change.outputs_usage if change.outputs is not None else None,
         events=change.events,
         own_first_token=change.first_token_time if change.events is not None else None,
         tags=change.tags,
