@@ -1,7 +1,7 @@
 """The WHERE clause shared by list_runs and get_run_stats, from LangSmith's query arguments.
 
 Structured arguments (project, run_type, trace, ...) and the three filter strings are AND-ed;
-``run_ids`` ignores everything else, as LangSmith does.
+``run_ids`` (``ids_where``) ignore everything else, as LangSmith does.
 """
 
 from __future__ import annotations
@@ -122,7 +122,6 @@ def build_where(
     start_time: Any = None,
     end_time: Any = None,
     error: bool | None = None,
-    run_ids: Sequence[Any] | None = None,
     execution_order: int | None = None,
     sample: Sampler | None = None,
     descending: bool = True,
@@ -134,8 +133,6 @@ def build_where(
     that after a look at the store (``filters.compile_filter``); ``descending``: the listing
     walks newest first. Stats read every match and leave it out.
     """
-    if run_ids is not None:
-        return ids_where(run_ids)
     where = Where()
     if project_ids is not None:
         where.add(_in("r.session_id", list(project_ids)) if project_ids else "0", *project_ids)
