@@ -52,3 +52,22 @@ def start_server(store: localtrace.Client, **options: Any) -> LiveServer:
             raise RuntimeError("the test server did not start")
         time.sleep(0.01)
     return LiveServer(f"http://127.0.0.1:{port}", store, app, server, thread, sock)
+
+
+def multipart(parts: list[tuple[str, str, bytes]], boundary: str = "b0undary") -> bytes:
+    """A multipart/form-data body of (name, content type, data) parts, as the SDK sends one."""
+    out = b""
+    for name, ctype, data in parts:
+        out += (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n'
+                f"Content-Type: {ctype}\r\nContent-Length: {len(data)}\r\n\r\n"
+            ).encode()
+            + data
+            + b"\r\n"
+        )
+    return out + f"--{boundary}--\r\n".encode()
+
+
+MULTIPART = {"Content-Type": "multipart/form-data; boundary=b0undary"}
+"""The headers of a ``multipart`` body."""

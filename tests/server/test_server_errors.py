@@ -17,6 +17,7 @@ import orjson
 import pytest
 import zstandard
 from fastapi.testclient import TestClient
+from server_support import MULTIPART, multipart
 
 import localtrace
 from localtrace.server import create_app
@@ -66,23 +67,6 @@ def run(name: str = "r", **fields: Any) -> dict[str, Any]:
     }
     doc.update(fields)
     return doc
-
-
-def multipart(parts: list[tuple[str, str, bytes]], boundary: str = "b0undary") -> bytes:
-    out = b""
-    for name, ctype, data in parts:
-        out += (
-            (
-                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n'
-                f"Content-Type: {ctype}\r\nContent-Length: {len(data)}\r\n\r\n"
-            ).encode()
-            + data
-            + b"\r\n"
-        )
-    return out + f"--{boundary}--\r\n".encode()
-
-
-MULTIPART = {"Content-Type": "multipart/form-data; boundary=b0undary"}
 
 
 def stored(store: localtrace.Client, run_id: str) -> localtrace.Run:

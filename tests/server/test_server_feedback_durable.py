@@ -8,8 +8,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 from fastapi.testclient import TestClient
-from server_support import LiveServer
+from server_support import MULTIPART, LiveServer, multipart
 
 import localtrace
 from localtrace.server import create_app
@@ -46,3 +47,43 @@ def test_sdk_feedback_over_multipart_is_in_the_file_once_flushed(
     made = ls.create_feedback(run_id, "correct", score=1, trace_id=run_id, session_id=uuid.uuid4())
     ls.flush()  # returns once the server answered the multipart request
     assert stored(live.store.path, made.id) == ("correct", 1.0)
+
+
+def test_multipart_feedback_is_committed_together_and_refusals_are_named(tmp_path: Any) -> None:
+    """The feedback parts of one multipart body share one transaction: each refused part is
+    named (its schema, its arguments, the store's own refusal) and every other part is kept."""
+    path = str(tmp_path / "fb.db")
+    localtrace.Client(path).close()
+    conn = sqlite3.connect(path)  # this store refuses one key, as a changed schema might
+    conn.execute(
+        "CREATE TRIGGER no_secret BEFORE INSERT ON feedback WHEN NEW.key = 'secret' "
+        "BEGIN SELECT RAISE(ABORT, 'secret feedback is not kept here'); END"
+    )
+    conn.commit()
+    conn.close()
+    client = localtrace.Client(path)
+    http = TestClient(create_app(client))
+    run_id = str(uuid.uuid4())
+    ids = {name: str(uuid.uuid4()) for name in ("kept", "secret", "bad", "nowhere", "also")}
+
+    def part(name: str, body: dict[str, Any]) -> tuple[str, str, bytes]:
+        return (f"feedback.{ids[name]}", "application/json", orjson.dumps(body))
+
+    pieces = [
+        part("kept", {"id": ids["kept"], "run_id": run_id, "trace_id": run_id, "key": "kept"}),
+        part("secret", {"id": ids["secret"], "run_id": run_id, "key": "secret", "score": 1}),
+        part("bad", {"id": ids["bad"], "run_id": run_id, "key": {"not": "a key"}}),
+        part("nowhere", {"id": ids["nowhere"], "key": "orphan"}),
+        part("also", {"id": ids["also"], "run_id": run_id, "key": "also", "score": 0.5}),
+    ]
+    answer = http.post("/runs/multipart", content=multipart(pieces), headers=MULTIPART)
+    assert answer.status_code in (400, 422), answer.text
+    locs = " ".join(detail["loc"] for detail in answer.json()["error"]["details"])
+    for refused in ("secret", "bad", "nowhere"):
+        assert f"feedback.{ids[refused]}" in locs, (refused, answer.text)
+    assert f"feedback.{ids['kept']}" not in locs and f"feedback.{ids['also']}" not in locs
+    assert "secret feedback is not kept" in answer.text
+    assert stored(path, ids["kept"]) == ("kept", None)
+    assert stored(path, ids["also"]) == ("also", 0.5)
+    assert stored(path, ids["secret"]) is None and stored(path, ids["nowhere"]) is None
+    client.close()

@@ -123,7 +123,14 @@ _ROW_ERRORS = (
 
 
 def write(conn: sqlite3.Connection, rows: Sequence[dict[str, Any]]) -> list[RunProblem]:
-    """Insert (or replace, by id) ``rows`` in the open transaction; returns the refused ones.
+    """Insert (or replace, by id) ``rows`` in the open transaction; returns the refused ones."""
+    return [problem for _, problem in write_rows(conn, rows)]
+
+
+def write_rows(
+    conn: sqlite3.Connection, rows: Sequence[dict[str, Any]]
+) -> list[tuple[int, RunProblem]]:
+    """``write``, each refusal with the index of its row in ``rows``.
 
     All at once first; if the store refuses one, row by row under savepoints, so the refused
     row is named and every other row is kept."""
@@ -138,14 +145,14 @@ def write(conn: sqlite3.Connection, rows: Sequence[dict[str, Any]]) -> list[RunP
         conn.execute("RELEASE localtrace_feedback")
         return []
     conn.execute("RELEASE localtrace_feedback")
-    problems: list[RunProblem] = []
-    for row in rows:
+    problems: list[tuple[int, RunProblem]] = []
+    for index, row in enumerate(rows):
         conn.execute("SAVEPOINT localtrace_feedback")
         try:
             _insert(conn, [row])
         except _ROW_ERRORS as exc:
             conn.execute("ROLLBACK TO localtrace_feedback")
-            problems.append(refused(row, exc))
+            problems.append((index, refused(row, exc)))
         conn.execute("RELEASE localtrace_feedback")
     return problems
 

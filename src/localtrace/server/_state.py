@@ -15,7 +15,6 @@ from typing import Any
 from .. import __version__
 from ..client import Client
 from ..errors import LocaltraceError, RunProblem
-from ..models import Feedback
 from . import DEFAULT_MAX_JSON_VALUES
 from ._body import JsonBudget
 from ._cursors import Cursors
@@ -59,9 +58,12 @@ class State:
         """``Client.commit_runs``: the answer waits for the transaction holding these runs."""
         return self.client.commit_runs(create, update)
 
-    def create_feedback(self, **kwargs: Any) -> Feedback:
-        """``Client.commit_feedback``: the answer waits until the feedback is committed."""
-        return self.client.commit_feedback(**kwargs)
+    def commit_feedback_batch(
+        self, batch: Sequence[dict[str, Any]]
+    ) -> list[LocaltraceError | None]:
+        """``Client.commit_feedback`` of each item, in one transaction: the answer waits until
+        the feedback is committed. Per item ``None``, or why it was refused."""
+        return self.client._commit_feedback_batch(batch)
 
     def settle(self) -> None:
         """Wait until every write accepted so far is committed (reads call this first).

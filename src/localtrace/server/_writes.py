@@ -43,7 +43,9 @@ class Sink(Protocol):
         self, create: Sequence[Any] | None = None, update: Sequence[Any] | None = None
     ) -> Future[list[RunProblem]]: ...
 
-    def create_feedback(self, **kwargs: Any) -> Any: ...
+    def commit_feedback_batch(
+        self, batch: Sequence[dict[str, Any]]
+    ) -> list[LocaltraceError | None]: ...
 
 
 @dataclass
@@ -138,7 +140,8 @@ async def commit_runs(sink: Sink, ops: list[Op], outcome: Outcome) -> None:
 
 
 def submit_feedback(client: Sink, items: list[tuple[str, Any]], outcome: Outcome) -> None:
-    """Create each feedback (a JSON object) or record why it was refused."""
+    """Create every feedback (a JSON object) in one transaction, recording why any was refused."""
+    accepted: list[tuple[str, dict[str, Any]]] = []
     for loc, doc in items:
         try:
             model = FeedbackCreate.model_validate(doc)
@@ -149,18 +152,20 @@ def submit_feedback(client: Sink, items: list[tuple[str, Any]], outcome: Outcome
                     Detail(loc=f"{loc}.{where}" if where else loc, message=str(problem.get("msg")))
                 )
             continue
-        try:
-            client.create_feedback(**model.client_kwargs())
-        except InvalidRunError as exc:
-            outcome.problems.extend(Detail.from_problem(p, loc) for p in exc.problems)
-            continue
-        except LocaltraceError as exc:
-            err = translate(exc)
+        accepted.append((loc, model.client_kwargs()))
+    if not accepted:
+        return
+    failures = client.commit_feedback_batch([kwargs for _, kwargs in accepted])
+    for (loc, _), failure in zip(accepted, failures, strict=True):
+        if failure is None:
+            outcome.feedback += 1
+        elif isinstance(failure, InvalidRunError):
+            outcome.problems.extend(Detail.from_problem(p, loc) for p in failure.problems)
+        else:
+            err = translate(failure)
             if err.status >= 500:
-                raise
+                raise failure
             outcome.problems.append(Detail(loc=loc, message=err.message))
-            continue
-        outcome.feedback += 1
 
 
 # -- /runs/batch, /runs, PATCH /runs/{id} ---------------------------------------------------
