@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import sqlite3
 import stat
 import subprocess
 from collections.abc import Callable, Iterator
@@ -22,6 +23,19 @@ def fill_up(client: localtrace.Client) -> None:
     conn = client._db._writer
     pages = conn.execute("PRAGMA page_count").fetchone()[0]
     conn.execute(f"PRAGMA max_page_count = {pages}")
+
+
+def refusing_secret_feedback(path: str | os.PathLike[str]) -> None:
+    """Make the store at ``path`` (created if missing) refuse feedback with the key 'secret',
+    as a changed schema's constraint or trigger might."""
+    localtrace.Client(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "CREATE TRIGGER no_secret BEFORE INSERT ON feedback WHEN NEW.key = 'secret' "
+        "BEGIN SELECT RAISE(ABORT, 'secret feedback is not kept here'); END"
+    )
+    conn.commit()
+    conn.close()
 
 
 def _can_mount() -> bool:

@@ -21,6 +21,7 @@ import pytest
 import localtrace
 from localtrace._ingest import feedback as feedback_ops
 from localtrace._query import feedback as feedback_rows
+from store_support import refusing_secret_feedback
 
 
 def stored_keys(path: Path, run_id: uuid.UUID) -> list[str]:
@@ -137,14 +138,7 @@ def test_a_row_the_store_refuses_is_named_by_flush_and_the_rest_kept(
     tmp_path: Path, writer: str
 ) -> None:
     path = tmp_path / "fb.db"
-    localtrace.Client(path).close()
-    conn = sqlite3.connect(path)  # this store refuses one key, as a changed schema might
-    conn.execute(
-        "CREATE TRIGGER no_secret BEFORE INSERT ON feedback WHEN NEW.key = 'secret' "
-        "BEGIN SELECT RAISE(ABORT, 'secret feedback is not kept here'); END"
-    )
-    conn.commit()
-    conn.close()
+    refusing_secret_feedback(path)
     client = localtrace.Client(path, writer=writer)
     run_id = judged_run(client)
     client.create_feedback(run_id, "kept", score=1, trace_id=run_id)
@@ -239,3 +233,19 @@ def test_the_queued_row_has_the_columns_reads_expect(tmp_path: Path) -> None:
     finally:
         conn.close()
     assert sorted(table) == sorted(feedback_ops.COLUMNS)
+
+
+def test_feedback_written_at_once_that_the_store_refuses_is_named(tmp_path: Path) -> None:
+    """Feedback without a trace_id (and commit_feedback) is written before the call returns:
+    a row the store refuses raises ``InvalidRunError`` naming it, not SQLite's own error."""
+    path = tmp_path / "fb.db"
+    refusing_secret_feedback(path)
+    client = localtrace.Client(path)
+    run_id = judged_run(client)
+    for write in (client.create_feedback, client.commit_feedback):
+        with pytest.raises(localtrace.InvalidRunError, match="secret feedback is not kept"):
+            write(run_id, "secret", score=1)
+    kept = client.commit_feedback(run_id, "kept", score=1)
+    assert [f.key for f in client.list_feedback(run_ids=[run_id])] == ["kept"]
+    assert kept.key == "kept"
+    client.close()

@@ -1021,8 +1021,7 @@ class Client(EvaluationMethods):
             given["feedback_id"] = uuid.uuid4()
         values = self._feedback_row(given)
         if given["trace_id"] is None or self._db.read_only:
-            with self._db.write() as conn:
-                _feedback_ops.insert_one(conn, values)
+            self._insert_feedback(values)
             return None
         self._writer.submit(_feedback_ops.KIND, values)
         self._feedback_gate.queued()
@@ -1137,9 +1136,16 @@ class Client(EvaluationMethods):
     def _write_feedback(self, values: dict[str, Any]) -> Feedback:
         """Write one feedback row now and read it back (trace and project filled in from its
         run when that has arrived)."""
-        with self._db.write() as conn:
-            _feedback_ops.insert_one(conn, values)
+        self._insert_feedback(values)
         return self.read_feedback(values["id"])
+
+    def _insert_feedback(self, values: dict[str, Any]) -> None:
+        """Write one feedback row now; a row the store refuses (a trigger, a constraint) raises
+        ``InvalidRunError`` naming it, as a refused queued row does at ``flush()``."""
+        with self._db.write() as conn:
+            refused = _feedback_ops.write_rows(conn, [values])
+        if refused:
+            raise InvalidRunError([problem for _, problem in refused])
 
     @_sdk_keywords()
     def read_feedback(self, feedback_id: uuid.UUID | str) -> Feedback:

@@ -14,6 +14,7 @@ from server_support import MULTIPART, LiveServer, multipart
 
 import localtrace
 from localtrace.server import create_app
+from store_support import refusing_secret_feedback
 
 
 def stored(path: str, feedback_id: Any) -> tuple[str, float] | None:
@@ -53,14 +54,7 @@ def test_multipart_feedback_is_committed_together_and_refusals_are_named(tmp_pat
     """The feedback parts of one multipart body share one transaction: each refused part is
     named (its schema, its arguments, the store's own refusal) and every other part is kept."""
     path = str(tmp_path / "fb.db")
-    localtrace.Client(path).close()
-    conn = sqlite3.connect(path)  # this store refuses one key, as a changed schema might
-    conn.execute(
-        "CREATE TRIGGER no_secret BEFORE INSERT ON feedback WHEN NEW.key = 'secret' "
-        "BEGIN SELECT RAISE(ABORT, 'secret feedback is not kept here'); END"
-    )
-    conn.commit()
-    conn.close()
+    refusing_secret_feedback(path)
     client = localtrace.Client(path)
     http = TestClient(create_app(client))
     run_id = str(uuid.uuid4())
@@ -86,4 +80,21 @@ def test_multipart_feedback_is_committed_together_and_refusals_are_named(tmp_pat
     assert stored(path, ids["kept"]) == ("kept", None)
     assert stored(path, ids["also"]) == ("also", 0.5)
     assert stored(path, ids["secret"]) is None and stored(path, ids["nowhere"]) is None
+    client.close()
+
+
+def test_feedback_the_store_refuses_is_a_4xx_naming_it(tmp_path: Any) -> None:
+    """POST /feedback writes at once: a row the store refuses is a 422 naming the feedback and
+    the store's reason, never a 500."""
+    path = str(tmp_path / "fb.db")
+    refusing_secret_feedback(path)
+    client = localtrace.Client(path)
+    http = TestClient(create_app(client))
+    run_id, feedback_id = str(uuid.uuid4()), str(uuid.uuid4())
+    body = {"id": feedback_id, "run_id": run_id, "trace_id": run_id, "key": "secret"}
+    answer = http.post("/feedback", json=body)
+    assert answer.status_code == 422, answer.text
+    assert feedback_id in answer.text and "secret feedback is not kept" in answer.text
+    assert stored(path, feedback_id) is None
+    assert http.post("/feedback", json={**body, "key": "fine"}).status_code == 200
     client.close()

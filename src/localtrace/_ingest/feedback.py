@@ -157,11 +157,6 @@ def write_rows(
     return problems
 
 
-def insert_one(conn: sqlite3.Connection, row: dict[str, Any]) -> None:
-    """Insert (or replace) one row now, in the caller's transaction; errors propagate."""
-    _insert(conn, [row])
-
-
 def _insert(conn: sqlite3.Connection, rows: Sequence[dict[str, Any]]) -> None:
     conn.executemany(_DELETE, [(row["id"],) for row in rows])
     conn.executemany(_INSERT, [[row.get(name) for name in COLUMNS] for row in rows])
