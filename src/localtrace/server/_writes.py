@@ -37,7 +37,7 @@ Op = tuple[str, dict[str, Any], str]  # (post | patch, run dict, where it came f
 
 
 class Sink(Protocol):
-    """Where accepted writes go: a ``localtrace.Client`` or the server's facade over one."""
+    """Where accepted writes go: the server's facade over a ``localtrace.Client`` (``_state``)."""
 
     def commit_runs(
         self, create: Sequence[Any] | None = None, update: Sequence[Any] | None = None
