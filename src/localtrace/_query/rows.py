@@ -157,9 +157,16 @@ class Projection:
             fields[name] = read(row[index])
         return _new_run(fields)
 
-    def has_feedback(self, row: Sequence[Any]) -> bool:
-        """Whether the row says its run has feedback (never, when feedback was not selected)."""
-        return self._feedback_index is not None and bool(row[self._feedback_index])
+    def with_feedback(
+        self, runs: Sequence[Run], rows: Sequence[Sequence[Any]]
+    ) -> list[tuple[Run, str]]:
+        """(run, id) of the runs whose row says they have feedback (none when feedback was not
+        selected): rows carry an index probe, so a page or tree without feedback costs no
+        feedback query at all."""
+        at = self._feedback_index
+        if at is None:
+            return []
+        return [(run, row[ID_INDEX]) for run, row in zip(runs, rows, strict=True) if row[at]]
 
 
 def projection(select: Sequence[str] | None = None) -> Projection:

@@ -27,15 +27,6 @@ PAGE_SIZE = 100
 """Rows fetched per page when listing (each page is one indexed range scan)."""
 
 
-def _with_feedback(
-    projection: Projection, runs: Sequence[Run], rows: Sequence[Sequence[Any]]
-) -> list[tuple[Run, str]]:
-    """(run, id) of the runs whose row says they have feedback (rows carry an index probe, so
-    a page or tree without feedback costs no feedback query at all)."""
-    has = projection.has_feedback
-    return [(run, row[ID_INDEX]) for run, row in zip(runs, rows, strict=True) if has(row)]
-
-
 def _attach_feedback(conn: sqlite3.Connection, targets: Sequence[tuple[Run, str]]) -> None:
     """Set ``feedback_stats`` on each (run, id) that has feedback: one query per 500 runs."""
     if not targets:
@@ -58,7 +49,7 @@ def read_run(conn: sqlite3.Connection, run_id: str, *, load_child_runs: bool) ->
         return None
     if not load_child_runs:
         run = projection.to_run(row)
-        _attach_feedback(conn, _with_feedback(projection, [run], [row]))
+        _attach_feedback(conn, projection.with_feedback([run], [row]))
         return run
     dotted = row[DOTTED_INDEX]
     with gc_paused():
@@ -88,9 +79,9 @@ def _tree(
     top_id = top_row[ID_INDEX] if top_row is not None else str(top.id)
     to_run = projection.to_run
     runs = [to_run(r) for r in rows]
-    targets = _with_feedback(projection, runs, rows)
+    targets = projection.with_feedback(runs, rows)
     if top_row is not None:
-        targets += _with_feedback(projection, [top], [top_row])
+        targets += projection.with_feedback([top], [top_row])
     else:
         targets.append((top, top_id))  # feedback may name a root that never arrived
     _attach_feedback(conn, targets)
@@ -172,6 +163,7 @@ def iterate(
 ) -> Iterator[Run]:
     """Yield matching runs page by page; a page costs the same wherever it is in the listing."""
     projection = rows_projection(select)
+    to_run = projection.to_run
     remaining = limit
     cursor: tuple[int, int] | None = None
     direction = "DESC" if descending else "ASC"
@@ -190,8 +182,10 @@ def iterate(
             rows = conn.execute(sql, params).fetchall()
             # No gc_paused() here: for a page of 100 the deferred collection costs more than
             # the collections it saves (measured); trees of thousands of runs pause it.
-            runs = [projection.to_run(row) for row in rows]
-            _attach_feedback(conn, _with_feedback(projection, runs, rows))  # none unless selected
+            runs = [to_run(row) for row in rows]
+            targets = projection.with_feedback(runs, rows)  # none unless selected
+            if targets:
+                _attach_feedback(conn, targets)
         yield from runs
         if len(rows) < size:
             return
