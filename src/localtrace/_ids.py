@@ -64,6 +64,12 @@ def argument_id(value: Any, argument: str) -> str:
 
 def argument_ids(values: Any, argument: str) -> list[str]:
     """One id or several (any iterable but text) -> canonical texts, as ``argument_id``."""
-    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+    if type(values) not in (list, tuple) and (  # lists and tuples skip the ABC test
+        isinstance(values, (str, bytes)) or not isinstance(values, Iterable)
+    ):
         values = [values]
-    return [argument_id(v, argument) for v in values]
+    fullmatch = _CANONICAL.fullmatch
+    return [
+        v if type(v) is str and len(v) == 36 and fullmatch(v) else argument_id(v, argument)
+        for v in values
+    ]

@@ -352,11 +352,11 @@ class Database:
         a microsecond per read, a thirtieth of reading one run by id."""
         if self.in_memory:
             return self._read_in_memory()
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._reader_for(threading.current_thread())
-            self._local.conn = conn
-        return contextlib.nullcontext(conn)
+        held = getattr(self._local, "held", None)  # nullcontext is reusable: one per thread
+        if held is None:
+            held = contextlib.nullcontext(self._reader_for(threading.current_thread()))
+            self._local.held = held
+        return held
 
     @contextlib.contextmanager
     def _read_in_memory(self) -> Iterator[sqlite3.Connection]:
