@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import sqlite3
 import time
 import uuid
@@ -21,6 +22,7 @@ import localtrace
 from dbfile import connected
 from localtrace._store import fulltext
 from runs_factory import make_run
+from store_support import read_only_folder
 
 
 def _check_index(path: Path) -> None:
@@ -268,3 +270,88 @@ def test_catch_up_in_chunks_indexes_the_oldest_queued_runs_first(tmp_path: Path)
         assert hits.fetchone()[0] == 7
     finally:
         conn.close()
+
+
+TEXTS = {
+    "accents": {"q": "Crème brûlée à Paris"},
+    "escapes": {"q": 'first line\nsecond\tCOLUMN "quoted" back\\slash'},
+    "keys": {"weather_report": {"city": "Zürich", "temp": 21.5}},
+    "numbers": {"q": "order 4711 shipped to 221B"},
+    "cjk": {"q": "東京 tower"},
+    "empty": {},
+}
+QUERIES = [
+    "paris",
+    "creme",
+    "BRULEE",
+    "brû",
+    "second column",
+    "quoted",
+    "slash",
+    "weather",
+    "zurich",
+    "471",
+    "221b",
+    "東京",
+    "tower",
+    "line second",
+    "absent",
+    "par lin",
+]
+
+
+def _names(client: localtrace.Client, words: str) -> tuple[set[str], set[str], int]:
+    listed = {r.name for r in client.list_runs(filter=f"search({json.dumps(words)})")}
+    by_query = {r.name for r in client.list_runs(query=words)}
+    counted = client.get_run_stats(filter=f"search({json.dumps(words)})").run_count
+    return listed, by_query, counted
+
+
+def test_a_search_finds_the_runs_a_read_only_file_holds_unindexed(tmp_path: Path) -> None:
+    """A store copied or mounted read-only before its writer indexed everything: the writer
+    cannot take the runs in, and the search still answers as the index would (the runs waiting
+    are matched one by one with the index's tokenizer), for listings, ``query`` and stats."""
+    with read_only_folder(tmp_path) as (folder, make_read_only):
+        path = folder / "t.db"
+        with localtrace.Client(path) as client:
+            client.batch_ingest_runs(
+                create=[make_run(name, inputs=inputs) for name, inputs in TEXTS.items()]
+                + [make_run("failed", error="TimeoutError: Paris did not answer")]
+            )
+            client.flush()
+            client.search_index()
+            expected = {words: _names(client, words) for words in QUERIES}
+        assert expected["paris"][0] == {"accents", "failed"}  # the oracle itself is not empty
+        # What a process killed before indexing leaves: half the runs wait in fts_pending.
+        conn = sqlite3.connect(path, isolation_level=None)
+        try:
+            conn.execute("INSERT INTO runs_fts (runs_fts) VALUES ('delete-all')")
+            conn.execute("INSERT INTO fts_pending (run_pk) SELECT pk FROM runs WHERE pk % 2 = 0")
+            conn.execute(
+                f"INSERT INTO runs_fts (rowid, {fulltext.COLUMNS}) SELECT run_pk, "
+                f"{fulltext.COLUMNS} FROM run_payloads WHERE run_pk % 2 = 1"
+            )
+            conn.execute("INSERT INTO runs_fts (runs_fts) VALUES ('integrity-check')")
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            conn.close()
+        make_read_only()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            reader = localtrace.Client(path)
+        try:
+            with reader._db.read() as conn:
+                assert conn.execute("SELECT count(*) FROM fts_pending").fetchone()[0] == 3
+            for words in QUERIES:
+                assert _names(reader, words) == expected[words], words
+        finally:
+            reader.close()
+
+
+def test_the_matcher_uses_the_index_tokenizer(tmp_path: Path) -> None:
+    with localtrace.Client(tmp_path / "t.db") as client, client._db.read() as conn:
+        (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'runs_fts'").fetchone()
+        assert f"'{fulltext.TOKENIZE}'" in sql
+        assert conn.execute(
+            f"SELECT {fulltext.SEARCH_FUNCTION}('\"bru\"*', 'Crème brûlée', NULL, NULL)"
+        ).fetchone() == (1,)

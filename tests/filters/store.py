@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 
 from localtrace._flatten import flatten
+from localtrace._store import fulltext
 from localtrace._store.db import schema_sql, split_statements
 
 Run = dict[str, Any]
@@ -33,6 +34,7 @@ def empty_store() -> sqlite3.Connection:
     """A connection holding the current schema and nothing else (closed after the test)."""
     conn = sqlite3.connect(":memory:")
     OPEN.append(conn)
+    fulltext.register(conn)  # as the store's own connections (a queued search calls it)
     for statement in split_statements(schema_sql()):
         conn.execute(statement)
     return conn

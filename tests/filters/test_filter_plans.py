@@ -110,10 +110,12 @@ def test_listing_shape_samples_then_probes_or_lists_through_indexes(
         assert "SCAN s" not in sample_plan and "run_pk>?" in sample_plan, sample_plan
 
 
-def test_listing_shape_walks_runs_newest_first_for_full_text_search() -> None:
-    """A word found in most runs must not make SQLite fetch and sort every match."""
+@pytest.mark.parametrize("queued", [False, True])
+def test_listing_shape_walks_runs_newest_first_for_full_text_search(queued: bool) -> None:
+    """A word found in most runs must not make SQLite fetch and sort every match (nor must the
+    runs still queued for the index that the store's own search also matches)."""
     conn = empty_store()
-    sql, params = listing_sql('search("hello")', lambda q, p: (0, 0))
+    sql, params = listing_sql('search("hello")', lambda q, p: (0, 0), queued=queued)
     plan = _plan(
         conn,
         f"SELECT r.id FROM runs AS r WHERE {sql} ORDER BY r.start_time DESC, r.pk DESC LIMIT 100",
@@ -122,6 +124,8 @@ def test_listing_shape_walks_runs_newest_first_for_full_text_search() -> None:
     assert "SCAN r USING INDEX runs_start" in plan, plan  # the walk, newest first
     assert "TEMP B-TREE" not in plan, plan
     assert "runs_fts" in plan, plan
+    if queued:  # the queue drives its lookup of payloads
+        assert "SCAN f" in plan and "SEARCH p USING INTEGER PRIMARY KEY" in plan, plan
 
 
 # The third listing shape: the newest matches of one tag or pair listed (an index range from a

@@ -126,6 +126,7 @@ def listing_sql(
     alias: str = "r",
     scope: str = "filter",
     descending: bool = True,
+    queued: bool = False,
 ) -> tuple[str, list[object]]:
     """Compile a filter for a listing and settle it: ``compile_listing`` then ``plan``."""
-    return plan(compile_listing(filter, alias, scope), sample, descending)
+    return plan(compile_listing(filter, alias, scope, queued=queued), sample, descending)

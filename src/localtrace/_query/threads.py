@@ -109,7 +109,7 @@ def thread_filter_sql(text: str) -> tuple[str, list[Any]]:
                 f"use one of {', '.join(THREAD_FILTER_ATTRIBUTES)}, or test it per trace in "
                 "trace_filter / tree_filter",
             )
-    sql, params = filters.compile_filter(node, alias="t", scope="filter")
+    sql, params = filters.compile_filter(node, alias="t", scope="filter", queued=True)
     return sql, list(params)
 
 

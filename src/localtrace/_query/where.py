@@ -221,8 +221,8 @@ def _compiled_text(text: str, scope: str, listing: bool) -> tuple[Sql, bool]:
 
     node, searches = _parsed(text)
     if listing:
-        return filters.compile_listing(node, alias="r", scope=scope), searches
-    sql_text, params = filters.compile_filter(node, alias="r", scope=scope)
+        return filters.compile_listing(node, alias="r", scope=scope, queued=True), searches
+    sql_text, params = filters.compile_filter(node, alias="r", scope=scope, queued=True)
     return filters.Sql(sql_text, list(params)), searches
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from ..errors import SchemaVersionError, StoreBusyError, StoreError, StoreUnavailableError
+from . import fulltext
 from . import migrations as _migrations
 from .identity import APPLICATION_ID, check_header, identify
 
@@ -105,6 +106,7 @@ def connect(path: str, *, uri: str | None = None) -> sqlite3.Connection:
         conn.execute("PRAGMA temp_store = MEMORY")
         # 64 MB page cache per connection: the hot indexes of a million-run file fit.
         conn.execute("PRAGMA cache_size = -65536")
+        fulltext.register(conn)  # what a search needs for runs not indexed yet
     except BaseException:  # e.g. a file that is not a database: never leave it to the GC
         conn.close()
         raise

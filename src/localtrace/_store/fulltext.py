@@ -26,6 +26,7 @@ cost ~4x ingest throughput; this costs one bulk statement per chunk.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterable
 
 import orjson
@@ -35,6 +36,48 @@ MAX_CHARS = 200_000
 
 COLUMNS = "inputs_text, outputs_text, error"
 """The indexed columns, named as ``run_payloads`` names them (external content requires it)."""
+
+TOKENIZE = "unicode61 remove_diacritics 2"
+"""The index's tokenizer (schema.sql declares ``runs_fts`` with it)."""
+
+SEARCH_FUNCTION = "localtrace_search"
+"""``localtrace_search(query, inputs_text, outputs_text, error)``: whether a run's text matches
+an FTS5 query as ``runs_fts`` would answer it. A compiled ``search()`` applies it to the runs
+still queued in ``fts_pending``, so a search the writer could not bring the index up to date for
+(a read-only file or mount) still finds every committed run, and reads still never write."""
+
+
+def register(conn: sqlite3.Connection) -> None:
+    """Give ``conn`` the ``SEARCH_FUNCTION`` (every connection ``db.connect`` opens has it)."""
+    conn.create_function(SEARCH_FUNCTION, 4, _Matcher(), deterministic=True)
+
+
+class _Matcher:
+    """Matches one run's text with a private in-memory FTS5 table using the index's tokenizer:
+    FTS5's own rules (words, prefixes, diacritics), not a second implementation of them. Slow
+    (tens of microseconds a run), which is fine for the runs waiting to be indexed: normally
+    none; all of a bulk load only on a file nothing may write to."""
+
+    def __init__(self) -> None:
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.Lock()  # connections are shared across threads under locks
+
+    def __call__(
+        self, query: str, inputs: str | None, outputs: str | None, error: str | None
+    ) -> int:
+        with self._lock:
+            conn = self._conn
+            if conn is None:
+                conn = self._conn = sqlite3.connect(":memory:", check_same_thread=False)
+                conn.execute(
+                    f"CREATE VIRTUAL TABLE one USING fts5 (a, b, c, tokenize = '{TOKENIZE}')"
+                )
+            conn.execute("DELETE FROM one")
+            conn.execute(
+                "INSERT INTO one (rowid, a, b, c) VALUES (1, ?, ?, ?)", (inputs, outputs, error)
+            )
+            found = conn.execute("SELECT 1 FROM one WHERE one MATCH ?", (query,)).fetchone()
+            return int(found is not None)
 
 
 def changing(conn: sqlite3.Connection, run_pks: Iterable[int]) -> None:

@@ -60,32 +60,37 @@ def parse(text: str) -> Node:
 
 
 def compile_filter(
-    filter: str | Node, alias: str = "r", scope: str = "filter"
+    filter: str | Node, alias: str = "r", scope: str = "filter", *, queued: bool = False
 ) -> tuple[str, list[object]]:
     """A SQL boolean expression over ``runs AS <alias>`` and its parameters.
 
     ``scope`` is ``"filter"`` (the run itself), ``"trace"`` (the root run of its trace) or
     ``"tree"`` (any run of its trace, itself included). AND the result into a WHERE clause.
     This is the shape for statements that read every match (stats, counts); a listing that
-    stops after a page uses ``compile_listing``.
+    stops after a page uses ``compile_listing``. ``queued`` (the store's own statements):
+    ``search("...")`` also matches runs not in the full-text index yet, which needs the SQL
+    function the store registers on its connections.
     """
     text = filter if isinstance(filter, str) else ""
     node = parse(filter) if isinstance(filter, str) else filter
-    sql = compile_node(node, alias, scope, text)
+    sql = compile_node(node, alias, scope, text, queued=queued)
     return sql.text, sql.params
 
 
-def compile_listing(filter: str | Node, alias: str = "r", scope: str = "filter") -> Sql:
+def compile_listing(
+    filter: str | Node, alias: str = "r", scope: str = "filter", *, queued: bool = False
+) -> Sql:
     """The shape for a statement that walks runs in time order and stops after a page.
 
     Tests on tags and metadata pairs are left open (``Sql.choices``): probing the index per
     run walked is right for a common value, listing every match for a rare one, and only the
     data can tell. Settle them with ``Sql.render(probe)`` (the store's planner does). A pure
-    function of the text, like ``compile_filter``, so it can be cached.
+    function of the text, like ``compile_filter``, so it can be cached. ``queued``: as for
+    ``compile_filter``.
     """
     text = filter if isinstance(filter, str) else ""
     node = parse(filter) if isinstance(filter, str) else filter
-    return compile_node(node, alias, scope, text, listing=True)
+    return compile_node(node, alias, scope, text, listing=True, queued=queued)
 
 
 def uses_search(node: Node) -> bool:

@@ -211,10 +211,11 @@ _INT64 = 2**63
 class Compiler:
     """Compiles one tree; hands out table aliases that never repeat within it."""
 
-    def __init__(self, alias: str, listing: bool = False) -> None:
+    def __init__(self, alias: str, listing: bool = False, queued: bool = False) -> None:
         self.alias = alias
         self.counter = 0
         self.listing = listing
+        self.queued = queued
         self.choices: list[Choice] = []
 
     def fresh(self, prefix: str) -> str:
@@ -283,7 +284,20 @@ class Compiler:
         # A rare word costs the walk instead (0.13 s at 1M); FTS5 has no cheap way to tell
         # the two apart beforehand (counting even 2,000 matches costs 90 ms).
         plus = "+" if self.listing else ""
-        return Sql(f"{plus}{a}.pk IN (SELECT rowid FROM runs_fts WHERE runs_fts MATCH ?)", [query])
+        if not self.queued:
+            return Sql(
+                f"{plus}{a}.pk IN (SELECT rowid FROM runs_fts WHERE runs_fts MATCH ?)", [query]
+            )
+        # Runs the index has not taken in yet (``fts_pending``: the writer could not index them,
+        # e.g. on a read-only file) are matched one by one by the store's ``localtrace_search``,
+        # with the index's own tokenizer. After the writer's catch-up none wait: no cost. CROSS
+        # JOIN keeps the queue the outer loop (SQLite would rather scan every payload).
+        return Sql(
+            f"{plus}{a}.pk IN (SELECT rowid FROM runs_fts WHERE runs_fts MATCH ? UNION ALL "
+            "SELECT f.run_pk FROM fts_pending AS f CROSS JOIN run_payloads AS p ON p.run_pk = f.run_pk "
+            "WHERE localtrace_search(?, p.inputs_text, p.outputs_text, p.error))",
+            [query, query],
+        )
 
     # -- plain attributes ------------------------------------------------------------------
     def _comparison(self, node: Comparison, attribute: Attribute, a: str) -> Sql:
@@ -755,18 +769,21 @@ def compile_node(
     scope: str = "filter",
     text: str = "",
     listing: bool = False,
+    queued: bool = False,
 ) -> Sql:
     """The SQL fragment for ``node`` over ``runs AS alias`` in the given scope.
 
     ``listing`` shapes it for a statement that walks runs in time order and stops after a page
     (``list_runs``): side-table tests become open ``Choice``s (settle them with ``Sql.render``).
     Leave it out for statements that read every match (stats): they always list.
+    ``queued``: ``search("...")`` also matches the runs still queued for the full-text index,
+    with the ``localtrace_search`` function every connection the store opens has.
     """
     if not _ALIAS_RE.match(alias):
         raise ValueError(f"alias {alias!r} is not a plain SQL identifier")
     if scope not in SCOPES:
         raise ValueError(f"scope must be one of {', '.join(SCOPES)}, not {scope!r}")
-    compiler = Compiler(alias, listing)
+    compiler = Compiler(alias, listing, queued)
     if scope == "filter":
         sql = compiler.node(node, alias)
     else:
