@@ -175,6 +175,23 @@ def retry_busy(action: Callable[[], T], deadline_s: float = MAX_LOCK_WAIT_S) -> 
             delay = min(delay * 2, 0.25)
 
 
+def checkpoint_truncate(conn: sqlite3.Connection, deadline_s: float = 5.0) -> None:
+    """Fold the whole log into the main file and empty it.
+
+    SQLite answers a checkpoint while another connection runs one (another process's automatic
+    checkpoint) with a busy flag in the pragma's row, not an error: try again for up to
+    ``deadline_s``.
+    A reader that keeps an old snapshot for longer leaves the log as it is (SQLite's own
+    busy wait already ran); the next checkpoint folds it.
+    """
+    start = time.monotonic()
+    while True:
+        busy = retry_busy(lambda: conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0])
+        if not busy or time.monotonic() - start > deadline_s:
+            return
+        time.sleep(0.01)
+
+
 def begin_immediate(conn: sqlite3.Connection) -> None:
     """Take the write lock now, retrying while another process holds it."""
     retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"))

@@ -15,7 +15,7 @@ from pathlib import Path
 from .._time import from_micros
 from ..errors import NotFoundError, StoreError
 from . import migrations as _migrations
-from .db import Database, connect, retry_busy
+from .db import Database, checkpoint_truncate, connect, retry_busy
 
 _COUNTS = (
     ("runs", "SELECT count(*) FROM runs"),
@@ -126,7 +126,7 @@ def vacuum(path: str) -> tuple[int, int]:
         # file with nothing to give back does not grow
         retry_busy(lambda: conn.execute("PRAGMA optimize"))
         retry_busy(lambda: conn.execute("VACUUM"))
-        retry_busy(lambda: conn.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
+        checkpoint_truncate(conn)
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"cannot vacuum {path}: {exc}") from exc
     finally:

@@ -29,7 +29,7 @@ from .._dotted import dotted_ids
 from .._time import now_micros
 from ..errors import InvalidArgumentError, StoreError
 from . import fulltext
-from .db import Database, chunks, connect, placeholders, retry_busy
+from .db import Database, checkpoint_truncate, chunks, connect, placeholders, retry_busy
 
 TRACES_PER_TRANSACTION = 2000
 """Whole traces deleted per write transaction."""
@@ -322,7 +322,7 @@ def reclaim(path: str) -> None:
             retry_busy(lambda: conn.execute("PRAGMA incremental_vacuum").fetchall())
         else:
             retry_busy(lambda: conn.execute("VACUUM"))
-        retry_busy(lambda: conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall())
+        checkpoint_truncate(conn)
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"cannot give the space of {path} back: {exc}") from exc
     finally:
