@@ -294,7 +294,8 @@ class Compiler:
         # JOIN keeps the queue the outer loop (SQLite would rather scan every payload).
         return Sql(
             f"{plus}{a}.pk IN (SELECT rowid FROM runs_fts WHERE runs_fts MATCH ? UNION ALL "
-            "SELECT f.run_pk FROM fts_pending AS f CROSS JOIN run_payloads AS p ON p.run_pk = f.run_pk "
+            "SELECT f.run_pk FROM fts_pending AS f CROSS JOIN run_payloads AS p "
+            "ON p.run_pk = f.run_pk "
             "WHERE localtrace_search(?, p.inputs_text, p.outputs_text, p.error))",
             [query, query],
         )
