@@ -54,9 +54,9 @@ def register(conn: sqlite3.Connection) -> None:
 
 class _Matcher:
     """Matches one run's text with a private in-memory FTS5 table using the index's tokenizer:
-    FTS5's own rules (words, prefixes, diacritics), not a second implementation of them. Slow
-    (tens of microseconds a run), which is fine for the runs waiting to be indexed: normally
-    none; all of a bulk load only on a file nothing may write to."""
+    FTS5's own rules (words, prefixes, diacritics), not a second implementation of them. About
+    25 microseconds a run (indexing one costs 8): fine for the runs waiting to be indexed,
+    normally none, all of a bulk load only on a file nothing may write to."""
 
     def __init__(self) -> None:
         self._conn: sqlite3.Connection | None = None
@@ -69,10 +69,11 @@ class _Matcher:
             conn = self._conn
             if conn is None:
                 conn = self._conn = sqlite3.connect(":memory:", check_same_thread=False)
-                conn.execute(
-                    f"CREATE VIRTUAL TABLE one USING fts5 (a, b, c, tokenize = '{TOKENIZE}')"
+                conn.execute(  # contentless: emptied by 'delete-all', 3x cheaper than DELETE
+                    "CREATE VIRTUAL TABLE one USING fts5 "
+                    f"(a, b, c, content = '', tokenize = '{TOKENIZE}')"
                 )
-            conn.execute("DELETE FROM one")
+            conn.execute("INSERT INTO one (one) VALUES ('delete-all')")
             conn.execute(
                 "INSERT INTO one (rowid, a, b, c) VALUES (1, ?, ?, ?)", (inputs, outputs, error)
             )
