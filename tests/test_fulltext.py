@@ -307,7 +307,9 @@ def _names(client: localtrace.Client, words: str) -> tuple[set[str], set[str], i
     return listed, by_query, counted
 
 
-def test_a_search_finds_the_runs_a_read_only_file_holds_unindexed(tmp_path: Path) -> None:
+def test_a_search_finds_the_runs_a_read_only_file_holds_unindexed(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """A store copied or mounted read-only before its writer indexed everything: the writer
     cannot take the runs in, and the search still answers as the index would (the runs waiting
     are matched one by one with the index's tokenizer), for listings, ``query`` and stats."""
@@ -344,6 +346,8 @@ def test_a_search_finds_the_runs_a_read_only_file_holds_unindexed(tmp_path: Path
                 assert conn.execute("SELECT count(*) FROM fts_pending").fetchone()[0] == 3
             for words in QUERIES:
                 assert _names(reader, words) == expected[words], words
+            waits = [r for r in caplog.records if "full-text index waits" in r.getMessage()]
+            assert len(waits) == 1  # said once, not once per search
         finally:
             reader.close()
 

@@ -194,6 +194,7 @@ class Writer:
         self._closed = False
         self._unindexed = False  # runs were written since the index last caught up
         self._indexed_early = 0  # runs indexed while idle since the last settle answered
+        self._index_refusal = ""  # why the index last could not catch up (said once)
         self._thread = threading.Thread(target=self._run, name="localtrace-writer", daemon=True)
         self._thread.start()
         self._atexit = drain_at_exit(self)
@@ -445,10 +446,11 @@ class Writer:
             with self._db.write() as conn:
                 indexed = fulltext.catch_up(conn, INDEX_CHUNK)
         except LocaltraceError as exc:  # tried again after the next write or settle
-            logger.warning("localtrace writer: the full-text index waits: %s", exc)
+            self._index_waits(exc)
             self._unindexed = False
             return
         self._indexed_early += indexed
+        self._index_refusal = ""
         if indexed < INDEX_CHUNK:
             self._unindexed = False
 
@@ -457,11 +459,19 @@ class Writer:
         try:
             with self._db.write() as conn:
                 indexed = fulltext.catch_up(conn)
-        except LocaltraceError as exc:  # searches miss the newest runs until the next try
-            logger.warning("localtrace writer: the full-text index waits: %s", exc)
+        except LocaltraceError as exc:  # searches match the waiting runs one by one meanwhile
+            self._index_waits(exc)
             return 0
         self._unindexed = False
+        self._index_refusal = ""
         return indexed
+
+    def _index_waits(self, exc: LocaltraceError) -> None:
+        """Say once why the index cannot catch up (every search tries again: a read-only
+        file would repeat the same warning for each)."""
+        if str(exc) != self._index_refusal:
+            self._index_refusal = str(exc)
+            logger.warning("localtrace writer: the full-text index waits: %s", exc)
 
     def _apply_retention(self) -> None:
         if not self._retention or time.monotonic() < self._next_retention:
