@@ -359,3 +359,20 @@ def test_the_matcher_uses_the_index_tokenizer(tmp_path: Path) -> None:
         assert conn.execute(
             f"SELECT {fulltext.SEARCH_FUNCTION}('\"bru\"*', 'Crème brûlée', NULL, NULL)"
         ).fetchone() == (1,)
+
+
+def test_the_matcher_closes_its_private_connection_with_the_store_connection(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Python 3.13 reports an unclosed SQLite connection when it is collected."""
+    from localtrace._store.db import connect
+
+    unraisable: list[object] = []
+    monkeypatch.setattr("sys.unraisablehook", lambda hook_args: unraisable.append(hook_args))
+    conn = connect(":memory:")
+    query = f"SELECT {fulltext.SEARCH_FUNCTION}('\"a\"*', 'a b', NULL, NULL)"
+    assert conn.execute(query).fetchone() == (1,)
+    conn.close()
+    del conn
+    gc.collect()
+    assert unraisable == []

@@ -62,6 +62,12 @@ class _Matcher:
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()  # connections are shared across threads under locks
 
+    def __del__(self) -> None:
+        # SQLite drops the function with the connection that holds it: close the private one
+        # too (an unclosed connection is a ResourceWarning from Python 3.13 on).
+        if self._conn is not None:
+            self._conn.close()
+
     def __call__(
         self, query: str, inputs: str | None, outputs: str | None, error: str | None
     ) -> int:
