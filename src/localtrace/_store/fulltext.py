@@ -21,6 +21,10 @@ the traced program), before it answers a settle (every search asks for one first
 never misses a committed run, whoever wrote it) and before it closes. Reads never write: a
 search only asks the writer to settle, as any write-then-read does. A per-row trigger would
 cost ~4x ingest throughput; this costs one bulk statement per chunk.
+
+Runs still queued. When the writer cannot catch up (a read-only file or mount), the store's own
+search statements also match the runs left in ``fts_pending`` one by one, with the SQL function
+``SEARCH_FUNCTION`` (``filters`` compiles that form with ``queued=True``): slower, same answers.
 """
 
 from __future__ import annotations
