@@ -183,9 +183,7 @@ def iterate(
             # No gc_paused() here: for a page of 100 the deferred collection costs more than
             # the collections it saves (measured); trees of thousands of runs pause it.
             runs = [to_run(row) for row in rows]
-            targets = projection.with_feedback(runs, rows)  # none unless selected
-            if targets:
-                _attach_feedback(conn, targets)
+            _attach_feedback(conn, projection.with_feedback(runs, rows))  # none unless selected
         yield from runs
         if len(rows) < size:
             return
