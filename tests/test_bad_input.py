@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import math
 import uuid
+from decimal import Decimal
 
 import pytest
 from pydantic import BaseModel
@@ -47,6 +48,16 @@ def _refuse(client: localtrace.Client, bad: dict[str, object]) -> localtrace.Run
             {"extra": {"metadata": {"usage_metadata": {"input_tokens": -3}}}},
             "extra.metadata.usage_metadata.input_tokens",
             "negative",
+        ),
+        (
+            {"extra": {"metadata": {"usage_metadata": {"input_tokens": Decimal("Infinity")}}}},
+            "extra.metadata.usage_metadata.input_tokens",
+            "not a finite number",
+        ),
+        (
+            {"outputs": {"usage_metadata": {"input_tokens": 1, "output_tokens": Decimal("NaN")}}},
+            "outputs.usage_metadata.output_tokens",
+            "not a finite number",
         ),
         ({"tags": 5}, "tags", "not a list"),
     ],

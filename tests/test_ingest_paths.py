@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import uuid
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -140,6 +141,7 @@ _USAGE_VALUES = st.recursive(
 @example({"input_tokens": 3, "output_tokens": math.nan})
 @example({"input_tokens": math.inf, "output_tokens": -math.inf})
 @example({"input_tokens": 3, "input_token_details": {"audio": math.inf}})
+@example({"input_tokens": Decimal("Infinity"), "output_tokens": Decimal("-Infinity")})
 def test_the_quick_finiteness_test_never_passes_a_non_finite_number(usage: dict) -> None:
     """check_usage_numbers looks closely only when the one-sum test fails: that test must never
     pass a usage the close look refuses."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from .. import _json
@@ -121,7 +122,7 @@ def _check_finite(value: Any, field_name: str) -> None:
         )
 
 
-def _non_finite(value: Any, depth: int = 0) -> tuple[str, float] | None:
+def _non_finite(value: Any, depth: int = 0) -> tuple[str, float | Decimal] | None:
     """The first NaN/inf in ``value`` (objects searched 4 levels deep): its ``.path`` and
     itself. Paths are spelled only for the one found: this runs for every run on the caller's
     thread."""
@@ -129,9 +130,11 @@ def _non_finite(value: Any, depth: int = 0) -> tuple[str, float] | None:
         return None
     if isinstance(value, float):
         return None if math.isfinite(value) else ("", value)
+    if isinstance(value, Decimal):
+        return None if value.is_finite() else ("", value)
     if isinstance(value, dict):
         for key, child in value.items():
-            if isinstance(child, (float, dict)):
+            if isinstance(child, (float, Decimal, dict)):
                 found = _non_finite(child, depth + 1)
                 if found is not None:
                     return f".{key}{found[0]}", found[1]
@@ -182,10 +185,9 @@ def _plainly_finite(usage: dict[Any, Any]) -> bool:
     (this runs for every run the traced program hands over): NaN and infinity carry into a
     sum. ``False`` (nested details, text, a sum too large) only means "look closely"."""
     try:
-        total = sum(usage.values())
-    except TypeError:
+        return math.isfinite(sum(usage.values()))
+    except (TypeError, ValueError, ArithmeticError):  # text, a signalling NaN, a huge integer
         return False
-    return not isinstance(total, float) or math.isfinite(total)
 
 
 def check_usage_numbers(raw: Any) -> None:
