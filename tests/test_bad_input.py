@@ -158,6 +158,34 @@ def test_non_json_values_are_stored_the_way_the_sdk_serialises_them(
     client.flush()
     found = client.sql(f"SELECT instr(inputs, '{2**70 + 1}') FROM runs WHERE name = 'huge'")
     assert found.rows[0][0] > 0
+    # read back as JavaScript reads it (docs/compatibility.md says so)
+    assert client.read_run(huge["id"]).inputs == {"n": float(2**70 + 1)}
+
+
+def test_numbers_no_json_reader_could_hold_never_make_a_listing_fail(
+    client: localtrace.Client,
+) -> None:
+    """An integer beyond a double's range, written as digits, would make orjson refuse the
+    payload, and with it every listing of its project: it is kept as its digits, in a string.
+    NaN and infinities become null, as the SDK's JSON writes them."""
+    values = {
+        "huge": 10**400,
+        "decimal": Decimal("1e400"),
+        "mixed": [2**70, math.nan, -(10**309)],
+        "nan": Decimal("NaN"),
+        "inf": Decimal("-Infinity"),
+    }
+    run = make_run("numbers", inputs=values)
+    client.batch_ingest_runs(create=[run])
+    client.flush()
+    assert client.read_run(run["id"]).inputs == {
+        "huge": str(10**400),
+        "decimal": str(10**400),
+        "mixed": [float(2**70), None, str(-(10**309))],
+        "nan": None,
+        "inf": None,
+    }
+    assert [r.name for r in client.list_runs()] == ["numbers"]
 
 
 def test_keys_that_are_not_strings_reach_the_store_from_traced_code(

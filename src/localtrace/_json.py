@@ -13,6 +13,7 @@ import collections
 import dataclasses
 import datetime
 import decimal
+import math
 import pathlib
 import re
 import uuid
@@ -62,6 +63,8 @@ def _default(obj: Any) -> Any:
     if isinstance(obj, datetime.timedelta):
         return obj.total_seconds()
     if isinstance(obj, decimal.Decimal):
+        if not obj.is_finite():
+            return None  # the SDK's float(obj) of a NaN or infinity, which JSON writes as null
         return int(obj) if obj.as_tuple().exponent >= 0 else float(obj)  # type: ignore[operator]
     if isinstance(obj, (bytes, bytearray, memoryview)):
         return base64.b64encode(bytes(obj)).decode()
@@ -111,9 +114,36 @@ def _dumps_any_keys(value: Any) -> str:
         import json
 
         try:
-            return json.dumps(value, default=_default, ensure_ascii=False)
+            return json.dumps(
+                _readable(value),
+                default=lambda obj: _readable(_default(obj)),
+                ensure_ascii=False,
+                allow_nan=False,
+            )
         except RecursionError:
             raise TooDeepError() from None
+
+
+def _readable(value: Any) -> Any:
+    """``value`` with what no JSON reader of ours could parse back replaced: an integer beyond
+    a double's range (orjson refuses such a number, which would make every listing of its run
+    fail) as its digits in a string, NaN and infinities as null (as orjson writes them). Only
+    the standard library's path needs it, and only values that took it pay."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        try:
+            float(value)
+        except OverflowError:
+            return str(value)
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _readable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_readable(item) for item in value]
+    return value
 
 
 def dumps_bytes(value: Any) -> bytes:

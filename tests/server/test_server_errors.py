@@ -98,6 +98,19 @@ def test_malformed_json(http: TestClient, method: str, path: str) -> None:
     assert_error(response, 400, "invalid_json")
 
 
+def test_numbers_beyond_a_double_are_json_too(http: TestClient, store: localtrace.Client) -> None:
+    """The SDK writes an integer too large for a double as its digits: valid JSON that orjson
+    refuses. The batch is taken (the number kept as its digits); NaN is still refused."""
+    doc = run("huge")
+    body = orjson.dumps({"post": [doc]}).replace(b'"q":"huge"', b'"q":1' + b"0" * 400)
+    response = http.post("/runs/batch", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code < 300, response.text
+    assert stored(store, doc["id"]).inputs == {"q": str(10**400)}
+    nan = orjson.dumps({"post": [run("nan")]}).replace(b'"q":"nan"', b'"q":NaN')
+    response = http.post("/runs/batch", content=nan, headers={"Content-Type": "application/json"})
+    assert_error(response, 400, "invalid_json")
+
+
 def test_json_route_without_json_content_type(http: TestClient) -> None:
     response = http.post("/runs/query", content=b"limit=3")
     assert_error(response, 400, "invalid_json")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import zlib
 from typing import Any
 
@@ -171,6 +172,10 @@ def _ungzip(raw: bytes, limit: int, encoding: str) -> bytes:
     return out.getvalue()
 
 
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")  # NaN and Infinity: the standard library's own
+
+
 def parse_json(
     data: bytes | memoryview, where: str = "the body", budget: JsonBudget | None = None
 ) -> Any:
@@ -180,4 +185,10 @@ def parse_json(
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
+        # orjson refuses one valid kind of JSON: a number beyond a double's range, which the
+        # SDK writes for an integer that large. The standard library reads it exactly.
+        try:
+            return json.loads(bytes(data), parse_constant=_not_json)
+        except (ValueError, RecursionError):
+            pass
         raise ApiError(400, "invalid_json", f"{where} is not valid JSON: {exc}") from None
