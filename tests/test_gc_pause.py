@@ -71,13 +71,19 @@ def test_the_writer_holds_the_collector_while_it_writes_a_batch_and_only_then(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     during: list[bool] = []
-    original = writer_module.Ingestor.ingest
+    original = writer_module.Ingestor.ingest_changes
+    validate = writer_module.normalize_all
 
-    def ingest(self: Any, ops: Any) -> Any:
+    def ingest_changes(self: Any, changes: Any, refused: Any) -> Any:
         during.append(gc.isenabled())
-        return original(self, ops)
+        return original(self, changes, refused)
 
-    monkeypatch.setattr(writer_module.Ingestor, "ingest", ingest)
+    def normalize_all(ops: Any) -> Any:  # before the transaction, held too
+        during.append(gc.isenabled())
+        return validate(ops)
+
+    monkeypatch.setattr(writer_module.Ingestor, "ingest_changes", ingest_changes)
+    monkeypatch.setattr(writer_module, "normalize_all", normalize_all)
     with localtrace.Client(tmp_path / "t.db", writer="thread") as client:
         client.batch_ingest_runs(
             create=[
@@ -87,4 +93,4 @@ def test_the_writer_holds_the_collector_while_it_writes_a_batch_and_only_then(
         client.flush()
         assert gc.isenabled()
         assert len(list(client.list_runs())) == 5
-    assert during and not any(during)
+    assert len(during) >= 2 and not any(during)

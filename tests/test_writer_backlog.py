@@ -21,13 +21,13 @@ def _run(name: str) -> dict[str, Any]:
 def batches(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """The run names of every batch the writer hands to the ingest, in order."""
     seen: list[list[str]] = []
-    original = writer_module.Ingestor.ingest
+    original = writer_module.Ingestor.ingest_changes
 
-    def ingest(self: Any, ops: Any) -> Any:
-        seen.append([run.get("name") for _, run in ops])
-        return original(self, ops)
+    def ingest_changes(self: Any, changes: Any, refused: Any) -> Any:
+        seen.append([change.name for change in changes])
+        return original(self, changes, refused)
 
-    monkeypatch.setattr(writer_module.Ingestor, "ingest", ingest)
+    monkeypatch.setattr(writer_module.Ingestor, "ingest_changes", ingest_changes)
     return seen
 
 
@@ -61,16 +61,16 @@ def test_runs_that_trickle_in_are_committed_as_they_come(
 def test_a_run_the_ingest_chokes_on_is_found_by_halving_and_the_rest_is_kept(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    original = writer_module.Ingestor.ingest
+    original = writer_module.Ingestor.ingest_changes
     attempts: list[int] = []
 
-    def choking(self: Any, ops: Any) -> Any:
-        attempts.append(len(ops))
-        if any(run.get("name") == "bad" for _, run in ops):
+    def choking(self: Any, changes: Any, refused: Any) -> Any:
+        attempts.append(len(changes))
+        if any(change.name == "bad" for change in changes):
             raise RuntimeError("a bug the per-run checks did not catch")
-        return original(self, ops)
+        return original(self, changes, refused)
 
-    monkeypatch.setattr(writer_module.Ingestor, "ingest", choking)
+    monkeypatch.setattr(writer_module.Ingestor, "ingest_changes", choking)
     client = localtrace.Client(tmp_path / "t.db", writer="thread", batch_size=100)
     runs = [_run(f"r{i}") for i in range(400)]
     runs[137]["name"] = "bad"

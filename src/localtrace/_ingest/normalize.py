@@ -7,7 +7,7 @@ the writer can refuse that one run and keep the rest of its batch.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -212,6 +212,20 @@ def check_usage_numbers(raw: Any) -> None:
         raise RunProblemError(
             RunProblem(str(run_id) if run_id else None, bad.field, bad.reason, bad.fix)
         ) from None
+
+
+def normalize_all(ops: Sequence[tuple[str, Any]]) -> tuple[list[Change], list[RunProblem]]:
+    """A batch's ops as ``Change``s, and the problems of the runs refused (the rest are kept).
+
+    Needs no connection: the writer validates a batch before it takes the write lock."""
+    changes: list[Change] = []
+    problems: list[RunProblem] = []
+    for kind, raw in ops:
+        try:
+            changes.append(normalize(kind, raw))
+        except RunProblemError as exc:
+            problems.append(exc.problem)
+    return changes, problems
 
 
 def normalize(kind: str, raw: Any) -> Change:

@@ -1,7 +1,8 @@
 """Write a batch of posts and patches into the store, in one transaction.
 
 The phases, each in its own module:
-1. normalize (``normalize``): validate each run dict into a ``Change``;
+1. normalize (``normalize``): validate each run dict into a ``Change`` (needs no connection:
+   the writer does it before the transaction and calls ``ingest_changes``);
 2. pre-read (``state``): one query per chunk loads what the store has of the batch's runs;
 3. merge (``merge``): fold the changes into ``RunState``s (the upsert rules are there);
 4. finalize (here): fill what is missing, settle the position (``position``), own usage and
@@ -29,7 +30,7 @@ from .._store.projects import insert_project
 from .._time import TimeValueError, now_micros, settle_end, to_micros
 from ..errors import LocaltraceError, RunProblem
 from .merge import apply_change, new_state
-from .normalize import Change, RunProblemError, may_hold_usage, normalize
+from .normalize import Change, may_hold_usage, normalize_all
 from .position import adopt, position
 from .pricing import Pricer, settle
 from .rollup import roll_up
@@ -87,13 +88,11 @@ class Ingestor:
     # -- the batch ------------------------------------------------------------------------
     def ingest(self, ops: Sequence[tuple[str, Any]]) -> IngestResult:
         """Normalise, merge, derive and write ``ops`` (``("post"|"patch", run dict)``)."""
-        result = IngestResult()
-        changes: list[Change] = []
-        for kind, raw in ops:
-            try:
-                changes.append(normalize(kind, raw))
-            except RunProblemError as exc:
-                result.problems.append(exc.problem)
+        return self.ingest_changes(*normalize_all(ops))
+
+    def ingest_changes(self, changes: list[Change], refused: list[RunProblem]) -> IngestResult:
+        """Merge, derive and write changes ``normalize_all`` made (``refused``: its problems)."""
+        result = IngestResult(problems=list(refused))
         if not changes:
             return result
         ids = list(dict.fromkeys(change.run_id for change in changes))

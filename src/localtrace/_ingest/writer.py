@@ -55,6 +55,7 @@ from ..errors import (
     StoreUnavailableError,
 )
 from . import feedback as _feedback
+from .normalize import normalize_all
 from .pricing import Pricer
 from .upsert import Ingestor
 
@@ -585,9 +586,14 @@ class Writer:
         ops = [op for unit_ops, _ in batch for op in unit_ops]
         try:
             runs, feedback = _feedback.split(ops)  # feedback ops ride along (_feedback.py)
+            # Validating needs no lock: done first, it overlaps the checkpoint of the last
+            # transaction (_store/checkpoints.py) and keeps other processes waiting less.
+            with gc_paused():
+                changes, refused = normalize_all(runs)
             # The collector is held once the lock is ours, not while waiting for it (_gc.py).
             with self._db.write() as conn, gc_paused():
-                result = Ingestor(conn, self._default_project, self._pricer).ingest(runs)
+                ingestor = Ingestor(conn, self._default_project, self._pricer)
+                result = ingestor.ingest_changes(changes, refused)
                 result.problems.extend(_feedback.write(conn, feedback))
         except StoreError as exc:  # the file, not the runs: keep them for a retry
             return exc, batch
