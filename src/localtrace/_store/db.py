@@ -24,6 +24,7 @@ from typing import TypeVar
 from ..errors import SchemaVersionError, StoreBusyError, StoreError, StoreUnavailableError
 from . import fulltext
 from . import migrations as _migrations
+from .checkpoints import Checkpointer
 from .identity import APPLICATION_ID, check_header, identify
 
 T = TypeVar("T")
@@ -274,6 +275,12 @@ class Database:
         self._readers: list[tuple[threading.Thread, sqlite3.Connection]] = []
         """Every read connection opened, with the thread using it."""
         self._closed = False
+        self._checkpoints: Checkpointer | None = None
+        """Checkpoints in a thread, off the commit path; ``None``: SQLite's own."""
+        if not self.in_memory and not self.read_only:
+            self._checkpoints = Checkpointer.attach(
+                self._writer, self.path, lambda: connect(self.path)
+            )
 
     def _open_writer(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = None
@@ -342,6 +349,8 @@ class Database:
         """
         with self._write_lock:
             conn = self._writer
+            if self._checkpoints is not None:
+                self._checkpoints.before_begin()  # the log stays bounded (_store/checkpoints.py)
             try:
                 begin_immediate(conn)
             except sqlite3.Error as exc:
@@ -357,6 +366,8 @@ class Database:
                 if failure is not None:
                     raise failure from exc
                 raise
+            if self._checkpoints is not None:  # committed: nothing after this may fail it
+                self._checkpoints.after_commit()
 
     def _unavailable(self, exc: sqlite3.Error) -> StoreError:
         found = store_failure(exc, self.path)
@@ -412,6 +423,8 @@ class Database:
                 with contextlib.suppress(sqlite3.Error):
                     conn.close()
             self._readers.clear()
+            if self._checkpoints is not None:
+                self._checkpoints.close()
             with contextlib.suppress(sqlite3.Error):
                 if not self.in_memory and not self.read_only:
                     # Fold the WAL back into the main file so a copied .db is self-contained.
