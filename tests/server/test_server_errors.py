@@ -109,6 +109,15 @@ def test_numbers_beyond_a_double_are_json_too(http: TestClient, store: localtrac
     nan = orjson.dumps({"post": [run("nan")]}).replace(b'"q":"nan"', b'"q":NaN')
     response = http.post("/runs/batch", content=nan, headers={"Content-Type": "application/json"})
     assert_error(response, 400, "invalid_json")
+    # the SDK's usual way: multipart, with the run's outputs in a part of their own
+    doc = run("huge part")
+    parts = [
+        (f"post.{doc['id']}", "application/json", orjson.dumps(doc)),
+        (f"post.{doc['id']}.outputs", "application/json", b'{"n": -1' + b"0" * 400 + b"}"),
+    ]
+    response = http.post("/runs/multipart", content=multipart(parts), headers=MULTIPART)
+    assert response.status_code < 300, response.text
+    assert stored(store, doc["id"]).outputs == {"n": str(-(10**400))}
 
 
 def test_json_route_without_json_content_type(http: TestClient) -> None:

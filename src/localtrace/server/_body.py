@@ -176,19 +176,26 @@ def _not_json(constant: str) -> Any:
     raise ValueError(f"{constant} is not JSON")  # NaN and Infinity: the standard library's own
 
 
-def parse_json(
-    data: bytes | memoryview, where: str = "the body", budget: JsonBudget | None = None
-) -> Any:
-    """``orjson.loads`` with a 400 naming where the JSON is broken (and within ``budget``)."""
-    if budget is not None:
-        budget.charge(data, where)
+def loads(data: bytes | memoryview) -> Any:
+    """``orjson.loads``, and the standard library for the one valid kind of JSON orjson
+    refuses: a number beyond a double's range, which the SDK writes for an integer that large
+    (the store keeps it as its digits). Raises orjson's ``JSONDecodeError`` for the rest."""
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        # orjson refuses one valid kind of JSON: a number beyond a double's range, which the
-        # SDK writes for an integer that large. The standard library reads it exactly.
         try:
             return json.loads(bytes(data), parse_constant=_not_json)
         except (ValueError, RecursionError):
-            pass
+            raise exc from None
+
+
+def parse_json(
+    data: bytes | memoryview, where: str = "the body", budget: JsonBudget | None = None
+) -> Any:
+    """``loads`` with a 400 naming where the JSON is broken (and within ``budget``)."""
+    if budget is not None:
+        budget.charge(data, where)
+    try:
+        return loads(data)
+    except orjson.JSONDecodeError as exc:
         raise ApiError(400, "invalid_json", f"{where} is not valid JSON: {exc}") from None

@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from .._ids import Refusal, canonical_uuid
 from ..errors import InvalidRunError, LocaltraceError, RunProblem, StoreError
 from ..filters import did_you_mean
-from ._body import JsonBudget
+from ._body import JsonBudget, loads
 from ._errors import RETRY_LATER, ApiError, Detail, translate
 from ._multipart import Part
 from ._schemas import FeedbackCreate
@@ -285,7 +285,7 @@ def multipart_ops(
         elif kind == "feedback":
             try:
                 budget.charge(part.data, part.name)
-                feedback.append((part.name, orjson.loads(part.data)))
+                feedback.append((part.name, loads(part.data)))
             except orjson.JSONDecodeError as exc:
                 outcome.unreadable = True
                 outcome.problems.append(Detail(loc=part.name, message=f"not valid JSON: {exc}"))
@@ -306,7 +306,7 @@ def _add_run_part(
 ) -> None:
     budget.charge(part.data, part.name)
     try:
-        value = orjson.loads(part.data)
+        value = loads(part.data)
     except orjson.JSONDecodeError as exc:
         group.broken = True
         outcome.unreadable = True
