@@ -167,11 +167,29 @@ def dumps_or_none(value: Any) -> str | None:
     return None if value is None else dumps(value)
 
 
-def loads(text: str | bytes | None) -> Any:
-    """Parse JSON text written by ``dumps`` (``None`` stays ``None``)."""
+def loads(text: str | bytes | memoryview | None) -> Any:
+    """Parse JSON text (``None`` stays ``None``): orjson, and the standard library for the one
+    valid kind of JSON orjson refuses, a number beyond a double's range (the SDK writes an
+    integer that large as its digits). Raises orjson's ``JSONDecodeError`` for the rest."""
     if text is None:
         return None
-    return orjson.loads(text)
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        if "number" not in str(exc):  # ("number is infinity when parsed as double")
+            raise
+        import json
+
+        try:
+            return json.loads(
+                bytes(text) if isinstance(text, memoryview) else text, parse_constant=_not_json
+            )
+        except (ValueError, RecursionError):
+            raise exc from None
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")  # NaN and Infinity: the standard library's own
 
 
 def to_jsonable(value: Any) -> Any:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 import zlib
 from typing import Any
 
@@ -22,6 +21,7 @@ import orjson
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .._json import loads
 from ._errors import ApiError, BodyTooLarge, send_error
 
 _READ = 1 << 20  # decompress in 1 MiB steps
@@ -172,27 +172,10 @@ def _ungzip(raw: bytes, limit: int, encoding: str) -> bytes:
     return out.getvalue()
 
 
-def _not_json(constant: str) -> Any:
-    raise ValueError(f"{constant} is not JSON")  # NaN and Infinity: the standard library's own
-
-
-def loads(data: bytes | memoryview) -> Any:
-    """``orjson.loads``, and the standard library for the one valid kind of JSON orjson
-    refuses: a number beyond a double's range, which the SDK writes for an integer that large
-    (the store keeps it as its digits). Raises orjson's ``JSONDecodeError`` for the rest."""
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        try:
-            return json.loads(bytes(data), parse_constant=_not_json)
-        except (ValueError, RecursionError):
-            raise exc from None
-
-
 def parse_json(
     data: bytes | memoryview, where: str = "the body", budget: JsonBudget | None = None
 ) -> Any:
-    """``loads`` with a 400 naming where the JSON is broken (and within ``budget``)."""
+    """``_json.loads`` with a 400 naming where the JSON is broken (and within ``budget``)."""
     if budget is not None:
         budget.charge(data, where)
     try:

@@ -23,9 +23,10 @@ import orjson
 from pydantic import ValidationError
 
 from .._ids import Refusal, canonical_uuid
+from .._json import loads
 from ..errors import InvalidRunError, LocaltraceError, RunProblem, StoreError
 from ..filters import did_you_mean
-from ._body import JsonBudget, loads
+from ._body import JsonBudget
 from ._errors import RETRY_LATER, ApiError, Detail, translate
 from ._multipart import Part
 from ._schemas import FeedbackCreate
