@@ -14,6 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import localtrace
 from localtrace.models import Run
@@ -168,7 +170,7 @@ def test_reads_leave_the_cycle_collector_as_they_found_it(
         gc.enable()
 
 
-def _broken(row: Any) -> Run:
+def _broken(row: Any, *_: Any) -> Run:
     raise RuntimeError("a row that cannot be read")
 
 
@@ -209,7 +211,47 @@ def test_a_narrow_select_is_the_full_read_with_the_rest_left_empty(
             for name in ("inputs", "outputs", "error", "extra", "events", "serialized"):
                 if name not in wanted:
                     want[name] = {} if name == "inputs" else None
-            if "feedback_stats" not in wanted:
-                want["feedback_stats"] = None
+            for name in ("feedback_stats", "app_path"):
+                if name not in wanted:
+                    want[name] = None
             assert run.model_dump() == want, select
             _assert_same_as_validated(run)
+
+
+@given(
+    st.lists(
+        st.datetimes(min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31))
+        | st.sampled_from([dt.datetime(1970, 1, 1), dt.datetime(1969, 12, 31, 23, 59, 59)]),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_a_batch_formats_start_times_as_isoformat_does(times: list[dt.datetime]) -> None:
+    """A page's app_path times are formatted in one call: the same text as one by one."""
+    from localtrace._query.rows import _iso_times, _naive_iso
+
+    epoch = dt.datetime(1970, 1, 1)
+    micros = [(t - epoch) // dt.timedelta(microseconds=1) for t in times]
+    assert _iso_times(micros) == [t.isoformat() for t in times] == list(map(_naive_iso, micros))
+
+
+def test_a_page_and_a_single_read_give_the_same_app_path(client: localtrace.Client) -> None:
+    root = make_run("root")
+    whole = root["start_time"].replace(microsecond=0) + dt.timedelta(seconds=7)
+    kids = [make_run(f"kid{i}", parent=root) for i in range(29)]
+    kids.append(make_run("whole", parent=root, start=whole))  # isoformat drops ".000000"
+    client.batch_ingest_runs(create=[root, *kids])
+    client.flush()
+    page = list(client.list_runs())
+    assert len(page) == 31
+    for run in page:
+        assert run.app_path == client.read_run(run.id).app_path == (
+            f"/o/{localtrace.models.TENANT_ID}/projects/p/{run.session_id}/r/{run.id}"
+            f"?trace_id={run.trace_id}&start_time={run.start_time.replace(tzinfo=None).isoformat()}"
+        )
+    assert sum(run.app_path.endswith(f"start_time={whole:%Y-%m-%dT%H:%M:%S}") for run in page) == 1
+    assert client.read_trace(root["id"]).walk()[5].app_path is not None
+    (narrow,) = client.list_runs(run_ids=[root["id"]], select=["name"])
+    assert narrow.app_path is None  # as LangSmith: only what was selected
+    (chosen,) = client.list_runs(run_ids=[root["id"]], select=["name", "app_path"])
+    assert chosen.app_path == client.read_run(root["id"]).app_path

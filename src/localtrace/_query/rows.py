@@ -143,19 +143,36 @@ class Projection:
             }
             self._feedback_index = len(_IDENTITY) if with_feedback else None
             self._ancestors = "parent_run_ids" in wanted
+        # app_path, as LangSmith's, only when selected: formatting its time was a quarter of
+        # building a run.
+        self._app_path = wanted is None or "app_path" in wanted
         self.select_from = (
             f"SELECT {', '.join(core + [f'p.{name}' for name in payload])} FROM runs AS r{joined}"
         )
         """``SELECT <columns> FROM runs AS r`` (joined with the payloads only when needed)."""
 
-    def to_run(self, row: Sequence[Any]) -> Run:
-        """One row -> a ``Run`` (built without re-validation: every value is already typed)."""
+    def to_run(self, row: Sequence[Any], start_text: str | None = None) -> Run:
+        """One row -> a ``Run`` (built without re-validation: every value is already typed).
+
+        ``start_text``: the run's start time in ISO form, when ``to_runs`` formatted it.
+        """
         if self._full:
-            return _full_run(row)
-        fields = _identity_fields(row, self._template, self._ancestors)
+            return _full_run(row, start_text)
+        fields = _identity_fields(row, self._template, self._ancestors, self._app_path, start_text)
         for index, name, read in self._slots:
             fields[name] = read(row[index])
         return _new_run(fields)
+
+    def to_runs(self, rows: Sequence[Sequence[Any]]) -> list[Run]:
+        """Rows -> runs: a page or a tree. The start times of ``app_path`` are formatted in one
+        call for the whole batch (a third of what formatting them one by one costs)."""
+        to_run = self.to_run
+        if not self._app_path or len(rows) < _BATCH_FORMAT:
+            return [to_run(row) for row in rows]
+        texts = _iso_times([row[START_INDEX] for row in rows])
+        if self._full:
+            return [_full_run(row, text) for row, text in zip(rows, texts, strict=True)]
+        return [to_run(row, text) for row, text in zip(rows, texts, strict=True)]
 
     def with_feedback(
         self, runs: Sequence[Run], rows: Sequence[Sequence[Any]]
@@ -180,13 +197,35 @@ def _projection(select: tuple[str, ...] | None) -> Projection:
     return Projection(select)
 
 
-def _full_run(row: Sequence[Any]) -> Run:
+_BATCH_FORMAT = 8
+"""Rows from which ``to_runs`` formats start times in one numpy call (its fixed cost is about
+that of formatting eight one by one)."""
+
+
+def _iso_times(micros: list[int]) -> list[str]:
+    """Microseconds since the epoch -> ``datetime.isoformat()`` of the naive UTC times, for a
+    batch at once (``tests/test_read_model.py`` checks them against ``isoformat``)."""
+    import numpy as np  # only reads of a page or more need it
+
+    stamps = np.array(micros, dtype="datetime64[us]")
+    texts: list[str] = np.datetime_as_string(stamps).tolist()
+    if (stamps.astype(np.int64) % 1_000_000 == 0).any():  # isoformat drops a zero fraction
+        return [text.removesuffix(".000000") for text in texts]
+    return texts
+
+
+def _naive_iso(micros: int) -> str:
+    """``_iso_times`` for one time."""
+    return (_NAIVE_EPOCH + _ONE_US * micros).isoformat()
+
+
+def _full_run(row: Sequence[Any], start_text: str | None = None) -> Run:
     """A row of the full projection (every payload column) -> ``Run``: the tree-loading path.
 
     ``_READERS`` written out inline: calling six readers per run cost 4% of a first page
     (tests/test_read_model.py checks both give the same runs).
     """
-    fields = _core_fields(row)
+    fields = _core_fields(row, start_text)
     inputs, outputs, error, extra, events, serialized = row[_CORE_WIDTH:]
     fields["inputs"] = (_loads(inputs) or {}) if inputs is not None else {}
     fields["outputs"] = _loads(outputs) if outputs is not None else None
@@ -243,7 +282,11 @@ _IDENTITY_WIDTH = len(_IDENTITY)
 
 
 def _identity_fields(
-    row: Sequence[Any], template: dict[str, Any], ancestors: bool
+    row: Sequence[Any],
+    template: dict[str, Any],
+    ancestors: bool,
+    app_path: bool,
+    start_text: str | None,
 ) -> dict[str, Any]:
     """The fields every run carries, from a narrow row (``_core_fields`` for the rest)."""
     (
@@ -275,10 +318,11 @@ def _identity_fields(
             else []
         )
     fields["session_id"] = _cached_uuid(session_id)
-    fields["app_path"] = (
-        f"{_APP_PATH_PREFIX}{session_id}/r/{run_id}?trace_id={trace_id}"
-        f"&start_time={(_NAIVE_EPOCH + _ONE_US * start).isoformat()}"
-    )
+    if app_path:
+        fields["app_path"] = (
+            f"{_APP_PATH_PREFIX}{session_id}/r/{run_id}?trace_id={trace_id}"
+            f"&start_time={start_text or _naive_iso(start)}"
+        )
     fields["status"] = status
     fields["trace_id"] = _cached_uuid(trace_id)
     fields["dotted_order"] = dotted
@@ -321,7 +365,7 @@ _COLUMN_READERS: dict[str, Callable[[Any], Any]] = {
 """Optional core column -> field value, as ``_core_fields`` reads it (a narrow select)."""
 
 
-def _core_fields(row: Sequence[Any]) -> dict[str, Any]:
+def _core_fields(row: Sequence[Any], start_text: str | None = None) -> dict[str, Any]:
     """Every ``Run`` field from the core columns, payload fields at their defaults.
 
     The hot loop of every listing and tree (a 25,000-run trace calls it 25,000 times): it copies
@@ -379,7 +423,7 @@ def _core_fields(row: Sequence[Any]) -> dict[str, Any]:
     fields["session_id"] = _cached_uuid(session_id)
     fields["app_path"] = (
         f"{_APP_PATH_PREFIX}{session_id}/r/{run_id}?trace_id={trace_id}"
-        f"&start_time={(_NAIVE_EPOCH + _ONE_US * start).isoformat()}"
+        f"&start_time={start_text or _naive_iso(start)}"
     )
     fields["status"] = status
     fields["prompt_tokens"] = prompt_tokens

@@ -77,8 +77,7 @@ def _tree(
     top = projection.to_run(top_row) if top_row is not None else placeholder
     assert top is not None
     top_id = top_row[ID_INDEX] if top_row is not None else str(top.id)
-    to_run = projection.to_run
-    runs = [to_run(r) for r in rows]
+    runs = projection.to_runs(rows)
     targets = projection.with_feedback(runs, rows)
     if top_row is not None:
         targets += projection.with_feedback([top], [top_row])
@@ -163,7 +162,6 @@ def iterate(
 ) -> Iterator[Run]:
     """Yield matching runs page by page; a page costs the same wherever it is in the listing."""
     projection = rows_projection(select)
-    to_run = projection.to_run
     remaining = limit
     cursor: tuple[int, int] | None = None
     direction = "DESC" if descending else "ASC"
@@ -182,7 +180,7 @@ def iterate(
             rows = conn.execute(sql, params).fetchall()
             # No gc_paused() here: for a page of 100 the deferred collection costs more than
             # the collections it saves (measured); trees of thousands of runs pause it.
-            runs = [to_run(row) for row in rows]
+            runs = projection.to_runs(rows)
             _attach_feedback(conn, projection.with_feedback(runs, rows))  # none unless selected
         yield from runs
         if len(rows) < size:
@@ -207,7 +205,7 @@ def iterate_arrivals(db: Database, where: Where, after_position: int) -> Iterato
         with db.read() as conn:
             rows = conn.execute(sql, [*where.params, cursor, PAGE_SIZE]).fetchall()
             with gc_paused():
-                runs = [projection.to_run(row) for row in rows]
+                runs = projection.to_runs(rows)
         yield from ((row[0], run) for row, run in zip(rows, runs, strict=True))
         if len(rows) < PAGE_SIZE:
             return
