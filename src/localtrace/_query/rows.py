@@ -197,9 +197,9 @@ def _projection(select: tuple[str, ...] | None) -> Projection:
     return Projection(select)
 
 
-_BATCH_FORMAT = 8
+_BATCH_FORMAT = 12
 """Rows from which ``to_runs`` formats start times in one numpy call (its fixed cost is about
-that of formatting eight one by one)."""
+that of formatting seven one by one)."""
 
 
 def _iso_times(micros: list[int]) -> list[str]:
