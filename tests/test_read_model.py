@@ -245,9 +245,13 @@ def test_a_page_and_a_single_read_give_the_same_app_path(client: localtrace.Clie
     page = list(client.list_runs())
     assert len(page) == 31
     for run in page:
-        assert run.app_path == client.read_run(run.id).app_path == (
-            f"/o/{localtrace.models.TENANT_ID}/projects/p/{run.session_id}/r/{run.id}"
-            f"?trace_id={run.trace_id}&start_time={run.start_time.replace(tzinfo=None).isoformat()}"
+        assert (
+            run.app_path
+            == client.read_run(run.id).app_path
+            == (
+                f"/o/{localtrace.models.TENANT_ID}/projects/p/{run.session_id}/r/{run.id}"
+                f"?trace_id={run.trace_id}&start_time={run.start_time.replace(tzinfo=None).isoformat()}"
+            )
         )
     assert sum(run.app_path.endswith(f"start_time={whole:%Y-%m-%dT%H:%M:%S}") for run in page) == 1
     assert client.read_trace(root["id"]).walk()[5].app_path is not None
