@@ -5,8 +5,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+import sqlite3
 import uuid
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from pydantic import BaseModel
@@ -186,6 +188,54 @@ def test_numbers_no_json_reader_could_hold_never_make_a_listing_fail(
         "inf": None,
     }
     assert [r.name for r in client.list_runs()] == ["numbers"]
+
+
+def test_a_store_holding_such_numbers_as_digits_still_reads(tmp_path: Path) -> None:
+    """Earlier versions stored such a number as its digits, which orjson refuses: every read
+    path still builds the runs (the number as its digits in a string, as stored now), and text
+    that is no JSON at all is named, not raised as a decoding error."""
+    path = tmp_path / "older.db"
+    with localtrace.Client(path) as client:
+        root = make_run("root")
+        kids = [make_run(f"kid{i}", parent=root, tags=["t"]) for i in range(14)]
+        client.batch_ingest_runs(create=[root, *kids])
+        client.flush()
+    digits = "1" + "0" * 400
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute(
+            "UPDATE run_payloads SET outputs = ?, extra = ? WHERE run_pk = "
+            "(SELECT pk FROM runs WHERE name = 'kid3')",
+            (f'{{"n": {digits}}}', f'{{"metadata": {{"m": -{digits}}}}}'),
+        )
+        conn.execute(
+            f"UPDATE runs SET prompt_token_details = '{{\"x\": {digits}}}' WHERE name = 'kid5'"
+        )
+    conn.close()
+    with localtrace.Client(path) as client:
+        page = {run.name: run for run in client.list_runs()}  # one page of 15: batch path
+        assert len(page) == 15
+        assert page["kid3"].outputs == {"n": digits}
+        assert page["kid3"].metadata == {"m": "-" + digits}
+        assert page["kid5"].prompt_token_details == {"x": digits}
+        assert client.read_run(kids[3]["id"]).outputs == {"n": digits}
+        assert len(client.read_trace(root["id"]).walk()) == 15
+        (narrow,) = client.list_runs(run_ids=[kids[3]["id"]], select=["outputs"])
+        assert narrow.outputs == {"n": digits}
+    with localtrace.Client(tmp_path / "other.db") as other:
+        other.batch_ingest_runs(create=[root])  # the same trace: merged run by run
+        other.flush()
+        other.merge(path)
+        assert other.read_run(kids[3]["id"]).outputs == {"n": digits}
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("UPDATE run_payloads SET outputs = '{\"n\": 1' WHERE run_pk = 1")
+    conn.close()
+    with (
+        localtrace.Client(path) as client,
+        pytest.raises(localtrace.StoreError, match="its stored outputs is not JSON"),
+    ):
+        list(client.list_runs())
 
 
 def test_keys_that_are_not_strings_reach_the_store_from_traced_code(

@@ -18,9 +18,10 @@ from typing import Any
 import orjson
 from pydantic import BaseModel
 
+from .. import _json
 from .._money import PICO, pico_to_usd
 from .._time import EPOCH
-from ..errors import InvalidArgumentError
+from ..errors import InvalidArgumentError, StoreError
 from ..models import TENANT_ID, Run
 
 _HAS_FEEDBACK = "EXISTS (SELECT 1 FROM feedback AS f WHERE f.run_id = r.id)"
@@ -120,6 +121,7 @@ class Projection:
         self._full = wanted is None
         if wanted is None:
             core = [expr for _, expr in _CORE]
+            names = [name for name, _ in _CORE]
             self._slots = _slots(payload, _CORE_WIDTH)
             self._template = _READ_TEMPLATE
             self._feedback_index: int | None = FEEDBACK_INDEX
@@ -129,10 +131,13 @@ class Projection:
             # asked for (a column of NULLs still costs each row a value), then its payloads.
             optional = [(n, e) for n, e in _CORE if n in _OPTIONAL_FIELDS and n in wanted]
             core = [expr for _, expr in _IDENTITY]
+            names = [name for name, _ in _IDENTITY]
             if with_feedback:
                 core.append(_HAS_FEEDBACK)
+                names.append("has_feedback")
             start = len(core)
             core += [expr for _, expr in optional]
+            names += [name for name, _ in optional]
             self._slots = tuple(
                 (start + offset, name, _COLUMN_READERS[name])
                 for offset, (name, _) in enumerate(optional)
@@ -146,16 +151,53 @@ class Projection:
         # app_path, as LangSmith's, only when selected: formatting its time was a quarter of
         # building a run.
         self._app_path = wanted is None or "app_path" in wanted
+        self._json_columns = tuple(
+            (at, name) for at, name in enumerate(names + payload) if name in _JSON_COLUMNS
+        )
         self.select_from = (
             f"SELECT {', '.join(core + [f'p.{name}' for name in payload])} FROM runs AS r{joined}"
         )
         """``SELECT <columns> FROM runs AS r`` (joined with the payloads only when needed)."""
 
-    def to_run(self, row: Sequence[Any], start_text: str | None = None) -> Run:
-        """One row -> a ``Run`` (built without re-validation: every value is already typed).
+    def to_run(self, row: Sequence[Any]) -> Run:
+        """One row -> a ``Run`` (built without re-validation: every value is already typed)."""
+        try:
+            return self._to_run(row)
+        except orjson.JSONDecodeError:
+            return self._to_run(self._readable(row))
 
-        ``start_text``: the run's start time in ISO form, when ``to_runs`` formatted it.
-        """
+    def to_runs(self, rows: Sequence[Sequence[Any]]) -> list[Run]:
+        """Rows -> runs: a page or a tree."""
+        try:
+            return self._to_runs(rows)
+        except orjson.JSONDecodeError:
+            return self._to_runs([self._readable(row) for row in rows])
+
+    def _readable(self, row: Sequence[Any]) -> tuple[Any, ...]:
+        """``row`` with the JSON that orjson refuses rewritten so that it reads it: a number
+        beyond a double's range, as earlier versions stored one (``_json.loads`` reads it,
+        ``_json.dumps`` writes it as its digits in a string, as such numbers are stored now).
+        Costs nothing unless a row needs it: orjson refusing the text is the signal."""
+        fixed = list(row)
+        for at, name in self._json_columns:
+            text = fixed[at]
+            if not isinstance(text, str):
+                continue
+            try:
+                orjson.loads(text)
+            except orjson.JSONDecodeError:
+                try:
+                    fixed[at] = _json.dumps(_json.loads(text))
+                except ValueError:
+                    raise StoreError(
+                        f"run {row[ID_INDEX]}: its stored {name} is not JSON; "
+                        "the file was changed by something other than localtrace"
+                    ) from None
+        return tuple(fixed)
+
+    def _to_run(self, row: Sequence[Any], start_text: str | None = None) -> Run:
+        """``to_run``; ``start_text``: the run's start time in ISO form, when ``_to_runs``
+        formatted it."""
         if self._full:
             return _full_run(row, start_text)
         fields = _identity_fields(row, self._template, self._ancestors, self._app_path, start_text)
@@ -163,10 +205,10 @@ class Projection:
             fields[name] = read(row[index])
         return _new_run(fields)
 
-    def to_runs(self, rows: Sequence[Sequence[Any]]) -> list[Run]:
-        """Rows -> runs: a page or a tree. The start times of ``app_path`` are formatted in one
-        call for the whole batch (a third of what formatting them one by one costs)."""
-        to_run = self.to_run
+    def _to_runs(self, rows: Sequence[Sequence[Any]]) -> list[Run]:
+        """``to_runs``: the start times of ``app_path`` are formatted in one call for the whole
+        batch (a third of what formatting them one by one costs)."""
+        to_run = self._to_run
         if not self._app_path or len(rows) < _BATCH_FORMAT:
             return [to_run(row) for row in rows]
         texts = _iso_times([row[START_INDEX] for row in rows])
@@ -196,6 +238,22 @@ def projection(select: Sequence[str] | None = None) -> Projection:
 def _projection(select: tuple[str, ...] | None) -> Projection:
     return Projection(select)
 
+
+_JSON_COLUMNS = frozenset(
+    {
+        "tags",
+        "prompt_token_details",
+        "completion_token_details",
+        "prompt_cost_details",
+        "completion_cost_details",
+        "inputs",
+        "outputs",
+        "extra",
+        "events",
+        "serialized",
+    }
+)
+"""Columns holding JSON text (``error`` is plain text)."""
 
 _BATCH_FORMAT = 12
 """Rows from which ``to_runs`` formats start times in one numpy call (its fixed cost is about

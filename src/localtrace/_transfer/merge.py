@@ -31,8 +31,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from .. import _json
 from .._dotted import dotted_ids
 from .._ingest.upsert import Ingestor
@@ -307,7 +305,7 @@ class _Merger:
                 strict=False,
             ):
                 if text is not None:
-                    run[key] = text if key == "error" else orjson.loads(text)
+                    run[key] = text if key == "error" else _json.loads(text)
             batch.append(("post", run))
             if len(batch) >= SLOW_BATCH:
                 yield batch

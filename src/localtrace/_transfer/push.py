@@ -23,8 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
+from .. import _json as _json_text
 from .._store.db import Database, placeholders
 from .._time import from_micros, to_micros
 from ..errors import TransferError
@@ -72,7 +71,7 @@ _RUN_SQL = (
 
 
 def _json(text: str | None) -> Any:
-    return None if text is None else orjson.loads(text)
+    return _json_text.loads(text)  # a number beyond a double's range as well
 
 
 def run_dict(row: tuple[Any, ...], project: str | None) -> dict[str, Any]:
