@@ -190,8 +190,9 @@ class Projection:
                     fixed[at] = _json.dumps(_json.loads(text))
                 except ValueError:
                     raise StoreError(
-                        f"run {row[ID_INDEX]}: its stored {name} is not JSON; "
-                        "the file was changed by something other than localtrace"
+                        f"run {row[ID_INDEX]} cannot be read: its stored {name} is not JSON "
+                        "(localtrace never writes such text): something else changed the file; "
+                        "restore it from a copy"
                     ) from None
         return tuple(fixed)
 
