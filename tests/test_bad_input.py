@@ -222,6 +222,13 @@ def test_a_store_holding_such_numbers_as_digits_still_reads(tmp_path: Path) -> N
         assert len(client.read_trace(root["id"]).walk()) == 15
         (narrow,) = client.list_runs(run_ids=[kids[3]["id"]], select=["outputs"])
         assert narrow.outputs == {"n": digits}
+        v2 = client.runs.query(
+            project_ids=[page["kid3"].session_id],
+            selects=["NAME", "OUTPUTS", "METADATA"],
+            min_start_time="2026-01-01T00:00:00Z",
+        )
+        (found,) = [run for run in v2 if run.name == "kid3"]
+        assert found.outputs == {"n": digits} and found.metadata == {"m": "-" + digits}
     with localtrace.Client(tmp_path / "other.db") as other:
         other.batch_ingest_runs(create=[root])  # the same trace: merged run by run
         other.flush()

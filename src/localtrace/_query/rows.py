@@ -152,7 +152,7 @@ class Projection:
         # building a run.
         self._app_path = wanted is None or "app_path" in wanted
         self._json_columns = tuple(
-            (at, name) for at, name in enumerate(names + payload) if name in _JSON_COLUMNS
+            (at, name) for at, name in enumerate(names + payload) if name in JSON_COLUMNS
         )
         self.select_from = (
             f"SELECT {', '.join(core + [f'p.{name}' for name in payload])} FROM runs AS r{joined}"
@@ -174,27 +174,7 @@ class Projection:
             return self._to_runs([self._readable(row) for row in rows])
 
     def _readable(self, row: Sequence[Any]) -> tuple[Any, ...]:
-        """``row`` with the JSON that orjson refuses rewritten so that it reads it: a number
-        beyond a double's range, as earlier versions stored one (``_json.loads`` reads it,
-        ``_json.dumps`` writes it as its digits in a string, as such numbers are stored now).
-        Costs nothing unless a row needs it: orjson refusing the text is the signal."""
-        fixed = list(row)
-        for at, name in self._json_columns:
-            text = fixed[at]
-            if not isinstance(text, str):
-                continue
-            try:
-                orjson.loads(text)
-            except orjson.JSONDecodeError:
-                try:
-                    fixed[at] = _json.dumps(_json.loads(text))
-                except ValueError:
-                    raise StoreError(
-                        f"run {row[ID_INDEX]} cannot be read: its stored {name} is not JSON "
-                        "(localtrace never writes such text): something else changed the file; "
-                        "restore it from a copy"
-                    ) from None
-        return tuple(fixed)
+        return reread_refused(row, self._json_columns, ID_INDEX)
 
     def _to_run(self, row: Sequence[Any], start_text: str | None = None) -> Run:
         """``to_run``; ``start_text``: the run's start time in ISO form, when ``_to_runs``
@@ -240,7 +220,7 @@ def _projection(select: tuple[str, ...] | None) -> Projection:
     return Projection(select)
 
 
-_JSON_COLUMNS = frozenset(
+JSON_COLUMNS = frozenset(
     {
         "tags",
         "prompt_token_details",
@@ -255,6 +235,34 @@ _JSON_COLUMNS = frozenset(
     }
 )
 """Columns holding JSON text (``error`` is plain text)."""
+
+
+def reread_refused(
+    row: Sequence[Any], columns: Sequence[tuple[int, str]], id_at: int
+) -> tuple[Any, ...]:
+    """``row`` with the JSON text orjson refuses, among ``columns`` ((position, name) pairs),
+    rewritten so that it reads it: a number beyond a double's range, as earlier versions stored
+    one (``_json.loads`` reads it, ``_json.dumps`` writes it as its digits in a string, as such
+    numbers are stored now). Readers call it only once orjson has refused a page: it costs
+    nothing until then. Text that is no JSON at all is a ``StoreError`` naming the run."""
+    fixed = list(row)
+    for at, name in columns:
+        text = fixed[at]
+        if not isinstance(text, str):
+            continue
+        try:
+            orjson.loads(text)
+        except orjson.JSONDecodeError:
+            try:
+                fixed[at] = _json.dumps(_json.loads(text))
+            except ValueError:
+                raise StoreError(
+                    f"run {row[id_at]} cannot be read: its stored {name} is not JSON "
+                    "(localtrace never writes such text): something else changed the file; "
+                    "restore it from a copy"
+                ) from None
+    return tuple(fixed)
+
 
 _BATCH_FORMAT = 12
 """Rows from which ``to_runs`` formats start times in one numpy call (its fixed cost is about

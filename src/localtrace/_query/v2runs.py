@@ -20,6 +20,7 @@ from .._store.db import chunks, placeholders
 from .._time import EPOCH
 from ..errors import InvalidArgumentError
 from ..models import TENANT_ID
+from .rows import JSON_COLUMNS, reread_refused
 from .where import Where, after, indexed
 
 _loads = orjson.loads
@@ -352,6 +353,14 @@ class Reader:
 
     def convert(self, rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
         """Rows of ``select_from`` -> v2 dicts with only the selected keys."""
+        try:
+            return self._convert(rows)
+        except orjson.JSONDecodeError:  # a number beyond a double's range (rows.reread_refused)
+            columns = [(at, name) for at, name in enumerate(self.names) if name in JSON_COLUMNS]
+            at_id = self.names.index("id")
+            return self._convert([reread_refused(row, columns, at_id) for row in rows])
+
+    def _convert(self, rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
         names, fields, ctx = self.names, self.fields, self.context
         if self.plain is not None:
             plain = self.plain
