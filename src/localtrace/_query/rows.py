@@ -164,17 +164,15 @@ class Projection:
         try:
             return self._to_run(row)
         except orjson.JSONDecodeError:
-            return self._to_run(self._readable(row))
+            return self._to_run(reread_refused(row, self._json_columns, ID_INDEX))
 
     def to_runs(self, rows: Sequence[Sequence[Any]]) -> list[Run]:
         """Rows -> runs: a page or a tree."""
         try:
             return self._to_runs(rows)
         except orjson.JSONDecodeError:
-            return self._to_runs([self._readable(row) for row in rows])
-
-    def _readable(self, row: Sequence[Any]) -> tuple[Any, ...]:
-        return reread_refused(row, self._json_columns, ID_INDEX)
+            columns = self._json_columns
+            return self._to_runs([reread_refused(row, columns, ID_INDEX) for row in rows])
 
     def _to_run(self, row: Sequence[Any], start_text: str | None = None) -> Run:
         """``to_run``; ``start_text``: the run's start time in ISO form, when ``_to_runs``
