@@ -4,6 +4,7 @@ that moment (SQLite reports that as a flag, not an error)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from pathlib import Path
@@ -76,26 +77,22 @@ def test_a_missing_log_gives_no_length(tmp_path: Path) -> None:
     assert log_frames(str(tmp_path / "x.db-wal"), 4096) is None
 
 
-def test_the_writer_leaves_checkpoints_to_the_thread(tmp_path: Path) -> None:
-    db = Database(tmp_path / "t.db")
-    try:
-        assert db._checkpoints is not None
-        assert db._writer.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
-        assert db._writer.execute("PRAGMA journal_size_limit").fetchone()[0] == 0
-    finally:
-        db.close()
-
-
-def test_sqlite_keeps_checkpointing_when_the_log_length_cannot_be_read(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("readable", [True, False])
+def test_the_writer_leaves_checkpoints_to_the_thread_only_when_it_can_read_the_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, readable: bool
 ) -> None:
-    monkeypatch.setattr(checkpoints, "log_frames", lambda path, page_size: None)
-    db = Database(tmp_path / "t.db")
-    try:
-        assert db._checkpoints is None
-        assert db._writer.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
-    finally:
-        db.close()
+    """Where the log's length cannot be read, SQLite keeps checkpointing itself."""
+    if not readable:
+        monkeypatch.setattr(checkpoints, "log_frames", lambda path, page_size: None)
+    with contextlib.closing(Database(tmp_path / "t.db")) as db:
+        pragma = db._writer.execute
+        if readable:
+            assert db._checkpoints is not None
+            assert pragma("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+            assert pragma("PRAGMA journal_size_limit").fetchone()[0] == 0
+        else:
+            assert db._checkpoints is None
+            assert pragma("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
 
 
 def test_the_log_restarts_while_the_writer_keeps_committing(
