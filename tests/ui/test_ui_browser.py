@@ -23,7 +23,7 @@ import localtrace
 
 pytest.importorskip("selenium")
 
-from selenium.common.exceptions import NoAlertPresentException
+from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -47,7 +47,11 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Any, str], Path
 
 
 def wait(driver: Any, condition: Callable[[Any], Any], timeout: float = 15) -> Any:
-    return WebDriverWait(driver, timeout).until(condition)
+    """``condition`` once it holds; an element the page redrew meanwhile (live pages replace
+    their table) means "look again", not a failure."""
+    return WebDriverWait(
+        driver, timeout, ignored_exceptions=[StaleElementReferenceException]
+    ).until(condition)
 
 
 def no_alert(driver: Any) -> None:
@@ -513,8 +517,14 @@ def test_new_runs_appear_without_a_reload(
             "arrived_live", {"question": "<b>new</b>"}, "chain", id=run_id, project_name="live"
         )
         writer.flush()
-        row = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f"tr[data-id='{run_id}']"))
-        assert "pending" in row[0].text and "<b>new</b>" in row[0].text  # as text
+        # the row's text is read inside the wait: a later poll may redraw the table under it
+        text = wait(
+            browser,
+            lambda d: "".join(
+                r.text for r in d.find_elements(By.CSS_SELECTOR, f"tr[data-id='{run_id}']")
+            ),
+        )
+        assert "pending" in text and "<b>new</b>" in text  # as text
         assert table_ids(browser)[0] == str(run_id)  # newest first, above the earlier run
         assert browser.execute_script("return window.sameDocument === true")
         no_alert(browser)
