@@ -169,6 +169,27 @@ def test_feedback_without_a_trace_id_or_committed_is_written_before_returning(
             client.commit_feedback(run_id, "k", scroe=1)
 
 
+def test_a_committed_batch_is_in_the_file_and_refuses_bad_items_alone(tmp_path: Path) -> None:
+    path = tmp_path / "fb.db"
+    refusing_secret_feedback(path)
+    with localtrace.Client(path) as client:
+        run_id = judged_run(client)
+        answers = client.commit_feedback_batch(
+            [
+                {"run_id": run_id, "key": "first", "score": 1},
+                {"run_id": "not a uuid", "key": "bad id"},
+                {"run_id": run_id, "key": "secret", "score": 1},
+                {"run_id": run_id, "key": "last", "value": "good"},
+            ]
+        )
+        assert stored_keys(path, run_id) == ["first", "last"]  # no flush: committed already
+    first, bad_id, secret, last = answers
+    assert first is None and last is None
+    assert isinstance(bad_id, localtrace.InvalidArgumentError) and "run_id" in str(bad_id)
+    assert isinstance(secret, localtrace.InvalidRunError)
+    assert "secret feedback is not kept" in str(secret)
+
+
 def test_threads_each_see_their_own_feedback(tmp_path: Path) -> None:
     with localtrace.Client(tmp_path / "fb.db") as client:
         run_id = judged_run(client)

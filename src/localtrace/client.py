@@ -1109,13 +1109,16 @@ class Client(EvaluationMethods):
             created_at=to_micros(created_at) if created_at is not None else now_micros(),
         )
 
-    def _commit_feedback_batch(
+    def commit_feedback_batch(
         self, batch: Sequence[dict[str, Any]]
     ) -> list[LocaltraceError | None]:
-        """``commit_feedback(**kwargs)`` of each item of ``batch``, all in one transaction (the
-        server's multipart path: one transaction and one read-back per piece cost a few ms
-        each). Per item, in order: ``None`` once committed, or why it was refused; a store that
-        refuses the write raises for the whole batch."""
+        """``commit_feedback(**item)`` of each item of ``batch``, all in one transaction.
+
+        A localtrace extension, as ``commit_runs`` is, for callers that answer only once
+        feedback is durable (the server's multipart path: a transaction and a read-back per
+        piece cost a few ms each). Per item, in order: ``None`` once committed, or the error
+        that refused it (the others are kept); a store that refuses the write raises
+        ``StoreError`` for the whole batch."""
         failures: list[LocaltraceError | None] = []
         rows: list[dict[str, Any]] = []
         positions: list[int] = []

@@ -63,7 +63,7 @@ class State:
     ) -> list[LocaltraceError | None]:
         """``Client.commit_feedback`` of each item, in one transaction: the answer waits until
         the feedback is committed. Per item ``None``, or why it was refused."""
-        return self.client._commit_feedback_batch(batch)
+        return self.client.commit_feedback_batch(batch)
 
     def settle(self) -> None:
         """Wait until every write accepted so far is committed (reads call this first).
