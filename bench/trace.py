@@ -21,22 +21,33 @@ its no-op turns, and the figure printed is the median of the rounds' ratios, wit
 (min, quartiles, max). Printed twice in the same run: on the machine as it is, and while
 another process keeps one core busy (a busy laptop). Target: <= 1.15 (both).
 
+``--parts``: where that overhead goes. Turns of the same size (``calls / slices`` calls plus
+the flush), in rounds of one turn per client in alternating order, through three cut-down
+localtrace clients beside the whole one, each printed as a ratio to the no-op client:
+serialising each post and patch in the traced thread and dropping it (no queue, no child);
+that plus the queue and the pipe to a child that only reads it and answers flushes (it writes
+nothing); and the whole client. The differences between rows are what each part costs.
+
 Usage: python bench/trace.py [--runs 25000] [--repeat 7]
        python bench/trace.py --traceable [--calls 2000] [--repeat 9] [--slices 4]
+       python bench/trace.py --parts [--calls 2000] [--repeat 9] [--slices 4]
        python bench/trace.py --quick      (both parts, small sizes: under two minutes)
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import multiprocessing
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -243,6 +254,75 @@ def traceable_report(calls: int, repeat: int, slices: int) -> None:
         print(f"  {'':<19} spread of the round ratios: {figures.spread()}")
 
 
+NULL_CHILD = """
+import os, sys, orjson
+out, tail = sys.stdout.buffer, b""
+while chunk := os.read(0, 1 << 20):
+    *lines, tail = (tail + chunk).split(b"\\n")
+    for line in lines:
+        if line.startswith(b'["flush"'):
+            out.write(orjson.dumps([orjson.loads(line)[1], [], None, False]) + b"\\n")
+            out.flush()
+"""
+"""A writer process that writes nothing: it reads the pipe and answers each flush at once."""
+
+
+@contextlib.contextmanager
+def null_child() -> Iterator[None]:
+    """Writer processes started inside the block run ``NULL_CHILD`` instead of the writer."""
+    from localtrace._ingest import writer_process
+
+    real = subprocess.Popen
+
+    def popen(command: list[str], *args: Any, **kwargs: Any) -> Any:
+        return real([command[0], "-c", NULL_CHILD], *args, **kwargs)
+
+    writer_process.subprocess.Popen = popen
+    try:
+        yield
+    finally:
+        writer_process.subprocess.Popen = real
+
+
+def parts_report(calls: int, repeat: int) -> None:
+    """``--parts``: loops of ``calls`` calls + flush through cut-down clients, each as a ratio
+    to the no-op client (medians of ``repeat`` rounds; each round one turn of every client, in
+    alternating order)."""
+    agent = traced_tree()
+    with tempfile.TemporaryDirectory(prefix="localtrace-bench-parts-") as tmp:
+        folder = Path(tmp)
+        serialise = localtrace.Client(folder / "serialise.db")
+        # No line reaches a queue, so no writer process is ever started.
+        serialise._writer._push = lambda lines: None
+        with null_child():
+            piped = localtrace.Client(folder / "piped.db")
+            per_call(piped, agent, 50)  # starts its writer process: the null one
+        whole = localtrace.Client(folder / "whole.db")
+        clients: dict[str, Any] = {
+            "no-op client": NullClient(),
+            "serialise each post and patch, then drop it": serialise,
+            "+ queue and pipe to a child that writes nothing": piped,
+            "+ the child's writing: the whole client": whole,
+        }
+        for client in clients.values():
+            per_call(client, agent, 50)
+        times: dict[str, list[float]] = {label: [] for label in clients}
+        for round_ in range(repeat):
+            order = list(clients) if round_ % 2 == 0 else list(clients)[::-1]
+            for label in order:
+                times[label].append(per_call(clients[label], agent, calls))
+        for client in (serialise, piped, whole):
+            client.close()
+    nothing = statistics.median(times["no-op client"])
+    print(
+        f"where the @traceable overhead goes: loops of {calls:,} calls + flush, "
+        f"median of {repeat} rounds, turn about; per call and as a ratio to the no-op client:"
+    )
+    for label, values in times.items():
+        took = statistics.median(values)
+        print(f"  {label:<48} {took * 1e6:7.0f} us   ratio {took / nothing:5.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -254,8 +334,14 @@ def main() -> None:
     parser.add_argument(
         "--slices", type=int, default=4, help="interleaved turns per client in a round"
     )
+    parser.add_argument(
+        "--parts", action="store_true", help="only where the @traceable overhead goes"
+    )
     parser.add_argument("--quick", action="store_true", help="both parts, small sizes")
     args = parser.parse_args()
+    if args.parts:
+        parts_report(max(1, args.calls // args.slices), max(args.repeat, 5))
+        return
     if args.quick:
         args.runs, args.calls, args.repeat = 5000, 600, 5
     if args.traceable or args.quick:
