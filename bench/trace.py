@@ -30,7 +30,7 @@ nothing); and the whole client. The differences between rows are what each part 
 
 Usage: python bench/trace.py [--runs 25000] [--repeat 7]
        python bench/trace.py --traceable [--calls 2000] [--repeat 9] [--slices 4]
-       python bench/trace.py --parts [--calls 2000] [--repeat 9] [--slices 4]
+       python bench/trace.py --parts [--calls 2000] [--repeat 21] [--slices 4]
        python bench/trace.py --quick      (both parts, small sizes: under two minutes)
 """
 
@@ -328,7 +328,9 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--runs", type=int, default=25_000)
-    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument(
+        "--repeat", type=int, default=None, help="rounds (default 7; 21 for --parts)"
+    )
     parser.add_argument("--traceable", action="store_true", help="only the @traceable overhead")
     parser.add_argument("--calls", type=int, default=2000, help="@traceable calls per round")
     parser.add_argument(
@@ -340,8 +342,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="both parts, small sizes")
     args = parser.parse_args()
     if args.parts:
-        parts_report(max(1, args.calls // args.slices), max(args.repeat, 5))
+        # its parts differ by a few percent: more rounds than the headline figure needs
+        parts_report(max(1, args.calls // args.slices), max(args.repeat or 21, 5))
         return
+    args.repeat = args.repeat or 7
     if args.quick:
         args.runs, args.calls, args.repeat = 5000, 600, 5
     if args.traceable or args.quick:
