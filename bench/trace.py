@@ -269,19 +269,18 @@ while chunk := os.read(0, 1 << 20):
 
 @contextlib.contextmanager
 def null_child() -> Iterator[None]:
-    """Writer processes started inside the block run ``NULL_CHILD`` instead of the writer."""
-    from localtrace._ingest import writer_process
-
+    """Writer processes started inside the block run ``NULL_CHILD`` instead of the writer
+    (the Client starts its writer with ``subprocess.Popen``; nothing else starts one here)."""
     real = subprocess.Popen
 
     def popen(command: list[str], *args: Any, **kwargs: Any) -> Any:
         return real([command[0], "-c", NULL_CHILD], *args, **kwargs)
 
-    writer_process.subprocess.Popen = popen
+    subprocess.Popen = popen
     try:
         yield
     finally:
-        writer_process.subprocess.Popen = real
+        subprocess.Popen = real
 
 
 def parts_report(calls: int, repeat: int) -> None:
