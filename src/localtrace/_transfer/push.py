@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import _json as _json_text
+from .._json import loads  # a number beyond a double's range as well
 from .._store.db import Database, placeholders
 from .._time import from_micros, to_micros
 from ..errors import TransferError
@@ -70,10 +70,6 @@ _RUN_SQL = (
 )
 
 
-def _json(text: str | None) -> Any:
-    return _json_text.loads(text)  # a number beyond a double's range as well
-
-
 def run_dict(row: tuple[Any, ...], project: str | None) -> dict[str, Any]:
     """A stored run as the run dict the SDK's ingest takes."""
     run: dict[str, Any] = {
@@ -86,14 +82,14 @@ def run_dict(row: tuple[Any, ...], project: str | None) -> dict[str, Any]:
         "parent_run_id": row[7],
         "dotted_order": row[8],
         "reference_example_id": row[9],
-        "tags": _json(row[10]) or [],
+        "tags": loads(row[10]) or [],
         "session_name": project or row[11],
-        "inputs": _json(row[12]) or {},
-        "outputs": _json(row[13]),
+        "inputs": loads(row[12]) or {},
+        "outputs": loads(row[13]),
         "error": row[14],
-        "extra": _json(row[15]) or {},
-        "events": _json(row[16]),
-        "serialized": _json(row[17]),
+        "extra": loads(row[15]) or {},
+        "events": loads(row[16]),
+        "serialized": loads(row[17]),
     }
     return {k: v for k, v in run.items() if v is not None}
 
@@ -275,7 +271,7 @@ class Pusher:
                 params,
             ).fetchall()
         for name, description, extra in rows:
-            metadata = (_json(extra) or {}).get("metadata")
+            metadata = (loads(extra) or {}).get("metadata")
             if not description and not metadata:
                 continue
             target = self.to_project or name
@@ -321,7 +317,7 @@ class Pusher:
         for row in rows:
             if row[2] in refused:
                 continue
-            source = _json(row[9]) or {}
+            source = loads(row[9]) or {}
             metadata = dict(source.get("metadata") or {})
             origin = metadata.pop("__run", None)
             try:
@@ -329,16 +325,16 @@ class Pusher:
                     row[2],
                     row[4],
                     score=row[5],
-                    value=_json(row[6]),
+                    value=loads(row[6]),
                     trace_id=row[3],
                     comment=row[7],
-                    correction=_json(row[8]),
+                    correction=loads(row[8]),
                     source_info=metadata or None,
                     feedback_source_type=source.get("type") or "api",
                     source_run_id=origin.get("run_id") if isinstance(origin, dict) else None,
                     feedback_id=uuid.UUID(row[1]),
-                    feedback_config=_json(row[10]),
-                    extra=_json(row[11]),
+                    feedback_config=loads(row[10]),
+                    extra=loads(row[11]),
                     comparative_experiment_id=row[12],
                     feedback_group_id=row[13],
                     error=bool(row[14]) or None,
