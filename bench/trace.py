@@ -22,11 +22,15 @@ its no-op turns, and the figure printed is the median of the rounds' ratios, wit
 another process keeps one core busy (a busy laptop). Target: <= 1.15 (both).
 
 ``--parts``: where that overhead goes. Turns of the same size (``calls / slices`` calls plus
-the flush), in rounds of one turn per client in alternating order, through three cut-down
+the flush), in rounds of one turn per client in alternating order, through two cut-down
 localtrace clients beside the whole one, each printed as a ratio to the no-op client:
 serialising each post and patch in the traced thread and dropping it (no queue, no child);
 that plus the queue and the pipe to a child that only reads it and answers flushes (it writes
-nothing); and the whole client. The differences between rows are what each part costs.
+nothing); and the whole client. The differences between rows are what each part costs; each
+row also shows its loop and its flush apart. A last row runs the no-op client while another
+process writes SQLite transactions on the other core, as fast as it can (no localtrace code
+anywhere): what a busy writer on another core costs the traced program on this machine, to
+set beside how much of a core the whole client's writer process used (printed below it).
 
 Usage: python bench/trace.py [--runs 25000] [--repeat 7]
        python bench/trace.py --traceable [--calls 2000] [--repeat 9] [--slices 4]
@@ -171,14 +175,20 @@ def traced_tree() -> Any:
 
 def per_call(client: Any, agent: Any, calls: int) -> float:
     """Seconds per traced call: the loop and then ``flush()`` (every run durable)."""
+    return sum(loop_and_flush(client, agent, calls))
+
+
+def loop_and_flush(client: Any, agent: Any, calls: int) -> tuple[float, float]:
+    """``per_call`` in its two parts: seconds per call of the loop, then of the flush."""
     from langsmith import tracing_context
 
     with tracing_context(client=client, enabled=True, project_name="bench-traceable"):
         start = time.perf_counter()
         for i in range(calls):
             agent(f"question {i}")
+        looped = time.perf_counter()
         client.flush()
-        return (time.perf_counter() - start) / calls
+        return (looped - start) / calls, (time.perf_counter() - looped) / calls
 
 
 class Traceable:
@@ -283,13 +293,58 @@ def null_child() -> Iterator[None]:
         subprocess.Popen = real
 
 
+def _neighbour_writer(go: Any, stop: Any, folder: str) -> None:
+    """While ``go`` is set, write SQLite transactions of 50 indexed rows as fast as it can (a
+    process doing what the writer process does, without localtrace), until ``stop``."""
+    import os
+    import sqlite3
+
+    conn = sqlite3.connect(Path(folder) / "neighbour.db", isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("CREATE TABLE t (pk INTEGER PRIMARY KEY, id TEXT UNIQUE, at INTEGER, body TEXT)")
+    conn.execute("CREATE INDEX t_at ON t (at)")
+    at = 0
+    while not stop.is_set():
+        if not go.wait(0.05):
+            continue
+        conn.execute("BEGIN")
+        for _ in range(50):
+            at += 1
+            conn.execute(
+                "INSERT INTO t (id, at, body) VALUES (?, ?, ?)",
+                (os.urandom(16).hex(), at, os.urandom(400).hex()),
+            )
+        conn.execute("COMMIT")
+    conn.close()
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """CPU seconds (user + system) a process has used so far, or ``None`` off Linux."""
+    import os
+
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def parts_report(calls: int, repeat: int) -> None:
     """``--parts``: loops of ``calls`` calls + flush through cut-down clients, each as a ratio
     to the no-op client (medians of ``repeat`` rounds; each round one turn of every client, in
-    alternating order)."""
+    alternating order). Also the no-op client while another process writes SQLite on the
+    other core (what the writer process's work costs the traced program on this machine, with
+    no localtrace code in the traced process), and how busy the whole client's writer process
+    was during its turns."""
     agent = traced_tree()
     with tempfile.TemporaryDirectory(prefix="localtrace-bench-parts-") as tmp:
         folder = Path(tmp)
+        go, stop = multiprocessing.Event(), multiprocessing.Event()
+        neighbour = multiprocessing.Process(
+            target=_neighbour_writer, args=(go, stop, tmp), daemon=True
+        )
+        neighbour.start()
         serialise = localtrace.Client(folder / "serialise.db")
         # No line reaches a queue, so no writer process is ever started.
         serialise._writer._push = lambda lines: None
@@ -297,29 +352,60 @@ def parts_report(calls: int, repeat: int) -> None:
             piped = localtrace.Client(folder / "piped.db")
             per_call(piped, agent, 50)  # starts its writer process: the null one
         whole = localtrace.Client(folder / "whole.db")
+        null = NullClient()
         clients: dict[str, Any] = {
-            "no-op client": NullClient(),
+            "no-op client": null,
             "serialise each post and patch, then drop it": serialise,
             "+ queue and pipe to a child that writes nothing": piped,
             "+ the child's writing: the whole client": whole,
+            "no-op client, another process writing SQLite": null,
         }
         for client in clients.values():
             per_call(client, agent, 50)
-        times: dict[str, list[float]] = {label: [] for label in clients}
+        writer_pid = whole._writer._proc.pid
+        busy_cpu = busy_wall = 0.0
+        times: dict[str, list[tuple[float, float]]] = {label: [] for label in clients}
         for round_ in range(repeat):
             order = list(clients) if round_ % 2 == 0 else list(clients)[::-1]
             for label in order:
-                times[label].append(per_call(clients[label], agent, calls))
+                neighbouring = label.endswith("writing SQLite")
+                if neighbouring:
+                    go.set()
+                    time.sleep(0.02)  # it is writing before the turn starts
+                before = _cpu_seconds(writer_pid)
+                loop, flush = loop_and_flush(clients[label], agent, calls)
+                after = _cpu_seconds(writer_pid)
+                if neighbouring:
+                    go.clear()
+                if clients[label] is whole and before is not None and after is not None:
+                    busy_cpu += after - before
+                    busy_wall += (loop + flush) * calls
+                times[label].append((loop, flush))
+        stop.set()
+        go.set()
+        neighbour.join()
         for client in (serialise, piped, whole):
             client.close()
-    nothing = statistics.median(times["no-op client"])
+    nothing = statistics.median(sum(pair) for pair in times["no-op client"])
     print(
         f"where the @traceable overhead goes: loops of {calls:,} calls + flush, "
-        f"median of {repeat} rounds, turn about; per call and as a ratio to the no-op client:"
+        f"median of {repeat} rounds, turn about; per call (the loop, the flush, both) and "
+        "both as a ratio to the no-op client:"
     )
-    for label, values in times.items():
-        took = statistics.median(values)
-        print(f"  {label:<48} {took * 1e6:7.0f} us   ratio {took / nothing:5.2f}")
+    for label, pairs in times.items():
+        loop = statistics.median(loop for loop, _ in pairs)
+        flush = statistics.median(flush for _, flush in pairs)
+        took = statistics.median(sum(pair) for pair in pairs)
+        print(
+            f"  {label:<48} {loop * 1e6:5.0f} + {flush * 1e6:4.0f} = {took * 1e6:5.0f} us"
+            f"   ratio {took / nothing:5.2f}"
+        )
+    if busy_wall:
+        print(
+            f"the whole client's writer process used {busy_cpu / busy_wall:.0%} of a core "
+            "during its turns (the last row: what a process busy all the time on the other "
+            "core costs the traced program on this machine)"
+        )
 
 
 def main() -> None:
