@@ -377,6 +377,7 @@ def parts_report(calls: int, repeat: int) -> None:
                 after = _cpu_seconds(writer_pid)
                 if neighbouring:
                     go.clear()
+                    time.sleep(0.02)  # and it has stopped before the next turn starts
                 if clients[label] is whole and before is not None and after is not None:
                     busy_cpu += after - before
                     busy_wall += (loop + flush) * calls
@@ -389,16 +390,16 @@ def parts_report(calls: int, repeat: int) -> None:
     nothing = statistics.median(sum(pair) for pair in times["no-op client"])
     print(
         f"where the @traceable overhead goes: loops of {calls:,} calls + flush, "
-        f"median of {repeat} rounds, turn about; per call (the loop, the flush, both) and "
-        "both as a ratio to the no-op client:"
+        f"median of {repeat} rounds, turn about; per call, the loop, the flush and the two "
+        "together (each its own median), and the two together as a ratio to the no-op client:"
     )
     for label, pairs in times.items():
         loop = statistics.median(loop for loop, _ in pairs)
         flush = statistics.median(flush for _, flush in pairs)
         took = statistics.median(sum(pair) for pair in pairs)
         print(
-            f"  {label:<48} {loop * 1e6:5.0f} + {flush * 1e6:4.0f} = {took * 1e6:5.0f} us"
-            f"   ratio {took / nothing:5.2f}"
+            f"  {label:<48} loop {loop * 1e6:5.0f}  flush {flush * 1e6:4.0f}  "
+            f"total {took * 1e6:5.0f} us   ratio {took / nothing:5.2f}"
         )
     if busy_wall:
         print(
