@@ -7,8 +7,9 @@ which git ignores) prints, for each case, the median time to the first page of 1
 ids, costs); all measured turn about in the same run, medians of ``--repeat`` (>= 5), in wall
 and CPU time. The cases: a project's newest runs, its roots without errors, a page with a
 narrow ``select``, each documented example filter, a trace by id with and without its project, a
-run by id (full-text search is measured by ``bench/fulltext.py``). Then page 1,000 against
-page 1 of a listing (keyset cursor), the v2 ``runs.query`` pages and ``threads.query``.
+run by id, listed and through ``read_run`` (full-text search is measured by
+``bench/fulltext.py``). Then page 1,000 against page 1 of a listing (keyset cursor), the v2
+``runs.query`` pages and ``threads.query``.
 
 Targets (issue 20): each list_runs / hand SQL ratio <= 1.5; page 1,000 / page 1 <= 1.5.
 ``--compare N`` also measures the same first pages on a store of N runs (e.g. 10M) and prints
@@ -305,7 +306,26 @@ def cases(client: localtrace.Client) -> list[Case]:
             [run_id],
             full,
         ),
+        (
+            "a run by id (read_run)",
+            {READ_RUN: run_id},
+            f"SELECT {PAYLOAD} FROM {FROM} WHERE r.id = ?",
+            [run_id],
+            full,
+        ),
     ]
+
+
+READ_RUN = "read_run"
+"""The key of a case that reads one run through ``read_run`` (the call for one run by id)
+instead of listing it: its value is the run's id."""
+
+
+def first_page(client: Any, kwargs: dict[str, Any]) -> list[Any]:
+    """What a case measures: the first page of ``list_runs(**kwargs)``, or ``read_run``."""
+    if READ_RUN in kwargs:
+        return [client.read_run(kwargs[READ_RUN])]
+    return list(itertools.islice(client.list_runs(**kwargs), 100))
 
 
 Figures = dict[str, tuple[float, float, float, float, float, float]]
@@ -322,7 +342,7 @@ def measure(path: Path, repeat: int, names: set[str] | None = None) -> Figures:
                 continue
             typed_sql = NARROW_TYPED if rows is _narrow_decode else sql
             (ours, ours_cpu), (hand, hand_cpu), (full, full_cpu) = both_clocks(
-                lambda kw=kwargs: list(itertools.islice(client.list_runs(**kw), 100)),
+                lambda kw=kwargs: first_page(client, kw),
                 lambda s=sql, p=params, d=rows: d(conn.execute(s, p)),
                 lambda s=typed_sql, p=params: typed(conn.execute(s, p)),
                 repeat=repeat,
@@ -341,7 +361,7 @@ def growth(small: Path, big: Path, repeat: int) -> dict[str, tuple[float, float]
     for name in both[0]:
         (wall_s, cpu_s), (wall_b, cpu_b) = both_clocks(
             *(
-                lambda c=client, kw=kws[name]: list(itertools.islice(c.list_runs(**kw), 100))
+                lambda c=client, kw=kws[name]: first_page(c, kw)
                 for client, kws in zip(clients, both, strict=True)
             ),
             repeat=repeat,
