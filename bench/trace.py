@@ -44,7 +44,9 @@ import argparse
 import contextlib
 import datetime as dt
 import multiprocessing
+import os
 import random
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -296,9 +298,6 @@ def null_child() -> Iterator[None]:
 def _neighbour_writer(go: Any, stop: Any, folder: str) -> None:
     """While ``go`` is set, write SQLite transactions of 50 indexed rows as fast as it can (a
     process doing what the writer process does, without localtrace), until ``stop``."""
-    import os
-    import sqlite3
-
     conn = sqlite3.connect(Path(folder) / "neighbour.db", isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
@@ -321,8 +320,6 @@ def _neighbour_writer(go: Any, stop: Any, folder: str) -> None:
 
 def _cpu_seconds(pid: int) -> float | None:
     """CPU seconds (user + system) a process has used so far, or ``None`` off Linux."""
-    import os
-
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     except OSError:
