@@ -24,11 +24,20 @@ to fix it. The CLI and the server map these classes to exit codes and HTTP statu
     ├── SchemaVersionError                     500  file written by a newer localtrace
     └── StoreError                             500  not a store, read-only, disk full, ...
         └── StoreBusyError                     503  another writer held the lock too long
+
+Once the langsmith SDK is imported, every one of them is also the ``langsmith.utils`` error the
+SDK raises for the same HTTP status (``LangSmithNotFoundError`` for 404,
+``LangSmithConflictError`` for 409, ``LangSmithAPIError`` for 5xx, else ``LangSmithError``):
+code written for the SDK, the SDK's own evaluation and pytest runners among it, catches them
+unchanged (``adopt_langsmith_errors``).
 """
 
 from __future__ import annotations
 
+import sys
+import threading
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "DatasetExistsError",
@@ -59,6 +68,11 @@ __all__ = [
 
 class LocaltraceError(Exception):
     """Base class of every error raised on purpose by localtrace."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        if not _ADOPTED and "langsmith.utils" in sys.modules:
+            adopt_langsmith_errors()
+        return super().__new__(cls, *args, **kwargs)
 
 
 class NotFoundError(LocaltraceError, LookupError):
@@ -220,3 +234,48 @@ class TransferError(LocaltraceError):
 class StoreUnavailableError(StoreError):
     """The file cannot be written right now (disk full, read-only, I/O error): not the data's
     fault. The writer keeps such runs and retries; the server answers 503 with Retry-After."""
+
+
+_LANGSMITH_PARENT = {
+    NotFoundError: "LangSmithNotFoundError",
+    ProjectExistsError: "LangSmithConflictError",
+    DatasetExistsError: "LangSmithConflictError",
+    ExampleExistsError: "LangSmithConflictError",
+    InvalidArgumentError: "LangSmithError",
+    InvalidRunError: "LangSmithError",
+    FilterError: "LangSmithError",
+    ServerConfigError: "LangSmithError",
+    SchemaVersionError: "LangSmithAPIError",
+    StoreError: "LangSmithAPIError",
+    TransferError: "LangSmithError",
+}
+"""Each direct branch of the tree -> the ``langsmith.utils`` class it also becomes."""
+
+_ADOPTED = False
+_ADOPTING = threading.Lock()
+
+
+def adopt_langsmith_errors() -> None:
+    """Make each branch of the tree a subclass of its ``langsmith.utils`` error as well.
+
+    SDK code catches ``LangSmithNotFoundError`` to create what is missing and
+    ``LangSmithConflictError`` to read what exists (``evaluate``'s experiment names, the pytest
+    runner's examples). Importing the SDK here would add half a second to every import of
+    localtrace, so the base is added when an error is first made after the SDK was imported
+    (code that names the SDK's classes in an ``except`` has imported them by then).
+    """
+    global _ADOPTED
+    with _ADOPTING:
+        if _ADOPTED:
+            return
+        from langsmith import utils
+
+        for cls, parent_name in _LANGSMITH_PARENT.items():
+            parent = getattr(utils, parent_name)
+            if not issubclass(cls, parent):
+                cls.__bases__ = (*cls.__bases__, parent)
+        _ADOPTED = True
+
+
+if "langsmith.utils" in sys.modules:
+    adopt_langsmith_errors()
