@@ -37,7 +37,7 @@ from __future__ import annotations
 import sys
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 __all__ = [
     "DatasetExistsError",
@@ -66,10 +66,13 @@ __all__ = [
 ]
 
 
+_E = TypeVar("_E", bound="LocaltraceError")
+
+
 class LocaltraceError(Exception):
     """Base class of every error raised on purpose by localtrace."""
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+    def __new__(cls: type[_E], *args: Any, **kwargs: Any) -> _E:
         if not _ADOPTED and "langsmith.utils" in sys.modules:
             adopt_langsmith_errors()
         return super().__new__(cls, *args, **kwargs)
