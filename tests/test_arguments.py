@@ -76,3 +76,82 @@ def test_bad_arguments_are_invalid_argument_errors(call, argument: str) -> None:
     assert err.argument == argument
     assert isinstance(err, ValueError) and isinstance(err, localtrace.LocaltraceError)
     assert err.fix and str(err).startswith(f"{argument}=")
+
+
+def counted_methods() -> list[tuple[str, str]]:
+    """(method, count keyword) of every public method taking a limit, offset or order."""
+    return [
+        (name, keyword)
+        for name in public_methods()
+        for keyword in ("limit", "offset", "execution_order")
+        if keyword in inspect.signature(getattr(localtrace.Client, name)).parameters
+    ]
+
+
+REQUIRED = {
+    "list_threads": {"project_name": "p"},
+    "read_thread": {"thread_id": "t", "project_name": "p"},
+    "list_dataset_versions": {"dataset_name": "d"},
+}
+"""What each counted method needs besides the count to get as far as reading."""
+
+
+@pytest.mark.parametrize(("name", "keyword"), counted_methods())
+@pytest.mark.parametrize("bad", [2.5, "3", -1, True])
+def test_counts_are_whole_numbers_never_a_sqlite_error(
+    name: str, keyword: str, bad: object
+) -> None:
+    client = localtrace.Client(":memory:")
+    client.create_project("p")
+    client.create_dataset("d")
+    with pytest.raises(InvalidArgumentError) as caught:
+        result = getattr(client, name)(**{keyword: bad}, **REQUIRED.get(name, {}))
+        if inspect.isgenerator(result) or hasattr(result, "__next__"):
+            list(result)
+    assert caught.value.argument == keyword
+    assert "or None" in caught.value.fix
+
+
+def test_counts_take_numpy_integers_and_zero() -> None:
+    np = pytest.importorskip("numpy")
+    client = localtrace.Client(":memory:")
+    for i in range(3):
+        client.create_project(f"p{i}")
+    assert len(list(client.list_projects(limit=np.int64(2)))) == 2
+    assert list(client.list_projects(limit=0)) == []
+    assert len(list(client.list_projects(offset=np.int32(1)))) == 2
+
+
+@pytest.mark.parametrize(
+    ("call", "argument"),
+    [
+        (lambda c: c.create_project(None), "project_name"),  # type: ignore[arg-type]
+        (lambda c: c.create_project(""), "project_name"),
+        (lambda c: c.create_project("a", metadata="x"), "metadata"),  # type: ignore[arg-type]
+        (lambda c: c.create_project("a", project_extra=[1]), "project_extra"),  # type: ignore[arg-type]
+        (lambda c: c.update_project(c.create_project("b").id, metadata=[1]), "metadata"),  # type: ignore[arg-type]
+    ],
+)
+def test_project_names_and_metadata_are_checked(call, argument: str) -> None:  # type: ignore[no-untyped-def]
+    client = localtrace.Client(":memory:")
+    with pytest.raises(InvalidArgumentError) as caught:
+        call(client)
+    assert caught.value.argument == argument
+    assert list(client.list_projects(metadata={"k": 1})) == []
+
+
+def test_project_metadata_of_another_shape_in_a_file_never_breaks_a_listing(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Files written before metadata was checked may hold a string there."""
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    client = localtrace.Client(path)
+    client.create_project("odd")
+    client.create_project("even", metadata={"k": 1})
+    client.close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("""UPDATE projects SET extra = '{"metadata": "x"}' WHERE name = 'odd'""")
+    conn.close()
+    client = localtrace.Client(path)
+    assert [p.name for p in client.list_projects(metadata={"k": 1})] == ["even"]
+    client.close()

@@ -1,13 +1,16 @@
-"""Keyword arguments of public methods: typos are refused, the SDK's no-op keywords are taken."""
+"""Arguments of public methods: typos are refused, the SDK's no-op keywords are taken, counts
+are whole numbers, and what LangSmith keeps as a JSON object is one."""
 
 from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
+import numbers
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, cast
 
 from ._words import did_you_mean
+from .errors import InvalidArgumentError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -18,6 +21,7 @@ def sdk_keywords(*accepted: str) -> Callable[[F], F]:
     ``accepted`` are keywords of the langsmith SDK's method of the same name that mean nothing
     locally (server addresses, retry counts, ...): they are taken and dropped, so SDK code runs
     unchanged. Anything else, a typo above all, is a ``TypeError`` with a "did you mean".
+    The counts ``limit``, ``offset`` and ``execution_order`` are checked here too (``counts``).
     """
 
     def wrap(method: F) -> F:
@@ -25,9 +29,14 @@ def sdk_keywords(*accepted: str) -> Callable[[F], F]:
         named = [n for n, p in params.items() if p.kind is not p.VAR_KEYWORD and n != "self"]
         ignored = frozenset(accepted)
         known = frozenset(params)
+        counted = tuple((name, least) for name, least in COUNTS.items() if name in params)
 
         @functools.wraps(method)
         def checked(*args: Any, **kwargs: Any) -> Any:
+            for name, least in counted:
+                value = kwargs.get(name)
+                if value is not None:
+                    kwargs[name] = count(value, name, least)
             if kwargs.keys() <= known:  # the common case, one set test
                 return method(*args, **kwargs)
             for key in [k for k in kwargs if k not in known]:
@@ -43,3 +52,40 @@ def sdk_keywords(*accepted: str) -> Callable[[F], F]:
         return cast(F, checked)
 
     return wrap
+
+
+COUNTS = {"limit": 0, "offset": 0, "execution_order": 1}
+"""Keyword -> its least value: whole numbers that reach SQL or ``islice``."""
+
+
+def count(value: Any, argument: str, least: int) -> int:
+    """``value`` as an ``int`` of at least ``least`` (numpy integers too), or an
+    ``InvalidArgumentError`` naming the argument: never a SQLite datatype mismatch."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise InvalidArgumentError(
+            argument, value, "not a whole number", f"pass an int >= {least}, or None"
+        )
+    if value < least:
+        raise InvalidArgumentError(argument, value, "too small", f"pass an int >= {least}, or None")
+    return int(value)
+
+
+def json_object(value: Any, argument: str) -> dict[str, Any] | None:
+    """Inputs, outputs and metadata are JSON objects (or nothing), as in LangSmith."""
+    if value is None:
+        return None
+    if hasattr(value, "model_dump"):
+        value = value.model_dump()
+    if not isinstance(value, Mapping):
+        raise InvalidArgumentError(
+            argument, value, "not a JSON object", "pass a dict, e.g. {'question': '...'}"
+        )
+    from . import _json
+
+    try:
+        decoded: dict[str, Any] = _json.loads(_json.dumps(dict(value)))
+    except (TypeError, ValueError) as exc:
+        raise InvalidArgumentError(
+            argument, value, f"not JSON-serialisable ({exc})", "pass JSON values only"
+        ) from None
+    return decoded

@@ -21,6 +21,7 @@ from typing import IO, TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from . import example_files
+from ._args import json_object as _json_object
 from ._args import sdk_keywords
 from ._ids import argument_id
 from ._query import datasets as _datasets
@@ -90,27 +91,6 @@ class LocalInfo(BaseModel):
 
 
 _uuid = argument_id
-
-
-def _json_object(value: Any, argument: str) -> dict[str, Any] | None:
-    """Inputs, outputs and metadata are JSON objects (or nothing), as in LangSmith."""
-    if value is None:
-        return None
-    if hasattr(value, "model_dump"):
-        value = value.model_dump()
-    if not isinstance(value, Mapping):
-        raise InvalidArgumentError(
-            argument, value, "not a JSON object", "pass a dict, e.g. {'question': '...'}"
-        )
-    from . import _json
-
-    try:
-        decoded: dict[str, Any] = _json.loads(_json.dumps(dict(value)))
-    except (TypeError, ValueError) as exc:
-        raise InvalidArgumentError(
-            argument, value, f"not JSON-serialisable ({exc})", "pass JSON values only"
-        ) from None
-    return decoded
 
 
 def _with_split(metadata: dict[str, Any] | None, split: Any) -> dict[str, Any] | None:

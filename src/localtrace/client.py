@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from . import _digest, _v2
+from ._args import json_object as _json_object
 from ._args import sdk_keywords as _sdk_keywords
 from ._evaluation import EvaluationMethods
 from ._ids import argument_id, uuid_text
@@ -685,9 +686,13 @@ class Client(EvaluationMethods):
         project_id: uuid.UUID | str | None = None,
     ) -> Project:
         """Create a project; with ``upsert`` return the existing one of that name instead of failing."""
-        extra = dict(project_extra or {})
+        if not isinstance(project_name, str) or not project_name:
+            raise InvalidArgumentError(
+                "project_name", project_name, "not a name", "pass a non-empty string"
+            )
+        extra = dict(_json_object(project_extra, "project_extra") or {})
         if metadata:
-            extra["metadata"] = metadata
+            extra["metadata"] = _json_object(metadata, "metadata")
         with self._db.write() as conn:
             try:
                 existing = _projects.find(conn, project_name=project_name)
@@ -801,9 +806,9 @@ class Client(EvaluationMethods):
             current = _projects.find(conn, project_id=pid)
             extra = dict(current.extra or {})
             if project_extra:
-                extra.update(project_extra)
+                extra.update(_json_object(project_extra, "project_extra") or {})
             if metadata is not None:
-                extra["metadata"] = metadata
+                extra["metadata"] = _json_object(metadata, "metadata")
             if name and name != current.name:
                 try:
                     _projects.find(conn, project_name=name)
@@ -1589,6 +1594,7 @@ class Client(EvaluationMethods):
             select=select,
         )
 
+    @_sdk_keywords()
     def list_threads(
         self,
         *,
@@ -1614,6 +1620,7 @@ class Client(EvaluationMethods):
             start_time=start_time,
         )
 
+    @_sdk_keywords()
     def read_thread(
         self,
         *,

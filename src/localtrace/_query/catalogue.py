@@ -42,9 +42,11 @@ def page(
 ) -> list[T]:
     """The items whose metadata holds every given key/value, from ``offset``, at most ``limit``."""
     if metadata:
-        items = (
-            item
-            for item in items
-            if all((metadata_of(item) or {}).get(k) == v for k, v in metadata.items())
-        )
+        items = (item for item in items if _holds(metadata_of(item), metadata))
     return list(islice(items, offset, None if limit is None else offset + limit))
+
+
+def _holds(found: Any, wanted: dict[str, Any]) -> bool:
+    """Whether ``found`` (an item's metadata: a dict, or anything files of earlier versions
+    kept there) holds every key/value of ``wanted``."""
+    return isinstance(found, dict) and all(found.get(k) == v for k, v in wanted.items())
