@@ -67,6 +67,10 @@ def test_sdk_only_keywords_are_accepted_and_mean_nothing_locally() -> None:
         (lambda c: c.get_run_stats(group_by={"attribute": "colour"}), "group_by"),
         (lambda c: c.search_traces(page_size=0), "page_size"),
         (lambda c: c.read_feedback("nope"), "feedback_id"),
+        (lambda c: c.create_feedback(uuid.uuid4(), "k", score="abc"), "score"),
+        (lambda c: c.create_feedback(uuid.uuid4(), "k", score=[1]), "score"),
+        (lambda c: c.create_feedback(uuid.uuid4(), None), "key"),
+        (lambda c: c.create_feedback(uuid.uuid4(), ""), "key"),
     ],
 )
 def test_bad_arguments_are_invalid_argument_errors(call, argument: str) -> None:  # type: ignore[no-untyped-def]

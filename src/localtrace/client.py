@@ -1078,6 +1078,10 @@ class Client(EvaluationMethods):
                 "run_id", run_id, "feedback needs a run", "pass run_id, trace_id or project_id"
             )
         _feedback_ops.check_score(given["score"])
+        if not isinstance(given["key"], str) or not given["key"]:
+            raise InvalidArgumentError(
+                "key", given["key"], "not a feedback key", "pass a non-empty string"
+            )
         feedback_id = given["feedback_id"]
         trace_id = given["trace_id"]
         comparative = given["comparative_experiment_id"]
@@ -1087,7 +1091,7 @@ class Client(EvaluationMethods):
         created_at = given["created_at"]
         return _feedback_ops.new_row(
             _uuid_arg(feedback_id, "feedback_id") if feedback_id else str(uuid.uuid4()),
-            key=str(given["key"]),
+            key=given["key"],
             run_id=_uuid_arg(run_id, "run_id") if run_id is not None else None,
             trace_id=_uuid_arg(trace_id, "trace_id") if trace_id is not None else None,
             session_id=_uuid_arg(project_id, "project_id") if project_id is not None else None,

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import numbers
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -45,7 +46,12 @@ WRITER_THREAD = "localtrace-writer"
 
 
 def check_score(score: Any) -> None:
-    """A score is a finite number (JSON, and so the queue and the API, has no NaN or inf)."""
+    """A score is a finite number or a bool (JSON, and so the queue and the API, has no NaN or
+    inf), or ``None``: never text, which the SDK's ``FeedbackCreate`` refuses too."""
+    if score is not None and not isinstance(score, numbers.Real):
+        raise InvalidArgumentError(
+            "score", score, "not a number", "pass a number or a bool (a label goes in value=)"
+        )
     if isinstance(score, float) and not math.isfinite(score):
         what = "NaN" if score != score else "infinity"
         raise InvalidArgumentError("score", score, f"{what} is not a score", "pass a finite number")
