@@ -136,3 +136,30 @@ def test_interpreter_exit_drains_the_queue(tmp_path: Path, writer: str) -> None:
     assert done.returncode == 0, done.stderr
     with localtrace.Client(path) as client:
         assert sum(1 for _ in client.list_runs(select=["name"])) == 2000
+
+
+@pytest.mark.parametrize("writer", ["thread", "process"])
+def test_a_second_client_in_the_process_keeps_the_first_ones_locks(
+    tmp_path: Path, writer: str
+) -> None:
+    """Opening a second Client on the file must not drop the first one's SQLite locks (POSIX
+    drops a process's locks on a file at any close of it): else another process closing the
+    file takes itself for the last user and deletes the WAL the first Client still writes."""
+    path = tmp_path / "shared.db"
+    first = localtrace.Client(path, writer=writer)
+    first.create_run("before", {}, "chain")
+    first.flush()
+    localtrace.Client(path, writer=writer).close()
+    other = "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('SELECT 1 FROM runs').fetchall(); c.close()"
+    subprocess.run([sys.executable, "-c", other, str(path)], check=True, timeout=60)
+    assert Path(f"{path}-wal").exists(), "another process deleted the WAL of an open Client"
+    for i in range(20):
+        first.create_run("after", {"i": i}, "chain")
+    first.flush()
+    seen = "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute(\"SELECT count(*) FROM runs WHERE name = 'after'\").fetchone()[0])"
+    done = subprocess.run(
+        [sys.executable, "-c", seen, str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout.strip() == "20"
+    assert len(list(first.list_runs(limit=5))) == 5  # new readers in this process still work
+    first.close()

@@ -25,7 +25,7 @@ from ..errors import SchemaVersionError, StoreBusyError, StoreError, StoreUnavai
 from . import fulltext
 from . import migrations as _migrations
 from .checkpoints import Checkpointer
-from .identity import APPLICATION_ID, check_header, identify
+from .identity import APPLICATION_ID, check_path, identify, unreadable
 
 T = TypeVar("T")
 
@@ -263,14 +263,12 @@ class Database:
                 raise StoreError(
                     f"cannot create {self.path}: folder {parent} does not exist; create it first"
                 )
-            check_header(self.path)
+            check_path(self.path)
         self._write_lock = threading.RLock()
         try:
             self._writer = self._open_writer()
         except sqlite3.DatabaseError as exc:
-            raise StoreError(
-                f"{self.path} is not a localtrace store ({exc}); use a new path"
-            ) from exc
+            raise unreadable(self.path, exc) from exc
         self._local = threading.local()
         self._readers: list[tuple[threading.Thread, sqlite3.Connection]] = []
         """Every read connection opened, with the thread using it."""

@@ -18,7 +18,8 @@ from ..errors import StoreError
 APPLICATION_ID = 0x6C747263
 """``PRAGMA application_id`` of every localtrace store: the bytes ``ltrc``."""
 
-SQLITE_MAGIC = b"SQLite format 3\x00"
+_NOT_A_DATABASE = 26
+"""``SQLITE_NOTADB``: the file is not SQLite at all."""
 
 UNMARKED_VERSIONS = frozenset({1, 2, 3})
 """Schema versions written before the application id existed (recognised by their tables)."""
@@ -34,20 +35,20 @@ def _refuse(path: str, why: str) -> StoreError:
     )
 
 
-def check_header(path: str) -> None:
-    """Refuse a file that is not SQLite at all (a missing or empty file is a new store)."""
-    file = Path(path)
-    if file.is_dir():
+def unreadable(path: str, exc: sqlite3.DatabaseError) -> StoreError:
+    """The error for a file SQLite refused to read (left unchanged)."""
+    if getattr(exc, "sqlite_errorcode", None) == _NOT_A_DATABASE:
+        return _refuse(path, "it is not an SQLite file")
+    return _refuse(path, str(exc))
+
+
+def check_path(path: str) -> None:
+    """Refuse a folder. The file itself is read only through SQLite (``identify``): opening and
+    closing it here would drop every SQLite lock this process holds on it (POSIX releases a
+    process's locks on a file at any close of it), and another process could then checkpoint
+    and delete the WAL of a Client still writing."""
+    if Path(path).is_dir():
         raise StoreError(f"{path} is a folder; pass the path of a .db file")
-    try:
-        with file.open("rb") as handle:
-            head = handle.read(len(SQLITE_MAGIC))
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        raise StoreError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if head and head != SQLITE_MAGIC[: len(head)]:
-        raise _refuse(path, "it is not an SQLite file")
 
 
 def identify(conn: sqlite3.Connection, path: str) -> bool:
@@ -60,7 +61,7 @@ def identify(conn: sqlite3.Connection, path: str) -> bool:
         version = int(conn.execute("PRAGMA user_version").fetchone()[0])
         names = {str(row[0]) for row in conn.execute("SELECT name FROM sqlite_master")}
     except sqlite3.DatabaseError as exc:
-        raise _refuse(path, str(exc)) from None
+        raise unreadable(path, exc) from None
     if app_id == APPLICATION_ID:
         return True
     if app_id != 0:
