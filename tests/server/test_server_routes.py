@@ -143,6 +143,24 @@ def test_feedback_offset_paging_and_filters(http: TestClient) -> None:
     )
 
 
+@pytest.mark.parametrize("score", [1e20, -2.5e300, 2**70])
+def test_huge_scores_are_kept_and_every_listing_still_answers(http: TestClient, score: Any) -> None:
+    """Whole scores read back as ints only while JSON can carry them: a score past 64 bits
+    once made every answer naming it a 500."""
+    run_id = str(uuid.uuid4())
+    made = http.post("/feedback", json={"run_id": run_id, "key": "huge", "score": score})
+    assert made.status_code == 200, made.text
+    assert made.json()["score"] == float(score)
+    listed = http.get("/feedback", params={"run": run_id})
+    assert listed.status_code == 200, listed.text
+    assert [f["score"] for f in listed.json()] == [float(score)]
+    assert http.get(f"/feedback/{made.json()['id']}").status_code == 200
+    patched = http.patch(f"/feedback/{made.json()['id']}", json={"score": score})
+    assert patched.status_code == 200, patched.text
+    assert http.get("/feedback", params={"run": run_id, "limit": 100}).status_code == 200
+    assert http.get("/feedback", params={"limit": 100}).status_code == 200
+
+
 def test_attachments_over_json_post_and_signed_urls(
     http: TestClient, store: localtrace.Client
 ) -> None:

@@ -27,10 +27,15 @@ MAX_COMMENTS = 10
 """Comments kept per key in ``feedback_stats`` (a sample, newest first)."""
 
 
+WHOLE_SCORES = 2**53
+"""Whole scores up to this size read back as ints (``1``, as LangSmith answers, not ``1.0``);
+beyond it a float stays a float: JSON writers refuse integers past 64 bits."""
+
+
 def row_to_feedback(row: Sequence[Any]) -> Feedback:
     """A ``feedback`` row (in ``_COLUMNS`` order) -> ``Feedback``."""
     score = row[5]
-    if isinstance(score, float) and score.is_integer():
+    if isinstance(score, float) and score.is_integer() and abs(score) <= WHOLE_SCORES:
         score = int(score)
     created = from_micros(row[15])
     return Feedback.model_validate(

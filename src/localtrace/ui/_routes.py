@@ -506,7 +506,7 @@ def _feedback_fields(form: dict[str, Any]) -> dict[str, Any]:
             ) from None
         if number != number or number in (float("inf"), float("-inf")):
             raise InvalidArgumentError("score", score, "is not finite", "give e.g. 1, 0 or 0.5")
-        out["score"] = int(number) if number.is_integer() else number
+        out["score"] = int(number) if number.is_integer() and abs(number) <= 2**53 else number
     for name in ("value", "comment"):
         text = form.get(name)
         if text in (None, ""):
