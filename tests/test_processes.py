@@ -163,3 +163,110 @@ def test_a_second_client_in_the_process_keeps_the_first_ones_locks(
     assert done.stdout.strip() == "20"
     assert len(list(first.list_runs(limit=5))) == 5  # new readers in this process still work
     first.close()
+
+
+FORK_AFTER_CLIENT = textwrap.dedent(
+    """
+    import os, sys
+    sys.path[:0] = [{src!r}]
+    import localtrace
+    path, writer = sys.argv[1], sys.argv[2]
+    client = localtrace.Client(path, writer=writer)
+    for i in range(200):
+        client.create_run("parent-before", {{"i": i}}, "chain")
+    client.flush()
+    for i in range(2000):  # still queued, or being written, at the fork
+        client.create_run("parent-queued", {{"i": i}}, "chain")
+    pid = os.fork()
+    if pid == 0:
+        for i in range(300):
+            client.create_run("child", {{"i": i}}, "chain")
+        client.flush(timeout=60)
+        seen = sum(1 for _ in client.list_runs(filter='eq(name, "child")', select=["name"]))
+        os._exit(0 if seen == 300 else 3)
+    for i in range(300):
+        client.create_run("parent-after", {{"i": i}}, "chain")
+    client.flush(timeout=60)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, status
+    client.close()
+    """
+).format(src=SRC)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork")
+@pytest.mark.parametrize("writer", ["process", "thread"])
+def test_a_forked_child_writes_through_a_writer_of_its_own(tmp_path: Path, writer: str) -> None:
+    """A child forked with a Client in use: its flush waits for its own runs (not for an
+    answer that goes to the parent, not returning with nothing written), and the parent's
+    runs, queued at the fork, are written once."""
+    path = tmp_path / "fork.db"
+    done = subprocess.run(
+        [sys.executable, "-c", FORK_AFTER_CLIENT, str(path), writer],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    with connected(path) as conn:
+        counts = dict(conn.execute("SELECT name, count(*) FROM runs GROUP BY name").fetchall())
+    assert counts == {
+        "parent-before": 200,
+        "parent-queued": 2000,
+        "child": 300,
+        "parent-after": 300,
+    }
+
+
+POOL_WITHOUT_FLUSH = textwrap.dedent(
+    """
+    import multiprocessing, sys
+    sys.path[:0] = [{src!r}]
+    import localtrace
+    from langsmith import traceable, tracing_context
+
+    path, method, writer = sys.argv[1], sys.argv[2], sys.argv[3]
+    client = localtrace.Client(path, writer=writer)
+
+    @traceable
+    def work(i):
+        return i
+
+    def task(i):
+        with tracing_context(client=client, enabled=True, project_name="pool"):
+            for j in range(10):
+                work(i * 100 + j)
+        return i  # no flush: the worker's exit drains the queue
+
+    if __name__ == "__main__":
+        pool = multiprocessing.get_context(method).Pool(2)
+        assert sum(pool.map(task, range(10))) == 45
+        pool.close()
+        pool.join()
+        client.close()
+    """
+).format(src=SRC)
+
+
+@pytest.mark.parametrize(
+    ("method", "writer"), [("fork", "process"), ("fork", "thread"), ("spawn", "process")]
+)
+def test_pool_workers_that_never_flush_lose_nothing(
+    tmp_path: Path, method: str, writer: str
+) -> None:
+    """multiprocessing's workers end with os._exit (no atexit): the queue drains through its
+    exit finalizers instead."""
+    if method not in __import__("multiprocessing").get_all_start_methods():
+        pytest.skip(f"no {method} start method here")
+    path = tmp_path / "pool.db"
+    script = tmp_path / "pool.py"
+    script.write_text(POOL_WITHOUT_FLUSH)
+    done = subprocess.run(
+        [sys.executable, str(script), str(path), method, writer],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    with connected(path) as conn:
+        assert conn.execute("SELECT count(*) FROM runs").fetchone()[0] == 100

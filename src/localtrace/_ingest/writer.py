@@ -42,6 +42,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from typing import Any, Protocol
 
+from .. import _fork
 from .._gc import gc_paused
 from .._ids import canonical_uuid
 from .._store import fulltext
@@ -104,6 +105,7 @@ def drain_at_exit(writer: _Closable) -> Callable[[], None]:
             alive.close(raise_problems=False)
 
     atexit.register(drain)
+    _fork.drain_at_process_exit(writer)
     return drain
 
 
@@ -182,6 +184,12 @@ class Writer:
         self._batch_size = batch_size
         self._transaction_runs = batch_size * BACKLOG_BATCHES
         self._max_pending = max_pending
+        self._closed = False
+        self._start()
+        _fork.reset_after_fork(self)
+
+    def _start(self) -> None:
+        """An empty queue and the thread writing it (at creation, and in a forked child)."""
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._pending = 0
         self._room = threading.Condition()
@@ -192,13 +200,18 @@ class Writer:
         self._last_failure: StoreError | None = None
         self._dropped = 0  # runs given up while the file failed (queue full, or at close)
         self._fatal: BaseException | None = None
-        self._closed = False
         self._unindexed = False  # runs were written since the index last caught up
         self._indexed_early = 0  # runs indexed while idle since the last settle answered
         self._index_refusal = ""  # why the index last could not catch up (said once)
         self._thread = threading.Thread(target=self._run, name="localtrace-writer", daemon=True)
         self._thread.start()
         self._atexit = drain_at_exit(self)
+
+    def after_fork(self) -> None:
+        """In a forked child: what the parent queued is the parent's to write; this child
+        starts with an empty queue and a thread of its own (``_fork``)."""
+        if not self._closed:
+            self._start()
 
     # -- producer side ----------------------------------------------------------------------
     def submit(self, kind: str, run: Any) -> None:

@@ -40,7 +40,7 @@ from typing import Any
 
 import orjson
 
-from .. import _json
+from .. import _fork, _json
 from ..errors import InvalidRunError, LocaltraceError, RunProblem, StoreError, StoreUnavailableError
 from .feedback import KIND as FEEDBACK
 from .normalize import RunProblemError, check_usage_numbers
@@ -71,6 +71,12 @@ class ProcessWriter:
         self._path = path
         self._default_project = default_project
         self._pricing = pricing
+        self._closed = False
+        self._fresh()
+        _fork.reset_after_fork(self)
+
+    def _fresh(self) -> None:
+        """No child yet, nothing buffered (at creation, and in a forked child)."""
         self._buffer: collections.deque[bytes] = collections.deque()
         self._lock = threading.Lock()  # the buffer's; ``with self._lock`` costs no Python frame
         self._cond = threading.Condition(self._lock)  # the feeder waits on it
@@ -82,7 +88,6 @@ class ProcessWriter:
         self._pushed = 0  # run and feedback lines buffered so far
         self._settled = 0  # of those, how many a clean flush answer covers
         self._local_problems: list[RunProblem] = []
-        self._closed = False
         self._proc: subprocess.Popen[bytes] | None = None
         self._feeder: threading.Thread | None = None
         self._reader: threading.Thread | None = None
@@ -100,6 +105,18 @@ class ProcessWriter:
         self._unsent = b""
         self._fd = -1
         self._direct = False  # the pipe is non-blocking: submitting threads may write to it
+
+    def after_fork(self) -> None:
+        """In a forked child: the writer process and its answers are the parent's. This
+        process lets go of its pipes (the writer process must see the end of its input when
+        the parent closes) and starts its own writer at its first write (``_fork``)."""
+        if self._proc is not None:
+            _fork.keep(self._proc)
+            for stream in (self._proc.stdin, self._proc.stdout, self._proc.stderr):
+                if stream is not None:
+                    _fork.release(stream.fileno())
+        if not self._closed:
+            self._fresh()
 
     # -- child lifecycle ---------------------------------------------------------------------
     def _start(self) -> None:

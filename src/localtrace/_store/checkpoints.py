@@ -122,6 +122,11 @@ class Checkpointer:
             self._started_at = frames
             self._copy()
 
+    def wait_idle(self) -> None:
+        """Wait for a running checkpoint to end (none starts meanwhile while the caller holds
+        the writer's lock: each starts after a commit)."""
+        self._done.wait()
+
     def _checkpoint(self) -> None:
         try:
             self._copy()

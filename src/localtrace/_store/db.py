@@ -21,6 +21,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TypeVar
 
+from .. import _fork
 from ..errors import SchemaVersionError, StoreBusyError, StoreError, StoreUnavailableError
 from . import fulltext
 from . import migrations as _migrations
@@ -276,6 +277,41 @@ class Database:
         self._checkpoints: Checkpointer | None = None
         """Checkpoints in a thread, off the commit path; ``None``: SQLite's own."""
         if not self.in_memory and not self.read_only:
+            self._checkpoints = Checkpointer.attach(
+                self._writer, self.path, lambda: connect(self.path)
+            )
+        _fork.reset_after_fork(self, store=True)
+
+    def before_fork(self) -> None:
+        """Hold still for a fork: no write transaction or checkpoint of this process may be
+        running (SQLite's per-process lock state would show the child its lock as held
+        forever). Released by ``after_fork_in_parent``; the child makes new locks."""
+        self._write_lock.acquire()
+        if self._checkpoints is not None:
+            self._checkpoints.wait_idle()
+
+    def after_fork_in_parent(self) -> None:
+        self._write_lock.release()
+
+    def after_fork(self) -> None:
+        """In a forked child: SQLite forbids using, or closing, a connection opened before
+        the fork, so the parent's are kept aside untouched and this process opens its own.
+        (An in-memory store is this process's own copy: only its lock is new.)"""
+        self._write_lock = threading.RLock()
+        if self.in_memory or self._closed:
+            return
+        _fork.keep(self._writer, self._checkpoints, *(conn for _, conn in self._readers))
+        self._local = threading.local()
+        self._readers = []
+        self._checkpoints = None
+        self.read_only = False
+        self._uri = None
+        try:
+            self._writer = self._open_writer()
+        except BaseException:
+            self._closed = True  # every later use says the client is closed
+            raise
+        if not self.read_only:
             self._checkpoints = Checkpointer.attach(
                 self._writer, self.path, lambda: connect(self.path)
             )
