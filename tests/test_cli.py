@@ -612,6 +612,35 @@ def test_serve_without_the_server_extra_says_what_to_install(
     assert 'pip install "localtrace[server]"' in fails("serve", db=tmp_path / "x.db")
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("export", "-o", "{tmp}/no-such-folder/runs.jsonl"),
+        ("export", "-f", "csv", "-o", "{tmp}/no-such-folder/runs.csv"),
+        ("export", "-f", "csv", "-o", "{tmp}"),
+    ],
+)
+def test_an_output_that_cannot_be_written_is_one_line(
+    demo_db: Path, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    message = fails(*(arg.format(tmp=tmp_path) for arg in args), db=demo_db)
+    assert str(tmp_path) in message and "check the path" in message
+
+
+def test_export_otlp_without_the_otel_extra_says_what_to_install(
+    demo_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "httpx", None)
+    message = fails("export", "--otlp", "http://127.0.0.1:9/v1/traces", db=demo_db)
+    assert 'pip install "localtrace[otel]"' in message
+
+
+def test_csv_lines_end_with_a_newline_only(demo_db: Path) -> None:
+    """`RUN=$(localtrace runs ... -f csv | tail -n 1)` must not keep a carriage return."""
+    out = ok("runs", "--select", "id", "-f", "csv", db=demo_db)
+    assert "\r" not in out and out.endswith("\n")
+
+
 # -- pipes --------------------------------------------------------------------------------------
 def test_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
     """`localtrace runs ... | head -1`: no traceback, no 'Broken pipe' noise."""

@@ -117,12 +117,15 @@ def write_records(
         for record in records:
             if writer is None:
                 names = list(columns) if columns else list(record)
-                writer = csv.DictWriter(out, fieldnames=names, extrasaction="ignore")
+                # "\n", as the data export writes: shells keep a "\r" in $(... | tail -n 1)
+                writer = csv.DictWriter(
+                    out, fieldnames=names, extrasaction="ignore", lineterminator="\n"
+                )
                 writer.writeheader()
             writer.writerow({key: _csv_value(value) for key, value in record.items()})
             count += 1
         if writer is None and columns:
-            csv.writer(out).writerow(list(columns))
+            csv.writer(out, lineterminator="\n").writerow(list(columns))
     else:  # pragma: no cover - click validates the choice
         raise ValueError(f"unknown format {fmt!r}")
     out.flush()

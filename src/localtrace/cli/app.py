@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import json
 import os
 import re
@@ -111,6 +112,17 @@ class _Cli(click.Group):
             if isinstance(exc, NotFoundError) and settings and settings.path not in message:
                 message += f" (store: {settings.path})"
             raise CommandError(message) from None
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as exc:
+            # a path given on the command line (an --output, an input file) that cannot be used
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise CommandError(
+                f"{where}{exc.strerror or exc}; check the path, its folder and permissions"
+            ) from None
+        except OSError as exc:
+            if exc.errno not in (errno.EROFS, errno.ENOSPC, errno.EDQUOT):
+                raise
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise CommandError(f"{where}{exc.strerror}; write somewhere else") from None
 
 
 # -- shared options -----------------------------------------------------------------------------

@@ -11,6 +11,13 @@ def export_otlp(
     """Send finished runs (one --project and --since at most) as spans to ``url``."""
     if output != "-":
         raise CommandError("--otlp sends spans to an endpoint; leave out --output")
+    try:
+        import httpx  # noqa: F401  (what sends the spans)
+    except ImportError:
+        raise CommandError(
+            '--otlp needs extra packages (httpx is missing): pip install "localtrace[otel]" '
+            '(from a checkout: pip install -e ".[otel]")'
+        ) from None
     unsupported = [
         name
         for name, given in (
