@@ -232,3 +232,21 @@ def test_select_typos_are_named_and_latency_brings_end_time(populated: localtrac
         "trace_id",
     ]
     assert len(list(populated.list_runs(select=sdk_default))) == 4
+
+
+def test_thread_id_is_read_from_the_metadata_langsmith_reads() -> None:
+    """``thread_id`` (metadata thread_id, session_id or conversation_id), selected or not."""
+    client = localtrace.Client(":memory:")
+    for key, value in (("thread_id", "t1"), ("session_id", "s1"), ("conversation_id", "c1")):
+        client.create_run("turn", {}, "chain", project_name="p", extra={"metadata": {key: value}})
+    client.create_run("alone", {}, "chain", project_name="p")
+    client.flush()
+    assert sorted(str(r.thread_id) for r in client.list_runs(project_name="p")) == [
+        "None",
+        "c1",
+        "s1",
+        "t1",
+    ]
+    narrow = client.list_runs(project_name="p", select=["name", "thread_id"])
+    assert sorted(str(r.thread_id) for r in narrow) == ["None", "c1", "s1", "t1"]
+    assert {r.thread_id for r in client.list_runs(project_name="p", select=["name"])} == {None}

@@ -100,6 +100,9 @@ class Run(BaseModel):
     """``<timestamp>Z<id>`` segments from the root down to this run; sorts in execution order."""
     in_dataset: bool | None = None
     """Whether the run is in a dataset (never, locally)."""
+    thread_id: str | None = None
+    """The thread (conversation) of the run: its metadata ``thread_id``, ``session_id`` or
+    ``conversation_id``, the keys LangSmith reads; what the SDK's ``list_threads`` groups by."""
     repair: str | None = None
     """localtrace only: why ingest or tree building had to repair this run (orphan, ...)."""
     cost_source: str | None = None

@@ -275,6 +275,25 @@ def test_feedback(ls_factory: Callable[..., Any], project: str) -> None:
     assert run.feedback_stats["correct"]["avg"] == 1
 
 
+def test_sdk_list_threads_groups_the_roots_of_each_thread(
+    ls_factory: Callable[..., Any], project: str
+) -> None:
+    """The SDK's list_threads groups /runs/query's roots by their selected thread_id."""
+    ls = ls_factory()
+    for thread, turns in (("th-a", 2), ("th-b", 1)):
+        with tracing_context(
+            client=ls, enabled=True, project_name=project, metadata={"thread_id": thread}
+        ):
+            for turn in range(turns):
+                agent(f"{thread} turn {turn}")
+    agent("no thread")
+    ls.flush()
+    threads = {item["thread_id"]: item for item in ls.list_threads(project_name=project)}
+    assert set(threads) == {"th-a", "th-b"}
+    assert threads["th-a"]["count"] == 2 and threads["th-b"]["count"] == 1
+    assert {run.name for run in threads["th-a"]["runs"]} == {"agent"}
+
+
 def test_feedback_for_a_run_not_seen_yet_is_accepted(ls_factory: Callable[..., Any]) -> None:
     ls = ls_factory(auto_batch_tracing=False)
     run_id = uuid.uuid4()

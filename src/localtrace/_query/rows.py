@@ -54,6 +54,7 @@ _CORE = (
     ("completion_cost_details", "r.completion_cost_details"),
     ("repair", "r.repair"),
     ("cost_source", "r.cost_source"),
+    ("thread_id", "r.thread_id"),
     # One index probe per row, so that only runs that have feedback cost a feedback query.
     ("has_feedback", _HAS_FEEDBACK),
 )
@@ -77,7 +78,6 @@ SELECTABLE = frozenset(
     # LangSmith select names with nothing local behind them: accepted, left empty.
     | {
         "s3_urls",
-        "thread_id",
         "manifest_id",
         "execution_order",
         "direct_child_run_ids",
@@ -426,6 +426,7 @@ _COLUMN_READERS: dict[str, Callable[[Any], Any]] = {
     "completion_token_details": lambda text: _loads(text) if text else None,
     "prompt_cost_details": lambda text: _decimal_map(text) if text else None,
     "completion_cost_details": lambda text: _decimal_map(text) if text else None,
+    "thread_id": _same,
 }
 """Optional core column -> field value, as ``_core_fields`` reads it (a narrow select)."""
 
@@ -464,6 +465,7 @@ def _core_fields(row: Sequence[Any], start_text: str | None = None) -> dict[str,
         completion_cost_details,
         repair,
         cost_source,
+        thread_id,
         _has_feedback,
     ) = row[:_CORE_WIDTH]
     fields = _READ_TEMPLATE.copy()  # copying a dict of this shape beats a 37-key literal
@@ -517,6 +519,8 @@ def _core_fields(row: Sequence[Any], start_text: str | None = None) -> dict[str,
         fields["cost_source"] = cost_source
         if cost_source.startswith(_CUSTOM):
             fields["price_model_id"] = _fast_uuid(cost_source[len(_CUSTOM) :])
+    if thread_id is not None:
+        fields["thread_id"] = thread_id
     return fields
 
 
@@ -573,6 +577,7 @@ _OPTIONAL_FIELDS = frozenset(
         "completion_cost_details",
         "parent_run_ids",
         "in_dataset",
+        "thread_id",
     }
 )
 """Fields left ``None`` unless selected (the identity fields are always returned)."""
