@@ -142,6 +142,25 @@ def test_a_writer_process_that_dies_is_reported_and_never_blocks_traced_code(
     client.close()  # returns (the failure was reported by the flush) and leaves no pipe open
 
 
+def test_close_says_so_when_the_writer_process_died_with_runs_unwritten(tmp_path: Path) -> None:
+    """No flush after the child died: close (a ``with`` block's end) raises what flush would
+    have, once, with the count of posts and patches that were not written."""
+    client = localtrace.Client(tmp_path / "dies.db", writer="process")
+    client.create_run("first", {}, "chain", id=str(uuid.uuid4()))
+    client.flush()
+    writer = client._writer
+    assert isinstance(writer, writer_process.ProcessWriter) and writer._proc is not None
+    writer._proc.kill()
+    writer._proc.wait()
+    for _ in range(3000):
+        client.create_run("after", {"text": "z" * 500}, "chain", id=str(uuid.uuid4()))
+    with pytest.raises(localtrace.StoreError, match="writer process stopped") as caught:
+        client.close()
+    count = int(str(caught.value).split("; ")[-1].split()[0])
+    assert 1 <= count <= 3000
+    client.close()  # said once
+
+
 def test_a_flush_with_nothing_sent_since_the_last_answer_skips_the_child(tmp_path: Path) -> None:
     """The server flushes before every read: with nothing sent since the child last answered
     cleanly, the answer is already known (no token goes down the pipe). Anything sent since,

@@ -92,7 +92,8 @@ class ProcessWriter:
         self._feeder: threading.Thread | None = None
         self._reader: threading.Thread | None = None
         self._dead = False
-        self._dropped = 0  # runs given up because the child had stopped
+        self._dropped = 0  # posts and patches given up because the child had stopped
+        self._stop_told = False  # a flush or close has raised that the child stopped
         self._stderr: collections.deque[str] = collections.deque(maxlen=40)
         self._drainer: threading.Thread | None = None
         self._start_lock = threading.Lock()  # several threads may submit and flush at once
@@ -221,6 +222,7 @@ class ProcessWriter:
                 except OSError:  # BrokenPipeError: the child stopped
                     self._unsent = b""
                     self._dead = True
+                    self._dropped += sum(1 for line in lines if not line.startswith(b'["flush"'))
                     with self._ack_cond:
                         self._ack_cond.notify_all()
                     return False
@@ -360,7 +362,13 @@ class ProcessWriter:
 
     def _stopped(self) -> StoreError:
         dropped, self._dropped = self._dropped, 0
-        lost = f"; {dropped} runs queued after it stopped were dropped" if dropped else ""
+        self._stop_told = True
+        lost = (
+            f"; {dropped} posts and patches of runs sent or queued since it stopped were not "
+            "written"
+            if dropped
+            else ""
+        )
         return StoreError(f"the writer process stopped: {self._stderr_tail()}{lost}")
 
     def _raise_local(self) -> None:
@@ -391,6 +399,8 @@ class ProcessWriter:
         try:
             if self._proc is not None and not self._dead:
                 self.flush()
+            elif self._proc is not None and (self._dropped or not self._stop_told):
+                raise self._stopped()  # runs were lost: said once, here if no flush said it
         except LocaltraceError as exc:
             if raise_problems:
                 raise
