@@ -376,3 +376,26 @@ def test_the_matcher_closes_its_private_connection_with_the_store_connection(
     del conn
     gc.collect()
     assert unraisable == []
+
+
+def test_a_search_with_nothing_to_index_takes_no_write_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search first has the index caught up; with nothing queued for it, that costs no write
+    transaction, so it never waits for another process's write lock."""
+    path = tmp_path / "s.db"
+    with localtrace.Client(path) as writer:
+        writer.create_run("r", {"q": "hello world"}, "chain")
+    client = localtrace.Client(path)
+    assert [r.name for r in client.list_runs(filter='search("hello")')] == ["r"]
+    began: list[str] = []
+    real_write = client._db.write
+
+    def counted() -> object:
+        began.append("write")
+        return real_write()
+
+    monkeypatch.setattr(client._db, "write", counted)
+    assert [r.name for r in client.list_runs(filter='search("hello")')] == ["r"]
+    assert began == []
+    client.close()

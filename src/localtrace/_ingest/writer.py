@@ -469,8 +469,14 @@ class Writer:
             self._unindexed = False
 
     def _index(self) -> int:
-        """Index every run queued in ``fts_pending`` (ours and any other process's)."""
+        """Index every run queued in ``fts_pending`` (ours and any other process's).
+
+        Looks first, outside a transaction: with nothing queued (what a search finds nearly
+        always) it never waits for the write lock another process may hold."""
         try:
+            if not self._db.between_writes(fulltext.pending):
+                self._unindexed = False
+                return 0
             with self._db.write() as conn:
                 indexed = fulltext.catch_up(conn)
         except LocaltraceError as exc:  # searches match the waiting runs one by one meanwhile

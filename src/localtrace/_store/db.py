@@ -403,6 +403,16 @@ class Database:
             if self._checkpoints is not None:  # committed: nothing after this may fail it
                 self._checkpoints.after_commit()
 
+    def between_writes(self, look: Callable[[sqlite3.Connection], T]) -> T:
+        """``look(connection)`` on the writer connection between this process's transactions:
+        a read that waits for this process's writes but, taking no write lock, for no other
+        process's (and never for a read gate)."""
+        with self._write_lock:
+            try:
+                return look(self._writer)
+            except sqlite3.Error as exc:
+                raise self._unavailable(exc) from exc
+
     def _unavailable(self, exc: sqlite3.Error) -> StoreError:
         found = store_failure(exc, self.path)
         if found is not None:
