@@ -64,10 +64,13 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _start(db: Path, port: int, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+def _start(
+    db: Path, port: int, env: dict[str, str] | None = None, prelude: str = "", host: str = ""
+) -> subprocess.Popen[bytes]:
     code = (
-        "import sys; from localtrace.server import serve; "
-        f"serve(sys.argv[1], port={port}, log_level='warning')"
+        f"{prelude}import sys; from localtrace.server import serve; "
+        f"serve(sys.argv[1], port={port}, log_level='warning'"
+        + (f", host={host!r})" if host else ")")
     )
     full_env = {**os.environ, "PYTHONPATH": SRC, **(env or {})}
     proc = subprocess.Popen(
@@ -154,3 +157,25 @@ def test_core_package_imports_without_the_server_extra() -> None:
         check=True,
     )
     assert 'pip install "localtrace[server]"' in out.stdout
+
+
+def test_a_loopback_name_the_server_listens_on_is_a_host_it_answers(tmp_path: Path) -> None:
+    """``--host devbox`` (a name the machine resolves to 127.0.0.1) answers ``Host: devbox``,
+    the address its start line tells SDKs to use; other names are still refused."""
+    prelude = (
+        "import socket; real = socket.getaddrinfo; "
+        "socket.getaddrinfo = lambda host, *a, **k: real("
+        "'127.0.0.1' if host == 'devbox' else host, *a, **k); "
+    )
+    port = _free_port()
+    proc = _start(tmp_path / "named.db", port, prelude=prelude, host="devbox")
+    try:
+        url = f"http://127.0.0.1:{port}/info"
+        assert requests.get(url, headers={"Host": f"devbox:{port}"}, timeout=30).status_code == 200
+        assert (
+            requests.get(url, headers={"Host": f"evil.example:{port}"}, timeout=30).status_code
+            == 403
+        )
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=60)

@@ -114,9 +114,14 @@ class RequestGuardMiddleware:
                     ApiError(
                         403,
                         "forbidden_origin",
-                        f"writes from web pages of another site (Origin {str(origin)[:80]!r}) "
-                        "are refused; send requests from a program (the SDK sends no Origin), "
-                        "or start the server with --allow-origin ORIGIN",
+                        "writes from web pages of another site ("
+                        + (
+                            f"Origin {origin[:80]!r}"
+                            if origin is not None
+                            else "Sec-Fetch-Site: cross-site"
+                        )
+                        + ") are refused; send requests from a program (the SDK sends no "
+                        "Origin), or start the server with --allow-origin ORIGIN",
                     ),
                 )
                 return

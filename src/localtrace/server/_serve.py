@@ -166,7 +166,8 @@ def run_server(
             max_body_bytes=max_body_bytes,
             # Host names are checked on a loopback server (DNS rebinding); a server exposed on
             # purpose is reached under names we cannot know, and guarded by its API key.
-            allowed_hosts=allowed_hosts if is_loopback(host) or allowed_hosts else None,
+            # The name the server was told to listen on is always one it answers to.
+            allowed_hosts=[*allowed_hosts, host] if is_loopback(host) or allowed_hosts else None,
             allowed_origins=allowed_origins,
         )
         state = app.state.localtrace
