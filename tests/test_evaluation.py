@@ -143,6 +143,39 @@ def test_aevaluate_with_an_async_target(tmp_path: Path) -> None:
     check_experiment(client, experiment, dataset.id)
 
 
+def test_the_client_evaluates_as_the_sdks_client_does(tmp_path: Path) -> None:
+    """``client.evaluate``/``aevaluate`` as on ``langsmith.Client``; an existing experiment
+    by name or by id (the module-level SDK function recognises only its own TracerSession)."""
+    client = localtrace.Client(tmp_path / "evals.db")
+    dataset = make_dataset(client)
+    results = client.evaluate(
+        target, data="doubling", evaluators=[exact, distance], summary_evaluators=[hits]
+    )
+    check_experiment(client, results.experiment_name, dataset.id)
+    project = client.read_project(project_name=results.experiment_name)
+
+    def again(outputs: dict[str, Any]) -> dict[str, Any]:
+        return {"key": "again", "score": 1}
+
+    assert len(list(client.evaluate(results.experiment_name, evaluators=[again]))) == len(QUESTIONS)
+    assert len(list(client.evaluate(str(project.id), evaluators=[again]))) == len(QUESTIONS)
+    client.flush()
+    runs = client.list_runs(project_name=results.experiment_name, is_root=True)
+    assert all(run.feedback_stats["again"]["n"] == 2 for run in runs)  # type: ignore[index]
+
+    async def atarget(inputs: dict[str, Any]) -> dict[str, Any]:
+        return target(inputs)
+
+    async def main() -> str:
+        made = await client.aevaluate(atarget, data="doubling", evaluators=[exact, distance])
+        return made.experiment_name
+
+    experiment = asyncio.run(main())
+    client.flush()
+    assert len(list(client.list_runs(project_name=experiment, is_root=True))) == len(QUESTIONS)
+    client.close()
+
+
 def test_evaluate_on_a_split_and_an_old_version(tmp_path: Path) -> None:
     client = localtrace.Client(tmp_path / "evals.db")
     dataset = make_dataset(client)

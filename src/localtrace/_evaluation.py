@@ -777,6 +777,104 @@ class EvaluationMethods:
             return rows
         return pd.DataFrame(rows).set_index("example_id")
 
+    # -- running evaluations: the SDK's own runners, with this client -------------------------
+    def evaluate(
+        self,
+        target: Any,
+        /,
+        data: Any = None,
+        evaluators: Sequence[Any] | None = None,
+        summary_evaluators: Sequence[Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+        experiment_prefix: str | None = None,
+        description: str | None = None,
+        max_concurrency: int | None = 0,
+        num_repetitions: int = 1,
+        blocking: bool = True,
+        experiment: Any = None,
+        upload_runs: Any = None,
+        disable_evaluator_tracing: bool = False,
+        error_handling: str = "log",
+    ) -> Any:
+        """``langsmith.evaluate`` with this client, as ``langsmith.Client.evaluate``: a target
+        function on a dataset, or evaluators over an existing experiment named by name or id
+        (two of them: a comparison). Needs the langsmith package."""
+        from langsmith.evaluation import _runner
+
+        run: Any = _runner.evaluate  # (its overloads type the targets this passes on as Any)
+        return run(
+            self._experiment_target(target),
+            data=data,
+            evaluators=evaluators,
+            summary_evaluators=summary_evaluators,
+            metadata=metadata,
+            experiment_prefix=experiment_prefix,
+            description=description,
+            max_concurrency=max_concurrency,
+            num_repetitions=num_repetitions,
+            client=self,
+            blocking=blocking,
+            experiment=self._experiment_target(experiment),
+            upload_runs=upload_runs,
+            disable_evaluator_tracing=disable_evaluator_tracing,
+            error_handling=error_handling,
+        )
+
+    async def aevaluate(
+        self,
+        target: Any,
+        /,
+        data: Any = None,
+        evaluators: Sequence[Any] | None = None,
+        summary_evaluators: Sequence[Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+        experiment_prefix: str | None = None,
+        description: str | None = None,
+        max_concurrency: int | None = 0,
+        num_repetitions: int = 1,
+        blocking: bool = True,
+        experiment: Any = None,
+        upload_runs: Any = None,
+        disable_evaluator_tracing: bool = False,
+        error_handling: str = "log",
+    ) -> Any:
+        """``langsmith.aevaluate`` with this client, as ``langsmith.Client.aevaluate``."""
+        from langsmith.evaluation import _arunner
+
+        run: Any = _arunner.aevaluate
+        return await run(
+            self._experiment_target(target),
+            data=data,
+            evaluators=evaluators,
+            summary_evaluators=summary_evaluators,
+            metadata=metadata,
+            experiment_prefix=experiment_prefix,
+            description=description,
+            max_concurrency=max_concurrency,
+            num_repetitions=num_repetitions,
+            client=self,
+            blocking=blocking,
+            experiment=self._experiment_target(experiment),
+            upload_runs=upload_runs,
+            disable_evaluator_tracing=disable_evaluator_tracing,
+            error_handling=error_handling,
+        )
+
+    def _experiment_target(self, target: Any) -> Any:
+        """An experiment named by name or id -> the SDK's ``TracerSession`` of it (the SDK tells
+        an experiment from a name by that type alone); anything else as it is."""
+        if isinstance(target, tuple):
+            return tuple(self._experiment_target(item) for item in target)
+        if not isinstance(target, (str, uuid.UUID)):
+            return target
+        from langsmith.schemas import TracerSession
+
+        try:
+            found = self.read_project(project_id=uuid.UUID(str(target)))  # type: ignore[attr-defined]
+        except ValueError:
+            found = self.read_project(project_name=target)  # type: ignore[attr-defined]
+        return TracerSession(**found.model_dump())
+
     @sdk_keywords()
     def list_experiments(
         self,
