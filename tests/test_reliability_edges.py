@@ -89,3 +89,33 @@ def test_a_blank_api_key_does_not_expose_the_server() -> None:
 
     with pytest.raises(ServerConfigError, match="without an API key"):
         serve(":memory:", host="0.0.0.0", port=0, api_key="   ")
+
+
+def test_reading_a_file_this_process_may_not_write_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store file made read-only (mode 0444) in a writable folder: reading it creates no
+    -wal or -shm (SQLite would make them read-only too, and they would then refuse every
+    write once the file is writable again)."""
+    import os
+
+    from localtrace._store import db as db_module
+
+    path = tmp_path / "kept.db"
+    with localtrace.Client(path) as client:
+        client.create_run("r", {}, "chain")
+    assert not Path(f"{path}-wal").exists()
+    path.chmod(0o444)
+    if os.geteuid() == 0:  # root writes anything: let the store see what others would
+        monkeypatch.setattr(db_module, "_unwritable_file", lambda name: name == str(path))
+    reader = localtrace.Client(path)
+    assert reader._db.read_only
+    assert [run.name for run in reader.list_runs()] == ["r"]
+    reader.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.db"]
+    path.chmod(0o644)
+    monkeypatch.undo()
+    with localtrace.Client(path) as writer:
+        writer.create_run("again", {}, "chain")
+    with localtrace.Client(path) as client:
+        assert len(list(client.list_runs())) == 2

@@ -241,6 +241,11 @@ def _read_only_uri(path: str, immutable: bool) -> str:
     return f"file:{target}?mode=ro" + ("&immutable=1" if immutable else "")
 
 
+def _unwritable_file(path: str) -> bool:
+    """The file exists and this process may not write it (mode 0444, another owner)."""
+    return os.path.exists(path) and not os.access(path, os.W_OK)
+
+
 def _is_unwritable(exc: sqlite3.Error) -> bool:
     text = str(exc).lower()
     return "readonly" in text or "unable to open" in text or "read-only" in text
@@ -317,6 +322,11 @@ class Database:
             )
 
     def _open_writer(self) -> sqlite3.Connection:
+        if not self.in_memory and _unwritable_file(self.path):
+            # Not even tried for writing: SQLite would open it read-only all the same and
+            # leave -wal and -shm files behind, made read-only like it, that later stop every
+            # write once the file is writable again.
+            return self._open_read_only()
         conn: sqlite3.Connection | None = None
         try:
             conn = connect(self.path)
@@ -340,7 +350,12 @@ class Database:
     def _open_read_only(self) -> sqlite3.Connection:
         """The file or its folder cannot be written (a read-only mount): open it for reading."""
         wal = Path(self.path + "-wal")
-        candidates = [False] if wal.exists() and wal.stat().st_size else [False, True]
+        if wal.exists() and wal.stat().st_size:
+            candidates = [False]  # the log holds commits: SQLite must read it
+        elif _unwritable_file(self.path):
+            candidates = [True, False]  # immutable first: it reads and creates nothing
+        else:
+            candidates = [False, True]
         failure: sqlite3.Error | None = None
         for immutable in candidates:
             uri = _read_only_uri(self.path, immutable)
