@@ -306,6 +306,28 @@ def test_missing_store_says_how_to_create_one(tmp_path: Path) -> None:
     assert not (tmp_path / "nothing.db").exists()
 
 
+@pytest.mark.parametrize("kind", ["empty file", "sqlite without tables"])
+def test_reads_never_make_a_store_of_an_empty_database(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "empty.db"
+    if kind == "empty file":
+        path.write_bytes(b"")
+    else:
+        import sqlite3
+
+        with sqlite3.connect(path) as conn:
+            conn.execute("CREATE TABLE t (a)")
+            conn.execute("DROP TABLE t")
+        conn.close()
+    before = path.read_bytes()
+    for command in (["runs"], ["stats"], ["projects"], ["search", "x"], ["db", "info"]):
+        message = fails(*command, db=path)
+        assert "no trace store" in message and "left unchanged" in message
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.db"]
+    ok("demo", db=path)  # a command that writes makes it a store, as with a new path
+    assert "demo" in ok("projects", db=path)
+
+
 def test_unknown_ids_and_bad_arguments(demo_db: Path) -> None:
     unknown = str(uuid.uuid4())
     assert "no run with id" in fails("run", unknown, db=demo_db)

@@ -10,7 +10,9 @@ error and left exactly as it was: no switch to WAL, no migration, no new table.
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import urllib.parse
 from pathlib import Path
 
 from ..errors import StoreError
@@ -76,3 +78,20 @@ def identify(conn: sqlite3.Connection, path: str) -> bool:
     raise _refuse(
         path, f"an SQLite file localtrace did not create: user_version {version}, tables: {tables}"
     )
+
+
+def holds_store(path: str) -> bool:
+    """Whether the existing file ``path`` holds a store, decided by reading only: ``False`` for
+    an empty file or an SQLite file without tables (what a store is made from), a refusing
+    ``StoreError`` for anything else. (A read must never make a store out of such a file.)"""
+    if os.path.getsize(path) == 0:
+        return False
+    uri = f"file:{urllib.parse.quote(os.path.abspath(path))}?mode=ro"
+    try:
+        conn = sqlite3.connect(uri, uri=True)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open {path}: {exc}; check the path and permissions") from None
+    try:
+        return identify(conn, path)
+    finally:
+        conn.close()

@@ -16,6 +16,7 @@ from .._time import from_micros
 from ..errors import NotFoundError, StoreError
 from . import migrations as _migrations
 from .db import Database, checkpoint_truncate, connect, retry_busy
+from .identity import holds_store
 
 _COUNTS = (
     ("runs", "SELECT count(*) FROM runs"),
@@ -62,6 +63,11 @@ def require_store(path: str) -> str:
         )
     if os.path.isdir(path):
         raise StoreError(f"{path} is a folder; pass the path of a .db file")
+    if not holds_store(path):
+        raise NotFoundError(
+            f"no trace store in {path} (an empty database, left unchanged); trace into it, "
+            "run `localtrace demo` with --db on it, or pass the --db PATH of a store"
+        )
     return path
 
 

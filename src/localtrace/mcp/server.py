@@ -23,6 +23,7 @@ import uvicorn
 from mcp.server.fastmcp import FastMCP
 from mcp.server.fastmcp.exceptions import ToolError
 
+from .._store.identity import holds_store
 from ..client import Client
 from ..display import DIGEST_MIN_CHARS as MIN_MAX_CHARS
 from ..errors import InvalidArgumentError, InvalidRunError, LocaltraceError
@@ -67,6 +68,12 @@ class _Store:
                         f"no trace store at {os.path.abspath(self.path)}: restart the server "
                         "with --db pointing at the file your application traces into (the path "
                         "given to localtrace.Client), or create one with `localtrace demo`"
+                    )
+                if self.path != ":memory:" and not holds_store(self.path):
+                    raise ToolError(
+                        f"no trace store in {os.path.abspath(self.path)} (an empty database, "
+                        "left unchanged): restart the server with --db pointing at the file "
+                        "your application traces into"
                     )
                 self._client = Client(self.path, writer="thread")
             return self._client
