@@ -186,3 +186,21 @@ def test_a_flush_with_nothing_sent_since_the_last_answer_skips_the_child(tmp_pat
         client.flush()
     client.flush()
     client.close()
+
+
+@pytest.mark.parametrize("writer", ["process", "thread"])
+def test_integers_beyond_64_bits_are_stored_exactly_by_either_writer(
+    tmp_path: Path, writer: str
+) -> None:
+    """orjson reads such an integer as a float: the pipe marks the lines that hold one."""
+    path = tmp_path / f"{writer}.db"
+    with localtrace.Client(path, writer=writer) as client:
+        client.create_run("big", {"n": 2**70, "m": -(2**80)}, "chain")
+        client.create_run("small", {"n": 2**62}, "chain")
+    conn = sqlite3.connect(path)
+    texts = sorted(row[0] for row in conn.execute("SELECT inputs FROM run_payloads"))
+    conn.close()
+    assert texts == [
+        '{"n": 1180591620717411303424, "m": -1208925819614629174706176}',
+        '{"n":4611686018427387904}',
+    ]

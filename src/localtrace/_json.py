@@ -105,8 +105,14 @@ def dumps(value: Any) -> str:
 
 def _dumps_any_keys(value: Any) -> str:
     """``dumps`` for values the fast path refused: other keys, deep nesting, huge integers."""
+    return _dumps_slow(value)[0]
+
+
+def _dumps_slow(value: Any) -> tuple[str, bool]:
+    """``_dumps_any_keys``, and whether the text holds an integer beyond 64 bits (which only
+    the standard library writes, and reads back exactly)."""
     try:
-        return orjson.dumps(value, default=_default, option=_OPTIONS).decode()
+        return orjson.dumps(value, default=_default, option=_OPTIONS).decode(), False
     except TypeError as exc:
         if "ecursion" in str(exc):
             raise TooDeepError() from None
@@ -119,7 +125,7 @@ def _dumps_any_keys(value: Any) -> str:
                 default=lambda obj: _readable(_default(obj)),
                 ensure_ascii=False,
                 allow_nan=False,
-            )
+            ), True
         except RecursionError:
             raise TooDeepError() from None
 
@@ -152,6 +158,29 @@ def dumps_bytes(value: Any) -> bytes:
         return orjson.dumps(value, default=_default, option=_STR_KEYS)
     except TypeError:
         return _dumps_any_keys(value).encode()  # raises or copes as ``dumps`` does
+
+
+EXACT = b"!"
+"""Prefix of a ``dumps_line`` line that ``loads_line`` must read with the standard library."""
+
+
+def dumps_line(value: Any) -> bytes:
+    """``dumps_bytes`` for a line of a pipe, which ``loads_line`` reads back: a line holding an
+    integer beyond 64 bits starts with ``EXACT``, for orjson would read it as a float."""
+    try:
+        return orjson.dumps(value, default=_default, option=_STR_KEYS)
+    except TypeError:
+        text, exact = _dumps_slow(value)
+        return EXACT + text.encode() if exact else text.encode()
+
+
+def loads_line(line: bytes) -> Any:
+    """A ``dumps_line`` line -> the value it was made from, integers exactly."""
+    if line[:1] == EXACT:
+        import json
+
+        return json.loads(line[1:])
+    return orjson.loads(line)
 
 
 def describe_failure(exc: BaseException) -> str:

@@ -290,7 +290,7 @@ class ProcessWriter:
         try:
             if kind != FEEDBACK:  # a feedback row holds no usage (and no dicts: JSON text)
                 check_usage_numbers(run)
-            return _json.dumps_bytes([kind, run]) + b"\n"
+            return _json.dumps_line([kind, run]) + b"\n"
         except RunProblemError as exc:
             problem = exc.problem
         except Exception as exc:
@@ -450,7 +450,7 @@ def main() -> None:
         *lines, tail = (tail + chunk).split(b"\n")
         ops: list[tuple[str, Any]] = []
         for line in lines:
-            kind, payload = orjson.loads(line)
+            kind, payload = _json.loads_line(line)
             if kind != "flush":
                 ops.append((kind, payload))
                 continue
