@@ -130,11 +130,39 @@ def _dumps_slow(value: Any) -> tuple[str, bool]:
             raise TooDeepError() from None
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+"""A lone UTF-16 surrogate: no UTF-8 text can hold one (the SDK leaves them out)."""
+
+
+def _text(value: str) -> str:
+    if value.isascii() or not _SURROGATE.search(value):
+        return value
+    return _SURROGATE.sub("", value)
+
+
+def _key(key: Any) -> Any:
+    """A dict key as JSON can have it, as the SDK writes it: times in ISO form, ids and the
+    rest as their text (``(1, 2)`` -> ``"(1, 2)"``)."""
+    if isinstance(key, str):
+        return _text(key)
+    if key is None or isinstance(key, (bool, int, float)):
+        return key
+    if isinstance(key, (datetime.date, datetime.time)):
+        return key.isoformat()
+    if isinstance(key, Enum):
+        return _key(key.value)
+    return _text(str(key))
+
+
 def _readable(value: Any) -> Any:
     """``value`` with what no JSON reader of ours could parse back replaced: an integer beyond
     a double's range (orjson refuses such a number, which would make every listing of its run
-    fail) as its digits in a string, NaN and infinities as null (as orjson writes them). Only
-    the standard library's path needs it, and only values that took it pay."""
+    fail) as its digits in a string, NaN and infinities as null (as orjson writes them); and
+    what JSON cannot hold at all as the SDK writes it: keys of other types as text, lone
+    surrogates left out. Only the standard library's path needs it, and only values that took
+    it pay."""
+    if isinstance(value, str):
+        return _text(value)
     if isinstance(value, bool):
         return value
     if isinstance(value, int):
@@ -146,7 +174,7 @@ def _readable(value: Any) -> Any:
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {key: _readable(item) for key, item in value.items()}
+        return {_key(key): _readable(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return [_readable(item) for item in value]
     return value
