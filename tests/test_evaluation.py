@@ -484,7 +484,9 @@ def test_the_async_client_has_every_dataset_method_and_they_agree(tmp_path: Path
     from localtrace._evaluation import EvaluationMethods
     from localtrace.aio import AsyncClient
 
-    public = {n for n in vars(EvaluationMethods) if not n.startswith("_") and n != "info"}
+    # (the SDK's AsyncClient has no evaluate/aevaluate either: its runners take a client)
+    skipped = {"info", "evaluate", "aevaluate"}
+    public = {n for n in vars(EvaluationMethods) if not n.startswith("_") and n not in skipped}
     assert public <= set(dir(AsyncClient)), sorted(public - set(dir(AsyncClient)))
 
     async def main() -> tuple[list[Any], list[str], bool]:
