@@ -38,6 +38,7 @@ from ._query import runs as _runs
 from ._query.runquery import RunQuery
 from ._query.where import Where
 from ._store import prune as _prune
+from ._store.identity import holds_store as holds_store  # (for faces: a store is there?)
 from ._time import now_micros, to_micros
 from ._transfer import csvfile as _csv
 from ._transfer import jsonl as _jsonl

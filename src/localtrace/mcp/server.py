@@ -23,8 +23,7 @@ import uvicorn
 from mcp.server.fastmcp import FastMCP
 from mcp.server.fastmcp.exceptions import ToolError
 
-from .._store.identity import holds_store
-from ..client import Client
+from ..client import Client, holds_store
 from ..display import DIGEST_MIN_CHARS as MIN_MAX_CHARS
 from ..errors import InvalidArgumentError, InvalidRunError, LocaltraceError
 from ..models import RunStats
