@@ -459,3 +459,18 @@ def test_stats_serialise_to_json(memory: localtrace.Client) -> None:
     data = json.loads(stats(memory).model_dump_json())
     assert data["run_count"] == 1 and data["total_cost"] == "0.25"
     assert stats(memory)["run_count"] == 1
+
+
+def test_stats_read_like_the_sdks_plain_dict() -> None:
+    """Code written against the SDK's dict result: ``[]``, ``.get``, ``in``, ``.items()``."""
+    client = localtrace.Client(":memory:")
+    client.create_run("r", {}, "chain", end_time=None)
+    client.flush()
+    stats = client.get_run_stats()
+    assert stats["run_count"] == stats.get("run_count") == 1
+    assert "run_count" in stats and "no_such_figure" not in stats
+    assert stats.get("no_such_figure", "fallback") == "fallback"
+    with pytest.raises(KeyError):
+        stats["no_such_figure"]
+    assert dict(stats) == dict(stats.items()) == stats.model_dump()
+    assert list(stats.keys()) == list(stats.model_dump())

@@ -478,9 +478,27 @@ class RunStats(BaseModel):
     completion_cost_details: dict[str, Decimal] = Field(default_factory=dict)
     """Per-category sums of completion cost."""
 
+    # Read like the SDK's plain-dict result: ``stats["run_count"]``, ``.get``, ``in``, ``.items()``
+    # (``model_dump(mode="json")`` is the dict itself, for ``json.dumps``).
     def __getitem__(self, key: str) -> Any:
-        """Dict-style access, as code written against the SDK's plain-dict result expects."""
+        if key not in type(self).model_fields:
+            raise KeyError(key)
         return getattr(self, key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in type(self).model_fields
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return getattr(self, key) if key in type(self).model_fields else default
+
+    def keys(self) -> list[str]:
+        return list(type(self).model_fields)
+
+    def values(self) -> list[Any]:
+        return [getattr(self, key) for key in type(self).model_fields]
+
+    def items(self) -> list[tuple[str, Any]]:
+        return [(key, getattr(self, key)) for key in type(self).model_fields]
 
 
 class ModelPrice(BaseModel):
