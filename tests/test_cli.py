@@ -663,6 +663,32 @@ def test_csv_lines_end_with_a_newline_only(demo_db: Path) -> None:
     assert "\r" not in out and out.endswith("\n")
 
 
+def test_a_store_in_a_read_only_folder_is_read_and_only_writes_refuse(
+    demo_db: Path, tmp_path: Path
+) -> None:
+    """A read-only mount (or folder): SQL, information and merging read it (SQLite cannot
+    make its shared-memory file there, so it is read as immutable); vacuum says why not."""
+    from store_support import read_only_folder
+
+    with read_only_folder(tmp_path) as (folder, make_read_only):
+        path = folder / "kept.db"
+        shutil.copy(demo_db, path)
+        make_read_only()
+        assert "6" in ok("sql", "select count(*) from runs", db=path)
+        assert "schema" in ok("db", "info", db=path)
+        assert "chat_model" in ok("runs", db=path)
+        assert "read-only" in fails("db", "vacuum", db=path)
+        ok("merge", str(tmp_path / "merged.db"), str(path))
+        assert sorted(p.name for p in folder.iterdir()) == ["kept.db"]
+    assert "chat_model" in ok("runs", db=tmp_path / "merged.db")
+
+
+def test_a_merge_refused_for_its_inputs_creates_no_output(tmp_path: Path) -> None:
+    message = fails("merge", str(tmp_path / "out.db"), str(tmp_path / "missing.db"))
+    assert "missing.db" in message and "(store:" not in message
+    assert not (tmp_path / "out.db").exists()
+
+
 # -- pipes --------------------------------------------------------------------------------------
 def test_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
     """`localtrace runs ... | head -1`: no traceback, no 'Broken pipe' noise."""

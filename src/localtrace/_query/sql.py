@@ -21,12 +21,11 @@ import re
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import orjson
 
+from .._store.db import open_read_only
 from ..errors import InvalidArgumentError, StoreError
 
 STORED_VIEWS = ("runs_view", "feedback_view", "threads_view")
@@ -114,9 +113,8 @@ def _refuse(query: str, reason: str, fix: str = _FIX_VIEWS) -> InvalidArgumentEr
 
 def open_readonly(path: str) -> sqlite3.Connection:
     """A read-only connection to the store file (``mode=ro``: SQLite refuses every write)."""
-    uri = f"file:{quote(str(Path(path).resolve()))}?mode=ro"
     try:
-        return sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        return open_read_only(path, isolation_level=None, check_same_thread=False)
     except sqlite3.Error as exc:
         raise StoreError(f"cannot open {path!r} read-only: {exc}") from exc
 

@@ -19,7 +19,7 @@ import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from .. import _fork
 from ..errors import SchemaVersionError, StoreBusyError, StoreError, StoreUnavailableError
@@ -239,6 +239,28 @@ def ensure_schema(conn: sqlite3.Connection, path: str) -> None:
 def _read_only_uri(path: str, immutable: bool) -> str:
     target = urllib.parse.quote(str(Path(path).expanduser().resolve()))
     return f"file:{target}?mode=ro" + ("&immutable=1" if immutable else "")
+
+
+def open_read_only(path: str, **options: Any) -> sqlite3.Connection:
+    """A plain read-only connection to ``path`` (``mode=ro``; ``options`` go to
+    ``sqlite3.connect``), ``immutable`` as well when even reading would need a write (a WAL
+    file in a read-only folder, whose -shm cannot be made) and its log holds no commits.
+    Errors are SQLite's: a file that is not a database raises ``DatabaseError``."""
+    base = f"file:{urllib.parse.quote(os.path.abspath(path))}?mode=ro"
+    for uri in (base, base + "&immutable=1"):
+        conn: sqlite3.Connection = sqlite3.connect(uri, uri=True, **options)
+        try:
+            conn.execute("PRAGMA schema_version").fetchone()
+            return conn
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            wal = Path(path + "-wal")
+            if uri != base or not _is_unwritable(exc) or (wal.exists() and wal.stat().st_size):
+                raise
+        except BaseException:
+            conn.close()
+            raise
+    raise AssertionError("unreachable")  # the immutable attempt returns or raises
 
 
 def _unwritable_file(path: str) -> bool:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import urllib.parse
 from pathlib import Path
 
 from ..errors import StoreError
@@ -86,11 +85,12 @@ def holds_store(path: str) -> bool:
     ``StoreError`` for anything else. (A read must never make a store out of such a file.)"""
     if os.path.getsize(path) == 0:
         return False
-    uri = f"file:{urllib.parse.quote(os.path.abspath(path))}?mode=ro"
+    from .db import open_read_only  # (db imports this module)
+
     try:
-        conn = sqlite3.connect(uri, uri=True)
-    except sqlite3.Error as exc:
-        raise StoreError(f"cannot open {path}: {exc}; check the path and permissions") from None
+        conn = open_read_only(path)
+    except sqlite3.DatabaseError as exc:
+        raise unreadable(path, exc) from None
     try:
         return identify(conn, path)
     finally:

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .._time import from_micros
-from ..errors import NotFoundError, StoreError
+from ..errors import NotFoundError, StoreError, StoreUnavailableError
 from . import migrations as _migrations
-from .db import Database, checkpoint_truncate, connect, retry_busy
-from .identity import holds_store
+from .db import Database, checkpoint_truncate, connect, open_read_only, retry_busy
+from .identity import holds_store, unreadable
 
 _COUNTS = (
     ("runs", "SELECT count(*) FROM runs"),
@@ -81,9 +81,9 @@ def store_info(path: str) -> StoreInfo:
     """Schema version, row counts, size and time range of the store at ``path``."""
     path = require_store(path)
     try:
-        conn = connect(path)
+        conn = open_read_only(path)  # information only reads
     except sqlite3.DatabaseError as exc:
-        raise StoreError(f"{path} is not a localtrace store ({exc}); check --db") from exc
+        raise unreadable(path, exc) from exc
     try:
         version = int(conn.execute("PRAGMA user_version").fetchone()[0])
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
@@ -125,7 +125,13 @@ def vacuum(path: str) -> tuple[int, int]:
     """
     path = require_store(path)
     before = sum(_size(path))
-    Database(path).close()  # validates (and if needed migrates) the schema
+    db = Database(path)  # validates (and if needed migrates) the schema
+    read_only = db.read_only
+    db.close()
+    if read_only:
+        raise StoreUnavailableError(
+            f"cannot vacuum {path}: the file or its folder is read-only; vacuum a writable copy"
+        )
     conn = connect(path)
     try:
         # optimize first: the planner statistics it may write are then compacted too, so a

@@ -24,7 +24,6 @@ import contextlib
 import os
 import sqlite3
 import tempfile
-import urllib.parse
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -37,7 +36,7 @@ from .._ingest.upsert import Ingestor
 from .._ingest.usage import Usage
 from .._store import fulltext
 from .._store import migrations as _migrations
-from .._store.db import Database, begin_immediate, connect, retry_busy
+from .._store.db import Database, begin_immediate, connect, open_read_only, retry_busy
 from .._time import from_micros
 from ..errors import (
     InvalidArgumentError,
@@ -91,9 +90,8 @@ def check_input(path: str, output: str) -> int:
         raise InvalidArgumentError(
             "inputs", path, "is the output file itself", "list only other files as inputs"
         )
-    uri = f"file:{urllib.parse.quote(os.path.abspath(path))}?mode=ro"
     try:
-        conn = sqlite3.connect(uri, uri=True)
+        conn = open_read_only(path)
         try:
             version = int(conn.execute("PRAGMA user_version").fetchone()[0])
             tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
@@ -118,15 +116,16 @@ def check_input(path: str, output: str) -> int:
 
 @contextlib.contextmanager
 def _current_copy(path: str, version: int) -> Iterator[str]:
-    """``path`` itself, or a migrated temporary copy when its schema is older."""
-    if version == _migrations.LATEST:
+    """``path`` itself, or a temporary copy (migrated to the current schema) when its schema
+    is older or it cannot be attached where it is (SQLite must write beside a WAL file to read
+    it: a read-only file or folder)."""
+    folder_writable = os.access(os.path.dirname(os.path.abspath(path)), os.W_OK)
+    if version == _migrations.LATEST and folder_writable and os.access(path, os.W_OK):
         yield path
         return
     with tempfile.TemporaryDirectory(prefix="localtrace-merge-") as folder:
         copy = str(Path(folder) / "input.db")
-        source = sqlite3.connect(
-            f"file:{urllib.parse.quote(os.path.abspath(path))}?mode=ro", uri=True
-        )
+        source = open_read_only(path)
         target = sqlite3.connect(copy)
         try:
             source.backup(target)

@@ -109,7 +109,14 @@ class _Cli(click.Group):
         except LocaltraceError as exc:
             message = one_line(exc)
             settings = ctx.find_object(Settings)
-            if isinstance(exc, NotFoundError) and settings and settings.path not in message:
+            # a run, project, dataset... missing from a store: say which store (a missing file
+            # is a plain NotFoundError that names its own path)
+            if (
+                isinstance(exc, NotFoundError)
+                and type(exc) is not NotFoundError
+                and settings
+                and settings.path not in message
+            ):
                 message += f" (store: {settings.path})"
             raise CommandError(message) from None
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as exc:

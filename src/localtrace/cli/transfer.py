@@ -224,6 +224,10 @@ def merge(output: str, inputs: tuple[str, ...]) -> None:
     \b
         localtrace merge all.db shard-1.db shard-2.db
     """
+    from .._transfer.merge import check_input
+
+    for path in inputs:  # before the output is created: a failed merge leaves no new file
+        check_input(path, output)
     with Client(output, writer="thread") as client:
         result = client.merge(*inputs)
     _console().print(
