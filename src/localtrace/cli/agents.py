@@ -76,7 +76,8 @@ def thread(
 )
 @pass_settings
 def mcp(settings: Settings, db: str | None, http: bool, host: str, port: int | None) -> None:
-    """Serve the store to coding agents over the Model Context Protocol (read-only tools).
+    """Serve the store to coding agents over the Model Context Protocol (tools that read,
+    and one that records feedback).
 
     Over stdio by default, as MCP clients (Claude Code, Cursor, ...) start it; --http serves
     streamable HTTP on loopback. The store file is opened when a tool first needs it.

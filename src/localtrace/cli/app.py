@@ -731,7 +731,11 @@ def projects(
         )
     if fmt == "table":
         if not found:
-            _note("no projects yet; trace something, or run `localtrace demo`")
+            _note(
+                f"no project name contains {name_contains!r}; `localtrace projects` lists them all"
+                if name_contains
+                else "no projects yet; trace something, or run `localtrace demo`"
+            )
             return
         console = _console()
         console.print(render.projects_table(found, with_stats=with_stats, width=console.width))
