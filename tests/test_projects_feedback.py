@@ -125,3 +125,19 @@ def test_a_runs_feedback_stats_equal_the_stats_of_that_run_alone(client: localtr
     stats = client.get_run_stats(id=[run_id])
     assert per_run and set(per_run) == {"accuracy", "tone", "flag"}
     assert per_run == stats.feedback_stats  # type: ignore[union-attr]
+
+
+def test_sdk_keywords_reference_dataset_name_and_close_timeout(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    client = localtrace.Client(tmp_path / "p.db")
+    dataset = client.create_dataset("qa")
+    client.create_project("experiment", reference_dataset_id=dataset.id)
+    client.create_project("plain")
+    assert [p.name for p in client.list_projects(reference_dataset_name="qa")] == ["experiment"]
+    with pytest.raises(localtrace.DatasetNotFoundError):
+        list(client.list_projects(reference_dataset_name="nope"))
+    with pytest.raises(localtrace.InvalidArgumentError):
+        list(client.list_projects(reference_dataset_name="qa", reference_dataset_id=dataset.id))
+    client.create_run("queued", {}, "chain")
+    client.close(timeout=5)  # the SDK's keyword; every queued run is still written
+    with localtrace.Client(tmp_path / "p.db") as again:
+        assert [r.name for r in again.list_runs()] == ["queued"]

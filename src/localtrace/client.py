@@ -223,8 +223,12 @@ class Client(EvaluationMethods):
         _raise_first([_attempt(lambda w=w: w.flush(timeout)) for w in self._writers()])
         self._feedback_gate.committed(mark)
 
-    def close(self) -> None:
-        """Drain the queues and close the file. Idempotent."""
+    def close(self, timeout: float | None = None) -> None:
+        """Drain the queues and close the file. Idempotent.
+
+        ``timeout`` is the SDK's keyword, taken and not applied: close always waits until
+        every queued run is in the file (a run is never given up to end sooner).
+        """
         try:
             outcomes = [_attempt(writer.close) for writer in self._writers()]
         finally:
@@ -769,8 +773,18 @@ class Client(EvaluationMethods):
         metadata: dict[str, Any] | None = None,
         limit: int | None = None,
         offset: int = 0,
+        reference_dataset_name: str | None = None,
     ) -> Iterator[Project]:
         """Projects, newest first, filtered like ``langsmith.Client.list_projects``."""
+        if reference_dataset_name is not None:
+            if reference_dataset_id is not None:
+                raise InvalidArgumentError(
+                    "reference_dataset_name",
+                    reference_dataset_name,
+                    "given with reference_dataset_id",
+                    "pass one of the two",
+                )
+            reference_dataset_id = self._dataset_id(None, reference_dataset_name)
         with self._db.read() as conn:
             projects = _projects.list_rows(
                 conn,
