@@ -229,3 +229,16 @@ def test_response_json_writes_keys_that_are_not_strings_as_text() -> None:
     }
     plain = {"runs": [{"id": "x", "total_cost": Decimal("0.25")}], "cursors": {"next": None}}
     assert dumps(plain) == b'{"runs":[{"id":"x","total_cost":0.25}],"cursors":{"next":null}}'
+
+
+def test_a_runs_app_path_opens_it_in_the_ui(http: TestClient, store: localtrace.Client) -> None:
+    """The link the SDK's get_run_url / runs.get_url give (a run's app_path) leads somewhere."""
+    docs = tree(f"link-{uuid.uuid4().hex[:6]}", T0)
+    assert http.post("/runs/batch", json={"post": docs}).status_code == 202
+    store.flush()
+    child = store.read_run(docs[1]["id"])
+    moved = http.get(str(child.app_path), follow_redirects=False)
+    assert moved.status_code == 307
+    assert moved.headers["location"] == f"/ui/traces/{child.id}"
+    page = http.get(str(child.app_path))
+    assert page.status_code == 200 and docs[0]["id"] in page.text

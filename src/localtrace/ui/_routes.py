@@ -228,6 +228,15 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
             return error_page(exc)
         return render("trace.html", root=root, project=project, selected=selected)
 
+    @router.get("/o/{tenant_id}/projects/p/{project_id}/r/{run_id}")
+    def run_link(tenant_id: str, project_id: str, run_id: str) -> Response:
+        """A run's ``app_path``, the link the SDK's ``get_run_url`` and ``runs.get_url`` give:
+        the run, selected in its trace."""
+        try:
+            return RedirectResponse(f"/ui/traces/{_uuid(run_id, 'run_id')}", status_code=307)
+        except LocaltraceError as exc:
+            return error_page(exc)
+
     @router.get("/ui/partials/runs/{run_id}")
     def run_partial(run_id: str) -> Response:
         settle()
