@@ -689,6 +689,28 @@ def test_a_merge_refused_for_its_inputs_creates_no_output(tmp_path: Path) -> Non
     assert not (tmp_path / "out.db").exists()
 
 
+def test_since_without_an_offset_is_the_local_time_tables_show(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    if not hasattr(time, "tzset"):
+        pytest.skip("no time.tzset here")
+    path = tmp_path / "tz.db"
+    with localtrace.Client(path) as client:
+        client.create_run("noon", {}, "chain", start_time="2026-03-02T17:00:00Z")
+    monkeypatch.setenv("TZ", "America/New_York")  # 17:00 UTC is 12:00 there
+    time.tzset()
+    try:
+        assert "2026-03-02 12:00:00" in ok("runs", db=path)
+        assert "noon" in ok("runs", "--since", "2026-03-02T11:59", db=path)
+        assert "noon" not in ok("runs", "--since", "2026-03-02T12:01", db=path)
+        assert "noon" in ok("runs", "--since", "2026-03-02T16:59Z", db=path)  # an offset wins
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
 # -- pipes --------------------------------------------------------------------------------------
 def test_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
     """`localtrace runs ... | head -1`: no traceback, no 'Broken pipe' noise."""

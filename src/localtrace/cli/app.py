@@ -217,6 +217,13 @@ class _Since(_TimeParam):
                     f"{text!r} reaches before year 1; use a shorter age or a date", param, ctx
                 )
         try:
+            parsed = dt.datetime.fromisoformat(text.strip())
+        except ValueError:
+            parsed = None
+        if parsed is not None and parsed.tzinfo is None:
+            # a wall-clock time without an offset is the terminal's, as the tables show times
+            return parsed.astimezone()
+        try:
             return parse_datetime(text)
         except ValueError:
             self.fail(
@@ -262,7 +269,8 @@ def _query_options(func: F) -> F:
         click.option(
             "--since",
             type=_Since(),
-            help="Only runs started since a time (2026-01-31T12:00Z) or an age (30m, 2h, 7d).",
+            help="Only runs started since a time (2026-01-31T12:00Z; without an offset, local "
+            "time, as tables show times) or an age (30m, 2h, 7d).",
         ),
     ]
     for option in reversed(options):
