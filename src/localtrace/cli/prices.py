@@ -158,7 +158,7 @@ def prices_list(settings: Settings, fmt: str | None) -> None:
     "start",
     default=None,
     metavar="DATE",
-    help="Only runs that started on or after DATE (e.g. 2025-01-31, local time; 2025-01-31T00:00Z for UTC).",
+    help="Only runs that started on or after DATE (e.g. 2025-01-31, UTC).",
 )
 @click.option(
     "--prompt-type",
