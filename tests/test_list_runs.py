@@ -250,16 +250,3 @@ def test_thread_id_is_read_from_the_metadata_langsmith_reads() -> None:
     narrow = client.list_runs(project_name="p", select=["name", "thread_id"])
     assert sorted(str(r.thread_id) for r in narrow) == ["None", "c1", "s1", "t1"]
     assert {r.thread_id for r in client.list_runs(project_name="p", select=["name"])} == {None}
-
-
-def test_an_empty_metadata_key_is_a_key_like_any_other() -> None:
-    """``{"": "e"}`` is stored as the pair ("", "e"): ``has`` with it matches that run only
-    (an object whose pairs all vanished matched every run)."""
-    client = localtrace.Client(":memory:")
-    client.create_run("a", {}, "chain", project_name="p", extra={"metadata": {"": "e"}})
-    client.create_run("b", {}, "chain", project_name="p", extra={"metadata": {"k": "w"}})
-    client.flush()
-    names = lambda f: sorted(r.name for r in client.list_runs(project_name="p", filter=f))  # noqa: E731
-    assert names("""has(metadata, '{"": "e"}')""") == ["a"]
-    assert names('eq(metadata_key, "")') == ["a"]
-    assert names("""has(metadata, '{"": "other"}')""") == []

@@ -38,23 +38,21 @@ def iter_pairs(value: Any, prefix: str = "") -> Iterator[tuple[str, str | None]]
     Iterative (an explicit stack), so JSON nested thousands of levels deep is walked like any
     other instead of exhausting Python's recursion limit.
     """
-    # ``None``: the top (its own scalar or emptiness is no pair); an empty key is a path ("").
-    stack: list[tuple[Any, str | None]] = [(value, prefix or None)]
+    stack: list[tuple[Any, str]] = [(value, prefix)]
     while stack:
         node, path = stack.pop()
         if isinstance(node, dict):
-            if not node and path is not None:
+            if not node and path:
                 yield path, "{}"
             children = [
-                (child, f"{path}.{key}" if path is not None else str(key))
-                for key, child in node.items()
+                (child, f"{path}.{key}" if path else str(key)) for key, child in node.items()
             ]
             stack.extend(reversed(children))
         elif isinstance(node, (list, tuple)):
-            if not node and path is not None:
+            if not node and path:
                 yield path, "[]"
             stack.extend((child, path) for child in reversed(node))
-        elif path is not None:
+        elif path:
             yield path, scalar_text(node)
 
 
