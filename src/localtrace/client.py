@@ -70,6 +70,9 @@ from .models import (
 )
 from .types import TimeSeries
 
+check_merge_input = _merge.check_input
+"""Whether a file can be merged (a clear error if not): for faces, before they create the output."""
+
 DEFAULT_PATH = "localtrace.db"
 """Store used when neither a path nor ``$LOCALTRACE_DB`` is given (in the working directory)."""
 

@@ -13,7 +13,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ..client import Client
+from ..client import Client, check_merge_input
 from ..display import human_size
 from ..errors import TransferError
 from .app import (
@@ -224,10 +224,8 @@ def merge(output: str, inputs: tuple[str, ...]) -> None:
     \b
         localtrace merge all.db shard-1.db shard-2.db
     """
-    from .._transfer.merge import check_input
-
     for path in inputs:  # before the output is created: a failed merge leaves no new file
-        check_input(path, output)
+        check_merge_input(path, output)
     with Client(output, writer="thread") as client:
         result = client.merge(*inputs)
     _console().print(
