@@ -455,8 +455,12 @@ class Writer:
                 return
 
     def _index_chunk(self) -> None:
-        """Index the oldest ``INDEX_CHUNK`` queued runs in a transaction of their own."""
+        """Index the oldest ``INDEX_CHUNK`` queued runs in a transaction of their own (none when
+        nothing is queued: an idle writer takes no write lock)."""
         try:
+            if not self._db.between_writes(fulltext.pending):
+                self._unindexed = False
+                return
             with self._db.write() as conn:
                 indexed = fulltext.catch_up(conn, INDEX_CHUNK)
         except LocaltraceError as exc:  # tried again after the next write or settle
