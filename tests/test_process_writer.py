@@ -124,19 +124,25 @@ def test_returned_feedback_is_the_read_back_whatever_the_id_spelling(tmp_path: P
     client.close()
 
 
-def test_a_writer_process_that_dies_is_reported_and_never_blocks_traced_code(
-    tmp_path: Path,
-) -> None:
-    client = localtrace.Client(tmp_path / "dies.db", writer="process")
+def traced_after_the_writer_died(path: Path) -> localtrace.Client:
+    """A client whose writer process was killed after one flushed run, with 3,000 runs traced
+    since: traced code goes on (they are dropped and counted, never raised there)."""
+    client = localtrace.Client(path, writer="process")
     client.create_run("first", {}, "chain", id=str(uuid.uuid4()))
     client.flush()
     writer = client._writer
     assert isinstance(writer, writer_process.ProcessWriter) and writer._proc is not None
     writer._proc.kill()
     writer._proc.wait()
-    # traced code goes on: runs submitted now are dropped and counted, never raised here
     for _ in range(3000):
         client.create_run("after", {"text": "z" * 500}, "chain", id=str(uuid.uuid4()))
+    return client
+
+
+def test_a_writer_process_that_dies_is_reported_and_never_blocks_traced_code(
+    tmp_path: Path,
+) -> None:
+    client = traced_after_the_writer_died(tmp_path / "dies.db")
     with pytest.raises(localtrace.StoreError, match="writer process stopped"):
         client.flush()
     client.close()  # returns (the failure was reported by the flush) and leaves no pipe open
@@ -145,15 +151,7 @@ def test_a_writer_process_that_dies_is_reported_and_never_blocks_traced_code(
 def test_close_says_so_when_the_writer_process_died_with_runs_unwritten(tmp_path: Path) -> None:
     """No flush after the child died: close (a ``with`` block's end) raises what flush would
     have, once, with the count of posts and patches that were not written."""
-    client = localtrace.Client(tmp_path / "dies.db", writer="process")
-    client.create_run("first", {}, "chain", id=str(uuid.uuid4()))
-    client.flush()
-    writer = client._writer
-    assert isinstance(writer, writer_process.ProcessWriter) and writer._proc is not None
-    writer._proc.kill()
-    writer._proc.wait()
-    for _ in range(3000):
-        client.create_run("after", {"text": "z" * 500}, "chain", id=str(uuid.uuid4()))
+    client = traced_after_the_writer_died(tmp_path / "dies.db")
     with pytest.raises(localtrace.StoreError, match="writer process stopped") as caught:
         client.close()
     count = int(str(caught.value).split("; ")[-1].split()[0])

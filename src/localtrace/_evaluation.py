@@ -10,11 +10,12 @@ on that run. Nothing leaves the machine.
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import io
 import logging
 import os
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -36,6 +37,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger("localtrace")
 
 _DATA_TYPES = ("kv", "llm", "chat")
+
+_NOT_OPTIONS = frozenset({"self", "target", "_runner"})
+_NO_TARGET: Any = object()
+"""Names in ``evaluate``'s frame that are not keywords of the SDK's runner."""
 
 
 class DatasetVersion(BaseModel):
@@ -801,64 +806,33 @@ class EvaluationMethods:
         (two of them: a comparison). Needs the langsmith package."""
         from langsmith.evaluation import _runner
 
+        options = {name: value for name, value in locals().items() if name not in _NOT_OPTIONS}
         run: Any = _runner.evaluate  # (its overloads type the targets this passes on as Any)
-        return run(
-            self._experiment_target(target),
-            data=data,
-            evaluators=evaluators,
-            summary_evaluators=summary_evaluators,
-            metadata=metadata,
-            experiment_prefix=experiment_prefix,
-            description=description,
-            max_concurrency=max_concurrency,
-            num_repetitions=num_repetitions,
-            client=self,
-            blocking=blocking,
-            experiment=self._experiment_target(experiment),
-            upload_runs=upload_runs,
-            disable_evaluator_tracing=disable_evaluator_tracing,
-            error_handling=error_handling,
-        )
+        return run(self._experiment_target(target), **self._runner_options(options))
 
-    async def aevaluate(
-        self,
-        target: Any,
-        /,
-        data: Any = None,
-        evaluators: Sequence[Any] | None = None,
-        summary_evaluators: Sequence[Any] | None = None,
-        metadata: dict[str, Any] | None = None,
-        experiment_prefix: str | None = None,
-        description: str | None = None,
-        max_concurrency: int | None = 0,
-        num_repetitions: int = 1,
-        blocking: bool = True,
-        experiment: Any = None,
-        upload_runs: Any = None,
-        disable_evaluator_tracing: bool = False,
-        error_handling: str = "log",
-    ) -> Any:
-        """``langsmith.aevaluate`` with this client, as ``langsmith.Client.aevaluate``."""
+    def aevaluate(self, target: Any = _NO_TARGET, /, **options: Any) -> Awaitable[Any]:
+        """``langsmith.aevaluate`` with this client, as ``langsmith.Client.aevaluate``; it
+        takes ``evaluate``'s keywords (an unknown one is a ``TypeError`` here, at the call)."""
         from langsmith.evaluation import _arunner
 
+        bound = inspect.signature(EvaluationMethods.evaluate).bind(self, target, **options)
+        if target is _NO_TARGET:
+            raise TypeError("aevaluate() missing 1 required positional argument: 'target'")
+        bound.apply_defaults()
+        given = {name: value for name, value in bound.arguments.items() if name not in _NOT_OPTIONS}
         run: Any = _arunner.aevaluate
-        return await run(
-            self._experiment_target(target),
-            data=data,
-            evaluators=evaluators,
-            summary_evaluators=summary_evaluators,
-            metadata=metadata,
-            experiment_prefix=experiment_prefix,
-            description=description,
-            max_concurrency=max_concurrency,
-            num_repetitions=num_repetitions,
-            client=self,
-            blocking=blocking,
-            experiment=self._experiment_target(experiment),
-            upload_runs=upload_runs,
-            disable_evaluator_tracing=disable_evaluator_tracing,
-            error_handling=error_handling,
+        coroutine: Awaitable[Any] = run(
+            self._experiment_target(target), **self._runner_options(given)
         )
+        return coroutine
+
+    def _runner_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        """The keywords of the SDK's runner: this client, an experiment made its own type."""
+        return {
+            **options,
+            "experiment": self._experiment_target(options["experiment"]),
+            "client": self,
+        }
 
     def _experiment_target(self, target: Any) -> Any:
         """An experiment named by name or id -> the SDK's ``TracerSession`` of it (the SDK tells
