@@ -39,8 +39,9 @@ logger = logging.getLogger("localtrace")
 _DATA_TYPES = ("kv", "llm", "chat")
 
 _NOT_OPTIONS = frozenset({"self", "target", "_runner"})
-_NO_TARGET: Any = object()
 """Names in ``evaluate``'s frame that are not keywords of the SDK's runner."""
+_NO_TARGET: Any = object()
+"""``aevaluate`` called without its target (said after an unknown keyword, as Python would)."""
 
 
 class DatasetVersion(BaseModel):

@@ -109,8 +109,8 @@ def _dumps_any_keys(value: Any) -> str:
 
 
 def _dumps_slow(value: Any) -> tuple[str, bool]:
-    """``_dumps_any_keys``, and whether the text holds an integer beyond 64 bits (which only
-    the standard library writes, and reads back exactly)."""
+    """``_dumps_any_keys``, and whether the standard library wrote it: then it may hold an
+    integer beyond 64 bits, which only the standard library reads back exactly."""
     try:
         return orjson.dumps(value, default=_default, option=_OPTIONS).decode(), False
     except TypeError as exc:

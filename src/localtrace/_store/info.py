@@ -77,11 +77,27 @@ def _size(path: str) -> tuple[int, int]:
     return main, wal.stat().st_size if wal.exists() else 0
 
 
+def _reading(path: str) -> sqlite3.Connection:
+    """A connection that only reads: an ordinary one (the last to close folds and removes the
+    -wal and -shm files SQLite makes to read), else a read-only one where the file or its
+    folder cannot be written (it would leave them behind anywhere else)."""
+    try:
+        conn = connect(path)
+    except (StoreError, sqlite3.OperationalError):
+        return open_read_only(path)
+    try:
+        conn.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.OperationalError:
+        conn.close()
+        return open_read_only(path)
+    return conn
+
+
 def store_info(path: str) -> StoreInfo:
     """Schema version, row counts, size and time range of the store at ``path``."""
     path = require_store(path)
     try:
-        conn = open_read_only(path)  # information only reads
+        conn = _reading(path)
     except sqlite3.DatabaseError as exc:
         raise unreadable(path, exc) from exc
     try:
