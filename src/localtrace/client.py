@@ -1293,6 +1293,9 @@ class Client(EvaluationMethods):
             project_ids=self._named_project_ids(self._names(project_name)),
         )
         self.flush()
+        # the full-text index caught up too: else the writer indexes the last runs while the
+        # file is compacted, and its log is left holding that write
+        self._settle()
         return _prune.prune(self._db, policy, dry_run=dry_run)
 
     def set_retention(
