@@ -179,3 +179,26 @@ def test_a_loopback_name_the_server_listens_on_is_a_host_it_answers(tmp_path: Pa
     finally:
         proc.terminate()
         proc.communicate(timeout=60)
+
+
+def _documented_serve_options() -> list[str]:
+    """The option names in the first column of docs/server.md's "Starting and stopping" table."""
+    page = (Path(__file__).resolve().parents[2] / "docs" / "server.md").read_text()
+    section = page.split("## Starting and stopping", 1)[1].split("\n## ", 1)[0]
+    table = section.split("\n\n")[1]  # the first paragraph after the heading: one table
+    return [line.split("`")[1].split()[0] for line in table.splitlines() if line.startswith("| `")]
+
+
+def test_the_options_table_lists_each_serve_option_once() -> None:
+    from click.testing import CliRunner
+
+    from localtrace.cli.app import main
+
+    shown = CliRunner().invoke(main, ["serve", "--help"]).output
+    options = sorted(
+        line.split()[0].rstrip(",")
+        for line in shown.splitlines()
+        if line.startswith("  --") and not line.startswith("  --help")
+    )
+    assert options  # the help text still lists options one a line
+    assert sorted(_documented_serve_options()) == options
