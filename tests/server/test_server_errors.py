@@ -425,6 +425,43 @@ def test_body_validation(http: TestClient, method: str, path: str, body: dict[st
     assert_error(http.request(method, path, json=body), 422, "validation_error")
 
 
+@pytest.mark.parametrize(
+    ("method", "path"), [("POST", "/feedback"), ("PATCH", f"/feedback/{UNKNOWN}")]
+)
+def test_a_bad_score_is_one_detail_naming_the_field_value_and_fix(
+    http: TestClient, method: str, path: str
+) -> None:
+    body = {"key": "k", "run_id": str(uuid.uuid4()), "score": "high"}
+    if method == "PATCH":
+        body = {"score": "high"}
+    error = assert_error(http.request(method, path, json=body), 422, "validation_error")
+    (detail,) = error["details"]  # not one per type the score may have
+    assert detail["loc"] == "body.score" and detail["field"] == "score"
+    assert detail["message"] == 'expected a number or a boolean (got "high")'
+    assert detail["fix"] == "send score as a number or a boolean"
+    assert error["message"] == f"invalid request: body.score: {detail['message']}"
+
+
+def test_each_bad_field_is_one_detail_showing_the_value_sent(http: TestClient) -> None:
+    body = {"key": "k", "run_id": "nope", "score": [1], "comment": 3}
+    error = assert_error(http.post("/feedback", json=body), 422, "validation_error")
+    by_field = {d["field"]: d for d in error["details"]}
+    assert list(by_field) == ["run_id", "score", "comment"]
+    assert by_field["run_id"]["fix"] == "send run_id as a UUID"
+    assert by_field["score"]["message"] == "expected a number or a boolean (got [1])"
+    assert by_field["comment"]["message"].endswith("(got 3)")  # the number, not the string '3'
+
+
+def test_multipart_feedback_with_a_bad_score_is_one_detail(http: TestClient) -> None:
+    feedback_id = str(uuid.uuid4())
+    part = orjson.dumps({"key": "k", "run_id": str(uuid.uuid4()), "score": "high"})
+    body = multipart([(f"feedback.{feedback_id}", "application/json", part)])
+    response = http.post("/runs/multipart", content=body, headers=MULTIPART)
+    (detail,) = assert_error(response, 422, "invalid_run")["details"]
+    assert detail["loc"] == f"feedback.{feedback_id}.score" and detail["field"] == "score"
+    assert detail["message"] == 'expected a number or a boolean (got "high")'
+
+
 def test_feedback_needs_a_target(http: TestClient) -> None:
     error = assert_error(http.post("/feedback", json={"key": "lonely"}), 422, "invalid_argument")
     assert error["details"][0]["field"] == "run_id"

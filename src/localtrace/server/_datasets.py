@@ -905,8 +905,7 @@ def _head(model: type[_Head], example_id: str, value: Any) -> _Head:
     try:
         return model.model_validate(value or {})
     except ValidationError as exc:
-        errors = [{**e, "loc": ("part", example_id, *e.get("loc", ()))} for e in exc.errors()]
-        raise validation_error(errors) from None
+        raise validation_error(exc.errors(), value or {}, f"part.{example_id}") from None
 
 
 def _create_uploaded(

@@ -15,7 +15,7 @@ when there is one, and the fix when known.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -246,22 +246,113 @@ def translate(exc: BaseException) -> ApiError:
     )
 
 
-def _validation_detail(err: dict[str, Any]) -> Detail:
-    loc_parts = [str(p) for p in err.get("loc", ())]
-    loc = ".".join(loc_parts) or "request"
-    message = str(err.get("msg", "invalid value"))
-    if err.get("type") == "extra_forbidden":
-        message = f"unknown field '{loc_parts[-1] if loc_parts else '?'}'"
-        return Detail(loc=loc, message=message, fix="remove it (see /openapi.json for the fields)")
-    if err.get("type") == "missing":
-        return Detail(loc=loc, message="field required", fix="send it")
-    given = err.get("input")
-    if given is not None and not isinstance(given, (dict, list)):
-        message = f"{message} (got {str(given)[:60]!r})"
-    return Detail(loc=loc, message=message)
+_EXPECTED = (
+    # pydantic error type prefix -> what the field takes, for "expected ..." and the fix
+    ("float_", "a number"),
+    ("finite_number", "a number"),
+    ("int_", "an integer"),
+    ("bool_", "a boolean"),
+    ("string_type", "a string"),
+    ("uuid_", "a UUID"),
+    ("datetime_", "an ISO-8601 date-time"),
+    ("date_", "an ISO-8601 date"),
+    ("dict_type", "a JSON object"),
+    ("model_type", "a JSON object"),
+    ("model_attributes_type", "a JSON object"),
+    ("list_type", "a JSON array"),
+)
 
 
-def validation_error(errors: Sequence[dict[str, Any]]) -> ApiError:
+def _expected(err: Mapping[str, Any]) -> str | None:
+    """What the field takes, if ``err`` is a wrong-type error (not a broken constraint)."""
+    kind = str(err.get("type", ""))
+    return next((what for prefix, what in _EXPECTED if kind.startswith(prefix)), None)
+
+
+def _shown(value: Any) -> str:
+    """The value as the client sent it (JSON), cut to a readable length."""
+    try:
+        text = orjson.dumps(value, default=str).decode()
+    except TypeError:
+        text = repr(value)
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+def _field_loc(loc: Sequence[Any], root: Any, missing: bool) -> tuple[Any, ...]:
+    """``loc`` without pydantic's union-branch tags (``score.float``, ``score.int``).
+
+    A part is kept when the body holds it (or, for a missing field, when it is the last);
+    a tag names a type tried, not a place in the body, so the body never holds it.
+    """
+    if root is None:
+        return tuple(loc)  # nothing to tell places from tags by
+    kept: list[Any] = []
+    value = root
+    for i, part in enumerate(loc):
+        in_dict = isinstance(value, dict) and part in value
+        in_list = isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value)
+        if in_dict or in_list:
+            value = value[part]
+        elif not (missing and i == len(loc) - 1):
+            continue
+        kept.append(part)
+    return tuple(kept)
+
+
+def _field_detail(loc: tuple[Any, ...], errs: Sequence[Mapping[str, Any]], prefix: str) -> Detail:
+    """One entry for one field, however many union branches pydantic tried for it."""
+    names = [str(p) for p in loc]
+    loc_text = ".".join([prefix, *names] if prefix else names) or "request"
+    inner = names[1:] if names[:1] in (["body"], ["query"], ["path"]) else names
+    field = ".".join(inner) or None
+    first = errs[0]
+    if first.get("type") == "extra_forbidden":
+        return Detail(
+            loc=loc_text,
+            field=field,
+            message=f"unknown field '{names[-1] if names else '?'}'",
+            fix="remove it (see /openapi.json for the fields)",
+        )
+    if first.get("type") == "missing":
+        return Detail(loc=loc_text, field=field, message="field required", fix="send it")
+    wanted = [w for w in dict.fromkeys(_expected(e) for e in errs) if w]
+    if "a number" in wanted and "an integer" in wanted:
+        wanted.remove("an integer")
+    got = f" (got {_shown(first['input'])})" if "input" in first else ""
+    subject = field or ("the body" if names == ["body"] else loc_text)
+    fix = f"send {subject} as {' or '.join(wanted)}" if wanted else None
+    if len(errs) > 1 and wanted:  # one per union branch: say what the field takes
+        message = f"expected {' or '.join(wanted)}{got}"
+    else:
+        message = "; ".join(dict.fromkeys(str(e.get("msg", "invalid value")) for e in errs)) + got
+    return Detail(loc=loc_text, field=field, message=message, fix=fix)
+
+
+def field_details(
+    errors: Sequence[Mapping[str, Any]], body: Any = None, prefix: str = ""
+) -> list[Detail]:
+    """Pydantic errors -> one ``Detail`` per field, in order (union branches merged).
+
+    ``body`` is what was validated: errors under ``body`` (FastAPI's) or, without a
+    ``body`` first part, errors of ``model_validate(body)``; ``prefix`` goes before each loc.
+    """
+    grouped: dict[tuple[Any, ...], list[Mapping[str, Any]]] = {}
+    for err in errors:
+        loc = tuple(err.get("loc", ()))
+        missing = err.get("type") == "missing"
+        if loc[:1] == ("body",):
+            key = ("body", *_field_loc(loc[1:], body, missing))
+        elif loc[:1] in (("query",), ("path",), ("header",)):
+            key = loc
+        else:
+            key = _field_loc(loc, body, missing)
+        grouped.setdefault(key, []).append(err)
+    return [_field_detail(loc, errs, prefix) for loc, errs in grouped.items()]
+
+
+def validation_error(
+    errors: Sequence[Mapping[str, Any]], body: Any = None, prefix: str = ""
+) -> ApiError:
     """Pydantic/FastAPI validation errors -> 400 for malformed JSON, else 422 with details."""
     for err in errors:
         if tuple(err.get("loc", ())) == ("body",) and isinstance(err.get("input"), bytes):
@@ -275,7 +366,7 @@ def validation_error(errors: Sequence[dict[str, Any]]) -> ApiError:
             return ApiError(
                 400, "invalid_json", f"the body is not valid JSON: {where}".rstrip(": ")
             )
-    details = [_validation_detail(err) for err in errors]
+    details = field_details(errors, body, prefix)
     summary = "; ".join(f"{d.loc}: {d.message}" for d in details[:5])
     more = f" (and {len(details) - 5} more)" if len(details) > 5 else ""
     return ApiError(422, "validation_error", f"invalid request: {summary}{more}", details)
@@ -290,7 +381,7 @@ def install(app: FastAPI) -> None:
 
     async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
-        err = validation_error(list(exc.errors()))
+        err = validation_error(list(exc.errors()), exc.body)
         return error_response(err.status, err.type, err.message, err.details)
 
     async def on_http(request: Request, exc: Exception) -> Response:

@@ -27,7 +27,7 @@ from .._json import loads
 from ..errors import InvalidRunError, LocaltraceError, RunProblem, StoreError
 from ..filters import did_you_mean
 from ._body import JsonBudget
-from ._errors import RETRY_LATER, ApiError, Detail, translate
+from ._errors import RETRY_LATER, ApiError, Detail, field_details, translate
 from ._multipart import Part
 from ._schemas import FeedbackCreate
 
@@ -147,11 +147,7 @@ def submit_feedback(client: Sink, items: list[tuple[str, Any]], outcome: Outcome
         try:
             model = FeedbackCreate.model_validate(doc)
         except ValidationError as exc:
-            for problem in exc.errors():
-                where = ".".join(str(p) for p in problem.get("loc", ()))
-                outcome.problems.append(
-                    Detail(loc=f"{loc}.{where}" if where else loc, message=str(problem.get("msg")))
-                )
+            outcome.problems.extend(field_details(exc.errors(), doc, loc))
             continue
         accepted.append((loc, model.client_kwargs()))
     if not accepted:
