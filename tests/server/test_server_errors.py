@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import fastapi.routing
 import orjson
 import pytest
 import zstandard
@@ -498,6 +500,44 @@ def test_malformed_ids_are_422(http: TestClient) -> None:
 
 def test_wrong_method_is_405(http: TestClient) -> None:
     assert_error(http.put("/runs/batch", json={}), 405, "method_not_allowed")
+
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def served_methods(app: Any) -> dict[str, set[str]]:
+    """Every path template of the app and the methods its routes serve."""
+    flatten = getattr(fastapi.routing, "iter_route_contexts", None)  # nested routers (>= 0.120)
+    served: dict[str, set[str]] = {}
+    for route in flatten(app.routes) if flatten else app.routes:
+        if getattr(route, "methods", None):
+            served.setdefault(route.path, set()).update(route.methods)
+    return served
+
+
+def test_every_path_answers_405_with_exactly_its_methods_for_any_other(http: TestClient) -> None:
+    served = served_methods(http.app)
+    assert {"/runs/query", "/runs/{run_id}", "/api/v1/feedback/{feedback_id}"} <= set(served)
+    wrong: list[str] = []
+    for template, methods in served.items():
+        path = re.sub(r"\{[^}]+\}", UNKNOWN, template)  # any id: 405 comes before the lookup
+        allow = ", ".join(sorted(methods))
+        for method in sorted(set(METHODS) - methods):
+            response = http.request(method, path)
+            got = (response.status_code, response.headers.get("allow"))
+            if got != (405, allow):
+                wrong.append(f"{method} {path}: {got}, want (405, {allow!r})")
+            elif method != "HEAD":
+                assert_error(response, 405, "method_not_allowed")
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("path", ["/runs/query", "/runs/stats", "/api/v1/runs/query"])
+def test_get_on_a_post_only_runs_route_is_405_not_a_bad_run_id(http: TestClient, path: str) -> None:
+    response = http.get(path)
+    error = assert_error(response, 405, "method_not_allowed")
+    assert response.headers["allow"] == "POST"
+    assert error["message"] == f"GET is not allowed on {path}; it takes POST"
 
 
 def test_existing_project_is_409(http: TestClient) -> None:

@@ -30,6 +30,7 @@ from ._info import build_info_router
 from ._langwatch import build_langwatch_router
 from ._log import RequestLogMiddleware
 from ._otel import build_otel_router
+from ._routing import MethodNotAllowedMiddleware, path_methods
 from ._run_ingest import build_run_ingest_router
 from ._runs import build_runs_router
 from ._sessions import build_sessions_router
@@ -123,6 +124,7 @@ def build_app(
     )
     for area in OWN_PATHS:
         app.include_router(area(state))
+    app.add_middleware(MethodNotAllowedMiddleware, table=path_methods(app.routes))
     app.add_middleware(BodyLimitMiddleware, limit=max_body_bytes)
     if state.api_key:
         app.add_middleware(ApiKeyMiddleware, api_key=state.api_key)

@@ -1,18 +1,23 @@
 """How every route router is made: unknown query parameters refused, JSON bodies read with the
-ingest routes' limits (size, Content-Encoding, strict UTF-8), and the page limits they share."""
+ingest routes' limits (size, Content-Encoding, strict UTF-8), and the page limits they share;
+and which methods a path takes (405 with ``Allow``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, routing
 from fastapi.routing import APIRoute
 from starlette.responses import Response
+from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import DEFAULT_MAX_JSON_VALUES
 from ._body import JsonBudget, parse_json, read_body
-from ._errors import ApiError, Detail
+from ._errors import ApiError, Detail, send_error
 from ._state import State
 
 PAGE_MAX = 100
@@ -83,4 +88,94 @@ def new_router(state: State) -> APIRouter:
     )
 
 
-__all__ = ["MAX_OFFSET", "PAGE_MAX", "new_router", "reject_unknown_query", "route_class"]
+@dataclass(frozen=True)
+class PathMethods:
+    """One path template and the methods served on it."""
+
+    template: str
+    pattern: re.Pattern[str]
+    params: int
+    methods: frozenset[str]
+
+
+def _leaf_routes(routes: Sequence[BaseRoute]) -> Iterator[Any]:
+    """Every route, with the routers FastAPI (>= 0.120) keeps nested flattened."""
+    flatten = getattr(routing, "iter_route_contexts", None)
+    yield from (flatten(routes) if flatten is not None else routes)
+
+
+def path_methods(routes: Sequence[BaseRoute]) -> list[PathMethods]:
+    """Each HTTP path template of ``routes`` once, with every method served on it."""
+    by_template: dict[str, PathMethods] = {}
+    for route in _leaf_routes(routes):
+        methods = getattr(route, "methods", None)
+        pattern = getattr(route, "path_regex", None)
+        if not methods or pattern is None:
+            continue  # a websocket or a mount: not an HTTP route with a method list
+        template = str(route.path)
+        known = by_template.get(template)
+        by_template[template] = PathMethods(
+            template,
+            pattern,
+            len(route.param_convertors),
+            frozenset(methods) | (known.methods if known else frozenset()),
+        )
+    return list(by_template.values())
+
+
+def allowed_methods(table: Iterable[PathMethods], path: str) -> frozenset[str] | None:
+    """The methods ``path`` takes, or ``None`` when no route has that path.
+
+    A literal segment beats a parameter: ``/runs/query`` takes POST even though GET
+    ``/runs/{run_id}`` would match it too (and then refuse ``query`` as a run id).
+    """
+    matching = [entry for entry in table if entry.pattern.match(path)]
+    if not matching:
+        return None
+    fewest = min(entry.params for entry in matching)
+    return frozenset().union(*(e.methods for e in matching if e.params == fewest))
+
+
+class MethodNotAllowedMiddleware:
+    """405 with ``Allow`` listing every method a path takes, decided before routing.
+
+    Left to the router, a method a path does not take either falls through to a route whose
+    parameter matches the path (``GET /runs/query`` became ``GET /runs/{run_id}`` and a 422),
+    or gets an ``Allow`` naming only the first route found for the path.
+    """
+
+    def __init__(self, app: ASGIApp, table: Sequence[PathMethods]) -> None:
+        self.app = app
+        self.table = table
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path, root = scope["path"], scope.get("root_path", "")
+            if root and path.startswith(root):
+                path = path[len(root) :]  # what the router matches (as Starlette does)
+            allowed = allowed_methods(self.table, path)
+            method = scope["method"]
+            if allowed is not None and method not in allowed:
+                allow = ", ".join(sorted(allowed))
+                err = ApiError(
+                    405,
+                    "method_not_allowed",
+                    f"{method} is not allowed on {scope['path']}; it takes {allow}",
+                    headers={"Allow": allow},
+                )
+                await send_error(send, err)
+                return
+        await self.app(scope, receive, send)
+
+
+__all__ = [
+    "MAX_OFFSET",
+    "PAGE_MAX",
+    "MethodNotAllowedMiddleware",
+    "PathMethods",
+    "allowed_methods",
+    "new_router",
+    "path_methods",
+    "reject_unknown_query",
+    "route_class",
+]
