@@ -202,3 +202,27 @@ def test_sql_is_the_sdk_spelling_too(store: Any) -> None:
     client, info = store
     pid = info["projects"]["chat-a"]
     assert client.sql.query(project_ids=[pid], query="SELECT count(*) FROM runs").rows == [[64]]
+
+
+def test_an_answer_holds_about_ten_megabytes_at_most(tmp_path: Path) -> None:
+    """Rows past about 10 MB are left out, as LangSmith says, however many max_rows allows:
+    an answer is built in memory, and a SELECT * over large payloads must not build gigabytes."""
+    with localtrace.Client(tmp_path / "big.db") as client:
+        for i in range(12):
+            client.create_run(f"r{i}", {"text": "x" * 1_000_000}, "chain")
+        client.flush()
+        answer = client.sql("SELECT name, inputs FROM runs", max_rows=100)
+        assert answer.is_truncated and answer.truncation_reason == "size_limit"
+        assert 5 <= answer.row_count < 12
+        small = client.sql("SELECT name FROM runs", max_rows=100)
+        assert small.row_count == 12 and not small.is_truncated and small.truncation_reason is None
+
+
+def test_the_first_row_comes_back_however_large(tmp_path: Path) -> None:
+    with localtrace.Client(tmp_path / "one.db") as client:
+        client.create_run("huge", {"text": "x" * 11_000_000}, "chain")
+        client.create_run("small", {}, "chain")
+        client.flush()
+        answer = client.sql("SELECT name, inputs FROM runs ORDER BY name")
+        assert [row[0] for row in answer.rows] == ["huge"]
+        assert answer.truncation_reason == "size_limit"

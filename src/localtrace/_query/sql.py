@@ -7,7 +7,8 @@ Three walls, each enough on its own for writes, together for everything else:
   the stored ``runs_view``, ``feedback_view``, ``threads_view``): the base tables, the schema
   table, PRAGMA, ATTACH, writes and ``load_extension`` are refused with a message naming what
   was refused;
-* a progress handler stops a query at its time limit, and at most ``max_rows`` rows are read.
+* a progress handler stops a query at its time limit, and at most ``max_rows`` rows, of about
+  ``MAX_ANSWER_BYTES`` in all, are read (an answer is built in memory, whatever the query).
 
 The views of a call are TEMP views over the stored ones, narrowed to ``project_ids``. The
 authorizer lets a base-table column be read only when one of these views reads it (SQLite
@@ -38,6 +39,10 @@ NAMES = frozenset(STORED_VIEWS) | frozenset(ALIASES)
 
 DEFAULT_MAX_ROWS = 1000
 DEFAULT_TIMEOUT_S = 5.0
+MAX_ANSWER_BYTES = 10_000_000
+"""About how much row data one answer may hold: the rows past it are left out, and the answer
+says ``truncation_reason="size_limit"`` (LangSmith's "rows past about 10 MB"). The first row is
+always kept, however large."""
 
 COLUMN_TYPES: dict[str, str] = {
     "id": "uuid",
@@ -239,6 +244,31 @@ def _decode(value: Any, data_type: str) -> Any:
     return value
 
 
+_FETCH = 256
+"""Rows read per step of ``_read_bounded``."""
+
+
+def _read_bounded(
+    cursor: sqlite3.Cursor, max_rows: int, max_bytes: int
+) -> tuple[list[Any], str | None]:
+    """At most ``max_rows`` rows of about ``max_bytes`` in all (text and blobs by their length,
+    other values by eight), and why the rest was left out (``None``: nothing was)."""
+    rows: list[Any] = []
+    size = 0
+    while True:
+        chunk = cursor.fetchmany(min(_FETCH, max_rows + 1 - len(rows)))
+        if not chunk:
+            return rows, None
+        for row in chunk:
+            if len(rows) == max_rows:
+                return rows, "row_limit"
+            cost = sum(len(v) if isinstance(v, (str, bytes)) else 8 for v in row)
+            if rows and size + cost > max_bytes:
+                return rows, "size_limit"
+            rows.append(row)
+            size += cost
+
+
 def execute(
     conn: sqlite3.Connection,
     query: str,
@@ -270,7 +300,7 @@ def execute(
         started = time.perf_counter()
         try:
             cursor = conn.execute(query)
-            rows = cursor.fetchmany(max_rows + 1)
+            rows, cut = _read_bounded(cursor, max_rows, MAX_ANSWER_BYTES)
         except sqlite3.ProgrammingError as exc:
             if "one statement" in str(exc):
                 raise _refuse(
@@ -296,16 +326,14 @@ def execute(
         conn.set_authorizer(None)
         conn.execute("PRAGMA query_only = OFF")
         _drop_views(conn)
-    truncated = len(rows) > max_rows
-    rows = rows[:max_rows]
     names = [d[0] for d in description]
     types = [_data_type(name, [row[i] for row in rows]) for i, name in enumerate(names)]
     return {
         "columns": [{"name": n, "data_type": t} for n, t in zip(names, types, strict=True)],
         "rows": [[_decode(v, t) for v, t in zip(row, types, strict=True)] for row in rows],
         "row_count": len(rows),
-        "is_truncated": truncated,
-        "truncation_reason": "row_limit" if truncated else None,
+        "is_truncated": cut is not None,
+        "truncation_reason": cut,
         "execution_time_ms": round(elapsed, 3),
         "warnings": [],
     }
