@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
+from types import SimpleNamespace
+from typing import Any
 
+import langsmith
 import pytest
 
 import localtrace
@@ -94,6 +98,48 @@ def test_feedback_round_trip_before_and_after_the_run(client: localtrace.Client)
         client.read_feedback(early.id)
     with pytest.raises(localtrace.FeedbackNotFoundError):
         client.delete_feedback(early.id)
+
+
+class _SdkRequests(langsmith.Client):
+    """The langsmith SDK's Client, keeping the bodies it would send instead of sending them."""
+
+    sent: list[bytes]
+
+    def request_with_retries(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        self.sent.append(kwargs["data"])
+        return SimpleNamespace(raise_for_status=lambda: None)
+
+
+def _sdk_update_body(**fields: Any) -> dict[str, Any]:
+    """The PATCH body the langsmith SDK's ``update_feedback(id, **fields)`` sends."""
+    ls = _SdkRequests(api_key="unused", api_url="http://localhost:1", auto_batch_tracing=False)
+    ls.sent = []
+    ls.update_feedback(uuid.uuid4(), **fields)
+    body: dict[str, Any] = json.loads(ls.sent[0])
+    return body
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"score": None},
+        {"value": None, "comment": None},
+        {"correction": None},
+        {"score": 0.5},
+        {"comment": "now", "value": None},
+        {},
+    ],
+)
+def test_update_feedback_clears_what_is_passed_as_none_and_keeps_the_rest(
+    client: localtrace.Client, fields: dict[str, Any]
+) -> None:
+    """As the SDK: an argument passed as None is sent (null: cleared), one left out is not."""
+    before = {"score": 1, "value": "good", "correction": {"answer": "x"}, "comment": "fine"}
+    made = client.create_feedback(uuid.uuid4(), "k", **before)
+    client.update_feedback(made.id, **fields)
+    after = client.read_feedback(made.id)
+    expected = {**before, **_sdk_update_body(**fields)}
+    assert {name: getattr(after, name) for name in before} == expected
 
 
 def test_project_level_feedback(client: localtrace.Client) -> None:

@@ -138,6 +138,9 @@ def _raise_first(outcomes: list[LocaltraceError | None]) -> None:
 
 _uuid_arg = argument_id
 
+_UNSET: Any = object()
+"""Default of an argument whose ``None`` means "clear it" (left out: keep the stored value)."""
+
 
 class Client(EvaluationMethods):
     """A trace store in one SQLite file, used like ``langsmith.Client``.
@@ -1192,19 +1195,24 @@ class Client(EvaluationMethods):
         self,
         feedback_id: uuid.UUID | str,
         *,
-        score: float | int | bool | None = None,
-        value: Any = None,
-        correction: Any = None,
-        comment: str | None = None,
+        score: float | int | bool | None = _UNSET,
+        value: Any = _UNSET,
+        correction: Any = _UNSET,
+        comment: str | None = _UNSET,
     ) -> None:
-        """Change the given fields of a piece of feedback."""
+        """Change the given fields of a piece of feedback, as the SDK does: an argument left out
+        keeps its value, ``None`` clears it."""
         fid = _uuid_arg(feedback_id, "feedback_id")
-        changes = {
-            "score": None if score is None else float(score),
-            "value": dumps_or_none(value),
-            "correction": dumps_or_none(correction),
-            "comment": comment,
-        }
+        changes: dict[str, Any] = {}
+        if score is not _UNSET:
+            _feedback_ops.check_score(score)
+            changes["score"] = None if score is None else float(score)
+        if value is not _UNSET:
+            changes["value"] = dumps_or_none(value)
+        if correction is not _UNSET:
+            changes["correction"] = dumps_or_none(correction)
+        if comment is not _UNSET:
+            changes["comment"] = comment
         with self._db.write() as conn:
             changed = _feedback.update(conn, fid, changes, now_micros())
         if not changed:

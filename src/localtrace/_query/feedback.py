@@ -97,11 +97,12 @@ _UPDATABLE = ("score", "value", "correction", "comment")
 
 
 def update(conn: sqlite3.Connection, feedback_id: str, changes: dict[str, Any], now: int) -> bool:
-    """Set the non-``None`` ``changes`` (score/value/correction/comment); False if no such id."""
+    """Set the columns named in ``changes`` (score/value/correction/comment; ``None`` clears
+    one, an absent key keeps it); False if no such id."""
     sets = ["modified_at = ?"]
     params: list[Any] = [now]
     for column in _UPDATABLE:
-        if changes.get(column) is not None:
+        if column in changes:
             sets.append(f"{column} = ?")
             params.append(changes[column])
     cursor = conn.execute(
