@@ -636,11 +636,15 @@ def feedback_by_example(client: localtrace.Client, experiment: str) -> dict[Any,
     for item in client.list_feedback(run_ids=list(runs)):
         run = runs[item.run_id]
         assert item.trace_id == run.trace_id and item.session_id == project.id
+        assert item.start_time == run.start_time
         source = item.feedback_source.model_dump(exclude_none=True)  # type: ignore[union-attr]
         evaluator_run = source["metadata"].pop("__run")["run_id"]
         assert uuid.UUID(evaluator_run) in evaluator_runs  # the evaluator's own traced run
         fields = item.model_dump(
-            exclude={"id", "run_id", "trace_id", "session_id", "created_at", "modified_at"}
+            exclude={
+                *("id", "run_id", "trace_id", "session_id", "start_time"),
+                *("created_at", "modified_at"),
+            }
         )
         fields["feedback_source"] = source
         found[(run.reference_example_id, item.key)] = fields

@@ -142,6 +142,30 @@ def test_update_feedback_clears_what_is_passed_as_none_and_keeps_the_rest(
     assert {name: getattr(after, name) for name in before} == expected
 
 
+@pytest.mark.parametrize("queued", [True, False])
+def test_feedback_start_time_is_the_start_of_its_run(
+    client: localtrace.Client, queued: bool
+) -> None:
+    """The SDK's Feedback has ``start_time`` ("the start time of the run this feedback is
+    associated with"): as given to create_feedback, then the stored run's once it has arrived."""
+    assert set(langsmith.schemas.Feedback.model_fields) <= set(localtrace.Feedback.model_fields)
+    run = make_run("judged")
+    given = dt.datetime(2026, 3, 1, 12, tzinfo=dt.timezone.utc)
+    trace = {"trace_id": run["trace_id"]} if queued else {}
+    made = client.create_feedback(run["id"], "k", score=1, start_time=given, **trace)
+    assert made.start_time == given
+    assert client.create_feedback(run["id"], "plain", **trace).start_time is None
+    client.batch_ingest_runs(create=[run])
+    client.flush()
+    started = client.read_run(run["id"]).start_time
+    assert client.read_feedback(made.id).start_time == started
+    assert {f.start_time for f in client.list_feedback(run_ids=[run["id"]])} == {started}
+    project = client.create_project("p")
+    assert client.create_feedback(None, "overall", project_id=project.id).start_time is None
+    with pytest.raises(localtrace.InvalidArgumentError, match="start_time"):
+        client.create_feedback(run["id"], "k", start_time="soon", **trace)
+
+
 def test_project_level_feedback(client: localtrace.Client) -> None:
     project = client.create_project("p")
     item = client.create_feedback(None, "overall", score=0.5, project_id=project.id)
