@@ -481,12 +481,8 @@ def _normalize_fields(kind: str, run_id: str, raw: dict[str, Any]) -> Change:
             continue
         try:
             parser(change, value, empty)
-        except _json.TooDeepError as exc:
-            raise Refusal(
-                str(key),
-                str(exc),
-                f"nest values at most {_json.MAX_DEPTH} levels deep (or send deeper data as text)",
-            ) from None
+        except _json.UnstorableError as exc:
+            raise Refusal(str(key), str(exc), exc.fix) from None
     if unknown:
         # Never lose data: fields we do not know are kept where a reader can find them.
         change.extra = change.extra or {}
