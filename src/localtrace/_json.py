@@ -184,10 +184,15 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 """A lone UTF-16 surrogate: no UTF-8 text can hold one (the SDK leaves them out)."""
 
 
-def _text(value: str) -> str:
+def clean_text(value: str) -> str:
+    """``value`` without lone surrogates, as the SDK's JSON leaves them out (so a run's plain
+    text columns keep what its JSON would); ASCII text, nearly all, costs one flag test."""
     if value.isascii() or not _SURROGATE.search(value):
         return value
     return _SURROGATE.sub("", value)
+
+
+_text = clean_text
 
 
 def _key(key: Any) -> Any:
@@ -309,6 +314,7 @@ __all__ = [
     "CycleError",
     "TooDeepError",
     "UnstorableError",
+    "clean_text",
     "describe_failure",
     "dumps",
     "dumps_or_none",
