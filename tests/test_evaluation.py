@@ -741,3 +741,42 @@ def test_list_examples_refuses_a_field_it_does_not_know(tmp_path: Path) -> None:
     dataset = make_dataset(client)
     with pytest.raises(localtrace.InvalidArgumentError, match="did you mean 'outputs'"):
         list(client.list_examples(dataset_id=dataset.id, select=["output"]))
+
+
+def test_evaluate_run_scores_a_stored_run_against_its_example(tmp_path: Path) -> None:
+    """As the SDK's Client.evaluate_run: the evaluator sees the run and its reference example,
+    its result is returned and recorded as model feedback on the run."""
+    from langsmith.evaluation import run_evaluator
+
+    client = localtrace.Client(tmp_path / "evals.db")
+    dataset = make_dataset(client, "judged")
+    example = next(iter(client.list_examples(dataset_id=dataset.id, limit=1)))
+    run_id = uuid.uuid4()
+    client.create_run(
+        "double",
+        example.inputs,
+        "chain",
+        id=run_id,
+        outputs={"answer": 0},
+        reference_example_id=example.id,
+    )
+    client.flush()
+
+    @run_evaluator
+    def exact(run: Any, example: Any) -> dict[str, Any]:
+        return {"key": "exact", "score": run.outputs == example.outputs}
+
+    result = client.evaluate_run(str(run_id), exact, source_info={"by": "test"})
+    assert isinstance(result, langsmith.evaluation.EvaluationResult)
+    expected = example.outputs == {"answer": 0}
+    assert (result.key, result.score) == ("exact", expected)
+    (feedback,) = client.list_feedback(run_ids=[run_id])
+    assert (feedback.key, feedback.score) == ("exact", int(expected))
+    assert feedback.feedback_source is not None and feedback.feedback_source.type == "model"
+    assert (feedback.feedback_source.metadata or {})["by"] == "test"
+    other = client.evaluate_run(
+        client.read_run(run_id),
+        exact,
+        reference_example={"id": uuid.uuid4(), "outputs": {"answer": 0}},
+    )
+    assert other.score is True

@@ -1063,6 +1063,38 @@ class EvaluationMethods:
         sdk: Any = langsmith.Client
         return sdk._select_eval_results(self, results, fn_name=fn_name)
 
+    @sdk_keywords()
+    def evaluate_run(
+        self,
+        run: Any,
+        evaluator: Any,
+        *,
+        project_id: uuid.UUID | str | None = None,
+        start_time: dt.datetime | None = None,
+        source_info: dict[str, Any] | None = None,
+        reference_example: Any = None,
+        load_child_runs: bool = False,
+    ) -> Any:
+        """``evaluator.evaluate_run`` (a langsmith ``RunEvaluator``) on a run given as a
+        ``Run`` or its id, as ``langsmith.Client.evaluate_run``: the reference example is the
+        one given (``Example``, id or dict) or the run's own; every result becomes feedback on
+        the run (source type ``model``) and the first result is returned. ``start_time`` is
+        taken for the SDK's sake (a local read needs only the id)."""
+        if isinstance(run, (str, uuid.UUID)):
+            run = self.read_run(run, load_child_runs=load_child_runs)  # type: ignore[attr-defined]
+        example = reference_example
+        if isinstance(example, (str, uuid.UUID)):
+            example = self.read_example(example)
+        elif isinstance(example, dict):
+            example = Example.model_validate(example)
+        elif example is None and getattr(run, "reference_example_id", None) is not None:
+            example = self.read_example(run.reference_example_id)
+        response = evaluator.evaluate_run(run, example=example)
+        results = self._log_evaluation_feedback(
+            response, run, source_info=source_info, project_id=project_id
+        )
+        return results[0]
+
     def _log_evaluation_feedback(
         self,
         evaluator_response: Any,
