@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import io
+import json
 import uuid
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -281,6 +283,79 @@ def test_updates_stay_in_their_dataset_and_examples_copy_runs(tmp_path: Path) ->
     )
     copied = client.read_example(made["example_ids"][0])
     assert (copied.inputs, copied.outputs) == ({"question": "2+2"}, {"answer": 4})
+
+
+def _sdk_bulk_update(**legacy: Any) -> list[dict[str, Any]]:
+    """The updates the langsmith SDK's ``update_examples(**legacy)`` sends (PATCH
+    /examples/bulk, a server without multipart examples), captured instead of sent."""
+
+    class Captured(langsmith.Client):  # type: ignore[misc, name-defined]
+        sent: list[Any]
+
+        @property
+        def info(self) -> Any:
+            return langsmith.schemas.LangSmithInfo()
+
+        def request_with_retries(self, *args: Any, **kwargs: Any) -> Any:
+            self.sent.append(json.loads(kwargs["data"]))
+            return SimpleNamespace(raise_for_status=lambda: None, json=lambda: {})
+
+    sdk = Captured(api_key="unused", api_url="http://localhost:1", auto_batch_tracing=False)
+    sdk.sent = []
+    sdk.update_examples(**legacy)
+    updates: list[dict[str, Any]] = sdk.sent[0]
+    return updates
+
+
+def test_update_examples_takes_the_sdks_legacy_lists(tmp_path: Path) -> None:
+    """``example_ids=[...]`` with one list per field writes what the SDK's mapping of those
+    lists to updates writes: the same versions as ``updates=`` of what the SDK sends."""
+    client = localtrace.Client(tmp_path / "evals.db")
+    dataset = client.create_dataset("legacy")
+    start = [
+        {"inputs": {"q": 1}, "outputs": {"a": 2}, "metadata": {"m": 1}},
+        {"inputs": {"q": 3}, "outputs": {"a": 6}, "split": "train"},
+    ]
+    made = client.create_examples(dataset_id=dataset.id, examples=start + start)
+    ours, theirs = made["example_ids"][:2], made["example_ids"][2:]
+    lists: dict[str, Any] = {
+        "inputs": [{"q": 10}, None],
+        "outputs": [None, {"a": 60}],
+        "metadata": [{"m": 2}, None],
+        "splits": [None, ["test", "train"]],
+        "dataset_ids": [dataset.id, dataset.id],
+    }
+    answer = client.update_examples(example_ids=ours, **lists)
+    assert answer["count"] == 2
+    sent = _sdk_bulk_update(example_ids=theirs, **lists)
+    client.update_examples(updates=sent)
+    for mine, sdks in zip(ours, theirs, strict=True):
+        a, b = client.read_example(mine), client.read_example(sdks)
+        assert (a.inputs, a.outputs, a.metadata) == (b.inputs, b.outputs, b.metadata)
+    assert client.read_example(ours[1]).metadata == {"dataset_split": ["test", "train"]}
+
+
+ONE, TWO, DATASET = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+
+
+@pytest.mark.parametrize(
+    ("legacy", "argument"),
+    [
+        ({"example_ids": [ONE], "inputs": [{}, {}], "dataset_ids": [DATASET]}, "inputs"),
+        ({"inputs": [{}]}, "example_ids"),
+        ({"example_ids": [ONE, TWO], "dataset_ids": [DATASET, uuid.uuid4()]}, "dataset_ids"),
+        ({"example_ids": [ONE], "updates": [{"id": ONE}]}, "updates"),
+    ],
+)
+def test_update_examples_legacy_lists_that_do_not_fit_are_named(
+    legacy: dict[str, Any], argument: str
+) -> None:
+    client = localtrace.Client(":memory:")
+    with pytest.raises(localtrace.InvalidArgumentError) as caught:
+        client.update_examples(**legacy)
+    assert caught.value.argument == argument
+    with pytest.raises(ValueError):  # the SDK refuses each of them too
+        _sdk_bulk_update(**legacy)
 
 
 @pytest.mark.parametrize(
@@ -561,11 +636,15 @@ def feedback_by_example(client: localtrace.Client, experiment: str) -> dict[Any,
     for item in client.list_feedback(run_ids=list(runs)):
         run = runs[item.run_id]
         assert item.trace_id == run.trace_id and item.session_id == project.id
+        assert item.start_time == run.start_time
         source = item.feedback_source.model_dump(exclude_none=True)  # type: ignore[union-attr]
         evaluator_run = source["metadata"].pop("__run")["run_id"]
         assert uuid.UUID(evaluator_run) in evaluator_runs  # the evaluator's own traced run
         fields = item.model_dump(
-            exclude={"id", "run_id", "trace_id", "session_id", "created_at", "modified_at"}
+            exclude={
+                *("id", "run_id", "trace_id", "session_id", "start_time"),
+                *("created_at", "modified_at"),
+            }
         )
         fields["feedback_source"] = source
         found[(run.reference_example_id, item.key)] = fields
@@ -662,3 +741,42 @@ def test_list_examples_refuses_a_field_it_does_not_know(tmp_path: Path) -> None:
     dataset = make_dataset(client)
     with pytest.raises(localtrace.InvalidArgumentError, match="did you mean 'outputs'"):
         list(client.list_examples(dataset_id=dataset.id, select=["output"]))
+
+
+def test_evaluate_run_scores_a_stored_run_against_its_example(tmp_path: Path) -> None:
+    """As the SDK's Client.evaluate_run: the evaluator sees the run and its reference example,
+    its result is returned and recorded as model feedback on the run."""
+    from langsmith.evaluation import run_evaluator
+
+    client = localtrace.Client(tmp_path / "evals.db")
+    dataset = make_dataset(client, "judged")
+    example = next(iter(client.list_examples(dataset_id=dataset.id, limit=1)))
+    run_id = uuid.uuid4()
+    client.create_run(
+        "double",
+        example.inputs,
+        "chain",
+        id=run_id,
+        outputs={"answer": 0},
+        reference_example_id=example.id,
+    )
+    client.flush()
+
+    @run_evaluator
+    def exact(run: Any, example: Any) -> dict[str, Any]:
+        return {"key": "exact", "score": run.outputs == example.outputs}
+
+    result = client.evaluate_run(str(run_id), exact, source_info={"by": "test"})
+    assert isinstance(result, langsmith.evaluation.EvaluationResult)
+    expected = example.outputs == {"answer": 0}
+    assert (result.key, result.score) == ("exact", expected)
+    (feedback,) = client.list_feedback(run_ids=[run_id])
+    assert (feedback.key, feedback.score) == ("exact", int(expected))
+    assert feedback.feedback_source is not None and feedback.feedback_source.type == "model"
+    assert (feedback.feedback_source.metadata or {})["by"] == "test"
+    other = client.evaluate_run(
+        client.read_run(run_id),
+        exact,
+        reference_example={"id": uuid.uuid4(), "outputs": {"answer": 0}},
+    )
+    assert other.score is True

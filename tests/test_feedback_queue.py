@@ -73,6 +73,8 @@ def test_every_read_of_the_same_client_sees_queued_feedback(client: localtrace.C
 
 def test_the_returned_feedback_is_what_reads_give_back(client: localtrace.Client) -> None:
     run_id = judged_run(client)
+    client.flush()
+    started = client.read_run(run_id).start_time  # what reads fill in from the run
     project = client.create_project("p")
     made = client.create_feedback(
         run_id,
@@ -87,6 +89,7 @@ def test_the_returned_feedback_is_what_reads_give_back(client: localtrace.Client
         feedback_source_type=langsmith.schemas.FeedbackSourceType.MODEL,
         extra={"error": False},
         metadata={"m": 1},
+        start_time=started,
     )
     assert made.score == 1 and made.trace_id == run_id and made.session_id == project.id
     client.flush()

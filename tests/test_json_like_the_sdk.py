@@ -48,3 +48,27 @@ def test_a_traced_value_with_odd_keys_and_surrogates_is_kept_not_refused(
     assert run.outputs == {"(1, 2)": "v", "text": "a"}
     assert run.status == "success"
     client.close()
+
+
+@pytest.mark.parametrize("path", ["process", "thread", "batch"])
+def test_plain_text_with_a_lone_surrogate_is_kept_as_the_sdk_sends_it(
+    tmp_path: Path, path: str
+) -> None:
+    """A run's name, error and project name are plain text columns; a lone surrogate in one
+    is left out, as in the JSON the SDK sends for the run, and the run is kept."""
+    sent = {"name": "ask\ud800", "error": "boom \udfff", "session_name": "p\udc00"}
+    expected = orjson.loads(dumps_json(sent))
+    client = localtrace.Client(
+        tmp_path / "odd.db", writer="thread" if path == "thread" else "process"
+    )
+    run_id = uuid.uuid4()
+    run = {"id": run_id, "run_type": "chain", "inputs": {}, **sent}
+    if path == "batch":
+        client.batch_ingest_runs(create=[run])
+    else:
+        client.create_run(**run)
+    client.flush()  # raises if the run was refused
+    stored = client.read_run(run_id)
+    assert (stored.name, stored.error) == (expected["name"], expected["error"])
+    assert client.read_project(project_id=stored.session_id).name == expected["session_name"]
+    client.close()

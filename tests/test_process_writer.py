@@ -8,6 +8,7 @@ check that every post and its later patch arrive, in order, with nothing lost or
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 import threading
 import uuid
@@ -101,7 +102,8 @@ def test_returned_feedback_is_the_read_back_whatever_the_id_spelling(tmp_path: P
     # parses the rest: either way the result is what a read gives back
     client = localtrace.Client(tmp_path / "ids.db", writer="process")
     run_id = uuid.uuid4()
-    client.create_run("judged", {}, "chain", id=run_id)
+    started = dt.datetime.now(dt.timezone.utc)  # reads give the run's start_time
+    client.create_run("judged", {}, "chain", id=run_id, start_time=started)
     project = client.create_project("p")
     spellings: list[dict[str, object]] = [
         {"run_id": run_id, "trace_id": run_id, "session_id": project.id},
@@ -115,7 +117,8 @@ def test_returned_feedback_is_the_read_back_whatever_the_id_spelling(tmp_path: P
         },
     ]
     made = [
-        client.create_feedback(key=f"k{i}", score=0.5, **ids) for i, ids in enumerate(spellings)
+        client.create_feedback(key=f"k{i}", score=0.5, start_time=started, **ids)
+        for i, ids in enumerate(spellings)
     ]
     client.flush()
     for feedback in made:

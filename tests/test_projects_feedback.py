@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
+from types import SimpleNamespace
+from typing import Any
 
+import langsmith
 import pytest
 
 import localtrace
@@ -94,6 +98,72 @@ def test_feedback_round_trip_before_and_after_the_run(client: localtrace.Client)
         client.read_feedback(early.id)
     with pytest.raises(localtrace.FeedbackNotFoundError):
         client.delete_feedback(early.id)
+
+
+class _SdkRequests(langsmith.Client):
+    """The langsmith SDK's Client, keeping the bodies it would send instead of sending them."""
+
+    sent: list[bytes]
+
+    def request_with_retries(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        self.sent.append(kwargs["data"])
+        return SimpleNamespace(raise_for_status=lambda: None)
+
+
+def _sdk_update_body(**fields: Any) -> dict[str, Any]:
+    """The PATCH body the langsmith SDK's ``update_feedback(id, **fields)`` sends."""
+    ls = _SdkRequests(api_key="unused", api_url="http://localhost:1", auto_batch_tracing=False)
+    ls.sent = []
+    ls.update_feedback(uuid.uuid4(), **fields)
+    body: dict[str, Any] = json.loads(ls.sent[0])
+    return body
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"score": None},
+        {"value": None, "comment": None},
+        {"correction": None},
+        {"score": 0.5},
+        {"comment": "now", "value": None},
+        {},
+    ],
+)
+def test_update_feedback_clears_what_is_passed_as_none_and_keeps_the_rest(
+    client: localtrace.Client, fields: dict[str, Any]
+) -> None:
+    """As the SDK: an argument passed as None is sent (null: cleared), one left out is not."""
+    before = {"score": 1, "value": "good", "correction": {"answer": "x"}, "comment": "fine"}
+    made = client.create_feedback(uuid.uuid4(), "k", **before)
+    client.update_feedback(made.id, **fields)
+    after = client.read_feedback(made.id)
+    expected = {**before, **_sdk_update_body(**fields)}
+    assert {name: getattr(after, name) for name in before} == expected
+
+
+@pytest.mark.parametrize("queued", [True, False])
+def test_feedback_start_time_is_the_start_of_its_run(
+    client: localtrace.Client, queued: bool
+) -> None:
+    """The SDK's Feedback has ``start_time`` ("the start time of the run this feedback is
+    associated with"): as given to create_feedback, then the stored run's once it has arrived."""
+    assert set(langsmith.schemas.Feedback.model_fields) <= set(localtrace.Feedback.model_fields)
+    run = make_run("judged")
+    given = dt.datetime(2026, 3, 1, 12, tzinfo=dt.timezone.utc)
+    trace = {"trace_id": run["trace_id"]} if queued else {}
+    made = client.create_feedback(run["id"], "k", score=1, start_time=given, **trace)
+    assert made.start_time == given
+    assert client.create_feedback(run["id"], "plain", **trace).start_time is None
+    client.batch_ingest_runs(create=[run])
+    client.flush()
+    started = client.read_run(run["id"]).start_time
+    assert client.read_feedback(made.id).start_time == started
+    assert {f.start_time for f in client.list_feedback(run_ids=[run["id"]])} == {started}
+    project = client.create_project("p")
+    assert client.create_feedback(None, "overall", project_id=project.id).start_time is None
+    with pytest.raises(localtrace.InvalidArgumentError, match="start_time"):
+        client.create_feedback(run["id"], "k", start_time="soon", **trace)
 
 
 def test_project_level_feedback(client: localtrace.Client) -> None:

@@ -19,6 +19,7 @@ import pytest
 
 import localtrace
 from dbfile import connected
+from localtrace._json import MAX_DEPTH
 from localtrace.errors import StoreUnavailableError
 from store_support import fill_up, read_only_folder
 
@@ -91,6 +92,57 @@ def test_a_run_that_cannot_be_serialised_is_refused_not_raised_into_traced_code(
         client.flush()
     (problem,) = refused.value.problems
     assert problem.run_id == run_id and "levels deep" in problem.reason
+    assert [r.id for r in client.list_runs()] == [uuid.UUID(ok)]
+    client.close()
+
+
+def nested(levels: int) -> dict[str, Any]:
+    """A dict ``levels`` containers deep: ``{"a": {"a": ... 1}}``."""
+    value: Any = 1
+    for _ in range(levels):
+        value = {"a": value}
+    return dict(value)
+
+
+@pytest.mark.parametrize("writer", ["thread", "process"])
+@pytest.mark.parametrize("delta", [-1, 0, 1])
+def test_both_writers_keep_and_refuse_exactly_the_same_depths(
+    tmp_path: Path, writer: str, delta: int
+) -> None:
+    """Inputs nested up to ``MAX_DEPTH`` levels are kept by either writer, one more level is
+    refused by either, naming the field; the run sent with it is kept."""
+    levels = MAX_DEPTH + delta
+    client = localtrace.Client(tmp_path / "t.db", writer=writer)
+    deep, ok = str(uuid.uuid4()), str(uuid.uuid4())
+    client.create_run("deep", nested(levels), "chain", id=deep)
+    client.create_run("ok", {}, "chain", id=ok)
+    if delta <= 0:
+        client.flush()
+        assert client.read_run(deep).inputs == nested(levels)
+    else:
+        with pytest.raises(localtrace.InvalidRunError) as refused:
+            client.flush()
+        (problem,) = refused.value.problems
+        assert (problem.run_id, problem.field) == (deep, "inputs")
+        assert f"more than {MAX_DEPTH} levels" in problem.reason
+        assert client.read_run(ok).name == "ok"
+    client.close()
+
+
+@pytest.mark.parametrize("writer", ["thread", "process"])
+def test_a_value_that_contains_itself_is_named_a_cycle(tmp_path: Path, writer: str) -> None:
+    cyclic: dict[str, Any] = {"answer": 42}
+    cyclic["again"] = [cyclic]
+    client = localtrace.Client(tmp_path / "t.db", writer=writer)
+    looped, ok = str(uuid.uuid4()), str(uuid.uuid4())
+    client.create_run("looped", {"q": 1}, "chain", id=looped, outputs=cyclic)
+    client.create_run("ok", {}, "chain", id=ok)
+    with pytest.raises(localtrace.InvalidRunError) as refused:
+        client.flush()
+    (problem,) = refused.value.problems
+    assert (problem.run_id, problem.field) == (looped, "outputs")
+    assert "reference to itself (a cycle)" in problem.reason
+    assert "without the reference to itself" in problem.fix
     assert [r.id for r in client.list_runs()] == [uuid.UUID(ok)]
     client.close()
 

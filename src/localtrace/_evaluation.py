@@ -616,11 +616,35 @@ class EvaluationMethods:
         dataset_id: uuid.UUID | str | None = None,
         updates: Sequence[Any] | None = None,
         dangerously_allow_filesystem: bool = False,
+        example_ids: Sequence[uuid.UUID | str] | None = None,
+        inputs: Sequence[Mapping[str, Any] | None] | None = None,
+        outputs: Sequence[Mapping[str, Any] | None] | None = None,
+        metadata: Sequence[Mapping[str, Any] | None] | None = None,
+        splits: Sequence[str | list[str] | None] | None = None,
+        dataset_ids: Sequence[uuid.UUID | str | None] | None = None,
+        attachments: Sequence[Any] | None = None,
+        attachments_operations: Sequence[Any] | None = None,
     ) -> dict[str, Any]:
         """New versions of many examples in one transaction (all or none).
 
         With ``dataset_id`` or ``dataset_name``, every example must belong to that dataset.
+        The SDK's legacy form is taken too: ``example_ids`` and one list per field
+        (``inputs``, ``outputs``, ``metadata``, ``splits``, ``dataset_ids``, ...), item ``i``
+        of each for example ``i``, instead of ``updates``.
         """
+        columns = {
+            "inputs": inputs,
+            "outputs": outputs,
+            "metadata": metadata,
+            "splits": splits,
+            "dataset_ids": dataset_ids,
+            "attachments": attachments,
+            "attachments_operations": attachments_operations,
+        }
+        if example_ids is not None or any(v is not None for v in columns.values()):
+            updates = _legacy_updates(updates, example_ids, columns)
+            if dataset_id is None and dataset_name is None and dataset_ids is not None:
+                dataset_id = _one_dataset(dataset_ids)
         wanted = (
             self._dataset_id(dataset_id, dataset_name)
             if dataset_id is not None or dataset_name is not None
@@ -643,7 +667,7 @@ class EvaluationMethods:
                 if row is None or (wanted is not None and row[1] != wanted):
                     raise _not_found(eid)
                 current = _datasets.row_to_example(row)
-                metadata = (
+                new_metadata = (
                     _json_object(change.get("metadata"), "metadata")
                     if change.get("metadata") is not None
                     else current.metadata
@@ -654,7 +678,7 @@ class EvaluationMethods:
                     dataset_id=str(current.dataset_id),
                     inputs=_pick(change, "inputs", current.inputs),
                     outputs=_pick(change, "outputs", current.outputs),
-                    metadata=_with_split(metadata, change.get("split")),
+                    metadata=_with_split(new_metadata, change.get("split")),
                     source_run_id=str(current.source_run_id) if current.source_run_id else None,
                     created_at=to_micros(current.created_at),
                     now=now,
@@ -1039,6 +1063,38 @@ class EvaluationMethods:
         sdk: Any = langsmith.Client
         return sdk._select_eval_results(self, results, fn_name=fn_name)
 
+    @sdk_keywords()
+    def evaluate_run(
+        self,
+        run: Any,
+        evaluator: Any,
+        *,
+        project_id: uuid.UUID | str | None = None,
+        start_time: dt.datetime | None = None,
+        source_info: dict[str, Any] | None = None,
+        reference_example: Any = None,
+        load_child_runs: bool = False,
+    ) -> Any:
+        """``evaluator.evaluate_run`` (a langsmith ``RunEvaluator``) on a run given as a
+        ``Run`` or its id, as ``langsmith.Client.evaluate_run``: the reference example is the
+        one given (``Example``, id or dict) or the run's own; every result becomes feedback on
+        the run (source type ``model``) and the first result is returned. ``start_time`` is
+        taken for the SDK's sake (a local read needs only the id)."""
+        if isinstance(run, (str, uuid.UUID)):
+            run = self.read_run(run, load_child_runs=load_child_runs)  # type: ignore[attr-defined]
+        example = reference_example
+        if isinstance(example, (str, uuid.UUID)):
+            example = self.read_example(example)
+        elif isinstance(example, dict):
+            example = Example.model_validate(example)
+        elif example is None and getattr(run, "reference_example_id", None) is not None:
+            example = self.read_example(run.reference_example_id)
+        response = evaluator.evaluate_run(run, example=example)
+        results = self._log_evaluation_feedback(
+            response, run, source_info=source_info, project_id=project_id
+        )
+        return results[0]
+
     def _log_evaluation_feedback(
         self,
         evaluator_response: Any,
@@ -1240,6 +1296,66 @@ def _scores(run: Run | None) -> dict[str, float]:
         for k, v in (run.feedback_stats or {}).items()
         if isinstance(v, dict) and v.get("avg") is not None
     }
+
+
+_LEGACY_FIELDS = {
+    "inputs": "inputs",
+    "outputs": "outputs",
+    "metadata": "metadata",
+    "splits": "split",
+    "dataset_ids": "dataset_id",
+    "attachments": "attachments",
+    "attachments_operations": "attachments_operations",
+}
+"""``update_examples``' legacy list arguments -> the field of one update, as the SDK maps them."""
+
+
+def _legacy_updates(
+    updates: Sequence[Any] | None,
+    example_ids: Sequence[uuid.UUID | str] | None,
+    columns: Mapping[str, Sequence[Any] | None],
+) -> list[dict[str, Any]]:
+    """The ``updates`` the SDK builds from ``update_examples``' legacy lists: item ``i`` of
+    each list (``None`` where a list is not given) for ``example_ids[i]``."""
+    given = {name: value for name, value in columns.items() if value is not None}
+    if updates:
+        raise InvalidArgumentError(
+            "updates",
+            "...",
+            f"given with {', '.join(['example_ids', *given])}",
+            "pass either updates=[...] or the lists, not both",
+        )
+    if not example_ids:
+        raise InvalidArgumentError(
+            "example_ids",
+            example_ids,
+            f"{', '.join(given)} given without the examples they change",
+            "pass example_ids=[...], one id per item of each list",
+        )
+    for name, value in given.items():
+        if len(value) != len(example_ids):
+            raise InvalidArgumentError(
+                name,
+                value,
+                f"has {len(value)} items for {len(example_ids)} example_ids",
+                f"pass one item per example id (None keeps that example's {name})",
+            )
+    return [
+        {"id": eid} | {_LEGACY_FIELDS[name]: value[index] for name, value in given.items()}
+        for index, eid in enumerate(example_ids)
+    ]
+
+
+def _one_dataset(dataset_ids: Sequence[uuid.UUID | str | None]) -> uuid.UUID | str:
+    """The dataset of a legacy ``update_examples``: one for all, as the SDK requires."""
+    if len({str(d) for d in dataset_ids}) > 1 or not dataset_ids[0]:
+        raise InvalidArgumentError(
+            "dataset_ids",
+            dataset_ids,
+            "not one dataset for every example",
+            "pass the same dataset id for each example",
+        )
+    return dataset_ids[0]
 
 
 def _pick(change: Mapping[str, Any], key: str, current: Any) -> Any:

@@ -84,11 +84,61 @@ MAX_DEPTH = 254
 value is refused with ``TooDeepError`` when it is written, never later when it is read."""
 
 
-class TooDeepError(ValueError):
+class UnstorableError(ValueError):
+    """A value JSON cannot hold whatever its contents; ``fix`` says what to send instead."""
+
+    fix = ""
+
+
+class TooDeepError(UnstorableError):
     """A value nests containers deeper than ``MAX_DEPTH`` levels."""
+
+    fix = f"nest values at most {MAX_DEPTH} levels deep (or send deeper data as text)"
 
     def __init__(self) -> None:
         super().__init__(f"it nests lists/objects more than {MAX_DEPTH} levels deep")
+
+
+class CycleError(UnstorableError):
+    """A value contains itself (a dict or list that holds a reference to itself)."""
+
+    fix = "send a copy without the reference to itself (JSON has no cycles)"
+
+    def __init__(self) -> None:
+        super().__init__("it contains a reference to itself (a cycle)")
+
+
+def _too_deep(value: Any) -> UnstorableError:
+    """The error for a value orjson found nested too deep: a cycle is reported as one."""
+    return CycleError() if _has_cycle(value) else TooDeepError()
+
+
+def _has_cycle(value: Any) -> bool:
+    """Whether a dict or list holds itself, within the ``MAX_DEPTH`` levels JSON may have.
+
+    Only called once orjson refused the value: depth first, each container explored once
+    (shared, acyclic parts are not walked again)."""
+    on_path: set[int] = set()
+    done: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(value, False)]
+    while stack:
+        item, leaving = stack.pop()
+        key = id(item)
+        if leaving:
+            on_path.discard(key)
+            done.add(key)
+            continue
+        if not isinstance(item, (dict, list, tuple, collections.deque)) or key in done:
+            continue
+        if key in on_path:
+            return True
+        if len(on_path) > MAX_DEPTH:
+            continue
+        on_path.add(key)
+        stack.append((item, True))
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, False) for child in children)
+    return False
 
 
 def dumps(value: Any) -> str:
@@ -115,7 +165,7 @@ def _dumps_slow(value: Any) -> tuple[str, bool]:
         return orjson.dumps(value, default=_default, option=_OPTIONS).decode(), False
     except TypeError as exc:
         if "ecursion" in str(exc):
-            raise TooDeepError() from None
+            raise _too_deep(value) from None
         # integers beyond 64 bits: the standard library writes them exactly, as the SDK does
         import json
 
@@ -127,17 +177,22 @@ def _dumps_slow(value: Any) -> tuple[str, bool]:
                 allow_nan=False,
             ), True
         except RecursionError:
-            raise TooDeepError() from None
+            raise _too_deep(value) from None
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 """A lone UTF-16 surrogate: no UTF-8 text can hold one (the SDK leaves them out)."""
 
 
-def _text(value: str) -> str:
+def clean_text(value: str) -> str:
+    """``value`` without lone surrogates, as the SDK's JSON leaves them out (so a run's plain
+    text columns keep what its JSON would); ASCII text, nearly all, costs one flag test."""
     if value.isascii() or not _SURROGATE.search(value):
         return value
     return _SURROGATE.sub("", value)
+
+
+_text = clean_text
 
 
 def _key(key: Any) -> Any:
@@ -213,7 +268,7 @@ def loads_line(line: bytes) -> Any:
 
 def describe_failure(exc: BaseException) -> str:
     """A short, user-facing account of why a value could not be serialised."""
-    if isinstance(exc, TooDeepError):
+    if isinstance(exc, UnstorableError):
         return str(exc)
     text = f"{type(exc).__name__}: {exc}"
     return text if len(text) <= 200 else text[:197] + "..."
@@ -256,7 +311,10 @@ def to_jsonable(value: Any) -> Any:
 
 __all__ = [
     "MAX_DEPTH",
+    "CycleError",
     "TooDeepError",
+    "UnstorableError",
+    "clean_text",
     "describe_failure",
     "dumps",
     "dumps_or_none",

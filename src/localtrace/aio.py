@@ -231,6 +231,7 @@ class AsyncClient:
     compare_experiments = _blocking("compare_experiments")
     create_comparative_experiment = _blocking("create_comparative_experiment")
     read_comparative_experiment = _blocking("read_comparative_experiment")
+    evaluate_run = _blocking("evaluate_run")
 
     @functools.cached_property
     def runs(self) -> Any:

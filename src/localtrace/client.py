@@ -39,7 +39,7 @@ from ._query.runquery import RunQuery
 from ._query.where import Where
 from ._store import prune as _prune
 from ._store.identity import holds_store as holds_store  # (for faces: a store is there?)
-from ._time import now_micros, to_micros
+from ._time import from_micros, now_micros, to_micros
 from ._transfer import csvfile as _csv
 from ._transfer import jsonl as _jsonl
 from ._transfer import merge as _merge
@@ -137,6 +137,20 @@ def _raise_first(outcomes: list[LocaltraceError | None]) -> None:
 
 
 _uuid_arg = argument_id
+
+
+def _time_arg(value: Any, argument: str) -> int:
+    """A time argument in microseconds, or an ``InvalidArgumentError`` naming it."""
+    try:
+        return to_micros(value)
+    except (ValueError, TypeError, OverflowError):
+        raise InvalidArgumentError(
+            argument, value, "not a time", "pass a datetime or ISO-8601 text"
+        ) from None
+
+
+_UNSET: Any = object()
+"""Default of an argument whose ``None`` means "clear it" (left out: keep the stored value)."""
 
 
 class Client(EvaluationMethods):
@@ -1030,11 +1044,17 @@ class Client(EvaluationMethods):
         ``extra["metadata"]``.
         """
         given = dict(locals())
+        started = _time_arg(start_time, "start_time") if start_time is not None else None
         values = self._record_feedback(given)
         if values is None:
-            return self.read_feedback(given["feedback_id"])
+            stored = self.read_feedback(given["feedback_id"])
+            if started is None or stored.start_time is not None:
+                return stored
+            return stored.model_copy(update={"start_time": from_micros(started)})
         ids = (given["feedback_id"], run_id or trace_id, trace_id, project_id or session_id)
-        return _feedback.from_values(values, [i if type(i) is uuid.UUID else None for i in ids])
+        return _feedback.from_values(
+            values, [i if type(i) is uuid.UUID else None for i in ids], started
+        )
 
     def _record_feedback(self, given: dict[str, Any]) -> dict[str, Any] | None:
         """Check ``create_feedback``'s arguments (``given``, which gets its ``feedback_id``) and
@@ -1192,19 +1212,24 @@ class Client(EvaluationMethods):
         self,
         feedback_id: uuid.UUID | str,
         *,
-        score: float | int | bool | None = None,
-        value: Any = None,
-        correction: Any = None,
-        comment: str | None = None,
+        score: float | int | bool | None = _UNSET,
+        value: Any = _UNSET,
+        correction: Any = _UNSET,
+        comment: str | None = _UNSET,
     ) -> None:
-        """Change the given fields of a piece of feedback."""
+        """Change the given fields of a piece of feedback, as the SDK does: an argument left out
+        keeps its value, ``None`` clears it."""
         fid = _uuid_arg(feedback_id, "feedback_id")
-        changes = {
-            "score": None if score is None else float(score),
-            "value": dumps_or_none(value),
-            "correction": dumps_or_none(correction),
-            "comment": comment,
-        }
+        changes: dict[str, Any] = {}
+        if score is not _UNSET:
+            _feedback_ops.check_score(score)
+            changes["score"] = None if score is None else float(score)
+        if value is not _UNSET:
+            changes["value"] = dumps_or_none(value)
+        if correction is not _UNSET:
+            changes["correction"] = dumps_or_none(correction)
+        if comment is not _UNSET:
+            changes["comment"] = comment
         with self._db.write() as conn:
             changed = _feedback.update(conn, fid, changes, now_micros())
         if not changed:

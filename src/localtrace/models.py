@@ -377,6 +377,9 @@ class Feedback(BaseModel):
     """``{"type": "api"|"model", "metadata": {...}}``."""
     session_id: UUID | None = None
     """Project of the run, or the project the feedback is about."""
+    start_time: dt.datetime | None = None
+    """Start time of the run it is about, once that run has arrived (on the feedback
+    ``create_feedback`` returns: its ``start_time`` argument, as the SDK returns it)."""
     comparative_experiment_id: UUID | None = None
     """Pairwise experiment, if any."""
     feedback_group_id: UUID | None = None

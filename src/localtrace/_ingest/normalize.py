@@ -268,7 +268,7 @@ _Parser = Callable[[Change, Any, set[str]], None]
 
 
 def _name(change: Change, value: Any, empty: set[str]) -> None:
-    change.name = str(value)
+    change.name = _json.clean_text(str(value))
 
 
 def _run_type(change: Change, value: Any, empty: set[str]) -> None:
@@ -315,7 +315,7 @@ def _dotted_order(change: Change, value: Any, empty: set[str]) -> None:
 
 
 def _session_name(change: Change, value: Any, empty: set[str]) -> None:
-    change.session_name = str(value)
+    change.session_name = _json.clean_text(str(value))
 
 
 def _tags(change: Change, value: Any, empty: set[str]) -> None:
@@ -331,7 +331,7 @@ def _tags(change: Change, value: Any, empty: set[str]) -> None:
 
 
 def _error(change: Change, value: Any, empty: set[str]) -> None:
-    change.error = value if isinstance(value, str) else _json.dumps(value)
+    change.error = _json.clean_text(value) if isinstance(value, str) else _json.dumps(value)
 
 
 def _inputs(change: Change, value: Any, empty: set[str]) -> None:
@@ -481,12 +481,8 @@ def _normalize_fields(kind: str, run_id: str, raw: dict[str, Any]) -> Change:
             continue
         try:
             parser(change, value, empty)
-        except _json.TooDeepError as exc:
-            raise Refusal(
-                str(key),
-                str(exc),
-                f"nest values at most {_json.MAX_DEPTH} levels deep (or send deeper data as text)",
-            ) from None
+        except _json.UnstorableError as exc:
+            raise Refusal(str(key), str(exc), exc.fix) from None
     if unknown:
         # Never lose data: fields we do not know are kept where a reader can find them.
         change.extra = change.extra or {}

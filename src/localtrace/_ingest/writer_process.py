@@ -13,7 +13,8 @@ program that keeps the GIL busy (which is what traced code does) could otherwise
 feeder and hold thousands of runs back until it stops: now they reach the child while the
 program runs, so a ``flush()`` at the end waits only for the last few.
 
-Protocol: one JSON document per line on stdin: ``["post"|"patch", run]``, or
+Protocol: one JSON document per line on stdin: ``["post"|"patch", run]`` (or, for a run whose
+values nest near the limit, ``["post/fields"|"patch/fields", {field: JSON text}]``), or
 ``["flush", token]`` which the child answers on stdout with ``[token, problems, failure,
 unavailable]`` once everything before it is committed (or the file refused it). EOF means
 close: the child drains and exits.
@@ -290,7 +291,12 @@ class ProcessWriter:
         try:
             if kind != FEEDBACK:  # a feedback row holds no usage (and no dicts: JSON text)
                 check_usage_numbers(run)
-            return _json.dumps_line([kind, run]) + b"\n"
+            try:
+                return _json.dumps_line([kind, run]) + b"\n"
+            except _json.UnstorableError:
+                if not isinstance(run, dict) or kind not in BY_FIELD:
+                    raise
+                return field_by_field(kind, run)
         except RunProblemError as exc:
             problem = exc.problem
         except Exception as exc:
@@ -425,6 +431,36 @@ class ProcessWriter:
                         stream.close()
 
 
+BY_FIELD = {"post": "post/fields", "patch": "patch/fields"}
+"""Kind of a run sent ``field_by_field`` -> its line's kind."""
+_UNPACK = {line_kind: kind for kind, line_kind in BY_FIELD.items()}
+
+
+def field_by_field(kind: str, run: dict[str, Any]) -> bytes:
+    """The line of a run the usual line could not hold: each value as JSON text of its own.
+
+    The usual line's list and run object nest each value two levels deeper than the writer
+    thread, which checks every field alone, sees it; here they add none, so both writers
+    take exactly the same runs. A value that is too deep or a cycle on its own refuses the
+    run, naming the field, as the writer thread does. Only runs orjson refused come here."""
+    texts: dict[str, str] = {}
+    for name, value in run.items():
+        try:
+            texts[str(name)] = _json.dumps_line(value).decode()
+        except _json.UnstorableError as exc:
+            raise RunProblemError(
+                RunProblem(run_id_of(run), str(name), str(exc), exc.fix)
+            ) from None
+    return _json.dumps_line([BY_FIELD[kind], texts]) + b"\n"
+
+
+def _unpacked(kind: str, payload: Any) -> tuple[str, Any]:
+    """An op as ``field_by_field`` sent it -> the op (other ops as they came)."""
+    if kind not in _UNPACK:
+        return kind, payload
+    return _UNPACK[kind], {name: _json.loads_line(text.encode()) for name, text in payload.items()}
+
+
 def main() -> None:
     """Entry point of the child: read ops from stdin, write them with a ``Writer``."""
     from .._store.db import Database
@@ -452,7 +488,7 @@ def main() -> None:
         for line in lines:
             kind, payload = _json.loads_line(line)
             if kind != "flush":
-                ops.append((kind, payload))
+                ops.append(_unpacked(kind, payload))
                 continue
             if ops:
                 writer.submit_many(ops)

@@ -33,7 +33,7 @@ beyond it a float stays a float: JSON writers refuse integers past 64 bits."""
 
 
 def row_to_feedback(row: Sequence[Any]) -> Feedback:
-    """A ``feedback`` row (in ``_COLUMNS`` order) -> ``Feedback``."""
+    """A ``feedback`` row (in ``_COLUMNS`` order, then its run's start time) -> ``Feedback``."""
     score = row[5]
     if isinstance(score, float) and score.is_integer() and abs(score) <= WHOLE_SCORES:
         score = int(score)
@@ -57,6 +57,7 @@ def row_to_feedback(row: Sequence[Any]) -> Feedback:
             "error": bool(row[14]),
             "created_at": created,
             "modified_at": created if row[16] == row[15] else from_micros(row[16]),
+            "start_time": None if row[17] is None else from_micros(row[17]),
         }
     )
 
@@ -69,18 +70,21 @@ def select_sql(where: str = "", index: str | None = None) -> str:
         "SELECT f.id, f.run_id, coalesce(f.trace_id, r.trace_id), coalesce(f.session_id, r.session_id), "
         "f.key, f.score, f.value, f.comment, f.correction, f.feedback_source, f.feedback_config, "
         "f.extra, f.comparative_experiment_id, f.feedback_group_id, f.error, f.created_at, "
-        f"f.modified_at FROM {source} LEFT JOIN runs AS r ON r.id = f.run_id {where}"
+        f"f.modified_at, r.start_time FROM {source} LEFT JOIN runs AS r ON r.id = f.run_id {where}"
     )
 
 
-def from_values(values: dict[str, Any], ids: Sequence[uuid.UUID | None] = ()) -> Feedback:
+def from_values(
+    values: dict[str, Any], ids: Sequence[uuid.UUID | None] = (), start_time: int | None = None
+) -> Feedback:
     """``Feedback`` from the values of a row about to be written (what ``create_feedback``
     returns for queued feedback: the values given, as the langsmith SDK returns them).
 
     ``ids``: the ``UUID`` objects the caller already holds for the first columns (``id``,
     ``run_id``, ``trace_id``, ``session_id``; ``None`` where it has none), the same ids as the
-    row's text: the model takes them as they are instead of parsing the text again."""
-    row = list(_in_column_order(values))
+    row's text: the model takes them as they are instead of parsing the text again.
+    ``start_time``: the run's start (microseconds) the caller gave, if any."""
+    row = [*_in_column_order(values), start_time]
     for index, known in enumerate(ids):
         if known is not None:
             row[index] = known
@@ -97,11 +101,12 @@ _UPDATABLE = ("score", "value", "correction", "comment")
 
 
 def update(conn: sqlite3.Connection, feedback_id: str, changes: dict[str, Any], now: int) -> bool:
-    """Set the non-``None`` ``changes`` (score/value/correction/comment); False if no such id."""
+    """Set the columns named in ``changes`` (score/value/correction/comment; ``None`` clears
+    one, an absent key keeps it); False if no such id."""
     sets = ["modified_at = ?"]
     params: list[Any] = [now]
     for column in _UPDATABLE:
-        if changes.get(column) is not None:
+        if column in changes:
             sets.append(f"{column} = ?")
             params.append(changes[column])
     cursor = conn.execute(
