@@ -269,6 +269,14 @@ def test_feedback(ls_factory: Callable[..., Any], project: str) -> None:
     assert ls.read_feedback(label.id).value == "good"
     ls.update_feedback(label.id, score=0.25, comment="changed")
     assert ls.read_feedback(label.id).score == 0.25
+    ls.update_feedback(label.id, score=0.5)  # a field left out stays
+    assert (ls.read_feedback(label.id).comment, ls.read_feedback(label.id).value) == (
+        "changed",
+        "good",
+    )
+    ls.update_feedback(label.id, comment=None)  # a field sent as None is cleared
+    cleared = ls.read_feedback(label.id)
+    assert (cleared.comment, cleared.score, cleared.value) == (None, 0.5, "good")
     ls.delete_feedback(label.id)
     assert [f.key for f in ls.list_feedback(run_ids=[root.id])] == ["correct"]
     run = ls.read_run(root.id)

@@ -75,12 +75,9 @@ def build_feedback_router(state: State) -> APIRouter:
     def update_feedback(
         feedback_id: Annotated[uuid.UUID, Path()], body: Annotated[FeedbackUpdate, Body()]
     ) -> Response:
+        # As the SDK's body: a field left out stays, a field sent as null is cleared.
         client.update_feedback(
-            feedback_id,
-            score=body.score,
-            value=body.value,
-            correction=body.correction,
-            comment=body.comment,
+            feedback_id, **{name: getattr(body, name) for name in body.model_fields_set}
         )
         return JSONBytes(client.read_feedback(feedback_id))
 
