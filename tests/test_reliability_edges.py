@@ -53,7 +53,7 @@ def test_a_megabyte_of_search_text_is_refused_at_once(store: localtrace.Client) 
     assert [r.name for r in store.list_runs(query="reli")] == ["r"]  # ordinary searches work
 
 
-@pytest.mark.parametrize("name", ["a/b", ".", "..", "", "dir\\\\file"])
+@pytest.mark.parametrize("name", [".", "..", ""])
 def test_attachment_names_no_url_can_reach_are_refused(name: str) -> None:
     client = localtrace.Client(":memory:")
     bad = str(uuid.uuid4())

@@ -6,7 +6,7 @@ import base64
 import datetime as dt
 import uuid
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
@@ -242,3 +242,18 @@ def test_a_runs_app_path_opens_it_in_the_ui(http: TestClient, store: localtrace.
     assert moved.headers["location"] == f"/ui/traces/{child.id}"
     page = http.get(str(child.app_path))
     assert page.status_code == 200 and docs[0]["id"] in page.text
+
+
+@pytest.mark.parametrize("name", ["dir/file.txt", "C:\\reports\\q1.txt", "a/../b.txt"])
+def test_an_attachment_named_like_a_path_is_stored_and_served(http: TestClient, name: str) -> None:
+    """The SDK sends names such as ``dir/file.txt``: the run and its file are kept, and the
+    file is served at its percent-encoded URL, on the API and in the UI."""
+    doc = tree(f"path-{uuid.uuid4().hex[:6]}", T0)[0]
+    doc["attachments"] = {name: ["text/plain", base64.b64encode(b"inside").decode()]}
+    assert http.post("/runs", json=doc).status_code == 202
+    run = http.get(f"/runs/{doc['id']}").json()
+    url = urlsplit(run["s3_urls"][f"attachment.{name}"]["presigned_url"])
+    got = http.get(f"{url.path}?{url.query}")
+    assert got.status_code == 200 and got.content == b"inside"
+    ui = http.get(f"/ui/attachments/{doc['id']}/{quote(name, safe='')}?download=true")
+    assert ui.status_code == 200 and ui.content == b"inside"

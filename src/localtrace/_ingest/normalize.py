@@ -508,12 +508,12 @@ def _attachments(value: Any) -> dict[str, tuple[str, bytes]]:
         )
     out: dict[str, tuple[str, bytes]] = {}
     for name, item in value.items():
-        if str(name) in ("", ".", "..") or "/" in str(name) or "\\" in str(name):
+        if str(name) in ("", ".", ".."):  # '/' is fine: URLs carry it percent-encoded
             raise Refusal(
                 f"attachments.{name}",
-                f"{str(name)!r} cannot be an attachment name: it is served as one URL path "
-                "segment (/attachments/<run id>/<name>)",
-                "name the file without '/', '\\', or a bare '.'/'..'",
+                f"{str(name)!r} cannot be an attachment name: no URL can reach it "
+                "(/attachments/<run id>/<name>)",
+                "give the file a name other than '', '.' or '..'",
             )
         mime: Any
         data: Any

@@ -40,7 +40,7 @@ def build_attachments_router(state: State) -> APIRouter:
     router = new_router(state)
 
     @router.get(
-        "/attachments/{run_id}/{name}",
+        "/attachments/{run_id}/{name:path}",
         tags=["runs"],
         summary="Download an attachment (the target of s3_urls)",
         responses={

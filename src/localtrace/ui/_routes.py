@@ -258,7 +258,7 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
             docs=_view.documents(run.outputs) if run.run_type == "retriever" else None,
         )
 
-    @router.get("/ui/attachments/{run_id}/{name}")
+    @router.get("/ui/attachments/{run_id}/{name:path}")
     def attachment(run_id: str, name: str, download: bool = False) -> Response:
         settle()
         mime, data = client.read_attachment(_uuid(run_id, "run_id"), name)
