@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import langsmith
 import pytest
 from server_support import API_KEY, LiveServer, start_server
@@ -313,3 +314,30 @@ def test_info_lets_the_sdk_use_v2(served: Any) -> None:
 
     assert parse(info.version) >= parse("0.17.0")
     assert dt.datetime.now(dt.timezone.utc)  # keeps dt used
+
+
+def test_a_thread_id_holding_a_slash_is_reachable(sdk: Any, served: Any) -> None:
+    """Thread ids such as ``user/42`` come from apps' own ids: the SDK's thread calls and the
+    UI's thread page reach them as they reach any other."""
+    live, _ = served
+    project = "slashed-threads"
+    start = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5)
+    for turn in range(2):
+        live.store.create_run(
+            f"turn {turn}",
+            {"q": turn},
+            "chain",
+            project_name=project,
+            start_time=start + dt.timedelta(seconds=turn),
+            end_time=start + dt.timedelta(seconds=turn, milliseconds=500),
+            extra={"metadata": {"thread_id": "user/42"}},
+        )
+    live.store.flush()
+    pid = str(live.store.read_project(project_name=project).id)
+    traces = list(sdk.threads.list_traces("user/42", project_id=pid, selects=["TURN_NUMBER"]))
+    assert [t.turn_number for t in traces] == [1, 2]
+    assert sdk.threads.stats("user/42", session_id=pid, selects=["TURNS"]).turns == 2
+    page = httpx.get(
+        f"{live.url}/ui/projects/{pid}/threads/user%2F42", headers={"x-api-key": API_KEY}
+    )
+    assert page.status_code == 200 and "turn 1" in page.text

@@ -245,7 +245,7 @@ def build_v2_router(state: State) -> APIRouter:
         return page_of(body, client.threads.query)
 
     @router.get(
-        "/api/v2/threads/{thread_id}/traces",
+        "/api/v2/threads/{thread_id:path}/traces",
         tags=["v2"],
         summary="The traces of one thread, first turn first",
         responses=errors_doc(400, 404, 422),
@@ -275,7 +275,7 @@ def build_v2_router(state: State) -> APIRouter:
         )
 
     @router.get(
-        "/api/v2/threads/{thread_id}/stats",
+        "/api/v2/threads/{thread_id:path}/stats",
         tags=["v2"],
         summary="Aggregates of one thread",
         responses=errors_doc(400, 404, 422),

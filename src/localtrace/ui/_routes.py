@@ -311,7 +311,7 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
             rendered_at=rendered_at,
         )
 
-    @router.get("/ui/projects/{project_id}/threads/{thread_id}")
+    @router.get("/ui/projects/{project_id}/threads/{thread_id:path}")
     def thread_page(project_id: str, thread_id: str) -> Response:
         settle()
         try:
