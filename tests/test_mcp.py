@@ -423,3 +423,67 @@ def test_paginate_keeps_every_page_within_budget_and_every_record(
     assert seen == [record["id"] for record in records]
     with pytest.raises(localtrace.InvalidArgumentError, match="page_number between 1 and"):
         paginate("runs", records, page_number=first["total_pages"] + 1, max_chars_per_page=budget)
+
+
+# -- long values ----------------------------------------------------------------------------
+LONG = "x" * 30_000 + "THE END"
+
+
+@pytest.fixture(scope="module")
+def long_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A thread whose question is far longer than a page."""
+    path = tmp_path_factory.mktemp("mcp-long") / "traces.db"
+    with localtrace.Client(path, writer="thread") as client:
+        client.batch_ingest_runs(
+            [
+                make_run(
+                    "chat",
+                    project="long",
+                    start=T0 + dt_minutes(i),
+                    inputs={"messages": [{"role": "user", "content": f"{i}: {LONG}"}]},
+                    outputs={"role": "assistant", "content": f"answer {i}"},
+                    metadata={"thread_id": "t-long"},
+                )
+                for i in range(2)
+            ]
+        )
+        client.flush()
+    return path
+
+
+def test_thread_history_cuts_long_messages_and_says_how_to_read_them(long_store: Path) -> None:
+    async def body(session: ClientSession) -> None:
+        for budget in (1_000, 25_000):
+            messages: list[dict[str, Any]] = []
+            number, total = 1, 1
+            while number <= total:
+                result = await session.call_tool(
+                    "get_thread_history",
+                    {
+                        "thread_id": "t-long",
+                        "project_name": "long",
+                        "page_number": number,
+                        "max_chars_per_page": budget,
+                    },
+                )
+                assert not result.isError, text(result)
+                assert len(text(result)) <= budget
+                page = json.loads(text(result))
+                total = page["total_pages"]
+                messages += page["messages"]
+                number += 1
+            assert [(m["turn"], m["role"]) for m in messages] == [
+                (1, "user"),
+                (1, "assistant"),
+                (2, "user"),
+                (2, "assistant"),
+            ]
+            for question in messages[::2]:
+                content = question["content"]
+                assert content.startswith(f"{question['turn'] - 1}: xxx")
+                assert content.endswith("THE END") and "chars cut]" in content
+                assert "max_chars_per_page" in question["note"]
+                assert "digest_trace" in question["note"]
+            assert messages[1]["content"] == "answer 0" and "note" not in messages[1]
+
+    over_stdio(long_store, body)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ..display import compact, elide
@@ -95,23 +96,61 @@ def run_record(run: Run, preview_chars: int, *, depth: int | None = None) -> dic
     return record
 
 
-_SHRINKABLE = ("inputs_preview", "outputs_preview", "metadata", "error", "feedback_stats")
+@dataclass(frozen=True)
+class Shape:
+    """How to shorten one kind of record to fit a page: what may be cut, in this order, what
+    is kept when nothing more can be cut, and what a shortened record says about it."""
+
+    shrinkable: tuple[str, ...]
+    identity: tuple[str, ...]
+    note: str | None = None
 
 
-def _fit(record: dict[str, Any], limit: int) -> dict[str, Any]:
-    """A record no longer than ``limit`` characters of JSON: its previews shortened in turn."""
-    while len(dumps(record)) > limit:
-        for key in _SHRINKABLE:
-            value = record.get(key)
-            if value is None:
-                continue
-            text = value if isinstance(value, str) else dumps(value)
-            if len(text) > 40:
-                record = {**record, key: elide(text, len(text) // 2)}
-                break
-        else:
-            return {"id": record["id"], "name": elide(str(record.get("name", "")), 200)}
-    return record
+RUNS = Shape(
+    shrinkable=("inputs_preview", "outputs_preview", "metadata", "error", "feedback_stats"),
+    identity=("id", "name"),
+)
+"""Run records: previews go first; at worst a run keeps its id and name."""
+
+MESSAGES = Shape(
+    shrinkable=("content", "tool_calls"),
+    identity=("turn", "trace_id", "start_time", "role"),
+    note=(
+        "content cut to fit the page: pass a larger max_chars_per_page, or read the turn with "
+        "digest_trace(trace_id)"
+    ),
+)
+"""Thread messages: long contents are cut in the middle, saying so and where to read more."""
+
+_NOTE = "note"
+
+
+def _fit(record: dict[str, Any], limit: int, shape: Shape) -> dict[str, Any]:
+    """A record no longer than ``limit`` characters of JSON: its long values cut in turn.
+
+    Each cut starts from the original value, so the marker counts every character gone.
+    """
+    if len(dumps(record)) <= limit:
+        return record
+    originals = {
+        key: value if isinstance(value, str) else dumps(value)
+        for key in shape.shrinkable
+        if (value := record.get(key)) is not None
+    }
+    sizes = {key: len(text) for key, text in originals.items()}
+    fitted = {**record, _NOTE: shape.note} if shape.note else dict(record)
+    while len(dumps(fitted)) > limit:
+        key = next((key for key in originals if sizes[key] > 40), None)
+        if key is None:
+            kept = {
+                name: elide(value, 200) if isinstance(value, str) else value
+                for name in shape.identity
+                if (value := record.get(name)) is not None
+            }
+            return {**kept, _NOTE: shape.note} if shape.note else kept
+        sizes[key] //= 2
+        fitted[key] = elide(originals[key], sizes[key])
+    return fitted
 
 
 def paginate(
@@ -121,6 +160,7 @@ def paginate(
     page_number: int,
     max_chars_per_page: int,
     extra: dict[str, Any] | None = None,
+    shape: Shape = RUNS,
 ) -> str:
     """Page ``page_number`` of ``records`` as JSON text of at most ``max_chars_per_page``.
 
@@ -139,7 +179,7 @@ def paginate(
     pages: list[list[dict[str, Any]]] = [[]]
     used = 0
     for record in records:
-        fitted = _fit(record, room)
+        fitted = _fit(record, room, shape)
         size = len(dumps(fitted)) + (1 if pages[-1] else 0)
         if pages[-1] and used + size > room:
             pages.append([])

@@ -30,6 +30,7 @@ from ..models import RunStats
 from .pages import (
     DEFAULT_PAGE_CHARS,
     DEFAULT_PREVIEW_CHARS,
+    MESSAGES,
     MIN_PAGE_CHARS,
     check_limit,
     check_page,
@@ -310,7 +311,8 @@ def _build(path: str, *, host: str, port: int) -> tuple[FastMCP, _Store]:
 
         A thread is the root runs of a project whose metadata thread_id, session_id or
         conversation_id is thread_id. Each message says its role, content and the trace
-        (turn) it came from.
+        (turn) it came from; a content too long for the page is cut in the middle, and its
+        note says how to read the rest.
         """
         with _answering():
             check_page(max_chars_per_page, page_number, 0)
@@ -321,6 +323,7 @@ def _build(path: str, *, host: str, port: int) -> tuple[FastMCP, _Store]:
                 page_number=page_number,
                 max_chars_per_page=max_chars_per_page,
                 extra={"thread_id": thread_id},
+                shape=MESSAGES,
             )
 
     @tool(structured_output=False)
