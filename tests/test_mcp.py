@@ -251,6 +251,7 @@ BAD_CALLS = [
     ("run_sql", {"query": "DELETE FROM runs"}, "query='DELETE FROM runs'"),
     ("run_sql", {"query": "SELECT nope FROM runs"}, "query="),
     ("run_sql", {"query": "SELECT 1", "max_rows": 0}, "max_rows"),
+    ("run_sql", {"query": "SELECT * FROM runs", "max_chars": 1_000}, "select fewer columns"),
 ]
 
 
@@ -485,5 +486,27 @@ def test_thread_history_cuts_long_messages_and_says_how_to_read_them(long_store:
                 assert "max_chars_per_page" in question["note"]
                 assert "digest_trace" in question["note"]
             assert messages[1]["content"] == "answer 0" and "note" not in messages[1]
+
+    over_stdio(long_store, body)
+
+
+def test_run_sql_cuts_large_json_cells_so_rows_still_fit(long_store: Path) -> None:
+    async def body(session: ClientSession) -> None:
+        for query, budget in [
+            ("SELECT name, inputs FROM runs ORDER BY start_time", 25_000),
+            ("SELECT name, inputs FROM runs ORDER BY start_time", 1_000),
+            ("SELECT * FROM runs ORDER BY start_time", 4_000),
+        ]:
+            result = await session.call_tool("run_sql", {"query": query, "max_chars": budget})
+            assert not result.isError, text(result)
+            assert len(text(result)) <= budget
+            answer = json.loads(text(result))
+            assert answer["is_truncated"] and answer["truncation_reason"] == "size_limit"
+            assert answer["row_count"] == len(answer["rows"]) >= 1
+            names = [column["name"] for column in answer["columns"]]
+            inputs = answer["rows"][0][names.index("inputs")]
+            assert isinstance(inputs, str) and inputs.startswith('{"messages":')
+            assert "chars cut]" in inputs
+            assert any("cut in the middle" in warning for warning in answer["warnings"])
 
     over_stdio(long_store, body)

@@ -199,25 +199,65 @@ def paginate(
     return dumps(envelope)
 
 
+CELL_CHARS = 1_000
+"""How long a cell of a cut SQL answer may be (less when the first row would not fit)."""
+
+CUT_CELLS = (
+    "long cells are cut in the middle (…[N chars cut]…), JSON values as their JSON text: "
+    "select less of a value (->> '$.key', substr) or pass a larger max_chars to read more"
+)
+"""The warning of an answer whose cells were cut."""
+
+
+def _cell(value: Any, limit: int) -> Any:
+    """A cell within about ``limit`` characters: long text, and long JSON values as their JSON
+    text, cut in the middle with a marker naming the cut."""
+    if isinstance(value, str):
+        return elide(value, limit)
+    if isinstance(value, (dict, list)):
+        text = dumps(value)
+        return value if len(text) <= limit else elide(text, limit)
+    return value
+
+
 def fit_rows(answer: dict[str, Any], max_chars: int) -> str:
-    """A SQL answer (columns, rows, ...) as JSON text of at most ``max_chars``: the last rows
-    dropped, and long text cells shortened, until it fits (``is_truncated`` and
-    ``truncation_reason: "size_limit"`` then say so, as LangSmith's answer would)."""
+    """A SQL answer (columns, rows, ...) as JSON text of at most ``max_chars``: long cells
+    shortened and the last rows dropped until it fits (``is_truncated`` and
+    ``truncation_reason: "size_limit"`` then say so, as LangSmith's answer would).
+
+    The first row's cells are cut shorter if need be to keep it: an answer of no rows would not
+    say what the query found. An answer whose columns alone exceed ``max_chars`` is refused."""
     text = dumps(answer)
     if len(text) <= max_chars:
         return text
     rows = answer.get("rows") or []
+    warnings = list(answer.get("warnings") or [])
     cut = {**answer, "rows": [], "row_count": 10**9, "is_truncated": True}
     cut["truncation_reason"] = "size_limit"
+    cut["warnings"] = [*warnings, CUT_CELLS]
     room = max_chars - len(dumps(cut))
+    if room < 0:
+        raise InvalidArgumentError(
+            "max_chars",
+            max_chars,
+            f"the answer's columns alone take {max_chars - room:,} characters",
+            f"pass max_chars={max_chars - room + 1_000} or more, or select fewer columns",
+        )
     kept: list[Any] = []
     for row in rows:
-        cells = [elide(cell, 1_000) if isinstance(cell, str) else cell for cell in row]
+        limit = CELL_CHARS
+        cells = [_cell(cell, limit) for cell in row]
+        while not kept and len(dumps(cells)) > room and limit > 8:
+            limit //= 2
+            cells = [_cell(cell, limit) for cell in row]
         size = len(dumps(cells)) + (1 if kept else 0)
         if size > room:
             break
         kept.append(cells)
         room -= size
+        if cells != row:
+            warnings.append(CUT_CELLS)
     cut["rows"] = kept
     cut["row_count"] = len(kept)
+    cut["warnings"] = list(dict.fromkeys(warnings))
     return dumps(cut)

@@ -422,7 +422,8 @@ def _build(path: str, *, host: str, port: int) -> tuple[FastMCP, _Store]:
         total_cost, thread_id, ...), feedback (run_id, key, score, value, comment, ...),
         threads (thread_id, turns, ...); JSON columns read with ->> '$.key'. project_name
         narrows the views to one project. At most max_rows rows; the answer is cut to
-        max_chars by dropping the last rows (is_truncated says so)."""
+        max_chars by cutting long cells in the middle (JSON values as their JSON text) and
+        dropping the last rows (is_truncated and warnings say so)."""
         with _answering():
             check_limit("max_rows", max_rows)
             if max_chars < MIN_PAGE_CHARS:
