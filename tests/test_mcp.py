@@ -432,7 +432,7 @@ LONG = "x" * 30_000 + "THE END"
 
 @pytest.fixture(scope="module")
 def long_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A thread whose question is far longer than a page."""
+    """A thread whose question is far longer than a page; runs with long tags and metadata."""
     path = tmp_path_factory.mktemp("mcp-long") / "traces.db"
     with localtrace.Client(path, writer="thread") as client:
         client.batch_ingest_runs(
@@ -446,6 +446,17 @@ def long_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
                     metadata={"thread_id": "t-long"},
                 )
                 for i in range(2)
+            ]
+        )
+        client.batch_ingest_runs(
+            [
+                make_run(
+                    f"step-{i}",
+                    project="facets",
+                    tags=[f"tag-{i}-" + "t" * 500],
+                    metadata={"note": f"{i}: " + "m" * 2_000},
+                )
+                for i in range(30)
             ]
         )
         client.flush()
@@ -508,5 +519,42 @@ def test_run_sql_cuts_large_json_cells_so_rows_still_fit(long_store: Path) -> No
             assert isinstance(inputs, str) and inputs.startswith('{"messages":')
             assert "chars cut]" in inputs
             assert any("cut in the middle" in warning for warning in answer["warnings"])
+
+    over_stdio(long_store, body)
+
+
+STATS_CALLS: list[tuple[str, dict[str, Any]]] = [
+    ("get_run_stats", {"group_by": "name", "max_groups": 100}),
+    ("get_run_stats", {"project_name": "facets"}),
+    ("get_project_runs_stats", {"project_name": "facets"}),
+    ("list_projects", {"more_info": True}),
+]
+
+
+def test_statistics_keep_to_a_budget_trimming_facets_first(long_store: Path) -> None:
+    async def body(session: ClientSession) -> None:
+        for name, arguments in STATS_CALLS:
+            for budget in (None, 3_000):
+                call = arguments if budget is None else {**arguments, "max_chars": budget}
+                result = await session.call_tool(name, call)
+                assert not result.isError, text(result)
+                assert len(text(result)) <= (budget or 25_000), (name, call)
+                answer = json.loads(text(result))
+                assert answer["is_truncated"] and answer["truncation_reason"] == "size_limit"
+                assert answer["truncation"].startswith("run_facets ")
+                assert "pass a larger max_chars" in answer["truncation"]
+        grouped = json.loads(
+            text(
+                await session.call_tool(
+                    "get_run_stats", {"group_by": "name", "max_groups": 100, "max_chars": 3_000}
+                )
+            )
+        )
+        assert "of 31 groups left out" in grouped["truncation"]
+        assert all(group["run_count"] == 1 for key, group in grouped.items() if "-" in key)
+        single = json.loads(
+            text(await session.call_tool("get_project_runs_stats", {"project_name": "facets"}))
+        )
+        assert single["run_count"] == 30 and single["error_rate"] == 0
 
     over_stdio(long_store, body)

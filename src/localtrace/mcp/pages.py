@@ -8,7 +8,7 @@ query, each page's JSON text at most ``max_chars_per_page`` characters.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -261,3 +261,105 @@ def fit_rows(answer: dict[str, Any], max_chars: int) -> str:
     cut["row_count"] = len(kept)
     cut["warnings"] = list(dict.fromkeys(warnings))
     return dumps(cut)
+
+
+_BULKY = ("run_facets", "feedback_stats", "session_feedback_stats")
+"""The parts of a statistics record that grow with the data, trimmed first, in this order."""
+
+
+def check_budget(max_chars: int) -> None:
+    """Refuse a ``max_chars`` too small for any answer."""
+    if max_chars < MIN_PAGE_CHARS:
+        raise InvalidArgumentError(
+            "max_chars",
+            max_chars,
+            f"an answer needs at least {MIN_PAGE_CHARS:,} characters",
+            f"pass max_chars={DEFAULT_PAGE_CHARS}",
+        )
+
+
+def _capped(record: dict[str, Any], caps: dict[str, int]) -> dict[str, Any]:
+    """``record`` with each bulky list or mapping kept to its first ``caps[key]`` entries."""
+    capped = dict(record)
+    for key, cap in caps.items():
+        value = record.get(key)
+        if isinstance(value, list):
+            capped[key] = value[:cap]
+        elif isinstance(value, dict):
+            capped[key] = dict(list(value.items())[:cap])
+    return capped
+
+
+def _size(value: Any) -> int:
+    return len(value) if isinstance(value, (list, dict)) else 0
+
+
+def _largest(fits: Callable[[int], bool], low: int, high: int) -> int:
+    """The largest ``n`` in ``low..high`` with ``fits(n)``, given ``fits(low)``."""
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits(middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def fit_stats(
+    records: Sequence[dict[str, Any]],
+    render: Callable[[list[dict[str, Any]]], dict[str, Any]],
+    max_chars: int,
+    *,
+    plural: str,
+    fewer: str,
+) -> str:
+    """Statistics records, as ``render`` lays them out, in at most ``max_chars`` of JSON.
+
+    Facets go first, then feedback statistics (each kept to fewer entries), then the last
+    records; ``is_truncated``, ``truncation_reason: "size_limit"`` and ``truncation`` then say
+    what was cut and how to see it (a larger ``max_chars``, or ``fewer``).
+    """
+    whole = dumps(render(list(records)))
+    if len(whole) <= max_chars:
+        return whole
+    full = {key: max((_size(record.get(key)) for record in records), default=0) for key in _BULKY}
+    caps = dict(full)
+
+    def attempt(count: int) -> str:
+        shown = [_capped(record, caps) for record in records[:count]]
+        cuts = [
+            f"{key} kept to their first {caps[key]} entries" if caps[key] else f"{key} left out"
+            for key in _BULKY
+            if caps[key] < full[key]
+        ]
+        if count < len(records):
+            cuts.append(f"the last {len(records) - count} of {len(records)} {plural} left out")
+        return dumps(
+            {
+                **render(shown),
+                "is_truncated": True,
+                "truncation_reason": "size_limit",
+                "truncation": f"{'; '.join(cuts)}: pass a larger max_chars or {fewer}",
+            }
+        )
+
+    def fits_with(key: str) -> Callable[[int], bool]:
+        def fits(cap: int) -> bool:
+            caps[key] = cap
+            return len(attempt(len(records))) <= max_chars
+
+        return fits
+
+    for key in _BULKY:
+        if full[key] and fits_with(key)(0):
+            caps[key] = _largest(fits_with(key), 0, full[key] - 1)
+            return attempt(len(records))
+    count = min(1, len(records))
+    if len(attempt(count)) > max_chars:
+        raise InvalidArgumentError(
+            "max_chars",
+            max_chars,
+            f"too small for one of the {plural} ({len(attempt(count)):,} characters)",
+            f"pass max_chars={len(attempt(count))} or more",
+        )
+    return attempt(_largest(lambda shown: len(attempt(shown)) <= max_chars, count, len(records)))
