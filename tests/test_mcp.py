@@ -239,6 +239,8 @@ BAD_CALLS = [
     ("fetch_runs", {"max_chars_per_page": 10}, "max_chars_per_page=1000 or more"),
     ("fetch_runs", {"page_number": 99}, "pass page_number between 1 and 1"),
     ("fetch_runs", {"limit": "many"}, "limit"),
+    ("fetch_runs", {"run_type": "banana"}, "use one of tool, chain, llm, retriever"),
+    ("get_run_stats", {"run_type": "LLM"}, "use one of tool, chain, llm, retriever"),
     ("fetch_trace", {"trace_id": "not-an-id"}, "not a UUID"),
     ("fetch_trace", {}, "pass trace_id, or project_name"),
     ("digest_trace", {"trace_id": str(uuid.UUID(int=99))}, "no trace or run with id"),

@@ -26,7 +26,7 @@ from mcp.server.fastmcp.exceptions import ToolError
 from ..client import Client, holds_store
 from ..display import DIGEST_MIN_CHARS as MIN_MAX_CHARS
 from ..errors import InvalidArgumentError, InvalidRunError, LocaltraceError
-from ..models import RunStats
+from ..models import RUN_TYPES, RunStats
 from .pages import (
     DEFAULT_PAGE_CHARS,
     DEFAULT_PREVIEW_CHARS,
@@ -119,6 +119,14 @@ def _stats_json(stats: RunStats | dict[str, RunStats], max_chars: int) -> str:
         plural="statistics",
         fewer="narrower conditions",
     )
+
+
+def _check_run_type(run_type: str | None) -> None:
+    """Refuse a run type no run can have (it would match nothing, silently)."""
+    if run_type is not None and run_type not in RUN_TYPES:
+        raise InvalidArgumentError(
+            "run_type", run_type, "is not a run type", f"use one of {', '.join(RUN_TYPES)}"
+        )
 
 
 def _group_by(value: str | None, max_groups: int) -> dict[str, Any] | None:
@@ -229,12 +237,14 @@ def _build(path: str, *, host: str, port: int) -> tuple[FastMCP, _Store]:
         filter / trace_filter (conditions on the root of the run's trace) / tree_filter (on
         any run of the trace) take LangSmith's filter language, e.g.
         and(eq(run_type, "llm"), gt(latency, 2)) or has(tags, "prod"). order_by is
-        "-start_time" (newest first) or "start_time". Each run shows previews of its inputs,
-        outputs and error of about preview_chars characters.
+        "-start_time" (newest first) or "start_time". run_type is one of tool, chain, llm,
+        retriever, embedding, prompt, parser. Each run shows previews of its inputs, outputs
+        and error of about preview_chars characters.
         """
         with _answering():
             check_page(max_chars_per_page, page_number, preview_chars)
             check_limit("limit", limit)
+            _check_run_type(run_type)
             if order_by not in ("-start_time", "start_time"):
                 raise InvalidArgumentError(
                     "order_by", order_by, "unknown order", 'pass "-start_time" or "start_time"'
@@ -405,6 +415,7 @@ def _build(path: str, *, host: str, port: int) -> tuple[FastMCP, _Store]:
         with _answering():
             check_limit("max_groups", max_groups, most=100)
             check_budget(max_chars)
+            _check_run_type(run_type)
             stats = store.client().get_run_stats(
                 project_names=[project_name] if project_name else None,
                 filter=filter,
