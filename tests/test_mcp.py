@@ -239,6 +239,8 @@ BAD_CALLS = [
     ("fetch_runs", {"max_chars_per_page": 10}, "max_chars_per_page=1000 or more"),
     ("fetch_runs", {"page_number": 99}, "pass page_number between 1 and 1"),
     ("fetch_runs", {"limit": "many"}, "limit"),
+    ("fetch_runs", {"run_type": "banana"}, "use one of tool, chain, llm, retriever"),
+    ("get_run_stats", {"run_type": "LLM"}, "use one of tool, chain, llm, retriever"),
     ("fetch_trace", {"trace_id": "not-an-id"}, "not a UUID"),
     ("fetch_trace", {}, "pass trace_id, or project_name"),
     ("digest_trace", {"trace_id": str(uuid.UUID(int=99))}, "no trace or run with id"),
@@ -251,6 +253,7 @@ BAD_CALLS = [
     ("run_sql", {"query": "DELETE FROM runs"}, "query='DELETE FROM runs'"),
     ("run_sql", {"query": "SELECT nope FROM runs"}, "query="),
     ("run_sql", {"query": "SELECT 1", "max_rows": 0}, "max_rows"),
+    ("run_sql", {"query": "SELECT * FROM runs", "max_chars": 1_000}, "select fewer columns"),
 ]
 
 
@@ -423,3 +426,137 @@ def test_paginate_keeps_every_page_within_budget_and_every_record(
     assert seen == [record["id"] for record in records]
     with pytest.raises(localtrace.InvalidArgumentError, match="page_number between 1 and"):
         paginate("runs", records, page_number=first["total_pages"] + 1, max_chars_per_page=budget)
+
+
+# -- long values ----------------------------------------------------------------------------
+LONG = "x" * 30_000 + "THE END"
+
+
+@pytest.fixture(scope="module")
+def long_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A thread whose question is far longer than a page; runs with long tags and metadata."""
+    path = tmp_path_factory.mktemp("mcp-long") / "traces.db"
+    with localtrace.Client(path, writer="thread") as client:
+        client.batch_ingest_runs(
+            [
+                make_run(
+                    "chat",
+                    project="long",
+                    start=T0 + dt_minutes(i),
+                    inputs={"messages": [{"role": "user", "content": f"{i}: {LONG}"}]},
+                    outputs={"role": "assistant", "content": f"answer {i}"},
+                    metadata={"thread_id": "t-long"},
+                )
+                for i in range(2)
+            ]
+        )
+        client.batch_ingest_runs(
+            [
+                make_run(
+                    f"step-{i}",
+                    project="facets",
+                    tags=[f"tag-{i}-" + "t" * 500],
+                    metadata={"note": f"{i}: " + "m" * 2_000},
+                )
+                for i in range(30)
+            ]
+        )
+        client.flush()
+    return path
+
+
+def test_thread_history_cuts_long_messages_and_says_how_to_read_them(long_store: Path) -> None:
+    async def body(session: ClientSession) -> None:
+        for budget in (1_000, 25_000):
+            messages: list[dict[str, Any]] = []
+            number, total = 1, 1
+            while number <= total:
+                result = await session.call_tool(
+                    "get_thread_history",
+                    {
+                        "thread_id": "t-long",
+                        "project_name": "long",
+                        "page_number": number,
+                        "max_chars_per_page": budget,
+                    },
+                )
+                assert not result.isError, text(result)
+                assert len(text(result)) <= budget
+                page = json.loads(text(result))
+                total = page["total_pages"]
+                messages += page["messages"]
+                number += 1
+            assert [(m["turn"], m["role"]) for m in messages] == [
+                (1, "user"),
+                (1, "assistant"),
+                (2, "user"),
+                (2, "assistant"),
+            ]
+            for question in messages[::2]:
+                content = question["content"]
+                assert content.startswith(f"{question['turn'] - 1}: xxx")
+                assert content.endswith("THE END") and "chars cut]" in content
+                assert "max_chars_per_page" in question["note"]
+                assert "digest_trace" in question["note"]
+            assert messages[1]["content"] == "answer 0" and "note" not in messages[1]
+
+    over_stdio(long_store, body)
+
+
+def test_run_sql_cuts_large_json_cells_so_rows_still_fit(long_store: Path) -> None:
+    async def body(session: ClientSession) -> None:
+        for query, budget in [
+            ("SELECT name, inputs FROM runs ORDER BY start_time", 25_000),
+            ("SELECT name, inputs FROM runs ORDER BY start_time", 1_000),
+            ("SELECT * FROM runs ORDER BY start_time", 4_000),
+        ]:
+            result = await session.call_tool("run_sql", {"query": query, "max_chars": budget})
+            assert not result.isError, text(result)
+            assert len(text(result)) <= budget
+            answer = json.loads(text(result))
+            assert answer["is_truncated"] and answer["truncation_reason"] == "size_limit"
+            assert answer["row_count"] == len(answer["rows"]) >= 1
+            names = [column["name"] for column in answer["columns"]]
+            inputs = answer["rows"][0][names.index("inputs")]
+            assert isinstance(inputs, str) and inputs.startswith('{"messages":')
+            assert "chars cut]" in inputs
+            assert any("cut in the middle" in warning for warning in answer["warnings"])
+
+    over_stdio(long_store, body)
+
+
+STATS_CALLS: list[tuple[str, dict[str, Any]]] = [
+    ("get_run_stats", {"group_by": "name", "max_groups": 100}),
+    ("get_run_stats", {"project_name": "facets"}),
+    ("get_project_runs_stats", {"project_name": "facets"}),
+    ("list_projects", {"more_info": True}),
+]
+
+
+def test_statistics_keep_to_a_budget_trimming_facets_first(long_store: Path) -> None:
+    async def body(session: ClientSession) -> None:
+        for name, arguments in STATS_CALLS:
+            for budget in (None, 3_000):
+                call = arguments if budget is None else {**arguments, "max_chars": budget}
+                result = await session.call_tool(name, call)
+                assert not result.isError, text(result)
+                assert len(text(result)) <= (budget or 25_000), (name, call)
+                answer = json.loads(text(result))
+                assert answer["is_truncated"] and answer["truncation_reason"] == "size_limit"
+                assert answer["truncation"].startswith("run_facets ")
+                assert "pass a larger max_chars" in answer["truncation"]
+        grouped = json.loads(
+            text(
+                await session.call_tool(
+                    "get_run_stats", {"group_by": "name", "max_groups": 100, "max_chars": 3_000}
+                )
+            )
+        )
+        assert "of 31 groups left out" in grouped["truncation"]
+        assert all(group["run_count"] == 1 for key, group in grouped.items() if "-" in key)
+        single = json.loads(
+            text(await session.call_tool("get_project_runs_stats", {"project_name": "facets"}))
+        )
+        assert single["run_count"] == 30 and single["error_rate"] == 0
+
+    over_stdio(long_store, body)

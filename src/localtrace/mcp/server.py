@@ -26,15 +26,17 @@ from mcp.server.fastmcp.exceptions import ToolError
 from ..client import Client, holds_store
 from ..display import DIGEST_MIN_CHARS as MIN_MAX_CHARS
 from ..errors import InvalidArgumentError, InvalidRunError, LocaltraceError
-from ..models import RunStats
+from ..models import RUN_TYPES, RunStats
 from .pages import (
     DEFAULT_PAGE_CHARS,
     DEFAULT_PREVIEW_CHARS,
-    MIN_PAGE_CHARS,
+    MESSAGES,
+    check_budget,
     check_limit,
     check_page,
     dumps,
     fit_rows,
+    fit_stats,
     paginate,
     run_record,
 )
@@ -99,11 +101,32 @@ def _answering() -> Iterator[None]:
         raise ToolError(f"bad argument: {exc}") from None
 
 
-def _stats_json(stats: RunStats | dict[str, RunStats]) -> str:
-    """Statistics (or statistics per group) as JSON text."""
+def _stats_json(stats: RunStats | dict[str, RunStats], max_chars: int) -> str:
+    """Statistics (or statistics per group, largest first) as JSON text within ``max_chars``."""
     if isinstance(stats, dict):
-        return dumps({key: value.model_dump(mode="json") for key, value in stats.items()})
-    return dumps(stats.model_dump(mode="json"))
+        names = list(stats)
+        return fit_stats(
+            [value.model_dump(mode="json") for value in stats.values()],
+            lambda shown: dict(zip(names[: len(shown)], shown, strict=True)),
+            max_chars,
+            plural="groups",
+            fewer="fewer max_groups",
+        )
+    return fit_stats(
+        [stats.model_dump(mode="json")],
+        lambda shown: shown[0],
+        max_chars,
+        plural="statistics",
+        fewer="narrower conditions",
+    )
+
+
+def _check_run_type(run_type: str | None) -> None:
+    """Refuse a run type no run can have (it would match nothing, silently)."""
+    if run_type is not None and run_type not in RUN_TYPES:
+        raise InvalidArgumentError(
+            "run_type", run_type, "is not a run type", f"use one of {', '.join(RUN_TYPES)}"
+        )
 
 
 def _group_by(value: str | None, max_groups: int) -> dict[str, Any] | None:
@@ -163,15 +186,20 @@ def _build(path: str, *, host: str, port: int) -> tuple[FastMCP, _Store]:
 
     @tool(structured_output=False)
     def list_projects(
-        limit: int = 20, project_name: str | None = None, more_info: bool = False
+        limit: int = 20,
+        project_name: str | None = None,
+        more_info: bool = False,
+        max_chars: int = DEFAULT_PAGE_CHARS,
     ) -> str:
         """Projects in the file, newest first.
 
         project_name keeps projects whose name contains it; more_info adds statistics (trace
-        count, latency p50/p99, tokens, cost, error rate, last run).
+        count, latency p50/p99, tokens, cost, error rate, last run). Within max_chars: facets
+        are trimmed first, then the last projects left out (is_truncated says so).
         """
         with _answering():
             check_limit("limit", limit)
+            check_budget(max_chars)
             projects = store.client().list_projects(
                 name_contains=project_name, limit=limit, include_stats=more_info
             )
@@ -180,7 +208,13 @@ def _build(path: str, *, host: str, port: int) -> tuple[FastMCP, _Store]:
                 project.model_dump(mode="json", include=keys, exclude_none=True)
                 for project in projects
             ]
-            return dumps({"projects": records})
+            return fit_stats(
+                records,
+                lambda shown: {"projects": shown},
+                max_chars,
+                plural="projects",
+                fewer="a smaller limit",
+            )
 
     @tool(structured_output=False)
     def fetch_runs(
@@ -203,12 +237,14 @@ def _build(path: str, *, host: str, port: int) -> tuple[FastMCP, _Store]:
         filter / trace_filter (conditions on the root of the run's trace) / tree_filter (on
         any run of the trace) take LangSmith's filter language, e.g.
         and(eq(run_type, "llm"), gt(latency, 2)) or has(tags, "prod"). order_by is
-        "-start_time" (newest first) or "start_time". Each run shows previews of its inputs,
-        outputs and error of about preview_chars characters.
+        "-start_time" (newest first) or "start_time". run_type is one of tool, chain, llm,
+        retriever, embedding, prompt, parser. Each run shows previews of its inputs, outputs
+        and error of about preview_chars characters.
         """
         with _answering():
             check_page(max_chars_per_page, page_number, preview_chars)
             check_limit("limit", limit)
+            _check_run_type(run_type)
             if order_by not in ("-start_time", "start_time"):
                 raise InvalidArgumentError(
                     "order_by", order_by, "unknown order", 'pass "-start_time" or "start_time"'
@@ -310,7 +346,8 @@ def _build(path: str, *, host: str, port: int) -> tuple[FastMCP, _Store]:
 
         A thread is the root runs of a project whose metadata thread_id, session_id or
         conversation_id is thread_id. Each message says its role, content and the trace
-        (turn) it came from.
+        (turn) it came from; a content too long for the page is cut in the middle, and its
+        note says how to read the rest.
         """
         with _answering():
             check_page(max_chars_per_page, page_number, 0)
@@ -321,6 +358,7 @@ def _build(path: str, *, host: str, port: int) -> tuple[FastMCP, _Store]:
                 page_number=page_number,
                 max_chars_per_page=max_chars_per_page,
                 extra={"thread_id": thread_id},
+                shape=MESSAGES,
             )
 
     @tool(structured_output=False)
@@ -334,10 +372,14 @@ def _build(path: str, *, host: str, port: int) -> tuple[FastMCP, _Store]:
             )
 
     @tool(structured_output=False)
-    def get_project_runs_stats(project_name: str, is_last_run: bool = False) -> str:
+    def get_project_runs_stats(
+        project_name: str, is_last_run: bool = False, max_chars: int = DEFAULT_PAGE_CHARS
+    ) -> str:
         """Statistics of a project's runs: counts, latency p50/p99, tokens, cost, error rate,
-        feedback. With is_last_run, of the runs of its newest trace only."""
+        feedback. With is_last_run, of the runs of its newest trace only. Within max_chars:
+        facets, then feedback statistics, are trimmed (is_truncated says so)."""
         with _answering():
+            check_budget(max_chars)
             client = store.client()
             if is_last_run:
                 newest = next(
@@ -348,7 +390,7 @@ def _build(path: str, *, host: str, port: int) -> tuple[FastMCP, _Store]:
                 stats = client.get_run_stats(trace=newest.trace_id)
             else:
                 stats = client.get_run_stats(project_names=[project_name])
-            return _stats_json(stats)
+            return _stats_json(stats, max_chars)
 
     @tool(structured_output=False)
     def get_run_stats(
@@ -361,14 +403,19 @@ def _build(path: str, *, host: str, port: int) -> tuple[FastMCP, _Store]:
         error: bool | None = None,
         group_by: str | None = None,
         max_groups: int = 5,
+        max_chars: int = DEFAULT_PAGE_CHARS,
     ) -> str:
         """Statistics over the runs matching the conditions (filter language as fetch_runs).
 
         group_by "name", "run_type", "tag" or "metadata:KEY" answers per group (the
-        max_groups largest), e.g. latency and cost per model or per tool.
+        max_groups largest), e.g. latency and cost per model or per tool. Within max_chars:
+        facets, then feedback statistics, are trimmed, then the last groups left out
+        (is_truncated says so).
         """
         with _answering():
             check_limit("max_groups", max_groups, most=100)
+            check_budget(max_chars)
+            _check_run_type(run_type)
             stats = store.client().get_run_stats(
                 project_names=[project_name] if project_name else None,
                 filter=filter,
@@ -379,7 +426,7 @@ def _build(path: str, *, host: str, port: int) -> tuple[FastMCP, _Store]:
                 error=error,
                 group_by=_group_by(group_by, max_groups),
             )
-            return _stats_json(stats)
+            return _stats_json(stats, max_chars)
 
     @tool(structured_output=False)
     def search_runs(
@@ -419,16 +466,11 @@ def _build(path: str, *, host: str, port: int) -> tuple[FastMCP, _Store]:
         total_cost, thread_id, ...), feedback (run_id, key, score, value, comment, ...),
         threads (thread_id, turns, ...); JSON columns read with ->> '$.key'. project_name
         narrows the views to one project. At most max_rows rows; the answer is cut to
-        max_chars by dropping the last rows (is_truncated says so)."""
+        max_chars by cutting long cells in the middle (JSON values as their JSON text) and
+        dropping the last rows (is_truncated and warnings say so)."""
         with _answering():
             check_limit("max_rows", max_rows)
-            if max_chars < MIN_PAGE_CHARS:
-                raise InvalidArgumentError(
-                    "max_chars",
-                    max_chars,
-                    f"an answer needs at least {MIN_PAGE_CHARS:,} characters",
-                    f"pass max_chars={DEFAULT_PAGE_CHARS}",
-                )
+            check_budget(max_chars)
             answer = store.client().sql(query, project_name=project_name, max_rows=max_rows)
             return fit_rows(answer.model_dump(mode="json"), max_chars)
 
