@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 import uuid
+from decimal import Decimal
 
 import pytest
 
@@ -159,3 +161,31 @@ def test_project_metadata_of_another_shape_in_a_file_never_breaks_a_listing(tmp_
     client = localtrace.Client(path)
     assert [p.name for p in client.list_projects(metadata={"k": 1})] == ["even"]
     client.close()
+
+
+def test_messages_quote_times_ids_and_durations_as_text() -> None:
+    """An error quotes a value as the user wrote it: ``datetime.datetime(2030, 1, 1, ...)`` or
+    ``stride=1000000`` (microseconds of a one-second stride) read as our internals."""
+    with localtrace.Client(":memory:") as client:
+        later = dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc)
+        with pytest.raises(localtrace.InvalidArgumentError) as bounds:
+            client.runs.query(
+                project_ids=[], min_start_time=later, max_start_time=later.replace(year=2020)
+            )
+        assert str(bounds.value).startswith("min_start_time='2030-01-01T00:00:00+00:00': is after")
+        with pytest.raises(
+            localtrace.InvalidArgumentError,
+            match=r"thread_id=42: is not a string; pass it as text, e.g. '42'",
+        ):
+            client.threads.list_traces(42, project_name="p")  # type: ignore[arg-type]
+    shown = localtrace.InvalidArgumentError(
+        "stride", dt.timedelta(seconds=1), "makes too many buckets", "widen it"
+    )
+    assert str(shown).startswith("stride='0:00:01': ")
+    run_id = uuid.UUID(int=7)
+    assert str(localtrace.InvalidArgumentError("id", run_id, "r", "f")).startswith(
+        f"id='{run_id}':"
+    )
+    assert str(localtrace.InvalidArgumentError("cost", Decimal("0.10"), "r", "f")).startswith(
+        "cost='0.10':"
+    )

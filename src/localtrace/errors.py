@@ -34,9 +34,12 @@ unchanged (``adopt_langsmith_errors``).
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 import threading
+import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, TypeVar
 
 __all__ = [
@@ -127,10 +130,20 @@ class InvalidArgumentError(LocaltraceError, ValueError):
         self.value = value
         self.reason = reason
         self.fix = fix
-        shown = repr(value)
+        shown = _shown(value)
         if len(shown) > 80:
             shown = shown[:77] + "..."
         super().__init__(f"{argument}={shown}: {reason}; {fix}")
+
+
+def _shown(value: object) -> str:
+    """How an error message quotes a value: as the user wrote it, so times, ids and amounts read
+    as text (``'2030-01-01T00:00:00+00:00'``, not ``datetime.datetime(2030, 1, 1, ...)``)."""
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return repr(value.isoformat())
+    if isinstance(value, (uuid.UUID, Decimal, dt.timedelta)):
+        return repr(str(value))
+    return repr(value)
 
 
 class FeedbackNotFoundError(NotFoundError):

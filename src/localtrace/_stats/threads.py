@@ -7,6 +7,7 @@ recent trace (LangSmith's rule), and brings all of its counted traces with it.
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -141,7 +142,7 @@ def aggregate(
     if count > MAX_BUCKETS:
         raise InvalidArgumentError(
             "stride",
-            stride_us,
+            dt.timedelta(microseconds=stride_us),
             f"makes {count} buckets over the window (at most {MAX_BUCKETS})",
             "use a longer stride or a shorter window",
         )

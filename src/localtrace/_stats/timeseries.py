@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .._query.where import Where
+from .._time import from_micros
 from ..errors import InvalidArgumentError
 from .figures import percentiles
 
@@ -153,13 +154,16 @@ def series(
     start, end = window
     if end <= start:
         raise InvalidArgumentError(
-            "max_start_time", end, "is not after min_start_time", "pass a later max_start_time"
+            "max_start_time",
+            from_micros(end),
+            "is not after min_start_time",
+            "pass a later max_start_time",
         )
     count = -(-(end - start) // stride_us)
     if count > MAX_BUCKETS:
         raise InvalidArgumentError(
             "stride",
-            stride_us // 1_000_000,
+            dt.timedelta(microseconds=stride_us),
             f"makes {count} buckets over the window (at most {MAX_BUCKETS})",
             "use a longer stride or a shorter window",
         )

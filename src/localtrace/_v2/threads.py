@@ -176,8 +176,7 @@ class ThreadsResource(_Resource):
     ) -> types.Page[types.ThreadTrace]:
         """The traces of one thread, first turn first (``trace_id`` is always returned)."""
         args = {k: v for k, v in locals().items() if k not in ("self", "__class__")}
-        if not isinstance(thread_id, str) or not thread_id:
-            raise InvalidArgumentError("thread_id", thread_id, "is empty", "pass the thread's id")
+        _check_thread_id(thread_id)
         size = _size(page_size, 1, 100)
         wanted = v2runs.parse_selects(selects or ["TRACE_ID"], THREAD_TRACE_SELECTS)
         if "TRACE_ID" not in wanted:
@@ -236,8 +235,7 @@ class ThreadsResource(_Resource):
         filter: str | None = None,
     ) -> types.ThreadStats:
         """Aggregates over the traces of one thread (every one, or those ``filter`` keeps)."""
-        if not isinstance(thread_id, str) or not thread_id:
-            raise InvalidArgumentError("thread_id", thread_id, "is empty", "pass the thread's id")
+        _check_thread_id(thread_id)
         wanted = v2runs.parse_selects(
             selects or THREAD_STATS_SELECTS, dict.fromkeys(THREAD_STATS_SELECTS)
         )
@@ -389,3 +387,13 @@ def list_threads(
             }
         )
     return result
+
+
+def _check_thread_id(thread_id: object) -> None:
+    """A thread id is non-empty text (ids stored as numbers are listed, and found, as text)."""
+    if not isinstance(thread_id, str):
+        raise InvalidArgumentError(
+            "thread_id", thread_id, "is not a string", f"pass it as text, e.g. {str(thread_id)!r}"
+        )
+    if not thread_id:
+        raise InvalidArgumentError("thread_id", thread_id, "is empty", "pass the thread's id")
