@@ -7,6 +7,7 @@ import asyncio
 import datetime as dt
 import math
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -395,3 +396,21 @@ def test_reference_dataset_id_keeps_the_runs_of_that_datasets_experiments() -> N
         assert names(reference_dataset_id=other.id) == set()
         with pytest.raises(localtrace.errors.InvalidArgumentError, match="reference_dataset_id"):
             names(reference_dataset_id="not-a-uuid")
+
+
+def test_an_empty_thread_id_makes_no_thread(tmp_path: Path) -> None:
+    """An empty thread id names no thread (no page or URL could open it): the next thread key
+    that is set counts instead, else the run is in no thread."""
+    with localtrace.Client(tmp_path / "t.db") as client:
+        for name, metadata in (
+            ("blank", {"thread_id": ""}),
+            ("falls through", {"thread_id": "", "session_id": "s-1"}),
+        ):
+            client.create_run(name, {}, "chain", project_name="p", extra={"metadata": metadata})
+        client.flush()
+        pid = client.read_project(project_name="p").id
+        assert [t.thread_id for t in client.threads.query(project_id=pid)] == ["s-1"]
+        assert {r.name: r.thread_id for r in client.list_runs(project_name="p")} == {
+            "blank": None,
+            "falls through": "s-1",
+        }

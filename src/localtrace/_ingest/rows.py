@@ -126,12 +126,14 @@ def write(conn: sqlite3.Connection, states: dict[str, RunState]) -> None:
 
 
 def thread_id_of(state: RunState) -> str | None:
-    """The run's thread: the first of its metadata's thread keys that is set."""
+    """The run's thread: the first of its metadata's thread keys that is set (an empty id is
+    not set: no page or URL could name that thread)."""
     metadata = (state.extra or {}).get("metadata") or {}
     if isinstance(metadata, dict):
         for key in _THREAD_KEYS:
-            if metadata.get(key) is not None:
-                return str(metadata[key])
+            value = metadata.get(key)
+            if value is not None and value != "":
+                return str(value)
     return None
 
 
