@@ -148,6 +148,8 @@ def test_preview_and_diff() -> None:
     assert _view.preview({"question": "hi  there\n"}) == "hi there"
     assert _view.preview({"a": 1, "b": [1, 2]}) == '{"a":1,"b":[1,2]}'
     assert _view.preview("x" * 500, 10) == "x" * 9 + "…"
+    assert _view.preview({}) == _view.preview(None) == ""  # a pending run has no output yet
+    assert _view.preview([]) == "[]" and _view.preview({"a": {}}) == '{"a":{}}'
     lines = _view.diff_lines({"a": 1, "b": 2}, {"a": 1, "b": 3, "c": 4})
     kinds = [line.kind for line in lines]
     assert "changed" in kinds and "added" in kinds

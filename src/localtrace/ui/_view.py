@@ -71,7 +71,7 @@ def clip(value: Any, width: int = _CLIP) -> str:
 
     The runs table sends this and the browser finishes the preview (``preview`` does both).
     """
-    if value is None:
+    if value is None or value == {}:  # a pending run's outputs: nothing to show yet
         return ""
     if isinstance(value, dict) and len(value) == 1:
         (only,) = value.values()
