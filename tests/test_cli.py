@@ -426,6 +426,20 @@ def test_stats_group_by(demo_db: Path) -> None:
     assert rows[0]["group"] == "demo"
 
 
+def test_stats_group_by_model_with_or_without_every(demo_db: Path) -> None:
+    """Every grouping works with and without --every: model is the runs' ls_model_name."""
+    pytest.importorskip("localtrace._stats.passes")
+    by_model = json.loads(ok("stats", "--group-by", "model", "-f", "json", db=demo_db))
+    assert list(by_model) == ["fake-chat-1"] and by_model["fake-chat-1"]["run_count"] == 2
+    assert ok("stats", "-g", "model", db=demo_db).split()[:2] == ["model", "runs"]
+    series = json.loads(ok("stats", "--every", "1h", "-g", "model", "-f", "json", db=demo_db))
+    assert [g["group"] for g in series["groups"]] == ["fake-chat-1"]
+    for bad in ("bogus", "metadata", "name:x"):
+        message = fails("stats", "--group-by", bad, db=demo_db)
+        assert "--group-by" in message and "model" in message
+        assert message == fails("stats", "--every", "1h", "--group-by", bad, db=demo_db)
+
+
 # -- search, projects, feedback -----------------------------------------------------------------
 def test_search_finds_text_in_outputs_and_errors(demo_db: Path) -> None:
     pytest.importorskip("localtrace.filters")

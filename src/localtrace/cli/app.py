@@ -579,17 +579,26 @@ def trace(settings: Settings, trace_id: Any, fmt: str | None, max_chars: int) ->
 
 
 # -- stats --------------------------------------------------------------------------------------
+MODEL_KEY = "ls_model_name"
+"""The metadata key naming a run's model: what ``--group-by model`` groups by, as the time
+series (``--every``) does."""
+
+
 def _group_by(value: str | None, max_groups: int) -> dict[str, Any] | None:
+    """``--group-by`` as ``get_run_stats`` takes it; checked here so that it fails the same
+    way with or without ``--every``."""
     if value is None:
         return None
     attribute, _, path = value.partition(":")
-    if attribute not in ("name", "run_type", "tag", "metadata") or (
-        attribute == "metadata" and not path
+    if attribute not in ("name", "run_type", "tag", "model", "metadata") or (
+        (attribute == "metadata") != bool(path)
     ):
         raise click.BadParameter(
-            f"{value!r} is not a grouping; use name, run_type, tag or metadata:KEY",
+            f"{value!r} is not a grouping; use name, run_type, tag, model or metadata:KEY",
             param_hint="--group-by",
         )
+    if attribute == "model":
+        attribute, path = "metadata", MODEL_KEY
     return {"attribute": attribute, "path": path or None, "max_groups": max_groups}
 
 
@@ -599,7 +608,7 @@ def _group_by(value: str | None, max_groups: int) -> dict[str, Any] | None:
     "--group-by",
     "-g",
     metavar="ATTRIBUTE",
-    help="Statistics per group: name, run_type, tag or metadata:KEY.",
+    help="Statistics per group: name, run_type, tag, model or metadata:KEY.",
 )
 @click.option(
     "--max-groups",
@@ -636,6 +645,7 @@ def stats(
         localtrace stats --every 1h --group-by model
     """
     fmt = settings.format(fmt)
+    grouping = _group_by(group_by, max_groups)
     if every is not None:
         from . import series
 
@@ -643,7 +653,6 @@ def stats(
             found = series.series_for(client, every, group_by, max_groups, query)
         series.show(found, fmt)
         return
-    grouping = _group_by(group_by, max_groups)
     with settings.client() as client:
         result = client.get_run_stats(group_by=grouping, **Query(**query).stats_args())
     if isinstance(result, dict):
