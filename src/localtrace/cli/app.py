@@ -10,12 +10,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
+import functools
 import json
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -36,7 +38,13 @@ from .._store import info as _dbinfo
 from .._time import parse_datetime
 from ..client import Client, resolve_path
 from ..display import DIGEST_MAX_CHARS as DEFAULT_DIGEST_CHARS
-from ..errors import FilterError, InvalidRunError, LocaltraceError, NotFoundError
+from ..errors import (
+    FilterError,
+    InvalidArgumentError,
+    InvalidRunError,
+    LocaltraceError,
+    NotFoundError,
+)
 from ..filters import did_you_mean
 from ..models import RUN_TYPES, Run
 
@@ -130,6 +138,90 @@ class _Cli(click.Group):
                 raise
             where = f"{exc.filename}: " if exc.filename else ""
             raise CommandError(f"{where}{exc.strerror}; write somewhere else") from None
+
+
+# -- Client arguments -> the options the user typed -------------------------------------------
+_PYTHON_NAME = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
+"""A snake_case name in a message: a Client argument, never a word of the command line."""
+
+
+def _typed(option: str, part: str | None = None) -> str | None:
+    """What the user gave for ``option`` (``--every``, or an argument such as ``PATTERN``) in
+    the running command; of a repeated ``KEY=VALUE`` option, the one for ``part``."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return None
+    for param in ctx.command.params:
+        if option in param.opts or option == param.human_readable_name:
+            value = ctx.params.get(param.name or "")
+            if isinstance(value, str):
+                return value
+            if part is not None and isinstance(value, tuple):
+                return next((v for v in value if v.partition("=")[0].strip() == part), None)
+            return None
+    return None
+
+
+def _in_options(
+    exc: InvalidArgumentError, names: Mapping[str, str], fixes: Mapping[str, str]
+) -> InvalidArgumentError:
+    """``exc`` about the command's options instead of the Client's arguments."""
+    head, dot, part = exc.argument.partition(".")
+    fix = None
+    if dot and head in names:  # one KEY of a KEY=VALUE option (prompt_cost_details.cache_read)
+        argument = names[head]
+        if exc.value != part:  # about the value given for the key, not the key itself
+            fix = fixes.get(head)
+            typed = _typed(argument, part)
+        else:
+            typed = None
+    else:
+        argument = "/".join(names.get(name, name) for name in exc.argument.split("/"))
+        fix = fixes.get(exc.argument)
+        typed = _typed(argument) if argument in names.values() else None
+    value = typed if typed is not None else exc.value
+    if isinstance(value, Decimal):
+        value = format(value, "f")
+
+    def say(text: str) -> str:
+        return _PYTHON_NAME.sub(lambda m: names.get(m.group(0), m.group(0)), text)
+
+    return InvalidArgumentError(argument, value, say(exc.reason), fix or say(exc.fix))
+
+
+def options_named(
+    names: Mapping[str, str], fixes: Mapping[str, str] | None = None
+) -> Callable[[F], F]:
+    """Errors about a Client argument name the command's own option (``stride`` -> ``--every``)
+    and show the value as typed: a user of the command line never wrote ``stride=``. ``fixes``
+    replaces the Client's advice where it speaks of Python values (a ``timedelta``)."""
+
+    def wrap(command: F) -> F:
+        @functools.wraps(command)
+        def renamed(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return command(*args, **kwargs)
+            except InvalidArgumentError as exc:
+                raise _in_options(exc, names, fixes or {}) from None
+
+        return renamed  # type: ignore[return-value]
+
+    return wrap
+
+
+QUERY_NAMES = {
+    "project_name": "--project",
+    "project_names": "--project",
+    "filter": "--filter",
+    "trace_filter": "--trace-filter",
+    "tree_filter": "--tree-filter",
+    "run_type": "--run-type",
+    "start_time": "--since",
+    "min_start_time": "--since",
+    "limit": "--limit",
+    "select": "--select",
+}
+"""The Client's names of the options every query command shares (``_query_options``)."""
 
 
 # -- shared options -----------------------------------------------------------------------------
@@ -478,6 +570,7 @@ def demo(settings: Settings, project: str | None) -> None:
 )
 @_format_option
 @pass_settings
+@options_named(QUERY_NAMES)
 def runs(
     settings: Settings, /, limit: int, select: tuple[str, ...], fmt: str | None, **query: Any
 ) -> None:
@@ -520,6 +613,7 @@ def runs(
 @click.argument("run_id", type=click.UUID)
 @_digest_format_option
 @pass_settings
+@options_named({"run_id": "RUN_ID", "max_chars": "--max-chars"})
 def run_command(settings: Settings, run_id: Any, fmt: str | None, max_chars: int) -> None:
     """Show one run in full: inputs, outputs, error, metadata, tokens, cost, feedback.
 
@@ -549,6 +643,7 @@ def run_command(settings: Settings, run_id: Any, fmt: str | None, max_chars: int
 @click.argument("trace_id", type=click.UUID)
 @_digest_format_option
 @pass_settings
+@options_named({"trace_id": "TRACE_ID", "run_id": "TRACE_ID", "max_chars": "--max-chars"})
 def trace(settings: Settings, trace_id: Any, fmt: str | None, max_chars: int) -> None:
     """Show a trace as a tree with latency, tokens, cost, status and a waterfall.
 
@@ -624,6 +719,10 @@ def _group_by(value: str | None, max_groups: int) -> dict[str, Any] | None:
 )
 @_format_option
 @pass_settings
+@options_named(
+    {**QUERY_NAMES, "stride": "--every", "group_by": "--group-by", "max_groups": "--max-groups"},
+    {"stride": "give a duration such as 30s, 5m, 1h or 1d (at most 10,000 buckets from --since)"},
+)
 def stats(
     settings: Settings,
     /,
@@ -680,6 +779,7 @@ def stats(
 )
 @_format_option
 @pass_settings
+@options_named({**QUERY_NAMES, "query": "TEXT"})
 def search(
     settings: Settings,
     text: str,
@@ -727,6 +827,7 @@ def search(
 @click.option("--limit", "-n", default=None, type=click.IntRange(min=1), help="Most projects.")
 @_format_option
 @pass_settings
+@options_named({"name_contains": "--name-contains", "limit": "--limit"})
 def projects(
     settings: Settings,
     name_contains: str | None,
@@ -771,6 +872,9 @@ def projects(
 )
 @_format_option
 @pass_settings
+@options_named(
+    {"run_ids": "--run", "feedback_key": "--key", "project_name": "--project", "limit": "--limit"}
+)
 def feedback(
     settings: Settings,
     run_ids: tuple[Any, ...],
@@ -834,6 +938,9 @@ def feedback(
 )
 @click.option("--header", "headers", multiple=True, metavar="K=V", help="HTTP header for --otlp.")
 @pass_settings
+@options_named(
+    {**QUERY_NAMES, "directory": "--output", "endpoint": "--otlp", "headers": "--header"}
+)
 def export(
     settings: Settings,
     /,
@@ -891,6 +998,7 @@ def export(
 @click.argument("source", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--project", "-p", help="Put every run into this project instead of its own.")
 @pass_settings
+@options_named({"project_name": "--project"})
 def import_command(settings: Settings, source: str, project: str | None) -> None:
     """Read runs and feedback written by `localtrace export` into the store.
 

@@ -12,7 +12,16 @@ from rich.table import Table
 
 from .. import display, render
 from .. import example_files as _io
-from .app import CommandError, Settings, _console, _format_option, _note, main, pass_settings
+from .app import (
+    CommandError,
+    Settings,
+    _console,
+    _format_option,
+    _note,
+    main,
+    options_named,
+    pass_settings,
+)
 
 
 def _score(value: float | None) -> str:
@@ -87,6 +96,7 @@ def datasets(ctx: click.Context, settings: Settings, fmt: str | None) -> None:
 )
 @click.option("--as-of", metavar="TIME|TAG", help="The dataset's version at a time or tag.")
 @pass_settings
+@options_named({"dataset_name": "NAME", "as_of": "--as-of"})
 def datasets_export(
     settings: Settings, name: str, output: str, kind: str | None, as_of: str | None
 ) -> None:
@@ -116,6 +126,15 @@ def datasets_export(
 @click.option("--input-keys", help="CSV: comma-separated columns that are inputs.")
 @click.option("--output-keys", default="", help="CSV: comma-separated columns that are outputs.")
 @pass_settings
+@options_named(
+    {
+        "file": "PATH",
+        "csv_file": "PATH",
+        "dataset_name": "--name",
+        "input_keys": "--input-keys",
+        "output_keys": "--output-keys",
+    }
+)
 def datasets_import(
     settings: Settings,
     path: str,
@@ -155,6 +174,7 @@ def _keys(text: str) -> list[str]:
 @click.option("--dataset", help="Only experiments on this dataset.")
 @_format_option
 @pass_settings
+@options_named({"dataset_name": "--dataset"})
 def experiments(settings: Settings, dataset: str | None, fmt: str | None) -> None:
     """Experiments (evaluations of a dataset), newest first, with scores and costs.
 
