@@ -576,6 +576,21 @@ def test_db_info_and_vacuum(demo_db: Path) -> None:
     assert json.loads(ok("db", "info", "-f", "json", db=demo_db))["runs"] == 6
 
 
+def test_db_info_shows_the_journal_mode_of_a_store_on_read_only_media(
+    demo_db: Path, tmp_path: Path
+) -> None:
+    """Read as immutable, SQLite answers "delete" for any file: the header tells WAL."""
+    from store_support import read_only_folder
+
+    assert demo_db.read_bytes()[18:20] == b"\x02\x02"  # the header of a WAL file
+    with read_only_folder(tmp_path) as (folder, make_read_only):
+        path = folder / "kept.db"
+        shutil.copy(demo_db, path)
+        make_read_only()
+        assert json.loads(ok("db", "info", "-f", "json", db=path))["journal_mode"] == "wal"
+        assert "journal wal" in ok("db", "info", db=path)
+
+
 def test_db_info_refuses_a_file_that_is_not_a_store(tmp_path: Path) -> None:
     junk = tmp_path / "junk.db"
     junk.write_bytes(b"this is not sqlite at all" * 100)

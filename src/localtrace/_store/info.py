@@ -93,6 +93,20 @@ def _reading(path: str) -> sqlite3.Connection:
     return conn
 
 
+def journal_mode(path: str, answered: str) -> str:
+    """The file's journal mode: ``wal`` when its header says so (bytes 18 and 19 are 2),
+    else what SQLite ``answered``. A connection that reads the file as immutable (read-only
+    media) answers ``delete`` whatever the file holds; only WAL is kept in the file."""
+    try:
+        with open(path, "rb") as file:
+            header = file.read(20)
+    except OSError:
+        return answered
+    if len(header) == 20 and header[18] == 2 and header[19] == 2:
+        return "wal"
+    return answered
+
+
 def store_info(path: str) -> StoreInfo:
     """Schema version, row counts, size and time range of the store at ``path``."""
     path = require_store(path)
@@ -110,7 +124,7 @@ def store_info(path: str) -> StoreInfo:
         page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
         page_count = int(conn.execute("PRAGMA page_count").fetchone()[0])
         free_pages = int(conn.execute("PRAGMA freelist_count").fetchone()[0])
-        journal_mode = str(conn.execute("PRAGMA journal_mode").fetchone()[0])
+        answered = str(conn.execute("PRAGMA journal_mode").fetchone()[0])
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"cannot read {path}: {exc}; is it a localtrace store?") from exc
     finally:
@@ -125,7 +139,7 @@ def store_info(path: str) -> StoreInfo:
         page_size=page_size,
         page_count=page_count,
         free_pages=free_pages,
-        journal_mode=journal_mode,
+        journal_mode=journal_mode(path, answered),
         sqlite_version=sqlite3.sqlite_version,
         counts=counts,
         first_run=from_micros(first) if first is not None else None,
