@@ -712,6 +712,48 @@ def test_a_store_in_a_read_only_folder_is_read_and_only_writes_refuse(
     assert "chat_model" in ok("runs", db=tmp_path / "merged.db")
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("demo",),
+        ("import", "{export}"),
+        ("prices", "set", "m", "^m$", "--prompt", "1", "--completion", "2"),
+    ],
+    ids=["demo", "import", "prices set"],
+)
+def test_writing_into_a_read_only_store_fails_at_once(
+    demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]
+) -> None:
+    """Nothing is handed to the writer (it would retry, then drop the runs at exit)."""
+    from localtrace._store import db as db_module
+
+    exported = tmp_path / "runs.jsonl"
+    ok("export", "-o", str(exported), db=demo_db)
+    path = tmp_path / "kept.db"
+    shutil.copy(demo_db, path)
+    path.chmod(0o444)
+    # root writes anything: let the store see what others would
+    monkeypatch.setattr(db_module, "_unwritable_file", lambda name: Path(name) == path)
+    message = fails(*(arg.format(export=exported) for arg in args), db=path)
+    assert f"cannot write {path}: the file is read-only" in message
+    assert "--db PATH" in message
+
+
+def test_writing_into_a_store_on_read_only_media_fails_at_once(
+    demo_db: Path, tmp_path: Path
+) -> None:
+    from store_support import read_only_folder
+
+    with read_only_folder(tmp_path) as (folder, make_read_only):
+        path = folder / "kept.db"
+        shutil.copy(demo_db, path)
+        make_read_only()
+        message = fails("demo", db=path)
+        assert f"cannot write {path}" in message and "read-only" in message
+        assert "runs" not in message and "--db PATH" in message  # none were handed over
+        assert sorted(p.name for p in folder.iterdir()) == ["kept.db"]
+
+
 def test_a_merge_refused_for_its_inputs_creates_no_output(tmp_path: Path) -> None:
     message = fails("merge", str(tmp_path / "out.db"), str(tmp_path / "missing.db"))
     assert "missing.db" in message and "(store:" not in message

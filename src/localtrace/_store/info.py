@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .._time import from_micros
 from ..errors import NotFoundError, StoreError, StoreUnavailableError
+from . import db as _db
 from . import migrations as _migrations
 from .db import Database, checkpoint_truncate, connect, open_read_only, retry_busy
 from .identity import holds_store, unreadable
@@ -67,6 +68,26 @@ def require_store(path: str) -> str:
         raise NotFoundError(
             f"no trace store in {path} (an empty database, left unchanged); trace into it, "
             "run `localtrace demo` with --db on it, or pass the --db PATH of a store"
+        )
+    return path
+
+
+def require_writable(path: str) -> str:
+    """``path`` if this process may write a store there: the file, and its folder (where the
+    write-ahead log goes). Otherwise a one-line error now, rather than runs handed to the
+    writer and dropped when it gives up."""
+    if path == ":memory:":
+        return path
+    folder = os.path.dirname(os.path.abspath(path))
+    if _db._unwritable_file(path):
+        raise StoreUnavailableError(
+            f"cannot write {path}: the file is read-only; make it writable or pass another "
+            "--db PATH"
+        )
+    if os.path.isdir(folder) and not os.access(folder, os.W_OK):
+        raise StoreUnavailableError(
+            f"cannot write {path}: its folder {folder} is read-only; make it writable or pass "
+            "another --db PATH"
         )
     return path
 

@@ -238,8 +238,12 @@ class Settings:
         return resolve_path(self.db)
 
     def client(self, *, create: bool = False) -> Client:
-        """A Client on the store; unless ``create``, the file must already exist."""
-        if not create and self.path != ":memory:":
+        """A Client on the store; unless ``create``, the file must already exist. With it
+        (the commands that write), the file must be writable: checked first, as a write that
+        cannot happen would only be reported once the writer gave up."""
+        if create:
+            _dbinfo.require_writable(self.path)
+        elif self.path != ":memory:":
             _dbinfo.require_store(self.path)
         return Client(self.path)
 
