@@ -564,6 +564,24 @@ def test_import_errors(tmp_path: Path) -> None:
     assert "neither a run nor feedback" in fails("import", str(bad), db=db)
 
 
+def test_a_refused_import_into_a_new_path_leaves_no_store(tmp_path: Path) -> None:
+    db = tmp_path / "new.db"
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("not json\n")
+    assert "line 1" in fails("import", str(bad), db=db)
+    assert "neither a run nor feedback" in fails("import", "-", db=db, input="[1, 2]\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.jsonl"]
+
+
+def test_a_refused_import_into_an_existing_store_keeps_it(tmp_path: Path) -> None:
+    db = tmp_path / "kept.db"
+    localtrace.Client(db).close()
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("not json\n")
+    fails("import", str(bad), db=db)
+    assert db.exists() and "runs" in ok("db", "info", db=db)
+
+
 # -- db -----------------------------------------------------------------------------------------
 def test_db_info_and_vacuum(demo_db: Path) -> None:
     out = ok("db", "info", db=demo_db)

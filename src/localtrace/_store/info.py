@@ -6,6 +6,7 @@ than creating an empty file there.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import sqlite3
@@ -90,6 +91,28 @@ def require_writable(path: str) -> str:
             "another --db PATH"
         )
     return path
+
+
+def remove_if_empty(path: str) -> bool:
+    """Delete the store at ``path`` (and its -wal, -shm) when it holds no run, project,
+    feedback or attachment: what a command that created it, then failed, leaves behind.
+    Whether it did: a file that cannot be read as a store is kept."""
+    if path == ":memory:" or not holds_store(path):
+        return False
+    try:
+        conn = _reading(path)
+        try:
+            empty = all(not conn.execute(sql).fetchone()[0] for _, sql in _COUNTS)
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        return False
+    if not empty:
+        return False
+    for name in (path, f"{path}-wal", f"{path}-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(name)
+    return True
 
 
 def _size(path: str) -> tuple[int, int]:

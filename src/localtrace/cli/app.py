@@ -1018,6 +1018,24 @@ def import_command(settings: Settings, source: str, project: str | None) -> None
         raise CommandError(
             f"no file {source}; pass the path of a file written by `localtrace export`"
         )
+    created = not os.path.exists(settings.path)
+    with _removed_if_empty(settings.path) if created else contextlib.nullcontext():
+        _import(settings, source, project)
+
+
+@contextlib.contextmanager
+def _removed_if_empty(path: str) -> Iterator[None]:
+    """A store this command creates is deleted again if the command fails before anything
+    was written into it: a refused input leaves no empty store behind."""
+    try:
+        yield
+    except BaseException:
+        _dbinfo.remove_if_empty(path)
+        raise
+
+
+def _import(settings: Settings, source: str, project: str | None) -> None:
+    """``import_jsonl`` of ``source`` (a file or '-', stdin) with a progress bar."""
     with contextlib.ExitStack() as stack:
         if source == "-":
             stream: Any = sys.stdin.buffer
