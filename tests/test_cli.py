@@ -247,6 +247,29 @@ def test_global_format_option_applies_to_data_commands(demo_db: Path) -> None:
     assert len(json.loads(ok("--format", "json", "runs", db=demo_db))) == 6
 
 
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("-f", "json", "demo"), "`localtrace demo` takes no output format"),
+        (("-f", "json", "db", "vacuum"), "`localtrace db vacuum` takes no output format"),
+        (("--format", "csv", "merge", "a.db", "b.db"), "leave out -f/--format csv"),
+        (("-f", "csv", "thread", "t"), "`localtrace thread` writes table, markdown or json"),
+        (("-f", "csv", "export"), "`localtrace export` has a --format of its own"),
+        (("-f", "json", "datasets", "export", "d", "-o", "x"), "`localtrace datasets export`"),
+    ],
+)
+def test_a_global_format_the_command_would_ignore_is_a_usage_error(
+    demo_db: Path, args: tuple[str, ...], said: str
+) -> None:
+    assert said in fails(*args, db=demo_db)
+
+
+def test_a_global_format_reaches_commands_that_take_it(demo_db: Path) -> None:
+    assert json.loads(ok("-f", "json", "db", "info", db=demo_db))["runs"] == 6
+    assert json.loads(ok("-f", "json", "thread", "demo-thread", db=demo_db))
+    assert json.loads(ok("-f", "json", "datasets", db=demo_db)) == []
+
+
 def test_runs_select_limits_the_fields(demo_db: Path) -> None:
     lines = ok("runs", "--select", "name,latency", "-s", "total_tokens", "-f", "jsonl", db=demo_db)
     records = [json.loads(line) for line in lines.splitlines()]

@@ -96,8 +96,49 @@ def _db_after_command(command: click.Command) -> None:
         _db_after_command(child)
 
 
-class _Cli(click.Group):
+def _check_global_format(ctx: click.Context, command: click.Command) -> None:
+    """The global ``-f`` applies only to a command whose own ``--format`` takes that value;
+    anywhere else it would be ignored without a word."""
+    root = ctx.find_root()
+    given = root.params.get("fmt")  # parsed already; the group's callback has not run yet
+    if given is None or ctx.resilient_parsing:
+        return
+    own = next((p for p in command.params if "--format" in p.opts), None)
+    choices = [str(c) for c in getattr(own.type, "choices", ())] if own is not None else []
+    listed = ", ".join(choices[:-1]) + f" or {choices[-1]}" if choices else ""
+    name = ctx.command_path.replace(root.command_path, "localtrace", 1) + f" {command.name}"
+    if own is None:
+        raise click.UsageError(
+            f"`{name}` takes no output format; leave out -f/--format {given}", ctx=ctx
+        )
+    if own.name != "fmt":  # a --format of its own (export: the file's format)
+        raise click.UsageError(
+            f"`{name}` has a --format of its own ({listed}); give it after the command: "
+            f"{name} --format ...",
+            ctx=ctx,
+        )
+    if given not in choices:
+        raise click.UsageError(
+            f"`{name}` writes {listed}, not {given}; leave out -f/--format {given}", ctx=ctx
+        )
+
+
+class _Group(click.Group):
+    """A group that refuses a global ``-f`` its chosen command would ignore."""
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if command is not None and not isinstance(command, click.Group):
+            _check_global_format(ctx, command)
+        return name, command, rest
+
+
+class _Cli(_Group):
     """The top-level group: errors mapped once; ``--db`` accepted before or after a command."""
+
+    group_class = _Group
 
     def make_context(
         self,
