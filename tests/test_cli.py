@@ -247,6 +247,29 @@ def test_global_format_option_applies_to_data_commands(demo_db: Path) -> None:
     assert len(json.loads(ok("--format", "json", "runs", db=demo_db))) == 6
 
 
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("-f", "json", "demo"), "`localtrace demo` takes no output format"),
+        (("-f", "json", "db", "vacuum"), "`localtrace db vacuum` takes no output format"),
+        (("--format", "csv", "merge", "a.db", "b.db"), "leave out -f/--format csv"),
+        (("-f", "csv", "thread", "t"), "`localtrace thread` writes table, markdown or json"),
+        (("-f", "csv", "export"), "`localtrace export` has a --format of its own"),
+        (("-f", "json", "datasets", "export", "d", "-o", "x"), "`localtrace datasets export`"),
+    ],
+)
+def test_a_global_format_the_command_would_ignore_is_a_usage_error(
+    demo_db: Path, args: tuple[str, ...], said: str
+) -> None:
+    assert said in fails(*args, db=demo_db)
+
+
+def test_a_global_format_reaches_commands_that_take_it(demo_db: Path) -> None:
+    assert json.loads(ok("-f", "json", "db", "info", db=demo_db))["runs"] == 6
+    assert json.loads(ok("-f", "json", "thread", "demo-thread", db=demo_db))
+    assert json.loads(ok("-f", "json", "datasets", db=demo_db)) == []
+
+
 def test_runs_select_limits_the_fields(demo_db: Path) -> None:
     lines = ok("runs", "--select", "name,latency", "-s", "total_tokens", "-f", "jsonl", db=demo_db)
     records = [json.loads(line) for line in lines.splitlines()]
@@ -426,6 +449,20 @@ def test_stats_group_by(demo_db: Path) -> None:
     assert rows[0]["group"] == "demo"
 
 
+def test_stats_group_by_model_with_or_without_every(demo_db: Path) -> None:
+    """Every grouping works with and without --every: model is the runs' ls_model_name."""
+    pytest.importorskip("localtrace._stats.passes")
+    by_model = json.loads(ok("stats", "--group-by", "model", "-f", "json", db=demo_db))
+    assert list(by_model) == ["fake-chat-1"] and by_model["fake-chat-1"]["run_count"] == 2
+    assert ok("stats", "-g", "model", db=demo_db).split()[:2] == ["model", "runs"]
+    series = json.loads(ok("stats", "--every", "1h", "-g", "model", "-f", "json", db=demo_db))
+    assert [g["group"] for g in series["groups"]] == ["fake-chat-1"]
+    for bad in ("bogus", "metadata", "name:x"):
+        message = fails("stats", "--group-by", bad, db=demo_db)
+        assert "--group-by" in message and "model" in message
+        assert message == fails("stats", "--every", "1h", "--group-by", bad, db=demo_db)
+
+
 # -- search, projects, feedback -----------------------------------------------------------------
 def test_search_finds_text_in_outputs_and_errors(demo_db: Path) -> None:
     pytest.importorskip("localtrace.filters")
@@ -550,6 +587,24 @@ def test_import_errors(tmp_path: Path) -> None:
     assert "neither a run nor feedback" in fails("import", str(bad), db=db)
 
 
+def test_a_refused_import_into_a_new_path_leaves_no_store(tmp_path: Path) -> None:
+    db = tmp_path / "new.db"
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("not json\n")
+    assert "line 1" in fails("import", str(bad), db=db)
+    assert "neither a run nor feedback" in fails("import", "-", db=db, input="[1, 2]\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.jsonl"]
+
+
+def test_a_refused_import_into_an_existing_store_keeps_it(tmp_path: Path) -> None:
+    db = tmp_path / "kept.db"
+    localtrace.Client(db).close()
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("not json\n")
+    fails("import", str(bad), db=db)
+    assert db.exists() and "runs" in ok("db", "info", db=db)
+
+
 # -- db -----------------------------------------------------------------------------------------
 def test_db_info_and_vacuum(demo_db: Path) -> None:
     out = ok("db", "info", db=demo_db)
@@ -560,6 +615,21 @@ def test_db_info_and_vacuum(demo_db: Path) -> None:
     assert info["schema_version"] == info["supported_schema_version"]
     assert "->" in ok("db", "vacuum", db=demo_db)
     assert json.loads(ok("db", "info", "-f", "json", db=demo_db))["runs"] == 6
+
+
+def test_db_info_shows_the_journal_mode_of_a_store_on_read_only_media(
+    demo_db: Path, tmp_path: Path
+) -> None:
+    """Read as immutable, SQLite answers "delete" for any file: the header tells WAL."""
+    from store_support import read_only_folder
+
+    assert demo_db.read_bytes()[18:20] == b"\x02\x02"  # the header of a WAL file
+    with read_only_folder(tmp_path) as (folder, make_read_only):
+        path = folder / "kept.db"
+        shutil.copy(demo_db, path)
+        make_read_only()
+        assert json.loads(ok("db", "info", "-f", "json", db=path))["journal_mode"] == "wal"
+        assert "journal wal" in ok("db", "info", db=path)
 
 
 def test_db_info_refuses_a_file_that_is_not_a_store(tmp_path: Path) -> None:
@@ -681,6 +751,48 @@ def test_a_store_in_a_read_only_folder_is_read_and_only_writes_refuse(
         ok("merge", str(tmp_path / "merged.db"), str(path))
         assert sorted(p.name for p in folder.iterdir()) == ["kept.db"]
     assert "chat_model" in ok("runs", db=tmp_path / "merged.db")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("demo",),
+        ("import", "{export}"),
+        ("prices", "set", "m", "^m$", "--prompt", "1", "--completion", "2"),
+    ],
+    ids=["demo", "import", "prices set"],
+)
+def test_writing_into_a_read_only_store_fails_at_once(
+    demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]
+) -> None:
+    """Nothing is handed to the writer (it would retry, then drop the runs at exit)."""
+    from localtrace._store import db as db_module
+
+    exported = tmp_path / "runs.jsonl"
+    ok("export", "-o", str(exported), db=demo_db)
+    path = tmp_path / "kept.db"
+    shutil.copy(demo_db, path)
+    path.chmod(0o444)
+    # root writes anything: let the store see what others would
+    monkeypatch.setattr(db_module, "_unwritable_file", lambda name: Path(name) == path)
+    message = fails(*(arg.format(export=exported) for arg in args), db=path)
+    assert f"cannot write {path}: the file is read-only" in message
+    assert "--db PATH" in message
+
+
+def test_writing_into_a_store_on_read_only_media_fails_at_once(
+    demo_db: Path, tmp_path: Path
+) -> None:
+    from store_support import read_only_folder
+
+    with read_only_folder(tmp_path) as (folder, make_read_only):
+        path = folder / "kept.db"
+        shutil.copy(demo_db, path)
+        make_read_only()
+        message = fails("demo", db=path)
+        assert f"cannot write {path}" in message and "read-only" in message
+        assert "runs" not in message and "--db PATH" in message  # none were handed over
+        assert sorted(p.name for p in folder.iterdir()) == ["kept.db"]
 
 
 def test_a_merge_refused_for_its_inputs_creates_no_output(tmp_path: Path) -> None:

@@ -76,7 +76,7 @@ def test_stats_every_draws_sparklines_per_group(store: Path) -> None:
 
 
 def test_stats_every_refuses_a_bad_duration(store: Path) -> None:
-    assert "stride" in fails("stats", "--every", "soon", db=store)
+    assert "--every='soon'" in fails("stats", "--every", "soon", db=store)
 
 
 def test_sparkline() -> None:

@@ -484,7 +484,7 @@ def test_cli_markdown_digests(tmp_path: Path) -> None:
     done = invoke("thread", "demo-thread")
     assert done.exit_code == 0 and "Turn 1" in done.output
     done = invoke("trace", str(root_id), "--format", "markdown", "--max-chars", "10")
-    assert done.exit_code == 2 and "max_chars=800 or more" in done.output
+    assert done.exit_code == 2 and "--max-chars=800 or more" in done.output
     done = invoke("thread", "nope")
     assert done.exit_code == 2 and "no thread 'nope'" in done.output
 

@@ -81,6 +81,30 @@ def test_compare_puts_regressions_first(evaluated: tuple[Path, str, str]) -> Non
     assert "6 examples, 2 regressed" in table
 
 
+def test_compare_shows_the_examples_inputs_not_the_targets(tmp_path: Path) -> None:
+    """A target called as f(payload) records {"payload": {...}} as its run's inputs."""
+    db = tmp_path / "evals.db"
+    client = localtrace.Client(db)
+    dataset = client.create_dataset("doubling")
+    client.create_examples(
+        dataset_id=dataset.id,
+        examples=[{"inputs": {"q": q}, "outputs": {"answer": q * 2}} for q in range(3)],
+    )
+
+    def double(payload: dict[str, Any]) -> dict[str, Any]:
+        return {"answer": payload["q"] * 2}
+
+    a = langsmith.evaluate(double, data="doubling", client=client).experiment_name
+    b = langsmith.evaluate(double, data="doubling", client=client).experiment_name
+    client.close()
+    rows = [
+        json.loads(line) for line in run(db, "compare", a, b, "-f", "jsonl").output.splitlines()
+    ]
+    assert sorted(r["inputs"]["q"] for r in rows) == [0, 1, 2]
+    table = run(db, "compare", a, b).output
+    assert '{"q":1}' in table and "payload" not in table
+
+
 def test_compare_refuses_a_plain_project(evaluated: tuple[Path, str, str]) -> None:
     db, a, _ = evaluated
     client = localtrace.Client(db)

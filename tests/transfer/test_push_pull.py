@@ -271,6 +271,19 @@ def test_pull_downloads_a_project_with_its_feedback(
     )
 
 
+def test_pull_shows_no_sdk_deprecation_warning(
+    client: localtrace.Client, remote: LiveServer
+) -> None:
+    """`localtrace pull` users never called the SDK: its warnings are not theirs to act on."""
+    import warnings
+
+    fill(remote.store, range(0, 2), project="team", feedback=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert client.pull(remote.url, api_key=KEY, project_name="team").runs == 6
+    assert [str(w.message) for w in caught if issubclass(w.category, DeprecationWarning)] == []
+
+
 def test_pull_resumes_after_the_last_pull(client: localtrace.Client, remote: LiveServer) -> None:
     fill(remote.store, range(0, 10), project="team", feedback=False)
     assert client.pull(remote.url, api_key=KEY, project_name="team").runs == 30

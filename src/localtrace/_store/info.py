@@ -6,6 +6,7 @@ than creating an empty file there.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import sqlite3
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from .._time import from_micros
 from ..errors import NotFoundError, StoreError, StoreUnavailableError
+from . import db as _db
 from . import migrations as _migrations
 from .db import Database, checkpoint_truncate, connect, open_read_only, retry_busy
 from .identity import holds_store, unreadable
@@ -71,6 +73,48 @@ def require_store(path: str) -> str:
     return path
 
 
+def require_writable(path: str) -> str:
+    """``path`` if this process may write a store there: the file, and its folder (where the
+    write-ahead log goes). Otherwise a one-line error now, rather than runs handed to the
+    writer and dropped when it gives up."""
+    if path == ":memory:":
+        return path
+    folder = os.path.dirname(os.path.abspath(path))
+    if _db._unwritable_file(path):
+        raise StoreUnavailableError(
+            f"cannot write {path}: the file is read-only; make it writable or pass another "
+            "--db PATH"
+        )
+    if os.path.isdir(folder) and not os.access(folder, os.W_OK):
+        raise StoreUnavailableError(
+            f"cannot write {path}: its folder {folder} is read-only; make it writable or pass "
+            "another --db PATH"
+        )
+    return path
+
+
+def remove_if_empty(path: str) -> bool:
+    """Delete the store at ``path`` (and its -wal, -shm) when it holds no run, project,
+    feedback or attachment: what a command that created it, then failed, leaves behind.
+    Whether it did: a file that cannot be read as a store is kept."""
+    if path == ":memory:" or not holds_store(path):
+        return False
+    try:
+        conn = _reading(path)
+        try:
+            empty = all(not conn.execute(sql).fetchone()[0] for _, sql in _COUNTS)
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        return False
+    if not empty:
+        return False
+    for name in (path, f"{path}-wal", f"{path}-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(name)
+    return True
+
+
 def _size(path: str) -> tuple[int, int]:
     main = Path(path).stat().st_size
     wal = Path(path + "-wal")
@@ -93,6 +137,20 @@ def _reading(path: str) -> sqlite3.Connection:
     return conn
 
 
+def journal_mode(path: str, answered: str) -> str:
+    """The file's journal mode: ``wal`` when its header says so (bytes 18 and 19 are 2),
+    else what SQLite ``answered``. A connection that reads the file as immutable (read-only
+    media) answers ``delete`` whatever the file holds; only WAL is kept in the file."""
+    try:
+        with open(path, "rb") as file:
+            header = file.read(20)
+    except OSError:
+        return answered
+    if len(header) == 20 and header[18] == 2 and header[19] == 2:
+        return "wal"
+    return answered
+
+
 def store_info(path: str) -> StoreInfo:
     """Schema version, row counts, size and time range of the store at ``path``."""
     path = require_store(path)
@@ -110,7 +168,7 @@ def store_info(path: str) -> StoreInfo:
         page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
         page_count = int(conn.execute("PRAGMA page_count").fetchone()[0])
         free_pages = int(conn.execute("PRAGMA freelist_count").fetchone()[0])
-        journal_mode = str(conn.execute("PRAGMA journal_mode").fetchone()[0])
+        answered = str(conn.execute("PRAGMA journal_mode").fetchone()[0])
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"cannot read {path}: {exc}; is it a localtrace store?") from exc
     finally:
@@ -125,7 +183,7 @@ def store_info(path: str) -> StoreInfo:
         page_size=page_size,
         page_count=page_count,
         free_pages=free_pages,
-        journal_mode=journal_mode,
+        journal_mode=journal_mode(path, answered),
         sqlite_version=sqlite3.sqlite_version,
         counts=counts,
         first_run=from_micros(first) if first is not None else None,

@@ -12,6 +12,7 @@ or the start of the oldest run that was still running (so it is pulled again onc
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -133,15 +134,27 @@ class Puller:
             self.result,
         )
 
-    def _pages(self) -> Iterator[list[Any]]:
-        try:
-            runs = self.sdk.list_runs(
+    def _list_runs(self) -> Iterator[Any]:
+        """The SDK's ``list_runs``, oldest first, without its deprecation warning: the read
+        API it points to (``client.runs``) has no oldest-first order, which resuming needs,
+        and only newer servers answer it. Only that warning is silenced, only for this call
+        (the SDK warns when the call is made, not while the runs are read)."""
+        with warnings.catch_warnings():
+            warnings.filterwarnings(
+                "ignore", message=r"list_runs\(\) is deprecated", category=DeprecationWarning
+            )
+            runs: Iterator[Any] = self.sdk.list_runs(
                 project_name=self.project,
                 start_time=self.result.since,
                 filter=self.filter,
                 order="asc",
                 limit=None,
             )
+        return runs
+
+    def _pages(self) -> Iterator[list[Any]]:
+        try:
+            runs = self._list_runs()
             page: list[Any] = []
             for run in runs:
                 page.append(run)

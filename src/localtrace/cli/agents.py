@@ -9,7 +9,7 @@ from rich.markdown import Markdown
 
 from ..client import resolve_path
 from ..display import DIGEST_MAX_CHARS as DEFAULT_MAX_CHARS
-from .app import CommandError, Settings, _console, main, pass_settings
+from .app import CommandError, Settings, _console, main, options_named, pass_settings
 
 
 @main.command()
@@ -32,6 +32,7 @@ from .app import CommandError, Settings, _console, main, pass_settings
     help="The most characters the digest may use (table and markdown).",
 )
 @pass_settings
+@options_named({"thread_id": "THREAD_ID", "project_name": "--project", "max_chars": "--max-chars"})
 def thread(
     settings: Settings, thread_id: str, project: str | None, fmt: str | None, max_chars: int
 ) -> None:
@@ -75,6 +76,7 @@ def thread(
     help="Port for --http (implies it). Default: 1985.",
 )
 @pass_settings
+@options_named({"host": "--host", "port": "--port"})
 def mcp(settings: Settings, db: str | None, http: bool, host: str, port: int | None) -> None:
     """Serve the store to coding agents over the Model Context Protocol (tools that read,
     and one that records feedback).

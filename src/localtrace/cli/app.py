@@ -10,12 +10,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
+import functools
 import json
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -36,7 +38,13 @@ from .._store import info as _dbinfo
 from .._time import parse_datetime
 from ..client import Client, resolve_path
 from ..display import DIGEST_MAX_CHARS as DEFAULT_DIGEST_CHARS
-from ..errors import FilterError, InvalidRunError, LocaltraceError, NotFoundError
+from ..errors import (
+    FilterError,
+    InvalidArgumentError,
+    InvalidRunError,
+    LocaltraceError,
+    NotFoundError,
+)
 from ..filters import did_you_mean
 from ..models import RUN_TYPES, Run
 
@@ -88,8 +96,49 @@ def _db_after_command(command: click.Command) -> None:
         _db_after_command(child)
 
 
-class _Cli(click.Group):
+def _check_global_format(ctx: click.Context, command: click.Command) -> None:
+    """The global ``-f`` applies only to a command whose own ``--format`` takes that value;
+    anywhere else it would be ignored without a word."""
+    root = ctx.find_root()
+    given = root.params.get("fmt")  # parsed already; the group's callback has not run yet
+    if given is None or ctx.resilient_parsing:
+        return
+    own = next((p for p in command.params if "--format" in p.opts), None)
+    choices = [str(c) for c in getattr(own.type, "choices", ())] if own is not None else []
+    listed = ", ".join(choices[:-1]) + f" or {choices[-1]}" if choices else ""
+    name = ctx.command_path.replace(root.command_path, "localtrace", 1) + f" {command.name}"
+    if own is None:
+        raise click.UsageError(
+            f"`{name}` takes no output format; leave out -f/--format {given}", ctx=ctx
+        )
+    if own.name != "fmt":  # a --format of its own (export: the file's format)
+        raise click.UsageError(
+            f"`{name}` has a --format of its own ({listed}); give it after the command: "
+            f"{name} --format ...",
+            ctx=ctx,
+        )
+    if given not in choices:
+        raise click.UsageError(
+            f"`{name}` writes {listed}, not {given}; leave out -f/--format {given}", ctx=ctx
+        )
+
+
+class _Group(click.Group):
+    """A group that refuses a global ``-f`` its chosen command would ignore."""
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if command is not None and not isinstance(command, click.Group):
+            _check_global_format(ctx, command)
+        return name, command, rest
+
+
+class _Cli(_Group):
     """The top-level group: errors mapped once; ``--db`` accepted before or after a command."""
+
+    group_class = _Group
 
     def make_context(
         self,
@@ -132,6 +181,90 @@ class _Cli(click.Group):
             raise CommandError(f"{where}{exc.strerror}; write somewhere else") from None
 
 
+# -- Client arguments -> the options the user typed -------------------------------------------
+_PYTHON_NAME = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
+"""A snake_case name in a message: a Client argument, never a word of the command line."""
+
+
+def _typed(option: str, part: str | None = None) -> str | None:
+    """What the user gave for ``option`` (``--every``, or an argument such as ``PATTERN``) in
+    the running command; of a repeated ``KEY=VALUE`` option, the one for ``part``."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return None
+    for param in ctx.command.params:
+        if option in param.opts or option == param.human_readable_name:
+            value = ctx.params.get(param.name or "")
+            if isinstance(value, str):
+                return value
+            if part is not None and isinstance(value, tuple):
+                return next((v for v in value if v.partition("=")[0].strip() == part), None)
+            return None
+    return None
+
+
+def _in_options(
+    exc: InvalidArgumentError, names: Mapping[str, str], fixes: Mapping[str, str]
+) -> InvalidArgumentError:
+    """``exc`` about the command's options instead of the Client's arguments."""
+    head, dot, part = exc.argument.partition(".")
+    fix = None
+    if dot and head in names:  # one KEY of a KEY=VALUE option (prompt_cost_details.cache_read)
+        argument = names[head]
+        if exc.value != part:  # about the value given for the key, not the key itself
+            fix = fixes.get(head)
+            typed = _typed(argument, part)
+        else:
+            typed = None
+    else:
+        argument = "/".join(names.get(name, name) for name in exc.argument.split("/"))
+        fix = fixes.get(exc.argument)
+        typed = _typed(argument) if argument in names.values() else None
+    value = typed if typed is not None else exc.value
+    if isinstance(value, Decimal):
+        value = format(value, "f")
+
+    def say(text: str) -> str:
+        return _PYTHON_NAME.sub(lambda m: names.get(m.group(0), m.group(0)), text)
+
+    return InvalidArgumentError(argument, value, say(exc.reason), fix or say(exc.fix))
+
+
+def options_named(
+    names: Mapping[str, str], fixes: Mapping[str, str] | None = None
+) -> Callable[[F], F]:
+    """Errors about a Client argument name the command's own option (``stride`` -> ``--every``)
+    and show the value as typed: a user of the command line never wrote ``stride=``. ``fixes``
+    replaces the Client's advice where it speaks of Python values (a ``timedelta``)."""
+
+    def wrap(command: F) -> F:
+        @functools.wraps(command)
+        def renamed(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return command(*args, **kwargs)
+            except InvalidArgumentError as exc:
+                raise _in_options(exc, names, fixes or {}) from None
+
+        return renamed  # type: ignore[return-value]
+
+    return wrap
+
+
+QUERY_NAMES = {
+    "project_name": "--project",
+    "project_names": "--project",
+    "filter": "--filter",
+    "trace_filter": "--trace-filter",
+    "tree_filter": "--tree-filter",
+    "run_type": "--run-type",
+    "start_time": "--since",
+    "min_start_time": "--since",
+    "limit": "--limit",
+    "select": "--select",
+}
+"""The Client's names of the options every query command shares (``_query_options``)."""
+
+
 # -- shared options -----------------------------------------------------------------------------
 @dataclass
 class Settings:
@@ -146,8 +279,12 @@ class Settings:
         return resolve_path(self.db)
 
     def client(self, *, create: bool = False) -> Client:
-        """A Client on the store; unless ``create``, the file must already exist."""
-        if not create and self.path != ":memory:":
+        """A Client on the store; unless ``create``, the file must already exist. With it
+        (the commands that write), the file must be writable: checked first, as a write that
+        cannot happen would only be reported once the writer gave up."""
+        if create:
+            _dbinfo.require_writable(self.path)
+        elif self.path != ":memory:":
             _dbinfo.require_store(self.path)
         return Client(self.path)
 
@@ -478,6 +615,7 @@ def demo(settings: Settings, project: str | None) -> None:
 )
 @_format_option
 @pass_settings
+@options_named(QUERY_NAMES)
 def runs(
     settings: Settings, /, limit: int, select: tuple[str, ...], fmt: str | None, **query: Any
 ) -> None:
@@ -520,6 +658,7 @@ def runs(
 @click.argument("run_id", type=click.UUID)
 @_digest_format_option
 @pass_settings
+@options_named({"run_id": "RUN_ID", "max_chars": "--max-chars"})
 def run_command(settings: Settings, run_id: Any, fmt: str | None, max_chars: int) -> None:
     """Show one run in full: inputs, outputs, error, metadata, tokens, cost, feedback.
 
@@ -549,6 +688,7 @@ def run_command(settings: Settings, run_id: Any, fmt: str | None, max_chars: int
 @click.argument("trace_id", type=click.UUID)
 @_digest_format_option
 @pass_settings
+@options_named({"trace_id": "TRACE_ID", "run_id": "TRACE_ID", "max_chars": "--max-chars"})
 def trace(settings: Settings, trace_id: Any, fmt: str | None, max_chars: int) -> None:
     """Show a trace as a tree with latency, tokens, cost, status and a waterfall.
 
@@ -579,17 +719,26 @@ def trace(settings: Settings, trace_id: Any, fmt: str | None, max_chars: int) ->
 
 
 # -- stats --------------------------------------------------------------------------------------
+MODEL_KEY = "ls_model_name"
+"""The metadata key naming a run's model: what ``--group-by model`` groups by, as the time
+series (``--every``) does."""
+
+
 def _group_by(value: str | None, max_groups: int) -> dict[str, Any] | None:
+    """``--group-by`` as ``get_run_stats`` takes it; checked here so that it fails the same
+    way with or without ``--every``."""
     if value is None:
         return None
     attribute, _, path = value.partition(":")
-    if attribute not in ("name", "run_type", "tag", "metadata") or (
-        attribute == "metadata" and not path
+    if attribute not in ("name", "run_type", "tag", "model", "metadata") or (
+        (attribute == "metadata") != bool(path)
     ):
         raise click.BadParameter(
-            f"{value!r} is not a grouping; use name, run_type, tag or metadata:KEY",
+            f"{value!r} is not a grouping; use name, run_type, tag, model or metadata:KEY",
             param_hint="--group-by",
         )
+    if attribute == "model":
+        attribute, path = "metadata", MODEL_KEY
     return {"attribute": attribute, "path": path or None, "max_groups": max_groups}
 
 
@@ -599,7 +748,7 @@ def _group_by(value: str | None, max_groups: int) -> dict[str, Any] | None:
     "--group-by",
     "-g",
     metavar="ATTRIBUTE",
-    help="Statistics per group: name, run_type, tag or metadata:KEY.",
+    help="Statistics per group: name, run_type, tag, model or metadata:KEY.",
 )
 @click.option(
     "--max-groups",
@@ -615,6 +764,10 @@ def _group_by(value: str | None, max_groups: int) -> dict[str, Any] | None:
 )
 @_format_option
 @pass_settings
+@options_named(
+    {**QUERY_NAMES, "stride": "--every", "group_by": "--group-by", "max_groups": "--max-groups"},
+    {"stride": "give a duration such as 30s, 5m, 1h or 1d (at most 10,000 buckets from --since)"},
+)
 def stats(
     settings: Settings,
     /,
@@ -636,6 +789,7 @@ def stats(
         localtrace stats --every 1h --group-by model
     """
     fmt = settings.format(fmt)
+    grouping = _group_by(group_by, max_groups)
     if every is not None:
         from . import series
 
@@ -643,7 +797,6 @@ def stats(
             found = series.series_for(client, every, group_by, max_groups, query)
         series.show(found, fmt)
         return
-    grouping = _group_by(group_by, max_groups)
     with settings.client() as client:
         result = client.get_run_stats(group_by=grouping, **Query(**query).stats_args())
     if isinstance(result, dict):
@@ -671,6 +824,7 @@ def stats(
 )
 @_format_option
 @pass_settings
+@options_named({**QUERY_NAMES, "query": "TEXT"})
 def search(
     settings: Settings,
     text: str,
@@ -718,6 +872,7 @@ def search(
 @click.option("--limit", "-n", default=None, type=click.IntRange(min=1), help="Most projects.")
 @_format_option
 @pass_settings
+@options_named({"name_contains": "--name-contains", "limit": "--limit"})
 def projects(
     settings: Settings,
     name_contains: str | None,
@@ -762,6 +917,9 @@ def projects(
 )
 @_format_option
 @pass_settings
+@options_named(
+    {"run_ids": "--run", "feedback_key": "--key", "project_name": "--project", "limit": "--limit"}
+)
 def feedback(
     settings: Settings,
     run_ids: tuple[Any, ...],
@@ -825,6 +983,9 @@ def feedback(
 )
 @click.option("--header", "headers", multiple=True, metavar="K=V", help="HTTP header for --otlp.")
 @pass_settings
+@options_named(
+    {**QUERY_NAMES, "directory": "--output", "endpoint": "--otlp", "headers": "--header"}
+)
 def export(
     settings: Settings,
     /,
@@ -882,6 +1043,7 @@ def export(
 @click.argument("source", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--project", "-p", help="Put every run into this project instead of its own.")
 @pass_settings
+@options_named({"project_name": "--project"})
 def import_command(settings: Settings, source: str, project: str | None) -> None:
     """Read runs and feedback written by `localtrace export` into the store.
 
@@ -897,6 +1059,24 @@ def import_command(settings: Settings, source: str, project: str | None) -> None
         raise CommandError(
             f"no file {source}; pass the path of a file written by `localtrace export`"
         )
+    created = not os.path.exists(settings.path)
+    with _removed_if_empty(settings.path) if created else contextlib.nullcontext():
+        _import(settings, source, project)
+
+
+@contextlib.contextmanager
+def _removed_if_empty(path: str) -> Iterator[None]:
+    """A store this command creates is deleted again if the command fails before anything
+    was written into it: a refused input leaves no empty store behind."""
+    try:
+        yield
+    except BaseException:
+        _dbinfo.remove_if_empty(path)
+        raise
+
+
+def _import(settings: Settings, source: str, project: str | None) -> None:
+    """``import_jsonl`` of ``source`` (a file or '-', stdin) with a progress bar."""
     with contextlib.ExitStack() as stack:
         if source == "-":
             stream: Any = sys.stdin.buffer

@@ -12,7 +12,17 @@ from rich.table import Table
 
 from .. import display, render
 from .. import example_files as _io
-from .app import CommandError, Settings, _console, _format_option, _note, main, pass_settings
+from ..client import Client
+from .app import (
+    CommandError,
+    Settings,
+    _console,
+    _format_option,
+    _note,
+    main,
+    options_named,
+    pass_settings,
+)
 
 
 def _score(value: float | None) -> str:
@@ -87,6 +97,7 @@ def datasets(ctx: click.Context, settings: Settings, fmt: str | None) -> None:
 )
 @click.option("--as-of", metavar="TIME|TAG", help="The dataset's version at a time or tag.")
 @pass_settings
+@options_named({"dataset_name": "NAME", "as_of": "--as-of"})
 def datasets_export(
     settings: Settings, name: str, output: str, kind: str | None, as_of: str | None
 ) -> None:
@@ -116,6 +127,15 @@ def datasets_export(
 @click.option("--input-keys", help="CSV: comma-separated columns that are inputs.")
 @click.option("--output-keys", default="", help="CSV: comma-separated columns that are outputs.")
 @pass_settings
+@options_named(
+    {
+        "file": "PATH",
+        "csv_file": "PATH",
+        "dataset_name": "--name",
+        "input_keys": "--input-keys",
+        "output_keys": "--output-keys",
+    }
+)
 def datasets_import(
     settings: Settings,
     path: str,
@@ -155,6 +175,7 @@ def _keys(text: str) -> list[str]:
 @click.option("--dataset", help="Only experiments on this dataset.")
 @_format_option
 @pass_settings
+@options_named({"dataset_name": "--dataset"})
 def experiments(settings: Settings, dataset: str | None, fmt: str | None) -> None:
     """Experiments (evaluations of a dataset), newest first, with scores and costs.
 
@@ -210,7 +231,7 @@ def compare(settings: Settings, experiment_a: str, experiment_b: str, fmt: str |
     """
     fmt = settings.format(fmt)
     with settings.client() as client:
-        rows = client.compare_experiments(experiment_a, experiment_b)
+        rows = _with_example_inputs(client, client.compare_experiments(experiment_a, experiment_b))
     if fmt != "table":
         render.write_records(rows, fmt, sys.stdout)
         return
@@ -234,6 +255,15 @@ def compare(settings: Settings, experiment_a: str, experiment_b: str, fmt: str |
             ", ".join(f"{k} {v:+.3g}" for k, v in r["deltas"].items() if v) or "=",
         )
     _console().print(table)
+
+
+def _with_example_inputs(client: Client, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each row with its example's inputs, as the comparison is per example: the runs'
+    inputs are what each target was called with (``{"payload": {...}}`` for ``f(payload)``).
+    An example deleted since keeps the run's."""
+    ids = [row["example_id"] for row in rows if row.get("example_id") is not None]
+    found = {str(e.id): e.inputs for e in client.list_examples(example_ids=ids)} if ids else {}
+    return [{**row, "inputs": found.get(str(row.get("example_id")), row["inputs"])} for row in rows]
 
 
 def _seconds(value: Any) -> float | None:

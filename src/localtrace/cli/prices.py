@@ -15,10 +15,21 @@ from rich.table import Table
 from .. import display, render
 from ..errors import InvalidArgumentError, ModelPriceNotFoundError
 from ..models import ModelPrice
-from .app import _CONTEXT, Settings, _console, _format_option, _note, _Since, main, pass_settings
+from .app import (
+    _CONTEXT,
+    Settings,
+    _console,
+    _format_option,
+    _note,
+    _Since,
+    main,
+    options_named,
+    pass_settings,
+)
 
 _PER = {"1M": 1_000_000, "1K": 1_000, "1": 1}
 _EXACT = Context(prec=60)
+_PRICE_FIX = "give a price in USD per --per tokens (1M unless --per says otherwise)"
 
 
 def _per_token(text: str, per: str, argument: str) -> Decimal:
@@ -175,6 +186,24 @@ def prices_list(settings: Settings, fmt: str | None) -> None:
     help="Price of one completion token type, e.g. reasoning=10 (repeatable).",
 )
 @pass_settings
+@options_named(
+    {
+        "name": "NAME",
+        "match_pattern": "PATTERN",
+        "prompt_cost": "--prompt",
+        "completion_cost": "--completion",
+        "prompt_cost_details": "--prompt-type",
+        "completion_cost_details": "--completion-type",
+        "provider": "--provider",
+        "start_time": "--start",
+    },
+    {
+        "prompt_cost": _PRICE_FIX,
+        "completion_cost": _PRICE_FIX,
+        "prompt_cost_details": _PRICE_FIX,
+        "completion_cost_details": _PRICE_FIX,
+    },
+)
 def prices_set(
     settings: Settings,
     name: str,
@@ -218,6 +247,7 @@ def prices_set(
 @prices.command("delete")
 @click.argument("price")
 @pass_settings
+@options_named({"price_id": "PRICE"})
 def prices_delete(settings: Settings, price: str) -> None:
     """Remove a custom price by its id, or every custom price of that name (see
     `localtrace prices list`).
@@ -244,6 +274,7 @@ def prices_delete(settings: Settings, price: str) -> None:
 @prices.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
 @pass_settings
+@options_named({"file": "FILE", "path": "FILE"})
 def prices_import(settings: Settings, file: str) -> None:
     """Add every price of a JSON file in LangSmith's model price map shape (USD per token), all
     or none: one bad entry and nothing is written.
@@ -275,6 +306,14 @@ def prices_import(settings: Settings, file: str) -> None:
 )
 @_format_option
 @pass_settings
+@options_named(
+    {
+        "project_name": "--project",
+        "start_time": "--since",
+        "filter": "--filter",
+        "batch_size": "--batch-size",
+    }
+)
 def prices_recompute(
     settings: Settings,
     projects: tuple[str, ...],
@@ -327,6 +366,7 @@ def prices_recompute(
 @click.option("--project", "-p", "projects", multiple=True, help="Only this project (repeatable).")
 @_format_option
 @pass_settings
+@options_named({"project_name": "--project"})
 def prices_unknown(settings: Settings, projects: tuple[str, ...], fmt: str | None) -> None:
     """Model names of llm runs that have tokens but no cost, with run counts: the prices to add.
 

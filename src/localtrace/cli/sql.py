@@ -9,7 +9,7 @@ import click
 from rich.table import Table
 
 from .. import display, render
-from .app import Settings, _console, _format_option, _note, main, pass_settings
+from .app import Settings, _console, _format_option, _note, main, options_named, pass_settings
 
 
 @main.command()
@@ -32,6 +32,14 @@ from .app import Settings, _console, _format_option, _note, main, pass_settings
 )
 @_format_option
 @pass_settings
+@options_named(
+    {
+        "query": "QUERY",
+        "project_name": "--project",
+        "max_rows": "--max-rows",
+        "timeout_s": "--timeout",
+    }
+)
 def sql(
     settings: Settings,
     query: str,

@@ -25,6 +25,7 @@ from .app import (
     _Since,
     db,
     main,
+    options_named,
     pass_settings,
 )
 
@@ -66,6 +67,24 @@ def _quiet_sdk() -> Iterator[None]:
         yield
     finally:
         logger.setLevel(level)
+
+
+_REMOTE_NAMES = {
+    "endpoint": "--endpoint",
+    "project_name": "--project",
+    "start_time": "--since",
+    "filter": "--filter",
+    "to_project": "--to-project",
+    "max_retries": "--max-retries",
+}
+"""The Client's names of the options of ``push`` and ``pull``."""
+
+_PRUNE_NAMES = {
+    "older_than": "--older-than",
+    "keep_last": "--keep-last",
+    "max_size": "--max-size",
+    "project_name": "--project",
+}
 
 
 def export_table(
@@ -115,6 +134,7 @@ def _api_key_option(func: Callable[..., Any]) -> Callable[..., Any]:
     help="Retries of a failing request before the push stops (resume by running it again).",
 )
 @pass_settings
+@options_named(_REMOTE_NAMES)
 def push(
     settings: Settings,
     endpoint: str,
@@ -171,6 +191,7 @@ def push(
 @click.option("--filter", "filter_", metavar="FILTER", help="LangSmith filter, run by the server.")
 @click.option("--to-project", metavar="NAME", help="Store the runs under this project here.")
 @pass_settings
+@options_named(_REMOTE_NAMES)
 def pull(
     settings: Settings,
     endpoint: str,
@@ -213,6 +234,7 @@ def pull(
 @main.command()
 @click.argument("output", type=click.Path(dir_okay=False))
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(dir_okay=True))
+@options_named({"output": "OUTPUT", "inputs": "INPUTS"})
 def merge(output: str, inputs: tuple[str, ...]) -> None:
     """Merge stores (CI shards, parallel workers) into OUTPUT, created if missing.
 
@@ -247,6 +269,7 @@ def merge(output: str, inputs: tuple[str, ...]) -> None:
 @click.option("--project", "-p", "projects", multiple=True, help="Only this project (repeatable).")
 @click.option("--dry-run", is_flag=True, help="Only say what would be deleted.")
 @pass_settings
+@options_named(_PRUNE_NAMES)
 def db_prune(
     settings: Settings,
     older_than: str | None,
@@ -306,6 +329,7 @@ def db_prune(
 @click.option("--keep-last", type=click.IntRange(min=0), help="Keep the newest N traces.")
 @click.option("--off", is_flag=True, help="Turn the project's retention off.")
 @pass_settings
+@options_named({**_PRUNE_NAMES, "project_name": "PROJECT"})
 def db_retention(
     settings: Settings, project: str, older_than: str | None, keep_last: int | None, off: bool
 ) -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import webbrowser
 
 import click
 
-from .._store import info as _dbinfo
 from .app import CommandError, Settings, main, pass_settings
 
 DEFAULT_UI_PORT = 1985
@@ -45,17 +45,35 @@ def ui(
     \b
         localtrace ui --port 1985 --no-browser
     """
-    path = _dbinfo.require_store(Settings(db=db_path or settings.db, fmt=None).path)
+    store = Settings(db=db_path or settings.db, fmt=None)
+    with store.client():  # there, a store, readable by this localtrace: what the server opens
+        path = store.path
     try:
         from ..server import serve as serve_store
     except ImportError as exc:
         raise CommandError(
             f'the UI needs extra packages ({exc.name or exc} is missing): pip install "localtrace[ui]"'
         ) from None
+    port = _free_port(port)
     url = f"http://127.0.0.1:{port}/ui/"
     click.echo(f"localtrace UI on {url} (store: {path}); Ctrl-C stops it", err=True)
-    if not no_browser and port:
+    if not no_browser:
         # The socket listens before uvicorn starts, so a browser that is quick waits in the
         # listen queue rather than failing.
         threading.Timer(0.5, webbrowser.open, [url]).start()
     serve_store(path, host="127.0.0.1", port=port, api_key=api_key)
+
+
+def _free_port(port: int) -> int:
+    """``port`` (or, for 0, one the system picks) if the UI can listen on it: checked before
+    the address is announced, so that a taken port is the only line printed."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise CommandError(
+                f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}; "
+                "choose another --port or stop the program using it"
+            ) from None
+        return int(sock.getsockname()[1])

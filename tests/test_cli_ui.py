@@ -1,0 +1,78 @@
+"""``localtrace ui`` announces its address only once the store and the port are known good."""
+
+from __future__ import annotations
+
+import socket
+import sqlite3
+import sys
+import types
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+import localtrace
+from localtrace.cli import main
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[Any, ...]]]:
+    """The server, replaced by a record of what it was asked to serve."""
+    calls: list[tuple[Any, ...]] = []
+    fake = types.ModuleType("localtrace.server")
+    fake.serve = lambda path, **kw: calls.append((path, kw))  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "localtrace.server", fake)
+    yield calls
+
+
+def ui(db: Path, *args: str) -> Result:
+    return CliRunner().invoke(main, ["ui", "--db", str(db), "--no-browser", *args])
+
+
+def test_a_store_that_cannot_be_served_is_refused_before_any_address(
+    tmp_path: Path, served: list[tuple[Any, ...]]
+) -> None:
+    junk = tmp_path / "junk.db"
+    junk.write_text("not a database")
+    newer = tmp_path / "newer.db"
+    localtrace.Client(newer).close()
+    with sqlite3.connect(newer) as conn:
+        conn.execute("PRAGMA user_version = 999")
+    for path, said in (
+        (tmp_path / "none.db", "no trace store at"),
+        (junk, "not a localtrace store"),
+        (newer, "upgrade localtrace"),
+    ):
+        result = ui(path)
+        assert result.exit_code == 2 and said in result.stderr
+        assert "http://" not in result.output, result.output
+    assert served == []
+
+
+def test_a_port_in_use_is_refused_before_any_address(
+    tmp_path: Path, served: list[tuple[Any, ...]]
+) -> None:
+    db = tmp_path / "t.db"
+    localtrace.Client(db).close()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = ui(db, "--port", str(port))
+    assert result.exit_code == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and "--port" in result.stderr
+    assert "http://" not in result.output and served == []
+
+
+def test_port_0_announces_the_port_it_will_serve_on(
+    tmp_path: Path, served: list[tuple[Any, ...]]
+) -> None:
+    db = tmp_path / "t.db"
+    localtrace.Client(db).close()
+    result = ui(db, "--port", "0")
+    assert result.exit_code == 0, result.output
+    ((path, options),) = served
+    assert path == str(db) and options["port"] > 0
+    assert f"http://127.0.0.1:{options['port']}/ui/" in result.stderr
