@@ -19,7 +19,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 
 import localtrace
-from localtrace.otel import SpanExporter, configure
+from localtrace.otel import SpanExporter, configure, runs_to_request
 
 COMPLETION = {
     "id": "chatcmpl-1",
@@ -58,6 +58,38 @@ def test_exporter_writes_into_a_file(tmp_path: Path) -> None:
         assert tree.inputs == {"input": "q"} and tree.outputs == {"output": "a"}
         assert tree.total_tokens == 5 and tree.child_runs[0].name == "step"
         assert client.read_project(project_id=run.session_id).name == "inproc"
+
+
+def test_a_span_under_a_remote_parent_is_a_root(tmp_path: Path) -> None:
+    """A service continuing a caller's trace (W3C ``traceparent``) whose caller exports
+    elsewhere: its server span is a root here, not an orphan under a placeholder."""
+    from opentelemetry.trace import SpanKind
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+    caller = "00f067aa0ba902b7"
+    carrier = {"traceparent": f"00-4bf92f3577b34da6a3ce929d0e0e4736-{caller}-01"}
+    provider = TracerProvider(resource=Resource.create({"service.name": "callee"}))
+    processor = configure(tmp_path / "t.db", tracer_provider=provider)
+    tracer = provider.get_tracer("t")
+    context = TraceContextTextMapPropagator().extract(carrier)
+    with (
+        tracer.start_as_current_span("handle", context=context, kind=SpanKind.SERVER),
+        tracer.start_as_current_span("step"),
+    ):
+        pass
+    processor.force_flush()
+    provider.shutdown()
+    with localtrace.Client(tmp_path / "t.db") as client:
+        (root,) = client.list_runs(is_root=True)
+        tree = client.read_trace(root.id)
+        assert tree.name == "handle" and tree.parent_run_id is None and tree.repair is None
+        assert [child.name for child in tree.child_runs] == ["step"]
+        assert tree.extra["otel"]["parent_span_id"] == caller
+        assert tree.extra["otel"]["parent_is_remote"] is True
+    # sent on, it hangs under the caller's span again, marked remote (a root for localtrace)
+    (span,) = runs_to_request([(tree, "callee")]).resource_spans[0].scope_spans[0].spans
+    assert span.parent_span_id.hex() == caller and span.flags == 0x300
+    assert span.trace_id.hex() == "4bf92f3577b34da6a3ce929d0e0e4736"
 
 
 def test_exporter_with_a_client_and_refused_spans(tmp_path: Path, caplog: Any) -> None:

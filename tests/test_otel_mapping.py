@@ -52,6 +52,19 @@ def test_ids_follow_langsmith_rule() -> None:
     )
 
 
+def test_a_remote_parent_makes_a_root() -> None:
+    """A parent propagated from another process (``traceparent``) may never arrive here: the
+    span starts its own tree, and the caller's span id is kept."""
+    caller = bytes.fromhex("00f067aa0ba902b7")
+    run = span_to_run(make(parent_span_id=caller, parent_is_remote=True)).run
+    assert "parent_run_id" not in run
+    assert run["extra"]["otel"]["parent_span_id"] == "00f067aa0ba902b7"
+    assert run["extra"]["otel"]["parent_is_remote"] is True
+    local = span_to_run(make(parent_span_id=caller)).run
+    assert local["parent_run_id"] == run_id(caller)
+    assert "parent_is_remote" not in local["extra"]["otel"]
+
+
 def test_project_and_times() -> None:
     run = span_to_run(make()).run
     assert run["session_name"] == "shop"

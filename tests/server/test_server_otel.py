@@ -129,6 +129,32 @@ def test_gzip_and_children_first_across_requests(live: LiveServer) -> None:
     assert middle.child_runs[0].dotted_order.startswith(root.dotted_order + ".")
 
 
+@pytest.mark.parametrize("encoding", ["protobuf", "json"])
+def test_a_span_under_a_remote_parent_is_a_root(live: LiveServer, encoding: str) -> None:
+    """The exporter marks a parent taken from ``traceparent`` as remote (``Span.flags``): the
+    caller may export elsewhere, so the span is a root here, not an orphan."""
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+    cls = OTLPSpanExporter if encoding == "protobuf" else JSON_EXPORTER.OTLPSpanExporter
+    made = provider(cls(endpoint=live.url + "/v1/traces", headers=HEADERS), "callee")
+    caller = uuid.uuid4().hex[:16]
+    carrier = {"traceparent": f"00-{uuid.uuid4().hex}-{caller}-01"}
+    context = TraceContextTextMapPropagator().extract(carrier)
+    marker = f"remote-{encoding}"
+    tracer = made.get_tracer("t")
+    with (
+        tracer.start_as_current_span("handle", context=context, attributes={"input.value": marker}),
+        tracer.start_as_current_span("step"),
+    ):
+        pass
+    made.shutdown()
+    root = by_marker(live.store, marker)
+    assert root.name == "handle" and root.parent_run_id is None and root.repair is None
+    assert [child.name for child in root.child_runs] == ["step"]
+    assert root.extra["otel"]["parent_span_id"] == caller
+    assert root.extra["otel"]["parent_is_remote"] is True
+
+
 def test_project_header_beats_service_name(live: LiveServer, project: str) -> None:
     headers = {**HEADERS, "Langsmith-Project": project}
     made = provider(OTLPSpanExporter(endpoint=live.url + "/otel/v1/traces", headers=headers), "svc")

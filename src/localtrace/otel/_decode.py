@@ -20,6 +20,11 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
 from ._spans import Event, Link, Origin, Span
 
+# Span.flags bits (opentelemetry-proto trace.proto, SpanFlags): whether the exporter knew if
+# the parent was remote, and whether it was.
+_HAS_IS_REMOTE = 0x100
+_IS_REMOTE = 0x200
+
 
 class MalformedRequest(ValueError):
     """The request body cannot be read as an OTLP trace export at all."""
@@ -144,9 +149,15 @@ def request_spans(request: ExportTraceServiceRequest) -> list[Span]:
                         status_code=int(item.status.code),
                         status_message=item.status.message,
                         trace_state=item.trace_state,
+                        parent_is_remote=_parent_is_remote(item.flags),
                     )
                 )
     return spans
+
+
+def _parent_is_remote(flags: int) -> bool:
+    """True only when the exporter said so (older exporters leave both bits unset)."""
+    return bool(flags & _HAS_IS_REMOTE) and bool(flags & _IS_REMOTE)
 
 
 def _sdk_value(value: Any) -> Any:
@@ -203,6 +214,7 @@ def sdk_spans(spans: Sequence[Any]) -> list[Span]:
                 status_code=int(status.status_code.value) if status is not None else 0,
                 status_message=(status.description or "") if status is not None else "",
                 trace_state=context.trace_state.to_header() if context.trace_state else "",
+                parent_is_remote=bool(parent is not None and parent.is_remote),
             )
         )
     return out

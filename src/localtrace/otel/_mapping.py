@@ -757,6 +757,8 @@ def _otel_extra(span: Span, name: str) -> dict[str, Any]:
     }
     if span.parent_span_id and any(span.parent_span_id):
         info["parent_span_id"] = span.parent_span_id.hex()
+        if span.parent_is_remote:
+            info["parent_is_remote"] = True
     if span.status_message:
         info["status"]["message"] = span.status_message
     if span.trace_state:
@@ -778,6 +780,16 @@ def _otel_extra(span: Span, name: str) -> dict[str, Any]:
 # -- the whole span ------------------------------------------------------------------------
 
 
+def _local_parent(span: Span) -> bool:
+    """Whether the span hangs under a parent span of this trace that is expected to arrive.
+
+    A remote parent (the caller's span, propagated by ``traceparent``) is usually exported
+    elsewhere or not at all, so the span becomes the root of its run tree here; the parent's
+    span id stays in ``extra.otel``.
+    """
+    return bool(span.parent_span_id) and any(span.parent_span_id) and not span.parent_is_remote
+
+
 def span_to_run(span: Span, *, project: str | None = None) -> Mapped:
     """One span -> one LangSmith run dict (a complete ``post``); raises ``SpanRefused``.
 
@@ -792,7 +804,7 @@ def span_to_run(span: Span, *, project: str | None = None) -> Mapped:
     shaped = "langsmith.span.kind" in attrs or "langsmith.trace.name" in attrs
     run = mapped.run
     run["id"] = _ids.run_id(span.span_id)
-    if span.parent_span_id and any(span.parent_span_id):
+    if _local_parent(span):
         run["parent_run_id"] = _ids.run_id(span.parent_span_id)
     run["start_time"] = time_of(span.start_ns)
     if span.end_ns:

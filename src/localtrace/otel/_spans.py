@@ -71,6 +71,9 @@ class Span:
     status_code: int = STATUS_UNSET
     status_message: str = ""
     trace_state: str = ""
+    parent_is_remote: bool = False
+    """The parent was propagated from another process (W3C ``traceparent``): it may never be
+    sent here, so the span starts its own tree."""
 
     @property
     def label(self) -> str:
