@@ -60,6 +60,38 @@ def test_exporter_writes_into_a_file(tmp_path: Path) -> None:
         assert client.read_project(project_id=run.session_id).name == "inproc"
 
 
+def test_an_agent_span_with_run_totals_is_not_counted_twice(tmp_path: Path) -> None:
+    """pydantic-ai and ``invoke_agent`` spans carry the whole run's usage on the agent span:
+    the trace's totals are the sum of its model calls."""
+    provider = TracerProvider(resource=Resource.create({"service.name": "agent"}))
+    processor = configure(tmp_path / "t.db", tracer_provider=provider)
+    tracer = provider.get_tracer("t")
+    totals = {"gen_ai.usage.input_tokens": 200, "gen_ai.usage.output_tokens": 20}
+    with tracer.start_as_current_span(
+        "invoke_agent bob", attributes={"gen_ai.operation.name": "invoke_agent", **totals}
+    ):
+        for _ in range(2):
+            with tracer.start_as_current_span(
+                "chat gpt-4o",
+                attributes={
+                    "gen_ai.operation.name": "chat",
+                    "gen_ai.request.model": "gpt-4o",
+                    "gen_ai.provider.name": "openai",
+                    "gen_ai.usage.input_tokens": 100,
+                    "gen_ai.usage.output_tokens": 10,
+                },
+            ):
+                pass
+    processor.force_flush()
+    provider.shutdown()
+    with localtrace.Client(tmp_path / "t.db") as client:
+        (root,) = client.list_runs(is_root=True)
+        tree = client.read_trace(root.id)
+        assert (tree.prompt_tokens, tree.completion_tokens, tree.total_tokens) == (200, 20, 220)
+        assert tree.total_cost == sum(child.total_cost for child in tree.child_runs)
+        assert tree.extra["metadata"]["gen_ai.usage.input_tokens"] == 200
+
+
 def test_a_span_under_a_remote_parent_is_a_root(tmp_path: Path) -> None:
     """A service continuing a caller's trace (W3C ``traceparent``) whose caller exports
     elsewhere: its server span is a root here, not an orphan under a placeholder."""

@@ -241,8 +241,40 @@ def test_openllmetry_indexed_prompts() -> None:
     assert run["run_type"] == "chain"
     assert run["inputs"] == {"messages": [{"role": "user", "content": "hi"}]}
     assert run["outputs"] == {"messages": [{"role": "assistant", "content": "yo"}]}
-    assert run["extra"]["metadata"]["usage_metadata"] == {"input_tokens": 4, "output_tokens": 2}
-    assert run["extra"]["metadata"]["gen_ai.prompt.name"] == "greeting"
+    meta = run["extra"]["metadata"]
+    assert "usage_metadata" not in meta  # a workflow's usage is its model calls'
+    assert meta["gen_ai.usage.prompt_tokens"] == 4 and meta["gen_ai.usage.completion_tokens"] == 2
+    assert meta["gen_ai.prompt.name"] == "greeting"
+
+
+@pytest.mark.parametrize(
+    ("attrs", "counted"),
+    [
+        ({"gen_ai.operation.name": "invoke_agent"}, False),
+        ({"openinference.span.kind": "AGENT"}, False),
+        ({"gen_ai.operation.name": "execute_tool"}, False),
+        ({"traceloop.span.kind": "workflow"}, False),
+        ({"gen_ai.agent.name": "bob", "model_name": "gpt-4o"}, False),  # pydantic-ai < 1.0
+        ({"gen_ai.operation.name": "chat"}, True),
+        ({"openinference.span.kind": "EMBEDDING"}, True),
+        ({"gen_ai.request.model": "gpt-4o"}, True),  # a model call that names no kind
+    ],
+)
+def test_only_model_calls_own_their_token_attributes(attrs: dict[str, Any], counted: bool) -> None:
+    """Agent and workflow spans repeat the usage of the model calls below them."""
+    usage = {"gen_ai.usage.input_tokens": 200, "gen_ai.usage.output_tokens": 20}
+    meta = span_to_run(make({**attrs, **usage})).run["extra"]["metadata"]
+    if counted:
+        assert meta["usage_metadata"] == {"input_tokens": 200, "output_tokens": 20}
+        assert "gen_ai.usage.input_tokens" not in meta
+    else:
+        assert "usage_metadata" not in meta
+        assert meta["gen_ai.usage.input_tokens"] == 200
+        assert meta["gen_ai.usage.output_tokens"] == 20
+    stated = {**attrs, "langsmith.usage_metadata": '{"total_cost": 0.5}'}
+    assert span_to_run(make(stated)).run["extra"]["metadata"]["usage_metadata"] == {
+        "total_cost": 0.5
+    }
 
 
 def test_huge_numbers_are_kept_as_text() -> None:

@@ -341,10 +341,11 @@ def _identity(span: Span, attrs: dict[str, Any], run: dict[str, Any], warnings: 
         run["reference_example_id"] = _uuid(example)
 
 
-def _run_type(attrs: dict[str, Any]) -> str:
+def _run_type(attrs: dict[str, Any]) -> tuple[str, bool]:
+    """The run type, and whether the span said it (else ``chain`` is a guess)."""
     kind = attrs.pop("langsmith.span.kind", None)
     if isinstance(kind, str) and kind.lower() in RUN_TYPES:
-        return kind.lower()
+        return kind.lower(), True
     if kind is not None:
         attrs["langsmith.span.kind"] = kind  # not a run type: kept, and the others decide
     for key, table in (
@@ -356,8 +357,8 @@ def _run_type(attrs: dict[str, Any]) -> str:
         if isinstance(value, str):
             found = table.get(value) or table.get(value.upper()) or table.get(value.lower())
             if found:
-                return found
-    return "chain"
+                return found, True
+    return "chain", False
 
 
 # -- inputs / outputs ----------------------------------------------------------------------
@@ -566,8 +567,29 @@ def _details_text(value: Any) -> dict[str, Any] | None:
     return parsed if isinstance(parsed, dict) else None
 
 
-def _usage(span: Span, attrs: dict[str, Any], warnings: list[str]) -> dict[str, Any] | None:
+_MODEL_CALLS = frozenset({"llm", "embedding"})
+
+
+def _owns_usage(attrs: dict[str, Any], run_type: str, stated: bool) -> bool:
+    """Whether token attributes are the span's own usage.
+
+    Agent and workflow spans (``invoke_agent``, pydantic-ai's agent run, OpenInference AGENT)
+    repeat the usage of the model calls below them, which the store already sums into them:
+    only model calls own theirs. A span of no stated kind is most often a model call from an
+    instrumentation that names none (its tokens count), unless it names an agent.
+    """
+    if run_type in _MODEL_CALLS:
+        return True
+    return not stated and "gen_ai.agent.name" not in attrs and "agent_name" not in attrs
+
+
+def _usage(
+    span: Span, attrs: dict[str, Any], warnings: list[str], own: bool
+) -> dict[str, Any] | None:
+    """Usage from token and cost attributes (left as plain metadata unless ``own``)."""
     usage: dict[str, Any] = {}
+    if not own:
+        return _given_usage(span, attrs, warnings)
 
     def take(key: str, convert: Callable[[Any], Any]) -> Any:
         raw = attrs.pop(key)
@@ -605,13 +627,19 @@ def _usage(span: Span, attrs: dict[str, Any], warnings: list[str]) -> dict[str, 
             got = take(key, _cost)
             if got is not None:
                 usage[target] = got
+    return _given_usage(span, attrs, warnings) or usage or None
+
+
+def _given_usage(span: Span, attrs: dict[str, Any], warnings: list[str]) -> dict[str, Any] | None:
+    """``langsmith.usage_metadata``: stated for this run itself, so taken on any run type."""
     given = attrs.pop("langsmith.usage_metadata", None)
-    if given is not None:
-        parsed = _json_or_text(given)
-        if isinstance(parsed, dict):
-            return parsed
-        warnings.append(f"{span.label}: langsmith.usage_metadata is not a JSON object; ignored")
-    return usage or None
+    if given is None:
+        return None
+    parsed = _json_or_text(given)
+    if isinstance(parsed, dict):
+        return parsed
+    warnings.append(f"{span.label}: langsmith.usage_metadata is not a JSON object; ignored")
+    return None
 
 
 def _provider(value: Any) -> str | None:
@@ -816,13 +844,14 @@ def span_to_run(span: Span, *, project: str | None = None) -> Mapped:
             run["session_name"] = chosen
     name = _text(attrs.pop("langsmith.trace.name", None)) or span.name or "Unnamed"
     run["name"] = name
-    run["run_type"] = _run_type(attrs)
+    run["run_type"], stated = _run_type(attrs)
+    own_usage = _owns_usage(attrs, run["run_type"], stated)
     metadata = _metadata(attrs)
     tags = _tags(attrs)
     used: set[int] = set()
     inputs = _inputs(span, attrs, used)
     outputs = _outputs(span, attrs, used)
-    usage = _usage(span, attrs, warnings)
+    usage = _usage(span, attrs, warnings, own_usage)
     _model(attrs, metadata)
     extra: dict[str, Any] = {}
     params = _json_or_text(attrs.pop("llm.invocation_parameters", None))
