@@ -92,6 +92,34 @@ def test_an_agent_span_with_run_totals_is_not_counted_twice(tmp_path: Path) -> N
         assert tree.extra["metadata"]["gen_ai.usage.input_tokens"] == 200
 
 
+def test_openllmetry_chat_spans_are_priced_llm_runs(tmp_path: Path) -> None:
+    provider = TracerProvider(resource=Resource.create({"service.name": "traceloop"}))
+    processor = configure(tmp_path / "t.db", tracer_provider=provider)
+    attributes = {
+        "llm.request.type": "chat",
+        "gen_ai.system": "openai",
+        "gen_ai.request.model": "gpt-4o-mini",
+        "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
+        "gen_ai.prompt.0.role": "user",
+        "gen_ai.prompt.0.content": "2+2?",
+        "gen_ai.completion.0.role": "assistant",
+        "gen_ai.completion.0.content": "4",
+        "gen_ai.usage.prompt_tokens": 9,
+        "gen_ai.usage.completion_tokens": 1,
+        "llm.usage.total_tokens": 10,
+    }
+    with provider.get_tracer("opentelemetry.instrumentation.openai").start_as_current_span(
+        "openai.chat", attributes=attributes
+    ):
+        pass
+    processor.force_flush()
+    provider.shutdown()
+    with localtrace.Client(tmp_path / "t.db") as client:
+        (run,) = client.list_runs()
+        assert run.run_type == "llm" and run.total_tokens == 10
+        assert run.total_cost is not None and run.total_cost > 0
+
+
 def test_a_span_under_a_remote_parent_is_a_root(tmp_path: Path) -> None:
     """A service continuing a caller's trace (W3C ``traceparent``) whose caller exports
     elsewhere: its server span is a root here, not an orphan under a placeholder."""

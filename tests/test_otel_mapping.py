@@ -277,6 +277,33 @@ def test_only_model_calls_own_their_token_attributes(attrs: dict[str, Any], coun
     }
 
 
+@pytest.mark.parametrize(
+    ("request_type", "run_type"),
+    [
+        ("chat", "llm"),
+        ("completion", "llm"),
+        ("embedding", "embedding"),
+        ("rerank", "retriever"),
+        ("unknown", "chain"),
+    ],
+)
+def test_openllmetry_request_type(request_type: str, run_type: str) -> None:
+    """OpenLLMetry's model-call spans say what they are in ``llm.request.type`` only."""
+    attrs = {
+        "llm.request.type": request_type,
+        "gen_ai.system": "OpenAI",
+        "gen_ai.request.model": "gpt-4o-mini",
+        "gen_ai.usage.prompt_tokens": 9,
+        "gen_ai.usage.completion_tokens": 1,
+        "llm.usage.total_tokens": 10,
+    }
+    run = span_to_run(make(attrs)).run
+    assert run["run_type"] == run_type
+    meta = run["extra"]["metadata"]
+    assert meta["ls_model_name"] == "gpt-4o-mini" and meta["ls_provider"] == "openai"
+    assert meta["llm.request.type"] == request_type
+
+
 def test_huge_numbers_are_kept_as_text() -> None:
     run = span_to_run(make({"gen_ai.usage.input_tokens": "9" * 30, "big": 2**70})).run
     meta = run["extra"]["metadata"]

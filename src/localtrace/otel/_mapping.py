@@ -92,6 +92,13 @@ _GENAI_OPERATIONS = {
     "invoke_agent": "chain",
     "invoke_workflow": "chain",
 }
+# OpenLLMetry's LLMRequestTypeValues, set on its model-call spans (which have no span kind).
+_LLM_REQUEST_TYPES = {
+    "chat": "llm",
+    "completion": "llm",
+    "embedding": "embedding",
+    "rerank": "retriever",
+}
 _TRACELOOP_KINDS = {
     "workflow": "chain",
     "task": "chain",
@@ -351,6 +358,7 @@ def _run_type(attrs: dict[str, Any]) -> tuple[str, bool]:
     for key, table in (
         ("openinference.span.kind", _OPENINFERENCE_KINDS),
         ("gen_ai.operation.name", _GENAI_OPERATIONS),
+        ("llm.request.type", _LLM_REQUEST_TYPES),
         ("traceloop.span.kind", _TRACELOOP_KINDS),
     ):
         value = attrs.get(key)
