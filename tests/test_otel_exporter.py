@@ -120,6 +120,35 @@ def test_openllmetry_chat_spans_are_priced_llm_runs(tmp_path: Path) -> None:
         assert run.total_cost is not None and run.total_cost > 0
 
 
+def test_exception_text_is_not_repeated(tmp_path: Path) -> None:
+    """The langsmith SDK records a run's error as ``Exception(run.error)``, never raised: the
+    error stored is that text, as the SDK's own runs store it. A raised exception keeps its
+    ``type: message`` line and its traceback."""
+    from opentelemetry.trace import Status, StatusCode
+
+    native = "RuntimeError('nope')\n\nTraceback (most recent call last):\n  File \"app.py\"\n"
+    provider = TracerProvider()
+    processor = configure(tmp_path / "t.db", tracer_provider=provider)
+    tracer = provider.get_tracer("t")
+    with tracer.start_as_current_span("wrapped") as span:
+        span.set_status(Status(StatusCode.ERROR))
+        span.record_exception(Exception(native))
+    with tracer.start_as_current_span("plain") as span:
+        span.set_status(Status(StatusCode.ERROR))
+        span.record_exception(KeyError("k"))
+    with pytest.raises(ValueError), tracer.start_as_current_span("raised"):
+        raise ValueError("bad thing")
+    processor.force_flush()
+    provider.shutdown()
+    with localtrace.Client(tmp_path / "t.db") as client:
+        errors = {run.name: run.error for run in client.list_runs()}
+    assert errors["wrapped"] == native
+    assert errors["plain"] == "KeyError: 'k'"
+    raised = errors["raised"] or ""
+    assert raised.startswith("ValueError: bad thing\n\nTraceback (most recent call last):")
+    assert raised.count("ValueError: bad thing") == 2  # the summary line, and the traceback's
+
+
 def test_a_span_under_a_remote_parent_is_a_root(tmp_path: Path) -> None:
     """A service continuing a caller's trace (W3C ``traceparent``) whose caller exports
     elsewhere: its server span is a root here, not an orphan under a placeholder."""

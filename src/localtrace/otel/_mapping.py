@@ -745,15 +745,27 @@ def _error(span: Span, used: set[int]) -> str | None:
         if event.name != "exception":
             continue
         used.add(index)
-        attrs = event.attributes
-        kind, message = attrs.get("exception.type"), attrs.get("exception.message")
-        text = f"{kind}: {message}" if kind and message else str(message or kind or "")
-        trace = attrs.get("exception.stacktrace")
-        if trace:
-            text = f"{text}\n\n{trace}" if text else str(trace)
+        text = _exception_text(event.attributes)
         if text:
             return text
     return span.status_message or "the span ended with status ERROR (no message was given)"
+
+
+def _exception_text(attrs: dict[str, Any]) -> str:
+    """``type: message``, then the stack trace when it says more than that line.
+
+    An exception that was never raised has no traceback: its "stack trace" is the
+    ``type: message`` line again. The langsmith SDK records a run's error that way, wrapped in
+    a bare ``Exception``; then the message alone is the run's error, as the SDK stored it.
+    """
+    kind, message = attrs.get("exception.type"), attrs.get("exception.message")
+    summary = f"{kind}: {message}" if kind and message else str(message or kind or "")
+    trace = attrs.get("exception.stacktrace")
+    if not trace:
+        return summary
+    if str(trace).rstrip("\n") == summary.rstrip("\n"):
+        return str(message) if kind == "Exception" and message else summary
+    return f"{summary}\n\n{trace}" if summary else str(trace)
 
 
 def _events(span: Span, attrs: dict[str, Any], used: set[int]) -> list[dict[str, Any]] | None:
