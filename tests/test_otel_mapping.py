@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import orjson
 import pytest
 
 pytest.importorskip("opentelemetry.proto")
@@ -13,7 +14,18 @@ pytest.importorskip("opentelemetry.proto")
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from localtrace.otel import Event, Origin, Span, SpanRefused, run_id, span_id, span_to_run, trace_id
+from localtrace.otel import (
+    Event,
+    Origin,
+    Span,
+    SpanRefused,
+    parse_json,
+    request_spans,
+    run_id,
+    span_id,
+    span_to_run,
+    trace_id,
+)
 
 T = 1_764_000_000_000_000_000
 ORIGIN = Origin({"service.name": "shop", "telemetry.sdk.name": "opentelemetry"}, "scope", "1.0")
@@ -63,6 +75,52 @@ def test_a_remote_parent_makes_a_root() -> None:
     local = span_to_run(make(parent_span_id=caller)).run
     assert local["parent_run_id"] == run_id(caller)
     assert "parent_is_remote" not in local["extra"]["otel"]
+
+
+def test_a_span_that_is_its_own_parent_is_a_root() -> None:
+    mapped = span_to_run(make(parent_span_id=bytes.fromhex("b7ad6b7169203331")))
+    assert "parent_run_id" not in mapped.run
+    assert mapped.run["extra"]["otel"]["parent_span_id"] == "b7ad6b7169203331"
+    assert mapped.warnings == [
+        "span b7ad6b7169203331 ('op'): parent_span_id is the span's own id; stored as a root"
+    ]
+
+
+def test_a_cycle_of_parents_gets_one_root() -> None:
+    """Spans that are each other's parents: the earliest becomes the root, the rest hang
+    under it, so the tree has a top."""
+
+    def raw(span: str, parent: str, start: int) -> dict[str, Any]:
+        return {
+            "traceId": "c3" * 16,
+            "spanId": span,
+            "parentSpanId": parent,
+            "name": span[-2:],
+            "startTimeUnixNano": str(T + start),
+            "endTimeUnixNano": str(T + start + 10),
+        }
+
+    doc = {
+        "resourceSpans": [
+            {
+                "scopeSpans": [
+                    {
+                        "spans": [
+                            raw("00000000000000e2", "00000000000000e3", 2),
+                            raw("00000000000000e3", "00000000000000e1", 3),
+                            raw("00000000000000e1", "00000000000000e2", 1),
+                            raw("00000000000000f1", "00000000000000e3", 4),
+                        ]
+                    }
+                ]
+            }
+        ]
+    }
+    mapped = {span.name: span_to_run(span) for span in request_spans(parse_json(orjson.dumps(doc)))}
+    assert "parent_run_id" not in mapped["e1"].run
+    assert "a cycle of parents" in mapped["e1"].warnings[0]
+    parents = {name: m.run.get("parent_run_id", "")[-2:] for name, m in mapped.items()}
+    assert parents == {"e1": "", "e3": "e1", "e2": "e3", "f1": "e3"}
 
 
 def test_project_and_times() -> None:

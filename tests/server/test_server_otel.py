@@ -290,6 +290,31 @@ def test_bad_spans_are_refused_by_name_and_the_rest_kept(live: LiveServer, encod
     by_marker(live.store, f"good-{tag}")
 
 
+def test_self_parented_and_cyclic_spans_make_trees(live: LiveServer) -> None:
+    """A span naming itself as parent, and spans that are each other's parents, are stored as
+    trees with a root; no dotted_order repeats a run."""
+    tag = uuid.uuid4().hex[:8]
+    trace = uuid.uuid4().hex
+    ids = [uuid.uuid4().hex[:16] for _ in range(3)]
+    spans = [
+        span_dict(name="self", marker=f"self-{tag}", span_id=ids[0]),
+        span_dict(name="a", marker=f"cycle-{tag}", trace_id=trace, span_id=ids[1]),
+        span_dict(name="b", trace_id=trace, span_id=ids[2], start=1_700_000_000_500_000_000),
+    ]
+    spans[0]["parentSpanId"], spans[1]["parentSpanId"], spans[2]["parentSpanId"] = (
+        ids[0],
+        *ids[:0:-1],
+    )
+    rejected, message = partial(post(live, raw_request(spans)))
+    assert rejected == 0 and "own id" in message and "a cycle of parents" in message
+    alone = by_marker(live.store, f"self-{tag}")
+    assert alone.parent_run_id is None and alone.dotted_order.count(".") == 0
+    root = by_marker(live.store, f"cycle-{tag}")
+    assert root.name == "a" and [child.name for child in root.child_runs] == ["b"]
+    assert root.child_runs[0].dotted_order.startswith(root.dotted_order + ".")
+    assert root.child_runs[0].dotted_order.count(".") == 1
+
+
 def test_odd_attribute_types_are_kept(live: LiveServer) -> None:
     tag = uuid.uuid4().hex[:8]
     attributes = [

@@ -152,7 +152,34 @@ def request_spans(request: ExportTraceServiceRequest) -> list[Span]:
                         parent_is_remote=_parent_is_remote(item.flags),
                     )
                 )
+    break_cycles(spans)
     return spans
+
+
+def break_cycles(spans: Sequence[Span]) -> None:
+    """Mark one span of each parent cycle among ``spans`` (``parent_in_cycle``).
+
+    A buggy exporter can send spans that are each other's parents; hung as given they make a
+    tree with no top, and every dotted_order in it would repeat itself. The earliest span of
+    a cycle (then the lowest span id) is marked, so the mapping makes it the root.
+    """
+    by_key = {(span.trace_id, span.span_id): span for span in spans}
+    done: set[tuple[bytes, bytes]] = set()
+    for first in spans:
+        path: list[Span] = []
+        on_path: set[tuple[bytes, bytes]] = set()
+        node: Span | None = first
+        while node is not None and (node.trace_id, node.span_id) not in done:
+            key = (node.trace_id, node.span_id)
+            if key in on_path:
+                cycle = path[path.index(node) :]
+                min(cycle, key=lambda span: (span.start_ns, span.span_id)).parent_in_cycle = True
+                break
+            path.append(node)
+            on_path.add(key)
+            parent = None if node.parent_is_remote else node.parent_span_id
+            node = by_key.get((node.trace_id, parent)) if parent else None
+        done.update(on_path)
 
 
 def _parent_is_remote(flags: int) -> bool:
@@ -224,6 +251,7 @@ __all__ = [
     "MalformedRequest",
     "any_value",
     "attributes",
+    "break_cycles",
     "parse_json",
     "parse_protobuf",
     "request_spans",

@@ -828,14 +828,27 @@ def _otel_extra(span: Span, name: str) -> dict[str, Any]:
 # -- the whole span ------------------------------------------------------------------------
 
 
-def _local_parent(span: Span) -> bool:
-    """Whether the span hangs under a parent span of this trace that is expected to arrive.
+def _parent_run_id(span: Span, warnings: list[str]) -> str | None:
+    """The run id of the span's parent, when the span hangs under one that will arrive here.
 
     A remote parent (the caller's span, propagated by ``traceparent``) is usually exported
-    elsewhere or not at all, so the span becomes the root of its run tree here; the parent's
-    span id stays in ``extra.otel``.
+    elsewhere or not at all, so the span becomes the root of its run tree here. A span that
+    is its own parent, or closes a cycle of parents, is a root too (with a warning). The
+    parent's span id always stays in ``extra.otel``.
     """
-    return bool(span.parent_span_id) and any(span.parent_span_id) and not span.parent_is_remote
+    parent = span.parent_span_id
+    if not parent or not any(parent) or span.parent_is_remote:
+        return None
+    if parent == span.span_id:
+        warnings.append(f"{span.label}: parent_span_id is the span's own id; stored as a root")
+        return None
+    if span.parent_in_cycle:
+        warnings.append(
+            f"{span.label}: parent_span_id {parent.hex()} leads back to this span "
+            "(a cycle of parents); stored as a root"
+        )
+        return None
+    return _ids.run_id(parent)
 
 
 def span_to_run(span: Span, *, project: str | None = None) -> Mapped:
@@ -852,8 +865,9 @@ def span_to_run(span: Span, *, project: str | None = None) -> Mapped:
     shaped = "langsmith.span.kind" in attrs or "langsmith.trace.name" in attrs
     run = mapped.run
     run["id"] = _ids.run_id(span.span_id)
-    if _local_parent(span):
-        run["parent_run_id"] = _ids.run_id(span.parent_span_id)
+    parent_run_id = _parent_run_id(span, warnings)
+    if parent_run_id is not None:
+        run["parent_run_id"] = parent_run_id
     run["start_time"] = time_of(span.start_ns)
     if span.end_ns:
         run["end_time"] = time_of(span.end_ns)
