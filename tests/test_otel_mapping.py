@@ -154,6 +154,26 @@ def test_refused_spans_say_why(fields: dict[str, Any], reason: str) -> None:
     assert "'op'" in str(caught.value)
 
 
+def test_ids_that_are_not_hex_are_named_as_sent() -> None:
+    span = {
+        "traceId": "0af7651916cd43dd8448eb211c80319c",
+        "spanId": "zz",
+        "parentSpanId": "not-hex",
+        "name": "odd",
+        "startTimeUnixNano": str(T),
+        "attributes": [{"key": "k", "value": {"stringValue": "v"}}],
+    }
+    doc = {"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]}
+    (parsed,) = request_spans(parse_json(orjson.dumps(doc)))
+    assert parsed.attributes == {"k": "v"}
+    with pytest.raises(SpanRefused) as caught:
+        span_to_run(parsed)
+    assert str(caught.value).startswith("span 'zz' ('odd'): span_id 'zz' is not 8 non-zero bytes")
+    parsed.span_id = bytes.fromhex("b7ad6b7169203331")
+    with pytest.raises(SpanRefused, match="parent_span_id 'not-hex' is not 8 bytes"):
+        span_to_run(parsed)
+
+
 def test_langsmith_attributes() -> None:
     rid, tid = str(uuid.uuid4()), str(uuid.uuid4())
     attrs = {

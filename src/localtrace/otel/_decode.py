@@ -59,7 +59,19 @@ def parse_json(body: bytes) -> ExportTraceServiceRequest:
     return request
 
 
-_ID_KEYS = ("traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id")
+# OTLP/JSON id keys (lowerCamelCase, or the proto names protobuf's parser also takes) -> the
+# span field each one fills.
+_ID_KEYS = {
+    "traceId": "trace_id",
+    "spanId": "span_id",
+    "parentSpanId": "parent_span_id",
+    "trace_id": "trace_id",
+    "span_id": "span_id",
+    "parent_span_id": "parent_span_id",
+}
+# An attribute only the JSON reader writes (no sender names a key with a NUL): the span's ids
+# that were not hex, as sent, carried through protobuf's parser to the span check's message.
+_SENT_IDS = "\0localtrace.sent_ids"
 
 
 def _hex_ids_to_base64(doc: dict[str, Any]) -> None:
@@ -68,7 +80,10 @@ def _hex_ids_to_base64(doc: dict[str, Any]) -> None:
             resource_spans.get("scopeSpans", resource_spans.get("scope_spans"))
         ):
             for span in _dicts(scope_spans.get("spans")):
-                _fix_ids(span)
+                sent = _fix_ids(span)
+                if sent and isinstance(span.get("attributes", []), list):
+                    note = {"key": _SENT_IDS, "value": {"stringValue": orjson.dumps(sent).decode()}}
+                    span["attributes"] = [*span.get("attributes", []), note]
                 for link in _dicts(span.get("links")):
                     _fix_ids(link)
 
@@ -79,7 +94,9 @@ def _dicts(value: Any) -> Iterable[dict[str, Any]]:
     return []
 
 
-def _fix_ids(holder: dict[str, Any]) -> None:
+def _fix_ids(holder: dict[str, Any]) -> dict[str, str]:
+    """Hex ids -> base64 in place; returns the ids that were not hex, as sent."""
+    sent: dict[str, str] = {}
     for key in _ID_KEYS:
         value = holder.get(key)
         if not isinstance(value, str):
@@ -87,9 +104,22 @@ def _fix_ids(holder: dict[str, Any]) -> None:
         try:
             raw = bytes.fromhex(value)
         except ValueError:
-            # Not hex: an id of no bytes, which the span check refuses with a clear reason.
+            # Not hex: an id of one byte, which the span check refuses, naming what was sent.
             raw = b"\xff"
+            sent[_ID_KEYS[key]] = value
         holder[key] = base64.b64encode(raw).decode("ascii")
+    return sent
+
+
+def _sent_ids(attrs: dict[str, Any]) -> dict[str, str]:
+    text = attrs.pop(_SENT_IDS, None)
+    if not isinstance(text, str):
+        return {}
+    try:
+        sent = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return {}
+    return {str(k): str(v) for k, v in sent.items()} if isinstance(sent, dict) else {}
 
 
 def any_value(value: AnyValue, depth: int = 0) -> Any:
@@ -127,6 +157,8 @@ def request_spans(request: ExportTraceServiceRequest) -> list[Span]:
         for scope_spans in resource_spans.scope_spans:
             origin = Origin(resource, scope_spans.scope.name, scope_spans.scope.version)
             for item in scope_spans.spans:
+                attrs = attributes(item.attributes)
+                sent = _sent_ids(attrs) if _SENT_IDS in attrs else {}
                 spans.append(
                     Span(
                         trace_id=item.trace_id,
@@ -136,7 +168,7 @@ def request_spans(request: ExportTraceServiceRequest) -> list[Span]:
                         kind=int(item.kind),
                         start_ns=item.start_time_unix_nano,
                         end_ns=item.end_time_unix_nano,
-                        attributes=attributes(item.attributes),
+                        attributes=attrs,
                         origin=origin,
                         events=[
                             Event(e.name, e.time_unix_nano, attributes(e.attributes))
@@ -150,6 +182,7 @@ def request_spans(request: ExportTraceServiceRequest) -> list[Span]:
                         status_message=item.status.message,
                         trace_state=item.trace_state,
                         parent_is_remote=_parent_is_remote(item.flags),
+                        sent_ids=sent,
                     )
                 )
     break_cycles(spans)

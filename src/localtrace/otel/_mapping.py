@@ -230,19 +230,19 @@ def _check(span: Span) -> None:
     if len(span.trace_id) != 16 or not any(span.trace_id):
         raise SpanRefused(
             span,
-            f"trace_id {span.trace_id.hex() or '(empty)'} is not 16 non-zero bytes "
+            f"trace_id {span.id_text('trace_id')} is not 16 non-zero bytes "
             "(32 hex digits in OTLP/JSON)",
         )
     if len(span.span_id) != 8 or not any(span.span_id):
         raise SpanRefused(
             span,
-            f"span_id {span.span_id.hex() or '(empty)'} is not 8 non-zero bytes "
+            f"span_id {span.id_text('span_id')} is not 8 non-zero bytes "
             "(16 hex digits in OTLP/JSON)",
         )
     if span.parent_span_id and len(span.parent_span_id) != 8:
         raise SpanRefused(
             span,
-            f"parent_span_id {span.parent_span_id.hex()} is not 8 bytes; "
+            f"parent_span_id {span.id_text('parent_span_id')} is not 8 bytes; "
             "send 8 bytes, or nothing for a root span",
         )
     if span.start_ns <= 0:
