@@ -236,6 +236,7 @@ def test_openinference_openai_instrumentor(tmp_path: Path) -> None:
         assert meta["ls_model_name"] == "gpt-4o-mini-2024-07-18" and meta["ls_provider"] == "openai"
         assert run.inputs["messages"][1] == {"role": "user", "content": "hello"}
         assert run.outputs["choices"][0]["message"]["content"] == "Hi there"
+        assert "messages" not in run.outputs  # the response as OpenAI sent it
         assert run.extra["invocation_params"] == {"model": "gpt-4o-mini", "temperature": 0.2}
         stats = store.get_run_stats(run_type="llm")
         assert stats.total_tokens == 14  # type: ignore[union-attr]

@@ -248,6 +248,32 @@ def test_openinference_llm_span() -> None:
     assert run["tags"] == ["x"]
 
 
+def test_openinference_response_and_embeddings() -> None:
+    """An ``output.value`` JSON object is the provider's response, kept as sent; embedding
+    texts are inputs and vectors outputs, as OpenInference describes them."""
+    response = {"id": "c1", "choices": [{"message": {"role": "assistant", "content": "4"}}]}
+    chat = {
+        "openinference.span.kind": "LLM",
+        "output.value": orjson.dumps(response).decode(),
+        "output.mime_type": "application/json",
+        "llm.output_messages.0.message.role": "assistant",
+        "llm.output_messages.0.message.content": "4",
+    }
+    assert span_to_run(make(chat)).run["outputs"] == response
+    embed = {
+        "openinference.span.kind": "EMBEDDING",
+        "embedding.model_name": "text-embedding-3-small",
+        "embedding.embeddings.0.embedding.text": "hello",
+        "embedding.embeddings.0.embedding.vector": [0.1, 0.2],
+        "embedding.embeddings.1.embedding.text": "world",
+        "embedding.embeddings.1.embedding.vector": [0.3, 0.4],
+    }
+    run = span_to_run(make(embed)).run
+    assert run["inputs"] == {"input": ["hello", "world"]}
+    assert run["outputs"] == {"embeddings": [[0.1, 0.2], [0.3, 0.4]]}
+    assert not any(key.startswith("embedding.") for key in run["extra"]["metadata"])
+
+
 def test_retriever_documents_and_agent_kind() -> None:
     attrs = {
         "openinference.span.kind": "RETRIEVER",

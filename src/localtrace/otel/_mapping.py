@@ -454,7 +454,33 @@ def _message_events(span: Span, used: set[int]) -> tuple[list[Any] | None, list[
     return asked or None, answered or None
 
 
-def _inputs(span: Span, attrs: dict[str, Any], used: set[int]) -> dict[str, Any] | None:
+def _embeddings(attrs: dict[str, Any]) -> tuple[list[Any] | None, list[Any] | None]:
+    """OpenInference ``embedding.embeddings.N.embedding.{text,vector}`` -> texts, vectors.
+
+    The texts are what was embedded (inputs), the vectors what the model returned (outputs).
+    """
+    items = _unwrap(_indexed(attrs, "embedding.embeddings"), "embedding")
+    if items is None:
+        return None, None
+    texts: list[Any] = []
+    vectors: list[Any] = []
+    for item in items:
+        if not isinstance(item, dict):
+            texts.append(item)
+            continue
+        if "text" in item:
+            texts.append(item["text"])
+        if "vector" in item:
+            vectors.append(item["vector"])
+        rest = {k: v for k, v in item.items() if k not in ("text", "vector")}
+        if rest:
+            attrs.setdefault("embedding.embeddings", []).append(rest)  # kept in metadata
+    return texts or None, vectors or None
+
+
+def _inputs(
+    span: Span, attrs: dict[str, Any], used: set[int], texts: list[Any] | None
+) -> dict[str, Any] | None:
     pop = attrs.pop
     prompt = pop("gen_ai.prompt", None)
     value = pop("input.value", None)
@@ -472,7 +498,6 @@ def _inputs(span: Span, attrs: dict[str, Any], used: set[int]) -> dict[str, Any]
     messages = messages or event_messages
     arguments = pop("gen_ai.tool.call.arguments", None)
     query = pop("gen_ai.retrieval.query.text", None)
-    texts = _indexed(attrs, "embedding.embeddings")
     inputs: dict[str, Any] | None = None
     if prompt is not None:
         inputs = _as_mapping(prompt, "input")
@@ -489,10 +514,8 @@ def _inputs(span: Span, attrs: dict[str, Any], used: set[int]) -> dict[str, Any]
         inputs = {**(inputs or {}), "system_instructions": _json_or_text(system)}
     if query is not None and (inputs is None or "query" not in inputs):
         inputs = {**(inputs or {}), "query": query}
-    if texts is not None and inputs is None:
-        inputs = {"input": [t.get("embedding", t) if isinstance(t, dict) else t for t in texts]}
-    elif texts is not None:
-        attrs["embedding.embeddings"] = texts  # kept whole in metadata
+    if texts is not None and (inputs is None or "input" not in inputs):
+        inputs = {**(inputs or {}), "input": texts}
     return inputs
 
 
@@ -506,7 +529,12 @@ def _is_json(value: Any) -> bool:
     return True
 
 
-def _outputs(span: Span, attrs: dict[str, Any], used: set[int]) -> dict[str, Any] | None:
+def _outputs(
+    span: Span, attrs: dict[str, Any], used: set[int], vectors: list[Any] | None
+) -> dict[str, Any] | None:
+    """The run's outputs. An ``output.value`` holding a JSON object is the response as the
+    provider sent it (an OpenAI completion, say): the messages and vectors that restate it
+    are not merged into it."""
     pop = attrs.pop
     completion = pop("gen_ai.completion", None)
     value = pop("output.value", None)
@@ -523,17 +551,21 @@ def _outputs(span: Span, attrs: dict[str, Any], used: set[int]) -> dict[str, Any
     result = pop("gen_ai.tool.call.result", None)
     documents = _documents(attrs)
     outputs: dict[str, Any] | None = None
+    response = False
     if completion is not None:
         outputs = _as_mapping(completion, "output")
     elif value is not None:
         parsed = orjson.loads(value) if mime == "application/json" and _is_json(value) else value
+        response = isinstance(parsed, dict)
         outputs = parsed if isinstance(parsed, dict) else {"output": _json_or_text(parsed)}
     elif entity is not None:
         outputs = _as_mapping(entity, "output")
     elif result is not None:
         outputs = _as_mapping(result, "output")
-    if messages is not None and (outputs is None or "messages" not in outputs):
+    if messages is not None and not response and (outputs is None or "messages" not in outputs):
         outputs = {**(outputs or {}), "messages": messages}
+    if vectors is not None and not response and (outputs is None or "embeddings" not in outputs):
+        outputs = {**(outputs or {}), "embeddings": vectors}
     if choices is not None and (outputs is None or "choices" not in outputs):
         outputs = {**(outputs or {}), "choices": choices}
     if documents is not None and (outputs is None or "documents" not in outputs):
@@ -883,8 +915,9 @@ def span_to_run(span: Span, *, project: str | None = None) -> Mapped:
     metadata = _metadata(attrs)
     tags = _tags(attrs)
     used: set[int] = set()
-    inputs = _inputs(span, attrs, used)
-    outputs = _outputs(span, attrs, used)
+    texts, vectors = _embeddings(attrs)
+    inputs = _inputs(span, attrs, used, texts)
+    outputs = _outputs(span, attrs, used, vectors)
     usage = _usage(span, attrs, warnings, own_usage)
     _model(attrs, metadata)
     extra: dict[str, Any] = {}
