@@ -19,7 +19,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 
 import localtrace
-from localtrace.otel import SpanExporter, configure
+from localtrace.otel import SpanExporter, configure, runs_to_request
 
 COMPLETION = {
     "id": "chatcmpl-1",
@@ -58,6 +58,127 @@ def test_exporter_writes_into_a_file(tmp_path: Path) -> None:
         assert tree.inputs == {"input": "q"} and tree.outputs == {"output": "a"}
         assert tree.total_tokens == 5 and tree.child_runs[0].name == "step"
         assert client.read_project(project_id=run.session_id).name == "inproc"
+
+
+def test_an_agent_span_with_run_totals_is_not_counted_twice(tmp_path: Path) -> None:
+    """pydantic-ai and ``invoke_agent`` spans carry the whole run's usage on the agent span:
+    the trace's totals are the sum of its model calls."""
+    provider = TracerProvider(resource=Resource.create({"service.name": "agent"}))
+    processor = configure(tmp_path / "t.db", tracer_provider=provider)
+    tracer = provider.get_tracer("t")
+    totals = {"gen_ai.usage.input_tokens": 200, "gen_ai.usage.output_tokens": 20}
+    with tracer.start_as_current_span(
+        "invoke_agent bob", attributes={"gen_ai.operation.name": "invoke_agent", **totals}
+    ):
+        for _ in range(2):
+            with tracer.start_as_current_span(
+                "chat gpt-4o",
+                attributes={
+                    "gen_ai.operation.name": "chat",
+                    "gen_ai.request.model": "gpt-4o",
+                    "gen_ai.provider.name": "openai",
+                    "gen_ai.usage.input_tokens": 100,
+                    "gen_ai.usage.output_tokens": 10,
+                },
+            ):
+                pass
+    processor.force_flush()
+    provider.shutdown()
+    with localtrace.Client(tmp_path / "t.db") as client:
+        (root,) = client.list_runs(is_root=True)
+        tree = client.read_trace(root.id)
+        assert (tree.prompt_tokens, tree.completion_tokens, tree.total_tokens) == (200, 20, 220)
+        assert tree.total_cost == sum(child.total_cost for child in tree.child_runs)
+        assert tree.extra["metadata"]["gen_ai.usage.input_tokens"] == 200
+
+
+def test_openllmetry_chat_spans_are_priced_llm_runs(tmp_path: Path) -> None:
+    provider = TracerProvider(resource=Resource.create({"service.name": "traceloop"}))
+    processor = configure(tmp_path / "t.db", tracer_provider=provider)
+    attributes = {
+        "llm.request.type": "chat",
+        "gen_ai.system": "openai",
+        "gen_ai.request.model": "gpt-4o-mini",
+        "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
+        "gen_ai.prompt.0.role": "user",
+        "gen_ai.prompt.0.content": "2+2?",
+        "gen_ai.completion.0.role": "assistant",
+        "gen_ai.completion.0.content": "4",
+        "gen_ai.usage.prompt_tokens": 9,
+        "gen_ai.usage.completion_tokens": 1,
+        "llm.usage.total_tokens": 10,
+    }
+    with provider.get_tracer("opentelemetry.instrumentation.openai").start_as_current_span(
+        "openai.chat", attributes=attributes
+    ):
+        pass
+    processor.force_flush()
+    provider.shutdown()
+    with localtrace.Client(tmp_path / "t.db") as client:
+        (run,) = client.list_runs()
+        assert run.run_type == "llm" and run.total_tokens == 10
+        assert run.total_cost is not None and run.total_cost > 0
+
+
+def test_exception_text_is_not_repeated(tmp_path: Path) -> None:
+    """The langsmith SDK records a run's error as ``Exception(run.error)``, never raised: the
+    error stored is that text, as the SDK's own runs store it. A raised exception keeps its
+    ``type: message`` line and its traceback."""
+    from opentelemetry.trace import Status, StatusCode
+
+    native = "RuntimeError('nope')\n\nTraceback (most recent call last):\n  File \"app.py\"\n"
+    provider = TracerProvider()
+    processor = configure(tmp_path / "t.db", tracer_provider=provider)
+    tracer = provider.get_tracer("t")
+    with tracer.start_as_current_span("wrapped") as span:
+        span.set_status(Status(StatusCode.ERROR))
+        span.record_exception(Exception(native))
+    with tracer.start_as_current_span("plain") as span:
+        span.set_status(Status(StatusCode.ERROR))
+        span.record_exception(KeyError("k"))
+    with pytest.raises(ValueError), tracer.start_as_current_span("raised"):
+        raise ValueError("bad thing")
+    processor.force_flush()
+    provider.shutdown()
+    with localtrace.Client(tmp_path / "t.db") as client:
+        errors = {run.name: run.error for run in client.list_runs()}
+    assert errors["wrapped"] == native
+    assert errors["plain"] == "KeyError: 'k'"
+    raised = errors["raised"] or ""
+    assert raised.startswith("ValueError: bad thing\n\nTraceback (most recent call last):")
+    assert raised.count("ValueError: bad thing") == 2  # the summary line, and the traceback's
+
+
+def test_a_span_under_a_remote_parent_is_a_root(tmp_path: Path) -> None:
+    """A service continuing a caller's trace (W3C ``traceparent``) whose caller exports
+    elsewhere: its server span is a root here, not an orphan under a placeholder."""
+    from opentelemetry.trace import SpanKind
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+    caller = "00f067aa0ba902b7"
+    carrier = {"traceparent": f"00-4bf92f3577b34da6a3ce929d0e0e4736-{caller}-01"}
+    provider = TracerProvider(resource=Resource.create({"service.name": "callee"}))
+    processor = configure(tmp_path / "t.db", tracer_provider=provider)
+    tracer = provider.get_tracer("t")
+    context = TraceContextTextMapPropagator().extract(carrier)
+    with (
+        tracer.start_as_current_span("handle", context=context, kind=SpanKind.SERVER),
+        tracer.start_as_current_span("step"),
+    ):
+        pass
+    processor.force_flush()
+    provider.shutdown()
+    with localtrace.Client(tmp_path / "t.db") as client:
+        (root,) = client.list_runs(is_root=True)
+        tree = client.read_trace(root.id)
+        assert tree.name == "handle" and tree.parent_run_id is None and tree.repair is None
+        assert [child.name for child in tree.child_runs] == ["step"]
+        assert tree.extra["otel"]["parent_span_id"] == caller
+        assert tree.extra["otel"]["parent_is_remote"] is True
+    # sent on, it hangs under the caller's span again, marked remote (a root for localtrace)
+    (span,) = runs_to_request([(tree, "callee")]).resource_spans[0].scope_spans[0].spans
+    assert span.parent_span_id.hex() == caller and span.flags == 0x300
+    assert span.trace_id.hex() == "4bf92f3577b34da6a3ce929d0e0e4736"
 
 
 def test_exporter_with_a_client_and_refused_spans(tmp_path: Path, caplog: Any) -> None:
@@ -115,6 +236,7 @@ def test_openinference_openai_instrumentor(tmp_path: Path) -> None:
         assert meta["ls_model_name"] == "gpt-4o-mini-2024-07-18" and meta["ls_provider"] == "openai"
         assert run.inputs["messages"][1] == {"role": "user", "content": "hello"}
         assert run.outputs["choices"][0]["message"]["content"] == "Hi there"
+        assert "messages" not in run.outputs  # the response as OpenAI sent it
         assert run.extra["invocation_params"] == {"model": "gpt-4o-mini", "temperature": 0.2}
         stats = store.get_run_stats(run_type="llm")
         assert stats.total_tokens == 14  # type: ignore[union-attr]

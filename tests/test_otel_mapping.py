@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import orjson
 import pytest
 
 pytest.importorskip("opentelemetry.proto")
@@ -13,7 +14,18 @@ pytest.importorskip("opentelemetry.proto")
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from localtrace.otel import Event, Origin, Span, SpanRefused, run_id, span_id, span_to_run, trace_id
+from localtrace.otel import (
+    Event,
+    Origin,
+    Span,
+    SpanRefused,
+    parse_json,
+    request_spans,
+    run_id,
+    span_id,
+    span_to_run,
+    trace_id,
+)
 
 T = 1_764_000_000_000_000_000
 ORIGIN = Origin({"service.name": "shop", "telemetry.sdk.name": "opentelemetry"}, "scope", "1.0")
@@ -52,6 +64,65 @@ def test_ids_follow_langsmith_rule() -> None:
     )
 
 
+def test_a_remote_parent_makes_a_root() -> None:
+    """A parent propagated from another process (``traceparent``) may never arrive here: the
+    span starts its own tree, and the caller's span id is kept."""
+    caller = bytes.fromhex("00f067aa0ba902b7")
+    run = span_to_run(make(parent_span_id=caller, parent_is_remote=True)).run
+    assert "parent_run_id" not in run
+    assert run["extra"]["otel"]["parent_span_id"] == "00f067aa0ba902b7"
+    assert run["extra"]["otel"]["parent_is_remote"] is True
+    local = span_to_run(make(parent_span_id=caller)).run
+    assert local["parent_run_id"] == run_id(caller)
+    assert "parent_is_remote" not in local["extra"]["otel"]
+
+
+def test_a_span_that_is_its_own_parent_is_a_root() -> None:
+    mapped = span_to_run(make(parent_span_id=bytes.fromhex("b7ad6b7169203331")))
+    assert "parent_run_id" not in mapped.run
+    assert mapped.run["extra"]["otel"]["parent_span_id"] == "b7ad6b7169203331"
+    assert mapped.warnings == [
+        "span b7ad6b7169203331 ('op'): parent_span_id is the span's own id; stored as a root"
+    ]
+
+
+def test_a_cycle_of_parents_gets_one_root() -> None:
+    """Spans that are each other's parents: the earliest becomes the root, the rest hang
+    under it, so the tree has a top."""
+
+    def raw(span: str, parent: str, start: int) -> dict[str, Any]:
+        return {
+            "traceId": "c3" * 16,
+            "spanId": span,
+            "parentSpanId": parent,
+            "name": span[-2:],
+            "startTimeUnixNano": str(T + start),
+            "endTimeUnixNano": str(T + start + 10),
+        }
+
+    doc = {
+        "resourceSpans": [
+            {
+                "scopeSpans": [
+                    {
+                        "spans": [
+                            raw("00000000000000e2", "00000000000000e3", 2),
+                            raw("00000000000000e3", "00000000000000e1", 3),
+                            raw("00000000000000e1", "00000000000000e2", 1),
+                            raw("00000000000000f1", "00000000000000e3", 4),
+                        ]
+                    }
+                ]
+            }
+        ]
+    }
+    mapped = {span.name: span_to_run(span) for span in request_spans(parse_json(orjson.dumps(doc)))}
+    assert "parent_run_id" not in mapped["e1"].run
+    assert "a cycle of parents" in mapped["e1"].warnings[0]
+    parents = {name: m.run.get("parent_run_id", "")[-2:] for name, m in mapped.items()}
+    assert parents == {"e1": "", "e3": "e1", "e2": "e3", "f1": "e3"}
+
+
 def test_project_and_times() -> None:
     run = span_to_run(make()).run
     assert run["session_name"] == "shop"
@@ -81,6 +152,26 @@ def test_refused_spans_say_why(fields: dict[str, Any], reason: str) -> None:
     with pytest.raises(SpanRefused, match=reason) as caught:
         span_to_run(make(**fields))
     assert "'op'" in str(caught.value)
+
+
+def test_ids_that_are_not_hex_are_named_as_sent() -> None:
+    span = {
+        "traceId": "0af7651916cd43dd8448eb211c80319c",
+        "spanId": "zz",
+        "parentSpanId": "not-hex",
+        "name": "odd",
+        "startTimeUnixNano": str(T),
+        "attributes": [{"key": "k", "value": {"stringValue": "v"}}],
+    }
+    doc = {"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]}
+    (parsed,) = request_spans(parse_json(orjson.dumps(doc)))
+    assert parsed.attributes == {"k": "v"}
+    with pytest.raises(SpanRefused) as caught:
+        span_to_run(parsed)
+    assert str(caught.value).startswith("span 'zz' ('odd'): span_id 'zz' is not 8 non-zero bytes")
+    parsed.span_id = bytes.fromhex("b7ad6b7169203331")
+    with pytest.raises(SpanRefused, match="parent_span_id 'not-hex' is not 8 bytes"):
+        span_to_run(parsed)
 
 
 def test_langsmith_attributes() -> None:
@@ -157,6 +248,32 @@ def test_openinference_llm_span() -> None:
     assert run["tags"] == ["x"]
 
 
+def test_openinference_response_and_embeddings() -> None:
+    """An ``output.value`` JSON object is the provider's response, kept as sent; embedding
+    texts are inputs and vectors outputs, as OpenInference describes them."""
+    response = {"id": "c1", "choices": [{"message": {"role": "assistant", "content": "4"}}]}
+    chat = {
+        "openinference.span.kind": "LLM",
+        "output.value": orjson.dumps(response).decode(),
+        "output.mime_type": "application/json",
+        "llm.output_messages.0.message.role": "assistant",
+        "llm.output_messages.0.message.content": "4",
+    }
+    assert span_to_run(make(chat)).run["outputs"] == response
+    embed = {
+        "openinference.span.kind": "EMBEDDING",
+        "embedding.model_name": "text-embedding-3-small",
+        "embedding.embeddings.0.embedding.text": "hello",
+        "embedding.embeddings.0.embedding.vector": [0.1, 0.2],
+        "embedding.embeddings.1.embedding.text": "world",
+        "embedding.embeddings.1.embedding.vector": [0.3, 0.4],
+    }
+    run = span_to_run(make(embed)).run
+    assert run["inputs"] == {"input": ["hello", "world"]}
+    assert run["outputs"] == {"embeddings": [[0.1, 0.2], [0.3, 0.4]]}
+    assert not any(key.startswith("embedding.") for key in run["extra"]["metadata"])
+
+
 def test_retriever_documents_and_agent_kind() -> None:
     attrs = {
         "openinference.span.kind": "RETRIEVER",
@@ -228,8 +345,67 @@ def test_openllmetry_indexed_prompts() -> None:
     assert run["run_type"] == "chain"
     assert run["inputs"] == {"messages": [{"role": "user", "content": "hi"}]}
     assert run["outputs"] == {"messages": [{"role": "assistant", "content": "yo"}]}
-    assert run["extra"]["metadata"]["usage_metadata"] == {"input_tokens": 4, "output_tokens": 2}
-    assert run["extra"]["metadata"]["gen_ai.prompt.name"] == "greeting"
+    meta = run["extra"]["metadata"]
+    assert "usage_metadata" not in meta  # a workflow's usage is its model calls'
+    assert meta["gen_ai.usage.prompt_tokens"] == 4 and meta["gen_ai.usage.completion_tokens"] == 2
+    assert meta["gen_ai.prompt.name"] == "greeting"
+
+
+@pytest.mark.parametrize(
+    ("attrs", "counted"),
+    [
+        ({"gen_ai.operation.name": "invoke_agent"}, False),
+        ({"openinference.span.kind": "AGENT"}, False),
+        ({"gen_ai.operation.name": "execute_tool"}, False),
+        ({"traceloop.span.kind": "workflow"}, False),
+        ({"gen_ai.agent.name": "bob", "model_name": "gpt-4o"}, False),  # pydantic-ai < 1.0
+        ({"gen_ai.operation.name": "chat"}, True),
+        ({"openinference.span.kind": "EMBEDDING"}, True),
+        ({"gen_ai.request.model": "gpt-4o"}, True),  # a model call that names no kind
+    ],
+)
+def test_only_model_calls_own_their_token_attributes(attrs: dict[str, Any], counted: bool) -> None:
+    """Agent and workflow spans repeat the usage of the model calls below them."""
+    usage = {"gen_ai.usage.input_tokens": 200, "gen_ai.usage.output_tokens": 20}
+    meta = span_to_run(make({**attrs, **usage})).run["extra"]["metadata"]
+    if counted:
+        assert meta["usage_metadata"] == {"input_tokens": 200, "output_tokens": 20}
+        assert "gen_ai.usage.input_tokens" not in meta
+    else:
+        assert "usage_metadata" not in meta
+        assert meta["gen_ai.usage.input_tokens"] == 200
+        assert meta["gen_ai.usage.output_tokens"] == 20
+    stated = {**attrs, "langsmith.usage_metadata": '{"total_cost": 0.5}'}
+    assert span_to_run(make(stated)).run["extra"]["metadata"]["usage_metadata"] == {
+        "total_cost": 0.5
+    }
+
+
+@pytest.mark.parametrize(
+    ("request_type", "run_type"),
+    [
+        ("chat", "llm"),
+        ("completion", "llm"),
+        ("embedding", "embedding"),
+        ("rerank", "retriever"),
+        ("unknown", "chain"),
+    ],
+)
+def test_openllmetry_request_type(request_type: str, run_type: str) -> None:
+    """OpenLLMetry's model-call spans say what they are in ``llm.request.type`` only."""
+    attrs = {
+        "llm.request.type": request_type,
+        "gen_ai.system": "OpenAI",
+        "gen_ai.request.model": "gpt-4o-mini",
+        "gen_ai.usage.prompt_tokens": 9,
+        "gen_ai.usage.completion_tokens": 1,
+        "llm.usage.total_tokens": 10,
+    }
+    run = span_to_run(make(attrs)).run
+    assert run["run_type"] == run_type
+    meta = run["extra"]["metadata"]
+    assert meta["ls_model_name"] == "gpt-4o-mini" and meta["ls_provider"] == "openai"
+    assert meta["llm.request.type"] == request_type
 
 
 def test_huge_numbers_are_kept_as_text() -> None:

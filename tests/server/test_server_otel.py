@@ -129,6 +129,32 @@ def test_gzip_and_children_first_across_requests(live: LiveServer) -> None:
     assert middle.child_runs[0].dotted_order.startswith(root.dotted_order + ".")
 
 
+@pytest.mark.parametrize("encoding", ["protobuf", "json"])
+def test_a_span_under_a_remote_parent_is_a_root(live: LiveServer, encoding: str) -> None:
+    """The exporter marks a parent taken from ``traceparent`` as remote (``Span.flags``): the
+    caller may export elsewhere, so the span is a root here, not an orphan."""
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+    cls = OTLPSpanExporter if encoding == "protobuf" else JSON_EXPORTER.OTLPSpanExporter
+    made = provider(cls(endpoint=live.url + "/v1/traces", headers=HEADERS), "callee")
+    caller = uuid.uuid4().hex[:16]
+    carrier = {"traceparent": f"00-{uuid.uuid4().hex}-{caller}-01"}
+    context = TraceContextTextMapPropagator().extract(carrier)
+    marker = f"remote-{encoding}"
+    tracer = made.get_tracer("t")
+    with (
+        tracer.start_as_current_span("handle", context=context, attributes={"input.value": marker}),
+        tracer.start_as_current_span("step"),
+    ):
+        pass
+    made.shutdown()
+    root = by_marker(live.store, marker)
+    assert root.name == "handle" and root.parent_run_id is None and root.repair is None
+    assert [child.name for child in root.child_runs] == ["step"]
+    assert root.extra["otel"]["parent_span_id"] == caller
+    assert root.extra["otel"]["parent_is_remote"] is True
+
+
 def test_project_header_beats_service_name(live: LiveServer, project: str) -> None:
     headers = {**HEADERS, "Langsmith-Project": project}
     made = provider(OTLPSpanExporter(endpoint=live.url + "/otel/v1/traces", headers=headers), "svc")
@@ -261,7 +287,34 @@ def test_bad_spans_are_refused_by_name_and_the_rest_kept(live: LiveServer, encod
     for name in ("short-trace", "zero-span", "backwards", "huge"):
         assert repr(name) in message
     assert "trace_id" in message and "is before start" in message and "limit" in message
+    if encoding == "json":  # named as sent
+        assert "span_id 'zzzzzzzzzzzzzzzz' is not 8 non-zero bytes" in message
     by_marker(live.store, f"good-{tag}")
+
+
+def test_self_parented_and_cyclic_spans_make_trees(live: LiveServer) -> None:
+    """A span naming itself as parent, and spans that are each other's parents, are stored as
+    trees with a root; no dotted_order repeats a run."""
+    tag = uuid.uuid4().hex[:8]
+    trace = uuid.uuid4().hex
+    ids = [uuid.uuid4().hex[:16] for _ in range(3)]
+    spans = [
+        span_dict(name="self", marker=f"self-{tag}", span_id=ids[0]),
+        span_dict(name="a", marker=f"cycle-{tag}", trace_id=trace, span_id=ids[1]),
+        span_dict(name="b", trace_id=trace, span_id=ids[2], start=1_700_000_000_500_000_000),
+    ]
+    spans[0]["parentSpanId"], spans[1]["parentSpanId"], spans[2]["parentSpanId"] = (
+        ids[0],
+        *ids[:0:-1],
+    )
+    rejected, message = partial(post(live, raw_request(spans)))
+    assert rejected == 0 and "own id" in message and "a cycle of parents" in message
+    alone = by_marker(live.store, f"self-{tag}")
+    assert alone.parent_run_id is None and alone.dotted_order.count(".") == 0
+    root = by_marker(live.store, f"cycle-{tag}")
+    assert root.name == "a" and [child.name for child in root.child_runs] == ["b"]
+    assert root.child_runs[0].dotted_order.startswith(root.dotted_order + ".")
+    assert root.child_runs[0].dotted_order.count(".") == 1
 
 
 def test_odd_attribute_types_are_kept(live: LiveServer) -> None:

@@ -38,10 +38,18 @@ APP = textwrap.dedent(
     def search(query: str) -> list:
         return ["r1", "r2"]
 
+    @traceable
+    def fail() -> None:
+        raise RuntimeError("nope")
+
     @traceable(name="pipeline", tags=["t1", "t2"], metadata={"user": "ann"})
     def pipeline(question: str) -> str:
         chat(question)
         search(question)
+        try:
+            fail()
+        except RuntimeError:
+            pass
         return "answer"
 
     pipeline("hi")
@@ -112,8 +120,9 @@ def test_native_and_otel_traces_agree(
     run_app(live, project + "-otel", **otel_env)
     native = trace_of(live.store, project + "-native")
     via_otel = trace_of(live.store, project + "-otel")
-    assert [c.name for c in native.child_runs] == ["chat", "search"]
-    assert shape(via_otel) == shape(native)
+    assert [c.name for c in native.child_runs] == ["chat", "search", "fail"]
+    assert native.child_runs[2].error.startswith("RuntimeError('nope')\n\nTraceback")
+    assert shape(via_otel) == shape(native)  # errors too: the same text, not repeated
     assert via_otel.total_tokens == native.total_tokens == 10
     assert via_otel.extra["otel"]["scope"]["name"] == "langsmith"
     # ids follow LangSmith's OTel rule (span id right-aligned in 16 bytes), so they differ

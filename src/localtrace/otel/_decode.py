@@ -20,6 +20,11 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
 from ._spans import Event, Link, Origin, Span
 
+# Span.flags bits (opentelemetry-proto trace.proto, SpanFlags): whether the exporter knew if
+# the parent was remote, and whether it was.
+_HAS_IS_REMOTE = 0x100
+_IS_REMOTE = 0x200
+
 
 class MalformedRequest(ValueError):
     """The request body cannot be read as an OTLP trace export at all."""
@@ -54,7 +59,19 @@ def parse_json(body: bytes) -> ExportTraceServiceRequest:
     return request
 
 
-_ID_KEYS = ("traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id")
+# OTLP/JSON id keys (lowerCamelCase, or the proto names protobuf's parser also takes) -> the
+# span field each one fills.
+_ID_KEYS = {
+    "traceId": "trace_id",
+    "spanId": "span_id",
+    "parentSpanId": "parent_span_id",
+    "trace_id": "trace_id",
+    "span_id": "span_id",
+    "parent_span_id": "parent_span_id",
+}
+# An attribute only the JSON reader writes (no sender names a key with a NUL): the span's ids
+# that were not hex, as sent, carried through protobuf's parser to the span check's message.
+_SENT_IDS = "\0localtrace.sent_ids"
 
 
 def _hex_ids_to_base64(doc: dict[str, Any]) -> None:
@@ -63,7 +80,10 @@ def _hex_ids_to_base64(doc: dict[str, Any]) -> None:
             resource_spans.get("scopeSpans", resource_spans.get("scope_spans"))
         ):
             for span in _dicts(scope_spans.get("spans")):
-                _fix_ids(span)
+                sent = _fix_ids(span)
+                if sent and isinstance(span.get("attributes", []), list):
+                    note = {"key": _SENT_IDS, "value": {"stringValue": orjson.dumps(sent).decode()}}
+                    span["attributes"] = [*span.get("attributes", []), note]
                 for link in _dicts(span.get("links")):
                     _fix_ids(link)
 
@@ -74,7 +94,9 @@ def _dicts(value: Any) -> Iterable[dict[str, Any]]:
     return []
 
 
-def _fix_ids(holder: dict[str, Any]) -> None:
+def _fix_ids(holder: dict[str, Any]) -> dict[str, str]:
+    """Hex ids -> base64 in place; returns the ids that were not hex, as sent."""
+    sent: dict[str, str] = {}
     for key in _ID_KEYS:
         value = holder.get(key)
         if not isinstance(value, str):
@@ -82,9 +104,22 @@ def _fix_ids(holder: dict[str, Any]) -> None:
         try:
             raw = bytes.fromhex(value)
         except ValueError:
-            # Not hex: an id of no bytes, which the span check refuses with a clear reason.
+            # Not hex: an id of one byte, which the span check refuses, naming what was sent.
             raw = b"\xff"
+            sent[_ID_KEYS[key]] = value
         holder[key] = base64.b64encode(raw).decode("ascii")
+    return sent
+
+
+def _sent_ids(attrs: dict[str, Any]) -> dict[str, str]:
+    text = attrs.pop(_SENT_IDS, None)
+    if not isinstance(text, str):
+        return {}
+    try:
+        sent = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return {}
+    return {str(k): str(v) for k, v in sent.items()} if isinstance(sent, dict) else {}
 
 
 def any_value(value: AnyValue, depth: int = 0) -> Any:
@@ -122,6 +157,8 @@ def request_spans(request: ExportTraceServiceRequest) -> list[Span]:
         for scope_spans in resource_spans.scope_spans:
             origin = Origin(resource, scope_spans.scope.name, scope_spans.scope.version)
             for item in scope_spans.spans:
+                attrs = attributes(item.attributes)
+                sent = _sent_ids(attrs) if _SENT_IDS in attrs else {}
                 spans.append(
                     Span(
                         trace_id=item.trace_id,
@@ -131,7 +168,7 @@ def request_spans(request: ExportTraceServiceRequest) -> list[Span]:
                         kind=int(item.kind),
                         start_ns=item.start_time_unix_nano,
                         end_ns=item.end_time_unix_nano,
-                        attributes=attributes(item.attributes),
+                        attributes=attrs,
                         origin=origin,
                         events=[
                             Event(e.name, e.time_unix_nano, attributes(e.attributes))
@@ -144,9 +181,43 @@ def request_spans(request: ExportTraceServiceRequest) -> list[Span]:
                         status_code=int(item.status.code),
                         status_message=item.status.message,
                         trace_state=item.trace_state,
+                        parent_is_remote=_parent_is_remote(item.flags),
+                        sent_ids=sent,
                     )
                 )
+    break_cycles(spans)
     return spans
+
+
+def break_cycles(spans: Sequence[Span]) -> None:
+    """Mark one span of each parent cycle among ``spans`` (``parent_in_cycle``).
+
+    A buggy exporter can send spans that are each other's parents; hung as given they make a
+    tree with no top, and every dotted_order in it would repeat itself. The earliest span of
+    a cycle (then the lowest span id) is marked, so the mapping makes it the root.
+    """
+    by_key = {(span.trace_id, span.span_id): span for span in spans}
+    done: set[tuple[bytes, bytes]] = set()
+    for first in spans:
+        path: list[Span] = []
+        on_path: set[tuple[bytes, bytes]] = set()
+        node: Span | None = first
+        while node is not None and (node.trace_id, node.span_id) not in done:
+            key = (node.trace_id, node.span_id)
+            if key in on_path:
+                cycle = path[path.index(node) :]
+                min(cycle, key=lambda span: (span.start_ns, span.span_id)).parent_in_cycle = True
+                break
+            path.append(node)
+            on_path.add(key)
+            parent = None if node.parent_is_remote else node.parent_span_id
+            node = by_key.get((node.trace_id, parent)) if parent else None
+        done.update(on_path)
+
+
+def _parent_is_remote(flags: int) -> bool:
+    """True only when the exporter said so (older exporters leave both bits unset)."""
+    return bool(flags & _HAS_IS_REMOTE) and bool(flags & _IS_REMOTE)
 
 
 def _sdk_value(value: Any) -> Any:
@@ -203,6 +274,7 @@ def sdk_spans(spans: Sequence[Any]) -> list[Span]:
                 status_code=int(status.status_code.value) if status is not None else 0,
                 status_message=(status.description or "") if status is not None else "",
                 trace_state=context.trace_state.to_header() if context.trace_state else "",
+                parent_is_remote=bool(parent is not None and parent.is_remote),
             )
         )
     return out
@@ -212,6 +284,7 @@ __all__ = [
     "MalformedRequest",
     "any_value",
     "attributes",
+    "break_cycles",
     "parse_json",
     "parse_protobuf",
     "request_spans",

@@ -92,6 +92,13 @@ _GENAI_OPERATIONS = {
     "invoke_agent": "chain",
     "invoke_workflow": "chain",
 }
+# OpenLLMetry's LLMRequestTypeValues, set on its model-call spans (which have no span kind).
+_LLM_REQUEST_TYPES = {
+    "chat": "llm",
+    "completion": "llm",
+    "embedding": "embedding",
+    "rerank": "retriever",
+}
 _TRACELOOP_KINDS = {
     "workflow": "chain",
     "task": "chain",
@@ -223,19 +230,19 @@ def _check(span: Span) -> None:
     if len(span.trace_id) != 16 or not any(span.trace_id):
         raise SpanRefused(
             span,
-            f"trace_id {span.trace_id.hex() or '(empty)'} is not 16 non-zero bytes "
+            f"trace_id {span.id_text('trace_id')} is not 16 non-zero bytes "
             "(32 hex digits in OTLP/JSON)",
         )
     if len(span.span_id) != 8 or not any(span.span_id):
         raise SpanRefused(
             span,
-            f"span_id {span.span_id.hex() or '(empty)'} is not 8 non-zero bytes "
+            f"span_id {span.id_text('span_id')} is not 8 non-zero bytes "
             "(16 hex digits in OTLP/JSON)",
         )
     if span.parent_span_id and len(span.parent_span_id) != 8:
         raise SpanRefused(
             span,
-            f"parent_span_id {span.parent_span_id.hex()} is not 8 bytes; "
+            f"parent_span_id {span.id_text('parent_span_id')} is not 8 bytes; "
             "send 8 bytes, or nothing for a root span",
         )
     if span.start_ns <= 0:
@@ -341,23 +348,25 @@ def _identity(span: Span, attrs: dict[str, Any], run: dict[str, Any], warnings: 
         run["reference_example_id"] = _uuid(example)
 
 
-def _run_type(attrs: dict[str, Any]) -> str:
+def _run_type(attrs: dict[str, Any]) -> tuple[str, bool]:
+    """The run type, and whether the span said it (else ``chain`` is a guess)."""
     kind = attrs.pop("langsmith.span.kind", None)
     if isinstance(kind, str) and kind.lower() in RUN_TYPES:
-        return kind.lower()
+        return kind.lower(), True
     if kind is not None:
         attrs["langsmith.span.kind"] = kind  # not a run type: kept, and the others decide
     for key, table in (
         ("openinference.span.kind", _OPENINFERENCE_KINDS),
         ("gen_ai.operation.name", _GENAI_OPERATIONS),
+        ("llm.request.type", _LLM_REQUEST_TYPES),
         ("traceloop.span.kind", _TRACELOOP_KINDS),
     ):
         value = attrs.get(key)
         if isinstance(value, str):
             found = table.get(value) or table.get(value.upper()) or table.get(value.lower())
             if found:
-                return found
-    return "chain"
+                return found, True
+    return "chain", False
 
 
 # -- inputs / outputs ----------------------------------------------------------------------
@@ -445,7 +454,33 @@ def _message_events(span: Span, used: set[int]) -> tuple[list[Any] | None, list[
     return asked or None, answered or None
 
 
-def _inputs(span: Span, attrs: dict[str, Any], used: set[int]) -> dict[str, Any] | None:
+def _embeddings(attrs: dict[str, Any]) -> tuple[list[Any] | None, list[Any] | None]:
+    """OpenInference ``embedding.embeddings.N.embedding.{text,vector}`` -> texts, vectors.
+
+    The texts are what was embedded (inputs), the vectors what the model returned (outputs).
+    """
+    items = _unwrap(_indexed(attrs, "embedding.embeddings"), "embedding")
+    if items is None:
+        return None, None
+    texts: list[Any] = []
+    vectors: list[Any] = []
+    for item in items:
+        if not isinstance(item, dict):
+            texts.append(item)
+            continue
+        if "text" in item:
+            texts.append(item["text"])
+        if "vector" in item:
+            vectors.append(item["vector"])
+        rest = {k: v for k, v in item.items() if k not in ("text", "vector")}
+        if rest:
+            attrs.setdefault("embedding.embeddings", []).append(rest)  # kept in metadata
+    return texts or None, vectors or None
+
+
+def _inputs(
+    span: Span, attrs: dict[str, Any], used: set[int], texts: list[Any] | None
+) -> dict[str, Any] | None:
     pop = attrs.pop
     prompt = pop("gen_ai.prompt", None)
     value = pop("input.value", None)
@@ -463,7 +498,6 @@ def _inputs(span: Span, attrs: dict[str, Any], used: set[int]) -> dict[str, Any]
     messages = messages or event_messages
     arguments = pop("gen_ai.tool.call.arguments", None)
     query = pop("gen_ai.retrieval.query.text", None)
-    texts = _indexed(attrs, "embedding.embeddings")
     inputs: dict[str, Any] | None = None
     if prompt is not None:
         inputs = _as_mapping(prompt, "input")
@@ -480,10 +514,8 @@ def _inputs(span: Span, attrs: dict[str, Any], used: set[int]) -> dict[str, Any]
         inputs = {**(inputs or {}), "system_instructions": _json_or_text(system)}
     if query is not None and (inputs is None or "query" not in inputs):
         inputs = {**(inputs or {}), "query": query}
-    if texts is not None and inputs is None:
-        inputs = {"input": [t.get("embedding", t) if isinstance(t, dict) else t for t in texts]}
-    elif texts is not None:
-        attrs["embedding.embeddings"] = texts  # kept whole in metadata
+    if texts is not None and (inputs is None or "input" not in inputs):
+        inputs = {**(inputs or {}), "input": texts}
     return inputs
 
 
@@ -497,7 +529,12 @@ def _is_json(value: Any) -> bool:
     return True
 
 
-def _outputs(span: Span, attrs: dict[str, Any], used: set[int]) -> dict[str, Any] | None:
+def _outputs(
+    span: Span, attrs: dict[str, Any], used: set[int], vectors: list[Any] | None
+) -> dict[str, Any] | None:
+    """The run's outputs. An ``output.value`` holding a JSON object is the response as the
+    provider sent it (an OpenAI completion, say): the messages and vectors that restate it
+    are not merged into it."""
     pop = attrs.pop
     completion = pop("gen_ai.completion", None)
     value = pop("output.value", None)
@@ -514,17 +551,21 @@ def _outputs(span: Span, attrs: dict[str, Any], used: set[int]) -> dict[str, Any
     result = pop("gen_ai.tool.call.result", None)
     documents = _documents(attrs)
     outputs: dict[str, Any] | None = None
+    response = False
     if completion is not None:
         outputs = _as_mapping(completion, "output")
     elif value is not None:
         parsed = orjson.loads(value) if mime == "application/json" and _is_json(value) else value
+        response = isinstance(parsed, dict)
         outputs = parsed if isinstance(parsed, dict) else {"output": _json_or_text(parsed)}
     elif entity is not None:
         outputs = _as_mapping(entity, "output")
     elif result is not None:
         outputs = _as_mapping(result, "output")
-    if messages is not None and (outputs is None or "messages" not in outputs):
+    if messages is not None and not response and (outputs is None or "messages" not in outputs):
         outputs = {**(outputs or {}), "messages": messages}
+    if vectors is not None and not response and (outputs is None or "embeddings" not in outputs):
+        outputs = {**(outputs or {}), "embeddings": vectors}
     if choices is not None and (outputs is None or "choices" not in outputs):
         outputs = {**(outputs or {}), "choices": choices}
     if documents is not None and (outputs is None or "documents" not in outputs):
@@ -566,8 +607,29 @@ def _details_text(value: Any) -> dict[str, Any] | None:
     return parsed if isinstance(parsed, dict) else None
 
 
-def _usage(span: Span, attrs: dict[str, Any], warnings: list[str]) -> dict[str, Any] | None:
+_MODEL_CALLS = frozenset({"llm", "embedding"})
+
+
+def _owns_usage(attrs: dict[str, Any], run_type: str, stated: bool) -> bool:
+    """Whether token attributes are the span's own usage.
+
+    Agent and workflow spans (``invoke_agent``, pydantic-ai's agent run, OpenInference AGENT)
+    repeat the usage of the model calls below them, which the store already sums into them:
+    only model calls own theirs. A span of no stated kind is most often a model call from an
+    instrumentation that names none (its tokens count), unless it names an agent.
+    """
+    if run_type in _MODEL_CALLS:
+        return True
+    return not stated and "gen_ai.agent.name" not in attrs and "agent_name" not in attrs
+
+
+def _usage(
+    span: Span, attrs: dict[str, Any], warnings: list[str], own: bool
+) -> dict[str, Any] | None:
+    """Usage from token and cost attributes (left as plain metadata unless ``own``)."""
     usage: dict[str, Any] = {}
+    if not own:
+        return _given_usage(span, attrs, warnings)
 
     def take(key: str, convert: Callable[[Any], Any]) -> Any:
         raw = attrs.pop(key)
@@ -605,13 +667,19 @@ def _usage(span: Span, attrs: dict[str, Any], warnings: list[str]) -> dict[str, 
             got = take(key, _cost)
             if got is not None:
                 usage[target] = got
+    return _given_usage(span, attrs, warnings) or usage or None
+
+
+def _given_usage(span: Span, attrs: dict[str, Any], warnings: list[str]) -> dict[str, Any] | None:
+    """``langsmith.usage_metadata``: stated for this run itself, so taken on any run type."""
     given = attrs.pop("langsmith.usage_metadata", None)
-    if given is not None:
-        parsed = _json_or_text(given)
-        if isinstance(parsed, dict):
-            return parsed
-        warnings.append(f"{span.label}: langsmith.usage_metadata is not a JSON object; ignored")
-    return usage or None
+    if given is None:
+        return None
+    parsed = _json_or_text(given)
+    if isinstance(parsed, dict):
+        return parsed
+    warnings.append(f"{span.label}: langsmith.usage_metadata is not a JSON object; ignored")
+    return None
 
 
 def _provider(value: Any) -> str | None:
@@ -709,15 +777,27 @@ def _error(span: Span, used: set[int]) -> str | None:
         if event.name != "exception":
             continue
         used.add(index)
-        attrs = event.attributes
-        kind, message = attrs.get("exception.type"), attrs.get("exception.message")
-        text = f"{kind}: {message}" if kind and message else str(message or kind or "")
-        trace = attrs.get("exception.stacktrace")
-        if trace:
-            text = f"{text}\n\n{trace}" if text else str(trace)
+        text = _exception_text(event.attributes)
         if text:
             return text
     return span.status_message or "the span ended with status ERROR (no message was given)"
+
+
+def _exception_text(attrs: dict[str, Any]) -> str:
+    """``type: message``, then the stack trace when it says more than that line.
+
+    An exception that was never raised has no traceback: its "stack trace" is the
+    ``type: message`` line again. The langsmith SDK records a run's error that way, wrapped in
+    a bare ``Exception``; then the message alone is the run's error, as the SDK stored it.
+    """
+    kind, message = attrs.get("exception.type"), attrs.get("exception.message")
+    summary = f"{kind}: {message}" if kind and message else str(message or kind or "")
+    trace = attrs.get("exception.stacktrace")
+    if not trace:
+        return summary
+    if str(trace).rstrip("\n") == summary.rstrip("\n"):
+        return str(message) if kind == "Exception" and message else summary
+    return f"{summary}\n\n{trace}" if summary else str(trace)
 
 
 def _events(span: Span, attrs: dict[str, Any], used: set[int]) -> list[dict[str, Any]] | None:
@@ -757,6 +837,8 @@ def _otel_extra(span: Span, name: str) -> dict[str, Any]:
     }
     if span.parent_span_id and any(span.parent_span_id):
         info["parent_span_id"] = span.parent_span_id.hex()
+        if span.parent_is_remote:
+            info["parent_is_remote"] = True
     if span.status_message:
         info["status"]["message"] = span.status_message
     if span.trace_state:
@@ -778,6 +860,29 @@ def _otel_extra(span: Span, name: str) -> dict[str, Any]:
 # -- the whole span ------------------------------------------------------------------------
 
 
+def _parent_run_id(span: Span, warnings: list[str]) -> str | None:
+    """The run id of the span's parent, when the span hangs under one that will arrive here.
+
+    A remote parent (the caller's span, propagated by ``traceparent``) is usually exported
+    elsewhere or not at all, so the span becomes the root of its run tree here. A span that
+    is its own parent, or closes a cycle of parents, is a root too (with a warning). The
+    parent's span id always stays in ``extra.otel``.
+    """
+    parent = span.parent_span_id
+    if not parent or not any(parent) or span.parent_is_remote:
+        return None
+    if parent == span.span_id:
+        warnings.append(f"{span.label}: parent_span_id is the span's own id; stored as a root")
+        return None
+    if span.parent_in_cycle:
+        warnings.append(
+            f"{span.label}: parent_span_id {parent.hex()} leads back to this span "
+            "(a cycle of parents); stored as a root"
+        )
+        return None
+    return _ids.run_id(parent)
+
+
 def span_to_run(span: Span, *, project: str | None = None) -> Mapped:
     """One span -> one LangSmith run dict (a complete ``post``); raises ``SpanRefused``.
 
@@ -792,8 +897,9 @@ def span_to_run(span: Span, *, project: str | None = None) -> Mapped:
     shaped = "langsmith.span.kind" in attrs or "langsmith.trace.name" in attrs
     run = mapped.run
     run["id"] = _ids.run_id(span.span_id)
-    if span.parent_span_id and any(span.parent_span_id):
-        run["parent_run_id"] = _ids.run_id(span.parent_span_id)
+    parent_run_id = _parent_run_id(span, warnings)
+    if parent_run_id is not None:
+        run["parent_run_id"] = parent_run_id
     run["start_time"] = time_of(span.start_ns)
     if span.end_ns:
         run["end_time"] = time_of(span.end_ns)
@@ -804,13 +910,15 @@ def span_to_run(span: Span, *, project: str | None = None) -> Mapped:
             run["session_name"] = chosen
     name = _text(attrs.pop("langsmith.trace.name", None)) or span.name or "Unnamed"
     run["name"] = name
-    run["run_type"] = _run_type(attrs)
+    run["run_type"], stated = _run_type(attrs)
+    own_usage = _owns_usage(attrs, run["run_type"], stated)
     metadata = _metadata(attrs)
     tags = _tags(attrs)
     used: set[int] = set()
-    inputs = _inputs(span, attrs, used)
-    outputs = _outputs(span, attrs, used)
-    usage = _usage(span, attrs, warnings)
+    texts, vectors = _embeddings(attrs)
+    inputs = _inputs(span, attrs, used, texts)
+    outputs = _outputs(span, attrs, used, vectors)
+    usage = _usage(span, attrs, warnings, own_usage)
     _model(attrs, metadata)
     extra: dict[str, Any] = {}
     params = _json_or_text(attrs.pop("llm.invocation_parameters", None))

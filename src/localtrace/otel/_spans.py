@@ -71,8 +71,25 @@ class Span:
     status_code: int = STATUS_UNSET
     status_message: str = ""
     trace_state: str = ""
+    parent_is_remote: bool = False
+    """The parent was propagated from another process (W3C ``traceparent``): it may never be
+    sent here, so the span starts its own tree."""
+    parent_in_cycle: bool = False
+    """Following parents from this span within its request comes back to it: its parent link
+    is the one dropped to make the cycle a tree."""
+    sent_ids: dict[str, str] = field(default_factory=dict)
+    """OTLP/JSON ids that were not hex (``trace_id``, ``span_id``, ``parent_span_id``) as
+    sent: the span is refused, and the message names what the sender wrote."""
+
+    def id_text(self, name: str) -> str:
+        """How a message shows the id ``name``: as sent when it was not hex, else hex."""
+        if name in self.sent_ids:
+            return repr(self.sent_ids[name][:40])
+        value: bytes = getattr(self, name)
+        return value.hex() or "(empty)"
 
     @property
     def label(self) -> str:
         """How an error message names this span: its name and hex span id."""
-        return f"span {self.span_id.hex() or '(no id)'} ({self.name[:60]!r})"
+        shown = self.id_text("span_id") if self.span_id or self.sent_ids else "(no id)"
+        return f"span {shown} ({self.name[:60]!r})"
