@@ -853,3 +853,28 @@ def test_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
         process.stderr.close()
         assert process.wait(timeout=60) in (0, 1)
         assert "Traceback" not in stderr and "Broken pipe" not in stderr, stderr
+
+
+def test_brackets_in_names_are_shown_as_they_are(tmp_path: Path) -> None:
+    """``test_param[a]`` (a pytest id) or a project ``p[x]`` is data: tables never read it as
+    a Rich style and drop the brackets."""
+    db = tmp_path / "t.db"
+    with localtrace.Client(db) as client:
+        client.create_run("search[web]", {}, "tool", project_name="p[x]", end_time=None)
+        client.create_run(
+            "test_agent.py::test_param[a]",
+            {},
+            "chain",
+            project_name="p[x]",
+            extra={"metadata": {"test": "test_agent.py::test_param[a]"}},
+        )
+        client.flush()
+    runner = CliRunner()
+    projects = runner.invoke(main, ["--db", str(db), "projects"])
+    assert projects.exit_code == 0 and "p[x]" in projects.output, projects.output
+    runs = runner.invoke(main, ["--db", str(db), "runs", "--project", "p[x]"])
+    assert "search[web]" in runs.output and "test_param[a]" in runs.output, runs.output
+    grouped = runner.invoke(
+        main, ["--db", str(db), "stats", "--project", "p[x]", "--group-by", "name"]
+    )
+    assert grouped.exit_code == 0 and "search[web]" in grouped.output, grouped.output

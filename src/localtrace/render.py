@@ -616,7 +616,12 @@ def to_text(renderable: RenderableType, *, width: int = 120) -> str:
     """Render without colours, e.g. for assertion messages and pytest report sections."""
     buffer = io.StringIO()
     console = Console(
-        file=buffer, width=width, color_system=None, force_terminal=False, highlight=False
+        file=buffer,
+        width=width,
+        color_system=None,
+        force_terminal=False,
+        highlight=False,
+        markup=False,
     )
     console.print(renderable)
     return buffer.getvalue()

@@ -463,10 +463,11 @@ script reads is complete (ids can be pasted back into commands)."""
 
 
 def _console() -> Console:
-    """A terminal's own width; a pipe gets plain, complete tables (``PIPE_WIDTH``)."""
-    console = Console(highlight=False, soft_wrap=False)
+    """A terminal's own width; a pipe gets plain, complete tables (``PIPE_WIDTH``). Strings
+    are shown as they are (``markup=False``): ``test_x[a]`` or ``p[x]`` is data, not a style."""
+    console = Console(highlight=False, soft_wrap=False, markup=False)
     if not console.is_terminal and "COLUMNS" not in os.environ:
-        console = Console(highlight=False, soft_wrap=False, width=PIPE_WIDTH)
+        console = Console(highlight=False, soft_wrap=False, markup=False, width=PIPE_WIDTH)
     return console
 
 
@@ -502,7 +503,7 @@ def _progress(label: str, total: int | None, *, by_bytes: bool) -> Iterator[Call
     counter = DownloadColumn() if by_bytes else MofNCompleteColumn()
     with Progress(
         SpinnerColumn(),
-        TextColumn(label),
+        TextColumn(label, markup=False),
         BarColumn(),
         counter,
         TimeElapsedColumn(),

@@ -52,7 +52,12 @@ def _bar(label: str) -> Iterator[_Bar]:
     if not console.is_terminal:
         yield _Bar(None, label)
         return
-    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    columns = (
+        TextColumn(label, markup=False),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=console, transient=True) as bar:
         yield _Bar(bar, label)
 
