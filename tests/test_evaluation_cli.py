@@ -96,6 +96,8 @@ def test_compare_shows_the_examples_inputs_not_the_targets(tmp_path: Path) -> No
 
     a = langsmith.evaluate(double, data="doubling", client=client).experiment_name
     b = langsmith.evaluate(double, data="doubling", client=client).experiment_name
+    in_process = client.compare_experiments(a, b)
+    assert sorted(r["inputs"]["q"] for r in in_process) == [0, 1, 2]
     client.close()
     rows = [
         json.loads(line) for line in run(db, "compare", a, b, "-f", "jsonl").output.splitlines()

@@ -925,8 +925,16 @@ class EvaluationMethods:
         """
         a = self._experiment_runs(experiment_a)
         b = self._experiment_runs(experiment_b)
+        examples = list(dict.fromkeys([*a, *b]))
+        # The example's inputs: a run's are what its target was called with ({"payload": ...}
+        # for f(payload)); an example deleted since keeps the run's.
+        held = (
+            {str(e.id): e.inputs for e in self.list_examples(example_ids=examples)}
+            if examples
+            else {}
+        )
         rows = []
-        for example_id in list(dict.fromkeys([*a, *b])):
+        for example_id in examples:
             run_a, run_b = a.get(example_id), b.get(example_id)
             scores_a = _scores(run_a)
             scores_b = _scores(run_b)
@@ -936,7 +944,10 @@ class EvaluationMethods:
             rows.append(
                 {
                     "example_id": example_id,
-                    "inputs": (run_b or run_a).inputs,  # type: ignore[union-attr]
+                    "inputs": held.get(
+                        str(example_id),
+                        (run_b or run_a).inputs,  # type: ignore[union-attr]
+                    ),
                     "outputs_a": run_a.outputs if run_a else None,
                     "outputs_b": run_b.outputs if run_b else None,
                     "scores_a": scores_a,

@@ -12,7 +12,6 @@ from rich.table import Table
 
 from .. import display, render
 from .. import example_files as _io
-from ..client import Client
 from .app import (
     CommandError,
     Settings,
@@ -231,7 +230,7 @@ def compare(settings: Settings, experiment_a: str, experiment_b: str, fmt: str |
     """
     fmt = settings.format(fmt)
     with settings.client() as client:
-        rows = _with_example_inputs(client, client.compare_experiments(experiment_a, experiment_b))
+        rows = client.compare_experiments(experiment_a, experiment_b)
     if fmt != "table":
         render.write_records(rows, fmt, sys.stdout)
         return
@@ -255,15 +254,6 @@ def compare(settings: Settings, experiment_a: str, experiment_b: str, fmt: str |
             ", ".join(f"{k} {v:+.3g}" for k, v in r["deltas"].items() if v) or "=",
         )
     _console().print(table)
-
-
-def _with_example_inputs(client: Client, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each row with its example's inputs, as the comparison is per example: the runs'
-    inputs are what each target was called with (``{"payload": {...}}`` for ``f(payload)``).
-    An example deleted since keeps the run's."""
-    ids = [row["example_id"] for row in rows if row.get("example_id") is not None]
-    found = {str(e.id): e.inputs for e in client.list_examples(example_ids=ids)} if ids else {}
-    return [{**row, "inputs": found.get(str(row.get("example_id")), row["inputs"])} for row in rows]
 
 
 def _seconds(value: Any) -> float | None:
