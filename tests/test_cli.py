@@ -869,7 +869,7 @@ def test_brackets_in_names_are_shown_as_they_are(tmp_path: Path) -> None:
             extra={"metadata": {"test": "test_agent.py::test_param[a]"}},
         )
         client.flush()
-    runner = CliRunner()
+    runner = CliRunner(env={"COLUMNS": "300"})  # wide enough that no name is cut
     projects = runner.invoke(main, ["--db", str(db), "projects"])
     assert projects.exit_code == 0 and "p[x]" in projects.output, projects.output
     runs = runner.invoke(main, ["--db", str(db), "runs", "--project", "p[x]"])
