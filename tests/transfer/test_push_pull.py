@@ -319,3 +319,35 @@ def test_pull_of_a_missing_project_and_an_unreachable_server(
         client.pull(remote.url, api_key=KEY, project_name="nope", max_retries=0)
     with pytest.raises(TransferError, match="could not be reached"):
         client.pull("http://127.0.0.1:9", api_key=KEY, project_name="team", max_retries=0)
+
+
+def test_feedback_given_in_the_ui_is_pushed_and_pulled_back_as_it_was(
+    client: localtrace.Client, remote: LiveServer, tmp_path: Path
+) -> None:
+    """The UI records feedback as source type "app" (as LangSmith's own UI does), which the
+    SDK's create_feedback refuses: it is pushed as "api" with the original type kept in its
+    source metadata, and a pull gives "app" back."""
+    fill(client, range(0, 1), project="shard", feedback=False)
+    root = next(client.list_runs(project_name="shard", is_root=True))
+    given = client.commit_feedback(
+        root.id, "helpful", score=1, feedback_source_type="app", source_info={"via": "ui"}
+    )
+    result = client.push(remote.url, api_key=KEY)
+    assert (result.feedback, result.refused) == (1, [])
+    remote.store.flush()
+    there = remote.store.read_feedback(given.id)
+    assert there.score == 1 and there.feedback_source is not None
+    with localtrace.Client(tmp_path / "back.db") as back:
+        back.pull(remote.url, api_key=KEY, project_name="shard")
+        source = back.read_feedback(given.id).feedback_source
+        assert source is not None and (source.type, source.metadata) == ("app", {"via": "ui"})
+
+
+def test_what_the_sdk_refuses_before_sending_is_a_refusal_not_an_unreachable_server() -> None:
+    """A ValueError the SDK raises for an item is about that item: the push reports it and
+    goes on (it used to stop, saying the server could not be reached)."""
+    from localtrace._transfer import remote as _remote
+
+    refused = _remote.classify(ValueError("'x' is not a valid FeedbackSourceType"))
+    assert refused.refusal and "the langsmith SDK refused it" in refused.message
+    assert not _remote.classify(ConnectionError("connection refused")).refusal

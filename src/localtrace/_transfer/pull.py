@@ -21,6 +21,7 @@ from .._store.db import Database
 from .._time import from_micros, parse_datetime, to_micros
 from ..errors import InvalidRunError, ProjectNotFoundError, RunProblem, TransferError
 from . import marks, remote
+from .remote import local_source_type
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -71,8 +72,8 @@ def _run_dict(run: Any, project: str) -> dict[str, Any]:
 
 def _feedback_kwargs(item: Any) -> dict[str, Any]:
     source = getattr(item, "feedback_source", None)
-    source_type = getattr(source, "type", None) or "api"
     metadata = dict(getattr(source, "metadata", None) or {})
+    source_type = local_source_type(getattr(source, "type", None), metadata)
     return {
         "run_id": item.run_id,
         "key": item.key,

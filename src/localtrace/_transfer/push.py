@@ -28,6 +28,7 @@ from .._store.db import Database, placeholders
 from .._time import from_micros, to_micros
 from ..errors import TransferError
 from . import marks, remote
+from .remote import sdk_source_type
 
 BATCH_RUNS = 500
 """Runs per multipart request."""
@@ -320,6 +321,7 @@ class Pusher:
             source = loads(row[9]) or {}
             metadata = dict(source.get("metadata") or {})
             origin = metadata.pop("__run", None)
+            source_type = sdk_source_type(source.get("type"), metadata)
             try:
                 self.sdk.create_feedback(
                     row[2],
@@ -330,7 +332,7 @@ class Pusher:
                     comment=row[7],
                     correction=loads(row[8]),
                     source_info=metadata or None,
-                    feedback_source_type=source.get("type") or "api",
+                    feedback_source_type=source_type,
                     source_run_id=origin.get("run_id") if isinstance(origin, dict) else None,
                     feedback_id=uuid.UUID(row[1]),
                     feedback_config=loads(row[10]),

@@ -27,11 +27,13 @@ class Failure:
     message: str
     refused_ids: tuple[str, ...] = ()
     """Runs or feedback the server named as refused (422 details)."""
+    local: bool = False
+    """The SDK itself refused the item before sending it (a ``ValueError``/``TypeError``)."""
 
     @property
     def refusal(self) -> bool:
-        """The server looked at the items and refused some: retrying cannot help."""
-        return self.status in (400, 409, 413, 422)
+        """The server (or the SDK, before sending) refused the items: retrying cannot help."""
+        return self.local or self.status in (400, 409, 413, 422)
 
 
 def _response(exc: BaseException) -> Any:
@@ -51,6 +53,8 @@ def classify(exc: BaseException) -> Failure:
     response = _response(exc)
     text = " ".join(str(exc).split())
     if response is None:
+        if isinstance(exc, (ValueError, TypeError)):  # raised before anything was sent
+            return Failure(None, f"the langsmith SDK refused it: {text}"[:500], local=True)
         return Failure(None, text[:500])
     status = int(response.status_code)
     ids: list[str] = []
@@ -120,3 +124,26 @@ def check_endpoint(endpoint: str) -> str:
             "pass the server's API URL, e.g. https://api.smith.langchain.com",
         )
     return endpoint.rstrip("/")
+
+
+SDK_SOURCE_TYPES = ("api", "model")
+"""The feedback source types the SDK's ``create_feedback`` takes (``FeedbackSourceType``)."""
+
+ORIGINAL_SOURCE_TYPE = "__source_type"
+"""Key of a pushed feedback's source metadata keeping a source type the SDK does not take
+(``app``: feedback given in a UI), so that a pull gives it back."""
+
+
+def sdk_source_type(kind: str | None, metadata: dict[str, Any]) -> str:
+    """The source type to push (``api`` for one the SDK refuses, kept in ``metadata``)."""
+    if kind is None or kind in SDK_SOURCE_TYPES:
+        return kind or "api"
+    metadata[ORIGINAL_SOURCE_TYPE] = kind
+    return "api"
+
+
+def local_source_type(kind: str | None, metadata: dict[str, Any]) -> str:
+    """The source type a pulled feedback had before it was pushed (``sdk_source_type``'s
+    inverse; ``metadata`` loses the key that kept it)."""
+    original = metadata.pop(ORIGINAL_SOURCE_TYPE, None)
+    return original if isinstance(original, str) and original else kind or "api"
