@@ -694,3 +694,13 @@ def test_dashboard_paints_before_the_project_figures(http: TestClient, sample: S
     assert facts.status_code == 200 and "<html" not in facts.text
     assert f"<dt>Traces</dt><dd>{project.run_count:,}</dd>" in facts.text
     assert http.get(f"/ui/partials/projects/{uuid.uuid4()}/facts").status_code == 404
+
+
+def test_an_unknown_ui_address_is_the_uis_error_page(http: TestClient) -> None:
+    """A mistyped or stale UI link shows the UI's page (what happened, where to go), not the
+    API's JSON; the UI's data routes keep the API's error shape."""
+    page = http.get("/ui/no/such/page")
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "no page at /ui/no/such/page" in page.text
+    data = http.get("/ui/api/no/such/data")
+    assert data.status_code == 404 and data.json()["error"]["type"] == "not_found"
