@@ -519,8 +519,9 @@ def test_every_path_answers_405_with_exactly_its_methods_for_any_other(http: Tes
     served = served_methods(http.app)
     assert {"/runs/query", "/runs/{run_id}", "/api/v1/feedback/{feedback_id}"} <= set(served)
     wrong: list[str] = []
-    for template, methods in served.items():
+    for template, served_here in served.items():
         path = re.sub(r"\{[^}]+\}", UNKNOWN, template)  # any id: 405 comes before the lookup
+        methods = served_here | ({"HEAD"} if "GET" in served_here else set())  # HEAD: a GET
         allow = ", ".join(sorted(methods))
         for method in sorted(set(METHODS) - methods):
             response = http.request(method, path)
@@ -530,6 +531,13 @@ def test_every_path_answers_405_with_exactly_its_methods_for_any_other(http: Tes
             elif method != "HEAD":
                 assert_error(response, 405, "method_not_allowed")
     assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("path", ["/info", "/ui/", f"/runs/{UNKNOWN}", "/ui/no/such/page"])
+def test_head_answers_what_get_does_without_the_body(http: TestClient, path: str) -> None:
+    head, get = http.head(path), http.get(path)
+    assert (head.status_code, head.content) == (get.status_code, b"")
+    assert head.headers["content-type"] == get.headers["content-type"]
 
 
 @pytest.mark.parametrize("path", ["/runs/query", "/runs/stats", "/api/v1/runs/query"])

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Request, routing
 from fastapi.routing import APIRoute
 from starlette.responses import Response
 from starlette.routing import BaseRoute
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import DEFAULT_MAX_JSON_VALUES
 from ._body import JsonBudget, parse_json, read_body
@@ -136,6 +136,17 @@ def allowed_methods(table: Iterable[PathMethods], path: str) -> frozenset[str] |
     return frozenset().union(*(e.methods for e in matching if e.params == fewest))
 
 
+def _without_body(send: Send) -> Send:
+    """``send`` for a HEAD answered as a GET: the same status and headers, no body."""
+
+    async def send_head(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            message = {**message, "body": b""}
+        await send(message)
+
+    return send_head
+
+
 def _head(path: str) -> str:
     """The first segment of a path or template (``runs`` of ``/runs/{run_id}``)."""
     return path[1:].partition("/")[0]
@@ -170,8 +181,11 @@ class MethodNotAllowedMiddleware:
                 path = path[len(root) :]  # what the router matches (as Starlette does)
             allowed = allowed_methods(self.by_head.get(_head(path), self.anywhere), path)
             method = scope["method"]
+            if method == "HEAD" and allowed is not None and "GET" in allowed:
+                await self.app({**scope, "method": "GET"}, receive, _without_body(send))
+                return
             if allowed is not None and method not in allowed:
-                allow = ", ".join(sorted(allowed))
+                allow = ", ".join(sorted(allowed | ({"HEAD"} if "GET" in allowed else set())))
                 err = ApiError(
                     405,
                     "method_not_allowed",
