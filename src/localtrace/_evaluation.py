@@ -17,8 +17,9 @@ import logging
 import os
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from decimal import Decimal
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TypedDict
 
 from pydantic import BaseModel, Field
 
@@ -94,6 +95,36 @@ class ExampleWithRuns(Example):
 
     runs: list[Run] = Field(default_factory=list)
     """Its root runs in the experiments read, experiment by experiment, oldest first."""
+
+
+class ExperimentRunStats(TypedDict):
+    """An experiment's run figures, as ``langsmith.schemas.ExperimentRunStats`` (those of
+    ``read_project(include_stats=True)``)."""
+
+    run_count: int | None
+    latency_p50: dt.timedelta | None
+    latency_p99: dt.timedelta | None
+    total_tokens: int | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    last_run_start_time: dt.datetime | None
+    run_facets: list[dict[str, Any]] | None
+    total_cost: Decimal | None
+    prompt_cost: Decimal | None
+    completion_cost: Decimal | None
+    first_token_p50: dt.timedelta | None
+    first_token_p99: dt.timedelta | None
+    error_rate: float | None
+
+
+class ExperimentResults(TypedDict):
+    """What ``get_experiment_results`` returns, as ``langsmith.schemas.ExperimentResults``."""
+
+    feedback_stats: dict[str, Any]
+    """Feedback per key on the experiment's runs, and on the experiment itself."""
+    run_stats: ExperimentRunStats
+    examples_with_runs: Iterator[ExampleWithRuns]
+    """Each example of the dataset that has a root run in the experiment, with those runs."""
 
 
 _RUNS_CHUNK = 100
@@ -822,6 +853,73 @@ class EvaluationMethods:
         return pd.DataFrame(rows).set_index("example_id")
 
     @sdk_keywords()
+    def get_experiment_results(
+        self,
+        name: str | None = None,
+        project_id: uuid.UUID | str | None = None,
+        preview: bool = False,
+        comparative_experiment_id: uuid.UUID | str | None = None,
+        filters: Mapping[Any, Sequence[str]] | None = None,
+        limit: int | None = None,
+    ) -> ExperimentResults:
+        """An experiment's figures and its runs per example, as the SDK's
+        ``get_experiment_results``.
+
+        ``feedback_stats`` joins the feedback on its runs and on the experiment itself;
+        ``run_stats`` are ``read_project(include_stats=True)``'s figures; ``examples_with_runs``
+        iterates over the dataset's examples that have a root run in the experiment (oldest
+        example first), each as an ``ExampleWithRuns`` with those runs. ``filters`` maps the
+        experiment's id to filter texts its runs must all match; ``limit`` caps the examples.
+        ``preview`` (full values are local) and ``comparative_experiment_id`` are accepted and
+        change nothing.
+        """
+        if name is None and project_id is None:
+            raise InvalidArgumentError(
+                "project_id", None, "no experiment named", "pass name= or project_id="
+            )
+        project = self.read_project(  # type: ignore[attr-defined]
+            project_name=name, project_id=project_id, include_stats=True
+        )
+        if project.reference_dataset_id is None:
+            raise InvalidArgumentError(
+                "project_id",
+                project.id,
+                f"{project.name!r} is not an experiment (no dataset)",
+                "pass an experiment made by evaluate",
+            )
+        if comparative_experiment_id is not None:
+            _uuid(comparative_experiment_id, "comparative_experiment_id")
+        run_stats: ExperimentRunStats = {
+            "run_count": project.run_count,
+            "latency_p50": project.latency_p50,
+            "latency_p99": project.latency_p99,
+            "total_tokens": project.total_tokens,
+            "prompt_tokens": project.prompt_tokens,
+            "completion_tokens": project.completion_tokens,
+            "last_run_start_time": project.last_run_start_time,
+            "run_facets": project.run_facets,
+            "total_cost": project.total_cost,
+            "prompt_cost": project.prompt_cost,
+            "completion_cost": project.completion_cost,
+            "first_token_p50": project.first_token_p50,
+            "first_token_p99": project.first_token_p99,
+            "error_rate": project.error_rate,
+        }
+        return ExperimentResults(
+            feedback_stats={
+                **(project.feedback_stats or {}),
+                **(project.session_feedback_stats or {}),
+            },
+            run_stats=run_stats,
+            examples_with_runs=self.list_examples_with_runs(
+                project.reference_dataset_id,
+                session_ids=[project.id],
+                filters=filters,
+                limit=limit or None,
+            ),
+        )
+
+    @sdk_keywords()
     def list_examples_with_runs(
         self,
         dataset_id: uuid.UUID | str,
@@ -834,8 +932,8 @@ class EvaluationMethods:
         """The dataset's examples that have root runs in the experiments ``session_ids``,
         oldest example first, each with those runs (experiment by experiment, oldest first).
 
-        A localtrace extension: what LangSmith's ``POST /datasets/{id}/runs`` answers (the read
-        under the SDK's ``get_experiment_results``). ``filters`` maps an experiment's id to filter
+        A localtrace extension: what LangSmith's ``POST /datasets/{id}/runs`` answers, and what
+        ``get_experiment_results`` iterates over. ``filters`` maps an experiment's id to filter
         texts its runs must all match (an example none of whose runs match is left out);
         ``offset`` and ``limit`` page over the examples.
         """

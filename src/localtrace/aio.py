@@ -240,6 +240,12 @@ class AsyncClient:
     evaluate_run = _blocking("evaluate_run")
     list_examples_with_runs = _iterating("list_examples_with_runs")
 
+    async def get_experiment_results(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """``Client.get_experiment_results``, awaited; ``examples_with_runs`` is an async
+        iterator (read a page at a time in a worker thread)."""
+        results = await asyncio.to_thread(self.sync.get_experiment_results, *args, **kwargs)
+        return {**results, "examples_with_runs": _pages(results["examples_with_runs"])}
+
     @functools.cached_property
     def runs(self) -> Any:
         """Async ``runs.query`` (await: first page; ``async for``: every run), ``retrieve``."""
