@@ -553,6 +553,60 @@ def test_comparisons_need_experiments_of_one_dataset(tmp_path: Path) -> None:
         client.read_comparative_experiment(uuid.uuid4())
 
 
+def test_experiment_results_pair_each_example_with_its_runs(tmp_path: Path) -> None:
+    """``get_experiment_results`` and the read under it, ``list_examples_with_runs``: per
+    example the runs the SDK's runner made for it, filtered per experiment, paged; the async
+    twin reads the same."""
+    from localtrace.aio import AsyncClient
+
+    client = localtrace.Client(tmp_path / "evals.db")
+    dataset = make_dataset(client)
+    a = langsmith.evaluate(target, data="doubling", evaluators=[exact], client=client)
+    b = langsmith.evaluate(target, data="doubling", client=client)
+    client.flush()
+    made: dict[Any, list[Any]] = {}
+    for result in (a, b):
+        for row in result:
+            made.setdefault(row["example"].id, []).append(row["run"].id)
+    ids = [client.read_project(project_name=r.experiment_name).id for r in (a, b)]
+
+    both = list(client.list_examples_with_runs(dataset.id, session_ids=ids))
+    assert {e.id: [r.id for r in e.runs] for e in both} == made  # a's run, then b's
+    assert [e.id for e in both] == [e.id for e in client.list_examples(dataset_id=dataset.id)]
+    paged = client.list_examples_with_runs(dataset.id, session_ids=ids, offset=3, limit=4)
+    assert [e.id for e in paged] == [e.id for e in both[3:7]]
+    wrong = {str(ids[0]): ['eq(feedback_key, "exact")', "eq(feedback_score, 0)"]}
+    narrowed = client.get_experiment_results(project_id=ids[0], filters=wrong)
+    assert sorted(e.inputs["q"] for e in narrowed["examples_with_runs"]) == [
+        q for q in QUESTIONS if q * 2 != reference(q)
+    ]
+    got = client.get_experiment_results(name=a.experiment_name, preview=True)
+    assert got["feedback_stats"]["exact"]["n"] == len(QUESTIONS)
+    rows = list(got["examples_with_runs"])
+    assert [(e.id, [r.id for r in e.runs]) for e in rows] == [(e.id, made[e.id][:1]) for e in both]
+
+    async def main() -> tuple[list[Any], dict[str, Any]]:
+        async with AsyncClient(tmp_path / "evals.db") as aclient:
+            found = await aclient.get_experiment_results(name=a.experiment_name)
+            return [(e.id, [r.id for r in e.runs]) async for e in found["examples_with_runs"]], {
+                k: v for k, v in found.items() if k != "examples_with_runs"
+            }
+
+    async_rows, figures = asyncio.run(main())
+    assert async_rows == [(e.id, [r.id for r in e.runs]) for e in rows]
+    assert figures == {k: v for k, v in got.items() if k != "examples_with_runs"}
+
+    plain = client.create_project("not-an-experiment")
+    with pytest.raises(localtrace.InvalidArgumentError, match="not an experiment"):
+        client.get_experiment_results(project_id=plain.id)
+    with pytest.raises(localtrace.InvalidArgumentError, match="project_id"):
+        client.get_experiment_results()
+    with pytest.raises(localtrace.ProjectNotFoundError):
+        client.get_experiment_results(project_id=uuid.uuid4())
+    with pytest.raises(localtrace.DatasetNotFoundError):
+        client.list_examples_with_runs(uuid.uuid4(), session_ids=ids)
+
+
 def test_the_async_client_has_every_dataset_method_and_they_agree(tmp_path: Path) -> None:
     """``AsyncClient`` mirrors the dataset side like the SDK's: the same names, ``list_*`` as
     async iterators, and what it writes is what the sync client reads."""

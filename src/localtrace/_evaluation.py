@@ -12,14 +12,16 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import io
+import itertools
 import logging
 import os
 import uuid
-from collections.abc import Awaitable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from decimal import Decimal
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TypedDict
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from . import example_files
 from ._args import json_object as _json_object
@@ -29,6 +31,7 @@ from ._query import datasets as _datasets
 from ._query.example_filter import example_filter
 from ._time import from_micros, now_micros, to_micros
 from .errors import DatasetNotFoundError, ExampleExistsError, InvalidArgumentError, LocaltraceError
+from .filters import all_of
 from .models import TENANT_ID, Dataset, Example, Run
 
 if TYPE_CHECKING:
@@ -84,6 +87,48 @@ class ComparativeExperiment(BaseModel):
     """Per compared experiment: its ``id`` and ``name``."""
     feedback_stats: dict[str, Any] | None = None
     """Not computed locally (``None``)."""
+
+
+class ExampleWithRuns(Example):
+    """An example with its runs in one or more experiments, as
+    ``langsmith.schemas.ExampleWithRuns``."""
+
+    runs: list[Run] = Field(default_factory=list)
+    """Its root runs in the experiments read, experiment by experiment, oldest first."""
+
+
+class ExperimentRunStats(TypedDict):
+    """An experiment's run figures, as ``langsmith.schemas.ExperimentRunStats`` (those of
+    ``read_project(include_stats=True)``)."""
+
+    run_count: int | None
+    latency_p50: dt.timedelta | None
+    latency_p99: dt.timedelta | None
+    total_tokens: int | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    last_run_start_time: dt.datetime | None
+    run_facets: list[dict[str, Any]] | None
+    total_cost: Decimal | None
+    prompt_cost: Decimal | None
+    completion_cost: Decimal | None
+    first_token_p50: dt.timedelta | None
+    first_token_p99: dt.timedelta | None
+    error_rate: float | None
+
+
+class ExperimentResults(TypedDict):
+    """What ``get_experiment_results`` returns, as ``langsmith.schemas.ExperimentResults``."""
+
+    feedback_stats: dict[str, Any]
+    """Feedback per key on the experiment's runs, and on the experiment itself."""
+    run_stats: ExperimentRunStats
+    examples_with_runs: Iterator[ExampleWithRuns]
+    """Each example of the dataset that has a root run in the experiment, with those runs."""
+
+
+_RUNS_CHUNK = 100
+"""Examples whose runs ``list_examples_with_runs`` reads in one query."""
 
 
 class LocalInfo(BaseModel):
@@ -806,6 +851,143 @@ class EvaluationMethods:
         except ImportError:
             return rows
         return pd.DataFrame(rows).set_index("example_id")
+
+    @sdk_keywords()
+    def get_experiment_results(
+        self,
+        name: str | None = None,
+        project_id: uuid.UUID | str | None = None,
+        preview: bool = False,
+        comparative_experiment_id: uuid.UUID | str | None = None,
+        filters: Mapping[Any, Sequence[str]] | None = None,
+        limit: int | None = None,
+    ) -> ExperimentResults:
+        """An experiment's figures and its runs per example, as the SDK's
+        ``get_experiment_results``.
+
+        ``feedback_stats`` joins the feedback on its runs and on the experiment itself;
+        ``run_stats`` are ``read_project(include_stats=True)``'s figures; ``examples_with_runs``
+        iterates over the dataset's examples that have a root run in the experiment (oldest
+        example first), each as an ``ExampleWithRuns`` with those runs. ``filters`` maps the
+        experiment's id to filter texts its runs must all match; ``limit`` caps the examples.
+        ``preview`` (full values are local) and ``comparative_experiment_id`` are accepted and
+        change nothing.
+        """
+        if name is None and project_id is None:
+            raise InvalidArgumentError(
+                "project_id", None, "no experiment named", "pass name= or project_id="
+            )
+        project = self.read_project(  # type: ignore[attr-defined]
+            project_name=name, project_id=project_id, include_stats=True
+        )
+        if project.reference_dataset_id is None:
+            raise InvalidArgumentError(
+                "project_id",
+                project.id,
+                f"{project.name!r} is not an experiment (no dataset)",
+                "pass an experiment made by evaluate",
+            )
+        if comparative_experiment_id is not None:
+            _uuid(comparative_experiment_id, "comparative_experiment_id")
+        run_stats: ExperimentRunStats = {
+            "run_count": project.run_count,
+            "latency_p50": project.latency_p50,
+            "latency_p99": project.latency_p99,
+            "total_tokens": project.total_tokens,
+            "prompt_tokens": project.prompt_tokens,
+            "completion_tokens": project.completion_tokens,
+            "last_run_start_time": project.last_run_start_time,
+            "run_facets": project.run_facets,
+            "total_cost": project.total_cost,
+            "prompt_cost": project.prompt_cost,
+            "completion_cost": project.completion_cost,
+            "first_token_p50": project.first_token_p50,
+            "first_token_p99": project.first_token_p99,
+            "error_rate": project.error_rate,
+        }
+        return ExperimentResults(
+            feedback_stats={
+                **(project.feedback_stats or {}),
+                **(project.session_feedback_stats or {}),
+            },
+            run_stats=run_stats,
+            examples_with_runs=self.list_examples_with_runs(
+                project.reference_dataset_id,
+                session_ids=[project.id],
+                filters=filters,
+                limit=limit or None,
+            ),
+        )
+
+    @sdk_keywords()
+    def list_examples_with_runs(
+        self,
+        dataset_id: uuid.UUID | str,
+        *,
+        session_ids: Sequence[uuid.UUID | str],
+        filters: Mapping[Any, Sequence[str]] | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> Iterator[ExampleWithRuns]:
+        """The dataset's examples that have root runs in the experiments ``session_ids``,
+        oldest example first, each with those runs (experiment by experiment, oldest first).
+
+        A localtrace extension: what LangSmith's ``POST /datasets/{id}/runs`` answers, and what
+        ``get_experiment_results`` iterates over. ``filters`` maps an experiment's id to filter
+        texts its runs must all match (an example none of whose runs match is left out);
+        ``offset`` and ``limit`` page over the examples.
+        """
+        self.read_dataset(dataset_id=dataset_id)  # DatasetNotFoundError for an unknown one
+        if isinstance(session_ids, (str, uuid.UUID)) or not session_ids:
+            raise InvalidArgumentError(
+                "session_ids", session_ids, "no experiments", "pass a list of experiment ids"
+            )
+        sessions = [_uuid(s, "session_ids") for s in session_ids]
+        wanted = {_uuid(k, "filters"): list(v) for k, v in (filters or {}).items()}
+
+        def runs_of(session: str, **narrow: Any) -> Iterable[Run]:
+            runs: Iterable[Run] = self.list_runs(  # type: ignore[attr-defined]
+                project_id=session,
+                is_root=True,
+                filter=all_of(*wanted.get(session, [])),
+                order="asc",
+                **narrow,
+            )
+            return runs
+
+        # Which examples have runs (ids only), then each chunk's runs in full: the payloads of
+        # every run in the experiments are never decoded at once.
+        having = {
+            str(run.reference_example_id)
+            for session in sessions
+            for run in runs_of(session, select=["reference_example_id"])
+            if run.reference_example_id is not None
+        }
+        if not having:
+            return iter(())
+        examples = itertools.islice(
+            self.list_examples(dataset_id=dataset_id, example_ids=list(having)),
+            offset,
+            None if limit is None else offset + limit,
+        )
+        return self._with_runs(examples, sessions, runs_of)
+
+    def _with_runs(
+        self,
+        examples: Iterator[Example],
+        sessions: list[str],
+        runs_of: Callable[..., Iterable[Run]],
+    ) -> Iterator[ExampleWithRuns]:
+        """Each example with its runs, the runs of a hundred examples read per query."""
+        while chunk := list(itertools.islice(examples, _RUNS_CHUNK)):
+            by_example: dict[str, list[Run]] = {}
+            for session in sessions:
+                for run in runs_of(session, reference_example_id=[str(e.id) for e in chunk]):
+                    by_example.setdefault(str(run.reference_example_id), []).append(run)
+            for example in chunk:
+                yield ExampleWithRuns.model_construct(
+                    **example.__dict__, runs=by_example.get(str(example.id), [])
+                )
 
     # -- running evaluations: the SDK's own runners, with this client -------------------------
     def evaluate(

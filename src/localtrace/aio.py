@@ -29,6 +29,25 @@ def _blocking(name: str) -> Callable[..., Any]:
     return method
 
 
+async def _pages(iterator: Iterator[Any]) -> AsyncIterator[Any]:
+    """A sync iterator's items, fetched a page at a time in a worker thread."""
+
+    def page() -> list[Any]:
+        out = []
+        for item in iterator:
+            out.append(item)
+            if len(out) == _PAGE:
+                break
+        return out
+
+    while True:
+        items = await asyncio.to_thread(page)
+        for item in items:
+            yield item
+        if len(items) < _PAGE:
+            return
+
+
 def _iterating(name: str) -> Callable[..., AsyncIterator[Any]]:
     target = getattr(Client, name)
 
@@ -37,21 +56,8 @@ def _iterating(name: str) -> Callable[..., AsyncIterator[Any]]:
         iterator: Iterator[Any] = await asyncio.to_thread(
             lambda: iter(getattr(self.sync, name)(*args, **kwargs))
         )
-
-        def page() -> list[Any]:
-            out = []
-            for item in iterator:
-                out.append(item)
-                if len(out) == _PAGE:
-                    break
-            return out
-
-        while True:
-            items = await asyncio.to_thread(page)
-            for item in items:
-                yield item
-            if len(items) < _PAGE:
-                return
+        async for item in _pages(iterator):
+            yield item
 
     return method
 
@@ -232,6 +238,13 @@ class AsyncClient:
     create_comparative_experiment = _blocking("create_comparative_experiment")
     read_comparative_experiment = _blocking("read_comparative_experiment")
     evaluate_run = _blocking("evaluate_run")
+    list_examples_with_runs = _iterating("list_examples_with_runs")
+
+    async def get_experiment_results(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """``Client.get_experiment_results``, awaited; ``examples_with_runs`` is an async
+        iterator (read a page at a time in a worker thread)."""
+        results = await asyncio.to_thread(self.sync.get_experiment_results, *args, **kwargs)
+        return {**results, "examples_with_runs": _pages(results["examples_with_runs"])}
 
     @functools.cached_property
     def runs(self) -> Any:

@@ -201,6 +201,60 @@ def test_experiment_results_read_back_per_example(
     error_of(call(live, "POST", f"/datasets/{dataset.id}/runs", json={"session_ids": []}), 422)
 
 
+def test_experiment_results_in_process_are_what_the_sdk_reads_over_http(
+    ls_factory: Callable[..., Any], live: LiveServer
+) -> None:
+    """``Client.get_experiment_results`` in process and the SDK's over HTTP give one answer for
+    one experiment: the same examples paired with the same runs, the same figures."""
+    store = live.store
+    name = unique("results-both")
+    dataset = make_dataset(store, name)
+    results = langsmith.evaluate(
+        target,
+        data=name,
+        evaluators=[exact, distance],
+        summary_evaluators=[hits],
+        num_repetitions=2,
+        client=store,
+    )
+    store.flush()
+    experiment = store.read_project(project_name=results.experiment_name)
+    # the oracle: which runs the SDK's runner made for which example
+    made: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for row in results:
+        made.setdefault(row["example"].id, []).append(row["run"].id)
+
+    def shape(got: Any) -> tuple[Any, Any, list[Any]]:
+        rows = [
+            (
+                e.id,
+                e.dataset_id,
+                e.inputs,
+                e.outputs,
+                e.metadata,
+                [(r.id, r.reference_example_id, r.outputs, r.feedback_stats) for r in e.runs],
+            )
+            for e in got["examples_with_runs"]
+        ]
+        return got["feedback_stats"], got["run_stats"], rows
+
+    ours = shape(store.get_experiment_results(name=results.experiment_name))
+    theirs = shape(ls_factory().get_experiment_results(project_id=experiment.id))
+    assert ours == theirs
+    feedback_stats, run_stats, rows = ours
+    assert {e: sorted(r[0] for r in runs) for e, *_, runs in rows} == {
+        e: sorted(ids) for e, ids in made.items()
+    }
+    assert all(e_dataset == dataset.id for _, e_dataset, *_ in rows)
+    assert set(feedback_stats) == {"exact", "distance", "hits"}  # runs' and the experiment's
+    assert feedback_stats["exact"]["n"] == 2 * len(QUESTIONS)
+    assert run_stats["run_count"] == 2 * len(QUESTIONS)
+    # limit counts examples, in the same order both ways
+    capped = store.get_experiment_results(project_id=experiment.id, limit=3)
+    first = [e.id for e in capped["examples_with_runs"]]
+    assert first == [e for e, *_ in rows[:3]]
+
+
 def test_aevaluate_against_the_server(ls_factory: Callable[..., Any], live: LiveServer) -> None:
     ls = ls_factory()
     name = unique("adoubling")

@@ -24,7 +24,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from ..filters import all_of
 from ..models import Example
 from ._attachments import attachment_urls
 from ._body import parse_json, read_body
@@ -422,44 +421,23 @@ def build_datasets_router(state: State) -> APIRouter:
         body: Annotated[ExperimentRunsQuery, Body()],
     ) -> Response:
         state.settle()  # the experiment's runs may still be queued
-        client.read_dataset(dataset_id=dataset_id)  # 404 for an unknown dataset
-        filters = body.filters or {}
-
-        def runs_of(session: uuid.UUID, **narrow: Any) -> Iterable[Any]:
-            return client.list_runs(
-                project_id=session,
-                is_root=True,
-                filter=all_of(*filters.get(session, [])),
-                order="asc",
-                **narrow,
+        page = list(
+            client.list_examples_with_runs(
+                dataset_id,
+                session_ids=body.session_ids,
+                filters=body.filters,
+                offset=body.offset,
+                limit=min(body.limit, PAGE_MAX),
             )
-
-        # Which examples have runs (ids only), then the page's runs in full: a page never
-        # decodes the payloads of every run in the experiments.
-        having = {
-            str(run.reference_example_id)
-            for session in body.session_ids
-            for run in runs_of(session, select=["reference_example_id"])
-            if run.reference_example_id is not None
-        }
-        if not having:
-            return JSONBytes([])
-        examples = client.list_examples(dataset_id=dataset_id, example_ids=list(having))
-        page = _page(examples, body.offset, body.limit)
-        if not page:
-            return JSONBytes([])
-        by_example: dict[str, list[Any]] = {}
-        for session in body.session_ids:
-            for run in runs_of(session, reference_example_id=[str(e.id) for e in page]):
-                by_example.setdefault(str(run.reference_example_id), []).append(run)
-        found = [run for e in page for run in by_example[str(e.id)]]
-        urls = attachment_urls(state, request, found) if found else {}
-        return JSONBytes(
-            [
-                {**example_json(e), "runs": [run_json(r, urls) for r in by_example[str(e.id)]]}
-                for e in page
-            ]
         )
+        found = [run for e in page for run in e.runs]
+        urls = attachment_urls(state, request, found) if found else {}
+        answer = []
+        for example in page:
+            data = example_json(example)
+            del data["runs"]  # after the example's fields, as LangSmith orders them
+            answer.append({**data, "runs": [run_json(r, urls) for r in example.runs]})
+        return JSONBytes(answer)
 
     # -- examples -----------------------------------------------------------------------
     @router.post(
