@@ -392,7 +392,9 @@ def install(app: FastAPI) -> None:
             return error_response(err.status, err.type, err.message, err.details)
         status = exc.status_code
         if status == 404 and _is_ui_page(request.url.path):
-            return _ui_not_found(request.url.path)
+            from ..ui import not_found_page  # the UI's own page, not the API's JSON
+
+            return not_found_page(request.url.path)
         if status == 404:
             message = (
                 f"no route {request.method} {request.url.path}; see /openapi.json for the routes"
@@ -416,14 +418,6 @@ def install(app: FastAPI) -> None:
 def _is_ui_page(path: str) -> bool:
     """A path a browser opened in the UI (its data and assets answer in the API's shape)."""
     return path.startswith("/ui/") and not path.startswith(("/ui/api/", "/ui/static/"))
-
-
-def _ui_not_found(path: str) -> Response:
-    """The UI's own error page for a UI address that names no page (not the API's JSON)."""
-    from ..errors import NotFoundError
-    from ..ui._pages import error_page
-
-    return error_page(NotFoundError(f"no page at {path}; start again from the projects list"))
 
 
 class CatchAllMiddleware:

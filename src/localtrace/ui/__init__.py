@@ -20,4 +20,12 @@ def render_login(*, next: str, failed: bool, status: int = 200) -> Response:
     return render("login.html", status, next=next, failed=failed)
 
 
-__all__ = ["UI_SOURCE", "build_router", "render_login"]
+def not_found_page(path: str) -> Response:
+    """The page for a UI address that names no page (a mistyped or stale link)."""
+    from ..errors import NotFoundError
+    from ._pages import error_page
+
+    return error_page(NotFoundError(f"no page at {path}; start again from the projects list"))
+
+
+__all__ = ["UI_SOURCE", "build_router", "not_found_page", "render_login"]
