@@ -9,6 +9,7 @@ import numbers
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, cast
 
+from ._time import to_micros
 from ._words import did_you_mean
 from .errors import InvalidArgumentError
 
@@ -89,3 +90,14 @@ def json_object(value: Any, argument: str) -> dict[str, Any] | None:
             argument, value, f"not JSON-serialisable ({exc})", "pass JSON values only"
         ) from None
     return decoded
+
+
+def micros(value: Any, argument: str) -> int:
+    """A time argument in microseconds since the epoch, or an ``InvalidArgumentError`` naming
+    it."""
+    try:
+        return to_micros(value)
+    except (ValueError, TypeError, OverflowError):
+        raise InvalidArgumentError(
+            argument, value, "not a time", "pass a datetime or ISO-8601 text"
+        ) from None

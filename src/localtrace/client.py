@@ -20,6 +20,7 @@ from typing import IO, Any
 
 from . import _digest, _v2
 from ._args import json_object as _json_object
+from ._args import micros as _micros
 from ._args import sdk_keywords as _sdk_keywords
 from ._evaluation import EvaluationMethods
 from ._ids import argument_id, uuid_text
@@ -137,16 +138,6 @@ def _raise_first(outcomes: list[LocaltraceError | None]) -> None:
 
 
 _uuid_arg = argument_id
-
-
-def _time_arg(value: Any, argument: str) -> int:
-    """A time argument in microseconds, or an ``InvalidArgumentError`` naming it."""
-    try:
-        return to_micros(value)
-    except (ValueError, TypeError, OverflowError):
-        raise InvalidArgumentError(
-            argument, value, "not a time", "pass a datetime or ISO-8601 text"
-        ) from None
 
 
 _UNSET: Any = object()
@@ -1044,7 +1035,7 @@ class Client(EvaluationMethods):
         ``extra["metadata"]``.
         """
         given = dict(locals())
-        started = _time_arg(start_time, "start_time") if start_time is not None else None
+        started = _micros(start_time, "start_time") if start_time is not None else None
         values = self._record_feedback(given)
         if values is None:
             stored = self.read_feedback(given["feedback_id"])

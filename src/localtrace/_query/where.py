@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .._args import micros
 from .._ids import argument_id, argument_ids
-from .._time import to_micros
 from ..errors import InvalidArgumentError
 from . import planner
 
@@ -156,9 +156,9 @@ def build_where(
     if error is not None:
         where.add("r.status = 'error'" if error else "r.status != 'error'")
     if start_time is not None:
-        where.add("r.start_time >= ?", _time(start_time, "start_time"))
+        where.add("r.start_time >= ?", micros(start_time, "start_time"))
     if end_time is not None:
-        where.add("r.end_time <= ?", _time(end_time, "end_time"))
+        where.add("r.end_time <= ?", micros(end_time, "end_time"))
     if query:
         from .. import filters
         from ..filters._resolve import MAX_SEARCH_CHARS
@@ -233,12 +233,3 @@ def _parsed(text: str) -> tuple[Node, bool]:
 
     node = filters.parse(text)
     return node, filters.uses_search(node)
-
-
-def _time(value: Any, argument: str) -> int:
-    try:
-        return to_micros(value)
-    except (ValueError, TypeError, OverflowError):
-        raise InvalidArgumentError(
-            argument, value, "not a time", "pass a datetime or ISO-8601 text"
-        ) from None
