@@ -834,3 +834,35 @@ def test_evaluate_run_scores_a_stored_run_against_its_example(tmp_path: Path) ->
         reference_example={"id": uuid.uuid4(), "outputs": {"answer": 0}},
     )
     assert other.score is True
+
+
+def test_compare_averages_every_repetition_of_an_example(tmp_path: Path) -> None:
+    """With num_repetitions=3, an example scored 1, 1 and 0 averages 2/3: comparing only the
+    last repetition (0) reported a gain where there was a loss."""
+    langsmith = pytest.importorskip("langsmith")
+    with localtrace.Client(tmp_path / "reps.db") as client:
+        dataset = client.create_dataset("reps")
+        client.create_examples(dataset_id=dataset.id, examples=[{"inputs": {"q": 0}}])
+        calls = iter([1, 1, 0, 1, 1, 1])  # A's three repetitions, then B's
+
+        def exact(outputs: dict[str, Any]) -> dict[str, Any]:
+            return {"key": "exact", "score": next(calls)}
+
+        def target(inputs: dict[str, Any]) -> dict[str, Any]:
+            return {"answer": inputs["q"]}
+
+        names = [
+            langsmith.evaluate(
+                target,
+                data="reps",
+                evaluators=[exact],
+                num_repetitions=3,
+                max_concurrency=0,
+                client=client,
+            ).experiment_name
+            for _ in range(2)
+        ]
+        (row,) = client.compare_experiments(*names)
+        assert row["scores_a"] == {"exact": pytest.approx(2 / 3)}
+        assert row["scores_b"] == {"exact": 1.0}
+        assert row["deltas"] == {"exact": pytest.approx(1 / 3)} and not row["regressed"]

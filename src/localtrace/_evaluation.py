@@ -1104,9 +1104,13 @@ class EvaluationMethods:
         Each row: the example's id and inputs, both outputs, both feedback averages per key,
         the score deltas (B - A), both latencies and errors, and ``regressed`` (some score went
         down, or B failed where A did not). Regressions come first, the largest drop first.
+        With ``num_repetitions``, the scores average every repetition of the example; outputs,
+        latency and error are its last repetition's.
         """
-        a = self._experiment_runs(experiment_a)
-        b = self._experiment_runs(experiment_b)
+        every_a = self._experiment_runs(experiment_a)
+        every_b = self._experiment_runs(experiment_b)
+        a = {example: runs[-1] for example, runs in every_a.items()}
+        b = {example: runs[-1] for example, runs in every_b.items()}
         examples = list(dict.fromkeys([*a, *b]))
         # The example's inputs: a run's are what its target was called with ({"payload": ...}
         # for f(payload)); an example deleted since keeps the run's.
@@ -1118,8 +1122,8 @@ class EvaluationMethods:
         rows = []
         for example_id in examples:
             run_a, run_b = a.get(example_id), b.get(example_id)
-            scores_a = _scores(run_a)
-            scores_b = _scores(run_b)
+            scores_a = _scores(every_a.get(example_id, []))
+            scores_b = _scores(every_b.get(example_id, []))
             deltas = {k: scores_b[k] - scores_a[k] for k in sorted(set(scores_a) & set(scores_b))}
             failed_now = run_b is not None and run_b.error and not (run_a and run_a.error)
             worst = min(deltas.values(), default=0.0)
@@ -1235,7 +1239,9 @@ class EvaluationMethods:
 
         return LocalInfo(version=__version__)
 
-    def _experiment_runs(self, name: str) -> dict[Any, Run]:
+    def _experiment_runs(self, name: str) -> dict[Any, list[Run]]:
+        """Each example's root runs in the experiment (several with ``num_repetitions``),
+        oldest first."""
         project = self.read_project(project_name=name)  # type: ignore[attr-defined]
         if project.reference_dataset_id is None:
             raise InvalidArgumentError(
@@ -1246,7 +1252,11 @@ class EvaluationMethods:
             )
         self.flush()  # type: ignore[attr-defined]
         runs = self.list_runs(project_id=project.id, is_root=True, order="asc")  # type: ignore[attr-defined]
-        return {r.reference_example_id: r for r in runs if r.reference_example_id}
+        found: dict[Any, list[Run]] = {}
+        for run in runs:
+            if run.reference_example_id:
+                found.setdefault(run.reference_example_id, []).append(run)
+        return found
 
     def _select_eval_results(self, results: Any, *, fn_name: str | None = None) -> Any:
         """The SDK's own normalisation of evaluator results (``langsmith`` is installed
@@ -1480,15 +1490,17 @@ def _csv_bytes(csv_file: Any) -> tuple[str, bytes]:
     )
 
 
-def _scores(run: Run | None) -> dict[str, float]:
-    """A run's feedback averages per key (numeric ones)."""
-    if run is None:
-        return {}
-    return {
-        k: float(v["avg"])
-        for k, v in (run.feedback_stats or {}).items()
-        if isinstance(v, dict) and v.get("avg") is not None
-    }
+def _scores(runs: Sequence[Run]) -> dict[str, float]:
+    """The runs' feedback averages per key (numeric ones), over every score of every run."""
+    totals: dict[str, list[float]] = {}
+    for run in runs:
+        for key, stats in (run.feedback_stats or {}).items():
+            if isinstance(stats, dict) and stats.get("avg") is not None:
+                n = float(stats.get("n") or 1)
+                total = totals.setdefault(key, [0.0, 0.0])
+                total[0] += float(stats["avg"]) * n
+                total[1] += n
+    return {key: total / count for key, (total, count) in totals.items()}
 
 
 _LEGACY_FIELDS = {
