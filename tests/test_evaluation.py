@@ -862,6 +862,8 @@ def test_compare_averages_every_repetition_of_an_example(tmp_path: Path) -> None
             ).experiment_name
             for _ in range(2)
         ]
+        listed = {e["name"]: (e["examples"], e["runs"]) for e in client.list_experiments()}
+        assert listed == {name: (1, 3) for name in names}
         (row,) = client.compare_experiments(*names)
         assert row["scores_a"] == {"exact": pytest.approx(2 / 3)}
         assert row["scores_b"] == {"exact": 1.0}

@@ -1065,8 +1065,9 @@ class EvaluationMethods:
     ) -> list[dict[str, Any]]:
         """Experiments (projects linked to a dataset), newest first, with their figures.
 
-        A localtrace extension: per experiment its dataset, examples run, feedback averages per
-        key, latency p50/p99, tokens, cost and error rate over its root runs.
+        A localtrace extension: per experiment its dataset, examples run, root runs (more than
+        the examples with ``num_repetitions``), feedback averages per key, latency p50/p99,
+        tokens, cost and error rate over its root runs.
         """
         wanted = (
             self._dataset_id(dataset_id, dataset_name)
@@ -1080,13 +1081,18 @@ class EvaluationMethods:
             if wanted is not None and did != wanted:
                 continue
             stats = self.read_project(project_id=project.id, include_stats=True)  # type: ignore[attr-defined]
+            roots = self.list_runs(  # type: ignore[attr-defined]
+                project_id=project.id, is_root=True, select=["reference_example_id"]
+            )
+            examples = {r.reference_example_id for r in roots if r.reference_example_id}
             found.append(
                 {
                     "name": project.name,
                     "id": project.id,
                     "dataset": names.get(did, did),
                     "start_time": project.start_time,
-                    "examples": stats.run_count,
+                    "examples": len(examples),  # once each, however many repetitions
+                    "runs": stats.run_count,
                     "feedback": {k: v.get("avg") for k, v in (stats.feedback_stats or {}).items()},
                     "latency_p50": stats.latency_p50,
                     "latency_p99": stats.latency_p99,
