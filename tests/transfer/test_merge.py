@@ -120,6 +120,61 @@ def test_merging_twice_changes_nothing(tmp_path: Path) -> None:
         assert sorted(str(f.id) for f in client.list_feedback()) == feedback
 
 
+def _priced_trace() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A trace split over two shards: the root and a gpt-4o call, then a call to a model only
+    a custom price of the output knows; both calls send tokens and no cost."""
+    root = make_run("agent", project="priced")
+
+    def call(model: str, provider: str | None) -> dict[str, Any]:
+        run = make_run(
+            "chat",
+            "llm",
+            parent=root,
+            project="priced",
+            usage={"input_tokens": 1000, "output_tokens": 100, "total_tokens": 1100},
+        )
+        run["extra"]["metadata"]["ls_model_name"] = model
+        if provider is not None:
+            run["extra"]["metadata"]["ls_provider"] = provider
+        return run
+
+    return [root, call("gpt-4o", "openai")], [call("in-house-7b", None)]
+
+
+def _costs(client: localtrace.Client) -> dict[str, tuple[Any, ...]]:
+    return {
+        str(run.id): (run.total_tokens, run.prompt_cost, run.completion_cost, run.total_cost)
+        for run in client.list_runs()
+    }
+
+
+def _with_custom_price(client: localtrace.Client) -> None:
+    client.create_model_price("in-house-7b", "^in-house-7b$", "1e-6", "2e-6")
+
+
+def test_a_trace_split_over_shards_is_priced_as_in_one_store(tmp_path: Path) -> None:
+    first, second = _priced_trace()
+    a, b = tmp_path / "a.db", tmp_path / "b.db"
+    _store(a, first)
+    _store(b, second)
+    with localtrace.Client(tmp_path / "oracle.db") as client:
+        _with_custom_price(client)
+        client.batch_ingest_runs(create=[*first, *second])
+        client.flush()
+        expected = _costs(client)
+    root = str(first[0]["id"])
+    assert expected[root][3] is not None and expected[root][3] > 0
+    assert all(cost is not None for cost in expected[str(second[0]["id"])])
+    with localtrace.Client(tmp_path / "out.db") as client:
+        _with_custom_price(client)
+        result = client.merge(a, b)
+        assert result.merged_traces == 1
+        assert _costs(client) == expected
+        # merging the same shards again keeps every cost (the upsert rules price them again)
+        client.merge(a, b)
+        assert _costs(client) == expected
+
+
 def test_search_after_merge_finds_exactly_the_merged_runs(tmp_path: Path) -> None:
     shard = tmp_path / "shard.db"
     with localtrace.Client(shard) as client:

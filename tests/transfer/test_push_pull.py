@@ -343,6 +343,38 @@ def test_feedback_given_in_the_ui_is_pushed_and_pulled_back_as_it_was(
         assert source is not None and (source.type, source.metadata) == ("app", {"via": "ui"})
 
 
+def test_project_feedback_is_pushed_with_its_project(
+    client: localtrace.Client, remote: LiveServer
+) -> None:
+    """Feedback about a project (no run: a summary evaluator's score of an experiment) goes to
+    the pushed project on the server, once, like feedback about a run."""
+    fill(client, range(0, 2), project="experiment-1", feedback=False)
+    fill(client, range(0, 1), project="not-pushed", feedback=False)
+    experiment = client.read_project(project_name="experiment-1")
+    root = next(client.list_runs(project_name="experiment-1", is_root=True))
+    about_run = client.create_feedback(root.id, "correct", score=1)
+    about_project = client.create_feedback(
+        key="accuracy", score=0.5, project_id=experiment.id, comment="1 of 2"
+    )
+    client.create_feedback(
+        key="accuracy", score=1, project_id=client.read_project(project_name="not-pushed").id
+    )
+    client.flush()
+    result = client.push(remote.url, api_key=KEY, project_name="experiment-1")
+    assert (result.feedback, result.refused) == (2, [])
+    there = remote.store
+    there.flush()
+    assert sorted(str(f.id) for f in there.list_feedback()) == sorted(
+        [str(about_run.id), str(about_project.id)]
+    )
+    pushed = there.read_feedback(about_project.id)
+    assert pushed.run_id is None
+    assert pushed.session_id == there.read_project(project_name="experiment-1").id
+    assert (pushed.key, pushed.score, pushed.comment) == ("accuracy", 0.5, "1 of 2")
+    again = client.push(remote.url, api_key=KEY, project_name="experiment-1")
+    assert (again.runs, again.feedback) == (0, 0)
+
+
 def test_what_the_sdk_refuses_before_sending_is_a_refusal_not_an_unreachable_server() -> None:
     """A ValueError the SDK raises for an item is about that item: the push reports it and
     goes on (it used to stop, saying the server could not be reached)."""

@@ -9,7 +9,9 @@ mid-merge leaves the output as it was before that input (every trace old or new,
   ``INSERT ... SELECT`` table by table: runs keep their rolled-up usage and costs as computed
   when they were first written, with fresh primary keys after the output's.
 * Traces the output already has some run of go through the ingest upsert rules run by run,
-  so the same run in two files merges into one row and roll-ups are recomputed.
+  so the same run in two files merges into one row and roll-ups are recomputed; llm runs that
+  report tokens without a cost are priced as the writer prices them (the output's custom prices,
+  those the input brings included, then the catalogue).
 * Feedback is carried by id (the later ``modified_at`` wins), attachments by (run, name),
   custom prices by id.
 
@@ -32,6 +34,7 @@ from typing import Any
 
 from .. import _json
 from .._dotted import dotted_ids
+from .._ingest.pricing import Pricer
 from .._ingest.upsert import Ingestor
 from .._ingest.usage import Usage
 from .._store import fulltext
@@ -150,10 +153,18 @@ def _has_table(conn: sqlite3.Connection, schema: str, table: str) -> bool:
 class _Merger:
     """Copies one attached input (schema ``src``) into the output (``main``)."""
 
-    def __init__(self, conn: sqlite3.Connection, default_project: str, result: MergeResult):
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        default_project: str,
+        result: MergeResult,
+        pricer: Pricer | None = None,
+    ):
         self.conn = conn
         self.default_project = default_project
         self.result = result
+        self.pricer = pricer
+        """Prices the llm runs of overlapping traces that report tokens without a cost."""
 
     # -- projects -----------------------------------------------------------------------
     def projects(self) -> None:
@@ -315,7 +326,9 @@ class _Merger:
     def merge_overlapping(self) -> set[str]:
         """Upsert the runs of overlapping traces; returns every id named in their orders."""
         named: set[str] = set()
-        ingestor = Ingestor(self.conn, self.default_project)
+        # priced as the writer prices them: custom prices of the output (those just carried
+        # in from the input included), then the catalogue
+        ingestor = Ingestor(self.conn, self.default_project, self.pricer or Pricer())
         for batch in self._overlap_ops():
             ids = [run["id"] for _, run in batch]
             attachments = self._attachments(ids)
@@ -391,14 +404,18 @@ class _Merger:
 
 
 def merge_one(
-    conn: sqlite3.Connection, path: str, default_project: str, result: MergeResult
+    conn: sqlite3.Connection,
+    path: str,
+    default_project: str,
+    result: MergeResult,
+    pricer: Pricer | None = None,
 ) -> None:
     """Merge the store at ``path`` (already checked, current schema) in one transaction."""
     retry_busy(lambda: conn.execute("ATTACH DATABASE ? AS src", (path,)))
     try:
         begin_immediate(conn)
         try:
-            merger = _Merger(conn, default_project, result)
+            merger = _Merger(conn, default_project, result, pricer)
             merger.projects()
             merger.carried()
             overlapping = merger.overlap()
@@ -444,11 +461,12 @@ def merge(
         versions.append(version)
     Database(output).close()  # create the output, or check (and migrate) it
     result = MergeResult()
+    pricer = Pricer()
     conn = connect(output)
     try:
         for path, version in zip(inputs, versions, strict=False):
             with _current_copy(path, version) as current:
-                merge_one(conn, current, default_project, result)
+                merge_one(conn, current, default_project, result, pricer)
             if progress is not None:
                 progress(1)
         with contextlib.suppress(sqlite3.Error):

@@ -7,7 +7,8 @@ its server resumes at the first unacknowledged batch (a re-sent batch carries th
 ids: the server upserts them, nothing is duplicated).
 
 A run that was still running when it was pushed is remembered in the mark and sent once more,
-as a patch, when a later push finds it finished. Feedback follows its runs (its own mark), and
+as a patch, when a later push finds it finished. Feedback follows its runs (its own mark),
+feedback about a pushed project (an experiment's summary scores) goes to that project, and
 project descriptions/metadata are created with the project when the server has none.
 
 The server's answers: 2xx moves on; 4xx with details (422) records the refused runs and moves
@@ -300,59 +301,77 @@ class Pusher:
         return self._project_ids[name]
 
     def feedback(self) -> None:
-        """Feedback about pushed runs (and their projects) past the feedback mark."""
+        """Feedback about pushed runs (and their projects) past the feedback mark.
+
+        Feedback about a project (no run: a summary evaluator's score of an experiment) is
+        sent when its project is pushed, to that project's id on the server."""
         scope, params = self._scope()
         after = int(self.mark.get("feedback_pk") or 0)
-        runs_in_scope = f"SELECT r.id FROM runs AS r {'WHERE ' + scope if scope else ''}"
+        where = "WHERE " + scope if scope else ""
+        runs_in_scope = f"SELECT r.id FROM runs AS r {where}"
+        projects_in_scope = f"SELECT DISTINCT r.session_id FROM runs AS r {where}"
         with self.db.read() as conn:
             rows = conn.execute(
                 "SELECT f.pk, f.id, f.run_id, f.trace_id, f.key, f.score, f.value, f.comment, "
                 "f.correction, f.feedback_source, f.feedback_config, f.extra, "
                 "f.comparative_experiment_id, f.feedback_group_id, f.error, run.start_time, "
-                "pr.name FROM feedback AS f JOIN runs AS run ON run.id = f.run_id "
-                "LEFT JOIN projects AS pr ON pr.id = run.session_id "
-                f"WHERE f.pk > ? AND f.run_id IN ({runs_in_scope}) ORDER BY f.pk",
-                [after, *params],
+                "pr.name FROM feedback AS f LEFT JOIN runs AS run ON run.id = f.run_id "
+                "LEFT JOIN projects AS pr ON pr.id = coalesce(run.session_id, f.session_id) "
+                f"WHERE f.pk > ? AND (f.run_id IN ({runs_in_scope}) OR (f.run_id IS NULL "
+                f"AND f.session_id IN ({projects_in_scope}))) ORDER BY f.pk",
+                [after, *params, *params],
             ).fetchall()
         refused = {r.id for r in self.result.refused}
         for row in rows:
             if row[2] in refused:
                 continue
-            source = loads(row[9]) or {}
-            metadata = dict(source.get("metadata") or {})
-            origin = metadata.pop("__run", None)
-            source_type = sdk_source_type(source.get("type"), metadata)
-            try:
-                self.sdk.create_feedback(
-                    row[2],
-                    row[4],
-                    score=row[5],
-                    value=loads(row[6]),
-                    trace_id=row[3],
-                    comment=row[7],
-                    correction=loads(row[8]),
-                    source_info=metadata or None,
-                    feedback_source_type=source_type,
-                    source_run_id=origin.get("run_id") if isinstance(origin, dict) else None,
-                    feedback_id=uuid.UUID(row[1]),
-                    feedback_config=loads(row[10]),
-                    extra=loads(row[11]),
-                    comparative_experiment_id=row[12],
-                    feedback_group_id=row[13],
-                    error=bool(row[14]) or None,
-                    session_id=self._remote_project_id(self.to_project or row[16]),
-                    start_time=from_micros(row[15]),
-                    stop_after_attempt=1,
-                )
-            except Exception as exc:
-                failure = remote.classify(exc)
-                if not failure.refusal:
-                    raise self._stop(failure, "feedback") from None
-                self.result.refused.append(Refused(row[1], "feedback", failure.message))
-            else:
-                self.result.feedback += 1
+            self._send_feedback(row)
             self.mark["feedback_pk"] = row[0]
             self._save()
+
+    def _send_feedback(self, row: tuple[Any, ...]) -> None:
+        """One piece of feedback (a row of ``feedback()``); counted, or recorded as refused."""
+        source = loads(row[9]) or {}
+        metadata = dict(source.get("metadata") or {})
+        origin = metadata.pop("__run", None)
+        source_type = sdk_source_type(source.get("type"), metadata)
+        project = self._remote_project_id(self.to_project or row[16])
+        if row[2] is None:  # about the project itself: the SDK sends it with the project's id
+            if project is None:
+                reason = f"its project {self.to_project or row[16]!r} is not on the server"
+                self.result.refused.append(Refused(row[1], "feedback", reason))
+                return
+            where: dict[str, Any] = {"project_id": project}
+        else:
+            where = {"trace_id": row[3], "session_id": project}
+        try:
+            self.sdk.create_feedback(
+                row[2],
+                row[4],
+                score=row[5],
+                value=loads(row[6]),
+                comment=row[7],
+                correction=loads(row[8]),
+                source_info=metadata or None,
+                feedback_source_type=source_type,
+                source_run_id=origin.get("run_id") if isinstance(origin, dict) else None,
+                feedback_id=uuid.UUID(row[1]),
+                feedback_config=loads(row[10]),
+                extra=loads(row[11]),
+                comparative_experiment_id=row[12],
+                feedback_group_id=row[13],
+                error=bool(row[14]) or None,
+                start_time=from_micros(row[15]) if row[15] is not None else None,
+                stop_after_attempt=1,
+                **where,
+            )
+        except Exception as exc:
+            failure = remote.classify(exc)
+            if not failure.refusal:
+                raise self._stop(failure, "feedback") from None
+            self.result.refused.append(Refused(row[1], "feedback", failure.message))
+        else:
+            self.result.feedback += 1
 
 
 def push(
