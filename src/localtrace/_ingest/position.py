@@ -7,7 +7,7 @@ import sqlite3
 from typing import NamedTuple
 
 from .. import _json
-from .._dotted import ancestor_ids, dotted_ids, segment_for
+from .._dotted import dotted_ids, segment_for
 from .._ids import Refusal
 from .._store.db import chunks, placeholders
 from .._time import now_micros
@@ -114,14 +114,18 @@ def adopt(conn: sqlite3.Connection, arrived: list[RunState]) -> None:
                 ),
             )
         )
-    # Deepest parents first: an adoption moves the parent's whole subtree only when that
-    # subtree already holds every orphan adopted further down (with the stale prefix).
-    orphans.sort(key=lambda orphan: -(by_id[orphan.parent_run_id].dotted_order or "").count("."))
+    # In the order their parents arrived (then by the orphans' own places): the outcome
+    # does not depend on the order SQLite finds them in.
+    arrival = {run_id: index for index, run_id in enumerate(by_id)}
+    orphans.sort(key=lambda orphan: (arrival[orphan.parent_run_id], orphan.dotted_order))
     gained: dict[str, Usage] = {}
     for orphan in orphans:
-        parent = by_id[orphan.parent_run_id]
+        # The parent's place as stored now: an adoption earlier in this loop may have moved
+        # it (it sat in that orphan's subtree), so the batch's own view of it may be stale.
+        parent_trace, parent_order = conn.execute(
+            "SELECT trace_id, dotted_order FROM runs WHERE id = ?", (orphan.parent_run_id,)
+        ).fetchone()
         order = orphan.dotted_order
-        assert parent.dotted_order is not None and parent.trace_id is not None
         old_trace = conn.execute("SELECT trace_id FROM runs WHERE id = ?", (orphan.id,)).fetchone()[
             0
         ]
@@ -133,7 +137,7 @@ def adopt(conn: sqlite3.Connection, arrived: list[RunState]) -> None:
         total = EMPTY_USAGE
         updates = []
         for pk, dotted, own in subtree:
-            updates.append((parent.trace_id, f"{parent.dotted_order}.{dotted}", pk))
+            updates.append((parent_trace, f"{parent_order}.{dotted}", pk))
             total = total.combine(Usage.from_json(_json.loads(own)))
         conn.executemany("UPDATE runs SET trace_id = ?, dotted_order = ? WHERE pk = ?", updates)
         unknown = (
@@ -144,7 +148,7 @@ def adopt(conn: sqlite3.Connection, arrived: list[RunState]) -> None:
         conn.execute("UPDATE runs SET repair = ? WHERE id = ?", (kept, orphan.id))
         if total.is_empty():
             continue
-        for ancestor in [*ancestor_ids(parent.dotted_order), parent.id]:
+        for ancestor in dotted_ids(parent_order):
             previous = gained.get(ancestor)
             gained[ancestor] = total if previous is None else previous.combine(total)
     if gained:
