@@ -18,6 +18,8 @@ from .usage import EMPTY_USAGE, Usage
 _ORPHAN = "parent_run_id IS NOT NULL AND instr(dotted_order, '.') = 0"
 """A run stored before its parent: its dotted_order is its own segment only (runs_orphans)."""
 _ANY_ORPHAN = f"SELECT 1 FROM runs WHERE {_ORPHAN} LIMIT 1"
+_SUBTREE = "trace_id = ? AND (dotted_order = ? OR (dotted_order > ? AND dotted_order < ?))"
+"""A run (trace_id, dotted_order) and its descendants (the dotted_order + '.' and '/')."""
 
 
 def position(
@@ -50,6 +52,9 @@ def position(
     start = state.start_time if state.start_time is not None else now_micros()
     own = segment_for(start, state.id)
     parent_id = state.given_parent or state.parent_run_id
+    if parent_id == state.id:
+        _break_cycle(state, own, f"parent_run_id {parent_id} is this run's own id")
+        return
     if parent_id is None:
         state.trace_id = state.id
         state.parent_run_id = None
@@ -59,11 +64,14 @@ def position(
                 f"trace_id {state.given_trace_id} given without a parent; the run is its own root"
             )
         return
-    state.parent_run_id = parent_id
     parent_state = states.get(parent_id)
     parent_order: str | None = None
     parent_trace: str | None = None
     if parent_state is not None and depth < 1000:
+        if parent_state.position_done and parent_state.dotted_order is None:
+            # the parent is being settled: following parents from it came back here
+            _break_cycle(state, own, f"parent_run_id {parent_id} {_LEADS_BACK}")
+            return
         position(conn, parent_state, states, depth + 1)
         parent_order, parent_trace = parent_state.dotted_order, parent_state.trace_id
     else:
@@ -72,6 +80,10 @@ def position(
         ).fetchone()
         if row is not None:
             parent_order, parent_trace = row
+    if parent_order and state.id in parent_order:  # this run is one of the parent's ancestors
+        _break_cycle(state, own, f"parent_run_id {parent_id} {_LEADS_BACK}")
+        return
+    state.parent_run_id = parent_id
     if parent_order:
         state.dotted_order = f"{parent_order}.{own}"
         state.trace_id = parent_trace
@@ -81,6 +93,18 @@ def position(
         state.repair.append(
             f"parent {parent_id} was unknown when this run arrived without a dotted_order"
         )
+
+
+_LEADS_BACK = "leads back to this run (a cycle of parents)"
+
+
+def _break_cycle(state: RunState, own: str, why: str) -> None:
+    """Drop the parent link that would make ``state`` its own ancestor: the run becomes the
+    root of a trace of its own (only a run without a dotted_order, so a new one, gets here)."""
+    state.parent_run_id = None
+    state.trace_id = state.id
+    state.dotted_order = own
+    state.repair.append(f"{why}; stored as a root")
 
 
 class _Orphan(NamedTuple):
@@ -98,6 +122,8 @@ def adopt(conn: sqlite3.Connection, arrived: list[RunState]) -> None:
     the orphan's whole subtree gets the parent's trace_id and dotted_order prefix, and its
     usage is rolled up into the parent and the parent's ancestors. OTel exporters send
     children first as a rule; the langsmith SDK never needs this (it sends dotted_order).
+    A parent that already hangs below the orphan (the links form a cycle) does not adopt it:
+    the orphan becomes the root of a trace of its own, with its subtree, and says why.
     """
     if not arrived or conn.execute(_ANY_ORPHAN).fetchone() is None:
         return
@@ -129,10 +155,23 @@ def adopt(conn: sqlite3.Connection, arrived: list[RunState]) -> None:
         old_trace = conn.execute("SELECT trace_id FROM runs WHERE id = ?", (orphan.id,)).fetchone()[
             0
         ]
+        in_subtree = (old_trace, order, order + ".", order + "/")
+        unknown = (
+            f"parent {orphan.parent_run_id} was unknown when this run arrived without a "
+            "dotted_order"
+        )
+        kept = [p for p in (orphan.repair or "").split("; ") if p and p != unknown]
+        if orphan.id in parent_order:  # the parent hangs below the orphan: a cycle of parents
+            # The orphan stays the top of its subtree, as the root of a trace of its own.
+            conn.execute(f"UPDATE runs SET trace_id = ? WHERE {_SUBTREE}", (orphan.id, *in_subtree))
+            kept.append(f"parent_run_id {orphan.parent_run_id} {_LEADS_BACK}; stored as a root")
+            conn.execute(
+                "UPDATE runs SET parent_run_id = NULL, repair = ? WHERE id = ?",
+                ("; ".join(kept), orphan.id),
+            )
+            continue
         subtree = conn.execute(
-            "SELECT pk, dotted_order, own_usage FROM runs WHERE trace_id = ? "
-            "AND (dotted_order = ? OR (dotted_order > ? AND dotted_order < ?))",
-            (old_trace, order, order + ".", order + "/"),
+            f"SELECT pk, dotted_order, own_usage FROM runs WHERE {_SUBTREE}", in_subtree
         ).fetchall()
         total = EMPTY_USAGE
         updates = []
@@ -140,12 +179,9 @@ def adopt(conn: sqlite3.Connection, arrived: list[RunState]) -> None:
             updates.append((parent_trace, f"{parent_order}.{dotted}", pk))
             total = total.combine(Usage.from_json(_json.loads(own)))
         conn.executemany("UPDATE runs SET trace_id = ?, dotted_order = ? WHERE pk = ?", updates)
-        unknown = (
-            f"parent {orphan.parent_run_id} was unknown when this run arrived without a "
-            "dotted_order"
+        conn.execute(
+            "UPDATE runs SET repair = ? WHERE id = ?", ("; ".join(kept) or None, orphan.id)
         )
-        kept = "; ".join(p for p in (orphan.repair or "").split("; ") if p and p != unknown) or None
-        conn.execute("UPDATE runs SET repair = ? WHERE id = ?", (kept, orphan.id))
         if total.is_empty():
             continue
         for ancestor in dotted_ids(parent_order):
