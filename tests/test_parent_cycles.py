@@ -235,3 +235,23 @@ def cycles_of(parents: list[int | None]) -> list[set[int]]:
             if cycle not in found:
                 found.append(cycle)
     return found
+
+
+@pytest.mark.parametrize(
+    ("dotted", "kept", "named"),
+    [
+        pytest.param([0, 1, 0], [1, 0], 0, id="the run above itself"),
+        pytest.param([0, 0], [0], 0, id="the run its own parent"),
+        pytest.param([2, 1, 3, 1, 0], [3, 1, 0], 1, id="an ancestor above itself"),
+    ],
+)
+def test_a_dotted_order_naming_a_run_twice_keeps_the_tail_naming_each_once(
+    client: localtrace.Client, dotted: list[int], kept: list[int], named: int
+) -> None:
+    client.batch_ingest_runs(create=[make(0, None, dotted=dotted)])
+    run = stored(client)[run_id(0)]
+    assert run.dotted_order == ".".join(segment(j) for j in kept)
+    assert str(run.trace_id) == run_id(kept[0])
+    assert run.parent_run_id == (uuid.UUID(run_id(kept[-2])) if len(kept) > 1 else None)
+    assert run.repair is not None and f"named run {run_id(named)} twice" in run.repair
+    assert run_id(0) in {str(each.id) for each in client.read_trace(run_id(0)).walk()}

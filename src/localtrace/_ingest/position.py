@@ -37,6 +37,8 @@ def position(
                 f"the last segment names run {ids[-1]}, not this run",
                 "end the dotted_order with <start time>Z<this run's id>, or omit it",
             )
+        if len(set(ids)) < len(ids):
+            ids = _cut_repeats(state, ids)
         trace_id = ids[0]
         parent = ids[-2] if len(ids) > 1 else None
         if state.given_trace_id and state.given_trace_id != trace_id:
@@ -96,6 +98,24 @@ def position(
 
 
 _LEADS_BACK = "leads back to this run (a cycle of parents)"
+
+
+def _cut_repeats(state: RunState, ids: list[str]) -> list[str]:
+    """A dotted_order naming a run twice makes that run its own ancestor: keep the longest
+    tail naming each run once (the run, its parent and up), and say what was dropped."""
+    seen: set[str] = set()
+    start = len(ids)
+    while ids[start - 1] not in seen:
+        start -= 1
+        seen.add(ids[start])
+    assert state.dotted_order is not None
+    state.dotted_order = ".".join(state.dotted_order.split(".")[start:])
+    above = "this run" if start == len(ids) - 1 else f"run {ids[start]}"
+    state.repair.append(
+        f"dotted_order named run {ids[start - 1]} twice (a cycle of parents); "
+        f"what was above {above} was dropped"
+    )
+    return ids[start:]
 
 
 def _break_cycle(state: RunState, own: str, why: str) -> None:
