@@ -317,6 +317,28 @@ def test_self_parented_and_cyclic_spans_make_trees(live: LiveServer) -> None:
     assert root.child_runs[0].dotted_order.count(".") == 1
 
 
+def test_a_cycle_split_across_requests_is_broken_once(live: LiveServer) -> None:
+    """Spans each other's parents, sent in separate requests: the first one, waiting for its
+    parent, stays the root when the second arrives; each run is stored once."""
+    tag = uuid.uuid4().hex[:8]
+    trace = uuid.uuid4().hex
+    first, second = uuid.uuid4().hex[:16], uuid.uuid4().hex[:16]
+    spans = [
+        span_dict(name="first", marker=f"split-{tag}", trace_id=trace, span_id=first),
+        span_dict(name="second", trace_id=trace, span_id=second),
+    ]
+    spans[0]["parentSpanId"], spans[1]["parentSpanId"] = second, first
+    for span in spans:
+        assert partial(post(live, raw_request([span]))) == (0, "")
+    root = by_marker(live.store, f"split-{tag}")
+    assert root.name == "first" and root.parent_run_id is None
+    assert root.repair is not None and "a cycle of parents" in root.repair
+    (child,) = root.child_runs
+    assert child.name == "second" and child.child_runs == []
+    assert child.dotted_order == f"{root.dotted_order}.{child.dotted_order.rsplit('.', 1)[1]}"
+    assert {run.name for run in live.store.list_runs(trace_id=root.id)} == {"first", "second"}
+
+
 def test_odd_attribute_types_are_kept(live: LiveServer) -> None:
     tag = uuid.uuid4().hex[:8]
     attributes = [

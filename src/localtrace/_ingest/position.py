@@ -7,7 +7,7 @@ import sqlite3
 from typing import NamedTuple
 
 from .. import _json
-from .._dotted import ancestor_ids, dotted_ids, segment_for
+from .._dotted import dotted_ids, segment_for
 from .._ids import Refusal
 from .._store.db import chunks, placeholders
 from .._time import now_micros
@@ -18,6 +18,8 @@ from .usage import EMPTY_USAGE, Usage
 _ORPHAN = "parent_run_id IS NOT NULL AND instr(dotted_order, '.') = 0"
 """A run stored before its parent: its dotted_order is its own segment only (runs_orphans)."""
 _ANY_ORPHAN = f"SELECT 1 FROM runs WHERE {_ORPHAN} LIMIT 1"
+_SUBTREE = "trace_id = ? AND (dotted_order = ? OR (dotted_order > ? AND dotted_order < ?))"
+"""A run (trace_id, dotted_order) and its descendants (the dotted_order + '.' and '/')."""
 
 
 def position(
@@ -35,6 +37,8 @@ def position(
                 f"the last segment names run {ids[-1]}, not this run",
                 "end the dotted_order with <start time>Z<this run's id>, or omit it",
             )
+        if len(set(ids)) < len(ids):
+            ids = _cut_repeats(state, ids)
         trace_id = ids[0]
         parent = ids[-2] if len(ids) > 1 else None
         if state.given_trace_id and state.given_trace_id != trace_id:
@@ -50,6 +54,9 @@ def position(
     start = state.start_time if state.start_time is not None else now_micros()
     own = segment_for(start, state.id)
     parent_id = state.given_parent or state.parent_run_id
+    if parent_id == state.id:
+        _break_cycle(state, own, f"parent_run_id {parent_id} is this run's own id")
+        return
     if parent_id is None:
         state.trace_id = state.id
         state.parent_run_id = None
@@ -59,11 +66,14 @@ def position(
                 f"trace_id {state.given_trace_id} given without a parent; the run is its own root"
             )
         return
-    state.parent_run_id = parent_id
     parent_state = states.get(parent_id)
     parent_order: str | None = None
     parent_trace: str | None = None
     if parent_state is not None and depth < 1000:
+        if parent_state.position_done and parent_state.dotted_order is None:
+            # the parent is being settled: following parents from it came back here
+            _break_cycle(state, own, f"parent_run_id {parent_id} {_LEADS_BACK}")
+            return
         position(conn, parent_state, states, depth + 1)
         parent_order, parent_trace = parent_state.dotted_order, parent_state.trace_id
     else:
@@ -72,6 +82,10 @@ def position(
         ).fetchone()
         if row is not None:
             parent_order, parent_trace = row
+    if parent_order and state.id in parent_order:  # this run is one of the parent's ancestors
+        _break_cycle(state, own, f"parent_run_id {parent_id} {_LEADS_BACK}")
+        return
+    state.parent_run_id = parent_id
     if parent_order:
         state.dotted_order = f"{parent_order}.{own}"
         state.trace_id = parent_trace
@@ -81,6 +95,36 @@ def position(
         state.repair.append(
             f"parent {parent_id} was unknown when this run arrived without a dotted_order"
         )
+
+
+_LEADS_BACK = "leads back to this run (a cycle of parents)"
+
+
+def _cut_repeats(state: RunState, ids: list[str]) -> list[str]:
+    """A dotted_order naming a run twice makes that run its own ancestor: keep the longest
+    tail naming each run once (the run, its parent and up), and say what was dropped."""
+    seen: set[str] = set()
+    start = len(ids)
+    while ids[start - 1] not in seen:
+        start -= 1
+        seen.add(ids[start])
+    assert state.dotted_order is not None
+    state.dotted_order = ".".join(state.dotted_order.split(".")[start:])
+    above = "this run" if start == len(ids) - 1 else f"run {ids[start]}"
+    state.repair.append(
+        f"dotted_order named run {ids[start - 1]} twice (a cycle of parents); "
+        f"what was above {above} was dropped"
+    )
+    return ids[start:]
+
+
+def _break_cycle(state: RunState, own: str, why: str) -> None:
+    """Drop the parent link that would make ``state`` its own ancestor: the run becomes the
+    root of a trace of its own (only a run without a dotted_order, so a new one, gets here)."""
+    state.parent_run_id = None
+    state.trace_id = state.id
+    state.dotted_order = own
+    state.repair.append(f"{why}; stored as a root")
 
 
 class _Orphan(NamedTuple):
@@ -98,6 +142,8 @@ def adopt(conn: sqlite3.Connection, arrived: list[RunState]) -> None:
     the orphan's whole subtree gets the parent's trace_id and dotted_order prefix, and its
     usage is rolled up into the parent and the parent's ancestors. OTel exporters send
     children first as a rule; the langsmith SDK never needs this (it sends dotted_order).
+    A parent that already hangs below the orphan (the links form a cycle) does not adopt it:
+    the orphan becomes the root of a trace of its own, with its subtree, and says why.
     """
     if not arrived or conn.execute(_ANY_ORPHAN).fetchone() is None:
         return
@@ -114,37 +160,51 @@ def adopt(conn: sqlite3.Connection, arrived: list[RunState]) -> None:
                 ),
             )
         )
-    # Deepest parents first: an adoption moves the parent's whole subtree only when that
-    # subtree already holds every orphan adopted further down (with the stale prefix).
-    orphans.sort(key=lambda orphan: -(by_id[orphan.parent_run_id].dotted_order or "").count("."))
+    # In the order their parents arrived (then by the orphans' own places): the outcome
+    # does not depend on the order SQLite finds them in.
+    arrival = {run_id: index for index, run_id in enumerate(by_id)}
+    orphans.sort(key=lambda orphan: (arrival[orphan.parent_run_id], orphan.dotted_order))
     gained: dict[str, Usage] = {}
     for orphan in orphans:
-        parent = by_id[orphan.parent_run_id]
+        # The parent's place as stored now: an adoption earlier in this loop may have moved
+        # it (it sat in that orphan's subtree), so the batch's own view of it may be stale.
+        parent_trace, parent_order = conn.execute(
+            "SELECT trace_id, dotted_order FROM runs WHERE id = ?", (orphan.parent_run_id,)
+        ).fetchone()
         order = orphan.dotted_order
-        assert parent.dotted_order is not None and parent.trace_id is not None
         old_trace = conn.execute("SELECT trace_id FROM runs WHERE id = ?", (orphan.id,)).fetchone()[
             0
         ]
-        subtree = conn.execute(
-            "SELECT pk, dotted_order, own_usage FROM runs WHERE trace_id = ? "
-            "AND (dotted_order = ? OR (dotted_order > ? AND dotted_order < ?))",
-            (old_trace, order, order + ".", order + "/"),
-        ).fetchall()
-        total = EMPTY_USAGE
-        updates = []
-        for pk, dotted, own in subtree:
-            updates.append((parent.trace_id, f"{parent.dotted_order}.{dotted}", pk))
-            total = total.combine(Usage.from_json(_json.loads(own)))
-        conn.executemany("UPDATE runs SET trace_id = ?, dotted_order = ? WHERE pk = ?", updates)
+        in_subtree = (old_trace, order, order + ".", order + "/")
         unknown = (
             f"parent {orphan.parent_run_id} was unknown when this run arrived without a "
             "dotted_order"
         )
-        kept = "; ".join(p for p in (orphan.repair or "").split("; ") if p and p != unknown) or None
-        conn.execute("UPDATE runs SET repair = ? WHERE id = ?", (kept, orphan.id))
+        kept = [p for p in (orphan.repair or "").split("; ") if p and p != unknown]
+        if orphan.id in parent_order:  # the parent hangs below the orphan: a cycle of parents
+            # The orphan stays the top of its subtree, as the root of a trace of its own.
+            conn.execute(f"UPDATE runs SET trace_id = ? WHERE {_SUBTREE}", (orphan.id, *in_subtree))
+            kept.append(f"parent_run_id {orphan.parent_run_id} {_LEADS_BACK}; stored as a root")
+            conn.execute(
+                "UPDATE runs SET parent_run_id = NULL, repair = ? WHERE id = ?",
+                ("; ".join(kept), orphan.id),
+            )
+            continue
+        subtree = conn.execute(
+            f"SELECT pk, dotted_order, own_usage FROM runs WHERE {_SUBTREE}", in_subtree
+        ).fetchall()
+        total = EMPTY_USAGE
+        updates = []
+        for pk, dotted, own in subtree:
+            updates.append((parent_trace, f"{parent_order}.{dotted}", pk))
+            total = total.combine(Usage.from_json(_json.loads(own)))
+        conn.executemany("UPDATE runs SET trace_id = ?, dotted_order = ? WHERE pk = ?", updates)
+        conn.execute(
+            "UPDATE runs SET repair = ? WHERE id = ?", ("; ".join(kept) or None, orphan.id)
+        )
         if total.is_empty():
             continue
-        for ancestor in [*ancestor_ids(parent.dotted_order), parent.id]:
+        for ancestor in dotted_ids(parent_order):
             previous = gained.get(ancestor)
             gained[ancestor] = total if previous is None else previous.combine(total)
     if gained:
