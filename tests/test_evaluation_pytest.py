@@ -116,3 +116,26 @@ def test_a_second_session_is_a_second_experiment_on_the_same_examples(
     [dataset] = list(client.list_datasets())
     assert dataset.example_count == 4
     assert len(_experiments(client)) == 2
+
+
+def test_a_second_session_ends_its_runs_on_the_examples_the_first_one_wrote(
+    tester: pytest.Pytester,
+) -> None:
+    # (the SDK reads each existing example back and takes its dataset_split out of its
+    # metadata, which LangSmith always fills in: ["base"] when the example named no split)
+    db = tester.path / "evals.db"
+    for _ in range(2):
+        tester.runpytest_subprocess(*_plugin_args(), "--localtrace-db", str(db))
+    client = localtrace.Client(db)
+    [dataset] = list(client.list_datasets())
+    first, second = sorted(_experiments(client), key=lambda p: p.start_time)
+    for experiment in (first, second):
+        runs = list(client.list_runs(project_id=experiment.id, is_root=True))
+        assert len(runs) == 4
+        for run in runs:
+            answer = 7 if run.inputs["q"] == 3 else run.inputs["q"] * 2
+            assert run.end_time is not None
+            assert run.outputs == {"answer": answer}
+            assert run.status in ("success", "error")
+    for example in client.list_examples(dataset_id=dataset.id):
+        assert example.metadata == {"dataset_split": ["base"]}

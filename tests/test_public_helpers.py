@@ -132,3 +132,36 @@ def test_list_attachments_returns_the_public_model(tmp_path: Path) -> None:
 )
 def test_figures_read_the_same_in_every_face(value: str, text: str) -> None:
     assert value == text
+
+
+def test_export_then_import_and_copy_into_keep_when_feedback_was_given(tmp_path: Path) -> None:
+    out = io.BytesIO()
+    with localtrace.Client(tmp_path / "src.db") as source:
+        ids = _thread(source)
+        given = source.create_feedback(ids[0], "correct", score=1, created_at=T0)
+        source.export_jsonl(out, project_name="chat")
+        with localtrace.Client(tmp_path / "copy.db") as copy:
+            source.copy_into(copy)
+            copied = copy.read_feedback(given.id)
+    with localtrace.Client(tmp_path / "dst.db") as target:
+        target.import_jsonl(out.getvalue().splitlines())
+        imported = target.read_feedback(given.id)
+    for feedback in (imported, copied):
+        assert (feedback.created_at, feedback.modified_at) == (T0, T0)
+
+
+def test_import_into_another_project_moves_project_feedback_there(tmp_path: Path) -> None:
+    out = io.BytesIO()
+    with localtrace.Client(tmp_path / "src.db") as source:
+        _thread(source)
+        chat = source.read_project(project_name="chat")
+        source.create_feedback(None, "overall", score=0.5, project_id=chat.id)
+        source.export_jsonl(out)
+    with localtrace.Client(tmp_path / "dst.db") as target:
+        target.import_jsonl(out.getvalue().splitlines(), project_name="renamed")
+        renamed = target.read_project(project_name="renamed")
+        [feedback] = list(target.list_feedback())
+        stats = target.read_project(project_id=renamed.id, include_stats=True)
+    assert feedback.session_id == renamed.id
+    overall = (stats.session_feedback_stats or {})["overall"]
+    assert (overall["n"], overall["avg"]) == (1, 0.5)

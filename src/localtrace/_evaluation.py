@@ -1419,7 +1419,9 @@ class EvaluationMethods:
                     "example_id": eid,
                     "inputs": _json_object(example.get("inputs"), "inputs") or {},
                     "outputs": _json_object(example.get("outputs"), "outputs"),
-                    "metadata": _with_split(metadata, example.get("split")),
+                    "metadata": _datasets.with_default_split(
+                        _with_split(metadata, example.get("split"))
+                    ),
                     "source_run_id": _uuid(source, "source_run_id") if source else None,
                     "created_at": self._moment(created, "created_at") if created else now,
                 }

@@ -354,14 +354,23 @@ def splits_of(metadata: dict[str, Any] | None) -> Iterable[str]:
     return [value] if isinstance(value, str) else [str(v) for v in value]
 
 
+def with_default_split(metadata: dict[str, Any] | None) -> dict[str, Any]:
+    """``metadata`` naming the split ``base`` when it names none: LangSmith stores and returns
+    every example with a ``dataset_split`` list (the SDK's pytest integration relies on it)."""
+    if (metadata or {}).get(SPLIT_KEY):
+        return dict(metadata or {})
+    return {**(metadata or {}), SPLIT_KEY: ["base"]}
+
+
 def row_to_example(row: Sequence[Any]) -> Example:
-    """An ``examples`` row (``_EXAMPLE_COLUMNS`` order) -> ``Example``."""
+    """An ``examples`` row (``_EXAMPLE_COLUMNS`` order) -> ``Example`` (one stored before
+    splits were always written reads as in ``base``, as it would from LangSmith)."""
     return Example(
         id=uuid.UUID(row[0]),
         dataset_id=uuid.UUID(row[1]),
         inputs=_json.loads(row[2]),
         outputs=_json.loads(row[3]),
-        metadata=_json.loads(row[4]),
+        metadata=with_default_split(_json.loads(row[4])),
         source_run_id=uuid.UUID(row[5]) if row[5] else None,
         created_at=from_micros(row[6]),
         modified_at=from_micros(row[7]),

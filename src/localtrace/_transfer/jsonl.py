@@ -286,7 +286,7 @@ class _Importer:
         origin = source_info.pop("__run", None)
         project = record.get("session_id") if record.get("run_id") is None else None
         if project is not None:
-            project = self._project_ids.get(str(project), project)
+            project = self._target_project(str(project))
         self.client.create_feedback(
             run_id=record.get("run_id"),
             key=record["key"],
@@ -305,8 +305,17 @@ class _Importer:
             feedback_group_id=record.get("feedback_group_id"),
             extra=record.get("extra"),
             error=record.get("error"),
+            created_at=record.get("created_at"),
         )
         self.counts.feedback += 1
+
+    def _target_project(self, project_id: str) -> str:
+        """Where project-level feedback about ``project_id`` goes: the project the runs were
+        put into (``project_name``), else the target's project of that name."""
+        if self.project_name is None:
+            return self._project_ids.get(project_id, project_id)
+        self.client.flush()
+        return str(self.client.create_project(self.project_name, upsert=True).id)
 
 
 def import_records(
