@@ -218,6 +218,36 @@ def test_a_forked_child_writes_through_a_writer_of_its_own(tmp_path: Path, write
     }
 
 
+FORK_AFTER_CLOSE = textwrap.dedent(
+    """
+    import os, sys
+    sys.path[:0] = [{src!r}]
+    import localtrace
+    client = localtrace.Client(sys.argv[1], writer="process")
+    client.create_run("r", {{}}, "chain")
+    client.close()
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    sys.exit(os.waitstatus_to_exitcode(status))
+    """
+).format(src=SRC)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork")
+def test_a_fork_after_a_client_closed_is_quiet(tmp_path: Path) -> None:
+    """A closed Client's writer has closed its pipes: a later fork (a benchmark's helper
+    process, a worker pool) has nothing to let go of, and says nothing."""
+    done = subprocess.run(
+        [sys.executable, "-c", FORK_AFTER_CLOSE, str(tmp_path / "closed.db")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+
+
 POOL_WITHOUT_FLUSH = textwrap.dedent(
     """
     import multiprocessing, sys

@@ -115,7 +115,7 @@ class ProcessWriter:
         if self._proc is not None:
             _fork.keep(self._proc)
             for stream in (self._proc.stdin, self._proc.stdout, self._proc.stderr):
-                if stream is not None:
+                if stream is not None and not stream.closed:  # a closed client's are
                     _fork.release(stream.fileno())
         if not self._closed:
             self._fresh()
