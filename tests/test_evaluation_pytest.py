@@ -106,19 +106,7 @@ def test_marked_tests_write_dataset_examples_experiment_and_feedback(
     assert experiment.metadata.get("__ls_runner") == "pytest"
 
 
-def test_a_second_session_is_a_second_experiment_on_the_same_examples(
-    tester: pytest.Pytester,
-) -> None:
-    db = tester.path / "evals.db"
-    for _ in range(2):
-        tester.runpytest_subprocess(*_plugin_args(), "--localtrace-db", str(db))
-    client = localtrace.Client(db)
-    [dataset] = list(client.list_datasets())
-    assert dataset.example_count == 4
-    assert len(_experiments(client)) == 2
-
-
-def test_a_second_session_ends_its_runs_on_the_examples_the_first_one_wrote(
+def test_a_second_session_is_a_second_experiment_that_ends_its_runs_on_the_same_examples(
     tester: pytest.Pytester,
 ) -> None:
     # (the SDK reads each existing example back and takes its dataset_split out of its
@@ -128,6 +116,7 @@ def test_a_second_session_ends_its_runs_on_the_examples_the_first_one_wrote(
         tester.runpytest_subprocess(*_plugin_args(), "--localtrace-db", str(db))
     client = localtrace.Client(db)
     [dataset] = list(client.list_datasets())
+    assert dataset.example_count == 4
     first, second = sorted(_experiments(client), key=lambda p: p.start_time)
     for experiment in (first, second):
         runs = list(client.list_runs(project_id=experiment.id, is_root=True))
