@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import sqlite3
 import sys
 import types
 from collections.abc import Iterator
@@ -14,6 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 import localtrace
+from dbfile import connected
 from localtrace.cli import main
 
 
@@ -38,7 +38,7 @@ def test_a_store_that_cannot_be_served_is_refused_before_any_address(
     junk.write_text("not a database")
     newer = tmp_path / "newer.db"
     localtrace.Client(newer).close()
-    with sqlite3.connect(newer) as conn:
+    with connected(newer) as conn:  # (sqlite3's own context manager would leave it open)
         conn.execute("PRAGMA user_version = 999")
     for path, said in (
         (tmp_path / "none.db", "no trace store at"),
