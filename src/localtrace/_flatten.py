@@ -56,6 +56,26 @@ def iter_pairs(value: Any, prefix: str = "") -> Iterator[tuple[str, str | None]]
             yield path, scalar_text(node)
 
 
+def pathless(node: Any) -> bool:
+    """Whether ``node``, placed under an empty key at the top, holds a leaf ``iter_pairs`` drops
+    (a scalar or an empty object or list with no path): a filter testing it could match nothing
+    that is stored."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if not item:
+                return True
+            stack.extend(child for key, child in item.items() if str(key) == "")
+        elif isinstance(item, (list, tuple)):
+            if not item:
+                return True
+            stack.extend(item)
+        else:
+            return True
+    return False
+
+
 def _shallow(value: dict[Any, Any], limit: int) -> list[tuple[str, str | None]] | None:
     """``flatten`` of the common metadata shape (scalars, and objects of scalars), or ``None``
     when the value needs the general walk (lists, deeper objects, empty or clashing paths)."""

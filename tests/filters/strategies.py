@@ -14,6 +14,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from localtrace._flatten import pathless
+
 from .store import Run, make_run
 
 BASE = 1_700_000_000_000_000
@@ -260,6 +262,9 @@ def collection_leaf(draw: st.DrawFn) -> str:
             key = draw(st.sampled_from([*KEYS, "b", "k.x", "nope"]))
             return f"{draw(st.sampled_from(['exists', 'has']))}(metadata, {literal(draw, key)})"
         subset = draw(st.dictionaries(st.sampled_from(KEYS), json_values, max_size=2))
+        # a leaf under an empty top-level key has no path: such objects are refused
+        # (test_filter_errors), not matched
+        subset = {k: v for k, v in subset.items() if not (k == "" and pathless(v))}
         return f"has(metadata, {literal(draw, json.dumps(subset, ensure_ascii=False))})"
     if kind == "payload":
         attr = draw(st.sampled_from(["inputs", "outputs"]))

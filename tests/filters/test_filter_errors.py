@@ -49,6 +49,7 @@ BAD_FILTERS = [
     "gt(total_tokens, 1.2.3)",
     "gt(total_tokens, 99999999999999999999)",
     "has(metadata, '{\"a\": }')",
+    'has(metadata, \'{"": "e"}\')',
     "gt(is_root, 1)",
     "eq(is_root, 1)",
     'in(name, "x")',

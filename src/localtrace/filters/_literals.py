@@ -15,7 +15,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal, InvalidOperati
 
 import orjson
 
-from .._flatten import flatten
+from .._flatten import flatten, pathless
 from .._ids import Refusal
 from .._time import to_micros
 
@@ -141,6 +141,13 @@ def metadata_subset(value: str) -> tuple[tuple[str, str | None], ...] | str:
         ) from None
     if not isinstance(parsed, dict):
         return value
+    if any(key == "" and pathless(child) for key, child in parsed.items()):
+        raise Refusal(
+            LITERAL,
+            "metadata object has a value under an empty key (metadata is matched by key path; "
+            "an empty key has none)",
+            'name the key: \'{"env": "prod"}\'',
+        )
     pairs = flatten(parsed, limit=MAX_METADATA_PAIRS + 1)
     if len(pairs) > MAX_METADATA_PAIRS:
         raise Refusal(
