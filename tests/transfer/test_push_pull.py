@@ -312,6 +312,29 @@ def test_pull_with_a_filter_and_another_local_name(
     assert {r.run_type for r in client.list_runs(project_name="offline")} == {"llm"}
 
 
+def test_pull_brings_the_project_description_and_metadata(
+    client: localtrace.Client, remote: LiveServer
+) -> None:
+    """What the runs cannot carry: the project's description and metadata; what is already set
+    locally is kept."""
+    fill(remote.store, range(0, 2), project="team", feedback=False)
+    team = remote.store.read_project(project_name="team")
+    remote.store.update_project(team.id, description="nightly evals", metadata={"owner": "ana"})
+    client.pull(remote.url, api_key=KEY, project_name="team")
+    pulled = client.read_project(project_name="team")
+    assert (pulled.description, (pulled.extra or {}).get("metadata")) == (
+        "nightly evals",
+        {"owner": "ana"},
+    )
+    mine = client.create_project("mine", description="my copy")
+    client.pull(remote.url, api_key=KEY, project_name="team", to_project="mine")
+    again = client.read_project(project_id=mine.id)
+    assert (again.description, (again.extra or {}).get("metadata")) == (
+        "my copy",
+        {"owner": "ana"},
+    )
+
+
 def test_pull_of_a_missing_project_and_an_unreachable_server(
     client: localtrace.Client, remote: LiveServer
 ) -> None:

@@ -183,7 +183,39 @@ class Puller:
             self.client.commit_feedback(**_feedback_kwargs(item))
         return len(items)
 
+    def _project(self) -> None:
+        """Bring the project's description and metadata, which its runs do not carry: the
+        local project is created with them, or given those it lacks (what is set locally is
+        kept)."""
+        try:
+            found = self.sdk.read_project(project_name=self.project)
+        except Exception as exc:
+            failure = remote.classify(exc)
+            if failure.status == 404 or "not found" in failure.message.lower():
+                raise ProjectNotFoundError(
+                    f"no project {self.project!r} at {self.endpoint}; check --project"
+                ) from None
+            raise self._stop(exc, "reading the project") from None
+        description = getattr(found, "description", None) or None
+        metadata = (getattr(found, "extra", None) or {}).get("metadata") or None
+        if description is None and metadata is None:
+            return
+        try:
+            local = self.client.read_project(project_name=self.target)
+        except ProjectNotFoundError:
+            self.client.create_project(
+                self.target, description=description, metadata=metadata, upsert=True
+            )
+            return
+        kept = (local.extra or {}).get("metadata")
+        if (local.description or not description) and (kept or not metadata):
+            return
+        self.client.update_project(
+            local.id, description=local.description or description, metadata=kept or metadata
+        )
+
     def run(self) -> PullResult:
+        self._project()
         oldest_running: int | None = None
         for page in self._pages():
             self.client.batch_ingest_runs(create=[_run_dict(run, self.target) for run in page])
