@@ -4,13 +4,14 @@ public Client methods are used.
 
 JSONL lines are ``{"inputs": {...}, "outputs": {...}, "metadata": {...}}`` (plus ``id``), the
 shape LangSmith's example export writes. CSV follows LangSmith's dataset CSV upload: one row per
-example, the columns named as input keys or output keys (chosen when importing); values that
-are JSON objects or lists are written as JSON text.
+example, the columns named as input keys or output keys (chosen when importing); values other
+than text are written as JSON, and so is text that would read back as something else.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
@@ -62,11 +63,17 @@ def write_csv(records: Iterable[dict[str, Any]], out: IO[str]) -> int:
 
 
 def _cell(value: Any) -> str:
+    """A value as the text ``_value`` reads back as that value: JSON text for everything but
+    strings, and strings as they are unless they would read as something else (``"42"``,
+    ``"true"``, ``""``), which are written as JSON strings."""
     if value is None:
         return ""
-    if isinstance(value, (dict, list)):
+    if isinstance(value, str):
+        return value if _value(value) == value else orjson.dumps(value).decode()
+    try:
         return orjson.dumps(value).decode()
-    return str(value)
+    except TypeError:  # an integer beyond 64 bits
+        return str(value)
 
 
 def read_jsonl(lines: Iterable[bytes | str], where: str) -> list[dict[str, Any]]:
@@ -100,8 +107,8 @@ def read_csv(
 ) -> list[dict[str, Any]]:
     """Records from a CSV file whose columns are the given input and output keys.
 
-    Cells holding a number or a JSON object or list are read as that value, empty cells as
-    ``None``, anything else as text."""
+    Cells holding JSON (a number, ``true``, ``false``, ``null``, an object, a list or a quoted
+    string) are read as that value, empty cells as ``None``, anything else as text."""
     if not input_keys:
         raise InvalidArgumentError(
             "input_keys", list(input_keys), "no input column named", "name the input columns"
@@ -131,11 +138,18 @@ def read_csv(
     ]
 
 
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_JSON_WORDS = {"true": True, "false": False, "null": None}
+
+
 def _value(text: str | None) -> Any:
-    """A CSV cell: JSON objects, lists and numbers as such, anything else as text."""
+    """A CSV cell: a JSON number, ``true``/``false``/``null``, object, list or quoted string
+    as that value, an empty cell as ``None``, anything else as the text itself."""
     if text is None or text == "":
         return None
-    if text[0] in "[{" or text.lstrip("-").replace(".", "", 1).isdigit():
+    if text in _JSON_WORDS:
+        return _JSON_WORDS[text]
+    if text[0] in '[{"' or _JSON_NUMBER.fullmatch(text):
         try:
             return orjson.loads(text)
         except orjson.JSONDecodeError:
