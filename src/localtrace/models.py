@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_serializer
 
 # the models' field type and its values, kept importable from here
 from ._run_types import RUN_TYPES as RUN_TYPES
@@ -112,6 +112,23 @@ class Run(BaseModel):
     price_model_id: UUID | None = None
     """The custom model price (``list_model_prices``) that priced this run, as LangSmith's
     field of that name; ``None`` for sent or catalogue costs."""
+    attachments: dict[str, Any] = Field(default_factory=dict)
+    """Files attached to the run, by name, as the SDK's ``Run.attachments`` gives them:
+    ``{"presigned_url", "mime_type", "reader"}``, ``reader`` a ``BytesIO`` of the bytes and
+    ``presigned_url`` the path ``localtrace serve`` downloads them from. JSON dumps leave the
+    bytes out."""
+
+    @field_serializer("attachments", when_used="json")
+    def _attachments_without_bytes(self, value: dict[str, Any]) -> dict[str, Any]:
+        """A JSON dump cannot hold a reader: each file is its URL and media type."""
+        return {
+            str(name): (
+                {k: v for k, v in info.items() if k != "reader"}
+                if isinstance(info, dict)
+                else str(info)
+            )
+            for name, info in value.items()
+        }
 
     @property
     def metadata(self) -> dict[str, Any]:

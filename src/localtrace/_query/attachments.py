@@ -2,9 +2,10 @@
 
 Attachments arrive with a run: ``Client.create_run(..., attachments={name: (mime, bytes)})``
 in-process, ``attachment.<run_id>.<name>`` parts of ``POST /runs/multipart`` or base64 values
-of ``"attachments"`` in ``POST /runs`` over HTTP. They are kept out of ``Run`` (as LangSmith
-keeps them out of run JSON); read them with ``Client.list_attachments`` and
-``Client.read_attachment``, which delegate here::
+of ``"attachments"`` in ``POST /runs`` over HTTP. Runs read from the store carry them in
+``Run.attachments`` (``_query/runs.py``), as the SDK's runs do; to list or fetch them without
+reading runs use ``Client.list_attachments`` and ``Client.read_attachment``, which delegate
+here::
 
     client = Client("traces.db")
     for info in client.list_attachments([run_id]).get(str(run_id), []):

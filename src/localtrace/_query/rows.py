@@ -74,6 +74,7 @@ SELECTABLE = frozenset(
     {name for name, _ in _CORE if name not in ("pk", "has_feedback")}
     | set(_PAYLOAD)
     | {"feedback_stats", "app_path", "parent_run_ids", "child_run_ids", "latency", "in_dataset"}
+    | {"attachments"}
     | {"price_model_id"}
     # LangSmith select names with nothing local behind them: accepted, left empty.
     | {
@@ -91,7 +92,6 @@ SELECTABLE = frozenset(
         "trace_tier",
         "ttl_seconds",
         "messages",
-        "attachments",
     }
 )
 
@@ -151,6 +151,7 @@ class Projection:
         # app_path, as LangSmith's, only when selected: formatting its time was a quarter of
         # building a run.
         self._app_path = wanted is None or "app_path" in wanted
+        self._attachments = wanted is None or "attachments" in wanted
         self._json_columns = tuple(
             (at, name) for at, name in enumerate(names + payload) if name in JSON_COLUMNS
         )
@@ -205,6 +206,14 @@ class Projection:
         if at is None:
             return []
         return [(run, row[ID_INDEX]) for run, row in zip(runs, rows, strict=True) if row[at]]
+
+    def with_files(
+        self, runs: Sequence[Run], rows: Sequence[Sequence[Any]]
+    ) -> list[tuple[Run, str]]:
+        """(run, id) of every run, when attachments are selected (none otherwise)."""
+        if not self._attachments:
+            return []
+        return [(run, row[ID_INDEX]) for run, row in zip(runs, rows, strict=True)]
 
 
 def projection(select: Sequence[str] | None = None) -> Projection:
@@ -372,6 +381,7 @@ def _identity_fields(
     fields["id"] = _fast_uuid(run_id)
     fields["name"] = name
     fields["inputs"] = {}
+    fields["attachments"] = {}
     fields["start_time"] = EPOCH + _ONE_US * start
     fields["run_type"] = run_type
     if parent:
@@ -472,6 +482,7 @@ def _core_fields(row: Sequence[Any], start_text: str | None = None) -> dict[str,
     fields["id"] = _fast_uuid(run_id)
     fields["name"] = name
     fields["inputs"] = {}  # a fresh dict per run: runs must not share mutable values
+    fields["attachments"] = {}
     fields["start_time"] = EPOCH + _ONE_US * start
     fields["run_type"] = run_type
     if end is not None:

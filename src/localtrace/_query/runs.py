@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
+from urllib.parse import quote
 
 from .._gc import gc_paused
-from .._store.db import Database
+from .._store.db import Database, chunks, placeholders
 from .._time import from_micros
 from ..models import Run
 from .rows import (
@@ -41,6 +43,25 @@ def _attach_feedback(conn: sqlite3.Connection, targets: Sequence[tuple[Run, str]
             run.__pydantic_fields_set__.add("feedback_stats")
 
 
+def _attach_files(conn: sqlite3.Connection, targets: Sequence[tuple[Run, str]]) -> None:
+    """Fill ``attachments`` of each (run, id) that has files, as the SDK's ``read_run`` and
+    ``list_runs`` do (each file's bytes in a ``BytesIO``): one query per 500 runs."""
+    if not targets:
+        return
+    by_id = {run_id: run for run, run_id in targets}
+    for chunk in chunks(list(by_id)):
+        for run_id, name, mime_type, data in conn.execute(
+            "SELECT run_id, name, mime_type, data FROM attachments "
+            f"WHERE run_id IN ({placeholders(len(chunk))}) ORDER BY run_id, name",
+            chunk,
+        ):
+            by_id[run_id].attachments[name] = {
+                "presigned_url": f"/attachments/{run_id}/{quote(name, safe='')}",
+                "mime_type": mime_type,
+                "reader": io.BytesIO(data),
+            }
+
+
 def read_run(conn: sqlite3.Connection, run_id: str, *, load_child_runs: bool) -> Run | None:
     """One run (optionally with its subtree) or ``None``."""
     projection = rows_projection()
@@ -50,6 +71,7 @@ def read_run(conn: sqlite3.Connection, run_id: str, *, load_child_runs: bool) ->
     if not load_child_runs:
         run = projection.to_run(row)
         _attach_feedback(conn, projection.with_feedback([run], [row]))
+        _attach_files(conn, projection.with_files([run], [row]))
         return run
     dotted = row[DOTTED_INDEX]
     with gc_paused():
@@ -84,6 +106,10 @@ def _tree(
     else:
         targets.append((top, top_id))  # feedback may name a root that never arrived
     _attach_feedback(conn, targets)
+    files = projection.with_files(runs, rows)
+    if top_row is not None:
+        files += projection.with_files([top], [top_row])
+    _attach_files(conn, files)
     children: dict[str, list[Run]] = {top_id: []}
     top.__dict__["child_runs"] = children[top_id]
     for run, row in zip(runs, rows, strict=True):
@@ -182,6 +208,7 @@ def iterate(
             # the collections it saves (measured); trees of thousands of runs pause it.
             runs = projection.to_runs(rows)
             _attach_feedback(conn, projection.with_feedback(runs, rows))  # none unless selected
+            _attach_files(conn, projection.with_files(runs, rows))
         yield from runs
         if len(rows) < size:
             return

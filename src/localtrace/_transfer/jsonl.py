@@ -21,7 +21,7 @@ from typing import IO, TYPE_CHECKING, Any
 import orjson
 
 from ..errors import LocaltraceError, ProjectNotFoundError
-from ..models import Project
+from ..models import Project, Run
 
 if TYPE_CHECKING:  # the Client calls this module (export_jsonl, import_jsonl, copy_into)
     from ..client import Client
@@ -68,22 +68,13 @@ def project_record(project: Project) -> dict[str, Any]:
     }
 
 
-_ATTACHMENT_CHUNK = 200
-
-
-def _with_attachments(client: Client, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Run records with their attachments inlined as ``{name: [mime_type, base64]}`` (the
-    shape the SDK's ``POST /runs`` uses)."""
-    found = client.list_attachments([record["id"] for record in records])
-    for record in records:
-        infos = found.get(str(record["id"]))
-        if infos:
-            inlined: dict[str, list[str]] = {}
-            for info in infos:
-                mime, data = client.read_attachment(record["id"], info.name)
-                inlined[info.name] = [mime, base64.b64encode(data).decode("ascii")]
-            record["attachments"] = inlined
-    return records
+def _inlined(run: Run) -> dict[str, list[str]]:
+    """The run's files as ``{name: [mime_type, base64]}`` (the shape the SDK's ``POST /runs``
+    uses), from what ``list_runs`` read with the run."""
+    return {
+        name: [info["mime_type"], base64.b64encode(info["reader"].getvalue()).decode("ascii")]
+        for name, info in run.attachments.items()
+    }
 
 
 class _ProjectNames:
@@ -109,18 +100,18 @@ def iter_records(
     filtered = any(value is not None for value in list_runs_args.values())
     run_ids: list[str] = []
     projects: dict[str, None] = {}
-    pending: list[dict[str, Any]] = []
     for run in client.list_runs(order="asc", **list_runs_args):
         session = names.name(run.session_id) if run.session_id else None
         if run.session_id:
             projects[str(run.session_id)] = None
         if filtered and include_feedback:
             run_ids.append(str(run.id))
-        pending.append(run_record(run, session_name=session))
-        if len(pending) >= _ATTACHMENT_CHUNK:
-            yield from _with_attachments(client, pending)
-            pending = []
-    yield from _with_attachments(client, pending)
+        record = run_record(run, session_name=session)
+        if run.attachments:
+            record["attachments"] = _inlined(run)
+        else:
+            record.pop("attachments", None)
+        yield record
     for project_id in projects:
         try:
             project = client.read_project(project_id=project_id)

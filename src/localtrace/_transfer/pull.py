@@ -67,7 +67,22 @@ class PullResult:
 def _run_dict(run: Any, project: str) -> dict[str, Any]:
     data = {name: getattr(run, name, None) for name in _FIELDS}
     data["session_name"] = project
+    files = _files(run)
+    if files:
+        data["attachments"] = files
     return {k: v for k, v in data.items() if v is not None}
+
+
+def _files(run: Any) -> dict[str, tuple[str, bytes]]:
+    """The run's attachments, which the SDK downloaded with it: ``{name: (mime, bytes)}``. A
+    file it could not download raises here (its reader keeps the error), so the page is not
+    stored without it."""
+    found: dict[str, tuple[str, bytes]] = {}
+    for name, info in (getattr(run, "attachments", None) or {}).items():
+        if isinstance(info, dict) and info.get("reader") is not None:
+            mime = info.get("mime_type") or "application/octet-stream"
+            found[str(name)] = (str(mime), info["reader"].read())
+    return found
 
 
 def _feedback_kwargs(item: Any) -> dict[str, Any]:
@@ -218,7 +233,11 @@ class Puller:
         self._project()
         oldest_running: int | None = None
         for page in self._pages():
-            self.client.batch_ingest_runs(create=[_run_dict(run, self.target) for run in page])
+            try:
+                runs = [_run_dict(run, self.target) for run in page]
+            except Exception as exc:
+                raise self._stop(exc, "downloading attachments") from None
+            self.client.batch_ingest_runs(create=runs)
             try:
                 self.client.flush()
             except InvalidRunError as exc:
