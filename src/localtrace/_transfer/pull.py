@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from .._store.db import Database
 from .._time import from_micros, parse_datetime, to_micros
-from ..errors import InvalidRunError, ProjectNotFoundError, RunProblem, TransferError
+from ..errors import (
+    InvalidRunError,
+    LocaltraceError,
+    ProjectNotFoundError,
+    RunProblem,
+    TransferError,
+)
 from . import marks, remote
 from .remote import local_source_type
 
@@ -150,6 +156,16 @@ class Puller:
             self.result,
         )
 
+    def _failed(self, exc: BaseException, what: str) -> LocaltraceError:
+        """What a failed read of the project means: it does not exist there, or the server
+        stopped the pull."""
+        failure = remote.classify(exc)
+        if failure.status == 404 or "not found" in failure.message.lower():
+            return ProjectNotFoundError(
+                f"no project {self.project!r} at {self.endpoint}; check --project"
+            )
+        return self._stop(exc, what)
+
     def _list_runs(self) -> Iterator[Any]:
         """The SDK's ``list_runs``, oldest first, without its deprecation warning: the read
         API it points to (``client.runs``) has no oldest-first order, which resuming needs,
@@ -182,12 +198,7 @@ class Puller:
         except TransferError:
             raise
         except Exception as exc:
-            failure = remote.classify(exc)
-            if failure.status == 404 or "not found" in failure.message.lower():
-                raise ProjectNotFoundError(
-                    f"no project {self.project!r} at {self.endpoint}; check --project"
-                ) from None
-            raise self._stop(exc, "listing runs") from None
+            raise self._failed(exc, "listing runs") from None
 
     def _feedback(self, run_ids: list[str]) -> int:
         try:
@@ -205,12 +216,7 @@ class Puller:
         try:
             found = self.sdk.read_project(project_name=self.project)
         except Exception as exc:
-            failure = remote.classify(exc)
-            if failure.status == 404 or "not found" in failure.message.lower():
-                raise ProjectNotFoundError(
-                    f"no project {self.project!r} at {self.endpoint}; check --project"
-                ) from None
-            raise self._stop(exc, "reading the project") from None
+            raise self._failed(exc, "reading the project") from None
         description = getattr(found, "description", None) or None
         metadata = (getattr(found, "extra", None) or {}).get("metadata") or None
         if description is None and metadata is None:
