@@ -185,3 +185,20 @@ def test_nested_traceable_children_arrive_in_execution_order(
     client.flush()
     root = client.read_trace(next(client.list_runs(is_root=True)).id)
     assert [c.outputs["output"] for c in root.child_runs or []] == list(range(n_children))
+
+
+def test_run_tree_get_url_inside_a_traced_function(client: localtrace.Client) -> None:
+    """``get_current_run_tree().get_url()`` (a trace link for logs) works while the run is
+    still queued, and names the run's project."""
+    urls: list[str] = []
+
+    @traceable
+    def step() -> None:
+        urls.append(langsmith.get_current_run_tree().get_url())
+
+    with tracing_context(client=client, enabled=True, project_name="links"):
+        step()
+    client.flush()
+    (run,) = client.list_runs(project_name="links")
+    assert urls == [run.app_path]
+    assert f"/projects/p/{run.session_id}/r/{run.id}" in urls[0]
