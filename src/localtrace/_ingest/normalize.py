@@ -214,6 +214,31 @@ def check_usage_numbers(raw: Any) -> None:
         ) from None
 
 
+def with_attachment_bytes(raw: Any) -> Any:
+    """``raw`` with its attachments as ``(mime_type, bytes)`` pairs, for a run about to be
+    serialised: the SDK's ``Attachment`` is a named tuple (JSON would turn it into an object)
+    and its ``data`` may be a file path (JSON would keep the path, not the file)."""
+    if not isinstance(raw, dict) or raw.get("attachments") is None:
+        return raw
+    try:
+        return {**raw, "attachments": _attachments(raw["attachments"])}
+    except Refusal as bad:
+        run_id = raw.get("id") or raw.get("run_id")
+        raise RunProblemError(
+            RunProblem(str(run_id) if run_id else None, bad.field, bad.reason, bad.fix)
+        ) from None
+    except OSError as exc:
+        run_id = raw.get("id") or raw.get("run_id")
+        raise RunProblemError(
+            RunProblem(
+                str(run_id) if run_id else None,
+                "attachments",
+                f"a file could not be read ({exc})",
+                "send the file's bytes, or a path to a readable file",
+            )
+        ) from None
+
+
 def normalize_all(ops: Sequence[tuple[str, Any]]) -> tuple[list[Change], list[RunProblem]]:
     """A batch's ops as ``Change``s, and the problems of the runs refused (the rest are kept).
 
