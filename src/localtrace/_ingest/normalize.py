@@ -546,6 +546,9 @@ def _attachments(value: Any) -> dict[str, tuple[str, bytes]]:
             mime, data = item
         elif hasattr(item, "mime_type") and hasattr(item, "data"):
             mime, data = item.mime_type, item.data
+        elif isinstance(item, dict) and item.keys() == {"mime_type", "data"}:
+            # the SDK's ``Attachment`` (a named tuple) as its JSON writes it
+            mime, data = item["mime_type"], item["data"]
         else:
             raise Refusal(
                 f"attachments.{name}", "is not (mime_type, data)", "send (mime_type, bytes)"
