@@ -563,12 +563,29 @@ def _attachments(value: Any) -> dict[str, tuple[str, bytes]]:
                 data = data.encode()
         if hasattr(data, "read_bytes"):
             data = data.read_bytes()
+        if isinstance(data, dict):
+            data = _indexed_bytes(data, name)
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise Refusal(
                 f"attachments.{name}", f"{type(data).__name__} is not bytes", "send bytes"
             )
         out[str(name)] = (str(mime), bytes(data))
     return out
+
+
+def _indexed_bytes(data: dict[Any, Any], name: Any) -> bytes:
+    """The bytes of a JavaScript ``Uint8Array`` as ``JSON.stringify`` writes it,
+    ``{"0": 137, "1": 80, ...}`` (what the JS SDK posts unbatched)."""
+    try:
+        if list(data) == [str(i) for i in range(len(data))]:
+            return bytes(data.values())
+    except (TypeError, ValueError):
+        pass  # a value that is not a whole number from 0 to 255
+    raise Refusal(
+        f"attachments.{name}",
+        'an object is not bytes (only a Uint8Array\'s {"0": byte, "1": byte, ...} is read)',
+        "send the bytes base64-encoded",
+    )
 
 
 class RunProblemError(Refusal):
