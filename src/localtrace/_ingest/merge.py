@@ -160,7 +160,12 @@ def _assumed(state: RunState) -> set[str]:
 
 
 def _apply_place(state: RunState, change: Change) -> None:
-    """The run's place: its position in the tree, its project and its files."""
+    """The run's place: its position in the tree, its project and its files; and the notes
+    of values the store assumed that this change now brings."""
+    if change.run_type is not None:
+        _drop_note(state, ASSUMED_CHAIN)
+    if change.start_time is not None:
+        _drop_note(state, ARRIVAL_START)
     if change.dotted_order is not None and change.dotted_order != state.dotted_order:
         state.dotted_order = change.dotted_order
         state.position_done = False
@@ -175,3 +180,14 @@ def _apply_place(state: RunState, change: Change) -> None:
     if state.session_name is None:
         state.session_name = change.session_name
     state.attachments.update(change.attachments)
+
+
+def _drop_note(state: RunState, note: str) -> None:
+    """``state.repair`` without ``note`` (stored notes are joined by ``"; "``)."""
+    if not any(note in text for text in state.repair):
+        return
+    kept = (
+        text.replace(f"{note}; ", "").replace(f"; {note}", "").replace(note, "")
+        for text in state.repair
+    )
+    state.repair = [text for text in kept if text]
