@@ -401,7 +401,11 @@ def _extra(change: Change, value: Any, empty: set[str]) -> None:
             f"{type(value).__name__} is not an object",
             "send a dict such as {'metadata': {...}}",
         )
+    earlier = change.extra
     change.extra = extra
+    revision = (earlier or {}).get("metadata", {}).get("revision_id")
+    if revision is not None:  # a ``revision_id`` that came before ``extra`` in the run dict
+        _revision_id(change, revision, empty)
 
 
 def _revision_id(change: Change, value: Any, empty: set[str]) -> None:
@@ -455,7 +459,8 @@ def _empty_tags(change: Change, empty: set[str]) -> None:
 
 
 def _empty_extra(change: Change, empty: set[str]) -> None:
-    change.extra, change.extra_text = {}, "{}"
+    if not change.extra:  # else keeps a ``revision_id`` that came before ``extra``
+        change.extra, change.extra_text = {}, "{}"
 
 
 def _nothing(change: Change, empty: set[str]) -> None:
