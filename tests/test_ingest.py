@@ -327,3 +327,21 @@ def test_costs_read_back_exactly_whatever_the_decimal_context(
         stored = client.read_run(run["id"])
         listed = next(client.list_runs(select=["prompt_cost"]))
     assert str(stored.prompt_cost) == str(stored.total_cost) == str(listed.prompt_cost) == text
+
+
+def test_a_post_after_a_bare_patch_replaces_what_the_store_assumed(
+    client: localtrace.Client,
+) -> None:
+    """A patch without its post is stored with an assumed name, type and start, and ``repair``
+    says so; once the post brings them, the run is whole and ``repair`` says nothing."""
+    run = make_run("late", "llm", seconds=None, start=T0)
+    client.update_run(run["id"], end_time=T0 + dt.timedelta(seconds=2), outputs={"a": 1})
+    client.flush()
+    early = client.read_run(run["id"])
+    assert early.run_type == "chain" and early.repair and "chain assumed" in early.repair
+    client.create_run(**{k: v for k, v in run.items() if k not in ("trace_id", "dotted_order")})
+    client.flush()
+    stored = client.read_run(run["id"])
+    assert (stored.name, stored.run_type, stored.start_time) == ("late", "llm", T0)
+    assert stored.outputs == {"a": 1} and stored.end_time == T0 + dt.timedelta(seconds=2)
+    assert stored.repair is None

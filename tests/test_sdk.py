@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 
 import langsmith
 import pytest
@@ -11,6 +12,7 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 from langchain_core.tracers.langchain import LangChainTracer
 from langsmith import RunTree, traceable, tracing_context
+from langsmith.schemas import Attachment
 
 import localtrace
 
@@ -185,3 +187,44 @@ def test_nested_traceable_children_arrive_in_execution_order(
     client.flush()
     root = client.read_trace(next(client.list_runs(is_root=True)).id)
     assert [c.outputs["output"] for c in root.child_runs or []] == list(range(n_children))
+
+
+def test_run_tree_get_url_inside_a_traced_function(client: localtrace.Client) -> None:
+    """``get_current_run_tree().get_url()`` (a trace link for logs) works while the run is
+    still queued, and names the run's project."""
+    urls: list[str] = []
+
+    @traceable
+    def step() -> None:
+        urls.append(langsmith.get_current_run_tree().get_url())
+
+    with tracing_context(client=client, enabled=True, project_name="links"):
+        step()
+    client.flush()
+    (run,) = client.list_runs(project_name="links")
+    assert urls == [run.app_path]
+    assert f"/projects/p/{run.session_id}/r/{run.id}" in urls[0]
+
+
+@pytest.mark.parametrize("writer", ["process", "thread"])
+def test_run_tree_attachments_are_stored(tmp_path: Path, writer: str) -> None:
+    """``Attachment`` objects in a RunTree's inputs and added before ``patch()`` (bytes or a
+    file path) are stored as sent, whichever writer takes them."""
+    doc = tmp_path / "report.pdf"
+    doc.write_bytes(b"%PDF-1.7 report")
+    with localtrace.Client(tmp_path / "traces.db", writer=writer) as client:
+        tree = RunTree(
+            name="look",
+            run_type="chain",
+            inputs={"q": "what is it?", "img": Attachment(mime_type="image/png", data=b"PNG")},
+            ls_client=client,
+        )
+        tree.post()
+        tree.attachments["report"] = Attachment(mime_type="application/pdf", data=doc)
+        tree.end(outputs={"a": "a picture"})
+        tree.patch()
+        client.flush()
+        run = client.read_run(tree.id)
+        assert run.inputs == {"q": "what is it?"}
+        assert client.read_attachment(run.id, "img") == ("image/png", b"PNG")
+        assert client.read_attachment(run.id, "report") == ("application/pdf", b"%PDF-1.7 report")

@@ -534,9 +534,25 @@ class Client(EvaluationMethods):
         project_id: uuid.UUID | str | None = None,
         address: str | None = None,
     ) -> str:
-        """The run's ``app_path`` (there is no web host locally)."""
+        """The run's ``app_path`` (there is no web host locally).
+
+        Callers ask while the run is still running (a trace link for a log line), so what this
+        Client queued is committed first.
+        """
         run_id = run.id if hasattr(run, "id") else run["id"]
+        self._writer.settle()
         return str(self.read_run(run_id).app_path)
+
+    def _construct_run_url(
+        self,
+        *,
+        run: Any,
+        project_name: str | None = None,
+        project_id: uuid.UUID | str | None = None,
+        address: Any = None,
+    ) -> str:
+        """What the SDK's ``RunTree.get_url()`` calls on its client: ``get_run_url``."""
+        return self.get_run_url(run=run, project_name=project_name, project_id=project_id)
 
     def search_index(self) -> int:
         """Commit what is queued and index it now; returns how many runs were indexed.

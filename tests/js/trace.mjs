@@ -8,6 +8,8 @@ const project = process.env.JS_PROJECT;
 const client = new Client({
   apiUrl: process.env.LANGSMITH_ENDPOINT,
   apiKey: process.env.LANGSMITH_API_KEY,
+  // JS_BATCH=0: every run is its own POST /runs and PATCH /runs/{id}
+  autoBatchTracing: process.env.JS_BATCH !== "0",
 });
 const options = (name, run_type, extra = {}) => ({
   name, run_type, client, project_name: project, tracingEnabled: true, ...extra,

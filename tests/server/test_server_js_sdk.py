@@ -34,7 +34,7 @@ def _node() -> str:
     return node
 
 
-def _trace(live: Any, project: str, tmp_path: Path) -> str:
+def _trace(live: Any, project: str, tmp_path: Path, batch: bool = True) -> str:
     node = _node()
     (tmp_path / "node_modules").symlink_to(NODE_MODULES, target_is_directory=True)
     script = tmp_path / "trace.mjs"
@@ -44,6 +44,7 @@ def _trace(live: Any, project: str, tmp_path: Path) -> str:
         "LANGSMITH_ENDPOINT": live.url,
         "LANGSMITH_API_KEY": API_KEY,
         "JS_PROJECT": project,
+        "JS_BATCH": "1" if batch else "0",
         "NO_PROXY": "127.0.0.1,localhost",
     }
     done = subprocess.run(
@@ -53,10 +54,11 @@ def _trace(live: Any, project: str, tmp_path: Path) -> str:
     return str(json.loads(done.stdout.strip().splitlines()[-1])["root"])
 
 
+@pytest.mark.parametrize("batch", [True, False], ids=["batched", "one-request-per-run"])
 def test_js_sdk_traces_are_stored_and_read_back_by_both_sdks(
-    live: Any, ls_factory: Callable[..., Any], project: str, tmp_path: Path
+    live: Any, ls_factory: Callable[..., Any], project: str, tmp_path: Path, batch: bool
 ) -> None:
-    root_id = _trace(live, project, tmp_path)
+    root_id = _trace(live, project, tmp_path, batch)
     store = live.store
     store.flush()
     runs = {run.name: run for run in store.list_runs(project_name=project)}

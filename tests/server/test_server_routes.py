@@ -187,6 +187,20 @@ def test_attachments_over_json_post_and_signed_urls(
     assert anonymous.get(other).status_code == 401  # a signature is good for one path only
 
 
+def test_attachments_over_json_as_the_js_sdk_writes_them(
+    http: TestClient, store: localtrace.Client
+) -> None:
+    """Unbatched, the JS SDK posts ``[mime, Uint8Array]``, which ``JSON.stringify`` writes as
+    an object of byte values by index: the run and its file are stored."""
+    data = bytes([137, 80, 78, 71, 13, 10, 26, 10])
+    doc = tree(f"att-js-{uuid.uuid4().hex[:6]}", T0)[0]
+    doc["attachments"] = {"picture": ["image/png", {str(i): b for i, b in enumerate(data)}]}
+    answer = http.post("/runs", json=doc)
+    assert answer.status_code == 202, answer.text
+    store.flush()
+    assert store.read_attachment(doc["id"], "picture") == ("image/png", data)
+
+
 def test_api_v1_prefix_serves_the_same_data(http: TestClient) -> None:
     runs = tree(f"v1-{uuid.uuid4().hex[:6]}", T0)
     assert http.post("/api/v1/runs/batch", json={"post": runs}).status_code == 202

@@ -372,3 +372,26 @@ def test_sdk_pointed_at_api_v1(ls_factory: Callable[..., Any], project: str, liv
     ls.flush()
     assert ("POST", "/api/v1/runs/multipart") in seen
     check_agents(ls, project, n=2)
+
+
+def test_run_tree_attachments_without_batching(
+    ls_factory: Callable[..., Any], project: str, live: Any
+) -> None:
+    """Without batching the SDK posts a RunTree's ``Attachment`` as JSON
+    ``{"mime_type", "data": <base64>}``: the run and its file are stored."""
+    ls = ls_factory(auto_batch_tracing=False)
+    tree = langsmith.RunTree(
+        name="look",
+        run_type="chain",
+        inputs={"q": "what is it?", "img": Attachment(mime_type="image/png", data=b"PNG")},
+        ls_client=ls,
+        project_name=project,
+    )
+    tree.post()
+    tree.end(outputs={"a": "a picture"})
+    tree.patch()
+    ls.flush()
+    live.store.flush()
+    (run,) = live.store.list_runs(project_name=project)
+    assert run.inputs == {"q": "what is it?"} and run.outputs == {"a": "a picture"}
+    assert live.store.read_attachment(run.id, "img") == ("image/png", b"PNG")

@@ -4,6 +4,8 @@ Upsert rules (the SDK sends runs out of order, merged, or twice):
 * a patch may arrive before its post, in the same batch or an earlier one: both merge into one
   row; fields a change does not carry (``None``) are left as they are;
 * a post's empty ``{}``/``[]`` never overwrites what a patch already brought;
+* a post without an ``end_time`` for a run that has ended (its patch came first) is older
+  news: it only fills what the run lacks, so the run is the same whichever came first;
 * ``extra`` is merged key by key, and ``extra.metadata`` key by key inside it;
 * a run keeps the project it was first stored in.
 """
@@ -13,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from .normalize import Change
-from .state import RunState
+from .state import ARRIVAL_START, ASSUMED_CHAIN, UNNAMED, RunState
 
 _SIMPLE = (
     "name",
@@ -81,6 +83,10 @@ def new_state(change: Change) -> RunState:
 
 def apply_change(state: RunState, change: Change) -> None:
     """Fold one change into the state (see the module docstring for the rules)."""
+    if change.kind == "post" and change.end_time is None and state.end_time is not None:
+        _fill_from_late_post(state, change)
+        _apply_place(state, change)
+        return
     weak = change.empty if change.kind == "post" else frozenset()
     for name in _SIMPLE:
         value = getattr(change, name)
@@ -109,6 +115,57 @@ def apply_change(state: RunState, change: Change) -> None:
         state.extra_text = change.extra_text if fresh else None
         state.extra_dirty = True
         state.usage_dirty = True
+    _apply_place(state, change)
+
+
+def _fill_from_late_post(state: RunState, change: Change) -> None:
+    """A post that arrived after the patch ending its run: it was sent first, so every value
+    the run already has (from the patch) stays, and the post only fills the gaps (and the
+    values the store assumed for a patch that came without name, type or start)."""
+    assumed = _assumed(state)
+    for name in _SIMPLE:
+        value = getattr(change, name)
+        if value is not None and (getattr(state, name) is None or name in assumed):
+            if name in _PRICED_BY:
+                state.usage_dirty = True
+            setattr(state, name, value)
+    if change.outputs is not None and state.outputs is None:
+        state.outputs = change.outputs
+        state.outputs_usage = change.outputs_usage
+        state.usage_dirty = True
+    if change.events is not None and state.events is None:
+        state.events = change.events
+        state.own_first_token = change.first_token_time
+        state.usage_dirty = True
+    if change.tags is not None and state.tags is None:
+        state.tags = change.tags
+        state.tags_dirty = True
+    if change.extra:
+        fresh = state.extra is None
+        state.extra = merge_extra(change.extra, state.extra or {})
+        state.extra_text = change.extra_text if fresh else None
+        state.extra_dirty = True
+        state.usage_dirty = True
+
+
+def _assumed(state: RunState) -> set[str]:
+    """The fields the store filled in itself when the run came without its post."""
+    notes = "; ".join(state.repair)
+    found = {"run_type"} if ASSUMED_CHAIN in notes else set()
+    if ARRIVAL_START in notes:
+        found.add("start_time")
+    if state.name == UNNAMED:
+        found.add("name")
+    return found
+
+
+def _apply_place(state: RunState, change: Change) -> None:
+    """The run's place: its position in the tree, its project and its files; and the notes
+    of values the store assumed that this change now brings."""
+    if change.run_type is not None:
+        _drop_note(state, ASSUMED_CHAIN)
+    if change.start_time is not None:
+        _drop_note(state, ARRIVAL_START)
     if change.dotted_order is not None and change.dotted_order != state.dotted_order:
         state.dotted_order = change.dotted_order
         state.position_done = False
@@ -123,3 +180,14 @@ def apply_change(state: RunState, change: Change) -> None:
     if state.session_name is None:
         state.session_name = change.session_name
     state.attachments.update(change.attachments)
+
+
+def _drop_note(state: RunState, note: str) -> None:
+    """``state.repair`` without ``note`` (stored notes are joined by ``"; "``)."""
+    if not any(note in text for text in state.repair):
+        return
+    kept = (
+        text.replace(f"{note}; ", "").replace(f"; {note}", "").replace(note, "")
+        for text in state.repair
+    )
+    state.repair = [text for text in kept if text]

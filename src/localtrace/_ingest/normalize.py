@@ -214,6 +214,31 @@ def check_usage_numbers(raw: Any) -> None:
         ) from None
 
 
+def with_attachment_bytes(raw: Any) -> Any:
+    """``raw`` with its attachments as ``(mime_type, bytes)`` pairs, for a run about to be
+    serialised: the SDK's ``Attachment`` is a named tuple (JSON would turn it into an object)
+    and its ``data`` may be a file path (JSON would keep the path, not the file)."""
+    if not isinstance(raw, dict) or raw.get("attachments") is None:
+        return raw
+    try:
+        return {**raw, "attachments": _attachments(raw["attachments"])}
+    except Refusal as bad:
+        run_id = raw.get("id") or raw.get("run_id")
+        raise RunProblemError(
+            RunProblem(str(run_id) if run_id else None, bad.field, bad.reason, bad.fix)
+        ) from None
+    except OSError as exc:
+        run_id = raw.get("id") or raw.get("run_id")
+        raise RunProblemError(
+            RunProblem(
+                str(run_id) if run_id else None,
+                "attachments",
+                f"a file could not be read ({exc})",
+                "send the file's bytes, or a path to a readable file",
+            )
+        ) from None
+
+
 def normalize_all(ops: Sequence[tuple[str, Any]]) -> tuple[list[Change], list[RunProblem]]:
     """A batch's ops as ``Change``s, and the problems of the runs refused (the rest are kept).
 
@@ -376,7 +401,11 @@ def _extra(change: Change, value: Any, empty: set[str]) -> None:
             f"{type(value).__name__} is not an object",
             "send a dict such as {'metadata': {...}}",
         )
+    earlier = change.extra
     change.extra = extra
+    revision = (earlier or {}).get("metadata", {}).get("revision_id")
+    if revision is not None:  # a ``revision_id`` that came before ``extra`` in the run dict
+        _revision_id(change, revision, empty)
 
 
 def _revision_id(change: Change, value: Any, empty: set[str]) -> None:
@@ -430,7 +459,8 @@ def _empty_tags(change: Change, empty: set[str]) -> None:
 
 
 def _empty_extra(change: Change, empty: set[str]) -> None:
-    change.extra, change.extra_text = {}, "{}"
+    if not change.extra:  # else keeps a ``revision_id`` that came before ``extra``
+        change.extra, change.extra_text = {}, "{}"
 
 
 def _nothing(change: Change, empty: set[str]) -> None:
@@ -521,6 +551,9 @@ def _attachments(value: Any) -> dict[str, tuple[str, bytes]]:
             mime, data = item
         elif hasattr(item, "mime_type") and hasattr(item, "data"):
             mime, data = item.mime_type, item.data
+        elif isinstance(item, dict) and item.keys() == {"mime_type", "data"}:
+            # the SDK's ``Attachment`` (a named tuple) as its JSON writes it
+            mime, data = item["mime_type"], item["data"]
         else:
             raise Refusal(
                 f"attachments.{name}", "is not (mime_type, data)", "send (mime_type, bytes)"
@@ -535,12 +568,29 @@ def _attachments(value: Any) -> dict[str, tuple[str, bytes]]:
                 data = data.encode()
         if hasattr(data, "read_bytes"):
             data = data.read_bytes()
+        if isinstance(data, dict):
+            data = _indexed_bytes(data, name)
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise Refusal(
                 f"attachments.{name}", f"{type(data).__name__} is not bytes", "send bytes"
             )
         out[str(name)] = (str(mime), bytes(data))
     return out
+
+
+def _indexed_bytes(data: dict[Any, Any], name: Any) -> bytes:
+    """The bytes of a JavaScript ``Uint8Array`` as ``JSON.stringify`` writes it,
+    ``{"0": 137, "1": 80, ...}`` (what the JS SDK posts unbatched)."""
+    try:
+        if list(data) == [str(i) for i in range(len(data))]:
+            return bytes(data.values())
+    except (TypeError, ValueError):
+        pass  # a value that is not a whole number from 0 to 255
+    raise Refusal(
+        f"attachments.{name}",
+        'an object is not bytes (only a Uint8Array\'s {"0": byte, "1": byte, ...} is read)',
+        "send the bytes base64-encoded",
+    )
 
 
 class RunProblemError(Refusal):

@@ -15,6 +15,13 @@ from .._store.db import chunks, placeholders
 from ..errors import RunProblem
 from .usage import EMPTY_USAGE, Usage
 
+UNNAMED = "Unnamed"
+"""The name of a run whose patch came without its post."""
+ARRIVAL_START = "start_time was missing; the arrival time was used"
+"""The repair note of a run whose start time is its arrival time."""
+ASSUMED_CHAIN = "run_type was missing (a patch without its post); chain assumed"
+"""The repair note of a run whose run type was assumed."""
+
 
 @dataclass(slots=True)
 class RunState:

@@ -35,7 +35,15 @@ from .position import adopt, position
 from .pricing import Pricer, settle
 from .rollup import roll_up
 from .rows import write
-from .state import IngestResult, RunState, load_existing, usage_columns
+from .state import (
+    ARRIVAL_START,
+    ASSUMED_CHAIN,
+    UNNAMED,
+    IngestResult,
+    RunState,
+    load_existing,
+    usage_columns,
+)
 from .usage import own_usage
 
 __all__ = ["IngestResult", "Ingestor", "RunState"]
@@ -145,7 +153,7 @@ class Ingestor:
         if state.start_time is None:
             arrival = now_micros()
             state.start_time = min(arrival, state.end_time) if state.end_time else arrival
-            state.repair.append("start_time was missing; the arrival time was used")
+            state.repair.append(ARRIVAL_START)
         if state.end_time is not None:
             try:
                 state.end_time = settle_end(state.start_time, state.end_time)
@@ -155,10 +163,10 @@ class Ingestor:
                 ) from None
         position(self.conn, state, states)
         if not state.name:
-            state.name = "Unnamed"
+            state.name = UNNAMED
         if not state.run_type:
             state.run_type = "chain"
-            state.repair.append("run_type was missing (a patch without its post); chain assumed")
+            state.repair.append(ASSUMED_CHAIN)
         if state.usage_dirty:
             outputs = None  # parsed only when usage may hide in them
             if state.outputs:

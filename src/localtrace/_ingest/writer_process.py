@@ -44,7 +44,7 @@ import orjson
 from .. import _fork, _json
 from ..errors import InvalidRunError, LocaltraceError, RunProblem, StoreError, StoreUnavailableError
 from .feedback import KIND as FEEDBACK
-from .normalize import RunProblemError, check_usage_numbers
+from .normalize import RunProblemError, check_usage_numbers, with_attachment_bytes
 from .writer import MAX_PROBLEMS, drain_at_exit, run_id_of
 
 logger = logging.getLogger("localtrace")
@@ -291,6 +291,7 @@ class ProcessWriter:
         try:
             if kind != FEEDBACK:  # a feedback row holds no usage (and no dicts: JSON text)
                 check_usage_numbers(run)
+                run = with_attachment_bytes(run)
             try:
                 return _json.dumps_line([kind, run]) + b"\n"
             except _json.UnstorableError:
