@@ -301,3 +301,55 @@ def test_llm_output_anthropic_usage_counts_the_cache_tokens(client: localtrace.C
         cache_write_5m_tokens=200,
     )
     assert (pico(run.prompt_cost), pico(run.completion_cost), pico(run.total_cost)) == want
+
+
+GEMINI_USAGE = {  # Gemini counts thinking apart from the answer: total = 1000 + 50 + 200
+    "prompt_token_count": 1000,
+    "candidates_token_count": 50,
+    "thoughts_token_count": 200,
+    "cached_content_token_count": 400,
+    "total_token_count": 1250,
+}
+
+
+def test_wrap_gemini_run_pays_for_thinking_tokens(client: localtrace.Client) -> None:
+    """The SDK's Gemini wrapper sends Gemini's counts as they are (``output_tokens`` without
+    the thinking, ``reasoning`` beside it); Google bills both as output, as genai-prices'
+    own reading of a Gemini response says."""
+    import types
+
+    camel = {"promptTokenCount": 1000, "candidatesTokenCount": 50, "thoughtsTokenCount": 200}
+    camel.update(cachedContentTokenCount=400, totalTokenCount=1250)
+    raw = {"candidates": [{"content": {"parts": [{"text": "4"}]}, "finish_reason": "STOP"}]}
+
+    class Response:
+        def to_dict(self) -> dict[str, Any]:
+            return {**raw, "usage_metadata": GEMINI_USAGE}
+
+    def generate_content(**kwargs: Any) -> Response:
+        return Response()
+
+    gemini = types.SimpleNamespace(models=types.SimpleNamespace(generate_content=generate_content))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wrapped = _wrappers().wrap_gemini(gemini)
+    with tracing_context(client=client, enabled=True):
+        wrapped.models.generate_content(model="gemini-2.5-flash", contents="2+2?")
+    run = _llm_run(client)
+    assert (run.prompt_tokens, run.completion_tokens, run.total_tokens) == (1000, 50, 1250)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        found = genai_prices.extract_usage({"usageMetadata": camel}, provider_id="google")
+        want = genai_prices.calc_price(
+            found.usage,
+            "gemini-2.5-flash",
+            provider_id="google",
+            genai_request_timestamp=run.start_time,
+        )
+    assert found.usage.output_tokens == 250
+    assert (pico(run.prompt_cost), pico(run.completion_cost), pico(run.total_cost)) == (
+        pico(want.input_price),
+        pico(want.output_price),
+        pico(want.total_price),
+    )
+    assert run.cost_source == "genai-prices/google/gemini-2.5-flash"
