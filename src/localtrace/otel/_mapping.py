@@ -156,6 +156,7 @@ _DETAIL_SOURCES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "gen_ai.usage.cache_read.input_tokens",
             "gen_ai.usage.cache_read_input_tokens",
             "llm.token_count.prompt_details.cache_read",
+            "gen_ai.usage.details.cache_read_tokens",  # pydantic-ai: its Usage fields
         ),
     ),
     (
@@ -165,15 +166,28 @@ _DETAIL_SOURCES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "gen_ai.usage.cache_creation.input_tokens",
             "gen_ai.usage.cache_creation_input_tokens",
             "llm.token_count.prompt_details.cache_write",
+            "gen_ai.usage.details.cache_write_tokens",
         ),
     ),
-    ("input_token_details", "audio", ("llm.token_count.prompt_details.audio",)),
+    (
+        "input_token_details",
+        "audio",
+        ("llm.token_count.prompt_details.audio", "gen_ai.usage.details.input_audio_tokens"),
+    ),
     (
         "output_token_details",
         "reasoning",
-        ("gen_ai.usage.reasoning.output_tokens", "llm.token_count.completion_details.reasoning"),
+        (
+            "gen_ai.usage.reasoning.output_tokens",
+            "llm.token_count.completion_details.reasoning",
+            "gen_ai.usage.details.reasoning_tokens",
+        ),
     ),
-    ("output_token_details", "audio", ("llm.token_count.completion_details.audio",)),
+    (
+        "output_token_details",
+        "audio",
+        ("llm.token_count.completion_details.audio", "gen_ai.usage.details.output_audio_tokens"),
+    ),
 )
 _COST_SOURCES = (
     ("input_cost", "llm.cost.prompt"),
