@@ -337,3 +337,38 @@ def test_cache_writes_are_priced_once_however_they_are_reported(
         "cache_read": reads,
         "cache_creation": 200 * Decimal("3.75e-6"),
     }
+
+
+def test_a_long_context_tier_is_refused_not_applied_to_every_run(
+    tmp_path: Path, client: localtrace.Client
+) -> None:
+    """LangSmith's price map has entries that apply above a ``prompt_token_threshold`` only.
+    Taken as a plain price, such an entry would price every run of its model at the long-context
+    rate: the file is refused naming the entry, and a null threshold is just a plain entry."""
+    base = {
+        "name": "gemini-2.5-pro",
+        "match_pattern": "^gemini-2\\.5-pro$",
+        "provider": "google_genai",
+        "prompt_cost": 1.25e-6,
+        "completion_cost": 1e-5,
+        "prompt_token_threshold": None,
+    }
+    tier = {
+        **base,
+        "prompt_cost": 2.5e-6,
+        "completion_cost": 1.5e-5,
+        "prompt_token_threshold": 200_000,
+    }
+    path = tmp_path / "prices.json"
+    path.write_text(json.dumps([base, tier]))
+    with pytest.raises(InvalidArgumentError) as caught:
+        client.import_model_prices(path)
+    assert caught.value.argument == "[1].prompt_token_threshold"
+    assert "catalogue" in caught.value.fix
+    assert client.list_model_prices() == []
+    path.write_text(json.dumps([base]))
+    (stored,) = client.import_model_prices(path)
+    run = llm(
+        client, "gemini-2.5-pro", "google_genai", usage={"input_tokens": 1000, "output_tokens": 0}
+    )
+    assert run.total_cost == Decimal("0.00125") and run.price_model_id == stored.id

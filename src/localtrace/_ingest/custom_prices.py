@@ -326,6 +326,17 @@ def validate_record(record: Any, where: str) -> PriceEntry:
             "is not a field of a model price",
             _words.did_you_mean(str(unknown[0]), _FIELDS, or_list=True),
         )
+    threshold = record.get("prompt_token_threshold")
+    if threshold is not None:
+        # A long-context tier: it applies above the threshold only. Taken as a plain price it
+        # would price every run of the model at the tier's rate, so it is refused instead.
+        raise InvalidArgumentError(
+            f"{where}.prompt_token_threshold",
+            threshold,
+            "is a price for prompts above a token threshold, which custom prices cannot express",
+            "leave this entry out: the bundled catalogue prices the long-context tiers of "
+            "Gemini and Claude models; for other models send the run's cost with it",
+        )
     try:
         return validate(**{key: record.get(key) for key in _FIELDS})
     except InvalidArgumentError as exc:
