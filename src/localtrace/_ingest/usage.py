@@ -136,7 +136,11 @@ class Usage:
             "ccd": self.completion_cost_details,
             "ftt": self.first_token_time,
         }
-        return {k: v for k, v in data.items() if v not in (None, 0, {})}
+        # A cost of 0 (a free model, sent as such) is kept: it reads back as $0, not "no cost",
+        # whatever order a trace's runs arrive in. Zero token counts are the default.
+        return {
+            k: v for k, v in data.items() if v is not None and v != {} and (v != 0 or k in _COSTS)
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> Usage:
@@ -185,6 +189,10 @@ class Usage:
             ),
             first_token_time=ftt,
         )
+
+
+_COSTS = frozenset({"pc", "cc", "tc"})
+"""Keys of ``Usage.to_json`` whose 0 means something (a known cost of $0)."""
 
 
 def _add_opt(a: int | None, b: int | None, sign: int) -> int | None:
