@@ -284,3 +284,91 @@ def test_absurd_counts_get_no_cost_rather_than_an_overflow(client: localtrace.Cl
     client.create_model_price("dear", "^dear$", "0.01", "0")
     run = llm(client, "dear", usage={"input_tokens": 10**13, "output_tokens": 0})
     assert run.total_cost is None and run.prompt_tokens == 10**13
+
+
+CACHE_WRITES = {
+    # LangChain's ChatAnthropic: the total and its split by cache lifetime
+    "langchain": {
+        "cache_creation": 200,
+        "ephemeral_5m_input_tokens": 150,
+        "ephemeral_1h_input_tokens": 50,
+    },
+    # langsmith's Anthropic wrapper: the split only
+    "wrapper": {"ephemeral_5m_input_tokens": 150, "ephemeral_1h_input_tokens": 50},
+}
+
+
+@pytest.mark.parametrize("shape", sorted(CACHE_WRITES))
+def test_cache_writes_are_priced_once_however_they_are_reported(
+    client: localtrace.Client, shape: str
+) -> None:
+    """``ephemeral_5m/1h_input_tokens`` are parts of ``cache_creation``, not more tokens."""
+    usage = {
+        "input_tokens": 1250,  # 50 plain + 1000 cache reads + 200 cache writes
+        "output_tokens": 20,
+        "input_token_details": {"cache_read": 1000, **CACHE_WRITES[shape]},
+    }
+    client.create_model_price(
+        "split",
+        "^claude-split$",
+        "3e-6",
+        "15e-6",
+        prompt_cost_details={
+            "cache_read": "3e-7",
+            "cache_creation": "3.75e-6",
+            "ephemeral_5m_input_tokens": "3.75e-6",
+            "ephemeral_1h_input_tokens": "6e-6",
+        },
+    )
+    client.create_model_price(
+        "total",
+        "^claude-total$",
+        "3e-6",
+        "15e-6",
+        prompt_cost_details={"cache_read": "3e-7", "cache_creation": "3.75e-6"},
+    )
+    plain, reads = 50 * Decimal("3e-6"), 1000 * Decimal("3e-7")
+    split = llm(client, "claude-split", usage=usage)
+    assert split.prompt_cost == plain + reads + 150 * Decimal("3.75e-6") + 50 * Decimal("6e-6")
+    assert sum(split.prompt_cost_details.values()) == split.prompt_cost - plain
+    total = llm(client, "claude-total", usage=usage)  # the split has no price of its own
+    assert total.prompt_cost == plain + reads + 200 * Decimal("3.75e-6")
+    assert total.prompt_cost_details == {
+        "cache_read": reads,
+        "cache_creation": 200 * Decimal("3.75e-6"),
+    }
+
+
+def test_a_long_context_tier_is_refused_not_applied_to_every_run(
+    tmp_path: Path, client: localtrace.Client
+) -> None:
+    """LangSmith's price map has entries that apply above a ``prompt_token_threshold`` only.
+    Taken as a plain price, such an entry would price every run of its model at the long-context
+    rate: the file is refused naming the entry, and a null threshold is just a plain entry."""
+    base = {
+        "name": "gemini-2.5-pro",
+        "match_pattern": "^gemini-2\\.5-pro$",
+        "provider": "google_genai",
+        "prompt_cost": 1.25e-6,
+        "completion_cost": 1e-5,
+        "prompt_token_threshold": None,
+    }
+    tier = {
+        **base,
+        "prompt_cost": 2.5e-6,
+        "completion_cost": 1.5e-5,
+        "prompt_token_threshold": 200_000,
+    }
+    path = tmp_path / "prices.json"
+    path.write_text(json.dumps([base, tier]))
+    with pytest.raises(InvalidArgumentError) as caught:
+        client.import_model_prices(path)
+    assert caught.value.argument == "[1].prompt_token_threshold"
+    assert "catalogue" in caught.value.fix
+    assert client.list_model_prices() == []
+    path.write_text(json.dumps([base]))
+    (stored,) = client.import_model_prices(path)
+    run = llm(
+        client, "gemini-2.5-pro", "google_genai", usage={"input_tokens": 1000, "output_tokens": 0}
+    )
+    assert run.total_cost == Decimal("0.00125") and run.price_model_id == stored.id

@@ -18,6 +18,7 @@ T0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
 # parent index of each run (a fixed tree of 7): 0 is the root
 PARENTS = [None, 0, 0, 1, 1, 3, 2]
 LLMS = {4, 5, 6}
+SENT_COSTS = {4: {"input_cost": 0.25}, 6: {"total_cost": 0}}  # 6: a free model, $0 not "no cost"
 
 
 def runs() -> list[dict[str, object]]:
@@ -35,7 +36,8 @@ def runs() -> list[dict[str, object]]:
         if parent is not None:
             run["parent_run_id"] = ids[parent]
         if i in LLMS:
-            run["extra"] = {"metadata": {"usage_metadata": {"input_tokens": i, "output_tokens": 1}}}
+            usage = {"input_tokens": i, "output_tokens": 1, **SENT_COSTS.get(i, {})}
+            run["extra"] = {"metadata": {"usage_metadata": usage}}
         made.append(run)
     return made
 
@@ -43,7 +45,16 @@ def runs() -> list[dict[str, object]]:
 def snapshot(client: localtrace.Client) -> list[tuple[object, ...]]:
     client.flush()
     return sorted(
-        (r.name, str(r.trace_id), r.dotted_order, r.total_tokens, r.prompt_tokens, r.repair)
+        (
+            r.name,
+            str(r.trace_id),
+            r.dotted_order,
+            r.total_tokens,
+            r.prompt_tokens,
+            r.total_cost,
+            r.prompt_cost,
+            r.repair,
+        )
         for r in client.list_runs()
     )
 

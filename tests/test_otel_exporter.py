@@ -261,3 +261,44 @@ def test_configure_installs_a_global_provider(tmp_path: Path) -> None:
         assert (
             run.name == "hello" and store.read_project(project_id=run.session_id).name == "my-app"
         )
+
+
+def test_pydantic_ai_cache_and_reasoning_details_are_priced(tmp_path: Path) -> None:
+    """pydantic-ai names its token details ``gen_ai.usage.details.<field>`` (its ``Usage``
+    fields): cached prompt tokens cost the cache price, as genai-prices (which pydantic-ai uses
+    for its own ``operation.cost``) computes it."""
+    import warnings
+
+    import genai_prices
+
+    provider = TracerProvider(resource=Resource.create({"service.name": "pydantic-ai"}))
+    processor = configure(tmp_path / "t.db", tracer_provider=provider)
+    attributes = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.system": "openai",
+        "gen_ai.request.model": "gpt-4o",
+        "gen_ai.usage.input_tokens": 1200,
+        "gen_ai.usage.output_tokens": 300,
+        "gen_ai.usage.details.cache_read_tokens": 1024,
+        "gen_ai.usage.details.reasoning_tokens": 40,
+    }
+    with provider.get_tracer("pydantic-ai").start_as_current_span(
+        "chat gpt-4o", attributes=attributes
+    ):
+        pass
+    processor.force_flush()
+    provider.shutdown()
+    with localtrace.Client(tmp_path / "t.db") as client:
+        (run,) = client.list_runs()
+    assert run.prompt_token_details == {"cache_read": 1024}
+    assert run.completion_token_details == {"reasoning": 40}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        usage = genai_prices.Usage(
+            input_tokens=1200, output_tokens=300, cache_read_tokens=1024, output_reasoning_tokens=40
+        )
+        want = genai_prices.calc_price(
+            usage, "gpt-4o", provider_id="openai", genai_request_timestamp=run.start_time
+        )
+    assert run.total_cost == want.total_price
+    assert "gen_ai.usage.details.cache_read_tokens" not in run.extra["metadata"]

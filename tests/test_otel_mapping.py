@@ -428,6 +428,30 @@ def test_usage_in_outputs_is_not_counted_twice() -> None:
     assert meta == {}
 
 
+@pytest.mark.parametrize(
+    "outputs",
+    [
+        {"generations": [[{"text": "hi", "type": "ChatGeneration"}]], "llm_output": None},
+        {"generations": [[{"text": "hi"}]], "llm_output": {"model_name": "gpt-4o"}},
+        {"usage_metadata": None, "answer": "hi"},
+    ],
+)
+def test_token_attributes_count_when_the_outputs_hold_no_usage(outputs: dict[str, Any]) -> None:
+    """A LangChain result with no usage in it (an integration that reports none) leaves the
+    instrumentation's token counts as the run's usage, not dropped."""
+    attrs = {
+        "llm.request.type": "chat",
+        "gen_ai.request.model": "gpt-4o",
+        "gen_ai.usage.input_tokens": 1200,
+        "gen_ai.usage.output_tokens": 300,
+        "traceloop.entity.output": orjson.dumps(outputs).decode(),
+    }
+    run = span_to_run(make(attrs)).run
+    assert run["outputs"] == outputs
+    usage = run["extra"]["metadata"]["usage_metadata"]
+    assert usage == {"input_tokens": 1200, "output_tokens": 300}
+
+
 _KEYS = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=30)
 _VALUES = st.recursive(
     st.none()

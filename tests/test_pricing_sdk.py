@@ -212,3 +212,144 @@ def test_langchain_chat_model_run_is_priced(client: localtrace.Client) -> None:
     )
     assert (pico(run.prompt_cost), pico(run.completion_cost), pico(run.total_cost)) == want
     assert run.cost_source == "genai-prices/openai/gpt-4o-mini"
+
+
+def _legacy_chat_model(llm_output: dict[str, Any], provider: str, model: str) -> Any:
+    """A LangChain chat model of the older kind: usage in ``llm_output`` only, none on the
+    message (community integrations, OpenAI-compatible gateways)."""
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+    from langchain_core.outputs import ChatGeneration, ChatResult
+
+    class Legacy(GenericFakeChatModel):
+        def _generate(self, messages: Any, stop: Any = None, **kwargs: Any) -> ChatResult:
+            return ChatResult(
+                generations=[ChatGeneration(message=AIMessage(content="4"))],
+                llm_output=llm_output,
+            )
+
+        def _get_ls_params(self, stop: Any = None, **kwargs: Any) -> Any:
+            params = super()._get_ls_params(stop=stop, **kwargs)
+            params["ls_provider"] = provider
+            params["ls_model_name"] = model
+            return params
+
+    return Legacy(messages=iter([]))
+
+
+def _trace_langchain(client: localtrace.Client, model: Any) -> localtrace.Run:
+    from langchain_core.tracers.langchain import LangChainTracer
+
+    tracer = LangChainTracer(client=client, project_name="legacy")  # type: ignore[arg-type]
+    model.invoke("2+2?", config={"callbacks": [tracer]})
+    tracer.wait_for_futures()
+    return _llm_run(client)
+
+
+def test_llm_output_token_usage_keeps_cached_and_reasoning_tokens(
+    client: localtrace.Client,
+) -> None:
+    """OpenAI's ``token_usage`` details are read as the SDK's OpenAI wrapper reads them, so
+    cached prompt tokens cost the cache price, not the full one."""
+    token_usage = {
+        **OPENAI_RESPONSE["usage"],
+        "completion_tokens_details": {"reasoning_tokens": 40},
+    }
+    run = _trace_langchain(
+        client,
+        _legacy_chat_model(
+            {"token_usage": token_usage, "model_name": "gpt-4o"}, "openai", "gpt-4o"
+        ),
+    )
+    assert (run.prompt_tokens, run.completion_tokens, run.total_tokens) == (1200, 300, 1500)
+    assert run.prompt_token_details == {"cache_read": 1024, "audio": 0}
+    assert run.completion_token_details == {"reasoning": 40}
+    want = oracle(
+        "gpt-4o",
+        "openai",
+        run.start_time,
+        input_tokens=1200,
+        output_tokens=300,
+        cache_read_tokens=1024,
+        output_reasoning_tokens=40,
+    )
+    assert (pico(run.prompt_cost), pico(run.completion_cost), pico(run.total_cost)) == want
+
+
+def test_llm_output_anthropic_usage_counts_the_cache_tokens(client: localtrace.Client) -> None:
+    """Anthropic reports cache reads and writes apart from ``input_tokens``; they are added to
+    them, as the SDK's Anthropic wrapper does, and priced at the cache prices."""
+    usage = ANTHROPIC_RESPONSE["usage"]
+    run = _trace_langchain(
+        client,
+        _legacy_chat_model(
+            {"usage": usage, "model": "claude-sonnet-4-20250514"},
+            "anthropic",
+            "claude-sonnet-4-20250514",
+        ),
+    )
+    assert (run.prompt_tokens, run.completion_tokens) == (1250, 20)
+    assert run.prompt_token_details == {"cache_read": 1000, "ephemeral_5m_input_tokens": 200}
+    want = oracle(
+        "claude-sonnet-4-20250514",
+        "anthropic",
+        run.start_time,
+        input_tokens=1250,
+        output_tokens=20,
+        cache_read_tokens=1000,
+        cache_write_tokens=200,
+        cache_write_5m_tokens=200,
+    )
+    assert (pico(run.prompt_cost), pico(run.completion_cost), pico(run.total_cost)) == want
+
+
+GEMINI_USAGE = {  # Gemini counts thinking apart from the answer: total = 1000 + 50 + 200
+    "prompt_token_count": 1000,
+    "candidates_token_count": 50,
+    "thoughts_token_count": 200,
+    "cached_content_token_count": 400,
+    "total_token_count": 1250,
+}
+
+
+def test_wrap_gemini_run_pays_for_thinking_tokens(client: localtrace.Client) -> None:
+    """The SDK's Gemini wrapper sends Gemini's counts as they are (``output_tokens`` without
+    the thinking, ``reasoning`` beside it); Google bills both as output, as genai-prices'
+    own reading of a Gemini response says."""
+    import types
+
+    camel = {"promptTokenCount": 1000, "candidatesTokenCount": 50, "thoughtsTokenCount": 200}
+    camel.update(cachedContentTokenCount=400, totalTokenCount=1250)
+    raw = {"candidates": [{"content": {"parts": [{"text": "4"}]}, "finish_reason": "STOP"}]}
+
+    class Response:
+        def to_dict(self) -> dict[str, Any]:
+            return {**raw, "usage_metadata": GEMINI_USAGE}
+
+    def generate_content(**kwargs: Any) -> Response:
+        return Response()
+
+    gemini = types.SimpleNamespace(models=types.SimpleNamespace(generate_content=generate_content))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wrapped = _wrappers().wrap_gemini(gemini)
+    with tracing_context(client=client, enabled=True):
+        wrapped.models.generate_content(model="gemini-2.5-flash", contents="2+2?")
+    run = _llm_run(client)
+    assert (run.prompt_tokens, run.completion_tokens, run.total_tokens) == (1000, 50, 1250)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        found = genai_prices.extract_usage({"usageMetadata": camel}, provider_id="google")
+        want = genai_prices.calc_price(
+            found.usage,
+            "gemini-2.5-flash",
+            provider_id="google",
+            genai_request_timestamp=run.start_time,
+        )
+    assert found.usage.output_tokens == 250
+    assert (pico(run.prompt_cost), pico(run.completion_cost), pico(run.total_cost)) == (
+        pico(want.input_price),
+        pico(want.output_price),
+        pico(want.total_price),
+    )
+    assert run.cost_source == "genai-prices/google/gemini-2.5-flash"

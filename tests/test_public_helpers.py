@@ -7,6 +7,7 @@ import asyncio
 import datetime as dt
 import io
 import uuid
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -125,6 +126,8 @@ def test_list_attachments_returns_the_public_model(tmp_path: Path) -> None:
         (display.tokens_text(1234), "1,234"),
         (display.cost_text(0.0031), "$0.0031"),
         (display.cost_text(0), ""),
+        (display.cost_text(Decimal("0.000000002")), "$0.000000002"),  # 2 tokens at $1 per 1B
+        (display.cost_text(Decimal("0.000000000001")), "$0.000000000001"),
         (display.percent_text(0.125), "12.5%"),
         (display.human_size(1536), "1.5 KB"),
         (display.elide("x" * 100, 40), "x" * 14 + " …[79 chars cut]… " + "x" * 7),

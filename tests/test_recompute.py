@@ -316,3 +316,36 @@ def test_recompute_alongside_a_writer_and_readers(tmp_path: Path) -> None:
         client.recompute_costs()
         assert client.list_unpriced_models() == []
     assert rollups_hold(path) == len(more) + len(traces(300, seed=5))
+
+
+def test_include_sent_keeps_a_sent_cost_no_price_replaces(tmp_path: Path) -> None:
+    """Re-pricing sent costs replaces them where a price applies; a run no price covers (an
+    in-house model, a tool-priced call with no tokens) keeps the cost its application sent."""
+    when = dt.datetime(2025, 9, 1, tzinfo=dt.timezone.utc)
+    sent = {"input_tokens": 1000, "output_tokens": 100, "input_cost": 0.25, "output_cost": 0.5}
+    models = {"gpt-4o": sent, "in-house-7": sent, "gpt-4o-mini": {"total_cost": 0.125}}
+    with localtrace.Client(tmp_path / "sent.db", writer="thread") as client:
+        root = uuid.uuid4()
+        client.create_run("agent", {}, "chain", id=root, start_time=when, end_time=when)
+        for model, usage in models.items():
+            client.create_run(
+                model,
+                {},
+                "llm",
+                parent_run_id=root,
+                start_time=when,
+                end_time=when,
+                extra={"metadata": {"ls_model_name": model, "usage_metadata": usage}},
+            )
+        client.flush()
+        result = client.recompute_costs(include_sent=True)
+        runs = {run.name: run for run in client.list_runs(run_type="llm")}
+        assert result.runs_changed == 1
+        assert runs["gpt-4o"].cost_source == "genai-prices/openai/gpt-4o"
+        assert (runs["in-house-7"].total_cost, runs["in-house-7"].cost_source) == (
+            Decimal("0.75"),
+            "sent",
+        )
+        assert runs["gpt-4o-mini"].total_cost == Decimal("0.125")
+        assert client.read_run(root).total_cost == sum(r.total_cost for r in runs.values())
+    assert rollups_hold(tmp_path / "sent.db")

@@ -74,7 +74,10 @@ def cost_text(cost: Decimal | float | None, *, zero: str = "") -> str:
         return zero
     if abs(amount) >= _CENT:
         return f"${amount:,.4f}"
-    return "$" + f"{amount:.8f}".rstrip("0")
+    text = f"{amount:.8f}".rstrip("0")
+    if text.endswith("."):  # below $0.000000005: the store's 12 places, never a bare "$0."
+        text = f"{amount:.12f}".rstrip("0")
+    return "$" + text
 
 
 def time_text(moment: dt.datetime | None, *, precise: bool = False) -> str:

@@ -113,17 +113,34 @@ class PriceEntry:
         )
 
 
+_PARTS: dict[str, tuple[str, ...]] = {
+    "cache_creation": ("ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens"),
+}
+"""Categories reported as parts of another: Anthropic splits its cache writes by lifetime, and
+LangChain sends the whole with its parts, the langsmith wrapper the parts alone."""
+
+
+def _priced_counts(details: Mapping[str, int], prices: Mapping[str, Decimal]) -> dict[str, int]:
+    """Tokens each category the price names pays for, each token once: a whole pays only for
+    what its priced parts leave (and for its parts when only they were reported)."""
+    counts = {category: details.get(category) or 0 for category in prices}
+    for whole, parts in _PARTS.items():
+        if whole not in prices:
+            continue
+        reported = details.get(whole) or sum(details.get(part) or 0 for part in parts)
+        covered = sum(counts.get(part, 0) for part in parts)
+        counts[whole] = max(reported - covered, 0)
+    return {category: count for category, count in counts.items() if count}
+
+
 def _direction(
     tokens: int, details: Mapping[str, int], base: Decimal, prices: Mapping[str, Decimal]
 ) -> tuple[Decimal, dict[str, Decimal]]:
     costs: dict[str, Decimal] = {}
     specific = 0
-    for category, price in prices.items():
-        count = details.get(category)
-        if not count:
-            continue
+    for category, count in _priced_counts(details, prices).items():
         specific += count
-        costs[category] = _EXACT.multiply(price, Decimal(count))
+        costs[category] = _EXACT.multiply(prices[category], Decimal(count))
     rest = max(tokens - specific, 0)
     total = _EXACT.multiply(base, Decimal(rest))
     for amount in costs.values():
@@ -308,6 +325,17 @@ def validate_record(record: Any, where: str) -> PriceEntry:
             unknown[0],
             "is not a field of a model price",
             _words.did_you_mean(str(unknown[0]), _FIELDS, or_list=True),
+        )
+    threshold = record.get("prompt_token_threshold")
+    if threshold is not None:
+        # A long-context tier: it applies above the threshold only. Taken as a plain price it
+        # would price every run of the model at the tier's rate, so it is refused instead.
+        raise InvalidArgumentError(
+            f"{where}.prompt_token_threshold",
+            threshold,
+            "is a price for prompts above a token threshold, which custom prices cannot express",
+            "leave this entry out: the bundled catalogue prices the long-context tiers of "
+            "Gemini and Claude models; for other models send the run's cost with it",
         )
     try:
         return validate(**{key: record.get(key) for key in _FIELDS})

@@ -9,6 +9,7 @@ guess. ``cost_source`` records where each run's own cost came from (see ``docs/c
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sqlite3
 from collections.abc import Mapping
@@ -221,6 +222,23 @@ def has_sent_cost(usage: Usage) -> bool:
     )
 
 
+def billed_usage(usage: Usage) -> Usage:
+    """``usage`` with the output tokens the provider bills.
+
+    Output tokens include the reasoning tokens, as the SDK's OpenAI wrapper and LangChain report
+    them. Gemini counts its thinking apart from the answer, and the SDK's Gemini wrapper passes
+    that on (``output_tokens`` without ``reasoning``, ``total_tokens`` with it); such reasoning,
+    recognised by that total or by being more than the output tokens, is added to them.
+    """
+    reasoning = usage.completion_token_details.get("reasoning", 0)
+    if reasoning > 0 and (
+        reasoning > usage.completion_tokens
+        or usage.total_tokens == usage.prompt_tokens + usage.completion_tokens + reasoning
+    ):
+        return dataclasses.replace(usage, completion_tokens=usage.completion_tokens + reasoning)
+    return usage
+
+
 def catalogue_usage(usage: Usage) -> tuple[dict[str, int], str | None]:
     """A run's tokens as genai-prices usage keys, and the service tier its categories imply."""
     counts: dict[str, int] = {
@@ -277,14 +295,15 @@ class Pricer:
 
     def price(self, usage: Usage, ref: ModelRef, start_micros: int) -> Priced | None:
         """Costs for ``usage`` (tokens only) of a run naming ``ref`` at ``start_micros``."""
+        billed = billed_usage(usage)
         entry = self.custom.match(ref, start_micros)
         if entry is not None:
-            costs = entry.cost(usage)
+            costs = entry.cost(billed)
             return self._fits(usage, *costs, source=f"custom/{entry.id}")
         name = ref.name
         if name is None:
             return None
-        counts, tier = catalogue_usage(usage)
+        counts, tier = catalogue_usage(billed)
         compiled = self.catalogue.prices(name, ref.provider, start_micros, tier)
         if compiled is None:
             return None

@@ -4,7 +4,8 @@ LangSmith never re-prices a trace once logged; here ``Client.recompute_costs`` d
 of runs taken in ``pk`` order, each batch one write transaction that:
 
 1. re-reads each run's own usage from its payload exactly as ingest does, prices it with the
-   prices in the file now (sent costs are kept unless ``include_sent``);
+   prices in the file now (sent costs are kept unless ``include_sent``, and even then where no
+   price applies);
 2. hands each change of own usage to the ingest roll-up (``Ingestor.replace_own_usage``), so
    every ancestor's totals move by the difference, as if the run had just arrived;
 3. stores the batch's last ``pk`` and running totals in ``transfer_marks``.
@@ -29,7 +30,7 @@ from .. import _json
 from .._store.db import Database
 from .._time import now_micros
 from .normalize import USAGE_HINTS
-from .pricing import SENT, Pricer, settle
+from .pricing import SENT, Pricer, has_sent_cost, settle
 from .upsert import Ingestor, RunState
 from .usage import Usage, UsageError, own_usage
 
@@ -145,9 +146,10 @@ def _batch(
             found = own_usage(extra, outputs)
         except UsageError:
             continue  # stored under older rules; leave it as it is
-        if include_sent:
-            found = _without_costs(found)
-        new, new_source = settle(pricer, found, "llm", extra, outputs, start)
+        priced = _without_costs(found) if include_sent else found
+        new, new_source = settle(pricer, priced, "llm", extra, outputs, start)
+        if new_source is None and has_sent_cost(found):
+            new, new_source = found, SENT  # no price replaces it: the sent cost stays
         new = dataclasses.replace(new, first_token_time=old.first_token_time)
         if new == old and new_source == source:
             continue

@@ -5,7 +5,8 @@ Sources, first match wins (so usage reported in two places is never counted twic
 2. ``outputs.usage_metadata`` (OpenAI/Anthropic wrappers, functions returning it);
 3. LangChain chat generations: ``outputs.generations[*][*].message.kwargs.usage_metadata``
    (summed over generations);
-4. LangChain ``outputs.llm_output.token_usage`` (``prompt_tokens``/``completion_tokens``).
+4. LangChain ``outputs.llm_output.token_usage`` (or ``.usage``): the provider's own usage
+   object, read as the langsmith OpenAI and Anthropic wrappers read it (``provider_usage``).
 
 Costs given in usage_metadata are kept exactly: they are stored as integer pico-dollars.
 """
@@ -135,7 +136,11 @@ class Usage:
             "ccd": self.completion_cost_details,
             "ftt": self.first_token_time,
         }
-        return {k: v for k, v in data.items() if v not in (None, 0, {})}
+        # A cost of 0 (a free model, sent as such) is kept: it reads back as $0, not "no cost",
+        # whatever order a trace's runs arrive in. Zero token counts are the default.
+        return {
+            k: v for k, v in data.items() if v is not None and v != {} and (v != 0 or k in _COSTS)
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> Usage:
@@ -184,6 +189,10 @@ class Usage:
             ),
             first_token_time=ftt,
         )
+
+
+_COSTS = frozenset({"pc", "cc", "tc"})
+"""Keys of ``Usage.to_json`` whose 0 means something (a known cost of $0)."""
 
 
 def _add_opt(a: int | None, b: int | None, sign: int) -> int | None:
@@ -285,16 +294,76 @@ def _langchain_token_usage(outputs: dict[str, Any]) -> Usage | None:
     llm_output = outputs.get("llm_output")
     if not isinstance(llm_output, dict):
         return None
-    usage = llm_output.get("token_usage") or llm_output.get("usage")
-    if not isinstance(usage, dict):
-        return None
-    where = "outputs.llm_output.token_usage"
-    meta = {
-        "input_tokens": usage.get("prompt_tokens", usage.get("input_tokens")),
-        "output_tokens": usage.get("completion_tokens", usage.get("output_tokens")),
-        "total_tokens": usage.get("total_tokens"),
-    }
-    return from_usage_metadata(meta, where)
+    for key in ("token_usage", "usage"):
+        usage = llm_output.get(key)
+        if usage and isinstance(usage, dict):
+            return from_usage_metadata(
+                provider_usage(usage, f"outputs.llm_output.{key}"), f"outputs.llm_output.{key}"
+            )
+    return None
+
+
+_COUNT_KEYS = (
+    ("input_tokens", ("prompt_tokens", "input_tokens")),
+    ("output_tokens", ("completion_tokens", "output_tokens")),
+    ("total_tokens", ("total_tokens",)),
+)
+_DETAIL_KEYS = (
+    ("input_token_details", ("prompt_tokens_details", "input_tokens_details")),
+    ("output_token_details", ("completion_tokens_details", "output_tokens_details")),
+)
+_DETAIL_NAMES = {
+    "cached_tokens": "cache_read",
+    "audio_tokens": "audio",
+    "reasoning_tokens": "reasoning",
+}
+
+
+def provider_usage(usage: dict[str, Any], where: str) -> dict[str, Any]:
+    """A provider's own usage object (what LangChain's ``llm_output`` holds) as
+    ``usage_metadata``, converted as the langsmith OpenAI and Anthropic wrappers convert it.
+
+    OpenAI's cached, audio and reasoning token details are kept, so cached tokens get the cache
+    price. Anthropic (``input_tokens`` with ``cache_*_input_tokens``) reports its cache reads and
+    writes apart from ``input_tokens``: they are added to them, as the wrapper does.
+    """
+    meta: dict[str, Any] = {}
+    for target, sources in _COUNT_KEYS:
+        name = next((k for k in sources if usage.get(k) is not None), None)
+        meta[target] = None if name is None else _tokens(usage[name], f"{where}.{name}")
+    for target, sources in _DETAIL_KEYS:
+        name = next((k for k in sources if isinstance(usage.get(k), dict)), None)
+        found = usage[name] if name is not None else {}
+        details = {
+            _DETAIL_NAMES[key]: _tokens(count, f"{where}.{name}.{key}")
+            for key, count in found.items()
+            if key in _DETAIL_NAMES and count is not None
+        }
+        if details:
+            meta[target] = details
+    if "prompt_tokens" in usage or not (
+        "cache_read_input_tokens" in usage or "cache_creation_input_tokens" in usage
+    ):
+        return meta
+    details = {}
+    read = usage.get("cache_read_input_tokens")
+    if read:
+        details["cache_read"] = _tokens(read, f"{where}.cache_read_input_tokens")
+    split = usage.get("cache_creation")
+    if isinstance(split, dict) and split:
+        for name in ("ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens"):
+            if split.get(name):
+                details[name] = _tokens(split[name], f"{where}.cache_creation.{name}")
+    elif usage.get("cache_creation_input_tokens"):
+        written = usage["cache_creation_input_tokens"]
+        details["cache_creation"] = _tokens(written, f"{where}.cache_creation_input_tokens")
+    if details:
+        prompt = (meta["input_tokens"] or 0) + sum(details.values())
+        meta["input_tokens"] = prompt
+        if meta["total_tokens"] is None:
+            meta["total_tokens"] = prompt + (meta["output_tokens"] or 0)
+        meta["input_token_details"] = {**meta.get("input_token_details", {}), **details}
+    return meta
 
 
 def own_usage(extra: dict[str, Any] | None, outputs: dict[str, Any] | None) -> Usage:

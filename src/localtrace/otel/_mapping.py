@@ -156,6 +156,7 @@ _DETAIL_SOURCES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "gen_ai.usage.cache_read.input_tokens",
             "gen_ai.usage.cache_read_input_tokens",
             "llm.token_count.prompt_details.cache_read",
+            "gen_ai.usage.details.cache_read_tokens",  # pydantic-ai: its Usage fields
         ),
     ),
     (
@@ -165,24 +166,34 @@ _DETAIL_SOURCES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "gen_ai.usage.cache_creation.input_tokens",
             "gen_ai.usage.cache_creation_input_tokens",
             "llm.token_count.prompt_details.cache_write",
+            "gen_ai.usage.details.cache_write_tokens",
         ),
     ),
-    ("input_token_details", "audio", ("llm.token_count.prompt_details.audio",)),
+    (
+        "input_token_details",
+        "audio",
+        ("llm.token_count.prompt_details.audio", "gen_ai.usage.details.input_audio_tokens"),
+    ),
     (
         "output_token_details",
         "reasoning",
-        ("gen_ai.usage.reasoning.output_tokens", "llm.token_count.completion_details.reasoning"),
+        (
+            "gen_ai.usage.reasoning.output_tokens",
+            "llm.token_count.completion_details.reasoning",
+            "gen_ai.usage.details.reasoning_tokens",
+        ),
     ),
-    ("output_token_details", "audio", ("llm.token_count.completion_details.audio",)),
+    (
+        "output_token_details",
+        "audio",
+        ("llm.token_count.completion_details.audio", "gen_ai.usage.details.output_audio_tokens"),
+    ),
 )
 _COST_SOURCES = (
     ("input_cost", "llm.cost.prompt"),
     ("output_cost", "llm.cost.completion"),
     ("total_cost", "llm.cost.total"),
 )
-# Output keys under which the store itself finds usage (extra.metadata.usage_metadata comes
-# first; see localtrace._ingest.usage): when present, token attributes restate them.
-_USAGE_IN_OUTPUTS = ("usage_metadata", "generations", "llm_output")
 
 _FIRST_TOKEN_EVENTS = frozenset(
     {
@@ -670,6 +681,31 @@ def _usage(
     return _given_usage(span, attrs, warnings) or usage or None
 
 
+def _outputs_hold_usage(outputs: Any) -> bool:
+    """Whether the store finds usage in these outputs (``usage_metadata``, a LangChain
+    generation's message, ``llm_output.token_usage``/``usage``: ``localtrace._ingest.usage``'s
+    sources): then token attributes restate it. The keys alone are not enough: a LangChain
+    result of an integration that reports no usage has them too, and its tokens would be lost."""
+    if not isinstance(outputs, dict):
+        return False
+    if isinstance(outputs.get("usage_metadata"), dict):
+        return True
+    generations = outputs.get("generations")
+    for batch in generations if isinstance(generations, list) else ():
+        for generation in batch if isinstance(batch, list) else [batch]:
+            message = generation.get("message") if isinstance(generation, dict) else None
+            if isinstance(message, dict):
+                kwargs = message.get("kwargs")
+                holder = kwargs if isinstance(kwargs, dict) else message
+                if isinstance(holder.get("usage_metadata"), dict):
+                    return True
+    llm_output = outputs.get("llm_output")
+    return isinstance(llm_output, dict) and any(
+        isinstance(llm_output.get(key), dict) and bool(llm_output[key])
+        for key in ("token_usage", "usage")
+    )
+
+
 def _given_usage(span: Span, attrs: dict[str, Any], warnings: list[str]) -> dict[str, Any] | None:
     """``langsmith.usage_metadata``: stated for this run itself, so taken on any run type."""
     given = attrs.pop("langsmith.usage_metadata", None)
@@ -934,8 +970,7 @@ def span_to_run(span: Span, *, project: str | None = None) -> Mapped:
         for key in ("name", "signature", "doc")
         if f"gen_ai.serialized.{key}" in attrs
     }
-    usage_in_outputs = isinstance(outputs, dict) and any(k in outputs for k in _USAGE_IN_OUTPUTS)
-    if usage and "usage_metadata" not in metadata and not usage_in_outputs:
+    if usage and "usage_metadata" not in metadata and not _outputs_hold_usage(outputs):
         metadata["usage_metadata"] = usage
     error = _error(span, used)
     events = _events(span, attrs, used)
