@@ -18,7 +18,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import IO, Any
 
-from . import _digest, _v2
+from . import _digest, _sdk_options, _v2
 from ._args import json_object as _json_object
 from ._args import micros as _micros
 from ._args import sdk_keywords as _sdk_keywords
@@ -163,6 +163,11 @@ class Client(EvaluationMethods):
         max_pending: int = 10_000,
         writer: str = "auto",
         pricing: bool = True,
+        hide_inputs: _sdk_options.Hide = None,
+        hide_outputs: _sdk_options.Hide = None,
+        hide_metadata: _sdk_options.Hide = None,
+        anonymizer: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+        tracing_sampling_rate: float | None = None,
     ) -> None:
         """Open (or create) the store at ``path``.
 
@@ -181,7 +186,20 @@ class Client(EvaluationMethods):
         ``pricing`` (default on) gives llm runs that report tokens but no cost a cost from the
         model price table (custom prices, then the bundled catalogue); ``False`` stores only
         the costs applications send (docs/costs.md).
+
+        ``hide_inputs``, ``hide_outputs``, ``hide_metadata``, ``anonymizer`` and
+        ``tracing_sampling_rate`` are the langsmith ``Client``'s, with its environment
+        variables (``LANGSMITH_HIDE_INPUTS=true``, ``LANGSMITH_TRACING_SAMPLING_RATE``...): they
+        apply to what this client is handed to write, as the SDK's client applies them to what
+        it sends.
         """
+        self._options = _sdk_options.Options(
+            hide_inputs=hide_inputs,
+            hide_outputs=hide_outputs,
+            hide_metadata=hide_metadata,
+            anonymizer=anonymizer,
+            tracing_sampling_rate=tracing_sampling_rate,
+        )
         self.path = resolve_path(path)
         self.default_project = project_name or default_project_name()
         self._db = _feedback_ops.GatedDatabase(self.path)
@@ -204,7 +222,7 @@ class Client(EvaluationMethods):
         self._db.gate = self._feedback_gate
         # The SDK's RunTree/traceable look for these attributes on a client.
         self.tracing_queue = None
-        self.tracing_sample_rate = None
+        self.tracing_sample_rate = self._options.rate
         self.otel_exporter = None
         self.api_url = f"sqlite:///{Path(self.path).name}"
         self.api_key = None
@@ -283,7 +301,9 @@ class Client(EvaluationMethods):
             run["id"] = uuid.uuid4()
         if run.get("start_time") is None:
             run["start_time"] = dt.datetime.now(dt.timezone.utc)
-        self._writer.submit("post", run)
+        if self._options.rate is not None and not self._options.sampled(run):
+            return
+        self._writer.submit("post", self._options.hidden(run))
 
     def update_run(self, run_id: uuid.UUID | str, **kwargs: Any) -> None:
         """Record more of a run (end time, outputs, error, ...); ``None`` fields stay unchanged.
@@ -294,7 +314,9 @@ class Client(EvaluationMethods):
         run["id"] = run_id
         if run.get("end_time") is None:
             run["end_time"] = dt.datetime.now(dt.timezone.utc)
-        self._writer.submit("patch", run)
+        if self._options.rate is not None and not self._options.sampled(run):
+            return
+        self._writer.submit("patch", self._options.hidden(run))
 
     @_sdk_keywords()
     def batch_ingest_runs(
@@ -304,7 +326,18 @@ class Client(EvaluationMethods):
         *,
         pre_sampled: bool = False,
     ) -> None:
-        """Queue many posts and patches at once (upserted in order: creates, then updates)."""
+        """Queue many posts and patches at once (upserted in order: creates, then updates).
+
+        ``pre_sampled``: as in the SDK, the runs were sampled already (hiding still applies).
+        """
+        options = self._options
+        if options.hiding or (options.rate is not None and not pre_sampled):
+            create = [
+                options.hidden(run) for run in create or () if pre_sampled or options.sampled(run)
+            ]
+            update = [
+                options.hidden(run) for run in update or () if pre_sampled or options.sampled(run)
+            ]
         ops: list[tuple[str, Any]] = [("post", run) for run in create or ()]
         ops.extend(("patch", run) for run in update or ())
         if ops:
