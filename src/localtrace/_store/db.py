@@ -263,6 +263,29 @@ def open_read_only(path: str, **options: Any) -> sqlite3.Connection:
     raise AssertionError("unreachable")  # the immutable attempt returns or raises
 
 
+def open_to_look(path: str) -> sqlite3.Connection:
+    """A connection that only reads ``path`` and leaves nothing beside it, for deciding what
+    the file is. To read a WAL file SQLite makes a -wal and a -shm; a ``mode=ro`` connection
+    leaves them behind, an ordinary one removes them when it is the last to close. So: an
+    ordinary connection with ``query_only`` on, unless the file or its folder cannot be written
+    or a log or journal is already there (someone else's: an ordinary connection could fold a
+    crashed program's log or roll back its journal into the file). Errors are SQLite's."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if (
+        _unwritable_file(path)
+        or not os.access(folder, os.W_OK)
+        or any(os.path.exists(path + tail) for tail in ("-wal", "-journal"))
+    ):
+        return open_read_only(path)
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA query_only = ON")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
 def _unwritable_file(path: str) -> bool:
     """The file exists and this process may not write it (mode 0444, another owner)."""
     return os.path.exists(path) and not os.access(path, os.W_OK)
