@@ -361,3 +361,23 @@ def test_report_header_names_the_file(tester: pytest.Pytester) -> None:
     tester.makepyfile(test_empty="def test_nothing():\n    pass\n")
     result = tester.runpytest_inprocess(*_plugin_args(), "--localtrace-db", "x.db")
     result.stdout.fnmatch_lines(["localtrace: keeping every test's traces in x.db"])
+
+
+@pytest.mark.parametrize("kind", ["a text file", "a missing folder"])
+def test_a_localtrace_db_that_cannot_be_a_store_stops_pytest_before_any_test(
+    tester: pytest.Pytester, kind: str
+) -> None:
+    tester.makepyfile(test_one="def test_one():\n    pass\n")
+    db = tester.path / "notes.db"
+    if kind == "a text file":
+        db.write_text("my notes\n")
+    else:
+        db = tester.path / "missing" / "t.db"
+    result = tester.runpytest_subprocess(*_plugin_args(), "--localtrace-db", str(db))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    said = "\n".join(result.stderr.lines)
+    assert f"--localtrace-db {db}" in said and "Traceback" not in said, said
+    assert ("not a localtrace store" if kind == "a text file" else "create it first") in said
+    assert "test_one" not in "\n".join(result.stdout.lines)
+    if kind == "a text file":
+        assert db.read_text() == "my notes\n"

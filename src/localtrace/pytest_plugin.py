@@ -403,6 +403,19 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     return f"localtrace: keeping every test's traces in {path}" if path else None
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Open the ``--localtrace-db`` store now: a path that cannot be one (another program's
+    file, a missing folder, a newer schema) stops the session with one line, before any test
+    runs, instead of an error with a traceback at the end of every test."""
+    path = config.getoption("localtrace_db", None)
+    if not path:
+        return
+    try:
+        _shared_store(config)
+    except LocaltraceError as exc:
+        raise pytest.UsageError(f"--localtrace-db {path}: {exc}") from None
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """The first ``@pytest.mark.langsmith`` test of a session sends its suite to the file."""
     config = item.config
