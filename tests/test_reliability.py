@@ -415,6 +415,16 @@ def test_a_new_store_on_a_full_disk_names_the_disk_not_the_file(tmp_path: Path) 
     assert "new.db" in said and ("disk" in said) and "free disk space" in said, said
 
 
+def test_a_new_store_in_a_read_only_folder_names_the_folder(tmp_path: Path) -> None:
+    with read_only_folder(tmp_path) as (folder, make_read_only):
+        make_read_only()
+        with pytest.raises(StoreUnavailableError) as caught:
+            localtrace.Client(folder / "new.db")
+        assert sorted(p.name for p in folder.iterdir()) == []
+    said = str(caught.value)
+    assert f"its folder {folder} is read-only" in said and "make it writable" in said, said
+
+
 # -- 8. a file that is not ours is never changed -----------------------------------------------
 
 

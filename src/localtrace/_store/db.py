@@ -343,6 +343,11 @@ class Database:
                 raise StoreError(
                     f"cannot create {self.path}: folder {parent} does not exist; create it first"
                 )
+            if not Path(self.path).exists() and not os.access(parent, os.W_OK):
+                raise StoreUnavailableError(  # (SQLite would say only "unable to open")
+                    f"cannot create {self.path}: its folder {parent} is read-only; make it "
+                    "writable or use another path"
+                )
             check_path(self.path)
         self._write_lock = threading.RLock()
         try:
