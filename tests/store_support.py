@@ -82,3 +82,25 @@ def read_only_folder(tmp_path: Path) -> Iterator[tuple[Path, Callable[[], None]]
         folder.chmod(stat.S_IRWXU)
         for item in folder.iterdir():
             item.chmod(stat.S_IRUSR | stat.S_IWUSR)
+
+
+@contextlib.contextmanager
+def full_folder(tmp_path: Path) -> Iterator[Path]:
+    """A folder on a small file system that is full but for two pages (a tmpfs: needs root and
+    mount, skipped otherwise): a new store cannot be made there."""
+    if not _can_mount():
+        pytest.skip("needs root and mount to make a small file system")
+    folder = tmp_path / "full"
+    folder.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        (folder / "filler").write_bytes(b"x" * (shutil.disk_usage(folder).free - 8192))
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)

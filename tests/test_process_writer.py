@@ -9,6 +9,7 @@ check that every post and its later patch arrive, in order, with nothing lost or
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sqlite3
 import threading
 import uuid
@@ -157,9 +158,25 @@ def test_close_says_so_when_the_writer_process_died_with_runs_unwritten(tmp_path
     client = traced_after_the_writer_died(tmp_path / "dies.db")
     with pytest.raises(localtrace.StoreError, match="writer process stopped") as caught:
         client.close()
-    count = int(str(caught.value).split("; ")[-1].split()[0])
+    count = int(re.search(r"; (\d+) posts and patches", str(caught.value)).group(1))  # type: ignore[union-attr]
     assert 1 <= count <= 3000
     client.close()  # said once
+
+
+def test_a_killed_writer_process_is_named_with_its_signal_and_the_way_on(tmp_path: Path) -> None:
+    """What a user sees when the writer process was killed (the OOM killer, a kill -9): the
+    signal, not a bare negative exit code, and what to do, since this Client writes no more."""
+    client = traced_after_the_writer_died(tmp_path / "dies.db")
+    with pytest.raises(localtrace.StoreError) as caught:
+        client.flush()
+    said = str(caught.value)
+    assert "killed by signal SIGKILL" in said and "exit code" not in said, said
+    assert "open a new Client" in said, said
+    client.close()
+    with localtrace.Client(tmp_path / "dies.db") as again:  # the file is sound and writable
+        again.create_run("again", {}, "chain")
+        again.flush()
+        assert {run.name for run in again.list_runs(select=["name"])} >= {"first", "again"}
 
 
 def test_a_flush_with_nothing_sent_since_the_last_answer_skips_the_child(tmp_path: Path) -> None:

@@ -361,3 +361,66 @@ def test_report_header_names_the_file(tester: pytest.Pytester) -> None:
     tester.makepyfile(test_empty="def test_nothing():\n    pass\n")
     result = tester.runpytest_inprocess(*_plugin_args(), "--localtrace-db", "x.db")
     result.stdout.fnmatch_lines(["localtrace: keeping every test's traces in x.db"])
+
+
+@pytest.mark.parametrize("kind", ["a text file", "a missing folder"])
+def test_a_localtrace_db_that_cannot_be_a_store_stops_pytest_before_any_test(
+    tester: pytest.Pytester, kind: str
+) -> None:
+    tester.makepyfile(test_one="def test_one():\n    pass\n")
+    db = tester.path / "notes.db"
+    if kind == "a text file":
+        db.write_text("my notes\n")
+    else:
+        db = tester.path / "missing" / "t.db"
+    result = tester.runpytest_subprocess(*_plugin_args(), "--localtrace-db", str(db))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    said = "\n".join(result.stderr.lines)
+    assert f"--localtrace-db {db}" in said and "Traceback" not in said, said
+    assert ("not a localtrace store" if kind == "a text file" else "create it first") in said
+    assert "test_one" not in "\n".join(result.stdout.lines)
+    if kind == "a text file":
+        assert db.read_text() == "my notes\n"
+
+
+FULL_DISK = """
+import pytest
+from localtrace.pytest_plugin import _SHARED
+
+def pytest_sessionstart(session):
+    # From now on the file cannot grow: SQLITE_FULL, exactly as on a full disk.
+    conn = session.config.stash[_SHARED]._db._writer
+    conn.execute(f"PRAGMA max_page_count = {conn.execute('PRAGMA page_count').fetchone()[0]}")
+"""
+
+
+def test_a_localtrace_db_on_a_full_disk_fails_each_test_with_one_line(
+    tester: pytest.Pytester,
+) -> None:
+    tester.makeconftest(FULL_DISK)
+    tester.makepyfile(
+        test_big="""
+        from langsmith import traceable
+
+        @traceable
+        def big():
+            return "x" * 300_000
+
+        def test_big():
+            big()
+        """
+    )
+    result = tester.runpytest_subprocess(*_plugin_args(), "--localtrace-db", "full.db")
+    out = "\n".join(result.outlines + result.errlines)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, out
+    result.assert_outcomes(passed=1, errors=1)
+    assert "--localtrace-db full.db: cannot write full.db: the disk is full" in out, out
+    assert "free disk space" in out
+    for noise in (
+        "Traceback",
+        "INTERNALERROR",
+        "OperationalError",
+        "above exception",
+        "site-packages",
+    ):
+        assert noise not in out, out

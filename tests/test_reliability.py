@@ -21,7 +21,7 @@ import localtrace
 from dbfile import connected
 from localtrace._json import MAX_DEPTH
 from localtrace.errors import StoreUnavailableError
-from store_support import fill_up, read_only_folder
+from store_support import fill_up, full_folder, read_only_folder
 
 SRC = str(Path(__file__).parents[1] / "src")
 
@@ -403,6 +403,26 @@ def test_a_store_on_a_read_only_mount_opens_for_reading_and_names_the_cause_of_w
         assert out["read_only"] is True
         assert out["names"] == ["r1", "r2"]
         assert out["flush"].startswith("StoreUnavailableError") and "read-only" in out["flush"]
+
+
+def test_a_new_store_on_a_full_disk_names_the_disk_not_the_file(tmp_path: Path) -> None:
+    """Making a store where the disk has no room fails on the disk: the error says so and how
+    to fix it, rather than calling the new file 'not a localtrace store'."""
+    with full_folder(tmp_path) as folder, pytest.raises(StoreUnavailableError) as caught:
+        localtrace.Client(folder / "new.db")
+    said = str(caught.value)
+    assert "not a localtrace store" not in said, said
+    assert "new.db" in said and ("disk" in said) and "free disk space" in said, said
+
+
+def test_a_new_store_in_a_read_only_folder_names_the_folder(tmp_path: Path) -> None:
+    with read_only_folder(tmp_path) as (folder, make_read_only):
+        make_read_only()
+        with pytest.raises(StoreUnavailableError) as caught:
+            localtrace.Client(folder / "new.db")
+        assert sorted(p.name for p in folder.iterdir()) == []
+    said = str(caught.value)
+    assert f"its folder {folder} is read-only" in said and "make it writable" in said, said
 
 
 # -- 8. a file that is not ours is never changed -----------------------------------------------

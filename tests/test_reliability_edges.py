@@ -119,3 +119,33 @@ def test_reading_a_file_this_process_may_not_write_leaves_nothing_behind(
         writer.create_run("again", {}, "chain")
     with localtrace.Client(path) as client:
         assert len(list(client.list_runs())) == 2
+
+
+@pytest.mark.parametrize("writer", ["thread", "process"])
+def test_an_import_that_fails_never_deletes_a_store_another_client_has_open(
+    tmp_path: Path, writer: str
+) -> None:
+    """`localtrace import` deletes the store it created when the import fails before writing
+    anything; a program that opened that new store meanwhile keeps it, and every run it flushes
+    is in the file (not in a deleted one)."""
+    from click.testing import CliRunner
+
+    from localtrace.cli import main
+
+    path = tmp_path / "new.db"
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("not json\n")
+    from localtrace.cli import app as cli_app
+
+    # The command found no file at the path; a program opens the new store meanwhile.
+    with pytest.raises(ValueError), cli_app._removed_if_empty(str(path)):
+        other = localtrace.Client(path, writer=writer)
+        raise ValueError("the import failed before writing anything")
+    assert path.exists()
+    other.create_run("kept", {}, "chain")
+    other.flush()
+    other.close()
+    with localtrace.Client(path) as reader:
+        assert [run.name for run in reader.list_runs()] == ["kept"]
+    result = CliRunner().invoke(main, ["import", str(bad), "--db", str(tmp_path / "gone.db")])
+    assert result.exit_code == 2 and not (tmp_path / "gone.db").exists()

@@ -26,6 +26,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
+import sys
 import uuid
 from collections import Counter
 from collections.abc import Callable, Generator, Iterator, Sequence
@@ -403,6 +404,19 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     return f"localtrace: keeping every test's traces in {path}" if path else None
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Open the ``--localtrace-db`` store now: a path that cannot be one (another program's
+    file, a missing folder, a newer schema) stops the session with one line, before any test
+    runs, instead of an error with a traceback at the end of every test."""
+    path = config.getoption("localtrace_db", None)
+    if not path:
+        return
+    try:
+        _shared_store(config)
+    except LocaltraceError as exc:
+        raise pytest.UsageError(f"--localtrace-db {path}: {exc}") from None
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """The first ``@pytest.mark.langsmith`` test of a session sends its suite to the file."""
     config = item.config
@@ -419,10 +433,22 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     try:
         if suites is not None:
             suites.finish()
+    except LocaltraceError as exc:
+        _say_at_the_end(config, exc)
     finally:
         shared = config.stash.get(_SHARED, None)
         if shared is not None:
-            shared.close()
+            try:
+                shared.close()
+            except LocaltraceError as exc:
+                _say_at_the_end(config, exc)
+
+
+def _say_at_the_end(config: pytest.Config, exc: LocaltraceError) -> None:
+    """What the file refused as the session closes: one line, not an INTERNALERROR with a
+    traceback (the session's outcome is already reported; the file is the user's to fix)."""
+    path = config.getoption("localtrace_db", None)
+    sys.stderr.write(f"localtrace: --localtrace-db {path}: {exc}\n")
 
 
 class _EvaluationSuites:
@@ -575,14 +601,26 @@ def traces(request: pytest.FixtureRequest) -> Iterator[Traces]:
         try:
             shared = _shared_store(request.config)
             if shared is not None:
-                store.copy_into(
-                    shared,
-                    tags=[f"test:{node_id}"],
-                    metadata={"test": node_id, "test_outcome": _outcome(request.node)},
-                )
+                _keep(request.config, store, shared, node_id, _outcome(request.node))
         finally:
             del request.node.stash[_TRACES]
             store.close()
+
+
+def _keep(config: pytest.Config, store: Client, shared: Client, node_id: str, outcome: str) -> None:
+    """Copy a test's runs into the ``--localtrace-db`` file (durable when this returns). A file
+    that refuses them (a full disk, a read-only folder) fails the test's teardown with the
+    cause and the fix in one line: the runs are not kept, and a traceback through the writer
+    would only hide why."""
+    try:
+        store.copy_into(
+            shared, tags=[f"test:{node_id}"], metadata={"test": node_id, "test_outcome": outcome}
+        )
+    except LocaltraceError as exc:
+        refused = f"--localtrace-db {config.getoption('localtrace_db', None)}: {exc}"
+    else:
+        return
+    pytest.fail(refused, pytrace=False)  # (outside the except: no chain of causes shown)
 
 
 @pytest.fixture(autouse=True)

@@ -311,7 +311,7 @@ class Writer:
     def _waiting_error(self, failure: StoreError) -> StoreError:
         kept = self._pending
         message = (
-            f"{failure}; {kept} run{'s' if kept != 1 else ''} are kept in memory and retried "
+            f"{failure}; {kept} run{'s are' if kept != 1 else ' is'} kept in memory and retried "
             f"every {RETRY_MAX_S:.0f}s (at most {self._max_pending}; beyond that new runs are "
             "dropped and counted)"
         )

@@ -31,6 +31,7 @@ import collections
 import logging
 import os
 import select
+import signal
 import subprocess
 import sys
 import threading
@@ -376,7 +377,10 @@ class ProcessWriter:
             if dropped
             else ""
         )
-        return StoreError(f"the writer process stopped: {self._stderr_tail()}{lost}")
+        return StoreError(
+            f"the writer process stopped ({self._stderr_tail()}){lost}; this Client writes "
+            "nothing more: open a new Client to go on (what was flushed before is in the file)"
+        )
 
     def _raise_local(self) -> None:
         problems, self._local_problems = self._local_problems, []
@@ -397,7 +401,7 @@ class ProcessWriter:
         except Exception:  # the tail is only for the message
             pass
         lines = [line for line in self._stderr if line.strip()]
-        return lines[-1] if lines else f"exit code {self._proc.returncode}"
+        return lines[-1] if lines else exit_status(self._proc.returncode)
 
     def close(self, raise_problems: bool = True) -> None:
         """Flush, let the child drain and exit (also run at interpreter exit)."""
@@ -430,6 +434,16 @@ class ProcessWriter:
                 for stream in (self._proc.stdin, self._proc.stdout, self._proc.stderr):
                     if stream is not None:
                         stream.close()
+
+
+def exit_status(code: int | None) -> str:
+    """How a process ended, in words: a negative code is the signal that killed it."""
+    if code is not None and code < 0:
+        try:
+            return f"killed by signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
 
 
 BY_FIELD = {"post": "post/fields", "patch": "patch/fields"}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import shutil
 import sqlite3
 import threading
 import time
@@ -147,11 +148,39 @@ def store_failure(exc: BaseException, path: str) -> StoreUnavailableError | None
     if code is None:  # Python 3.10: only the message tells
         text = str(exc).lower()
         code = next((c for fragment, c in _STORE_MESSAGES.items() if fragment in text), None)
+    if code is not None and code & 0xFF == 10 and _disk_full(path):
+        code = 13  # an I/O error for want of room (a -shm SQLite cannot grow): a full disk
     found = _STORE_CODES.get(code & 0xFF) if code is not None else None
     if found is None:
         return None
     what, fix = found
     return StoreUnavailableError(f"cannot write {path}: {what} (SQLite: {exc}); {fix}")
+
+
+def _disk_full(path: str) -> bool:
+    """Whether the file system of ``path`` has (nearly) no room left."""
+    try:
+        return shutil.disk_usage(os.path.dirname(os.path.abspath(path))).free < DISK_FULL_BYTES
+    except OSError:
+        return False
+
+
+DISK_FULL_BYTES = 1 << 20
+"""Free space under which an I/O error is put down to a full disk."""
+
+
+def opening_failure(exc: sqlite3.DatabaseError, path: str) -> StoreError:
+    """The error for a file SQLite could not open as a store: the disk or the file system's
+    (full, read-only, I/O) named as such, anything else as a file that is not a store."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    text = str(exc).lower()  # (Python 3.10 has no code: the message tells)
+    refused = (
+        code & 0xFF in (11, 26)
+        if code is not None
+        else "not a database" in text or "malformed" in text
+    )
+    failure = None if refused else store_failure(exc, path)
+    return failure if failure is not None else unreadable(path, exc)
 
 
 def retry_busy(action: Callable[[], T], deadline_s: float = MAX_LOCK_WAIT_S) -> T:
@@ -263,6 +292,29 @@ def open_read_only(path: str, **options: Any) -> sqlite3.Connection:
     raise AssertionError("unreachable")  # the immutable attempt returns or raises
 
 
+def open_to_look(path: str) -> sqlite3.Connection:
+    """A connection that only reads ``path`` and leaves nothing beside it, for deciding what
+    the file is. To read a WAL file SQLite makes a -wal and a -shm; a ``mode=ro`` connection
+    leaves them behind, an ordinary one removes them when it is the last to close. So: an
+    ordinary connection with ``query_only`` on, unless the file or its folder cannot be written
+    or a log or journal is already there (someone else's: an ordinary connection could fold a
+    crashed program's log or roll back its journal into the file). Errors are SQLite's."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if (
+        _unwritable_file(path)
+        or not os.access(folder, os.W_OK)
+        or any(os.path.exists(path + tail) for tail in ("-wal", "-journal"))
+    ):
+        return open_read_only(path)
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA query_only = ON")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
 def _unwritable_file(path: str) -> bool:
     """The file exists and this process may not write it (mode 0444, another owner)."""
     return os.path.exists(path) and not os.access(path, os.W_OK)
@@ -291,12 +343,17 @@ class Database:
                 raise StoreError(
                     f"cannot create {self.path}: folder {parent} does not exist; create it first"
                 )
+            if not Path(self.path).exists() and not os.access(parent, os.W_OK):
+                raise StoreUnavailableError(  # (SQLite would say only "unable to open")
+                    f"cannot create {self.path}: its folder {parent} is read-only; make it "
+                    "writable or use another path"
+                )
             check_path(self.path)
         self._write_lock = threading.RLock()
         try:
             self._writer = self._open_writer()
         except sqlite3.DatabaseError as exc:
-            raise unreadable(self.path, exc) from exc
+            raise opening_failure(exc, self.path) from exc
         self._local = threading.local()
         self._readers: list[tuple[threading.Thread, sqlite3.Connection]] = []
         """Every read connection opened, with the thread using it."""

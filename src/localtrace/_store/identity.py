@@ -85,10 +85,10 @@ def holds_store(path: str) -> bool:
     ``StoreError`` for anything else. (A read must never make a store out of such a file.)"""
     if os.path.getsize(path) == 0:
         return False
-    from .db import open_read_only  # (db imports this module)
+    from .db import open_to_look  # (db imports this module)
 
     try:
-        conn = open_read_only(path)
+        conn = open_to_look(path)
     except sqlite3.DatabaseError as exc:
         raise unreadable(path, exc) from None
     try:

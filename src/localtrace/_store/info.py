@@ -103,6 +103,7 @@ def remove_if_empty(path: str) -> bool:
         conn = _reading(path)
         try:
             empty = all(not conn.execute(sql).fetchone()[0] for _, sql in _COUNTS)
+            empty = empty and _alone(conn)
         finally:
             conn.close()
     except sqlite3.DatabaseError:
@@ -113,6 +114,18 @@ def remove_if_empty(path: str) -> bool:
         with contextlib.suppress(FileNotFoundError):
             os.remove(name)
     return True
+
+
+def _alone(conn: sqlite3.Connection) -> bool:
+    """Whether ``conn`` is the only connection to its WAL file, in any process: only then
+    may SQLite take it out of WAL mode. A program that opened the new store meanwhile keeps
+    it (deleted under it, its runs would go to a file nobody can open)."""
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        mode = str(conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0])
+    except sqlite3.OperationalError:
+        return False
+    return mode.lower() == "delete"
 
 
 def _size(path: str) -> tuple[int, int]:

@@ -39,7 +39,14 @@ from .._ingest.upsert import Ingestor
 from .._ingest.usage import Usage
 from .._store import fulltext
 from .._store import migrations as _migrations
-from .._store.db import Database, begin_immediate, connect, open_read_only, retry_busy
+from .._store.db import (
+    Database,
+    begin_immediate,
+    connect,
+    open_read_only,
+    open_to_look,
+    retry_busy,
+)
 from .._time import from_micros
 from ..errors import (
     InvalidArgumentError,
@@ -94,7 +101,7 @@ def check_input(path: str, output: str) -> int:
             "inputs", path, "is the output file itself", "list only other files as inputs"
         )
     try:
-        conn = open_read_only(path)
+        conn = open_to_look(path)
         try:
             version = int(conn.execute("PRAGMA user_version").fetchone()[0])
             tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
@@ -102,7 +109,8 @@ def check_input(path: str, output: str) -> int:
             conn.close()
     except sqlite3.DatabaseError as exc:
         raise StoreError(
-            f"{path} is not a localtrace store ({exc}); merge reads only files localtrace wrote"
+            f"{path} is not a localtrace store ({exc}); it was not changed "
+            "(merge reads only files localtrace wrote)"
         ) from None
     if not {"runs", "projects", "run_payloads"} <= tables or version == 0:
         raise StoreError(
