@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import inspect
+import logging
 import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -137,6 +138,8 @@ def _raise_first(outcomes: list[LocaltraceError | None]) -> None:
         raise InvalidRunError(problems)
 
 
+logger = logging.getLogger("localtrace")
+
 _uuid_arg = argument_id
 
 
@@ -218,7 +221,8 @@ class Client(EvaluationMethods):
             self._writer = ProcessWriter(self.path, self.default_project, pricing=pricing)
         # Feedback with a trace_id is queued on ``_writer`` (as the SDK batches it); this
         # Client's own reads wait for what it queued (_ingest/feedback.py).
-        self._feedback_gate = _feedback_ops.ReadGate(self._writer.settle)
+        self._retired: list[ProcessWriter] = []  # writer processes that stopped (see _tracing)
+        self._feedback_gate = _feedback_ops.ReadGate(lambda: self._writer.settle())
         self._db.gate = self._feedback_gate
         # The SDK's RunTree/traceable look for these attributes on a client.
         self.tracing_queue = None
@@ -231,6 +235,21 @@ class Client(EvaluationMethods):
     # -- lifecycle --------------------------------------------------------------------------
     def _writers(self) -> list[Writer | ProcessWriter]:
         return [self._bulk] if self._writer is self._bulk else [self._writer, self._bulk]
+
+    def _tracing(self) -> Writer | ProcessWriter:
+        """The writer of single runs and queued feedback: the writer process until it stops
+        (killed, out of memory), then this process's writer thread, so that tracing goes on
+        rather than every later run being dropped. The next ``flush()`` reports the stop and
+        what it lost."""
+        writer = self._writer
+        if isinstance(writer, ProcessWriter) and writer.stopped:
+            self._retired.append(writer)
+            self._writer = self._bulk
+            logger.error(
+                "localtrace: the writer process stopped; runs are now written by a thread of "
+                "this process (flush() says what was lost)"
+            )
+        return self._writer
 
     def _settle(self) -> int:
         """Every queued run committed and in the full-text index (problems kept for flush)."""
@@ -246,7 +265,12 @@ class Client(EvaluationMethods):
         last flush (every other run is committed).
         """
         mark = self._feedback_gate.mark()
-        _raise_first([_attempt(lambda w=w: w.flush(timeout)) for w in self._writers()])
+        self._tracing()
+        retired, self._retired = self._retired, []
+        outcomes = [_attempt(lambda w=w: w.flush(timeout)) for w in [*retired, *self._writers()]]
+        for writer in retired:  # said once (just now): let go of its pipes and threads
+            _attempt(lambda w=writer: w.close(raise_problems=False))
+        _raise_first(outcomes)
         self._feedback_gate.committed(mark)
 
     def close(self, timeout: float | None = None) -> None:
@@ -256,7 +280,8 @@ class Client(EvaluationMethods):
         every queued run is in the file (a run is never given up to end sooner).
         """
         try:
-            outcomes = [_attempt(writer.close) for writer in self._writers()]
+            outcomes = [_attempt(writer.close) for writer in [*self._retired, *self._writers()]]
+            self._retired = []
         finally:
             self._db.close()
         _raise_first(outcomes)
@@ -303,7 +328,7 @@ class Client(EvaluationMethods):
             run["start_time"] = dt.datetime.now(dt.timezone.utc)
         if self._options.rate is not None and not self._options.sampled(run):
             return
-        self._writer.submit("post", self._options.hidden(run))
+        self._tracing().submit("post", self._options.hidden(run))
 
     def update_run(self, run_id: uuid.UUID | str, **kwargs: Any) -> None:
         """Record more of a run (end time, outputs, error, ...); ``None`` fields stay unchanged.
@@ -316,7 +341,7 @@ class Client(EvaluationMethods):
             run["end_time"] = dt.datetime.now(dt.timezone.utc)
         if self._options.rate is not None and not self._options.sampled(run):
             return
-        self._writer.submit("patch", self._options.hidden(run))
+        self._tracing().submit("patch", self._options.hidden(run))
 
     @_sdk_keywords()
     def batch_ingest_runs(
@@ -1106,7 +1131,7 @@ class Client(EvaluationMethods):
         if given["trace_id"] is None or self._db.read_only:
             self._insert_feedback(values)
             return None
-        self._writer.submit(_feedback_ops.KIND, values)
+        self._tracing().submit(_feedback_ops.KIND, values)
         self._feedback_gate.queued()
         return values
 

@@ -329,6 +329,11 @@ class ProcessWriter:
             self._push(lines)
 
     @property
+    def stopped(self) -> bool:
+        """The child has stopped while this writer was open (it takes no more runs)."""
+        return self._dead and self._proc is not None and not self._closed
+
+    @property
     def pending(self) -> int:
         """Runs serialised but not yet handed to the child."""
         return len(self._buffer)
@@ -378,8 +383,8 @@ class ProcessWriter:
             else ""
         )
         return StoreError(
-            f"the writer process stopped ({self._stderr_tail()}){lost}; this Client writes "
-            "nothing more: open a new Client to go on (what was flushed before is in the file)"
+            f"the writer process stopped ({self._stderr_tail()}){lost}; the Client writes what "
+            "comes next in its own process (what was flushed before is in the file)"
         )
 
     def _raise_local(self) -> None:
