@@ -16,15 +16,17 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO, Any
 
 from rich import box
-from rich.console import Console, Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType
 from rich.json import JSON
 from rich.panel import Panel
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
 from .display import (
     cost_text,
     first_line,
+    inert,
     latency_text,
     percent_text,
     short,
@@ -611,11 +613,29 @@ def feedback_record(item: Feedback) -> dict[str, Any]:
     return item.model_dump(mode="json")
 
 
+# -- terminals ----------------------------------------------------------------------------------
+class TerminalConsole(Console):
+    """A rich ``Console`` that never passes control characters of the data to the terminal.
+
+    Runs hold whatever an application sent (a model's ANSI-coloured output, a hostile page's
+    escape sequences); drawn as they are, they would recolour, clear or retitle the user's
+    terminal. Every text segment is made ``inert`` after layout (control characters take no
+    columns, so the layout is unchanged); the console's own styles are not text and stay.
+    """
+
+    def render(
+        self, renderable: RenderableType, options: ConsoleOptions | None = None
+    ) -> Iterator[Segment]:
+        for segment in super().render(renderable, options):
+            text = inert(segment.text) if segment.control is None else segment.text
+            yield segment if text is segment.text else Segment(text, segment.style)
+
+
 # -- plain text ---------------------------------------------------------------------------------
 def to_text(renderable: RenderableType, *, width: int = 120) -> str:
     """Render without colours, e.g. for assertion messages and pytest report sections."""
     buffer = io.StringIO()
-    console = Console(
+    console = TerminalConsole(
         file=buffer,
         width=width,
         color_system=None,

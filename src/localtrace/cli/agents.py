@@ -9,6 +9,7 @@ from rich.markdown import Markdown
 
 from ..client import resolve_path
 from ..display import DIGEST_MAX_CHARS as DEFAULT_MAX_CHARS
+from ..display import inert
 from .app import CommandError, Settings, _console, main, options_named, pass_settings
 
 
@@ -54,7 +55,7 @@ def thread(
             return
         text = client.digest_thread(thread_id, project_name=project, max_chars=max_chars)
     if fmt == "markdown":
-        click.echo(text)
+        click.echo(inert(text))
     else:
         _console().print(Markdown(text))
 

@@ -47,6 +47,7 @@ from ..errors import (
 )
 from ..filters import did_you_mean
 from ..models import RUN_TYPES, Run
+from ..render import TerminalConsole
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -62,14 +63,14 @@ class CommandError(click.ClickException):
 
 
 def one_line(exc: LocaltraceError) -> str:
-    """What went wrong and how to fix it, on one line."""
+    """What went wrong and how to fix it, on one line (stored values in it made inert)."""
     if isinstance(exc, FilterError):
         text = exc.message
     elif isinstance(exc, InvalidRunError) and len(exc.problems) > 1:
         text = f"{len(exc.problems)} runs were refused; the first: {exc.problems[0]}"
     else:
         text = str(exc)
-    return " ".join(text.split())
+    return " ".join(display.inert(text).split())
 
 
 def _set_db(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
@@ -465,15 +466,15 @@ script reads is complete (ids can be pasted back into commands)."""
 def _console() -> Console:
     """A terminal's own width; a pipe gets plain, complete tables (``PIPE_WIDTH``). Strings
     are shown as they are (``markup=False``): ``test_x[a]`` or ``p[x]`` is data, not a style."""
-    console = Console(highlight=False, soft_wrap=False, markup=False)
+    console = TerminalConsole(highlight=False, soft_wrap=False, markup=False)
     if not console.is_terminal and "COLUMNS" not in os.environ:
-        console = Console(highlight=False, soft_wrap=False, markup=False, width=PIPE_WIDTH)
+        console = TerminalConsole(highlight=False, soft_wrap=False, markup=False, width=PIPE_WIDTH)
     return console
 
 
 def _note(message: str) -> None:
     """A remark on stderr (never mixed into data on stdout)."""
-    Console(stderr=True, highlight=False).print(Text(message, style="dim"))
+    TerminalConsole(stderr=True, highlight=False).print(Text(message, style="dim"))
 
 
 def _emit_one(record: dict[str, Any], fmt: str, columns: Any = None) -> None:
@@ -496,7 +497,7 @@ def _project_name(client: Client, project_id: Any) -> str | None:
 @contextlib.contextmanager
 def _progress(label: str, total: int | None, *, by_bytes: bool) -> Iterator[Callable[[int], None]]:
     """A progress bar on stderr when it is a terminal; otherwise nothing is drawn."""
-    console = Console(stderr=True)
+    console = TerminalConsole(stderr=True)
     if not console.is_terminal:
         yield lambda n: None
         return
@@ -671,7 +672,7 @@ def run_command(settings: Settings, run_id: Any, fmt: str | None, max_chars: int
     fmt = settings.format(fmt)
     with settings.client() as client:
         if fmt == "markdown":
-            click.echo(client.digest_run(run_id, max_chars=max_chars))
+            click.echo(display.inert(client.digest_run(run_id, max_chars=max_chars)))
             return
         run = client.read_run(run_id)
         project = _project_name(client, run.session_id)
@@ -704,7 +705,7 @@ def trace(settings: Settings, trace_id: Any, fmt: str | None, max_chars: int) ->
     fmt = settings.format(fmt)
     with settings.client() as client:
         if fmt == "markdown":
-            click.echo(client.digest(trace_id, max_chars=max_chars))
+            click.echo(display.inert(client.digest(trace_id, max_chars=max_chars)))
             return
         root = client.read_trace(trace_id)
         if fmt == "json":

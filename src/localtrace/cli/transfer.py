@@ -10,12 +10,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..client import Client, check_merge_input
 from ..display import human_size
 from ..errors import TransferError
+from ..render import TerminalConsole
 from .app import (
     CommandError,
     Query,
@@ -48,7 +48,7 @@ class _Bar:
 
 @contextlib.contextmanager
 def _bar(label: str) -> Iterator[_Bar]:
-    console = Console(stderr=True)
+    console = TerminalConsole(stderr=True)
     if not console.is_terminal:
         yield _Bar(None, label)
         return
