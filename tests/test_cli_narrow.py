@@ -82,3 +82,22 @@ def test_no_match_says_so(demo_db: Path) -> None:
     )
     assert result.exit_code == 0
     assert "no runs matched" in result.stderr
+
+
+@pytest.mark.parametrize("columns", [40, 60])
+def test_every_row_still_names_its_run_or_group_when_very_narrow(
+    demo_db: Path, columns: int
+) -> None:
+    root = next(iter(localtrace.Client(demo_db).list_runs(is_root=True)))
+    names, _ = names_and_ids(demo_db)
+    for args in (["trace", str(root.id)], ["stats", "--group-by", "name"], ["runs"]):
+        out = show(demo_db, *args, columns=columns)
+        for name in names:  # its start at least, where a long name is folded
+            assert name[:8] in out, (args, name, out)
+        assert max(len(line) for line in out.splitlines()) <= columns, (args, out)
+
+
+def test_sixty_columns_keep_the_name_and_a_whole_id(demo_db: Path) -> None:
+    out = show(demo_db, "runs", "--limit", "0", columns=60)
+    _, ids = names_and_ids(demo_db)
+    assert set(UUID.findall(out)) == ids

@@ -803,7 +803,9 @@ def stats(
         result = client.get_run_stats(group_by=grouping, **Query(**query).stats_args())
     if isinstance(result, dict):
         if fmt == "table":
-            _console().print(render.grouped_stats_table(result, by=group_by or "group"))
+            console = _console()
+            table = render.grouped_stats_table(result, by=group_by or "group", width=console.width)
+            console.print(table)
         elif fmt == "json":
             _emit_one({key: render.stats_record(value) for key, value in result.items()}, fmt)
         else:
