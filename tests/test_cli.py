@@ -380,6 +380,22 @@ def test_run_shows_everything_about_one_run(demo_db: Path, root_id: str) -> None
     assert f"localtrace trace {root_id}" in out
 
 
+@pytest.mark.parametrize("columns", ["80", None], ids=["terminal", "pipe"])
+def test_run_shows_long_values_whole(tmp_path: Path, columns: str | None) -> None:
+    # "in full": a long prompt is folded at the panel's edge, never cut off
+    prompt = "".join(f"w{i:05d}" for i in range(1500))  # 9,000 characters, no spaces
+    path = tmp_path / "long.db"
+    with localtrace.Client(path) as client:
+        run_id = uuid.uuid4()
+        client.create_run("ask", {"prompt": prompt}, "llm", id=run_id, outputs={"text": prompt})
+    result = CliRunner().invoke(
+        main, ["--db", str(path), "run", str(run_id)], env={"COLUMNS": columns}
+    )
+    assert result.exit_code == 0, result.output
+    seen = re.sub(r"[\s│╭╮╰╯─]", "", result.stdout)
+    assert seen.count(prompt) == 2  # inputs and outputs
+
+
 def test_run_shows_the_error_of_a_failed_run(demo_db: Path) -> None:
     (failed,) = json.loads(ok("runs", "--error", "-f", "json", db=demo_db))
     out = ok("run", failed["id"], db=demo_db)

@@ -231,8 +231,13 @@ def runs_table(
 
 
 def _json_block(title: str, value: Any) -> RenderableType:
+    """``value`` as indented JSON in a panel; long strings fold at the panel's edge (rich's
+    ``JSON`` crops them, and a run shown "in full" must not lose the end of its prompt)."""
     text = json.dumps(value, ensure_ascii=False, default=str)
-    return Panel(JSON(text, indent=2), title=title, title_align="left", border_style="dim")
+    body = JSON(text, indent=2).text
+    body.no_wrap = False
+    body.overflow = "fold"
+    return Panel(body, title=title, title_align="left", border_style="dim")
 
 
 def run_detail(
