@@ -489,6 +489,25 @@ def test_cli_markdown_digests(tmp_path: Path) -> None:
     assert done.exit_code == 2 and "no thread 'nope'" in done.output
 
 
+def test_cli_thread_view_keeps_the_lines_of_each_turn(tmp_path: Path) -> None:
+    # drawn in the terminal, a turn's "in:", its question and "out:" stay on lines of their
+    # own (Markdown would join them into one paragraph: "in: question: ... out:")
+    from click.testing import CliRunner
+
+    from localtrace.cli import main
+
+    db = tmp_path / "cli.db"
+    with localtrace.Client(db) as client:
+        run_demo(client, pace=0)
+    done = CliRunner().invoke(
+        main, ["--db", str(db), "thread", "demo-thread"], env={"COLUMNS": "200"}
+    )
+    assert done.exit_code == 0, done.output
+    lines = [line.strip() for line in done.output.splitlines()]
+    assert "in:" in lines and "out:" in lines
+    assert any(line.startswith("question: How can I keep") for line in lines)
+
+
 def json_loads(text: str) -> Any:
     import json
 

@@ -57,7 +57,21 @@ def thread(
     if fmt == "markdown":
         click.echo(inert(text))
     else:
-        _console().print(Markdown(text))
+        _console().print(Markdown(_hard_breaks(text)))
+
+
+def _hard_breaks(markdown: str) -> str:
+    """``markdown`` with every line break kept when drawn: digests put "in:", the question and
+    "out:" on lines of their own, which Markdown would join into one paragraph. Code blocks
+    are left as they are."""
+    lines = markdown.split("\n")
+    fenced = False
+    for index, line in enumerate(lines[:-1]):
+        if line.startswith("```"):
+            fenced = not fenced
+        elif not fenced and line.strip():
+            lines[index] = line + "  "
+    return "\n".join(lines)
 
 
 @main.command()
