@@ -600,8 +600,8 @@ class Client(EvaluationMethods):
             where = f" in project {project_name!r}" if project_name else ""
             raise ThreadNotFoundError(
                 f"no thread {thread_id!r}{where}: no root run has it as metadata thread_id, "
-                "session_id or conversation_id; list threads with fetch_runs(is_root=True) and "
-                "look at their metadata"
+                "session_id or conversation_id; list the threads with Client.list_threads() or "
+                '`localtrace sql "SELECT thread_id, turns FROM threads"`'
             )
         return turns
 
