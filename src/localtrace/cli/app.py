@@ -1104,12 +1104,13 @@ def _import(settings: Settings, source: str, project: str | None) -> None:
 # -- db -----------------------------------------------------------------------------------------
 @main.group(context_settings=_CONTEXT)
 def db() -> None:
-    """Look after the store file: `db info`, `db vacuum`.
+    """Look after the store file: `db info`, `db vacuum`, `db prune`, `db retention`.
 
     Example:
 
     \b
         localtrace db info
+        localtrace db prune --older-than 30d --dry-run
     """
 
 
