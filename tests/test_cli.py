@@ -370,6 +370,13 @@ def test_env_var_names_the_default_store(demo_db: Path, monkeypatch: pytest.Monk
 
 
 # -- run / trace --------------------------------------------------------------------------------
+def test_a_mistyped_project_name_gets_the_close_one(demo_db: Path) -> None:
+    message = fails("runs", "--project", "localtrace-dmeo", db=demo_db)
+    assert "no project with name 'localtrace-dmeo'" in message
+    assert "did you mean 'localtrace-demo'?" in message
+    assert "did you mean" not in fails("stats", "--project", "something-else", db=demo_db)
+
+
 def test_run_shows_everything_about_one_run(demo_db: Path, root_id: str) -> None:
     out = ok("run", root_id, db=demo_db)
     for text in ("research_assistant", "inputs", "outputs", "question", "answer", "metadata"):
