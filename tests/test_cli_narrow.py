@@ -76,12 +76,19 @@ def test_trace_keeps_its_waterfall_when_narrow(demo_db: Path, columns: int) -> N
     assert max(len(line) for line in out.splitlines()) <= columns
 
 
-def test_no_match_says_so(demo_db: Path) -> None:
+@pytest.mark.parametrize("command", [["runs"], ["stats", "--group-by", "name"]])
+def test_no_match_says_so(demo_db: Path, command: list[str]) -> None:
     result = CliRunner().invoke(
-        main, ["--db", str(demo_db), "runs", "--filter", 'eq(name, "nothing-like-this")']
+        main, ["--db", str(demo_db), *command, "--filter", 'eq(name, "nothing-like-this")']
     )
     assert result.exit_code == 0
     assert "no runs matched" in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_one_run_page_says_run(demo_db: Path) -> None:
+    result = CliRunner().invoke(main, ["--db", str(demo_db), "runs", "--limit", "1"])
+    assert "showing the newest run; --limit 0 shows all" in result.stderr
 
 
 @pytest.mark.parametrize("columns", [40, 60])

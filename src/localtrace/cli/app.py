@@ -644,7 +644,8 @@ def runs(
             console = _console()
             console.print(render.runs_table(shown, select=fields or None, width=console.width))
             if limit and len(shown) == limit:
-                _note(f"showing the newest {limit} runs; --limit 0 shows all")
+                newest = "run" if limit == 1 else f"{limit} runs"
+                _note(f"showing the newest {newest}; --limit 0 shows all")
             return
         if fields:
             records = (render.selected_record(run, fields) for run in found)
@@ -803,6 +804,9 @@ def stats(
         result = client.get_run_stats(group_by=grouping, **Query(**query).stats_args())
     if isinstance(result, dict):
         if fmt == "table":
+            if not result:
+                _note("no runs matched; try a wider --since, another --project, or no filter")
+                return
             console = _console()
             table = render.grouped_stats_table(result, by=group_by or "group", width=console.width)
             console.print(table)
