@@ -377,6 +377,13 @@ def test_a_mistyped_project_name_gets_the_close_one(demo_db: Path) -> None:
     assert "did you mean" not in fails("stats", "--project", "something-else", db=demo_db)
 
 
+def test_importing_a_store_file_points_at_merge(demo_db: Path, tmp_path: Path) -> None:
+    message = fails("--db", str(tmp_path / "copy.db"), "import", str(demo_db))
+    assert "is a store (an SQLite file), not JSON lines" in message
+    assert f"localtrace merge {tmp_path / 'copy.db'} {demo_db}" in message
+    assert not (tmp_path / "copy.db").exists()
+
+
 def test_run_shows_everything_about_one_run(demo_db: Path, root_id: str) -> None:
     out = ok("run", root_id, db=demo_db)
     for text in ("research_assistant", "inputs", "outputs", "question", "answer", "metadata"):

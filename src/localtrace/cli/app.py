@@ -1067,9 +1067,24 @@ def import_command(settings: Settings, source: str, project: str | None) -> None
         raise CommandError(
             f"no file {source}; pass the path of a file written by `localtrace export`"
         )
+    if source != "-" and _is_sqlite_file(source):
+        raise CommandError(
+            f"{source} is a store (an SQLite file), not JSON lines; combine stores with "
+            f"`localtrace merge {settings.path} {source}`"
+        )
     created = not os.path.exists(settings.path)
     with _removed_if_empty(settings.path) if created else contextlib.nullcontext():
         _import(settings, source, project)
+
+
+def _is_sqlite_file(path: str) -> bool:
+    """Whether ``path`` starts with SQLite's header: a store given where JSON lines belong.
+    (Read before this process opens any connection to it, so no SQLite lock is dropped.)"""
+    try:
+        with open(path, "rb") as file:
+            return file.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
 
 
 @contextlib.contextmanager
