@@ -108,3 +108,15 @@ def test_sixty_columns_keep_the_name_and_a_whole_id(demo_db: Path) -> None:
     out = show(demo_db, "runs", "--limit", "0", columns=60)
     _, ids = names_and_ids(demo_db)
     assert set(UUID.findall(out)) == ids
+
+
+@pytest.mark.parametrize("columns", ["0", "abc", "-5"])
+def test_a_meaningless_columns_variable_is_ignored(demo_db: Path, columns: str) -> None:
+    # COLUMNS=0 (set by some shells and CI runners) drew every table zero columns wide:
+    # nothing at all was printed, with exit code 0
+    root = next(iter(localtrace.Client(demo_db).list_runs(is_root=True)))
+    names, ids = names_and_ids(demo_db)
+    runs = show(demo_db, "runs", "--limit", "0", columns=columns)  # type: ignore[arg-type]
+    assert set(UUID.findall(runs)) == ids
+    trace = show(demo_db, "trace", str(root.id), columns=columns)  # type: ignore[arg-type]
+    assert all(name in trace for name in names)

@@ -465,11 +465,27 @@ script reads is complete (ids can be pasted back into commands)."""
 
 def _console() -> Console:
     """A terminal's own width; a pipe gets plain, complete tables (``PIPE_WIDTH``). Strings
-    are shown as they are (``markup=False``): ``test_x[a]`` or ``p[x]`` is data, not a style."""
-    console = TerminalConsole(highlight=False, soft_wrap=False, markup=False)
-    if not console.is_terminal and "COLUMNS" not in os.environ:
-        console = TerminalConsole(highlight=False, soft_wrap=False, markup=False, width=PIPE_WIDTH)
-    return console
+    are shown as they are (``markup=False``): ``test_x[a]`` or ``p[x]`` is data, not a style.
+    ``COLUMNS`` sets the width when it is a width (``COLUMNS=0``, which some shells and CI
+    runners set, would draw every table zero columns wide: nothing at all)."""
+    width = None if _columns_given() else _own_width()
+    return TerminalConsole(highlight=False, soft_wrap=False, markup=False, width=width)
+
+
+def _columns_given() -> bool:
+    """Whether ``$COLUMNS`` holds a usable width."""
+    text = os.environ.get("COLUMNS", "").strip()
+    return text.isdigit() and int(text) > 0
+
+
+def _own_width() -> int:
+    """The width of stdout without ``$COLUMNS``: the terminal's, else ``PIPE_WIDTH``."""
+    if not TerminalConsole().is_terminal:
+        return PIPE_WIDTH
+    try:
+        return os.get_terminal_size(sys.stdout.fileno()).columns or 80
+    except (OSError, ValueError):
+        return 80
 
 
 def _note(message: str) -> None:
