@@ -120,3 +120,7 @@ def test_a_meaningless_columns_variable_is_ignored(demo_db: Path, columns: str) 
     assert set(UUID.findall(runs)) == ids
     trace = show(demo_db, "trace", str(root.id), columns=columns)  # type: ignore[arg-type]
     assert all(name in trace for name in names)
+    result = CliRunner().invoke(
+        main, ["--db", str(demo_db), "runs", "--filter", 'eq(name, "x")'], env={"COLUMNS": columns}
+    )
+    assert "no runs matched" in result.stderr

@@ -490,7 +490,14 @@ def _own_width() -> int:
 
 def _note(message: str) -> None:
     """A remark on stderr (never mixed into data on stdout)."""
-    TerminalConsole(stderr=True, highlight=False).print(Text(message, style="dim"))
+    _stderr_console(highlight=False).print(Text(message, style="dim"))
+
+
+def _stderr_console(**options: Any) -> Console:
+    """A console on stderr, for notes and progress bars (80 columns when ``$COLUMNS`` is set
+    but is no width)."""
+    width = None if _columns_given() or "COLUMNS" not in os.environ else 80
+    return TerminalConsole(stderr=True, width=width, **options)
 
 
 def _emit_one(record: dict[str, Any], fmt: str, columns: Any = None) -> None:
@@ -513,7 +520,7 @@ def _project_name(client: Client, project_id: Any) -> str | None:
 @contextlib.contextmanager
 def _progress(label: str, total: int | None, *, by_bytes: bool) -> Iterator[Callable[[int], None]]:
     """A progress bar on stderr when it is a terminal; otherwise nothing is drawn."""
-    console = TerminalConsole(stderr=True)
+    console = _stderr_console()
     if not console.is_terminal:
         yield lambda n: None
         return

@@ -15,7 +15,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ..client import Client, check_merge_input
 from ..display import human_size
 from ..errors import TransferError
-from ..render import TerminalConsole
 from .app import (
     CommandError,
     Query,
@@ -23,6 +22,7 @@ from .app import (
     _console,
     _note,
     _Since,
+    _stderr_console,
     db,
     main,
     options_named,
@@ -48,7 +48,7 @@ class _Bar:
 
 @contextlib.contextmanager
 def _bar(label: str) -> Iterator[_Bar]:
-    console = TerminalConsole(stderr=True)
+    console = _stderr_console()
     if not console.is_terminal:
         yield _Bar(None, label)
         return
