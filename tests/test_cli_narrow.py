@@ -124,3 +124,16 @@ def test_a_meaningless_columns_variable_is_ignored(demo_db: Path, columns: str) 
         main, ["--db", str(demo_db), "runs", "--filter", 'eq(name, "x")'], env={"COLUMNS": columns}
     )
     assert "no runs matched" in result.stderr
+
+
+def test_search_says_when_it_shows_only_the_first_matches(demo_db: Path) -> None:
+    result = CliRunner().invoke(main, ["--db", str(demo_db), "search", "demo", "--limit", "1"])
+    assert result.exit_code == 0, result.output
+    assert "showing the newest match; --limit 0 shows all" in result.stderr
+
+
+@pytest.mark.parametrize("text", ["", "   "])
+def test_search_needs_words(demo_db: Path, text: str) -> None:
+    result = CliRunner().invoke(main, ["--db", str(demo_db), "search", text])
+    assert result.exit_code == 2
+    assert "give the words to search for" in result.stderr

@@ -872,6 +872,8 @@ def search(
         localtrace search "timed out" --root
     """
     fmt = settings.format(fmt)
+    if not text.strip():
+        raise CommandError('give the words to search for, e.g. localtrace search "timed out"')
     with settings.client() as client:
         found = client.list_runs(
             query=text,
@@ -886,6 +888,9 @@ def search(
                 return
             console = _console()
             console.print(render.runs_table(shown, width=console.width))
+            if limit and len(shown) == limit:
+                newest = "match" if limit == 1 else f"{limit} matches"
+                _note(f"showing the newest {newest}; --limit 0 shows all")
             return
         records = (render.run_record(run) for run in found)
         render.write_records(records, fmt, sys.stdout, columns=render.RUN_COLUMNS)
