@@ -137,3 +137,11 @@ def test_search_needs_words(demo_db: Path, text: str) -> None:
     result = CliRunner().invoke(main, ["--db", str(demo_db), "search", text])
     assert result.exit_code == 2
     assert "give the words to search for" in result.stderr
+
+
+def test_feedback_says_when_it_shows_only_the_newest(demo_db: Path) -> None:
+    result = CliRunner().invoke(main, ["--db", str(demo_db), "feedback", "--limit", "1"])
+    assert result.exit_code == 0, result.output
+    assert "showing the newest feedback; --limit 0 shows all" in result.stderr
+    everything = CliRunner().invoke(main, ["--db", str(demo_db), "feedback", "--limit", "0"])
+    assert "--limit 0 shows all" not in everything.stderr

@@ -987,6 +987,9 @@ def feedback(
             _note("no feedback matches")
             return
         _console().print(render.feedback_table(found))
+        if limit and len(found) == limit:
+            newest = "feedback" if limit == 1 else f"{limit} pieces of feedback"
+            _note(f"showing the newest {newest}; --limit 0 shows all")
         return
     render.write_records((render.feedback_record(f) for f in found), fmt, sys.stdout)
 
