@@ -88,3 +88,34 @@ def test_the_store_methods_are_awaitable(tmp_path: Path) -> None:
                 assert project.name == "default"
 
     asyncio.run(scenario())
+
+
+def test_queueing_a_run_never_runs_on_the_event_loop(tmp_path: Path) -> None:
+    # Client.create_run waits for room when max_pending runs are queued (memory stays
+    # bounded): on the event loop's thread that wait would stall every other task
+    import threading
+
+    async def scenario() -> set[int]:
+        async with AsyncClient(tmp_path / "a.db") as client:
+            seen: set[int] = set()
+            create, update = client.sync.create_run, client.sync.update_run
+
+            def spy(method: Any) -> Any:
+                def call(*args: Any, **kwargs: Any) -> Any:
+                    seen.add(threading.get_ident())
+                    return method(*args, **kwargs)
+
+                return call
+
+            client.sync.create_run = spy(create)  # type: ignore[method-assign]
+            client.sync.update_run = spy(update)  # type: ignore[method-assign]
+            run_id = uuid.uuid4()
+            await client.create_run("r", {}, "chain", id=run_id)
+            await client.update_run(run_id, outputs={"ok": True})
+            await client.flush()
+            assert (await client.read_run(run_id)).outputs == {"ok": True}
+            return seen
+
+    loop_thread = threading.get_ident()  # asyncio.run runs the loop in this thread
+    seen = asyncio.run(scenario())
+    assert seen and loop_thread not in seen

@@ -207,12 +207,13 @@ class AsyncClient:
     async def create_run(
         self, name: str, inputs: dict[str, Any], run_type: str, **kwargs: Any
     ) -> None:
-        """Queue a run (returns at once; see ``Client.create_run``)."""
-        self.sync.create_run(name, inputs, run_type, **kwargs)
+        """Queue a run (see ``Client.create_run``), from a worker thread: queueing waits for
+        room when ``max_pending`` runs are waiting, which must not stall the event loop."""
+        await asyncio.to_thread(self.sync.create_run, name, inputs, run_type, **kwargs)
 
     async def update_run(self, run_id: uuid.UUID | str, **kwargs: Any) -> None:
-        """Queue an update (see ``Client.update_run``)."""
-        self.sync.update_run(run_id, **kwargs)
+        """Queue an update (see ``Client.update_run``), from a worker thread (as ``create_run``)."""
+        await asyncio.to_thread(self.sync.update_run, run_id, **kwargs)
 
     async def info(self) -> Any:
         """What the store says about itself (``Client.info``), awaited as in the SDK's
