@@ -145,3 +145,12 @@ def test_feedback_says_when_it_shows_only_the_newest(demo_db: Path) -> None:
     assert "showing the newest feedback; --limit 0 shows all" in result.stderr
     everything = CliRunner().invoke(main, ["--db", str(demo_db), "feedback", "--limit", "0"])
     assert "--limit 0 shows all" not in everything.stderr
+
+
+@pytest.mark.parametrize("columns", [40, 60, 80])
+def test_feedback_keeps_its_keys_when_narrow(demo_db: Path, columns: int) -> None:
+    out = show(demo_db, "feedback", columns=columns)
+    assert "correctness" in out and "helpfulness" in out, out
+    assert max(len(line) for line in out.splitlines()) <= columns, out
+    if columns >= 80:  # and the run it is about, whole, to paste into `localtrace run`
+        assert UUID.search(out), out

@@ -622,27 +622,53 @@ def project_record(project: Project) -> dict[str, Any]:
     return record
 
 
-def feedback_table(feedback: Iterable[Feedback], *, show_run: bool = True) -> Table:
-    """Feedback: key, score, value, comment (and the run it is about)."""
+def feedback_table(
+    feedback: Iterable[Feedback], *, show_run: bool = True, width: int | None = None
+) -> Table:
+    """Feedback: key, score, value, comment (and the run it is about).
+
+    In ``width`` characters the least useful columns are left out, never the key.
+    """
+    rows = [
+        {
+            "key": item.key,
+            "score": "" if item.score is None else f"{item.score:g}",
+            "value": short(item.value, 30),
+            "comment": short(item.comment, 60),
+            "created": time_text(item.created_at),
+            "run": str(item.run_id or f"project {item.session_id}"),
+        }
+        for item in feedback
+    ]
+
+    def room(column: str, most: int) -> int:
+        return min(most, max([len(column), *(len(row[column]) for row in rows)]))
+
+    importance = [
+        ("key", room("key", 16)),
+        ("score", room("score", 8)),
+        ("run", 36),
+        ("comment", room("comment", 12)),
+        ("value", room("value", 12)),
+        ("created", 19),
+    ]
+    if not show_run:
+        importance.remove(("run", 36))
+    shown = fitting(importance, width)
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="feedback", title_justify="left")
-    table.add_column("key", style="bold")
-    table.add_column("score", justify="right")
-    table.add_column("value", overflow="fold")
-    table.add_column("comment", overflow="fold")
-    table.add_column("created", no_wrap=True)
-    if show_run:
-        table.add_column("run", no_wrap=True, style="dim", min_width=36)
-    for item in feedback:
-        cells = [
-            item.key,
-            "" if item.score is None else f"{item.score:g}",
-            short(item.value, 30),
-            short(item.comment, 60),
-            time_text(item.created_at),
-        ]
-        if show_run:
-            cells.append(str(item.run_id or f"project {item.session_id}"))
-        table.add_row(*cells)
+    columns = {
+        "key": {"style": "bold", "overflow": "fold", "min_width": room("key", 16)},
+        "score": {"justify": "right", "no_wrap": True},
+        "value": {"overflow": "fold"},
+        "comment": {"overflow": "fold"},
+        "created": {"no_wrap": True},
+        "run": {"no_wrap": True, "style": "dim", "min_width": 36},
+    }
+    order = [c for c in ("key", "score", "value", "comment", "created", "run") if c in shown]
+    for name in order:
+        table.add_column(name, **columns[name])  # type: ignore[arg-type]
+    for row in rows:
+        table.add_row(*(row[name] for name in order))
     return table
 
 

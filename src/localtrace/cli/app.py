@@ -986,7 +986,8 @@ def feedback(
         if not found:
             _note("no feedback matches")
             return
-        _console().print(render.feedback_table(found))
+        console = _console()
+        console.print(render.feedback_table(found, width=console.width))
         if limit and len(found) == limit:
             newest = "feedback" if limit == 1 else f"{limit} pieces of feedback"
             _note(f"showing the newest {newest}; --limit 0 shows all")
