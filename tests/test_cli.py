@@ -370,6 +370,20 @@ def test_env_var_names_the_default_store(demo_db: Path, monkeypatch: pytest.Monk
 
 
 # -- run / trace --------------------------------------------------------------------------------
+def test_a_mistyped_project_name_gets_the_close_one(demo_db: Path) -> None:
+    message = fails("runs", "--project", "localtrace-dmeo", db=demo_db)
+    assert "no project with name 'localtrace-dmeo'" in message
+    assert "did you mean 'localtrace-demo'?" in message
+    assert "did you mean" not in fails("stats", "--project", "something-else", db=demo_db)
+
+
+def test_importing_a_store_file_points_at_merge(demo_db: Path, tmp_path: Path) -> None:
+    message = fails("--db", str(tmp_path / "copy.db"), "import", str(demo_db))
+    assert "is a store (an SQLite file), not JSON lines" in message
+    assert f"localtrace merge {tmp_path / 'copy.db'} {demo_db}" in message
+    assert not (tmp_path / "copy.db").exists()
+
+
 def test_run_shows_everything_about_one_run(demo_db: Path, root_id: str) -> None:
     out = ok("run", root_id, db=demo_db)
     for text in ("research_assistant", "inputs", "outputs", "question", "answer", "metadata"):
@@ -378,6 +392,22 @@ def test_run_shows_everything_about_one_run(demo_db: Path, root_id: str) -> None
     assert "helpfulness" in out and "clear, grounded" in out
     assert "tokens" in out and "cost" in out
     assert f"localtrace trace {root_id}" in out
+
+
+@pytest.mark.parametrize("columns", ["80", None], ids=["terminal", "pipe"])
+def test_run_shows_long_values_whole(tmp_path: Path, columns: str | None) -> None:
+    # "in full": a long prompt is folded at the panel's edge, never cut off
+    prompt = "".join(f"w{i:05d}" for i in range(1500))  # 9,000 characters, no spaces
+    path = tmp_path / "long.db"
+    with localtrace.Client(path) as client:
+        run_id = uuid.uuid4()
+        client.create_run("ask", {"prompt": prompt}, "llm", id=run_id, outputs={"text": prompt})
+    result = CliRunner().invoke(
+        main, ["--db", str(path), "run", str(run_id)], env={"COLUMNS": columns}
+    )
+    assert result.exit_code == 0, result.output
+    seen = re.sub(r"[\s│╭╮╰╯─]", "", result.stdout)
+    assert seen.count(prompt) == 2  # inputs and outputs
 
 
 def test_run_shows_the_error_of_a_failed_run(demo_db: Path) -> None:

@@ -76,9 +76,81 @@ def test_trace_keeps_its_waterfall_when_narrow(demo_db: Path, columns: int) -> N
     assert max(len(line) for line in out.splitlines()) <= columns
 
 
-def test_no_match_says_so(demo_db: Path) -> None:
+@pytest.mark.parametrize("command", [["runs"], ["stats", "--group-by", "name"]])
+def test_no_match_says_so(demo_db: Path, command: list[str]) -> None:
     result = CliRunner().invoke(
-        main, ["--db", str(demo_db), "runs", "--filter", 'eq(name, "nothing-like-this")']
+        main, ["--db", str(demo_db), *command, "--filter", 'eq(name, "nothing-like-this")']
     )
     assert result.exit_code == 0
     assert "no runs matched" in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_one_run_page_says_run(demo_db: Path) -> None:
+    result = CliRunner().invoke(main, ["--db", str(demo_db), "runs", "--limit", "1"])
+    assert "showing the newest run; --limit 0 shows all" in result.stderr
+
+
+@pytest.mark.parametrize("columns", [40, 60])
+def test_every_row_still_names_its_run_or_group_when_very_narrow(
+    demo_db: Path, columns: int
+) -> None:
+    root = next(iter(localtrace.Client(demo_db).list_runs(is_root=True)))
+    names, _ = names_and_ids(demo_db)
+    for args in (["trace", str(root.id)], ["stats", "--group-by", "name"], ["runs"]):
+        out = show(demo_db, *args, columns=columns)
+        for name in names:  # its start at least, where a long name is folded
+            assert name[:8] in out, (args, name, out)
+        assert max(len(line) for line in out.splitlines()) <= columns, (args, out)
+
+
+def test_sixty_columns_keep_the_name_and_a_whole_id(demo_db: Path) -> None:
+    out = show(demo_db, "runs", "--limit", "0", columns=60)
+    _, ids = names_and_ids(demo_db)
+    assert set(UUID.findall(out)) == ids
+
+
+@pytest.mark.parametrize("columns", ["0", "abc", "-5"])
+def test_a_meaningless_columns_variable_is_ignored(demo_db: Path, columns: str) -> None:
+    # COLUMNS=0 (set by some shells and CI runners) drew every table zero columns wide:
+    # nothing at all was printed, with exit code 0
+    root = next(iter(localtrace.Client(demo_db).list_runs(is_root=True)))
+    names, ids = names_and_ids(demo_db)
+    runs = show(demo_db, "runs", "--limit", "0", columns=columns)  # type: ignore[arg-type]
+    assert set(UUID.findall(runs)) == ids
+    trace = show(demo_db, "trace", str(root.id), columns=columns)  # type: ignore[arg-type]
+    assert all(name in trace for name in names)
+    result = CliRunner().invoke(
+        main, ["--db", str(demo_db), "runs", "--filter", 'eq(name, "x")'], env={"COLUMNS": columns}
+    )
+    assert "no runs matched" in result.stderr
+
+
+def test_search_says_when_it_shows_only_the_first_matches(demo_db: Path) -> None:
+    result = CliRunner().invoke(main, ["--db", str(demo_db), "search", "demo", "--limit", "1"])
+    assert result.exit_code == 0, result.output
+    assert "showing the newest match; --limit 0 shows all" in result.stderr
+
+
+@pytest.mark.parametrize("text", ["", "   "])
+def test_search_needs_words(demo_db: Path, text: str) -> None:
+    result = CliRunner().invoke(main, ["--db", str(demo_db), "search", text])
+    assert result.exit_code == 2
+    assert "give the words to search for" in result.stderr
+
+
+def test_feedback_says_when_it_shows_only_the_newest(demo_db: Path) -> None:
+    result = CliRunner().invoke(main, ["--db", str(demo_db), "feedback", "--limit", "1"])
+    assert result.exit_code == 0, result.output
+    assert "showing the newest feedback; --limit 0 shows all" in result.stderr
+    everything = CliRunner().invoke(main, ["--db", str(demo_db), "feedback", "--limit", "0"])
+    assert "--limit 0 shows all" not in everything.stderr
+
+
+@pytest.mark.parametrize("columns", [40, 60, 80])
+def test_feedback_keeps_its_keys_when_narrow(demo_db: Path, columns: int) -> None:
+    out = show(demo_db, "feedback", columns=columns)
+    assert "correctness" in out and "helpfulness" in out, out
+    assert max(len(line) for line in out.splitlines()) <= columns, out
+    if columns >= 80:  # and the run it is about, whole, to paste into `localtrace run`
+        assert UUID.search(out), out

@@ -489,6 +489,43 @@ def test_cli_markdown_digests(tmp_path: Path) -> None:
     assert done.exit_code == 2 and "no thread 'nope'" in done.output
 
 
+def test_cli_thread_view_keeps_the_lines_of_each_turn(tmp_path: Path) -> None:
+    # drawn in the terminal, a turn's "in:", its question and "out:" stay on lines of their
+    # own (Markdown would join them into one paragraph: "in: question: ... out:")
+    from click.testing import CliRunner
+
+    from localtrace.cli import main
+
+    db = tmp_path / "cli.db"
+    with localtrace.Client(db) as client:
+        run_demo(client, pace=0)
+    done = CliRunner().invoke(
+        main, ["--db", str(db), "thread", "demo-thread"], env={"COLUMNS": "200"}
+    )
+    assert done.exit_code == 0, done.output
+    lines = [line.strip() for line in done.output.splitlines()]
+    assert "in:" in lines and "out:" in lines
+    assert any(line.startswith("question: How can I keep") for line in lines)
+
+
+def test_cli_unknown_thread_names_a_command_that_lists_the_threads(tmp_path: Path) -> None:
+    import shlex
+
+    from click.testing import CliRunner
+
+    from localtrace.cli import main
+
+    db = tmp_path / "cli.db"
+    with localtrace.Client(db) as client:
+        run_demo(client, pace=0)
+    done = CliRunner().invoke(main, ["--db", str(db), "thread", "demo-thred"])
+    assert done.exit_code == 2
+    suggested = re.search(r"`localtrace ([^`]+)`", done.stderr)
+    assert suggested, done.stderr
+    listed = CliRunner().invoke(main, ["--db", str(db), *shlex.split(suggested.group(1))])
+    assert listed.exit_code == 0 and "demo-thread" in listed.stdout
+
+
 def json_loads(text: str) -> Any:
     import json
 

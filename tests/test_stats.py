@@ -387,6 +387,26 @@ def test_group_by_tag_counts_a_run_in_each_of_its_tags(memory: localtrace.Client
     assert {k: v.run_count for k, v in chosen.items()} == {"z": 1, None: 1, "nope": 0}
 
 
+def test_group_by_as_many_groups_as_the_server_allows(memory: localtrace.Client) -> None:
+    # 1,000 groups (the REST API's max_groups), each with its own feedback: one statement per
+    # group would pass SQLite's compound-SELECT and column limits
+    runs = [run(f"step-{i:04d}") for i in range(1000)]
+    write(memory, *runs)
+    for i, made in enumerate(runs):
+        memory.create_feedback(made["id"], key="score", score=i % 2)
+    memory.flush()
+    found = memory.get_run_stats(
+        project_names=["proj"], group_by={"attribute": "name", "max_groups": 1000}
+    )
+    assert isinstance(found, dict) and len(found) == 1000
+    for i in range(1000):
+        group = found[f"step-{i:04d}"]
+        assert group.run_count == 1
+        assert group.feedback_stats is not None
+        assert group.feedback_stats["score"]["n"] == 1
+        assert group.feedback_stats["score"]["avg"] == i % 2
+
+
 def test_group_by_metadata_uses_the_path_and_value_text(memory: localtrace.Client) -> None:
     write(
         memory,

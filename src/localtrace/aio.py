@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from typing import Any
 
 from .client import Client
@@ -19,14 +20,50 @@ from .types import Page
 _PAGE = 100
 
 
-def _blocking(name: str) -> Callable[..., Any]:
+def _blocking(name: str, positional: tuple[str, ...] = ()) -> Callable[..., Any]:
+    """``Client.<name>`` run in a worker thread. ``positional``: the arguments langsmith's
+    ``AsyncClient`` takes by position where ``Client`` (as the sync SDK) takes them by name."""
     target = getattr(Client, name)
 
     @functools.wraps(target)
     async def method(self: AsyncClient, *args: Any, **kwargs: Any) -> Any:
+        if positional:
+            args, kwargs = _by_name(name, positional, args, kwargs)
         return await asyncio.to_thread(getattr(self.sync, name), *args, **kwargs)
 
+    if positional:
+        method.__signature__ = _reordered(target, positional)  # type: ignore[attr-defined]
     return method
+
+
+def _by_name(
+    name: str, positional: tuple[str, ...], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """``args`` given in ``positional``'s order, as keywords."""
+    if len(args) > len(positional):
+        raise TypeError(f"{name}() takes at most {len(positional)} positional arguments")
+    for key, value in zip(positional, args, strict=False):
+        if key in kwargs:
+            raise TypeError(f"{name}() got multiple values for argument {key!r}")
+        kwargs[key] = value
+    return (), kwargs
+
+
+def _reordered(target: Callable[..., Any], positional: tuple[str, ...]) -> inspect.Signature:
+    """``target``'s signature with ``positional`` first, in that order, the rest by name."""
+    signature = inspect.signature(target)
+    params = dict(signature.parameters)
+    first = [params.pop("self")]
+    first += [
+        params.pop(key).replace(kind=inspect.Parameter.POSITIONAL_OR_KEYWORD) for key in positional
+    ]
+    rest = [
+        p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+        if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+        else p
+        for p in params.values()
+    ]
+    return signature.replace(parameters=[*first, *rest])
 
 
 async def _pages(iterator: Iterator[Any]) -> AsyncIterator[Any]:
@@ -151,6 +188,11 @@ class _AsyncSql:
 class AsyncClient:
     """Async twin of ``Client`` (same names and arguments; awaitable / async iterators).
 
+    Where langsmith's ``AsyncClient`` takes arguments by position and the sync SDK by name
+    (``create_example(inputs, reference_outputs, dataset_id)``, ``read_dataset(name)``,
+    ``read_project(name)``, ``delete_dataset(id)``), this takes them as the ``AsyncClient``
+    does, so code written for it runs unchanged.
+
     >>> async def main():
     ...     async with AsyncClient(":memory:") as client:
     ...         await client.create_run("hello", {}, "chain")
@@ -165,23 +207,48 @@ class AsyncClient:
     async def create_run(
         self, name: str, inputs: dict[str, Any], run_type: str, **kwargs: Any
     ) -> None:
-        """Queue a run (returns at once; see ``Client.create_run``)."""
-        self.sync.create_run(name, inputs, run_type, **kwargs)
+        """Queue a run (see ``Client.create_run``), from a worker thread: queueing waits for
+        room when ``max_pending`` runs are waiting, which must not stall the event loop."""
+        await asyncio.to_thread(self.sync.create_run, name, inputs, run_type, **kwargs)
 
     async def update_run(self, run_id: uuid.UUID | str, **kwargs: Any) -> None:
-        """Queue an update (see ``Client.update_run``)."""
-        self.sync.update_run(run_id, **kwargs)
+        """Queue an update (see ``Client.update_run``), from a worker thread (as ``create_run``)."""
+        await asyncio.to_thread(self.sync.update_run, run_id, **kwargs)
+
+    async def info(self) -> Any:
+        """What the store says about itself (``Client.info``), awaited as in the SDK's
+        ``AsyncClient``."""
+        return self.sync.info
+
+    async def commit_runs(
+        self, create: Sequence[Any] | None = None, update: Sequence[Any] | None = None
+    ) -> list[Any]:
+        """``Client.commit_runs``, awaited until committed: the runs refused (with field and
+        fix), the rest are durable."""
+        return await asyncio.wrap_future(self.sync.commit_runs(create, update))
+
+    async def copy_into(self, target: Client | AsyncClient, **kwargs: Any) -> Any:
+        """``Client.copy_into`` (``target`` a ``Client`` or an ``AsyncClient``)."""
+        sync = target.sync if isinstance(target, AsyncClient) else target
+        return await asyncio.to_thread(self.sync.copy_into, sync, **kwargs)
+
+    def aevaluate(self, *args: Any, **kwargs: Any) -> Awaitable[Any]:
+        """``langsmith.aevaluate`` with this store (``Client.aevaluate``)."""
+        return self.sync.aevaluate(*args, **kwargs)
 
     batch_ingest_runs = _blocking("batch_ingest_runs")
     multipart_ingest = _blocking("multipart_ingest")
+    commit_feedback_batch = _blocking("commit_feedback_batch")
     flush = _blocking("flush")
     read_run = _blocking("read_run")
+    list_attachments = _blocking("list_attachments")
+    read_attachment = _blocking("read_attachment")
     read_trace = _blocking("read_trace")
     get_run_stats = _blocking("get_run_stats")
     get_run_url = _blocking("get_run_url")
     search_index = _blocking("search_index")
     create_project = _blocking("create_project")
-    read_project = _blocking("read_project")
+    read_project = _blocking("read_project", ("project_name", "project_id"))
     has_project = _blocking("has_project")
     update_project = _blocking("update_project")
     delete_project = _blocking("delete_project")
@@ -207,22 +274,34 @@ class AsyncClient:
     list_unpriced_models = _blocking("list_unpriced_models")
     runs_after = _iterating("runs_after")
     export_otlp = _blocking("export_otlp")
+    export_jsonl = _blocking("export_jsonl")
+    export_parquet = _blocking("export_parquet")
+    export_csv = _blocking("export_csv")
+    import_jsonl = _blocking("import_jsonl")
+    merge = _blocking("merge")
+    prune = _blocking("prune")
+    set_retention = _blocking("set_retention")
+    push = _blocking("push")
+    pull = _blocking("pull")
+    evaluate = _blocking("evaluate")
     time_series = _blocking("time_series")
     list_threads = _blocking("list_threads")
     read_thread = _iterating("read_thread")
     # datasets, examples and experiments (the SDK's AsyncClient: list_* are async iterators)
     create_dataset = _blocking("create_dataset")
-    read_dataset = _blocking("read_dataset")
+    read_dataset = _blocking("read_dataset", ("dataset_name", "dataset_id"))
     has_dataset = _blocking("has_dataset")
     list_datasets = _iterating("list_datasets")
-    delete_dataset = _blocking("delete_dataset")
+    delete_dataset = _blocking("delete_dataset", ("dataset_id",))
     update_dataset_tag = _blocking("update_dataset_tag")
     list_dataset_versions = _iterating("list_dataset_versions")
     read_dataset_version = _blocking("read_dataset_version")
     list_dataset_splits = _blocking("list_dataset_splits")
     diff_dataset_versions = _blocking("diff_dataset_versions")
     update_dataset_splits = _blocking("update_dataset_splits")
-    create_example = _blocking("create_example")
+    create_example = _blocking(
+        "create_example", ("inputs", "reference_outputs", "dataset_id", "dataset_name")
+    )
     create_examples = _blocking("create_examples")
     create_example_from_run = _blocking("create_example_from_run")
     upload_csv = _blocking("upload_csv")

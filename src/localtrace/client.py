@@ -37,6 +37,7 @@ from ._query import feedback as _feedback
 from ._query import projects as _projects
 from ._query import runquery as _runquery
 from ._query import runs as _runs
+from ._query import threads as _threads
 from ._query.runquery import RunQuery
 from ._query.where import Where
 from ._store import prune as _prune
@@ -57,7 +58,6 @@ from .errors import (
     ProjectNotFoundError,
     RunNotFoundError,
     RunProblem,
-    ThreadNotFoundError,
 )
 from .filters import all_of, quote
 from .models import (
@@ -671,12 +671,7 @@ class Client(EvaluationMethods):
             )
         )
         if not turns:
-            where = f" in project {project_name!r}" if project_name else ""
-            raise ThreadNotFoundError(
-                f"no thread {thread_id!r}{where}: no root run has it as metadata thread_id, "
-                "session_id or conversation_id; list threads with fetch_runs(is_root=True) and "
-                "look at their metadata"
-            )
+            raise _threads.not_found(str(thread_id), project_name)
         return turns
 
     def digest_thread(

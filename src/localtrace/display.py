@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -27,6 +28,7 @@ __all__ = [
     "elide",
     "first_line",
     "human_size",
+    "inert",
     "latency_text",
     "percent_text",
     "short",
@@ -105,6 +107,17 @@ def short(value: Any, width: int = 60) -> str:
         text = str(value)
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+"""Control characters a terminal acts on (escape sequences, BEL, backspace, 8-bit CSI); tab
+and newline are layout, not commands."""
+
+
+def inert(text: str) -> str:
+    """``text`` without the control characters a terminal would obey: a stored
+    ``"\\x1b[2J"`` shows as ``"[2J"`` instead of clearing the screen."""
+    return _CONTROL.sub("", text) if _CONTROL.search(text) else text
 
 
 def first_line(text: str | None) -> str:

@@ -16,15 +16,17 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO, Any
 
 from rich import box
-from rich.console import Console, Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType
 from rich.json import JSON
 from rich.panel import Panel
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
 from .display import (
     cost_text,
     first_line,
+    inert,
     latency_text,
     percent_text,
     short,
@@ -173,6 +175,8 @@ _RUN_COLUMNS_BY_IMPORTANCE = (
 )
 """What a narrow terminal keeps of a runs listing: the name and an id that can be pasted into
 ``localtrace run`` first, then status and latency, then the rest."""
+_NAME_MIN = 16
+"""The narrowest a runs listing folds its name column to."""
 
 
 def runs_table(
@@ -193,6 +197,8 @@ def runs_table(
             table.add_row(*(short(record.get(name)) for name in names), str(run.id))
         return table
     shown = fitting(_RUN_COLUMNS_BY_IMPORTANCE, width)
+    if width is not None and "id" not in shown and width >= _NAME_MIN + 36 + 2 * PAD:
+        shown.add("id")  # a shorter name column, but an id that can be pasted
     cells: dict[str, Callable[[Run], Any]] = {
         "name": lambda run: Text(run.name, style="bold" if run.parent_run_id is None else ""),
         "type": lambda run: run.run_type,
@@ -210,7 +216,7 @@ def runs_table(
     ]
     for name in order:
         if name == "name":
-            table.add_column("name", overflow="fold", min_width=16)
+            table.add_column("name", overflow="fold", min_width=_NAME_MIN)
         elif name == "id":
             table.add_column("id", no_wrap=True, style="dim", min_width=36)
         else:
@@ -225,8 +231,13 @@ def runs_table(
 
 
 def _json_block(title: str, value: Any) -> RenderableType:
+    """``value`` as indented JSON in a panel; long strings fold at the panel's edge (rich's
+    ``JSON`` crops them, and a run shown "in full" must not lose the end of its prompt)."""
     text = json.dumps(value, ensure_ascii=False, default=str)
-    return Panel(JSON(text, indent=2), title=title, title_align="left", border_style="dim")
+    body = JSON(text, indent=2).text
+    body.no_wrap = False
+    body.overflow = "fold"
+    return Panel(body, title=title, title_align="left", border_style="dim")
 
 
 def run_detail(
@@ -326,7 +337,8 @@ def waterfall_bar(run: Run, start: dt.datetime, end: dt.datetime, width: int) ->
 def _waterfall_width(
     lines: list[tuple[str, Run]], console_width: int, drop: frozenset[str] = frozenset()
 ) -> tuple[int, int]:
-    """(width of the run column, width of the bars) so that the table fits the console."""
+    """(width of the run column, width of the bars) so that the table fits the console; the
+    bars may come out narrower than any use (the caller then drops columns)."""
     label = min(max(len(prefix) + len(run.name) for prefix, run in lines), 48)
     columns: tuple[tuple[str, Callable[[Run], str]], ...] = (
         ("type", lambda r: r.run_type),
@@ -342,11 +354,16 @@ def _waterfall_width(
     if bars < 12:  # a narrow terminal: long names give way before the bars do
         label = max(12, label - (12 - bars))
         bars = console_width - label - fixed - padding
-    return label, max(8, min(bars, 60))
+    if "waterfall" in drop:  # no bars: the run column takes what the others leave
+        label = max(8, min(label, console_width - fixed - padding + 3))
+    return label, min(bars, 60)
 
 
 _NARROW_DROPS = frozenset({"tokens", "cost"})
 """What a trace table leaves out when the waterfall would not fit (``--format json`` has it)."""
+_NARROWEST_DROPS = frozenset({"tokens", "cost", "type", "waterfall"})
+"""What it leaves out when even then the waterfall would squeeze the names (a 60-column
+terminal): the tree, status and latency stay, so every row still names its run."""
 
 
 def trace_tree(
@@ -358,7 +375,8 @@ def trace_tree(
 ) -> RenderableType:
     """The tree of a trace: per-run type, status, latency, tokens, cost and a waterfall bar.
 
-    With ``console_width`` the bars take whatever room the other columns leave.
+    With ``console_width`` the bars take whatever room the other columns leave; in a very
+    narrow console the least useful columns go first, never the run names.
     """
     start, end = _span(root)
     lines = list(_tree_lines(root))
@@ -369,28 +387,31 @@ def trace_tree(
         if width < 12:
             drop = _NARROW_DROPS
             label, width = _waterfall_width(lines, console_width, drop)
+        if width < 12:  # the names would fold to make room for a stub of a waterfall
+            drop = _NARROWEST_DROPS
+            label, width = _waterfall_width(lines, console_width, drop)
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("run", overflow="fold", min_width=label)
-    table.add_column("type", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    table.add_column("latency", justify="right", no_wrap=True)
-    if not drop:
-        table.add_column("tokens", justify="right", no_wrap=True)
-        table.add_column("cost", justify="right", no_wrap=True)
-    table.add_column(f"waterfall ({latency_text((end - start).total_seconds())})", no_wrap=True)
+    shown = [c for c in ("type", "status", "latency", "tokens", "cost") if c not in drop]
+    for column in shown:
+        right = column in ("latency", "tokens", "cost")
+        table.add_column(column, justify="right" if right else "left", no_wrap=True)
+    if "waterfall" not in drop:
+        total = latency_text((end - start).total_seconds())
+        table.add_column(f"waterfall ({total})", no_wrap=True)
     notes: list[Text] = []
     for prefix, run in lines:
         name = Text(prefix, style="dim")
         name.append(run.name, style="bold" if run is root else "")
-        usage = [] if drop else [tokens_text(run.total_tokens), cost_text(run.total_cost)]
-        table.add_row(
-            name,
-            run.run_type,
-            status_text(run.status),
-            latency_text(run.latency),
-            *usage,
-            waterfall_bar(run, start, end, width),
-        )
+        cells: dict[str, RenderableType] = {
+            "type": run.run_type,
+            "status": status_text(run.status),
+            "latency": latency_text(run.latency),
+            "tokens": tokens_text(run.total_tokens),
+            "cost": cost_text(run.total_cost),
+        }
+        bar = [] if "waterfall" in drop else [waterfall_bar(run, start, end, max(8, width))]
+        table.add_row(name, *(cells[c] for c in shown), *bar)
         if run.error:
             note = Text(f"✗ {run.name}: ", style="bold red")
             note.append(first_line(run.error), style="red")
@@ -500,23 +521,42 @@ def stats_table(stats: RunStats, *, title: str | None = None) -> RenderableType:
     return table
 
 
-def grouped_stats_table(groups: dict[str, RunStats], *, by: str) -> Table:
-    """``{group: RunStats}`` as one row per group."""
+def grouped_stats_table(groups: dict[str, RunStats], *, by: str, width: int | None = None) -> Table:
+    """``{group: RunStats}`` as one row per group.
+
+    In ``width`` characters the least useful figures are left out, never the group's name.
+    """
+    rows = [
+        {
+            by: str(group),
+            "runs": f"{stats.run_count:,}",
+            "errors": percent_text(stats.error_rate),
+            "p50": _seconds(stats.latency_p50),
+            "p99": _seconds(stats.latency_p99),
+            "tokens": tokens_text(stats.total_tokens),
+            "cost": cost_text(stats.total_cost),
+        }
+        for group, stats in groups.items()
+    ]
+
+    def room(column: str) -> int:
+        return max(len(column), *(len(row[column]) for row in rows)) if rows else len(column)
+
+    label = min(room(by), 16)
+    importance = [(by, label), *((c, room(c)) for c in _GROUP_FIGURES_BY_IMPORTANCE)]
+    shown = fitting(importance, width)
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    table.add_column(by, overflow="fold", style="bold")
-    for name in ("runs", "errors", "p50", "p99", "tokens", "cost"):
+    table.add_column(by, overflow="fold", style="bold", min_width=label)
+    order = [c for c in ("runs", "errors", "p50", "p99", "tokens", "cost") if c in shown]
+    for name in order:
         table.add_column(name, justify="right", no_wrap=True)
-    for group, stats in groups.items():
-        table.add_row(
-            group,
-            f"{stats.run_count:,}",
-            percent_text(stats.error_rate),
-            _seconds(stats.latency_p50),
-            _seconds(stats.latency_p99),
-            tokens_text(stats.total_tokens),
-            cost_text(stats.total_cost),
-        )
+    for row in rows:
+        table.add_row(row[by], *(row[name] for name in order))
     return table
+
+
+_GROUP_FIGURES_BY_IMPORTANCE = ("runs", "p50", "errors", "cost", "tokens", "p99")
+"""What a narrow terminal keeps of a grouped statistics row after the group's name."""
 
 
 def stats_record(stats: RunStats) -> dict[str, Any]:
@@ -582,27 +622,53 @@ def project_record(project: Project) -> dict[str, Any]:
     return record
 
 
-def feedback_table(feedback: Iterable[Feedback], *, show_run: bool = True) -> Table:
-    """Feedback: key, score, value, comment (and the run it is about)."""
+def feedback_table(
+    feedback: Iterable[Feedback], *, show_run: bool = True, width: int | None = None
+) -> Table:
+    """Feedback: key, score, value, comment (and the run it is about).
+
+    In ``width`` characters the least useful columns are left out, never the key.
+    """
+    rows = [
+        {
+            "key": item.key,
+            "score": "" if item.score is None else f"{item.score:g}",
+            "value": short(item.value, 30),
+            "comment": short(item.comment, 60),
+            "created": time_text(item.created_at),
+            "run": str(item.run_id or f"project {item.session_id}"),
+        }
+        for item in feedback
+    ]
+
+    def room(column: str, most: int) -> int:
+        return min(most, max([len(column), *(len(row[column]) for row in rows)]))
+
+    importance = [
+        ("key", room("key", 16)),
+        ("score", room("score", 8)),
+        ("run", 36),
+        ("comment", room("comment", 12)),
+        ("value", room("value", 12)),
+        ("created", 19),
+    ]
+    if not show_run:
+        importance.remove(("run", 36))
+    shown = fitting(importance, width)
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="feedback", title_justify="left")
-    table.add_column("key", style="bold")
-    table.add_column("score", justify="right")
-    table.add_column("value", overflow="fold")
-    table.add_column("comment", overflow="fold")
-    table.add_column("created", no_wrap=True)
-    if show_run:
-        table.add_column("run", no_wrap=True, style="dim", min_width=36)
-    for item in feedback:
-        cells = [
-            item.key,
-            "" if item.score is None else f"{item.score:g}",
-            short(item.value, 30),
-            short(item.comment, 60),
-            time_text(item.created_at),
-        ]
-        if show_run:
-            cells.append(str(item.run_id or f"project {item.session_id}"))
-        table.add_row(*cells)
+    columns = {
+        "key": {"style": "bold", "overflow": "fold", "min_width": room("key", 16)},
+        "score": {"justify": "right", "no_wrap": True},
+        "value": {"overflow": "fold"},
+        "comment": {"overflow": "fold"},
+        "created": {"no_wrap": True},
+        "run": {"no_wrap": True, "style": "dim", "min_width": 36},
+    }
+    order = [c for c in ("key", "score", "value", "comment", "created", "run") if c in shown]
+    for name in order:
+        table.add_column(name, **columns[name])  # type: ignore[arg-type]
+    for row in rows:
+        table.add_row(*(row[name] for name in order))
     return table
 
 
@@ -611,11 +677,29 @@ def feedback_record(item: Feedback) -> dict[str, Any]:
     return item.model_dump(mode="json")
 
 
+# -- terminals ----------------------------------------------------------------------------------
+class TerminalConsole(Console):
+    """A rich ``Console`` that never passes control characters of the data to the terminal.
+
+    Runs hold whatever an application sent (a model's ANSI-coloured output, a hostile page's
+    escape sequences); drawn as they are, they would recolour, clear or retitle the user's
+    terminal. Every text segment is made ``inert`` after layout (control characters take no
+    columns, so the layout is unchanged); the console's own styles are not text and stay.
+    """
+
+    def render(
+        self, renderable: RenderableType, options: ConsoleOptions | None = None
+    ) -> Iterator[Segment]:
+        for segment in super().render(renderable, options):
+            text = inert(segment.text) if segment.control is None else segment.text
+            yield segment if text is segment.text else Segment(text, segment.style)
+
+
 # -- plain text ---------------------------------------------------------------------------------
 def to_text(renderable: RenderableType, *, width: int = 120) -> str:
     """Render without colours, e.g. for assertion messages and pytest report sections."""
     buffer = io.StringIO()
-    console = Console(
+    console = TerminalConsole(
         file=buffer,
         width=width,
         color_system=None,

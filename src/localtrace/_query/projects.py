@@ -11,6 +11,7 @@ from .. import _json
 from .._store import fulltext
 from .._store.projects import insert_project
 from .._time import from_micros, to_micros
+from .._words import did_you_mean
 from ..errors import ProjectNotFoundError
 from ..models import Project
 from . import catalogue
@@ -49,10 +50,24 @@ def find(
     else:
         raise ProjectNotFoundError("give project_name or project_id")
     if row is None:
+        hint = _close_name(conn, project_name) if project_id is None else ""
         raise ProjectNotFoundError(
-            f"no project with {what}; list them with Client.list_projects() or `localtrace projects`"
+            f"no project with {what}; {hint + ' ' if hint else ''}list them with "
+            "Client.list_projects() or `localtrace projects`"
         )
     return row_to_project(row)
+
+
+_SUGGESTED_FROM = 10_000
+"""Most project names a not-found message compares a mistyped name with."""
+
+
+def _close_name(conn: sqlite3.Connection, name: str | None) -> str:
+    """``did you mean '...'?`` for a mistyped project name, else ''."""
+    if not name:
+        return ""
+    names = [r[0] for r in conn.execute("SELECT name FROM projects LIMIT ?", (_SUGGESTED_FROM,))]
+    return did_you_mean(name, names)
 
 
 def exists(conn: sqlite3.Connection, project_id: str) -> bool:

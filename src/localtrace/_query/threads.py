@@ -19,10 +19,22 @@ import numpy as np
 
 from .._stats.figures import percentiles
 from .._store.db import chunks, placeholders
-from ..errors import InvalidArgumentError
+from ..errors import InvalidArgumentError, ThreadNotFoundError
 from .feedback import summarize
 from .v2runs import micros_to_dt, preview, usd
 from .where import Where
+
+
+def not_found(thread_id: str, project_name: str | None) -> ThreadNotFoundError:
+    """No root run names ``thread_id``: the error says where to find the threads there are
+    (the ``threads`` view lists them, in SQL as on the command line)."""
+    where = f" in project {project_name!r}" if project_name else ""
+    return ThreadNotFoundError(
+        f"no thread {thread_id!r}{where}: no root run has it as metadata thread_id, "
+        "session_id or conversation_id; list the threads with Client.list_threads() or "
+        '`localtrace sql "SELECT thread_id, turns FROM threads"`'
+    )
+
 
 THREAD_FILTER_ATTRIBUTES = (
     "thread_id",

@@ -1,7 +1,7 @@
 """What the pass over the runs does not hold: detail sums, feedback and facets, for all groups.
 
-Each is one statement for every group at once: every run (or details object) carries the set
-of groups it is in as a few bits of one blob; rows are counted per (value, bitset) and each
+Each is one statement for many groups at once (``GROUPS_PER_STATEMENT``): every run (or
+details object) carries the set of groups it is in as a few bits of one blob; rows are counted per (value, bitset) and each
 group's figure summed from those few rows (feedback, a handful of rows per run at most, filters
 each group's aggregates instead). The matched runs themselves are the ``RunSet`` of the pass: the filter is never
 evaluated again here, except by the name and run-type facets, which read it from the
@@ -30,6 +30,10 @@ MAX_FACET_VALUES = 10
 MAX_METADATA_FACET_KEYS = 20
 """Metadata keys that get facets (those on the most matched runs)."""
 STATUSES = ("success", "error", "pending")
+GROUPS_PER_STATEMENT = 100
+"""Groups one feedback or facet statement computes: each group adds terms to a UNION ALL,
+columns and conditions, and SQLite refuses more than 500 compound terms, 2,000 columns or an
+expression 1,000 deep (a REST client may ask for 1,000 groups)."""
 
 Group = IntArray | None
 """Pass positions of a group's runs; ``None`` for every matched run (ungrouped)."""
@@ -243,6 +247,7 @@ class FeedbackResult:
 
 EMPTY_FEEDBACK = FeedbackResult({}, [])
 
+
 _FEEDBACK_COLUMNS = (
     "lt_f.pk AS pk, lt_f.run_id AS run_id, lt_f.key AS key, lt_f.score AS score, "
     "lt_f.value AS value, lt_f.comment AS comment, lt_f.error AS error, "
@@ -286,6 +291,17 @@ def feedback(
     """
     if not runs.n:
         return [EMPTY_FEEDBACK for _ in groups]
+    results: list[FeedbackResult] = []
+    for start in range(0, len(groups), GROUPS_PER_STATEMENT):
+        chunk = groups[start : start + GROUPS_PER_STATEMENT]
+        results += _feedback_groups(conn, runs, chunk)
+    return results
+
+
+def _feedback_groups(
+    conn: sqlite3.Connection, runs: RunSet, groups: Sequence[Group]
+) -> list[FeedbackResult]:
+    """``feedback`` for at most ``GROUPS_PER_STATEMENT`` groups: one statement."""
     params: list[Any] = []
     if runs.dense_for(conn, "feedback", share=1):  # a run lookup per feedback row
         source = (
@@ -377,10 +393,14 @@ def facets(
     out: list[list[dict[str, Any]]] = [[] for _ in groups]
     if not runs.n:
         return out
-    counting = _Counting.of(runs, groups)
-    columns = _column_facets(conn, where, counting)
-    tags = _tag_facets(conn, counting)
-    metadata = _metadata_facets(conn, counting)
+    columns: list[dict[str, dict[str, int]]] = []
+    tags: list[dict[str, int]] = []
+    metadata: list[list[dict[str, Any]]] = []
+    for start in range(0, len(groups), GROUPS_PER_STATEMENT):
+        counting = _Counting.of(runs, groups[start : start + GROUPS_PER_STATEMENT])
+        columns += _column_facets(conn, where, counting)
+        tags += _tag_facets(conn, counting)
+        metadata += _metadata_facets(conn, counting)
     for index, group in enumerate(groups):
         if group is not None and not group.size:
             continue

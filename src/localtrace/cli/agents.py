@@ -9,6 +9,7 @@ from rich.markdown import Markdown
 
 from ..client import resolve_path
 from ..display import DIGEST_MAX_CHARS as DEFAULT_MAX_CHARS
+from ..display import inert
 from .app import CommandError, Settings, _console, main, options_named, pass_settings
 
 
@@ -54,9 +55,23 @@ def thread(
             return
         text = client.digest_thread(thread_id, project_name=project, max_chars=max_chars)
     if fmt == "markdown":
-        click.echo(text)
+        click.echo(inert(text))
     else:
-        _console().print(Markdown(text))
+        _console().print(Markdown(_hard_breaks(text)))
+
+
+def _hard_breaks(markdown: str) -> str:
+    """``markdown`` with every line break kept when drawn: digests put "in:", the question and
+    "out:" on lines of their own, which Markdown would join into one paragraph. Code blocks
+    are left as they are."""
+    lines = markdown.split("\n")
+    fenced = False
+    for index, line in enumerate(lines[:-1]):
+        if line.startswith("```"):
+            fenced = not fenced
+        elif not fenced and line.strip():
+            lines[index] = line + "  "
+    return "\n".join(lines)
 
 
 @main.command()

@@ -47,6 +47,7 @@ from ..errors import (
 )
 from ..filters import did_you_mean
 from ..models import RUN_TYPES, Run
+from ..render import TerminalConsole
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -62,14 +63,14 @@ class CommandError(click.ClickException):
 
 
 def one_line(exc: LocaltraceError) -> str:
-    """What went wrong and how to fix it, on one line."""
+    """What went wrong and how to fix it, on one line (stored values in it made inert)."""
     if isinstance(exc, FilterError):
         text = exc.message
     elif isinstance(exc, InvalidRunError) and len(exc.problems) > 1:
         text = f"{len(exc.problems)} runs were refused; the first: {exc.problems[0]}"
     else:
         text = str(exc)
-    return " ".join(text.split())
+    return " ".join(display.inert(text).split())
 
 
 def _set_db(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
@@ -464,16 +465,39 @@ script reads is complete (ids can be pasted back into commands)."""
 
 def _console() -> Console:
     """A terminal's own width; a pipe gets plain, complete tables (``PIPE_WIDTH``). Strings
-    are shown as they are (``markup=False``): ``test_x[a]`` or ``p[x]`` is data, not a style."""
-    console = Console(highlight=False, soft_wrap=False, markup=False)
-    if not console.is_terminal and "COLUMNS" not in os.environ:
-        console = Console(highlight=False, soft_wrap=False, markup=False, width=PIPE_WIDTH)
-    return console
+    are shown as they are (``markup=False``): ``test_x[a]`` or ``p[x]`` is data, not a style.
+    ``COLUMNS`` sets the width when it is a width (``COLUMNS=0``, which some shells and CI
+    runners set, would draw every table zero columns wide: nothing at all)."""
+    width = None if _columns_given() else _own_width()
+    return TerminalConsole(highlight=False, soft_wrap=False, markup=False, width=width)
+
+
+def _columns_given() -> bool:
+    """Whether ``$COLUMNS`` holds a usable width."""
+    text = os.environ.get("COLUMNS", "").strip()
+    return text.isdigit() and int(text) > 0
+
+
+def _own_width() -> int:
+    """The width of stdout without ``$COLUMNS``: the terminal's, else ``PIPE_WIDTH``."""
+    if not TerminalConsole().is_terminal:
+        return PIPE_WIDTH
+    try:
+        return os.get_terminal_size(sys.stdout.fileno()).columns or 80
+    except (OSError, ValueError):
+        return 80
 
 
 def _note(message: str) -> None:
     """A remark on stderr (never mixed into data on stdout)."""
-    Console(stderr=True, highlight=False).print(Text(message, style="dim"))
+    _stderr_console(highlight=False).print(Text(message, style="dim"))
+
+
+def _stderr_console(**options: Any) -> Console:
+    """A console on stderr, for notes and progress bars (80 columns when ``$COLUMNS`` is set
+    but is no width)."""
+    width = None if _columns_given() or "COLUMNS" not in os.environ else 80
+    return TerminalConsole(stderr=True, width=width, **options)
 
 
 def _emit_one(record: dict[str, Any], fmt: str, columns: Any = None) -> None:
@@ -496,7 +520,7 @@ def _project_name(client: Client, project_id: Any) -> str | None:
 @contextlib.contextmanager
 def _progress(label: str, total: int | None, *, by_bytes: bool) -> Iterator[Callable[[int], None]]:
     """A progress bar on stderr when it is a terminal; otherwise nothing is drawn."""
-    console = Console(stderr=True)
+    console = _stderr_console()
     if not console.is_terminal:
         yield lambda n: None
         return
@@ -643,7 +667,8 @@ def runs(
             console = _console()
             console.print(render.runs_table(shown, select=fields or None, width=console.width))
             if limit and len(shown) == limit:
-                _note(f"showing the newest {limit} runs; --limit 0 shows all")
+                newest = "run" if limit == 1 else f"{limit} runs"
+                _note(f"showing the newest {newest}; --limit 0 shows all")
             return
         if fields:
             records = (render.selected_record(run, fields) for run in found)
@@ -671,7 +696,7 @@ def run_command(settings: Settings, run_id: Any, fmt: str | None, max_chars: int
     fmt = settings.format(fmt)
     with settings.client() as client:
         if fmt == "markdown":
-            click.echo(client.digest_run(run_id, max_chars=max_chars))
+            click.echo(display.inert(client.digest_run(run_id, max_chars=max_chars)))
             return
         run = client.read_run(run_id)
         project = _project_name(client, run.session_id)
@@ -704,7 +729,7 @@ def trace(settings: Settings, trace_id: Any, fmt: str | None, max_chars: int) ->
     fmt = settings.format(fmt)
     with settings.client() as client:
         if fmt == "markdown":
-            click.echo(client.digest(trace_id, max_chars=max_chars))
+            click.echo(display.inert(client.digest(trace_id, max_chars=max_chars)))
             return
         root = client.read_trace(trace_id)
         if fmt == "json":
@@ -802,7 +827,12 @@ def stats(
         result = client.get_run_stats(group_by=grouping, **Query(**query).stats_args())
     if isinstance(result, dict):
         if fmt == "table":
-            _console().print(render.grouped_stats_table(result, by=group_by or "group"))
+            if not result:
+                _note("no runs matched; try a wider --since, another --project, or no filter")
+                return
+            console = _console()
+            table = render.grouped_stats_table(result, by=group_by or "group", width=console.width)
+            console.print(table)
         elif fmt == "json":
             _emit_one({key: render.stats_record(value) for key, value in result.items()}, fmt)
         else:
@@ -842,6 +872,8 @@ def search(
         localtrace search "timed out" --root
     """
     fmt = settings.format(fmt)
+    if not text.strip():
+        raise CommandError('give the words to search for, e.g. localtrace search "timed out"')
     with settings.client() as client:
         found = client.list_runs(
             query=text,
@@ -856,6 +888,9 @@ def search(
                 return
             console = _console()
             console.print(render.runs_table(shown, width=console.width))
+            if limit and len(shown) == limit:
+                newest = "match" if limit == 1 else f"{limit} matches"
+                _note(f"showing the newest {newest}; --limit 0 shows all")
             return
         records = (render.run_record(run) for run in found)
         render.write_records(records, fmt, sys.stdout, columns=render.RUN_COLUMNS)
@@ -951,7 +986,11 @@ def feedback(
         if not found:
             _note("no feedback matches")
             return
-        _console().print(render.feedback_table(found))
+        console = _console()
+        console.print(render.feedback_table(found, width=console.width))
+        if limit and len(found) == limit:
+            newest = "feedback" if limit == 1 else f"{limit} pieces of feedback"
+            _note(f"showing the newest {newest}; --limit 0 shows all")
         return
     render.write_records((render.feedback_record(f) for f in found), fmt, sys.stdout)
 
@@ -1060,9 +1099,24 @@ def import_command(settings: Settings, source: str, project: str | None) -> None
         raise CommandError(
             f"no file {source}; pass the path of a file written by `localtrace export`"
         )
+    if source != "-" and _is_sqlite_file(source):
+        raise CommandError(
+            f"{source} is a store (an SQLite file), not JSON lines; combine stores with "
+            f"`localtrace merge {settings.path} {source}`"
+        )
     created = not os.path.exists(settings.path)
     with _removed_if_empty(settings.path) if created else contextlib.nullcontext():
         _import(settings, source, project)
+
+
+def _is_sqlite_file(path: str) -> bool:
+    """Whether ``path`` starts with SQLite's header: a store given where JSON lines belong.
+    (Read before this process opens any connection to it, so no SQLite lock is dropped.)"""
+    try:
+        with open(path, "rb") as file:
+            return file.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
 
 
 @contextlib.contextmanager
@@ -1101,12 +1155,13 @@ def _import(settings: Settings, source: str, project: str | None) -> None:
 # -- db -----------------------------------------------------------------------------------------
 @main.group(context_settings=_CONTEXT)
 def db() -> None:
-    """Look after the store file: `db info`, `db vacuum`.
+    """Look after the store file: `db info`, `db vacuum`, `db prune`, `db retention`.
 
     Example:
 
     \b
         localtrace db info
+        localtrace db prune --older-than 30d --dry-run
     """
 
 

@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..client import Client, check_merge_input
@@ -23,6 +22,7 @@ from .app import (
     _console,
     _note,
     _Since,
+    _stderr_console,
     db,
     main,
     options_named,
@@ -48,7 +48,7 @@ class _Bar:
 
 @contextlib.contextmanager
 def _bar(label: str) -> Iterator[_Bar]:
-    console = Console(stderr=True)
+    console = _stderr_console()
     if not console.is_terminal:
         yield _Bar(None, label)
         return
