@@ -200,7 +200,7 @@ def runs_table(
         "start": lambda run: time_text(run.start_time),
         "latency": lambda run: latency_text(run.latency),
         "tokens": lambda run: tokens_text(run.total_tokens),
-        "cost": lambda run: cost_text(run.total_cost),
+        "cost": lambda run: cost_text(run.total_cost, zero="$0"),
         "id": lambda run: str(run.id),
     }
     order = [
@@ -333,7 +333,7 @@ def _waterfall_width(
         ("status", lambda r: f"? {r.status or 'pending'}"),
         ("latency", lambda r: latency_text(r.latency)),
         ("tokens", lambda r: tokens_text(r.total_tokens)),
-        ("cost", lambda r: cost_text(r.total_cost)),
+        ("cost", lambda r: cost_text(r.total_cost, zero="$0")),
     )
     kept = [(header, text) for header, text in columns if header not in drop]
     fixed = sum(max(len(header), *(len(text(run)) for _, run in lines)) for header, text in kept)
@@ -382,7 +382,9 @@ def trace_tree(
     for prefix, run in lines:
         name = Text(prefix, style="dim")
         name.append(run.name, style="bold" if run is root else "")
-        usage = [] if drop else [tokens_text(run.total_tokens), cost_text(run.total_cost)]
+        usage = (
+            [] if drop else [tokens_text(run.total_tokens), cost_text(run.total_cost, zero="$0")]
+        )
         table.add_row(
             name,
             run.run_type,
