@@ -206,7 +206,7 @@ def runs_table(
         "start": lambda run: time_text(run.start_time),
         "latency": lambda run: latency_text(run.latency),
         "tokens": lambda run: tokens_text(run.total_tokens),
-        "cost": lambda run: cost_text(run.total_cost),
+        "cost": lambda run: cost_text(run.total_cost, zero="$0"),
         "id": lambda run: str(run.id),
     }
     order = [
@@ -345,7 +345,7 @@ def _waterfall_width(
         ("status", lambda r: f"? {r.status or 'pending'}"),
         ("latency", lambda r: latency_text(r.latency)),
         ("tokens", lambda r: tokens_text(r.total_tokens)),
-        ("cost", lambda r: cost_text(r.total_cost)),
+        ("cost", lambda r: cost_text(r.total_cost, zero="$0")),
     )
     kept = [(header, text) for header, text in columns if header not in drop]
     fixed = sum(max(len(header), *(len(text(run)) for _, run in lines)) for header, text in kept)
@@ -408,7 +408,7 @@ def trace_tree(
             "status": status_text(run.status),
             "latency": latency_text(run.latency),
             "tokens": tokens_text(run.total_tokens),
-            "cost": cost_text(run.total_cost),
+            "cost": cost_text(run.total_cost, zero="$0"),
         }
         bar = [] if "waterfall" in drop else [waterfall_bar(run, start, end, max(8, width))]
         table.add_row(name, *(cells[c] for c in shown), *bar)
