@@ -25,6 +25,7 @@ from ..errors import InvalidArgumentError, StoreError
 from ..models import TENANT_ID, Run
 
 _HAS_FEEDBACK = "EXISTS (SELECT 1 FROM feedback AS f WHERE f.run_id = r.id)"
+_HAS_FILES = "EXISTS (SELECT 1 FROM attachments AS a WHERE a.run_id = r.id)"
 
 # (output field, SQL expression); the order defines the row layout.
 _CORE = (
@@ -57,10 +58,11 @@ _CORE = (
     ("thread_id", "r.thread_id"),
     # One index probe per row, so that only runs that have feedback cost a feedback query.
     ("has_feedback", _HAS_FEEDBACK),
+    ("has_files", _HAS_FILES),  # likewise: only runs with attachments cost a query for them
 )
 _CORE_WIDTH = len(_CORE)
 ID_INDEX, START_INDEX, TRACE_INDEX, DOTTED_INDEX, PARENT_INDEX, SESSION_INDEX = 1, 4, 5, 6, 7, 8
-FEEDBACK_INDEX = _CORE_WIDTH - 1
+FEEDBACK_INDEX, FILES_INDEX = _CORE_WIDTH - 2, _CORE_WIDTH - 1
 _NAIVE_EPOCH = dt.datetime(1970, 1, 1)
 _ONE_US = dt.timedelta(microseconds=1)
 _loads = orjson.loads
@@ -71,7 +73,7 @@ ALWAYS = frozenset(
     {"id", "name", "run_type", "start_time", "trace_id", "dotted_order", "parent_run_id"}
 )
 SELECTABLE = frozenset(
-    {name for name, _ in _CORE if name not in ("pk", "has_feedback")}
+    {name for name, _ in _CORE if name not in ("pk", "has_feedback", "has_files")}
     | set(_PAYLOAD)
     | {"feedback_stats", "app_path", "parent_run_ids", "child_run_ids", "latency", "in_dataset"}
     | {"attachments"}
@@ -125,6 +127,7 @@ class Projection:
             self._slots = _slots(payload, _CORE_WIDTH)
             self._template = _READ_TEMPLATE
             self._feedback_index: int | None = FEEDBACK_INDEX
+            self._files_index: int | None = FILES_INDEX
             self._ancestors = True
         else:
             # A narrow select reads the identity columns, then only the optional columns it
@@ -135,6 +138,10 @@ class Projection:
             if with_feedback:
                 core.append(_HAS_FEEDBACK)
                 names.append("has_feedback")
+            with_files = "attachments" in wanted
+            if with_files:
+                core.append(_HAS_FILES)
+                names.append("has_files")
             start = len(core)
             core += [expr for _, expr in optional]
             names += [name for name, _ in optional]
@@ -147,11 +154,11 @@ class Projection:
                 **{name: None for name in _OPTIONAL_FIELDS - wanted},
             }
             self._feedback_index = len(_IDENTITY) if with_feedback else None
+            self._files_index = len(_IDENTITY) + with_feedback if with_files else None
             self._ancestors = "parent_run_ids" in wanted
         # app_path, as LangSmith's, only when selected: formatting its time was a quarter of
         # building a run.
         self._app_path = wanted is None or "app_path" in wanted
-        self._attachments = wanted is None or "attachments" in wanted
         self._json_columns = tuple(
             (at, name) for at, name in enumerate(names + payload) if name in JSON_COLUMNS
         )
@@ -210,10 +217,12 @@ class Projection:
     def with_files(
         self, runs: Sequence[Run], rows: Sequence[Sequence[Any]]
     ) -> list[tuple[Run, str]]:
-        """(run, id) of every run, when attachments are selected (none otherwise)."""
-        if not self._attachments:
+        """(run, id) of the runs whose row says they have attachments (none when attachments
+        were not selected): as for feedback, a page without files costs no query for them."""
+        at = self._files_index
+        if at is None:
             return []
-        return [(run, row[ID_INDEX]) for run, row in zip(runs, rows, strict=True)]
+        return [(run, row[ID_INDEX]) for run, row in zip(runs, rows, strict=True) if row[at]]
 
 
 def projection(select: Sequence[str] | None = None) -> Projection:
@@ -477,6 +486,7 @@ def _core_fields(row: Sequence[Any], start_text: str | None = None) -> dict[str,
         cost_source,
         thread_id,
         _has_feedback,
+        _has_files,
     ) = row[:_CORE_WIDTH]
     fields = _READ_TEMPLATE.copy()  # copying a dict of this shape beats a 37-key literal
     fields["id"] = _fast_uuid(run_id)
