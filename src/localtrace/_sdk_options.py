@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from . import _json
@@ -145,6 +145,13 @@ class Options:
 
         digest = xxhash.xxh3_128(str(key).lower().encode("utf-8")).intdigest()
         return (digest % _MODULUS) / _MODULUS < rate
+
+    def keep(self, runs: Iterable[Any], pre_sampled: bool = False) -> Iterable[Any]:
+        """The runs of sampled traces (all of them when ``pre_sampled``), hidden as configured;
+        ``runs`` itself when neither applies."""
+        if not self.hiding and (self.rate is None or pre_sampled):
+            return runs
+        return [self.hidden(run) for run in runs if pre_sampled or self.sampled(run)]
 
 
 def _field(run: Any, name: str) -> Any:

@@ -355,16 +355,9 @@ class Client(EvaluationMethods):
 
         ``pre_sampled``: as in the SDK, the runs were sampled already (hiding still applies).
         """
-        options = self._options
-        if options.hiding or (options.rate is not None and not pre_sampled):
-            create = [
-                options.hidden(run) for run in create or () if pre_sampled or options.sampled(run)
-            ]
-            update = [
-                options.hidden(run) for run in update or () if pre_sampled or options.sampled(run)
-            ]
-        ops: list[tuple[str, Any]] = [("post", run) for run in create or ()]
-        ops.extend(("patch", run) for run in update or ())
+        keep = self._options.keep
+        ops: list[tuple[str, Any]] = [("post", run) for run in keep(create or (), pre_sampled)]
+        ops.extend(("patch", run) for run in keep(update or (), pre_sampled))
         if ops:
             self._bulk.submit_many(ops)
 
