@@ -219,20 +219,75 @@ def test_a_narrow_select_is_the_full_read_with_the_rest_left_empty(
 
 
 @given(
-    st.lists(
-        st.datetimes(min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31))
-        | st.sampled_from([dt.datetime(1970, 1, 1), dt.datetime(1969, 12, 31, 23, 59, 59)]),
-        min_size=1,
-        max_size=20,
-    )
+    st.datetimes(min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31))
+    | st.sampled_from([dt.datetime(1970, 1, 1), dt.datetime(1969, 12, 31, 23, 59, 59)])
 )
-def test_a_batch_formats_start_times_as_isoformat_does(times: list[dt.datetime]) -> None:
-    """A page's app_path times are formatted in one call: the same text as one by one."""
-    from localtrace._query.rows import _iso_times, _naive_iso
+def test_app_path_times_are_formatted_as_isoformat_does(time: dt.datetime) -> None:
+    """``app_path`` carries the naive start time as LangSmith writes it: ``isoformat()``, which
+    drops a zero fraction; the full read takes it from the aware time, a selected one from the
+    stored microseconds: the same text."""
+    from localtrace._query.rows import _naive_iso
 
-    epoch = dt.datetime(1970, 1, 1)
-    micros = [(t - epoch) // dt.timedelta(microseconds=1) for t in times]
-    assert _iso_times(micros) == [t.isoformat() for t in times] == list(map(_naive_iso, micros))
+    micros = (time - dt.datetime(1970, 1, 1)) // dt.timedelta(microseconds=1)
+    aware = time.replace(tzinfo=dt.timezone.utc)
+    assert _naive_iso(micros) == time.isoformat() == aware.isoformat()[:-6]
+
+
+def test_a_read_run_is_the_same_to_every_reader_before_and_after_its_fields_are_read(
+    client: localtrace.Client,
+) -> None:
+    """Typed fields are converted on first read; nothing that looks at a run can tell: dumps,
+    comparison, copies, pickles, ``dict()``, ``repr`` and ``str`` see every field."""
+    import copy
+    import pickle
+
+    _store_varied_runs(client)
+    for select in (None, ["name", "total_cost", "end_time", "app_path", "prompt_cost_details"]):
+        for run in client.list_runs(select=select):
+            (twin,) = client.list_runs(run_ids=[run.id], select=select)
+            read = {name: getattr(twin, name) for name in Run.model_fields}
+            dumped = run.model_dump()
+            assert dumped == read
+
+            def fresh(run_id: uuid.UUID = run.id, select: list[str] | None = select) -> Run:
+                return next(iter(client.list_runs(run_ids=[run_id], select=select)))
+
+            assert fresh() == run and run == fresh()
+            assert fresh().model_dump_json() == run.model_dump_json()
+            assert list(fresh().model_dump()) == list(Run.model_fields)  # declaration order
+            assert dict(fresh()) == read
+            assert copy.copy(fresh()).model_dump() == dumped
+            assert copy.deepcopy(fresh()).model_dump() == dumped
+            assert pickle.loads(pickle.dumps(fresh())).model_dump() == dumped
+            assert fresh().model_copy(update={"name": "x"}).model_dump() == {**dumped, "name": "x"}
+            assert str(fresh()) == str(run) and "start_time=" in str(fresh())
+            assert list(fresh().__rich_repr__()) == list(run.__rich_repr__())
+
+
+def test_a_field_set_or_changed_before_the_others_are_read_is_kept(
+    client: localtrace.Client,
+) -> None:
+    _store_varied_runs(client)
+    llm = next(client.list_runs(filter='eq(name, "llm")'))
+    later = dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc)
+    llm.end_time = later  # a deferred field, set before it was ever read
+    (llm.parent_run_ids or []).append(uuid.UUID(int=7))  # another, changed in place
+    dumped = llm.model_dump()
+    assert dumped["end_time"] == later and dumped["parent_run_ids"][-1] == uuid.UUID(int=7)
+    assert dumped["start_time"] == client.read_run(llm.id).start_time
+    assert llm.latency == (later - llm.start_time).total_seconds()
+
+
+def test_a_subclass_of_run_keeps_its_required_fields() -> None:
+    """Deferred fields are descriptors on ``Run``; a subclass must not take them for defaults."""
+    from pydantic import ValidationError
+
+    class Tagged(Run):
+        label: str = "x"
+
+    with pytest.raises(ValidationError, match="id"):
+        Tagged(name="n", run_type="chain", start_time=dt.datetime.now(dt.timezone.utc))
+    assert not hasattr(Run, "start_time")  # as for any pydantic model
 
 
 def test_a_page_and_a_single_read_give_the_same_app_path(client: localtrace.Client) -> None:

@@ -8,12 +8,21 @@ properties. ``Project`` mirrors ``TracerSessionResult``; ``Feedback`` mirrors ``
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_serializer
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SerializerFunctionWrapHandler,
+    field_serializer,
+    model_serializer,
+)
 
 # the models' field type and its values, kept importable from here
 from ._run_types import RUN_TYPES as RUN_TYPES
@@ -23,10 +32,31 @@ TENANT_ID = UUID("00000000-0000-4000-8000-00000000a11e")
 """The one tenant of a local store (LangSmith objects always carry a tenant id)."""
 
 
+class DeferredFields(Protocol):
+    """Where a read run's deferred fields come from (``_query/rows.py`` provides it)."""
+
+    def value(self, data: Any, name: str) -> Any:
+        """One deferred field's value, from the stored ``data`` of the run."""
+
+    def fill(self, run: Run, data: Any) -> None:
+        """Every field into ``run.__dict__``, in declaration order (what ``__dict__`` readers,
+        serialisation and comparison need)."""
+
+
 class Run(BaseModel):
-    """A run (span): one unit of work of an LLM application, as LangSmith returns it."""
+    """A run (span): one unit of work of an LLM application, as LangSmith returns it.
+
+    A run read from the store defers its typed fields (ids, times, costs, ``app_path``): the
+    first read of one converts it from the stored value, serialising, comparing, copying or
+    pickling converts all of them. A page of runs whose times and costs nobody reads never
+    pays for them; to every reader the run is the same as one built with every field set.
+    """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    _deferred: tuple[DeferredFields, Any] | None = PrivateAttr(default=None)
+    """(source, stored data) of the fields still left out of ``__dict__``; ``None`` once all are
+    in (and for runs built any other way)."""
 
     id: UUID
     """Unique identifier of the run."""
@@ -204,6 +234,77 @@ class Run(BaseModel):
 
     def __repr__(self) -> str:
         return f"Run(id={self.id}, name={self.name!r}, run_type={self.run_type!r})"
+
+    def _fill(self) -> None:
+        """Convert every deferred field now (a no-op for runs that have them all)."""
+        private = self.__pydantic_private__
+        deferred = private.get("_deferred") if private else None
+        if private is not None and deferred is not None:
+            source, data = deferred
+            source.fill(self, data)
+            private["_deferred"] = None  # after: a fill that raises is tried again next time
+
+    @model_serializer(mode="wrap")
+    def _serialise_filled(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """Dumps read ``__dict__``: the deferred fields go in first (nested runs too)."""
+        self._fill()
+        return handler(self)
+
+    def __eq__(self, other: object) -> bool:
+        self._fill()
+        if isinstance(other, Run):
+            other._fill()
+        return super().__eq__(other)
+
+    def __iter__(self) -> Iterator[tuple[str, Any]]:  # type: ignore[override]
+        self._fill()
+        return super().__iter__()
+
+    def __repr_args__(self) -> Any:
+        self._fill()
+        return super().__repr_args__()
+
+    def __getstate__(self) -> dict[Any, Any]:
+        self._fill()
+        return super().__getstate__()
+
+    def __copy__(self) -> Run:
+        self._fill()
+        return super().__copy__()
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Run:
+        self._fill()
+        return super().__deepcopy__(memo)
+
+
+class _Deferred:
+    """A ``Run`` field a read left out of ``__dict__``: converted on its first read.
+
+    A non-data descriptor, so it is consulted only while the field is missing from the run's
+    ``__dict__``; runs built any other way have every field there and never reach it.
+    """
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, run: Run | None, owner: type | None = None) -> Any:
+        if run is None:  # as for any pydantic field: the class has no such attribute
+            raise AttributeError(self.name)
+        private = run.__pydantic_private__
+        deferred = private.get("_deferred") if private else None
+        if deferred is None:
+            raise AttributeError(f"{type(run).__name__!r} object has no attribute {self.name!r}")
+        source, data = deferred
+        value = run.__dict__[self.name] = source.value(data, self.name)
+        return value
+
+
+assert Run.__pydantic_complete__  # descriptors must not be taken for defaults by a rebuild
+for _name in Run.model_fields:
+    setattr(Run, _name, _Deferred(_name))
+del _name
 
 
 class Project(BaseModel):

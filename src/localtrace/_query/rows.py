@@ -4,6 +4,12 @@ Bulky payload columns (inputs, outputs, extra, events, serialized, error) are fe
 selected, and every run always carries the fields the SDK's ``Run`` needs to exist
 (``id, name, run_type, start_time, trace_id, dotted_order, parent_run_id``), whatever ``select``
 says.
+
+A run is built in two parts: the fields that cost nothing to take from the row (text, numbers,
+and the JSON payloads, so that a damaged file is reported by the read that meets it) go into
+its ``__dict__`` at once; the typed ones (ids, times, costs, ``app_path``) are deferred to their
+first read (``models.Run``): a page of runs read for their names and outputs never converts a
+timestamp.
 """
 
 from __future__ import annotations
@@ -125,10 +131,11 @@ class Projection:
             core = [expr for _, expr in _CORE]
             names = [name for name, _ in _CORE]
             self._slots = _slots(payload, _CORE_WIDTH)
-            self._template = _READ_TEMPLATE
+            self._template = _FULL_TEMPLATE
+            self._source: _Source = _FULL_SOURCE
+            self._width = _CORE_WIDTH
             self._feedback_index: int | None = FEEDBACK_INDEX
             self._files_index: int | None = FILES_INDEX
-            self._ancestors = True
         else:
             # A narrow select reads the identity columns, then only the optional columns it
             # asked for (a column of NULLs still costs each row a value), then its payloads.
@@ -145,20 +152,28 @@ class Projection:
             start = len(core)
             core += [expr for _, expr in optional]
             names += [name for name, _ in optional]
+            at = {name: start + offset for offset, (name, _) in enumerate(optional)}
+            deferred = _identity_readers(_IDENTITY_COST_SOURCE)
+            if "parent_run_ids" in wanted:
+                deferred["parent_run_ids"] = _ancestor_ids
+            if "app_path" in wanted:  # as LangSmith's, only when selected
+                deferred["app_path"] = _app_path
+            deferred.update(_optional_readers(at))
             self._slots = tuple(
-                (start + offset, name, _COLUMN_READERS[name])
-                for offset, (name, _) in enumerate(optional)
+                (at[name], name, _COLUMN_READERS[name]) for name in at if name not in deferred
             ) + _slots(payload, start + len(optional))
             self._template = {
-                **_READ_TEMPLATE,
-                **{name: None for name in _OPTIONAL_FIELDS - wanted},
+                name: value
+                for name, value in {
+                    **_READ_TEMPLATE,
+                    **{name: None for name in _OPTIONAL_FIELDS - wanted},
+                }.items()
+                if name not in deferred
             }
+            self._source = _Source(deferred)
+            self._width = start + len(optional)  # the payload texts are not kept for later
             self._feedback_index = len(_IDENTITY) if with_feedback else None
             self._files_index = len(_IDENTITY) + with_feedback if with_files else None
-            self._ancestors = "parent_run_ids" in wanted
-        # app_path, as LangSmith's, only when selected: formatting its time was a quarter of
-        # building a run.
-        self._app_path = wanted is None or "app_path" in wanted
         self._json_columns = tuple(
             (at, name) for at, name in enumerate(names + payload) if name in JSON_COLUMNS
         )
@@ -177,31 +192,30 @@ class Projection:
     def to_runs(self, rows: Sequence[Sequence[Any]]) -> list[Run]:
         """Rows -> runs: a page or a tree."""
         try:
-            return self._to_runs(rows)
+            if self._full:
+                return [_full_run(row) for row in rows]
+            return [self._to_run(row) for row in rows]
         except orjson.JSONDecodeError:
             columns = self._json_columns
-            return self._to_runs([reread_refused(row, columns, ID_INDEX) for row in rows])
+            return [self._to_run(reread_refused(row, columns, ID_INDEX)) for row in rows]
 
-    def _to_run(self, row: Sequence[Any], start_text: str | None = None) -> Run:
-        """``to_run``; ``start_text``: the run's start time in ISO form, when ``_to_runs``
-        formatted it."""
+    def _to_run(self, row: Sequence[Any]) -> Run:
         if self._full:
-            return _full_run(row, start_text)
-        fields = _identity_fields(row, self._template, self._ancestors, self._app_path, start_text)
+            return _full_run(row)
+        fields = self._template.copy()
+        fields["name"] = row[2]
+        fields["run_type"] = row[3]
+        fields["dotted_order"] = row[DOTTED_INDEX]
+        fields["status"] = row[9]
+        fields["repair"] = row[10]
+        cost_source = row[_IDENTITY_COST_SOURCE]
+        if cost_source is not None:
+            fields["cost_source"] = cost_source
+        fields["inputs"] = {}  # a fresh dict per run: runs must not share mutable values
+        fields["attachments"] = {}
         for index, name, read in self._slots:
             fields[name] = read(row[index])
-        return _new_run(fields)
-
-    def _to_runs(self, rows: Sequence[Sequence[Any]]) -> list[Run]:
-        """``to_runs``: the start times of ``app_path`` are formatted in one call for the whole
-        batch (a third of what formatting them one by one costs)."""
-        to_run = self._to_run
-        if not self._app_path or len(rows) < _BATCH_FORMAT:
-            return [to_run(row) for row in rows]
-        texts = _iso_times([row[START_INDEX] for row in rows])
-        if self._full:
-            return [_full_run(row, text) for row, text in zip(rows, texts, strict=True)]
-        return [to_run(row, text) for row, text in zip(rows, texts, strict=True)]
+        return _new_run(fields, (self._source, row[: self._width]))
 
     def with_feedback(
         self, runs: Sequence[Run], rows: Sequence[Sequence[Any]]
@@ -280,43 +294,85 @@ def reread_refused(
     return tuple(fixed)
 
 
-_BATCH_FORMAT = 12
-"""Rows from which ``to_runs`` formats start times in one numpy call (its fixed cost is about
-that of formatting seven one by one)."""
-
-
-def _iso_times(micros: list[int]) -> list[str]:
-    """Microseconds since the epoch -> ``datetime.isoformat()`` of the naive UTC times, for a
-    batch at once (``tests/test_read_model.py`` checks them against ``isoformat``)."""
-    import numpy as np  # only reads of a page or more need it
-
-    stamps = np.array(micros, dtype="datetime64[us]")
-    texts: list[str] = np.datetime_as_string(stamps).tolist()
-    if (stamps.astype(np.int64) % 1_000_000 == 0).any():  # isoformat drops a zero fraction
-        return [text.removesuffix(".000000") for text in texts]
-    return texts
-
-
 def _naive_iso(micros: int) -> str:
-    """``_iso_times`` for one time."""
+    """Microseconds since the epoch -> ``datetime.isoformat()`` of the naive UTC time (the
+    start time in ``app_path``, as LangSmith writes it)."""
     return (_NAIVE_EPOCH + _ONE_US * micros).isoformat()
 
 
-def _full_run(row: Sequence[Any], start_text: str | None = None) -> Run:
-    """A row of the full projection (every payload column) -> ``Run``: the tree-loading path.
+def _full_run(row: Sequence[Any]) -> Run:
+    """A row of the full projection (every payload column) -> ``Run``: every listing and tree.
 
-    ``_READERS`` written out inline: calling six readers per run cost 4% of a first page
-    (tests/test_read_model.py checks both give the same runs).
+    The hot loop of reads (a 25,000-run trace calls it 25,000 times), written out inline: it
+    copies one template dict, never re-validates (every stored value already has its field's
+    type), parses the JSON columns and defers the typed fields (``_FULL_SOURCE``).
     """
-    fields = _core_fields(row, start_text)
-    inputs, outputs, error, extra, events, serialized = row[_CORE_WIDTH:]
+    (
+        _pk,
+        _run_id,
+        name,
+        run_type,
+        _start,
+        _trace_id,
+        dotted,
+        _parent,
+        _session_id,
+        status,
+        _end,
+        _first_token,
+        _reference_example_id,
+        tags,
+        prompt_tokens,
+        completion_tokens,
+        total_tokens,
+        _prompt_cost,
+        _completion_cost,
+        _total_cost,
+        prompt_token_details,
+        completion_token_details,
+        _prompt_cost_details,
+        _completion_cost_details,
+        repair,
+        cost_source,
+        thread_id,
+        _has_feedback,
+        _has_files,
+        inputs,
+        outputs,
+        error,
+        extra,
+        events,
+        serialized,
+    ) = row
+    fields = _FULL_TEMPLATE.copy()  # copying a dict of this shape beats a literal
+    fields["name"] = name
     fields["inputs"] = (_loads(inputs) or {}) if inputs is not None else {}
-    fields["outputs"] = _loads(outputs) if outputs is not None else None
-    fields["error"] = error
+    fields["run_type"] = run_type
     fields["extra"] = (_loads(extra) or {"metadata": {}}) if extra is not None else {"metadata": {}}
-    fields["events"] = _loads(events) if events is not None else None
-    fields["serialized"] = _loads(serialized) if serialized is not None else None
-    return _new_run(fields)
+    fields["error"] = error
+    if serialized is not None:
+        fields["serialized"] = _loads(serialized)
+    if events is not None:
+        fields["events"] = _loads(events)
+    if outputs is not None:
+        fields["outputs"] = _loads(outputs)
+    fields["tags"] = _loads(tags) if tags else []
+    fields["status"] = status
+    fields["prompt_tokens"] = prompt_tokens
+    fields["completion_tokens"] = completion_tokens
+    fields["total_tokens"] = total_tokens
+    if prompt_token_details:
+        fields["prompt_token_details"] = _loads(prompt_token_details)
+    if completion_token_details:
+        fields["completion_token_details"] = _loads(completion_token_details)
+    fields["dotted_order"] = dotted
+    fields["repair"] = repair
+    if cost_source is not None:
+        fields["cost_source"] = cost_source
+    if thread_id is not None:
+        fields["thread_id"] = thread_id
+    fields["attachments"] = {}  # a fresh dict per run: runs must not share mutable values
+    return _new_run(fields, (_FULL_SOURCE, row[:_CORE_WIDTH]))
 
 
 _UUID = uuid.UUID
@@ -364,60 +420,6 @@ positions are the full row's (``ID_INDEX`` ... ``SESSION_INDEX`` hold)."""
 _IDENTITY_WIDTH = len(_IDENTITY)
 
 
-def _identity_fields(
-    row: Sequence[Any],
-    template: dict[str, Any],
-    ancestors: bool,
-    app_path: bool,
-    start_text: str | None,
-) -> dict[str, Any]:
-    """The fields every run carries, from a narrow row (``_core_fields`` for the rest)."""
-    (
-        _pk,
-        run_id,
-        name,
-        run_type,
-        start,
-        trace_id,
-        dotted,
-        parent,
-        session_id,
-        status,
-        repair,
-        cost_source,
-    ) = row[:_IDENTITY_WIDTH]
-    fields = template.copy()
-    fields["id"] = _fast_uuid(run_id)
-    fields["name"] = name
-    fields["inputs"] = {}
-    fields["attachments"] = {}
-    fields["start_time"] = EPOCH + _ONE_US * start
-    fields["run_type"] = run_type
-    if parent:
-        fields["parent_run_id"] = _cached_uuid(parent)
-    if ancestors:
-        fields["parent_run_ids"] = (
-            list(_ancestors(dotted[:-_SEGMENT_WITH_DOT]))
-            if parent and len(dotted) > _SEGMENT_WITH_DOT
-            else []
-        )
-    fields["session_id"] = _cached_uuid(session_id)
-    if app_path:
-        fields["app_path"] = (
-            f"{_APP_PATH_PREFIX}{session_id}/r/{run_id}?trace_id={trace_id}"
-            f"&start_time={start_text or _naive_iso(start)}"
-        )
-    fields["status"] = status
-    fields["trace_id"] = _cached_uuid(trace_id)
-    fields["dotted_order"] = dotted
-    fields["repair"] = repair
-    if cost_source is not None:
-        fields["cost_source"] = cost_source
-        if cost_source.startswith(_CUSTOM):
-            fields["price_model_id"] = _fast_uuid(cost_source[len(_CUSTOM) :])
-    return fields
-
-
 def _time_or_none(micros: int | None) -> dt.datetime | None:
     return None if micros is None else EPOCH + _ONE_US * micros
 
@@ -447,102 +449,7 @@ _COLUMN_READERS: dict[str, Callable[[Any], Any]] = {
     "completion_cost_details": lambda text: _decimal_map(text) if text else None,
     "thread_id": _same,
 }
-"""Optional core column -> field value, as ``_core_fields`` reads it (a narrow select)."""
-
-
-def _core_fields(row: Sequence[Any], start_text: str | None = None) -> dict[str, Any]:
-    """Every ``Run`` field from the core columns, payload fields at their defaults.
-
-    The hot loop of every listing and tree (a 25,000-run trace calls it 25,000 times): it copies
-    one template dict, parses each id shared by a page once (cached), never re-validates (every
-    stored value already has its field's type) and leaves absent values at the template's.
-    """
-    (
-        _pk,
-        run_id,
-        name,
-        run_type,
-        start,
-        trace_id,
-        dotted,
-        parent,
-        session_id,
-        status,
-        end,
-        first_token,
-        reference_example_id,
-        tags,
-        prompt_tokens,
-        completion_tokens,
-        total_tokens,
-        prompt_cost,
-        completion_cost,
-        total_cost,
-        prompt_token_details,
-        completion_token_details,
-        prompt_cost_details,
-        completion_cost_details,
-        repair,
-        cost_source,
-        thread_id,
-        _has_feedback,
-        _has_files,
-    ) = row[:_CORE_WIDTH]
-    fields = _READ_TEMPLATE.copy()  # copying a dict of this shape beats a 37-key literal
-    fields["id"] = _fast_uuid(run_id)
-    fields["name"] = name
-    fields["inputs"] = {}  # a fresh dict per run: runs must not share mutable values
-    fields["attachments"] = {}
-    fields["start_time"] = EPOCH + _ONE_US * start
-    fields["run_type"] = run_type
-    if end is not None:
-        fields["end_time"] = EPOCH + _ONE_US * end
-    if reference_example_id is not None:
-        fields["reference_example_id"] = _fast_uuid(reference_example_id)
-    if parent:
-        fields["parent_run_id"] = _cached_uuid(parent)
-        if len(dotted) > _SEGMENT_WITH_DOT:
-            fields["parent_run_ids"] = list(_ancestors(dotted[:-_SEGMENT_WITH_DOT]))
-        else:
-            fields["parent_run_ids"] = []
-    else:
-        fields["parent_run_ids"] = []
-    fields["tags"] = _loads(tags) if tags else []
-    fields["session_id"] = _cached_uuid(session_id)
-    fields["app_path"] = (
-        f"{_APP_PATH_PREFIX}{session_id}/r/{run_id}?trace_id={trace_id}"
-        f"&start_time={start_text or _naive_iso(start)}"
-    )
-    fields["status"] = status
-    fields["prompt_tokens"] = prompt_tokens
-    fields["completion_tokens"] = completion_tokens
-    fields["total_tokens"] = total_tokens
-    if prompt_token_details:
-        fields["prompt_token_details"] = _loads(prompt_token_details)
-    if completion_token_details:
-        fields["completion_token_details"] = _loads(completion_token_details)
-    if first_token is not None:
-        fields["first_token_time"] = EPOCH + _ONE_US * first_token
-    if total_cost is not None:
-        fields["total_cost"] = pico_to_usd(Decimal(total_cost), PICO)
-    if prompt_cost is not None:
-        fields["prompt_cost"] = pico_to_usd(Decimal(prompt_cost), PICO)
-    if completion_cost is not None:
-        fields["completion_cost"] = pico_to_usd(Decimal(completion_cost), PICO)
-    if prompt_cost_details:
-        fields["prompt_cost_details"] = _decimal_map(prompt_cost_details)
-    if completion_cost_details:
-        fields["completion_cost_details"] = _decimal_map(completion_cost_details)
-    fields["trace_id"] = _cached_uuid(trace_id)
-    fields["dotted_order"] = dotted
-    fields["repair"] = repair
-    if cost_source is not None:
-        fields["cost_source"] = cost_source
-        if cost_source.startswith(_CUSTOM):
-            fields["price_model_id"] = _fast_uuid(cost_source[len(_CUSTOM) :])
-    if thread_id is not None:
-        fields["thread_id"] = thread_id
-    return fields
+"""Optional core column -> field value (a narrow select reads those that are not deferred)."""
 
 
 _CUSTOM = "custom/"
@@ -554,6 +461,231 @@ _READ_TEMPLATE: dict[str, Any] = {
     "in_dataset": False,
 }
 """Every ``Run`` field in declaration order, at the value a read gives it when absent."""
+
+
+_IDENTITY_COST_SOURCE = len(_IDENTITY) - 1
+"""Where a narrow row holds ``cost_source`` (the full row: ``_FULL_COST_SOURCE``)."""
+_CORE_NAMES = [name for name, _ in _CORE]
+_FULL_COST_SOURCE = _CORE_NAMES.index("cost_source")
+_AT_PROMPT_COST_DETAILS = _CORE_NAMES.index("prompt_cost_details")
+_AT_COMPLETION_COST_DETAILS = _CORE_NAMES.index("completion_cost_details")
+
+Reader = Callable[[Sequence[Any]], Any]
+"""A deferred field's value from its run's stored row (cut after the last column it needs)."""
+
+
+def _run_id(row: Sequence[Any]) -> uuid.UUID:
+    return _fast_uuid(row[ID_INDEX])
+
+
+def _start_time(row: Sequence[Any]) -> dt.datetime:
+    micros: int = row[START_INDEX]
+    return EPOCH + _ONE_US * micros
+
+
+def _trace_id(row: Sequence[Any]) -> uuid.UUID:
+    return _cached_uuid(row[TRACE_INDEX])
+
+
+def _parent_run_id(row: Sequence[Any]) -> uuid.UUID | None:
+    parent = row[PARENT_INDEX]
+    return _cached_uuid(parent) if parent else None
+
+
+def _session_id(row: Sequence[Any]) -> uuid.UUID:
+    return _cached_uuid(row[SESSION_INDEX])
+
+
+def _ancestor_ids(row: Sequence[Any]) -> list[uuid.UUID]:
+    """``parent_run_ids``: every ancestor, root first, from the dotted order."""
+    dotted = row[DOTTED_INDEX]
+    if row[PARENT_INDEX] and len(dotted) > _SEGMENT_WITH_DOT:
+        return list(_ancestors(dotted[:-_SEGMENT_WITH_DOT]))
+    return []
+
+
+def _app_path(row: Sequence[Any]) -> str:
+    """The run's path in a LangSmith-style UI, as LangSmith's ``app_path``."""
+    return (
+        f"{_APP_PATH_PREFIX}{row[SESSION_INDEX]}/r/{row[ID_INDEX]}?trace_id={row[TRACE_INDEX]}"
+        f"&start_time={_naive_iso(row[START_INDEX])}"
+    )
+
+
+def _identity_readers(cost_source_at: int) -> dict[str, Reader]:
+    """The deferred fields every run has, ``cost_source`` read at ``cost_source_at``."""
+
+    def price_model_id(row: Sequence[Any]) -> uuid.UUID | None:
+        source = row[cost_source_at]
+        if source is not None and source.startswith(_CUSTOM):
+            return _fast_uuid(source[len(_CUSTOM) :])
+        return None
+
+    return {
+        "id": _run_id,
+        "start_time": _start_time,
+        "trace_id": _trace_id,
+        "parent_run_id": _parent_run_id,
+        "session_id": _session_id,
+        "price_model_id": price_model_id,
+    }
+
+
+_DEFERRED_COLUMNS: dict[str, Callable[[Any], Any]] = {
+    "end_time": _time_or_none,
+    "first_token_time": _time_or_none,
+    "reference_example_id": lambda text: None if text is None else _fast_uuid(text),
+    "prompt_cost": _usd_or_none,
+    "completion_cost": _usd_or_none,
+    "total_cost": _usd_or_none,
+}
+"""Optional columns whose field is deferred (typed values; the cost maps are read apart)."""
+
+
+def _optional_readers(at: dict[str, int]) -> dict[str, Reader]:
+    """Deferred readers of the optional columns at positions ``at`` (field -> row index)."""
+    readers: dict[str, Reader] = {}
+    for name, index in at.items():
+        convert = _DEFERRED_COLUMNS.get(name)
+        if convert is not None:
+            readers[name] = functools.partial(_converted, convert, index)
+        elif name in ("prompt_cost_details", "completion_cost_details"):
+            readers[name] = functools.partial(_cost_map, at=index, name=name)
+    return readers
+
+
+def _converted(convert: Callable[[Any], Any], at: int, row: Sequence[Any]) -> Any:
+    return convert(row[at])
+
+
+def _cost_map(row: Sequence[Any], at: int, name: str) -> dict[str, Decimal] | None:
+    """A deferred cost map: its JSON is read when the field is (a number orjson refuses is read
+    as ``reread_refused`` reads it; text that is no JSON is a ``StoreError`` naming the run)."""
+    text = row[at]
+    if not text:
+        return None
+    try:
+        return _decimal_map(text)
+    except orjson.JSONDecodeError:
+        fixed = reread_refused(row, [(at, name)], ID_INDEX)
+        return _decimal_map(fixed[at])
+
+
+class _Source:
+    """The deferred fields of one projection's runs (``models.DeferredFields``): field ->
+    reader of the stored row."""
+
+    __slots__ = ("readers",)
+
+    def __init__(self, readers: dict[str, Reader]) -> None:
+        self.readers = readers
+
+    def value(self, row: Sequence[Any], name: str) -> Any:
+        return self.readers[name](row)
+
+    def fill(self, run: Run, row: Sequence[Any]) -> None:
+        present = run.__dict__
+        fields = _READ_TEMPLATE.copy()  # every field, in declaration order
+        for name, read in self.readers.items():
+            if name not in present:
+                fields[name] = read(row)
+        fields.update(present)  # what was read already, or set since, stays as it is
+        _set_dict(run, fields)
+
+
+class _FullSource(_Source):
+    """``_Source`` of a full read, with every field filled at once written out inline: what
+    ``localtrace serve`` does to each run it sends (a reader call per field cost twice this)."""
+
+    __slots__ = ()
+
+    def fill(self, run: Run, row: Sequence[Any]) -> None:
+        (
+            _pk,
+            run_id,
+            _name,
+            _run_type,
+            start,
+            trace_id,
+            dotted,
+            parent,
+            session_id,
+            _status,
+            end,
+            first_token,
+            reference_example_id,
+            _tags,
+            _prompt_tokens,
+            _completion_tokens,
+            _total_tokens,
+            prompt_cost,
+            completion_cost,
+            total_cost,
+            _prompt_token_details,
+            _completion_token_details,
+            prompt_cost_details,
+            completion_cost_details,
+            _repair,
+            cost_source,
+            _thread_id,
+            _has_feedback,
+            _has_files,
+        ) = row
+        fields = _READ_TEMPLATE.copy()  # every field, in declaration order
+        fields["id"] = _fast_uuid(run_id)
+        fields["start_time"] = start_time = EPOCH + _ONE_US * start
+        if end is not None:
+            fields["end_time"] = EPOCH + _ONE_US * end
+        if reference_example_id is not None:
+            fields["reference_example_id"] = _fast_uuid(reference_example_id)
+        if parent:
+            fields["parent_run_id"] = _cached_uuid(parent)
+            fields["parent_run_ids"] = (
+                list(_ancestors(dotted[:-_SEGMENT_WITH_DOT]))
+                if len(dotted) > _SEGMENT_WITH_DOT
+                else []
+            )
+        else:
+            fields["parent_run_ids"] = []
+        fields["session_id"] = _cached_uuid(session_id)
+        fields["app_path"] = (
+            f"{_APP_PATH_PREFIX}{session_id}/r/{run_id}?trace_id={trace_id}"
+            f"&start_time={start_time.isoformat()[:-6]}"  # less "+00:00": _naive_iso's text
+        )
+        if first_token is not None:
+            fields["first_token_time"] = EPOCH + _ONE_US * first_token
+        if total_cost is not None:
+            fields["total_cost"] = pico_to_usd(Decimal(total_cost), PICO)
+        if prompt_cost is not None:
+            fields["prompt_cost"] = pico_to_usd(Decimal(prompt_cost), PICO)
+        if completion_cost is not None:
+            fields["completion_cost"] = pico_to_usd(Decimal(completion_cost), PICO)
+        if prompt_cost_details:
+            fields["prompt_cost_details"] = _cost_map(
+                row, _AT_PROMPT_COST_DETAILS, "prompt_cost_details"
+            )
+        if completion_cost_details:
+            fields["completion_cost_details"] = _cost_map(
+                row, _AT_COMPLETION_COST_DETAILS, "completion_cost_details"
+            )
+        fields["trace_id"] = _cached_uuid(trace_id)
+        if cost_source is not None and cost_source.startswith(_CUSTOM):
+            fields["price_model_id"] = _fast_uuid(cost_source[len(_CUSTOM) :])
+        fields.update(run.__dict__)  # what was read already, or set since, stays as it is
+        _set_dict(run, fields)
+
+
+_FULL_SOURCE = _FullSource(
+    {
+        **_identity_readers(_FULL_COST_SOURCE),
+        "parent_run_ids": _ancestor_ids,
+        "app_path": _app_path,
+        **_optional_readers({name: at for at, (name, _) in enumerate(_CORE)}),
+    }
+)
+"""The deferred fields of a full read."""
+_FULL_TEMPLATE = {k: v for k, v in _READ_TEMPLATE.items() if k not in _FULL_SOURCE.readers}
+"""A full read's fields at their absent values, the deferred ones left out."""
 
 
 def _json_or_none(text: str | None) -> Any:
@@ -613,14 +745,15 @@ _SET_BY_READ = frozenset(Run.model_fields) - {
 """Fields a read sets explicitly (``model_fields_set`` of every run read from the store)."""
 
 
-def _new_run(fields: dict[str, Any]) -> Run:
-    """A ``Run`` around a complete field dict, as ``model_construct`` would build it (the slots
-    set through their descriptors: no attribute lookup by name per run)."""
+def _new_run(fields: dict[str, Any], deferred: tuple[_Source, Sequence[Any]]) -> Run:
+    """A ``Run`` around its field dict, as ``model_construct`` would build it (the slots set
+    through their descriptors: no attribute lookup by name per run), with the ``deferred``
+    fields' (source, stored row) for their first read."""
     run = _new_object(Run)
     _set_dict(run, fields)
     _set_fields_set(run, set(_SET_BY_READ))
     _set_extra(run, None)
-    _set_private(run, None)
+    _set_private(run, {"_deferred": deferred})
     return run
 
 
