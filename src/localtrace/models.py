@@ -8,7 +8,6 @@ properties. ``Project`` mirrors ``TracerSessionResult``; ``Feedback`` mirrors ``
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
@@ -19,9 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
-    SerializerFunctionWrapHandler,
     field_serializer,
-    model_serializer,
 )
 
 # the models' field type and its values, kept importable from here
@@ -244,37 +241,36 @@ class Run(BaseModel):
             source.fill(self, data)
             private["_deferred"] = None  # after: a fill that raises is tried again next time
 
-    @model_serializer(mode="wrap")
-    def _serialise_filled(self, handler: SerializerFunctionWrapHandler) -> Any:
-        """Dumps read ``__dict__``: the deferred fields go in first (nested runs too)."""
-        self._fill()
-        return handler(self)
-
     def __eq__(self, other: object) -> bool:
-        self._fill()
+        self._fill()  # pydantic compares the private attributes, the deferred state with them
         if isinstance(other, Run):
             other._fill()
         return super().__eq__(other)
 
-    def __iter__(self) -> Iterator[tuple[str, Any]]:  # type: ignore[override]
-        self._fill()
-        return super().__iter__()
-
-    def __repr_args__(self) -> Any:
-        self._fill()
-        return super().__repr_args__()
-
     def __getstate__(self) -> dict[Any, Any]:
-        self._fill()
+        self._fill()  # pydantic takes the private attributes first
         return super().__getstate__()
 
-    def __copy__(self) -> Run:
-        self._fill()
-        return super().__copy__()
+    @property
+    def __dict__(self) -> dict[str, Any]:
+        """Every field, the deferred ones converted first. pydantic's dumps (of this run or of
+        anything holding it), comparisons, copies, pickles, ``dict(run)`` and ``vars(run)``
+        read ``__dict__``; attribute access and the readers that build runs use the real dict
+        (``raw_dict``) and never come here."""
+        private = self.__pydantic_private__
+        if private and private.get("_deferred") is not None:
+            self._fill()
+        fields: dict[str, Any] = raw_dict(self)
+        return fields
 
-    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Run:
-        self._fill()
-        return super().__deepcopy__(memo)
+    @__dict__.setter
+    def __dict__(self, fields: dict[str, Any]) -> None:
+        _set_raw_dict(self, fields)
+
+
+raw_dict: Any = BaseModel.__dict__["__dict__"].__get__
+"""A model's own ``__dict__``, as it is: for a ``Run``, without filling its deferred fields."""
+_set_raw_dict: Any = BaseModel.__dict__["__dict__"].__set__
 
 
 class _Deferred:
@@ -297,7 +293,7 @@ class _Deferred:
         if deferred is None:
             raise AttributeError(f"{type(run).__name__!r} object has no attribute {self.name!r}")
         source, data = deferred
-        value = run.__dict__[self.name] = source.value(data, self.name)
+        value = raw_dict(run)[self.name] = source.value(data, self.name)
         return value
 
 

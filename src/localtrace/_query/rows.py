@@ -28,7 +28,7 @@ from .. import _json
 from .._money import PICO, pico_to_usd
 from .._time import EPOCH
 from ..errors import InvalidArgumentError, StoreError
-from ..models import TENANT_ID, Run
+from ..models import TENANT_ID, Run, raw_dict
 
 _HAS_FEEDBACK = "EXISTS (SELECT 1 FROM feedback AS f WHERE f.run_id = r.id)"
 _HAS_FILES = "EXISTS (SELECT 1 FROM attachments AS a WHERE a.run_id = r.id)"
@@ -584,7 +584,7 @@ class _Source:
         return self.readers[name](row)
 
     def fill(self, run: Run, row: Sequence[Any]) -> None:
-        present = run.__dict__
+        present = raw_dict(run)
         fields = _READ_TEMPLATE.copy()  # every field, in declaration order
         for name, read in self.readers.items():
             if name not in present:
@@ -633,7 +633,7 @@ class _FullSource(_Source):
         ) = row
         fields = _READ_TEMPLATE.copy()  # every field, in declaration order
         fields["id"] = _fast_uuid(run_id)
-        fields["start_time"] = start_time = EPOCH + _ONE_US * start
+        fields["start_time"] = EPOCH + _ONE_US * start
         if end is not None:
             fields["end_time"] = EPOCH + _ONE_US * end
         if reference_example_id is not None:
@@ -650,7 +650,7 @@ class _FullSource(_Source):
         fields["session_id"] = _cached_uuid(session_id)
         fields["app_path"] = (
             f"{_APP_PATH_PREFIX}{session_id}/r/{run_id}?trace_id={trace_id}"
-            f"&start_time={start_time.isoformat()[:-6]}"  # less "+00:00": _naive_iso's text
+            f"&start_time={_naive_iso(start)}"
         )
         if first_token is not None:
             fields["first_token_time"] = EPOCH + _ONE_US * first_token
@@ -671,7 +671,7 @@ class _FullSource(_Source):
         fields["trace_id"] = _cached_uuid(trace_id)
         if cost_source is not None and cost_source.startswith(_CUSTOM):
             fields["price_model_id"] = _fast_uuid(cost_source[len(_CUSTOM) :])
-        fields.update(run.__dict__)  # what was read already, or set since, stays as it is
+        fields.update(raw_dict(run))  # what was read already, or set since, stays as it is
         _set_dict(run, fields)
 
 

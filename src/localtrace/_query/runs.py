@@ -12,7 +12,7 @@ from urllib.parse import quote
 from .._gc import gc_paused
 from .._store.db import Database, chunks, placeholders
 from .._time import from_micros
-from ..models import Run
+from ..models import Run, raw_dict
 from .rows import (
     DOTTED_INDEX,
     ID_INDEX,
@@ -39,7 +39,7 @@ def _attach_feedback(conn: sqlite3.Connection, targets: Sequence[tuple[Run, str]
     for run, run_id in targets:
         found = stats.get(run_id)
         if found is not None:
-            run.__dict__["feedback_stats"] = found
+            raw_dict(run)["feedback_stats"] = found
             run.__pydantic_fields_set__.add("feedback_stats")
 
 
@@ -111,18 +111,18 @@ def _tree(
         files += projection.with_files([top], [top_row])
     _attach_files(conn, files)
     children: dict[str, list[Run]] = {top_id: []}
-    top.__dict__["child_runs"] = children[top_id]
+    raw_dict(top)["child_runs"] = children[top_id]
     for run, row in zip(runs, rows, strict=True):
         kids: list[Run] = []
         children[row[ID_INDEX]] = kids
-        run.__dict__["child_runs"] = kids
+        raw_dict(run)["child_runs"] = kids
     orphan_seen = False
     for run, row in zip(runs, rows, strict=True):
         parent = row[PARENT_INDEX]
         siblings = children.get(parent) if parent is not None else None
         if siblings is None:
             note = f"orphan: parent {parent} never arrived"
-            run.__dict__["repair"] = f"{run.repair}; {note}" if run.repair else note
+            raw_dict(run)["repair"] = f"{run.repair}; {note}" if run.repair else note
             siblings = children[top_id]
             orphan_seen = True
         siblings.append(run)

@@ -17,7 +17,7 @@ import orjson
 from pydantic import BaseModel
 from starlette.responses import Response
 
-from ..models import AttachmentInfo, Run
+from ..models import AttachmentInfo
 
 
 def _default(obj: Any) -> Any:
@@ -26,9 +26,7 @@ def _default(obj: Any) -> Any:
     if isinstance(obj, dt.timedelta):
         return obj.total_seconds()
     if isinstance(obj, BaseModel):
-        if isinstance(obj, Run):
-            obj._fill()  # a read run's deferred fields (models.Run)
-        return obj.__dict__
+        return obj.__dict__  # a read run's deferred fields converted first (models.Run)
     if isinstance(obj, (set, frozenset, tuple)):
         return list(obj)
     if isinstance(obj, bytes):
@@ -69,8 +67,7 @@ def s3_urls(files: Iterable[AttachmentInfo], url_for: Any) -> S3Urls:
 
 def run_json(run: Any, urls: Mapping[str, S3Urls] | None = None) -> dict[str, Any]:
     """A ``Run`` as a JSON-ready dict (children included), with ``s3_urls`` when it has files."""
-    run._fill()  # a read run's deferred fields (models.Run)
-    out: dict[str, Any] = dict(run.__dict__)
+    out: dict[str, Any] = dict(run.__dict__)  # deferred fields converted first (models.Run)
     out.pop("attachments", None)
     children = out.get("child_runs")
     if children:
