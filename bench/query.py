@@ -329,9 +329,10 @@ instead of listing it: its value is the run's id."""
 
 
 EVERY_FIELD = "every field"
-"""The key of a case that also reads every field of every run of its page (``dict(run)``): a
-run converts its typed fields (times, ids, costs) on their first read, so this is the page of
-an application that looks at all of them, the fair comparison for the ``typed`` baseline."""
+"""The key of a case that also reads every field of every run of its page (``model_dump()``,
+a dict of typed values, as the ``typed`` baseline builds): a run converts its typed fields
+(times, ids, costs) on their first read, so this is the page of an application that looks at
+all of them, the fair comparison for the ``typed`` baseline."""
 
 
 def first_page(client: Any, kwargs: dict[str, Any]) -> list[Any]:
@@ -340,7 +341,7 @@ def first_page(client: Any, kwargs: dict[str, Any]) -> list[Any]:
         return [client.read_run(kwargs[READ_RUN])]
     if EVERY_FIELD in kwargs:
         listed = {k: v for k, v in kwargs.items() if k != EVERY_FIELD}
-        return [dict(run) for run in itertools.islice(client.list_runs(**listed), 100)]
+        return [run.model_dump() for run in itertools.islice(client.list_runs(**listed), 100)]
     return list(itertools.islice(client.list_runs(**kwargs), 100))
 
 
