@@ -433,23 +433,16 @@ def _same(value: Any) -> Any:
 
 
 _COLUMN_READERS: dict[str, Callable[[Any], Any]] = {
-    "end_time": _time_or_none,
-    "first_token_time": _time_or_none,
-    "reference_example_id": lambda text: None if text is None else _fast_uuid(text),
     "tags": lambda text: _loads(text) if text else [],
     "prompt_tokens": _same,
     "completion_tokens": _same,
     "total_tokens": _same,
-    "prompt_cost": _usd_or_none,
-    "completion_cost": _usd_or_none,
-    "total_cost": _usd_or_none,
     "prompt_token_details": lambda text: _loads(text) if text else None,
     "completion_token_details": lambda text: _loads(text) if text else None,
-    "prompt_cost_details": lambda text: _decimal_map(text) if text else None,
-    "completion_cost_details": lambda text: _decimal_map(text) if text else None,
     "thread_id": _same,
 }
-"""Optional core column -> field value (a narrow select reads those that are not deferred)."""
+"""Optional core column -> field value, for those read at once (the rest: ``_DEFERRED_COLUMNS``
+and the cost maps)."""
 
 
 _CUSTOM = "custom/"
