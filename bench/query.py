@@ -5,8 +5,9 @@ which git ignores) prints, for each case, the median time to the first page of 1
 ``list_runs`` next to the equivalent hand-written indexed SQL with its rows decoded into dicts
 (JSON parsed), as an application would, and with them typed as a ``Run`` carries them (times,
 ids, costs); all measured turn about in the same run, medians of ``--repeat`` (>= 5), in wall
-and CPU time. The cases: a project's newest runs, its roots without errors, a page with a
-narrow ``select``, each documented example filter, a trace by id with and without its project, a
+and CPU time. The cases: a project's newest runs (and the same page with every field of every
+run read: a ``Run`` types its ids, times and costs on first read), its roots without errors, a
+page with a narrow ``select``, each documented example filter, a trace by id with and without its project, a
 run by id, listed and through ``read_run`` (full-text search is measured by
 ``bench/fulltext.py``). Then page 1,000 against page 1 of a listing (keyset cursor), the v2
 ``runs.query`` pages and ``threads.query``.
