@@ -34,6 +34,7 @@ from ._routing import MethodNotAllowedMiddleware, path_methods
 from ._run_ingest import build_run_ingest_router
 from ._runs import build_runs_router
 from ._sessions import build_sessions_router
+from ._sharing import build_sharing_router, build_sharing_v2_router
 from ._state import LANGSMITH_API_VERSION, State
 from ._ui import build_ui_router
 from ._v2 import build_v2_router
@@ -46,6 +47,7 @@ V1_AREAS = (
     build_sessions_router,
     build_feedback_router,
     build_datasets_router,
+    build_sharing_router,
 )
 """The areas of LangSmith's v1 REST API, in the order the OpenAPI document lists them."""
 
@@ -53,6 +55,7 @@ OWN_PATHS = (
     build_langwatch_router,
     build_otel_router,
     build_v2_router,
+    build_sharing_v2_router,
     build_ui_router,
     build_platform_router,
 )
