@@ -40,6 +40,7 @@ from ..errors import (
     SchemaVersionError,
     StoreBusyError,
     StoreError,
+    StoreReadOnlyError,
     StoreUnavailableError,
 )
 
@@ -49,6 +50,10 @@ RETRY_AFTER_S = 2
 """What a 503 asks clients to wait (``Retry-After``); the langsmith SDK retries 503s."""
 
 RETRY_LATER = {"Retry-After": str(RETRY_AFTER_S)}
+
+DO_NOT_RETRY = {"x-should-retry": "false"}
+"""On a 507 (read-only store): tells the SDK's generated v2 client not to retry; the SDK's v1
+client, the JS SDK and OpenTelemetry exporters never retry a 507."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +138,7 @@ _TYPES_BY_STATUS = {
     500: "internal_error",
     501: "not_implemented",
     503: "store_busy",
+    507: "store_read_only",
 }
 
 
@@ -200,6 +206,7 @@ STATUS: tuple[tuple[type[LocaltraceError], int, str], ...] = (
     (ExampleExistsError, 409, "conflict"),
     (FilterError, 400, "invalid_filter"),
     (StoreBusyError, 503, "store_busy"),
+    (StoreReadOnlyError, 507, "store_read_only"),
     (StoreUnavailableError, 503, "store_unavailable"),
     (SchemaVersionError, 500, "schema_version"),
     (StoreError, 500, "store_error"),
@@ -235,7 +242,7 @@ def translate(exc: BaseException) -> ApiError:
     if isinstance(exc, LocaltraceError):
         for cls, status, type_ in STATUS:
             if isinstance(exc, cls):
-                retry = RETRY_LATER if status == 503 else None
+                retry = RETRY_LATER if status == 503 else DO_NOT_RETRY if status == 507 else None
                 return ApiError(status, type_, str(exc), _details(exc), headers=retry)
     logger.exception("localtrace server: unexpected error", exc_info=exc)
     return ApiError(
