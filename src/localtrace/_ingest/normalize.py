@@ -403,14 +403,37 @@ def _extra(change: Change, value: Any, empty: set[str]) -> None:
         )
     earlier = change.extra
     change.extra = extra
-    revision = (earlier or {}).get("metadata", {}).get("revision_id")
-    if revision is not None:  # a ``revision_id`` that came before ``extra`` in the run dict
-        _revision_id(change, revision, empty)
+    if earlier:  # a ``revision_id`` or top-level ``metadata`` before ``extra`` in the run dict
+        _add_metadata(change, earlier.get("metadata") or {})
+        if "unknown_fields" in earlier:
+            extra.setdefault("unknown_fields", {}).update(earlier["unknown_fields"])
+
+
+def _add_metadata(change: Change, metadata: dict[str, Any]) -> None:
+    """``metadata`` merged into ``extra.metadata``, over the keys already there."""
+    if not metadata:
+        return
+    change.extra = change.extra or {}
+    own = change.extra.get("metadata")
+    change.extra["metadata"] = {**own, **metadata} if isinstance(own, dict) else dict(metadata)
+    change.extra_text = None
 
 
 def _revision_id(change: Change, value: Any, empty: set[str]) -> None:
+    _add_metadata(change, {"revision_id": str(value)})
+
+
+def _metadata(change: Change, value: Any, empty: set[str]) -> None:
+    """Top-level ``metadata``: what a write replica's ``updates={"metadata": {...}}`` puts
+    beside the run's fields (the Python and JS SDKs merge ``updates`` into the run). Readers
+    look for metadata in ``extra.metadata`` (``Run.metadata``, filters, the UI), so it goes
+    there, over the run's own keys: the replica's annotation wins. Anything but an object is
+    kept under ``extra.unknown_fields``."""
+    if isinstance(value, dict):
+        _add_metadata(change, _json.to_jsonable(value))
+        return
     change.extra = change.extra or {}
-    change.extra.setdefault("metadata", {})["revision_id"] = str(value)
+    change.extra.setdefault("unknown_fields", {})["metadata"] = _json.to_jsonable(value)
     change.extra_text = None
 
 
@@ -440,6 +463,7 @@ _PARSERS: dict[Any, _Parser] = {
     "serialized": _serialized,
     "extra": _extra,
     "revision_id": _revision_id,
+    "metadata": _metadata,
     "attachments": _attachments_field,
 }
 """Every field a run dict may carry -> its parser; any other field is kept as unknown."""
