@@ -106,8 +106,11 @@ def test_the_async_v2_resources_of_the_client(
     session = str(live.store.read_project(project_name=project).id)
 
     async def main() -> Any:
-        with pytest.raises(langsmith.PermissionDeniedError):
-            await ls.runs.share.create(str(run_id), session_id=session, trace_id=str(run_id))
-        return await ls.runs.retrieve(str(run_id), project_id=session, selects=["SHARE_URL"])
+        try:
+            with pytest.raises(langsmith.PermissionDeniedError):
+                await ls.runs.share.create(str(run_id), session_id=session, trace_id=str(run_id))
+            return await ls.runs.retrieve(str(run_id), project_id=session, selects=["SHARE_URL"])
+        finally:  # Client.close() leaves the SDK's generated async client open
+            await ls._get_langsmith_api().close()
 
     assert asyncio.run(main()).share_url is None

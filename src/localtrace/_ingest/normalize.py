@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from .. import _json
+from .._address import project_of_address
 from .._dotted import parse_dotted_order
 from .._ids import Refusal, canonical_uuid
 from .._run_types import RUN_TYPES
@@ -30,7 +31,6 @@ _TRANSPORT_KEYS = frozenset(
         "cookie",
         "dangerously_allow_filesystem",
         "_replica_auths",
-        "address",
         "child_runs",
         "child_run_ids",
         "execution_order",
@@ -343,6 +343,19 @@ def _session_name(change: Change, value: Any, empty: set[str]) -> None:
     change.session_name = _json.clean_text(str(value))
 
 
+def _address(change: Change, value: Any, empty: set[str]) -> None:
+    """An agent address (``localtrace._address``): the project of a run that names none. A run's own
+    ``session_name`` wins, whichever field comes first; an address that is not an agent's is
+    kept under ``extra.unknown_fields``."""
+    project = project_of_address(value)
+    if project is None:
+        change.extra = change.extra or {}
+        change.extra.setdefault("unknown_fields", {})["address"] = _json.to_jsonable(value)
+        change.extra_text = None
+    elif change.session_name is None:
+        change.session_name = project
+
+
 def _tags(change: Change, value: Any, empty: set[str]) -> None:
     if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
         raise Refusal(
@@ -455,6 +468,7 @@ _PARSERS: dict[Any, _Parser] = {
     "dotted_order": _dotted_order,
     "session_name": _session_name,
     "project_name": _session_name,
+    "address": _address,
     "tags": _tags,
     "error": _error,
     "inputs": _inputs,

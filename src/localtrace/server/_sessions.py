@@ -10,12 +10,13 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path, Query
 from starlette.responses import Response
 
+from .._address import ENVIRONMENTS, agent_lrn
 from ..errors import ProjectNotFoundError
 from ..models import Project
 from ._body import parse_json
 from ._docs import errors_doc, model_doc
 from ._encode import JSONBytes
-from ._errors import ApiError
+from ._errors import ApiError, Detail
 from ._routing import MAX_OFFSET, PAGE_MAX, new_router
 from ._schemas import SessionCreate, SessionUpdate
 from ._state import State
@@ -65,6 +66,48 @@ def build_sessions_router(state: State) -> APIRouter:
             limit=offset + size,
         )
         return JSONBytes(list(itertools.islice(projects, offset, offset + size)))
+
+    @router.get(
+        "/sessions/resolutions",
+        tags=["sessions"],
+        summary="The project an agent address names (client.sessions.resolve)",
+        responses=errors_doc(404, 422),
+    )
+    def resolve_address(
+        kind: str, id: str | None = None, environment: str | None = None
+    ) -> Response:
+        if kind.upper() != "AGENT":
+            raise ApiError(
+                404,
+                "not_found",
+                f"no project for a {kind} address: a local server resolves agent addresses "
+                "only (kind=AGENT, id, environment); pass the project id instead",
+            )
+        lrn = agent_lrn(id, environment)
+        if lrn is None:
+            raise ApiError(
+                422,
+                "validation_error",
+                f"not an agent address: id={id!r}, environment={environment!r}",
+                [
+                    Detail(
+                        loc="query",
+                        message="an agent id and one of " + ", ".join(ENVIRONMENTS),
+                        fix="pass id (lowercase letters, digits, hyphens) and environment",
+                    )
+                ],
+            )
+        state.settle()
+        try:
+            project = client.read_project(project_name=lrn)
+        except ProjectNotFoundError:
+            raise ApiError(
+                404,
+                "not_found",
+                f"no run was sent to agent {id!r} in environment {environment!r} (its runs "
+                f"go to the project {lrn!r})",
+            ) from None
+        return JSONBytes({"session_id": str(project.id)})
 
     @router.get(
         "/sessions/{session_id}",

@@ -1,0 +1,93 @@
+"""Agent addressing (``tracing_context(address=langsmith.agent_address(id, environment))``): the
+SDK sends such runs with an ``address`` and no project. They land in a project named by the
+address, apart from the default project, and ``sessions.resolve`` finds it."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import uuid
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import langsmith
+import pytest
+from langsmith import agent_address, traceable, tracing_context
+from server_support import LiveServer
+
+import localtrace
+
+
+@traceable
+def answer(question: str) -> str:
+    return "42"
+
+
+def test_runs_sent_to_an_agent_land_in_its_environments_project(
+    ls_factory: Callable[..., Any], live: LiveServer
+) -> None:
+    ls = ls_factory()
+    agent = f"support-{uuid.uuid4().hex[:6]}"
+    with tracing_context(enabled=True, client=ls, address=agent_address(agent, "staging")):
+        answer("what?")
+    ls.flush()
+    lrn = f"lrn:agents/{agent}/environments/staging"
+    project = live.store.read_project(project_name=lrn)
+    assert [r.name for r in live.store.list_runs(project_id=project.id)] == ["answer"]
+
+    async def resolve() -> Any:
+        try:
+            found = await ls.sessions.resolve(kind="AGENT", id=agent, environment="STAGING")
+            with pytest.raises(langsmith.NotFoundError, match="no run was sent to agent"):
+                await ls.sessions.resolve(kind="AGENT", id=agent, environment="PRODUCTION")
+            return found
+        finally:  # Client.close() leaves the SDK's generated async client open
+            await ls._get_langsmith_api().close()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the SDK's note on the server's version
+        assert asyncio.run(resolve()).session_id == str(project.id)
+
+
+def test_in_process_too() -> None:
+    with localtrace.Client(":memory:") as client:
+        with tracing_context(
+            enabled=True, client=client, address=agent_address("billing", "production")
+        ):
+            answer("what?")
+        client.flush()
+        (run,) = client.list_runs()
+        name = client.read_project(project_id=run.session_id).name
+    assert name == "lrn:agents/billing/environments/production"
+
+
+ADDRESSED = {
+    "address": "lrn:agents/billing/environments/local",
+    "session_name": "named",
+}
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(ADDRESSED)))
+def test_a_project_the_run_names_wins_whatever_the_field_order(order: tuple[str, ...]) -> None:
+    with localtrace.Client(":memory:") as client:
+        rid = str(uuid.uuid4())
+        run: dict[str, Any] = {"id": rid, "name": "r", "run_type": "chain"}
+        run.update({key: ADDRESSED[key] for key in order})
+        client.batch_ingest_runs(create=[run])
+        client.flush()
+        stored = client.read_run(rid)
+        assert client.read_project(project_id=stored.session_id).name == "named"
+
+
+def test_an_address_that_is_not_an_agents_is_kept_aside() -> None:
+    with localtrace.Client(":memory:", project_name="fallback") as client:
+        rid = str(uuid.uuid4())
+        bad = "lrn:agents/Not Valid/environments/prod"
+        client.batch_ingest_runs(
+            create=[{"id": rid, "name": "r", "run_type": "chain", "address": bad}]
+        )
+        client.flush()
+        stored = client.read_run(rid)
+        assert stored.extra == {"unknown_fields": {"address": bad}}
+        assert client.read_project(project_id=stored.session_id).name == "fallback"
