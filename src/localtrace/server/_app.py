@@ -23,6 +23,7 @@ from ._auth import ApiKeyMiddleware
 from ._body import BodyLimitMiddleware
 from ._datasets import build_datasets_router, build_platform_router
 from ._docs import openapi
+from ._elsewhere import build_feedback_tokens_router
 from ._errors import CatchAllMiddleware
 from ._feedback import build_feedback_router
 from ._guard import RequestGuardMiddleware
@@ -45,6 +46,7 @@ V1_AREAS = (
     build_runs_router,
     build_attachments_router,
     build_sessions_router,
+    build_feedback_tokens_router,
     build_feedback_router,
     build_datasets_router,
     build_sharing_router,

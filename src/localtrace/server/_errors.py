@@ -403,7 +403,9 @@ def install(app: FastAPI) -> None:
 
             return not_found_page(request.url.path)
         if status == 404:
-            message = (
+            from ._elsewhere import unsupported_feature  # (imports this module)
+
+            message = unsupported_feature(request.url.path) or (
                 f"no route {request.method} {request.url.path}; see /openapi.json for the routes"
             )
         elif status == 405:
