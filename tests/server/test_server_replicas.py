@@ -69,3 +69,15 @@ def test_metadata_that_is_not_an_object_is_kept_aside() -> None:
         client.batch_ingest_runs(create=[run])
         client.flush()
         assert client.read_run(rid).extra == {"unknown_fields": {"metadata": ["a", "b"]}}
+
+
+def test_a_replicas_reroot_flag_is_not_stored_as_run_data() -> None:
+    """``updates={"reroot": True}`` steers the SDK (it re-roots the replica's trace) and is
+    merged into the run with the other updates: it is not a field of the run."""
+    with localtrace.Client(":memory:") as client:
+        replica = {"project_name": "copy", "updates": {"reroot": True}}
+        with tracing_context(enabled=True, client=client, replicas=[replica]):
+            traceable(lambda question: "42", name="answer")("what?")
+        client.flush()
+        (run,) = client.list_runs(project_name="copy")
+        assert "unknown_fields" not in run.extra

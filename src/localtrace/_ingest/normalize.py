@@ -31,6 +31,7 @@ _TRANSPORT_KEYS = frozenset(
         "cookie",
         "dangerously_allow_filesystem",
         "_replica_auths",
+        "reroot",  # a write replica's control flag, merged into the run with its ``updates``
         "child_runs",
         "child_run_ids",
         "execution_order",
