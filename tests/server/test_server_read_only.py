@@ -113,3 +113,26 @@ def test_a_full_disk_still_asks_to_retry_later() -> None:
     assert full.status == 503 and full.headers and "Retry-After" in full.headers
     read_only = translate(StoreReadOnlyError("cannot write t.db: the file is read-only"))
     assert read_only.status == 507 and read_only.headers == {"x-should-retry": "false"}
+
+
+def test_an_opentelemetry_exporter_is_answered_once_and_does_not_retry(
+    read_only: tuple[LiveServer, Path, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    pytest.importorskip("opentelemetry.exporter.otlp.proto.http")
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+    live, _, kept = read_only
+    caplog.set_level(logging.DEBUG, logger="opentelemetry.exporter")
+    exporter = OTLPSpanExporter(
+        endpoint=live.url + "/otel/v1/traces", headers={"x-api-key": API_KEY}
+    )
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    with provider.get_tracer("test").start_as_current_span("agent"):
+        pass
+    provider.shutdown()
+    said = [r.getMessage() for r in caplog.records if r.name.startswith("opentelemetry")]
+    assert said == ["Failed to export spans batch code: 507, reason: Insufficient Storage"]
+    assert [run.id for run in live.store.list_runs()] == [uuid.UUID(kept)]
