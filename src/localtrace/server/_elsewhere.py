@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from ._docs import errors_doc
 from ._encode import JSONBytes
-from ._errors import ApiError
+from ._errors import DO_NOT_RETRY, ApiError
 from ._state import State
 
 _PUSH = "push runs to LangSmith with `localtrace push` to use it there"
@@ -95,7 +95,7 @@ def build_feedback_tokens_router(state: State) -> APIRouter:
             "not_implemented",
             "pre-signed feedback URLs are a LangSmith feature a local localtrace server does "
             "not have; send feedback with create_feedback (POST /feedback) instead",
-            headers={"x-should-retry": "false"},
+            headers=DO_NOT_RETRY,
         )
 
     @router.get(

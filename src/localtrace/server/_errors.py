@@ -52,8 +52,9 @@ RETRY_AFTER_S = 2
 RETRY_LATER = {"Retry-After": str(RETRY_AFTER_S)}
 
 DO_NOT_RETRY = {"x-should-retry": "false"}
-"""On a 507 (read-only store): tells the SDK's generated v2 client not to retry; the SDK's v1
-client, the JS SDK and OpenTelemetry exporters never retry a 507."""
+"""Tells the SDK's generated (v2) client not to retry an answer waiting cannot change (a 507
+for a read-only store, a refused share link); the SDK's v1 client, the JS SDK and
+OpenTelemetry exporters never retry those statuses anyway."""
 
 
 @dataclass(frozen=True)

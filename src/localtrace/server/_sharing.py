@@ -18,12 +18,9 @@ from starlette.responses import Response
 
 from ._docs import errors_doc
 from ._encode import JSONBytes
-from ._errors import ApiError
+from ._errors import DO_NOT_RETRY, ApiError
 from ._routing import new_router
 from ._state import State
-
-NO_RETRY = {"x-should-retry": "false"}
-"""Tells the SDK's generated (v2) client not to retry; the v1 client never retries a 403."""
 
 PUSH_HINT = (
     "push the runs to LangSmith with `localtrace push --endpoint https://api.smith.langchain.com` "
@@ -39,7 +36,7 @@ def sharing_refused(what: str) -> ApiError:
         "sharing_unavailable",
         f"cannot share {what}: share links need a LangSmith server, and a local localtrace "
         f"server publishes nothing; {PUSH_HINT}",
-        headers=NO_RETRY,
+        headers=DO_NOT_RETRY,
     )
 
 
@@ -49,7 +46,7 @@ def _no_share_token(token: str) -> ApiError:
         "not_found",
         f"nothing is shared with token {token}: a local localtrace server has no public "
         f"links; open a link of a LangSmith server there, or {PUSH_HINT}",
-        headers=NO_RETRY,
+        headers=DO_NOT_RETRY,
     )
 
 
@@ -113,7 +110,7 @@ def build_sharing_router(state: State) -> APIRouter:
             "not_found",
             f"dataset {dataset_id} is not shared: a local localtrace server has no public "
             "links; share it from a LangSmith server",
-            headers=NO_RETRY,
+            headers=DO_NOT_RETRY,
         )
 
     @router.put(
