@@ -90,3 +90,26 @@ def test_an_address_that_is_not_an_agents_is_kept_aside() -> None:
         stored = client.read_run(rid)
         assert stored.extra == {"unknown_fields": {"address": bad}}
         assert client.read_project(project_id=stored.session_id).name == "fallback"
+
+
+def test_experiment_and_evaluator_addresses_resolve_to_their_projects(
+    ls_factory: Callable[..., Any], live: LiveServer
+) -> None:
+    ls = ls_factory()
+    experiment = live.store.create_project(f"exp-{uuid.uuid4().hex[:6]}")
+    if not live.store.has_project("evaluators"):
+        live.store.create_project("evaluators")
+    evaluators = live.store.read_project(project_name="evaluators")
+
+    async def resolve() -> tuple[Any, Any]:
+        try:
+            one = await ls.sessions.resolve(kind="EXPERIMENT", id=str(experiment.id))
+            two = await ls.sessions.resolve(kind="EVALUATOR")
+            with pytest.raises(langsmith.NotFoundError):
+                await ls.sessions.resolve(kind="EXPERIMENT", id=str(uuid.uuid4()))
+            return one, two
+        finally:
+            await ls._get_langsmith_api().close()
+
+    one, two = asyncio.run(resolve())
+    assert (one.session_id, two.session_id) == (str(experiment.id), str(evaluators.id))
