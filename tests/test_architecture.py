@@ -155,6 +155,8 @@ FACE_EXCEPTIONS = {
     ("server", "_ids"): "run ids of a request checked where its parts are known",
     # Request bodies are parsed to the depth the store keeps, and too-deep JSON is a 400.
     ("server", "_json"): "the store's JSON depth limit, shared by the body parser",
+    # An agent address resolves to the project ingest filed its runs under: one syntax.
+    ("server", "_address"): "the agent address -> project name rule that ingest applies",
     # The UI flattens 25,000-run trees in the server's threads while the writer's thread writes
     # batches: both hold the one counted pause of the process-wide cycle collector.
     ("ui", "_gc"): "the cycle collector's pause, counted across the process's threads",

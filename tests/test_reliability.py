@@ -402,7 +402,7 @@ def test_a_store_on_a_read_only_mount_opens_for_reading_and_names_the_cause_of_w
         out = json.loads(done.stdout)
         assert out["read_only"] is True
         assert out["names"] == ["r1", "r2"]
-        assert out["flush"].startswith("StoreUnavailableError") and "read-only" in out["flush"]
+        assert out["flush"].startswith("StoreReadOnlyError") and "read-only" in out["flush"]
 
 
 def test_a_new_store_on_a_full_disk_names_the_disk_not_the_file(tmp_path: Path) -> None:

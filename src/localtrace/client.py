@@ -387,15 +387,39 @@ class Client(EvaluationMethods):
         self.batch_ingest_runs(create, update, pre_sampled=pre_sampled)
 
     # -- runs -------------------------------------------------------------------------------
-    @_sdk_keywords("project_id", "start_time")
-    def read_run(self, run_id: uuid.UUID | str, load_child_runs: bool = False) -> Run:
-        """One run; with ``load_child_runs`` its subtree nested in ``child_runs``."""
+    @_sdk_keywords()
+    def read_run(
+        self,
+        run_id: uuid.UUID | str,
+        load_child_runs: bool = False,
+        *,
+        project_id: uuid.UUID | str | None = None,
+        start_time: dt.datetime | str | None = None,
+    ) -> Run:
+        """One run; with ``load_child_runs`` its subtree nested in ``child_runs``.
+
+        ``project_id`` and ``start_time`` are the SDK's: where LangSmith requires them they
+        locate the run, so here too a run of another project, or that started at another
+        time, is not found (as with ``runs.retrieve``) rather than returned all the same.
+        """
         rid = _uuid_arg(run_id, "run_id")
+        pid = _uuid_arg(project_id, "project_id") if project_id is not None else None
+        started = _micros(start_time, "start_time") if start_time is not None else None
         with self._db.read() as conn:
             run = _runs.read_run(conn, rid, load_child_runs=load_child_runs)
         if run is None:
             raise RunNotFoundError(
                 f"no run with id {rid} in this store (runs written moments ago appear after flush())"
+            )
+        if pid is not None and str(run.session_id) != pid:
+            raise RunNotFoundError(
+                f"run {rid} is not in project {pid} (it is in project {run.session_id}); "
+                "pass that project_id, or none"
+            )
+        if started is not None and to_micros(run.start_time) != started:
+            raise RunNotFoundError(
+                f"run {rid} did not start at {from_micros(started).isoformat()} (it started at "
+                f"{run.start_time.isoformat()}); pass its start_time, or none"
             )
         return run
 

@@ -23,7 +23,10 @@ to fix it. The CLI and the server map these classes to exit codes and HTTP statu
     ├── ServerConfigError (+ ValueError)            the server cannot start as asked
     ├── SchemaVersionError                     500  file written by a newer localtrace
     └── StoreError                             500  not a store, read-only, disk full, ...
-        └── StoreBusyError                     503  another writer held the lock too long
+        ├── StoreBusyError                     503  another writer held the lock too long
+        └── StoreUnavailableError              503  disk full, I/O error: not the data's fault
+            └── StoreReadOnlyError             507  read-only file, folder or mount: waiting
+                                                    cannot help, so no client retries it
 
 Once the langsmith SDK is imported, every one of them is also the ``langsmith.utils`` error the
 SDK raises for the same HTTP status (``LangSmithNotFoundError`` for 404,
@@ -64,6 +67,7 @@ __all__ = [
     "ServerConfigError",
     "StoreBusyError",
     "StoreError",
+    "StoreReadOnlyError",
     "StoreUnavailableError",
     "ThreadNotFoundError",
 ]
@@ -250,6 +254,13 @@ class TransferError(LocaltraceError):
 class StoreUnavailableError(StoreError):
     """The file cannot be written right now (disk full, read-only, I/O error): not the data's
     fault. The writer keeps such runs and retries; the server answers 503 with Retry-After."""
+
+
+class StoreReadOnlyError(StoreUnavailableError):
+    """The file, its folder or its mount is read-only (or not ours to write): nothing will
+    change by itself, so the server answers 507 without Retry-After, which no SDK retries
+    (a 503 had the SDK resend every batch three times before it gave up). The writer still
+    keeps the runs, in case the file is made writable."""
 
 
 _LANGSMITH_PARENT = {

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from .. import _json
+from .._address import project_of_address
 from .._dotted import parse_dotted_order
 from .._ids import Refusal, canonical_uuid
 from .._run_types import RUN_TYPES
@@ -30,7 +31,7 @@ _TRANSPORT_KEYS = frozenset(
         "cookie",
         "dangerously_allow_filesystem",
         "_replica_auths",
-        "address",
+        "reroot",  # a write replica's control flag, merged into the run with its ``updates``
         "child_runs",
         "child_run_ids",
         "execution_order",
@@ -343,6 +344,19 @@ def _session_name(change: Change, value: Any, empty: set[str]) -> None:
     change.session_name = _json.clean_text(str(value))
 
 
+def _address(change: Change, value: Any, empty: set[str]) -> None:
+    """An agent address (``localtrace._address``): the project of a run that names none. A run's own
+    ``session_name`` wins, whichever field comes first; an address that is not an agent's is
+    kept under ``extra.unknown_fields``."""
+    project = project_of_address(value)
+    if project is None:
+        change.extra = change.extra or {}
+        change.extra.setdefault("unknown_fields", {})["address"] = _json.to_jsonable(value)
+        change.extra_text = None
+    elif change.session_name is None:
+        change.session_name = project
+
+
 def _tags(change: Change, value: Any, empty: set[str]) -> None:
     if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
         raise Refusal(
@@ -403,14 +417,37 @@ def _extra(change: Change, value: Any, empty: set[str]) -> None:
         )
     earlier = change.extra
     change.extra = extra
-    revision = (earlier or {}).get("metadata", {}).get("revision_id")
-    if revision is not None:  # a ``revision_id`` that came before ``extra`` in the run dict
-        _revision_id(change, revision, empty)
+    if earlier:  # a ``revision_id`` or top-level ``metadata`` before ``extra`` in the run dict
+        _add_metadata(change, earlier.get("metadata") or {})
+        if "unknown_fields" in earlier:
+            extra.setdefault("unknown_fields", {}).update(earlier["unknown_fields"])
+
+
+def _add_metadata(change: Change, metadata: dict[str, Any]) -> None:
+    """``metadata`` merged into ``extra.metadata``, over the keys already there."""
+    if not metadata:
+        return
+    change.extra = change.extra or {}
+    own = change.extra.get("metadata")
+    change.extra["metadata"] = {**own, **metadata} if isinstance(own, dict) else dict(metadata)
+    change.extra_text = None
 
 
 def _revision_id(change: Change, value: Any, empty: set[str]) -> None:
+    _add_metadata(change, {"revision_id": str(value)})
+
+
+def _metadata(change: Change, value: Any, empty: set[str]) -> None:
+    """Top-level ``metadata``: what a write replica's ``updates={"metadata": {...}}`` puts
+    beside the run's fields (the Python and JS SDKs merge ``updates`` into the run). Readers
+    look for metadata in ``extra.metadata`` (``Run.metadata``, filters, the UI), so it goes
+    there, over the run's own keys: the replica's annotation wins. Anything but an object is
+    kept under ``extra.unknown_fields``."""
+    if isinstance(value, dict):
+        _add_metadata(change, _json.to_jsonable(value))
+        return
     change.extra = change.extra or {}
-    change.extra.setdefault("metadata", {})["revision_id"] = str(value)
+    change.extra.setdefault("unknown_fields", {})["metadata"] = _json.to_jsonable(value)
     change.extra_text = None
 
 
@@ -432,6 +469,7 @@ _PARSERS: dict[Any, _Parser] = {
     "dotted_order": _dotted_order,
     "session_name": _session_name,
     "project_name": _session_name,
+    "address": _address,
     "tags": _tags,
     "error": _error,
     "inputs": _inputs,
@@ -440,6 +478,7 @@ _PARSERS: dict[Any, _Parser] = {
     "serialized": _serialized,
     "extra": _extra,
     "revision_id": _revision_id,
+    "metadata": _metadata,
     "attachments": _attachments_field,
 }
 """Every field a run dict may carry -> its parser; any other field is kept as unknown."""

@@ -319,7 +319,7 @@ class Writer:
             dropped, self._dropped = self._dropped, 0
         if dropped:
             message += f"; {dropped} runs were dropped so far"
-        kind = StoreUnavailableError if isinstance(failure, StoreUnavailableError) else StoreError
+        kind = type(failure) if isinstance(failure, StoreUnavailableError) else StoreError
         error = kind(message)
         error.__cause__ = failure
         return error

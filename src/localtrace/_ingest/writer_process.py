@@ -43,7 +43,14 @@ from typing import Any
 import orjson
 
 from .. import _fork, _json
-from ..errors import InvalidRunError, LocaltraceError, RunProblem, StoreError, StoreUnavailableError
+from ..errors import (
+    InvalidRunError,
+    LocaltraceError,
+    RunProblem,
+    StoreError,
+    StoreReadOnlyError,
+    StoreUnavailableError,
+)
 from .feedback import KIND as FEEDBACK
 from .normalize import RunProblemError, check_usage_numbers, with_attachment_bytes
 from .writer import MAX_PROBLEMS, drain_at_exit, run_id_of
@@ -366,7 +373,7 @@ class ProcessWriter:
             problems, failure, unavailable = answer
             self._local_problems.extend(RunProblem(*p) for p in problems)
             if failure:
-                raise (StoreUnavailableError if unavailable else StoreError)(failure)
+                raise _FAILURES[int(unavailable)](failure)
             with self._lock:
                 self._settled = max(self._settled, pushed)
         elif self._dead:
@@ -522,6 +529,10 @@ def main() -> None:
     db.close()
 
 
+_FAILURES: tuple[type[StoreError], ...] = (StoreError, StoreUnavailableError, StoreReadOnlyError)
+"""What a failed flush raises in the parent, by the index the child sends (its class, or the
+nearest one above it)."""
+
 READ_SIZE = 1 << 20
 """Bytes the child reads from its pipe at a time."""
 
@@ -530,12 +541,14 @@ def _flush_answer(writer: Any) -> list[Any]:
     """``[problems, failure, unavailable]`` of a flush of the child's writer."""
     problems: list[list[Any]] = []
     failure = None
-    unavailable = False
+    unavailable = 0
     try:
         writer.flush()
     except InvalidRunError as exc:
         problems = [[p.run_id, p.field, p.reason, p.fix] for p in exc.problems]
     except LocaltraceError as exc:
         failure = str(exc)
-        unavailable = isinstance(exc, StoreUnavailableError)
+        unavailable = max(
+            (i for i, kind in enumerate(_FAILURES) if isinstance(exc, kind)), default=0
+        )
     return [problems, failure, unavailable]

@@ -23,7 +23,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .. import _fork
-from ..errors import SchemaVersionError, StoreBusyError, StoreError, StoreUnavailableError
+from ..errors import (
+    SchemaVersionError,
+    StoreBusyError,
+    StoreError,
+    StoreReadOnlyError,
+    StoreUnavailableError,
+)
 from . import fulltext
 from . import migrations as _migrations
 from .checkpoints import Checkpointer
@@ -129,6 +135,9 @@ _STORE_CODES = {
     15: ("the file's locking protocol failed", "retry; another process may be misbehaving"),
     26: ("the file is not a database any more", "restore it from a copy, or use a new path"),
 }
+_READ_ONLY_CODES = frozenset({3, 8})
+"""Permission denied and read-only: only the user can change them (``StoreReadOnlyError``)."""
+
 _STORE_MESSAGES = {
     "disk is full": 13,
     "readonly database": 8,
@@ -150,11 +159,13 @@ def store_failure(exc: BaseException, path: str) -> StoreUnavailableError | None
         code = next((c for fragment, c in _STORE_MESSAGES.items() if fragment in text), None)
     if code is not None and code & 0xFF == 10 and _disk_full(path):
         code = 13  # an I/O error for want of room (a -shm SQLite cannot grow): a full disk
-    found = _STORE_CODES.get(code & 0xFF) if code is not None else None
+    primary = code & 0xFF if code is not None else None
+    found = _STORE_CODES.get(primary) if primary is not None else None
     if found is None:
         return None
     what, fix = found
-    return StoreUnavailableError(f"cannot write {path}: {what} (SQLite: {exc}); {fix}")
+    kind = StoreReadOnlyError if primary in _READ_ONLY_CODES else StoreUnavailableError
+    return kind(f"cannot write {path}: {what} (SQLite: {exc}); {fix}")
 
 
 def _disk_full(path: str) -> bool:
@@ -344,7 +355,7 @@ class Database:
                     f"cannot create {self.path}: folder {parent} does not exist; create it first"
                 )
             if not Path(self.path).exists() and not os.access(parent, os.W_OK):
-                raise StoreUnavailableError(  # (SQLite would say only "unable to open")
+                raise StoreReadOnlyError(  # (SQLite would say only "unable to open")
                     f"cannot create {self.path}: its folder {parent} is read-only; make it "
                     "writable or use another path"
                 )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .._time import from_micros
-from ..errors import NotFoundError, StoreError, StoreUnavailableError
+from ..errors import NotFoundError, StoreError, StoreReadOnlyError
 from . import db as _db
 from . import migrations as _migrations
 from .db import Database, checkpoint_truncate, connect, open_read_only, retry_busy
@@ -81,12 +81,12 @@ def require_writable(path: str) -> str:
         return path
     folder = os.path.dirname(os.path.abspath(path))
     if _db._unwritable_file(path):
-        raise StoreUnavailableError(
+        raise StoreReadOnlyError(
             f"cannot write {path}: the file is read-only; make it writable or pass another "
             "--db PATH"
         )
     if os.path.isdir(folder) and not os.access(folder, os.W_OK):
-        raise StoreUnavailableError(
+        raise StoreReadOnlyError(
             f"cannot write {path}: its folder {folder} is read-only; make it writable or pass "
             "another --db PATH"
         )
@@ -216,7 +216,7 @@ def vacuum(path: str) -> tuple[int, int]:
     read_only = db.read_only
     db.close()
     if read_only:
-        raise StoreUnavailableError(
+        raise StoreReadOnlyError(
             f"cannot vacuum {path}: the file or its folder is read-only; vacuum a writable copy"
         )
     conn = connect(path)

@@ -23,6 +23,7 @@ from ._auth import ApiKeyMiddleware
 from ._body import BodyLimitMiddleware
 from ._datasets import build_datasets_router, build_platform_router
 from ._docs import openapi
+from ._elsewhere import build_feedback_tokens_router
 from ._errors import CatchAllMiddleware
 from ._feedback import build_feedback_router
 from ._guard import RequestGuardMiddleware
@@ -34,6 +35,7 @@ from ._routing import MethodNotAllowedMiddleware, path_methods
 from ._run_ingest import build_run_ingest_router
 from ._runs import build_runs_router
 from ._sessions import build_sessions_router
+from ._sharing import build_sharing_router, build_sharing_v2_router
 from ._state import LANGSMITH_API_VERSION, State
 from ._ui import build_ui_router
 from ._v2 import build_v2_router
@@ -44,8 +46,10 @@ V1_AREAS = (
     build_runs_router,
     build_attachments_router,
     build_sessions_router,
+    build_feedback_tokens_router,
     build_feedback_router,
     build_datasets_router,
+    build_sharing_router,
 )
 """The areas of LangSmith's v1 REST API, in the order the OpenAPI document lists them."""
 
@@ -53,6 +57,7 @@ OWN_PATHS = (
     build_langwatch_router,
     build_otel_router,
     build_v2_router,
+    build_sharing_v2_router,
     build_ui_router,
     build_platform_router,
 )

@@ -40,6 +40,7 @@ from ..errors import (
     SchemaVersionError,
     StoreBusyError,
     StoreError,
+    StoreReadOnlyError,
     StoreUnavailableError,
 )
 
@@ -49,6 +50,11 @@ RETRY_AFTER_S = 2
 """What a 503 asks clients to wait (``Retry-After``); the langsmith SDK retries 503s."""
 
 RETRY_LATER = {"Retry-After": str(RETRY_AFTER_S)}
+
+DO_NOT_RETRY = {"x-should-retry": "false"}
+"""Tells the SDK's generated (v2) client not to retry an answer waiting cannot change (a 507
+for a read-only store, a refused share link); the SDK's v1 client, the JS SDK and
+OpenTelemetry exporters never retry those statuses anyway."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +139,7 @@ _TYPES_BY_STATUS = {
     500: "internal_error",
     501: "not_implemented",
     503: "store_busy",
+    507: "store_read_only",
 }
 
 
@@ -200,6 +207,7 @@ STATUS: tuple[tuple[type[LocaltraceError], int, str], ...] = (
     (ExampleExistsError, 409, "conflict"),
     (FilterError, 400, "invalid_filter"),
     (StoreBusyError, 503, "store_busy"),
+    (StoreReadOnlyError, 507, "store_read_only"),
     (StoreUnavailableError, 503, "store_unavailable"),
     (SchemaVersionError, 500, "schema_version"),
     (StoreError, 500, "store_error"),
@@ -235,7 +243,7 @@ def translate(exc: BaseException) -> ApiError:
     if isinstance(exc, LocaltraceError):
         for cls, status, type_ in STATUS:
             if isinstance(exc, cls):
-                retry = RETRY_LATER if status == 503 else None
+                retry = RETRY_LATER if status == 503 else DO_NOT_RETRY if status == 507 else None
                 return ApiError(status, type_, str(exc), _details(exc), headers=retry)
     logger.exception("localtrace server: unexpected error", exc_info=exc)
     return ApiError(
@@ -396,7 +404,9 @@ def install(app: FastAPI) -> None:
 
             return not_found_page(request.url.path)
         if status == 404:
-            message = (
+            from ._elsewhere import unsupported_feature  # (imports this module)
+
+            message = unsupported_feature(request.url.path) or (
                 f"no route {request.method} {request.url.path}; see /openapi.json for the routes"
             )
         elif status == 405:

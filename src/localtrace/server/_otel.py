@@ -33,7 +33,7 @@ MAX_MESSAGE = 4000
 """Longest ``partial_success.error_message`` (the first problems are listed in full)."""
 
 # google.rpc.Code of each HTTP status this route answers with
-_CODES = {400: 3, 401: 16, 413: 8, 415: 3, 422: 3, 500: 13, 503: 14}
+_CODES = {400: 3, 401: 16, 413: 8, 415: 3, 422: 3, 500: 13, 503: 14, 507: 9}
 
 
 @dataclass
@@ -157,7 +157,7 @@ def build_otel_router(state: State) -> APIRouter:
             outcome = await ingest(state, body, encoding, project)
         except otel.MalformedRequest as exc:
             return status_response(400, str(exc), encoding)
-        except ApiError as exc:  # the file could not be written: the exporter retries a 503
+        except ApiError as exc:  # not written: the exporter retries a 503, never a 507
             return status_response(exc.status, exc.message, encoding, exc.headers)
         return _answer(outcome, encoding)
 

@@ -10,15 +10,19 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path, Query
 from starlette.responses import Response
 
+from .._address import ENVIRONMENTS, agent_lrn
 from ..errors import ProjectNotFoundError
 from ..models import Project
 from ._body import parse_json
 from ._docs import errors_doc, model_doc
 from ._encode import JSONBytes
-from ._errors import ApiError
+from ._errors import ApiError, Detail
 from ._routing import MAX_OFFSET, PAGE_MAX, new_router
 from ._schemas import SessionCreate, SessionUpdate
 from ._state import State
+
+EVALUATORS = "evaluators"
+"""The project the SDK traces evaluator runs to (what an EVALUATOR address names)."""
 
 
 def build_sessions_router(state: State) -> APIRouter:
@@ -65,6 +69,57 @@ def build_sessions_router(state: State) -> APIRouter:
             limit=offset + size,
         )
         return JSONBytes(list(itertools.islice(projects, offset, offset + size)))
+
+    @router.get(
+        "/sessions/resolutions",
+        tags=["sessions"],
+        summary="The project an address names (client.sessions.resolve)",
+        responses=errors_doc(404, 422),
+    )
+    def resolve_address(
+        kind: str, id: str | None = None, environment: str | None = None
+    ) -> Response:
+        state.settle()
+        kind = kind.upper()
+        if kind == "EXPERIMENT":  # an experiment is a project: its id is the project's
+            if id is None:
+                raise ApiError(422, "validation_error", "an EXPERIMENT address needs its id")
+            project = client.read_project(project_id=id)
+        elif kind == "EVALUATOR":  # the SDK traces evaluators to this one project
+            project = _named(EVALUATORS, "no evaluator has run here yet")
+        elif kind == "AGENT":
+            lrn = agent_lrn(id, environment)
+            if lrn is None:
+                raise ApiError(
+                    422,
+                    "validation_error",
+                    f"not an agent address: id={id!r}, environment={environment!r}",
+                    [
+                        Detail(
+                            loc="query",
+                            message="an agent id and one of " + ", ".join(ENVIRONMENTS),
+                            fix="pass id (lowercase letters, digits, hyphens) and environment",
+                        )
+                    ],
+                )
+            project = _named(
+                lrn,
+                f"no run was sent to agent {id!r} in environment {environment!r} (its runs "
+                f"go to the project {lrn!r})",
+            )
+        else:
+            raise ApiError(
+                422,
+                "validation_error",
+                f"kind must be AGENT, EXPERIMENT or EVALUATOR, not {kind!r}",
+            )
+        return JSONBytes({"session_id": str(project.id)})
+
+    def _named(name: str, missing: str) -> Project:
+        try:
+            return client.read_project(project_name=name)
+        except ProjectNotFoundError:
+            raise ApiError(404, "not_found", missing) from None
 
     @router.get(
         "/sessions/{session_id}",

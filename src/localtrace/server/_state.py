@@ -21,9 +21,10 @@ from ._cursors import Cursors
 
 logger = logging.getLogger("localtrace.server")
 
-LANGSMITH_API_VERSION = "0.17.0"
+LANGSMITH_API_VERSION = "0.18.0"
 """The LangSmith server version ``/info`` reports (>= 0.8.10: the SDK sends feedback in
-multipart batches; >= 0.16/0.17: the SDK's v2 resources runs, traces, threads expect it)."""
+multipart batches; >= 0.16: the SDK's v2 resources runs, traces, threads expect it; >= 0.18:
+``sessions``, which resolves agent addresses)."""
 
 
 class State:

@@ -7,7 +7,8 @@ own rules and a crash of the server right after answering loses nothing. The ans
 refused runs while every valid run of the same request is kept: 202 when everything was
 accepted, 422 listing refused runs, 400 when part of the body itself was unreadable, 503 with
 ``Retry-After`` when the file could not be written (nothing of the request is kept; resending
-is safe, ingest is an upsert).
+is safe, ingest is an upsert), 507 when it is read-only (no client retries that: waiting cannot
+help, and the message names the file and the fix).
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ from pydantic import ValidationError
 
 from .._ids import Refusal, canonical_uuid
 from .._json import loads
-from ..errors import InvalidRunError, LocaltraceError, RunProblem, StoreError
+from ..errors import InvalidRunError, LocaltraceError, RunProblem, StoreError, StoreReadOnlyError
 from ..filters import did_you_mean
 from ._body import JsonBudget
-from ._errors import RETRY_LATER, ApiError, Detail, field_details, translate
+from ._errors import DO_NOT_RETRY, RETRY_LATER, ApiError, Detail, field_details, translate
 from ._multipart import Part
 from ._schemas import FeedbackCreate
 
@@ -101,7 +102,7 @@ def _run_id(run: dict[str, Any], loc: str) -> str | Detail:
 async def commit_runs(sink: Sink, ops: list[Op], outcome: Outcome) -> None:
     """Commit the ops in one transaction (shared with concurrent requests); record each
     refused run under its ``loc``, in request order. A store failure becomes a 503 with
-    ``Retry-After``."""
+    ``Retry-After``, a read-only store a 507 (never retried)."""
     ids = [_run_id(run, loc) for _, run, loc in ops]
     posts = [
         run
@@ -117,6 +118,13 @@ async def commit_runs(sink: Sink, ops: list[Op], outcome: Outcome) -> None:
     if posts or patches:
         try:
             problems = await asyncio.wrap_future(sink.commit_runs(create=posts, update=patches))
+        except StoreReadOnlyError as exc:
+            raise ApiError(
+                507,
+                "store_read_only",
+                f"the runs of this request were not stored: {exc}; then send them again",
+                headers=DO_NOT_RETRY,
+            ) from None
         except StoreError as exc:
             raise ApiError(
                 503,

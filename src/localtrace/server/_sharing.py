@@ -1,0 +1,184 @@
+"""Share links: LangSmith's public links to a run or a dataset, which have no local meaning.
+
+A local server publishes nothing, so the SDK's questions get LangSmith's answers for "not
+shared" (``run_is_shared`` is False, ``read_run_shared_link`` None, unsharing succeeds) and
+asking for a link is refused with a 403 that no SDK retries, saying how to get one: push the
+runs to a LangSmith server (``localtrace push``) and share them there. Public reads by share
+token answer 404 naming the token. Without these routes every call was a bare "no route" 404,
+which the SDK reports as a missing run.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from starlette.responses import Response
+
+from ._docs import errors_doc
+from ._encode import JSONBytes
+from ._errors import DO_NOT_RETRY, ApiError
+from ._routing import new_router
+from ._state import State
+
+PUSH_HINT = (
+    "push the runs to LangSmith with `localtrace push --endpoint https://api.smith.langchain.com` "
+    "and share them there"
+)
+
+
+def sharing_refused(what: str) -> ApiError:
+    """The answer to a request for a share link (403: the server will not, retrying cannot
+    help)."""
+    return ApiError(
+        403,
+        "sharing_unavailable",
+        f"cannot share {what}: share links need a LangSmith server, and a local localtrace "
+        f"server publishes nothing; {PUSH_HINT}",
+        headers=DO_NOT_RETRY,
+    )
+
+
+def _no_share_token(token: str) -> ApiError:
+    return ApiError(
+        404,
+        "not_found",
+        f"nothing is shared with token {token}: a local localtrace server has no public "
+        f"links; open a link of a LangSmith server there, or {PUSH_HINT}",
+        headers=DO_NOT_RETRY,
+    )
+
+
+def _public_read(share_token: Annotated[str, Path()], rest: str) -> Response:
+    """Any read by share token (run, runs, dataset, examples, projects, feedback)."""
+    raise _no_share_token(share_token)
+
+
+def _both(checked: APIRouter, public: APIRouter) -> APIRouter:
+    """One router of both (a router included in a checked one would inherit its checks)."""
+    outer = APIRouter()
+    outer.include_router(checked)
+    outer.include_router(public)
+    return outer
+
+
+def build_sharing_router(state: State) -> APIRouter:
+    """The v1 share routes (``/runs/{id}/share``, ``/datasets/{id}/share``, ``/public/...``)."""
+    client = state.client
+    router = new_router(state)
+
+    @router.get(
+        "/runs/{run_id}/share",
+        tags=["sharing"],
+        summary="A run's share link: always null (nothing is shared locally)",
+        responses=errors_doc(404, 422),
+    )
+    def read_run_share(run_id: Annotated[uuid.UUID, Path()]) -> Response:
+        state.settle()
+        client.read_run(run_id)  # 404 for a run that is not in the store
+        return JSONBytes(None)
+
+    @router.put(
+        "/runs/{run_id}/share",
+        tags=["sharing"],
+        summary="Share a run: refused (403), share links need LangSmith",
+        responses=errors_doc(403, 422),
+    )
+    def share_run(run_id: Annotated[uuid.UUID, Path()]) -> Response:
+        raise sharing_refused(f"run {run_id}")
+
+    @router.delete(
+        "/runs/{run_id}/share",
+        tags=["sharing"],
+        summary="Unshare a run: nothing to do (nothing is shared locally)",
+        responses=errors_doc(422),
+    )
+    def unshare_run(run_id: Annotated[uuid.UUID, Path()]) -> Response:
+        return JSONBytes(None)
+
+    @router.get(
+        "/datasets/{dataset_id}/share",
+        tags=["sharing"],
+        summary="A dataset's share schema: 404, nothing is shared locally",
+        responses=errors_doc(404, 422),
+    )
+    def read_dataset_share(dataset_id: Annotated[uuid.UUID, Path()]) -> Response:
+        client.read_dataset(dataset_id=dataset_id)  # 404 naming a dataset that is not here
+        raise ApiError(
+            404,
+            "not_found",
+            f"dataset {dataset_id} is not shared: a local localtrace server has no public "
+            "links; share it from a LangSmith server",
+            headers=DO_NOT_RETRY,
+        )
+
+    @router.put(
+        "/datasets/{dataset_id}/share",
+        tags=["sharing"],
+        summary="Share a dataset: refused (403), share links need LangSmith",
+        responses=errors_doc(403, 422),
+    )
+    def share_dataset(dataset_id: Annotated[uuid.UUID, Path()]) -> Response:
+        raise sharing_refused(f"dataset {dataset_id}")
+
+    @router.delete(
+        "/datasets/{dataset_id}/share",
+        tags=["sharing"],
+        summary="Unshare a dataset: nothing to do (nothing is shared locally)",
+        responses=errors_doc(422),
+    )
+    def unshare_dataset(dataset_id: Annotated[uuid.UUID, Path()]) -> Response:
+        return JSONBytes(None)
+
+    public = APIRouter()  # any query: the SDK pages these reads with limit and offset
+    for method in ("get", "post"):
+        public.add_api_route(
+            "/public/{share_token}/{rest:path}",
+            _public_read,
+            methods=[method.upper()],
+            name=f"public_{method}",
+            tags=["sharing"],
+            summary="Public reads by share token: 404, nothing is shared locally",
+            responses=errors_doc(404),
+        )
+    return _both(router, public)
+
+
+def build_sharing_v2_router(state: State) -> APIRouter:
+    """The v2 share routes (``client.runs.share``, ``client.public.runs``)."""
+    router = new_router(state)
+    public = APIRouter()
+
+    @router.post(
+        "/api/v2/runs/{run_id}/share",
+        tags=["sharing"],
+        summary="Share a trace: refused (403), share links need LangSmith",
+        responses=errors_doc(403, 422),
+    )
+    def share_trace(run_id: Annotated[uuid.UUID, Path()]) -> Response:
+        raise sharing_refused(f"run {run_id}")
+
+    @router.delete(
+        "/api/v2/runs/{run_id}/share",
+        tags=["sharing"],
+        summary="Unshare a trace: nothing to do (204)",
+        responses=errors_doc(422),
+    )
+    def unshare_trace(run_id: Annotated[uuid.UUID, Path()]) -> Response:
+        return Response(status_code=204)
+
+    for method in ("get", "post"):
+        public.add_api_route(
+            "/api/v2/public/{share_token}/{rest:path}",
+            _public_read,
+            methods=[method.upper()],
+            name=f"public_v2_{method}",
+            tags=["sharing"],
+            summary="Public v2 reads by share token: 404, nothing is shared locally",
+            responses=errors_doc(404),
+        )
+    return _both(router, public)
+
+
+__all__ = ["build_sharing_router", "build_sharing_v2_router", "sharing_refused"]

@@ -1,0 +1,55 @@
+"""LangSmith features a local server does not have, through the unmodified langsmith SDK: the
+error names the feature and what to do instead (a bare "Resource not found" made users think
+their prompt or queue did not exist), and SDK fallbacks on a 404 keep working."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import langsmith
+import pytest
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+@pytest.mark.parametrize(
+    ("call", "feature"),
+    [
+        (lambda ls: ls.pull_prompt("my-prompt"), "prompt hub"),
+        (lambda ls: list(ls.list_prompts()), "prompt hub"),
+        (lambda ls: list(ls.list_annotation_queues()), "annotation queues"),
+        (lambda ls: ls.create_annotation_queue(name="review"), "annotation queues"),
+        (lambda ls: list(ls.list_feedback_configs()), "feedback configurations"),
+    ],
+)
+def test_a_missing_feature_is_named_not_reported_as_a_missing_object(
+    ls_factory: Callable[..., Any], call: Callable[[Any], Any], feature: str
+) -> None:
+    with pytest.raises(langsmith.utils.LangSmithNotFoundError) as caught:
+        call(ls_factory())
+    said = str(caught.value)
+    assert f"{feature}, which a local localtrace server does not have" in said
+
+
+def test_sdk_fallbacks_on_a_404_still_work(ls_factory: Callable[..., Any]) -> None:
+    assert ls_factory().get_prompt("my-prompt") is None
+
+
+def test_dataset_features_of_langsmith_only(ls_factory: Callable[..., Any]) -> None:
+    ls = ls_factory()
+    dataset = ls.create_dataset(f"ds-{uuid.uuid4().hex[:8]}")
+    with pytest.raises(langsmith.utils.LangSmithNotFoundError, match="fine-tuning export"):
+        ls.read_dataset_openai_finetuning(dataset_id=dataset.id)
+
+
+def test_pre_signed_feedback_urls_are_refused_and_none_exist(
+    ls_factory: Callable[..., Any],
+) -> None:
+    ls = ls_factory()
+    run_id = uuid.uuid4()
+    with pytest.raises(langsmith.utils.LangSmithError) as caught:
+        ls.create_presigned_feedback_token(run_id, "thumbs")
+    assert "501" in str(caught.value) and "create_feedback" in str(caught.value)
+    assert list(ls.list_presigned_feedback_tokens(run_id)) == []
