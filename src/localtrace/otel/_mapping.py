@@ -99,6 +99,34 @@ _LLM_REQUEST_TYPES = {
     "embedding": "embedding",
     "rerank": "retriever",
 }
+# The Vercel AI SDK's ``ai.operationId``: the provider calls (``doGenerate``/``doStream``/
+# ``doEmbed``) are the model calls; the spans around them (``ai.generateText``, ...) repeat their
+# usage, so they are chains.
+_AI_SDK_OPERATIONS = {
+    "ai.generateText.doGenerate": "llm",
+    "ai.streamText.doStream": "llm",
+    "ai.generateObject.doGenerate": "llm",
+    "ai.streamObject.doStream": "llm",
+    "ai.embed.doEmbed": "embedding",
+    "ai.embedMany.doEmbed": "embedding",
+    "ai.toolCall": "tool",
+    "ai.generateText": "chain",
+    "ai.streamText": "chain",
+    "ai.generateObject": "chain",
+    "ai.streamObject": "chain",
+    "ai.embed": "chain",
+    "ai.embedMany": "chain",
+}
+# The AI SDK names a provider ``<provider>.<api>`` (``openai.chat``, ``google.vertex.chat``,
+# ``amazon-bedrock``): the provider part, in LangChain's names, longest prefix first.
+_AI_SDK_PROVIDERS = (
+    ("google.vertex", "google_vertexai"),
+    ("vertex", "google_vertexai"),
+    ("google", "google_genai"),
+    ("amazon-bedrock", "bedrock"),
+    ("azure-openai", "azure"),
+    ("mistral", "mistralai"),
+)
 _TRACELOOP_KINDS = {
     "workflow": "chain",
     "task": "chain",
@@ -132,6 +160,8 @@ _TOKEN_SOURCES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "gen_ai.usage.prompt_tokens",
             "llm.token_count.prompt",
             "llm.usage.prompt_tokens",
+            "ai.usage.inputTokens",  # the Vercel AI SDK, 5 and later
+            "ai.usage.promptTokens",  # the Vercel AI SDK, 4
         ),
     ),
     (
@@ -141,11 +171,18 @@ _TOKEN_SOURCES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "gen_ai.usage.completion_tokens",
             "llm.token_count.completion",
             "llm.usage.completion_tokens",
+            "ai.usage.outputTokens",
+            "ai.usage.completionTokens",
         ),
     ),
     (
         "total_tokens",
-        ("gen_ai.usage.total_tokens", "llm.token_count.total", "llm.usage.total_tokens"),
+        (
+            "gen_ai.usage.total_tokens",
+            "llm.token_count.total",
+            "llm.usage.total_tokens",
+            "ai.usage.totalTokens",
+        ),
     ),
 )
 _DETAIL_SOURCES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -157,6 +194,8 @@ _DETAIL_SOURCES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "gen_ai.usage.cache_read_input_tokens",
             "llm.token_count.prompt_details.cache_read",
             "gen_ai.usage.details.cache_read_tokens",  # pydantic-ai: its Usage fields
+            "ai.usage.inputTokenDetails.cacheReadTokens",  # the Vercel AI SDK, 6
+            "ai.usage.cachedInputTokens",  # the Vercel AI SDK, 5 and 6
         ),
     ),
     (
@@ -167,6 +206,7 @@ _DETAIL_SOURCES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "gen_ai.usage.cache_creation_input_tokens",
             "llm.token_count.prompt_details.cache_write",
             "gen_ai.usage.details.cache_write_tokens",
+            "ai.usage.inputTokenDetails.cacheWriteTokens",
         ),
     ),
     (
@@ -181,6 +221,8 @@ _DETAIL_SOURCES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "gen_ai.usage.reasoning.output_tokens",
             "llm.token_count.completion_details.reasoning",
             "gen_ai.usage.details.reasoning_tokens",
+            "ai.usage.outputTokenDetails.reasoningTokens",
+            "ai.usage.reasoningTokens",
         ),
     ),
     (
@@ -371,6 +413,7 @@ def _run_type(attrs: dict[str, Any]) -> tuple[str, bool]:
         ("gen_ai.operation.name", _GENAI_OPERATIONS),
         ("llm.request.type", _LLM_REQUEST_TYPES),
         ("traceloop.span.kind", _TRACELOOP_KINDS),
+        ("ai.operationId", _AI_SDK_OPERATIONS),
     ):
         value = attrs.get(key)
         if isinstance(value, str):
@@ -641,6 +684,7 @@ def _usage(
     usage: dict[str, Any] = {}
     if not own:
         return _given_usage(span, attrs, warnings)
+    cache_apart = _cache_apart(attrs)
 
     def take(key: str, convert: Callable[[Any], Any]) -> Any:
         raw = attrs.pop(key)
@@ -678,7 +722,43 @@ def _usage(
             got = take(key, _cost)
             if got is not None:
                 usage[target] = got
+    if cache_apart is not None:
+        _add_cache(usage, cache_apart)
     return _given_usage(span, attrs, warnings) or usage or None
+
+
+def _cache_apart(attrs: dict[str, Any]) -> int | None:
+    """Cache writes of an Anthropic call traced by the Vercel AI SDK 5, whose input tokens
+    leave the cache out (as Anthropic reports them): None unless the span is such a call.
+
+    The SDK 6 reports the input with its cache (``ai.usage.inputTokenDetails.*``), as the
+    langsmith SDK does; the SDK 5 passed Anthropic's counts on, the cache reads apart in
+    ``ai.usage.cachedInputTokens`` and the cache writes in the provider metadata only.
+    """
+    if "ai.usage.cachedInputTokens" not in attrs or any(
+        key.startswith("ai.usage.inputTokenDetails.") for key in attrs
+    ):
+        return None
+    provider = attrs.get("ai.model.provider") or attrs.get("gen_ai.system")
+    if not isinstance(provider, str) or "anthropic" not in provider.lower().split("."):
+        return None
+    metadata = _json_or_text(attrs.get("ai.response.providerMetadata"))
+    anthropic = metadata.get("anthropic") if isinstance(metadata, dict) else None
+    written = anthropic.get("cacheCreationInputTokens") if isinstance(anthropic, dict) else None
+    return _count(written) or 0
+
+
+def _add_cache(usage: dict[str, Any], written: int) -> None:
+    """Count an Anthropic call's cache reads and writes in its input tokens (see above)."""
+    details = usage.setdefault("input_token_details", {})
+    if written and "cache_creation" not in details:
+        details["cache_creation"] = written
+    apart = (details.get("cache_read") or 0) + (details.get("cache_creation") or 0)
+    if not details:
+        del usage["input_token_details"]
+    for key in ("input_tokens", "total_tokens"):
+        if key in usage:
+            usage[key] += apart
 
 
 def _outputs_hold_usage(outputs: Any) -> bool:
@@ -724,9 +804,28 @@ def _provider(value: Any) -> str | None:
     return _PROVIDERS.get(value.lower(), value.lower())
 
 
-def _model(attrs: dict[str, Any], metadata: dict[str, Any]) -> None:
-    """``ls_model_name`` / ``ls_provider`` metadata (what the cost tables are keyed by)."""
+def _ai_sdk_provider(value: Any) -> str | None:
+    """The provider of a Vercel AI SDK provider id (``openai.chat`` -> ``openai``)."""
+    if not isinstance(value, str) or not value:
+        return None
+    lowered = value.lower()
+    for prefix, name in _AI_SDK_PROVIDERS:
+        if lowered == prefix or lowered.startswith(prefix + "."):
+            return name
+    return _provider(lowered.split(".", 1)[0])
+
+
+def _model(attrs: dict[str, Any], metadata: dict[str, Any], run_type: str) -> None:
+    """``ls_model_name`` / ``ls_provider`` metadata (what the cost tables are keyed by).
+
+    The Vercel AI SDK's model calls name them ``ai.model.id`` and ``ai.model.provider`` too
+    (its provider ids, ``openai.chat``, are read as the provider they name); the spans around
+    them (``ai.generateText``) carry the same names but are not model calls, so they keep them
+    as plain metadata.
+    """
     get = attrs.get
+    ai_sdk = isinstance(get("ai.operationId"), str)
+    model_call = ai_sdk and run_type in _MODEL_CALLS
     model = next(
         (
             v
@@ -735,21 +834,24 @@ def _model(attrs: dict[str, Any], metadata: dict[str, Any]) -> None:
                 get("gen_ai.response.model"),
                 get("llm.model_name"),
                 get("embedding.model_name"),
+                get("ai.model.id") if model_call else None,
             )
             if isinstance(v, str) and v
         ),
         None,
     )
+    read = _ai_sdk_provider if ai_sdk else _provider
     provider = next(
         (
             p
             for p in map(
-                _provider,
+                read,
                 (
                     get("gen_ai.provider.name"),
                     get("gen_ai.system"),
                     get("llm.provider"),
                     get("llm.system"),
+                    get("ai.model.provider") if model_call else None,
                 ),
             )
             if p
@@ -955,7 +1057,7 @@ def span_to_run(span: Span, *, project: str | None = None) -> Mapped:
     inputs = _inputs(span, attrs, used, texts)
     outputs = _outputs(span, attrs, used, vectors)
     usage = _usage(span, attrs, warnings, own_usage)
-    _model(attrs, metadata)
+    _model(attrs, metadata, run["run_type"])
     extra: dict[str, Any] = {}
     params = _json_or_text(attrs.pop("llm.invocation_parameters", None))
     if isinstance(params, dict):
