@@ -43,6 +43,12 @@ LangChain reports back). ``model`` .. ``endpoint_name`` are invocation parameter
 
 _INVOCATION = MODEL_PATHS[1:6]
 _PROVIDER_KEYS = ("ls_provider", "gen_ai.provider.name", "gen_ai.system")
+_RESPONSE_PATHS = ("response_metadata.model_name", "gen_ai.response.model")
+"""Where the response names the model that answered."""
+_DEPLOYMENT_PROVIDERS = frozenset({"azure", "azure_openai"})
+_DEPLOYMENT_KEYS = ("deployment_name", "azure_deployment")
+"""A run whose provider is one of these, or whose invocation parameters hold one of these keys,
+names a deployment in its request (Azure OpenAI: a name its owner chose, not a model)."""
 
 
 @dataclass(frozen=True)
@@ -95,7 +101,7 @@ class ModelRef:
     first one, and all of them are looked for only when a custom price asks.
     """
 
-    __slots__ = ("_names", "_source", "provider")
+    __slots__ = ("_names", "_source", "deployment", "provider")
 
     def __init__(
         self,
@@ -103,10 +109,12 @@ class ModelRef:
         provider: str | None = None,
         *,
         source: tuple[Mapping[str, Any], Mapping[str, Any], Mapping[str, Any] | None] | None = None,
+        deployment: bool = False,
     ) -> None:
         self._names = names
         self._source = source  # (metadata, invocation params, outputs) to search on demand
         self.provider = provider
+        self.deployment = deployment  # the request names a deployment, not a model
 
     @property
     def names(self) -> tuple[tuple[str, str], ...]:
@@ -124,6 +132,16 @@ class ModelRef:
                 return first
         names = self.names
         return names[0][1] if names else None
+
+    @property
+    def catalogue_name(self) -> str | None:
+        """The name to look up in the catalogue: the model the response names when the request
+        names a deployment (whose name the catalogue cannot know), else ``name``."""
+        if self.deployment:
+            answered = self.at(_RESPONSE_PATHS)
+            if answered:
+                return answered
+        return self.name
 
     def at(self, paths: tuple[str, ...]) -> str | None:
         """The first name found at one of ``paths`` (in their order)."""
@@ -163,8 +181,14 @@ def model_ref(extra: Mapping[str, Any] | None, outputs: Mapping[str, Any] | None
             provider = _text(metadata.get(key))
             if provider:
                 break
+    deployment = (provider or "").lower() in _DEPLOYMENT_PROVIDERS or any(
+        _text(params.get(key)) for key in _DEPLOYMENT_KEYS
+    )
     return ModelRef(
-        None, provider, source=(metadata, params, outputs if isinstance(outputs, Mapping) else None)
+        None,
+        provider,
+        source=(metadata, params, outputs if isinstance(outputs, Mapping) else None),
+        deployment=deployment,
     )
 
 
@@ -191,6 +215,11 @@ def _find_names(
 
 
 def _response_model(outputs: Mapping[str, Any]) -> str | None:
+    """The model the response names: LangChain's ``llm_output`` or first generation's
+    ``response_metadata``, or the provider's response as the SDK's wrappers store it."""
+    found = _text(outputs.get("model"))
+    if found:
+        return found
     llm_output = outputs.get("llm_output")
     if isinstance(llm_output, Mapping):
         found = _text(llm_output.get("model_name")) or _text(llm_output.get("model"))
@@ -300,7 +329,7 @@ class Pricer:
         if entry is not None:
             costs = entry.cost(billed)
             return self._fits(usage, *costs, source=f"custom/{entry.id}")
-        name = ref.name
+        name = ref.catalogue_name
         if name is None:
             return None
         counts, tier = catalogue_usage(billed)
