@@ -75,6 +75,10 @@ TOKEN_TYPES: tuple[TokenType, ...] = (
     TokenType("flex", "prompt", None, "flex"),
     TokenType("priority_cache_read", "prompt", "cache_read_tokens", "priority"),
     TokenType("flex_cache_read", "prompt", "cache_read_tokens", "flex"),
+    # The SDK's Gemini wrapper: a long prompt's (or answer's) tokens beyond 200k, apart from
+    # the rest. Custom prices may name them; the catalogue prices Gemini's tiers by the whole
+    # prompt's size, as Google bills them, so it reads them as plain tokens.
+    TokenType("over_200k", "prompt", None),
     TokenType("reasoning", "completion", "output_reasoning_tokens"),
     TokenType("audio", "completion", "output_audio_tokens"),
     TokenType("image", "completion", "output_image_tokens"),
@@ -84,6 +88,7 @@ TOKEN_TYPES: tuple[TokenType, ...] = (
     TokenType("flex", "completion", None, "flex"),
     TokenType("priority_reasoning", "completion", "output_reasoning_tokens", "priority"),
     TokenType("flex_reasoning", "completion", "output_reasoning_tokens", "flex"),
+    TokenType("over_200k", "completion", None),
 )
 """Every token category the SDK wrappers and LangChain send, one row each. Custom prices may
 name these categories in ``prompt_cost_details``/``completion_cost_details``."""
