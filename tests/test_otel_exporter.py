@@ -418,3 +418,26 @@ def test_vercel_ai_sdk_model_calls_are_priced(
     assert run.total_cost == want.total_price and run.cost_source is not None
     assert root.run_type == "chain" and root.total_tokens == run.total_tokens
     assert root.total_cost == run.total_cost
+
+
+def test_vercel_ai_gateway_calls_keep_the_cost_the_gateway_billed(tmp_path: Path) -> None:
+    """Through the Vercel AI Gateway a model call's response carries what the gateway billed
+    (``providerMetadata.gateway.cost``): that is the run's cost, exactly as sent."""
+    from decimal import Decimal
+
+    tracer_provider = TracerProvider(resource=Resource.create({"service.name": "next-app"}))
+    processor = configure(tmp_path / "t.db", tracer_provider=tracer_provider)
+    _, call = _ai_sdk_call(4, "gateway", "openai/gpt-4o")
+    call["ai.response.providerMetadata"] = (
+        '{"gateway":{"routing":{"finalProvider":"openai"},"cost":"0.0060125"}}'
+    )
+    with tracer_provider.get_tracer("ai").start_as_current_span(
+        "ai.generateText.doGenerate", attributes=call
+    ):
+        pass
+    processor.force_flush()
+    tracer_provider.shutdown()
+    with localtrace.Client(tmp_path / "t.db") as client:
+        (run,) = client.list_runs()
+    assert run.run_type == "llm" and run.total_tokens == 1500
+    assert run.total_cost == Decimal("0.0060125") and run.cost_source == "sent"

@@ -18,6 +18,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -724,7 +725,24 @@ def _usage(
                 usage[target] = got
     if cache_apart is not None:
         _add_cache(usage, cache_apart)
+    billed = _gateway_cost(attrs)
+    if billed is not None and not any(key.endswith("_cost") for key in usage):
+        usage["total_cost"] = billed
     return _given_usage(span, attrs, warnings) or usage or None
+
+
+_COST_TEXT = re.compile(r"\d{1,12}(?:\.\d{1,24})?")
+
+
+def _gateway_cost(attrs: dict[str, Any]) -> str | None:
+    """What the Vercel AI Gateway billed for a model call (``providerMetadata.gateway.cost``,
+    USD as decimal text): sent with the call, so it is the run's cost, kept exactly."""
+    metadata = _json_or_text(attrs.get("ai.response.providerMetadata"))
+    gateway = metadata.get("gateway") if isinstance(metadata, dict) else None
+    cost = gateway.get("cost") if isinstance(gateway, dict) else None
+    if isinstance(cost, (int, float)) and not isinstance(cost, bool):
+        cost = format(Decimal(repr(cost)), "f") if math.isfinite(cost) and cost >= 0 else None
+    return cost if isinstance(cost, str) and _COST_TEXT.fullmatch(cost) else None
 
 
 def _cache_apart(attrs: dict[str, Any]) -> int | None:
