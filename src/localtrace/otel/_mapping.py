@@ -746,11 +746,11 @@ def _gateway_cost(attrs: dict[str, Any]) -> str | None:
 
 
 def _cache_apart(attrs: dict[str, Any]) -> int | None:
-    """Cache writes of an Anthropic call traced by the Vercel AI SDK 5, whose input tokens
-    leave the cache out (as Anthropic reports them): None unless the span is such a call.
+    """Cache writes of an Anthropic or Bedrock call traced by the Vercel AI SDK 5, whose input
+    tokens leave the cache out (as those providers report them): None unless the span is one.
 
     The SDK 6 reports the input with its cache (``ai.usage.inputTokenDetails.*``), as the
-    langsmith SDK does; the SDK 5 passed Anthropic's counts on, the cache reads apart in
+    langsmith SDK does; the SDK 5 passed these providers' counts on, the cache reads apart in
     ``ai.usage.cachedInputTokens`` and the cache writes in the provider metadata only.
     """
     if "ai.usage.cachedInputTokens" not in attrs or any(
@@ -758,12 +758,22 @@ def _cache_apart(attrs: dict[str, Any]) -> int | None:
     ):
         return None
     provider = attrs.get("ai.model.provider") or attrs.get("gen_ai.system")
-    if not isinstance(provider, str) or "anthropic" not in provider.lower().split("."):
-        return None
+    parts = provider.lower().split(".") if isinstance(provider, str) else []
     metadata = _json_or_text(attrs.get("ai.response.providerMetadata"))
-    anthropic = metadata.get("anthropic") if isinstance(metadata, dict) else None
-    written = anthropic.get("cacheCreationInputTokens") if isinstance(anthropic, dict) else None
+    metadata = metadata if isinstance(metadata, dict) else {}
+    if "anthropic" in parts:
+        written = _dig(metadata, "anthropic", "cacheCreationInputTokens")
+    elif "amazon-bedrock" in parts:
+        written = _dig(metadata, "bedrock", "usage", "cacheWriteInputTokens")
+    else:
+        return None
     return _count(written) or 0
+
+
+def _dig(value: Any, *keys: str) -> Any:
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
 
 
 def _add_cache(usage: dict[str, Any], written: int) -> None:
