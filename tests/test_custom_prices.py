@@ -416,3 +416,28 @@ def test_gemini_over_200k_tokens_take_their_own_price(client: localtrace.Client)
         "over_200k": Decimal("0.02"),
         "reasoning": Decimal("0.01"),
     }
+
+
+def test_the_js_sdks_one_hour_cache_writes_take_the_one_hour_price(
+    client: localtrace.Client,
+) -> None:
+    """The langsmith JS SDK names one-hour cache writes ``ephemeral_1hr_input_tokens``: a
+    price for ``ephemeral_1h_input_tokens`` prices them."""
+    client.create_model_price(
+        "claude",
+        "^claude-x$",
+        "1e-6",
+        "1e-5",
+        prompt_cost_details={"ephemeral_1h_input_tokens": "2e-6", "cache_creation": "1.25e-6"},
+    )
+    usage = {
+        "input_tokens": 1600,
+        "output_tokens": 0,
+        "input_token_details": {
+            "ephemeral_1hr_input_tokens": 500,
+            "ephemeral_5m_input_tokens": 100,
+        },
+    }
+    run = llm(client, "claude-x", usage=usage)
+    # 500 one-hour writes at 2e-6, 100 five-minute writes at 1.25e-6, 1000 more at 1e-6
+    assert run.prompt_cost == Decimal("0.001") + Decimal("0.000125") + Decimal("0.001")

@@ -256,14 +256,33 @@ def has_sent_cost(usage: Usage) -> bool:
     )
 
 
+_ALIASES = {"ephemeral_1hr_input_tokens": "ephemeral_1h_input_tokens"}
+"""Input token categories under another name: the langsmith JS SDK's Anthropic usage names
+one-hour cache writes ``ephemeral_1hr_input_tokens``."""
+
+
+def _canonical(details: dict[str, int]) -> dict[str, int]:
+    if not any(name in details for name in _ALIASES):
+        return details
+    named: dict[str, int] = {}
+    for category, tokens in details.items():
+        category = _ALIASES.get(category, category)
+        named[category] = named.get(category, 0) + tokens
+    return named
+
+
 def billed_usage(usage: Usage) -> Usage:
-    """``usage`` with the output tokens the provider bills.
+    """``usage`` with the output tokens the provider bills, its input categories under the
+    names prices use (``_ALIASES``).
 
     Output tokens include the reasoning tokens, as the SDK's OpenAI wrapper and LangChain report
     them. Gemini counts its thinking apart from the answer, and the SDK's Gemini wrapper passes
     that on (``output_tokens`` without ``reasoning``, ``total_tokens`` with it); such reasoning,
     recognised by that total or by being more than the output tokens, is added to them.
     """
+    canonical = _canonical(usage.prompt_token_details)
+    if canonical is not usage.prompt_token_details:
+        usage = dataclasses.replace(usage, prompt_token_details=canonical)
     reasoning = usage.completion_token_details.get("reasoning", 0)
     if reasoning > 0 and (
         reasoning > usage.completion_tokens
