@@ -3,7 +3,8 @@
 Conventions read, most specific first: the langsmith SDK's ``langsmith.*`` attributes (the
 reference: ``langsmith/_internal/otel``), the OpenTelemetry GenAI semantic conventions
 (``gen_ai.*`` attributes and message events), OpenInference (``input.value``, ``llm.*``,
-``retrieval.*``) and OpenLLMetry (``traceloop.*``, indexed ``gen_ai.prompt.N.*``). Attributes
+``retrieval.*``), OpenLLMetry (``traceloop.*``, indexed ``gen_ai.prompt.N.*``) and the Vercel
+AI SDK (``ai.*``, see ``_ai_sdk``). Attributes
 that become a run field are consumed; every other attribute is kept in ``extra.metadata``
 under its own name, and what OTel knows that a run has no field for (kind, status, resource,
 scope, links, the original ids) is kept in ``extra.otel``. Nothing is dropped silently.
@@ -18,14 +19,13 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 import orjson
 
 from .._dotted import parse_dotted_order
 from ..models import RUN_TYPES
-from . import _ids
+from . import _ai_sdk, _ids
 from ._spans import KIND_NAMES, STATUS_ERROR, STATUS_NAMES, Span
 
 MAX_VALUE_CHARS = 4 * 2**20
@@ -100,34 +100,6 @@ _LLM_REQUEST_TYPES = {
     "embedding": "embedding",
     "rerank": "retriever",
 }
-# The Vercel AI SDK's ``ai.operationId``: the provider calls (``doGenerate``/``doStream``/
-# ``doEmbed``) are the model calls; the spans around them (``ai.generateText``, ...) repeat their
-# usage, so they are chains.
-_AI_SDK_OPERATIONS = {
-    "ai.generateText.doGenerate": "llm",
-    "ai.streamText.doStream": "llm",
-    "ai.generateObject.doGenerate": "llm",
-    "ai.streamObject.doStream": "llm",
-    "ai.embed.doEmbed": "embedding",
-    "ai.embedMany.doEmbed": "embedding",
-    "ai.toolCall": "tool",
-    "ai.generateText": "chain",
-    "ai.streamText": "chain",
-    "ai.generateObject": "chain",
-    "ai.streamObject": "chain",
-    "ai.embed": "chain",
-    "ai.embedMany": "chain",
-}
-# The AI SDK names a provider ``<provider>.<api>`` (``openai.chat``, ``google.vertex.chat``,
-# ``amazon-bedrock``): the provider part, in LangChain's names, longest prefix first.
-_AI_SDK_PROVIDERS = (
-    ("google.vertex", "google_vertexai"),
-    ("vertex", "google_vertexai"),
-    ("google", "google_genai"),
-    ("amazon-bedrock", "bedrock"),
-    ("azure-openai", "azure"),
-    ("mistral", "mistralai"),
-)
 _TRACELOOP_KINDS = {
     "workflow": "chain",
     "task": "chain",
@@ -414,7 +386,7 @@ def _run_type(attrs: dict[str, Any]) -> tuple[str, bool]:
         ("gen_ai.operation.name", _GENAI_OPERATIONS),
         ("llm.request.type", _LLM_REQUEST_TYPES),
         ("traceloop.span.kind", _TRACELOOP_KINDS),
-        ("ai.operationId", _AI_SDK_OPERATIONS),
+        ("ai.operationId", _ai_sdk.OPERATIONS),
     ):
         value = attrs.get(key)
         if isinstance(value, str):
@@ -685,7 +657,7 @@ def _usage(
     usage: dict[str, Any] = {}
     if not own:
         return _given_usage(span, attrs, warnings)
-    cache_apart = _cache_apart(attrs)
+    cache_apart = _ai_sdk.cache_apart(attrs)
 
     def take(key: str, convert: Callable[[Any], Any]) -> Any:
         raw = attrs.pop(key)
@@ -724,69 +696,11 @@ def _usage(
             if got is not None:
                 usage[target] = got
     if cache_apart is not None:
-        _add_cache(usage, cache_apart)
-    billed = _gateway_cost(attrs)
+        _ai_sdk.add_cache(usage, cache_apart)
+    billed = _ai_sdk.gateway_cost(attrs)
     if billed is not None and not any(key.endswith("_cost") for key in usage):
         usage["total_cost"] = billed
     return _given_usage(span, attrs, warnings) or usage or None
-
-
-_COST_TEXT = re.compile(r"\d{1,12}(?:\.\d{1,24})?")
-
-
-def _gateway_cost(attrs: dict[str, Any]) -> str | None:
-    """What the Vercel AI Gateway billed for a model call (``providerMetadata.gateway.cost``,
-    USD as decimal text): sent with the call, so it is the run's cost, kept exactly."""
-    metadata = _json_or_text(attrs.get("ai.response.providerMetadata"))
-    gateway = metadata.get("gateway") if isinstance(metadata, dict) else None
-    cost = gateway.get("cost") if isinstance(gateway, dict) else None
-    if isinstance(cost, (int, float)) and not isinstance(cost, bool):
-        cost = format(Decimal(repr(cost)), "f") if math.isfinite(cost) and cost >= 0 else None
-    return cost if isinstance(cost, str) and _COST_TEXT.fullmatch(cost) else None
-
-
-def _cache_apart(attrs: dict[str, Any]) -> int | None:
-    """Cache writes of an Anthropic or Bedrock call traced by the Vercel AI SDK 5, whose input
-    tokens leave the cache out (as those providers report them): None unless the span is one.
-
-    The SDK 6 reports the input with its cache (``ai.usage.inputTokenDetails.*``), as the
-    langsmith SDK does; the SDK 5 passed these providers' counts on, the cache reads apart in
-    ``ai.usage.cachedInputTokens`` and the cache writes in the provider metadata only.
-    """
-    if "ai.usage.cachedInputTokens" not in attrs or any(
-        key.startswith("ai.usage.inputTokenDetails.") for key in attrs
-    ):
-        return None
-    provider = attrs.get("ai.model.provider") or attrs.get("gen_ai.system")
-    parts = provider.lower().split(".") if isinstance(provider, str) else []
-    metadata = _json_or_text(attrs.get("ai.response.providerMetadata"))
-    metadata = metadata if isinstance(metadata, dict) else {}
-    if "anthropic" in parts:
-        written = _dig(metadata, "anthropic", "cacheCreationInputTokens")
-    elif "amazon-bedrock" in parts:
-        written = _dig(metadata, "bedrock", "usage", "cacheWriteInputTokens")
-    else:
-        return None
-    return _count(written) or 0
-
-
-def _dig(value: Any, *keys: str) -> Any:
-    for key in keys:
-        value = value.get(key) if isinstance(value, dict) else None
-    return value
-
-
-def _add_cache(usage: dict[str, Any], written: int) -> None:
-    """Count an Anthropic call's cache reads and writes in its input tokens (see above)."""
-    details = usage.setdefault("input_token_details", {})
-    if written and "cache_creation" not in details:
-        details["cache_creation"] = written
-    apart = (details.get("cache_read") or 0) + (details.get("cache_creation") or 0)
-    if not details:
-        del usage["input_token_details"]
-    for key in ("input_tokens", "total_tokens"):
-        if key in usage:
-            usage[key] += apart
 
 
 def _outputs_hold_usage(outputs: Any) -> bool:
@@ -832,17 +746,6 @@ def _provider(value: Any) -> str | None:
     return _PROVIDERS.get(value.lower(), value.lower())
 
 
-def _ai_sdk_provider(value: Any) -> str | None:
-    """The provider of a Vercel AI SDK provider id (``openai.chat`` -> ``openai``)."""
-    if not isinstance(value, str) or not value:
-        return None
-    lowered = value.lower()
-    for prefix, name in _AI_SDK_PROVIDERS:
-        if lowered == prefix or lowered.startswith(prefix + "."):
-            return name
-    return _provider(lowered.split(".", 1)[0])
-
-
 def _model(attrs: dict[str, Any], metadata: dict[str, Any], run_type: str) -> None:
     """``ls_model_name`` / ``ls_provider`` metadata (what the cost tables are keyed by).
 
@@ -868,7 +771,10 @@ def _model(attrs: dict[str, Any], metadata: dict[str, Any], run_type: str) -> No
         ),
         None,
     )
-    read = _ai_sdk_provider if ai_sdk else _provider
+
+    def read(value: Any) -> str | None:
+        return _provider(_ai_sdk.provider(value) if ai_sdk else value)
+
     provider = next(
         (
             p
