@@ -455,3 +455,52 @@ def test_vercel_ai_gateway_calls_keep_the_cost_the_gateway_billed(tmp_path: Path
         (run,) = client.list_runs()
     assert run.run_type == "llm" and run.total_tokens == 1500
     assert run.total_cost == Decimal("0.0060125") and run.cost_source == "sent"
+
+
+@pytest.mark.parametrize(
+    "attribute",
+    ["openai.response.service_tier", "gen_ai.openai.response.service_tier"],
+)
+def test_a_priority_service_tier_named_by_the_span_is_priced_at_its_rate(
+    tmp_path: Path, attribute: str
+) -> None:
+    """OpenAI bills requests served on its priority tier at the priority rate; GenAI
+    instrumentations name the tier that served a call as a span attribute (the OpenAI
+    conventions' ``openai.response.service_tier``, formerly ``gen_ai.openai.…``)."""
+    import warnings
+
+    import genai_prices
+
+    tracer_provider = TracerProvider(resource=Resource.create({"service.name": "api"}))
+    processor = configure(tmp_path / "t.db", tracer_provider=tracer_provider)
+    attributes = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.system": "openai",
+        "gen_ai.request.model": "gpt-5",
+        "gen_ai.usage.input_tokens": 1200,
+        "gen_ai.usage.output_tokens": 300,
+        attribute: "priority",
+    }
+    with tracer_provider.get_tracer("openai").start_as_current_span(
+        "chat gpt-5", attributes=attributes
+    ):
+        pass
+    processor.force_flush()
+    tracer_provider.shutdown()
+    with localtrace.Client(tmp_path / "t.db") as client:
+        (run,) = client.list_runs()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        usage = genai_prices.Usage(input_tokens=1200, output_tokens=300)
+        want = genai_prices.calc_price(
+            usage,
+            "gpt-5",
+            provider_id="openai",
+            genai_request_timestamp=run.start_time,
+            price_context={"service_tier": "priority"},
+        )
+        standard = genai_prices.calc_price(
+            usage, "gpt-5", provider_id="openai", genai_request_timestamp=run.start_time
+        )
+    assert want.total_price != standard.total_price
+    assert run.total_cost == want.total_price

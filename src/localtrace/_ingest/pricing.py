@@ -45,6 +45,14 @@ _INVOCATION = MODEL_PATHS[1:6]
 _PROVIDER_KEYS = ("ls_provider", "gen_ai.provider.name", "gen_ai.system")
 _RESPONSE_PATHS = ("response_metadata.model_name", "gen_ai.response.model")
 """Where the response names the model that answered."""
+_TIER_KEYS = (
+    "openai.response.service_tier",
+    "gen_ai.openai.response.service_tier",
+    "gen_ai.response.service_tier",
+)
+"""Where an OpenTelemetry span names the service tier that served a call (OpenAI's priority
+and flex tiers cost more or less than the standard one)."""
+_TIERS = frozenset({"priority", "flex"})
 _DEPLOYMENT_PROVIDERS = frozenset({"azure", "azure_openai"})
 _DEPLOYMENT_KEYS = ("deployment_name", "azure_deployment")
 """A run whose provider is one of these, or whose invocation parameters hold one of these keys,
@@ -106,7 +114,7 @@ class ModelRef:
     first one, and all of them are looked for only when a custom price asks.
     """
 
-    __slots__ = ("_names", "_source", "deployment", "provider")
+    __slots__ = ("_names", "_source", "deployment", "provider", "service_tier")
 
     def __init__(
         self,
@@ -115,11 +123,13 @@ class ModelRef:
         *,
         source: tuple[Mapping[str, Any], Mapping[str, Any], Mapping[str, Any] | None] | None = None,
         deployment: bool = False,
+        service_tier: str | None = None,
     ) -> None:
         self._names = names
         self._source = source  # (metadata, invocation params, outputs) to search on demand
         self.provider = provider
         self.deployment = deployment  # the request names a deployment, not a model
+        self.service_tier = service_tier  # the tier a span says served the call, if priced apart
 
     @property
     def names(self) -> tuple[tuple[str, str], ...]:
@@ -189,11 +199,13 @@ def model_ref(extra: Mapping[str, Any] | None, outputs: Mapping[str, Any] | None
     deployment = (provider or "").lower() in _DEPLOYMENT_PROVIDERS or any(
         _text(params.get(key)) for key in _DEPLOYMENT_KEYS
     )
+    tier = next((metadata[key] for key in _TIER_KEYS if key in metadata), None)
     return ModelRef(
         None,
         provider,
         source=(metadata, params, outputs if isinstance(outputs, Mapping) else None),
         deployment=deployment,
+        service_tier=tier if tier in _TIERS else None,
     )
 
 
@@ -357,6 +369,7 @@ class Pricer:
         if name is None:
             return None
         counts, tier = catalogue_usage(billed)
+        tier = tier or ref.service_tier
         compiled = self.catalogue.prices(name, ref.provider, start_micros, tier)
         if compiled is None:
             return None
@@ -396,6 +409,7 @@ class Pricer:
         if name is None:
             return Unpriced(None, None)
         counts, tier = catalogue_usage(billed)
+        tier = tier or ref.service_tier
         compiled = self.catalogue.prices(name, ref.provider, start_micros, tier)
         if compiled is None:
             return Unpriced(None, None)
