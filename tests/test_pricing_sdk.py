@@ -294,6 +294,43 @@ def test_langchain_chat_model_run_is_priced(client: localtrace.Client) -> None:
     assert run.cost_source == "genai-prices/openai/gpt-4o-mini"
 
 
+def test_langchain_priority_tier_is_priced_at_its_rate(client: localtrace.Client) -> None:
+    """A LangChain chat model whose response says the priority tier served it
+    (``response_metadata.service_tier``), with usage that names no tier, costs the priority
+    rates, as OpenAI bills it."""
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+    from langchain_core.tracers.langchain import LangChainTracer
+
+    class FakeOpenAIChat(GenericFakeChatModel):
+        def _get_ls_params(self, stop: Any = None, **kwargs: Any) -> Any:
+            params = super()._get_ls_params(stop=stop, **kwargs)
+            params["ls_provider"] = "openai"
+            params["ls_model_name"] = "gpt-5"
+            return params
+
+    usage = {"input_tokens": 1200, "output_tokens": 300, "total_tokens": 1500}
+    message = AIMessage(
+        content="4",
+        usage_metadata=usage,  # type: ignore[arg-type]
+        response_metadata={"model_name": "gpt-5-2025-08-07", "service_tier": "priority"},
+    )
+    tracer = LangChainTracer(client=client, project_name="tiers")  # type: ignore[arg-type]
+    FakeOpenAIChat(messages=iter([message])).invoke("2+2?", config={"callbacks": [tracer]})
+    tracer.wait_for_futures()
+    run = _llm_run(client)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = genai_prices.calc_price(
+            genai_prices.Usage(input_tokens=1200, output_tokens=300),
+            "gpt-5",
+            provider_id="openai",
+            genai_request_timestamp=run.start_time,
+            price_context={"service_tier": "priority"},
+        )
+    assert run.total_cost == want.total_price
+
+
 def _legacy_chat_model(llm_output: dict[str, Any], provider: str, model: str) -> Any:
     """A LangChain chat model of the older kind: usage in ``llm_output`` only, none on the
     message (community integrations, OpenAI-compatible gateways)."""

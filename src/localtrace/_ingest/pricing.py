@@ -51,7 +51,7 @@ _TIER_KEYS = (
     "gen_ai.response.service_tier",
 )
 """Where an OpenTelemetry span names the service tier that served a call (OpenAI's priority
-and flex tiers cost more or less than the standard one)."""
+and flex tiers cost more or less than the standard one); else the response's ``service_tier``."""
 _TIERS = frozenset({"priority", "flex"})
 _DEPLOYMENT_PROVIDERS = frozenset({"azure", "azure_openai"})
 _DEPLOYMENT_KEYS = ("deployment_name", "azure_deployment")
@@ -200,6 +200,8 @@ def model_ref(extra: Mapping[str, Any] | None, outputs: Mapping[str, Any] | None
         _text(params.get(key)) for key in _DEPLOYMENT_KEYS
     )
     tier = next((metadata[key] for key in _TIER_KEYS if key in metadata), None)
+    if tier is None and isinstance(outputs, Mapping):
+        tier = _response_tier(outputs)
     return ModelRef(
         None,
         provider,
@@ -242,6 +244,24 @@ def _response_model(outputs: Mapping[str, Any]) -> str | None:
         found = _text(llm_output.get("model_name")) or _text(llm_output.get("model"))
         if found:
             return found
+    response = _response_metadata(outputs)
+    if response is not None:
+        return _text(response.get("model_name")) or _text(response.get("model"))
+    return None
+
+
+def _response_tier(outputs: Mapping[str, Any]) -> Any:
+    """The service tier the response says served the call: the provider's response as the
+    SDK's wrappers store it, or LangChain's first generation's ``response_metadata``."""
+    tier = outputs.get("service_tier")
+    if tier is None:
+        response = _response_metadata(outputs)
+        tier = response.get("service_tier") if response is not None else None
+    return tier
+
+
+def _response_metadata(outputs: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """LangChain's first generation's ``response_metadata``, if any."""
     generations = outputs.get("generations")
     if isinstance(generations, list) and generations:
         first = generations[0]
@@ -253,7 +273,7 @@ def _response_model(outputs: Mapping[str, Any]) -> str | None:
             holder = kwargs if isinstance(kwargs, Mapping) else message
             response = holder.get("response_metadata")
             if isinstance(response, Mapping):
-                return _text(response.get("model_name")) or _text(response.get("model"))
+                return response
     return None
 
 
