@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .catalogue import Catalogue, Refusal
+from .catalogue import Catalogue
 from .custom_prices import CustomPrices
 from .usage import Usage
 
@@ -414,32 +414,6 @@ class Pricer:
             source=found.source,
         )
 
-    def explain(self, usage: Usage, ref: ModelRef, start_micros: int) -> Unpriced:
-        """Why a run with tokens and no cost has none, as ``price`` would price it now."""
-        if not (usage.prompt_tokens or usage.completion_tokens):
-            return Unpriced(None, "it reports no input_tokens or output_tokens, only a total")
-        billed = billed_usage(usage)
-        entry = self.custom.match(ref, start_micros)
-        if entry is not None:
-            source = f"custom/{entry.id}"
-            if self.price(usage, ref, start_micros) is None:
-                return Unpriced(source, "its cost is more than a cost may hold")
-            return Unpriced(source, _LATER)
-        name = ref.catalogue_name
-        if name is None:
-            return Unpriced(None, None)
-        counts, tier = catalogue_usage(billed)
-        tier = tier or ref.service_tier
-        compiled = self.catalogue.prices(name, ref.provider, start_micros, tier)
-        if compiled is None:
-            return Unpriced(None, None)
-        refused = self.catalogue.refusal(compiled, counts)
-        if refused is not None:
-            return Unpriced(compiled.source, _why(refused))
-        if self.price(usage, ref, start_micros) is None:
-            return Unpriced(compiled.source, "its cost is more than a cost may hold")
-        return Unpriced(compiled.source, _LATER)
-
     @staticmethod
     def _fits(
         usage: Usage,
@@ -484,42 +458,6 @@ def _sent_name(usage: Usage, named: tuple[str, str]) -> str:
         if kind.direction == direction and kind.usage_key == key and details.get(kind.category):
             return kind.category
     return category
-
-
-@dataclass(frozen=True)
-class Unpriced:
-    """Why a run has no cost: ``price`` is the price that applies to it (``cost_source``
-    form; None: no price does), ``reason`` why that price gave no cost."""
-
-    price: str | None
-    reason: str | None
-
-
-_LATER = (
-    "a price applies now that did not when it was stored (or pricing was off): "
-    "'localtrace prices recompute' prices it"
-)
-
-
-def _label(key: str) -> str:
-    """A genai-prices usage key in the SDK's words (``input_token_details.cache_read``)."""
-    if key in ("input_tokens", "output_tokens"):
-        return key
-    named = _DETAIL_NAMES.get(key)
-    if named is None:
-        return key
-    side = "input" if named[0] == "prompt" else "output"
-    return f"{side}_token_details.{named[1]}"
-
-
-def _why(refused: Refusal) -> str:
-    if refused.ambiguous is not None:
-        return f"the catalogue cannot tell its {_label(refused.key)} ({refused.ambiguous})"
-    parts = ", ".join(f"{_label(key)} {count:,}" for key, count in refused.parts.items())
-    return (
-        f"it reports fewer {_label(refused.key)} ({refused.count:,}) than the tokens counted "
-        f"inside them ({parts}); the catalogue prices no such usage"
-    )
 
 
 _SHARED: Catalogue | None = None
