@@ -43,6 +43,7 @@ PUBLIC = {
     "TracerSession",
     "TracerSessionResult",
     "UnpricedModel",
+    "UnpricedUsage",
     "__version__",
     "default_project_name",
 }

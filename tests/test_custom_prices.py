@@ -372,3 +372,72 @@ def test_a_long_context_tier_is_refused_not_applied_to_every_run(
         client, "gemini-2.5-pro", "google_genai", usage={"input_tokens": 1000, "output_tokens": 0}
     )
     assert run.total_cost == Decimal("0.00125") and run.price_model_id == stored.id
+
+
+def test_gemini_over_200k_tokens_take_their_own_price(client: localtrace.Client) -> None:
+    """The SDK's Gemini wrapper reports a long prompt's tokens beyond 200k as ``over_200k``
+    (and cached ones as ``cache_read_over_200k``), apart from the rest: a custom price names
+    them as token types, as LangSmith's price map does, and each token is paid once."""
+    import importlib
+    import warnings
+
+    with warnings.catch_warnings():  # the wrappers package warns about an unrelated module
+        warnings.simplefilter("ignore", DeprecationWarning)
+        gemini = importlib.import_module("langsmith.wrappers._gemini")
+    usage = gemini._create_usage_metadata(
+        {
+            "prompt_token_count": 260_000,
+            "cached_content_token_count": 210_000,
+            "candidates_token_count": 201_000,
+            "thoughts_token_count": 1_000,
+            "total_token_count": 462_000,
+        }
+    )
+    assert usage["input_token_details"]["over_200k"] == 0  # what the wrapper sends, as sent
+    assert usage["output_token_details"]["over_200k"] == 1_000
+    client.create_model_price(
+        "gemini-long",
+        "^gemini-2\\.5-pro$",
+        "1e-6",
+        "1e-5",
+        prompt_cost_details={
+            "cache_read": "1e-7",
+            "cache_read_over_200k": "2e-7",
+            "over_200k": "2e-6",
+        },
+        completion_cost_details={"over_200k": "2e-5", "reasoning": "1e-5"},
+    )
+    run = llm(client, "gemini-2.5-pro", "google_genai", usage=dict(usage))
+    # prompt: 200k cache reads at 1e-7, 10k at 2e-7, none over 200k, the other 50k at 1e-6;
+    # completion: 1k over 200k at 2e-5, 1k thinking at 1e-5, the other 200k at 1e-5
+    assert run.prompt_cost == Decimal("0.02") + Decimal("0.002") + Decimal("0.05")
+    assert run.completion_cost == Decimal("0.02") + Decimal("0.01") + Decimal("2")
+    assert run.completion_cost_details == {
+        "over_200k": Decimal("0.02"),
+        "reasoning": Decimal("0.01"),
+    }
+
+
+def test_the_js_sdks_one_hour_cache_writes_take_the_one_hour_price(
+    client: localtrace.Client,
+) -> None:
+    """The langsmith JS SDK names one-hour cache writes ``ephemeral_1hr_input_tokens``: a
+    price for ``ephemeral_1h_input_tokens`` prices them."""
+    client.create_model_price(
+        "claude",
+        "^claude-x$",
+        "1e-6",
+        "1e-5",
+        prompt_cost_details={"ephemeral_1h_input_tokens": "2e-6", "cache_creation": "1.25e-6"},
+    )
+    usage = {
+        "input_tokens": 1600,
+        "output_tokens": 0,
+        "input_token_details": {
+            "ephemeral_1hr_input_tokens": 500,
+            "ephemeral_5m_input_tokens": 100,
+        },
+    }
+    run = llm(client, "claude-x", usage=usage)
+    # 500 one-hour writes at 2e-6, 100 five-minute writes at 1.25e-6, 1000 more at 1e-6
+    assert run.prompt_cost == Decimal("0.001") + Decimal("0.000125") + Decimal("0.001")

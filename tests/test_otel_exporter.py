@@ -302,3 +302,205 @@ def test_pydantic_ai_cache_and_reasoning_details_are_priced(tmp_path: Path) -> N
         )
     assert run.total_cost == want.total_price
     assert "gen_ai.usage.details.cache_read_tokens" not in run.extra["metadata"]
+
+
+def _ai_sdk_call(version: int, provider: str, model: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The attributes the Vercel AI SDK sets on ``ai.generateText`` and on its provider call
+    ``ai.generateText.doGenerate`` (ai-sdk.dev/docs/ai-sdk-core/telemetry), per major version."""
+    base = {"ai.model.id": model, "ai.model.provider": provider}
+    outer = {**base, "ai.operationId": "ai.generateText", "operation.name": "ai.generateText"}
+    call = {
+        **base,
+        "ai.operationId": "ai.generateText.doGenerate",
+        "operation.name": "ai.generateText.doGenerate",
+        "gen_ai.system": provider,
+        "gen_ai.request.model": model,
+        "gen_ai.response.model": model,
+    }
+    if version == 4:
+        usage = {"ai.usage.promptTokens": 1200, "ai.usage.completionTokens": 300}
+        call.update(usage, **{"gen_ai.usage.input_tokens": 1200, "gen_ai.usage.output_tokens": 300})
+    elif version == 5:  # the provider's counts as sent: cache reads and writes apart from input
+        usage = {
+            "ai.usage.inputTokens": 176,
+            "ai.usage.outputTokens": 300,
+            "ai.usage.totalTokens": 476,
+            "ai.usage.cachedInputTokens": 1024,
+        }
+        call.update(usage, **{"gen_ai.usage.input_tokens": 176, "gen_ai.usage.output_tokens": 300})
+        call["ai.response.providerMetadata"] = (
+            '{"bedrock":{"usage":{"cacheWriteInputTokens":2000}}}'
+            if provider == "amazon-bedrock"
+            else '{"anthropic":{"cacheCreationInputTokens":2000,"usage":{"input_tokens":176}}}'
+        )
+    else:
+        usage = {
+            "ai.usage.inputTokens": 3200,
+            "ai.usage.inputTokenDetails.noCacheTokens": 176,
+            "ai.usage.inputTokenDetails.cacheReadTokens": 1024,
+            "ai.usage.inputTokenDetails.cacheWriteTokens": 2000,
+            "ai.usage.outputTokens": 300,
+            "ai.usage.totalTokens": 3500,
+            "ai.usage.cachedInputTokens": 1024,
+        }
+        call.update(usage, **{"gen_ai.usage.input_tokens": 3200, "gen_ai.usage.output_tokens": 300})
+    outer.update({k: v for k, v in usage.items() if not k.startswith("ai.usage.inputTokenD")})
+    return outer, call
+
+
+@pytest.mark.parametrize(
+    ("version", "provider", "model", "library_provider", "usage"),
+    [
+        (4, "openai.chat", "gpt-4o", "openai", {"input_tokens": 1200, "output_tokens": 300}),
+        (
+            5,
+            "anthropic.messages",
+            "claude-sonnet-4-20250514",
+            "anthropic",
+            {
+                "input_tokens": 3200,
+                "output_tokens": 300,
+                "cache_read_tokens": 1024,
+                "cache_write_tokens": 2000,
+            },
+        ),
+        (
+            5,
+            "amazon-bedrock",
+            "anthropic.claude-3-7-sonnet-20250219-v1:0",
+            "aws",
+            {
+                "input_tokens": 3200,
+                "output_tokens": 300,
+                "cache_read_tokens": 1024,
+                "cache_write_tokens": 2000,
+            },
+        ),
+        (
+            6,
+            "anthropic.messages",
+            "claude-sonnet-4-20250514",
+            "anthropic",
+            {
+                "input_tokens": 3200,
+                "output_tokens": 300,
+                "cache_read_tokens": 1024,
+                "cache_write_tokens": 2000,
+            },
+        ),
+    ],
+)
+def test_vercel_ai_sdk_model_calls_are_priced(
+    tmp_path: Path,
+    version: int,
+    provider: str,
+    model: str,
+    library_provider: str,
+    usage: dict[str, int],
+) -> None:
+    """The AI SDK's provider calls (``ai.generateText.doGenerate``) are llm runs priced like any
+    other, with the cache counted as the provider bills it; the ``ai.generateText`` span around
+    them repeats their usage and shows their sum, not twice it."""
+    import warnings
+
+    import genai_prices
+
+    tracer_provider = TracerProvider(resource=Resource.create({"service.name": "next-app"}))
+    processor = configure(tmp_path / "t.db", tracer_provider=tracer_provider)
+    tracer = tracer_provider.get_tracer("ai")
+    outer, call = _ai_sdk_call(version, provider, model)
+    with (
+        tracer.start_as_current_span("ai.generateText", attributes=outer),
+        tracer.start_as_current_span("ai.generateText.doGenerate", attributes=call),
+    ):
+        pass
+    processor.force_flush()
+    tracer_provider.shutdown()
+    with localtrace.Client(tmp_path / "t.db") as client:
+        (root,) = client.list_runs(is_root=True)
+        (run,) = client.list_runs(run_type="llm")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = genai_prices.calc_price(
+            genai_prices.Usage(**usage),
+            model,
+            provider_id=library_provider,
+            genai_request_timestamp=run.start_time,
+        )
+    assert run.extra["metadata"]["ls_provider"] in (library_provider, "bedrock")
+    assert run.prompt_tokens == usage["input_tokens"]
+    assert run.total_cost == want.total_price and run.cost_source is not None
+    assert root.run_type == "chain" and root.total_tokens == run.total_tokens
+    assert root.total_cost == run.total_cost
+
+
+def test_vercel_ai_gateway_calls_keep_the_cost_the_gateway_billed(tmp_path: Path) -> None:
+    """Through the Vercel AI Gateway a model call's response carries what the gateway billed
+    (``providerMetadata.gateway.cost``): that is the run's cost, exactly as sent."""
+    from decimal import Decimal
+
+    tracer_provider = TracerProvider(resource=Resource.create({"service.name": "next-app"}))
+    processor = configure(tmp_path / "t.db", tracer_provider=tracer_provider)
+    _, call = _ai_sdk_call(4, "gateway", "openai/gpt-4o")
+    call["ai.response.providerMetadata"] = (
+        '{"gateway":{"routing":{"finalProvider":"openai"},"cost":"0.0060125"}}'
+    )
+    with tracer_provider.get_tracer("ai").start_as_current_span(
+        "ai.generateText.doGenerate", attributes=call
+    ):
+        pass
+    processor.force_flush()
+    tracer_provider.shutdown()
+    with localtrace.Client(tmp_path / "t.db") as client:
+        (run,) = client.list_runs()
+    assert run.run_type == "llm" and run.total_tokens == 1500
+    assert run.total_cost == Decimal("0.0060125") and run.cost_source == "sent"
+
+
+@pytest.mark.parametrize(
+    "attribute",
+    ["openai.response.service_tier", "gen_ai.openai.response.service_tier"],
+)
+def test_a_priority_service_tier_named_by_the_span_is_priced_at_its_rate(
+    tmp_path: Path, attribute: str
+) -> None:
+    """OpenAI bills requests served on its priority tier at the priority rate; GenAI
+    instrumentations name the tier that served a call as a span attribute (the OpenAI
+    conventions' ``openai.response.service_tier``, formerly ``gen_ai.openai.…``)."""
+    import warnings
+
+    import genai_prices
+
+    tracer_provider = TracerProvider(resource=Resource.create({"service.name": "api"}))
+    processor = configure(tmp_path / "t.db", tracer_provider=tracer_provider)
+    attributes = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.system": "openai",
+        "gen_ai.request.model": "gpt-5",
+        "gen_ai.usage.input_tokens": 1200,
+        "gen_ai.usage.output_tokens": 300,
+        attribute: "priority",
+    }
+    with tracer_provider.get_tracer("openai").start_as_current_span(
+        "chat gpt-5", attributes=attributes
+    ):
+        pass
+    processor.force_flush()
+    tracer_provider.shutdown()
+    with localtrace.Client(tmp_path / "t.db") as client:
+        (run,) = client.list_runs()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        usage = genai_prices.Usage(input_tokens=1200, output_tokens=300)
+        want = genai_prices.calc_price(
+            usage,
+            "gpt-5",
+            provider_id="openai",
+            genai_request_timestamp=run.start_time,
+            price_context={"service_tier": "priority"},
+        )
+        standard = genai_prices.calc_price(
+            usage, "gpt-5", provider_id="openai", genai_request_timestamp=run.start_time
+        )
+    assert want.total_price != standard.total_price
+    assert run.total_cost == want.total_price

@@ -392,3 +392,22 @@ def test_compiled_prices_equal_calc_price_on_any_usage(
 
 
 PRICER = Pricer()
+
+
+def test_the_js_sdks_one_hour_cache_writes_cost_what_the_python_sdks_do(
+    store: localtrace.Client,
+) -> None:
+    """The langsmith JS SDK's Anthropic usage (``convertAnthropicUsageToInputTokenDetails``)
+    names one-hour cache writes ``ephemeral_1hr_input_tokens``; they are the Python SDK's
+    ``ephemeral_1h_input_tokens`` and cost the same."""
+    js = {
+        **ANTHROPIC_1H,
+        "input_token_details": {
+            "ephemeral_1hr_input_tokens": 500,
+            "ephemeral_5m_input_tokens": 100,
+        },
+    }
+    want = expected(ANTHROPIC_1H, "claude-opus-4-1", "anthropic", T)
+    run = ingest(store, js, "claude-opus-4-1", "anthropic")
+    assert costs(run) == want
+    assert run.prompt_token_details == js["input_token_details"]  # stored as sent

@@ -115,6 +115,86 @@ def test_wrap_openai_run_is_priced(client: localtrace.Client) -> None:
     assert project.total_cost == run.total_cost  # and the project's roll-up shows it
 
 
+def test_wrap_azure_openai_run_is_priced_by_the_model_that_answered(
+    client: localtrace.Client,
+) -> None:
+    """An Azure OpenAI request names a deployment (a name its owner chose), which the SDK
+    sends as ``ls_model_name``; the response names the model behind it, which is priced."""
+    openai = pytest.importorskip("openai")
+    httpx = pytest.importorskip("httpx")
+    wrap_openai = _wrappers().wrap_openai
+    answer = httpx.Response(200, json=OPENAI_RESPONSE)
+    http = httpx.Client(transport=httpx.MockTransport(lambda request: answer))
+    sdk = openai.AzureOpenAI(
+        api_key="test",
+        api_version="2024-10-21",
+        azure_endpoint="http://127.0.0.1:9",
+        http_client=http,
+    )
+    with tracing_context(client=client, enabled=True, project_name="azure"):
+        wrap_openai(sdk).chat.completions.create(
+            model="prod-chat-eu", messages=[{"role": "user", "content": "2+2?"}]
+        )
+    http.close()
+    run = _llm_run(client)
+    assert run.extra["metadata"]["ls_model_name"] == "prod-chat-eu"
+    assert run.extra["metadata"]["ls_provider"] == "azure"
+    want = oracle(
+        "gpt-4o-2024-08-06",
+        "azure",
+        run.start_time,
+        input_tokens=1200,
+        output_tokens=300,
+        cache_read_tokens=1024,
+    )
+    assert (pico(run.prompt_cost), pico(run.completion_cost), pico(run.total_cost)) == want
+    assert run.cost_source == "genai-prices/azure/gpt-4o"
+
+
+@pytest.mark.parametrize(
+    ("provider", "params"),
+    [
+        ("azure", {}),
+        ("azure_openai", {}),
+        ("openai", {"deployment_name": "prod-chat-eu"}),
+        ("openai", {"azure_deployment": "prod-chat-eu"}),
+    ],
+)
+def test_langchain_azure_deployment_is_priced_by_the_response_model(
+    client: localtrace.Client, provider: str, params: dict[str, Any]
+) -> None:
+    """LangChain's Azure chat model sends the deployment as ``ls_model_name`` when no model is
+    configured; the model its response names (``response_metadata.model_name``) is priced."""
+    start = dt.datetime(2025, 9, 1, tzinfo=dt.timezone.utc)
+    message = {
+        "lc": 1,
+        "type": "constructor",
+        "id": ["langchain", "schema", "messages", "AIMessage"],
+        "kwargs": {
+            "content": "4",
+            "response_metadata": {"model_name": "gpt-4o-mini-2024-07-18"},
+            "usage_metadata": {"input_tokens": 4000, "output_tokens": 500, "total_tokens": 4500},
+        },
+    }
+    client.create_run(
+        "AzureChatOpenAI",
+        {"messages": []},
+        "llm",
+        start_time=start,
+        end_time=start,
+        outputs={"generations": [[{"text": "4", "message": message}]], "llm_output": None},
+        extra={
+            "invocation_params": {"_type": "azure-openai-chat", **params},
+            "metadata": {"ls_provider": provider, "ls_model_name": "prod-chat-eu"},
+        },
+    )
+    run = _llm_run(client)
+    found = provider if provider != "azure_openai" else "azure"
+    want = oracle("gpt-4o-mini-2024-07-18", found, start, input_tokens=4000, output_tokens=500)
+    assert pico(run.total_cost) == want[2]
+    assert run.cost_source is not None and run.cost_source.endswith("/gpt-4o-mini")
+
+
 ANTHROPIC_RESPONSE = {
     "id": "msg_1",
     "type": "message",
@@ -212,6 +292,43 @@ def test_langchain_chat_model_run_is_priced(client: localtrace.Client) -> None:
     )
     assert (pico(run.prompt_cost), pico(run.completion_cost), pico(run.total_cost)) == want
     assert run.cost_source == "genai-prices/openai/gpt-4o-mini"
+
+
+def test_langchain_priority_tier_is_priced_at_its_rate(client: localtrace.Client) -> None:
+    """A LangChain chat model whose response says the priority tier served it
+    (``response_metadata.service_tier``), with usage that names no tier, costs the priority
+    rates, as OpenAI bills it."""
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+    from langchain_core.tracers.langchain import LangChainTracer
+
+    class FakeOpenAIChat(GenericFakeChatModel):
+        def _get_ls_params(self, stop: Any = None, **kwargs: Any) -> Any:
+            params = super()._get_ls_params(stop=stop, **kwargs)
+            params["ls_provider"] = "openai"
+            params["ls_model_name"] = "gpt-5"
+            return params
+
+    usage = {"input_tokens": 1200, "output_tokens": 300, "total_tokens": 1500}
+    message = AIMessage(
+        content="4",
+        usage_metadata=usage,  # type: ignore[arg-type]
+        response_metadata={"model_name": "gpt-5-2025-08-07", "service_tier": "priority"},
+    )
+    tracer = LangChainTracer(client=client, project_name="tiers")  # type: ignore[arg-type]
+    FakeOpenAIChat(messages=iter([message])).invoke("2+2?", config={"callbacks": [tracer]})
+    tracer.wait_for_futures()
+    run = _llm_run(client)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = genai_prices.calc_price(
+            genai_prices.Usage(input_tokens=1200, output_tokens=300),
+            "gpt-5",
+            provider_id="openai",
+            genai_request_timestamp=run.start_time,
+            price_context={"service_tier": "priority"},
+        )
+    assert run.total_cost == want.total_price
 
 
 def _legacy_chat_model(llm_output: dict[str, Any], provider: str, model: str) -> Any:

@@ -32,6 +32,7 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
+    from ._unpriced_usage import UnpricedUsage
     from .client import Client, default_project_name
     from .models import (
         Dataset,
@@ -61,6 +62,7 @@ _LAZY = {
     "TracerSession": "models",
     "TracerSessionResult": "models",
     "UnpricedModel": "models",
+    "UnpricedUsage": "_unpriced_usage",
 }
 """Names imported on first use: ``import localtrace._ingest...`` (the writer process) or
 ``localtrace.errors`` need neither the client nor pydantic, and start in a fraction of the
@@ -118,6 +120,7 @@ __all__ = [
     "TracerSession",
     "TracerSessionResult",
     "UnpricedModel",
+    "UnpricedUsage",
     "__version__",
     "default_project_name",
 ]

@@ -272,6 +272,7 @@ class AsyncClient:
     import_model_prices = _blocking("import_model_prices")
     recompute_costs = _blocking("recompute_costs")
     list_unpriced_models = _blocking("list_unpriced_models")
+    list_unpriced_usage = _blocking("list_unpriced_usage")
     runs_after = _iterating("runs_after")
     export_otlp = _blocking("export_otlp")
     export_jsonl = _blocking("export_jsonl")

@@ -28,6 +28,7 @@ from ._ids import argument_id, uuid_text
 from ._ingest import custom_prices as _prices
 from ._ingest import feedback as _feedback_ops
 from ._ingest import recompute as _recompute
+from ._ingest import unpriced as _unpriced
 from ._ingest.writer import Writer
 from ._ingest.writer_process import ProcessWriter
 from ._json import dumps_or_none
@@ -49,6 +50,7 @@ from ._transfer import merge as _merge
 from ._transfer import parquet as _parquet
 from ._transfer import pull as _pull
 from ._transfer import push as _push
+from ._unpriced_usage import UnpricedUsage
 from .errors import (
     FeedbackNotFoundError,
     InvalidArgumentError,
@@ -1068,17 +1070,53 @@ class Client(EvaluationMethods):
         project_name: str | Sequence[str] | None = None,
         project_id: uuid.UUID | str | Sequence[uuid.UUID | str] | None = None,
     ) -> list[UnpricedModel]:
-        """Model names of llm runs that have tokens but no cost (no price matched), with run
-        counts, most runs first: what to add with ``create_model_price``."""
+        """Model names of llm runs that have tokens but no cost because no price names the
+        model, with run counts, most runs first: what to add with ``create_model_price``.
+        Runs of a priced model that still have no cost are ``list_unpriced_usage``'s."""
+        return [
+            UnpricedModel(
+                model=group.model,
+                provider=group.provider,
+                runs=group.runs,
+                total_tokens=group.tokens,
+            )
+            for group in self._unpriced(project_name, project_id)
+            if group.reason is None
+        ]
+
+    def list_unpriced_usage(
+        self,
+        *,
+        project_name: str | Sequence[str] | None = None,
+        project_id: uuid.UUID | str | Sequence[uuid.UUID | str] | None = None,
+    ) -> list[UnpricedUsage]:
+        """llm runs that have tokens and no cost although a price names their model, grouped by
+        model, provider and reason, most runs first: usage the catalogue refuses (more cached
+        tokens than tokens), a price added since they were stored (``recompute_costs``), a
+        total without input and output tokens."""
+        return [
+            UnpricedUsage(
+                model=group.model,
+                provider=group.provider,
+                runs=group.runs,
+                total_tokens=group.tokens,
+                price=group.price,
+                reason=group.reason,
+            )
+            for group in self._unpriced(project_name, project_id)
+            if group.reason is not None
+        ]
+
+    def _unpriced(
+        self,
+        project_name: str | Sequence[str] | None,
+        project_id: uuid.UUID | str | Sequence[uuid.UUID | str] | None,
+    ) -> list[_unpriced.UnpricedGroup]:
         self.flush()
         wanted = RunQuery(project_ids=_as_list(project_id), project_names=_as_list(project_name))
         where = _runquery.prepare(self._db, wanted, listing=False)
         with self._db.read() as conn:
-            found = _recompute.unpriced_models(conn, where.sql(), where.params)
-        return [
-            UnpricedModel(model=model, provider=provider, runs=runs, total_tokens=tokens)
-            for model, provider, runs, tokens in found
-        ]
+            return _unpriced.unpriced(conn, where.sql(), where.params)
 
     # -- feedback ---------------------------------------------------------------------------
     @_sdk_keywords("stop_after_attempt", "extend_trace_retention", "address")

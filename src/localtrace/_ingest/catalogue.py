@@ -98,6 +98,18 @@ class CatalogueCost:
     source: str
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """Why the catalogue gives usage no cost: ``key`` (a genai-prices usage key) reports
+    ``count`` tokens, fewer than the priced ``parts`` inside it; or, when ``ambiguous`` holds
+    the library's words, the usage does not say how many ``key`` tokens there were."""
+
+    key: str
+    count: int
+    parts: dict[str, int]
+    ambiguous: str | None
+
+
 def _round(value: int | Decimal) -> int:
     if isinstance(value, int):
         return value
@@ -276,6 +288,31 @@ class Catalogue:
             leaves={key: _round(amount) for key, amount in costs.items()},
             source=compiled.source,
         )
+
+    def refusal(self, compiled: CompiledPrice, usage: Mapping[str, int]) -> Refusal | None:
+        """Why ``cost`` refuses this usage (None when it does not): a priced key the usage leaves
+        ambiguous, or a key with fewer tokens than the priced keys inside it. Only reports ask,
+        so this repeats ``cost``'s walk rather than slowing it down."""
+        from genai_prices import Usage as LibraryUsage
+
+        shape = frozenset([key for key, count in usage.items() if count])
+        if not self._shape_ok(compiled, shape):
+            probe = LibraryUsage(**{key: 1 for key in shape})
+            for key in sorted(compiled.keys - shape - {"requests"}):
+                try:
+                    getattr(probe, key)
+                except ValueError as exc:
+                    return Refusal(key, 0, {}, str(exc))
+        leaves = [0] * len(compiled.plan)
+        for index, (key, _direction, inner, *_rest) in enumerate(compiled.plan):
+            if key == "requests":
+                continue
+            parts = {compiled.plan[i][0]: leaves[i] for i in inner if leaves[i]}
+            count = usage.get(key, 0) - sum(parts.values())
+            if count < 0:
+                return Refusal(key, usage.get(key, 0), parts, None)
+            leaves[index] = count
+        return None
 
     @staticmethod
     def _shape_ok(compiled: CompiledPrice, shape: frozenset[str]) -> bool:

@@ -335,7 +335,9 @@ def validate_record(record: Any, where: str) -> PriceEntry:
             threshold,
             "is a price for prompts above a token threshold, which custom prices cannot express",
             "leave this entry out: the bundled catalogue prices the long-context tiers of "
-            "Gemini and Claude models; for other models send the run's cost with it",
+            "Gemini and Claude models; a plain entry may price the tokens the SDK's Gemini "
+            "wrapper reports beyond 200k (prompt_cost_details/completion_cost_details "
+            "'over_200k'); for other models send the run's cost with it",
         )
     try:
         return validate(**{key: record.get(key) for key in _FIELDS})

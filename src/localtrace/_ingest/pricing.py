@@ -43,6 +43,20 @@ LangChain reports back). ``model`` .. ``endpoint_name`` are invocation parameter
 
 _INVOCATION = MODEL_PATHS[1:6]
 _PROVIDER_KEYS = ("ls_provider", "gen_ai.provider.name", "gen_ai.system")
+_RESPONSE_PATHS = ("response_metadata.model_name", "gen_ai.response.model")
+"""Where the response names the model that answered."""
+_TIER_KEYS = (
+    "openai.response.service_tier",
+    "gen_ai.openai.response.service_tier",
+    "gen_ai.response.service_tier",
+)
+"""Where an OpenTelemetry span names the service tier that served a call (OpenAI's priority
+and flex tiers cost more or less than the standard one); else the response's ``service_tier``."""
+_TIERS = frozenset({"priority", "flex"})
+_DEPLOYMENT_PROVIDERS = frozenset({"azure", "azure_openai"})
+_DEPLOYMENT_KEYS = ("deployment_name", "azure_deployment")
+"""A run whose provider is one of these, or whose invocation parameters hold one of these keys,
+names a deployment in its request (Azure OpenAI: a name its owner chose, not a model)."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +83,10 @@ TOKEN_TYPES: tuple[TokenType, ...] = (
     TokenType("flex", "prompt", None, "flex"),
     TokenType("priority_cache_read", "prompt", "cache_read_tokens", "priority"),
     TokenType("flex_cache_read", "prompt", "cache_read_tokens", "flex"),
+    # The SDK's Gemini wrapper: a long prompt's (or answer's) tokens beyond 200k, apart from
+    # the rest. Custom prices may name them; the catalogue prices Gemini's tiers by the whole
+    # prompt's size, as Google bills them, so it reads them as plain tokens.
+    TokenType("over_200k", "prompt", None),
     TokenType("reasoning", "completion", "output_reasoning_tokens"),
     TokenType("audio", "completion", "output_audio_tokens"),
     TokenType("image", "completion", "output_image_tokens"),
@@ -78,6 +96,7 @@ TOKEN_TYPES: tuple[TokenType, ...] = (
     TokenType("flex", "completion", None, "flex"),
     TokenType("priority_reasoning", "completion", "output_reasoning_tokens", "priority"),
     TokenType("flex_reasoning", "completion", "output_reasoning_tokens", "flex"),
+    TokenType("over_200k", "completion", None),
 )
 """Every token category the SDK wrappers and LangChain send, one row each. Custom prices may
 name these categories in ``prompt_cost_details``/``completion_cost_details``."""
@@ -95,7 +114,7 @@ class ModelRef:
     first one, and all of them are looked for only when a custom price asks.
     """
 
-    __slots__ = ("_names", "_source", "provider")
+    __slots__ = ("_names", "_source", "deployment", "provider", "service_tier")
 
     def __init__(
         self,
@@ -103,10 +122,14 @@ class ModelRef:
         provider: str | None = None,
         *,
         source: tuple[Mapping[str, Any], Mapping[str, Any], Mapping[str, Any] | None] | None = None,
+        deployment: bool = False,
+        service_tier: str | None = None,
     ) -> None:
         self._names = names
         self._source = source  # (metadata, invocation params, outputs) to search on demand
         self.provider = provider
+        self.deployment = deployment  # the request names a deployment, not a model
+        self.service_tier = service_tier  # the tier a span says served the call, if priced apart
 
     @property
     def names(self) -> tuple[tuple[str, str], ...]:
@@ -124,6 +147,16 @@ class ModelRef:
                 return first
         names = self.names
         return names[0][1] if names else None
+
+    @property
+    def catalogue_name(self) -> str | None:
+        """The name to look up in the catalogue: the model the response names when the request
+        names a deployment (whose name the catalogue cannot know), else ``name``."""
+        if self.deployment:
+            answered = self.at(_RESPONSE_PATHS)
+            if answered:
+                return answered
+        return self.name
 
     def at(self, paths: tuple[str, ...]) -> str | None:
         """The first name found at one of ``paths`` (in their order)."""
@@ -163,8 +196,18 @@ def model_ref(extra: Mapping[str, Any] | None, outputs: Mapping[str, Any] | None
             provider = _text(metadata.get(key))
             if provider:
                 break
+    deployment = (provider or "").lower() in _DEPLOYMENT_PROVIDERS or any(
+        _text(params.get(key)) for key in _DEPLOYMENT_KEYS
+    )
+    tier = next((metadata[key] for key in _TIER_KEYS if key in metadata), None)
+    if tier is None and isinstance(outputs, Mapping):
+        tier = _response_tier(outputs)
     return ModelRef(
-        None, provider, source=(metadata, params, outputs if isinstance(outputs, Mapping) else None)
+        None,
+        provider,
+        source=(metadata, params, outputs if isinstance(outputs, Mapping) else None),
+        deployment=deployment,
+        service_tier=tier if tier in _TIERS else None,
     )
 
 
@@ -191,11 +234,34 @@ def _find_names(
 
 
 def _response_model(outputs: Mapping[str, Any]) -> str | None:
+    """The model the response names: LangChain's ``llm_output`` or first generation's
+    ``response_metadata``, or the provider's response as the SDK's wrappers store it."""
+    found = _text(outputs.get("model"))
+    if found:
+        return found
     llm_output = outputs.get("llm_output")
     if isinstance(llm_output, Mapping):
         found = _text(llm_output.get("model_name")) or _text(llm_output.get("model"))
         if found:
             return found
+    response = _response_metadata(outputs)
+    if response is not None:
+        return _text(response.get("model_name")) or _text(response.get("model"))
+    return None
+
+
+def _response_tier(outputs: Mapping[str, Any]) -> Any:
+    """The service tier the response says served the call: the provider's response as the
+    SDK's wrappers store it, or LangChain's first generation's ``response_metadata``."""
+    tier = outputs.get("service_tier")
+    if tier is None:
+        response = _response_metadata(outputs)
+        tier = response.get("service_tier") if response is not None else None
+    return tier
+
+
+def _response_metadata(outputs: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """LangChain's first generation's ``response_metadata``, if any."""
     generations = outputs.get("generations")
     if isinstance(generations, list) and generations:
         first = generations[0]
@@ -207,7 +273,7 @@ def _response_model(outputs: Mapping[str, Any]) -> str | None:
             holder = kwargs if isinstance(kwargs, Mapping) else message
             response = holder.get("response_metadata")
             if isinstance(response, Mapping):
-                return _text(response.get("model_name")) or _text(response.get("model"))
+                return response
     return None
 
 
@@ -222,14 +288,33 @@ def has_sent_cost(usage: Usage) -> bool:
     )
 
 
+_ALIASES = {"ephemeral_1hr_input_tokens": "ephemeral_1h_input_tokens"}
+"""Input token categories under another name: the langsmith JS SDK's Anthropic usage names
+one-hour cache writes ``ephemeral_1hr_input_tokens``."""
+
+
+def _canonical(details: dict[str, int]) -> dict[str, int]:
+    if not any(name in details for name in _ALIASES):
+        return details
+    named: dict[str, int] = {}
+    for category, tokens in details.items():
+        category = _ALIASES.get(category, category)
+        named[category] = named.get(category, 0) + tokens
+    return named
+
+
 def billed_usage(usage: Usage) -> Usage:
-    """``usage`` with the output tokens the provider bills.
+    """``usage`` with the output tokens the provider bills, its input categories under the
+    names prices use (``_ALIASES``).
 
     Output tokens include the reasoning tokens, as the SDK's OpenAI wrapper and LangChain report
     them. Gemini counts its thinking apart from the answer, and the SDK's Gemini wrapper passes
     that on (``output_tokens`` without ``reasoning``, ``total_tokens`` with it); such reasoning,
     recognised by that total or by being more than the output tokens, is added to them.
     """
+    canonical = _canonical(usage.prompt_token_details)
+    if canonical is not usage.prompt_token_details:
+        usage = dataclasses.replace(usage, prompt_token_details=canonical)
     reasoning = usage.completion_token_details.get("reasoning", 0)
     if reasoning > 0 and (
         reasoning > usage.completion_tokens
@@ -300,10 +385,11 @@ class Pricer:
         if entry is not None:
             costs = entry.cost(billed)
             return self._fits(usage, *costs, source=f"custom/{entry.id}")
-        name = ref.name
+        name = ref.catalogue_name
         if name is None:
             return None
         counts, tier = catalogue_usage(billed)
+        tier = tier or ref.service_tier
         compiled = self.catalogue.prices(name, ref.provider, start_micros, tier)
         if compiled is None:
             return None

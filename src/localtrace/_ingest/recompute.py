@@ -180,34 +180,3 @@ def _without_costs(usage: Usage) -> Usage:
         prompt_cost_details={},
         completion_cost_details={},
     )
-
-
-def unpriced_models(
-    conn: sqlite3.Connection, where_sql: str, params: Sequence[Any]
-) -> list[tuple[str | None, str | None, int, int]]:
-    """(model, provider, runs, tokens) of llm runs with tokens and no cost, most runs first."""
-    from .pricing import model_ref
-
-    condition = f"{where_sql} AND" if where_sql else "WHERE"
-    found: dict[tuple[str | None, str | None], list[int]] = {}
-    for extra_text, outputs_text, tokens in conn.execute(
-        "SELECT p.extra, p.outputs, r.total_tokens FROM runs AS r "
-        "LEFT JOIN run_payloads AS p ON p.run_pk = r.pk "
-        f"{condition} r.run_type = 'llm' AND r.total_cost IS NULL AND r.total_tokens > 0",
-        list(params),
-    ):
-        extra = _json.loads(extra_text) if extra_text else None
-        outputs = None
-        if outputs_text and any(hint in outputs_text for hint in USAGE_HINTS):
-            outputs = _json.loads(outputs_text)
-        ref = model_ref(
-            extra if isinstance(extra, dict) else None,
-            outputs if isinstance(outputs, dict) else None,
-        )
-        counts = found.setdefault((ref.name, ref.provider), [0, 0])
-        counts[0] += 1
-        counts[1] += tokens
-    ranked = sorted(
-        found.items(), key=lambda item: (-item[1][0], item[0][0] or "", item[0][1] or "")
-    )
-    return [(model, provider, runs, tokens) for (model, provider), (runs, tokens) in ranked]

@@ -3,7 +3,8 @@
 Conventions read, most specific first: the langsmith SDK's ``langsmith.*`` attributes (the
 reference: ``langsmith/_internal/otel``), the OpenTelemetry GenAI semantic conventions
 (``gen_ai.*`` attributes and message events), OpenInference (``input.value``, ``llm.*``,
-``retrieval.*``) and OpenLLMetry (``traceloop.*``, indexed ``gen_ai.prompt.N.*``). Attributes
+``retrieval.*``), OpenLLMetry (``traceloop.*``, indexed ``gen_ai.prompt.N.*``) and the Vercel
+AI SDK (``ai.*``, see ``_ai_sdk``). Attributes
 that become a run field are consumed; every other attribute is kept in ``extra.metadata``
 under its own name, and what OTel knows that a run has no field for (kind, status, resource,
 scope, links, the original ids) is kept in ``extra.otel``. Nothing is dropped silently.
@@ -24,7 +25,7 @@ import orjson
 
 from .._dotted import parse_dotted_order
 from ..models import RUN_TYPES
-from . import _ids
+from . import _ai_sdk, _ids
 from ._spans import KIND_NAMES, STATUS_ERROR, STATUS_NAMES, Span
 
 MAX_VALUE_CHARS = 4 * 2**20
@@ -132,6 +133,8 @@ _TOKEN_SOURCES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "gen_ai.usage.prompt_tokens",
             "llm.token_count.prompt",
             "llm.usage.prompt_tokens",
+            "ai.usage.inputTokens",  # the Vercel AI SDK, 5 and later
+            "ai.usage.promptTokens",  # the Vercel AI SDK, 4
         ),
     ),
     (
@@ -141,11 +144,18 @@ _TOKEN_SOURCES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "gen_ai.usage.completion_tokens",
             "llm.token_count.completion",
             "llm.usage.completion_tokens",
+            "ai.usage.outputTokens",
+            "ai.usage.completionTokens",
         ),
     ),
     (
         "total_tokens",
-        ("gen_ai.usage.total_tokens", "llm.token_count.total", "llm.usage.total_tokens"),
+        (
+            "gen_ai.usage.total_tokens",
+            "llm.token_count.total",
+            "llm.usage.total_tokens",
+            "ai.usage.totalTokens",
+        ),
     ),
 )
 _DETAIL_SOURCES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -157,6 +167,8 @@ _DETAIL_SOURCES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "gen_ai.usage.cache_read_input_tokens",
             "llm.token_count.prompt_details.cache_read",
             "gen_ai.usage.details.cache_read_tokens",  # pydantic-ai: its Usage fields
+            "ai.usage.inputTokenDetails.cacheReadTokens",  # the Vercel AI SDK, 6
+            "ai.usage.cachedInputTokens",  # the Vercel AI SDK, 5 and 6
         ),
     ),
     (
@@ -167,6 +179,7 @@ _DETAIL_SOURCES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "gen_ai.usage.cache_creation_input_tokens",
             "llm.token_count.prompt_details.cache_write",
             "gen_ai.usage.details.cache_write_tokens",
+            "ai.usage.inputTokenDetails.cacheWriteTokens",
         ),
     ),
     (
@@ -181,6 +194,8 @@ _DETAIL_SOURCES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "gen_ai.usage.reasoning.output_tokens",
             "llm.token_count.completion_details.reasoning",
             "gen_ai.usage.details.reasoning_tokens",
+            "ai.usage.outputTokenDetails.reasoningTokens",
+            "ai.usage.reasoningTokens",
         ),
     ),
     (
@@ -371,6 +386,7 @@ def _run_type(attrs: dict[str, Any]) -> tuple[str, bool]:
         ("gen_ai.operation.name", _GENAI_OPERATIONS),
         ("llm.request.type", _LLM_REQUEST_TYPES),
         ("traceloop.span.kind", _TRACELOOP_KINDS),
+        ("ai.operationId", _ai_sdk.OPERATIONS),
     ):
         value = attrs.get(key)
         if isinstance(value, str):
@@ -641,6 +657,7 @@ def _usage(
     usage: dict[str, Any] = {}
     if not own:
         return _given_usage(span, attrs, warnings)
+    cache_apart = _ai_sdk.cache_apart(attrs)
 
     def take(key: str, convert: Callable[[Any], Any]) -> Any:
         raw = attrs.pop(key)
@@ -678,6 +695,11 @@ def _usage(
             got = take(key, _cost)
             if got is not None:
                 usage[target] = got
+    if cache_apart is not None:
+        _ai_sdk.add_cache(usage, cache_apart)
+    billed = _ai_sdk.gateway_cost(attrs)
+    if billed is not None and not any(key.endswith("_cost") for key in usage):
+        usage["total_cost"] = billed
     return _given_usage(span, attrs, warnings) or usage or None
 
 
@@ -724,9 +746,17 @@ def _provider(value: Any) -> str | None:
     return _PROVIDERS.get(value.lower(), value.lower())
 
 
-def _model(attrs: dict[str, Any], metadata: dict[str, Any]) -> None:
-    """``ls_model_name`` / ``ls_provider`` metadata (what the cost tables are keyed by)."""
+def _model(attrs: dict[str, Any], metadata: dict[str, Any], run_type: str) -> None:
+    """``ls_model_name`` / ``ls_provider`` metadata (what the cost tables are keyed by).
+
+    The Vercel AI SDK's model calls name them ``ai.model.id`` and ``ai.model.provider`` too
+    (its provider ids, ``openai.chat``, are read as the provider they name); the spans around
+    them (``ai.generateText``) carry the same names but are not model calls, so they keep them
+    as plain metadata.
+    """
     get = attrs.get
+    ai_sdk = isinstance(get("ai.operationId"), str)
+    model_call = ai_sdk and run_type in _MODEL_CALLS
     model = next(
         (
             v
@@ -735,21 +765,27 @@ def _model(attrs: dict[str, Any], metadata: dict[str, Any]) -> None:
                 get("gen_ai.response.model"),
                 get("llm.model_name"),
                 get("embedding.model_name"),
+                get("ai.model.id") if model_call else None,
             )
             if isinstance(v, str) and v
         ),
         None,
     )
+
+    def read(value: Any) -> str | None:
+        return _provider(_ai_sdk.provider(value) if ai_sdk else value)
+
     provider = next(
         (
             p
             for p in map(
-                _provider,
+                read,
                 (
                     get("gen_ai.provider.name"),
                     get("gen_ai.system"),
                     get("llm.provider"),
                     get("llm.system"),
+                    get("ai.model.provider") if model_call else None,
                 ),
             )
             if p
@@ -955,7 +991,7 @@ def span_to_run(span: Span, *, project: str | None = None) -> Mapped:
     inputs = _inputs(span, attrs, used, texts)
     outputs = _outputs(span, attrs, used, vectors)
     usage = _usage(span, attrs, warnings, own_usage)
-    _model(attrs, metadata)
+    _model(attrs, metadata, run["run_type"])
     extra: dict[str, Any] = {}
     params = _json_or_text(attrs.pop("llm.invocation_parameters", None))
     if isinstance(params, dict):

@@ -1,0 +1,121 @@
+"""The Vercel AI SDK's spans (``ai.*`` attributes): which are model calls, which provider a
+provider id names, and what its token attributes leave out.
+
+The AI SDK traces a call such as ``generateText`` as an ``ai.generateText`` span around one
+``ai.generateText.doGenerate`` span per provider call. The provider calls are the model calls;
+the spans around them repeat their usage. Its token attributes changed with its versions: the
+SDK 6 reports the input with its cache (``ai.usage.inputTokenDetails.*``), as the langsmith SDK
+does; the SDK 5 passed Anthropic's and Bedrock's counts on as those providers report them, the
+cache reads apart in ``ai.usage.cachedInputTokens`` and the cache writes in the provider
+metadata only.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from decimal import Decimal
+from typing import Any
+
+import orjson
+
+OPERATIONS = {
+    "ai.generateText.doGenerate": "llm",
+    "ai.streamText.doStream": "llm",
+    "ai.generateObject.doGenerate": "llm",
+    "ai.streamObject.doStream": "llm",
+    "ai.embed.doEmbed": "embedding",
+    "ai.embedMany.doEmbed": "embedding",
+    "ai.toolCall": "tool",
+    "ai.generateText": "chain",
+    "ai.streamText": "chain",
+    "ai.generateObject": "chain",
+    "ai.streamObject": "chain",
+    "ai.embed": "chain",
+    "ai.embedMany": "chain",
+}
+"""Run type by ``ai.operationId``."""
+
+_PROVIDERS = (
+    ("google.vertex", "google_vertexai"),
+    ("vertex", "google_vertexai"),
+    ("google", "google_genai"),
+    ("amazon-bedrock", "bedrock"),
+    ("azure-openai", "azure"),
+    ("mistral", "mistralai"),
+)
+"""Provider ids (``<provider>.<api>``) whose provider part is not LangChain's name, longest
+prefix first."""
+
+
+def provider(value: Any) -> str | None:
+    """The provider a provider id names (``openai.chat`` -> ``openai``)."""
+    if not isinstance(value, str) or not value:
+        return None
+    lowered = value.lower()
+    for prefix, name in _PROVIDERS:
+        if lowered == prefix or lowered.startswith(prefix + "."):
+            return name
+    return lowered.split(".", 1)[0]
+
+
+def _metadata(attrs: dict[str, Any]) -> dict[str, Any]:
+    raw = attrs.get("ai.response.providerMetadata")
+    if isinstance(raw, str) and raw.startswith("{"):
+        try:
+            raw = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return {}
+    return raw if isinstance(raw, dict) else {}
+
+
+def _dig(value: Any, *keys: str) -> Any:
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def cache_apart(attrs: dict[str, Any]) -> int | None:
+    """The cache writes of an Anthropic or Bedrock call traced by the SDK 5, whose input tokens
+    leave the cache out: None unless the span is such a call."""
+    if "ai.usage.cachedInputTokens" not in attrs or any(
+        key.startswith("ai.usage.inputTokenDetails.") for key in attrs
+    ):
+        return None
+    named = attrs.get("ai.model.provider") or attrs.get("gen_ai.system")
+    parts = named.lower().split(".") if isinstance(named, str) else []
+    if "anthropic" in parts:
+        written = _dig(_metadata(attrs), "anthropic", "cacheCreationInputTokens")
+    elif "amazon-bedrock" in parts:
+        written = _dig(_metadata(attrs), "bedrock", "usage", "cacheWriteInputTokens")
+    else:
+        return None
+    if isinstance(written, float) and written.is_integer():
+        written = int(written)
+    return written if isinstance(written, int) and 0 < written < 2**53 else 0
+
+
+def add_cache(usage: dict[str, Any], written: int) -> None:
+    """Count such a call's cache reads and writes in its input tokens, as the provider bills
+    them (and as the langsmith SDK counts them)."""
+    details = usage.setdefault("input_token_details", {})
+    if written and "cache_creation" not in details:
+        details["cache_creation"] = written
+    apart = (details.get("cache_read") or 0) + (details.get("cache_creation") or 0)
+    if not details:
+        del usage["input_token_details"]
+    for key in ("input_tokens", "total_tokens"):
+        if key in usage:
+            usage[key] += apart
+
+
+_COST_TEXT = re.compile(r"\d{1,12}(?:\.\d{1,24})?")
+
+
+def gateway_cost(attrs: dict[str, Any]) -> str | None:
+    """What the Vercel AI Gateway billed for a model call (``providerMetadata.gateway.cost``,
+    USD as decimal text): sent with the call, so it is the run's cost, kept exactly."""
+    cost = _dig(_metadata(attrs), "gateway", "cost")
+    if isinstance(cost, (int, float)) and not isinstance(cost, bool):
+        cost = format(Decimal(repr(cost)), "f") if math.isfinite(cost) and cost >= 0 else None
+    return cost if isinstance(cost, str) and _COST_TEXT.fullmatch(cost) else None
