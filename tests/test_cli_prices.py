@@ -46,7 +46,14 @@ def test_unknown_set_recompute_list_delete(tmp_path: Path) -> None:
     _store(db)
     unknown = json.loads(ok("prices", "unknown", "--format", "json", db=db))
     assert unknown == [
-        {"model": "llama-3.1-8b-ft", "provider": "vllm", "runs": 2, "total_tokens": 3000}
+        {
+            "model": "llama-3.1-8b-ft",
+            "provider": "vllm",
+            "runs": 2,
+            "total_tokens": 3000,
+            "price": None,
+            "reason": "no price names this model: add one",
+        }
     ]
     assert "llama-3.1-8b-ft" in ok("prices", "unknown", db=db)
     ok(
@@ -62,6 +69,14 @@ def test_unknown_set_recompute_list_delete(tmp_path: Path) -> None:
         "cache_read=0.05",
         db=db,
     )
+    # priced from now on: the runs stored before say so, and what to do, not "all priced"
+    waiting = cli("prices", "unknown", db=db)
+    assert "every llm run" not in waiting.stderr
+    assert "every model of an llm run with tokens has a price" in waiting.stderr
+    assert "llama-3.1-8b-ft" in waiting.stdout and "recompute" in waiting.stdout
+    (why,) = json.loads(ok("prices", "unknown", "--format", "json", db=db))
+    assert why["model"] == "llama-3.1-8b-ft" and why["runs"] == 2
+    assert why["price"].startswith("custom/") and "recompute" in why["reason"]
     listed = json.loads(ok("prices", "list", "-f", "json", db=db))
     assert listed[0]["prompt_cost"] == "0.0000002"  # per token, as LangSmith's API has it
     assert listed[0]["prompt_cost_details"] == {"cache_read": "0.00000005"}

@@ -368,7 +368,8 @@ def prices_recompute(
 @pass_settings
 @options_named({"project_name": "--project"})
 def prices_unknown(settings: Settings, projects: tuple[str, ...], fmt: str | None) -> None:
-    """Model names of llm runs that have tokens but no cost, with run counts: the prices to add.
+    """llm runs that have tokens but no cost, with run counts: the prices to add (models no
+    price names), then the runs a price names but could not price, and why.
 
     Example:
 
@@ -376,20 +377,52 @@ def prices_unknown(settings: Settings, projects: tuple[str, ...], fmt: str | Non
         localtrace prices unknown
     """
     fmt = settings.format(fmt)
+    wanted = list(projects) or None
     with settings.client() as client:
-        found = client.list_unpriced_models(project_name=list(projects) or None)
-    records = [m.model_dump() for m in found]
+        found = client.list_unpriced_models(project_name=wanted)
+        usage = client.list_unpriced_usage(project_name=wanted)
+    records = [
+        {**m.model_dump(), "price": None, "reason": "no price names this model: add one"}
+        for m in found
+    ] + [u.model_dump() for u in usage]
     if fmt != "table":
         render.write_records(records, fmt, sys.stdout)
         return
-    if not found:
+    if not found and not usage:
         _note("every llm run with tokens has a cost")
         return
-    table = _table(
-        ("model", "provider", "runs", "tokens"),
-        [
-            (m.model or "(no model name)", m.provider or "", f"{m.runs:,}", f"{m.total_tokens:,}")
-            for m in found
-        ],
-    )
-    _console().print(table)
+    if found:
+        _console().print(
+            _table(
+                ("model", "provider", "runs", "tokens"),
+                [
+                    (
+                        m.model or "(no model name)",
+                        m.provider or "",
+                        f"{m.runs:,}",
+                        f"{m.total_tokens:,}",
+                    )
+                    for m in found
+                ],
+            )
+        )
+    else:
+        _note("every model of an llm run with tokens has a price")
+    if usage:
+        _note("runs a price names but that have no cost, and why:")
+        _console().print(
+            _table(
+                ("model", "provider", "runs", "tokens", "price", "why"),
+                [
+                    (
+                        u.model or "(no model name)",
+                        u.provider or "",
+                        f"{u.runs:,}",
+                        f"{u.total_tokens:,}",
+                        u.price or "",
+                        u.reason,
+                    )
+                    for u in usage
+                ],
+            )
+        )
