@@ -12,9 +12,11 @@ import datetime as dt
 import re
 import sqlite3
 import threading
+import time
 import uuid
 from pathlib import Path
 
+import orjson
 import pytest
 
 import localtrace
@@ -142,6 +144,28 @@ def traced_after_the_writer_died(path: Path) -> localtrace.Client:
     for _ in range(3000):
         client.create_run("after", {"text": "z" * 500}, "chain", id=str(uuid.uuid4()))
     return client
+
+
+def test_runs_queued_as_the_writer_process_died_are_counted_as_lost(tmp_path: Path) -> None:
+    """A submitter can queue runs just as the child stops, after the feeder gave up: nobody
+    sends them any more, so the flush that reports the stop counts them with the rest."""
+    client = localtrace.Client(tmp_path / "queued.db", writer="process")
+    client.create_run("first", {}, "chain", id=str(uuid.uuid4()))
+    client.flush()
+    writer = client._writer
+    assert isinstance(writer, writer_process.ProcessWriter) and writer._proc is not None
+    writer._proc.kill()
+    writer._proc.wait()
+    deadline = time.monotonic() + 10
+    while not writer.stopped and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert writer.stopped
+    late = [orjson.dumps(["post", {"id": str(uuid.uuid4())}]) + b"\n" for _ in range(16)]
+    with writer._lock:  # what such a submitter left behind
+        writer._buffer.extend([*late, orjson.dumps(["flush", -1]) + b"\n"])
+    with pytest.raises(localtrace.StoreError, match="; 16 posts and patches"):
+        client.flush()
+    client.close()
 
 
 def test_a_writer_process_that_dies_is_reported_and_never_blocks_traced_code(

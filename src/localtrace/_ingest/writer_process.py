@@ -36,7 +36,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -229,9 +229,10 @@ class ProcessWriter:
                     room.register(self._fd, select.POLLOUT)
                     room.poll()
                 except OSError:  # BrokenPipeError: the child stopped
+                    # what an earlier send left of its lines is lost with this send's lines
+                    self._dropped += _runs_in(self._unsent.split(b"\n")[:-1]) + _runs_in(lines)
                     self._unsent = b""
                     self._dead = True
-                    self._dropped += sum(1 for line in lines if not line.startswith(b'["flush"'))
                     with self._ack_cond:
                         self._ack_cond.notify_all()
                     return False
@@ -272,7 +273,7 @@ class ProcessWriter:
                 while len(buffer) >= MAX_BUFFERED and not self._dead:
                     self._room.wait(0.1)
                 if self._dead:  # nobody will read them: count them for the next flush()
-                    self._dropped += sum(1 for line in lines if not line.startswith(b'["flush"'))
+                    self._dropped += _runs_in(lines)
                     return
             now = time.monotonic()
             if not buffer:
@@ -381,6 +382,9 @@ class ProcessWriter:
         return 0  # the child's writer indexed before it answered
 
     def _stopped(self) -> StoreError:
+        with self._lock:  # lines a submitter queued as the child stopped: no one sends them now
+            self._dropped += _runs_in(self._buffer)
+            self._buffer.clear()
         dropped, self._dropped = self._dropped, 0
         self._stop_told = True
         lost = (
@@ -446,6 +450,11 @@ class ProcessWriter:
                 for stream in (self._proc.stdin, self._proc.stdout, self._proc.stderr):
                     if stream is not None:
                         stream.close()
+
+
+def _runs_in(lines: Iterable[bytes]) -> int:
+    """Posts, patches and feedback among protocol lines (a flush request is none of them)."""
+    return sum(1 for line in lines if not line.startswith(b'["flush"'))
 
 
 def exit_status(code: int | None) -> str:
