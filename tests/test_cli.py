@@ -617,6 +617,48 @@ def test_import_errors(tmp_path: Path) -> None:
     assert "neither a run nor feedback" in fails("import", str(bad), db=db)
 
 
+def _real_cli(*args: str, input: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    """The CLI in a process of its own: its stderr is the real one, where the library's log
+    lines land too (pytest's log capture would swallow them in-process)."""
+    src = str(Path(localtrace.__file__).resolve().parent.parent)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")])),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "localtrace.cli", *args],
+        input=input,
+        capture_output=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def test_an_import_lists_each_refused_run_once_and_inert(tmp_path: Path) -> None:
+    """Each refused run is one line of the summary (not a log line as well), with the control
+    characters of what was stored removed; every other run is imported."""
+    good = [
+        {"id": str(uuid.uuid4()), "name": f"good{i}", "run_type": "chain", "inputs": {}}
+        for i in range(3)
+    ]
+    bad_type = {"id": str(uuid.uuid4()), "name": "x", "run_type": "agent", "inputs": {}}
+    bad_id = {"id": "bad\x1b[31mRED\x1b[2J", "name": "y", "run_type": "chain", "inputs": {}}
+    source = tmp_path / "mixed.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in [*good, bad_type, bad_id]))
+    db = tmp_path / "into.db"
+    done = _real_cli("--db", str(db), "import", str(source))
+    stderr = done.stderr.decode()
+    assert done.returncode == 2, stderr
+    assert "\x1b" not in stderr and "\x07" not in stderr, stderr
+    assert stderr.count(bad_type["id"]) == 1, stderr
+    assert stderr.count("RED") == 2, stderr  # the id, and its value as the problem quotes it
+    assert "Traceback" not in stderr
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith("Error: 2 runs were refused") and "imported into" in last, last
+    with localtrace.Client(db) as client:
+        assert sorted(r.name for r in client.list_runs()) == ["good0", "good1", "good2"]
+
+
 def test_a_refused_import_into_a_new_path_leaves_no_store(tmp_path: Path) -> None:
     db = tmp_path / "new.db"
     bad = tmp_path / "bad.jsonl"

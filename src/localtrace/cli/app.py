@@ -12,6 +12,7 @@ import datetime as dt
 import errno
 import functools
 import json
+import logging
 import os
 import re
 import sys
@@ -1141,15 +1142,54 @@ def _import(settings: Settings, source: str, project: str | None) -> None:
             total = os.path.getsize(source)
         progress = stack.enter_context(_progress("importing", total, by_bytes=True))
         client = stack.enter_context(settings.client(create=True))
-        counts = client.import_jsonl(
-            stream,
-            project_name=project,
-            source="stdin" if source == "-" else source,
-            progress=progress,
-        )
+        stack.enter_context(_refusals_listed_once())
+        try:
+            counts = client.import_jsonl(
+                stream,
+                project_name=project,
+                source="stdin" if source == "-" else source,
+                progress=progress,
+            )
+        except InvalidRunError as exc:
+            raise _refused_import(exc, source, settings.path) from None
     _console().print(
         f"imported {counts.runs} runs and {counts.feedback} feedback into {settings.path}"
     )
+
+
+REFUSALS_LOGGER = "localtrace.refused"
+"""The logger of the library's line per refused run; ``import`` lists the refusals itself."""
+
+MAX_LISTED = 20
+"""Refused runs listed one per line before the rest are counted."""
+
+
+@contextlib.contextmanager
+def _refusals_listed_once() -> Iterator[None]:
+    """The library's log line per refused run, silenced: ``import`` lists each refused run
+    once, in its summary (otherwise each showed twice, the log line first)."""
+    refusals = logging.getLogger(REFUSALS_LOGGER)
+    was = refusals.disabled
+    refusals.disabled = True
+    try:
+        yield
+    finally:
+        refusals.disabled = was
+
+
+def _refused_import(exc: InvalidRunError, source: str, path: str) -> CommandError:
+    """The summary of an import that refused runs: each one once on stderr (stored text
+    made inert), then one error line saying the rest of the input was kept."""
+    where = "stdin" if source == "-" else source
+    kept = f"the rest of {where} was imported into {path}"
+    if len(exc.problems) == 1:
+        return CommandError(f"{one_line(exc)}; {kept}")
+    for problem in exc.problems[:MAX_LISTED]:  # whole lines, for grep: never folded
+        click.echo(" ".join(display.inert(str(problem)).split()), err=True)
+    more = len(exc.problems) - MAX_LISTED
+    if more > 0:
+        click.echo(f"... and {more} more", err=True)
+    return CommandError(f"{len(exc.problems)} runs were refused (listed above); {kept}")
 
 
 # -- db -----------------------------------------------------------------------------------------
