@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import importlib.util
 import io
 import json
@@ -462,6 +463,27 @@ def test_stats_table_and_json(demo_db: Path) -> None:
     assert record["run_count"] == 1
     assert record["total_tokens"] > 0
     assert json.loads(ok("stats", "--error", "-f", "json", db=demo_db))["run_count"] == 1
+
+
+def test_stats_csv_prints_figures_without_float_noise(tmp_path: Path) -> None:
+    """Token counts 1 and 4 have a p99 of 3.97: csv (and json) print that, not the
+    3.9699999999999998 of float interpolation; latencies likewise."""
+    db = tmp_path / "noise.db"
+    start = dt.datetime(2026, 5, 1, tzinfo=dt.timezone.utc)
+    with localtrace.Client(db) as client:
+        for micros, tokens in ((1_000_000, 1), (4_000_000, 4)):
+            usage = {"input_tokens": tokens, "output_tokens": 0, "total_tokens": tokens}
+            client.create_run(
+                "step",
+                {},
+                "llm",
+                start_time=start,
+                end_time=start + dt.timedelta(microseconds=micros),
+                extra={"metadata": {"usage_metadata": usage}},
+            )
+    (row,) = csv.DictReader(io.StringIO(ok("stats", "-f", "csv", db=db)))
+    assert row["tokens_p99"] == "3.97" and row["prompt_tokens_p99"] == "3.97"
+    assert row["latency_p99"] == "3.97" and row["latency_avg"] == "2.5"
 
 
 def test_stats_group_by(demo_db: Path) -> None:

@@ -112,6 +112,43 @@ def test_exact_percentiles_equal_the_definition_in_exact_arithmetic(values: list
         )
 
 
+def _exact_percentile(values: list[int], q: int) -> Fraction:
+    ordered = sorted(values)
+    h = Fraction((len(ordered) - 1) * q, 100)
+    low = math.floor(h)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (h - low)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 10**9), st.integers(0, 10**7)), min_size=1, max_size=12))
+def test_integer_figures_are_exact_then_rounded_once(pairs: list[tuple[int, int]]) -> None:
+    """Tokens and microsecond latencies are integers: their percentiles and mean are the
+    exact values rounded once to a float (a p99 of 1 and 4 tokens is 3.97, not
+    3.9699999999999998), so every face prints them without float noise."""
+    micros = [m for m, _ in pairs]
+    tokens = [t for _, t in pairs]
+    runs = [
+        run(
+            seconds=None,
+            end_time=T0 + dt.timedelta(microseconds=m),
+            usage={"input_tokens": t, "output_tokens": 0, "total_tokens": t},
+        )
+        for m, t in pairs
+    ]
+    with localtrace.Client(":memory:") as client:
+        write(client, *runs)
+        stats = client.get_run_stats()
+    assert not isinstance(stats, dict)
+    for q, got in ((50, stats.latency_p50), (99, stats.latency_p99)):
+        assert got == float(_exact_percentile(micros, q) / 10**6)
+    record = stats.model_dump(mode="json")
+    assert record["latency_avg"] == float(Fraction(sum(micros), len(micros) * 10**6))
+    assert record["median_tokens"] == float(_exact_percentile(tokens, 50))
+    assert record["tokens_p99"] == float(_exact_percentile(tokens, 99))
+    assert record["prompt_tokens_p99"] == float(_exact_percentile(tokens, 99))
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.floats(min_value=-1e6, max_value=1e6, allow_nan=False), max_size=30))
 def test_score_summary_is_mean_population_stdev_min_max(scores: list[float]) -> None:
