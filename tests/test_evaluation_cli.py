@@ -116,6 +116,25 @@ def test_compare_refuses_a_plain_project(evaluated: tuple[Path, str, str]) -> No
     assert result.exit_code == 2 and "not an experiment" in result.output + (result.stderr or "")
 
 
+def test_compare_of_an_unknown_name_points_to_the_experiments(
+    evaluated: tuple[Path, str, str],
+) -> None:
+    """A mistyped experiment name gets the close experiment name and the command that lists
+    experiments (`localtrace projects` would list every project, experiments among many)."""
+    db, a, b = evaluated
+    result = CliRunner().invoke(main, ["--db", str(db), "compare", a, b[:-1] + "X"])
+    message = result.stderr.strip().splitlines()[-1]
+    assert result.exit_code == 2, result.output
+    assert f"no experiment named {b[:-1] + 'X'!r}" in message
+    assert f"did you mean {b!r}?" in message
+    assert "`localtrace experiments`" in message and "localtrace projects" not in message
+    with (
+        localtrace.Client(db) as client,
+        pytest.raises(localtrace.ProjectNotFoundError, match="no experiment named"),
+    ):
+        client.compare_experiments("nothing-like-it", a)
+
+
 def test_datasets_round_trip_through_jsonl_and_csv(
     evaluated: tuple[Path, str, str], tmp_path: Path
 ) -> None:
