@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import re
+import select
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -157,6 +158,11 @@ class _Cli(_Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except BrokenPipeError:
+            if not _stdout_closed():  # another pipe (a writer, a connection): a real failure
+                raise
+            _reader_gone()
+            ctx.exit(0)
         except LocaltraceError as exc:
             message = one_line(exc)
             settings = ctx.find_object(Settings)
@@ -181,6 +187,41 @@ class _Cli(_Group):
                 raise
             where = f"{exc.filename}: " if exc.filename else ""
             raise CommandError(f"{where}{exc.strerror}; write somewhere else") from None
+
+
+def _stdout_closed() -> bool:
+    """Whether stdout is a pipe whose reader has left (poll says so), as opposed to another
+    pipe of the command breaking. Without ``poll`` (Windows), assumed."""
+    if not hasattr(select, "poll"):
+        return True
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(event & select.POLLERR for _, event in poller.poll(0))
+    except (OSError, ValueError):
+        return False
+
+
+def _reader_gone() -> None:
+    """The reader of stdout left (``localtrace runs | head``): not a failure of the command.
+
+    Every format ends the same way, quietly with status 0: a table written in one piece
+    cannot even tell that its reader left, so the formats that can must not exit 1 for it
+    (``bash -o pipefail`` would fail one and not the other). What is still buffered goes to
+    ``/dev/null``, so the interpreter's last flush has nothing to complain about."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+class _Console(TerminalConsole):
+    """The command line's console: a closed stdout ends the command like any other format
+    (``_reader_gone``), where rich would exit with status 1 on its own."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
 
 
 # -- Client arguments -> the options the user typed -------------------------------------------
@@ -470,7 +511,7 @@ def _console() -> Console:
     ``COLUMNS`` sets the width when it is a width (``COLUMNS=0``, which some shells and CI
     runners set, would draw every table zero columns wide: nothing at all)."""
     width = None if _columns_given() else _own_width()
-    return TerminalConsole(highlight=False, soft_wrap=False, markup=False, width=width)
+    return _Console(highlight=False, soft_wrap=False, markup=False, width=width)
 
 
 def _columns_given() -> bool:
