@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO, Any
 
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderableType
 from rich.json import JSON
 from rich.panel import Panel
@@ -696,6 +697,66 @@ class TerminalConsole(Console):
 
 
 # -- plain text ---------------------------------------------------------------------------------
+def plain_table(table: Table) -> str | None:
+    """``table`` as aligned plain text: every value whole, columns two spaces apart, a dashed
+    line under the header (the layout of sqlite-utils' tables), control characters removed.
+
+    For tables written to a file or a pipe: laying out thousands of rows with rich takes
+    seconds (it measures and wraps every cell), this takes milliseconds. ``None`` when a cell
+    is not text (a bar, a nested table): rich draws those.
+    """
+    columns = table.columns
+    grid: list[list[str]] = []
+    for column in columns:
+        texts = [_plain_cell(column.header)] if table.show_header else []
+        for cell in column.cells:
+            text = _plain_cell(cell)
+            if text is None:
+                return None
+            texts.append(text)
+        if any(text is None for text in texts):
+            return None
+        grid.append([t or "" for t in texts])
+    widths = [max(map(cell_len, texts), default=0) for texts in grid]
+    lines: list[str] = []
+    title = _plain_cell(table.title) if table.title is not None else None
+    if title:
+        lines.append(title)
+    rows = list(zip(*grid, strict=True)) if grid else []
+    for index, row in enumerate(rows):
+        cells = [
+            _aligned(text, width, column.justify)
+            for text, width, column in zip(row, widths, columns, strict=True)
+        ]
+        lines.append("  ".join(cells).rstrip())
+        if index == 0 and table.show_header:
+            lines.append("  ".join("-" * width for width in widths))
+    caption = _plain_cell(table.caption) if table.caption is not None else None
+    if caption:
+        lines.append(caption)
+    return "".join(line + "\n" for line in lines)
+
+
+def _plain_cell(cell: Any) -> str | None:
+    """A cell's text on one line, inert; ``None`` for a renderable that is not text."""
+    if isinstance(cell, Text):
+        text = cell.plain
+    elif isinstance(cell, str):
+        text = cell
+    else:
+        return None
+    return " ".join(inert(text).replace("\t", " ").splitlines()) if text else ""
+
+
+def _aligned(text: str, width: int, justify: str) -> str:
+    pad = width - cell_len(text)
+    if justify == "right":
+        return " " * pad + text
+    if justify == "center":
+        return " " * (pad // 2) + text + " " * (pad - pad // 2)
+    return text + " " * pad
+
+
 def to_text(renderable: RenderableType, *, width: int = 120) -> str:
     """Render without colours, e.g. for assertion messages and pytest report sections."""
     buffer = io.StringIO()

@@ -33,6 +33,7 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.table import Table
 from rich.text import Text
 
 from .. import __version__, display, render
@@ -217,7 +218,20 @@ def _reader_gone() -> None:
 
 class _Console(TerminalConsole):
     """The command line's console: a closed stdout ends the command like any other format
-    (``_reader_gone``), where rich would exit with status 1 on its own."""
+    (``_reader_gone``), where rich would exit with status 1 on its own. With ``plain`` (stdout
+    is a file or a pipe), tables are written in the plain layout of ``render.plain_table``:
+    complete values, in milliseconds where rich took seconds for thousands of rows."""
+
+    plain = False
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        if self.plain and len(objects) == 1 and not options and isinstance(objects[0], Table):
+            text = render.plain_table(objects[0])
+            if text is not None:
+                self.file.write(text)
+                self.file.flush()
+                return
+        super().print(*objects, **options)
 
     def on_broken_pipe(self) -> None:
         self.quiet = True
@@ -501,8 +515,9 @@ def _fields(select: tuple[str, ...]) -> list[str]:
 
 
 PIPE_WIDTH = 4096
-"""Width of tables written to a pipe or a file: wide enough that no value is cut, so what a
-script reads is complete (ids can be pasted back into commands)."""
+"""Width of what is drawn for a pipe or a file: wide enough that no value is cut, so what a
+script reads is complete (ids can be pasted back into commands). Tables there take the plain
+layout (``_Console.plain``)."""
 
 
 def _console() -> Console:
@@ -511,7 +526,9 @@ def _console() -> Console:
     ``COLUMNS`` sets the width when it is a width (``COLUMNS=0``, which some shells and CI
     runners set, would draw every table zero columns wide: nothing at all)."""
     width = None if _columns_given() else _own_width()
-    return _Console(highlight=False, soft_wrap=False, markup=False, width=width)
+    console = _Console(highlight=False, soft_wrap=False, markup=False, width=width)
+    console.plain = width == PIPE_WIDTH
+    return console
 
 
 def _columns_given() -> bool:
