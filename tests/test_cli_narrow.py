@@ -173,3 +173,33 @@ def test_feedback_keeps_its_keys_when_narrow(demo_db: Path, columns: int) -> Non
     assert max(len(line) for line in out.splitlines()) <= columns, out
     if columns >= 80:  # and the run it is about, whole, to paste into `localtrace run`
         assert UUID.search(out), out
+
+
+def test_sql_tables_stay_one_line_per_row_at_80_columns(demo_db: Path) -> None:
+    """Wide SQL answers cut long values with an ellipsis (and say so on stderr) instead of
+    folding every column into a sliver several lines tall; short columns stay whole."""
+    query = "SELECT id, name, run_type, inputs, outputs, start_time FROM runs"
+    saved = os.environ.pop("COLUMNS", None)
+    try:
+        result = CliRunner().invoke(
+            main, ["--db", str(demo_db), "sql", query], env={"COLUMNS": "80"}
+        )
+    finally:
+        if saved is not None:
+            os.environ["COLUMNS"] = saved
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2 + 6  # header, rule, one line per run
+    assert all(len(line) <= 80 for line in lines)
+    assert "run_type" in lines[0] and "retriever" in result.stdout  # short columns stay whole
+    assert "…" in result.stdout and "-f csv" in result.stderr
+    short = show(demo_db, "sql", "SELECT name, count(*) AS n FROM runs GROUP BY name", columns=80)
+    assert "research_assistant" in short  # nothing cut: nothing said
+
+
+def test_sql_piped_keeps_every_value_whole(demo_db: Path) -> None:
+    out = show(demo_db, "sql", "SELECT id, inputs FROM runs", columns=None)
+    with localtrace.Client(demo_db) as client:
+        for run in client.list_runs():
+            assert str(run.id) in out
+    assert "…" not in out
