@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -203,3 +204,12 @@ def test_sql_piped_keeps_every_value_whole(demo_db: Path) -> None:
         for run in client.list_runs():
             assert str(run.id) in out
     assert "…" not in out
+
+
+def test_selected_fields_piped_are_whole(demo_db: Path) -> None:
+    """`runs --select` shortens values to 60 characters for a terminal; piped, they are whole."""
+    out = show(demo_db, "runs", "--select", "name,outputs", "--limit", "0", columns=None)
+    with localtrace.Client(demo_db) as client:
+        for run in client.list_runs():
+            text = json.dumps(run.outputs, ensure_ascii=False, separators=(",", ":"))
+            assert " ".join(text.split()) in out

@@ -25,6 +25,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .display import (
+    compact,
     cost_text,
     first_line,
     inert,
@@ -181,11 +182,17 @@ _NAME_MIN = 16
 
 
 def runs_table(
-    runs: Iterable[Run], *, select: Sequence[str] | None = None, width: int | None = None
+    runs: Iterable[Run],
+    *,
+    select: Sequence[str] | None = None,
+    width: int | None = None,
+    whole: bool = False,
 ) -> Table:
     """The readable listing: name, type, status, start, latency, tokens, cost, id.
 
     In ``width`` characters the least useful columns are left out (``--format`` prints them all).
+    ``select``-ed values are shortened to 60 characters, unless ``whole`` (a table written to a
+    file, where every value is kept).
     """
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     if select:
@@ -193,9 +200,10 @@ def runs_table(
         for name in names:
             table.add_column(name, overflow="fold")
         table.add_column("id", no_wrap=True, style="dim", min_width=36)
+        cut: Callable[[Any], str] = _whole if whole else short
         for run in runs:
             record = selected_record(run, select)
-            table.add_row(*(short(record.get(name)) for name in names), str(run.id))
+            table.add_row(*(cut(record.get(name)) for name in names), str(run.id))
         return table
     shown = fitting(_RUN_COLUMNS_BY_IMPORTANCE, width)
     if width is not None and "id" not in shown and width >= _NAME_MIN + 36 + 2 * PAD:
@@ -229,6 +237,11 @@ def runs_table(
     for run in runs:
         table.add_row(*(cells[name](run) for name in order))
     return table
+
+
+def _whole(value: Any) -> str:
+    """A value on one line, uncut (``short`` without the limit)."""
+    return "" if value is None else " ".join(compact(value).split())
 
 
 def _json_block(title: str, value: Any) -> RenderableType:

@@ -520,7 +520,7 @@ script reads is complete (ids can be pasted back into commands). Tables there ta
 layout (``_Console.plain``)."""
 
 
-def _console() -> Console:
+def _console() -> _Console:
     """A terminal's own width; a pipe gets plain, complete tables (``PIPE_WIDTH``). Strings
     are shown as they are (``markup=False``): ``test_x[a]`` or ``p[x]`` is data, not a style.
     ``COLUMNS`` sets the width when it is a width (``COLUMNS=0``, which some shells and CI
@@ -724,7 +724,10 @@ def runs(
                 _note("no runs matched; try a wider --since, another --project, or no filter")
                 return
             console = _console()
-            console.print(render.runs_table(shown, select=fields or None, width=console.width))
+            table = render.runs_table(
+                shown, select=fields or None, width=console.width, whole=console.plain
+            )
+            console.print(table)
             if limit and len(shown) == limit:
                 newest = "run" if limit == 1 else f"{limit} runs"
                 _note(f"showing the newest {newest}; --limit 0 shows all")

@@ -69,7 +69,7 @@ def sql(
     rows = answer.rows or []
     if fmt == "table":
         console = _console()
-        whole = getattr(console, "plain", False)  # a file or a pipe: every value whole
+        whole = console.plain  # a file or a pipe: every value whole
         limit = None if whole else console.width + 1  # past any column: cut, and known to be
         cells = [[_cell(value, limit) for value in row] for row in rows]
         widths = None if whole else fitted_widths(names, cells, console.width)
