@@ -64,6 +64,27 @@ def test_datasets_and_experiments_are_listed(evaluated: tuple[Path, str, str]) -
     assert a in table and b in table and "exact" in table
 
 
+@pytest.mark.parametrize("columns", [60, 80])
+def test_experiments_and_datasets_keep_whole_names_in_a_narrow_terminal(
+    evaluated: tuple[Path, str, str], columns: int
+) -> None:
+    """The experiment's name is what `localtrace compare` takes: a narrow terminal keeps it
+    whole and leaves out the least useful figures (saying which), instead of cutting every
+    column to a couple of letters."""
+    db, a, b = evaluated
+    runner = CliRunner(env={"COLUMNS": str(columns)})
+    result = runner.invoke(main, ["--db", str(db), "experiments"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert a in result.stdout and b in result.stdout
+    assert "exact" in lines[1] and all(len(line) <= columns for line in lines)
+    if columns == 60:  # too narrow for every figure: which ones are missing is said
+        assert "left out to fit 60 columns" in result.stderr and "--format json" in result.stderr
+    listed = runner.invoke(main, ["--db", str(db), "datasets"])
+    assert "doubling" in listed.stdout and "examples" in listed.stdout
+    assert all(len(line) <= columns for line in listed.stdout.splitlines())
+
+
 def test_compare_puts_regressions_first(evaluated: tuple[Path, str, str]) -> None:
     db, a, b = evaluated
     rows = [

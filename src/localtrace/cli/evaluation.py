@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -65,21 +66,28 @@ def datasets(ctx: click.Context, settings: Settings, fmt: str | None) -> None:
             "no datasets yet; create one with Client.create_dataset or `localtrace datasets import`"
         )
         return
+    console = _console()
+    longest = max(len(r["name"]) for r in records)
+    importance = [("name", longest), ("examples", 8), ("experiments", 11)]
+    importance += [("description", 12), ("modified", 19)]
+    shown = render.fitting(importance, console.width)
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    table.add_column("name", no_wrap=True)
-    table.add_column("examples", justify="right", no_wrap=True)
-    table.add_column("experiments", justify="right", no_wrap=True)
-    table.add_column("modified", no_wrap=True)
-    table.add_column("description", overflow="ellipsis", no_wrap=True, ratio=1)
+    table.add_column("name", no_wrap=True, min_width=longest)
+    cells: dict[str, Callable[[dict[str, Any]], str]] = {
+        "examples": lambda r: str(r["examples"]),
+        "experiments": lambda r: str(r["experiments"]),
+        "modified": lambda r: display.time_text(r["modified_at"]),
+        "description": lambda r: display.first_line(r["description"]),
+    }
+    order = [c for c in ("examples", "experiments", "modified", "description") if c in shown]
+    for name in order:
+        if name == "description":
+            table.add_column(name, overflow="ellipsis", no_wrap=True, ratio=1)
+        else:
+            table.add_column(name, justify="right" if name != "modified" else "left", no_wrap=True)
     for r in records:
-        table.add_row(
-            r["name"],
-            str(r["examples"]),
-            str(r["experiments"]),
-            display.time_text(r["modified_at"]),
-            r["description"] or "",
-        )
-    _console().print(table)
+        table.add_row(r["name"], *(cells[name](r) for name in order))
+    console.print(table)
 
 
 @datasets.command("export")
@@ -196,23 +204,52 @@ def experiments(settings: Settings, dataset: str | None, fmt: str | None) -> Non
         _note("no experiments yet; run langsmith.evaluate(..., client=localtrace.Client(...))")
         return
     keys = sorted({k for e in found for k in e["feedback"]})
+    rows = [
+        {
+            "experiment": e["name"],
+            "dataset": e["dataset"],
+            "examples": str(e["examples"] or 0),
+            **{f"key:{k}": _score(e["feedback"].get(k)) for k in keys},
+            "p50": display.latency_text(_seconds(e["latency_p50"])),
+            "cost": display.cost_text(e["total_cost"]),
+            "errors": display.percent_text(e["error_rate"]),
+        }
+        for e in found
+    ]
+
+    def room(column: str) -> int:
+        header = column.removeprefix("key:")
+        return max(len(header), *(len(r[column] or "") for r in rows))
+
+    # In a narrow terminal the name stays whole (`localtrace compare` takes it), then the
+    # scores, errors, latency and cost; the dataset and the example count go first.
+    importance = [
+        ("experiment", room("experiment")),
+        *((f"key:{k}", room(f"key:{k}")) for k in keys),
+        *((c, room(c)) for c in ("errors", "p50", "cost", "examples")),
+        *([("dataset", min(room("dataset"), 20))] if dataset is None else []),
+    ]
+    console = _console()
+    shown = render.fitting(importance, console.width)
+    columns = ["experiment", "dataset", "examples", *(f"key:{k}" for k in keys)]
+    order = [c for c in [*columns, "p50", "cost", "errors"] if c in shown]
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    table.add_column("experiment", no_wrap=True)
-    if dataset is None:
-        table.add_column("dataset", overflow="ellipsis", no_wrap=True, max_width=20)
-    for name in ("examples", *keys, "p50", "cost", "errors"):
-        table.add_column(name, justify="right", no_wrap=True)
-    for e in found:
-        table.add_row(
-            e["name"],
-            *([e["dataset"]] if dataset is None else []),
-            str(e["examples"] or 0),
-            *[_score(e["feedback"].get(k)) for k in keys],
-            display.latency_text(_seconds(e["latency_p50"])),
-            display.cost_text(e["total_cost"]),
-            display.percent_text(e["error_rate"]),
+    for column in order:
+        if column == "experiment":
+            table.add_column(column, no_wrap=True, min_width=room(column))
+        elif column == "dataset":
+            table.add_column(column, overflow="ellipsis", no_wrap=True, max_width=20)
+        else:
+            table.add_column(column.removeprefix("key:"), justify="right", no_wrap=True)
+    for r in rows:
+        table.add_row(*(r[c] for c in order))
+    console.print(table)
+    left_out = [c.removeprefix("key:") for c, _ in importance if c not in shown]
+    if left_out:
+        _note(
+            f"left out to fit {console.width} columns: {', '.join(left_out)}; "
+            "--format json shows every figure"
         )
-    _console().print(table)
 
 
 @main.command()
