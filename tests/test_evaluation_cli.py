@@ -102,6 +102,24 @@ def test_compare_puts_regressions_first(evaluated: tuple[Path, str, str]) -> Non
     assert "6 examples, 2 regressed" in table
 
 
+@pytest.mark.parametrize("columns", [80, 200])
+def test_compare_shows_what_regressed_at_any_width(
+    evaluated: tuple[Path, str, str], columns: int
+) -> None:
+    """The mark and the score change say what regressed: long outputs beside them no longer
+    squeeze them to nothing, and a failure shows its error's first line, not its traceback."""
+    db, a, b = evaluated
+    result = CliRunner(env={"COLUMNS": str(columns)}).invoke(
+        main, ["--db", str(db), "compare", a, b]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    marked = [line for line in lines if line.lstrip().startswith("✗")]
+    assert len(marked) == 2 and all("exact -1" in line for line in marked), result.stdout
+    assert "score change" in result.stdout and "Traceback" not in result.stdout
+    assert all(len(line) <= columns for line in lines if "->" not in line)
+
+
 def test_compare_shows_the_examples_inputs_not_the_targets(tmp_path: Path) -> None:
     """A target called as f(payload) records {"payload": {...}} as its run's inputs."""
     db = tmp_path / "evals.db"

@@ -10,6 +10,7 @@ from typing import Any
 import click
 from rich import box
 from rich.table import Table
+from rich.text import Text
 
 from .. import display, render
 from .. import example_files as _io
@@ -272,25 +273,42 @@ def compare(settings: Settings, experiment_a: str, experiment_b: str, fmt: str |
         render.write_records(rows, fmt, sys.stdout)
         return
     regressed = sum(r["regressed"] for r in rows)
-    table = Table(
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        title=(f"{experiment_a} -> {experiment_b}: {len(rows)} examples, {regressed} regressed"),
-        title_justify="left",
+    console = _console()
+    console.print(
+        Text(f"{experiment_a} -> {experiment_b}: {len(rows)} examples, {regressed} regressed")
     )
-    table.add_column("", no_wrap=True)
-    for name in ("inputs", "A", "B"):
-        table.add_column(name, overflow="ellipsis", no_wrap=True, ratio=1)
-    table.add_column("score change", no_wrap=True)
-    for r in rows:
-        table.add_row(
+    cells = [
+        (
             "✗" if r["regressed"] else "",
             display.short(r["inputs"]),
-            display.short(r["error_a"] or r["outputs_a"]),
-            display.short(r["error_b"] or r["outputs_b"]),
+            _outcome(r["error_a"], r["outputs_a"]),
+            _outcome(r["error_b"], r["outputs_b"]),
             ", ".join(f"{k} {v:+.3g}" for k, v in r["deltas"].items() if v) or "=",
         )
-    _console().print(table)
+        for r in rows
+    ]
+    # Explicit widths: rich's ratio columns squeezed the mark and the score change (the two
+    # columns that say what regressed) to nothing beside long outputs.
+    change = max([len("score change"), *(len(c[4]) for c in cells)])
+    share = max((console.width - 1 - change - _GAPS) // 3, 8)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("", no_wrap=True, width=1)
+    for name in ("inputs", "A", "B"):
+        table.add_column(name, overflow="ellipsis", no_wrap=True, width=share)
+    table.add_column("score change", no_wrap=True, min_width=change)
+    for row in cells:
+        table.add_row(*row)
+    console.print(table)
+
+
+_GAPS = 3 * 4 + 2
+"""What a five-column SIMPLE_HEAD table spends on padding: three between columns, one at
+each edge."""
+
+
+def _outcome(error: str | None, outputs: Any) -> str:
+    """What a run gave: the first line of its error, else its outputs on one line."""
+    return display.first_line(error) if error else display.short(outputs)
 
 
 def _seconds(value: Any) -> float | None:
