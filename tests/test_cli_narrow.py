@@ -213,3 +213,19 @@ def test_selected_fields_piped_are_whole(demo_db: Path) -> None:
         for run in client.list_runs():
             text = json.dumps(run.outputs, ensure_ascii=False, separators=(",", ":"))
             assert " ".join(text.split()) in out
+
+
+def test_a_note_in_a_log_is_one_line(tmp_path: Path) -> None:
+    """Written to a log (stderr not a terminal), a note is not folded at 80 columns: the
+    command it suggests can be pasted back whole."""
+    db = tmp_path / "empty.db"
+    localtrace.Client(db).close()
+    saved = os.environ.pop("COLUMNS", None)
+    try:
+        result = CliRunner().invoke(main, ["--db", str(db), "datasets"])
+    finally:
+        if saved is not None:
+            os.environ["COLUMNS"] = saved
+    assert result.exit_code == 0, result.output
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("no datasets yet") and "`localtrace datasets import`" in line

@@ -548,8 +548,11 @@ def _own_width() -> int:
 
 
 def _note(message: str) -> None:
-    """A remark on stderr (never mixed into data on stdout)."""
-    _stderr_console(highlight=False).print(Text(message, style="dim"))
+    """A remark on stderr (never mixed into data on stdout). A terminal gets it wrapped at
+    its width; a log file or a pipe gets it on one line (folded at 80 columns, a command in
+    it could not be pasted back)."""
+    console = _stderr_console(highlight=False)
+    console.print(Text(message, style="dim"), soft_wrap=not console.is_terminal)
 
 
 def _stderr_console(**options: Any) -> Console:
