@@ -534,6 +534,14 @@ def test_projects(demo_db: Path) -> None:
     assert "localtrace-demo" in ok("projects", "--no-stats", "--name-contains", "demo", db=demo_db)
 
 
+@pytest.mark.parametrize("command", ["runs", "search demo", "feedback", "projects"])
+def test_limit_0_shows_all_in_every_listing(demo_db: Path, command: str) -> None:
+    """`-n 0` shows everything in every listing (projects refused it as out of range)."""
+    result = cli(*shlex.split(command), "-n", "0", "-f", "json", db=demo_db)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)
+
+
 def test_feedback(demo_db: Path, root_id: str) -> None:
     out = ok("feedback", db=demo_db)
     assert "helpfulness" in out and "correctness" in out and root_id in out

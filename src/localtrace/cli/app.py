@@ -970,7 +970,13 @@ def search(
     show_default=True,
     help="Compute trace counts, latency, tokens and cost per project.",
 )
-@click.option("--limit", "-n", default=None, type=click.IntRange(min=1), help="Most projects.")
+@click.option(
+    "--limit",
+    "-n",
+    default=0,
+    type=click.IntRange(min=0),
+    help="Most projects; 0 (default) shows all, as in the other listings.",
+)
 @_format_option
 @pass_settings
 @options_named({"name_contains": "--name-contains", "limit": "--limit"})
@@ -978,7 +984,7 @@ def projects(
     settings: Settings,
     name_contains: str | None,
     with_stats: bool,
-    limit: int | None,
+    limit: int,
     fmt: str | None,
 ) -> None:
     """List projects, newest first, with their statistics.
@@ -991,7 +997,9 @@ def projects(
     fmt = settings.format(fmt)
     with settings.client() as client:
         found = list(
-            client.list_projects(name_contains=name_contains, include_stats=with_stats, limit=limit)
+            client.list_projects(
+                name_contains=name_contains, include_stats=with_stats, limit=limit or None
+            )
         )
     if fmt == "table":
         if not found:
