@@ -229,3 +229,17 @@ def test_a_note_in_a_log_is_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     (line,) = result.stderr.splitlines()
     assert line.startswith("no datasets yet") and "`localtrace datasets import`" in line
+
+
+def test_a_piped_trace_is_plain(demo_db: Path) -> None:
+    """Piped, a trace's table takes the plain layout too: the header line, then one line per
+    run with its tree branch, every name whole (rich took seconds for thousands of runs)."""
+    with localtrace.Client(demo_db) as client:
+        (root,) = client.list_runs(is_root=True)
+        names = [r.name for r in client.list_runs()]
+    out = show(demo_db, "trace", str(root.id), columns=None)
+    lines = out.splitlines()
+    assert lines[0].startswith(f"trace {root.id}")
+    assert lines[1].split()[:2] == ["run", "type"] and set(lines[2]) == {"-", " "}
+    assert lines[3].startswith(root.name)
+    assert sum(line.startswith(("├─", "└─")) for line in lines) == len(names) - 1

@@ -732,9 +732,7 @@ def plain_table(table: Table) -> str | None:
         grid.append([t or "" for t in texts])
     widths = [max(map(cell_len, texts), default=0) for texts in grid]
     lines: list[str] = []
-    title = _plain_cell(table.title) if table.title is not None else None
-    if title:
-        lines.append(title)
+    lines.extend(_plain_lines(table.title))
     rows = list(zip(*grid, strict=True)) if grid else []
     for index, row in enumerate(rows):
         cells = [
@@ -744,10 +742,15 @@ def plain_table(table: Table) -> str | None:
         lines.append("  ".join(cells).rstrip())
         if index == 0 and table.show_header:
             lines.append("  ".join("-" * width for width in widths))
-    caption = _plain_cell(table.caption) if table.caption is not None else None
-    if caption:
-        lines.append(caption)
+    lines.extend(_plain_lines(table.caption))
     return "".join(line + "\n" for line in lines)
+
+
+def _plain_lines(text: Any) -> list[str]:
+    """A title's or a caption's lines (its line breaks kept), inert."""
+    if isinstance(text, Text):
+        text = text.plain
+    return inert(text).splitlines() if isinstance(text, str) else []
 
 
 def _plain_cell(cell: Any) -> str | None:

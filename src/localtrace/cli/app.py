@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from rich.console import Console
+from rich.console import Console, Group
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -225,8 +225,13 @@ class _Console(TerminalConsole):
     plain = False
 
     def print(self, *objects: Any, **options: Any) -> None:
-        if self.plain and len(objects) == 1 and not options and isinstance(objects[0], Table):
-            text = render.plain_table(objects[0])
+        if self.plain and len(objects) == 1 and not options:
+            (shown,) = objects
+            if isinstance(shown, Group):  # a trace: its header line, then its table
+                for part in shown.renderables:
+                    self.print(part)
+                return
+            text = render.plain_table(shown) if isinstance(shown, Table) else None
             if text is not None:
                 self.file.write(text)
                 self.file.flush()
