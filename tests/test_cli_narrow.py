@@ -243,3 +243,15 @@ def test_a_piped_trace_is_plain(demo_db: Path) -> None:
     assert lines[1].split()[:2] == ["run", "type"] and set(lines[2]) == {"-", " "}
     assert lines[3].startswith(root.name)
     assert sum(line.startswith(("├─", "└─")) for line in lines) == len(names) - 1
+
+
+def test_a_piped_run_is_not_padded_to_the_pipe_width(demo_db: Path) -> None:
+    """`localtrace run ID > run.txt`: panels as wide as what they hold, no trailing spaces
+    (each line was padded to 4,096 columns: a quarter of a megabyte for one small run)."""
+    with localtrace.Client(demo_db) as client:
+        run = next(r for r in client.list_runs() if r.inputs)
+    out = show(demo_db, "run", str(run.id), columns=None)
+    lines = out.splitlines()
+    assert str(run.id) in out and "inputs" in out
+    assert all(line == line.rstrip() for line in lines)
+    assert max(len(line) for line in lines) < 300

@@ -8,6 +8,7 @@ drawn by ``localtrace.render``. A ``LocaltraceError`` becomes a one-line message
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime as dt
 import errno
 import functools
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.console import Console, Group
+from rich.panel import Panel
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -232,11 +234,22 @@ class _Console(TerminalConsole):
                     self.print(part)
                 return
             text = render.plain_table(shown) if isinstance(shown, Table) else None
-            if text is not None:
-                self.file.write(text)
-                self.file.flush()
-                return
+            if text is None:
+                text = self._unpadded(shown)
+            self.file.write(text)
+            self.file.flush()
+            return
         super().print(*objects, **options)
+
+    def _unpadded(self, shown: Any) -> str:
+        """What rich draws, without padding every line to ``PIPE_WIDTH``: a panel as wide as
+        what it holds, no trailing spaces (a run's detail took 260 KB, mostly spaces)."""
+        if isinstance(shown, Panel) and shown.expand:
+            shown = copy.copy(shown)
+            shown.expand = False
+        with self.capture() as captured:
+            super().print(shown)
+        return "".join(line.rstrip() + "\n" for line in captured.get().splitlines())
 
     def on_broken_pipe(self) -> None:
         self.quiet = True
