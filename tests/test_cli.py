@@ -515,6 +515,20 @@ def test_stats_group_by_model_with_or_without_every(demo_db: Path) -> None:
         assert message == fails("stats", "--every", "1h", "--group-by", bad, db=demo_db)
 
 
+def test_a_time_series_says_what_its_sums_count(demo_db: Path) -> None:
+    """`stats -g name` gives the root its trace's tokens, the series (each run's own usage)
+    gives it none: the series says which it counts, so the two tables do not seem to
+    disagree about the same runs."""
+    grouped = json.loads(ok("stats", "-g", "name", "-f", "json", db=demo_db))
+    series = json.loads(ok("stats", "--every", "1h", "-g", "name", "-f", "json", db=demo_db))
+    root = next(g for g in series["groups"] if g["group"] == "research_assistant")
+    assert grouped["research_assistant"]["total_tokens"] > 0
+    assert sum(b["total_tokens"] for b in root["buckets"]) == 0
+    assert "each with its own tokens and cost" in ok("stats", "--every", "1h", db=demo_db)
+    assert "each with its totals" in ok("stats", "--every", "1h", "--root", db=demo_db)
+    assert "its own tokens and cost" in " ".join(ok("stats", "--help").split())
+
+
 # -- search, projects, feedback -----------------------------------------------------------------
 def test_search_finds_text_in_outputs_and_errors(demo_db: Path) -> None:
     pytest.importorskip("localtrace.filters")

@@ -869,7 +869,8 @@ def _group_by(value: str | None, max_groups: int) -> dict[str, Any] | None:
 @click.option(
     "--every",
     metavar="DURATION",
-    help="A time series instead: one bucket per DURATION (30s, 5m, 1h, 1d), the last 24.",
+    help="A time series instead: one bucket per DURATION (30s, 5m, 1h, 1d), the last 24. Each "
+    "run counts its own tokens and cost (a parent not its subtree's); --root: per trace.",
 )
 @_format_option
 @pass_settings
