@@ -255,3 +255,11 @@ def test_a_piped_run_is_not_padded_to_the_pipe_width(demo_db: Path) -> None:
     assert str(run.id) in out and "inputs" in out
     assert all(line == line.rstrip() for line in lines)
     assert max(len(line) for line in lines) < 300
+
+
+def test_a_piped_thread_is_its_plain_digest(demo_db: Path) -> None:
+    """Piped, a thread is the digest's text (what --format markdown prints), not a terminal
+    drawing whose centred heading started after two thousand spaces."""
+    out = show(demo_db, "thread", "demo-thread", columns=None)
+    assert out == show(demo_db, "thread", "demo-thread", "--format", "markdown", columns=None)
+    assert out.startswith("# Thread") and all(len(line) < 400 for line in out.splitlines())

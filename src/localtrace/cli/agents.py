@@ -22,8 +22,8 @@ from .app import CommandError, Settings, _console, main, options_named, pass_set
     "fmt",
     type=click.Choice(["table", "markdown", "json"]),
     default=None,
-    help="Output: the turns drawn in the terminal (default), markdown (a digest for LLMs) "
-    "or json (the messages).",
+    help="Output: the turns drawn in the terminal (default; written to a file or a pipe, "
+    "the digest's plain text), markdown (a digest for LLMs) or json (the messages).",
 )
 @click.option(
     "--max-chars",
@@ -54,10 +54,11 @@ def thread(
             click.echo(json.dumps(messages, ensure_ascii=False, indent=2))
             return
         text = client.digest_thread(thread_id, project_name=project, max_chars=max_chars)
-    if fmt == "markdown":
+    console = _console()
+    if fmt == "markdown" or console.plain:  # a file or a pipe: the digest's own plain text
         click.echo(inert(text))
     else:
-        _console().print(Markdown(_hard_breaks(text)))
+        console.print(Markdown(_hard_breaks(text)))
 
 
 def _hard_breaks(markdown: str) -> str:
