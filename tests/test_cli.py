@@ -529,6 +529,15 @@ def test_a_time_series_says_what_its_sums_count(demo_db: Path) -> None:
     assert "its own tokens and cost" in " ".join(ok("stats", "--help").split())
 
 
+def test_an_extra_argument_says_what_was_meant(demo_db: Path) -> None:
+    """`localtrace runs my-project` wants --project; `localtrace search timed out` wants
+    quotes (click alone only says that an argument was unexpected)."""
+    message = cli("runs", "localtrace-demo", db=demo_db).stderr.strip().splitlines()[-1]
+    assert "(localtrace-demo)" in message and "--project NAME" in message
+    message = cli("search", "timed", "out", db=demo_db).stderr.strip().splitlines()[-1]
+    assert "(out)" in message and "in quotes" in message and "--project" not in message
+
+
 # -- search, projects, feedback -----------------------------------------------------------------
 def test_search_finds_text_in_outputs_and_errors(demo_db: Path) -> None:
     pytest.importorskip("localtrace.filters")

@@ -161,6 +161,11 @@ class _Cli(_Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            hint = _extra_argument_hint(exc)
+            if hint is None:
+                raise
+            raise click.UsageError(f"{exc.message}; {hint}", ctx=exc.ctx) from None
         except BrokenPipeError:
             if not _stdout_closed():  # another pipe (a writer, a connection): a real failure
                 raise
@@ -190,6 +195,20 @@ class _Cli(_Group):
                 raise
             where = f"{exc.filename}: " if exc.filename else ""
             raise CommandError(f"{where}{exc.strerror}; write somewhere else") from None
+
+
+def _extra_argument_hint(exc: click.UsageError) -> str | None:
+    """An extra argument says what was probably meant (click only says "Got unexpected extra
+    argument"): ``localtrace search timed out`` wants quotes, ``localtrace runs my-project``
+    a --project."""
+    command = exc.ctx.command if exc.ctx is not None else None
+    if command is None or not exc.message.startswith("Got unexpected extra argument"):
+        return None
+    if any(isinstance(p, click.Argument) for p in command.params):
+        return "put a value with spaces in quotes"
+    if any("--project" in getattr(p, "opts", ()) for p in command.params):
+        return "for a project, give --project NAME (-p NAME)"
+    return None
 
 
 def _stdout_closed() -> bool:
