@@ -263,3 +263,18 @@ def test_a_piped_thread_is_its_plain_digest(demo_db: Path) -> None:
     out = show(demo_db, "thread", "demo-thread", columns=None)
     assert out == show(demo_db, "thread", "demo-thread", "--format", "markdown", columns=None)
     assert out.startswith("# Thread") and all(len(line) < 400 for line in out.splitlines())
+
+
+def test_selected_fields_stay_one_line_per_run_at_80_columns(demo_db: Path) -> None:
+    """`runs --select` at 80 columns: one line per run with its whole id, long values cut
+    with an ellipsis (each field was folded into a column a few letters wide, a run taking
+    twenty lines)."""
+    out = show(demo_db, "runs", "-s", "name,inputs,outputs,latency", "-n", "0", columns=80)
+    lines = out.splitlines()
+    rule = next(i for i, line in enumerate(lines) if "───" in line)
+    rows = [line for line in lines[rule + 1 :] if line.strip()]
+    _, ids = names_and_ids(demo_db)
+    assert len(rows) == len(ids)  # one line per run
+    assert {UUID.findall(line)[0] for line in rows} == ids  # with its whole id
+    assert all(len(line) <= 80 for line in out.splitlines())
+    assert "…" in out

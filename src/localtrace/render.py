@@ -165,6 +165,20 @@ def fitting(columns: Sequence[tuple[str, int]], width: int | None) -> set[str]:
     return set(kept)
 
 
+def fitted_widths(natural: Sequence[int], room: int) -> list[int]:
+    """Widths for columns that need ``natural`` characters, in ``room`` characters: narrow
+    columns keep their whole width, the wide ones share what is left equally (at least one
+    character each), so that no column is squeezed to a sliver for the sake of another."""
+    widths = list(natural)
+    left = len(natural)
+    for i in sorted(range(len(natural)), key=lambda i: natural[i]):
+        share = max(room // left, 1)
+        widths[i] = min(natural[i], share)
+        room -= widths[i]
+        left -= 1
+    return widths
+
+
 _RUN_COLUMNS_BY_IMPORTANCE = (
     ("name", 24),
     ("id", 36),
@@ -197,13 +211,28 @@ def runs_table(
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     if select:
         names = [name for name in select if name != "id"]
-        for name in names:
-            table.add_column(name, overflow="fold")
+        limit = width if width is not None else 60
+
+        def cut(value: Any) -> str:
+            return _whole(value) if whole else short(value, limit)
+
+        rows = [
+            ([cut(selected_record(run, select).get(name)) for name in names], str(run.id))
+            for run in runs
+        ]
+        natural = [
+            max([cell_len(name), *(cell_len(texts[i]) for texts, _ in rows)])
+            for i, name in enumerate(names)
+        ]
+        # One line per run: in ``width``, the id whole and the fields sharing the rest (long
+        # values end in an ellipsis) instead of folding each field into a narrow column.
+        spent = 36 + PAD * len(names) + 2
+        widths = natural if whole or width is None else fitted_widths(natural, width - spent)
+        for name, column_width in zip(names, widths, strict=True):
+            table.add_column(name, no_wrap=True, overflow="ellipsis", width=column_width)
         table.add_column("id", no_wrap=True, style="dim", min_width=36)
-        cut: Callable[[Any], str] = _whole if whole else short
-        for run in runs:
-            record = selected_record(run, select)
-            table.add_row(*(cut(record.get(name)) for name in names), str(run.id))
+        for texts, run_id in rows:
+            table.add_row(*texts, run_id)
         return table
     shown = fitting(_RUN_COLUMNS_BY_IMPORTANCE, width)
     if width is not None and "id" not in shown and width >= _NAME_MIN + 36 + 2 * PAD:

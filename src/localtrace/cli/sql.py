@@ -99,20 +99,12 @@ GAP = 3
 
 
 def fitted_widths(names: Sequence[str], rows: Sequence[Sequence[str]], width: int) -> list[int]:
-    """Column widths that fit ``width``: narrow columns keep their whole width, the wide ones
-    share what is left equally (cut with an ellipsis), so no column folds into a sliver."""
+    """Column widths that fit ``width`` (``render.fitted_widths`` of what each column needs)."""
     natural = [
         max([cell_len(name), *(cell_len(row[i]) for row in rows)]) for i, name in enumerate(names)
     ]
     room = max(width - GAP * (len(names) - 1), len(names))
-    widths = list(natural)
-    left = len(names)
-    for i in sorted(range(len(names)), key=lambda i: natural[i]):
-        share = max(room // left, 1)
-        widths[i] = min(natural[i], share)
-        room -= widths[i]
-        left -= 1
-    return widths
+    return render.fitted_widths(natural, room)
 
 
 def _cut(names: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[int]) -> bool:
