@@ -712,6 +712,24 @@ def test_an_import_lists_each_refused_run_once_and_inert(tmp_path: Path) -> None
         assert sorted(r.name for r in client.list_runs()) == ["good0", "good1", "good2"]
 
 
+def test_importing_a_parquet_or_csv_export_says_which_file_import_reads(
+    demo_db: Path, tmp_path: Path
+) -> None:
+    """`export -f csv` / `-f parquet` write tables for other tools; importing one said only
+    'line 1 is not JSON'. It now names what the file is and what import reads, and creates
+    nothing."""
+    pytest.importorskip("pyarrow")
+    table = tmp_path / "runs.csv"
+    ok("export", "-f", "csv", "-o", str(table), db=demo_db)
+    folder = tmp_path / "pq"
+    ok("export", "-f", "parquet", "-o", str(folder), db=demo_db)
+    target = tmp_path / "new.db"
+    for path, kind in ((table, "is CSV"), (folder / "runs.parquet", "is a Parquet file")):
+        message = fails("import", str(path), db=target)
+        assert kind in message and "not JSON lines" in message and "export" in message
+    assert not target.exists()
+
+
 def test_a_refused_import_into_a_new_path_leaves_no_store(tmp_path: Path) -> None:
     db = tmp_path / "new.db"
     bad = tmp_path / "bad.jsonl"

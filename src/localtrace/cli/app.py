@@ -1215,6 +1215,13 @@ def import_command(settings: Settings, source: str, project: str | None) -> None
             f"{source} is a store (an SQLite file), not JSON lines; combine stores with "
             f"`localtrace merge {settings.path} {source}`"
         )
+    table = _table_file_kind(source) if source != "-" else None
+    if table is not None:
+        raise CommandError(
+            f"{source} is {table}, not JSON lines; import reads what `localtrace export` "
+            "writes by default (export -o runs.jsonl); Parquet and CSV exports are for "
+            "DuckDB, pandas and spreadsheets"
+        )
     created = not os.path.exists(settings.path)
     with _removed_if_empty(settings.path) if created else contextlib.nullcontext():
         _import(settings, source, project)
@@ -1228,6 +1235,22 @@ def _is_sqlite_file(path: str) -> bool:
             return file.read(16) == b"SQLite format 3\x00"
     except OSError:
         return False
+
+
+def _table_file_kind(path: str) -> str | None:
+    """``"a Parquet file"`` or ``"CSV"`` for a file `export --format parquet|csv` wrote (by
+    its magic bytes, or a first line that is a CSV header rather than a JSON object)."""
+    try:
+        with open(path, "rb") as file:
+            head = file.read(4096)
+    except OSError:
+        return None
+    if head.startswith(b"PAR1"):
+        return "a Parquet file"
+    first = head.split(b"\n", 1)[0].strip().removeprefix(b"\xef\xbb\xbf")
+    if first and not first.startswith((b"{", b"[")) and b"," in first:
+        return "CSV"
+    return None
 
 
 @contextlib.contextmanager
