@@ -174,6 +174,18 @@ def test_compare_of_an_unknown_name_points_to_the_experiments(
         client.compare_experiments("nothing-like-it", a)
 
 
+def test_a_mistyped_dataset_name_gets_the_close_one(evaluated: tuple[Path, str, str]) -> None:
+    """As for projects and experiments: the close name is offered."""
+    db, _, _ = evaluated
+    for args in (
+        ["datasets", "export", "doublin", "-o", "x.jsonl"],
+        ["experiments", "--dataset", "doublinq"],
+    ):
+        result = CliRunner().invoke(main, ["--db", str(db), *args])
+        assert result.exit_code == 2, result.output
+        assert "did you mean 'doubling'?" in result.stderr, result.stderr
+
+
 def test_datasets_round_trip_through_jsonl_and_csv(
     evaluated: tuple[Path, str, str], tmp_path: Path
 ) -> None:
