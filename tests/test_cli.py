@@ -557,6 +557,13 @@ def test_projects(demo_db: Path) -> None:
     assert "localtrace-demo" in ok("projects", "--no-stats", "--name-contains", "demo", db=demo_db)
 
 
+def test_a_mistyped_feedback_key_gets_the_close_one(demo_db: Path) -> None:
+    result = cli("feedback", "--key", "helpfulnes", db=demo_db)
+    assert result.exit_code == 0 and not result.stdout
+    assert "no feedback matches; --key 'helpfulnes': did you mean 'helpfulness'?" in result.stderr
+    assert cli("feedback", "--key", "zzz", db=demo_db).stderr.strip() == "no feedback matches"
+
+
 @pytest.mark.parametrize("command", ["runs", "search demo", "feedback", "projects"])
 def test_limit_0_shows_all_in_every_listing(demo_db: Path, command: str) -> None:
     """`-n 0` shows everything in every listing (projects refused it as out of range)."""

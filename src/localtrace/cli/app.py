@@ -1093,9 +1093,10 @@ def feedback(
                 limit=limit or None,
             )
         )
+        hint = _feedback_key_hint(client, keys) if not found and keys else ""
     if fmt == "table":
         if not found:
-            _note("no feedback matches")
+            _note(f"no feedback matches{'; ' + hint if hint else ''}")
             return
         console = _console()
         console.print(render.feedback_table(found, width=console.width))
@@ -1104,6 +1105,18 @@ def feedback(
             _note(f"showing the newest {newest}; --limit 0 shows all")
         return
     render.write_records((render.feedback_record(f) for f in found), fmt, sys.stdout)
+
+
+def _feedback_key_hint(client: Client, keys: tuple[str, ...]) -> str:
+    """For ``--key`` values no feedback has: the close key that some feedback has."""
+    answer = client.sql("SELECT DISTINCT key FROM feedback LIMIT 10000")
+    known = {str(row[0]) for row in answer.rows or [] if row[0] is not None}
+    hints = []
+    for key in keys:
+        close = did_you_mean(key, known) if key not in known else ""
+        if close:
+            hints.append(f"--key {key!r}: {close}")
+    return "; ".join(hints)
 
 
 # -- export / import ------------------------------------------------------------------------
