@@ -557,6 +557,13 @@ def test_projects(demo_db: Path) -> None:
     assert "localtrace-demo" in ok("projects", "--no-stats", "--name-contains", "demo", db=demo_db)
 
 
+def test_a_mistyped_thread_id_gets_the_close_one(demo_db: Path) -> None:
+    for extra in ([], ["-f", "json"]):
+        message = fails("thread", "demo-threa", *extra, db=demo_db)
+        assert "no thread 'demo-threa'" in message and "did you mean 'demo-thread'?" in message
+    assert "did you mean" not in fails("thread", "zzz", db=demo_db)
+
+
 def test_a_mistyped_feedback_key_gets_the_close_one(demo_db: Path) -> None:
     result = cli("feedback", "--key", "helpfulnes", db=demo_db)
     assert result.exit_code == 0 and not result.stdout

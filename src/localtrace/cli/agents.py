@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 
 import click
 from rich.markdown import Markdown
 
-from ..client import resolve_path
+from ..client import Client, resolve_path
 from ..display import DIGEST_MAX_CHARS as DEFAULT_MAX_CHARS
 from ..display import inert
+from ..errors import ThreadNotFoundError
+from ..filters import did_you_mean
 from .app import CommandError, Settings, _console, main, options_named, pass_settings
 
 
@@ -48,7 +52,7 @@ def thread(
         localtrace thread demo-thread --format markdown
     """
     fmt = fmt or (settings.fmt if settings.fmt in ("table", "json") else None) or "table"
-    with settings.client() as client:
+    with settings.client() as client, _close_thread_named(client, thread_id, project):
         if fmt == "json":
             messages = client.thread_messages(thread_id, project_name=project)
             click.echo(json.dumps(messages, ensure_ascii=False, indent=2))
@@ -59,6 +63,23 @@ def thread(
         click.echo(inert(text))
     else:
         console.print(Markdown(_hard_breaks(text)))
+
+
+@contextlib.contextmanager
+def _close_thread_named(client: Client, thread_id: str, project: str | None) -> Iterator[None]:
+    """A thread id no trace has gets the close one that some trace has (a did-you-mean,
+    as for projects and datasets)."""
+    try:
+        yield
+    except ThreadNotFoundError as exc:
+        answer = client.sql(
+            "SELECT DISTINCT thread_id FROM threads LIMIT 10000",
+            project_name=[project] if project else None,
+        )
+        hint = did_you_mean(thread_id, [str(row[0]) for row in answer.rows or [] if row[0]])
+        if not hint:
+            raise
+        raise ThreadNotFoundError(f"{exc}; {hint}") from None
 
 
 def _hard_breaks(markdown: str) -> str:
