@@ -515,6 +515,17 @@ def test_stats_group_by_model_with_or_without_every(demo_db: Path) -> None:
         assert message == fails("stats", "--every", "1h", "--group-by", bad, db=demo_db)
 
 
+def test_stats_of_nothing_say_so(demo_db: Path) -> None:
+    """With or without --group-by, no matching run is a note, not a table of zeros."""
+    for extra in ([], ["-g", "name"]):
+        result = cli("stats", "--since", "2099-01-01", *extra, db=demo_db)
+        assert result.exit_code == 0 and not result.stdout.strip(), result.stdout
+        assert "no runs matched" in result.stderr
+    assert (
+        json.loads(ok("stats", "--since", "2099-01-01", "-f", "json", db=demo_db))["run_count"] == 0
+    )
+
+
 def test_a_time_series_says_what_its_sums_count(demo_db: Path) -> None:
     """`stats -g name` gives the root its trace's tokens, the series (each run's own usage)
     gives it none: the series says which it counts, so the two tables do not seem to

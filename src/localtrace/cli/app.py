@@ -943,6 +943,9 @@ def stats(
             render.write_records(rows, fmt, sys.stdout)
         return
     if fmt == "table":
+        if not result.run_count:  # as with --group-by: a table of zeros and dashes says less
+            _note("no runs matched; try a wider --since, another --project, or no filter")
+            return
         _console().print(render.stats_table(result))
     else:
         _emit_one(render.stats_record(result), fmt)
