@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,20 @@ def test_experiments_and_datasets_keep_whole_names_in_a_narrow_terminal(
     listed = runner.invoke(main, ["--db", str(db), "datasets"])
     assert "doubling" in listed.stdout and "examples" in listed.stdout
     assert all(len(line) <= columns for line in listed.stdout.splitlines())
+
+
+def test_experiments_as_data_give_seconds_and_iso_times(evaluated: tuple[Path, str, str]) -> None:
+    """csv and json give latencies in seconds and ISO 8601 times, as every other record
+    (they were Python's text for a timedelta, '0:00:00.000334')."""
+    db, a, _ = evaluated
+    rows = list(csv.DictReader(io.StringIO(run(db, "experiments", "-f", "csv").output)))
+    row = next(r for r in rows if r["name"] == a)
+    assert float(row["latency_p50"]) > 0 and ":" not in row["latency_p50"]
+    assert "T" in row["start_time"]
+    (record,) = [
+        e for e in json.loads(run(db, "experiments", "-f", "json").output) if e["name"] == a
+    ]
+    assert isinstance(record["latency_p99"], float)
 
 
 def test_compare_puts_regressions_first(evaluated: tuple[Path, str, str]) -> None:

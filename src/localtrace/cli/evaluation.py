@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -199,7 +200,7 @@ def experiments(settings: Settings, dataset: str | None, fmt: str | None) -> Non
     with settings.client() as client:
         found = client.list_experiments(dataset_name=dataset)
     if fmt != "table":
-        render.write_records(found, fmt, sys.stdout)
+        render.write_records((_experiment_record(e) for e in found), fmt, sys.stdout)
         return
     if not found:
         _note("no experiments yet; run langsmith.evaluate(..., client=localtrace.Client(...))")
@@ -309,6 +310,20 @@ each edge."""
 def _outcome(error: str | None, outputs: Any) -> str:
     """What a run gave: the first line of its error, else its outputs on one line."""
     return display.first_line(error) if error else display.short(outputs)
+
+
+def _experiment_record(experiment: dict[str, Any]) -> dict[str, Any]:
+    """An experiment as data: latencies in seconds and times in ISO 8601, as every other
+    record (``str()`` wrote ``0:00:00.000334`` and ``2026-12-07 08:41:39+00:00``, which a
+    spreadsheet or a script reads as text)."""
+    return {
+        key: value.total_seconds()
+        if isinstance(value, dt.timedelta)
+        else value.isoformat()
+        if isinstance(value, dt.datetime)
+        else value
+        for key, value in experiment.items()
+    }
 
 
 def _seconds(value: Any) -> float | None:
