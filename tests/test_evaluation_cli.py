@@ -98,6 +98,8 @@ def test_experiments_as_data_give_seconds_and_iso_times(evaluated: tuple[Path, s
         e for e in json.loads(run(db, "experiments", "-f", "json").output) if e["name"] == a
     ]
     assert isinstance(record["latency_p99"], float)
+    (dataset,) = csv.DictReader(io.StringIO(run(db, "datasets", "-f", "csv").output))
+    assert "T" in dataset["modified_at"]
 
 
 def test_compare_puts_regressions_first(evaluated: tuple[Path, str, str]) -> None:

@@ -61,7 +61,7 @@ def datasets(ctx: click.Context, settings: Settings, fmt: str | None) -> None:
         for d in found
     ]
     if fmt != "table":
-        render.write_records(records, fmt, sys.stdout)
+        render.write_records((_as_data(r) for r in records), fmt, sys.stdout)
         return
     if not records:
         _note(
@@ -200,7 +200,7 @@ def experiments(settings: Settings, dataset: str | None, fmt: str | None) -> Non
     with settings.client() as client:
         found = client.list_experiments(dataset_name=dataset)
     if fmt != "table":
-        render.write_records((_experiment_record(e) for e in found), fmt, sys.stdout)
+        render.write_records((_as_data(e) for e in found), fmt, sys.stdout)
         return
     if not found:
         _note("no experiments yet; run langsmith.evaluate(..., client=localtrace.Client(...))")
@@ -312,8 +312,8 @@ def _outcome(error: str | None, outputs: Any) -> str:
     return display.first_line(error) if error else display.short(outputs)
 
 
-def _experiment_record(experiment: dict[str, Any]) -> dict[str, Any]:
-    """An experiment as data: latencies in seconds and times in ISO 8601, as every other
+def _as_data(record: dict[str, Any]) -> dict[str, Any]:
+    """A listing's row as data: latencies in seconds and times in ISO 8601, as every other
     record (``str()`` wrote ``0:00:00.000334`` and ``2026-12-07 08:41:39+00:00``, which a
     spreadsheet or a script reads as text)."""
     return {
@@ -322,7 +322,7 @@ def _experiment_record(experiment: dict[str, Any]) -> dict[str, Any]:
         else value.isoformat()
         if isinstance(value, dt.datetime)
         else value
-        for key, value in experiment.items()
+        for key, value in record.items()
     }
 
 
