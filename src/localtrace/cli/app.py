@@ -212,14 +212,15 @@ def _extra_argument_hint(exc: click.UsageError) -> str | None:
 
 
 def _stdout_closed() -> bool:
-    """Whether stdout is a pipe whose reader has left (poll says so), as opposed to another
-    pipe of the command breaking. Without ``poll`` (Windows), assumed."""
+    """Whether stdout's reader has left (poll reports an error or a hang-up on it: a pipe, or
+    a socket), as opposed to another pipe of the command breaking. Without ``poll``
+    (Windows), assumed."""
     if not hasattr(select, "poll"):
         return True
     try:
         poller = select.poll()
         poller.register(sys.stdout.fileno(), select.POLLOUT)
-        return any(event & select.POLLERR for _, event in poller.poll(0))
+        return any(event & (select.POLLERR | select.POLLHUP) for _, event in poller.poll(0))
     except (OSError, ValueError):
         return False
 
