@@ -64,6 +64,9 @@ def test_merge_command(db: Path, tmp_path: Path) -> None:
     assert "27 runs" in text and "9 new traces" in text
     assert rows(out, "SELECT count(*) FROM runs")[0][0] == 27
     assert "output file itself" in fails("merge", str(out), str(out))
+    single = tmp_path / "one.db"
+    text = ok("merge", str(single), str(db))
+    assert text.startswith("merged 1 store into") and "1 store" in text
     assert "no file" in fails("merge", str(out), str(tmp_path / "missing.db"))
 
 
