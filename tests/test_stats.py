@@ -161,6 +161,25 @@ def test_score_summary_is_mean_population_stdev_min_max(scores: list[float]) -> 
     assert got["min"] == min(scores) and got["max"] == max(scores)
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.floats(allow_nan=False, allow_infinity=False, width=64), min_size=1, max_size=40)
+)
+def test_score_averages_are_the_exact_mean_rounded_once(scores: list[float]) -> None:
+    """Six scores of 0.7 average 0.7 (float summing gave 0.7000000000000001, which csv and
+    json then printed)."""
+    exact = sum(map(Fraction, scores), Fraction(0)) / len(scores)
+    try:
+        want: float | None = float(exact)
+    except OverflowError:
+        want = None
+    got = _stats.score_summary(np.array(scores, dtype=np.float64))["avg"]
+    if want is not None and math.isfinite(want):
+        assert got == want
+    assert _stats.score_summary(np.array([0.7] * 6))["avg"] == 0.7
+    assert _stats.exact_mean(np.array([0.7] * 5_000)) == 0.7  # the large-array path
+
+
 def test_pico_to_usd_is_exact_and_plain() -> None:
     assert _stats.pico_to_usd(0) == Decimal(0)
     assert str(_stats.pico_to_usd(100 * 10**12)) == "100"
