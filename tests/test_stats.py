@@ -180,6 +180,18 @@ def test_score_averages_are_the_exact_mean_rounded_once(scores: list[float]) -> 
     assert _stats.exact_mean(np.array([0.7] * 5_000)) == 0.7  # the large-array path
 
 
+def test_a_runs_feedback_stats_average_exactly(memory: localtrace.Client) -> None:
+    """The feedback_stats a run carries (list_runs, read_run) average as run statistics do."""
+    root = run()
+    write(memory, root)
+    for _ in range(6):
+        memory.create_feedback(root["id"], "helpfulness", score=0.7)
+    memory.flush()
+    (listed,) = memory.list_runs()
+    assert listed.feedback_stats is not None
+    assert listed.feedback_stats["helpfulness"]["avg"] == 0.7
+
+
 def test_pico_to_usd_is_exact_and_plain() -> None:
     assert _stats.pico_to_usd(0) == Decimal(0)
     assert str(_stats.pico_to_usd(100 * 10**12)) == "100"

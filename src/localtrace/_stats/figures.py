@@ -153,12 +153,12 @@ EXACT_BELOW = 1_000
 """Up to this many values a mean is summed in rationals; above, in two compensated passes."""
 
 
-def exact_mean(values: FloatArray) -> float:
+def exact_mean(values: FloatArray | Sequence[float]) -> float:
     """The mean of finite floats rounded once: six scores of 0.7 average 0.7, not the
     0.7000000000000001 of summing in floats. Small arrays are summed exactly (``Fraction``);
     large ones take ``fsum``'s correctly rounded sum plus what it left over (the rest is off
     by 2**-106 of the sum at most), at a fraction of the rationals' cost."""
-    numbers = values.tolist()
+    numbers = values.tolist() if isinstance(values, np.ndarray) else list(values)
     n = len(numbers)
     if n <= EXACT_BELOW:
         return float(sum(map(Fraction, numbers), Fraction(0)) / n)
