@@ -95,6 +95,19 @@ def test_error_message_lists_every_refused_run(client: localtrace.Client) -> Non
     client.flush()  # reported once, then forgotten
 
 
+def test_the_log_line_of_a_refused_run_is_inert(
+    client: localtrace.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A run refused in the background is logged once, on ``localtrace.refused``, without the
+    control characters it carried: the line must not drive the terminal that shows the log."""
+    bad = make_run("bad", id="nope\x1b[2J\x1b]0;title\x07")
+    with caplog.at_level("WARNING", logger="localtrace"):
+        assert _refuse(client, bad).field == "id"
+    (line,) = [r for r in caplog.records if r.name == "localtrace.refused"]
+    assert "run nope[2J]0;title:" in line.getMessage()
+    assert not any(ord(c) < 32 for c in line.getMessage())
+
+
 def test_dotted_order_wins_over_contradicting_ids(client: localtrace.Client) -> None:
     root = make_run("root")
     child = make_run("child", parent=root)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import importlib.util
 import io
 import json
@@ -464,6 +465,27 @@ def test_stats_table_and_json(demo_db: Path) -> None:
     assert json.loads(ok("stats", "--error", "-f", "json", db=demo_db))["run_count"] == 1
 
 
+def test_stats_csv_prints_figures_without_float_noise(tmp_path: Path) -> None:
+    """Token counts 1 and 4 have a p99 of 3.97: csv (and json) print that, not the
+    3.9699999999999998 of float interpolation; latencies likewise."""
+    db = tmp_path / "noise.db"
+    start = dt.datetime(2026, 5, 1, tzinfo=dt.timezone.utc)
+    with localtrace.Client(db) as client:
+        for micros, tokens in ((1_000_000, 1), (4_000_000, 4)):
+            usage = {"input_tokens": tokens, "output_tokens": 0, "total_tokens": tokens}
+            client.create_run(
+                "step",
+                {},
+                "llm",
+                start_time=start,
+                end_time=start + dt.timedelta(microseconds=micros),
+                extra={"metadata": {"usage_metadata": usage}},
+            )
+    (row,) = csv.DictReader(io.StringIO(ok("stats", "-f", "csv", db=db)))
+    assert row["tokens_p99"] == "3.97" and row["prompt_tokens_p99"] == "3.97"
+    assert row["latency_p99"] == "3.97" and row["latency_avg"] == "2.5"
+
+
 def test_stats_group_by(demo_db: Path) -> None:
     pytest.importorskip("localtrace._stats.passes")
     groups = json.loads(ok("stats", "--group-by", "name", "-f", "json", db=demo_db))
@@ -493,6 +515,40 @@ def test_stats_group_by_model_with_or_without_every(demo_db: Path) -> None:
         assert message == fails("stats", "--every", "1h", "--group-by", bad, db=demo_db)
 
 
+def test_stats_of_nothing_say_so(demo_db: Path) -> None:
+    """With or without --group-by, no matching run is a note, not a table of zeros."""
+    for extra in ([], ["-g", "name"]):
+        result = cli("stats", "--since", "2099-01-01", *extra, db=demo_db)
+        assert result.exit_code == 0 and not result.stdout.strip(), result.stdout
+        assert "no runs matched" in result.stderr
+    assert (
+        json.loads(ok("stats", "--since", "2099-01-01", "-f", "json", db=demo_db))["run_count"] == 0
+    )
+
+
+def test_a_time_series_says_what_its_sums_count(demo_db: Path) -> None:
+    """`stats -g name` gives the root its trace's tokens, the series (each run's own usage)
+    gives it none: the series says which it counts, so the two tables do not seem to
+    disagree about the same runs."""
+    grouped = json.loads(ok("stats", "-g", "name", "-f", "json", db=demo_db))
+    series = json.loads(ok("stats", "--every", "1h", "-g", "name", "-f", "json", db=demo_db))
+    root = next(g for g in series["groups"] if g["group"] == "research_assistant")
+    assert grouped["research_assistant"]["total_tokens"] > 0
+    assert sum(b["total_tokens"] for b in root["buckets"]) == 0
+    assert "each with its own tokens and cost" in ok("stats", "--every", "1h", db=demo_db)
+    assert "each with its totals" in ok("stats", "--every", "1h", "--root", db=demo_db)
+    assert "its own tokens and cost" in " ".join(ok("stats", "--help").split())
+
+
+def test_an_extra_argument_says_what_was_meant(demo_db: Path) -> None:
+    """`localtrace runs my-project` wants --project; `localtrace search timed out` wants
+    quotes (click alone only says that an argument was unexpected)."""
+    message = cli("runs", "localtrace-demo", db=demo_db).stderr.strip().splitlines()[-1]
+    assert "(localtrace-demo)" in message and "--project NAME" in message
+    message = cli("search", "timed", "out", db=demo_db).stderr.strip().splitlines()[-1]
+    assert "(out)" in message and "in quotes" in message and "--project" not in message
+
+
 # -- search, projects, feedback -----------------------------------------------------------------
 def test_search_finds_text_in_outputs_and_errors(demo_db: Path) -> None:
     pytest.importorskip("localtrace.filters")
@@ -510,6 +566,28 @@ def test_projects(demo_db: Path) -> None:
     assert project["name"] == "localtrace-demo" and project["run_count"] == 1
     assert isinstance(project["latency_p50"], float)
     assert "localtrace-demo" in ok("projects", "--no-stats", "--name-contains", "demo", db=demo_db)
+
+
+def test_a_mistyped_thread_id_gets_the_close_one(demo_db: Path) -> None:
+    for extra in ([], ["-f", "json"]):
+        message = fails("thread", "demo-threa", *extra, db=demo_db)
+        assert "no thread 'demo-threa'" in message and "did you mean 'demo-thread'?" in message
+    assert "did you mean" not in fails("thread", "zzz", db=demo_db)
+
+
+def test_a_mistyped_feedback_key_gets_the_close_one(demo_db: Path) -> None:
+    result = cli("feedback", "--key", "helpfulnes", db=demo_db)
+    assert result.exit_code == 0 and not result.stdout
+    assert "no feedback matches; --key 'helpfulnes': did you mean 'helpfulness'?" in result.stderr
+    assert cli("feedback", "--key", "zzz", db=demo_db).stderr.strip() == "no feedback matches"
+
+
+@pytest.mark.parametrize("command", ["runs", "search demo", "feedback", "projects"])
+def test_limit_0_shows_all_in_every_listing(demo_db: Path, command: str) -> None:
+    """`-n 0` shows everything in every listing (projects refused it as out of range)."""
+    result = cli(*shlex.split(command), "-n", "0", "-f", "json", db=demo_db)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)
 
 
 def test_feedback(demo_db: Path, root_id: str) -> None:
@@ -615,6 +693,66 @@ def test_import_errors(tmp_path: Path) -> None:
     assert "line 2" in message and "not JSON" in message
     bad.write_text("[1, 2]\n")
     assert "neither a run nor feedback" in fails("import", str(bad), db=db)
+
+
+def _real_cli(*args: str, input: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    """The CLI in a process of its own: its stderr is the real one, where the library's log
+    lines land too (pytest's log capture would swallow them in-process)."""
+    src = str(Path(localtrace.__file__).resolve().parent.parent)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")])),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "localtrace.cli", *args],
+        input=input,
+        capture_output=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def test_an_import_lists_each_refused_run_once_and_inert(tmp_path: Path) -> None:
+    """Each refused run is one line of the summary (not a log line as well), with the control
+    characters of what was stored removed; every other run is imported."""
+    good = [
+        {"id": str(uuid.uuid4()), "name": f"good{i}", "run_type": "chain", "inputs": {}}
+        for i in range(3)
+    ]
+    bad_type = {"id": str(uuid.uuid4()), "name": "x", "run_type": "agent", "inputs": {}}
+    bad_id = {"id": "bad\x1b[31mRED\x1b[2J", "name": "y", "run_type": "chain", "inputs": {}}
+    source = tmp_path / "mixed.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in [*good, bad_type, bad_id]))
+    db = tmp_path / "into.db"
+    done = _real_cli("--db", str(db), "import", str(source))
+    stderr = done.stderr.decode()
+    assert done.returncode == 2, stderr
+    assert "\x1b" not in stderr and "\x07" not in stderr, stderr
+    assert stderr.count(bad_type["id"]) == 1, stderr
+    assert stderr.count("RED") == 2, stderr  # the id, and its value as the problem quotes it
+    assert "Traceback" not in stderr
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith("Error: 2 runs were refused") and "imported into" in last, last
+    with localtrace.Client(db) as client:
+        assert sorted(r.name for r in client.list_runs()) == ["good0", "good1", "good2"]
+
+
+def test_importing_a_parquet_or_csv_export_says_which_file_import_reads(
+    demo_db: Path, tmp_path: Path
+) -> None:
+    """`export -f csv` / `-f parquet` write tables for other tools; importing one said only
+    'line 1 is not JSON'. It now names what the file is and what import reads, and creates
+    nothing."""
+    pytest.importorskip("pyarrow")
+    table = tmp_path / "runs.csv"
+    ok("export", "-f", "csv", "-o", str(table), db=demo_db)
+    folder = tmp_path / "pq"
+    ok("export", "-f", "parquet", "-o", str(folder), db=demo_db)
+    target = tmp_path / "new.db"
+    for path, kind in ((table, "is CSV"), (folder / "runs.parquet", "is a Parquet file")):
+        message = fails("import", str(path), db=target)
+        assert kind in message and "not JSON lines" in message and "export" in message
+    assert not target.exists()
 
 
 def test_a_refused_import_into_a_new_path_leaves_no_store(tmp_path: Path) -> None:
@@ -855,7 +993,9 @@ def test_since_without_an_offset_is_the_local_time_tables_show(
 
 # -- pipes --------------------------------------------------------------------------------------
 def test_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
-    """`localtrace runs ... | head -1`: no traceback, no 'Broken pipe' noise."""
+    """`localtrace runs ... | head -1`: no traceback, no 'Broken pipe' noise, and status 0 in
+    every format (a table written in one piece cannot tell that its reader left, so the
+    others must not fail for it either)."""
     db = tmp_path / "many.db"
     with localtrace.Client(db) as client:
         client.batch_ingest_runs(
@@ -869,7 +1009,13 @@ def test_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")])),
     }
-    for args in (["runs", "-n", "0", "-f", "jsonl"], ["export"]):
+    for args in (
+        ["runs", "-n", "0", "-f", "jsonl"],
+        ["runs", "-n", "0", "-f", "json"],
+        ["runs", "-n", "0", "-f", "csv"],
+        ["runs", "-n", "0"],
+        ["export"],
+    ):
         process = subprocess.Popen(
             [sys.executable, "-m", "localtrace.cli", "--db", str(db), *args],
             stdout=subprocess.PIPE,
@@ -877,11 +1023,11 @@ def test_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
             env=env,
         )
         assert process.stdout is not None and process.stderr is not None
-        assert json.loads(process.stdout.readline())["name"].startswith("run")
+        assert process.stdout.readline()
         process.stdout.close()
         stderr = process.stderr.read().decode()
         process.stderr.close()
-        assert process.wait(timeout=60) in (0, 1)
+        assert process.wait(timeout=60) == 0, (args, stderr)
         assert "Traceback" not in stderr and "Broken pipe" not in stderr, stderr
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -55,10 +56,29 @@ def test_runs_keep_every_name_and_a_whole_id(demo_db: Path, columns: int | None)
 
 def test_a_pipe_gets_every_column(demo_db: Path) -> None:
     out = show(demo_db, "runs", "--limit", "0", columns=None)
-    header = out.splitlines()[1].split()
+    header = out.splitlines()[0].split()
     assert header == ["name", "type", "status", "start", "latency", "tokens", "cost", "id"]
     pasted = UUID.findall(out)[0]
     assert pasted in show(demo_db, "run", pasted, columns=None)
+
+
+def test_a_piped_table_is_plain_whole_and_aligned(tmp_path: Path) -> None:
+    """Piped, a table is one line per row in the plain layout (header, dashes, rows): every
+    value whole, columns aligned, no control characters; drawn as rich draws for a terminal,
+    5,000 runs took seconds."""
+    db = tmp_path / "long.db"
+    long_name = "step-" + "x" * 600
+    with localtrace.Client(db) as client:
+        for name in (long_name, "bell\x07and\x1b[2Jclear", "short"):
+            client.create_run(name, {}, "chain", end_time=None)
+    out = show(db, "runs", columns=None)
+    lines = out.splitlines()
+    assert lines[0].split()[0] == "name" and set(lines[1]) == {"-", " "}
+    assert len(lines) == 2 + 3  # one line per run
+    assert long_name in out and "bell" in out and "and[2Jclear" in out
+    assert not any(ord(c) < 32 for c in out.replace("\n", ""))
+    starts = {line.index(match) for line in lines[2:] for match in UUID.findall(line)}
+    assert len(starts) == 1  # the id column starts at the same place on every row
 
 
 def test_projects_keep_the_name_at_80_columns(demo_db: Path) -> None:
@@ -154,3 +174,107 @@ def test_feedback_keeps_its_keys_when_narrow(demo_db: Path, columns: int) -> Non
     assert max(len(line) for line in out.splitlines()) <= columns, out
     if columns >= 80:  # and the run it is about, whole, to paste into `localtrace run`
         assert UUID.search(out), out
+
+
+def test_sql_tables_stay_one_line_per_row_at_80_columns(demo_db: Path) -> None:
+    """Wide SQL answers cut long values with an ellipsis (and say so on stderr) instead of
+    folding every column into a sliver several lines tall; short columns stay whole."""
+    query = "SELECT id, name, run_type, inputs, outputs, start_time FROM runs"
+    saved = os.environ.pop("COLUMNS", None)
+    try:
+        result = CliRunner().invoke(
+            main, ["--db", str(demo_db), "sql", query], env={"COLUMNS": "80"}
+        )
+    finally:
+        if saved is not None:
+            os.environ["COLUMNS"] = saved
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2 + 6  # header, rule, one line per run
+    assert all(len(line) <= 80 for line in lines)
+    assert "run_type" in lines[0] and "retriever" in result.stdout  # short columns stay whole
+    assert "…" in result.stdout and "-f csv" in result.stderr
+    short = show(demo_db, "sql", "SELECT name, count(*) AS n FROM runs GROUP BY name", columns=80)
+    assert "research_assistant" in short  # nothing cut: nothing said
+
+
+def test_sql_piped_keeps_every_value_whole(demo_db: Path) -> None:
+    out = show(demo_db, "sql", "SELECT id, inputs FROM runs", columns=None)
+    with localtrace.Client(demo_db) as client:
+        for run in client.list_runs():
+            assert str(run.id) in out
+    assert "…" not in out
+
+
+def test_selected_fields_piped_are_whole(demo_db: Path) -> None:
+    """`runs --select` shortens values to 60 characters for a terminal; piped, they are whole."""
+    out = show(demo_db, "runs", "--select", "name,outputs", "--limit", "0", columns=None)
+    with localtrace.Client(demo_db) as client:
+        for run in client.list_runs():
+            text = json.dumps(run.outputs, ensure_ascii=False, separators=(",", ":"))
+            assert " ".join(text.split()) in out
+
+
+def test_a_note_in_a_log_is_one_line(tmp_path: Path) -> None:
+    """Written to a log (stderr not a terminal), a note is not folded at 80 columns: the
+    command it suggests can be pasted back whole."""
+    db = tmp_path / "empty.db"
+    localtrace.Client(db).close()
+    saved = os.environ.pop("COLUMNS", None)
+    try:
+        result = CliRunner().invoke(main, ["--db", str(db), "datasets"])
+    finally:
+        if saved is not None:
+            os.environ["COLUMNS"] = saved
+    assert result.exit_code == 0, result.output
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("no datasets yet") and "`localtrace datasets import`" in line
+
+
+def test_a_piped_trace_is_plain(demo_db: Path) -> None:
+    """Piped, a trace's table takes the plain layout too: the header line, then one line per
+    run with its tree branch, every name whole (rich took seconds for thousands of runs)."""
+    with localtrace.Client(demo_db) as client:
+        (root,) = client.list_runs(is_root=True)
+        names = [r.name for r in client.list_runs()]
+    out = show(demo_db, "trace", str(root.id), columns=None)
+    lines = out.splitlines()
+    assert lines[0].startswith(f"trace {root.id}")
+    assert lines[1].split()[:2] == ["run", "type"] and set(lines[2]) == {"-", " "}
+    assert lines[3].startswith(root.name)
+    assert sum(line.startswith(("├─", "└─")) for line in lines) == len(names) - 1
+
+
+def test_a_piped_run_is_not_padded_to_the_pipe_width(demo_db: Path) -> None:
+    """`localtrace run ID > run.txt`: panels as wide as what they hold, no trailing spaces
+    (each line was padded to 4,096 columns: a quarter of a megabyte for one small run)."""
+    with localtrace.Client(demo_db) as client:
+        run = next(r for r in client.list_runs() if r.inputs)
+    out = show(demo_db, "run", str(run.id), columns=None)
+    lines = out.splitlines()
+    assert str(run.id) in out and "inputs" in out
+    assert all(line == line.rstrip() for line in lines)
+    assert max(len(line) for line in lines) < 300
+
+
+def test_a_piped_thread_is_its_plain_digest(demo_db: Path) -> None:
+    """Piped, a thread is the digest's text (what --format markdown prints), not a terminal
+    drawing whose centred heading started after two thousand spaces."""
+    out = show(demo_db, "thread", "demo-thread", columns=None)
+    assert out == show(demo_db, "thread", "demo-thread", "--format", "markdown", columns=None)
+    assert out.startswith("# Thread") and all(len(line) < 400 for line in out.splitlines())
+
+
+def test_selected_fields_stay_one_line_per_run_at_80_columns(demo_db: Path) -> None:
+    """`runs --select` at 80 columns: one line per run with its whole id, long values cut
+    with an ellipsis (each field was folded into a column a few letters wide, a run taking
+    twenty lines)."""
+    out = show(demo_db, "runs", "-s", "name,inputs,outputs,latency", "-n", "0", columns=80)
+    lines = out.splitlines()
+    rule = next(i for i, line in enumerate(lines) if "───" in line)
+    rows = [line for line in lines[rule + 1 :] if line.strip()]
+    _, ids = names_and_ids(demo_db)
+    assert len(rows) == len(ids)  # one line per run
+    assert {UUID.findall(line)[0] for line in rows} == ids  # with its whole id
+    assert all(len(line) <= 80 for line in out.splitlines())
+    assert "…" in out

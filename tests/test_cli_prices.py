@@ -208,3 +208,34 @@ def test_stats_group_by_model_shows_cost_per_model(tmp_path: Path) -> None:
     text = json.dumps(out)
     assert "gpt-4o" in text and "llama-3.1-8b-ft" in text and "0.0075" in text
     assert cli("prices", "list", db=tmp_path / "missing.db").exit_code == 2
+
+
+def test_the_list_keeps_name_and_id_whole_at_80_columns(tmp_path: Path) -> None:
+    """`prices delete` takes a price's name or id: at 80 columns both stay whole (the id was
+    cut to '43f52f6…' and every header to a few letters); the least useful columns go."""
+    from click.testing import CliRunner
+
+    from localtrace.cli import main
+
+    db = tmp_path / "p.db"
+    _store(db)
+    ok(
+        "prices",
+        "set",
+        "my-llama",
+        "^llama-3.*-ft$",
+        "--prompt",
+        "0.2",
+        "--completion",
+        "0.6",
+        db=db,
+    )
+    result = CliRunner(env={"COLUMNS": "80"}).invoke(main, ["--db", str(db), "prices", "list"])
+    assert result.exit_code == 0, result.output
+    (price,) = json.loads(ok("prices", "list", "-f", "json", db=db))
+    lines = result.stdout.splitlines()
+    assert price["id"] in result.stdout and "my-llama" in result.stdout
+    assert "prompt/1M" in result.stdout and "completion/1M" in result.stdout
+    assert all(len(line) <= 80 for line in lines)
+    message = fails("prices", "set", "x", "^x$", "--prompt", "-1", "--completion", "1", db=db)
+    assert "per 1M tokens" in message

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,43 @@ def test_datasets_and_experiments_are_listed(evaluated: tuple[Path, str, str]) -
     assert a in table and b in table and "exact" in table
 
 
+@pytest.mark.parametrize("columns", [60, 80])
+def test_experiments_and_datasets_keep_whole_names_in_a_narrow_terminal(
+    evaluated: tuple[Path, str, str], columns: int
+) -> None:
+    """The experiment's name is what `localtrace compare` takes: a narrow terminal keeps it
+    whole and leaves out the least useful figures (saying which), instead of cutting every
+    column to a couple of letters."""
+    db, a, b = evaluated
+    runner = CliRunner(env={"COLUMNS": str(columns)})
+    result = runner.invoke(main, ["--db", str(db), "experiments"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert a in result.stdout and b in result.stdout
+    assert "exact" in lines[1] and all(len(line) <= columns for line in lines)
+    if columns == 60:  # too narrow for every figure: which ones are missing is said
+        assert "left out to fit 60 columns" in result.stderr and "--format json" in result.stderr
+    listed = runner.invoke(main, ["--db", str(db), "datasets"])
+    assert "doubling" in listed.stdout and "examples" in listed.stdout
+    assert all(len(line) <= columns for line in listed.stdout.splitlines())
+
+
+def test_experiments_as_data_give_seconds_and_iso_times(evaluated: tuple[Path, str, str]) -> None:
+    """csv and json give latencies in seconds and ISO 8601 times, as every other record
+    (they were Python's text for a timedelta, '0:00:00.000334')."""
+    db, a, _ = evaluated
+    rows = list(csv.DictReader(io.StringIO(run(db, "experiments", "-f", "csv").output)))
+    row = next(r for r in rows if r["name"] == a)
+    assert float(row["latency_p50"]) > 0 and ":" not in row["latency_p50"]
+    assert "T" in row["start_time"]
+    (record,) = [
+        e for e in json.loads(run(db, "experiments", "-f", "json").output) if e["name"] == a
+    ]
+    assert isinstance(record["latency_p99"], float)
+    (dataset,) = csv.DictReader(io.StringIO(run(db, "datasets", "-f", "csv").output))
+    assert "T" in dataset["modified_at"]
+
+
 def test_compare_puts_regressions_first(evaluated: tuple[Path, str, str]) -> None:
     db, a, b = evaluated
     rows = [
@@ -79,6 +117,24 @@ def test_compare_puts_regressions_first(evaluated: tuple[Path, str, str]) -> Non
     assert "boom" in next(r for r in rows if r["inputs"]["q"] == 4)["error_b"]
     table = run(db, "compare", a, b).output
     assert "6 examples, 2 regressed" in table
+
+
+@pytest.mark.parametrize("columns", [80, 200])
+def test_compare_shows_what_regressed_at_any_width(
+    evaluated: tuple[Path, str, str], columns: int
+) -> None:
+    """The mark and the score change say what regressed: long outputs beside them no longer
+    squeeze them to nothing, and a failure shows its error's first line, not its traceback."""
+    db, a, b = evaluated
+    result = CliRunner(env={"COLUMNS": str(columns)}).invoke(
+        main, ["--db", str(db), "compare", a, b]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    marked = [line for line in lines if line.lstrip().startswith("✗")]
+    assert len(marked) == 2 and all("exact -1" in line for line in marked), result.stdout
+    assert "score change" in result.stdout and "Traceback" not in result.stdout
+    assert all(len(line) <= columns for line in lines if "->" not in line)
 
 
 def test_compare_shows_the_examples_inputs_not_the_targets(tmp_path: Path) -> None:
@@ -114,6 +170,37 @@ def test_compare_refuses_a_plain_project(evaluated: tuple[Path, str, str]) -> No
     client.close()
     result = CliRunner().invoke(main, ["--db", str(db), "compare", a, "not-an-experiment"])
     assert result.exit_code == 2 and "not an experiment" in result.output + (result.stderr or "")
+
+
+def test_compare_of_an_unknown_name_points_to_the_experiments(
+    evaluated: tuple[Path, str, str],
+) -> None:
+    """A mistyped experiment name gets the close experiment name and the command that lists
+    experiments (`localtrace projects` would list every project, experiments among many)."""
+    db, a, b = evaluated
+    result = CliRunner().invoke(main, ["--db", str(db), "compare", a, b[:-1] + "X"])
+    message = result.stderr.strip().splitlines()[-1]
+    assert result.exit_code == 2, result.output
+    assert f"no experiment named {b[:-1] + 'X'!r}" in message
+    assert f"did you mean {b!r}?" in message
+    assert "`localtrace experiments`" in message and "localtrace projects" not in message
+    with (
+        localtrace.Client(db) as client,
+        pytest.raises(localtrace.ProjectNotFoundError, match="no experiment named"),
+    ):
+        client.compare_experiments("nothing-like-it", a)
+
+
+def test_a_mistyped_dataset_name_gets_the_close_one(evaluated: tuple[Path, str, str]) -> None:
+    """As for projects and experiments: the close name is offered."""
+    db, _, _ = evaluated
+    for args in (
+        ["datasets", "export", "doublin", "-o", "x.jsonl"],
+        ["experiments", "--dataset", "doublinq"],
+    ):
+        result = CliRunner().invoke(main, ["--db", str(db), *args])
+        assert result.exit_code == 2, result.output
+        assert "did you mean 'doubling'?" in result.stderr, result.stderr
 
 
 def test_datasets_round_trip_through_jsonl_and_csv(

@@ -112,6 +112,43 @@ def test_exact_percentiles_equal_the_definition_in_exact_arithmetic(values: list
         )
 
 
+def _exact_percentile(values: list[int], q: int) -> Fraction:
+    ordered = sorted(values)
+    h = Fraction((len(ordered) - 1) * q, 100)
+    low = math.floor(h)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (h - low)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 10**9), st.integers(0, 10**7)), min_size=1, max_size=12))
+def test_integer_figures_are_exact_then_rounded_once(pairs: list[tuple[int, int]]) -> None:
+    """Tokens and microsecond latencies are integers: their percentiles and mean are the
+    exact values rounded once to a float (a p99 of 1 and 4 tokens is 3.97, not
+    3.9699999999999998), so every face prints them without float noise."""
+    micros = [m for m, _ in pairs]
+    tokens = [t for _, t in pairs]
+    runs = [
+        run(
+            seconds=None,
+            end_time=T0 + dt.timedelta(microseconds=m),
+            usage={"input_tokens": t, "output_tokens": 0, "total_tokens": t},
+        )
+        for m, t in pairs
+    ]
+    with localtrace.Client(":memory:") as client:
+        write(client, *runs)
+        stats = client.get_run_stats()
+    assert not isinstance(stats, dict)
+    for q, got in ((50, stats.latency_p50), (99, stats.latency_p99)):
+        assert got == float(_exact_percentile(micros, q) / 10**6)
+    record = stats.model_dump(mode="json")
+    assert record["latency_avg"] == float(Fraction(sum(micros), len(micros) * 10**6))
+    assert record["median_tokens"] == float(_exact_percentile(tokens, 50))
+    assert record["tokens_p99"] == float(_exact_percentile(tokens, 99))
+    assert record["prompt_tokens_p99"] == float(_exact_percentile(tokens, 99))
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.floats(min_value=-1e6, max_value=1e6, allow_nan=False), max_size=30))
 def test_score_summary_is_mean_population_stdev_min_max(scores: list[float]) -> None:
@@ -122,6 +159,37 @@ def test_score_summary_is_mean_population_stdev_min_max(scores: list[float]) -> 
     assert got["avg"] == pytest.approx(statistics.fmean(scores), rel=1e-9, abs=1e-9)
     assert got["stdev"] == pytest.approx(statistics.pstdev(scores), rel=1e-7, abs=1e-7)
     assert got["min"] == min(scores) and got["max"] == max(scores)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.floats(allow_nan=False, allow_infinity=False, width=64), min_size=1, max_size=40)
+)
+def test_score_averages_are_the_exact_mean_rounded_once(scores: list[float]) -> None:
+    """Six scores of 0.7 average 0.7 (float summing gave 0.7000000000000001, which csv and
+    json then printed)."""
+    exact = sum(map(Fraction, scores), Fraction(0)) / len(scores)
+    try:
+        want: float | None = float(exact)
+    except OverflowError:
+        want = None
+    got = _stats.score_summary(np.array(scores, dtype=np.float64))["avg"]
+    if want is not None and math.isfinite(want):
+        assert got == want
+    assert _stats.score_summary(np.array([0.7] * 6))["avg"] == 0.7
+    assert _stats.exact_mean(np.array([0.7] * 5_000)) == 0.7  # the large-array path
+
+
+def test_a_runs_feedback_stats_average_exactly(memory: localtrace.Client) -> None:
+    """The feedback_stats a run carries (list_runs, read_run) average as run statistics do."""
+    root = run()
+    write(memory, root)
+    for _ in range(6):
+        memory.create_feedback(root["id"], "helpfulness", score=0.7)
+    memory.flush()
+    (listed,) = memory.list_runs()
+    assert listed.feedback_stats is not None
+    assert listed.feedback_stats["helpfulness"]["avg"] == 0.7
 
 
 def test_pico_to_usd_is_exact_and_plain() -> None:

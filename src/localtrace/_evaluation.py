@@ -30,8 +30,14 @@ from ._ids import argument_id
 from ._query import datasets as _datasets
 from ._query.example_filter import example_filter
 from ._time import from_micros, now_micros, to_micros
-from .errors import DatasetNotFoundError, ExampleExistsError, InvalidArgumentError, LocaltraceError
-from .filters import all_of
+from .errors import (
+    DatasetNotFoundError,
+    ExampleExistsError,
+    InvalidArgumentError,
+    LocaltraceError,
+    ProjectNotFoundError,
+)
+from .filters import all_of, did_you_mean
 from .models import TENANT_ID, Dataset, Example, Run
 
 if TYPE_CHECKING:
@@ -1248,7 +1254,10 @@ class EvaluationMethods:
     def _experiment_runs(self, name: str) -> dict[Any, list[Run]]:
         """Each example's root runs in the experiment (several with ``num_repetitions``),
         oldest first."""
-        project = self.read_project(project_name=name)  # type: ignore[attr-defined]
+        try:
+            project = self.read_project(project_name=name)  # type: ignore[attr-defined]
+        except ProjectNotFoundError:
+            raise ProjectNotFoundError(_no_experiment(self, name)) from None
         if project.reference_dataset_id is None:
             raise InvalidArgumentError(
                 "experiment",
@@ -1495,6 +1504,21 @@ def _csv_bytes(csv_file: Any) -> tuple[str, bytes]:
         type(csv_file).__name__,
         "csv_file must be a path or a tuple",
         "pass a path, or (file name, binary stream)",
+    )
+
+
+_SUGGESTED_FROM = 10_000
+"""Most experiment names a not-found message compares a mistyped name with."""
+
+
+def _no_experiment(client: Any, name: str) -> str:
+    """Why ``name`` names no experiment, with the closest experiment name and where they are
+    listed (not the project list: most projects are not experiments)."""
+    projects = client.list_projects(reference_free=False, limit=_SUGGESTED_FROM)
+    hint = did_you_mean(name, [p.name for p in projects])
+    return (
+        f"no experiment named {name!r}; {hint + ' ' if hint else ''}list them with "
+        "Client.list_experiments() or `localtrace experiments`"
     )
 
 

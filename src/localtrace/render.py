@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO, Any
 
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderableType
 from rich.json import JSON
 from rich.panel import Panel
@@ -24,6 +25,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .display import (
+    compact,
     cost_text,
     first_line,
     inert,
@@ -163,6 +165,20 @@ def fitting(columns: Sequence[tuple[str, int]], width: int | None) -> set[str]:
     return set(kept)
 
 
+def fitted_widths(natural: Sequence[int], room: int) -> list[int]:
+    """Widths for columns that need ``natural`` characters, in ``room`` characters: narrow
+    columns keep their whole width, the wide ones share what is left equally (at least one
+    character each), so that no column is squeezed to a sliver for the sake of another."""
+    widths = list(natural)
+    left = len(natural)
+    for i in sorted(range(len(natural)), key=lambda i: natural[i]):
+        share = max(room // left, 1)
+        widths[i] = min(natural[i], share)
+        room -= widths[i]
+        left -= 1
+    return widths
+
+
 _RUN_COLUMNS_BY_IMPORTANCE = (
     ("name", 24),
     ("id", 36),
@@ -180,21 +196,43 @@ _NAME_MIN = 16
 
 
 def runs_table(
-    runs: Iterable[Run], *, select: Sequence[str] | None = None, width: int | None = None
+    runs: Iterable[Run],
+    *,
+    select: Sequence[str] | None = None,
+    width: int | None = None,
+    whole: bool = False,
 ) -> Table:
     """The readable listing: name, type, status, start, latency, tokens, cost, id.
 
     In ``width`` characters the least useful columns are left out (``--format`` prints them all).
+    ``select``-ed values are shortened to 60 characters, unless ``whole`` (a table written to a
+    file, where every value is kept).
     """
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     if select:
         names = [name for name in select if name != "id"]
-        for name in names:
-            table.add_column(name, overflow="fold")
+        limit = width if width is not None else 60
+
+        def cut(value: Any) -> str:
+            return _whole(value) if whole else short(value, limit)
+
+        rows = [
+            ([cut(selected_record(run, select).get(name)) for name in names], str(run.id))
+            for run in runs
+        ]
+        natural = [
+            max([cell_len(name), *(cell_len(texts[i]) for texts, _ in rows)])
+            for i, name in enumerate(names)
+        ]
+        # One line per run: in ``width``, the id whole and the fields sharing the rest (long
+        # values end in an ellipsis) instead of folding each field into a narrow column.
+        spent = 36 + PAD * len(names) + 2
+        widths = natural if whole or width is None else fitted_widths(natural, width - spent)
+        for name, column_width in zip(names, widths, strict=True):
+            table.add_column(name, no_wrap=True, overflow="ellipsis", width=column_width)
         table.add_column("id", no_wrap=True, style="dim", min_width=36)
-        for run in runs:
-            record = selected_record(run, select)
-            table.add_row(*(short(record.get(name)) for name in names), str(run.id))
+        for texts, run_id in rows:
+            table.add_row(*texts, run_id)
         return table
     shown = fitting(_RUN_COLUMNS_BY_IMPORTANCE, width)
     if width is not None and "id" not in shown and width >= _NAME_MIN + 36 + 2 * PAD:
@@ -228,6 +266,11 @@ def runs_table(
     for run in runs:
         table.add_row(*(cells[name](run) for name in order))
     return table
+
+
+def _whole(value: Any) -> str:
+    """A value on one line, uncut (``short`` without the limit)."""
+    return "" if value is None else " ".join(compact(value).split())
 
 
 def _json_block(title: str, value: Any) -> RenderableType:
@@ -696,6 +739,69 @@ class TerminalConsole(Console):
 
 
 # -- plain text ---------------------------------------------------------------------------------
+def plain_table(table: Table) -> str | None:
+    """``table`` as aligned plain text: every value whole, columns two spaces apart, a dashed
+    line under the header (the layout of sqlite-utils' tables), control characters removed.
+
+    For tables written to a file or a pipe: laying out thousands of rows with rich takes
+    seconds (it measures and wraps every cell), this takes milliseconds. ``None`` when a cell
+    is not text (a bar, a nested table): rich draws those.
+    """
+    columns = table.columns
+    grid: list[list[str]] = []
+    for column in columns:
+        texts = [_plain_cell(column.header)] if table.show_header else []
+        for cell in column.cells:
+            text = _plain_cell(cell)
+            if text is None:
+                return None
+            texts.append(text)
+        if any(text is None for text in texts):
+            return None
+        grid.append([t or "" for t in texts])
+    widths = [max(map(cell_len, texts), default=0) for texts in grid]
+    lines: list[str] = []
+    lines.extend(_plain_lines(table.title))
+    rows = list(zip(*grid, strict=True)) if grid else []
+    for index, row in enumerate(rows):
+        cells = [
+            _aligned(text, width, column.justify)
+            for text, width, column in zip(row, widths, columns, strict=True)
+        ]
+        lines.append("  ".join(cells).rstrip())
+        if index == 0 and table.show_header:
+            lines.append("  ".join("-" * width for width in widths))
+    lines.extend(_plain_lines(table.caption))
+    return "".join(line + "\n" for line in lines)
+
+
+def _plain_lines(text: Any) -> list[str]:
+    """A title's or a caption's lines (its line breaks kept), inert."""
+    if isinstance(text, Text):
+        text = text.plain
+    return inert(text).splitlines() if isinstance(text, str) else []
+
+
+def _plain_cell(cell: Any) -> str | None:
+    """A cell's text on one line, inert; ``None`` for a renderable that is not text."""
+    if isinstance(cell, Text):
+        text = cell.plain
+    elif isinstance(cell, str):
+        text = cell
+    else:
+        return None
+    return " ".join(inert(text).replace("\t", " ").splitlines()) if text else ""
+
+
+def _aligned(text: str, width: int, justify: str) -> str:
+    pad = width - cell_len(text)
+    if justify == "right":
+        return " " * pad + text
+    if justify == "center":
+        return " " * (pad // 2) + text + " " * (pad - pad // 2)
+    return text + " " * pad
+
+
 def to_text(renderable: RenderableType, *, width: int = 120) -> str:
     """Render without colours, e.g. for assertion messages and pytest report sections."""
     buffer = io.StringIO()

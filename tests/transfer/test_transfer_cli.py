@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import socket
 import sys
 from pathlib import Path
 
@@ -63,6 +64,9 @@ def test_merge_command(db: Path, tmp_path: Path) -> None:
     assert "27 runs" in text and "9 new traces" in text
     assert rows(out, "SELECT count(*) FROM runs")[0][0] == 27
     assert "output file itself" in fails("merge", str(out), str(out))
+    single = tmp_path / "one.db"
+    text = ok("merge", str(single), str(db))
+    assert text.startswith("merged 1 store into") and "1 store" in text
     assert "no file" in fails("merge", str(out), str(tmp_path / "missing.db"))
 
 
@@ -86,6 +90,26 @@ def test_db_retention_command(db: Path) -> None:
     assert "newest 5 traces" in ok("--db", str(db), "db", "retention", "shard", "--keep-last", "5")
     assert "no retention" in ok("--db", str(db), "db", "retention", "shard", "--off")
     assert "no project" in fails("--db", str(db), "db", "retention", "nope")
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_an_unreachable_server_is_named_in_a_few_words(db: Path) -> None:
+    """The system's reason (connection refused), not the SDK's paragraph that asks to check
+    LANGCHAIN_ENDPOINT (which push and pull, given --endpoint, do not read)."""
+    pytest.importorskip("langsmith")
+    url = f"http://127.0.0.1:{_closed_port()}"
+    pushed = fails("--db", str(db), "push", "--endpoint", url, "--max-retries", "0")
+    pulled = fails("--db", str(db), "pull", "--endpoint", url, "--project", "shard")
+    for message in (pushed, pulled):
+        assert "could not be reached" in message and "(Connection refused)" in message
+        assert "LANGCHAIN_ENDPOINT" not in message and "API Key" not in message
+        assert "run the same" in message
 
 
 def test_push_and_pull_commands(db: Path, tmp_path: Path) -> None:

@@ -42,7 +42,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from typing import Any, Protocol
 
-from .. import _fork
+from .. import _fork, display
 from .._gc import gc_paused
 from .._ids import canonical_uuid
 from .._store import fulltext
@@ -61,6 +61,10 @@ from .pricing import Pricer
 from .upsert import Ingestor
 
 logger = logging.getLogger("localtrace")
+
+refusals = logging.getLogger("localtrace.refused")
+"""Where a refused run nobody waits for is logged: a logger of its own, so that a caller
+that reports the refusals itself (``localtrace import`` lists them) can silence the line."""
 
 Op = tuple[str, Any]  # ("post" | "patch", run dict), or ("feedback", row): _feedback.py
 
@@ -642,12 +646,18 @@ class Writer:
             for ticket in owners:
                 ticket.problems.append(problem)
             if not owners:
-                logger.warning("localtrace refused a run: %s", problem)
+                log_refused(problem)
                 with self._lock:
                     if len(self._problems) < MAX_PROBLEMS:
                         self._problems.append(problem)
                     else:
                         self._unlisted += 1
+
+
+def log_refused(problem: RunProblem) -> None:
+    """One warning line per refused run, its stored values made inert: an escape sequence in
+    a run id or name must not reach the terminal of whoever reads the log."""
+    refusals.warning("localtrace refused a run: %s", display.inert(str(problem)))
 
 
 def _crash_problem(op: Op, exc: BaseException) -> RunProblem:

@@ -53,7 +53,7 @@ from ..errors import (
 )
 from .feedback import KIND as FEEDBACK
 from .normalize import RunProblemError, check_usage_numbers, with_attachment_bytes
-from .writer import MAX_PROBLEMS, drain_at_exit, run_id_of
+from .writer import MAX_PROBLEMS, drain_at_exit, log_refused, run_id_of
 
 logger = logging.getLogger("localtrace")
 
@@ -320,7 +320,7 @@ class ProcessWriter:
         return None
 
     def _note(self, problem: RunProblem) -> None:
-        logger.warning("localtrace refused a run: %s", problem)
+        log_refused(problem)
         if len(self._local_problems) < MAX_PROBLEMS:
             self._local_problems.append(problem)
 

@@ -92,11 +92,24 @@ def find(
     )
     if not found:
         what = f"id {dataset_id}" if dataset_id is not None else f"name {name!r}"
+        hint = _close_name(conn, name) if dataset_id is None else ""
         raise DatasetNotFoundError(
-            f"no dataset with {what}; list them with Client.list_datasets() or "
-            "`localtrace datasets`"
+            f"no dataset with {what}; {hint + ' ' if hint else ''}list them with "
+            "Client.list_datasets() or `localtrace datasets`"
         )
     return found[0]
+
+
+_SUGGESTED_FROM = 10_000
+"""Most dataset names a not-found message compares a mistyped name with."""
+
+
+def _close_name(conn: sqlite3.Connection, name: str | None) -> str:
+    """``did you mean '...'?`` for a mistyped dataset name, else '' (as for projects)."""
+    if not name:
+        return ""
+    names = [r[0] for r in conn.execute("SELECT name FROM datasets LIMIT ?", (_SUGGESTED_FROM,))]
+    return did_you_mean(name, names)
 
 
 def list_rows(

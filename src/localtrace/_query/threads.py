@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .._stats.figures import percentiles
+from .._stats.figures import seconds_percentiles
 from .._store.db import chunks, placeholders
 from ..errors import InvalidArgumentError, ThreadNotFoundError
 from .feedback import summarize
@@ -194,7 +194,7 @@ def latency_seconds(turns: Sequence[dict[str, Any]]) -> list[float | None]:
         [t["end_time"] - t["start_time"] for t in turns if t["end_time"] is not None],
         dtype=np.int64,
     )
-    return [None if v is None else v / 1e6 for v in percentiles(values)]
+    return seconds_percentiles(values)
 
 
 def _payloads(conn: sqlite3.Connection, pks: Sequence[int]) -> dict[int, tuple[Any, ...]]:

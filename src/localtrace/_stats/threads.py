@@ -17,7 +17,7 @@ import numpy as np
 from .._query.threads import ThreadQuery, all_summaries, feedback_of, sum_maps, turns_of
 from .._query.v2runs import micros_to_dt
 from ..errors import InvalidArgumentError
-from .figures import percentiles
+from .figures import percentiles, seconds_percentiles
 
 AGGREGATE_SELECTS: dict[str, str] = {
     "THREAD_COUNT": "thread_count",
@@ -53,8 +53,7 @@ def _cost(turns: Sequence[dict[str, Any]], column: str) -> float | None:
 
 
 def _seconds(values: list[int]) -> list[float | None]:
-    found = percentiles(np.array(values, dtype=np.int64))
-    return [None if v is None else v / 1e6 for v in found]
+    return seconds_percentiles(np.array(values, dtype=np.int64))
 
 
 def figures(

@@ -20,7 +20,7 @@ import numpy.typing as npt
 from .._query.where import Where
 from .._time import from_micros
 from ..errors import InvalidArgumentError
-from .figures import percentiles
+from .figures import seconds_percentiles
 
 MAX_BUCKETS = 10_000
 """Most buckets a series may have."""
@@ -264,11 +264,11 @@ def series(
                 if "error_rate" in select:
                     bucket["error_rate"] = errors / n if n else None
             if wanted["latency"]:
-                p50, p99 = percentiles(lat_values[bounds[c] : bounds[c + 1]])
+                p50, p99 = seconds_percentiles(lat_values[bounds[c] : bounds[c + 1]])
                 if "latency_p50" in select:
-                    bucket["latency_p50"] = None if p50 is None else p50 / 1e6
+                    bucket["latency_p50"] = p50
                 if "latency_p99" in select:
-                    bucket["latency_p99"] = None if p99 is None else p99 / 1e6
+                    bucket["latency_p99"] = p99
             for name, field in (
                 ("prompt", "prompt_tokens"),
                 ("completion", "completion_tokens"),

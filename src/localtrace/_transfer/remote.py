@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -48,6 +49,11 @@ def _response(exc: BaseException) -> Any:
     return None
 
 
+_OS_REASON = re.compile(r"\[Errno -?\d+\] ([^\"'()\]\[]+)")
+"""The operating system's reason in an SDK connection error (``[Errno 111] Connection
+refused``), buried in several layers of urllib3 and requests wrappers."""
+
+
 def classify(exc: BaseException) -> Failure:
     """What an SDK exception means for a transfer."""
     response = _response(exc)
@@ -55,7 +61,7 @@ def classify(exc: BaseException) -> Failure:
     if response is None:
         if isinstance(exc, (ValueError, TypeError)):  # raised before anything was sent
             return Failure(None, f"the langsmith SDK refused it: {text}"[:500], local=True)
-        return Failure(None, text[:500])
+        return Failure(None, _unreachable(text)[:500])
     status = int(response.status_code)
     ids: list[str] = []
     message = text[:500]
@@ -68,6 +74,16 @@ def classify(exc: BaseException) -> Failure:
                 if isinstance(detail, dict) and detail.get("run_id"):
                     ids.append(str(detail["run_id"]))
     return Failure(status, message, tuple(ids))
+
+
+def _unreachable(text: str) -> str:
+    """Why no answer came, in the system's words (``Connection refused``, ``Name or service
+    not known``): the SDK's own text asks to check LANGCHAIN_ENDPOINT, which a push or a pull
+    given its endpoint does not read, and repeats the request's headers."""
+    reasons = [str(reason).strip().rstrip(",.;") for reason in _OS_REASON.findall(text)]
+    if reasons:
+        return reasons[-1]
+    return text.split(" Please confirm your LANGCHAIN_ENDPOINT")[0]
 
 
 def sdk_client(

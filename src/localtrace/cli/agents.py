@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 
 import click
 from rich.markdown import Markdown
 
-from ..client import resolve_path
+from ..client import Client, resolve_path
 from ..display import DIGEST_MAX_CHARS as DEFAULT_MAX_CHARS
 from ..display import inert
+from ..errors import ThreadNotFoundError
+from ..filters import did_you_mean
 from .app import CommandError, Settings, _console, main, options_named, pass_settings
 
 
@@ -22,8 +26,8 @@ from .app import CommandError, Settings, _console, main, options_named, pass_set
     "fmt",
     type=click.Choice(["table", "markdown", "json"]),
     default=None,
-    help="Output: the turns drawn in the terminal (default), markdown (a digest for LLMs) "
-    "or json (the messages).",
+    help="Output: the turns drawn in the terminal (default; written to a file or a pipe, "
+    "the digest's plain text), markdown (a digest for LLMs) or json (the messages).",
 )
 @click.option(
     "--max-chars",
@@ -48,16 +52,34 @@ def thread(
         localtrace thread demo-thread --format markdown
     """
     fmt = fmt or (settings.fmt if settings.fmt in ("table", "json") else None) or "table"
-    with settings.client() as client:
+    with settings.client() as client, _close_thread_named(client, thread_id, project):
         if fmt == "json":
             messages = client.thread_messages(thread_id, project_name=project)
             click.echo(json.dumps(messages, ensure_ascii=False, indent=2))
             return
         text = client.digest_thread(thread_id, project_name=project, max_chars=max_chars)
-    if fmt == "markdown":
+    console = _console()
+    if fmt == "markdown" or console.plain:  # a file or a pipe: the digest's own plain text
         click.echo(inert(text))
     else:
-        _console().print(Markdown(_hard_breaks(text)))
+        console.print(Markdown(_hard_breaks(text)))
+
+
+@contextlib.contextmanager
+def _close_thread_named(client: Client, thread_id: str, project: str | None) -> Iterator[None]:
+    """A thread id no trace has gets the close one that some trace has (a did-you-mean,
+    as for projects and datasets)."""
+    try:
+        yield
+    except ThreadNotFoundError as exc:
+        answer = client.sql(
+            "SELECT DISTINCT thread_id FROM threads LIMIT 10000",
+            project_name=[project] if project else None,
+        )
+        hint = did_you_mean(thread_id, [str(row[0]) for row in answer.rows or [] if row[0]])
+        if not hint:
+            raise
+        raise ThreadNotFoundError(f"{exc}; {hint}") from None
 
 
 def _hard_breaks(markdown: str) -> str:

@@ -8,12 +8,15 @@ drawn by ``localtrace.render``. A ``LocaltraceError`` becomes a one-line message
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime as dt
 import errno
 import functools
 import json
+import logging
 import os
 import re
+import select
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -21,7 +24,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from rich.console import Console
+from rich.console import Console, Group
+from rich.panel import Panel
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -31,6 +35,7 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.table import Table
 from rich.text import Text
 
 from .. import __version__, display, render
@@ -156,6 +161,16 @@ class _Cli(_Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            hint = _extra_argument_hint(exc)
+            if hint is None:
+                raise
+            raise click.UsageError(f"{exc.message}; {hint}", ctx=exc.ctx) from None
+        except BrokenPipeError:
+            if not _stdout_closed():  # another pipe (a writer, a connection): a real failure
+                raise
+            _reader_gone()
+            ctx.exit(0)
         except LocaltraceError as exc:
             message = one_line(exc)
             settings = ctx.find_object(Settings)
@@ -180,6 +195,85 @@ class _Cli(_Group):
                 raise
             where = f"{exc.filename}: " if exc.filename else ""
             raise CommandError(f"{where}{exc.strerror}; write somewhere else") from None
+
+
+def _extra_argument_hint(exc: click.UsageError) -> str | None:
+    """An extra argument says what was probably meant (click only says "Got unexpected extra
+    argument"): ``localtrace search timed out`` wants quotes, ``localtrace runs my-project``
+    a --project."""
+    command = exc.ctx.command if exc.ctx is not None else None
+    if command is None or not exc.message.startswith("Got unexpected extra argument"):
+        return None
+    if any(isinstance(p, click.Argument) for p in command.params):
+        return "put a value with spaces in quotes"
+    if any("--project" in getattr(p, "opts", ()) for p in command.params):
+        return "for a project, give --project NAME (-p NAME)"
+    return None
+
+
+def _stdout_closed() -> bool:
+    """Whether stdout's reader has left (poll reports an error or a hang-up on it: a pipe, or
+    a socket), as opposed to another pipe of the command breaking. Without ``poll``
+    (Windows), assumed."""
+    if not hasattr(select, "poll"):
+        return True
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(event & (select.POLLERR | select.POLLHUP) for _, event in poller.poll(0))
+    except (OSError, ValueError):
+        return False
+
+
+def _reader_gone() -> None:
+    """The reader of stdout left (``localtrace runs | head``): not a failure of the command.
+
+    Every format ends the same way, quietly with status 0: a table written in one piece
+    cannot even tell that its reader left, so the formats that can must not exit 1 for it
+    (``bash -o pipefail`` would fail one and not the other). What is still buffered goes to
+    ``/dev/null``, so the interpreter's last flush has nothing to complain about."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+class _Console(TerminalConsole):
+    """The command line's console: a closed stdout ends the command like any other format
+    (``_reader_gone``), where rich would exit with status 1 on its own. With ``plain`` (stdout
+    is a file or a pipe), tables are written in the plain layout of ``render.plain_table``:
+    complete values, in milliseconds where rich took seconds for thousands of rows."""
+
+    plain = False
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        if self.plain and len(objects) == 1 and not options:
+            (shown,) = objects
+            if isinstance(shown, Group):  # a trace: its header line, then its table
+                for part in shown.renderables:
+                    self.print(part)
+                return
+            text = render.plain_table(shown) if isinstance(shown, Table) else None
+            if text is None:
+                text = self._unpadded(shown)
+            self.file.write(text)
+            self.file.flush()
+            return
+        super().print(*objects, **options)
+
+    def _unpadded(self, shown: Any) -> str:
+        """What rich draws, without padding every line to ``PIPE_WIDTH``: a panel as wide as
+        what it holds, no trailing spaces (a run's detail took 260 KB, mostly spaces)."""
+        if isinstance(shown, Panel) and shown.expand:
+            shown = copy.copy(shown)
+            shown.expand = False
+        with self.capture() as captured:
+            super().print(shown)
+        return "".join(line.rstrip() + "\n" for line in captured.get().splitlines())
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
 
 
 # -- Client arguments -> the options the user typed -------------------------------------------
@@ -459,17 +553,20 @@ def _fields(select: tuple[str, ...]) -> list[str]:
 
 
 PIPE_WIDTH = 4096
-"""Width of tables written to a pipe or a file: wide enough that no value is cut, so what a
-script reads is complete (ids can be pasted back into commands)."""
+"""Width of what is drawn for a pipe or a file: wide enough that no value is cut, so what a
+script reads is complete (ids can be pasted back into commands). Tables there take the plain
+layout (``_Console.plain``)."""
 
 
-def _console() -> Console:
+def _console() -> _Console:
     """A terminal's own width; a pipe gets plain, complete tables (``PIPE_WIDTH``). Strings
     are shown as they are (``markup=False``): ``test_x[a]`` or ``p[x]`` is data, not a style.
     ``COLUMNS`` sets the width when it is a width (``COLUMNS=0``, which some shells and CI
     runners set, would draw every table zero columns wide: nothing at all)."""
     width = None if _columns_given() else _own_width()
-    return TerminalConsole(highlight=False, soft_wrap=False, markup=False, width=width)
+    console = _Console(highlight=False, soft_wrap=False, markup=False, width=width)
+    console.plain = width == PIPE_WIDTH
+    return console
 
 
 def _columns_given() -> bool:
@@ -489,8 +586,11 @@ def _own_width() -> int:
 
 
 def _note(message: str) -> None:
-    """A remark on stderr (never mixed into data on stdout)."""
-    _stderr_console(highlight=False).print(Text(message, style="dim"))
+    """A remark on stderr (never mixed into data on stdout). A terminal gets it wrapped at
+    its width; a log file or a pipe gets it on one line (folded at 80 columns, a command in
+    it could not be pasted back)."""
+    console = _stderr_console(highlight=False)
+    console.print(Text(message, style="dim"), soft_wrap=not console.is_terminal)
 
 
 def _stderr_console(**options: Any) -> Console:
@@ -665,7 +765,10 @@ def runs(
                 _note("no runs matched; try a wider --since, another --project, or no filter")
                 return
             console = _console()
-            console.print(render.runs_table(shown, select=fields or None, width=console.width))
+            table = render.runs_table(
+                shown, select=fields or None, width=console.width, whole=console.plain
+            )
+            console.print(table)
             if limit and len(shown) == limit:
                 newest = "run" if limit == 1 else f"{limit} runs"
                 _note(f"showing the newest {newest}; --limit 0 shows all")
@@ -786,7 +889,8 @@ def _group_by(value: str | None, max_groups: int) -> dict[str, Any] | None:
 @click.option(
     "--every",
     metavar="DURATION",
-    help="A time series instead: one bucket per DURATION (30s, 5m, 1h, 1d), the last 24.",
+    help="A time series instead: one bucket per DURATION (30s, 5m, 1h, 1d), the last 24. Each "
+    "run counts its own tokens and cost (a parent not its subtree's); --root: per trace.",
 )
 @_format_option
 @pass_settings
@@ -840,6 +944,9 @@ def stats(
             render.write_records(rows, fmt, sys.stdout)
         return
     if fmt == "table":
+        if not result.run_count:  # as with --group-by: a table of zeros and dashes says less
+            _note("no runs matched; try a wider --since, another --project, or no filter")
+            return
         _console().print(render.stats_table(result))
     else:
         _emit_one(render.stats_record(result), fmt)
@@ -905,7 +1012,13 @@ def search(
     show_default=True,
     help="Compute trace counts, latency, tokens and cost per project.",
 )
-@click.option("--limit", "-n", default=None, type=click.IntRange(min=1), help="Most projects.")
+@click.option(
+    "--limit",
+    "-n",
+    default=0,
+    type=click.IntRange(min=0),
+    help="Most projects; 0 (default) shows all, as in the other listings.",
+)
 @_format_option
 @pass_settings
 @options_named({"name_contains": "--name-contains", "limit": "--limit"})
@@ -913,7 +1026,7 @@ def projects(
     settings: Settings,
     name_contains: str | None,
     with_stats: bool,
-    limit: int | None,
+    limit: int,
     fmt: str | None,
 ) -> None:
     """List projects, newest first, with their statistics.
@@ -926,7 +1039,9 @@ def projects(
     fmt = settings.format(fmt)
     with settings.client() as client:
         found = list(
-            client.list_projects(name_contains=name_contains, include_stats=with_stats, limit=limit)
+            client.list_projects(
+                name_contains=name_contains, include_stats=with_stats, limit=limit or None
+            )
         )
     if fmt == "table":
         if not found:
@@ -982,9 +1097,10 @@ def feedback(
                 limit=limit or None,
             )
         )
+        hint = _feedback_key_hint(client, keys) if not found and keys else ""
     if fmt == "table":
         if not found:
-            _note("no feedback matches")
+            _note(f"no feedback matches{'; ' + hint if hint else ''}")
             return
         console = _console()
         console.print(render.feedback_table(found, width=console.width))
@@ -993,6 +1109,18 @@ def feedback(
             _note(f"showing the newest {newest}; --limit 0 shows all")
         return
     render.write_records((render.feedback_record(f) for f in found), fmt, sys.stdout)
+
+
+def _feedback_key_hint(client: Client, keys: tuple[str, ...]) -> str:
+    """For ``--key`` values no feedback has: the close key that some feedback has."""
+    answer = client.sql("SELECT DISTINCT key FROM feedback LIMIT 10000")
+    known = {str(row[0]) for row in answer.rows or [] if row[0] is not None}
+    hints = []
+    for key in keys:
+        close = did_you_mean(key, known) if key not in known else ""
+        if close:
+            hints.append(f"--key {key!r}: {close}")
+    return "; ".join(hints)
 
 
 # -- export / import ------------------------------------------------------------------------
@@ -1104,6 +1232,13 @@ def import_command(settings: Settings, source: str, project: str | None) -> None
             f"{source} is a store (an SQLite file), not JSON lines; combine stores with "
             f"`localtrace merge {settings.path} {source}`"
         )
+    table = _table_file_kind(source) if source != "-" else None
+    if table is not None:
+        raise CommandError(
+            f"{source} is {table}, not JSON lines; import reads what `localtrace export` "
+            "writes by default (export -o runs.jsonl); Parquet and CSV exports are for "
+            "DuckDB, pandas and spreadsheets"
+        )
     created = not os.path.exists(settings.path)
     with _removed_if_empty(settings.path) if created else contextlib.nullcontext():
         _import(settings, source, project)
@@ -1117,6 +1252,22 @@ def _is_sqlite_file(path: str) -> bool:
             return file.read(16) == b"SQLite format 3\x00"
     except OSError:
         return False
+
+
+def _table_file_kind(path: str) -> str | None:
+    """``"a Parquet file"`` or ``"CSV"`` for a file `export --format parquet|csv` wrote (by
+    its magic bytes, or a first line that is a CSV header rather than a JSON object)."""
+    try:
+        with open(path, "rb") as file:
+            head = file.read(4096)
+    except OSError:
+        return None
+    if head.startswith(b"PAR1"):
+        return "a Parquet file"
+    first = head.split(b"\n", 1)[0].strip().removeprefix(b"\xef\xbb\xbf")
+    if first and not first.startswith((b"{", b"[")) and b"," in first:
+        return "CSV"
+    return None
 
 
 @contextlib.contextmanager
@@ -1141,15 +1292,54 @@ def _import(settings: Settings, source: str, project: str | None) -> None:
             total = os.path.getsize(source)
         progress = stack.enter_context(_progress("importing", total, by_bytes=True))
         client = stack.enter_context(settings.client(create=True))
-        counts = client.import_jsonl(
-            stream,
-            project_name=project,
-            source="stdin" if source == "-" else source,
-            progress=progress,
-        )
+        stack.enter_context(_refusals_listed_once())
+        try:
+            counts = client.import_jsonl(
+                stream,
+                project_name=project,
+                source="stdin" if source == "-" else source,
+                progress=progress,
+            )
+        except InvalidRunError as exc:
+            raise _refused_import(exc, source, settings.path) from None
     _console().print(
         f"imported {counts.runs} runs and {counts.feedback} feedback into {settings.path}"
     )
+
+
+REFUSALS_LOGGER = "localtrace.refused"
+"""The logger of the library's line per refused run; ``import`` lists the refusals itself."""
+
+MAX_LISTED = 20
+"""Refused runs listed one per line before the rest are counted."""
+
+
+@contextlib.contextmanager
+def _refusals_listed_once() -> Iterator[None]:
+    """The library's log line per refused run, silenced: ``import`` lists each refused run
+    once, in its summary (otherwise each showed twice, the log line first)."""
+    refusals = logging.getLogger(REFUSALS_LOGGER)
+    was = refusals.disabled
+    refusals.disabled = True
+    try:
+        yield
+    finally:
+        refusals.disabled = was
+
+
+def _refused_import(exc: InvalidRunError, source: str, path: str) -> CommandError:
+    """The summary of an import that refused runs: each one once on stderr (stored text
+    made inert), then one error line saying the rest of the input was kept."""
+    where = "stdin" if source == "-" else source
+    kept = f"the rest of {where} was imported into {path}"
+    if len(exc.problems) == 1:
+        return CommandError(f"{one_line(exc)}; {kept}")
+    for problem in exc.problems[:MAX_LISTED]:  # whole lines, for grep: never folded
+        click.echo(" ".join(display.inert(str(problem)).split()), err=True)
+    more = len(exc.problems) - MAX_LISTED
+    if more > 0:
+        click.echo(f"... and {more} more", err=True)
+    return CommandError(f"{len(exc.problems)} runs were refused (listed above); {kept}")
 
 
 # -- db -----------------------------------------------------------------------------------------

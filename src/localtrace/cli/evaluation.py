@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 from rich import box
 from rich.table import Table
+from rich.text import Text
 
 from .. import display, render
 from .. import example_files as _io
@@ -58,28 +61,35 @@ def datasets(ctx: click.Context, settings: Settings, fmt: str | None) -> None:
         for d in found
     ]
     if fmt != "table":
-        render.write_records(records, fmt, sys.stdout)
+        render.write_records((_as_data(r) for r in records), fmt, sys.stdout)
         return
     if not records:
         _note(
             "no datasets yet; create one with Client.create_dataset or `localtrace datasets import`"
         )
         return
+    console = _console()
+    longest = max(len(r["name"]) for r in records)
+    importance = [("name", longest), ("examples", 8), ("experiments", 11)]
+    importance += [("description", 12), ("modified", 19)]
+    shown = render.fitting(importance, console.width)
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    table.add_column("name", no_wrap=True)
-    table.add_column("examples", justify="right", no_wrap=True)
-    table.add_column("experiments", justify="right", no_wrap=True)
-    table.add_column("modified", no_wrap=True)
-    table.add_column("description", overflow="ellipsis", no_wrap=True, ratio=1)
+    table.add_column("name", no_wrap=True, min_width=longest)
+    cells: dict[str, Callable[[dict[str, Any]], str]] = {
+        "examples": lambda r: str(r["examples"]),
+        "experiments": lambda r: str(r["experiments"]),
+        "modified": lambda r: display.time_text(r["modified_at"]),
+        "description": lambda r: display.first_line(r["description"]),
+    }
+    order = [c for c in ("examples", "experiments", "modified", "description") if c in shown]
+    for name in order:
+        if name == "description":
+            table.add_column(name, overflow="ellipsis", no_wrap=True, ratio=1)
+        else:
+            table.add_column(name, justify="right" if name != "modified" else "left", no_wrap=True)
     for r in records:
-        table.add_row(
-            r["name"],
-            str(r["examples"]),
-            str(r["experiments"]),
-            display.time_text(r["modified_at"]),
-            r["description"] or "",
-        )
-    _console().print(table)
+        table.add_row(r["name"], *(cells[name](r) for name in order))
+    console.print(table)
 
 
 @datasets.command("export")
@@ -190,29 +200,58 @@ def experiments(settings: Settings, dataset: str | None, fmt: str | None) -> Non
     with settings.client() as client:
         found = client.list_experiments(dataset_name=dataset)
     if fmt != "table":
-        render.write_records(found, fmt, sys.stdout)
+        render.write_records((_as_data(e) for e in found), fmt, sys.stdout)
         return
     if not found:
         _note("no experiments yet; run langsmith.evaluate(..., client=localtrace.Client(...))")
         return
     keys = sorted({k for e in found for k in e["feedback"]})
+    rows = [
+        {
+            "experiment": e["name"],
+            "dataset": e["dataset"],
+            "examples": str(e["examples"] or 0),
+            **{f"key:{k}": _score(e["feedback"].get(k)) for k in keys},
+            "p50": display.latency_text(_seconds(e["latency_p50"])),
+            "cost": display.cost_text(e["total_cost"]),
+            "errors": display.percent_text(e["error_rate"]),
+        }
+        for e in found
+    ]
+
+    def room(column: str) -> int:
+        header = column.removeprefix("key:")
+        return max(len(header), *(len(r[column] or "") for r in rows))
+
+    # In a narrow terminal the name stays whole (`localtrace compare` takes it), then the
+    # scores, errors, latency and cost; the dataset and the example count go first.
+    importance = [
+        ("experiment", room("experiment")),
+        *((f"key:{k}", room(f"key:{k}")) for k in keys),
+        *((c, room(c)) for c in ("errors", "p50", "cost", "examples")),
+        *([("dataset", min(room("dataset"), 20))] if dataset is None else []),
+    ]
+    console = _console()
+    shown = render.fitting(importance, console.width)
+    columns = ["experiment", "dataset", "examples", *(f"key:{k}" for k in keys)]
+    order = [c for c in [*columns, "p50", "cost", "errors"] if c in shown]
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    table.add_column("experiment", no_wrap=True)
-    if dataset is None:
-        table.add_column("dataset", overflow="ellipsis", no_wrap=True, max_width=20)
-    for name in ("examples", *keys, "p50", "cost", "errors"):
-        table.add_column(name, justify="right", no_wrap=True)
-    for e in found:
-        table.add_row(
-            e["name"],
-            *([e["dataset"]] if dataset is None else []),
-            str(e["examples"] or 0),
-            *[_score(e["feedback"].get(k)) for k in keys],
-            display.latency_text(_seconds(e["latency_p50"])),
-            display.cost_text(e["total_cost"]),
-            display.percent_text(e["error_rate"]),
+    for column in order:
+        if column == "experiment":
+            table.add_column(column, no_wrap=True, min_width=room(column))
+        elif column == "dataset":
+            table.add_column(column, overflow="ellipsis", no_wrap=True, max_width=20)
+        else:
+            table.add_column(column.removeprefix("key:"), justify="right", no_wrap=True)
+    for r in rows:
+        table.add_row(*(r[c] for c in order))
+    console.print(table)
+    left_out = [c.removeprefix("key:") for c, _ in importance if c not in shown]
+    if left_out:
+        _note(
+            f"left out to fit {console.width} columns: {', '.join(left_out)}; "
+            "--format json shows every figure"
         )
-    _console().print(table)
 
 
 @main.command()
@@ -235,25 +274,56 @@ def compare(settings: Settings, experiment_a: str, experiment_b: str, fmt: str |
         render.write_records(rows, fmt, sys.stdout)
         return
     regressed = sum(r["regressed"] for r in rows)
-    table = Table(
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        title=(f"{experiment_a} -> {experiment_b}: {len(rows)} examples, {regressed} regressed"),
-        title_justify="left",
+    console = _console()
+    console.print(
+        Text(f"{experiment_a} -> {experiment_b}: {len(rows)} examples, {regressed} regressed")
     )
-    table.add_column("", no_wrap=True)
-    for name in ("inputs", "A", "B"):
-        table.add_column(name, overflow="ellipsis", no_wrap=True, ratio=1)
-    table.add_column("score change", no_wrap=True)
-    for r in rows:
-        table.add_row(
+    cells = [
+        (
             "✗" if r["regressed"] else "",
             display.short(r["inputs"]),
-            display.short(r["error_a"] or r["outputs_a"]),
-            display.short(r["error_b"] or r["outputs_b"]),
+            _outcome(r["error_a"], r["outputs_a"]),
+            _outcome(r["error_b"], r["outputs_b"]),
             ", ".join(f"{k} {v:+.3g}" for k, v in r["deltas"].items() if v) or "=",
         )
-    _console().print(table)
+        for r in rows
+    ]
+    # Explicit widths: rich's ratio columns squeezed the mark and the score change (the two
+    # columns that say what regressed) to nothing beside long outputs.
+    change = max([len("score change"), *(len(c[4]) for c in cells)])
+    share = max((console.width - 1 - change - _GAPS) // 3, 8)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("", no_wrap=True, width=1)
+    for name in ("inputs", "A", "B"):
+        table.add_column(name, overflow="ellipsis", no_wrap=True, width=share)
+    table.add_column("score change", no_wrap=True, min_width=change)
+    for row in cells:
+        table.add_row(*row)
+    console.print(table)
+
+
+_GAPS = 3 * 4 + 2
+"""What a five-column SIMPLE_HEAD table spends on padding: three between columns, one at
+each edge."""
+
+
+def _outcome(error: str | None, outputs: Any) -> str:
+    """What a run gave: the first line of its error, else its outputs on one line."""
+    return display.first_line(error) if error else display.short(outputs)
+
+
+def _as_data(record: dict[str, Any]) -> dict[str, Any]:
+    """A listing's row as data: latencies in seconds and times in ISO 8601, as every other
+    record (``str()`` wrote ``0:00:00.000334`` and ``2026-12-07 08:41:39+00:00``, which a
+    spreadsheet or a script reads as text)."""
+    return {
+        key: value.total_seconds()
+        if isinstance(value, dt.timedelta)
+        else value.isoformat()
+        if isinstance(value, dt.datetime)
+        else value
+        for key, value in record.items()
+    }
 
 
 def _seconds(value: Any) -> float | None:

@@ -42,7 +42,10 @@ def _per_token(text: str, per: str, argument: str) -> Decimal:
         ) from None
     if not value.is_finite() or value < 0:
         raise InvalidArgumentError(
-            argument, text, "is not a finite, non-negative number", f"give a price in USD per {per}"
+            argument,
+            text,
+            "is not a finite, non-negative number",
+            f"give a price in USD per {per} tokens, e.g. 2.50",
         )
     return _EXACT.divide(value, Decimal(_PER[per]))
 
@@ -65,12 +68,35 @@ def _per_1m(price: Decimal) -> str:
     return f"${text}"
 
 
-def _table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> Table:
+_PRICE_COLUMNS_BY_IMPORTANCE = (
+    *("name", "id", "prompt/1M", "completion/1M"),
+    *("pattern", "by type", "from", "provider"),
+)
+
+
+def _table(
+    headers: tuple[str, ...],
+    rows: list[tuple[str, ...]],
+    *,
+    width: int | None = None,
+    importance: tuple[str, ...] = (),
+) -> Table:
+    """``rows`` under ``headers``; in ``width`` characters the headers missing from
+    ``importance`` (most useful first) are left out before any value is cut."""
+    shown = set(headers)
+    if importance:
+
+        def room(i: int) -> int:
+            return max(len(headers[i]), *(len(row[i]) for row in rows))
+
+        index = {h: i for i, h in enumerate(headers)}
+        shown = render.fitting([(h, room(index[h])) for h in importance], width)
+    keep = [i for i, header in enumerate(headers) if header in shown]
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    for header in headers:
-        table.add_column(header)
+    for i in keep:
+        table.add_column(headers[i], no_wrap=headers[i] in ("name", "id"))
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(row[i] for i in keep))
     return table
 
 
@@ -142,11 +168,15 @@ def prices_list(settings: Settings, fmt: str | None) -> None:
                 str(price.id),
             )
         )
+    console = _console()
     table = _table(
         ("name", "pattern", "provider", "from", "prompt/1M", "completion/1M", "by type", "id"),
         rows,
+        width=console.width,
+        # `prices delete` takes the name or the id: both stay whole in a narrow terminal
+        importance=_PRICE_COLUMNS_BY_IMPORTANCE,
     )
-    _console().print(table)
+    console.print(table)
 
 
 @prices.command("set")

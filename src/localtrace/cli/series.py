@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.table import Table
+from rich.text import Text
 
 from .. import display, render
 from ..client import Client
@@ -72,8 +73,14 @@ def show(series: TimeSeries, fmt: str) -> None:
             render.write_records(records, fmt, sys.stdout)
         return
     first = display.time_text(series.start_time)
+    # Not the plain statistics' sums (where a parent shows its subtree's totals): say which.
+    counted = (
+        "traces, each with its totals"
+        if series.level == "traces"
+        else "runs, each with its own tokens and cost"
+    )
+    summary = f"{len(series.bucket_starts)} buckets of {series.stride_seconds}s from {first}"
     table = Table(
-        title=f"{len(series.bucket_starts)} buckets of {series.stride_seconds}s from {first}",
         show_edge=False,
         header_style="bold",
     )
@@ -110,4 +117,6 @@ def show(series: TimeSeries, fmt: str) -> None:
         label = group.group if group.group is not None else "(all)"
         for i, (metric, values, total) in enumerate(rows):
             table.add_row(label if i == 0 else "", metric, sparkline(values), total)
-    _console().print(table)
+    console = _console()
+    console.print(Text(f"{summary}; {counted}"))
+    console.print(table)

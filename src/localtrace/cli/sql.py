@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 import click
+from rich.cells import cell_len
 from rich.table import Table
 
 from .. import display, render
@@ -66,12 +68,25 @@ def sql(
     names = [column.name or "" for column in answer.columns or []]
     rows = answer.rows or []
     if fmt == "table":
+        console = _console()
+        whole = console.plain  # a file or a pipe: every value whole
+        limit = None if whole else console.width + 1  # past any column: cut, and known to be
+        cells = [[_cell(value, limit) for value in row] for row in rows]
+        widths = None if whole else fitted_widths(names, cells, console.width)
         table = Table(show_edge=False, pad_edge=False, header_style="bold")
-        for name in names:
-            table.add_column(name, overflow="fold")
-        for row in rows:
-            table.add_row(*(_cell(value) for value in row))
-        _console().print(table)
+        for index, name in enumerate(names):
+            if widths is None:
+                table.add_column(name, no_wrap=True)
+            else:
+                table.add_column(name, no_wrap=True, overflow="ellipsis", width=widths[index])
+        for row_cells in cells:
+            table.add_row(*row_cells)
+        console.print(table)
+        if widths is not None and _cut(names, cells, widths):
+            _note(
+                f"long values cut (…) to fit {console.width} columns; -f csv or -f json "
+                "shows them whole"
+            )
     else:
         records = (dict(zip(names, row, strict=True)) for row in rows)
         render.write_records(records, fmt, sys.stdout, columns=names)
@@ -79,9 +94,31 @@ def sql(
         _note(f"only the first {answer.row_count} rows; raise --max-rows or add a LIMIT")
 
 
-def _cell(value: Any) -> str:
+GAP = 3
+"""Characters between two columns of the table (`` │ ``)."""
+
+
+def fitted_widths(names: Sequence[str], rows: Sequence[Sequence[str]], width: int) -> list[int]:
+    """Column widths that fit ``width`` (``render.fitted_widths`` of what each column needs)."""
+    natural = [
+        max([cell_len(name), *(cell_len(row[i]) for row in rows)]) for i, name in enumerate(names)
+    ]
+    room = max(width - GAP * (len(names) - 1), len(names))
+    return render.fitted_widths(natural, room)
+
+
+def _cut(names: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[int]) -> bool:
+    """Whether a header or a value is wider than its column."""
+    return any(cell_len(text) > widths[i] for row in [names, *rows] for i, text in enumerate(row))
+
+
+def _cell(value: Any, limit: int | None) -> str:
+    """A value on one line (JSON compact; control characters and line breaks of stored text
+    made inert), at most ``limit`` characters: a terminal never shows more of a cell."""
     if value is None:
         return ""
-    if isinstance(value, (dict, list)):
-        return display.short(value, 80)
-    return str(value)
+    text = display.compact(value) if isinstance(value, (dict, list)) else str(value)
+    if limit is not None:
+        text = text[: limit * 2]  # room for the control characters inert() removes
+    text = " ".join(display.inert(text).replace("\t", " ").splitlines())
+    return text if limit is None else text[:limit]

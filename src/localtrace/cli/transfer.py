@@ -256,11 +256,17 @@ def merge(output: str, inputs: tuple[str, ...]) -> None:
     with Client(output, writer="thread") as client:
         result = client.merge(*inputs)
     _console().print(
-        f"merged {result.inputs} stores into {output}: {result.runs} runs "
-        f"({result.copied_traces} new traces, {result.merged_traces} traces merged run by run), "
-        f"{result.feedback} feedback, {result.attachments} attachments, "
-        f"{result.projects} new projects"
+        f"merged {_count(result.inputs, 'store')} into {output}: {_count(result.runs, 'run')} "
+        f"({_count(result.copied_traces, 'new trace')}, "
+        f"{_count(result.merged_traces, 'trace')} merged run by run), "
+        f"{result.feedback} feedback, {_count(result.attachments, 'attachment')}, "
+        f"{_count(result.projects, 'new project')}"
     )
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 trace``, ``2 traces``."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 @db.command("prune")
