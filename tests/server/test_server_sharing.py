@@ -27,7 +27,8 @@ def run_id(ls_factory: Callable[..., Any], project: str) -> uuid.UUID:
 
 
 def _requests_to(caplog: pytest.LogCaptureFixture, path: str) -> int:
-    return sum(1 for r in caplog.records if r.name == "localtrace.server" and path in r.message)
+    found = {id(r): r for r in caplog.records if r.name == "localtrace.server"}  # once each
+    return sum(1 for r in found.values() if path in r.message)
 
 
 def test_a_run_is_not_shared_and_unsharing_it_is_a_no_op(
@@ -48,8 +49,17 @@ def test_sharing_a_run_is_refused_once_with_the_way_to_share_it(
     ls_factory: Callable[..., Any], run_id: uuid.UUID, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="localtrace.server")
-    with pytest.raises(langsmith.utils.LangSmithError) as caught:
-        ls_factory().share_run(run_id)
+    server_log = logging.getLogger("localtrace.server")
+    # the request log reaches caplog whatever logging setup an earlier test left behind
+    # (a logger disabled by a dictConfig, or one that no longer propagates)
+    server_log.addHandler(caplog.handler)
+    disabled, server_log.disabled = server_log.disabled, False
+    try:
+        with pytest.raises(langsmith.utils.LangSmithError) as caught:
+            ls_factory().share_run(run_id)
+    finally:
+        server_log.removeHandler(caplog.handler)
+        server_log.disabled = disabled
     said = str(caught.value)
     assert not isinstance(caught.value, langsmith.utils.LangSmithNotFoundError)
     assert "403" in said and "share links need a LangSmith server" in said
