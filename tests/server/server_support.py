@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 import uvicorn
 
 import localtrace
@@ -15,6 +19,39 @@ from localtrace.server import create_app
 from localtrace.server._serve import bind
 
 API_KEY = "test-key"
+
+
+@contextlib.contextmanager
+def request_log(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """The server's request log in ``caplog`` meanwhile, whatever logging setup an earlier test
+    left behind (a logger disabled by a dictConfig, or one that no longer propagates); count
+    its lines with ``requests_logged``."""
+    server_log = logging.getLogger("localtrace.server")
+    caplog.set_level(logging.INFO, logger="localtrace.server")
+    server_log.addHandler(caplog.handler)
+    disabled, server_log.disabled = server_log.disabled, False
+    try:
+        yield
+    finally:
+        server_log.removeHandler(caplog.handler)
+        server_log.disabled = disabled
+
+
+def requests_logged(caplog: pytest.LogCaptureFixture, text: str) -> int:
+    """Request log lines holding ``text`` (each record once: it may reach caplog twice).
+
+    The server thread logs a request once its answer is sent, so the client can return first:
+    wait (up to 10 s) for the first line, then a moment for any later one."""
+
+    def count() -> int:
+        found = {id(r): r for r in caplog.records if r.name == "localtrace.server"}
+        return sum(1 for r in found.values() if text in r.message)
+
+    deadline = time.monotonic() + 10
+    while count() == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.2)
+    return count()
 
 
 @dataclass

@@ -14,7 +14,7 @@ import httpx
 import langsmith
 import pytest
 from langsmith import traceable, tracing_context
-from server_support import API_KEY, LiveServer, start_server
+from server_support import API_KEY, LiveServer, request_log, requests_logged, start_server
 
 import localtrace
 from localtrace.server._errors import translate
@@ -44,15 +44,10 @@ def _sdk(live: LiveServer) -> Any:
     return langsmith.Client(api_url=live.url, api_key=API_KEY, web_url="http://localhost")
 
 
-def _requests(caplog: pytest.LogCaptureFixture, what: str) -> int:
-    return sum(1 for r in caplog.records if r.name == "localtrace.server" and what in r.message)
-
-
 def test_traces_sent_to_a_read_only_store_are_refused_once_naming_the_file(
     read_only: tuple[LiveServer, Path, str], caplog: pytest.LogCaptureFixture
 ) -> None:
     live, path, kept = read_only
-    caplog.set_level(logging.INFO, logger="localtrace.server")
     failures: list[Exception] = []
     ls = langsmith.Client(
         api_url=live.url,
@@ -65,11 +60,12 @@ def test_traces_sent_to_a_read_only_store_are_refused_once_naming_the_file(
     def answer(question: str) -> str:
         return "42"
 
-    with tracing_context(enabled=True, client=ls):
-        answer("what?")
-    ls.flush()
-    ls.cleanup()
-    assert _requests(caplog, '"POST /runs/multipart" 507') == 1  # not retried
+    with request_log(caplog):
+        with tracing_context(enabled=True, client=ls):
+            answer("what?")
+        ls.flush()
+        ls.cleanup()
+        assert requests_logged(caplog, '"POST /runs/multipart" 507') == 1  # not retried
     said = [str(f) for f in failures]
     assert any(str(path) in s and "read-only" in s and "writable" in s for s in said), said
     assert [run.name for run in live.store.list_runs()] == ["kept"]  # nothing claimed stored
@@ -80,13 +76,13 @@ def test_feedback_and_projects_on_a_read_only_store_raise_at_once(
     read_only: tuple[LiveServer, Path, str], caplog: pytest.LogCaptureFixture
 ) -> None:
     live, path, kept = read_only
-    caplog.set_level(logging.INFO, logger="localtrace.server")
     ls = _sdk(live)
-    with pytest.raises(langsmith.utils.LangSmithError) as caught:
-        ls.create_feedback(run_id=kept, key="correct", score=1, session_id=uuid.uuid4())
+    with request_log(caplog):
+        with pytest.raises(langsmith.utils.LangSmithError) as caught:
+            ls.create_feedback(run_id=kept, key="correct", score=1, session_id=uuid.uuid4())
+        assert requests_logged(caplog, '"POST /feedback" 507') == 1
     said = str(caught.value)
     assert "507" in said and str(path) in said and "read-only" in said
-    assert _requests(caplog, '"POST /feedback" 507') == 1
     with pytest.raises(langsmith.utils.LangSmithError, match="read-only"):
         ls.create_project(f"p-{uuid.uuid4().hex[:8]}")
 

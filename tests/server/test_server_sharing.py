@@ -5,14 +5,13 @@ SDK's questions get LangSmith's "not shared" answers, and asking for a link is o
 from __future__ import annotations
 
 import asyncio
-import logging
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import langsmith
 import pytest
-from server_support import API_KEY, LiveServer
+from server_support import API_KEY, LiveServer, request_log, requests_logged
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -24,11 +23,6 @@ def run_id(ls_factory: Callable[..., Any], project: str) -> uuid.UUID:
     ls.create_run("shared?", {"q": 1}, "chain", id=rid, project_name=project)
     ls.flush()
     return rid
-
-
-def _requests_to(caplog: pytest.LogCaptureFixture, path: str) -> int:
-    found = {id(r): r for r in caplog.records if r.name == "localtrace.server"}  # once each
-    return sum(1 for r in found.values() if path in r.message)
 
 
 def test_a_run_is_not_shared_and_unsharing_it_is_a_no_op(
@@ -48,23 +42,14 @@ def test_the_share_state_of_a_missing_run_is_not_found(ls_factory: Callable[...,
 def test_sharing_a_run_is_refused_once_with_the_way_to_share_it(
     ls_factory: Callable[..., Any], run_id: uuid.UUID, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="localtrace.server")
-    server_log = logging.getLogger("localtrace.server")
-    # the request log reaches caplog whatever logging setup an earlier test left behind
-    # (a logger disabled by a dictConfig, or one that no longer propagates)
-    server_log.addHandler(caplog.handler)
-    disabled, server_log.disabled = server_log.disabled, False
-    try:
+    with request_log(caplog):
         with pytest.raises(langsmith.utils.LangSmithError) as caught:
             ls_factory().share_run(run_id)
-    finally:
-        server_log.removeHandler(caplog.handler)
-        server_log.disabled = disabled
+        assert requests_logged(caplog, f"/runs/{run_id}/share") == 1
     said = str(caught.value)
     assert not isinstance(caught.value, langsmith.utils.LangSmithNotFoundError)
     assert "403" in said and "share links need a LangSmith server" in said
     assert "localtrace push" in said
-    assert _requests_to(caplog, f"/runs/{run_id}/share") == 1
 
 
 def test_datasets_are_not_shared_and_sharing_one_is_refused(
