@@ -97,6 +97,40 @@ def test_conditions_combine_and_run_ids_ignore_the_rest(populated: localtrace.Cl
     assert names(populated.list_runs(run_ids=[agent.id], run_type="llm")) == ["agent"]
 
 
+@pytest.mark.parametrize("select", [None, ["name", "feedback_stats"], ["name"]])
+@pytest.mark.parametrize("order", ["desc", "asc"])
+@pytest.mark.parametrize("limit", [None, 0, 1, 2])
+def test_runs_by_id_are_listed_as_any_listing_lists_them(
+    populated: localtrace.Client, select: list[str] | None, order: str, limit: int | None
+) -> None:
+    """A page of ids (one statement, the SDK's read of a run by id) gives what the general
+    listing gives: the same runs, fields and feedback, in the same order, to the same limit.
+    A project keeps the general path (its name must still be checked)."""
+    projects = [project.name for project in populated.list_projects()]
+    every = list(populated.list_runs(project_name=projects))
+    ids = [run.id for run in every] + [every[0].id]  # an id twice: listed once
+    for wanted in (ids, ids[:1], [str(every[-1].id).upper()], []):
+        fast = list(populated.list_runs(run_ids=wanted, select=select, order=order, limit=limit))
+        general = list(
+            populated.list_runs(
+                run_ids=wanted,
+                project_name=projects,
+                select=select,
+                order=order,
+                limit=limit,
+            )
+        )
+        assert [run.model_dump() for run in fast] == [run.model_dump() for run in general]
+        found = len({str(w).lower() for w in wanted})
+        assert len(fast) == (found if limit is None else min(limit, found))
+    rated = [run for run in every if run.feedback_stats]
+    assert rated
+    (again,) = populated.list_runs(run_ids=[rated[0].id])
+    assert again.feedback_stats == rated[0].feedback_stats
+    with pytest.raises(localtrace.InvalidArgumentError, match="run_ids"):
+        populated.list_runs(run_ids=["not an id"])
+
+
 def test_feedback_stats_come_with_each_run(populated: localtrace.Client) -> None:
     (rag,) = populated.list_runs(project_name="other")
     assert rag.feedback_stats is not None

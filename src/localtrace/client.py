@@ -24,7 +24,7 @@ from ._args import json_object as _json_object
 from ._args import micros as _micros
 from ._args import sdk_keywords as _sdk_keywords
 from ._evaluation import EvaluationMethods
-from ._ids import argument_id, uuid_text
+from ._ids import argument_id, argument_ids, uuid_text
 from ._ingest import custom_prices as _prices
 from ._ingest import feedback as _feedback_ops
 from ._ingest import recompute as _recompute
@@ -474,6 +474,12 @@ class Client(EvaluationMethods):
             project_id = session_id  # the REST API's name for the project
         if order not in ("asc", "desc"):
             raise InvalidArgumentError("order", order, "not an order", "pass 'asc' or 'desc'")
+        if run_ids is not None and project_id is None and project_name is None:
+            ids = argument_ids(run_ids, "run_ids")  # the other conditions are ignored
+            if len(ids) <= _runs.PAGE_SIZE:  # one page: the SDK's read of a run by id
+                return _runs.by_ids(
+                    self._db, ids, select=select, limit=limit, descending=order == "desc"
+                )
         wanted = RunQuery(
             project_ids=_as_list(project_id),
             project_names=_as_list(project_name),
