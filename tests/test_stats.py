@@ -178,6 +178,9 @@ def test_score_averages_are_the_exact_mean_rounded_once(scores: list[float]) -> 
         assert got == want
     assert _stats.score_summary(np.array([0.7] * 6))["avg"] == 0.7
     assert _stats.exact_mean(np.array([0.7] * 5_000)) == 0.7  # the large-array path
+    assert _stats.exact_mean([1e308] * 1_001) == 1e308  # a sum past a float's range
+    assert _stats.exact_mean([0.1, 0.2]) == float((Fraction(0.1) + Fraction(0.2)) / 2)
+    assert _stats.exact_mean([1.0] * 2_000 + [0.0]) == float(Fraction(2_000, 2_001))
 
 
 def test_a_runs_feedback_stats_average_exactly(memory: localtrace.Client) -> None:

@@ -155,15 +155,23 @@ EXACT_BELOW = 1_000
 
 def exact_mean(values: FloatArray | Sequence[float]) -> float:
     """The mean of finite floats rounded once: six scores of 0.7 average 0.7, not the
-    0.7000000000000001 of summing in floats. Small arrays are summed exactly (``Fraction``);
-    large ones take ``fsum``'s correctly rounded sum plus what it left over (the rest is off
-    by 2**-106 of the sum at most), at a fraction of the rationals' cost."""
+    0.7000000000000001 of summing in floats.
+
+    When the exact sum is itself a float (one score, whole-number scores, most pairs: ``fsum``
+    leaves nothing over) the division is the only rounding. Otherwise small arrays are summed
+    exactly (``Fraction``, a few µs per value); large ones take ``fsum``'s correctly rounded sum
+    plus what it left over (the rest is off by 2**-106 of the sum at most)."""
     numbers = values.tolist() if isinstance(values, np.ndarray) else list(values)
     n = len(numbers)
+    try:
+        total = math.fsum(numbers)
+        rest = math.fsum([*numbers, -total])
+    except OverflowError:  # a sum past a float's range: only the rationals hold it
+        return float(sum(map(Fraction, numbers), Fraction(0)) / n)
+    if rest == 0:
+        return total / n
     if n <= EXACT_BELOW:
         return float(sum(map(Fraction, numbers), Fraction(0)) / n)
-    total = math.fsum(numbers)
-    rest = math.fsum([*numbers, -total])
     return float((Fraction(total) + Fraction(rest)) / n)
 
 
