@@ -19,7 +19,11 @@ order (so neither always goes first after the other), each turn a loop of ``call
 calls plus its flush; a round's ratio is the median of its localtrace turns over the median of
 its no-op turns, and the figure printed is the median of the rounds' ratios, with their spread
 (min, quartiles, max). Printed twice in the same run: on the machine as it is, and while
-another process keeps one core busy (a busy laptop). Target: <= 1.15 (both).
+another process keeps one core busy (a busy laptop). Target: <= 1.15 (both). Beside each, the
+same ratio of the traced thread's CPU time alone (its own work, including how much slower it
+runs beside the writer process, without the time it waited for a core or for the flush) and
+how much of a localtrace turn the final flush took: the two parts of the gap a design can move
+separately.
 
 ``--parts``: where that overhead goes. Turns of the same size (``calls / slices`` calls plus
 the flush), in rounds of one turn per client in alternating order, through two cut-down
@@ -193,13 +197,35 @@ def loop_and_flush(client: Any, agent: Any, calls: int) -> tuple[float, float]:
         return (looped - start) / calls, (time.perf_counter() - looped) / calls
 
 
+def timed_turn(client: Any, agent: Any, calls: int) -> tuple[float, float, float]:
+    """Per call: wall seconds of the loop and flush, the traced thread's CPU seconds in them
+    (``time.thread_time``: its own work, however slowed, without its waits), and the wall
+    seconds of the flush alone."""
+    cpu = time.thread_time()
+    loop, flush = loop_and_flush(client, agent, calls)
+    return loop + flush, (time.thread_time() - cpu) / calls, flush
+
+
 class Traceable:
     """One condition's figures: seconds per call of each client, and each round's ratio."""
 
-    def __init__(self, nothing: list[float], ours: list[float], ratios: list[float]) -> None:
+    def __init__(
+        self,
+        nothing: list[float],
+        ours: list[float],
+        ratios: list[float],
+        cpu_ratios: list[float] | None = None,
+        flush_shares: list[float] | None = None,
+    ) -> None:
         self.nothing = statistics.median(nothing)
         self.ours = statistics.median(ours)
         self.ratios = sorted(ratios)
+        self.cpu_ratio = statistics.median(cpu_ratios) if cpu_ratios else float("nan")
+        """The traced thread's CPU time with localtrace over that with the no-op client: what
+        the wall ratio would be if the thread never waited (for the writer process's core, or
+        for the flush)."""
+        self.flush_share = statistics.median(flush_shares) if flush_shares else float("nan")
+        """How much of a localtrace turn's wall time its final ``flush()`` took."""
 
     @property
     def ratio(self) -> float:
@@ -224,21 +250,28 @@ def bench_traceable(calls: int, repeat: int, slices: int, folder: Path) -> Trace
     ours: list[float] = []
     nothing: list[float] = []
     ratios: list[float] = []
+    cpu_ratios: list[float] = []
+    flush_shares: list[float] = []
     for round_ in range(repeat):
-        mine: list[float] = []
-        theirs: list[float] = []
+        mine: list[tuple[float, float, float]] = []
+        theirs: list[tuple[float, float, float]] = []
         for slice_ in range(slices):
             first_ours = (round_ + slice_) % 2 == 1
             for use_ours in (first_ours, not first_ours):
                 if use_ours:
-                    mine.append(per_call(client, agent, turn))
+                    mine.append(timed_turn(client, agent, turn))
                 else:
-                    theirs.append(per_call(null, agent, turn))
-        ours.append(statistics.median(mine))
-        nothing.append(statistics.median(theirs))
+                    theirs.append(timed_turn(null, agent, turn))
+        ours.append(statistics.median(wall for wall, _, _ in mine))
+        nothing.append(statistics.median(wall for wall, _, _ in theirs))
         ratios.append(ours[-1] / nothing[-1])
+        cpu_ratios.append(
+            statistics.median(cpu for _, cpu, _ in mine)
+            / statistics.median(cpu for _, cpu, _ in theirs)
+        )
+        flush_shares.append(statistics.median(flush / wall for wall, _, flush in mine))
     client.close()
-    return Traceable(nothing, ours, ratios)
+    return Traceable(nothing, ours, ratios, cpu_ratios, flush_shares)
 
 
 def traceable_report(calls: int, repeat: int, slices: int) -> None:
@@ -264,6 +297,10 @@ def traceable_report(calls: int, repeat: int, slices: int) -> None:
             f"{figures.ours * 1e6:7.0f} us   ratio {figures.ratio:5.2f}   (target <= 1.15)"
         )
         print(f"  {'':<19} spread of the round ratios: {figures.spread()}")
+        print(
+            f"  {'':<19} the traced thread's CPU time alone: ratio {figures.cpu_ratio:.2f}; "
+            f"the flush: {figures.flush_share:.0%} of a localtrace turn"
+        )
 
 
 NULL_CHILD = """
