@@ -219,7 +219,10 @@ def with_attachment_bytes(raw: Any) -> Any:
     """``raw`` with its attachments as ``(mime_type, bytes)`` pairs, for a run about to be
     serialised: the SDK's ``Attachment`` is a named tuple (JSON would turn it into an object)
     and its ``data`` may be a file path (JSON would keep the path, not the file)."""
-    if not isinstance(raw, dict) or raw.get("attachments") is None:
+    if not isinstance(raw, dict):
+        return raw
+    found = raw.get("attachments")
+    if found is None or (type(found) is dict and not found):  # the SDK sends {} on every run
         return raw
     try:
         return {**raw, "attachments": _attachments(raw["attachments"])}
