@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import json
+import math
 import uuid
+from decimal import Decimal
+from fractions import Fraction
 from types import SimpleNamespace
 from typing import Any
 
 import langsmith
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import localtrace
+from localtrace._query.feedback import MAX_COMMENTS, summarize
 from runs_factory import make_run
 
 
@@ -211,3 +218,45 @@ def test_sdk_keywords_reference_dataset_name_and_close_timeout(tmp_path) -> None
     client.close(timeout=5)  # the SDK's keyword; every queued run is still written
     with localtrace.Client(tmp_path / "p.db") as again:
         assert [r.name for r in again.list_runs()] == ["queued"]
+
+
+_FEEDBACK_ROW = st.tuples(
+    st.sampled_from(["a", "b"]),
+    st.one_of(st.none(), st.floats(allow_nan=True, width=64), st.integers(-5, 5)),
+    st.one_of(st.none(), st.sampled_from(['"good"', '"bad"', "3", "null", '{"x": 1}', "true"])),
+    st.one_of(st.none(), st.sampled_from(["", "fine", "meh"])),
+    st.one_of(st.none(), st.booleans()),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_FEEDBACK_ROW, max_size=12))
+def test_feedback_stats_of_a_run_are_its_rows_summed_up(rows: list[tuple[Any, ...]]) -> None:
+    """``feedback_stats`` per key: every row counted, numeric scores (NaN is none) averaged
+    exactly and rounded once, their population spread, min and max; categorical labels
+    counted; errors counted; the first comments kept."""
+    got = summarize(rows)
+    assert set(got) == {row[0] for row in rows}
+    for key, stats in got.items():
+        mine = [row for row in rows if row[0] == key]
+        scores = [float(r[1]) for r in mine if r[1] is not None and not math.isnan(r[1])]
+        labels = [json.loads(r[2]) for r in mine if r[2] is not None]
+        texts = [x if isinstance(x, str) else json.dumps(x) for x in labels if x is not None]
+        assert stats["n"] == len(mine)
+        assert stats["errors"] == sum(1 for r in mine if r[4])
+        assert stats["comments"] == [r[3] for r in mine if r[3]][:MAX_COMMENTS]
+        assert stats["values"] == {t: texts.count(t) for t in texts if not t.startswith("{")}
+        if not scores:
+            assert (stats["avg"], stats["stdev"], stats["min"], stats["max"]) == (None,) * 4
+            continue
+        assert (stats["min"], stats["max"]) == (min(scores), max(scores))
+        if all(math.isfinite(x) for x in scores):
+            exact = sum(map(Fraction, scores), Fraction(0)) / len(scores)
+            assert stats["avg"] == float(exact)
+            if any(math.isinf(x - stats["avg"]) for x in scores):  # a deviation past floats
+                assert stats["stdev"] is None
+                continue
+            variance = sum((Fraction(x) - exact) ** 2 for x in scores) / len(scores)
+            with decimal.localcontext(decimal.Context(prec=40)):
+                spread = float((Decimal(variance.numerator) / variance.denominator).sqrt())
+            assert stats["stdev"] == pytest.approx(spread, rel=1e-9, abs=1e-300)

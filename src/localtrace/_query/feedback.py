@@ -14,8 +14,10 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
+
 from .. import _json
-from .._stats.figures import exact_mean
+from .._stats.figures import score_summary
 from .._store.db import chunks, placeholders
 from .._store.feedback import COLUMNS
 from .._time import from_micros
@@ -159,44 +161,44 @@ def summarize(rows: Iterable[Sequence[Any]]) -> dict[str, dict[str, Any]]:
 
     ``n`` counts every piece of feedback (scored or categorical); ``avg``/``stdev`` (population)
     /``min``/``max`` are over numeric scores only; ``values`` counts categorical labels.
+    Runs on every page of runs with feedback, so the usual group (one score) takes a short path.
     """
-    groups: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        key, score, value, comment, error = row
-        group = groups.setdefault(
-            key, {"n": 0, "scores": [], "values": {}, "errors": 0, "comments": []}
-        )
-        group["n"] += 1
-        if score is not None and not (isinstance(score, float) and math.isnan(score)):
-            group["scores"].append(float(score))
-        label = _json.loads(value) if isinstance(value, str) else value
-        if label is not None and not isinstance(label, (dict, list)):
-            text = label if isinstance(label, str) else _json.dumps(label)
-            group["values"][text] = group["values"].get(text, 0) + 1
+    groups: dict[str, tuple[list[int], list[float], dict[str, int], list[str]]] = {}
+    for key, score, value, comment, error in rows:
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = ([0, 0], [], {}, [])
+        counts, scores, values, comments = group
+        counts[0] += 1
+        if score is not None and score == score:  # NaN is no score
+            scores.append(float(score))
+        if value is not None:
+            label = _json.loads(value) if isinstance(value, str) else value
+            if label is not None and not isinstance(label, (dict, list)):
+                text = label if isinstance(label, str) else _json.dumps(label)
+                values[text] = values.get(text, 0) + 1
         if error:
-            group["errors"] += 1
-        if comment and len(group["comments"]) < MAX_COMMENTS:
-            group["comments"].append(comment)
+            counts[1] += 1
+        if comment and len(comments) < MAX_COMMENTS:
+            comments.append(comment)
     result: dict[str, dict[str, Any]] = {}
-    for key, group in groups.items():
-        scores: list[float] = group["scores"]
-        mean: float | None = None
-        if scores:  # the exact mean rounded once (six 0.7s average 0.7), as run statistics
-            finite = all(math.isfinite(x) for x in scores)
-            mean = exact_mean(scores) if finite else math.fsum(scores) / len(scores)
+    for key, (counts, scores, values, comments) in groups.items():
+        if len(scores) == 1 and math.isfinite(scores[0]):
+            figures: dict[str, float | None] = dict.fromkeys(("avg", "min", "max"), scores[0])
+            figures["stdev"] = 0.0
+        elif scores:  # as run statistics: the exact mean, no spread past a float's range
+            figures = score_summary(np.array(scores, dtype=np.float64))
+        else:
+            figures = dict.fromkeys(("avg", "stdev", "min", "max"))
         result[key] = {
-            "n": group["n"],
-            "avg": mean,
-            "stdev": (
-                math.sqrt(math.fsum((x - mean) ** 2 for x in scores) / len(scores))
-                if mean is not None
-                else None
-            ),
-            "min": min(scores) if scores else None,
-            "max": max(scores) if scores else None,
-            "values": group["values"],
-            "errors": group["errors"],
-            "comments": group["comments"],
+            "n": counts[0],
+            "avg": figures["avg"],
+            "stdev": figures["stdev"],
+            "min": figures["min"],
+            "max": figures["max"],
+            "values": values,
+            "errors": counts[1],
+            "comments": comments,
         }
     return result
 

@@ -175,13 +175,26 @@ def exact_mean(values: FloatArray | Sequence[float]) -> float:
     return float((Fraction(total) + Fraction(rest)) / n)
 
 
+def _spread(deviations: FloatArray) -> float | None:
+    """The population spread of ``deviations``, computed on them divided by the largest, so
+    that no square overflows past 1e308 or vanishes below 1e-308 (scores of 1e200 have a
+    spread, and so do scores 1e-170 apart); ``None`` when a deviation itself is past a
+    float's range."""
+    scale = float(np.max(np.abs(deviations)))
+    if scale == 0.0:
+        return 0.0
+    if not np.isfinite(scale):
+        return None
+    return scale * float(np.sqrt(np.mean(np.square(deviations / scale))))
+
+
 def score_summary(scores: FloatArray) -> dict[str, float | None]:
     """``avg``, ``stdev`` (population), ``min`` and ``max`` of numeric feedback scores."""
     if scores.size == 0:
         return {"avg": None, "stdev": None, "min": None, "max": None}
     avg = exact_mean(scores) if bool(np.isfinite(scores).all()) else float(np.mean(scores))
-    with np.errstate(over="ignore", invalid="ignore"):  # squares past 1e308: no stdev
-        stdev = float(np.sqrt(np.mean(np.square(scores - avg)))) if np.isfinite(avg) else None
+    with np.errstate(over="ignore", invalid="ignore"):
+        stdev = _spread(scores - avg) if np.isfinite(avg) else None
     return {
         "avg": avg if np.isfinite(avg) else None,
         "stdev": stdev if stdev is not None and np.isfinite(stdev) else None,
