@@ -503,7 +503,7 @@ def _build(path: str, *, host: str, port: int) -> tuple[FastMCP, _Store]:
     return server, store
 
 
-def serve(path: str, *, http: bool = False, host: str = "127.0.0.1", port: int = 1985) -> None:
+def serve(path: str, *, http: bool = False, host: str = "127.0.0.1", port: int = 1987) -> None:
     """Run the server until the client hangs up (stdio) or the process is stopped (HTTP)."""
     if host not in _LOOPBACK:
         raise InvalidArgumentError(
@@ -559,6 +559,6 @@ def _serve_http(server: FastMCP, host: str, port: int) -> None:
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
-def build_server(path: str, *, host: str = "127.0.0.1", port: int = 1985) -> FastMCP:
+def build_server(path: str, *, host: str = "127.0.0.1", port: int = 1987) -> FastMCP:
     """An MCP server over the store at ``path`` (``host``/``port`` serve streamable HTTP)."""
     return _build(path, host=host, port=port)[0]
