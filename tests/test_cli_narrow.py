@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -11,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 import localtrace
+from localtrace import display
 from localtrace.cli import main
 
 pytest.importorskip("langsmith")
@@ -43,7 +45,7 @@ def names_and_ids(db: Path) -> tuple[set[str], set[str]]:
     return {r.name for r in runs}, {str(r.id) for r in runs}
 
 
-@pytest.mark.parametrize("columns", [80, 100, None])
+@pytest.mark.parametrize("columns", [160, None])
 def test_runs_keep_every_name_and_a_whole_id(demo_db: Path, columns: int | None) -> None:
     out = show(demo_db, "runs", "--limit", "0", columns=columns)
     names, ids = names_and_ids(demo_db)
@@ -52,6 +54,59 @@ def test_runs_keep_every_name_and_a_whole_id(demo_db: Path, columns: int | None)
         assert name in out
     if columns:
         assert max(len(line) for line in out.splitlines()) <= columns
+
+
+FIGURES = ["name", "type", "status", "latency", "tokens", "cost", "id"]
+
+
+@pytest.mark.parametrize("columns", [80, 100])
+def test_runs_at_80_columns_keep_every_figure_and_an_id_run_takes(
+    demo_db: Path, columns: int
+) -> None:
+    """At 80 columns the listing showed name, status and a whole id only: no type, latency,
+    tokens or cost. Every figure stays now, with the end of the id, which `run` and `trace`
+    take in place of the whole id."""
+    out = show(demo_db, "runs", "--limit", "0", columns=columns)
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= columns
+    header = next(line for line in lines if line.split()[:1] == ["name"])
+    assert header.split() == FIGURES
+    runs = {str(r.id): r for r in localtrace.Client(demo_db).list_runs()}
+    rule = next(i for i, line in enumerate(lines) if "───" in line)
+    rows = [line for line in lines[rule + 1 :] if line.strip()]
+    assert len(rows) == len(runs)  # one line per run
+    for row in rows:
+        shown = row.split()[-1]
+        (full,) = [rid for rid in runs if rid.endswith(shown.lstrip("…"))]
+        run = runs[full]
+        assert row.split()[0] == run.name
+        assert display.cost_text(run.total_cost, zero="$0") in row
+        assert display.latency_text(run.latency) in row
+        detail = show(demo_db, "run", shown, columns=None)
+        assert f"id     {full}" in detail or full in detail.split()
+        tree = show(demo_db, "trace", shown, columns=None)
+        assert str(run.trace_id) in tree
+
+
+def _common_start(a: str, b: str) -> str:
+    size = 0
+    while size < min(len(a), len(b)) and a[size] == b[size]:
+        size += 1
+    return a[:size]
+
+
+def test_a_part_of_an_id_that_several_runs_share_names_them(demo_db: Path) -> None:
+    ids = sorted(str(r.id) for r in localtrace.Client(demo_db).list_runs())
+    shared = max((_common_start(a, b) for a, b in itertools.pairwise(ids)), key=len)
+    assert len(shared) >= 8  # the demo's runs are UUIDv7s of one minute: they start alike
+    result = CliRunner().invoke(main, ["--db", str(demo_db), "run", shared])
+    assert result.exit_code == 2
+    message = result.stderr
+    assert f"'{shared}': is part of several run ids" in message
+    assert sum(rid in message for rid in ids) >= 2
+    assert "more characters" in message and "Traceback" not in message
+    result = CliRunner().invoke(main, ["--db", str(demo_db), "trace", "0123abcd0123"])
+    assert result.exit_code != 0 and "no run id contains '0123abcd0123'" in result.stderr
 
 
 def test_a_pipe_gets_every_column(demo_db: Path) -> None:
