@@ -333,3 +333,17 @@ def test_selected_fields_stay_one_line_per_run_at_80_columns(demo_db: Path) -> N
     assert {UUID.findall(line)[0] for line in rows} == ids  # with its whole id
     assert all(len(line) <= 80 for line in out.splitlines())
     assert "…" in out
+
+
+def test_the_trace_header_breaks_between_its_parts_when_narrow(demo_db: Path) -> None:
+    """At 80 columns the header wrapped inside "started 2026-12-07 12:10:19", the date alone
+    on the next line; its parts now stay whole, the id first."""
+    root = next(iter(localtrace.Client(demo_db).list_runs(is_root=True)))
+    out = show(demo_db, "trace", str(root.id), columns=80)
+    lines = out.splitlines()
+    assert lines[0].split() == ["trace", str(root.trace_id)]
+    assert re.fullmatch(
+        r"project localtrace-demo  started \d{4}-\d\d-\d\d \d\d:\d\d:\d\d", lines[1].strip()
+    )
+    wide = show(demo_db, "trace", str(root.id), columns=160).splitlines()[0]
+    assert wide.startswith(f"trace {root.trace_id}  project localtrace-demo  started ")

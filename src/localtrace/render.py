@@ -521,15 +521,28 @@ def trace_tree(
             notes.append(note)
         if run.repair:
             notes.append(Text(f"⚠ {run.name} ({run.id}): {run.repair}", style="yellow"))
-    header = Text("trace ", style="bold")
-    header.append(str(root.trace_id))
-    if project_name:
-        header.append(f"  project {project_name}", style="dim")
-    header.append(f"  started {time_text(root.start_time)}", style="dim")
-    parts: list[RenderableType] = [header, table, *notes]
+    parts: list[RenderableType] = [
+        _trace_header(root, project_name, console_width),
+        table,
+        *notes,
+    ]
     if root.feedback_stats:
         parts.append(_feedback_summary(root.feedback_stats))
     return Group(*parts)
+
+
+def _trace_header(root: Run, project_name: str | None, console_width: int | None) -> Text:
+    """``trace ID  project P  started T`` on one line, or, where that does not fit, the id on
+    its own line and the rest on the next (folded anywhere, the start time lost its date)."""
+    header = Text("trace ", style="bold")
+    header.append(str(root.trace_id))
+    about = f"project {project_name}  " if project_name else ""
+    about += f"started {time_text(root.start_time)}"
+    joint = "  "
+    if console_width is not None and cell_len(header.plain) + 2 + cell_len(about) > console_width:
+        joint = "\n"
+    header.append(joint + about, style="dim")
+    return header
 
 
 def _tree_lines(root: Run) -> Iterator[tuple[str, Run]]:
