@@ -7,12 +7,15 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 import localtrace
-from localtrace import display
+from localtrace import display, render
 from localtrace.cli import main
 
 pytest.importorskip("langsmith")
@@ -347,3 +350,16 @@ def test_the_trace_header_breaks_between_its_parts_when_narrow(demo_db: Path) ->
     )
     wide = show(demo_db, "trace", str(root.id), columns=160).splitlines()[0]
     assert wide.startswith(f"trace {root.trace_id}  project localtrace-demo  started ")
+
+
+@given(st.lists(st.uuids(), min_size=1, max_size=40, unique=True), st.data())
+def test_each_shortened_id_names_one_run_of_the_listing(ids: list[Any], data: Any) -> None:
+    """Whatever the ids (UUIDv7s of one trace share their start; these may share their end
+    too), each id the narrow listing shows is the end of exactly one of them."""
+    texts = [str(i) for i in ids]
+    if len(texts) > 1 and data.draw(st.booleans()):
+        texts[1] = texts[1][:-8] + texts[0][-8:]  # two ids with the same last 8 characters
+    shown = render.short_ids(texts)
+    for text, short in zip(texts, shown, strict=True):
+        part = short.lstrip("…")
+        assert [t for t in texts if t.endswith(part)] == [text]
