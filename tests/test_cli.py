@@ -207,6 +207,17 @@ def test_group_help_and_version() -> None:
     assert localtrace.__version__ in ok("--version")
 
 
+@pytest.mark.parametrize("module", ["localtrace", "localtrace.cli"])
+def test_python_dash_m_runs_the_command(module: str) -> None:
+    """``python -m localtrace`` (where the ``localtrace`` script is not on PATH, as in a venv
+    that is not activated) said "'localtrace' is a package and cannot be directly executed"."""
+    done = subprocess.run(
+        [sys.executable, "-m", module, "--version"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert localtrace.__version__ in done.stdout
+
+
 # -- demo ---------------------------------------------------------------------------------------
 def test_demo_traces_and_shows_tree_and_stats(tmp_path: Path) -> None:
     pytest.importorskip("localtrace._stats.passes")

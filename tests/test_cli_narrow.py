@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 import localtrace
+from localtrace import display, render
 from localtrace.cli import main
 
 pytest.importorskip("langsmith")
@@ -43,7 +48,7 @@ def names_and_ids(db: Path) -> tuple[set[str], set[str]]:
     return {r.name for r in runs}, {str(r.id) for r in runs}
 
 
-@pytest.mark.parametrize("columns", [80, 100, None])
+@pytest.mark.parametrize("columns", [160, None])
 def test_runs_keep_every_name_and_a_whole_id(demo_db: Path, columns: int | None) -> None:
     out = show(demo_db, "runs", "--limit", "0", columns=columns)
     names, ids = names_and_ids(demo_db)
@@ -52,6 +57,59 @@ def test_runs_keep_every_name_and_a_whole_id(demo_db: Path, columns: int | None)
         assert name in out
     if columns:
         assert max(len(line) for line in out.splitlines()) <= columns
+
+
+FIGURES = ["name", "type", "status", "latency", "tokens", "cost", "id"]
+
+
+@pytest.mark.parametrize("columns", [80, 100])
+def test_runs_at_80_columns_keep_every_figure_and_an_id_run_takes(
+    demo_db: Path, columns: int
+) -> None:
+    """At 80 columns the listing showed name, status and a whole id only: no type, latency,
+    tokens or cost. Every figure stays now, with the end of the id, which `run` and `trace`
+    take in place of the whole id."""
+    out = show(demo_db, "runs", "--limit", "0", columns=columns)
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= columns
+    header = next(line for line in lines if line.split()[:1] == ["name"])
+    assert header.split() == FIGURES
+    runs = {str(r.id): r for r in localtrace.Client(demo_db).list_runs()}
+    rule = next(i for i, line in enumerate(lines) if "───" in line)
+    rows = [line for line in lines[rule + 1 :] if line.strip()]
+    assert len(rows) == len(runs)  # one line per run
+    for row in rows:
+        shown = row.split()[-1]
+        (full,) = [rid for rid in runs if rid.endswith(shown.lstrip("…"))]
+        run = runs[full]
+        assert row.split()[0] == run.name
+        assert display.cost_text(run.total_cost, zero="$0") in row
+        assert display.latency_text(run.latency) in row
+        detail = show(demo_db, "run", shown, columns=None)
+        assert f"id     {full}" in detail or full in detail.split()
+        tree = show(demo_db, "trace", shown, columns=None)
+        assert str(run.trace_id) in tree
+
+
+def _common_start(a: str, b: str) -> str:
+    size = 0
+    while size < min(len(a), len(b)) and a[size] == b[size]:
+        size += 1
+    return a[:size]
+
+
+def test_a_part_of_an_id_that_several_runs_share_names_them(demo_db: Path) -> None:
+    ids = sorted(str(r.id) for r in localtrace.Client(demo_db).list_runs())
+    shared = max((_common_start(a, b) for a, b in itertools.pairwise(ids)), key=len)
+    assert len(shared) >= 8  # the demo's runs are UUIDv7s of one minute: they start alike
+    result = CliRunner().invoke(main, ["--db", str(demo_db), "run", shared])
+    assert result.exit_code == 2
+    message = result.stderr
+    assert f"'{shared}': is part of several run ids" in message
+    assert sum(rid in message for rid in ids) >= 2
+    assert "more characters" in message and "Traceback" not in message
+    result = CliRunner().invoke(main, ["--db", str(demo_db), "trace", "0123abcd0123"])
+    assert result.exit_code != 0 and "no run id contains '0123abcd0123'" in result.stderr
 
 
 def test_a_pipe_gets_every_column(demo_db: Path) -> None:
@@ -278,3 +336,30 @@ def test_selected_fields_stay_one_line_per_run_at_80_columns(demo_db: Path) -> N
     assert {UUID.findall(line)[0] for line in rows} == ids  # with its whole id
     assert all(len(line) <= 80 for line in out.splitlines())
     assert "…" in out
+
+
+def test_the_trace_header_breaks_between_its_parts_when_narrow(demo_db: Path) -> None:
+    """At 80 columns the header wrapped inside "started 2026-12-07 12:10:19", the date alone
+    on the next line; its parts now stay whole, the id first."""
+    root = next(iter(localtrace.Client(demo_db).list_runs(is_root=True)))
+    out = show(demo_db, "trace", str(root.id), columns=80)
+    lines = out.splitlines()
+    assert lines[0].split() == ["trace", str(root.trace_id)]
+    assert re.fullmatch(
+        r"project localtrace-demo  started \d{4}-\d\d-\d\d \d\d:\d\d:\d\d", lines[1].strip()
+    )
+    wide = show(demo_db, "trace", str(root.id), columns=160).splitlines()[0]
+    assert wide.startswith(f"trace {root.trace_id}  project localtrace-demo  started ")
+
+
+@given(st.lists(st.uuids(), min_size=1, max_size=40, unique=True), st.data())
+def test_each_shortened_id_names_one_run_of_the_listing(ids: list[Any], data: Any) -> None:
+    """Whatever the ids (UUIDv7s of one trace share their start; these may share their end
+    too), each id the narrow listing shows is the end of exactly one of them."""
+    texts = [str(i) for i in ids]
+    if len(texts) > 1 and data.draw(st.booleans()):
+        texts[1] = texts[1][:-8] + texts[0][-8:]  # two ids with the same last 8 characters
+    shown = render.short_ids(texts)
+    for text, short in zip(texts, shown, strict=True):
+        part = short.lstrip("…")
+        assert [t for t in texts if t.endswith(part)] == [text]

@@ -76,3 +76,24 @@ def test_port_0_announces_the_port_it_will_serve_on(
     ((path, options),) = served
     assert path == str(db) and options["port"] > 0
     assert f"http://127.0.0.1:{options['port']}/ui/" in result.stderr
+
+
+def test_ui_serve_and_mcp_http_default_to_three_different_ports(
+    tmp_path: Path, served: list[tuple[Any, ...]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The UI, the REST server and the MCP server over HTTP can all run at once with their
+    defaults: each listens on its own port."""
+    db = tmp_path / "t.db"
+    localtrace.Client(db).close()
+    monkeypatch.setattr("localtrace.cli.ui._free_port", lambda port: port)
+    mcp = types.ModuleType("localtrace.mcp")
+    mcp.serve = lambda path, **kw: served.append((path, kw))  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "localtrace.mcp", mcp)
+    runner = CliRunner()
+    for args in (["ui", "--no-browser"], ["serve"], ["mcp", "--http"]):
+        result = runner.invoke(main, ["--db", str(db), *args])
+        assert result.exit_code == 0, result.output
+    ports = [options["port"] for _, options in served]
+    assert len(ports) == 3 and len(set(ports)) == 3, ports
+    mcp_help = runner.invoke(main, ["mcp", "--help"]).output
+    assert f"Default: {ports[2]}" in " ".join(mcp_help.split())

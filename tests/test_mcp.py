@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import select
 import signal
 import socket
 import subprocess
@@ -373,6 +375,41 @@ def test_streamable_http_on_loopback(store: Path) -> None:
         process.send_signal(signal.SIGTERM)
         _, errors = process.communicate(timeout=15)
         assert process.returncode == 0, errors
+
+
+def test_http_says_where_it_listens(store: Path) -> None:
+    """`localtrace mcp --http` printed nothing: with --port 0 there was no way to know the
+    port. It says its URL on stderr (stdout stays free), the port the system picked."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "localtrace.cli", "--db", str(store), "mcp", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stderr is not None
+        ready, _, _ = select.select([process.stderr], [], [], 60)
+        assert ready, "nothing said within a minute"
+        line = process.stderr.readline()
+        found = re.search(r"http://127\.0\.0\.1:(\d+)/mcp", line)
+        assert found and int(found.group(1)) > 0, line
+        assert str(store) in line and "Ctrl-C" in line
+
+        async def main() -> None:
+            async with (
+                streamable_http_client(found.group(0)) as (read, write, _),
+                ClientSession(read, write) as session,
+            ):
+                await session.initialize()
+                listed = await session.list_tools()
+                assert {tool.name for tool in listed.tools} == TOOLS
+
+        anyio.run(main)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, errors = process.communicate(timeout=15)
+        assert process.returncode == 0, errors
+        assert out == ""
 
 
 def test_refuses_to_listen_beyond_loopback(store: Path) -> None:

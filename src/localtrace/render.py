@@ -195,6 +195,74 @@ _NAME_MIN = 16
 """The narrowest a runs listing folds its name column to."""
 
 
+_RUN_CELLS: dict[str, Callable[[Run], Any]] = {
+    "name": lambda run: Text(run.name, style="bold" if run.parent_run_id is None else ""),
+    "type": lambda run: run.run_type,
+    "status": lambda run: status_text(run.status),
+    "start": lambda run: time_text(run.start_time),
+    "latency": lambda run: latency_text(run.latency),
+    "tokens": lambda run: tokens_text(run.total_tokens),
+    "cost": lambda run: cost_text(run.total_cost, zero="$0"),
+    "id": lambda run: str(run.id),
+}
+_RUN_ORDER = ("name", "type", "status", "start", "latency", "tokens", "cost", "id")
+_FIGURES = frozenset({"name", "type", "status", "latency", "tokens", "cost", "id"})
+"""What a runs listing keeps as long as it can: every figure, and an id (or its end)."""
+_NARROW_GAP = 2
+"""Characters between two columns of the narrow listing (no edges, paddings collapsed)."""
+
+
+def short_ids(ids: Sequence[str]) -> list[str]:
+    """The end of each id, ``…`` and as few characters as keep the listing's ids apart (8, 12,
+    else all): ``localtrace run`` and ``trace`` take it. The end, not the start: the start of
+    a UUIDv7 is its time, the same for every run of a trace."""
+    for size in (8, 12):
+        ends = [text[-size:] for text in ids]
+        if len(set(ends)) == len(set(ids)):
+            return ["…" + end for end in ends]
+    return list(ids)
+
+
+def _narrow_runs_table(runs: Sequence[Run], width: int) -> Table | None:
+    """The listing in ``width`` characters with every figure: the whole ids if they fit beside
+    them, else the end of each id; ``None`` when even that does not fit."""
+    whole = [str(run.id) for run in runs]
+    return _figures_table(runs, whole, width) or _figures_table(runs, short_ids(whole), width)
+
+
+def _figures_table(runs: Sequence[Run], ids: Sequence[str], width: int) -> Table | None:
+    """Every figure of the runs and ``ids``, in ``width`` characters (the start too if there
+    is room), or ``None``."""
+    rows = [
+        {**{name: _RUN_CELLS[name](run) for name in _RUN_ORDER if name != "id"}, "id": short}
+        for run, short in zip(runs, ids, strict=True)
+    ]
+    natural = {
+        name: max([len(name), *(cell_len(str(row[name])) for row in rows)]) for name in _RUN_ORDER
+    }
+    order = [name for name in _RUN_ORDER if name != "start"]
+    need = sum(natural[name] for name in order) + _NARROW_GAP * (len(order) - 1)
+    folded = min(natural["name"], _NAME_MIN)
+    if need - natural["name"] + folded > width:
+        return None
+    if need + natural["start"] + _NARROW_GAP <= width:  # the start too, with whole names
+        order = list(_RUN_ORDER)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, collapse_padding=True)
+    for name in order:
+        if name == "name":
+            table.add_column("name", overflow="fold", min_width=folded)
+        else:
+            table.add_column(
+                name,
+                no_wrap=True,
+                style="dim" if name == "id" else "",
+                justify="right" if name in ("latency", "tokens", "cost") else "left",
+            )
+    for row in rows:
+        table.add_row(*(row[name] for name in order))
+    return table
+
+
 def runs_table(
     runs: Iterable[Run],
     *,
@@ -235,23 +303,15 @@ def runs_table(
             table.add_row(*texts, run_id)
         return table
     shown = fitting(_RUN_COLUMNS_BY_IMPORTANCE, width)
+    if width is not None and not shown >= _FIGURES:
+        runs = list(runs)
+        narrow = _narrow_runs_table(runs, width)
+        if narrow is not None:
+            return narrow
     if width is not None and "id" not in shown and width >= _NAME_MIN + 36 + 2 * PAD:
         shown.add("id")  # a shorter name column, but an id that can be pasted
-    cells: dict[str, Callable[[Run], Any]] = {
-        "name": lambda run: Text(run.name, style="bold" if run.parent_run_id is None else ""),
-        "type": lambda run: run.run_type,
-        "status": lambda run: status_text(run.status),
-        "start": lambda run: time_text(run.start_time),
-        "latency": lambda run: latency_text(run.latency),
-        "tokens": lambda run: tokens_text(run.total_tokens),
-        "cost": lambda run: cost_text(run.total_cost, zero="$0"),
-        "id": lambda run: str(run.id),
-    }
-    order = [
-        c
-        for c in ("name", "type", "status", "start", "latency", "tokens", "cost", "id")
-        if c in shown
-    ]
+    cells = _RUN_CELLS
+    order = [c for c in _RUN_ORDER if c in shown]
     for name in order:
         if name == "name":
             table.add_column("name", overflow="fold", min_width=_NAME_MIN)
@@ -461,15 +521,28 @@ def trace_tree(
             notes.append(note)
         if run.repair:
             notes.append(Text(f"⚠ {run.name} ({run.id}): {run.repair}", style="yellow"))
-    header = Text("trace ", style="bold")
-    header.append(str(root.trace_id))
-    if project_name:
-        header.append(f"  project {project_name}", style="dim")
-    header.append(f"  started {time_text(root.start_time)}", style="dim")
-    parts: list[RenderableType] = [header, table, *notes]
+    parts: list[RenderableType] = [
+        _trace_header(root, project_name, console_width),
+        table,
+        *notes,
+    ]
     if root.feedback_stats:
         parts.append(_feedback_summary(root.feedback_stats))
     return Group(*parts)
+
+
+def _trace_header(root: Run, project_name: str | None, console_width: int | None) -> Text:
+    """``trace ID  project P  started T`` on one line, or, where that does not fit, the id on
+    its own line and the rest on the next (folded anywhere, the start time lost its date)."""
+    header = Text("trace ", style="bold")
+    header.append(str(root.trace_id))
+    about = f"project {project_name}  " if project_name else ""
+    about += f"started {time_text(root.start_time)}"
+    joint = "  "
+    if console_width is not None and cell_len(header.plain) + 2 + cell_len(about) > console_width:
+        joint = "\n"
+    header.append(joint + about, style="dim")
+    return header
 
 
 def _tree_lines(root: Run) -> Iterator[tuple[str, Run]]:

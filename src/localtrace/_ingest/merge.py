@@ -7,6 +7,8 @@ Upsert rules (the SDK sends runs out of order, merged, or twice):
 * a post without an ``end_time`` for a run that has ended (its patch came first) is older
   news: it only fills what the run lacks, so the run is the same whichever came first;
 * ``extra`` is merged key by key, and ``extra.metadata`` key by key inside it;
+* a write replica's metadata (top-level ``metadata``) wins over the run's own keys on every
+  write of the run, whichever came first (the SDK sends it with the post only);
 * a run keeps the project it was first stored in.
 """
 
@@ -65,6 +67,7 @@ def new_state(change: Change) -> RunState:
         extra=dict(extra) if extra is not None else None,
         extra_text=change.extra_text if extra is not None else None,
         extra_dirty=extra is not None,
+        replica_metadata=change.replica_metadata,
         usage_dirty=(
             change.run_type is not None
             or change.start_time is not None
@@ -115,7 +118,26 @@ def apply_change(state: RunState, change: Change) -> None:
         state.extra_text = change.extra_text if fresh else None
         state.extra_dirty = True
         state.usage_dirty = True
+        _replica_wins(state, change)
     _apply_place(state, change)
+
+
+def _replica_wins(state: RunState, change: Change) -> None:
+    """A write replica's metadata over the run's own keys in the merged ``extra.metadata``:
+    a later patch (the run's end, with its own ``extra.metadata``) or a post that came late
+    must not undo the replica's annotation."""
+    if change.replica_metadata:
+        state.replica_metadata = {**(state.replica_metadata or {}), **change.replica_metadata}
+    replica = state.replica_metadata
+    if not replica or state.extra is None:
+        return
+    metadata = state.extra.get("metadata")
+    if not isinstance(metadata, dict):
+        metadata = {}
+    if all(key in metadata and metadata[key] == value for key, value in replica.items()):
+        return
+    state.extra = {**state.extra, "metadata": {**metadata, **replica}}
+    state.extra_text = None
 
 
 def _fill_from_late_post(state: RunState, change: Change) -> None:
@@ -146,6 +168,7 @@ def _fill_from_late_post(state: RunState, change: Change) -> None:
         state.extra_text = change.extra_text if fresh else None
         state.extra_dirty = True
         state.usage_dirty = True
+        _replica_wins(state, change)
 
 
 def _assumed(state: RunState) -> set[str]:

@@ -97,6 +97,7 @@ class Change:
     serialized: str | None = None  # JSON text
     extra: dict[str, Any] | None = None
     extra_text: str | None = None  # JSON of ``extra`` while nothing was added to it
+    replica_metadata: dict[str, Any] | None = None  # top-level ``metadata`` (a write replica's)
     attachments: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     empty: frozenset[str] = frozenset()  # fields sent as {} / [] (weak on a post)
 
@@ -444,10 +445,13 @@ def _metadata(change: Change, value: Any, empty: set[str]) -> None:
     """Top-level ``metadata``: what a write replica's ``updates={"metadata": {...}}`` puts
     beside the run's fields (the Python and JS SDKs merge ``updates`` into the run). Readers
     look for metadata in ``extra.metadata`` (``Run.metadata``, filters, the UI), so it goes
-    there, over the run's own keys: the replica's annotation wins. Anything but an object is
-    kept under ``extra.unknown_fields``."""
+    there, over the run's own keys: the replica's annotation wins, on this write and on every
+    later one (``Change.replica_metadata``; the SDK sends it with the post only). Anything but
+    an object is kept under ``extra.unknown_fields``."""
     if isinstance(value, dict):
-        _add_metadata(change, _json.to_jsonable(value))
+        metadata = _json.to_jsonable(value)
+        change.replica_metadata = metadata or None
+        _add_metadata(change, metadata)
         return
     change.extra = change.extra or {}
     change.extra.setdefault("unknown_fields", {})["metadata"] = _json.to_jsonable(value)

@@ -87,6 +87,7 @@ def write(conn: sqlite3.Connection, states: dict[str, RunState]) -> None:
                 state.extra_text or _json.dumps_or_none(state.extra),
                 state.events,
                 state.serialized,
+                _json.dumps_or_none(state.replica_metadata),
             )
         )
         if state.tags and (state.tags_dirty or not state.existed):
@@ -109,7 +110,7 @@ def write(conn: sqlite3.Connection, states: dict[str, RunState]) -> None:
     fulltext.changing(conn, [s.pk for s in states.values() if s.pk is not None])
     conn.executemany(
         "INSERT OR REPLACE INTO run_payloads (run_pk, inputs, outputs, error, extra, events,"
-        " serialized) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        " serialized, replica_metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         payloads,
     )
     if tag_rows:

@@ -49,6 +49,7 @@ class RunState:
     serialized: str | None = None
     extra: dict[str, Any] | None = None
     extra_text: str | None = None  # JSON of ``extra`` when it came from a single change
+    replica_metadata: dict[str, Any] | None = None  # wins over ``extra.metadata`` on every write
     own_first_token: int | None = None
     own: Usage = EMPTY_USAGE
     old_own: Usage = EMPTY_USAGE
@@ -155,9 +156,12 @@ class _Stored(NamedTuple):
     extra: str | None
     events: str | None
     serialized: str | None
+    replica_metadata: str | None
 
 
-_PAYLOAD_FIELDS = frozenset({"inputs", "outputs", "error", "extra", "events", "serialized"})
+_PAYLOAD_FIELDS = frozenset(
+    {"inputs", "outputs", "error", "extra", "events", "serialized", "replica_metadata"}
+)
 _STORED_SQL = (
     "SELECT "
     + ", ".join(
@@ -201,6 +205,7 @@ def load_existing(conn: sqlite3.Connection, ids: list[str]) -> dict[str, RunStat
                 extra=_json.loads(row.extra),
                 events=row.events,
                 serialized=row.serialized,
+                replica_metadata=_json.loads(row.replica_metadata),
                 position_done=True,
                 cost_source=row.cost_source,
             )

@@ -277,6 +277,10 @@ def _add_comparative_experiments(conn: sqlite3.Connection) -> None:
     conn.execute(COMPARATIVE)
 
 
+def _add_replica_metadata(conn: sqlite3.Connection) -> None:
+    conn.execute("ALTER TABLE run_payloads ADD COLUMN replica_metadata TEXT")
+
+
 COMPARATIVE = """CREATE TABLE comparative_experiments (
     pk                   INTEGER PRIMARY KEY,
     id                   TEXT NOT NULL UNIQUE,     -- uuid
@@ -301,6 +305,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(9, "full-text index with external content", _external_content_search),
     Migration(10, "comparative experiments", _add_comparative_experiments),
     Migration(11, "cheaper full-text columns to insert", _cheaper_search_text),
+    Migration(12, "write replicas' metadata, kept apart", _add_replica_metadata),
 )
 
 LATEST = MIGRATIONS[-1].version

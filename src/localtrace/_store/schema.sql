@@ -110,7 +110,11 @@ CREATE TABLE run_payloads (
             THEN replace(outputs, '\n', ' ')
         ELSE replace(replace(replace(replace(outputs, '\\', ' '), '\n', ' '), '\t', ' '), '\r', ' ')
     END) VIRTUAL
-);
+, replica_metadata TEXT);
+-- replica_metadata (schema version 12, hence its place): JSON of the top-level metadata a write
+-- replica's updates={"metadata": {...}} sent with the run. It is merged into extra.metadata;
+-- kept apart too so that it wins over the run's own keys on every later write of the run (the
+-- SDK sends it with the post only; the patch brings the run's own extra.metadata).
 
 CREATE TABLE run_tags (
     run_pk INTEGER NOT NULL,

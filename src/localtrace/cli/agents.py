@@ -96,6 +96,11 @@ def _hard_breaks(markdown: str) -> str:
     return "\n".join(lines)
 
 
+DEFAULT_MCP_PORT = 1987
+"""The MCP server's HTTP port: apart from ``localtrace serve``'s 1984 and ``localtrace ui``'s
+1985, so that all three can run at once (``mcp.server.serve`` has the same default)."""
+
+
 @main.command()
 @click.option(
     "--db",
@@ -110,7 +115,7 @@ def _hard_breaks(markdown: str) -> str:
     "--port",
     default=None,
     type=click.IntRange(0, 65535),
-    help="Port for --http (implies it). Default: 1985.",
+    help=f"Port for --http (implies it). Default: {DEFAULT_MCP_PORT}.",
 )
 @pass_settings
 @options_named({"host": "--host", "port": "--port"})
@@ -134,4 +139,9 @@ def mcp(settings: Settings, db: str | None, http: bool, host: str, port: int | N
             'pip install "localtrace[mcp]"'
         ) from None
     path = resolve_path(db) if db else settings.path
-    serve(path, http=http or port is not None, host=host, port=port or 1985)
+    serve(
+        path,
+        http=http or port is not None,
+        host=host,
+        port=DEFAULT_MCP_PORT if port is None else port,
+    )

@@ -53,6 +53,8 @@ from ..errors import (
 from ..filters import did_you_mean
 from ..models import RUN_TYPES, Run
 from ..render import TerminalConsole
+from .run_ids import RunIdParam
+from .run_ids import resolve as resolve_run_id
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -784,12 +786,15 @@ def runs(
 
 # -- one run, one trace ---------------------------------------------------------------------
 @main.command("run")
-@click.argument("run_id", type=click.UUID)
+@click.argument("run_id", type=RunIdParam())
 @_digest_format_option
 @pass_settings
 @options_named({"run_id": "RUN_ID", "max_chars": "--max-chars"})
 def run_command(settings: Settings, run_id: Any, fmt: str | None, max_chars: int) -> None:
     """Show one run in full: inputs, outputs, error, metadata, tokens, cost, feedback.
+
+    RUN_ID is the run's id, or a part of it that no other run's id has, such as the end of it
+    that a narrow `localtrace runs` shows.
 
     Example:
 
@@ -798,6 +803,7 @@ def run_command(settings: Settings, run_id: Any, fmt: str | None, max_chars: int
     """
     fmt = settings.format(fmt)
     with settings.client() as client:
+        run_id = resolve_run_id(client, run_id, "RUN_ID")
         if fmt == "markdown":
             click.echo(display.inert(client.digest_run(run_id, max_chars=max_chars)))
             return
@@ -814,15 +820,16 @@ def run_command(settings: Settings, run_id: Any, fmt: str | None, max_chars: int
 
 
 @main.command()
-@click.argument("trace_id", type=click.UUID)
+@click.argument("trace_id", type=RunIdParam())
 @_digest_format_option
 @pass_settings
 @options_named({"trace_id": "TRACE_ID", "run_id": "TRACE_ID", "max_chars": "--max-chars"})
 def trace(settings: Settings, trace_id: Any, fmt: str | None, max_chars: int) -> None:
     """Show a trace as a tree with latency, tokens, cost, status and a waterfall.
 
-    TRACE_ID is the trace id or the id of any run in it. The bars show when each run ran
-    within the trace.
+    TRACE_ID is the trace id or the id of any run in it, or a part of such an id that no other
+    run has (as a narrow `localtrace runs` shows it). The bars show when each run ran within
+    the trace.
 
     Example:
 
@@ -831,6 +838,7 @@ def trace(settings: Settings, trace_id: Any, fmt: str | None, max_chars: int) ->
     """
     fmt = settings.format(fmt)
     with settings.client() as client:
+        trace_id = resolve_run_id(client, trace_id, "TRACE_ID")
         if fmt == "markdown":
             click.echo(display.inert(client.digest(trace_id, max_chars=max_chars)))
             return

@@ -14,6 +14,7 @@ import contextlib
 import os
 import signal
 import socket
+import sys
 import threading
 from collections.abc import Iterator
 from types import FrameType
@@ -503,7 +504,7 @@ def _build(path: str, *, host: str, port: int) -> tuple[FastMCP, _Store]:
     return server, store
 
 
-def serve(path: str, *, http: bool = False, host: str = "127.0.0.1", port: int = 1985) -> None:
+def serve(path: str, *, http: bool = False, host: str = "127.0.0.1", port: int = 1987) -> None:
     """Run the server until the client hangs up (stdio) or the process is stopped (HTTP)."""
     if host not in _LOOPBACK:
         raise InvalidArgumentError(
@@ -515,7 +516,7 @@ def serve(path: str, *, http: bool = False, host: str = "127.0.0.1", port: int =
     server, store = _build(path, host=host, port=port)
     try:
         if http:
-            _serve_http(server, host, port)
+            _serve_http(server, host, port, path)
         else:
             server.run("stdio")
     except KeyboardInterrupt:  # pragma: no cover - interactive stop
@@ -535,7 +536,9 @@ class _Uvicorn(uvicorn.Server):
             self.should_exit = True
 
 
-def _serve_http(server: FastMCP, host: str, port: int) -> None:
+def _serve_http(server: FastMCP, host: str, port: int, path: str) -> None:
+    """Streamable HTTP on ``host:port``, said on stderr once the port is bound (the port the
+    system picked, for 0), as ``localtrace serve`` and ``ui`` say theirs."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -549,6 +552,14 @@ def _serve_http(server: FastMCP, host: str, port: int) -> None:
             f"cannot listen on {host}:{port} ({exc.strerror or exc})",
             "choose another --port or stop the program using it",
         ) from None
+    sock.listen(2048)  # a client that reads the line and connects at once waits in the queue
+    shown = f"[{host}]" if ":" in host else host
+    print(
+        f"localtrace MCP server on http://{shown}:{sock.getsockname()[1]}/mcp (store: {path}); "
+        "Ctrl-C stops it",
+        file=sys.stderr,
+        flush=True,
+    )
     config = uvicorn.Config(server.streamable_http_app(), log_level="warning", lifespan="on")
     try:
         _Uvicorn(config).run(sockets=[sock])
@@ -559,6 +570,6 @@ def _serve_http(server: FastMCP, host: str, port: int) -> None:
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
-def build_server(path: str, *, host: str = "127.0.0.1", port: int = 1985) -> FastMCP:
+def build_server(path: str, *, host: str = "127.0.0.1", port: int = 1987) -> FastMCP:
     """An MCP server over the store at ``path`` (``host``/``port`` serve streamable HTTP)."""
     return _build(path, host=host, port=port)[0]
