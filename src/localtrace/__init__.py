@@ -27,6 +27,7 @@ from .errors import (
     RunProblem,
     SchemaVersionError,
     ServerConfigError,
+    SharingUnavailableError,
     StoreBusyError,
     StoreError,
 )
@@ -115,6 +116,7 @@ __all__ = [
     "RunStats",
     "SchemaVersionError",
     "ServerConfigError",
+    "SharingUnavailableError",
     "StoreBusyError",
     "StoreError",
     "TracerSession",

@@ -41,6 +41,7 @@ from ._query import runs as _runs
 from ._query import threads as _threads
 from ._query.runquery import RunQuery
 from ._query.where import Where
+from ._sharing import SharingMethods
 from ._store import prune as _prune
 from ._store.identity import holds_store as holds_store  # (for faces: a store is there?)
 from ._time import from_micros, now_micros, to_micros
@@ -149,7 +150,7 @@ _UNSET: Any = object()
 """Default of an argument whose ``None`` means "clear it" (left out: keep the stored value)."""
 
 
-class Client(EvaluationMethods):
+class Client(EvaluationMethods, SharingMethods):
     """A trace store in one SQLite file, used like ``langsmith.Client``.
 
     >>> client = Client(":memory:")

@@ -65,6 +65,7 @@ __all__ = [
     "RunProblem",
     "SchemaVersionError",
     "ServerConfigError",
+    "SharingUnavailableError",
     "StoreBusyError",
     "StoreError",
     "StoreReadOnlyError",
@@ -241,6 +242,11 @@ class StoreBusyError(StoreError):
     """Another process held the write lock longer than every retry could absorb."""
 
 
+class SharingUnavailableError(LocaltraceError):
+    """A share link was asked for: a local store publishes nothing (push the runs to
+    LangSmith with ``localtrace push`` and share them there)."""
+
+
 class TransferError(LocaltraceError):
     """A push or pull stopped because the other server could not be used (down, refusing the
     key, rate limiting past every retry). What was acknowledged is kept, and the mark in the
@@ -275,6 +281,7 @@ _LANGSMITH_PARENT = {
     SchemaVersionError: "LangSmithAPIError",
     StoreError: "LangSmithAPIError",
     TransferError: "LangSmithError",
+    SharingUnavailableError: "LangSmithError",
 }
 """Each direct branch of the tree -> the ``langsmith.utils`` class it also becomes."""
 

@@ -16,28 +16,18 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from starlette.responses import Response
 
+from .._sharing import PUSH_HINT, refusal
 from ._docs import errors_doc
 from ._encode import JSONBytes
 from ._errors import DO_NOT_RETRY, ApiError
 from ._routing import new_router
 from ._state import State
 
-PUSH_HINT = (
-    "push the runs to LangSmith with `localtrace push --endpoint https://api.smith.langchain.com` "
-    "and share them there"
-)
-
 
 def sharing_refused(what: str) -> ApiError:
     """The answer to a request for a share link (403: the server will not, retrying cannot
     help)."""
-    return ApiError(
-        403,
-        "sharing_unavailable",
-        f"cannot share {what}: share links need a LangSmith server, and a local localtrace "
-        f"server publishes nothing; {PUSH_HINT}",
-        headers=DO_NOT_RETRY,
-    )
+    return ApiError(403, "sharing_unavailable", refusal(what), headers=DO_NOT_RETRY)
 
 
 def _no_share_token(token: str) -> ApiError:
