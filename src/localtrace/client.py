@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from . import _digest, _sdk_options, _v2
 from ._args import json_object as _json_object
@@ -32,6 +32,7 @@ from ._ingest import unpriced as _unpriced
 from ._ingest.writer import Writer
 from ._ingest.writer_process import ProcessWriter
 from ._json import dumps_or_none
+from ._langsmith_only import missing_attribute
 from ._money import from_pico
 from ._query import attachments as _attachments
 from ._query import feedback as _feedback
@@ -297,6 +298,13 @@ class Client(EvaluationMethods, SharingMethods):
 
     def __repr__(self) -> str:
         return f"Client({self.path!r})"
+
+    if not TYPE_CHECKING:  # (for mypy, attributes stay checked)
+
+        def __getattr__(self, name: str) -> Any:
+            """Called only for a missing attribute: the usual ``AttributeError``, saying which
+            LangSmith feature the SDK method belongs to, or the closest method."""
+            raise missing_attribute(type(self).__name__, name, dir(type(self)))
 
     # -- write path -------------------------------------------------------------------------
     def create_run(
