@@ -38,6 +38,7 @@ PUBLIC = {
     "RunStats",
     "SchemaVersionError",
     "ServerConfigError",
+    "SharingUnavailableError",
     "StoreBusyError",
     "StoreError",
     "TracerSession",
@@ -158,6 +159,8 @@ FACE_EXCEPTIONS = {
     ("server", "_json"): "the store's JSON depth limit, shared by the body parser",
     # An agent address resolves to the project ingest filed its runs under: one syntax.
     ("server", "_address"): "the agent address -> project name rule that ingest applies",
+    # A share link is refused in the same words by the server (a 403) and the Client.
+    ("server", "_sharing"): "the one wording of a refused share link and what to do instead",
     # The UI flattens 25,000-run trees in the server's threads while the writer's thread writes
     # batches: both hold the one counted pause of the process-wide cycle collector.
     ("ui", "_gc"): "the cycle collector's pause, counted across the process's threads",
