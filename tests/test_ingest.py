@@ -320,7 +320,7 @@ def test_unknown_fields_are_kept_not_dropped(client: localtrace.Client) -> None:
 
 
 def test_select_returns_chosen_fields_and_always_the_identity(client: localtrace.Client) -> None:
-    run = make_run("r", usage=USAGE)
+    run = make_run("r", "llm", usage=USAGE)
     client.batch_ingest_runs(create=[run])
     client.flush()
     (got,) = client.list_runs(select=["total_tokens"])

@@ -1,4 +1,4 @@
-"""The roll-up phase: every non-llm run carries the sum of its subtree's usage.
+"""The roll-up phase: every non-llm run carries the sum of its subtree's counted usage.
 
 A root shows its trace's totals, and the earliest first-token time below it. Usage of a child
 whose ancestor has not arrived yet waits in ``pending_rollup`` for it.
