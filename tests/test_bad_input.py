@@ -47,7 +47,7 @@ def _refuse(client: localtrace.Client, bad: dict[str, object]) -> localtrace.Run
             "not a finite number",
         ),
         (
-            {"extra": {"metadata": {"usage_metadata": {"input_tokens": -3}}}},
+            {"run_type": "llm", "extra": {"metadata": {"usage_metadata": {"input_tokens": -3}}}},
             "extra.metadata.usage_metadata.input_tokens",
             "negative",
         ),

@@ -83,7 +83,7 @@ def test_unknown_set_recompute_list_delete(tmp_path: Path) -> None:
     table = ok("prices", "list", db=db)
     assert "$0.2" in table and "$0.6" in table and "my-llama" in table
     out = ok("prices", "recompute", db=db)
-    assert "2 of 3 llm runs changed" in out
+    assert "2 of 3 runs changed" in out
     summary = json.loads(ok("prices", "recompute", "-f", "json", db=db))
     assert summary[0]["runs_changed"] == 0
     with localtrace.Client(db) as client:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import itertools
 import uuid
 from decimal import Decimal
 
@@ -116,6 +117,35 @@ def test_roll_up_sums_subtrees_and_llm_runs_keep_their_own(client: localtrace.Cl
     assert got["llm1"].prompt_cost == Decimal("0.00001")
     assert got["root"].prompt_token_details == {"cache_read": 4}
     assert got["chain"].total_cost is None
+
+
+@pytest.mark.parametrize(
+    "order",
+    list(itertools.permutations(["post", "child", "patch"])),
+    ids=lambda order: " then ".join(order),
+)
+def test_a_patch_turning_an_llm_run_into_a_chain_gives_it_its_subtree_usage(
+    client: localtrace.Client, order: tuple[str, ...]
+) -> None:
+    """An llm run carries its own usage only; once a patch makes it a chain it carries the
+    usage below it, whichever of post, child and patch came first."""
+    run = make_run("run", "llm", seconds=None)
+    child = make_run("child", "llm", parent=run, usage={**USAGE, "total_cost": "0.5"})
+    patch = {
+        "id": run["id"],
+        "trace_id": run["trace_id"],
+        "dotted_order": run["dotted_order"],
+        "run_type": "chain",
+        "end_time": T0 + dt.timedelta(seconds=5),
+    }
+    ops = {"post": ("create", run), "child": ("create", child), "patch": ("update", patch)}
+    for name in order:
+        kind, sent = ops[name]
+        client.batch_ingest_runs(**{kind: [sent]})
+        client.flush()
+    got = {r.name: r for r in client.list_runs()}
+    assert got["run"].run_type == "chain"
+    assert (got["run"].total_tokens, got["run"].total_cost) == (15, Decimal("0.5"))
 
 
 def test_usage_arriving_in_a_later_patch_updates_ancestors(client: localtrace.Client) -> None:
@@ -290,7 +320,7 @@ def test_unknown_fields_are_kept_not_dropped(client: localtrace.Client) -> None:
 
 
 def test_select_returns_chosen_fields_and_always_the_identity(client: localtrace.Client) -> None:
-    run = make_run("r", usage=USAGE)
+    run = make_run("r", "llm", usage=USAGE)
     client.batch_ingest_runs(create=[run])
     client.flush()
     (got,) = client.list_runs(select=["total_tokens"])

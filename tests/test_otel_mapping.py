@@ -365,9 +365,12 @@ def test_openllmetry_indexed_prompts() -> None:
     ],
 )
 def test_only_model_calls_own_their_token_attributes(attrs: dict[str, Any], counted: bool) -> None:
-    """Agent and workflow spans repeat the usage of the model calls below them."""
+    """Agent and workflow spans repeat the usage of the model calls below them. Only model
+    calls count their tokens: a span naming no kind whose tokens are its own is one."""
     usage = {"gen_ai.usage.input_tokens": 200, "gen_ai.usage.output_tokens": 20}
-    meta = span_to_run(make({**attrs, **usage})).run["extra"]["metadata"]
+    run = span_to_run(make({**attrs, **usage})).run
+    meta = run["extra"]["metadata"]
+    assert (run["run_type"] in ("llm", "embedding")) == counted
     if counted:
         assert meta["usage_metadata"] == {"input_tokens": 200, "output_tokens": 20}
         assert "gen_ai.usage.input_tokens" not in meta
@@ -388,7 +391,7 @@ def test_only_model_calls_own_their_token_attributes(attrs: dict[str, Any], coun
         ("completion", "llm"),
         ("embedding", "embedding"),
         ("rerank", "retriever"),
-        ("unknown", "chain"),
+        ("unknown", "llm"),  # names no kind; its tokens are its own: a model call
     ],
 )
 def test_openllmetry_request_type(request_type: str, run_type: str) -> None:

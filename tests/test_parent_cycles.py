@@ -35,11 +35,12 @@ def segment(i: int) -> str:
 
 
 def make(i: int, parent: int | None, dotted: list[int] | None = None) -> dict[str, Any]:
-    """Run ``i`` (named ``r<i>``, a chain reporting ``i + 1`` tokens) under ``parent``."""
+    """Run ``i`` (named ``r<i>``, reporting ``i + 1`` tokens) under ``parent``: an embedding run,
+    a model call (its tokens count) that, unlike an llm run, also carries its subtree's."""
     run: dict[str, Any] = {
         "id": run_id(i),
         "name": f"r{i}",
-        "run_type": "chain",
+        "run_type": "embedding",
         "start_time": T0 + dt.timedelta(seconds=i),
         "end_time": T0 + dt.timedelta(seconds=100),
         "inputs": {"i": i},

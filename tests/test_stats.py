@@ -130,6 +130,8 @@ def test_integer_figures_are_exact_then_rounded_once(pairs: list[tuple[int, int]
     tokens = [t for _, t in pairs]
     runs = [
         run(
+            "call",
+            "llm",
             seconds=None,
             end_time=T0 + dt.timedelta(microseconds=m),
             usage={"input_tokens": t, "output_tokens": 0, "total_tokens": t},

@@ -1046,9 +1046,11 @@ class Client(EvaluationMethods, SharingMethods):
     ) -> RecomputeResult:
         """Price the matched llm runs again with today's prices and redo their roll-ups.
 
-        Costs the application sent are kept unless ``include_sent``. Runs in batches, each one
-        transaction: safe to interrupt (even SIGKILL), and calling it again with the same
-        arguments and prices resumes where it stopped. Readers keep working meanwhile.
+        Runs of other types that still count usage they reported themselves (stored by a
+        version before model calls alone counted) stop counting it, and their traces' totals
+        follow. Costs the application sent are kept unless ``include_sent``. Runs in batches,
+        each one transaction: safe to interrupt (even SIGKILL), and calling it again with the
+        same arguments and prices resumes where it stopped. Readers keep working meanwhile.
         """
         if batch_size < 1:
             raise InvalidArgumentError(
@@ -1058,12 +1060,12 @@ class Client(EvaluationMethods, SharingMethods):
         wanted = RunQuery(
             project_ids=_as_list(project_id),
             project_names=_as_list(project_name),
-            run_type="llm",
             filter=filter,
             start_time=start_time,
             end_time=end_time,
         )
         where = _runquery.prepare(self._db, wanted, listing=False)
+        where.add(_recompute.RECOMPUTED)
         done = _recompute.recompute(
             self._db,
             where.sql(),

@@ -660,7 +660,8 @@ class RecomputeResult(BaseModel):
     """What ``recompute_costs`` did: how many runs it priced again and how much changed."""
 
     runs_examined: int = 0
-    """llm runs matched (and looked at) by the recompute."""
+    """llm runs matched (and looked at) by the recompute, and runs of other types that count
+    usage they reported themselves (files of earlier versions)."""
     runs_changed: int = 0
     """Runs whose own cost changed."""
     total_cost_before: Decimal = Decimal(0)

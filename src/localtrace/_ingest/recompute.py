@@ -1,11 +1,15 @@
 """Price stored llm runs again after a price change, and fix the roll-ups above them.
 
+The same pass brings runs stored by earlier versions to the rule ingest follows now: usage a run
+of another type reported (the SDK's ``@traceable`` copies an llm call's result onto the chain
+returning it) is no longer counted as its own, and its ancestors lose it too (``RECOMPUTED``).
+
 LangSmith never re-prices a trace once logged; here ``Client.recompute_costs`` does, in batches
 of runs taken in ``pk`` order, each batch one write transaction that:
 
-1. re-reads each run's own usage from its payload exactly as ingest does, prices it with the
-   prices in the file now (sent costs are kept unless ``include_sent``, and even then where no
-   price applies);
+1. re-reads each llm run's own usage from its payload exactly as ingest does, prices it with
+   the prices in the file now (sent costs are kept unless ``include_sent``, and even then where
+   no price applies); a run of another type keeps only its first-token time;
 2. hands each change of own usage to the ingest roll-up (``Ingestor.replace_own_usage``), so
    every ancestor's totals move by the difference, as if the run had just arrived;
 3. stores the batch's last ``pk`` and running totals in ``transfer_marks``.
@@ -31,8 +35,16 @@ from .._store.db import Database
 from .._time import now_micros
 from .normalize import USAGE_HINTS
 from .pricing import SENT, Pricer, has_sent_cost, settle
+from .state import USAGE_COLUMNS, UsageColumns, usage_from_columns
 from .upsert import Ingestor, RunState
-from .usage import Usage, UsageError, own_usage
+from .usage import EMPTY_USAGE, Usage, UsageError, own_usage
+
+RECOMPUTED = (
+    "(r.run_type = 'llm' OR (r.run_type <> 'embedding' AND r.own_usage IS NOT NULL"
+    " AND json_remove(r.own_usage, '$.ftt') <> '{}'))"
+)
+"""The runs a recompute looks at: llm runs, and runs of other types (embedding runs aside) that
+count usage of their own, which only files of earlier versions hold."""
 
 KIND = "recompute-costs"
 """``transfer_marks.kind`` of recompute positions."""
@@ -79,7 +91,8 @@ def recompute(
     include_sent: bool = False,
     batch_size: int = 2000,
 ) -> Progress:
-    """Re-price the llm runs matching ``where_sql`` (over ``runs AS r``; see module doc)."""
+    """Re-price the llm runs matching ``where_sql`` (over ``runs AS r``, which should hold
+    ``RECOMPUTED``) and drop the usage other runs count as their own (see module doc)."""
     pricer = Pricer()
     with db.read() as conn:
         digest = price_digest(conn, pricer.catalogue.version)
@@ -87,8 +100,10 @@ def recompute(
     progress = _load_mark(db, key)
     condition = f"{where_sql} AND r.pk > ?" if where_sql else "WHERE r.pk > ?"
     statement = (
-        "SELECT r.pk, r.id, r.start_time, r.dotted_order, r.own_usage, r.cost_source, "
-        "p.extra, p.outputs FROM runs AS r LEFT JOIN run_payloads AS p ON p.run_pk = r.pk "
+        "SELECT r.pk, r.id, r.run_type, r.start_time, r.dotted_order, r.own_usage, "
+        "r.cost_source, p.extra, p.outputs, "
+        + ", ".join(f"r.{column}" for column in USAGE_COLUMNS)
+        + " FROM runs AS r LEFT JOIN run_payloads AS p ON p.run_pk = r.pk "
         f"{condition} ORDER BY r.pk LIMIT ?"
     )
     while True:
@@ -131,25 +146,19 @@ def _batch(
 ) -> None:
     ingestor = Ingestor(conn, "", pricer)  # refreshes the custom prices for this batch
     states: dict[str, RunState] = {}
-    for pk, run_id, start, dotted, own_text, source, extra_text, outputs_text in rows:
+    for row in rows:
+        pk, run_id, run_type, start, dotted, own_text, source = row[:7]
         progress.examined += 1
-        if source == SENT and not include_sent:
-            continue
         old = Usage.from_json(_json.loads(own_text))
-        extra = _json.loads(extra_text) if extra_text else None
-        outputs = None
-        if outputs_text and any(hint in outputs_text for hint in USAGE_HINTS):
-            outputs = _json.loads(outputs_text)
-        extra = extra if isinstance(extra, dict) else None
-        outputs = outputs if isinstance(outputs, dict) else None
-        try:
-            found = own_usage(extra, outputs)
-        except UsageError:
-            continue  # stored under older rules; leave it as it is
-        priced = _without_costs(found) if include_sent else found
-        new, new_source = settle(pricer, priced, "llm", extra, outputs, start)
-        if new_source is None and has_sent_cost(found):
-            new, new_source = found, SENT  # no price replaces it: the sent cost stays
+        if run_type == "llm":
+            if source == SENT and not include_sent:
+                continue
+            found = _priced(pricer, start, row[7], row[8], include_sent)
+            if found is None:
+                continue  # stored under older rules; leave it as it is
+            new, new_source = found
+        else:  # usage it reported repeats its model calls': it counts none of it
+            new, new_source = EMPTY_USAGE, None
         new = dataclasses.replace(new, first_token_time=old.first_token_time)
         if new == old and new_source == source:
             continue
@@ -161,14 +170,39 @@ def _batch(
             pk=pk,
             existed=True,
             dotted_order=dotted,
-            run_type="llm",
+            run_type=run_type,
             own=new,
             old_own=old,
-            rolled=old,
+            rolled=usage_from_columns(UsageColumns._make(row[9:])),
             cost_source=new_source,
         )
     if states:
         ingestor.replace_own_usage(states)
+
+
+def _priced(
+    pricer: Pricer,
+    start: int,
+    extra_text: str | None,
+    outputs_text: str | None,
+    include_sent: bool,
+) -> tuple[Usage, str | None] | None:
+    """An llm run's own usage priced now, and its ``cost_source``; ``None``: unreadable."""
+    extra = _json.loads(extra_text) if extra_text else None
+    outputs = None
+    if outputs_text and any(hint in outputs_text for hint in USAGE_HINTS):
+        outputs = _json.loads(outputs_text)
+    extra = extra if isinstance(extra, dict) else None
+    outputs = outputs if isinstance(outputs, dict) else None
+    try:
+        found = own_usage(extra, outputs)
+    except UsageError:
+        return None
+    priced = _without_costs(found) if include_sent else found
+    new, new_source = settle(pricer, priced, "llm", extra, outputs, start)
+    if new_source is None and has_sent_cost(found):
+        return found, SENT  # no price replaces it: the sent cost stays
+    return new, new_source
 
 
 def _without_costs(usage: Usage) -> Usage:

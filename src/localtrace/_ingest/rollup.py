@@ -1,4 +1,4 @@
-"""The roll-up phase: every non-llm run carries the sum of its subtree's usage.
+"""The roll-up phase: every non-llm run carries the sum of its subtree's counted usage.
 
 A root shows its trace's totals, and the earliest first-token time below it. Usage of a child
 whose ancestor has not arrived yet waits in ``pending_rollup`` for it.
@@ -14,7 +14,7 @@ from .. import _json
 from .._dotted import ancestor_ids
 from .._store.db import chunks, placeholders
 from .state import USAGE_COLUMNS, RunState, UsageColumns, usage_columns, usage_from_columns
-from .usage import Usage
+from .usage import EMPTY_USAGE, Usage
 
 
 def roll_up(conn: sqlite3.Connection, states: dict[str, RunState]) -> None:
@@ -72,6 +72,8 @@ def roll_up(conn: sqlite3.Connection, states: dict[str, RunState]) -> None:
         if state.run_type == "llm":
             state.rolled = state.own
             continue
+        if state.stored_type == "llm":  # an llm until now: it kept none of its subtree's usage
+            state.rolled = state.rolled.combine(stored_subtree(conn, state))
         if not state.absorbed.is_empty():
             state.rolled = state.rolled.combine(state.absorbed)
         waiting = pending.get(state.id)
@@ -79,6 +81,24 @@ def roll_up(conn: sqlite3.Connection, states: dict[str, RunState]) -> None:
             state.rolled = state.rolled.combine(waiting)
     if to_db:
         apply_to_stored_ancestors(conn, to_db)
+
+
+def stored_subtree(conn: sqlite3.Connection, state: RunState) -> Usage:
+    """The own usage of the stored runs below ``state`` (as stored before this batch).
+
+    Read only for a run a patch turns from an llm run into another type: an llm run carries
+    its own usage alone, so the usage of the runs below it never reached it.
+    """
+    assert state.dotted_order is not None
+    order = state.dotted_order
+    total: Usage = EMPTY_USAGE
+    for (own,) in conn.execute(
+        "SELECT own_usage FROM runs WHERE trace_id = ? AND dotted_order > ? "
+        "AND dotted_order < ? AND own_usage IS NOT NULL",
+        (state.trace_id, order + ".", order + "/"),
+    ):
+        total = total.combine(Usage.from_json(_json.loads(own)))
+    return total
 
 
 def take_pending(conn: sqlite3.Connection, ids: list[str]) -> dict[str, Usage]:

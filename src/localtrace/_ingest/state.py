@@ -64,6 +64,7 @@ class RunState:
     attachments: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     position_done: bool = False
     cost_source: str | None = None
+    stored_type: str | None = None  # the run type the store had (``None``: a new run)
 
 
 @dataclass
@@ -208,5 +209,6 @@ def load_existing(conn: sqlite3.Connection, ids: list[str]) -> dict[str, RunStat
                 replica_metadata=_json.loads(row.replica_metadata),
                 position_done=True,
                 cost_source=row.cost_source,
+                stored_type=row.run_type,
             )
     return found

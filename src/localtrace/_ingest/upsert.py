@@ -7,13 +7,13 @@ The phases, each in its own module:
 3. merge (``merge``): fold the changes into ``RunState``s (the upsert rules are there);
 4. finalize (here): fill what is missing, settle the position (``position``), own usage and
    its price, the project;
-5. roll-up (``rollup``): every non-llm run carries the sum of its subtree's usage;
+5. roll-up (``rollup``): every non-llm run carries the sum of its subtree's counted usage;
 6. write (``rows``): one ``executemany`` per table; then runs that arrived before their
    parent are adopted by it (``position.adopt``).
 
 Derived at write time (so reads and statistics are cheap): status, trace_id/dotted_order when
-missing, thread_id, the run's own usage, and the roll-up (a root shows its trace's totals and
-the earliest first-token time).
+missing, thread_id, the run's own usage (model calls only: ``usage.MODEL_CALLS``), and the
+roll-up (a root shows its trace's totals and the earliest first-token time).
 """
 
 from __future__ import annotations
@@ -39,12 +39,13 @@ from .state import (
     ARRIVAL_START,
     ASSUMED_CHAIN,
     UNNAMED,
+    USAGE_COLUMNS,
     IngestResult,
     RunState,
     load_existing,
     usage_columns,
 )
-from .usage import own_usage
+from .usage import EMPTY_USAGE, counts_own_usage, own_usage
 
 __all__ = ["IngestResult", "Ingestor", "RunState"]
 
@@ -168,48 +169,50 @@ class Ingestor:
             state.run_type = "chain"
             state.repair.append(ASSUMED_CHAIN)
         if state.usage_dirty:
-            outputs = None  # parsed only when usage may hide in them
-            if state.outputs:
-                hint = state.outputs_usage  # known for outputs this batch brought
-                if hint if hint is not None else may_hold_usage(state.outputs):
-                    outputs = _json.loads(state.outputs)
-            # a bad number raises UsageError: a Refusal naming the field
-            state.own = own_usage(state.extra, outputs if isinstance(outputs, dict) else None)
-            state.own, state.cost_source = settle(
-                self.pricer,
-                state.own,
-                state.run_type,
-                state.extra,
-                outputs if isinstance(outputs, dict) else None,
-                state.start_time,
-            )
+            if counts_own_usage(state.run_type):
+                self._own_usage(state, state.start_time)
+            else:  # a chain's reported usage repeats its model calls': stored, not counted
+                state.own, state.cost_source = EMPTY_USAGE, None
             if state.own.first_token_time != state.own_first_token:
                 state.own = dataclasses.replace(state.own, first_token_time=state.own_first_token)
         if state.session_id is None or not state.existed:
             state.session_id = self.project_id_for(state.session_id, state.session_name)
 
-    def replace_own_usage(self, states: dict[str, RunState]) -> None:
-        """Give stored llm runs a new own usage (``state.own``; ``old_own`` is what they had)
-        and move the difference up to their ancestors with the roll-up ingest uses."""
-        roll_up(self.conn, states)
-        updates = []
-        for state in states.values():
-            rolled = usage_columns(state.rolled)
-            updates.append(
-                (
-                    rolled.prompt_cost,
-                    rolled.completion_cost,
-                    rolled.total_cost,
-                    rolled.prompt_cost_details,
-                    rolled.completion_cost_details,
-                    _json.dumps_or_none(state.own.to_json() or None),
-                    state.cost_source,
-                    state.pk,
-                )
-            )
-        self.conn.executemany(
-            "UPDATE runs SET prompt_cost = ?, completion_cost = ?, total_cost = ?, "
-            "prompt_cost_details = ?, completion_cost_details = ?, own_usage = ?, "
-            "cost_source = ? WHERE pk = ?",
-            updates,
+    def _own_usage(self, state: RunState, start: int) -> None:
+        """The usage a model call reports, priced (at ``start``) when it sent no cost."""
+        outputs = None  # parsed only when usage may hide in them
+        if state.outputs:
+            hint = state.outputs_usage  # known for outputs this batch brought
+            if hint if hint is not None else may_hold_usage(state.outputs):
+                outputs = _json.loads(state.outputs)
+        found = outputs if isinstance(outputs, dict) else None
+        # a bad number raises UsageError: a Refusal naming the field
+        state.own, state.cost_source = settle(
+            self.pricer,
+            own_usage(state.extra, found),
+            state.run_type,
+            state.extra,
+            found,
+            start,
         )
+
+    def replace_own_usage(self, states: dict[str, RunState]) -> None:
+        """Give stored runs a new own usage (``state.own``; ``old_own`` is what they had,
+        ``rolled`` their stored roll-up) and move the difference up to their ancestors with the
+        roll-up ingest uses."""
+        roll_up(self.conn, states)
+        updates = [
+            (
+                *usage_columns(state.rolled),
+                _json.dumps_or_none(state.own.to_json() or None),
+                state.cost_source,
+                state.pk,
+            )
+            for state in states.values()
+        ]
+        self.conn.executemany(
+            f"UPDATE runs SET {_SET_USAGE}, own_usage = ?, cost_source = ? WHERE pk = ?", updates
+        )
+
+
+_SET_USAGE = ", ".join(f"{column} = ?" for column in USAGE_COLUMNS)

@@ -9,6 +9,10 @@ Sources, first match wins (so usage reported in two places is never counted twic
    object, read as the langsmith OpenAI and Anthropic wrappers read it (``provider_usage``).
 
 Costs given in usage_metadata are kept exactly: they are stored as integer pico-dollars.
+
+Only model calls (``MODEL_CALLS``) count the usage they report as their own, as LangSmith counts
+tokens and costs: the SDK's ``@traceable`` copies a returned ``usage_metadata`` onto every run
+type, so a chain returning its llm call's result reports that call's usage a second time.
 """
 
 from __future__ import annotations
@@ -364,6 +368,16 @@ def provider_usage(usage: dict[str, Any], where: str) -> dict[str, Any]:
             meta["total_tokens"] = prompt + (meta["output_tokens"] or 0)
         meta["input_token_details"] = {**meta.get("input_token_details", {}), **details}
     return meta
+
+
+MODEL_CALLS = frozenset({"llm", "embedding"})
+"""Run types whose reported usage is their own. Any other run carries only the roll-up of the
+model calls below it; usage it reports stays in its metadata or outputs as sent, uncounted."""
+
+
+def counts_own_usage(run_type: str | None) -> bool:
+    """True when a run of ``run_type`` counts the usage it reports (a model call)."""
+    return run_type in MODEL_CALLS
 
 
 def own_usage(extra: dict[str, Any] | None, outputs: dict[str, Any] | None) -> Usage:

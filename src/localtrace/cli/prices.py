@@ -354,7 +354,8 @@ def prices_recompute(
     fmt: str | None,
 ) -> None:
     """Price stored llm runs again with the prices now in force and fix their traces' totals.
-    Safe to interrupt: running it again continues where it stopped.
+    Files of earlier versions also stop counting usage that non-model runs reported. Safe to
+    interrupt: running it again continues where it stopped.
 
     Example:
 
@@ -384,7 +385,7 @@ def prices_recompute(
     change = result.total_cost_change
     sign = "+" if change > 0 else ("-" if change < 0 else "")
     _console().print(
-        f"{result.runs_changed:,} of {result.runs_examined:,} llm runs changed; their cost "
+        f"{result.runs_changed:,} of {result.runs_examined:,} runs changed; their cost "
         f"{display.cost_text(result.total_cost_before, zero='$0')} -> "
         f"{display.cost_text(result.total_cost_after, zero='$0')} "
         f"({sign}{display.cost_text(abs(change), zero='$0')})"

@@ -643,7 +643,8 @@ def _owns_usage(attrs: dict[str, Any], run_type: str, stated: bool) -> bool:
     Agent and workflow spans (``invoke_agent``, pydantic-ai's agent run, OpenInference AGENT)
     repeat the usage of the model calls below them, which the store already sums into them:
     only model calls own theirs. A span of no stated kind is most often a model call from an
-    instrumentation that names none (its tokens count), unless it names an agent.
+    instrumentation that names none (its tokens count, and it is stored as an llm run), unless
+    it names an agent.
     """
     if run_type in _MODEL_CALLS:
         return True
@@ -991,6 +992,8 @@ def span_to_run(span: Span, *, project: str | None = None) -> Mapped:
     inputs = _inputs(span, attrs, used, texts)
     outputs = _outputs(span, attrs, used, vectors)
     usage = _usage(span, attrs, warnings, own_usage)
+    if own_usage and not stated and (usage or _outputs_hold_usage(outputs)):
+        run["run_type"] = "llm"  # a model call naming no kind: only model calls count tokens
     _model(attrs, metadata, run["run_type"])
     extra: dict[str, Any] = {}
     params = _json_or_text(attrs.pop("llm.invocation_parameters", None))
