@@ -212,11 +212,7 @@ def iterate(
             params = [*where.params, *values, size]
         with db.read() as conn:
             rows = conn.execute(sql, params).fetchall()
-            # No gc_paused() here: for a page of 100 the deferred collection costs more than
-            # the collections it saves (measured); trees of thousands of runs pause it.
-            runs = projection.to_runs(rows)
-            _attach_feedback(conn, projection.with_feedback(runs, rows))  # none unless selected
-            _attach_files(conn, projection.with_files(runs, rows))
+            runs = _page(conn, projection, rows)
         yield from runs
         if len(rows) < size:
             return
@@ -256,12 +252,19 @@ def by_ids(
     )
     with db.read() as conn:
         rows = conn.execute(sql, ids).fetchall()
-        if limit is not None:
-            rows = rows[:limit]
-        runs = projection.to_runs(rows)
-        _attach_feedback(conn, projection.with_feedback(runs, rows))
-        _attach_files(conn, projection.with_files(runs, rows))
+        runs = _page(conn, projection, rows if limit is None else rows[:limit])
     yield from runs
+
+
+def _page(conn: sqlite3.Connection, projection: Projection, rows: list[Any]) -> list[Run]:
+    """A page of runs from its rows, with feedback and files attached (none unless selected).
+
+    No gc_paused() here: for a page of 100 the deferred collection costs more than the
+    collections it saves (measured); trees of thousands of runs pause it."""
+    runs = projection.to_runs(rows)
+    _attach_feedback(conn, projection.with_feedback(runs, rows))
+    _attach_files(conn, projection.with_files(runs, rows))
+    return runs
 
 
 def iterate_arrivals(db: Database, where: Where, after_position: int) -> Iterator[tuple[int, Run]]:
