@@ -164,7 +164,9 @@ def bench_raw(prepared: list[Any], path: Path) -> tuple[float, float]:
         conn.execute("BEGIN IMMEDIATE")
         conn.executemany(f"INSERT INTO runs VALUES ({marks})", [c[0] for c in chunk])
         conn.executemany(
-            "INSERT INTO run_payloads VALUES (?, ?, ?, ?, ?, ?, ?)", [c[1] for c in chunk]
+            "INSERT INTO run_payloads (run_pk, inputs, outputs, error, extra, events, serialized)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [c[1] for c in chunk],
         )
         conn.executemany("INSERT INTO run_tags VALUES (?, ?)", [t for c in chunk for t in c[2]])
         conn.executemany(

@@ -136,7 +136,9 @@ def _raw_merge(out: Path, inputs: list[Path]) -> float:
             f"INSERT INTO runs (pk, {listed}) SELECT pk + {offset}, {listed} FROM src.runs"
         )
         conn.execute(
-            f"INSERT INTO run_payloads SELECT run_pk + {offset}, inputs, outputs, error, extra, events, serialized FROM src.run_payloads"
+            "INSERT INTO run_payloads (run_pk, inputs, outputs, error, extra, events, serialized,"
+            f" replica_metadata) SELECT run_pk + {offset}, inputs, outputs, error, extra, events,"
+            " serialized, replica_metadata FROM src.run_payloads"
         )
         conn.execute(f"INSERT INTO run_tags SELECT run_pk + {offset}, tag FROM src.run_tags")
         conn.execute(
