@@ -28,6 +28,20 @@ def test_a_traced_run_is_not_shared_and_unsharing_it_is_a_no_op(
     assert client.unshare_run(run_id) is None
 
 
+def test_asking_about_a_run_leaves_another_runs_refusal_for_flush(
+    client: localtrace.Client,
+) -> None:
+    """A refused run is ``flush()``'s news, as for ``get_run_url``: asking whether another run
+    is shared neither raises it nor loses it."""
+    good, bad = uuid.uuid4(), uuid.uuid4()
+    client.create_run("bad", {}, "chain", id=bad, start_time="not a time")
+    client.create_run("good", {}, "chain", id=good)
+    assert client.run_is_shared(good) is False
+    assert client.get_run_url(run={"id": good})
+    with pytest.raises(localtrace.InvalidRunError, match=str(bad)):
+        client.flush()
+
+
 def test_sharing_a_run_is_refused_with_the_way_to_share_it(client: localtrace.Client) -> None:
     run_id = uuid.uuid4()
     client.create_run("shared?", {"q": 1}, "chain", id=run_id)

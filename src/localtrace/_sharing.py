@@ -46,14 +46,14 @@ class SharingMethods:
             self, *, dataset_name: str | None = None, dataset_id: uuid.UUID | str | None = None
         ) -> Dataset: ...
 
-        def flush(self, timeout: float | None = None) -> None: ...
+        def _committed(self) -> None: ...
 
     def _shareable_run(self, run_id: uuid.UUID | str) -> str:
         """The run's id, once it is known to be here (``RunNotFoundError`` otherwise, as
         LangSmith answers 404): what this Client queued is committed first, since callers
-        ask about a run they have just traced."""
+        ask about a run they have just traced (another run's refusal stays for ``flush()``)."""
         rid = argument_id(run_id, "run_id")
-        self.flush()
+        self._committed()
         self.read_run(rid)
         return rid
 

@@ -255,6 +255,11 @@ class Client(EvaluationMethods, SharingMethods):
             )
         return self._writer
 
+    def _committed(self) -> None:
+        """What this Client queued is committed, for a read about a run just traced; unlike
+        ``flush()`` it leaves the problems of refused runs for ``flush()`` to raise."""
+        self._writer.settle()
+
     def _settle(self) -> int:
         """Every queued run committed and in the full-text index (problems kept for flush)."""
         return sum(writer.settle() for writer in self._writers())
@@ -632,7 +637,7 @@ class Client(EvaluationMethods, SharingMethods):
         Client queued is committed first.
         """
         run_id = run.id if hasattr(run, "id") else run["id"]
-        self._writer.settle()
+        self._committed()
         return str(self.read_run(run_id).app_path)
 
     def _construct_run_url(
