@@ -494,6 +494,7 @@ class Client(EvaluationMethods, SharingMethods):
                 return _runs.by_ids(
                     self._db, ids, select=select, limit=limit, descending=order == "desc"
                 )
+            run_ids = ids  # checked once
         wanted = RunQuery(
             project_ids=_as_list(project_id),
             project_names=_as_list(project_name),
