@@ -23,7 +23,8 @@ another process keeps one core busy (a busy laptop). Target: <= 1.15 (both). Bes
 same ratio of the traced thread's CPU time alone (its own work, including how much slower it
 runs beside the writer process, without the time it waited for a core or for the flush) and
 how much of a localtrace turn the final flush took: the two parts of the gap a design can move
-separately.
+separately. Last, the same tree whose llm call sleeps 1 ms (quicker than any real model): the
+share of that cost a program that waits for its models still pays.
 
 ``--parts``: where that overhead goes. Turns of the same size (``calls / slices`` calls plus
 the flush), in rounds of one turn per client in alternating order, through two cut-down
@@ -157,12 +158,19 @@ def _spin(stop: Any) -> None:
             n += 1
 
 
-def traced_tree() -> Any:
-    """A 3-level ``@traceable`` tree: agent (chain) -> search (tool) -> ChatModel (llm)."""
+MODEL_WAIT_S = 0.001
+"""The model's answer time in the waiting variant of ``--traceable``."""
+
+
+def traced_tree(model_wait: float = 0.0) -> Any:
+    """A 3-level ``@traceable`` tree: agent (chain) -> search (tool) -> ChatModel (llm); the
+    llm call sleeps ``model_wait`` seconds (a model's answer: 0 for the tracing cost alone)."""
     from langsmith import traceable
 
     @traceable(run_type="llm", name="ChatModel")
     def llm(prompt: str) -> dict[str, Any]:
+        if model_wait:
+            time.sleep(model_wait)
         return {
             "content": prompt[::-1],
             "usage_metadata": {"input_tokens": 25, "output_tokens": 7, "total_tokens": 32},
@@ -237,10 +245,12 @@ class Traceable:
         return f"min {self.ratios[0]:.2f}  q1 {low:.2f}  q3 {high:.2f}  max {self.ratios[-1]:.2f}"
 
 
-def bench_traceable(calls: int, repeat: int, slices: int, folder: Path) -> Traceable:
+def bench_traceable(
+    calls: int, repeat: int, slices: int, folder: Path, model_wait: float = 0.0
+) -> Traceable:
     """Seconds per call (no-op client, localtrace): ``repeat`` rounds of ``slices``
     interleaved turns each, in alternating order."""
-    agent = traced_tree()
+    agent = traced_tree(model_wait)
     folder.mkdir(parents=True, exist_ok=True)
     client = localtrace.Client(folder / "traceable.db")
     null = NullClient()
@@ -278,6 +288,9 @@ def traceable_report(calls: int, repeat: int, slices: int) -> None:
     with tempfile.TemporaryDirectory(prefix="localtrace-bench-traceable-") as tmp:
         folder = Path(tmp)
         quiet = bench_traceable(calls, repeat, slices, folder / "quiet")
+        # the same tree whose model answers in 1 ms, quicker than any real one: how much of
+        # the cost above a traced program that waits for its models still feels
+        waiting = bench_traceable(calls, repeat, slices, folder / "waiting", MODEL_WAIT_S)
         stop = multiprocessing.Event()
         spinner = multiprocessing.Process(target=_spin, args=(stop,), daemon=True)
         spinner.start()
@@ -301,6 +314,14 @@ def traceable_report(calls: int, repeat: int, slices: int) -> None:
             f"  {'':<19} the traced thread's CPU time alone: ratio {figures.cpu_ratio:.2f}; "
             f"the flush: {figures.flush_share:.0%} of a localtrace turn"
         )
+    print(
+        f"the same tree with a model call that answers in {MODEL_WAIT_S * 1e3:.0f} ms "
+        "(the same turns), machine as is:"
+    )
+    print(
+        f"  {'':<19} no-op {waiting.nothing * 1e6:7.0f} us   localtrace "
+        f"{waiting.ours * 1e6:7.0f} us   ratio {waiting.ratio:5.2f}   ({waiting.spread()})"
+    )
 
 
 NULL_CHILD = """
