@@ -175,6 +175,7 @@ class Client(EvaluationMethods, SharingMethods):
         hide_metadata: _sdk_options.Hide = None,
         anonymizer: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
         tracing_sampling_rate: float | None = None,
+        read_only: bool = False,
     ) -> None:
         """Open (or create) the store at ``path``.
 
@@ -199,6 +200,11 @@ class Client(EvaluationMethods, SharingMethods):
         variables (``LANGSMITH_HIDE_INPUTS=true``, ``LANGSMITH_TRACING_SAMPLING_RATE``...): they
         apply to what this client is handed to write, as the SDK's client applies them to what
         it sends.
+
+        ``read_only=True`` opens an existing file for reading only: every read works, every
+        write raises ``StoreReadOnlyError``, and nothing in the file changes. A file written
+        by an older localtrace is then read through an upgraded temporary copy instead of
+        being upgraded in place (which any Client that may write does once, on opening it).
         """
         self._options = _sdk_options.Options(
             hide_inputs=hide_inputs,
@@ -209,7 +215,7 @@ class Client(EvaluationMethods, SharingMethods):
         )
         self.path = resolve_path(path)
         self.default_project = project_name or default_project_name()
-        self._db = _feedback_ops.GatedDatabase(self.path)
+        self._db = _feedback_ops.GatedDatabase(self.path, read_only=read_only)
         if writer not in ("auto", "process", "thread"):
             raise ValueError(f"writer must be 'auto', 'process' or 'thread', not {writer!r}")
         self._bulk = Writer(

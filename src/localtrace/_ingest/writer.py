@@ -250,6 +250,12 @@ class Writer:
         """Room for ``n`` more runs: wait while the file is healthy, drop while it fails."""
         if self._closed:
             raise StoreError("the client is closed; open a new Client to write")
+        refusal = self._db.write_refusal
+        if refusal is not None:  # for good: dropped and counted, said by the next flush()
+            with self._room:
+                self._dropped += n
+                self._last_failure = refusal
+            return False
         with self._room:
             while self._pending >= self._max_pending:
                 if self._failing is not None or self._fatal is not None:
@@ -337,8 +343,12 @@ class Writer:
         if self._fatal is not None:
             raise StoreError(f"the writer stopped: {self._fatal!r}; report this")
         if dropped:
-            cause = self._last_failure or "the file could not be written"
-            raise StoreError(f"{dropped} runs could not be written and were dropped: {cause}")
+            cause = self._last_failure
+            kind = type(cause) if isinstance(cause, StoreUnavailableError) else StoreError
+            raise kind(
+                f"{dropped} runs could not be written and were dropped: "
+                f"{cause or 'the file could not be written'}"
+            )
         if unlisted:
             problems.append(
                 RunProblem(

@@ -10,10 +10,12 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import random
 import shutil
 import sqlite3
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -34,6 +36,8 @@ from . import fulltext
 from . import migrations as _migrations
 from .checkpoints import Checkpointer
 from .identity import APPLICATION_ID, check_path, identify, unreadable
+
+logger = logging.getLogger("localtrace")
 
 T = TypeVar("T")
 
@@ -340,14 +344,23 @@ class Database:
     """One store file: the writer connection, per-thread readers, and transaction helpers.
 
     ``read_only`` is true when the file (or its folder, e.g. a read-only mount) cannot be
-    written: reads work, every write raises ``StoreUnavailableError`` naming the cause.
+    written, or the caller asked for it: reads work, every write raises
+    ``StoreReadOnlyError`` naming the cause. Opened read-only, a file of an older schema is
+    read through an upgraded temporary copy (``_open_upgraded_copy``): it is never changed.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, read_only: bool = False) -> None:
         self.path = str(path)
         self.in_memory = self.path == ":memory:"
         self.read_only = False
+        self._asked_read_only = read_only
         self._uri: str | None = None
+        self._copy_folder: str | None = None
+        """The temporary folder of an upgraded copy being read instead of the file."""
+        if self.in_memory and read_only:
+            raise StoreError(
+                "an in-memory store cannot be opened read_only: it starts empty; open a file"
+            )
         if not self.in_memory:
             parent = Path(self.path).expanduser().resolve().parent
             if not parent.exists():
@@ -412,6 +425,10 @@ class Database:
             )
 
     def _open_writer(self) -> sqlite3.Connection:
+        if self._asked_read_only:
+            if not Path(self.path).exists():
+                raise StoreError(f"cannot read {self.path}: no such file")
+            return self._open_read_only()
         if not self.in_memory and _unwritable_file(self.path):
             # Not even tried for writing: SQLite would open it read-only all the same and
             # leave -wal and -shm files behind, made read-only like it, that later stop every
@@ -463,21 +480,58 @@ class Database:
                 if conn is not None:
                     conn.close()
                 raise
-            if version != _migrations.LATEST:
+            if version > _migrations.LATEST:
                 conn.close()
-                newer = version > _migrations.LATEST
-                raise (SchemaVersionError if newer else StoreError)(
-                    f"{self.path} is read-only and has schema version {version}, but this "
-                    f"localtrace reads version {_migrations.LATEST}; "
-                    + ("upgrade localtrace" if newer else "open a writable copy once to upgrade it")
+                raise SchemaVersionError(
+                    f"{self.path} has schema version {version}, but this localtrace only knows "
+                    f"up to {_migrations.LATEST}; upgrade localtrace to read it"
                 )
             self.read_only = True
+            if version < _migrations.LATEST:
+                return self._open_upgraded_copy(conn, version)
             self._uri = uri
             return conn
         raise StoreError(
             f"cannot open {self.path} for reading: {failure}; it is read-only and its folder "
             "holds an unfinished write-ahead log (-wal) that only a writable copy can read"
         )
+
+    def _open_upgraded_copy(self, source: sqlite3.Connection, version: int) -> sqlite3.Connection:
+        """Read a file of an older schema, opened read-only, through a temporary copy brought
+        to the current schema (removed at ``close``): reading must not upgrade the file, which
+        the localtrace that wrote it may still be using (it would refuse it afterwards)."""
+        folder = tempfile.mkdtemp(prefix="localtrace-read-")
+        copy = os.path.join(folder, "store.db")
+        try:
+            target = sqlite3.connect(copy)
+            try:
+                source.backup(target)
+            finally:
+                target.close()
+            upgrade = connect(copy)
+            try:
+                ensure_schema(upgrade, copy)
+                upgrade.execute("PRAGMA journal_mode = DELETE")  # one file, read as immutable
+            finally:
+                upgrade.close()
+            uri = _read_only_uri(copy, immutable=True)
+            conn = connect(copy, uri=uri)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        finally:
+            source.close()
+        self._copy_folder = folder
+        self._uri = uri
+        logger.warning(
+            "%s has schema version %d (an older localtrace); opened read-only, it is read "
+            "through a copy upgraded to version %d and left unchanged. Opening it for writing "
+            "upgrades it in place once.",
+            self.path,
+            version,
+            _migrations.LATEST,
+        )
+        return conn
 
     @contextlib.contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
@@ -486,6 +540,9 @@ class Database:
         An SQLite error about the file itself (disk full, read-only, I/O) is raised as
         ``StoreUnavailableError`` naming the cause; the transaction is rolled back.
         """
+        refusal = self.write_refusal
+        if refusal is not None:
+            raise refusal
         with self._write_lock:
             conn = self._writer
             if self._checkpoints is not None:
@@ -507,6 +564,17 @@ class Database:
                 raise
             if self._checkpoints is not None:  # committed: nothing after this may fail it
                 self._checkpoints.after_commit()
+
+    @property
+    def write_refusal(self) -> StoreReadOnlyError | None:
+        """Why every write is refused when the caller opened the file ``read_only`` (not a
+        failure to retry: the writers drop what they are handed at once), else ``None``."""
+        if not self._asked_read_only:
+            return None
+        return StoreReadOnlyError(
+            f"cannot write {self.path}: it was opened with read_only=True; open it without "
+            "read_only to write"
+        )
 
     def between_writes(self, look: Callable[[sqlite3.Connection], T]) -> T:
         """``look(connection)`` on the writer connection between this process's transactions:
@@ -579,3 +647,5 @@ class Database:
                     # Fold the WAL back into the main file so a copied .db is self-contained.
                     self._writer.execute("PRAGMA wal_checkpoint(PASSIVE)")
                 self._writer.close()
+            if self._copy_folder is not None:
+                shutil.rmtree(self._copy_folder, ignore_errors=True)
