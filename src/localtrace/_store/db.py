@@ -90,12 +90,12 @@ def placeholders(n: int) -> str:
     return ",".join("?" * n)
 
 
-def connect(path: str, *, uri: str | None = None) -> sqlite3.Connection:
+def connect(path: str, *, uri: str | None = None, query_only: bool = False) -> sqlite3.Connection:
     """Open a connection with the pragmas every localtrace connection needs.
 
     Only per-connection settings: nothing here changes the file (the switch to WAL happens in
     ``Database`` once the file is known to be a store). ``uri`` opens ``file:`` URIs (the
-    read-only modes).
+    read-only modes); ``query_only`` refuses every write on an ordinary connection.
     """
     try:
         conn = sqlite3.connect(
@@ -119,6 +119,8 @@ def connect(path: str, *, uri: str | None = None) -> sqlite3.Connection:
         conn.execute("PRAGMA temp_store = MEMORY")
         # 64 MB page cache per connection: the hot indexes of a million-run file fit.
         conn.execute("PRAGMA cache_size = -65536")
+        if query_only:
+            conn.execute("PRAGMA query_only = ON")
         fulltext.register(conn)  # what a search needs for runs not indexed yet
     except BaseException:  # e.g. a file that is not a database: never leave it to the GC
         conn.close()
@@ -314,12 +316,7 @@ def open_to_look(path: str) -> sqlite3.Connection:
     ordinary connection with ``query_only`` on, unless the file or its folder cannot be written
     or a log or journal is already there (someone else's: an ordinary connection could fold a
     crashed program's log or roll back its journal into the file). Errors are SQLite's."""
-    folder = os.path.dirname(os.path.abspath(path))
-    if (
-        _unwritable_file(path)
-        or not os.access(folder, os.W_OK)
-        or any(os.path.exists(path + tail) for tail in ("-wal", "-journal"))
-    ):
+    if not _plain_look_is_safe(path):
         return open_read_only(path)
     conn = sqlite3.connect(path, isolation_level=None)
     try:
@@ -328,6 +325,18 @@ def open_to_look(path: str) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+
+def _plain_look_is_safe(path: str) -> bool:
+    """An ordinary connection with ``query_only`` on reads ``path`` and, when it closes,
+    leaves nothing beside it: the file and its folder can be written and no log or journal
+    (someone else's, perhaps a crashed program's) is there to be folded or rolled back."""
+    folder = os.path.dirname(os.path.abspath(path))
+    return (
+        not _unwritable_file(path)
+        and os.access(folder, os.W_OK)
+        and not any(os.path.exists(path + tail) for tail in ("-wal", "-journal"))
+    )
 
 
 def _unwritable_file(path: str) -> bool:
@@ -355,6 +364,9 @@ class Database:
         self.read_only = False
         self._asked_read_only = read_only
         self._uri: str | None = None
+        self._query_only = False
+        """Connections are ordinary ones with ``query_only`` on (a file opened ``read_only``
+        with no log beside it: they leave none behind either)."""
         self._copy_folder: str | None = None
         """The temporary folder of an upgraded copy being read instead of the file."""
         if self.in_memory and read_only:
@@ -455,7 +467,18 @@ class Database:
         return self._open_read_only()
 
     def _open_read_only(self) -> sqlite3.Connection:
-        """The file or its folder cannot be written (a read-only mount): open it for reading."""
+        """Open the file for reading only: the caller asked, or the file or its folder cannot
+        be written (a read-only mount)."""
+        if self._asked_read_only and _plain_look_is_safe(self.path):
+            conn = connect(self.path, query_only=True)
+            try:
+                identify(conn, self.path)
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+            except BaseException:
+                conn.close()
+                raise
+            self._query_only = True
+            return self._readable(conn, version, None)
         wal = Path(self.path + "-wal")
         if wal.exists() and wal.stat().st_size:
             candidates = [False]  # the log holds commits: SQLite must read it
@@ -466,35 +489,42 @@ class Database:
         failure: sqlite3.Error | None = None
         for immutable in candidates:
             uri = _read_only_uri(self.path, immutable)
-            conn = None
+            opened: sqlite3.Connection | None = None
             try:
-                conn = connect(self.path, uri=uri)
-                identify(conn, self.path)
-                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                opened = connect(self.path, uri=uri)
+                identify(opened, self.path)
+                version = opened.execute("PRAGMA user_version").fetchone()[0]
             except sqlite3.Error as exc:
-                if conn is not None:
-                    conn.close()
+                if opened is not None:
+                    opened.close()
                 failure = exc
                 continue
             except BaseException:
-                if conn is not None:
-                    conn.close()
+                if opened is not None:
+                    opened.close()
                 raise
-            if version > _migrations.LATEST:
-                conn.close()
-                raise SchemaVersionError(
-                    f"{self.path} has schema version {version}, but this localtrace only knows "
-                    f"up to {_migrations.LATEST}; upgrade localtrace to read it"
-                )
-            self.read_only = True
-            if version < _migrations.LATEST:
-                return self._open_upgraded_copy(conn, version)
-            self._uri = uri
-            return conn
+            return self._readable(opened, version, uri)
         raise StoreError(
             f"cannot open {self.path} for reading: {failure}; it is read-only and its folder "
             "holds an unfinished write-ahead log (-wal) that only a writable copy can read"
         )
+
+    def _readable(
+        self, conn: sqlite3.Connection, version: int, uri: str | None
+    ) -> sqlite3.Connection:
+        """``conn``, opened read-only on a file of schema ``version``, made the reading one."""
+        if version > _migrations.LATEST:
+            conn.close()
+            raise SchemaVersionError(
+                f"{self.path} has schema version {version}, but this localtrace only knows "
+                f"up to {_migrations.LATEST}; upgrade localtrace to read it (the file was not "
+                "changed)"
+            )
+        self.read_only = True
+        if version < _migrations.LATEST:
+            return self._open_upgraded_copy(conn, version)
+        self._uri = uri
+        return conn
 
     def _open_upgraded_copy(self, source: sqlite3.Connection, version: int) -> sqlite3.Connection:
         """Read a file of an older schema, opened read-only, through a temporary copy brought
@@ -523,6 +553,7 @@ class Database:
             source.close()
         self._copy_folder = folder
         self._uri = uri
+        self._query_only = False
         logger.warning(
             "%s has schema version %d (an older localtrace); opened read-only, it is read "
             "through a copy upgraded to version %d and left unchanged. Opening it for writing "
@@ -622,7 +653,7 @@ class Database:
                 if not owner.is_alive():
                     self._readers[i] = (thread, conn)
                     return conn
-        conn = connect(self.path, uri=self._uri)
+        conn = connect(self.path, uri=self._uri, query_only=self._query_only)
         with self._write_lock:
             if self._closed:  # closed while it opened
                 conn.close()
