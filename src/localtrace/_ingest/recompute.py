@@ -11,7 +11,9 @@ of runs taken in ``pk`` order, each batch one write transaction that:
    the prices in the file now (sent costs are kept unless ``include_sent``, and even then where
    no price applies); a run of another type keeps only its first-token time;
 2. hands each change of own usage to the ingest roll-up (``Ingestor.replace_own_usage``), so
-   every ancestor's totals move by the difference, as if the run had just arrived;
+   every ancestor's totals move by the difference, as if the run had just arrived, then sums
+   the changed runs' traces again (``rollup.reroll_traces``): a cost taken away leaves no cost,
+   as a fresh ingest does, not $0;
 3. stores the batch's last ``pk`` and running totals in ``transfer_marks``.
 
 A SIGKILL loses at most the batch in flight (its transaction never committed, the mark still
@@ -35,6 +37,7 @@ from .._store.db import Database
 from .._time import now_micros
 from .normalize import USAGE_HINTS
 from .pricing import SENT, Pricer, has_sent_cost, settle
+from .rollup import reroll_traces
 from .state import USAGE_COLUMNS, UsageColumns, usage_from_columns
 from .upsert import Ingestor, RunState
 from .usage import EMPTY_USAGE, Usage, UsageError, own_usage
@@ -101,7 +104,7 @@ def recompute(
     condition = f"{where_sql} AND r.pk > ?" if where_sql else "WHERE r.pk > ?"
     statement = (
         "SELECT r.pk, r.id, r.run_type, r.start_time, r.dotted_order, r.own_usage, "
-        "r.cost_source, p.extra, p.outputs, "
+        "r.cost_source, r.trace_id, p.extra, p.outputs, "
         + ", ".join(f"r.{column}" for column in USAGE_COLUMNS)
         + " FROM runs AS r LEFT JOIN run_payloads AS p ON p.run_pk = r.pk "
         f"{condition} ORDER BY r.pk LIMIT ?"
@@ -147,13 +150,13 @@ def _batch(
     ingestor = Ingestor(conn, "", pricer)  # refreshes the custom prices for this batch
     states: dict[str, RunState] = {}
     for row in rows:
-        pk, run_id, run_type, start, dotted, own_text, source = row[:7]
+        pk, run_id, run_type, start, dotted, own_text, source, trace_id = row[:8]
         progress.examined += 1
         old = Usage.from_json(_json.loads(own_text))
         if run_type == "llm":
             if source == SENT and not include_sent:
                 continue
-            found = _priced(pricer, start, row[7], row[8], include_sent)
+            found = _priced(pricer, start, row[8], row[9], include_sent)
             if found is None:
                 continue  # stored under older rules; leave it as it is
             new, new_source = found
@@ -173,11 +176,13 @@ def _batch(
             run_type=run_type,
             own=new,
             old_own=old,
-            rolled=usage_from_columns(UsageColumns._make(row[9:])),
+            trace_id=trace_id,
+            rolled=usage_from_columns(UsageColumns._make(row[10:])),
             cost_source=new_source,
         )
     if states:
         ingestor.replace_own_usage(states)
+        reroll_traces(conn, {state.trace_id for state in states.values() if state.trace_id})
 
 
 def _priced(
