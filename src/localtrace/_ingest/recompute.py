@@ -1,4 +1,4 @@
-"""Price stored llm runs again after a price change, and fix the roll-ups above them.
+"""Price stored model calls (llm and embedding runs) again after a price change, and fix the roll-ups above them.
 
 The same pass brings runs stored by earlier versions to the rule ingest follows now: usage a run
 of another type reported (the SDK's ``@traceable`` copies an llm call's result onto the chain
@@ -7,7 +7,7 @@ returning it) is no longer counted as its own, and its ancestors lose it too (``
 LangSmith never re-prices a trace once logged; here ``Client.recompute_costs`` does, in batches
 of runs taken in ``pk`` order, each batch one write transaction that:
 
-1. re-reads each llm run's own usage from its payload exactly as ingest does, prices it with
+1. re-reads each model call's own usage from its payload exactly as ingest does, prices it with
    the prices in the file now (sent costs are kept unless ``include_sent``, and even then where
    no price applies); a run of another type keeps only its first-token time;
 2. hands each change of own usage to the ingest roll-up (``Ingestor.replace_own_usage``), so
@@ -40,14 +40,14 @@ from .pricing import SENT, Pricer, has_sent_cost, settle
 from .rollup import reroll_traces
 from .state import USAGE_COLUMNS, UsageColumns, usage_from_columns
 from .upsert import Ingestor, RunState
-from .usage import EMPTY_USAGE, Usage, UsageError, own_usage
+from .usage import EMPTY_USAGE, Usage, UsageError, counts_own_usage, own_usage
 
 RECOMPUTED = (
-    "(r.run_type = 'llm' OR (r.run_type <> 'embedding' AND r.own_usage IS NOT NULL"
+    "(r.run_type IN ('llm', 'embedding') OR (r.own_usage IS NOT NULL"
     " AND json_remove(r.own_usage, '$.ftt') <> '{}'))"
 )
-"""The runs a recompute looks at: llm runs, and runs of other types (embedding runs aside) that
-count usage of their own, which only files of earlier versions hold."""
+"""The runs a recompute looks at: model calls (llm and embedding runs), and runs of other types
+that count usage of their own, which only files of earlier versions hold."""
 
 KIND = "recompute-costs"
 """``transfer_marks.kind`` of recompute positions."""
@@ -94,7 +94,7 @@ def recompute(
     include_sent: bool = False,
     batch_size: int = 2000,
 ) -> Progress:
-    """Re-price the llm runs matching ``where_sql`` (over ``runs AS r``, which should hold
+    """Re-price the model calls matching ``where_sql`` (over ``runs AS r``, which should hold
     ``RECOMPUTED``) and drop the usage other runs count as their own (see module doc)."""
     pricer = Pricer()
     with db.read() as conn:
@@ -153,10 +153,10 @@ def _batch(
         pk, run_id, run_type, start, dotted, own_text, source, trace_id = row[:8]
         progress.examined += 1
         old = Usage.from_json(_json.loads(own_text))
-        if run_type == "llm":
+        if counts_own_usage(run_type):
             if source == SENT and not include_sent:
                 continue
-            found = _priced(pricer, start, row[8], row[9], include_sent)
+            found = _priced(pricer, run_type, start, row[8], row[9], include_sent)
             if found is None:
                 continue  # stored under older rules; leave it as it is
             new, new_source = found
@@ -187,12 +187,13 @@ def _batch(
 
 def _priced(
     pricer: Pricer,
+    run_type: str,
     start: int,
     extra_text: str | None,
     outputs_text: str | None,
     include_sent: bool,
 ) -> tuple[Usage, str | None] | None:
-    """An llm run's own usage priced now, and its ``cost_source``; ``None``: unreadable."""
+    """A model call's own usage priced now, and its ``cost_source``; ``None``: unreadable."""
     extra = _json.loads(extra_text) if extra_text else None
     outputs = None
     if outputs_text and any(hint in outputs_text for hint in USAGE_HINTS):
@@ -204,7 +205,7 @@ def _priced(
     except UsageError:
         return None
     priced = _without_costs(found) if include_sent else found
-    new, new_source = settle(pricer, priced, "llm", extra, outputs, start)
+    new, new_source = settle(pricer, priced, run_type, extra, outputs, start)
     if new_source is None and has_sent_cost(found):
         return found, SENT  # no price replaces it: the sent cost stays
     return new, new_source
