@@ -8,7 +8,8 @@ mid-merge leaves the output as it was before that input (every trace old or new,
 * Traces the output does not have yet (the usual case for shards) are copied with
   ``INSERT ... SELECT`` table by table: runs keep their rolled-up usage and costs as computed
   when they were first written, with fresh primary keys after the output's.
-* Traces the output already has some run of go through the ingest upsert rules run by run,
+* Traces the output already has some run of go through the ingest upsert rules run by run
+  (a write replica's metadata with them, so it still wins over the run's own keys),
   so the same run in two files merges into one row and roll-ups are recomputed; llm runs that
   report tokens without a cost are priced as the writer prices them (the output's custom prices,
   those the input brings included, then the catalogue).
@@ -297,7 +298,8 @@ class _Merger:
             "SELECT s.id, s.name, s.run_type, s.start_time, s.end_time, s.trace_id, "
             "s.parent_run_id, s.dotted_order, s.reference_example_id, s.tags, "
             "coalesce((SELECT dst_id FROM temp.merge_projects WHERE src_id = s.session_id), "
-            "s.session_id), p.inputs, p.outputs, p.error, p.extra, p.events, p.serialized "
+            "s.session_id), p.inputs, p.outputs, p.error, p.extra, p.events, p.serialized, "
+            "p.replica_metadata "
             "FROM src.runs AS s LEFT JOIN src.run_payloads AS p ON p.run_pk = s.pk "
             "WHERE s.trace_id IN (SELECT trace_id FROM temp.merge_overlap) "
             "ORDER BY s.trace_id, s.dotted_order"
@@ -324,6 +326,8 @@ class _Merger:
             ):
                 if text is not None:
                     run[key] = text if key == "error" else _json.loads(text)
+            if row[17] is not None:  # a write replica's, where the SDK sends it: it keeps winning
+                run["metadata"] = _json.loads(row[17])
             batch.append(("post", run))
             if len(batch) >= SLOW_BATCH:
                 yield batch
