@@ -367,3 +367,40 @@ def test_recompute_of_an_old_file_gives_what_a_fresh_ingest_gives(
         client.batch_ingest_runs(create=runs)
         want = every_figure(client)
     assert recomputed == want
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    shape=st.lists(
+        st.tuples(
+            st.integers(0, 6),
+            st.sampled_from(TYPES),
+            st.integers(0, len(COSTS) - 1),
+            st.integers(0, len(MODELS) - 1),
+        ),
+        min_size=1,
+        max_size=7,
+    )
+)
+def test_merging_an_old_file_gives_what_a_fresh_ingest_gives(
+    tmp_path_factory: pytest.TempPathFactory, shape: list[tuple[int, str, int, int]]
+) -> None:
+    """``localtrace merge`` of a file written under the earlier rule (non-model runs counting
+    the usage they reported) copies its traces with the figures ingest gives them now."""
+    folder = tmp_path_factory.mktemp("merge")
+    runs = tree_runs(shape)
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(upsert, "counts_own_usage", lambda run_type: True)  # the earlier rule
+        with localtrace.Client(folder / "old.db", writer="thread") as client:
+            client.batch_ingest_runs(create=runs)
+            client.flush()
+    with localtrace.Client(folder / "merged.db") as client:
+        client.merge(folder / "old.db")
+        merged = every_figure(client)
+        assert client.recompute_costs().runs_changed == 0  # nothing left to bring up to date
+    with localtrace.Client(folder / "fresh.db") as client:
+        client.batch_ingest_runs(create=runs)
+        want = every_figure(client)
+    assert merged == want

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import _json
-from .._store.db import Database
+from .._store.db import Database, chunks, placeholders
 from .._time import now_micros
 from .normalize import USAGE_HINTS
 from .pricing import SENT, Pricer, has_sent_cost, settle
@@ -42,12 +42,16 @@ from .state import USAGE_COLUMNS, UsageColumns, usage_from_columns
 from .upsert import Ingestor, RunState
 from .usage import EMPTY_USAGE, Usage, UsageError, counts_own_usage, own_usage
 
-RECOMPUTED = (
-    "(r.run_type IN ('llm', 'embedding') OR (r.own_usage IS NOT NULL"
-    " AND json_remove(r.own_usage, '$.ftt') <> '{}'))"
+UNCOUNTED = (
+    "(r.run_type NOT IN ('llm', 'embedding') AND r.own_usage IS NOT NULL"
+    " AND json_remove(r.own_usage, '$.ftt') <> '{}')"
 )
+"""Runs that count usage of their own although they are no model call: only files of earlier
+versions hold them (the mark ``RECOMPUTED`` and ``count_model_calls_only`` look for)."""
+
+RECOMPUTED = f"(r.run_type IN ('llm', 'embedding') OR {UNCOUNTED})"
 """The runs a recompute looks at: model calls (llm and embedding runs), and runs of other types
-that count usage of their own, which only files of earlier versions hold."""
+that count usage of their own (``UNCOUNTED``)."""
 
 KIND = "recompute-costs"
 """``transfer_marks.kind`` of recompute positions."""
@@ -220,3 +224,29 @@ def _without_costs(usage: Usage) -> Usage:
         prompt_cost_details={},
         completion_cost_details={},
     )
+
+
+def count_model_calls_only(conn: sqlite3.Connection, pks: Sequence[int]) -> int:
+    """Bring the runs ``pks`` (just copied in whole traces from another file) to the rule that
+    only model calls count their usage, and sum their traces again; returns how many changed.
+
+    Unlike ``recompute`` it prices nothing: costs stay as first computed, only usage that runs
+    other than model calls reported (counted by earlier versions) stops counting. The caller
+    owns the transaction.
+    """
+    traces: set[str] = set()
+    updates: list[tuple[str | None, int]] = []
+    for chunk in chunks(list(pks)):
+        for pk, trace_id, own_text in conn.execute(
+            f"SELECT r.pk, r.trace_id, r.own_usage FROM runs AS r "
+            f"WHERE r.pk IN ({placeholders(len(chunk))}) AND {UNCOUNTED}",
+            chunk,
+        ):
+            first_token = Usage.from_json(_json.loads(own_text)).first_token_time
+            kept = Usage(first_token_time=first_token).to_json()
+            updates.append((_json.dumps(kept) if kept else None, pk))
+            traces.add(trace_id)
+    if updates:
+        conn.executemany("UPDATE runs SET own_usage = ?, cost_source = NULL WHERE pk = ?", updates)
+        reroll_traces(conn, traces)
+    return len(updates)

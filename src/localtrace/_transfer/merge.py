@@ -7,7 +7,9 @@ mid-merge leaves the output as it was before that input (every trace old or new,
   taken, and carries its description and metadata.
 * Traces the output does not have yet (the usual case for shards) are copied with
   ``INSERT ... SELECT`` table by table: runs keep their rolled-up usage and costs as computed
-  when they were first written, with fresh primary keys after the output's.
+  when they were first written, with fresh primary keys after the output's; copied runs that
+  are no model call yet count usage of their own (an earlier version wrote them) stop counting
+  it and their traces are summed again (``count_model_calls_only``), as ingest counts now.
 * Traces the output already has some run of go through the ingest upsert rules run by run
   (a write replica's metadata with them, so it still wins over the run's own keys),
   so the same run in two files merges into one row and roll-ups are recomputed; llm runs that
@@ -36,6 +38,7 @@ from typing import Any
 from .. import _json
 from .._dotted import dotted_ids
 from .._ingest.pricing import Pricer
+from .._ingest.recompute import count_model_calls_only
 from .._ingest.upsert import Ingestor
 from .._ingest.usage import Usage
 from .._store import fulltext
@@ -431,9 +434,10 @@ def merge_one(
             merger.projects()
             merger.carried()
             overlapping = merger.overlap()
-            merger.copy(overlapping)
+            copied = merger.copy(overlapping)
             named = merger.merge_overlapping() if overlapping else set()
             merger.pending(named)
+            count_model_calls_only(conn, copied)  # figures an earlier version wrote
             merger.feedback()
         except BaseException:
             conn.execute("ROLLBACK")
