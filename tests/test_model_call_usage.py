@@ -404,3 +404,43 @@ def test_merging_an_old_file_gives_what_a_fresh_ingest_gives(
         client.batch_ingest_runs(create=runs)
         want = every_figure(client)
     assert merged == want
+
+
+def _ends(run: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    return {"id": run["id"], "trace_id": run["trace_id"], "dotted_order": run["dotted_order"]} | (
+        fields
+    )
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"run_type": "chain"},  # no longer a model call: its sent cost stops counting
+        {"extra": {"metadata": {"usage_metadata": {"input_tokens": 5, "output_tokens": 1}}}},
+    ],
+    ids=["type-changed", "usage-resent-without-cost"],
+)
+def test_a_patch_that_takes_a_cost_away_leaves_no_cost_above(
+    tmp_path: Path, change: dict[str, Any]
+) -> None:
+    """A patch after which no run of the trace has a cost leaves every run without one (null),
+    as a fresh ingest of the final runs does, not $0."""
+    root = make_run("root", project="p")
+    child = make_run(
+        "child",
+        "llm",
+        parent=root,
+        project="p",
+        usage={"input_tokens": 5, "output_tokens": 1, "total_cost": "0.5"},
+    )
+    with localtrace.Client(tmp_path / "a.db") as client:
+        client.batch_ingest_runs(create=[root, child])
+        client.flush()
+        client.batch_ingest_runs(update=[_ends(child, **change)])
+        got = every_figure(client)
+    final = {**child, **change}
+    with localtrace.Client(tmp_path / "b.db") as client:
+        client.batch_ingest_runs(create=[root, final])
+        want = every_figure(client)
+    assert got == want
+    assert got["root"][5] is None

@@ -162,6 +162,22 @@ def apply_to_stored_ancestors(conn: sqlite3.Connection, deltas: dict[str, Usage]
         )
 
 
+def takes_away(old: Usage, new: Usage) -> bool:
+    """True when going from ``old`` to ``new`` drops a cost or a detail category: moving the
+    difference up would leave 0 where a sum over the runs leaves nothing (``reroll_traces``)."""
+    if old is EMPTY_USAGE or old is new:
+        return False
+    return (
+        (old.prompt_cost is not None and new.prompt_cost is None)
+        or (old.completion_cost is not None and new.completion_cost is None)
+        or (old.total_cost is not None and new.total_cost is None)
+        or not old.prompt_token_details.keys() <= new.prompt_token_details.keys()
+        or not old.completion_token_details.keys() <= new.completion_token_details.keys()
+        or not old.prompt_cost_details.keys() <= new.prompt_cost_details.keys()
+        or not old.completion_cost_details.keys() <= new.completion_cost_details.keys()
+    )
+
+
 def reroll_traces(conn: sqlite3.Connection, trace_ids: set[str]) -> None:
     """Sum the roll-ups of whole traces again from their runs' own usage, as ingest builds them.
 
