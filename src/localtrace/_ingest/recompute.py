@@ -11,9 +11,9 @@ of runs taken in ``pk`` order, each batch one write transaction that:
    the prices in the file now (sent costs are kept unless ``include_sent``, and even then where
    no price applies); a run of another type keeps only its first-token time;
 2. hands each change of own usage to the ingest roll-up (``Ingestor.replace_own_usage``), so
-   every ancestor's totals move by the difference, as if the run had just arrived, then sums
-   the changed runs' traces again (``rollup.reroll_traces``): a cost taken away leaves no cost,
-   as a fresh ingest does, not $0;
+   every ancestor's totals move by the difference, as if the run had just arrived; the traces
+   of runs that lost a cost are summed again (``rollup.reroll_traces``): a cost taken away
+   leaves no cost, as a fresh ingest does, not $0;
 3. stores the batch's last ``pk`` and running totals in ``transfer_marks``.
 
 A SIGKILL loses at most the batch in flight (its transaction never committed, the mark still
@@ -37,7 +37,7 @@ from .._store.db import Database, chunks, placeholders
 from .._time import now_micros
 from .normalize import USAGE_HINTS
 from .pricing import SENT, Pricer, has_sent_cost, settle
-from .rollup import reroll_traces
+from .rollup import reroll_traces, takes_away
 from .state import USAGE_COLUMNS, UsageColumns, usage_from_columns
 from .upsert import Ingestor, RunState
 from .usage import EMPTY_USAGE, Usage, UsageError, counts_own_usage, own_usage
@@ -186,7 +186,11 @@ def _batch(
         )
     if states:
         ingestor.replace_own_usage(states)
-        reroll_traces(conn, {state.trace_id for state in states.values() if state.trace_id})
+        emptied = {
+            s.trace_id for s in states.values() if s.trace_id and takes_away(s.old_own, s.own)
+        }
+        if emptied:
+            reroll_traces(conn, emptied)
 
 
 def _priced(
