@@ -71,8 +71,8 @@ def test_unknown_set_recompute_list_delete(tmp_path: Path) -> None:
     )
     # priced from now on: the runs stored before say so, and what to do, not "all priced"
     waiting = cli("prices", "unknown", db=db)
-    assert "every llm run" not in waiting.stderr
-    assert "every model of an llm run with tokens has a price" in waiting.stderr
+    assert "every llm and embedding run" not in waiting.stderr
+    assert "every model of an llm or embedding run with tokens has a price" in waiting.stderr
     assert "llama-3.1-8b-ft" in waiting.stdout and "recompute" in waiting.stdout
     (why,) = json.loads(ok("prices", "unknown", "--format", "json", db=db))
     assert why["model"] == "llama-3.1-8b-ft" and why["runs"] == 2
@@ -93,7 +93,7 @@ def test_unknown_set_recompute_list_delete(tmp_path: Path) -> None:
             Decimal("0.0005"),
             Decimal("0.0075"),
         ]
-    assert "every llm run" in cli("prices", "unknown", db=db).stderr
+    assert "every llm and embedding run" in cli("prices", "unknown", db=db).stderr
     with localtrace.Client(db) as client:
         priced = next(r for r in client.list_runs(run_type="llm") if r.price_model_id)
     assert "custom/" in ok("run", str(priced.id), db=db)  # `localtrace run` shows the source

@@ -470,3 +470,48 @@ def test_wrap_gemini_run_pays_for_thinking_tokens(client: localtrace.Client) -> 
         pico(want.total_price),
     )
     assert run.cost_source == "genai-prices/google/gemini-2.5-flash"
+
+
+def test_embedding_runs_are_priced_on_their_input_tokens(client: localtrace.Client) -> None:
+    """An embedding run of a model the catalogue prices gets a cost, for its input tokens only
+    (as LangSmith prices embeddings); its trace's root adds it up; an unknown model stays
+    unpriced; a later ``recompute_costs`` agrees."""
+    from langsmith import traceable
+
+    @traceable(
+        run_type="embedding",
+        metadata={"ls_provider": "openai", "ls_model_name": "text-embedding-3-small"},
+    )
+    def embed(texts: list[str]) -> dict[str, Any]:
+        return {
+            "vectors": [[0.1, 0.2] for _ in texts],
+            "usage_metadata": {"input_tokens": 1000, "output_tokens": 7, "total_tokens": 1007},
+        }
+
+    @traceable(run_type="embedding", metadata={"ls_provider": "acme", "ls_model_name": "acme-e"})
+    def embed_unknown(texts: list[str]) -> dict[str, Any]:
+        return {"usage_metadata": {"input_tokens": 50, "output_tokens": 0, "total_tokens": 50}}
+
+    @traceable
+    def index(texts: list[str]) -> int:
+        embed(texts)
+        embed_unknown(texts)
+        return len(texts)
+
+    with tracing_context(client=client, enabled=True, project_name="p"):
+        index(["a", "b"])
+    client.flush()
+    runs = {run.name: run for run in client.list_runs(project_name="p")}
+    when = runs["embed"].start_time
+    prompt, _, _ = oracle("text-embedding-3-small", "openai", when, input_tokens=1000)
+    model = runs["embed"]
+    assert model.total_tokens == 1007  # tokens as reported
+    assert (pico(model.prompt_cost), pico(model.total_cost)) == (prompt, prompt) != (0, 0)
+    assert model.cost_source == "genai-prices/openai/text-embedding-3-small"
+    unknown = runs["embed_unknown"]
+    assert (unknown.total_tokens, unknown.total_cost, unknown.cost_source) == (50, None, None)
+    assert pico(runs["index"].total_cost) == prompt and runs["index"].total_tokens == 1057
+    assert [m.model for m in client.list_unpriced_models(project_name="p")] == ["acme-e"]
+    assert client.recompute_costs().runs_changed == 0
+    again = client.read_run(model.id)
+    assert (again.total_cost, again.cost_source) == (model.total_cost, model.cost_source)

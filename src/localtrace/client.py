@@ -191,8 +191,8 @@ class Client(EvaluationMethods, SharingMethods):
         Bulk loads (``batch_ingest_runs``) always use the in-process thread: they are the
         caller's main work, and serialising them for a child would only add cost.
 
-        ``pricing`` (default on) gives llm runs that report tokens but no cost a cost from the
-        model price table (custom prices, then the bundled catalogue); ``False`` stores only
+        ``pricing`` (default on) gives llm and embedding runs (these for their input tokens) that
+        report tokens but no cost a cost from the model price table (custom prices, then the bundled catalogue); ``False`` stores only
         the costs applications send (docs/costs.md).
 
         ``hide_inputs``, ``hide_outputs``, ``hide_metadata``, ``anonymizer`` and
@@ -996,7 +996,7 @@ class Client(EvaluationMethods, SharingMethods):
     ) -> ModelPrice:
         """Add a custom model price (LangSmith's model price map fields; USD per token).
 
-        It prices llm runs whose model name matches ``match_pattern`` (RE2, searched), of
+        It prices llm and embedding runs whose model name matches ``match_pattern`` (RE2, searched), of
         ``provider`` if given, that start at or after ``start_time``; custom prices win over the
         bundled catalogue. Runs already stored keep their costs until ``recompute_costs()``.
         An entry with the same name, provider and start time is refused unless ``replace``.
@@ -1056,7 +1056,7 @@ class Client(EvaluationMethods, SharingMethods):
         include_sent: bool = False,
         batch_size: int = 2000,
     ) -> RecomputeResult:
-        """Price the matched llm runs again with today's prices and redo their roll-ups.
+        """Price the matched llm and embedding runs again with today's prices and redo their roll-ups.
 
         Runs of other types that still count usage they reported themselves (stored by a
         version before model calls alone counted) stop counting it, and their traces' totals
@@ -1099,7 +1099,7 @@ class Client(EvaluationMethods, SharingMethods):
         project_name: str | Sequence[str] | None = None,
         project_id: uuid.UUID | str | Sequence[uuid.UUID | str] | None = None,
     ) -> list[UnpricedModel]:
-        """Model names of llm runs that have tokens but no cost because no price names the
+        """Model names of llm and embedding runs that have tokens but no cost because no price names the
         model, with run counts, most runs first: what to add with ``create_model_price``.
         Runs of a priced model that still have no cost are ``list_unpriced_usage``'s."""
         return [
@@ -1119,7 +1119,7 @@ class Client(EvaluationMethods, SharingMethods):
         project_name: str | Sequence[str] | None = None,
         project_id: uuid.UUID | str | Sequence[uuid.UUID | str] | None = None,
     ) -> list[UnpricedUsage]:
-        """llm runs that have tokens and no cost although a price names their model, grouped by
+        """llm and embedding runs that have tokens and no cost although a price names their model, grouped by
         model, provider and reason, most runs first: usage the catalogue refuses (more cached
         tokens than tokens), a price added since they were stored (``recompute_costs``), a
         total without input and output tokens."""

@@ -1,7 +1,8 @@
 """Costs for runs that report tokens but no cost: custom prices first, then the catalogue.
 
-An llm run is priced when its own usage has tokens and no cost the application sent: costs sent
-always win and are kept exactly. The model is named by the first of ``MODEL_PATHS`` the run
+An llm run is priced when its own usage has tokens and no cost the application sent, an
+embedding run likewise on its input tokens (``priceable``): costs sent always win and are kept
+exactly. The model is named by the first of ``MODEL_PATHS`` the run
 carries, the provider by ``ls_provider`` (or OTel's ``gen_ai.provider.name``/``gen_ai.system``);
 prices are those in force at the run's start time. A model no entry prices gets no cost, never a
 guess. ``cost_source`` records where each run's own cost came from (see ``docs/costs.md``).
@@ -483,13 +484,42 @@ def settle(
     tokens is priced when a price is found (and ``pricer`` is on); otherwise no cost."""
     if has_sent_cost(own):
         return own, SENT
-    if pricer is None or run_type != "llm" or not (own.prompt_tokens or own.completion_tokens):
+    billed = priceable(own, run_type)
+    if pricer is None or billed is None or not (billed.prompt_tokens or billed.completion_tokens):
         return own, None
     try:
-        priced = pricer.price(own, model_ref(extra, outputs), start_micros)
+        priced = pricer.price(billed, model_ref(extra, outputs), start_micros)
     except Exception:  # an estimate must never cost a run: keep it, without a cost
         logger.warning("localtrace could not price a run; it is kept without a cost", exc_info=True)
         return own, None
     if priced is None:
         return own, None
-    return priced.usage, priced.source
+    if billed is own:
+        return priced.usage, priced.source
+    reported = dataclasses.replace(  # the tokens stay as the run reported them
+        priced.usage,
+        completion_tokens=own.completion_tokens,
+        total_tokens=own.total_tokens,
+        completion_token_details=own.completion_token_details,
+    )
+    return reported, priced.source
+
+
+def priceable(own: Usage, run_type: str | None) -> Usage | None:
+    """The usage a model call of ``run_type`` is paid for; ``None``: not a model call.
+
+    An llm run pays for all it reports. An embedding run pays for its input alone, as LangSmith
+    prices embeddings: an output token count it reports is kept but never billed.
+    """
+    if run_type == "llm":
+        return own
+    if run_type != "embedding":
+        return None
+    if not (own.completion_tokens or own.completion_token_details):
+        return own
+    return dataclasses.replace(
+        own,
+        completion_tokens=0,
+        total_tokens=own.prompt_tokens,
+        completion_token_details={},
+    )

@@ -160,3 +160,60 @@ def apply_to_stored_ancestors(conn: sqlite3.Connection, deltas: dict[str, Usage]
             "INSERT OR REPLACE INTO pending_rollup (ancestor_id, usage) VALUES (?, ?)",
             (ancestor_id, _json.dumps(usage.to_json())),
         )
+
+
+def takes_away(old: Usage, new: Usage) -> bool:
+    """True when going from ``old`` to ``new`` drops a cost or a detail category: moving the
+    difference up would leave 0 where a sum over the runs leaves nothing (``reroll_traces``)."""
+    if old is EMPTY_USAGE or old is new:
+        return False
+    return (
+        (old.prompt_cost is not None and new.prompt_cost is None)
+        or (old.completion_cost is not None and new.completion_cost is None)
+        or (old.total_cost is not None and new.total_cost is None)
+        or not old.prompt_token_details.keys() <= new.prompt_token_details.keys()
+        or not old.completion_token_details.keys() <= new.completion_token_details.keys()
+        or not old.prompt_cost_details.keys() <= new.prompt_cost_details.keys()
+        or not old.completion_cost_details.keys() <= new.completion_cost_details.keys()
+    )
+
+
+def reroll_traces(conn: sqlite3.Connection, trace_ids: set[str]) -> None:
+    """Sum the roll-ups of whole traces again from their runs' own usage, as ingest builds them.
+
+    Moving differences up cannot tell a cost of $0 from no cost once a cost is taken away (a
+    chain's own cost a recompute drops, a price no longer found): the difference leaves 0 where
+    a fresh ingest, with no cost below, leaves null. Summing again from the runs can. Ancestors
+    not stored yet get their sum in ``pending_rollup``, as ingest leaves it for them.
+    """
+    for trace_id in sorted(trace_ids):
+        rows = conn.execute(
+            f"SELECT pk, id, dotted_order, run_type, own_usage, {', '.join(USAGE_COLUMNS)} "
+            "FROM runs WHERE trace_id = ?",
+            (trace_id,),
+        ).fetchall()
+        types = {row[1]: row[3] for row in rows}
+        sums: dict[str, Usage] = {}
+        for _pk, run_id, dotted, _run_type, own_text, *_ in rows:
+            own = Usage.from_json(_json.loads(own_text))
+            if own.is_empty():
+                continue
+            for target in (*ancestor_ids(dotted), run_id):
+                if types.get(target) != "llm" or target == run_id:
+                    sums[target] = sums.get(target, EMPTY_USAGE).combine(own)
+        updates = [
+            (*usage_columns(sums.get(row[1], EMPTY_USAGE)), row[0])
+            for row in rows
+            if usage_columns(sums.get(row[1], EMPTY_USAGE)) != UsageColumns._make(row[5:])
+        ]
+        if updates:
+            conn.executemany(f"UPDATE runs SET {_SET_USAGE} WHERE pk = ?", updates)
+        missing = {a for row in rows for a in ancestor_ids(row[2]) if a not in types}
+        for ancestor in sorted(missing):
+            conn.execute("DELETE FROM pending_rollup WHERE ancestor_id = ?", (ancestor,))
+            waiting = sums.get(ancestor)
+            if waiting is not None and not waiting.is_empty():
+                conn.execute(
+                    "INSERT INTO pending_rollup (ancestor_id, usage) VALUES (?, ?)",
+                    (ancestor, _json.dumps(waiting.to_json())),
+                )

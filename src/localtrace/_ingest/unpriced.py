@@ -1,4 +1,4 @@
-"""Which llm runs have tokens but no cost, and why: ``localtrace prices unknown``.
+"""Which model calls (llm and embedding runs) have tokens but no cost, and why: ``localtrace prices unknown``.
 
 A model no price names needs a price (``create_model_price``); a model a price names whose
 run still has no cost needs something else: usage the catalogue refuses (more cached tokens
@@ -16,13 +16,21 @@ from dataclasses import dataclass
 from .. import _json
 from .catalogue import Refusal
 from .normalize import USAGE_HINTS
-from .pricing import _DETAIL_NAMES, ModelRef, Pricer, billed_usage, catalogue_usage, model_ref
+from .pricing import (
+    _DETAIL_NAMES,
+    ModelRef,
+    Pricer,
+    billed_usage,
+    catalogue_usage,
+    model_ref,
+    priceable,
+)
 from .usage import Usage
 
 
 @dataclass(frozen=True)
 class UnpricedGroup:
-    """llm runs with tokens and no cost that share a model, provider and reason."""
+    """Model calls with tokens and no cost that share a model, provider and reason."""
 
     model: str | None
     provider: str | None
@@ -35,16 +43,17 @@ class UnpricedGroup:
 def unpriced(
     conn: sqlite3.Connection, where_sql: str, params: Sequence[object], pricer: Pricer | None = None
 ) -> list[UnpricedGroup]:
-    """Every group of unpriced llm runs matching ``where_sql`` (over ``runs AS r``), most runs
+    """Every group of unpriced model calls matching ``where_sql`` (over ``runs AS r``), most runs
     first."""
     pricer = pricer if pricer is not None else Pricer()
     pricer.refresh(conn)
     condition = f"{where_sql} AND" if where_sql else "WHERE"
     found: dict[tuple[str | None, str | None, str | None, str | None], list[int]] = {}
-    for extra_text, outputs_text, own_text, start, tokens in conn.execute(
-        "SELECT p.extra, p.outputs, r.own_usage, r.start_time, r.total_tokens FROM runs AS r "
-        "LEFT JOIN run_payloads AS p ON p.run_pk = r.pk "
-        f"{condition} r.run_type = 'llm' AND r.total_cost IS NULL AND r.total_tokens > 0",
+    for extra_text, outputs_text, own_text, start, tokens, run_type in conn.execute(
+        "SELECT p.extra, p.outputs, r.own_usage, r.start_time, r.total_tokens, r.run_type "
+        "FROM runs AS r LEFT JOIN run_payloads AS p ON p.run_pk = r.pk "
+        f"{condition} r.run_type IN ('llm', 'embedding') AND r.total_cost IS NULL "
+        "AND r.total_tokens > 0",
         list(params),
     ):
         extra = _json.loads(extra_text) if extra_text else None
@@ -56,7 +65,7 @@ def unpriced(
             outputs if isinstance(outputs, dict) else None,
         )
         own = Usage.from_json(_json.loads(own_text) if own_text else None)
-        why = explain(pricer, own, ref, start)
+        why = explain(pricer, priceable(own, run_type) or own, ref, start)
         counts = found.setdefault((ref.name, ref.provider, why.price, why.reason), [0, 0])
         counts[0] += 1
         counts[1] += tokens

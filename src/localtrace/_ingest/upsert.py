@@ -33,7 +33,7 @@ from .merge import apply_change, new_state
 from .normalize import Change, may_hold_usage, normalize_all
 from .position import adopt, position
 from .pricing import Pricer, settle
-from .rollup import roll_up
+from .rollup import reroll_traces, roll_up, takes_away
 from .rows import write
 from .state import (
     ARRIVAL_START,
@@ -138,6 +138,9 @@ class Ingestor:
         roll_up(self.conn, good)
         write(self.conn, good)
         adopt(self.conn, [s for s in good.values() if not s.existed])
+        emptied = {s.trace_id for s in good.values() if s.trace_id and takes_away(s.old_own, s.own)}
+        if emptied:  # a cost taken away: no cost above, not $0, where nothing else has one
+            reroll_traces(self.conn, emptied)
         result.written = len(good)
         return result
 

@@ -1,7 +1,8 @@
 """Moving runs and feedback between stores as JSON lines (``localtrace export`` / ``import``).
 
 Each line is one object: a run in LangSmith's run-dict shape (the fields of ``Run`` plus
-``session_name`` and, when it has any, ``attachments`` as ``{name: [mime_type, base64]}``), a
+``session_name`` and, when it has any, ``attachments`` as ``{name: [mime_type, base64]}`` and a
+write replica's ``metadata``, top-level as the SDK sends it), a
 project (``{"record": "project", name, description, metadata, ...}``) or a piece of feedback
 (the fields of ``Feedback``). Runs come first, in start order, then their projects (those
 with a description or metadata), then feedback. Importing upserts the runs through ``batch_ingest_runs`` (tokens, costs and roll-ups
@@ -20,6 +21,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import orjson
 
+from .._query.replica import replica_metadata
 from ..errors import LocaltraceError, ProjectNotFoundError
 from ..models import Project, Run
 
@@ -92,6 +94,31 @@ class _ProjectNames:
         return self._names[key]
 
 
+def _pages(runs: Iterable[Run], size: int = 100) -> Iterator[list[Run]]:
+    page: list[Run] = []
+    for run in runs:
+        page.append(run)
+        if len(page) >= size:
+            yield page
+            page = []
+    if page:
+        yield page
+
+
+def _record(run: Run, session: str | None, replica: dict[str, Any] | None) -> dict[str, Any]:
+    """One run line. A write replica's metadata goes in a top-level ``metadata``, where the SDK
+    sends it: importing it keeps it winning over the run's own keys when the run's end (its
+    patch, with its own ``extra.metadata``) arrives later."""
+    record = run_record(run, session_name=session)
+    if run.attachments:
+        record["attachments"] = _inlined(run)
+    else:
+        record.pop("attachments", None)
+    if replica:
+        record["metadata"] = replica
+    return record
+
+
 def iter_records(
     client: Client, *, include_feedback: bool = True, **list_runs_args: Any
 ) -> Iterator[dict[str, Any]]:
@@ -100,18 +127,15 @@ def iter_records(
     filtered = any(value is not None for value in list_runs_args.values())
     run_ids: list[str] = []
     projects: dict[str, None] = {}
-    for run in client.list_runs(order="asc", **list_runs_args):
-        session = names.name(run.session_id) if run.session_id else None
-        if run.session_id:
-            projects[str(run.session_id)] = None
-        if filtered and include_feedback:
-            run_ids.append(str(run.id))
-        record = run_record(run, session_name=session)
-        if run.attachments:
-            record["attachments"] = _inlined(run)
-        else:
-            record.pop("attachments", None)
-        yield record
+    for page in _pages(client.list_runs(order="asc", **list_runs_args)):
+        replicas = replica_metadata(client._db, [str(run.id) for run in page])
+        for run in page:
+            session = names.name(run.session_id) if run.session_id else None
+            if run.session_id:
+                projects[str(run.session_id)] = None
+            if filtered and include_feedback:
+                run_ids.append(str(run.id))
+            yield _record(run, session, replicas.get(str(run.id)))
     for project_id in projects:
         try:
             project = client.read_project(project_id=project_id)

@@ -7,8 +7,11 @@ mid-merge leaves the output as it was before that input (every trace old or new,
   taken, and carries its description and metadata.
 * Traces the output does not have yet (the usual case for shards) are copied with
   ``INSERT ... SELECT`` table by table: runs keep their rolled-up usage and costs as computed
-  when they were first written, with fresh primary keys after the output's.
-* Traces the output already has some run of go through the ingest upsert rules run by run,
+  when they were first written, with fresh primary keys after the output's; copied runs that
+  are no model call yet count usage of their own (an earlier version wrote them) stop counting
+  it and their traces are summed again (``count_model_calls_only``), as ingest counts now.
+* Traces the output already has some run of go through the ingest upsert rules run by run
+  (a write replica's metadata with them, so it still wins over the run's own keys),
   so the same run in two files merges into one row and roll-ups are recomputed; llm runs that
   report tokens without a cost are priced as the writer prices them (the output's custom prices,
   those the input brings included, then the catalogue).
@@ -35,6 +38,7 @@ from typing import Any
 from .. import _json
 from .._dotted import dotted_ids
 from .._ingest.pricing import Pricer
+from .._ingest.recompute import count_model_calls_only
 from .._ingest.upsert import Ingestor
 from .._ingest.usage import Usage
 from .._store import fulltext
@@ -297,7 +301,8 @@ class _Merger:
             "SELECT s.id, s.name, s.run_type, s.start_time, s.end_time, s.trace_id, "
             "s.parent_run_id, s.dotted_order, s.reference_example_id, s.tags, "
             "coalesce((SELECT dst_id FROM temp.merge_projects WHERE src_id = s.session_id), "
-            "s.session_id), p.inputs, p.outputs, p.error, p.extra, p.events, p.serialized "
+            "s.session_id), p.inputs, p.outputs, p.error, p.extra, p.events, p.serialized, "
+            "p.replica_metadata "
             "FROM src.runs AS s LEFT JOIN src.run_payloads AS p ON p.run_pk = s.pk "
             "WHERE s.trace_id IN (SELECT trace_id FROM temp.merge_overlap) "
             "ORDER BY s.trace_id, s.dotted_order"
@@ -324,6 +329,8 @@ class _Merger:
             ):
                 if text is not None:
                     run[key] = text if key == "error" else _json.loads(text)
+            if row[17] is not None:  # a write replica's, where the SDK sends it: it keeps winning
+                run["metadata"] = _json.loads(row[17])
             batch.append(("post", run))
             if len(batch) >= SLOW_BATCH:
                 yield batch
@@ -427,9 +434,10 @@ def merge_one(
             merger.projects()
             merger.carried()
             overlapping = merger.overlap()
-            merger.copy(overlapping)
+            copied = merger.copy(overlapping)
             named = merger.merge_overlapping() if overlapping else set()
             merger.pending(named)
+            count_model_calls_only(conn, copied)  # figures an earlier version wrote
             merger.feedback()
         except BaseException:
             conn.execute("ROLLBACK")

@@ -353,7 +353,7 @@ def prices_recompute(
     batch_size: int,
     fmt: str | None,
 ) -> None:
-    """Price stored llm runs again with the prices now in force and fix their traces' totals.
+    """Price stored llm and embedding runs again with the prices now in force and fix their traces' totals.
     Files of earlier versions also stop counting usage that non-model runs reported. Safe to
     interrupt: running it again continues where it stopped.
 
@@ -399,7 +399,7 @@ def prices_recompute(
 @pass_settings
 @options_named({"project_name": "--project"})
 def prices_unknown(settings: Settings, projects: tuple[str, ...], fmt: str | None) -> None:
-    """llm runs that have tokens but no cost, with run counts: the prices to add (models no
+    """llm and embedding runs that have tokens but no cost, with run counts: the prices to add (models no
     price names), then the runs a price names but could not price, and why.
 
     Example:
@@ -420,7 +420,7 @@ def prices_unknown(settings: Settings, projects: tuple[str, ...], fmt: str | Non
         render.write_records(records, fmt, sys.stdout)
         return
     if not found and not usage:
-        _note("every llm run with tokens has a cost")
+        _note("every llm and embedding run with tokens has a cost")
         return
     if found:
         _console().print(
@@ -438,7 +438,7 @@ def prices_unknown(settings: Settings, projects: tuple[str, ...], fmt: str | Non
             )
         )
     else:
-        _note("every model of an llm run with tokens has a price")
+        _note("every model of an llm or embedding run with tokens has a price")
     if usage:
         _note("runs a price names but that have no cost, and why:")
         _console().print(
