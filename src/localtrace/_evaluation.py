@@ -431,14 +431,24 @@ class EvaluationMethods:
         ids: Sequence[uuid.UUID | str | None] | None = None,
         dangerously_allow_filesystem: bool = False,
         max_concurrency: int = 1,
+        reference_outputs: Sequence[Mapping[str, Any] | None] | None = None,
     ) -> dict[str, Any]:
         """Add many examples at once, in one transaction (all or none).
 
         ``examples`` is a list of dicts (or ``ExampleCreate`` objects) with ``inputs``,
         ``outputs``, ``metadata``, ``split``, ``id``, ``source_run_id``; the older parallel
-        lists (``inputs=[...]``, ``outputs=[...]``, ...) are accepted too. Returns
-        ``{"example_ids": [...], "count": n}`` as the SDK does.
+        lists (``inputs=[...]``, ``reference_outputs=[...]`` or its older name ``outputs``,
+        ...) are accepted too. Returns ``{"example_ids": [...], "count": n}`` as the SDK does.
         """
+        if reference_outputs is not None:
+            if outputs is not None:
+                raise InvalidArgumentError(
+                    "reference_outputs",
+                    "...",
+                    "given with outputs, its older name",
+                    "pass reference_outputs=[...] alone",
+                )
+            outputs = reference_outputs
         did = self._dataset_id(dataset_id, dataset_name)
         if examples is not None and inputs is not None:
             raise InvalidArgumentError(
