@@ -4,6 +4,7 @@ writes through ``create_example`` / ``upload_csv`` (run here on a localtrace ``C
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -52,3 +53,100 @@ def test_create_examples_refuses_both_names_of_the_outputs_list() -> None:
         )
     assert caught.value.argument == "reference_outputs"
     assert list(client.list_examples(dataset_name="both")) == []
+
+
+class Message:
+    """What the SDK takes for a LangChain message: ``type``, ``content``,
+    ``additional_kwargs``."""
+
+    def __init__(self, type: str, content: str, **additional_kwargs: Any) -> None:
+        self.type, self.content, self.additional_kwargs = type, content, additional_kwargs
+
+
+CHATS: list[tuple[list[Any], Any]] = [
+    ([{"type": "human", "data": {"content": "hi"}}], {"type": "ai", "data": {"content": "yo"}}),
+    ([Message("system", "be brief"), Message("human", "hi", name="ann")], Message("ai", "yo")),
+    ([Message("human", "no answer yet")], None),
+]
+
+
+def test_llm_and_chat_examples_are_what_the_sdks_own_code_writes(tmp_path: Path) -> None:
+    """``create_llm_example`` / ``create_chat_example`` store what the SDK's methods of the
+    same name store (they are written over ``create_example``): the oracle is the SDK's code
+    run on this client."""
+    client = localtrace.Client(tmp_path / "e.db")
+    ours = client.create_dataset("ours", data_type="chat")
+    sdks = client.create_dataset("sdks", data_type="chat")
+    moment = dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
+    made = client.create_llm_example("2+2?", "4", dataset_name="ours", created_at=moment)
+    langsmith.Client.create_llm_example(client, "2+2?", "4", dataset_name="sdks", created_at=moment)
+    assert isinstance(made, localtrace.Example)
+    assert (made.inputs, made.outputs, made.created_at) == (
+        {"input": "2+2?"},
+        {"output": "4"},
+        moment,
+    )
+    client.create_llm_example("no generation", dataset_id=ours.id)
+    langsmith.Client.create_llm_example(client, "no generation", dataset_id=sdks.id)
+    for messages, generations in CHATS:
+        client.create_chat_example(messages, generations, dataset_id=ours.id)
+        langsmith.Client.create_chat_example(client, messages, generations, dataset_id=sdks.id)
+    assert contents(client, ours.id) == contents(client, sdks.id)
+    assert contents(client, ours.id)[3][0] == {
+        "input": [
+            {"type": "system", "data": {"content": "be brief"}},
+            {"type": "human", "data": {"content": "hi", "additional_kwargs": {"name": "ann"}}},
+        ]
+    }
+
+
+class Frame:
+    """A table with pandas' ``to_csv(buffer, index=False)``, all the SDK's upload uses."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def to_csv(self, buffer: Any, index: bool = True) -> None:
+        assert index is False
+        buffer.write(self.text.encode())
+
+
+def test_upload_dataframe_is_the_sdks_csv_upload_of_the_frame(tmp_path: Path) -> None:
+    client = localtrace.Client(tmp_path / "e.db")
+    frame = Frame('q,answer,note\n1,2,"a, b"\n3,6,\n')
+    made = client.upload_dataframe(frame, "ours", ["q"], ["answer"], description="doubling")
+    sdks = langsmith.Client.upload_dataframe(
+        client, frame, "sdks", ["q"], ["answer"], description="doubling"
+    )
+    assert isinstance(made, localtrace.Dataset)
+    assert (made.name, made.description, made.example_count) == ("ours", "doubling", 2)
+    assert contents(client, made.id) == contents(client, sdks.id)
+    assert contents(client, made.id)[0][:2] == ({"q": 1}, {"answer": 2})
+
+
+def test_upload_dataframe_of_a_pandas_frame(tmp_path: Path) -> None:
+    pandas = pytest.importorskip("pandas")
+    client = localtrace.Client(tmp_path / "e.db")
+    frame = pandas.DataFrame({"q": [1, 2], "tag": ["x", "y, z"], "answer": [2, 4]})
+    made = client.upload_dataframe(frame, "frame", input_keys=["q", "tag"], output_keys=["answer"])
+    assert contents(client, made.id) == [
+        ({"q": 1, "tag": "x"}, {"answer": 2}, {"dataset_split": ["base"]}),
+        ({"q": 2, "tag": "y, z"}, {"answer": 4}, {"dataset_split": ["base"]}),
+    ]
+
+
+def test_upload_csv_and_upload_dataframe_take_no_data_type_as_kv(tmp_path: Path) -> None:
+    """The SDK's ``data_type`` is optional: ``None`` sends none, and the dataset is ``kv``."""
+    client = localtrace.Client(tmp_path / "e.db")
+    made = client.upload_dataframe(Frame("q\n1\n"), "frame", ["q"], [], data_type=None)
+    csv = tmp_path / "plain.csv"
+    csv.write_text("q\n1\n")
+    plain = client.upload_csv(str(csv), ["q"], [], data_type=None)
+    assert (made.data_type, plain.data_type) == ("kv", "kv")
+
+
+def test_upload_dataframe_of_something_else_names_the_argument() -> None:
+    client = localtrace.Client(":memory:")
+    with pytest.raises(localtrace.InvalidArgumentError, match="df='list': not a DataFrame"):
+        client.upload_dataframe([[1, 2]], "rows", ["q"], ["a"])
+    assert list(client.list_datasets()) == []

@@ -533,7 +533,8 @@ class EvaluationMethods:
         the ``input_keys`` columns its inputs and the ``output_keys`` columns its outputs.
 
         ``csv_file`` is a path or ``(file name, binary stream[, media type])``; ``name``
-        defaults to the file name. Cells holding a number or JSON are read as values. The
+        defaults to the file name, ``data_type`` (``None``) to ``kv``. Cells holding a number or
+        JSON are read as values. The
         dataset and its examples are written in one transaction: all or nothing;
         ``DatasetExistsError`` if the name is taken. ``dataset_id`` (a localtrace extension)
         is the id the SDK's upload sends.
@@ -549,7 +550,10 @@ class EvaluationMethods:
             io.StringIO(text, newline=""), list(input_keys), list(output_keys), file_name
         )
         dataset = _new_dataset(
-            name or file_name, description=description, data_type=data_type, dataset_id=dataset_id
+            name or file_name,
+            description=description,
+            data_type=data_type or "kv",  # the SDK sends none for None: the server's kv
+            dataset_id=dataset_id,
         )
         self._write_examples(dataset["dataset_id"], records, new_dataset=dataset)
         return self.read_dataset(dataset_id=dataset["dataset_id"])
