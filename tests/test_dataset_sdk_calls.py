@@ -5,6 +5,7 @@ writes through ``create_example`` / ``upload_csv`` (run here on a localtrace ``C
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -150,3 +151,102 @@ def test_upload_dataframe_of_something_else_names_the_argument() -> None:
     with pytest.raises(localtrace.InvalidArgumentError, match="df='list': not a DataFrame"):
         client.upload_dataframe([[1, 2]], "rows", ["q"], ["a"])
     assert list(client.list_datasets()) == []
+
+
+def test_multipart_uploads_and_updates_are_create_and_update_examples(tmp_path: Path) -> None:
+    """The SDK's ``upload_examples_multipart`` / ``update_examples_multipart`` take its
+    ``ExampleCreate`` / ``ExampleUpdate`` objects and store what ``create_examples`` /
+    ``update_examples`` store; they answer the SDK's ``UpsertExamplesResponse``."""
+    schemas = langsmith.schemas
+    client = localtrace.Client(tmp_path / "e.db")
+    ours = client.create_dataset("ours")
+    plain = client.create_dataset("plain")
+    rows: list[dict[str, Any]] = [
+        {"inputs": {"q": 1}, "reference_outputs": {"a": 2}, "metadata": {"m": 1}},
+        {"inputs": {"q": 2}, "split": ["test", "hard"]},
+    ]
+    made = client.upload_examples_multipart(
+        dataset_id=ours.id, uploads=[schemas.ExampleCreate(**row) for row in rows]
+    )
+    client.create_examples(dataset_id=plain.id, examples=rows)
+    assert set(made) == {"example_ids", "count", "as_of"}
+    assert made["count"] == 2 and len(made["example_ids"]) == 2
+    assert contents(client, ours.id) == contents(client, plain.id)
+    version = list(client.list_examples(dataset_id=ours.id, as_of=made["as_of"]))
+    assert {str(e.id) for e in version} == set(made["example_ids"])
+
+    first = made["example_ids"][0]
+    done = client.update_examples_multipart(
+        dataset_id=ours.id,
+        updates=[schemas.ExampleUpdate(id=first, outputs={"a": 3}, split="train")],
+    )
+    assert (done["example_ids"], done["count"]) == ([first], 1)
+    changed = client.read_example(first)
+    assert (changed.inputs, changed.outputs) == ({"q": 1}, {"a": 3})
+    assert changed.metadata == {"m": 1, "dataset_split": ["train"]}
+    assert client.upload_examples_multipart(dataset_id=ours.id) == {
+        "example_ids": [],
+        "count": 0,
+        "as_of": None,
+    }
+
+
+def test_upsert_creates_new_ids_and_replaces_existing_ones(tmp_path: Path) -> None:
+    schemas = langsmith.schemas
+    client = localtrace.Client(tmp_path / "e.db")
+    dataset = client.create_dataset("upserted")
+    kept = uuid.uuid4()
+    client.create_examples(
+        dataset_id=dataset.id,
+        examples=[{"id": kept, "inputs": {"q": 1}, "outputs": {"a": 1}, "metadata": {"old": 1}}],
+    )
+    before = client.read_example(kept)
+    fresh = uuid.uuid4()
+    answer = client.upsert_examples_multipart(
+        upserts=[
+            schemas.ExampleUpsertWithAttachments(
+                id=kept, dataset_id=dataset.id, inputs={"q": 1}, reference_outputs={"a": 2}
+            ),
+            schemas.ExampleUpsertWithAttachments(
+                id=fresh, dataset_id=dataset.id, inputs={"q": 5}, split="test"
+            ),
+        ]
+    )
+    assert (answer["example_ids"], answer["count"]) == ([str(kept), str(fresh)], 2)
+    replaced = client.read_example(kept)
+    assert (replaced.inputs, replaced.outputs) == ({"q": 1}, {"a": 2})
+    assert replaced.metadata == {"dataset_split": ["base"]}  # what the upsert carries
+    assert replaced.created_at == before.created_at
+    assert client.read_example(kept, as_of=before.modified_at).outputs == {"a": 1}
+    assert client.read_example(fresh).metadata == {"dataset_split": ["test"]}
+    assert len(list(client.list_examples(dataset_id=dataset.id))) == 2
+
+
+def test_an_upsert_that_cannot_be_written_writes_nothing(tmp_path: Path) -> None:
+    schemas = langsmith.schemas
+    client = localtrace.Client(tmp_path / "e.db")
+    home = client.create_dataset("home")
+    other = client.create_dataset("other")
+    made = client.create_examples(dataset_id=home.id, examples=[{"inputs": {"q": 1}}])
+    moved = made["example_ids"][0]
+    with pytest.raises(localtrace.InvalidArgumentError, match=f"example {moved} is in dataset"):
+        client.upsert_examples_multipart(
+            upserts=[
+                schemas.ExampleUpsertWithAttachments(dataset_id=other.id, inputs={"q": 2}),
+                schemas.ExampleUpsertWithAttachments(id=moved, dataset_id=other.id, inputs={}),
+            ]
+        )
+    with pytest.raises(localtrace.DatasetNotFoundError):
+        client.upsert_examples_multipart(
+            upserts=[schemas.ExampleUpsertWithAttachments(dataset_id=uuid.uuid4(), inputs={})]
+        )
+    with pytest.raises(localtrace.InvalidArgumentError, match="attachments"):
+        client.upsert_examples_multipart(
+            upserts=[
+                schemas.ExampleUpsertWithAttachments(
+                    dataset_id=other.id, inputs={}, attachments={"f": ("text/plain", b"x")}
+                )
+            ]
+        )
+    assert list(client.list_examples(dataset_id=other.id)) == []
+    assert client.read_example(moved).inputs == {"q": 1}

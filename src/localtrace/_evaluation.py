@@ -478,25 +478,7 @@ class EvaluationMethods:
                 {"inputs": row, **{k: v[i] for k, v in columns.items() if v is not None}}
                 for i, row in enumerate(rows)
             ]
-        given = [e.model_dump() if hasattr(e, "model_dump") else dict(e) for e in examples]
-        for example in given:
-            if example.get("attachments"):
-                raise InvalidArgumentError(
-                    "examples",
-                    "attachments",
-                    "examples keep no attachments in localtrace",
-                    "put file contents in inputs, or leave attachments out",
-                )
-            if example.get("outputs") is None and "reference_outputs" in example:
-                example["outputs"] = example["reference_outputs"]
-            if example.get("use_source_run_io"):
-                if not example.get("source_run_id"):
-                    raise InvalidArgumentError(
-                        "use_source_run_io", True, "needs source_run_id", "pass source_run_id=..."
-                    )
-                run = self.read_run(example["source_run_id"])  # type: ignore[attr-defined]
-                example["inputs"], example["outputs"] = run.inputs, run.outputs
-        created = self._write_examples(did, given)
+        created = self._write_examples(did, self._given_examples(examples))
         return {"example_ids": created, "count": len(created)}
 
     @sdk_keywords()
@@ -1430,26 +1412,8 @@ class EvaluationMethods:
         """Append the first version of each example, in one transaction (which first creates
         the dataset ``new_dataset`` describes, when given: both or neither)."""
         now = now_micros()
-        ids: list[str] = []
-        prepared: list[dict[str, Any]] = []
-        for example in examples:
-            eid = _uuid(example["id"], "example_id") if example.get("id") else str(uuid.uuid4())
-            metadata = _json_object(example.get("metadata"), "metadata")
-            source = example.get("source_run_id")
-            created = example.get("created_at")
-            prepared.append(
-                {
-                    "example_id": eid,
-                    "inputs": _json_object(example.get("inputs"), "inputs") or {},
-                    "outputs": _json_object(example.get("outputs"), "outputs"),
-                    "metadata": _datasets.with_default_split(
-                        _with_split(metadata, example.get("split"))
-                    ),
-                    "source_run_id": _uuid(source, "source_run_id") if source else None,
-                    "created_at": self._moment(created, "created_at") if created else now,
-                }
-            )
-            ids.append(eid)
+        prepared = [self._example_values(example, now) for example in examples]
+        ids = [values["example_id"] for values in prepared]
         with self._db.write() as conn:
             if new_dataset is not None:
                 _datasets.create(conn, **new_dataset, now=now)
@@ -1461,6 +1425,47 @@ class EvaluationMethods:
                     )
                 _datasets.write_version(conn, dataset_id=dataset_id, now=now, **values)
         return ids
+
+    def _given_examples(self, examples: Iterable[Any]) -> list[dict[str, Any]]:
+        """``create_examples``' examples (dicts or the SDK's ``ExampleCreate``) as dicts with
+        ``outputs`` (the SDK's ``reference_outputs``), a source run's inputs and outputs
+        copied in when ``use_source_run_io``; attachments refused."""
+        given = [e.model_dump() if hasattr(e, "model_dump") else dict(e) for e in examples]
+        for example in given:
+            if example.get("attachments"):
+                raise InvalidArgumentError(
+                    "examples",
+                    "attachments",
+                    "examples keep no attachments in localtrace",
+                    "put file contents in inputs, or leave attachments out",
+                )
+            if example.get("outputs") is None and "reference_outputs" in example:
+                example["outputs"] = example["reference_outputs"]
+            if example.get("use_source_run_io"):
+                if not example.get("source_run_id"):
+                    raise InvalidArgumentError(
+                        "use_source_run_io", True, "needs source_run_id", "pass source_run_id=..."
+                    )
+                run = self.read_run(example["source_run_id"])  # type: ignore[attr-defined]
+                example["inputs"], example["outputs"] = run.inputs, run.outputs
+        return given
+
+    def _example_values(self, example: Mapping[str, Any], now: int) -> dict[str, Any]:
+        """The checked row values of an example's first version (``write_version`` takes
+        them, with its dataset)."""
+        metadata = _json_object(example.get("metadata"), "metadata")
+        source = example.get("source_run_id")
+        created = example.get("created_at")
+        return {
+            "example_id": _uuid(example["id"], "example_id")
+            if example.get("id")
+            else str(uuid.uuid4()),
+            "inputs": _json_object(example.get("inputs"), "inputs") or {},
+            "outputs": _json_object(example.get("outputs"), "outputs"),
+            "metadata": _datasets.with_default_split(_with_split(metadata, example.get("split"))),
+            "source_run_id": _uuid(source, "source_run_id") if source else None,
+            "created_at": self._moment(created, "created_at") if created else now,
+        }
 
 
 def _new_dataset(

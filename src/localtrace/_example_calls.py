@@ -1,9 +1,9 @@
-"""The langsmith SDK's shorthand example calls on ``Client``: LLM and chat examples and a
-DataFrame upload.
+"""The langsmith SDK's shorthand example calls on ``Client``: LLM and chat examples, a
+DataFrame upload and the multipart example calls.
 
-Each is written over the one path that writes examples (``create_example``, ``upload_csv``),
-so SDK code calling them runs unchanged against a local file and stores what the SDK's own
-code of the same name would.
+Each is written over the one path that writes examples (``create_example``,
+``create_examples``, ``update_examples``, ``upload_csv``), so SDK code calling them runs
+unchanged against a local file and stores what the SDK's own code of the same name would.
 """
 
 from __future__ import annotations
@@ -11,11 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import io
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ._args import sdk_keywords
 from ._evaluation import EvaluationMethods
+from ._query import datasets as _datasets
+from ._time import now_micros
 from .errors import InvalidArgumentError
 from .models import Dataset, Example
 
@@ -93,6 +95,91 @@ class ExampleCalls(EvaluationMethods):
             description=description,
             data_type=data_type,
         )
+
+    @sdk_keywords()
+    def upload_examples_multipart(
+        self,
+        *,
+        dataset_id: uuid.UUID | str,
+        uploads: Sequence[Any] | None = None,
+        dangerously_allow_filesystem: bool = False,
+    ) -> dict[str, Any]:
+        """``create_examples(dataset_id=..., examples=uploads)`` (the SDK's ``ExampleCreate``
+        objects or dicts), answered as the SDK's ``UpsertExamplesResponse``."""
+        made = self.create_examples(dataset_id=dataset_id, examples=list(uploads or ()))
+        return self._response(made["example_ids"])
+
+    @sdk_keywords()
+    def update_examples_multipart(
+        self,
+        *,
+        dataset_id: uuid.UUID | str,
+        updates: Sequence[Any] | None = None,
+        dangerously_allow_filesystem: bool = False,
+    ) -> dict[str, Any]:
+        """``update_examples(dataset_id=..., updates=updates)`` (the SDK's ``ExampleUpdate``
+        objects or dicts), answered as the SDK's ``UpsertExamplesResponse``."""
+        done = self.update_examples(dataset_id=dataset_id, updates=list(updates or ()))
+        return self._response(done["example_ids"])
+
+    @sdk_keywords()
+    def upsert_examples_multipart(
+        self,
+        *,
+        upserts: Sequence[Any] | None = None,
+        dangerously_allow_filesystem: bool = False,
+    ) -> dict[str, Any]:
+        """Create or replace examples (the SDK's ``ExampleUpsertWithAttachments``, each naming
+        its ``dataset_id``), in one transaction: all or none.
+
+        A new id is created as ``create_examples`` creates it; an id that exists gets a new
+        version holding what the upsert carries (inputs, outputs, metadata, split), keeping
+        its creation time. An example stays in its dataset (another ``dataset_id`` is
+        refused)."""
+        now = now_micros()
+        prepared = []
+        for upsert in self._given_examples(upserts or ()):
+            values = self._example_values(upsert, now)
+            values["dataset_id"] = self._upsert_dataset(upsert.get("dataset_id"))
+            prepared.append(values)
+        with self._db.write() as conn:
+            for values in prepared:
+                row = _datasets.current_row(conn, values["example_id"])
+                if row is not None:
+                    if row[1] != values["dataset_id"]:
+                        raise InvalidArgumentError(
+                            "dataset_id",
+                            values["dataset_id"],
+                            f"example {values['example_id']} is in dataset {row[1]}",
+                            "upsert it with its own dataset_id, or leave its id out",
+                        )
+                    values["created_at"] = int(row[6])
+                    values["source_run_id"] = values["source_run_id"] or row[5]
+                _datasets.write_version(conn, now=now, **values)
+        return self._response([values["example_id"] for values in prepared])
+
+    def _upsert_dataset(self, dataset_id: Any) -> str:
+        """The existing dataset an upsert names (it must name one)."""
+        if dataset_id is None:
+            raise InvalidArgumentError(
+                "dataset_id",
+                None,
+                "an upsert names its dataset",
+                "pass dataset_id=... on each example",
+            )
+        return self._dataset_id(dataset_id, None)
+
+    def _response(self, example_ids: Iterable[Any]) -> dict[str, Any]:
+        """The SDK's ``UpsertExamplesResponse``: the ids, their count and ``as_of``, the
+        version the write made (pass it to ``list_examples(as_of=...)``)."""
+        ids = [str(e) for e in example_ids]
+        moments = [e.modified_at for e in self.list_examples(example_ids=ids)] if ids else []
+        newest = max((m for m in moments if m is not None), default=None)
+        return {
+            "example_ids": ids,
+            "count": len(ids),
+            "as_of": newest.isoformat() if newest else None,
+        }
 
 
 def _message(message: Any) -> Any:
