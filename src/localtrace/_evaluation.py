@@ -385,13 +385,8 @@ class EvaluationMethods:
         ``use_source_run_io`` copies inputs and outputs from ``source_run_id``. Attachments are
         not stored on examples locally (refused with a clear error).
         """
-        if attachments:
-            raise InvalidArgumentError(
-                "attachments",
-                "...",
-                "examples keep no attachments in localtrace",
-                "put file contents in inputs, or leave attachments out",
-            )
+        _refuse_files("attachments", attachments)
+        _refuse_files("use_source_run_attachments", use_source_run_attachments)
         did = self._dataset_id(dataset_id, dataset_name)
         if use_source_run_io:
             if source_run_id is None:
@@ -650,6 +645,7 @@ class EvaluationMethods:
                     "split": split,
                     "dataset_id": dataset_id,
                     "attachments": attachments,
+                    "attachments_operations": attachments_operations,
                 }
             ]
         )
@@ -702,13 +698,8 @@ class EvaluationMethods:
         done: list[str] = []
         with self._db.write() as conn:
             for change in changes:
-                if change.get("attachments"):
-                    raise InvalidArgumentError(
-                        "attachments",
-                        "...",
-                        "examples keep no attachments in localtrace",
-                        "leave attachments out",
-                    )
+                _refuse_files("attachments", change.get("attachments"))
+                _refuse_files("attachments_operations", _kept_files(change))
                 eid = _uuid(change.get("id"), "example_id")
                 row = _datasets.current_row(conn, eid)
                 if row is None or (wanted is not None and row[1] != wanted):
@@ -1432,13 +1423,8 @@ class EvaluationMethods:
         copied in when ``use_source_run_io``; attachments refused."""
         given = [e.model_dump() if hasattr(e, "model_dump") else dict(e) for e in examples]
         for example in given:
-            if example.get("attachments"):
-                raise InvalidArgumentError(
-                    "examples",
-                    "attachments",
-                    "examples keep no attachments in localtrace",
-                    "put file contents in inputs, or leave attachments out",
-                )
+            _refuse_files("attachments", example.get("attachments"))
+            _refuse_files("use_source_run_attachments", example.get("use_source_run_attachments"))
             if example.get("outputs") is None and "reference_outputs" in example:
                 example["outputs"] = example["reference_outputs"]
             if example.get("use_source_run_io"):
@@ -1466,6 +1452,29 @@ class EvaluationMethods:
             "source_run_id": _uuid(source, "source_run_id") if source else None,
             "created_at": self._moment(created, "created_at") if created else now,
         }
+
+
+def _refuse_files(argument: str, value: Any) -> None:
+    """Examples keep no files: a call that gives or asks for some is refused, never dropped
+    in silence (the server answers 422 the same)."""
+    if value:
+        raise InvalidArgumentError(
+            argument,
+            "...",
+            "examples keep no attachments in localtrace",
+            "put file contents in inputs, or leave attachments out",
+        )
+
+
+def _kept_files(change: Mapping[str, Any]) -> Any:
+    """What an update's ``attachments_operations`` renames or keeps (an update removing every
+    file asks for nothing: there are none)."""
+    operations: Any = change.get("attachments_operations")
+    if hasattr(operations, "model_dump"):
+        operations = operations.model_dump()
+    if not isinstance(operations, Mapping):
+        return operations
+    return operations.get("rename") or operations.get("retain")
 
 
 def _new_dataset(
