@@ -298,3 +298,29 @@ def test_attachment_requests_are_refused_in_process_as_over_http(tmp_path: Path)
         with pytest.raises(localtrace.InvalidArgumentError, match="no attachments"):
             call()
     assert contents(client, dataset.id) == [({"q": 1}, None, {"dataset_split": ["base"]})]
+
+
+def test_create_and_update_examples_answer_as_the_sdk_does(tmp_path: Path) -> None:
+    """The SDK's ``create_examples`` answers ``example_ids``, ``count`` and ``as_of`` (the
+    version written), its ``update_examples`` a ``message`` too; ``as_of`` reads back that
+    version."""
+    client = localtrace.Client(tmp_path / "e.db")
+    dataset = client.create_dataset("answers")
+    made = client.create_examples(dataset_id=dataset.id, examples=[{"inputs": {"q": 1}}])
+    assert set(made) == {"example_ids", "count", "as_of"}
+    eid = made["example_ids"][0]
+    done = client.update_examples(dataset_id=dataset.id, updates=[{"id": eid, "inputs": {"q": 2}}])
+    assert done == {
+        "message": "1 examples updated",
+        "example_ids": [eid],
+        "count": 1,
+        "as_of": done["as_of"],
+    }
+    assert client.read_example(eid, as_of=made["as_of"]).inputs == {"q": 1}
+    assert client.read_example(eid, as_of=done["as_of"]).inputs == {"q": 2}
+    assert client.read_example(eid).modified_at.isoformat() == done["as_of"]
+    assert client.create_examples(dataset_id=dataset.id, examples=[]) == {
+        "example_ids": [],
+        "count": 0,
+        "as_of": None,
+    }

@@ -433,7 +433,8 @@ class EvaluationMethods:
         ``examples`` is a list of dicts (or ``ExampleCreate`` objects) with ``inputs``,
         ``outputs``, ``metadata``, ``split``, ``id``, ``source_run_id``; the older parallel
         lists (``inputs=[...]``, ``reference_outputs=[...]`` or its older name ``outputs``,
-        ...) are accepted too. Returns ``{"example_ids": [...], "count": n}`` as the SDK does.
+        ...) are accepted too. Returns ``{"example_ids": [...], "count": n, "as_of": ...}`` (the
+        version written) as the SDK does.
         """
         if reference_outputs is not None:
             if outputs is not None:
@@ -473,8 +474,9 @@ class EvaluationMethods:
                 {"inputs": row, **{k: v[i] for k, v in columns.items() if v is not None}}
                 for i, row in enumerate(rows)
             ]
-        created = self._write_examples(did, self._given_examples(examples))
-        return {"example_ids": created, "count": len(created)}
+        now = now_micros()
+        created = self._write_examples(did, self._given_examples(examples), now=now)
+        return written(created, now)
 
     @sdk_keywords()
     def create_example_from_run(
@@ -722,7 +724,7 @@ class EvaluationMethods:
                     now=now,
                 )
                 done.append(eid)
-        return {"example_ids": done, "count": len(done)}
+        return {"message": f"{len(done)} examples updated", **written(done, now)}
 
     @sdk_keywords()
     def update_dataset_splits(
@@ -1399,10 +1401,11 @@ class EvaluationMethods:
         examples: Sequence[Mapping[str, Any]],
         *,
         new_dataset: dict[str, Any] | None = None,
+        now: int | None = None,
     ) -> list[str]:
         """Append the first version of each example, in one transaction (which first creates
-        the dataset ``new_dataset`` describes, when given: both or neither)."""
-        now = now_micros()
+        the dataset ``new_dataset`` describes, when given: both or neither), at ``now``."""
+        now = now_micros() if now is None else now
         prepared = [self._example_values(example, now) for example in examples]
         ids = [values["example_id"] for values in prepared]
         with self._db.write() as conn:
@@ -1452,6 +1455,16 @@ class EvaluationMethods:
             "source_run_id": _uuid(source, "source_run_id") if source else None,
             "created_at": self._moment(created, "created_at") if created else now,
         }
+
+
+def written(example_ids: list[str], now: int) -> dict[str, Any]:
+    """The SDK's ``UpsertExamplesResponse`` of a write at ``now``: ``as_of`` is the version it
+    made (every version it wrote is modified at ``now``), ``None`` if it wrote nothing."""
+    return {
+        "example_ids": example_ids,
+        "count": len(example_ids),
+        "as_of": from_micros(now).isoformat() if example_ids else None,
+    }
 
 
 def _refuse_files(argument: str, value: Any) -> None:

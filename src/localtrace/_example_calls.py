@@ -11,11 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import io
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ._args import sdk_keywords
-from ._evaluation import EvaluationMethods
+from ._evaluation import EvaluationMethods, written
 from ._query import datasets as _datasets
 from ._time import now_micros
 from .errors import InvalidArgumentError
@@ -106,8 +106,10 @@ class ExampleCalls(EvaluationMethods):
     ) -> dict[str, Any]:
         """``create_examples(dataset_id=..., examples=uploads)`` (the SDK's ``ExampleCreate``
         objects or dicts), answered as the SDK's ``UpsertExamplesResponse``."""
-        made = self.create_examples(dataset_id=dataset_id, examples=list(uploads or ()))
-        return self._response(made["example_ids"])
+        made: dict[str, Any] = self.create_examples(
+            dataset_id=dataset_id, examples=list(uploads or ())
+        )
+        return made
 
     @sdk_keywords()
     def update_examples_multipart(
@@ -120,7 +122,7 @@ class ExampleCalls(EvaluationMethods):
         """``update_examples(dataset_id=..., updates=updates)`` (the SDK's ``ExampleUpdate``
         objects or dicts), answered as the SDK's ``UpsertExamplesResponse``."""
         done = self.update_examples(dataset_id=dataset_id, updates=list(updates or ()))
-        return self._response(done["example_ids"])
+        return {key: value for key, value in done.items() if key != "message"}
 
     @sdk_keywords()
     def upsert_examples_multipart(
@@ -156,7 +158,7 @@ class ExampleCalls(EvaluationMethods):
                     values["created_at"] = int(row[6])
                     values["source_run_id"] = values["source_run_id"] or row[5]
                 _datasets.write_version(conn, now=now, **values)
-        return self._response([values["example_id"] for values in prepared])
+        return written([values["example_id"] for values in prepared], now)
 
     def _upsert_dataset(self, dataset_id: Any) -> str:
         """The existing dataset an upsert names (it must name one)."""
@@ -168,18 +170,6 @@ class ExampleCalls(EvaluationMethods):
                 "pass dataset_id=... on each example",
             )
         return self._dataset_id(dataset_id, None)
-
-    def _response(self, example_ids: Iterable[Any]) -> dict[str, Any]:
-        """The SDK's ``UpsertExamplesResponse``: the ids, their count and ``as_of``, the
-        version the write made (pass it to ``list_examples(as_of=...)``)."""
-        ids = [str(e) for e in example_ids]
-        moments = [e.modified_at for e in self.list_examples(example_ids=ids)] if ids else []
-        newest = max((m for m in moments if m is not None), default=None)
-        return {
-            "example_ids": ids,
-            "count": len(ids),
-            "as_of": newest.isoformat() if newest else None,
-        }
 
 
 def _message(message: Any) -> Any:

@@ -582,7 +582,7 @@ def build_datasets_router(state: State) -> APIRouter:
     ) -> Response:
         _check_change("body", body)
         done = client.update_examples(updates=[{**_change_dict(body), "id": example_id}])
-        return JSONBytes({"message": "1 example updated", **done})
+        return JSONBytes({**done, "message": "1 example updated"})
 
     @router.delete(
         "/examples/{example_id}",
@@ -930,8 +930,7 @@ def _create_uploaded(
                 "use_source_run_io": head.use_source_run_io,
             }
         )
-    made = state.client.create_examples(dataset_id=dataset_id, examples=examples)
-    return JSONBytes({**made, "as_of": _as_of(state, made["example_ids"])})
+    return JSONBytes(state.client.create_examples(dataset_id=dataset_id, examples=examples))
 
 
 def _upsert_uploaded(state: State, grouped: dict[str, dict[str, Any]]) -> Response:
@@ -972,16 +971,7 @@ def _update_uploaded(
             }
         )
     done = state.client.update_examples(dataset_id=dataset_id, updates=updates)
-    return JSONBytes({**done, "as_of": _as_of(state, done["example_ids"])})
-
-
-def _as_of(state: State, example_ids: Sequence[str]) -> str | None:
-    """The version the write made: the newest ``modified_at`` of the examples written."""
-    if not example_ids:
-        return None
-    moments = [e.modified_at for e in state.client.list_examples(example_ids=example_ids)]
-    newest = max((m for m in moments if m is not None), default=None)
-    return newest.isoformat() if newest else None
+    return JSONBytes({key: value for key, value in done.items() if key != "message"})
 
 
 def _example_dict(example: ExampleIn) -> dict[str, Any]:
