@@ -324,3 +324,20 @@ def test_create_and_update_examples_answer_as_the_sdk_does(tmp_path: Path) -> No
         "count": 0,
         "as_of": None,
     }
+
+
+def test_create_example_refuses_both_names_of_its_outputs() -> None:
+    """As the SDK does: ``outputs`` is the older name of ``reference_outputs``; given both,
+    one of them would be dropped."""
+    client = localtrace.Client(":memory:")
+    client.create_dataset("both")
+    with pytest.raises(localtrace.InvalidArgumentError) as caught:
+        client.create_example(
+            {"q": 1}, dataset_name="both", reference_outputs={"a": 1}, outputs={"a": 2}
+        )
+    assert caught.value.argument == "reference_outputs"
+    with pytest.raises(ValueError, match="both"):  # the SDK's own refusal
+        langsmith.Client.create_example(
+            client, {"q": 1}, dataset_name="both", reference_outputs={"a": 1}, outputs={"a": 2}
+        )
+    assert list(client.list_examples(dataset_name="both")) == []

@@ -387,6 +387,13 @@ class EvaluationMethods:
         """
         _refuse_files("attachments", attachments)
         _refuse_files("use_source_run_attachments", use_source_run_attachments)
+        if outputs is not None and reference_outputs is not None:
+            raise InvalidArgumentError(
+                "reference_outputs",
+                reference_outputs,
+                "given with outputs, its older name",
+                "pass reference_outputs=... alone",
+            )
         did = self._dataset_id(dataset_id, dataset_name)
         if use_source_run_io:
             if source_run_id is None:
