@@ -5,6 +5,7 @@ writes through ``create_example`` / ``upload_csv`` (run here on a localtrace ``C
 from __future__ import annotations
 
 import datetime as dt
+import io
 import uuid
 from pathlib import Path
 from typing import Any
@@ -341,3 +342,17 @@ def test_create_example_refuses_both_names_of_its_outputs() -> None:
             client, {"q": 1}, dataset_name="both", reference_outputs={"a": 1}, outputs={"a": 2}
         )
     assert list(client.list_examples(dataset_name="both")) == []
+
+
+def test_upload_csv_takes_one_column_name_as_a_string(tmp_path: Path) -> None:
+    """The SDK sends ``input_keys="question"`` as one form field, one column: the same here,
+    not a column per letter."""
+    client = localtrace.Client(tmp_path / "e.db")
+    made = client.upload_csv(
+        ("qa.csv", io.BytesIO(b"question,answer\nhi,yo\n")), "question", "answer"
+    )
+    assert contents(client, made.id)[0][:2] == ({"question": "hi"}, {"answer": "yo"})
+    framed = client.upload_dataframe(
+        Frame("question,answer\nhi,yo\n"), "framed", "question", "answer"
+    )
+    assert contents(client, framed.id) == contents(client, made.id)

@@ -533,7 +533,7 @@ class EvaluationMethods:
                 "csv_file", file_name, f"not UTF-8 text ({exc.reason})", "save the file as UTF-8"
             ) from None
         records = example_files.read_csv(
-            io.StringIO(text, newline=""), list(input_keys), list(output_keys), file_name
+            io.StringIO(text, newline=""), _names(input_keys), _names(output_keys), file_name
         )
         dataset = _new_dataset(
             name or file_name,
@@ -1530,6 +1530,11 @@ def _new_dataset(
         "transformations": list(transformations) if transformations else None,
         "metadata": _json_object(metadata, "metadata"),
     }
+
+
+def _names(keys: str | Sequence[str]) -> list[str]:
+    """Column names: one string is one column, as the SDK sends it (one form field)."""
+    return [keys] if isinstance(keys, str) else list(keys)
 
 
 def _csv_bytes(csv_file: Any) -> tuple[str, bytes]:
