@@ -356,3 +356,17 @@ def test_upload_csv_takes_one_column_name_as_a_string(tmp_path: Path) -> None:
         Frame("question,answer\nhi,yo\n"), "framed", "question", "answer"
     )
     assert contents(client, framed.id) == contents(client, made.id)
+
+
+def test_a_csv_column_named_twice_is_refused_not_half_read(tmp_path: Path) -> None:
+    """Two columns named ``q``: which one is the input? Refused, naming it; a repeated column
+    the upload does not read is no matter."""
+    client = localtrace.Client(tmp_path / "e.db")
+    twice = b"q,note,q,a,note\n1,x,2,3,y\n"
+    with pytest.raises(
+        localtrace.InvalidArgumentError, match="input_keys='q': names 2 columns of twice\\.csv"
+    ):
+        client.upload_csv(("twice.csv", io.BytesIO(twice)), ["q"], ["a"])
+    assert list(client.list_datasets()) == []
+    made = client.upload_csv(("twice.csv", io.BytesIO(b"q,n,n\n1,x,y\n")), ["q"], [])
+    assert contents(client, made.id)[0][0] == {"q": 1}
