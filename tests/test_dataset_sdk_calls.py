@@ -370,3 +370,10 @@ def test_a_csv_column_named_twice_is_refused_not_half_read(tmp_path: Path) -> No
     assert list(client.list_datasets()) == []
     made = client.upload_csv(("twice.csv", io.BytesIO(b"q,n,n\n1,x,y\n")), ["q"], [])
     assert contents(client, made.id)[0][0] == {"q": 1}
+
+
+def test_an_empty_csv_file_is_named_as_such() -> None:
+    client = localtrace.Client(":memory:")
+    with pytest.raises(localtrace.InvalidArgumentError, match="has no header row"):
+        client.upload_csv(("empty.csv", io.BytesIO(b"")), ["q"], ["a"])
+    assert list(client.list_datasets()) == []

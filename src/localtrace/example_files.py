@@ -122,6 +122,10 @@ def read_csv(
         raise InvalidArgumentError(
             "csv_file", where, f"not a readable CSV file ({exc})", "send a UTF-8 CSV file"
         ) from None
+    if not header:
+        raise InvalidArgumentError(
+            "csv_file", where, "has no header row", "put the column names on the first line"
+        )
     missing = [k for k in (*input_keys, *output_keys) if k not in columns]
     if missing:
         raise InvalidArgumentError(
