@@ -140,9 +140,13 @@ class ExampleCalls(EvaluationMethods):
         refused)."""
         now = now_micros()
         prepared = []
+        found: dict[str, str] = {}  # each dataset looked up once
         for upsert in self._given_examples(upserts or ()):
             values = self._example_values(upsert, now)
-            values["dataset_id"] = self._upsert_dataset(upsert.get("dataset_id"))
+            named = upsert.get("dataset_id")
+            if str(named) not in found:
+                found[str(named)] = self._upsert_dataset(named)
+            values["dataset_id"] = found[str(named)]
             prepared.append(values)
         with self._db.write() as conn:
             for values in prepared:
