@@ -611,11 +611,16 @@ def test_the_async_client_has_every_dataset_method_and_they_agree(tmp_path: Path
     """``AsyncClient`` mirrors the dataset side like the SDK's: the same names, ``list_*`` as
     async iterators, and what it writes is what the sync client reads."""
     from localtrace._evaluation import EvaluationMethods
+    from localtrace._example_calls import ExampleCalls
     from localtrace.aio import AsyncClient
 
     # (the SDK's AsyncClient has no evaluate/aevaluate either: its runners take a client)
     skipped = {"info", "evaluate", "aevaluate"}
-    public = {n for n in vars(EvaluationMethods) if not n.startswith("_") and n not in skipped}
+    public = {
+        n
+        for n in [*vars(EvaluationMethods), *vars(ExampleCalls)]
+        if not n.startswith("_") and n not in skipped
+    }
     assert public <= set(dir(AsyncClient)), sorted(public - set(dir(AsyncClient)))
 
     async def main() -> tuple[list[Any], list[str], bool]:

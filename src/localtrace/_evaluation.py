@@ -385,12 +385,14 @@ class EvaluationMethods:
         ``use_source_run_io`` copies inputs and outputs from ``source_run_id``. Attachments are
         not stored on examples locally (refused with a clear error).
         """
-        if attachments:
+        _refuse_files("attachments", attachments)
+        _refuse_files("use_source_run_attachments", use_source_run_attachments)
+        if outputs is not None and reference_outputs is not None:
             raise InvalidArgumentError(
-                "attachments",
-                "...",
-                "examples keep no attachments in localtrace",
-                "put file contents in inputs, or leave attachments out",
+                "reference_outputs",
+                reference_outputs,
+                "given with outputs, its older name",
+                "pass reference_outputs=... alone",
             )
         did = self._dataset_id(dataset_id, dataset_name)
         if use_source_run_io:
@@ -431,14 +433,25 @@ class EvaluationMethods:
         ids: Sequence[uuid.UUID | str | None] | None = None,
         dangerously_allow_filesystem: bool = False,
         max_concurrency: int = 1,
+        reference_outputs: Sequence[Mapping[str, Any] | None] | None = None,
     ) -> dict[str, Any]:
         """Add many examples at once, in one transaction (all or none).
 
         ``examples`` is a list of dicts (or ``ExampleCreate`` objects) with ``inputs``,
         ``outputs``, ``metadata``, ``split``, ``id``, ``source_run_id``; the older parallel
-        lists (``inputs=[...]``, ``outputs=[...]``, ...) are accepted too. Returns
-        ``{"example_ids": [...], "count": n}`` as the SDK does.
+        lists (``inputs=[...]``, ``reference_outputs=[...]`` or its older name ``outputs``,
+        ...) are accepted too. Returns ``{"example_ids": [...], "count": n, "as_of": ...}`` (the
+        version written) as the SDK does.
         """
+        if reference_outputs is not None:
+            if outputs is not None:
+                raise InvalidArgumentError(
+                    "reference_outputs",
+                    "...",
+                    "given with outputs, its older name",
+                    "pass reference_outputs=[...] alone",
+                )
+            outputs = reference_outputs
         did = self._dataset_id(dataset_id, dataset_name)
         if examples is not None and inputs is not None:
             raise InvalidArgumentError(
@@ -468,26 +481,9 @@ class EvaluationMethods:
                 {"inputs": row, **{k: v[i] for k, v in columns.items() if v is not None}}
                 for i, row in enumerate(rows)
             ]
-        given = [e.model_dump() if hasattr(e, "model_dump") else dict(e) for e in examples]
-        for example in given:
-            if example.get("attachments"):
-                raise InvalidArgumentError(
-                    "examples",
-                    "attachments",
-                    "examples keep no attachments in localtrace",
-                    "put file contents in inputs, or leave attachments out",
-                )
-            if example.get("outputs") is None and "reference_outputs" in example:
-                example["outputs"] = example["reference_outputs"]
-            if example.get("use_source_run_io"):
-                if not example.get("source_run_id"):
-                    raise InvalidArgumentError(
-                        "use_source_run_io", True, "needs source_run_id", "pass source_run_id=..."
-                    )
-                run = self.read_run(example["source_run_id"])  # type: ignore[attr-defined]
-                example["inputs"], example["outputs"] = run.inputs, run.outputs
-        created = self._write_examples(did, given)
-        return {"example_ids": created, "count": len(created)}
+        now = now_micros()
+        created = self._write_examples(did, self._given_examples(examples), now=now)
+        return written(created, now)
 
     @sdk_keywords()
     def create_example_from_run(
@@ -523,7 +519,8 @@ class EvaluationMethods:
         the ``input_keys`` columns its inputs and the ``output_keys`` columns its outputs.
 
         ``csv_file`` is a path or ``(file name, binary stream[, media type])``; ``name``
-        defaults to the file name. Cells holding a number or JSON are read as values. The
+        defaults to the file name, ``data_type`` (``None``) to ``kv``. Cells holding a number or
+        JSON are read as values. The
         dataset and its examples are written in one transaction: all or nothing;
         ``DatasetExistsError`` if the name is taken. ``dataset_id`` (a localtrace extension)
         is the id the SDK's upload sends.
@@ -536,10 +533,13 @@ class EvaluationMethods:
                 "csv_file", file_name, f"not UTF-8 text ({exc.reason})", "save the file as UTF-8"
             ) from None
         records = example_files.read_csv(
-            io.StringIO(text, newline=""), list(input_keys), list(output_keys), file_name
+            io.StringIO(text, newline=""), _names(input_keys), _names(output_keys), file_name
         )
         dataset = _new_dataset(
-            name or file_name, description=description, data_type=data_type, dataset_id=dataset_id
+            name or file_name,
+            description=description,
+            data_type=data_type or "kv",  # the SDK sends none for None: the server's kv
+            dataset_id=dataset_id,
         )
         self._write_examples(dataset["dataset_id"], records, new_dataset=dataset)
         return self.read_dataset(dataset_id=dataset["dataset_id"])
@@ -654,6 +654,7 @@ class EvaluationMethods:
                     "split": split,
                     "dataset_id": dataset_id,
                     "attachments": attachments,
+                    "attachments_operations": attachments_operations,
                 }
             ]
         )
@@ -706,13 +707,8 @@ class EvaluationMethods:
         done: list[str] = []
         with self._db.write() as conn:
             for change in changes:
-                if change.get("attachments"):
-                    raise InvalidArgumentError(
-                        "attachments",
-                        "...",
-                        "examples keep no attachments in localtrace",
-                        "leave attachments out",
-                    )
+                _refuse_files("attachments", change.get("attachments"))
+                _refuse_files("attachments_operations", _kept_files(change))
                 eid = _uuid(change.get("id"), "example_id")
                 row = _datasets.current_row(conn, eid)
                 if row is None or (wanted is not None and row[1] != wanted):
@@ -735,7 +731,7 @@ class EvaluationMethods:
                     now=now,
                 )
                 done.append(eid)
-        return {"example_ids": done, "count": len(done)}
+        return {"message": f"{len(done)} examples updated", **written(done, now)}
 
     @sdk_keywords()
     def update_dataset_splits(
@@ -1412,30 +1408,13 @@ class EvaluationMethods:
         examples: Sequence[Mapping[str, Any]],
         *,
         new_dataset: dict[str, Any] | None = None,
+        now: int | None = None,
     ) -> list[str]:
         """Append the first version of each example, in one transaction (which first creates
-        the dataset ``new_dataset`` describes, when given: both or neither)."""
-        now = now_micros()
-        ids: list[str] = []
-        prepared: list[dict[str, Any]] = []
-        for example in examples:
-            eid = _uuid(example["id"], "example_id") if example.get("id") else str(uuid.uuid4())
-            metadata = _json_object(example.get("metadata"), "metadata")
-            source = example.get("source_run_id")
-            created = example.get("created_at")
-            prepared.append(
-                {
-                    "example_id": eid,
-                    "inputs": _json_object(example.get("inputs"), "inputs") or {},
-                    "outputs": _json_object(example.get("outputs"), "outputs"),
-                    "metadata": _datasets.with_default_split(
-                        _with_split(metadata, example.get("split"))
-                    ),
-                    "source_run_id": _uuid(source, "source_run_id") if source else None,
-                    "created_at": self._moment(created, "created_at") if created else now,
-                }
-            )
-            ids.append(eid)
+        the dataset ``new_dataset`` describes, when given: both or neither), at ``now``."""
+        now = now_micros() if now is None else now
+        prepared = [self._example_values(example, now) for example in examples]
+        ids = [values["example_id"] for values in prepared]
         with self._db.write() as conn:
             if new_dataset is not None:
                 _datasets.create(conn, **new_dataset, now=now)
@@ -1447,6 +1426,75 @@ class EvaluationMethods:
                     )
                 _datasets.write_version(conn, dataset_id=dataset_id, now=now, **values)
         return ids
+
+    def _given_examples(self, examples: Iterable[Any]) -> list[dict[str, Any]]:
+        """``create_examples``' examples (dicts or the SDK's ``ExampleCreate``) as dicts with
+        ``outputs`` (the SDK's ``reference_outputs``), a source run's inputs and outputs
+        copied in when ``use_source_run_io``; attachments refused."""
+        given = [e.model_dump() if hasattr(e, "model_dump") else dict(e) for e in examples]
+        for example in given:
+            _refuse_files("attachments", example.get("attachments"))
+            _refuse_files("use_source_run_attachments", example.get("use_source_run_attachments"))
+            if example.get("outputs") is None and "reference_outputs" in example:
+                example["outputs"] = example["reference_outputs"]
+            if example.get("use_source_run_io"):
+                if not example.get("source_run_id"):
+                    raise InvalidArgumentError(
+                        "use_source_run_io", True, "needs source_run_id", "pass source_run_id=..."
+                    )
+                run = self.read_run(example["source_run_id"])  # type: ignore[attr-defined]
+                example["inputs"], example["outputs"] = run.inputs, run.outputs
+        return given
+
+    def _example_values(self, example: Mapping[str, Any], now: int) -> dict[str, Any]:
+        """The checked row values of an example's first version (``write_version`` takes
+        them, with its dataset)."""
+        metadata = _json_object(example.get("metadata"), "metadata")
+        source = example.get("source_run_id")
+        created = example.get("created_at")
+        return {
+            "example_id": _uuid(example["id"], "example_id")
+            if example.get("id")
+            else str(uuid.uuid4()),
+            "inputs": _json_object(example.get("inputs"), "inputs") or {},
+            "outputs": _json_object(example.get("outputs"), "outputs"),
+            "metadata": _datasets.with_default_split(_with_split(metadata, example.get("split"))),
+            "source_run_id": _uuid(source, "source_run_id") if source else None,
+            "created_at": self._moment(created, "created_at") if created else now,
+        }
+
+
+def written(example_ids: list[str], now: int) -> dict[str, Any]:
+    """The SDK's ``UpsertExamplesResponse`` of a write at ``now``: ``as_of`` is the version it
+    made (every version it wrote is modified at ``now``), ``None`` if it wrote nothing."""
+    return {
+        "example_ids": example_ids,
+        "count": len(example_ids),
+        "as_of": from_micros(now).isoformat() if example_ids else None,
+    }
+
+
+def _refuse_files(argument: str, value: Any) -> None:
+    """Examples keep no files: a call that gives or asks for some is refused, never dropped
+    in silence (the server answers 422 the same)."""
+    if value:
+        raise InvalidArgumentError(
+            argument,
+            "...",
+            "examples keep no attachments in localtrace",
+            "put file contents in inputs, or leave attachments out",
+        )
+
+
+def _kept_files(change: Mapping[str, Any]) -> Any:
+    """What an update's ``attachments_operations`` renames or keeps (an update removing every
+    file asks for nothing: there are none)."""
+    operations: Any = change.get("attachments_operations")
+    if hasattr(operations, "model_dump"):
+        operations = operations.model_dump()
+    if not isinstance(operations, Mapping):
+        return operations
+    return operations.get("rename") or operations.get("retain")
 
 
 def _new_dataset(
@@ -1482,6 +1530,11 @@ def _new_dataset(
         "transformations": list(transformations) if transformations else None,
         "metadata": _json_object(metadata, "metadata"),
     }
+
+
+def _names(keys: str | Sequence[str]) -> list[str]:
+    """Column names: one string is one column, as the SDK sends it (one form field)."""
+    return [keys] if isinstance(keys, str) else list(keys)
 
 
 def _csv_bytes(csv_file: Any) -> tuple[str, bytes]:

@@ -23,7 +23,7 @@ from . import _digest, _sdk_options, _v2
 from ._args import json_object as _json_object
 from ._args import micros as _micros
 from ._args import sdk_keywords as _sdk_keywords
-from ._evaluation import EvaluationMethods
+from ._example_calls import ExampleCalls
 from ._ids import argument_id, argument_ids, uuid_text
 from ._ingest import custom_prices as _prices
 from ._ingest import feedback as _feedback_ops
@@ -151,7 +151,7 @@ _UNSET: Any = object()
 """Default of an argument whose ``None`` means "clear it" (left out: keep the stored value)."""
 
 
-class Client(EvaluationMethods, SharingMethods):
+class Client(ExampleCalls, SharingMethods):
     """A trace store in one SQLite file, used like ``langsmith.Client``.
 
     >>> client = Client(":memory:")

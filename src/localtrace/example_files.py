@@ -115,12 +115,17 @@ def read_csv(
         )
     try:
         reader = csv.DictReader(text)
-        columns = set(reader.fieldnames or ())
+        header = list(reader.fieldnames or ())
+        columns = set(header)
         rows = list(reader)
     except (csv.Error, UnicodeDecodeError) as exc:
         raise InvalidArgumentError(
             "csv_file", where, f"not a readable CSV file ({exc})", "send a UTF-8 CSV file"
         ) from None
+    if not header:
+        raise InvalidArgumentError(
+            "csv_file", where, "has no header row", "put the column names on the first line"
+        )
     missing = [k for k in (*input_keys, *output_keys) if k not in columns]
     if missing:
         raise InvalidArgumentError(
@@ -129,6 +134,14 @@ def read_csv(
             f"no such column in {where}",
             f"choose from {', '.join(sorted(columns))}",
         )
+    for key in (*input_keys, *output_keys):
+        if header.count(key) > 1:  # a DictReader keeps the last such cell of each row
+            raise InvalidArgumentError(
+                "input_keys" if key in input_keys else "output_keys",
+                key,
+                f"names {header.count(key)} columns of {where}",
+                "give each column of the file its own name",
+            )
     return [
         {
             "inputs": {k: _value(row[k]) for k in input_keys},

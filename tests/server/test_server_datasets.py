@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 import requests
-from server_support import API_KEY, LiveServer
+from server_support import API_KEY, MULTIPART, LiveServer, multipart
 
 import localtrace
 
@@ -805,6 +805,7 @@ def test_openapi_lists_the_dataset_routes(live: LiveServer) -> None:
         ("PATCH", "/datasets/{dataset_id}/examples"),
         ("POST", "/datasets/examples/delete"),
         ("PATCH", "/datasets/{dataset_id}/examples/metadata"),
+        ("POST", "/examples/multipart"),
     }
     assert plain <= operations
     assert {(m, "/api/v1" + p) for m, p in plain} <= operations
@@ -948,3 +949,97 @@ def test_list_examples_select_names_a_bad_field(live: LiveServer) -> None:
     )
     assert answer.status_code == 422
     assert "did you mean 'outputs'" in answer.text
+
+
+def test_the_sdks_multipart_example_calls_against_the_server(
+    ls_factory: Callable[..., Any], live: LiveServer
+) -> None:
+    """``upload_examples_multipart``, ``update_examples_multipart`` and
+    ``upsert_examples_multipart`` (``POST /v1/platform/examples/multipart``) through the SDK
+    store what the same calls store in process (the oracle)."""
+    schemas = langsmith.schemas
+    ls = ls_factory()
+    seen = routes_seen(ls)
+    local = localtrace.Client(":memory:")
+    served = ls.create_dataset(unique("upserts"))
+    mirror = local.create_dataset("mirror")
+    kept, fresh = uuid.uuid4(), uuid.uuid4()
+
+    def calls(client: Any, dataset_id: Any) -> list[Any]:
+        return [
+            client.upload_examples_multipart(
+                dataset_id=dataset_id,
+                uploads=[schemas.ExampleCreate(id=kept, inputs={"q": 1}, metadata={"m": 1})],
+            ),
+            client.update_examples_multipart(
+                dataset_id=dataset_id,
+                updates=[schemas.ExampleUpdate(id=kept, outputs={"a": 1}, split="train")],
+            ),
+            client.upsert_examples_multipart(
+                upserts=[
+                    schemas.ExampleUpsertWithAttachments(
+                        id=kept, dataset_id=dataset_id, inputs={"q": 1}, reference_outputs={"a": 2}
+                    ),
+                    schemas.ExampleUpsertWithAttachments(
+                        id=fresh, dataset_id=dataset_id, inputs={"q": 5}, split="test"
+                    ),
+                ]
+            ),
+        ]
+
+    over_http, in_process = calls(ls, served.id), calls(local, mirror.id)
+    assert "POST /v1/platform/examples/multipart" in seen
+    for got, want in zip(over_http, in_process, strict=True):
+        assert (got["example_ids"], got["count"]) == (want["example_ids"], want["count"])
+        assert got["as_of"] is not None
+    stored = [
+        (e.id, e.inputs, e.outputs, e.metadata) for e in ls.list_examples(dataset_id=served.id)
+    ]
+    oracle = [
+        (e.id, e.inputs, e.outputs, e.metadata) for e in local.list_examples(dataset_id=mirror.id)
+    ]
+    assert stored == oracle
+    assert [e.id for e in ls.list_examples(dataset_id=served.id, as_of=over_http[2]["as_of"])] == [
+        kept,
+        fresh,
+    ]
+    local.close()
+
+
+def test_example_attachments_through_the_sdk_are_refused_whole(
+    ls_factory: Callable[..., Any], live: LiveServer
+) -> None:
+    """``create_examples`` / ``upsert_examples_multipart`` with attachments: a 422 naming the
+    part and the fix, and none of the call's examples written."""
+    schemas = langsmith.schemas
+    ls = ls_factory()
+    dataset = ls.create_dataset(unique("files"))
+    with pytest.raises(langsmith.utils.LangSmithError, match="examples keep no attachments"):
+        ls.create_examples(
+            dataset_id=dataset.id,
+            examples=[
+                {"inputs": {"q": 1}},
+                {"inputs": {"q": 2}, "attachments": {"f": ("text/plain", b"x")}},
+            ],
+        )
+    with pytest.raises(langsmith.utils.LangSmithError, match="examples keep no attachments"):
+        ls.upsert_examples_multipart(
+            upserts=[
+                schemas.ExampleUpsertWithAttachments(dataset_id=dataset.id, inputs={"q": 3}),
+                schemas.ExampleUpsertWithAttachments(
+                    dataset_id=dataset.id, inputs={"q": 4}, attachments={"f": ("text/plain", b"x")}
+                ),
+            ]
+        )
+    assert list(live.store.list_examples(dataset_id=dataset.id)) == []
+
+
+def test_an_upsert_without_its_dataset_is_a_422_naming_it(live: LiveServer) -> None:
+    eid = str(uuid.uuid4())
+    body = multipart(
+        [(eid, "application/json", b"{}"), (f"{eid}.inputs", "application/json", b"{}")]
+    )
+    answer = call(live, "POST", "/v1/platform/examples/multipart", data=body, headers=MULTIPART)
+    assert "dataset_id" in error_of(answer, 422)["message"]
+    with pytest.raises(localtrace.ExampleNotFoundError):
+        live.store.read_example(eid)

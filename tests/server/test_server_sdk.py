@@ -113,6 +113,7 @@ def test_info_is_complete(ls_factory: Callable[..., Any]) -> None:
     assert info.instance_flags == {
         "zstd_compression_enabled": True,
         "dataset_examples_multipart_enabled": True,  # examples upload as LangSmith's do
+        "examples_multipart_enabled": True,  # upsert_examples_multipart
     }
     assert langsmith.utils.is_version_greater_or_equal(info.version, "0.8.10")
 

@@ -109,7 +109,9 @@ class UploadHead(_Strict):
     source_run_id: uuid.UUID | None = None
     use_source_run_io: bool = False
     use_source_run_attachments: list[str] | None = None
-    dataset_id: uuid.UUID | None = Field(None, description="the dataset of the route")
+    dataset_id: uuid.UUID | None = Field(
+        None, description="the dataset of the route; the upsert route's example's own"
+    )
 
 
 class UpdateHead(_Strict):
@@ -580,7 +582,7 @@ def build_datasets_router(state: State) -> APIRouter:
     ) -> Response:
         _check_change("body", body)
         done = client.update_examples(updates=[{**_change_dict(body), "id": example_id}])
-        return JSONBytes({"message": "1 example updated", **done})
+        return JSONBytes({**done, "message": "1 example updated"})
 
     @router.delete(
         "/examples/{example_id}",
@@ -653,6 +655,17 @@ def _platform_routes(state: State) -> APIRouter:
         parts = await _read_parts(request, state)
         return await run_in_threadpool(_update_uploaded, state, dataset_id, parts)
 
+    @router.post(
+        "/examples/multipart",
+        tags=["examples"],
+        summary="Create or replace examples of the datasets they name (all or none)",
+        openapi_extra=_UPSERT_DOC,
+        responses=model_doc(dict[str, Any], 400, 404, 413, 415, 422),
+    )
+    async def upsert_uploaded(request: Request) -> Response:
+        parts = await _read_parts(request, state)
+        return await run_in_threadpool(_upsert_uploaded, state, parts)
+
     @router.patch(
         "/datasets/{dataset_id}/examples/metadata",
         tags=["examples"],
@@ -721,6 +734,18 @@ _MULTIPART_DOC = {
     }
 }
 
+_UPSERT_DOC = {
+    "requestBody": {
+        "required": True,
+        "description": (
+            "multipart/form-data, as the SDK's upsert_examples_multipart sends it: the parts of "
+            "the dataset upload, each <example id> part naming its dataset_id. A new id is "
+            "created; an id that exists gets a new version holding what the upload carries "
+            "(in its own dataset)."
+        ),
+        "content": _MULTIPART_DOC["requestBody"]["content"],
+    }
+}
 
 _CSV_UPLOAD_DOC = {
     "requestBody": {
@@ -905,8 +930,28 @@ def _create_uploaded(
                 "use_source_run_io": head.use_source_run_io,
             }
         )
-    made = state.client.create_examples(dataset_id=dataset_id, examples=examples)
-    return JSONBytes({**made, "as_of": _as_of(state, made["example_ids"])})
+    return JSONBytes(state.client.create_examples(dataset_id=dataset_id, examples=examples))
+
+
+def _upsert_uploaded(state: State, grouped: dict[str, dict[str, Any]]) -> Response:
+    upserts = []
+    for example_id, fields in grouped.items():
+        head = _head(UploadHead, example_id, fields.get(""))
+        _no_attachments(f"example {example_id}", head.use_source_run_attachments)
+        upserts.append(
+            {
+                "id": example_id,
+                "dataset_id": head.dataset_id,
+                "inputs": fields.get("inputs"),
+                "outputs": fields.get("outputs"),
+                "metadata": head.metadata,
+                "split": head.split,
+                "created_at": head.created_at,
+                "source_run_id": head.source_run_id,
+                "use_source_run_io": head.use_source_run_io,
+            }
+        )
+    return JSONBytes(state.client.upsert_examples_multipart(upserts=upserts))
 
 
 def _update_uploaded(
@@ -926,16 +971,7 @@ def _update_uploaded(
             }
         )
     done = state.client.update_examples(dataset_id=dataset_id, updates=updates)
-    return JSONBytes({**done, "as_of": _as_of(state, done["example_ids"])})
-
-
-def _as_of(state: State, example_ids: Sequence[str]) -> str | None:
-    """The version the write made: the newest ``modified_at`` of the examples written."""
-    if not example_ids:
-        return None
-    moments = [e.modified_at for e in state.client.list_examples(example_ids=example_ids)]
-    newest = max((m for m in moments if m is not None), default=None)
-    return newest.isoformat() if newest else None
+    return JSONBytes({key: value for key, value in done.items() if key != "message"})
 
 
 def _example_dict(example: ExampleIn) -> dict[str, Any]:

@@ -106,6 +106,7 @@ class State:
             "instance_flags": {
                 "zstd_compression_enabled": True,
                 "dataset_examples_multipart_enabled": True,
+                "examples_multipart_enabled": True,
             },
             "localtrace_version": __version__,
             "max_body_bytes": self.max_body_bytes,

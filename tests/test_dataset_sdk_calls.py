@@ -1,0 +1,379 @@
+"""The langsmith SDK's dataset and example calls on the in-process ``Client``, with the SDK's
+names, keywords and return types: what they write is what the SDK's own code of the same call
+writes through ``create_example`` / ``upload_csv`` (run here on a localtrace ``Client``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import localtrace
+
+langsmith = pytest.importorskip("langsmith")
+
+
+def contents(client: localtrace.Client, dataset_id: Any) -> list[tuple[Any, ...]]:
+    """A dataset's examples as comparable values, oldest first."""
+    return [(e.inputs, e.outputs, e.metadata) for e in client.list_examples(dataset_id=dataset_id)]
+
+
+def test_create_examples_takes_the_sdks_reference_outputs_list(tmp_path: Path) -> None:
+    """``reference_outputs=[...]`` is the SDK's name for the legacy outputs list (``outputs``
+    is its deprecated alias): the examples get those outputs."""
+    client = localtrace.Client(tmp_path / "e.db")
+    listed = client.create_dataset("listed")
+    given = client.create_dataset("given")
+    made = client.create_examples(
+        dataset_id=listed.id,
+        inputs=[{"q": 1}, {"q": 2}],
+        reference_outputs=[{"a": 2}, None],
+        metadata=[{"m": 1}, None],
+    )
+    assert made["count"] == 2
+    client.create_examples(
+        dataset_id=given.id,
+        examples=[
+            {"inputs": {"q": 1}, "reference_outputs": {"a": 2}, "metadata": {"m": 1}},
+            {"inputs": {"q": 2}},
+        ],
+    )
+    assert contents(client, listed.id) == contents(client, given.id)
+    assert contents(client, listed.id)[0][1] == {"a": 2}
+
+
+def test_create_examples_refuses_both_names_of_the_outputs_list() -> None:
+    client = localtrace.Client(":memory:")
+    client.create_dataset("both")
+    with pytest.raises(localtrace.InvalidArgumentError) as caught:
+        client.create_examples(
+            dataset_name="both", inputs=[{"q": 1}], outputs=[{"a": 1}], reference_outputs=[{"a": 1}]
+        )
+    assert caught.value.argument == "reference_outputs"
+    assert list(client.list_examples(dataset_name="both")) == []
+
+
+class Message:
+    """What the SDK takes for a LangChain message: ``type``, ``content``,
+    ``additional_kwargs``."""
+
+    def __init__(self, type: str, content: str, **additional_kwargs: Any) -> None:
+        self.type, self.content, self.additional_kwargs = type, content, additional_kwargs
+
+
+CHATS: list[tuple[list[Any], Any]] = [
+    ([{"type": "human", "data": {"content": "hi"}}], {"type": "ai", "data": {"content": "yo"}}),
+    ([Message("system", "be brief"), Message("human", "hi", name="ann")], Message("ai", "yo")),
+    ([Message("human", "no answer yet")], None),
+]
+
+
+def test_llm_and_chat_examples_are_what_the_sdks_own_code_writes(tmp_path: Path) -> None:
+    """``create_llm_example`` / ``create_chat_example`` store what the SDK's methods of the
+    same name store (they are written over ``create_example``): the oracle is the SDK's code
+    run on this client."""
+    client = localtrace.Client(tmp_path / "e.db")
+    ours = client.create_dataset("ours", data_type="chat")
+    sdks = client.create_dataset("sdks", data_type="chat")
+    moment = dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
+    made = client.create_llm_example("2+2?", "4", dataset_name="ours", created_at=moment)
+    langsmith.Client.create_llm_example(client, "2+2?", "4", dataset_name="sdks", created_at=moment)
+    assert isinstance(made, localtrace.Example)
+    assert (made.inputs, made.outputs, made.created_at) == (
+        {"input": "2+2?"},
+        {"output": "4"},
+        moment,
+    )
+    client.create_llm_example("no generation", dataset_id=ours.id)
+    langsmith.Client.create_llm_example(client, "no generation", dataset_id=sdks.id)
+    for messages, generations in CHATS:
+        client.create_chat_example(messages, generations, dataset_id=ours.id)
+        langsmith.Client.create_chat_example(client, messages, generations, dataset_id=sdks.id)
+    assert contents(client, ours.id) == contents(client, sdks.id)
+    assert contents(client, ours.id)[3][0] == {
+        "input": [
+            {"type": "system", "data": {"content": "be brief"}},
+            {"type": "human", "data": {"content": "hi", "additional_kwargs": {"name": "ann"}}},
+        ]
+    }
+
+
+class Frame:
+    """A table with pandas' ``to_csv(buffer, index=False)``, all the SDK's upload uses."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def to_csv(self, buffer: Any, index: bool = True) -> None:
+        assert index is False
+        buffer.write(self.text.encode())
+
+
+def test_upload_dataframe_is_the_sdks_csv_upload_of_the_frame(tmp_path: Path) -> None:
+    client = localtrace.Client(tmp_path / "e.db")
+    frame = Frame('q,answer,note\n1,2,"a, b"\n3,6,\n')
+    made = client.upload_dataframe(frame, "ours", ["q"], ["answer"], description="doubling")
+    sdks = langsmith.Client.upload_dataframe(
+        client, frame, "sdks", ["q"], ["answer"], description="doubling"
+    )
+    assert isinstance(made, localtrace.Dataset)
+    assert (made.name, made.description, made.example_count) == ("ours", "doubling", 2)
+    assert contents(client, made.id) == contents(client, sdks.id)
+    assert contents(client, made.id)[0][:2] == ({"q": 1}, {"answer": 2})
+
+
+def test_upload_dataframe_of_a_pandas_frame(tmp_path: Path) -> None:
+    pandas = pytest.importorskip("pandas")
+    client = localtrace.Client(tmp_path / "e.db")
+    frame = pandas.DataFrame({"q": [1, 2], "tag": ["x", "y, z"], "answer": [2, 4]})
+    made = client.upload_dataframe(frame, "frame", input_keys=["q", "tag"], output_keys=["answer"])
+    assert contents(client, made.id) == [
+        ({"q": 1, "tag": "x"}, {"answer": 2}, {"dataset_split": ["base"]}),
+        ({"q": 2, "tag": "y, z"}, {"answer": 4}, {"dataset_split": ["base"]}),
+    ]
+
+
+def test_upload_csv_and_upload_dataframe_take_no_data_type_as_kv(tmp_path: Path) -> None:
+    """The SDK's ``data_type`` is optional: ``None`` sends none, and the dataset is ``kv``."""
+    client = localtrace.Client(tmp_path / "e.db")
+    made = client.upload_dataframe(Frame("q\n1\n"), "frame", ["q"], [], data_type=None)
+    csv = tmp_path / "plain.csv"
+    csv.write_text("q\n1\n")
+    plain = client.upload_csv(str(csv), ["q"], [], data_type=None)
+    assert (made.data_type, plain.data_type) == ("kv", "kv")
+
+
+def test_upload_dataframe_of_something_else_names_the_argument() -> None:
+    client = localtrace.Client(":memory:")
+    with pytest.raises(localtrace.InvalidArgumentError, match="df='list': not a DataFrame"):
+        client.upload_dataframe([[1, 2]], "rows", ["q"], ["a"])
+    assert list(client.list_datasets()) == []
+
+
+def test_multipart_uploads_and_updates_are_create_and_update_examples(tmp_path: Path) -> None:
+    """The SDK's ``upload_examples_multipart`` / ``update_examples_multipart`` take its
+    ``ExampleCreate`` / ``ExampleUpdate`` objects and store what ``create_examples`` /
+    ``update_examples`` store; they answer the SDK's ``UpsertExamplesResponse``."""
+    schemas = langsmith.schemas
+    client = localtrace.Client(tmp_path / "e.db")
+    ours = client.create_dataset("ours")
+    plain = client.create_dataset("plain")
+    rows: list[dict[str, Any]] = [
+        {"inputs": {"q": 1}, "reference_outputs": {"a": 2}, "metadata": {"m": 1}},
+        {"inputs": {"q": 2}, "split": ["test", "hard"]},
+    ]
+    made = client.upload_examples_multipart(
+        dataset_id=ours.id, uploads=[schemas.ExampleCreate(**row) for row in rows]
+    )
+    client.create_examples(dataset_id=plain.id, examples=rows)
+    assert set(made) == {"example_ids", "count", "as_of"}
+    assert made["count"] == 2 and len(made["example_ids"]) == 2
+    assert contents(client, ours.id) == contents(client, plain.id)
+    version = list(client.list_examples(dataset_id=ours.id, as_of=made["as_of"]))
+    assert {str(e.id) for e in version} == set(made["example_ids"])
+
+    first = made["example_ids"][0]
+    done = client.update_examples_multipart(
+        dataset_id=ours.id,
+        updates=[schemas.ExampleUpdate(id=first, outputs={"a": 3}, split="train")],
+    )
+    assert (done["example_ids"], done["count"]) == ([first], 1)
+    changed = client.read_example(first)
+    assert (changed.inputs, changed.outputs) == ({"q": 1}, {"a": 3})
+    assert changed.metadata == {"m": 1, "dataset_split": ["train"]}
+    assert client.upload_examples_multipart(dataset_id=ours.id) == {
+        "example_ids": [],
+        "count": 0,
+        "as_of": None,
+    }
+
+
+def test_upsert_creates_new_ids_and_replaces_existing_ones(tmp_path: Path) -> None:
+    schemas = langsmith.schemas
+    client = localtrace.Client(tmp_path / "e.db")
+    dataset = client.create_dataset("upserted")
+    kept = uuid.uuid4()
+    client.create_examples(
+        dataset_id=dataset.id,
+        examples=[{"id": kept, "inputs": {"q": 1}, "outputs": {"a": 1}, "metadata": {"old": 1}}],
+    )
+    before = client.read_example(kept)
+    fresh = uuid.uuid4()
+    answer = client.upsert_examples_multipart(
+        upserts=[
+            schemas.ExampleUpsertWithAttachments(
+                id=kept, dataset_id=dataset.id, inputs={"q": 1}, reference_outputs={"a": 2}
+            ),
+            schemas.ExampleUpsertWithAttachments(
+                id=fresh, dataset_id=dataset.id, inputs={"q": 5}, split="test"
+            ),
+        ]
+    )
+    assert (answer["example_ids"], answer["count"]) == ([str(kept), str(fresh)], 2)
+    replaced = client.read_example(kept)
+    assert (replaced.inputs, replaced.outputs) == ({"q": 1}, {"a": 2})
+    assert replaced.metadata == {"dataset_split": ["base"]}  # what the upsert carries
+    assert replaced.created_at == before.created_at
+    assert client.read_example(kept, as_of=before.modified_at).outputs == {"a": 1}
+    assert client.read_example(fresh).metadata == {"dataset_split": ["test"]}
+    assert len(list(client.list_examples(dataset_id=dataset.id))) == 2
+
+
+def test_an_upsert_that_cannot_be_written_writes_nothing(tmp_path: Path) -> None:
+    schemas = langsmith.schemas
+    client = localtrace.Client(tmp_path / "e.db")
+    home = client.create_dataset("home")
+    other = client.create_dataset("other")
+    made = client.create_examples(dataset_id=home.id, examples=[{"inputs": {"q": 1}}])
+    moved = made["example_ids"][0]
+    with pytest.raises(localtrace.InvalidArgumentError, match=f"example {moved} is in dataset"):
+        client.upsert_examples_multipart(
+            upserts=[
+                schemas.ExampleUpsertWithAttachments(dataset_id=other.id, inputs={"q": 2}),
+                schemas.ExampleUpsertWithAttachments(id=moved, dataset_id=other.id, inputs={}),
+            ]
+        )
+    with pytest.raises(localtrace.DatasetNotFoundError):
+        client.upsert_examples_multipart(
+            upserts=[schemas.ExampleUpsertWithAttachments(dataset_id=uuid.uuid4(), inputs={})]
+        )
+    with pytest.raises(localtrace.InvalidArgumentError, match="attachments"):
+        client.upsert_examples_multipart(
+            upserts=[
+                schemas.ExampleUpsertWithAttachments(
+                    dataset_id=other.id, inputs={}, attachments={"f": ("text/plain", b"x")}
+                )
+            ]
+        )
+    assert list(client.list_examples(dataset_id=other.id)) == []
+    assert client.read_example(moved).inputs == {"q": 1}
+
+
+def test_attachment_requests_are_refused_in_process_as_over_http(tmp_path: Path) -> None:
+    """Copying a run's files to an example, or renaming / keeping an example's files, asks
+    for attachments examples do not keep: refused naming the argument (the server answers
+    422), never dropped in silence."""
+    schemas = langsmith.schemas
+    client = localtrace.Client(tmp_path / "e.db")
+    dataset = client.create_dataset("files")
+    made = client.create_examples(dataset_id=dataset.id, examples=[{"inputs": {"q": 1}}])
+    eid = made["example_ids"][0]
+    run_id = uuid.uuid4()
+    client.create_run("answer", {"q": 2}, "chain", id=run_id, outputs={"a": 4})
+    client.flush()
+    calls = [
+        lambda: client.create_examples(
+            dataset_id=dataset.id,
+            examples=[
+                {"source_run_id": run_id, "use_source_run_io": True},
+                {
+                    "source_run_id": run_id,
+                    "use_source_run_io": True,
+                    "use_source_run_attachments": ["image"],
+                },
+            ],
+        ),
+        lambda: client.create_example(
+            dataset_id=dataset.id,
+            source_run_id=run_id,
+            use_source_run_io=True,
+            use_source_run_attachments=["image"],
+        ),
+        lambda: client.update_examples_multipart(
+            dataset_id=dataset.id,
+            updates=[
+                schemas.ExampleUpdate(
+                    id=eid, inputs={"q": 9}, attachments_operations={"rename": {"a": "b"}}
+                )
+            ],
+        ),
+        lambda: client.update_example(
+            eid, inputs={"q": 9}, attachments_operations={"retain": ["image"]}
+        ),
+    ]
+    for call in calls:
+        with pytest.raises(localtrace.InvalidArgumentError, match="no attachments"):
+            call()
+    assert contents(client, dataset.id) == [({"q": 1}, None, {"dataset_split": ["base"]})]
+
+
+def test_create_and_update_examples_answer_as_the_sdk_does(tmp_path: Path) -> None:
+    """The SDK's ``create_examples`` answers ``example_ids``, ``count`` and ``as_of`` (the
+    version written), its ``update_examples`` a ``message`` too; ``as_of`` reads back that
+    version."""
+    client = localtrace.Client(tmp_path / "e.db")
+    dataset = client.create_dataset("answers")
+    made = client.create_examples(dataset_id=dataset.id, examples=[{"inputs": {"q": 1}}])
+    assert set(made) == {"example_ids", "count", "as_of"}
+    eid = made["example_ids"][0]
+    done = client.update_examples(dataset_id=dataset.id, updates=[{"id": eid, "inputs": {"q": 2}}])
+    assert done == {
+        "message": "1 examples updated",
+        "example_ids": [eid],
+        "count": 1,
+        "as_of": done["as_of"],
+    }
+    assert client.read_example(eid, as_of=made["as_of"]).inputs == {"q": 1}
+    assert client.read_example(eid, as_of=done["as_of"]).inputs == {"q": 2}
+    assert client.read_example(eid).modified_at.isoformat() == done["as_of"]
+    assert client.create_examples(dataset_id=dataset.id, examples=[]) == {
+        "example_ids": [],
+        "count": 0,
+        "as_of": None,
+    }
+
+
+def test_create_example_refuses_both_names_of_its_outputs() -> None:
+    """As the SDK does: ``outputs`` is the older name of ``reference_outputs``; given both,
+    one of them would be dropped."""
+    client = localtrace.Client(":memory:")
+    client.create_dataset("both")
+    with pytest.raises(localtrace.InvalidArgumentError) as caught:
+        client.create_example(
+            {"q": 1}, dataset_name="both", reference_outputs={"a": 1}, outputs={"a": 2}
+        )
+    assert caught.value.argument == "reference_outputs"
+    with pytest.raises(ValueError, match="both"):  # the SDK's own refusal
+        langsmith.Client.create_example(
+            client, {"q": 1}, dataset_name="both", reference_outputs={"a": 1}, outputs={"a": 2}
+        )
+    assert list(client.list_examples(dataset_name="both")) == []
+
+
+def test_upload_csv_takes_one_column_name_as_a_string(tmp_path: Path) -> None:
+    """The SDK sends ``input_keys="question"`` as one form field, one column: the same here,
+    not a column per letter."""
+    client = localtrace.Client(tmp_path / "e.db")
+    made = client.upload_csv(
+        ("qa.csv", io.BytesIO(b"question,answer\nhi,yo\n")), "question", "answer"
+    )
+    assert contents(client, made.id)[0][:2] == ({"question": "hi"}, {"answer": "yo"})
+    framed = client.upload_dataframe(
+        Frame("question,answer\nhi,yo\n"), "framed", "question", "answer"
+    )
+    assert contents(client, framed.id) == contents(client, made.id)
+
+
+def test_a_csv_column_named_twice_is_refused_not_half_read(tmp_path: Path) -> None:
+    """Two columns named ``q``: which one is the input? Refused, naming it; a repeated column
+    the upload does not read is no matter."""
+    client = localtrace.Client(tmp_path / "e.db")
+    twice = b"q,note,q,a,note\n1,x,2,3,y\n"
+    with pytest.raises(
+        localtrace.InvalidArgumentError, match="input_keys='q': names 2 columns of twice\\.csv"
+    ):
+        client.upload_csv(("twice.csv", io.BytesIO(twice)), ["q"], ["a"])
+    assert list(client.list_datasets()) == []
+    made = client.upload_csv(("twice.csv", io.BytesIO(b"q,n,n\n1,x,y\n")), ["q"], [])
+    assert contents(client, made.id)[0][0] == {"q": 1}
+
+
+def test_an_empty_csv_file_is_named_as_such() -> None:
+    client = localtrace.Client(":memory:")
+    with pytest.raises(localtrace.InvalidArgumentError, match="has no header row"):
+        client.upload_csv(("empty.csv", io.BytesIO(b"")), ["q"], ["a"])
+    assert list(client.list_datasets()) == []
