@@ -109,6 +109,61 @@ def add_cache(usage: dict[str, Any], written: int) -> None:
             usage[key] += apart
 
 
+def _tokens(value: Any) -> int | None:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if 0 <= value < 2**53 else None
+
+
+_INCLUDED_READS = (
+    ("cachedPromptTokens",),  # OpenAI and the OpenAI-compatible providers (xAI, Azure, ...)
+    ("promptCacheHitTokens",),  # DeepSeek
+    ("usage", "promptTokensDetails", "cachedTokens"),  # OpenRouter
+    ("usageMetadata", "cachedContentTokenCount"),  # Google
+)
+"""Cache reads in provider metadata that the call's input tokens already count."""
+
+
+def metadata_tokens(attrs: dict[str, Any]) -> tuple[dict[str, dict[str, int]], bool] | None:
+    """Token details an AI SDK call reports only in its provider metadata (the SDK 4 has no
+    cache attributes; the SDK 5 none when a call read no cache), and whether its input tokens
+    leave the cache out (Anthropic's and Bedrock's do). None when the SDK's own attributes
+    name the cache, or the span has no provider metadata."""
+    if "ai.usage.cachedInputTokens" in attrs or any(
+        key.startswith("ai.usage.inputTokenDetails.") for key in attrs
+    ):
+        return None
+    found = _metadata(attrs)
+    details: dict[str, dict[str, int]] = {}
+
+    def put(group: str, name: str, value: Any) -> None:
+        count = _tokens(value)
+        if count is not None:
+            details.setdefault(group, {}).setdefault(name, count)
+
+    anthropic = found.get("anthropic")
+    bedrock = _dig(found, "bedrock", "usage")
+    if isinstance(anthropic, dict):
+        put("input_token_details", "cache_read", anthropic.get("cacheReadInputTokens"))
+        put(
+            "input_token_details", "cache_read", _dig(anthropic, "usage", "cache_read_input_tokens")
+        )
+        put("input_token_details", "cache_creation", anthropic.get("cacheCreationInputTokens"))
+        return (details, True) if details else None
+    if isinstance(bedrock, dict):
+        put("input_token_details", "cache_read", bedrock.get("cacheReadInputTokens"))
+        put("input_token_details", "cache_creation", bedrock.get("cacheWriteInputTokens"))
+        return (details, True) if details else None
+    for entry in found.values():
+        for path in _INCLUDED_READS:
+            put("input_token_details", "cache_read", _dig(entry, *path))
+        if isinstance(entry, dict) and "cachedPromptTokens" in entry:
+            put("output_token_details", "reasoning", entry.get("reasoningTokens"))
+    return (details, False) if details else None
+
+
 _COST_TEXT = re.compile(r"\d{1,12}(?:\.\d{1,24})?")
 
 

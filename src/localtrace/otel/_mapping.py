@@ -659,6 +659,7 @@ def _usage(
     if not own:
         return _given_usage(span, attrs, warnings)
     cache_apart = _ai_sdk.cache_apart(attrs)
+    in_metadata = _ai_sdk.metadata_tokens(attrs) if cache_apart is None else None
 
     def take(key: str, convert: Callable[[Any], Any]) -> Any:
         raw = attrs.pop(key)
@@ -698,10 +699,30 @@ def _usage(
                 usage[target] = got
     if cache_apart is not None:
         _ai_sdk.add_cache(usage, cache_apart)
+    if in_metadata is not None and usage:
+        _add_metadata_tokens(usage, *in_metadata)
     billed = _ai_sdk.gateway_cost(attrs)
     if billed is not None and not any(key.endswith("_cost") for key in usage):
         usage["total_cost"] = billed
     return _given_usage(span, attrs, warnings) or usage or None
+
+
+def _add_metadata_tokens(
+    usage: dict[str, Any], details: dict[str, dict[str, int]], apart: bool
+) -> None:
+    """Token details found in an AI SDK call's provider metadata, where no attribute named
+    them; cache tokens its input left out are counted in it, as the provider bills them."""
+    added = 0
+    for group, found in details.items():
+        have = usage.setdefault(group, {})
+        for name, count in found.items():
+            if name not in have:
+                have[name] = count
+                added += count if group == "input_token_details" else 0
+    if apart and added:
+        for key in ("input_tokens", "total_tokens"):
+            if key in usage:
+                usage[key] += added
 
 
 def _outputs_hold_usage(outputs: Any) -> bool:

@@ -1,0 +1,190 @@
+"""The Vercel AI SDK's spans (ai-sdk.dev/docs/ai-sdk-core/telemetry) under the real
+OpenTelemetry SDK, in process: what a user of each SDK version and provider sees as runs."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("opentelemetry.sdk")
+
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+
+import localtrace
+from localtrace.otel import configure
+
+
+def _trace(tmp_path: Path, spans: list[tuple[str, dict[str, Any]]]) -> list[localtrace.Run]:
+    """Nest the spans (outermost first) as the AI SDK does; the runs, outermost first."""
+    provider = TracerProvider(resource=Resource.create({"service.name": "next-app"}))
+    processor = configure(tmp_path / "t.db", tracer_provider=provider)
+    tracer = provider.get_tracer("ai")
+
+    def open_from(index: int) -> None:
+        if index < len(spans):
+            name, attributes = spans[index]
+            with tracer.start_as_current_span(name, attributes=attributes):
+                open_from(index + 1)
+
+    open_from(0)
+    processor.force_flush()
+    provider.shutdown()
+    with localtrace.Client(tmp_path / "t.db") as client:
+        runs = list(client.list_runs())
+    return sorted(runs, key=lambda run: len(run.dotted_order))
+
+
+def _do_generate_v4(provider: str, model: str, **extra: Any) -> dict[str, Any]:
+    """``ai.generateText.doGenerate`` as the AI SDK 4 sets it."""
+    return {
+        "operation.name": "ai.generateText.doGenerate",
+        "ai.operationId": "ai.generateText.doGenerate",
+        "ai.model.provider": provider,
+        "ai.model.id": model,
+        "gen_ai.system": provider,
+        "gen_ai.request.model": model,
+        "gen_ai.response.model": model,
+        "ai.usage.promptTokens": 3200,
+        "ai.usage.completionTokens": 300,
+        "gen_ai.usage.input_tokens": 3200,
+        "gen_ai.usage.output_tokens": 300,
+        **extra,
+    }
+
+
+def _price(model: str, provider_id: str, when: Any, **usage: int) -> Any:
+    import genai_prices
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return genai_prices.calc_price(
+            genai_prices.Usage(**usage),
+            model,
+            provider_id=provider_id,
+            genai_request_timestamp=when,
+        ).total_price
+
+
+def test_sdk4_openai_cached_prompt_tokens_are_priced_as_cache_reads(tmp_path: Path) -> None:
+    """The AI SDK 4 reports OpenAI's cached prompt tokens (part of its prompt tokens) and
+    reasoning tokens only in the provider metadata."""
+    call = _do_generate_v4(
+        "openai.chat",
+        "gpt-4o",
+        **{
+            "ai.response.providerMetadata": (
+                '{"openai":{"reasoningTokens":0,"cachedPromptTokens":2048,'
+                '"acceptedPredictionTokens":0,"rejectedPredictionTokens":0}}'
+            )
+        },
+    )
+    (run,) = _trace(tmp_path, [("ai.generateText.doGenerate", call)])
+    assert run.prompt_tokens == 3200 and run.completion_tokens == 300
+    assert run.prompt_token_details == {"cache_read": 2048}
+    assert run.completion_token_details == {"reasoning": 0}
+    want = _price(
+        "gpt-4o",
+        "openai",
+        run.start_time,
+        input_tokens=3200,
+        output_tokens=300,
+        cache_read_tokens=2048,
+    )
+    assert run.total_cost == want
+
+
+def test_sdk4_anthropic_cache_reads_and_writes_count_in_the_input(tmp_path: Path) -> None:
+    """Anthropic's input tokens leave the cache out; the AI SDK 4 passes its cache reads and
+    writes on in the provider metadata only: the run's input counts them, as Anthropic bills
+    them, and the chain span around repeats the same total."""
+    outer = {
+        "operation.name": "ai.generateText",
+        "ai.operationId": "ai.generateText",
+        "ai.model.provider": "anthropic.messages",
+        "ai.model.id": "claude-sonnet-4-20250514",
+        "ai.usage.promptTokens": 176,
+        "ai.usage.completionTokens": 300,
+    }
+    call = _do_generate_v4(
+        "anthropic.messages",
+        "claude-sonnet-4-20250514",
+        **{
+            "ai.usage.promptTokens": 176,
+            "gen_ai.usage.input_tokens": 176,
+            "ai.response.providerMetadata": (
+                '{"anthropic":{"cacheCreationInputTokens":2000,"cacheReadInputTokens":1024}}'
+            ),
+        },
+    )
+    root, run = _trace(tmp_path, [("ai.generateText", outer), ("ai.generateText.doGenerate", call)])
+    assert run.prompt_tokens == 3200 and run.total_tokens == 3500
+    assert run.prompt_token_details == {"cache_read": 1024, "cache_creation": 2000}
+    want = _price(
+        "claude-sonnet-4-20250514",
+        "anthropic",
+        run.start_time,
+        input_tokens=3200,
+        output_tokens=300,
+        cache_read_tokens=1024,
+        cache_write_tokens=2000,
+    )
+    assert run.total_cost == want
+    assert root.total_tokens == 3500 and root.total_cost == want
+
+
+def test_sdk4_bedrock_cache_counts_in_the_input(tmp_path: Path) -> None:
+    call = _do_generate_v4(
+        "amazon-bedrock",
+        "anthropic.claude-3-7-sonnet-20250219-v1:0",
+        **{
+            "ai.usage.promptTokens": 176,
+            "gen_ai.usage.input_tokens": 176,
+            "ai.response.providerMetadata": (
+                '{"bedrock":{"usage":{"cacheReadInputTokens":1024,"cacheWriteInputTokens":2000}}}'
+            ),
+        },
+    )
+    (run,) = _trace(tmp_path, [("ai.generateText.doGenerate", call)])
+    assert run.prompt_tokens == 3200
+    assert run.prompt_token_details == {"cache_read": 1024, "cache_creation": 2000}
+
+
+def test_sdk5_anthropic_cache_writes_without_reads_count_in_the_input(tmp_path: Path) -> None:
+    """The AI SDK 5 sets ``ai.usage.cachedInputTokens`` only when Anthropic reports cache
+    reads; a call that only wrote the cache still has its writes in the provider metadata."""
+    call = {
+        "ai.operationId": "ai.generateText.doGenerate",
+        "ai.model.provider": "anthropic.messages",
+        "ai.model.id": "claude-sonnet-4-20250514",
+        "ai.usage.inputTokens": 176,
+        "ai.usage.outputTokens": 300,
+        "ai.usage.totalTokens": 476,
+        "ai.response.providerMetadata": '{"anthropic":{"cacheCreationInputTokens":2000}}',
+    }
+    (run,) = _trace(tmp_path, [("ai.generateText.doGenerate", call)])
+    assert run.prompt_tokens == 2176 and run.total_tokens == 2476
+    assert run.prompt_token_details == {"cache_creation": 2000}
+
+
+def test_sdk6_cache_attributes_win_over_the_provider_metadata(tmp_path: Path) -> None:
+    """The AI SDK 6 counts the cache in its input and names it: the provider metadata that
+    restates it is not added a second time."""
+    call = {
+        "ai.operationId": "ai.generateText.doGenerate",
+        "ai.model.provider": "anthropic.messages",
+        "ai.model.id": "claude-sonnet-4-20250514",
+        "ai.usage.inputTokens": 3200,
+        "ai.usage.inputTokenDetails.cacheReadTokens": 1024,
+        "ai.usage.inputTokenDetails.cacheWriteTokens": 2000,
+        "ai.usage.outputTokens": 300,
+        "ai.response.providerMetadata": (
+            '{"anthropic":{"cacheCreationInputTokens":2000,"cacheReadInputTokens":1024}}'
+        ),
+    }
+    (run,) = _trace(tmp_path, [("ai.generateText.doGenerate", call)])
+    assert run.prompt_tokens == 3200
+    assert run.prompt_token_details == {"cache_read": 1024, "cache_creation": 2000}
