@@ -188,3 +188,32 @@ def test_sdk6_cache_attributes_win_over_the_provider_metadata(tmp_path: Path) ->
     (run,) = _trace(tmp_path, [("ai.generateText.doGenerate", call)])
     assert run.prompt_tokens == 3200
     assert run.prompt_token_details == {"cache_read": 1024, "cache_creation": 2000}
+
+
+@pytest.mark.parametrize("version", [4, 5])
+def test_openrouter_calls_keep_the_cost_openrouter_billed(tmp_path: Path, version: int) -> None:
+    """OpenRouter's AI SDK provider passes on what the call cost
+    (``providerMetadata.openrouter.usage.cost``, USD): that is the run's cost, as sent, not a
+    catalogue price of the model it routed to."""
+    from decimal import Decimal
+
+    tokens = (
+        {"ai.usage.promptTokens": 3200, "ai.usage.completionTokens": 300}
+        if version == 4
+        else {"ai.usage.inputTokens": 3200, "ai.usage.outputTokens": 300}
+    )
+    call = {
+        "ai.operationId": "ai.streamText.doStream",
+        "ai.model.provider": "openrouter.chat" if version == 4 else "openrouter",
+        "ai.model.id": "openai/gpt-4o",
+        **tokens,
+        "ai.response.providerMetadata": (
+            '{"openrouter":{"provider":"OpenAI","usage":{"promptTokens":3200,'
+            '"promptTokensDetails":{"cachedTokens":1024},"completionTokens":300,'
+            '"totalTokens":3500,"cost":0.0087}}}'
+        ),
+    }
+    (run,) = _trace(tmp_path, [("ai.streamText.doStream", call)])
+    assert run.run_type == "llm" and run.total_tokens == 3500
+    assert run.prompt_token_details == {"cache_read": 1024}
+    assert run.total_cost == Decimal("0.0087") and run.cost_source == "sent"

@@ -167,10 +167,15 @@ def metadata_tokens(attrs: dict[str, Any]) -> tuple[dict[str, dict[str, int]], b
 _COST_TEXT = re.compile(r"\d{1,12}(?:\.\d{1,24})?")
 
 
-def gateway_cost(attrs: dict[str, Any]) -> str | None:
-    """What the Vercel AI Gateway billed for a model call (``providerMetadata.gateway.cost``,
-    USD as decimal text): sent with the call, so it is the run's cost, kept exactly."""
-    cost = _dig(_metadata(attrs), "gateway", "cost")
+def sent_cost(attrs: dict[str, Any]) -> str | None:
+    """What the gateway a model call went through billed for it, as its response says (USD as
+    decimal text, kept exactly): the Vercel AI Gateway's ``providerMetadata.gateway.cost``,
+    OpenRouter's ``providerMetadata.openrouter.usage.cost``. Sent with the call, so it is the
+    run's cost, not a catalogue's guess."""
+    found = _metadata(attrs)
+    cost = _dig(found, "gateway", "cost")
+    if cost is None:
+        cost = _dig(found, "openrouter", "usage", "cost")
     if isinstance(cost, (int, float)) and not isinstance(cost, bool):
         cost = format(Decimal(repr(cost)), "f") if math.isfinite(cost) and cost >= 0 else None
     return cost if isinstance(cost, str) and _COST_TEXT.fullmatch(cost) else None

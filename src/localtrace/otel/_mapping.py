@@ -701,7 +701,7 @@ def _usage(
         _ai_sdk.add_cache(usage, cache_apart)
     if in_metadata is not None and usage:
         _add_metadata_tokens(usage, *in_metadata)
-    billed = _ai_sdk.gateway_cost(attrs)
+    billed = _ai_sdk.sent_cost(attrs)
     if billed is not None and not any(key.endswith("_cost") for key in usage):
         usage["total_cost"] = billed
     return _given_usage(span, attrs, warnings) or usage or None
