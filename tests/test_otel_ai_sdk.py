@@ -20,6 +20,7 @@ from localtrace.otel import configure
 
 def _trace(tmp_path: Path, spans: list[tuple[str, dict[str, Any]]]) -> list[localtrace.Run]:
     """Nest the spans (outermost first) as the AI SDK does; the runs, outermost first."""
+    tmp_path.mkdir(exist_ok=True)
     provider = TracerProvider(resource=Resource.create({"service.name": "next-app"}))
     processor = configure(tmp_path / "t.db", tracer_provider=provider)
     tracer = provider.get_tracer("ai")
@@ -217,3 +218,101 @@ def test_openrouter_calls_keep_the_cost_openrouter_billed(tmp_path: Path, versio
     assert run.run_type == "llm" and run.total_tokens == 3500
     assert run.prompt_token_details == {"cache_read": 1024}
     assert run.total_cost == Decimal("0.0087") and run.cost_source == "sent"
+
+
+PROMPT_MESSAGES = [
+    {"role": "system", "content": "You answer in one word."},
+    {"role": "user", "content": [{"type": "text", "text": "Weather in Paris?"}]},
+]
+
+
+@pytest.mark.parametrize("version", [4, 5])
+def test_provider_calls_show_their_prompt_and_answer(tmp_path: Path, version: int) -> None:
+    """A provider call (``doGenerate``/``doStream``) shows the messages it sent as its inputs
+    and the assistant message it got back (text and tool calls) as its outputs, as LangSmith's
+    AI SDK integration shows them; the call around it shows its prompt and answer too."""
+    import json
+
+    arguments = {"city": "Paris"}
+    tool_call = (
+        {
+            "toolCallType": "function",
+            "toolCallId": "call_1",
+            "toolName": "weather",
+            "args": json.dumps(arguments),
+        }
+        if version == 4
+        else {
+            "type": "tool-call",
+            "toolCallId": "call_1",
+            "toolName": "weather",
+            "input": arguments,
+        }
+    )
+    outer = {
+        "ai.operationId": "ai.streamText",
+        "ai.model.provider": "openai.chat",
+        "ai.model.id": "gpt-4o",
+        "ai.prompt": json.dumps(
+            {"system": "You answer in one word.", "prompt": "Weather in Paris?"}
+        ),
+        "ai.response.text": "Checking.",
+    }
+    call = {
+        "ai.operationId": "ai.streamText.doStream",
+        "ai.model.provider": "openai.chat",
+        "ai.model.id": "gpt-4o",
+        "ai.prompt.format": "prompt",
+        "ai.prompt.messages": json.dumps(PROMPT_MESSAGES),
+        "ai.response.text": "Checking.",
+        "ai.response.toolCalls": json.dumps([tool_call]),
+        "ai.response.finishReason": "tool-calls",
+    }
+    tool = {
+        "ai.operationId": "ai.toolCall",
+        "ai.toolCall.name": "weather",
+        "ai.toolCall.id": "call_1",
+        "ai.toolCall.args": json.dumps(arguments),
+        "ai.toolCall.result": json.dumps({"forecast": "sunny"}),
+    }
+    root, run, tool_run = _trace(
+        tmp_path,
+        [("ai.streamText", outer), ("ai.streamText.doStream", call), ("ai.toolCall", tool)],
+    )
+    assert run.inputs == {"messages": PROMPT_MESSAGES}
+    (answer,) = run.outputs["messages"]
+    assert answer["role"] == "assistant" and answer["content"] == "Checking."
+    (stated,) = answer["tool_calls"]
+    assert stated["id"] == "call_1" and stated["function"]["name"] == "weather"
+    assert json.loads(stated["function"]["arguments"]) == arguments
+    for key in ("ai.prompt.messages", "ai.response.text", "ai.response.toolCalls"):
+        assert key not in run.extra["metadata"]
+    assert run.extra["metadata"]["ai.response.finishReason"] == "tool-calls"
+    assert root.inputs == {"system": "You answer in one word.", "prompt": "Weather in Paris?"}
+    assert root.outputs == {"messages": [{"role": "assistant", "content": "Checking."}]}
+    assert tool_run.run_type == "tool"
+    assert tool_run.inputs == arguments and tool_run.outputs == {"forecast": "sunny"}
+
+
+def test_object_and_embedding_calls_show_what_they_returned(tmp_path: Path) -> None:
+    obj = {
+        "ai.operationId": "ai.generateObject.doGenerate",
+        "ai.model.provider": "openai.chat",
+        "ai.model.id": "gpt-4o",
+        "ai.prompt.messages": '[{"role":"user","content":"A name"}]',
+        "ai.response.object": '{"name":"Ada"}',
+    }
+    (run,) = _trace(tmp_path / "a", [("ai.generateObject.doGenerate", obj)])
+    assert run.inputs == {"messages": [{"role": "user", "content": "A name"}]}
+    assert run.outputs == {"output": {"name": "Ada"}}
+    embed = {
+        "ai.operationId": "ai.embedMany.doEmbed",
+        "ai.model.provider": "openai.embedding",
+        "ai.model.id": "text-embedding-3-small",
+        "ai.values": ['"sunny day"', '"rainy day"'],
+        "ai.embeddings": ["[0.5,0.25]", "[0.125,1.0]"],
+    }
+    (run,) = _trace(tmp_path / "b", [("ai.embedMany.doEmbed", embed)])
+    assert run.run_type == "embedding"
+    assert run.inputs == {"input": ["sunny day", "rainy day"]}
+    assert run.outputs == {"embeddings": [[0.5, 0.25], [0.125, 1.0]]}

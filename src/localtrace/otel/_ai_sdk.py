@@ -179,3 +179,89 @@ def sent_cost(attrs: dict[str, Any]) -> str | None:
     if isinstance(cost, (int, float)) and not isinstance(cost, bool):
         cost = format(Decimal(repr(cost)), "f") if math.isfinite(cost) and cost >= 0 else None
     return cost if isinstance(cost, str) and _COST_TEXT.fullmatch(cost) else None
+
+
+def _parsed(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return value
+    return value
+
+
+def _stringified(value: Any) -> Any:
+    """A value the SDK wrote with ``JSON.stringify`` (``ai.value``: ``'"text"'``), parsed."""
+    if isinstance(value, str):
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return value
+    return value
+
+
+def inputs(attrs: dict[str, Any]) -> dict[str, Any] | None:
+    """What an AI SDK span was asked (popped): the provider call's prompt messages
+    (``ai.prompt.messages``), the call's ``ai.prompt`` (system, prompt, messages), a tool call's
+    ``ai.toolCall.args``, the texts embedded (``ai.value``, ``ai.values``)."""
+    messages = _parsed(attrs.pop("ai.prompt.messages", None))
+    if isinstance(messages, list):
+        return {"messages": messages}
+    if messages is not None:
+        attrs["ai.prompt.messages"] = messages
+    for key, name in (("ai.prompt", "input"), ("ai.toolCall.args", "input")):
+        if key in attrs:
+            given = _parsed(attrs.pop(key))
+            if isinstance(given, dict):
+                return {k: v for k, v in given.items() if v is not None}
+            return {name: given}
+    if "ai.value" in attrs:
+        return {"input": _stringified(attrs.pop("ai.value"))}
+    if "ai.values" in attrs:
+        values = attrs.pop("ai.values")
+        return {"input": [_stringified(v) for v in values] if isinstance(values, list) else values}
+    return None
+
+
+def _tool_call(call: Any) -> Any:
+    """An AI SDK tool call (``args`` in the SDK 4, ``input`` later) as OpenAI states one."""
+    if not isinstance(call, dict) or "toolName" not in call:
+        return call
+    arguments = call.get("args", call.get("input"))
+    if not isinstance(arguments, str):
+        arguments = orjson.dumps(arguments).decode()
+    return {
+        "id": call.get("toolCallId"),
+        "type": "function",
+        "function": {"name": call["toolName"], "arguments": arguments},
+    }
+
+
+def outputs(attrs: dict[str, Any]) -> dict[str, Any] | None:
+    """What an AI SDK span answered (popped): the assistant message of a text call
+    (``ai.response.text``, ``ai.response.toolCalls``), an object call's ``ai.response.object``,
+    a tool call's ``ai.toolCall.result``, the vectors of an embedding call."""
+    text = attrs.pop("ai.response.text", None)
+    calls = _parsed(attrs.pop("ai.response.toolCalls", None))
+    if text is not None or calls is not None:
+        message: dict[str, Any] = {"role": "assistant", "content": text or ""}
+        if isinstance(calls, list) and calls:
+            message["tool_calls"] = [_tool_call(call) for call in calls]
+        elif calls is not None and not isinstance(calls, list):
+            attrs["ai.response.toolCalls"] = calls
+        return {"messages": [message]}
+    if "ai.response.object" in attrs:
+        return {"output": _parsed(attrs.pop("ai.response.object"))}
+    if "ai.toolCall.result" in attrs:
+        result = _parsed(attrs.pop("ai.toolCall.result"))
+        return result if isinstance(result, dict) else {"output": result}
+    if "ai.embedding" in attrs:
+        return {"embeddings": [_stringified(attrs.pop("ai.embedding"))]}
+    if "ai.embeddings" in attrs:
+        vectors = attrs.pop("ai.embeddings")
+        return {
+            "embeddings": [_stringified(v) for v in vectors]
+            if isinstance(vectors, list)
+            else vectors
+        }
+    return None

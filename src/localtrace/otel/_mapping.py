@@ -543,6 +543,8 @@ def _inputs(
         inputs = {**(inputs or {}), "query": query}
     if texts is not None and (inputs is None or "input" not in inputs):
         inputs = {**(inputs or {}), "input": texts}
+    if inputs is None and isinstance(attrs.get("ai.operationId"), str):
+        inputs = _ai_sdk.inputs(attrs)
     return inputs
 
 
@@ -597,6 +599,8 @@ def _outputs(
         outputs = {**(outputs or {}), "choices": choices}
     if documents is not None and (outputs is None or "documents" not in outputs):
         outputs = {**(outputs or {}), "documents": documents}
+    if outputs is None and isinstance(attrs.get("ai.operationId"), str):
+        outputs = _ai_sdk.outputs(attrs)
     return outputs
 
 
