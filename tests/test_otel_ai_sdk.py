@@ -316,3 +316,24 @@ def test_object_and_embedding_calls_show_what_they_returned(tmp_path: Path) -> N
     assert run.run_type == "embedding"
     assert run.inputs == {"input": ["sunny day", "rainy day"]}
     assert run.outputs == {"embeddings": [[0.5, 0.25], [0.125, 1.0]]}
+
+
+def test_streamed_calls_have_their_first_token_time(tmp_path: Path) -> None:
+    """The AI SDK marks a stream's first chunk with an ``ai.stream.firstChunk`` event: the
+    run's first-token time, as LangSmith's AI SDK integration reads it."""
+    import time
+
+    provider = TracerProvider(resource=Resource.create({"service.name": "next-app"}))
+    processor = configure(tmp_path / "t.db", tracer_provider=provider)
+    call = {"ai.operationId": "ai.streamText.doStream", "ai.model.id": "gpt-4o"}
+    with provider.get_tracer("ai").start_as_current_span(
+        "ai.streamText.doStream", attributes=call
+    ) as span:
+        first = time.time_ns()
+        span.add_event("ai.stream.firstChunk", {"ai.response.msToFirstChunk": 12.5}, first)
+    processor.force_flush()
+    provider.shutdown()
+    with localtrace.Client(tmp_path / "t.db") as client:
+        (run,) = client.list_runs()
+    assert run.first_token_time is not None
+    assert run.first_token_time.timestamp() == pytest.approx(first / 1e9, abs=1e-5)

@@ -217,6 +217,7 @@ _FIRST_TOKEN_EVENTS = frozenset(
         "First Token Stream Event",
         "gen_ai.content.completion.chunk",
         "llm.content.completion.chunk",
+        "ai.stream.firstChunk",  # the Vercel AI SDK's streamed calls
     }
 )
 _MESSAGE_EVENTS = {
