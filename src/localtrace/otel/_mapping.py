@@ -868,7 +868,9 @@ def _tags(attrs: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(tags))
 
 
-def _error(span: Span, used: set[int]) -> str | None:
+def _error(span: Span, attrs: dict[str, Any], used: set[int]) -> str | None:
+    """The error of a failed span: its last exception event, else its status description,
+    else the GenAI conventions' ``error.type`` (their only required trace of a failure)."""
     if span.status_code != STATUS_ERROR:
         return None
     for index in range(len(span.events) - 1, -1, -1):
@@ -879,7 +881,12 @@ def _error(span: Span, used: set[int]) -> str | None:
         text = _exception_text(event.attributes)
         if text:
             return text
-    return span.status_message or "the span ended with status ERROR (no message was given)"
+    if span.status_message:
+        return span.status_message
+    kind = attrs.get("error.type")
+    if isinstance(kind, str) and kind and kind != "_OTHER":
+        return kind
+    return "the span ended with status ERROR (no message was given)"
 
 
 def _exception_text(attrs: dict[str, Any]) -> str:
@@ -1037,7 +1044,7 @@ def span_to_run(span: Span, *, project: str | None = None) -> Mapped:
     }
     if usage and "usage_metadata" not in metadata and not _outputs_hold_usage(outputs):
         metadata["usage_metadata"] = usage
-    error = _error(span, used)
+    error = _error(span, attrs, used)
     events = _events(span, attrs, used)
     if events and any(
         e["kwargs"].get("derived_from") == "gen_ai.response.time_to_first_chunk" for e in events

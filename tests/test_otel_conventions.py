@@ -1,0 +1,45 @@
+"""OpenInference and OpenTelemetry GenAI spans from the real OpenTelemetry SDK, in process:
+what the runs show of their messages and errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("opentelemetry.sdk")
+
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.trace import Status, StatusCode
+
+import localtrace
+from localtrace.otel import configure
+
+
+def _one_run(tmp_path: Path, name: str, attributes: dict[str, Any], failed: bool = False) -> Any:
+    provider = TracerProvider(resource=Resource.create({"service.name": "app"}))
+    processor = configure(tmp_path / "t.db", tracer_provider=provider)
+    with provider.get_tracer("app").start_as_current_span(name, attributes=attributes) as span:
+        if failed:
+            span.set_status(Status(StatusCode.ERROR))
+    processor.force_flush()
+    provider.shutdown()
+    with localtrace.Client(tmp_path / "t.db") as client:
+        (run,) = client.list_runs()
+    return run
+
+
+def test_a_failed_genai_call_names_its_error_type(tmp_path: Path) -> None:
+    """The GenAI conventions name a failed operation's error in ``error.type`` (the status
+    description is optional): the run's error says which error it was."""
+    attributes = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "openai",
+        "gen_ai.request.model": "gpt-4o",
+        "error.type": "openai.RateLimitError",
+    }
+    run = _one_run(tmp_path, "chat gpt-4o", attributes, failed=True)
+    assert run.status == "error"
+    assert run.error is not None and "openai.RateLimitError" in run.error
