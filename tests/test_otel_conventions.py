@@ -43,3 +43,38 @@ def test_a_failed_genai_call_names_its_error_type(tmp_path: Path) -> None:
     run = _one_run(tmp_path, "chat gpt-4o", attributes, failed=True)
     assert run.status == "error"
     assert run.error is not None and "openai.RateLimitError" in run.error
+
+
+def test_openinference_messages_read_as_chat_messages(tmp_path: Path) -> None:
+    """OpenInference flattens each message's content parts and tool calls under wrappers
+    (``message_content``, ``tool_call``): the run's messages hold them as a chat message does
+    (``content`` parts, OpenAI ``tool_calls``), as the instrumented client sent and got them."""
+    attributes = {
+        "openinference.span.kind": "LLM",
+        "llm.model_name": "gpt-4o-mini",
+        "llm.input_messages.0.message.role": "user",
+        "llm.input_messages.0.message.contents.0.message_content.type": "text",
+        "llm.input_messages.0.message.contents.0.message_content.text": "Weather in Paris?",
+        "llm.output_messages.0.message.role": "assistant",
+        "llm.output_messages.0.message.tool_calls.0.tool_call.id": "call_1",
+        "llm.output_messages.0.message.tool_calls.0.tool_call.function.name": "weather",
+        "llm.output_messages.0.message.tool_calls.0.tool_call.function.arguments": '{"city":"Paris"}',
+    }
+    run = _one_run(tmp_path, "ChatCompletion", attributes)
+    assert run.inputs == {
+        "messages": [{"role": "user", "content": [{"type": "text", "text": "Weather in Paris?"}]}]
+    }
+    assert run.outputs == {
+        "messages": [
+            {
+                "role": "assistant",
+                "tool_calls": [
+                    {
+                        "type": "function",
+                        "id": "call_1",
+                        "function": {"name": "weather", "arguments": '{"city":"Paris"}'},
+                    }
+                ],
+            }
+        ]
+    }

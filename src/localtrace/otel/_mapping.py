@@ -438,6 +438,28 @@ def _unwrap(items: list[Any] | None, wrapper: str) -> list[Any] | None:
     return [i[wrapper] if isinstance(i, dict) and set(i) == {wrapper} else i for i in items]
 
 
+def _openinference_messages(attrs: dict[str, Any], prefix: str) -> list[Any] | None:
+    """OpenInference's flattened messages (``<prefix>.N.message.*``) as chat messages: each
+    content part (``contents.N.message_content``) and tool call (``tool_calls.N.tool_call``)
+    without its wrapper, the parts as the message's ``content``, as OpenAI states them."""
+    messages = _unwrap(_indexed(attrs, prefix), "message")
+    for message in messages or ():
+        if not isinstance(message, dict):
+            continue
+        calls = message.get("tool_calls")
+        if isinstance(calls, list):
+            calls = _unwrap(calls, "tool_call") or []
+            message["tool_calls"] = [
+                {"type": "function", **call} if isinstance(call, dict) else call for call in calls
+            ]
+        parts = message.pop("contents", None)
+        if isinstance(parts, list) and "content" not in message:
+            message["content"] = _unwrap(parts, "message_content")
+        elif parts is not None:
+            message["contents"] = parts
+    return messages
+
+
 def _as_mapping(value: Any, key: str) -> dict[str, Any]:
     value = _json_or_text(value)
     return value if isinstance(value, dict) else {key: value}
@@ -519,7 +541,7 @@ def _inputs(
     messages = _json_or_text(messages) if messages is not None else None
     messages = (
         messages
-        or _unwrap(_indexed(attrs, "llm.input_messages"), "message")
+        or _openinference_messages(attrs, "llm.input_messages")
         or _indexed(attrs, "gen_ai.prompt")
     )
     event_messages, _ = _message_events(span, used) if span.events else (None, None)
@@ -574,7 +596,7 @@ def _outputs(
     messages = _json_or_text(messages) if messages is not None else None
     messages = (
         messages
-        or _unwrap(_indexed(attrs, "llm.output_messages"), "message")
+        or _openinference_messages(attrs, "llm.output_messages")
         or _indexed(attrs, "gen_ai.completion")
     )
     _, choices = _message_events(span, used) if span.events else (None, None)
