@@ -337,3 +337,20 @@ def test_streamed_calls_have_their_first_token_time(tmp_path: Path) -> None:
         (run,) = client.list_runs()
     assert run.first_token_time is not None
     assert run.first_token_time.timestamp() == pytest.approx(first / 1e9, abs=1e-5)
+
+
+def test_telemetry_metadata_keeps_the_names_the_app_gave(tmp_path: Path) -> None:
+    """``experimental_telemetry: {metadata: {...}}`` reaches spans as
+    ``ai.telemetry.metadata.<key>``: the run's metadata has the keys the app gave (so a
+    ``thread_id`` groups threads), as LangSmith's AI SDK integration stores them."""
+    call = {
+        "ai.operationId": "ai.generateText",
+        "ai.telemetry.functionId": "answer",
+        "ai.telemetry.metadata.thread_id": "thread-7",
+        "ai.telemetry.metadata.userId": "ann",
+    }
+    (run,) = _trace(tmp_path, [("ai.generateText", call)])
+    metadata = run.extra["metadata"]
+    assert metadata["thread_id"] == "thread-7" and metadata["userId"] == "ann"
+    assert metadata["functionId"] == "answer"
+    assert not any(key.startswith("ai.telemetry.") for key in metadata)

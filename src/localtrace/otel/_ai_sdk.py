@@ -265,3 +265,19 @@ def outputs(attrs: dict[str, Any]) -> dict[str, Any] | None:
             else vectors
         }
     return None
+
+
+_TELEMETRY_METADATA = "ai.telemetry.metadata."
+
+
+def telemetry_metadata(attrs: dict[str, Any]) -> dict[str, Any]:
+    """The metadata an app gave the SDK (``experimental_telemetry.metadata``, sent as
+    ``ai.telemetry.metadata.<key>``) under the app's own keys, and ``ai.telemetry.functionId``
+    as ``functionId``, as LangSmith's AI SDK integration stores them (popped)."""
+    found = {
+        key[len(_TELEMETRY_METADATA) :]: attrs.pop(key)
+        for key in [k for k in attrs if k.startswith(_TELEMETRY_METADATA)]
+    }
+    if "ai.telemetry.functionId" in attrs:
+        found.setdefault("functionId", attrs.pop("ai.telemetry.functionId"))
+    return found

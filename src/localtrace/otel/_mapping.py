@@ -861,6 +861,8 @@ def _metadata(attrs: dict[str, Any]) -> dict[str, Any]:
     metadata: dict[str, Any] = {}
     for key in [k for k in attrs if k.startswith("langsmith.metadata.")]:
         metadata[key[len("langsmith.metadata.") :]] = _json_or_text(attrs.pop(key))
+    for key, value in _ai_sdk.telemetry_metadata(attrs).items():
+        metadata.setdefault(key, _safe(value))
     extra_meta = _json_or_text(attrs.pop("metadata", None))
     if isinstance(extra_meta, dict):
         for key, value in extra_meta.items():
