@@ -354,3 +354,18 @@ def test_telemetry_metadata_keeps_the_names_the_app_gave(tmp_path: Path) -> None
     assert metadata["thread_id"] == "thread-7" and metadata["userId"] == "ann"
     assert metadata["functionId"] == "answer"
     assert not any(key.startswith("ai.telemetry.") for key in metadata)
+
+
+def test_embedding_calls_count_their_tokens(tmp_path: Path) -> None:
+    """The AI SDK reports an embedding call's usage as ``ai.usage.tokens``: the run's input
+    tokens; the ``ai.embedMany`` around it sums them."""
+    outer = {"ai.operationId": "ai.embedMany", "ai.usage.tokens": 1000}
+    call = {
+        "ai.operationId": "ai.embedMany.doEmbed",
+        "ai.model.provider": "openai.embedding",
+        "ai.model.id": "text-embedding-3-small",
+        "ai.usage.tokens": 1000,
+    }
+    root, run = _trace(tmp_path, [("ai.embedMany", outer), ("ai.embedMany.doEmbed", call)])
+    assert run.run_type == "embedding" and run.prompt_tokens == 1000 and run.total_tokens == 1000
+    assert root.total_tokens == 1000

@@ -135,6 +135,7 @@ _TOKEN_SOURCES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "llm.usage.prompt_tokens",
             "ai.usage.inputTokens",  # the Vercel AI SDK, 5 and later
             "ai.usage.promptTokens",  # the Vercel AI SDK, 4
+            "ai.usage.tokens",  # the Vercel AI SDK's embedding calls
         ),
     ),
     (
