@@ -19,6 +19,7 @@ from localtrace.otel import configure
 
 
 def _one_run(tmp_path: Path, name: str, attributes: dict[str, Any], failed: bool = False) -> Any:
+    tmp_path.mkdir(exist_ok=True)
     provider = TracerProvider(resource=Resource.create({"service.name": "app"}))
     processor = configure(tmp_path / "t.db", tracer_provider=provider)
     with provider.get_tracer("app").start_as_current_span(name, attributes=attributes) as span:
@@ -78,3 +79,28 @@ def test_openinference_messages_read_as_chat_messages(tmp_path: Path) -> None:
             }
         ]
     }
+
+
+def test_openllmetry_and_tool_results_read_as_the_values_returned(tmp_path: Path) -> None:
+    """OpenLLMetry writes a task's input and output as JSON (``json.dumps``), so a returned
+    string arrives quoted; a GenAI tool call's result too: the run's outputs hold the string
+    the code returned, not its JSON text."""
+    task = {
+        "traceloop.span.kind": "task",
+        "traceloop.entity.input": '{"args": [], "kwargs": {"topic": "cats"}}',
+        "traceloop.entity.output": '"Why did the cat sit on the computer?"',
+    }
+    run = _one_run(tmp_path / "task", "joke.task", task)
+    assert run.inputs == {"args": [], "kwargs": {"topic": "cats"}}
+    assert run.outputs == {"output": "Why did the cat sit on the computer?"}
+    tool = {
+        "gen_ai.operation.name": "execute_tool",
+        "gen_ai.tool.name": "get_weather",
+        "gen_ai.tool.call.arguments": '{"city": "Paris"}',
+        "gen_ai.tool.call.result": '"sunny"',
+    }
+    run = _one_run(tmp_path / "tool", "execute_tool get_weather", tool)
+    assert run.inputs == {"city": "Paris"} and run.outputs == {"output": "sunny"}
+    plain = {**tool, "gen_ai.tool.call.result": "sunny, 21 C"}
+    run = _one_run(tmp_path / "plain", "execute_tool get_weather", plain)
+    assert run.outputs == {"output": "sunny, 21 C"}

@@ -461,6 +461,18 @@ def _openinference_messages(attrs: dict[str, Any], prefix: str) -> list[Any] | N
     return messages
 
 
+def _serialized(value: Any) -> Any:
+    """A value its instrumentation wrote as JSON (OpenLLMetry's ``traceloop.entity.*``, a
+    tool call's result), parsed whatever it holds: a returned string arrives quoted
+    (``'"sunny"'``) and reads as the string; text that is not JSON stays as sent."""
+    if isinstance(value, str):
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return value
+    return value
+
+
 def _as_mapping(value: Any, key: str) -> dict[str, Any]:
     value = _json_or_text(value)
     return value if isinstance(value, dict) else {key: value}
@@ -556,9 +568,9 @@ def _inputs(
         parsed = orjson.loads(value) if mime == "application/json" and _is_json(value) else value
         inputs = parsed if isinstance(parsed, dict) else {"input": _json_or_text(parsed)}
     elif entity is not None:
-        inputs = _as_mapping(entity, "input")
+        inputs = _as_mapping(_serialized(entity), "input")
     elif arguments is not None:
-        inputs = _as_mapping(arguments, "input")
+        inputs = _as_mapping(_serialized(arguments), "input")
     if messages is not None and (inputs is None or "messages" not in inputs):
         inputs = {**(inputs or {}), "messages": messages}
     if system is not None and (inputs is None or "system_instructions" not in inputs):
@@ -612,9 +624,9 @@ def _outputs(
         response = isinstance(parsed, dict)
         outputs = parsed if isinstance(parsed, dict) else {"output": _json_or_text(parsed)}
     elif entity is not None:
-        outputs = _as_mapping(entity, "output")
+        outputs = _as_mapping(_serialized(entity), "output")
     elif result is not None:
-        outputs = _as_mapping(result, "output")
+        outputs = _as_mapping(_serialized(result), "output")
     if messages is not None and not response and (outputs is None or "messages" not in outputs):
         outputs = {**(outputs or {}), "messages": messages}
     if vectors is not None and not response and (outputs is None or "embeddings" not in outputs):
