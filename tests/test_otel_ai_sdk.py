@@ -369,3 +369,18 @@ def test_embedding_calls_count_their_tokens(tmp_path: Path) -> None:
     root, run = _trace(tmp_path, [("ai.embedMany", outer), ("ai.embedMany.doEmbed", call)])
     assert run.run_type == "embedding" and run.prompt_tokens == 1000 and run.total_tokens == 1000
     assert root.total_tokens == 1000
+
+
+def test_tool_call_runs_are_named_after_their_tool(tmp_path: Path) -> None:
+    """Every AI SDK tool call is an ``ai.toolCall`` span: its run is named after the tool
+    (``ai.toolCall.name``), as LangSmith's AI SDK integration names it; the span name stays in
+    ``extra.otel``."""
+    tool = {
+        "ai.operationId": "ai.toolCall",
+        "ai.toolCall.name": "get_weather",
+        "ai.toolCall.id": "call_1",
+        "ai.toolCall.args": '{"city":"Paris"}',
+    }
+    (run,) = _trace(tmp_path, [("ai.toolCall", tool)])
+    assert run.name == "get_weather" and run.run_type == "tool"
+    assert run.extra["otel"]["name"] == "ai.toolCall"

@@ -281,3 +281,12 @@ def telemetry_metadata(attrs: dict[str, Any]) -> dict[str, Any]:
     if "ai.telemetry.functionId" in attrs:
         found.setdefault("functionId", attrs.pop("ai.telemetry.functionId"))
     return found
+
+
+def run_name(span_name: str, attrs: dict[str, Any]) -> str | None:
+    """A tool call's run is named after its tool (``ai.toolCall.name``): the SDK names every
+    tool call's span ``ai.toolCall``."""
+    tool = attrs.get("ai.toolCall.name")
+    if span_name == "ai.toolCall" and isinstance(tool, str) and tool:
+        return tool
+    return None

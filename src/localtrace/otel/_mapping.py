@@ -1051,7 +1051,12 @@ def span_to_run(span: Span, *, project: str | None = None) -> Mapped:
         chosen = project or span.origin.service_name
         if chosen:
             run["session_name"] = chosen
-    name = _text(attrs.pop("langsmith.trace.name", None)) or span.name or "Unnamed"
+    name = (
+        _text(attrs.pop("langsmith.trace.name", None))
+        or _ai_sdk.run_name(span.name, attrs)
+        or span.name
+        or "Unnamed"
+    )
     run["name"] = name
     run["run_type"], stated = _run_type(attrs)
     own_usage = _owns_usage(attrs, run["run_type"], stated)
