@@ -384,3 +384,45 @@ def test_tool_call_runs_are_named_after_their_tool(tmp_path: Path) -> None:
     (run,) = _trace(tmp_path, [("ai.toolCall", tool)])
     assert run.name == "get_weather" and run.run_type == "tool"
     assert run.extra["otel"]["name"] == "ai.toolCall"
+
+
+def test_sdk5_gemini_thinking_tokens_count_as_output(tmp_path: Path) -> None:
+    """The AI SDK 5 passes Gemini's counts on as Google reports them: the thinking tokens
+    (``ai.usage.reasoningTokens``) apart from the output tokens, but in the total. Google bills
+    them as output: the run's output counts them, as the langsmith SDK counts them."""
+    call = {
+        "ai.operationId": "ai.generateText.doGenerate",
+        "ai.model.provider": "google.generative-ai",
+        "ai.model.id": "gemini-2.5-flash",
+        "ai.usage.inputTokens": 1000,
+        "ai.usage.outputTokens": 200,
+        "ai.usage.reasoningTokens": 800,
+        "ai.usage.totalTokens": 2000,
+        "gen_ai.usage.input_tokens": 1000,
+        "gen_ai.usage.output_tokens": 200,
+    }
+    (run,) = _trace(tmp_path, [("ai.generateText.doGenerate", call)])
+    assert run.completion_tokens == 1000 and run.total_tokens == 2000
+    assert run.completion_token_details == {"reasoning": 800}
+    assert run.total_cost == _price(
+        "gemini-2.5-flash",
+        "google",
+        run.start_time,
+        input_tokens=1000,
+        output_tokens=1000,
+        output_reasoning_tokens=800,
+    )
+
+
+def test_sdk5_openai_reasoning_already_in_the_output_is_not_added(tmp_path: Path) -> None:
+    call = {
+        "ai.operationId": "ai.generateText.doGenerate",
+        "ai.model.provider": "openai.responses",
+        "ai.model.id": "o4-mini",
+        "ai.usage.inputTokens": 1000,
+        "ai.usage.outputTokens": 1000,
+        "ai.usage.reasoningTokens": 800,
+        "ai.usage.totalTokens": 2000,
+    }
+    (run,) = _trace(tmp_path, [("ai.generateText.doGenerate", call)])
+    assert run.completion_tokens == 1000 and run.total_tokens == 2000

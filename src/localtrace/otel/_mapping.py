@@ -700,6 +700,7 @@ def _usage(
         return _given_usage(span, attrs, warnings)
     cache_apart = _ai_sdk.cache_apart(attrs)
     in_metadata = _ai_sdk.metadata_tokens(attrs) if cache_apart is None else None
+    reasoning_apart = _ai_sdk.reasoning_may_be_apart(attrs)
 
     def take(key: str, convert: Callable[[Any], Any]) -> Any:
         raw = attrs.pop(key)
@@ -741,6 +742,8 @@ def _usage(
         _ai_sdk.add_cache(usage, cache_apart)
     if in_metadata is not None and usage:
         _add_metadata_tokens(usage, *in_metadata)
+    if reasoning_apart:
+        _ai_sdk.add_reasoning(usage)
     billed = _ai_sdk.sent_cost(attrs)
     if billed is not None and not any(key.endswith("_cost") for key in usage):
         usage["total_cost"] = billed
