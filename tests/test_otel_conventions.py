@@ -104,3 +104,25 @@ def test_openllmetry_and_tool_results_read_as_the_values_returned(tmp_path: Path
     plain = {**tool, "gen_ai.tool.call.result": "sunny, 21 C"}
     run = _one_run(tmp_path / "plain", "execute_tool get_weather", plain)
     assert run.outputs == {"output": "sunny, 21 C"}
+
+
+def test_openinference_reranker_shows_its_query_and_documents(tmp_path: Path) -> None:
+    """An OpenInference RERANKER span flattens its query, the documents it was given and the
+    ones it kept (``reranker.*``): the run shows them as a retriever's inputs and outputs."""
+    attributes = {
+        "openinference.span.kind": "RERANKER",
+        "reranker.query": "cats",
+        "reranker.model_name": "rerank-english-v3.0",
+        "reranker.top_k": 1,
+        "reranker.input_documents.0.document.content": "dogs bark",
+        "reranker.input_documents.1.document.content": "cats purr",
+        "reranker.output_documents.0.document.content": "cats purr",
+        "reranker.output_documents.0.document.score": 0.97,
+    }
+    run = _one_run(tmp_path, "rerank", attributes)
+    assert run.run_type == "retriever"
+    assert run.inputs["query"] == "cats"
+    assert [d["page_content"] for d in run.inputs["documents"]] == ["dogs bark", "cats purr"]
+    (kept,) = run.outputs["documents"]
+    assert kept["page_content"] == "cats purr" and kept["metadata"] == {"score": 0.97}
+    assert run.extra["metadata"]["reranker.model_name"] == "rerank-english-v3.0"

@@ -478,8 +478,12 @@ def _as_mapping(value: Any, key: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {key: value}
 
 
-def _documents(attrs: dict[str, Any]) -> list[Any] | None:
-    docs = _unwrap(_indexed(attrs, "retrieval.documents"), "document")
+def _documents(attrs: dict[str, Any], prefix: str = "retrieval.documents") -> list[Any] | None:
+    """OpenInference's flattened documents (``<prefix>.N.document.*``; else the GenAI
+    ``gen_ai.retrieval.documents``) as LangChain documents."""
+    docs = _unwrap(_indexed(attrs, prefix), "document")
+    if docs is None and prefix != "retrieval.documents":
+        return None
     if docs is None:
         raw = attrs.pop("gen_ai.retrieval.documents", None)
         parsed = _json_or_text(raw) if raw is not None else None
@@ -561,6 +565,9 @@ def _inputs(
     messages = messages or event_messages
     arguments = pop("gen_ai.tool.call.arguments", None)
     query = pop("gen_ai.retrieval.query.text", None)
+    if query is None:
+        query = pop("reranker.query", None)  # OpenInference RERANKER
+    reranked = _documents(attrs, "reranker.input_documents")
     inputs: dict[str, Any] | None = None
     if prompt is not None:
         inputs = _as_mapping(prompt, "input")
@@ -577,6 +584,8 @@ def _inputs(
         inputs = {**(inputs or {}), "system_instructions": _json_or_text(system)}
     if query is not None and (inputs is None or "query" not in inputs):
         inputs = {**(inputs or {}), "query": query}
+    if reranked is not None and (inputs is None or "documents" not in inputs):
+        inputs = {**(inputs or {}), "documents": reranked}
     if texts is not None and (inputs is None or "input" not in inputs):
         inputs = {**(inputs or {}), "input": texts}
     if inputs is None and isinstance(attrs.get("ai.operationId"), str):
@@ -614,7 +623,7 @@ def _outputs(
     )
     _, choices = _message_events(span, used) if span.events else (None, None)
     result = pop("gen_ai.tool.call.result", None)
-    documents = _documents(attrs)
+    documents = _documents(attrs, "reranker.output_documents") or _documents(attrs)
     outputs: dict[str, Any] | None = None
     response = False
     if completion is not None:
