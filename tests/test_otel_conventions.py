@@ -3,6 +3,7 @@ what the runs show of their messages and errors."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -126,3 +127,37 @@ def test_openinference_reranker_shows_its_query_and_documents(tmp_path: Path) ->
     (kept,) = run.outputs["documents"]
     assert kept["page_content"] == "cats purr" and kept["metadata"] == {"score": 0.97}
     assert run.extra["metadata"]["reranker.model_name"] == "rerank-english-v3.0"
+
+
+WEATHER_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+    },
+}
+
+
+@pytest.mark.parametrize(
+    "offered",
+    [
+        {
+            "openinference.span.kind": "LLM",
+            "llm.tools.0.tool.json_schema": json.dumps(WEATHER_TOOL),
+        },
+        {
+            "ai.operationId": "ai.generateText.doGenerate",
+            "ai.prompt.tools": [json.dumps(WEATHER_TOOL)],
+        },
+        {"gen_ai.operation.name": "chat", "gen_ai.tool.definitions": json.dumps([WEATHER_TOOL])},
+    ],
+    ids=["openinference", "ai-sdk", "genai"],
+)
+def test_the_tools_a_model_was_offered_are_its_invocation_tools(
+    tmp_path: Path, offered: dict[str, Any]
+) -> None:
+    """The tools offered to a model call are the run's ``invocation_params.tools``, where
+    LangChain runs keep them (and LangSmith's playground reads them)."""
+    run = _one_run(tmp_path, "chat", {"llm.model_name": "gpt-4o", **offered})
+    assert run.extra["invocation_params"]["tools"] == [WEATHER_TOOL]
+    assert not any("tool" in key for key in run.extra["metadata"])

@@ -882,6 +882,29 @@ def _model(attrs: dict[str, Any], metadata: dict[str, Any], run_type: str) -> No
 # -- metadata, tags, errors, events --------------------------------------------------------
 
 
+def _tools(attrs: dict[str, Any]) -> list[Any] | None:
+    """The tools a model call was offered (popped): OpenInference ``llm.tools.N.tool.json_schema``,
+    the Vercel AI SDK's ``ai.prompt.tools`` (one JSON text per tool), the GenAI
+    ``gen_ai.tool.definitions``; the run's ``invocation_params.tools``, as LangChain keeps them."""
+    indexed = _unwrap(_indexed(attrs, "llm.tools"), "tool")
+    if indexed is not None:
+        return [
+            _json_or_text(tool["json_schema"])
+            if isinstance(tool, dict) and set(tool) == {"json_schema"}
+            else tool
+            for tool in indexed
+        ]
+    offered = attrs.get("ai.prompt.tools")
+    if isinstance(offered, list):
+        attrs.pop("ai.prompt.tools")
+        return [_json_or_text(tool) for tool in offered]
+    defined = _json_or_text(attrs.get("gen_ai.tool.definitions"))
+    if isinstance(defined, list):
+        attrs.pop("gen_ai.tool.definitions")
+        return defined
+    return None
+
+
 def _metadata(attrs: dict[str, Any]) -> dict[str, Any]:
     metadata: dict[str, Any] = {}
     for key in [k for k in attrs if k.startswith("langsmith.metadata.")]:
@@ -1088,6 +1111,9 @@ def span_to_run(span: Span, *, project: str | None = None) -> Mapped:
         extra["invocation_params"] = params
     elif params is not None:
         attrs["llm.invocation_parameters"] = params
+    tools = _tools(attrs)
+    if tools is not None and "tools" not in extra.get("invocation_params", {}):
+        extra["invocation_params"] = {**extra.get("invocation_params", {}), "tools": tools}
     saved = _json_or_text(attrs.pop("localtrace.extra", None))
     if isinstance(saved, dict):
         extra.update({k: v for k, v in saved.items() if k not in ("metadata", "otel")})
