@@ -161,3 +161,41 @@ def test_the_tools_a_model_was_offered_are_its_invocation_tools(
     run = _one_run(tmp_path, "chat", {"llm.model_name": "gpt-4o", **offered})
     assert run.extra["invocation_params"]["tools"] == [WEATHER_TOOL]
     assert not any("tool" in key for key in run.extra["metadata"])
+
+
+def test_strands_cache_tokens_count_in_the_input(tmp_path: Path) -> None:
+    """Strands Agents passes Bedrock's counts on: input tokens without the cache, cache reads
+    and writes apart (``gen_ai.usage.cache_read_input_tokens``,
+    ``gen_ai.usage.cache_write_input_tokens``), all of them in the total. The run's input counts
+    the cache, as Bedrock bills it, and its total stays the one sent."""
+    attributes = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.system": "strands-agents",
+        "gen_ai.request.model": "us.anthropic.claude-sonnet-4-20250514-v1:0",
+        "gen_ai.usage.prompt_tokens": 4299,
+        "gen_ai.usage.input_tokens": 4299,
+        "gen_ai.usage.completion_tokens": 631,
+        "gen_ai.usage.output_tokens": 631,
+        "gen_ai.usage.cache_read_input_tokens": 35574,
+        "gen_ai.usage.cache_write_input_tokens": 17787,
+        "gen_ai.usage.total_tokens": 58291,
+    }
+    run = _one_run(tmp_path, "chat", attributes)
+    assert run.prompt_tokens == 4299 + 35574 + 17787
+    assert run.completion_tokens == 631 and run.total_tokens == 58291
+    assert run.prompt_token_details == {"cache_read": 35574, "cache_creation": 17787}
+
+
+def test_cache_already_in_the_input_is_not_added_again(tmp_path: Path) -> None:
+    attributes = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "anthropic",
+        "gen_ai.request.model": "claude-sonnet-4-20250514",
+        "gen_ai.usage.input_tokens": 57660,
+        "gen_ai.usage.output_tokens": 631,
+        "gen_ai.usage.cache_read.input_tokens": 35574,
+        "gen_ai.usage.cache_creation.input_tokens": 17787,
+        "gen_ai.usage.total_tokens": 58291,
+    }
+    run = _one_run(tmp_path, "chat", attributes)
+    assert run.prompt_tokens == 57660 and run.total_tokens == 58291

@@ -178,6 +178,7 @@ _DETAIL_SOURCES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         (
             "gen_ai.usage.cache_creation.input_tokens",
             "gen_ai.usage.cache_creation_input_tokens",
+            "gen_ai.usage.cache_write_input_tokens",  # Strands Agents
             "llm.token_count.prompt_details.cache_write",
             "gen_ai.usage.details.cache_write_tokens",
             "ai.usage.inputTokenDetails.cacheWriteTokens",
@@ -753,10 +754,24 @@ def _usage(
         _add_metadata_tokens(usage, *in_metadata)
     if reasoning_apart:
         _ai_sdk.add_reasoning(usage)
+    _add_cache_left_out(usage)
     billed = _ai_sdk.sent_cost(attrs)
     if billed is not None and not any(key.endswith("_cost") for key in usage):
         usage["total_cost"] = billed
     return _given_usage(span, attrs, warnings) or usage or None
+
+
+def _add_cache_left_out(usage: dict[str, Any]) -> None:
+    """Count the cache in the input when the call's total says the input left it out (input +
+    output + cache reads + writes = total: Bedrock's and Anthropic's counts passed on as
+    reported, by Strands Agents say), as those providers bill it."""
+    details = usage.get("input_token_details") or {}
+    cache = (details.get("cache_read") or 0) + (details.get("cache_creation") or 0)
+    read, written, total = (usage.get(k) for k in ("input_tokens", "output_tokens", "total_tokens"))
+    if not (isinstance(read, int) and isinstance(written, int) and isinstance(total, int)):
+        return
+    if isinstance(cache, int) and cache > 0 and read + written + cache == total:
+        usage["input_tokens"] = read + cache
 
 
 def _add_metadata_tokens(
