@@ -1,5 +1,6 @@
 """The Vercel AI SDK's spans (``ai.*`` attributes): which are model calls, which provider a
-provider id names, and what its token attributes leave out.
+provider id names, what its token attributes leave out (and its provider metadata holds), what
+a call was asked and answered, and the metadata and names an app gave it.
 
 The AI SDK traces a call such as ``generateText`` as an ``ai.generateText`` span around one
 ``ai.generateText.doGenerate`` span per provider call. The provider calls are the model calls;
