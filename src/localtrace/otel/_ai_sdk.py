@@ -1,5 +1,6 @@
 """The Vercel AI SDK's spans (``ai.*`` attributes): which are model calls, which provider a
-provider id names, and what its token attributes leave out.
+provider id names, what its token attributes leave out (and its provider metadata holds), what
+a call was asked and answered, and the metadata and names an app gave it.
 
 The AI SDK traces a call such as ``generateText`` as an ``ai.generateText`` span around one
 ``ai.generateText.doGenerate`` span per provider call. The provider calls are the model calls;
@@ -109,13 +110,208 @@ def add_cache(usage: dict[str, Any], written: int) -> None:
             usage[key] += apart
 
 
+def _tokens(value: Any) -> int | None:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if 0 <= value < 2**53 else None
+
+
+_INCLUDED_READS = (
+    ("cachedPromptTokens",),  # OpenAI and the OpenAI-compatible providers (xAI, Azure, ...)
+    ("promptCacheHitTokens",),  # DeepSeek
+    ("usage", "promptTokensDetails", "cachedTokens"),  # OpenRouter
+    ("usageMetadata", "cachedContentTokenCount"),  # Google
+)
+"""Cache reads in provider metadata that the call's input tokens already count."""
+
+
+def metadata_tokens(attrs: dict[str, Any]) -> tuple[dict[str, dict[str, int]], bool] | None:
+    """Token details an AI SDK call reports only in its provider metadata (the SDK 4 has no
+    cache attributes; the SDK 5 none when a call read no cache), and whether its input tokens
+    leave the cache out (Anthropic's and Bedrock's do). None when the SDK's own attributes
+    name the cache, or the span has no provider metadata."""
+    if "ai.usage.cachedInputTokens" in attrs or any(
+        key.startswith("ai.usage.inputTokenDetails.") for key in attrs
+    ):
+        return None
+    found = _metadata(attrs)
+    details: dict[str, dict[str, int]] = {}
+
+    def put(group: str, name: str, value: Any) -> None:
+        count = _tokens(value)
+        if count is not None:
+            details.setdefault(group, {}).setdefault(name, count)
+
+    anthropic = found.get("anthropic")
+    bedrock = _dig(found, "bedrock", "usage")
+    if isinstance(anthropic, dict):
+        put("input_token_details", "cache_read", anthropic.get("cacheReadInputTokens"))
+        put(
+            "input_token_details", "cache_read", _dig(anthropic, "usage", "cache_read_input_tokens")
+        )
+        put("input_token_details", "cache_creation", anthropic.get("cacheCreationInputTokens"))
+        return (details, True) if details else None
+    if isinstance(bedrock, dict):
+        put("input_token_details", "cache_read", bedrock.get("cacheReadInputTokens"))
+        put("input_token_details", "cache_creation", bedrock.get("cacheWriteInputTokens"))
+        return (details, True) if details else None
+    for entry in found.values():
+        for path in _INCLUDED_READS:
+            put("input_token_details", "cache_read", _dig(entry, *path))
+        if isinstance(entry, dict) and "cachedPromptTokens" in entry:
+            put("output_token_details", "reasoning", entry.get("reasoningTokens"))
+    return (details, False) if details else None
+
+
 _COST_TEXT = re.compile(r"\d{1,12}(?:\.\d{1,24})?")
 
 
-def gateway_cost(attrs: dict[str, Any]) -> str | None:
-    """What the Vercel AI Gateway billed for a model call (``providerMetadata.gateway.cost``,
-    USD as decimal text): sent with the call, so it is the run's cost, kept exactly."""
-    cost = _dig(_metadata(attrs), "gateway", "cost")
+def sent_cost(attrs: dict[str, Any]) -> str | None:
+    """What the gateway a model call went through billed for it, as its response says (USD as
+    decimal text, kept exactly): the Vercel AI Gateway's ``providerMetadata.gateway.cost``,
+    OpenRouter's ``providerMetadata.openrouter.usage.cost``. Sent with the call, so it is the
+    run's cost, not a catalogue's guess."""
+    found = _metadata(attrs)
+    cost = _dig(found, "gateway", "cost")
+    if cost is None:
+        cost = _dig(found, "openrouter", "usage", "cost")
     if isinstance(cost, (int, float)) and not isinstance(cost, bool):
         cost = format(Decimal(repr(cost)), "f") if math.isfinite(cost) and cost >= 0 else None
     return cost if isinstance(cost, str) and _COST_TEXT.fullmatch(cost) else None
+
+
+def _parsed(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return value
+    return value
+
+
+def _stringified(value: Any) -> Any:
+    """A value the SDK wrote with ``JSON.stringify`` (``ai.value``: ``'"text"'``), parsed."""
+    if isinstance(value, str):
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return value
+    return value
+
+
+def inputs(attrs: dict[str, Any]) -> dict[str, Any] | None:
+    """What an AI SDK span was asked (popped): the provider call's prompt messages
+    (``ai.prompt.messages``), the call's ``ai.prompt`` (system, prompt, messages), a tool call's
+    ``ai.toolCall.args``, the texts embedded (``ai.value``, ``ai.values``)."""
+    messages = _parsed(attrs.pop("ai.prompt.messages", None))
+    if isinstance(messages, list):
+        return {"messages": messages}
+    if messages is not None:
+        attrs["ai.prompt.messages"] = messages
+    for key, name in (("ai.prompt", "input"), ("ai.toolCall.args", "input")):
+        if key in attrs:
+            given = _parsed(attrs.pop(key))
+            if isinstance(given, dict):
+                return {k: v for k, v in given.items() if v is not None}
+            return {name: given}
+    if "ai.value" in attrs:
+        return {"input": _stringified(attrs.pop("ai.value"))}
+    if "ai.values" in attrs:
+        values = attrs.pop("ai.values")
+        return {"input": [_stringified(v) for v in values] if isinstance(values, list) else values}
+    return None
+
+
+def _tool_call(call: Any) -> Any:
+    """An AI SDK tool call (``args`` in the SDK 4, ``input`` later) as OpenAI states one."""
+    if not isinstance(call, dict) or "toolName" not in call:
+        return call
+    arguments = call.get("args", call.get("input"))
+    if not isinstance(arguments, str):
+        arguments = orjson.dumps(arguments).decode()
+    return {
+        "id": call.get("toolCallId"),
+        "type": "function",
+        "function": {"name": call["toolName"], "arguments": arguments},
+    }
+
+
+def outputs(attrs: dict[str, Any]) -> dict[str, Any] | None:
+    """What an AI SDK span answered (popped): the assistant message of a text call
+    (``ai.response.text``, ``ai.response.toolCalls``), an object call's ``ai.response.object``,
+    a tool call's ``ai.toolCall.result``, the vectors of an embedding call."""
+    text = attrs.pop("ai.response.text", None)
+    calls = _parsed(attrs.pop("ai.response.toolCalls", None))
+    if text is not None or calls is not None:
+        message: dict[str, Any] = {"role": "assistant", "content": text or ""}
+        if isinstance(calls, list) and calls:
+            message["tool_calls"] = [_tool_call(call) for call in calls]
+        elif calls is not None and not isinstance(calls, list):
+            attrs["ai.response.toolCalls"] = calls
+        return {"messages": [message]}
+    if "ai.response.object" in attrs:
+        return {"output": _parsed(attrs.pop("ai.response.object"))}
+    if "ai.toolCall.result" in attrs:
+        result = _parsed(attrs.pop("ai.toolCall.result"))
+        return result if isinstance(result, dict) else {"output": result}
+    if "ai.embedding" in attrs:
+        return {"embeddings": [_stringified(attrs.pop("ai.embedding"))]}
+    if "ai.embeddings" in attrs:
+        vectors = attrs.pop("ai.embeddings")
+        return {
+            "embeddings": [_stringified(v) for v in vectors]
+            if isinstance(vectors, list)
+            else vectors
+        }
+    return None
+
+
+_TELEMETRY_METADATA = "ai.telemetry.metadata."
+
+
+def telemetry_metadata(attrs: dict[str, Any]) -> dict[str, Any]:
+    """The metadata an app gave the SDK (``experimental_telemetry.metadata``, sent as
+    ``ai.telemetry.metadata.<key>``) under the app's own keys, and ``ai.telemetry.functionId``
+    as ``functionId``, as LangSmith's AI SDK integration stores them (popped)."""
+    found = {
+        key[len(_TELEMETRY_METADATA) :]: attrs.pop(key)
+        for key in [k for k in attrs if k.startswith(_TELEMETRY_METADATA)]
+    }
+    if "ai.telemetry.functionId" in attrs:
+        found.setdefault("functionId", attrs.pop("ai.telemetry.functionId"))
+    return found
+
+
+def run_name(span_name: str, attrs: dict[str, Any]) -> str | None:
+    """A tool call's run is named after its tool (``ai.toolCall.name``): the SDK names every
+    tool call's span ``ai.toolCall``."""
+    tool = attrs.get("ai.toolCall.name")
+    if span_name == "ai.toolCall" and isinstance(tool, str) and tool:
+        return tool
+    return None
+
+
+def reasoning_may_be_apart(attrs: dict[str, Any]) -> bool:
+    """Whether the span counts reasoning the SDK 5 way (``ai.usage.reasoningTokens``, no
+    ``ai.usage.outputTokenDetails``): as the provider reported it, which Google does apart
+    from the output tokens."""
+    return "ai.usage.reasoningTokens" in attrs and not any(
+        key.startswith("ai.usage.outputTokenDetails.") for key in attrs
+    )
+
+
+def add_reasoning(usage: dict[str, Any]) -> None:
+    """Count reasoning tokens in the output when the call's total says they were left out of
+    it (input + output + reasoning = total), as the provider bills them."""
+    reasoning = usage.get("output_token_details", {}).get("reasoning")
+    read, written, total = (
+        usage.get(key) for key in ("input_tokens", "output_tokens", "total_tokens")
+    )
+    if not isinstance(reasoning, int) or not reasoning:
+        return
+    if not (isinstance(read, int) and isinstance(written, int) and isinstance(total, int)):
+        return
+    if read + written + reasoning == total:
+        usage["output_tokens"] = written + reasoning

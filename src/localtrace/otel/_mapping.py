@@ -135,6 +135,7 @@ _TOKEN_SOURCES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "llm.usage.prompt_tokens",
             "ai.usage.inputTokens",  # the Vercel AI SDK, 5 and later
             "ai.usage.promptTokens",  # the Vercel AI SDK, 4
+            "ai.usage.tokens",  # the Vercel AI SDK's embedding calls
         ),
     ),
     (
@@ -177,6 +178,7 @@ _DETAIL_SOURCES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         (
             "gen_ai.usage.cache_creation.input_tokens",
             "gen_ai.usage.cache_creation_input_tokens",
+            "gen_ai.usage.cache_write_input_tokens",  # Strands Agents
             "llm.token_count.prompt_details.cache_write",
             "gen_ai.usage.details.cache_write_tokens",
             "ai.usage.inputTokenDetails.cacheWriteTokens",
@@ -217,6 +219,7 @@ _FIRST_TOKEN_EVENTS = frozenset(
         "First Token Stream Event",
         "gen_ai.content.completion.chunk",
         "llm.content.completion.chunk",
+        "ai.stream.firstChunk",  # the Vercel AI SDK's streamed calls
     }
 )
 _MESSAGE_EVENTS = {
@@ -437,13 +440,51 @@ def _unwrap(items: list[Any] | None, wrapper: str) -> list[Any] | None:
     return [i[wrapper] if isinstance(i, dict) and set(i) == {wrapper} else i for i in items]
 
 
+def _openinference_messages(attrs: dict[str, Any], prefix: str) -> list[Any] | None:
+    """OpenInference's flattened messages (``<prefix>.N.message.*``) as chat messages: each
+    content part (``contents.N.message_content``) and tool call (``tool_calls.N.tool_call``)
+    without its wrapper, the parts as the message's ``content``, as OpenAI states them."""
+    messages = _unwrap(_indexed(attrs, prefix), "message")
+    for message in messages or ():
+        if not isinstance(message, dict):
+            continue
+        calls = message.get("tool_calls")
+        if isinstance(calls, list):
+            calls = _unwrap(calls, "tool_call") or []
+            message["tool_calls"] = [
+                {"type": "function", **call} if isinstance(call, dict) else call for call in calls
+            ]
+        parts = message.pop("contents", None)
+        if isinstance(parts, list) and "content" not in message:
+            message["content"] = _unwrap(parts, "message_content")
+        elif parts is not None:
+            message["contents"] = parts
+    return messages
+
+
+def _serialized(value: Any) -> Any:
+    """A value its instrumentation wrote as JSON (OpenLLMetry's ``traceloop.entity.*``, a
+    tool call's result), parsed whatever it holds: a returned string arrives quoted
+    (``'"sunny"'``) and reads as the string; text that is not JSON stays as sent."""
+    if isinstance(value, str):
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return value
+    return value
+
+
 def _as_mapping(value: Any, key: str) -> dict[str, Any]:
     value = _json_or_text(value)
     return value if isinstance(value, dict) else {key: value}
 
 
-def _documents(attrs: dict[str, Any]) -> list[Any] | None:
-    docs = _unwrap(_indexed(attrs, "retrieval.documents"), "document")
+def _documents(attrs: dict[str, Any], prefix: str = "retrieval.documents") -> list[Any] | None:
+    """OpenInference's flattened documents (``<prefix>.N.document.*``; else the GenAI
+    ``gen_ai.retrieval.documents``) as LangChain documents."""
+    docs = _unwrap(_indexed(attrs, prefix), "document")
+    if docs is None and prefix != "retrieval.documents":
+        return None
     if docs is None:
         raw = attrs.pop("gen_ai.retrieval.documents", None)
         parsed = _json_or_text(raw) if raw is not None else None
@@ -518,13 +559,16 @@ def _inputs(
     messages = _json_or_text(messages) if messages is not None else None
     messages = (
         messages
-        or _unwrap(_indexed(attrs, "llm.input_messages"), "message")
+        or _openinference_messages(attrs, "llm.input_messages")
         or _indexed(attrs, "gen_ai.prompt")
     )
     event_messages, _ = _message_events(span, used) if span.events else (None, None)
     messages = messages or event_messages
     arguments = pop("gen_ai.tool.call.arguments", None)
     query = pop("gen_ai.retrieval.query.text", None)
+    if query is None:
+        query = pop("reranker.query", None)  # OpenInference RERANKER
+    reranked = _documents(attrs, "reranker.input_documents")
     inputs: dict[str, Any] | None = None
     if prompt is not None:
         inputs = _as_mapping(prompt, "input")
@@ -532,17 +576,21 @@ def _inputs(
         parsed = orjson.loads(value) if mime == "application/json" and _is_json(value) else value
         inputs = parsed if isinstance(parsed, dict) else {"input": _json_or_text(parsed)}
     elif entity is not None:
-        inputs = _as_mapping(entity, "input")
+        inputs = _as_mapping(_serialized(entity), "input")
     elif arguments is not None:
-        inputs = _as_mapping(arguments, "input")
+        inputs = _as_mapping(_serialized(arguments), "input")
     if messages is not None and (inputs is None or "messages" not in inputs):
         inputs = {**(inputs or {}), "messages": messages}
     if system is not None and (inputs is None or "system_instructions" not in inputs):
         inputs = {**(inputs or {}), "system_instructions": _json_or_text(system)}
     if query is not None and (inputs is None or "query" not in inputs):
         inputs = {**(inputs or {}), "query": query}
+    if reranked is not None and (inputs is None or "documents" not in inputs):
+        inputs = {**(inputs or {}), "documents": reranked}
     if texts is not None and (inputs is None or "input" not in inputs):
         inputs = {**(inputs or {}), "input": texts}
+    if inputs is None and isinstance(attrs.get("ai.operationId"), str):
+        inputs = _ai_sdk.inputs(attrs)
     return inputs
 
 
@@ -571,12 +619,12 @@ def _outputs(
     messages = _json_or_text(messages) if messages is not None else None
     messages = (
         messages
-        or _unwrap(_indexed(attrs, "llm.output_messages"), "message")
+        or _openinference_messages(attrs, "llm.output_messages")
         or _indexed(attrs, "gen_ai.completion")
     )
     _, choices = _message_events(span, used) if span.events else (None, None)
     result = pop("gen_ai.tool.call.result", None)
-    documents = _documents(attrs)
+    documents = _documents(attrs, "reranker.output_documents") or _documents(attrs)
     outputs: dict[str, Any] | None = None
     response = False
     if completion is not None:
@@ -586,9 +634,9 @@ def _outputs(
         response = isinstance(parsed, dict)
         outputs = parsed if isinstance(parsed, dict) else {"output": _json_or_text(parsed)}
     elif entity is not None:
-        outputs = _as_mapping(entity, "output")
+        outputs = _as_mapping(_serialized(entity), "output")
     elif result is not None:
-        outputs = _as_mapping(result, "output")
+        outputs = _as_mapping(_serialized(result), "output")
     if messages is not None and not response and (outputs is None or "messages" not in outputs):
         outputs = {**(outputs or {}), "messages": messages}
     if vectors is not None and not response and (outputs is None or "embeddings" not in outputs):
@@ -597,6 +645,8 @@ def _outputs(
         outputs = {**(outputs or {}), "choices": choices}
     if documents is not None and (outputs is None or "documents" not in outputs):
         outputs = {**(outputs or {}), "documents": documents}
+    if outputs is None and isinstance(attrs.get("ai.operationId"), str):
+        outputs = _ai_sdk.outputs(attrs)
     return outputs
 
 
@@ -659,6 +709,8 @@ def _usage(
     if not own:
         return _given_usage(span, attrs, warnings)
     cache_apart = _ai_sdk.cache_apart(attrs)
+    in_metadata = _ai_sdk.metadata_tokens(attrs) if cache_apart is None else None
+    reasoning_apart = _ai_sdk.reasoning_may_be_apart(attrs)
 
     def take(key: str, convert: Callable[[Any], Any]) -> Any:
         raw = attrs.pop(key)
@@ -698,10 +750,46 @@ def _usage(
                 usage[target] = got
     if cache_apart is not None:
         _ai_sdk.add_cache(usage, cache_apart)
-    billed = _ai_sdk.gateway_cost(attrs)
+    if in_metadata is not None and usage:
+        _add_metadata_tokens(usage, *in_metadata)
+    if reasoning_apart:
+        _ai_sdk.add_reasoning(usage)
+    _add_cache_left_out(usage)
+    billed = _ai_sdk.sent_cost(attrs)
     if billed is not None and not any(key.endswith("_cost") for key in usage):
         usage["total_cost"] = billed
     return _given_usage(span, attrs, warnings) or usage or None
+
+
+def _add_cache_left_out(usage: dict[str, Any]) -> None:
+    """Count the cache in the input when the call's total says the input left it out (input +
+    output + cache reads + writes = total: Bedrock's and Anthropic's counts passed on as
+    reported, by Strands Agents say), as those providers bill it."""
+    details = usage.get("input_token_details") or {}
+    cache = (details.get("cache_read") or 0) + (details.get("cache_creation") or 0)
+    read, written, total = (usage.get(k) for k in ("input_tokens", "output_tokens", "total_tokens"))
+    if not (isinstance(read, int) and isinstance(written, int) and isinstance(total, int)):
+        return
+    if isinstance(cache, int) and cache > 0 and read + written + cache == total:
+        usage["input_tokens"] = read + cache
+
+
+def _add_metadata_tokens(
+    usage: dict[str, Any], details: dict[str, dict[str, int]], apart: bool
+) -> None:
+    """Token details found in an AI SDK call's provider metadata, where no attribute named
+    them; cache tokens its input left out are counted in it, as the provider bills them."""
+    added = 0
+    for group, found in details.items():
+        have = usage.setdefault(group, {})
+        for name, count in found.items():
+            if name not in have:
+                have[name] = count
+                added += count if group == "input_token_details" else 0
+    if apart and added:
+        for key in ("input_tokens", "total_tokens"):
+            if key in usage:
+                usage[key] += added
 
 
 def _outputs_hold_usage(outputs: Any) -> bool:
@@ -809,10 +897,35 @@ def _model(attrs: dict[str, Any], metadata: dict[str, Any], run_type: str) -> No
 # -- metadata, tags, errors, events --------------------------------------------------------
 
 
+def _tools(attrs: dict[str, Any]) -> list[Any] | None:
+    """The tools a model call was offered (popped): OpenInference ``llm.tools.N.tool.json_schema``,
+    the Vercel AI SDK's ``ai.prompt.tools`` (one JSON text per tool), the GenAI
+    ``gen_ai.tool.definitions``; the run's ``invocation_params.tools``, as LangChain keeps them."""
+    indexed = _unwrap(_indexed(attrs, "llm.tools"), "tool")
+    if indexed is not None:
+        return [
+            _json_or_text(tool["json_schema"])
+            if isinstance(tool, dict) and set(tool) == {"json_schema"}
+            else tool
+            for tool in indexed
+        ]
+    offered = attrs.get("ai.prompt.tools")
+    if isinstance(offered, list):
+        attrs.pop("ai.prompt.tools")
+        return [_json_or_text(tool) for tool in offered]
+    defined = _json_or_text(attrs.get("gen_ai.tool.definitions"))
+    if isinstance(defined, list):
+        attrs.pop("gen_ai.tool.definitions")
+        return defined
+    return None
+
+
 def _metadata(attrs: dict[str, Any]) -> dict[str, Any]:
     metadata: dict[str, Any] = {}
     for key in [k for k in attrs if k.startswith("langsmith.metadata.")]:
         metadata[key[len("langsmith.metadata.") :]] = _json_or_text(attrs.pop(key))
+    for key, value in _ai_sdk.telemetry_metadata(attrs).items():
+        metadata.setdefault(key, _safe(value))
     extra_meta = _json_or_text(attrs.pop("metadata", None))
     if isinstance(extra_meta, dict):
         for key, value in extra_meta.items():
@@ -842,7 +955,9 @@ def _tags(attrs: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(tags))
 
 
-def _error(span: Span, used: set[int]) -> str | None:
+def _error(span: Span, attrs: dict[str, Any], used: set[int]) -> str | None:
+    """The error of a failed span: its last exception event, else its status description,
+    else the GenAI conventions' ``error.type`` (their only required trace of a failure)."""
     if span.status_code != STATUS_ERROR:
         return None
     for index in range(len(span.events) - 1, -1, -1):
@@ -853,7 +968,12 @@ def _error(span: Span, used: set[int]) -> str | None:
         text = _exception_text(event.attributes)
         if text:
             return text
-    return span.status_message or "the span ended with status ERROR (no message was given)"
+    if span.status_message:
+        return span.status_message
+    kind = attrs.get("error.type")
+    if isinstance(kind, str) and kind and kind != "_OTHER":
+        return kind
+    return "the span ended with status ERROR (no message was given)"
 
 
 def _exception_text(attrs: dict[str, Any]) -> str:
@@ -981,7 +1101,12 @@ def span_to_run(span: Span, *, project: str | None = None) -> Mapped:
         chosen = project or span.origin.service_name
         if chosen:
             run["session_name"] = chosen
-    name = _text(attrs.pop("langsmith.trace.name", None)) or span.name or "Unnamed"
+    name = (
+        _text(attrs.pop("langsmith.trace.name", None))
+        or _ai_sdk.run_name(span.name, attrs)
+        or span.name
+        or "Unnamed"
+    )
     run["name"] = name
     run["run_type"], stated = _run_type(attrs)
     own_usage = _owns_usage(attrs, run["run_type"], stated)
@@ -1001,6 +1126,9 @@ def span_to_run(span: Span, *, project: str | None = None) -> Mapped:
         extra["invocation_params"] = params
     elif params is not None:
         attrs["llm.invocation_parameters"] = params
+    tools = _tools(attrs)
+    if tools is not None and "tools" not in extra.get("invocation_params", {}):
+        extra["invocation_params"] = {**extra.get("invocation_params", {}), "tools": tools}
     saved = _json_or_text(attrs.pop("localtrace.extra", None))
     if isinstance(saved, dict):
         extra.update({k: v for k, v in saved.items() if k not in ("metadata", "otel")})
@@ -1011,7 +1139,7 @@ def span_to_run(span: Span, *, project: str | None = None) -> Mapped:
     }
     if usage and "usage_metadata" not in metadata and not _outputs_hold_usage(outputs):
         metadata["usage_metadata"] = usage
-    error = _error(span, used)
+    error = _error(span, attrs, used)
     events = _events(span, attrs, used)
     if events and any(
         e["kwargs"].get("derived_from") == "gen_ai.response.time_to_first_chunk" for e in events
