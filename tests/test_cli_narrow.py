@@ -363,3 +363,24 @@ def test_each_shortened_id_names_one_run_of_the_listing(ids: list[Any], data: An
     for text, short in zip(texts, shown, strict=True):
         part = short.lstrip("…")
         assert [t for t in texts if t.endswith(part)] == [text]
+
+
+@pytest.mark.parametrize("columns", [60, 80, None])
+@pytest.mark.parametrize(
+    ("options", "counted"),
+    [
+        (["--every", "1h"], "runs, each with its own tokens and cost"),
+        (["--every", "5m", "--root"], "traces, each with its totals"),
+        (["--every", "1d", "--group-by", "run_type"], "runs, each with its own tokens and cost"),
+    ],
+)
+def test_a_time_series_heading_fits_the_terminal_and_reads_whole(
+    demo_db: Path, columns: int | None, options: list[str], counted: str
+) -> None:
+    """The heading says the buckets and what is counted, each on a line of its own: at 80
+    columns nothing of it wraps onto the table's lines, and a pipe reads it whole."""
+    lines = show(demo_db, "stats", *options, columns=columns).splitlines()
+    assert re.fullmatch(r"24 buckets of \d+s from \d{4}-\d\d-\d\d \d\d:\d\d:\d\d", lines[0])
+    assert lines[1] == counted
+    if columns:
+        assert all(len(line.rstrip()) <= columns for line in lines[:2])

@@ -118,5 +118,7 @@ def show(series: TimeSeries, fmt: str) -> None:
         for i, (metric, values, total) in enumerate(rows):
             table.add_row(label if i == 0 else "", metric, sparkline(values), total)
     console = _console()
-    console.print(Text(f"{summary}; {counted}"))
+    # Two short lines rather than one that wraps at 80 columns into the table's first line.
+    console.print(Text(summary))
+    console.print(Text(counted))
     console.print(table)
