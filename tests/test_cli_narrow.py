@@ -384,3 +384,16 @@ def test_a_time_series_heading_fits_the_terminal_and_reads_whole(
     assert lines[1] == counted
     if columns:
         assert all(len(line.rstrip()) <= columns for line in lines[:2])
+
+
+def test_trace_at_80_columns_keeps_tokens_and_cost(demo_db: Path) -> None:
+    """An 80-column terminal gives up the type column (the tree names each run; `run` shows
+    its type) before the trace's tokens and cost, and still draws the waterfall, its heading
+    whole."""
+    root = next(iter(localtrace.Client(demo_db).list_runs(is_root=True)))
+    out = show(demo_db, "trace", str(root.id), columns=80)
+    (row,) = [line for line in out.splitlines() if "research_assistant" in line]
+    assert "118" in row and display.cost_text(root.total_cost) in row and "█" in row
+    assert max(len(line) for line in out.splitlines()) <= 80
+    (heading,) = [line for line in out.splitlines() if "waterfall" in line]
+    assert re.search(r"waterfall( \(\S+\))?\s*$", heading), heading  # never cut mid-word
