@@ -397,3 +397,21 @@ def test_trace_at_80_columns_keeps_tokens_and_cost(demo_db: Path) -> None:
     assert max(len(line) for line in out.splitlines()) <= 80
     (heading,) = [line for line in out.splitlines() if "waterfall" in line]
     assert re.search(r"waterfall( \(\S+\))?\s*$", heading), heading  # never cut mid-word
+
+
+@pytest.mark.parametrize("columns", [60, 80])
+def test_a_time_series_keeps_whole_trends_and_totals_when_narrow(
+    demo_db: Path, columns: int
+) -> None:
+    """Long group names give way (they fold) before the sparklines and the totals: a cut trend
+    would hide the newest buckets, a cut total reads as another figure."""
+    out = show(
+        demo_db, "stats", "--every", "1h", "--group-by", "metadata:thread_id", columns=columns
+    )
+    lines = out.splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= columns
+    assert "…" not in out, out
+    wide = show(demo_db, "stats", "--every", "1h", "--group-by", "name", columns=columns)
+    assert "…" not in wide, wide
+    trends = re.findall(r"│ runs\s+│ ([▁▂▃▄▅▆▇█ ]+) │", wide)
+    assert len(trends) == 5 and all(len(t.rstrip()) == 24 for t in trends), trends
