@@ -363,3 +363,55 @@ def test_each_shortened_id_names_one_run_of_the_listing(ids: list[Any], data: An
     for text, short in zip(texts, shown, strict=True):
         part = short.lstrip("…")
         assert [t for t in texts if t.endswith(part)] == [text]
+
+
+@pytest.mark.parametrize("columns", [60, 80, None])
+@pytest.mark.parametrize(
+    ("options", "counted"),
+    [
+        (["--every", "1h"], "runs, each with its own tokens and cost"),
+        (["--every", "5m", "--root"], "traces, each with its totals"),
+        (["--every", "1d", "--group-by", "run_type"], "runs, each with its own tokens and cost"),
+    ],
+)
+def test_a_time_series_heading_fits_the_terminal_and_reads_whole(
+    demo_db: Path, columns: int | None, options: list[str], counted: str
+) -> None:
+    """The heading says the buckets and what is counted, each on a line of its own: at 80
+    columns nothing of it wraps onto the table's lines, and a pipe reads it whole."""
+    lines = show(demo_db, "stats", *options, columns=columns).splitlines()
+    assert re.fullmatch(r"24 buckets of \d+s from \d{4}-\d\d-\d\d \d\d:\d\d:\d\d", lines[0])
+    assert lines[1] == counted
+    if columns:
+        assert all(len(line.rstrip()) <= columns for line in lines[:2])
+
+
+def test_trace_at_80_columns_keeps_tokens_and_cost(demo_db: Path) -> None:
+    """An 80-column terminal gives up the type column (the tree names each run; `run` shows
+    its type) before the trace's tokens and cost, and still draws the waterfall, its heading
+    whole."""
+    root = next(iter(localtrace.Client(demo_db).list_runs(is_root=True)))
+    out = show(demo_db, "trace", str(root.id), columns=80)
+    (row,) = [line for line in out.splitlines() if "research_assistant" in line]
+    assert "118" in row and display.cost_text(root.total_cost) in row and "█" in row
+    assert max(len(line) for line in out.splitlines()) <= 80
+    (heading,) = [line for line in out.splitlines() if "waterfall" in line]
+    assert re.search(r"waterfall( \(\S+\))?\s*$", heading), heading  # never cut mid-word
+
+
+@pytest.mark.parametrize("columns", [60, 80])
+def test_a_time_series_keeps_whole_trends_and_totals_when_narrow(
+    demo_db: Path, columns: int
+) -> None:
+    """Long group names give way (they fold) before the sparklines and the totals: a cut trend
+    would hide the newest buckets, a cut total reads as another figure."""
+    out = show(
+        demo_db, "stats", "--every", "1h", "--group-by", "metadata:thread_id", columns=columns
+    )
+    lines = out.splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= columns
+    assert "…" not in out, out
+    wide = show(demo_db, "stats", "--every", "1h", "--group-by", "name", columns=columns)
+    assert "…" not in wide, wide
+    trends = re.findall(r"│ runs\s+│ ([▁▂▃▄▅▆▇█ ]+) │", wide)
+    assert len(trends) == 5 and all(len(t.rstrip()) == 24 for t in trends), trends

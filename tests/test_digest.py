@@ -565,3 +565,18 @@ def test_async_client_digests(tmp_path: Path) -> None:
             assert "Turn 1" in await client.digest_thread("demo-thread")
 
     asyncio.run(main())
+
+
+def test_a_counted_run_is_one_run(tmp_path: Path) -> None:
+    """A leaf run's digest counts "1 run", not "1 runs"."""
+    with localtrace.Client(tmp_path / "one.db") as client:
+        root, leaf = uuid.uuid4(), uuid.uuid4()
+        client.create_run("root", {"q": 1}, "chain", id=root)
+        client.create_run("leaf", {"q": 2}, "tool", id=leaf, parent_run_id=root)
+        for rid in (leaf, root):
+            client.update_run(rid, outputs={"a": 1}, end_time=dt.datetime.now(dt.timezone.utc))
+        client.flush()
+        alone = client.digest_run(leaf)
+        whole = client.digest(root)
+    assert re.search(r" · 1 run($| · )", alone, re.MULTILINE) and "1 runs" not in alone
+    assert re.search(r" · 2 runs($| · )", whole, re.MULTILINE)

@@ -267,3 +267,17 @@ def test_a_projects_roots_read_the_roots_index(store: Any) -> None:
     ):
         plans = _listing_plans(client, call)
         assert plans and all(_reads(p, "r", "runs_session_roots") for p in plans), plans
+
+
+def test_a_part_of_an_id_reads_the_id_index_alone(store: Any) -> None:
+    """The start of an id is a range of the id index; an end or a middle is a scan of that
+    index (ids only), never of the table."""
+    client, ids = store
+    for part in (ids["run"][:8], ids["run"][-8:], ids["run"][10:20]):
+        plans = _plans(client, lambda part=part: client.find_run_ids(part), "runs AS r")
+        assert plans and _reads(plans[0], "r", "sqlite_autoindex_runs_1"), plans
+        assert all(
+            _reads(p, "r", "sqlite_autoindex_runs_1")
+            or p == "SCAN r USING COVERING INDEX sqlite_autoindex_runs_1"
+            for p in plans
+        ), plans

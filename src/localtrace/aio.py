@@ -244,6 +244,7 @@ class AsyncClient:
     list_attachments = _blocking("list_attachments")
     read_attachment = _blocking("read_attachment")
     read_trace = _blocking("read_trace")
+    find_run_ids = _blocking("find_run_ids")
     get_run_stats = _blocking("get_run_stats")
     get_run_url = _blocking("get_run_url")
     share_run = _blocking("share_run")

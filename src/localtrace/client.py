@@ -13,6 +13,7 @@ import functools
 import inspect
 import logging
 import os
+import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
@@ -37,6 +38,7 @@ from ._money import from_pico
 from ._query import attachments as _attachments
 from ._query import feedback as _feedback
 from ._query import projects as _projects
+from ._query import run_ids as _run_ids
 from ._query import runquery as _runquery
 from ._query import runs as _runs
 from ._query import threads as _threads
@@ -89,6 +91,10 @@ _PROJECT_ENV = (
     "LANGSMITH_SESSION",
     "LANGCHAIN_SESSION",
 )
+
+
+_ID_PART = re.compile(r"[0-9a-f-]+")
+"""What ``find_run_ids`` takes: ids are stored as lowercase hex and dashes."""
 
 
 def default_project_name() -> str:
@@ -444,6 +450,28 @@ class Client(ExampleCalls, SharingMethods):
                 f"{run.start_time.isoformat()}); pass its start_time, or none"
             )
         return run
+
+    @_sdk_keywords()
+    def find_run_ids(self, part: str, *, limit: int = 10) -> list[uuid.UUID]:
+        """The ids of the runs whose id holds ``part`` (hex digits and dashes, any case, such
+        as the end ``…5dcc9276`` a narrow ``localtrace runs`` shows), those that start with it
+        first; at most ``limit``. More than one means the part names several runs.
+
+        A start is a range of the id index; an end or a middle is looked for in that index
+        alone (ids only, never the runs' rows), which still reads every id.
+        """
+        text = part.strip().lower() if isinstance(part, str) else ""
+        if not text or _ID_PART.fullmatch(text) is None:
+            raise InvalidArgumentError(
+                "part",
+                part,
+                "is not a part of a run id",
+                "give hex digits and dashes, e.g. the end of an id as `localtrace runs` shows it",
+            )
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+            raise InvalidArgumentError("limit", limit, "is not a count of ids", "pass 1 or more")
+        with self._db.read() as conn:
+            return [uuid.UUID(i) for i in _run_ids.containing(conn, text, limit)]
 
     @_sdk_keywords()
     def read_trace(self, trace_id: uuid.UUID | str) -> Run:

@@ -462,8 +462,10 @@ def _waterfall_width(
     return label, min(bars, 60)
 
 
-_NARROW_DROPS = frozenset({"tokens", "cost"})
-"""What a trace table leaves out when the waterfall would not fit (``--format json`` has it)."""
+_NARROW_DROPS = (frozenset({"type"}), frozenset({"tokens", "cost"}))
+"""What a trace table leaves out, in turn, when the waterfall would not fit (``--format json``
+has it all): first the type (the tree names each run, ``localtrace run`` shows its type), so
+that an 80-column terminal keeps the tokens and cost; then those two instead."""
 _NARROWEST_DROPS = frozenset({"tokens", "cost", "type", "waterfall"})
 """What it leaves out when even then the waterfall would squeeze the names (a 60-column
 terminal): the tree, status and latency stay, so every row still names its run."""
@@ -487,9 +489,10 @@ def trace_tree(
     drop: frozenset[str] = frozenset()
     if console_width is not None:
         label, width = _waterfall_width(lines, console_width)
-        if width < 12:
-            drop = _NARROW_DROPS
-            label, width = _waterfall_width(lines, console_width, drop)
+        for narrower in _NARROW_DROPS:
+            if width < 12:
+                drop = narrower
+                label, width = _waterfall_width(lines, console_width, drop)
         if width < 12:  # the names would fold to make room for a stub of a waterfall
             drop = _NARROWEST_DROPS
             label, width = _waterfall_width(lines, console_width, drop)
@@ -501,7 +504,8 @@ def trace_tree(
         table.add_column(column, justify="right" if right else "left", no_wrap=True)
     if "waterfall" not in drop:
         total = latency_text((end - start).total_seconds())
-        table.add_column(f"waterfall ({total})", no_wrap=True)
+        heading = f"waterfall ({total})"  # narrow bars: the root's latency says the total
+        table.add_column(heading if len(heading) <= max(8, width) else "waterfall", no_wrap=True)
     notes: list[Text] = []
     for prefix, run in lines:
         name = Text(prefix, style="dim")

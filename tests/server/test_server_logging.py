@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
+import localtrace
 from localtrace.server._log import masked_query
 
 SECRET_KEY = "k-3f9a-secret"
@@ -25,16 +26,20 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _serve(tmp_path: Path, *options: str) -> tuple[subprocess.Popen[bytes], str, Path]:
+def _serve(
+    tmp_path: Path, *options: str, command: str = "serve"
+) -> tuple[subprocess.Popen[bytes], str, Path]:
     port = _free_port()
     log = tmp_path / "stderr.log"
+    extra = ["--no-browser"] if command == "ui" else []
     with log.open("wb") as stderr:
         proc = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
                 "localtrace.cli",
-                "serve",
+                command,
+                *extra,
                 "--db",
                 str(tmp_path / "t.db"),
                 "--port",
@@ -98,9 +103,30 @@ def test_warning_level_keeps_only_problems(tmp_path: Path) -> None:
     proc, url, log = _serve(tmp_path, "--log-level", "warning")
     _traffic(url)
     text = _stop(proc, log)
-    assert "localtrace serve: " in text.splitlines()[0]
+    assert text.splitlines()[0].startswith(f"localtrace serve on {url} ")
     assert '"GET /sessions" 200' not in text
     assert '"POST /runs/batch" 422' in text and " 404 " in text
+
+
+@pytest.mark.parametrize("level", ["info", "warning", "error"])
+def test_the_startup_line_is_plain_at_every_level(tmp_path: Path, level: str) -> None:
+    """Where the server listens is news, not a warning: one plain line, as `ui` and `mcp --http`
+    print theirs, whatever --log-level keeps of the request lines."""
+    proc, url, log = _serve(tmp_path, "--log-level", level)
+    first = _stop(proc, log).splitlines()[0]
+    assert first == (
+        f"localtrace serve on {url} (store: {tmp_path / 't.db'}; API key required); "
+        f"point SDKs at it with LANGSMITH_ENDPOINT={url}; Ctrl-C stops it"
+    )
+
+
+def test_the_ui_says_where_it_listens_once(tmp_path: Path) -> None:
+    localtrace.Client(tmp_path / "t.db").close()
+    proc, url, log = _serve(tmp_path, command="ui")
+    text = _stop(proc, log)
+    said = [line for line in text.splitlines() if url in line]
+    assert said == [f"localtrace UI on {url}/ui/ (store: {tmp_path / 't.db'}); Ctrl-C stops it"]
+    assert "WARNING" not in text
 
 
 def test_query_strings_show_at_debug_with_credentials_masked() -> None:

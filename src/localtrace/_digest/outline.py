@@ -106,7 +106,8 @@ def outline_lines(root: Node, *, max_depth: int, siblings: int, limit: int) -> l
             text = _line(node, indent)
             if node.children:
                 if indent >= max_depth and not node.on_error_path:
-                    text += f" (+{node.size - 1:,} runs below)"
+                    below = node.size - 1
+                    text += f" (+{below:,} run{'' if below == 1 else 's'} below)"
                 else:
                     shown, hidden, at = _visible_children(node, siblings)
                     pending: list[Node | str] = list(shown)

@@ -125,7 +125,10 @@ def _header(
         facts_line.append(f"project `{project_name}`")
     facts_line.append(f"started {_utc(run.start_time)}")
     facts_line.append(latency_text(run.latency))
-    facts_line.append(f"{len(tree.nodes):,} runs" + (f", {failed:,} failed" if failed else ""))
+    count = len(tree.nodes)
+    facts_line.append(
+        f"{count:,} run{'' if count == 1 else 's'}" + (f", {failed:,} failed" if failed else "")
+    )
     usage = _usage(run)
     if usage:
         facts_line.append(usage)

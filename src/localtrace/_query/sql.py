@@ -195,6 +195,18 @@ def _authorizer(
     return check
 
 
+_SCHEMA_TABLES = ("(sqlite_master)", "(sqlite_temp_master)")
+
+
+def _first_said(query: str, refused: list[str]) -> str:
+    """The refusal in words of the statement: a CREATE, DROP or ALTER is refused on its first
+    step, a change to SQLite's schema table, which would tell the user nothing."""
+    if not any(t in refused[0] for t in _SCHEMA_TABLES):
+        return refused[0]
+    verb = " ".join(_COMMENT.sub(" ", query).split()[:2]).upper()
+    return f"changes the schema ({verb}), but the SQL interface only reads"
+
+
 def _check_names(query: str) -> None:
     text = _COMMENT.sub(" ", query)
     for match in _CTE.finditer(text):
@@ -315,7 +327,7 @@ def execute(
                     "narrow it (WHERE on start_time or project, LIMIT) or allow more time",
                 ) from None
             if refused:
-                raise _refuse(query, refused[0]) from None
+                raise _refuse(query, _first_said(query, refused)) from None
             if "cannot modify" in str(exc) or "readonly" in str(exc):
                 raise _refuse(query, "would write, but the SQL interface only reads") from None
             raise _refuse(query, f"SQLite says: {exc}", "fix the statement") from None

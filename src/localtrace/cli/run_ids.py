@@ -55,15 +55,10 @@ class RunIdParam(_IdParam):
 
 
 def resolve(client: Client, value: uuid.UUID | IdPart, argument: str) -> uuid.UUID:
-    """The run id ``value`` names: itself, or the one run id that contains the part. The part
-    is hex digits and dashes only (``IdPart``), so it is safe inside the statement."""
+    """The run id ``value`` names: itself, or the one run id that holds the part."""
     if isinstance(value, uuid.UUID):
         return value
-    answer = client.sql(
-        f"SELECT id FROM runs WHERE instr(id, '{value}') > 0 ORDER BY id LIMIT {_SHOWN + 1}",
-        timeout_s=60,
-    )
-    found = [str(row[0]) for row in answer.rows or []]
+    found = [str(rid) for rid in client.find_run_ids(value, limit=_SHOWN + 1)]
     if not found:
         raise RunNotFoundError(f"no run id contains {value!r}; check it against `localtrace runs`")
     if len(found) > 1:

@@ -6,6 +6,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from rich.cells import cell_len
 from rich.table import Table
 from rich.text import Text
 
@@ -84,8 +85,12 @@ def show(series: TimeSeries, fmt: str) -> None:
         show_edge=False,
         header_style="bold",
     )
-    for name in ("group", "metric", "trend", "total"):
+    # In a narrow terminal a long group name folds: a cut trend would hide the newest buckets
+    # and a cut total reads as another figure, so those keep their whole width.
+    table.add_column("group", overflow="fold")
+    for name in ("metric", "trend", "total"):
         table.add_column(name, no_wrap=True)
+    rows_of: list[tuple[str, str, str, str]] = []
     for group in series.groups:
         b = group.buckets
         runs = sum(x.run_count for x in b)
@@ -116,7 +121,13 @@ def show(series: TimeSeries, fmt: str) -> None:
         ]
         label = group.group if group.group is not None else "(all)"
         for i, (metric, values, total) in enumerate(rows):
-            table.add_row(label if i == 0 else "", metric, sparkline(values), total)
+            rows_of.append((label if i == 0 else "", metric, sparkline(values), total))
+    for index, column in enumerate(table.columns[1:], start=1):
+        column.min_width = max([len(str(column.header)), *(cell_len(r[index]) for r in rows_of)])
+    for row in rows_of:
+        table.add_row(*row)
     console = _console()
-    console.print(Text(f"{summary}; {counted}"))
+    # Two short lines rather than one that wraps at 80 columns into the table's first line.
+    console.print(Text(summary))
+    console.print(Text(counted))
     console.print(table)

@@ -61,7 +61,8 @@ def ui(
         # The socket listens before uvicorn starts, so a browser that is quick waits in the
         # listen queue rather than failing.
         threading.Timer(0.5, webbrowser.open, [url]).start()
-    serve_store(path, host="127.0.0.1", port=port, api_key=api_key)
+    # the line above says where: the server's own start-up line would say it a second time
+    serve_store(path, host="127.0.0.1", port=port, api_key=api_key, announce=False)
 
 
 def _free_port(port: int) -> int:

@@ -112,8 +112,11 @@ def serve(
     access_log: bool = False,
     allowed_hosts: Sequence[str] = (),
     allowed_origins: Sequence[str] = (),
+    announce: bool = True,
 ) -> None:
     """Serve the store at ``db_path`` until Ctrl-C or SIGTERM, then flush and close it.
+
+    With ``announce`` (the default) one plain line on stderr says where it listens.
 
     ``api_key`` defaults to ``$LOCALTRACE_API_KEY`` (a blank key counts as none). A ``host``
     other than a loopback address exposes the traces to the network and is refused unless an
@@ -135,4 +138,5 @@ def serve(
         access_log=access_log,
         allowed_hosts=allowed_hosts,
         allowed_origins=allowed_origins,
+        announce=announce,
     )

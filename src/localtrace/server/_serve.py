@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import socket
+import sys
 from collections.abc import Sequence
 from types import FrameType
 from typing import Any
@@ -134,7 +135,7 @@ class _Server(uvicorn.Server):
 
 
 def _log_to_stderr(level: str) -> None:
-    """Our lines on stderr at ``level`` (the startup line shows at every level but error)."""
+    """Our request lines on stderr at ``level``."""
     root = logging.getLogger("localtrace")
     if not any(getattr(h, "_localtrace_serve", False) for h in root.handlers):
         handler = logging.StreamHandler()
@@ -155,6 +156,7 @@ def run_server(
     access_log: bool,
     allowed_hosts: Sequence[str] = (),
     allowed_origins: Sequence[str] = (),
+    announce: bool = True,
 ) -> None:
     """See ``localtrace.server.serve``."""
     check_exposure(host, api_key)
@@ -187,13 +189,16 @@ def run_server(
         server = _Server(config)
         shown = f"[{host}]" if ":" in host else host
         url = f"http://{shown}:{sock.getsockname()[1]}"
-        logger.warning(
-            "localtrace serve: %s, store %s (%s); point SDKs at it with LANGSMITH_ENDPOINT=%s",
-            url,
-            os.path.abspath(state.client.path),
-            "API key required" if api_key else "loopback only, no key",
-            url,
-        )
+        if announce:
+            # Where it listens is news, not a warning: a plain line at every --log-level, as
+            # `localtrace ui` and `mcp --http` print theirs.
+            guard = "API key required" if api_key else "loopback only, no key"
+            print(
+                f"localtrace serve on {url} (store: {os.path.abspath(state.client.path)}; "
+                f"{guard}); point SDKs at it with LANGSMITH_ENDPOINT={url}; Ctrl-C stops it",
+                file=sys.stderr,
+                flush=True,
+            )
         try:
             server.run(sockets=[sock])
         finally:
