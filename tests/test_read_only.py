@@ -136,3 +136,35 @@ def test_a_foreign_file_is_refused_read_only_and_not_changed(tmp_path: Path) -> 
     with pytest.raises(localtrace.StoreError):
         localtrace.Client(path, read_only=True)
     assert _digest(path) == before
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["runs"],
+        ["stats"],
+        ["search", "read"],
+        ["projects"],
+        ["feedback"],
+        ["sql", "SELECT count(*) FROM runs"],
+        ["export", "-o", "-"],
+        ["prices", "list"],
+    ],
+    ids=" ".join,
+)
+def test_commands_that_read_leave_an_older_file_as_it_was(tmp_path: Path, args: list[str]) -> None:
+    """The localtrace that wrote the file may still be using it: reading it from the command
+    line must not upgrade it (that localtrace would refuse it afterwards)."""
+    from click.testing import CliRunner
+
+    from localtrace.cli import main
+
+    path = tmp_path / "older.db"
+    run_id = _store(path)
+    _made_older(path)
+    before = _folder(path)
+    result = CliRunner().invoke(main, ["--db", str(path), *args])
+    assert result.exit_code == 0, result.output
+    if args[0] in ("runs", "search", "export"):
+        assert str(run_id)[-8:] in result.output
+    assert _folder(path) == before

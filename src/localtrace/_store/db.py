@@ -531,7 +531,7 @@ class Database:
         to the current schema (removed at ``close``): reading must not upgrade the file, which
         the localtrace that wrote it may still be using (it would refuse it afterwards)."""
         folder = tempfile.mkdtemp(prefix="localtrace-read-")
-        copy = os.path.join(folder, "store.db")
+        copy = os.path.join(folder, "store.db")  # (``reading_path``)
         try:
             target = sqlite3.connect(copy)
             try:
@@ -595,6 +595,13 @@ class Database:
                 raise
             if self._checkpoints is not None:  # committed: nothing after this may fail it
                 self._checkpoints.after_commit()
+
+    @property
+    def reading_path(self) -> str:
+        """The file reads go to: the store's, or the upgraded copy read in its place."""
+        if self._copy_folder is not None:
+            return os.path.join(self._copy_folder, "store.db")
+        return self.path
 
     @property
     def write_refusal(self) -> StoreReadOnlyError | None:

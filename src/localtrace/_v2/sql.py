@@ -56,7 +56,7 @@ class SqlResource:
                     conn, query, project_ids=projects, max_rows=max_rows, timeout_s=timeout_s
                 )
         else:
-            conn = _sql.open_readonly(db.path)
+            conn = _sql.open_readonly(db.reading_path)
             try:
                 result = _sql.execute(
                     conn, query, project_ids=projects, max_rows=max_rows, timeout_s=timeout_s

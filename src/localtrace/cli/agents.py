@@ -52,7 +52,7 @@ def thread(
         localtrace thread demo-thread --format markdown
     """
     fmt = fmt or (settings.fmt if settings.fmt in ("table", "json") else None) or "table"
-    with settings.client() as client, _close_thread_named(client, thread_id, project):
+    with settings.client(read_only=True) as client, _close_thread_named(client, thread_id, project):
         if fmt == "json":
             messages = client.thread_messages(thread_id, project_name=project)
             click.echo(json.dumps(messages, ensure_ascii=False, indent=2))

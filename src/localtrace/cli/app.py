@@ -375,7 +375,7 @@ class Settings:
         """The store file: ``--db``, else ``$LOCALTRACE_DB``, else ``./localtrace.db``."""
         return resolve_path(self.db)
 
-    def client(self, *, create: bool = False) -> Client:
+    def client(self, *, create: bool = False, read_only: bool = False) -> Client:
         """A Client on the store; unless ``create``, the file must already exist. With it
         (the commands that write), the file must be writable: checked first, as a write that
         cannot happen would only be reported once the writer gave up."""
@@ -383,7 +383,7 @@ class Settings:
             _dbinfo.require_writable(self.path)
         elif self.path != ":memory:":
             _dbinfo.require_store(self.path)
-        return Client(self.path)
+        return Client(self.path, read_only=read_only and self.path != ":memory:")
 
     def format(self, fmt: str | None) -> str:
         """The command's ``--format``, else the global one, else ``table``."""
@@ -759,7 +759,7 @@ def runs(
     fields = _fields(select)
     fmt = settings.format(fmt)
     args = Query(**query).list_runs_args()
-    with settings.client() as client:
+    with settings.client(read_only=True) as client:
         found = client.list_runs(limit=limit or None, select=fields or None, **args)
         if fmt == "table":
             shown = list(found)
@@ -802,7 +802,7 @@ def run_command(settings: Settings, run_id: Any, fmt: str | None, max_chars: int
         localtrace run 01a2035a-dca3-790f-be30-950b507650f6
     """
     fmt = settings.format(fmt)
-    with settings.client() as client:
+    with settings.client(read_only=True) as client:
         run_id = resolve_run_id(client, run_id, "RUN_ID")
         if fmt == "markdown":
             click.echo(display.inert(client.digest_run(run_id, max_chars=max_chars)))
@@ -837,7 +837,7 @@ def trace(settings: Settings, trace_id: Any, fmt: str | None, max_chars: int) ->
         localtrace trace 4533ed8e-5497-44e3-a561-ce7208787ffe
     """
     fmt = settings.format(fmt)
-    with settings.client() as client:
+    with settings.client(read_only=True) as client:
         trace_id = resolve_run_id(client, trace_id, "TRACE_ID")
         if fmt == "markdown":
             click.echo(display.inert(client.digest(trace_id, max_chars=max_chars)))
@@ -931,11 +931,11 @@ def stats(
     if every is not None:
         from . import series
 
-        with settings.client() as client:
+        with settings.client(read_only=True) as client:
             found = series.series_for(client, every, group_by, max_groups, query)
         series.show(found, fmt)
         return
-    with settings.client() as client:
+    with settings.client(read_only=True) as client:
         result = client.get_run_stats(group_by=grouping, **Query(**query).stats_args())
     if isinstance(result, dict):
         if fmt == "table":
@@ -989,7 +989,7 @@ def search(
     fmt = settings.format(fmt)
     if not text.strip():
         raise CommandError('give the words to search for, e.g. localtrace search "timed out"')
-    with settings.client() as client:
+    with settings.client(read_only=True) as client:
         found = client.list_runs(
             query=text,
             project_name=list(projects) or None,
@@ -1045,7 +1045,7 @@ def projects(
         localtrace projects --name-contains demo
     """
     fmt = settings.format(fmt)
-    with settings.client() as client:
+    with settings.client(read_only=True) as client:
         found = list(
             client.list_projects(
                 name_contains=name_contains, include_stats=with_stats, limit=limit or None
@@ -1095,7 +1095,7 @@ def feedback(
         localtrace feedback --key helpfulness --project localtrace-demo
     """
     fmt = settings.format(fmt)
-    with settings.client() as client:
+    with settings.client(read_only=True) as client:
         session_id = client.read_project(project_name=project).id if project else None
         found = list(
             client.list_feedback(
@@ -1204,7 +1204,7 @@ def export(
         raise CommandError(f"{output} is a folder; JSON lines go to a file (or '-' for stdout)")
     args = Query(**query).list_runs_args()
     to_terminal = output == "-" and sys.stdout.isatty()
-    with settings.client() as client, contextlib.ExitStack() as stack:
+    with settings.client(read_only=True) as client, contextlib.ExitStack() as stack:
         out = sys.stdout.buffer if output == "-" else stack.enter_context(open(output, "wb"))
         if to_terminal:  # the lines themselves show the progress
             progress: Callable[[int], None] = lambda n: None  # noqa: E731

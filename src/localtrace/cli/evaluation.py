@@ -47,7 +47,7 @@ def datasets(ctx: click.Context, settings: Settings, fmt: str | None) -> None:
     if ctx.invoked_subcommand is not None:
         return
     fmt = settings.format(fmt)
-    with settings.client() as client:
+    with settings.client(read_only=True) as client:
         found = list(client.list_datasets())
     records: list[dict[str, Any]] = [
         {
@@ -118,7 +118,7 @@ def datasets_export(
         localtrace datasets export my-dataset -o examples.jsonl
     """
     kind = kind or ("csv" if output.endswith(".csv") else "jsonl")
-    with settings.client() as client:
+    with settings.client(read_only=True) as client:
         records = list(_io.example_records(client, name, as_of))
     if kind == "csv":
         with open(output, "w", encoding="utf-8", newline="") as out:
@@ -197,7 +197,7 @@ def experiments(settings: Settings, dataset: str | None, fmt: str | None) -> Non
         localtrace experiments --dataset my-dataset
     """
     fmt = settings.format(fmt)
-    with settings.client() as client:
+    with settings.client(read_only=True) as client:
         found = client.list_experiments(dataset_name=dataset)
     if fmt != "table":
         render.write_records((_as_data(e) for e in found), fmt, sys.stdout)
@@ -268,7 +268,7 @@ def compare(settings: Settings, experiment_a: str, experiment_b: str, fmt: str |
         localtrace compare yesterday-run today-run
     """
     fmt = settings.format(fmt)
-    with settings.client() as client:
+    with settings.client(read_only=True) as client:
         rows = client.compare_experiments(experiment_a, experiment_b)
     if fmt != "table":
         render.write_records(rows, fmt, sys.stdout)

@@ -142,7 +142,7 @@ def prices_list(settings: Settings, fmt: str | None) -> None:
         localtrace prices list --format json
     """
     fmt = settings.format(fmt)
-    with settings.client() as client:
+    with settings.client(read_only=True) as client:
         found = client.list_model_prices()
     if fmt != "table":
         render.write_records([_record(p) for p in found], fmt, sys.stdout)
@@ -409,7 +409,7 @@ def prices_unknown(settings: Settings, projects: tuple[str, ...], fmt: str | Non
     """
     fmt = settings.format(fmt)
     wanted = list(projects) or None
-    with settings.client() as client:
+    with settings.client(read_only=True) as client:
         found = client.list_unpriced_models(project_name=wanted)
         usage = client.list_unpriced_usage(project_name=wanted)
     records = [

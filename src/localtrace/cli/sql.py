@@ -61,7 +61,7 @@ def sql(
         localtrace sql "SELECT name, count(*), avg(latency_s) FROM runs GROUP BY name"
     """
     fmt = settings.format(fmt)
-    with settings.client() as client:
+    with settings.client(read_only=True) as client:
         answer = client.sql(
             query, project_name=list(projects) or None, max_rows=max_rows, timeout_s=timeout_s
         )

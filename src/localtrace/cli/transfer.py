@@ -97,7 +97,7 @@ def export_table(
 ) -> None:
     """``export --format parquet|csv``."""
     args = query.list_runs_args()
-    with settings.client() as client, _bar("exporting") as bar:
+    with settings.client(read_only=True) as client, _bar("exporting") as bar:
         if table_format == "parquet":
             if output == "-":
                 raise CommandError("Parquet needs a folder: pass -o FOLDER")
