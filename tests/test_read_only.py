@@ -168,3 +168,24 @@ def test_commands_that_read_leave_an_older_file_as_it_was(tmp_path: Path, args: 
     if args[0] in ("runs", "search", "export"):
         assert str(run_id)[-8:] in result.output
     assert _folder(path) == before
+
+
+def test_a_search_on_a_read_only_file_finds_runs_the_index_has_not_taken_yet(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The full-text index is fed by writers; read-only, a search matches the waiting runs one
+    by one, quietly, and the file keeps them waiting for the next writer."""
+    path = tmp_path / "waiting.db"
+    run_id = _store(path)
+    with connected(path) as conn:  # as a writer that stopped before indexing leaves it
+        conn.execute("INSERT INTO runs_fts (runs_fts) VALUES ('delete-all')")
+        conn.execute("INSERT INTO fts_pending (run_pk) SELECT pk FROM runs")
+    before = _folder(path)
+    with (
+        caplog.at_level(logging.WARNING, logger="localtrace"),
+        localtrace.Client(path, read_only=True) as client,
+    ):
+        found = [r.id for r in client.list_runs(project_name="default", query="nothing")]
+    assert found == [run_id]
+    assert not caplog.records
+    assert _folder(path) == before

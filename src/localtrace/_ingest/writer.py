@@ -490,7 +490,12 @@ class Writer:
         """Index every run queued in ``fts_pending`` (ours and any other process's).
 
         Looks first, outside a transaction: with nothing queued (what a search finds nearly
-        always) it never waits for the write lock another process may hold."""
+        always) it never waits for the write lock another process may hold. Opened
+        ``read_only``, it leaves the index to a writer (searches match the waiting runs one by
+        one meanwhile), and says nothing: that is what was asked."""
+        if self._db.write_refusal is not None:
+            self._unindexed = False
+            return 0
         try:
             if not self._db.between_writes(fulltext.pending):
                 self._unindexed = False
@@ -513,6 +518,9 @@ class Writer:
 
     def _apply_retention(self) -> None:
         if not self._retention or time.monotonic() < self._next_retention:
+            return
+        if self._db.write_refusal is not None:  # opened read_only: it deletes nothing
+            self._retention = False
             return
         self._next_retention = time.monotonic() + RETENTION_INTERVAL_S
         try:
