@@ -20,6 +20,8 @@ from typing import Any
 
 import orjson
 
+from ._spans import json_or_text
+
 OPERATIONS = {
     "ai.generateText.doGenerate": "llm",
     "ai.streamText.doStream": "llm",
@@ -182,15 +184,6 @@ def sent_cost(attrs: dict[str, Any]) -> str | None:
     return cost if isinstance(cost, str) and _COST_TEXT.fullmatch(cost) else None
 
 
-def _parsed(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in ("{", "["):
-        try:
-            return orjson.loads(value)
-        except orjson.JSONDecodeError:
-            return value
-    return value
-
-
 def _stringified(value: Any) -> Any:
     """A value the SDK wrote with ``JSON.stringify`` (``ai.value``: ``'"text"'``), parsed."""
     if isinstance(value, str):
@@ -205,14 +198,14 @@ def inputs(attrs: dict[str, Any]) -> dict[str, Any] | None:
     """What an AI SDK span was asked (popped): the provider call's prompt messages
     (``ai.prompt.messages``), the call's ``ai.prompt`` (system, prompt, messages), a tool call's
     ``ai.toolCall.args``, the texts embedded (``ai.value``, ``ai.values``)."""
-    messages = _parsed(attrs.pop("ai.prompt.messages", None))
+    messages = json_or_text(attrs.pop("ai.prompt.messages", None))
     if isinstance(messages, list):
         return {"messages": messages}
     if messages is not None:
         attrs["ai.prompt.messages"] = messages
     for key, name in (("ai.prompt", "input"), ("ai.toolCall.args", "input")):
         if key in attrs:
-            given = _parsed(attrs.pop(key))
+            given = json_or_text(attrs.pop(key))
             if isinstance(given, dict):
                 return {k: v for k, v in given.items() if v is not None}
             return {name: given}
@@ -243,7 +236,7 @@ def outputs(attrs: dict[str, Any]) -> dict[str, Any] | None:
     (``ai.response.text``, ``ai.response.toolCalls``), an object call's ``ai.response.object``,
     a tool call's ``ai.toolCall.result``, the vectors of an embedding call."""
     text = attrs.pop("ai.response.text", None)
-    calls = _parsed(attrs.pop("ai.response.toolCalls", None))
+    calls = json_or_text(attrs.pop("ai.response.toolCalls", None))
     if text is not None or calls is not None:
         message: dict[str, Any] = {"role": "assistant", "content": text or ""}
         if isinstance(calls, list) and calls:
@@ -252,9 +245,9 @@ def outputs(attrs: dict[str, Any]) -> dict[str, Any] | None:
             attrs["ai.response.toolCalls"] = calls
         return {"messages": [message]}
     if "ai.response.object" in attrs:
-        return {"output": _parsed(attrs.pop("ai.response.object"))}
+        return {"output": json_or_text(attrs.pop("ai.response.object"))}
     if "ai.toolCall.result" in attrs:
-        result = _parsed(attrs.pop("ai.toolCall.result"))
+        result = json_or_text(attrs.pop("ai.toolCall.result"))
         return result if isinstance(result, dict) else {"output": result}
     if "ai.embedding" in attrs:
         return {"embeddings": [_stringified(attrs.pop("ai.embedding"))]}

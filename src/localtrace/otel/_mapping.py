@@ -26,7 +26,7 @@ import orjson
 from .._dotted import parse_dotted_order
 from ..models import RUN_TYPES
 from . import _ai_sdk, _ids
-from ._spans import KIND_NAMES, STATUS_ERROR, STATUS_NAMES, Span
+from ._spans import KIND_NAMES, STATUS_ERROR, STATUS_NAMES, Span, json_or_text
 
 MAX_VALUE_CHARS = 4 * 2**20
 """Largest attribute value taken (characters of one string, or of all strings in a list)."""
@@ -307,16 +307,6 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else str(value)
 
 
-def _json_or_text(value: Any) -> Any:
-    """Strings holding a JSON object or array -> the parsed value; anything else unchanged."""
-    if isinstance(value, str) and value[:1] in ("{", "["):
-        try:
-            return orjson.loads(value)
-        except orjson.JSONDecodeError:
-            return value
-    return value
-
-
 def _safe(value: Any) -> Any:
     """A value JSON can hold without changing it (NaN/inf floats become their text)."""
     if isinstance(value, float) and not math.isfinite(value):
@@ -475,7 +465,7 @@ def _serialized(value: Any) -> Any:
 
 
 def _as_mapping(value: Any, key: str) -> dict[str, Any]:
-    value = _json_or_text(value)
+    value = json_or_text(value)
     return value if isinstance(value, dict) else {key: value}
 
 
@@ -487,7 +477,7 @@ def _documents(attrs: dict[str, Any], prefix: str = "retrieval.documents") -> li
         return None
     if docs is None:
         raw = attrs.pop("gen_ai.retrieval.documents", None)
-        parsed = _json_or_text(raw) if raw is not None else None
+        parsed = json_or_text(raw) if raw is not None else None
         return parsed if isinstance(parsed, list) else ([parsed] if parsed is not None else None)
     out = []
     for doc in docs:
@@ -495,7 +485,7 @@ def _documents(attrs: dict[str, Any], prefix: str = "retrieval.documents") -> li
             out.append(doc)
             continue
         item = {"page_content": doc.get("content", ""), "type": "Document"}
-        meta = _json_or_text(doc.get("metadata"))
+        meta = json_or_text(doc.get("metadata"))
         item["metadata"] = (
             meta if isinstance(meta, dict) else ({} if meta is None else {"value": meta})
         )
@@ -512,12 +502,12 @@ def _message_events(span: Span, used: set[int]) -> tuple[list[Any] | None, list[
     for index, event in enumerate(span.events):
         role = _MESSAGE_EVENTS.get(event.name)
         if role is not None:
-            message = {k: _json_or_text(v) for k, v in event.attributes.items()}
+            message = {k: json_or_text(v) for k, v in event.attributes.items()}
             message.setdefault("role", role)
             asked.append(message)
             used.add(index)
         elif event.name == "gen_ai.choice":
-            answered.append({k: _json_or_text(v) for k, v in event.attributes.items()})
+            answered.append({k: json_or_text(v) for k, v in event.attributes.items()})
             used.add(index)
     return asked or None, answered or None
 
@@ -556,7 +546,7 @@ def _inputs(
     entity = pop("traceloop.entity.input", None)
     system = pop("gen_ai.system_instructions", None)
     messages: Any = pop("gen_ai.input.messages", None)
-    messages = _json_or_text(messages) if messages is not None else None
+    messages = json_or_text(messages) if messages is not None else None
     messages = (
         messages
         or _openinference_messages(attrs, "llm.input_messages")
@@ -574,7 +564,7 @@ def _inputs(
         inputs = _as_mapping(prompt, "input")
     elif value is not None:
         parsed = orjson.loads(value) if mime == "application/json" and _is_json(value) else value
-        inputs = parsed if isinstance(parsed, dict) else {"input": _json_or_text(parsed)}
+        inputs = parsed if isinstance(parsed, dict) else {"input": json_or_text(parsed)}
     elif entity is not None:
         inputs = _as_mapping(_serialized(entity), "input")
     elif arguments is not None:
@@ -582,7 +572,7 @@ def _inputs(
     if messages is not None and (inputs is None or "messages" not in inputs):
         inputs = {**(inputs or {}), "messages": messages}
     if system is not None and (inputs is None or "system_instructions" not in inputs):
-        inputs = {**(inputs or {}), "system_instructions": _json_or_text(system)}
+        inputs = {**(inputs or {}), "system_instructions": json_or_text(system)}
     if query is not None and (inputs is None or "query" not in inputs):
         inputs = {**(inputs or {}), "query": query}
     if reranked is not None and (inputs is None or "documents" not in inputs):
@@ -616,7 +606,7 @@ def _outputs(
     mime = pop("output.mime_type", None)
     entity = pop("traceloop.entity.output", None)
     messages: Any = pop("gen_ai.output.messages", None)
-    messages = _json_or_text(messages) if messages is not None else None
+    messages = json_or_text(messages) if messages is not None else None
     messages = (
         messages
         or _openinference_messages(attrs, "llm.output_messages")
@@ -632,7 +622,7 @@ def _outputs(
     elif value is not None:
         parsed = orjson.loads(value) if mime == "application/json" and _is_json(value) else value
         response = isinstance(parsed, dict)
-        outputs = parsed if isinstance(parsed, dict) else {"output": _json_or_text(parsed)}
+        outputs = parsed if isinstance(parsed, dict) else {"output": json_or_text(parsed)}
     elif entity is not None:
         outputs = _as_mapping(_serialized(entity), "output")
     elif result is not None:
@@ -675,7 +665,7 @@ def _details_text(value: Any) -> dict[str, Any] | None:
         return value
     if not isinstance(value, str) or not value.startswith("{") or len(value) > 10_000:
         return None
-    parsed = _json_or_text(value)
+    parsed = json_or_text(value)
     if not isinstance(parsed, dict):
         try:
             parsed = ast.literal_eval(value)
@@ -822,7 +812,7 @@ def _given_usage(span: Span, attrs: dict[str, Any], warnings: list[str]) -> dict
     given = attrs.pop("langsmith.usage_metadata", None)
     if given is None:
         return None
-    parsed = _json_or_text(given)
+    parsed = json_or_text(given)
     if isinstance(parsed, dict):
         return parsed
     warnings.append(f"{span.label}: langsmith.usage_metadata is not a JSON object; ignored")
@@ -904,7 +894,7 @@ def _tools(attrs: dict[str, Any]) -> list[Any] | None:
     indexed = _unwrap(_indexed(attrs, "llm.tools"), "tool")
     if indexed is not None:
         return [
-            _json_or_text(tool["json_schema"])
+            json_or_text(tool["json_schema"])
             if isinstance(tool, dict) and set(tool) == {"json_schema"}
             else tool
             for tool in indexed
@@ -912,8 +902,8 @@ def _tools(attrs: dict[str, Any]) -> list[Any] | None:
     offered = attrs.get("ai.prompt.tools")
     if isinstance(offered, list):
         attrs.pop("ai.prompt.tools")
-        return [_json_or_text(tool) for tool in offered]
-    defined = _json_or_text(attrs.get("gen_ai.tool.definitions"))
+        return [json_or_text(tool) for tool in offered]
+    defined = json_or_text(attrs.get("gen_ai.tool.definitions"))
     if isinstance(defined, list):
         attrs.pop("gen_ai.tool.definitions")
         return defined
@@ -923,10 +913,10 @@ def _tools(attrs: dict[str, Any]) -> list[Any] | None:
 def _metadata(attrs: dict[str, Any]) -> dict[str, Any]:
     metadata: dict[str, Any] = {}
     for key in [k for k in attrs if k.startswith("langsmith.metadata.")]:
-        metadata[key[len("langsmith.metadata.") :]] = _json_or_text(attrs.pop(key))
+        metadata[key[len("langsmith.metadata.") :]] = json_or_text(attrs.pop(key))
     for key, value in _ai_sdk.telemetry_metadata(attrs).items():
         metadata.setdefault(key, _safe(value))
-    extra_meta = _json_or_text(attrs.pop("metadata", None))
+    extra_meta = json_or_text(attrs.pop("metadata", None))
     if isinstance(extra_meta, dict):
         for key, value in extra_meta.items():
             metadata.setdefault(str(key), value)
@@ -1121,7 +1111,7 @@ def span_to_run(span: Span, *, project: str | None = None) -> Mapped:
         run["run_type"] = "llm"  # a model call naming no kind: only model calls count tokens
     _model(attrs, metadata, run["run_type"])
     extra: dict[str, Any] = {}
-    params = _json_or_text(attrs.pop("llm.invocation_parameters", None))
+    params = json_or_text(attrs.pop("llm.invocation_parameters", None))
     if isinstance(params, dict):
         extra["invocation_params"] = params
     elif params is not None:
@@ -1129,7 +1119,7 @@ def span_to_run(span: Span, *, project: str | None = None) -> Mapped:
     tools = _tools(attrs)
     if tools is not None and "tools" not in extra.get("invocation_params", {}):
         extra["invocation_params"] = {**extra.get("invocation_params", {}), "tools": tools}
-    saved = _json_or_text(attrs.pop("localtrace.extra", None))
+    saved = json_or_text(attrs.pop("localtrace.extra", None))
     if isinstance(saved, dict):
         extra.update({k: v for k, v in saved.items() if k not in ("metadata", "otel")})
     serialized = {

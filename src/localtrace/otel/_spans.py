@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 STATUS_UNSET, STATUS_OK, STATUS_ERROR = 0, 1, 2
 STATUS_NAMES = {STATUS_UNSET: "UNSET", STATUS_OK: "OK", STATUS_ERROR: "ERROR"}
 KIND_NAMES = {
@@ -93,3 +95,14 @@ class Span:
         """How an error message names this span: its name and hex span id."""
         shown = self.id_text("span_id") if self.span_id or self.sent_ids else "(no id)"
         return f"span {shown} ({self.name[:60]!r})"
+
+
+def json_or_text(value: Any) -> Any:
+    """An attribute string holding a JSON object or array -> the parsed value (instrumentations
+    flatten structured values to JSON text); anything else unchanged."""
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return value
+    return value
