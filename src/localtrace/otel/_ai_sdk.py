@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from ._spans import json_or_text
+from ._spans import json_or_text, serialized
 
 OPERATIONS = {
     "ai.generateText.doGenerate": "llm",
@@ -184,16 +184,6 @@ def sent_cost(attrs: dict[str, Any]) -> str | None:
     return cost if isinstance(cost, str) and _COST_TEXT.fullmatch(cost) else None
 
 
-def _stringified(value: Any) -> Any:
-    """A value the SDK wrote with ``JSON.stringify`` (``ai.value``: ``'"text"'``), parsed."""
-    if isinstance(value, str):
-        try:
-            return orjson.loads(value)
-        except orjson.JSONDecodeError:
-            return value
-    return value
-
-
 def inputs(attrs: dict[str, Any]) -> dict[str, Any] | None:
     """What an AI SDK span was asked (popped): the provider call's prompt messages
     (``ai.prompt.messages``), the call's ``ai.prompt`` (system, prompt, messages), a tool call's
@@ -210,10 +200,10 @@ def inputs(attrs: dict[str, Any]) -> dict[str, Any] | None:
                 return {k: v for k, v in given.items() if v is not None}
             return {name: given}
     if "ai.value" in attrs:
-        return {"input": _stringified(attrs.pop("ai.value"))}
+        return {"input": serialized(attrs.pop("ai.value"))}
     if "ai.values" in attrs:
         values = attrs.pop("ai.values")
-        return {"input": [_stringified(v) for v in values] if isinstance(values, list) else values}
+        return {"input": [serialized(v) for v in values] if isinstance(values, list) else values}
     return None
 
 
@@ -250,13 +240,11 @@ def outputs(attrs: dict[str, Any]) -> dict[str, Any] | None:
         result = json_or_text(attrs.pop("ai.toolCall.result"))
         return result if isinstance(result, dict) else {"output": result}
     if "ai.embedding" in attrs:
-        return {"embeddings": [_stringified(attrs.pop("ai.embedding"))]}
+        return {"embeddings": [serialized(attrs.pop("ai.embedding"))]}
     if "ai.embeddings" in attrs:
         vectors = attrs.pop("ai.embeddings")
         return {
-            "embeddings": [_stringified(v) for v in vectors]
-            if isinstance(vectors, list)
-            else vectors
+            "embeddings": [serialized(v) for v in vectors] if isinstance(vectors, list) else vectors
         }
     return None
 

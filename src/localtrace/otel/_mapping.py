@@ -26,7 +26,7 @@ import orjson
 from .._dotted import parse_dotted_order
 from ..models import RUN_TYPES
 from . import _ai_sdk, _ids
-from ._spans import KIND_NAMES, STATUS_ERROR, STATUS_NAMES, Span, json_or_text
+from ._spans import KIND_NAMES, STATUS_ERROR, STATUS_NAMES, Span, json_or_text, serialized
 
 MAX_VALUE_CHARS = 4 * 2**20
 """Largest attribute value taken (characters of one string, or of all strings in a list)."""
@@ -452,18 +452,6 @@ def _openinference_messages(attrs: dict[str, Any], prefix: str) -> list[Any] | N
     return messages
 
 
-def _serialized(value: Any) -> Any:
-    """A value its instrumentation wrote as JSON (OpenLLMetry's ``traceloop.entity.*``, a
-    tool call's result), parsed whatever it holds: a returned string arrives quoted
-    (``'"sunny"'``) and reads as the string; text that is not JSON stays as sent."""
-    if isinstance(value, str):
-        try:
-            return orjson.loads(value)
-        except orjson.JSONDecodeError:
-            return value
-    return value
-
-
 def _as_mapping(value: Any, key: str) -> dict[str, Any]:
     value = json_or_text(value)
     return value if isinstance(value, dict) else {key: value}
@@ -566,9 +554,9 @@ def _inputs(
         parsed = orjson.loads(value) if mime == "application/json" and _is_json(value) else value
         inputs = parsed if isinstance(parsed, dict) else {"input": json_or_text(parsed)}
     elif entity is not None:
-        inputs = _as_mapping(_serialized(entity), "input")
+        inputs = _as_mapping(serialized(entity), "input")
     elif arguments is not None:
-        inputs = _as_mapping(_serialized(arguments), "input")
+        inputs = _as_mapping(serialized(arguments), "input")
     if messages is not None and (inputs is None or "messages" not in inputs):
         inputs = {**(inputs or {}), "messages": messages}
     if system is not None and (inputs is None or "system_instructions" not in inputs):
@@ -624,9 +612,9 @@ def _outputs(
         response = isinstance(parsed, dict)
         outputs = parsed if isinstance(parsed, dict) else {"output": json_or_text(parsed)}
     elif entity is not None:
-        outputs = _as_mapping(_serialized(entity), "output")
+        outputs = _as_mapping(serialized(entity), "output")
     elif result is not None:
-        outputs = _as_mapping(_serialized(result), "output")
+        outputs = _as_mapping(serialized(result), "output")
     if messages is not None and not response and (outputs is None or "messages" not in outputs):
         outputs = {**(outputs or {}), "messages": messages}
     if vectors is not None and not response and (outputs is None or "embeddings" not in outputs):

@@ -106,3 +106,15 @@ def json_or_text(value: Any) -> Any:
         except orjson.JSONDecodeError:
             return value
     return value
+
+
+def serialized(value: Any) -> Any:
+    """An attribute its instrumentation wrote as JSON (``JSON.stringify``, OpenLLMetry's
+    ``traceloop.entity.*``, a tool call's result), parsed whatever it holds: a string arrives
+    quoted (``'"sunny"'``) and reads as the string; text that is not JSON stays as sent."""
+    if isinstance(value, str):
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return value
+    return value
