@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import localtrace
-from localtrace._query.feedback import MAX_COMMENTS, summarize
+from localtrace._query.feedback import MAX_COMMENTS, _one_score, summarize
 from runs_factory import make_run
 
 
@@ -227,6 +227,14 @@ _FEEDBACK_ROW = st.tuples(
     st.one_of(st.none(), st.sampled_from(["", "fine", "meh"])),
     st.one_of(st.none(), st.booleans()),
 )
+
+
+@settings(max_examples=300, deadline=None)
+@given(_FEEDBACK_ROW)
+def test_a_runs_only_feedback_reads_as_summarized(row: tuple[Any, ...]) -> None:
+    """The short path of a page's runs with one piece of feedback gives what ``summarize``
+    gives, or leaves the row to it."""
+    assert _one_score(row) in (None, summarize([row]))
 
 
 @settings(max_examples=300, deadline=None)

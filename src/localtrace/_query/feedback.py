@@ -213,4 +213,29 @@ def stats_by_run(conn: sqlite3.Connection, run_ids: Sequence[str]) -> dict[str, 
             tuple(chunk),
         ):
             per_run.setdefault(row[0], []).append(row[1:])
-    return {run_id: summarize(rows) for run_id, rows in per_run.items()}
+    return {
+        run_id: _one_score(rows[0]) or summarize(rows) if len(rows) == 1 else summarize(rows)
+        for run_id, rows in per_run.items()
+    }
+
+
+def _one_score(row: Sequence[Any]) -> dict[str, dict[str, Any]] | None:
+    """``summarize([row])`` of a run's only feedback when it is a bare finite score (the usual
+    case on a page of runs), written out; ``None`` for anything else."""
+    key, score, value, comment, error = row
+    if value is not None or comment or error or not isinstance(score, float):
+        return None
+    if not math.isfinite(score):
+        return None
+    return {
+        key: {
+            "n": 1,
+            "avg": score,
+            "stdev": 0.0,
+            "min": score,
+            "max": score,
+            "values": {},
+            "errors": 0,
+            "comments": [],
+        }
+    }
