@@ -539,7 +539,8 @@ def build_datasets_router(state: State) -> APIRouter:
             return JSONBytes([example_json(e) for e in found])
         # LangSmith leaves out what was not selected (the SDK fills in its defaults)
         urls = {"attachment_urls": None} if "attachment_urls" in (select or ()) else {}
-        return JSONBytes([{**e.model_dump(include=e.model_fields_set), **urls} for e in found])
+        kept = [e.model_dump(include=e.model_fields_set - {"attachments"}) for e in found]
+        return JSONBytes([{**e, **urls} for e in kept])
 
     @router.get(
         "/examples/{example_id}",
