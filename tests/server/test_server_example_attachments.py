@@ -181,3 +181,39 @@ def test_an_sdk_upsert_over_several_datasets_lands_in_the_first_as_documented(
     assert list(live.store.list_examples(dataset_id=second.id)) == []
     live.store.upsert_examples_multipart(upserts=upserts)  # new ids again, in process
     assert [e.inputs for e in live.store.list_examples(dataset_id=second.id)] == [{"q": 2}]
+
+
+def test_source_run_files_and_deletes_through_the_sdk(
+    ls_factory: Callable[..., Any], live: LiveServer
+) -> None:
+    """``use_source_run_attachments`` copies a run's files to the example; a hard delete and
+    ``delete_dataset`` remove the stored bytes, whose URL then answers 404."""
+    ls = ls_factory()
+    dataset = ls.create_dataset(unique("source"))
+    run_id = uuid.uuid4()
+    live.store.create_run(
+        "scan", {"q": 1}, "tool", id=run_id, attachments={"picture": ("image/png", PNG)}
+    )
+    live.store.flush()
+    made = ls.create_examples(
+        dataset_id=dataset.id,
+        examples=[
+            {
+                "inputs": {"q": 1},
+                "source_run_id": run_id,
+                "use_source_run_attachments": ["picture"],
+            },
+            {"inputs": {"q": 2}, "attachments": {"f": ("a/b", b"2")}},
+        ],
+    )
+    copied, other = made["example_ids"]
+    url = ls.read_example(copied).attachments["picture"]["presigned_url"]
+    assert files_of(ls.read_example(copied)) == {"picture": ("image/png", PNG)}
+    other_url = ls.read_example(other).attachments["f"]["presigned_url"]
+    ls.delete_examples([copied], hard_delete=True)
+    assert requests.get(url, timeout=10).status_code == 404
+    assert requests.get(other_url, timeout=10).content == b"2"
+    ls.delete_dataset(dataset_id=dataset.id)
+    assert requests.get(other_url, timeout=10).status_code == 404
+    # the run keeps its own file
+    assert live.store.read_attachment(run_id, "picture") == ("image/png", PNG)
