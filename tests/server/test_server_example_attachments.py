@@ -164,11 +164,13 @@ def test_files_in_a_json_example_body_are_refused_naming_the_multipart_upload(
     assert list(live.store.list_examples(dataset_id=dataset.id)) == []
 
 
-def test_an_sdk_upsert_over_several_datasets_lands_in_the_first_as_documented(
+def test_an_sdk_upsert_over_several_datasets_keeps_existing_examples_in_their_own(
     ls_factory: Callable[..., Any], live: LiveServer
 ) -> None:
-    """The SDK writes the first example's ``dataset_id`` into every example's part: the
-    server cannot know the others (docs/compatibility.md); in process each one's is used."""
+    """The SDK writes the first example's ``dataset_id`` into every example's part: a new
+    example lands in the first one's dataset (the server cannot know another, as
+    docs/compatibility.md says), an existing one stays in its own; in process each
+    upsert's own dataset is used."""
     ls = ls_factory()
     first = ls.create_dataset(unique("first"))
     second = ls.create_dataset(unique("second"))
@@ -180,7 +182,21 @@ def test_an_sdk_upsert_over_several_datasets_lands_in_the_first_as_documented(
     assert [e.inputs for e in live.store.list_examples(dataset_id=first.id)] == [{"q": 1}, {"q": 2}]
     assert list(live.store.list_examples(dataset_id=second.id)) == []
     live.store.upsert_examples_multipart(upserts=upserts)  # new ids again, in process
-    assert [e.inputs for e in live.store.list_examples(dataset_id=second.id)] == [{"q": 2}]
+    [kept] = live.store.list_examples(dataset_id=second.id)
+    assert kept.inputs == {"q": 2}
+    # an example that exists is known to the server: it gets its new version in its own dataset
+    ls.upsert_examples_multipart(
+        upserts=[
+            schemas.ExampleUpsertWithAttachments(dataset_id=first.id, inputs={"q": 3}),
+            schemas.ExampleUpsertWithAttachments(
+                id=kept.id, dataset_id=second.id, inputs={"q": 20}, attachments={"f": ("a/b", b"x")}
+            ),
+        ]
+    )
+    [again] = live.store.list_examples(dataset_id=second.id)
+    assert (again.id, again.inputs) == (kept.id, {"q": 20})
+    assert files_of(live.store.read_example(kept.id)) == {"f": ("a/b", b"x")}
+    assert len(list(live.store.list_examples(dataset_id=first.id))) == 4  # q 1, 2, 1, 3
 
 
 def test_source_run_files_and_deletes_through_the_sdk(

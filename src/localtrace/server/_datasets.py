@@ -953,10 +953,18 @@ def _create_uploaded(
 
 
 def _upsert_uploaded(state: State, grouped: dict[str, dict[str, Any]]) -> Response:
+    """The SDK writes the first example's ``dataset_id`` into every example's part, so the
+    id sent says nothing of the others: an example that exists keeps its own dataset, a new
+    one goes to the dataset sent (the only one known)."""
+    homes = {
+        str(e.id): e.dataset_id
+        for e in state.client.list_examples(example_ids=list(grouped), select=["dataset_id"])
+    }
     upserts = []
     for example_id, fields in grouped.items():
         head = _head(UploadHead, example_id, fields.get(""))
-        upserts.append({**_uploaded(example_id, head, fields), "dataset_id": head.dataset_id})
+        dataset_id = homes.get(example_id, head.dataset_id)
+        upserts.append({**_uploaded(example_id, head, fields), "dataset_id": dataset_id})
     return JSONBytes(state.client.upsert_examples_multipart(upserts=upserts))
 
 
