@@ -274,3 +274,17 @@ def test_a_file_of_the_previous_version_is_upgraded_and_its_examples_take_files(
     client.close()
     with connected(path) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == _migrations.LATEST
+
+
+def test_an_example_with_hundreds_of_files_reads_every_one_back(tmp_path: Path) -> None:
+    client = localtrace.Client(tmp_path / "files.db")
+    dataset = client.create_dataset("many")
+    oracle = {f"page-{i:03}.txt": ("text/plain", f"page {i}".encode()) for i in range(600)}
+    eid = client.create_example({"q": 1}, dataset_id=dataset.id, attachments=dict(oracle)).id
+    client.update_example(eid, attachments_operations={"rename": {}, "retain": ["page-007.txt"]})
+    assert files_of(client.read_example(eid)) == {"page-007.txt": ("text/plain", b"page 7")}
+    first = next(iter(client.list_dataset_versions(dataset_id=dataset.id, limit=2)))
+    assert first.as_of == client.read_example(eid).modified_at
+    [old] = [v for v in client.list_dataset_versions(dataset_id=dataset.id)][1:]
+    assert files_of(client.read_example(eid, as_of=old.as_of)) == oracle
+    client.close()

@@ -390,7 +390,7 @@ def with_default_split(metadata: dict[str, Any] | None) -> dict[str, Any]:
 def with_files(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]) -> list[Example]:
     """Examples of ``rows`` with ``attachments`` as the SDK fills them (``{}`` for none)."""
     named = [_files.loads(row[8]) for row in rows]
-    data = _files.readers(conn, named)
+    data = _files.stored_bytes(conn, named)
     return [
         row_to_example(row).model_copy(update={"attachments": _files.as_sdk(found, data)})
         for row, found in zip(rows, named, strict=True)

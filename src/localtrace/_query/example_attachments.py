@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .. import _json
-from .._store.db import chunks, placeholders
+from .._store.db import IN_CHUNK, chunks, placeholders
 from ..errors import InvalidArgumentError
 
 Files = dict[str, dict[str, str]]
@@ -175,15 +175,17 @@ def path_of(entry: Mapping[str, str]) -> str:
     return f"/attachments/{entry['key']}/{quote(entry['file'], safe='')}"
 
 
-def readers(conn: sqlite3.Connection, files: Iterable[Files]) -> dict[tuple[str, str], bytes]:
-    """The bytes of every file the versions name, by (key, file)."""
+def stored_bytes(conn: sqlite3.Connection, files: Iterable[Files]) -> dict[tuple[str, str], bytes]:
+    """The bytes of every file the versions name, by (key, file): only those (a key may hold
+    files a later version dropped)."""
     wanted = sorted({(e["key"], e["file"]) for f in files for e in f.values()})
-    keys = sorted({key for key, _ in wanted})
     found: dict[tuple[str, str], bytes] = {}
-    for chunk in chunks(keys):
+    step = IN_CHUNK // 2  # two parameters a file
+    for chunk in (wanted[i : i + step] for i in range(0, len(wanted), step)):
+        pairs = ",".join("(?, ?)" for _ in chunk)
         for key, name, data in conn.execute(
-            f"SELECT run_id, name, data FROM attachments WHERE run_id IN ({placeholders(len(chunk))})",
-            chunk,
+            f"SELECT run_id, name, data FROM attachments WHERE (run_id, name) IN (VALUES {pairs})",
+            [value for pair in chunk for value in pair],
         ):
             found[(str(key), str(name))] = bytes(data)
     return found
