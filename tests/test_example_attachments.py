@@ -288,3 +288,18 @@ def test_an_example_with_hundreds_of_files_reads_every_one_back(tmp_path: Path) 
     [old] = [v for v in client.list_dataset_versions(dataset_id=dataset.id)][1:]
     assert files_of(client.read_example(eid, as_of=old.as_of)) == oracle
     client.close()
+
+
+def test_include_attachments_keeps_the_files_whatever_select_names(tmp_path: Path) -> None:
+    """As the SDK's ``list_examples``: ``include_attachments`` adds ``attachment_urls``,
+    ``outputs`` and ``metadata`` to a ``select``."""
+    client = localtrace.Client(tmp_path / "files.db")
+    dataset = client.create_dataset("select")
+    client.create_example(
+        {"q": 1}, dataset_id=dataset.id, outputs={"a": 1}, attachments={"f": ("a/b", b"1")}
+    )
+    for options in ({"select": ["inputs"]}, {"select": ["id"], "exclude_default_fields": True}):
+        [example] = client.list_examples(dataset_id=dataset.id, include_attachments=True, **options)
+        assert files_of(example) == {"f": ("a/b", b"1")}, options
+        assert (example.outputs, example.metadata) == ({"a": 1}, {"dataset_split": ["base"]})
+    client.close()

@@ -598,8 +598,15 @@ class EvaluationMethods:
         ``id``, ``created_at``, ``modified_at``, ``dataset_id`` and ``inputs`` (the only ones
         kept then; with ``exclude_default_fields``, ``id`` and the selected alone); the others
         are left at their defaults, as the SDK leaves them when LangSmith omits them.
+        ``include_attachments`` (or a ``select`` naming ``attachment_urls``) reads the files
+        into ``attachments``, as the SDK does; otherwise they are not read (``None``).
         """
         keep = example_filter(filter) if filter is not None else None
+        if include_attachments and (select or exclude_default_fields):
+            # as the SDK asks for them: the files, with the outputs and metadata beside them
+            named = [select] if isinstance(select, str) else list(select or [])
+            wanted = ("attachment_urls", "outputs", "metadata")
+            select = [*named, *(name for name in wanted if name not in named)]
         fields = _datasets.example_fields(select, exclude_default_fields)
         dataset_ids: list[str] | None = None
         if dataset_id is not None or dataset_name is not None:
