@@ -241,64 +241,17 @@ def test_an_upsert_that_cannot_be_written_writes_nothing(tmp_path: Path) -> None
         client.upsert_examples_multipart(
             upserts=[schemas.ExampleUpsertWithAttachments(dataset_id=uuid.uuid4(), inputs={})]
         )
-    with pytest.raises(localtrace.InvalidArgumentError, match="attachments"):
+    with pytest.raises(localtrace.InvalidArgumentError, match="file system is not allowed"):
         client.upsert_examples_multipart(
             upserts=[
+                schemas.ExampleUpsertWithAttachments(dataset_id=other.id, inputs={}),
                 schemas.ExampleUpsertWithAttachments(
-                    dataset_id=other.id, inputs={}, attachments={"f": ("text/plain", b"x")}
-                )
+                    dataset_id=other.id, inputs={}, attachments={"f": ("text/plain", tmp_path)}
+                ),
             ]
         )
     assert list(client.list_examples(dataset_id=other.id)) == []
     assert client.read_example(moved).inputs == {"q": 1}
-
-
-def test_attachment_requests_are_refused_in_process_as_over_http(tmp_path: Path) -> None:
-    """Copying a run's files to an example, or renaming / keeping an example's files, asks
-    for attachments examples do not keep: refused naming the argument (the server answers
-    422), never dropped in silence."""
-    schemas = langsmith.schemas
-    client = localtrace.Client(tmp_path / "e.db")
-    dataset = client.create_dataset("files")
-    made = client.create_examples(dataset_id=dataset.id, examples=[{"inputs": {"q": 1}}])
-    eid = made["example_ids"][0]
-    run_id = uuid.uuid4()
-    client.create_run("answer", {"q": 2}, "chain", id=run_id, outputs={"a": 4})
-    client.flush()
-    calls = [
-        lambda: client.create_examples(
-            dataset_id=dataset.id,
-            examples=[
-                {"source_run_id": run_id, "use_source_run_io": True},
-                {
-                    "source_run_id": run_id,
-                    "use_source_run_io": True,
-                    "use_source_run_attachments": ["image"],
-                },
-            ],
-        ),
-        lambda: client.create_example(
-            dataset_id=dataset.id,
-            source_run_id=run_id,
-            use_source_run_io=True,
-            use_source_run_attachments=["image"],
-        ),
-        lambda: client.update_examples_multipart(
-            dataset_id=dataset.id,
-            updates=[
-                schemas.ExampleUpdate(
-                    id=eid, inputs={"q": 9}, attachments_operations={"rename": {"a": "b"}}
-                )
-            ],
-        ),
-        lambda: client.update_example(
-            eid, inputs={"q": 9}, attachments_operations={"retain": ["image"]}
-        ),
-    ]
-    for call in calls:
-        with pytest.raises(localtrace.InvalidArgumentError, match="no attachments"):
-            call()
-    assert contents(client, dataset.id) == [({"q": 1}, None, {"dataset_split": ["base"]})]
 
 
 def test_create_and_update_examples_answer_as_the_sdk_does(tmp_path: Path) -> None:

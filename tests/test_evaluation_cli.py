@@ -237,6 +237,41 @@ def test_datasets_round_trip_through_jsonl_and_csv(
         assert got == [({"q": q}, {"answer": q * 2}) for q in range(6)], name
 
 
+def test_example_files_round_trip_through_jsonl_and_a_csv_says_it_leaves_them_out(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "files.db"
+    client = localtrace.Client(db)
+    dataset = client.create_dataset("files")
+    oracle = {"picture": ("image/png", bytes(range(256))), "notes": ("text/plain", b"hi\n")}
+    client.create_examples(
+        dataset_id=dataset.id,
+        examples=[{"inputs": {"q": 1}, "attachments": dict(oracle)}, {"inputs": {"q": 2}}],
+    )
+    client.close()
+    jsonl, table = tmp_path / "files.jsonl", tmp_path / "files.csv"
+    run(db, "datasets", "export", "files", "-o", str(jsonl))
+    said = run(db, "datasets", "export", "files", "-o", str(table))
+    assert "2 attached files are not in the CSV" in said.stderr
+    other = tmp_path / "other.db"
+    assert run(other, "datasets", "import", str(jsonl), "--name", "copy").exit_code == 0
+    copy = localtrace.Client(other)
+    found = [
+        {name: (info["mime_type"], info["reader"].read()) for name, info in e.attachments.items()}
+        for e in copy.list_examples(dataset_name="copy", include_attachments=True)
+    ]
+    assert found == [oracle, {}]
+    copy.close()
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"inputs": {}, "attachments": {"f": {"mime_type": "a/b", "data": "*"}}}\n')
+    result = CliRunner().invoke(
+        main, ["--db", str(other), "datasets", "import", str(broken), "--name", "bad"]
+    )
+    assert result.exit_code != 0 and "'f'" in result.output + result.stderr
+    with localtrace.Client(other) as after:
+        assert not after.has_dataset(dataset_name="bad")
+
+
 def test_a_bad_dataset_file_names_the_line_and_adds_nothing(tmp_path: Path) -> None:
     db = tmp_path / "evals.db"
     bad = tmp_path / "bad.jsonl"

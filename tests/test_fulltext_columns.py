@@ -71,6 +71,7 @@ def _as_version_10(path: Path) -> None:
     )
     client.close()  # indexes everything before it closes
     with connected(path) as conn:
+        conn.execute("ALTER TABLE examples DROP COLUMN attachments")  # version 13
         conn.execute("ALTER TABLE run_payloads DROP COLUMN replica_metadata")  # version 12
         for column in ("inputs", "outputs"):
             conn.execute(f"ALTER TABLE run_payloads DROP COLUMN {column}_text")

@@ -48,7 +48,7 @@ def _store(path: Path) -> uuid.UUID:
 def _made_older(path: Path) -> None:
     """``path`` as the previous schema version wrote it (without its last migration)."""
     with connected(path) as conn:
-        conn.execute("ALTER TABLE run_payloads DROP COLUMN replica_metadata")
+        conn.execute("ALTER TABLE examples DROP COLUMN attachments")
         conn.execute(f"PRAGMA user_version = {_migrations.LATEST - 1}")
 
 

@@ -28,6 +28,7 @@ from ._args import json_object as _json_object
 from ._args import sdk_keywords
 from ._ids import argument_id
 from ._query import datasets as _datasets
+from ._query import example_attachments as _files
 from ._query.example_filter import example_filter
 from ._time import from_micros, now_micros, to_micros
 from .errors import (
@@ -382,11 +383,10 @@ class EvaluationMethods:
     ) -> Example:
         """Add one example to a dataset (``outputs`` or ``reference_outputs``: the reference).
 
-        ``use_source_run_io`` copies inputs and outputs from ``source_run_id``. Attachments are
-        not stored on examples locally (refused with a clear error).
+        ``use_source_run_io`` copies inputs, outputs and files from ``source_run_id``
+        (``use_source_run_attachments`` the files named). ``attachments`` are
+        ``{name: (mime_type, bytes)}``, stored with the example.
         """
-        _refuse_files("attachments", attachments)
-        _refuse_files("use_source_run_attachments", use_source_run_attachments)
         if outputs is not None and reference_outputs is not None:
             raise InvalidArgumentError(
                 "reference_outputs",
@@ -413,6 +413,9 @@ class EvaluationMethods:
                     "split": split,
                     "source_run_id": source_run_id,
                     "created_at": created_at,
+                    "attachments": attachments,
+                    "use_source_run_io": use_source_run_io,
+                    "use_source_run_attachments": use_source_run_attachments,
                 }
             ],
         )[0]
@@ -482,7 +485,10 @@ class EvaluationMethods:
                 for i, row in enumerate(rows)
             ]
         now = now_micros()
-        created = self._write_examples(did, self._given_examples(examples), now=now)
+        given = self._given_examples(examples)
+        created = self._write_examples(
+            did, given, now=now, allow_filesystem=dangerously_allow_filesystem
+        )
         return written(created, now)
 
     @sdk_keywords()
@@ -563,7 +569,7 @@ class EvaluationMethods:
         elif as_of is not None:
             moment = self._moment(as_of, "as_of")
         with self._db.read() as conn:
-            return _datasets.read(conn, eid, moment)
+            return _datasets.read(conn, eid, moment, files=True)
 
     @sdk_keywords()
     def list_examples(
@@ -592,8 +598,15 @@ class EvaluationMethods:
         ``id``, ``created_at``, ``modified_at``, ``dataset_id`` and ``inputs`` (the only ones
         kept then; with ``exclude_default_fields``, ``id`` and the selected alone); the others
         are left at their defaults, as the SDK leaves them when LangSmith omits them.
+        ``include_attachments`` (or a ``select`` naming ``attachment_urls``) reads the files
+        into ``attachments``, as the SDK does; otherwise they are not read (``None``).
         """
         keep = example_filter(filter) if filter is not None else None
+        if include_attachments and (select or exclude_default_fields):
+            # as the SDK asks for them: the files, with the outputs and metadata beside them
+            named = [select] if isinstance(select, str) else list(select or [])
+            wanted = ("attachment_urls", "outputs", "metadata")
+            select = [*named, *(name for name in wanted if name not in named)]
         fields = _datasets.example_fields(select, exclude_default_fields)
         dataset_ids: list[str] | None = None
         if dataset_id is not None or dataset_name is not None:
@@ -624,6 +637,7 @@ class EvaluationMethods:
                 keep=keep,
                 limit=limit,
                 offset=offset,
+                files=include_attachments or "attachments" in (fields or ()),
             )
         if fields is None:
             yield from found
@@ -703,12 +717,18 @@ class EvaluationMethods:
             else None
         )
         changes = [u.model_dump() if hasattr(u, "model_dump") else dict(u) for u in updates or ()]
+        given = [
+            _files.given_files(
+                change.get("attachments"),
+                "attachments",
+                allow_filesystem=dangerously_allow_filesystem,
+            )
+            for change in changes
+        ]
         now = now_micros()
         done: list[str] = []
         with self._db.write() as conn:
-            for change in changes:
-                _refuse_files("attachments", change.get("attachments"))
-                _refuse_files("attachments_operations", _kept_files(change))
+            for change, new_files in zip(changes, given, strict=True):
                 eid = _uuid(change.get("id"), "example_id")
                 row = _datasets.current_row(conn, eid)
                 if row is None or (wanted is not None and row[1] != wanted):
@@ -729,6 +749,12 @@ class EvaluationMethods:
                     source_run_id=str(current.source_run_id) if current.source_run_id else None,
                     created_at=to_micros(current.created_at),
                     now=now,
+                    attachments=_files.updated(
+                        _datasets.files_of(row),
+                        change.get("attachments_operations"),
+                        _files.store(conn, new_files),
+                        eid,
+                    ),
                 )
                 done.append(eid)
         return {"message": f"{len(done)} examples updated", **written(done, now)}
@@ -784,6 +810,7 @@ class EvaluationMethods:
                 if row is None:
                     raise _not_found(eid)
                 if hard_delete:
+                    _files.forget(conn, "id = ?", (eid,))
                     conn.execute("DELETE FROM examples WHERE id = ?", (eid,))
                     _datasets.touch(conn, row[1], now)
                     continue
@@ -1409,11 +1436,13 @@ class EvaluationMethods:
         *,
         new_dataset: dict[str, Any] | None = None,
         now: int | None = None,
+        allow_filesystem: bool = False,
     ) -> list[str]:
-        """Append the first version of each example, in one transaction (which first creates
-        the dataset ``new_dataset`` describes, when given: both or neither), at ``now``."""
+        """Append the first version of each example with its files, in one transaction (which
+        first creates the dataset ``new_dataset`` describes, when given: both or neither), at
+        ``now``."""
         now = now_micros() if now is None else now
-        prepared = [self._example_values(example, now) for example in examples]
+        prepared = [self._example_values(example, now, allow_filesystem) for example in examples]
         ids = [values["example_id"] for values in prepared]
         with self._db.write() as conn:
             if new_dataset is not None:
@@ -1424,17 +1453,18 @@ class EvaluationMethods:
                         f"an example with id {values['example_id']} exists; "
                         "change it with update_example, or leave the id out"
                     )
-                _datasets.write_version(conn, dataset_id=dataset_id, now=now, **values)
+                files = _files.store(conn, values.pop("files"))
+                _datasets.write_version(
+                    conn, dataset_id=dataset_id, now=now, attachments=files, **values
+                )
         return ids
 
     def _given_examples(self, examples: Iterable[Any]) -> list[dict[str, Any]]:
         """``create_examples``' examples (dicts or the SDK's ``ExampleCreate``) as dicts with
         ``outputs`` (the SDK's ``reference_outputs``), a source run's inputs and outputs
-        copied in when ``use_source_run_io``; attachments refused."""
+        copied in when ``use_source_run_io``."""
         given = [e.model_dump() if hasattr(e, "model_dump") else dict(e) for e in examples]
         for example in given:
-            _refuse_files("attachments", example.get("attachments"))
-            _refuse_files("use_source_run_attachments", example.get("use_source_run_attachments"))
             if example.get("outputs") is None and "reference_outputs" in example:
                 example["outputs"] = example["reference_outputs"]
             if example.get("use_source_run_io"):
@@ -1446,13 +1476,41 @@ class EvaluationMethods:
                 example["inputs"], example["outputs"] = run.inputs, run.outputs
         return given
 
-    def _example_values(self, example: Mapping[str, Any], now: int) -> dict[str, Any]:
+    def _source_files(self, example: Mapping[str, Any]) -> _files.Given:
+        """The source run's files an example copies, as the SDK asks for them."""
+        names = example.get("use_source_run_attachments")
+        if not example.get("use_source_run_io") and not names:
+            return {}
+        source = example.get("source_run_id")
+        if not source:
+            raise InvalidArgumentError(
+                "use_source_run_attachments", names, "needs source_run_id", "pass source_run_id=..."
+            )
+        with self._db.read() as conn:
+            return _files.from_run(
+                conn,
+                _uuid(source, "source_run_id"),
+                None if example.get("use_source_run_io") else list(names or ()),
+            )
+
+    def _example_values(
+        self, example: Mapping[str, Any], now: int, allow_filesystem: bool = False
+    ) -> dict[str, Any]:
         """The checked row values of an example's first version (``write_version`` takes
-        them, with its dataset)."""
+        them, with its dataset), and under ``files`` the files to store with it: the source
+        run's (all with ``use_source_run_io``, else those ``use_source_run_attachments``
+        names), then the given ones."""
         metadata = _json_object(example.get("metadata"), "metadata")
         source = example.get("source_run_id")
         created = example.get("created_at")
+        files = self._source_files(example)
+        files.update(
+            _files.given_files(
+                example.get("attachments"), "attachments", allow_filesystem=allow_filesystem
+            )
+        )
         return {
+            "files": files,
             "example_id": _uuid(example["id"], "example_id")
             if example.get("id")
             else str(uuid.uuid4()),
@@ -1472,29 +1530,6 @@ def written(example_ids: list[str], now: int) -> dict[str, Any]:
         "count": len(example_ids),
         "as_of": from_micros(now).isoformat() if example_ids else None,
     }
-
-
-def _refuse_files(argument: str, value: Any) -> None:
-    """Examples keep no files: a call that gives or asks for some is refused, never dropped
-    in silence (the server answers 422 the same)."""
-    if value:
-        raise InvalidArgumentError(
-            argument,
-            "...",
-            "examples keep no attachments in localtrace",
-            "put file contents in inputs, or leave attachments out",
-        )
-
-
-def _kept_files(change: Mapping[str, Any]) -> Any:
-    """What an update's ``attachments_operations`` renames or keeps (an update removing every
-    file asks for nothing: there are none)."""
-    operations: Any = change.get("attachments_operations")
-    if hasattr(operations, "model_dump"):
-        operations = operations.model_dump()
-    if not isinstance(operations, Mapping):
-        return operations
-    return operations.get("rename") or operations.get("retain")
 
 
 def _new_dataset(

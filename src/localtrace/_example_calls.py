@@ -17,6 +17,7 @@ from typing import Any
 from ._args import sdk_keywords
 from ._evaluation import EvaluationMethods, written
 from ._query import datasets as _datasets
+from ._query import example_attachments as _files
 from ._time import now_micros
 from .errors import InvalidArgumentError
 from .models import Dataset, Example
@@ -107,7 +108,9 @@ class ExampleCalls(EvaluationMethods):
         """``create_examples(dataset_id=..., examples=uploads)`` (the SDK's ``ExampleCreate``
         objects or dicts), answered as the SDK's ``UpsertExamplesResponse``."""
         made: dict[str, Any] = self.create_examples(
-            dataset_id=dataset_id, examples=list(uploads or ())
+            dataset_id=dataset_id,
+            examples=list(uploads or ()),
+            dangerously_allow_filesystem=dangerously_allow_filesystem,
         )
         return made
 
@@ -121,7 +124,11 @@ class ExampleCalls(EvaluationMethods):
     ) -> dict[str, Any]:
         """``update_examples(dataset_id=..., updates=updates)`` (the SDK's ``ExampleUpdate``
         objects or dicts), answered as the SDK's ``UpsertExamplesResponse``."""
-        done = self.update_examples(dataset_id=dataset_id, updates=list(updates or ()))
+        done = self.update_examples(
+            dataset_id=dataset_id,
+            updates=list(updates or ()),
+            dangerously_allow_filesystem=dangerously_allow_filesystem,
+        )
         return {key: value for key, value in done.items() if key != "message"}
 
     @sdk_keywords()
@@ -135,14 +142,14 @@ class ExampleCalls(EvaluationMethods):
         its ``dataset_id``), in one transaction: all or none.
 
         A new id is created as ``create_examples`` creates it; an id that exists gets a new
-        version holding what the upsert carries (inputs, outputs, metadata, split), keeping
-        its creation time. An example stays in its dataset (another ``dataset_id`` is
+        version holding what the upsert carries (inputs, outputs, metadata, split, files),
+        keeping its creation time. An example stays in its dataset (another ``dataset_id`` is
         refused)."""
         now = now_micros()
         prepared = []
         found: dict[str, str] = {}  # each dataset looked up once
         for upsert in self._given_examples(upserts or ()):
-            values = self._example_values(upsert, now)
+            values = self._example_values(upsert, now, dangerously_allow_filesystem)
             named = upsert.get("dataset_id")
             if str(named) not in found:
                 found[str(named)] = self._upsert_dataset(named)
@@ -161,7 +168,8 @@ class ExampleCalls(EvaluationMethods):
                         )
                     values["created_at"] = int(row[6])
                     values["source_run_id"] = values["source_run_id"] or row[5]
-                _datasets.write_version(conn, now=now, **values)
+                files = _files.store(conn, values.pop("files"))
+                _datasets.write_version(conn, now=now, attachments=files, **values)
         return written([values["example_id"] for values in prepared], now)
 
     def _upsert_dataset(self, dataset_id: Any) -> str:

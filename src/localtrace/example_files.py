@@ -3,13 +3,16 @@
 public Client methods are used.
 
 JSONL lines are ``{"inputs": {...}, "outputs": {...}, "metadata": {...}}`` (plus ``id``), the
-shape LangSmith's example export writes. CSV follows LangSmith's dataset CSV upload: one row per
+shape LangSmith's example export writes, and ``"attachments": {name: {"mime_type", "data"}}``
+(the bytes in base64) for an example that has files. CSV carries no files. CSV follows LangSmith's dataset CSV upload: one row per
 example, the columns named as input keys or output keys (chosen when importing); values other
 than text are written as JSON, and so is text that would read back as something else.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import csv
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -26,14 +29,31 @@ if TYPE_CHECKING:
 def example_records(
     client: Client, dataset_name: str, as_of: Any = None
 ) -> Iterator[dict[str, Any]]:
-    """The dataset's examples as plain records, in the order they were added."""
-    for example in client.list_examples(dataset_name=dataset_name, as_of=as_of):
-        yield {
+    """The dataset's examples as plain records, in the order they were added, with their
+    files (base64) under ``attachments`` when they have some."""
+    for example in client.list_examples(
+        dataset_name=dataset_name, as_of=as_of, include_attachments=True
+    ):
+        record: dict[str, Any] = {
             "id": str(example.id),
             "inputs": example.inputs or {},
             "outputs": example.outputs,
             "metadata": example.metadata,
         }
+        if example.attachments:
+            record["attachments"] = {
+                name: {
+                    "mime_type": info["mime_type"],
+                    "data": base64.b64encode(info["reader"].read()).decode(),
+                }
+                for name, info in example.attachments.items()
+            }
+        yield record
+
+
+def file_count(records: Iterable[dict[str, Any]]) -> int:
+    """How many files the records carry (what a CSV leaves out)."""
+    return sum(len(r.get("attachments") or ()) for r in records)
 
 
 def write_jsonl(records: Iterable[dict[str, Any]], out: IO[bytes]) -> int:
@@ -170,6 +190,26 @@ def _value(text: str | None) -> Any:
     return text
 
 
+def _files(record: dict[str, Any], number: int) -> dict[str, tuple[str, bytes]] | None:
+    """A record's ``attachments`` (as ``example_records`` writes them) as (mime, bytes)."""
+    given = record.get("attachments")
+    if not given:
+        return None
+    files: dict[str, tuple[str, bytes]] = {}
+    items: dict[str, Any] = given if isinstance(given, dict) else {"?": None}
+    for name, item in items.items():
+        try:
+            files[name] = (str(item["mime_type"]), base64.b64decode(item["data"], validate=True))
+        except (TypeError, KeyError, binascii.Error, ValueError):
+            raise InvalidArgumentError(
+                "attachments",
+                f"record {number}",
+                f"file {name!r} is not {{'mime_type': ..., 'data': base64}}",
+                "write files as localtrace datasets export does",
+            ) from None
+    return files
+
+
 def import_records(
     client: Client, dataset_name: str, records: Sequence[dict[str, Any]], description: str | None
 ) -> int:
@@ -186,9 +226,10 @@ def import_records(
                     "inputs": r["inputs"],
                     "outputs": r.get("outputs"),
                     "metadata": r.get("metadata"),
+                    "attachments": _files(r, number),
                     **({"id": r["id"]} if r.get("id") else {}),
                 }
-                for r in records
+                for number, r in enumerate(records, 1)
             ],
         )
     except BaseException:

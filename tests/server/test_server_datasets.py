@@ -1006,34 +1006,6 @@ def test_the_sdks_multipart_example_calls_against_the_server(
     local.close()
 
 
-def test_example_attachments_through_the_sdk_are_refused_whole(
-    ls_factory: Callable[..., Any], live: LiveServer
-) -> None:
-    """``create_examples`` / ``upsert_examples_multipart`` with attachments: a 422 naming the
-    part and the fix, and none of the call's examples written."""
-    schemas = langsmith.schemas
-    ls = ls_factory()
-    dataset = ls.create_dataset(unique("files"))
-    with pytest.raises(langsmith.utils.LangSmithError, match="examples keep no attachments"):
-        ls.create_examples(
-            dataset_id=dataset.id,
-            examples=[
-                {"inputs": {"q": 1}},
-                {"inputs": {"q": 2}, "attachments": {"f": ("text/plain", b"x")}},
-            ],
-        )
-    with pytest.raises(langsmith.utils.LangSmithError, match="examples keep no attachments"):
-        ls.upsert_examples_multipart(
-            upserts=[
-                schemas.ExampleUpsertWithAttachments(dataset_id=dataset.id, inputs={"q": 3}),
-                schemas.ExampleUpsertWithAttachments(
-                    dataset_id=dataset.id, inputs={"q": 4}, attachments={"f": ("text/plain", b"x")}
-                ),
-            ]
-        )
-    assert list(live.store.list_examples(dataset_id=dataset.id)) == []
-
-
 def test_an_upsert_without_its_dataset_is_a_422_naming_it(live: LiveServer) -> None:
     eid = str(uuid.uuid4())
     body = multipart(

@@ -24,6 +24,7 @@ from ..errors import (
 )
 from ..models import Dataset, Example
 from . import catalogue
+from . import example_attachments as _files
 from .where import Where
 
 _DATASET_COLUMNS = (
@@ -32,7 +33,7 @@ _DATASET_COLUMNS = (
 )
 _EXAMPLE_COLUMNS = (
     "e.id, e.dataset_id, e.inputs, e.outputs, e.metadata, e.source_run_id, e.created_at,"
-    " e.modified_at"
+    " e.modified_at, e.attachments"
 )
 LATEST = 2**62
 """A moment after every write: "as of" now, whatever the clock says."""
@@ -171,7 +172,9 @@ def touch(conn: sqlite3.Connection, dataset_id: str, now: int) -> None:
 
 
 def delete(conn: sqlite3.Connection, dataset_id: str) -> None:
-    """Delete a dataset, all versions of its examples and its tags (experiments stay)."""
+    """Delete a dataset, all versions of its examples, their files and its tags (experiments
+    stay)."""
+    _files.forget(conn, "dataset_id = ?", (dataset_id,))
     conn.execute("DELETE FROM examples WHERE dataset_id = ?", (dataset_id,))
     conn.execute("DELETE FROM dataset_tags WHERE dataset_id = ?", (dataset_id,))
     conn.execute("DELETE FROM datasets WHERE id = ?", (dataset_id,))
@@ -228,11 +231,12 @@ def write_version(
     created_at: int,
     now: int,
     deleted: bool = False,
+    attachments: _files.Files | None = None,
 ) -> None:
-    """Append one version of an example (a deletion with ``deleted``)."""
+    """Append one version of an example (a deletion with ``deleted``), naming its files."""
     conn.execute(
         "INSERT INTO examples (id, dataset_id, inputs, outputs, metadata, source_run_id,"
-        " created_at, modified_at, deleted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " created_at, modified_at, deleted, attachments) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             example_id,
             dataset_id,
@@ -243,6 +247,7 @@ def write_version(
             created_at,
             now,
             1 if deleted else 0,
+            _files.dumps(attachments or {}),
         ),
     )
     touch(conn, dataset_id, now)
@@ -255,8 +260,9 @@ _CURRENT = (
 """The version of example ``e`` current at a moment (one parameter: the moment)."""
 
 
-def read(conn: sqlite3.Connection, example_id: str, as_of: int) -> Example:
-    """One example as it was at ``as_of``; ``ExampleNotFoundError`` if it did not exist then."""
+def read(conn: sqlite3.Connection, example_id: str, as_of: int, *, files: bool = False) -> Example:
+    """One example as it was at ``as_of`` (with its files' bytes when ``files``);
+    ``ExampleNotFoundError`` if it did not exist then."""
     row = conn.execute(
         f"SELECT {_EXAMPLE_COLUMNS} FROM examples AS e WHERE e.id = ? AND e.modified_at <= ?"
         " ORDER BY e.modified_at DESC, e.pk DESC LIMIT 1",
@@ -276,7 +282,7 @@ def read(conn: sqlite3.Connection, example_id: str, as_of: int) -> Example:
             + (" at that version" if as_of != LATEST else "")
             + "; list them with Client.list_examples(dataset_name=...)"
         )
-    return row_to_example(row)
+    return with_files(conn, [row])[0] if files else row_to_example(row)
 
 
 def dataset_of(conn: sqlite3.Connection, example_id: str) -> str | None:
@@ -309,9 +315,10 @@ def list_examples(
     keep: Callable[[dict[str, Any] | None], bool] | None = None,
     limit: int | None = None,
     offset: int = 0,
+    files: bool = False,
 ) -> list[Example]:
     """Current examples (at ``as_of``) of the datasets, oldest first; ``keep`` tests the
-    metadata (an example filter)."""
+    metadata (an example filter); ``files`` reads their attachments too."""
     clauses = [_CURRENT]
     params: list[Any] = [as_of]
     if dataset_ids is not None:
@@ -328,17 +335,22 @@ def list_examples(
         " ORDER BY e.created_at, (SELECT min(f.pk) FROM examples AS f WHERE f.id = e.id)",
         params,
     ).fetchall()
-    found = [row_to_example(row) for row in rows]
+    found = [(row_to_example(row), row) for row in rows]
     if splits:
         wanted = set(splits)
-        found = [e for e in found if wanted & set(splits_of(e.metadata))]
+        found = [(e, r) for e, r in found if wanted & set(splits_of(e.metadata))]
     if metadata:
         found = [
-            e for e in found if all((e.metadata or {}).get(k) == v for k, v in metadata.items())
+            (e, r)
+            for e, r in found
+            if all((e.metadata or {}).get(k) == v for k, v in metadata.items())
         ]
     if keep is not None:
-        found = [e for e in found if keep(e.metadata)]
-    return found[offset : None if limit is None else offset + limit]
+        found = [(e, r) for e, r in found if keep(e.metadata)]
+    page = found[offset : None if limit is None else offset + limit]
+    if files:
+        return with_files(conn, [r for _, r in page])
+    return [e for e, _ in page]
 
 
 def version_rows(conn: sqlite3.Connection, dataset_id: str, as_of: int) -> dict[str, int]:
@@ -373,6 +385,21 @@ def with_default_split(metadata: dict[str, Any] | None) -> dict[str, Any]:
     if (metadata or {}).get(SPLIT_KEY):
         return dict(metadata or {})
     return {**(metadata or {}), SPLIT_KEY: ["base"]}
+
+
+def with_files(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]) -> list[Example]:
+    """Examples of ``rows`` with ``attachments`` as the SDK fills them (``{}`` for none)."""
+    named = [_files.loads(row[8]) for row in rows]
+    data = _files.stored_bytes(conn, named)
+    return [
+        row_to_example(row).model_copy(update={"attachments": _files.as_sdk(found, data)})
+        for row, found in zip(rows, named, strict=True)
+    ]
+
+
+def files_of(row: Sequence[Any]) -> _files.Files:
+    """The files a version names (``current_row``'s shape)."""
+    return _files.loads(row[8])
 
 
 def row_to_example(row: Sequence[Any]) -> Example:
@@ -414,8 +441,9 @@ def example_fields(select: Any, exclude_default_fields: bool) -> frozenset[str] 
     """The ``Example`` fields a listing keeps (``None``: every field, no ``select`` given).
 
     As LangSmith answers ``GET /examples``: ``select`` names fields beyond the defaults;
-    with ``exclude_default_fields`` only ``id`` and the selected fields are kept. ``name`` and
-    ``attachment_urls`` are accepted and select nothing here (neither is stored)."""
+    with ``exclude_default_fields`` only ``id`` and the selected fields are kept.
+    ``attachment_urls`` selects the files (``attachments``); ``name`` is accepted and selects
+    nothing here (examples have no names locally)."""
     if not select and not exclude_default_fields:
         return None
     names = [select] if isinstance(select, str) else list(select or [])
@@ -428,7 +456,9 @@ def example_fields(select: Any, exclude_default_fields: bool) -> frozenset[str] 
                 did_you_mean(str(name), EXAMPLE_SELECT, or_list=True),
             )
     base = {"id"} if exclude_default_fields else EXAMPLE_DEFAULTS
-    return frozenset(base.union(names)) & _EXAMPLE_FIELDS
+    # the files LangSmith lists as attachment_urls are the SDK's Example.attachments
+    kept = {"attachments" if name == "attachment_urls" else name for name in names}
+    return frozenset(base.union(kept)) & _EXAMPLE_FIELDS
 
 
 def project_example(example: Example, fields: frozenset[str]) -> Example:

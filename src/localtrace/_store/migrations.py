@@ -281,6 +281,11 @@ def _add_replica_metadata(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE run_payloads ADD COLUMN replica_metadata TEXT")
 
 
+def _add_example_attachments(conn: sqlite3.Connection) -> None:
+    # Examples written before this version have no files: NULL reads as none.
+    conn.execute("ALTER TABLE examples ADD COLUMN attachments TEXT")
+
+
 COMPARATIVE = """CREATE TABLE comparative_experiments (
     pk                   INTEGER PRIMARY KEY,
     id                   TEXT NOT NULL UNIQUE,     -- uuid
@@ -306,6 +311,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(10, "comparative experiments", _add_comparative_experiments),
     Migration(11, "cheaper full-text columns to insert", _cheaper_search_text),
     Migration(12, "write replicas' metadata, kept apart", _add_replica_metadata),
+    Migration(13, "files attached to dataset examples", _add_example_attachments),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -12,7 +12,8 @@
 --     declared at all (children arrive before parents, feedback before its run); and adding them
 --     to existing files means rebuilding the largest tables. The library keeps the tables
 --     consistent inside its transactions: run_payloads/run_tags/run_metadata.run_pk = runs.pk,
---     runs.session_id = projects.id, feedback.run_id and attachments.run_id = runs.id.
+--     runs.session_id = projects.id, feedback.run_id and attachments.run_id = runs.id (or the
+--     key an example's files are stored under, named in examples.attachments).
 
 CREATE TABLE projects (
     pk                   INTEGER PRIMARY KEY,
@@ -330,7 +331,10 @@ CREATE TABLE examples (
     created_at    INTEGER NOT NULL,                -- when the example was first created
     modified_at   INTEGER NOT NULL,                -- when this version was written
     deleted       INTEGER NOT NULL DEFAULT 0       -- 1: this version deletes the example
-);
+, attachments TEXT);
+-- attachments (schema version 13, hence its place): JSON {name: {"key", "file", "mime_type"}}
+-- naming the example version's files, stored in the attachments table under run_id = key (a
+-- key of their own, never a run id); versions that keep or rename a file name the same bytes.
 
 CREATE INDEX examples_dataset ON examples (dataset_id, modified_at);
 CREATE INDEX examples_id ON examples (id, modified_at);

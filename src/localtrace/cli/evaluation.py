@@ -110,7 +110,7 @@ def datasets(ctx: click.Context, settings: Settings, fmt: str | None) -> None:
 def datasets_export(
     settings: Settings, name: str, output: str, kind: str | None, as_of: str | None
 ) -> None:
-    """Write a dataset's examples to a JSONL or CSV file.
+    """Write a dataset's examples to a JSONL or CSV file (JSONL with their files).
 
     Example:
 
@@ -123,6 +123,9 @@ def datasets_export(
     if kind == "csv":
         with open(output, "w", encoding="utf-8", newline="") as out:
             count = _io.write_csv(records, out)
+        left = _io.file_count(records)
+        if left:
+            _note(f"{left} attached files are not in the CSV (it carries none); export to .jsonl")
     else:
         with open(output, "wb") as raw:
             count = _io.write_jsonl(records, raw)

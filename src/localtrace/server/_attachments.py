@@ -1,10 +1,11 @@
-"""Attachment downloads (the targets of a run's ``s3_urls``) and the signed URLs pointing at them."""
+"""Attachment downloads (the targets of a run's ``s3_urls`` and an example's
+``attachment_urls``) and the signed URLs pointing at them."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
@@ -16,22 +17,46 @@ from ._routing import new_router
 from ._state import State
 
 
+def file_url(state: State, request: Request, key: str, name: str) -> str:
+    """The download URL of a stored file on this server (signed when a key is set, so that a
+    link works without the header, as the SDK fetches it)."""
+    base = str(request.base_url).rstrip("/")
+    url = f"{base}/attachments/{key}/{quote(name, safe='')}"
+    if not state.api_key:
+        return url
+    return f"{url}?{signed_query(state.api_key, attachment_path(key, name))}"
+
+
 def attachment_urls(
     state: State, request: Request, runs: list[Any]
 ) -> dict[str, dict[str, dict[str, str]]]:
-    """``s3_urls`` of each run that has attachments: download URLs on this server (signed when
-    a key is set, so that a link works without the header)."""
+    """``s3_urls`` of each run that has attachments: download URLs on this server."""
     files = state.client.list_attachments([run.id for run in runs])
     if not files:
         return {}
-    base = str(request.base_url).rstrip("/")
 
     def url_for(info: Any) -> str:
-        path = attachment_path(info.run_id, info.name)
-        url = f"{base}/attachments/{info.run_id}/{quote(info.name, safe='')}"
-        return f"{url}?{signed_query(state.api_key, path)}" if state.api_key else url
+        return file_url(state, request, info.run_id, info.name)
 
     return {run_id: s3_urls(infos, url_for) for run_id, infos in files.items()}
+
+
+def example_urls(
+    state: State, request: Request, attachments: dict[str, Any] | None
+) -> dict[str, dict[str, str]] | None:
+    """An example's ``attachment_urls`` as LangSmith answers them (``{"attachment.<name>":
+    {presigned_url, mime_type}}``) from its ``attachments`` read in process, whose
+    ``presigned_url`` is the path of the stored file (``/attachments/<key>/<file>``)."""
+    if not attachments:
+        return None
+    urls = {}
+    for name, info in attachments.items():
+        _, _, key, stored = str(info["presigned_url"]).split("/", 3)
+        urls[f"attachment.{name}"] = {
+            "presigned_url": file_url(state, request, key, unquote(stored)),
+            "mime_type": info["mime_type"],
+        }
+    return urls
 
 
 def build_attachments_router(state: State) -> APIRouter:

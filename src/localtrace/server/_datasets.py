@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from ..models import Example
-from ._attachments import attachment_urls
+from ._attachments import attachment_urls, example_urls
 from ._body import parse_json, read_body
 from ._docs import errors_doc, model_doc
 from ._encode import JSONBytes, run_json
@@ -75,10 +75,10 @@ class ExampleIn(_Strict):
     source_run_id: uuid.UUID | None = None
     use_source_run_io: bool = False
     use_source_run_attachments: list[str] | None = Field(
-        None, description="examples keep no attachments locally: refused when non-empty"
+        None, description="the source run's files to copy to the example"
     )
     attachments: dict[str, Any] | None = Field(
-        None, description="examples keep no attachments locally: refused when non-empty"
+        None, description="refused when non-empty: files go in the multipart upload"
     )
 
 
@@ -91,9 +91,11 @@ class ExampleChange(_Strict):
     outputs: dict[str, Any] | None = None
     metadata: dict[str, Any] | None = None
     split: str | list[str] | None = None
-    attachments: dict[str, Any] | None = Field(None, description="refused when non-empty")
+    attachments: dict[str, Any] | None = Field(
+        None, description="refused when non-empty: files go in the multipart upload"
+    )
     attachments_operations: dict[str, Any] | None = Field(
-        None, description="refused when it renames or keeps attachments"
+        None, description="rename / retain the example's files (the others are dropped)"
     )
 
 
@@ -164,7 +166,10 @@ class ComparativeCreate(_Strict):
     extra: dict[str, Any] | None = Field(None, description="metadata under extra.metadata")
 
 
-_ATTACHMENTS_FIX = "put file contents in inputs, or leave attachments out"
+_ATTACHMENTS_FIX = (
+    "send files as <example id>.attachment.<name> parts of the multipart upload "
+    "(/v1/platform/datasets/<id>/examples), as the SDK does"
+)
 
 
 class ExperimentRunsQuery(_Strict):
@@ -181,12 +186,13 @@ class ExperimentRunsQuery(_Strict):
     )
 
 
-def example_json(example: Example) -> dict[str, Any]:
-    """An example as LangSmith answers it: no ``attachments`` key (the SDK adds its own from
-    ``attachment_urls``, and a second one would be a duplicate keyword)."""
+def example_json(example: Example, urls: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An example as LangSmith answers it: its files as ``attachment_urls`` and no
+    ``attachments`` key (the SDK builds its own from ``attachment_urls``, and a second one
+    would be a duplicate keyword)."""
     data = dict(example.__dict__)
     data.pop("attachments", None)
-    data["attachment_urls"] = None
+    data["attachment_urls"] = urls
     return data
 
 
@@ -200,12 +206,18 @@ def _metadata_param(text: str | None) -> dict[str, Any] | None:
 
 
 def _no_attachments(where: str, *values: Any) -> None:
+    """Files in a JSON body: the SDK never sends them there (it strips them, or uses the
+    multipart upload), and JSON would carry them encoded."""
     if any(values):
         raise ApiError(
             422,
             "invalid_argument",
-            f"{where}: examples keep no attachments in localtrace",
-            [Detail(loc=where, field="attachments", message="not stored", fix=_ATTACHMENTS_FIX)],
+            f"{where}: example files are taken by the multipart upload, not in JSON",
+            [
+                Detail(
+                    loc=where, field="attachments", message="not taken here", fix=_ATTACHMENTS_FIX
+                )
+            ],
         )
 
 
@@ -448,8 +460,8 @@ def build_datasets_router(state: State) -> APIRouter:
         summary="Create one example",
         responses=model_doc(dict[str, Any], 404, 409, 422),
     )
-    def create_example(body: Annotated[ExampleIn, Body()]) -> Response:
-        _no_attachments("body", body.attachments, body.use_source_run_attachments)
+    def create_example(request: Request, body: Annotated[ExampleIn, Body()]) -> Response:
+        _no_attachments("body", body.attachments)
         example = client.create_example(
             body.inputs,
             dataset_id=body.dataset_id,
@@ -460,8 +472,9 @@ def build_datasets_router(state: State) -> APIRouter:
             example_id=body.id,
             source_run_id=body.source_run_id,
             use_source_run_io=body.use_source_run_io,
+            use_source_run_attachments=body.use_source_run_attachments,
         )
-        return JSONBytes(example_json(example))
+        return JSONBytes(example_json(example, example_urls(state, request, example.attachments)))
 
     @router.post(
         "/examples/bulk",
@@ -489,7 +502,7 @@ def build_datasets_router(state: State) -> APIRouter:
                 ],
             )
         for i, e in enumerate(body):
-            _no_attachments(f"body[{i}]", e.attachments, e.use_source_run_attachments)
+            _no_attachments(f"body[{i}]", e.attachments)
         made = client.create_examples(
             dataset_id=body[0].dataset_id,
             examples=[_example_dict(e) for e in body],
@@ -504,6 +517,7 @@ def build_datasets_router(state: State) -> APIRouter:
         responses=model_doc(list[dict[str, Any]], 404, 422),
     )
     def list_examples(
+        request: Request,
         id: Annotated[list[uuid.UUID] | None, Query()] = None,
         dataset: uuid.UUID | None = None,
         as_of: Annotated[str | None, Query(description="a moment or a tag")] = None,
@@ -538,8 +552,20 @@ def build_datasets_router(state: State) -> APIRouter:
         if not select and not exclude_default_fields:
             return JSONBytes([example_json(e) for e in found])
         # LangSmith leaves out what was not selected (the SDK fills in its defaults)
-        urls = {"attachment_urls": None} if "attachment_urls" in (select or ()) else {}
-        return JSONBytes([{**e.model_dump(include=e.model_fields_set), **urls} for e in found])
+        files = "attachment_urls" in (select or ())
+        return JSONBytes(
+            [
+                {
+                    **e.model_dump(include=e.model_fields_set - {"attachments"}),
+                    **(
+                        {"attachment_urls": example_urls(state, request, e.attachments)}
+                        if files
+                        else {}
+                    ),
+                }
+                for e in found
+            ]
+        )
 
     @router.get(
         "/examples/{example_id}",
@@ -548,9 +574,10 @@ def build_datasets_router(state: State) -> APIRouter:
         responses=model_doc(dict[str, Any], 404, 422),
     )
     def read_example(
-        example_id: Annotated[uuid.UUID, Path()], as_of: str | None = None
+        request: Request, example_id: Annotated[uuid.UUID, Path()], as_of: str | None = None
     ) -> Response:
-        return JSONBytes(example_json(client.read_example(example_id, as_of=as_of)))
+        example = client.read_example(example_id, as_of=as_of)
+        return JSONBytes(example_json(example, example_urls(state, request, example.attachments)))
 
     @router.patch(
         "/examples/bulk",
@@ -720,8 +747,9 @@ _MULTIPART_DOC = {
         "description": (
             "multipart/form-data. Per example: <example id> (JSON: created_at, metadata, "
             "split, source_run_id, use_source_run_io), <example id>.inputs and "
-            "<example id>.outputs (JSON). Attachments (<example id>.attachment.<name>) are "
-            "refused: examples keep none locally."
+            "<example id>.outputs (JSON), <example id>.attachment.<name> (a file: raw bytes, "
+            "its Content-Type the file's media type) and, to update, "
+            "<example id>.attachments_operations (JSON: rename, retain)."
         ),
         "content": {
             "multipart/form-data": {
@@ -883,7 +911,10 @@ def _group_parts(parts: Sequence[Part], state: State) -> dict[str, dict[str, Any
                 ],
             ) from None
         if field.startswith("attachment."):
-            _no_attachments(f"part {part.name[:80]}", True)
+            # a file: its bytes as sent, its media type the part's Content-Type
+            files = grouped.setdefault(example_id, {}).setdefault("attachments", {})
+            files[field.removeprefix("attachment.")] = (part.content_type, bytes(part.data))
+            continue
         if field and field not in _FIELDS:
             raise ApiError(
                 422,
@@ -893,7 +924,7 @@ def _group_parts(parts: Sequence[Part], state: State) -> dict[str, dict[str, Any
                     Detail(
                         loc=f"part {part.name[:80]}",
                         message="unknown field",
-                        fix=f"use one of: {', '.join(_FIELDS)}",
+                        fix=f"use one of: {', '.join(_FIELDS)}, attachment.<name>",
                     )
                 ],
             )
@@ -917,41 +948,40 @@ def _create_uploaded(
     examples = []
     for example_id, fields in grouped.items():
         head = _head(UploadHead, example_id, fields.get(""))
-        _no_attachments(f"example {example_id}", head.use_source_run_attachments)
-        examples.append(
-            {
-                "id": example_id,
-                "inputs": fields.get("inputs"),
-                "outputs": fields.get("outputs"),
-                "metadata": head.metadata,
-                "split": head.split,
-                "created_at": head.created_at,
-                "source_run_id": head.source_run_id,
-                "use_source_run_io": head.use_source_run_io,
-            }
-        )
+        examples.append(_uploaded(example_id, head, fields))
     return JSONBytes(state.client.create_examples(dataset_id=dataset_id, examples=examples))
 
 
 def _upsert_uploaded(state: State, grouped: dict[str, dict[str, Any]]) -> Response:
+    """The SDK writes the first example's ``dataset_id`` into every example's part, so the
+    id sent says nothing of the others: an example that exists keeps its own dataset, a new
+    one goes to the dataset sent (the only one known)."""
+    homes = {
+        str(e.id): e.dataset_id
+        for e in state.client.list_examples(example_ids=list(grouped), select=["dataset_id"])
+    }
     upserts = []
     for example_id, fields in grouped.items():
         head = _head(UploadHead, example_id, fields.get(""))
-        _no_attachments(f"example {example_id}", head.use_source_run_attachments)
-        upserts.append(
-            {
-                "id": example_id,
-                "dataset_id": head.dataset_id,
-                "inputs": fields.get("inputs"),
-                "outputs": fields.get("outputs"),
-                "metadata": head.metadata,
-                "split": head.split,
-                "created_at": head.created_at,
-                "source_run_id": head.source_run_id,
-                "use_source_run_io": head.use_source_run_io,
-            }
-        )
+        dataset_id = homes.get(example_id, head.dataset_id)
+        upserts.append({**_uploaded(example_id, head, fields), "dataset_id": dataset_id})
     return JSONBytes(state.client.upsert_examples_multipart(upserts=upserts))
+
+
+def _uploaded(example_id: str, head: UploadHead, fields: dict[str, Any]) -> dict[str, Any]:
+    """One example of a multipart upload, as ``create_examples`` takes it."""
+    return {
+        "id": example_id,
+        "inputs": fields.get("inputs"),
+        "outputs": fields.get("outputs"),
+        "metadata": head.metadata,
+        "split": head.split,
+        "created_at": head.created_at,
+        "source_run_id": head.source_run_id,
+        "use_source_run_io": head.use_source_run_io,
+        "use_source_run_attachments": head.use_source_run_attachments,
+        "attachments": fields.get("attachments"),
+    }
 
 
 def _update_uploaded(
@@ -960,7 +990,6 @@ def _update_uploaded(
     updates = []
     for example_id, fields in grouped.items():
         head = _head(UpdateHead, example_id, fields.get(""))
-        _check_operations(f"example {example_id}", fields.get("attachments_operations"))
         updates.append(
             {
                 "id": example_id,
@@ -968,6 +997,8 @@ def _update_uploaded(
                 "split": head.split,
                 "inputs": fields.get("inputs"),
                 "outputs": fields.get("outputs"),
+                "attachments": fields.get("attachments"),
+                "attachments_operations": fields.get("attachments_operations"),
             }
         )
     done = state.client.update_examples(dataset_id=dataset_id, updates=updates)
@@ -984,17 +1015,12 @@ def _example_dict(example: ExampleIn) -> dict[str, Any]:
         "created_at": example.created_at,
         "source_run_id": example.source_run_id,
         "use_source_run_io": example.use_source_run_io,
+        "use_source_run_attachments": example.use_source_run_attachments,
     }
-
-
-def _check_operations(where: str, operations: Any) -> None:
-    if operations and (operations.get("rename") or operations.get("retain")):
-        _no_attachments(where, True)
 
 
 def _check_change(where: str, change: ExampleChange) -> None:
     _no_attachments(where, change.attachments)
-    _check_operations(where, change.attachments_operations)
 
 
 def _change_dict(change: ExampleChange) -> dict[str, Any]:
@@ -1004,6 +1030,7 @@ def _change_dict(change: ExampleChange) -> dict[str, Any]:
         "outputs": change.outputs,
         "metadata": change.metadata,
         "split": change.split,
+        "attachments_operations": change.attachments_operations,
     }
 
 
