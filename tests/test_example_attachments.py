@@ -303,3 +303,25 @@ def test_include_attachments_keeps_the_files_whatever_select_names(tmp_path: Pat
         assert files_of(example) == {"f": ("a/b", b"1")}, options
         assert (example.outputs, example.metadata) == ({"a": 1}, {"dataset_split": ["base"]})
     client.close()
+
+
+def test_an_example_with_files_dumps_to_json_without_the_bytes(tmp_path: Path) -> None:
+    """``model_dump_json`` of an example read with its files (what ``localtrace datasets
+    export`` and any application logging examples do) names each file by URL and media type;
+    a reader cannot be JSON."""
+    import json
+
+    with localtrace.Client(tmp_path / "dump.db") as client:
+        dataset = client.create_dataset("dump")
+        (made,) = client.create_examples(
+            dataset_id=dataset.id,
+            examples=[{"inputs": {"q": 1}, "attachments": {"picture": ("image/png", PNG)}}],
+        )["example_ids"]
+        example = client.read_example(made)
+        dumped = json.loads(example.model_dump_json())
+        assert set(dumped["attachments"]) == {"picture"}
+        assert dumped["attachments"]["picture"]["mime_type"] == "image/png"
+        assert "reader" not in dumped["attachments"]["picture"]
+        assert files_of(example) == {"picture": ("image/png", PNG)}  # the reader is untouched
+        bare = client.read_example(made).model_copy(update={"attachments": None})
+        assert json.loads(bare.model_dump_json())["attachments"] is None

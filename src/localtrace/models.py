@@ -40,6 +40,17 @@ class DeferredFields(Protocol):
         serialisation and comparison need)."""
 
 
+def files_without_bytes(files: dict[str, Any]) -> dict[str, Any]:
+    """Attachments for a JSON dump, which cannot hold a reader: each file is its URL and media
+    type (the SDK's ``Run`` and ``Example`` carry a ``BytesIO`` per file)."""
+    return {
+        str(name): (
+            {k: v for k, v in info.items() if k != "reader"} if isinstance(info, dict) else str(info)
+        )
+        for name, info in files.items()
+    }
+
+
 class Run(BaseModel):
     """A run (span): one unit of work of an LLM application, as LangSmith returns it.
 
@@ -147,15 +158,7 @@ class Run(BaseModel):
 
     @field_serializer("attachments", when_used="json")
     def _attachments_without_bytes(self, value: dict[str, Any]) -> dict[str, Any]:
-        """A JSON dump cannot hold a reader: each file is its URL and media type."""
-        return {
-            str(name): (
-                {k: v for k, v in info.items() if k != "reader"}
-                if isinstance(info, dict)
-                else str(info)
-            )
-            for name, info in value.items()
-        }
+        return files_without_bytes(value)
 
     @property
     def metadata(self) -> dict[str, Any]:
@@ -445,8 +448,15 @@ class Example(BaseModel):
     source_run_id: UUID | None = None
     """The run it was made from, if any."""
     attachments: dict[str, Any] | None = None
-    """Not stored locally (always ``None``)."""
+    """Files of the example, by name, as the SDK's ``Example.attachments`` gives them:
+    ``{"presigned_url", "mime_type", "reader"}`` (``reader`` a ``BytesIO`` of the bytes);
+    ``None`` unless read with them (``read_example``, ``list_examples(include_attachments=
+    True)``). JSON dumps leave the bytes out."""
     _host_url: str | None = PrivateAttr(default=None)
+
+    @field_serializer("attachments", when_used="json")
+    def _attachments_without_bytes(self, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        return None if value is None else files_without_bytes(value)
     _tenant_id: UUID | None = PrivateAttr(default=None)
 
     @property
