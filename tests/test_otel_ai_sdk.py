@@ -426,3 +426,41 @@ def test_sdk5_openai_reasoning_already_in_the_output_is_not_added(tmp_path: Path
     }
     (run,) = _trace(tmp_path, [("ai.generateText.doGenerate", call)])
     assert run.completion_tokens == 1000 and run.total_tokens == 2000
+
+
+def test_sdk4_usage_a_provider_did_not_report_is_no_count(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The AI SDK 4 adds up the counts a provider did not give to NaN
+    (``ai.usage.promptTokens: NaN``): the call is kept, with no token count (not 0), and
+    nothing is logged as wrong."""
+    nan = float("nan")
+    outer = {
+        "ai.operationId": "ai.generateText",
+        "ai.model.provider": "ollama.chat",
+        "ai.model.id": "llama3",
+        "ai.usage.promptTokens": nan,
+        "ai.usage.completionTokens": nan,
+    }
+    call = _do_generate_v4(
+        "ollama.chat",
+        "llama3",
+        **{
+            "ai.usage.promptTokens": nan,
+            "ai.usage.completionTokens": nan,
+            "gen_ai.usage.input_tokens": nan,
+            "gen_ai.usage.output_tokens": float("inf"),
+            "ai.response.text": "Sunny.",
+        },
+    )
+    with caplog.at_level("WARNING", logger="localtrace"):
+        chain, llm = _trace(
+            tmp_path, [("ai.generateText", outer), ("ai.generateText.doGenerate", call)]
+        )
+    assert [r.message for r in caplog.records] == []
+    assert llm.run_type == "llm" and llm.outputs["messages"][0]["content"] == "Sunny."
+    for run in (chain, llm):
+        metadata = run.extra["metadata"]
+        assert "usage_metadata" not in metadata
+        assert not any(key.startswith("unusable.") for key in metadata)
+        assert run.total_tokens == 0 and run.total_cost is None

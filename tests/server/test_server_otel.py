@@ -353,8 +353,7 @@ def test_odd_attribute_types_are_kept(live: LiveServer) -> None:
                 "arrayValue": {"values": [{"arrayValue": {"values": [{"boolValue": True}]}}]}
             },
         },
-        {"key": "gen_ai.usage.input_tokens", "value": {"doubleValue": "NaN"}},
-        {"key": "gen_ai.usage.output_tokens", "value": {"stringValue": "lots"}},
+        {"key": "gen_ai.usage.input_tokens", "value": {"stringValue": "lots"}},
         {"key": "langsmith.span.kind", "value": {"intValue": "3"}},
         {
             "key": "langsmith.span.tags",
@@ -369,10 +368,36 @@ def test_odd_attribute_types_are_kept(live: LiveServer) -> None:
     run = by_marker(live.store, tag)
     meta = run.extra["metadata"]
     assert meta["kv"] == {"a": 1} and meta["raw"] == "aGk=" and meta["nested"] == [[True]]
-    assert meta["unusable.gen_ai.usage.input_tokens"] == "nan"
-    assert meta["unusable.gen_ai.usage.output_tokens"] == "lots"
+    assert meta["unusable.gen_ai.usage.input_tokens"] == "lots"
     assert meta["langsmith.span.kind"] == 3 and run.run_type == "chain"
     assert run.tags == ["a,b"] and run.total_tokens == 0
+
+
+@pytest.mark.parametrize("encoding", ["protobuf", "json"])
+def test_counts_not_reported_are_taken_quietly(live: LiveServer, encoding: str) -> None:
+    """NaN (the Vercel AI SDK 4's sum of counts a provider did not give), infinity, or the
+    ``null`` that JSON.stringify makes of them in OTLP/JSON: no count, a plain 200."""
+    tag = uuid.uuid4().hex[:8]
+    unreported: list[dict[str, Any]] = [{"doubleValue": "NaN"}, {"doubleValue": "Infinity"}]
+    if encoding == "json":
+        unreported.append({"doubleValue": None})
+    attributes = [
+        {"key": "ai.operationId", "value": {"stringValue": "ai.generateText.doGenerate"}},
+        *(
+            {"key": key, "value": value}
+            for key, value in zip(
+                ("ai.usage.promptTokens", "ai.usage.completionTokens", "gen_ai.usage.input_tokens"),
+                unreported,
+                strict=False,
+            )
+        ),
+    ]
+    response = post(
+        live, raw_request([span_dict(marker=tag, attributes=attributes)]), encoding=encoding
+    )
+    assert partial(response) == (0, "")
+    run = by_marker(live.store, tag)
+    assert run.run_type == "llm" and "usage_metadata" not in run.extra["metadata"]
 
 
 @pytest.mark.parametrize(

@@ -631,6 +631,13 @@ def _outputs(
 # -- usage, model --------------------------------------------------------------------------
 
 
+def _unreported(value: Any) -> bool:
+    """A figure sent for "the provider gave none": NaN or infinite (the Vercel AI SDK 4 adds
+    up the counts it did not get to NaN), or the ``null`` JSON.stringify makes of those in
+    OTLP/JSON. No count, and nothing wrong with the span."""
+    return value is None or (isinstance(value, float) and not math.isfinite(value))
+
+
 def _count(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
@@ -692,6 +699,9 @@ def _usage(
 
     def take(key: str, convert: Callable[[Any], Any]) -> Any:
         raw = attrs.pop(key)
+        if _unreported(raw):
+            attrs[key] = _safe(raw)  # as sent, under its own name: no figure to count
+            return None
         good = convert(raw)
         if good is None:
             warnings.append(
