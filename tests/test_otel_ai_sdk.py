@@ -464,3 +464,42 @@ def test_sdk4_usage_a_provider_did_not_report_is_no_count(
         assert "usage_metadata" not in metadata
         assert not any(key.startswith("unusable.") for key in metadata)
         assert run.total_tokens == 0 and run.total_cost is None
+
+
+@pytest.mark.parametrize(
+    ("usage", "paid"),
+    [
+        # BYOK: OpenRouter's fee, and what the provider charged the user's own key
+        (
+            '"cost":0.000435,"costDetails":{"upstreamInferenceCost":0.0087},"isByok":true',
+            "0.009135",
+        ),
+        ('"cost":0,"costDetails":{"upstreamInferenceCost":0.0087},"isByok":true', "0.0087"),
+        # provider versions that do not pass isByok on: a fee below the upstream charge
+        ('"cost":0.000435,"costDetails":{"upstreamInferenceCost":0.0087}', "0.009135"),
+        # not BYOK: OpenRouter billed the call, the upstream charge is part of that
+        ('"cost":0.0087,"costDetails":{"upstreamInferenceCost":0.0087}', "0.0087"),
+        ('"cost":0.0087,"costDetails":{"upstreamInferenceCost":0.0087},"isByok":false', "0.0087"),
+    ],
+)
+def test_openrouter_byok_calls_cost_the_fee_and_the_provider_charge(
+    tmp_path: Path, usage: str, paid: str
+) -> None:
+    """With the user's own provider key (BYOK), OpenRouter's ``cost`` is its fee only; the
+    provider's charge is ``costDetails.upstreamInferenceCost``
+    (openrouter.ai/docs/use-cases/usage-accounting): the run costs what the user paid."""
+    from decimal import Decimal
+
+    call = {
+        "ai.operationId": "ai.generateText.doGenerate",
+        "ai.model.provider": "openrouter",
+        "ai.model.id": "openai/gpt-4o",
+        "ai.usage.inputTokens": 3200,
+        "ai.usage.outputTokens": 300,
+        "ai.response.providerMetadata": (
+            '{"openrouter":{"provider":"OpenAI","usage":{"promptTokens":3200,'
+            '"completionTokens":300,"totalTokens":3500,' + usage + "}}}"
+        ),
+    }
+    (run,) = _trace(tmp_path, [("ai.generateText.doGenerate", call)])
+    assert run.total_cost == Decimal(paid) and run.cost_source == "sent"
