@@ -199,3 +199,45 @@ def test_cache_already_in_the_input_is_not_added_again(tmp_path: Path) -> None:
     }
     run = _one_run(tmp_path, "chat", attributes)
     assert run.prompt_tokens == 57660 and run.total_tokens == 58291
+
+
+@pytest.mark.parametrize("total", [None, 8])
+def test_input_smaller_than_its_cache_left_the_cache_out(tmp_path: Path, total: Any) -> None:
+    """Logfire's Claude Agent SDK spans pass Anthropic's counts on as Anthropic reports them:
+    ``gen_ai.usage.input_tokens`` without the cache reads and writes (3 tokens beside 7166
+    read), with no total or a total that leaves them out too. An input that counted its cache
+    could not be smaller than it: the run's input counts the cache, as Anthropic bills it, and
+    is priced as a catalogue prices that call."""
+    import warnings
+
+    import genai_prices
+
+    attributes = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "anthropic",
+        "gen_ai.request.model": "claude-sonnet-4-20250514",
+        "gen_ai.usage.input_tokens": 3,
+        "gen_ai.usage.output_tokens": 5,
+        "gen_ai.usage.cache_read.input_tokens": 7166,
+        "gen_ai.usage.cache_creation.input_tokens": 2175,
+    }
+    if total is not None:
+        attributes["gen_ai.usage.total_tokens"] = total
+    run = _one_run(tmp_path, "chat claude-sonnet-4", attributes)
+    assert run.prompt_tokens == 3 + 7166 + 2175
+    assert run.total_tokens == 3 + 7166 + 2175 + 5
+    assert run.prompt_token_details == {"cache_read": 7166, "cache_creation": 2175}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = genai_prices.calc_price(
+            genai_prices.Usage(
+                input_tokens=3 + 7166 + 2175,
+                output_tokens=5,
+                cache_read_tokens=7166,
+                cache_write_tokens=2175,
+            ),
+            "claude-sonnet-4-20250514",
+            provider_id="anthropic",
+            genai_request_timestamp=run.start_time,
+        ).total_price
+    assert run.total_cost == want

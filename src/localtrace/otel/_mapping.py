@@ -750,16 +750,23 @@ def _usage(
 
 
 def _add_cache_left_out(usage: dict[str, Any]) -> None:
-    """Count the cache in the input when the call's total says the input left it out (input +
-    output + cache reads + writes = total: Bedrock's and Anthropic's counts passed on as
-    reported, by Strands Agents say), as those providers bill it."""
+    """Count the cache in the input when the counts say the input left it out, as the
+    provider bills it: the total is input + output + cache reads + writes (Bedrock's and
+    Anthropic's counts passed on as reported, by Strands Agents say), or the input is smaller
+    than its cache, which an input counting its cache cannot be (Logfire's Claude Agent SDK
+    spans, with no total or one that leaves the cache out too)."""
     details = usage.get("input_token_details") or {}
     cache = (details.get("cache_read") or 0) + (details.get("cache_creation") or 0)
     read, written, total = (usage.get(k) for k in ("input_tokens", "output_tokens", "total_tokens"))
-    if not (isinstance(read, int) and isinstance(written, int) and isinstance(total, int)):
+    if not (isinstance(read, int) and isinstance(cache, int) and cache > 0):
         return
-    if isinstance(cache, int) and cache > 0 and read + written + cache == total:
+    output = written if isinstance(written, int) else None
+    if output is not None and total == read + output + cache:
         usage["input_tokens"] = read + cache
+    elif cache > read:
+        usage["input_tokens"] = read + cache
+        if output is not None and total == read + output:
+            usage["total_tokens"] = read + output + cache
 
 
 def _add_metadata_tokens(
