@@ -241,3 +241,30 @@ def test_input_smaller_than_its_cache_left_the_cache_out(tmp_path: Path, total: 
             genai_request_timestamp=run.start_time,
         ).total_price
     assert run.total_cost == want
+
+
+@pytest.mark.parametrize(
+    ("completion", "total", "output"),
+    [
+        (120, 1020, 920),  # Gemini's counts: the thinking apart from the candidates, in the total
+        (920, 1020, 920),  # OpenAI's: the reasoning already in the completion
+    ],
+)
+def test_openllmetry_reasoning_tokens_are_the_runs_reasoning(
+    tmp_path: Path, completion: int, total: int, output: int
+) -> None:
+    """OpenLLMetry names a call's reasoning ``gen_ai.usage.reasoning_tokens``: it is the run's
+    reasoning detail, and counts in the output when the total says the output left it out."""
+    attributes = {
+        "llm.request.type": "chat",
+        "gen_ai.system": "Google",
+        "gen_ai.request.model": "gemini-2.5-flash",
+        "gen_ai.usage.prompt_tokens": 100,
+        "gen_ai.usage.completion_tokens": completion,
+        "gen_ai.usage.reasoning_tokens": 800,
+        "llm.usage.total_tokens": total,
+    }
+    run = _one_run(tmp_path, "gemini.generate_content", attributes)
+    assert run.run_type == "llm" and run.completion_token_details == {"reasoning": 800}
+    assert run.completion_tokens == output and run.total_tokens == total
+    assert "gen_ai.usage.reasoning_tokens" not in run.extra["metadata"]

@@ -298,27 +298,3 @@ def run_name(span_name: str, attrs: dict[str, Any]) -> str | None:
     if span_name == "ai.toolCall" and isinstance(tool, str) and tool:
         return tool
     return None
-
-
-def reasoning_may_be_apart(attrs: dict[str, Any]) -> bool:
-    """Whether the span counts reasoning the SDK 5 way (``ai.usage.reasoningTokens``, no
-    ``ai.usage.outputTokenDetails``): as the provider reported it, which Google does apart
-    from the output tokens."""
-    return "ai.usage.reasoningTokens" in attrs and not any(
-        key.startswith("ai.usage.outputTokenDetails.") for key in attrs
-    )
-
-
-def add_reasoning(usage: dict[str, Any]) -> None:
-    """Count reasoning tokens in the output when the call's total says they were left out of
-    it (input + output + reasoning = total), as the provider bills them."""
-    reasoning = usage.get("output_token_details", {}).get("reasoning")
-    read, written, total = (
-        usage.get(key) for key in ("input_tokens", "output_tokens", "total_tokens")
-    )
-    if not isinstance(reasoning, int) or not reasoning:
-        return
-    if not (isinstance(read, int) and isinstance(written, int) and isinstance(total, int)):
-        return
-    if read + written + reasoning == total:
-        usage["output_tokens"] = written + reasoning

@@ -196,6 +196,7 @@ _DETAIL_SOURCES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "gen_ai.usage.reasoning.output_tokens",
             "llm.token_count.completion_details.reasoning",
             "gen_ai.usage.details.reasoning_tokens",
+            "gen_ai.usage.reasoning_tokens",  # OpenLLMetry
             "ai.usage.outputTokenDetails.reasoningTokens",
             "ai.usage.reasoningTokens",
         ),
@@ -695,7 +696,6 @@ def _usage(
         return _given_usage(span, attrs, warnings)
     cache_apart = _ai_sdk.cache_apart(attrs)
     in_metadata = _ai_sdk.metadata_tokens(attrs) if cache_apart is None else None
-    reasoning_apart = _ai_sdk.reasoning_may_be_apart(attrs)
 
     def take(key: str, convert: Callable[[Any], Any]) -> Any:
         raw = attrs.pop(key)
@@ -740,8 +740,7 @@ def _usage(
         _ai_sdk.add_cache(usage, cache_apart)
     if in_metadata is not None and usage:
         _add_metadata_tokens(usage, *in_metadata)
-    if reasoning_apart:
-        _ai_sdk.add_reasoning(usage)
+    _add_reasoning_left_out(usage)
     _add_cache_left_out(usage)
     billed = _ai_sdk.sent_cost(attrs)
     if billed is not None and not any(key.endswith("_cost") for key in usage):
@@ -767,6 +766,19 @@ def _add_cache_left_out(usage: dict[str, Any]) -> None:
         usage["input_tokens"] = read + cache
         if output is not None and total == read + output:
             usage["total_tokens"] = read + output + cache
+
+
+def _add_reasoning_left_out(usage: dict[str, Any]) -> None:
+    """Count the reasoning in the output when the total says the output left it out (input +
+    output + reasoning = total), as the provider bills it: Google reports its thinking apart
+    from the candidates, and the Vercel AI SDK 5 and OpenLLMetry pass that on. An output
+    that counts its reasoning (OpenAI's) makes a total without it again, and stays."""
+    reasoning = (usage.get("output_token_details") or {}).get("reasoning")
+    read, written, total = (usage.get(k) for k in ("input_tokens", "output_tokens", "total_tokens"))
+    if not (isinstance(reasoning, int) and reasoning > 0 and isinstance(written, int)):
+        return
+    if isinstance(read, int) and total == read + written + reasoning:
+        usage["output_tokens"] = written + reasoning
 
 
 def _add_metadata_tokens(
