@@ -400,6 +400,26 @@ def test_counts_not_reported_are_taken_quietly(live: LiveServer, encoding: str) 
     assert run.run_type == "llm" and "usage_metadata" not in run.extra["metadata"]
 
 
+def test_a_first_chunk_time_past_the_span_end_is_a_warning_not_a_lost_batch(
+    live: LiveServer,
+) -> None:
+    """``gen_ai.response.time_to_first_chunk`` far past the span's end (1e30 s): the span is
+    kept without a first-token time, the answer names the attribute, and the other spans of
+    the request are stored."""
+    tag = uuid.uuid4().hex[:8]
+    odd = [
+        {"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}},
+        {"key": "gen_ai.response.time_to_first_chunk", "value": {"doubleValue": 1e30}},
+    ]
+    spans = [span_dict(marker=f"odd-{tag}", attributes=odd), span_dict(marker=f"fine-{tag}")]
+    rejected, message = partial(post(live, raw_request(spans)))
+    assert rejected == 0 and "gen_ai.response.time_to_first_chunk" in message
+    run = by_marker(live.store, f"odd-{tag}")
+    assert run.first_token_time is None
+    assert run.extra["metadata"]["gen_ai.response.time_to_first_chunk"] == 1e30
+    by_marker(live.store, f"fine-{tag}")
+
+
 @pytest.mark.parametrize(
     ("content", "kind", "status", "answer"),
     [

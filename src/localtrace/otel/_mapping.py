@@ -32,6 +32,12 @@ MAX_VALUE_CHARS = 4 * 2**20
 """Largest attribute value taken (characters of one string, or of all strings in a list)."""
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_LAST_NS = (
+    (dt.datetime(9999, 12, 31, tzinfo=dt.timezone.utc) - _EPOCH)
+    // dt.timedelta(microseconds=1)
+    * 1000
+)
+"""The last time a datetime holds, in nanoseconds since the epoch."""
 
 # Attributes the langsmith SDK derives from a run's own fields (inputs, outputs, metadata,
 # run type). On a span that carries langsmith.* attributes they restate what the run already
@@ -1000,7 +1006,24 @@ def _exception_text(attrs: dict[str, Any]) -> str:
     return f"{summary}\n\n{trace}" if summary else str(trace)
 
 
-def _events(span: Span, attrs: dict[str, Any], used: set[int]) -> list[dict[str, Any]] | None:
+def _first_chunk(span: Span, attrs: dict[str, Any], warnings: list[str]) -> tuple[int, str] | None:
+    """When the first chunk came, from ``gen_ai.response.time_to_first_chunk`` (seconds after
+    the start); a value past the span's end (or past any date, for a span not ended) is no
+    such time: the span keeps it in metadata, and the answer says so."""
+    key = "gen_ai.response.time_to_first_chunk"
+    ttfc = attrs.get(key)
+    if isinstance(ttfc, bool) or not isinstance(ttfc, (int, float)) or not math.isfinite(ttfc):
+        return None
+    at = span.start_ns + int(ttfc * 1e9)
+    if ttfc >= 0 and at <= (span.end_ns or _LAST_NS):
+        return at, key
+    warnings.append(f"{span.label}: {key}={ttfc} is not within the span; kept in metadata")
+    return None
+
+
+def _events(
+    span: Span, attrs: dict[str, Any], used: set[int], warnings: list[str]
+) -> list[dict[str, Any]] | None:
     events = [
         {
             "name": e.name,
@@ -1015,9 +1038,8 @@ def _events(span: Span, attrs: dict[str, Any], used: set[int]) -> list[dict[str,
         for event in span.events:
             if event.name in _FIRST_TOKEN_EVENTS and (first is None or event.time_ns < first[0]):
                 first = (event.time_ns, event.name)
-        ttfc = attrs.get("gen_ai.response.time_to_first_chunk")
-        if first is None and isinstance(ttfc, (int, float)) and math.isfinite(ttfc) and ttfc >= 0:
-            first = (span.start_ns + int(ttfc * 1e9), "gen_ai.response.time_to_first_chunk")
+        if first is None:
+            first = _first_chunk(span, attrs, warnings)
         if first is not None:
             events.append(
                 {"name": "new_token", "time": _iso(first[0]), "kwargs": {"derived_from": first[1]}}
@@ -1147,7 +1169,7 @@ def span_to_run(span: Span, *, project: str | None = None) -> Mapped:
     if usage and "usage_metadata" not in metadata and not _outputs_hold_usage(outputs):
         metadata["usage_metadata"] = usage
     error = _error(span, attrs, used)
-    events = _events(span, attrs, used)
+    events = _events(span, attrs, used, warnings)
     if events and any(
         e["kwargs"].get("derived_from") == "gen_ai.response.time_to_first_chunk" for e in events
     ):
