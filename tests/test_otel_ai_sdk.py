@@ -503,3 +503,25 @@ def test_openrouter_byok_calls_cost_the_fee_and_the_provider_charge(
     }
     (run,) = _trace(tmp_path, [("ai.generateText.doGenerate", call)])
     assert run.total_cost == Decimal(paid) and run.cost_source == "sent"
+
+
+def test_an_embed_call_named_with_the_genai_conventions_is_counted_once(tmp_path: Path) -> None:
+    """The AI SDK's OpenTelemetry integration that writes the GenAI conventions names the
+    ``ai.embedMany`` call around the provider's embedding call ``embeddings`` too (its
+    ``gen_ai.operation.name``), with the same usage; with its legacy attributes on,
+    ``ai.operationId`` says which span is the call around: the tokens are counted once."""
+    genai = {
+        "gen_ai.operation.name": "embeddings",
+        "gen_ai.provider.name": "openai",
+        "gen_ai.request.model": "text-embedding-3-small",
+        "gen_ai.usage.input_tokens": 1000,
+        "ai.usage.tokens": 1000,
+    }
+    outer = {**genai, "ai.operationId": "ai.embedMany"}
+    call = {**genai, "ai.operationId": "ai.embedMany.doEmbed"}
+    root, run = _trace(
+        tmp_path,
+        [("embeddings text-embedding-3-small", outer), ("embeddings text-embedding-3-small", call)],
+    )
+    assert root.run_type == "chain" and run.run_type == "embedding"
+    assert run.prompt_tokens == 1000 and root.total_tokens == 1000

@@ -381,12 +381,14 @@ def _run_type(attrs: dict[str, Any]) -> tuple[str, bool]:
         return kind.lower(), True
     if kind is not None:
         attrs["langsmith.span.kind"] = kind  # not a run type: kept, and the others decide
+    # The AI SDK's ai.operationId before gen_ai.operation.name: its GenAI integration names
+    # the ai.embed call "embeddings" like the provider's embedding call inside it.
     for key, table in (
         ("openinference.span.kind", _OPENINFERENCE_KINDS),
+        ("ai.operationId", _ai_sdk.OPERATIONS),
         ("gen_ai.operation.name", _GENAI_OPERATIONS),
         ("llm.request.type", _LLM_REQUEST_TYPES),
         ("traceloop.span.kind", _TRACELOOP_KINDS),
-        ("ai.operationId", _ai_sdk.OPERATIONS),
     ):
         value = attrs.get(key)
         if isinstance(value, str):
