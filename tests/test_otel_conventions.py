@@ -268,3 +268,38 @@ def test_openllmetry_reasoning_tokens_are_the_runs_reasoning(
     assert run.run_type == "llm" and run.completion_token_details == {"reasoning": 800}
     assert run.completion_tokens == output and run.total_tokens == total
     assert "gen_ai.usage.reasoning_tokens" not in run.extra["metadata"]
+
+
+@pytest.mark.parametrize(
+    ("model", "provider_id"),
+    [("us.anthropic.claude-sonnet-4-20250514-v1:0", "aws"), ("gpt-4o", "openai")],
+)
+def test_strands_calls_are_priced_by_their_model(
+    tmp_path: Path, model: str, provider_id: str
+) -> None:
+    """Strands Agents names itself, not the provider, in ``gen_ai.system``
+    (``strands-agents``; its scope still says who traced the call): its model calls are priced
+    by their model, a Bedrock model id (its default provider) as Bedrock's, as the catalogue
+    prices them."""
+    import warnings
+
+    import genai_prices
+
+    attributes = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.system": "strands-agents",
+        "gen_ai.request.model": model,
+        "gen_ai.usage.input_tokens": 1000,
+        "gen_ai.usage.output_tokens": 100,
+        "gen_ai.usage.total_tokens": 1100,
+    }
+    run = _one_run(tmp_path, "chat", attributes)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = genai_prices.calc_price(
+            genai_prices.Usage(input_tokens=1000, output_tokens=100),
+            model,
+            provider_id=provider_id,
+            genai_request_timestamp=run.start_time,
+        ).total_price
+    assert run.total_cost == want

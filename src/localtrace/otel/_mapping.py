@@ -844,9 +844,20 @@ def _given_usage(span: Span, attrs: dict[str, Any], warnings: list[str]) -> dict
     return None
 
 
+_NAMES_ITSELF = frozenset({"strands-agents"})
+"""Instrumentations that write their own name where the GenAI conventions put the provider
+(``gen_ai.system``): not a provider (pricing would look for it as one), so not kept; the
+span's scope in ``extra.otel`` still names who traced the call, and the model prices it."""
+_BEDROCK_MODEL = re.compile(r"(?:[a-z]+(?:-[a-z]+)?\.)?[a-z0-9-]+\.[a-z0-9.-]+-v?\d+:\d+")
+"""An Amazon Bedrock model id (``us.anthropic.claude-sonnet-4-20250514-v1:0``): a vendor
+prefix and a version after a colon, which no other provider's model names have."""
+
+
 def _provider(value: Any) -> str | None:
     if not isinstance(value, str) or not value or value == "langchain":
         return None  # the langsmith SDK writes "langchain" when it could not tell
+    if value.lower() in _NAMES_ITSELF:
+        return None
     return _PROVIDERS.get(value.lower(), value.lower())
 
 
@@ -896,6 +907,8 @@ def _model(attrs: dict[str, Any], metadata: dict[str, Any], run_type: str) -> No
         ),
         None,
     )
+    if provider is None and model and _BEDROCK_MODEL.fullmatch(model):
+        provider = "bedrock"  # Strands Agents' default provider, named by its model id alone
     if model and "ls_model_name" not in metadata:
         metadata["ls_model_name"] = model
     if provider and "ls_provider" not in metadata:
