@@ -303,3 +303,33 @@ def test_strands_calls_are_priced_by_their_model(
             genai_request_timestamp=run.start_time,
         ).total_price
     assert run.total_cost == want
+
+
+def test_openinference_cached_input_tokens_are_cache_reads(tmp_path: Path) -> None:
+    """OpenInference names the prompt tokens served from the cache
+    ``llm.token_count.prompt_details.cache_input`` too (its conventions: "input tokens in the
+    prompt that were cached"): they are the run's cache reads, priced as such."""
+    import warnings
+
+    import genai_prices
+
+    attributes = {
+        "openinference.span.kind": "LLM",
+        "llm.provider": "openai",
+        "llm.model_name": "gpt-4o",
+        "llm.token_count.prompt": 3200,
+        "llm.token_count.completion": 300,
+        "llm.token_count.total": 3500,
+        "llm.token_count.prompt_details.cache_input": 2048,
+    }
+    run = _one_run(tmp_path, "LLM:gpt-4o", attributes)
+    assert run.prompt_token_details == {"cache_read": 2048}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = genai_prices.calc_price(
+            genai_prices.Usage(input_tokens=3200, output_tokens=300, cache_read_tokens=2048),
+            "gpt-4o",
+            provider_id="openai",
+            genai_request_timestamp=run.start_time,
+        ).total_price
+    assert run.total_cost == want

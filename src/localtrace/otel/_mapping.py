@@ -173,6 +173,7 @@ _DETAIL_SOURCES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "gen_ai.usage.cache_read.input_tokens",
             "gen_ai.usage.cache_read_input_tokens",
             "llm.token_count.prompt_details.cache_read",
+            "llm.token_count.prompt_details.cache_input",  # OpenInference: "cached" input
             "gen_ai.usage.details.cache_read_tokens",  # pydantic-ai: its Usage fields
             "ai.usage.inputTokenDetails.cacheReadTokens",  # the Vercel AI SDK, 6
             "ai.usage.cachedInputTokens",  # the Vercel AI SDK, 5 and 6
