@@ -426,3 +426,102 @@ def test_sdk5_openai_reasoning_already_in_the_output_is_not_added(tmp_path: Path
     }
     (run,) = _trace(tmp_path, [("ai.generateText.doGenerate", call)])
     assert run.completion_tokens == 1000 and run.total_tokens == 2000
+
+
+def test_sdk4_usage_a_provider_did_not_report_is_no_count(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The AI SDK 4 adds up the counts a provider did not give to NaN
+    (``ai.usage.promptTokens: NaN``): the call is kept, with no token count (not 0), and
+    nothing is logged as wrong."""
+    nan = float("nan")
+    outer = {
+        "ai.operationId": "ai.generateText",
+        "ai.model.provider": "ollama.chat",
+        "ai.model.id": "llama3",
+        "ai.usage.promptTokens": nan,
+        "ai.usage.completionTokens": nan,
+    }
+    call = _do_generate_v4(
+        "ollama.chat",
+        "llama3",
+        **{
+            "ai.usage.promptTokens": nan,
+            "ai.usage.completionTokens": nan,
+            "gen_ai.usage.input_tokens": nan,
+            "gen_ai.usage.output_tokens": float("inf"),
+            "ai.response.text": "Sunny.",
+        },
+    )
+    with caplog.at_level("WARNING", logger="localtrace"):
+        chain, llm = _trace(
+            tmp_path, [("ai.generateText", outer), ("ai.generateText.doGenerate", call)]
+        )
+    assert [r.message for r in caplog.records] == []
+    assert llm.run_type == "llm" and llm.outputs["messages"][0]["content"] == "Sunny."
+    for run in (chain, llm):
+        metadata = run.extra["metadata"]
+        assert "usage_metadata" not in metadata
+        assert not any(key.startswith("unusable.") for key in metadata)
+        assert run.total_tokens == 0 and run.total_cost is None
+
+
+@pytest.mark.parametrize(
+    ("usage", "paid"),
+    [
+        # BYOK: OpenRouter's fee, and what the provider charged the user's own key
+        (
+            '"cost":0.000435,"costDetails":{"upstreamInferenceCost":0.0087},"isByok":true',
+            "0.009135",
+        ),
+        ('"cost":0,"costDetails":{"upstreamInferenceCost":0.0087},"isByok":true', "0.0087"),
+        # provider versions that do not pass isByok on: a fee below the upstream charge
+        ('"cost":0.000435,"costDetails":{"upstreamInferenceCost":0.0087}', "0.009135"),
+        # not BYOK: OpenRouter billed the call, the upstream charge is part of that
+        ('"cost":0.0087,"costDetails":{"upstreamInferenceCost":0.0087}', "0.0087"),
+        ('"cost":0.0087,"costDetails":{"upstreamInferenceCost":0.0087},"isByok":false', "0.0087"),
+    ],
+)
+def test_openrouter_byok_calls_cost_the_fee_and_the_provider_charge(
+    tmp_path: Path, usage: str, paid: str
+) -> None:
+    """With the user's own provider key (BYOK), OpenRouter's ``cost`` is its fee only; the
+    provider's charge is ``costDetails.upstreamInferenceCost``
+    (openrouter.ai/docs/use-cases/usage-accounting): the run costs what the user paid."""
+    from decimal import Decimal
+
+    call = {
+        "ai.operationId": "ai.generateText.doGenerate",
+        "ai.model.provider": "openrouter",
+        "ai.model.id": "openai/gpt-4o",
+        "ai.usage.inputTokens": 3200,
+        "ai.usage.outputTokens": 300,
+        "ai.response.providerMetadata": (
+            '{"openrouter":{"provider":"OpenAI","usage":{"promptTokens":3200,'
+            '"completionTokens":300,"totalTokens":3500,' + usage + "}}}"
+        ),
+    }
+    (run,) = _trace(tmp_path, [("ai.generateText.doGenerate", call)])
+    assert run.total_cost == Decimal(paid) and run.cost_source == "sent"
+
+
+def test_an_embed_call_named_with_the_genai_conventions_is_counted_once(tmp_path: Path) -> None:
+    """The AI SDK's OpenTelemetry integration that writes the GenAI conventions names the
+    ``ai.embedMany`` call around the provider's embedding call ``embeddings`` too (its
+    ``gen_ai.operation.name``), with the same usage; with its legacy attributes on,
+    ``ai.operationId`` says which span is the call around: the tokens are counted once."""
+    genai = {
+        "gen_ai.operation.name": "embeddings",
+        "gen_ai.provider.name": "openai",
+        "gen_ai.request.model": "text-embedding-3-small",
+        "gen_ai.usage.input_tokens": 1000,
+        "ai.usage.tokens": 1000,
+    }
+    outer = {**genai, "ai.operationId": "ai.embedMany"}
+    call = {**genai, "ai.operationId": "ai.embedMany.doEmbed"}
+    root, run = _trace(
+        tmp_path,
+        [("embeddings text-embedding-3-small", outer), ("embeddings text-embedding-3-small", call)],
+    )
+    assert root.run_type == "chain" and run.run_type == "embedding"
+    assert run.prompt_tokens == 1000 and root.total_tokens == 1000

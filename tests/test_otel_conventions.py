@@ -199,3 +199,137 @@ def test_cache_already_in_the_input_is_not_added_again(tmp_path: Path) -> None:
     }
     run = _one_run(tmp_path, "chat", attributes)
     assert run.prompt_tokens == 57660 and run.total_tokens == 58291
+
+
+@pytest.mark.parametrize("total", [None, 8])
+def test_input_smaller_than_its_cache_left_the_cache_out(tmp_path: Path, total: Any) -> None:
+    """Logfire's Claude Agent SDK spans pass Anthropic's counts on as Anthropic reports them:
+    ``gen_ai.usage.input_tokens`` without the cache reads and writes (3 tokens beside 7166
+    read), with no total or a total that leaves them out too. An input that counted its cache
+    could not be smaller than it: the run's input counts the cache, as Anthropic bills it, and
+    is priced as a catalogue prices that call."""
+    import warnings
+
+    import genai_prices
+
+    attributes = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "anthropic",
+        "gen_ai.request.model": "claude-sonnet-4-20250514",
+        "gen_ai.usage.input_tokens": 3,
+        "gen_ai.usage.output_tokens": 5,
+        "gen_ai.usage.cache_read.input_tokens": 7166,
+        "gen_ai.usage.cache_creation.input_tokens": 2175,
+    }
+    if total is not None:
+        attributes["gen_ai.usage.total_tokens"] = total
+    run = _one_run(tmp_path, "chat claude-sonnet-4", attributes)
+    assert run.prompt_tokens == 3 + 7166 + 2175
+    assert run.total_tokens == 3 + 7166 + 2175 + 5
+    assert run.prompt_token_details == {"cache_read": 7166, "cache_creation": 2175}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = genai_prices.calc_price(
+            genai_prices.Usage(
+                input_tokens=3 + 7166 + 2175,
+                output_tokens=5,
+                cache_read_tokens=7166,
+                cache_write_tokens=2175,
+            ),
+            "claude-sonnet-4-20250514",
+            provider_id="anthropic",
+            genai_request_timestamp=run.start_time,
+        ).total_price
+    assert run.total_cost == want
+
+
+@pytest.mark.parametrize(
+    ("completion", "total", "output"),
+    [
+        (120, 1020, 920),  # Gemini's counts: the thinking apart from the candidates, in the total
+        (920, 1020, 920),  # OpenAI's: the reasoning already in the completion
+    ],
+)
+def test_openllmetry_reasoning_tokens_are_the_runs_reasoning(
+    tmp_path: Path, completion: int, total: int, output: int
+) -> None:
+    """OpenLLMetry names a call's reasoning ``gen_ai.usage.reasoning_tokens``: it is the run's
+    reasoning detail, and counts in the output when the total says the output left it out."""
+    attributes = {
+        "llm.request.type": "chat",
+        "gen_ai.system": "Google",
+        "gen_ai.request.model": "gemini-2.5-flash",
+        "gen_ai.usage.prompt_tokens": 100,
+        "gen_ai.usage.completion_tokens": completion,
+        "gen_ai.usage.reasoning_tokens": 800,
+        "llm.usage.total_tokens": total,
+    }
+    run = _one_run(tmp_path, "gemini.generate_content", attributes)
+    assert run.run_type == "llm" and run.completion_token_details == {"reasoning": 800}
+    assert run.completion_tokens == output and run.total_tokens == total
+    assert "gen_ai.usage.reasoning_tokens" not in run.extra["metadata"]
+
+
+@pytest.mark.parametrize(
+    ("model", "provider_id"),
+    [("us.anthropic.claude-sonnet-4-20250514-v1:0", "aws"), ("gpt-4o", "openai")],
+)
+def test_strands_calls_are_priced_by_their_model(
+    tmp_path: Path, model: str, provider_id: str
+) -> None:
+    """Strands Agents names itself, not the provider, in ``gen_ai.system``
+    (``strands-agents``; its scope still says who traced the call): its model calls are priced
+    by their model, a Bedrock model id (its default provider) as Bedrock's, as the catalogue
+    prices them."""
+    import warnings
+
+    import genai_prices
+
+    attributes = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.system": "strands-agents",
+        "gen_ai.request.model": model,
+        "gen_ai.usage.input_tokens": 1000,
+        "gen_ai.usage.output_tokens": 100,
+        "gen_ai.usage.total_tokens": 1100,
+    }
+    run = _one_run(tmp_path, "chat", attributes)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = genai_prices.calc_price(
+            genai_prices.Usage(input_tokens=1000, output_tokens=100),
+            model,
+            provider_id=provider_id,
+            genai_request_timestamp=run.start_time,
+        ).total_price
+    assert run.total_cost == want
+
+
+def test_openinference_cached_input_tokens_are_cache_reads(tmp_path: Path) -> None:
+    """OpenInference names the prompt tokens served from the cache
+    ``llm.token_count.prompt_details.cache_input`` too (its conventions: "input tokens in the
+    prompt that were cached"): they are the run's cache reads, priced as such."""
+    import warnings
+
+    import genai_prices
+
+    attributes = {
+        "openinference.span.kind": "LLM",
+        "llm.provider": "openai",
+        "llm.model_name": "gpt-4o",
+        "llm.token_count.prompt": 3200,
+        "llm.token_count.completion": 300,
+        "llm.token_count.total": 3500,
+        "llm.token_count.prompt_details.cache_input": 2048,
+    }
+    run = _one_run(tmp_path, "LLM:gpt-4o", attributes)
+    assert run.prompt_token_details == {"cache_read": 2048}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = genai_prices.calc_price(
+            genai_prices.Usage(input_tokens=3200, output_tokens=300, cache_read_tokens=2048),
+            "gpt-4o",
+            provider_id="openai",
+            genai_request_timestamp=run.start_time,
+        ).total_price
+    assert run.total_cost == want

@@ -181,6 +181,43 @@ def test_a_span_under_a_remote_parent_is_a_root(tmp_path: Path) -> None:
     assert span.trace_id.hex() == "4bf92f3577b34da6a3ce929d0e0e4736"
 
 
+@pytest.mark.parametrize("caller_first", [True, False])
+def test_two_services_in_one_file_are_two_traces_linked_by_ids(
+    tmp_path: Path, caller_first: bool
+) -> None:
+    """A caller and the service it calls (``traceparent``) both export to one file, in either
+    order: two traces, as docs/compatibility.md says; the callee's root names the caller's
+    span, whose run ``localtrace.otel.run_id`` finds."""
+    from opentelemetry.propagate import inject
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+    providers = {
+        name: TracerProvider(resource=Resource.create({"service.name": name}))
+        for name in ("caller", "callee")
+    }
+    processors = {
+        name: configure(tmp_path / "t.db", tracer_provider=made) for name, made in providers.items()
+    }
+    carrier: dict[str, str] = {}
+    tracer = providers["caller"].get_tracer("a")
+    with tracer.start_as_current_span("ask"), tracer.start_as_current_span("POST /answer"):
+        inject(carrier)
+        context = TraceContextTextMapPropagator().extract(carrier)
+        with providers["callee"].get_tracer("b").start_as_current_span("answer", context=context):
+            pass
+    for name in ("caller", "callee") if caller_first else ("callee", "caller"):
+        processors[name].force_flush()
+        providers[name].shutdown()
+    with localtrace.Client(tmp_path / "t.db") as client:
+        roots = {run.name: run for run in client.list_runs(is_root=True)}
+        assert set(roots) == {"ask", "answer"}
+        link = roots["answer"].extra["otel"]
+        assert link["parent_is_remote"] is True
+        assert link["trace_id"] == roots["ask"].extra["otel"]["trace_id"]
+        caller = client.read_run(localtrace.otel.run_id(bytes.fromhex(link["parent_span_id"])))
+        assert caller.name == "POST /answer" and caller.trace_id == roots["ask"].id
+
+
 def test_exporter_with_a_client_and_refused_spans(tmp_path: Path, caplog: Any) -> None:
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 

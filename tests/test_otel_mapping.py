@@ -499,6 +499,7 @@ _MAPPED_PREFIXES = (
     "output.",
     "retrieval.",
     "embedding.",
+    "reranker.",
     "traceloop.",
     "openinference.",
     "localtrace.",

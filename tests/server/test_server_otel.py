@@ -353,8 +353,7 @@ def test_odd_attribute_types_are_kept(live: LiveServer) -> None:
                 "arrayValue": {"values": [{"arrayValue": {"values": [{"boolValue": True}]}}]}
             },
         },
-        {"key": "gen_ai.usage.input_tokens", "value": {"doubleValue": "NaN"}},
-        {"key": "gen_ai.usage.output_tokens", "value": {"stringValue": "lots"}},
+        {"key": "gen_ai.usage.input_tokens", "value": {"stringValue": "lots"}},
         {"key": "langsmith.span.kind", "value": {"intValue": "3"}},
         {
             "key": "langsmith.span.tags",
@@ -369,10 +368,56 @@ def test_odd_attribute_types_are_kept(live: LiveServer) -> None:
     run = by_marker(live.store, tag)
     meta = run.extra["metadata"]
     assert meta["kv"] == {"a": 1} and meta["raw"] == "aGk=" and meta["nested"] == [[True]]
-    assert meta["unusable.gen_ai.usage.input_tokens"] == "nan"
-    assert meta["unusable.gen_ai.usage.output_tokens"] == "lots"
+    assert meta["unusable.gen_ai.usage.input_tokens"] == "lots"
     assert meta["langsmith.span.kind"] == 3 and run.run_type == "chain"
     assert run.tags == ["a,b"] and run.total_tokens == 0
+
+
+@pytest.mark.parametrize("encoding", ["protobuf", "json"])
+def test_counts_not_reported_are_taken_quietly(live: LiveServer, encoding: str) -> None:
+    """NaN (the Vercel AI SDK 4's sum of counts a provider did not give), infinity, or the
+    ``null`` that JSON.stringify makes of them in OTLP/JSON: no count, a plain 200."""
+    tag = uuid.uuid4().hex[:8]
+    unreported: list[dict[str, Any]] = [{"doubleValue": "NaN"}, {"doubleValue": "Infinity"}]
+    if encoding == "json":
+        unreported.append({"doubleValue": None})
+    attributes = [
+        {"key": "ai.operationId", "value": {"stringValue": "ai.generateText.doGenerate"}},
+        *(
+            {"key": key, "value": value}
+            for key, value in zip(
+                ("ai.usage.promptTokens", "ai.usage.completionTokens", "gen_ai.usage.input_tokens"),
+                unreported,
+                strict=False,
+            )
+        ),
+    ]
+    response = post(
+        live, raw_request([span_dict(marker=tag, attributes=attributes)]), encoding=encoding
+    )
+    assert partial(response) == (0, "")
+    run = by_marker(live.store, tag)
+    assert run.run_type == "llm" and "usage_metadata" not in run.extra["metadata"]
+
+
+def test_a_first_chunk_time_past_the_span_end_is_a_warning_not_a_lost_batch(
+    live: LiveServer,
+) -> None:
+    """``gen_ai.response.time_to_first_chunk`` far past the span's end (1e30 s): the span is
+    kept without a first-token time, the answer names the attribute, and the other spans of
+    the request are stored."""
+    tag = uuid.uuid4().hex[:8]
+    odd = [
+        {"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}},
+        {"key": "gen_ai.response.time_to_first_chunk", "value": {"doubleValue": 1e30}},
+    ]
+    spans = [span_dict(marker=f"odd-{tag}", attributes=odd), span_dict(marker=f"fine-{tag}")]
+    rejected, message = partial(post(live, raw_request(spans)))
+    assert rejected == 0 and "gen_ai.response.time_to_first_chunk" in message
+    run = by_marker(live.store, f"odd-{tag}")
+    assert run.first_token_time is None
+    assert run.extra["metadata"]["gen_ai.response.time_to_first_chunk"] == 1e30
+    by_marker(live.store, f"fine-{tag}")
 
 
 @pytest.mark.parametrize(

@@ -170,18 +170,44 @@ def metadata_tokens(attrs: dict[str, Any]) -> tuple[dict[str, dict[str, int]], b
 _COST_TEXT = re.compile(r"\d{1,12}(?:\.\d{1,24})?")
 
 
+def _usd(value: Any) -> Decimal | None:
+    """A cost a provider sent (a JSON number, or decimal text) as an exact ``Decimal``."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return Decimal(repr(value)) if math.isfinite(value) and value >= 0 else None
+    if isinstance(value, str) and _COST_TEXT.fullmatch(value):
+        return Decimal(value)
+    return None
+
+
+def _openrouter_paid(usage: Any) -> Decimal | None:
+    """What the user paid for an OpenRouter call. With their own provider key (BYOK),
+    OpenRouter's ``cost`` is its fee only and the provider charged the key
+    ``costDetails.upstreamInferenceCost``: both count. Without, ``cost`` is the whole bill
+    (the upstream charge is part of it). Provider versions that do not pass ``isByok`` on
+    are read by the amounts: a BYOK fee is below the upstream charge, a bill never is."""
+    if not isinstance(usage, dict):
+        return None
+    fee = _usd(usage.get("cost"))
+    upstream = _usd(_dig(usage, "costDetails", "upstreamInferenceCost"))
+    byok = usage.get("isByok")
+    if not isinstance(byok, bool):
+        byok = upstream is not None and upstream > (fee or 0)
+    if byok and upstream is not None:
+        return upstream + (fee or 0)
+    return fee
+
+
 def sent_cost(attrs: dict[str, Any]) -> str | None:
-    """What the gateway a model call went through billed for it, as its response says (USD as
-    decimal text, kept exactly): the Vercel AI Gateway's ``providerMetadata.gateway.cost``,
-    OpenRouter's ``providerMetadata.openrouter.usage.cost``. Sent with the call, so it is the
-    run's cost, not a catalogue's guess."""
+    """What a model call through a gateway cost, as its response says (USD as decimal text,
+    kept exactly): the Vercel AI Gateway's ``providerMetadata.gateway.cost``, OpenRouter's
+    ``providerMetadata.openrouter.usage`` (see ``_openrouter_paid``). Sent with the call, so
+    it is the run's cost, not a catalogue's guess."""
     found = _metadata(attrs)
-    cost = _dig(found, "gateway", "cost")
+    cost = _usd(_dig(found, "gateway", "cost"))
     if cost is None:
-        cost = _dig(found, "openrouter", "usage", "cost")
-    if isinstance(cost, (int, float)) and not isinstance(cost, bool):
-        cost = format(Decimal(repr(cost)), "f") if math.isfinite(cost) and cost >= 0 else None
-    return cost if isinstance(cost, str) and _COST_TEXT.fullmatch(cost) else None
+        cost = _openrouter_paid(_dig(found, "openrouter", "usage"))
+    text = None if cost is None else format(cost, "f")
+    return text if text is not None and _COST_TEXT.fullmatch(text) else None
 
 
 def inputs(attrs: dict[str, Any]) -> dict[str, Any] | None:
@@ -272,27 +298,3 @@ def run_name(span_name: str, attrs: dict[str, Any]) -> str | None:
     if span_name == "ai.toolCall" and isinstance(tool, str) and tool:
         return tool
     return None
-
-
-def reasoning_may_be_apart(attrs: dict[str, Any]) -> bool:
-    """Whether the span counts reasoning the SDK 5 way (``ai.usage.reasoningTokens``, no
-    ``ai.usage.outputTokenDetails``): as the provider reported it, which Google does apart
-    from the output tokens."""
-    return "ai.usage.reasoningTokens" in attrs and not any(
-        key.startswith("ai.usage.outputTokenDetails.") for key in attrs
-    )
-
-
-def add_reasoning(usage: dict[str, Any]) -> None:
-    """Count reasoning tokens in the output when the call's total says they were left out of
-    it (input + output + reasoning = total), as the provider bills them."""
-    reasoning = usage.get("output_token_details", {}).get("reasoning")
-    read, written, total = (
-        usage.get(key) for key in ("input_tokens", "output_tokens", "total_tokens")
-    )
-    if not isinstance(reasoning, int) or not reasoning:
-        return
-    if not (isinstance(read, int) and isinstance(written, int) and isinstance(total, int)):
-        return
-    if read + written + reasoning == total:
-        usage["output_tokens"] = written + reasoning

@@ -32,6 +32,12 @@ MAX_VALUE_CHARS = 4 * 2**20
 """Largest attribute value taken (characters of one string, or of all strings in a list)."""
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_LAST_NS = (
+    (dt.datetime(9999, 12, 31, tzinfo=dt.timezone.utc) - _EPOCH)
+    // dt.timedelta(microseconds=1)
+    * 1000
+)
+"""The last time a datetime holds, in nanoseconds since the epoch."""
 
 # Attributes the langsmith SDK derives from a run's own fields (inputs, outputs, metadata,
 # run type). On a span that carries langsmith.* attributes they restate what the run already
@@ -167,6 +173,7 @@ _DETAIL_SOURCES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "gen_ai.usage.cache_read.input_tokens",
             "gen_ai.usage.cache_read_input_tokens",
             "llm.token_count.prompt_details.cache_read",
+            "llm.token_count.prompt_details.cache_input",  # OpenInference: "cached" input
             "gen_ai.usage.details.cache_read_tokens",  # pydantic-ai: its Usage fields
             "ai.usage.inputTokenDetails.cacheReadTokens",  # the Vercel AI SDK, 6
             "ai.usage.cachedInputTokens",  # the Vercel AI SDK, 5 and 6
@@ -196,6 +203,7 @@ _DETAIL_SOURCES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "gen_ai.usage.reasoning.output_tokens",
             "llm.token_count.completion_details.reasoning",
             "gen_ai.usage.details.reasoning_tokens",
+            "gen_ai.usage.reasoning_tokens",  # OpenLLMetry
             "ai.usage.outputTokenDetails.reasoningTokens",
             "ai.usage.reasoningTokens",
         ),
@@ -374,12 +382,14 @@ def _run_type(attrs: dict[str, Any]) -> tuple[str, bool]:
         return kind.lower(), True
     if kind is not None:
         attrs["langsmith.span.kind"] = kind  # not a run type: kept, and the others decide
+    # The AI SDK's ai.operationId before gen_ai.operation.name: its GenAI integration names
+    # the ai.embed call "embeddings" like the provider's embedding call inside it.
     for key, table in (
         ("openinference.span.kind", _OPENINFERENCE_KINDS),
+        ("ai.operationId", _ai_sdk.OPERATIONS),
         ("gen_ai.operation.name", _GENAI_OPERATIONS),
         ("llm.request.type", _LLM_REQUEST_TYPES),
         ("traceloop.span.kind", _TRACELOOP_KINDS),
-        ("ai.operationId", _ai_sdk.OPERATIONS),
     ):
         value = attrs.get(key)
         if isinstance(value, str):
@@ -631,6 +641,13 @@ def _outputs(
 # -- usage, model --------------------------------------------------------------------------
 
 
+def _unreported(value: Any) -> bool:
+    """A figure sent for "the provider gave none": NaN or infinite (the Vercel AI SDK 4 adds
+    up the counts it did not get to NaN), or the ``null`` JSON.stringify makes of those in
+    OTLP/JSON. No count, and nothing wrong with the span."""
+    return value is None or (isinstance(value, float) and not math.isfinite(value))
+
+
 def _count(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
@@ -688,10 +705,12 @@ def _usage(
         return _given_usage(span, attrs, warnings)
     cache_apart = _ai_sdk.cache_apart(attrs)
     in_metadata = _ai_sdk.metadata_tokens(attrs) if cache_apart is None else None
-    reasoning_apart = _ai_sdk.reasoning_may_be_apart(attrs)
 
     def take(key: str, convert: Callable[[Any], Any]) -> Any:
         raw = attrs.pop(key)
+        if _unreported(raw):
+            attrs[key] = _safe(raw)  # as sent, under its own name: no figure to count
+            return None
         good = convert(raw)
         if good is None:
             warnings.append(
@@ -730,8 +749,7 @@ def _usage(
         _ai_sdk.add_cache(usage, cache_apart)
     if in_metadata is not None and usage:
         _add_metadata_tokens(usage, *in_metadata)
-    if reasoning_apart:
-        _ai_sdk.add_reasoning(usage)
+    _add_reasoning_left_out(usage)
     _add_cache_left_out(usage)
     billed = _ai_sdk.sent_cost(attrs)
     if billed is not None and not any(key.endswith("_cost") for key in usage):
@@ -740,16 +758,36 @@ def _usage(
 
 
 def _add_cache_left_out(usage: dict[str, Any]) -> None:
-    """Count the cache in the input when the call's total says the input left it out (input +
-    output + cache reads + writes = total: Bedrock's and Anthropic's counts passed on as
-    reported, by Strands Agents say), as those providers bill it."""
+    """Count the cache in the input when the counts say the input left it out, as the
+    provider bills it: the total is input + output + cache reads + writes (Bedrock's and
+    Anthropic's counts passed on as reported, by Strands Agents say), or the input is smaller
+    than its cache, which an input counting its cache cannot be (Logfire's Claude Agent SDK
+    spans, with no total or one that leaves the cache out too)."""
     details = usage.get("input_token_details") or {}
     cache = (details.get("cache_read") or 0) + (details.get("cache_creation") or 0)
     read, written, total = (usage.get(k) for k in ("input_tokens", "output_tokens", "total_tokens"))
-    if not (isinstance(read, int) and isinstance(written, int) and isinstance(total, int)):
+    if not (isinstance(read, int) and isinstance(cache, int) and cache > 0):
         return
-    if isinstance(cache, int) and cache > 0 and read + written + cache == total:
+    output = written if isinstance(written, int) else None
+    if output is not None and total == read + output + cache:
         usage["input_tokens"] = read + cache
+    elif cache > read:
+        usage["input_tokens"] = read + cache
+        if output is not None and total == read + output:
+            usage["total_tokens"] = read + output + cache
+
+
+def _add_reasoning_left_out(usage: dict[str, Any]) -> None:
+    """Count the reasoning in the output when the total says the output left it out (input +
+    output + reasoning = total), as the provider bills it: Google reports its thinking apart
+    from the candidates, and the Vercel AI SDK 5 and OpenLLMetry pass that on. An output
+    that counts its reasoning (OpenAI's) makes a total without it again, and stays."""
+    reasoning = (usage.get("output_token_details") or {}).get("reasoning")
+    read, written, total = (usage.get(k) for k in ("input_tokens", "output_tokens", "total_tokens"))
+    if not (isinstance(reasoning, int) and reasoning > 0 and isinstance(written, int)):
+        return
+    if isinstance(read, int) and total == read + written + reasoning:
+        usage["output_tokens"] = written + reasoning
 
 
 def _add_metadata_tokens(
@@ -807,9 +845,20 @@ def _given_usage(span: Span, attrs: dict[str, Any], warnings: list[str]) -> dict
     return None
 
 
+_NAMES_ITSELF = frozenset({"strands-agents"})
+"""Instrumentations that write their own name where the GenAI conventions put the provider
+(``gen_ai.system``): not a provider (pricing would look for it as one), so not kept; the
+span's scope in ``extra.otel`` still names who traced the call, and the model prices it."""
+_BEDROCK_MODEL = re.compile(r"(?:[a-z]+(?:-[a-z]+)?\.)?[a-z0-9-]+\.[a-z0-9.-]+-v?\d+:\d+")
+"""An Amazon Bedrock model id (``us.anthropic.claude-sonnet-4-20250514-v1:0``): a vendor
+prefix and a version after a colon, which no other provider's model names have."""
+
+
 def _provider(value: Any) -> str | None:
     if not isinstance(value, str) or not value or value == "langchain":
         return None  # the langsmith SDK writes "langchain" when it could not tell
+    if value.lower() in _NAMES_ITSELF:
+        return None
     return _PROVIDERS.get(value.lower(), value.lower())
 
 
@@ -859,6 +908,8 @@ def _model(attrs: dict[str, Any], metadata: dict[str, Any], run_type: str) -> No
         ),
         None,
     )
+    if provider is None and model and _BEDROCK_MODEL.fullmatch(model):
+        provider = "bedrock"  # Strands Agents' default provider, named by its model id alone
     if model and "ls_model_name" not in metadata:
         metadata["ls_model_name"] = model
     if provider and "ls_provider" not in metadata:
@@ -971,7 +1022,24 @@ def _exception_text(attrs: dict[str, Any]) -> str:
     return f"{summary}\n\n{trace}" if summary else str(trace)
 
 
-def _events(span: Span, attrs: dict[str, Any], used: set[int]) -> list[dict[str, Any]] | None:
+def _first_chunk(span: Span, attrs: dict[str, Any], warnings: list[str]) -> tuple[int, str] | None:
+    """When the first chunk came, from ``gen_ai.response.time_to_first_chunk`` (seconds after
+    the start); a value past the span's end (or past any date, for a span not ended) is no
+    such time: the span keeps it in metadata, and the answer says so."""
+    key = "gen_ai.response.time_to_first_chunk"
+    ttfc = attrs.get(key)
+    if isinstance(ttfc, bool) or not isinstance(ttfc, (int, float)) or not math.isfinite(ttfc):
+        return None
+    at = span.start_ns + int(ttfc * 1e9)
+    if ttfc >= 0 and at <= (span.end_ns or _LAST_NS):
+        return at, key
+    warnings.append(f"{span.label}: {key}={ttfc} is not within the span; kept in metadata")
+    return None
+
+
+def _events(
+    span: Span, attrs: dict[str, Any], used: set[int], warnings: list[str]
+) -> list[dict[str, Any]] | None:
     events = [
         {
             "name": e.name,
@@ -986,9 +1054,8 @@ def _events(span: Span, attrs: dict[str, Any], used: set[int]) -> list[dict[str,
         for event in span.events:
             if event.name in _FIRST_TOKEN_EVENTS and (first is None or event.time_ns < first[0]):
                 first = (event.time_ns, event.name)
-        ttfc = attrs.get("gen_ai.response.time_to_first_chunk")
-        if first is None and isinstance(ttfc, (int, float)) and math.isfinite(ttfc) and ttfc >= 0:
-            first = (span.start_ns + int(ttfc * 1e9), "gen_ai.response.time_to_first_chunk")
+        if first is None:
+            first = _first_chunk(span, attrs, warnings)
         if first is not None:
             events.append(
                 {"name": "new_token", "time": _iso(first[0]), "kwargs": {"derived_from": first[1]}}
@@ -1118,7 +1185,7 @@ def span_to_run(span: Span, *, project: str | None = None) -> Mapped:
     if usage and "usage_metadata" not in metadata and not _outputs_hold_usage(outputs):
         metadata["usage_metadata"] = usage
     error = _error(span, attrs, used)
-    events = _events(span, attrs, used)
+    events = _events(span, attrs, used, warnings)
     if events and any(
         e["kwargs"].get("derived_from") == "gen_ai.response.time_to_first_chunk" for e in events
     ):
