@@ -45,7 +45,9 @@ def files_without_bytes(files: dict[str, Any]) -> dict[str, Any]:
     type (the SDK's ``Run`` and ``Example`` carry a ``BytesIO`` per file)."""
     return {
         str(name): (
-            {k: v for k, v in info.items() if k != "reader"} if isinstance(info, dict) else str(info)
+            {k: v for k, v in info.items() if k != "reader"}
+            if isinstance(info, dict)
+            else str(info)
         )
         for name, info in files.items()
     }
@@ -453,11 +455,11 @@ class Example(BaseModel):
     ``None`` unless read with them (``read_example``, ``list_examples(include_attachments=
     True)``). JSON dumps leave the bytes out."""
     _host_url: str | None = PrivateAttr(default=None)
+    _tenant_id: UUID | None = PrivateAttr(default=None)
 
     @field_serializer("attachments", when_used="json")
     def _attachments_without_bytes(self, value: dict[str, Any] | None) -> dict[str, Any] | None:
         return None if value is None else files_without_bytes(value)
-    _tenant_id: UUID | None = PrivateAttr(default=None)
 
     @property
     def url(self) -> str | None:
