@@ -28,6 +28,7 @@ from ._example_calls import ExampleCalls
 from ._ids import argument_id, argument_ids, uuid_text
 from ._ingest import custom_prices as _prices
 from ._ingest import feedback as _feedback_ops
+from ._ingest import feedback_input as _feedback_input
 from ._ingest import recompute as _recompute
 from ._ingest import unpriced as _unpriced
 from ._ingest.writer import Writer
@@ -1287,7 +1288,7 @@ class Client(ExampleCalls, SharingMethods):
             raise InvalidArgumentError(
                 "run_id", run_id, "feedback needs a run", "pass run_id, trace_id or project_id"
             )
-        _feedback_ops.check_score(given["score"])
+        _feedback_input.check_score(given["score"])
         if not isinstance(given["key"], str) or not given["key"]:
             raise InvalidArgumentError(
                 "key", given["key"], "not a feedback key", "pass a non-empty string"
@@ -1309,7 +1310,7 @@ class Client(ExampleCalls, SharingMethods):
             value=given["value"],
             comment=given["comment"],
             correction=given["correction"],
-            source_type=str(getattr(source_type, "value", source_type)),
+            source_type=_feedback_input.source_type(source_type),
             source_info=given["source_info"],
             source_run_id=(
                 uuid_text(source_run_id)
@@ -1394,7 +1395,7 @@ class Client(ExampleCalls, SharingMethods):
         fid = _uuid_arg(feedback_id, "feedback_id")
         changes: dict[str, Any] = {}
         if score is not _UNSET:
-            _feedback_ops.check_score(score)
+            _feedback_input.check_score(score)
             changes["score"] = None if score is None else float(score)
         if value is not _UNSET:
             changes["value"] = dumps_or_none(value)

@@ -1,0 +1,88 @@
+"""Feedback over HTTP, as the langsmith SDK sends it to ``localtrace serve``: what LangSmith
+accepts is stored as the SDK reads it back; what it refuses is a 422 naming the field (in
+``/feedback`` and in the feedback parts of a multipart batch, whose other parts are kept)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from langsmith import schemas as ls_schemas
+from server_support import API_KEY, MULTIPART, LiveServer, multipart
+
+HEADERS = {"x-api-key": API_KEY}
+
+
+def post_feedback(live: LiveServer, body: dict[str, Any]) -> httpx.Response:
+    return httpx.post(f"{live.url}/feedback", json=body, headers=HEADERS)
+
+
+def refused(response: httpx.Response, field: str) -> dict[str, Any]:
+    """A 422 whose details name ``field``; returns that detail."""
+    assert response.status_code == 422, response.text
+    details = response.json()["error"]["details"]
+    found = [d for d in details if d["field"] == field]
+    assert found, details
+    return dict(found[0])
+
+
+@pytest.mark.parametrize("kind", ["api", "model"])
+def test_the_sdk_source_types_read_back_as_sent(ls_factory: Callable[..., Any], kind: str) -> None:
+    ls = ls_factory()
+    run_id, session = uuid.uuid4(), uuid.uuid4()
+    made = ls.create_feedback(
+        run_id,
+        "graded",
+        score=1,
+        feedback_source_type=kind,
+        session_id=session,
+        source_info={"judge": "v1"},
+    )
+    back = ls.read_feedback(made.id)
+    assert back.feedback_source == ls_schemas.FeedbackSourceBase(
+        type=kind, metadata={"judge": "v1"}
+    )
+    wanted = ls_schemas.FeedbackSourceType(kind)
+    assert [f.id for f in ls.list_feedback(run_ids=[run_id], feedback_source_type=[wanted])] == [
+        made.id
+    ]
+
+
+@pytest.mark.parametrize("kind", ["bogus", "API", "FeedbackSourceType.MODEL", ""])
+def test_an_unknown_source_type_is_a_422_naming_the_field(live: LiveServer, kind: str) -> None:
+    run_id = str(uuid.uuid4())
+    response = post_feedback(
+        live, {"key": "k", "run_id": run_id, "score": 1, "feedback_source": {"type": kind}}
+    )
+    detail = refused(response, "feedback_source.type")
+    assert "'api'" in detail["message"] and "'model'" in detail["message"]
+    assert list(live.store.list_feedback(run_ids=[run_id])) == []
+
+
+def test_a_multipart_feedback_part_with_an_unknown_source_type_is_refused_alone(
+    live: LiveServer,
+) -> None:
+    run_id = str(uuid.uuid4())
+    good, bad = str(uuid.uuid4()), str(uuid.uuid4())
+
+    def part(feedback_id: str, kind: str) -> tuple[str, str, bytes]:
+        body = {"id": feedback_id, "key": "k", "run_id": run_id, "trace_id": run_id}
+        body["feedback_source"] = {"type": kind, "metadata": {}}
+        return (f"feedback.{feedback_id}", "application/json", orjson.dumps(body))
+
+    response = httpx.post(
+        f"{live.url}/runs/multipart",
+        content=multipart([part(good, "model"), part(bad, "robot")]),
+        headers={**HEADERS, **MULTIPART},
+    )
+    assert response.status_code in (400, 422), response.text
+    locs = [d["loc"] for d in response.json()["error"]["details"]]
+    assert any(loc.startswith(f"feedback.{bad}") for loc in locs), locs
+    kept = list(live.store.list_feedback(run_ids=[run_id]))
+    assert [(str(f.id), f.feedback_source and f.feedback_source.type) for f in kept] == [
+        (good, "model")
+    ]
