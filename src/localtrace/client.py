@@ -25,7 +25,7 @@ from ._args import json_object as _json_object
 from ._args import micros as _micros
 from ._args import sdk_keywords as _sdk_keywords
 from ._example_calls import ExampleCalls
-from ._ids import argument_id, argument_ids, uuid_text
+from ._ids import argument_id, argument_ids
 from ._ingest import custom_prices as _prices
 from ._ingest import feedback as _feedback_ops
 from ._ingest import feedback_input as _feedback_input
@@ -1288,7 +1288,7 @@ class Client(ExampleCalls, SharingMethods):
             raise InvalidArgumentError(
                 "run_id", run_id, "feedback needs a run", "pass run_id, trace_id or project_id"
             )
-        _feedback_input.check_score(given["score"])
+        _feedback_input.check_fields(given)
         if not isinstance(given["key"], str) or not given["key"]:
             raise InvalidArgumentError(
                 "key", given["key"], "not a feedback key", "pass a non-empty string"
@@ -1313,11 +1313,7 @@ class Client(ExampleCalls, SharingMethods):
             source_type=_feedback_input.source_type(source_type),
             source_info=given["source_info"],
             source_run_id=(
-                uuid_text(source_run_id)
-                if isinstance(source_run_id, uuid.UUID)
-                else str(source_run_id)
-                if source_run_id is not None
-                else None
+                _uuid_arg(source_run_id, "source_run_id") if source_run_id is not None else None
             ),
             feedback_config=given["feedback_config"],
             extra=extra,
@@ -1398,10 +1394,13 @@ class Client(ExampleCalls, SharingMethods):
             _feedback_input.check_score(score)
             changes["score"] = None if score is None else float(score)
         if value is not _UNSET:
+            _feedback_input.check_value(value)
             changes["value"] = dumps_or_none(value)
         if correction is not _UNSET:
+            _feedback_input.check_correction(correction)
             changes["correction"] = dumps_or_none(correction)
         if comment is not _UNSET:
+            _feedback_input.check_text(comment, "comment")
             changes["comment"] = comment
         with self._db.write() as conn:
             changed = _feedback.update(conn, fid, changes, now_micros())

@@ -86,3 +86,26 @@ def test_a_multipart_feedback_part_with_an_unknown_source_type_is_refused_alone(
     assert [(str(f.id), f.feedback_source and f.feedback_source.type) for f in kept] == [
         (good, "model")
     ]
+
+
+def test_a_list_value_is_refused_so_the_sdk_keeps_listing(
+    live: LiveServer, ls_factory: Callable[..., Any]
+) -> None:
+    ls = ls_factory()
+    run_id, session = uuid.uuid4(), uuid.uuid4()
+    kept = ls.create_feedback(run_id, "label", value="good", session_id=session)
+    body = {"key": "tags", "run_id": str(run_id), "value": ["a", "b"]}
+    detail = refused(post_feedback(live, body), "value")
+    assert "list" in detail["message"] and detail["fix"]
+    correction = {"key": "fix", "run_id": str(run_id), "correction": [1]}
+    refused(post_feedback(live, correction), "correction")
+    patched = httpx.patch(f"{live.url}/feedback/{kept.id}", json={"value": [1]}, headers=HEADERS)
+    refused(patched, "value")
+    # what LangSmith's own SDK builds from the listing: it would fail on a list value
+    assert [(f.key, f.value) for f in ls.list_feedback(run_ids=[run_id])] == [("label", "good")]
+
+
+def test_a_feedback_config_langsmith_refuses_is_a_422(live: LiveServer) -> None:
+    body = {"key": "k", "run_id": str(uuid.uuid4()), "feedback_config": {"type": "stars"}}
+    detail = refused(post_feedback(live, body), "feedback_config.type")
+    assert "continuous" in detail["fix"]
