@@ -3,10 +3,12 @@
 Each line is one object: a run in LangSmith's run-dict shape (the fields of ``Run`` plus
 ``session_name`` and, when it has any, ``attachments`` as ``{name: [mime_type, base64]}`` and a
 write replica's ``metadata``, top-level as the SDK sends it), a
-project (``{"record": "project", name, description, metadata, ...}``) or a piece of feedback
-(the fields of ``Feedback``). Runs come first, in start order, then their projects (those
-with a description or metadata), then feedback. Importing upserts the runs through ``batch_ingest_runs`` (tokens, costs and roll-ups
-are derived again from the raw fields, exactly as on first ingest), gives projects their
+project (``{"record": "project", name, description, metadata, ...}``), a custom price
+(``{"record": "model_price", ...}``, just before the first run it priced: ``prices.py``) or a
+piece of feedback (the fields of ``Feedback``). Runs come first, in start order, then their
+projects (those with a description or metadata), then feedback. Importing upserts the runs through ``batch_ingest_runs`` (tokens, costs and roll-ups
+are derived again from the raw fields, exactly as on first ingest, with the custom prices the
+runs came with), gives projects their
 description and metadata, and re-creates the feedback, so export followed by import reproduces
 the same runs, attachments, projects, trees and stats. Everything streams: neither side holds
 the whole file in memory.
@@ -24,6 +26,7 @@ import orjson
 from .._query.replica import replica_metadata
 from ..errors import LocaltraceError, ProjectNotFoundError
 from ..models import Project, Run
+from . import prices as _prices
 
 if TYPE_CHECKING:  # the Client calls this module (export_jsonl, import_jsonl, copy_into)
     from ..client import Client
@@ -46,6 +49,8 @@ class Counts:
     feedback: int = 0
     projects: int = 0
     attachments: int = 0
+    prices: int = 0
+    """Custom prices carried (written on export, added on import)."""
 
 
 def is_run(record: dict[str, Any]) -> bool:
@@ -124,6 +129,7 @@ def iter_records(
 ) -> Iterator[dict[str, Any]]:
     """Every matching run (oldest first), then the feedback about those runs."""
     names = _ProjectNames(client)
+    used = _prices.UsedPrices(client)
     filtered = any(value is not None for value in list_runs_args.values())
     run_ids: list[str] = []
     projects: dict[str, None] = {}
@@ -135,6 +141,9 @@ def iter_records(
                 projects[str(run.session_id)] = None
             if filtered and include_feedback:
                 run_ids.append(str(run.id))
+            price = used.before(run)
+            if price is not None:
+                yield price
             yield _record(run, session, replicas.get(str(run.id)))
     for project_id in projects:
         try:
@@ -171,6 +180,8 @@ def export_jsonl(
             counts.attachments += len(record.get("attachments") or ())
         elif is_project(record):
             counts.projects += 1
+        elif _prices.is_price(record):
+            counts.prices += 1
         else:
             counts.feedback += 1
         if progress is not None:
@@ -196,7 +207,7 @@ def parse_lines(
                 "feedback object as written by `localtrace export`"
             ) from None
         if not isinstance(record, dict) or not (
-            is_run(record) or is_project(record) or "key" in record
+            is_run(record) or is_project(record) or _prices.is_price(record) or "key" in record
         ):
             raise LocaltraceError(
                 f"line {number} of {source} is neither a run nor feedback (nor a project); "
@@ -294,6 +305,14 @@ class _Importer:
             )
         self.counts.projects += 1
 
+    def price(self, record: dict[str, Any]) -> None:
+        """Store a custom price before the runs after it are written, and after those before
+        it are (they were not priced by it where they come from)."""
+        self.send()
+        self.client.flush()
+        if _prices.store(self.client, record):
+            self.counts.prices += 1
+
     def feedback(self, record: dict[str, Any]) -> None:
         self.send()
         source = record.get("feedback_source") or {}
@@ -354,6 +373,8 @@ def import_records(
             importer.run(record)
         elif is_project(record):
             importer.project(record)
+        elif _prices.is_price(record):
+            importer.price(record)
         else:
             importer.feedback(record)
     importer.send()
