@@ -1442,8 +1442,35 @@ class Client(ExampleCalls, SharingMethods):
         limit: int | None = None,
         offset: int = 0,
         session_id: uuid.UUID | str | None = None,
+        has_comment: bool | None = None,
+        has_score: bool | None = None,
+        min_created_at: dt.datetime | str | None = None,
+        max_created_at: dt.datetime | str | None = None,
+        level: str | None = None,
+        comparative_experiment_id: uuid.UUID | str | None = None,
+        include_user_names: bool | None = None,
     ) -> Iterator[Feedback]:
-        """Feedback, newest first, filtered by run, key and source type."""
+        """Feedback, newest first, filtered by run, key and source type, and by LangSmith's
+        other ``GET /feedback`` filters the SDK passes as keywords: ``has_comment``,
+        ``has_score``, ``min_created_at``/``max_created_at`` (inclusive), ``level`` (``run``:
+        about a run, ``session``: about a project) and ``comparative_experiment_id``.
+        ``include_user_names`` is taken and ignored (there are no users locally)."""
+        conditions = _feedback.ListConditions(
+            has_comment=has_comment,
+            has_score=has_score,
+            min_created_at=_micros(min_created_at, "min_created_at")
+            if min_created_at is not None
+            else None,
+            max_created_at=_micros(max_created_at, "max_created_at")
+            if max_created_at is not None
+            else None,
+            level=_feedback_input.level(level),
+            comparative_experiment_id=_uuid_arg(
+                comparative_experiment_id, "comparative_experiment_id"
+            )
+            if comparative_experiment_id is not None
+            else None,
+        )
         keys = [feedback_key] if isinstance(feedback_key, str) else feedback_key
         types = (
             [feedback_source_type]
@@ -1463,6 +1490,7 @@ class Client(ExampleCalls, SharingMethods):
                 session_id=_uuid_arg(session_id, "session_id") if session_id is not None else None,
                 limit=limit,
                 offset=offset,
+                conditions=conditions,
             )
         yield from found
 

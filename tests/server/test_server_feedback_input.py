@@ -109,3 +109,50 @@ def test_a_feedback_config_langsmith_refuses_is_a_422(live: LiveServer) -> None:
     body = {"key": "k", "run_id": str(uuid.uuid4()), "feedback_config": {"type": "stars"}}
     detail = refused(post_feedback(live, body), "feedback_config.type")
     assert "continuous" in detail["fix"]
+
+
+def test_list_feedback_takes_langsmiths_other_filters(
+    ls_factory: Callable[..., Any], live: LiveServer
+) -> None:
+    """``list_feedback(**kwargs)`` passes LangSmith's other ``GET /feedback`` filters through;
+    each keeps what it says (the oracle: the same condition over the whole listing)."""
+    ls = ls_factory()
+    run_id, session = uuid.uuid4(), uuid.uuid4()
+    experiment = uuid.uuid4()
+    for index in range(8):
+        ls.create_feedback(
+            run_id,
+            f"k{index % 2}",
+            score=index if index % 3 else None,
+            value=None if index % 3 else "label",
+            comment="why" if index % 2 else None,
+            session_id=session,
+            comparative_experiment_id=experiment if index == 5 else None,
+        )
+    project = ls.create_project(f"p-{uuid.uuid4().hex[:8]}")
+    ls.create_feedback(key="overall", score=1, project_id=project.id)
+    every = list(ls.list_feedback(run_ids=[run_id]))
+    assert len(every) == 8
+    middle = sorted(f.created_at for f in every)[2:6]
+
+    def ids(items: Any) -> set[uuid.UUID]:
+        return {f.id for f in items}
+
+    def listed(**kwargs: Any) -> set[uuid.UUID]:
+        return ids(ls.list_feedback(run_ids=[run_id], **kwargs))
+
+    assert listed(has_comment=True) == ids(f for f in every if f.comment)
+    assert listed(has_comment=False) == ids(f for f in every if not f.comment)
+    assert listed(has_score=True) == ids(f for f in every if f.score is not None)
+    assert listed(has_score=False) == ids(f for f in every if f.score is None)
+    window = {"min_created_at": middle[0].isoformat(), "max_created_at": middle[-1].isoformat()}
+    assert listed(**window) == ids(f for f in every if middle[0] <= f.created_at <= middle[-1])
+    assert listed(comparative_experiment_id=experiment) == ids(
+        f for f in every if f.comparative_experiment_id == experiment
+    )
+    assert listed(include_user_names=True) == ids(every)
+    about_project = list(ls.list_feedback(session=[project.id], level="session"))
+    assert [f.key for f in about_project] == ["overall"]
+    assert listed(level="run") == ids(every)
+    response = httpx.get(f"{live.url}/feedback", params={"level": "trace"}, headers=HEADERS)
+    refused(response, "level")

@@ -173,3 +173,19 @@ def _check_categories(categories: Any) -> None:
         label = category.get("label")
         if label is not None and not isinstance(label, str):
             raise InvalidArgumentError(f"{where}.label", label, "not text", fix)
+
+
+LEVELS = ("run", "session")
+"""``list_feedback(level=...)``: LangSmith's ``FeedbackLevel``."""
+
+
+def level(value: Any) -> str | None:
+    """``level`` of ``list_feedback``: ``None`` or one of ``LEVELS``."""
+    kind = getattr(value, "value", value)
+    if kind is None:
+        return None
+    if isinstance(kind, str) and kind in LEVELS:
+        return kind
+    raise InvalidArgumentError(
+        "level", value, "not a feedback level", "give 'run' (about a run) or 'session' (a project)"
+    )

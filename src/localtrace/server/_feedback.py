@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Path, Query
 from starlette.responses import Response
@@ -45,6 +46,18 @@ def build_feedback_router(state: State) -> APIRouter:
         session: uuid.UUID | None = None,
         limit: Annotated[int, Query(ge=1)] = PAGE_MAX,
         offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+        has_comment: bool | None = None,
+        has_score: bool | None = None,
+        min_created_at: dt.datetime | None = None,
+        max_created_at: dt.datetime | None = None,
+        level: Annotated[
+            Literal["run", "session"] | None,
+            Query(description="run: about a run; session: about a project"),
+        ] = None,
+        comparative_experiment_id: uuid.UUID | None = None,
+        include_user_names: Annotated[
+            bool | None, Query(description="accepted, ignored: no users locally")
+        ] = None,
     ) -> Response:
         state.settle()
         items = client.list_feedback(
@@ -54,6 +67,12 @@ def build_feedback_router(state: State) -> APIRouter:
             limit=min(limit, PAGE_MAX),
             offset=offset,
             session_id=session,
+            has_comment=has_comment,
+            has_score=has_score,
+            min_created_at=min_created_at,
+            max_created_at=max_created_at,
+            level=level,
+            comparative_experiment_id=comparative_experiment_id,
         )
         return JSONBytes(list(items))
 
