@@ -153,3 +153,11 @@ def test_what_langsmith_accepts_reads_back_as_the_sdk_reads_it(
                 assert getattr(read, name) == fields[name]
         assert read.feedback_source is not None
         assert read.feedback_source.metadata["__run"] == {"run_id": str(source_run)}
+
+
+def test_listing_by_an_unknown_source_type_is_refused_not_empty(client: localtrace.Client) -> None:
+    client.create_feedback(uuid.uuid4(), "k", score=1)
+    with pytest.raises(localtrace.InvalidArgumentError) as caught:
+        list(client.list_feedback(feedback_source_type=["modle"]))
+    assert caught.value.argument == "feedback_source_type"
+    assert len(list(client.list_feedback(feedback_source_type="api"))) == 1

@@ -1473,20 +1473,16 @@ class Client(ExampleCalls, SharingMethods):
         )
         keys = [feedback_key] if isinstance(feedback_key, str) else feedback_key
         types = (
-            [feedback_source_type]
-            if isinstance(feedback_source_type, str)
-            else feedback_source_type
+            _feedback_input.source_filter(feedback_source_type, "feedback_source_type")
+            if feedback_source_type is not None
+            else None
         )
         with self._db.read() as conn:
             found = _feedback.list_rows(
                 conn,
                 run_ids=[_uuid_arg(r, "run_ids") for r in run_ids] if run_ids is not None else None,
                 keys=list(keys) if keys is not None else None,
-                source_types=(
-                    [str(getattr(t, "value", t)).split(".")[-1].lower() for t in types]
-                    if types is not None
-                    else None
-                ),
+                source_types=types,
                 session_id=_uuid_arg(session_id, "session_id") if session_id is not None else None,
                 limit=limit,
                 offset=offset,

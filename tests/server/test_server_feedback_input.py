@@ -12,6 +12,7 @@ import httpx
 import orjson
 import pytest
 from langsmith import schemas as ls_schemas
+from langsmith.utils import LangSmithError
 from server_support import API_KEY, MULTIPART, LiveServer, multipart
 
 HEADERS = {"x-api-key": API_KEY}
@@ -156,3 +157,17 @@ def test_list_feedback_takes_langsmiths_other_filters(
     assert listed(level="run") == ids(every)
     response = httpx.get(f"{live.url}/feedback", params={"level": "trace"}, headers=HEADERS)
     refused(response, "level")
+
+
+def test_listing_by_a_source_type_langsmith_does_not_know_is_a_422(
+    ls_factory: Callable[..., Any], live: LiveServer
+) -> None:
+    ls = ls_factory()
+    run_id = uuid.uuid4()
+    ls.create_feedback(run_id, "k", score=1, session_id=uuid.uuid4())
+    with pytest.raises(LangSmithError, match="422"):
+        list(ls.list_feedback(run_ids=[run_id], feedback_source_type=["modle"]))
+    response = httpx.get(f"{live.url}/feedback", params={"source": "modle"}, headers=HEADERS)
+    assert "'model'" in refused(response, "source")["fix"]
+    spelled = [ls_schemas.FeedbackSourceType.API]  # requests sends "FeedbackSourceType.API"
+    assert len(list(ls.list_feedback(run_ids=[run_id], feedback_source_type=spelled))) == 1

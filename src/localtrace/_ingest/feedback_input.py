@@ -43,6 +43,26 @@ def source_type(value: Any) -> str:
     )
 
 
+def source_filter(values: Any, argument: str) -> list[str]:
+    """The source types to list (``list_feedback(feedback_source_type=...)``, ``source=``
+    over HTTP): members, their values, or their names as requests sends an enum
+    (``FeedbackSourceType.API``). One LangSmith does not know is refused, as LangSmith
+    refuses it, rather than listing nothing."""
+    found = []
+    for value in [values] if isinstance(values, str) else values:
+        kind = getattr(value, "value", value)
+        text = str(kind).split(".")[-1].lower() if isinstance(kind, str) else kind
+        if text not in SOURCE_TYPES:
+            raise InvalidArgumentError(
+                argument,
+                value,
+                "not a feedback source type",
+                f"give {', '.join(repr(k) for k in SOURCE_TYPES)}",
+            )
+        found.append(text)
+    return found
+
+
 def _finite(value: Any, argument: str) -> None:
     if isinstance(value, float) and not math.isfinite(value):
         what = "NaN" if value != value else "infinity"

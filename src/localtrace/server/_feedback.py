@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, Path, Query
 from starlette.responses import Response
 
+from .._ingest.feedback_input import source_filter
 from ..models import Feedback
 from ._docs import errors_doc, model_doc
 from ._encode import JSONBytes
@@ -41,7 +42,8 @@ def build_feedback_router(state: State) -> APIRouter:
         run: Annotated[list[uuid.UUID] | None, Query()] = None,
         key: Annotated[list[str] | None, Query()] = None,
         source: Annotated[
-            list[str] | None, Query(description="api, model (or FeedbackSourceType.API)")
+            list[str] | None,
+            Query(description="api, model (or FeedbackSourceType.API), app, auto_eval"),
         ] = None,
         session: uuid.UUID | None = None,
         limit: Annotated[int, Query(ge=1)] = PAGE_MAX,
@@ -63,7 +65,7 @@ def build_feedback_router(state: State) -> APIRouter:
         items = client.list_feedback(
             run_ids=run,
             feedback_key=key,
-            feedback_source_type=source,
+            feedback_source_type=source_filter(source, "source") if source is not None else None,
             limit=min(limit, PAGE_MAX),
             offset=offset,
             session_id=session,
