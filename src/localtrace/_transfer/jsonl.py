@@ -24,7 +24,13 @@ from typing import IO, TYPE_CHECKING, Any
 import orjson
 
 from .._query.replica import replica_metadata
-from ..errors import LocaltraceError, ProjectNotFoundError
+from ..errors import (
+    InvalidArgumentError,
+    InvalidRunError,
+    LocaltraceError,
+    ProjectNotFoundError,
+    RunProblem,
+)
 from ..models import Project, Run
 from . import prices as _prices
 
@@ -232,6 +238,8 @@ class _Importer:
         self.counts = Counts()
         self._batch: list[dict[str, Any]] = []
         self._keep_id: dict[tuple[str, str], bool] = {}
+        self.refused: list[RunProblem] = []
+        """Feedback the store refused (written by a version that took it), named at the end."""
         self._project_ids: dict[str, str] = {}
 
     def run(self, record: dict[str, Any]) -> None:
@@ -321,6 +329,29 @@ class _Importer:
         project = record.get("session_id") if record.get("run_id") is None else None
         if project is not None:
             project = self._target_project(str(project))
+        try:
+            self._create_feedback(record, source, source_info, origin, project)
+        except InvalidArgumentError as exc:
+            self.refused.append(
+                RunProblem(
+                    str(record.get("run_id")) if record.get("run_id") else None,
+                    "feedback",
+                    f"feedback {record.get('id')} (key {record.get('key')!r}) was not imported: "
+                    f"{exc.argument}={exc.value!r}: {exc.reason}",
+                    exc.fix,
+                )
+            )
+            return
+        self.counts.feedback += 1
+
+    def _create_feedback(
+        self,
+        record: dict[str, Any],
+        source: dict[str, Any],
+        source_info: dict[str, Any],
+        origin: Any,
+        project: str | None,
+    ) -> None:
         self.client.create_feedback(
             run_id=record.get("run_id"),
             key=record["key"],
@@ -341,7 +372,6 @@ class _Importer:
             error=record.get("error"),
             created_at=record.get("created_at"),
         )
-        self.counts.feedback += 1
 
     def _target_project(self, project_id: str) -> str:
         """Where project-level feedback about ``project_id`` goes: the project the runs were
@@ -363,7 +393,8 @@ def import_records(
     """Upsert runs and re-create feedback from records; flushes before returning.
 
     ``project_name`` puts every run into that project; ``tags`` and ``metadata`` are added to
-    every run. Refused runs raise ``InvalidRunError`` at the end (every other run is kept).
+    every run. Refused runs, and feedback the store refuses (a version before its checks wrote
+    it), raise ``InvalidRunError`` at the end (every other line is kept).
     """
     importer = _Importer(
         client, project_name=project_name, tags=list(tags), metadata=dict(metadata or {})
@@ -378,7 +409,12 @@ def import_records(
         else:
             importer.feedback(record)
     importer.send()
-    client.flush()
+    try:
+        client.flush()
+    except InvalidRunError as exc:
+        raise InvalidRunError([*exc.problems, *importer.refused]) from None
+    if importer.refused:
+        raise InvalidRunError(importer.refused)
     return importer.counts
 
 
