@@ -138,12 +138,13 @@ def test_only_the_prices_the_runs_used_are_carried_each_once(tmp_path: Path) -> 
         assert again.prices == 0  # the second import finds it there
 
 
-def test_a_price_line_that_is_not_a_price_names_the_field(tmp_path: Path) -> None:
-    line = orjson.dumps(
-        {"record": "model_price", "id": str(uuid.uuid4()), "name": "x", "match_pattern": "^x$"}
-    )
-    with (
-        localtrace.Client(tmp_path / "dst.db") as target,
-        pytest.raises(localtrace.InvalidArgumentError, match="prompt_cost"),
-    ):
-        target.import_jsonl([line])
+def test_a_price_line_that_is_not_a_price_is_named_and_the_runs_are_kept(tmp_path: Path) -> None:
+    price = {"record": "model_price", "id": str(uuid.uuid4()), "name": "x", "match_pattern": "^x$"}
+    runs = calls([(0, 0, 0, False, 0)])
+    lines = [orjson.dumps(price), *(orjson.dumps(run, default=str) for run in runs)]
+    with localtrace.Client(tmp_path / "dst.db") as target:
+        with pytest.raises(localtrace.InvalidRunError) as caught:
+            target.import_jsonl(lines)
+        assert len(list(target.list_runs())) == len(runs)
+    [problem] = caught.value.problems
+    assert problem.field == "model_price.prompt_cost" and problem.fix

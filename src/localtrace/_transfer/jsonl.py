@@ -216,7 +216,7 @@ def parse_lines(
             is_run(record) or is_project(record) or _prices.is_price(record) or "key" in record
         ):
             raise LocaltraceError(
-                f"line {number} of {source} is neither a run nor feedback (nor a project); "
+                f"line {number} of {source} is neither a run nor feedback (nor a project or a custom price); "
                 "each line must be one object as written by `localtrace export`"
             )
         yield record
@@ -239,7 +239,8 @@ class _Importer:
         self._batch: list[dict[str, Any]] = []
         self._keep_id: dict[tuple[str, str], bool] = {}
         self.refused: list[RunProblem] = []
-        """Feedback the store refused (written by a version that took it), named at the end."""
+        """Feedback the store refused (written by a version that took it) and custom prices that
+        are not prices, named at the end."""
         self._project_ids: dict[str, str] = {}
 
     def run(self, record: dict[str, Any]) -> None:
@@ -318,7 +319,13 @@ class _Importer:
         it are (they were not priced by it where they come from)."""
         self.send()
         self.client.flush()
-        if _prices.store(self.client, record):
+        try:
+            added = _prices.store(self.client, record)
+        except InvalidArgumentError as exc:  # the runs are imported, priced without it
+            reason = f"custom price {record.get('id')} was not imported: {exc}"
+            self.refused.append(RunProblem(None, exc.argument, reason, exc.fix))
+            return
+        if added:
             self.counts.prices += 1
 
     def feedback(self, record: dict[str, Any]) -> None:
