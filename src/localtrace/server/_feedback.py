@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, Path, Query
 from starlette.responses import Response
 
-from .._ingest.feedback_input import source_filter
+from ..errors import InvalidArgumentError
 from ..models import Feedback
 from ._docs import errors_doc, model_doc
 from ._encode import JSONBytes
@@ -65,7 +65,7 @@ def build_feedback_router(state: State) -> APIRouter:
         items = client.list_feedback(
             run_ids=run,
             feedback_key=key,
-            feedback_source_type=source_filter(source, "source") if source is not None else None,
+            feedback_source_type=source,
             limit=min(limit, PAGE_MAX),
             offset=offset,
             session_id=session,
@@ -76,7 +76,12 @@ def build_feedback_router(state: State) -> APIRouter:
             level=level,
             comparative_experiment_id=comparative_experiment_id,
         )
-        return JSONBytes(list(items))
+        try:
+            return JSONBytes(list(items))
+        except InvalidArgumentError as exc:
+            if exc.argument != "feedback_source_type":
+                raise
+            raise InvalidArgumentError("source", exc.value, exc.reason, exc.fix) from None
 
     @router.get(
         "/feedback/{feedback_id}",
