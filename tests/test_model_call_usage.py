@@ -315,6 +315,19 @@ def tree_runs(shape: list[tuple[int, str, int, int]]) -> list[dict[str, Any]]:
     return runs
 
 
+TREES = st.lists(
+    st.tuples(
+        st.integers(0, 6),  # the parent (an earlier run, modulo)
+        st.sampled_from(TYPES),
+        st.integers(0, len(COSTS) - 1),
+        st.integers(0, len(MODELS) - 1),
+    ),
+    min_size=1,
+    max_size=7,
+)
+"""The shapes ``tree_runs`` builds a trace from: one (parent, run type, sent cost, model) per run."""
+
+
 def every_figure(client: localtrace.Client) -> dict[str, tuple[Any, ...]]:
     client.flush()
     return {
@@ -335,18 +348,7 @@ def every_figure(client: localtrace.Client) -> dict[str, tuple[Any, ...]]:
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(
-    shape=st.lists(
-        st.tuples(
-            st.integers(0, 6),
-            st.sampled_from(TYPES),
-            st.integers(0, len(COSTS) - 1),
-            st.integers(0, len(MODELS) - 1),
-        ),
-        min_size=1,
-        max_size=7,
-    )
-)
+@given(shape=TREES)
 def test_recompute_of_an_old_file_gives_what_a_fresh_ingest_gives(
     tmp_path_factory: pytest.TempPathFactory, shape: list[tuple[int, str, int, int]]
 ) -> None:
@@ -372,18 +374,7 @@ def test_recompute_of_an_old_file_gives_what_a_fresh_ingest_gives(
 @settings(
     max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(
-    shape=st.lists(
-        st.tuples(
-            st.integers(0, 6),
-            st.sampled_from(TYPES),
-            st.integers(0, len(COSTS) - 1),
-            st.integers(0, len(MODELS) - 1),
-        ),
-        min_size=1,
-        max_size=7,
-    )
-)
+@given(shape=TREES)
 def test_merging_an_old_file_gives_what_a_fresh_ingest_gives(
     tmp_path_factory: pytest.TempPathFactory, shape: list[tuple[int, str, int, int]]
 ) -> None:

@@ -25,9 +25,10 @@ from ._args import json_object as _json_object
 from ._args import micros as _micros
 from ._args import sdk_keywords as _sdk_keywords
 from ._example_calls import ExampleCalls
-from ._ids import argument_id, argument_ids, uuid_text
+from ._ids import argument_id, argument_ids
 from ._ingest import custom_prices as _prices
 from ._ingest import feedback as _feedback_ops
+from ._ingest import feedback_input as _feedback_input
 from ._ingest import recompute as _recompute
 from ._ingest import unpriced as _unpriced
 from ._ingest.writer import Writer
@@ -1287,7 +1288,7 @@ class Client(ExampleCalls, SharingMethods):
             raise InvalidArgumentError(
                 "run_id", run_id, "feedback needs a run", "pass run_id, trace_id or project_id"
             )
-        _feedback_ops.check_score(given["score"])
+        _feedback_input.check_fields(given)
         if not isinstance(given["key"], str) or not given["key"]:
             raise InvalidArgumentError(
                 "key", given["key"], "not a feedback key", "pass a non-empty string"
@@ -1309,14 +1310,10 @@ class Client(ExampleCalls, SharingMethods):
             value=given["value"],
             comment=given["comment"],
             correction=given["correction"],
-            source_type=str(getattr(source_type, "value", source_type)),
+            source_type=_feedback_input.source_type(source_type),
             source_info=given["source_info"],
             source_run_id=(
-                uuid_text(source_run_id)
-                if isinstance(source_run_id, uuid.UUID)
-                else str(source_run_id)
-                if source_run_id is not None
-                else None
+                _uuid_arg(source_run_id, "source_run_id") if source_run_id is not None else None
             ),
             feedback_config=given["feedback_config"],
             extra=extra,
@@ -1394,13 +1391,16 @@ class Client(ExampleCalls, SharingMethods):
         fid = _uuid_arg(feedback_id, "feedback_id")
         changes: dict[str, Any] = {}
         if score is not _UNSET:
-            _feedback_ops.check_score(score)
+            _feedback_input.check_score(score)
             changes["score"] = None if score is None else float(score)
         if value is not _UNSET:
+            _feedback_input.check_value(value)
             changes["value"] = dumps_or_none(value)
         if correction is not _UNSET:
+            _feedback_input.check_correction(correction)
             changes["correction"] = dumps_or_none(correction)
         if comment is not _UNSET:
+            _feedback_input.check_text(comment, "comment")
             changes["comment"] = comment
         with self._db.write() as conn:
             changed = _feedback.update(conn, fid, changes, now_micros())
@@ -1442,27 +1442,51 @@ class Client(ExampleCalls, SharingMethods):
         limit: int | None = None,
         offset: int = 0,
         session_id: uuid.UUID | str | None = None,
+        has_comment: bool | None = None,
+        has_score: bool | None = None,
+        min_created_at: dt.datetime | str | None = None,
+        max_created_at: dt.datetime | str | None = None,
+        level: str | None = None,
+        comparative_experiment_id: uuid.UUID | str | None = None,
+        include_user_names: bool | None = None,
     ) -> Iterator[Feedback]:
-        """Feedback, newest first, filtered by run, key and source type."""
+        """Feedback, newest first, filtered by run, key and source type, and by LangSmith's
+        other ``GET /feedback`` filters the SDK passes as keywords: ``has_comment``,
+        ``has_score``, ``min_created_at``/``max_created_at`` (inclusive), ``level`` (``run``:
+        about a run, ``session``: about a project) and ``comparative_experiment_id``.
+        ``include_user_names`` is taken and ignored (there are no users locally)."""
+        conditions = _feedback.ListConditions(
+            has_comment=has_comment,
+            has_score=has_score,
+            min_created_at=_micros(min_created_at, "min_created_at")
+            if min_created_at is not None
+            else None,
+            max_created_at=_micros(max_created_at, "max_created_at")
+            if max_created_at is not None
+            else None,
+            level=_feedback_input.level(level),
+            comparative_experiment_id=_uuid_arg(
+                comparative_experiment_id, "comparative_experiment_id"
+            )
+            if comparative_experiment_id is not None
+            else None,
+        )
         keys = [feedback_key] if isinstance(feedback_key, str) else feedback_key
         types = (
-            [feedback_source_type]
-            if isinstance(feedback_source_type, str)
-            else feedback_source_type
+            _feedback_input.source_filter(feedback_source_type, "feedback_source_type")
+            if feedback_source_type is not None
+            else None
         )
         with self._db.read() as conn:
             found = _feedback.list_rows(
                 conn,
                 run_ids=[_uuid_arg(r, "run_ids") for r in run_ids] if run_ids is not None else None,
                 keys=list(keys) if keys is not None else None,
-                source_types=(
-                    [str(getattr(t, "value", t)).split(".")[-1].lower() for t in types]
-                    if types is not None
-                    else None
-                ),
+                source_types=types,
                 session_id=_uuid_arg(session_id, "session_id") if session_id is not None else None,
                 limit=limit,
                 offset=offset,
+                conditions=conditions,
             )
         yield from found
 

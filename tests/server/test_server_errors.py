@@ -391,7 +391,9 @@ def test_bad_filter_is_400_with_the_caret(http: TestClient) -> None:
         "/sessions?id=nope",
         "/feedback?run=nope",
         "/feedback?limit=abc",
-        "/feedback?has_comment=true",
+        "/feedback?has_comments=true",  # a typo: has_comment filters, as on LangSmith
+        "/feedback?level=trace",
+        "/feedback?source=modle",
         f"/runs/{UNKNOWN}?colour=red",
     ],
 )

@@ -419,6 +419,20 @@ def write(
     return stored
 
 
+def carry(conn: sqlite3.Connection, entries: Iterable[PriceEntry]) -> int:
+    """Store entries brought from another file by id, with their own ``updated_at`` (so they
+    win ties as they did there); an id the file already has is kept as it is. Returns how many
+    were added."""
+    added = 0
+    for entry in entries:
+        cursor = conn.execute(
+            f"INSERT OR IGNORE INTO model_prices ({_COLUMNS}) VALUES ({', '.join('?' * 11)})",
+            _row(entry, entry.updated_at),
+        )
+        added += max(cursor.rowcount, 0)
+    return added
+
+
 def read_all(conn: sqlite3.Connection) -> list[PriceEntry]:
     """Every stored entry, by name then start time."""
     rows = conn.execute(

@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
-import numbers
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -31,7 +29,7 @@ from typing import Any
 from .. import _json
 from .._store.db import Database
 from .._store.feedback import COLUMNS
-from ..errors import InvalidArgumentError, LocaltraceError, RunProblem
+from ..errors import LocaltraceError, RunProblem
 
 logger = logging.getLogger("localtrace")
 
@@ -43,18 +41,6 @@ _INSERT = f"INSERT INTO feedback ({', '.join(COLUMNS)}) VALUES ({','.join('?' * 
 
 WRITER_THREAD = "localtrace-writer"
 """Name of a ``Writer``'s thread: it must never wait for its own queue (``ReadGate``)."""
-
-
-def check_score(score: Any) -> None:
-    """A score is a finite number or a bool (JSON, and so the queue and the API, has no NaN or
-    inf), or ``None``: never text, which the SDK's ``FeedbackCreate`` refuses too."""
-    if score is not None and not isinstance(score, numbers.Real):
-        raise InvalidArgumentError(
-            "score", score, "not a number", "pass a number or a bool (a label goes in value=)"
-        )
-    if isinstance(score, float) and not math.isfinite(score):
-        what = "NaN" if score != score else "infinity"
-        raise InvalidArgumentError("score", score, f"{what} is not a score", "pass a finite number")
 
 
 def new_row(

@@ -12,6 +12,7 @@ import operator
 import sqlite3
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -123,6 +124,38 @@ def delete(conn: sqlite3.Connection, feedback_id: str) -> bool:
     return conn.execute("DELETE FROM feedback WHERE id = ?", (feedback_id,)).rowcount > 0
 
 
+@dataclass(frozen=True)
+class ListConditions:
+    """The other filters of LangSmith's ``GET /feedback`` (``list_feedback(**kwargs)``)."""
+
+    has_comment: bool | None = None
+    has_score: bool | None = None
+    min_created_at: int | None = None
+    """Microseconds, inclusive (as ``max_created_at``)."""
+    max_created_at: int | None = None
+    level: str | None = None
+    """``run``: feedback about a run; ``session``: about a project itself."""
+    comparative_experiment_id: str | None = None
+
+    def add_to(self, where: list[str], params: list[Any]) -> None:
+        """Append the SQL of the set conditions (and their parameters)."""
+        if self.has_comment is not None:
+            where.append("coalesce(f.comment, '') " + ("!= ''" if self.has_comment else "= ''"))
+        if self.has_score is not None:
+            where.append("f.score IS " + ("NOT NULL" if self.has_score else "NULL"))
+        if self.min_created_at is not None:
+            where.append("f.created_at >= ?")
+            params.append(self.min_created_at)
+        if self.max_created_at is not None:
+            where.append("f.created_at <= ?")
+            params.append(self.max_created_at)
+        if self.level is not None:
+            where.append("f.run_id IS " + ("NOT NULL" if self.level == "run" else "NULL"))
+        if self.comparative_experiment_id is not None:
+            where.append("f.comparative_experiment_id = ?")
+            params.append(self.comparative_experiment_id)
+
+
 def list_rows(
     conn: sqlite3.Connection,
     *,
@@ -132,6 +165,7 @@ def list_rows(
     session_id: str | None,
     limit: int | None,
     offset: int,
+    conditions: ListConditions | None = None,
 ) -> list[Feedback]:
     """Feedback matching every given condition, newest first."""
     where: list[str] = []
@@ -147,6 +181,8 @@ def list_rows(
     if session_id is not None:
         where.append("coalesce(f.session_id, r.session_id) = ?")
         params.append(session_id)
+    if conditions is not None:
+        conditions.add_to(where, params)
     clause = ("WHERE " + " AND ".join(where)) if where else ""
     # Runs or keys name a few rows: read them from their own index, whatever the statistics
     # say (a skip-scan of another index can look cheaper to SQLite and is not).

@@ -3,10 +3,12 @@
 Each line is one object: a run in LangSmith's run-dict shape (the fields of ``Run`` plus
 ``session_name`` and, when it has any, ``attachments`` as ``{name: [mime_type, base64]}`` and a
 write replica's ``metadata``, top-level as the SDK sends it), a
-project (``{"record": "project", name, description, metadata, ...}``) or a piece of feedback
-(the fields of ``Feedback``). Runs come first, in start order, then their projects (those
-with a description or metadata), then feedback. Importing upserts the runs through ``batch_ingest_runs`` (tokens, costs and roll-ups
-are derived again from the raw fields, exactly as on first ingest), gives projects their
+project (``{"record": "project", name, description, metadata, ...}``), a custom price
+(``{"record": "model_price", ...}``, just before the first run it priced: ``prices.py``) or a
+piece of feedback (the fields of ``Feedback``). Runs come first, in start order, then their
+projects (those with a description or metadata), then feedback. Importing upserts the runs through ``batch_ingest_runs`` (tokens, costs and roll-ups
+are derived again from the raw fields, exactly as on first ingest, with the custom prices the
+runs came with), gives projects their
 description and metadata, and re-creates the feedback, so export followed by import reproduces
 the same runs, attachments, projects, trees and stats. Everything streams: neither side holds
 the whole file in memory.
@@ -22,8 +24,15 @@ from typing import IO, TYPE_CHECKING, Any
 import orjson
 
 from .._query.replica import replica_metadata
-from ..errors import LocaltraceError, ProjectNotFoundError
+from ..errors import (
+    InvalidArgumentError,
+    InvalidRunError,
+    LocaltraceError,
+    ProjectNotFoundError,
+    RunProblem,
+)
 from ..models import Project, Run
+from . import prices as _prices
 
 if TYPE_CHECKING:  # the Client calls this module (export_jsonl, import_jsonl, copy_into)
     from ..client import Client
@@ -46,6 +55,8 @@ class Counts:
     feedback: int = 0
     projects: int = 0
     attachments: int = 0
+    prices: int = 0
+    """Custom prices carried (written on export, added on import)."""
 
 
 def is_run(record: dict[str, Any]) -> bool:
@@ -124,6 +135,7 @@ def iter_records(
 ) -> Iterator[dict[str, Any]]:
     """Every matching run (oldest first), then the feedback about those runs."""
     names = _ProjectNames(client)
+    used = _prices.UsedPrices(client)
     filtered = any(value is not None for value in list_runs_args.values())
     run_ids: list[str] = []
     projects: dict[str, None] = {}
@@ -135,6 +147,9 @@ def iter_records(
                 projects[str(run.session_id)] = None
             if filtered and include_feedback:
                 run_ids.append(str(run.id))
+            price = used.before(run)
+            if price is not None:
+                yield price
             yield _record(run, session, replicas.get(str(run.id)))
     for project_id in projects:
         try:
@@ -171,6 +186,8 @@ def export_jsonl(
             counts.attachments += len(record.get("attachments") or ())
         elif is_project(record):
             counts.projects += 1
+        elif _prices.is_price(record):
+            counts.prices += 1
         else:
             counts.feedback += 1
         if progress is not None:
@@ -196,10 +213,10 @@ def parse_lines(
                 "feedback object as written by `localtrace export`"
             ) from None
         if not isinstance(record, dict) or not (
-            is_run(record) or is_project(record) or "key" in record
+            is_run(record) or is_project(record) or _prices.is_price(record) or "key" in record
         ):
             raise LocaltraceError(
-                f"line {number} of {source} is neither a run nor feedback (nor a project); "
+                f"line {number} of {source} is neither a run nor feedback (nor a project or a custom price); "
                 "each line must be one object as written by `localtrace export`"
             )
         yield record
@@ -221,6 +238,9 @@ class _Importer:
         self.counts = Counts()
         self._batch: list[dict[str, Any]] = []
         self._keep_id: dict[tuple[str, str], bool] = {}
+        self.refused: list[RunProblem] = []
+        """Feedback the store refused (written by a version that took it) and custom prices that
+        are not prices, named at the end."""
         self._project_ids: dict[str, str] = {}
 
     def run(self, record: dict[str, Any]) -> None:
@@ -294,6 +314,20 @@ class _Importer:
             )
         self.counts.projects += 1
 
+    def price(self, record: dict[str, Any]) -> None:
+        """Store a custom price before the runs after it are written, and after those before
+        it are (they were not priced by it where they come from)."""
+        self.send()
+        self.client.flush()
+        try:
+            added = _prices.store(self.client, record)
+        except InvalidArgumentError as exc:  # the runs are imported, priced without it
+            reason = f"custom price {record.get('id')} was not imported: {exc}"
+            self.refused.append(RunProblem(None, exc.argument, reason, exc.fix))
+            return
+        if added:
+            self.counts.prices += 1
+
     def feedback(self, record: dict[str, Any]) -> None:
         self.send()
         source = record.get("feedback_source") or {}
@@ -302,6 +336,29 @@ class _Importer:
         project = record.get("session_id") if record.get("run_id") is None else None
         if project is not None:
             project = self._target_project(str(project))
+        try:
+            self._create_feedback(record, source, source_info, origin, project)
+        except InvalidArgumentError as exc:
+            self.refused.append(
+                RunProblem(
+                    str(record.get("run_id")) if record.get("run_id") else None,
+                    "feedback",
+                    f"feedback {record.get('id')} (key {record.get('key')!r}) was not imported: "
+                    f"{exc.argument}={exc.value!r}: {exc.reason}",
+                    exc.fix,
+                )
+            )
+            return
+        self.counts.feedback += 1
+
+    def _create_feedback(
+        self,
+        record: dict[str, Any],
+        source: dict[str, Any],
+        source_info: dict[str, Any],
+        origin: Any,
+        project: str | None,
+    ) -> None:
         self.client.create_feedback(
             run_id=record.get("run_id"),
             key=record["key"],
@@ -322,7 +379,6 @@ class _Importer:
             error=record.get("error"),
             created_at=record.get("created_at"),
         )
-        self.counts.feedback += 1
 
     def _target_project(self, project_id: str) -> str:
         """Where project-level feedback about ``project_id`` goes: the project the runs were
@@ -344,7 +400,8 @@ def import_records(
     """Upsert runs and re-create feedback from records; flushes before returning.
 
     ``project_name`` puts every run into that project; ``tags`` and ``metadata`` are added to
-    every run. Refused runs raise ``InvalidRunError`` at the end (every other run is kept).
+    every run. Refused runs, and feedback the store refuses (a version before its checks wrote
+    it), raise ``InvalidRunError`` at the end (every other line is kept).
     """
     importer = _Importer(
         client, project_name=project_name, tags=list(tags), metadata=dict(metadata or {})
@@ -354,10 +411,17 @@ def import_records(
             importer.run(record)
         elif is_project(record):
             importer.project(record)
+        elif _prices.is_price(record):
+            importer.price(record)
         else:
             importer.feedback(record)
     importer.send()
-    client.flush()
+    try:
+        client.flush()
+    except InvalidRunError as exc:
+        raise InvalidRunError([*exc.problems, *importer.refused]) from None
+    if importer.refused:
+        raise InvalidRunError(importer.refused)
     return importer.counts
 
 

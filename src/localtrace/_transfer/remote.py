@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .._ingest.feedback_input import SDK_SOURCE_TYPES
 from ..errors import LocaltraceError
 
 
@@ -141,9 +142,6 @@ def check_endpoint(endpoint: str) -> str:
         )
     return endpoint.rstrip("/")
 
-
-SDK_SOURCE_TYPES = ("api", "model")
-"""The feedback source types the SDK's ``create_feedback`` takes (``FeedbackSourceType``)."""
 
 ORIGINAL_SOURCE_TYPE = "__source_type"
 """Key of a pushed feedback's source metadata keeping a source type the SDK does not take

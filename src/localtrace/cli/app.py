@@ -1212,7 +1212,10 @@ def export(
             progress = stack.enter_context(_progress("exporting", None, by_bytes=False))
         counts = client.export_jsonl(out, include_feedback=with_feedback, progress=progress, **args)
     where = "stdout" if output == "-" else output
-    _note(f"exported {counts.runs} runs and {counts.feedback} feedback to {where}")
+    carried = (
+        f" (and the {counts.prices} custom prices they were priced with)" if counts.prices else ""
+    )
+    _note(f"exported {counts.runs} runs and {counts.feedback} feedback to {where}{carried}")
 
 
 @main.command("import")
@@ -1310,8 +1313,9 @@ def _import(settings: Settings, source: str, project: str | None) -> None:
             )
         except InvalidRunError as exc:
             raise _refused_import(exc, source, settings.path) from None
+    added = f" (and {counts.prices} custom prices they were priced with)" if counts.prices else ""
     _console().print(
-        f"imported {counts.runs} runs and {counts.feedback} feedback into {settings.path}"
+        f"imported {counts.runs} runs and {counts.feedback} feedback into {settings.path}{added}"
     )
 
 

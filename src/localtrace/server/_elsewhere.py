@@ -18,6 +18,7 @@ from starlette.responses import Response
 from ._docs import errors_doc
 from ._encode import JSONBytes
 from ._errors import DO_NOT_RETRY, ApiError
+from ._routing import add_read_routes
 from ._state import State
 
 _PUSH = "push runs to LangSmith with `localtrace push` to use it there"
@@ -106,16 +107,15 @@ def build_feedback_tokens_router(state: State) -> APIRouter:
     def list_tokens() -> Response:
         return JSONBytes([])
 
-    for method in ("get", "post"):
-        router.add_api_route(
-            "/feedback/tokens/{token}",
-            _use_token,
-            methods=[method.upper()],
-            name=f"use_feedback_token_{method}",
-            tags=["feedback"],
-            summary="Use a pre-signed feedback URL: 404, none exist locally",
-            responses=errors_doc(404),
-        )
+    add_read_routes(
+        router,
+        "/feedback/tokens/{token}",
+        _use_token,
+        name="use_feedback_token",
+        tag="feedback",
+        summary="Use a pre-signed feedback URL: 404, none exist locally",
+        responses=errors_doc(404),
+    )
     return router
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Path, Query
 from starlette.responses import Response
 
+from ..errors import InvalidArgumentError
 from ..models import Feedback
 from ._docs import errors_doc, model_doc
 from ._encode import JSONBytes
@@ -40,11 +42,24 @@ def build_feedback_router(state: State) -> APIRouter:
         run: Annotated[list[uuid.UUID] | None, Query()] = None,
         key: Annotated[list[str] | None, Query()] = None,
         source: Annotated[
-            list[str] | None, Query(description="api, model (or FeedbackSourceType.API)")
+            list[str] | None,
+            Query(description="api, model (or FeedbackSourceType.API), app, auto_eval"),
         ] = None,
         session: uuid.UUID | None = None,
         limit: Annotated[int, Query(ge=1)] = PAGE_MAX,
         offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+        has_comment: bool | None = None,
+        has_score: bool | None = None,
+        min_created_at: dt.datetime | None = None,
+        max_created_at: dt.datetime | None = None,
+        level: Annotated[
+            Literal["run", "session"] | None,
+            Query(description="run: about a run; session: about a project"),
+        ] = None,
+        comparative_experiment_id: uuid.UUID | None = None,
+        include_user_names: Annotated[
+            bool | None, Query(description="accepted, ignored: no users locally")
+        ] = None,
     ) -> Response:
         state.settle()
         items = client.list_feedback(
@@ -54,8 +69,19 @@ def build_feedback_router(state: State) -> APIRouter:
             limit=min(limit, PAGE_MAX),
             offset=offset,
             session_id=session,
+            has_comment=has_comment,
+            has_score=has_score,
+            min_created_at=min_created_at,
+            max_created_at=max_created_at,
+            level=level,
+            comparative_experiment_id=comparative_experiment_id,
         )
-        return JSONBytes(list(items))
+        try:
+            return JSONBytes(list(items))
+        except InvalidArgumentError as exc:
+            if exc.argument != "feedback_source_type":
+                raise
+            raise InvalidArgumentError("source", exc.value, exc.reason, exc.fix) from None
 
     @router.get(
         "/feedback/{feedback_id}",

@@ -88,6 +88,31 @@ def new_router(state: State) -> APIRouter:
     )
 
 
+def add_read_routes(
+    router: APIRouter,
+    path: str,
+    endpoint: Callable[..., Any],
+    *,
+    name: str,
+    tag: str,
+    summary: str,
+    responses: dict[int | str, dict[str, Any]],
+) -> None:
+    """``path`` answered by ``endpoint`` for GET and POST alike (LangSmith's SDKs send some
+    reads as POST), one route per method (``{name}_get``, ``{name}_post``) so that each is one
+    operation of /openapi.json."""
+    for method in ("get", "post"):
+        router.add_api_route(
+            path,
+            endpoint,
+            methods=[method.upper()],
+            name=f"{name}_{method}",
+            tags=[tag],
+            summary=summary,
+            responses=responses,
+        )
+
+
 @dataclass(frozen=True)
 class PathMethods:
     """One path template and the methods served on it."""
@@ -202,6 +227,7 @@ __all__ = [
     "PAGE_MAX",
     "MethodNotAllowedMiddleware",
     "PathMethods",
+    "add_read_routes",
     "allowed_methods",
     "new_router",
     "path_methods",

@@ -171,12 +171,18 @@ class SessionUpdate(_Strict):
     trace_tier: str | None = Field(None, description="accepted, ignored locally")
 
 
+FeedbackSourceType = Literal["api", "model", "app", "auto_eval"]
+"""What LangSmith takes as ``feedback_source.type`` (``feedback_input.SOURCE_TYPES``)."""
+
+
 class FeedbackSourceIn(BaseModel):
     """``feedback_source`` of a feedback body."""
 
     model_config = ConfigDict(extra="forbid")
 
-    type: str | None = None
+    type: FeedbackSourceType | None = Field(
+        None, description="api, model (the SDK's FeedbackSourceType), app or auto_eval"
+    )
     metadata: dict[str, Any] | None = None
     user_id: str | None = Field(None, description="accepted, not stored")
     user_name: str | None = Field(None, description="accepted, not stored")

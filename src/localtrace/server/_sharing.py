@@ -11,6 +11,7 @@ which the SDK reports as a missing run.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Path
@@ -20,7 +21,7 @@ from .._sharing import PUSH_HINT, refusal
 from ._docs import errors_doc
 from ._encode import JSONBytes
 from ._errors import DO_NOT_RETRY, ApiError
-from ._routing import new_router
+from ._routing import add_read_routes, new_router
 from ._state import State
 
 
@@ -53,6 +54,63 @@ def _both(checked: APIRouter, public: APIRouter) -> APIRouter:
     return outer
 
 
+def _share_routes(
+    router: APIRouter,
+    path: str,
+    kind: str,
+    *,
+    share: str,
+    unshared: Callable[[], Response],
+    summaries: tuple[str, str],
+) -> None:
+    """Sharing one ``kind`` of thing at ``path`` (its id the one path parameter): ``share``
+    (the method) is refused with a 403, ``DELETE`` (unsharing) succeeds with ``unshared()``,
+    nothing being shared locally. ``summaries``: of the two, for /openapi.json."""
+    param = path[path.index("{") + 1 : path.index("}")]
+    noun = "run" if param == "run_id" else kind
+
+    def refuse(target: uuid.UUID) -> Response:
+        raise sharing_refused(f"{noun} {target}")
+
+    def nothing_to_do(target: uuid.UUID) -> Response:
+        return unshared()
+
+    # the id under the path's own name (``run_id``...), as a route written for it would take it
+    # (set here: the name is only known now, and string annotations cannot see it)
+    for endpoint in (refuse, nothing_to_do):
+        endpoint.__annotations__ = {
+            "target": Annotated[uuid.UUID, Path(alias=param)],
+            "return": Response,
+        }
+
+    router.add_api_route(
+        path,
+        refuse,
+        methods=[share],
+        name=f"share_{kind}",
+        tags=["sharing"],
+        summary=summaries[0],
+        responses=errors_doc(403, 422),
+    )
+    router.add_api_route(
+        path,
+        nothing_to_do,
+        methods=["DELETE"],
+        name=f"unshare_{kind}",
+        tags=["sharing"],
+        summary=summaries[1],
+        responses=errors_doc(422),
+    )
+
+
+def _null() -> Response:
+    return JSONBytes(None)
+
+
+def _no_content() -> Response:
+    return Response(status_code=204)
+
+
 def build_sharing_router(state: State) -> APIRouter:
     """The v1 share routes (``/runs/{id}/share``, ``/datasets/{id}/share``, ``/public/...``)."""
     client = state.client
@@ -69,23 +127,17 @@ def build_sharing_router(state: State) -> APIRouter:
         client.read_run(run_id)  # 404 for a run that is not in the store
         return JSONBytes(None)
 
-    @router.put(
+    _share_routes(
+        router,
         "/runs/{run_id}/share",
-        tags=["sharing"],
-        summary="Share a run: refused (403), share links need LangSmith",
-        responses=errors_doc(403, 422),
+        "run",
+        share="PUT",
+        unshared=_null,
+        summaries=(
+            "Share a run: refused (403), share links need LangSmith",
+            "Unshare a run: nothing to do (nothing is shared locally)",
+        ),
     )
-    def share_run(run_id: Annotated[uuid.UUID, Path()]) -> Response:
-        raise sharing_refused(f"run {run_id}")
-
-    @router.delete(
-        "/runs/{run_id}/share",
-        tags=["sharing"],
-        summary="Unshare a run: nothing to do (nothing is shared locally)",
-        responses=errors_doc(422),
-    )
-    def unshare_run(run_id: Annotated[uuid.UUID, Path()]) -> Response:
-        return JSONBytes(None)
 
     @router.get(
         "/datasets/{dataset_id}/share",
@@ -103,35 +155,28 @@ def build_sharing_router(state: State) -> APIRouter:
             headers=DO_NOT_RETRY,
         )
 
-    @router.put(
+    _share_routes(
+        router,
         "/datasets/{dataset_id}/share",
-        tags=["sharing"],
-        summary="Share a dataset: refused (403), share links need LangSmith",
-        responses=errors_doc(403, 422),
+        "dataset",
+        share="PUT",
+        unshared=_null,
+        summaries=(
+            "Share a dataset: refused (403), share links need LangSmith",
+            "Unshare a dataset: nothing to do (nothing is shared locally)",
+        ),
     )
-    def share_dataset(dataset_id: Annotated[uuid.UUID, Path()]) -> Response:
-        raise sharing_refused(f"dataset {dataset_id}")
-
-    @router.delete(
-        "/datasets/{dataset_id}/share",
-        tags=["sharing"],
-        summary="Unshare a dataset: nothing to do (nothing is shared locally)",
-        responses=errors_doc(422),
-    )
-    def unshare_dataset(dataset_id: Annotated[uuid.UUID, Path()]) -> Response:
-        return JSONBytes(None)
 
     public = APIRouter()  # any query: the SDK pages these reads with limit and offset
-    for method in ("get", "post"):
-        public.add_api_route(
-            "/public/{share_token}/{rest:path}",
-            _public_read,
-            methods=[method.upper()],
-            name=f"public_{method}",
-            tags=["sharing"],
-            summary="Public reads by share token: 404, nothing is shared locally",
-            responses=errors_doc(404),
-        )
+    add_read_routes(
+        public,
+        "/public/{share_token}/{rest:path}",
+        _public_read,
+        name="public",
+        tag="sharing",
+        summary="Public reads by share token: 404, nothing is shared locally",
+        responses=errors_doc(404),
+    )
     return _both(router, public)
 
 
@@ -139,35 +184,26 @@ def build_sharing_v2_router(state: State) -> APIRouter:
     """The v2 share routes (``client.runs.share``, ``client.public.runs``)."""
     router = new_router(state)
     public = APIRouter()
-
-    @router.post(
+    _share_routes(
+        router,
         "/api/v2/runs/{run_id}/share",
-        tags=["sharing"],
-        summary="Share a trace: refused (403), share links need LangSmith",
-        responses=errors_doc(403, 422),
+        "trace",
+        share="POST",
+        unshared=_no_content,
+        summaries=(
+            "Share a trace: refused (403), share links need LangSmith",
+            "Unshare a trace: nothing to do (204)",
+        ),
     )
-    def share_trace(run_id: Annotated[uuid.UUID, Path()]) -> Response:
-        raise sharing_refused(f"run {run_id}")
-
-    @router.delete(
-        "/api/v2/runs/{run_id}/share",
-        tags=["sharing"],
-        summary="Unshare a trace: nothing to do (204)",
-        responses=errors_doc(422),
+    add_read_routes(
+        public,
+        "/api/v2/public/{share_token}/{rest:path}",
+        _public_read,
+        name="public_v2",
+        tag="sharing",
+        summary="Public v2 reads by share token: 404, nothing is shared locally",
+        responses=errors_doc(404),
     )
-    def unshare_trace(run_id: Annotated[uuid.UUID, Path()]) -> Response:
-        return Response(status_code=204)
-
-    for method in ("get", "post"):
-        public.add_api_route(
-            "/api/v2/public/{share_token}/{rest:path}",
-            _public_read,
-            methods=[method.upper()],
-            name=f"public_v2_{method}",
-            tags=["sharing"],
-            summary="Public v2 reads by share token: 404, nothing is shared locally",
-            responses=errors_doc(404),
-        )
     return _both(router, public)
 
 
