@@ -145,6 +145,27 @@ def test_projects_keep_the_name_at_80_columns(demo_db: Path) -> None:
     assert max(len(line) for line in out.splitlines()) <= 80
 
 
+def test_projects_at_80_columns_keep_the_cost(demo_db: Path) -> None:
+    """At 80 columns the cost went before the time of the last run; it stays now, as a runs
+    listing keeps its cost before its start time."""
+    (project,) = localtrace.Client(demo_db).list_projects()
+    out = show(demo_db, "projects", columns=80)
+    assert "cost" in out.split() and display.cost_text(project.total_cost) in out
+
+
+@pytest.mark.parametrize("columns", range(40, 161, 8))
+def test_projects_give_up_times_and_ids_before_figures(demo_db: Path, columns: int) -> None:
+    out = show(demo_db, "projects", columns=columns)
+    header = next(line for line in out.splitlines() if line.split()[:1] == ["name"])
+    shown = re.split(r"\s{2,}", header.strip())
+    assert max(len(line) for line in out.splitlines()) <= columns
+    figures = ["traces", "errors", "p50", "cost", "tokens"]
+    if "last run" in shown or "id" in shown:
+        assert set(figures) <= set(shown), shown
+    kept = [name for name in figures if name in shown]
+    assert kept == [name for name in figures[: len(kept)]], shown  # the most useful stay
+
+
 @pytest.mark.parametrize("columns", [80, 100])
 def test_trace_keeps_its_waterfall_when_narrow(demo_db: Path, columns: int) -> None:
     root = next(iter(localtrace.Client(demo_db).list_runs(is_root=True)))

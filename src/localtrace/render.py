@@ -685,18 +685,34 @@ def stats_record(stats: RunStats) -> dict[str, Any]:
 
 
 # -- projects and feedback ----------------------------------------------------------------------
+_PROJECT_COLUMNS_BY_IMPORTANCE = (
+    "name",
+    "traces",
+    "errors",
+    "p50",
+    "cost",
+    "tokens",
+    "last run",
+    "created",
+    "id",
+)
+"""What a narrow terminal keeps of a projects listing, as a runs listing does: the figures
+first (cost before tokens), the time of the last run after them, the id last."""
+
+
 def projects_table(
     projects: Iterable[Project], *, with_stats: bool, width: int | None = None
 ) -> Table:
     """Projects, with trace counts, latency, tokens, cost and error rate when computed.
 
     In ``width`` characters the id goes first (commands take project names), then the least
-    useful figures; the name always stays.
+    useful figures in ``_PROJECT_COLUMNS_BY_IMPORTANCE``'s order; the name always stays.
     """
     stats = (
         ("traces", "last run", "p50", "tokens", "cost", "errors") if with_stats else ("created",)
     )
     room = {
+        "name": 16,
         "traces": 7,
         "last run": 19,
         "p50": 7,
@@ -704,9 +720,9 @@ def projects_table(
         "cost": 10,
         "errors": 6,
         "created": 19,
+        "id": 36,
     }
-    importance = [("name", 16), *((n, room[n]) for n in stats[:2]), ("errors", 6), ("p50", 7)]
-    importance += [(n, room[n]) for n in stats if n not in dict(importance)] + [("id", 36)]
+    importance = [(n, room[n]) for n in _PROJECT_COLUMNS_BY_IMPORTANCE]
     shown = fitting([c for c in importance if c[0] in (*stats, "name", "id")], width)
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("name", overflow="fold", style="bold", min_width=16)
