@@ -24,10 +24,12 @@ import pytest
 from click.testing import CliRunner, Result
 
 import localtrace
+from localtrace import display
 from localtrace.cli import demo as _demo
 from localtrace.cli import main
 
 README = Path(__file__).resolve().parents[1] / "README.md"
+UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
 
 
 @pytest.fixture(scope="module")
@@ -289,6 +291,41 @@ def test_runs_select_limits_the_fields(demo_db: Path) -> None:
     assert all(r["latency"] is not None for r in records)
     out = ok("runs", "--select", "name,total_tokens", db=demo_db)
     assert out.strip().splitlines()[0].split() == ["name", "total_tokens", "id"]
+
+
+@pytest.mark.parametrize("columns", ["200", None])
+def test_selected_figures_read_as_in_every_other_table(demo_db: Path, columns: str | None) -> None:
+    """`runs --select latency` printed raw seconds (0.086791) where every other table prints
+    87ms; a selected latency, cost or token count now reads the same in a terminal and in a
+    piped table, and the data formats keep the numbers that the full records have."""
+    runs = {str(r.id): r for r in localtrace.Client(demo_db).list_runs()}
+    result = CliRunner().invoke(
+        main,
+        ["--db", str(demo_db), "runs", "-s", "name,latency,total_cost,total_tokens", "-n", "0"],
+        env={"COLUMNS": columns},
+    )
+    rows = [line.split() for line in result.stdout.splitlines() if UUID.search(line)]
+    assert len(rows) == len(runs)
+    for row in rows:
+        run = runs[row[-1]]
+        figures = [
+            display.latency_text(run.latency),
+            display.cost_text(run.total_cost),
+            display.tokens_text(run.total_tokens),
+        ]
+        assert row == [run.name, *(f for f in figures if f), str(run.id)]
+    for fmt in ("csv", "jsonl"):
+        full = ok("runs", "-n", "0", "-f", fmt, db=demo_db)
+        selected = ok("runs", "-s", "latency", "-n", "0", "-f", fmt, db=demo_db)
+        assert _latencies(full, fmt) == _latencies(selected, fmt)
+        assert all(isinstance(v, float) for v in _latencies(selected, fmt).values())
+
+
+def _latencies(out: str, fmt: str) -> dict[str, Any]:
+    """Each run's latency as a data format gives it (CSV's text read as a number)."""
+    if fmt == "csv":
+        return {row["id"]: float(row["latency"]) for row in csv.DictReader(io.StringIO(out))}
+    return {r["id"]: r["latency"] for r in map(json.loads, out.splitlines())}
 
 
 def test_runs_structured_conditions(demo_db: Path) -> None:
