@@ -15,6 +15,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO, Any
 
+from pydantic import BaseModel
 from rich import box
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderableType
@@ -99,11 +100,14 @@ def write_records(
     out: IO[str],
     *,
     columns: Sequence[str] | None = None,
+    header: Sequence[str] | None = None,
 ) -> int:
     """Stream ``records`` as a JSON array, JSON lines or CSV; returns how many were written.
 
     CSV columns are ``columns`` (default: the keys of the first record); nested values are
-    written as compact JSON.
+    written as compact JSON. With no record, CSV is still the header (``columns``, else
+    ``header``: the keys the records would have), which a spreadsheet or pandas reads as an
+    empty table where an empty file is an error.
     """
     count = 0
     if fmt == "jsonl":
@@ -128,12 +132,17 @@ def write_records(
                 writer.writeheader()
             writer.writerow({key: _csv_value(value) for key, value in record.items()})
             count += 1
-        if writer is None and columns:
-            csv.writer(out, lineterminator="\n").writerow(list(columns))
+        if writer is None and (columns or header):
+            csv.writer(out, lineterminator="\n").writerow(list(columns or header or ()))
     else:  # pragma: no cover - click validates the choice
         raise ValueError(f"unknown format {fmt!r}")
     out.flush()
     return count
+
+
+def fields_of(model: type[BaseModel]) -> list[str]:
+    """The keys of ``model``'s records (``model_dump``): a CSV header when there is no row."""
+    return [*model.model_fields, *model.model_computed_fields]
 
 
 def _dumps(record: Any) -> str:

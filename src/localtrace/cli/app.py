@@ -51,7 +51,7 @@ from ..errors import (
     NotFoundError,
 )
 from ..filters import did_you_mean
-from ..models import RUN_TYPES, Run
+from ..models import RUN_TYPES, Feedback, Project, Run, RunStats
 from ..render import TerminalConsole
 from .run_ids import RunIdParam
 from .run_ids import resolve as resolve_run_id
@@ -949,7 +949,8 @@ def stats(
             _emit_one({key: render.stats_record(value) for key, value in result.items()}, fmt)
         else:
             rows = ({"group": key, **render.stats_record(value)} for key, value in result.items())
-            render.write_records(rows, fmt, sys.stdout)
+            header = ["group", *render.fields_of(RunStats)]
+            render.write_records(rows, fmt, sys.stdout, header=header)
         return
     if fmt == "table":
         if not result.run_count:  # as with --group-by: a table of zeros and dashes says less
@@ -1062,7 +1063,8 @@ def projects(
         console = _console()
         console.print(render.projects_table(found, with_stats=with_stats, width=console.width))
         return
-    render.write_records((render.project_record(p) for p in found), fmt, sys.stdout)
+    records = (render.project_record(p) for p in found)
+    render.write_records(records, fmt, sys.stdout, header=render.fields_of(Project))
 
 
 @main.command()
@@ -1116,7 +1118,8 @@ def feedback(
             newest = "feedback" if limit == 1 else f"{limit} pieces of feedback"
             _note(f"showing the newest {newest}; --limit 0 shows all")
         return
-    render.write_records((render.feedback_record(f) for f in found), fmt, sys.stdout)
+    records = (render.feedback_record(f) for f in found)
+    render.write_records(records, fmt, sys.stdout, header=render.fields_of(Feedback))
 
 
 def _feedback_key_hint(client: Client, keys: tuple[str, ...]) -> str:

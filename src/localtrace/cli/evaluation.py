@@ -26,6 +26,19 @@ from .app import (
     pass_settings,
 )
 
+DATASET_FIELDS = ("name", "id", "examples", "experiments", "modified_at", "description")
+"""The fields of a ``localtrace datasets`` record."""
+EXPERIMENT_FIELDS = (
+    *("name", "id", "dataset", "start_time", "examples", "runs", "feedback"),
+    *("latency_p50", "latency_p99", "total_tokens", "total_cost", "error_rate"),
+)
+"""The keys of ``Client.list_experiments``' records: the CSV header when there is none."""
+COMPARISON_FIELDS = (
+    *("example_id", "inputs", "outputs_a", "outputs_b", "scores_a", "scores_b", "deltas"),
+    *("latency_a", "latency_b", "error_a", "error_b", "regressed"),
+)
+"""The keys of ``Client.compare_experiments``' rows: the CSV header when there is none."""
+
 
 def _score(value: float | None) -> str:
     return "" if value is None else f"{value:.3g}"
@@ -61,7 +74,8 @@ def datasets(ctx: click.Context, settings: Settings, fmt: str | None) -> None:
         for d in found
     ]
     if fmt != "table":
-        render.write_records((_as_data(r) for r in records), fmt, sys.stdout)
+        records = [_as_data(r) for r in records]
+        render.write_records(records, fmt, sys.stdout, header=DATASET_FIELDS)
         return
     if not records:
         _note(
@@ -200,7 +214,8 @@ def experiments(settings: Settings, dataset: str | None, fmt: str | None) -> Non
     with settings.client(read_only=True) as client:
         found = client.list_experiments(dataset_name=dataset)
     if fmt != "table":
-        render.write_records((_as_data(e) for e in found), fmt, sys.stdout)
+        records = (_as_data(e) for e in found)
+        render.write_records(records, fmt, sys.stdout, header=EXPERIMENT_FIELDS)
         return
     if not found:
         _note("no experiments yet; run langsmith.evaluate(..., client=localtrace.Client(...))")
@@ -271,7 +286,7 @@ def compare(settings: Settings, experiment_a: str, experiment_b: str, fmt: str |
     with settings.client(read_only=True) as client:
         rows = client.compare_experiments(experiment_a, experiment_b)
     if fmt != "table":
-        render.write_records(rows, fmt, sys.stdout)
+        render.write_records(rows, fmt, sys.stdout, header=COMPARISON_FIELDS)
         return
     regressed = sum(r["regressed"] for r in rows)
     console = _console()
