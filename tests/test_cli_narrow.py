@@ -145,6 +145,25 @@ def test_projects_keep_the_name_at_80_columns(demo_db: Path) -> None:
     assert max(len(line) for line in out.splitlines()) <= 80
 
 
+@pytest.mark.parametrize(
+    ("command", "first"),
+    [
+        (["runs"], "name"),
+        (["projects"], "name"),
+        (["feedback"], "key"),
+        (["stats", "-g", "name"], "name"),
+        (["sql", "SELECT 1 AS one"], "one"),
+    ],
+)
+def test_a_piped_listing_starts_with_its_header(
+    demo_db: Path, command: list[str], first: str
+) -> None:
+    """`localtrace feedback > file` started with a line "feedback" above the header, which a
+    script reading the columns took for the header; every listing now starts with it."""
+    lines = show(demo_db, *command, columns=None).splitlines()
+    assert lines[0].split()[0] == first and set(lines[1]) <= {"-", " "}, lines[:2]
+
+
 def test_projects_at_80_columns_keep_the_cost(demo_db: Path) -> None:
     """At 80 columns the cost went before the time of the last run; it stays now, as a runs
     listing keeps its cost before its start time."""

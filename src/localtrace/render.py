@@ -434,7 +434,7 @@ def run_detail(
     if metadata:
         parts.append(_json_block("metadata", metadata))
     if feedback:
-        parts.append(feedback_table(feedback, show_run=False))
+        parts.append(feedback_table(feedback, show_run=False, title="feedback"))
     return Group(*parts)
 
 
@@ -793,11 +793,17 @@ def project_record(project: Project) -> dict[str, Any]:
 
 
 def feedback_table(
-    feedback: Iterable[Feedback], *, show_run: bool = True, width: int | None = None
+    feedback: Iterable[Feedback],
+    *,
+    show_run: bool = True,
+    width: int | None = None,
+    title: str | None = None,
 ) -> Table:
     """Feedback: key, score, value, comment (and the run it is about).
 
-    In ``width`` characters the least useful columns are left out, never the key.
+    In ``width`` characters the least useful columns are left out, never the key. A listing
+    of its own has no ``title`` (written to a pipe, its first line is the header, as every
+    listing's); a section of a run's detail has one.
     """
     rows = [
         {
@@ -825,7 +831,7 @@ def feedback_table(
     if not show_run:
         importance.remove(("run", 36))
     shown = fitting(importance, width)
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="feedback", title_justify="left")
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title=title, title_justify="left")
     columns = {
         "key": {"style": "bold", "overflow": "fold", "min_width": room("key", 16)},
         "score": {"justify": "right", "no_wrap": True},
