@@ -246,3 +246,17 @@ def test_a_bad_dataset_file_names_the_line_and_adds_nothing(tmp_path: Path) -> N
     )
     assert result.exit_code == 2 and "line 2" in result.output + (result.stderr or "")
     assert not localtrace.Client(db).has_dataset(dataset_name="x")
+
+
+def test_an_experiment_without_runs_has_no_latency(tmp_path: Path) -> None:
+    """An experiment that ran nothing yet showed its median latency as "running", as if
+    its runs were still going; the cell is empty now, as its cost and error rate are."""
+    db = tmp_path / "e.db"
+    with localtrace.Client(db) as client:
+        dataset = client.create_dataset("empty")
+        client.create_project("not-run-yet", reference_dataset_id=dataset.id)
+    result = CliRunner().invoke(main, ["--db", str(db), "experiments"], env={"COLUMNS": None})
+    assert result.exit_code == 0, result.output
+    header, _, row = result.stdout.splitlines()
+    assert "p50" in header.split() and "running" not in row
+    assert row.split() == ["not-run-yet", "empty", "0"]

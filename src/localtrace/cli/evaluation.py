@@ -227,7 +227,7 @@ def experiments(settings: Settings, dataset: str | None, fmt: str | None) -> Non
             "dataset": e["dataset"],
             "examples": str(e["examples"] or 0),
             **{f"key:{k}": _score(e["feedback"].get(k)) for k in keys},
-            "p50": display.latency_text(_seconds(e["latency_p50"])),
+            "p50": _latency(e["latency_p50"]),
             "cost": display.cost_text(e["total_cost"]),
             "errors": display.percent_text(e["error_rate"]),
         }
@@ -339,6 +339,13 @@ def _as_data(record: dict[str, Any]) -> dict[str, Any]:
         else value
         for key, value in record.items()
     }
+
+
+def _latency(value: Any) -> str:
+    """A latency figure as tables show it; empty for none (``latency_text`` says "running"
+    for a run without an end, which an experiment with no runs is not)."""
+    seconds = _seconds(value)
+    return "" if seconds is None else display.latency_text(seconds)
 
 
 def _seconds(value: Any) -> float | None:
