@@ -400,6 +400,18 @@ def test_reads_never_make_a_store_of_an_empty_database(tmp_path: Path, kind: str
     assert "demo" in ok("projects", db=path)
 
 
+def test_an_unknown_selected_field_is_answered_with_the_fields(demo_db: Path) -> None:
+    """`runs --select colour` sent the user to `localtrace runs --help`, which names no field;
+    the error names them now: every field a run record has can be selected."""
+    message = fails("runs", "--select", "colour", db=demo_db)
+    record = json.loads(ok("runs", "-n", "1", "-f", "jsonl", db=demo_db))
+    named = set(re.findall(r"[a-z_]+", message.partition("fields are")[2]))
+    assert set(record) - {"session_name"} <= named, set(record) - named
+    assert "--help" not in message
+    for field in sorted(named):
+        ok("runs", "-n", "1", "--select", field, "-f", "jsonl", db=demo_db)
+
+
 def test_unknown_ids_and_bad_arguments(demo_db: Path) -> None:
     unknown = str(uuid.uuid4())
     assert "no run with id" in fails("run", unknown, db=demo_db)

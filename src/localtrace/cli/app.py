@@ -549,7 +549,8 @@ def _fields(select: tuple[str, ...]) -> list[str]:
     names = [name.strip() for item in select for name in item.split(",") if name.strip()]
     for name in names:
         if name not in _RUN_FIELDS:
-            hint = did_you_mean(name, _RUN_FIELDS) or "see `localtrace runs --help`"
+            # the fields are listed (not a pointer to --help, which cannot hold 40 of them)
+            hint = did_you_mean(name, _RUN_FIELDS) or f"the fields are {', '.join(_RUN_FIELDS)}"
             raise click.BadParameter(f"unknown field {name!r}; {hint}", param_hint="--select")
     return names
 
