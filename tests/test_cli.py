@@ -692,6 +692,15 @@ def _snapshot(path: Path) -> dict[str, Any]:
     }
 
 
+def test_feedback_of_a_run_takes_the_end_of_its_id(demo_db: Path, root_id: str) -> None:
+    """`feedback --run` took only whole ids, where `run` and `trace` take the end of an id
+    that a narrow `runs` listing shows (…5dcc9276); it takes it too now."""
+    whole = json.loads(ok("feedback", "--run", root_id, "-f", "json", db=demo_db))
+    for part in ("…" + root_id[-8:], root_id[-12:].upper()):
+        assert json.loads(ok("feedback", "--run", part, "-f", "json", db=demo_db)) == whole
+    assert "no run id contains" in fails("feedback", "--run", "fffffffff", db=demo_db)
+
+
 def test_export_then_import_reproduces_runs_trees_feedback_and_stats(
     demo_db: Path, tmp_path: Path
 ) -> None:

@@ -1070,7 +1070,11 @@ def projects(
 
 @main.command()
 @click.option(
-    "--run", "run_ids", multiple=True, type=click.UUID, help="About this run (repeatable)."
+    "--run",
+    "run_ids",
+    multiple=True,
+    type=RunIdParam(),
+    help="About this run: its id or the end of it, as `runs` shows it (repeatable).",
 )
 @click.option("--key", "keys", multiple=True, help="Only this feedback key (repeatable).")
 @click.option("--project", "-p", help="Only feedback about runs of this project.")
@@ -1100,9 +1104,10 @@ def feedback(
     fmt = settings.format(fmt)
     with settings.client(read_only=True) as client:
         session_id = client.read_project(project_name=project).id if project else None
+        runs = [resolve_run_id(client, run_id, "--run") for run_id in run_ids]
         found = list(
             client.list_feedback(
-                run_ids=list(run_ids) or None,
+                run_ids=runs or None,
                 feedback_key=list(keys) or None,
                 session_id=session_id,
                 limit=limit or None,
