@@ -619,6 +619,20 @@ def test_search_finds_text_in_outputs_and_errors(demo_db: Path) -> None:
     assert result.exit_code == 0 and "no run mentions" in result.stderr
 
 
+def test_search_says_that_names_are_not_searched_and_how_to_search_them(demo_db: Path) -> None:
+    """`localtrace search --help` promised run names, which the search leaves out (as
+    LangSmith's does; docs/compatibility.md): `search research` found nothing beside a run
+    named research_assistant, without a word. The help says what is searched, and a search
+    that finds nothing gives the filter that searches names, which finds it."""
+    assert "names" not in ok("search", "--help").split("(")[0]
+    result = cli("search", "research", db=demo_db)
+    assert result.stdout == ""
+    command = result.stderr.split("names: ")[1].strip()
+    assert command == """localtrace runs --filter 'search(name, "research")'"""
+    found = json.loads(ok(*shlex.split(command)[1:], "-f", "json", db=demo_db))
+    assert [run["name"] for run in found] == ["research_assistant"]
+
+
 def test_projects(demo_db: Path) -> None:
     pytest.importorskip("localtrace._stats.passes")
     assert "localtrace-demo" in ok("projects", db=demo_db)

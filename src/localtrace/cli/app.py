@@ -17,6 +17,7 @@ import logging
 import os
 import re
 import select
+import shlex
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -50,7 +51,7 @@ from ..errors import (
     LocaltraceError,
     NotFoundError,
 )
-from ..filters import did_you_mean
+from ..filters import did_you_mean, quote
 from ..models import RUN_TYPES, Feedback, Project, Run, RunStats
 from ..render import TerminalConsole
 from .run_ids import RunIdParam
@@ -981,7 +982,8 @@ def search(
     limit: int,
     fmt: str | None,
 ) -> None:
-    """Full-text search over run names, inputs, outputs and errors.
+    """Full-text search over the inputs, outputs and errors of runs (not their names, as in
+    LangSmith: `localtrace runs --filter 'search(name, "TEXT")'` searches those).
 
     Example:
 
@@ -1001,7 +1003,11 @@ def search(
         if fmt == "table":
             shown = list(found)
             if not shown:
-                _note(f"no run mentions {text!r}")
+                by_name = shlex.quote(f"search(name, {quote(text)})")
+                _note(
+                    f"no run mentions {text!r} in its inputs, outputs or error; to search run "
+                    f"names: localtrace runs --filter {by_name}"
+                )
                 return
             console = _console()
             console.print(render.runs_table(shown, width=console.width))
