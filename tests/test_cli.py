@@ -143,6 +143,7 @@ def test_every_command_has_help_ending_in_an_example(path: str) -> None:
     example = description[description.index("Example:") + 1 :]
     assert example and example[-1].startswith("localtrace"), out
     assert re.search(rf"\b{re.escape(path.split()[-1])}\b", example[-1]), out
+    assert "``" not in out, out  # reST markup of a docstring, shown as it is by --help
 
 
 @pytest.mark.parametrize("path", COMMANDS)

@@ -203,7 +203,7 @@ def experiments(settings: Settings, dataset: str | None, fmt: str | None) -> Non
     """Experiments (evaluations of a dataset), newest first, with scores and costs.
 
     The table shows the mean of each feedback key, median latency, cost and error rate;
-    ``--format json`` adds p99 latency and tokens.
+    --format json adds p99 latency and tokens.
 
     Example:
 
