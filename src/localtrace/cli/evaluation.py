@@ -289,10 +289,14 @@ def compare(settings: Settings, experiment_a: str, experiment_b: str, fmt: str |
         render.write_records(rows, fmt, sys.stdout, header=COMPARISON_FIELDS)
         return
     regressed = sum(r["regressed"] for r in rows)
+    summary = f"{experiment_a} -> {experiment_b}: {len(rows)} examples, {regressed} regressed"
     console = _console()
-    console.print(
-        Text(f"{experiment_a} -> {experiment_b}: {len(rows)} examples, {regressed} regressed")
-    )
+    if console.plain or not rows:  # a file or a pipe gets the table alone, header first
+        _note(summary)
+        if not rows:
+            return
+    else:
+        console.print(Text(summary))
     cells = [
         (
             "✗" if r["regressed"] else "",
