@@ -1203,6 +1203,9 @@ def export(
         localtrace export --format parquet -o demo-parquet
         localtrace export --otlp https://collector.example.com:4318 --header x-api-key=KEY
     """
+    from .outputs import refuse_a_database
+
+    refuse_a_database(output, settings.path)
     if otlp is not None:
         from .otel import export_otlp
 
@@ -1250,7 +1253,9 @@ def import_command(settings: Settings, source: str, project: str | None) -> None
         raise CommandError(
             f"no file {source}; pass the path of a file written by `localtrace export`"
         )
-    if source != "-" and _is_sqlite_file(source):
+    from .outputs import is_sqlite_file
+
+    if source != "-" and is_sqlite_file(source):
         raise CommandError(
             f"{source} is a store (an SQLite file), not JSON lines; combine stores with "
             f"`localtrace merge {settings.path} {source}`"
@@ -1265,16 +1270,6 @@ def import_command(settings: Settings, source: str, project: str | None) -> None
     created = not os.path.exists(settings.path)
     with _removed_if_empty(settings.path) if created else contextlib.nullcontext():
         _import(settings, source, project)
-
-
-def _is_sqlite_file(path: str) -> bool:
-    """Whether ``path`` starts with SQLite's header: a store given where JSON lines belong.
-    (Read before this process opens any connection to it, so no SQLite lock is dropped.)"""
-    try:
-        with open(path, "rb") as file:
-            return file.read(16) == b"SQLite format 3\x00"
-    except OSError:
-        return False
 
 
 def _table_file_kind(path: str) -> str | None:

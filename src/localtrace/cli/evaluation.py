@@ -25,6 +25,7 @@ from .app import (
     options_named,
     pass_settings,
 )
+from .outputs import refuse_a_database
 
 DATASET_FIELDS = ("name", "id", "examples", "experiments", "modified_at", "description")
 """The fields of a ``localtrace datasets`` record."""
@@ -132,6 +133,7 @@ def datasets_export(
         localtrace datasets export my-dataset -o examples.jsonl
     """
     kind = kind or ("csv" if output.endswith(".csv") else "jsonl")
+    refuse_a_database(output, settings.path)
     with settings.client(read_only=True) as client:
         records = list(_io.example_records(client, name, as_of))
     if kind == "csv":
