@@ -446,6 +446,13 @@ def test_importing_a_store_file_points_at_merge(demo_db: Path, tmp_path: Path) -
     assert not (tmp_path / "copy.db").exists()
 
 
+def test_importing_the_store_into_itself_says_so(demo_db: Path) -> None:
+    """`localtrace import localtrace.db` (the store given as the input) advised merging the
+    store into itself: `localtrace merge localtrace.db localtrace.db`, which merge refuses."""
+    message = fails("import", str(demo_db), db=demo_db)
+    assert "is the store itself" in message and "merge" not in message
+
+
 def test_run_shows_everything_about_one_run(demo_db: Path, root_id: str) -> None:
     out = ok("run", root_id, db=demo_db)
     for text in ("research_assistant", "inputs", "outputs", "question", "answer", "metadata"):

@@ -1253,8 +1253,13 @@ def import_command(settings: Settings, source: str, project: str | None) -> None
         raise CommandError(
             f"no file {source}; pass the path of a file written by `localtrace export`"
         )
-    from .outputs import is_sqlite_file
+    from .outputs import is_sqlite_file, same_file
 
+    if source != "-" and same_file(source, settings.path):
+        raise CommandError(
+            f"{source} is the store itself (--db), which holds its runs already; import "
+            "the JSON lines of `localtrace export`, or pass --db the store to import into"
+        )
     if source != "-" and is_sqlite_file(source):
         raise CommandError(
             f"{source} is a store (an SQLite file), not JSON lines; combine stores with "

@@ -25,14 +25,15 @@ def refuse_a_database(output: str, store: str) -> None:
     store it was exporting, then failed on it with a traceback)."""
     if output == "-" or not os.path.isfile(output) or not is_sqlite_file(output):
         return
-    which = "the store itself" if _same_file(output, store) else "an SQLite database"
+    which = "the store itself" if same_file(output, store) else "an SQLite database"
     raise CommandError(
         f"{output} is {which}; writing there would destroy it, so it was not changed: "
-        "pass another -o path (a .jsonl or .csv file)"
+        "pass another -o path"
     )
 
 
-def _same_file(a: str, b: str) -> bool:
+def same_file(a: str, b: str) -> bool:
+    """Whether the paths name one file (both existing)."""
     try:
         return os.path.samefile(a, b)
     except OSError:
