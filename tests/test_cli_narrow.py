@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 import json
 import os
@@ -294,6 +296,38 @@ def test_sql_tables_stay_one_line_per_row_at_80_columns(demo_db: Path) -> None:
     assert "…" in result.stdout and "-f csv" in result.stderr
     short = show(demo_db, "sql", "SELECT name, count(*) AS n FROM runs GROUP BY name", columns=80)
     assert "research_assistant" in short  # nothing cut: nothing said
+
+
+def test_sql_select_star_at_80_columns_keeps_readable_columns_and_names_the_rest(
+    demo_db: Path,
+) -> None:
+    """`SELECT * FROM runs` at 80 columns drew its 50 columns as empty slivers a character
+    wide, every header and value lost; the first columns that fit stay readable and the
+    others are named on stderr."""
+    saved = os.environ.pop("COLUMNS", None)
+    try:
+        result = CliRunner().invoke(
+            main, ["--db", str(demo_db), "sql", "SELECT * FROM runs"], env={"COLUMNS": "80"}
+        )
+    finally:
+        if saved is not None:
+            os.environ["COLUMNS"] = saved
+    assert result.exit_code == 0, result.output
+    every = next(
+        csv.reader(
+            io.StringIO(show(demo_db, "sql", "SELECT * FROM runs", "-f", "csv", columns=None))
+        )
+    )
+    lines = result.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    shown = [header.strip() for header in lines[0].split("┃")]
+    assert len(shown) >= 3
+    for header, name in zip(shown, every, strict=False):  # in order, whole or cut readable
+        assert header == name or (header[-1] == "…" and name.startswith(header[:-1])), header
+        assert len(header) >= min(len(name), 8)
+    assert f"left out to fit 80 columns: {', '.join(every[len(shown) :])};" in result.stderr
+    _, ids = names_and_ids(demo_db)
+    assert {line.split()[0].rstrip("…") for line in lines[2:]} == {i[:8] for i in ids}
 
 
 def test_sql_piped_keeps_every_value_whole(demo_db: Path) -> None:
