@@ -234,6 +234,23 @@ def test_demo_traces_and_shows_tree_and_stats(tmp_path: Path) -> None:
         assert [p.name for p in client.list_projects()] == ["localtrace-demo"]
 
 
+def test_the_commands_the_demo_suggests_run_as_printed(tmp_path: Path) -> None:
+    """With a path or a project name holding a space, the demo's "Next:" commands broke when
+    pasted (`localtrace --db my traces.db runs --project my demo`); they are quoted now."""
+    pytest.importorskip("localtrace._stats.passes")
+    db = tmp_path / "my traces" / "fresh db.db"
+    db.parent.mkdir()
+    out = ok("--db", str(db), "demo", "--project", "my demo's project")
+    suggested = out[out.index("Next:") :].splitlines()[1:]
+    assert len(suggested) == 3
+    for line in suggested:
+        words = shlex.split(line)
+        assert words[0] == "localtrace", line
+        result = cli(*words[1:])
+        assert result.exit_code == 0, (line, result.output)
+        assert "my demo's project" in result.stdout or "research_assistant" in result.stdout
+
+
 # -- runs ---------------------------------------------------------------------------------------
 def test_runs_table_shows_the_readable_columns(demo_db: Path) -> None:
     out = ok("runs", db=demo_db)

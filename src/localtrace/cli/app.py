@@ -712,13 +712,15 @@ def demo(settings: Settings, project: str | None) -> None:
         console.print(render.trace_tree(tree, project_name=name, console_width=console.width))
         if not isinstance(stats, dict):
             console.print(render.stats_table(stats, title=f"\nproject {name} (per trace)"))
-        db = "" if settings.db is None else f" --db {settings.db}"
+        # quoted, so that each line can be pasted as it is (a path or a name with a space)
+        db = "" if settings.db is None else f" --db {shlex.quote(settings.db)}"
+        project = shlex.quote(name)
         console.print(
             Text(
                 "\nNext:\n"
-                f"  localtrace{db} runs --project {name}\n"
+                f"  localtrace{db} runs --project {project}\n"
                 f"  localtrace{db} trace {root_id}\n"
-                f"  localtrace{db} stats --project {name} --group-by name",
+                f"  localtrace{db} stats --project {project} --group-by name",
                 style="dim",
             )
         )
