@@ -470,6 +470,22 @@ def test_importing_the_store_into_itself_says_so(demo_db: Path) -> None:
     assert "is the store itself" in message and "merge" not in message
 
 
+def test_the_commands_suggested_name_the_same_store(demo_db: Path, tmp_path: Path) -> None:
+    """`localtrace --db my.db run ID` ended with "the whole trace: localtrace trace ID", which
+    looks in ./localtrace.db; the commands suggested carry the --db given (quoted)."""
+    store = tmp_path / "a store.db"
+    shutil.copy(demo_db, store)
+    with localtrace.Client(store, read_only=True) as client:
+        run = next(r for r in client.list_runs() if r.parent_run_id is not None)
+    out = ok("run", str(run.id), db=store)
+    line = out.splitlines()[-1].split(": ", 1)[1]
+    search = cli("search", "research", db=store).stderr.split("names: ")[1].strip()
+    for suggested in (line, search):
+        words = shlex.split(suggested)
+        assert words[:3] == ["localtrace", "--db", str(store)], suggested
+        assert cli(*words[1:]).exit_code == 0, suggested
+
+
 def test_run_shows_everything_about_one_run(demo_db: Path, root_id: str) -> None:
     out = ok("run", root_id, db=demo_db)
     for text in ("research_assistant", "inputs", "outputs", "question", "answer", "metadata"):
@@ -653,8 +669,8 @@ def test_search_says_that_names_are_not_searched_and_how_to_search_them(demo_db:
     result = cli("search", "research", db=demo_db)
     assert result.stdout == ""
     command = result.stderr.split("names: ")[1].strip()
-    assert command == """localtrace runs --filter 'search(name, "research")'"""
-    found = json.loads(ok(*shlex.split(command)[1:], "-f", "json", db=demo_db))
+    assert command.endswith(""" runs --filter 'search(name, "research")'""")
+    found = json.loads(ok(*shlex.split(command)[1:], "-f", "json"))
     assert [run["name"] for run in found] == ["research_assistant"]
 
 

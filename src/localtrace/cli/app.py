@@ -390,6 +390,12 @@ class Settings:
         """The command's ``--format``, else the global one, else ``table``."""
         return fmt or self.fmt or "table"
 
+    def command(self, *words: str) -> str:
+        """A command line to suggest, on the same ``--db`` as this one and quoted for a
+        shell, so that it can be pasted as it is."""
+        db = [] if self.db is None else ["--db", self.db]
+        return shlex.join(["localtrace", *db, *words])
+
 
 pass_settings = click.make_pass_decorator(Settings)
 
@@ -712,18 +718,12 @@ def demo(settings: Settings, project: str | None) -> None:
         console.print(render.trace_tree(tree, project_name=name, console_width=console.width))
         if not isinstance(stats, dict):
             console.print(render.stats_table(stats, title=f"\nproject {name} (per trace)"))
-        # quoted, so that each line can be pasted as it is (a path or a name with a space)
-        db = "" if settings.db is None else f" --db {shlex.quote(settings.db)}"
-        project = shlex.quote(name)
-        console.print(
-            Text(
-                "\nNext:\n"
-                f"  localtrace{db} runs --project {project}\n"
-                f"  localtrace{db} trace {root_id}\n"
-                f"  localtrace{db} stats --project {project} --group-by name",
-                style="dim",
-            )
+        suggested = (
+            settings.command("runs", "--project", name),
+            settings.command("trace", str(root_id)),
+            settings.command("stats", "--project", name, "--group-by", "name"),
         )
+        console.print(Text("\nNext:\n" + "\n".join(f"  {c}" for c in suggested), style="dim"))
 
 
 # -- runs ---------------------------------------------------------------------------------------
@@ -820,7 +820,8 @@ def run_command(settings: Settings, run_id: Any, fmt: str | None, max_chars: int
         feedback = list(client.list_feedback(run_ids=[run.id]))
         console = _console()
         console.print(render.run_detail(run, feedback, project_name=project))
-        console.print(Text(f"the whole trace: localtrace trace {run.trace_id}", style="dim"))
+        whole = settings.command("trace", str(run.trace_id))
+        console.print(Text(f"the whole trace: {whole}", style="dim"))
 
 
 @main.command()
@@ -1005,10 +1006,10 @@ def search(
         if fmt == "table":
             shown = list(found)
             if not shown:
-                by_name = shlex.quote(f"search(name, {quote(text)})")
+                by_name = settings.command("runs", "--filter", f"search(name, {quote(text)})")
                 _note(
                     f"no run mentions {text!r} in its inputs, outputs or error; to search run "
-                    f"names: localtrace runs --filter {by_name}"
+                    f"names: {by_name}"
                 )
                 return
             console = _console()
@@ -1265,7 +1266,7 @@ def import_command(settings: Settings, source: str, project: str | None) -> None
     if source != "-" and is_sqlite_file(source):
         raise CommandError(
             f"{source} is a store (an SQLite file), not JSON lines; combine stores with "
-            f"`localtrace merge {settings.path} {source}`"
+            f"`{shlex.join(['localtrace', 'merge', settings.path, source])}`"
         )
     table = _table_file_kind(source) if source != "-" else None
     if table is not None:
