@@ -493,7 +493,7 @@ def test_run_shows_everything_about_one_run(demo_db: Path, root_id: str) -> None
     assert "demo-user" in out
     assert "helpfulness" in out and "clear, grounded" in out
     assert "tokens" in out and "cost" in out
-    assert f"localtrace trace {root_id}" in out
+    assert out.rstrip().endswith(f" trace {root_id}")
 
 
 @pytest.mark.parametrize("columns", ["80", None], ids=["terminal", "pipe"])
