@@ -412,6 +412,26 @@ def test_selected_fields_stay_one_line_per_run_at_80_columns(demo_db: Path) -> N
     assert "…" in out
 
 
+def test_selected_fields_at_60_columns_take_the_end_of_the_id(demo_db: Path) -> None:
+    """`runs -s name,latency,total_cost,error` at 60 columns kept whole ids and cut every
+    field to a letter and an ellipsis ("n…", "8…"); the ids give way to their end, as in the
+    narrow listing, and the figures stay whole."""
+    runs = {str(r.id): r for r in localtrace.Client(demo_db).list_runs()}
+    out = show(demo_db, "runs", "-s", "name,latency,total_cost,error", "-n", "0", columns=60)
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= 60
+    assert lines[1].split() == ["name", "latency", "total_cost", "error", "id"]
+    rows = [line.split() for line in lines[3:] if line.strip()]
+    assert len(rows) == len(runs)
+    for row in rows:
+        (run,) = [r for rid, r in runs.items() if rid.endswith(row[-1].lstrip("…"))]
+        name = row[0]
+        assert name == run.name or (name[-1] == "…" and run.name.startswith(name[:-1]))
+        assert len(name) >= 8 and row[1] == display.latency_text(run.latency)
+        if run.total_cost:
+            assert row[2] == display.cost_text(run.total_cost)
+
+
 def test_the_trace_header_breaks_between_its_parts_when_narrow(demo_db: Path) -> None:
     """At 80 columns the header wrapped inside "started 2026-12-07 12:10:19", the date alone
     on the next line; its parts now stay whole, the id first."""

@@ -299,9 +299,29 @@ def runs_table(
             for i, name in enumerate(names)
         ]
         # One line per run: in ``width``, the id whole and the fields sharing the rest (long
-        # values end in an ellipsis) instead of folding each field into a narrow column.
-        spent = 36 + PAD * len(names) + 2
-        widths = natural if whole or width is None else fitted_widths(natural, width - spent)
+        # values end in an ellipsis) instead of folding each field into a narrow column; the
+        # end of each id (as the narrow listing shows it) where whole ids left the fields
+        # slivers a character or two wide.
+        ids = [run_id for _, run_id in rows]
+        figures = [name in _SELECTED_FIGURES for name in names]  # kept whole: never cut
+        readable = sum(
+            n if f else min(n, _SELECTED_MIN) for n, f in zip(natural, figures, strict=True)
+        )
+        if not whole and width is not None and width - _spent(36, names) < readable:
+            ids = short_ids(ids)
+            rows = [(texts, short) for (texts, _), short in zip(rows, ids, strict=True)]
+        id_width = max([2, *(cell_len(i) for i in ids)])
+        widths = natural
+        if not whole and width is not None:
+            room = (
+                width
+                - _spent(id_width, names)
+                - sum(n for n, f in zip(natural, figures, strict=True) if f)
+            )
+            shared = iter(
+                fitted_widths([n for n, f in zip(natural, figures, strict=True) if not f], room)
+            )
+            widths = [n if f else next(shared) for n, f in zip(natural, figures, strict=True)]
         for name, column_width in zip(names, widths, strict=True):
             figure = name in _SELECTED_FIGURES and not name.endswith("_time")
             table.add_column(
@@ -311,7 +331,7 @@ def runs_table(
                 width=column_width,
                 justify="right" if figure else "left",
             )
-        table.add_column("id", no_wrap=True, style="dim", min_width=36)
+        table.add_column("id", no_wrap=True, style="dim", min_width=id_width)
         for texts, run_id in rows:
             table.add_row(*texts, run_id)
         return table
@@ -360,6 +380,16 @@ def _selected_cell(run: Run, name: str, cut: Callable[[Any], str]) -> str:
     """One ``--select``-ed field of ``run`` in a table."""
     figure = _SELECTED_FIGURES.get(name)
     return figure(run) if figure is not None else cut(selected_record(run, [name]).get(name))
+
+
+_SELECTED_MIN = 6
+"""The fewest characters a ``--select``-ed text column is given beside whole ids (fewer if it
+needs fewer); figures keep their whole width."""
+
+
+def _spent(id_width: int, names: Sequence[str]) -> int:
+    """What a ``--select`` table spends beside its fields: the id column and the padding."""
+    return id_width + PAD * len(names) + 2
 
 
 def _whole(value: Any) -> str:
