@@ -267,6 +267,20 @@ def test_feedback_says_when_it_shows_only_the_newest(demo_db: Path) -> None:
     assert "--limit 0 shows all" not in everything.stderr
 
 
+def test_projects_say_when_they_show_only_the_newest(tmp_path: Path) -> None:
+    """`projects -n 2` over three projects showed two without a word, where runs, search and
+    feedback say that more are left out."""
+    db = tmp_path / "p.db"
+    with localtrace.Client(db) as client:
+        for name in ("a", "b", "c"):
+            client.create_project(name)
+    result = CliRunner().invoke(main, ["--db", str(db), "projects", "-n", "2"])
+    assert result.exit_code == 0, result.output
+    assert "showing the newest 2 projects; --limit 0 shows all" in result.stderr
+    everything = CliRunner().invoke(main, ["--db", str(db), "projects"])
+    assert "--limit 0 shows all" not in everything.stderr
+
+
 @pytest.mark.parametrize("columns", [40, 60, 80])
 def test_feedback_keeps_its_keys_when_narrow(demo_db: Path, columns: int) -> None:
     out = show(demo_db, "feedback", columns=columns)

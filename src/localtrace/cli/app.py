@@ -1072,6 +1072,9 @@ def projects(
             return
         console = _console()
         console.print(render.projects_table(found, with_stats=with_stats, width=console.width))
+        if limit and len(found) == limit:
+            newest = "project" if limit == 1 else f"{limit} projects"
+            _note(f"showing the newest {newest}; --limit 0 shows all")
         return
     records = (render.project_record(p) for p in found)
     render.write_records(records, fmt, sys.stdout, header=render.fields_of(Project))
