@@ -196,7 +196,10 @@ def test_trace_keeps_its_waterfall_when_narrow(demo_db: Path, columns: int) -> N
     assert max(len(line) for line in out.splitlines()) <= columns
 
 
-@pytest.mark.parametrize("command", [["runs"], ["stats", "--group-by", "name"]])
+@pytest.mark.parametrize(
+    "command",
+    [["runs"], ["stats"], ["stats", "--group-by", "name"], ["stats", "--every", "1h"]],
+)
 def test_no_match_says_so(demo_db: Path, command: list[str]) -> None:
     result = CliRunner().invoke(
         main, ["--db", str(demo_db), *command, "--filter", 'eq(name, "nothing-like-this")']

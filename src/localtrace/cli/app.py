@@ -562,6 +562,9 @@ def _fields(select: tuple[str, ...]) -> list[str]:
     return names
 
 
+NO_RUNS_MATCHED = "no runs matched; try a wider --since, another --project, or no filter"
+"""What a listing or statistics of no run says (on stderr), instead of an empty table."""
+
 PIPE_WIDTH = 4096
 """Width of what is drawn for a pipe or a file: wide enough that no value is cut, so what a
 script reads is complete (ids can be pasted back into commands). Tables there take the plain
@@ -768,7 +771,7 @@ def runs(
         if fmt == "table":
             shown = list(found)
             if not shown:
-                _note("no runs matched; try a wider --since, another --project, or no filter")
+                _note(NO_RUNS_MATCHED)
                 return
             console = _console()
             table = render.runs_table(
@@ -945,7 +948,7 @@ def stats(
     if isinstance(result, dict):
         if fmt == "table":
             if not result:
-                _note("no runs matched; try a wider --since, another --project, or no filter")
+                _note(NO_RUNS_MATCHED)
                 return
             console = _console()
             table = render.grouped_stats_table(result, by=group_by or "group", width=console.width)
@@ -959,7 +962,7 @@ def stats(
         return
     if fmt == "table":
         if not result.run_count:  # as with --group-by: a table of zeros and dashes says less
-            _note("no runs matched; try a wider --since, another --project, or no filter")
+            _note(NO_RUNS_MATCHED)
             return
         _console().print(render.stats_table(result))
     else:
