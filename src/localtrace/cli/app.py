@@ -386,6 +386,16 @@ class Settings:
             _dbinfo.require_store(self.path)
         return Client(self.path, read_only=read_only and self.path != ":memory:")
 
+    @contextlib.contextmanager
+    def writer(self) -> Iterator[Client]:
+        """``client(create=True)``, except that a store this command creates is removed again
+        if the command fails before anything was written: a refused input (a bad price, a bad
+        file) leaves no empty store behind, as ``import`` does."""
+        created = self.path != ":memory:" and not os.path.exists(self.path)
+        removed = _removed_if_empty(self.path) if created else contextlib.nullcontext()
+        with removed, self.client(create=True) as client:  # closed before any removal
+            yield client
+
     def format(self, fmt: str | None) -> str:
         """The command's ``--format``, else the global one, else ``table``."""
         return fmt or self.fmt or "table"

@@ -187,7 +187,7 @@ def datasets_import(
     else:
         with open(path, "rb") as raw:
             records = _io.read_jsonl(raw, where)
-    with settings.client(create=True) as client:
+    with settings.writer() as client:
         count = _io.import_records(client, name, records, description)
     _note(f"added {count} examples to {name!r}")
 

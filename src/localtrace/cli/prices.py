@@ -262,7 +262,7 @@ def prices_set(
     \b
         localtrace prices set my-llama '^llama-3.*-ft$' --prompt 0.20 --completion 0.60
     """
-    with settings.client(create=True) as client:
+    with settings.writer() as client:
         price = client.create_model_price(
             name,
             pattern,
@@ -321,7 +321,7 @@ def prices_import(settings: Settings, file: str) -> None:
     \b
         localtrace prices import model_prices.json
     """
-    with settings.client(create=True) as client:
+    with settings.writer() as client:
         stored = client.import_model_prices(file)
     _note(f"imported {len(stored)} price(s) from {file}")
 
