@@ -24,10 +24,12 @@ import pytest
 from click.testing import CliRunner, Result
 
 import localtrace
+from localtrace import display
 from localtrace.cli import demo as _demo
 from localtrace.cli import main
 
 README = Path(__file__).resolve().parents[1] / "README.md"
+UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
 
 
 @pytest.fixture(scope="module")
@@ -141,6 +143,7 @@ def test_every_command_has_help_ending_in_an_example(path: str) -> None:
     example = description[description.index("Example:") + 1 :]
     assert example and example[-1].startswith("localtrace"), out
     assert re.search(rf"\b{re.escape(path.split()[-1])}\b", example[-1]), out
+    assert "``" not in out, out  # reST markup of a docstring, shown as it is by --help
 
 
 @pytest.mark.parametrize("path", COMMANDS)
@@ -231,6 +234,23 @@ def test_demo_traces_and_shows_tree_and_stats(tmp_path: Path) -> None:
         assert [p.name for p in client.list_projects()] == ["localtrace-demo"]
 
 
+def test_the_commands_the_demo_suggests_run_as_printed(tmp_path: Path) -> None:
+    """With a path or a project name holding a space, the demo's "Next:" commands broke when
+    pasted (`localtrace --db my traces.db runs --project my demo`); they are quoted now."""
+    pytest.importorskip("localtrace._stats.passes")
+    db = tmp_path / "my traces" / "fresh db.db"
+    db.parent.mkdir()
+    out = ok("--db", str(db), "demo", "--project", "my demo's project")
+    suggested = out[out.index("Next:") :].splitlines()[1:]
+    assert len(suggested) == 3
+    for line in suggested:
+        words = shlex.split(line)
+        assert words[0] == "localtrace", line
+        result = cli(*words[1:])
+        assert result.exit_code == 0, (line, result.output)
+        assert "my demo's project" in result.stdout or "research_assistant" in result.stdout
+
+
 # -- runs ---------------------------------------------------------------------------------------
 def test_runs_table_shows_the_readable_columns(demo_db: Path) -> None:
     out = ok("runs", db=demo_db)
@@ -289,6 +309,41 @@ def test_runs_select_limits_the_fields(demo_db: Path) -> None:
     assert all(r["latency"] is not None for r in records)
     out = ok("runs", "--select", "name,total_tokens", db=demo_db)
     assert out.strip().splitlines()[0].split() == ["name", "total_tokens", "id"]
+
+
+@pytest.mark.parametrize("columns", ["200", None])
+def test_selected_figures_read_as_in_every_other_table(demo_db: Path, columns: str | None) -> None:
+    """`runs --select latency` printed raw seconds (0.086791) where every other table prints
+    87ms; a selected latency, cost or token count now reads the same in a terminal and in a
+    piped table, and the data formats keep the numbers that the full records have."""
+    runs = {str(r.id): r for r in localtrace.Client(demo_db).list_runs()}
+    result = CliRunner().invoke(
+        main,
+        ["--db", str(demo_db), "runs", "-s", "name,latency,total_cost,total_tokens", "-n", "0"],
+        env={"COLUMNS": columns},
+    )
+    rows = [line.split() for line in result.stdout.splitlines() if UUID.search(line)]
+    assert len(rows) == len(runs)
+    for row in rows:
+        run = runs[row[-1]]
+        figures = [
+            display.latency_text(run.latency),
+            display.cost_text(run.total_cost),
+            display.tokens_text(run.total_tokens),
+        ]
+        assert row == [run.name, *(f for f in figures if f), str(run.id)]
+    for fmt in ("csv", "jsonl"):
+        full = ok("runs", "-n", "0", "-f", fmt, db=demo_db)
+        selected = ok("runs", "-s", "latency", "-n", "0", "-f", fmt, db=demo_db)
+        assert _latencies(full, fmt) == _latencies(selected, fmt)
+        assert all(isinstance(v, float) for v in _latencies(selected, fmt).values())
+
+
+def _latencies(out: str, fmt: str) -> dict[str, Any]:
+    """Each run's latency as a data format gives it (CSV's text read as a number)."""
+    if fmt == "csv":
+        return {row["id"]: float(row["latency"]) for row in csv.DictReader(io.StringIO(out))}
+    return {r["id"]: r["latency"] for r in map(json.loads, out.splitlines())}
 
 
 def test_runs_structured_conditions(demo_db: Path) -> None:
@@ -363,6 +418,18 @@ def test_reads_never_make_a_store_of_an_empty_database(tmp_path: Path, kind: str
     assert "demo" in ok("projects", db=path)
 
 
+def test_an_unknown_selected_field_is_answered_with_the_fields(demo_db: Path) -> None:
+    """`runs --select colour` sent the user to `localtrace runs --help`, which names no field;
+    the error names them now: every field a run record has can be selected."""
+    message = fails("runs", "--select", "colour", db=demo_db)
+    record = json.loads(ok("runs", "-n", "1", "-f", "jsonl", db=demo_db))
+    named = set(re.findall(r"[a-z_]+", message.partition("fields are")[2]))
+    assert set(record) - {"session_name"} <= named, set(record) - named
+    assert "--help" not in message
+    for field in sorted(named):
+        ok("runs", "-n", "1", "--select", field, "-f", "jsonl", db=demo_db)
+
+
 def test_unknown_ids_and_bad_arguments(demo_db: Path) -> None:
     unknown = str(uuid.uuid4())
     assert "no run with id" in fails("run", unknown, db=demo_db)
@@ -396,6 +463,29 @@ def test_importing_a_store_file_points_at_merge(demo_db: Path, tmp_path: Path) -
     assert not (tmp_path / "copy.db").exists()
 
 
+def test_importing_the_store_into_itself_says_so(demo_db: Path) -> None:
+    """`localtrace import localtrace.db` (the store given as the input) advised merging the
+    store into itself: `localtrace merge localtrace.db localtrace.db`, which merge refuses."""
+    message = fails("import", str(demo_db), db=demo_db)
+    assert "is the store itself" in message and "merge" not in message
+
+
+def test_the_commands_suggested_name_the_same_store(demo_db: Path, tmp_path: Path) -> None:
+    """`localtrace --db my.db run ID` ended with "the whole trace: localtrace trace ID", which
+    looks in ./localtrace.db; the commands suggested carry the --db given (quoted)."""
+    store = tmp_path / "a store.db"
+    shutil.copy(demo_db, store)
+    with localtrace.Client(store, read_only=True) as client:
+        run = next(r for r in client.list_runs() if r.parent_run_id is not None)
+    out = ok("run", str(run.id), db=store)
+    line = out.splitlines()[-1].split(": ", 1)[1]
+    search = cli("search", "research", db=store).stderr.split("names: ")[1].strip()
+    for suggested in (line, search):
+        words = shlex.split(suggested)
+        assert words[:3] == ["localtrace", "--db", str(store)], suggested
+        assert cli(*words[1:]).exit_code == 0, suggested
+
+
 def test_run_shows_everything_about_one_run(demo_db: Path, root_id: str) -> None:
     out = ok("run", root_id, db=demo_db)
     for text in ("research_assistant", "inputs", "outputs", "question", "answer", "metadata"):
@@ -403,7 +493,7 @@ def test_run_shows_everything_about_one_run(demo_db: Path, root_id: str) -> None
     assert "demo-user" in out
     assert "helpfulness" in out and "clear, grounded" in out
     assert "tokens" in out and "cost" in out
-    assert f"localtrace trace {root_id}" in out
+    assert out.rstrip().endswith(f" trace {root_id}")
 
 
 @pytest.mark.parametrize("columns", ["80", None], ids=["terminal", "pipe"])
@@ -570,6 +660,20 @@ def test_search_finds_text_in_outputs_and_errors(demo_db: Path) -> None:
     assert result.exit_code == 0 and "no run mentions" in result.stderr
 
 
+def test_search_says_that_names_are_not_searched_and_how_to_search_them(demo_db: Path) -> None:
+    """`localtrace search --help` promised run names, which the search leaves out (as
+    LangSmith's does; docs/compatibility.md): `search research` found nothing beside a run
+    named research_assistant, without a word. The help says what is searched, and a search
+    that finds nothing gives the filter that searches names, which finds it."""
+    assert "names" not in ok("search", "--help").split("(")[0]
+    result = cli("search", "research", db=demo_db)
+    assert result.stdout == ""
+    command = result.stderr.split("names: ")[1].strip()
+    assert command.endswith(""" runs --filter 'search(name, "research")'""")
+    found = json.loads(ok(*shlex.split(command)[1:], "-f", "json"))
+    assert [run["name"] for run in found] == ["research_assistant"]
+
+
 def test_projects(demo_db: Path) -> None:
     pytest.importorskip("localtrace._stats.passes")
     assert "localtrace-demo" in ok("projects", db=demo_db)
@@ -641,6 +745,15 @@ def _snapshot(path: Path) -> dict[str, Any]:
         "projects": projects,
         "stats": stats,
     }
+
+
+def test_feedback_of_a_run_takes_the_end_of_its_id(demo_db: Path, root_id: str) -> None:
+    """`feedback --run` took only whole ids, where `run` and `trace` take the end of an id
+    that a narrow `runs` listing shows (…5dcc9276); it takes it too now."""
+    whole = json.loads(ok("feedback", "--run", root_id, "-f", "json", db=demo_db))
+    for part in ("…" + root_id[-8:], root_id[-12:].upper()):
+        assert json.loads(ok("feedback", "--run", part, "-f", "json", db=demo_db)) == whole
+    assert "no run id contains" in fails("feedback", "--run", "fffffffff", db=demo_db)
 
 
 def test_export_then_import_reproduces_runs_trees_feedback_and_stats(

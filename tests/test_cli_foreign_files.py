@@ -75,6 +75,8 @@ COMMANDS: list[list[str]] = [
     ["push", "--endpoint", "http://127.0.0.1:9"],
     ["serve", "--port", "0"],
     ["ui", "--no-browser", "--port", "0"],
+    ["mcp"],
+    ["mcp", "--http", "--port", "0"],
     ["merge", "{other}/merged.db", "{file}"],
     ["merge", "{file}", "{other}/store.db"],
 ]

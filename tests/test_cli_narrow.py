@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 import json
 import os
@@ -145,6 +147,46 @@ def test_projects_keep_the_name_at_80_columns(demo_db: Path) -> None:
     assert max(len(line) for line in out.splitlines()) <= 80
 
 
+@pytest.mark.parametrize(
+    ("command", "first"),
+    [
+        (["runs"], "name"),
+        (["projects"], "name"),
+        (["feedback"], "key"),
+        (["stats", "-g", "name"], "name"),
+        (["sql", "SELECT 1 AS one"], "one"),
+    ],
+)
+def test_a_piped_listing_starts_with_its_header(
+    demo_db: Path, command: list[str], first: str
+) -> None:
+    """`localtrace feedback > file` started with a line "feedback" above the header, which a
+    script reading the columns took for the header; every listing now starts with it."""
+    lines = show(demo_db, *command, columns=None).splitlines()
+    assert lines[0].split()[0] == first and set(lines[1]) <= {"-", " "}, lines[:2]
+
+
+def test_projects_at_80_columns_keep_the_cost(demo_db: Path) -> None:
+    """At 80 columns the cost went before the time of the last run; it stays now, as a runs
+    listing keeps its cost before its start time."""
+    (project,) = localtrace.Client(demo_db).list_projects()
+    out = show(demo_db, "projects", columns=80)
+    assert "cost" in out.split() and display.cost_text(project.total_cost) in out
+
+
+@pytest.mark.parametrize("columns", range(40, 161, 8))
+def test_projects_give_up_times_and_ids_before_figures(demo_db: Path, columns: int) -> None:
+    out = show(demo_db, "projects", columns=columns)
+    header = next(line for line in out.splitlines() if line.split()[:1] == ["name"])
+    shown = re.split(r"\s{2,}", header.strip())
+    assert max(len(line) for line in out.splitlines()) <= columns
+    figures = ["traces", "errors", "p50", "cost", "tokens"]
+    if "last run" in shown or "id" in shown:
+        assert set(figures) <= set(shown), shown
+    kept = [name for name in figures if name in shown]
+    assert kept == [name for name in figures[: len(kept)]], shown  # the most useful stay
+
+
 @pytest.mark.parametrize("columns", [80, 100])
 def test_trace_keeps_its_waterfall_when_narrow(demo_db: Path, columns: int) -> None:
     root = next(iter(localtrace.Client(demo_db).list_runs(is_root=True)))
@@ -154,7 +196,10 @@ def test_trace_keeps_its_waterfall_when_narrow(demo_db: Path, columns: int) -> N
     assert max(len(line) for line in out.splitlines()) <= columns
 
 
-@pytest.mark.parametrize("command", [["runs"], ["stats", "--group-by", "name"]])
+@pytest.mark.parametrize(
+    "command",
+    [["runs"], ["stats"], ["stats", "--group-by", "name"], ["stats", "--every", "1h"]],
+)
 def test_no_match_says_so(demo_db: Path, command: list[str]) -> None:
     result = CliRunner().invoke(
         main, ["--db", str(demo_db), *command, "--filter", 'eq(name, "nothing-like-this")']
@@ -225,6 +270,20 @@ def test_feedback_says_when_it_shows_only_the_newest(demo_db: Path) -> None:
     assert "--limit 0 shows all" not in everything.stderr
 
 
+def test_projects_say_when_they_show_only_the_newest(tmp_path: Path) -> None:
+    """`projects -n 2` over three projects showed two without a word, where runs, search and
+    feedback say that more are left out."""
+    db = tmp_path / "p.db"
+    with localtrace.Client(db) as client:
+        for name in ("a", "b", "c"):
+            client.create_project(name)
+    result = CliRunner().invoke(main, ["--db", str(db), "projects", "-n", "2"])
+    assert result.exit_code == 0, result.output
+    assert "showing the newest 2 projects; --limit 0 shows all" in result.stderr
+    everything = CliRunner().invoke(main, ["--db", str(db), "projects"])
+    assert "--limit 0 shows all" not in everything.stderr
+
+
 @pytest.mark.parametrize("columns", [40, 60, 80])
 def test_feedback_keeps_its_keys_when_narrow(demo_db: Path, columns: int) -> None:
     out = show(demo_db, "feedback", columns=columns)
@@ -254,6 +313,38 @@ def test_sql_tables_stay_one_line_per_row_at_80_columns(demo_db: Path) -> None:
     assert "…" in result.stdout and "-f csv" in result.stderr
     short = show(demo_db, "sql", "SELECT name, count(*) AS n FROM runs GROUP BY name", columns=80)
     assert "research_assistant" in short  # nothing cut: nothing said
+
+
+def test_sql_select_star_at_80_columns_keeps_readable_columns_and_names_the_rest(
+    demo_db: Path,
+) -> None:
+    """`SELECT * FROM runs` at 80 columns drew its 50 columns as empty slivers a character
+    wide, every header and value lost; the first columns that fit stay readable and the
+    others are named on stderr."""
+    saved = os.environ.pop("COLUMNS", None)
+    try:
+        result = CliRunner().invoke(
+            main, ["--db", str(demo_db), "sql", "SELECT * FROM runs"], env={"COLUMNS": "80"}
+        )
+    finally:
+        if saved is not None:
+            os.environ["COLUMNS"] = saved
+    assert result.exit_code == 0, result.output
+    every = next(
+        csv.reader(
+            io.StringIO(show(demo_db, "sql", "SELECT * FROM runs", "-f", "csv", columns=None))
+        )
+    )
+    lines = result.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    shown = [header.strip() for header in lines[0].split("┃")]
+    assert len(shown) >= 3
+    for header, name in zip(shown, every, strict=False):  # in order, whole or cut readable
+        assert header == name or (header[-1] == "…" and name.startswith(header[:-1])), header
+        assert len(header) >= min(len(name), 8)
+    assert f"left out to fit 80 columns: {', '.join(every[len(shown) :])};" in result.stderr
+    _, ids = names_and_ids(demo_db)
+    assert {line.split()[0].rstrip("…") for line in lines[2:]} == {i[:8] for i in ids}
 
 
 def test_sql_piped_keeps_every_value_whole(demo_db: Path) -> None:
@@ -336,6 +427,26 @@ def test_selected_fields_stay_one_line_per_run_at_80_columns(demo_db: Path) -> N
     assert {UUID.findall(line)[0] for line in rows} == ids  # with its whole id
     assert all(len(line) <= 80 for line in out.splitlines())
     assert "…" in out
+
+
+def test_selected_fields_at_60_columns_take_the_end_of_the_id(demo_db: Path) -> None:
+    """`runs -s name,latency,total_cost,error` at 60 columns kept whole ids and cut every
+    field to a letter and an ellipsis ("n…", "8…"); the ids give way to their end, as in the
+    narrow listing, and the figures stay whole."""
+    runs = {str(r.id): r for r in localtrace.Client(demo_db).list_runs()}
+    out = show(demo_db, "runs", "-s", "name,latency,total_cost,error", "-n", "0", columns=60)
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= 60
+    assert lines[1].split() == ["name", "latency", "total_cost", "error", "id"]
+    rows = [line.split() for line in lines[3:] if line.strip()]
+    assert len(rows) == len(runs)
+    for row in rows:
+        (run,) = [r for rid, r in runs.items() if rid.endswith(row[-1].lstrip("…"))]
+        name = row[0]
+        assert name == run.name or (name[-1] == "…" and run.name.startswith(name[:-1]))
+        assert len(name) >= 8 and row[1] == display.latency_text(run.latency)
+        if run.total_cost:
+            assert row[2] == display.cost_text(run.total_cost)
 
 
 def test_the_trace_header_breaks_between_its_parts_when_narrow(demo_db: Path) -> None:

@@ -239,3 +239,19 @@ def test_the_list_keeps_name_and_id_whole_at_80_columns(tmp_path: Path) -> None:
     assert all(len(line) <= 80 for line in lines)
     message = fails("prices", "set", "x", "^x$", "--prompt", "-1", "--completion", "1", db=db)
     assert "per 1M tokens" in message
+
+
+def test_a_refused_price_leaves_no_store_where_there_was_none(tmp_path: Path) -> None:
+    """`prices set` or `prices import` refused on a new --db path left an empty store file
+    behind (which the next command then took for the store); as with `import`, nothing is
+    left."""
+    bad = tmp_path / "prices.json"
+    bad.write_text('{"bad": 1}')
+    for args in (
+        ["prices", "set", "m", "gpt-x", "--prompt", "abc", "--completion", "1"],
+        ["prices", "import", str(bad)],
+        ["prices", "import", str(tmp_path / "missing.json")],
+    ):
+        db = tmp_path / "new.db"
+        fails(*args, db=db)
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["prices.json"], args

@@ -137,6 +137,21 @@ def test_compare_shows_what_regressed_at_any_width(
     assert all(len(line) <= columns for line in lines if "->" not in line)
 
 
+def test_compare_piped_is_its_table_and_the_summary_goes_to_stderr(
+    evaluated: tuple[Path, str, str],
+) -> None:
+    """`compare a b > file` started with the line "a -> b: 6 examples, 2 regressed" above the
+    header; written to a file or a pipe the table starts with its header, as every listing
+    does, and the summary is said on stderr."""
+    db, a, b = evaluated
+    result = CliRunner(env={"COLUMNS": None}).invoke(main, ["--db", str(db), "compare", a, b])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[0] == "inputs" and set(lines[1]) <= {"-", " "}, lines[:2]
+    assert len(lines) == 2 + 6
+    assert result.stderr.strip() == f"{a} -> {b}: 6 examples, 2 regressed"
+
+
 def test_compare_shows_the_examples_inputs_not_the_targets(tmp_path: Path) -> None:
     """A target called as f(payload) records {"payload": {...}} as its run's inputs."""
     db = tmp_path / "evals.db"
@@ -281,3 +296,17 @@ def test_a_bad_dataset_file_names_the_line_and_adds_nothing(tmp_path: Path) -> N
     )
     assert result.exit_code == 2 and "line 2" in result.output + (result.stderr or "")
     assert not localtrace.Client(db).has_dataset(dataset_name="x")
+
+
+def test_an_experiment_without_runs_has_no_latency(tmp_path: Path) -> None:
+    """An experiment that ran nothing yet showed its median latency as "running", as if
+    its runs were still going; the cell is empty now, as its cost and error rate are."""
+    db = tmp_path / "e.db"
+    with localtrace.Client(db) as client:
+        dataset = client.create_dataset("empty")
+        client.create_project("not-run-yet", reference_dataset_id=dataset.id)
+    result = CliRunner().invoke(main, ["--db", str(db), "experiments"], env={"COLUMNS": None})
+    assert result.exit_code == 0, result.output
+    header, _, row = result.stdout.splitlines()
+    assert "p50" in header.split() and "running" not in row
+    assert row.split() == ["not-run-yet", "empty", "0"]

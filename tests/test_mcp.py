@@ -314,17 +314,40 @@ def test_a_missing_store_is_a_tool_error_and_is_not_created(tmp_path: Path) -> N
     assert not missing.exists()
 
 
-def test_a_file_that_is_not_a_store_is_a_tool_error_and_is_left_alone(tmp_path: Path) -> None:
+def test_a_file_that_is_not_a_store_is_refused_at_start_and_left_alone(tmp_path: Path) -> None:
+    """The server announced itself over such a file and only refused on the first tool call;
+    it refuses at start now, as every command does, and the MCP client sees it exit."""
     other = tmp_path / "notes.db"
     other.write_text("my notes, not a database")
+    for extra in ([], ["--http", "--port", "0"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "localtrace.cli", "mcp", "--db", str(other), *extra],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,  # a server that started instead would otherwise run on
+        )
+        assert done.returncode == 2, done.stderr
+        assert done.stdout == "" and "not a localtrace store" in done.stderr
+        assert "MCP server on" not in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.db"]
+    assert other.read_text() == "my notes, not a database"
+
+
+def test_a_file_that_turns_up_not_a_store_is_a_tool_error_and_is_left_alone(
+    tmp_path: Path,
+) -> None:
+    later = tmp_path / "notes.db"
 
     async def body(session: ClientSession) -> None:
+        later.write_text("my notes, not a database")  # after the server started
         for _ in range(2):  # and again: the server is still there
             result = await session.call_tool("fetch_runs", {})
             assert result.isError and "not a localtrace store" in text(result)
 
-    over_stdio(other, body)
-    assert other.read_text() == "my notes, not a database"
+    over_stdio(later, body)
+    assert later.read_text() == "my notes, not a database"
 
 
 def _free_port() -> int:

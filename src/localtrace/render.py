@@ -15,6 +15,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO, Any
 
+from pydantic import BaseModel
 from rich import box
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderableType
@@ -99,11 +100,14 @@ def write_records(
     out: IO[str],
     *,
     columns: Sequence[str] | None = None,
+    header: Sequence[str] | None = None,
 ) -> int:
     """Stream ``records`` as a JSON array, JSON lines or CSV; returns how many were written.
 
     CSV columns are ``columns`` (default: the keys of the first record); nested values are
-    written as compact JSON.
+    written as compact JSON. With no record, CSV is still the header (``columns``, else
+    ``header``: the keys the records would have), which a spreadsheet or pandas reads as an
+    empty table where an empty file is an error.
     """
     count = 0
     if fmt == "jsonl":
@@ -128,12 +132,17 @@ def write_records(
                 writer.writeheader()
             writer.writerow({key: _csv_value(value) for key, value in record.items()})
             count += 1
-        if writer is None and columns:
-            csv.writer(out, lineterminator="\n").writerow(list(columns))
+        if writer is None and (columns or header):
+            csv.writer(out, lineterminator="\n").writerow(list(columns or header or ()))
     else:  # pragma: no cover - click validates the choice
         raise ValueError(f"unknown format {fmt!r}")
     out.flush()
     return count
+
+
+def fields_of(model: type[BaseModel]) -> list[str]:
+    """The keys of ``model``'s records (``model_dump``): a CSV header when there is no row."""
+    return [*model.model_fields, *model.model_computed_fields]
 
 
 def _dumps(record: Any) -> str:
@@ -284,21 +293,45 @@ def runs_table(
         def cut(value: Any) -> str:
             return _whole(value) if whole else short(value, limit)
 
-        rows = [
-            ([cut(selected_record(run, select).get(name)) for name in names], str(run.id))
-            for run in runs
-        ]
+        rows = [([_selected_cell(run, name, cut) for name in names], str(run.id)) for run in runs]
         natural = [
             max([cell_len(name), *(cell_len(texts[i]) for texts, _ in rows)])
             for i, name in enumerate(names)
         ]
         # One line per run: in ``width``, the id whole and the fields sharing the rest (long
-        # values end in an ellipsis) instead of folding each field into a narrow column.
-        spent = 36 + PAD * len(names) + 2
-        widths = natural if whole or width is None else fitted_widths(natural, width - spent)
+        # values end in an ellipsis) instead of folding each field into a narrow column; the
+        # end of each id (as the narrow listing shows it) where whole ids left the fields
+        # slivers a character or two wide.
+        ids = [run_id for _, run_id in rows]
+        figures = [name in _SELECTED_FIGURES for name in names]  # kept whole: never cut
+        readable = sum(
+            n if f else min(n, _SELECTED_MIN) for n, f in zip(natural, figures, strict=True)
+        )
+        if not whole and width is not None and width - _spent(36, names) < readable:
+            ids = short_ids(ids)
+            rows = [(texts, short) for (texts, _), short in zip(rows, ids, strict=True)]
+        id_width = max([2, *(cell_len(i) for i in ids)])
+        widths = natural
+        if not whole and width is not None:
+            room = (
+                width
+                - _spent(id_width, names)
+                - sum(n for n, f in zip(natural, figures, strict=True) if f)
+            )
+            shared = iter(
+                fitted_widths([n for n, f in zip(natural, figures, strict=True) if not f], room)
+            )
+            widths = [n if f else next(shared) for n, f in zip(natural, figures, strict=True)]
         for name, column_width in zip(names, widths, strict=True):
-            table.add_column(name, no_wrap=True, overflow="ellipsis", width=column_width)
-        table.add_column("id", no_wrap=True, style="dim", min_width=36)
+            figure = name in _SELECTED_FIGURES and not name.endswith("_time")
+            table.add_column(
+                name,
+                no_wrap=True,
+                overflow="ellipsis",
+                width=column_width,
+                justify="right" if figure else "left",
+            )
+        table.add_column("id", no_wrap=True, style="dim", min_width=id_width)
         for texts, run_id in rows:
             table.add_row(*texts, run_id)
         return table
@@ -326,6 +359,37 @@ def runs_table(
     for run in runs:
         table.add_row(*(cells[name](run) for name in order))
     return table
+
+
+_SELECTED_FIGURES: dict[str, Callable[[Run], str]] = {
+    "latency": lambda run: latency_text(run.latency),
+    "start_time": lambda run: time_text(run.start_time),
+    "end_time": lambda run: time_text(run.end_time),
+    "total_tokens": lambda run: tokens_text(run.total_tokens),
+    "prompt_tokens": lambda run: tokens_text(run.prompt_tokens),
+    "completion_tokens": lambda run: tokens_text(run.completion_tokens),
+    "total_cost": lambda run: cost_text(run.total_cost, zero="$0"),
+    "prompt_cost": lambda run: cost_text(run.prompt_cost, zero="$0"),
+    "completion_cost": lambda run: cost_text(run.completion_cost, zero="$0"),
+}
+"""``--select``-ed figures as every other table shows them (``412ms``, ``$0.0031``, local
+times); the data formats keep the numbers and ISO times."""
+
+
+def _selected_cell(run: Run, name: str, cut: Callable[[Any], str]) -> str:
+    """One ``--select``-ed field of ``run`` in a table."""
+    figure = _SELECTED_FIGURES.get(name)
+    return figure(run) if figure is not None else cut(selected_record(run, [name]).get(name))
+
+
+_SELECTED_MIN = 6
+"""The fewest characters a ``--select``-ed text column is given beside whole ids (fewer if it
+needs fewer); figures keep their whole width."""
+
+
+def _spent(id_width: int, names: Sequence[str]) -> int:
+    """What a ``--select`` table spends beside its fields: the id column and the padding."""
+    return id_width + PAD * len(names) + 2
 
 
 def _whole(value: Any) -> str:
@@ -400,7 +464,7 @@ def run_detail(
     if metadata:
         parts.append(_json_block("metadata", metadata))
     if feedback:
-        parts.append(feedback_table(feedback, show_run=False))
+        parts.append(feedback_table(feedback, show_run=False, title="feedback"))
     return Group(*parts)
 
 
@@ -685,18 +749,34 @@ def stats_record(stats: RunStats) -> dict[str, Any]:
 
 
 # -- projects and feedback ----------------------------------------------------------------------
+_PROJECT_COLUMNS_BY_IMPORTANCE = (
+    "name",
+    "traces",
+    "errors",
+    "p50",
+    "cost",
+    "tokens",
+    "last run",
+    "created",
+    "id",
+)
+"""What a narrow terminal keeps of a projects listing, as a runs listing does: the figures
+first (cost before tokens), the time of the last run after them, the id last."""
+
+
 def projects_table(
     projects: Iterable[Project], *, with_stats: bool, width: int | None = None
 ) -> Table:
     """Projects, with trace counts, latency, tokens, cost and error rate when computed.
 
     In ``width`` characters the id goes first (commands take project names), then the least
-    useful figures; the name always stays.
+    useful figures in ``_PROJECT_COLUMNS_BY_IMPORTANCE``'s order; the name always stays.
     """
     stats = (
         ("traces", "last run", "p50", "tokens", "cost", "errors") if with_stats else ("created",)
     )
     room = {
+        "name": 16,
         "traces": 7,
         "last run": 19,
         "p50": 7,
@@ -704,9 +784,9 @@ def projects_table(
         "cost": 10,
         "errors": 6,
         "created": 19,
+        "id": 36,
     }
-    importance = [("name", 16), *((n, room[n]) for n in stats[:2]), ("errors", 6), ("p50", 7)]
-    importance += [(n, room[n]) for n in stats if n not in dict(importance)] + [("id", 36)]
+    importance = [(n, room[n]) for n in _PROJECT_COLUMNS_BY_IMPORTANCE]
     shown = fitting([c for c in importance if c[0] in (*stats, "name", "id")], width)
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("name", overflow="fold", style="bold", min_width=16)
@@ -743,11 +823,17 @@ def project_record(project: Project) -> dict[str, Any]:
 
 
 def feedback_table(
-    feedback: Iterable[Feedback], *, show_run: bool = True, width: int | None = None
+    feedback: Iterable[Feedback],
+    *,
+    show_run: bool = True,
+    width: int | None = None,
+    title: str | None = None,
 ) -> Table:
     """Feedback: key, score, value, comment (and the run it is about).
 
-    In ``width`` characters the least useful columns are left out, never the key.
+    In ``width`` characters the least useful columns are left out, never the key. A listing
+    of its own has no ``title`` (written to a pipe, its first line is the header, as every
+    listing's); a section of a run's detail has one.
     """
     rows = [
         {
@@ -775,7 +861,7 @@ def feedback_table(
     if not show_run:
         importance.remove(("run", 36))
     shown = fitting(importance, width)
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="feedback", title_justify="left")
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title=title, title_justify="left")
     columns = {
         "key": {"style": "bold", "overflow": "fold", "min_width": room("key", 16)},
         "score": {"justify": "right", "no_wrap": True},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 from collections.abc import Iterator
 
 import click
@@ -12,7 +13,7 @@ from rich.markdown import Markdown
 from ..client import Client, resolve_path
 from ..display import DIGEST_MAX_CHARS as DEFAULT_MAX_CHARS
 from ..display import inert
-from ..errors import ThreadNotFoundError
+from ..errors import NotFoundError, ThreadNotFoundError
 from ..filters import did_you_mean
 from .app import CommandError, Settings, _console, main, options_named, pass_settings
 
@@ -96,6 +97,19 @@ def _hard_breaks(markdown: str) -> str:
     return "\n".join(lines)
 
 
+def _refuse_what_is_not_a_store(path: str) -> None:
+    """The check every other command makes, before the server says it is there: a file that
+    is not a store (another program's database, a text file, a newer localtrace's store, a
+    folder) ends the command with its one-line error, the file untouched. A path with no file
+    yet, or an empty one, is left for the first tool to open (MCP clients are configured
+    before the application first traces)."""
+    if path == ":memory:" or not os.path.exists(path):
+        return
+    # an empty file (NotFoundError): no store in it yet, as with no file
+    with contextlib.suppress(NotFoundError), Settings(db=path, fmt=None).client(read_only=True):
+        pass
+
+
 DEFAULT_MCP_PORT = 1987
 """The MCP server's HTTP port: apart from ``localtrace serve``'s 1984 and ``localtrace ui``'s
 1985, so that all three can run at once (``mcp.server.serve`` has the same default)."""
@@ -124,13 +138,16 @@ def mcp(settings: Settings, db: str | None, http: bool, host: str, port: int | N
     and one that records feedback).
 
     Over stdio by default, as MCP clients (Claude Code, Cursor, ...) start it; --http serves
-    streamable HTTP on loopback. The store file is opened when a tool first needs it.
+    streamable HTTP on loopback. A store file that is not there yet is opened when a tool
+    first needs it; a file that is not a store is refused at once.
 
     Example:
 
     \b
         localtrace mcp --db ./localtrace.db
     """
+    path = resolve_path(db) if db else settings.path
+    _refuse_what_is_not_a_store(path)
     try:
         from ..mcp import serve
     except ImportError as exc:
@@ -138,7 +155,6 @@ def mcp(settings: Settings, db: str | None, http: bool, host: str, port: int | N
             f"the MCP server needs the mcp package ({exc.name or exc} is missing): "
             'pip install "localtrace[mcp]"'
         ) from None
-    path = resolve_path(db) if db else settings.path
     serve(
         path,
         http=http or port is not None,

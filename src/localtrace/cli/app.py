@@ -17,6 +17,7 @@ import logging
 import os
 import re
 import select
+import shlex
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -50,8 +51,8 @@ from ..errors import (
     LocaltraceError,
     NotFoundError,
 )
-from ..filters import did_you_mean
-from ..models import RUN_TYPES, Run
+from ..filters import did_you_mean, quote
+from ..models import RUN_TYPES, Feedback, Project, Run, RunStats
 from ..render import TerminalConsole
 from .run_ids import RunIdParam
 from .run_ids import resolve as resolve_run_id
@@ -385,9 +386,25 @@ class Settings:
             _dbinfo.require_store(self.path)
         return Client(self.path, read_only=read_only and self.path != ":memory:")
 
+    @contextlib.contextmanager
+    def writer(self) -> Iterator[Client]:
+        """``client(create=True)``, except that a store this command creates is removed again
+        if the command fails before anything was written: a refused input (a bad price, a bad
+        file) leaves no empty store behind, as ``import`` does."""
+        created = self.path != ":memory:" and not os.path.exists(self.path)
+        removed = _removed_if_empty(self.path) if created else contextlib.nullcontext()
+        with removed, self.client(create=True) as client:  # closed before any removal
+            yield client
+
     def format(self, fmt: str | None) -> str:
         """The command's ``--format``, else the global one, else ``table``."""
         return fmt or self.fmt or "table"
+
+    def command(self, *words: str) -> str:
+        """A command line to suggest, on the same ``--db`` as this one and quoted for a
+        shell, so that it can be pasted as it is."""
+        db = [] if self.db is None else ["--db", self.db]
+        return shlex.join(["localtrace", *db, *words])
 
 
 pass_settings = click.make_pass_decorator(Settings)
@@ -549,10 +566,14 @@ def _fields(select: tuple[str, ...]) -> list[str]:
     names = [name.strip() for item in select for name in item.split(",") if name.strip()]
     for name in names:
         if name not in _RUN_FIELDS:
-            hint = did_you_mean(name, _RUN_FIELDS) or "see `localtrace runs --help`"
+            # the fields are listed (not a pointer to --help, which cannot hold 40 of them)
+            hint = did_you_mean(name, _RUN_FIELDS) or f"the fields are {', '.join(_RUN_FIELDS)}"
             raise click.BadParameter(f"unknown field {name!r}; {hint}", param_hint="--select")
     return names
 
+
+NO_RUNS_MATCHED = "no runs matched; try a wider --since, another --project, or no filter"
+"""What a listing or statistics of no run says (on stderr), instead of an empty table."""
 
 PIPE_WIDTH = 4096
 """Width of what is drawn for a pipe or a file: wide enough that no value is cut, so what a
@@ -710,16 +731,12 @@ def demo(settings: Settings, project: str | None) -> None:
         console.print(render.trace_tree(tree, project_name=name, console_width=console.width))
         if not isinstance(stats, dict):
             console.print(render.stats_table(stats, title=f"\nproject {name} (per trace)"))
-        db = "" if settings.db is None else f" --db {settings.db}"
-        console.print(
-            Text(
-                "\nNext:\n"
-                f"  localtrace{db} runs --project {name}\n"
-                f"  localtrace{db} trace {root_id}\n"
-                f"  localtrace{db} stats --project {name} --group-by name",
-                style="dim",
-            )
+        suggested = (
+            settings.command("runs", "--project", name),
+            settings.command("trace", str(root_id)),
+            settings.command("stats", "--project", name, "--group-by", "name"),
         )
+        console.print(Text("\nNext:\n" + "\n".join(f"  {c}" for c in suggested), style="dim"))
 
 
 # -- runs ---------------------------------------------------------------------------------------
@@ -764,7 +781,7 @@ def runs(
         if fmt == "table":
             shown = list(found)
             if not shown:
-                _note("no runs matched; try a wider --since, another --project, or no filter")
+                _note(NO_RUNS_MATCHED)
                 return
             console = _console()
             table = render.runs_table(
@@ -816,7 +833,8 @@ def run_command(settings: Settings, run_id: Any, fmt: str | None, max_chars: int
         feedback = list(client.list_feedback(run_ids=[run.id]))
         console = _console()
         console.print(render.run_detail(run, feedback, project_name=project))
-        console.print(Text(f"the whole trace: localtrace trace {run.trace_id}", style="dim"))
+        whole = settings.command("trace", str(run.trace_id))
+        console.print(Text(f"the whole trace: {whole}", style="dim"))
 
 
 @main.command()
@@ -940,7 +958,7 @@ def stats(
     if isinstance(result, dict):
         if fmt == "table":
             if not result:
-                _note("no runs matched; try a wider --since, another --project, or no filter")
+                _note(NO_RUNS_MATCHED)
                 return
             console = _console()
             table = render.grouped_stats_table(result, by=group_by or "group", width=console.width)
@@ -949,11 +967,12 @@ def stats(
             _emit_one({key: render.stats_record(value) for key, value in result.items()}, fmt)
         else:
             rows = ({"group": key, **render.stats_record(value)} for key, value in result.items())
-            render.write_records(rows, fmt, sys.stdout)
+            header = ["group", *render.fields_of(RunStats)]
+            render.write_records(rows, fmt, sys.stdout, header=header)
         return
     if fmt == "table":
         if not result.run_count:  # as with --group-by: a table of zeros and dashes says less
-            _note("no runs matched; try a wider --since, another --project, or no filter")
+            _note(NO_RUNS_MATCHED)
             return
         _console().print(render.stats_table(result))
     else:
@@ -979,7 +998,8 @@ def search(
     limit: int,
     fmt: str | None,
 ) -> None:
-    """Full-text search over run names, inputs, outputs and errors.
+    """Full-text search over the inputs, outputs and errors of runs (not their names, as in
+    LangSmith: `localtrace runs --filter 'search(name, "TEXT")'` searches those).
 
     Example:
 
@@ -999,7 +1019,11 @@ def search(
         if fmt == "table":
             shown = list(found)
             if not shown:
-                _note(f"no run mentions {text!r}")
+                by_name = settings.command("runs", "--filter", f"search(name, {quote(text)})")
+                _note(
+                    f"no run mentions {text!r} in its inputs, outputs or error; to search run "
+                    f"names: {by_name}"
+                )
                 return
             console = _console()
             console.print(render.runs_table(shown, width=console.width))
@@ -1061,13 +1085,21 @@ def projects(
             return
         console = _console()
         console.print(render.projects_table(found, with_stats=with_stats, width=console.width))
+        if limit and len(found) == limit:
+            newest = "project" if limit == 1 else f"{limit} projects"
+            _note(f"showing the newest {newest}; --limit 0 shows all")
         return
-    render.write_records((render.project_record(p) for p in found), fmt, sys.stdout)
+    records = (render.project_record(p) for p in found)
+    render.write_records(records, fmt, sys.stdout, header=render.fields_of(Project))
 
 
 @main.command()
 @click.option(
-    "--run", "run_ids", multiple=True, type=click.UUID, help="About this run (repeatable)."
+    "--run",
+    "run_ids",
+    multiple=True,
+    type=RunIdParam(),
+    help="About this run: its id or the end of it, as `runs` shows it (repeatable).",
 )
 @click.option("--key", "keys", multiple=True, help="Only this feedback key (repeatable).")
 @click.option("--project", "-p", help="Only feedback about runs of this project.")
@@ -1097,9 +1129,10 @@ def feedback(
     fmt = settings.format(fmt)
     with settings.client(read_only=True) as client:
         session_id = client.read_project(project_name=project).id if project else None
+        runs = [resolve_run_id(client, run_id, "--run") for run_id in run_ids]
         found = list(
             client.list_feedback(
-                run_ids=list(run_ids) or None,
+                run_ids=runs or None,
                 feedback_key=list(keys) or None,
                 session_id=session_id,
                 limit=limit or None,
@@ -1116,7 +1149,8 @@ def feedback(
             newest = "feedback" if limit == 1 else f"{limit} pieces of feedback"
             _note(f"showing the newest {newest}; --limit 0 shows all")
         return
-    render.write_records((render.feedback_record(f) for f in found), fmt, sys.stdout)
+    records = (render.feedback_record(f) for f in found)
+    render.write_records(records, fmt, sys.stdout, header=render.fields_of(Feedback))
 
 
 def _feedback_key_hint(client: Client, keys: tuple[str, ...]) -> str:
@@ -1188,6 +1222,9 @@ def export(
         localtrace export --format parquet -o demo-parquet
         localtrace export --otlp https://collector.example.com:4318 --header x-api-key=KEY
     """
+    from .outputs import refuse_a_database
+
+    refuse_a_database(output, settings.path)
     if otlp is not None:
         from .otel import export_otlp
 
@@ -1238,10 +1275,17 @@ def import_command(settings: Settings, source: str, project: str | None) -> None
         raise CommandError(
             f"no file {source}; pass the path of a file written by `localtrace export`"
         )
-    if source != "-" and _is_sqlite_file(source):
+    from .outputs import is_sqlite_file, same_file
+
+    if source != "-" and same_file(source, settings.path):
+        raise CommandError(
+            f"{source} is the store itself (--db), which holds its runs already; import "
+            "the JSON lines of `localtrace export`, or pass --db the store to import into"
+        )
+    if source != "-" and is_sqlite_file(source):
         raise CommandError(
             f"{source} is a store (an SQLite file), not JSON lines; combine stores with "
-            f"`localtrace merge {settings.path} {source}`"
+            f"`{shlex.join(['localtrace', 'merge', settings.path, source])}`"
         )
     table = _table_file_kind(source) if source != "-" else None
     if table is not None:
@@ -1253,16 +1297,6 @@ def import_command(settings: Settings, source: str, project: str | None) -> None
     created = not os.path.exists(settings.path)
     with _removed_if_empty(settings.path) if created else contextlib.nullcontext():
         _import(settings, source, project)
-
-
-def _is_sqlite_file(path: str) -> bool:
-    """Whether ``path`` starts with SQLite's header: a store given where JSON lines belong.
-    (Read before this process opens any connection to it, so no SQLite lock is dropped.)"""
-    try:
-        with open(path, "rb") as file:
-            return file.read(16) == b"SQLite format 3\x00"
-    except OSError:
-        return False
 
 
 def _table_file_kind(path: str) -> str | None:

@@ -25,6 +25,20 @@ from .app import (
     options_named,
     pass_settings,
 )
+from .outputs import refuse_a_database
+
+DATASET_FIELDS = ("name", "id", "examples", "experiments", "modified_at", "description")
+"""The fields of a ``localtrace datasets`` record."""
+EXPERIMENT_FIELDS = (
+    *("name", "id", "dataset", "start_time", "examples", "runs", "feedback"),
+    *("latency_p50", "latency_p99", "total_tokens", "total_cost", "error_rate"),
+)
+"""The keys of ``Client.list_experiments``' records: the CSV header when there is none."""
+COMPARISON_FIELDS = (
+    *("example_id", "inputs", "outputs_a", "outputs_b", "scores_a", "scores_b", "deltas"),
+    *("latency_a", "latency_b", "error_a", "error_b", "regressed"),
+)
+"""The keys of ``Client.compare_experiments``' rows: the CSV header when there is none."""
 
 
 def _score(value: float | None) -> str:
@@ -61,7 +75,8 @@ def datasets(ctx: click.Context, settings: Settings, fmt: str | None) -> None:
         for d in found
     ]
     if fmt != "table":
-        render.write_records((_as_data(r) for r in records), fmt, sys.stdout)
+        records = [_as_data(r) for r in records]
+        render.write_records(records, fmt, sys.stdout, header=DATASET_FIELDS)
         return
     if not records:
         _note(
@@ -118,6 +133,7 @@ def datasets_export(
         localtrace datasets export my-dataset -o examples.jsonl
     """
     kind = kind or ("csv" if output.endswith(".csv") else "jsonl")
+    refuse_a_database(output, settings.path)
     with settings.client(read_only=True) as client:
         records = list(_io.example_records(client, name, as_of))
     if kind == "csv":
@@ -174,7 +190,7 @@ def datasets_import(
     else:
         with open(path, "rb") as raw:
             records = _io.read_jsonl(raw, where)
-    with settings.client(create=True) as client:
+    with settings.writer() as client:
         count = _io.import_records(client, name, records, description)
     _note(f"added {count} examples to {name!r}")
 
@@ -192,7 +208,7 @@ def experiments(settings: Settings, dataset: str | None, fmt: str | None) -> Non
     """Experiments (evaluations of a dataset), newest first, with scores and costs.
 
     The table shows the mean of each feedback key, median latency, cost and error rate;
-    ``--format json`` adds p99 latency and tokens.
+    --format json adds p99 latency and tokens.
 
     Example:
 
@@ -203,7 +219,8 @@ def experiments(settings: Settings, dataset: str | None, fmt: str | None) -> Non
     with settings.client(read_only=True) as client:
         found = client.list_experiments(dataset_name=dataset)
     if fmt != "table":
-        render.write_records((_as_data(e) for e in found), fmt, sys.stdout)
+        records = (_as_data(e) for e in found)
+        render.write_records(records, fmt, sys.stdout, header=EXPERIMENT_FIELDS)
         return
     if not found:
         _note("no experiments yet; run langsmith.evaluate(..., client=localtrace.Client(...))")
@@ -215,7 +232,7 @@ def experiments(settings: Settings, dataset: str | None, fmt: str | None) -> Non
             "dataset": e["dataset"],
             "examples": str(e["examples"] or 0),
             **{f"key:{k}": _score(e["feedback"].get(k)) for k in keys},
-            "p50": display.latency_text(_seconds(e["latency_p50"])),
+            "p50": _latency(e["latency_p50"]),
             "cost": display.cost_text(e["total_cost"]),
             "errors": display.percent_text(e["error_rate"]),
         }
@@ -274,13 +291,17 @@ def compare(settings: Settings, experiment_a: str, experiment_b: str, fmt: str |
     with settings.client(read_only=True) as client:
         rows = client.compare_experiments(experiment_a, experiment_b)
     if fmt != "table":
-        render.write_records(rows, fmt, sys.stdout)
+        render.write_records(rows, fmt, sys.stdout, header=COMPARISON_FIELDS)
         return
     regressed = sum(r["regressed"] for r in rows)
+    summary = f"{experiment_a} -> {experiment_b}: {len(rows)} examples, {regressed} regressed"
     console = _console()
-    console.print(
-        Text(f"{experiment_a} -> {experiment_b}: {len(rows)} examples, {regressed} regressed")
-    )
+    if console.plain or not rows:  # a file or a pipe gets the table alone, header first
+        _note(summary)
+        if not rows:
+            return
+    else:
+        console.print(Text(summary))
     cells = [
         (
             "✗" if r["regressed"] else "",
@@ -327,6 +348,13 @@ def _as_data(record: dict[str, Any]) -> dict[str, Any]:
         else value
         for key, value in record.items()
     }
+
+
+def _latency(value: Any) -> str:
+    """A latency figure as tables show it; empty for none (``latency_text`` says "running"
+    for a run without an end, which an experiment with no runs is not)."""
+    seconds = _seconds(value)
+    return "" if seconds is None else display.latency_text(seconds)
 
 
 def _seconds(value: Any) -> float | None:

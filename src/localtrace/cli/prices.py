@@ -12,7 +12,7 @@ import click
 from rich import box
 from rich.table import Table
 
-from .. import display, render
+from .. import UnpricedUsage, display, render
 from ..errors import InvalidArgumentError, ModelPriceNotFoundError
 from ..models import ModelPrice
 from .app import (
@@ -100,6 +100,13 @@ def _table(
     return table
 
 
+PRICE_FIELDS = (
+    *("id", "name", "match_pattern", "match_path", "provider", "prompt_cost"),
+    *("completion_cost", "prompt_cost_details", "completion_cost_details", "start_time"),
+)
+"""The keys of ``_record``: the CSV header of ``prices list`` when there is no price."""
+
+
 def _record(price: ModelPrice) -> dict[str, Any]:
     return {
         "id": str(price.id),
@@ -145,7 +152,7 @@ def prices_list(settings: Settings, fmt: str | None) -> None:
     with settings.client(read_only=True) as client:
         found = client.list_model_prices()
     if fmt != "table":
-        render.write_records([_record(p) for p in found], fmt, sys.stdout)
+        render.write_records([_record(p) for p in found], fmt, sys.stdout, header=PRICE_FIELDS)
         return
     if not found:
         _note("no custom prices: runs are priced by the bundled genai-prices catalogue")
@@ -255,7 +262,7 @@ def prices_set(
     \b
         localtrace prices set my-llama '^llama-3.*-ft$' --prompt 0.20 --completion 0.60
     """
-    with settings.client(create=True) as client:
+    with settings.writer() as client:
         price = client.create_model_price(
             name,
             pattern,
@@ -314,7 +321,7 @@ def prices_import(settings: Settings, file: str) -> None:
     \b
         localtrace prices import model_prices.json
     """
-    with settings.client(create=True) as client:
+    with settings.writer() as client:
         stored = client.import_model_prices(file)
     _note(f"imported {len(stored)} price(s) from {file}")
 
@@ -417,7 +424,8 @@ def prices_unknown(settings: Settings, projects: tuple[str, ...], fmt: str | Non
         for m in found
     ] + [u.model_dump() for u in usage]
     if fmt != "table":
-        render.write_records(records, fmt, sys.stdout)
+        header = render.fields_of(UnpricedUsage)
+        render.write_records(records, fmt, sys.stdout, header=header)
         return
     if not found and not usage:
         _note("every llm and embedding run with tokens has a cost")

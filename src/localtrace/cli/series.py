@@ -13,8 +13,8 @@ from rich.text import Text
 from .. import display, render
 from ..client import Client
 from ..filters import all_of, quote
-from ..types import TimeSeries
-from .app import _console, _emit_one
+from ..types import TimeBucket, TimeSeries
+from .app import NO_RUNS_MATCHED, _console, _emit_one, _note
 
 _BLOCKS = "▁▂▃▄▅▆▇█"
 
@@ -71,7 +71,12 @@ def show(series: TimeSeries, fmt: str) -> None:
         if fmt == "json":
             _emit_one(series.model_dump(mode="json"), fmt)
         else:
-            render.write_records(records, fmt, sys.stdout)
+            header = ["group", *render.fields_of(TimeBucket)]
+            render.write_records(records, fmt, sys.stdout, header=header)
+        return
+    if not any(b.run_count for g in series.groups for b in g.buckets):
+        # as the other statistics: a table of flat trends and zeros reads like data
+        _note(NO_RUNS_MATCHED)
         return
     first = display.time_text(series.start_time)
     # Not the plain statistics' sums (where a parent shows its subtree's totals): say which.

@@ -72,6 +72,11 @@ def sql(
         whole = console.plain  # a file or a pipe: every value whole
         limit = None if whole else console.width + 1  # past any column: cut, and known to be
         cells = [[_cell(value, limit) for value in row] for row in rows]
+        left_out: list[str] = []
+        if not whole:
+            kept = columns_that_fit(names, cells, console.width)
+            left_out = names[kept:]
+            names, cells = names[:kept], [row[:kept] for row in cells]
         widths = None if whole else fitted_widths(names, cells, console.width)
         table = Table(show_edge=False, pad_edge=False, header_style="bold")
         for index, name in enumerate(names):
@@ -82,6 +87,11 @@ def sql(
         for row_cells in cells:
             table.add_row(*row_cells)
         console.print(table)
+        if left_out:
+            _note(
+                f"left out to fit {console.width} columns: {', '.join(left_out)}; name fewer "
+                "columns in the SELECT, or -f csv or -f json shows them all"
+            )
         if widths is not None and _cut(names, cells, widths):
             _note(
                 f"long values cut (…) to fit {console.width} columns; -f csv or -f json "
@@ -96,6 +106,24 @@ def sql(
 
 GAP = 3
 """Characters between two columns of the table (`` │ ``)."""
+
+
+READABLE = 8
+"""The fewest characters a column is given (fewer if it needs fewer): narrower, its header and
+values are slivers that say nothing."""
+
+
+def columns_that_fit(names: Sequence[str], rows: Sequence[Sequence[str]], width: int) -> int:
+    """How many of the first columns fit ``width`` with ``READABLE`` characters each (at least
+    one): `SELECT *` over the runs view has 50 columns, which 80 characters showed as empty
+    one-character slivers."""
+    spent = -GAP
+    for i, name in enumerate(names):
+        natural = max([cell_len(name), *(cell_len(row[i]) for row in rows)])
+        spent += GAP + min(natural, READABLE)
+        if spent > width:
+            return max(i, 1)
+    return len(names)
 
 
 def fitted_widths(names: Sequence[str], rows: Sequence[Sequence[str]], width: int) -> list[int]:

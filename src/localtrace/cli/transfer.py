@@ -215,7 +215,7 @@ def pull(
     \b
         localtrace pull --endpoint https://api.smith.langchain.com --project my-app --since 7d
     """
-    with settings.client(create=True) as client, _bar("pulling") as bar, _quiet_sdk():
+    with settings.writer() as client, _bar("pulling") as bar, _quiet_sdk():
         try:
             result = client.pull(
                 endpoint,
