@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
+from markupsafe import escape as markup_escape
 from ui_data import HOSTILE_INPUT, HOSTILE_NAME
 
 import localtrace
@@ -704,3 +705,68 @@ def test_an_unknown_ui_address_is_the_uis_error_page(http: TestClient) -> None:
     assert "no page at /ui/no/such/page" in page.text
     data = http.get("/ui/api/no/such/data")
     assert data.status_code == 404 and data.json()["error"]["type"] == "not_found"
+
+
+def test_examples_page_shows_each_files_name_type_size_and_link(
+    http: TestClient, sample: Sample
+) -> None:
+    """An example's files are listed by name, media type and size; each links to its bytes,
+    an image shows a preview loaded from that link, and a hostile name stays text."""
+    client, _ = sample
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(40))
+    files = {
+        "photo.png": ("image/png", png),
+        HOSTILE_NAME: ("text/html", b"<b>not markup</b>"),
+        "../up?#x y.txt": ('text/plain"><script>', b"x" * 1234),
+    }
+    dataset = client.create_dataset("examples-with-files")
+    example = client.create_example(
+        inputs={"q": "what is in the picture?"}, dataset_id=dataset.id, attachments=files
+    )
+    page = http.get(f"/ui/datasets/{dataset.id}/examples")
+    assert page.status_code == 200
+    assert "<script>" not in page.text.split("</header>", 1)[-1]
+    read = client.read_example(example.id).attachments
+    assert read is not None and set(read) == set(files)
+    base = f"/ui/datasets/{dataset.id}/examples/{example.id}/files/"
+    for name, (mime, data) in files.items():
+        link = base + quote(name, safe="")
+        assert f'href="{escape(link)}?download=true"' in page.text, name
+        assert str(markup_escape(name)) in page.text and str(markup_escape(mime)) in page.text
+        assert f"{len(data):,} bytes" in page.text
+        got = http.get(link, params={"download": "true"})
+        assert got.status_code == 200 and got.content == data
+        assert got.headers["content-disposition"].startswith("attachment;")
+        assert got.headers["content-type"] == "application/octet-stream"
+    preview = base + quote("photo.png", safe="")
+    assert f'<img src="{escape(preview)}"' in page.text
+    shown = http.get(preview)
+    assert shown.headers["content-type"] == "image/png" and shown.content == png
+    assert 'src="data:' not in page.text
+    assert http.get(base + "nope.bin").status_code == 404
+    other = client.create_dataset("another-dataset")
+    wrong = f"/ui/datasets/{other.id}/examples/{example.id}/files/photo.png"
+    assert http.get(wrong).status_code == 404
+
+
+def test_run_files_link_by_their_exact_name(http: TestClient, sample: Sample) -> None:
+    """A run's file whose name holds ``/``, ``..``, ``?`` or markup links to its own bytes (a
+    browser would resolve an unescaped ``../`` to another address) and is shown as text."""
+    client, _ = sample
+    run_id = uuid.uuid4()
+    names = {"../../up.txt": b"up", "a/b?c#d.txt": b"abc", HOSTILE_NAME: b"<b>x</b>"}
+    client.create_run(
+        "with-files",
+        inputs={},
+        run_type="tool",
+        id=run_id,
+        attachments={n: ("text/plain", d) for n, d in names.items()},
+    )
+    client.flush()
+    detail = http.get(f"/ui/partials/runs/{run_id}")
+    assert detail.status_code == 200 and HOSTILE_NAME not in detail.text
+    for name, data in names.items():
+        link = f"/ui/attachments/{run_id}/{quote(name, safe='')}"
+        assert f'href="{escape(link)}?download=true"' in detail.text, name
+        assert f"{len(data):,} bytes" in detail.text
+        assert http.get(link).content == data
