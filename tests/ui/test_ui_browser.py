@@ -587,3 +587,54 @@ def test_new_runs_appear_without_a_reload(
         assert browser.execute_script("return window.sameDocument === true")
     finally:
         writer.close()
+
+
+@pytest.mark.parametrize("width", [800, 1280])
+def test_pages_fit_the_window_and_wide_tables_scroll_in_place(
+    browser: Any, live_ui: LiveServer, sample: Sample, width: int
+) -> None:
+    """At a narrow and a wide window no page scrolls sideways (the header and the filter bar
+    stay in view); a table wider than the window scrolls inside its own box, so its last
+    column can still be reached."""
+    _, found = sample
+    pages = [
+        "/ui/",
+        f"/ui/projects/{found['project_id']}/runs",
+        f"/ui/projects/{found['project_id']}/runs?all=1",
+        f"/ui/projects/{found['project_id']}/threads",
+        f"/ui/projects/{found['project_id']}/dashboard",
+        f"/ui/traces/{found['llm_run']}",
+        "/ui/datasets",
+        f"/ui/datasets/{found['dataset_id']}",
+        f"/ui/datasets/{found['dataset_id']}/examples",
+    ]
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": 800, "deviceScaleFactor": 1, "mobile": False},
+    )
+    try:
+        for page in pages:
+            browser.get(f"{live_ui.url}{page}")
+            wait(browser, lambda d: d.execute_script("return document.readyState") == "complete")
+            if "/runs" in page:
+                wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#listing[data-loaded]"))
+            if page == "/ui/":
+                wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "tr[data-href]"))
+            no_alert(browser)
+            wide, shown = browser.execute_script(
+                "return [document.documentElement.scrollWidth, window.innerWidth]"
+            )
+            assert wide <= shown, f"{page} scrolls sideways at {width}px ({wide}px wide)"
+            last = browser.execute_script(
+                """const th = [...document.querySelectorAll("table.grid th")].pop();
+                   if (!th) return true;
+                   const box = th.closest(".table-scroll") || document.documentElement;
+                   return th.getBoundingClientRect().right - box.getBoundingClientRect().left
+                          <= box.scrollWidth + 1;"""
+            )
+            assert last, f"{page}: the table's last column cannot be reached"
+    finally:
+        browser.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False},
+        )
