@@ -290,6 +290,31 @@ def test_dashboard_draws_charts(
     shots(browser, "dashboard")
 
 
+def test_error_rate_axis_stays_within_100_percent(
+    browser: Any, live_ui: LiveServer, sample: Sample
+) -> None:
+    """A project without errors charts its error rate on a 0 to 100 % axis (the chart
+    library's default axis for all-zero values read 0 % to 10000 %)."""
+    client, _ = sample
+    project = client.create_project("no-errors-yet")
+    now = dt.datetime.now(dt.timezone.utc)
+    client.create_run(
+        "ok",
+        inputs={},
+        run_type="chain",
+        project_name=project.name,
+        start_time=now - dt.timedelta(seconds=2),
+        end_time=now,
+        outputs={"answer": 42},
+    )
+    client.flush()
+    browser.get(f"{live_ui.url}/ui/projects/{project.id}/dashboard?range=24h")
+    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#dashboard[data-ready=true]"))
+    rate = browser.find_element(By.XPATH, "//figure[figcaption='Error rate']")
+    assert int(rate.get_attribute("data-points")) > 0
+    assert float(rate.get_attribute("data-y-max")) == 1.0
+
+
 def test_threads_as_conversations(
     browser: Any, live_ui: LiveServer, sample: Sample, shots: Callable[[Any, str], Path]
 ) -> None:
