@@ -663,3 +663,33 @@ def test_pages_fit_the_window_and_wide_tables_scroll_in_place(
             "Emulation.setDeviceMetricsOverride",
             {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False},
         )
+
+
+def test_enter_on_a_focused_link_or_button_does_what_it_says(
+    browser: Any, live_ui: LiveServer, sample: Sample
+) -> None:
+    """The j/k/Enter keys move through rows, but Enter on a link or button the keyboard
+    focused (Tab) activates that control, not the current row or tree node."""
+    _, found = sample
+    browser.get(f"{live_ui.url}/ui/projects/{found['project_id']}/runs")
+    table_ids(browser)
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys("j")
+    datasets = browser.find_element(By.LINK_TEXT, "Datasets")
+    browser.execute_script("arguments[0].focus()", datasets)
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    wait(browser, lambda d: d.current_url.endswith("/ui/datasets"))
+
+    browser.get(f"{live_ui.url}/ui/traces/{found['traces'][0]}")
+    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#trace[data-ready=true]"))
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#detail .run-detail"))
+    shown = len(browser.find_elements(By.CSS_SELECTOR, ".tree-row"))
+    close = browser.find_element(By.CSS_SELECTOR, "[data-action=close-detail]")
+    browser.execute_script("arguments[0].focus()", close)
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    wait(browser, lambda d: not d.find_elements(By.CSS_SELECTOR, "#detail .run-detail"))
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".tree-row")) == shown  # not collapsed
+    # back in the tree, Enter toggles the selected node again
+    browser.execute_script("document.activeElement.blur()")
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".tree-row")) != shown)

@@ -186,12 +186,19 @@
     return t && (t.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(t.tagName));
   }
 
+  // Enter or Space on a focused link or button is that control's (Tab reaches it), not the row's.
+  function activating(event) {
+    return (event.key === "Enter" || event.key === " ") && event.target.closest
+      && event.target.closest("a[href], button, summary");
+  }
+
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     if (typing(event)) {
       if (event.key === "Escape") event.target.blur();
       return;
     }
+    if (activating(event)) return;
     if (trace && trace.onKey(event)) { event.preventDefault(); return; }
     if (event.key === "j") { moveCurrent(1); event.preventDefault(); }
     else if (event.key === "k") { moveCurrent(-1); event.preventDefault(); }
