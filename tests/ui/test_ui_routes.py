@@ -770,3 +770,17 @@ def test_run_files_link_by_their_exact_name(http: TestClient, sample: Sample) ->
         assert f'href="{escape(link)}?download=true"' in detail.text, name
         assert f"{len(data):,} bytes" in detail.text
         assert http.get(link).content == data
+
+
+def test_a_duration_too_long_for_the_calendar_is_a_clear_error(
+    http: TestClient, sample: Sample
+) -> None:
+    """since=1000000000d (before year 1) was an internal error; now the page and its data
+    request name the argument and the fix."""
+    pid = sample[1]["project_id"]
+    page = http.get(f"/ui/projects/{pid}/runs", params={"since": "1000000000d"})
+    assert page.status_code == 400 and "since=" in unescape(page.text)
+    data = http.get(f"/ui/api/projects/{pid}/runs", params={"until": "99999999999999w"})
+    assert data.status_code in (400, 422) and "until" in data.json()["error"]["message"]
+    dash = http.get(f"/ui/projects/{pid}/dashboard", params={"from": "1000000000d"})
+    assert dash.status_code == 400 and "from=" in unescape(dash.text)
