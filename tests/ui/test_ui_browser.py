@@ -658,6 +658,12 @@ def test_pages_fit_the_window_and_wide_tables_scroll_in_place(
                           <= box.scrollWidth + 1;"""
             )
             assert last, f"{page}: the table's last column cannot be reached"
+            spilled = browser.execute_script(
+                """return [...document.querySelectorAll(
+                     "header.top, .filterbar, .listing-head, .tree-tools, .legend")]
+                   .filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.className)"""
+            )
+            assert not spilled, f"{page}: content spills out of {spilled} at {width}px"
     finally:
         browser.execute_cdp_cmd(
             "Emulation.setDeviceMetricsOverride",
