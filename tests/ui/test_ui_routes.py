@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Iterator
 from html import escape, unescape
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urljoin
 
 import pytest
 from fastapi.testclient import TestClient
@@ -784,3 +784,33 @@ def test_a_duration_too_long_for_the_calendar_is_a_clear_error(
     assert data.status_code in (400, 422) and "until" in data.json()["error"]["message"]
     dash = http.get(f"/ui/projects/{pid}/dashboard", params={"from": "1000000000d"})
     assert dash.status_code == 400 and "from=" in unescape(dash.text)
+
+
+def test_thread_links_reach_their_thread_whatever_its_id(http: TestClient, sample: Sample) -> None:
+    """A thread id holding ``/``, ``..``, ``?``, ``#`` or ``%`` links to that thread once a
+    browser resolves the link (it drops dot segments), never to another page."""
+    client, _ = sample
+    odd = ["a/../b", "../../../datasets", "x?y#z", "100%"]
+    now = dt.datetime.now(dt.timezone.utc)
+    for thread in odd:
+        client.create_run(
+            "turn",
+            inputs={"q": thread},
+            run_type="chain",
+            project_name="odd-threads",
+            extra={"metadata": {"thread_id": thread}},
+            start_time=now,
+            end_time=now,
+            outputs={"a": 1},
+        )
+    client.flush()
+    project = client.read_project(project_name="odd-threads")
+    page = http.get(f"/ui/projects/{project.id}/threads")
+    assert page.status_code == 200
+    hrefs = {unescape(h) for h in re.findall(r'<a href="([^"]*/threads/[^"]*)"', page.text)}
+    assert len(hrefs) == len(odd)
+    for href in hrefs:
+        resolved = urljoin(f"http://testserver/ui/projects/{project.id}/threads", href)
+        thread = http.get(resolved)
+        assert thread.status_code == 200, href
+        assert any(f"Thread <code>{escape(t)}</code>" in thread.text for t in odd), href
