@@ -271,3 +271,27 @@ def test_an_attachment_named_like_a_path_is_stored_and_served(http: TestClient, 
     assert got.status_code == 200 and got.content == b"inside"
     ui = http.get(f"/ui/attachments/{doc['id']}/{quote(name, safe='')}?download=true")
     assert ui.status_code == 200 and ui.content == b"inside"
+
+
+@pytest.mark.parametrize(
+    ("name", "mime"),
+    [("page.html", "text/html"), ("pic.svg", "image/svg+xml"), ("x.js", "text/javascript")],
+)
+def test_a_stored_file_cannot_run_as_a_page_of_this_server(
+    http: TestClient, name: str, mime: str
+) -> None:
+    """An attachment is served from the UI's own origin: a stored HTML or SVG file opened
+    from its link must not run script there (it could read every trace through the UI). It
+    is served with its bytes and media type (what the SDK reads), under a sandboxing CSP."""
+    doc = tree(f"files-{uuid.uuid4().hex[:6]}", T0)[0]
+    body = b"<script>fetch('/ui/api/projects')</script>"
+    doc["attachments"] = {name: [mime, base64.b64encode(body).decode()]}
+    assert http.post("/runs", json=doc).status_code == 202
+    run = http.get(f"/runs/{doc['id']}").json()
+    url = urlsplit(run["s3_urls"][f"attachment.{name}"]["presigned_url"])
+    got = http.get(f"{url.path}?{url.query}")
+    assert got.status_code == 200 and got.content == body
+    assert got.headers["content-type"].split(";")[0] == mime
+    policy = got.headers["content-security-policy"]
+    assert "sandbox" in policy and "default-src 'none'" in policy
+    assert got.headers["x-content-type-options"] == "nosniff"

@@ -290,6 +290,31 @@ def test_dashboard_draws_charts(
     shots(browser, "dashboard")
 
 
+def test_error_rate_axis_stays_within_100_percent(
+    browser: Any, live_ui: LiveServer, sample: Sample
+) -> None:
+    """A project without errors charts its error rate on a 0 to 100 % axis (the chart
+    library's default axis for all-zero values read 0 % to 10000 %)."""
+    client, _ = sample
+    project = client.create_project("no-errors-yet")
+    now = dt.datetime.now(dt.timezone.utc)
+    client.create_run(
+        "ok",
+        inputs={},
+        run_type="chain",
+        project_name=project.name,
+        start_time=now - dt.timedelta(seconds=2),
+        end_time=now,
+        outputs={"answer": 42},
+    )
+    client.flush()
+    browser.get(f"{live_ui.url}/ui/projects/{project.id}/dashboard?range=24h")
+    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#dashboard[data-ready=true]"))
+    rate = browser.find_element(By.XPATH, "//figure[figcaption='Error rate']")
+    assert int(rate.get_attribute("data-points")) > 0
+    assert float(rate.get_attribute("data-y-max")) == 1.0
+
+
 def test_threads_as_conversations(
     browser: Any, live_ui: LiveServer, sample: Sample, shots: Callable[[Any, str], Path]
 ) -> None:
@@ -587,3 +612,90 @@ def test_new_runs_appear_without_a_reload(
         assert browser.execute_script("return window.sameDocument === true")
     finally:
         writer.close()
+
+
+@pytest.mark.parametrize("width", [800, 1280])
+def test_pages_fit_the_window_and_wide_tables_scroll_in_place(
+    browser: Any, live_ui: LiveServer, sample: Sample, width: int
+) -> None:
+    """At a narrow and a wide window no page scrolls sideways (the header and the filter bar
+    stay in view); a table wider than the window scrolls inside its own box, so its last
+    column can still be reached."""
+    _, found = sample
+    pages = [
+        "/ui/",
+        f"/ui/projects/{found['project_id']}/runs",
+        f"/ui/projects/{found['project_id']}/runs?all=1",
+        f"/ui/projects/{found['project_id']}/threads",
+        f"/ui/projects/{found['project_id']}/dashboard",
+        f"/ui/traces/{found['llm_run']}",
+        "/ui/datasets",
+        f"/ui/datasets/{found['dataset_id']}",
+        f"/ui/datasets/{found['dataset_id']}/examples",
+    ]
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": 800, "deviceScaleFactor": 1, "mobile": False},
+    )
+    try:
+        for page in pages:
+            browser.get(f"{live_ui.url}{page}")
+            wait(browser, lambda d: d.execute_script("return document.readyState") == "complete")
+            if "/runs" in page:
+                wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#listing[data-loaded]"))
+            if page == "/ui/":
+                wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "tr[data-href]"))
+            no_alert(browser)
+            wide, shown = browser.execute_script(
+                "return [document.documentElement.scrollWidth, window.innerWidth]"
+            )
+            assert wide <= shown, f"{page} scrolls sideways at {width}px ({wide}px wide)"
+            last = browser.execute_script(
+                """const th = [...document.querySelectorAll("table.grid th")].pop();
+                   if (!th) return true;
+                   const box = th.closest(".table-scroll") || document.documentElement;
+                   return th.getBoundingClientRect().right - box.getBoundingClientRect().left
+                          <= box.scrollWidth + 1;"""
+            )
+            assert last, f"{page}: the table's last column cannot be reached"
+            spilled = browser.execute_script(
+                """return [...document.querySelectorAll(
+                     "header.top, .filterbar, .listing-head, .tree-tools, .legend")]
+                   .filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.className)"""
+            )
+            assert not spilled, f"{page}: content spills out of {spilled} at {width}px"
+    finally:
+        browser.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False},
+        )
+
+
+def test_enter_on_a_focused_link_or_button_does_what_it_says(
+    browser: Any, live_ui: LiveServer, sample: Sample
+) -> None:
+    """The j/k/Enter keys move through rows, but Enter on a link or button the keyboard
+    focused (Tab) activates that control, not the current row or tree node."""
+    _, found = sample
+    browser.get(f"{live_ui.url}/ui/projects/{found['project_id']}/runs")
+    table_ids(browser)
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys("j")
+    datasets = browser.find_element(By.LINK_TEXT, "Datasets")
+    browser.execute_script("arguments[0].focus()", datasets)
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    wait(browser, lambda d: d.current_url.endswith("/ui/datasets"))
+
+    browser.get(f"{live_ui.url}/ui/traces/{found['traces'][0]}")
+    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#trace[data-ready=true]"))
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#detail .run-detail"))
+    shown = len(browser.find_elements(By.CSS_SELECTOR, ".tree-row"))
+    close = browser.find_element(By.CSS_SELECTOR, "[data-action=close-detail]")
+    browser.execute_script("arguments[0].focus()", close)
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    wait(browser, lambda d: not d.find_elements(By.CSS_SELECTOR, "#detail .run-detail"))
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".tree-row")) == shown  # not collapsed
+    # back in the tree, Enter toggles the selected node again
+    browser.execute_script("document.activeElement.blur()")
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".tree-row")) != shown)

@@ -11,10 +11,11 @@ import uuid
 from collections.abc import Iterator
 from html import escape, unescape
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urljoin
 
 import pytest
 from fastapi.testclient import TestClient
+from markupsafe import escape as markup_escape
 from ui_data import HOSTILE_INPUT, HOSTILE_NAME
 
 import localtrace
@@ -704,3 +705,112 @@ def test_an_unknown_ui_address_is_the_uis_error_page(http: TestClient) -> None:
     assert "no page at /ui/no/such/page" in page.text
     data = http.get("/ui/api/no/such/data")
     assert data.status_code == 404 and data.json()["error"]["type"] == "not_found"
+
+
+def test_examples_page_shows_each_files_name_type_size_and_link(
+    http: TestClient, sample: Sample
+) -> None:
+    """An example's files are listed by name, media type and size; each links to its bytes,
+    an image shows a preview loaded from that link, and a hostile name stays text."""
+    client, _ = sample
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(40))
+    files = {
+        "photo.png": ("image/png", png),
+        HOSTILE_NAME: ("text/html", b"<b>not markup</b>"),
+        "../up?#x y.txt": ('text/plain"><script>', b"x" * 1234),
+    }
+    dataset = client.create_dataset("examples-with-files")
+    example = client.create_example(
+        inputs={"q": "what is in the picture?"}, dataset_id=dataset.id, attachments=files
+    )
+    page = http.get(f"/ui/datasets/{dataset.id}/examples")
+    assert page.status_code == 200
+    assert "<script>" not in page.text.split("</header>", 1)[-1]
+    read = client.read_example(example.id).attachments
+    assert read is not None and set(read) == set(files)
+    base = f"/ui/datasets/{dataset.id}/examples/{example.id}/files/"
+    for name, (mime, data) in files.items():
+        link = base + quote(name, safe="")
+        assert f'href="{escape(link)}?download=true"' in page.text, name
+        assert str(markup_escape(name)) in page.text and str(markup_escape(mime)) in page.text
+        assert f"{len(data):,} bytes" in page.text
+        got = http.get(link, params={"download": "true"})
+        assert got.status_code == 200 and got.content == data
+        assert got.headers["content-disposition"].startswith("attachment;")
+        assert got.headers["content-type"] == "application/octet-stream"
+    preview = base + quote("photo.png", safe="")
+    assert f'<img src="{escape(preview)}"' in page.text
+    shown = http.get(preview)
+    assert shown.headers["content-type"] == "image/png" and shown.content == png
+    assert 'src="data:' not in page.text
+    assert http.get(base + "nope.bin").status_code == 404
+    other = client.create_dataset("another-dataset")
+    wrong = f"/ui/datasets/{other.id}/examples/{example.id}/files/photo.png"
+    assert http.get(wrong).status_code == 404
+
+
+def test_run_files_link_by_their_exact_name(http: TestClient, sample: Sample) -> None:
+    """A run's file whose name holds ``/``, ``..``, ``?`` or markup links to its own bytes (a
+    browser would resolve an unescaped ``../`` to another address) and is shown as text."""
+    client, _ = sample
+    run_id = uuid.uuid4()
+    names = {"../../up.txt": b"up", "a/b?c#d.txt": b"abc", HOSTILE_NAME: b"<b>x</b>"}
+    client.create_run(
+        "with-files",
+        inputs={},
+        run_type="tool",
+        id=run_id,
+        attachments={n: ("text/plain", d) for n, d in names.items()},
+    )
+    client.flush()
+    detail = http.get(f"/ui/partials/runs/{run_id}")
+    assert detail.status_code == 200 and HOSTILE_NAME not in detail.text
+    for name, data in names.items():
+        link = f"/ui/attachments/{run_id}/{quote(name, safe='')}"
+        assert f'href="{escape(link)}?download=true"' in detail.text, name
+        assert f"{len(data):,} bytes" in detail.text
+        assert http.get(link).content == data
+
+
+def test_a_duration_too_long_for_the_calendar_is_a_clear_error(
+    http: TestClient, sample: Sample
+) -> None:
+    """since=1000000000d (before year 1) was an internal error; now the page and its data
+    request name the argument and the fix."""
+    pid = sample[1]["project_id"]
+    page = http.get(f"/ui/projects/{pid}/runs", params={"since": "1000000000d"})
+    assert page.status_code == 400 and "since=" in unescape(page.text)
+    data = http.get(f"/ui/api/projects/{pid}/runs", params={"until": "99999999999999w"})
+    assert data.status_code in (400, 422) and "until" in data.json()["error"]["message"]
+    dash = http.get(f"/ui/projects/{pid}/dashboard", params={"from": "1000000000d"})
+    assert dash.status_code == 400 and "from=" in unescape(dash.text)
+
+
+def test_thread_links_reach_their_thread_whatever_its_id(http: TestClient, sample: Sample) -> None:
+    """A thread id holding ``/``, ``..``, ``?``, ``#`` or ``%`` links to that thread once a
+    browser resolves the link (it drops dot segments), never to another page."""
+    client, _ = sample
+    odd = ["a/../b", "../../../datasets", "x?y#z", "100%"]
+    now = dt.datetime.now(dt.timezone.utc)
+    for thread in odd:
+        client.create_run(
+            "turn",
+            inputs={"q": thread},
+            run_type="chain",
+            project_name="odd-threads",
+            extra={"metadata": {"thread_id": thread}},
+            start_time=now,
+            end_time=now,
+            outputs={"a": 1},
+        )
+    client.flush()
+    project = client.read_project(project_name="odd-threads")
+    page = http.get(f"/ui/projects/{project.id}/threads")
+    assert page.status_code == 200
+    hrefs = {unescape(h) for h in re.findall(r'<a href="([^"]*/threads/[^"]*)"', page.text)}
+    assert len(hrefs) == len(odd)
+    for href in hrefs:
+        resolved = urljoin(f"http://testserver/ui/projects/{project.id}/threads", href)
+        thread = http.get(resolved)
+        assert thread.status_code == 200, href
+        assert any(f"Thread <code>{escape(t)}</code>" in thread.text for t in odd), href

@@ -199,6 +199,22 @@ def test_listing_combines_the_users_filter_and_maps_errors_back() -> None:
     assert _listing.parse_moment("24h", "since", now=NOW) == NOW - dt.timedelta(hours=24)
 
 
+@given(
+    st.from_regex(r"\A\s*[0-9]{1,30}(\.[0-9]{1,5})?\s*[mhdw]\s*\Z")
+    | st.text(max_size=40)
+    | st.sampled_from(["0001-01-01", "9999-12-31T23:59:59", "1000000000d", "99999999999999w"])
+)
+def test_a_time_in_the_url_is_a_moment_or_a_clear_error(text: str) -> None:
+    """Whatever a URL's since/until/from/to holds: an aware time, or the argument's error (a
+    duration reaching past year 1 was a 500)."""
+    try:
+        moment = _listing.parse_moment(text, "since", now=NOW)
+    except InvalidArgumentError as exc:
+        assert "since" in str(exc)
+    else:
+        assert moment.tzinfo is not None
+
+
 # -- the runs table's rows -------------------------------------------------------------------
 _text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12) | st.sampled_from(
     ["<script>alert(1)</script>", '"><img src=x onerror=alert(2)>', "a & b", "'", "</script>"]

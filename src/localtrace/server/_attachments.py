@@ -16,6 +16,13 @@ from ._encode import s3_urls
 from ._routing import new_router
 from ._state import State
 
+FILE_HEADERS = {
+    "content-security-policy": "default-src 'none'; sandbox",
+    "x-content-type-options": "nosniff",
+}
+"""Headers of a served file: it comes from this origin, the UI's, so a stored HTML or SVG file
+opened from its link is sandboxed (no script, an origin of its own) and never sniffed."""
+
 
 def file_url(state: State, request: Request, key: str, name: str) -> str:
     """The download URL of a stored file on this server (signed when a key is set, so that a
@@ -81,6 +88,6 @@ def build_attachments_router(state: State) -> APIRouter:
     ) -> Response:
         state.settle()
         mime, data = client.read_attachment(run_id, name)
-        return Response(data, media_type=mime)
+        return Response(data, media_type=mime, headers=FILE_HEADERS)
 
     return router

@@ -17,8 +17,9 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from ..client import Client
-from ..errors import InvalidArgumentError, LocaltraceError
+from ..errors import InvalidArgumentError, LocaltraceError, NotFoundError
 from ..models import Dataset, Project
+from . import _files
 from ._pages import error_page, parse_uuid
 from ._templates import render
 
@@ -134,6 +135,7 @@ def add_routes(router: APIRouter, client: Client, settle: Callable[[], None]) ->
                     splits=[split] if split else None,
                     offset=start,
                     limit=EXAMPLES_PAGE + 1,
+                    include_attachments=True,
                 )
             )
         except LocaltraceError as exc:
@@ -141,6 +143,10 @@ def add_routes(router: APIRouter, client: Client, settle: Callable[[], None]) ->
         context: dict[str, Any] = {
             "dataset": dataset,
             "examples": found[:EXAMPLES_PAGE],
+            "files": {
+                str(x.id): _files.example_files(str(dataset.id), str(x.id), x.attachments)
+                for x in found[:EXAMPLES_PAGE]
+            },
             "offset": start,
             "split": split,
             "next_offset": start + EXAMPLES_PAGE if len(found) > EXAMPLES_PAGE else None,
@@ -148,3 +154,20 @@ def add_routes(router: APIRouter, client: Client, settle: Callable[[], None]) ->
             "tab": "examples",
         }
         return render("examples.html", **context)
+
+    @router.get("/ui/datasets/{dataset_id}/examples/{example_id}/files/{name:path}")
+    def example_file(
+        dataset_id: str, example_id: str, name: str, download: bool = False
+    ) -> Response:
+        """One file of an example (its current version), an image inline for its preview."""
+        settle()
+        did = parse_uuid(dataset_id, "dataset_id")
+        example = client.read_example(parse_uuid(example_id, "example_id"))
+        info = (example.attachments or {}).get(name) if str(example.dataset_id) == did else None
+        if info is None:
+            raise NotFoundError(
+                f"example {example.id} of dataset {did} has no file named {name!r}; "
+                "open the dataset's examples page for its files"
+            )
+        data = info["reader"].getvalue()
+        return _files.file_response(name, str(info["mime_type"]), data, download=download)

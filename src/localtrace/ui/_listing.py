@@ -57,7 +57,12 @@ def parse_moment(value: str, argument: str, *, now: dt.datetime | None = None) -
     match = _AGO.match(text)
     if match:
         seconds = float(match.group(1)) * _UNITS[match.group(2)]
-        return (now or dt.datetime.now(dt.timezone.utc)) - dt.timedelta(seconds=seconds)
+        try:
+            return (now or dt.datetime.now(dt.timezone.utc)) - dt.timedelta(seconds=seconds)
+        except OverflowError:  # before year 1: no time can be that long ago
+            raise InvalidArgumentError(
+                argument, value, "reaches back before year 1", 'give a shorter duration, e.g. "30d"'
+            ) from None
     try:
         moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:

@@ -14,7 +14,6 @@ import os
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote as url_quote
 
 import orjson
 from fastapi import APIRouter, Request
@@ -28,7 +27,7 @@ from ..errors import (
     LocaltraceError,
 )
 from ..models import Project
-from . import _dashboard, _datasets, _listing, _live, _view
+from . import _dashboard, _datasets, _files, _listing, _live, _view
 from ._pages import error_page, parse_uuid, status_of
 from ._templates import SECURITY_HEADERS, render, static_response
 
@@ -250,7 +249,7 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
             "run_detail.html",
             run=run,
             feedback=feedback,
-            attachments=files,
+            attachments=_files.run_files(str(run.id), files),
             ui_source=UI_SOURCE,
             model=_view.model_of(run),
             input_messages=_view.messages(run.inputs) if run.run_type == "llm" else None,
@@ -262,16 +261,7 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
     def attachment(run_id: str, name: str, download: bool = False) -> Response:
         settle()
         mime, data = client.read_attachment(_uuid(run_id, "run_id"), name)
-        inline = mime.startswith("image/") and not mime.startswith("image/svg") and not download
-        disposition = "inline" if inline else "attachment"
-        headers = {
-            "content-disposition": f"{disposition}; filename*=UTF-8''{url_quote(name, safe='')}",
-            "x-content-type-options": "nosniff",
-            "content-security-policy": "default-src 'none'; sandbox",
-        }
-        return Response(
-            data, media_type=mime if inline else "application/octet-stream", headers=headers
-        )
+        return _files.file_response(name, mime, data, download=download)
 
     @router.get("/ui/projects/{project_id}/threads")
     def threads_page(request: Request, project_id: str, cursor: str | None = None) -> Response:

@@ -9,7 +9,7 @@ from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import jinja2
 from starlette.responses import HTMLResponse, Response
@@ -82,6 +82,12 @@ def _query(params: dict[str, Any]) -> str:
     return urlencode({k: v for k, v in params.items() if v not in (None, "")})
 
 
+def _segment(value: Any) -> str:
+    """``value`` as one path segment of a link: ``/`` escaped too (``|urlencode`` keeps it, and
+    a browser resolves a ``../`` it leaves to another page)."""
+    return quote(str(value), safe="")
+
+
 @cache
 def environment() -> jinja2.Environment:
     """The one template environment (autoescape on for every template)."""
@@ -107,6 +113,7 @@ def environment() -> jinja2.Environment:
         json_kind=_view.json_kind,
         items_of=_view.items_of,
         query=_query,
+        segment=_segment,
     )
     env.globals.update(
         version=__version__,

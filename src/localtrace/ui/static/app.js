@@ -186,12 +186,19 @@
     return t && (t.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(t.tagName));
   }
 
+  // Enter or Space on a focused link or button is that control's (Tab reaches it), not the row's.
+  function activating(event) {
+    return (event.key === "Enter" || event.key === " ") && event.target.closest
+      && event.target.closest("a[href], button, summary");
+  }
+
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     if (typing(event)) {
       if (event.key === "Escape") event.target.blur();
       return;
     }
+    if (activating(event)) return;
     if (trace && trace.onKey(event)) { event.preventDefault(); return; }
     if (event.key === "j") { moveCurrent(1); event.preventDefault(); }
     else if (event.key === "k") { moveCurrent(-1); event.preventDefault(); }
@@ -650,6 +657,8 @@
       height: 150,
       legend: { show: true, live: false },
       cursor: { drag: { x: false, y: false } },
+      scales: opts && opts.range ? { y: { range: opts.range } } : undefined,
+      hooks: { draw: [(u) => { box.dataset.yMax = String(u.scales.y.max); }] },
       axes: [axis, Object.assign({ values: opts && opts.format ? (u, ticks) => ticks.map(opts.format) : undefined, size: 70 }, axis)],
       series: [{}].concat(series.map((s, k) => ({
         label: s.label,
@@ -683,7 +692,9 @@
     const o = data.overall || { runs: [], errors: [], error_rate: [], latency_p50: [], latency_p99: [], tokens: [], cost: [] };
     const pct = (v) => (v * 100).toFixed(v < 0.1 ? 1 : 0) + "%";
     chart(node, "Traces", t, [{ label: "traces", values: o.runs }, { label: "errors", values: o.errors, color: "#e15759" }], { fill: true });
-    chart(node, "Error rate", t, [{ label: "error rate", values: o.error_rate, color: "#e15759" }], { format: pct });
+    // a fraction: 0 to 100 % (uPlot's own axis for all-zero values would read up to 10000 %)
+    const rateRange = (u, min, max) => [0, max > 0 ? Math.min(1, max * 1.1) : 1];
+    chart(node, "Error rate", t, [{ label: "error rate", values: o.error_rate, color: "#e15759" }], { format: pct, range: rateRange });
     chart(node, "Latency", t, [{ label: "p50", values: o.latency_p50 }, { label: "p99", values: o.latency_p99 }], { format: fmtSeconds });
     chart(node, "Tokens", t, [{ label: "tokens", values: o.tokens }], { fill: true });
     chart(node, "Cost (USD)", t, [{ label: "cost", values: o.cost }], { format: (v) => "$" + (v < 1 ? v.toPrecision(2) : v.toFixed(2)) });
