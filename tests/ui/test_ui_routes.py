@@ -718,6 +718,7 @@ def test_examples_page_shows_each_files_name_type_size_and_link(
         "photo.png": ("image/png", png),
         HOSTILE_NAME: ("text/html", b"<b>not markup</b>"),
         "../up?#x y.txt": ('text/plain"><script>', b"x" * 1234),
+        "one.bin": ("application/octet-stream", b"1"),
     }
     dataset = client.create_dataset("examples-with-files")
     example = client.create_example(
@@ -733,7 +734,7 @@ def test_examples_page_shows_each_files_name_type_size_and_link(
         link = base + quote(name, safe="")
         assert f'href="{escape(link)}?download=true"' in page.text, name
         assert str(markup_escape(name)) in page.text and str(markup_escape(mime)) in page.text
-        assert f"{len(data):,} bytes" in page.text
+        assert f"{len(data):,} byte{'' if len(data) == 1 else 's'}<" in page.text
         got = http.get(link, params={"download": "true"})
         assert got.status_code == 200 and got.content == data
         assert got.headers["content-disposition"].startswith("attachment;")
@@ -743,6 +744,7 @@ def test_examples_page_shows_each_files_name_type_size_and_link(
     shown = http.get(preview)
     assert shown.headers["content-type"] == "image/png" and shown.content == png
     assert 'src="data:' not in page.text
+    assert "1 example<" in page.text and "1 examples" not in page.text  # one example: singular
     assert http.get(base + "nope.bin").status_code == 404
     other = client.create_dataset("another-dataset")
     wrong = f"/ui/datasets/{other.id}/examples/{example.id}/files/photo.png"

@@ -82,6 +82,12 @@ def _query(params: dict[str, Any]) -> str:
     return urlencode({k: v for k, v in params.items() if v not in (None, "")})
 
 
+def _counted(count: int | None, noun: str) -> str:
+    """``"1 example"``, ``"1,234 examples"``: a count with its noun agreeing."""
+    n = count or 0
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def _segment(value: Any) -> str:
     """``value`` as one path segment of a link: ``/`` escaped too (``|urlencode`` keeps it, and
     a browser resolves a ``../`` it leaves to another page)."""
@@ -114,6 +120,7 @@ def environment() -> jinja2.Environment:
         items_of=_view.items_of,
         query=_query,
         segment=_segment,
+        counted=_counted,
     )
     env.globals.update(
         version=__version__,
