@@ -325,3 +325,34 @@ def test_an_example_with_files_dumps_to_json_without_the_bytes(tmp_path: Path) -
         assert files_of(example) == {"picture": ("image/png", PNG)}  # the reader is untouched
         bare = client.read_example(made).model_copy(update={"attachments": None})
         assert json.loads(bare.model_dump_json())["attachments"] is None
+
+
+def test_listing_example_files_gives_each_current_files_name_type_and_size(
+    tmp_path: Path,
+) -> None:
+    """``list_example_attachments`` (what a page listing files needs, bytes left unread) agrees
+    with ``read_example`` on every example's current files: renamed and dropped files as
+    the current version names them, examples without files absent."""
+    with localtrace.Client(tmp_path / "sizes.db") as client:
+        dataset = client.create_dataset("sizes")
+        start = {"a": ("text/plain", b"A" * 3), "b": ("image/png", PNG), "c": ("text/csv", b"")}
+        eid = client.create_example({"q": 1}, dataset_id=dataset.id, attachments=start).id
+        bare = client.create_example({"q": 2}, dataset_id=dataset.id).id
+        client.update_example(
+            eid,
+            attachments_operations={"rename": {"a": "renamed"}, "retain": ["c"]},
+            attachments={"new": ("application/pdf", b"%PDF" * 10)},
+        )
+        listed = client.list_example_attachments([eid, bare, str(eid)])
+        assert set(listed) == {str(eid)}
+        oracle = sorted(
+            (name, info["mime_type"], len(info["reader"].read()))
+            for name, info in (client.read_example(eid).attachments or {}).items()
+        )
+        assert [(i.name, i.mime_type, i.size) for i in listed[str(eid)]] == oracle
+        assert [i.name for i in listed[str(eid)]] == ["c", "new", "renamed"]
+        assert {i.run_id for i in listed[str(eid)]} == {str(eid)}
+        client.delete_example(eid)
+        assert client.list_example_attachments([eid]) == {}
+        with pytest.raises(localtrace.InvalidArgumentError, match="example_ids"):
+            client.list_example_attachments(["not an id"])

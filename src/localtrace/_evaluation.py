@@ -39,7 +39,7 @@ from .errors import (
     ProjectNotFoundError,
 )
 from .filters import all_of, did_you_mean
-from .models import TENANT_ID, Dataset, Example, Run
+from .models import TENANT_ID, AttachmentInfo, Dataset, Example, Run
 
 if TYPE_CHECKING:
     from ._store.db import Database
@@ -570,6 +570,17 @@ class EvaluationMethods:
             moment = self._moment(as_of, "as_of")
         with self._db.read() as conn:
             return _datasets.read(conn, eid, moment, files=True)
+
+    def list_example_attachments(
+        self, example_ids: Iterable[uuid.UUID | str]
+    ) -> dict[str, list[AttachmentInfo]]:
+        """``{example_id: [AttachmentInfo, ...]}`` of the given examples' files as they are now
+        (``run_id`` holds the example's id), without their bytes: what a page listing them
+        needs. Examples without files are absent; names are sorted. As ``list_attachments``
+        for runs; ``read_example`` gives the bytes."""
+        ids = [_uuid(example_id, "example_ids") for example_id in example_ids]
+        with self._db.read() as conn:
+            return _datasets.file_infos(conn, ids)
 
     @sdk_keywords()
     def list_examples(

@@ -242,6 +242,7 @@ class AsyncClient:
     flush = _blocking("flush")
     read_run = _blocking("read_run")
     list_attachments = _blocking("list_attachments")
+    list_example_attachments = _blocking("list_example_attachments")
     read_attachment = _blocking("read_attachment")
     read_trace = _blocking("read_trace")
     find_run_ids = _blocking("find_run_ids")

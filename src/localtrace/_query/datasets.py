@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from .. import _json
+from .._store.db import chunks, placeholders
 from .._time import from_micros
 from .._words import did_you_mean
 from ..errors import (
@@ -22,7 +23,7 @@ from ..errors import (
     ExampleNotFoundError,
     InvalidArgumentError,
 )
-from ..models import Dataset, Example
+from ..models import AttachmentInfo, Dataset, Example
 from . import catalogue
 from . import example_attachments as _files
 from .where import Where
@@ -395,6 +396,36 @@ def with_files(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]) -> list[
         row_to_example(row).model_copy(update={"attachments": _files.as_sdk(found, data)})
         for row, found in zip(rows, named, strict=True)
     ]
+
+
+def file_infos(
+    conn: sqlite3.Connection, example_ids: Sequence[str]
+) -> dict[str, list[AttachmentInfo]]:
+    """``{example_id: [AttachmentInfo, ...]}`` of the current version of each example that has
+    files (names sorted), sizes read without the bytes."""
+    named: dict[str, _files.Files] = {}
+    for chunk in chunks(list(dict.fromkeys(example_ids))):
+        for example_id, text in conn.execute(
+            f"SELECT e.id, e.attachments FROM examples AS e WHERE e.id IN "
+            f"({placeholders(len(chunk))}) AND {_CURRENT}",
+            [*chunk, LATEST],
+        ):
+            found = _files.loads(text)
+            if found:
+                named[example_id] = found
+    sizes = _files.stored_sizes(conn, named.values())
+    return {
+        example_id: [
+            AttachmentInfo(
+                example_id,
+                name,
+                entry["mime_type"],
+                sizes.get((entry["key"], entry["file"]), 0),
+            )
+            for name, entry in sorted(found.items())
+        ]
+        for example_id, found in named.items()
+    }
 
 
 def files_of(row: Sequence[Any]) -> _files.Files:

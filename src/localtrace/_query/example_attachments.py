@@ -178,17 +178,28 @@ def path_of(entry: Mapping[str, str]) -> str:
 def stored_bytes(conn: sqlite3.Connection, files: Iterable[Files]) -> dict[tuple[str, str], bytes]:
     """The bytes of every file the versions name, by (key, file): only those (a key may hold
     files a later version dropped)."""
+    return {pair: bytes(data) for pair, data in _stored(conn, files, "data")}
+
+
+def stored_sizes(conn: sqlite3.Connection, files: Iterable[Files]) -> dict[tuple[str, str], int]:
+    """``stored_bytes``' lengths, without reading the bytes (a page listing files)."""
+    return {pair: int(size) for pair, size in _stored(conn, files, "length(data)")}
+
+
+def _stored(
+    conn: sqlite3.Connection, files: Iterable[Files], column: str
+) -> Iterable[tuple[tuple[str, str], Any]]:
+    """((key, file), ``column``) of every stored file the versions name."""
     wanted = sorted({(e["key"], e["file"]) for f in files for e in f.values()})
-    found: dict[tuple[str, str], bytes] = {}
     step = IN_CHUNK // 2  # two parameters a file
     for chunk in (wanted[i : i + step] for i in range(0, len(wanted), step)):
         pairs = ",".join("(?, ?)" for _ in chunk)
-        for key, name, data in conn.execute(
-            f"SELECT run_id, name, data FROM attachments WHERE (run_id, name) IN (VALUES {pairs})",
+        for key, name, value in conn.execute(
+            f"SELECT run_id, name, {column} FROM attachments WHERE (run_id, name) IN "
+            f"(VALUES {pairs})",
             [value for pair in chunk for value in pair],
         ):
-            found[(str(key), str(name))] = bytes(data)
-    return found
+            yield (str(key), str(name)), value
 
 
 def as_sdk(files: Files, data: Mapping[tuple[str, str], bytes]) -> dict[str, Any]:

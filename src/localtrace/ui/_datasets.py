@@ -135,17 +135,18 @@ def add_routes(router: APIRouter, client: Client, settle: Callable[[], None]) ->
                     splits=[split] if split else None,
                     offset=start,
                     limit=EXAMPLES_PAGE + 1,
-                    include_attachments=True,
                 )
             )
+            shown = found[:EXAMPLES_PAGE]
+            files = client.list_example_attachments(x.id for x in shown)
         except LocaltraceError as exc:
             return error_page(exc)
         context: dict[str, Any] = {
             "dataset": dataset,
-            "examples": found[:EXAMPLES_PAGE],
+            "examples": shown,
             "files": {
-                str(x.id): _files.example_files(str(dataset.id), str(x.id), x.attachments)
-                for x in found[:EXAMPLES_PAGE]
+                str(x.id): _files.example_files(str(dataset.id), str(x.id), files.get(str(x.id)))
+                for x in shown
             },
             "offset": start,
             "split": split,

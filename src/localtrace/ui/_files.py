@@ -9,10 +9,11 @@ can never run as a page of this origin.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import quote
 
 from starlette.responses import Response
+
+from ..models import AttachmentInfo
 
 
 def previewable(mime: str | None) -> bool:
@@ -50,23 +51,18 @@ class ShownFile:
 
 
 def example_files(
-    dataset_id: str, example_id: str, files: dict[str, Any] | None
+    dataset_id: str, example_id: str, infos: list[AttachmentInfo] | None
 ) -> list[ShownFile]:
-    """An example's files (``Example.attachments`` as the Client reads them), by name."""
-    base = f"/ui/datasets/{dataset_id}/examples/{example_id}/files/"
-    shown = []
-    for name, info in sorted((files or {}).items()):
-        reader = info.get("reader")
-        size = reader.getbuffer().nbytes if reader is not None else 0
-        shown.append(
-            ShownFile(name, str(info.get("mime_type") or ""), size, base + quote(name, safe=""))
-        )
-    return shown
+    """An example's files (``Client.list_example_attachments``: no bytes read), by name."""
+    return _listed(f"/ui/datasets/{dataset_id}/examples/{example_id}/files/", infos or [])
 
 
-def run_files(run_id: str, infos: list[Any]) -> list[ShownFile]:
+def run_files(run_id: str, infos: list[AttachmentInfo]) -> list[ShownFile]:
     """A run's attachments (``Client.list_attachments``), by name."""
-    base = f"/ui/attachments/{run_id}/"
+    return _listed(f"/ui/attachments/{run_id}/", infos)
+
+
+def _listed(base: str, infos: list[AttachmentInfo]) -> list[ShownFile]:
     return [
         ShownFile(i.name, i.mime_type, i.size, base + quote(i.name, safe=""))
         for i in sorted(infos, key=lambda i: i.name)
