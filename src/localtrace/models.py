@@ -657,6 +657,24 @@ class ModelPrice(BaseModel):
     updated_at: dt.datetime | None = None
     """When the entry was written (the newest wins between otherwise equal entries)."""
 
+    def record(self) -> dict[str, Any]:
+        """The price as plain JSON values (costs as exact decimal text, the start as ISO-8601):
+        what ``localtrace prices list -f json`` prints and ``prices import`` reads back."""
+        return {
+            "id": str(self.id),
+            "name": self.name,
+            "match_pattern": self.match_pattern,
+            "match_path": self.match_path,
+            "provider": self.provider,
+            "prompt_cost": format(self.prompt_cost, "f"),
+            "completion_cost": format(self.completion_cost, "f"),
+            "prompt_cost_details": {k: format(v, "f") for k, v in self.prompt_cost_details.items()},
+            "completion_cost_details": {
+                k: format(v, "f") for k, v in self.completion_cost_details.items()
+            },
+            "start_time": self.start_time.isoformat() if self.start_time else None,
+        }
+
     @property
     def prompt_cost_per_1m(self) -> Decimal:
         """``prompt_cost`` per million tokens, as LangSmith's UI shows it."""

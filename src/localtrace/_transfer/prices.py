@@ -32,21 +32,11 @@ def is_price(record: dict[str, Any]) -> bool:
 
 
 def price_record(price: ModelPrice) -> dict[str, Any]:
-    """A custom price as one JSON line: prices as exact decimal text, times as ISO-8601."""
+    """A custom price as one JSON line: ``ModelPrice.record()``, and when it was written (so it
+    wins ties in the new file as it did in the old)."""
     return {
         "record": RECORD,
-        "id": str(price.id),
-        "name": price.name,
-        "match_pattern": price.match_pattern,
-        "match_path": price.match_path,
-        "provider": price.provider,
-        "prompt_cost": format(price.prompt_cost, "f"),
-        "completion_cost": format(price.completion_cost, "f"),
-        "prompt_cost_details": {k: format(v, "f") for k, v in price.prompt_cost_details.items()},
-        "completion_cost_details": {
-            k: format(v, "f") for k, v in price.completion_cost_details.items()
-        },
-        "start_time": price.start_time.isoformat() if price.start_time else None,
+        **price.record(),
         "updated_at": price.updated_at.isoformat() if price.updated_at else None,
     }
 

@@ -6,7 +6,6 @@ import datetime as dt
 import sys
 import uuid
 from decimal import Context, Decimal, InvalidOperation
-from typing import Any
 
 import click
 from rich import box
@@ -14,7 +13,6 @@ from rich.table import Table
 
 from .. import UnpricedUsage, display, render
 from ..errors import InvalidArgumentError, ModelPriceNotFoundError
-from ..models import ModelPrice
 from .app import (
     _CONTEXT,
     Settings,
@@ -104,24 +102,7 @@ PRICE_FIELDS = (
     *("id", "name", "match_pattern", "match_path", "provider", "prompt_cost"),
     *("completion_cost", "prompt_cost_details", "completion_cost_details", "start_time"),
 )
-"""The keys of ``_record``: the CSV header of ``prices list`` when there is no price."""
-
-
-def _record(price: ModelPrice) -> dict[str, Any]:
-    return {
-        "id": str(price.id),
-        "name": price.name,
-        "match_pattern": price.match_pattern,
-        "match_path": price.match_path,
-        "provider": price.provider,
-        "prompt_cost": format(price.prompt_cost, "f"),
-        "completion_cost": format(price.completion_cost, "f"),
-        "prompt_cost_details": {k: format(v, "f") for k, v in price.prompt_cost_details.items()},
-        "completion_cost_details": {
-            k: format(v, "f") for k, v in price.completion_cost_details.items()
-        },
-        "start_time": price.start_time.isoformat() if price.start_time else None,
-    }
+"""The keys of ``ModelPrice.record()``: the CSV header of ``prices list`` when there is no price."""
 
 
 @main.group(context_settings=_CONTEXT)
@@ -152,7 +133,7 @@ def prices_list(settings: Settings, fmt: str | None) -> None:
     with settings.client(read_only=True) as client:
         found = client.list_model_prices()
     if fmt != "table":
-        render.write_records([_record(p) for p in found], fmt, sys.stdout, header=PRICE_FIELDS)
+        render.write_records([p.record() for p in found], fmt, sys.stdout, header=PRICE_FIELDS)
         return
     if not found:
         _note("no custom prices: runs are priced by the bundled genai-prices catalogue")
