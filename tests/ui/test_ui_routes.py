@@ -15,6 +15,7 @@ from urllib.parse import quote, urljoin
 
 import pytest
 from fastapi.testclient import TestClient
+from langsmith.schemas import AttachmentsOperations
 from markupsafe import escape as markup_escape
 from ui_data import HOSTILE_INPUT, HOSTILE_NAME
 
@@ -772,6 +773,48 @@ def test_run_files_link_by_their_exact_name(http: TestClient, sample: Sample) ->
         assert f'href="{escape(link)}?download=true"' in detail.text, name
         assert f"{len(data):,} bytes" in detail.text
         assert http.get(link).content == data
+
+
+def assert_ui_error_page(answer: Any, status: int, *shown: str) -> None:
+    """``answer`` is the UI's error page (HTML, the store's message escaped), not JSON."""
+    assert answer.status_code == status, answer.text[:300]
+    assert answer.headers["content-type"].startswith("text/html")
+    assert 'class="banner error"' in answer.text and "Back to the projects" in answer.text
+    body = answer.text.split("</header>", 1)[-1]
+    assert "<script>" not in body
+    for text in shown:
+        assert str(markup_escape(text)) in body, text
+
+
+def test_a_link_to_a_file_that_is_gone_is_the_uis_error_page(
+    http: TestClient, sample: Sample
+) -> None:
+    """A person following a link to a run's or an example's file that is no longer stored
+    (renamed, removed, a stale bookmark) gets the UI's page saying so, with a 404; the data
+    routes under ``/ui/api/`` keep the API's JSON errors."""
+    client, found = sample
+    run_id = found["attachment_run"]
+    gone = http.get(f"/ui/attachments/{run_id}/{quote(HOSTILE_NAME, safe='')}")
+    assert_ui_error_page(gone, 404, str(run_id), HOSTILE_NAME)
+    unknown_run = uuid.uuid4()
+    assert_ui_error_page(http.get(f"/ui/attachments/{unknown_run}/a.txt"), 404, str(unknown_run))
+    assert_ui_error_page(http.get("/ui/attachments/not-a-run/a.txt"), 400, "not-a-run")
+
+    dataset = client.create_dataset("files-that-go")
+    example = client.create_example(
+        inputs={"q": "?"}, dataset_id=dataset.id, attachments={"kept.txt": ("text/plain", b"k")}
+    )
+    link = f"/ui/datasets/{dataset.id}/examples/{example.id}/files/kept.txt"
+    assert http.get(link).status_code == 200
+    client.update_example(example.id, attachments_operations=AttachmentsOperations(retain=[]))
+    assert_ui_error_page(http.get(link), 404, "kept.txt", str(example.id))
+    client.delete_example(example.id)
+    assert_ui_error_page(http.get(link), 404, str(example.id))
+    bad = f"/ui/datasets/{dataset.id}/examples/nope/files/kept.txt"
+    assert_ui_error_page(http.get(bad), 400, "nope")
+
+    data = http.get(f"/ui/api/traces/{uuid.uuid4()}")
+    assert data.status_code == 404 and data.json()["error"]["type"] == "not_found"
 
 
 def test_a_duration_too_long_for_the_calendar_is_a_clear_error(

@@ -25,6 +25,7 @@ from ..errors import (
     FilterError,
     InvalidArgumentError,
     LocaltraceError,
+    NotFoundError,
 )
 from ..models import Project
 from . import _dashboard, _datasets, _files, _listing, _live, _view
@@ -259,8 +260,21 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
 
     @router.get("/ui/attachments/{run_id}/{name:path}")
     def attachment(run_id: str, name: str, download: bool = False) -> Response:
+        """A run's file; a link to one no longer stored is the UI's error page (a person
+        followed it), not the API's JSON."""
         settle()
-        mime, data = client.read_attachment(_uuid(run_id, "run_id"), name)
+        try:
+            rid = _uuid(run_id, "run_id")
+            mime, data = client.read_attachment(rid, name)
+        except NotFoundError:
+            return error_page(
+                NotFoundError(
+                    f"run {rid} has no file named {name!r} (it may have been removed); "
+                    f"open /ui/traces/{rid} for the files it has"
+                )
+            )
+        except LocaltraceError as exc:
+            return error_page(exc)
         return _files.file_response(name, mime, data, download=download)
 
     @router.get("/ui/projects/{project_id}/threads")
