@@ -15,6 +15,8 @@ from urllib.parse import quote, urljoin
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from langsmith.schemas import AttachmentsOperations
 from markupsafe import escape as markup_escape
 from ui_data import HOSTILE_INPUT, HOSTILE_NAME
@@ -260,6 +262,46 @@ def test_trace_page_accepts_any_run_of_the_trace(http: TestClient, sample: Sampl
     assert page.status_code == 200
     assert f'data-trace-id="{found["traces"][-1]}"' in page.text
     assert f'data-selected="{found["llm_run"]}"' in page.text
+
+
+def test_a_run_link_naming_no_run_of_the_trace_says_so(http: TestClient, sample: Sample) -> None:
+    """``?run=`` naming a run of another trace, an unknown run or no id at all used to select
+    the root without a word (or answer 400 for a malformed id): the trace is shown with its
+    root selected and a notice naming what was asked for, escaped."""
+    client, found = sample
+    trace_id = found["traces"][-1]
+    other = found["traces"][0]
+    asked = [other, str(uuid.uuid4()), HOSTILE_NAME, "not-an-id", "%00", " " * 3 + "x"]
+    for wanted in asked:
+        for opened in (trace_id, found["llm_run"]):  # the root's id or any run of the trace
+            page = http.get(f"/ui/traces/{opened}", params={"run": wanted})
+            assert page.status_code == 200, (wanted, page.text[:300])
+            assert f'data-trace-id="{trace_id}"' in page.text
+            assert f'data-selected="{trace_id}"' in page.text
+            body = page.text.split("</header>", 1)[-1]
+            assert 'class="banner warn trace-notice"' in body, wanted
+            assert str(markup_escape(wanted)) in body and "<script>" not in body
+    elsewhere = http.get(f"/ui/traces/{trace_id}", params={"run": other})
+    assert f'href="/ui/traces/{other}"' in elsewhere.text  # where that run is
+    for wanted in (found["llm_run"], trace_id, ""):
+        page = http.get(f"/ui/traces/{trace_id}", params={"run": wanted})
+        assert page.status_code == 200 and "trace-notice" not in page.text
+        assert f'data-selected="{wanted or trace_id}"' in page.text
+    assert client.read_run(found["llm_run"]).trace_id == uuid.UUID(trace_id)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.text(min_size=1, max_size=60))
+def test_any_run_argument_shows_the_trace(http: TestClient, sample: Sample, asked: str) -> None:
+    """Whatever ``?run=`` holds, the trace page answers 200 with its root or that run selected,
+    and what was asked for appears only escaped."""
+    trace_id = sample[1]["traces"][-1]
+    page = http.get(f"/ui/traces/{trace_id}", params={"run": asked})
+    assert page.status_code == 200
+    body = page.text.split("</header>", 1)[-1]
+    assert f'data-selected="{trace_id}"' in body
+    if asked.strip():
+        assert str(markup_escape(asked)) in body
 
 
 def test_orphans_are_marked_repaired(http: TestClient, sample: Sample) -> None:

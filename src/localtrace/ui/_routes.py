@@ -28,7 +28,7 @@ from ..errors import (
     NotFoundError,
 )
 from ..models import Project
-from . import _dashboard, _datasets, _files, _listing, _live, _view
+from . import _dashboard, _datasets, _files, _listing, _live, _trace, _view
 from ._pages import error_page, parse_uuid, status_of
 from ._templates import SECURITY_HEADERS, render, static_response
 
@@ -215,18 +215,16 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
 
     @router.get("/ui/traces/{trace_id}")
     def trace_page(trace_id: str, run: str | None = None) -> Response:
+        """A trace, opened at any of its runs (the path's or ``?run=``'s, which wins)."""
         settle()
         try:
-            root = client.read_run(_uuid(trace_id, "trace_id"))
-            if root.trace_id != root.id:
-                selected = str(root.id)
-                root = client.read_run(root.trace_id)
-            else:
-                selected = _uuid(run, "run") if run else str(root.id)
+            opened = client.read_run(_uuid(trace_id, "trace_id"))
+            root = client.read_run(opened.trace_id) if opened.trace_id != opened.id else opened
+            selected, notice = _trace.selection(client, root, run or str(opened.id))
             project = client.read_project(project_id=root.session_id) if root.session_id else None
         except LocaltraceError as exc:
             return error_page(exc)
-        return render("trace.html", root=root, project=project, selected=selected)
+        return render("trace.html", root=root, project=project, selected=selected, notice=notice)
 
     @router.get("/o/{tenant_id}/projects/p/{project_id}/r/{run_id}")
     def run_link(tenant_id: str, project_id: str, run_id: str) -> Response:
