@@ -304,6 +304,34 @@ def test_any_run_argument_shows_the_trace(http: TestClient, sample: Sample, aske
         assert str(markup_escape(asked)) in body
 
 
+def test_a_trace_whose_root_never_arrived_opens(http: TestClient, sample: Sample) -> None:
+    """A child run that arrived before (or without) its root is listed in the runs table and
+    its trace's data is served with a placeholder root; its trace page answered 404 naming the
+    missing root. It now shows the trace, as ``read_trace`` gives it, at the run opened."""
+    client, _ = sample
+    root, child = uuid.uuid4(), uuid.uuid4()
+    client.create_run(
+        "early-child",
+        inputs={"q": "first"},
+        run_type="tool",
+        id=child,
+        parent_run_id=root,
+        trace_id=root,
+        project_name="roots-late",
+    )
+    client.flush()
+    tree = client.read_trace(root)
+    for opened, selected in ((child, child), (root, root)):
+        page = http.get(f"/ui/traces/{opened}")
+        assert page.status_code == 200, page.text[:300]
+        assert f'data-trace-id="{root}"' in page.text
+        assert f'data-selected="{selected}"' in page.text and "trace-notice" not in page.text
+        assert str(markup_escape(tree.name)) in page.text
+    asked = http.get(f"/ui/traces/{root}", params={"run": str(child)})
+    assert f'data-selected="{child}"' in asked.text and "trace-notice" not in asked.text
+    assert http.get(f"/ui/traces/{uuid.uuid4()}").status_code == 404
+
+
 def test_orphans_are_marked_repaired(http: TestClient, sample: Sample) -> None:
     _, found = sample
     data = http.get(f"/ui/api/traces/{found['orphan_trace']}").json()

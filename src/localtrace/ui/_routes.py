@@ -218,9 +218,8 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
         """A trace, opened at any of its runs (the path's or ``?run=``'s, which wins)."""
         settle()
         try:
-            opened = client.read_run(_uuid(trace_id, "trace_id"))
-            root = client.read_run(opened.trace_id) if opened.trace_id != opened.id else opened
-            selected, notice = _trace.selection(client, root, run or str(opened.id))
+            root, opened = _trace.opened(client, _uuid(trace_id, "trace_id"))
+            selected, notice = _trace.selection(client, root, run or opened)
             project = client.read_project(project_id=root.session_id) if root.session_id else None
         except LocaltraceError as exc:
             return error_page(exc)

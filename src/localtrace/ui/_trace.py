@@ -1,4 +1,5 @@
-"""Which run a trace page opens selected, and a notice when its ``?run=`` names none of it.
+"""Which trace a trace page shows, which run it opens selected, and a notice when its
+``?run=`` names none of the trace's runs.
 
 A ``?run=`` link may be stale, hand-edited or meant for another trace; the page still shows
 the trace (its root selected) and says what it could not select, rather than quietly
@@ -11,6 +12,7 @@ import uuid
 from dataclasses import dataclass
 
 from ..client import Client
+from ..errors import RunNotFoundError
 from ..models import Run
 
 
@@ -24,6 +26,23 @@ class Notice:
     href: str | None = None
 
 
+def opened(client: Client, some_id: str) -> tuple[Run, str]:
+    """The root of the trace ``some_id`` names (a trace id or any run id of it) and the id of
+    the run opened. A root that never arrived (its children came first, or alone) is
+    ``read_trace``'s placeholder, as the tree's data shows it; only then is the tree read."""
+    try:
+        run = client.read_run(some_id)
+    except RunNotFoundError:
+        root = client.read_trace(some_id)  # a trace id; a 404 when none of its runs is stored
+        return root, str(root.id)
+    if run.trace_id == run.id:
+        return run, str(run.id)
+    try:
+        return client.read_run(run.trace_id), str(run.id)
+    except RunNotFoundError:
+        return client.read_trace(run.trace_id), str(run.id)
+
+
 def selection(client: Client, root: Run, asked: str | None) -> tuple[str, Notice | None]:
     """The run to select in ``root``'s trace for ``?run=asked``, and a notice if it is not one
     of the trace's runs (then the root is selected)."""
@@ -33,6 +52,8 @@ def selection(client: Client, root: Run, asked: str | None) -> tuple[str, Notice
         run_id = uuid.UUID(asked)
     except ValueError:
         return str(root.id), Notice(asked, "is not a run id")
+    if run_id == root.id:
+        return str(root.id), None
     found = list(client.list_runs(run_ids=[run_id], select=["id", "trace_id"]))
     if not found:
         return str(root.id), Notice(str(run_id), "is not a run of this store")
