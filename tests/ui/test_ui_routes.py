@@ -332,6 +332,24 @@ def test_a_trace_whose_root_never_arrived_opens(http: TestClient, sample: Sample
     assert http.get(f"/ui/traces/{uuid.uuid4()}").status_code == 404
 
 
+def test_the_placeholder_roots_detail_says_the_root_never_arrived(
+    http: TestClient, sample: Sample
+) -> None:
+    """Selecting the placeholder of a root that never arrived showed "no run with id ... in
+    this store (runs written moments ago appear after flush())", as if the store lost it; the
+    detail now says the trace's root never arrived. An unknown run keeps its message."""
+    client, _ = sample
+    root = uuid.uuid4()
+    client.create_run("lonely-child", inputs={}, run_type="llm", parent_run_id=root, trace_id=root)
+    client.flush()
+    detail = http.get(f"/ui/partials/runs/{root}")
+    assert detail.status_code == 404 and "<html" not in detail.text
+    assert f"root run {root} of this trace never arrived" in detail.text
+    unknown = uuid.uuid4()
+    other = http.get(f"/ui/partials/runs/{unknown}")
+    assert other.status_code == 404 and f"no run with id {unknown}" in other.text
+
+
 def test_orphans_are_marked_repaired(http: TestClient, sample: Sample) -> None:
     _, found = sample
     data = http.get(f"/ui/api/traces/{found['orphan_trace']}").json()

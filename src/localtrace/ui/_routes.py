@@ -241,6 +241,9 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
             run = client.read_run(_uuid(run_id, "run_id"))
             feedback = list(client.list_feedback(run_ids=[run.id]))
             files = client.list_attachments([run.id]).get(str(run.id), [])
+        except NotFoundError as exc:
+            shown = _trace.absent(client, _uuid(run_id, "run_id"), exc)
+            return render("error_partial.html", 404, error=shown)
         except LocaltraceError as exc:
             return render("error_partial.html", _status(exc), error=exc)
         return render(

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 
 from ..client import Client
-from ..errors import RunNotFoundError
+from ..errors import NotFoundError, RunNotFoundError
 from ..models import Run
 
 
@@ -62,3 +62,16 @@ def selection(client: Client, root: Run, asked: str | None) -> tuple[str, Notice
             str(run_id), "is a run of another trace", f"/ui/traces/{found[0].trace_id}"
         )
     return str(run_id), None
+
+
+def absent(client: Client, run_id: str, error: NotFoundError) -> NotFoundError:
+    """What a run's detail says when the run is not stored: for the root of a trace whose other
+    runs are (the tree's placeholder), that it never arrived, not that the store lacks it."""
+    stats = client.get_run_stats(trace=run_id, select=["run_count"])
+    assert not isinstance(stats, dict)
+    if not stats.run_count:
+        return error
+    return NotFoundError(
+        f"the root run {run_id} of this trace never arrived; its other runs are shown under "
+        "this placeholder (the root may still be on its way, or was never sent)"
+    )
