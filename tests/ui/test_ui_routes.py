@@ -350,6 +350,24 @@ def test_the_placeholder_roots_detail_says_the_root_never_arrived(
     assert other.status_code == 404 and f"no run with id {unknown}" in other.text
 
 
+def test_a_trace_whose_root_never_arrived_can_be_compared(http: TestClient, sample: Sample) -> None:
+    """The trace page's "Compare with…" link names its root; for a root that never arrived it
+    led to a 404. Both sides are compared as ``read_trace`` gives them."""
+    client, found = sample
+    root = uuid.uuid4()
+    client.create_run(
+        "late-root-step", inputs={"q": 1}, run_type="tool", trace_id=root, parent_run_id=root
+    )
+    client.flush()
+    page = http.get(f"/ui/traces/{root}")
+    assert f'href="/ui/compare?a={root}"' in page.text
+    compared = http.get("/ui/compare", params={"a": str(root), "b": found["traces"][0]})
+    assert compared.status_code == 200, compared.text[:300]
+    assert str(markup_escape(client.read_trace(root).name)) in compared.text
+    unknown = http.get("/ui/compare", params={"a": str(uuid.uuid4()), "b": str(root)})
+    assert unknown.status_code == 404
+
+
 def test_orphans_are_marked_repaired(http: TestClient, sample: Sample) -> None:
     _, found = sample
     data = http.get(f"/ui/api/traces/{found['orphan_trace']}").json()

@@ -370,8 +370,8 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
         if not a or not b:
             return render("compare.html", left=None, right=None, a=a, b=b, diffs=None)
         try:
-            left = client.read_run(_uuid(a, "a"), load_child_runs=True)
-            right = client.read_run(_uuid(b, "b"), load_child_runs=True)
+            left = _trace.subtree(client, _uuid(a, "a"))
+            right = _trace.subtree(client, _uuid(b, "b"))
         except LocaltraceError as exc:
             return error_page(exc)
         diffs = {

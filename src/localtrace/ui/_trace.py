@@ -43,6 +43,15 @@ def opened(client: Client, some_id: str) -> tuple[Run, str]:
         return client.read_trace(run.trace_id), str(run.id)
 
 
+def subtree(client: Client, run_id: str) -> Run:
+    """A run with its runs below it (what the compare page compares); the id of a trace
+    whose root never arrived gives ``read_trace``'s placeholder with the trace's runs."""
+    try:
+        return client.read_run(run_id, load_child_runs=True)
+    except RunNotFoundError:
+        return client.read_trace(run_id)  # a 404 when no run of that trace is stored either
+
+
 def selection(client: Client, root: Run, asked: str | None) -> tuple[str, Notice | None]:
     """The run to select in ``root``'s trace for ``?run=asked``, and a notice if it is not one
     of the trace's runs (then the root is selected)."""
