@@ -15,6 +15,9 @@ from urllib.parse import quote, urljoin
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from langsmith.schemas import AttachmentsOperations
 from markupsafe import escape as markup_escape
 from ui_data import HOSTILE_INPUT, HOSTILE_NAME
 
@@ -259,6 +262,110 @@ def test_trace_page_accepts_any_run_of_the_trace(http: TestClient, sample: Sampl
     assert page.status_code == 200
     assert f'data-trace-id="{found["traces"][-1]}"' in page.text
     assert f'data-selected="{found["llm_run"]}"' in page.text
+
+
+def test_a_run_link_naming_no_run_of_the_trace_says_so(http: TestClient, sample: Sample) -> None:
+    """``?run=`` naming a run of another trace, an unknown run or no id at all used to select
+    the root without a word (or answer 400 for a malformed id): the trace is shown with its
+    root selected and a notice naming what was asked for, escaped."""
+    client, found = sample
+    trace_id = found["traces"][-1]
+    other = found["traces"][0]
+    asked = [other, str(uuid.uuid4()), HOSTILE_NAME, "not-an-id", "%00", " " * 3 + "x"]
+    for wanted in asked:
+        for opened in (trace_id, found["llm_run"]):  # the root's id or any run of the trace
+            page = http.get(f"/ui/traces/{opened}", params={"run": wanted})
+            assert page.status_code == 200, (wanted, page.text[:300])
+            assert f'data-trace-id="{trace_id}"' in page.text
+            assert f'data-selected="{trace_id}"' in page.text
+            body = page.text.split("</header>", 1)[-1]
+            assert 'class="banner warn trace-notice"' in body, wanted
+            assert str(markup_escape(wanted)) in body and "<script>" not in body
+    elsewhere = http.get(f"/ui/traces/{trace_id}", params={"run": other})
+    assert f'href="/ui/traces/{other}"' in elsewhere.text  # where that run is
+    for wanted in (found["llm_run"], trace_id, ""):
+        page = http.get(f"/ui/traces/{trace_id}", params={"run": wanted})
+        assert page.status_code == 200 and "trace-notice" not in page.text
+        assert f'data-selected="{wanted or trace_id}"' in page.text
+    assert client.read_run(found["llm_run"]).trace_id == uuid.UUID(trace_id)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.text(min_size=1, max_size=60))
+def test_any_run_argument_shows_the_trace(http: TestClient, sample: Sample, asked: str) -> None:
+    """Whatever ``?run=`` holds, the trace page answers 200 with its root or that run selected,
+    and what was asked for appears only escaped."""
+    trace_id = sample[1]["traces"][-1]
+    page = http.get(f"/ui/traces/{trace_id}", params={"run": asked})
+    assert page.status_code == 200
+    body = page.text.split("</header>", 1)[-1]
+    assert f'data-selected="{trace_id}"' in body
+    if asked.strip():
+        assert str(markup_escape(asked)) in body
+
+
+def test_a_trace_whose_root_never_arrived_opens(http: TestClient, sample: Sample) -> None:
+    """A child run that arrived before (or without) its root is listed in the runs table and
+    its trace's data is served with a placeholder root; its trace page answered 404 naming the
+    missing root. It now shows the trace, as ``read_trace`` gives it, at the run opened."""
+    client, _ = sample
+    root, child = uuid.uuid4(), uuid.uuid4()
+    client.create_run(
+        "early-child",
+        inputs={"q": "first"},
+        run_type="tool",
+        id=child,
+        parent_run_id=root,
+        trace_id=root,
+        project_name="roots-late",
+    )
+    client.flush()
+    tree = client.read_trace(root)
+    for opened, selected in ((child, child), (root, root)):
+        page = http.get(f"/ui/traces/{opened}")
+        assert page.status_code == 200, page.text[:300]
+        assert f'data-trace-id="{root}"' in page.text
+        assert f'data-selected="{selected}"' in page.text and "trace-notice" not in page.text
+        assert str(markup_escape(tree.name)) in page.text
+    asked = http.get(f"/ui/traces/{root}", params={"run": str(child)})
+    assert f'data-selected="{child}"' in asked.text and "trace-notice" not in asked.text
+    assert http.get(f"/ui/traces/{uuid.uuid4()}").status_code == 404
+
+
+def test_the_placeholder_roots_detail_says_the_root_never_arrived(
+    http: TestClient, sample: Sample
+) -> None:
+    """Selecting the placeholder of a root that never arrived showed "no run with id ... in
+    this store (runs written moments ago appear after flush())", as if the store lost it; the
+    detail now says the trace's root never arrived. An unknown run keeps its message."""
+    client, _ = sample
+    root = uuid.uuid4()
+    client.create_run("lonely-child", inputs={}, run_type="llm", parent_run_id=root, trace_id=root)
+    client.flush()
+    detail = http.get(f"/ui/partials/runs/{root}")
+    assert detail.status_code == 404 and "<html" not in detail.text
+    assert f"root run {root} of this trace never arrived" in detail.text
+    unknown = uuid.uuid4()
+    other = http.get(f"/ui/partials/runs/{unknown}")
+    assert other.status_code == 404 and f"no run with id {unknown}" in other.text
+
+
+def test_a_trace_whose_root_never_arrived_can_be_compared(http: TestClient, sample: Sample) -> None:
+    """The trace page's "Compare with…" link names its root; for a root that never arrived it
+    led to a 404. Both sides are compared as ``read_trace`` gives them."""
+    client, found = sample
+    root = uuid.uuid4()
+    client.create_run(
+        "late-root-step", inputs={"q": 1}, run_type="tool", trace_id=root, parent_run_id=root
+    )
+    client.flush()
+    page = http.get(f"/ui/traces/{root}")
+    assert f'href="/ui/compare?a={root}"' in page.text
+    compared = http.get("/ui/compare", params={"a": str(root), "b": found["traces"][0]})
+    assert compared.status_code == 200, compared.text[:300]
+    assert str(markup_escape(client.read_trace(root).name)) in compared.text
+    unknown = http.get("/ui/compare", params={"a": str(uuid.uuid4()), "b": str(root)})
+    assert unknown.status_code == 404
 
 
 def test_orphans_are_marked_repaired(http: TestClient, sample: Sample) -> None:
@@ -772,6 +879,48 @@ def test_run_files_link_by_their_exact_name(http: TestClient, sample: Sample) ->
         assert f'href="{escape(link)}?download=true"' in detail.text, name
         assert f"{len(data):,} bytes" in detail.text
         assert http.get(link).content == data
+
+
+def assert_ui_error_page(answer: Any, status: int, *shown: str) -> None:
+    """``answer`` is the UI's error page (HTML, the store's message escaped), not JSON."""
+    assert answer.status_code == status, answer.text[:300]
+    assert answer.headers["content-type"].startswith("text/html")
+    assert 'class="banner error"' in answer.text and "Back to the projects" in answer.text
+    body = answer.text.split("</header>", 1)[-1]
+    assert "<script>" not in body
+    for text in shown:
+        assert str(markup_escape(text)) in body, text
+
+
+def test_a_link_to_a_file_that_is_gone_is_the_uis_error_page(
+    http: TestClient, sample: Sample
+) -> None:
+    """A person following a link to a run's or an example's file that is no longer stored
+    (renamed, removed, a stale bookmark) gets the UI's page saying so, with a 404; the data
+    routes under ``/ui/api/`` keep the API's JSON errors."""
+    client, found = sample
+    run_id = found["attachment_run"]
+    gone = http.get(f"/ui/attachments/{run_id}/{quote(HOSTILE_NAME, safe='')}")
+    assert_ui_error_page(gone, 404, str(run_id), HOSTILE_NAME)
+    unknown_run = uuid.uuid4()
+    assert_ui_error_page(http.get(f"/ui/attachments/{unknown_run}/a.txt"), 404, str(unknown_run))
+    assert_ui_error_page(http.get("/ui/attachments/not-a-run/a.txt"), 400, "not-a-run")
+
+    dataset = client.create_dataset("files-that-go")
+    example = client.create_example(
+        inputs={"q": "?"}, dataset_id=dataset.id, attachments={"kept.txt": ("text/plain", b"k")}
+    )
+    link = f"/ui/datasets/{dataset.id}/examples/{example.id}/files/kept.txt"
+    assert http.get(link).status_code == 200
+    client.update_example(example.id, attachments_operations=AttachmentsOperations(retain=[]))
+    assert_ui_error_page(http.get(link), 404, "kept.txt", str(example.id))
+    client.delete_example(example.id)
+    assert_ui_error_page(http.get(link), 404, str(example.id))
+    bad = f"/ui/datasets/{dataset.id}/examples/nope/files/kept.txt"
+    assert_ui_error_page(http.get(bad), 400, "nope")
+
+    data = http.get(f"/ui/api/traces/{uuid.uuid4()}")
+    assert data.status_code == 404 and data.json()["error"]["type"] == "not_found"
 
 
 def test_a_duration_too_long_for_the_calendar_is_a_clear_error(

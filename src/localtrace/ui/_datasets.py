@@ -160,15 +160,20 @@ def add_routes(router: APIRouter, client: Client, settle: Callable[[], None]) ->
     def example_file(
         dataset_id: str, example_id: str, name: str, download: bool = False
     ) -> Response:
-        """One file of an example (its current version), an image inline for its preview."""
+        """One file of an example (its current version), an image inline for its preview; a
+        link to one no longer stored is the UI's error page, not the API's JSON."""
         settle()
-        did = parse_uuid(dataset_id, "dataset_id")
-        example = client.read_example(parse_uuid(example_id, "example_id"))
-        info = (example.attachments or {}).get(name) if str(example.dataset_id) == did else None
-        if info is None:
-            raise NotFoundError(
-                f"example {example.id} of dataset {did} has no file named {name!r}; "
-                "open the dataset's examples page for its files"
-            )
+        try:
+            did = parse_uuid(dataset_id, "dataset_id")
+            example = client.read_example(parse_uuid(example_id, "example_id"))
+            same = str(example.dataset_id) == did
+            info = (example.attachments or {}).get(name) if same else None
+            if info is None:
+                raise NotFoundError(
+                    f"example {example.id} of dataset {did} has no file named {name!r}; "
+                    "open the dataset's examples page for its files"
+                )
+        except LocaltraceError as exc:
+            return error_page(exc)
         data = info["reader"].getvalue()
         return _files.file_response(name, str(info["mime_type"]), data, download=download)

@@ -25,9 +25,10 @@ from ..errors import (
     FilterError,
     InvalidArgumentError,
     LocaltraceError,
+    NotFoundError,
 )
 from ..models import Project
-from . import _dashboard, _datasets, _files, _listing, _live, _view
+from . import _dashboard, _datasets, _files, _listing, _live, _trace, _view
 from ._pages import error_page, parse_uuid, status_of
 from ._templates import SECURITY_HEADERS, render, static_response
 
@@ -214,18 +215,15 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
 
     @router.get("/ui/traces/{trace_id}")
     def trace_page(trace_id: str, run: str | None = None) -> Response:
+        """A trace, opened at any of its runs (the path's or ``?run=``'s, which wins)."""
         settle()
         try:
-            root = client.read_run(_uuid(trace_id, "trace_id"))
-            if root.trace_id != root.id:
-                selected = str(root.id)
-                root = client.read_run(root.trace_id)
-            else:
-                selected = _uuid(run, "run") if run else str(root.id)
+            root, opened = _trace.opened(client, _uuid(trace_id, "trace_id"))
+            selected, notice = _trace.selection(client, root, run or opened)
             project = client.read_project(project_id=root.session_id) if root.session_id else None
         except LocaltraceError as exc:
             return error_page(exc)
-        return render("trace.html", root=root, project=project, selected=selected)
+        return render("trace.html", root=root, project=project, selected=selected, notice=notice)
 
     @router.get("/o/{tenant_id}/projects/p/{project_id}/r/{run_id}")
     def run_link(tenant_id: str, project_id: str, run_id: str) -> Response:
@@ -243,6 +241,9 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
             run = client.read_run(_uuid(run_id, "run_id"))
             feedback = list(client.list_feedback(run_ids=[run.id]))
             files = client.list_attachments([run.id]).get(str(run.id), [])
+        except NotFoundError as exc:
+            shown = _trace.absent(client, _uuid(run_id, "run_id"), exc)
+            return render("error_partial.html", 404, error=shown)
         except LocaltraceError as exc:
             return render("error_partial.html", _status(exc), error=exc)
         return render(
@@ -259,8 +260,21 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
 
     @router.get("/ui/attachments/{run_id}/{name:path}")
     def attachment(run_id: str, name: str, download: bool = False) -> Response:
+        """A run's file; a link to one no longer stored is the UI's error page (a person
+        followed it), not the API's JSON."""
         settle()
-        mime, data = client.read_attachment(_uuid(run_id, "run_id"), name)
+        try:
+            rid = _uuid(run_id, "run_id")
+            mime, data = client.read_attachment(rid, name)
+        except NotFoundError:
+            return error_page(
+                NotFoundError(
+                    f"run {rid} has no file named {name!r} (it may have been removed); "
+                    f"open /ui/traces/{rid} for the files it has"
+                )
+            )
+        except LocaltraceError as exc:
+            return error_page(exc)
         return _files.file_response(name, mime, data, download=download)
 
     @router.get("/ui/projects/{project_id}/threads")
@@ -356,8 +370,8 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
         if not a or not b:
             return render("compare.html", left=None, right=None, a=a, b=b, diffs=None)
         try:
-            left = client.read_run(_uuid(a, "a"), load_child_runs=True)
-            right = client.read_run(_uuid(b, "b"), load_child_runs=True)
+            left = _trace.subtree(client, _uuid(a, "a"))
+            right = _trace.subtree(client, _uuid(b, "b"))
         except LocaltraceError as exc:
             return error_page(exc)
         diffs = {
