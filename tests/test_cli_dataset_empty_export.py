@@ -68,3 +68,23 @@ def test_a_dataset_with_examples_still_says_how_many(tmp_path: Path) -> None:
     columns, rows, stderr = _export(db, "qa", tmp_path / "qa.csv")
     assert columns == ["q", "a"] and rows == 1
     assert "wrote 1 examples" in stderr
+
+
+def test_examples_without_keys_are_not_written_as_blank_lines(tmp_path: Path) -> None:
+    """Examples whose inputs and outputs have no key were written as blank lines, which a CSV
+    reader skips, under "wrote 2 examples": the export is refused and names JSON lines."""
+    db = tmp_path / "t.db"
+    with localtrace.Client(db) as client:
+        client.create_dataset("bare")
+        client.create_examples(dataset_name="bare", examples=[{"inputs": {}}, {"inputs": {}}])
+    out = tmp_path / "bare.csv"
+    result = CliRunner().invoke(
+        main, ["--db", str(db), "datasets", "export", "bare", "-o", str(out)]
+    )
+    assert result.exit_code == 2, result.output
+    assert "no input or output keys" in result.stderr and ".jsonl" in result.stderr
+    assert not out.exists()
+    jsonl = CliRunner().invoke(
+        main, ["--db", str(db), "datasets", "export", "bare", "-o", str(tmp_path / "bare.jsonl")]
+    )
+    assert jsonl.exit_code == 0 and "wrote 2 examples" in jsonl.stderr

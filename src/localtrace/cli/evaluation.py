@@ -137,6 +137,12 @@ def datasets_export(
     with settings.client(read_only=True) as client:
         records = list(_io.example_records(client, name, as_of))
         dataset = client.read_dataset(dataset_name=name) if not records else None
+    if kind == "csv" and records and not any(r["inputs"] or r["outputs"] for r in records):
+        # a CSV row of no cell is a blank line, which CSV readers skip: the examples would be lost
+        raise CommandError(
+            f"the {len(records)} examples of {name!r} have no input or output keys, which a CSV "
+            f"has no column for; export them to JSON lines (-o {Path(output).stem}.jsonl)"
+        )
     if kind == "csv":
         with open(output, "w", encoding="utf-8", newline="") as out:
             count = _io.write_csv(
