@@ -255,3 +255,28 @@ def test_a_refused_price_leaves_no_store_where_there_was_none(tmp_path: Path) ->
         db = tmp_path / "new.db"
         fails(*args, db=db)
         assert sorted(p.name for p in tmp_path.iterdir()) == ["prices.json"], args
+
+
+def test_a_file_without_a_price_is_refused_and_changes_nothing(tmp_path: Path) -> None:
+    """`prices import` of an empty file (or an empty list) said "imported 0 price(s)" and
+    exited 0, leaving a new empty store behind; it now says the file holds no price and what
+    it expected, and neither creates nor changes a store."""
+    files = {
+        "empty.json": "",
+        "blank.jsonl": "\n\n",
+        "list.json": "[]",
+        "map.json": '{"model_prices": []}',
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    for name in files:
+        message = fails("prices", "import", str(tmp_path / name), db=tmp_path / "new.db")
+        assert "holds no price" in message and "JSON list of prices" in message, message
+        assert not (tmp_path / "new.db").exists(), name
+
+    db = tmp_path / "kept.db"
+    ok("prices", "set", "m", "^m$", "--prompt", "1", "--completion", "2", db=db)
+    before = ok("prices", "list", "-f", "json", db=db)
+    for name in files:
+        fails("prices", "import", str(tmp_path / name), db=db)
+    assert ok("prices", "list", "-f", "json", db=db) == before

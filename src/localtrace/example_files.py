@@ -65,11 +65,28 @@ def write_jsonl(records: Iterable[dict[str, Any]], out: IO[bytes]) -> int:
     return count
 
 
-def write_csv(records: Iterable[dict[str, Any]], out: IO[str]) -> int:
-    """LangSmith's upload shape: input keys, then output keys (prefixed when they clash)."""
+EMPTY_CSV_COLUMNS = ("input", "output")
+"""The header of a CSV export with no example and no schema to name its keys: a header row
+is what a spreadsheet or pandas reads as an empty table, where a blank line has no column."""
+
+
+def write_csv(
+    records: Iterable[dict[str, Any]],
+    out: IO[str],
+    *,
+    inputs_schema: dict[str, Any] | None = None,
+    outputs_schema: dict[str, Any] | None = None,
+) -> int:
+    """LangSmith's upload shape: input keys, then output keys (prefixed when they clash).
+
+    The keys come from the examples; with none, from the dataset's schemas' properties, else
+    ``EMPTY_CSV_COLUMNS``."""
     rows = list(records)
     inputs = list(dict.fromkeys(k for r in rows for k in r["inputs"]))
     outputs = list(dict.fromkeys(k for r in rows for k in (r["outputs"] or {})))
+    if not rows:
+        inputs = _properties(inputs_schema) or [EMPTY_CSV_COLUMNS[0]]
+        outputs = _properties(outputs_schema) or [EMPTY_CSV_COLUMNS[1]]
     clash = set(inputs) & set(outputs)
     output_names = {k: f"output_{k}" if k in clash else k for k in outputs}
     writer = csv.writer(out)
@@ -80,6 +97,12 @@ def write_csv(records: Iterable[dict[str, Any]], out: IO[str]) -> int:
             + [_cell((row["outputs"] or {}).get(k)) for k in outputs]
         )
     return len(rows)
+
+
+def _properties(schema: dict[str, Any] | None) -> list[str]:
+    """The property names a JSON schema declares (none for no schema or another shape)."""
+    properties = (schema or {}).get("properties")
+    return [str(k) for k in properties] if isinstance(properties, dict) else []
 
 
 def _cell(value: Any) -> str:

@@ -136,15 +136,32 @@ def datasets_export(
     refuse_a_database(output, settings.path)
     with settings.client(read_only=True) as client:
         records = list(_io.example_records(client, name, as_of))
+        dataset = client.read_dataset(dataset_name=name) if not records else None
+    if kind == "csv" and records and not any(r["inputs"] or r["outputs"] for r in records):
+        # a CSV row of no cell is a blank line, which CSV readers skip: the examples would be lost
+        raise CommandError(
+            f"the {len(records)} examples of {name!r} have no input or output keys, which a CSV "
+            f"has no column for; export them to JSON lines (-o {Path(output).stem}.jsonl)"
+        )
     if kind == "csv":
         with open(output, "w", encoding="utf-8", newline="") as out:
-            count = _io.write_csv(records, out)
+            count = _io.write_csv(
+                records,
+                out,
+                inputs_schema=dataset.inputs_schema if dataset else None,
+                outputs_schema=dataset.outputs_schema if dataset else None,
+            )
         left = _io.file_count(records)
         if left:
             _note(f"{left} attached files are not in the CSV (it carries none); export to .jsonl")
     else:
         with open(output, "wb") as raw:
             count = _io.write_jsonl(records, raw)
+    if not records:
+        version = f" as of {as_of}" if as_of else ""
+        header = " (a header row only)" if kind == "csv" else ""
+        _note(f"dataset {name!r} has no examples{version}: {output} holds none{header}")
+        return
     _note(f"wrote {count} examples of {name!r} to {output}")
 
 

@@ -15,6 +15,7 @@ from .. import UnpricedUsage, display, render
 from ..errors import InvalidArgumentError, ModelPriceNotFoundError
 from .app import (
     _CONTEXT,
+    CommandError,
     Settings,
     _console,
     _format_option,
@@ -304,6 +305,13 @@ def prices_import(settings: Settings, file: str) -> None:
     """
     with settings.writer() as client:
         stored = client.import_model_prices(file)
+        if not stored:
+            # nothing was written: a store this command created is removed again
+            raise CommandError(
+                f"{file} holds no price; give LangSmith's model price map: a JSON list of "
+                "prices (or an object holding it under model_prices), or JSON lines, one price "
+                "each"
+            )
     _note(f"imported {len(stored)} price(s) from {file}")
 
 
