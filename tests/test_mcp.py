@@ -30,6 +30,8 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.types import CallToolResult, TextContent
 
 import localtrace
+from dbfile import connected
+from localtrace._store.migrations import LATEST
 from localtrace.cli.demo import run_demo
 from localtrace.mcp.pages import MIN_PAGE_CHARS, paginate
 from runs_factory import T0, make_run
@@ -333,6 +335,29 @@ def test_a_file_that_is_not_a_store_is_refused_at_start_and_left_alone(tmp_path:
         assert "MCP server on" not in done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.db"]
     assert other.read_text() == "my notes, not a database"
+
+
+def test_a_store_of_an_older_version_is_served_without_a_copy_of_it(tmp_path: Path) -> None:
+    """The check at start opens an older store as the server does (for writing: it upgrades
+    it once), not as a read would (through a temporary copy of the whole file, with a warning
+    about a copy the server never uses)."""
+    older = tmp_path / "older.db"
+    localtrace.Client(older).close()
+    with connected(older) as conn:  # as version 12 wrote it
+        conn.execute("ALTER TABLE examples DROP COLUMN attachments")
+        conn.execute("PRAGMA user_version = 12")
+    done = subprocess.run(
+        [sys.executable, "-m", "localtrace.cli", "mcp", "--db", str(older)],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "copy" not in done.stderr, done.stderr
+    with connected(older) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST
 
 
 def test_a_file_that_turns_up_not_a_store_is_a_tool_error_and_is_left_alone(

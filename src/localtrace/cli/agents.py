@@ -10,10 +10,10 @@ from collections.abc import Iterator
 import click
 from rich.markdown import Markdown
 
-from ..client import Client, resolve_path
+from ..client import Client, holds_store, resolve_path
 from ..display import DIGEST_MAX_CHARS as DEFAULT_MAX_CHARS
 from ..display import inert
-from ..errors import NotFoundError, ThreadNotFoundError
+from ..errors import ThreadNotFoundError
 from ..filters import did_you_mean
 from .app import CommandError, Settings, _console, main, options_named, pass_settings
 
@@ -101,13 +101,12 @@ def _refuse_what_is_not_a_store(path: str) -> None:
     """The check every other command makes, before the server says it is there: a file that
     is not a store (another program's database, a text file, a newer localtrace's store, a
     folder) ends the command with its one-line error, the file untouched. A path with no file
-    yet, or an empty one, is left for the first tool to open (MCP clients are configured
-    before the application first traces)."""
-    if path == ":memory:" or not os.path.exists(path):
+    yet, or an empty database, is left for the first tool to open (MCP clients are configured
+    before the application first traces). An older store is upgraded now, as the server would
+    on its first tool call: it writes feedback, so it opens the file for writing."""
+    if path == ":memory:" or not os.path.exists(path) or not holds_store(path):
         return
-    # an empty file (NotFoundError): no store in it yet, as with no file
-    with contextlib.suppress(NotFoundError), Settings(db=path, fmt=None).client(read_only=True):
-        pass
+    Client(path).close()
 
 
 DEFAULT_MCP_PORT = 1987
