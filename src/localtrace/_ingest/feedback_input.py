@@ -63,10 +63,13 @@ def source_filter(values: Any, argument: str) -> list[str]:
     return found
 
 
-def _finite(value: Any, argument: str) -> None:
+def _finite(value: Any, argument: str, refused_as: str = "JSON") -> None:
+    """Refuse NaN and infinity (``{what} is not {refused_as}``)."""
     if isinstance(value, float) and not math.isfinite(value):
         what = "NaN" if value != value else "infinity"
-        raise InvalidArgumentError(argument, value, f"{what} is not JSON", "pass a finite number")
+        raise InvalidArgumentError(
+            argument, value, f"{what} is not {refused_as}", "pass a finite number"
+        )
 
 
 def check_score(score: Any) -> None:
@@ -76,9 +79,7 @@ def check_score(score: Any) -> None:
         raise InvalidArgumentError(
             "score", score, "not a number", "pass a number or a bool (a label goes in value=)"
         )
-    if isinstance(score, float) and not math.isfinite(score):
-        what = "NaN" if score != score else "infinity"
-        raise InvalidArgumentError("score", score, f"{what} is not a score", "pass a finite number")
+    _finite(score, "score", "a score")
 
 
 def check_value(value: Any) -> None:
