@@ -30,6 +30,7 @@ class FaultProxy:
         self.drop_after: int | None = None  # ingest requests forwarded before connections drop
         self.refuse: set[str] = set()
         self.posted: list[str] = []  # run ids of every post that reached the server
+        self.bodies: list[bytes] = []  # every ingest request body that reached the server
         self.ingests = 0
         proxy = self
 
@@ -99,6 +100,7 @@ class FaultProxy:
         if ingest and answer.status_code < 300:
             with self.lock:
                 self.posted.extend(m.decode() for m in _POST_NAME.findall(body))
+                self.bodies.append(body)
         if refused and answer.status_code < 300:
             details = [
                 {"loc": f"post.{r}", "run_id": r, "message": "refused by policy"} for r in refused

@@ -406,3 +406,63 @@ def test_what_the_sdk_refuses_before_sending_is_a_refusal_not_an_unreachable_ser
     refused = _remote.classify(ValueError("'x' is not a valid FeedbackSourceType"))
     assert refused.refusal and "the langsmith SDK refused it" in refused.message
     assert not _remote.classify(ConnectionError("connection refused")).refusal
+
+
+def test_runs_traced_to_an_agent_address_are_pushed_to_that_address(
+    client: localtrace.Client, remote: LiveServer, proxy: FaultProxy
+) -> None:
+    """A run traced to ``agent_address(id, environment)`` is filed locally under a project named
+    by the address; pushed, it goes back to the address (``address``, no ``session_name``), so
+    LangSmith files it under the agent's environment rather than creating a project called
+    ``lrn:agents/...``. Feedback about that project reaches the same project on the server."""
+    import langsmith
+    from langsmith import traceable, tracing_context
+
+    @traceable
+    def helpdesk(question: str) -> str:
+        return question.upper()
+
+    address = langsmith.agent_address("support-agent", "staging")
+    with tracing_context(client=client, enabled=True, address=address):
+        helpdesk("where is my parcel?")
+    client.flush()
+    lrn = "lrn:agents/support-agent/environments/staging"
+    local = client.read_project(project_name=lrn)
+    about_project = client.create_feedback(key="resolved", score=1, project_id=local.id)
+    client.flush()
+
+    result = client.push(proxy.url, api_key=KEY)
+    assert (result.runs, result.feedback, result.refused) == (1, 1, [])
+    sent = b"".join(proxy.bodies)
+    assert b'"address":"' + lrn.encode() + b'"' in sent
+    assert b'"session_name"' not in sent
+    there = remote.store
+    there.flush()
+    project = there.read_project(project_name=lrn)  # where the server filed the address
+    [run] = there.list_runs(project_id=project.id)
+    assert run.name == "helpdesk"
+    assert there.read_feedback(about_project.id).session_id == project.id
+
+
+def test_a_push_to_a_named_project_takes_agent_runs_there_too(
+    client: localtrace.Client, remote: LiveServer, proxy: FaultProxy
+) -> None:
+    """``--to`` names the project every pushed run goes to, agent-addressed ones included (a
+    project a run names wins over its address, as in the SDK)."""
+    import langsmith
+    from langsmith import traceable, tracing_context
+
+    @traceable
+    def helpdesk(question: str) -> str:
+        return question.upper()
+
+    with tracing_context(
+        client=client, enabled=True, address=langsmith.agent_address("support-agent", "local")
+    ):
+        helpdesk("hello")
+    client.flush()
+    result = client.push(proxy.url, api_key=KEY, to_project="copied")
+    assert (result.runs, result.refused) == (1, [])
+    assert b'"address"' not in b"".join(proxy.bodies)
+    remote.store.flush()
+    assert [r.name for r in remote.store.list_runs(project_name="copied")] == ["helpdesk"]

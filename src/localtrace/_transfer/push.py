@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._address import project_of_address
 from .._json import loads  # a number beyond a double's range as well
 from .._store.db import Database, placeholders
 from .._time import from_micros, to_micros
@@ -72,8 +73,21 @@ _RUN_SQL = (
 )
 
 
+def agent_address_of(project: str | None) -> dict[str, str] | None:
+    """The SDK's ``AgentAddress`` of a project named by an agent address (the project a run
+    traced to ``langsmith.agent_address(id, environment)`` is filed under), else ``None``."""
+    if project is None or project_of_address(project) != project:
+        return None
+    _, agent_id, _, environment = project.split("/")
+    return {"kind": "AGENT", "id": agent_id, "environment": environment.upper()}
+
+
 def run_dict(row: tuple[Any, ...], project: str | None) -> dict[str, Any]:
-    """A stored run as the run dict the SDK's ingest takes."""
+    """A stored run as the run dict the SDK's ingest takes.
+
+    A run filed under an agent address goes back to that address (``address``, no project),
+    so LangSmith files it under the agent's environment, not under a project named
+    ``lrn:agents/...``; ``project`` (``--to``) wins over it, as a project a run names does."""
     run: dict[str, Any] = {
         "id": row[1],
         "name": row[2],
@@ -93,6 +107,8 @@ def run_dict(row: tuple[Any, ...], project: str | None) -> dict[str, Any]:
         "events": loads(row[16]),
         "serialized": loads(row[17]),
     }
+    if project is None and agent_address_of(row[11]) is not None:
+        run["address"] = run.pop("session_name")
     return {k: v for k, v in run.items() if v is not None}
 
 
@@ -277,6 +293,8 @@ class Pusher:
             if not description and not metadata:
                 continue
             target = self.to_project or name
+            if agent_address_of(target) is not None:
+                continue  # an agent's environment: LangSmith makes it, not a project by name
             try:
                 if self.sdk.has_project(target):
                     continue
@@ -292,13 +310,27 @@ class Pusher:
             return None
         if name not in self._project_ids:
             try:
-                self._project_ids[name] = self.sdk.read_project(project_name=name).id
+                if agent_address_of(name) is not None:
+                    self._project_ids[name] = self._address_project_id(name)
+                else:
+                    self._project_ids[name] = self.sdk.read_project(project_name=name).id
             except Exception as exc:
                 failure = remote.classify(exc)
                 if failure.status is None or failure.status >= 429:
                     raise self._stop(failure, f"project {name!r}") from None
                 self._project_ids[name] = None
         return self._project_ids[name]
+
+    def _address_project_id(self, name: str) -> Any:
+        """The server's id of the project an agent address names: that of a run pushed to it
+        (the SDK resolves addresses only asynchronously; every pushed run carries its id)."""
+        with self.db.read() as conn:
+            found = conn.execute(
+                "SELECT r.id FROM runs AS r JOIN projects AS pr ON pr.id = r.session_id "
+                "WHERE pr.name = ? LIMIT 1",
+                (name,),
+            ).fetchone()
+        return self.sdk.read_run(found[0]).session_id if found else None
 
     def feedback(self) -> None:
         """Feedback about pushed runs (and their projects) past the feedback mark.
