@@ -224,6 +224,7 @@ class Traceable:
         ratios: list[float],
         cpu_ratios: list[float] | None = None,
         flush_shares: list[float] | None = None,
+        writer_cpu: float = float("nan"),
     ) -> None:
         self.nothing = statistics.median(nothing)
         self.ours = statistics.median(ours)
@@ -234,6 +235,9 @@ class Traceable:
         for the flush)."""
         self.flush_share = statistics.median(flush_shares) if flush_shares else float("nan")
         """How much of a localtrace turn's wall time its final ``flush()`` took."""
+        self.writer_cpu = writer_cpu
+        """CPU seconds per call the writer process used in localtrace's turns: work that runs
+        beside the traced program (on two cores it competes with it)."""
 
     @property
     def ratio(self) -> float:
@@ -257,6 +261,8 @@ def bench_traceable(
     per_call(null, agent, 50)  # warm up: imports, the writer process, the statement cache
     per_call(client, agent, 50)
     turn = max(1, calls // slices)
+    writer_pid = client._writer._proc.pid if getattr(client._writer, "_proc", None) else None
+    writer_seconds = 0.0
     ours: list[float] = []
     nothing: list[float] = []
     ratios: list[float] = []
@@ -269,7 +275,11 @@ def bench_traceable(
             first_ours = (round_ + slice_) % 2 == 1
             for use_ours in (first_ours, not first_ours):
                 if use_ours:
+                    before = _cpu_seconds(writer_pid) if writer_pid else None
                     mine.append(timed_turn(client, agent, turn))
+                    after = _cpu_seconds(writer_pid) if writer_pid else None
+                    if before is not None and after is not None:
+                        writer_seconds += after - before
                 else:
                     theirs.append(timed_turn(null, agent, turn))
         ours.append(statistics.median(wall for wall, _, _ in mine))
@@ -281,7 +291,8 @@ def bench_traceable(
         )
         flush_shares.append(statistics.median(flush / wall for wall, _, flush in mine))
     client.close()
-    return Traceable(nothing, ours, ratios, cpu_ratios, flush_shares)
+    writer_cpu = writer_seconds / (turn * slices * repeat) if writer_pid else float("nan")
+    return Traceable(nothing, ours, ratios, cpu_ratios, flush_shares, writer_cpu)
 
 
 def traceable_report(calls: int, repeat: int, slices: int) -> None:
@@ -313,6 +324,10 @@ def traceable_report(calls: int, repeat: int, slices: int) -> None:
         print(
             f"  {'':<19} the traced thread's CPU time alone: ratio {figures.cpu_ratio:.2f}; "
             f"the flush: {figures.flush_share:.0%} of a localtrace turn"
+        )
+        print(
+            f"  {'':<19} the writer process's CPU per call {figures.writer_cpu * 1e6:5.0f} us "
+            f"beside the overhead per call {(figures.ours - figures.nothing) * 1e6:5.0f} us"
         )
     print(
         f"the same tree with a model call that answers in {MODEL_WAIT_S * 1e3:.0f} ms "
