@@ -607,6 +607,37 @@ def test_experiment_results_pair_each_example_with_its_runs(tmp_path: Path) -> N
         client.list_examples_with_runs(uuid.uuid4(), session_ids=ids)
 
 
+def test_experiment_results_show_the_examples_the_experiment_was_run_on(tmp_path: Path) -> None:
+    """An example changed or deleted after an experiment: ``get_experiment_results`` and
+    ``get_test_results`` still show every run of it, with the reference its evaluators read (the
+    experiment's ``dataset_version``), as the SDK's ``evaluate_existing`` reads them."""
+    client = localtrace.Client(tmp_path / "evals.db")
+    dataset = make_dataset(client)
+    made = langsmith.evaluate(target, data="doubling", evaluators=[exact], client=client)
+    client.flush()
+    first, second = list(client.list_examples(dataset_id=dataset.id))[:2]
+    client.update_example(second.id, outputs={"answer": 1000})
+    client.delete_example(first.id)
+    then = {e.id: e.outputs for e in client.list_examples(dataset_id=dataset.id)}
+    then[first.id], then[second.id] = first.outputs, second.outputs
+
+    found = client.get_experiment_results(name=made.experiment_name)
+    shown = {e.id: (e.outputs, len(e.runs)) for e in found["examples_with_runs"]}
+    assert shown == {eid: (outputs, 1) for eid, outputs in then.items()}
+    table = client.get_test_results(project_name=made.experiment_name)
+    records = table.reset_index().to_dict("records") if hasattr(table, "reset_index") else table
+    assert {r["example_id"]: r["reference.answer"] for r in records} == {
+        eid: outputs["answer"] for eid, outputs in then.items() if outputs
+    }
+    # an experiment run after the change reads the dataset as it is now
+    later = langsmith.evaluate(target, data="doubling", client=client)
+    client.flush()
+    now = client.get_experiment_results(name=later.experiment_name)["examples_with_runs"]
+    assert {e.id: e.outputs for e in now} == {
+        e.id: e.outputs for e in client.list_examples(dataset_id=dataset.id)
+    }
+
+
 def test_the_async_client_has_every_dataset_method_and_they_agree(tmp_path: Path) -> None:
     """``AsyncClient`` mirrors the dataset side like the SDK's: the same names, ``list_*`` as
     async iterators, and what it writes is what the sync client reads."""

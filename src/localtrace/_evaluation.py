@@ -851,7 +851,8 @@ class EvaluationMethods:
         Columns: ``example_id``, ``reference.<key>``, ``input.<key>``, ``outputs.<key>``,
         ``execution_time`` (seconds), ``error``, ``id`` (the run) and ``feedback.<key>`` (mean
         score). A pandas DataFrame indexed by ``example_id`` when pandas is installed, else the
-        list of row dicts.
+        list of row dicts. The references are the examples as the experiment read them (its
+        ``dataset_version``): what its evaluators compared with, even if changed since.
         """
         project = self.read_project(  # type: ignore[attr-defined]
             project_id=project_id, project_name=project_name
@@ -860,11 +861,10 @@ class EvaluationMethods:
         runs = list(
             self.list_runs(project_id=project.id, is_root=True, order="asc")  # type: ignore[attr-defined]
         )
+        wanted = [r.reference_example_id for r in runs if r.reference_example_id]
         references = {
             e.id: e
-            for e in self.list_examples(
-                example_ids=[r.reference_example_id for r in runs if r.reference_example_id]
-            )
+            for e in self.list_examples(example_ids=wanted, as_of=self._dataset_version([project]))
         }
         rows = []
         for run in runs:
@@ -975,7 +975,9 @@ class EvaluationMethods:
         A localtrace extension: what LangSmith's ``POST /datasets/{id}/runs`` answers, and what
         ``get_experiment_results`` iterates over. ``filters`` maps an experiment's id to filter
         texts its runs must all match (an example none of whose runs match is left out);
-        ``offset`` and ``limit`` page over the examples.
+        ``offset`` and ``limit`` page over the examples. The examples are read as the
+        experiments read them (their ``dataset_version``, the newest if they differ): an example
+        changed or deleted since shows what was evaluated, and its runs are not left out.
         """
         self.read_dataset(dataset_id=dataset_id)  # DatasetNotFoundError for an unknown one
         if isinstance(session_ids, (str, uuid.UUID)) or not session_ids:
@@ -1005,8 +1007,10 @@ class EvaluationMethods:
         }
         if not having:
             return iter(())
+        projects = list(self.list_projects(project_ids=sessions))  # type: ignore[attr-defined]
+        version = self._dataset_version(projects) if len(projects) == len(sessions) else None
         examples = itertools.islice(
-            self.list_examples(dataset_id=dataset_id, example_ids=list(having)),
+            self.list_examples(dataset_id=dataset_id, example_ids=list(having), as_of=version),
             offset,
             None if limit is None else offset + limit,
         )
@@ -1028,6 +1032,22 @@ class EvaluationMethods:
                 yield ExampleWithRuns.model_construct(
                     **example.__dict__, runs=by_example.get(str(example.id), [])
                 )
+
+    @staticmethod
+    def _dataset_version(projects: Iterable[Any]) -> dt.datetime | None:
+        """The dataset version experiments ran over (the SDK's ``dataset_version`` metadata),
+        the newest of them, as the SDK's ``evaluate_existing`` reads its examples; ``None`` (the
+        latest) when one of them does not say or says something that is not a time."""
+        moments = []
+        for project in projects:
+            given = (project.metadata or {}).get("dataset_version")
+            if given is None:
+                return None
+            try:
+                moments.append(to_micros(given))
+            except (ValueError, TypeError, OverflowError):
+                return None
+        return from_micros(min(max(moments), now_micros())) if moments else None
 
     # -- running evaluations: the SDK's own runners, with this client -------------------------
     def evaluate(
