@@ -178,6 +178,54 @@ def test_the_client_evaluates_as_the_sdks_client_does(tmp_path: Path) -> None:
     client.close()
 
 
+def test_the_client_takes_its_own_dataset_and_project_objects(tmp_path: Path) -> None:
+    """``client.evaluate``/``aevaluate`` take what ``read_dataset`` and ``read_project`` give:
+    a ``Dataset`` as ``data`` (the SDK would iterate over its fields as examples), a
+    ``Project`` as the experiment to evaluate, to compare or to add to (the SDK would take it
+    for a target function)."""
+    client = localtrace.Client(tmp_path / "evals.db")
+    dataset = make_dataset(client)
+    made = client.evaluate(target, data=client.read_dataset(dataset_name="doubling"))
+    client.flush()
+    check_runs = list(client.list_runs(project_name=made.experiment_name, is_root=True))
+    assert len(check_runs) == len(QUESTIONS)
+
+    async def atarget(inputs: dict[str, Any]) -> dict[str, Any]:
+        return target(inputs)
+
+    async def main() -> str:
+        done = await client.aevaluate(atarget, data=dataset, evaluators=[exact])
+        return done.experiment_name
+
+    other = asyncio.run(main())
+    client.flush()
+    first = client.read_project(project_name=made.experiment_name)
+    second = client.read_project(project_name=other)
+
+    def again(outputs: dict[str, Any]) -> dict[str, Any]:
+        return {"key": "again", "score": 1}
+
+    assert len(list(client.evaluate(first, evaluators=[again]))) == len(QUESTIONS)
+
+    def pairwise(runs: list[Any], example: Any) -> dict[str, Any]:
+        return {"key": "pair", "scores": {r.id: 0.5 for r in runs}}
+
+    compared = client.evaluate((first, second), evaluators=[pairwise])
+    client.flush()
+    made_id = compared.comparative_experiment.id
+    feedback = [
+        f for f in client.list_feedback(feedback_key=["pair"]) if f.comparative_experiment_id
+    ]
+    assert {f.comparative_experiment_id for f in feedback} == {made_id}
+    assert len(feedback) == 2 * len(QUESTIONS)
+    runs = list(client.list_runs(project_id=first.id, is_root=True))
+    assert all(run.feedback_stats["again"]["n"] == 1 for run in runs)  # type: ignore[index]
+    added = client.evaluate(target, data=dataset, experiment=second, evaluators=[again])
+    assert added.experiment_name == other
+    client.flush()
+    assert len(list(client.list_runs(project_id=second.id, is_root=True))) == 2 * len(QUESTIONS)
+
+
 def test_evaluate_on_a_split_and_an_old_version(tmp_path: Path) -> None:
     client = localtrace.Client(tmp_path / "evals.db")
     dataset = make_dataset(client)

@@ -39,7 +39,7 @@ from .errors import (
     ProjectNotFoundError,
 )
 from .filters import all_of, did_you_mean
-from .models import TENANT_ID, AttachmentInfo, Dataset, Example, Run
+from .models import TENANT_ID, AttachmentInfo, Dataset, Example, Project, Run
 
 if TYPE_CHECKING:
     from ._store.db import Database
@@ -1094,22 +1094,29 @@ class EvaluationMethods:
         return coroutine
 
     def _runner_options(self, options: dict[str, Any]) -> dict[str, Any]:
-        """The keywords of the SDK's runner: this client, an experiment made its own type."""
+        """The keywords of the SDK's runner: this client, an experiment made its own type, a
+        ``Dataset`` given as ``data`` made its id (the SDK knows its own ``Dataset`` only, and
+        would iterate over this one's fields as examples)."""
+        data = options.get("data")
         return {
             **options,
+            "data": data.id if isinstance(data, Dataset) else data,
             "experiment": self._experiment_target(options["experiment"]),
             "client": self,
         }
 
     def _experiment_target(self, target: Any) -> Any:
-        """An experiment named by name or id -> the SDK's ``TracerSession`` of it (the SDK tells
-        an experiment from a name by that type alone); anything else as it is."""
+        """An experiment named by name or id, or given as a ``Project`` -> the SDK's
+        ``TracerSession`` of it (the SDK tells an experiment from a name, or from a target
+        function, by that type alone); anything else as it is."""
         if isinstance(target, tuple):
             return tuple(self._experiment_target(item) for item in target)
-        if not isinstance(target, (str, uuid.UUID)):
+        if not isinstance(target, (str, uuid.UUID, Project)):
             return target
         from langsmith.schemas import TracerSession
 
+        if isinstance(target, Project):
+            return TracerSession(**target.model_dump())
         try:
             found = self.read_project(project_id=uuid.UUID(str(target)))  # type: ignore[attr-defined]
         except ValueError:
