@@ -119,6 +119,23 @@ def test_compare_puts_regressions_first(evaluated: tuple[Path, str, str]) -> Non
     assert "6 examples, 2 regressed" in table
 
 
+def test_compare_takes_experiments_by_id(evaluated: tuple[Path, str, str]) -> None:
+    """LangSmith names experiments by id as well: `compare` takes the ids `experiments`
+    lists, and one naming nothing is an error that says so."""
+    db, a, b = evaluated
+    ids = {e["name"]: e["id"] for e in json.loads(run(db, "experiments", "-f", "json").output)}
+    by_name = run(db, "compare", a, b, "-f", "json").output
+    by_id = CliRunner().invoke(main, ["--db", str(db), "compare", ids[a], ids[b], "-f", "json"])
+    assert by_id.exit_code == 0, by_id.output
+    assert json.loads(by_id.stdout) == json.loads(by_name)
+    mixed = CliRunner().invoke(main, ["--db", str(db), "compare", a, ids[b], "-f", "json"])
+    assert json.loads(mixed.stdout) == json.loads(by_name)
+    missing = "00000000-0000-4000-8000-000000000001"
+    refused = CliRunner().invoke(main, ["--db", str(db), "compare", a, missing])
+    assert refused.exit_code == 2 and "Traceback" not in refused.output
+    assert f"no experiment named {missing!r}" in refused.stderr
+
+
 @pytest.mark.parametrize("columns", [80, 200])
 def test_compare_shows_what_regressed_at_any_width(
     evaluated: tuple[Path, str, str], columns: int

@@ -1171,8 +1171,11 @@ class EvaluationMethods:
         return found
 
     @sdk_keywords()
-    def compare_experiments(self, experiment_a: str, experiment_b: str) -> list[dict[str, Any]]:
-        """Per example, what changed from experiment A to B (a localtrace extension).
+    def compare_experiments(
+        self, experiment_a: str | uuid.UUID, experiment_b: str | uuid.UUID
+    ) -> list[dict[str, Any]]:
+        """Per example, what changed from experiment A to B, each named by name or id (a
+        localtrace extension).
 
         Each row: the example's id and inputs, both outputs, both feedback averages per key,
         the score deltas (B - A), both latencies and errors, and ``regressed`` (some score went
@@ -1180,8 +1183,8 @@ class EvaluationMethods:
         With ``num_repetitions``, the scores average every repetition of the example; outputs,
         latency and error are its last repetition's.
         """
-        every_a = self._experiment_runs(experiment_a)
-        every_b = self._experiment_runs(experiment_b)
+        every_a = self._experiment_runs(str(experiment_a))
+        every_b = self._experiment_runs(str(experiment_b))
         a = {example: runs[-1] for example, runs in every_a.items()}
         b = {example: runs[-1] for example, runs in every_b.items()}
         examples = list(dict.fromkeys([*a, *b]))
@@ -1313,12 +1316,10 @@ class EvaluationMethods:
         return LocalInfo(version=__version__)
 
     def _experiment_runs(self, name: str) -> dict[Any, list[Run]]:
-        """Each example's root runs in the experiment (several with ``num_repetitions``),
-        oldest first."""
-        try:
-            project = self.read_project(project_name=name)  # type: ignore[attr-defined]
-        except ProjectNotFoundError:
-            raise ProjectNotFoundError(_no_experiment(self, name)) from None
+        """Each example's root runs in the experiment named by name or id (as LangSmith names
+        experiments, and `localtrace experiments --format json` lists their ids), several with
+        ``num_repetitions``, oldest first."""
+        project = self._find_experiment(name)
         if project.reference_dataset_id is None:
             raise InvalidArgumentError(
                 "experiment",
@@ -1333,6 +1334,20 @@ class EvaluationMethods:
             if run.reference_example_id:
                 found.setdefault(run.reference_example_id, []).append(run)
         return found
+
+    def _find_experiment(self, name: str) -> Project:
+        """The project named ``name``, else the one whose id it is (``ProjectNotFoundError``
+        with the closest experiment name if neither)."""
+        try:
+            found: Project = self.read_project(project_name=name)  # type: ignore[attr-defined]
+            return found
+        except ProjectNotFoundError:
+            pass
+        try:
+            found = self.read_project(project_id=uuid.UUID(name))  # type: ignore[attr-defined]
+            return found
+        except (ValueError, ProjectNotFoundError):
+            raise ProjectNotFoundError(_no_experiment(self, name)) from None
 
     def _select_eval_results(self, results: Any, *, fn_name: str | None = None) -> Any:
         """The SDK's own normalisation of evaluator results (``langsmith`` is installed

@@ -299,6 +299,8 @@ def experiments(settings: Settings, dataset: str | None, fmt: str | None) -> Non
 def compare(settings: Settings, experiment_a: str, experiment_b: str, fmt: str | None) -> None:
     """Compare two experiments per example: outputs, score changes, regressions first.
 
+    Each experiment is named by its name or its id (`localtrace experiments -f json`).
+
     Example:
 
     \b
