@@ -226,6 +226,58 @@ def test_the_client_takes_its_own_dataset_and_project_objects(tmp_path: Path) ->
     assert len(list(client.list_runs(project_id=second.id, is_root=True))) == 2 * len(QUESTIONS)
 
 
+@pytest.mark.filterwarnings("ignore:'upload_runs' parameter is in beta")
+def test_the_client_passes_the_runners_other_keywords_on(tmp_path: Path) -> None:
+    """``langsmith.Client.evaluate`` takes ``**kwargs`` for its runner; so does this one:
+    ``upload_results=False`` writes no experiment, ``load_nested=True`` gives the evaluator
+    the run's children, ``randomize_order`` reaches the comparison."""
+    client = localtrace.Client(tmp_path / "evals.db")
+    make_dataset(client)
+    before = [p.name for p in client.list_projects()]
+    dry = client.evaluate(target, data="doubling", evaluators=[exact], upload_results=False)
+    assert len(list(dry)) == len(QUESTIONS)
+    client.flush()
+    assert [p.name for p in client.list_projects()] == before
+
+    @langsmith.traceable(name="step")
+    def step(q: int) -> int:
+        return q * 2
+
+    def nested(inputs: dict[str, Any]) -> dict[str, Any]:
+        return {"answer": step(inputs["q"])}
+
+    made = client.evaluate(nested, data="doubling")
+    client.flush()
+    seen: list[list[str]] = []
+
+    def children(run: Any, example: Any) -> dict[str, Any]:
+        seen.append([child.name for child in run.child_runs or []])
+        return {"key": "children", "score": len(run.child_runs or [])}
+
+    client.evaluate(made.experiment_name, evaluators=[children], load_nested=True)
+    assert seen == [["step"]] * len(QUESTIONS)
+
+    async def main() -> int:
+        async def atarget(inputs: dict[str, Any]) -> dict[str, Any]:
+            return target(inputs)
+
+        done = await client.aevaluate(atarget, data="doubling", upload_results=False)
+        return len([row async for row in done])
+
+    assert asyncio.run(main()) == len(QUESTIONS)
+    other = client.evaluate(target, data="doubling")
+    client.flush()
+
+    def pairwise(runs: list[Any], example: Any) -> dict[str, Any]:
+        return {"key": "pair", "scores": {r.id: 1.0 for r in runs}}
+
+    pair = (made.experiment_name, other.experiment_name)
+    compared = client.evaluate(pair, evaluators=[pairwise], randomize_order=True)
+    assert len(list(compared)) == len(QUESTIONS)
+    with pytest.raises(ValueError, match="bogus"):
+        client.evaluate(target, data="doubling", bogus=1)
+
+
 def test_evaluate_on_a_split_and_an_old_version(tmp_path: Path) -> None:
     client = localtrace.Client(tmp_path / "evals.db")
     dataset = make_dataset(client)

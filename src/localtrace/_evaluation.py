@@ -48,8 +48,9 @@ logger = logging.getLogger("localtrace")
 
 _DATA_TYPES = ("kv", "llm", "chat")
 
-_NOT_OPTIONS = frozenset({"self", "target", "_runner"})
-"""Names in ``evaluate``'s frame that are not keywords of the SDK's runner."""
+_NOT_OPTIONS = frozenset({"self", "target", "_runner", "kwargs"})
+"""Names in ``evaluate``'s frame that are not keywords of the SDK's runner (``kwargs`` are
+passed on as they are)."""
 _NO_TARGET: Any = object()
 """``aevaluate`` called without its target (said after an unknown keyword, as Python would)."""
 
@@ -1067,19 +1068,23 @@ class EvaluationMethods:
         upload_runs: Any = None,
         disable_evaluator_tracing: bool = False,
         error_handling: str = "log",
+        **kwargs: Any,
     ) -> Any:
         """``langsmith.evaluate`` with this client, as ``langsmith.Client.evaluate``: a target
         function on a dataset, or evaluators over an existing experiment named by name or id
-        (two of them: a comparison). Needs the langsmith package."""
+        (two of them: a comparison). The runner's other keywords (``upload_results``,
+        ``load_nested``, ``randomize_order``, ...) are passed on, as the SDK's client passes
+        them. Needs the langsmith package."""
         from langsmith.evaluation import _runner
 
         options = {name: value for name, value in locals().items() if name not in _NOT_OPTIONS}
+        options.update(kwargs)
         run: Any = _runner.evaluate  # (its overloads type the targets this passes on as Any)
         return run(self._experiment_target(target), **self._runner_options(options))
 
     def aevaluate(self, target: Any = _NO_TARGET, /, **options: Any) -> Awaitable[Any]:
         """``langsmith.aevaluate`` with this client, as ``langsmith.Client.aevaluate``; it
-        takes ``evaluate``'s keywords (an unknown one is a ``TypeError`` here, at the call)."""
+        takes ``evaluate``'s keywords, the runner's others passed on as they are."""
         from langsmith.evaluation import _arunner
 
         bound = inspect.signature(EvaluationMethods.evaluate).bind(self, target, **options)
@@ -1087,6 +1092,7 @@ class EvaluationMethods:
             raise TypeError("aevaluate() missing 1 required positional argument: 'target'")
         bound.apply_defaults()
         given = {name: value for name, value in bound.arguments.items() if name not in _NOT_OPTIONS}
+        given.update(bound.arguments.get("kwargs", {}))
         run: Any = _arunner.aevaluate
         coroutine: Awaitable[Any] = run(
             self._experiment_target(target), **self._runner_options(given)
