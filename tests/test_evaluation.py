@@ -738,6 +738,24 @@ def test_experiment_results_show_the_examples_the_experiment_was_run_on(tmp_path
     }
 
 
+def test_test_results_give_notes_their_own_column(tmp_path: Path) -> None:
+    """A reviewer's written ``note`` on a run is the SDK's ``notes`` column of
+    ``get_test_results`` (its comments), not a ``feedback.note`` score column."""
+    client = localtrace.Client(tmp_path / "evals.db")
+    make_dataset(client)
+    made = langsmith.evaluate(target, data="doubling", evaluators=[exact], client=client)
+    client.flush()
+    noted = next(iter(made))["run"]
+    client.create_feedback(noted.id, key="note", comment="answer looks off")
+    client.flush()
+    table = client.get_test_results(project_name=made.experiment_name)
+    records = table.reset_index().to_dict("records") if hasattr(table, "reset_index") else table
+    assert not any("feedback.note" in r for r in records)
+    by_run = {r["id"]: r for r in records}
+    assert by_run[noted.id]["notes"] == ["answer looks off"]
+    assert all("feedback.exact" in r for r in records)
+
+
 def test_the_async_client_has_every_dataset_method_and_they_agree(tmp_path: Path) -> None:
     """``AsyncClient`` mirrors the dataset side like the SDK's: the same names, ``list_*`` as
     async iterators, and what it writes is what the sync client reads."""

@@ -851,7 +851,8 @@ class EvaluationMethods:
 
         Columns: ``example_id``, ``reference.<key>``, ``input.<key>``, ``outputs.<key>``,
         ``execution_time`` (seconds), ``error``, ``id`` (the run) and ``feedback.<key>`` (mean
-        score). A pandas DataFrame indexed by ``example_id`` when pandas is installed, else the
+        score), and ``notes`` (the comments of ``note`` feedback, which gets no score column).
+        A pandas DataFrame indexed by ``example_id`` when pandas is installed, else the
         list of row dicts. The references are the examples as the experiment read them (its
         ``dataset_version``): what its evaluators compared with, even if changed since.
         """
@@ -885,7 +886,10 @@ class EvaluationMethods:
                 "id": run.id,
             }
             for key, stats in (run.feedback_stats or {}).items():
-                row[f"feedback.{key}"] = stats.get("avg")
+                if key == "note" and stats.get("comments"):
+                    row["notes"] = stats["comments"]  # the SDK's column for written notes
+                else:
+                    row[f"feedback.{key}"] = stats.get("avg")
             rows.append(row)
         try:
             import pandas as pd  # type: ignore[import-untyped]
