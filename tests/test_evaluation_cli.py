@@ -327,3 +327,27 @@ def test_an_experiment_without_runs_has_no_latency(tmp_path: Path) -> None:
     header, _, row = result.stdout.splitlines()
     assert "p50" in header.split() and "running" not in row
     assert row.split() == ["not-run-yet", "empty", "0"]
+
+
+def test_an_export_is_copied_within_its_store_with_new_ids(
+    evaluated: tuple[Path, str, str], tmp_path: Path
+) -> None:
+    """Importing an export into the store it came from met the examples' own ids there: the
+    message now says nothing was written and how to copy; --new-ids makes the copy."""
+    db, _, _ = evaluated
+    jsonl = tmp_path / "doubling.jsonl"
+    assert run(db, "datasets", "export", "doubling", "-o", str(jsonl)).exit_code == 0
+    refused = CliRunner().invoke(
+        main, ["--db", str(db), "datasets", "import", str(jsonl), "--name", "copy"]
+    )
+    assert refused.exit_code == 2 and "Traceback" not in refused.output
+    assert "nothing was imported" in refused.stderr and "--new-ids" in refused.stderr
+    client = localtrace.Client(db)
+    assert not client.has_dataset(dataset_name="copy")
+    copied = run(db, "datasets", "import", str(jsonl), "--name", "copy", "--new-ids")
+    assert copied.exit_code == 0, copied.output
+    original = list(client.list_examples(dataset_name="doubling"))
+    copy = list(client.list_examples(dataset_name="copy"))
+    assert [(e.inputs, e.outputs) for e in copy] == [(e.inputs, e.outputs) for e in original]
+    assert not {e.id for e in copy} & {e.id for e in original}
+    client.close()

@@ -15,6 +15,7 @@ from rich.text import Text
 
 from .. import display, render
 from .. import example_files as _io
+from ..errors import ExampleExistsError
 from .app import (
     CommandError,
     Settings,
@@ -171,6 +172,11 @@ def datasets_export(
 @click.option("--description", help="Description of a new dataset.")
 @click.option("--input-keys", help="CSV: comma-separated columns that are inputs.")
 @click.option("--output-keys", default="", help="CSV: comma-separated columns that are outputs.")
+@click.option(
+    "--new-ids",
+    is_flag=True,
+    help="Give the examples new ids (to copy a dataset within one store).",
+)
 @pass_settings
 @options_named(
     {
@@ -188,13 +194,18 @@ def datasets_import(
     description: str | None,
     input_keys: str | None,
     output_keys: str,
+    new_ids: bool,
 ) -> None:
     """Add the examples of a JSONL or CSV file to a dataset (all or none).
+
+    A JSONL export keeps its examples' ids; --new-ids drops them, to import the file again
+    into the store it came from (a copy of the dataset).
 
     Example:
 
     \b
         localtrace datasets import examples.csv --name my-dataset --input-keys question
+        localtrace datasets import my-dataset.jsonl --name my-dataset-copy --new-ids
     """
     where = Path(path).name
     if not Path(path).is_file():
@@ -207,8 +218,17 @@ def datasets_import(
     else:
         with open(path, "rb") as raw:
             records = _io.read_jsonl(raw, where)
+    if new_ids:
+        records = [{k: v for k, v in r.items() if k != "id"} for r in records]
     with settings.writer() as client:
-        count = _io.import_records(client, name, records, description)
+        try:
+            count = _io.import_records(client, name, records, description)
+        except ExampleExistsError as exc:
+            raise CommandError(
+                f"{exc.args[0].split(';')[0]} in this store (the file keeps the ids of the "
+                "dataset it was exported from); nothing was imported; to copy the dataset, "
+                "add --new-ids"
+            ) from None
     _note(f"added {count} examples to {name!r}")
 
 
