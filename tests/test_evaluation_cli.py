@@ -351,3 +351,28 @@ def test_an_export_is_copied_within_its_store_with_new_ids(
     assert [(e.inputs, e.outputs) for e in copy] == [(e.inputs, e.outputs) for e in original]
     assert not {e.id for e in copy} & {e.id for e in original}
     client.close()
+
+
+def test_experiments_of_two_datasets_are_not_compared(
+    evaluated: tuple[Path, str, str],
+) -> None:
+    """Two experiments over different datasets share no example: `compare` listed every
+    example with one side empty and nothing regressed; it now says why they do not compare."""
+    db, a, _ = evaluated
+    client = localtrace.Client(db)
+    other = client.create_dataset("tripling")
+    client.create_examples(
+        dataset_id=other.id,
+        examples=[{"inputs": {"q": q}, "outputs": {"answer": q * 3}} for q in range(3)],
+    )
+    tripled = langsmith.evaluate(
+        lambda inputs: {"answer": inputs["q"] * 3}, data="tripling", client=client
+    )
+    client.flush()
+    with pytest.raises(localtrace.InvalidArgumentError, match="not the same"):
+        client.compare_experiments(a, tripled.experiment_name)
+    client.close()
+    refused = CliRunner().invoke(main, ["--db", str(db), "compare", a, tripled.experiment_name])
+    assert refused.exit_code == 2 and "Traceback" not in refused.output
+    assert "'tripling'" in refused.stderr and "'doubling'" in refused.stderr
+    assert refused.stdout == ""

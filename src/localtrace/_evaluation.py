@@ -1193,8 +1193,25 @@ class EvaluationMethods:
         With ``num_repetitions``, the scores average every repetition of the example; outputs,
         latency and error are its last repetition's.
         """
-        every_a = self._experiment_runs(str(experiment_a))
-        every_b = self._experiment_runs(str(experiment_b))
+        project_a = self._find_dataset_experiment(str(experiment_a))
+        project_b = self._find_dataset_experiment(str(experiment_b))
+        if project_a.reference_dataset_id != project_b.reference_dataset_id:
+            both = [project_a.reference_dataset_id, project_b.reference_dataset_id]
+            names = {d.id: d.name for d in self.list_datasets(dataset_ids=[d for d in both if d])}
+
+            def dataset(project: Project) -> str:
+                did = project.reference_dataset_id
+                return repr(names[did]) if did in names else f"the deleted dataset {did}"
+
+            raise InvalidArgumentError(
+                "experiment_b",
+                project_b.name,
+                f"ran over {dataset(project_b)}, {project_a.name!r} over {dataset(project_a)}: "
+                "their examples are not the same",
+                "compare experiments of one dataset (`localtrace experiments --dataset NAME`)",
+            )
+        every_a = self._experiment_runs(project_a)
+        every_b = self._experiment_runs(project_b)
         a = {example: runs[-1] for example, runs in every_a.items()}
         b = {example: runs[-1] for example, runs in every_b.items()}
         examples = list(dict.fromkeys([*a, *b]))
@@ -1325,10 +1342,9 @@ class EvaluationMethods:
 
         return LocalInfo(version=__version__)
 
-    def _experiment_runs(self, name: str) -> dict[Any, list[Run]]:
-        """Each example's root runs in the experiment named by name or id (as LangSmith names
-        experiments, and `localtrace experiments --format json` lists their ids), several with
-        ``num_repetitions``, oldest first."""
+    def _find_dataset_experiment(self, name: str) -> Project:
+        """The experiment named by name or id (as LangSmith names experiments, and `localtrace
+        experiments --format json` lists their ids); a project with no dataset is refused."""
         project = self._find_experiment(name)
         if project.reference_dataset_id is None:
             raise InvalidArgumentError(
@@ -1337,6 +1353,11 @@ class EvaluationMethods:
                 "not an experiment (no dataset)",
                 "pick one from `localtrace experiments`",
             )
+        return project
+
+    def _experiment_runs(self, project: Project) -> dict[Any, list[Run]]:
+        """Each example's root runs in the experiment (several with ``num_repetitions``),
+        oldest first."""
         self.flush()  # type: ignore[attr-defined]
         runs = self.list_runs(project_id=project.id, is_root=True, order="asc")  # type: ignore[attr-defined]
         found: dict[Any, list[Run]] = {}
