@@ -278,6 +278,41 @@ def test_the_client_passes_the_runners_other_keywords_on(tmp_path: Path) -> None
         client.evaluate(target, data="doubling", bogus=1)
 
 
+def test_what_the_client_cannot_evaluate_is_named(tmp_path: Path) -> None:
+    """No example to run (an empty dataset, list or iterator) stopped the SDK's runner with a
+    bare ``StopIteration``; an experiment name that names nothing, or a project with no dataset,
+    said "no project" or the SDK's "must have an associated reference_dataset_id". Each is now
+    an error naming what was given, with the experiments' names where they help."""
+    client = localtrace.Client(tmp_path / "evals.db")
+    make_dataset(client)
+    client.create_dataset("empty")
+    made = client.evaluate(target, data="doubling")
+    plain = client.create_project("plain")
+
+    def again(outputs: dict[str, Any]) -> bool:
+        return True
+
+    with pytest.raises(localtrace.InvalidArgumentError, match="data='empty': the dataset has no"):
+        client.evaluate(target, data="empty")
+    with pytest.raises(localtrace.InvalidArgumentError, match="no examples"):
+        client.evaluate(target, data=[])
+    nothing = client.list_examples(dataset_name="doubling", splits=["nowhere"])
+    with pytest.raises(localtrace.InvalidArgumentError, match="the iterator gave none"):
+        client.evaluate(target, data=nothing)
+    some = client.list_examples(dataset_name="doubling", splits=["test"])
+    assert len(list(client.evaluate(target, data=some))) == 4  # the first one is not lost
+    typo = made.experiment_name[:-1] + ("x" if made.experiment_name[-1] != "x" else "y")
+    with pytest.raises(
+        localtrace.ProjectNotFoundError, match=f"did you mean '{made.experiment_name}'"
+    ):
+        client.evaluate(typo, evaluators=[again])
+    with pytest.raises(localtrace.ProjectNotFoundError, match="no experiment with id"):
+        client.evaluate(uuid.uuid4(), evaluators=[again])
+    for given in ("plain", plain, (made.experiment_name, "plain")):
+        with pytest.raises(localtrace.InvalidArgumentError, match="'plain': not an experiment"):
+            client.evaluate(given, evaluators=[again])  # type: ignore[arg-type]
+
+
 def test_evaluate_on_a_split_and_an_old_version(tmp_path: Path) -> None:
     client = localtrace.Client(tmp_path / "evals.db")
     dataset = make_dataset(client)

@@ -133,7 +133,7 @@ def test_compare_takes_experiments_by_id(evaluated: tuple[Path, str, str]) -> No
     missing = "00000000-0000-4000-8000-000000000001"
     refused = CliRunner().invoke(main, ["--db", str(db), "compare", a, missing])
     assert refused.exit_code == 2 and "Traceback" not in refused.output
-    assert f"no experiment named {missing!r}" in refused.stderr
+    assert f"no experiment with id {missing}" in refused.stderr
 
 
 @pytest.mark.parametrize("columns", [80, 200])

@@ -53,6 +53,8 @@ _NOT_OPTIONS = frozenset({"self", "target", "_runner", "kwargs"})
 passed on as they are)."""
 _NO_TARGET: Any = object()
 """``aevaluate`` called without its target (said after an unknown keyword, as Python would)."""
+_NOTHING: Any = object()
+"""What ``next`` gives for an empty iterator of examples."""
 
 
 class DatasetVersion(BaseModel):
@@ -1104,21 +1106,55 @@ class EvaluationMethods:
         return coroutine
 
     def _runner_options(self, options: dict[str, Any]) -> dict[str, Any]:
-        """The keywords of the SDK's runner: this client, an experiment made its own type, a
-        ``Dataset`` given as ``data`` made its id (the SDK knows its own ``Dataset`` only, and
-        would iterate over this one's fields as examples)."""
-        data = options.get("data")
+        """The keywords of the SDK's runner: this client, the data and an experiment made what
+        the runner takes."""
         return {
             **options,
-            "data": data.id if isinstance(data, Dataset) else data,
+            "data": self._runner_data(options.get("data")),
             "experiment": self._experiment_target(options["experiment"]),
             "client": self,
         }
 
+    def _runner_data(self, data: Any) -> Any:
+        """``data`` as the SDK's runner takes it: a ``Dataset`` as its id (the SDK knows its own
+        ``Dataset`` only, and would iterate over this one's fields as examples). No example at
+        all (an empty dataset, list or iterator) is refused here, naming what was given: the
+        runner would stop at its first example with a bare ``StopIteration``."""
+        if isinstance(data, Dataset):
+            data = data.id
+        if isinstance(data, (str, uuid.UUID)):
+            try:
+                dataset = self.read_dataset(dataset_id=uuid.UUID(str(data)))
+            except ValueError:
+                dataset = self.read_dataset(dataset_name=str(data))
+            if not dataset.example_count:
+                raise InvalidArgumentError(
+                    "data",
+                    dataset.name,
+                    "the dataset has no examples to run the target on",
+                    "add some with create_examples or `localtrace datasets import`",
+                )
+        elif isinstance(data, (list, tuple)) and not data:
+            raise InvalidArgumentError(
+                "data", data, "no examples to run the target on", "pass a dataset or examples"
+            )
+        elif isinstance(data, Iterator):
+            first = next(data, _NOTHING)
+            if first is _NOTHING:
+                raise InvalidArgumentError(
+                    "data",
+                    "...",
+                    "no examples to run the target on (the iterator gave none)",
+                    "check what selects them (a split, filter or version that matches none?)",
+                )
+            data = itertools.chain([first], data)
+        return data
+
     def _experiment_target(self, target: Any) -> Any:
         """An experiment named by name or id, or given as a ``Project`` -> the SDK's
         ``TracerSession`` of it (the SDK tells an experiment from a name, or from a target
-        function, by that type alone); anything else as it is."""
+        function, by that type alone); anything else as it is. An unknown name and a project
+        with no dataset are refused here, with the experiments' names and where they are."""
         if isinstance(target, tuple):
             return tuple(self._experiment_target(item) for item in target)
         if not isinstance(target, (str, uuid.UUID, Project)):
@@ -1126,11 +1162,9 @@ class EvaluationMethods:
         from langsmith.schemas import TracerSession
 
         if isinstance(target, Project):
-            return TracerSession(**target.model_dump())
-        try:
-            found = self.read_project(project_id=uuid.UUID(str(target)))  # type: ignore[attr-defined]
-        except ValueError:
-            found = self.read_project(project_name=target)  # type: ignore[attr-defined]
+            found = self._find_dataset_experiment(str(target.id))
+        else:
+            found = self._find_dataset_experiment(str(target))
         return TracerSession(**found.model_dump())
 
     @sdk_keywords()
@@ -1349,7 +1383,7 @@ class EvaluationMethods:
         if project.reference_dataset_id is None:
             raise InvalidArgumentError(
                 "experiment",
-                name,
+                project.name,
                 "not an experiment (no dataset)",
                 "pick one from `localtrace experiments`",
             )
@@ -1688,8 +1722,12 @@ def _no_experiment(client: Any, name: str) -> str:
     listed (not the project list: most projects are not experiments)."""
     projects = client.list_projects(reference_free=False, limit=_SUGGESTED_FROM)
     hint = did_you_mean(name, [p.name for p in projects])
+    try:
+        what = f"with id {uuid.UUID(name)}"
+    except ValueError:
+        what = f"named {name!r}"
     return (
-        f"no experiment named {name!r}; {hint + ' ' if hint else ''}list them with "
+        f"no experiment {what}; {hint + ' ' if hint else ''}list them with "
         "Client.list_experiments() or `localtrace experiments`"
     )
 
