@@ -791,6 +791,21 @@ def test_test_results_give_notes_their_own_column(tmp_path: Path) -> None:
     assert all("feedback.exact" in r for r in records)
 
 
+def test_test_results_of_an_experiment_with_no_run_are_an_empty_table(tmp_path: Path) -> None:
+    """An experiment with no run yet (made by ``create_project``, or before its first run):
+    ``get_test_results`` is an empty table indexed by ``example_id`` (pandas' ``KeyError`` for
+    the missing index column reached the caller), or no rows without pandas."""
+    client = localtrace.Client(tmp_path / "evals.db")
+    dataset = make_dataset(client)
+    client.create_project("waiting", reference_dataset_id=dataset.id)
+    table = client.get_test_results(project_name="waiting")
+    if isinstance(table, list):
+        assert table == []
+        pytest.importorskip("pandas")
+    assert len(table) == 0 and table.index.name == "example_id"
+    assert "id" in table.columns
+
+
 def test_the_async_client_has_every_dataset_method_and_they_agree(tmp_path: Path) -> None:
     """``AsyncClient`` mirrors the dataset side like the SDK's: the same names, ``list_*`` as
     async iterators, and what it writes is what the sync client reads."""

@@ -897,7 +897,9 @@ class EvaluationMethods:
             import pandas as pd  # type: ignore[import-untyped]
         except ImportError:
             return rows
-        return pd.DataFrame(rows).set_index("example_id")
+        # an experiment with no run yet: an empty table, not pandas' KeyError for the index
+        columns = None if rows else ["example_id", "execution_time", "error", "id"]
+        return pd.DataFrame(rows, columns=columns).set_index("example_id")
 
     @sdk_keywords()
     def get_experiment_results(
