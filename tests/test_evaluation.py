@@ -806,6 +806,21 @@ def test_test_results_of_an_experiment_with_no_run_are_an_empty_table(tmp_path: 
     assert "id" in table.columns
 
 
+def test_experiment_results_to_pandas(tmp_path: Path) -> None:
+    """The SDK's ``ExperimentResults.to_pandas()`` over an experiment in the file: one row per
+    example with its inputs, outputs, reference and scores (skipped without pandas)."""
+    pytest.importorskip("pandas")
+    client = localtrace.Client(tmp_path / "evals.db")
+    make_dataset(client)
+    made = langsmith.evaluate(target, data="doubling", evaluators=[exact], client=client)
+    frame = made.to_pandas()
+    assert len(frame) == len(QUESTIONS)
+    for row in frame.to_dict("records"):
+        q = row["inputs.q"]
+        assert row["outputs.answer"] == q * 2 and row["reference.answer"] == reference(q)
+        assert row["feedback.exact"] == (q * 2 == reference(q))
+
+
 def test_the_async_client_has_every_dataset_method_and_they_agree(tmp_path: Path) -> None:
     """``AsyncClient`` mirrors the dataset side like the SDK's: the same names, ``list_*`` as
     async iterators, and what it writes is what the sync client reads."""
