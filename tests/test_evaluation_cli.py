@@ -376,3 +376,16 @@ def test_experiments_of_two_datasets_are_not_compared(
     assert refused.exit_code == 2 and "Traceback" not in refused.output
     assert "'tripling'" in refused.stderr and "'doubling'" in refused.stderr
     assert refused.stdout == ""
+
+
+def test_experiments_of_a_dataset_named_by_id(evaluated: tuple[Path, str, str]) -> None:
+    """`experiments --dataset` takes the dataset's id too (`datasets -f json` lists it); an id
+    naming nothing says so."""
+    db, a, b = evaluated
+    (dataset,) = json.loads(run(db, "datasets", "-f", "json").output)
+    by_id = run(db, "experiments", "--dataset", dataset["id"], "-f", "json")
+    assert by_id.exit_code == 0, by_id.output
+    assert sorted(e["name"] for e in json.loads(by_id.stdout)) == sorted([a, b])
+    missing = "00000000-0000-4000-8000-000000000002"
+    refused = CliRunner().invoke(main, ["--db", str(db), "experiments", "--dataset", missing])
+    assert refused.exit_code == 2 and f"no dataset with id {missing}" in refused.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -232,15 +233,23 @@ def datasets_import(
     _note(f"added {count} examples to {name!r}")
 
 
+def _is_id(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _keys(text: str) -> list[str]:
     return [k.strip() for k in text.split(",") if k.strip()]
 
 
 @main.command()
-@click.option("--dataset", help="Only experiments on this dataset.")
+@click.option("--dataset", help="Only experiments on this dataset (its name or id).")
 @_format_option
 @pass_settings
-@options_named({"dataset_name": "--dataset"})
+@options_named({"dataset_name": "--dataset", "dataset_id": "--dataset"})
 def experiments(settings: Settings, dataset: str | None, fmt: str | None) -> None:
     """Experiments (evaluations of a dataset), newest first, with scores and costs.
 
@@ -254,7 +263,10 @@ def experiments(settings: Settings, dataset: str | None, fmt: str | None) -> Non
     """
     fmt = settings.format(fmt)
     with settings.client(read_only=True) as client:
-        found = client.list_experiments(dataset_name=dataset)
+        if dataset is not None and not client.has_dataset(dataset_name=dataset) and _is_id(dataset):
+            found = client.list_experiments(dataset_id=dataset)
+        else:
+            found = client.list_experiments(dataset_name=dataset)
     if fmt != "table":
         records = (_as_data(e) for e in found)
         render.write_records(records, fmt, sys.stdout, header=EXPERIMENT_FIELDS)
