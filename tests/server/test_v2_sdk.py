@@ -179,6 +179,32 @@ def test_threads(sdk: Any, served: Any) -> None:
     )
 
 
+def test_streaming_resources_follow_cursors_like_the_json_ones(sdk: Any, served: Any) -> None:
+    """``client.runs.streaming`` (and traces/threads) ask for ``text/event-stream``: they get
+    each page as events, follow its cursor and yield what the JSON routes list, not nothing."""
+    _, info = served
+    pid = info["projects"]["chat-a"]
+    streamed = list(
+        sdk.runs.streaming.query_v2_items(
+            project_ids=[pid], selects=ALL_RUN_FIELDS, page_size=7, **WIDE
+        )
+    )
+    listed = list(sdk.runs.query_v2(project_ids=[pid], selects=ALL_RUN_FIELDS, page_size=7, **WIDE))
+    assert len(streamed) == 64
+    assert [_json(s) for s in streamed] == [_json(r) for r in listed]
+    traces = list(sdk.traces.streaming.query_items(project_id=pid, selects=["NAME"], page_size=3))
+    assert [_json(t) for t in traces] == [
+        _json(t) for t in sdk.traces.query(project_id=pid, selects=["NAME"], page_size=3)
+    ]
+    assert traces
+    threads = list(sdk.threads.streaming.query_items(project_id=pid, page_size=3))
+    assert {t.thread_id for t in threads} == {f"thread-{t:02d}" for t in range(12) if t % 3}
+    page = sdk.runs.with_raw_response.query_v2(
+        project_ids=[pid], page_size=2, extra_headers={"Accept": "text/event-stream"}, **WIDE
+    )
+    assert page.headers["content-type"].startswith("text/event-stream")
+
+
 def test_sql(sdk: Any, served: Any) -> None:
     live, info = served
     pid = info["projects"]["chat-a"]
