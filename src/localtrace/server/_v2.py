@@ -24,6 +24,7 @@ from ._docs import errors_doc
 from ._encode import JSONBytes, dumps
 from ._errors import error_response
 from ._routing import new_router
+from ._sessions_v2 import add_sessions_v2_routes
 from ._state import State
 
 _MODELS_DOC = "Fields as in the langsmith SDK's generated models (langsmith.types)."
@@ -336,4 +337,5 @@ def build_v2_router(state: State) -> APIRouter:
         found = client.sql(body.query, project_ids=body.project_ids)
         return JSONBytes(_dump(found))
 
+    add_sessions_v2_routes(router, state)
     return router
