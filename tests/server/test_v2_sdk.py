@@ -249,12 +249,17 @@ def test_sessions_v2_create_read_list_and_update(sdk: Any, served: Any) -> None:
         lambda: sdk.sessions.list_v2(filter="eq(name, 'x')"),
         lambda: sdk.sessions.list_v2(sort_by="FEEDBACK"),
         lambda: sdk.sessions.create_v2(type="EXPERIMENT", name="no-dataset"),
+        lambda: sdk.sessions.create_v2(type="AGENT", name="not-an-address"),
     ):
         with pytest.raises(langsmith.UnprocessableEntityError) as refused:
             call()
         assert refused.value.body["error"]["details"][0]["fix"]
     with pytest.raises(langsmith.NotFoundError):
         sdk.sessions.retrieve_v2("00000000-0000-4000-8000-000000000000")
+    agent = sdk.sessions.create_v2(type="AGENT", name="lrn:agents/helper/environments/local")
+    assert agent.type == "AGENT"
+    assert [s.id for s in sdk.sessions.list_v2(type=["AGENT"])] == [agent.id]
+    live.store.delete_project(project_id=agent.id)
     live.store.delete_project(project_id=made.id)
 
 

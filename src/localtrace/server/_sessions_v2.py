@@ -304,6 +304,14 @@ def add_sessions_v2_routes(router: APIRouter, state: State) -> None:
                 "a project with a reference dataset is an EXPERIMENT",
                 "pass type EXPERIMENT, or leave reference_dataset_id out",
             )
+        if (body.type == "AGENT") != (project_of_address(body.name) == body.name):
+            raise InvalidArgumentError(
+                "type",
+                body.type,
+                f"does not fit the name {body.name!r}: an AGENT project is named by its address",
+                "name it lrn:agents/{id}/environments/{environment} with type AGENT, "
+                "or use type PROJECT",
+            )
         project = client.create_project(  # a taken name: 409, unless upsert
             body.name,
             description=body.description,
