@@ -164,6 +164,14 @@ def test_every_tool_answers_as_the_client_does(store: Path) -> None:
             await session.call_tool("digest_thread", {"thread_id": "t-1", "project_name": "shop"})
         )
         assert thread == client.digest_thread("t-1", project_name="shop")
+        # the project is optional, as for the Client: every project is searched
+        anywhere = json.loads(
+            text(await session.call_tool("get_thread_history", {"thread_id": "t-1"}))
+        )
+        assert anywhere["messages"] == history["messages"]
+        unscoped = await session.call_tool("digest_thread", {"thread_id": "t-1"})
+        assert not unscoped.isError
+        assert text(unscoped) == client.digest_thread("t-1")
 
         stats = json.loads(
             text(await session.call_tool("get_project_runs_stats", {"project_name": "shop"}))
@@ -242,7 +250,11 @@ BAD_CALLS = [
     ("fetch_runs", {"order_by": "latency"}, 'pass "-start_time" or "start_time"'),
     ("fetch_runs", {"max_chars_per_page": 10}, "max_chars_per_page=1000 or more"),
     ("fetch_runs", {"page_number": 99}, "pass page_number between 1 and 1"),
-    ("fetch_runs", {"limit": "many"}, "limit"),
+    ("fetch_runs", {"limit": "many"}, "limit='many': input should be a valid integer"),
+    ("fetch_runs", {"projet_name": "shop"}, "unknown argument 'projet_name': did you mean"),
+    ("list_projects", {"colour": "red"}, "this tool takes limit, project_name, more_info"),
+    ("get_project_runs_stats", {}, "project_name: required; pass project_name"),
+    ("get_thread_history", {"thread_id": "nope"}, "no thread 'nope'"),
     ("fetch_runs", {"run_type": "banana"}, "use one of tool, chain, llm, retriever"),
     ("get_run_stats", {"run_type": "LLM"}, "use one of tool, chain, llm, retriever"),
     ("fetch_trace", {"trace_id": "not-an-id"}, "not a UUID"),
@@ -268,6 +280,7 @@ def test_bad_arguments_are_tool_errors_with_the_fix(store: Path) -> None:
             assert result.isError, (name, arguments, text(result))
             assert fix in text(result), (name, text(result))
             assert "Traceback" not in text(result)
+            assert "pydantic" not in text(result) and "validation error" not in text(result)
         # ...and the server is still there
         ok = await session.call_tool("list_projects", {})
         assert not ok.isError

@@ -279,6 +279,42 @@ def test_filter_strings_in_helpers(tester: pytest.Pytester) -> None:
     tester.runpytest_inprocess(*_plugin_args()).assert_outcomes(passed=1)
 
 
+def test_a_bad_filter_or_id_in_a_helper_fails_at_the_test_line(tester: pytest.Pytester) -> None:
+    """A typo in a helper's filter names itself at the test's line; the traceback does not wind
+    through the store's query compiler (a dozen frames of localtrace internals)."""
+    tester.makeconftest(AGENT)
+    tester.makepyfile(
+        test_typos="""
+        import uuid
+
+        from conftest import agent
+
+
+        def test_filter_typo(traces):
+            agent("q")
+            traces.runs(filter='eq(nme, "agent")')
+
+
+        def test_stats_filter_typo(traces):
+            agent("q")
+            traces.stats(filter="gt(latncy, 1)")
+
+
+        def test_unknown_trace(traces):
+            agent("q")
+            traces.tree(uuid.UUID(int=5))
+        """,
+    )
+    result = tester.runpytest_inprocess(*_plugin_args())
+    result.assert_outcomes(failed=3)
+    text = result.stdout.str()
+    assert "unknown attribute 'nme' at 3..6 in eq(nme, \"agent\"): did you mean 'name'?" in text
+    assert "did you mean 'latency'?" in text
+    assert "00000000-0000-0000-0000-000000000005" in text
+    assert ">       traces.runs(filter='eq(nme, \"agent\")')" in text
+    assert "_resolve.py" not in text and "where.py" not in text and "client.py" not in text
+
+
 def test_readme_example_test_passes(tester: pytest.Pytester) -> None:
     text = README.read_text(encoding="utf-8")
     block = text[text.index("<!-- cli:start -->") : text.index("<!-- cli:end -->")]

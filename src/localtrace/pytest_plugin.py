@@ -30,7 +30,7 @@ import sys
 import uuid
 from collections import Counter
 from collections.abc import Callable, Generator, Iterator, Sequence
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 from urllib.parse import urlparse
 
 import pytest
@@ -47,6 +47,8 @@ from .errors import (
 from .models import Feedback, Run, RunStats
 
 __all__ = ["Traces"]
+
+_T = TypeVar("_T")
 
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 _NOWHERE = "http://127.0.0.1:9"
@@ -111,11 +113,16 @@ class Traces:
         root: bool | None = None,
     ) -> list[Run]:
         """The matching runs, in call order (everything traced so far is flushed first)."""
-        self.client.flush()
-        found = self.client.list_runs(
-            order="asc", run_type=run_type, filter=filter, error=error, is_root=root
-        )
-        return [run for run in found if name is None or run.name == name]
+        __tracebackhide__ = True
+
+        def matching() -> list[Run]:
+            self.client.flush()
+            found = self.client.list_runs(
+                order="asc", run_type=run_type, filter=filter, error=error, is_root=root
+            )
+            return [run for run in found if name is None or run.name == name]
+
+        return _asked(matching)
 
     def one(
         self,
@@ -179,8 +186,8 @@ class Traces:
             everything = self.runs()
             if not everything:
                 raise AssertionError("no run was traced in this test")
-            return self.client.read_trace(everything[-1].trace_id)
-        return self.client.read_trace(roots[-1].id)
+            return _asked(lambda: self.client.read_trace(everything[-1].trace_id))
+        return _asked(lambda: self.client.read_trace(roots[-1].id))
 
     def tree(self, trace: Run | uuid.UUID | str | None = None, *, width: int = 110) -> str:
         """A trace (default: the last one) drawn as text: one line per run, with a waterfall."""
@@ -189,7 +196,7 @@ class Traces:
             root = self.last_trace()
         else:
             some_id = trace.trace_id if isinstance(trace, Run) else trace
-            root = self.client.read_trace(some_id)
+            root = _asked(lambda: self.client.read_trace(some_id))
         drawing = render.trace_tree(root, console_width=width)
         return render.to_text(drawing, width=width).rstrip() + "\n"
 
@@ -208,10 +215,11 @@ class Traces:
         With no condition they cover the traces (root runs, whose totals include every child),
         so ``total_tokens`` is what the test spent; with conditions, the matching runs.
         """
+        __tracebackhide__ = True
         conditions = (name, run_type, filter, error, root)
         if all(value is None for value in conditions):
             self.client.flush()
-            result = self.client.get_run_stats(is_root=True)
+            result = _asked(lambda: self.client.get_run_stats(is_root=True))
         else:
             ids = [
                 run.id
@@ -219,14 +227,15 @@ class Traces:
             ]
             if not ids:
                 return RunStats()
-            result = self.client.get_run_stats(id=ids)
+            result = _asked(lambda: self.client.get_run_stats(id=ids))
         assert isinstance(result, RunStats)
         return result
 
     def feedback(self, key: str | None = None) -> list[Feedback]:
         """Feedback given during the test (newest first)."""
+        __tracebackhide__ = True
         self.client.flush()
-        return list(self.client.list_feedback(feedback_key=[key] if key else None))
+        return _asked(lambda: list(self.client.list_feedback(feedback_key=[key] if key else None)))
 
     # ordering -------------------------------------------------------------------------------
     def assert_called_before(self, first: str, then: str) -> None:
@@ -257,6 +266,16 @@ class Traces:
             label = f"{name} [{run_type}{', error' if failed else ''}]"
             parts.append(f"{label} x{n}" if n > 1 else label)
         return f"Runs traced in this test ({len(runs)}): {', '.join(parts)}"
+
+
+def _asked(call: Callable[[], _T]) -> _T:
+    """``call()``; a refusal (a bad filter, an unknown trace id) fails the test with its message
+    and the test's own line, not a traceback through the store's query compiler."""
+    __tracebackhide__ = True
+    try:
+        return call()
+    except LocaltraceError as exc:
+        raise exc.with_traceback(None) from None
 
 
 def _describe(**conditions: Any) -> str:

@@ -44,6 +44,19 @@ def test_dataset_features_of_langsmith_only(ls_factory: Callable[..., Any]) -> N
         ls.read_dataset_openai_finetuning(dataset_id=dataset.id)
 
 
+def test_a_project_dashboard_names_the_feature(ls_factory: Callable[..., Any]) -> None:
+    """``client.sessions.dashboard`` (the v2 generated client) hears that dashboards are a
+    LangSmith feature and where the numbers are locally, not that the project is missing."""
+    ls = ls_factory()
+    project = ls.create_project(f"dash-{uuid.uuid4().hex[:8]}")
+    sdk = langsmith.Langsmith(base_url=ls.api_url, api_key="test-key", max_retries=0)
+    with sdk, pytest.raises(langsmith.NotFoundError) as caught:
+        sdk.sessions.dashboard(str(project.id))
+    said = str(caught.value)
+    assert "project dashboards (custom charts), which a local localtrace server" in said
+    assert "get_run_stats" in said
+
+
 def test_pre_signed_feedback_urls_are_refused_and_none_exist(
     ls_factory: Callable[..., Any],
 ) -> None:

@@ -282,10 +282,31 @@ def test_zstd_multipart_round_trip_and_bad_frame(
     assert_error(
         http.post("/runs/multipart", content=b"\x00garbage", headers=headers), 400, "invalid_zstd"
     )
-    # a truncated frame decodes to a truncated multipart body
-    assert_error(
-        http.post("/runs/multipart", content=frame[: len(frame) // 2], headers=headers), 400
+    # a truncated frame is refused as such, not decoded to the part that arrived
+    for cut in (frame[: len(frame) // 2], frame[:-3]):
+        error = assert_error(
+            http.post("/runs/multipart", content=cut, headers=headers), 400, "invalid_zstd"
+        )
+        assert "truncated" in error["message"]
+
+
+def test_zstd_json_frames_truncated_or_several(http: TestClient, store: localtrace.Client) -> None:
+    """A JSON batch cut inside its zstd frame used to be decoded to nothing and refused as an
+    empty JSON document; it is named as a truncated zstd body. Several frames in a row are one
+    body."""
+    first, second = run("frame one"), run("frame two")
+    text = orjson.dumps({"post": [first, second]})
+    headers = {"Content-Type": "application/json", "Content-Encoding": "zstd"}
+    whole = zstandard.ZstdCompressor().compress(text)
+    error = assert_error(
+        http.post("/runs/batch", content=whole[:-4], headers=headers), 400, "invalid_zstd"
     )
+    assert "truncated" in error["message"] and "JSON" not in error["message"]
+    half = len(text) // 2
+    frames = zstandard.ZstdCompressor().compress(text[:half])
+    frames += zstandard.ZstdCompressor().compress(text[half:])
+    assert http.post("/runs/batch", content=frames, headers=headers).status_code == 202
+    assert stored(store, second["id"]).name == "frame two"
 
 
 def test_gzip_and_unknown_encodings(http: TestClient, store: localtrace.Client) -> None:

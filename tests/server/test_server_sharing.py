@@ -94,6 +94,18 @@ def test_the_v2_share_resource(live: LiveServer, run_id: uuid.UUID, project: str
             sdk.public.runs.query(token, selects=["NAME"])
 
 
+def test_the_v2_thread_share_resource(live: LiveServer, run_id: uuid.UUID, project: str) -> None:
+    """``client.threads.share``: a thread is not shared (no token), unsharing is a no-op and
+    sharing is the same refusal as for a run, not a "no route" 404."""
+    with langsmith.Langsmith(base_url=live.url, api_key=API_KEY, max_retries=2) as sdk:
+        session = str(live.store.read_project(project_name=project).id)
+        with pytest.raises(langsmith.PermissionDeniedError, match="localtrace push") as refused:
+            sdk.threads.share.create("user/42", project_id=session)
+        assert "thread 'user/42'" in str(refused.value)
+        assert sdk.threads.share.retrieve("user/42", project_id=session).share_token is None
+        assert sdk.threads.share.delete("user/42", project_id=session) is None
+
+
 def test_the_async_v2_resources_of_the_client(
     ls_factory: Callable[..., Any], run_id: uuid.UUID, project: str, live: LiveServer
 ) -> None:

@@ -179,6 +179,90 @@ def test_threads(sdk: Any, served: Any) -> None:
     )
 
 
+def test_streaming_resources_follow_cursors_like_the_json_ones(sdk: Any, served: Any) -> None:
+    """``client.runs.streaming`` (and traces/threads) ask for ``text/event-stream``: they get
+    each page as events, follow its cursor and yield what the JSON routes list, not nothing."""
+    _, info = served
+    pid = info["projects"]["chat-a"]
+    streamed = list(
+        sdk.runs.streaming.query_v2_items(
+            project_ids=[pid], selects=ALL_RUN_FIELDS, page_size=7, **WIDE
+        )
+    )
+    listed = list(sdk.runs.query_v2(project_ids=[pid], selects=ALL_RUN_FIELDS, page_size=7, **WIDE))
+    assert len(streamed) == 64
+    assert [_json(s) for s in streamed] == [_json(r) for r in listed]
+    traces = list(sdk.traces.streaming.query_items(project_id=pid, selects=["NAME"], page_size=3))
+    assert [_json(t) for t in traces] == [
+        _json(t) for t in sdk.traces.query(project_id=pid, selects=["NAME"], page_size=3)
+    ]
+    assert traces
+    threads = list(sdk.threads.streaming.query_items(project_id=pid, page_size=3))
+    assert {t.thread_id for t in threads} == {f"thread-{t:02d}" for t in range(12) if t % 3}
+    page = sdk.runs.with_raw_response.query_v2(
+        project_ids=[pid], page_size=2, extra_headers={"Accept": "text/event-stream"}, **WIDE
+    )
+    assert page.headers["content-type"].startswith("text/event-stream")
+
+
+def test_sessions_v2_create_read_list_and_update(sdk: Any, served: Any) -> None:
+    """``client.sessions.*_v2`` of the SDK's generated client: the same projects as
+    ``Client.list_projects``, in the SDK's ``Session`` shape, paged by cursor."""
+    live, info = served
+    made = sdk.sessions.create_v2(
+        type="PROJECT", name="v2-sessions", description="first", extra={"metadata": {"team": "a"}}
+    )
+    assert made.type == "PROJECT" and made.description == "first" and made.run_count is None
+    with pytest.raises(langsmith.ConflictError):
+        sdk.sessions.create_v2(type="PROJECT", name="v2-sessions")
+    again = sdk.sessions.create_v2(type="PROJECT", name="v2-sessions", upsert=True, description="2")
+    assert again.id == made.id and again.description == "2"
+
+    pid = info["projects"]["chat-a"]
+    one = sdk.sessions.retrieve_v2(pid, include_stats=True)
+    ours = live.store.read_project(project_id=pid, include_stats=True)
+    assert (one.name, one.run_count, one.total_tokens) == (
+        ours.name,
+        ours.run_count,
+        ours.total_tokens,
+    )
+    assert ours.latency_p50 is not None and one.latency_p50 == ours.latency_p50.total_seconds()
+
+    every = {str(p.id): p.name for p in live.store.list_projects()}
+    paged = list(sdk.sessions.list_v2(page_size=2))
+    assert len(paged) == len(every) and {s.id: s.name for s in paged} == every
+    by_name = [s.name for s in sdk.sessions.list_v2(sort_by="NAME", sort_order="asc")]
+    assert by_name == sorted(every.values())
+    assert [s.name for s in sdk.sessions.list_v2(metadata='{"team": "a"}')] == ["v2-sessions"]
+    assert not list(sdk.sessions.list_v2(type=["EXPERIMENT"]))
+
+    first = sdk.sessions.list_v2(page_size=2)
+    assert first.next_cursor
+    with pytest.raises(langsmith.UnprocessableEntityError) as caught:
+        sdk.sessions.list_v2(page_size=2, cursor=first.next_cursor, sort_by="NAME")
+    assert "cursor" in caught.value.body["error"]["message"]
+
+    renamed = sdk.sessions.update_v2(made.id, name="v2-renamed", extra={"more": 1})
+    assert renamed.name == "v2-renamed" and renamed.extra == {"metadata": {"team": "a"}, "more": 1}
+    for call in (
+        lambda: sdk.sessions.update_v2(made.id, description=None),
+        lambda: sdk.sessions.list_v2(filter="eq(name, 'x')"),
+        lambda: sdk.sessions.list_v2(sort_by="FEEDBACK"),
+        lambda: sdk.sessions.create_v2(type="EXPERIMENT", name="no-dataset"),
+        lambda: sdk.sessions.create_v2(type="AGENT", name="not-an-address"),
+    ):
+        with pytest.raises(langsmith.UnprocessableEntityError) as refused:
+            call()
+        assert refused.value.body["error"]["details"][0]["fix"]
+    with pytest.raises(langsmith.NotFoundError):
+        sdk.sessions.retrieve_v2("00000000-0000-4000-8000-000000000000")
+    agent = sdk.sessions.create_v2(type="AGENT", name="lrn:agents/helper/environments/local")
+    assert agent.type == "AGENT"
+    assert [s.id for s in sdk.sessions.list_v2(type=["AGENT"])] == [agent.id]
+    live.store.delete_project(project_id=agent.id)
+    live.store.delete_project(project_id=made.id)
+
+
 def test_sql(sdk: Any, served: Any) -> None:
     live, info = served
     pid = info["projects"]["chat-a"]

@@ -11,6 +11,7 @@ serving.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import os
 import signal
 import socket
@@ -23,6 +24,8 @@ from typing import Any
 import uvicorn
 from mcp.server.fastmcp import FastMCP
 from mcp.server.fastmcp.exceptions import ToolError
+from mcp.server.fastmcp.utilities.func_metadata import FuncMetadata
+from pydantic import ValidationError
 
 from ..client import Client, holds_store
 from ..display import DIGEST_MIN_CHARS as MIN_MAX_CHARS
@@ -100,6 +103,61 @@ def _answering() -> Iterator[None]:
         raise ToolError(str(exc)) from None
     except (ValueError, TypeError) as exc:
         raise ToolError(f"bad argument: {exc}") from None
+
+
+class _CheckedArguments(FuncMetadata):
+    """A tool's arguments checked before the call, with messages an agent can act on.
+
+    FastMCP ignores arguments a tool does not take (a misspelt ``projet_name`` would widen the
+    answer to every project, silently) and reports wrong types as pydantic's multi-line
+    validation text with a link; here each is one line naming the argument and the fix."""
+
+    async def call_fn_with_arg_validation(
+        self,
+        fn: Any,
+        fn_is_async: bool,
+        arguments_to_validate: dict[str, Any],
+        arguments_to_pass_directly: dict[str, Any] | None,
+    ) -> Any:
+        _check_arguments(self, arguments_to_validate)
+        return await super().call_fn_with_arg_validation(
+            fn, fn_is_async, arguments_to_validate, arguments_to_pass_directly
+        )
+
+
+def _check_arguments(metadata: FuncMetadata, arguments: dict[str, Any]) -> None:
+    fields = metadata.arg_model.model_fields
+    takes = ", ".join(fields)
+    for name in arguments:
+        if name not in fields:
+            close = difflib.get_close_matches(name, list(fields), n=1)
+            fix = f"did you mean {close[0]!r}?" if close else f"this tool takes {takes}"
+            raise ToolError(f"unknown argument {name!r}: {fix}")
+    try:
+        metadata.arg_model.model_validate(metadata.pre_parse_json(arguments))
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = str(error["loc"][0]) if error["loc"] else "arguments"
+            if error["type"] == "missing":
+                problems.append(f"{name}: required; pass {name} (this tool takes {takes})")
+            else:
+                problems.append(
+                    f"{name}={_shown(error['input'])}: {error['msg'][:1].lower()}{error['msg'][1:]}"
+                )
+        raise ToolError("; ".join(problems)) from None
+
+
+def _shown(value: Any) -> str:
+    """A wrong argument as the message quotes it (a long one cut: the message stays a line)."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _check_tool_arguments(server: FastMCP) -> None:
+    """Give every tool of ``server`` the argument checks of ``_CheckedArguments``."""
+    for registered in server._tool_manager.list_tools():
+        registered.fn_metadata = _CheckedArguments.model_construct(**dict(registered.fn_metadata))
 
 
 def _stats_json(stats: RunStats | dict[str, RunStats], max_chars: int) -> str:
@@ -339,14 +397,15 @@ def _build(path: str, *, host: str, port: int) -> tuple[FastMCP, _Store]:
     @tool(structured_output=False)
     def get_thread_history(
         thread_id: str,
-        project_name: str,
+        project_name: str | None = None,
         page_number: int = 1,
         max_chars_per_page: int = DEFAULT_PAGE_CHARS,
     ) -> str:
         """The messages of a conversation thread in order (oldest first), paged by characters.
 
         A thread is the root runs of a project whose metadata thread_id, session_id or
-        conversation_id is thread_id. Each message says its role, content and the trace
+        conversation_id is thread_id (every project is searched when project_name is not
+        given). Each message says its role, content and the trace
         (turn) it came from; a content too long for the page is cut in the middle, and its
         note says how to read the rest.
         """
@@ -364,7 +423,7 @@ def _build(path: str, *, host: str, port: int) -> tuple[FastMCP, _Store]:
 
     @tool(structured_output=False)
     def digest_thread(
-        thread_id: str, project_name: str, max_chars: int = DEFAULT_DIGEST_CHARS
+        thread_id: str, project_name: str | None = None, max_chars: int = DEFAULT_DIGEST_CHARS
     ) -> str:
         """A conversation thread as Markdown turns (failed turns and the newest first)."""
         with _answering():
@@ -501,6 +560,7 @@ def _build(path: str, *, host: str, port: int) -> tuple[FastMCP, _Store]:
             )
             return dumps(feedback.model_dump(mode="json", exclude_none=True))
 
+    _check_tool_arguments(server)
     return server, store
 
 

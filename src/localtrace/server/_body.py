@@ -25,6 +25,7 @@ from .._json import loads
 from ._errors import ApiError, BodyTooLarge, send_error
 
 _READ = 1 << 20  # decompress in 1 MiB steps
+_ZSTD_STEP = 1 << 10  # zstd input per step (blocks of 4 bytes can expand to 128 KiB each)
 
 
 BODY_IDLE_TIMEOUT_S = 30.0
@@ -127,20 +128,30 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 def _unzstd(raw: bytes, limit: int) -> bytes:
+    """The frames of ``raw`` decompressed, within ``limit``; a body that ends inside a frame is
+    refused as truncated (zstandard's readers return the part they could decode, silently).
+
+    Input is fed ``_ZSTD_STEP`` bytes at a time, so one step expands to at most ~32 MiB (128 KiB
+    per 4-byte block) before the limit is checked."""
     import zstandard
 
     out = io.BytesIO()
+    view = memoryview(raw)
+    position = 0
+    decoder = zstandard.ZstdDecompressor().decompressobj()
+    fed = False  # whether the current frame has begun
     try:
-        reader = zstandard.ZstdDecompressor().stream_reader(
-            io.BytesIO(raw), read_size=_READ, read_across_frames=True
-        )
-        while True:
-            chunk = reader.read(_READ)
-            if not chunk:
-                break
-            out.write(chunk)
+        while position < len(raw):
+            step = bytes(view[position : position + _ZSTD_STEP])
+            position += len(step)
+            fed = True
+            out.write(decoder.decompress(step))
             if out.tell() > limit:
                 raise BodyTooLarge(limit, "the decompressed request body")
+            if decoder.eof:  # a frame ended: the next one (if any) starts after it
+                position -= len(decoder.unused_data)
+                decoder = zstandard.ZstdDecompressor().decompressobj()
+                fed = False
     except zstandard.ZstdError as exc:
         raise ApiError(
             400,
@@ -148,6 +159,13 @@ def _unzstd(raw: bytes, limit: int) -> bytes:
             f"the body is not a valid zstd frame ({exc}); "
             "send Content-Encoding: zstd only with a zstd-compressed body",
         ) from None
+    if fed:
+        raise ApiError(
+            400,
+            "invalid_zstd",
+            f"the zstd body is truncated: it ends inside a frame after {len(raw):,} bytes "
+            f"({out.tell():,} decompressed); send the whole compressed body",
+        )
     return out.getvalue()
 
 

@@ -48,6 +48,17 @@ DATASET_FEATURES: tuple[tuple[str, str, str], ...] = (
 )
 """LangSmith features of one dataset."""
 
+SESSION_FEATURES: tuple[tuple[str, str, str], ...] = (
+    # (last segment of /sessions/{id}/..., LangSmith's feature, what to do locally)
+    (
+        "dashboard",
+        "project dashboards (custom charts)",
+        "open the project in the web UI at /ui, or read the numbers with get_run_stats "
+        "(group_by) or threads.aggregate_stats (stride)",
+    ),
+)
+"""LangSmith features of one project."""
+
 
 def unsupported_feature(path: str) -> str | None:
     """The 404 message for a LangSmith route the server does not have, or ``None``."""
@@ -64,6 +75,8 @@ def unsupported_feature(path: str) -> str | None:
     ]
     if len(parts) == 3 and parts[0] == "datasets":
         found += [(f, i) for last, f, i in DATASET_FEATURES if parts[2] == last]
+    if len(parts) == 3 and parts[0] == "sessions":
+        found += [(f, i) for last, f, i in SESSION_FEATURES if parts[2] == last]
     if not found:
         return None
     feature, instead = found[0]
@@ -119,4 +132,10 @@ def build_feedback_tokens_router(state: State) -> APIRouter:
     return router
 
 
-__all__ = ["DATASET_FEATURES", "FEATURES", "build_feedback_tokens_router", "unsupported_feature"]
+__all__ = [
+    "DATASET_FEATURES",
+    "FEATURES",
+    "SESSION_FEATURES",
+    "build_feedback_tokens_router",
+    "unsupported_feature",
+]

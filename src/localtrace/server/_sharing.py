@@ -181,7 +181,8 @@ def build_sharing_router(state: State) -> APIRouter:
 
 
 def build_sharing_v2_router(state: State) -> APIRouter:
-    """The v2 share routes (``client.runs.share``, ``client.public.runs``)."""
+    """The v2 share routes (``client.runs.share``, ``client.threads.share``,
+    ``client.public.runs``)."""
     router = new_router(state)
     public = APIRouter()
     _share_routes(
@@ -195,6 +196,40 @@ def build_sharing_v2_router(state: State) -> APIRouter:
             "Unshare a trace: nothing to do (204)",
         ),
     )
+
+    thread_path = "/api/v2/threads/{thread_id:path}/share"
+
+    @router.post(
+        thread_path,
+        tags=["sharing"],
+        summary="Share a thread: refused (403), share links need LangSmith",
+        responses=errors_doc(403, 422),
+    )
+    def share_thread(thread_id: Annotated[str, Path()]) -> Response:
+        raise sharing_refused(f"thread {thread_id!r}")
+
+    @router.get(
+        thread_path,
+        tags=["sharing"],
+        summary="A thread's share token: none (nothing is shared locally)",
+        responses=errors_doc(422),
+    )
+    def read_thread_share(
+        thread_id: Annotated[str, Path()], project_id: uuid.UUID | None = None
+    ) -> Response:
+        return JSONBytes({})  # the token is left out when the thread is not shared
+
+    @router.delete(
+        thread_path,
+        tags=["sharing"],
+        summary="Unshare a thread: nothing to do (204)",
+        responses=errors_doc(422),
+    )
+    def unshare_thread(
+        thread_id: Annotated[str, Path()], project_id: uuid.UUID | None = None
+    ) -> Response:
+        return _no_content()
+
     add_read_routes(
         public,
         "/api/v2/public/{share_token}/{rest:path}",

@@ -3,6 +3,10 @@ Client's ``runs``, ``traces``, ``threads`` and ``sql`` resources.
 
 Bodies are strict (an unknown field is a 422 naming it). Semantic search (``ai_search``,
 ``sem_filter``) answers 501 like a LangSmith deployment without it, telling the SDK not to retry.
+
+The query routes also answer ``Accept: text/event-stream`` (the SDK's ``*.streaming`` resources)
+with the page as one JSON Patch event and an ``end`` event: a JSON body there would parse as a
+stream of no events, and the SDK would report no runs at all.
 """
 
 from __future__ import annotations
@@ -17,9 +21,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from ._docs import errors_doc
-from ._encode import JSONBytes
+from ._encode import JSONBytes, dumps
 from ._errors import error_response
 from ._routing import new_router
+from ._sessions_v2 import add_sessions_v2_routes
 from ._state import State
 
 _MODELS_DOC = "Fields as in the langsmith SDK's generated models (langsmith.types)."
@@ -121,9 +126,26 @@ def _dump(model: Any) -> dict[str, Any]:
     return out
 
 
-def _page(page: Any) -> Response:
-    return JSONBytes(
-        {"items": [_dump(item) for item in page.items], "next_cursor": page.next_cursor}
+def _page(page: Any, request: Request | None = None) -> Response:
+    """A page as JSON, or as server-sent events when the request asks for them."""
+    doc = {"items": [_dump(item) for item in page.items], "next_cursor": page.next_cursor}
+    if request is not None and _wants_events(request):
+        return _events(doc)
+    return JSONBytes(doc)
+
+
+def _wants_events(request: Request) -> bool:
+    return "text/event-stream" in request.headers.get("accept", "").lower()
+
+
+def _events(doc: dict[str, Any]) -> Response:
+    """The whole page as the root document of one ``data`` event (JSON Patch ``add ""``), then
+    ``end``: what the SDK's streaming iterators rebuild pages and follow cursors from."""
+    patch = dumps([{"op": "add", "path": "", "value": doc}])
+    return Response(
+        b"event: data\ndata: " + patch + b"\n\nevent: end\ndata: \n\n",
+        media_type="text/event-stream",
+        headers={"cache-control": "no-cache"},
     )
 
 
@@ -145,14 +167,14 @@ def build_v2_router(state: State) -> APIRouter:
     client = state.client
     router = new_router(state)
 
-    def page_of(body: _Semantic, query: Callable[..., Any]) -> Response:
+    def page_of(body: _Semantic, query: Callable[..., Any], request: Request) -> Response:
         """A query route's answer: 501 for semantic search, else the first page of ``query``
-        called with the body's fields."""
+        called with the body's fields (JSON, or events for the SDK's streaming resources)."""
         refused = _semantic(body)
         if refused is not None:
             return refused
         state.settle()
-        return _page(query(**body.model_dump(exclude={"ai_search", "sem_filter"})))
+        return _page(query(**body.model_dump(exclude={"ai_search", "sem_filter"})), request)
 
     @router.post(
         "/api/v2/runs/query",
@@ -161,8 +183,8 @@ def build_v2_router(state: State) -> APIRouter:
         description=_MODELS_DOC,
         responses=errors_doc(400, 422, 501),
     )
-    def runs_query(body: Annotated[RunsQueryV2, Body()]) -> Response:
-        return page_of(body, client.runs.query)
+    def runs_query(request: Request, body: Annotated[RunsQueryV2, Body()]) -> Response:
+        return page_of(body, client.runs.query, request)
 
     @router.get(
         "/api/v2/runs/{run_id}",
@@ -207,8 +229,8 @@ def build_v2_router(state: State) -> APIRouter:
         summary="Query traces (root run + trace aggregates)",
         responses=errors_doc(400, 422, 501),
     )
-    def traces_query(body: Annotated[TracesQuery, Body()]) -> Response:
-        return page_of(body, client.traces.query)
+    def traces_query(request: Request, body: Annotated[TracesQuery, Body()]) -> Response:
+        return page_of(body, client.traces.query, request)
 
     @router.get(
         "/api/v2/traces/{trace_id}/runs",
@@ -241,8 +263,8 @@ def build_v2_router(state: State) -> APIRouter:
         summary="Query threads (one summary per conversation)",
         responses=errors_doc(400, 422, 501),
     )
-    def threads_query(body: Annotated[ThreadsQuery, Body()]) -> Response:
-        return page_of(body, client.threads.query)
+    def threads_query(request: Request, body: Annotated[ThreadsQuery, Body()]) -> Response:
+        return page_of(body, client.threads.query, request)
 
     @router.get(
         "/api/v2/threads/{thread_id:path}/traces",
@@ -315,4 +337,5 @@ def build_v2_router(state: State) -> APIRouter:
         found = client.sql(body.query, project_ids=body.project_ids)
         return JSONBytes(_dump(found))
 
+    add_sessions_v2_routes(router, state)
     return router
