@@ -182,12 +182,10 @@ def test_a_span_under_a_remote_parent_is_a_root(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("caller_first", [True, False])
-def test_two_services_in_one_file_are_two_traces_linked_by_ids(
-    tmp_path: Path, caller_first: bool
-) -> None:
+def test_two_services_in_one_file_are_one_trace(tmp_path: Path, caller_first: bool) -> None:
     """A caller and the service it calls (``traceparent``) both export to one file, in either
-    order: two traces, as docs/compatibility.md says; the callee's root names the caller's
-    span, whose run ``localtrace.otel.run_id`` finds."""
+    order: one trace, the callee's root under the caller's span (as Jaeger or Phoenix show
+    it), each run in its own service's project."""
     from opentelemetry.propagate import inject
     from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
@@ -203,19 +201,32 @@ def test_two_services_in_one_file_are_two_traces_linked_by_ids(
     with tracer.start_as_current_span("ask"), tracer.start_as_current_span("POST /answer"):
         inject(carrier)
         context = TraceContextTextMapPropagator().extract(carrier)
-        with providers["callee"].get_tracer("b").start_as_current_span("answer", context=context):
+        callee = providers["callee"].get_tracer("b")
+        with (
+            callee.start_as_current_span("answer", context=context),
+            callee.start_as_current_span("think"),
+        ):
             pass
     for name in ("caller", "callee") if caller_first else ("callee", "caller"):
         processors[name].force_flush()
         providers[name].shutdown()
     with localtrace.Client(tmp_path / "t.db") as client:
-        roots = {run.name: run for run in client.list_runs(is_root=True)}
-        assert set(roots) == {"ask", "answer"}
-        link = roots["answer"].extra["otel"]
-        assert link["parent_is_remote"] is True
-        assert link["trace_id"] == roots["ask"].extra["otel"]["trace_id"]
-        caller = client.read_run(localtrace.otel.run_id(bytes.fromhex(link["parent_span_id"])))
-        assert caller.name == "POST /answer" and caller.trace_id == roots["ask"].id
+        (root,) = client.list_runs(is_root=True)
+        tree = client.read_trace(root.id)
+        assert tree.name == "ask"
+        (post,) = tree.child_runs
+        (answer,) = post.child_runs
+        assert (post.name, answer.name, answer.child_runs[0].name) == (
+            "POST /answer",
+            "answer",
+            "think",
+        )
+        assert answer.trace_id == root.id and answer.dotted_order.startswith(post.dotted_order)
+        assert answer.extra["otel"]["parent_is_remote"] is True and answer.repair is None
+        assert {run.name for run in client.list_runs(project_name="callee")} == {"answer", "think"}
+    # sent on, it hangs under the caller's span, still marked remote
+    (span,) = runs_to_request([(answer, "callee")]).resource_spans[0].scope_spans[0].spans
+    assert span.parent_span_id == localtrace.otel.span_id(str(post.id)) and span.flags == 0x300
 
 
 def test_exporter_with_a_client_and_refused_spans(tmp_path: Path, caplog: Any) -> None:

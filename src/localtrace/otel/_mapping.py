@@ -1102,7 +1102,8 @@ def _parent_run_id(span: Span, warnings: list[str]) -> str | None:
     """The run id of the span's parent, when the span hangs under one that will arrive here.
 
     A remote parent (the caller's span, propagated by ``traceparent``) is usually exported
-    elsewhere or not at all, so the span becomes the root of its run tree here. A span that
+    elsewhere or not at all, so the span is a root here until the caller's span is stored too
+    (the store reads ``extra.otel.parent_is_remote`` and then joins the two). A span that
     is its own parent, or closes a cycle of parents, is a root too (with a warning). The
     parent's span id always stays in ``extra.otel``.
     """

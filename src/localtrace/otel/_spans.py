@@ -75,7 +75,7 @@ class Span:
     trace_state: str = ""
     parent_is_remote: bool = False
     """The parent was propagated from another process (W3C ``traceparent``): it may never be
-    sent here, so the span starts its own tree."""
+    sent here, so the span starts its own tree until it is (then the store joins them)."""
     parent_in_cycle: bool = False
     """Following parents from this span within its request comes back to it: its parent link
     is the one dropped to make the cycle a tree."""
