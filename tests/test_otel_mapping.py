@@ -518,3 +518,54 @@ def test_any_attributes_map_and_unknown_ones_are_kept(attrs: dict[str, Any]) -> 
     for key in attrs:
         if not key.startswith(_MAPPED_PREFIXES) and key not in _MAPPED_KEYS:
             assert key in meta, key
+
+
+@pytest.mark.parametrize(
+    ("attrs", "kept"),
+    [
+        pytest.param(
+            {"llm.cost.total": 1e7, "llm.cost.prompt": 0.5},
+            "unusable.llm.cost.total",
+            id="cost-over-int64-pico",
+        ),
+        pytest.param(
+            {"llm.cost.prompt": 5e6, "llm.cost.completion": 5e6},
+            "unusable.usage_metadata.total_cost",
+            id="sum-of-costs-over",
+        ),
+        pytest.param(
+            {"gen_ai.usage.output_tokens": 10**16},
+            "unusable.gen_ai.usage.output_tokens",
+            id="tokens-over",
+        ),
+        pytest.param(
+            {"langsmith.usage_metadata": '{"input_tokens": 3, "total_cost": 12345678.9}'},
+            "unusable.usage_metadata.total_cost",
+            id="given-usage",
+        ),
+        pytest.param(
+            {
+                "ai.operationId": "ai.generateText.doGenerate",
+                "ai.usage.inputTokens": 3,
+                "ai.response.providerMetadata": '{"gateway": {"cost": "99999999"}}',
+            },
+            "unusable.usage_metadata.total_cost",
+            id="gateway-cost",
+        ),
+    ],
+)
+def test_a_cost_or_count_the_store_cannot_hold_keeps_the_span(
+    tmp_path: Any, attrs: dict[str, Any], kept: str
+) -> None:
+    """Costs are stored as 64-bit pico-dollars (at most about $9.2M), counts up to 1e15: a
+    span reporting more is stored with a warning, the figure kept in metadata, not lost."""
+    import localtrace
+
+    base = {"gen_ai.operation.name": "chat", "gen_ai.usage.input_tokens": 3}
+    mapped = span_to_run(make({**base, **attrs}))
+    assert any("may hold" in w or "may report" in w for w in mapped.warnings), mapped.warnings
+    assert kept in mapped.run["extra"]["metadata"]
+    with localtrace.Client(tmp_path / "t.db") as client:
+        assert client.commit_runs(create=[mapped.run]).result() == []
+        (run,) = client.list_runs()
+    assert run.prompt_tokens == 3 and run.run_type == "llm"

@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 
 from .._dotted import parse_dotted_order
+from .._ingest.usage import MAX_PICO, MAX_TOKENS, UsageError, from_usage_metadata, to_pico
 from ..models import RUN_TYPES
 from . import _ai_sdk, _ids
 from ._spans import KIND_NAMES, STATUS_ERROR, STATUS_NAMES, Span, json_or_text, serialized
@@ -653,15 +654,73 @@ def _count(value: Any) -> int | None:
         return None
     if isinstance(value, float) and math.isfinite(value) and value.is_integer():
         value = int(value)
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and value.isdigit() and len(value) < 30:
         value = int(value)
-    return value if isinstance(value, int) and 0 <= value < 2**63 else None
+    return value if isinstance(value, int) and 0 <= value <= MAX_TOKENS else None
 
 
 def _cost(value: Any) -> float | int | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return value if math.isfinite(value) and value >= 0 else None
+    if not math.isfinite(value) or value < 0:
+        return None
+    return value if _pico_fits(value) else None
+
+
+def _pico_fits(value: Any) -> bool:
+    try:
+        to_pico(value, "cost")
+    except UsageError:
+        return False
+    return True
+
+
+def _why_unusable(key: str, raw: Any) -> str:
+    """Why a token or cost attribute is not counted: too large for the store, or no number."""
+    number = raw
+    if isinstance(raw, str):
+        try:
+            number = float(raw)
+        except ValueError:
+            return "is not a usable number"
+    if isinstance(number, (int, float)) and not isinstance(number, bool):
+        if key.startswith("llm.cost.") and number * 1e12 > MAX_PICO:
+            return (
+                f"is more than the ${MAX_PICO / 1e12:,.0f} a cost may hold (costs are kept to "
+                "the pico-dollar in 64 bits)"
+            )
+        if number > MAX_TOKENS:
+            return f"is more than the {MAX_TOKENS:.0e} tokens a run may report"
+    return "is not a usable number"
+
+
+def _storable(
+    span: Span, usage: dict[str, Any], attrs: dict[str, Any], warnings: list[str]
+) -> dict[str, Any] | None:
+    """The usage without the figures the store cannot hold (a cost over about $9.2M, a count
+    over 1e15, or a sum of them), which would refuse the whole run: each is named in a
+    warning and kept in metadata (``unusable.usage_metadata.<field>``); the run is kept."""
+    usage = dict(usage)
+    for _ in range(32):
+        try:
+            from_usage_metadata(usage, "usage_metadata")
+        except UsageError as exc:
+            path = exc.field.split(".")[1:]
+            owner: Any = usage
+            for part in path[:-1]:
+                owner = owner.get(part) if isinstance(owner, dict) else None
+            if isinstance(owner, dict) and path and path[-1] in owner:
+                dropped: Any = owner.pop(path[-1])
+            elif path == ["total_cost"]:  # input_cost + output_cost: neither is stored
+                dropped = {k: usage.pop(k) for k in ("input_cost", "output_cost") if k in usage}
+            else:
+                usage = {}  # not a figure we can point at: kept whole in metadata
+                dropped = None
+            attrs["unusable." + exc.field] = _safe(dropped)
+            warnings.append(f"{span.label}: {exc.field} {exc.reason}; kept in metadata")
+            continue
+        break
+    return usage or None
 
 
 def _details_text(value: Any) -> dict[str, Any] | None:
@@ -714,7 +773,7 @@ def _usage(
         good = convert(raw)
         if good is None:
             warnings.append(
-                f"{span.label}: {key}={str(raw)[:40]} is not a usable number; kept in metadata"
+                f"{span.label}: {key}={str(raw)[:40]} {_why_unusable(key, raw)}; kept in metadata"
             )
             attrs["unusable." + key] = _safe(raw)  # kept, visibly apart from real figures
         return good
@@ -1163,6 +1222,8 @@ def span_to_run(span: Span, *, project: str | None = None) -> Mapped:
     inputs = _inputs(span, attrs, used, texts)
     outputs = _outputs(span, attrs, used, vectors)
     usage = _usage(span, attrs, warnings, own_usage)
+    if usage:
+        usage = _storable(span, usage, attrs, warnings)
     if own_usage and not stated and (usage or _outputs_hold_usage(outputs)):
         run["run_type"] = "llm"  # a model call naming no kind: only model calls count tokens
     _model(attrs, metadata, run["run_type"])
