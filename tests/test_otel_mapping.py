@@ -569,3 +569,47 @@ def test_a_cost_or_count_the_store_cannot_hold_keeps_the_span(
         assert client.commit_runs(create=[mapped.run]).result() == []
         (run,) = client.list_runs()
     assert run.prompt_tokens == 3 and run.run_type == "llm"
+
+
+# Every openinference.span.kind of the OpenInference semantic conventions
+# (OpenInferenceSpanKindValues), and what LangSmith run type it is stored as.
+OPENINFERENCE_KINDS = {
+    "LLM": "llm",
+    "CHAIN": "chain",
+    "TOOL": "tool",
+    "RETRIEVER": "retriever",
+    "RERANKER": "retriever",
+    "EMBEDDING": "embedding",
+    "PROMPT": "prompt",
+    "AGENT": "chain",
+    "GUARDRAIL": "chain",
+    "EVALUATOR": "chain",
+    "UNKNOWN": "chain",
+}
+
+
+@pytest.mark.parametrize(("kind", "run_type"), OPENINFERENCE_KINDS.items())
+def test_every_openinference_span_kind_is_a_langsmith_run_type(kind: str, run_type: str) -> None:
+    for sent in (kind, kind.lower()):
+        run = span_to_run(make({"openinference.span.kind": sent})).run
+        assert run["run_type"] == run_type
+        assert run["extra"]["metadata"]["openinference.span.kind"] == sent
+
+
+@pytest.mark.parametrize("kind", ["DECISION", "", "conversation", 7, ["LLM"]])
+def test_an_unknown_openinference_span_kind_is_a_chain_and_kept(kind: Any) -> None:
+    mapped = span_to_run(make({"openinference.span.kind": kind, "input.value": "q"}))
+    assert mapped.run["run_type"] == "chain" and mapped.run["inputs"] == {"input": "q"}
+    assert mapped.run["extra"]["metadata"]["openinference.span.kind"] == kind
+
+
+@pytest.mark.parametrize(
+    ("attrs", "provider"),
+    [
+        ({"llm.provider": "aws", "llm.system": "anthropic"}, "bedrock"),
+        ({"llm.system": "vertexai"}, "google_vertexai"),
+    ],
+)
+def test_openinference_provider_names_are_langchains(attrs: dict[str, Any], provider: str) -> None:
+    run = span_to_run(make({"openinference.span.kind": "LLM", "llm.model_name": "m", **attrs})).run
+    assert run["extra"]["metadata"]["ls_provider"] == provider

@@ -121,8 +121,10 @@ _PROVIDERS = {
     "az.ai.inference": "azure",
     "azure.ai.inference": "azure",
     "aws.bedrock": "bedrock",
+    "aws": "bedrock",  # OpenInference's llm.provider for Amazon Bedrock calls
     "gcp.vertex_ai": "google_vertexai",
     "vertex_ai": "google_vertexai",
+    "vertexai": "google_vertexai",  # OpenInference's llm.system for Vertex AI calls
     "gcp.gemini": "google_genai",
     "gcp.gen_ai": "google_genai",
     "gemini": "google_genai",
