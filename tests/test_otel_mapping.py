@@ -596,11 +596,13 @@ def test_every_openinference_span_kind_is_a_langsmith_run_type(kind: str, run_ty
         assert run["extra"]["metadata"]["openinference.span.kind"] == sent
 
 
-@pytest.mark.parametrize("kind", ["DECISION", "", "conversation", 7, ["LLM"]])
+@pytest.mark.parametrize("kind", ["UNKNOWN", "DECISION", "", "conversation", 7, ["LLM"]])
 def test_an_unknown_openinference_span_kind_is_a_chain_and_kept(kind: Any) -> None:
     mapped = span_to_run(make({"openinference.span.kind": kind, "input.value": "q"}))
     assert mapped.run["run_type"] == "chain" and mapped.run["inputs"] == {"input": "q"}
     assert mapped.run["extra"]["metadata"]["openinference.span.kind"] == kind
+    chat = {"openinference.span.kind": kind, "gen_ai.operation.name": "chat"}
+    assert span_to_run(make(chat)).run["run_type"] == "llm"  # the other conventions decide
 
 
 @pytest.mark.parametrize(

@@ -86,7 +86,7 @@ _OPENINFERENCE_KINDS = {
     "AGENT": "chain",
     "GUARDRAIL": "chain",
     "EVALUATOR": "chain",
-    "UNKNOWN": "chain",
+    # UNKNOWN: the instrumentation could not tell; the other conventions' attributes decide
 }
 _GENAI_OPERATIONS = {
     "chat": "llm",
