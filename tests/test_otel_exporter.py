@@ -482,17 +482,37 @@ def test_vercel_ai_sdk_model_calls_are_priced(
     assert root.total_cost == run.total_cost
 
 
-def test_vercel_ai_gateway_calls_keep_the_cost_the_gateway_billed(tmp_path: Path) -> None:
-    """Through the Vercel AI Gateway a model call's response carries what the gateway billed
-    (``providerMetadata.gateway.cost``): that is the run's cost, exactly as sent."""
+_BYOK = (
+    '"routing":{"finalProvider":"anthropic","modelAttempts":[{"success":true,'
+    '"providerAttempts":[{"provider":"anthropic","credentialType":"byok","success":true}]}]}'
+)
+
+
+@pytest.mark.parametrize(
+    ("gateway", "paid"),
+    [
+        pytest.param(
+            '"routing":{"finalProvider":"openai"},"cost":"0.0060125"', "0.0060125", id="cost"
+        ),
+        pytest.param('"cost":"0.0060125","marketCost":"0.0060125"', "0.0060125", id="both"),
+        pytest.param('"marketCost":"0.0045405"', "0.0045405", id="market-only"),
+        pytest.param(f'{_BYOK},"cost":"0","marketCost":"0.0045405"', "0.0045405", id="byok"),
+        pytest.param('"cost":"0","marketCost":"0.0045405"', "0", id="free-credits"),
+    ],
+)
+def test_vercel_ai_gateway_calls_keep_the_cost_the_gateway_billed(
+    tmp_path: Path, gateway: str, paid: str
+) -> None:
+    """Through the Vercel AI Gateway a model call's response carries what the gateway debited
+    (``providerMetadata.gateway.cost``) and the market rate of the call (``marketCost``): the
+    run's cost is what the user paid, exactly as sent: the debit, or with the user's own
+    provider key (BYOK, nothing debited) the market rate the provider charged the key."""
     from decimal import Decimal
 
     tracer_provider = TracerProvider(resource=Resource.create({"service.name": "next-app"}))
     processor = configure(tmp_path / "t.db", tracer_provider=tracer_provider)
     _, call = _ai_sdk_call(4, "gateway", "openai/gpt-4o")
-    call["ai.response.providerMetadata"] = (
-        '{"gateway":{"routing":{"finalProvider":"openai"},"cost":"0.0060125"}}'
-    )
+    call["ai.response.providerMetadata"] = '{"gateway":{' + gateway + "}}"
     with tracer_provider.get_tracer("ai").start_as_current_span(
         "ai.generateText.doGenerate", attributes=call
     ):
@@ -502,7 +522,7 @@ def test_vercel_ai_gateway_calls_keep_the_cost_the_gateway_billed(tmp_path: Path
     with localtrace.Client(tmp_path / "t.db") as client:
         (run,) = client.list_runs()
     assert run.run_type == "llm" and run.total_tokens == 1500
-    assert run.total_cost == Decimal("0.0060125") and run.cost_source == "sent"
+    assert run.total_cost == Decimal(paid) and run.cost_source == "sent"
 
 
 @pytest.mark.parametrize(
