@@ -135,6 +135,16 @@ def test_project_and_times() -> None:
     assert "end_time" not in span_to_run(make(end_ns=0)).run
 
 
+def test_phoenix_project_of_the_resource_is_the_project() -> None:
+    """Phoenix's ``register(project_name=...)`` names the project in the resource
+    (``openinference.project.name``): it wins over ``service.name``, not over a header."""
+    phoenix = Origin({"service.name": "svc", "openinference.project.name": "rag-eval"})
+    assert span_to_run(make(origin=phoenix)).run["session_name"] == "rag-eval"
+    assert span_to_run(make(origin=phoenix), project="header").run["session_name"] == "header"
+    blank = Origin({"service.name": "svc", "openinference.project.name": " "})
+    assert span_to_run(make(origin=blank)).run["session_name"] == "svc"
+
+
 @pytest.mark.parametrize(
     ("fields", "reason"),
     [

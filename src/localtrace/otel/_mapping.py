@@ -1187,8 +1187,9 @@ def span_to_run(span: Span, *, project: str | None = None) -> Mapped:
     """One span -> one LangSmith run dict (a complete ``post``); raises ``SpanRefused``.
 
     ``project`` (e.g. from the ``Langsmith-Project`` header) is used when the span names no
-    project itself (``langsmith.trace.session_name``); then ``service.name``; then none, and
-    the store's default project applies.
+    project itself (``langsmith.trace.session_name``); then the resource's
+    ``openinference.project.name`` (what Phoenix's ``register(project_name=...)`` sets); then
+    ``service.name``; then none, and the store's default project applies.
     """
     _check(span)
     mapped = Mapped(run={})
@@ -1205,7 +1206,7 @@ def span_to_run(span: Span, *, project: str | None = None) -> Mapped:
         run["end_time"] = time_of(span.end_ns)
     _identity(span, attrs, run, warnings)
     if "session_name" not in run and "session_id" not in run:
-        chosen = project or span.origin.service_name
+        chosen = project or span.origin.project_name or span.origin.service_name
         if chosen:
             run["session_name"] = chosen
     name = (

@@ -29,6 +29,12 @@ class Origin:
     scope_version: str = ""
 
     @property
+    def project_name(self) -> str | None:
+        """OpenInference's ``openinference.project.name`` (Phoenix's project of the spans)."""
+        name = self.resource.get("openinference.project.name")
+        return name if isinstance(name, str) and name.strip() else None
+
+    @property
     def service_name(self) -> str | None:
         """``service.name``, unless it is the SDKs' placeholder ``unknown_service[:...]``."""
         name = self.resource.get("service.name")
