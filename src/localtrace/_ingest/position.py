@@ -19,6 +19,10 @@ from .usage import EMPTY_USAGE, Usage
 _ORPHAN = "parent_run_id IS NOT NULL AND instr(dotted_order, '.') = 0"
 """A run stored before its parent: its dotted_order is its own segment only (runs_orphans)."""
 _ANY_ORPHAN = f"SELECT 1 FROM runs WHERE {_ORPHAN} LIMIT 1"
+_ANY_WAITING = (
+    "SELECT 1 FROM runs WHERE remote_parent_id IS NOT NULL AND parent_run_id IS NULL LIMIT 1"
+)
+"""A root waiting for the remote parent it continued (runs_remote_roots)."""
 _SUBTREE = "trace_id = ? AND (dotted_order = ? OR (dotted_order > ? AND dotted_order < ?))"
 """A run (trace_id, dotted_order) and its descendants (the dotted_order + '.' and '/')."""
 
@@ -248,6 +252,8 @@ def join_remote(conn: sqlite3.Connection, written: list[RunState]) -> None:
             "UPDATE runs SET remote_parent_id = ? WHERE id = ? AND remote_parent_id IS NOT ?",
             [(parent, run_id, parent) for run_id, parent in waiting.items()],
         )
+    elif conn.execute(_ANY_WAITING).fetchone() is None:
+        return  # no root anywhere waits for a remote parent: nothing can join (the usual case)
     joins: dict[str, str] = {}
     arrived = [state.id for state in written if not state.existed]
     for chunk in chunks(arrived):
