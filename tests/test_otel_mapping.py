@@ -625,3 +625,34 @@ def test_an_unknown_openinference_span_kind_is_a_chain_and_kept(kind: Any) -> No
 def test_openinference_provider_names_are_langchains(attrs: dict[str, Any], provider: str) -> None:
     run = span_to_run(make({"openinference.span.kind": "LLM", "llm.model_name": "m", **attrs})).run
     assert run["extra"]["metadata"]["ls_provider"] == provider
+
+
+def test_openinference_cost_details_are_langsmiths(tmp_path: Any) -> None:
+    """OpenInference's ``llm.cost.prompt_details.*`` / ``completion_details.*`` become the
+    run's cost details in LangSmith's categories (cache reads and writes, audio, reasoning)."""
+    from decimal import Decimal
+
+    import localtrace
+
+    attrs = {
+        "openinference.span.kind": "LLM",
+        "llm.token_count.prompt": 100,
+        "llm.token_count.completion": 50,
+        "llm.cost.prompt": 0.003,
+        "llm.cost.completion": 0.002,
+        "llm.cost.prompt_details.cache_read": 0.0005,
+        "llm.cost.prompt_details.cache_write": 0.001,
+        "llm.cost.prompt_details.input": 0.0015,
+        "llm.cost.completion_details.reasoning": 0.0012,
+    }
+    mapped = span_to_run(make(attrs))
+    with localtrace.Client(tmp_path / "t.db") as client:
+        assert client.commit_runs(create=[mapped.run]).result() == []
+        (run,) = client.list_runs()
+    assert run.prompt_cost_details == {
+        "cache_read": Decimal("0.0005"),
+        "cache_creation": Decimal("0.001"),
+    }
+    assert run.completion_cost_details == {"reasoning": Decimal("0.0012")}
+    assert run.total_cost == Decimal("0.005")
+    assert run.extra["metadata"]["llm.cost.prompt_details.input"] == 0.0015

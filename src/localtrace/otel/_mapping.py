@@ -222,6 +222,19 @@ _COST_SOURCES = (
     ("output_cost", "llm.cost.completion"),
     ("total_cost", "llm.cost.total"),
 )
+_COST_DETAIL_SOURCES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    # OpenInference's cost breakdown, in LangSmith's categories (its "input" and "output"
+    # details are the plain tokens' cost, which LangSmith does not list apart: kept in metadata)
+    (
+        "input_cost_details",
+        "cache_read",
+        ("llm.cost.prompt_details.cache_read", "llm.cost.prompt_details.cache_input"),
+    ),
+    ("input_cost_details", "cache_creation", ("llm.cost.prompt_details.cache_write",)),
+    ("input_cost_details", "audio", ("llm.cost.prompt_details.audio",)),
+    ("output_cost_details", "reasoning", ("llm.cost.completion_details.reasoning",)),
+    ("output_cost_details", "audio", ("llm.cost.completion_details.audio",)),
+)
 
 _FIRST_TOKEN_EVENTS = frozenset(
     {
@@ -806,6 +819,12 @@ def _usage(
             got = take(key, _cost)
             if got is not None:
                 usage[target] = got
+    for group, name, sources in _COST_DETAIL_SOURCES:
+        for key in sources:
+            if key in attrs:
+                got = take(key, _cost)
+                if got is not None:
+                    usage.setdefault(group, {}).setdefault(name, got)
     if cache_apart is not None:
         _ai_sdk.add_cache(usage, cache_apart)
     if in_metadata is not None and usage:
