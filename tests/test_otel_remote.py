@@ -130,3 +130,17 @@ def test_a_file_of_version_13_is_upgraded_and_its_waiting_roots_join_their_calle
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == migrations.LATEST
     conn.close()
+
+
+def test_a_remote_parent_below_its_callee_is_a_cycle_named_once(tmp_path: Path) -> None:
+    """Span 2 continues span 1 from another process, but span 1 hangs below span 2 (links
+    that contradict each other): span 2 stays a root and says why, once, however often the
+    spans are sent again."""
+    runs = [span(2, 1, "callee", remote=True), span(1, 2, "caller")]
+    store = ingest(tmp_path / "t.db", [runs[:1], runs[1:], runs, runs])
+    callee, caller = (run_id(n.to_bytes(8, "big")) for n in (2, 1))
+    assert store[callee][:2] == (None, callee) and store[caller][:2] == (callee, callee)
+    assert (
+        store[callee][4]
+        == f"parent_run_id {caller} leads back to this run (a cycle of parents); stored as a root"
+    )

@@ -194,7 +194,9 @@ def _adopt_orphans_of(conn: sqlite3.Connection, parents: list[str]) -> None:
         if orphan.id in parent_order:  # the parent hangs below the orphan: a cycle of parents
             # The orphan stays the top of its subtree, as the root of a trace of its own.
             conn.execute(f"UPDATE runs SET trace_id = ? WHERE {_SUBTREE}", (orphan.id, *in_subtree))
-            kept.append(f"parent_run_id {orphan.parent_run_id} {_LEADS_BACK}; stored as a root")
+            note = f"parent_run_id {orphan.parent_run_id} {_LEADS_BACK}; stored as a root"
+            if note not in (orphan.repair or ""):  # a root re-sent under a remote parent
+                kept.append(note)
             conn.execute(
                 "UPDATE runs SET parent_run_id = NULL, repair = ? WHERE id = ?",
                 ("; ".join(kept), orphan.id),
