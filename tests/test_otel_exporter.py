@@ -182,12 +182,10 @@ def test_a_span_under_a_remote_parent_is_a_root(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("caller_first", [True, False])
-def test_two_services_in_one_file_are_two_traces_linked_by_ids(
-    tmp_path: Path, caller_first: bool
-) -> None:
+def test_two_services_in_one_file_are_one_trace(tmp_path: Path, caller_first: bool) -> None:
     """A caller and the service it calls (``traceparent``) both export to one file, in either
-    order: two traces, as docs/compatibility.md says; the callee's root names the caller's
-    span, whose run ``localtrace.otel.run_id`` finds."""
+    order: one trace, the callee's root under the caller's span (as Jaeger or Phoenix show
+    it), each run in its own service's project."""
     from opentelemetry.propagate import inject
     from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
@@ -203,19 +201,32 @@ def test_two_services_in_one_file_are_two_traces_linked_by_ids(
     with tracer.start_as_current_span("ask"), tracer.start_as_current_span("POST /answer"):
         inject(carrier)
         context = TraceContextTextMapPropagator().extract(carrier)
-        with providers["callee"].get_tracer("b").start_as_current_span("answer", context=context):
+        callee = providers["callee"].get_tracer("b")
+        with (
+            callee.start_as_current_span("answer", context=context),
+            callee.start_as_current_span("think"),
+        ):
             pass
     for name in ("caller", "callee") if caller_first else ("callee", "caller"):
         processors[name].force_flush()
         providers[name].shutdown()
     with localtrace.Client(tmp_path / "t.db") as client:
-        roots = {run.name: run for run in client.list_runs(is_root=True)}
-        assert set(roots) == {"ask", "answer"}
-        link = roots["answer"].extra["otel"]
-        assert link["parent_is_remote"] is True
-        assert link["trace_id"] == roots["ask"].extra["otel"]["trace_id"]
-        caller = client.read_run(localtrace.otel.run_id(bytes.fromhex(link["parent_span_id"])))
-        assert caller.name == "POST /answer" and caller.trace_id == roots["ask"].id
+        (root,) = client.list_runs(is_root=True)
+        tree = client.read_trace(root.id)
+        assert tree.name == "ask"
+        (post,) = tree.child_runs
+        (answer,) = post.child_runs
+        assert (post.name, answer.name, answer.child_runs[0].name) == (
+            "POST /answer",
+            "answer",
+            "think",
+        )
+        assert answer.trace_id == root.id and answer.dotted_order.startswith(post.dotted_order)
+        assert answer.extra["otel"]["parent_is_remote"] is True and answer.repair is None
+        assert {run.name for run in client.list_runs(project_name="callee")} == {"answer", "think"}
+    # sent on, it hangs under the caller's span, still marked remote
+    (span,) = runs_to_request([(answer, "callee")]).resource_spans[0].scope_spans[0].spans
+    assert span.parent_span_id == localtrace.otel.span_id(str(post.id)) and span.flags == 0x300
 
 
 def test_exporter_with_a_client_and_refused_spans(tmp_path: Path, caplog: Any) -> None:
@@ -471,17 +482,37 @@ def test_vercel_ai_sdk_model_calls_are_priced(
     assert root.total_cost == run.total_cost
 
 
-def test_vercel_ai_gateway_calls_keep_the_cost_the_gateway_billed(tmp_path: Path) -> None:
-    """Through the Vercel AI Gateway a model call's response carries what the gateway billed
-    (``providerMetadata.gateway.cost``): that is the run's cost, exactly as sent."""
+_BYOK = (
+    '"routing":{"finalProvider":"anthropic","modelAttempts":[{"success":true,'
+    '"providerAttempts":[{"provider":"anthropic","credentialType":"byok","success":true}]}]}'
+)
+
+
+@pytest.mark.parametrize(
+    ("gateway", "paid"),
+    [
+        pytest.param(
+            '"routing":{"finalProvider":"openai"},"cost":"0.0060125"', "0.0060125", id="cost"
+        ),
+        pytest.param('"cost":"0.0060125","marketCost":"0.0060125"', "0.0060125", id="both"),
+        pytest.param('"marketCost":"0.0045405"', "0.0045405", id="market-only"),
+        pytest.param(f'{_BYOK},"cost":"0","marketCost":"0.0045405"', "0.0045405", id="byok"),
+        pytest.param('"cost":"0","marketCost":"0.0045405"', "0", id="free-credits"),
+    ],
+)
+def test_vercel_ai_gateway_calls_keep_the_cost_the_gateway_billed(
+    tmp_path: Path, gateway: str, paid: str
+) -> None:
+    """Through the Vercel AI Gateway a model call's response carries what the gateway debited
+    (``providerMetadata.gateway.cost``) and the market rate of the call (``marketCost``): the
+    run's cost is what the user paid, exactly as sent: the debit, or with the user's own
+    provider key (BYOK, nothing debited) the market rate the provider charged the key."""
     from decimal import Decimal
 
     tracer_provider = TracerProvider(resource=Resource.create({"service.name": "next-app"}))
     processor = configure(tmp_path / "t.db", tracer_provider=tracer_provider)
     _, call = _ai_sdk_call(4, "gateway", "openai/gpt-4o")
-    call["ai.response.providerMetadata"] = (
-        '{"gateway":{"routing":{"finalProvider":"openai"},"cost":"0.0060125"}}'
-    )
+    call["ai.response.providerMetadata"] = '{"gateway":{' + gateway + "}}"
     with tracer_provider.get_tracer("ai").start_as_current_span(
         "ai.generateText.doGenerate", attributes=call
     ):
@@ -491,7 +522,7 @@ def test_vercel_ai_gateway_calls_keep_the_cost_the_gateway_billed(tmp_path: Path
     with localtrace.Client(tmp_path / "t.db") as client:
         (run,) = client.list_runs()
     assert run.run_type == "llm" and run.total_tokens == 1500
-    assert run.total_cost == Decimal("0.0060125") and run.cost_source == "sent"
+    assert run.total_cost == Decimal(paid) and run.cost_source == "sent"
 
 
 @pytest.mark.parametrize(

@@ -135,6 +135,16 @@ def test_project_and_times() -> None:
     assert "end_time" not in span_to_run(make(end_ns=0)).run
 
 
+def test_phoenix_project_of_the_resource_is_the_project() -> None:
+    """Phoenix's ``register(project_name=...)`` names the project in the resource
+    (``openinference.project.name``): it wins over ``service.name``, not over a header."""
+    phoenix = Origin({"service.name": "svc", "openinference.project.name": "rag-eval"})
+    assert span_to_run(make(origin=phoenix)).run["session_name"] == "rag-eval"
+    assert span_to_run(make(origin=phoenix), project="header").run["session_name"] == "header"
+    blank = Origin({"service.name": "svc", "openinference.project.name": " "})
+    assert span_to_run(make(origin=blank)).run["session_name"] == "svc"
+
+
 @pytest.mark.parametrize(
     ("fields", "reason"),
     [
@@ -518,3 +528,131 @@ def test_any_attributes_map_and_unknown_ones_are_kept(attrs: dict[str, Any]) -> 
     for key in attrs:
         if not key.startswith(_MAPPED_PREFIXES) and key not in _MAPPED_KEYS:
             assert key in meta, key
+
+
+@pytest.mark.parametrize(
+    ("attrs", "kept"),
+    [
+        pytest.param(
+            {"llm.cost.total": 1e7, "llm.cost.prompt": 0.5},
+            "unusable.llm.cost.total",
+            id="cost-over-int64-pico",
+        ),
+        pytest.param(
+            {"llm.cost.prompt": 5e6, "llm.cost.completion": 5e6},
+            "unusable.usage_metadata.total_cost",
+            id="sum-of-costs-over",
+        ),
+        pytest.param(
+            {"gen_ai.usage.output_tokens": 10**16},
+            "unusable.gen_ai.usage.output_tokens",
+            id="tokens-over",
+        ),
+        pytest.param(
+            {"langsmith.usage_metadata": '{"input_tokens": 3, "total_cost": 12345678.9}'},
+            "unusable.usage_metadata.total_cost",
+            id="given-usage",
+        ),
+        pytest.param(
+            {
+                "ai.operationId": "ai.generateText.doGenerate",
+                "ai.usage.inputTokens": 3,
+                "ai.response.providerMetadata": '{"gateway": {"cost": "99999999"}}',
+            },
+            "unusable.usage_metadata.total_cost",
+            id="gateway-cost",
+        ),
+    ],
+)
+def test_a_cost_or_count_the_store_cannot_hold_keeps_the_span(
+    tmp_path: Any, attrs: dict[str, Any], kept: str
+) -> None:
+    """Costs are stored as 64-bit pico-dollars (at most about $9.2M), counts up to 1e15: a
+    span reporting more is stored with a warning, the figure kept in metadata, not lost."""
+    import localtrace
+
+    base = {"gen_ai.operation.name": "chat", "gen_ai.usage.input_tokens": 3}
+    mapped = span_to_run(make({**base, **attrs}))
+    assert any("may hold" in w or "may report" in w for w in mapped.warnings), mapped.warnings
+    assert kept in mapped.run["extra"]["metadata"]
+    with localtrace.Client(tmp_path / "t.db") as client:
+        assert client.commit_runs(create=[mapped.run]).result() == []
+        (run,) = client.list_runs()
+    assert run.prompt_tokens == 3 and run.run_type == "llm"
+
+
+# Every openinference.span.kind of the OpenInference semantic conventions
+# (OpenInferenceSpanKindValues), and what LangSmith run type it is stored as.
+OPENINFERENCE_KINDS = {
+    "LLM": "llm",
+    "CHAIN": "chain",
+    "TOOL": "tool",
+    "RETRIEVER": "retriever",
+    "RERANKER": "retriever",
+    "EMBEDDING": "embedding",
+    "PROMPT": "prompt",
+    "AGENT": "chain",
+    "GUARDRAIL": "chain",
+    "EVALUATOR": "chain",
+    "UNKNOWN": "chain",
+}
+
+
+@pytest.mark.parametrize(("kind", "run_type"), OPENINFERENCE_KINDS.items())
+def test_every_openinference_span_kind_is_a_langsmith_run_type(kind: str, run_type: str) -> None:
+    for sent in (kind, kind.lower()):
+        run = span_to_run(make({"openinference.span.kind": sent})).run
+        assert run["run_type"] == run_type
+        assert run["extra"]["metadata"]["openinference.span.kind"] == sent
+
+
+@pytest.mark.parametrize("kind", ["UNKNOWN", "DECISION", "", "conversation", 7, ["LLM"]])
+def test_an_unknown_openinference_span_kind_is_a_chain_and_kept(kind: Any) -> None:
+    mapped = span_to_run(make({"openinference.span.kind": kind, "input.value": "q"}))
+    assert mapped.run["run_type"] == "chain" and mapped.run["inputs"] == {"input": "q"}
+    assert mapped.run["extra"]["metadata"]["openinference.span.kind"] == kind
+    chat = {"openinference.span.kind": kind, "gen_ai.operation.name": "chat"}
+    assert span_to_run(make(chat)).run["run_type"] == "llm"  # the other conventions decide
+
+
+@pytest.mark.parametrize(
+    ("attrs", "provider"),
+    [
+        ({"llm.provider": "aws", "llm.system": "anthropic"}, "bedrock"),
+        ({"llm.system": "vertexai"}, "google_vertexai"),
+    ],
+)
+def test_openinference_provider_names_are_langchains(attrs: dict[str, Any], provider: str) -> None:
+    run = span_to_run(make({"openinference.span.kind": "LLM", "llm.model_name": "m", **attrs})).run
+    assert run["extra"]["metadata"]["ls_provider"] == provider
+
+
+def test_openinference_cost_details_are_langsmiths(tmp_path: Any) -> None:
+    """OpenInference's ``llm.cost.prompt_details.*`` / ``completion_details.*`` become the
+    run's cost details in LangSmith's categories (cache reads and writes, audio, reasoning)."""
+    from decimal import Decimal
+
+    import localtrace
+
+    attrs = {
+        "openinference.span.kind": "LLM",
+        "llm.token_count.prompt": 100,
+        "llm.token_count.completion": 50,
+        "llm.cost.prompt": 0.003,
+        "llm.cost.completion": 0.002,
+        "llm.cost.prompt_details.cache_read": 0.0005,
+        "llm.cost.prompt_details.cache_write": 0.001,
+        "llm.cost.prompt_details.input": 0.0015,
+        "llm.cost.completion_details.reasoning": 0.0012,
+    }
+    mapped = span_to_run(make(attrs))
+    with localtrace.Client(tmp_path / "t.db") as client:
+        assert client.commit_runs(create=[mapped.run]).result() == []
+        (run,) = client.list_runs()
+    assert run.prompt_cost_details == {
+        "cache_read": Decimal("0.0005"),
+        "cache_creation": Decimal("0.001"),
+    }
+    assert run.completion_cost_details == {"reasoning": Decimal("0.0012")}
+    assert run.total_cost == Decimal("0.005")
+    assert run.extra["metadata"]["llm.cost.prompt_details.input"] == 0.0015

@@ -155,6 +155,48 @@ def test_a_span_under_a_remote_parent_is_a_root(live: LiveServer, encoding: str)
     assert root.extra["otel"]["parent_is_remote"] is True
 
 
+@pytest.mark.parametrize("order", ["callee-first", "caller-first", "as-spans-end"])
+def test_two_services_exporting_to_one_server_are_one_trace(live: LiveServer, order: str) -> None:
+    """Service A calls service B over HTTP (``traceparent``); each exports OTLP to the same
+    server, in separate requests, whole services in either order or span by span as they
+    end: one trace, B's root under A's client span, B's tokens in A's root."""
+    from opentelemetry.propagate import inject
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+    made = {
+        name: provider(
+            OTLPSpanExporter(endpoint=live.url + "/v1/traces", headers=HEADERS),
+            name,
+            simple=order == "as-spans-end",
+        )
+        for name in ("svc-a", "svc-b")
+    }
+    marker = f"two-services-{order}"
+    carrier: dict[str, str] = {}
+    tracer_a, tracer_b = made["svc-a"].get_tracer("a"), made["svc-b"].get_tracer("b")
+    usage = {"gen_ai.operation.name": "chat", "gen_ai.usage.input_tokens": 4}
+    with (
+        tracer_a.start_as_current_span("ask", attributes={"input.value": marker}),
+        tracer_a.start_as_current_span("POST /answer"),
+    ):
+        inject(carrier)
+        context = TraceContextTextMapPropagator().extract(carrier)
+        with (
+            tracer_b.start_as_current_span("answer", context=context),
+            tracer_b.start_as_current_span("chat", attributes=usage),
+        ):
+            pass
+    for name in ("svc-b", "svc-a") if order == "callee-first" else ("svc-a", "svc-b"):
+        assert made[name].force_flush()
+        made[name].shutdown()
+    root = by_marker(live.store, marker)
+    (post_run,) = root.child_runs
+    (answer_run,) = post_run.child_runs
+    assert (post_run.name, answer_run.name) == ("POST /answer", "answer")
+    assert answer_run.trace_id == root.id and root.total_tokens == 4
+    assert answer_run.child_runs[0].dotted_order.startswith(post_run.dotted_order + ".")
+
+
 def test_project_header_beats_service_name(live: LiveServer, project: str) -> None:
     headers = {**HEADERS, "Langsmith-Project": project}
     made = provider(OTLPSpanExporter(endpoint=live.url + "/otel/v1/traces", headers=headers), "svc")

@@ -10,6 +10,7 @@ from .. import _json
 from .._dotted import dotted_ids, segment_for
 from .._ids import Refusal
 from .._store.db import chunks, placeholders
+from .._store.migrations import remote_parent_run_id
 from .._time import now_micros
 from .rollup import apply_to_stored_ancestors
 from .state import RunState
@@ -18,6 +19,10 @@ from .usage import EMPTY_USAGE, Usage
 _ORPHAN = "parent_run_id IS NOT NULL AND instr(dotted_order, '.') = 0"
 """A run stored before its parent: its dotted_order is its own segment only (runs_orphans)."""
 _ANY_ORPHAN = f"SELECT 1 FROM runs WHERE {_ORPHAN} LIMIT 1"
+_ANY_WAITING = (
+    "SELECT 1 FROM runs WHERE remote_parent_id IS NOT NULL AND parent_run_id IS NULL LIMIT 1"
+)
+"""A root waiting for the remote parent it continued (runs_remote_roots)."""
 _SUBTREE = "trace_id = ? AND (dotted_order = ? OR (dotted_order > ? AND dotted_order < ?))"
 """A run (trace_id, dotted_order) and its descendants (the dotted_order + '.' and '/')."""
 
@@ -147,7 +152,12 @@ def adopt(conn: sqlite3.Connection, arrived: list[RunState]) -> None:
     """
     if not arrived or conn.execute(_ANY_ORPHAN).fetchone() is None:
         return
-    by_id = {state.id: state for state in arrived}
+    _adopt_orphans_of(conn, list(dict.fromkeys(state.id for state in arrived)))
+
+
+def _adopt_orphans_of(conn: sqlite3.Connection, parents: list[str]) -> None:
+    """Hang the stored orphans of ``parents`` (in that order) under them, with their subtrees."""
+    by_id = dict.fromkeys(parents)
     orphans: list[_Orphan] = []
     for chunk in chunks(list(by_id)):
         orphans.extend(
@@ -184,7 +194,9 @@ def adopt(conn: sqlite3.Connection, arrived: list[RunState]) -> None:
         if orphan.id in parent_order:  # the parent hangs below the orphan: a cycle of parents
             # The orphan stays the top of its subtree, as the root of a trace of its own.
             conn.execute(f"UPDATE runs SET trace_id = ? WHERE {_SUBTREE}", (orphan.id, *in_subtree))
-            kept.append(f"parent_run_id {orphan.parent_run_id} {_LEADS_BACK}; stored as a root")
+            note = f"parent_run_id {orphan.parent_run_id} {_LEADS_BACK}; stored as a root"
+            if note not in (orphan.repair or ""):  # a root re-sent under a remote parent
+                kept.append(note)
             conn.execute(
                 "UPDATE runs SET parent_run_id = NULL, repair = ? WHERE id = ?",
                 ("; ".join(kept), orphan.id),
@@ -209,3 +221,66 @@ def adopt(conn: sqlite3.Connection, arrived: list[RunState]) -> None:
             gained[ancestor] = total if previous is None else previous.combine(total)
     if gained:
         apply_to_stored_ancestors(conn, gained)
+
+
+def remote_parent_of(state: RunState) -> str | None:
+    """The run id of the span this root continued from another process (its OTel parent was
+    remote: ``extra.otel.parent_is_remote``), else ``None``."""
+    if state.parent_run_id is not None or not state.extra:
+        return None
+    otel = state.extra.get("otel")
+    if not isinstance(otel, dict) or otel.get("parent_is_remote") is not True:
+        return None
+    parent = remote_parent_run_id(otel.get("parent_span_id"))
+    return parent if parent != state.id else None
+
+
+def join_remote(conn: sqlite3.Connection, written: list[RunState]) -> None:
+    """Join traces that one request crossed between processes, whatever order they came in.
+
+    A span continuing a caller's trace (W3C ``traceparent``) is a root here: the caller's span
+    is usually exported elsewhere. The root notes the caller's run id (``remote_parent_id``,
+    the ``runs_remote_roots`` index) and, once that run is stored, in the same batch or any
+    later one, hangs under it with its subtree, exactly as an orphan is adopted: the caller's
+    trace id, a dotted_order below it, its usage rolled up into the caller's ancestors.
+    """
+    waiting: dict[str, str] = {}
+    for state in written:
+        parent = remote_parent_of(state)
+        if parent is not None:
+            waiting[state.id] = parent
+    if waiting:
+        conn.executemany(
+            "UPDATE runs SET remote_parent_id = ? WHERE id = ? AND remote_parent_id IS NOT ?",
+            [(parent, run_id, parent) for run_id, parent in waiting.items()],
+        )
+    elif conn.execute(_ANY_WAITING).fetchone() is None:
+        return  # no root anywhere waits for a remote parent: nothing can join (the usual case)
+    joins: dict[str, str] = {}
+    arrived = [state.id for state in written if not state.existed]
+    for chunk in chunks(arrived):
+        for callee, caller in conn.execute(
+            "SELECT id, remote_parent_id FROM runs WHERE remote_parent_id IN "
+            f"({placeholders(len(chunk))}) AND parent_run_id IS NULL",
+            chunk,
+        ):
+            joins[callee] = caller
+    callers = list(dict.fromkeys(waiting.values()))
+    for chunk in chunks(callers):
+        stored = {
+            row[0]
+            for row in conn.execute(
+                f"SELECT id FROM runs WHERE id IN ({placeholders(len(chunk))})", chunk
+            )
+        }
+        for callee, caller in waiting.items():
+            if caller in stored:
+                joins[callee] = caller
+    if not joins:
+        return
+    conn.executemany(
+        "UPDATE runs SET parent_run_id = ? WHERE id = ? AND parent_run_id IS NULL",
+        [(caller, callee) for callee, caller in joins.items()],
+    )
+    # Each callee root is now an orphan of its caller (parent set, one-segment dotted_order).
+    _adopt_orphans_of(conn, sorted(set(joins.values())))

@@ -31,7 +31,7 @@ from .._time import TimeValueError, now_micros, settle_end, to_micros
 from ..errors import LocaltraceError, RunProblem
 from .merge import apply_change, new_state
 from .normalize import Change, may_hold_usage, normalize_all
-from .position import adopt, position
+from .position import adopt, join_remote, position
 from .pricing import Pricer, settle
 from .rollup import reroll_traces, roll_up, takes_away
 from .rows import write
@@ -138,6 +138,7 @@ class Ingestor:
         roll_up(self.conn, good)
         write(self.conn, good)
         adopt(self.conn, [s for s in good.values() if not s.existed])
+        join_remote(self.conn, list(good.values()))
         emptied = {s.trace_id for s in good.values() if s.trace_id and takes_away(s.old_own, s.own)}
         if emptied:  # a cost taken away: no cost above, not $0, where nothing else has one
             reroll_traces(self.conn, emptied)

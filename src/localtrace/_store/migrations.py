@@ -8,6 +8,7 @@ half-migrated. A test proves that (old file + migrations) has exactly the schema
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -286,6 +287,44 @@ def _add_example_attachments(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE examples ADD COLUMN attachments TEXT")
 
 
+def _add_remote_parents(conn: sqlite3.Connection) -> None:
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
+    if "remote_parent_id" not in columns:  # (a file put back to an older version has it)
+        conn.execute("ALTER TABLE runs ADD COLUMN remote_parent_id TEXT")
+    conn.execute(REMOTE_ROOTS_INDEX.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1))
+    # Roots stored from OTel before this version that continued a remote span wait for it as
+    # new ones do. Only roots' payloads are read, and only those naming a remote parent.
+    found = conn.execute(
+        "SELECT r.pk, json_extract(p.extra, '$.otel.parent_span_id') FROM runs r"
+        " JOIN run_payloads p ON p.run_pk = r.pk WHERE r.parent_run_id IS NULL"
+        " AND instr(p.extra, '\"parent_is_remote\"') > 0 AND json_valid(p.extra)"
+        " AND json_extract(p.extra, '$.otel.parent_is_remote') = 1"
+    ).fetchall()
+    updates = [(remote_parent_run_id(span), pk) for pk, span in found]
+    conn.executemany(
+        "UPDATE runs SET remote_parent_id = ? WHERE pk = ?",
+        [(run_id, pk) for run_id, pk in updates if run_id is not None],
+    )
+
+
+def remote_parent_run_id(span_id_hex: object) -> str | None:
+    """The run id of a remote parent span (``extra.otel.parent_span_id``, 16 hex digits): the
+    span id right-aligned in 16 zero bytes, as every OTel span's run id; ``None`` if not one."""
+    if not isinstance(span_id_hex, str) or len(span_id_hex) != 16:
+        return None
+    try:
+        raw = bytes.fromhex(span_id_hex)
+    except ValueError:
+        return None
+    if not any(raw):
+        return None
+    return str(uuid.UUID(bytes=bytes(8) + raw))
+
+
+REMOTE_ROOTS_INDEX = """CREATE INDEX runs_remote_roots ON runs (remote_parent_id)
+    WHERE remote_parent_id IS NOT NULL AND parent_run_id IS NULL"""
+
+
 COMPARATIVE = """CREATE TABLE comparative_experiments (
     pk                   INTEGER PRIMARY KEY,
     id                   TEXT NOT NULL UNIQUE,     -- uuid
@@ -312,6 +351,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(11, "cheaper full-text columns to insert", _cheaper_search_text),
     Migration(12, "write replicas' metadata, kept apart", _add_replica_metadata),
     Migration(13, "files attached to dataset examples", _add_example_attachments),
+    Migration(15, "roots waiting for a remote parent span", _add_remote_parents),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -57,10 +57,13 @@ CREATE TABLE runs (
     completion_cost_details  TEXT,
     own_usage                TEXT,                  -- JSON: the run's own usage before roll-up
     repair                   TEXT                   -- why ingest had to repair this run, if it did
-, cost_source TEXT);
+, cost_source TEXT, remote_parent_id TEXT);
 -- cost_source (schema version 5, hence its place): where the run's own cost came from: 'sent'
 -- by the application, 'genai-prices/<provider>/<model>' from the price catalogue,
 -- 'custom/<model_prices.id>' from a custom price; NULL when the run has no own cost.
+-- remote_parent_id (schema version 15): the run id of the span an OTel root continued from
+-- another process (W3C traceparent, extra.otel.parent_is_remote). The root stays a root until
+-- that run arrives; then it and its subtree hang under it (runs_remote_roots finds them).
 
 -- Newest-first listing per project; the implicit trailing pk makes (start_time, pk) a keyset.
 CREATE INDEX runs_session_start ON runs (session_id, start_time);
@@ -77,6 +80,9 @@ CREATE INDEX runs_reference_example ON runs (reference_example_id)
 -- first): the parent's arrival finds them here and hangs them under it (schema version 6).
 CREATE INDEX runs_orphans ON runs (parent_run_id)
     WHERE parent_run_id IS NOT NULL AND instr(dotted_order, '.') = 0;
+-- Roots waiting for the remote parent they continued (schema version 15).
+CREATE INDEX runs_remote_roots ON runs (remote_parent_id)
+    WHERE remote_parent_id IS NOT NULL AND parent_run_id IS NULL;
 -- Covering index for per-trace (root) statistics and root listings.
 CREATE INDEX runs_session_roots ON runs (
     session_id, start_time, end_time, total_tokens, total_cost, status, first_token_time

@@ -197,13 +197,42 @@ def _openrouter_paid(usage: Any) -> Decimal | None:
     return fee
 
 
+def _gateway_paid(gateway: Any) -> Decimal | None:
+    """What the user paid for a Vercel AI Gateway call. The gateway documents ``cost`` as what
+    it debited from the AI Gateway credits and ``marketCost`` as the market rate of the call.
+    With the user's own provider key (BYOK: the attempt that succeeded used ``credentialType``
+    ``byok``) the gateway debits nothing (``cost`` "0") and the provider charged the key the
+    market rate: the run's cost is ``marketCost`` (plus any ``cost``). Without, ``cost`` is the
+    bill; a response giving only ``marketCost`` costs that."""
+    if not isinstance(gateway, dict):
+        return None
+    cost, market = _usd(gateway.get("cost")), _usd(gateway.get("marketCost"))
+    if market is not None and (cost is None or _byok(gateway.get("routing"))):
+        return market + (cost or 0)
+    return cost
+
+
+def _byok(routing: Any) -> bool:
+    """Whether the attempt that served a gateway call used the user's own provider key."""
+    attempts = _dig(routing, "attempts")
+    if not isinstance(attempts, list):
+        attempts = []
+    models = _dig(routing, "modelAttempts")
+    for model in models if isinstance(models, list) else []:
+        more = _dig(model, "providerAttempts")
+        attempts = [*attempts, *(more if isinstance(more, list) else [])]
+    served = [a for a in attempts if isinstance(a, dict) and a.get("success") is True]
+    return bool(served) and all(a.get("credentialType") == "byok" for a in served)
+
+
 def sent_cost(attrs: dict[str, Any]) -> str | None:
     """What a model call through a gateway cost, as its response says (USD as decimal text,
-    kept exactly): the Vercel AI Gateway's ``providerMetadata.gateway.cost``, OpenRouter's
-    ``providerMetadata.openrouter.usage`` (see ``_openrouter_paid``). Sent with the call, so
-    it is the run's cost, not a catalogue's guess."""
+    kept exactly): the Vercel AI Gateway's ``providerMetadata.gateway`` (see
+    ``_gateway_paid``), OpenRouter's ``providerMetadata.openrouter.usage`` (see
+    ``_openrouter_paid``). Sent with the call, so it is the run's cost, not a catalogue's
+    guess."""
     found = _metadata(attrs)
-    cost = _usd(_dig(found, "gateway", "cost"))
+    cost = _gateway_paid(_dig(found, "gateway"))
     if cost is None:
         cost = _openrouter_paid(_dig(found, "openrouter", "usage"))
     text = None if cost is None else format(cost, "f")

@@ -190,7 +190,7 @@ def run_to_span(run: Run, project_name: str | None) -> Span:
     )
     if run.parent_run_id is not None:
         span.parent_span_id = _ids.span_id(str(run.parent_run_id))
-    elif isinstance(otel, dict):
+    if isinstance(otel, dict):
         _remote_parent(span, otel)
     return span
 
@@ -199,8 +199,9 @@ _REMOTE_PARENT_FLAGS = 0x100 | 0x200  # SpanFlags: "is remote" is known, and it 
 
 
 def _remote_parent(span: Span, otel: dict[str, Any]) -> None:
-    """A root that came in under a remote parent goes out under it again, marked remote, so
-    a backend that has the caller's spans joins the two (and localtrace keeps it a root)."""
+    """A span that came in under a remote parent goes out under it again, marked remote, so
+    a backend that has the caller's spans joins the two (whether or not they were joined
+    here: a root still waiting, or a run hung under the caller's span since)."""
     parent = otel.get("parent_span_id")
     if otel.get("parent_is_remote") is not True or not isinstance(parent, str):
         return
@@ -208,6 +209,8 @@ def _remote_parent(span: Span, otel: dict[str, Any]) -> None:
         raw = bytes.fromhex(parent)
     except ValueError:
         return
+    if span.parent_span_id and span.parent_span_id != raw:
+        return  # hung under another run since: that is its parent now
     if len(raw) == 8 and any(raw):
         span.parent_span_id = raw
         span.flags = _REMOTE_PARENT_FLAGS

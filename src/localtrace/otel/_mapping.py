@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 
 from .._dotted import parse_dotted_order
+from .._ingest.usage import MAX_PICO, MAX_TOKENS, UsageError, from_usage_metadata, to_pico
 from ..models import RUN_TYPES
 from . import _ai_sdk, _ids
 from ._spans import KIND_NAMES, STATUS_ERROR, STATUS_NAMES, Span, json_or_text, serialized
@@ -85,7 +86,7 @@ _OPENINFERENCE_KINDS = {
     "AGENT": "chain",
     "GUARDRAIL": "chain",
     "EVALUATOR": "chain",
-    "UNKNOWN": "chain",
+    # UNKNOWN: the instrumentation could not tell; the other conventions' attributes decide
 }
 _GENAI_OPERATIONS = {
     "chat": "llm",
@@ -120,8 +121,10 @@ _PROVIDERS = {
     "az.ai.inference": "azure",
     "azure.ai.inference": "azure",
     "aws.bedrock": "bedrock",
+    "aws": "bedrock",  # OpenInference's llm.provider for Amazon Bedrock calls
     "gcp.vertex_ai": "google_vertexai",
     "vertex_ai": "google_vertexai",
+    "vertexai": "google_vertexai",  # OpenInference's llm.system for Vertex AI calls
     "gcp.gemini": "google_genai",
     "gcp.gen_ai": "google_genai",
     "gemini": "google_genai",
@@ -218,6 +221,19 @@ _COST_SOURCES = (
     ("input_cost", "llm.cost.prompt"),
     ("output_cost", "llm.cost.completion"),
     ("total_cost", "llm.cost.total"),
+)
+_COST_DETAIL_SOURCES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    # OpenInference's cost breakdown, in LangSmith's categories (its "input" and "output"
+    # details are the plain tokens' cost, which LangSmith does not list apart: kept in metadata)
+    (
+        "input_cost_details",
+        "cache_read",
+        ("llm.cost.prompt_details.cache_read", "llm.cost.prompt_details.cache_input"),
+    ),
+    ("input_cost_details", "cache_creation", ("llm.cost.prompt_details.cache_write",)),
+    ("input_cost_details", "audio", ("llm.cost.prompt_details.audio",)),
+    ("output_cost_details", "reasoning", ("llm.cost.completion_details.reasoning",)),
+    ("output_cost_details", "audio", ("llm.cost.completion_details.audio",)),
 )
 
 _FIRST_TOKEN_EVENTS = frozenset(
@@ -653,15 +669,73 @@ def _count(value: Any) -> int | None:
         return None
     if isinstance(value, float) and math.isfinite(value) and value.is_integer():
         value = int(value)
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and value.isdigit() and len(value) < 30:
         value = int(value)
-    return value if isinstance(value, int) and 0 <= value < 2**63 else None
+    return value if isinstance(value, int) and 0 <= value <= MAX_TOKENS else None
 
 
 def _cost(value: Any) -> float | int | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return value if math.isfinite(value) and value >= 0 else None
+    if not math.isfinite(value) or value < 0:
+        return None
+    return value if _pico_fits(value) else None
+
+
+def _pico_fits(value: Any) -> bool:
+    try:
+        to_pico(value, "cost")
+    except UsageError:
+        return False
+    return True
+
+
+def _why_unusable(key: str, raw: Any) -> str:
+    """Why a token or cost attribute is not counted: too large for the store, or no number."""
+    number = raw
+    if isinstance(raw, str):
+        try:
+            number = float(raw)
+        except ValueError:
+            return "is not a usable number"
+    if isinstance(number, (int, float)) and not isinstance(number, bool):
+        if key.startswith("llm.cost.") and number * 1e12 > MAX_PICO:
+            return (
+                f"is more than the ${MAX_PICO / 1e12:,.0f} a cost may hold (costs are kept to "
+                "the pico-dollar in 64 bits)"
+            )
+        if number > MAX_TOKENS:
+            return f"is more than the {MAX_TOKENS:.0e} tokens a run may report"
+    return "is not a usable number"
+
+
+def _storable(
+    span: Span, usage: dict[str, Any], attrs: dict[str, Any], warnings: list[str]
+) -> dict[str, Any] | None:
+    """The usage without the figures the store cannot hold (a cost over about $9.2M, a count
+    over 1e15, or a sum of them), which would refuse the whole run: each is named in a
+    warning and kept in metadata (``unusable.usage_metadata.<field>``); the run is kept."""
+    usage = dict(usage)
+    for _ in range(32):
+        try:
+            from_usage_metadata(usage, "usage_metadata")
+        except UsageError as exc:
+            path = exc.field.split(".")[1:]
+            owner: Any = usage
+            for part in path[:-1]:
+                owner = owner.get(part) if isinstance(owner, dict) else None
+            if isinstance(owner, dict) and path and path[-1] in owner:
+                dropped: Any = owner.pop(path[-1])
+            elif path == ["total_cost"]:  # input_cost + output_cost: neither is stored
+                dropped = {k: usage.pop(k) for k in ("input_cost", "output_cost") if k in usage}
+            else:
+                usage = {}  # not a figure we can point at: kept whole in metadata
+                dropped = None
+            attrs["unusable." + exc.field] = _safe(dropped)
+            warnings.append(f"{span.label}: {exc.field} {exc.reason}; kept in metadata")
+            continue
+        break
+    return usage or None
 
 
 def _details_text(value: Any) -> dict[str, Any] | None:
@@ -714,7 +788,7 @@ def _usage(
         good = convert(raw)
         if good is None:
             warnings.append(
-                f"{span.label}: {key}={str(raw)[:40]} is not a usable number; kept in metadata"
+                f"{span.label}: {key}={str(raw)[:40]} {_why_unusable(key, raw)}; kept in metadata"
             )
             attrs["unusable." + key] = _safe(raw)  # kept, visibly apart from real figures
         return good
@@ -745,6 +819,12 @@ def _usage(
             got = take(key, _cost)
             if got is not None:
                 usage[target] = got
+    for group, name, sources in _COST_DETAIL_SOURCES:
+        for key in sources:
+            if key in attrs:
+                got = take(key, _cost)
+                if got is not None:
+                    usage.setdefault(group, {}).setdefault(name, got)
     if cache_apart is not None:
         _ai_sdk.add_cache(usage, cache_apart)
     if in_metadata is not None and usage:
@@ -1102,7 +1182,8 @@ def _parent_run_id(span: Span, warnings: list[str]) -> str | None:
     """The run id of the span's parent, when the span hangs under one that will arrive here.
 
     A remote parent (the caller's span, propagated by ``traceparent``) is usually exported
-    elsewhere or not at all, so the span becomes the root of its run tree here. A span that
+    elsewhere or not at all, so the span is a root here until the caller's span is stored too
+    (the store reads ``extra.otel.parent_is_remote`` and then joins the two). A span that
     is its own parent, or closes a cycle of parents, is a root too (with a warning). The
     parent's span id always stays in ``extra.otel``.
     """
@@ -1125,8 +1206,9 @@ def span_to_run(span: Span, *, project: str | None = None) -> Mapped:
     """One span -> one LangSmith run dict (a complete ``post``); raises ``SpanRefused``.
 
     ``project`` (e.g. from the ``Langsmith-Project`` header) is used when the span names no
-    project itself (``langsmith.trace.session_name``); then ``service.name``; then none, and
-    the store's default project applies.
+    project itself (``langsmith.trace.session_name``); then the resource's
+    ``openinference.project.name`` (what Phoenix's ``register(project_name=...)`` sets); then
+    ``service.name``; then none, and the store's default project applies.
     """
     _check(span)
     mapped = Mapped(run={})
@@ -1143,7 +1225,7 @@ def span_to_run(span: Span, *, project: str | None = None) -> Mapped:
         run["end_time"] = time_of(span.end_ns)
     _identity(span, attrs, run, warnings)
     if "session_name" not in run and "session_id" not in run:
-        chosen = project or span.origin.service_name
+        chosen = project or span.origin.project_name or span.origin.service_name
         if chosen:
             run["session_name"] = chosen
     name = (
@@ -1162,6 +1244,8 @@ def span_to_run(span: Span, *, project: str | None = None) -> Mapped:
     inputs = _inputs(span, attrs, used, texts)
     outputs = _outputs(span, attrs, used, vectors)
     usage = _usage(span, attrs, warnings, own_usage)
+    if usage:
+        usage = _storable(span, usage, attrs, warnings)
     if own_usage and not stated and (usage or _outputs_hold_usage(outputs)):
         run["run_type"] = "llm"  # a model call naming no kind: only model calls count tokens
     _model(attrs, metadata, run["run_type"])

@@ -29,6 +29,12 @@ class Origin:
     scope_version: str = ""
 
     @property
+    def project_name(self) -> str | None:
+        """OpenInference's ``openinference.project.name`` (Phoenix's project of the spans)."""
+        name = self.resource.get("openinference.project.name")
+        return name if isinstance(name, str) and name.strip() else None
+
+    @property
     def service_name(self) -> str | None:
         """``service.name``, unless it is the SDKs' placeholder ``unknown_service[:...]``."""
         name = self.resource.get("service.name")
@@ -75,7 +81,7 @@ class Span:
     trace_state: str = ""
     parent_is_remote: bool = False
     """The parent was propagated from another process (W3C ``traceparent``): it may never be
-    sent here, so the span starts its own tree."""
+    sent here, so the span starts its own tree until it is (then the store joins them)."""
     parent_in_cycle: bool = False
     """Following parents from this span within its request comes back to it: its parent link
     is the one dropped to make the cycle a tree."""
