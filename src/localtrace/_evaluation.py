@@ -572,15 +572,38 @@ class EvaluationMethods:
             return _datasets.read(conn, eid, moment, files=True)
 
     def list_example_attachments(
-        self, example_ids: Iterable[uuid.UUID | str]
+        self,
+        example_ids: Iterable[uuid.UUID | str],
+        *,
+        as_of: dt.datetime | str | None = None,
     ) -> dict[str, list[AttachmentInfo]]:
-        """``{example_id: [AttachmentInfo, ...]}`` of the given examples' files as they are now
-        (``run_id`` holds the example's id), without their bytes: what a page listing them
-        needs. Examples without files are absent; names are sorted. As ``list_attachments``
-        for runs; ``read_example`` gives the bytes."""
+        """``{example_id: [AttachmentInfo, ...]}`` of the given examples' files as they are now,
+        or as they were at ``as_of`` (a moment, or a tag of their dataset), without their
+        bytes: what a page listing them needs (``run_id`` holds the example's id, ``path``
+        where ``localtrace serve`` serves the file). Examples without files (or absent then)
+        are absent; names are sorted. As ``list_attachments`` for runs; ``read_example``
+        gives the bytes."""
         ids = [_uuid(example_id, "example_ids") for example_id in example_ids]
+        if as_of is None:
+            with self._db.read() as conn:
+                return _datasets.file_infos(conn, ids)
+        if not isinstance(as_of, str):
+            moment = self._moment(as_of, "as_of")
+            with self._db.read() as conn:
+                return _datasets.file_infos(conn, ids, moment)
+        # a tag names a moment of one dataset: each example's is read from its own
+        by_dataset: dict[str | None, list[str]] = {}
         with self._db.read() as conn:
-            return _datasets.file_infos(conn, ids)
+            for eid in dict.fromkeys(ids):
+                by_dataset.setdefault(_datasets.dataset_of(conn, eid), []).append(eid)
+        found: dict[str, list[AttachmentInfo]] = {}
+        for dataset_id, group in by_dataset.items():
+            if dataset_id is None:
+                continue  # never an example: it has no files
+            moment = self._version_moment(dataset_id, as_of)
+            with self._db.read() as conn:
+                found.update(_datasets.file_infos(conn, group, moment))
+        return {eid: found[eid] for eid in dict.fromkeys(ids) if eid in found}
 
     @sdk_keywords()
     def list_examples(

@@ -399,16 +399,16 @@ def with_files(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]) -> list[
 
 
 def file_infos(
-    conn: sqlite3.Connection, example_ids: Sequence[str]
+    conn: sqlite3.Connection, example_ids: Sequence[str], as_of: int = LATEST
 ) -> dict[str, list[AttachmentInfo]]:
-    """``{example_id: [AttachmentInfo, ...]}`` of the current version of each example that has
-    files (names sorted), sizes read without the bytes."""
+    """``{example_id: [AttachmentInfo, ...]}`` of the version current at ``as_of`` of each
+    example that has files (names sorted), sizes read without the bytes."""
     named: dict[str, _files.Files] = {}
     for chunk in chunks(list(dict.fromkeys(example_ids))):
         for example_id, text in conn.execute(
             f"SELECT e.id, e.attachments FROM examples AS e WHERE e.id IN "
             f"({placeholders(len(chunk))}) AND {_CURRENT}",
-            [*chunk, LATEST],
+            [*chunk, as_of],
         ):
             found = _files.loads(text)
             if found:
@@ -421,6 +421,7 @@ def file_infos(
                 name,
                 entry["mime_type"],
                 sizes.get((entry["key"], entry["file"]), 0),
+                _files.path_of(entry),
             )
             for name, entry in sorted(found.items())
         ]

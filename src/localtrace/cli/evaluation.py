@@ -135,8 +135,10 @@ def datasets_export(
     kind = kind or ("csv" if output.endswith(".csv") else "jsonl")
     refuse_a_database(output, settings.path)
     with settings.client(read_only=True) as client:
-        records = list(_io.example_records(client, name, as_of))
+        # a CSV carries no file: their bytes are not read, only counted
+        records = list(_io.example_records(client, name, as_of, files=kind != "csv"))
         dataset = client.read_dataset(dataset_name=name) if not records else None
+        left = _io.file_count(client, records, as_of) if kind == "csv" and records else 0
     if kind == "csv" and records and not any(r["inputs"] or r["outputs"] for r in records):
         # a CSV row of no cell is a blank line, which CSV readers skip: the examples would be lost
         raise CommandError(
@@ -151,7 +153,6 @@ def datasets_export(
                 inputs_schema=dataset.inputs_schema if dataset else None,
                 outputs_schema=dataset.outputs_schema if dataset else None,
             )
-        left = _io.file_count(records)
         if left:
             _note(f"{left} attached files are not in the CSV (it carries none); export to .jsonl")
     else:
