@@ -552,10 +552,16 @@ class EvaluationMethods:
 
     @sdk_keywords()
     def read_example(
-        self, example_id: uuid.UUID | str, *, as_of: dt.datetime | str | None = None
+        self,
+        example_id: uuid.UUID | str,
+        *,
+        as_of: dt.datetime | str | None = None,
+        include_attachments: bool = True,
     ) -> Example:
         """One example, as it is now or as it was at ``as_of`` (a moment, or a tag of its
-        dataset)."""
+        dataset), with its files' bytes in ``attachments`` as the SDK gives them; with
+        ``include_attachments=False`` (a localtrace extension) none is read and
+        ``attachments`` is ``None`` (``list_example_attachments`` names them)."""
         eid = _uuid(example_id, "example_id")
         moment = _datasets.LATEST
         if isinstance(as_of, str):
@@ -569,7 +575,7 @@ class EvaluationMethods:
         elif as_of is not None:
             moment = self._moment(as_of, "as_of")
         with self._db.read() as conn:
-            return _datasets.read(conn, eid, moment, files=True)
+            return _datasets.read(conn, eid, moment, files=include_attachments)
 
     def list_example_attachments(
         self,
