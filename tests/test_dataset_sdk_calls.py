@@ -280,6 +280,81 @@ def test_create_and_update_examples_answer_as_the_sdk_does(tmp_path: Path) -> No
     }
 
 
+def test_update_example_answers_as_the_server_does(tmp_path: Path, live_answer: Any) -> None:
+    """In process, ``update_example`` answers what ``PATCH /examples/{id}`` answers the SDK:
+    ``as_of`` (the version written, which reads it back) and ``message`` too."""
+    with localtrace.Client(tmp_path / "u.db") as client:
+        dataset = client.create_dataset("answers")
+        eid = client.create_example({"q": 1}, dataset_id=dataset.id).id
+        done = client.update_example(eid, inputs={"q": 2})
+        assert done == {
+            "message": "1 example updated",
+            "example_ids": [str(eid)],
+            "count": 1,
+            "as_of": done["as_of"],
+        }
+        assert set(done) == set(live_answer)
+        assert client.read_example(eid, as_of=done["as_of"]).inputs == {"q": 2}
+
+
+@pytest.fixture
+def live_answer(tmp_path: Path) -> dict[str, Any]:
+    """What ``PATCH /examples/{id}`` answers."""
+    from fastapi.testclient import TestClient
+
+    from localtrace.server import create_app
+
+    with localtrace.Client(tmp_path / "served.db") as client:
+        dataset = client.create_dataset("served")
+        eid = client.create_example({"q": 1}, dataset_id=dataset.id).id
+        with TestClient(create_app(client)) as http:
+            answer = http.patch(f"/examples/{eid}", json={"inputs": {"q": 2}})
+            assert answer.status_code == 200, answer.text
+            found: dict[str, Any] = answer.json()
+    return found
+
+
+def test_a_tag_reads_examples_given_by_id_and_a_mistyped_one_names_the_tags(
+    tmp_path: Path,
+) -> None:
+    """``list_examples(example_ids=..., as_of=tag)`` reads the tag of their dataset (as
+    ``read_example`` does) rather than refusing it as "not a time"; a tag the dataset lacks
+    is refused naming the tags it has."""
+    with localtrace.Client(tmp_path / "t.db") as client:
+        dataset = client.create_dataset("tagged")
+        eid = client.create_example({"q": 1}, dataset_id=dataset.id).id
+        client.update_dataset_tag(
+            dataset_id=dataset.id,
+            as_of=client.read_dataset(dataset_id=dataset.id).modified_at,
+            tag="v1",
+        )
+        client.update_example(eid, inputs={"q": 2})
+        assert [e.inputs for e in client.list_examples(example_ids=[eid], as_of="v1")] == [{"q": 1}]
+        assert [e.inputs for e in client.list_examples(example_ids=[eid])] == [{"q": 2}]
+        for call in (
+            lambda: client.read_dataset_version(dataset_id=dataset.id, tag="v2"),
+            lambda: list(client.list_examples(dataset_id=dataset.id, as_of="v2")),
+            lambda: client.diff_dataset_versions(
+                dataset_id=dataset.id, from_version="v2", to_version="latest"
+            ),
+        ):
+            with pytest.raises(localtrace.InvalidArgumentError) as caught:
+                call()
+            assert "neither a tag of dataset 'tagged' nor a time" in str(caught.value)
+            assert "(v1)" in str(caught.value)
+
+
+def test_a_taken_dataset_name_or_id_names_the_dataset_that_has_it(tmp_path: Path) -> None:
+    with localtrace.Client(tmp_path / "d.db") as client:
+        first = client.create_dataset("taken")
+        with pytest.raises(localtrace.DatasetExistsError) as caught:
+            client.create_dataset("taken")
+        assert f"a dataset named 'taken' already exists (id {first.id})" in str(caught.value)
+        with pytest.raises(localtrace.DatasetExistsError) as caught:
+            client.create_dataset("other", dataset_id=first.id)
+        assert f"a dataset with id {first.id} already exists (named 'taken')" in str(caught.value)
+
+
 def test_create_example_refuses_both_names_of_its_outputs() -> None:
     """As the SDK does: ``outputs`` is the older name of ``reference_outputs``; given both,
     one of them would be dropped."""

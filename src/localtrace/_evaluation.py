@@ -657,9 +657,11 @@ class EvaluationMethods:
             )
         moment = _datasets.LATEST
         if as_of is not None:
+            # examples by id: a tag is one of their dataset's (as read_example reads it)
+            tagged_by = dataset_ids or self._datasets_of(example_ids or [], as_of)
             moment = (
-                self._version_moment(dataset_ids[0], as_of)
-                if dataset_ids
+                self._version_moment(tagged_by[0], as_of)
+                if tagged_by
                 else self._moment(as_of, "as_of")
             )
         with self._db.read() as conn:
@@ -697,8 +699,9 @@ class EvaluationMethods:
         attachments_operations: Any = None,
         attachments: Any = None,
     ) -> dict[str, Any]:
-        """Write a new version of an example; fields left ``None`` keep their value."""
-        self.update_examples(
+        """Write a new version of an example; fields left ``None`` keep their value. Answers
+        as ``PATCH /examples/{id}`` does (``example_ids``, ``count``, ``as_of``, ``message``)."""
+        done = self.update_examples(
             updates=[
                 {
                     "id": example_id,
@@ -712,7 +715,7 @@ class EvaluationMethods:
                 }
             ]
         )
-        return {"example_ids": [_uuid(example_id, "example_id")], "count": 1}
+        return {**done, "message": "1 example updated"}
 
     @sdk_keywords()
     def update_examples(
@@ -1445,6 +1448,16 @@ class EvaluationMethods:
         with self._db.read() as conn:
             return str(_datasets.find(conn, name=dataset_name).id)
 
+    def _datasets_of(self, example_ids: Iterable[Any], as_of: Any) -> list[str]:
+        """The one dataset of examples given by id, when ``as_of`` is text that may be one of
+        its tags; none otherwise (examples of several datasets share no tag)."""
+        if not isinstance(as_of, str):
+            return []
+        with self._db.read() as conn:
+            found = {_datasets.dataset_of(conn, _uuid(e, "example_ids")) for e in example_ids}
+        found.discard(None)
+        return [str(d) for d in found] if len(found) == 1 else []
+
     def _moment(self, value: Any, argument: str) -> int:
         try:
             moment = to_micros(value)
@@ -1459,14 +1472,27 @@ class EvaluationMethods:
         return moment
 
     def _version_moment(self, dataset_id: str, as_of: Any, argument: str = "as_of") -> int:
-        """A tag name or a moment -> the moment of that version."""
+        """A tag name or a moment -> the moment of that version; text that is neither is
+        refused naming the dataset's tags (a mistyped tag is not "not a time")."""
         if isinstance(as_of, str):
             with self._db.read() as conn:
                 tagged = _datasets.tag_moment(conn, dataset_id, as_of)
+                tags = _datasets.tags_of(conn, dataset_id) if tagged is None else []
+                name = _datasets.find(conn, dataset_id=dataset_id).name
             if tagged is not None:
                 return tagged
             if as_of == "latest":
                 return _datasets.LATEST
+            try:
+                to_micros(as_of)
+            except (ValueError, TypeError, OverflowError):
+                raise InvalidArgumentError(
+                    argument,
+                    as_of,
+                    f"neither a tag of dataset {name!r} nor a time",
+                    f"pass one of its tags ({', '.join(tags) or 'it has none yet'}), "
+                    "'latest' or an ISO-8601 time",
+                ) from None
         return self._moment(as_of, argument)
 
     def _write_examples(

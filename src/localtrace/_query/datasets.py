@@ -59,12 +59,18 @@ def create(
 ) -> None:
     """Insert a dataset; ``DatasetExistsError`` if the name or id is taken."""
     clash = conn.execute(
-        "SELECT name FROM datasets WHERE name = ? OR id = ?", (name, dataset_id)
+        "SELECT name, id FROM datasets WHERE name = ? OR id = ? ORDER BY name = ? DESC",
+        (name, dataset_id, name),
     ).fetchone()
+    if clash is not None and clash[0] == name:
+        raise DatasetExistsError(
+            f"a dataset named {name!r} already exists (id {clash[1]}); pick another name, "
+            f"or read it with read_dataset(dataset_name={name!r})"
+        )
     if clash is not None:
         raise DatasetExistsError(
-            f"a dataset named {clash[0]!r} (or with id {dataset_id}) already exists; "
-            "pick another name, or read it with read_dataset(dataset_name=...)"
+            f"a dataset with id {dataset_id} already exists (named {clash[0]!r}); leave the "
+            "id out for a new one, or read it with read_dataset(dataset_id=...)"
         )
     conn.execute(
         "INSERT INTO datasets (id, name, description, data_type, created_at, modified_at,"
@@ -188,6 +194,14 @@ def set_tag(conn: sqlite3.Connection, dataset_id: str, tag: str, as_of: int) -> 
         " ON CONFLICT (dataset_id, tag) DO UPDATE SET as_of = excluded.as_of",
         (dataset_id, tag, as_of),
     )
+
+
+def tags_of(conn: sqlite3.Connection, dataset_id: str) -> list[str]:
+    """The dataset's tags, by name."""
+    rows = conn.execute(
+        "SELECT tag FROM dataset_tags WHERE dataset_id = ? ORDER BY tag", (dataset_id,)
+    )
+    return [str(row[0]) for row in rows]
 
 
 def tag_moment(conn: sqlite3.Connection, dataset_id: str, tag: str) -> int | None:
