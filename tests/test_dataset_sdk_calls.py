@@ -405,3 +405,29 @@ def test_an_empty_csv_file_is_named_as_such() -> None:
     with pytest.raises(localtrace.InvalidArgumentError, match="has no header row"):
         client.upload_csv(("empty.csv", io.BytesIO(b"")), ["q"], ["a"])
     assert list(client.list_datasets()) == []
+
+
+def test_an_update_naming_another_dataset_is_refused_not_ignored(tmp_path: Path) -> None:
+    """LangSmith moves an example to the dataset an update names; examples stay in their
+    dataset here, so such an update is refused (it was answered as done, and the example
+    stayed where it was); naming its own dataset is fine."""
+    with localtrace.Client(tmp_path / "m.db") as client:
+        home = client.create_dataset("home")
+        other = client.create_dataset("other")
+        eid = client.create_example({"q": 1}, dataset_id=home.id).id
+        for target in (other.id, uuid.uuid4()):
+            with pytest.raises(localtrace.InvalidArgumentError, match="do not move") as caught:
+                client.update_example(eid, dataset_id=target, inputs={"q": 2})
+            assert f"example {eid} is in dataset {home.id}" in str(caught.value)
+            with pytest.raises(localtrace.InvalidArgumentError, match="do not move"):
+                client.update_examples(updates=[{"id": eid, "dataset_id": target}])
+        assert client.read_example(eid).inputs == {"q": 1}
+        client.update_example(eid, dataset_id=home.id, inputs={"q": 3})
+        assert client.read_example(eid).inputs == {"q": 3}
+
+
+def test_reading_an_unknown_example_as_of_a_tag_is_not_found(tmp_path: Path) -> None:
+    with localtrace.Client(tmp_path / "n.db") as client:
+        missing = uuid.uuid4()
+        with pytest.raises(localtrace.ExampleNotFoundError, match=str(missing)):
+            client.read_example(missing, as_of="v1")

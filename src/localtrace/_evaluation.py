@@ -567,11 +567,9 @@ class EvaluationMethods:
         if isinstance(as_of, str):
             with self._db.read() as conn:
                 dataset_id = _datasets.dataset_of(conn, eid)
-            moment = (
-                self._version_moment(dataset_id, as_of)
-                if dataset_id is not None
-                else self._moment(as_of, "as_of")
-            )
+            if dataset_id is None:
+                raise _not_found(eid)  # never an example: whatever as_of names
+            moment = self._version_moment(dataset_id, as_of)
         elif as_of is not None:
             moment = self._moment(as_of, "as_of")
         with self._db.read() as conn:
@@ -774,9 +772,12 @@ class EvaluationMethods:
             for change, new_files in zip(changes, given, strict=True):
                 eid = _uuid(change.get("id"), "example_id")
                 row = _datasets.current_row(conn, eid)
-                if row is None or (wanted is not None and row[1] != wanted):
+                if row is None:
                     raise _not_found(eid)
                 current = _datasets.row_to_example(row)
+                if wanted is not None and str(current.dataset_id) != wanted:
+                    raise _not_found(eid, f" in dataset {wanted}", current)
+                _same_dataset(change.get("dataset_id"), current)
                 new_metadata = (
                     _json_object(change.get("metadata"), "metadata")
                     if change.get("metadata") is not None
@@ -1749,14 +1750,35 @@ def _one_dataset(dataset_ids: Sequence[uuid.UUID | str | None]) -> uuid.UUID | s
     return dataset_ids[0]
 
 
+def _same_dataset(given: Any, example: Example) -> None:
+    """An update's ``dataset_id`` is the example's own: LangSmith would move the example;
+    locally examples stay in their dataset, so another one is refused, not ignored."""
+    if given is None or _uuid(given, "dataset_id") == str(example.dataset_id):
+        return
+    raise InvalidArgumentError(
+        "dataset_id",
+        str(given),
+        f"example {example.id} is in dataset {example.dataset_id}, and examples do not move "
+        "between datasets",
+        "leave dataset_id out, or create the example in the other dataset with create_example",
+    )
+
+
 def _pick(change: Mapping[str, Any], key: str, current: Any) -> Any:
     value = change.get(key)
     return current if value is None else _json_object(value, key)
 
 
-def _not_found(example_id: str) -> Exception:
+def _not_found(example_id: str, where: str = "", found: Example | None = None) -> Exception:
+    """No such example (``where``: in the dataset asked for; ``found``: the one that has it,
+    named, since examples do not move between datasets)."""
     from .errors import ExampleNotFoundError
 
+    if found is not None:
+        return ExampleNotFoundError(
+            f"no example with id {example_id}{where}: it is in dataset {found.dataset_id}, "
+            "and examples do not move between datasets; update it there"
+        )
     return ExampleNotFoundError(
         f"no example with id {example_id}; list them with Client.list_examples(dataset_name=...)"
     )

@@ -87,7 +87,9 @@ class ExampleChange(_Strict):
     """``PATCH /examples/{id}`` body, or one item of ``PATCH /examples/bulk`` (with ``id``)."""
 
     id: uuid.UUID | None = None
-    dataset_id: uuid.UUID | None = Field(None, description="accepted; an example stays put")
+    dataset_id: uuid.UUID | None = Field(
+        None, description="the example's own (examples do not move between datasets)"
+    )
     inputs: dict[str, Any] | None = None
     outputs: dict[str, Any] | None = None
     metadata: dict[str, Any] | None = None
@@ -1047,6 +1049,7 @@ def _check_change(where: str, change: ExampleChange) -> None:
 def _change_dict(change: ExampleChange) -> dict[str, Any]:
     return {
         "id": change.id,
+        "dataset_id": change.dataset_id,
         "inputs": change.inputs,
         "outputs": change.outputs,
         "metadata": change.metadata,
