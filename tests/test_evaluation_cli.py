@@ -311,7 +311,7 @@ def test_a_csv_export_counts_the_files_it_leaves_out_without_reading_them(
     table = tmp_path / "files.csv"
     now = run(db, "datasets", "export", "files", "-o", str(table))
     assert now.exit_code == 0, now.output
-    assert "1 attached files are not in the CSV" in now.stderr
+    assert "1 attached file is not in the CSV" in now.stderr
     assert list(csv.reader(io.StringIO(table.read_text()))) == [["q"], ["1"], ["2"]]
     then = run(db, "datasets", "export", "files", "--as-of", "v1", "-o", str(table))
     assert then.exit_code == 0, then.output

@@ -154,7 +154,11 @@ def datasets_export(
                 outputs_schema=dataset.outputs_schema if dataset else None,
             )
         if left:
-            _note(f"{left} attached files are not in the CSV (it carries none); export to .jsonl")
+            verb = "is" if left == 1 else "are"
+            _note(
+                f"{_count(left, 'attached file')} {verb} not in the CSV (it carries none); "
+                "export to .jsonl"
+            )
     else:
         with open(output, "wb") as raw:
             count = _io.write_jsonl(records, raw)
@@ -163,7 +167,7 @@ def datasets_export(
         header = " (a header row only)" if kind == "csv" else ""
         _note(f"dataset {name!r} has no examples{version}: {output} holds none{header}")
         return
-    _note(f"wrote {count} examples of {name!r} to {output}")
+    _note(f"wrote {_count(count, 'example')} of {name!r} to {output}")
 
 
 @datasets.command("import")
@@ -210,7 +214,7 @@ def datasets_import(
             records = _io.read_jsonl(raw, where)
     with settings.writer() as client:
         count = _io.import_records(client, name, records, description)
-    _note(f"added {count} examples to {name!r}")
+    _note(f"added {_count(count, 'example')} to {name!r}")
 
 
 def _keys(text: str) -> list[str]:
@@ -380,3 +384,8 @@ def _seconds(value: Any) -> float | None:
     if value is None:
         return None
     return float(value.total_seconds()) if hasattr(value, "total_seconds") else float(value)
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 example``, ``2 examples``."""
+    return f"1 {noun}" if n == 1 else f"{n:,} {noun}s"
