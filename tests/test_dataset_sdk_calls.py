@@ -431,3 +431,34 @@ def test_reading_an_unknown_example_as_of_a_tag_is_not_found(tmp_path: Path) -> 
         missing = uuid.uuid4()
         with pytest.raises(localtrace.ExampleNotFoundError, match=str(missing)):
             client.read_example(missing, as_of="v1")
+
+
+def test_the_metadata_filter_of_list_examples_is_containment(tmp_path: Path) -> None:
+    """``list_examples(metadata=...)`` keeps examples whose metadata contains the given one,
+    as LangSmith's ``@>`` does: a nested object by its given keys, a list by its given items
+    (an example in splits ``a`` and ``b`` is in ``["a"]``); scalars by equality (1 is not True)."""
+    with localtrace.Client(tmp_path / "m.db") as client:
+        dataset = client.create_dataset("contains")
+        metas = [
+            {"env": {"region": "eu", "tier": 2}, "tags": ["x", "y"], "flag": True},
+            {"env": {"region": "us"}, "tags": ["y"], "flag": 1},
+            {"n": 1.0},
+        ]
+        ids = [
+            client.create_example({"q": i}, dataset_id=dataset.id, metadata=m).id
+            for i, m in enumerate(metas)
+        ]
+        client.update_example(ids[0], split=["a", "b"])
+
+        def found(**metadata: Any) -> list[Any]:
+            return [e.id for e in client.list_examples(dataset_id=dataset.id, metadata=metadata)]
+
+        assert found(env={"region": "eu"}) == [ids[0]]
+        assert found(tags=["y"]) == ids[:2]
+        assert found(tags=["x", "y"]) == [ids[0]]
+        assert found(dataset_split=["a"]) == [ids[0]]
+        assert found(dataset_split=["base"]) == ids[1:]
+        assert found(flag=True) == [ids[0]]
+        assert found(flag=1) == [ids[1]]
+        assert found(n=1) == [ids[2]]
+        assert found(env={"region": "eu", "tier": 3}) == []

@@ -355,17 +355,30 @@ def list_examples(
         wanted = set(splits)
         found = [(e, r) for e, r in found if wanted & set(splits_of(e.metadata))]
     if metadata:
-        found = [
-            (e, r)
-            for e, r in found
-            if all((e.metadata or {}).get(k) == v for k, v in metadata.items())
-        ]
+        found = [(e, r) for e, r in found if contains(e.metadata or {}, metadata)]
     if keep is not None:
         found = [(e, r) for e, r in found if keep(e.metadata)]
     page = found[offset : None if limit is None else offset + limit]
     if files:
         return with_files(conn, [r for _, r in page])
     return [e for e, _ in page]
+
+
+def contains(value: Any, wanted: Any) -> bool:
+    """Whether ``value`` contains ``wanted`` as PostgreSQL's ``jsonb @>`` (LangSmith's
+    metadata filter) decides: an object each of whose keys it has, with contained values; an
+    array each of whose items one of its items contains; a scalar it equals."""
+    if isinstance(wanted, dict):
+        return isinstance(value, dict) and all(
+            key in value and contains(value[key], item) for key, item in wanted.items()
+        )
+    if isinstance(wanted, list):
+        return isinstance(value, list) and all(
+            any(contains(have, item) for have in value) for item in wanted
+        )
+    if isinstance(wanted, bool) or isinstance(value, bool):
+        return type(wanted) is type(value) and wanted == value
+    return bool(value == wanted)
 
 
 def version_rows(conn: sqlite3.Connection, dataset_id: str, as_of: int) -> dict[str, int]:
