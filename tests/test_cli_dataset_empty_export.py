@@ -67,7 +67,7 @@ def test_a_dataset_with_examples_still_says_how_many(tmp_path: Path) -> None:
         )
     columns, rows, stderr = _export(db, "qa", tmp_path / "qa.csv")
     assert columns == ["q", "a"] and rows == 1
-    assert "wrote 1 examples" in stderr
+    assert "wrote 1 example of" in stderr
 
 
 def test_examples_without_keys_are_not_written_as_blank_lines(tmp_path: Path) -> None:

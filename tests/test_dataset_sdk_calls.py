@@ -280,6 +280,81 @@ def test_create_and_update_examples_answer_as_the_sdk_does(tmp_path: Path) -> No
     }
 
 
+def test_update_example_answers_as_the_server_does(tmp_path: Path, live_answer: Any) -> None:
+    """In process, ``update_example`` answers what ``PATCH /examples/{id}`` answers the SDK:
+    ``as_of`` (the version written, which reads it back) and ``message`` too."""
+    with localtrace.Client(tmp_path / "u.db") as client:
+        dataset = client.create_dataset("answers")
+        eid = client.create_example({"q": 1}, dataset_id=dataset.id).id
+        done = client.update_example(eid, inputs={"q": 2})
+        assert done == {
+            "message": "1 example updated",
+            "example_ids": [str(eid)],
+            "count": 1,
+            "as_of": done["as_of"],
+        }
+        assert set(done) == set(live_answer)
+        assert client.read_example(eid, as_of=done["as_of"]).inputs == {"q": 2}
+
+
+@pytest.fixture
+def live_answer(tmp_path: Path) -> dict[str, Any]:
+    """What ``PATCH /examples/{id}`` answers."""
+    from fastapi.testclient import TestClient
+
+    from localtrace.server import create_app
+
+    with localtrace.Client(tmp_path / "served.db") as client:
+        dataset = client.create_dataset("served")
+        eid = client.create_example({"q": 1}, dataset_id=dataset.id).id
+        with TestClient(create_app(client)) as http:
+            answer = http.patch(f"/examples/{eid}", json={"inputs": {"q": 2}})
+            assert answer.status_code == 200, answer.text
+            found: dict[str, Any] = answer.json()
+    return found
+
+
+def test_a_tag_reads_examples_given_by_id_and_a_mistyped_one_names_the_tags(
+    tmp_path: Path,
+) -> None:
+    """``list_examples(example_ids=..., as_of=tag)`` reads the tag of their dataset (as
+    ``read_example`` does) rather than refusing it as "not a time"; a tag the dataset lacks
+    is refused naming the tags it has."""
+    with localtrace.Client(tmp_path / "t.db") as client:
+        dataset = client.create_dataset("tagged")
+        eid = client.create_example({"q": 1}, dataset_id=dataset.id).id
+        client.update_dataset_tag(
+            dataset_id=dataset.id,
+            as_of=client.read_dataset(dataset_id=dataset.id).modified_at,
+            tag="v1",
+        )
+        client.update_example(eid, inputs={"q": 2})
+        assert [e.inputs for e in client.list_examples(example_ids=[eid], as_of="v1")] == [{"q": 1}]
+        assert [e.inputs for e in client.list_examples(example_ids=[eid])] == [{"q": 2}]
+        for call in (
+            lambda: client.read_dataset_version(dataset_id=dataset.id, tag="v2"),
+            lambda: list(client.list_examples(dataset_id=dataset.id, as_of="v2")),
+            lambda: client.diff_dataset_versions(
+                dataset_id=dataset.id, from_version="v2", to_version="latest"
+            ),
+        ):
+            with pytest.raises(localtrace.InvalidArgumentError) as caught:
+                call()
+            assert "neither a tag of dataset 'tagged' nor a time" in str(caught.value)
+            assert "(v1)" in str(caught.value)
+
+
+def test_a_taken_dataset_name_or_id_names_the_dataset_that_has_it(tmp_path: Path) -> None:
+    with localtrace.Client(tmp_path / "d.db") as client:
+        first = client.create_dataset("taken")
+        with pytest.raises(localtrace.DatasetExistsError) as caught:
+            client.create_dataset("taken")
+        assert f"a dataset named 'taken' already exists (id {first.id})" in str(caught.value)
+        with pytest.raises(localtrace.DatasetExistsError) as caught:
+            client.create_dataset("other", dataset_id=first.id)
+        assert f"a dataset with id {first.id} already exists (named 'taken')" in str(caught.value)
+
+
 def test_create_example_refuses_both_names_of_its_outputs() -> None:
     """As the SDK does: ``outputs`` is the older name of ``reference_outputs``; given both,
     one of them would be dropped."""
@@ -330,3 +405,60 @@ def test_an_empty_csv_file_is_named_as_such() -> None:
     with pytest.raises(localtrace.InvalidArgumentError, match="has no header row"):
         client.upload_csv(("empty.csv", io.BytesIO(b"")), ["q"], ["a"])
     assert list(client.list_datasets()) == []
+
+
+def test_an_update_naming_another_dataset_is_refused_not_ignored(tmp_path: Path) -> None:
+    """LangSmith moves an example to the dataset an update names; examples stay in their
+    dataset here, so such an update is refused (it was answered as done, and the example
+    stayed where it was); naming its own dataset is fine."""
+    with localtrace.Client(tmp_path / "m.db") as client:
+        home = client.create_dataset("home")
+        other = client.create_dataset("other")
+        eid = client.create_example({"q": 1}, dataset_id=home.id).id
+        for target in (other.id, uuid.uuid4()):
+            with pytest.raises(localtrace.InvalidArgumentError, match="do not move") as caught:
+                client.update_example(eid, dataset_id=target, inputs={"q": 2})
+            assert f"example {eid} is in dataset {home.id}" in str(caught.value)
+            with pytest.raises(localtrace.InvalidArgumentError, match="do not move"):
+                client.update_examples(updates=[{"id": eid, "dataset_id": target}])
+        assert client.read_example(eid).inputs == {"q": 1}
+        client.update_example(eid, dataset_id=home.id, inputs={"q": 3})
+        assert client.read_example(eid).inputs == {"q": 3}
+
+
+def test_reading_an_unknown_example_as_of_a_tag_is_not_found(tmp_path: Path) -> None:
+    with localtrace.Client(tmp_path / "n.db") as client:
+        missing = uuid.uuid4()
+        with pytest.raises(localtrace.ExampleNotFoundError, match=str(missing)):
+            client.read_example(missing, as_of="v1")
+
+
+def test_the_metadata_filter_of_list_examples_is_containment(tmp_path: Path) -> None:
+    """``list_examples(metadata=...)`` keeps examples whose metadata contains the given one,
+    as LangSmith's ``@>`` does: a nested object by its given keys, a list by its given items
+    (an example in splits ``a`` and ``b`` is in ``["a"]``); scalars by equality (1 is not True)."""
+    with localtrace.Client(tmp_path / "m.db") as client:
+        dataset = client.create_dataset("contains")
+        metas = [
+            {"env": {"region": "eu", "tier": 2}, "tags": ["x", "y"], "flag": True},
+            {"env": {"region": "us"}, "tags": ["y"], "flag": 1},
+            {"n": 1.0},
+        ]
+        ids = [
+            client.create_example({"q": i}, dataset_id=dataset.id, metadata=m).id
+            for i, m in enumerate(metas)
+        ]
+        client.update_example(ids[0], split=["a", "b"])
+
+        def found(**metadata: Any) -> list[Any]:
+            return [e.id for e in client.list_examples(dataset_id=dataset.id, metadata=metadata)]
+
+        assert found(env={"region": "eu"}) == [ids[0]]
+        assert found(tags=["y"]) == ids[:2]
+        assert found(tags=["x", "y"]) == [ids[0]]
+        assert found(dataset_split=["a"]) == [ids[0]]
+        assert found(dataset_split=["base"]) == ids[1:]
+        assert found(flag=True) == [ids[0]]
+        assert found(flag=1) == [ids[1]]
+        assert found(n=1) == [ids[2]]
+        assert found(env={"region": "eu", "tier": 3}) == []

@@ -304,6 +304,37 @@ def test_example_files_round_trip_through_jsonl_and_a_csv_says_it_leaves_them_ou
         assert not after.has_dataset(dataset_name="bad")
 
 
+def test_a_csv_export_counts_the_files_it_leaves_out_without_reading_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CSV carries no file: the export counts them (as of the version exported) and never
+    reads their bytes."""
+    from localtrace._query import example_attachments
+
+    db = tmp_path / "files.db"
+    with localtrace.Client(db) as client:
+        dataset = client.create_dataset("files")
+        two = {"a": ("text/plain", b"A" * 1000), "b": ("image/png", bytes(range(256)))}
+        eid = client.create_example({"q": 1}, dataset_id=dataset.id, attachments=two).id
+        client.create_example({"q": 2}, dataset_id=dataset.id)
+        version = client.read_dataset(dataset_id=dataset.id).modified_at
+        client.update_dataset_tag(dataset_id=dataset.id, as_of=version, tag="v1")
+        client.update_example(eid, attachments_operations={"retain": ["a"]})
+
+    def no_bytes(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a CSV export read the files' bytes")
+
+    monkeypatch.setattr(example_attachments, "stored_bytes", no_bytes)
+    table = tmp_path / "files.csv"
+    now = run(db, "datasets", "export", "files", "-o", str(table))
+    assert now.exit_code == 0, now.output
+    assert "1 attached file is not in the CSV" in now.stderr
+    assert list(csv.reader(io.StringIO(table.read_text()))) == [["q"], ["1"], ["2"]]
+    then = run(db, "datasets", "export", "files", "--as-of", "v1", "-o", str(table))
+    assert then.exit_code == 0, then.output
+    assert "2 attached files are not in the CSV" in then.stderr
+
+
 def test_a_bad_dataset_file_names_the_line_and_adds_nothing(tmp_path: Path) -> None:
     db = tmp_path / "evals.db"
     bad = tmp_path / "bad.jsonl"

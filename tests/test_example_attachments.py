@@ -356,3 +356,29 @@ def test_listing_example_files_gives_each_current_files_name_type_and_size(
         assert client.list_example_attachments([eid]) == {}
         with pytest.raises(localtrace.InvalidArgumentError, match="example_ids"):
             client.list_example_attachments(["not an id"])
+
+
+def test_listing_example_files_as_of_a_version_gives_that_versions_files_and_their_paths(
+    tmp_path: Path,
+) -> None:
+    """``list_example_attachments(as_of=...)`` (a tag or a moment) names the files of that
+    version, with the path ``read_example`` gives them (where ``localtrace serve`` serves
+    them), still without reading a byte."""
+    with localtrace.Client(tmp_path / "versions.db") as client:
+        dataset = client.create_dataset("versions")
+        start = {"a": ("text/plain", b"A"), "b": ("image/png", PNG)}
+        eid = client.create_example({"q": 1}, dataset_id=dataset.id, attachments=start).id
+        before = client.read_dataset(dataset_id=dataset.id).modified_at
+        client.update_dataset_tag(dataset_id=dataset.id, as_of=before, tag="v1")
+        old = client.read_example(eid)
+        client.update_example(eid, attachments_operations={"rename": {"a": "z"}})
+        for as_of in ("v1", before, before.isoformat()):
+            listed = client.list_example_attachments([eid], as_of=as_of)[str(eid)]
+            assert [(i.name, i.size) for i in listed] == [("a", 1), ("b", len(PNG))]
+            paths = {name: info["presigned_url"] for name, info in old.attachments.items()}
+            assert {i.name: i.path for i in listed} == paths
+        now = client.list_example_attachments([eid])[str(eid)]
+        assert [(i.name, i.size) for i in now] == [("z", 1)]
+        assert now[0].path == old.attachments["a"]["presigned_url"]  # the same stored bytes
+        with pytest.raises(localtrace.InvalidArgumentError, match="as_of"):
+            client.list_example_attachments([eid], as_of="no such tag")

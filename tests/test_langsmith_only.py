@@ -22,6 +22,9 @@ import localtrace
         ("create_presigned_feedback_token", "pre-signed feedback URLs"),
         ("read_shared_run", "share links"),
         ("list_shared_runs", "share links"),
+        ("clone_public_dataset", "public datasets"),
+        ("read_shared_dataset", "public datasets"),
+        ("list_shared_examples", "public datasets"),
         ("read_dataset_openai_finetuning", "OpenAI fine-tuning export"),
     ],
 )
@@ -34,6 +37,18 @@ def test_an_sdk_method_of_a_langsmith_feature_says_so(
     assert f"'Client' object has no attribute '{method}'" in str(caught.value)
     assert not hasattr(client, method)
     assert getattr(client, method, None) is None
+
+
+@pytest.mark.parametrize("method", ["index_dataset", "similar_examples", "sync_indexed_dataset"])
+def test_few_shot_indexing_of_newer_sdks_says_what_to_use_instead(
+    client: localtrace.Client, method: str
+) -> None:
+    """Newer SDKs index a dataset for few-shot search: not the closest name's typo."""
+    with pytest.raises(AttributeError) as caught:
+        getattr(client, method)()
+    said = str(caught.value)
+    assert "dataset indexing for few-shot search" in said and "list_examples" in said
+    assert "did you mean" not in said
 
 
 def test_a_misspelt_method_gets_the_closest_name(client: localtrace.Client) -> None:

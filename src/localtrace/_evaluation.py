@@ -555,35 +555,62 @@ class EvaluationMethods:
 
     @sdk_keywords()
     def read_example(
-        self, example_id: uuid.UUID | str, *, as_of: dt.datetime | str | None = None
+        self,
+        example_id: uuid.UUID | str,
+        *,
+        as_of: dt.datetime | str | None = None,
+        include_attachments: bool = True,
     ) -> Example:
         """One example, as it is now or as it was at ``as_of`` (a moment, or a tag of its
-        dataset)."""
+        dataset), with its files' bytes in ``attachments`` as the SDK gives them; with
+        ``include_attachments=False`` (a localtrace extension) none is read and
+        ``attachments`` is ``None`` (``list_example_attachments`` names them)."""
         eid = _uuid(example_id, "example_id")
         moment = _datasets.LATEST
         if isinstance(as_of, str):
             with self._db.read() as conn:
                 dataset_id = _datasets.dataset_of(conn, eid)
-            moment = (
-                self._version_moment(dataset_id, as_of)
-                if dataset_id is not None
-                else self._moment(as_of, "as_of")
-            )
+            if dataset_id is None:
+                raise _not_found(eid)  # never an example: whatever as_of names
+            moment = self._version_moment(dataset_id, as_of)
         elif as_of is not None:
             moment = self._moment(as_of, "as_of")
         with self._db.read() as conn:
-            return _datasets.read(conn, eid, moment, files=True)
+            return _datasets.read(conn, eid, moment, files=include_attachments)
 
     def list_example_attachments(
-        self, example_ids: Iterable[uuid.UUID | str]
+        self,
+        example_ids: Iterable[uuid.UUID | str],
+        *,
+        as_of: dt.datetime | str | None = None,
     ) -> dict[str, list[AttachmentInfo]]:
-        """``{example_id: [AttachmentInfo, ...]}`` of the given examples' files as they are now
-        (``run_id`` holds the example's id), without their bytes: what a page listing them
-        needs. Examples without files are absent; names are sorted. As ``list_attachments``
-        for runs; ``read_example`` gives the bytes."""
+        """``{example_id: [AttachmentInfo, ...]}`` of the given examples' files as they are now,
+        or as they were at ``as_of`` (a moment, or a tag of their dataset), without their
+        bytes: what a page listing them needs (``run_id`` holds the example's id, ``path``
+        where ``localtrace serve`` serves the file). Examples without files (or absent then)
+        are absent; names are sorted. As ``list_attachments`` for runs; ``read_example``
+        gives the bytes."""
         ids = [_uuid(example_id, "example_ids") for example_id in example_ids]
+        if as_of is None:
+            with self._db.read() as conn:
+                return _datasets.file_infos(conn, ids)
+        if not isinstance(as_of, str):
+            moment = self._moment(as_of, "as_of")
+            with self._db.read() as conn:
+                return _datasets.file_infos(conn, ids, moment)
+        # a tag names a moment of one dataset: each example's is read from its own
+        by_dataset: dict[str | None, list[str]] = {}
         with self._db.read() as conn:
-            return _datasets.file_infos(conn, ids)
+            for eid in dict.fromkeys(ids):
+                by_dataset.setdefault(_datasets.dataset_of(conn, eid), []).append(eid)
+        found: dict[str, list[AttachmentInfo]] = {}
+        for dataset_id, group in by_dataset.items():
+            if dataset_id is None:
+                continue  # never an example: it has no files
+            moment = self._version_moment(dataset_id, as_of)
+            with self._db.read() as conn:
+                found.update(_datasets.file_infos(conn, group, moment))
+        return {eid: found[eid] for eid in dict.fromkeys(ids) if eid in found}
 
     @sdk_keywords()
     def list_examples(
@@ -631,9 +658,11 @@ class EvaluationMethods:
             )
         moment = _datasets.LATEST
         if as_of is not None:
+            # examples by id: a tag is one of their dataset's (as read_example reads it)
+            tagged_by = dataset_ids or self._datasets_of(example_ids or [], as_of)
             moment = (
-                self._version_moment(dataset_ids[0], as_of)
-                if dataset_ids
+                self._version_moment(tagged_by[0], as_of)
+                if tagged_by
                 else self._moment(as_of, "as_of")
             )
         with self._db.read() as conn:
@@ -671,8 +700,9 @@ class EvaluationMethods:
         attachments_operations: Any = None,
         attachments: Any = None,
     ) -> dict[str, Any]:
-        """Write a new version of an example; fields left ``None`` keep their value."""
-        self.update_examples(
+        """Write a new version of an example; fields left ``None`` keep their value. Answers
+        as ``PATCH /examples/{id}`` does (``example_ids``, ``count``, ``as_of``, ``message``)."""
+        done = self.update_examples(
             updates=[
                 {
                     "id": example_id,
@@ -686,7 +716,7 @@ class EvaluationMethods:
                 }
             ]
         )
-        return {"example_ids": [_uuid(example_id, "example_id")], "count": 1}
+        return {**done, "message": "1 example updated"}
 
     @sdk_keywords()
     def update_examples(
@@ -745,9 +775,12 @@ class EvaluationMethods:
             for change, new_files in zip(changes, given, strict=True):
                 eid = _uuid(change.get("id"), "example_id")
                 row = _datasets.current_row(conn, eid)
-                if row is None or (wanted is not None and row[1] != wanted):
+                if row is None:
                     raise _not_found(eid)
                 current = _datasets.row_to_example(row)
+                if wanted is not None and str(current.dataset_id) != wanted:
+                    raise _not_found(eid, f" in dataset {wanted}", current)
+                _same_dataset(change.get("dataset_id"), current)
                 new_metadata = (
                     _json_object(change.get("metadata"), "metadata")
                     if change.get("metadata") is not None
@@ -1525,6 +1558,16 @@ class EvaluationMethods:
         with self._db.read() as conn:
             return str(_datasets.find(conn, name=dataset_name).id)
 
+    def _datasets_of(self, example_ids: Iterable[Any], as_of: Any) -> list[str]:
+        """The one dataset of examples given by id, when ``as_of`` is text that may be one of
+        its tags; none otherwise (examples of several datasets share no tag)."""
+        if not isinstance(as_of, str):
+            return []
+        with self._db.read() as conn:
+            found = {_datasets.dataset_of(conn, _uuid(e, "example_ids")) for e in example_ids}
+        found.discard(None)
+        return [str(d) for d in found] if len(found) == 1 else []
+
     def _moment(self, value: Any, argument: str) -> int:
         try:
             moment = to_micros(value)
@@ -1539,14 +1582,27 @@ class EvaluationMethods:
         return moment
 
     def _version_moment(self, dataset_id: str, as_of: Any, argument: str = "as_of") -> int:
-        """A tag name or a moment -> the moment of that version."""
+        """A tag name or a moment -> the moment of that version; text that is neither is
+        refused naming the dataset's tags (a mistyped tag is not "not a time")."""
         if isinstance(as_of, str):
             with self._db.read() as conn:
                 tagged = _datasets.tag_moment(conn, dataset_id, as_of)
+                tags = _datasets.tags_of(conn, dataset_id) if tagged is None else []
+                name = _datasets.find(conn, dataset_id=dataset_id).name
             if tagged is not None:
                 return tagged
             if as_of == "latest":
                 return _datasets.LATEST
+            try:
+                to_micros(as_of)
+            except (ValueError, TypeError, OverflowError):
+                raise InvalidArgumentError(
+                    argument,
+                    as_of,
+                    f"neither a tag of dataset {name!r} nor a time",
+                    f"pass one of its tags ({', '.join(tags) or 'it has none yet'}), "
+                    "'latest' or an ISO-8601 time",
+                ) from None
         return self._moment(as_of, argument)
 
     def _write_examples(
@@ -1807,14 +1863,35 @@ def _one_dataset(dataset_ids: Sequence[uuid.UUID | str | None]) -> uuid.UUID | s
     return dataset_ids[0]
 
 
+def _same_dataset(given: Any, example: Example) -> None:
+    """An update's ``dataset_id`` is the example's own: LangSmith would move the example;
+    locally examples stay in their dataset, so another one is refused, not ignored."""
+    if given is None or _uuid(given, "dataset_id") == str(example.dataset_id):
+        return
+    raise InvalidArgumentError(
+        "dataset_id",
+        str(given),
+        f"example {example.id} is in dataset {example.dataset_id}, and examples do not move "
+        "between datasets",
+        "leave dataset_id out, or create the example in the other dataset with create_example",
+    )
+
+
 def _pick(change: Mapping[str, Any], key: str, current: Any) -> Any:
     value = change.get(key)
     return current if value is None else _json_object(value, key)
 
 
-def _not_found(example_id: str) -> Exception:
+def _not_found(example_id: str, where: str = "", found: Example | None = None) -> Exception:
+    """No such example (``where``: in the dataset asked for; ``found``: the one that has it,
+    named, since examples do not move between datasets)."""
     from .errors import ExampleNotFoundError
 
+    if found is not None:
+        return ExampleNotFoundError(
+            f"no example with id {example_id}{where}: it is in dataset {found.dataset_id}, "
+            "and examples do not move between datasets; update it there"
+        )
     return ExampleNotFoundError(
         f"no example with id {example_id}; list them with Client.list_examples(dataset_name=...)"
     )

@@ -29,7 +29,18 @@ FEATURES: tuple[tuple[tuple[str, ...], str, str], ...] = (
         "pre-signed feedback URLs",
         "send feedback with create_feedback",
     ),
+    (
+        ("clone_public_dataset", "shared_dataset", "shared_examples", "dataset_shared"),
+        "public datasets",
+        "export the dataset from LangSmith as JSON lines and add it with "
+        "`localtrace datasets import FILE --name NAME`",
+    ),
     (("shared_", "public_dataset"), "share links", PUSH_HINT),
+    (
+        ("index_dataset", "indexed_dataset", "similar_examples"),
+        "dataset indexing for few-shot search",
+        "select examples with list_examples (filter=, metadata=, splits=)",
+    ),
     (("insights", "project_issues"), "Insights", f"read runs with list_runs, or {_PUSH}"),
     (("agent", "skill"), "agent and skill hub", "keep them in code, or pull them from LangSmith"),
     (("sandbox",), "sandboxes", "run code locally"),

@@ -27,12 +27,13 @@ if TYPE_CHECKING:
 
 
 def example_records(
-    client: Client, dataset_name: str, as_of: Any = None
+    client: Client, dataset_name: str, as_of: Any = None, *, files: bool = True
 ) -> Iterator[dict[str, Any]]:
     """The dataset's examples as plain records, in the order they were added, with their
-    files (base64) under ``attachments`` when they have some."""
+    files (base64) under ``attachments`` when they have some; without them (no byte read)
+    unless ``files``."""
     for example in client.list_examples(
-        dataset_name=dataset_name, as_of=as_of, include_attachments=True
+        dataset_name=dataset_name, as_of=as_of, include_attachments=files
     ):
         record: dict[str, Any] = {
             "id": str(example.id),
@@ -51,9 +52,11 @@ def example_records(
         yield record
 
 
-def file_count(records: Iterable[dict[str, Any]]) -> int:
-    """How many files the records carry (what a CSV leaves out)."""
-    return sum(len(r.get("attachments") or ()) for r in records)
+def file_count(client: Client, records: Sequence[dict[str, Any]], as_of: Any = None) -> int:
+    """How many files the examples of ``records`` have at ``as_of`` (what a CSV leaves out),
+    counted without reading them."""
+    found = client.list_example_attachments([r["id"] for r in records], as_of=as_of)
+    return sum(len(infos) for infos in found.values())
 
 
 def write_jsonl(records: Iterable[dict[str, Any]], out: IO[bytes]) -> int:

@@ -533,6 +533,9 @@ class AttachmentInfo:
     """Media type as sent, e.g. ``image/png``."""
     size: int
     """Length in bytes."""
+    path: str | None = None
+    """Where ``localtrace serve`` serves it (``/attachments/<key>/<name>``): set for an
+    example's files, stored under a key of their own rather than the example's id."""
 
 
 class RunStats(BaseModel):

@@ -1015,3 +1015,27 @@ def test_an_upsert_without_its_dataset_is_a_422_naming_it(live: LiveServer) -> N
     assert "dataset_id" in error_of(answer, 422)["message"]
     with pytest.raises(localtrace.ExampleNotFoundError):
         live.store.read_example(eid)
+
+
+def test_an_sdk_update_naming_another_dataset_is_refused_and_changes_nothing(
+    ls_factory: Callable[..., Any], live: LiveServer
+) -> None:
+    """``update_example(dataset_id=other)`` was answered as done while the example stayed
+    put; it is now a 422 naming the example's dataset, and its own dataset still works."""
+    ls = ls_factory()
+    home = ls.create_dataset(f"home-{uuid.uuid4().hex[:8]}")
+    other = ls.create_dataset(f"other-{uuid.uuid4().hex[:8]}")
+    eid = ls.create_example({"q": 1}, dataset_id=home.id).id
+    with pytest.raises(langsmith.utils.LangSmithError) as caught:
+        ls.update_example(eid, dataset_id=other.id, inputs={"q": 2})
+    assert "do not move between datasets" in str(caught.value)
+    answer = requests.patch(
+        f"{live.url}/examples/bulk",
+        json=[{"id": str(eid), "dataset_id": str(other.id), "inputs": {"q": 2}}],
+        headers={"x-api-key": API_KEY},
+        timeout=10,
+    )
+    assert answer.status_code == 422 and "dataset_id" in answer.text
+    assert ls.read_example(eid).inputs == {"q": 1}
+    ls.update_example(eid, dataset_id=home.id, inputs={"q": 3})
+    assert ls.read_example(eid).inputs == {"q": 3}

@@ -233,3 +233,60 @@ def test_source_run_files_and_deletes_through_the_sdk(
     assert requests.get(other_url, timeout=10).status_code == 404
     # the run keeps its own file
     assert live.store.read_attachment(run_id, "picture") == ("image/png", PNG)
+
+
+def test_example_reads_build_file_urls_without_reading_the_files(
+    ls_factory: Callable[..., Any], live: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``GET /examples?select=attachment_urls`` and ``GET /examples/{id}`` answer each file's
+    URL from where it is stored, never loading its bytes; the SDK still downloads the files
+    of the version it asked for."""
+    from localtrace._query import example_attachments
+
+    ls = ls_factory()
+    dataset = ls.create_dataset(unique("urls"))
+    oracle = {"picture": ("image/png", PNG), "notes": ("text/plain", b"hi")}
+    made = ls.create_examples(
+        dataset_id=dataset.id,
+        examples=[{"inputs": {"q": 1}, "attachments": dict(oracle)}, {"inputs": {"q": 2}}],
+    )
+    with_files, without = made["example_ids"]
+    before = live.store.read_dataset(dataset_id=dataset.id).modified_at
+    ls.update_example(
+        with_files, attachments_operations=schemas.AttachmentsOperations(retain=["notes"])
+    )
+
+    def no_bytes(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the server read the files' bytes to answer their URLs")
+
+    monkeypatch.setattr(example_attachments, "stored_bytes", no_bytes)
+    listed = {
+        str(e.id): files_of(e)
+        for e in ls.list_examples(dataset_id=dataset.id, include_attachments=True)
+    }
+    assert listed == {with_files: {"notes": oracle["notes"]}, without: {}}
+    assert files_of(ls.read_example(with_files)) == {"notes": oracle["notes"]}
+    assert files_of(ls.read_example(with_files, as_of=before)) == oracle
+    old = {
+        str(e.id): files_of(e)
+        for e in ls.list_examples(dataset_id=dataset.id, as_of=before, include_attachments=True)
+    }
+    assert old == {with_files: oracle, without: {}}
+    answer = requests.get(
+        f"{live.url}/examples",
+        params={"dataset": str(dataset.id), "select": "attachment_urls"},
+        headers={"x-api-key": API_KEY},
+        timeout=10,
+    )
+    assert answer.status_code == 200
+    rows = {row["id"]: row for row in answer.json()}
+    assert set(rows[with_files]) == {
+        "id",
+        "created_at",
+        "modified_at",
+        "dataset_id",
+        "inputs",
+        "attachment_urls",
+    }
+    assert set(rows[with_files]["attachment_urls"]) == {"attachment.notes"}
+    assert rows[without]["attachment_urls"] is None

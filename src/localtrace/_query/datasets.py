@@ -59,12 +59,18 @@ def create(
 ) -> None:
     """Insert a dataset; ``DatasetExistsError`` if the name or id is taken."""
     clash = conn.execute(
-        "SELECT name FROM datasets WHERE name = ? OR id = ?", (name, dataset_id)
+        "SELECT name, id FROM datasets WHERE name = ? OR id = ? ORDER BY name = ? DESC",
+        (name, dataset_id, name),
     ).fetchone()
+    if clash is not None and clash[0] == name:
+        raise DatasetExistsError(
+            f"a dataset named {name!r} already exists (id {clash[1]}); pick another name, "
+            f"or read it with read_dataset(dataset_name={name!r})"
+        )
     if clash is not None:
         raise DatasetExistsError(
-            f"a dataset named {clash[0]!r} (or with id {dataset_id}) already exists; "
-            "pick another name, or read it with read_dataset(dataset_name=...)"
+            f"a dataset with id {dataset_id} already exists (named {clash[0]!r}); leave the "
+            "id out for a new one, or read it with read_dataset(dataset_id=...)"
         )
     conn.execute(
         "INSERT INTO datasets (id, name, description, data_type, created_at, modified_at,"
@@ -188,6 +194,14 @@ def set_tag(conn: sqlite3.Connection, dataset_id: str, tag: str, as_of: int) -> 
         " ON CONFLICT (dataset_id, tag) DO UPDATE SET as_of = excluded.as_of",
         (dataset_id, tag, as_of),
     )
+
+
+def tags_of(conn: sqlite3.Connection, dataset_id: str) -> list[str]:
+    """The dataset's tags, by name."""
+    rows = conn.execute(
+        "SELECT tag FROM dataset_tags WHERE dataset_id = ? ORDER BY tag", (dataset_id,)
+    )
+    return [str(row[0]) for row in rows]
 
 
 def tag_moment(conn: sqlite3.Connection, dataset_id: str, tag: str) -> int | None:
@@ -341,17 +355,30 @@ def list_examples(
         wanted = set(splits)
         found = [(e, r) for e, r in found if wanted & set(splits_of(e.metadata))]
     if metadata:
-        found = [
-            (e, r)
-            for e, r in found
-            if all((e.metadata or {}).get(k) == v for k, v in metadata.items())
-        ]
+        found = [(e, r) for e, r in found if contains(e.metadata or {}, metadata)]
     if keep is not None:
         found = [(e, r) for e, r in found if keep(e.metadata)]
     page = found[offset : None if limit is None else offset + limit]
     if files:
         return with_files(conn, [r for _, r in page])
     return [e for e, _ in page]
+
+
+def contains(value: Any, wanted: Any) -> bool:
+    """Whether ``value`` contains ``wanted`` as PostgreSQL's ``jsonb @>`` (LangSmith's
+    metadata filter) decides: an object each of whose keys it has, with contained values; an
+    array each of whose items one of its items contains; a scalar it equals."""
+    if isinstance(wanted, dict):
+        return isinstance(value, dict) and all(
+            key in value and contains(value[key], item) for key, item in wanted.items()
+        )
+    if isinstance(wanted, list):
+        return isinstance(value, list) and all(
+            any(contains(have, item) for have in value) for item in wanted
+        )
+    if isinstance(wanted, bool) or isinstance(value, bool):
+        return type(wanted) is type(value) and wanted == value
+    return bool(value == wanted)
 
 
 def version_rows(conn: sqlite3.Connection, dataset_id: str, as_of: int) -> dict[str, int]:
@@ -399,16 +426,16 @@ def with_files(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]) -> list[
 
 
 def file_infos(
-    conn: sqlite3.Connection, example_ids: Sequence[str]
+    conn: sqlite3.Connection, example_ids: Sequence[str], as_of: int = LATEST
 ) -> dict[str, list[AttachmentInfo]]:
-    """``{example_id: [AttachmentInfo, ...]}`` of the current version of each example that has
-    files (names sorted), sizes read without the bytes."""
+    """``{example_id: [AttachmentInfo, ...]}`` of the version current at ``as_of`` of each
+    example that has files (names sorted), sizes read without the bytes."""
     named: dict[str, _files.Files] = {}
     for chunk in chunks(list(dict.fromkeys(example_ids))):
         for example_id, text in conn.execute(
             f"SELECT e.id, e.attachments FROM examples AS e WHERE e.id IN "
             f"({placeholders(len(chunk))}) AND {_CURRENT}",
-            [*chunk, LATEST],
+            [*chunk, as_of],
         ):
             found = _files.loads(text)
             if found:
@@ -421,6 +448,7 @@ def file_infos(
                 name,
                 entry["mime_type"],
                 sizes.get((entry["key"], entry["file"]), 0),
+                _files.path_of(entry),
             )
             for name, entry in sorted(found.items())
         ]

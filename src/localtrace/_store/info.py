@@ -20,13 +20,53 @@ from . import migrations as _migrations
 from .db import Database, checkpoint_truncate, connect, open_read_only, retry_busy
 from .identity import holds_store, unreadable
 
-_COUNTS = (
-    ("runs", "SELECT count(*) FROM runs"),
-    ("traces", "SELECT count(*) FROM runs WHERE parent_run_id IS NULL"),
-    ("projects", "SELECT count(*) FROM projects"),
-    ("feedback", "SELECT count(*) FROM feedback"),
-    ("attachments", "SELECT count(*) FROM attachments"),
+_EXAMPLE_KEYS = (
+    "SELECT json_extract(j.value, '$.key') FROM examples AS e, json_each(e.attachments) AS j"
+    " WHERE e.attachments IS NOT NULL AND json_valid(e.attachments)"
 )
+"""The keys example files are stored under in ``attachments`` (its ``run_id`` column, a key
+of their own): every key any version of an example names, the keys of run files never."""
+
+_RUN_FILES = f"FROM attachments WHERE run_id NOT IN ({_EXAMPLE_KEYS})"
+_EXAMPLE_FILES = f"FROM attachments WHERE run_id IN ({_EXAMPLE_KEYS})"
+
+_CURRENT_EXAMPLES = (
+    "SELECT count(*) FROM examples AS e WHERE e.deleted = 0 AND e.pk = (SELECT x.pk FROM"
+    " examples AS x WHERE x.id = e.id ORDER BY x.modified_at DESC, x.pk DESC LIMIT 1)"
+)
+
+_COUNTS = (
+    ("runs", "runs", "SELECT count(*) FROM runs"),
+    ("traces", "runs", "SELECT count(*) FROM runs WHERE parent_run_id IS NULL"),
+    ("projects", "projects", "SELECT count(*) FROM projects"),
+    ("feedback", "feedback", "SELECT count(*) FROM feedback"),
+    ("attachments", "attachments", f"SELECT count(*) {_RUN_FILES}"),
+    ("datasets", "datasets", "SELECT count(*) FROM datasets"),
+    ("examples", "examples", _CURRENT_EXAMPLES),
+    ("example_files", "examples.attachments", f"SELECT count(*) {_EXAMPLE_FILES}"),
+)
+"""(name, what it needs, query): a file of an older schema lacks some tables (or the column
+``examples.attachments``); what it lacks counts 0. ``attachments`` are the runs' files."""
+
+
+def _count(conn: sqlite3.Connection, needs: str, sql: str, present: set[str]) -> int:
+    """``sql``'s count, 0 where the file lacks what it reads; with example files absent from
+    the schema, every stored file is a run's."""
+    if needs not in present:
+        return 0
+    if "examples.attachments" not in present:
+        sql = sql.replace(f"run_id NOT IN ({_EXAMPLE_KEYS})", "1")
+    return int(conn.execute(sql).fetchone()[0])
+
+
+def _present(conn: sqlite3.Connection) -> set[str]:
+    """The tables of the file, and ``examples.attachments`` when examples have files."""
+    found = {str(row[0]) for row in conn.execute("SELECT name FROM sqlite_master")}
+    if "examples" in found and any(
+        row[1] == "attachments" for row in conn.execute("PRAGMA table_info(examples)")
+    ):
+        found.add("examples.attachments")
+    return found
 
 
 @dataclass(frozen=True)
@@ -45,8 +85,14 @@ class StoreInfo:
     journal_mode: str
     sqlite_version: str
     counts: dict[str, int]
+    """Rows of each kind: ``attachments`` are the runs' files, ``example_files`` the files
+    of dataset examples (every version's), ``examples`` the examples of the datasets now."""
     first_run: dt.datetime | None
     last_run: dt.datetime | None
+    attachment_bytes: int = 0
+    """Size of the runs' files."""
+    example_file_bytes: int = 0
+    """Size of the examples' files."""
 
     @property
     def reclaimable_bytes(self) -> int:
@@ -102,7 +148,8 @@ def remove_if_empty(path: str) -> bool:
     try:
         conn = _reading(path)
         try:
-            empty = all(not conn.execute(sql).fetchone()[0] for _, sql in _COUNTS)
+            present = _present(conn)
+            empty = all(not _count(conn, needs, sql, present) for _, needs, sql in _COUNTS)
             empty = empty and _alone(conn)
         finally:
             conn.close()
@@ -173,10 +220,14 @@ def store_info(path: str) -> StoreInfo:
         raise unreadable(path, exc) from exc
     try:
         version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
-        if "runs" not in tables:
+        present = _present(conn)
+        if "runs" not in present:
             raise StoreError(f"{path} is not a localtrace store (it has no runs table)")
-        counts = {name: int(conn.execute(sql).fetchone()[0]) for name, sql in _COUNTS}
+        counts = {name: _count(conn, needs, sql, present) for name, needs, sql in _COUNTS}
+        # length() of a stored file reads its size, never its bytes
+        size = "SELECT coalesce(sum(length(data)), 0) "
+        attachment_bytes = _count(conn, "attachments", size + _RUN_FILES, present)
+        example_file_bytes = _count(conn, "examples.attachments", size + _EXAMPLE_FILES, present)
         first, last = conn.execute("SELECT min(start_time), max(start_time) FROM runs").fetchone()
         page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
         page_count = int(conn.execute("PRAGMA page_count").fetchone()[0])
@@ -201,6 +252,8 @@ def store_info(path: str) -> StoreInfo:
         counts=counts,
         first_run=from_micros(first) if first is not None else None,
         last_run=from_micros(last) if last is not None else None,
+        attachment_bytes=attachment_bytes,
+        example_file_bytes=example_file_bytes,
     )
 
 

@@ -1405,7 +1405,8 @@ def db() -> None:
 @_format_option
 @pass_settings
 def db_info(settings: Settings, fmt: str | None) -> None:
-    """Schema version, number of runs/traces/projects/feedback, size of the file.
+    """Schema version, number of runs/traces/projects/feedback/datasets/examples, the runs'
+    files and the examples' files (each with their size), size of the file.
 
     Example:
 
@@ -1425,11 +1426,20 @@ def db_info(settings: Settings, fmt: str | None) -> None:
             "journal_mode": info.journal_mode,
             "sqlite_version": info.sqlite_version,
             **info.counts,
+            "attachment_bytes": info.attachment_bytes,
+            "example_file_bytes": info.example_file_bytes,
             "first_run": info.first_run.isoformat() if info.first_run else None,
             "last_run": info.last_run.isoformat() if info.last_run else None,
         }
         _emit_one(record, fmt)
         return
+    sizes = {"attachments": info.attachment_bytes, "example_files": info.example_file_bytes}
+
+    def count_text(name: str, count: int) -> str:
+        if name not in sizes or not count:
+            return f"{count:,}"
+        return f"{count:,} ({display.human_size(sizes[name])})"
+
     version = f"{info.schema_version}"
     if info.schema_version != info.supported_version:
         version += f" (this localtrace writes version {info.supported_version})"
@@ -1441,7 +1451,7 @@ def db_info(settings: Settings, fmt: str | None) -> None:
             f"{display.human_size(info.size_bytes)} (WAL {display.human_size(info.wal_bytes)})",
         ),
         ("reclaimable", f"{display.human_size(info.reclaimable_bytes)} (localtrace db vacuum)"),
-        *((name, f"{count:,}") for name, count in info.counts.items()),
+        *((name.replace("_", " "), count_text(name, count)) for name, count in info.counts.items()),
         ("first run", display.time_text(info.first_run)),
         ("last run", display.time_text(info.last_run)),
         ("sqlite", f"{info.sqlite_version}, journal {info.journal_mode}"),

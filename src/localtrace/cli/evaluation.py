@@ -137,8 +137,10 @@ def datasets_export(
     kind = kind or ("csv" if output.endswith(".csv") else "jsonl")
     refuse_a_database(output, settings.path)
     with settings.client(read_only=True) as client:
-        records = list(_io.example_records(client, name, as_of))
+        # a CSV carries no file: their bytes are not read, only counted
+        records = list(_io.example_records(client, name, as_of, files=kind != "csv"))
         dataset = client.read_dataset(dataset_name=name) if not records else None
+        left = _io.file_count(client, records, as_of) if kind == "csv" and records else 0
     if kind == "csv" and records and not any(r["inputs"] or r["outputs"] for r in records):
         # a CSV row of no cell is a blank line, which CSV readers skip: the examples would be lost
         raise CommandError(
@@ -153,9 +155,12 @@ def datasets_export(
                 inputs_schema=dataset.inputs_schema if dataset else None,
                 outputs_schema=dataset.outputs_schema if dataset else None,
             )
-        left = _io.file_count(records)
         if left:
-            _note(f"{left} attached files are not in the CSV (it carries none); export to .jsonl")
+            verb = "is" if left == 1 else "are"
+            _note(
+                f"{_count(left, 'attached file')} {verb} not in the CSV (it carries none); "
+                "export to .jsonl"
+            )
     else:
         with open(output, "wb") as raw:
             count = _io.write_jsonl(records, raw)
@@ -164,7 +169,7 @@ def datasets_export(
         header = " (a header row only)" if kind == "csv" else ""
         _note(f"dataset {name!r} has no examples{version}: {output} holds none{header}")
         return
-    _note(f"wrote {count} examples of {name!r} to {output}")
+    _note(f"wrote {_count(count, 'example')} of {name!r} to {output}")
 
 
 @datasets.command("import")
@@ -230,7 +235,7 @@ def datasets_import(
                 "dataset it was exported from); nothing was imported; to copy the dataset, "
                 "add --new-ids"
             ) from None
-    _note(f"added {count} examples to {name!r}")
+    _note(f"added {_count(count, 'example')} to {name!r}")
 
 
 def _is_id(text: str) -> bool:
@@ -413,3 +418,8 @@ def _seconds(value: Any) -> float | None:
     if value is None:
         return None
     return float(value.total_seconds()) if hasattr(value, "total_seconds") else float(value)
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 example``, ``2 examples``."""
+    return f"1 {noun}" if n == 1 else f"{n:,} {noun}s"

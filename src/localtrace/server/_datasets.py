@@ -18,6 +18,7 @@ import itertools
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Annotated, Any, TypeVar
+from urllib.parse import unquote
 
 from fastapi import APIRouter, Body, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -25,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from ..models import Example
-from ._attachments import attachment_urls, example_urls
+from ._attachments import attachment_urls, example_urls, file_url
 from ._body import parse_json, read_body
 from ._docs import errors_doc, model_doc
 from ._encode import JSONBytes, run_json
@@ -86,7 +87,9 @@ class ExampleChange(_Strict):
     """``PATCH /examples/{id}`` body, or one item of ``PATCH /examples/bulk`` (with ``id``)."""
 
     id: uuid.UUID | None = None
-    dataset_id: uuid.UUID | None = Field(None, description="accepted; an example stays put")
+    dataset_id: uuid.UUID | None = Field(
+        None, description="the example's own (examples do not move between datasets)"
+    )
     inputs: dict[str, Any] | None = None
     outputs: dict[str, Any] | None = None
     metadata: dict[str, Any] | None = None
@@ -194,6 +197,23 @@ def example_json(example: Example, urls: dict[str, Any] | None = None) -> dict[s
     data.pop("attachments", None)
     data["attachment_urls"] = urls
     return data
+
+
+def _file_urls(
+    state: State, request: Request, example_ids: Sequence[Any], as_of: str | None
+) -> dict[str, dict[str, dict[str, str]]]:
+    """``attachment_urls`` of each example (at ``as_of``) that has files, built from their
+    stored paths without reading a byte (``Client.list_example_attachments``)."""
+    found = state.client.list_example_attachments(example_ids, as_of=as_of)
+    urls: dict[str, dict[str, dict[str, str]]] = {}
+    for example_id, infos in found.items():
+        for info in infos:
+            _, _, key, stored = str(info.path).split("/", 3)
+            urls.setdefault(example_id, {})[f"attachment.{info.name}"] = {
+                "presigned_url": file_url(state, request, key, unquote(stored)),
+                "mime_type": info.mime_type,
+            }
+    return urls
 
 
 def _metadata_param(text: str | None) -> dict[str, Any] | None:
@@ -537,31 +557,33 @@ def build_datasets_router(state: State) -> APIRouter:
         limit: Annotated[int, Query(ge=1)] = PAGE_MAX,
         offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     ) -> Response:
-        found = client.list_examples(
-            dataset_id=dataset,
-            example_ids=id,
-            as_of=as_of,
-            splits=splits,
-            metadata=_metadata_param(metadata),
-            filter=filter,
-            offset=offset,
-            limit=min(limit, PAGE_MAX),
-            select=select,
-            exclude_default_fields=exclude_default_fields,
+        files = "attachment_urls" in (select or ())
+        # the files' URLs come from their stored paths, never from their bytes ("id" alone
+        # selects the default fields)
+        fields = [name for name in select or () if name != "attachment_urls"]
+        found = list(
+            client.list_examples(
+                dataset_id=dataset,
+                example_ids=id,
+                as_of=as_of,
+                splits=splits,
+                metadata=_metadata_param(metadata),
+                filter=filter,
+                offset=offset,
+                limit=min(limit, PAGE_MAX),
+                select=fields or (["id"] if files else None),
+                exclude_default_fields=exclude_default_fields,
+            )
         )
         if not select and not exclude_default_fields:
             return JSONBytes([example_json(e) for e in found])
+        urls = _file_urls(state, request, [e.id for e in found], as_of) if files else {}
         # LangSmith leaves out what was not selected (the SDK fills in its defaults)
-        files = "attachment_urls" in (select or ())
         return JSONBytes(
             [
                 {
                     **e.model_dump(include=e.model_fields_set - {"attachments"}),
-                    **(
-                        {"attachment_urls": example_urls(state, request, e.attachments)}
-                        if files
-                        else {}
-                    ),
+                    **({"attachment_urls": urls.get(str(e.id))} if files else {}),
                 }
                 for e in found
             ]
@@ -576,8 +598,9 @@ def build_datasets_router(state: State) -> APIRouter:
     def read_example(
         request: Request, example_id: Annotated[uuid.UUID, Path()], as_of: str | None = None
     ) -> Response:
-        example = client.read_example(example_id, as_of=as_of)
-        return JSONBytes(example_json(example, example_urls(state, request, example.attachments)))
+        example = client.read_example(example_id, as_of=as_of, include_attachments=False)
+        urls = _file_urls(state, request, [example.id], as_of)
+        return JSONBytes(example_json(example, urls.get(str(example.id))))
 
     @router.patch(
         "/examples/bulk",
@@ -1026,6 +1049,7 @@ def _check_change(where: str, change: ExampleChange) -> None:
 def _change_dict(change: ExampleChange) -> dict[str, Any]:
     return {
         "id": change.id,
+        "dataset_id": change.dataset_id,
         "inputs": change.inputs,
         "outputs": change.outputs,
         "metadata": change.metadata,
