@@ -339,12 +339,13 @@ def test_cache_writes_are_priced_once_however_they_are_reported(
     }
 
 
-def test_a_long_context_tier_is_refused_not_applied_to_every_run(
+def test_a_long_context_tier_entry_becomes_a_tier_of_its_base_entry(
     tmp_path: Path, client: localtrace.Client
 ) -> None:
     """LangSmith's price map has entries that apply above a ``prompt_token_threshold`` only.
-    Taken as a plain price, such an entry would price every run of its model at the long-context
-    rate: the file is refused naming the entry, and a null threshold is just a plain entry."""
+    Beside the model's base entry, such an entry becomes that entry's tier (it prices a longer
+    prompt only); alone, taken as a plain price it would price every run of its model at the
+    long-context rate: the file is refused naming the entry."""
     base = {
         "name": "gemini-2.5-pro",
         "match_pattern": "^gemini-2\\.5-pro$",
@@ -360,18 +361,32 @@ def test_a_long_context_tier_is_refused_not_applied_to_every_run(
         "prompt_token_threshold": 200_000,
     }
     path = tmp_path / "prices.json"
-    path.write_text(json.dumps([base, tier]))
+    path.write_text(json.dumps([tier]))
     with pytest.raises(InvalidArgumentError) as caught:
         client.import_model_prices(path)
-    assert caught.value.argument == "[1].prompt_token_threshold"
-    assert "catalogue" in caught.value.fix
+    assert caught.value.argument == "[0].prompt_token_threshold"
+    assert "tiers" in caught.value.fix
     assert client.list_model_prices() == []
-    path.write_text(json.dumps([base]))
+    path.write_text(json.dumps([tier, base]))
     (stored,) = client.import_model_prices(path)
+    assert [t.record() for t in stored.tiers] == [
+        {
+            "prompt_token_threshold": 200_000,
+            "prompt_cost": "0.0000025",
+            "completion_cost": "0.000015",
+        }
+    ]
     run = llm(
         client, "gemini-2.5-pro", "google_genai", usage={"input_tokens": 1000, "output_tokens": 0}
     )
     assert run.total_cost == Decimal("0.00125") and run.price_model_id == stored.id
+    run = llm(
+        client,
+        "gemini-2.5-pro",
+        "google_genai",
+        usage={"input_tokens": 200_001, "output_tokens": 10},
+    )
+    assert run.prompt_cost == Decimal("0.5000025") and run.completion_cost == Decimal("0.00015")
 
 
 def test_gemini_over_200k_tokens_take_their_own_price(client: localtrace.Client) -> None:
