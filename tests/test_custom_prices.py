@@ -456,3 +456,23 @@ def test_the_js_sdks_one_hour_cache_writes_take_the_one_hour_price(
     run = llm(client, "claude-x", usage=usage)
     # 500 one-hour writes at 2e-6, 100 five-minute writes at 1.25e-6, 1000 more at 1e-6
     assert run.prompt_cost == Decimal("0.001") + Decimal("0.000125") + Decimal("0.001")
+
+
+def test_an_import_file_with_two_entries_one_would_replace_is_refused(
+    tmp_path: Path, client: localtrace.Client
+) -> None:
+    """Two entries of one file with the same name, provider and start time: stored one after
+    the other, the second replaced the first, and the import reported two prices while the
+    file kept one (or, with ``replace=False``, blamed a stored price that did not exist)."""
+    path = tmp_path / "prices.json"
+    first = {"name": "a", "match_pattern": "^a$", "prompt_cost": 1e-6, "completion_cost": 0}
+    second = {**first, "match_pattern": "^a2$", "provider": None}
+    other = {**first, "provider": "OpenAI"}  # another provider: its own price
+    path.write_text(json.dumps([first, other, second]))
+    for replace in (True, False):
+        with pytest.raises(InvalidArgumentError) as caught:
+            client.import_model_prices(path, replace=replace)
+        assert caught.value.argument == "[2].name" and "[0]" in caught.value.reason
+        assert client.list_model_prices() == []
+    path.write_text(json.dumps([first, other]))
+    assert len(client.import_model_prices(path)) == len(client.list_model_prices()) == 2

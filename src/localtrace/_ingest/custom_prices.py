@@ -764,9 +764,23 @@ def read_file(path: str) -> list[PriceEntry]:
             "file", path, "holds no list of prices", "give a JSON list of model prices"
         )
     records, places = _fold_tiers(records)
-    return [
-        validate_record(record, f"[{place}]") for record, place in zip(records, places, strict=True)
-    ]
+    entries: list[PriceEntry] = []
+    seen: dict[tuple[str, str | None, int | None], int] = {}
+    for record, place in zip(records, places, strict=True):
+        entry = validate_record(record, f"[{place}]")
+        same = seen.setdefault((entry.name, entry.provider, entry.start_time), place)
+        if same != place:
+            # Stored one after the other, the second would replace the first: the import
+            # would report both and keep one.
+            raise InvalidArgumentError(
+                f"[{place}].name",
+                entry.name,
+                f"has the provider and start_time of entry [{same}] of the same name, so one "
+                "would replace the other",
+                "give each entry its own name, provider or start_time, or keep one of them",
+            )
+        entries.append(entry)
+    return entries
 
 
 def _fold_tiers(records: list[Any]) -> tuple[list[Any], list[int]]:
