@@ -280,3 +280,25 @@ def test_a_file_without_a_price_is_refused_and_changes_nothing(tmp_path: Path) -
     for name in files:
         fails("prices", "import", str(tmp_path / name), db=db)
     assert ok("prices", "list", "-f", "json", db=db) == before
+
+
+def test_recompute_shows_small_costs_as_plain_decimals(tmp_path: Path) -> None:
+    """A recompute that changed costs below a cent printed them in exponent form (``1E-7``)
+    in json and csv; they are plain decimal text, as the prices are."""
+    db = tmp_path / "small.db"
+    with localtrace.Client(db) as client:
+        when = dt.datetime(2025, 9, 1, tzinfo=dt.timezone.utc)
+        metadata = {
+            "ls_model_name": "tiny",
+            "usage_metadata": {"input_tokens": 1, "output_tokens": 0},
+        }
+        client.create_run(
+            "llm", {}, "llm", start_time=when, end_time=when, extra={"metadata": metadata}
+        )
+    ok("prices", "set", "tiny", "^tiny$", "--prompt", "0.1", "--completion", "0", db=db)
+    [record] = json.loads(ok("prices", "recompute", "-f", "json", db=db))
+    assert record["total_cost_before"] == "0"
+    assert record["total_cost_after"] == record["total_cost_change"] == "0.0000001"
+    ok("prices", "set", "tiny", "^tiny$", "--prompt", "0.2", "--completion", "0", db=db)
+    csv_text = ok("prices", "recompute", "-f", "csv", db=db)
+    assert csv_text.splitlines()[1] == "1,1,0.0000001,0.0000002,0.0000001,False"

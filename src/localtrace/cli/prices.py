@@ -463,9 +463,10 @@ def prices_recompute(
     record = {
         "runs_examined": result.runs_examined,
         "runs_changed": result.runs_changed,
-        "total_cost_before": str(result.total_cost_before),
-        "total_cost_after": str(result.total_cost_after),
-        "total_cost_change": str(result.total_cost_change),
+        # plain decimal text: a small cost as 0.0000001, never 1E-7
+        "total_cost_before": format(result.total_cost_before, "f"),
+        "total_cost_after": format(result.total_cost_after, "f"),
+        "total_cost_change": format(result.total_cost_change, "f"),
         "resumed": result.resumed,
     }
     if fmt != "table":
