@@ -154,10 +154,19 @@ _PARTS: dict[str, tuple[str, ...]] = {
 LangChain sends the whole with its parts, the langsmith wrapper the parts alone."""
 
 
+_SAME_PRICE: dict[str, str] = {"cache_read_over_200k": "cache_read"}
+"""Categories paid at another's price when the price does not name them: the SDK's Gemini
+wrapper reports a long prompt's cached tokens beyond 200k apart from ``cache_read``; they are
+cached reads all the same (at the price of the prompt's tier, as Google bills them)."""
+
+
 def _priced_counts(details: Mapping[str, int], prices: Mapping[str, Decimal]) -> dict[str, int]:
     """Tokens each category the price names pays for, each token once: a whole pays only for
     what its priced parts leave (and for its parts when only they were reported)."""
     counts = {category: details.get(category) or 0 for category in prices}
+    for category, like in _SAME_PRICE.items():
+        if like in prices and category not in prices:
+            counts[like] += details.get(category) or 0
     for whole, parts in _PARTS.items():
         if whole not in prices:
             continue
