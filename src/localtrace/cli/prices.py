@@ -137,6 +137,18 @@ def _tier_text(tier: ModelPriceTier) -> str:
     return f"above {tier.prompt_token_threshold:,}: " + ", ".join(parts)
 
 
+def _start_text(start: dt.datetime | None) -> str:
+    """When a price starts (UTC): the day, with the time when it is not midnight."""
+    if start is None:
+        return "always"
+    start = start.astimezone(dt.timezone.utc)
+    if start.time() == dt.time(0):
+        return start.date().isoformat()
+    return (
+        start.strftime("%Y-%m-%d %H:%M:%S.%f").rstrip("0").rstrip(".").removesuffix(":00") + " UTC"
+    )
+
+
 def _per_1m(price: Decimal) -> str:
     """A per-token price as dollars per 1M tokens, without trailing zeros."""
     text = format(_EXACT.multiply(price, Decimal(1_000_000)).normalize(), "f")
@@ -226,7 +238,7 @@ def prices_list(settings: Settings, fmt: str | None) -> None:
                 price.name,
                 price.match_pattern,
                 price.provider or "any",
-                price.start_time.date().isoformat() if price.start_time else "always",
+                _start_text(price.start_time),
                 _per_1m(price.prompt_cost),
                 _per_1m(price.completion_cost),
                 ", ".join(details),
