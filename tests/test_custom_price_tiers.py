@@ -368,3 +368,23 @@ def test_tiered_custom_prices_equal_genai_prices_on_its_tiered_models(
     assert priced.usage.prompt_cost == int((oracle.input_price * PICO).to_integral_value())
     assert priced.usage.completion_cost == int((oracle.output_price * PICO).to_integral_value())
     assert priced.usage.total_cost == int((oracle.total_price * PICO).to_integral_value())
+
+
+def test_stored_tiers_this_version_cannot_read_price_no_run(
+    tmp_path: Path, client: localtrace.Client
+) -> None:
+    """A tier with a field of a later version (or an edited file) made every write fail while
+    the prices were loaded; such an entry now prices no run, and the others still do."""
+    client.create_model_price("my-gemini", "^my-gemini$", **GEMINI)
+    client.create_model_price("other", "^other$", "0.000001", 0)
+    client.flush()
+    with sqlite3.connect(tmp_path / "tiers.db") as conn:
+        later = {"match_path": None, "tiers": [{"prompt_token_threshold": 1, "per_image": "1"}]}
+        conn.execute(
+            "UPDATE model_prices SET match_path = ?, updated_at = updated_at + 1 WHERE name = ?",
+            (json.dumps(later), "my-gemini"),
+        )
+    usage = {"input_tokens": 1000, "output_tokens": 0}
+    assert llm(client, "my-gemini", usage).total_cost is None
+    assert llm(client, "other", usage).total_cost == Decimal("0.001")
+    assert {p.name for p in client.list_model_prices()} == {"my-gemini", "other"}

@@ -103,6 +103,7 @@ class PriceEntry:
     completion_cost_details: dict[str, Decimal] = field(default_factory=dict)
     updated_at: int = 0
     tiers: tuple[PriceTier, ...] = ()  # ascending thresholds
+    readable: bool = True  # False: the stored tiers are not ones this version can apply
 
     def tier_for(self, prompt_tokens: int) -> PriceTier | None:
         """The tier whose threshold the prompt exceeds, the highest such; ``None``: base prices."""
@@ -534,6 +535,16 @@ def _read_path(text: str | None) -> tuple[tuple[str, ...] | None, tuple[PriceTie
     return tuple(data), ()
 
 
+def _unreadable(row: Sequence[Any]) -> bool:
+    """Whether a stored entry's tiers are beyond this version (a later one's fields, or an
+    edited file): such an entry prices no run, rather than pricing a long prompt wrongly."""
+    try:
+        _read_path(row[3])
+    except (InvalidArgumentError, ValueError, TypeError):
+        return True
+    return False
+
+
 def _row(entry: PriceEntry, updated_at: int) -> tuple[Any, ...]:
     return (
         entry.id,
@@ -560,8 +571,10 @@ def _plain(price: Decimal) -> str:
 
 
 def _entry(row: Sequence[Any]) -> PriceEntry:
-    paths, tiers = _read_path(row[3])
+    readable = not _unreadable(row)
+    paths, tiers = _read_path(row[3]) if readable else (None, ())
     return PriceEntry(
+        readable=readable,
         id=row[0],
         name=row[1],
         match_pattern=row[2],
@@ -650,6 +663,8 @@ class _Compiled:
         self.program = compile_pattern(entry.match_pattern)
 
     def matches(self, ref: ModelRef) -> bool:
+        if not self.entry.readable:
+            return False
         name = ref.at(self.entry.match_path) if self.entry.match_path else ref.name
         return name is not None and self.program.search(name) is not None
 
