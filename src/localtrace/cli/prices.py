@@ -343,8 +343,7 @@ def prices_set(
 
     \b
         localtrace prices set my-llama '^llama-3.*-ft$' --prompt 0.20 --completion 0.60
-        localtrace prices set my-gemini '^my-gemini$' --prompt 1.25 --completion 10 \\
-            --tier 200000:prompt=2.50,completion=15
+        localtrace prices set gemini-long '^my-gemini$' --prompt 1.25 --completion 10 --tier 200000:prompt=2.50,completion=15
     """
     with settings.writer() as client, _tier_errors(tiers):
         price = client.create_model_price(
