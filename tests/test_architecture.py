@@ -26,6 +26,7 @@ PUBLIC = {
     "InvalidRunError",
     "LocaltraceError",
     "ModelPrice",
+    "ModelPriceTier",
     "ModelPriceNotFoundError",
     "NotFoundError",
     "Project",

@@ -280,3 +280,48 @@ def test_a_file_without_a_price_is_refused_and_changes_nothing(tmp_path: Path) -
     for name in files:
         fails("prices", "import", str(tmp_path / name), db=db)
     assert ok("prices", "list", "-f", "json", db=db) == before
+
+
+def test_recompute_shows_small_costs_as_plain_decimals(tmp_path: Path) -> None:
+    """A recompute that changed costs below a cent printed them in exponent form (``1E-7``)
+    in json and csv; they are plain decimal text, as the prices are."""
+    db = tmp_path / "small.db"
+    with localtrace.Client(db) as client:
+        when = dt.datetime(2025, 9, 1, tzinfo=dt.timezone.utc)
+        metadata = {
+            "ls_model_name": "tiny",
+            "usage_metadata": {"input_tokens": 1, "output_tokens": 0},
+        }
+        client.create_run(
+            "llm", {}, "llm", start_time=when, end_time=when, extra={"metadata": metadata}
+        )
+    ok("prices", "set", "tiny", "^tiny$", "--prompt", "0.1", "--completion", "0", db=db)
+    [record] = json.loads(ok("prices", "recompute", "-f", "json", db=db))
+    assert record["total_cost_before"] == "0"
+    assert record["total_cost_after"] == record["total_cost_change"] == "0.0000001"
+    ok("prices", "set", "tiny", "^tiny$", "--prompt", "0.2", "--completion", "0", db=db)
+    csv_text = ok("prices", "recompute", "-f", "csv", db=db)
+    assert csv_text.splitlines()[1] == "1,1,0.0000001,0.0000002,0.0000001,False"
+
+
+def test_the_list_shows_a_start_time_that_is_not_midnight(tmp_path: Path) -> None:
+    """Two prices starting the same day at different times both read "from 2025-06-01"."""
+    db = tmp_path / "start.db"
+    for name, start in (("a", "2025-06-01"), ("b", "2025-06-01T12:30:00Z")):
+        ok(
+            "prices",
+            "set",
+            name,
+            f"^{name}$",
+            "--prompt",
+            "1",
+            "--completion",
+            "1",
+            "--start",
+            start,
+            db=db,
+        )
+    lines = [line.split(None, 1) for line in ok("prices", "list", db=db).splitlines()]
+    rows = {words[0]: words[1] for words in lines if len(words) == 2}
+    assert "2025-06-01 12:30 UTC" in rows["b"]
+    assert "2025-06-01" in rows["a"] and "UTC" not in rows["a"]

@@ -339,12 +339,13 @@ def test_cache_writes_are_priced_once_however_they_are_reported(
     }
 
 
-def test_a_long_context_tier_is_refused_not_applied_to_every_run(
+def test_a_long_context_tier_entry_becomes_a_tier_of_its_base_entry(
     tmp_path: Path, client: localtrace.Client
 ) -> None:
     """LangSmith's price map has entries that apply above a ``prompt_token_threshold`` only.
-    Taken as a plain price, such an entry would price every run of its model at the long-context
-    rate: the file is refused naming the entry, and a null threshold is just a plain entry."""
+    Beside the model's base entry, such an entry becomes that entry's tier (it prices a longer
+    prompt only); alone, taken as a plain price it would price every run of its model at the
+    long-context rate: the file is refused naming the entry."""
     base = {
         "name": "gemini-2.5-pro",
         "match_pattern": "^gemini-2\\.5-pro$",
@@ -360,18 +361,32 @@ def test_a_long_context_tier_is_refused_not_applied_to_every_run(
         "prompt_token_threshold": 200_000,
     }
     path = tmp_path / "prices.json"
-    path.write_text(json.dumps([base, tier]))
+    path.write_text(json.dumps([tier]))
     with pytest.raises(InvalidArgumentError) as caught:
         client.import_model_prices(path)
-    assert caught.value.argument == "[1].prompt_token_threshold"
-    assert "catalogue" in caught.value.fix
+    assert caught.value.argument == "[0].prompt_token_threshold"
+    assert "tiers" in caught.value.fix
     assert client.list_model_prices() == []
-    path.write_text(json.dumps([base]))
+    path.write_text(json.dumps([tier, base]))
     (stored,) = client.import_model_prices(path)
+    assert [t.record() for t in stored.tiers] == [
+        {
+            "prompt_token_threshold": 200_000,
+            "prompt_cost": "0.0000025",
+            "completion_cost": "0.000015",
+        }
+    ]
     run = llm(
         client, "gemini-2.5-pro", "google_genai", usage={"input_tokens": 1000, "output_tokens": 0}
     )
     assert run.total_cost == Decimal("0.00125") and run.price_model_id == stored.id
+    run = llm(
+        client,
+        "gemini-2.5-pro",
+        "google_genai",
+        usage={"input_tokens": 200_001, "output_tokens": 10},
+    )
+    assert run.prompt_cost == Decimal("0.5000025") and run.completion_cost == Decimal("0.00015")
 
 
 def test_gemini_over_200k_tokens_take_their_own_price(client: localtrace.Client) -> None:
@@ -441,3 +456,23 @@ def test_the_js_sdks_one_hour_cache_writes_take_the_one_hour_price(
     run = llm(client, "claude-x", usage=usage)
     # 500 one-hour writes at 2e-6, 100 five-minute writes at 1.25e-6, 1000 more at 1e-6
     assert run.prompt_cost == Decimal("0.001") + Decimal("0.000125") + Decimal("0.001")
+
+
+def test_an_import_file_with_two_entries_one_would_replace_is_refused(
+    tmp_path: Path, client: localtrace.Client
+) -> None:
+    """Two entries of one file with the same name, provider and start time: stored one after
+    the other, the second replaced the first, and the import reported two prices while the
+    file kept one (or, with ``replace=False``, blamed a stored price that did not exist)."""
+    path = tmp_path / "prices.json"
+    first = {"name": "a", "match_pattern": "^a$", "prompt_cost": 1e-6, "completion_cost": 0}
+    second = {**first, "match_pattern": "^a2$", "provider": None}
+    other = {**first, "provider": "OpenAI"}  # another provider: its own price
+    path.write_text(json.dumps([first, other, second]))
+    for replace in (True, False):
+        with pytest.raises(InvalidArgumentError) as caught:
+            client.import_model_prices(path, replace=replace)
+        assert caught.value.argument == "[2].name" and "[0]" in caught.value.reason
+        assert client.list_model_prices() == []
+    path.write_text(json.dumps([first, other]))
+    assert len(client.import_model_prices(path)) == len(client.list_model_prices()) == 2

@@ -15,7 +15,7 @@ import logging
 import os
 import re
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -71,6 +71,7 @@ from .models import (
     AttachmentInfo,
     Feedback,
     ModelPrice,
+    ModelPriceTier,
     Project,
     RecomputeResult,
     Run,
@@ -1021,6 +1022,7 @@ class Client(ExampleCalls, SharingMethods):
         match_path: Sequence[str] | None = None,
         prompt_cost_details: dict[str, Any] | None = None,
         completion_cost_details: dict[str, Any] | None = None,
+        tiers: Sequence[Mapping[str, Any] | ModelPriceTier] | None = None,
         replace: bool = False,
     ) -> ModelPrice:
         """Add a custom model price (LangSmith's model price map fields; USD per token).
@@ -1029,6 +1031,9 @@ class Client(ExampleCalls, SharingMethods):
         ``provider`` if given, that start at or after ``start_time``; custom prices win over the
         bundled catalogue. Runs already stored keep their costs until ``recompute_costs()``.
         An entry with the same name, provider and start time is refused unless ``replace``.
+        ``tiers`` are long-context prices: ``[{"prompt_token_threshold": 200000,
+        "prompt_cost": ..., "completion_cost": ..., "prompt_cost_details": {...}}]`` prices a run
+        whose prompt has more than 200,000 tokens, all of it, at those prices.
 
         >>> client = Client(":memory:")
         >>> price = client.create_model_price("my-model", "^my-model$", "2.5e-6", "1e-5")
@@ -1045,6 +1050,12 @@ class Client(ExampleCalls, SharingMethods):
             match_path=match_path,
             prompt_cost_details=prompt_cost_details,
             completion_cost_details=completion_cost_details,
+            tiers=[
+                t.model_dump(exclude_none=True) if isinstance(t, ModelPriceTier) else t
+                for t in tiers
+            ]
+            if isinstance(tiers, (list, tuple))
+            else tiers,
         )
         with self._db.write() as conn:
             stored = _prices.write(conn, [entry], replace=replace)

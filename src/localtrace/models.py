@@ -633,6 +633,40 @@ class RunStats(BaseModel):
         return [(key, getattr(self, key)) for key in type(self).model_fields]
 
 
+class ModelPriceTier(BaseModel):
+    """Prices of a ``ModelPrice`` in force when a run's prompt has more than
+    ``prompt_token_threshold`` tokens (a long-context tier): they then apply to all the run's
+    tokens; a price left ``None`` (or a token type not named) stays the entry's own."""
+
+    prompt_token_threshold: int
+    """The tier applies to runs with more prompt (input) tokens than this."""
+    prompt_cost: Decimal | None = None
+    """USD per prompt token above the threshold; ``None``: the entry's ``prompt_cost``."""
+    completion_cost: Decimal | None = None
+    """USD per completion token above the threshold; ``None``: the entry's ``completion_cost``."""
+    prompt_cost_details: dict[str, Decimal] = Field(default_factory=dict)
+    """USD per token of prompt token types above the threshold (e.g. ``cache_read``)."""
+    completion_cost_details: dict[str, Decimal] = Field(default_factory=dict)
+    """USD per token of completion token types above the threshold."""
+
+    def record(self) -> dict[str, Any]:
+        """The tier as plain JSON values (costs as exact decimal text), the prices it names."""
+        out: dict[str, Any] = {"prompt_token_threshold": self.prompt_token_threshold}
+        if self.prompt_cost is not None:
+            out["prompt_cost"] = format(self.prompt_cost, "f")
+        if self.completion_cost is not None:
+            out["completion_cost"] = format(self.completion_cost, "f")
+        if self.prompt_cost_details:
+            out["prompt_cost_details"] = {
+                k: format(v, "f") for k, v in self.prompt_cost_details.items()
+            }
+        if self.completion_cost_details:
+            out["completion_cost_details"] = {
+                k: format(v, "f") for k, v in self.completion_cost_details.items()
+            }
+        return out
+
+
 class ModelPrice(BaseModel):
     """A custom model price, in LangSmith's model price map shape (prices in USD per token)."""
 
@@ -659,6 +693,9 @@ class ModelPrice(BaseModel):
     """The price applies to runs that started at or after this time; ``None``: always."""
     updated_at: dt.datetime | None = None
     """When the entry was written (the newest wins between otherwise equal entries)."""
+    tiers: list[ModelPriceTier] = Field(default_factory=list)
+    """Long-context tiers, ascending by ``prompt_token_threshold``: a run whose prompt has more
+    tokens than a tier's threshold is priced, all of it, at the highest such tier's prices."""
 
     def record(self) -> dict[str, Any]:
         """The price as plain JSON values (costs as exact decimal text, the start as ISO-8601):
@@ -676,6 +713,7 @@ class ModelPrice(BaseModel):
                 k: format(v, "f") for k, v in self.completion_cost_details.items()
             },
             "start_time": self.start_time.isoformat() if self.start_time else None,
+            "tiers": [tier.record() for tier in self.tiers],
         }
 
     @property

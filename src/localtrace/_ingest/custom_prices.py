@@ -10,6 +10,11 @@ hang ingest (backreferences and lookarounds, which need backtracking, are refuse
 
 Choosing among matching entries: one for the run's provider beats one for any provider; then the
 latest ``start_time`` not after the run's start; then the most recently written.
+
+An entry may have ``tiers``: prices in force when a run's prompt has more than a tier's
+``prompt_token_threshold`` tokens (Gemini's and Claude's long-context prices). As genai-prices and
+the providers bill them, crossing a threshold prices *all* the run's tokens at the tier's rates,
+and a tier changes only the prices it names (the others stay the entry's own).
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ MAX_PRICE = Decimal("0.01")
 unit mistake, almost always a price per 1M tokens given as a price per token."""
 MAX_PATTERN = 1000
 MAX_NAME = 200
+MAX_TIERS = 20
 
 _COLUMNS = (
     "id, name, match_pattern, match_path, provider, prompt_cost, completion_cost, "
@@ -71,6 +77,17 @@ def compile_pattern(pattern: str) -> Any:
 
 
 @dataclass(frozen=True)
+class PriceTier:
+    """Prices in force above ``threshold`` prompt tokens; ``None``/absent: the entry's own."""
+
+    threshold: int
+    prompt_cost: Decimal | None = None
+    completion_cost: Decimal | None = None
+    prompt_cost_details: dict[str, Decimal] = field(default_factory=dict)
+    completion_cost_details: dict[str, Decimal] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class PriceEntry:
     """One validated custom price (USD per token, exact)."""
 
@@ -85,24 +102,42 @@ class PriceEntry:
     prompt_cost_details: dict[str, Decimal] = field(default_factory=dict)
     completion_cost_details: dict[str, Decimal] = field(default_factory=dict)
     updated_at: int = 0
+    tiers: tuple[PriceTier, ...] = ()  # ascending thresholds
+    readable: bool = True  # False: the stored tiers are not ones this version can apply
+
+    def tier_for(self, prompt_tokens: int) -> PriceTier | None:
+        """The tier whose threshold the prompt exceeds, the highest such; ``None``: base prices."""
+        found = None
+        for tier in self.tiers:
+            if prompt_tokens > tier.threshold:
+                found = tier
+        return found
 
     def cost(self, usage: Any) -> tuple[int, int, int, dict[str, int], dict[str, int]]:
         """Pico-dollars (prompt, completion, total, prompt details, completion details).
 
         The most specific token type is priced first: tokens of a category this entry prices
-        are paid at that price, the rest of the direction's tokens at the base price.
+        are paid at that price, the rest of the direction's tokens at the base price. A tier the
+        prompt's size reaches replaces the prices it names, for all of the run's tokens.
         """
+        prompt_cost, completion_cost = self.prompt_cost, self.completion_cost
+        prompt_prices, completion_prices = self.prompt_cost_details, self.completion_cost_details
+        tier = self.tier_for(usage.prompt_tokens)
+        if tier is not None:
+            if tier.prompt_cost is not None:
+                prompt_cost = tier.prompt_cost
+            if tier.completion_cost is not None:
+                completion_cost = tier.completion_cost
+            prompt_prices = {**prompt_prices, **tier.prompt_cost_details}
+            completion_prices = {**completion_prices, **tier.completion_cost_details}
         prompt, prompt_details = _direction(
-            usage.prompt_tokens,
-            usage.prompt_token_details,
-            self.prompt_cost,
-            self.prompt_cost_details,
+            usage.prompt_tokens, usage.prompt_token_details, prompt_cost, prompt_prices
         )
         completion, completion_details = _direction(
             usage.completion_tokens,
             usage.completion_token_details,
-            self.completion_cost,
-            self.completion_cost_details,
+            completion_cost,
+            completion_prices,
         )
         return (
             _pico(prompt),
@@ -120,10 +155,19 @@ _PARTS: dict[str, tuple[str, ...]] = {
 LangChain sends the whole with its parts, the langsmith wrapper the parts alone."""
 
 
+_SAME_PRICE: dict[str, str] = {"cache_read_over_200k": "cache_read"}
+"""Categories paid at another's price when the price does not name them: the SDK's Gemini
+wrapper reports a long prompt's cached tokens beyond 200k apart from ``cache_read``; they are
+cached reads all the same (at the price of the prompt's tier, as Google bills them)."""
+
+
 def _priced_counts(details: Mapping[str, int], prices: Mapping[str, Decimal]) -> dict[str, int]:
     """Tokens each category the price names pays for, each token once: a whole pays only for
     what its priced parts leave (and for its parts when only they were reported)."""
     counts = {category: details.get(category) or 0 for category in prices}
+    for category, like in _SAME_PRICE.items():
+        if like in prices and category not in prices:
+            counts[like] += details.get(category) or 0
     for whole, parts in _PARTS.items():
         if whole not in prices:
             continue
@@ -202,6 +246,109 @@ def _details(value: Any, argument: str, allowed: frozenset[str]) -> dict[str, De
     return out
 
 
+_TIER_FIELDS = (
+    "prompt_token_threshold",
+    "prompt_cost",
+    "completion_cost",
+    "prompt_cost_details",
+    "completion_cost_details",
+)
+_TIER_FIX = (
+    "give a list of {'prompt_token_threshold': N, 'prompt_cost': ..., 'completion_cost': ..., "
+    "'prompt_cost_details': {...}, 'completion_cost_details': {...}} (prices in USD per token), "
+    "e.g. [{'prompt_token_threshold': 200000, 'prompt_cost': '0.0000025'}]"
+)
+
+
+def _threshold(value: Any, argument: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, str) and value.strip().isdigit():
+            return int(value.strip())
+        raise InvalidArgumentError(
+            argument,
+            value,
+            "is not a whole number of tokens",
+            "give the prompt size above which the tier's prices apply, e.g. 200000",
+        )
+    if value < 0 or value > 2**62:
+        raise InvalidArgumentError(
+            argument, value, "is not a token count", "give a count from 0 up, e.g. 200000"
+        )
+    return value
+
+
+def _tiers(value: Any) -> tuple[PriceTier, ...]:
+    """Validated tiers, ascending by threshold; each names its threshold and one price or more."""
+    from .pricing import COMPLETION_CATEGORIES, PROMPT_CATEGORIES
+
+    if value is None:
+        return ()
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
+        raise InvalidArgumentError("tiers", value, "is not a list", _TIER_FIX)
+    if len(value) > MAX_TIERS:
+        raise InvalidArgumentError(
+            "tiers", len(value), f"is more than {MAX_TIERS} tiers", "keep the tiers that apply"
+        )
+    tiers: list[PriceTier] = []
+    for index, tier in enumerate(value):
+        where = f"tiers[{index}]"
+        if not isinstance(tier, Mapping):
+            raise InvalidArgumentError(where, tier, "is not an object", _TIER_FIX)
+        unknown = [key for key in tier if key not in _TIER_FIELDS]
+        if unknown:
+            raise InvalidArgumentError(
+                f"{where}.{unknown[0]}",
+                unknown[0],
+                "is not a field of a price tier",
+                _words.did_you_mean(str(unknown[0]), _TIER_FIELDS, or_list=True),
+            )
+        if tier.get("prompt_token_threshold") is None:
+            raise InvalidArgumentError(
+                f"{where}.prompt_token_threshold",
+                None,
+                "is missing",
+                "give the prompt size above which the tier's prices apply, e.g. 200000",
+            )
+        prompt = tier.get("prompt_cost")
+        completion = tier.get("completion_cost")
+        made = PriceTier(
+            threshold=_threshold(tier["prompt_token_threshold"], f"{where}.prompt_token_threshold"),
+            prompt_cost=None if prompt is None else _price(prompt, f"{where}.prompt_cost"),
+            completion_cost=None
+            if completion is None
+            else _price(completion, f"{where}.completion_cost"),
+            prompt_cost_details=_details(
+                tier.get("prompt_cost_details"), f"{where}.prompt_cost_details", PROMPT_CATEGORIES
+            ),
+            completion_cost_details=_details(
+                tier.get("completion_cost_details"),
+                f"{where}.completion_cost_details",
+                COMPLETION_CATEGORIES,
+            ),
+        )
+        if (
+            made.prompt_cost is None
+            and made.completion_cost is None
+            and not made.prompt_cost_details
+            and not made.completion_cost_details
+        ):
+            raise InvalidArgumentError(
+                where,
+                dict(tier),
+                "names no price",
+                "give the prices that change above the threshold, e.g. prompt_cost",
+            )
+        if any(other.threshold == made.threshold for other in tiers):
+            raise InvalidArgumentError(
+                f"{where}.prompt_token_threshold",
+                made.threshold,
+                "is the threshold of another tier",
+                "give each tier its own threshold",
+            )
+        tiers.append(made)
+    return tuple(sorted(tiers, key=lambda t: t.threshold))
+
+
 def _time(value: Any) -> int | None:
     if value is None or value == "":
         return None
@@ -262,6 +409,7 @@ def validate(
     prompt_cost_details: Any = None,
     completion_cost_details: Any = None,
     id: Any = None,
+    tiers: Any = None,
 ) -> PriceEntry:
     """A ``PriceEntry`` from user input, or ``InvalidArgumentError`` naming the field and fix."""
     from .pricing import COMPLETION_CATEGORIES, PROMPT_CATEGORIES
@@ -292,6 +440,7 @@ def validate(
         completion_cost_details=_details(
             completion_cost_details, "completion_cost_details", COMPLETION_CATEGORIES
         ),
+        tiers=_tiers(tiers),
     )
 
 
@@ -306,6 +455,7 @@ _FIELDS = (
     "match_path",
     "prompt_cost_details",
     "completion_cost_details",
+    "tiers",
 )
 _IGNORED = frozenset(
     {"tenant_id", "created_at", "updated_at", "modified_at", "prompt_token_threshold"}
@@ -328,16 +478,16 @@ def validate_record(record: Any, where: str) -> PriceEntry:
         )
     threshold = record.get("prompt_token_threshold")
     if threshold is not None:
-        # A long-context tier: it applies above the threshold only. Taken as a plain price it
-        # would price every run of the model at the tier's rate, so it is refused instead.
+        # A long-context tier on its own: taken as a plain price it would price every run of the
+        # model at the tier's rate. A file holding the model's base entry too folds it into
+        # that entry's tiers (``read_file``); alone, it is refused.
         raise InvalidArgumentError(
             f"{where}.prompt_token_threshold",
             threshold,
-            "is a price for prompts above a token threshold, which custom prices cannot express",
-            "leave this entry out: the bundled catalogue prices the long-context tiers of "
-            "Gemini and Claude models; a plain entry may price the tokens the SDK's Gemini "
-            "wrapper reports beyond 200k (prompt_cost_details/completion_cost_details "
-            "'over_200k'); for other models send the run's cost with it",
+            "is a price for prompts above a token threshold, and the file has no entry for the "
+            "same match_pattern, provider and start_time without a threshold to add it to",
+            "add that base entry to the file, or give the tier in the base entry's 'tiers': "
+            "[{'prompt_token_threshold': N, 'prompt_cost': ..., 'completion_cost': ...}]",
         )
     try:
         return validate(**{key: record.get(key) for key in _FIELDS})
@@ -348,12 +498,59 @@ def validate_record(record: Any, where: str) -> PriceEntry:
 
 
 # -- storage ---------------------------------------------------------------------------------
+def _tier_record(tier: PriceTier) -> dict[str, Any]:
+    """A tier as plain JSON values (prices as exact decimal text), only the prices it names."""
+    record: dict[str, Any] = {"prompt_token_threshold": tier.threshold}
+    if tier.prompt_cost is not None:
+        record["prompt_cost"] = _plain(tier.prompt_cost)
+    if tier.completion_cost is not None:
+        record["completion_cost"] = _plain(tier.completion_cost)
+    if tier.prompt_cost_details:
+        record["prompt_cost_details"] = {k: _plain(v) for k, v in tier.prompt_cost_details.items()}
+    if tier.completion_cost_details:
+        record["completion_cost_details"] = {
+            k: _plain(v) for k, v in tier.completion_cost_details.items()
+        }
+    return record
+
+
+def _stored_path(entry: PriceEntry) -> str | None:
+    """The ``match_path`` column: the JSON list of paths, or, for an entry with tiers, an object
+    ``{"match_path": [...] or null, "tiers": [...]}`` (no new column; a version that predates
+    tiers reads the object's keys as paths no run names, so it leaves such runs without a cost
+    rather than pricing a long prompt at the base rate)."""
+    paths = list(entry.match_path) if entry.match_path else None
+    if entry.tiers:
+        return _json.dumps({"match_path": paths, "tiers": [_tier_record(t) for t in entry.tiers]})
+    return _json.dumps(paths) if paths else None
+
+
+def _read_path(text: str | None) -> tuple[tuple[str, ...] | None, tuple[PriceTier, ...]]:
+    if not text:
+        return None, ()
+    data = _json.loads(text)
+    if isinstance(data, Mapping):
+        paths = data.get("match_path")
+        return (tuple(paths) if paths else None), _tiers(data.get("tiers"))
+    return tuple(data), ()
+
+
+def _unreadable(row: Sequence[Any]) -> bool:
+    """Whether a stored entry's tiers are beyond this version (a later one's fields, or an
+    edited file): such an entry prices no run, rather than pricing a long prompt wrongly."""
+    try:
+        _read_path(row[3])
+    except (InvalidArgumentError, ValueError, TypeError):
+        return True
+    return False
+
+
 def _row(entry: PriceEntry, updated_at: int) -> tuple[Any, ...]:
     return (
         entry.id,
         entry.name,
         entry.match_pattern,
-        _json.dumps(list(entry.match_path)) if entry.match_path else None,
+        _stored_path(entry),
         entry.provider,
         _plain(entry.prompt_cost),
         _plain(entry.completion_cost),
@@ -374,11 +571,15 @@ def _plain(price: Decimal) -> str:
 
 
 def _entry(row: Sequence[Any]) -> PriceEntry:
+    readable = not _unreadable(row)
+    paths, tiers = _read_path(row[3]) if readable else (None, ())
     return PriceEntry(
+        readable=readable,
         id=row[0],
         name=row[1],
         match_pattern=row[2],
-        match_path=tuple(_json.loads(row[3])) if row[3] else None,
+        match_path=paths,
+        tiers=tiers,
         provider=row[4],
         prompt_cost=Decimal(row[5]),
         completion_cost=Decimal(row[6]),
@@ -462,6 +663,8 @@ class _Compiled:
         self.program = compile_pattern(entry.match_pattern)
 
     def matches(self, ref: ModelRef) -> bool:
+        if not self.entry.readable:
+            return False
         name = ref.at(self.entry.match_path) if self.entry.match_path else ref.name
         return name is not None and self.program.search(name) is not None
 
@@ -523,7 +726,7 @@ class CustomPrices:
 def to_model(entry: PriceEntry) -> ModelPrice:
     """A stored entry as the public ``ModelPrice``."""
     from .._time import from_micros
-    from ..models import ModelPrice
+    from ..models import ModelPrice, ModelPriceTier
 
     return ModelPrice(
         id=uuid.UUID(entry.id),
@@ -537,6 +740,16 @@ def to_model(entry: PriceEntry) -> ModelPrice:
         completion_cost_details=dict(entry.completion_cost_details),
         start_time=from_micros(entry.start_time) if entry.start_time is not None else None,
         updated_at=from_micros(entry.updated_at) if entry.updated_at else None,
+        tiers=[
+            ModelPriceTier(
+                prompt_token_threshold=tier.threshold,
+                prompt_cost=tier.prompt_cost,
+                completion_cost=tier.completion_cost,
+                prompt_cost_details=dict(tier.prompt_cost_details),
+                completion_cost_details=dict(tier.completion_cost_details),
+            )
+            for tier in entry.tiers
+        ],
     )
 
 
@@ -574,4 +787,79 @@ def read_file(path: str) -> list[PriceEntry]:
         raise InvalidArgumentError(
             "file", path, "holds no list of prices", "give a JSON list of model prices"
         )
-    return [validate_record(record, f"[{index}]") for index, record in enumerate(records)]
+    records, places = _fold_tiers(records)
+    entries: list[PriceEntry] = []
+    seen: dict[tuple[str, str | None, int | None], int] = {}
+    for record, place in zip(records, places, strict=True):
+        entry = validate_record(record, f"[{place}]")
+        same = seen.setdefault((entry.name, entry.provider, entry.start_time), place)
+        if same != place:
+            # Stored one after the other, the second would replace the first: the import
+            # would report both and keep one.
+            raise InvalidArgumentError(
+                f"[{place}].name",
+                entry.name,
+                f"has the provider and start_time of entry [{same}] of the same name, so one "
+                "would replace the other",
+                "give each entry its own name, provider or start_time, or keep one of them",
+            )
+        entries.append(entry)
+    return entries
+
+
+def _fold_tiers(records: list[Any]) -> tuple[list[Any], list[int]]:
+    """LangSmith's price map lists a long-context tier as its own entry with a
+    ``prompt_token_threshold``; each such entry becomes a tier of the file's entry for the same
+    ``match_pattern``, ``provider``, ``start_time`` and ``match_path`` without a threshold.
+    Returns the records left and each one's index in the file (for error messages)."""
+
+    def key(record: Mapping[str, Any]) -> tuple[Any, ...]:
+        path = record.get("match_path")
+        return (
+            record.get("match_pattern"),
+            (record.get("provider") or "").strip().lower() or None,
+            record.get("start_time") or None,
+            tuple(path) if isinstance(path, list) else path,
+        )
+
+    bases: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for record in records:
+        if isinstance(record, Mapping) and record.get("prompt_token_threshold") is None:
+            try:
+                bases.setdefault(key(record), {})
+            except TypeError:  # an unhashable field: validation names it
+                continue
+    if not any(
+        isinstance(r, Mapping) and r.get("prompt_token_threshold") is not None for r in records
+    ):
+        return records, list(range(len(records)))
+    folded: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    kept: list[Any] = []
+    places: list[int] = []
+    for index, record in enumerate(records):
+        if isinstance(record, Mapping) and record.get("prompt_token_threshold") is not None:
+            try:
+                found = key(record) in bases
+            except TypeError:
+                found = False
+            if found:
+                tier = {
+                    name: record[name]
+                    for name in _TIER_FIELDS
+                    if record.get(name) is not None and record.get(name) != {}
+                }
+                folded.setdefault(key(record), []).append(tier)
+                continue
+        kept.append(record)
+        places.append(index)
+    out: list[Any] = []
+    for record in kept:
+        if isinstance(record, Mapping) and record.get("prompt_token_threshold") is None:
+            try:
+                extra = folded.get(key(record))
+            except TypeError:
+                extra = None
+            if extra:
+                record = {**record, "tiers": [*(record.get("tiers") or []), *extra]}
+        out.append(record)
+    return out, places

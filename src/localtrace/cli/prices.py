@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sys
 import uuid
+from collections.abc import Iterator
 from decimal import Context, Decimal, InvalidOperation
 
 import click
@@ -13,6 +15,7 @@ from rich.table import Table
 
 from .. import UnpricedUsage, display, render
 from ..errors import InvalidArgumentError, ModelPriceNotFoundError
+from ..models import ModelPriceTier
 from .app import (
     _CONTEXT,
     CommandError,
@@ -61,6 +64,91 @@ def _details(pairs: tuple[str, ...], per: str, argument: str) -> dict[str, Decim
     return out
 
 
+_TIER_FORMAT = "ABOVE:KEY=USD,..., e.g. 200000:prompt=2.50,completion=15,prompt.cache_read=0.25"
+
+
+def _tier(text: str, per: str) -> dict[str, object]:
+    """One ``--tier``: prices (per ``per`` tokens) in force above a prompt size, as the
+    ``tiers`` entry ``create_model_price`` takes (USD per token)."""
+    above, sep, rest = text.partition(":")
+    if not sep or not above.strip().isdigit() or not rest.strip():
+        raise InvalidArgumentError(
+            "--tier", text, "is not ABOVE:KEY=USD,...", f"give {_TIER_FORMAT}"
+        )
+    tier: dict[str, object] = {"prompt_token_threshold": int(above.strip())}
+    for pair in rest.split(","):
+        key, sep, price = pair.partition("=")
+        key = key.strip()
+        direction, dot, category = key.partition(".")
+        if not sep or direction not in ("prompt", "completion") or (dot and not category):
+            raise InvalidArgumentError(
+                "--tier",
+                pair.strip(),
+                "is not prompt=USD, completion=USD, prompt.TYPE=USD or completion.TYPE=USD",
+                f"give {_TIER_FORMAT}",
+            )
+        value = _per_token(price, per, f"--tier {key}")
+        if dot:
+            details = tier.setdefault(f"{direction}_cost_details", {})
+            assert isinstance(details, dict)
+            details[category] = value
+        else:
+            tier[f"{direction}_cost"] = value
+    return tier
+
+
+@contextlib.contextmanager
+def _tier_errors(tiers: tuple[str, ...]) -> Iterator[None]:
+    """An error about ``tiers[i]...`` names the ``--tier`` as typed and the key in it."""
+    try:
+        yield
+    except InvalidArgumentError as exc:
+        head, _, rest = exc.argument.partition("].")
+        if not head.startswith("tiers[") or not head[6:].isdigit():
+            raise
+        typed = tiers[int(head[6:])]
+        key = rest.replace("_cost_details.", ".").replace("_cost", "")
+        value = exc.value if rest.endswith("_threshold") else typed
+        if isinstance(value, Decimal):
+            value = format(value, "f")
+        raise InvalidArgumentError(
+            f"--tier {key}",
+            value,
+            exc.reason,
+            exc.fix if exc.reason == "is not a token type" else _TIER_FIX_CLI,
+        ) from None
+
+
+_TIER_FIX_CLI = f"give {_TIER_FORMAT}"
+
+
+def _tier_text(tier: ModelPriceTier) -> str:
+    """A tier per 1M tokens, as the table shows it: ``above 200,000: prompt $2.5, ...``."""
+    parts = [
+        *([f"prompt {_per_1m(tier.prompt_cost)}"] if tier.prompt_cost is not None else []),
+        *(
+            [f"completion {_per_1m(tier.completion_cost)}"]
+            if tier.completion_cost is not None
+            else []
+        ),
+        *(f"{k} {_per_1m(v)}" for k, v in tier.prompt_cost_details.items()),
+        *(f"{k} {_per_1m(v)}" for k, v in tier.completion_cost_details.items()),
+    ]
+    return f"above {tier.prompt_token_threshold:,}: " + ", ".join(parts)
+
+
+def _start_text(start: dt.datetime | None) -> str:
+    """When a price starts (UTC): the day, with the time when it is not midnight."""
+    if start is None:
+        return "always"
+    start = start.astimezone(dt.timezone.utc)
+    if start.time() == dt.time(0):
+        return start.date().isoformat()
+    return (
+        start.strftime("%Y-%m-%d %H:%M:%S.%f").rstrip("0").rstrip(".").removesuffix(":00") + " UTC"
+    )
+
+
 def _per_1m(price: Decimal) -> str:
     """A per-token price as dollars per 1M tokens, without trailing zeros."""
     text = format(_EXACT.multiply(price, Decimal(1_000_000)).normalize(), "f")
@@ -101,7 +189,7 @@ def _table(
 
 PRICE_FIELDS = (
     *("id", "name", "match_pattern", "match_path", "provider", "prompt_cost"),
-    *("completion_cost", "prompt_cost_details", "completion_cost_details", "start_time"),
+    *("completion_cost", "prompt_cost_details", "completion_cost_details", "start_time", "tiers"),
 )
 """The keys of ``ModelPrice.record()``: the CSV header of ``prices list`` when there is no price."""
 
@@ -144,13 +232,13 @@ def prices_list(settings: Settings, fmt: str | None) -> None:
         details = [
             f"{k} {_per_1m(v)}"
             for k, v in (*price.prompt_cost_details.items(), *price.completion_cost_details.items())
-        ]
+        ] + [_tier_text(tier) for tier in price.tiers]
         rows.append(
             (
                 price.name,
                 price.match_pattern,
                 price.provider or "any",
-                price.start_time.date().isoformat() if price.start_time else "always",
+                _start_text(price.start_time),
                 _per_1m(price.prompt_cost),
                 _per_1m(price.completion_cost),
                 ", ".join(details),
@@ -204,6 +292,15 @@ def prices_list(settings: Settings, fmt: str | None) -> None:
     metavar="TYPE=USD",
     help="Price of one completion token type, e.g. reasoning=10 (repeatable).",
 )
+@click.option(
+    "--tier",
+    "tiers",
+    multiple=True,
+    metavar="ABOVE:KEY=USD,...",
+    help="Prices for prompts of more than ABOVE tokens, applied to all the run's tokens, e.g. "
+    "200000:prompt=2.50,completion=15,prompt.cache_read=0.25 (repeatable; unnamed prices stay "
+    "the base ones).",
+)
 @pass_settings
 @options_named(
     {
@@ -215,12 +312,14 @@ def prices_list(settings: Settings, fmt: str | None) -> None:
         "completion_cost_details": "--completion-type",
         "provider": "--provider",
         "start_time": "--start",
+        "tiers": "--tier",
     },
     {
         "prompt_cost": _PRICE_FIX,
         "completion_cost": _PRICE_FIX,
         "prompt_cost_details": _PRICE_FIX,
         "completion_cost_details": _PRICE_FIX,
+        "tiers": f"give {_TIER_FORMAT}",
     },
 )
 def prices_set(
@@ -234,6 +333,7 @@ def prices_set(
     start: str | None,
     prompt_types: tuple[str, ...],
     completion_types: tuple[str, ...],
+    tiers: tuple[str, ...],
 ) -> None:
     """Add a custom price for the models whose name matches PATTERN (a regular expression), or
     replace the one with the same NAME, provider and start. Stored runs keep their costs until
@@ -243,8 +343,9 @@ def prices_set(
 
     \b
         localtrace prices set my-llama '^llama-3.*-ft$' --prompt 0.20 --completion 0.60
+        localtrace prices set gemini-long '^my-gemini$' --prompt 1.25 --completion 10 --tier 200000:prompt=2.50,completion=15
     """
-    with settings.writer() as client:
+    with settings.writer() as client, _tier_errors(tiers):
         price = client.create_model_price(
             name,
             pattern,
@@ -254,11 +355,14 @@ def prices_set(
             start_time=start,
             prompt_cost_details=_details(prompt_types, per, "--prompt-type"),
             completion_cost_details=_details(completion_types, per, "--completion-type"),
+            tiers=[_tier(text, per) for text in tiers] or None,
             replace=True,
         )
     _note(
         f"price {price.name} ({price.id}) set: {_per_1m(price.prompt_cost)} prompt, "
-        f"{_per_1m(price.completion_cost)} completion per 1M tokens; "
+        f"{_per_1m(price.completion_cost)} completion per 1M tokens"
+        + "".join(f"; {_tier_text(tier)}" for tier in price.tiers)
+        + "; "
         "run `localtrace prices recompute` to re-price stored runs"
     )
 
@@ -370,9 +474,10 @@ def prices_recompute(
     record = {
         "runs_examined": result.runs_examined,
         "runs_changed": result.runs_changed,
-        "total_cost_before": str(result.total_cost_before),
-        "total_cost_after": str(result.total_cost_after),
-        "total_cost_change": str(result.total_cost_change),
+        # plain decimal text: a small cost as 0.0000001, never 1E-7
+        "total_cost_before": format(result.total_cost_before, "f"),
+        "total_cost_after": format(result.total_cost_after, "f"),
+        "total_cost_change": format(result.total_cost_change, "f"),
         "resumed": result.resumed,
     }
     if fmt != "table":
