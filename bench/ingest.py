@@ -364,7 +364,7 @@ def pricing_work(n: int) -> float:
     (finding the model, the prices, the arithmetic), timed alone: on a shared machine the
     on/off difference drowns in noise, this does not."""
     from localtrace._ingest.pricing import Pricer, settle
-    from localtrace._ingest.usage import own_usage
+    from localtrace._usage import own_usage
 
     items = [
         (own_usage(run["extra"], None), run["extra"], to_micros(run["start_time"]))

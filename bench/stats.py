@@ -51,8 +51,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 import localtrace
-from localtrace._ingest.usage import from_pico
 from localtrace._time import dotted_timestamp
+from localtrace._usage import from_pico
 
 GENERATOR_VERSION = 2
 BASE_TIME = 1_767_225_600_000_000  # 2026-01-01T00:00:00Z in microseconds

@@ -24,9 +24,9 @@ import localtrace
 from localtrace import InvalidArgumentError
 from localtrace._ingest.custom_prices import PriceEntry, read_all
 from localtrace._ingest.pricing import MODEL_PATHS, ModelRef, Pricer
-from localtrace._ingest.usage import from_usage_metadata
 from localtrace._money import PICO
 from localtrace._transfer import prices as transfer_prices
+from localtrace._usage import from_usage_metadata
 from test_cli import fails, ok
 
 T = dt.datetime(2025, 10, 1, 12, tzinfo=dt.timezone.utc)

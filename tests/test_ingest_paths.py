@@ -23,7 +23,7 @@ from localtrace._ingest.merge import apply_change, new_state
 from localtrace._ingest.normalize import RunProblemError, _non_finite, _plainly_finite, normalize
 from localtrace._ingest.pricing import _response_model
 from localtrace._ingest.state import RunState
-from localtrace._ingest.usage import EMPTY_USAGE, Usage, own_usage
+from localtrace._usage import EMPTY_USAGE, Usage, own_usage
 
 _KEYS = st.sampled_from(["", "a", "b", "a.b", "user", "1", "ls_model_name"])
 _SCALARS = st.one_of(

@@ -25,9 +25,9 @@ from hypothesis import strategies as st
 import localtrace
 from localtrace._ingest.catalogue import Catalogue
 from localtrace._ingest.pricing import ModelRef, Pricer, catalogue_usage
-from localtrace._ingest.usage import from_usage_metadata
 from localtrace._money import PICO
 from localtrace._time import to_micros
+from localtrace._usage import from_usage_metadata
 
 T = dt.datetime(2025, 9, 1, 12, tzinfo=dt.timezone.utc)
 

@@ -12,9 +12,9 @@ from .._ids import Refusal
 from .._store.db import chunks, placeholders
 from .._store.migrations import remote_parent_run_id
 from .._time import now_micros
+from .._usage import EMPTY_USAGE, Usage
 from .rollup import apply_to_stored_ancestors
 from .state import RunState
-from .usage import EMPTY_USAGE, Usage
 
 _ORPHAN = "parent_run_id IS NOT NULL AND instr(dotted_order, '.') = 0"
 """A run stored before its parent: its dotted_order is its own segment only (runs_orphans)."""

@@ -17,9 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .._usage import Usage
 from .catalogue import Catalogue
 from .custom_prices import CustomPrices
-from .usage import Usage
 
 logger = logging.getLogger("localtrace")
 

@@ -35,12 +35,12 @@ from typing import Any
 from .. import _json
 from .._store.db import Database, chunks, placeholders
 from .._time import now_micros
+from .._usage import EMPTY_USAGE, Usage, UsageError, counts_own_usage, own_usage
 from .normalize import USAGE_HINTS
 from .pricing import SENT, Pricer, has_sent_cost, settle
 from .rollup import reroll_traces, takes_away
 from .state import USAGE_COLUMNS, UsageColumns, usage_from_columns
 from .upsert import Ingestor, RunState
-from .usage import EMPTY_USAGE, Usage, UsageError, counts_own_usage, own_usage
 
 UNCOUNTED = (
     "(r.run_type NOT IN ('llm', 'embedding') AND r.own_usage IS NOT NULL"

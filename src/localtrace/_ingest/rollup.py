@@ -13,8 +13,8 @@ from typing import Any, NamedTuple
 from .. import _json
 from .._dotted import ancestor_ids
 from .._store.db import chunks, placeholders
+from .._usage import EMPTY_USAGE, Usage
 from .state import USAGE_COLUMNS, RunState, UsageColumns, usage_columns, usage_from_columns
-from .usage import EMPTY_USAGE, Usage
 
 
 def roll_up(conn: sqlite3.Connection, states: dict[str, RunState]) -> None:

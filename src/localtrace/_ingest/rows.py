@@ -10,8 +10,8 @@ from .. import _json
 from .._flatten import flatten
 from .._store import fulltext
 from .._store.db import placeholders
+from .._usage import EMPTY_USAGE
 from .state import RunState, usage_columns
-from .usage import EMPTY_USAGE
 
 _THREAD_KEYS = ("thread_id", "session_id", "conversation_id")
 

@@ -12,8 +12,8 @@ from typing import Any, NamedTuple
 
 from .. import _json
 from .._store.db import chunks, placeholders
+from .._usage import EMPTY_USAGE, Usage
 from ..errors import RunProblem
-from .usage import EMPTY_USAGE, Usage
 
 UNNAMED = "Unnamed"
 """The name of a run whose patch came without its post."""

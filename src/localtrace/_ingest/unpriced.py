@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .. import _json
+from .._usage import Usage
 from .catalogue import Refusal
 from .normalize import USAGE_HINTS
 from .pricing import (
@@ -25,7 +26,6 @@ from .pricing import (
     model_ref,
     priceable,
 )
-from .usage import Usage
 
 
 @dataclass(frozen=True)

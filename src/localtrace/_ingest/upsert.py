@@ -28,6 +28,7 @@ from .. import _json
 from .._ids import Refusal
 from .._store.projects import insert_project
 from .._time import TimeValueError, now_micros, settle_end, to_micros
+from .._usage import EMPTY_USAGE, counts_own_usage, own_usage
 from ..errors import LocaltraceError, RunProblem
 from .merge import apply_change, new_state
 from .normalize import Change, may_hold_usage, normalize_all
@@ -45,7 +46,6 @@ from .state import (
     load_existing,
     usage_columns,
 )
-from .usage import EMPTY_USAGE, counts_own_usage, own_usage
 
 __all__ = ["IngestResult", "Ingestor", "RunState"]
 

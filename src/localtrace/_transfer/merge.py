@@ -40,7 +40,6 @@ from .._dotted import dotted_ids
 from .._ingest.pricing import Pricer
 from .._ingest.recompute import count_model_calls_only
 from .._ingest.upsert import Ingestor
-from .._ingest.usage import Usage
 from .._store import fulltext
 from .._store import migrations as _migrations
 from .._store.db import (
@@ -52,6 +51,7 @@ from .._store.db import (
     retry_busy,
 )
 from .._time import from_micros
+from .._usage import Usage
 from ..errors import (
     InvalidArgumentError,
     NotFoundError,

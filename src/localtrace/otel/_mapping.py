@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 
 from .._dotted import parse_dotted_order
-from .._ingest.usage import MAX_PICO, MAX_TOKENS, UsageError, from_usage_metadata, to_pico
+from .._usage import MAX_PICO, MAX_TOKENS, UsageError, from_usage_metadata, to_pico
 from ..models import RUN_TYPES
 from . import _ai_sdk, _ids
 from ._spans import KIND_NAMES, STATUS_ERROR, STATUS_NAMES, Span, json_or_text, serialized
@@ -890,7 +890,7 @@ def _add_metadata_tokens(
 
 def _outputs_hold_usage(outputs: Any) -> bool:
     """Whether the store finds usage in these outputs (``usage_metadata``, a LangChain
-    generation's message, ``llm_output.token_usage``/``usage``: ``localtrace._ingest.usage``'s
+    generation's message, ``llm_output.token_usage``/``usage``: ``localtrace._usage``'s
     sources): then token attributes restate it. The keys alone are not enough: a LangChain
     result of an integration that reports no usage has them too, and its tokens would be lost."""
     if not isinstance(outputs, dict):

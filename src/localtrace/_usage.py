@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
-from .._ids import Refusal
-from .._money import PICO, from_pico, pico_to_usd
+from ._ids import Refusal
+from ._money import PICO, from_pico, pico_to_usd
 
 __all__ = ["PICO", "from_pico", "pico_to_usd"]  # re-exported for the write side
 
