@@ -24,11 +24,6 @@ FEATURES: tuple[tuple[tuple[str, ...], str, str], ...] = (
         "feedback configurations",
         "send scores with create_feedback",
     ),
-    (
-        ("presigned_feedback", "feedback_from_token"),
-        "pre-signed feedback URLs",
-        "send feedback with create_feedback",
-    ),
     (("shared_", "public_dataset"), "share links", PUSH_HINT),
     (("insights", "project_issues"), "Insights", f"read runs with list_runs, or {_PUSH}"),
     (("agent", "skill"), "agent and skill hub", "keep them in code, or pull them from LangSmith"),

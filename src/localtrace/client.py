@@ -25,6 +25,7 @@ from ._args import json_object as _json_object
 from ._args import micros as _micros
 from ._args import sdk_keywords as _sdk_keywords
 from ._example_calls import ExampleCalls
+from ._feedback_tokens import FeedbackTokenMethods
 from ._ids import argument_id, argument_ids
 from ._ingest import custom_prices as _prices
 from ._ingest import feedback as _feedback_ops
@@ -158,7 +159,7 @@ _UNSET: Any = object()
 """Default of an argument whose ``None`` means "clear it" (left out: keep the stored value)."""
 
 
-class Client(ExampleCalls, SharingMethods):
+class Client(ExampleCalls, SharingMethods, FeedbackTokenMethods):
     """A trace store in one SQLite file, used like ``langsmith.Client``.
 
     >>> client = Client(":memory:")

@@ -42,14 +42,3 @@ def test_dataset_features_of_langsmith_only(ls_factory: Callable[..., Any]) -> N
     dataset = ls.create_dataset(f"ds-{uuid.uuid4().hex[:8]}")
     with pytest.raises(langsmith.utils.LangSmithNotFoundError, match="fine-tuning export"):
         ls.read_dataset_openai_finetuning(dataset_id=dataset.id)
-
-
-def test_pre_signed_feedback_urls_are_refused_and_none_exist(
-    ls_factory: Callable[..., Any],
-) -> None:
-    ls = ls_factory()
-    run_id = uuid.uuid4()
-    with pytest.raises(langsmith.utils.LangSmithError) as caught:
-        ls.create_presigned_feedback_token(run_id, "thumbs")
-    assert "501" in str(caught.value) and "create_feedback" in str(caught.value)
-    assert list(ls.list_presigned_feedback_tokens(run_id)) == []

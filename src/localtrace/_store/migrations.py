@@ -286,6 +286,25 @@ def _add_example_attachments(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE examples ADD COLUMN attachments TEXT")
 
 
+def _add_feedback_tokens(conn: sqlite3.Connection) -> None:
+    conn.execute(FEEDBACK_TOKENS)
+    conn.execute(FEEDBACK_TOKENS_INDEX)
+
+
+FEEDBACK_TOKENS = """CREATE TABLE feedback_tokens (
+    pk              INTEGER PRIMARY KEY,
+    id              TEXT NOT NULL UNIQUE,          -- uuid, the last part of the URL
+    run_id          TEXT NOT NULL,                 -- may name a run that has not arrived yet
+    feedback_key    TEXT NOT NULL,
+    feedback_config TEXT,                          -- JSON, enforced on what the URL takes
+    feedback_id     TEXT,                          -- the id its feedback gets; NULL: a new one
+    expires_at      INTEGER NOT NULL,
+    created_at      INTEGER NOT NULL
+)"""
+
+FEEDBACK_TOKENS_INDEX = "CREATE INDEX feedback_tokens_run ON feedback_tokens (run_id, created_at)"
+
+
 COMPARATIVE = """CREATE TABLE comparative_experiments (
     pk                   INTEGER PRIMARY KEY,
     id                   TEXT NOT NULL UNIQUE,     -- uuid
@@ -312,6 +331,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(11, "cheaper full-text columns to insert", _cheaper_search_text),
     Migration(12, "write replicas' metadata, kept apart", _add_replica_metadata),
     Migration(13, "files attached to dataset examples", _add_example_attachments),
+    Migration(14, "pre-signed feedback URLs", _add_feedback_tokens),
 )
 
 LATEST = MIGRATIONS[-1].version
