@@ -161,3 +161,19 @@ def test_listing_by_an_unknown_source_type_is_refused_not_empty(client: localtra
         list(client.list_feedback(feedback_source_type=["modle"]))
     assert caught.value.argument == "feedback_source_type"
     assert len(list(client.list_feedback(feedback_source_type="api"))) == 1
+
+
+def test_a_source_run_in_source_info_is_checked_as_source_run_id_is(
+    client: localtrace.Client,
+) -> None:
+    run_id, judge = uuid.uuid4(), uuid.uuid4()
+    with pytest.raises(localtrace.InvalidArgumentError, match=r"__run\.run_id='nope'"):
+        client.create_feedback(run_id, "k", source_info={"__run": {"run_id": "nope"}})
+    with pytest.raises(localtrace.InvalidArgumentError, match=r"__run=.*not an object"):
+        client.create_feedback(run_id, "k", source_info={"__run": "judge"}, trace_id=run_id)
+    made = client.create_feedback(
+        run_id, "k", source_info={"__run": {"run_id": judge.hex}}, source_run_id=uuid.uuid4()
+    )
+    assert made.feedback_source is not None and made.feedback_source.metadata is not None
+    assert made.feedback_source.metadata["__run"] == {"run_id": str(judge)}  # as the SDK keeps it
+    assert list(client.list_feedback(run_ids=[run_id])) == [client.read_feedback(made.id)]

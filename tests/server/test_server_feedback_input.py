@@ -171,3 +171,42 @@ def test_listing_by_a_source_type_langsmith_does_not_know_is_a_422(
     assert "'model'" in refused(response, "source")["fix"]
     spelled = [ls_schemas.FeedbackSourceType.API]  # requests sends "FeedbackSourceType.API"
     assert len(list(ls.list_feedback(run_ids=[run_id], feedback_source_type=spelled))) == 1
+
+
+@pytest.mark.parametrize("run", ["not-a-uuid", 42, ["x"]])
+def test_a_source_run_that_is_not_a_uuid_is_a_422_naming_the_field(
+    live: LiveServer, run: Any
+) -> None:
+    run_id = str(uuid.uuid4())
+    source = {"type": "model", "metadata": {"__run": {"run_id": run}}}
+    detail = refused(
+        post_feedback(live, {"key": "k", "run_id": run_id, "feedback_source": source}),
+        "feedback_source.metadata.__run.run_id",
+    )
+    assert detail["fix"]
+    fid = str(uuid.uuid4())
+    doc = {"id": fid, "key": "k", "run_id": run_id, "feedback_source": source}
+    response = httpx.post(
+        f"{live.url}/runs/multipart",
+        content=multipart([(f"feedback.{fid}", "application/json", orjson.dumps(doc))]),
+        headers={**HEADERS, **MULTIPART},
+    )
+    assert response.status_code == 422, response.text
+    assert "feedback_source.metadata.__run.run_id" in response.text
+    assert list(live.store.list_feedback(run_ids=[run_id])) == []
+
+
+def test_a_source_run_is_kept_as_the_sdk_sends_it(live: LiveServer) -> None:
+    run_id, source_run = str(uuid.uuid4()), uuid.uuid4()
+    metadata = {"__run": {"run_id": str(source_run).upper(), "name": "judge"}}
+    body = {
+        "key": "k",
+        "run_id": run_id,
+        "feedback_source": {"type": "model", "metadata": metadata},
+    }
+    made = post_feedback(live, body)
+    assert made.status_code == 200, made.text
+    stored = made.json()["feedback_source"]["metadata"]["__run"]
+    assert stored == {"run_id": str(source_run), "name": "judge"}
+    bad = {**body, "feedback_source": {"type": "model", "metadata": {"__run": "judge"}}}
+    refused(post_feedback(live, bad), "feedback_source.metadata.__run")

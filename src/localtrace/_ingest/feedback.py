@@ -69,7 +69,7 @@ def new_row(
     evaluator run under ``metadata.__run``). Only text, numbers and ``None``: it crosses a pipe
     to a writer process as JSON unchanged."""
     metadata = dict(source_info or {})
-    if source_run_id is not None:
+    if source_run_id is not None and "__run" not in metadata:  # as the SDK: metadata's wins
         metadata["__run"] = {"run_id": source_run_id}
     return {
         "id": feedback_id,
