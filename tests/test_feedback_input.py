@@ -177,3 +177,15 @@ def test_a_source_run_in_source_info_is_checked_as_source_run_id_is(
     assert made.feedback_source is not None and made.feedback_source.metadata is not None
     assert made.feedback_source.metadata["__run"] == {"run_id": str(judge)}  # as the SDK keeps it
     assert list(client.list_feedback(run_ids=[run_id])) == [client.read_feedback(made.id)]
+
+
+def test_scores_keep_four_decimals_as_the_sdk_sends_them(client: localtrace.Client) -> None:
+    run_id = uuid.uuid4()
+    made = client.create_feedback(run_id, "k", score=0.123456)
+    queued = client.create_feedback(run_id, "q", score=1 / 3, trace_id=run_id)
+    assert (made.score, queued.score) == (0.1235, 0.3333)
+    client.update_feedback(made.id, score=2 / 3)
+    scores = {f.key: f.score for f in client.list_feedback(run_ids=[run_id])}
+    assert scores == {"k": 0.6667, "q": 0.3333}
+    whole = client.create_feedback(run_id, "w", score=True)
+    assert client.read_feedback(whole.id).score == 1

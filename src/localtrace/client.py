@@ -1393,7 +1393,7 @@ class Client(ExampleCalls, SharingMethods, FeedbackTokenMethods):
         changes: dict[str, Any] = {}
         if score is not _UNSET:
             _feedback_input.check_score(score)
-            changes["score"] = None if score is None else float(score)
+            changes["score"] = _feedback_input.stored_score(score)
         if value is not _UNSET:
             _feedback_input.check_value(value)
             changes["value"] = dumps_or_none(value)

@@ -210,3 +210,16 @@ def test_a_source_run_is_kept_as_the_sdk_sends_it(live: LiveServer) -> None:
     assert stored == {"run_id": str(source_run), "name": "judge"}
     bad = {**body, "feedback_source": {"type": "model", "metadata": {"__run": "judge"}}}
     refused(post_feedback(live, bad), "feedback_source.metadata.__run")
+
+
+def test_scores_keep_four_decimals_whoever_sends_them(
+    live: LiveServer, ls_factory: Callable[..., Any]
+) -> None:
+    run_id = uuid.uuid4()
+    sent = ls_factory().create_feedback(run_id, "sdk", score=0.123456, session_id=uuid.uuid4())
+    assert sent.score == 0.1235  # the SDK rounds before sending
+    raw = post_feedback(live, {"key": "raw", "run_id": str(run_id), "score": 0.123456})
+    assert raw.status_code == 200, raw.text
+    assert raw.json()["score"] == 0.1235
+    scores = {f.key: f.score for f in live.store.list_feedback(run_ids=[run_id])}
+    assert scores == {"sdk": 0.1235, "raw": 0.1235}

@@ -30,6 +30,7 @@ from .. import _json
 from .._store.db import Database
 from .._store.feedback import COLUMNS
 from ..errors import LocaltraceError, RunProblem
+from .feedback_input import stored_score
 
 logger = logging.getLogger("localtrace")
 
@@ -77,7 +78,7 @@ def new_row(
         "trace_id": trace_id,
         "session_id": session_id,
         "key": key,
-        "score": float(score) if score is not None else None,
+        "score": stored_score(score),
         "value": _json.dumps_or_none(value),
         "comment": comment,
         "correction": _json.dumps_or_none(correction),

@@ -83,6 +83,21 @@ def check_score(score: Any) -> None:
     _finite(score, "score", "a score")
 
 
+SCORE_DECIMALS = 4
+"""Decimals a score keeps: the SDK rounds float scores to 4 before sending them (the most
+LangSmith stores), so a score is the same in process, over HTTP and on LangSmith."""
+
+
+def stored_score(score: float | int | bool | None) -> float | None:
+    """The stored form of a checked score: ``None``, or a float with at most ``SCORE_DECIMALS``
+    decimals (whole numbers and bools as they are, as the SDK's ``_format_feedback_score``)."""
+    if score is None:
+        return None
+    if isinstance(score, numbers.Integral):
+        return float(score)
+    return round(float(score), SCORE_DECIMALS)
+
+
 def check_value(value: Any) -> None:
     """``value`` is text, a number, a bool, an object or ``None`` (the SDK's ``VALUE_TYPE``)."""
     if value is None or isinstance(value, (str, bool, Mapping)):
