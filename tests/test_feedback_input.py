@@ -4,6 +4,7 @@ stored reads back as the SDK's ``Feedback``."""
 
 from __future__ import annotations
 
+import io
 import typing
 import uuid
 
@@ -189,3 +190,41 @@ def test_scores_keep_four_decimals_as_the_sdk_sends_them(client: localtrace.Clie
     assert scores == {"k": 0.6667, "q": 0.3333}
     whole = client.create_feedback(run_id, "w", score=True)
     assert client.read_feedback(whole.id).score == 1
+
+
+def test_a_feedback_id_is_not_silently_reused(client: localtrace.Client) -> None:
+    run_id, fid = uuid.uuid4(), uuid.uuid4()
+    first = client.create_feedback(run_id, "k", score=1, feedback_id=fid)
+    again = client.create_feedback(run_id, "k", score=1, feedback_id=fid)  # a retry: the same
+    assert again.id == first.id and again.created_at == first.created_at
+    with pytest.raises(localtrace.FeedbackExistsError, match=f"feedback {fid} already exists"):
+        client.create_feedback(run_id, "k", score=0, feedback_id=fid)
+    with pytest.raises(localtrace.FeedbackExistsError, match="update_feedback"):
+        client.commit_feedback(run_id, "other", feedback_id=fid)
+    queued = client.create_feedback(run_id, "k", score=0, feedback_id=fid, trace_id=run_id)
+    assert queued.score == 0  # built from the arguments, as the SDK's; refused when written
+    with pytest.raises(localtrace.InvalidRunError, match=f"feedback {fid} already exists"):
+        client.flush()
+    [kept] = client.list_feedback(run_ids=[run_id])
+    assert (kept.key, kept.score) == ("k", 1)
+    failures = client.commit_feedback_batch(
+        [
+            {"run_id": run_id, "key": "k", "score": 1, "feedback_id": fid},
+            {"run_id": run_id, "key": "k", "score": 5, "feedback_id": fid},
+        ]
+    )
+    assert failures[0] is None and isinstance(failures[1], localtrace.InvalidRunError)
+    assert client.read_feedback(fid).score == 1
+
+
+def test_an_import_still_replaces_feedback_of_the_same_id(client: localtrace.Client) -> None:
+    run_id = uuid.uuid4()
+    client.create_run("r", {"q": 1}, "chain", id=run_id)
+    client.flush()
+    made = client.create_feedback(run_id, "k", score=1)
+    exported = io.BytesIO()
+    client.export_jsonl(exported)
+    client.update_feedback(made.id, score=0)
+    client.import_jsonl(exported.getvalue().splitlines(keepends=True))
+    client.flush()
+    assert client.read_feedback(made.id).score == 1  # the file's copy, not a refusal

@@ -8,12 +8,14 @@ store modules.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import inspect
 import logging
 import os
 import re
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
@@ -58,6 +60,7 @@ from ._transfer import pull as _pull
 from ._transfer import push as _push
 from ._unpriced_usage import UnpricedUsage
 from .errors import (
+    FeedbackExistsError,
     FeedbackNotFoundError,
     InvalidArgumentError,
     InvalidRunError,
@@ -242,6 +245,7 @@ class Client(ExampleCalls, SharingMethods, FeedbackTokenMethods):
         self._retired: list[ProcessWriter] = []  # writer processes that stopped (see _tracing)
         self._feedback_gate = _feedback_ops.ReadGate(lambda: self._writer.settle())
         self._db.gate = self._feedback_gate
+        self._copying_feedback = threading.local()  # see _feedback_copies
         # The SDK's RunTree/traceable look for these attributes on a client.
         self.tracing_queue = None
         self.tracing_sample_rate = self._options.rate
@@ -1278,6 +1282,18 @@ class Client(ExampleCalls, SharingMethods, FeedbackTokenMethods):
         """
         return self._write_feedback(self._feedback_row(dict(locals())))
 
+    @contextlib.contextmanager
+    def _feedback_copies(self) -> Iterator[None]:
+        """Within: feedback this thread writes with an id already stored replaces it (an import
+        or a pull brings a newer copy of the same feedback). Elsewhere, as on LangSmith, such an
+        id is refused unless it is the same feedback again (a retried request)."""
+        depth = getattr(self._copying_feedback, "n", 0)
+        self._copying_feedback.n = depth + 1
+        try:
+            yield
+        finally:
+            self._copying_feedback.n = depth
+
     def _feedback_row(self, given: dict[str, Any]) -> dict[str, Any]:
         """The checked ``feedback`` row of ``create_feedback``'s arguments (``given``)."""
         extra = given["extra"]
@@ -1324,6 +1340,7 @@ class Client(ExampleCalls, SharingMethods, FeedbackTokenMethods):
             feedback_group_id=_uuid_arg(group, "feedback_group_id") if group else None,
             error=bool(given["error"]),
             created_at=to_micros(created_at) if created_at is not None else now_micros(),
+            replace=bool(getattr(self._copying_feedback, "n", 0)),
         )
 
     def commit_feedback_batch(
@@ -1364,6 +1381,9 @@ class Client(ExampleCalls, SharingMethods, FeedbackTokenMethods):
         ``InvalidRunError`` naming it, as a refused queued row does at ``flush()``."""
         with self._db.write() as conn:
             refused = _feedback_ops.write_rows(conn, [values])
+        for _, problem in refused:
+            if problem.field == "feedback_id":
+                raise FeedbackExistsError(f"{problem.reason}; {problem.fix}")
         if refused:
             raise InvalidRunError([problem for _, problem in refused])
 

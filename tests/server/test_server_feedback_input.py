@@ -223,3 +223,24 @@ def test_scores_keep_four_decimals_whoever_sends_them(
     assert raw.json()["score"] == 0.1235
     scores = {f.key: f.score for f in live.store.list_feedback(run_ids=[run_id])}
     assert scores == {"sdk": 0.1235, "raw": 0.1235}
+
+
+def test_a_feedback_id_reused_for_other_feedback_is_a_409_or_refused_part(
+    live: LiveServer, ls_factory: Callable[..., Any]
+) -> None:
+    ls = ls_factory()
+    run_id, fid, session = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    ls.create_feedback(run_id, "k", score=1, feedback_id=fid, session_id=session)
+    ls.create_feedback(run_id, "k", score=1, feedback_id=fid, session_id=session)  # a retry
+    with pytest.raises(LangSmithError, match="already exists") as caught:
+        ls.create_feedback(run_id, "k", score=0, feedback_id=fid, session_id=session)
+    assert "409" in str(caught.value)
+    doc = {"id": str(fid), "key": "k", "run_id": str(run_id), "score": 0.5}
+    response = httpx.post(
+        f"{live.url}/runs/multipart",
+        content=multipart([(f"feedback.{fid}", "application/json", orjson.dumps(doc))]),
+        headers={**HEADERS, **MULTIPART},
+    )
+    assert response.status_code == 422, response.text
+    assert f"feedback {fid} already exists" in response.text
+    assert [f.score for f in ls.list_feedback(run_ids=[run_id])] == [1]
