@@ -287,8 +287,10 @@ def _add_example_attachments(conn: sqlite3.Connection) -> None:
 
 
 def _add_feedback_tokens(conn: sqlite3.Connection) -> None:
-    conn.execute(FEEDBACK_TOKENS)
-    conn.execute(FEEDBACK_TOKENS_INDEX)
+    # IF NOT EXISTS: a file marked older that already has the (empty, new) table is upgraded,
+    # not refused; SQLite stores the statement without the clause, as schema.sql has it.
+    conn.execute(FEEDBACK_TOKENS.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS", 1))
+    conn.execute(FEEDBACK_TOKENS_INDEX.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1))
 
 
 FEEDBACK_TOKENS = """CREATE TABLE feedback_tokens (
