@@ -156,3 +156,28 @@ def test_a_file_of_version_13_is_upgraded_and_takes_urls(tmp_path: Path) -> None
     client.close()
     with connected(path) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == _migrations.LATEST == 14
+
+
+def test_deleting_runs_deletes_their_urls(tmp_path: Path) -> None:
+    client = localtrace.Client(tmp_path / "t.db", writer="thread")
+    old, new = uuid.uuid4(), uuid.uuid4()
+    client.create_run(
+        "old",
+        {},
+        "chain",
+        id=old,
+        project_name="a",
+        start_time=dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc),
+    )
+    client.create_run("new", {}, "chain", id=new, project_name="b")
+    client.flush()
+    pruned = client.create_presigned_feedback_token(old, "k")
+    dropped = client.create_presigned_feedback_token(new, "k")
+    client.prune(older_than="30d")
+    with pytest.raises(FeedbackNotFoundError):
+        client.create_feedback_from_token(pruned.url, 1)
+    client.delete_project(project_name="b")
+    with pytest.raises(FeedbackNotFoundError):
+        client.create_feedback_from_token(dropped.url, 1)
+    assert list(client.list_feedback()) == []
+    client.close()
