@@ -228,3 +228,13 @@ def test_an_import_still_replaces_feedback_of_the_same_id(client: localtrace.Cli
     client.import_jsonl(exported.getvalue().splitlines(keepends=True))
     client.flush()
     assert client.read_feedback(made.id).score == 1  # the file's copy, not a refusal
+
+
+def test_list_feedback_takes_one_run_id_as_the_sdk_sends_it(client: localtrace.Client) -> None:
+    """The SDK sends ``run_ids`` as the ``run`` query parameter: one id works as a list of one."""
+    run_id = uuid.uuid4()
+    client.create_feedback(run_id, "k", score=1)
+    for given in (run_id, str(run_id), [run_id], (str(run_id),)):
+        assert [f.key for f in client.list_feedback(run_ids=given)] == ["k"]  # type: ignore[arg-type]
+    with pytest.raises(localtrace.InvalidArgumentError, match="run_ids='nope'"):
+        list(client.list_feedback(run_ids="nope"))  # type: ignore[arg-type]

@@ -1501,7 +1501,7 @@ class Client(ExampleCalls, SharingMethods, FeedbackTokenMethods):
         with self._db.read() as conn:
             found = _feedback.list_rows(
                 conn,
-                run_ids=[_uuid_arg(r, "run_ids") for r in run_ids] if run_ids is not None else None,
+                run_ids=argument_ids(run_ids, "run_ids") if run_ids is not None else None,
                 keys=list(keys) if keys is not None else None,
                 source_types=types,
                 session_id=_uuid_arg(session_id, "session_id") if session_id is not None else None,
