@@ -30,6 +30,8 @@ def test_the_sdk_makes_a_url_that_a_bare_get_and_the_sdk_use(
         < token.expires_at - dt.datetime.now(dt.timezone.utc)
         <= dt.timedelta(hours=3)
     )
+    looked = httpx.head(token.url, params={"score": "0"})  # a mail scanner checking the link
+    assert looked.status_code == 200 and list(ls.list_feedback(run_ids=[run_id])) == []
     answer = httpx.get(token.url, params={"score": "1", "comment": "from an e-mail link"})
     assert answer.status_code == 200, answer.text  # no key: the token is the credential
     [first] = ls.list_feedback(run_ids=[run_id])

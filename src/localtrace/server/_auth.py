@@ -106,7 +106,7 @@ class ApiKeyMiddleware:
         the use of a pre-signed feedback URL (the unguessable token is the credential, as on
         LangSmith: a browser or an e-mail link records feedback without the key)."""
         path: str = scope.get("path", "")
-        if _FEEDBACK_TOKEN.fullmatch(path) and scope.get("method") in ("GET", "POST"):
+        if _FEEDBACK_TOKEN.fullmatch(path) and scope.get("method") in ("GET", "HEAD", "POST"):
             return True
         if path in ("/", "/ui", "/ui/login") and scope.get("method") in ("GET", "HEAD", "POST"):
             return path == "/ui/login" or scope.get("method") != "POST"

@@ -16,7 +16,7 @@ from ..errors import InvalidArgumentError
 from ..models import Feedback, FeedbackIngestToken
 from ._docs import errors_doc, model_doc
 from ._encode import JSONBytes
-from ._routing import MAX_OFFSET, PAGE_MAX, new_router
+from ._routing import HEAD_KEY, MAX_OFFSET, PAGE_MAX, new_router
 from ._schemas import FeedbackCreate, FeedbackUpdate, Score, _Strict
 from ._state import State
 
@@ -130,12 +130,15 @@ def build_feedback_tokens_router(state: State) -> APIRouter:
         responses=model_doc(Feedback, 404, 422),
     )
     def use_token_get(
+        request: Request,
         token: Annotated[uuid.UUID, Path()],
         score: str | None = None,
         value: str | None = None,
         comment: str | None = None,
         correction: str | None = None,
     ) -> Response:
+        if request.scope.get(HEAD_KEY):  # a link checker's look (mail scanners): record nothing
+            return JSONBytes(client.read_feedback_token(token))
         return JSONBytes(
             client.create_feedback_from_token(
                 token,
