@@ -18,6 +18,7 @@ PUBLIC = {
     "ExampleNotFoundError",
     "Client",
     "Feedback",
+    "FeedbackExistsError",
     "FeedbackNotFoundError",
     "FilterError",
     "FilterFieldError",

@@ -4,6 +4,7 @@ stored reads back as the SDK's ``Feedback``."""
 
 from __future__ import annotations
 
+import io
 import typing
 import uuid
 
@@ -161,3 +162,79 @@ def test_listing_by_an_unknown_source_type_is_refused_not_empty(client: localtra
         list(client.list_feedback(feedback_source_type=["modle"]))
     assert caught.value.argument == "feedback_source_type"
     assert len(list(client.list_feedback(feedback_source_type="api"))) == 1
+
+
+def test_a_source_run_in_source_info_is_checked_as_source_run_id_is(
+    client: localtrace.Client,
+) -> None:
+    run_id, judge = uuid.uuid4(), uuid.uuid4()
+    with pytest.raises(localtrace.InvalidArgumentError, match=r"__run\.run_id='nope'"):
+        client.create_feedback(run_id, "k", source_info={"__run": {"run_id": "nope"}})
+    with pytest.raises(localtrace.InvalidArgumentError, match=r"__run=.*not an object"):
+        client.create_feedback(run_id, "k", source_info={"__run": "judge"}, trace_id=run_id)
+    made = client.create_feedback(
+        run_id, "k", source_info={"__run": {"run_id": judge.hex}}, source_run_id=uuid.uuid4()
+    )
+    assert made.feedback_source is not None and made.feedback_source.metadata is not None
+    assert made.feedback_source.metadata["__run"] == {"run_id": str(judge)}  # as the SDK keeps it
+    assert list(client.list_feedback(run_ids=[run_id])) == [client.read_feedback(made.id)]
+
+
+def test_scores_keep_four_decimals_as_the_sdk_sends_them(client: localtrace.Client) -> None:
+    run_id = uuid.uuid4()
+    made = client.create_feedback(run_id, "k", score=0.123456)
+    queued = client.create_feedback(run_id, "q", score=1 / 3, trace_id=run_id)
+    assert (made.score, queued.score) == (0.1235, 0.3333)
+    client.update_feedback(made.id, score=2 / 3)
+    scores = {f.key: f.score for f in client.list_feedback(run_ids=[run_id])}
+    assert scores == {"k": 0.6667, "q": 0.3333}
+    whole = client.create_feedback(run_id, "w", score=True)
+    assert client.read_feedback(whole.id).score == 1
+
+
+def test_a_feedback_id_is_not_silently_reused(client: localtrace.Client) -> None:
+    run_id, fid = uuid.uuid4(), uuid.uuid4()
+    first = client.create_feedback(run_id, "k", score=1, feedback_id=fid)
+    again = client.create_feedback(run_id, "k", score=1, feedback_id=fid)  # a retry: the same
+    assert again.id == first.id and again.created_at == first.created_at
+    with pytest.raises(localtrace.FeedbackExistsError, match=f"feedback {fid} already exists"):
+        client.create_feedback(run_id, "k", score=0, feedback_id=fid)
+    with pytest.raises(localtrace.FeedbackExistsError, match="update_feedback"):
+        client.commit_feedback(run_id, "other", feedback_id=fid)
+    queued = client.create_feedback(run_id, "k", score=0, feedback_id=fid, trace_id=run_id)
+    assert queued.score == 0  # built from the arguments, as the SDK's; refused when written
+    with pytest.raises(localtrace.InvalidRunError, match=f"feedback {fid} already exists"):
+        client.flush()
+    [kept] = client.list_feedback(run_ids=[run_id])
+    assert (kept.key, kept.score) == ("k", 1)
+    failures = client.commit_feedback_batch(
+        [
+            {"run_id": run_id, "key": "k", "score": 1, "feedback_id": fid},
+            {"run_id": run_id, "key": "k", "score": 5, "feedback_id": fid},
+        ]
+    )
+    assert failures[0] is None and isinstance(failures[1], localtrace.InvalidRunError)
+    assert client.read_feedback(fid).score == 1
+
+
+def test_an_import_still_replaces_feedback_of_the_same_id(client: localtrace.Client) -> None:
+    run_id = uuid.uuid4()
+    client.create_run("r", {"q": 1}, "chain", id=run_id)
+    client.flush()
+    made = client.create_feedback(run_id, "k", score=1)
+    exported = io.BytesIO()
+    client.export_jsonl(exported)
+    client.update_feedback(made.id, score=0)
+    client.import_jsonl(exported.getvalue().splitlines(keepends=True))
+    client.flush()
+    assert client.read_feedback(made.id).score == 1  # the file's copy, not a refusal
+
+
+def test_list_feedback_takes_one_run_id_as_the_sdk_sends_it(client: localtrace.Client) -> None:
+    """The SDK sends ``run_ids`` as the ``run`` query parameter: one id works as a list of one."""
+    run_id = uuid.uuid4()
+    client.create_feedback(run_id, "k", score=1)
+    for given in (run_id, str(run_id), [run_id], (str(run_id),)):
+        assert [f.key for f in client.list_feedback(run_ids=given)] == ["k"]  # type: ignore[arg-type]
+    with pytest.raises(localtrace.InvalidArgumentError, match="run_ids='nope'"):
+        list(client.list_feedback(run_ids="nope"))  # type: ignore[arg-type]

@@ -19,7 +19,6 @@ import localtrace
         ("list_annotation_queues", "annotation queues"),
         ("add_runs_to_annotation_queue", "annotation queues"),
         ("create_feedback_config", "feedback configurations"),
-        ("create_presigned_feedback_token", "pre-signed feedback URLs"),
         ("read_shared_run", "share links"),
         ("list_shared_runs", "share links"),
         ("clone_public_dataset", "public datasets"),

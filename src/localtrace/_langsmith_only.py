@@ -25,11 +25,6 @@ FEATURES: tuple[tuple[tuple[str, ...], str, str], ...] = (
         "send scores with create_feedback",
     ),
     (
-        ("presigned_feedback", "feedback_from_token"),
-        "pre-signed feedback URLs",
-        "send feedback with create_feedback",
-    ),
-    (
         ("clone_public_dataset", "shared_dataset", "shared_examples", "dataset_shared"),
         "public datasets",
         "export the dataset from LangSmith as JSON lines and add it with "

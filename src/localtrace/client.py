@@ -8,12 +8,14 @@ store modules.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import inspect
 import logging
 import os
 import re
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
@@ -25,6 +27,7 @@ from ._args import json_object as _json_object
 from ._args import micros as _micros
 from ._args import sdk_keywords as _sdk_keywords
 from ._example_calls import ExampleCalls
+from ._feedback_tokens import FeedbackTokenMethods
 from ._ids import argument_id, argument_ids
 from ._ingest import custom_prices as _prices
 from ._ingest import feedback as _feedback_ops
@@ -57,6 +60,7 @@ from ._transfer import pull as _pull
 from ._transfer import push as _push
 from ._unpriced_usage import UnpricedUsage
 from .errors import (
+    FeedbackExistsError,
     FeedbackNotFoundError,
     InvalidArgumentError,
     InvalidRunError,
@@ -159,7 +163,7 @@ _UNSET: Any = object()
 """Default of an argument whose ``None`` means "clear it" (left out: keep the stored value)."""
 
 
-class Client(ExampleCalls, SharingMethods):
+class Client(ExampleCalls, SharingMethods, FeedbackTokenMethods):
     """A trace store in one SQLite file, used like ``langsmith.Client``.
 
     >>> client = Client(":memory:")
@@ -242,6 +246,7 @@ class Client(ExampleCalls, SharingMethods):
         self._retired: list[ProcessWriter] = []  # writer processes that stopped (see _tracing)
         self._feedback_gate = _feedback_ops.ReadGate(lambda: self._writer.settle())
         self._db.gate = self._feedback_gate
+        self._copying_feedback = threading.local()  # see _feedback_copies
         # The SDK's RunTree/traceable look for these attributes on a client.
         self.tracing_queue = None
         self.tracing_sample_rate = self._options.rate
@@ -1288,6 +1293,18 @@ class Client(ExampleCalls, SharingMethods):
         """
         return self._write_feedback(self._feedback_row(dict(locals())))
 
+    @contextlib.contextmanager
+    def _feedback_copies(self) -> Iterator[None]:
+        """Within: feedback this thread writes with an id already stored replaces it (an import
+        or a pull brings a newer copy of the same feedback). Elsewhere, as on LangSmith, such an
+        id is refused unless it is the same feedback again (a retried request)."""
+        depth = getattr(self._copying_feedback, "n", 0)
+        self._copying_feedback.n = depth + 1
+        try:
+            yield
+        finally:
+            self._copying_feedback.n = depth
+
     def _feedback_row(self, given: dict[str, Any]) -> dict[str, Any]:
         """The checked ``feedback`` row of ``create_feedback``'s arguments (``given``)."""
         extra = given["extra"]
@@ -1334,6 +1351,7 @@ class Client(ExampleCalls, SharingMethods):
             feedback_group_id=_uuid_arg(group, "feedback_group_id") if group else None,
             error=bool(given["error"]),
             created_at=to_micros(created_at) if created_at is not None else now_micros(),
+            replace=bool(getattr(self._copying_feedback, "n", 0)),
         )
 
     def commit_feedback_batch(
@@ -1374,6 +1392,9 @@ class Client(ExampleCalls, SharingMethods):
         ``InvalidRunError`` naming it, as a refused queued row does at ``flush()``."""
         with self._db.write() as conn:
             refused = _feedback_ops.write_rows(conn, [values])
+        for _, problem in refused:
+            if problem.field == "feedback_id":
+                raise FeedbackExistsError(f"{problem.reason}; {problem.fix}")
         if refused:
             raise InvalidRunError([problem for _, problem in refused])
 
@@ -1403,7 +1424,7 @@ class Client(ExampleCalls, SharingMethods):
         changes: dict[str, Any] = {}
         if score is not _UNSET:
             _feedback_input.check_score(score)
-            changes["score"] = None if score is None else float(score)
+            changes["score"] = _feedback_input.stored_score(score)
         if value is not _UNSET:
             _feedback_input.check_value(value)
             changes["value"] = dumps_or_none(value)
@@ -1491,7 +1512,7 @@ class Client(ExampleCalls, SharingMethods):
         with self._db.read() as conn:
             found = _feedback.list_rows(
                 conn,
-                run_ids=[_uuid_arg(r, "run_ids") for r in run_ids] if run_ids is not None else None,
+                run_ids=argument_ids(run_ids, "run_ids") if run_ids is not None else None,
                 keys=list(keys) if keys is not None else None,
                 source_types=types,
                 session_id=_uuid_arg(session_id, "session_id") if session_id is not None else None,

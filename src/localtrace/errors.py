@@ -15,6 +15,7 @@ to fix it. The CLI and the server map these classes to exit codes and HTTP statu
     ├── ProjectExistsError (+ ValueError)      409
     ├── DatasetExistsError (+ ValueError)      409
     ├── ExampleExistsError (+ ValueError)      409
+    ├── FeedbackExistsError (+ ValueError)     409  an id reused for other feedback
     ├── InvalidArgumentError (+ ValueError)    422  argument, value, reason, fix
     ├── InvalidRunError (+ ValueError)         422  problems: which run, which field, why, fix
     ├── FilterError (+ ValueError)             400  text, span; str() shows a caret
@@ -50,6 +51,7 @@ __all__ = [
     "DatasetNotFoundError",
     "ExampleExistsError",
     "ExampleNotFoundError",
+    "FeedbackExistsError",
     "FeedbackNotFoundError",
     "FilterError",
     "FilterFieldError",
@@ -120,6 +122,10 @@ class DatasetExistsError(LocaltraceError, ValueError):
 
 class ExampleExistsError(LocaltraceError, ValueError):
     """An example with that id already exists (update it instead)."""
+
+
+class FeedbackExistsError(LocaltraceError, ValueError):
+    """Feedback with that id already exists and differs (change it with ``update_feedback``)."""
 
 
 class InvalidArgumentError(LocaltraceError, ValueError):
@@ -274,6 +280,7 @@ _LANGSMITH_PARENT = {
     ProjectExistsError: "LangSmithConflictError",
     DatasetExistsError: "LangSmithConflictError",
     ExampleExistsError: "LangSmithConflictError",
+    FeedbackExistsError: "LangSmithConflictError",
     InvalidArgumentError: "LangSmithError",
     InvalidRunError: "LangSmithError",
     FilterError: "LangSmithError",

@@ -518,6 +518,22 @@ class Feedback(BaseModel):
     """True when the evaluator that produced it failed."""
 
 
+class FeedbackIngestToken(BaseModel):
+    """A pre-signed feedback URL (``create_presigned_feedback_token``): whoever holds ``url``
+    records feedback of ``feedback_key`` about one run, without the API key, until
+    ``expires_at``. The SDK's ``FeedbackIngestToken``, with LangSmith's ``feedback_key``."""
+
+    id: UUID
+    """The token: the URL's last part."""
+    url: str
+    """Where to GET (query parameters) or POST (JSON) the feedback: on ``localtrace serve``
+    an absolute URL; in process the path the server takes it at."""
+    expires_at: dt.datetime
+    """When it stops working."""
+    feedback_key: str
+    """The key of the feedback it records."""
+
+
 Run.model_rebuild()
 
 

@@ -55,14 +55,3 @@ def test_a_project_dashboard_names_the_feature(ls_factory: Callable[..., Any]) -
     said = str(caught.value)
     assert "project dashboards (custom charts), which a local localtrace server" in said
     assert "get_run_stats" in said
-
-
-def test_pre_signed_feedback_urls_are_refused_and_none_exist(
-    ls_factory: Callable[..., Any],
-) -> None:
-    ls = ls_factory()
-    run_id = uuid.uuid4()
-    with pytest.raises(langsmith.utils.LangSmithError) as caught:
-        ls.create_presigned_feedback_token(run_id, "thumbs")
-    assert "501" in str(caught.value) and "create_feedback" in str(caught.value)
-    assert list(ls.list_presigned_feedback_tokens(run_id)) == []

@@ -171,3 +171,76 @@ def test_listing_by_a_source_type_langsmith_does_not_know_is_a_422(
     assert "'model'" in refused(response, "source")["fix"]
     spelled = [ls_schemas.FeedbackSourceType.API]  # requests sends "FeedbackSourceType.API"
     assert len(list(ls.list_feedback(run_ids=[run_id], feedback_source_type=spelled))) == 1
+
+
+@pytest.mark.parametrize("run", ["not-a-uuid", 42, ["x"]])
+def test_a_source_run_that_is_not_a_uuid_is_a_422_naming_the_field(
+    live: LiveServer, run: Any
+) -> None:
+    run_id = str(uuid.uuid4())
+    source = {"type": "model", "metadata": {"__run": {"run_id": run}}}
+    detail = refused(
+        post_feedback(live, {"key": "k", "run_id": run_id, "feedback_source": source}),
+        "feedback_source.metadata.__run.run_id",
+    )
+    assert detail["fix"]
+    fid = str(uuid.uuid4())
+    doc = {"id": fid, "key": "k", "run_id": run_id, "feedback_source": source}
+    response = httpx.post(
+        f"{live.url}/runs/multipart",
+        content=multipart([(f"feedback.{fid}", "application/json", orjson.dumps(doc))]),
+        headers={**HEADERS, **MULTIPART},
+    )
+    assert response.status_code == 422, response.text
+    assert "feedback_source.metadata.__run.run_id" in response.text
+    assert list(live.store.list_feedback(run_ids=[run_id])) == []
+
+
+def test_a_source_run_is_kept_as_the_sdk_sends_it(live: LiveServer) -> None:
+    run_id, source_run = str(uuid.uuid4()), uuid.uuid4()
+    metadata = {"__run": {"run_id": str(source_run).upper(), "name": "judge"}}
+    body = {
+        "key": "k",
+        "run_id": run_id,
+        "feedback_source": {"type": "model", "metadata": metadata},
+    }
+    made = post_feedback(live, body)
+    assert made.status_code == 200, made.text
+    stored = made.json()["feedback_source"]["metadata"]["__run"]
+    assert stored == {"run_id": str(source_run), "name": "judge"}
+    bad = {**body, "feedback_source": {"type": "model", "metadata": {"__run": "judge"}}}
+    refused(post_feedback(live, bad), "feedback_source.metadata.__run")
+
+
+def test_scores_keep_four_decimals_whoever_sends_them(
+    live: LiveServer, ls_factory: Callable[..., Any]
+) -> None:
+    run_id = uuid.uuid4()
+    sent = ls_factory().create_feedback(run_id, "sdk", score=0.123456, session_id=uuid.uuid4())
+    assert sent.score == 0.1235  # the SDK rounds before sending
+    raw = post_feedback(live, {"key": "raw", "run_id": str(run_id), "score": 0.123456})
+    assert raw.status_code == 200, raw.text
+    assert raw.json()["score"] == 0.1235
+    scores = {f.key: f.score for f in live.store.list_feedback(run_ids=[run_id])}
+    assert scores == {"sdk": 0.1235, "raw": 0.1235}
+
+
+def test_a_feedback_id_reused_for_other_feedback_is_a_409_or_refused_part(
+    live: LiveServer, ls_factory: Callable[..., Any]
+) -> None:
+    ls = ls_factory()
+    run_id, fid, session = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    ls.create_feedback(run_id, "k", score=1, feedback_id=fid, session_id=session)
+    ls.create_feedback(run_id, "k", score=1, feedback_id=fid, session_id=session)  # a retry
+    with pytest.raises(LangSmithError, match="already exists") as caught:
+        ls.create_feedback(run_id, "k", score=0, feedback_id=fid, session_id=session)
+    assert "409" in str(caught.value)
+    doc = {"id": str(fid), "key": "k", "run_id": str(run_id), "score": 0.5}
+    response = httpx.post(
+        f"{live.url}/runs/multipart",
+        content=multipart([(f"feedback.{fid}", "application/json", orjson.dumps(doc))]),
+        headers={**HEADERS, **MULTIPART},
+    )
+    assert response.status_code == 422, response.text
+    assert f"feedback {fid} already exists" in response.text
+    assert [f.score for f in ls.list_feedback(run_ids=[run_id])] == [1]

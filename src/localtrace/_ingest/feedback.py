@@ -30,6 +30,7 @@ from .. import _json
 from .._store.db import Database
 from .._store.feedback import COLUMNS
 from ..errors import LocaltraceError, RunProblem
+from .feedback_input import stored_score
 
 logger = logging.getLogger("localtrace")
 
@@ -38,6 +39,20 @@ KIND = "feedback"
 
 _DELETE = "DELETE FROM feedback WHERE id = ?"
 _INSERT = f"INSERT INTO feedback ({', '.join(COLUMNS)}) VALUES ({','.join('?' * len(COLUMNS))})"
+
+CONTENT = tuple(c for c in COLUMNS if c not in ("created_at", "modified_at"))
+"""What makes two pieces of feedback the same (a re-sent one has other times)."""
+
+_STORED = f"SELECT {', '.join(CONTENT)} FROM feedback WHERE id IN (SELECT value FROM json_each(?))"
+
+REPLACE = "replace"
+"""Row key: ``True`` when the row is a copy (an import, a pull) that replaces feedback of the
+same id; otherwise an id already stored is refused (``FeedbackExists``), as LangSmith does."""
+
+
+class FeedbackExists(ValueError):
+    """A row reuses the id of stored feedback that differs from it."""
+
 
 WRITER_THREAD = "localtrace-writer"
 """Name of a ``Writer``'s thread: it must never wait for its own queue (``ReadGate``)."""
@@ -63,21 +78,22 @@ def new_row(
     feedback_group_id: str | None,
     error: bool,
     created_at: int,
+    replace: bool = False,
 ) -> dict[str, Any]:
     """The ``feedback`` row: JSON fields serialised (here, in the caller, so a value that is not
     JSON is refused at once), the source as LangSmith shapes it (``{"type", "metadata"}``, the
     evaluator run under ``metadata.__run``). Only text, numbers and ``None``: it crosses a pipe
-    to a writer process as JSON unchanged."""
+    to a writer process as JSON unchanged. ``replace``: a copy (see ``REPLACE``)."""
     metadata = dict(source_info or {})
-    if source_run_id is not None:
+    if source_run_id is not None and "__run" not in metadata:  # as the SDK: metadata's wins
         metadata["__run"] = {"run_id": source_run_id}
-    return {
+    row = {
         "id": feedback_id,
         "run_id": run_id,
         "trace_id": trace_id,
         "session_id": session_id,
         "key": key,
-        "score": float(score) if score is not None else None,
+        "score": stored_score(score),
         "value": _json.dumps_or_none(value),
         "comment": comment,
         "correction": _json.dumps_or_none(correction),
@@ -90,6 +106,9 @@ def new_row(
         "created_at": created_at,
         "modified_at": created_at,
     }
+    if replace:
+        row[REPLACE] = True
+    return row
 
 
 def split(ops: Sequence[tuple[str, Any]]) -> tuple[list[tuple[str, Any]], list[dict[str, Any]]]:
@@ -103,6 +122,7 @@ def split(ops: Sequence[tuple[str, Any]]) -> tuple[list[tuple[str, Any]], list[d
 # Errors that are the row's fault (a constraint, a trigger's RAISE, a value SQLite cannot
 # bind); anything else (OperationalError: disk, locks) is the file's and fails the batch.
 _ROW_ERRORS = (
+    FeedbackExists,
     sqlite3.IntegrityError,
     sqlite3.DataError,
     sqlite3.InterfaceError,
@@ -115,7 +135,7 @@ _ROW_ERRORS = (
 
 
 def write(conn: sqlite3.Connection, rows: Sequence[dict[str, Any]]) -> list[RunProblem]:
-    """Insert (or replace, by id) ``rows`` in the open transaction; returns the refused ones."""
+    """Insert ``rows`` in the open transaction (see ``_insert``); returns the refused ones."""
     return [problem for _, problem in write_rows(conn, rows)]
 
 
@@ -150,12 +170,40 @@ def write_rows(
 
 
 def _insert(conn: sqlite3.Connection, rows: Sequence[dict[str, Any]]) -> None:
-    conn.executemany(_DELETE, [(row["id"],) for row in rows])
-    conn.executemany(_INSERT, [[row.get(name) for name in COLUMNS] for row in rows])
+    """Insert ``rows``: a copy replaces feedback of its id; another row whose id is stored is
+    skipped when it is the same feedback (a retried request), else refused."""
+    copies = [row for row in rows if row.get(REPLACE)]
+    conn.executemany(_DELETE, [(row["id"],) for row in copies])
+    new = [row for row in rows if not row.get(REPLACE)]
+    stored = {}
+    if new:
+        ids = _json.dumps([row["id"] for row in new])
+        stored = {found[0]: found for found in conn.execute(_STORED, (ids,))}
+    fresh: list[dict[str, Any]] = []
+    for row in new:
+        found = stored.get(row["id"])
+        if found is None:
+            fresh.append(row)
+        elif tuple(row.get(name) for name in CONTENT) != tuple(found):
+            raise FeedbackExists(row["id"])
+    conn.executemany(_INSERT, [[row.get(name) for name in COLUMNS] for row in [*copies, *fresh]])
+
+
+EXISTS_FIX = (
+    "change it with update_feedback (PATCH /feedback/{id}), or give the new feedback a new id"
+)
 
 
 def refused(row: Any, exc: BaseException) -> RunProblem:
     """The problem ``flush()`` raises for a feedback row the store would not take."""
+    if isinstance(exc, FeedbackExists) and isinstance(row, dict):
+        return RunProblem(
+            row.get("run_id"),
+            "feedback_id",
+            f"feedback {row.get('id')} already exists (key {row.get('key')!r}) and differs "
+            "from this one",
+            EXISTS_FIX,
+        )
     text = f"{type(exc).__name__}: {exc}"
     if len(text) > 200:
         text = text[:197] + "..."

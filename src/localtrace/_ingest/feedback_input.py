@@ -15,6 +15,7 @@ import numbers
 from collections.abc import Mapping
 from typing import Any
 
+from .._ids import argument_id
 from ..errors import InvalidArgumentError
 
 SDK_SOURCE_TYPES = ("api", "model")
@@ -82,6 +83,21 @@ def check_score(score: Any) -> None:
     _finite(score, "score", "a score")
 
 
+SCORE_DECIMALS = 4
+"""Decimals a score keeps: the SDK rounds float scores to 4 before sending them (the most
+LangSmith stores), so a score is the same in process, over HTTP and on LangSmith."""
+
+
+def stored_score(score: float | int | bool | None) -> float | None:
+    """The stored form of a checked score: ``None``, or a float with at most ``SCORE_DECIMALS``
+    decimals (whole numbers and bools as they are, as the SDK's ``_format_feedback_score``)."""
+    if score is None:
+        return None
+    if isinstance(score, numbers.Integral):
+        return float(score)
+    return round(float(score), SCORE_DECIMALS)
+
+
 def check_value(value: Any) -> None:
     """``value`` is text, a number, a bool, an object or ``None`` (the SDK's ``VALUE_TYPE``)."""
     if value is None or isinstance(value, (str, bool, Mapping)):
@@ -137,6 +153,32 @@ def check_fields(given: dict[str, Any]) -> None:
     for argument in ("source_info", "extra", "metadata"):
         check_object(given.get(argument), argument)
     check_config(given.get("feedback_config"))
+    if given.get("source_info"):
+        given["source_info"] = source_run(given["source_info"])
+
+
+SOURCE_RUN = "feedback_source.metadata.__run.run_id"
+"""Where the evaluator run of a piece of feedback is kept (``source_run_id``)."""
+
+
+def source_run(source_info: Mapping[str, Any]) -> dict[str, Any]:
+    """``source_info`` with the evaluator run it names (``__run.run_id``, what the SDK sends for
+    ``source_run_id``) checked and as canonical text, as the SDK checks it: a value that is not
+    a UUID would be stored, then break pushing the feedback and reading it with the SDK."""
+    found = source_info.get("__run")
+    if found is None:
+        return dict(source_info)
+    if not isinstance(found, Mapping):
+        raise InvalidArgumentError(
+            "feedback_source.metadata.__run",
+            found,
+            "not an object",
+            'give {"run_id": "<uuid of the evaluator run>"} (or pass source_run_id)',
+        )
+    run = dict(found)
+    if run.get("run_id") is not None:
+        run["run_id"] = argument_id(run["run_id"], SOURCE_RUN)
+    return {**source_info, "__run": run}
 
 
 def check_config(config: Any) -> None:

@@ -149,11 +149,13 @@ def update(
 
 
 def delete(conn: sqlite3.Connection, project_id: str) -> int:
-    """Delete a project with its runs, their payloads/tags/metadata/search rows and feedback."""
+    """Delete a project with its runs, their payloads/tags/metadata/search rows, feedback and
+    pre-signed feedback URLs."""
     pks = "SELECT pk FROM runs WHERE session_id = ?"
     ids = "SELECT id FROM runs WHERE session_id = ?"
     conn.execute(f"DELETE FROM feedback WHERE run_id IN ({ids})", (project_id,))
     conn.execute("DELETE FROM feedback WHERE session_id = ?", (project_id,))
+    conn.execute(f"DELETE FROM feedback_tokens WHERE run_id IN ({ids})", (project_id,))
     conn.execute(f"DELETE FROM attachments WHERE run_id IN ({ids})", (project_id,))
     conn.execute(f"DELETE FROM pending_rollup WHERE ancestor_id IN ({ids})", (project_id,))
     fulltext.changing(conn, [pk for (pk,) in conn.execute(pks, (project_id,))])

@@ -287,6 +287,27 @@ def _add_example_attachments(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE examples ADD COLUMN attachments TEXT")
 
 
+def _add_feedback_tokens(conn: sqlite3.Connection) -> None:
+    # IF NOT EXISTS: a file marked older that already has the (empty, new) table is upgraded,
+    # not refused; SQLite stores the statement without the clause, as schema.sql has it.
+    conn.execute(FEEDBACK_TOKENS.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS", 1))
+    conn.execute(FEEDBACK_TOKENS_INDEX.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1))
+
+
+FEEDBACK_TOKENS = """CREATE TABLE feedback_tokens (
+    pk              INTEGER PRIMARY KEY,
+    id              TEXT NOT NULL UNIQUE,          -- uuid, the last part of the URL
+    run_id          TEXT NOT NULL,                 -- may name a run that has not arrived yet
+    feedback_key    TEXT NOT NULL,
+    feedback_config TEXT,                          -- JSON, enforced on what the URL takes
+    feedback_id     TEXT,                          -- the id its feedback gets; NULL: a new one
+    expires_at      INTEGER NOT NULL,
+    created_at      INTEGER NOT NULL
+)"""
+
+FEEDBACK_TOKENS_INDEX = "CREATE INDEX feedback_tokens_run ON feedback_tokens (run_id, created_at)"
+
+
 def _add_remote_parents(conn: sqlite3.Connection) -> None:
     columns = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
     if "remote_parent_id" not in columns:  # (a file put back to an older version has it)
@@ -351,6 +372,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(11, "cheaper full-text columns to insert", _cheaper_search_text),
     Migration(12, "write replicas' metadata, kept apart", _add_replica_metadata),
     Migration(13, "files attached to dataset examples", _add_example_attachments),
+    Migration(14, "pre-signed feedback URLs", _add_feedback_tokens),
     Migration(15, "roots waiting for a remote parent span", _add_remote_parents),
 )
 

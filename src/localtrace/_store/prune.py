@@ -274,6 +274,7 @@ def delete_doomed(conn: sqlite3.Connection) -> None:
     conn.execute(f"DELETE FROM run_metadata WHERE run_pk IN {doomed_pks}")
     conn.execute(f"DELETE FROM attachments WHERE run_id IN {doomed_ids}")
     conn.execute(f"DELETE FROM feedback WHERE run_id IN {doomed_ids}")
+    conn.execute(f"DELETE FROM feedback_tokens WHERE run_id IN {doomed_ids}")
     conn.execute(f"DELETE FROM runs WHERE pk IN {doomed_pks}")
     conn.execute(f"DELETE FROM fts_pending WHERE run_pk IN {doomed_pks}")  # nothing to index
 

@@ -366,3 +366,18 @@ CREATE TABLE comparative_experiments (
     created_at           INTEGER NOT NULL,
     modified_at          INTEGER NOT NULL
 );
+
+-- Pre-signed feedback URLs (``create_presigned_feedback_token``, schema version 14): each lets
+-- whoever holds it record feedback of one key about one run, without the API key, until
+-- expires_at (microseconds, as every time here).
+CREATE TABLE feedback_tokens (
+    pk              INTEGER PRIMARY KEY,
+    id              TEXT NOT NULL UNIQUE,          -- uuid, the last part of the URL
+    run_id          TEXT NOT NULL,                 -- may name a run that has not arrived yet
+    feedback_key    TEXT NOT NULL,
+    feedback_config TEXT,                          -- JSON, enforced on what the URL takes
+    feedback_id     TEXT,                          -- the id its feedback gets; NULL: a new one
+    expires_at      INTEGER NOT NULL,
+    created_at      INTEGER NOT NULL
+);
+CREATE INDEX feedback_tokens_run ON feedback_tokens (run_id, created_at);

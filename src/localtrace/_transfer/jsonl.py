@@ -337,7 +337,8 @@ class _Importer:
         if project is not None:
             project = self._target_project(str(project))
         try:
-            self._create_feedback(record, source, source_info, origin, project)
+            with self.client._feedback_copies():  # the file's copy replaces feedback of its id
+                self._create_feedback(record, source, source_info, origin, project)
         except InvalidArgumentError as exc:
             self.refused.append(
                 RunProblem(

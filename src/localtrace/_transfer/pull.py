@@ -205,8 +205,9 @@ class Puller:
             items = list(self.sdk.list_feedback(run_ids=run_ids))
         except Exception as exc:
             raise self._stop(exc, "listing feedback") from None
-        for item in items:
-            self.client.commit_feedback(**_feedback_kwargs(item))
+        with self.client._feedback_copies():  # LangSmith's copy replaces feedback of its id
+            for item in items:
+                self.client.commit_feedback(**_feedback_kwargs(item))
         return len(items)
 
     def _project(self) -> None:

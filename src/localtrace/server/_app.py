@@ -23,9 +23,8 @@ from ._auth import ApiKeyMiddleware
 from ._body import BodyLimitMiddleware
 from ._datasets import build_datasets_router, build_platform_router
 from ._docs import openapi
-from ._elsewhere import build_feedback_tokens_router
 from ._errors import CatchAllMiddleware
-from ._feedback import build_feedback_router
+from ._feedback import build_feedback_router, build_feedback_tokens_router
 from ._guard import RequestGuardMiddleware
 from ._info import build_info_router
 from ._langwatch import build_langwatch_router

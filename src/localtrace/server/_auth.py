@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 from urllib.parse import parse_qs, urlencode
 
@@ -27,6 +28,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ._errors import ApiError, send_error
 
 _KEY_HEADERS = (b"x-api-key", b"x-auth-token")
+
+_FEEDBACK_TOKEN = re.compile(r"(?:/api/v1)?/feedback/tokens/[0-9a-fA-F-]{32,36}")
+"""The path of one pre-signed feedback URL (using it needs no key; making one does)."""
 
 UI_COOKIE = "localtrace_ui"
 """Name of the web UI's login cookie."""
@@ -98,8 +102,12 @@ class ApiKeyMiddleware:
 
     @staticmethod
     def _open(scope: Scope) -> bool:
-        """Routes that reveal no data: the UI's assets and login form, the ``/`` redirect."""
+        """Routes that reveal no data: the UI's assets and login form, the ``/`` redirect, and
+        the use of a pre-signed feedback URL (the unguessable token is the credential, as on
+        LangSmith: a browser or an e-mail link records feedback without the key)."""
         path: str = scope.get("path", "")
+        if _FEEDBACK_TOKEN.fullmatch(path) and scope.get("method") in ("GET", "HEAD", "POST"):
+            return True
         if path in ("/", "/ui", "/ui/login") and scope.get("method") in ("GET", "HEAD", "POST"):
             return path == "/ui/login" or scope.get("method") != "POST"
         return path.startswith("/ui/static/") and scope.get("method") in ("GET", "HEAD")

@@ -4,22 +4,10 @@ A route the server lacks used to answer "no route GET /annotation-queues", which
 SDK raises as ``LangSmithNotFoundError: Resource not found``: a user calling ``pull_prompt`` or
 ``list_annotation_queues`` read that their prompt or queue does not exist. The 404 stays (SDK
 code that falls back on a 404 keeps working), but its message names the LangSmith feature and
-what to do instead. Pre-signed feedback tokens get routes of their own: ``/feedback/tokens``
-would otherwise be read as a feedback id (a 422) or refused with a 405.
+what to do instead.
 """
 
 from __future__ import annotations
-
-from typing import Annotated
-
-from fastapi import APIRouter, Path
-from starlette.responses import Response
-
-from ._docs import errors_doc
-from ._encode import JSONBytes
-from ._errors import DO_NOT_RETRY, ApiError
-from ._routing import add_read_routes
-from ._state import State
 
 _PUSH = "push runs to LangSmith with `localtrace push` to use it there"
 
@@ -83,59 +71,4 @@ def unsupported_feature(path: str) -> str | None:
     return f"{path} belongs to LangSmith's {feature}, which a local localtrace server does not have; {instead}"
 
 
-def _use_token(token: Annotated[str, Path()]) -> Response:
-    raise ApiError(
-        404,
-        "not_found",
-        f"no pre-signed feedback URL {token} on this server: they are made by LangSmith "
-        "only; send feedback with create_feedback (POST /feedback) instead",
-    )
-
-
-def build_feedback_tokens_router(state: State) -> APIRouter:
-    """``/feedback/tokens``: pre-signed feedback URLs, which need LangSmith (routed before
-    ``/feedback/{feedback_id}``, which would read ``tokens`` as an id)."""
-    router = APIRouter()
-
-    @router.post(
-        "/feedback/tokens",
-        tags=["feedback"],
-        summary="Create a pre-signed feedback URL: 501, LangSmith only",
-        responses=errors_doc(501),
-    )
-    def create_tokens() -> Response:
-        raise ApiError(
-            501,
-            "not_implemented",
-            "pre-signed feedback URLs are a LangSmith feature a local localtrace server does "
-            "not have; send feedback with create_feedback (POST /feedback) instead",
-            headers=DO_NOT_RETRY,
-        )
-
-    @router.get(
-        "/feedback/tokens",
-        tags=["feedback"],
-        summary="List pre-signed feedback URLs: none exist locally",
-    )
-    def list_tokens() -> Response:
-        return JSONBytes([])
-
-    add_read_routes(
-        router,
-        "/feedback/tokens/{token}",
-        _use_token,
-        name="use_feedback_token",
-        tag="feedback",
-        summary="Use a pre-signed feedback URL: 404, none exist locally",
-        responses=errors_doc(404),
-    )
-    return router
-
-
-__all__ = [
-    "DATASET_FEATURES",
-    "FEATURES",
-    "SESSION_FEATURES",
-    "build_feedback_tokens_router",
-    "unsupported_feature",
-]
+__all__ = ["DATASET_FEATURES", "FEATURES", "SESSION_FEATURES", "unsupported_feature"]

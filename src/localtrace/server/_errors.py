@@ -30,6 +30,7 @@ from .._json import MAX_DEPTH, TooDeepError
 from ..errors import (
     DatasetExistsError,
     ExampleExistsError,
+    FeedbackExistsError,
     FilterError,
     InvalidArgumentError,
     InvalidRunError,
@@ -205,6 +206,7 @@ STATUS: tuple[tuple[type[LocaltraceError], int, str], ...] = (
     (ProjectExistsError, 409, "conflict"),
     (DatasetExistsError, 409, "conflict"),
     (ExampleExistsError, 409, "conflict"),
+    (FeedbackExistsError, 409, "conflict"),
     (FilterError, 400, "invalid_filter"),
     (StoreBusyError, 503, "store_busy"),
     (StoreReadOnlyError, 507, "store_read_only"),

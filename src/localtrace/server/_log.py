@@ -3,12 +3,14 @@
 Lines go to the ``localtrace.server`` logger: a 2xx/3xx answer at INFO, a 4xx at WARNING with
 the error's type and message (which run and field was refused, which route was unknown), a 5xx
 at ERROR. Bodies and headers are never logged (they hold traces and keys); the query string
-only at DEBUG, with credential-like values (``signature``, ``key``, ``token``) masked.
+only at DEBUG, with credential-like values (``signature``, ``key``, ``token``) masked. The
+token of a pre-signed feedback URL, which is its credential, is masked in the path.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 import urllib.parse
 from typing import Any
@@ -19,6 +21,12 @@ logger = logging.getLogger("localtrace.server")
 
 _SECRET_PARAMS = ("signature", "key", "token", "secret", "password")
 _MAX_ERROR_BYTES = 65_536
+_FEEDBACK_TOKEN = re.compile(r"(/feedback/tokens/)[^/?]+")
+
+
+def masked_path(path: str) -> str:
+    """``path`` with the token of a pre-signed feedback URL replaced by ``***``."""
+    return _FEEDBACK_TOKEN.sub(r"\1***", path) if "/feedback/tokens/" in path else path
 
 
 def masked_query(query: bytes) -> str:
@@ -83,7 +91,7 @@ class RequestLogMiddleware:
                 else logging.INFO
             )
             if logger.isEnabledFor(level):
-                path = scope.get("path", "")
+                path = masked_path(scope.get("path", ""))
                 if logger.isEnabledFor(logging.DEBUG) and scope.get("query_string"):
                     path += "?" + masked_query(scope["query_string"])
                 client = scope.get("client")

@@ -161,6 +161,10 @@ def allowed_methods(table: Iterable[PathMethods], path: str) -> frozenset[str] |
     return frozenset().union(*(e.methods for e in matching if e.params == fewest))
 
 
+HEAD_KEY = "localtrace.head"
+"""Scope key set on a HEAD answered as a GET."""
+
+
 def _without_body(send: Send) -> Send:
     """``send`` for a HEAD answered as a GET: the same status and headers, no body."""
 
@@ -207,7 +211,9 @@ class MethodNotAllowedMiddleware:
             allowed = allowed_methods(self.by_head.get(_head(path), self.anywhere), path)
             method = scope["method"]
             if method == "HEAD" and allowed is not None and "GET" in allowed:
-                await self.app({**scope, "method": "GET"}, receive, _without_body(send))
+                # (HEAD_KEY: a GET with a side effect can tell it was only a HEAD)
+                head = {**scope, "method": "GET", HEAD_KEY: True}
+                await self.app(head, receive, _without_body(send))
                 return
             if allowed is not None and method not in allowed:
                 allow = ", ".join(sorted(allowed | ({"HEAD"} if "GET" in allowed else set())))
