@@ -965,3 +965,27 @@ def test_thread_links_reach_their_thread_whatever_its_id(http: TestClient, sampl
         thread = http.get(resolved)
         assert thread.status_code == 200, href
         assert any(f"Thread <code>{escape(t)}</code>" in thread.text for t in odd), href
+
+
+def test_an_unknown_order_is_a_banner_naming_the_accepted_values(
+    http: TestClient, sample: Sample
+) -> None:
+    """?order=newest was ignored: the table came back newest first as if the link were right.
+    Now the page answers 400 with a banner naming order= and its values, as for a bad since=,
+    and the page's data, facets and live-update requests refuse it the same way."""
+    pid = sample[1]["project_id"]
+    page = http.get(f"/ui/projects/{pid}/runs", params={"order": "newest"})
+    assert page.status_code == 400 and "banner error" in page.text
+    shown = unescape(page.text)
+    assert "order='newest'" in shown and "order=asc" in shown and "order=desc" in shown
+    for route in ("api/projects/{}/runs", "api/projects/{}/changes"):
+        data = http.get(f"/ui/{route.format(pid)}", params={"order": "newest"})
+        assert data.status_code in (400, 422), route
+        assert "order=asc" in data.json()["error"]["message"]
+    facets = http.get(f"/ui/partials/projects/{pid}/facets", params={"order": "newest"})
+    assert facets.status_code == 400 and "order=asc" in unescape(facets.text)
+    for accepted in ("asc", "desc", "ASC", ""):
+        assert http.get(f"/ui/projects/{pid}/runs", params={"order": accepted}).status_code == 200
+    oldest_first = http.get(f"/ui/projects/{pid}/runs", params={"order": "asc"})
+    times = [row["start_time"] for row in table_rows(http, oldest_first)]
+    assert times == sorted(times)

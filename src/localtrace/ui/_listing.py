@@ -47,6 +47,8 @@ LIST_SELECT = (
 
 _AGO = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|h|d|w)\s*$")
 _UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
+ORDERS = ("desc", "asc")
+"""Accepted ``?order=`` values: newest first (the default) or oldest first."""
 PRESETS = ("", "1h", "24h", "7d", "30d")
 """Time-range choices offered next to the custom range ("" = any time)."""
 
@@ -139,13 +141,22 @@ class Listing:
 
     @classmethod
     def from_params(cls, params: Mapping[str, str]) -> Listing:
+        order = params.get("order", "").strip().lower()
+        if order and order not in ORDERS:
+            raise InvalidArgumentError(
+                "order",
+                params["order"],
+                "is not a sort order of the runs table",
+                f"use order={ORDERS[1]} (oldest first) or order={ORDERS[0]} (newest first, "
+                "the default)",
+            )
         view = cls(
             filter=params.get("filter", "").strip(),
             search=params.get("q", "").strip(),
             since=params.get("since", "").strip(),
             until=params.get("until", "").strip(),
             all_runs=params.get("all", "") in ("1", "true", "on"),
-            ascending=params.get("order", "desc") == "asc",
+            ascending=order == "asc",
             cursor_text=params.get("cursor", "").strip(),
         )
         if view.cursor_text:
