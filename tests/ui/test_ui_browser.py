@@ -614,6 +614,40 @@ def test_new_runs_appear_without_a_reload(
         writer.close()
 
 
+def test_a_root_that_arrives_late_replaces_the_placeholder_without_a_reload(
+    browser: Any, live_store: tuple[LiveServer, Path, str]
+) -> None:
+    """A trace whose children came first is drawn under "(root never arrived)". When the root
+    then arrived still running, the live check saw the same counts (a pending placeholder out,
+    a pending root in) and the open page kept the placeholder; it now draws the root."""
+    live, path, _ = live_store
+    writer = localtrace.Client(path)
+    try:
+        root, child = uuid.uuid4(), uuid.uuid4()
+        writer.create_run(
+            "early_child",
+            {"x": 1},
+            "tool",
+            id=child,
+            trace_id=root,
+            parent_run_id=root,
+            project_name="live",
+        )
+        writer.flush()
+        watch(browser, f"{live.url}/ui/traces/{root}", "#trace[data-ready=true]")
+        assert "(root never arrived)" in browser.find_element(By.ID, "tree-rows").text
+        assert browser.find_element(By.ID, "tree-count").text == "1 run (root not arrived)"
+        writer.create_run("late_root", {"q": 1}, "chain", id=root, project_name="live")
+        writer.flush()
+        wait(browser, lambda d: "late_root" in d.find_element(By.ID, "tree-rows").text)
+        assert "(root never arrived)" not in browser.find_element(By.ID, "tree-rows").text
+        assert browser.find_element(By.ID, "tree-count").text == "2 runs"
+        assert browser.execute_script("return window.sameDocument === true")
+        no_alert(browser)
+    finally:
+        writer.close()
+
+
 @pytest.mark.parametrize("width", [800, 1280])
 def test_pages_fit_the_window_and_wide_tables_scroll_in_place(
     browser: Any, live_ui: LiveServer, sample: Sample, width: int

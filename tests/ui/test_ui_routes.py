@@ -685,8 +685,40 @@ def test_trace_changes_count_runs_and_pending_runs(http: TestClient, sample: Sam
     assert answer.json() == {
         "runs": len(runs),
         "pending": sum(r.status == "pending" for r in runs),
+        "root": True,
     }
     assert http.get("/ui/api/traces/nope/changes").status_code == 422
+
+
+def test_trace_changes_of_a_rootless_trace_match_its_drawn_tree(
+    http: TestClient, sample: Sample
+) -> None:
+    """A trace whose root never arrived is drawn under a pending placeholder, a row the live
+    check did not count: the page saw a change on its first poll and read the whole tree
+    again, and a root arriving pending (placeholder out, root in) changed neither count, so
+    the tree kept showing "(root never arrived)". The answer now counts the rows drawn and
+    says whether the root is stored."""
+    client, _ = sample
+    root = uuid.uuid4()
+    client.create_run("first-child", inputs={}, run_type="tool", trace_id=root, parent_run_id=root)
+    client.flush()
+
+    def drawn() -> dict[str, Any]:
+        rows = http.get(f"/ui/api/traces/{root}").json()
+        status = rows["columns"].index("status")
+        return {
+            "runs": len(rows["rows"]),
+            "pending": sum(r[status] == "pending" for r in rows["rows"]),
+            "root": not rows["placeholder"],
+        }
+
+    before = http.get(f"/ui/api/traces/{root}/changes").json()
+    assert before == drawn() == {"runs": 2, "pending": 2, "root": False}
+    client.create_run("late-root", inputs={}, run_type="chain", id=root)  # pending, as sent
+    client.flush()
+    after = http.get(f"/ui/api/traces/{root}/changes").json()
+    assert after == drawn() == {"runs": 2, "pending": 2, "root": True}
+    assert after != before
 
 
 # -- datasets and experiments -------------------------------------------------------------------

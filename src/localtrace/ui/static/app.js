@@ -444,8 +444,16 @@
         if (p >= 0 && this.end[p] < this.end[i]) this.end[p] = this.end[i];
       }
       this.index = new Map(this.rows.map((r, i) => [r[cols.id], i]));
-      this.stamp = { runs: n, pending: this.rows.filter((r) => r[cols.status] === "pending").length };
-      $("#tree-count").textContent = `${n.toLocaleString()} runs`;
+      // the same three figures the live check answers: rows drawn (a placeholder for a root
+      // that never arrived included), those pending, and whether the root itself is stored
+      this.stamp = {
+        runs: n,
+        pending: this.rows.filter((r) => r[cols.status] === "pending").length,
+        root: !data.placeholder,
+      };
+      const stored = n - (data.placeholder ? 1 : 0);
+      $("#tree-count").textContent = `${stored.toLocaleString()} run${stored === 1 ? "" : "s"}` +
+        (data.placeholder ? " (root not arrived)" : "");
       return true;
     }
 
@@ -470,7 +478,7 @@
       const response = await fetch(`/ui/api/traces/${this.root.dataset.traceId}/changes`, { credentials: "same-origin" });
       if (!response.ok) return;
       const now = await response.json();
-      if (now.runs === this.stamp.runs && now.pending === this.stamp.pending) return;
+      if (now.runs === this.stamp.runs && now.pending === this.stamp.pending && now.root === this.stamp.root) return;
       await this.reload();
       this.stamp = now; // what the server said, even if the tree shows a different count
     }
