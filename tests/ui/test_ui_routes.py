@@ -1021,3 +1021,20 @@ def test_an_unknown_order_is_a_banner_naming_the_accepted_values(
     oldest_first = http.get(f"/ui/projects/{pid}/runs", params={"order": "asc"})
     times = [row["start_time"] for row in table_rows(http, oldest_first)]
     assert times == sorted(times)
+
+
+def test_a_time_range_ending_before_it_starts_is_a_banner(http: TestClient, sample: Sample) -> None:
+    """since=2030-01-01&until=2020-01-01 showed "No runs match this view", as if no run were
+    in a real range; the dashboard refuses such a range. The runs page now says which end is
+    wrong (400, a banner), and its data request refuses it too."""
+    pid = sample[1]["project_id"]
+    backwards = {"since": "2030-01-01", "until": "2020-01-01"}
+    page = http.get(f"/ui/projects/{pid}/runs", params=backwards)
+    assert page.status_code == 400 and "banner error" in page.text
+    assert "until='2020-01-01': is not after since='2030-01-01'" in unescape(page.text)
+    data = http.get(f"/ui/api/projects/{pid}/runs", params=backwards)
+    assert data.status_code in (400, 422) and "is not after" in data.json()["error"]["message"]
+    same = http.get(f"/ui/projects/{pid}/runs", params={"since": "1h", "until": "1h"})
+    assert same.status_code == 400
+    ago = http.get(f"/ui/projects/{pid}/runs", params={"since": "30d", "until": "1h"})
+    assert ago.status_code == 200

@@ -164,12 +164,23 @@ class Listing:
         return view
 
     def conditions(self) -> list[str]:
-        """Filter clauses the view adds to the user's filter: the time range."""
+        """Filter clauses the view adds to the user's filter: the time range (an end not after
+        its start is refused, as the dashboard refuses it, rather than shown as no runs)."""
+        now = dt.datetime.now(dt.timezone.utc)
         parts: list[str] = []
-        if self.since:
-            parts.append(f"gte(start_time, {quote(parse_moment(self.since, 'since').isoformat())})")
-        if self.until:
-            parts.append(f"lt(start_time, {quote(parse_moment(self.until, 'until').isoformat())})")
+        since = parse_moment(self.since, "since", now=now) if self.since else None
+        until = parse_moment(self.until, "until", now=now) if self.until else None
+        if since is not None and until is not None and until <= since:
+            raise InvalidArgumentError(
+                "until",
+                self.until,
+                f"is not after since={self.since!r}, so no run could be in the range",
+                "choose an end after the start, or clear one of them",
+            )
+        if since is not None:
+            parts.append(f"gte(start_time, {quote(since.isoformat())})")
+        if until is not None:
+            parts.append(f"lt(start_time, {quote(until.isoformat())})")
         return parts
 
     def combined_filter(self, page: str | None = None) -> str | None:
