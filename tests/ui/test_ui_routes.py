@@ -1038,3 +1038,20 @@ def test_a_time_range_ending_before_it_starts_is_a_banner(http: TestClient, samp
     assert same.status_code == 400
     ago = http.get(f"/ui/projects/{pid}/runs", params={"since": "30d", "until": "1h"})
     assert ago.status_code == 200
+
+
+def test_an_unknown_all_value_is_a_banner(http: TestClient, sample: Sample) -> None:
+    """?all=maybe showed the root runs as if all= were absent; it is now a 400 banner naming
+    all= and the values it takes."""
+    client, found = sample
+    pid = found["project_id"]
+    page = http.get(f"/ui/projects/{pid}/runs", params={"all": "maybe"})
+    assert page.status_code == 400 and "banner error" in page.text
+    assert "all='maybe'" in unescape(page.text) and "all=1" in page.text
+    every = len(list(client.list_runs(project_id=pid, select=["id"], limit=100)))
+    for on, off in (("1", "0"), ("true", "false"), ("ON", "off")):
+        shown_all = http.get(f"/ui/projects/{pid}/runs", params={"all": on})
+        shown_roots = http.get(f"/ui/projects/{pid}/runs", params={"all": off})
+        assert shown_all.status_code == shown_roots.status_code == 200
+        assert len(row_ids(http, shown_all)) == min(every, 50)
+        assert all(row["trace_id"] == row["id"] for row in table_rows(http, shown_roots))

@@ -47,6 +47,8 @@ LIST_SELECT = (
 
 _AGO = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|h|d|w)\s*$")
 _UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
+_YES = ("1", "true", "on", "yes")
+_NO = ("", "0", "false", "off", "no")
 ORDERS = ("desc", "asc")
 """Accepted ``?order=`` values: newest first (the default) or oldest first."""
 PRESETS = ("", "1h", "24h", "7d", "30d")
@@ -150,12 +152,20 @@ class Listing:
                 f"use order={ORDERS[1]} (oldest first) or order={ORDERS[0]} (newest first, "
                 "the default)",
             )
+        shown_all = params.get("all", "").strip().lower()
+        if shown_all not in _YES + _NO:
+            raise InvalidArgumentError(
+                "all",
+                params["all"],
+                "is neither on nor off",
+                "use all=1 for every run, or leave it out for root runs (traces) only",
+            )
         view = cls(
             filter=params.get("filter", "").strip(),
             search=params.get("q", "").strip(),
             since=params.get("since", "").strip(),
             until=params.get("until", "").strip(),
-            all_runs=params.get("all", "") in ("1", "true", "on"),
+            all_runs=shown_all in _YES,
             ascending=order == "asc",
             cursor_text=params.get("cursor", "").strip(),
         )
