@@ -1055,3 +1055,18 @@ def test_an_unknown_all_value_is_a_banner(http: TestClient, sample: Sample) -> N
         assert shown_all.status_code == shown_roots.status_code == 200
         assert len(row_ids(http, shown_all)) == min(every, 50)
         assert all(row["trace_id"] == row["id"] for row in table_rows(http, shown_roots))
+
+
+def test_payload_sizes_read_as_english(http: TestClient, sample: Sample) -> None:
+    """A one-key input was summarised "{1 keys}"; it now reads "1 key" (and "1 item")."""
+    client, _ = sample
+    run_id = uuid.uuid4()
+    client.create_run(
+        "sizes", inputs={"only": ["a"]}, run_type="chain", id=run_id, outputs={"a": 1, "b": [1, 2]}
+    )
+    client.flush()
+    detail = http.get(f"/ui/partials/runs/{run_id}")
+    assert detail.status_code == 200
+    sizes = re.findall(r'<span class="muted">(\d+ \w+)</span>', detail.text)
+    assert "1 key" in sizes and "1 item" in sizes and "2 keys" in sizes and "2 items" in sizes
+    assert "1 keys" not in sizes and "1 items" not in sizes
