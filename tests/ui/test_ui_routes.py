@@ -1070,3 +1070,27 @@ def test_payload_sizes_read_as_english(http: TestClient, sample: Sample) -> None
     sizes = re.findall(r'<span class="muted">(\d+ \w+)</span>', detail.text)
     assert "1 key" in sizes and "1 item" in sizes and "2 keys" in sizes and "2 items" in sizes
     assert "1 keys" not in sizes and "1 items" not in sizes
+
+
+def test_a_splits_heading_counts_the_split_not_the_dataset(
+    http: TestClient, sample: Sample
+) -> None:
+    """The examples page of split "test" was headed "7 examples · split test" over 3 rows; it
+    now says "3 of 7 examples", and where the split runs past one page (its size unknown
+    without reading all of it) it names the dataset's count as that."""
+    client, _ = sample
+    dataset = client.create_dataset("split-heading")
+    client.create_examples(
+        dataset_id=dataset.id,
+        inputs=[{"n": n} for n in range(60)],
+        splits=[["test"] if n < 3 else ["train"] for n in range(60)],
+    )
+    small = http.get(f"/ui/datasets/{dataset.id}/examples", params={"split": "test"})
+    heading = re.search(r"<h1>.*?</h1>", small.text, re.S)
+    assert heading and "3 of 60 examples · split test" in heading.group(0)
+    big = http.get(f"/ui/datasets/{dataset.id}/examples", params={"split": "train"})
+    heading = re.search(r"<h1>.*?</h1>", big.text, re.S)
+    assert heading and "split train · 60 examples in all splits" in heading.group(0)
+    every = http.get(f"/ui/datasets/{dataset.id}/examples")
+    heading = re.search(r"<h1>.*?</h1>", every.text, re.S)
+    assert heading and "60 examples</small>" in heading.group(0)
