@@ -733,3 +733,71 @@ def test_enter_on_a_focused_link_or_button_does_what_it_says(
     browser.execute_script("document.activeElement.blur()")
     ActionChains(browser).send_keys(Keys.ENTER).perform()
     wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".tree-row")) != shown)
+
+
+@pytest.fixture
+def long_names(tmp_path: Path) -> Iterator[tuple[LiveServer, str, str]]:
+    """A server over a store whose project, run, tag and thread names are 150+ characters
+    without a space (generated names, hashes, pasted URLs)."""
+    client = localtrace.Client(tmp_path / "long.db")
+    run_id = uuid.uuid4()
+    client.create_run(
+        "step_" * 40,
+        {"k" * 150: "v"},
+        "chain",
+        id=run_id,
+        project_name="P" * 150,
+        tags=["tag-" + "z" * 120],
+        extra={"metadata": {"thread_id": "thread-" + "q" * 200}},
+    )
+    client.flush()
+    running = start_server(client)
+    yield running, str(client.read_project(project_name="P" * 150).id), str(run_id)
+    running.stop()
+    client.close()
+
+
+def test_long_names_do_not_push_tabs_or_figures_out_of_view(
+    browser: Any, long_names: tuple[LiveServer, str, str]
+) -> None:
+    """A 150-character project name pushed the header's Runs/Threads/Dashboard tabs out of an
+    800 px window, and on the projects and threads tables pushed every figure beside the name
+    out of view. The header now cuts such names (the whole name in their title) and the tables
+    wrap them."""
+    live, pid, run_id = long_names
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 800, "height": 800, "deviceScaleFactor": 1, "mobile": False},
+    )
+    try:
+        for page in (
+            f"/ui/projects/{pid}/runs",
+            f"/ui/projects/{pid}/threads",
+            f"/ui/projects/{pid}/dashboard",
+            f"/ui/traces/{run_id}",
+        ):
+            browser.get(f"{live.url}{page}")
+            wait(browser, lambda d: d.execute_script("return document.readyState") == "complete")
+            outside = browser.execute_script(
+                """return [...document.querySelectorAll("header.top .tabs a, header.top .help")]
+                   .filter((a) => a.getBoundingClientRect().right > window.innerWidth)
+                   .map((a) => a.textContent.trim())"""
+            )
+            assert not outside, f"{page}: {outside} out of the 800 px window"
+            named = browser.find_element(By.CSS_SELECTOR, ".crumbs a[title]")
+            assert named.get_attribute("title") == "P" * 150
+        for page, column in (("/ui/", "Runs"), (f"/ui/projects/{pid}/threads", "Turns")):
+            browser.get(f"{live.url}{page}")
+            wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "tr[data-href]"))
+            left = browser.execute_script(
+                """const th = [...document.querySelectorAll("table.grid th")]
+                     .find((e) => e.textContent.trim() === arguments[0]);
+                   return th.getBoundingClientRect().left""",
+                column,
+            )
+            assert left < 800 / 2, f"{page}: the {column} column starts at {left}px"
+    finally:
+        browser.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False},
+        )
