@@ -1094,3 +1094,28 @@ def test_a_splits_heading_counts_the_split_not_the_dataset(
     every = http.get(f"/ui/datasets/{dataset.id}/examples")
     heading = re.search(r"<h1>.*?</h1>", every.text, re.S)
     assert heading and "60 examples</small>" in heading.group(0)
+
+
+def test_a_refused_view_keeps_what_was_typed_in_the_filter_bar(
+    http: TestClient, sample: Sample
+) -> None:
+    """A view refused for one field (a bad since=, until=, order= or cursor=) came back with
+    only its filter in the bar: the search, the time range and "all runs" were gone and had to
+    be typed again. The bar now holds every field as given (the page link is dropped)."""
+    pid = sample[1]["project_id"]
+    typed = {
+        "filter": 'eq(run_type, "llm")',
+        "q": "kettle <b>",
+        "since": "yesterday-ish",
+        "until": "2030-01-01",
+        "all": "1",
+        "cursor": "garbage",
+    }
+    page = http.get(f"/ui/projects/{pid}/runs", params=typed)
+    assert page.status_code == 400 and "banner error" in page.text
+    bar = page.text.split('id="filterbar"', 1)[1].split("</form>", 1)[0]
+    assert 'name="q" value="kettle &lt;b&gt;"' in bar
+    assert '<option value="yesterday-ish" selected>' in bar
+    assert 'name="until" value="2030-01-01"' in bar
+    assert 'name="all" value="1" checked' in bar
+    assert "garbage" not in bar

@@ -173,6 +173,20 @@ class Listing:
             view.cursor = Cursor.decode(view.cursor_text)
         return view
 
+    @classmethod
+    def as_typed(cls, params: Mapping[str, str]) -> Listing:
+        """The view's fields as given, unchecked and without a page: what the filter bar shows
+        when the view could not be read, so the user corrects what they typed rather than
+        typing it all again."""
+        return cls(
+            filter=params.get("filter", "").strip(),
+            search=params.get("q", "").strip(),
+            since=params.get("since", "").strip(),
+            until=params.get("until", "").strip(),
+            all_runs=params.get("all", "").strip().lower() in _YES,
+            ascending=params.get("order", "").strip().lower() == "asc",
+        )
+
     def conditions(self) -> list[str]:
         """Filter clauses the view adds to the user's filter: the time range (an end not after
         its start is refused, as the dashboard refuses it, rather than shown as no runs)."""

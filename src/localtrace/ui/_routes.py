@@ -134,10 +134,10 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
             view.check()
         except FilterError as exc:
             error = view.user_error(exc) if view is not None else exc
-            shown = view or _listing.Listing(filter=params.get("filter", ""))
+            shown = view or _listing.Listing.as_typed(params)
             return 400, {"project": project, "view": shown, "error": error}
         except LocaltraceError as exc:
-            shown = _listing.Listing(filter=params.get("filter", ""))
+            shown = _listing.Listing.as_typed(params)
             return _status(exc), {"project": project, "view": shown, "error": exc}
         return 200, {"project": project, "view": view, "error": None}
 
