@@ -1119,3 +1119,17 @@ def test_a_refused_view_keeps_what_was_typed_in_the_filter_bar(
     assert 'name="until" value="2030-01-01"' in bar
     assert 'name="all" value="1" checked' in bar
     assert "garbage" not in bar
+
+
+def test_the_experiments_table_names_its_count_as_the_projects_table_does(
+    http: TestClient, sample: Sample
+) -> None:
+    """The experiments table headed its count of root runs "Runs", the projects table's name
+    for every run (root runs are "Traces" there): an experiment whose target has child runs
+    read as fewer runs than it has. The column is now "Traces", as on the projects page."""
+    _, found = sample
+    page = http.get(f"/ui/datasets/{found['dataset_id']}")
+    head = page.text.split('<table class="grid experiments"', 1)[1].split("</thead>", 1)[0]
+    assert ">Traces</th>" in head and ">Runs</th>" not in head
+    projects = http.get("/ui/").text.split("<thead>", 1)[1].split("</thead>", 1)[0]
+    assert ">Traces</th>" in projects
