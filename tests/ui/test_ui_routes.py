@@ -1133,3 +1133,37 @@ def test_the_experiments_table_names_its_count_as_the_projects_table_does(
     assert ">Traces</th>" in head and ">Runs</th>" not in head
     projects = http.get("/ui/").text.split("<thead>", 1)[1].split("</thead>", 1)[0]
     assert ">Traces</th>" in projects
+
+
+def test_a_thread_longer_than_the_page_says_how_many_turns_it_has(
+    http: TestClient, sample: Sample, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The thread page reads at most ``MAX_TURNS`` turns and headed them "Turns" with the
+    number it read: a 1,500-turn thread said 1,000 turns, silently. It now gives the
+    thread's own count and says that only the first turns are shown."""
+    from localtrace.ui import _routes
+
+    client, _ = sample
+    project = client.create_project("long-thread")
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    for turn in range(7):
+        at = start + dt.timedelta(minutes=turn)
+        client.create_run(
+            f"turn-{turn}",
+            inputs={"q": turn},
+            run_type="chain",
+            project_name=project.name,
+            start_time=at,
+            end_time=at + dt.timedelta(seconds=1),
+            outputs={"a": turn},
+            extra={"metadata": {"thread_id": "long-one"}},
+        )
+    client.flush()
+    whole = http.get(f"/ui/projects/{project.id}/threads/long-one")
+    assert "<dt>Turns</dt><dd>7</dd>" in whole.text and "are shown" not in whole.text
+    monkeypatch.setattr(_routes, "MAX_TURNS", 5)
+    page = http.get(f"/ui/projects/{project.id}/threads/long-one")
+    assert page.status_code == 200
+    assert "<dt>Turns</dt><dd>7</dd>" in page.text
+    assert len(re.findall(r'<li class="turn"', page.text)) == 5
+    assert "The first 5 of 7 turns are shown" in page.text
