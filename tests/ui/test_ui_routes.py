@@ -345,9 +345,13 @@ def test_the_placeholder_roots_detail_says_the_root_never_arrived(
     detail = http.get(f"/ui/partials/runs/{root}")
     assert detail.status_code == 404 and "<html" not in detail.text
     assert f"root run {root} of this trace never arrived" in detail.text
+    # a trace opened by its id selects the placeholder: its detail is a notice, not the red
+    # error banner it was
+    assert 'class="banner warn" role="status"' in detail.text and "banner error" not in detail.text
     unknown = uuid.uuid4()
     other = http.get(f"/ui/partials/runs/{unknown}")
     assert other.status_code == 404 and f"no run with id {unknown}" in other.text
+    assert 'class="banner error" role="alert"' in other.text
 
 
 def test_a_trace_whose_root_never_arrived_can_be_compared(http: TestClient, sample: Sample) -> None:

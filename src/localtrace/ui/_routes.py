@@ -247,7 +247,9 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
             files = client.list_attachments([run.id]).get(str(run.id), [])
         except NotFoundError as exc:
             shown = _trace.absent(client, _uuid(run_id, "run_id"), exc)
-            return render("error_partial.html", 404, error=shown)
+            # the placeholder of a root that never arrived is explained, not an error
+            tone = "error" if shown is exc else "warn"
+            return render("error_partial.html", 404, error=shown, tone=tone)
         except LocaltraceError as exc:
             return render("error_partial.html", _status(exc), error=exc)
         return render(
