@@ -313,6 +313,13 @@ def test_error_rate_axis_stays_within_100_percent(
     rate = browser.find_element(By.XPATH, "//figure[figcaption='Error rate']")
     assert int(rate.get_attribute("data-points")) > 0
     assert float(rate.get_attribute("data-y-max")) == 1.0
+    # its zero reads "0%" beside "20%" (it read "0.0%"), and a cost axis's zero "$0"
+    wait(browser, lambda d: rate.get_attribute("data-y-labels"))
+    labels = str(rate.get_attribute("data-y-labels")).split("|")
+    assert "0%" in labels and "0.0%" not in labels, labels
+    cost = browser.find_element(By.XPATH, "//figure[figcaption='Cost (USD)']")
+    costs = str(cost.get_attribute("data-y-labels")).split("|")
+    assert "$0" in costs and "$0.0" not in costs, costs
 
 
 def test_threads_as_conversations(
