@@ -313,6 +313,13 @@ def test_error_rate_axis_stays_within_100_percent(
     rate = browser.find_element(By.XPATH, "//figure[figcaption='Error rate']")
     assert int(rate.get_attribute("data-points")) > 0
     assert float(rate.get_attribute("data-y-max")) == 1.0
+    # its zero reads "0%" beside "20%" (it read "0.0%"), and a cost axis's zero "$0"
+    wait(browser, lambda d: rate.get_attribute("data-y-labels"))
+    labels = str(rate.get_attribute("data-y-labels")).split("|")
+    assert "0%" in labels and "0.0%" not in labels, labels
+    cost = browser.find_element(By.XPATH, "//figure[figcaption='Cost (USD)']")
+    costs = str(cost.get_attribute("data-y-labels")).split("|")
+    assert "$0" in costs and "$0.0" not in costs, costs
 
 
 def test_threads_as_conversations(
@@ -614,6 +621,40 @@ def test_new_runs_appear_without_a_reload(
         writer.close()
 
 
+def test_a_root_that_arrives_late_replaces_the_placeholder_without_a_reload(
+    browser: Any, live_store: tuple[LiveServer, Path, str]
+) -> None:
+    """A trace whose children came first is drawn under "(root never arrived)". When the root
+    then arrived still running, the live check saw the same counts (a pending placeholder out,
+    a pending root in) and the open page kept the placeholder; it now draws the root."""
+    live, path, _ = live_store
+    writer = localtrace.Client(path)
+    try:
+        root, child = uuid.uuid4(), uuid.uuid4()
+        writer.create_run(
+            "early_child",
+            {"x": 1},
+            "tool",
+            id=child,
+            trace_id=root,
+            parent_run_id=root,
+            project_name="live",
+        )
+        writer.flush()
+        watch(browser, f"{live.url}/ui/traces/{root}", "#trace[data-ready=true]")
+        assert "(root never arrived)" in browser.find_element(By.ID, "tree-rows").text
+        assert browser.find_element(By.ID, "tree-count").text == "1 run (root not arrived)"
+        writer.create_run("late_root", {"q": 1}, "chain", id=root, project_name="live")
+        writer.flush()
+        wait(browser, lambda d: "late_root" in d.find_element(By.ID, "tree-rows").text)
+        assert "(root never arrived)" not in browser.find_element(By.ID, "tree-rows").text
+        assert browser.find_element(By.ID, "tree-count").text == "2 runs"
+        assert browser.execute_script("return window.sameDocument === true")
+        no_alert(browser)
+    finally:
+        writer.close()
+
+
 @pytest.mark.parametrize("width", [800, 1280])
 def test_pages_fit_the_window_and_wide_tables_scroll_in_place(
     browser: Any, live_ui: LiveServer, sample: Sample, width: int
@@ -699,3 +740,71 @@ def test_enter_on_a_focused_link_or_button_does_what_it_says(
     browser.execute_script("document.activeElement.blur()")
     ActionChains(browser).send_keys(Keys.ENTER).perform()
     wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".tree-row")) != shown)
+
+
+@pytest.fixture
+def long_names(tmp_path: Path) -> Iterator[tuple[LiveServer, str, str]]:
+    """A server over a store whose project, run, tag and thread names are 150+ characters
+    without a space (generated names, hashes, pasted URLs)."""
+    client = localtrace.Client(tmp_path / "long.db")
+    run_id = uuid.uuid4()
+    client.create_run(
+        "step_" * 40,
+        {"k" * 150: "v"},
+        "chain",
+        id=run_id,
+        project_name="P" * 150,
+        tags=["tag-" + "z" * 120],
+        extra={"metadata": {"thread_id": "thread-" + "q" * 200}},
+    )
+    client.flush()
+    running = start_server(client)
+    yield running, str(client.read_project(project_name="P" * 150).id), str(run_id)
+    running.stop()
+    client.close()
+
+
+def test_long_names_do_not_push_tabs_or_figures_out_of_view(
+    browser: Any, long_names: tuple[LiveServer, str, str]
+) -> None:
+    """A 150-character project name pushed the header's Runs/Threads/Dashboard tabs out of an
+    800 px window, and on the projects and threads tables pushed every figure beside the name
+    out of view. The header now cuts such names (the whole name in their title) and the tables
+    wrap them."""
+    live, pid, run_id = long_names
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 800, "height": 800, "deviceScaleFactor": 1, "mobile": False},
+    )
+    try:
+        for page in (
+            f"/ui/projects/{pid}/runs",
+            f"/ui/projects/{pid}/threads",
+            f"/ui/projects/{pid}/dashboard",
+            f"/ui/traces/{run_id}",
+        ):
+            browser.get(f"{live.url}{page}")
+            wait(browser, lambda d: d.execute_script("return document.readyState") == "complete")
+            outside = browser.execute_script(
+                """return [...document.querySelectorAll("header.top .tabs a, header.top .help")]
+                   .filter((a) => a.getBoundingClientRect().right > window.innerWidth)
+                   .map((a) => a.textContent.trim())"""
+            )
+            assert not outside, f"{page}: {outside} out of the 800 px window"
+            named = browser.find_element(By.CSS_SELECTOR, ".crumbs a[title]")
+            assert named.get_attribute("title") == "P" * 150
+        for page, column in (("/ui/", "Runs"), (f"/ui/projects/{pid}/threads", "Turns")):
+            browser.get(f"{live.url}{page}")
+            wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "tr[data-href]"))
+            left = browser.execute_script(
+                """const th = [...document.querySelectorAll("table.grid th")]
+                     .find((e) => e.textContent.trim() === arguments[0]);
+                   return th.getBoundingClientRect().left""",
+                column,
+            )
+            assert left < 800 / 2, f"{page}: the {column} column starts at {left}px"
+    finally:
+        browser.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False},
+        )

@@ -345,9 +345,13 @@ def test_the_placeholder_roots_detail_says_the_root_never_arrived(
     detail = http.get(f"/ui/partials/runs/{root}")
     assert detail.status_code == 404 and "<html" not in detail.text
     assert f"root run {root} of this trace never arrived" in detail.text
+    # a trace opened by its id selects the placeholder: its detail is a notice, not the red
+    # error banner it was
+    assert 'class="banner warn" role="status"' in detail.text and "banner error" not in detail.text
     unknown = uuid.uuid4()
     other = http.get(f"/ui/partials/runs/{unknown}")
     assert other.status_code == 404 and f"no run with id {unknown}" in other.text
+    assert 'class="banner error" role="alert"' in other.text
 
 
 def test_a_trace_whose_root_never_arrived_can_be_compared(http: TestClient, sample: Sample) -> None:
@@ -685,8 +689,40 @@ def test_trace_changes_count_runs_and_pending_runs(http: TestClient, sample: Sam
     assert answer.json() == {
         "runs": len(runs),
         "pending": sum(r.status == "pending" for r in runs),
+        "root": True,
     }
     assert http.get("/ui/api/traces/nope/changes").status_code == 422
+
+
+def test_trace_changes_of_a_rootless_trace_match_its_drawn_tree(
+    http: TestClient, sample: Sample
+) -> None:
+    """A trace whose root never arrived is drawn under a pending placeholder, a row the live
+    check did not count: the page saw a change on its first poll and read the whole tree
+    again, and a root arriving pending (placeholder out, root in) changed neither count, so
+    the tree kept showing "(root never arrived)". The answer now counts the rows drawn and
+    says whether the root is stored."""
+    client, _ = sample
+    root = uuid.uuid4()
+    client.create_run("first-child", inputs={}, run_type="tool", trace_id=root, parent_run_id=root)
+    client.flush()
+
+    def drawn() -> dict[str, Any]:
+        rows = http.get(f"/ui/api/traces/{root}").json()
+        status = rows["columns"].index("status")
+        return {
+            "runs": len(rows["rows"]),
+            "pending": sum(r[status] == "pending" for r in rows["rows"]),
+            "root": not rows["placeholder"],
+        }
+
+    before = http.get(f"/ui/api/traces/{root}/changes").json()
+    assert before == drawn() == {"runs": 2, "pending": 2, "root": False}
+    client.create_run("late-root", inputs={}, run_type="chain", id=root)  # pending, as sent
+    client.flush()
+    after = http.get(f"/ui/api/traces/{root}/changes").json()
+    assert after == drawn() == {"runs": 2, "pending": 2, "root": True}
+    assert after != before
 
 
 # -- datasets and experiments -------------------------------------------------------------------
@@ -965,3 +1001,173 @@ def test_thread_links_reach_their_thread_whatever_its_id(http: TestClient, sampl
         thread = http.get(resolved)
         assert thread.status_code == 200, href
         assert any(f"Thread <code>{escape(t)}</code>" in thread.text for t in odd), href
+
+
+def test_an_unknown_order_is_a_banner_naming_the_accepted_values(
+    http: TestClient, sample: Sample
+) -> None:
+    """?order=newest was ignored: the table came back newest first as if the link were right.
+    Now the page answers 400 with a banner naming order= and its values, as for a bad since=,
+    and the page's data, facets and live-update requests refuse it the same way."""
+    pid = sample[1]["project_id"]
+    page = http.get(f"/ui/projects/{pid}/runs", params={"order": "newest"})
+    assert page.status_code == 400 and "banner error" in page.text
+    shown = unescape(page.text)
+    assert "order='newest'" in shown and "order=asc" in shown and "order=desc" in shown
+    for route in ("api/projects/{}/runs", "api/projects/{}/changes"):
+        data = http.get(f"/ui/{route.format(pid)}", params={"order": "newest"})
+        assert data.status_code in (400, 422), route
+        assert "order=asc" in data.json()["error"]["message"]
+    facets = http.get(f"/ui/partials/projects/{pid}/facets", params={"order": "newest"})
+    assert facets.status_code == 400 and "order=asc" in unescape(facets.text)
+    for accepted in ("asc", "desc", "ASC", ""):
+        assert http.get(f"/ui/projects/{pid}/runs", params={"order": accepted}).status_code == 200
+    oldest_first = http.get(f"/ui/projects/{pid}/runs", params={"order": "asc"})
+    times = [row["start_time"] for row in table_rows(http, oldest_first)]
+    assert times == sorted(times)
+
+
+def test_a_time_range_ending_before_it_starts_is_a_banner(http: TestClient, sample: Sample) -> None:
+    """since=2030-01-01&until=2020-01-01 showed "No runs match this view", as if no run were
+    in a real range; the dashboard refuses such a range. The runs page now says which end is
+    wrong (400, a banner), and its data request refuses it too."""
+    pid = sample[1]["project_id"]
+    backwards = {"since": "2030-01-01", "until": "2020-01-01"}
+    page = http.get(f"/ui/projects/{pid}/runs", params=backwards)
+    assert page.status_code == 400 and "banner error" in page.text
+    assert "until='2020-01-01': is not after since='2030-01-01'" in unescape(page.text)
+    data = http.get(f"/ui/api/projects/{pid}/runs", params=backwards)
+    assert data.status_code in (400, 422) and "is not after" in data.json()["error"]["message"]
+    same = http.get(f"/ui/projects/{pid}/runs", params={"since": "1h", "until": "1h"})
+    assert same.status_code == 400
+    ago = http.get(f"/ui/projects/{pid}/runs", params={"since": "30d", "until": "1h"})
+    assert ago.status_code == 200
+
+
+def test_an_unknown_all_value_is_a_banner(http: TestClient, sample: Sample) -> None:
+    """?all=maybe showed the root runs as if all= were absent; it is now a 400 banner naming
+    all= and the values it takes."""
+    client, found = sample
+    pid = found["project_id"]
+    page = http.get(f"/ui/projects/{pid}/runs", params={"all": "maybe"})
+    assert page.status_code == 400 and "banner error" in page.text
+    assert "all='maybe'" in unescape(page.text) and "all=1" in page.text
+    every = len(list(client.list_runs(project_id=pid, select=["id"], limit=100)))
+    for on, off in (("1", "0"), ("true", "false"), ("ON", "off")):
+        shown_all = http.get(f"/ui/projects/{pid}/runs", params={"all": on})
+        shown_roots = http.get(f"/ui/projects/{pid}/runs", params={"all": off})
+        assert shown_all.status_code == shown_roots.status_code == 200
+        assert len(row_ids(http, shown_all)) == min(every, 50)
+        assert all(row["trace_id"] == row["id"] for row in table_rows(http, shown_roots))
+
+
+def test_payload_sizes_read_as_english(http: TestClient, sample: Sample) -> None:
+    """A one-key input was summarised "{1 keys}"; it now reads "1 key" (and "1 item")."""
+    client, _ = sample
+    run_id = uuid.uuid4()
+    client.create_run(
+        "sizes", inputs={"only": ["a"]}, run_type="chain", id=run_id, outputs={"a": 1, "b": [1, 2]}
+    )
+    client.flush()
+    detail = http.get(f"/ui/partials/runs/{run_id}")
+    assert detail.status_code == 200
+    sizes = re.findall(r'<span class="muted">(\d+ \w+)</span>', detail.text)
+    assert "1 key" in sizes and "1 item" in sizes and "2 keys" in sizes and "2 items" in sizes
+    assert "1 keys" not in sizes and "1 items" not in sizes
+
+
+def test_a_splits_heading_counts_the_split_not_the_dataset(
+    http: TestClient, sample: Sample
+) -> None:
+    """The examples page of split "test" was headed "7 examples · split test" over 3 rows; it
+    now says "3 of 7 examples", and where the split runs past one page (its size unknown
+    without reading all of it) it names the dataset's count as that."""
+    client, _ = sample
+    dataset = client.create_dataset("split-heading")
+    client.create_examples(
+        dataset_id=dataset.id,
+        inputs=[{"n": n} for n in range(60)],
+        splits=[["test"] if n < 3 else ["train"] for n in range(60)],
+    )
+    small = http.get(f"/ui/datasets/{dataset.id}/examples", params={"split": "test"})
+    heading = re.search(r"<h1>.*?</h1>", small.text, re.S)
+    assert heading and "3 of 60 examples · split test" in heading.group(0)
+    big = http.get(f"/ui/datasets/{dataset.id}/examples", params={"split": "train"})
+    heading = re.search(r"<h1>.*?</h1>", big.text, re.S)
+    assert heading and "split train · 60 examples in all splits" in heading.group(0)
+    every = http.get(f"/ui/datasets/{dataset.id}/examples")
+    heading = re.search(r"<h1>.*?</h1>", every.text, re.S)
+    assert heading and "60 examples</small>" in heading.group(0)
+
+
+def test_a_refused_view_keeps_what_was_typed_in_the_filter_bar(
+    http: TestClient, sample: Sample
+) -> None:
+    """A view refused for one field (a bad since=, until=, order= or cursor=) came back with
+    only its filter in the bar: the search, the time range and "all runs" were gone and had to
+    be typed again. The bar now holds every field as given (the page link is dropped)."""
+    pid = sample[1]["project_id"]
+    typed = {
+        "filter": 'eq(run_type, "llm")',
+        "q": "kettle <b>",
+        "since": "yesterday-ish",
+        "until": "2030-01-01",
+        "all": "1",
+        "cursor": "garbage",
+    }
+    page = http.get(f"/ui/projects/{pid}/runs", params=typed)
+    assert page.status_code == 400 and "banner error" in page.text
+    bar = page.text.split('id="filterbar"', 1)[1].split("</form>", 1)[0]
+    assert 'name="q" value="kettle &lt;b&gt;"' in bar
+    assert '<option value="yesterday-ish" selected>' in bar
+    assert 'name="until" value="2030-01-01"' in bar
+    assert 'name="all" value="1" checked' in bar
+    assert "garbage" not in bar
+
+
+def test_the_experiments_table_names_its_count_as_the_projects_table_does(
+    http: TestClient, sample: Sample
+) -> None:
+    """The experiments table headed its count of root runs "Runs", the projects table's name
+    for every run (root runs are "Traces" there): an experiment whose target has child runs
+    read as fewer runs than it has. The column is now "Traces", as on the projects page."""
+    _, found = sample
+    page = http.get(f"/ui/datasets/{found['dataset_id']}")
+    head = page.text.split('<table class="grid experiments"', 1)[1].split("</thead>", 1)[0]
+    assert ">Traces</th>" in head and ">Runs</th>" not in head
+    projects = http.get("/ui/").text.split("<thead>", 1)[1].split("</thead>", 1)[0]
+    assert ">Traces</th>" in projects
+
+
+def test_a_thread_longer_than_the_page_says_how_many_turns_it_has(
+    http: TestClient, sample: Sample, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The thread page reads at most ``MAX_TURNS`` turns and headed them "Turns" with the
+    number it read: a 1,500-turn thread said 1,000 turns, silently. It now gives the
+    thread's own count and says that only the first turns are shown."""
+    from localtrace.ui import _routes
+
+    client, _ = sample
+    project = client.create_project("long-thread")
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    for turn in range(7):
+        at = start + dt.timedelta(minutes=turn)
+        client.create_run(
+            f"turn-{turn}",
+            inputs={"q": turn},
+            run_type="chain",
+            project_name=project.name,
+            start_time=at,
+            end_time=at + dt.timedelta(seconds=1),
+            outputs={"a": turn},
+            extra={"metadata": {"thread_id": "long-one"}},
+        )
+    client.flush()
+    whole = http.get(f"/ui/projects/{project.id}/threads/long-one")
+    assert "<dt>Turns</dt><dd>7</dd>" in whole.text and "are shown" not in whole.text
+    monkeypatch.setattr(_routes, "MAX_TURNS", 5)
+    page = http.get(f"/ui/projects/{project.id}/threads/long-one")
+    assert page.status_code == 200
+    assert "<dt>Turns</dt><dd>7</dd>" in page.text
+    assert len(re.findall(r'<li class="turn"', page.text)) == 5
+    assert "The first 5 of 7 turns are shown" in page.text

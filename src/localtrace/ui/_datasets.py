@@ -151,6 +151,11 @@ def add_routes(router: APIRouter, client: Client, settle: Callable[[], None]) ->
             "offset": start,
             "split": split,
             "next_offset": start + EXAMPLES_PAGE if len(found) > EXAMPLES_PAGE else None,
+            # the split's size when this one page holds all of it (else unknown without a pass
+            # over the dataset: the heading then gives the dataset's size, named as such)
+            "split_count": len(found)
+            if split and not start and len(found) <= EXAMPLES_PAGE
+            else None,
             "prev_offset": max(0, start - EXAMPLES_PAGE) if start else None,
             "tab": "examples",
         }

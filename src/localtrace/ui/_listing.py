@@ -47,6 +47,10 @@ LIST_SELECT = (
 
 _AGO = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|h|d|w)\s*$")
 _UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
+_YES = ("1", "true", "on", "yes")
+_NO = ("", "0", "false", "off", "no")
+ORDERS = ("desc", "asc")
+"""Accepted ``?order=`` values: newest first (the default) or oldest first."""
 PRESETS = ("", "1h", "24h", "7d", "30d")
 """Time-range choices offered next to the custom range ("" = any time)."""
 
@@ -139,26 +143,68 @@ class Listing:
 
     @classmethod
     def from_params(cls, params: Mapping[str, str]) -> Listing:
+        order = params.get("order", "").strip().lower()
+        if order and order not in ORDERS:
+            raise InvalidArgumentError(
+                "order",
+                params["order"],
+                "is not a sort order of the runs table",
+                f"use order={ORDERS[1]} (oldest first) or order={ORDERS[0]} (newest first, "
+                "the default)",
+            )
+        shown_all = params.get("all", "").strip().lower()
+        if shown_all not in _YES + _NO:
+            raise InvalidArgumentError(
+                "all",
+                params["all"],
+                "is neither on nor off",
+                "use all=1 for every run, or leave it out for root runs (traces) only",
+            )
         view = cls(
             filter=params.get("filter", "").strip(),
             search=params.get("q", "").strip(),
             since=params.get("since", "").strip(),
             until=params.get("until", "").strip(),
-            all_runs=params.get("all", "") in ("1", "true", "on"),
-            ascending=params.get("order", "desc") == "asc",
+            all_runs=shown_all in _YES,
+            ascending=order == "asc",
             cursor_text=params.get("cursor", "").strip(),
         )
         if view.cursor_text:
             view.cursor = Cursor.decode(view.cursor_text)
         return view
 
+    @classmethod
+    def as_typed(cls, params: Mapping[str, str]) -> Listing:
+        """The view's fields as given, unchecked and without a page: what the filter bar shows
+        when the view could not be read, so the user corrects what they typed rather than
+        typing it all again."""
+        return cls(
+            filter=params.get("filter", "").strip(),
+            search=params.get("q", "").strip(),
+            since=params.get("since", "").strip(),
+            until=params.get("until", "").strip(),
+            all_runs=params.get("all", "").strip().lower() in _YES,
+            ascending=params.get("order", "").strip().lower() == "asc",
+        )
+
     def conditions(self) -> list[str]:
-        """Filter clauses the view adds to the user's filter: the time range."""
+        """Filter clauses the view adds to the user's filter: the time range (an end not after
+        its start is refused, as the dashboard refuses it, rather than shown as no runs)."""
+        now = dt.datetime.now(dt.timezone.utc)
         parts: list[str] = []
-        if self.since:
-            parts.append(f"gte(start_time, {quote(parse_moment(self.since, 'since').isoformat())})")
-        if self.until:
-            parts.append(f"lt(start_time, {quote(parse_moment(self.until, 'until').isoformat())})")
+        since = parse_moment(self.since, "since", now=now) if self.since else None
+        until = parse_moment(self.until, "until", now=now) if self.until else None
+        if since is not None and until is not None and until <= since:
+            raise InvalidArgumentError(
+                "until",
+                self.until,
+                f"is not after since={self.since!r}, so no run could be in the range",
+                "choose an end after the start, or clear one of them",
+            )
+        if since is not None:
+            parts.append(f"gte(start_time, {quote(since.isoformat())})")
+        if until is not None:
+            parts.append(f"lt(start_time, {quote(until.isoformat())})")
         return parts
 
     def combined_filter(self, page: str | None = None) -> str | None:

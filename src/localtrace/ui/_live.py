@@ -86,12 +86,21 @@ def runs_changes(client: Client, project_id: str, params: Mapping[str, str]) -> 
     return {"new": new, "more": new > PAGE_SIZE, "finished": finished}
 
 
-def trace_changes(client: Client, trace_id: str) -> dict[str, int]:
-    """How many runs the trace has, and how many of them are pending (the browser compares
-    both with the rows it drew)."""
+def trace_changes(client: Client, trace_id: str) -> dict[str, Any]:
+    """What the trace's tree draws: ``runs`` (its rows), ``pending`` (those still running) and
+    ``root`` (whether the root run is stored); the browser compares them with what it drew.
+
+    A trace whose root never arrived is drawn under ``read_trace``'s placeholder, one more
+    row, always pending; it is counted as drawn. ``root`` tells the root's arrival apart from
+    that placeholder: a pending root replacing a pending placeholder changes neither count.
+    """
     every = client.get_run_stats(trace=trace_id, select=["run_count"])
     pending = client.get_run_stats(
         trace=trace_id, filter=f"eq(status, {quote('pending')})", select=["run_count"]
     )
     assert not isinstance(every, dict) and not isinstance(pending, dict)
-    return {"runs": every.run_count, "pending": pending.run_count}
+    runs, waiting = every.run_count, pending.run_count
+    root = any(True for _ in client.list_runs(run_ids=[trace_id], select=["id"]))
+    if runs and not root:
+        runs, waiting = runs + 1, waiting + 1  # the placeholder root
+    return {"runs": runs, "pending": waiting, "root": root}

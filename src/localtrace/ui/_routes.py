@@ -54,6 +54,10 @@ TURN_SELECTS = (
 """What the thread page shows of each turn."""
 
 
+MAX_TURNS = 1000
+"""Most turns the thread page shows (it says so when the thread has more)."""
+
+
 PROJECT_FIGURES = (
     "run_count",
     "last_run_start_time",
@@ -134,10 +138,10 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
             view.check()
         except FilterError as exc:
             error = view.user_error(exc) if view is not None else exc
-            shown = view or _listing.Listing(filter=params.get("filter", ""))
+            shown = view or _listing.Listing.as_typed(params)
             return 400, {"project": project, "view": shown, "error": error}
         except LocaltraceError as exc:
-            shown = _listing.Listing(filter=params.get("filter", ""))
+            shown = _listing.Listing.as_typed(params)
             return _status(exc), {"project": project, "view": shown, "error": exc}
         return 200, {"project": project, "view": view, "error": None}
 
@@ -243,7 +247,9 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
             files = client.list_attachments([run.id]).get(str(run.id), [])
         except NotFoundError as exc:
             shown = _trace.absent(client, _uuid(run_id, "run_id"), exc)
-            return render("error_partial.html", 404, error=shown)
+            # the placeholder of a root that never arrived is explained, not an error
+            tone = "error" if shown is exc else "warn"
+            return render("error_partial.html", 404, error=shown, tone=tone)
         except LocaltraceError as exc:
             return render("error_partial.html", _status(exc), error=exc)
         return render(
@@ -323,15 +329,24 @@ def build_router(client: Client, *, settle: Callable[[], None]) -> APIRouter:
             stats = client.threads.stats(thread_id, session_id=project.id)
             turns: list[Any] = []
             page = client.threads.list_traces(
-                thread_id, project_id=project.id, page_size=100, selects=TURN_SELECTS
+                thread_id,
+                project_id=project.id,
+                page_size=min(100, MAX_TURNS),
+                selects=TURN_SELECTS,
             )
             turns.extend(page.items)
-            while page.has_next_page() and len(turns) < 1000:
+            while page.has_next_page() and len(turns) < MAX_TURNS:
                 page = page.get_next_page()
                 turns.extend(page.items)
         except LocaltraceError as exc:
             return error_page(exc)
-        return render("thread.html", project=project, thread_id=thread_id, stats=stats, turns=turns)
+        return render(
+            "thread.html",
+            project=project,
+            thread_id=thread_id,
+            stats=stats,
+            turns=turns[:MAX_TURNS],
+        )
 
     @router.get("/ui/projects/{project_id}/dashboard")
     def dashboard_page(request: Request, project_id: str) -> Response:

@@ -427,7 +427,14 @@ def _trace_rows(root: Run) -> dict[str, Any]:
         "rows": rows,
         "duration_ms": _ms(end, origin),
         "trace_id": str(root.trace_id),
+        "placeholder": is_placeholder(root),
     }
+
+
+def is_placeholder(run: Run) -> bool:
+    """Whether ``run`` is ``read_trace``'s stand-in for a root that never arrived (its first
+    row, drawn and counted by the page apart from the runs stored)."""
+    return (run.repair or "").startswith("placeholder:")
 
 
 # -- comparing two runs ---------------------------------------------------------------------

@@ -444,8 +444,16 @@
         if (p >= 0 && this.end[p] < this.end[i]) this.end[p] = this.end[i];
       }
       this.index = new Map(this.rows.map((r, i) => [r[cols.id], i]));
-      this.stamp = { runs: n, pending: this.rows.filter((r) => r[cols.status] === "pending").length };
-      $("#tree-count").textContent = `${n.toLocaleString()} runs`;
+      // the same three figures the live check answers: rows drawn (a placeholder for a root
+      // that never arrived included), those pending, and whether the root itself is stored
+      this.stamp = {
+        runs: n,
+        pending: this.rows.filter((r) => r[cols.status] === "pending").length,
+        root: !data.placeholder,
+      };
+      const stored = n - (data.placeholder ? 1 : 0);
+      $("#tree-count").textContent = `${stored.toLocaleString()} run${stored === 1 ? "" : "s"}` +
+        (data.placeholder ? " (root not arrived)" : "");
       return true;
     }
 
@@ -470,7 +478,7 @@
       const response = await fetch(`/ui/api/traces/${this.root.dataset.traceId}/changes`, { credentials: "same-origin" });
       if (!response.ok) return;
       const now = await response.json();
-      if (now.runs === this.stamp.runs && now.pending === this.stamp.pending) return;
+      if (now.runs === this.stamp.runs && now.pending === this.stamp.pending && now.root === this.stamp.root) return;
       await this.reload();
       this.stamp = now; // what the server said, even if the tree shows a different count
     }
@@ -659,7 +667,11 @@
       cursor: { drag: { x: false, y: false } },
       scales: opts && opts.range ? { y: { range: opts.range } } : undefined,
       hooks: { draw: [(u) => { box.dataset.yMax = String(u.scales.y.max); }] },
-      axes: [axis, Object.assign({ values: opts && opts.format ? (u, ticks) => ticks.map(opts.format) : undefined, size: 70 }, axis)],
+      axes: [axis, Object.assign({ values: opts && opts.format ? (u, ticks) => {
+        const labels = ticks.map(opts.format);
+        box.dataset.yLabels = labels.join("|"); // the axis as read (it is drawn on a canvas)
+        return labels;
+      } : undefined, size: 70 }, axis)],
       series: [{}].concat(series.map((s, k) => ({
         label: s.label,
         stroke: s.color || PALETTE[k % PALETTE.length],
@@ -690,14 +702,15 @@
     if (!window.uPlot) { node.append(banner("the chart library did not load")); return; }
     const t = data.times;
     const o = data.overall || { runs: [], errors: [], error_rate: [], latency_p50: [], latency_p99: [], tokens: [], cost: [] };
-    const pct = (v) => (v * 100).toFixed(v < 0.1 ? 1 : 0) + "%";
+    // zero reads "0%" and "$0" beside "20%" and "$0.0010" (not "0.0%", "$0.0")
+    const pct = (v) => (v === 0 ? "0%" : (v * 100).toFixed(v < 0.1 ? 1 : 0) + "%");
     chart(node, "Traces", t, [{ label: "traces", values: o.runs }, { label: "errors", values: o.errors, color: "#e15759" }], { fill: true });
     // a fraction: 0 to 100 % (uPlot's own axis for all-zero values would read up to 10000 %)
     const rateRange = (u, min, max) => [0, max > 0 ? Math.min(1, max * 1.1) : 1];
     chart(node, "Error rate", t, [{ label: "error rate", values: o.error_rate, color: "#e15759" }], { format: pct, range: rateRange });
     chart(node, "Latency", t, [{ label: "p50", values: o.latency_p50 }, { label: "p99", values: o.latency_p99 }], { format: fmtSeconds });
     chart(node, "Tokens", t, [{ label: "tokens", values: o.tokens }], { fill: true });
-    chart(node, "Cost (USD)", t, [{ label: "cost", values: o.cost }], { format: (v) => "$" + (v < 1 ? v.toPrecision(2) : v.toFixed(2)) });
+    chart(node, "Cost (USD)", t, [{ label: "cost", values: o.cost }], { format: (v) => (v === 0 ? "$0" : "$" + (v < 1 ? v.toPrecision(2) : v.toFixed(2))) });
     const titles = { run_type: "Runs by run type", name: "Traces by name (top 5)", model: "Runs by model (top 5)", tag: "Traces by tag (top 5)" };
     const slots = {};
     for (const key of ["run_type", "name", "model", "tag", "feedback"]) {
