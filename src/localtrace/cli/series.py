@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from decimal import Context, Decimal
+from decimal import Decimal
 from typing import Any
 
 from rich.cells import cell_len
@@ -17,14 +17,13 @@ from ..filters import all_of, quote
 from ..types import TimeBucket, TimeSeries
 from .app import NO_RUNS_MATCHED, _console, _emit_one, _note
 
-_PICO = Decimal(10) ** 12
 _BLOCKS = "▁▂▃▄▅▆▇█"
 
 
-def sparkline(values: Sequence[float | None]) -> str:
+def sparkline(values: Sequence[float | Decimal | None]) -> str:
     """One character per value, scaled to the largest; a gap (space) for no value."""
-    present = [v for v in values if v is not None]
-    top = max(present, default=0)
+    present = [float(v) for v in values if v is not None]  # a cost is an exact Decimal
+    top = max(present, default=0.0)
     out = []
     for value in values:
         if value is None:
@@ -32,7 +31,8 @@ def sparkline(values: Sequence[float | None]) -> str:
         elif top <= 0:
             out.append(_BLOCKS[0])
         else:
-            out.append(_BLOCKS[min(len(_BLOCKS) - 1, int(value / top * (len(_BLOCKS) - 1) + 0.5))])
+            share = float(value) / top
+            out.append(_BLOCKS[min(len(_BLOCKS) - 1, int(share * (len(_BLOCKS) - 1) + 0.5))])
     return "".join(out)
 
 
@@ -43,27 +43,6 @@ def _filter(query: dict[str, Any]) -> str | None:
     if query.get("error") is not None:
         parts.append('eq(status, "error")' if query["error"] else 'neq(status, "error")')
     return all_of(*parts)
-
-
-def exact_cost(usd: float | None) -> Decimal | None:
-    """A bucket's cost as the exact Decimal every other command writes.
-
-    ``TimeBucket.total_cost`` is a float of integer pico-dollars, written as is it reads unlike
-    the ``"0"`` and ``"5E-12"`` of ``runs`` and ``stats`` (``0.0``, ``5e-12``); rounded back
-    to the pico-dollar it is the store's exact sum again (below $8,192 a bucket, where a
-    float still tells pico-dollars apart).
-    """
-    if usd is None:
-        return None
-    # 40 digits hold any pico-dollar sum; an exact quotient is in lowest terms, as the store's
-    return Context(prec=40).divide(Decimal(round(Decimal(usd) * _PICO)), _PICO)
-
-
-def _bucket_record(bucket: TimeBucket) -> dict[str, Any]:
-    record = bucket.model_dump(mode="json")
-    cost = exact_cost(bucket.total_cost)
-    record["total_cost"] = None if cost is None else str(cost)
-    return record
 
 
 def series_for(
@@ -87,13 +66,12 @@ def show(series: TimeSeries, fmt: str) -> None:
     """Print the series: one table row per group, sparkline columns, or records per bucket."""
     if fmt != "table":
         records = (
-            {"group": g.group, **_bucket_record(b)} for g in series.groups for b in g.buckets
+            {"group": g.group, **b.model_dump(mode="json")}
+            for g in series.groups
+            for b in g.buckets
         )
         if fmt == "json":
-            document = series.model_dump(mode="json")
-            for dumped, group in zip(document["groups"], series.groups, strict=True):
-                dumped["buckets"] = [_bucket_record(b) for b in group.buckets]
-            _emit_one(document, fmt)
+            _emit_one(series.model_dump(mode="json"), fmt)
         else:
             header = ["group", *render.fields_of(TimeBucket)]
             render.write_records(records, fmt, sys.stdout, header=header)
@@ -125,7 +103,7 @@ def show(series: TimeSeries, fmt: str) -> None:
         runs = sum(x.run_count for x in b)
         errors = sum(x.error_count or 0 for x in b)
         latencies = [x.latency_p50 for x in b if x.latency_p50 is not None]
-        rows: list[tuple[str, Sequence[float | None], str]] = [
+        rows: list[tuple[str, Sequence[float | Decimal | None], str]] = [
             ("runs", [x.run_count for x in b], str(runs)),
             (
                 "error rate",
@@ -145,7 +123,7 @@ def show(series: TimeSeries, fmt: str) -> None:
             (
                 "cost",
                 [x.total_cost for x in b],
-                display.cost_text(sum(exact_cost(x.total_cost) or 0 for x in b), zero="$0"),
+                display.cost_text(sum(x.total_cost or 0 for x in b), zero="$0"),
             ),
         ]
         label = group.group if group.group is not None else "(all)"
