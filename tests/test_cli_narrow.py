@@ -415,8 +415,8 @@ def test_a_piped_thread_is_its_plain_digest(demo_db: Path) -> None:
 
 
 def test_selected_fields_stay_one_line_per_run_at_80_columns(demo_db: Path) -> None:
-    """`runs --select` at 80 columns: one line per run with its whole id, long values cut
-    with an ellipsis (each field was folded into a column a few letters wide, a run taking
+    """`runs --select` at 80 columns: one line per run with the end of its id, long values
+    cut with an ellipsis (each field was folded into a column a few letters wide, a run taking
     twenty lines)."""
     out = show(demo_db, "runs", "-s", "name,inputs,outputs,latency", "-n", "0", columns=80)
     lines = out.splitlines()
@@ -424,9 +424,34 @@ def test_selected_fields_stay_one_line_per_run_at_80_columns(demo_db: Path) -> N
     rows = [line for line in lines[rule + 1 :] if line.strip()]
     _, ids = names_and_ids(demo_db)
     assert len(rows) == len(ids)  # one line per run
-    assert {UUID.findall(line)[0] for line in rows} == ids  # with its whole id
+    ends = [line.split()[-1] for line in rows]
+    assert all(end.startswith("…") for end in ends)
+    assert sorted(next(i for i in ids if i.endswith(end[1:])) for end in ends) == sorted(ids)
     assert all(len(line) <= 80 for line in out.splitlines())
-    assert "…" in out
+
+
+@pytest.mark.parametrize("select", ["id,name,inputs,outputs", "id,inputs", "name,error,id"])
+def test_selected_ids_give_way_to_their_end_at_80_columns(demo_db: Path, select: str) -> None:
+    """`runs --select id,inputs,...` at 80 columns spent 36 of them on each whole id and cut
+    the values to a dozen letters; short of room, the table shows the end of each id (as the
+    default listing does, and `run` takes it), the values get the room, and json, jsonl and
+    csv keep the whole ids."""
+    out = show(demo_db, "runs", "-s", select, "-n", "0", columns=80)
+    assert not UUID.findall(out)
+    lines = out.splitlines()
+    rule = next(i for i, line in enumerate(lines) if "───" in line)
+    for line in (line for line in lines[rule + 1 :] if line.strip()):
+        end = line.split()[-1]
+        assert re.fullmatch(r"…[0-9a-f]{8}", end), line
+        shown = show(demo_db, "run", end, "-f", "json", columns=80)
+        assert json.loads(shown)["id"].endswith(end[1:])
+    _, ids = names_and_ids(demo_db)
+    for fmt in ("json", "jsonl", "csv"):
+        data = show(demo_db, "runs", "-s", select, "-n", "0", "-f", fmt, columns=80)
+        assert set(UUID.findall(data)) == ids, fmt
+    # with room for every field beside them, ids stay whole
+    wide = show(demo_db, "runs", "-s", "id,name", "-n", "0", columns=80)
+    assert set(UUID.findall(wide)) == ids
 
 
 def test_selected_fields_at_60_columns_take_the_end_of_the_id(demo_db: Path) -> None:

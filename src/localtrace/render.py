@@ -298,16 +298,14 @@ def runs_table(
             max([cell_len(name), *(cell_len(texts[i]) for texts, _ in rows)])
             for i, name in enumerate(names)
         ]
-        # One line per run: in ``width``, the id whole and the fields sharing the rest (long
-        # values end in an ellipsis) instead of folding each field into a narrow column; the
-        # end of each id (as the narrow listing shows it) where whole ids left the fields
-        # slivers a character or two wide.
+        # One line per run: in ``width``, the fields sharing the room (long values end in an
+        # ellipsis) instead of folding each field into a narrow column, beside the whole ids
+        # when every field fits whole beside them, else beside the end of each id (as the
+        # default listing shows it, and ``run`` and ``trace`` take it): 28 more characters
+        # of values are worth more than ids that only a pipe or --format needs whole.
         ids = [run_id for _, run_id in rows]
         figures = [name in _SELECTED_FIGURES for name in names]  # kept whole: never cut
-        readable = sum(
-            n if f else min(n, _SELECTED_MIN) for n, f in zip(natural, figures, strict=True)
-        )
-        if not whole and width is not None and width - _spent(36, names) < readable:
+        if not whole and width is not None and width - _spent(36, names) < sum(natural):
             ids = short_ids(ids)
             rows = [(texts, short) for (texts, _), short in zip(rows, ids, strict=True)]
         id_width = max([2, *(cell_len(i) for i in ids)])
@@ -380,11 +378,6 @@ def _selected_cell(run: Run, name: str, cut: Callable[[Any], str]) -> str:
     """One ``--select``-ed field of ``run`` in a table."""
     figure = _SELECTED_FIGURES.get(name)
     return figure(run) if figure is not None else cut(selected_record(run, [name]).get(name))
-
-
-_SELECTED_MIN = 6
-"""The fewest characters a ``--select``-ed text column is given beside whole ids (fewer if it
-needs fewer); figures keep their whole width."""
 
 
 def _spent(id_width: int, names: Sequence[str]) -> int:
