@@ -888,6 +888,30 @@ def test_a_refused_import_into_a_new_path_leaves_no_store(tmp_path: Path) -> Non
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.jsonl"]
 
 
+def test_an_import_of_nothing_is_refused_and_creates_nothing(demo_db: Path, tmp_path: Path) -> None:
+    """`import` of an empty file said "imported 0 runs" and exited 0, leaving a new empty
+    store behind, where `prices import` of a file with no price exits 2; it now says the file
+    holds nothing, what it expected, and neither creates nor changes a store."""
+    nothing = tmp_path / "nothing.jsonl"
+    ok("export", "--filter", 'eq(name, "no such run")', "-o", str(nothing), db=demo_db)
+    blank = tmp_path / "blank.jsonl"
+    blank.write_text("\n  \n\n")
+    new = tmp_path / "new.db"
+    for path in (nothing, blank):
+        message = fails("import", str(path), db=new)
+        assert f"{path} holds no run or feedback" in message, message
+        assert "`localtrace export`" in message
+        assert not new.exists()
+    assert "stdin holds no run or feedback" in fails("import", "-", db=new, input="")
+    assert not new.exists()
+
+    kept = tmp_path / "kept.db"
+    ok("import", "-", db=kept, input=cli("export", db=demo_db).stdout)
+    before = ok("db", "info", "-f", "json", db=kept)
+    fails("import", str(blank), db=kept)
+    assert ok("db", "info", "-f", "json", db=kept) == before
+
+
 def test_a_refused_import_into_an_existing_store_keeps_it(tmp_path: Path) -> None:
     db = tmp_path / "kept.db"
     localtrace.Client(db).close()

@@ -19,7 +19,7 @@ import re
 import select
 import shlex
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -1338,19 +1338,44 @@ def _import(settings: Settings, source: str, project: str | None) -> None:
         progress = stack.enter_context(_progress("importing", total, by_bytes=True))
         client = stack.enter_context(settings.client(create=True))
         stack.enter_context(_refusals_listed_once())
+        lines = _Lines(stream)
         try:
             counts = client.import_jsonl(
-                stream,
+                lines,
                 project_name=project,
                 source="stdin" if source == "-" else source,
                 progress=progress,
             )
         except InvalidRunError as exc:
             raise _refused_import(exc, source, settings.path) from None
+        if not lines.any:
+            # as ``prices import`` of a file with no price: an empty input is a mistake (the
+            # wrong file, an export that matched nothing), not a success that did nothing;
+            # nothing was written, so a store this command created is removed again
+            where = "stdin" if source == "-" else source
+            raise CommandError(
+                f"{where} holds no run or feedback (it is empty); give the JSON lines "
+                "`localtrace export` writes, one run, feedback, project or custom price a line "
+                "(an export that matched no runs writes an empty file)"
+            )
     added = f" (and {counts.prices} custom prices they were priced with)" if counts.prices else ""
     _console().print(
         f"imported {counts.runs} runs and {counts.feedback} feedback into {settings.path}{added}"
     )
+
+
+class _Lines:
+    """The lines of a binary stream, noting whether any of them holds more than whitespace."""
+
+    def __init__(self, stream: Iterable[bytes]) -> None:
+        self._stream = stream
+        self.any = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        for line in self._stream:
+            if not self.any and line.strip():
+                self.any = True
+            yield line
 
 
 REFUSALS_LOGGER = "localtrace.refused"
