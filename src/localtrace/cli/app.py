@@ -1222,7 +1222,7 @@ def export(
         localtrace export --format parquet -o demo-parquet
         localtrace export --otlp https://collector.example.com:4318 --header x-api-key=KEY
     """
-    from .outputs import refuse_a_database
+    from .outputs import refuse_a_database, replaced_on_success
 
     refuse_a_database(output, settings.path)
     if otlp is not None:
@@ -1242,7 +1242,11 @@ def export(
     args = Query(**query).list_runs_args()
     to_terminal = output == "-" and sys.stdout.isatty()
     with settings.client(read_only=True) as client, contextlib.ExitStack() as stack:
-        out = sys.stdout.buffer if output == "-" else stack.enter_context(open(output, "wb"))
+        out = (
+            sys.stdout.buffer
+            if output == "-"
+            else stack.enter_context(replaced_on_success(output, "wb"))
+        )
         if to_terminal:  # the lines themselves show the progress
             progress: Callable[[int], None] = lambda n: None  # noqa: E731
         else:
