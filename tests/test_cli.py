@@ -1202,3 +1202,13 @@ def test_brackets_in_names_are_shown_as_they_are(tmp_path: Path) -> None:
         main, ["--db", str(db), "stats", "--project", "p[x]", "--group-by", "name"]
     )
     assert grouped.exit_code == 0 and "search[web]" in grouped.output, grouped.output
+
+
+def test_prune_counts_one_trace_in_the_singular(tmp_path: Path) -> None:
+    """`db prune` said "would delete 1 traces (6 runs, ..., 0 attachments)"."""
+    db = tmp_path / "one.db"
+    assert cli("--db", str(db), "demo").exit_code == 0
+    said = ok("db", "prune", "--keep-last", "0", "--dry-run", db=db)
+    assert said.startswith("would delete 1 trace (6 runs, 2 feedback, 0 attachments)"), said
+    said = ok("db", "prune", "--keep-last", "0", db=db)
+    assert said.startswith("deleted 1 trace (6 runs, 2 feedback, 0 attachments);"), said

@@ -325,8 +325,8 @@ def db_prune(
             dry_run=dry_run,
         )
     what = (
-        f"{result.traces} traces ({result.runs} runs, {result.feedback} feedback, "
-        f"{result.attachments} attachments)"
+        f"{_count(result.traces, 'trace')} ({_count(result.runs, 'run')}, "
+        f"{result.feedback:,} feedback, {_count(result.attachments, 'attachment')})"
     )
     if dry_run:
         estimate = " (an estimate: sizes shrink unevenly)" if result.estimated else ""
