@@ -516,7 +516,7 @@ def test_a_time_series_heading_fits_the_terminal_and_reads_whole(
     """The heading says the buckets and what is counted, each on a line of its own: at 80
     columns nothing of it wraps onto the table's lines, and a pipe reads it whole."""
     lines = show(demo_db, "stats", *options, columns=columns).splitlines()
-    assert re.fullmatch(r"24 buckets of \d+s from \d{4}-\d\d-\d\d \d\d:\d\d:\d\d", lines[0])
+    assert re.fullmatch(r"24 buckets of (1h|5m|1d) from \d{4}-\d\d-\d\d \d\d:\d\d:\d\d", lines[0])
     assert lines[1] == counted
     if columns:
         assert all(len(line.rstrip()) <= columns for line in lines[:2])
@@ -551,3 +551,30 @@ def test_a_time_series_keeps_whole_trends_and_totals_when_narrow(
     assert "…" not in wide, wide
     trends = re.findall(r"│ runs\s+│ ([▁▂▃▄▅▆▇█ ]+) │", wide)
     assert len(trends) == 5 and all(len(t.rstrip()) == 24 for t in trends), trends
+
+
+@pytest.mark.parametrize("columns", [60, 80, 120])
+@pytest.mark.parametrize("group_by", [[], ["--group-by", "name"]])
+def test_a_long_time_series_fits_the_terminal(
+    demo_db: Path, columns: int, group_by: list[str]
+) -> None:
+    """`stats --every 1h --since 40d` at 80 columns drew a 960-character trend that squeezed
+    the group, metric and total columns to nothing; each trend character now stands for as
+    many buckets as it takes to fit, the heading says how many, and the totals stay whole."""
+    args = ["stats", "--every", "1h", "--since", "40d", *group_by]
+    out = show(demo_db, *args, columns=columns)
+    lines = out.splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= columns, out
+    count = int(lines[0].split()[0])
+    assert count > columns and lines[0].startswith(f"{count} buckets of 1h from ")
+    per = int(re.fullmatch(r"each trend character: (\d+) buckets", lines[2]).group(1))  # type: ignore[union-attr]
+    trends = re.findall(r"│ runs\s+│ ([▁▂▃▄▅▆▇█ ]+) │ (\d+)", out)
+    assert trends and all(len(t) == -(-count // per) for t, _ in trends), trends
+    # the newest buckets, where the demo's runs are, are the last character
+    assert all(t.endswith("█") and set(t[:-1]) <= {"▁"} for t, _ in trends), trends
+    assert sum(int(n) for _, n in trends) == 6
+    assert "$0.0005725" in out
+    whole = show(demo_db, *args, columns=None)  # piped: one character a bucket
+    assert "each trend character" not in whole
+    piped = re.findall(r"  runs\s+([▁▂▃▄▅▆▇█ ]+)  ", whole)
+    assert piped and all(len(t) == count for t in piped)
