@@ -578,3 +578,18 @@ def test_a_long_time_series_fits_the_terminal(
     assert "each trend character" not in whole
     piped = re.findall(r"  runs\s+([▁▂▃▄▅▆▇█ ]+)  ", whole)
     assert piped and all(len(t) == count for t in piped)
+
+
+def test_a_long_project_name_leaves_the_trace_start_whole(tmp_path: Path) -> None:
+    """At 80 columns a trace of a project with a long name read "project NAME  started
+    2026-12-07" and, on the next line, "21:41:42": the start now has a line of its own."""
+    db = tmp_path / "long.db"
+    project = "a-project-name-long-enough-that-it-fills-most-of-a-line"
+    with localtrace.Client(db) as client:
+        client.create_run("root", {}, "chain", project_name=project)
+    with localtrace.Client(db) as client:
+        (root,) = client.list_runs()
+    lines = show(db, "trace", str(root.id), columns=80).splitlines()
+    assert lines[0].split() == ["trace", str(root.trace_id)]
+    assert lines[1].strip() == f"project {project}"
+    assert re.fullmatch(r"started \d{4}-\d\d-\d\d \d\d:\d\d:\d\d", lines[2].strip())

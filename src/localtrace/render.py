@@ -594,15 +594,23 @@ def trace_tree(
 
 def _trace_header(root: Run, project_name: str | None, console_width: int | None) -> Text:
     """``trace ID  project P  started T`` on one line, or, where that does not fit, the id on
-    its own line and the rest on the next (folded anywhere, the start time lost its date)."""
+    its own line and the rest on the next, or on a line each (folded anywhere, the start time
+    lost its date, or its time after a long project name)."""
     header = Text("trace ", style="bold")
     header.append(str(root.trace_id))
-    about = f"project {project_name}  " if project_name else ""
-    about += f"started {time_text(root.start_time)}"
-    joint = "  "
-    if console_width is not None and cell_len(header.plain) + 2 + cell_len(about) > console_width:
-        joint = "\n"
-    header.append(joint + about, style="dim")
+    parts = [f"project {project_name}"] if project_name else []
+    parts.append(f"started {time_text(root.start_time)}")
+    about = "  ".join(parts)
+
+    def fits(*widths: int) -> bool:
+        return console_width is None or sum(widths) <= console_width
+
+    if fits(cell_len(header.plain), 2, cell_len(about)):
+        header.append("  " + about, style="dim")
+    elif fits(cell_len(about)):
+        header.append("\n" + about, style="dim")
+    else:
+        header.append("\n" + "\n".join(parts), style="dim")
     return header
 
 
