@@ -1212,3 +1212,22 @@ def test_prune_counts_one_trace_in_the_singular(tmp_path: Path) -> None:
     assert said.startswith("would delete 1 trace (6 runs, 2 feedback, 0 attachments)"), said
     said = ok("db", "prune", "--keep-last", "0", db=db)
     assert said.startswith("deleted 1 trace (6 runs, 2 feedback, 0 attachments);"), said
+
+
+def test_a_grouping_no_run_has_says_so(demo_db: Path) -> None:
+    """`stats --group-by metadata:KEY` of runs without that key said "no runs matched; try a
+    wider --since, another --project, or no filter" though every run matched; it now says
+    how many matched and that none has the key (a tag, a model)."""
+    result = cli("stats", "--group-by", "metadata:no_such_key", db=demo_db)
+    assert result.exit_code == 0 and not result.stdout
+    assert result.stderr.strip() == (
+        "none of the 6 runs that matched has metadata key 'no_such_key'; "
+        "try another --group-by, or leave it out"
+    )
+    result = cli("stats", "-g", "model", "--run-type", "tool", db=demo_db)
+    assert "none of the 2 runs that matched has a model" in result.stderr, result.stderr
+    result = cli("stats", "--every", "1h", "-g", "metadata:no_such_key", db=demo_db)
+    assert result.exit_code == 0 and not result.stdout
+    assert "no matched run has metadata key 'no_such_key'" in result.stderr, result.stderr
+    nothing = cli("stats", "-g", "tag", "--filter", 'eq(name, "no such run")', db=demo_db)
+    assert nothing.stderr.strip().startswith("no runs matched"), nothing.stderr

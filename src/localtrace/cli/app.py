@@ -897,6 +897,24 @@ def _group_by(value: str | None, max_groups: int) -> dict[str, Any] | None:
     return {"attribute": attribute, "path": path or None, "max_groups": max_groups}
 
 
+def no_groups_note(group_by: str | None, matched: int | None) -> str:
+    """What an empty grouped table means: no run matched, or ``matched`` runs did (``None``:
+    not known) but none of them has the attribute grouped by (a tag, a model, a metadata
+    key), which "no runs matched" hid."""
+    attribute, _, key = (group_by or "").partition(":")
+    what = {
+        "tag": "a tag",
+        "model": f"a model (metadata {MODEL_KEY})",
+        "metadata": f"metadata key {key!r}",
+    }.get(attribute)
+    if what is None or matched == 0:
+        return NO_RUNS_MATCHED
+    if matched is None:
+        return f"no matched run has {what}; try a wider --since or another --group-by"
+    runs = "the run that matched" if matched == 1 else f"the {matched:,} runs that matched"
+    return f"none of {runs} has {what}; try another --group-by, or leave it out"
+
+
 @main.command()
 @_query_options
 @click.option(
@@ -955,10 +973,14 @@ def stats(
         return
     with settings.client(read_only=True) as client:
         result = client.get_run_stats(group_by=grouping, **Query(**query).stats_args())
+        matched = 0
+        if fmt == "table" and isinstance(result, dict) and not result:
+            overall = client.get_run_stats(**Query(**query).stats_args())
+            matched = overall.run_count if isinstance(overall, RunStats) else 0
     if isinstance(result, dict):
         if fmt == "table":
             if not result:
-                _note(NO_RUNS_MATCHED)
+                _note(no_groups_note(group_by, matched))
                 return
             console = _console()
             table = render.grouped_stats_table(result, by=group_by or "group", width=console.width)

@@ -15,7 +15,7 @@ from .. import display, render
 from ..client import Client
 from ..filters import all_of, quote
 from ..types import TimeBucket, TimeSeries
-from .app import NO_RUNS_MATCHED, _console, _emit_one, _note
+from .app import NO_RUNS_MATCHED, _console, _emit_one, _note, no_groups_note
 
 _BLOCKS = "▁▂▃▄▅▆▇█"
 
@@ -130,7 +130,7 @@ def show(series: TimeSeries, fmt: str) -> None:
         return
     if not any(b.run_count for g in series.groups for b in g.buckets):
         # as the other statistics: a table of flat trends and zeros reads like data
-        _note(NO_RUNS_MATCHED)
+        _note(no_groups_note(series.group_by, None) if not series.groups else NO_RUNS_MATCHED)
         return
     first = display.time_text(series.start_time)
     # Not the plain statistics' sums (where a parent shows its subtree's totals): say which.
