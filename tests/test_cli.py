@@ -1231,3 +1231,17 @@ def test_a_grouping_no_run_has_says_so(demo_db: Path) -> None:
     assert "no matched run has metadata key 'no_such_key'" in result.stderr, result.stderr
     nothing = cli("stats", "-g", "tag", "--filter", 'eq(name, "no such run")', db=demo_db)
     assert nothing.stderr.strip().startswith("no runs matched"), nothing.stderr
+
+
+def test_db_info_writes_times_as_the_other_commands(demo_db: Path) -> None:
+    """`db info -f json` wrote "2026-12-07T21:08:34.593494+00:00" where `runs` and `stats`
+    write "...Z" for the same instant; it now writes them the same way."""
+    info = json.loads(ok("db", "info", "-f", "json", db=demo_db))
+    runs = json.loads(ok("runs", "-f", "json", "-n", "0", db=demo_db))
+    assert info["first_run"] == min(r["start_time"] for r in runs)
+    assert (
+        info["last_run"] == json.loads(ok("stats", "-f", "json", db=demo_db))["last_run_start_time"]
+    )
+    assert info["last_run"].endswith("Z")
+    row = next(csv.DictReader(io.StringIO(ok("db", "info", "-f", "csv", db=demo_db))))
+    assert row["first_run"] == info["first_run"]

@@ -1476,8 +1476,9 @@ def db_info(settings: Settings, fmt: str | None) -> None:
             "journal_mode": info.journal_mode,
             "sqlite_version": info.sqlite_version,
             **info.counts,
-            "first_run": info.first_run.isoformat() if info.first_run else None,
-            "last_run": info.last_run.isoformat() if info.last_run else None,
+            # written as runs, stats and projects write times ("...Z", not "...+00:00")
+            "first_run": _utc_text(info.first_run),
+            "last_run": _utc_text(info.last_run),
         }
         _emit_one(record, fmt)
         return
@@ -1498,6 +1499,14 @@ def db_info(settings: Settings, fmt: str | None) -> None:
         ("sqlite", f"{info.sqlite_version}, journal {info.journal_mode}"),
     ]
     _console().print(render.key_value_table(rows))
+
+
+def _utc_text(when: dt.datetime | None) -> str | None:
+    """A UTC time as the data formats write it (pydantic's ``2026-12-07T21:08:34.593494Z``)."""
+    if when is None:
+        return None
+    text = when.astimezone(dt.timezone.utc).isoformat()
+    return text.removesuffix("+00:00") + "Z"
 
 
 @db.command("vacuum")
