@@ -227,10 +227,20 @@ def test_every_row_still_names_its_run_or_group_when_very_narrow(
         assert max(len(line) for line in out.splitlines()) <= columns, (args, out)
 
 
-def test_sixty_columns_keep_the_name_and_a_whole_id(demo_db: Path) -> None:
+def test_sixty_columns_keep_the_name_an_id_and_the_figures_that_fit(demo_db: Path) -> None:
+    """At 60 columns a listing kept the name, the status and whole ids; with the end of each
+    id (which `run` takes) it keeps the latency and what else fits, the tokens left out
+    first."""
     out = show(demo_db, "runs", "--limit", "0", columns=60)
-    _, ids = names_and_ids(demo_db)
-    assert set(UUID.findall(out)) == ids
+    names, ids = names_and_ids(demo_db)
+    lines = out.splitlines()
+    header = lines[0].split()
+    assert header[0] == "name" and header[-1] == "id" and {"status", "latency"} <= set(header)
+    rows = [line.split() for line in lines[2:] if line.strip()]
+    assert {row[0] for row in rows} == names
+    ends = [row[-1].lstrip("…") for row in rows]
+    assert sorted(next(i for i in ids if i.endswith(end)) for end in ends) == sorted(ids)
+    assert max(len(line) for line in lines) <= 60
 
 
 @pytest.mark.parametrize("columns", ["0", "abc", "-5"])
@@ -593,3 +603,40 @@ def test_a_long_project_name_leaves_the_trace_start_whole(tmp_path: Path) -> Non
     assert lines[0].split() == ["trace", str(root.trace_id)]
     assert lines[1].strip() == f"project {project}"
     assert re.fullmatch(r"started \d{4}-\d\d-\d\d \d\d:\d\d:\d\d", lines[2].strip())
+
+
+def test_wide_figures_give_way_before_the_latency_and_the_ids_end(tmp_path: Path) -> None:
+    """Runs of a billion tokens and $12,345.678 each at 80 columns: the listing dropped
+    type, latency, tokens and cost for the whole ids; it now keeps the type, status, latency
+    and cost beside the end of each id, leaving out the least useful figure (tokens) first."""
+    db = tmp_path / "wide.db"
+    usage = {
+        "input_tokens": 10**9,
+        "output_tokens": 5,
+        "total_tokens": 10**9 + 5,
+        "total_cost": "12345.678",
+    }
+    with localtrace.Client(db) as client:
+        for i in range(3):
+            client.create_run(
+                f"a-long-name-of-an-agent-step-{i}",
+                {},
+                "llm",
+                extra={"metadata": {"usage_metadata": usage}},
+            )
+    with localtrace.Client(db) as client:
+        runs = list(client.list_runs())
+    out = show(db, "runs", columns=80)
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    header = lines[0].split()
+    assert header[0] == "name" and header[-1] == "id" and {"status", "latency"} <= set(header), (
+        lines[0]
+    )
+    rows = [line for line in lines[2:] if " llm " in line]
+    assert len(rows) == 3
+    for line in rows:
+        end = line.split()[-1]
+        assert end.startswith("…") and sum(str(r.id).endswith(end[1:]) for r in runs) == 1
+    wide = show(db, "runs", columns=160)
+    assert "1,000,000,005" in wide and "$12,345.678" in wide

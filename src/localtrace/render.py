@@ -234,14 +234,24 @@ def short_ids(ids: Sequence[str]) -> list[str]:
 
 def _narrow_runs_table(runs: Sequence[Run], width: int) -> Table | None:
     """The listing in ``width`` characters with every figure: the whole ids if they fit beside
-    them, else the end of each id; ``None`` when even that does not fit."""
+    them, else the end of each id; else the end of each id beside as many figures as fit, the
+    least useful left out first (wide figures, millions of tokens, dropped every figure but
+    the status for whole ids); ``None`` when not even the status and latency fit."""
     whole = [str(run.id) for run in runs]
-    return _figures_table(runs, whole, width) or _figures_table(runs, short_ids(whole), width)
+    table = _figures_table(runs, whole, width)
+    ends = short_ids(whole)
+    left_out: list[str] = []
+    for least in ("tokens", "cost", "type"):
+        table = table or _figures_table(runs, ends, width, left_out)
+        left_out.append(least)
+    return table or _figures_table(runs, ends, width, left_out)
 
 
-def _figures_table(runs: Sequence[Run], ids: Sequence[str], width: int) -> Table | None:
-    """Every figure of the runs and ``ids``, in ``width`` characters (the start too if there
-    is room), or ``None``."""
+def _figures_table(
+    runs: Sequence[Run], ids: Sequence[str], width: int, left_out: Sequence[str] = ()
+) -> Table | None:
+    """Every figure of the runs but ``left_out``, and ``ids``, in ``width`` characters (the
+    start too if there is room), or ``None``."""
     rows = [
         {**{name: _RUN_CELLS[name](run) for name in _RUN_ORDER if name != "id"}, "id": short}
         for run, short in zip(runs, ids, strict=True)
@@ -249,12 +259,12 @@ def _figures_table(runs: Sequence[Run], ids: Sequence[str], width: int) -> Table
     natural = {
         name: max([len(name), *(cell_len(str(row[name])) for row in rows)]) for name in _RUN_ORDER
     }
-    order = [name for name in _RUN_ORDER if name != "start"]
+    order = [name for name in _RUN_ORDER if name != "start" and name not in left_out]
     need = sum(natural[name] for name in order) + _NARROW_GAP * (len(order) - 1)
     folded = min(natural["name"], _NAME_MIN)
     if need - natural["name"] + folded > width:
         return None
-    if need + natural["start"] + _NARROW_GAP <= width:  # the start too, with whole names
+    if not left_out and need + natural["start"] + _NARROW_GAP <= width:  # the start too
         order = list(_RUN_ORDER)
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, collapse_padding=True)
     for name in order:
