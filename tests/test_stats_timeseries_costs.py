@@ -23,8 +23,9 @@ PICO = Decimal(10) ** 12
 STRIDE = dt.timedelta(minutes=30)
 WINDOW = {"min_start_time": T0, "max_start_time": T0 + 4 * STRIDE}
 
-# (minute into the two-hour window, cost in pico-dollars) per trace: a chain with an llm child
-traces = st.lists(st.tuples(st.integers(0, 119), st.integers(0, 10**20)), min_size=0, max_size=8)
+# (minute into the two-hour window, cost in pico-dollars, up to $1,000,000 a run: a store
+# holds up to $9,223,372 a cost) per trace: a chain with an llm child
+traces = st.lists(st.tuples(st.integers(0, 119), st.integers(0, 10**18)), min_size=0, max_size=8)
 
 
 def _store(db: Path, sent: list[tuple[int, int]]) -> list[tuple[dt.datetime, Decimal]]:
