@@ -888,6 +888,30 @@ def test_a_refused_import_into_a_new_path_leaves_no_store(tmp_path: Path) -> Non
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.jsonl"]
 
 
+def test_an_import_of_nothing_is_refused_and_creates_nothing(demo_db: Path, tmp_path: Path) -> None:
+    """`import` of an empty file said "imported 0 runs" and exited 0, leaving a new empty
+    store behind, where `prices import` of a file with no price exits 2; it now says the file
+    holds nothing, what it expected, and neither creates nor changes a store."""
+    nothing = tmp_path / "nothing.jsonl"
+    ok("export", "--filter", 'eq(name, "no such run")', "-o", str(nothing), db=demo_db)
+    blank = tmp_path / "blank.jsonl"
+    blank.write_text("\n  \n\n")
+    new = tmp_path / "new.db"
+    for path in (nothing, blank):
+        message = fails("import", str(path), db=new)
+        assert f"{path} holds no run or feedback" in message, message
+        assert "`localtrace export`" in message
+        assert not new.exists()
+    assert "stdin holds no run or feedback" in fails("import", "-", db=new, input="")
+    assert not new.exists()
+
+    kept = tmp_path / "kept.db"
+    ok("import", "-", db=kept, input=cli("export", db=demo_db).stdout)
+    before = ok("db", "info", "-f", "json", db=kept)
+    fails("import", str(blank), db=kept)
+    assert ok("db", "info", "-f", "json", db=kept) == before
+
+
 def test_a_refused_import_into_an_existing_store_keeps_it(tmp_path: Path) -> None:
     db = tmp_path / "kept.db"
     localtrace.Client(db).close()
@@ -1178,3 +1202,46 @@ def test_brackets_in_names_are_shown_as_they_are(tmp_path: Path) -> None:
         main, ["--db", str(db), "stats", "--project", "p[x]", "--group-by", "name"]
     )
     assert grouped.exit_code == 0 and "search[web]" in grouped.output, grouped.output
+
+
+def test_prune_counts_one_trace_in_the_singular(tmp_path: Path) -> None:
+    """`db prune` said "would delete 1 traces (6 runs, ..., 0 attachments)"."""
+    db = tmp_path / "one.db"
+    assert cli("--db", str(db), "demo").exit_code == 0
+    said = ok("db", "prune", "--keep-last", "0", "--dry-run", db=db)
+    assert said.startswith("would delete 1 trace (6 runs, 2 feedback, 0 attachments)"), said
+    said = ok("db", "prune", "--keep-last", "0", db=db)
+    assert said.startswith("deleted 1 trace (6 runs, 2 feedback, 0 attachments);"), said
+
+
+def test_a_grouping_no_run_has_says_so(demo_db: Path) -> None:
+    """`stats --group-by metadata:KEY` of runs without that key said "no runs matched; try a
+    wider --since, another --project, or no filter" though every run matched; it now says
+    how many matched and that none has the key (a tag, a model)."""
+    result = cli("stats", "--group-by", "metadata:no_such_key", db=demo_db)
+    assert result.exit_code == 0 and not result.stdout
+    assert result.stderr.strip() == (
+        "none of the 6 runs that matched has metadata key 'no_such_key'; "
+        "try another --group-by, or leave it out"
+    )
+    result = cli("stats", "-g", "model", "--run-type", "tool", db=demo_db)
+    assert "none of the 2 runs that matched has a model" in result.stderr, result.stderr
+    result = cli("stats", "--every", "1h", "-g", "metadata:no_such_key", db=demo_db)
+    assert result.exit_code == 0 and not result.stdout
+    assert "no matched run has metadata key 'no_such_key'" in result.stderr, result.stderr
+    nothing = cli("stats", "-g", "tag", "--filter", 'eq(name, "no such run")', db=demo_db)
+    assert nothing.stderr.strip().startswith("no runs matched"), nothing.stderr
+
+
+def test_db_info_writes_times_as_the_other_commands(demo_db: Path) -> None:
+    """`db info -f json` wrote "2026-12-07T21:08:34.593494+00:00" where `runs` and `stats`
+    write "...Z" for the same instant; it now writes them the same way."""
+    info = json.loads(ok("db", "info", "-f", "json", db=demo_db))
+    runs = json.loads(ok("runs", "-f", "json", "-n", "0", db=demo_db))
+    assert info["first_run"] == min(r["start_time"] for r in runs)
+    assert (
+        info["last_run"] == json.loads(ok("stats", "-f", "json", db=demo_db))["last_run_start_time"]
+    )
+    assert info["last_run"].endswith("Z")
+    row = next(csv.DictReader(io.StringIO(ok("db", "info", "-f", "csv", db=demo_db))))
+    assert row["first_run"] == info["first_run"]

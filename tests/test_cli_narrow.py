@@ -227,10 +227,20 @@ def test_every_row_still_names_its_run_or_group_when_very_narrow(
         assert max(len(line) for line in out.splitlines()) <= columns, (args, out)
 
 
-def test_sixty_columns_keep_the_name_and_a_whole_id(demo_db: Path) -> None:
+def test_sixty_columns_keep_the_name_an_id_and_the_figures_that_fit(demo_db: Path) -> None:
+    """At 60 columns a listing kept the name, the status and whole ids; with the end of each
+    id (which `run` takes) it keeps the latency and what else fits, the tokens left out
+    first."""
     out = show(demo_db, "runs", "--limit", "0", columns=60)
-    _, ids = names_and_ids(demo_db)
-    assert set(UUID.findall(out)) == ids
+    names, ids = names_and_ids(demo_db)
+    lines = out.splitlines()
+    header = lines[0].split()
+    assert header[0] == "name" and header[-1] == "id" and {"status", "latency"} <= set(header)
+    rows = [line.split() for line in lines[2:] if line.strip()]
+    assert {row[0] for row in rows} == names
+    ends = [row[-1].lstrip("…") for row in rows]
+    assert sorted(next(i for i in ids if i.endswith(end)) for end in ends) == sorted(ids)
+    assert max(len(line) for line in lines) <= 60
 
 
 @pytest.mark.parametrize("columns", ["0", "abc", "-5"])
@@ -415,8 +425,8 @@ def test_a_piped_thread_is_its_plain_digest(demo_db: Path) -> None:
 
 
 def test_selected_fields_stay_one_line_per_run_at_80_columns(demo_db: Path) -> None:
-    """`runs --select` at 80 columns: one line per run with its whole id, long values cut
-    with an ellipsis (each field was folded into a column a few letters wide, a run taking
+    """`runs --select` at 80 columns: one line per run with the end of its id, long values
+    cut with an ellipsis (each field was folded into a column a few letters wide, a run taking
     twenty lines)."""
     out = show(demo_db, "runs", "-s", "name,inputs,outputs,latency", "-n", "0", columns=80)
     lines = out.splitlines()
@@ -424,9 +434,34 @@ def test_selected_fields_stay_one_line_per_run_at_80_columns(demo_db: Path) -> N
     rows = [line for line in lines[rule + 1 :] if line.strip()]
     _, ids = names_and_ids(demo_db)
     assert len(rows) == len(ids)  # one line per run
-    assert {UUID.findall(line)[0] for line in rows} == ids  # with its whole id
+    ends = [line.split()[-1] for line in rows]
+    assert all(end.startswith("…") for end in ends)
+    assert sorted(next(i for i in ids if i.endswith(end[1:])) for end in ends) == sorted(ids)
     assert all(len(line) <= 80 for line in out.splitlines())
-    assert "…" in out
+
+
+@pytest.mark.parametrize("select", ["id,name,inputs,outputs", "id,inputs", "name,error,id"])
+def test_selected_ids_give_way_to_their_end_at_80_columns(demo_db: Path, select: str) -> None:
+    """`runs --select id,inputs,...` at 80 columns spent 36 of them on each whole id and cut
+    the values to a dozen letters; short of room, the table shows the end of each id (as the
+    default listing does, and `run` takes it), the values get the room, and json, jsonl and
+    csv keep the whole ids."""
+    out = show(demo_db, "runs", "-s", select, "-n", "0", columns=80)
+    assert not UUID.findall(out)
+    lines = out.splitlines()
+    rule = next(i for i, line in enumerate(lines) if "───" in line)
+    for line in (line for line in lines[rule + 1 :] if line.strip()):
+        end = line.split()[-1]
+        assert re.fullmatch(r"…[0-9a-f]{8}", end), line
+        shown = show(demo_db, "run", end, "-f", "json", columns=80)
+        assert json.loads(shown)["id"].endswith(end[1:])
+    _, ids = names_and_ids(demo_db)
+    for fmt in ("json", "jsonl", "csv"):
+        data = show(demo_db, "runs", "-s", select, "-n", "0", "-f", fmt, columns=80)
+        assert set(UUID.findall(data)) == ids, fmt
+    # with room for every field beside them, ids stay whole
+    wide = show(demo_db, "runs", "-s", "id,name", "-n", "0", columns=80)
+    assert set(UUID.findall(wide)) == ids
 
 
 def test_selected_fields_at_60_columns_take_the_end_of_the_id(demo_db: Path) -> None:
@@ -491,7 +526,7 @@ def test_a_time_series_heading_fits_the_terminal_and_reads_whole(
     """The heading says the buckets and what is counted, each on a line of its own: at 80
     columns nothing of it wraps onto the table's lines, and a pipe reads it whole."""
     lines = show(demo_db, "stats", *options, columns=columns).splitlines()
-    assert re.fullmatch(r"24 buckets of \d+s from \d{4}-\d\d-\d\d \d\d:\d\d:\d\d", lines[0])
+    assert re.fullmatch(r"24 buckets of (1h|5m|1d) from \d{4}-\d\d-\d\d \d\d:\d\d:\d\d", lines[0])
     assert lines[1] == counted
     if columns:
         assert all(len(line.rstrip()) <= columns for line in lines[:2])
@@ -526,3 +561,82 @@ def test_a_time_series_keeps_whole_trends_and_totals_when_narrow(
     assert "…" not in wide, wide
     trends = re.findall(r"│ runs\s+│ ([▁▂▃▄▅▆▇█ ]+) │", wide)
     assert len(trends) == 5 and all(len(t.rstrip()) == 24 for t in trends), trends
+
+
+@pytest.mark.parametrize("columns", [60, 80, 120])
+@pytest.mark.parametrize("group_by", [[], ["--group-by", "name"]])
+def test_a_long_time_series_fits_the_terminal(
+    demo_db: Path, columns: int, group_by: list[str]
+) -> None:
+    """`stats --every 1h --since 40d` at 80 columns drew a 960-character trend that squeezed
+    the group, metric and total columns to nothing; each trend character now stands for as
+    many buckets as it takes to fit, the heading says how many, and the totals stay whole."""
+    args = ["stats", "--every", "1h", "--since", "40d", *group_by]
+    out = show(demo_db, *args, columns=columns)
+    lines = out.splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= columns, out
+    count = int(lines[0].split()[0])
+    assert count > columns and lines[0].startswith(f"{count} buckets of 1h from ")
+    per = int(re.fullmatch(r"each trend character: (\d+) buckets", lines[2]).group(1))  # type: ignore[union-attr]
+    trends = re.findall(r"│ runs\s+│ ([▁▂▃▄▅▆▇█ ]+) │ (\d+)", out)
+    assert trends and all(len(t) == -(-count // per) for t, _ in trends), trends
+    # the newest buckets, where the demo's runs are, are the last character
+    assert all(t.endswith("█") and set(t[:-1]) <= {"▁"} for t, _ in trends), trends
+    assert sum(int(n) for _, n in trends) == 6
+    assert "$0.0005725" in out
+    whole = show(demo_db, *args, columns=None)  # piped: one character a bucket
+    assert "each trend character" not in whole
+    piped = re.findall(r"  runs\s+([▁▂▃▄▅▆▇█ ]+)  ", whole)
+    assert piped and all(len(t) == count for t in piped)
+
+
+def test_a_long_project_name_leaves_the_trace_start_whole(tmp_path: Path) -> None:
+    """At 80 columns a trace of a project with a long name read "project NAME  started
+    2026-12-07" and, on the next line, "21:41:42": the start now has a line of its own."""
+    db = tmp_path / "long.db"
+    project = "a-project-name-long-enough-that-it-fills-most-of-a-line"
+    with localtrace.Client(db) as client:
+        client.create_run("root", {}, "chain", project_name=project)
+    with localtrace.Client(db) as client:
+        (root,) = client.list_runs()
+    lines = show(db, "trace", str(root.id), columns=80).splitlines()
+    assert lines[0].split() == ["trace", str(root.trace_id)]
+    assert lines[1].strip() == f"project {project}"
+    assert re.fullmatch(r"started \d{4}-\d\d-\d\d \d\d:\d\d:\d\d", lines[2].strip())
+
+
+def test_wide_figures_give_way_before_the_latency_and_the_ids_end(tmp_path: Path) -> None:
+    """Runs of a billion tokens and $12,345.678 each at 80 columns: the listing dropped
+    type, latency, tokens and cost for the whole ids; it now keeps the type, status, latency
+    and cost beside the end of each id, leaving out the least useful figure (tokens) first."""
+    db = tmp_path / "wide.db"
+    usage = {
+        "input_tokens": 10**9,
+        "output_tokens": 5,
+        "total_tokens": 10**9 + 5,
+        "total_cost": "12345.678",
+    }
+    with localtrace.Client(db) as client:
+        for i in range(3):
+            client.create_run(
+                f"a-long-name-of-an-agent-step-{i}",
+                {},
+                "llm",
+                extra={"metadata": {"usage_metadata": usage}},
+            )
+    with localtrace.Client(db) as client:
+        runs = list(client.list_runs())
+    out = show(db, "runs", columns=80)
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    header = lines[0].split()
+    assert header[0] == "name" and header[-1] == "id" and {"status", "latency"} <= set(header), (
+        lines[0]
+    )
+    rows = [line for line in lines[2:] if " llm " in line]
+    assert len(rows) == 3
+    for line in rows:
+        end = line.split()[-1]
+        assert end.startswith("…") and sum(str(r.id).endswith(end[1:]) for r in runs) == 1
+    wide = show(db, "runs", columns=160)
+    assert "1,000,000,005" in wide and "$12,345.678" in wide

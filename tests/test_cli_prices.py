@@ -258,14 +258,12 @@ def test_a_refused_price_leaves_no_store_where_there_was_none(tmp_path: Path) ->
 
 
 def test_a_file_without_a_price_is_refused_and_changes_nothing(tmp_path: Path) -> None:
-    """`prices import` of an empty file (or an empty list) said "imported 0 price(s)" and
-    exited 0, leaving a new empty store behind; it now says the file holds no price and what
-    it expected, and neither creates nor changes a store."""
+    """`prices import` of an empty file said "imported 0 price(s)" and exited 0, leaving a new
+    empty store behind; it now says the file holds no price and what it expected, and neither
+    creates nor changes a store (an explicit empty list is zero prices: see below)."""
     files = {
         "empty.json": "",
         "blank.jsonl": "\n\n",
-        "list.json": "[]",
-        "map.json": '{"model_prices": []}',
     }
     for name, text in files.items():
         (tmp_path / name).write_text(text)
@@ -325,3 +323,54 @@ def test_the_list_shows_a_start_time_that_is_not_midnight(tmp_path: Path) -> Non
     rows = {words[0]: words[1] for words in lines if len(words) == 2}
     assert "2025-06-01 12:30 UTC" in rows["b"]
     assert "2025-06-01" in rows["a"] and "UTC" not in rows["a"]
+
+
+def _price_lists(count: int) -> list[list[dict[str, object]]]:
+    return [
+        [
+            {"name": f"m{i}", "match_pattern": f"^m{i}$", "prompt_cost": 1e-6 * (i + 1)}
+            for i in range(count)
+        ]
+    ]
+
+
+def test_prices_list_json_imports_back_for_none_one_and_many(tmp_path: Path) -> None:
+    """`prices list -f json > f && prices import f`: a store with no custom price writes `[]`,
+    which `prices import` refused ("holds no price", exit 2) though it is our own export; an
+    explicit empty list now imports as zero prices, says so and exits 0, and one or many
+    prices come back as they were."""
+    for count in (0, 1, 5):
+        source, target = tmp_path / f"from-{count}.db", tmp_path / f"to-{count}.db"
+        localtrace.Client(source).close()
+        for price in _price_lists(count)[0]:
+            ok(
+                "prices",
+                "set",
+                str(price["name"]),
+                str(price["match_pattern"]),
+                "--prompt",
+                str(Decimal(str(price["prompt_cost"])) * 10**6),
+                "--completion",
+                "0",
+                db=source,
+            )
+        listed = cli("prices", "list", "-f", "json", db=source)
+        assert listed.exit_code == 0
+        exported = tmp_path / f"prices-{count}.json"
+        exported.write_text(listed.stdout)
+        assert len(json.loads(listed.stdout)) == count
+        for db in (target, source):  # into a new store, and back into the same one
+            result = cli("prices", "import", str(exported), db=db)
+            assert result.exit_code == 0, result.output
+            said = result.stderr.strip()
+            assert said.startswith(f"imported {count} price"), said
+            if count == 0:
+                assert "empty list" in said
+            again = json.loads(ok("prices", "list", "-f", "json", db=db))
+            assert again == json.loads(listed.stdout)
+    # an object holding an empty list, as LangSmith's map shape: zero prices too
+    for text in ('{"model_prices": []}', '{"items": []}'):
+        wrapped = tmp_path / "wrapped.json"
+        wrapped.write_text(text)
+        done = cli("prices", "import", str(wrapped), db=tmp_path / "w.db")
+        assert done.exit_code == 0 and "imported 0 prices" in done.stderr, done.output

@@ -234,14 +234,24 @@ def short_ids(ids: Sequence[str]) -> list[str]:
 
 def _narrow_runs_table(runs: Sequence[Run], width: int) -> Table | None:
     """The listing in ``width`` characters with every figure: the whole ids if they fit beside
-    them, else the end of each id; ``None`` when even that does not fit."""
+    them, else the end of each id; else the end of each id beside as many figures as fit, the
+    least useful left out first (wide figures, millions of tokens, dropped every figure but
+    the status for whole ids); ``None`` when not even the status and latency fit."""
     whole = [str(run.id) for run in runs]
-    return _figures_table(runs, whole, width) or _figures_table(runs, short_ids(whole), width)
+    table = _figures_table(runs, whole, width)
+    ends = short_ids(whole)
+    left_out: list[str] = []
+    for least in ("tokens", "cost", "type"):
+        table = table or _figures_table(runs, ends, width, left_out)
+        left_out.append(least)
+    return table or _figures_table(runs, ends, width, left_out)
 
 
-def _figures_table(runs: Sequence[Run], ids: Sequence[str], width: int) -> Table | None:
-    """Every figure of the runs and ``ids``, in ``width`` characters (the start too if there
-    is room), or ``None``."""
+def _figures_table(
+    runs: Sequence[Run], ids: Sequence[str], width: int, left_out: Sequence[str] = ()
+) -> Table | None:
+    """Every figure of the runs but ``left_out``, and ``ids``, in ``width`` characters (the
+    start too if there is room), or ``None``."""
     rows = [
         {**{name: _RUN_CELLS[name](run) for name in _RUN_ORDER if name != "id"}, "id": short}
         for run, short in zip(runs, ids, strict=True)
@@ -249,12 +259,12 @@ def _figures_table(runs: Sequence[Run], ids: Sequence[str], width: int) -> Table
     natural = {
         name: max([len(name), *(cell_len(str(row[name])) for row in rows)]) for name in _RUN_ORDER
     }
-    order = [name for name in _RUN_ORDER if name != "start"]
+    order = [name for name in _RUN_ORDER if name != "start" and name not in left_out]
     need = sum(natural[name] for name in order) + _NARROW_GAP * (len(order) - 1)
     folded = min(natural["name"], _NAME_MIN)
     if need - natural["name"] + folded > width:
         return None
-    if need + natural["start"] + _NARROW_GAP <= width:  # the start too, with whole names
+    if not left_out and need + natural["start"] + _NARROW_GAP <= width:  # the start too
         order = list(_RUN_ORDER)
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, collapse_padding=True)
     for name in order:
@@ -298,16 +308,14 @@ def runs_table(
             max([cell_len(name), *(cell_len(texts[i]) for texts, _ in rows)])
             for i, name in enumerate(names)
         ]
-        # One line per run: in ``width``, the id whole and the fields sharing the rest (long
-        # values end in an ellipsis) instead of folding each field into a narrow column; the
-        # end of each id (as the narrow listing shows it) where whole ids left the fields
-        # slivers a character or two wide.
+        # One line per run: in ``width``, the fields sharing the room (long values end in an
+        # ellipsis) instead of folding each field into a narrow column, beside the whole ids
+        # when every field fits whole beside them, else beside the end of each id (as the
+        # default listing shows it, and ``run`` and ``trace`` take it): 28 more characters
+        # of values are worth more than ids that only a pipe or --format needs whole.
         ids = [run_id for _, run_id in rows]
         figures = [name in _SELECTED_FIGURES for name in names]  # kept whole: never cut
-        readable = sum(
-            n if f else min(n, _SELECTED_MIN) for n, f in zip(natural, figures, strict=True)
-        )
-        if not whole and width is not None and width - _spent(36, names) < readable:
+        if not whole and width is not None and width - _spent(36, names) < sum(natural):
             ids = short_ids(ids)
             rows = [(texts, short) for (texts, _), short in zip(rows, ids, strict=True)]
         id_width = max([2, *(cell_len(i) for i in ids)])
@@ -380,11 +388,6 @@ def _selected_cell(run: Run, name: str, cut: Callable[[Any], str]) -> str:
     """One ``--select``-ed field of ``run`` in a table."""
     figure = _SELECTED_FIGURES.get(name)
     return figure(run) if figure is not None else cut(selected_record(run, [name]).get(name))
-
-
-_SELECTED_MIN = 6
-"""The fewest characters a ``--select``-ed text column is given beside whole ids (fewer if it
-needs fewer); figures keep their whole width."""
 
 
 def _spent(id_width: int, names: Sequence[str]) -> int:
@@ -601,15 +604,23 @@ def trace_tree(
 
 def _trace_header(root: Run, project_name: str | None, console_width: int | None) -> Text:
     """``trace ID  project P  started T`` on one line, or, where that does not fit, the id on
-    its own line and the rest on the next (folded anywhere, the start time lost its date)."""
+    its own line and the rest on the next, or on a line each (folded anywhere, the start time
+    lost its date, or its time after a long project name)."""
     header = Text("trace ", style="bold")
     header.append(str(root.trace_id))
-    about = f"project {project_name}  " if project_name else ""
-    about += f"started {time_text(root.start_time)}"
-    joint = "  "
-    if console_width is not None and cell_len(header.plain) + 2 + cell_len(about) > console_width:
-        joint = "\n"
-    header.append(joint + about, style="dim")
+    parts = [f"project {project_name}"] if project_name else []
+    parts.append(f"started {time_text(root.start_time)}")
+    about = "  ".join(parts)
+
+    def fits(*widths: int) -> bool:
+        return console_width is None or sum(widths) <= console_width
+
+    if fits(cell_len(header.plain), 2, cell_len(about)):
+        header.append("  " + about, style="dim")
+    elif fits(cell_len(about)):
+        header.append("\n" + about, style="dim")
+    else:
+        header.append("\n" + "\n".join(parts), style="dim")
     return header
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
@@ -499,8 +500,8 @@ class TimeBucket(BaseModel):
     """Completion tokens."""
     total_tokens: int | None = None
     """Tokens."""
-    total_cost: float | None = None
-    """USD."""
+    total_cost: Decimal | None = None
+    """USD, the exact sum (as ``RunStats.total_cost``)."""
 
 
 class TimeSeriesGroup(BaseModel):

@@ -1,8 +1,9 @@
 """Time series: run count, errors, latency percentiles, tokens and cost per time bucket.
 
 One SQL pass fetches, for every matching run (or trace root), its bucket number, its group and
-the few numbers a bucket needs; numpy then sums per (group, bucket) cell with ``bincount`` and
-takes the latency percentiles per cell over one sorted array. Buckets start at the window start
+the few numbers a bucket needs; numpy then sums per (group, bucket) cell in integers and takes
+the latency percentiles per cell over one sorted array. Costs stay integer pico-dollars to the
+end and come back as exact ``Decimal`` USD, as ``get_run_stats`` gives them. Buckets start at the window start
 and have the width of the stride; empty buckets are part of every series (charts need them).
 """
 
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .._money import from_pico
 from .._query.where import Where
 from .._time import from_micros
 from ..errors import InvalidArgumentError
@@ -277,7 +279,7 @@ def series(
                 if wanted[name]:
                     bucket[field] = sums[name][c]
             if wanted["cost"]:
-                bucket["total_cost"] = sums["cost"][c] / 1e12
+                bucket["total_cost"] = from_pico(sums["cost"][c])
             buckets.append(bucket)
         out_groups.append({"group": None if label is None else str(label), "buckets": buckets})
     return {

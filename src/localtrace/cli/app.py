@@ -19,7 +19,7 @@ import re
 import select
 import shlex
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -897,6 +897,24 @@ def _group_by(value: str | None, max_groups: int) -> dict[str, Any] | None:
     return {"attribute": attribute, "path": path or None, "max_groups": max_groups}
 
 
+def no_groups_note(group_by: str | None, matched: int | None) -> str:
+    """What an empty grouped table means: no run matched, or ``matched`` runs did (``None``:
+    not known) but none of them has the attribute grouped by (a tag, a model, a metadata
+    key), which "no runs matched" hid."""
+    attribute, _, key = (group_by or "").partition(":")
+    what = {
+        "tag": "a tag",
+        "model": f"a model (metadata {MODEL_KEY})",
+        "metadata": f"metadata key {key!r}",
+    }.get(attribute)
+    if what is None or matched == 0:
+        return NO_RUNS_MATCHED
+    if matched is None:
+        return f"no matched run has {what}; try a wider --since or another --group-by"
+    runs = "the run that matched" if matched == 1 else f"the {matched:,} runs that matched"
+    return f"none of {runs} has {what}; try another --group-by, or leave it out"
+
+
 @main.command()
 @_query_options
 @click.option(
@@ -955,10 +973,14 @@ def stats(
         return
     with settings.client(read_only=True) as client:
         result = client.get_run_stats(group_by=grouping, **Query(**query).stats_args())
+        matched = 0
+        if fmt == "table" and isinstance(result, dict) and not result:
+            overall = client.get_run_stats(**Query(**query).stats_args())
+            matched = overall.run_count if isinstance(overall, RunStats) else 0
     if isinstance(result, dict):
         if fmt == "table":
             if not result:
-                _note(NO_RUNS_MATCHED)
+                _note(no_groups_note(group_by, matched))
                 return
             console = _console()
             table = render.grouped_stats_table(result, by=group_by or "group", width=console.width)
@@ -1222,7 +1244,7 @@ def export(
         localtrace export --format parquet -o demo-parquet
         localtrace export --otlp https://collector.example.com:4318 --header x-api-key=KEY
     """
-    from .outputs import refuse_a_database
+    from .outputs import refuse_a_database, replaced_on_success
 
     refuse_a_database(output, settings.path)
     if otlp is not None:
@@ -1242,7 +1264,11 @@ def export(
     args = Query(**query).list_runs_args()
     to_terminal = output == "-" and sys.stdout.isatty()
     with settings.client(read_only=True) as client, contextlib.ExitStack() as stack:
-        out = sys.stdout.buffer if output == "-" else stack.enter_context(open(output, "wb"))
+        out = (
+            sys.stdout.buffer
+            if output == "-"
+            else stack.enter_context(replaced_on_success(output, "wb"))
+        )
         if to_terminal:  # the lines themselves show the progress
             progress: Callable[[int], None] = lambda n: None  # noqa: E731
         else:
@@ -1338,19 +1364,44 @@ def _import(settings: Settings, source: str, project: str | None) -> None:
         progress = stack.enter_context(_progress("importing", total, by_bytes=True))
         client = stack.enter_context(settings.client(create=True))
         stack.enter_context(_refusals_listed_once())
+        lines = _Lines(stream)
         try:
             counts = client.import_jsonl(
-                stream,
+                lines,
                 project_name=project,
                 source="stdin" if source == "-" else source,
                 progress=progress,
             )
         except InvalidRunError as exc:
             raise _refused_import(exc, source, settings.path) from None
+        if not lines.any:
+            # as ``prices import`` of a file with no price: an empty input is a mistake (the
+            # wrong file, an export that matched nothing), not a success that did nothing;
+            # nothing was written, so a store this command created is removed again
+            where = "stdin" if source == "-" else source
+            raise CommandError(
+                f"{where} holds no run or feedback (it is empty); give the JSON lines "
+                "`localtrace export` writes, one run, feedback, project or custom price a line "
+                "(an export that matched no runs writes an empty file)"
+            )
     added = f" (and {counts.prices} custom prices they were priced with)" if counts.prices else ""
     _console().print(
         f"imported {counts.runs} runs and {counts.feedback} feedback into {settings.path}{added}"
     )
+
+
+class _Lines:
+    """The lines of a binary stream, noting whether any of them holds more than whitespace."""
+
+    def __init__(self, stream: Iterable[bytes]) -> None:
+        self._stream = stream
+        self.any = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        for line in self._stream:
+            if not self.any and line.strip():
+                self.any = True
+            yield line
 
 
 REFUSALS_LOGGER = "localtrace.refused"
@@ -1428,8 +1479,9 @@ def db_info(settings: Settings, fmt: str | None) -> None:
             **info.counts,
             "attachment_bytes": info.attachment_bytes,
             "example_file_bytes": info.example_file_bytes,
-            "first_run": info.first_run.isoformat() if info.first_run else None,
-            "last_run": info.last_run.isoformat() if info.last_run else None,
+            # written as runs, stats and projects write times ("...Z", not "...+00:00")
+            "first_run": _utc_text(info.first_run),
+            "last_run": _utc_text(info.last_run),
         }
         _emit_one(record, fmt)
         return
@@ -1457,6 +1509,14 @@ def db_info(settings: Settings, fmt: str | None) -> None:
         ("sqlite", f"{info.sqlite_version}, journal {info.journal_mode}"),
     ]
     _console().print(render.key_value_table(rows))
+
+
+def _utc_text(when: dt.datetime | None) -> str | None:
+    """A UTC time as the data formats write it (pydantic's ``2026-12-07T21:08:34.593494Z``)."""
+    if when is None:
+        return None
+    text = when.astimezone(dt.timezone.utc).isoformat()
+    return text.removesuffix("+00:00") + "Z"
 
 
 @db.command("vacuum")

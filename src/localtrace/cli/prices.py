@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import sys
 import uuid
 from collections.abc import Iterator
@@ -409,14 +410,31 @@ def prices_import(settings: Settings, file: str) -> None:
     """
     with settings.writer() as client:
         stored = client.import_model_prices(file)
-        if not stored:
+        if not stored and not _an_empty_list(file):
             # nothing was written: a store this command created is removed again
             raise CommandError(
                 f"{file} holds no price; give LangSmith's model price map: a JSON list of "
                 "prices (or an object holding it under model_prices), or JSON lines, one price "
                 "each"
             )
+    if not stored:  # what `prices list -f json` writes for a store with no custom price
+        _note(f"imported 0 prices from {file}: it is an empty list of prices")
+        return
     _note(f"imported {len(stored)} price(s) from {file}")
+
+
+def _an_empty_list(file: str) -> bool:
+    """Whether ``file`` is an explicit empty list of prices (``[]``, or ``{"model_prices": []}``):
+    zero prices said on purpose, unlike an empty file or one holding no price at all."""
+    try:
+        with open(file, "rb") as handle:
+            data = json.loads(handle.read())
+    except (OSError, ValueError):
+        return False
+    if isinstance(data, dict):
+        keys = ("model_prices", "prices", "items")  # where ``import_model_prices`` looks
+        data = next((data[k] for k in keys if isinstance(data.get(k), list)), None)
+    return isinstance(data, list) and not data
 
 
 @prices.command("recompute")

@@ -96,6 +96,8 @@ def export_table(
     settings: Settings, table_format: str, output: str, with_feedback: bool, query: Query
 ) -> None:
     """``export --format parquet|csv``."""
+    from .outputs import replaced_on_success
+
     args = query.list_runs_args()
     with settings.client(read_only=True) as client, _bar("exporting") as bar:
         if table_format == "parquet":
@@ -110,7 +112,9 @@ def export_table(
             out: Any = (
                 sys.stdout
                 if output == "-"
-                else stack.enter_context(open(output, "w", encoding="utf-8", newline=""))
+                else stack.enter_context(
+                    replaced_on_success(output, "w", encoding="utf-8", newline="")
+                )
             )
             count = client.export_csv(out, progress=bar.advance, **args)
         _note(f"exported {count} runs to {'stdout' if output == '-' else output}")
@@ -321,8 +325,8 @@ def db_prune(
             dry_run=dry_run,
         )
     what = (
-        f"{result.traces} traces ({result.runs} runs, {result.feedback} feedback, "
-        f"{result.attachments} attachments)"
+        f"{_count(result.traces, 'trace')} ({_count(result.runs, 'run')}, "
+        f"{result.feedback:,} feedback, {_count(result.attachments, 'attachment')})"
     )
     if dry_run:
         estimate = " (an estimate: sizes shrink unevenly)" if result.estimated else ""
