@@ -274,8 +274,11 @@ def test_the_client_passes_the_runners_other_keywords_on(tmp_path: Path) -> None
     pair = (made.experiment_name, other.experiment_name)
     compared = client.evaluate(pair, evaluators=[pairwise], randomize_order=True)
     assert len(list(compared)) == len(QUESTIONS)
-    with pytest.raises(ValueError, match="bogus"):
-        client.evaluate(target, data="doubling", bogus=1)
+    # one the runner has not: refused before any example is read, as every method's typo is
+    with pytest.raises(
+        TypeError, match=r"unexpected keyword argument 'upload_reslts'.*'upload_results'"
+    ):
+        client.evaluate(target, data="doubling", upload_reslts=False)
 
 
 def test_what_the_client_cannot_evaluate_is_named(tmp_path: Path) -> None:

@@ -57,6 +57,26 @@ _NOTHING: Any = object()
 """What ``next`` gives for an empty iterator of examples."""
 
 
+def _runner_keywords(method: str, given: Mapping[str, Any], *takers: Any) -> None:
+    """Refuse a keyword none of ``takers`` (the SDK's runner functions, this client's method)
+    has, naming the closest: the runner would refuse it only after reading the dataset, or,
+    for a new experiment, as "unsupported arguments" without a hint. ``upload_results`` is
+    the runner's old name for ``upload_runs``."""
+    known = {"upload_results"} | {
+        name
+        for taker in takers
+        for name, p in inspect.signature(taker).parameters.items()
+        if p.kind is not p.VAR_KEYWORD
+    }
+    for name in given:
+        if name not in known:
+            hint = did_you_mean(name, sorted(known - {"self", "target", "client"}))
+            raise TypeError(
+                f"{method}() got an unexpected keyword argument {name!r}"
+                + (f"; {hint}" if hint else "")
+            )
+
+
 class DatasetVersion(BaseModel):
     """One version of a dataset, as ``langsmith.schemas.DatasetVersion``."""
 
@@ -1094,7 +1114,7 @@ class EvaluationMethods:
     # -- running evaluations: the SDK's own runners, with this client -------------------------
     def evaluate(
         self,
-        target: Any,
+        target: Any = _NO_TARGET,
         /,
         data: Any = None,
         evaluators: Sequence[Any] | None = None,
@@ -1118,6 +1138,15 @@ class EvaluationMethods:
         them. Needs the langsmith package."""
         from langsmith.evaluation import _runner
 
+        _runner_keywords(
+            "evaluate",
+            kwargs,
+            _runner.evaluate,
+            _runner.evaluate_existing,
+            _runner.evaluate_comparative,
+        )
+        if target is _NO_TARGET:
+            raise TypeError("evaluate() missing 1 required positional argument: 'target'")
         options = {name: value for name, value in locals().items() if name not in _NOT_OPTIONS}
         options.update(kwargs)
         run: Any = _runner.evaluate  # (its overloads type the targets this passes on as Any)
@@ -1128,6 +1157,13 @@ class EvaluationMethods:
         takes ``evaluate``'s keywords, the runner's others passed on as they are."""
         from langsmith.evaluation import _arunner
 
+        _runner_keywords(
+            "aevaluate",
+            options,
+            _arunner.aevaluate,
+            _arunner.aevaluate_existing,
+            EvaluationMethods.evaluate,
+        )
         bound = inspect.signature(EvaluationMethods.evaluate).bind(self, target, **options)
         if target is _NO_TARGET:
             raise TypeError("aevaluate() missing 1 required positional argument: 'target'")
