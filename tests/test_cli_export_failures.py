@@ -47,3 +47,38 @@ def test_an_export_through_a_symlink_writes_its_target(demo_db: Path, tmp_path: 
     ok("export", "-o", str(link), db=demo_db)
     assert link.is_symlink() and os.readlink(link) == str(target)
     assert target.read_bytes() == cli("export", db=demo_db).stdout_bytes
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_a_dataset_export_that_stops_midway_keeps_the_file_that_was_there(
+    tmp_path: Path, fmt: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``datasets export -o FILE`` opened FILE itself: an export that stopped while writing
+    (Ctrl-C, a full disk) left FILE emptied or half written."""
+    import localtrace
+    from localtrace import example_files
+
+    db = tmp_path / "store.db"
+    with localtrace.Client(db) as client:
+        dataset = client.create_dataset("qa")
+        client.create_examples(
+            inputs=[{"q": i} for i in range(3)],
+            outputs=[{"a": i} for i in range(3)],
+            dataset_id=dataset.id,
+        )
+    kept = tmp_path / f"kept.{fmt}"
+    kept.write_bytes(b"what an earlier export wrote\n")
+    writer = "write_csv" if fmt == "csv" else "write_jsonl"
+    real = getattr(example_files, writer)
+
+    def stops(records: object, out: object, **options: object) -> int:
+        real(records, out, **options)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(example_files, writer, stops)
+    assert cli("datasets", "export", "qa", "-o", str(kept), db=db).exit_code != 0
+    assert kept.read_bytes() == b"what an earlier export wrote\n"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".kept")) == []
+    monkeypatch.setattr(example_files, writer, real)
+    ok("datasets", "export", "qa", "-o", str(kept), db=db)
+    assert kept.read_bytes() != b"what an earlier export wrote\n"

@@ -27,7 +27,7 @@ from .app import (
     options_named,
     pass_settings,
 )
-from .outputs import refuse_a_database
+from .outputs import refuse_a_database, replaced_on_success
 
 DATASET_FIELDS = ("name", "id", "examples", "experiments", "modified_at", "description")
 """The fields of a ``localtrace datasets`` record."""
@@ -148,7 +148,7 @@ def datasets_export(
             f"has no column for; export them to JSON lines (-o {Path(output).stem}.jsonl)"
         )
     if kind == "csv":
-        with open(output, "w", encoding="utf-8", newline="") as out:
+        with replaced_on_success(output, "w", encoding="utf-8", newline="") as out:
             count = _io.write_csv(
                 records,
                 out,
@@ -162,7 +162,7 @@ def datasets_export(
                 "export to .jsonl"
             )
     else:
-        with open(output, "wb") as raw:
+        with replaced_on_success(output, "wb") as raw:
             count = _io.write_jsonl(records, raw)
     if not records:
         version = f" as of {as_of}" if as_of else ""
