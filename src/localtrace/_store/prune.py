@@ -181,8 +181,8 @@ def _keep_last(conn: sqlite3.Connection, policy: Policy) -> list[str]:
     return list(dict.fromkeys(row[0] for row in rows))
 
 
-def _oldest_share(conn: sqlite3.Connection, share: float) -> list[str]:
-    """The oldest traces holding at least ``share`` of all runs."""
+def _oldest_share(conn: sqlite3.Connection, share: float, at_least: int = 1) -> list[str]:
+    """The oldest traces holding at least ``share`` of all runs, and at least ``at_least``."""
     total = conn.execute("SELECT count(*) FROM runs").fetchone()[0]
     wanted = max(1, int(total * share + 0.999999))
     chosen: list[str] = []
@@ -190,7 +190,7 @@ def _oldest_share(conn: sqlite3.Connection, share: float) -> list[str]:
     for trace_id, runs in conn.execute(
         "SELECT trace_id, count(*) FROM runs GROUP BY trace_id ORDER BY max(start_time), trace_id"
     ):
-        if count >= wanted:
+        if count >= wanted and len(chosen) >= at_least:
             break
         chosen.append(trace_id)
         count += runs
@@ -207,8 +207,11 @@ def _share_over(conn: sqlite3.Connection, size: int, limit: int) -> float:
     return min(1.0, (size - limit) / live * 1.05)
 
 
-def select_traces(conn: sqlite3.Connection, policy: Policy, *, size: int = 0) -> list[str]:
-    """Trace ids the policy deletes (for ``max_size``: one estimate, see ``prune``)."""
+def select_traces(
+    conn: sqlite3.Connection, policy: Policy, *, size: int = 0, at_least: int = 1
+) -> list[str]:
+    """Trace ids the policy deletes (for ``max_size``: one estimate, see ``prune``, of at
+    least ``at_least`` traces)."""
     if policy.older_than is not None:
         return _older_than(conn, policy, now_micros())
     if policy.keep_last is not None:
@@ -216,7 +219,7 @@ def select_traces(conn: sqlite3.Connection, policy: Policy, *, size: int = 0) ->
     assert policy.max_size is not None
     if size <= policy.max_size:
         return []
-    return _oldest_share(conn, _share_over(conn, size, policy.max_size))
+    return _oldest_share(conn, _share_over(conn, size, policy.max_size), at_least)
 
 
 def _fill_doomed(conn: sqlite3.Connection, trace_ids: Sequence[str]) -> None:
@@ -341,13 +344,20 @@ def prune(
     result = PruneResult(dry_run=dry_run, bytes_before=file_size(db.path))
     result.bytes_after = result.bytes_before
     rounds = MAX_SIZE_ROUNDS if policy.max_size is not None else 1
+    at_least, last_size, last_count = 1, None, 0
     for _ in range(rounds):
         size = file_size(db.path) if policy.max_size is not None else 0
+        if last_size is not None and size >= last_size:
+            # the traces deleted last round freed no whole page (their rows shared pages with
+            # others): the next round takes four times as many, so the file does shrink
+            at_least = 4 * last_count
+        last_size = size
         with db.read() as conn:
-            trace_ids = select_traces(conn, policy, size=size)
+            trace_ids = select_traces(conn, policy, size=size, at_least=at_least)
         if not trace_ids:
             break
         result.trace_ids.extend(trace_ids)
+        last_count = len(trace_ids)
         if dry_run:
             result.estimated = policy.max_size is not None
             count_traces(db, trace_ids, result)
