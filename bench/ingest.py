@@ -85,6 +85,7 @@ def raw_rows(
         None,
         None,
         None,
+        None,  # remote_parent_id
     )
     payload = (
         pk,
@@ -158,7 +159,7 @@ def bench_raw(prepared: list[Any], path: Path) -> tuple[float, float]:
     conn.execute("PRAGMA synchronous = NORMAL")
     for statement in split_statements(schema_sql()):
         conn.execute(statement)
-    marks = ",".join("?" * 28)
+    marks = ",".join("?" * len(prepared[0][0]))
     start, cpu = time.perf_counter(), time.process_time()
     for i in range(0, len(prepared), 1000):
         chunk = prepared[i : i + 1000]
