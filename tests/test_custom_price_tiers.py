@@ -4,6 +4,7 @@ genai-prices' own calculation when they restate the catalogue's tiered models.""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import sqlite3
@@ -182,7 +183,7 @@ def test_a_version_without_tiers_never_prices_runs_with_a_tiered_entry(
     client.create_model_price("my-gemini", "^my-gemini$", **GEMINI)
     client.create_model_price("plain", "^plain$", 0, 0, match_path=["model"])
     client.flush()
-    with sqlite3.connect(tmp_path / "tiers.db") as conn:
+    with contextlib.closing(sqlite3.connect(tmp_path / "tiers.db")) as conn:
         rows = dict(conn.execute("SELECT name, match_path FROM model_prices").fetchall())
         assert json.loads(rows["plain"]) == ["model"]
         older = tuple(json.loads(rows["my-gemini"]))  # what an older version takes for paths
@@ -378,7 +379,7 @@ def test_stored_tiers_this_version_cannot_read_price_no_run(
     client.create_model_price("my-gemini", "^my-gemini$", **GEMINI)
     client.create_model_price("other", "^other$", "0.000001", 0)
     client.flush()
-    with sqlite3.connect(tmp_path / "tiers.db") as conn:
+    with contextlib.closing(sqlite3.connect(tmp_path / "tiers.db")) as conn, conn:
         later = {"match_path": None, "tiers": [{"prompt_token_threshold": 1, "per_image": "1"}]}
         conn.execute(
             "UPDATE model_prices SET match_path = ?, updated_at = updated_at + 1 WHERE name = ?",

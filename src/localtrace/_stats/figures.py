@@ -192,8 +192,8 @@ def score_summary(scores: FloatArray) -> dict[str, float | None]:
     """``avg``, ``stdev`` (population), ``min`` and ``max`` of numeric feedback scores."""
     if scores.size == 0:
         return {"avg": None, "stdev": None, "min": None, "max": None}
-    avg = exact_mean(scores) if bool(np.isfinite(scores).all()) else float(np.mean(scores))
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):  # inf and -inf together: no mean
+        avg = exact_mean(scores) if bool(np.isfinite(scores).all()) else float(np.mean(scores))
         stdev = _spread(scores - avg) if np.isfinite(avg) else None
     return {
         "avg": avg if np.isfinite(avg) else None,
