@@ -30,6 +30,7 @@ from ._ids import argument_id
 from ._query import datasets as _datasets
 from ._query import example_attachments as _files
 from ._query.example_filter import example_filter
+from ._sdk_types import also_sdk
 from ._time import from_micros, now_micros, to_micros
 from .errors import (
     DatasetNotFoundError,
@@ -117,6 +118,14 @@ class ComparativeExperiment(BaseModel):
     """Per compared experiment: its ``id`` and ``name``."""
     feedback_stats: dict[str, Any] | None = None
     """Not computed locally (``None``)."""
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """``extra["metadata"]`` or ``{}``, as the SDK's property."""
+        if not self.extra or "metadata" not in self.extra:
+            return {}
+        metadata: dict[str, Any] = self.extra["metadata"]
+        return metadata
 
 
 class ExampleWithRuns(Example):
@@ -235,7 +244,7 @@ class EvaluationMethods:
         """A dataset by name or id (``DatasetNotFoundError`` if there is none)."""
         did = self._dataset_id(dataset_id, dataset_name)
         with self._db.read() as conn:
-            return _datasets.find(conn, dataset_id=did)
+            return also_sdk(_datasets.find(conn, dataset_id=did))
 
     @sdk_keywords()
     def has_dataset(
@@ -270,7 +279,7 @@ class EvaluationMethods:
                 metadata=metadata,
                 limit=limit,
             )
-        yield from found
+        yield from map(also_sdk, found)
 
     @sdk_keywords()
     def delete_dataset(
@@ -596,7 +605,7 @@ class EvaluationMethods:
         elif as_of is not None:
             moment = self._moment(as_of, "as_of")
         with self._db.read() as conn:
-            return _datasets.read(conn, eid, moment, files=include_attachments)
+            return also_sdk(_datasets.read(conn, eid, moment, files=include_attachments))
 
     def list_example_attachments(
         self,
@@ -702,10 +711,10 @@ class EvaluationMethods:
                 offset=offset,
                 files=include_attachments or "attachments" in (fields or ()),
             )
-        if fields is None:
-            yield from found
-        else:
-            yield from (_datasets.project_example(example, fields) for example in found)
+        chosen: Iterable[Example] = found
+        if fields is not None:
+            chosen = (_datasets.project_example(example, fields) for example in found)
+        yield from map(also_sdk, chosen)
 
     @sdk_keywords()
     def update_example(
@@ -1442,9 +1451,16 @@ class EvaluationMethods:
 
     @property
     def info(self) -> LocalInfo:
-        """What the langsmith SDK's evaluation helpers read from a client's ``info``."""
+        """What the langsmith SDK's evaluation helpers read from a client's ``info``.
+
+        They read it right before listing an experiment's runs (``evaluate_existing``,
+        ``evaluate_comparative``), which may be runs this Client has just traced: what it
+        queued is committed first, so they are all there (the SDK's own docstring has to sleep
+        before reading an experiment it just ran).
+        """
         from . import __version__
 
+        self._committed()  # type: ignore[attr-defined]
         return LocalInfo(version=__version__)
 
     def _find_dataset_experiment(self, name: str) -> Project:

@@ -48,6 +48,7 @@ from ._query import runs as _runs
 from ._query import threads as _threads
 from ._query.runquery import RunQuery
 from ._query.where import Where
+from ._sdk_types import also_sdk
 from ._sharing import SharingMethods
 from ._store import prune as _prune
 from ._store.identity import holds_store as holds_store  # (for faces: a store is there?)
@@ -902,7 +903,7 @@ class Client(ExampleCalls, SharingMethods, FeedbackTokenMethods):
             project = _projects.find(conn, project_id=pid, project_name=project_name)
         if include_stats:
             project = self._with_stats(project)
-        return project
+        return also_sdk(project)
 
     def _with_stats(self, project: Project) -> Project:
         from ._stats import passes as _runstats
@@ -960,7 +961,7 @@ class Client(ExampleCalls, SharingMethods, FeedbackTokenMethods):
                 offset=offset,
             )
         for project in projects:
-            yield self._with_stats(project) if include_stats else project
+            yield also_sdk(self._with_stats(project) if include_stats else project)
 
     @_sdk_keywords()
     def update_project(
