@@ -147,7 +147,7 @@ def test_aevaluate_with_an_async_target(tmp_path: Path) -> None:
 
 def test_the_client_evaluates_as_the_sdks_client_does(tmp_path: Path) -> None:
     """``client.evaluate``/``aevaluate`` as on ``langsmith.Client``; an existing experiment
-    by name or by id (the module-level SDK function recognises only its own TracerSession)."""
+    by name or by id (the module-level functions: test_evaluation_sdk_functions.py)."""
     client = localtrace.Client(tmp_path / "evals.db")
     dataset = make_dataset(client)
     results = client.evaluate(
@@ -657,7 +657,7 @@ def test_comparative_evaluation_of_two_experiments(tmp_path: Path) -> None:
     )
     client.flush()
 
-    # the SDK tells experiments apart from ids and names by its own TracerSession type
+    # experiments given as the SDK's own TracerSession objects (names: the next file)
     def session(name: str) -> Any:
         return TracerSession(**client.read_project(project_name=name).model_dump())
 
