@@ -198,7 +198,9 @@ def test_evaluate_comparative_by_names_and_ids(tmp_path: Path) -> None:
     client.flush()
     names = (a.experiment_name, b.experiment_name)
     ids = tuple(client.read_project(project_name=n).id for n in names)
-    by_name = evaluate_comparative(names, evaluators=[closer], client=client, max_concurrency=2)
+    by_name = evaluate_comparative(
+        names, evaluators=[closer], client=client, max_concurrency=2, metadata={"round": 1}
+    )
     by_id = langsmith.evaluate(ids, evaluators=[closer], client=client)
     client.flush()
 
@@ -219,6 +221,8 @@ def test_evaluate_comparative_by_names_and_ids(tmp_path: Path) -> None:
         assert got == want
         stored = client.read_comparative_experiment(comparison.id)
         assert [e["name"] for e in stored.experiments_info or []] == list(names)
+        # the SDK's ComparativeExperiment.metadata property
+        assert stored.metadata == ({"round": 1} if results is by_name else {})
 
 
 def test_not_blocking_and_upload_results(tmp_path: Path) -> None:
