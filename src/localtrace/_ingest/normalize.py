@@ -19,6 +19,7 @@ from .._ids import Refusal, canonical_uuid
 from .._run_types import RUN_TYPES
 from .._time import NUMBER_HINT, TimeValueError, settle_end, to_micros
 from ..errors import RunProblem
+from .pairs import fold_pairs
 
 # Keys the SDK sends that are about transport, not the run: accepted and dropped.
 _TRANSPORT_KEYS = frozenset(
@@ -100,6 +101,7 @@ class Change:
     replica_metadata: dict[str, Any] | None = None  # top-level ``metadata`` (a write replica's)
     attachments: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     empty: frozenset[str] = frozenset()  # fields sent as {} / [] (weak on a post)
+    parts: tuple[Any, Any] | None = None  # a folded post+patch: the two ops (``pairs``)
 
 
 def _time(value: Any, field_name: str) -> int:
@@ -244,18 +246,43 @@ def with_attachment_bytes(raw: Any) -> Any:
         ) from None
 
 
-def normalize_all(ops: Sequence[tuple[str, Any]]) -> tuple[list[Change], list[RunProblem]]:
+def normalize_all(
+    ops: Sequence[tuple[str, Any]], *, fold: bool = False
+) -> tuple[list[Change], list[RunProblem]]:
     """A batch's ops as ``Change``s, and the problems of the runs refused (the rest are kept).
 
+    ``fold``: a run's post and patch in the batch become one change where that is exactly
+    the same (``pairs``; for ops parsed from JSON, whose values are plain JSON values).
     Needs no connection: the writer validates a batch before it takes the write lock."""
     changes: list[Change] = []
     problems: list[RunProblem] = []
-    for kind, raw in ops:
+    if not fold:
+        for kind, raw in ops:
+            try:
+                changes.append(normalize(kind, raw))
+            except RunProblemError as exc:
+                problems.append(exc.problem)
+        return changes, problems
+    for kind, raw, parts in fold_pairs(ops, _KNOWN):
         try:
-            changes.append(normalize(kind, raw))
+            change = normalize(kind, raw)
         except RunProblemError as exc:
-            problems.append(exc.problem)
+            if parts is None:
+                problems.append(exc.problem)
+                continue
+            # the folded run was refused: each op alone says what is wrong with it
+            unfolded, refused = unfold(parts)
+            changes.extend(unfolded)
+            problems.extend(refused)
+            continue
+        change.parts = parts
+        changes.append(change)
     return changes, problems
+
+
+def unfold(parts: tuple[Any, Any]) -> tuple[list[Change], list[RunProblem]]:
+    """The two ops of a folded pair, each as its own change (or its problem)."""
+    return normalize_all((("post", parts[0]), ("patch", parts[1])))
 
 
 def normalize(kind: str, raw: Any) -> Change:
@@ -529,6 +556,9 @@ _EMPTY_LIST: dict[str, Callable[[Change, set[str]], None]] = {
 same ``Change`` their parsers would make, without serialising anything."""
 
 _SKIP = _TRANSPORT_KEYS | {"id"}
+
+_KNOWN = frozenset(_PARSERS) | _SKIP
+"""Every field a run dict may carry: a pair where one has another is not folded."""
 
 
 def _normalize_fields(kind: str, run_id: str, raw: dict[str, Any]) -> Change:

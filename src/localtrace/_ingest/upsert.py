@@ -31,7 +31,7 @@ from .._time import TimeValueError, now_micros, settle_end, to_micros
 from .._usage import EMPTY_USAGE, counts_own_usage, own_usage
 from ..errors import LocaltraceError, RunProblem
 from .merge import apply_change, new_state
-from .normalize import Change, may_hold_usage, normalize_all
+from .normalize import Change, may_hold_usage, normalize_all, unfold
 from .position import adopt, join_remote, position
 from .pricing import Pricer, settle
 from .rollup import reroll_traces, roll_up, takes_away
@@ -110,6 +110,11 @@ class Ingestor:
             state = states.get(change.run_id)
             if state is None:
                 states[change.run_id] = new_state(change)
+            elif change.parts is not None:  # a folded pair for a run already there: in turn
+                parts, refused_parts = unfold(change.parts)
+                result.problems.extend(refused_parts)
+                for part in parts:
+                    apply_change(state, part)
             else:
                 apply_change(state, change)
         good: dict[str, RunState] = {}

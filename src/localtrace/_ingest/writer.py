@@ -177,8 +177,12 @@ class Writer:
         max_pending: int = 20_000,
         retention: bool = False,
         pricing: bool = True,
+        fold_pairs: bool = False,
     ) -> None:
         self._db = db
+        # ops parsed from JSON (the writer process's): a run's post and patch in one batch are
+        # validated and merged as one (``pairs``)
+        self._fold = fold_pairs
         # projects may carry a retention setting (Client.set_retention); this writer applies
         # it every RETENTION_INTERVAL_S, between batches, when ``retention`` is on
         self._retention = retention
@@ -634,7 +638,7 @@ class Writer:
             # Validating needs no lock: done first, it overlaps the checkpoint of the last
             # transaction (_store/checkpoints.py) and keeps other processes waiting less.
             with gc_paused():
-                changes, refused = normalize_all(runs)
+                changes, refused = normalize_all(runs, fold=self._fold)
             # The collector is held once the lock is ours, not while waiting for it (_gc.py).
             with self._db.write() as conn, gc_paused():
                 ingestor = Ingestor(conn, self._default_project, self._pricer)

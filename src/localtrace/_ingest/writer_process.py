@@ -509,7 +509,7 @@ def main() -> None:
     # only fill a pipe.
     logging.getLogger("localtrace").setLevel(logging.CRITICAL)
     db = Database(path)
-    writer = Writer(db, default_project, pricing=pricing)
+    writer = Writer(db, default_project, pricing=pricing, fold_pairs=True)
     out = sys.stdout.buffer
     stdin = sys.stdin.buffer.fileno()
     tail = b""
