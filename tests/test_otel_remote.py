@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import sqlite3
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -144,3 +146,138 @@ def test_a_remote_parent_below_its_callee_is_a_cycle_named_once(tmp_path: Path) 
         store[callee][4]
         == f"parent_run_id {caller} leads back to this run (a cycle of parents); stored as a root"
     )
+
+
+# -- callers whose run id is not their span's ------------------------------------------------
+
+
+def named_span(number: int, run: str, trace: str) -> dict[str, Any]:
+    """The caller's span ``number`` (a root), naming its own run id and trace id as the
+    langsmith SDK's shaped producers do (``langsmith.span.id``, ``langsmith.trace.id``)."""
+    return span_to_run(
+        Span(
+            trace_id=TRACE,
+            span_id=number.to_bytes(8, "big"),
+            parent_span_id=b"",
+            name=f"s{number}",
+            kind=1,
+            start_ns=T + number * 1000,
+            end_ns=T + 10**9,
+            attributes={"langsmith.span.id": run, "langsmith.trace.id": trace},
+            origin=SERVICES["caller"],
+        )
+    ).run
+
+
+def remote_span(parent: bytes, trace: bytes, tokens: int = 0) -> dict[str, Any]:
+    """Span 2 of the callee, continuing span ``parent`` of OTel trace ``trace``."""
+    attributes = {"gen_ai.operation.name": "chat", "gen_ai.usage.input_tokens": tokens}
+    return span_to_run(
+        Span(
+            trace_id=trace,
+            span_id=(2).to_bytes(8, "big"),
+            parent_span_id=parent,
+            name="s2",
+            kind=1,
+            start_ns=T + 2000,
+            end_ns=T + 10**9,
+            attributes=attributes if tokens else {},
+            origin=SERVICES["callee"],
+            parent_is_remote=True,
+        )
+    ).run
+
+
+CALLEE = run_id((2).to_bytes(8, "big"))
+
+
+@pytest.mark.parametrize("order", ["caller-first", "callee-first", "one-batch"])
+def test_a_caller_naming_its_own_run_id_is_joined(tmp_path: Path, order: str) -> None:
+    """A caller's span carrying ``langsmith.span.id`` is stored under that id, not its span
+    id's (here a root whose id is its trace's, as ``export --otlp`` sends a run the langsmith
+    SDK traced): the callee names the span id, and is joined to that run."""
+    caller = str(uuid.UUID(bytes=TRACE))
+    runs = [
+        named_span(1, caller, caller),
+        remote_span(b"\0" * 7 + b"\1", TRACE),
+    ]
+    batches = {"caller-first": [runs[:1], runs[1:]], "callee-first": [runs[1:], runs[:1]]}
+    store = ingest(tmp_path / "t.db", batches.get(order, [runs]))
+    assert store[CALLEE][:2] == (caller, caller)
+
+
+def test_a_caller_in_a_trace_named_apart_is_joined_when_it_comes(tmp_path: Path) -> None:
+    """A caller whose ``langsmith.trace.id`` is not its OTel trace id cannot be found from the
+    callee (nothing indexes the OTel trace id): the callee waits, and joins when the caller's
+    span arrives, or is sent again."""
+    caller, trace = str(uuid.uuid4()), str(uuid.uuid4())
+    runs = [named_span(1, caller, trace), remote_span(b"\0" * 7 + b"\1", TRACE, tokens=3)]
+    path = tmp_path / "t.db"
+    store = ingest(path, [runs[:1], runs[1:]])
+    assert store[CALLEE][:2] == (None, CALLEE)
+    store = ingest(path, [runs[:1]])
+    assert store[CALLEE][:2] == (caller, caller)  # a root: its trace is its own
+    assert store[caller][3] == 3
+
+
+def uuid7_at(rand_a: int) -> uuid.UUID:
+    """A uuid7 of one fixed millisecond: two with the same ``rand_a`` share their first 8 bytes,
+    as two runs started in the same millisecond do once in 4096."""
+    rand_b = uuid.uuid4().int & ((1 << 62) - 1)
+    return uuid.UUID(int=1_764_000_000_000 << 80 | 0x7 << 76 | rand_a << 64 | 0b10 << 62 | rand_b)
+
+
+def native_root(run: uuid.UUID, tokens: int = 0) -> dict[str, Any]:
+    """A root the langsmith SDK sent natively. With OTel on, the SDK makes the run the current
+    span: span id the first 8 bytes of the run id, trace id the trace's UUID, which is what a
+    ``traceparent`` from inside the run carries."""
+    return {
+        "id": str(run),
+        "trace_id": str(run),
+        "dotted_order": f"20251124T160000000000Z{run}",
+        "name": "native",
+        "run_type": "chain",
+        "start_time": "2025-11-24T16:00:00",
+        "end_time": "2025-11-24T16:00:01",
+        "inputs": {},
+    }
+
+
+@pytest.mark.parametrize("order", ["caller-first", "callee-first", "one-batch"])
+def test_a_caller_sent_natively_is_joined(tmp_path: Path, order: str) -> None:
+    """The caller's runs went through the langsmith SDK's own API, the callee's through OTel:
+    the callee continued the SDK's span of the run, and hangs under that run. Another run whose
+    first 8 bytes are the same, in another trace, is not taken for it."""
+    other, caller = uuid7_at(5), uuid7_at(5)
+    runs = [
+        native_root(other),
+        native_root(caller),
+        remote_span(caller.bytes[:8], caller.bytes, tokens=4),
+    ]
+    batches = {"caller-first": [runs[:2], runs[2:]], "callee-first": [runs[2:], runs[:2]]}
+    store = ingest(tmp_path / "t.db", batches.get(order, [runs]))
+    assert store[CALLEE][:2] == (str(caller), str(caller))
+    assert store[CALLEE][2].startswith(f"20251124T160000000000Z{caller}.")
+    assert store[str(caller)][3] == 4 and store[str(other)][3] == 0
+
+
+def test_feedback_follows_its_run_into_the_trace_it_joins(tmp_path: Path) -> None:
+    """Feedback given with the run's trace id (as evaluators send it) names the trace the run
+    is in once it moved: a callee joined to its caller, an orphan adopted by its parent."""
+    path = tmp_path / "t.db"
+    ingest(path, [[span(2, 1, "callee", remote=True)], [span(5, 4, "caller")]])
+    callee, orphan = run_id((2).to_bytes(8, "big")), run_id((5).to_bytes(8, "big"))
+    with localtrace.Client(path) as client:
+        for run in (callee, orphan):
+            stored = client.read_run(run).trace_id
+            client.create_feedback(run, "ok", score=1, trace_id=stored)
+        client.flush()
+    ingest(path, [[span(1, None, "caller"), span(4, 3, "caller"), span(3, 1, "caller")]])
+    root = run_id((1).to_bytes(8, "big"))
+    with localtrace.Client(path) as client:
+        given = client.list_feedback(run_ids=[callee, orphan])
+        assert {str(f.run_id): str(f.trace_id) for f in given} == {callee: root, orphan: root}
+    with sqlite3.connect(path) as conn:  # what `localtrace sql` and `push` read
+        found = conn.execute("SELECT count(*) FROM feedback_view WHERE trace_id = ?", (root,))
+        assert found.fetchone()[0] == 2
+    conn.close()
