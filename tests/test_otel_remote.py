@@ -281,3 +281,66 @@ def test_feedback_follows_its_run_into_the_trace_it_joins(tmp_path: Path) -> Non
         found = conn.execute("SELECT count(*) FROM feedback_view WHERE trace_id = ?", (root,))
         assert found.fetchone()[0] == 2
     conn.close()
+
+
+def test_db_repair_joins_pairs_stored_before_roots_waited(tmp_path: Path) -> None:
+    """Both services' spans stored by a version that did not join them (before schema 15):
+    the upgrade makes the callee wait, but its caller is already there. ``localtrace db
+    repair`` joins them (and a callee of a caller that named its own run id and trace), rolls
+    the callee's tokens up, and says how many; again, it finds nothing to do."""
+    from click.testing import CliRunner
+
+    from localtrace.cli import main
+
+    path = tmp_path / "old.db"
+    named, apart = str(uuid.uuid4()), str(uuid.uuid4())
+    other = bytes.fromhex("0af7651916cd43dd8448eb211c80319c")
+    callee_of_named = span_to_run(
+        Span(
+            trace_id=other,
+            span_id=(7).to_bytes(8, "big"),
+            parent_span_id=(6).to_bytes(8, "big"),
+            name="s7",
+            kind=1,
+            start_ns=T + 7000,
+            end_ns=T + 10**9,
+            attributes={},
+            origin=SERVICES["callee"],
+            parent_is_remote=True,
+        )
+    ).run
+    caller_named = span_to_run(
+        Span(
+            trace_id=other,
+            span_id=(6).to_bytes(8, "big"),
+            parent_span_id=b"",
+            name="s6",
+            kind=1,
+            start_ns=T + 6000,
+            end_ns=T + 10**9,
+            attributes={"langsmith.span.id": named, "langsmith.trace.id": apart},
+            origin=SERVICES["caller"],
+        )
+    ).run
+    ingest(path, [[span(2, 1, "callee", remote=True, tokens=5), callee_of_named]])
+    with sqlite3.connect(path) as conn:  # as a version before 15 stored them: not waiting
+        conn.execute("UPDATE runs SET remote_parent_id = NULL")
+    conn.close()
+    ingest(path, [[span(1, None, "caller"), caller_named]])
+    with sqlite3.connect(path) as conn:  # ... and as that version's file
+        conn.execute("DROP INDEX runs_remote_roots")
+        conn.execute("ALTER TABLE runs DROP COLUMN remote_parent_id")
+        conn.execute("PRAGMA user_version = 13")
+    conn.close()
+    caller, callee = (run_id(n.to_bytes(8, "big")) for n in (1, 2))
+    callee_named = run_id((7).to_bytes(8, "big"))
+    with localtrace.Client(path) as client:  # upgraded: the callees wait, nothing joined
+        assert {run.name for run in client.list_runs(is_root=True)} == {"s1", "s2", "s6", "s7"}
+    result = CliRunner().invoke(main, ["--db", str(path), "db", "repair"])
+    assert result.exit_code == 0, result.output
+    assert result.output.split(": ", 1)[1] == "joined 2 traces to the trace that called it\n"
+    store = store_of(path)
+    assert store[callee][:2] == (caller, caller) and store[caller][3] == 6
+    assert store[callee_named][:2] == (named, named)
+    again = CliRunner().invoke(main, ["--db", str(path), "db", "repair"])
+    assert again.output.split(": ", 1)[1] == "joined no trace to the trace that called it\n"

@@ -433,3 +433,53 @@ def _caller_in_trace(conn: sqlite3.Connection, callee: str, span: str, trace: st
         (str(uuid.UUID(hex=trace)), callee, first, last, span, span),
     ).fetchone()
     return row[0] if row is not None else None
+
+
+def join_waiting(conn: sqlite3.Connection) -> int:
+    """Join every stored root still waiting for a remote parent that is stored too; the
+    number of roots joined. For files whose pairs were both stored before roots waited
+    (schema 15), and callers found only by the span id in their ``extra.otel`` (a run that
+    named its own id and trace): what ``join_remote`` does per batch, for the whole file. A
+    repair the user asks for (``localtrace db repair``), never run on a read."""
+    waiting = dict(
+        conn.execute(
+            "SELECT id, remote_parent_id FROM runs "
+            "WHERE remote_parent_id IS NOT NULL AND parent_run_id IS NULL"
+        ).fetchall()
+    )
+    if not waiting:
+        return 0
+    joins = _callers_of(conn, waiting)
+    left = {callee: parent for callee, parent in waiting.items() if callee not in joins}
+    if left:
+        # Callers by the span id of their OTel span, where their id is not derived from it:
+        # one pass over the payloads that name a span id.
+        wanted: dict[str, list[str]] = {}
+        for callee, parent in left.items():
+            wanted.setdefault(uuid.UUID(parent).bytes[8:].hex(), []).append(callee)
+        for caller, span in conn.execute(
+            "SELECT r.id, json_extract(p.extra, '$.otel.span_id') FROM runs AS r "
+            "JOIN run_payloads AS p ON p.run_pk = r.pk "
+            "WHERE instr(p.extra, '\"span_id\"') > 0 AND json_valid(p.extra)"
+        ):
+            for callee in wanted.get(span, []) if isinstance(span, str) else []:
+                if callee in joins or caller == callee:
+                    continue
+                link = _link_of(conn, callee)
+                if link is not None and _answers(conn, caller, *link):
+                    joins[callee] = caller
+    if not joins:
+        return 0
+    conn.executemany(
+        "UPDATE runs SET parent_run_id = ? WHERE id = ? AND parent_run_id IS NULL",
+        [(caller, callee) for callee, caller in joins.items()],
+    )
+    _adopt_orphans_of(conn, sorted(set(joins.values())))
+    joined = 0  # a root whose caller hangs below it stays a root (a cycle): not counted
+    for chunk in chunks(list(joins)):
+        joined += conn.execute(
+            f"SELECT count(*) FROM runs WHERE id IN ({placeholders(len(chunk))}) "
+            "AND parent_run_id IS NOT NULL",
+            chunk,
+        ).fetchone()[0]
+    return joined
