@@ -344,3 +344,26 @@ def test_db_repair_joins_pairs_stored_before_roots_waited(tmp_path: Path) -> Non
     assert store[callee_named][:2] == (named, named)
     again = CliRunner().invoke(main, ["--db", str(path), "db", "repair"])
     assert again.output.split(": ", 1)[1] == "joined no trace to the trace that called it\n"
+
+
+def test_pruning_one_service_keeps_the_trace_its_call_joined(tmp_path: Path) -> None:
+    """A callee's runs joined under the caller's trace stay in the callee's project, but the
+    trace is the caller's: pruning the callee's project leaves it (and the caller's runs)
+    alone, pruning the caller's takes the whole trace, never half of it."""
+    path = tmp_path / "t.db"
+    ingest(
+        path, [[span(1, None, "caller"), span(2, 1, "callee", remote=True), span(3, 2, "callee")]]
+    )
+    with localtrace.Client(path) as client:
+        kept = client.prune(keep_last=0, project_name="callee")
+        assert (kept.traces, kept.runs) == (0, 0)
+        assert len(list(client.list_runs())) == 3
+        assert client.prune(older_than="1h", project_name="callee").runs == 0
+        gone = client.prune(keep_last=0, project_name="caller")
+        assert (gone.traces, gone.runs) == (1, 3)
+    ingest(
+        path,
+        [[span(1, None, "caller"), span(2, 1, "callee", remote=True)], [span(9, None, "callee")]],
+    )
+    with localtrace.Client(path) as client:  # the callee's own newest trace is not the joined one
+        assert client.prune(keep_last=1).runs == 0
