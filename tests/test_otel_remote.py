@@ -367,3 +367,22 @@ def test_pruning_one_service_keeps_the_trace_its_call_joined(tmp_path: Path) -> 
     )
     with localtrace.Client(path) as client:  # the callee's own newest trace is not the joined one
         assert client.prune(keep_last=1).runs == 0
+
+
+@pytest.mark.parametrize("order", ["one-batch", "caller-first", "callee-first"])
+def test_two_roots_naming_each_other_as_remote_parent_are_one_trace(
+    tmp_path: Path, order: str
+) -> None:
+    """Span 1 continued span 2 from another process and span 2 span 1 (links that contradict
+    each other): the same outcome in any order and when sent again, one trace whose root
+    says why it is a root, and the other's tokens in it."""
+    runs = [span(1, 2, "caller", remote=True), span(2, 1, "callee", remote=True, tokens=3)]
+    batches = {"caller-first": [runs[:1], runs[1:]], "callee-first": [runs[1:], runs[:1]]}
+    path = tmp_path / "t.db"
+    store = ingest(path, batches.get(order, [runs]))
+    assert store == ingest(path, [runs, runs[::-1]])
+    one, two = (run_id(n.to_bytes(8, "big")) for n in (1, 2))
+    assert store[one][:2] == (None, one) and store[two][:2] == (one, one)
+    assert store[one][3] == 4 and store[one][4] == (
+        f"parent_run_id {two} leads back to this run (a cycle of parents); stored as a root"
+    )
