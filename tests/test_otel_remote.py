@@ -386,3 +386,35 @@ def test_two_roots_naming_each_other_as_remote_parent_are_one_trace(
     assert store[one][3] == 4 and store[one][4] == (
         f"parent_run_id {two} leads back to this run (a cycle of parents); stored as a root"
     )
+
+
+def test_deleting_one_services_project_keeps_the_other_whole(tmp_path: Path) -> None:
+    """Deleting the caller's project leaves the callee's runs a trace of their own again (their
+    root waiting for its remote parent, their feedback naming that trace); deleting the
+    callee's project takes its tokens out of the caller's totals."""
+    runs = [
+        span(1, None, "caller"),
+        span(4, 1, "caller", tokens=10),
+        span(2, 1, "callee", remote=True),
+        span(3, 2, "callee", tokens=3),
+    ]
+    one, two, three, four = (run_id(n.to_bytes(8, "big")) for n in (1, 2, 3, 4))
+    for deleted in ("caller", "callee"):
+        path = tmp_path / f"{deleted}.db"
+        assert ingest(path, [runs])[one][3] == 11 + 4
+        with localtrace.Client(path) as client:
+            client.create_feedback(three, "ok", score=1, trace_id=one)
+            client.flush()
+            client.delete_project(project_name=deleted)
+        store = store_of(path)
+        if deleted == "caller":
+            assert set(store) == {two, three}
+            assert store[two][:2] == (None, two) and store[three][:2] == (two, two)
+            assert store[two][2].count(".") == 0 and store[two][3] == 4
+            with localtrace.Client(path) as client:
+                (given,) = client.list_feedback(run_ids=[three])
+                assert str(given.trace_id) == two
+                assert [r.name for r in client.list_runs(is_root=True)] == ["s2"]
+            assert ingest(path, [runs[:1]])[two][:2] == (one, one)  # the caller again: joined
+        else:
+            assert set(store) == {one, four} and store[one][3] == 11

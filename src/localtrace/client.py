@@ -34,6 +34,7 @@ from ._ingest import feedback as _feedback_ops
 from ._ingest import feedback_input as _feedback_input
 from ._ingest import position as _position
 from ._ingest import recompute as _recompute
+from ._ingest import rollup as _rollup
 from ._ingest import unpriced as _unpriced
 from ._ingest.writer import Writer
 from ._ingest.writer_process import ProcessWriter
@@ -1013,7 +1014,11 @@ class Client(ExampleCalls, SharingMethods, FeedbackTokenMethods):
         pid = _uuid_arg(project_id, "project_id") if project_id is not None else None
         with self._db.write() as conn:
             project = _projects.find(conn, project_id=pid, project_name=project_name)
+            # traces shared with another project (joined across services) keep that project's
+            # runs, as traces of their own, with totals that no longer count the deleted runs
+            shared = _position.split_from_project(conn, str(project.id))
             _projects.delete(conn, str(project.id))
+            _rollup.reroll_traces(conn, shared)
 
     # -- model prices -----------------------------------------------------------------------
     def create_model_price(

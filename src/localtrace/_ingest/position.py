@@ -483,3 +483,43 @@ def join_waiting(conn: sqlite3.Connection) -> int:
             chunk,
         ).fetchone()[0]
     return joined
+
+
+def split_from_project(conn: sqlite3.Connection, project_id: str) -> set[str]:
+    """Before a project's runs are deleted: the runs of other projects in its traces (a
+    service's trace joined under a call of this project's service, or the other way round)
+    must not hang from deleted runs. Each subtree of another project under one of its runs
+    becomes a trace of its own again, its root waiting for its remote parent as before it
+    joined. Returns the traces whose totals must be summed again once the runs are gone."""
+    rows = conn.execute(
+        "SELECT c.id, c.trace_id FROM runs AS p JOIN runs AS c ON c.parent_run_id = p.id "
+        "WHERE p.session_id = ? AND c.session_id IS NOT p.session_id",
+        (project_id,),
+    ).fetchall()
+    above = conn.execute(
+        "SELECT DISTINCT c.trace_id FROM runs AS c JOIN runs AS p ON p.id = c.parent_run_id "
+        "WHERE c.session_id = ? AND p.session_id IS NOT c.session_id",
+        (project_id,),
+    ).fetchall()
+    touched = {row[0] for row in above} | {row[1] for row in rows}
+    # Shallowest first, each read as stored now: a split above may have moved the next one.
+    depth = "SELECT length(dotted_order) - length(replace(dotted_order, '.', '')) FROM runs"
+    places = [(conn.execute(f"{depth} WHERE id = ?", (c,)).fetchone()[0], c) for c, _ in rows]
+    for _, run_id in sorted(places):
+        pk, trace_id, order = conn.execute(
+            "SELECT pk, trace_id, dotted_order FROM runs WHERE id = ?", (run_id,)
+        ).fetchone()
+        own = order.rsplit(".", 1)[-1]
+        cut = len(order) - len(own)
+        subtree = conn.execute(
+            f"SELECT pk, dotted_order FROM runs WHERE {_SUBTREE}",
+            (trace_id, order, order + ".", order + "/"),
+        ).fetchall()
+        conn.executemany(
+            "UPDATE runs SET trace_id = ?, dotted_order = ? WHERE pk = ?",
+            [(run_id, dotted[cut:], row_pk) for row_pk, dotted in subtree],
+        )
+        conn.execute("UPDATE runs SET parent_run_id = NULL WHERE pk = ?", (pk,))
+        _move_feedback(conn, [row_pk for row_pk, _ in subtree], run_id)
+        touched.add(run_id)
+    return touched
