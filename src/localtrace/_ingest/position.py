@@ -234,7 +234,8 @@ def _adopt_orphans_of(conn: sqlite3.Connection, parents: list[str]) -> None:
 def _move_feedback(conn: sqlite3.Connection, run_pks: list[int], trace_id: str) -> None:
     """Feedback on runs that moved to another trace names that trace from now on: a score
     given with the old ``trace_id`` (as evaluators send it) must not point at a trace the run
-    left (``list_feedback(trace_id=...)``, the trace's feedback in the UI and stats)."""
+    left: ``Feedback.trace_id``, the ``feedback`` view of ``localtrace sql``, exports and
+    ``push`` read it."""
     for chunk in chunks(run_pks):
         conn.execute(
             "UPDATE feedback SET trace_id = ? WHERE trace_id IS NOT NULL AND trace_id != ? AND "
@@ -294,13 +295,15 @@ def join_remote(conn: sqlite3.Connection, written: list[RunState]) -> None:
 
 
 def _callees_of(conn: sqlite3.Connection, written: list[RunState]) -> dict[str, str]:
-    """Stored roots waiting for a run written now (new, or sent again): {callee: caller}. A root names its
-    caller by the run id of the span id it continued; a run answers to that name when it is
-    its id, or one of its span ids and the root continued the run's trace (checked: a first
-    8 bytes of a uuid7 id are a millisecond and 12 random bits, shared by other runs)."""
+    """Stored roots waiting for a run written now (new, or sent again): {callee: caller}.
+
+    A root names its caller by the run id of the span id it continued; a run answers to that
+    name when it is its id, or one of its span ids and the root continued the run's trace
+    (checked: the first 8 bytes of a uuid7 id are a millisecond and 12 random bits, which
+    other runs share)."""
     names: dict[str, list[str]] = {}
     for state in written:
-        for name in span_run_ids(state.id, _otel_text(state.extra, "span_id")):
+        for name in _span_run_ids(state.id, _otel_text(state.extra, "span_id")):
             names.setdefault(name, []).append(state.id)
     joins: dict[str, str] = {}
     for chunk in chunks(list(names)):
@@ -346,7 +349,7 @@ def _callers_of(conn: sqlite3.Connection, waiting: dict[str, str]) -> dict[str, 
     return joins
 
 
-def span_run_ids(run_id: str, otel_span_id: str | None = None) -> list[str]:
+def _span_run_ids(run_id: str, otel_span_id: str | None = None) -> list[str]:
     """The names a caller's run may have in the ``remote_parent_id`` of a root that continued
     it: its id; the run id of its OTel span id when the span gave its own run id
     (``langsmith.span.id``); the run ids of the first and of the last 8 bytes of its id (the
