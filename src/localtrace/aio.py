@@ -296,6 +296,7 @@ class AsyncClient:
     import_jsonl = _blocking("import_jsonl")
     merge = _blocking("merge")
     prune = _blocking("prune")
+    join_remote_parents = _blocking("join_remote_parents")
     set_retention = _blocking("set_retention")
     push = _blocking("push")
     pull = _blocking("pull")

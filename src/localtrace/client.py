@@ -32,7 +32,9 @@ from ._ids import argument_id, argument_ids
 from ._ingest import custom_prices as _prices
 from ._ingest import feedback as _feedback_ops
 from ._ingest import feedback_input as _feedback_input
+from ._ingest import position as _position
 from ._ingest import recompute as _recompute
+from ._ingest import rollup as _rollup
 from ._ingest import unpriced as _unpriced
 from ._ingest.writer import Writer
 from ._ingest.writer_process import ProcessWriter
@@ -1013,7 +1015,11 @@ class Client(ExampleCalls, SharingMethods, FeedbackTokenMethods):
         pid = _uuid_arg(project_id, "project_id") if project_id is not None else None
         with self._db.write() as conn:
             project = _projects.find(conn, project_id=pid, project_name=project_name)
+            # traces shared with another project (joined across services) keep that project's
+            # runs, as traces of their own, with totals that no longer count the deleted runs
+            shared = _position.split_from_project(conn, str(project.id))
             _projects.delete(conn, str(project.id))
+            _rollup.reroll_traces(conn, shared)
 
     # -- model prices -----------------------------------------------------------------------
     def create_model_price(
@@ -1551,6 +1557,19 @@ class Client(ExampleCalls, SharingMethods, FeedbackTokenMethods):
         # file is compacted, and its log is left holding that write
         self._settle()
         return _prune.prune(self._db, policy, dry_run=dry_run)
+
+    def join_remote_parents(self) -> int:
+        """Join each OTel root still waiting for the remote span it continued (W3C
+        ``traceparent``) to that span's run when it is stored too; the number joined.
+
+        New spans join as they arrive. This is for pairs stored before localtrace did that
+        (schema 15), which stay two traces until one side is sent again. It reads the
+        payloads of runs whose OTel span may be the caller, so it takes a while on a big
+        file; a repair to ask for (``localtrace db repair``), never done on a read.
+        """
+        self.flush()
+        with self._db.write() as conn:
+            return _position.join_waiting(conn)
 
     def set_retention(
         self,

@@ -157,28 +157,50 @@ def _project_clause(project_ids: Sequence[str] | None) -> tuple[str, list[str]]:
     return f"WHERE session_id IN ({placeholders(len(project_ids))})", list(project_ids)
 
 
+def _traces(
+    conn: sqlite3.Connection, project_ids: Sequence[str] | None
+) -> list[tuple[str, int | None, str]]:
+    """(trace id, latest start_time of its runs, its project) of the traces of ``project_ids``
+    (every trace when ``None``).
+
+    A trace is its root's project's (its first run in dotted_order: the root, or while that
+    has not arrived the top of what has): a service's trace joined under another service's
+    call keeps its runs in its own project, and goes with the caller's trace, never half of
+    it, as the caller's project's policy says, not the callee's.
+    """
+    where, params = _project_clause(project_ids)
+    rows = conn.execute(
+        "SELECT c.trace_id, "
+        "(SELECT max(r.start_time) FROM runs AS r WHERE r.trace_id = c.trace_id), "
+        "(SELECT r.session_id FROM runs AS r WHERE r.trace_id = c.trace_id "
+        "ORDER BY r.dotted_order LIMIT 1) "
+        f"FROM (SELECT DISTINCT trace_id FROM runs {where}) AS c",
+        params,
+    ).fetchall()
+    scope = set(project_ids) if project_ids is not None else None
+    return [row for row in rows if scope is None or row[2] in scope]
+
+
 def _older_than(conn: sqlite3.Connection, policy: Policy, now: int) -> list[str]:
     assert policy.older_than is not None
     cutoff = now - int(policy.older_than.total_seconds() * 1_000_000)
-    where, params = _project_clause(policy.project_ids)
-    rows = conn.execute(
-        f"SELECT trace_id FROM runs {where} GROUP BY trace_id HAVING max(start_time) < ?",
-        [*params, cutoff],
-    )
-    return [row[0] for row in rows]
+    return [
+        trace_id
+        for trace_id, last, _ in _traces(conn, policy.project_ids)
+        if last is not None and last < cutoff
+    ]
 
 
 def _keep_last(conn: sqlite3.Connection, policy: Policy) -> list[str]:
-    where, params = _project_clause(policy.project_ids)
-    rows = conn.execute(
-        "SELECT trace_id FROM ("
-        "  SELECT trace_id, row_number() OVER ("
-        "    PARTITION BY session_id ORDER BY max(start_time) DESC, trace_id DESC) AS newest"
-        f"  FROM runs {where} GROUP BY session_id, trace_id"
-        ") WHERE newest > ?",
-        [*params, policy.keep_last],
-    )
-    return list(dict.fromkeys(row[0] for row in rows))
+    assert policy.keep_last is not None
+    by_project: dict[str, list[tuple[int, str]]] = {}
+    for trace_id, last, project in _traces(conn, policy.project_ids):
+        by_project.setdefault(project, []).append((last if last is not None else -1, trace_id))
+    doomed: list[str] = []
+    for traces in by_project.values():
+        traces.sort(reverse=True)  # newest first (then the greater trace id, as before)
+        doomed.extend(trace_id for _, trace_id in traces[policy.keep_last :])
+    return doomed
 
 
 def _oldest_share(conn: sqlite3.Connection, share: float, at_least: int = 1) -> list[str]:

@@ -1,8 +1,9 @@
-"""``localtrace export --otlp``: forward runs to an OpenTelemetry backend."""
+"""``localtrace export --otlp``: forward runs to an OpenTelemetry backend; ``localtrace db
+repair``: join the traces of two services stored before they were joined on arrival."""
 
 from __future__ import annotations
 
-from .app import CommandError, Query, Settings, _note, _progress
+from .app import CommandError, Query, Settings, _console, _note, _progress, db, pass_settings
 
 
 def export_otlp(
@@ -54,3 +55,24 @@ def export_otlp(
     refused = f", {sent.rejected} refused by the endpoint" if sent.rejected else ""
     requests = f"{sent.requests} request{'s' if sent.requests != 1 else ''}"
     _note(f"sent {sent.spans} spans in {requests}{refused}{waiting}")
+
+
+@db.command("repair")
+@pass_settings
+def db_repair(settings: Settings) -> None:
+    """Join the traces a request made across services that are still apart.
+
+    A service continuing another's trace (W3C traceparent) is joined to the caller's trace
+    when both services' spans are stored. Files written before localtrace did that (schema
+    15), or before it found callers sent through the langsmith SDK's own API, keep such pairs
+    as two traces; this joins them. Reads every OTel run's payload: slow on a big file.
+
+    Example:
+
+    \b
+        localtrace db repair
+    """
+    with settings.client() as client:
+        joined = client.join_remote_parents()
+    what = f"{joined:,} trace{'' if joined == 1 else 's'}" if joined else "no trace"
+    _console().print(f"{settings.path}: joined {what} to the trace that called it")
