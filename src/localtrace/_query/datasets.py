@@ -171,6 +171,43 @@ def _row_to_dataset(row: Sequence[Any], *, example_count: int) -> Dataset:
     )
 
 
+_CHANGEABLE = (
+    "name",
+    "description",
+    "inputs_schema",
+    "outputs_schema",
+    "transformations",
+    "metadata",
+)
+"""The dataset columns ``update`` may change (the JSON ones are stored as JSON text)."""
+
+
+def update(conn: sqlite3.Connection, dataset_id: str, changes: dict[str, Any], now: int) -> None:
+    """Change some of a dataset's ``_CHANGEABLE`` fields (``DatasetExistsError`` if a new name
+    is taken by another dataset)."""
+    name = changes.get("name")
+    if name is not None:
+        clash = conn.execute(
+            "SELECT id FROM datasets WHERE name = ? AND id != ?", (name, dataset_id)
+        ).fetchone()
+        if clash is not None:
+            raise DatasetExistsError(
+                f"a dataset named {name!r} already exists (id {clash[0]}); pick another name"
+            )
+    columns = [column for column in _CHANGEABLE if column in changes]
+    if not columns:
+        return
+    values = [
+        changes[c] if c in ("name", "description") else _json.dumps_or_none(changes[c])
+        for c in columns
+    ]
+    conn.execute(
+        f"UPDATE datasets SET {', '.join(f'{c} = ?' for c in columns)},"
+        " modified_at = max(modified_at, ?) WHERE id = ?",
+        (*values, now, dataset_id),
+    )
+
+
 def touch(conn: sqlite3.Connection, dataset_id: str, now: int) -> None:
     """Record that the dataset changed (a new version exists)."""
     conn.execute(
