@@ -262,7 +262,9 @@ class EvaluationMethods:
         metadata: dict[str, Any] | None = None,
         limit: int | None = None,
     ) -> Iterator[Dataset]:
-        """Datasets, newest first, with example and experiment counts."""
+        """Datasets, newest first, with example and experiment counts. ``metadata`` keeps
+        those whose metadata contains it, as LangSmith matches it: a nested object by the keys
+        given, a list by the items given, a scalar by equality."""
         with self._db.read() as conn:
             found = _datasets.list_rows(
                 conn,

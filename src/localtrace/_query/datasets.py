@@ -131,7 +131,8 @@ def list_rows(
     limit: int | None = None,
     offset: int = 0,
 ) -> list[Dataset]:
-    """Datasets, newest first, with example and experiment counts."""
+    """Datasets, newest first, with example and experiment counts; ``metadata`` keeps those
+    whose metadata contains it (nested objects by the keys given, lists by the items given)."""
     where = Where()
     catalogue.named(where, "d.", ids=ids, name=name, name_contains=name_contains)
     if data_type is not None:
@@ -143,10 +144,13 @@ def list_rows(
         f" FROM datasets AS d {where.sql()} ORDER BY d.created_at DESC, d.pk DESC",
         where.params,
     )
-    datasets = (
+    datasets: Iterable[Dataset] = (
         _row_to_dataset(row, example_count=count_examples(conn, row[0], LATEST)) for row in rows
     )
-    return catalogue.page(datasets, _metadata, metadata, limit=limit, offset=offset)
+    if metadata:
+        # containment, as LangSmith's jsonb @> (and list_examples(metadata=)) decides it
+        datasets = (d for d in datasets if contains(d.metadata or {}, metadata))
+    return catalogue.page(datasets, _metadata, None, limit=limit, offset=offset)
 
 
 def _metadata(dataset: Dataset) -> dict[str, Any] | None:
