@@ -245,3 +245,16 @@ def test_update_dataset_renames_metadata_and_refuses_a_taken_name(
     with pytest.raises(localtrace.InvalidArgumentError):
         client.update_dataset(one.id, outputs_schema={"type": 1})
     assert client.read_dataset(dataset_id=one.id).name == "one"
+
+
+def test_update_dataset_is_on_the_async_client(tmp_path: Path) -> None:
+    import asyncio
+
+    from localtrace.aio import AsyncClient
+
+    async def main() -> Any:
+        async with AsyncClient(tmp_path / "a.db") as aclient:
+            made = await aclient.create_dataset("async")
+            return await aclient.update_dataset(made.id, inputs_schema=INPUTS)
+
+    assert asyncio.run(main()).inputs_schema == INPUTS
