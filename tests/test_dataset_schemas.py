@@ -258,3 +258,19 @@ def test_update_dataset_is_on_the_async_client(tmp_path: Path) -> None:
             return await aclient.update_dataset(made.id, inputs_schema=INPUTS)
 
     assert asyncio.run(main()).inputs_schema == INPUTS
+
+
+def test_a_schema_that_cannot_be_applied_is_named_not_crashed_on(
+    client: localtrace.Client,
+) -> None:
+    """A local ``$ref`` naming nothing passes the meta-schema and fails only when an example
+    reaches it: the error names the schema and how to fix it."""
+    dangling = {"type": "object", "properties": {"a": {"$ref": "#/$defs/missing"}}}
+    made = client.create_dataset("dangling", inputs_schema=dangling)
+    client.create_example({"b": 1}, dataset_id=made.id)  # never reaches the reference
+    with pytest.raises(localtrace.InvalidArgumentError) as caught:
+        client.create_example({"a": 1}, dataset_id=made.id)
+    assert caught.value.argument == "inputs_schema"
+    assert "cannot be applied" in str(caught.value) and "update_dataset" in str(caught.value)
+    client.update_dataset(made.id, inputs_schema=None)
+    client.create_example({"a": 1}, dataset_id=made.id)

@@ -22,6 +22,7 @@ import jsonschema
 import jsonschema.exceptions
 import jsonschema.validators
 import referencing
+import referencing.exceptions
 import referencing.jsonschema
 
 from .. import _json
@@ -93,11 +94,30 @@ def _none_if_null(text: str | None) -> str | None:
     return None if text is None or text == "null" else text
 
 
-def problem(schema: str | None, value: Any) -> str | None:
-    """Why ``value`` does not fit ``schema`` (the first error, with where), else ``None``."""
+_UNUSABLE = (
+    jsonschema.exceptions.SchemaError,
+    jsonschema.exceptions.UnknownType,
+    referencing.exceptions.Unresolvable,
+)
+"""What a stored schema raises when it cannot be applied (a local ``$ref`` that names
+nothing, an unknown type: ``check_schema`` cannot see every such case, and a file written
+elsewhere may hold anything)."""
+
+
+def problem(schema: str | None, value: Any, field: str = "inputs") -> str | None:
+    """Why ``value`` does not fit ``schema`` (the first error, with where), else ``None``;
+    ``InvalidArgumentError`` naming ``<field>_schema`` if the schema cannot be applied."""
     if schema is None:
         return None
-    error = jsonschema.exceptions.best_match(_validator(schema).iter_errors(value))
+    try:
+        error = jsonschema.exceptions.best_match(_validator(schema).iter_errors(value))
+    except _UNUSABLE as exc:
+        raise InvalidArgumentError(
+            f"{field}_schema",
+            _json.loads(schema),
+            f"the dataset's {field}_schema cannot be applied ({exc})",
+            f"fix it with update_dataset({field}_schema=...), or clear it with None",
+        ) from None
     if error is None:
         return None
     where = "".join(f"[{p!r}]" for p in error.absolute_path)
@@ -146,7 +166,7 @@ def failures(schemas: Schemas, examples: Iterable[Checked]) -> list[Failure]:
             if value is KEPT or (value is None and field == "outputs"):
                 continue
             value = {} if value is None else value
-            why = problem(schema, value)
+            why = problem(schema, value, field)
             if why is not None:
                 name = f"{example.label}.{field}" if example.label else field
                 text = f"{name} of example {example.example_id}: {why}"
