@@ -1007,7 +1007,7 @@ def _group_parts(parts: Sequence[Part], state: State) -> dict[str, dict[str, Any
         if field.startswith("attachment."):
             # a file: its bytes as sent, its media type the part's Content-Type
             files = grouped.setdefault(example_id, {}).setdefault("attachments", {})
-            files[field.removeprefix("attachment.")] = (part.content_type, bytes(part.data))
+            files[field.removeprefix("attachment.")] = (part.content_type, part.data)
             continue
         if field and field not in _FIELDS:
             raise ApiError(
