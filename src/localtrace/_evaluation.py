@@ -23,12 +23,13 @@ from typing import IO, TYPE_CHECKING, Any, TypedDict
 
 from pydantic import BaseModel, Field
 
-from . import example_files
+from . import _json, example_files
 from ._args import json_object as _json_object
 from ._args import sdk_keywords
 from ._ids import argument_id
 from ._query import datasets as _datasets
 from ._query import example_attachments as _files
+from ._query import example_schemas as _schemas
 from ._query.example_filter import example_filter
 from ._sdk_types import also_sdk
 from ._time import from_micros, now_micros, to_micros
@@ -56,6 +57,8 @@ _NO_TARGET: Any = object()
 """``aevaluate`` called without its target (said after an unknown keyword, as Python would)."""
 _NOTHING: Any = object()
 """What ``next`` gives for an empty iterator of examples."""
+_KEEP: Any = object()
+"""``update_dataset``: a field left out, which keeps its value (``None`` clears it)."""
 
 
 def _runner_keywords(method: str, given: Mapping[str, Any], *takers: Any) -> None:
@@ -268,7 +271,9 @@ class EvaluationMethods:
         metadata: dict[str, Any] | None = None,
         limit: int | None = None,
     ) -> Iterator[Dataset]:
-        """Datasets, newest first, with example and experiment counts."""
+        """Datasets, newest first, with example and experiment counts. ``metadata`` keeps
+        those whose metadata contains it, as LangSmith matches it: a nested object by the keys
+        given, a list by the items given, a scalar by equality."""
         with self._db.read() as conn:
             found = _datasets.list_rows(
                 conn,
@@ -293,6 +298,51 @@ class EvaluationMethods:
         did = self._dataset_id(dataset_id, dataset_name)
         with self._db.write() as conn:
             _datasets.delete(conn, did)
+
+    @sdk_keywords()
+    def update_dataset(
+        self,
+        dataset_id: uuid.UUID | str | None = None,
+        *,
+        dataset_name: str | None = None,
+        name: str = _KEEP,
+        description: str | None = _KEEP,
+        inputs_schema: dict[str, Any] | None = _KEEP,
+        outputs_schema: dict[str, Any] | None = _KEEP,
+        transformations: list[Any] | None = _KEEP,
+        metadata: dict[str, Any] | None = _KEEP,
+    ) -> Dataset:
+        """Change a dataset's name, description, schemas, transformations or metadata, as
+        ``PATCH /datasets/{id}`` does: a field left out keeps its value, ``None`` clears it.
+
+        A new ``inputs_schema`` / ``outputs_schema`` must fit every example of the dataset's
+        current version, else nothing changes and the error names the examples that do not
+        fit (fix them with ``update_examples`` first, or widen the schema)."""
+        did = self._dataset_id(dataset_id, dataset_name)
+        changes: dict[str, Any] = {}
+        if name is not _KEEP:
+            if not isinstance(name, str) or not name.strip():
+                raise InvalidArgumentError(
+                    "name", name, "a dataset needs a name", "pass a non-empty string"
+                )
+            changes["name"] = name
+        if description is not _KEEP:
+            changes["description"] = description
+        if inputs_schema is not _KEEP:
+            _schemas.check_schema(inputs_schema, "inputs_schema")
+            changes["inputs_schema"] = inputs_schema
+        if outputs_schema is not _KEEP:
+            _schemas.check_schema(outputs_schema, "outputs_schema")
+            changes["outputs_schema"] = outputs_schema
+        if transformations is not _KEEP:
+            changes["transformations"] = list(transformations) if transformations else None
+        if metadata is not _KEEP:
+            changes["metadata"] = _json_object(metadata, "metadata")
+        with self._db.write() as conn:
+            if "inputs_schema" in changes or "outputs_schema" in changes:
+                _refuse_unfit(conn, did, changes)
+            _datasets.update(conn, did, changes, now_micros())
+        return self.read_dataset(dataset_id=did)
 
     @sdk_keywords()
     def update_dataset_tag(
@@ -800,8 +850,9 @@ class EvaluationMethods:
         ]
         now = now_micros()
         done: list[str] = []
+        checked: dict[str, list[_schemas.Checked]] = {}  # per dataset: what each change writes
         with self._db.write() as conn:
-            for change, new_files in zip(changes, given, strict=True):
+            for position, (change, new_files) in enumerate(zip(changes, given, strict=True)):
                 eid = _uuid(change.get("id"), "example_id")
                 row = _datasets.current_row(conn, eid)
                 if row is None:
@@ -815,12 +866,24 @@ class EvaluationMethods:
                     if change.get("metadata") is not None
                     else current.metadata
                 )
+                new_inputs = _pick(change, "inputs", current.inputs)
+                new_outputs = _pick(change, "outputs", current.outputs)
+                if change.get("inputs") is not None or change.get("outputs") is not None:
+                    # what the update writes is checked; a value it keeps was checked before
+                    checked.setdefault(str(current.dataset_id), []).append(
+                        _schemas.Checked(
+                            f"updates[{position}]" if len(changes) > 1 else "",
+                            eid,
+                            new_inputs if change.get("inputs") is not None else _schemas.KEPT,
+                            new_outputs if change.get("outputs") is not None else _schemas.KEPT,
+                        )
+                    )
                 _datasets.write_version(
                     conn,
                     example_id=eid,
                     dataset_id=str(current.dataset_id),
-                    inputs=_pick(change, "inputs", current.inputs),
-                    outputs=_pick(change, "outputs", current.outputs),
+                    inputs=new_inputs,
+                    outputs=new_outputs,
                     metadata=_with_split(new_metadata, change.get("split")),
                     source_run_id=str(current.source_run_id) if current.source_run_id else None,
                     created_at=to_micros(current.created_at),
@@ -833,6 +896,8 @@ class EvaluationMethods:
                     ),
                 )
                 done.append(eid)
+            for dataset, examples in checked.items():
+                _schemas.enforce(_schemas.of(conn, dataset), examples)
         return {"message": f"{len(done)} examples updated", **written(done, now)}
 
     @sdk_keywords()
@@ -1675,6 +1740,10 @@ class EvaluationMethods:
         with self._db.write() as conn:
             if new_dataset is not None:
                 _datasets.create(conn, **new_dataset, now=now)
+            _schemas.enforce(
+                _schemas.of(conn, dataset_id),
+                _schemas.labelled([(v["example_id"], v["inputs"], v["outputs"]) for v in prepared]),
+            )
             for values in prepared:
                 if _datasets.current_row(conn, values["example_id"]) is not None:
                     raise ExampleExistsError(
@@ -1776,6 +1845,8 @@ def _new_dataset(
         raise InvalidArgumentError(
             "dataset_name", dataset_name, "a dataset needs a name", "pass a non-empty string"
         )
+    _schemas.check_schema(inputs_schema, "inputs_schema")
+    _schemas.check_schema(outputs_schema, "outputs_schema")
     kind = str(getattr(data_type, "value", data_type))
     if kind not in _DATA_TYPES:
         raise InvalidArgumentError(
@@ -1793,6 +1864,44 @@ def _new_dataset(
         "transformations": list(transformations) if transformations else None,
         "metadata": _json_object(metadata, "metadata"),
     }
+
+
+def _refuse_unfit(conn: Any, dataset_id: str, changes: Mapping[str, Any]) -> None:
+    """Refuse new schemas that examples of the dataset's current version do not fit, naming
+    them (as LangSmith keeps a dataset's examples fitting its schemas)."""
+    examples = _datasets.list_examples(
+        conn, dataset_ids=[dataset_id], example_ids=None, as_of=_datasets.LATEST
+    )
+    found = _schemas.failures(
+        _schemas.Schemas(
+            _json_text(changes.get("inputs_schema")), _json_text(changes.get("outputs_schema"))
+        ),
+        (
+            _schemas.Checked(
+                "",
+                str(example.id),
+                example.inputs if "inputs_schema" in changes else _schemas.KEPT,
+                example.outputs if "outputs_schema" in changes else _schemas.KEPT,
+            )
+            for example in examples
+        ),
+    )
+    if not found:
+        return
+    argument = f"{found[0].name}_schema"
+    count = len({failure.example_id for failure in found})
+    raise InvalidArgumentError(
+        argument,
+        changes[argument],
+        f"{count} example{'s' if count != 1 else ''} of the dataset do not fit it, so nothing "
+        f"was changed ({_schemas.listed(found)})",
+        "change those examples with update_examples first, or widen the schema",
+    )
+
+
+def _json_text(schema: Any) -> str | None:
+    """A schema as ``example_schemas`` reads it (stored JSON text; ``None`` for none)."""
+    return None if schema is None or schema is _KEEP else _json.dumps(schema)
 
 
 def _names(keys: str | Sequence[str]) -> list[str]:

@@ -18,6 +18,7 @@ from ._args import sdk_keywords
 from ._evaluation import EvaluationMethods, written
 from ._query import datasets as _datasets
 from ._query import example_attachments as _files
+from ._query import example_schemas as _schemas
 from ._time import now_micros
 from .errors import InvalidArgumentError
 from .models import Dataset, Example
@@ -156,6 +157,18 @@ class ExampleCalls(EvaluationMethods):
             values["dataset_id"] = found[str(named)]
             prepared.append(values)
         with self._db.write() as conn:
+            checked: dict[str, list[_schemas.Checked]] = {}
+            for position, values in enumerate(prepared):
+                checked.setdefault(values["dataset_id"], []).append(
+                    _schemas.Checked(
+                        f"upserts[{position}]" if len(prepared) > 1 else "",
+                        values["example_id"],
+                        values["inputs"],
+                        values["outputs"],
+                    )
+                )
+            for dataset, examples in checked.items():
+                _schemas.enforce(_schemas.of(conn, dataset), examples)
             for values in prepared:
                 row = _datasets.current_row(conn, values["example_id"])
                 if row is not None:

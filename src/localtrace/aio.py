@@ -310,6 +310,7 @@ class AsyncClient:
     has_dataset = _blocking("has_dataset")
     list_datasets = _iterating("list_datasets")
     delete_dataset = _blocking("delete_dataset", ("dataset_id",))
+    update_dataset = _blocking("update_dataset")
     update_dataset_tag = _blocking("update_dataset_tag")
     list_dataset_versions = _iterating("list_dataset_versions")
     read_dataset_version = _blocking("read_dataset_version")

@@ -258,8 +258,25 @@ def import_records(
                 for number, r in enumerate(records, 1)
             ],
         )
-    except BaseException:
+    except BaseException as exc:
         if created:
             client.delete_dataset(dataset_name=dataset_name)
+        if isinstance(exc, InvalidArgumentError) and _AT.search(exc.argument):
+            raise _by_record(exc) from None
         raise
     return len(records)
+
+
+_AT = re.compile(r"examples\[(\d+)\]\.?")
+
+
+def _by_record(exc: InvalidArgumentError) -> InvalidArgumentError:
+    """An error naming ``examples[i].inputs`` (the call's position) as the file's record
+    ``i + 1`` (``record 2 inputs``), the way the rest of an import names them."""
+
+    def record(found: re.Match[str]) -> str:
+        return f"record {int(found.group(1)) + 1} "
+
+    return InvalidArgumentError(
+        _AT.sub(record, exc.argument), exc.value, _AT.sub(record, exc.reason), exc.fix
+    )

@@ -131,7 +131,8 @@ def list_rows(
     limit: int | None = None,
     offset: int = 0,
 ) -> list[Dataset]:
-    """Datasets, newest first, with example and experiment counts."""
+    """Datasets, newest first, with example and experiment counts; ``metadata`` keeps those
+    whose metadata contains it (nested objects by the keys given, lists by the items given)."""
     where = Where()
     catalogue.named(where, "d.", ids=ids, name=name, name_contains=name_contains)
     if data_type is not None:
@@ -143,10 +144,13 @@ def list_rows(
         f" FROM datasets AS d {where.sql()} ORDER BY d.created_at DESC, d.pk DESC",
         where.params,
     )
-    datasets = (
+    datasets: Iterable[Dataset] = (
         _row_to_dataset(row, example_count=count_examples(conn, row[0], LATEST)) for row in rows
     )
-    return catalogue.page(datasets, _metadata, metadata, limit=limit, offset=offset)
+    if metadata:
+        # containment, as LangSmith's jsonb @> (and list_examples(metadata=)) decides it
+        datasets = (d for d in datasets if contains(d.metadata or {}, metadata))
+    return catalogue.page(datasets, _metadata, None, limit=limit, offset=offset)
 
 
 def _metadata(dataset: Dataset) -> dict[str, Any] | None:
@@ -168,6 +172,43 @@ def _row_to_dataset(row: Sequence[Any], *, example_count: int) -> Dataset:
         example_count=example_count,
         session_count=int(row[10]),
         last_session_start_time=from_micros(row[11]) if row[11] is not None else None,
+    )
+
+
+_CHANGEABLE = (
+    "name",
+    "description",
+    "inputs_schema",
+    "outputs_schema",
+    "transformations",
+    "metadata",
+)
+"""The dataset columns ``update`` may change (the JSON ones are stored as JSON text)."""
+
+
+def update(conn: sqlite3.Connection, dataset_id: str, changes: dict[str, Any], now: int) -> None:
+    """Change some of a dataset's ``_CHANGEABLE`` fields (``DatasetExistsError`` if a new name
+    is taken by another dataset)."""
+    name = changes.get("name")
+    if name is not None:
+        clash = conn.execute(
+            "SELECT id FROM datasets WHERE name = ? AND id != ?", (name, dataset_id)
+        ).fetchone()
+        if clash is not None:
+            raise DatasetExistsError(
+                f"a dataset named {name!r} already exists (id {clash[0]}); pick another name"
+            )
+    columns = [column for column in _CHANGEABLE if column in changes]
+    if not columns:
+        return
+    values = [
+        changes[c] if c in ("name", "description") else _json.dumps_or_none(changes[c])
+        for c in columns
+    ]
+    conn.execute(
+        f"UPDATE datasets SET {', '.join(f'{c} = ?' for c in columns)},"
+        " modified_at = max(modified_at, ?) WHERE id = ?",
+        (*values, now, dataset_id),
     )
 
 

@@ -26,8 +26,10 @@ from ..errors import InvalidArgumentError
 Files = dict[str, dict[str, str]]
 """An example version's files: name -> ``{"key", "file", "mime_type"}`` of the stored bytes."""
 
-Given = dict[str, tuple[str, bytes]]
-"""Files as a call gives them: name -> (mime type, bytes)."""
+Given = dict[str, tuple[str, bytes | memoryview]]
+"""Files as a call gives them: name -> (mime type, bytes). A multipart upload gives views
+into the request body, stored from there: a copy of every file would add its size again to
+what an upload holds in memory."""
 
 
 def given_files(value: Any, argument: str, *, allow_filesystem: bool = False) -> Given:
@@ -69,9 +71,9 @@ def given_files(value: Any, argument: str, *, allow_filesystem: bool = False) ->
                 raise InvalidArgumentError(
                     where, str(data), f"cannot be read ({exc.strerror})", "pass a readable file"
                 ) from None
-        if isinstance(data, (bytearray, memoryview)):
+        if isinstance(data, bytearray):
             data = bytes(data)
-        if not isinstance(data, bytes) or not isinstance(mime, str):
+        if not isinstance(data, (bytes, memoryview)) or not isinstance(mime, str):
             raise InvalidArgumentError(
                 where, type(data).__name__, "not (mime_type, bytes)", "pass (mime_type, bytes)"
             )
@@ -99,7 +101,7 @@ def from_run(conn: sqlite3.Connection, run_id: str, names: Sequence[str] | None)
     rows = conn.execute(
         "SELECT name, mime_type, data FROM attachments WHERE run_id = ?", (run_id,)
     ).fetchall()
-    found = {str(name): (str(mime), bytes(data)) for name, mime, data in rows}
+    found: Given = {str(name): (str(mime), bytes(data)) for name, mime, data in rows}
     if names is None:
         return found
     missing = [n for n in names if n not in found]

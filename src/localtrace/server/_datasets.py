@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from ..models import Example
+from ..models import Dataset, Example
 from ._attachments import attachment_urls, example_urls, file_url
 from ._body import parse_json, read_body
 from ._docs import errors_doc, model_doc
@@ -54,6 +54,22 @@ class DatasetCreate(_Strict):
     created_at: dt.datetime | None = Field(None, description="accepted, ignored (creation time)")
     externally_managed: bool | None = Field(None, description="accepted, ignored locally")
     tag_value_ids: list[uuid.UUID] | None = Field(None, description="accepted, ignored locally")
+
+
+class DatasetUpdate(_Strict):
+    """Body of ``PATCH /datasets/{id}``: a field left out keeps its value, ``null`` clears
+    it (the name cannot be cleared)."""
+
+    name: str | None = Field(None, min_length=1)
+    description: str | None = None
+    inputs_schema_definition: dict[str, Any] | None = None
+    outputs_schema_definition: dict[str, Any] | None = None
+    transformations: list[dict[str, Any]] | None = None
+    metadata: dict[str, Any] | None = None
+    baseline_experiment_id: uuid.UUID | None = Field(None, description="accepted, ignored")
+    patch_examples: dict[str, Any] | None = Field(
+        None, description="refused when non-empty: change examples with PATCH /examples/bulk"
+    )
 
 
 class DatasetTag(_Strict):
@@ -189,6 +205,17 @@ class ExperimentRunsQuery(_Strict):
     )
 
 
+def dataset_json(dataset: Dataset) -> dict[str, Any]:
+    """A dataset as LangSmith answers it: its schemas as ``inputs_schema_definition`` /
+    ``outputs_schema_definition`` (the names LangSmith's API and the JS SDK read), and as
+    ``inputs_schema`` / ``outputs_schema`` too (what this server answered before; the Python
+    SDK reads either)."""
+    data = dict(dataset.__dict__)
+    data["inputs_schema_definition"] = dataset.inputs_schema
+    data["outputs_schema_definition"] = dataset.outputs_schema
+    return data
+
+
 def example_json(example: Example, urls: dict[str, Any] | None = None) -> dict[str, Any]:
     """An example as LangSmith answers it: its files as ``attachment_urls`` and no
     ``attachments`` key (the SDK builds its own from ``attachment_urls``, and a second one
@@ -274,7 +301,7 @@ def build_datasets_router(state: State) -> APIRouter:
             metadata=metadata,
             dataset_id=body.id,
         )
-        return JSONBytes(dataset)
+        return JSONBytes(dataset_json(dataset))
 
     @router.post(
         "/datasets/upload",
@@ -312,7 +339,7 @@ def build_datasets_router(state: State) -> APIRouter:
             metadata=_metadata_param(metadata),
             limit=offset + min(limit, PAGE_MAX),
         )
-        return JSONBytes(_page(found, offset, limit))
+        return JSONBytes([dataset_json(d) for d in _page(found, offset, limit)])
 
     @router.get(
         "/datasets/{dataset_id}",
@@ -325,7 +352,7 @@ def build_datasets_router(state: State) -> APIRouter:
         limit: Annotated[int | None, Query(description="accepted, ignored")] = None,
     ) -> Response:
         state.settle()
-        return JSONBytes(client.read_dataset(dataset_id=dataset_id))
+        return JSONBytes(dataset_json(client.read_dataset(dataset_id=dataset_id)))
 
     @router.delete(
         "/datasets/{dataset_id}",
@@ -336,6 +363,50 @@ def build_datasets_router(state: State) -> APIRouter:
     def delete_dataset(dataset_id: Annotated[uuid.UUID, Path()]) -> Response:
         client.delete_dataset(dataset_id=dataset_id)
         return JSONBytes({"id": str(dataset_id), "deleted": True})
+
+    @router.patch(
+        "/datasets/{dataset_id}",
+        tags=["datasets"],
+        summary="Change a dataset's name, description, schemas or metadata (a new schema "
+        "must fit its examples)",
+        responses=model_doc(dict[str, Any], 404, 409, 422),
+    )
+    def update_dataset(
+        dataset_id: Annotated[uuid.UUID, Path()], body: Annotated[DatasetUpdate, Body()]
+    ) -> Response:
+        if body.patch_examples:
+            raise ApiError(
+                422,
+                "invalid_argument",
+                "patch_examples is not taken here",
+                [
+                    Detail(
+                        loc="body",
+                        field="patch_examples",
+                        message="not supported locally",
+                        fix="change the examples with PATCH /examples/bulk, then the dataset",
+                    )
+                ],
+            )
+        given = body.model_fields_set
+        if "name" in given and body.name is None:
+            raise ApiError(
+                422,
+                "validation_error",
+                "a dataset's name cannot be cleared",
+                [Detail(loc="body.name", field="name", message="null", fix="send a new name")],
+            )
+        renamed = {
+            "name": "name",
+            "description": "description",
+            "inputs_schema_definition": "inputs_schema",
+            "outputs_schema_definition": "outputs_schema",
+            "transformations": "transformations",
+            "metadata": "metadata",
+        }
+        changes = {ours: getattr(body, field) for field, ours in renamed.items() if field in given}
+        state.settle()  # experiment counts come from projects, made by queued runs
+        return JSONBytes(dataset_json(client.update_dataset(dataset_id, **changes)))
 
     @router.put(
         "/datasets/{dataset_id}/tags",
@@ -893,7 +964,7 @@ def _upload_csv(state: State, body: bytes, boundary: bytes) -> Response:
         data_type=text("data_type") or "kv",
         dataset_id=dataset_id,
     )
-    return JSONBytes(made)
+    return JSONBytes(dataset_json(made))
 
 
 async def _read_parts(request: Request, state: State) -> dict[str, dict[str, Any]]:
@@ -936,7 +1007,7 @@ def _group_parts(parts: Sequence[Part], state: State) -> dict[str, dict[str, Any
         if field.startswith("attachment."):
             # a file: its bytes as sent, its media type the part's Content-Type
             files = grouped.setdefault(example_id, {}).setdefault("attachments", {})
-            files[field.removeprefix("attachment.")] = (part.content_type, bytes(part.data))
+            files[field.removeprefix("attachment.")] = (part.content_type, part.data)
             continue
         if field and field not in _FIELDS:
             raise ApiError(
