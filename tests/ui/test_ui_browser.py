@@ -655,13 +655,15 @@ def test_a_root_that_arrives_late_replaces_the_placeholder_without_a_reload(
         writer.close()
 
 
-@pytest.mark.parametrize("width", [800, 1280])
+@pytest.mark.parametrize("width", [400, 800, 1280])
 def test_pages_fit_the_window_and_wide_tables_scroll_in_place(
     browser: Any, live_ui: LiveServer, sample: Sample, width: int
 ) -> None:
     """At a narrow and a wide window no page scrolls sideways (the header and the filter bar
     stay in view); a table wider than the window scrolls inside its own box, so its last
-    column can still be reached."""
+    column can still be reached. At 400 px (a phone, a side-by-side window) the header's
+    crumbs and tabs drew over each other and the trace's tree and detail were squeezed to
+    150 px each; now the header wraps and the panes stack."""
     _, found = sample
     pages = [
         "/ui/",
@@ -705,6 +707,24 @@ def test_pages_fit_the_window_and_wide_tables_scroll_in_place(
                    .filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.className)"""
             )
             assert not spilled, f"{page}: content spills out of {spilled} at {width}px"
+            overlaps = browser.execute_script(
+                """const parts = [...document.querySelectorAll(
+                     "header.top .brand, header.top .crumbs > *, header.top .tabs a, header.top .help")]
+                     .map((e) => [e.textContent.trim(), e.getBoundingClientRect()]);
+                   const hits = [];
+                   parts.forEach(([a, r], i) => parts.slice(i + 1).forEach(([b, q]) => {
+                     if (r.left < q.right - 1 && q.left < r.right - 1
+                         && r.top < q.bottom - 1 && q.top < r.bottom - 1) hits.push([a, b]);
+                   }));
+                   return hits;"""
+            )
+            assert not overlaps, f"{page}: header items drawn over each other: {overlaps}"
+            if "/traces/" in page:
+                tree, detail = browser.execute_script(
+                    """return [".tree-pane", ".detail-pane"].map(
+                         (s) => document.querySelector(s).getBoundingClientRect().width)"""
+                )
+                assert min(tree, detail) >= min(width - 40, 340), (page, tree, detail)
     finally:
         browser.execute_cdp_cmd(
             "Emulation.setDeviceMetricsOverride",
