@@ -273,6 +273,32 @@ def test_compare_two_runs(
     shots(browser, "compare")
 
 
+def test_names_and_keys_from_the_data_keep_their_case(
+    browser: Any, live_ui: LiveServer, sample: Sample
+) -> None:
+    """Facet keys, the compared runs' names and the experiments' feedback keys are data a
+    user types back into filters and code, where case matters; the table-heading style
+    showed them in capitals (``METADATA.THREAD_ID``, ``CHATOPENAI``, ``CORRECTNESS``)."""
+    _, found = sample
+
+    def shown_as_stored(selector: str) -> list[tuple[str, str]]:
+        items = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, selector))
+        pairs = [(e.text, e.get_attribute("textContent").strip()) for e in items]
+        assert all(stored for _, stored in pairs), selector
+        return [(drawn, stored) for drawn, stored in pairs if drawn != stored]
+
+    browser.get(f"{live_ui.url}/ui/projects/{found['project_id']}/runs")
+    assert not shown_as_stored(".facet h3")
+    assert "metadata.thread_id" in browser.find_element(By.CSS_SELECTOR, ".facets").text
+    browser.get(f"{live_ui.url}/ui/compare?a={found['llm_run']}&b={found['traces'][0]}")
+    assert not shown_as_stored("table.compare-facts thead th a")
+    assert browser.find_element(By.CSS_SELECTOR, "table.compare-facts thead th a").text == (
+        "ChatOpenAI"
+    )
+    browser.get(f"{live_ui.url}/ui/datasets/{found['dataset_id']}")
+    assert not shown_as_stored("th.score-key")
+
+
 def test_dashboard_draws_charts(
     browser: Any, live_ui: LiveServer, sample: Sample, shots: Callable[[Any, str], Path]
 ) -> None:
