@@ -854,3 +854,70 @@ def test_long_names_do_not_push_tabs_or_figures_out_of_view(
             "Emulation.setDeviceMetricsOverride",
             {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False},
         )
+
+
+@pytest.fixture
+def deep_trace(tmp_path: Path) -> Iterator[tuple[LiveServer, str]]:
+    """A trace 60 levels deep (recursive agents, nested chains), each level named."""
+    from ui_data import _Trace
+
+    client = localtrace.Client(tmp_path / "deep.db")
+    trace = _Trace(dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5), "deep")
+    root = node = trace.add("agent", "chain", None, 2000)
+    for level in range(1, 61):
+        node = trace.add(f"level{level}", "chain", node, 10)
+    client.batch_ingest_runs(create=trace.runs)
+    client.flush()
+    running = start_server(client)
+    yield running, str(root["id"])
+    running.stop()
+    client.close()
+
+
+def test_deep_tree_rows_keep_their_names_in_view(
+    browser: Any, deep_trace: tuple[LiveServer, str]
+) -> None:
+    """Each level indented the name by 14 px with no limit, so in a 60-level trace expanded
+    in full the rows below level 20 showed a bar and no name at all, and the tree scrolled
+    sideways; the indent now stops growing before it takes the name's room, and such rows
+    say their depth."""
+    live, root = deep_trace
+    browser.get(f"{live.url}/ui/traces/{root}")
+    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#trace[data-ready=true]"))
+    browser.find_element(By.CSS_SELECTOR, "[data-action=expand-all]").click()
+    wait(
+        browser,
+        lambda d: "level3" in d.find_element(By.ID, "tree-rows").get_attribute("textContent"),
+    )
+    browser.execute_script("document.getElementById('tree-scroll').scrollTop = 1e6")
+    wait(
+        browser,
+        lambda d: "level60" in d.find_element(By.ID, "tree-rows").get_attribute("textContent"),
+    )
+    hidden = browser.execute_script(
+        """const scroll = document.getElementById("tree-scroll");
+           const box = scroll.getBoundingClientRect();
+           return [...document.querySelectorAll(".tree-row")]
+             .filter((row) => {
+               const r = row.getBoundingClientRect();
+               return r.top >= box.top && r.bottom <= box.bottom;
+             })
+             .filter((row) => {
+               const cell = row.querySelector(".tree-cell").getBoundingClientRect();
+               const name = row.querySelector(".name").getBoundingClientRect();
+               return name.left > cell.right - 40;
+             })
+             .map((row) => row.querySelector(".name").textContent);"""
+    )
+    assert not hidden, f"rows whose name is out of view: {hidden}"
+    sideways = browser.execute_script(
+        """const s = document.getElementById("tree-scroll");
+           return s.scrollWidth - s.clientWidth"""
+    )
+    assert sideways <= 1
+    depth = browser.execute_script(
+        """const row = [...document.querySelectorAll(".tree-row")]
+             .find((r) => r.querySelector(".name").textContent === "level60");
+           return row.querySelector(".depth").textContent"""
+    )
+    assert depth == "60"
