@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 import pytest
 from server_support import LiveServer, start_server
-from ui_data import DATASET, HOSTILE_INPUT, HOSTILE_NAME
+from ui_data import DATASET, HOSTILE_INPUT, HOSTILE_NAME, QUESTIONS
 
 import localtrace
 
@@ -112,6 +112,9 @@ def test_runs_table_cells_are_what_the_terminal_shows(
             "".join(run.tags or []),
             scores,
         ], run.name
+    # a chat model's row shows the question it was asked, not '{"messages":[{"role":...'
+    asked = [row[9] for row in drawn if row[3] == "ChatOpenAI llm"]
+    assert asked and all(text in QUESTIONS for text in asked), asked
     hostile = browser.find_element(By.CSS_SELECTOR, f"tr[data-id='{found['hostile']}']")
     assert hostile.find_element(By.CSS_SELECTOR, "td.name-cell a").text == HOSTILE_NAME
     assert hostile.find_element(By.CSS_SELECTOR, "td.preview").text == HOSTILE_INPUT
