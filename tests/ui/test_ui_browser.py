@@ -924,3 +924,24 @@ def test_deep_tree_rows_keep_their_names_in_view(
            return row.querySelector(".depth").textContent"""
     )
     assert depth == "60"
+
+
+def test_keys_pressed_in_the_help_dialog_stay_in_it(
+    browser: Any, live_ui: LiveServer, sample: Sample
+) -> None:
+    """With the key list (``?``) open, ``j`` moved the tree's selection behind it and the
+    ``Esc`` that closes it also closed the run detail the reader was looking at."""
+    _, found = sample
+    browser.get(f"{live_ui.url}/ui/traces/{found['llm_run']}")
+    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#trace[data-ready=true]"))
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#detail .run-detail"))
+    browser.execute_script("document.activeElement && document.activeElement.blur()")
+    ActionChains(browser).send_keys("?").perform()
+    wait(browser, lambda d: d.execute_script("return document.getElementById('help').open"))
+    ActionChains(browser).send_keys("j").send_keys("k").send_keys("k").perform()
+    ActionChains(browser).send_keys(Keys.ESCAPE).perform()
+    wait(browser, lambda d: not d.execute_script("return document.getElementById('help').open"))
+    assert browser.find_elements(By.CSS_SELECTOR, "#detail .run-detail")
+    selected = browser.find_element(By.CSS_SELECTOR, ".tree-row.selected")
+    assert selected.get_attribute("data-run-id") == found["llm_run"]
+    assert f"run={found['llm_run']}" in browser.current_url

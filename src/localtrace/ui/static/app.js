@@ -194,6 +194,8 @@
 
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
+    // an open dialog (the key list) has the keys: Esc closes it, nothing moves behind it
+    if ($("dialog[open]")) return;
     if (typing(event)) {
       if (event.key === "Escape") event.target.blur();
       return;
