@@ -945,3 +945,41 @@ def test_keys_pressed_in_the_help_dialog_stay_in_it(
     selected = browser.find_element(By.CSS_SELECTOR, ".tree-row.selected")
     assert selected.get_attribute("data-run-id") == found["llm_run"]
     assert f"run={found['llm_run']}" in browser.current_url
+
+
+def test_a_click_in_a_narrow_window_brings_the_run_detail_into_view(
+    browser: Any, live_ui: LiveServer, sample: Sample
+) -> None:
+    """Below 700 px the run detail stacks under the tree; clicking a run changed a detail
+    out of view, so the click seemed to do nothing. The detail now scrolls into view."""
+    _, found = sample
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 400, "height": 800, "deviceScaleFactor": 1, "mobile": False},
+    )
+    try:
+        browser.get(f"{live_ui.url}/ui/traces/{found['traces'][0]}")
+        wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#trace[data-ready=true]"))
+        wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#detail .run-detail"))
+        row = browser.find_elements(By.CSS_SELECTOR, ".tree-row")[2]
+        run_id = row.get_attribute("data-run-id")
+        row.find_element(By.CSS_SELECTOR, ".name").click()
+        wait(
+            browser,
+            lambda d: (
+                d.find_element(By.CSS_SELECTOR, "#detail .run-detail").get_attribute("data-run-id")
+                == run_id
+            ),
+        )
+        wait(
+            browser,
+            lambda d: d.execute_script(
+                """const r = document.getElementById("detail").getBoundingClientRect();
+                   return r.top >= -1 && r.top < window.innerHeight / 2"""
+            ),
+        )
+    finally:
+        browser.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False},
+        )

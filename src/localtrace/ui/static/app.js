@@ -581,6 +581,12 @@
       const i = Number(row.dataset.index);
       if (event.target.closest("[data-toggle]")) { this.toggle(i); return; }
       this.select(i, false);
+      // in a narrow window the detail is stacked under the tree, out of view: a click (not
+      // j/k, which keep the reader in the tree) brings it up
+      const below = this.detail.getBoundingClientRect().top;
+      if (below >= this.scroll.getBoundingClientRect().bottom && below > window.innerHeight / 2) {
+        this.detail.addEventListener("partial-loaded", () => this.detail.scrollIntoView({ block: "start" }), { once: true });
+      }
     }
 
     toggle(i, value) {
