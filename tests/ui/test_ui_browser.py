@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 import pytest
 from server_support import LiveServer, start_server
-from ui_data import DATASET, HOSTILE_INPUT, HOSTILE_NAME
+from ui_data import DATASET, HOSTILE_INPUT, HOSTILE_NAME, QUESTIONS
 
 import localtrace
 
@@ -112,6 +112,9 @@ def test_runs_table_cells_are_what_the_terminal_shows(
             "".join(run.tags or []),
             scores,
         ], run.name
+    # a chat model's row shows the question it was asked, not '{"messages":[{"role":...'
+    asked = [row[9] for row in drawn if row[3] == "ChatOpenAI llm"]
+    assert asked and all(text in QUESTIONS for text in asked), asked
     hostile = browser.find_element(By.CSS_SELECTOR, f"tr[data-id='{found['hostile']}']")
     assert hostile.find_element(By.CSS_SELECTOR, "td.name-cell a").text == HOSTILE_NAME
     assert hostile.find_element(By.CSS_SELECTOR, "td.preview").text == HOSTILE_INPUT
@@ -271,6 +274,32 @@ def test_compare_two_runs(
     wait(browser, lambda d: "/ui/compare?a=" in d.current_url)
     assert browser.find_elements(By.CSS_SELECTOR, "table.diff tr.d-changed")
     shots(browser, "compare")
+
+
+def test_names_and_keys_from_the_data_keep_their_case(
+    browser: Any, live_ui: LiveServer, sample: Sample
+) -> None:
+    """Facet keys, the compared runs' names and the experiments' feedback keys are data a
+    user types back into filters and code, where case matters; the table-heading style
+    showed them in capitals (``METADATA.THREAD_ID``, ``CHATOPENAI``, ``CORRECTNESS``)."""
+    _, found = sample
+
+    def shown_as_stored(selector: str) -> list[tuple[str, str]]:
+        items = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, selector))
+        pairs = [(e.text, e.get_attribute("textContent").strip()) for e in items]
+        assert all(stored for _, stored in pairs), selector
+        return [(drawn, stored) for drawn, stored in pairs if drawn != stored]
+
+    browser.get(f"{live_ui.url}/ui/projects/{found['project_id']}/runs")
+    assert not shown_as_stored(".facet h3")
+    assert "metadata.thread_id" in browser.find_element(By.CSS_SELECTOR, ".facets").text
+    browser.get(f"{live_ui.url}/ui/compare?a={found['llm_run']}&b={found['traces'][0]}")
+    assert not shown_as_stored("table.compare-facts thead th a")
+    assert browser.find_element(By.CSS_SELECTOR, "table.compare-facts thead th a").text == (
+        "ChatOpenAI"
+    )
+    browser.get(f"{live_ui.url}/ui/datasets/{found['dataset_id']}")
+    assert not shown_as_stored("th.score-key")
 
 
 def test_dashboard_draws_charts(
@@ -655,13 +684,15 @@ def test_a_root_that_arrives_late_replaces_the_placeholder_without_a_reload(
         writer.close()
 
 
-@pytest.mark.parametrize("width", [800, 1280])
+@pytest.mark.parametrize("width", [400, 800, 1280])
 def test_pages_fit_the_window_and_wide_tables_scroll_in_place(
     browser: Any, live_ui: LiveServer, sample: Sample, width: int
 ) -> None:
     """At a narrow and a wide window no page scrolls sideways (the header and the filter bar
     stay in view); a table wider than the window scrolls inside its own box, so its last
-    column can still be reached."""
+    column can still be reached. At 400 px (a phone, a side-by-side window) the header's
+    crumbs and tabs drew over each other and the trace's tree and detail were squeezed to
+    150 px each; now the header wraps and the panes stack."""
     _, found = sample
     pages = [
         "/ui/",
@@ -705,6 +736,24 @@ def test_pages_fit_the_window_and_wide_tables_scroll_in_place(
                    .filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.className)"""
             )
             assert not spilled, f"{page}: content spills out of {spilled} at {width}px"
+            overlaps = browser.execute_script(
+                """const parts = [...document.querySelectorAll(
+                     "header.top .brand, header.top .crumbs > *, header.top .tabs a, header.top .help")]
+                     .map((e) => [e.textContent.trim(), e.getBoundingClientRect()]);
+                   const hits = [];
+                   parts.forEach(([a, r], i) => parts.slice(i + 1).forEach(([b, q]) => {
+                     if (r.left < q.right - 1 && q.left < r.right - 1
+                         && r.top < q.bottom - 1 && q.top < r.bottom - 1) hits.push([a, b]);
+                   }));
+                   return hits;"""
+            )
+            assert not overlaps, f"{page}: header items drawn over each other: {overlaps}"
+            if "/traces/" in page:
+                tree, detail = browser.execute_script(
+                    """return [".tree-pane", ".detail-pane"].map(
+                         (s) => document.querySelector(s).getBoundingClientRect().width)"""
+                )
+                assert min(tree, detail) >= min(width - 40, 340), (page, tree, detail)
     finally:
         browser.execute_cdp_cmd(
             "Emulation.setDeviceMetricsOverride",
@@ -803,6 +852,132 @@ def test_long_names_do_not_push_tabs_or_figures_out_of_view(
                 column,
             )
             assert left < 800 / 2, f"{page}: the {column} column starts at {left}px"
+    finally:
+        browser.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False},
+        )
+
+
+@pytest.fixture
+def deep_trace(tmp_path: Path) -> Iterator[tuple[LiveServer, str]]:
+    """A trace 60 levels deep (recursive agents, nested chains), each level named."""
+    from ui_data import _Trace
+
+    client = localtrace.Client(tmp_path / "deep.db")
+    trace = _Trace(dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5), "deep")
+    root = node = trace.add("agent", "chain", None, 2000)
+    for level in range(1, 61):
+        node = trace.add(f"level{level}", "chain", node, 10)
+    client.batch_ingest_runs(create=trace.runs)
+    client.flush()
+    running = start_server(client)
+    yield running, str(root["id"])
+    running.stop()
+    client.close()
+
+
+def test_deep_tree_rows_keep_their_names_in_view(
+    browser: Any, deep_trace: tuple[LiveServer, str]
+) -> None:
+    """Each level indented the name by 14 px with no limit, so in a 60-level trace expanded
+    in full the rows below level 20 showed a bar and no name at all, and the tree scrolled
+    sideways; the indent now stops growing before it takes the name's room, and such rows
+    say their depth."""
+    live, root = deep_trace
+    browser.get(f"{live.url}/ui/traces/{root}")
+    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#trace[data-ready=true]"))
+    browser.find_element(By.CSS_SELECTOR, "[data-action=expand-all]").click()
+    wait(
+        browser,
+        lambda d: "level3" in d.find_element(By.ID, "tree-rows").get_attribute("textContent"),
+    )
+    browser.execute_script("document.getElementById('tree-scroll').scrollTop = 1e6")
+    wait(
+        browser,
+        lambda d: "level60" in d.find_element(By.ID, "tree-rows").get_attribute("textContent"),
+    )
+    hidden = browser.execute_script(
+        """const scroll = document.getElementById("tree-scroll");
+           const box = scroll.getBoundingClientRect();
+           return [...document.querySelectorAll(".tree-row")]
+             .filter((row) => {
+               const r = row.getBoundingClientRect();
+               return r.top >= box.top && r.bottom <= box.bottom;
+             })
+             .filter((row) => {
+               const cell = row.querySelector(".tree-cell").getBoundingClientRect();
+               const name = row.querySelector(".name").getBoundingClientRect();
+               return name.left > cell.right - 40;
+             })
+             .map((row) => row.querySelector(".name").textContent);"""
+    )
+    assert not hidden, f"rows whose name is out of view: {hidden}"
+    sideways = browser.execute_script(
+        """const s = document.getElementById("tree-scroll");
+           return s.scrollWidth - s.clientWidth"""
+    )
+    assert sideways <= 1
+    depth = browser.execute_script(
+        """const row = [...document.querySelectorAll(".tree-row")]
+             .find((r) => r.querySelector(".name").textContent === "level60");
+           return row.querySelector(".depth").textContent"""
+    )
+    assert depth == "60"
+
+
+def test_keys_pressed_in_the_help_dialog_stay_in_it(
+    browser: Any, live_ui: LiveServer, sample: Sample
+) -> None:
+    """With the key list (``?``) open, ``j`` moved the tree's selection behind it and the
+    ``Esc`` that closes it also closed the run detail the reader was looking at."""
+    _, found = sample
+    browser.get(f"{live_ui.url}/ui/traces/{found['llm_run']}")
+    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#trace[data-ready=true]"))
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#detail .run-detail"))
+    browser.execute_script("document.activeElement && document.activeElement.blur()")
+    ActionChains(browser).send_keys("?").perform()
+    wait(browser, lambda d: d.execute_script("return document.getElementById('help').open"))
+    ActionChains(browser).send_keys("j").send_keys("k").send_keys("k").perform()
+    ActionChains(browser).send_keys(Keys.ESCAPE).perform()
+    wait(browser, lambda d: not d.execute_script("return document.getElementById('help').open"))
+    assert browser.find_elements(By.CSS_SELECTOR, "#detail .run-detail")
+    selected = browser.find_element(By.CSS_SELECTOR, ".tree-row.selected")
+    assert selected.get_attribute("data-run-id") == found["llm_run"]
+    assert f"run={found['llm_run']}" in browser.current_url
+
+
+def test_a_click_in_a_narrow_window_brings_the_run_detail_into_view(
+    browser: Any, live_ui: LiveServer, sample: Sample
+) -> None:
+    """Below 700 px the run detail stacks under the tree; clicking a run changed a detail
+    out of view, so the click seemed to do nothing. The detail now scrolls into view."""
+    _, found = sample
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 400, "height": 800, "deviceScaleFactor": 1, "mobile": False},
+    )
+    try:
+        browser.get(f"{live_ui.url}/ui/traces/{found['traces'][0]}")
+        wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#trace[data-ready=true]"))
+        wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#detail .run-detail"))
+        row = browser.find_elements(By.CSS_SELECTOR, ".tree-row")[2]
+        run_id = row.get_attribute("data-run-id")
+        row.find_element(By.CSS_SELECTOR, ".name").click()
+        wait(
+            browser,
+            lambda d: (
+                d.find_element(By.CSS_SELECTOR, "#detail .run-detail").get_attribute("data-run-id")
+                == run_id
+            ),
+        )
+        wait(
+            browser,
+            lambda d: d.execute_script(
+                """const r = document.getElementById("detail").getBoundingClientRect();
+                   return r.top >= -1 && r.top < window.innerHeight / 2"""
+            ),
+        )
     finally:
         browser.execute_cdp_cmd(
             "Emulation.setDeviceMetricsOverride",

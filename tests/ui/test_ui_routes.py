@@ -1171,3 +1171,26 @@ def test_a_thread_longer_than_the_page_says_how_many_turns_it_has(
     assert "<dt>Turns</dt><dd>7</dd>" in page.text
     assert len(re.findall(r'<li class="turn"', page.text)) == 5
     assert "The first 5 of 7 turns are shown" in page.text
+
+
+def test_a_run_still_going_says_running_where_its_latency_goes(
+    http: TestClient, sample: Sample
+) -> None:
+    """A run with no end time yet left the trace header's, the run detail's and the compare
+    page's Latency empty (the tree and the runs table say "running"); they say it too."""
+    client, found = sample
+    run_id = uuid.uuid4()
+    client.create_run("still_streaming", {"q": "hi"}, "llm", id=run_id, project_name="support-bot")
+    client.flush()
+    done = found["traces"][0]
+
+    def latency(html: str) -> list[str]:
+        return re.findall(r"<dt>Latency</dt><dd>([^<]*)</dd>", html)
+
+    assert latency(http.get(f"/ui/traces/{run_id}").text) == ["running"]
+    assert latency(http.get(f"/ui/partials/runs/{run_id}").text) == ["running"]
+    finished = latency(http.get(f"/ui/partials/runs/{done}").text)
+    assert finished and finished[0].endswith("s") and finished != ["running"]
+    compare = http.get(f"/ui/compare?a={run_id}&b={done}").text
+    cells = re.search(r"<th>Latency</th><td>([^<]*)</td><td>([^<]*)</td>", compare)
+    assert cells and cells.group(1) == "running" and cells.group(2).endswith("s")

@@ -156,6 +156,58 @@ def test_preview_and_diff() -> None:
     assert _view.diff_lines({"a": 1}, {"a": 1}) == []
 
 
+def test_preview_of_a_chat_run_is_its_last_message() -> None:
+    """The runs table, threads and examples showed an llm run's input as the opening of
+    ``{"messages":[{"role":"system",...`` (the same for every run); they show what the last
+    message says: the question, the answer, or the tools the model called."""
+    prompt = {
+        "messages": [
+            {"role": "system", "content": "You are a helpful support agent."},
+            {"role": "user", "content": "Where is\n my order?"},
+        ],
+        "model": "gpt-4o-mini",
+    }
+    assert _view.preview(prompt) == "Where is my order?"
+    answer = {"choices": [{"index": 0, "message": {"role": "assistant", "content": "In 2 days."}}]}
+    assert _view.preview(answer) == "In 2 days."
+    called = {
+        "choices": [
+            {
+                "message": {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [
+                        {"function": {"name": "lookup_order", "arguments": '{"id": 7}'}}
+                    ],
+                }
+            }
+        ]
+    }
+    assert _view.preview(called) == 'lookup_order({ "id": 7 })'
+    langchain = {
+        "messages": [
+            [
+                {
+                    "lc": 1,
+                    "type": "constructor",
+                    "id": ["langchain", "schema", "messages", "HumanMessage"],
+                    "kwargs": {"content": [{"type": "text", "text": "hola"}]},
+                }
+            ]
+        ]
+    }
+    assert _view.preview(langchain) == "hola"
+    generations = {"generations": [[{"text": "t", "message": {"type": "ai", "content": "hi"}}]]}
+    assert _view.preview(generations) == "hi"
+    assert _view.preview({"generations": [[{"text": "a completion"}]]}) == "a completion"
+    long_chat = {"messages": [{"role": "user", "content": f"turn {i}"} for i in range(10_000)]}
+    assert _view.preview(long_chat) == "turn 9999"
+    # not a conversation after all: the compact JSON, as before
+    assert _view.preview({"messages": [{"x": 1}]}) == '{"messages":[{"x":1}]}'
+    assert _view.preview({"messages": []}) == '{"messages":[]}'
+    assert _view.preview({"choices": ["a", "b"]}) == '{"choices":["a","b"]}'
+
+
 @given(st.floats(min_value=60, max_value=10 * 365 * 86400))
 def test_buckets_never_exceed_the_limit(span: float) -> None:
     stride = _dashboard.choose_stride(span)

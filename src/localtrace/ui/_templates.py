@@ -50,6 +50,14 @@ def _seconds(value: Any) -> str:
     return latency_text(float(value))
 
 
+def _run_latency(run: Any) -> str:
+    """A run's latency, or "running" while it has no end time (as the tree and the runs table
+    say), rather than an empty cell."""
+    if run.end_time is None and run.status == "pending":
+        return "running"
+    return _seconds(run.latency)
+
+
 def _duration(seconds: int) -> str:
     """A bucket width: ``"5m"``, ``"3h"``, ``"1d"``."""
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
@@ -107,6 +115,7 @@ def environment() -> jinja2.Environment:
     )
     env.filters.update(
         seconds=_seconds,
+        run_latency=_run_latency,
         duration=_duration,
         tokens=tokens_text,
         cost=_cost,

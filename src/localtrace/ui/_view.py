@@ -73,6 +73,10 @@ def clip(value: Any, width: int = _CLIP) -> str:
     """
     if value is None or value == {}:  # a pending run's outputs: nothing to show yet
         return ""
+    if isinstance(value, dict) and _CHAT_KEYS.intersection(value):
+        said = _last_said(value)
+        if said is not None:
+            return said[:width]
     if isinstance(value, dict) and len(value) == 1:
         (only,) = value.values()
         if isinstance(only, str):
@@ -84,6 +88,44 @@ def clip(value: Any, width: int = _CLIP) -> str:
     except TypeError:  # what orjson cannot write (integers beyond 64 bits): the json module
         data = json.dumps(to_jsonable(value), separators=(",", ":"), ensure_ascii=False).encode()
     return data[: 4 * width].decode("utf-8", "ignore")[:width]
+
+
+_CHAT_KEYS = frozenset(("messages", "choices", "generations"))
+
+
+def _last_said(payload: dict[str, Any]) -> str | None:
+    """What the last message of a chat payload says (an llm run's prompt or completion), or
+    None when the payload is not one.
+
+    A table cell has room for one line, and for a chat model the line that matters is the
+    newest turn (the user's question, the model's answer or the tools it called), not the
+    opening of ``{"messages":[{"role":"system",...``. Only the last message is read, so a long
+    conversation costs what a short one does.
+    """
+    key = next(k for k in ("messages", "choices", "generations") if k in payload)
+    items = payload[key]
+    if not isinstance(items, list) or not items:
+        return None
+    last = items[-1]
+    if isinstance(last, list):  # LangChain: one list per prompt, or per generation batch
+        if not last:
+            return None
+        last = last[-1]
+    if key != "messages":
+        if not isinstance(last, dict):
+            return None
+        if "message" not in last:  # a completion (not chat) model's generation
+            text = last.get("text")
+            return text if isinstance(text, str) else None
+        last = last["message"]
+    message = _message(last)
+    if message is None:
+        return None
+    if message.content.strip() or not message.tool_calls:
+        return message.content
+    return ", ".join(
+        f"{call.name}({' '.join(call.arguments.split())})" for call in message.tool_calls
+    )
 
 
 def table_rows(runs: Sequence[Run]) -> list[list[Any]]:

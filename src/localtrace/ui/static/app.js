@@ -194,6 +194,8 @@
 
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
+    // an open dialog (the key list) has the keys: Esc closes it, nothing moves behind it
+    if ($("dialog[open]")) return;
     if (typing(event)) {
       if (event.key === "Escape") event.target.blur();
       return;
@@ -414,6 +416,7 @@
   // -- trace view: virtualised tree + waterfall ------------------------------------------------
   const ROW = 24;
   const COLLAPSE_DEPTH = 3; // deeper levels start collapsed
+  const DEEP = 8; // levels indented in full; deeper rows show their depth
   let trace = null;
 
   class TraceView {
@@ -535,14 +538,19 @@
       const hasKids = r[c.children] > 0;
       const toggle = el("span", { class: "toggle", "data-toggle": hasKids ? "1" : null },
         hasKids ? (this.open[i] ? "▾" : "▸") : "");
+      const depth = r[c.depth];
       const name = el("span", { class: "tree-cell" },
+        depth > DEEP ? el("span", { class: "depth", title: `depth ${depth}` }, String(depth)) : null,
         toggle,
         el("span", { class: `type type-${r[c.run_type]}` }, r[c.run_type]),
         " ",
         el("span", { class: "name" }, r[c.name]),
         r[c.repair] ? el("span", { class: "repair", title: r[c.repair] }, " ⚠ repaired") : null,
         hasKids && !this.open[i] ? el("span", { class: "muted small" }, ` +${(this.end[i] - i - 1).toLocaleString()}`) : null);
-      name.style.paddingLeft = `${r[c.depth] * 14}px`;
+      // 14 px a level down to DEEP, then 3 px a level, and never more than 40% of the cell:
+      // a 60-level trace keeps its names in view (deeper rows say their depth)
+      const indent = Math.min(depth, DEEP) * 14 + Math.max(0, depth - DEEP) * 3;
+      name.style.paddingLeft = `min(${indent}px, 40%)`;
       const start = r[c.start_ms] || 0;
       const end = r[c.end_ms] === null ? this.duration : r[c.end_ms];
       const bar = el("span", { class: `bar type-${r[c.run_type]}${r[c.status] === "error" ? " bar-error" : ""}${r[c.end_ms] === null ? " bar-running" : ""}` });
@@ -573,6 +581,12 @@
       const i = Number(row.dataset.index);
       if (event.target.closest("[data-toggle]")) { this.toggle(i); return; }
       this.select(i, false);
+      // in a narrow window the detail is stacked under the tree, out of view: a click (not
+      // j/k, which keep the reader in the tree) brings it up
+      const below = this.detail.getBoundingClientRect().top;
+      if (below >= this.scroll.getBoundingClientRect().bottom && below > window.innerHeight / 2) {
+        this.detail.addEventListener("partial-loaded", () => this.detail.scrollIntoView({ block: "start" }), { once: true });
+      }
     }
 
     toggle(i, value) {
