@@ -261,20 +261,40 @@ _TIER_FIX = (
 
 
 def _threshold(value: Any, argument: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, str) and value.strip().isdigit():
-            return int(value.strip())
+    """A tier's threshold: a whole number of tokens, also as a float, decimal or text that is
+    one (``200000.0`` from a JSON tool or a price map stays 200000; ``200000.5`` is refused)."""
+    number: Any = value
+    if isinstance(value, str):
+        try:
+            number = Decimal(value.strip())
+        except InvalidOperation:
+            number = None
+    if isinstance(number, (float, Decimal)):
+        finite = number.is_finite() if isinstance(number, Decimal) else math.isfinite(number)
+        if not finite:
+            number = None
+        elif number != int(number):
+            raise InvalidArgumentError(
+                argument,
+                value,
+                "is not a whole number of tokens",
+                f"give a whole number, e.g. {int(number):d} (the tier applies to prompts of "
+                "more tokens than this)",
+            )
+        else:
+            number = int(number)
+    if isinstance(number, bool) or not isinstance(number, int):
         raise InvalidArgumentError(
             argument,
             value,
             "is not a whole number of tokens",
             "give the prompt size above which the tier's prices apply, e.g. 200000",
         )
-    if value < 0 or value > 2**62:
+    if number < 0 or number > 2**62:
         raise InvalidArgumentError(
             argument, value, "is not a token count", "give a count from 0 up, e.g. 200000"
         )
-    return value
+    return number
 
 
 def _tiers(value: Any) -> tuple[PriceTier, ...]:
