@@ -15,7 +15,7 @@ import localtrace
 from dbfile import connected
 from localtrace._store import migrations as _migrations
 from localtrace.aio import AsyncClient
-from localtrace.errors import FeedbackNotFoundError, InvalidArgumentError
+from localtrace.errors import FeedbackExistsError, FeedbackNotFoundError, InvalidArgumentError
 
 
 @pytest.fixture
@@ -181,3 +181,29 @@ def test_deleting_runs_deletes_their_urls(tmp_path: Path) -> None:
         client.create_feedback_from_token(dropped.url, 1)
     assert list(client.list_feedback()) == []
     client.close()
+
+
+def test_a_url_cannot_change_feedback_about_another_run_or_of_another_key(
+    client: localtrace.Client,
+) -> None:
+    """A feedback id names one feedback: a URL about run A must not rewrite B's feedback
+    (whoever holds the URL has no key), whether that feedback exists when the URL is made or
+    appears later."""
+    run_a, run_b = uuid.uuid4(), uuid.uuid4()
+    theirs = client.create_feedback(run_b, "correct", score=1, comment="reviewed")
+    with pytest.raises(FeedbackExistsError) as caught:
+        client.create_presigned_feedback_token(run_a, "correct", feedback_id=theirs.id)
+    assert str(run_b) in str(caught.value) and "without feedback_id" in str(caught.value)
+    with pytest.raises(FeedbackExistsError):  # the same run, another key
+        client.create_presigned_feedback_token(run_b, "thumbs", feedback_id=theirs.id)
+    assert list(client.list_presigned_feedback_tokens(run_a)) == []
+
+    later = uuid.uuid4()
+    token = client.create_presigned_feedback_token(run_a, "thumbs", feedback_id=later)
+    client.create_feedback(run_b, "thumbs", score=1, feedback_id=later)  # made meanwhile
+    with pytest.raises(FeedbackExistsError):
+        client.create_feedback_from_token(token.url, 0, comment="overwritten")
+    kept = client.read_feedback(later)
+    assert (kept.run_id, kept.score, kept.comment) == (run_b, 1, None)
+    assert client.read_feedback(theirs.id).comment == "reviewed"
+    assert list(client.list_feedback(run_ids=[run_a])) == []

@@ -19,7 +19,7 @@ from ._ingest import feedback_input as _input
 from ._ingest import feedback_tokens as _tokens
 from ._store.db import Database
 from ._time import from_micros, now_micros
-from .errors import FeedbackNotFoundError, InvalidArgumentError
+from .errors import FeedbackExistsError, FeedbackNotFoundError, InvalidArgumentError
 from .models import Feedback, FeedbackIngestToken
 
 TOKEN_SOURCE_TYPE = "api"
@@ -141,10 +141,31 @@ class FeedbackTokenMethods:
                     created_at=now,
                 )
             )
+        for token in made:
+            self._existing_feedback(token)
         with self._db.write() as conn:
             for token in made:
                 _tokens.insert(conn, token)
         return [to_model(token) for token in made]
+
+    def _existing_feedback(self, token: _tokens.Token) -> Feedback | None:
+        """The feedback a URL made with a feedback id changes, once it exists; refused when
+        that id is feedback about another run or of another key, which whoever holds the URL
+        must not be able to change."""
+        if token.feedback_id is None:
+            return None
+        try:
+            found = self.read_feedback(token.feedback_id)
+        except FeedbackNotFoundError:
+            return None
+        if str(found.run_id) != token.run_id or found.key != token.feedback_key:
+            raise FeedbackExistsError(
+                f"feedback {token.feedback_id} is {found.key!r} about run {found.run_id}, not "
+                f"{token.feedback_key!r} about run {token.run_id}: a pre-signed URL only records "
+                "feedback of its own key about its own run; make the URL without feedback_id, "
+                "or with a new one"
+            )
+        return found
 
     @sdk_keywords()
     def list_presigned_feedback_tokens(
@@ -196,20 +217,16 @@ class FeedbackTokenMethods:
         _input.check_value(value)
         _input.check_object(metadata, "metadata")
         _tokens.check_against_config(token.feedback_config, score, value)
-        if token.feedback_id is not None:
-            try:
-                self.read_feedback(token.feedback_id)
-            except FeedbackNotFoundError:
-                pass
-            else:  # a later use of a URL made with a feedback id changes that feedback
-                self.update_feedback(
-                    token.feedback_id,
-                    score=score,
-                    value=value,
-                    correction=correction,
-                    comment=comment,
-                )
-                return self.read_feedback(token.feedback_id)
+        existing = self._existing_feedback(token)
+        if existing is not None:  # a later use of a URL made with a feedback id changes it
+            self.update_feedback(
+                existing.id,
+                score=score,
+                value=value,
+                correction=correction,
+                comment=comment,
+            )
+            return self.read_feedback(existing.id)
         return self.commit_feedback(
             token.run_id,
             token.feedback_key,

@@ -114,3 +114,20 @@ def test_the_token_is_not_written_to_the_request_log(
     logged = " ".join(r.getMessage() for r in caplog.records if r.name == "localtrace.server")
     assert "/feedback/tokens/***" in logged
     assert str(token.id) not in logged
+
+
+def test_a_url_for_another_runs_feedback_is_a_409_and_changes_nothing(
+    live: LiveServer, ls_factory: Callable[..., Any]
+) -> None:
+    ls = ls_factory()
+    run_a, run_b, later = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    theirs = ls.create_feedback(run_b, "correct", score=1, comment="reviewed")
+    with pytest.raises(langsmith.utils.LangSmithConflictError):
+        ls.create_presigned_feedback_token(run_a, "correct", feedback_id=theirs.id)
+    token = ls.create_presigned_feedback_token(run_a, "correct", feedback_id=later)
+    ls.create_feedback(run_b, "correct", score=1, feedback_id=later)
+    used = httpx.get(token.url, params={"score": "0", "comment": "overwritten"})  # no key
+    assert used.status_code == 409, used.text
+    assert used.json()["error"]["type"] == "conflict" and str(run_b) in used.text
+    assert (ls.read_feedback(later).score, ls.read_feedback(later).comment) == (1, None)
+    assert list(ls.list_feedback(run_ids=[run_a])) == []
