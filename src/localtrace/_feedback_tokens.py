@@ -190,7 +190,7 @@ class FeedbackTokenMethods:
             found = _tokens.read(conn, tid)
         if found is None:
             raise FeedbackNotFoundError(
-                f"no pre-signed feedback URL {tid} in this store: make one with "
+                f"no pre-signed feedback URL {_tokens.shown(tid)} in this store: make one with "
                 "create_presigned_feedback_token"
             )
         return found

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import langsmith
 import pytest
-from server_support import API_KEY, LiveServer
+from server_support import API_KEY, LiveServer, request_log, requests_logged
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -131,3 +131,24 @@ def test_a_url_for_another_runs_feedback_is_a_409_and_changes_nothing(
     assert used.json()["error"]["type"] == "conflict" and str(run_b) in used.text
     assert (ls.read_feedback(later).score, ls.read_feedback(later).comment) == (1, None)
     assert list(ls.list_feedback(run_ids=[run_a])) == []
+
+
+def test_refused_uses_do_not_write_the_token_to_the_request_log(
+    live: LiveServer, ls_factory: Callable[..., Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """An expired or unknown URL's error names the token by its start only: the error text is
+    logged with the request."""
+    expired = ls_factory().create_presigned_feedback_token(uuid.uuid4(), "k")
+    with live.store._db.write() as conn:
+        conn.execute("UPDATE feedback_tokens SET expires_at = 1 WHERE id = ?", (str(expired.id),))
+    unknown = uuid.uuid4()
+    with request_log(caplog):
+        answer = httpx.get(expired.url, params={"score": "1"})
+        missing = httpx.get(f"{live.url}/feedback/tokens/{unknown}", params={"score": "1"})
+        assert requests_logged(caplog, "/feedback/tokens/***") == 2
+    assert answer.status_code == 422 and str(expired.id)[:8] in answer.text
+    assert missing.status_code == 404 and str(unknown)[:8] in missing.text
+    logged = " ".join(r.getMessage() for r in caplog.records if r.name == "localtrace.server")
+    assert "expired at" in logged and "no pre-signed feedback URL" in logged
+    assert str(expired.id) not in logged + answer.text
+    assert str(unknown) not in logged + missing.text

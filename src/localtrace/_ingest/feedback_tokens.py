@@ -140,12 +140,18 @@ def list_for_run(conn: sqlite3.Connection, run_id: str, limit: int | None) -> li
     return [_token(row) for row in rows]
 
 
+def shown(token_id: str) -> str:
+    """A token as errors name it: its first 8 characters, enough for whoever holds the URL to
+    tell which, never the credential itself (errors reach the request log)."""
+    return token_id[:8] + "..."
+
+
 def refuse_expired(token: Token, now: int) -> None:
     """``InvalidArgumentError`` naming the token and when it expired, once it has."""
     if token.expired(now):
         raise InvalidArgumentError(
             "token",
-            token.id,
+            shown(token.id),
             f"expired at {iso(token.expires_at)}",
             "ask for a new URL (create_presigned_feedback_token)",
         )
