@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -425,3 +425,54 @@ def test_a_thread_id_holding_a_slash_is_reachable(sdk: Any, served: Any) -> None
         f"{live.url}/ui/projects/{pid}/threads/user%2F42", headers={"x-api-key": API_KEY}
     )
     assert page.status_code == 200 and "turn 1" in page.text
+
+
+def test_sessions_v2_upsert_answers_only_a_project_of_the_type_asked_for(
+    sdk: Any, served: Any
+) -> None:
+    """``create_v2(upsert=True)`` of a taken name returned that project whatever its type: an
+    EXPERIMENT asked for got a tracing PROJECT back (and the reverse) with a 200."""
+    live, _ = served
+    dataset = live.store.create_dataset("v2-upsert-dataset")
+    other = live.store.create_dataset("v2-upsert-other")
+    plain = sdk.sessions.create_v2(type="PROJECT", name="v2-upsert-plain")
+    experiment = sdk.sessions.create_v2(
+        type="EXPERIMENT", name="v2-upsert-exp", reference_dataset_id=str(dataset.id)
+    )
+    try:
+        calls: list[Callable[[], Any]] = [
+            lambda: sdk.sessions.create_v2(
+                type="EXPERIMENT",
+                name="v2-upsert-plain",
+                reference_dataset_id=str(dataset.id),
+                upsert=True,
+            ),
+            lambda: sdk.sessions.create_v2(type="PROJECT", name="v2-upsert-exp", upsert=True),
+            lambda: sdk.sessions.create_v2(
+                type="EXPERIMENT",
+                name="v2-upsert-exp",
+                reference_dataset_id=str(other.id),
+                upsert=True,
+                description="changed",
+            ),
+        ]
+        for call in calls:
+            with pytest.raises(langsmith.ConflictError) as caught:
+                call()
+            assert "upsert does not change" in str(caught.value)
+        assert sdk.sessions.retrieve_v2(experiment.id).description is None  # nothing written
+        same = sdk.sessions.create_v2(
+            type="EXPERIMENT",
+            name="v2-upsert-exp",
+            reference_dataset_id=str(dataset.id),
+            upsert=True,
+            description="again",
+        )
+        assert (same.id, same.type, same.description) == (experiment.id, "EXPERIMENT", "again")
+        again = sdk.sessions.create_v2(type="PROJECT", name="v2-upsert-plain", upsert=True)
+        assert (again.id, again.type) == (plain.id, "PROJECT")
+    finally:
+        live.store.delete_project(project_id=plain.id)
+        live.store.delete_project(project_id=experiment.id)
+        live.store.delete_dataset(dataset_id=dataset.id)
+        live.store.delete_dataset(dataset_id=other.id)

@@ -22,7 +22,8 @@ from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response
 
 from .._address import project_of_address
-from ..errors import InvalidArgumentError
+from ..client import Client
+from ..errors import InvalidArgumentError, ProjectExistsError, ProjectNotFoundError
 from ..models import Project
 from ._body import parse_json
 from ._docs import errors_doc
@@ -56,9 +57,9 @@ class SessionCreateV2(BaseModel):
     description: str | None = None
     extra: dict[str, Any] | None = None
     end_time: dt.datetime | None = None
-    start_time: dt.datetime | None = None
     reference_dataset_id: uuid.UUID | None = None
-    # accepted and ignored: nothing local behind them
+    # accepted and ignored: nothing local behind them (a project starts when it is created)
+    start_time: dt.datetime | None = None
     default_dataset_id: uuid.UUID | None = None
     evaluator_keys: list[str] | None = None
     kicked_off_by: str | None = None
@@ -109,6 +110,28 @@ def session_json(project: Project) -> dict[str, Any]:
                 for name, value in stats.items()
             }
     return out
+
+
+def _refuse_another_kind(client: Client, body: SessionCreateV2) -> None:
+    """An upsert returns the project of that name only when it is what was asked for: a tracing
+    project asked for as an EXPERIMENT (or an experiment of another dataset) is a 409, not a
+    silent answer of another type."""
+    try:
+        existing = client.read_project(project_name=body.name)
+    except ProjectNotFoundError:
+        return
+    have = session_type(existing)
+    if have == body.type and existing.reference_dataset_id == body.reference_dataset_id:
+        return
+    dataset = (
+        f" of dataset {existing.reference_dataset_id}" if existing.reference_dataset_id else ""
+    )
+    raise ProjectExistsError(
+        f"project {body.name!r} exists as a {have}{dataset}, and upsert does not change a "
+        f"project's type or dataset; ask for type {have}"
+        + (f" with reference_dataset_id {existing.reference_dataset_id}" if dataset else "")
+        + ", or pick another name"
+    )
 
 
 def _refuse(name: str, value: Any, fix: str) -> InvalidArgumentError:
@@ -312,6 +335,8 @@ def add_sessions_v2_routes(router: APIRouter, state: State) -> None:
                 "name it lrn:agents/{id}/environments/{environment} with type AGENT, "
                 "or use type PROJECT",
             )
+        if upsert:
+            _refuse_another_kind(client, body)
         project = client.create_project(  # a taken name: 409, unless upsert
             body.name,
             description=body.description,
