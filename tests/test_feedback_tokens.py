@@ -25,7 +25,7 @@ def client() -> localtrace.Client:
 
 def test_a_url_records_feedback_of_its_key_about_its_run(client: localtrace.Client) -> None:
     run_id = uuid.uuid4()  # the run may not have arrived yet, as when the SDK makes the URL
-    token = client.create_presigned_feedback_token(run_id, "thumbs")
+    [token] = client.create_presigned_feedback_tokens(run_id, ["thumbs"])  # no feedback id
     assert token.url == f"/feedback/tokens/{token.id}"
     assert token.feedback_key == "thumbs"
     lifetime = token.expires_at - dt.datetime.now(dt.timezone.utc)
@@ -40,6 +40,22 @@ def test_a_url_records_feedback_of_its_key_about_its_run(client: localtrace.Clie
     assert {f.feedback_source.type for f in found if f.feedback_source} == {"api"}
     assert found[1].feedback_source is not None
     assert found[1].feedback_source.metadata == {"page": "chat"}
+
+
+def test_a_single_url_changes_its_one_feedback_as_the_sdks_does(
+    client: localtrace.Client,
+) -> None:
+    """The SDK's ``create_presigned_feedback_token`` gives the URL a feedback id when none is
+    passed: a thumbs-up changed to a thumbs-down through the same link is one feedback."""
+    run_id = uuid.uuid4()
+    token = client.create_presigned_feedback_token(run_id, "thumbs")
+    client.create_feedback_from_token(token.url, 1, comment="nice")
+    client.create_feedback_from_token(token.url, 0)
+    [only] = client.list_feedback(run_ids=[run_id])
+    assert (only.key, only.score, only.comment) == ("thumbs", 0, None)  # the later use, whole
+    other = client.create_presigned_feedback_token(run_id, "thumbs")
+    client.create_feedback_from_token(other.url, 1)  # another URL: another feedback
+    assert len(list(client.list_feedback(run_ids=[run_id]))) == 2
 
 
 def test_a_url_made_with_a_feedback_id_creates_it_then_changes_it(

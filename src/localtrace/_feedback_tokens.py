@@ -80,8 +80,10 @@ class FeedbackTokenMethods:
         """A URL that records feedback ``feedback_key`` about ``run_id`` (which may not have
         arrived yet) without the API key, until ``expiration`` (a datetime, or a timedelta from
         now; default three hours). ``feedback_config`` limits what it takes (a continuous
-        score's ``min``/``max``, categorical ``categories``). With ``feedback_id`` the first use
-        creates that feedback and later uses change it; without, each use adds one."""
+        score's ``min``/``max``, categorical ``categories``). The first use creates feedback
+        ``feedback_id`` (default: a new id, as the SDK gives one) and later uses change it, so
+        a thumbs-up changed to a thumbs-down is one piece of feedback."""
+        feedback_id = feedback_id if feedback_id is not None else uuid.uuid4()
         return self.create_feedback_tokens(
             [(run_id, feedback_key, feedback_config, feedback_id, expiration)]
         )[0]
