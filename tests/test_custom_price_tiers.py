@@ -259,6 +259,31 @@ def test_a_threshold_with_a_fraction_or_no_number_is_refused_naming_it(
     assert client.list_model_prices() == []
 
 
+def test_an_error_in_a_tier_given_as_its_own_entry_names_that_entry_of_the_file(
+    client: localtrace.Client, tmp_path: Path
+) -> None:
+    """LangSmith's price map lists a long-context price as an entry of its own; an error in it
+    names that entry (``[2]``), not the base entry it is folded into."""
+    base = {"name": "g", "match_pattern": "^g$", "prompt_cost": 1e-6, "completion_cost": 2e-6}
+    other = {"name": "h", "match_pattern": "^h$", "prompt_cost": 1e-6, "completion_cost": 2e-6}
+    long = {**base, "name": "g-long", "prompt_cost": 2e-6, "prompt_token_threshold": 200000.5}
+    path = tmp_path / "prices.json"
+    path.write_text(json.dumps([base, other, long]))
+    with pytest.raises(InvalidArgumentError) as caught:
+        client.import_model_prices(path)
+    assert caught.value.argument == "[2].prompt_token_threshold"
+    assert caught.value.reason == "is not a whole number of tokens"
+    path.write_text(
+        json.dumps([base, {**long, "prompt_token_threshold": 200000, "prompt_cost": 5}])
+    )
+    with pytest.raises(InvalidArgumentError) as caught:
+        client.import_model_prices(path)
+    assert caught.value.argument == "[1].prompt_cost"
+    path.write_text(json.dumps([base, {**long, "prompt_token_threshold": 200000.0}]))
+    [price] = client.import_model_prices(path)
+    assert [t.prompt_token_threshold for t in price.tiers] == [200_000]
+
+
 def test_cli_takes_a_threshold_written_as_a_float_and_refuses_a_fraction(tmp_path: Path) -> None:
     db = tmp_path / "cli.db"
     base = ("prices", "set", "x", "^x$", "--prompt", "1", "--completion", "1", "--tier")
