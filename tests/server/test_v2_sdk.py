@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -471,6 +472,14 @@ def test_sessions_v2_upsert_answers_only_a_project_of_the_type_asked_for(
         assert (same.id, same.type, same.description) == (experiment.id, "EXPERIMENT", "again")
         again = sdk.sessions.create_v2(type="PROJECT", name="v2-upsert-plain", upsert=True)
         assert (again.id, again.type) == (plain.id, "PROJECT")
+        with pytest.raises(langsmith.ConflictError, match=str(plain.id)):
+            sdk.sessions.create_v2(
+                type="PROJECT", name="v2-upsert-plain", id=str(uuid.uuid4()), upsert=True
+            )
+        same_id = sdk.sessions.create_v2(
+            type="PROJECT", name="v2-upsert-plain", id=plain.id, upsert=True
+        )
+        assert same_id.id == plain.id
     finally:
         live.store.delete_project(project_id=plain.id)
         live.store.delete_project(project_id=experiment.id)

@@ -114,12 +114,17 @@ def session_json(project: Project) -> dict[str, Any]:
 
 def _refuse_another_kind(client: Client, body: SessionCreateV2) -> None:
     """An upsert returns the project of that name only when it is what was asked for: a tracing
-    project asked for as an EXPERIMENT (or an experiment of another dataset) is a 409, not a
-    silent answer of another type."""
+    project asked for as an EXPERIMENT (or an experiment of another dataset, or a project of
+    another id) is a 409, not a silent answer of another project."""
     try:
         existing = client.read_project(project_name=body.name)
     except ProjectNotFoundError:
         return
+    if body.id is not None and existing.id != body.id:
+        raise ProjectExistsError(
+            f"project {body.name!r} exists with id {existing.id}, not {body.id}; leave id out "
+            "to upsert it, or pick another name"
+        )
     have = session_type(existing)
     if have == body.type and existing.reference_dataset_id == body.reference_dataset_id:
         return
