@@ -462,6 +462,12 @@ def test_sessions_v2_upsert_answers_only_a_project_of_the_type_asked_for(
                 call()
             assert "upsert does not change" in str(caught.value)
         assert sdk.sessions.retrieve_v2(experiment.id).description is None  # nothing written
+        missing = str(uuid.uuid4())
+        with pytest.raises(langsmith.NotFoundError, match=missing):
+            sdk.sessions.create_v2(
+                type="EXPERIMENT", name="v2-upsert-nodata", reference_dataset_id=missing
+            )
+        assert not list(sdk.sessions.list_v2(name="v2-upsert-nodata"))
         same = sdk.sessions.create_v2(
             type="EXPERIMENT",
             name="v2-upsert-exp",

@@ -340,6 +340,8 @@ def add_sessions_v2_routes(router: APIRouter, state: State) -> None:
                 "name it lrn:agents/{id}/environments/{environment} with type AGENT, "
                 "or use type PROJECT",
             )
+        if body.reference_dataset_id is not None:  # an experiment of no dataset: 404
+            client.read_dataset(dataset_id=body.reference_dataset_id)
         if upsert:
             _refuse_another_kind(client, body)
         project = client.create_project(  # a taken name: 409, unless upsert
