@@ -491,3 +491,14 @@ def test_sessions_v2_upsert_answers_only_a_project_of_the_type_asked_for(
         live.store.delete_project(project_id=experiment.id)
         live.store.delete_dataset(dataset_id=dataset.id)
         live.store.delete_dataset(dataset_id=other.id)
+
+
+def test_sessions_v2_metadata_nested_deeper_than_json_dumps_takes_is_no_500(sdk: Any) -> None:
+    """The metadata filter went through ``orjson.dumps`` for the cursor's fingerprint, which
+    stops at 255 levels: a deeper object (valid JSON) was an internal error."""
+    deep = '{"a":' * 300 + "1" + "}" * 300
+    assert list(sdk.sessions.list_v2(metadata=deep)) == []
+    first = sdk.sessions.list_v2(metadata="{}", page_size=1)
+    assert first.items and first.next_cursor
+    following = sdk.sessions.list_v2(metadata="{}", page_size=1, cursor=first.next_cursor)
+    assert following.items and following.items[0].id != first.items[0].id

@@ -240,7 +240,7 @@ def add_sessions_v2_routes(router: APIRouter, state: State) -> None:
             "name": name,
             "name_contains": name_contains,
             "reference_dataset_id": sorted(map(str, reference_dataset_id or [])),
-            "metadata": wanted_metadata,
+            "metadata": metadata,  # as sent: parsed, it may nest too deep to dump again
             "include_stats": include_stats,
             "sort_by": sort_by,
             "sort_order": sort_order,
