@@ -226,3 +226,16 @@ def test_a_url_cannot_change_feedback_about_another_run_or_of_another_key(
     assert (kept.run_id, kept.score, kept.comment) == (run_b, 1, None)
     assert client.read_feedback(theirs.id).comment == "reviewed"
     assert list(client.list_feedback(run_ids=[run_a])) == []
+
+
+def test_an_expiration_past_the_year_9999_is_refused_naming_it(client: localtrace.Client) -> None:
+    """A duration that ends after the last datetime could not be stored (an SQLite integer
+    overflow, an internal error over HTTP)."""
+    with pytest.raises(InvalidArgumentError) as caught:
+        client.create_presigned_feedback_token(
+            uuid.uuid4(), "k", expiration=dt.timedelta(days=999_999_999)
+        )
+    assert caught.value.argument == "expiration" and "9999" in caught.value.reason
+    far = dt.datetime(9999, 12, 31, 23, 59, tzinfo=dt.timezone.utc)
+    token = client.create_presigned_feedback_token(uuid.uuid4(), "k", expiration=far)
+    assert token.expires_at == far

@@ -152,3 +152,14 @@ def test_refused_uses_do_not_write_the_token_to_the_request_log(
     assert "expired at" in logged and "no pre-signed feedback URL" in logged
     assert str(expired.id) not in logged + answer.text
     assert str(unknown) not in logged + missing.text
+
+
+@pytest.mark.parametrize("days", [999_999_999, 2_000_000_000])
+def test_a_lifetime_past_the_year_9999_is_a_422_not_a_500(live: LiveServer, days: int) -> None:
+    answer = httpx.post(
+        f"{live.url}/feedback/tokens",
+        headers={"x-api-key": API_KEY},
+        json={"run_id": str(uuid.uuid4()), "feedback_key": "k", "expires_in": {"days": days}},
+    )
+    assert answer.status_code == 422, answer.text
+    assert "9999" in answer.json()["error"]["message"]

@@ -28,6 +28,9 @@ DEFAULT_LIFETIME = dt.timedelta(hours=3)
 PATH = "/feedback/tokens/{}"
 """Where ``localtrace serve`` takes a token (also under ``/api/v1``)."""
 
+_LATEST = to_micros(dt.datetime.max.replace(tzinfo=dt.timezone.utc))
+"""The last expiry a token can have (a datetime holds no later one)."""
+
 _COLUMNS = "id, run_id, feedback_key, feedback_config, feedback_id, expires_at, created_at"
 
 
@@ -59,7 +62,15 @@ def expires_at(expiration: Any, now: int, argument: str = "expiration") -> int:
             raise InvalidArgumentError(
                 argument, expiration, "not a positive duration", "give e.g. timedelta(hours=3)"
             )
-        return now + expiration // dt.timedelta(microseconds=1)
+        until = now + expiration // dt.timedelta(microseconds=1)
+        if until > _LATEST:
+            raise InvalidArgumentError(
+                argument,
+                expiration,
+                "ends after the year 9999",
+                "give a shorter duration, e.g. timedelta(days=365)",
+            )
+        return until
     if isinstance(expiration, (dt.datetime, str)):
         try:
             moment = to_micros(expiration)
