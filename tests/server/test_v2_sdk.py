@@ -502,3 +502,36 @@ def test_sessions_v2_metadata_nested_deeper_than_json_dumps_takes_is_no_500(sdk:
     assert first.items and first.next_cursor
     following = sdk.sessions.list_v2(metadata="{}", page_size=1, cursor=first.next_cursor)
     assert following.items and following.items[0].id != first.items[0].id
+
+
+def test_sessions_v2_dataset_version_lists_the_experiments_of_that_version(
+    sdk: Any, served: Any
+) -> None:
+    """``dataset_version`` was accepted and ignored: every experiment came back, whatever
+    version of the dataset it ran against (``evaluate`` records it in the metadata)."""
+    live, _ = served
+    dataset = live.store.create_dataset("v2-versions")
+    made = [
+        live.store.create_project(
+            f"v2-version-{n}",
+            reference_dataset_id=dataset.id,
+            metadata={"dataset_version": version} if version else None,
+        )
+        for n, version in enumerate(
+            ["2025-01-31T12:00:00+00:00", "2025-02-01T09:30:00.123456+00:00", None]
+        )
+    ]
+    try:
+        at = dt.datetime(2025, 1, 31, 12, tzinfo=dt.timezone.utc)
+        found = sdk.sessions.list_v2(reference_dataset_id=[str(dataset.id)], dataset_version=at)
+        assert [s.id for s in found] == [str(made[0].id)]
+        later = sdk.sessions.list_v2(dataset_version="2025-02-01T10:30:00.123456+01:00")
+        assert [s.id for s in later] == [str(made[1].id)]  # the same instant, another offset
+        everything = sdk.sessions.list_v2(reference_dataset_id=[str(dataset.id)])
+        assert len(list(everything)) == 3
+        with pytest.raises(langsmith.UnprocessableEntityError, match="dataset_version"):
+            sdk.sessions.list_v2(dataset_version="last tuesday")
+    finally:
+        for project in made:
+            live.store.delete_project(project_id=project.id)
+        live.store.delete_dataset(dataset_id=dataset.id)

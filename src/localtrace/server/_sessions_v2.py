@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response
 
 from .._address import project_of_address
+from .._time import TimeValueError, to_micros
 from ..client import Client
 from ..errors import InvalidArgumentError, ProjectExistsError, ProjectNotFoundError
 from ..models import Project
@@ -139,6 +140,19 @@ def _refuse_another_kind(client: Client, body: SessionCreateV2) -> None:
     )
 
 
+def _dataset_version(project: Project) -> int | None:
+    """The dataset version an experiment ran against: ``evaluate`` records it in the
+    experiment's metadata (``dataset_version``); ``None`` when it did not."""
+    metadata = (project.extra or {}).get("metadata")
+    value = metadata.get("dataset_version") if isinstance(metadata, dict) else None
+    if value is None:
+        return None
+    try:
+        return to_micros(value)
+    except TimeValueError:
+        return None
+
+
 def _refuse(name: str, value: Any, fix: str) -> InvalidArgumentError:
     return InvalidArgumentError(name, value, "is not available on a local localtrace server", fix)
 
@@ -202,7 +216,9 @@ def add_sessions_v2_routes(router: APIRouter, state: State) -> None:
         sort_by: SortBy = "START_TIME",
         sort_order: Literal["asc", "desc"] = "desc",
         type: Annotated[list[SessionType] | None, Query()] = None,
-        dataset_version: Annotated[str | None, Query(description="accepted, ignored")] = None,
+        dataset_version: Annotated[
+            str | None, Query(description="experiments of that dataset version (RFC 3339)")
+        ] = None,
         use_approx_stats: Annotated[bool | None, Query(description="ignored: exact")] = None,
         stats_select: Annotated[list[str] | None, Query(description="ignored: all")] = None,
         filter: str | None = None,
@@ -228,6 +244,17 @@ def add_sessions_v2_routes(router: APIRouter, state: State) -> None:
             raise _refuse("tag_value_id", tag_value_id, "projects have no workspace tags here")
         if sort_by == "FEEDBACK":
             raise _refuse("sort_by", sort_by, f"sort by one of {', '.join(_SORT_FIELDS)}")
+        version = None
+        if dataset_version is not None:
+            try:
+                version = to_micros(dataset_version)
+            except TimeValueError:
+                raise InvalidArgumentError(
+                    "dataset_version",
+                    dataset_version,
+                    "is not a time",
+                    "pass the dataset's version time, e.g. 2025-01-31T12:00:00Z",
+                ) from None
         wanted_metadata = None
         if metadata is not None:
             wanted_metadata = parse_json(metadata.encode(), "the metadata parameter")
@@ -245,6 +272,7 @@ def add_sessions_v2_routes(router: APIRouter, state: State) -> None:
             "sort_by": sort_by,
             "sort_order": sort_order,
             "type": sorted(type or []),
+            "dataset_version": version,
         }
         fingerprint = hashlib.blake2b(
             orjson.dumps(query, option=orjson.OPT_SORT_KEYS), digest_size=8
@@ -266,6 +294,8 @@ def add_sessions_v2_routes(router: APIRouter, state: State) -> None:
             projects = [p for p in projects if p.reference_dataset_id in datasets]
         if type:
             projects = [p for p in projects if session_type(p) in type]
+        if version is not None:
+            projects = [p for p in projects if _dataset_version(p) == version]
         descending = sort_order == "desc"
         projects.sort(key=lambda p: str(p.id))  # ties in a stable order across pages
         projects.sort(key=_sort_key(field, descending), reverse=descending)
