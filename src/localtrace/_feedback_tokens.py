@@ -150,10 +150,11 @@ class FeedbackTokenMethods:
                 _tokens.insert(conn, token)
         return [to_model(token) for token in made]
 
-    def _existing_feedback(self, token: _tokens.Token) -> Feedback | None:
+    def _existing_feedback(self, token: _tokens.Token, *, using: bool = False) -> Feedback | None:
         """The feedback a URL made with a feedback id changes, once it exists; refused when
         that id is feedback about another run or of another key, which whoever holds the URL
-        must not be able to change."""
+        must not be able to change (``using``: the error, which goes to whoever holds the URL
+        and has no key, does not name that other feedback's run and key)."""
         if token.feedback_id is None:
             return None
         try:
@@ -161,6 +162,11 @@ class FeedbackTokenMethods:
         except FeedbackNotFoundError:
             return None
         if str(found.run_id) != token.run_id or found.key != token.feedback_key:
+            if using:
+                raise FeedbackExistsError(
+                    f"the feedback this URL records ({token.feedback_id}) was meanwhile given "
+                    "about another run or of another key: ask for a new URL"
+                )
             raise FeedbackExistsError(
                 f"feedback {token.feedback_id} is {found.key!r} about run {found.run_id}, not "
                 f"{token.feedback_key!r} about run {token.run_id}: a pre-signed URL only records "
@@ -219,7 +225,7 @@ class FeedbackTokenMethods:
         _input.check_value(value)
         _input.check_object(metadata, "metadata")
         _tokens.check_against_config(token.feedback_config, score, value)
-        existing = self._existing_feedback(token)
+        existing = self._existing_feedback(token, using=True)
         if existing is not None:  # a later use of a URL made with a feedback id changes it
             self.update_feedback(
                 existing.id,

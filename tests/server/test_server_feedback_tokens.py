@@ -128,7 +128,8 @@ def test_a_url_for_another_runs_feedback_is_a_409_and_changes_nothing(
     ls.create_feedback(run_b, "correct", score=1, feedback_id=later)
     used = httpx.get(token.url, params={"score": "0", "comment": "overwritten"})  # no key
     assert used.status_code == 409, used.text
-    assert used.json()["error"]["type"] == "conflict" and str(run_b) in used.text
+    assert used.json()["error"]["type"] == "conflict" and "new URL" in used.text
+    assert str(run_b) not in used.text  # whoever holds the URL learns nothing of run B
     assert (ls.read_feedback(later).score, ls.read_feedback(later).comment) == (1, None)
     assert list(ls.list_feedback(run_ids=[run_a])) == []
 
