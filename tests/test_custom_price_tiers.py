@@ -232,6 +232,69 @@ def test_cli_sets_lists_and_exports_tiers(tmp_path: Path) -> None:
     assert len(json.loads(ok("prices", "list", "-f", "json", db=db))) == 1
 
 
+@pytest.mark.parametrize("given", [200_000.0, Decimal("200000.000"), "200000.0", " 2e5 "])
+def test_a_threshold_that_is_a_whole_number_in_another_form_is_taken(
+    client: localtrace.Client, given: Any
+) -> None:
+    """JSON tools and price maps write ``200000.0``; it is the same threshold as 200000."""
+    price = client.create_model_price(
+        "m", "^m$", 0, 0, tiers=[{"prompt_token_threshold": given, "prompt_cost": "0.000001"}]
+    )
+    assert [t.prompt_token_threshold for t in price.tiers] == [200_000]
+    assert type(price.tiers[0].prompt_token_threshold) is int
+    [stored] = client.list_model_prices()
+    assert stored.tiers[0].prompt_token_threshold == 200_000
+
+
+@pytest.mark.parametrize("given", [200_000.5, Decimal("0.5"), "200000.5", float("inf"), "nan"])
+def test_a_threshold_with_a_fraction_or_no_number_is_refused_naming_it(
+    client: localtrace.Client, given: Any
+) -> None:
+    with pytest.raises(InvalidArgumentError) as caught:
+        client.create_model_price(
+            "m", "^m$", 0, 0, tiers=[{"prompt_token_threshold": given, "prompt_cost": "0.000001"}]
+        )
+    assert caught.value.argument == "tiers[0].prompt_token_threshold"
+    assert caught.value.reason == "is not a whole number of tokens"
+    assert client.list_model_prices() == []
+
+
+def test_an_error_in_a_tier_given_as_its_own_entry_names_that_entry_of_the_file(
+    client: localtrace.Client, tmp_path: Path
+) -> None:
+    """LangSmith's price map lists a long-context price as an entry of its own; an error in it
+    names that entry (``[2]``), not the base entry it is folded into."""
+    base = {"name": "g", "match_pattern": "^g$", "prompt_cost": 1e-6, "completion_cost": 2e-6}
+    other = {"name": "h", "match_pattern": "^h$", "prompt_cost": 1e-6, "completion_cost": 2e-6}
+    long = {**base, "name": "g-long", "prompt_cost": 2e-6, "prompt_token_threshold": 200000.5}
+    path = tmp_path / "prices.json"
+    path.write_text(json.dumps([base, other, long]))
+    with pytest.raises(InvalidArgumentError) as caught:
+        client.import_model_prices(path)
+    assert caught.value.argument == "[2].prompt_token_threshold"
+    assert caught.value.reason == "is not a whole number of tokens"
+    path.write_text(
+        json.dumps([base, {**long, "prompt_token_threshold": 200000, "prompt_cost": 5}])
+    )
+    with pytest.raises(InvalidArgumentError) as caught:
+        client.import_model_prices(path)
+    assert caught.value.argument == "[1].prompt_cost"
+    path.write_text(json.dumps([base, {**long, "prompt_token_threshold": 200000.0}]))
+    [price] = client.import_model_prices(path)
+    assert [t.prompt_token_threshold for t in price.tiers] == [200_000]
+
+
+def test_cli_takes_a_threshold_written_as_a_float_and_refuses_a_fraction(tmp_path: Path) -> None:
+    db = tmp_path / "cli.db"
+    base = ("prices", "set", "x", "^x$", "--prompt", "1", "--completion", "1", "--tier")
+    ok(*base, "200000.0:prompt=2", db=db)
+    [price] = json.loads(ok("prices", "list", "-f", "json", db=db))
+    assert price["tiers"] == [{"prompt_token_threshold": 200_000, "prompt_cost": "0.000002"}]
+    message = fails(*base, "200000.5:prompt=2", db=db)
+    assert "200000.5" in message and "whole number of tokens" in message
+    assert "tiers[" not in message
+
+
 # -- the oracle: a custom price restating a catalogue model costs what genai-prices says --------
 _FIELDS = {
     "input_mtok": ("prompt", None),

@@ -15,7 +15,7 @@ import localtrace
 from dbfile import connected
 from localtrace._store import migrations as _migrations
 from localtrace.aio import AsyncClient
-from localtrace.errors import FeedbackNotFoundError, InvalidArgumentError
+from localtrace.errors import FeedbackExistsError, FeedbackNotFoundError, InvalidArgumentError
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def client() -> localtrace.Client:
 
 def test_a_url_records_feedback_of_its_key_about_its_run(client: localtrace.Client) -> None:
     run_id = uuid.uuid4()  # the run may not have arrived yet, as when the SDK makes the URL
-    token = client.create_presigned_feedback_token(run_id, "thumbs")
+    [token] = client.create_presigned_feedback_tokens(run_id, ["thumbs"])  # no feedback id
     assert token.url == f"/feedback/tokens/{token.id}"
     assert token.feedback_key == "thumbs"
     lifetime = token.expires_at - dt.datetime.now(dt.timezone.utc)
@@ -40,6 +40,22 @@ def test_a_url_records_feedback_of_its_key_about_its_run(client: localtrace.Clie
     assert {f.feedback_source.type for f in found if f.feedback_source} == {"api"}
     assert found[1].feedback_source is not None
     assert found[1].feedback_source.metadata == {"page": "chat"}
+
+
+def test_a_single_url_changes_its_one_feedback_as_the_sdks_does(
+    client: localtrace.Client,
+) -> None:
+    """The SDK's ``create_presigned_feedback_token`` gives the URL a feedback id when none is
+    passed: a thumbs-up changed to a thumbs-down through the same link is one feedback."""
+    run_id = uuid.uuid4()
+    token = client.create_presigned_feedback_token(run_id, "thumbs")
+    client.create_feedback_from_token(token.url, 1, comment="nice")
+    client.create_feedback_from_token(token.url, 0)
+    [only] = client.list_feedback(run_ids=[run_id])
+    assert (only.key, only.score, only.comment) == ("thumbs", 0, None)  # the later use, whole
+    other = client.create_presigned_feedback_token(run_id, "thumbs")
+    client.create_feedback_from_token(other.url, 1)  # another URL: another feedback
+    assert len(list(client.list_feedback(run_ids=[run_id]))) == 2
 
 
 def test_a_url_made_with_a_feedback_id_creates_it_then_changes_it(
@@ -120,8 +136,11 @@ def test_several_keys_at_once_and_listing_a_runs_urls(client: localtrace.Client)
 
 def test_unknown_tokens_and_bad_urls_are_named(client: localtrace.Client) -> None:
     missing = uuid.uuid4()
-    with pytest.raises(FeedbackNotFoundError, match=f"no pre-signed feedback URL {missing}"):
+    with pytest.raises(FeedbackNotFoundError) as caught:
         client.create_feedback_from_token(f"http://127.0.0.1:1984/feedback/tokens/{missing}", 1)
+    # named by its start: the whole token is a credential, and errors reach the request log
+    assert f"no pre-signed feedback URL {str(missing)[:8]}..." in str(caught.value)
+    assert str(missing) not in str(caught.value)
     with pytest.raises(InvalidArgumentError, match="token_or_url"):
         client.create_feedback_from_token("http://127.0.0.1:1984/feedback/tokens/nope", 1)
 
@@ -181,3 +200,42 @@ def test_deleting_runs_deletes_their_urls(tmp_path: Path) -> None:
         client.create_feedback_from_token(dropped.url, 1)
     assert list(client.list_feedback()) == []
     client.close()
+
+
+def test_a_url_cannot_change_feedback_about_another_run_or_of_another_key(
+    client: localtrace.Client,
+) -> None:
+    """A feedback id names one feedback: a URL about run A must not rewrite B's feedback
+    (whoever holds the URL has no key), whether that feedback exists when the URL is made or
+    appears later."""
+    run_a, run_b = uuid.uuid4(), uuid.uuid4()
+    theirs = client.create_feedback(run_b, "correct", score=1, comment="reviewed")
+    with pytest.raises(FeedbackExistsError) as caught:
+        client.create_presigned_feedback_token(run_a, "correct", feedback_id=theirs.id)
+    assert str(run_b) in str(caught.value) and "without feedback_id" in str(caught.value)
+    with pytest.raises(FeedbackExistsError):  # the same run, another key
+        client.create_presigned_feedback_token(run_b, "thumbs", feedback_id=theirs.id)
+    assert list(client.list_presigned_feedback_tokens(run_a)) == []
+
+    later = uuid.uuid4()
+    token = client.create_presigned_feedback_token(run_a, "thumbs", feedback_id=later)
+    client.create_feedback(run_b, "thumbs", score=1, feedback_id=later)  # made meanwhile
+    with pytest.raises(FeedbackExistsError):
+        client.create_feedback_from_token(token.url, 0, comment="overwritten")
+    kept = client.read_feedback(later)
+    assert (kept.run_id, kept.score, kept.comment) == (run_b, 1, None)
+    assert client.read_feedback(theirs.id).comment == "reviewed"
+    assert list(client.list_feedback(run_ids=[run_a])) == []
+
+
+def test_an_expiration_past_the_year_9999_is_refused_naming_it(client: localtrace.Client) -> None:
+    """A duration that ends after the last datetime could not be stored (an SQLite integer
+    overflow, an internal error over HTTP)."""
+    with pytest.raises(InvalidArgumentError) as caught:
+        client.create_presigned_feedback_token(
+            uuid.uuid4(), "k", expiration=dt.timedelta(days=999_999_999)
+        )
+    assert caught.value.argument == "expiration" and "9999" in caught.value.reason
+    far = dt.datetime(9999, 12, 31, 23, 59, tzinfo=dt.timezone.utc)
+    token = client.create_presigned_feedback_token(uuid.uuid4(), "k", expiration=far)
+    assert token.expires_at == far

@@ -19,7 +19,7 @@ from ._ingest import feedback_input as _input
 from ._ingest import feedback_tokens as _tokens
 from ._store.db import Database
 from ._time import from_micros, now_micros
-from .errors import FeedbackNotFoundError, InvalidArgumentError
+from .errors import FeedbackExistsError, FeedbackNotFoundError, InvalidArgumentError
 from .models import Feedback, FeedbackIngestToken
 
 TOKEN_SOURCE_TYPE = "api"
@@ -80,8 +80,10 @@ class FeedbackTokenMethods:
         """A URL that records feedback ``feedback_key`` about ``run_id`` (which may not have
         arrived yet) without the API key, until ``expiration`` (a datetime, or a timedelta from
         now; default three hours). ``feedback_config`` limits what it takes (a continuous
-        score's ``min``/``max``, categorical ``categories``). With ``feedback_id`` the first use
-        creates that feedback and later uses change it; without, each use adds one."""
+        score's ``min``/``max``, categorical ``categories``). The first use creates feedback
+        ``feedback_id`` (default: a new id, as the SDK gives one) and later uses change it, so
+        a thumbs-up changed to a thumbs-down is one piece of feedback."""
+        feedback_id = feedback_id if feedback_id is not None else uuid.uuid4()
         return self.create_feedback_tokens(
             [(run_id, feedback_key, feedback_config, feedback_id, expiration)]
         )[0]
@@ -141,10 +143,37 @@ class FeedbackTokenMethods:
                     created_at=now,
                 )
             )
+        for token in made:
+            self._existing_feedback(token)
         with self._db.write() as conn:
             for token in made:
                 _tokens.insert(conn, token)
         return [to_model(token) for token in made]
+
+    def _existing_feedback(self, token: _tokens.Token, *, using: bool = False) -> Feedback | None:
+        """The feedback a URL made with a feedback id changes, once it exists; refused when
+        that id is feedback about another run or of another key, which whoever holds the URL
+        must not be able to change (``using``: the error, which goes to whoever holds the URL
+        and has no key, does not name that other feedback's run and key)."""
+        if token.feedback_id is None:
+            return None
+        try:
+            found = self.read_feedback(token.feedback_id)
+        except FeedbackNotFoundError:
+            return None
+        if str(found.run_id) != token.run_id or found.key != token.feedback_key:
+            if using:
+                raise FeedbackExistsError(
+                    f"the feedback this URL records ({token.feedback_id}) was meanwhile given "
+                    "about another run or of another key: ask for a new URL"
+                )
+            raise FeedbackExistsError(
+                f"feedback {token.feedback_id} is {found.key!r} about run {found.run_id}, not "
+                f"{token.feedback_key!r} about run {token.run_id}: a pre-signed URL only records "
+                "feedback of its own key about its own run; make the URL without feedback_id, "
+                "or with a new one"
+            )
+        return found
 
     @sdk_keywords()
     def list_presigned_feedback_tokens(
@@ -169,7 +198,7 @@ class FeedbackTokenMethods:
             found = _tokens.read(conn, tid)
         if found is None:
             raise FeedbackNotFoundError(
-                f"no pre-signed feedback URL {tid} in this store: make one with "
+                f"no pre-signed feedback URL {_tokens.shown(tid)} in this store: make one with "
                 "create_presigned_feedback_token"
             )
         return found
@@ -196,20 +225,16 @@ class FeedbackTokenMethods:
         _input.check_value(value)
         _input.check_object(metadata, "metadata")
         _tokens.check_against_config(token.feedback_config, score, value)
-        if token.feedback_id is not None:
-            try:
-                self.read_feedback(token.feedback_id)
-            except FeedbackNotFoundError:
-                pass
-            else:  # a later use of a URL made with a feedback id changes that feedback
-                self.update_feedback(
-                    token.feedback_id,
-                    score=score,
-                    value=value,
-                    correction=correction,
-                    comment=comment,
-                )
-                return self.read_feedback(token.feedback_id)
+        existing = self._existing_feedback(token, using=True)
+        if existing is not None:  # a later use of a URL made with a feedback id changes it
+            self.update_feedback(
+                existing.id,
+                score=score,
+                value=value,
+                correction=correction,
+                comment=comment,
+            )
+            return self.read_feedback(existing.id)
         return self.commit_feedback(
             token.run_id,
             token.feedback_key,

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import langsmith
 import pytest
-from server_support import API_KEY, LiveServer
+from server_support import API_KEY, LiveServer, request_log, requests_logged
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -114,3 +114,53 @@ def test_the_token_is_not_written_to_the_request_log(
     logged = " ".join(r.getMessage() for r in caplog.records if r.name == "localtrace.server")
     assert "/feedback/tokens/***" in logged
     assert str(token.id) not in logged
+
+
+def test_a_url_for_another_runs_feedback_is_a_409_and_changes_nothing(
+    live: LiveServer, ls_factory: Callable[..., Any]
+) -> None:
+    ls = ls_factory()
+    run_a, run_b, later = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    theirs = ls.create_feedback(run_b, "correct", score=1, comment="reviewed")
+    with pytest.raises(langsmith.utils.LangSmithConflictError):
+        ls.create_presigned_feedback_token(run_a, "correct", feedback_id=theirs.id)
+    token = ls.create_presigned_feedback_token(run_a, "correct", feedback_id=later)
+    ls.create_feedback(run_b, "correct", score=1, feedback_id=later)
+    used = httpx.get(token.url, params={"score": "0", "comment": "overwritten"})  # no key
+    assert used.status_code == 409, used.text
+    assert used.json()["error"]["type"] == "conflict" and "new URL" in used.text
+    assert str(run_b) not in used.text  # whoever holds the URL learns nothing of run B
+    assert (ls.read_feedback(later).score, ls.read_feedback(later).comment) == (1, None)
+    assert list(ls.list_feedback(run_ids=[run_a])) == []
+
+
+def test_refused_uses_do_not_write_the_token_to_the_request_log(
+    live: LiveServer, ls_factory: Callable[..., Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """An expired or unknown URL's error names the token by its start only: the error text is
+    logged with the request."""
+    expired = ls_factory().create_presigned_feedback_token(uuid.uuid4(), "k")
+    with live.store._db.write() as conn:
+        conn.execute("UPDATE feedback_tokens SET expires_at = 1 WHERE id = ?", (str(expired.id),))
+    unknown = uuid.uuid4()
+    with request_log(caplog):
+        answer = httpx.get(expired.url, params={"score": "1"})
+        missing = httpx.get(f"{live.url}/feedback/tokens/{unknown}", params={"score": "1"})
+        assert requests_logged(caplog, "/feedback/tokens/***") == 2
+    assert answer.status_code == 422 and str(expired.id)[:8] in answer.text
+    assert missing.status_code == 404 and str(unknown)[:8] in missing.text
+    logged = " ".join(r.getMessage() for r in caplog.records if r.name == "localtrace.server")
+    assert "expired at" in logged and "no pre-signed feedback URL" in logged
+    assert str(expired.id) not in logged + answer.text
+    assert str(unknown) not in logged + missing.text
+
+
+@pytest.mark.parametrize("days", [999_999_999, 2_000_000_000])
+def test_a_lifetime_past_the_year_9999_is_a_422_not_a_500(live: LiveServer, days: int) -> None:
+    answer = httpx.post(
+        f"{live.url}/feedback/tokens",
+        headers={"x-api-key": API_KEY},
+        json={"run_id": str(uuid.uuid4()), "feedback_key": "k", "expires_in": {"days": days}},
+    )
+    assert answer.status_code == 422, answer.text
+    assert "9999" in answer.json()["error"]["message"]

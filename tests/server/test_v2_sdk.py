@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -425,3 +426,112 @@ def test_a_thread_id_holding_a_slash_is_reachable(sdk: Any, served: Any) -> None
         f"{live.url}/ui/projects/{pid}/threads/user%2F42", headers={"x-api-key": API_KEY}
     )
     assert page.status_code == 200 and "turn 1" in page.text
+
+
+def test_sessions_v2_upsert_answers_only_a_project_of_the_type_asked_for(
+    sdk: Any, served: Any
+) -> None:
+    """``create_v2(upsert=True)`` of a taken name returned that project whatever its type: an
+    EXPERIMENT asked for got a tracing PROJECT back (and the reverse) with a 200."""
+    live, _ = served
+    dataset = live.store.create_dataset("v2-upsert-dataset")
+    other = live.store.create_dataset("v2-upsert-other")
+    plain = sdk.sessions.create_v2(type="PROJECT", name="v2-upsert-plain")
+    experiment = sdk.sessions.create_v2(
+        type="EXPERIMENT", name="v2-upsert-exp", reference_dataset_id=str(dataset.id)
+    )
+    try:
+        calls: list[Callable[[], Any]] = [
+            lambda: sdk.sessions.create_v2(
+                type="EXPERIMENT",
+                name="v2-upsert-plain",
+                reference_dataset_id=str(dataset.id),
+                upsert=True,
+            ),
+            lambda: sdk.sessions.create_v2(type="PROJECT", name="v2-upsert-exp", upsert=True),
+            lambda: sdk.sessions.create_v2(
+                type="EXPERIMENT",
+                name="v2-upsert-exp",
+                reference_dataset_id=str(other.id),
+                upsert=True,
+                description="changed",
+            ),
+        ]
+        for call in calls:
+            with pytest.raises(langsmith.ConflictError) as caught:
+                call()
+            assert "upsert does not change" in str(caught.value)
+        assert sdk.sessions.retrieve_v2(experiment.id).description is None  # nothing written
+        missing = str(uuid.uuid4())
+        with pytest.raises(langsmith.NotFoundError, match=missing):
+            sdk.sessions.create_v2(
+                type="EXPERIMENT", name="v2-upsert-nodata", reference_dataset_id=missing
+            )
+        assert not list(sdk.sessions.list_v2(name="v2-upsert-nodata"))
+        same = sdk.sessions.create_v2(
+            type="EXPERIMENT",
+            name="v2-upsert-exp",
+            reference_dataset_id=str(dataset.id),
+            upsert=True,
+            description="again",
+        )
+        assert (same.id, same.type, same.description) == (experiment.id, "EXPERIMENT", "again")
+        again = sdk.sessions.create_v2(type="PROJECT", name="v2-upsert-plain", upsert=True)
+        assert (again.id, again.type) == (plain.id, "PROJECT")
+        with pytest.raises(langsmith.ConflictError, match=str(plain.id)):
+            sdk.sessions.create_v2(
+                type="PROJECT", name="v2-upsert-plain", id=str(uuid.uuid4()), upsert=True
+            )
+        same_id = sdk.sessions.create_v2(
+            type="PROJECT", name="v2-upsert-plain", id=plain.id, upsert=True
+        )
+        assert same_id.id == plain.id
+    finally:
+        live.store.delete_project(project_id=plain.id)
+        live.store.delete_project(project_id=experiment.id)
+        live.store.delete_dataset(dataset_id=dataset.id)
+        live.store.delete_dataset(dataset_id=other.id)
+
+
+def test_sessions_v2_metadata_nested_deeper_than_json_dumps_takes_is_no_500(sdk: Any) -> None:
+    """The metadata filter went through ``orjson.dumps`` for the cursor's fingerprint, which
+    stops at 255 levels: a deeper object (valid JSON) was an internal error."""
+    deep = '{"a":' * 300 + "1" + "}" * 300
+    assert list(sdk.sessions.list_v2(metadata=deep)) == []
+    first = sdk.sessions.list_v2(metadata="{}", page_size=1)
+    assert first.items and first.next_cursor
+    following = sdk.sessions.list_v2(metadata="{}", page_size=1, cursor=first.next_cursor)
+    assert following.items and following.items[0].id != first.items[0].id
+
+
+def test_sessions_v2_dataset_version_lists_the_experiments_of_that_version(
+    sdk: Any, served: Any
+) -> None:
+    """``dataset_version`` was accepted and ignored: every experiment came back, whatever
+    version of the dataset it ran against (``evaluate`` records it in the metadata)."""
+    live, _ = served
+    dataset = live.store.create_dataset("v2-versions")
+    made = [
+        live.store.create_project(
+            f"v2-version-{n}",
+            reference_dataset_id=dataset.id,
+            metadata={"dataset_version": version} if version else None,
+        )
+        for n, version in enumerate(
+            ["2025-01-31T12:00:00+00:00", "2025-02-01T09:30:00.123456+00:00", None]
+        )
+    ]
+    try:
+        at = dt.datetime(2025, 1, 31, 12, tzinfo=dt.timezone.utc)
+        found = sdk.sessions.list_v2(reference_dataset_id=[str(dataset.id)], dataset_version=at)
+        assert [s.id for s in found] == [str(made[0].id)]
+        later = sdk.sessions.list_v2(dataset_version="2025-02-01T10:30:00.123456+01:00")
+        assert [s.id for s in later] == [str(made[1].id)]  # the same instant, another offset
+        everything = sdk.sessions.list_v2(reference_dataset_id=[str(dataset.id)])
+        assert len(list(everything)) == 3
+        with pytest.raises(langsmith.UnprocessableEntityError, match="dataset_version"):
+            sdk.sessions.list_v2(dataset_version="last tuesday")
+    finally:
+        for project in made:
+            live.store.delete_project(project_id=project.id)
+        live.store.delete_dataset(dataset_id=dataset.id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import os
 import signal
 import subprocess
@@ -79,6 +80,43 @@ def test_attachments_and_project_metadata_are_carried(tmp_path: Path) -> None:
         assert (project.extra or {}).get("metadata") == {"team": "search"}
         tool = traces[4][2]
         assert client.read_attachment(tool["id"], "page") == ("text/plain", b"page 4")
+
+
+def test_pre_signed_feedback_urls_keep_working_in_the_merged_file(tmp_path: Path) -> None:
+    """A URL handed out while a shard was served records feedback once the merged file is
+    served in its place: its token, run, key, config, feedback id and expiry come along."""
+    shard = tmp_path / "shard.db"
+    with localtrace.Client(shard) as client:
+        traces = fill(client, range(0, 4))
+        run_id = traces[1][0]["id"]
+        stars = client.create_presigned_feedback_token(
+            run_id,
+            "stars",
+            feedback_config={"type": "continuous", "min": 1, "max": 5},
+            feedback_id=uuid.uuid4(),
+            expiration=dt.timedelta(days=2),
+        )
+        thumbs = client.create_presigned_feedback_token(run_id, "thumbs")
+        client.create_feedback_from_token(stars.url, 4)  # used once before the merge
+    out = tmp_path / "out.db"
+    with localtrace.Client(out) as client:
+        client.merge(shard)
+        client.merge(shard)  # carried by id: twice is once
+        carried = list(client.list_presigned_feedback_tokens(run_id))
+        assert carried == [stars, thumbs]
+        with pytest.raises(localtrace.InvalidArgumentError, match="outside this URL"):
+            client.create_feedback_from_token(stars.url, 9)
+        client.create_feedback_from_token(stars.url, 2, comment="on second thought")
+        client.create_feedback_from_token(thumbs.url, 1)
+        found = {f.key: f for f in client.list_feedback(run_ids=[run_id]) if f.key != "correct"}
+        assert (found["stars"].score, found["stars"].comment) == (2, "on second thought")
+        assert found["thumbs"].score == 1
+        assert len([f for f in client.list_feedback(run_ids=[run_id]) if f.key == "stars"]) == 1
+        # an export is made to be shared: a URL's token, its credential, is never written there
+        exported = io.BytesIO()
+        client.export_jsonl(exported)
+        assert str(run_id) in exported.getvalue().decode()
+        assert str(stars.id) not in exported.getvalue().decode()
 
 
 def test_the_same_run_in_two_files_merges_into_one(tmp_path: Path) -> None:

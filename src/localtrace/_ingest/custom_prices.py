@@ -261,20 +261,40 @@ _TIER_FIX = (
 
 
 def _threshold(value: Any, argument: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, str) and value.strip().isdigit():
-            return int(value.strip())
+    """A tier's threshold: a whole number of tokens, also as a float, decimal or text that is
+    one (``200000.0`` from a JSON tool or a price map stays 200000; ``200000.5`` is refused)."""
+    number: Any = value
+    if isinstance(value, str):
+        try:
+            number = Decimal(value.strip())
+        except InvalidOperation:
+            number = None
+    if isinstance(number, (float, Decimal)):
+        finite = number.is_finite() if isinstance(number, Decimal) else math.isfinite(number)
+        if not finite:
+            number = None
+        elif number != int(number):
+            raise InvalidArgumentError(
+                argument,
+                value,
+                "is not a whole number of tokens",
+                f"give a whole number, e.g. {int(number):d} (the tier applies to prompts of "
+                "more tokens than this)",
+            )
+        else:
+            number = int(number)
+    if isinstance(number, bool) or not isinstance(number, int):
         raise InvalidArgumentError(
             argument,
             value,
             "is not a whole number of tokens",
             "give the prompt size above which the tier's prices apply, e.g. 200000",
         )
-    if value < 0 or value > 2**62:
+    if number < 0 or number > 2**62:
         raise InvalidArgumentError(
             argument, value, "is not a token count", "give a count from 0 up, e.g. 200000"
         )
-    return value
+    return number
 
 
 def _tiers(value: Any) -> tuple[PriceTier, ...]:
@@ -787,11 +807,14 @@ def read_file(path: str) -> list[PriceEntry]:
         raise InvalidArgumentError(
             "file", path, "holds no list of prices", "give a JSON list of model prices"
         )
-    records, places = _fold_tiers(records)
+    records, places, origins = _fold_tiers(records)
     entries: list[PriceEntry] = []
     seen: dict[tuple[str, str | None, int | None], int] = {}
     for record, place in zip(records, places, strict=True):
-        entry = validate_record(record, f"[{place}]")
+        try:
+            entry = validate_record(record, f"[{place}]")
+        except InvalidArgumentError as exc:
+            raise _at_origin(exc, place, origins) from None
         same = seen.setdefault((entry.name, entry.provider, entry.start_time), place)
         if same != place:
             # Stored one after the other, the second would replace the first: the import
@@ -807,11 +830,29 @@ def read_file(path: str) -> list[PriceEntry]:
     return entries
 
 
-def _fold_tiers(records: list[Any]) -> tuple[list[Any], list[int]]:
+def _at_origin(
+    exc: InvalidArgumentError, place: int, origins: Mapping[tuple[int, int], int]
+) -> InvalidArgumentError:
+    """An error about a tier folded in from an entry of its own names that entry of the file
+    (``[3].prompt_token_threshold``), not the tier it became (``[0].tiers[1]...``)."""
+    head = f"[{place}].tiers["
+    if exc.argument.startswith(head):
+        index, _, rest = exc.argument[len(head) :].partition("]")
+        origin = origins.get((place, int(index))) if index.isdigit() else None
+        if origin is not None:
+            field = rest.lstrip(".") or "prompt_token_threshold"
+            return InvalidArgumentError(f"[{origin}].{field}", exc.value, exc.reason, exc.fix)
+    return exc
+
+
+def _fold_tiers(
+    records: list[Any],
+) -> tuple[list[Any], list[int], dict[tuple[int, int], int]]:
     """LangSmith's price map lists a long-context tier as its own entry with a
     ``prompt_token_threshold``; each such entry becomes a tier of the file's entry for the same
     ``match_pattern``, ``provider``, ``start_time`` and ``match_path`` without a threshold.
-    Returns the records left and each one's index in the file (for error messages)."""
+    Returns the records left, each one's index in the file, and the index in the file of each
+    folded tier, by (its entry's index, its place in the entry's tiers) (for error messages)."""
 
     def key(record: Mapping[str, Any]) -> tuple[Any, ...]:
         path = record.get("match_path")
@@ -832,8 +873,8 @@ def _fold_tiers(records: list[Any]) -> tuple[list[Any], list[int]]:
     if not any(
         isinstance(r, Mapping) and r.get("prompt_token_threshold") is not None for r in records
     ):
-        return records, list(range(len(records)))
-    folded: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+        return records, list(range(len(records))), {}
+    folded: dict[tuple[Any, ...], list[tuple[int, dict[str, Any]]]] = {}
     kept: list[Any] = []
     places: list[int] = []
     for index, record in enumerate(records):
@@ -848,18 +889,22 @@ def _fold_tiers(records: list[Any]) -> tuple[list[Any], list[int]]:
                     for name in _TIER_FIELDS
                     if record.get(name) is not None and record.get(name) != {}
                 }
-                folded.setdefault(key(record), []).append(tier)
+                folded.setdefault(key(record), []).append((index, tier))
                 continue
         kept.append(record)
         places.append(index)
     out: list[Any] = []
-    for record in kept:
+    origins: dict[tuple[int, int], int] = {}
+    for record, place in zip(kept, places, strict=True):
         if isinstance(record, Mapping) and record.get("prompt_token_threshold") is None:
             try:
                 extra = folded.get(key(record))
             except TypeError:
                 extra = None
-            if extra:
-                record = {**record, "tiers": [*(record.get("tiers") or []), *extra]}
+            own = record.get("tiers") or []
+            if extra and isinstance(own, list):  # else validation names the entry's tiers
+                for offset, (index, _) in enumerate(extra):
+                    origins[(place, len(own) + offset)] = index
+                record = {**record, "tiers": [*own, *(tier for _, tier in extra)]}
         out.append(record)
-    return out, places
+    return out, places, origins

@@ -28,6 +28,9 @@ DEFAULT_LIFETIME = dt.timedelta(hours=3)
 PATH = "/feedback/tokens/{}"
 """Where ``localtrace serve`` takes a token (also under ``/api/v1``)."""
 
+_LATEST = to_micros(dt.datetime.max.replace(tzinfo=dt.timezone.utc))
+"""The last expiry a token can have (a datetime holds no later one)."""
+
 _COLUMNS = "id, run_id, feedback_key, feedback_config, feedback_id, expires_at, created_at"
 
 
@@ -59,7 +62,15 @@ def expires_at(expiration: Any, now: int, argument: str = "expiration") -> int:
             raise InvalidArgumentError(
                 argument, expiration, "not a positive duration", "give e.g. timedelta(hours=3)"
             )
-        return now + expiration // dt.timedelta(microseconds=1)
+        until = now + expiration // dt.timedelta(microseconds=1)
+        if until > _LATEST:
+            raise InvalidArgumentError(
+                argument,
+                expiration,
+                "ends after the year 9999",
+                "give a shorter duration, e.g. timedelta(days=365)",
+            )
+        return until
     if isinstance(expiration, (dt.datetime, str)):
         try:
             moment = to_micros(expiration)
@@ -140,12 +151,18 @@ def list_for_run(conn: sqlite3.Connection, run_id: str, limit: int | None) -> li
     return [_token(row) for row in rows]
 
 
+def shown(token_id: str) -> str:
+    """A token as errors name it: its first 8 characters, enough for whoever holds the URL to
+    tell which, never the credential itself (errors reach the request log)."""
+    return token_id[:8] + "..."
+
+
 def refuse_expired(token: Token, now: int) -> None:
     """``InvalidArgumentError`` naming the token and when it expired, once it has."""
     if token.expired(now):
         raise InvalidArgumentError(
             "token",
-            token.id,
+            shown(token.id),
             f"expired at {iso(token.expires_at)}",
             "ask for a new URL (create_presigned_feedback_token)",
         )

@@ -16,7 +16,7 @@ mid-merge leaves the output as it was before that input (every trace old or new,
   report tokens without a cost are priced as the writer prices them (the output's custom prices,
   those the input brings included, then the catalogue).
 * Feedback is carried by id (the later ``modified_at`` wins), attachments by (run, name),
-  custom prices by id.
+  custom prices and pre-signed feedback URLs by id.
 
 Inputs are never changed: each is checked read-only first (a foreign, corrupt or newer file is
 refused before anything is written); an input of an older schema is migrated in a temporary
@@ -63,8 +63,10 @@ from ..errors import (
 SLOW_BATCH = 500
 """Runs of overlapping traces handed to the upsert rules at once."""
 
-CARRIED_BY_ID = ("model_prices",)
-"""Tables copied row by row by their unique ``id`` when both files have them."""
+CARRIED_BY_ID = ("model_prices", "feedback_tokens")
+"""Tables copied row by row by their unique ``id`` when both files have them: custom prices,
+and pre-signed feedback URLs (random ids: the same id is the same URL), so a URL handed out
+while a shard was served keeps working once the merged file is served in its place."""
 
 Progress = Callable[[int], None]
 

@@ -72,11 +72,12 @@ def _tier(text: str, per: str) -> dict[str, object]:
     """One ``--tier``: prices (per ``per`` tokens) in force above a prompt size, as the
     ``tiers`` entry ``create_model_price`` takes (USD per token)."""
     above, sep, rest = text.partition(":")
-    if not sep or not above.strip().isdigit() or not rest.strip():
+    if not sep or not above.strip() or not rest.strip():
         raise InvalidArgumentError(
             "--tier", text, "is not ABOVE:KEY=USD,...", f"give {_TIER_FORMAT}"
         )
-    tier: dict[str, object] = {"prompt_token_threshold": int(above.strip())}
+    # checked with the tier (200000 or 200000.0; 200000.5 is refused naming it)
+    tier: dict[str, object] = {"prompt_token_threshold": above.strip()}
     for pair in rest.split(","):
         key, sep, price = pair.partition("=")
         key = key.strip()

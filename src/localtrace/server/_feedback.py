@@ -45,7 +45,15 @@ class FeedbackTokenCreate(_Strict):
         """``Client.create_feedback_tokens`` item."""
         expiration: Any = self.expires_at
         if expiration is None and self.expires_in is not None:
-            expiration = dt.timedelta(**self.expires_in.model_dump())
+            try:
+                expiration = dt.timedelta(**self.expires_in.model_dump())
+            except OverflowError:
+                raise InvalidArgumentError(
+                    "expires_in",
+                    self.expires_in.model_dump(),
+                    "ends after the year 9999",
+                    'give a shorter duration, e.g. {"days": 365}',
+                ) from None
         return (self.run_id, self.feedback_key, self.feedback_config, self.id, expiration)
 
 

@@ -22,7 +22,9 @@ from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response
 
 from .._address import project_of_address
-from ..errors import InvalidArgumentError
+from .._time import TimeValueError, to_micros
+from ..client import Client
+from ..errors import InvalidArgumentError, ProjectExistsError, ProjectNotFoundError
 from ..models import Project
 from ._body import parse_json
 from ._docs import errors_doc
@@ -56,9 +58,9 @@ class SessionCreateV2(BaseModel):
     description: str | None = None
     extra: dict[str, Any] | None = None
     end_time: dt.datetime | None = None
-    start_time: dt.datetime | None = None
     reference_dataset_id: uuid.UUID | None = None
-    # accepted and ignored: nothing local behind them
+    # accepted and ignored: nothing local behind them (a project starts when it is created)
+    start_time: dt.datetime | None = None
     default_dataset_id: uuid.UUID | None = None
     evaluator_keys: list[str] | None = None
     kicked_off_by: str | None = None
@@ -109,6 +111,46 @@ def session_json(project: Project) -> dict[str, Any]:
                 for name, value in stats.items()
             }
     return out
+
+
+def _refuse_another_kind(client: Client, body: SessionCreateV2) -> None:
+    """An upsert returns the project of that name only when it is what was asked for: a tracing
+    project asked for as an EXPERIMENT (or an experiment of another dataset, or a project of
+    another id) is a 409, not a silent answer of another project."""
+    try:
+        existing = client.read_project(project_name=body.name)
+    except ProjectNotFoundError:
+        return
+    if body.id is not None and existing.id != body.id:
+        raise ProjectExistsError(
+            f"project {body.name!r} exists with id {existing.id}, not {body.id}; leave id out "
+            "to upsert it, or pick another name"
+        )
+    have = session_type(existing)
+    if have == body.type and existing.reference_dataset_id == body.reference_dataset_id:
+        return
+    dataset = (
+        f" of dataset {existing.reference_dataset_id}" if existing.reference_dataset_id else ""
+    )
+    raise ProjectExistsError(
+        f"project {body.name!r} exists as a {have}{dataset}, and upsert does not change a "
+        f"project's type or dataset; ask for type {have}"
+        + (f" with reference_dataset_id {existing.reference_dataset_id}" if dataset else "")
+        + ", or pick another name"
+    )
+
+
+def _dataset_version(project: Project) -> int | None:
+    """The dataset version an experiment ran against: ``evaluate`` records it in the
+    experiment's metadata (``dataset_version``); ``None`` when it did not."""
+    metadata = (project.extra or {}).get("metadata")
+    value = metadata.get("dataset_version") if isinstance(metadata, dict) else None
+    if value is None:
+        return None
+    try:
+        return to_micros(value)
+    except TimeValueError:
+        return None
 
 
 def _refuse(name: str, value: Any, fix: str) -> InvalidArgumentError:
@@ -174,7 +216,9 @@ def add_sessions_v2_routes(router: APIRouter, state: State) -> None:
         sort_by: SortBy = "START_TIME",
         sort_order: Literal["asc", "desc"] = "desc",
         type: Annotated[list[SessionType] | None, Query()] = None,
-        dataset_version: Annotated[str | None, Query(description="accepted, ignored")] = None,
+        dataset_version: Annotated[
+            str | None, Query(description="experiments of that dataset version (RFC 3339)")
+        ] = None,
         use_approx_stats: Annotated[bool | None, Query(description="ignored: exact")] = None,
         stats_select: Annotated[list[str] | None, Query(description="ignored: all")] = None,
         filter: str | None = None,
@@ -200,6 +244,17 @@ def add_sessions_v2_routes(router: APIRouter, state: State) -> None:
             raise _refuse("tag_value_id", tag_value_id, "projects have no workspace tags here")
         if sort_by == "FEEDBACK":
             raise _refuse("sort_by", sort_by, f"sort by one of {', '.join(_SORT_FIELDS)}")
+        version = None
+        if dataset_version is not None:
+            try:
+                version = to_micros(dataset_version)
+            except TimeValueError:
+                raise InvalidArgumentError(
+                    "dataset_version",
+                    dataset_version,
+                    "is not a time",
+                    "pass the dataset's version time, e.g. 2025-01-31T12:00:00Z",
+                ) from None
         wanted_metadata = None
         if metadata is not None:
             wanted_metadata = parse_json(metadata.encode(), "the metadata parameter")
@@ -212,11 +267,12 @@ def add_sessions_v2_routes(router: APIRouter, state: State) -> None:
             "name": name,
             "name_contains": name_contains,
             "reference_dataset_id": sorted(map(str, reference_dataset_id or [])),
-            "metadata": wanted_metadata,
+            "metadata": metadata,  # as sent: parsed, it may nest too deep to dump again
             "include_stats": include_stats,
             "sort_by": sort_by,
             "sort_order": sort_order,
             "type": sorted(type or []),
+            "dataset_version": version,
         }
         fingerprint = hashlib.blake2b(
             orjson.dumps(query, option=orjson.OPT_SORT_KEYS), digest_size=8
@@ -238,6 +294,8 @@ def add_sessions_v2_routes(router: APIRouter, state: State) -> None:
             projects = [p for p in projects if p.reference_dataset_id in datasets]
         if type:
             projects = [p for p in projects if session_type(p) in type]
+        if version is not None:
+            projects = [p for p in projects if _dataset_version(p) == version]
         descending = sort_order == "desc"
         projects.sort(key=lambda p: str(p.id))  # ties in a stable order across pages
         projects.sort(key=_sort_key(field, descending), reverse=descending)
@@ -312,6 +370,10 @@ def add_sessions_v2_routes(router: APIRouter, state: State) -> None:
                 "name it lrn:agents/{id}/environments/{environment} with type AGENT, "
                 "or use type PROJECT",
             )
+        if body.reference_dataset_id is not None:  # an experiment of no dataset: 404
+            client.read_dataset(dataset_id=body.reference_dataset_id)
+        if upsert:
+            _refuse_another_kind(client, body)
         project = client.create_project(  # a taken name: 409, unless upsert
             body.name,
             description=body.description,
