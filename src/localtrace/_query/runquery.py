@@ -112,11 +112,16 @@ def _conditions(
 
 
 def _project_ids(db: Database, query: RunQuery) -> list[str] | None:
-    """Project ids and names -> ids (``ProjectNotFoundError`` for an unknown name)."""
+    """Project ids and names -> ids (``ProjectNotFoundError`` for an unknown name or id).
+
+    An unknown id is refused as an unknown name is: a mistyped or stale id read as a
+    project with no runs (0 runs, empty statistics), where the name said "no project"."""
     if query.project_ids is None and query.project_names is None:
         return None
     ids = canonical_ids(query.project_ids or (), "project_id")
-    if query.project_names:
-        with db.read() as conn:
-            ids += [str(projects.find(conn, project_name=n).id) for n in query.project_names]
+    if not ids and not query.project_names:
+        return ids
+    with db.read() as conn:
+        projects.require_ids(conn, ids)
+        ids += [str(projects.find(conn, project_name=n).id) for n in query.project_names or ()]
     return ids
