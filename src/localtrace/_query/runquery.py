@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .._args import texts
 from .._store.db import Database
 from . import projects
 from .runs import sampler
@@ -118,10 +119,11 @@ def _project_ids(db: Database, query: RunQuery) -> list[str] | None:
     project with no runs (0 runs, empty statistics), where the name said "no project"."""
     if query.project_ids is None and query.project_names is None:
         return None
+    names = texts(query.project_names, "project_name", "'my-project'") or []
     ids = canonical_ids(query.project_ids or (), "project_id")
-    if not ids and not query.project_names:
+    if not ids and not names:
         return ids
     with db.read() as conn:
         projects.require_ids(conn, ids)
-        ids += [str(projects.find(conn, project_name=n).id) for n in query.project_names or ()]
+        ids += [str(projects.find(conn, project_name=n).id) for n in names]
     return ids
