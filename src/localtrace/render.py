@@ -281,12 +281,14 @@ def _narrow_runs_table(runs: Sequence[Run], width: int) -> Table | None:
     """The listing in ``width`` characters with every figure: the whole ids if they fit beside
     them, else the end of each id; else the end of each id beside as many figures as fit, the
     least useful left out first (wide figures, millions of tokens, dropped every figure but
-    the status for whole ids); ``None`` when not even the status and latency fit."""
+    the status for whole ids), down to the name and the end of the id (at 40 columns the
+    listing was names alone, nothing ``run`` or ``trace`` could be given); ``None`` when not
+    even those fit."""
     whole = [str(run.id) for run in runs]
     table = _figures_table(runs, whole, width)
     ends = short_ids(whole)
     left_out: list[str] = []
-    for least in ("tokens", "cost", "type"):
+    for least in ("tokens", "cost", "type", "latency", "status"):
         table = table or _figures_table(runs, ends, width, left_out)
         left_out.append(least)
     return table or _figures_table(runs, ends, width, left_out)
