@@ -71,6 +71,31 @@ def count(value: Any, argument: str, least: int) -> int:
     return int(value)
 
 
+def flag(value: Any, argument: str) -> bool | None:
+    """``True``, ``False`` or ``None`` (numpy's bool too), as the SDK types these arguments;
+    anything else is an ``InvalidArgumentError`` naming the argument: ``has_score="no"`` was
+    taken as true and returned the scored feedback without a word."""
+    if value is None or value is True or value is False:
+        return value
+    kind = type(value)
+    if kind.__module__ == "numpy" and kind.__name__ in ("bool_", "bool"):
+        return bool(value)
+    raise InvalidArgumentError(argument, value, "not a bool", "pass True or False (None: either)")
+
+
+def texts(value: Any, argument: str, example: str = "'name'") -> list[str] | None:
+    """One string or a sequence of strings as a list (``None`` stays ``None``); anything else,
+    a number above all, is an ``InvalidArgumentError`` naming the argument."""
+    if value is None:
+        return None
+    items = [value] if isinstance(value, str) else value
+    if isinstance(items, (list, tuple, set, frozenset)) and all(isinstance(i, str) for i in items):
+        return list(items)
+    raise InvalidArgumentError(
+        argument, value, "not a string or a list of strings", f"pass e.g. {example}"
+    )
+
+
 def json_object(value: Any, argument: str) -> dict[str, Any] | None:
     """Inputs, outputs and metadata are JSON objects (or nothing), as in LangSmith."""
     if value is None:

@@ -23,9 +23,11 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from . import _digest, _sdk_options, _v2
+from ._args import flag as _flag
 from ._args import json_object as _json_object
 from ._args import micros as _micros
 from ._args import sdk_keywords as _sdk_keywords
+from ._args import texts as _texts
 from ._example_calls import ExampleCalls
 from ._feedback_tokens import FeedbackTokenMethods
 from ._ids import argument_id, argument_ids
@@ -441,10 +443,11 @@ class Client(ExampleCalls, SharingMethods, FeedbackTokenMethods):
         time, is not found (as with ``runs.retrieve``) rather than returned all the same.
         """
         rid = _uuid_arg(run_id, "run_id")
+        children = bool(_flag(load_child_runs, "load_child_runs"))
         pid = _uuid_arg(project_id, "project_id") if project_id is not None else None
         started = _micros(start_time, "start_time") if start_time is not None else None
         with self._db.read() as conn:
-            run = _runs.read_run(conn, rid, load_child_runs=load_child_runs)
+            run = _runs.read_run(conn, rid, load_child_runs=children)
         if run is None:
             raise RunNotFoundError(
                 f"no run with id {rid} in this store (runs written moments ago appear after flush())"
@@ -541,7 +544,7 @@ class Client(ExampleCalls, SharingMethods, FeedbackTokenMethods):
             run_ids = ids  # checked once
         wanted = RunQuery(
             project_ids=_as_list(project_id),
-            project_names=_as_list(project_name),
+            project_names=_texts(project_name, "project_name", "'my-project'"),
             run_type=run_type,
             trace_id=trace_id,
             reference_example_ids=reference_example_id,
@@ -602,7 +605,7 @@ class Client(ExampleCalls, SharingMethods, FeedbackTokenMethods):
 
         wanted = RunQuery(
             project_ids=project_ids,
-            project_names=project_names,
+            project_names=_texts(project_names, "project_names", "['my-project']"),
             run_type=run_type,
             trace_id=trace,
             reference_example_ids=reference_example_ids,
@@ -1493,10 +1496,15 @@ class Client(ExampleCalls, SharingMethods, FeedbackTokenMethods):
         other ``GET /feedback`` filters the SDK passes as keywords: ``has_comment``,
         ``has_score``, ``min_created_at``/``max_created_at`` (inclusive), ``level`` (``run``:
         about a run, ``session``: about a project) and ``comparative_experiment_id``.
-        ``include_user_names`` is taken and ignored (there are no users locally)."""
+        ``include_user_names`` is taken and ignored (there are no users locally).
+
+        The arguments are checked when it is called, not when the first item is read: a
+        mistake is raised where it was made (``has_score="no"`` is refused, not read as
+        true)."""
+        _flag(include_user_names, "include_user_names")
         conditions = _feedback.ListConditions(
-            has_comment=has_comment,
-            has_score=has_score,
+            has_comment=_flag(has_comment, "has_comment"),
+            has_score=_flag(has_score, "has_score"),
             min_created_at=_micros(min_created_at, "min_created_at")
             if min_created_at is not None
             else None,
@@ -1510,23 +1518,28 @@ class Client(ExampleCalls, SharingMethods, FeedbackTokenMethods):
             if comparative_experiment_id is not None
             else None,
         )
-        keys = [feedback_key] if isinstance(feedback_key, str) else feedback_key
+        keys = _texts(feedback_key, "feedback_key", "'correctness'")
         types = (
             _feedback_input.source_filter(feedback_source_type, "feedback_source_type")
             if feedback_source_type is not None
             else None
         )
+        ids = argument_ids(run_ids, "run_ids") if run_ids is not None else None
+        project = _uuid_arg(session_id, "session_id") if session_id is not None else None
+        return self._feedback_rows(
+            run_ids=ids,
+            keys=keys,
+            source_types=types,
+            session_id=project,
+            limit=limit,
+            offset=offset,
+            conditions=conditions,
+        )
+
+    def _feedback_rows(self, **arguments: Any) -> Iterator[Feedback]:
+        """``list_feedback``'s rows, read when the first one is asked for."""
         with self._db.read() as conn:
-            found = _feedback.list_rows(
-                conn,
-                run_ids=argument_ids(run_ids, "run_ids") if run_ids is not None else None,
-                keys=list(keys) if keys is not None else None,
-                source_types=types,
-                session_id=_uuid_arg(session_id, "session_id") if session_id is not None else None,
-                limit=limit,
-                offset=offset,
-                conditions=conditions,
-            )
+            found = _feedback.list_rows(conn, **arguments)
         yield from found
 
     # -- keeping the file small ---------------------------------------------------------------

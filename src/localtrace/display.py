@@ -25,6 +25,7 @@ __all__ = [
     "compact",
     "cost_text",
     "cut_marker",
+    "decimal_text",
     "elide",
     "first_line",
     "human_size",
@@ -80,6 +81,18 @@ def cost_text(cost: Decimal | float | None, *, zero: str = "") -> str:
     if text.endswith("."):  # below $0.000000005: the store's 12 places, never a bare "$0."
         text = f"{amount:.12f}".rstrip("0")
     return "$" + text
+
+
+def decimal_text(amount: Decimal) -> str:
+    """An exact amount in plain decimal notation, for data rather than people:
+    ``Decimal("2E-7")`` -> ``"0.0000002"`` (``str`` writes ``"2E-7"``, which a spreadsheet, a
+    script or a reader comparing with LangSmith's ``"0.0000002"`` takes for something else).
+    Every digit is kept; NaN and infinities keep their names.
+
+    >>> decimal_text(Decimal("2E-7")), decimal_text(Decimal("1.50")), decimal_text(Decimal("6E+1"))
+    ('0.0000002', '1.50', '60')
+    """
+    return format(amount, "f") if amount.is_finite() else str(amount)
 
 
 def time_text(moment: dt.datetime | None, *, precise: bool = False) -> str:

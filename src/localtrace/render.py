@@ -3,7 +3,8 @@
 The CLI and the pytest plugin draw with these (public, so that they import nothing private and
 a script can print the same tables); nothing here opens a store or knows about click. Figures
 (latency, cost, ...) come from ``localtrace.display``, which every face shares. Data formats (json, jsonl, csv) are written from plain records (``model_dump`` in JSON
-mode), so what ``--format json`` prints is what ``localtrace import`` reads back.
+mode, exact amounts in plain decimal notation), so what ``--format json`` prints is what
+``localtrace import`` reads back.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import datetime as dt
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from decimal import Decimal
 from typing import IO, Any
 
 from pydantic import BaseModel
@@ -28,6 +30,7 @@ from rich.text import Text
 from .display import (
     compact,
     cost_text,
+    decimal_text,
     first_line,
     inert,
     latency_text,
@@ -71,9 +74,43 @@ def status_text(status: str | None) -> Text:
 
 
 # -- records (json / jsonl / csv) --------------------------------------------------------------
+def data_record(model: BaseModel, **options: Any) -> dict[str, Any]:
+    """``model.model_dump(mode="json", **options)`` with its exact amounts (costs, prices) in
+    plain decimal notation: ``"0.0000002"``, as LangSmith writes costs, where pydantic writes
+    ``"2E-7"``. Strings still, so every digit is kept and ``localtrace import`` reads them
+    back exactly."""
+    record = model.model_dump(mode="json", **options)
+    _plain_amounts(model, record)
+    return record
+
+
+def _plain_amounts(model: BaseModel, record: dict[str, Any]) -> None:
+    """Rewrite, in place, the fields of ``record`` that are ``Decimal`` on ``model`` (alone, as
+    the values of a dict, or in nested models). Only the model's own typed fields are looked
+    at: a user's inputs or metadata never hold a ``Decimal`` and are left as they are."""
+    for key, value in record.items():
+        if not isinstance(value, (str, dict, list)):
+            continue
+        attribute = getattr(model, key, None)
+        if isinstance(attribute, Decimal):
+            record[key] = decimal_text(attribute)
+        elif isinstance(attribute, BaseModel) and isinstance(value, dict):
+            _plain_amounts(attribute, value)
+        elif isinstance(attribute, dict) and isinstance(value, dict):
+            for name, item in attribute.items():
+                if isinstance(item, Decimal) and name in value:
+                    value[name] = decimal_text(item)
+                elif isinstance(item, BaseModel) and isinstance(value.get(name), dict):
+                    _plain_amounts(item, value[name])
+        elif isinstance(attribute, (list, tuple)) and isinstance(value, list):
+            for item, dumped in zip(attribute, value, strict=False):
+                if isinstance(item, BaseModel) and isinstance(dumped, dict):
+                    _plain_amounts(item, dumped)
+
+
 def run_record(run: Run, *, session_name: str | None = None) -> dict[str, Any]:
     """A run as LangSmith's run dict (JSON types), plus ``latency`` and ``session_name``."""
-    record = run.model_dump(mode="json", exclude={"child_runs"})
+    record = data_record(run, exclude={"child_runs"})
     record["latency"] = run.latency
     if session_name is not None:
         record["session_name"] = session_name
@@ -145,15 +182,23 @@ def fields_of(model: type[BaseModel]) -> list[str]:
     return [*model.model_fields, *model.model_computed_fields]
 
 
+def json_default(value: Any) -> Any:
+    """``json.dumps``' fallback for records: exact amounts in plain decimal notation (a
+    command's own dict may hold a ``Decimal`` cost), anything else as its text."""
+    return decimal_text(value) if isinstance(value, Decimal) else str(value)
+
+
 def _dumps(record: Any) -> str:
-    return json.dumps(record, ensure_ascii=False, default=str)
+    return json.dumps(record, ensure_ascii=False, default=json_default)
 
 
 def _csv_value(value: Any) -> Any:
     if value is None:
         return ""
+    if isinstance(value, Decimal):
+        return decimal_text(value)
     if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":"))
+        return json.dumps(value, ensure_ascii=False, default=json_default, separators=(",", ":"))
     return value
 
 
@@ -236,12 +281,14 @@ def _narrow_runs_table(runs: Sequence[Run], width: int) -> Table | None:
     """The listing in ``width`` characters with every figure: the whole ids if they fit beside
     them, else the end of each id; else the end of each id beside as many figures as fit, the
     least useful left out first (wide figures, millions of tokens, dropped every figure but
-    the status for whole ids); ``None`` when not even the status and latency fit."""
+    the status for whole ids), down to the name and the end of the id (at 40 columns the
+    listing was names alone, nothing ``run`` or ``trace`` could be given); ``None`` when not
+    even those fit."""
     whole = [str(run.id) for run in runs]
     table = _figures_table(runs, whole, width)
     ends = short_ids(whole)
     left_out: list[str] = []
-    for least in ("tokens", "cost", "type"):
+    for least in ("tokens", "cost", "type", "latency", "status"):
         table = table or _figures_table(runs, ends, width, left_out)
         left_out.append(least)
     return table or _figures_table(runs, ends, width, left_out)
@@ -756,7 +803,7 @@ _GROUP_FIGURES_BY_IMPORTANCE = ("runs", "p50", "errors", "cost", "tokens", "p99"
 
 def stats_record(stats: RunStats) -> dict[str, Any]:
     """``RunStats`` as JSON types."""
-    return stats.model_dump(mode="json")
+    return data_record(stats)
 
 
 # -- projects and feedback ----------------------------------------------------------------------
@@ -826,7 +873,7 @@ def projects_table(
 
 def project_record(project: Project) -> dict[str, Any]:
     """A project as JSON types (timedeltas in seconds)."""
-    record = project.model_dump(mode="json")
+    record = data_record(project)
     for name in ("latency_p50", "latency_p99", "first_token_p50", "first_token_p99"):
         value = getattr(project, name)
         record[name] = value.total_seconds() if value is not None else None
@@ -891,7 +938,7 @@ def feedback_table(
 
 def feedback_record(item: Feedback) -> dict[str, Any]:
     """Feedback as JSON types (LangSmith's feedback dict)."""
-    return item.model_dump(mode="json")
+    return data_record(item)
 
 
 # -- terminals ----------------------------------------------------------------------------------

@@ -70,6 +70,26 @@ def _close_name(conn: sqlite3.Connection, name: str | None) -> str:
     return did_you_mean(name, names)
 
 
+_IDS_PER_STATEMENT = 500
+"""Ids looked up per statement (SQLite's bound-parameter limit is 32,766 at least, 999 on
+old builds)."""
+
+
+def require_ids(conn: sqlite3.Connection, project_ids: Sequence[str]) -> None:
+    """``ProjectNotFoundError`` naming the first of the canonical ``project_ids`` that no
+    project has."""
+    wanted = list(dict.fromkeys(project_ids))
+    for start in range(0, len(wanted), _IDS_PER_STATEMENT):
+        chunk = wanted[start : start + _IDS_PER_STATEMENT]
+        marks = ",".join("?" * len(chunk))
+        known = {
+            row[0] for row in conn.execute(f"SELECT id FROM projects WHERE id IN ({marks})", chunk)
+        }
+        for project_id in chunk:
+            if project_id not in known:
+                find(conn, project_id=project_id)  # raises, with the message a read gives
+
+
 def exists(conn: sqlite3.Connection, project_id: str) -> bool:
     """Whether a project has this id."""
     return conn.execute("SELECT 1 FROM projects WHERE id = ?", (project_id,)).fetchone() is not None

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .._args import texts
 from .._store.db import Database
 from . import projects
 from .runs import sampler
@@ -112,11 +113,17 @@ def _conditions(
 
 
 def _project_ids(db: Database, query: RunQuery) -> list[str] | None:
-    """Project ids and names -> ids (``ProjectNotFoundError`` for an unknown name)."""
+    """Project ids and names -> ids (``ProjectNotFoundError`` for an unknown name or id).
+
+    An unknown id is refused as an unknown name is: a mistyped or stale id read as a
+    project with no runs (0 runs, empty statistics), where the name said "no project"."""
     if query.project_ids is None and query.project_names is None:
         return None
+    names = texts(query.project_names, "project_name", "'my-project'") or []
     ids = canonical_ids(query.project_ids or (), "project_id")
-    if query.project_names:
-        with db.read() as conn:
-            ids += [str(projects.find(conn, project_name=n).id) for n in query.project_names]
+    if not ids and not names:
+        return ids
+    with db.read() as conn:
+        projects.require_ids(conn, ids)
+        ids += [str(projects.find(conn, project_name=n).id) for n in names]
     return ids

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .._args import micros
+from .._args import flag, micros
 from .._ids import argument_id, argument_ids
 from ..errors import InvalidArgumentError
 from . import planner
@@ -107,6 +107,25 @@ def ids_where(run_ids: Sequence[Any]) -> Where:
     return Where([_in("r.id", ids) if ids else "0"], ids)
 
 
+def checked_run_type(value: Any) -> str:
+    """A run type as stored (lowercase; an enum member's value), or ``InvalidArgumentError``
+    naming the types: ``run_type="bogus"`` matched nothing and read as "no such runs"."""
+    from .._run_types import RUN_TYPES
+
+    text = getattr(value, "value", value)
+    if isinstance(text, str) and text.lower() in RUN_TYPES:
+        return text.lower()
+    from .._words import did_you_mean
+
+    hint = did_you_mean(str(text), RUN_TYPES) if isinstance(text, str) else ""
+    raise InvalidArgumentError(
+        "run_type",
+        value,
+        "not a run type",
+        f"{hint + ' ' if hint else ''}(run types: {', '.join(RUN_TYPES)})",
+    )
+
+
 def build_where(
     *,
     project_ids: Sequence[str] | None = None,
@@ -133,11 +152,13 @@ def build_where(
     that after a look at the store (``filters.compile_filter``); ``descending``: the listing
     walks newest first. Stats read every match and leave it out.
     """
+    is_root = flag(is_root, "is_root")
+    error = flag(error, "error")
     where = Where()
     if project_ids is not None:
         where.add(_in("r.session_id", list(project_ids)) if project_ids else "0", *project_ids)
     if run_type is not None:
-        where.add("r.run_type = ?", str(run_type))
+        where.add("r.run_type = ?", checked_run_type(run_type))
     if trace_id is not None:
         where.add("r.trace_id = ?", _id(trace_id, "trace_id"))
         where.index = ANCHORS["trace_id"]
@@ -159,6 +180,10 @@ def build_where(
         where.add("r.start_time >= ?", micros(start_time, "start_time"))
     if end_time is not None:
         where.add("r.end_time <= ?", micros(end_time, "end_time"))
+    if query is not None and not isinstance(query, str):
+        raise InvalidArgumentError(
+            "query", query, "not text", "pass the words to search for as a string"
+        )
     if query:
         from .. import filters
         from ..filters._resolve import MAX_SEARCH_CHARS

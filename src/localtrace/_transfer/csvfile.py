@@ -1,7 +1,7 @@
 """CSV export (``localtrace export --format csv``) for spreadsheets: the runs table only.
 
-Same columns as ``runs.parquet``; times are ISO-8601 UTC text, costs exact decimal text in USD,
-tags and details JSON text, empty cells for nulls. Streams like the Parquet export.
+Same columns as ``runs.parquet``; times are ISO-8601 UTC text, costs exact decimal text in USD
+(``0.0000002``, never ``2E-7``), tags and details JSON text, empty cells for nulls. Streams like the Parquet export.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from .._money import from_pico
 from .._query.where import Where
 from .._store.db import Database
 from .._time import from_micros
+from ..display import decimal_text
 from . import tabular
 
 Progress = Callable[[int], None]
@@ -23,7 +24,13 @@ Progress = Callable[[int], None]
 
 def _pico_map(text: Any) -> str:
     data = orjson.loads(text)
-    return orjson.dumps({k: str(from_pico(int(v))) for k, v in data.items()}).decode()
+    return orjson.dumps({k: _usd(int(v)) for k, v in data.items()}).decode()
+
+
+def _usd(pico: int) -> str:
+    amount = from_pico(pico)
+    assert amount is not None
+    return decimal_text(amount)
 
 
 def cell(kind: str, value: Any) -> Any:
@@ -33,7 +40,7 @@ def cell(kind: str, value: Any) -> Any:
     if kind == "time":
         return from_micros(value).isoformat().replace("+00:00", "Z")
     if kind == "cost":
-        return str(from_pico(value))
+        return _usd(value)
     if kind == "cost_map":
         return _pico_map(value)
     if kind == "bool":

@@ -626,7 +626,8 @@ def _stderr_console(**options: Any) -> Console:
 def _emit_one(record: dict[str, Any], fmt: str, columns: Any = None) -> None:
     """One object: pretty JSON for ``json``, otherwise one line / one row."""
     if fmt == "json":
-        sys.stdout.write(json.dumps(record, indent=2, ensure_ascii=False, default=str) + "\n")
+        text = json.dumps(record, indent=2, ensure_ascii=False, default=render.json_default)
+        sys.stdout.write(text + "\n")
     else:
         render.write_records([record], fmt, sys.stdout, columns=columns)
 

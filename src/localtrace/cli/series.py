@@ -118,12 +118,10 @@ def show(series: TimeSeries, fmt: str) -> None:
     """Print the series: one table row per group, sparkline columns, or records per bucket."""
     if fmt != "table":
         records = (
-            {"group": g.group, **b.model_dump(mode="json")}
-            for g in series.groups
-            for b in g.buckets
+            {"group": g.group, **render.data_record(b)} for g in series.groups for b in g.buckets
         )
         if fmt == "json":
-            _emit_one(series.model_dump(mode="json"), fmt)
+            _emit_one(render.data_record(series), fmt)
         else:
             header = ["group", *render.fields_of(TimeBucket)]
             render.write_records(records, fmt, sys.stdout, header=header)
