@@ -159,6 +159,9 @@ FACE_EXCEPTIONS = {
     ("server", "_ids"): "run ids of a request checked where its parts are known",
     # Request bodies are parsed to the depth the store keeps, and too-deep JSON is a 400.
     ("server", "_json"): "the store's JSON depth limit, shared by the body parser",
+    # /api/v2/sessions?dataset_version= compares the moment an experiment recorded with the
+    # one asked for, both read with the store's one date syntax.
+    ("server", "_time"): "dataset versions compared as moments, in the Client's date syntax",
     # An agent address resolves to the project ingest filed its runs under: one syntax.
     ("server", "_address"): "the agent address -> project name rule that ingest applies",
     # A share link is refused in the same words by the server (a 403) and the Client.
