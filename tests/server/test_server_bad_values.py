@@ -13,6 +13,7 @@ import gzip
 import uuid
 from typing import Any
 
+import anyio
 import orjson
 import pytest
 import zstandard
@@ -202,3 +203,106 @@ def test_broken_json_is_still_one_400_naming_where(http: TestClient) -> None:
     error = response.json()["error"]
     assert error["type"] == "invalid_json"
     assert "column" in error["message"]
+
+
+# -- what else a request can get wrong -----------------------------------------------------
+
+
+@pytest.mark.parametrize("body", [b"", b" \r\n"])
+def test_an_empty_body_is_called_empty(http: TestClient, body: bytes) -> None:
+    response = http.post("/runs/batch", content=body, headers=JSON)
+    assert response.status_code == 400, response.text
+    assert "the body is empty" in response.json()["error"]["message"]
+
+
+def test_wrong_shapes_are_named_in_json_words(http: TestClient) -> None:
+    """Messages say ``null`` and ``an array``, never Python's ``NoneType`` and ``list``."""
+    cases = [
+        ("/runs/batch", b"null", "not null"),
+        ("/runs/batch", b'{"post": {"id": 1}}', "not an object"),
+        ("/runs/batch", b'{"post": [1, "x", true, []]}', "not a number"),
+        ("/runs", b"[]", "not an array"),
+    ]
+    for path, body, said in cases:
+        response = http.post(path, content=body, headers=JSON)
+        assert response.status_code == 422, response.text
+        assert said in response.text, response.text
+        for python in ("NoneType", "list", "dict", "int", "bool"):
+            assert f"not {python}" not in response.text
+    details = http.post("/runs/batch", content=cases[2][1], headers=JSON).json()["error"]
+    assert [d["message"].rpartition("not ")[2] for d in details["details"]] == [
+        "a number",
+        "a string",
+        "a boolean",
+        "an array",
+    ]
+
+
+def test_a_multipart_part_sent_twice_is_a_warning(
+    http: TestClient, store: localtrace.Client
+) -> None:
+    first = run("twice")
+    last = {**first, "name": "twice, last"}
+    parts = [
+        (f"post.{first['id']}", "application/json", orjson.dumps(first)),
+        (f"post.{first['id']}", "application/json", orjson.dumps(last)),
+        (f"attachment.{first['id']}.a", "text/plain", b"one"),
+        (f"attachment.{first['id']}.a", "text/plain", b"two"),
+    ]
+    response = http.post("/runs/multipart", content=multipart(parts), headers=MULTIPART)
+    assert response.status_code == 202, response.text
+    warnings = response.json()["warnings"]
+    assert [w["loc"] for w in warnings] == [f"attachment.{first['id']}.a", f"post.{first['id']}"]
+    assert all("came twice" in w["message"] for w in warnings)
+    assert stored(store, first["id"]).name == "twice, last"
+    assert store.read_attachment(first["id"], "a") == ("text/plain", b"two")
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [
+        ("/runs/batch", "application/json"),
+        ("/runs/multipart", "multipart/form-data; boundary=b0undary"),
+        ("/feedback", "application/json"),
+    ],
+)
+def test_a_client_hanging_up_mid_body_is_a_400_not_a_500(
+    store: localtrace.Client, path: str, content_type: str
+) -> None:
+    """A body cut short by the client closing the connection was an unexpected error (500,
+    with a traceback in the log asking to report it); it is a 400 saying what arrived."""
+    app = create_app(store)
+    messages: list[dict[str, Any]] = [
+        {"type": "http.request", "body": b'{"post": [', "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [
+            (b"host", b"127.0.0.1"),
+            (b"content-type", content_type.encode()),
+            (b"content-length", b"100"),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 1984),
+    }
+    anyio.run(app, scope, receive, send)
+    assert sent[0]["status"] == 400
+    error = orjson.loads(b"".join(m.get("body", b"") for m in sent[1:]))["error"]
+    assert error["type"] == "truncated_body"
+    assert "after sending 10 bytes of the 100" in error["message"]

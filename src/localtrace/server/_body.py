@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .._json import loads
@@ -104,6 +104,16 @@ async def read_body(request: Request, limit: int) -> bytes:
             chunk = await asyncio.wait_for(stream.__anext__(), BODY_IDLE_TIMEOUT_S)
         except StopAsyncIteration:
             break
+        except ClientDisconnect:
+            declared = request.headers.get("content-length")
+            of = f" of the {declared} it announced" if declared else ""
+            raise ApiError(
+                400,
+                "truncated_body",
+                f"the client closed the connection after sending {size:,} bytes{of}; "
+                "nothing of the request was stored, resend it",
+                headers={"Connection": "close"},
+            ) from None
         except asyncio.TimeoutError:
             raise ApiError(
                 408,
@@ -258,6 +268,8 @@ def parse_lenient(
     except orjson.JSONDecodeError as exc:
         strict = exc
     raw = bytes(data)
+    if not raw.strip():
+        raise ApiError(400, "invalid_json", f"{where} is empty; send JSON (a run is an object)")
     try:
         text = raw.decode("utf-8")
         bad_bytes = False
@@ -320,6 +332,21 @@ def _surrogate_flaw(path: tuple[str | int, ...], bad_bytes: bool, in_key: bool =
         fix="send text as valid UTF-8: pair every high surrogate with a low one, or leave "
         "the broken character out",
     )
+
+
+def json_kind(value: Any) -> str:
+    """What a parsed JSON value is, in JSON's words (``an array``, not ``list``)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object" if isinstance(value, dict) else type(value).__name__
 
 
 def field_path(path: tuple[str | int, ...]) -> str:

@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from .._ids import Refusal, canonical_uuid
 from ..errors import InvalidRunError, LocaltraceError, RunProblem, StoreError, StoreReadOnlyError
 from ..filters import did_you_mean
-from ._body import Flaw, JsonBudget, field_path, parse_lenient
+from ._body import Flaw, JsonBudget, field_path, json_kind, parse_lenient
 from ._errors import DO_NOT_RETRY, RETRY_LATER, ApiError, Detail, field_details, translate
 from ._multipart import Part
 from ._schemas import FeedbackCreate
@@ -189,7 +189,7 @@ def batch_ops(doc: Any, outcome: Outcome) -> list[Op]:
             422,
             "validation_error",
             f"the body must be a JSON object {{'post': [...], 'patch': [...]}}, "
-            f"not {type(doc).__name__}",
+            f"not {json_kind(doc)}",
         )
     for key in doc:
         if key not in ("post", "patch"):
@@ -207,16 +207,14 @@ def batch_ops(doc: Any, outcome: Outcome) -> list[Op]:
             continue
         if not isinstance(items, list):
             outcome.problems.append(
-                Detail(loc=kind, message=f"must be a list of runs, not {type(items).__name__}")
+                Detail(loc=kind, message=f"must be an array of runs, not {json_kind(items)}")
             )
             continue
         for index, item in enumerate(items):
             loc = f"{kind}[{index}]"
             if not isinstance(item, dict):
                 outcome.problems.append(
-                    Detail(
-                        loc=loc, message=f"a run must be a JSON object, not {type(item).__name__}"
-                    )
+                    Detail(loc=loc, message=f"a run must be a JSON object, not {json_kind(item)}")
                 )
                 continue
             ops.append((kind, item, loc))
@@ -299,7 +297,7 @@ def single_op(kind: str, doc: Any, run_id: uuid.UUID | None = None) -> Op:
         raise ApiError(
             422,
             "validation_error",
-            f"the body must be a run (JSON object), not {type(doc).__name__}",
+            f"the body must be a run (JSON object), not {json_kind(doc)}",
         )
     if run_id is not None:
         given = doc.get("id")
@@ -363,10 +361,14 @@ def multipart_ops(
                     Detail(loc=part.name, message="name it attachment.<run id>.<file name>")
                 )
                 continue
-            files.setdefault(key, {})[name] = (part.content_type, bytes(part.data))
+            named = files.setdefault(key, {})
+            if name in named:
+                outcome.repairs.append(_sent_twice(part.name, key))
+            named[name] = (part.content_type, bytes(part.data))
         elif kind == "feedback":
+            budget.charge(part.data, part.name)  # (a 413 for the request, not this part)
             try:
-                value, flaws = parse_lenient(part.data, part.name, budget)
+                value, flaws = parse_lenient(part.data, part.name)
             except ApiError as exc:
                 outcome.unreadable = True
                 outcome.problems.append(Detail(loc=part.name, message=_json_problem(exc)))
@@ -393,8 +395,9 @@ def multipart_ops(
 def _add_run_part(
     group: _Group, field_name: str, part: Part, outcome: Outcome, budget: JsonBudget
 ) -> None:
+    budget.charge(part.data, part.name)  # (a 413 for the request, not this part)
     try:
-        value, flaws = parse_lenient(part.data, part.name, budget)
+        value, flaws = parse_lenient(part.data, part.name)
     except ApiError as exc:
         group.broken = True
         outcome.unreadable = True
@@ -423,12 +426,16 @@ def _add_run_part(
                 Detail(
                     loc=part.name,
                     run_id=group.key,
-                    message=f"a run must be a JSON object, not {type(value).__name__}",
+                    message=f"a run must be a JSON object, not {json_kind(value)}",
                 )
             )
             return
+        if group.main is not None:
+            group.repairs.append(_sent_twice(part.name, group.key))
         group.main = value
     elif field_name in OUT_OF_BAND:
+        if field_name in group.fields:
+            group.repairs.append(_sent_twice(part.name, group.key))
         group.fields[field_name] = value
     else:
         outcome.problems.append(
@@ -440,6 +447,15 @@ def _add_run_part(
                 fix=did_you_mean(field_name, OUT_OF_BAND, or_list=True),
             )
         )
+
+
+def _sent_twice(name: str, run_id: str | None) -> Detail:
+    return Detail(
+        loc=name,
+        run_id=run_id,
+        message="this part came twice in the request; the last one is kept",
+        fix="send each part once",
+    )
 
 
 def _json_problem(exc: ApiError) -> str:
