@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import uuid
+from collections.abc import MutableMapping
 from typing import Any
 
 import anyio
@@ -278,13 +279,13 @@ def test_a_client_hanging_up_mid_body_is_a_400_not_a_500(
     ]
     sent: list[dict[str, Any]] = []
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> MutableMapping[str, Any]:
         return messages.pop(0) if messages else {"type": "http.disconnect"}
 
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(dict(message))
 
-    scope = {
+    scope: dict[str, Any] = {
         "type": "http",
         "http_version": "1.1",
         "method": "POST",
