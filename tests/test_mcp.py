@@ -695,3 +695,25 @@ def test_statistics_keep_to_a_budget_trimming_facets_first(long_store: Path) -> 
         assert single["run_count"] == 30 and single["error_rate"] == 0
 
     over_stdio(long_store, body)
+
+
+def test_arguments_are_checked_under_the_name_a_tool_is_registered_with() -> None:
+    """In process, through FastMCP's public ``call_tool``: a tool registered under another name
+    than its function's still refuses a misspelt argument instead of ignoring it."""
+    from mcp.server.fastmcp.exceptions import ToolError
+
+    from localtrace.mcp.server import _Server
+
+    server = _Server("checks")
+
+    @server.checked_tool(name="renamed", structured_output=False)
+    def tool_function(limit: int = 1) -> str:
+        return str(limit)
+
+    async def main() -> None:
+        (answer,) = await server.call_tool("renamed", {"limit": 2})
+        assert isinstance(answer, TextContent) and answer.text == "2"
+        with pytest.raises(ToolError, match="unknown argument 'limt': did you mean 'limit'"):
+            await server.call_tool("renamed", {"limt": 2})
+
+    anyio.run(main)

@@ -129,7 +129,7 @@ class _Server(FastMCP):
         register = self.tool(**options)
 
         def decorator(fn: _Tool) -> _Tool:
-            self._argument_models[fn.__name__] = _argument_model(fn)
+            self._argument_models[options.get("name") or fn.__name__] = _argument_model(fn)
             register(fn)
             return fn
 
