@@ -5,6 +5,7 @@ Every answer is checked against the ``Client`` call it stands for, on the same f
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -245,12 +246,14 @@ def test_every_tool_answers_as_the_client_does(store: Path) -> None:
         client.close()
 
 
-BAD_CALLS = [
+BAD_CALLS: list[tuple[str, dict[str, Any], str]] = [
     ("fetch_runs", {"filter": "gt(latncy, 1)"}, "did you mean 'latency'"),
     ("fetch_runs", {"order_by": "latency"}, 'pass "-start_time" or "start_time"'),
     ("fetch_runs", {"max_chars_per_page": 10}, "max_chars_per_page=1000 or more"),
     ("fetch_runs", {"page_number": 99}, "pass page_number between 1 and 1"),
     ("fetch_runs", {"limit": "many"}, "limit='many': input should be a valid integer"),
+    ("fetch_runs", {"limit": "[1, 2]"}, "limit=[1, 2]: input should be a valid integer"),
+    ("fetch_runs", {"error": "maybe", "limt": 1}, "unknown argument 'limt': did you mean 'limit'"),
     ("fetch_runs", {"projet_name": "shop"}, "unknown argument 'projet_name': did you mean"),
     ("list_projects", {"colour": "red"}, "this tool takes limit, project_name, more_info"),
     ("get_project_runs_stats", {}, "project_name: required; pass project_name"),
@@ -289,6 +292,38 @@ def test_bad_arguments_are_tool_errors_with_the_fix(store: Path) -> None:
     over_stdio(store, body)
     assert not list(localtrace.Client(store, writer="thread").list_feedback(feedback_key=["x"]))
     assert store.stat().st_size >= before
+
+
+PUBLIC_MCP_MODULES = {"mcp", "mcp.types", "mcp.server.fastmcp", "mcp.server.fastmcp.exceptions"}
+
+
+def test_the_mcp_server_uses_only_the_public_api_of_mcp() -> None:
+    """An upgrade of ``mcp`` may rename anything private (the argument checks once reached into
+    FastMCP's ``_tool_manager`` and ``utilities.func_metadata``): every ``_name`` the MCP
+    server touches is one localtrace defines, and it imports only mcp's public modules."""
+    package = Path(localtrace.__file__).parent
+    ours: set[str] = set()
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                ours.add(node.name)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                ours.add(node.id)
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+                ours.add(node.attr)
+    touched: set[str] = set()
+    imported: set[str] = set()
+    for path in (package / "mcp").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
+                if not node.attr.startswith("__"):
+                    touched.add(node.attr)
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "mcp":
+                imported.add(str(node.module))
+            elif isinstance(node, ast.Import):
+                imported.update(a.name for a in node.names if a.name.split(".")[0] == "mcp")
+    assert touched <= ours, touched - ours
+    assert imported <= PUBLIC_MCP_MODULES, imported - PUBLIC_MCP_MODULES
 
 
 def test_pages_never_exceed_their_budget_and_cover_every_run(store: Path) -> None:
@@ -660,3 +695,25 @@ def test_statistics_keep_to_a_budget_trimming_facets_first(long_store: Path) -> 
         assert single["run_count"] == 30 and single["error_rate"] == 0
 
     over_stdio(long_store, body)
+
+
+def test_arguments_are_checked_under_the_name_a_tool_is_registered_with() -> None:
+    """In process, through FastMCP's public ``call_tool``: a tool registered under another name
+    than its function's still refuses a misspelt argument instead of ignoring it."""
+    from mcp.server.fastmcp.exceptions import ToolError
+
+    from localtrace.mcp.server import _Server
+
+    server = _Server("checks")
+
+    @server.checked_tool(name="renamed", structured_output=False)
+    def tool_function(limit: int = 1) -> str:
+        return str(limit)
+
+    async def main() -> None:
+        (answer,) = await server.call_tool("renamed", {"limit": 2})
+        assert isinstance(answer, TextContent) and answer.text == "2"
+        with pytest.raises(ToolError, match="unknown argument 'limt': did you mean 'limit'"):
+            await server.call_tool("renamed", {"limt": 2})
+
+    anyio.run(main)

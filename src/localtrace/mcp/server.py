@@ -12,20 +12,22 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import inspect
+import json
 import os
 import signal
 import socket
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
-from typing import Any
+from typing import Any, TypeVar, get_type_hints
 
 import uvicorn
 from mcp.server.fastmcp import FastMCP
 from mcp.server.fastmcp.exceptions import ToolError
-from mcp.server.fastmcp.utilities.func_metadata import FuncMetadata
-from pydantic import ValidationError
+from mcp.types import ContentBlock
+from pydantic import BaseModel, ValidationError, create_model
 
 from ..client import Client, holds_store
 from ..display import DIGEST_MIN_CHARS as MIN_MAX_CHARS
@@ -105,28 +107,74 @@ def _answering() -> Iterator[None]:
         raise ToolError(f"bad argument: {exc}") from None
 
 
-class _CheckedArguments(FuncMetadata):
-    """A tool's arguments checked before the call, with messages an agent can act on.
+_Tool = TypeVar("_Tool", bound=Callable[..., Any])
+
+
+class _Server(FastMCP):
+    """FastMCP whose tools check their arguments before the call, with messages an agent can
+    act on.
 
     FastMCP ignores arguments a tool does not take (a misspelt ``projet_name`` would widen the
     answer to every project, silently) and reports wrong types as pydantic's multi-line
-    validation text with a link; here each is one line naming the argument and the fix."""
+    validation text with a link; here each is one line naming the argument and the fix. Only
+    FastMCP's public API is used (``tool()`` and the ``call_tool`` every call goes through),
+    so an upgrade of ``mcp`` keeps the checks."""
 
-    async def call_fn_with_arg_validation(
-        self,
-        fn: Any,
-        fn_is_async: bool,
-        arguments_to_validate: dict[str, Any],
-        arguments_to_pass_directly: dict[str, Any] | None,
-    ) -> Any:
-        _check_arguments(self, arguments_to_validate)
-        return await super().call_fn_with_arg_validation(
-            fn, fn_is_async, arguments_to_validate, arguments_to_pass_directly
-        )
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._argument_models: dict[str, type[BaseModel]] = {}
+
+    def checked_tool(self, **options: Any) -> Callable[[_Tool], _Tool]:
+        """``FastMCP.tool(**options)``, recording the tool's arguments for the checks."""
+        register = self.tool(**options)
+
+        def decorator(fn: _Tool) -> _Tool:
+            self._argument_models[options.get("name") or fn.__name__] = _argument_model(fn)
+            register(fn)
+            return fn
+
+        return decorator
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any]
+    ) -> Sequence[ContentBlock] | dict[str, Any]:
+        model = self._argument_models.get(name)
+        if model is not None:
+            _check_arguments(model, arguments or {})
+        return await super().call_tool(name, arguments)
 
 
-def _check_arguments(metadata: FuncMetadata, arguments: dict[str, Any]) -> None:
-    fields = metadata.arg_model.model_fields
+def _argument_model(fn: Callable[..., Any]) -> type[BaseModel]:
+    """A pydantic model of ``fn``'s parameters (their types and defaults), as FastMCP builds
+    one to validate a call."""
+    hints = get_type_hints(fn)
+    fields: dict[str, Any] = {}
+    for name, parameter in inspect.signature(fn).parameters.items():
+        default = ... if parameter.default is inspect.Parameter.empty else parameter.default
+        fields[name] = (hints.get(name, Any), default)
+    return create_model(f"{fn.__name__}_arguments", **fields)
+
+
+def _pre_parsed(model: type[BaseModel], arguments: dict[str, Any]) -> dict[str, Any]:
+    """``arguments`` with JSON text given for a list or object parsed, as FastMCP does (some
+    clients send ``'["a", "b"]'`` for a list)."""
+    parsed = dict(arguments)
+    for name, value in arguments.items():
+        field = model.model_fields.get(name)
+        if field is None or not isinstance(value, str) or field.annotation is str:
+            continue
+        try:
+            decoded = json.loads(value)
+        except ValueError:
+            continue
+        if not isinstance(decoded, (str, int, float)):
+            parsed[name] = decoded
+    return parsed
+
+
+def _check_arguments(model: type[BaseModel], arguments: dict[str, Any]) -> None:
+    """``ToolError`` naming the first unknown argument, or every argument of a wrong type."""
+    fields = model.model_fields
     takes = ", ".join(fields)
     for name in arguments:
         if name not in fields:
@@ -134,7 +182,7 @@ def _check_arguments(metadata: FuncMetadata, arguments: dict[str, Any]) -> None:
             fix = f"did you mean {close[0]!r}?" if close else f"this tool takes {takes}"
             raise ToolError(f"unknown argument {name!r}: {fix}")
     try:
-        metadata.arg_model.model_validate(metadata.pre_parse_json(arguments))
+        model.model_validate(_pre_parsed(model, arguments))
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
@@ -152,12 +200,6 @@ def _shown(value: Any) -> str:
     """A wrong argument as the message quotes it (a long one cut: the message stays a line)."""
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
-
-
-def _check_tool_arguments(server: FastMCP) -> None:
-    """Give every tool of ``server`` the argument checks of ``_CheckedArguments``."""
-    for registered in server._tool_manager.list_tools():
-        registered.fn_metadata = _CheckedArguments.model_construct(**dict(registered.fn_metadata))
 
 
 def _stats_json(stats: RunStats | dict[str, RunStats], max_chars: int) -> str:
@@ -234,14 +276,14 @@ _RULE = "\n\n---\n\n"
 
 def _build(path: str, *, host: str, port: int) -> tuple[FastMCP, _Store]:
     store = _Store(path)
-    server = FastMCP(
+    server = _Server(
         "localtrace",
         instructions=INSTRUCTIONS,
         host=host,
         port=port,
         log_level="WARNING",
     )
-    tool = server.tool
+    tool = server.checked_tool
 
     @tool(structured_output=False)
     def list_projects(
@@ -560,7 +602,6 @@ def _build(path: str, *, host: str, port: int) -> tuple[FastMCP, _Store]:
             )
             return dumps(feedback.model_dump(mode="json", exclude_none=True))
 
-    _check_tool_arguments(server)
     return server, store
 
 

@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
+import re
 import zlib
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .._json import loads
@@ -101,6 +104,16 @@ async def read_body(request: Request, limit: int) -> bytes:
             chunk = await asyncio.wait_for(stream.__anext__(), BODY_IDLE_TIMEOUT_S)
         except StopAsyncIteration:
             break
+        except ClientDisconnect:
+            declared = request.headers.get("content-length")
+            of = f" of the {declared} it announced" if declared else ""
+            raise ApiError(
+                400,
+                "truncated_body",
+                f"the client closed the connection after sending {size:,} bytes{of}; "
+                "nothing of the request was stored, resend it",
+                headers={"Connection": "close"},
+            ) from None
         except asyncio.TimeoutError:
             raise ApiError(
                 408,
@@ -200,3 +213,145 @@ def parse_json(
         return loads(data)
     except orjson.JSONDecodeError as exc:
         raise ApiError(400, "invalid_json", f"{where} is not valid JSON: {exc}") from None
+
+
+MAX_INT_DIGITS = 4300
+"""Most digits an integer in a request may have (the standard library's own limit: longer
+integers take quadratic time to convert and no JSON reader of ours could read them back)."""
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+@dataclass(frozen=True)
+class Flaw:
+    """One value of a JSON document that the strict parser refused, found by ``parse_lenient``.
+
+    ``path`` is where it is (keys and list indexes from the root); ``repaired`` says whether it
+    was mended in place (the value is kept) or cannot be stored at all (its run is refused)."""
+
+    path: tuple[str | int, ...]
+    repaired: bool
+    message: str
+    fix: str
+
+
+class _HugeInt:
+    """An integer literal of more than ``MAX_INT_DIGITS`` digits, left unconverted."""
+
+    def __init__(self, literal: str) -> None:
+        self.digits = len(literal.lstrip("-"))
+
+
+def _int(literal: str) -> int | _HugeInt:
+    return _HugeInt(literal) if len(literal) > MAX_INT_DIGITS else int(literal)
+
+
+def _reject_constant(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def parse_lenient(
+    data: bytes | memoryview, where: str = "the body", budget: JsonBudget | None = None
+) -> tuple[Any, list[Flaw]]:
+    """``parse_json``, except that a few bad values do not refuse the whole document.
+
+    orjson refuses a whole document for one lone UTF-16 surrogate (``"\\ud800"``, which
+    JavaScript's ``JSON.stringify`` writes for a broken string), one byte that is not UTF-8 or
+    one integer of thousands of digits. Only then the standard library parses it again: each
+    such string gets U+FFFD in place of the bad character (a repaired ``Flaw``), each such
+    integer is a ``Flaw`` that cannot be stored, so the caller refuses just the run holding it.
+    Broken JSON is still a 400 naming where it breaks."""
+    if budget is not None:
+        budget.charge(data, where)
+    try:
+        return loads(data), []
+    except orjson.JSONDecodeError as exc:
+        strict = exc
+    raw = bytes(data)
+    if not raw.strip():
+        raise ApiError(400, "invalid_json", f"{where} is empty; send JSON (a run is an object)")
+    try:
+        text = raw.decode("utf-8")
+        bad_bytes = False
+    except UnicodeDecodeError:
+        text = raw.decode("utf-8", "surrogateescape")  # each bad byte: one lone surrogate
+        bad_bytes = True
+    try:
+        doc = json.loads(text, parse_int=_int, parse_constant=_reject_constant)
+        flaws: list[Flaw] = []
+        return _mend(doc, (), flaws, bad_bytes), flaws
+    except json.JSONDecodeError as exc:
+        raise ApiError(400, "invalid_json", f"{where} is not valid JSON: {exc}") from None
+    except (ValueError, RecursionError):
+        raise ApiError(400, "invalid_json", f"{where} is not valid JSON: {strict}") from None
+
+
+def _mend(value: Any, path: tuple[str | int, ...], flaws: list[Flaw], bad_bytes: bool) -> Any:
+    """``value`` with lone surrogates replaced by U+FFFD; every replacement and every
+    ``_HugeInt`` recorded in ``flaws`` under its path."""
+    if isinstance(value, str):
+        if value.isascii() or not _SURROGATE.search(value):
+            return value
+        flaws.append(_surrogate_flaw(path, bad_bytes))
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, _HugeInt):
+        flaws.append(
+            Flaw(
+                path,
+                repaired=False,
+                message=f"an integer of {value.digits:,} digits, more than the "
+                f"{MAX_INT_DIGITS:,} a number may have",
+                fix="send a number that long as a string",
+            )
+        )
+        return None
+    if isinstance(value, list):
+        return [_mend(item, (*path, i), flaws, bad_bytes) for i, item in enumerate(value)]
+    if isinstance(value, dict):
+        mended: dict[str, Any] = {}
+        for key, item in value.items():
+            if not key.isascii() and _SURROGATE.search(key):
+                key = _SURROGATE.sub("\ufffd", key)
+                flaws.append(_surrogate_flaw((*path, key), bad_bytes, in_key=True))
+            mended[key] = _mend(item, (*path, key), flaws, bad_bytes)
+        return mended
+    return value
+
+
+def _surrogate_flaw(path: tuple[str | int, ...], bad_bytes: bool, in_key: bool = False) -> Flaw:
+    what = "key" if in_key else "text"
+    cause = (
+        "a lone UTF-16 surrogate or bytes that are not UTF-8"
+        if bad_bytes
+        else "a lone UTF-16 surrogate (a \\ud800-\\udfff escape without its pair)"
+    )
+    return Flaw(
+        path,
+        repaired=True,
+        message=f"the {what} held {cause}; U+FFFD (\ufffd) replaces it",
+        fix="send text as valid UTF-8: pair every high surrogate with a low one, or leave "
+        "the broken character out",
+    )
+
+
+def json_kind(value: Any) -> str:
+    """What a parsed JSON value is, in JSON's words (``an array``, not ``list``)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object" if isinstance(value, dict) else type(value).__name__
+
+
+def field_path(path: tuple[str | int, ...]) -> str:
+    """A ``Flaw`` path as a field name: ``inputs.messages[0].content``."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from . import _writes
-from ._body import parse_json, read_body
+from ._body import Flaw, parse_lenient, read_body
 from ._docs import ACCEPTED, MULTIPART_DOC, errors_doc, json_body_doc
 from ._encode import JSONBytes
 from ._guard import require_json
@@ -43,6 +43,12 @@ def build_run_ingest_router(state: State) -> APIRouter:
             await run_in_threadpool(_writes.submit_feedback, state, feedback, outcome)
         outcome.raise_for_problems()
         return JSONBytes(outcome.summary(), status_code=202)
+
+    async def commit_one(op: _writes.Op, flaws: list[Flaw]) -> Response:
+        """Commit the run of a one-run body, unless it holds a value that cannot be stored."""
+        outcome = _writes.Outcome()
+        ops = _writes.drop_flawed([op], flaws, outcome, _writes.single_flaw_place)
+        return await commit(ops, outcome)
 
     @router.post(
         "/runs/multipart",
@@ -77,9 +83,11 @@ def build_run_ingest_router(state: State) -> APIRouter:
     )
     async def runs_batch(request: Request) -> Response:
         data = await json_body(request)
-        doc = await run_in_threadpool(parse_json, data, "the body", state.budget())
+        doc, flaws = await run_in_threadpool(parse_lenient, data, "the body", state.budget())
         outcome = _writes.Outcome()
-        return await commit(_writes.batch_ops(doc, outcome), outcome)
+        ops = _writes.batch_ops(doc, outcome)
+        ops = _writes.drop_flawed(ops, flaws, outcome, _writes.batch_flaw_place)
+        return await commit(ops, outcome)
 
     @router.post(
         "/runs",
@@ -91,8 +99,8 @@ def build_run_ingest_router(state: State) -> APIRouter:
     )
     async def create_run(request: Request) -> Response:
         data = await json_body(request)
-        op = _writes.single_op("post", parse_json(data, budget=state.budget()))
-        return await commit([op], _writes.Outcome())
+        doc, flaws = parse_lenient(data, budget=state.budget())
+        return await commit_one(_writes.single_op("post", doc), flaws)
 
     @router.patch(
         "/runs/{run_id}",
@@ -104,7 +112,7 @@ def build_run_ingest_router(state: State) -> APIRouter:
     )
     async def update_run(request: Request, run_id: Annotated[uuid.UUID, Path()]) -> Response:
         data = await json_body(request)
-        op = _writes.single_op("patch", parse_json(data, budget=state.budget()), run_id)
-        return await commit([op], _writes.Outcome())
+        doc, flaws = parse_lenient(data, budget=state.budget())
+        return await commit_one(_writes.single_op("patch", doc, run_id), flaws)
 
     return router

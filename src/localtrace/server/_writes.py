@@ -20,14 +20,12 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import orjson
 from pydantic import ValidationError
 
 from .._ids import Refusal, canonical_uuid
-from .._json import loads
 from ..errors import InvalidRunError, LocaltraceError, RunProblem, StoreError, StoreReadOnlyError
 from ..filters import did_you_mean
-from ._body import JsonBudget
+from ._body import Flaw, JsonBudget, field_path, json_kind, parse_lenient
 from ._errors import DO_NOT_RETRY, RETRY_LATER, ApiError, Detail, field_details, translate
 from ._multipart import Part
 from ._schemas import FeedbackCreate
@@ -60,8 +58,10 @@ class Outcome:
     attachments: int = 0
     problems: list[Detail] = field(default_factory=list)
     unreadable: bool = False  # part of the body could not be read at all
+    repairs: list[Detail] = field(default_factory=list)
+    """Values mended on the way in (a lone surrogate replaced): the run was kept."""
 
-    def summary(self) -> dict[str, int]:
+    def counts(self) -> dict[str, int]:
         return {
             "posts": self.posts,
             "patches": self.patches,
@@ -69,11 +69,17 @@ class Outcome:
             "attachments": self.attachments,
         }
 
+    def summary(self) -> dict[str, Any]:
+        """The 202 answer: the counts, and ``warnings`` listing the repairs when there are any."""
+        if not self.repairs:
+            return dict(self.counts())
+        return {**self.counts(), "warnings": [d.as_json() for d in self.repairs]}
+
     def raise_for_problems(self) -> None:
         """``ApiError`` listing every problem (the accepted parts are already stored)."""
         if not self.problems:
             return
-        kept = ", ".join(f"{what}={n}" for what, n in self.summary().items())
+        kept = ", ".join(f"{what}={n}" for what, n in self.counts().items())
         status, kind = (400, "invalid_multipart") if self.unreadable else (422, "invalid_run")
         count = len(self.problems)
         first = self.problems[0]
@@ -82,7 +88,7 @@ class Outcome:
             kind,
             f"{count} problem{'s' if count != 1 else ''} in the request "
             f"(first: {first.loc}: {first.message}); accepted and stored: {kept}",
-            self.problems,
+            [*self.problems, *self.repairs],
         )
 
 
@@ -183,7 +189,7 @@ def batch_ops(doc: Any, outcome: Outcome) -> list[Op]:
             422,
             "validation_error",
             f"the body must be a JSON object {{'post': [...], 'patch': [...]}}, "
-            f"not {type(doc).__name__}",
+            f"not {json_kind(doc)}",
         )
     for key in doc:
         if key not in ("post", "patch"):
@@ -201,20 +207,88 @@ def batch_ops(doc: Any, outcome: Outcome) -> list[Op]:
             continue
         if not isinstance(items, list):
             outcome.problems.append(
-                Detail(loc=kind, message=f"must be a list of runs, not {type(items).__name__}")
+                Detail(loc=kind, message=f"must be an array of runs, not {json_kind(items)}")
             )
             continue
         for index, item in enumerate(items):
             loc = f"{kind}[{index}]"
             if not isinstance(item, dict):
                 outcome.problems.append(
-                    Detail(
-                        loc=loc, message=f"a run must be a JSON object, not {type(item).__name__}"
-                    )
+                    Detail(loc=loc, message=f"a run must be a JSON object, not {json_kind(item)}")
                 )
                 continue
             ops.append((kind, item, loc))
     return ops
+
+
+def batch_flaw_place(path: tuple[str | int, ...]) -> tuple[str, tuple[str | int, ...]]:
+    """Where a ``Flaw`` of a ``/runs/batch`` body is: the run's loc, and the path in the run."""
+    if len(path) >= 2 and path[0] in ("post", "patch") and isinstance(path[1], int):
+        return f"{path[0]}[{path[1]}]", path[2:]
+    return field_path(path) or "body", ()
+
+
+def single_flaw_place(path: tuple[str | int, ...]) -> tuple[str, tuple[str | int, ...]]:
+    """Where a ``Flaw`` of a one-run body (``POST /runs``, ``PATCH /runs/{id}``) is."""
+    return "body", path
+
+
+def drop_flawed(
+    ops: list[Op],
+    flaws: list[Flaw],
+    outcome: Outcome,
+    place: Any,
+) -> list[Op]:
+    """``ops`` without the runs holding a value that cannot be stored (each listed in
+    ``outcome.problems``, naming the field); a repaired value is noted in ``outcome.repairs``.
+    ``place`` maps a flaw's path to ``(run loc, path inside the run)``."""
+    if not flaws:
+        return ops
+    by_loc: dict[str, list[tuple[Flaw, tuple[str | int, ...]]]] = {}
+    for flaw in flaws:
+        loc, inner = place(flaw.path)
+        by_loc.setdefault(loc, []).append((flaw, inner))
+    kept: list[Op] = []
+    for op in ops:
+        found = by_loc.pop(op[2], None)
+        if found is None:
+            kept.append(op)
+            continue
+        run_id = op[1].get("id")
+        shown_id = str(run_id)[:80] if run_id is not None else None
+        refused = [(f, inner) for f, inner in found if not f.repaired]
+        for flaw, inner in refused or found:
+            detail = _flaw_detail(op[2], shown_id, flaw, inner, stored=not refused)
+            (outcome.problems if refused else outcome.repairs).append(detail)
+        if not refused:
+            kept.append(op)
+    for loc, rest in by_loc.items():  # outside any run (the batch's own keys)
+        for flaw, inner in rest:
+            detail = _flaw_detail(loc, None, flaw, inner, stored=flaw.repaired)
+            (outcome.repairs if flaw.repaired else outcome.problems).append(detail)
+    return kept
+
+
+def _flaw_detail(
+    loc: str,
+    run_id: str | None,
+    flaw: Flaw,
+    inner: tuple[str | int, ...],
+    stored: bool,
+    below: tuple[str | int, ...] | None = None,
+) -> Detail:
+    """The detail of one flaw: ``loc`` (the run's, then ``below`` it, by default ``inner``),
+    and ``inner``, the path inside the run, as the field."""
+    where = field_path(inner)
+    after = field_path(inner if below is None else below)
+    outcome = "" if stored else "; the run was not stored"
+    return Detail(
+        loc=f"{loc}.{after}" if after and not after.startswith("[") else loc + after,
+        run_id=run_id,
+        field=where or None,
+        message=f"{flaw.message}{outcome}",
+        fix=flaw.fix,
+    )
 
 
 def single_op(kind: str, doc: Any, run_id: uuid.UUID | None = None) -> Op:
@@ -223,7 +297,7 @@ def single_op(kind: str, doc: Any, run_id: uuid.UUID | None = None) -> Op:
         raise ApiError(
             422,
             "validation_error",
-            f"the body must be a run (JSON object), not {type(doc).__name__}",
+            f"the body must be a run (JSON object), not {json_kind(doc)}",
         )
     if run_id is not None:
         given = doc.get("id")
@@ -255,6 +329,7 @@ class _Group:
     main: dict[str, Any] | None = None
     fields: dict[str, Any] = field(default_factory=dict)
     broken: bool = False
+    repairs: list[Detail] = field(default_factory=list)
 
 
 def multipart_ops(
@@ -286,14 +361,25 @@ def multipart_ops(
                     Detail(loc=part.name, message="name it attachment.<run id>.<file name>")
                 )
                 continue
-            files.setdefault(key, {})[name] = (part.content_type, bytes(part.data))
+            named = files.setdefault(key, {})
+            if name in named:
+                outcome.repairs.append(_sent_twice(part.name, key))
+            named[name] = (part.content_type, bytes(part.data))
         elif kind == "feedback":
+            budget.charge(part.data, part.name)  # (a 413 for the request, not this part)
             try:
-                budget.charge(part.data, part.name)
-                feedback.append((part.name, loads(part.data)))
-            except orjson.JSONDecodeError as exc:
+                value, flaws = parse_lenient(part.data, part.name)
+            except ApiError as exc:
                 outcome.unreadable = True
-                outcome.problems.append(Detail(loc=part.name, message=f"not valid JSON: {exc}"))
+                outcome.problems.append(Detail(loc=part.name, message=_json_problem(exc)))
+                continue
+            refused = [f for f in flaws if not f.repaired]
+            for flaw in refused or flaws:
+                detail = _flaw_detail(part.name, None, flaw, flaw.path, stored=not refused)
+                (outcome.problems if refused else outcome.repairs).append(detail)
+            if refused:
+                continue
+            feedback.append((part.name, value))
         else:
             outcome.problems.append(
                 Detail(
@@ -309,10 +395,10 @@ def multipart_ops(
 def _add_run_part(
     group: _Group, field_name: str, part: Part, outcome: Outcome, budget: JsonBudget
 ) -> None:
-    budget.charge(part.data, part.name)
+    budget.charge(part.data, part.name)  # (a 413 for the request, not this part)
     try:
-        value = loads(part.data)
-    except orjson.JSONDecodeError as exc:
+        value, flaws = parse_lenient(part.data, part.name)
+    except ApiError as exc:
         group.broken = True
         outcome.unreadable = True
         outcome.problems.append(
@@ -320,10 +406,18 @@ def _add_run_part(
                 loc=part.name,
                 run_id=group.key,
                 field=field_name or None,
-                message=f"not valid JSON ({exc}); the run was not stored",
+                message=f"{_json_problem(exc)}; the run was not stored",
                 fix="resend the run",
             )
         )
+        return
+    refused = [f for f in flaws if not f.repaired]
+    for flaw in refused or flaws:
+        inner = (field_name, *flaw.path) if field_name else flaw.path
+        detail = _flaw_detail(part.name, group.key, flaw, inner, not refused, flaw.path)
+        (outcome.problems if refused else group.repairs).append(detail)
+    if refused:
+        group.broken = True
         return
     if not field_name:
         if not isinstance(value, dict):
@@ -332,12 +426,16 @@ def _add_run_part(
                 Detail(
                     loc=part.name,
                     run_id=group.key,
-                    message=f"a run must be a JSON object, not {type(value).__name__}",
+                    message=f"a run must be a JSON object, not {json_kind(value)}",
                 )
             )
             return
+        if group.main is not None:
+            group.repairs.append(_sent_twice(part.name, group.key))
         group.main = value
     elif field_name in OUT_OF_BAND:
+        if field_name in group.fields:
+            group.repairs.append(_sent_twice(part.name, group.key))
         group.fields[field_name] = value
     else:
         outcome.problems.append(
@@ -349,6 +447,20 @@ def _add_run_part(
                 fix=did_you_mean(field_name, OUT_OF_BAND, or_list=True),
             )
         )
+
+
+def _sent_twice(name: str, run_id: str | None) -> Detail:
+    return Detail(
+        loc=name,
+        run_id=run_id,
+        message="this part came twice in the request; the last one is kept",
+        fix="send each part once",
+    )
+
+
+def _json_problem(exc: ApiError) -> str:
+    """The message of a part's ``invalid_json`` error without the part name it starts with."""
+    return "not valid JSON" + exc.message.partition("is not valid JSON")[2]
 
 
 def _assemble(
@@ -388,6 +500,7 @@ def _assemble(
             )
             continue
         ops.append((kind, run, loc))
+        outcome.repairs.extend(group.repairs)
         if kind == "post" or key not in by_run:
             by_run[key] = run
     for key, named in files.items():
