@@ -41,7 +41,7 @@ from .errors import (
     ProjectNotFoundError,
 )
 from .filters import all_of, did_you_mean
-from .models import TENANT_ID, AttachmentInfo, Dataset, Example, Project, Run
+from .models import TENANT_ID, AttachmentInfo, Dataset, Example, Project, Run, metadata_of
 
 if TYPE_CHECKING:
     from ._store.db import Database
@@ -125,10 +125,7 @@ class ComparativeExperiment(BaseModel):
     @property
     def metadata(self) -> dict[str, Any]:
         """``extra["metadata"]`` or ``{}``, as the SDK's property."""
-        if not self.extra or "metadata" not in self.extra:
-            return {}
-        metadata: dict[str, Any] = self.extra["metadata"]
-        return metadata
+        return metadata_of(self.extra)
 
 
 class ExampleWithRuns(Example):

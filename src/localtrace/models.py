@@ -308,6 +308,15 @@ for _name in Run.model_fields:
 del _name
 
 
+def metadata_of(extra: dict[str, Any] | None) -> dict[str, Any]:
+    """``extra["metadata"]`` or ``{}``: the SDK's ``metadata`` property of a project, an
+    experiment or a comparison."""
+    if not extra or "metadata" not in extra:
+        return {}
+    metadata: dict[str, Any] = extra["metadata"]
+    return metadata
+
+
 class Project(BaseModel):
     """A project (LangSmith "tracer session"), with ``TracerSessionResult`` statistics."""
 
@@ -365,10 +374,7 @@ class Project(BaseModel):
     @property
     def metadata(self) -> dict[str, Any]:
         """``extra["metadata"]`` or ``{}``."""
-        if not self.extra or "metadata" not in self.extra:
-            return {}
-        metadata: dict[str, Any] = self.extra["metadata"]
-        return metadata
+        return metadata_of(self.extra)
 
     @property
     def tags(self) -> list[str]:
