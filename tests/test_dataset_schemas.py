@@ -274,3 +274,18 @@ def test_a_schema_that_cannot_be_applied_is_named_not_crashed_on(
     assert "cannot be applied" in str(caught.value) and "update_dataset" in str(caught.value)
     client.update_dataset(made.id, inputs_schema=None)
     client.create_example({"a": 1}, dataset_id=made.id)
+
+
+def test_a_ref_into_a_part_of_a_schema_elsewhere_accepts_any_value(
+    client: localtrace.Client,
+) -> None:
+    """A ``$ref`` to a definition inside a remote schema is never fetched, as a ``$ref`` to
+    the whole one is not: every value fits it (it used to refuse every example)."""
+    ref = "https://api.smith.langchain.com/public/schemas/v1/message.json#/definitions/Message"
+    dataset = client.create_dataset(
+        "remote-part", inputs_schema={"type": "object", "properties": {"m": {"$ref": ref}}}
+    )
+    client.create_example(inputs={"m": {"role": "user", "content": "hi"}}, dataset_id=dataset.id)
+    with pytest.raises(localtrace.InvalidArgumentError):  # the rest of the schema applies
+        client.create_example(inputs=[1], dataset_id=dataset.id)  # type: ignore[arg-type]
+    assert client.read_dataset(dataset_id=dataset.id).example_count == 1

@@ -32,9 +32,17 @@ _SHOWN = 5
 """Most failing examples one error lists (the count says how many more)."""
 
 
+class _Anywhere(dict[str, Any]):
+    """An empty schema in which every JSON pointer (``#/definitions/Message``) names another
+    one: what a ``$ref`` into a schema elsewhere finds."""
+
+    def __missing__(self, key: str) -> _Anywhere:
+        return _Anywhere()
+
+
 def _anything(uri: str) -> referencing.Resource[Any]:
-    """A remote ``$ref`` target: never fetched, so it accepts any value."""
-    return referencing.jsonschema.DRAFT202012.create_resource({})
+    """A remote ``$ref`` target, or a part of one: never fetched, so it accepts any value."""
+    return referencing.jsonschema.DRAFT202012.create_resource(_Anywhere())
 
 
 _OFFLINE: referencing.Registry[Any] = referencing.Registry(retrieve=_anything)  # type: ignore[call-arg]
@@ -112,16 +120,20 @@ def problem(schema: str | None, value: Any, field: str = "inputs") -> str | None
     try:
         error = jsonschema.exceptions.best_match(_validator(schema).iter_errors(value))
     except _UNUSABLE as exc:
-        raise InvalidArgumentError(
-            f"{field}_schema",
-            _json.loads(schema),
-            f"the dataset's {field}_schema cannot be applied ({exc})",
-            f"fix it with update_dataset({field}_schema=...), or clear it with None",
-        ) from None
+        raise _unusable(schema, field, exc) from None
     if error is None:
         return None
     where = "".join(f"[{p!r}]" for p in error.absolute_path)
     return f"{where + ': ' if where else ''}{error.message}"
+
+
+def _unusable(schema: str, field: str, exc: Exception) -> InvalidArgumentError:
+    return InvalidArgumentError(
+        f"{field}_schema",
+        _json.loads(schema),
+        f"the dataset's {field}_schema cannot be applied ({exc})",
+        f"fix it with update_dataset({field}_schema=...), or clear it with None",
+    )
 
 
 KEPT: Any = object()
