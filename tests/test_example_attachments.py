@@ -382,3 +382,16 @@ def test_listing_example_files_as_of_a_version_gives_that_versions_files_and_the
         assert now[0].path == old.attachments["a"]["presigned_url"]  # the same stored bytes
         with pytest.raises(localtrace.InvalidArgumentError, match="as_of"):
             client.list_example_attachments([eid], as_of="no such tag")
+
+
+def test_a_strided_memoryview_file_is_stored_as_its_bytes(tmp_path: Path) -> None:
+    """SQLite binds only a contiguous view of bytes: any other view is copied first."""
+    client = localtrace.Client(tmp_path / "s.db")
+    dataset = client.create_dataset("files")
+    made = client.create_example(
+        inputs={"q": 1},
+        dataset_id=dataset.id,
+        attachments={"f": ("text/plain", memoryview(b"abcdef")[::2])},
+    )
+    assert client.read_example(made.id).attachments["f"]["reader"].read() == b"ace"
+    client.close()

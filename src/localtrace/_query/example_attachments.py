@@ -71,8 +71,10 @@ def given_files(value: Any, argument: str, *, allow_filesystem: bool = False) ->
                 raise InvalidArgumentError(
                     where, str(data), f"cannot be read ({exc.strerror})", "pass a readable file"
                 ) from None
-        if isinstance(data, bytearray):
-            data = bytes(data)
+        if isinstance(data, bytearray) or (
+            isinstance(data, memoryview) and not (data.c_contiguous and data.itemsize == 1)
+        ):
+            data = bytes(data)  # SQLite binds only a contiguous view of bytes
         if not isinstance(data, (bytes, memoryview)) or not isinstance(mime, str):
             raise InvalidArgumentError(
                 where, type(data).__name__, "not (mime_type, bytes)", "pass (mime_type, bytes)"
