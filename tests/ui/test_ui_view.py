@@ -353,3 +353,25 @@ def test_table_rows_carry_feedback_chips_and_costs() -> None:
     )
     assert cost == "$0.0031"
     assert feedback == [["correctness", "0.75 (n=4)"], ["tone", "–"]]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {
+            "choices": [
+                {
+                    "message": {
+                        "role": "assistant",
+                        "content": None,
+                        "function_call": {"name": "get_weather", "arguments": "{}"},
+                    }
+                }
+            ]
+        },
+        {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": ""}]},
+    ],
+)
+def test_a_chat_turn_that_says_nothing_previews_as_its_json(payload: dict[str, Any]) -> None:
+    """A legacy function call or an empty last message: the cell shows the JSON, not blank."""
+    assert _view.clip(payload).startswith("{")

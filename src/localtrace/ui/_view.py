@@ -121,8 +121,10 @@ def _last_said(payload: dict[str, Any]) -> str | None:
     message = _message(last)
     if message is None:
         return None
-    if message.content.strip() or not message.tool_calls:
+    if message.content.strip():
         return message.content
+    if not message.tool_calls:  # nothing said (a legacy function call, an empty turn)
+        return None  # the payload's JSON is shown instead
     return ", ".join(
         f"{call.name}({' '.join(call.arguments.split())})" for call in message.tool_calls
     )
