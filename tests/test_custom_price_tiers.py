@@ -8,6 +8,8 @@ import contextlib
 import datetime as dt
 import json
 import sqlite3
+import subprocess
+import sys
 import uuid
 import warnings
 from decimal import Decimal
@@ -452,3 +454,28 @@ def test_stored_tiers_this_version_cannot_read_price_no_run(
     assert llm(client, "my-gemini", usage).total_cost is None
     assert llm(client, "other", usage).total_cost == Decimal("0.001")
     assert {p.name for p in client.list_model_prices()} == {"my-gemini", "other"}
+
+
+_HUGE_THRESHOLD = """
+import localtrace
+from localtrace.errors import InvalidArgumentError
+client = localtrace.Client(':memory:')
+try:
+    client.create_model_price(
+        'm', '^m$', '1e-6', '1e-6',
+        tiers=[{'prompt_token_threshold': '1e999999999', 'prompt_cost': '2e-6'}],
+    )
+except InvalidArgumentError as exc:
+    print('refused', exc)
+"""
+
+
+def test_a_threshold_of_a_huge_exponent_is_refused_not_expanded() -> None:
+    """``1e999999999`` is no token count: refused at once (``int()`` of it never returns)."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _HUGE_THRESHOLD], capture_output=True, text=True, timeout=120
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("a threshold of '1e999999999' was still being converted")
+    assert "refused" in done.stdout and "prompt_token_threshold" in done.stdout, done.stderr

@@ -271,8 +271,8 @@ def _threshold(value: Any, argument: str) -> int:
             number = None
     if isinstance(number, (float, Decimal)):
         finite = number.is_finite() if isinstance(number, Decimal) else math.isfinite(number)
-        if not finite:
-            number = None
+        if not finite or (isinstance(number, Decimal) and number.adjusted() > 18):
+            number = None  # no token count (and int() of 1e999999999 would never return)
         elif number != int(number):
             raise InvalidArgumentError(
                 argument,
