@@ -307,3 +307,22 @@ def test_a_client_hanging_up_mid_body_is_a_400_not_a_500(
     error = orjson.loads(b"".join(m.get("body", b"") for m in sent[1:]))["error"]
     assert error["type"] == "truncated_body"
     assert "after sending 10 bytes of the 100" in error["message"]
+
+
+@pytest.mark.parametrize("literal", [b"1e999", b"1" * 400 + b".0"])
+def test_a_number_beyond_a_double_beside_a_bad_character_refuses_its_run(
+    http: TestClient, store: localtrace.Client, literal: bytes
+) -> None:
+    """On the lenient path (one lone surrogate) the standard library reads ``1e999`` as
+    infinity, which JSON would store as null: the run is refused naming the field, the
+    rest of the batch is kept."""
+    bad, good = run("infinite", outputs={"n": "NUM"}, inputs={"q": "SURR"}), run("fine")
+    body = orjson.dumps({"post": [bad, good]})
+    body = body.replace(b'"SURR"', b'"\\ud800"').replace(b'"NUM"', literal)
+    answer = http.post("/runs/batch", content=body, headers={"Content-Type": "application/json"})
+    assert answer.status_code == 422, answer.text
+    assert "outputs" in answer.text and "double" in answer.text
+    store.flush()
+    assert store.read_run(good["id"]).name == "fine"
+    with pytest.raises(localtrace.RunNotFoundError):
+        store.read_run(bad["id"])

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import math
 import re
 import zlib
 from dataclasses import dataclass
@@ -277,13 +278,26 @@ def parse_lenient(
         text = raw.decode("utf-8", "surrogateescape")  # each bad byte: one lone surrogate
         bad_bytes = True
     try:
-        doc = json.loads(text, parse_int=_int, parse_constant=_reject_constant)
+        doc = json.loads(text, parse_int=_int, parse_float=_float, parse_constant=_reject_constant)
         flaws: list[Flaw] = []
         return _mend(doc, (), flaws, bad_bytes), flaws
     except json.JSONDecodeError as exc:
         raise ApiError(400, "invalid_json", f"{where} is not valid JSON: {exc}") from None
     except (ValueError, RecursionError):
         raise ApiError(400, "invalid_json", f"{where} is not valid JSON: {strict}") from None
+
+
+class _HugeFloat:
+    """A number the standard library reads as infinity (``1e999``): orjson refuses it, and
+    stored as JSON it would become null, so the run holding it is refused by name."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def _float(text: str) -> float | _HugeFloat:
+    number = float(text)
+    return number if math.isfinite(number) else _HugeFloat(text)
 
 
 def _mend(value: Any, path: tuple[str | int, ...], flaws: list[Flaw], bad_bytes: bool) -> Any:
@@ -302,6 +316,16 @@ def _mend(value: Any, path: tuple[str | int, ...], flaws: list[Flaw], bad_bytes:
                 message=f"an integer of {value.digits:,} digits, more than the "
                 f"{MAX_INT_DIGITS:,} a number may have",
                 fix="send a number that long as a string",
+            )
+        )
+        return None
+    if isinstance(value, _HugeFloat):
+        flaws.append(
+            Flaw(
+                path,
+                repaired=False,
+                message=f"the number {value.text[:40]} is beyond a double's range",
+                fix="send a number that large as a string",
             )
         )
         return None
