@@ -418,3 +418,41 @@ def test_deleting_one_services_project_keeps_the_other_whole(tmp_path: Path) -> 
             assert ingest(path, [runs[:1]])[two][:2] == (one, one)  # the caller again: joined
         else:
             assert set(store) == {one, four} and store[one][3] == 11
+
+
+def test_a_root_whose_otel_trace_id_is_not_hex_is_stored_and_repair_goes_on(
+    tmp_path: Path,
+) -> None:
+    """``extra.otel.trace_id`` with spaces (``bytes.fromhex`` takes them, a UUID does not) is
+    no OTel trace id: the root is stored, and ``localtrace db repair`` reads past it."""
+    from click.testing import CliRunner
+
+    from localtrace.cli.app import main
+
+    path = tmp_path / "t.db"
+    client = localtrace.Client(path)
+    root = str(uuid.uuid4())
+    otel = {
+        "parent_is_remote": True,
+        "parent_span_id": "00f067aa0ba902b7",
+        "trace_id": "0011223344556677 8899aabbccddee ",
+    }
+    client.batch_ingest_runs(
+        create=[
+            {
+                "id": root,
+                "trace_id": root,
+                "name": "callee",
+                "run_type": "chain",
+                "start_time": "2026-11-01T00:00:00+00:00",
+                "inputs": {},
+                "session_name": "p",
+                "extra": {"otel": otel},
+            }
+        ]
+    )
+    client.flush()
+    assert client.read_run(root).name == "callee"
+    client.close()
+    result = CliRunner().invoke(main, ["--db", str(path), "db", "repair"])
+    assert result.exit_code == 0, result.output

@@ -3,6 +3,7 @@ batch, and the adoption of runs that arrived before their parent without a dotte
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import uuid
 from typing import NamedTuple
@@ -366,15 +367,14 @@ def _span_run_ids(run_id: str, otel_span_id: str | None = None) -> list[str]:
     return names
 
 
+_HEX_ID = re.compile(r"[0-9a-fA-F]{16}|[0-9a-fA-F]{32}")
+
+
 def _otel_text(extra: object, key: str) -> str | None:
     """``extra.otel.<key>`` when it is 16 or 32 hex digits (a span or trace id), else None."""
     otel = extra.get("otel") if isinstance(extra, dict) else None
     value = otel.get(key) if isinstance(otel, dict) else None
-    if not isinstance(value, str) or len(value) not in (16, 32):
-        return None
-    try:
-        bytes.fromhex(value)
-    except ValueError:
+    if not isinstance(value, str) or not _HEX_ID.fullmatch(value):
         return None
     return value.lower()
 
