@@ -13,7 +13,7 @@ from unittest import mock
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from localtrace._ingest.normalize import _KNOWN, normalize_all
+from localtrace._ingest.normalize import _EMPTIES, _KNOWN, normalize_all
 from localtrace._ingest.pairs import fold, fold_pairs
 from localtrace._ingest.upsert import Ingestor
 from localtrace._store.db import Database
@@ -63,8 +63,10 @@ _BAD: dict[str, list[Any]] = {
     "parent_run_id": ["bad"],
     "dotted_order": ["bad"],
     "tags": ["x"],
-    "events": [{}],
-    "attachments": [{"h": 3}],
+    "events": [{}, {"name": "new_token"}],
+    "attachments": [{"h": 3}, []],
+    "extra": [[]],
+    "inputs": [[]],
 }
 """Values a run is refused for (drawn now and then: a refused post is not folded alike)."""
 _COMMON = ["name", "run_type", "start_time", "trace_id", "dotted_order", "session_name", "tags"]
@@ -179,7 +181,7 @@ def test_a_folded_pair_stores_what_the_two_store_in_turn(tmp_path: Path, data: A
     in_turn = _store(tmp_path, f"{name}-in-turn.db", batches, folding=False)
     assert folded == in_turn
     if data is None:
-        assert fold(post, patch, _KNOWN) is not None  # the common case does fold
+        assert fold(post, patch, _KNOWN, _EMPTIES) is not None  # the common case does fold
 
 
 _KINDS = st.sampled_from(["post", "patch"])
@@ -189,26 +191,39 @@ def test_only_a_lone_pair_in_order_is_folded() -> None:
     post = {"id": RUN, "name": "a", "start_time": _VALUES["start_time"][0]}
     patch = {"id": RUN, "end_time": _VALUES["end_time"][0]}
     other = {"id": PARENT, "name": "b"}
-    assert [op[0] for op in fold_pairs([("post", post), ("patch", patch)], _KNOWN)] == ["post"]
-    assert fold_pairs([("post", post), ("patch", patch)], _KNOWN)[0][2] == (post, patch)
+    assert [op[0] for op in fold_pairs([("post", post), ("patch", patch)], _KNOWN, _EMPTIES)] == [
+        "post"
+    ]
+    assert fold_pairs([("post", post), ("patch", patch)], _KNOWN, _EMPTIES)[0][2] == (post, patch)
     kept = [("patch", patch), ("post", post)]  # a patch first: merged in turn
-    assert [op[2] for op in fold_pairs(kept, _KNOWN)] == [None, None]
+    assert [op[2] for op in fold_pairs(kept, _KNOWN, _EMPTIES)] == [None, None]
     three = [("post", post), ("patch", patch), ("patch", patch)]
-    assert [op[2] for op in fold_pairs(three, _KNOWN)] == [None, None, None]
+    assert [op[2] for op in fold_pairs(three, _KNOWN, _EMPTIES)] == [None, None, None]
     apart = [("post", post), ("post", other), ("patch", patch)]
-    assert [op[0] for op in fold_pairs(apart, _KNOWN)] == ["post", "post"]
+    assert [op[0] for op in fold_pairs(apart, _KNOWN, _EMPTIES)] == ["post", "post"]
 
 
 def test_a_pair_that_differs_where_order_matters_is_not_folded() -> None:
     post = {"id": RUN, "name": "a", "session_name": "p1", "tags": ["x"]}
-    assert fold(post, {"id": RUN, "name": "b"}, _KNOWN) is None  # a value changed
-    assert fold(post, {"id": RUN, "project_name": "p2"}, _KNOWN) is None  # two projects
-    assert fold(post, {"id": RUN, "tags": []}, _KNOWN) is None  # emptied by the patch
-    assert fold(post, {"id": RUN, "address": "agent:x"}, _KNOWN) is None
-    assert fold(post, {"id": RUN, "zzz": 1}, _KNOWN) is None  # a field the store keeps apart
+    assert fold(post, {"id": RUN, "name": "b"}, _KNOWN, _EMPTIES) is None  # a value changed
+    assert fold(post, {"id": RUN, "project_name": "p2"}, _KNOWN, _EMPTIES) is None  # two projects
+    assert fold(post, {"id": RUN, "tags": []}, _KNOWN, _EMPTIES) is None  # emptied by the patch
+    assert fold(post, {"id": RUN, "address": "agent:x"}, _KNOWN, _EMPTIES) is None
+    assert (
+        fold(post, {"id": RUN, "zzz": 1}, _KNOWN, _EMPTIES) is None
+    )  # a field the store keeps apart
     extra = {"id": RUN, "extra": {"metadata": {"k": 1, "j": 2}}}
-    assert fold(extra, {"id": RUN, "extra": {"metadata": {"k": 2}}}, _KNOWN) is None
-    assert fold(extra, {"id": RUN, "extra": {"metadata": {"k": 1, "m": 3}}}, _KNOWN) == {
+    assert fold(extra, {"id": RUN, "extra": {"metadata": {"k": 2}}}, _KNOWN, _EMPTIES) is None
+    assert fold(extra, {"id": RUN, "extra": {"metadata": {"k": 1, "m": 3}}}, _KNOWN, _EMPTIES) == {
         "id": RUN,
         "extra": {"metadata": {"k": 1, "j": 2, "m": 3}},
     }
+
+
+def test_a_post_refused_alone_is_refused_folded() -> None:
+    """``events: {}`` is refused on its own: a patch's events list must not hide that."""
+    post = {"id": RUN, "name": "n", "start_time": _VALUES["start_time"][0], "events": {}}
+    patch = {"id": RUN, "end_time": _VALUES["end_time"][0], "events": _VALUES["events"][1]}
+    ops = [("post", post), ("patch", patch)]
+    assert [p.field for p in normalize_all(ops, fold=True)[1]] == ["events"]
+    assert [p.field for p in normalize_all(ops)[1]] == ["events"]

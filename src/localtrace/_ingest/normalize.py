@@ -263,7 +263,7 @@ def normalize_all(
             except RunProblemError as exc:
                 problems.append(exc.problem)
         return changes, problems
-    for kind, raw, parts in fold_pairs(ops, _KNOWN):
+    for kind, raw, parts in fold_pairs(ops, _KNOWN, _EMPTIES):
         try:
             change = normalize(kind, raw)
         except RunProblemError as exc:
@@ -559,6 +559,11 @@ _SKIP = _TRANSPORT_KEYS | {"id"}
 
 _KNOWN = frozenset(_PARSERS) | _SKIP
 """Every field a run dict may carry: a pair where one has another is not folded."""
+
+_EMPTIES = frozenset((key, dict) for key in _EMPTY_DICT) | frozenset(
+    (key, list) for key in _EMPTY_LIST
+)
+"""The empty values a field takes as such (a patch's value may replace them in a fold)."""
 
 
 def _normalize_fields(kind: str, run_id: str, raw: dict[str, Any]) -> Change:

@@ -8,8 +8,8 @@ LangSmith (``batch_ingest_runs``: the patch's values over the post's); this modu
 same, but only where the folded post is *exactly* what the two would have made in turn:
 
 * the post is the batch's first op for the run and the patch its only other one;
-* every field both carry is equal in both, or empty in the post (``{}``/``[]``: a value that
-  cannot be refused), so the folded run holds every value of each and is refused exactly when
+* every field both carry is equal in both, or empty in the post (the ``{}``/``[]`` the field
+  takes: a value that cannot be refused), so the folded run holds every value of each and is refused exactly when
   one of them would be (``normalize`` then falls back to the two ops: their own problems);
 * ``extra`` is merged as ``merge.merge_extra`` merges it, and only when the keys both carry
   hold equal values; ``attachments`` are joined;
@@ -33,10 +33,14 @@ Folded = tuple[str, Any, "tuple[Any, Any] | None"]
 """``(kind, run, (post, patch) or None)``: an op, or a folded pair as one post."""
 
 
-def fold_pairs(ops: Sequence[tuple[str, Any]], known: frozenset[str]) -> list[Folded]:
+def fold_pairs(
+    ops: Sequence[tuple[str, Any]], known: frozenset[str], empties: frozenset[tuple[str, type]]
+) -> list[Folded]:
     """``ops`` with each foldable post+patch pair as one post at the post's place.
 
-    ``known``: the fields a run may carry (anything else keeps the pair apart)."""
+    ``known``: the fields a run may carry (anything else keeps the pair apart); ``empties``:
+    the (field, ``dict``/``list``) whose empty value a run may carry (``{}`` events is not one:
+    it is refused, so a patch's events must not hide it)."""
     seen: dict[Any, list[int]] = {}
     for index, (_, raw) in enumerate(ops):
         if type(raw) is not dict:
@@ -59,7 +63,7 @@ def fold_pairs(ops: Sequence[tuple[str, Any]], known: frozenset[str]) -> list[Fo
         if ops[first][0] != "post" or ops[second][0] != "patch":
             continue
         post, patch = ops[first][1], ops[second][1]
-        folded = fold(post, patch, known)
+        folded = fold(post, patch, known, empties)
         if folded is not None:
             out[first] = ("post", folded, (post, patch))
             out[second] = ("", None, None)  # taken into the post
@@ -67,7 +71,10 @@ def fold_pairs(ops: Sequence[tuple[str, Any]], known: frozenset[str]) -> list[Fo
 
 
 def fold(
-    post: dict[str, Any], patch: dict[str, Any], known: frozenset[str]
+    post: dict[str, Any],
+    patch: dict[str, Any],
+    known: frozenset[str],
+    empties: frozenset[tuple[str, type]],
 ) -> dict[str, Any] | None:
     """The post with the patch folded in, or ``None`` where folding could change the outcome.
 
@@ -103,7 +110,7 @@ def fold(
             if type(mine) is not dict or mine:
                 return None
             merged[key] = value
-        elif type(mine) in (dict, list) and not mine:
+        elif not mine and (key, type(mine)) in empties:
             merged[key] = value  # the post's empty value: the patch's replaces it
         else:
             return None
