@@ -226,25 +226,29 @@ def build_feedback_router(state: State) -> APIRouter:
         ] = None,
     ) -> Response:
         state.settle()
-        items = client.list_feedback(
-            run_ids=run,
-            feedback_key=key,
-            feedback_source_type=source,
-            limit=min(limit, PAGE_MAX),
-            offset=offset,
-            session_id=session,
-            has_comment=has_comment,
-            has_score=has_score,
-            min_created_at=min_created_at,
-            max_created_at=max_created_at,
-            level=level,
-            comparative_experiment_id=comparative_experiment_id,
-        )
-        try:
-            return JSONBytes(list(items))
+        try:  # the arguments are checked at the call, the rows read by list()
+            return JSONBytes(
+                list(
+                    client.list_feedback(
+                        run_ids=run,
+                        feedback_key=key,
+                        feedback_source_type=source,
+                        limit=min(limit, PAGE_MAX),
+                        offset=offset,
+                        session_id=session,
+                        has_comment=has_comment,
+                        has_score=has_score,
+                        min_created_at=min_created_at,
+                        max_created_at=max_created_at,
+                        level=level,
+                        comparative_experiment_id=comparative_experiment_id,
+                    )
+                )
+            )
         except InvalidArgumentError as exc:
             if exc.argument != "feedback_source_type":
                 raise
+            # named as this route's query parameter, which the caller sent
             raise InvalidArgumentError("source", exc.value, exc.reason, exc.fix) from None
 
     @router.get(
