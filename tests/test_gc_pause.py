@@ -78,9 +78,9 @@ def test_the_writer_holds_the_collector_while_it_writes_a_batch_and_only_then(
         during.append(gc.isenabled())
         return original(self, changes, refused)
 
-    def normalize_all(ops: Any) -> Any:  # before the transaction, held too
+    def normalize_all(ops: Any, **options: Any) -> Any:  # before the transaction, held too
         during.append(gc.isenabled())
-        return validate(ops)
+        return validate(ops, **options)
 
     monkeypatch.setattr(writer_module.Ingestor, "ingest_changes", ingest_changes)
     monkeypatch.setattr(writer_module, "normalize_all", normalize_all)
