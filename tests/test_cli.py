@@ -111,6 +111,7 @@ def test_the_expected_commands_exist() -> None:
         "db vacuum",
         "db prune",
         "db retention",
+        "db repair",
         "push",
         "pull",
         "merge",
