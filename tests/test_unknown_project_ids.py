@@ -57,3 +57,13 @@ def test_a_known_project_without_runs_has_empty_statistics(client: Any) -> None:
     empty = client.create_project("empty")
     assert client.get_run_stats(project_ids=[empty.id]).run_count == 0
     assert list(client.list_runs(project_id=empty.id)) == []
+
+
+@pytest.mark.parametrize("call", CALLS)
+def test_a_project_read_then_deleted_is_refused_at_the_next_read(client: Any, call: str) -> None:
+    """Ids a read found are not looked up again; a deletion makes its id unknown at once."""
+    known = client.read_project(project_name="known").id
+    CALLS[call](client, [known])
+    client.delete_project(project_name="known")
+    with pytest.raises(ProjectNotFoundError):
+        CALLS[call](client, [known])

@@ -1023,6 +1023,7 @@ class Client(ExampleCalls, SharingMethods, FeedbackTokenMethods):
             shared = _position.split_from_project(conn, str(project.id))
             _projects.delete(conn, str(project.id))
             _rollup.reroll_traces(conn, shared)
+        _runquery.forget_project(self._db, str(project.id))
 
     # -- model prices -----------------------------------------------------------------------
     def create_model_price(

@@ -8,6 +8,7 @@ index up to date when a filter searches text.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -112,6 +113,11 @@ def _conditions(
     )
 
 
+_KNOWN_PROJECTS: weakref.WeakKeyDictionary[Database, set[str]] = weakref.WeakKeyDictionary()
+"""Per store, project ids a read found: a first page by project (a trace fetched with its
+project: a tenth of a millisecond) does not pay a lookup to check its id each time."""
+
+
 def _project_ids(db: Database, query: RunQuery) -> list[str] | None:
     """Project ids and names -> ids (``ProjectNotFoundError`` for an unknown name or id).
 
@@ -121,9 +127,17 @@ def _project_ids(db: Database, query: RunQuery) -> list[str] | None:
         return None
     names = texts(query.project_names, "project_name", "'my-project'") or []
     ids = canonical_ids(query.project_ids or (), "project_id")
-    if not ids and not names:
+    known = _KNOWN_PROJECTS.setdefault(db, set())
+    unchecked = [project_id for project_id in ids if project_id not in known]
+    if not unchecked and not names:
         return ids
     with db.read() as conn:
-        projects.require_ids(conn, ids)
+        projects.require_ids(conn, unchecked)
+        known.update(unchecked)
         ids += [str(projects.find(conn, project_name=n).id) for n in names]
     return ids
+
+
+def forget_project(db: Database, project_id: str) -> None:
+    """A deleted project's id is checked again at its next read (and refused)."""
+    _KNOWN_PROJECTS.get(db, set()).discard(project_id)
