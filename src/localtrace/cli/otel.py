@@ -75,4 +75,5 @@ def db_repair(settings: Settings) -> None:
     with settings.client() as client:
         joined = client.join_remote_parents()
     what = f"{joined:,} trace{'' if joined == 1 else 's'}" if joined else "no trace"
-    _console().print(f"{settings.path}: joined {what} to the trace that called it")
+    # one line whatever the path's length (a script reads it)
+    _console().print(f"{settings.path}: joined {what} to the trace that called it", soft_wrap=True)
